@@ -1,0 +1,82 @@
+"""Domain errors, each with a stable snake_case ``code`` that clients can rely on.
+
+The core does not know HTTP: the web layer maps each error class to a status.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+__all__ = [
+    "AccessDenied",
+    "Conflict",
+    "InvalidCredentials",
+    "NotFound",
+    "PayoutRefused",
+    "PlanNotAvailable",
+    "SeatLimit",
+    "StintError",
+    "ValidationFailed",
+    "WeekLocked",
+]
+
+
+class StintError(Exception):
+    """Base of every error the domain raises on purpose."""
+
+    code: ClassVar[str] = "error"
+
+    def __init__(self, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.extra = extra
+
+
+class ValidationFailed(StintError):
+    """Input that breaks a rule; ``field`` names what was wrong when known."""
+
+    code = "validation_error"
+
+    def __init__(self, detail: str, *, field: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.field = field
+
+
+class NotFound(StintError):
+    code = "not_found"
+
+
+class Conflict(StintError):
+    code = "conflict"
+
+
+class InvalidCredentials(StintError):
+    code = "invalid_credentials"
+
+
+class PlanNotAvailable(StintError):
+    code = "plan_not_available"
+
+
+class SeatLimit(StintError):
+    code = "seat_limit"
+
+
+class PayoutRefused(StintError):
+    code = "payout_refused"
+
+
+class WeekLocked(StintError):
+    code = "week_locked"
+
+
+class AccessDenied(StintError):
+    """The access decision said no; ``code`` is its reason (``expired``, ``role_none`` …)."""
+
+    def __init__(self, reason: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail, **extra)
+        self.reason = reason
+
+    @property
+    def code(self) -> str:  # type: ignore[override]
+        return self.reason
