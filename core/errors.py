@@ -16,6 +16,7 @@ __all__ = [
     "PlanNotAvailable",
     "SeatLimit",
     "StintError",
+    "TenantExists",
     "ValidationFailed",
     "WeekLocked",
 ]
@@ -48,6 +49,10 @@ class NotFound(StintError):
 
 class Conflict(StintError):
     code = "conflict"
+
+
+class TenantExists(Conflict):
+    code = "tenant_exists"
 
 
 class InvalidCredentials(StintError):

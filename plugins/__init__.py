@@ -1,0 +1,1 @@
+"""Adapters that implement the ports of core.ports; bootstrap.py wires them."""

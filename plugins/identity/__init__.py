@@ -1,0 +1,1 @@
+"""Identity adapters: Argon2 password hashing and signed access tokens."""

@@ -1,0 +1,103 @@
+"""Short-lived signed access tokens (SPEC §9): JWT, HS256 pinned, issuer, audience, expiry.
+
+The algorithm is pinned on both sides: a token whose header says ``none``, or an
+asymmetric algorithm, is refused before its claims are looked at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import jwt
+
+from core.ids import new_id
+
+__all__ = ["AccessClaims", "TokenError", "TokenService"]
+
+ALGORITHM = "HS256"
+ISSUER = "stint"
+TENANT_AUDIENCE = "stint-api"
+OPERATOR_AUDIENCE = "stint-operator"
+#: Clock skew tolerated between servers when checking expiry.
+LEEWAY_SECONDS = 10
+
+
+class TokenError(Exception):
+    """The token cannot be used; the message says why (never echoed with its content)."""
+
+
+@dataclass(frozen=True, slots=True)
+class AccessClaims:
+    subject: str
+    audience: str
+    tenant_id: str | None
+    token_id: str
+    expires_at: datetime
+    family: str | None = None
+
+
+class TokenService:
+    def __init__(self, secret_key: str, *, access_minutes: int = 15) -> None:
+        if len(secret_key) < 32:
+            raise ValueError("the signing key must be at least 32 characters")
+        self._key = secret_key
+        self.access_lifetime = timedelta(minutes=access_minutes)
+
+    def issue(
+        self, *, subject: str, audience: str, tenant_id: str | None, now: datetime,
+        extra: dict[str, Any] | None = None,
+    ) -> tuple[str, AccessClaims]:
+        expires = now + self.access_lifetime
+        claims = AccessClaims(subject, audience, tenant_id, new_id(), expires)
+        payload: dict[str, Any] = {
+            "iss": ISSUER,
+            "aud": audience,
+            "sub": subject,
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+            "jti": claims.token_id,
+            **(extra or {}),
+        }
+        if tenant_id is not None:
+            payload["tid"] = tenant_id
+        return jwt.encode(payload, self._key, algorithm=ALGORITHM), claims
+
+    def verify(self, token: str, *, audience: str, now: datetime) -> AccessClaims:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise TokenError("the token is not a well-formed JWT") from None
+        if header.get("alg") != ALGORITHM:
+            raise TokenError("the token is not signed with the expected algorithm")
+        try:
+            payload = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                audience=audience,
+                issuer=ISSUER,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "iat", "sub", "aud", "iss", "jti"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise TokenError("the token has expired") from None
+        except jwt.InvalidAudienceError:
+            raise TokenError("the token is not meant for this API") from None
+        except jwt.PyJWTError:
+            raise TokenError("the token is invalid") from None
+        # PyJWT checks exp against the real clock; check again against ours (tests, jobs).
+        expires_at = datetime.fromtimestamp(payload["exp"], tz=now.tzinfo)
+        if (now - expires_at).total_seconds() > LEEWAY_SECONDS:
+            raise TokenError("the token has expired")
+        if audience == TENANT_AUDIENCE and not payload.get("tid"):
+            raise TokenError("the token names no tenant")
+        return AccessClaims(
+            subject=str(payload["sub"]),
+            audience=audience,
+            tenant_id=payload.get("tid"),
+            token_id=str(payload["jti"]),
+            expires_at=expires_at,
+        )

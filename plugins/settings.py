@@ -1,0 +1,148 @@
+"""Settings, read once from the environment (and a ``.env`` file if present).
+
+Every field has a docstring-style comment and a default that lets ``stint serve``
+run with no settings at all: an embedded SQLite file, jobs in-process, manual
+invoicing, no mail server.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+
+class SettingsError(ValueError):
+    """A setting has a value Stint cannot use; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    #: Where the data lives: ``sqlite:///path`` (relative to the working directory) or
+    #: ``postgres://user@host:port/db``.
+    database_url: str = "sqlite:///stint.sqlite3"
+    #: Redis for Celery, the rate-limit store and the access-decision cache; unset: embedded.
+    redis_url: str | None = None
+    #: Signs access tokens and sessions. Unset: a key kept in ``.stint/secret-key`` beside
+    #: the database, so tokens survive restarts on a single machine.
+    secret_key: str = ""
+    stripe_api_key: str | None = None
+    stripe_webhook_secret: str | None = None
+    #: A Stripe-compatible server (localstripe in tests); unset: Stripe itself.
+    stripe_api_base: str | None = None
+    #: ``smtp://user:pass@host:port``; unset: mail is logged, not sent.
+    smtp_url: str | None = None
+    #: The public address of this Stint, used in mails and links.
+    base_url: str = "http://127.0.0.1:8000"
+    activation_signing_key: str | None = None
+    activation_public_keys: str | None = None
+    #: Minutes an access token lives; refresh tokens renew it.
+    access_token_minutes: int = 15
+    #: Days a new tenant's trial lasts (SPEC §3, configurable).
+    trial_days: int = 28
+    #: Days of access kept after a failed payment (SPEC §3, configurable).
+    grace_days: int = 14
+    #: Where Stint keeps generated files (secret key, dev activation key).
+    data_dir: Path = field(default_factory=lambda: Path(".stint"))
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith(("postgres://", "postgresql://"))
+
+    @property
+    def sqlite_path(self) -> str:
+        return self.database_url.removeprefix("sqlite:///")
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip('"').strip("'")
+    return values
+
+
+def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={value} must be between {low} and {high}")
+    return value
+
+
+def _database_url(raw: str) -> str:
+    if raw.startswith("sqlite:///"):
+        if not raw.removeprefix("sqlite:///"):
+            raise SettingsError("STINT_DATABASE_URL sqlite:/// needs a file path")
+        return raw
+    if raw.startswith(("postgres://", "postgresql://")):
+        parsed = urlparse(raw)
+        if not parsed.hostname and "host=" not in (parsed.query or ""):
+            raise SettingsError(f"STINT_DATABASE_URL {raw!r} has no host")
+        return raw
+    raise SettingsError(
+        f"STINT_DATABASE_URL {raw!r} is neither sqlite:///PATH nor postgres://HOST/DB"
+    )
+
+
+def _secret_key(given: str | None, data_dir: Path) -> str:
+    if given:
+        if len(given) < 32:
+            raise SettingsError("STINT_SECRET_KEY must be at least 32 characters")
+        return given
+    # A generated key kept on disk: tokens stay valid across restarts of one machine.
+    path = data_dir / "secret-key"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key, encoding="utf-8")
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None = None) -> Settings:
+    """Read and validate every setting; raise :class:`SettingsError` naming a bad one."""
+    env = {**_read_dotenv(dotenv or Path(".env")), **(environ if environ is not None else os.environ)}
+    get = lambda name: (env.get(name) or "").strip() or None  # noqa: E731
+    data_dir = Path(get("STINT_DATA_DIR") or ".stint")
+    for name in ("STINT_BASE_URL", "STINT_STRIPE_API_BASE"):
+        value = get(name)
+        if value and urlparse(value).scheme not in ("http", "https"):
+            raise SettingsError(f"{name}={value!r} must be an http(s) URL")
+    redis_url = get("STINT_REDIS_URL")
+    if redis_url and urlparse(redis_url).scheme not in ("redis", "rediss", "unix"):
+        raise SettingsError(f"STINT_REDIS_URL={redis_url!r} must be a redis:// URL")
+    smtp_url = get("STINT_SMTP_URL")
+    if smtp_url and urlparse(smtp_url).scheme not in ("smtp", "smtps"):
+        raise SettingsError(f"STINT_SMTP_URL={smtp_url!r} must be an smtp:// URL")
+    return Settings(
+        database_url=_database_url(get("STINT_DATABASE_URL") or "sqlite:///stint.sqlite3"),
+        redis_url=redis_url,
+        secret_key=_secret_key(get("STINT_SECRET_KEY"), data_dir),
+        stripe_api_key=get("STINT_STRIPE_API_KEY"),
+        stripe_webhook_secret=get("STINT_STRIPE_WEBHOOK_SECRET"),
+        stripe_api_base=get("STINT_STRIPE_API_BASE"),
+        smtp_url=smtp_url,
+        base_url=(get("STINT_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+        activation_signing_key=get("STINT_ACTIVATION_SIGNING_KEY"),
+        activation_public_keys=get("STINT_ACTIVATION_PUBLIC_KEYS"),
+        access_token_minutes=_int(env, "STINT_ACCESS_TOKEN_MINUTES", 15, 1, 1440),
+        trial_days=_int(env, "STINT_TRIAL_DAYS", 28, 1, 365),
+        grace_days=_int(env, "STINT_GRACE_DAYS", 14, 0, 365),
+        data_dir=data_dir,
+    )

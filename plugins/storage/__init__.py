@@ -1,0 +1,1 @@
+"""Storage on Piccolo: SQLite embedded by default, PostgreSQL in production."""

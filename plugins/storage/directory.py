@@ -1,0 +1,123 @@
+"""Cross-tenant lookups: sign-in, signup, the operator console (see core.ports.Directory)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from piccolo.engine.base import Engine
+
+from core.ids import new_id
+from core.licensing.subscription import Subscription
+from core.tenancy import Enterprise, Operator, Person, Tenant
+
+from .mapping import subscription_to_row, tenant_from_row, tenant_to_row
+from .tables import AuditEvent, OperatorAccount
+from .tables import Enterprise as EnterpriseRow
+from .tables import Person as PersonRow
+from .tables import Subscription as SubscriptionRow
+from .tables import Tenant as TenantRow
+
+
+class PiccoloDirectory:
+    def __init__(self, engine: Engine[Any]) -> None:
+        self._engine = engine
+
+    async def tenant_by_slug(self, slug: str) -> Tenant | None:
+        row = await TenantRow.select().where(TenantRow.slug == slug).first()
+        return tenant_from_row(row) if row else None
+
+    async def tenant_by_id(self, tenant_id: str) -> Tenant | None:
+        row = await TenantRow.select().where(TenantRow.id == tenant_id).first()
+        return tenant_from_row(row) if row else None
+
+    async def tenants(self, *, search: str = "", after: str = "", limit: int = 50) -> list[Tenant]:
+        query = TenantRow.select().order_by(TenantRow.slug).limit(limit)
+        if search:
+            query = query.where(TenantRow.slug.ilike(f"%{search}%"))
+        if after:
+            query = query.where(TenantRow.slug > after)
+        return [tenant_from_row(row) for row in await query]
+
+    async def tenants_of_enterprise(self, enterprise_id: str) -> list[Tenant]:
+        rows = await TenantRow.select().where(TenantRow.enterprise_id == enterprise_id)
+        return [tenant_from_row(row) for row in rows]
+
+    async def add_enterprise(self, enterprise: Enterprise) -> None:
+        await EnterpriseRow.insert(
+            EnterpriseRow(id=enterprise.id, name=enterprise.name, created_at=enterprise.created_at)
+        )
+
+    async def add_subscription(
+        self, sub_id: str, enterprise_id: str, scope: str, sub: Subscription, at: datetime
+    ) -> None:
+        await SubscriptionRow.insert(
+            SubscriptionRow(
+                id=sub_id,
+                enterprise_id=enterprise_id,
+                scope=scope,
+                created_at=at,
+                updated_at=at,
+                **subscription_to_row(sub),
+            )
+        )
+
+    async def add_tenant(self, tenant: Tenant) -> None:
+        await TenantRow.insert(TenantRow(**tenant_to_row(tenant)))
+
+    async def save_tenant(self, tenant: Tenant) -> None:
+        values = tenant_to_row(tenant)
+        del values["id"]
+        await TenantRow.update(values).where(TenantRow.id == tenant.id)
+
+    async def person_by_email(self, email: str) -> Person | None:
+        row = await PersonRow.select().where(PersonRow.email == email).first()
+        return Person(id=row["id"], email=row["email"], name=row["name"]) if row else None
+
+    async def add_person(self, person: Person, created_at: datetime) -> None:
+        await PersonRow.insert(
+            PersonRow(id=person.id, email=person.email, name=person.name, created_at=created_at)
+        )
+
+    async def operator_by_email(self, email: str) -> tuple[Operator, str] | None:
+        row = await OperatorAccount.select().where(OperatorAccount.email == email).first()
+        if not row:
+            return None
+        return Operator(id=row["id"], email=row["email"], name=row["name"]), row["password_hash"]
+
+    async def operator_by_id(self, operator_id: str) -> Operator | None:
+        row = await OperatorAccount.select().where(OperatorAccount.id == operator_id).first()
+        return Operator(id=row["id"], email=row["email"], name=row["name"]) if row else None
+
+    async def add_operator(self, operator: Operator, password_hash: str, at: datetime) -> None:
+        await OperatorAccount.insert(
+            OperatorAccount(
+                id=operator.id,
+                email=operator.email,
+                name=operator.name,
+                password_hash=password_hash,
+                created_at=at,
+            )
+        )
+
+    async def audit(
+        self,
+        tenant_id: str | None,
+        actor: str,
+        action: str,
+        subject: str,
+        detail: dict[str, Any],
+        at: datetime,
+    ) -> None:
+        await AuditEvent.insert(
+            AuditEvent(
+                id=new_id(),
+                tenant_id=tenant_id,
+                actor=actor,
+                action=action,
+                subject=subject,
+                detail=json.dumps(detail, sort_keys=True, default=str),
+                at=at,
+            )
+        )

@@ -1,0 +1,59 @@
+"""Database engines from settings: SQLite (WAL, busy timeout) or a PostgreSQL pool."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine
+
+from .tables import ALL_TABLES
+
+__all__ = ["bind", "close", "open_engine", "pg_config"]
+
+# Seconds a writer waits for SQLite's lock before giving up: long enough for a
+# burst of concurrent requests on one machine, short enough to surface a stuck one.
+_SQLITE_BUSY_TIMEOUT = 30
+
+
+def pg_config(url: str) -> dict[str, object]:
+    """asyncpg connection arguments from a ``postgres://`` URL."""
+    parsed = urlparse(url)
+    config: dict[str, object] = {
+        "host": parsed.hostname or "127.0.0.1",
+        "port": parsed.port or 5432,
+        "database": (parsed.path or "/postgres").lstrip("/") or "postgres",
+    }
+    if parsed.username:
+        config["user"] = unquote(parsed.username)
+    if parsed.password:
+        config["password"] = unquote(parsed.password)
+    return config
+
+
+async def open_engine(database_url: str, *, pool_size: int = 10) -> Engine:  # type: ignore[type-arg]
+    """An engine for ``database_url``, ready to use (pool started, WAL on)."""
+    if database_url.startswith(("postgres://", "postgresql://")):
+        engine = PostgresEngine(config=pg_config(database_url))
+        await engine.start_connection_pool(min_size=1, max_size=pool_size)
+        return engine
+    path = database_url.removeprefix("sqlite:///")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # WAL is a property of the file: readers no longer block the writer.
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+    return SQLiteEngine(path=path, timeout=_SQLITE_BUSY_TIMEOUT)
+
+
+def bind(engine: Engine) -> None:  # type: ignore[type-arg]
+    """Point every table at ``engine`` (one database per process, or per test)."""
+    for table in ALL_TABLES:
+        table._meta.db = engine
+
+
+async def close(engine: Engine) -> None:  # type: ignore[type-arg]
+    if isinstance(engine, PostgresEngine) and engine.pool is not None:
+        await engine.close_connection_pool()

@@ -1,0 +1,70 @@
+"""Versioned schema migrations and the runner behind ``stint db upgrade``.
+
+Each migration is a module with ``ID``, ``DESCRIPTION`` and ``STATEMENTS``
+(portable DDL). The runner records applied ids in ``stint_schema_migration``,
+applies the missing ones in order, each in its own transaction, and never drops
+or rewrites what exists: installing over an existing database creates missing
+tables, leaves current ones alone and upgrades older ones in place (SPEC §3).
+Migrations are additive so SQLite can run them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from types import ModuleType
+
+from piccolo.engine.base import Engine
+
+from . import m0001_identity_and_licensing
+
+__all__ = ["MIGRATIONS", "applied_migrations", "upgrade"]
+
+MIGRATIONS: tuple[ModuleType, ...] = (m0001_identity_and_licensing,)
+
+_LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
+    id VARCHAR(16) PRIMARY KEY NOT NULL,
+    description VARCHAR(200) NOT NULL,
+    applied_at TIMESTAMPTZ NOT NULL
+)"""
+
+# Any fixed number: two `stint db upgrade` at once on PostgreSQL take turns.
+_PG_LOCK = 74_657_201
+
+
+async def applied_migrations(engine: Engine) -> list[str]:
+    await engine.run_ddl(_LEDGER)
+    rows = await engine.run_ddl("SELECT id FROM stint_schema_migration ORDER BY id")
+    return [str(row["id"]) for row in rows]
+
+
+async def upgrade(engine: Engine, *, target: str | None = None) -> list[str]:
+    """Apply every migration not yet applied (up to ``target``); return the ids applied."""
+    applied: list[str] = []
+    is_pg = engine.engine_type == "postgres"
+    for migration in MIGRATIONS:
+        if target is not None and target < migration.ID:
+            break
+        async with _transaction(engine) as tx:
+            if is_pg:
+                await tx.connection.execute(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+            done = set(await applied_migrations(engine))
+            if migration.ID in done:
+                continue
+            for statement in migration.STATEMENTS:
+                await engine.run_ddl(statement)
+            when = datetime.now(UTC).isoformat()
+            await engine.run_ddl(
+                "INSERT INTO stint_schema_migration (id, description, applied_at) "
+                f"VALUES ('{migration.ID}', '{migration.DESCRIPTION}', '{when}')"
+            )
+            applied.append(migration.ID)
+    return applied
+
+
+def _transaction(engine: Engine):  # type: ignore[no-untyped-def]
+    if engine.engine_type == "sqlite":
+        from piccolo.engine.sqlite import TransactionType
+
+        # IMMEDIATE: a second upgrader waits for the write lock instead of failing later.
+        return engine.transaction(transaction_type=TransactionType.immediate)  # type: ignore[call-arg]
+    return engine.transaction()

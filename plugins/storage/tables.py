@@ -1,0 +1,164 @@
+"""Piccolo table classes: the latest schema, as the migrations leave it.
+
+The migrations own the DDL; these classes are how the repositories read and
+write. ``tests/integration/test_schema.py`` checks the two agree column by column.
+Engines are bound at start-up by :func:`plugins.storage.engine.bind`.
+"""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.table import Table
+
+__all__ = ["ALL_TABLES"]
+
+
+class Enterprise(Table, tablename="enterprise"):
+    id = Varchar(length=32, primary_key=True)
+    name = Varchar(length=200)
+    created_at = Timestamptz()
+
+
+class Subscription(Table, tablename="subscription"):
+    id = Varchar(length=32, primary_key=True)
+    enterprise_id = Varchar(length=32)
+    scope = Varchar(length=16, default="tenant")
+    plan_id = Varchar(length=32)
+    interval = Varchar(length=16, null=True, default=None)
+    seats = Integer(null=True, default=None)
+    status = Varchar(length=16)
+    trial_ends_on = Date(null=True, default=None)
+    period_start = Date(null=True, default=None)
+    period_end = Date(null=True, default=None)
+    anchor_day = Integer(null=True, default=None)
+    past_due_since = Date(null=True, default=None)
+    expired_on = Date(null=True, default=None)
+    expiry_reason = Varchar(length=32, null=True, default=None)
+    scheduled_plan_id = Varchar(length=32, null=True, default=None)
+    scheduled_seats = Integer(null=True, default=None)
+    scheduled_interval = Varchar(length=16, null=True, default=None)
+    currency = Varchar(length=3, default="USD")
+    version = Integer(default=0)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class Tenant(Table, tablename="tenant"):
+    id = Varchar(length=32, primary_key=True)
+    slug = Varchar(length=64, unique=True)
+    name = Varchar(length=200)
+    deployment = Varchar(length=16)
+    enterprise_id = Varchar(length=32)
+    subscription_id = Varchar(length=32)
+    time_zone = Varchar(length=64, default="UTC")
+    default_role = Varchar(length=16, default="team")
+    licensing_mode = Varchar(length=16, default="automatic")
+    uninstalled_at = Timestamptz(null=True, default=None)
+    purged_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class Person(Table, tablename="person"):
+    id = Varchar(length=32, primary_key=True)
+    email = Varchar(length=320, unique=True)
+    name = Varchar(length=200)
+    created_at = Timestamptz()
+
+
+class TenantUser(Table, tablename="tenant_user"):
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32)
+    # A ForeignKey only so queries can join to the person (``person_id.email``).
+    person_id = ForeignKey(references=Person)
+    role = Varchar(length=16, null=True, default=None)
+    collection_admin = Boolean(default=False)
+    approval_manager = Boolean(default=False)
+    password_hash = Text(null=True, default=None)
+    last_used_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class Seat(Table, tablename="seat"):
+    id = Varchar(length=32, primary_key=True)
+    subscription_id = Varchar(length=32)
+    person_id = Varchar(length=32)
+    assigned_at = Timestamptz()
+    assigned_by = Varchar(length=64)
+
+
+class OperatorAccount(Table, tablename="operator_account"):
+    id = Varchar(length=32, primary_key=True)
+    email = Varchar(length=320, unique=True)
+    name = Varchar(length=200)
+    password_hash = Text()
+    created_at = Timestamptz()
+
+
+class PlanCatalogue(Table, tablename="plan_catalogue"):
+    id = Varchar(length=32, primary_key=True)
+    data = Text()
+    position = Integer(default=0)
+    updated_at = Timestamptz()
+
+
+class Invoice(Table, tablename="invoice"):
+    id = Varchar(length=32, primary_key=True)
+    subscription_id = Varchar(length=32)
+    tenant_id = Varchar(length=32)
+    number = Integer(default=0)
+    kind = Varchar(length=32)
+    issued_on = Date()
+    lines = Text()
+    total = BigInt()
+    credit_applied = BigInt(default=0)
+    amount_due = BigInt()
+    currency = Varchar(length=3, default="USD")
+    status = Varchar(length=16)
+    idempotency_key = Varchar(length=200, unique=True)
+    external_id = Varchar(length=200, null=True, default=None)
+    paid_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+class CreditEntry(Table, tablename="credit_entry"):
+    id = Varchar(length=32, primary_key=True)
+    subscription_id = Varchar(length=32)
+    amount = BigInt()
+    reason = Varchar(length=64)
+    reference = Varchar(length=200, default="")
+    on_date = Date()
+    created_at = Timestamptz()
+
+
+class AuditEvent(Table, tablename="audit_event"):
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32, null=True, default=None)
+    actor = Varchar(length=200)
+    action = Varchar(length=64)
+    subject = Varchar(length=200, default="")
+    detail = Text(default="{}")
+    at = Timestamptz()
+
+
+ALL_TABLES: tuple[type[Table], ...] = (
+    Enterprise,
+    Subscription,
+    Tenant,
+    Person,
+    TenantUser,
+    Seat,
+    OperatorAccount,
+    PlanCatalogue,
+    Invoice,
+    CreditEntry,
+    AuditEvent,
+)

@@ -1,0 +1,130 @@
+"""One tenant's repositories. Every query here filters on ``self.tenant_id``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from piccolo.engine.base import Engine
+
+from core.licensing.subscription import Subscription
+from core.tenancy import User
+
+from .directory import PiccoloDirectory
+from .mapping import subscription_from_row, subscription_to_row, user_from_row
+from .tables import Person as PersonRow
+from .tables import Subscription as SubscriptionRow
+from .tables import Tenant as TenantRow
+from .tables import TenantUser
+
+
+class PiccoloTenantScope:
+    def __init__(self, engine: Engine[Any], tenant_id: str) -> None:
+        self._engine = engine
+        self.tenant_id = tenant_id
+
+    def _users(self) -> Any:
+        return TenantUser.select(
+            TenantUser.all_columns(exclude=[TenantUser.password_hash]),
+            TenantUser.person_id.email,
+            TenantUser.person_id.name,
+        ).where(TenantUser.tenant_id == self.tenant_id)
+
+    async def user(self, user_id: str) -> User | None:
+        row = await self._users().where(TenantUser.id == user_id).first()
+        return user_from_row(row) if row else None
+
+    async def user_by_email(self, email: str) -> User | None:
+        row = await self._users().where(TenantUser.person_id.email == email).first()
+        return user_from_row(row) if row else None
+
+    async def user_by_person(self, person_id: str) -> User | None:
+        row = await self._users().where(TenantUser.person_id == person_id).first()
+        return user_from_row(row) if row else None
+
+    async def password_hash(self, user_id: str) -> str | None:
+        row = (
+            await TenantUser.select(TenantUser.password_hash)
+            .where((TenantUser.tenant_id == self.tenant_id) & (TenantUser.id == user_id))
+            .first()
+        )
+        return row["password_hash"] if row else None
+
+    async def users(self, *, after: str = "", limit: int = 100) -> list[User]:
+        query = self._users().order_by(TenantUser.id).limit(limit)
+        if after:
+            query = query.where(TenantUser.id > after)
+        return [user_from_row(row) for row in await query]
+
+    async def add_user(self, user: User, password_hash: str | None, at: datetime) -> None:
+        if user.tenant_id != self.tenant_id:
+            raise ValueError("a user can only be added to its own tenant")
+        await TenantUser.insert(
+            TenantUser(
+                id=user.id,
+                tenant_id=self.tenant_id,
+                person_id=user.person_id,
+                role=user.role,
+                collection_admin=user.collection_admin,
+                approval_manager=user.approval_manager,
+                password_hash=password_hash,
+                last_used_at=user.last_used_at,
+                created_at=at,
+            )
+        )
+
+    async def save_user(self, user: User) -> None:
+        await TenantUser.update(
+            {
+                TenantUser.role: user.role,
+                TenantUser.collection_admin: user.collection_admin,
+                TenantUser.approval_manager: user.approval_manager,
+                TenantUser.last_used_at: user.last_used_at,
+            }
+        ).where((TenantUser.tenant_id == self.tenant_id) & (TenantUser.id == user.id))
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        await TenantUser.update({TenantUser.password_hash: password_hash}).where(
+            (TenantUser.tenant_id == self.tenant_id) & (TenantUser.id == user_id)
+        )
+
+    async def touch_user(self, user_id: str, at: datetime) -> None:
+        await TenantUser.update({TenantUser.last_used_at: at}).where(
+            (TenantUser.tenant_id == self.tenant_id) & (TenantUser.id == user_id)
+        )
+
+    async def person_email_taken(self, email: str) -> bool:
+        return await PersonRow.exists().where(PersonRow.email == email)
+
+    async def audit(
+        self, actor: str, action: str, subject: str, detail: dict[str, Any], at: datetime
+    ) -> None:
+        await PiccoloDirectory(self._engine).audit(self.tenant_id, actor, action, subject, detail, at)
+
+    # Subscriptions ---------------------------------------------------------------
+    # A tenant reaches its subscription through its own row, so an enterprise-wide
+    # subscription is shared by exactly the tenants that point at it.
+
+    async def subscription_id(self) -> str:
+        row = await TenantRow.select(TenantRow.subscription_id).where(TenantRow.id == self.tenant_id).first()
+        if row is None:
+            raise LookupError(f"no tenant {self.tenant_id}")
+        return str(row["subscription_id"])
+
+    async def subscription(self, *, for_update: bool = False) -> tuple[str, Subscription]:
+        """The tenant's subscription; ``for_update`` locks its row until the transaction ends.
+
+        On SQLite the unit of work already holds the database's write lock (IMMEDIATE),
+        which serialises writers the way the row lock does on PostgreSQL.
+        """
+        sub_id = await self.subscription_id()
+        query = SubscriptionRow.select().where(SubscriptionRow.id == sub_id)
+        if for_update and self._engine.engine_type == "postgres":
+            query = query.lock_rows("UPDATE")
+        row = await query.first()
+        return sub_id, subscription_from_row(row)
+
+    async def save_subscription(self, sub_id: str, sub: Subscription, at: datetime) -> None:
+        await SubscriptionRow.update(
+            {**subscription_to_row(sub), "updated_at": at, "version": SubscriptionRow.version + 1}
+        ).where(SubscriptionRow.id == sub_id)

@@ -1,0 +1,82 @@
+"""The Litestar app factory: the web composition root.
+
+Routers are vertical slices (``web/api/*``); this module only assembles them,
+installs error handling and logging, and opens/closes the adapters built by
+:mod:`plugins.bootstrap`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Litestar, Router
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+
+from core.clock import Clock
+from plugins import bootstrap
+from plugins.settings import Settings
+
+from .api.docs import docs_page
+from .api.health import health
+from .api.identity import OperatorTokenController, TokenController
+from .auth import OperatorAuth, TenantAuth
+from .logs import RequestContextMiddleware, configure_logging
+from .problems import exception_handlers
+
+__all__ = ["create_app"]
+
+#: Largest request body accepted; imports of big timesheets are the reason it is not smaller.
+MAX_BODY_BYTES = 5 * 1024 * 1024
+
+
+def tenant_routes() -> list[Any]:
+    from .api import signup
+
+    return [TokenController, signup.SignupController]
+
+
+def operator_routes() -> list[Any]:
+    return [OperatorTokenController]
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = False
+) -> Litestar:
+    """Build the app. ``migrate=True`` upgrades the schema at start (tests, ``stint serve``)."""
+
+    async def on_startup(app: Litestar) -> None:
+        app.state.stint = await bootstrap.start(settings, clock=clock, migrate=migrate)
+
+    async def on_shutdown(app: Litestar) -> None:
+        stint = getattr(app.state, "stint", None)
+        if stint is not None:
+            await bootstrap.stop(stint)
+
+    tenant_api = Router(
+        path="/api/v1",
+        route_handlers=tenant_routes(),
+        middleware=[DefineMiddleware(TenantAuth, exclude_from_auth_key="exclude_from_auth")],
+    )
+    operator_api = Router(
+        path="/api/v1/operator",
+        route_handlers=operator_routes(),
+        middleware=[DefineMiddleware(OperatorAuth, exclude_from_auth_key="exclude_from_auth")],
+    )
+    configure_logging()
+    return Litestar(
+        route_handlers=[health, docs_page, tenant_api, operator_api],
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        exception_handlers=exception_handlers,
+        middleware=[RequestContextMiddleware],
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="Stint",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(path="/openapi.json")],
+        ),
+        debug=False,
+    )

@@ -1,0 +1,155 @@
+"""RFC 9457 problem+json for every error, with a stable ``code``.
+
+Domain errors map to statuses here and only here; nothing else in the web layer
+decides what status an error gets.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from core import errors
+
+__all__ = ["ACCESS_STATUS", "exception_handlers", "problem"]
+
+log = logging.getLogger("stint.web")
+
+PROBLEM_JSON = "application/problem+json"
+
+#: The access decision's reasons as HTTP (SPEC §6): 402 for payment, 403 otherwise.
+ACCESS_STATUS = {
+    "expired": 402,
+    "trial_expired": 402,
+    "role_none": 403,
+    "no_seat": 403,
+    "not_permitted": 403,
+    "tenant_uninstalled": 403,
+}
+
+_STATUS: dict[type[errors.StintError], int] = {
+    errors.ValidationFailed: 422,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+    errors.InvalidCredentials: 401,
+    errors.PlanNotAvailable: 422,
+    errors.SeatLimit: 409,
+    errors.PayoutRefused: 409,
+    errors.WeekLocked: 423,
+}
+
+_TITLES = {
+    400: "Bad request",
+    401: "Not authenticated",
+    402: "Payment required",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Invalid input",
+    423: "Locked",
+    429: "Too many requests",
+    500: "Internal server error",
+}
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "invalid_token",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "body_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def problem(
+    status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> Response[dict[str, Any]]:
+    body: dict[str, Any] = {
+        "type": f"https://stint.dev/problems/{code.replace('_', '-')}",
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "code": code,
+        **extra,
+    }
+    return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def status_of(exc: errors.StintError) -> int:
+    if isinstance(exc, errors.AccessDenied):
+        if exc.extra.get("hidden"):
+            return 404
+        return ACCESS_STATUS.get(exc.reason, 403)
+    for cls in type(exc).__mro__:
+        if cls in _STATUS:
+            return _STATUS[cls]  # type: ignore[index]
+    return 400
+
+
+def _domain(request: Request[Any, Any, Any], exc: errors.StintError) -> Response[dict[str, Any]]:
+    status = status_of(exc)
+    extra = {k: v for k, v in exc.extra.items() if k != "hidden"}
+    if isinstance(exc, errors.AccessDenied) and status == 404:
+        # A hidden tab must look exactly like a route that does not exist.
+        return problem(404, "not_found", "Nothing is here.")
+    if isinstance(exc, errors.ValidationFailed) and exc.field:
+        extra.setdefault("errors", [{"field": exc.field, "message": exc.detail}])
+    return problem(status, exc.code, exc.detail, **extra)
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    for item in exc.extra if isinstance(exc.extra, list) else []:
+        if isinstance(item, dict):
+            found.append(
+                {
+                    "field": item.get("key") or "body",
+                    "message": str(item.get("message", "invalid")),
+                    "source": item.get("source", "body"),
+                }
+            )
+    if found:
+        names = ", ".join(str(e["field"]) for e in found)
+        detail = f"invalid value for {names}: {found[0]['message']}"
+    else:
+        detail = exc.detail or "the request is not valid"
+    return problem(422, "validation_error", detail, errors=found)
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:
+    status = exc.status_code
+    if status >= 500:
+        log.error("server error", extra={"detail": exc.detail})
+    detail = exc.detail if status < 500 else "Something went wrong on our side."
+    headers = dict(exc.headers or {})
+    return problem(status, _HTTP_CODES.get(status, "error"), detail, headers=headers or None)
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
+    log.exception("unhandled error")
+    request_id = request.scope.get("state", {}).get("request_id", "")
+    return problem(
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "internal_error",
+        f"Something went wrong on our side (request {request_id}). Nothing was changed.",
+    )
+
+
+exception_handlers: dict[Any, Any] = {
+    errors.StintError: _domain,
+    ValidationException: _validation,
+    HTTPException: _http,
+    Exception: _unexpected,
+}
+
