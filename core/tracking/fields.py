@@ -1,0 +1,100 @@
+"""Field rules shared by timers, worklogs and import rows: flags, limits, clean text, UTC.
+
+Blank optional text is stored as ``None`` so that "no comment" has exactly one
+spelling; that is what makes export → import round trips exact.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from core.errors import ValidationFailed
+
+__all__ = [
+    "MAX_COMMENT_LENGTH",
+    "MAX_LENGTH_S",
+    "MAX_NAME_LENGTH",
+    "WorklogFlag",
+    "check_comment",
+    "check_name",
+    "clean_comment",
+    "clean_name",
+    "utc",
+]
+
+MAX_LENGTH_S = 24 * 60 * 60
+"""A worklog is at most one day long (SPEC's 12-hour cap is for timers, which is configurable)."""
+
+MAX_COMMENT_LENGTH = 2000
+MAX_NAME_LENGTH = 200
+"""Cap for short names: work item ids and activity types."""
+
+
+class WorklogFlag(StrEnum):
+    TRACKED = "tracked"
+    MANUAL = "manual"
+    CHANGED = "changed"
+    IMPORTED = "imported"
+    FROM_API = "from_api"
+    BILLABLE = "billable"
+
+
+def utc(value: datetime, field: str) -> datetime:
+    """``value`` in UTC; a naive time is refused because its instant is unknown."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationFailed(f"{field} needs a time zone", field=field)
+    return value.astimezone(UTC)
+
+
+def _bad_character(text: str, allowed: str) -> bool:
+    # Spreadsheets cannot store control characters (openpyxl refuses them) nor
+    # U+FFFE/U+FFFF (not allowed in XML), and surrogates cannot be written as
+    # UTF-8: none of them could survive an export.
+    return any(
+        (unicodedata.category(ch) in ("Cc", "Cs") or ch in "\ufffe\uffff") and ch not in allowed
+        for ch in text
+    )
+
+
+def clean_comment(value: str | None) -> str | None:
+    """Blank → ``None``; line endings become ``\\n`` (xlsx keeps no ``\\r``); then checked."""
+    if value is None or not value.strip():
+        return None
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    check_comment(value)
+    return value
+
+
+def check_comment(value: str | None) -> None:
+    if value is None:
+        return
+    if not value.strip():
+        raise ValidationFailed("a blank comment is stored as no comment", field="comment")
+    if len(value) > MAX_COMMENT_LENGTH:
+        raise ValidationFailed(
+            f"the comment is longer than {MAX_COMMENT_LENGTH} characters", field="comment"
+        )
+    if _bad_character(value, "\n\t"):
+        raise ValidationFailed("the comment contains control characters", field="comment")
+
+
+def clean_name(value: str | None, field: str) -> str | None:
+    """A short name (work item, activity type): trimmed, blank → ``None``, then checked."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    check_name(value, field)
+    return value
+
+
+def check_name(value: str | None, field: str) -> None:
+    if value is None:
+        return
+    if value != value.strip() or not value:
+        raise ValidationFailed(f"{field} must be trimmed and not blank", field=field)
+    if len(value) > MAX_NAME_LENGTH:
+        raise ValidationFailed(f"{field} is longer than {MAX_NAME_LENGTH} characters", field=field)
+    if _bad_character(value, ""):
+        raise ValidationFailed(f"{field} contains control characters", field=field)
