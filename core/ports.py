@@ -107,6 +107,8 @@ class TenantScope(Protocol):
 
     async def save_subscription(self, sub_id: str, sub: Subscription, at: datetime) -> None: ...
 
+    async def is_licensed(self, person_id: str) -> bool: ...
+
 
 class UnitOfWork(Protocol):
     """One transaction: nothing is kept unless :meth:`commit` is called."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Litestar, Router
+from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
@@ -22,7 +23,8 @@ from .api.docs import docs_page
 from .api.health import health
 from .api.identity import OperatorTokenController, TokenController
 from .auth import OperatorAuth, TenantAuth
-from .logs import RequestContextMiddleware, configure_logging
+from .deps import provide_stint
+from .logs import RequestContextMiddleware, before_send, configure_logging
 from .problems import exception_handlers
 
 __all__ = ["create_app"]
@@ -32,13 +34,15 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
 def tenant_routes() -> list[Any]:
-    from .api import signup
+    from .api import me, signup
 
-    return [TokenController, signup.SignupController]
+    return [TokenController, signup.SignupController, me.MeController]
 
 
 def operator_routes() -> list[Any]:
-    return [OperatorTokenController]
+    from .api import operator_tenants
+
+    return [OperatorTokenController, operator_tenants.OperatorTenantsController]
 
 
 def create_app(
@@ -67,10 +71,12 @@ def create_app(
     configure_logging()
     return Litestar(
         route_handlers=[health, docs_page, tenant_api, operator_api],
+        dependencies={"stint": Provide(provide_stint, sync_to_thread=False)},
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         exception_handlers=exception_handlers,
         middleware=[RequestContextMiddleware],
+        before_send=[before_send],
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="Stint",

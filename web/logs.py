@@ -13,7 +13,13 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.ids import new_id
 
-__all__ = ["RequestContextMiddleware", "configure_logging", "request_id_var", "tenant_var"]
+__all__ = [
+    "RequestContextMiddleware",
+    "before_send",
+    "configure_logging",
+    "request_id_var",
+    "tenant_var",
+]
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
 tenant_var: contextvars.ContextVar[str] = contextvars.ContextVar("tenant", default="")
@@ -48,46 +54,55 @@ def configure_logging(level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # Piccolo announces the SQLite version at INFO on every start; only its warnings matter.
+    logging.getLogger("piccolo").setLevel(logging.WARNING)
 
 
 class RequestContextMiddleware:
-    """Gives each request an id (or keeps the caller's X-Request-ID) and logs its outcome."""
+    """Gives each request an id (or keeps a well-formed caller's X-Request-ID).
+
+    The response header and the access-log line are written by :func:`before_send`,
+    which also sees responses made from exceptions raised outside this middleware.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.log = logging.getLogger("stint.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")[:64]
-        rid = given if given.replace("-", "").isalnum() else new_id()
+        rid = given if given and given.replace("-", "").isalnum() else new_id()
+        state = scope.setdefault("state", {})
+        state["request_id"] = rid
+        state["started"] = time.perf_counter()
         token = request_id_var.set(rid)
         tenant_token = tenant_var.set("")
-        scope.setdefault("state", {})["request_id"] = rid
-        started = time.perf_counter()
-        status = 500
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
-            await send(message)
-
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send)
         finally:
-            self.log.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "path": scope.get("path"),
-                    "status": status,
-                    "ms": round((time.perf_counter() - started) * 1000, 2),
-                },
-            )
             tenant_var.reset(tenant_token)
             request_id_var.reset(token)
+
+
+_access_log = logging.getLogger("stint.access")
+
+
+async def before_send(message: Message, scope: Scope) -> None:
+    if message["type"] != "http.response.start":
+        return
+    state = scope.get("state", {})
+    rid = state.get("request_id", "")
+    if rid:
+        message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+    started = state.get("started")
+    _access_log.info(
+        "request",
+        extra={
+            "method": scope.get("method"),
+            "path": scope.get("path"),
+            "status": message["status"],
+            "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+        },
+    )

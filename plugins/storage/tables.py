@@ -149,6 +149,30 @@ class AuditEvent(Table, tablename="audit_event"):
     at = Timestamptz()
 
 
+class RefreshToken(Table, tablename="refresh_token"):
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32)
+    user_id = Varchar(length=32)
+    family_id = Varchar(length=32)
+    token_hash = Varchar(length=64, unique=True)
+    issued_at = Timestamptz()
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class PersonalAccessToken(Table, tablename="personal_access_token"):
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32)
+    user_id = Varchar(length=32)
+    name = Varchar(length=100)
+    token_hash = Varchar(length=64, unique=True)
+    created_at = Timestamptz()
+    expires_at = Timestamptz()
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
 ALL_TABLES: tuple[type[Table], ...] = (
     Enterprise,
     Subscription,
@@ -161,4 +185,6 @@ ALL_TABLES: tuple[type[Table], ...] = (
     Invoice,
     CreditEntry,
     AuditEvent,
+    RefreshToken,
+    PersonalAccessToken,
 )

@@ -13,6 +13,7 @@ from core.tenancy import User
 from .directory import PiccoloDirectory
 from .mapping import subscription_from_row, subscription_to_row, user_from_row
 from .tables import Person as PersonRow
+from .tables import Seat
 from .tables import Subscription as SubscriptionRow
 from .tables import Tenant as TenantRow
 from .tables import TenantUser
@@ -128,3 +129,11 @@ class PiccoloTenantScope:
         await SubscriptionRow.update(
             {**subscription_to_row(sub), "updated_at": at, "version": SubscriptionRow.version + 1}
         ).where(SubscriptionRow.id == sub_id)
+
+    # Seats ---------------------------------------------------------------------------
+    # A seat belongs to a person within a subscription's pool, so on an enterprise-wide
+    # plan one person holds one seat however many tenants of the enterprise they use.
+
+    async def is_licensed(self, person_id: str) -> bool:
+        sub_id = await self.subscription_id()
+        return await Seat.exists().where((Seat.subscription_id == sub_id) & (Seat.person_id == person_id))

@@ -5,16 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response, get
-from litestar.datastructures import State
 
 from plugins.storage.migrations import MIGRATIONS, applied_migrations
+
+from ..deps import StintDep
 
 __all__ = ["health"]
 
 
-@get("/health", tags=["operations"], summary="Health of this Stint", sync_to_thread=False)
-async def health(state: State) -> Response[dict[str, Any]]:
-    stint = state.stint
+@get("/health", tags=["operations"], summary="Health of this Stint")
+async def health(stint: StintDep) -> Response[dict[str, Any]]:
     checks: dict[str, Any] = {}
     healthy = True
     try:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, ClassVar
 
 import msgspec
 from litestar import Controller, post
-from litestar.datastructures import State
+from litestar.params import JSONBody
 
 from core.services.identity import authenticate_operator, authenticate_user
-from plugins.bootstrap import Stint
 from plugins.identity.tokens import OPERATOR_AUDIENCE, TENANT_AUDIENCE
 
+from ..deps import StintDep
 from ..schemas import Strict
 
 __all__ = ["OperatorTokenController", "TokenController"]
@@ -35,17 +35,12 @@ class TokenPair(msgspec.Struct, omit_defaults=True):
     refresh_token: str | None = None
 
 
-def _stint(state: State) -> Stint:
-    return state.stint  # type: ignore[no-any-return]
-
-
 class TokenController(Controller):
     path = "/auth"
-    tags = ["identity"]
+    tags: ClassVar[list[str]] = ["identity"]
 
     @post("/token", status_code=200, opt={"exclude_from_auth": True}, summary="Sign in")
-    async def token(self, data: TokenRequest, state: State) -> TokenPair:
-        stint = _stint(state)
+    async def token(self, data: JSONBody[TokenRequest], stint: StintDep) -> TokenPair:
         tenant, user = await authenticate_user(
             stint.uow, stint.hasher, stint.clock,
             tenant_slug=data.tenant, email=data.email, password=data.password,
@@ -62,11 +57,10 @@ class TokenController(Controller):
 
 class OperatorTokenController(Controller):
     path = "/auth"
-    tags = ["operator"]
+    tags: ClassVar[list[str]] = ["operator"]
 
     @post("/token", status_code=200, opt={"exclude_from_auth": True}, summary="Operator sign in")
-    async def token(self, data: OperatorTokenRequest, state: State) -> TokenPair:
-        stint = _stint(state)
+    async def token(self, data: JSONBody[OperatorTokenRequest], stint: StintDep) -> TokenPair:
         operator = await authenticate_operator(
             stint.uow, stint.hasher, email=data.email, password=data.password
         )

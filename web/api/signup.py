@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 import msgspec
 from litestar import Controller, post
-from litestar.datastructures import State
+from litestar.params import JSONBody
 
 from core.services.signup import signup
 
+from ..deps import StintDep
 from ..schemas import Strict
 
 __all__ = ["SignupController"]
@@ -46,11 +47,10 @@ class SignupOut(msgspec.Struct):
 
 class SignupController(Controller):
     path = "/signup"
-    tags = ["identity"]
+    tags: ClassVar[list[str]] = ["identity"]
 
     @post("/", status_code=201, opt={"exclude_from_auth": True}, summary="Sign up a tenant")
-    async def create(self, data: SignupIn, state: State) -> SignupOut:
-        stint = state.stint
+    async def create(self, data: JSONBody[SignupIn], stint: StintDep) -> SignupOut:
         result = await signup(
             stint.uow,
             stint.hasher,

@@ -1,0 +1,96 @@
+"""The ``stint`` command as a newcomer runs it: no settings, an empty directory."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+STINT = str(Path(sys.executable).parent / "stint")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def clean_env() -> dict[str, str]:
+    """The environment without any STINT_ setting (the tests' own included)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STINT_")}
+    env["STINT_FAST_PASSWORD_HASHING"] = "1"
+    return env
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([STINT, *args], cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=120)
+
+
+def test_serve_in_an_empty_directory_with_no_settings_starts_on_sqlite_and_answers(tmp_path: Path) -> None:
+    """``stint serve`` creates stint.sqlite3 in the working directory and /health answers 200."""
+    port = free_port()
+    process = subprocess.Popen(
+        [STINT, "serve", "--port", str(port)], cwd=tmp_path, env=clean_env(),
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        body = None
+        while time.monotonic() < deadline and body is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as response:
+                    body = json.loads(response.read())
+            except OSError:
+                if process.poll() is not None:
+                    pytest.fail(f"stint serve exited: {process.stdout.read() if process.stdout else ''}")
+                time.sleep(0.2)
+        assert body is not None, "stint serve did not answer within 60 s"
+        assert body["checks"]["database"]["engine"] == "sqlite"
+        assert (tmp_path / "stint.sqlite3").is_file()
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_db_upgrade_twice_changes_nothing_the_second_time(tmp_path: Path) -> None:
+    """The first run applies the migrations, the second says the schema is up to date."""
+    first = run(["db", "upgrade"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "applied migrations: 0001" in first.stdout
+    second = run(["db", "upgrade"], tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "nothing changed" in second.stdout
+
+
+def test_demo_is_idempotent_and_prints_logins_that_work(tmp_path: Path) -> None:
+    """Twice ``stint demo``: the same logins each time, and they sign in."""
+    first = run(["demo"], tmp_path)
+    second = run(["demo"], tmp_path)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout == second.stdout
+    assert "tenant=demo-cloud" in first.stdout and "tenant=demo-onprem" in first.stdout
+    assert "operator@demo.test" in first.stdout
+
+
+def test_a_bad_setting_stops_with_a_message_naming_it(tmp_path: Path) -> None:
+    """A mistyped database URL is reported by name, with exit code 2 and no traceback."""
+    env = clean_env() | {"STINT_DATABASE_URL": "mysql://nope"}
+    result = subprocess.run([STINT, "db", "upgrade"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "STINT_DATABASE_URL" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_operator_create_then_sign_in_on_the_operator_api(tmp_path: Path) -> None:
+    """An operator made on the command line gets an operator token."""
+    created = run(["operator", "create", "--email", "Sam@Vendor.test", "--password", "long enough pw"], tmp_path)
+    assert created.returncode == 0, created.stderr
+    again = run(["operator", "create", "--email", "sam@vendor.test", "--password", "long enough pw"], tmp_path)
+    assert again.returncode == 1 and "already exists" in again.stderr

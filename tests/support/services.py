@@ -1,0 +1,54 @@
+"""Are the real services up? PostgreSQL and Redis on loopback (../shared/SERVICES.md)."""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+
+POSTGRES_ADMIN_URL = os.environ.get("STINT_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("STINT_TEST_REDIS", "redis://127.0.0.1:6379")
+
+
+def required() -> bool:
+    """Under STINT_REQUIRE_SERVICES=1 (CI) a missing service fails the run instead of skipping."""
+    return os.environ.get("STINT_REQUIRE_SERVICES") == "1"
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1.0):
+            return True
+    except OSError:
+        return False
+
+
+@functools.cache
+def postgres_up() -> bool:
+    if not _port_open("127.0.0.1", 5432):
+        return False
+    import asyncio
+
+    import asyncpg
+
+    async def probe() -> bool:
+        try:
+            connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=3)
+        except Exception:
+            return False
+        await connection.close()
+        return True
+
+    return asyncio.run(probe())
+
+
+@functools.cache
+def redis_up() -> bool:
+    if not _port_open("127.0.0.1", 6379):
+        return False
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping())
+    except Exception:
+        return False

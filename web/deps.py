@@ -1,0 +1,17 @@
+"""Dependencies handlers declare by type: the process's adapters."""
+
+from __future__ import annotations
+
+from litestar.datastructures import State
+from litestar.di import NamedDependency
+
+from plugins.bootstrap import Stint
+
+__all__ = ["StintDep", "provide_stint"]
+
+#: ``stint: StintDep`` in a handler gives it every adapter built at start-up.
+StintDep = NamedDependency[Stint]
+
+
+def provide_stint(state: State) -> Stint:
+    return state.stint  # type: ignore[no-any-return]
