@@ -1,0 +1,46 @@
+"""Per-day proration, quotes, the credit ledger and invoices (SPEC §4).
+
+Pure: exact rational arithmetic, one half-even rounding per line, no I/O.
+Prices come from the caller, so this package never reads the plan catalogue.
+"""
+
+from .change import Change
+from .credit import PAYOUT_REFUSED, CreditEntry, CreditLedger
+from .invoice import (
+    Invoice,
+    InvoiceLine,
+    InvoiceLineKind,
+    InvoiceStatus,
+    issue_invoice,
+    proration_charge_line,
+    purchase_invoice,
+    renewal_invoice,
+    settle_quote,
+)
+from .line import LineKind, ProrationLine, prorate
+from .quote import Quote, quote_change
+from .terms import Terms, day_value, interval_days
+
+__all__ = [
+    "PAYOUT_REFUSED",
+    "Change",
+    "CreditEntry",
+    "CreditLedger",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceLineKind",
+    "InvoiceStatus",
+    "LineKind",
+    "ProrationLine",
+    "Quote",
+    "Terms",
+    "day_value",
+    "interval_days",
+    "issue_invoice",
+    "prorate",
+    "proration_charge_line",
+    "purchase_invoice",
+    "quote_change",
+    "renewal_invoice",
+    "settle_quote",
+]

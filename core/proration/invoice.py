@@ -1,0 +1,148 @@
+"""Invoices Stint writes: purchases, proration charges and renewals, paid from credit first.
+
+A positive proration line becomes an invoice; a negative one never does — it
+becomes credit in the ledger. Every invoice uses the available credit before
+asking the customer for money, so ``amount_due = total − credit applied ≥ 0``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Literal
+
+from core.errors import Conflict, ValidationFailed
+from core.money import format_minor
+from core.periods import Period
+
+from .credit import CreditLedger
+from .line import ProrationLine
+from .quote import Quote
+from .terms import Terms
+
+__all__ = [
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceLineKind",
+    "InvoiceStatus",
+    "issue_invoice",
+    "proration_charge_line",
+    "purchase_invoice",
+    "renewal_invoice",
+    "settle_quote",
+]
+
+InvoiceLineKind = Literal["purchase", "proration_charge", "renewal"]
+InvoiceStatus = Literal["due", "paid", "void"]
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceLine:
+    """One charge on an invoice, for the service days ``[starts_on, ends_on)``."""
+
+    kind: InvoiceLineKind
+    description: str
+    amount: int
+    starts_on: date
+    ends_on: date
+
+    def __post_init__(self) -> None:
+        if type(self.amount) is not int or self.amount < 0:
+            # Money owed to the customer is credit, never a negative invoice line.
+            raise ValidationFailed(f"an invoice line is a charge ≥ 0: {self.amount!r}", field="amount")
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """An invoice: its lines, their total, the credit applied and what is left to pay."""
+
+    id: str
+    issued_on: date
+    lines: tuple[InvoiceLine, ...]
+    total: int
+    credit_applied: int
+    amount_due: int
+    status: InvoiceStatus
+    currency: str = "USD"
+
+    def mark_paid(self) -> Invoice:
+        """The invoice paid; paying it again changes nothing (webhooks arrive twice)."""
+        if self.status == "void":
+            raise Conflict(f"invoice {self.id} is void and cannot be paid")
+        return self if self.status == "paid" else replace(self, status="paid")
+
+    def void(self, ledger: CreditLedger, *, on: date) -> tuple[Invoice, CreditLedger]:
+        """The invoice voided, and the credit it had used given back to the ledger."""
+        if self.status == "paid":
+            raise Conflict(f"invoice {self.id} is paid and cannot be voided")
+        if self.status == "void":
+            return self, ledger
+        if self.credit_applied:
+            ledger = ledger.add_credit(
+                self.credit_applied, "credit returned from a void invoice", self.id, on
+            )
+        return replace(self, status="void"), ledger
+
+
+def issue_invoice(
+    id: str,
+    issued_on: date,
+    lines: tuple[InvoiceLine, ...],
+    ledger: CreditLedger,
+    currency: str = "USD",
+) -> tuple[Invoice, CreditLedger]:
+    """An invoice for ``lines``, paid from ``ledger`` first: (the invoice, the ledger after)."""
+    if not lines:
+        raise ValidationFailed("an invoice needs at least one line", field="lines")
+    if ledger.currency != currency:
+        raise ValidationFailed(
+            f"credit in {ledger.currency} cannot pay an invoice in {currency}", field="currency"
+        )
+    total = sum(line.amount for line in lines)
+    applied, ledger = ledger.apply_to(total, reference=id, on=issued_on)
+    due = total - applied
+    # Fully covered by credit means nothing is left to collect: it is paid now.
+    status: InvoiceStatus = "paid" if due == 0 else "due"
+    return Invoice(id, issued_on, lines, total, applied, due, status, currency), ledger
+
+
+def _seats_line(kind: InvoiceLineKind, terms: Terms, period: Period) -> InvoiceLine:
+    text = f"{terms.plan_id} {terms.interval.value}: {terms.seats} seats × {format_minor(terms.seat_price)}"
+    return InvoiceLine(kind, text, terms.amount, period.start, period.end)
+
+
+def purchase_invoice(
+    id: str, terms: Terms, period: Period, ledger: CreditLedger, currency: str = "USD"
+) -> tuple[Invoice, CreditLedger]:
+    """The first invoice: seats × seat price for the whole first period, issued on its start."""
+    return issue_invoice(id, period.start, (_seats_line("purchase", terms, period),), ledger, currency)
+
+
+def renewal_invoice(
+    id: str, terms: Terms, period: Period, ledger: CreditLedger, currency: str = "USD"
+) -> tuple[Invoice, CreditLedger]:
+    """A renewal: seats × seat price for the whole new period, paid from credit first."""
+    return issue_invoice(id, period.start, (_seats_line("renewal", terms, period),), ledger, currency)
+
+
+def proration_charge_line(line: ProrationLine) -> InvoiceLine:
+    """The invoice line for a positive proration line, covering ``[on, period end)``."""
+    if line.amount <= 0:
+        raise ValidationFailed("only a charge becomes an invoice line; credit goes to the ledger")
+    return InvoiceLine("proration_charge", line.description, line.amount, line.on, line.period.end)
+
+
+def settle_quote(
+    quote: Quote, ledger: CreditLedger, *, invoice_id: str
+) -> tuple[Invoice | None, CreditLedger]:
+    """Apply a quoted change: its charges on one invoice, its credits in the ledger.
+
+    ``invoice_id`` also references any credit entry, so both trace back to the change.
+    """
+    for line in quote.lines:
+        if line.amount < 0:
+            ledger = ledger.add_credit(-line.amount, line.description, invoice_id, line.on)
+    charges = tuple(proration_charge_line(line) for line in quote.lines if line.amount > 0)
+    if not charges:
+        return None, ledger
+    return issue_invoice(invoice_id, quote.on, charges, ledger, quote.currency)
