@@ -109,6 +109,16 @@ class TenantScope(Protocol):
 
     async def is_licensed(self, person_id: str) -> bool: ...
 
+    async def seats_taken(self) -> int: ...
+
+    async def licensed_person_ids(self) -> set[str]: ...
+
+    async def assign_seat(self, person_id: str, by: str, at: datetime) -> None: ...
+
+    async def release_seat(self, person_id: str) -> bool:
+        """Free the person's seat; False when they held none."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction: nothing is kept unless :meth:`commit` is called."""

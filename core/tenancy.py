@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
 from .errors import ValidationFailed
 from .licensing.deployment import Deployment
+from .licensing.seats import AutoLicensing as LicensingMode
 
 __all__ = [
     "Deployment",
@@ -29,13 +29,6 @@ __all__ = [
 
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{1,62}[a-z0-9])?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class LicensingMode(StrEnum):
-    """Who gives out seats: on first use (automatic) or only administrators."""
-
-    AUTOMATIC = "automatic"
-    ADMIN_ONLY = "admin_only"
 
 
 def normalise_email(email: str, *, field: str = "email") -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from piccolo.engine.base import Engine
 
+from core.ids import new_id
 from core.licensing.subscription import Subscription
 from core.tenancy import User
 
@@ -137,3 +138,25 @@ class PiccoloTenantScope:
     async def is_licensed(self, person_id: str) -> bool:
         sub_id = await self.subscription_id()
         return await Seat.exists().where((Seat.subscription_id == sub_id) & (Seat.person_id == person_id))
+
+    async def seats_taken(self) -> int:
+        """Licensed persons in the pool (on enterprise plans: across all its tenants)."""
+        sub_id = await self.subscription_id()
+        return int(await Seat.count().where(Seat.subscription_id == sub_id))
+
+    async def licensed_person_ids(self) -> set[str]:
+        sub_id = await self.subscription_id()
+        rows = await Seat.select(Seat.person_id).where(Seat.subscription_id == sub_id)
+        return {row["person_id"] for row in rows}
+
+    async def assign_seat(self, person_id: str, by: str, at: datetime) -> None:
+        sub_id = await self.subscription_id()
+        await Seat.insert(
+            Seat(id=new_id(), subscription_id=sub_id, person_id=person_id, assigned_at=at, assigned_by=by)
+        )
+
+    async def release_seat(self, person_id: str) -> bool:
+        sub_id = await self.subscription_id()
+        found = await Seat.exists().where((Seat.subscription_id == sub_id) & (Seat.person_id == person_id))
+        await Seat.delete().where((Seat.subscription_id == sub_id) & (Seat.person_id == person_id))
+        return bool(found)

@@ -8,6 +8,9 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 
+from core.licensing.access import Action
+
+from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
 
@@ -35,7 +38,7 @@ class MeController(Controller):
     path = "/me"
     tags: ClassVar[list[str]] = ["me"]
 
-    @get("/", summary="The calling user")
+    @get("/", summary="The calling user", guards=[requires(Action.USE_API)])
     async def me(self, request: Request[TenantPrincipal, object, State], stint: StintDep) -> MeOut:
         principal = request.user
         tenant, user = principal.tenant, principal.user
