@@ -7,6 +7,8 @@ query without a tenant cannot be written by accident.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -16,8 +18,12 @@ from .tenancy import Enterprise, Operator, Person, Tenant, User
 
 __all__ = [
     "Directory",
+    "GenerationCache",
     "PasswordHasher",
+    "PersonalTokenRecord",
+    "RefreshTokenRecord",
     "TenantScope",
+    "TokenRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]
@@ -119,6 +125,10 @@ class TenantScope(Protocol):
         """Free the person's seat; False when they held none."""
         ...
 
+    def tokens(self) -> TokenRepository:
+        """This tenant's refresh tokens and personal access tokens."""
+        ...
+
 
 class UnitOfWork(Protocol):
     """One transaction: nothing is kept unless :meth:`commit` is called."""
@@ -145,3 +155,87 @@ class UnitOfWorkFactory(Protocol):
         ...
 
 
+# Tokens (SPEC §9) ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RefreshTokenRecord:
+    """One refresh token of a family; only the hash of its secret is kept."""
+
+    id: str
+    tenant_id: str
+    user_id: str
+    family_id: str
+    token_hash: str
+    issued_at: datetime
+    expires_at: datetime
+    used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalTokenRecord:
+    """A named personal access token; only the hash of its secret is kept."""
+
+    id: str
+    tenant_id: str
+    user_id: str
+    name: str
+    token_hash: str
+    created_at: datetime
+    expires_at: datetime
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class TokenRepository(Protocol):
+    """One tenant's tokens; every query filters on that tenant."""
+
+    tenant_id: str
+
+    async def add_refresh(self, record: RefreshTokenRecord) -> None: ...
+
+    async def refresh_by_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> RefreshTokenRecord | None: ...
+
+    async def mark_refresh_used(self, token_id: str, at: datetime) -> None: ...
+
+    async def revoke_family(self, family_id: str, at: datetime) -> int:
+        """Revoke every token of the family that is not revoked yet; how many were."""
+        ...
+
+    async def add_pat(self, record: PersonalTokenRecord) -> None: ...
+
+    async def pat_by_hash(self, token_hash: str) -> PersonalTokenRecord | None: ...
+
+    async def pats(self, user_id: str, *, after: str = "", limit: int = 50) -> list[PersonalTokenRecord]:
+        """The user's tokens that are not revoked, oldest first, after the cursor ``after`` (an id)."""
+        ...
+
+    async def revoke_pat(self, user_id: str, pat_id: str, at: datetime) -> bool:
+        """Revoke one of the user's tokens; False when the user has no such live token."""
+        ...
+
+    async def touch_pat(self, pat_id: str, at: datetime) -> None: ...
+
+
+# Caching -----------------------------------------------------------------------------------
+
+
+class GenerationCache(Protocol):
+    """Values stored under the current generations of some scopes.
+
+    A scope names what a value was computed from (``t:<tenant id>``, ``s:<subscription
+    id>``, ``*`` for everything). :meth:`bump` moves a scope's generation, so every value
+    stored under the old one is never returned again.
+    """
+
+    async def get(self, key: str, scopes: tuple[str, ...]) -> tuple[dict[str, Any] | None, str]:
+        """The value under ``key`` if none of ``scopes`` moved since it was stored, and the
+        stamp (the scopes' generations now) to :meth:`put` a freshly computed value with."""
+        ...
+
+    async def put(self, key: str, stamp: str, value: dict[str, Any], ttl_seconds: int) -> None: ...
+
+    async def bump(self, scopes: Iterable[str]) -> None: ...

@@ -14,6 +14,8 @@ from piccolo.engine.base import Engine
 
 from core.clock import Clock, SystemClock
 
+from .cache import MemoryGenerationCache, MemoryRateLimiter, RateLimiter
+from .cache import build as build_cache
 from .identity.passwords import Argon2Hasher
 from .identity.tokens import TokenService
 from .settings import Settings, load_settings
@@ -34,6 +36,11 @@ class Stint:
     hasher: Argon2Hasher
     tokens: TokenService
     clock: Clock
+    #: Cached access decisions by generation (``core.ports.GenerationCache``); Redis or memory.
+    access_cache: Any = field(default_factory=MemoryGenerationCache)
+    #: Rate-limit counters; Redis or memory.
+    limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
+    redis: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -47,10 +54,16 @@ async def start(
         await upgrade(engine)
     # Tests ask for cheap Argon2 parameters; production never sets this.
     fast = os.environ.get("STINT_FAST_PASSWORD_HASHING") == "1"
+    access_cache, limiter, redis_client = build_cache(settings)
     return Stint(
         settings=settings,
         engine=engine,
-        uow=PiccoloUnitOfWorkFactory(engine),
+        # Every commit that changes a role, seat, subscription or tenant moves the
+        # generations its cached access decisions were stored under.
+        uow=PiccoloUnitOfWorkFactory(engine, after_commit=access_cache.bump),
+        access_cache=access_cache,
+        limiter=limiter,
+        redis=redis_client,
         hasher=Argon2Hasher(fast=fast),
         tokens=TokenService(settings.secret_key, access_minutes=settings.access_token_minutes),
         clock=clock or SystemClock(),
@@ -58,4 +71,6 @@ async def start(
 
 
 async def stop(stint: Stint) -> None:
+    if stint.redis is not None:
+        await stint.redis.aclose()
     await storage_engine.close(stint.engine)

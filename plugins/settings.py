@@ -36,6 +36,8 @@ class Settings:
     stripe_api_base: str | None = None
     #: ``smtp://user:pass@host:port``; unset: mail is logged, not sent.
     smtp_url: str | None = None
+    #: The sender address of Stint's mails.
+    smtp_from: str = "stint@localhost"
     #: The public address of this Stint, used in mails and links.
     base_url: str = "http://127.0.0.1:8000"
     activation_signing_key: str | None = None
@@ -48,6 +50,19 @@ class Settings:
     grace_days: int = 14
     #: Where Stint keeps generated files (secret key, dev activation key).
     data_dir: Path = field(default_factory=lambda: Path(".stint"))
+    #: Prefix of every Redis key Stint writes (rate-limit counters, cached access decisions).
+    redis_prefix: str = "stint:"
+    #: Origins allowed to call the API from a browser (CORS); empty: none, CORS stays closed.
+    cors_origins: tuple[str, ...] = ()
+    #: Who may frame Stint's pages (CSP ``frame-ancestors``): the DevOps platform's
+    #: extension host goes here, space-separated. Default: only Stint itself.
+    frame_ancestors: str = "'self'"
+    #: Failed sign-ins per account per minute before sign-in answers 429.
+    rate_limit_login: int = 10
+    #: Sign-in and token requests per client address per minute.
+    rate_limit_client: int = 60
+    #: API requests per tenant per minute (one tenant's flood cannot starve another).
+    rate_limit_api: int = 3000
 
     @property
     def is_postgres(self) -> bool:
@@ -130,6 +145,14 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
     smtp_url = get("STINT_SMTP_URL")
     if smtp_url and urlparse(smtp_url).scheme not in ("smtp", "smtps"):
         raise SettingsError(f"STINT_SMTP_URL={smtp_url!r} must be an smtp:// URL")
+    raw_origins = (get("STINT_CORS_ORIGINS") or "").split(",")
+    cors_origins = tuple(o.strip().rstrip("/") for o in raw_origins if o.strip())
+    for origin in cors_origins:
+        if origin != "*" and urlparse(origin).scheme not in ("http", "https"):
+            raise SettingsError(f"STINT_CORS_ORIGINS entry {origin!r} must be an http(s) origin")
+    frame_ancestors = get("STINT_FRAME_ANCESTORS") or "'self'"
+    if any(ch in frame_ancestors for ch in ";,\r\n"):
+        raise SettingsError("STINT_FRAME_ANCESTORS is a space-separated list of sources, without ; or ,")
     return Settings(
         database_url=_database_url(get("STINT_DATABASE_URL") or "sqlite:///stint.sqlite3"),
         redis_url=redis_url,
@@ -138,6 +161,7 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         stripe_webhook_secret=get("STINT_STRIPE_WEBHOOK_SECRET"),
         stripe_api_base=get("STINT_STRIPE_API_BASE"),
         smtp_url=smtp_url,
+        smtp_from=get("STINT_SMTP_FROM") or "stint@localhost",
         base_url=(get("STINT_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
         activation_signing_key=get("STINT_ACTIVATION_SIGNING_KEY"),
         activation_public_keys=get("STINT_ACTIVATION_PUBLIC_KEYS"),
@@ -145,4 +169,10 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         trial_days=_int(env, "STINT_TRIAL_DAYS", 28, 1, 365),
         grace_days=_int(env, "STINT_GRACE_DAYS", 14, 0, 365),
         data_dir=data_dir,
+        redis_prefix=get("STINT_REDIS_PREFIX") or "stint:",
+        cors_origins=cors_origins,
+        frame_ancestors=frame_ancestors,
+        rate_limit_login=_int(env, "STINT_RATE_LIMIT_LOGIN", 10, 1, 1_000_000),
+        rate_limit_client=_int(env, "STINT_RATE_LIMIT_CLIENT", 60, 1, 1_000_000),
+        rate_limit_api=_int(env, "STINT_RATE_LIMIT_API", 3000, 1, 100_000_000),
     )

@@ -17,15 +17,17 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from core.clock import Clock
 from plugins import bootstrap
-from plugins.settings import Settings
+from plugins.settings import Settings, load_settings
 
 from .api.docs import docs_page
 from .api.health import health
 from .api.identity import OperatorTokenController, TokenController
+from .api.tokens import PersonalTokensController
 from .auth import OperatorAuth, TenantAuth
 from .deps import provide_stint
 from .logs import RequestContextMiddleware, before_send, configure_logging
 from .problems import exception_handlers
+from .security import cors_config, security_headers
 
 __all__ = ["create_app"]
 
@@ -36,7 +38,7 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 def tenant_routes() -> list[Any]:
     from .api import me, signup
 
-    return [TokenController, signup.SignupController, me.MeController]
+    return [TokenController, signup.SignupController, me.MeController, PersonalTokensController]
 
 
 def operator_routes() -> list[Any]:
@@ -76,7 +78,8 @@ def create_app(
         on_shutdown=[on_shutdown],
         exception_handlers=exception_handlers,
         middleware=[RequestContextMiddleware],
-        before_send=[before_send],
+        before_send=[before_send, security_headers],
+        cors_config=cors_config(settings or load_settings()),
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="Stint",

@@ -17,11 +17,14 @@ from litestar.middleware.authentication import (
     AuthenticationResult,
 )
 
+from core.errors import InvalidCredentials
+from core.services.tokens import PAT_PREFIX, authenticate_personal_token
 from core.tenancy import Operator, Tenant, User
 from plugins.bootstrap import Stint
 from plugins.identity.tokens import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, TokenError
 
 from .logs import tenant_var
+from .security import limit_tenant
 
 __all__ = ["OperatorAuth", "OperatorPrincipal", "TenantAuth", "TenantPrincipal", "bearer_token"]
 
@@ -33,6 +36,8 @@ class TenantPrincipal:
     tenant: Tenant
     user: User
     claims: AccessClaims
+    #: The personal access token's id when the caller used one, else None (a JWT).
+    personal_token_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +62,36 @@ def _stint(connection: ASGIConnection[Any, Any, Any, Any]) -> Stint:
     return connection.app.state.stint  # type: ignore[no-any-return]
 
 
-async def authenticate_tenant_token(stint: Stint, token: str) -> TenantPrincipal:
+async def _personal_token_claims(stint: Stint, token: str) -> AccessClaims:
     try:
-        claims = stint.tokens.verify(token, audience=TENANT_AUDIENCE, now=stint.clock.now())
-    except TokenError as exc:
-        raise _refuse(str(exc)) from None
+        record = await authenticate_personal_token(stint.uow, stint.clock, token)
+    except InvalidCredentials as exc:
+        raise _refuse(exc.detail) from None
+    return AccessClaims(
+        subject=record.user_id, audience=TENANT_AUDIENCE, tenant_id=record.tenant_id,
+        token_id=record.id, expires_at=record.expires_at,
+    )
+
+
+async def authenticate_tenant_token(stint: Stint, token: str) -> TenantPrincipal:
+    """A JWT access token, or a personal access token (told apart by its prefix)."""
+    personal = token.startswith(PAT_PREFIX)
+    if personal:
+        claims = await _personal_token_claims(stint, token)
+    else:
+        try:
+            claims = stint.tokens.verify(token, audience=TENANT_AUDIENCE, now=stint.clock.now())
+        except TokenError as exc:
+            raise _refuse(str(exc)) from None
     async with stint.uow() as uow:
         tenant = await uow.directory.tenant_by_id(claims.tenant_id or "")
         user = await uow.tenant(tenant.id).user(claims.subject) if tenant else None
     if tenant is None or user is None:
         raise _refuse("the token's user no longer exists")
     tenant_var.set(tenant.slug)
-    return TenantPrincipal(tenant=tenant, user=user, claims=claims)
+    return TenantPrincipal(
+        tenant=tenant, user=user, claims=claims, personal_token_id=claims.token_id if personal else None
+    )
 
 
 class TenantAuth(AbstractAuthenticationMiddleware):
@@ -78,7 +101,9 @@ class TenantAuth(AbstractAuthenticationMiddleware):
         token = bearer_token(connection)
         if token is None:
             raise _refuse("send an access token: Authorization: Bearer <token>")
-        principal = await authenticate_tenant_token(_stint(connection), token)
+        stint = _stint(connection)
+        principal = await authenticate_tenant_token(stint, token)
+        await limit_tenant(stint.limiter, stint.settings, principal.tenant.id)
         return AuthenticationResult(user=principal, auth=principal.claims)
 
 

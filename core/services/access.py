@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from core.clock import Clock
@@ -18,14 +19,17 @@ from core.licensing.roles import Role
 from core.licensing.seats import FirstUseOutcome, SeatPool, licence_on_first_use
 from core.licensing.subscription import DEFAULT_GRACE_DAYS, Subscription
 from core.licensing.trial_banner import Banner, banner
-from core.ports import TenantScope, UnitOfWorkFactory
+from core.ports import GenerationCache, TenantScope, UnitOfWorkFactory
 from core.tenancy import Tenant, User
 
-__all__ = ["AccessOutcome", "check_access", "ensure_access"]
+__all__ = ["DECISION_TTL_SECONDS", "AccessOutcome", "access_scopes", "check_access", "ensure_access"]
 
 #: How stale "last used" may get before a request refreshes it. Trial conversion keeps
 #: the users of the last 30 days, so a day's precision is plenty and saves a write per request.
 _TOUCH_EVERY = timedelta(hours=1)
+#: How long a cached decision may be kept. Every change that can alter one moves a
+#: generation (see :func:`access_scopes`), so this only bounds memory and a lost bump.
+DECISION_TTL_SECONDS = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,14 +81,56 @@ async def _license_on_first_use(
         return ctx
 
 
-async def check_access(
-    uow: UnitOfWorkFactory,
-    clock: Clock,
-    *,
-    tenant: Tenant,
-    user: User,
-    action: Action,
-    grace_days: int = DEFAULT_GRACE_DAYS,
+def access_scopes(tenant: Tenant) -> tuple[str, ...]:
+    """What a decision for ``tenant`` is computed from, as cache scopes.
+
+    ``t:<tenant id>`` moves when a user's role or flags or the tenant's settings change,
+    ``s:<subscription id>`` when the subscription or its seats change (shared by every
+    tenant of an enterprise-wide plan), ``*`` when something every tenant uses changes
+    (the plan catalogue).
+    """
+    return (f"t:{tenant.id}", f"s:{tenant.subscription_id}", "*")
+
+
+def _cache_key(tenant: Tenant, user: User, action: Action, grace_days: int, clock: Clock) -> str:
+    # Everything the decision reads from the tenant and the user (both fresh from the
+    # request's authentication) is in the key, and so is the day in the tenant's zone:
+    # every expiry and the banner's countdown turn over at the tenant's midnight.
+    day = clock.now().astimezone(ZoneInfo(tenant.time_zone)).date().isoformat()
+    return ":".join((
+        "access", tenant.id, user.id, action.value, day, str(grace_days), tenant.subscription_id,
+        tenant.deployment.value, tenant.default_role, tenant.licensing_mode.value,
+        "u" if tenant.uninstalled else "i", user.role or "-",
+        "c" if user.collection_admin else "-", "a" if user.approval_manager else "-",
+    ))
+
+
+def _to_dict(outcome: AccessOutcome) -> dict[str, Any]:
+    d, b = outcome.decision, outcome.banner
+    return {
+        "allowed": d.allowed, "reason": d.reason.value if d.reason else None, "hidden": d.hidden,
+        "banner": b.visible, "days_left": b.days_left, "licensed": outcome.licensed,
+    }
+
+
+def _from_dict(value: dict[str, Any]) -> AccessOutcome:
+    reason = DenialReason(value["reason"]) if value["reason"] else None
+    return AccessOutcome(
+        decision=Decision(bool(value["allowed"]), reason, bool(value["hidden"])),
+        banner=Banner(bool(value["banner"]), value["days_left"]),
+        licensed=bool(value["licensed"]),
+    )
+
+
+async def _touch_if_due(uow: UnitOfWorkFactory, clock: Clock, user: User, decision: Decision) -> None:
+    if decision.allowed and (user.last_used_at is None or clock.now() - user.last_used_at > _TOUCH_EVERY):
+        async with uow(write=True) as work:
+            await work.tenant(user.tenant_id).touch_user(user.id, clock.now())
+            await work.commit()
+
+
+async def _decide_now(
+    uow: UnitOfWorkFactory, clock: Clock, tenant: Tenant, user: User, action: Action, grace_days: int
 ) -> AccessOutcome:
     async with uow() as work:
         scope = work.tenant(tenant.id)
@@ -93,19 +139,47 @@ async def check_access(
     if decision.reason is DenialReason.NO_SEAT:
         ctx = await _license_on_first_use(uow, tenant, user, clock, grace_days, action)
         decision = decide(ctx, action)
-    if decision.allowed and (user.last_used_at is None or clock.now() - user.last_used_at > _TOUCH_EVERY):
-        async with uow(write=True) as work:
-            await work.tenant(tenant.id).touch_user(user.id, clock.now())
-            await work.commit()
     return AccessOutcome(decision=decision, banner=banner(ctx), licensed=ctx.licensed)
+
+
+async def check_access(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    *,
+    tenant: Tenant,
+    user: User,
+    action: Action,
+    grace_days: int = DEFAULT_GRACE_DAYS,
+    cache: GenerationCache | None = None,
+) -> AccessOutcome:
+    """The decision for ``user`` doing ``action`` now; ``cache`` keeps it until a change.
+
+    With a cache, the scopes' generations are read *before* the facts, so a decision
+    computed from facts older than a change is stored under the old generation and
+    never served after the change's bump.
+    """
+    if cache is None:
+        outcome = await _decide_now(uow, clock, tenant, user, action, grace_days)
+    else:
+        key = _cache_key(tenant, user, action, grace_days, clock)
+        found, stamp = await cache.get(key, access_scopes(tenant))
+        if found is not None:
+            outcome = _from_dict(found)
+        else:
+            outcome = await _decide_now(uow, clock, tenant, user, action, grace_days)
+            await cache.put(key, stamp, _to_dict(outcome), DECISION_TTL_SECONDS)
+    await _touch_if_due(uow, clock, user, outcome.decision)
+    return outcome
 
 
 async def ensure_access(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, user: User, action: Action,
-    grace_days: int = DEFAULT_GRACE_DAYS,
+    grace_days: int = DEFAULT_GRACE_DAYS, cache: GenerationCache | None = None,
 ) -> AccessOutcome:
     """:func:`check_access`, raising :class:`AccessDenied` (with ``hidden``) when refused."""
-    outcome = await check_access(uow, clock, tenant=tenant, user=user, action=action, grace_days=grace_days)
+    outcome = await check_access(
+        uow, clock, tenant=tenant, user=user, action=action, grace_days=grace_days, cache=cache
+    )
     decision = outcome.decision
     if not decision.allowed:
         assert decision.reason is not None

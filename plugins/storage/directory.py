@@ -12,6 +12,7 @@ from core.ids import new_id
 from core.licensing.subscription import Subscription
 from core.tenancy import Enterprise, Operator, Person, Tenant
 
+from .changes import note_change, tenant_scope
 from .mapping import subscription_to_row, tenant_from_row, tenant_to_row
 from .tables import AuditEvent, OperatorAccount
 from .tables import Enterprise as EnterpriseRow
@@ -67,6 +68,7 @@ class PiccoloDirectory:
         await TenantRow.insert(TenantRow(**tenant_to_row(tenant)))
 
     async def save_tenant(self, tenant: Tenant) -> None:
+        note_change(tenant_scope(tenant.id))
         values = tenant_to_row(tenant)
         del values["id"]
         await TenantRow.update(values).where(TenantRow.id == tenant.id)

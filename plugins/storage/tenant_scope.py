@@ -11,6 +11,7 @@ from core.ids import new_id
 from core.licensing.subscription import Subscription
 from core.tenancy import User
 
+from .changes import note_change, subscription_scope, tenant_scope
 from .directory import PiccoloDirectory
 from .mapping import subscription_from_row, subscription_to_row, user_from_row
 from .tables import Person as PersonRow
@@ -18,12 +19,17 @@ from .tables import Seat
 from .tables import Subscription as SubscriptionRow
 from .tables import Tenant as TenantRow
 from .tables import TenantUser
+from .token_repo import PiccoloTokenRepository
 
 
 class PiccoloTenantScope:
     def __init__(self, engine: Engine[Any], tenant_id: str) -> None:
         self._engine = engine
         self.tenant_id = tenant_id
+
+    def tokens(self) -> PiccoloTokenRepository:
+        """This tenant's refresh and personal access tokens (``token_repo.py``)."""
+        return PiccoloTokenRepository(self._engine, self.tenant_id)
 
     def _users(self) -> Any:
         return TenantUser.select(
@@ -76,6 +82,7 @@ class PiccoloTenantScope:
         )
 
     async def save_user(self, user: User) -> None:
+        note_change(tenant_scope(self.tenant_id))
         await TenantUser.update(
             {
                 TenantUser.role: user.role,
@@ -127,6 +134,7 @@ class PiccoloTenantScope:
         return sub_id, subscription_from_row(row)
 
     async def save_subscription(self, sub_id: str, sub: Subscription, at: datetime) -> None:
+        note_change(subscription_scope(sub_id))
         await SubscriptionRow.update(
             {**subscription_to_row(sub), "updated_at": at, "version": SubscriptionRow.version + 1}
         ).where(SubscriptionRow.id == sub_id)
@@ -151,12 +159,14 @@ class PiccoloTenantScope:
 
     async def assign_seat(self, person_id: str, by: str, at: datetime) -> None:
         sub_id = await self.subscription_id()
+        note_change(subscription_scope(sub_id))
         await Seat.insert(
             Seat(id=new_id(), subscription_id=sub_id, person_id=person_id, assigned_at=at, assigned_by=by)
         )
 
     async def release_seat(self, person_id: str) -> bool:
         sub_id = await self.subscription_id()
+        note_change(subscription_scope(sub_id))
         found = await Seat.exists().where((Seat.subscription_id == sub_id) & (Seat.person_id == person_id))
         await Seat.delete().where((Seat.subscription_id == sub_id) & (Seat.person_id == person_id))
         return bool(found)

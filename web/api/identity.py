@@ -1,4 +1,10 @@
-"""Sign-in: access tokens for tenant users and for operators."""
+"""Sign-in: access and refresh tokens for tenant users, access tokens for operators.
+
+Sign-in answers a refresh token too; ``/auth/refresh`` trades it for a new pair (the
+old one is spent, and presenting it again revokes its family); ``/auth/logout``
+revokes the family. All of these are rate limited per client address, and failed
+sign-ins per account (``web/security.py``).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,15 @@ import msgspec
 from litestar import Controller, post
 from litestar.params import JSONBody
 
+from core.errors import InvalidCredentials
 from core.services.identity import authenticate_operator, authenticate_user
+from core.services.tokens import issue_refresh_token, revoke_refresh_family, rotate_refresh_token
+from plugins.bootstrap import Stint
 from plugins.identity.tokens import OPERATOR_AUDIENCE, TENANT_AUDIENCE
 
 from ..deps import StintDep
 from ..schemas import Strict
+from ..security import account_key, limit_per_client, refuse_if_limited
 
 __all__ = ["OperatorTokenController", "TokenController"]
 
@@ -28,6 +38,10 @@ class OperatorTokenRequest(Strict):
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
 
 
+class RefreshRequest(Strict):
+    refresh_token: Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+
+
 class TokenPair(msgspec.Struct, omit_defaults=True):
     access_token: str
     token_type: str
@@ -35,35 +49,70 @@ class TokenPair(msgspec.Struct, omit_defaults=True):
     refresh_token: str | None = None
 
 
+async def _pair(stint: Stint, tenant_id: str, user_id: str, refresh_token: str) -> TokenPair:
+    token, _ = stint.tokens.issue(
+        subject=user_id, audience=TENANT_AUDIENCE, tenant_id=tenant_id, now=stint.clock.now()
+    )
+    return TokenPair(
+        access_token=token,
+        token_type="bearer",
+        expires_in=int(stint.tokens.access_lifetime.total_seconds()),
+        refresh_token=refresh_token,
+    )
+
+
+_PUBLIC = {"exclude_from_auth": True}
+
+
 class TokenController(Controller):
     path = "/auth"
     tags: ClassVar[list[str]] = ["identity"]
 
-    @post("/token", status_code=200, opt={"exclude_from_auth": True}, summary="Sign in")
+    @post("/token", status_code=200, opt=_PUBLIC, guards=[limit_per_client], summary="Sign in")
     async def token(self, data: JSONBody[TokenRequest], stint: StintDep) -> TokenPair:
-        tenant, user = await authenticate_user(
-            stint.uow, stint.hasher, stint.clock,
-            tenant_slug=data.tenant, email=data.email, password=data.password,
-        )
-        token, _ = stint.tokens.issue(
-            subject=user.id, audience=TENANT_AUDIENCE, tenant_id=tenant.id, now=stint.clock.now()
-        )
-        return TokenPair(
-            access_token=token,
-            token_type="bearer",
-            expires_in=int(stint.tokens.access_lifetime.total_seconds()),
-        )
+        account = account_key(data.tenant, data.email)
+        limit = stint.settings.rate_limit_login
+        refuse_if_limited(await stint.limiter.peek(account, limit), "failed sign-ins for this account")
+        try:
+            tenant, user = await authenticate_user(
+                stint.uow, stint.hasher, stint.clock,
+                tenant_slug=data.tenant, email=data.email, password=data.password,
+            )
+        except InvalidCredentials:
+            await stint.limiter.hit(account, limit)
+            raise
+        refresh = await issue_refresh_token(stint.uow, stint.clock, tenant_id=tenant.id, user_id=user.id)
+        return await _pair(stint, tenant.id, user.id, refresh)
+
+    @post("/refresh", status_code=200, opt=_PUBLIC, guards=[limit_per_client],
+          summary="Trade a refresh token for a new pair")
+    async def refresh(self, data: JSONBody[RefreshRequest], stint: StintDep) -> TokenPair:
+        grant = await rotate_refresh_token(stint.uow, stint.clock, data.refresh_token)
+        return await _pair(stint, grant.tenant_id, grant.user_id, grant.refresh_token)
+
+    @post("/logout", status_code=204, opt=_PUBLIC, guards=[limit_per_client],
+          summary="Sign out: revoke the refresh token and every token rotated from it")
+    async def logout(self, data: JSONBody[RefreshRequest], stint: StintDep) -> None:
+        # The same answer whether or not the token was live: logout reveals nothing.
+        await revoke_refresh_family(stint.uow, stint.clock, data.refresh_token)
 
 
 class OperatorTokenController(Controller):
     path = "/auth"
     tags: ClassVar[list[str]] = ["operator"]
 
-    @post("/token", status_code=200, opt={"exclude_from_auth": True}, summary="Operator sign in")
+    @post("/token", status_code=200, opt=_PUBLIC, guards=[limit_per_client], summary="Operator sign in")
     async def token(self, data: JSONBody[OperatorTokenRequest], stint: StintDep) -> TokenPair:
-        operator = await authenticate_operator(
-            stint.uow, stint.hasher, email=data.email, password=data.password
-        )
+        account = account_key("operator", data.email)
+        limit = stint.settings.rate_limit_login
+        refuse_if_limited(await stint.limiter.peek(account, limit), "failed sign-ins for this account")
+        try:
+            operator = await authenticate_operator(
+                stint.uow, stint.hasher, email=data.email, password=data.password
+            )
+        except InvalidCredentials:
+            await stint.limiter.hit(account, limit)
+            raise
         token, _ = stint.tokens.issue(
             subject=operator.id, audience=OPERATOR_AUDIENCE, tenant_id=None, now=stint.clock.now()
         )

@@ -1,0 +1,85 @@
+"""Fixed-window rate limits: at most ``limit`` hits per key per window.
+
+A fixed window can let through up to twice the limit around a window edge; for
+"ten wrong passwords a minute" and "a tenant's share of the API" that is fine, and
+it costs one atomic INCR per request.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = ["Hit", "MemoryRateLimiter", "RateLimiter", "RedisRateLimiter"]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """The count in the current window (after this hit, if it counted) and when it ends."""
+
+    count: int
+    limit: int
+    retry_after: int
+
+    @property
+    def allowed(self) -> bool:
+        return self.count <= self.limit
+
+
+class RateLimiter(Protocol):
+    async def hit(self, key: str, limit: int, window: int = 60) -> Hit:
+        """Count one hit on ``key``."""
+        ...
+
+    async def peek(self, key: str, limit: int, window: int = 60) -> Hit:
+        """The current count on ``key`` plus one, without counting."""
+        ...
+
+
+def _window(window: int) -> tuple[int, int]:
+    now = time.time()
+    start = int(now // window) * window
+    return start, max(1, math.ceil(start + window - now))
+
+
+class MemoryRateLimiter:
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, int], int] = {}
+        self._swept = 0
+
+    async def hit(self, key: str, limit: int, window: int = 60) -> Hit:
+        start, retry = _window(window)
+        slot = (key, start)
+        if start > self._swept:
+            # A new window: forget the windows that are over.
+            self._counts = {k: v for k, v in self._counts.items() if k[1] >= start - window}
+            self._swept = start
+        count = self._counts.get(slot, 0) + 1
+        self._counts[slot] = count
+        return Hit(count, limit, retry)
+
+    async def peek(self, key: str, limit: int, window: int = 60) -> Hit:
+        start, retry = _window(window)
+        return Hit(self._counts.get((key, start), 0) + 1, limit, retry)
+
+
+class RedisRateLimiter:
+    def __init__(self, client: Any, prefix: str) -> None:
+        self._redis = client
+        self._prefix = prefix
+
+    async def hit(self, key: str, limit: int, window: int = 60) -> Hit:
+        start, retry = _window(window)
+        name = f"{self._prefix}rl:{key}:{start}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(name)
+            pipe.expire(name, window + 5)
+            count, _ = await pipe.execute()
+        return Hit(int(count), limit, retry)
+
+    async def peek(self, key: str, limit: int, window: int = 60) -> Hit:
+        start, retry = _window(window)
+        raw = await self._redis.get(f"{self._prefix}rl:{key}:{start}")
+        return Hit(int(raw or 0) + 1, limit, retry)

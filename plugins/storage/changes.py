@@ -1,0 +1,39 @@
+"""What a unit of work changed that cached access decisions depend on.
+
+Repository methods that change a role, a user's flags, a tenant's settings, a seat or
+a subscription call :func:`note_change` with the scope they touched (``t:<tenant id>``
+or ``s:<subscription id>``). The unit of work collects the scopes and, *after* its
+commit, hands them to the cache's ``bump`` — so the very next request decides afresh.
+"""
+
+from __future__ import annotations
+
+import contextvars
+
+__all__ = ["collecting", "note_change", "subscription_scope", "tenant_scope"]
+
+_pending: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("stint_changes", default=None)
+
+
+def tenant_scope(tenant_id: str) -> str:
+    return f"t:{tenant_id}"
+
+
+def subscription_scope(subscription_id: str) -> str:
+    return f"s:{subscription_id}"
+
+
+def note_change(scope: str) -> None:
+    """Record that the running unit of work changed ``scope`` (no-op outside one)."""
+    pending = _pending.get()
+    if pending is not None:
+        pending.add(scope)
+
+
+def collecting(changes: set[str]) -> contextvars.Token[set[str] | None]:
+    """Start collecting into ``changes``; pass the token to ``_pending.reset``."""
+    return _pending.set(changes)
+
+
+def stop_collecting(token: contextvars.Token[set[str] | None]) -> None:
+    _pending.reset(token)

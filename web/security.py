@@ -1,0 +1,123 @@
+"""Transport-level defences: security headers, CORS, rate limits.
+
+- Every response (pages, API, errors) gets ``X-Content-Type-Options``, ``Referrer-Policy``
+  and a CSP ``frame-ancestors`` from ``STINT_FRAME_ANCESTORS`` (default ``'self'``: pages
+  are embedded by the DevOps platform's extension frame only once its host is listed
+  there); ``X-Frame-Options`` is sent only when it can say the same thing
+  (``'self'`` → SAMEORIGIN, ``'none'`` → DENY). HSTS when ``STINT_BASE_URL`` is https.
+- CORS is closed unless ``STINT_CORS_ORIGINS`` lists origins.
+- Rate limits (fixed windows, Redis when configured): sign-in and token requests per
+  client address, failed sign-ins per account, API requests per tenant. A refusal is
+  429 problem+json with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from litestar.config.cors import CORSConfig
+from litestar.connection import ASGIConnection
+from litestar.exceptions import TooManyRequestsException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.types import Message, Scope
+
+from plugins.cache import Hit, RateLimiter
+from plugins.settings import Settings
+
+__all__ = [
+    "account_key",
+    "cors_config",
+    "limit_per_client",
+    "limit_tenant",
+    "refuse_if_limited",
+    "security_headers",
+]
+
+_WINDOW = 60
+
+
+def cors_config(settings: Settings) -> CORSConfig | None:
+    """None (no CORS headers at all: browsers refuse cross-origin calls) unless origins are set."""
+    if not settings.cors_origins:
+        return None
+    return CORSConfig(
+        allow_origins=list(settings.cors_origins),
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        allow_credentials=False,
+        expose_headers=["Retry-After", "X-Request-ID"],
+        max_age=600,
+    )
+
+
+def _header_values(settings: Settings) -> list[tuple[bytes, bytes]]:
+    ancestors = settings.frame_ancestors
+    values = [
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    ]
+    if ancestors == "'self'":
+        values.append((b"x-frame-options", b"SAMEORIGIN"))
+    elif ancestors == "'none'":
+        values.append((b"x-frame-options", b"DENY"))
+    if settings.base_url.startswith("https://"):
+        values.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    return values
+
+
+async def security_headers(message: Message, scope: Scope) -> None:
+    """``before_send`` hook: adds the headers above to every HTTP response."""
+    if message["type"] != "http.response.start":
+        return
+    stint = getattr(scope["app"].state, "stint", None)
+    if stint is None:
+        return
+    settings: Settings = stint.settings
+    headers: list[tuple[bytes, bytes]] = list(message.get("headers", []))
+    present = {name.lower() for name, _ in headers}
+    headers.extend(h for h in _header_values(settings) if h[0] not in present)
+    frame = f"frame-ancestors {settings.frame_ancestors}".encode()
+    for i, (name, value) in enumerate(headers):
+        if name.lower() == b"content-security-policy":
+            if b"frame-ancestors" not in value:
+                headers[i] = (name, value + b"; " + frame)
+            break
+    else:
+        headers.append((b"content-security-policy", frame))
+    if scope.get("path", "").startswith("/api/") and b"cache-control" not in present:
+        # API answers carry tokens and tenant data: no shared cache may keep them.
+        headers.append((b"cache-control", b"no-store"))
+    message["headers"] = headers
+
+
+def refuse_if_limited(hit: Hit, what: str) -> None:
+    if not hit.allowed:
+        raise TooManyRequestsException(
+            detail=f"Too many {what}; try again in {hit.retry_after} s.",
+            headers={"Retry-After": str(hit.retry_after)},
+        )
+
+
+def _client(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    client = connection.client
+    return client.host if client else "unknown"
+
+
+async def limit_per_client(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard for sign-in, signup and token routes: requests per client address per minute."""
+    stint = connection.app.state.stint
+    hit = await stint.limiter.hit(f"client:{_client(connection)}", stint.settings.rate_limit_client, _WINDOW)
+    refuse_if_limited(hit, "sign-in or token requests from this address")
+
+
+async def limit_tenant(limiter: RateLimiter, settings: Settings, tenant_id: str) -> None:
+    """One tenant's API requests per minute; each tenant has its own window."""
+    hit = await limiter.hit(f"api:{tenant_id}", settings.rate_limit_api, _WINDOW)
+    refuse_if_limited(hit, "requests for this tenant")
+
+
+def account_key(*parts: str) -> str:
+    """A fixed-length counter key for an account (no e-mail addresses in Redis keys)."""
+    text = "\x00".join(p.strip().lower() for p in parts)
+    return "login:" + hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
