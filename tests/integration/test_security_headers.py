@@ -1,0 +1,113 @@
+"""Security headers, CORS and request-body limits on every response, errors included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from core.clock import FixedClock
+from tests.conftest import make_settings
+from tests.support.api import api_client, bearer, signup, token
+
+PROBLEM = "application/problem+json"
+
+
+def client_with(tmp_path: Path, clock: FixedClock, **env: str) -> Any:
+    return api_client(make_settings(f"sqlite:///{tmp_path / 'stint.sqlite3'}", tmp_path, **env), clock)
+
+
+def test_every_response_carries_the_security_headers(tmp_path: Path, clock: FixedClock) -> None:
+    """Success, 401, 404 and the docs page all get nosniff, a referrer policy and frame protection."""
+    with client_with(tmp_path, clock) as client:
+        for response in (
+            client.get("/health"),
+            client.get("/api/v1/me"),
+            client.get("/no/such/page"),
+            client.get("/docs"),
+        ):
+            headers = response.headers
+            assert headers["x-content-type-options"] == "nosniff", response.url
+            assert headers["referrer-policy"] == "strict-origin-when-cross-origin"
+            assert headers["x-frame-options"] == "SAMEORIGIN"
+            assert "frame-ancestors 'self'" in headers["content-security-policy"]
+            assert "strict-transport-security" not in headers
+
+
+def test_api_answers_are_never_cached(tmp_path: Path, clock: FixedClock) -> None:
+    """Tokens and tenant data carry Cache-Control: no-store."""
+    with client_with(tmp_path, clock) as client:
+        signup(client, "acme")
+        response = client.post(
+            "/api/v1/auth/token",
+            json={"tenant": "acme", "email": "admin@acme.test", "password": "correct horse battery"},
+        )
+        assert response.headers["cache-control"] == "no-store"
+
+
+def test_the_devops_frame_host_can_be_allowed_to_embed_the_pages(tmp_path: Path, clock: FixedClock) -> None:
+    """STINT_FRAME_ANCESTORS goes into CSP frame-ancestors; X-Frame-Options, which cannot say it, is dropped."""
+    ancestors = "'self' https://*.visualstudio.com"
+    with client_with(tmp_path, clock, STINT_FRAME_ANCESTORS=ancestors) as client:
+        response = client.get("/health")
+        assert f"frame-ancestors {ancestors}" in response.headers["content-security-policy"]
+        assert "x-frame-options" not in response.headers
+
+
+def test_hsts_is_sent_when_stint_is_served_over_https(tmp_path: Path, clock: FixedClock) -> None:
+    """STINT_BASE_URL https://… turns on Strict-Transport-Security."""
+    with client_with(tmp_path, clock, STINT_BASE_URL="https://stint.example.com") as client:
+        assert client.get("/health").headers["strict-transport-security"].startswith("max-age=")
+
+
+def test_cors_is_closed_by_default(tmp_path: Path, clock: FixedClock) -> None:
+    """A cross-origin preflight gets no Access-Control-Allow-Origin, so browsers refuse the call."""
+    with client_with(tmp_path, clock) as client:
+        preflight = client.options(
+            "/api/v1/me",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+        )
+        assert "access-control-allow-origin" not in preflight.headers
+        plain = client.get("/health", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in plain.headers
+
+
+def test_cors_opens_only_to_the_configured_origins(tmp_path: Path, clock: FixedClock) -> None:
+    """STINT_CORS_ORIGINS lists who may call; anyone else still gets nothing."""
+    with client_with(tmp_path, clock, STINT_CORS_ORIGINS="https://app.example.com") as client:
+        signup(client, "acme")
+        headers = bearer(token(client, "acme", "admin@acme.test"))
+        allowed = client.get("/api/v1/me", headers={**headers, "Origin": "https://app.example.com"})
+        assert allowed.headers["access-control-allow-origin"] == "https://app.example.com"
+        other = client.get("/api/v1/me", headers={**headers, "Origin": "https://evil.example"})
+        assert other.headers.get("access-control-allow-origin") != "https://evil.example"
+
+
+def test_a_huge_body_is_413_problem_json(tmp_path: Path, clock: FixedClock) -> None:
+    """A body over the 5 MiB limit is refused with 413 problem+json, declared or streamed."""
+    with client_with(tmp_path, clock) as client:
+        huge = b'{"tenant": "' + b"a" * (6 * 1024 * 1024) + b'"}'
+        json_type = {"Content-Type": "application/json"}
+        response = client.post("/api/v1/auth/token", content=huge, headers=json_type)
+        assert response.status_code == 413, response.text
+        assert response.headers["content-type"].startswith(PROBLEM)
+        assert response.json()["code"] == "body_too_large"
+
+
+def test_bad_json_wrong_types_and_unknown_fields_are_4xx_problem_json(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """Broken JSON is 400, a wrong type or an unknown field is 422 — never a 500."""
+    with client_with(tmp_path, clock) as client:
+        signup(client, "acme")
+        headers = bearer(token(client, "acme", "admin@acme.test"))
+        cases = [
+            (client.post("/api/v1/auth/refresh", content=b"{oops"), 400),
+            (client.post("/api/v1/auth/refresh", json={"refresh_token": 5}), 422),
+            (client.post("/api/v1/auth/refresh", json={"refresh_token": "x", "more": 1}), 422),
+            (client.post("/api/v1/me/tokens", json={"name": 1, "expires_in_days": 9}, headers=headers), 422),
+            (client.post("/api/v1/me/tokens", json=[1, 2], headers=headers), 422),
+            (client.post("/api/v1/me/tokens", content=b"\xff\xfe", headers=headers), 400),
+        ]
+        for response, status in cases:
+            assert response.status_code == status, response.text
+            assert response.headers["content-type"].startswith(PROBLEM)
