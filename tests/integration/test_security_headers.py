@@ -45,7 +45,7 @@ def test_api_answers_are_never_cached(tmp_path: Path, clock: FixedClock) -> None
 
 
 def test_the_devops_frame_host_can_be_allowed_to_embed_the_pages(tmp_path: Path, clock: FixedClock) -> None:
-    """STINT_FRAME_ANCESTORS goes into CSP frame-ancestors; X-Frame-Options, which cannot say it, is dropped."""
+    """STINT_FRAME_ANCESTORS feeds CSP frame-ancestors; X-Frame-Options, unable to say it, is dropped."""
     ancestors = "'self' https://*.visualstudio.com"
     with client_with(tmp_path, clock, STINT_FRAME_ANCESTORS=ancestors) as client:
         response = client.get("/health")
