@@ -7,19 +7,23 @@ here, so the worker needs nothing from ``web/``.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from dataclasses import dataclass, field
 from typing import Any
 
 from piccolo.engine.base import Engine
 
 from core.clock import Clock, SystemClock
+from core.ports import Billing
 
+from .billing_manual import ManualBilling
 from .cache import MemoryGenerationCache, MemoryRateLimiter, RateLimiter
 from .cache import build as build_cache
 from .identity.passwords import Argon2Hasher
 from .identity.tokens import TokenService
 from .settings import Settings, load_settings
 from .storage import engine as storage_engine
+from .storage.billing_repo import CatalogueRepo
 from .storage.migrations import upgrade
 from .storage.uow import PiccoloUnitOfWorkFactory
 
@@ -36,6 +40,7 @@ class Stint:
     hasher: Argon2Hasher
     tokens: TokenService
     clock: Clock
+    billing: Billing
     #: Cached access decisions by generation (``core.ports.GenerationCache``); Redis or memory.
     access_cache: Any = field(default_factory=MemoryGenerationCache)
     #: Rate-limit counters; Redis or memory.
@@ -52,6 +57,7 @@ async def start(
     storage_engine.bind(engine)
     if migrate:
         await upgrade(engine)
+        await CatalogueRepo().seed(datetime.now(UTC))
     # Tests ask for cheap Argon2 parameters; production never sets this.
     fast = os.environ.get("STINT_FAST_PASSWORD_HASHING") == "1"
     access_cache, limiter, redis_client = build_cache(settings)
@@ -67,6 +73,7 @@ async def start(
         hasher=Argon2Hasher(fast=fast),
         tokens=TokenService(settings.secret_key, access_minutes=settings.access_token_minutes),
         clock=clock or SystemClock(),
+        billing=ManualBilling(),
     )
 
 

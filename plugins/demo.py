@@ -6,6 +6,7 @@ prints the same logins.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from core.errors import Conflict
@@ -65,13 +66,11 @@ async def load_demo(stint: Stint) -> list[Login]:
             tenant = await work.directory.tenant_by_slug(slug)
         assert tenant is not None
         for email, name, role, what in _PEOPLE:
-            try:
+            with contextlib.suppress(Conflict):
                 await add_user(
                     stint.uow, stint.hasher, stint.clock, tenant_id=tenant.id, actor="demo",
                     email=email, name=name, password=DEMO_PASSWORD, role=role,
                 )
-            except Conflict:
-                pass
             logins.append(Login("tenant", slug, email, DEMO_PASSWORD, what))
         # Reset the demo passwords so the printed logins always work.
         async with stint.uow(write=True) as work:
@@ -80,12 +79,10 @@ async def load_demo(stint: Stint) -> list[Login]:
                 await scope.set_password_hash(user.id, password_hash)
             await work.commit()
     operator_email = normalise_email("operator@demo.test")
-    try:
+    with contextlib.suppress(Conflict):
         await create_operator(
             stint.uow, stint.hasher, stint.clock, email=operator_email, password=DEMO_PASSWORD,
             name="Olive Operator",
         )
-    except Conflict:
-        pass
     logins.append(Login("operator", "-", operator_email, DEMO_PASSWORD, "operator console /admin"))
     return logins

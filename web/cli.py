@@ -43,7 +43,14 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from plugins.storage.migrations import upgrade
 
     async def work(stint: Any) -> int:
+        from datetime import UTC, datetime
+
+        from plugins.storage.billing_repo import CatalogueRepo
+
         applied = await upgrade(stint.engine)
+        seeded = await CatalogueRepo().seed(datetime.now(UTC))
+        if seeded:
+            print(f"plans catalogue: {seeded} default plans added")
         if applied:
             print("applied migrations: " + ", ".join(applied))
         else:

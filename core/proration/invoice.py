@@ -107,7 +107,9 @@ def issue_invoice(
 
 
 def _seats_line(kind: InvoiceLineKind, terms: Terms, period: Period) -> InvoiceLine:
-    text = f"{terms.plan_id} {terms.interval.value}: {terms.seats} seats × {format_minor(terms.seat_price)}"
+    text = (
+        f"{terms.plan_label} {terms.interval.value}: {terms.seats} seats × {format_minor(terms.seat_price)}"
+    )
     return InvoiceLine(kind, text, terms.amount, period.start, period.end)
 
 

@@ -78,7 +78,7 @@ class ProrationLine:
             new.seat_price,
         ):
             return (
-                f"{old.plan_id} {old.interval.value} {old.seats} → {new.seats} seats: "
+                f"{old.plan_label} {old.interval.value} {old.seats} → {new.seats} seats: "
                 f"{abs(new.seats - old.seats)} seats × {old.price_text()}"
                 f" × {left}/{old_days} days"
             )

@@ -56,6 +56,7 @@ def quote_change(
     price_of: PriceOf,
     is_free: IsFree,
     currency: str = "USD",
+    name_of: Callable[[str], str] | None = None,
 ) -> Quote:
     """Quote ``requested`` against ``current`` terms on day ``on`` of the running ``period``.
 
@@ -83,12 +84,12 @@ def quote_change(
     if new_plan and is_free(plan_id):
         # No credit for the unused paid days: the paid terms run to the period
         # end and Free starts with the next period (SPEC §4).
-        new = Terms(plan_id, interval, seats, seat_price)
+        new = Terms(plan_id, interval, seats, seat_price, plan_name=name_of(plan_id) if name_of else "")
         return Quote(on, period, current, new, (), 0, currency, scheduled_for=period.end)
 
     if seats < 1:
         raise ValidationFailed("a paid plan needs at least one seat", field="seats")
-    new = Terms(plan_id, interval, seats, seat_price)
+    new = Terms(plan_id, interval, seats, seat_price, plan_name=name_of(plan_id) if name_of else "")
     line = prorate(period, on, current, new, currency)
     return Quote(
         on,

@@ -8,7 +8,7 @@ so a tenant keeps the price it bought at even when the catalogue changes.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from functools import lru_cache
@@ -33,6 +33,12 @@ class Terms:
     interval: Interval
     seats: int
     seat_price: int
+    #: The plan's display name for receipts ("Team"); the id when not given.
+    plan_name: str = field(default="", compare=False)
+
+    @property
+    def plan_label(self) -> str:
+        return self.plan_name or self.plan_id
 
     def __post_init__(self) -> None:
         if not self.plan_id:
@@ -55,7 +61,7 @@ class Terms:
     @property
     def label(self) -> str:
         """How a receipt names these terms: ``Team annual 50 seats``."""
-        return f"{self.plan_id} {self.interval.value} {self.seats} seats"
+        return f"{self.plan_label} {self.interval.value} {self.seats} seats"
 
     def price_text(self) -> str:
         """The seat price as a receipt shows it: ``144.00``."""

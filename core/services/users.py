@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.clock import Clock
-from core.errors import Conflict, ValidationFailed
+from core.errors import Conflict, NotFound, SeatLimit, ValidationFailed
 from core.ids import new_id
 from core.licensing.roles import Role
+from core.licensing.seats import SeatPool
 from core.ports import PasswordHasher, UnitOfWorkFactory
-from core.tenancy import Person, User, normalise_email
+from core.tenancy import Person, Tenant, User, normalise_email
 
+from .audit import actor_of
 from .identity import check_password
 
-__all__ = ["add_user", "parse_role"]
+__all__ = ["add_user", "list_users", "parse_role", "set_default_role", "update_user"]
 
 
 def parse_role(value: str, *, field: str = "role") -> Role:
@@ -65,3 +69,98 @@ async def add_user(
         await scope.audit(actor, "user.added", address, {"role": role}, now)
         await work.commit()
     return user
+
+
+async def update_user(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    *,
+    tenant: Tenant,
+    actor: User,
+    user_id: str,
+    role: str | None = None,
+    licensed: bool | None = None,
+    collection_admin: bool | None = None,
+    approval_manager: bool | None = None,
+) -> tuple[User, bool]:
+    """Change a user's role, licence or flags (User Management); returns (user, licensed).
+
+    Licensing takes a seat from the pool under the subscription's lock, so licensed
+    users never exceed seats however many admins click at once (SPEC §5). A licence
+    is the person's and cannot be moved to someone else: unlicense, then license.
+    """
+    now = clock.now()
+    who = actor_of(actor)
+    async with uow(write=True) as work:
+        scope = work.tenant(tenant.id)
+        user = await scope.user(user_id)
+        if user is None:
+            raise NotFound("no such user in this tenant")
+        changed = user
+        if role is not None:
+            changed = replace(changed, role=parse_role(role).value)
+        if collection_admin is not None:
+            changed = replace(changed, collection_admin=collection_admin)
+        if approval_manager is not None:
+            changed = replace(changed, approval_manager=approval_manager)
+        if changed != user:
+            await scope.save_user(changed)
+            await scope.audit(
+                who,
+                "user.changed",
+                user.email,
+                {
+                    "role": changed.role,
+                    "collection_admin": changed.collection_admin,
+                    "approval_manager": changed.approval_manager,
+                },
+                now,
+            )
+        is_licensed = await scope.is_licensed(user.person_id)
+        if licensed is True and not is_licensed:
+            _, sub = await scope.subscription(for_update=True)
+            pool = SeatPool(seats=sub.seats, licensed=await scope.seats_taken())
+            if not pool.can_license_one():
+                raise SeatLimit(
+                    f"All {sub.seats} seats are taken; unlicense someone or buy more seats.",
+                    seats=sub.seats,
+                )
+            await scope.assign_seat(user.person_id, who, now)
+            await scope.audit(who, "seat.assigned", user.email, {"how": "admin"}, now)
+            is_licensed = True
+        elif licensed is False and is_licensed:
+            await scope.release_seat(user.person_id)
+            await scope.audit(who, "seat.released", user.email, {"how": "admin"}, now)
+            is_licensed = False
+        await work.commit()
+    return changed, is_licensed
+
+
+async def set_default_role(
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User, role: str
+) -> Tenant:
+    """The role every user gets unless given another (SPEC §6; Team unless changed)."""
+    chosen = parse_role(role)
+    async with uow(write=True) as work:
+        current = await work.directory.tenant_by_id(tenant.id)
+        if current is None:
+            raise NotFound("no such tenant")
+        updated = replace(current, default_role=chosen.value)
+        await work.directory.save_tenant(updated)
+        scope = work.tenant(tenant.id)
+        await scope.audit(actor_of(actor), "tenant.default_role", chosen.value, {}, clock.now())
+        await work.commit()
+    return updated
+
+
+async def list_users(
+    uow: UnitOfWorkFactory, *, tenant: Tenant, after: str = "", limit: int = 100
+) -> tuple[list[tuple[User, bool]], int, int | None]:
+    """A page of users with their licence, the seats taken and the seats bought (None: unlimited)."""
+    async with uow() as work:
+        scope = work.tenant(tenant.id)
+        users = await scope.users(after=after, limit=limit)
+        licensed = await scope.licensed_person_ids()
+        _, sub = await scope.subscription()
+        taken = len(licensed)
+    return [(user, user.person_id in licensed) for user in users], taken, sub.seats

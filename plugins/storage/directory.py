@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from piccolo.engine.base import Engine
@@ -12,6 +12,7 @@ from core.ids import new_id
 from core.licensing.subscription import Subscription
 from core.tenancy import Enterprise, Operator, Person, Tenant
 
+from .billing_repo import CatalogueRepo
 from .changes import note_change, tenant_scope
 from .mapping import subscription_to_row, tenant_from_row, tenant_to_row
 from .tables import AuditEvent, OperatorAccount
@@ -24,6 +25,15 @@ from .tables import Tenant as TenantRow
 class PiccoloDirectory:
     def __init__(self, engine: Engine[Any]) -> None:
         self._engine = engine
+        self.catalogue = CatalogueRepo()
+
+    async def repoint_enterprise(self, enterprise_id: str, sub_id: str) -> list[str]:
+        """Every tenant of the enterprise onto ``sub_id`` (an enterprise-wide plan); their ids."""
+        await TenantRow.update({TenantRow.subscription_id: sub_id}).where(
+            TenantRow.enterprise_id == enterprise_id
+        )
+        rows = await TenantRow.select(TenantRow.id).where(TenantRow.enterprise_id == enterprise_id)
+        return [row["id"] for row in rows]
 
     async def tenant_by_slug(self, slug: str) -> Tenant | None:
         row = await TenantRow.select().where(TenantRow.slug == slug).first()
@@ -44,6 +54,39 @@ class PiccoloDirectory:
     async def tenants_of_enterprise(self, enterprise_id: str) -> list[Tenant]:
         rows = await TenantRow.select().where(TenantRow.enterprise_id == enterprise_id)
         return [tenant_from_row(row) for row in rows]
+
+    async def tenants_with_due_subscriptions(
+        self, today: date, *, grace_days: int, limit: int = 500
+    ) -> list[Tenant]:
+        """One tenant per subscription that has a renewal or an expiry due by ``today``.
+
+        Served by the (status, period_end) index; a day of slack covers billing time
+        zones ahead of UTC, and the use case re-checks each one under its lock.
+        """
+        horizon = today + timedelta(days=1)
+        due = SubscriptionRow.select(SubscriptionRow.id).where(
+            (
+                (SubscriptionRow.status.is_in(["active", "cancelled"]))
+                & (SubscriptionRow.period_end <= horizon)
+            )
+            | ((SubscriptionRow.status == "trialing") & (SubscriptionRow.trial_ends_on <= horizon))
+            | (
+                (SubscriptionRow.status == "past_due")
+                & (SubscriptionRow.past_due_since <= horizon - timedelta(days=grace_days))
+            )
+        ).limit(limit)
+        ids = [row["id"] for row in await due]
+        if not ids:
+            return []
+        rows = (
+            await TenantRow.select()
+            .where(TenantRow.subscription_id.is_in(ids))
+            .order_by(TenantRow.created_at)
+        )
+        chosen: dict[str, Tenant] = {}
+        for row in rows:
+            chosen.setdefault(row["subscription_id"], tenant_from_row(row))
+        return list(chosen.values())
 
     async def add_enterprise(self, enterprise: Enterprise) -> None:
         await EnterpriseRow.insert(

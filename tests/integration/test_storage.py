@@ -112,3 +112,24 @@ async def test_reinstalling_over_an_existing_database_leaves_it_alone(empty_engi
     await empty_engine.run_ddl("DELETE FROM stint_schema_migration")
     assert await upgrade(empty_engine) == [m.ID for m in MIGRATIONS]
     assert await Enterprise.select(Enterprise.name) == [{"name": "Kept"}]
+
+
+@ENGINES
+async def test_credit_entries_read_back_in_the_order_written_even_in_one_instant(empty_engine: Any) -> None:
+    """Credit added then used at the same instant never reads back as used-before-added."""
+    from core.proration.credit import CreditLedger
+    from plugins.storage.billing_repo import InvoiceRepo
+
+    await upgrade(empty_engine)
+    await Enterprise.insert(Enterprise(id="ent1", name="Acme", created_at=NOW))
+    await Subscription.insert(Subscription(id="sub1", enterprise_id="ent1", plan_id="team", status="trialing",
+                                           trial_ends_on=date(2026, 1, 29), created_at=NOW, updated_at=NOW))
+    repo = InvoiceRepo("sub1", "ten1")
+    ledger = CreditLedger()
+    for n in range(1, 30):
+        before = ledger
+        ledger = ledger.add_credit(n * 100, "credit", f"c{n}", date(2026, 1, 1))
+        _, ledger = ledger.apply_to(n * 100 - 1, reference=f"i{n}", on=date(2026, 1, 1))
+        await repo.save_ledger(before, ledger, NOW)
+    assert await repo.ledger() == ledger
+    assert (await repo.ledger()).balance == 29

@@ -46,3 +46,37 @@ def bearer(access_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access_token}"}
 
 
+
+
+def run(client: TestClient[Any], fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run ``await fn(*args, **kwargs)`` on the app's own event loop (where its pool lives)."""
+
+    async def call() -> Any:
+        return await fn(*args, **kwargs)
+
+    return client.blocking_portal.call(call)
+
+
+def stint(client: TestClient[Any]) -> Any:
+    """The app's adapters (unit of work, clock, billing …)."""
+    return client.app.state.stint
+
+
+def operator_token(client: TestClient[Any], email: str = "ops@vendor.test") -> str:
+    from core.services.identity import create_operator
+
+    s = stint(client)
+    run(client, create_operator, s.uow, s.hasher, s.clock, email=email, password=PASSWORD)
+    response = client.post("/api/v1/operator/auth/token", json={"email": email, "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return str(response.json()["access_token"])
+
+
+def add_user(client: TestClient[Any], admin_token: str, email: str, *, role: str | None = "team",
+             password: str = PASSWORD) -> dict[str, Any]:
+    body: dict[str, Any] = {"email": email, "name": email.split("@")[0], "password": password}
+    if role is not None:
+        body["role"] = role
+    response = client.post("/api/v1/users", json=body, headers=bearer(admin_token))
+    assert response.status_code == 201, response.text
+    return dict(response.json())

@@ -32,6 +32,7 @@ STATEMENTS = [
         scheduled_plan_id VARCHAR(32),
         scheduled_seats INTEGER,
         scheduled_interval VARCHAR(16),
+        seat_price BIGINT,
         currency VARCHAR(3) NOT NULL DEFAULT 'USD',
         version INTEGER NOT NULL DEFAULT 0,
         created_at TIMESTAMPTZ NOT NULL,
@@ -115,13 +116,14 @@ STATEMENTS = [
     """CREATE TABLE IF NOT EXISTS credit_entry (
         id VARCHAR(32) PRIMARY KEY NOT NULL,
         subscription_id VARCHAR(32) NOT NULL REFERENCES subscription (id),
+        position INTEGER NOT NULL,
         amount BIGINT NOT NULL,
         reason VARCHAR(64) NOT NULL,
         reference VARCHAR(200) NOT NULL DEFAULT '',
         on_date DATE NOT NULL,
-        created_at TIMESTAMPTZ NOT NULL
+        created_at TIMESTAMPTZ NOT NULL,
+        UNIQUE (subscription_id, position)
     )""",
-    "CREATE INDEX IF NOT EXISTS credit_entry_subscription ON credit_entry (subscription_id)",
     """CREATE TABLE IF NOT EXISTS audit_event (
         id VARCHAR(32) PRIMARY KEY NOT NULL,
         tenant_id VARCHAR(32),

@@ -1,0 +1,173 @@
+"""Seat, plan and interval changes with per-day proration (SPEC §4), and their quotes.
+
+A quote and the change that follows it run the same code on the same facts, so
+the change produces exactly the quoted lines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from core.clock import Clock, today_in
+from core.errors import ValidationFailed
+from core.ids import new_id
+from core.licensing.catalogue import PlanCatalogue
+from core.licensing.changes import change_interval, change_plan, change_seats
+from core.licensing.plans import PlanScope
+from core.licensing.subscription import Subscription
+from core.periods import Interval
+from core.ports import Billing, TenantScope, UnitOfWorkFactory
+from core.proration.change import Change
+from core.proration.invoice import Invoice, settle_quote
+from core.proration.quote import Quote, quote_change
+from core.proration.terms import Terms
+from core.tenancy import Tenant, User
+
+from .audit import actor_of
+from .subscriptions import SubscriptionView, _view, parse_interval
+
+__all__ = ["ChangeResult", "RequestedChange", "change_subscription", "quote_subscription_change"]
+
+
+@dataclass(frozen=True, slots=True)
+class RequestedChange:
+    seats: int | None = None
+    plan_id: str | None = None
+    interval: str | None = None
+
+    def to_change(self) -> Change:
+        if self.seats is None and self.plan_id is None and self.interval is None:
+            raise ValidationFailed("say what to change: seats, plan or interval", field="seats")
+        interval = parse_interval(self.interval) if self.interval is not None else None
+        return Change(seats=self.seats, plan_id=self.plan_id, interval=interval)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangeResult:
+    view: SubscriptionView
+    quote: Quote
+    invoice: Invoice | None
+
+
+def _current_terms(sub: Subscription, seat_price: int | None, catalogue: PlanCatalogue) -> Terms:
+    if sub.interval is None or sub.seats is None or sub.period is None:
+        raise ValidationFailed("there is no paid period to change yet; buy a plan first", field="plan")
+    price = seat_price if seat_price is not None else catalogue.get(sub.plan_id).seat_price(sub.interval)
+    return Terms(sub.plan_id, sub.interval, sub.seats, price, plan_name=catalogue.get(sub.plan_id).name)
+
+
+async def _quote(
+    scope: TenantScope,
+    catalogue: PlanCatalogue,
+    tenant: Tenant,
+    requested: RequestedChange,
+    on: date,
+    *,
+    for_update: bool,
+) -> tuple[str, Subscription, Quote, str]:
+    sub_id, sub = await scope.subscription(for_update=for_update)
+    seat_price, currency, _ = await scope.subscription_terms()
+    current = _current_terms(sub, seat_price, catalogue)
+    assert sub.period is not None
+    change = requested.to_change()
+    if change.plan_id is not None:
+        catalogue.get(change.plan_id)  # unknown plan → plan_not_available
+
+    def price_of(plan_id: str, interval: Interval) -> int:
+        return catalogue.get(plan_id).seat_price(interval)
+
+    def is_free(plan_id: str) -> bool:
+        return catalogue.get(plan_id).is_free
+
+    def name_of(plan_id: str) -> str:
+        return catalogue.get(plan_id).name
+
+    quote = quote_change(current, sub.period, on, change, price_of, is_free, currency, name_of)
+    return sub_id, sub, quote, currency
+
+
+def _apply_to_subscription(
+    sub: Subscription, quote: Quote, catalogue: PlanCatalogue, tenant: Tenant, licensed: int
+) -> Subscription:
+    """The licensing rules (ranges, deployments, licensed users) on the quoted new terms."""
+    current_plan = catalogue.get(sub.plan_id)
+    new = quote.new
+    if new.plan_id != sub.plan_id:
+        new_plan = catalogue.get(new.plan_id)
+        sub = change_plan(sub, current_plan, new_plan, new.seats, tenant.deployment, licensed)
+    elif new.seats != sub.seats:
+        sub = change_seats(sub, current_plan, new.seats, licensed)
+    if new.interval is not quote.current.interval:
+        sub = change_interval(sub, catalogue.get(sub.plan_id), new.interval)
+    return sub
+
+
+async def quote_subscription_change(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    *,
+    tenant: Tenant,
+    requested: RequestedChange,
+    on: date | None = None,
+) -> Quote:
+    """What the change would do on ``on`` (default today), every number included. Changes nothing."""
+    day = on or today_in(clock, tenant.time_zone)
+    async with uow() as work:
+        catalogue = await work.directory.catalogue.load()
+        scope = work.tenant(tenant.id)
+        _, sub, quote, _ = await _quote(scope, catalogue, tenant, requested, day, for_update=False)
+        # The same rules as the change itself, so a quote never promises a refused change.
+        _apply_to_subscription(sub, quote, catalogue, tenant, len(await scope.licensed_people_last_use()))
+    return quote
+
+
+async def change_subscription(
+    uow: UnitOfWorkFactory,
+    billing: Billing,
+    clock: Clock,
+    *,
+    tenant: Tenant,
+    actor: User,
+    requested: RequestedChange,
+) -> ChangeResult:
+    """Apply the change today: a charge is invoiced (credit first), a credit goes to the ledger."""
+    today = today_in(clock, tenant.time_zone)
+    now = clock.now()
+    async with uow(write=True) as work:
+        catalogue = await work.directory.catalogue.load()
+        scope = work.tenant(tenant.id)
+        sub_id, sub, quote, currency = await _quote(
+            scope, catalogue, tenant, requested, today, for_update=True
+        )
+        licensed = len(await scope.licensed_people_last_use())
+        after = _apply_to_subscription(sub, quote, catalogue, tenant, licensed)
+        # A move to Free keeps paying terms until the period end; otherwise the new price is in force.
+        seat_price = quote.current.seat_price if quote.is_scheduled else quote.new.seat_price
+        new_scope = catalogue.get(after.plan_id).scope
+        if new_scope is PlanScope.ENTERPRISE:
+            # Moving onto an enterprise-wide plan: every tenant of the enterprise shares it.
+            await work.directory.repoint_enterprise(tenant.enterprise_id, sub_id)
+        await scope.save_subscription(sub_id, after, now, seat_price=seat_price, scope=new_scope.value)
+        invoices = await scope.billing()
+        ledger = await invoices.ledger(currency)
+        invoice, new_ledger = settle_quote(quote, ledger, invoice_id=new_id())
+        if invoice is not None:
+            await invoices.add(invoice, kind="proration", idempotency_key=f"change:{invoice.id}", at=now)
+        await invoices.save_ledger(ledger, new_ledger, now)
+        await scope.audit(
+            actor_of(actor),
+            "subscription.changed",
+            sub_id,
+            {
+                "lines": [line.description for line in quote.lines],
+                "total": quote.total,
+                "scheduled_for": quote.scheduled_for.isoformat() if quote.scheduled_for else None,
+            },
+            now,
+        )
+        view = await _view(scope, today)
+        await work.commit()
+    if invoice is not None:
+        await billing.collect(tenant, invoice)
+    return ChangeResult(view=view, quote=quote, invoice=invoice)

@@ -1,0 +1,107 @@
+"""Operator use cases (vendor staff): trials, the plans catalogue, manual payments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from core.clock import Clock, today_in
+from core.errors import NotFound, ValidationFailed
+from core.licensing import lifecycle
+from core.licensing.catalogue import PlanCatalogue
+from core.licensing.plan_dicts import plan_from_dict
+from core.licensing.subscription import Subscription, SubscriptionStatus
+from core.ports import UnitOfWorkFactory
+from core.proration.invoice import Invoice
+from core.tenancy import Operator, Tenant
+
+from .audit import actor_of
+
+__all__ = ["mark_invoice_paid", "replace_plans", "set_trial_end"]
+
+
+async def _tenant(work: Any, slug: str) -> Tenant:
+    tenant: Tenant | None = await work.directory.tenant_by_slug(slug)
+    if tenant is None:
+        raise NotFound(f"no tenant {slug!r}")
+    return tenant
+
+
+async def set_trial_end(
+    uow: UnitOfWorkFactory, clock: Clock, *, operator: Operator, slug: str, ends_on: date
+) -> tuple[Tenant, Subscription]:
+    """Extend a trial to ``ends_on``, or end it now when ``ends_on`` is today or earlier."""
+    async with uow(write=True) as work:
+        tenant = await _tenant(work, slug)
+        today = today_in(clock, tenant.time_zone)
+        scope = work.tenant(tenant.id)
+        sub_id, before = await scope.subscription(for_update=True)
+        if ends_on <= today:
+            after = lifecycle.end_trial(before, today)
+        else:
+            after = lifecycle.extend_trial(before, ends_on, today)
+        await scope.save_subscription(sub_id, after, clock.now())
+        await scope.audit(
+            actor_of(operator),
+            "trial.changed",
+            slug,
+            {"ends_on": ends_on.isoformat(), "status": after.status.value},
+            clock.now(),
+        )
+        await work.commit()
+    return tenant, after
+
+
+async def replace_plans(
+    uow: UnitOfWorkFactory, clock: Clock, *, operator: Operator, plans: Sequence[object]
+) -> PlanCatalogue:
+    """Add or replace plans in the catalogue; each is validated whole before any is saved.
+
+    Plans are never deleted: existing subscriptions may still be on them.
+    """
+    parsed = []
+    for index, data in enumerate(plans):
+        try:
+            parsed.append(plan_from_dict(data))
+        except ValidationFailed as exc:
+            raise ValidationFailed(
+                f"plan {index}: {exc.detail}", field=f"[{index}].{exc.field or ''}"
+            ) from None
+    ids = [plan.id for plan in parsed]
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed("a plan id appears twice", field="id")
+    async with uow(write=True) as work:
+        for plan in parsed:
+            await work.directory.catalogue.save(plan, clock.now())
+        await work.directory.audit(None, actor_of(operator), "plans.changed", ",".join(ids), {}, clock.now())
+        catalogue = await work.directory.catalogue.load()
+        await work.commit()
+    return catalogue
+
+
+async def mark_invoice_paid(
+    uow: UnitOfWorkFactory, clock: Clock, *, operator: Operator, slug: str, invoice_id: str
+) -> tuple[Invoice, Subscription]:
+    """Manual invoicing: the money arrived. A past-due subscription is active again at once,
+    and an expired paid one is reactivated."""
+    now = clock.now()
+    async with uow(write=True) as work:
+        tenant = await _tenant(work, slug)
+        scope = work.tenant(tenant.id)
+        sub_id, sub = await scope.subscription(for_update=True)
+        invoices = await scope.billing()
+        found = await invoices.get(invoice_id)
+        if found is None:
+            raise NotFound(f"no invoice {invoice_id!r} for {slug!r}")
+        invoice = found[0].mark_paid()
+        await invoices.mark_paid(invoice.id, now)
+        today = today_in(clock, tenant.time_zone)
+        if sub.status is SubscriptionStatus.PAST_DUE:
+            sub = lifecycle.payment_succeeded(sub)
+        elif sub.status is SubscriptionStatus.EXPIRED and sub.is_paid:
+            sub = lifecycle.reactivate(sub, today)
+        await scope.save_subscription(sub_id, sub, now)
+        await scope.audit(actor_of(operator), "invoice.paid", invoice.id, {"manual": True}, now)
+        await work.commit()
+    return invoice, sub

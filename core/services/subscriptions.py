@@ -1,0 +1,189 @@
+"""Subscription use cases (SPEC §3, §5): view, Buy Now, cancel, resume.
+
+Every write locks the subscription row first (``for_update``), so seats, plans and
+invoices of one billing account change one request at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from core.clock import Clock, today_in
+from core.ids import new_id
+from core.licensing import lifecycle
+from core.licensing.plans import PlanScope
+from core.licensing.seats import keep_most_recent, keep_on_conversion, proposed_seats_on_purchase
+from core.licensing.subscription import Subscription, SubscriptionStatus
+from core.periods import Interval
+from core.ports import Billing, TenantScope, UnitOfWorkFactory
+from core.proration.invoice import Invoice, purchase_invoice
+from core.proration.terms import Terms
+from core.tenancy import Tenant, User
+
+from .audit import actor_of
+
+__all__ = [
+    "SubscriptionView",
+    "cancel_subscription",
+    "parse_interval",
+    "purchase",
+    "resume_subscription",
+    "view_subscription",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionView:
+    id: str
+    subscription: Subscription
+    seat_price: int | None
+    currency: str
+    scope: str
+    licensed_users: int
+    credit_balance: int
+    proposed_seats: int
+
+
+def parse_interval(value: str) -> Interval:
+    from core.errors import ValidationFailed
+
+    try:
+        return Interval(value)
+    except ValueError:
+        raise ValidationFailed("interval must be 'monthly' or 'annual'", field="interval") from None
+
+
+async def _view(scope: TenantScope, today: date) -> SubscriptionView:
+    sub_id, sub = await scope.subscription()
+    seat_price, currency, kind = await scope.subscription_terms()
+    ledger = await (await scope.billing()).ledger(currency)
+    people = await scope.licensed_people_last_use()
+    users = [
+        (user.person_id, user.last_used_at.date() if user.last_used_at else None)
+        for user in await scope.users(limit=10_000)
+    ]
+    return SubscriptionView(
+        id=sub_id,
+        subscription=sub,
+        seat_price=seat_price,
+        currency=currency,
+        scope=kind,
+        licensed_users=len(people),
+        credit_balance=ledger.balance,
+        proposed_seats=proposed_seats_on_purchase(users, today),
+    )
+
+
+async def view_subscription(uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant) -> SubscriptionView:
+    async with uow() as work:
+        return await _view(work.tenant(tenant.id), today_in(clock, tenant.time_zone))
+
+
+async def _release_over_seats(
+    scope: TenantScope,
+    before: Subscription,
+    seats: int,
+    today: date,
+    actor: str,
+    clock: Clock,
+) -> list[str]:
+    """Unlicense whoever does not fit ``seats`` (SPEC §5 trial conversion; recent users first)."""
+    people = await scope.licensed_people_last_use()
+    if len(people) <= seats:
+        return []
+    if before.status is SubscriptionStatus.TRIALING or not before.is_paid:
+        _, released = keep_on_conversion(people, today, seats)
+    else:
+        _, released = keep_most_recent(people, seats)
+    now = clock.now()
+    for person_id in released:
+        await scope.release_seat(person_id)
+        await scope.audit(actor, "seat.released", person_id, {"why": "purchase with fewer seats"}, now)
+    return list(released)
+
+
+async def purchase(
+    uow: UnitOfWorkFactory,
+    billing: Billing,
+    clock: Clock,
+    *,
+    tenant: Tenant,
+    actor: User,
+    plan_id: str,
+    interval: str,
+    seats: int,
+) -> tuple[SubscriptionView, Invoice]:
+    """Buy Now (or buy again after expiry): active today, first invoice = seats × price."""
+    every = parse_interval(interval)
+    today = today_in(clock, tenant.time_zone)
+    now = clock.now()
+    who = actor_of(actor)
+    async with uow(write=True) as work:
+        catalogue = await work.directory.catalogue.load()
+        plan = catalogue.get(plan_id)
+        scope = work.tenant(tenant.id)
+        sub_id, before = await scope.subscription(for_update=True)
+        after = lifecycle.purchase(before, plan, every, seats, today, deployment=tenant.deployment)
+        assert after.period is not None
+        if plan.scope is PlanScope.ENTERPRISE:
+            # One subscription and one seat pool for every tenant of the enterprise.
+            await work.directory.repoint_enterprise(tenant.enterprise_id, sub_id)
+        await _release_over_seats(scope, before, seats, today, who, clock)
+        _, currency, _ = await scope.subscription_terms()
+        terms = Terms(plan.id, every, seats, plan.seat_price(every), plan_name=plan.name)
+        await scope.save_subscription(sub_id, after, now, seat_price=terms.seat_price, scope=plan.scope.value)
+        invoices = await scope.billing()
+        ledger = await invoices.ledger(currency)
+        invoice, new_ledger = purchase_invoice(new_id(), terms, after.period, ledger, currency)
+        await invoices.add(invoice, kind="purchase", idempotency_key=f"purchase:{invoice.id}", at=now)
+        await invoices.save_ledger(ledger, new_ledger, now)
+        await scope.audit(
+            who,
+            "subscription.purchased",
+            plan.id,
+            {"interval": every.value, "seats": seats, "invoice": invoice.id},
+            now,
+        )
+        view = await _view(scope, today)
+        await work.commit()
+    await billing.collect(tenant, invoice)
+    return view, invoice
+
+
+async def cancel_subscription(
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User
+) -> SubscriptionView:
+    """No renewal; the licence stays valid until the running period ends (no refund)."""
+    return await _transition(
+        uow, clock, tenant, actor, "subscription.cancelled", lambda sub, today: lifecycle.cancel(sub)
+    )
+
+
+async def resume_subscription(
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User
+) -> SubscriptionView:
+    """Undo a cancel before the period ends."""
+    return await _transition(uow, clock, tenant, actor, "subscription.resumed", lifecycle.resume)
+
+
+async def _transition(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    tenant: Tenant,
+    actor: User,
+    action: str,
+    step: Callable[[Subscription, date], Subscription],
+) -> SubscriptionView:
+    today = today_in(clock, tenant.time_zone)
+    async with uow(write=True) as work:
+        scope = work.tenant(tenant.id)
+        sub_id, before = await scope.subscription(for_update=True)
+        after = step(before, today)
+        if after != before:
+            await scope.save_subscription(sub_id, after, clock.now())
+            await scope.audit(actor_of(actor), action, sub_id, {"status": after.status.value}, clock.now())
+        view = await _view(scope, today)
+        await work.commit()
+    return view

@@ -1,0 +1,180 @@
+"""Invoices, the credit ledger and the plan catalogue, as rows."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from core.ids import new_id
+from core.licensing.catalogue import DEFAULT_CATALOGUE, PlanCatalogue
+from core.licensing.plan_dicts import plan_from_dict, plan_to_dict
+from core.licensing.plans import Plan
+from core.proration.credit import CreditEntry, CreditLedger
+from core.proration.invoice import Invoice, InvoiceLine
+
+from .tables import CreditEntry as CreditRow
+from .tables import Invoice as InvoiceRow
+from .tables import PlanCatalogue as PlanRow
+
+__all__ = ["CatalogueRepo", "invoice_from_row", "lines_to_json"]
+
+
+def lines_to_json(lines: tuple[InvoiceLine, ...]) -> str:
+    return json.dumps(
+        [
+            {
+                "kind": line.kind,
+                "description": line.description,
+                "amount": line.amount,
+                "starts_on": line.starts_on.isoformat(),
+                "ends_on": line.ends_on.isoformat(),
+            }
+            for line in lines
+        ]
+    )
+
+
+def invoice_from_row(row: dict[str, Any]) -> Invoice:
+    lines = tuple(
+        InvoiceLine(
+            item["kind"],
+            item["description"],
+            int(item["amount"]),
+            date.fromisoformat(item["starts_on"]),
+            date.fromisoformat(item["ends_on"]),
+        )
+        for item in json.loads(row["lines"])
+    )
+    return Invoice(
+        id=row["id"],
+        issued_on=row["issued_on"],
+        lines=lines,
+        total=int(row["total"]),
+        credit_applied=int(row["credit_applied"]),
+        amount_due=int(row["amount_due"]),
+        status=row["status"],
+        currency=row["currency"],
+    )
+
+
+class InvoiceRepo:
+    """One subscription's invoices and credit (a billing account: a tenant or an enterprise)."""
+
+    def __init__(self, subscription_id: str, tenant_id: str) -> None:
+        self.subscription_id = subscription_id
+        self.tenant_id = tenant_id
+
+    async def add(self, invoice: Invoice, *, kind: str, idempotency_key: str, at: datetime) -> bool:
+        """Store ``invoice``; False (and nothing stored) when its idempotency key exists already."""
+        if await InvoiceRow.exists().where(InvoiceRow.idempotency_key == idempotency_key):
+            return False
+        await InvoiceRow.insert(
+            InvoiceRow(
+                id=invoice.id,
+                subscription_id=self.subscription_id,
+                tenant_id=self.tenant_id,
+                kind=kind,
+                issued_on=invoice.issued_on,
+                lines=lines_to_json(invoice.lines),
+                total=invoice.total,
+                credit_applied=invoice.credit_applied,
+                amount_due=invoice.amount_due,
+                currency=invoice.currency,
+                status=invoice.status,
+                idempotency_key=idempotency_key,
+                paid_at=at if invoice.status == "paid" else None,
+                created_at=at,
+            )
+        )
+        return True
+
+    async def list(self, *, after: str = "", limit: int = 50) -> list[tuple[Invoice, str]]:
+        """Newest first; the cursor is the last invoice's ``created_at|id``."""
+        query = (
+            InvoiceRow.select()
+            .where(InvoiceRow.subscription_id == self.subscription_id)
+            .order_by(InvoiceRow.created_at, ascending=False)
+            .order_by(InvoiceRow.id, ascending=False)
+            .limit(limit)
+        )
+        if after:
+            stamp, _, last_id = after.partition("|")
+            when = datetime.fromisoformat(stamp)
+            query = query.where(
+                (InvoiceRow.created_at < when) | ((InvoiceRow.created_at == when) & (InvoiceRow.id < last_id))
+            )
+        rows = await query
+        return [(invoice_from_row(row), f"{row['created_at'].isoformat()}|{row['id']}") for row in rows]
+
+    async def get(self, invoice_id: str) -> tuple[Invoice, str] | None:
+        row = (
+            await InvoiceRow.select()
+            .where((InvoiceRow.subscription_id == self.subscription_id) & (InvoiceRow.id == invoice_id))
+            .first()
+        )
+        return (invoice_from_row(row), row["kind"]) if row else None
+
+    async def mark_paid(self, invoice_id: str, at: datetime) -> None:
+        await InvoiceRow.update({InvoiceRow.status: "paid", InvoiceRow.paid_at: at}).where(
+            (InvoiceRow.subscription_id == self.subscription_id) & (InvoiceRow.id == invoice_id)
+        )
+
+    async def ledger(self, currency: str = "USD") -> CreditLedger:
+        rows = (
+            await CreditRow.select()
+            .where(CreditRow.subscription_id == self.subscription_id)
+            .order_by(CreditRow.position)
+        )
+        entries = tuple(
+            CreditEntry(int(r["amount"]), r["reason"], r["reference"], r["on_date"]) for r in rows
+        )
+        return CreditLedger(entries, currency)
+
+    async def save_ledger(self, before: CreditLedger, after: CreditLedger, at: datetime) -> None:
+        """Append the entries ``after`` has beyond ``before`` (the ledger is append-only)."""
+        if after.entries[: len(before.entries)] != before.entries:
+            raise ValueError("the credit ledger is append-only")
+        for position, entry in enumerate(after.entries[len(before.entries) :], start=len(before.entries)):
+            await CreditRow.insert(
+                CreditRow(
+                    id=new_id(),
+                    subscription_id=self.subscription_id,
+                    position=position,
+                    amount=entry.amount,
+                    reason=entry.reason[:64],
+                    reference=entry.reference[:200],
+                    on_date=entry.on,
+                    created_at=at,
+                )
+            )
+
+
+class CatalogueRepo:
+    """The plans catalogue: data, seeded with the defaults at install, edited by operators."""
+
+    async def load(self) -> PlanCatalogue:
+        rows = await PlanRow.select().order_by(PlanRow.position)
+        if not rows:
+            return DEFAULT_CATALOGUE
+        return PlanCatalogue.of(plan_from_dict(json.loads(row["data"])) for row in rows)
+
+    async def seed(self, at: datetime) -> int:
+        """Insert the default plans that are missing; existing (possibly edited) plans stay."""
+        existing = {row["id"] for row in await PlanRow.select(PlanRow.id)}
+        added = 0
+        for position, plan in enumerate(DEFAULT_CATALOGUE):
+            if plan.id not in existing:
+                await PlanRow.insert(
+                    PlanRow(id=plan.id, data=json.dumps(plan_to_dict(plan)), position=position, updated_at=at)
+                )
+                added += 1
+        return added
+
+    async def save(self, plan: Plan, at: datetime) -> None:
+        data = json.dumps(plan_to_dict(plan))
+        if await PlanRow.exists().where(PlanRow.id == plan.id):
+            await PlanRow.update({PlanRow.data: data, PlanRow.updated_at: at}).where(PlanRow.id == plan.id)
+        else:
+            position = await PlanRow.count()
+            await PlanRow.insert(PlanRow(id=plan.id, data=data, position=position, updated_at=at))

@@ -1,0 +1,57 @@
+"""``GET /api/v1/me/access``: the access decision for the Time tab, and the trial banner."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import msgspec
+from litestar import Controller, Request, get
+
+from core.licensing.access import Action
+from core.services.access import check_access
+
+from ..auth import TenantPrincipal
+from ..deps import StintDep
+
+__all__ = ["AccessController"]
+
+
+class BannerOut(msgspec.Struct):
+    visible: bool
+    days_left: int | None
+
+
+class AccessOut(msgspec.Struct):
+    allowed: bool
+    reason: str | None
+    message: str | None
+    hidden: bool
+    licensed: bool
+    banner: BannerOut
+
+
+class AccessController(Controller):
+    path = "/me/access"
+    tags: ClassVar[list[str]] = ["me"]
+
+    @get("/", summary="May I use the Time tab now? (and the trial banner)")
+    async def access(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> AccessOut:
+        # This route reports the decision instead of enforcing it, so it has no guard.
+        principal = request.user
+        outcome = await check_access(
+            stint.uow,
+            stint.clock,
+            tenant=principal.tenant,
+            user=principal.user,
+            action=Action.USE_TIME_TAB,
+            grace_days=stint.settings.grace_days,
+        )
+        decision = outcome.decision
+        return AccessOut(
+            allowed=decision.allowed,
+            reason=decision.reason.value if decision.reason else None,
+            message=decision.message,
+            hidden=decision.hidden,
+            licensed=outcome.licensed,
+            banner=BannerOut(visible=outcome.banner.visible, days_left=outcome.banner.days_left),
+        )

@@ -1,0 +1,334 @@
+"""The Subscription page's API (SPEC §3, §4): view, Buy Now, quote, change, cancel, resume,
+invoices, and the refused credit payout."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any, ClassVar, Literal
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import JSONBody, QueryParameter
+
+from core.errors import PayoutRefused
+from core.licensing.access import Action
+from core.proration.credit import PAYOUT_REFUSED
+from core.proration.invoice import Invoice
+from core.proration.quote import Quote
+from core.services.changes import RequestedChange, change_subscription, quote_subscription_change
+from core.services.subscriptions import (
+    SubscriptionView,
+    cancel_subscription,
+    purchase,
+    resume_subscription,
+    view_subscription,
+)
+
+from ..access import requires
+from ..auth import TenantPrincipal
+from ..deps import StintDep
+from ..schemas import MoneyOut, Strict
+
+__all__ = ["InvoicesController", "SubscriptionController"]
+
+Seats = Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+PlanId = Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+
+
+class SubscriptionOut(msgspec.Struct):
+    id: str
+    plan: str
+    interval: str | None
+    seats: int | None
+    status: str
+    period_start: date | None
+    period_end: date | None
+    trial_ends_at: datetime | None
+    licensed_users: int
+    credit_balance: MoneyOut
+    seat_price: MoneyOut | None
+    scope: str
+    scheduled_plan: str | None
+    proposed_seats: int
+
+
+class InvoiceLineOut(msgspec.Struct):
+    kind: str
+    description: str
+    amount: MoneyOut
+    starts_on: date
+    ends_on: date
+
+
+class InvoiceOut(msgspec.Struct):
+    id: str
+    issued_on: date
+    lines: list[InvoiceLineOut]
+    total: MoneyOut
+    credit_applied: MoneyOut
+    amount_due: MoneyOut
+    status: str
+
+
+class QuoteLineOut(msgspec.Struct):
+    kind: str
+    amount: MoneyOut
+    days_left: int
+    period_days: int
+    old_day_value: str
+    new_day_value: str
+    exact_amount: str
+    description: str
+
+
+class QuoteOut(msgspec.Struct):
+    on: date
+    lines: list[QuoteLineOut]
+    total: MoneyOut
+    period_start: date
+    period_end: date
+    scheduled_for: date | None
+    interval_from_next_period: str | None
+    new_plan: str
+    new_interval: str
+    new_seats: int
+
+
+class PurchaseIn(Strict):
+    plan: PlanId
+    interval: Literal["monthly", "annual"]
+    seats: Seats
+
+
+class PurchaseOut(msgspec.Struct):
+    subscription: SubscriptionOut
+    invoice: InvoiceOut
+
+
+class QuoteIn(Strict):
+    seats: Seats | None = None
+    plan: PlanId | None = None
+    interval: Literal["monthly", "annual"] | None = None
+    on: date | None = None
+
+
+class ChangeIn(Strict):
+    seats: Seats | None = None
+    plan: PlanId | None = None
+    interval: Literal["monthly", "annual"] | None = None
+
+
+class ChangeOut(msgspec.Struct):
+    subscription: SubscriptionOut
+    lines: list[QuoteLineOut]
+    total: MoneyOut
+    invoice: InvoiceOut | None
+    scheduled_for: date | None
+
+
+class InvoicePage(msgspec.Struct):
+    items: list[InvoiceOut]
+    next_cursor: str | None
+
+
+def money(amount: int, currency: str) -> MoneyOut:
+    return MoneyOut(amount=amount, currency=currency)
+
+
+def subscription_out(view: SubscriptionView) -> SubscriptionOut:
+    sub = view.subscription
+    ends = sub.trial_ends_on
+    return SubscriptionOut(
+        id=view.id,
+        plan=sub.plan_id,
+        interval=sub.interval.value if sub.interval else None,
+        seats=sub.seats,
+        status=sub.status.value,
+        period_start=sub.period.start if sub.period else None,
+        period_end=sub.period.end if sub.period else None,
+        trial_ends_at=datetime.combine(ends, time(0), tzinfo=UTC) if ends else None,
+        licensed_users=view.licensed_users,
+        credit_balance=money(view.credit_balance, view.currency),
+        seat_price=money(view.seat_price, view.currency) if view.seat_price is not None else None,
+        scope=view.scope,
+        scheduled_plan=sub.scheduled_plan_id,
+        proposed_seats=view.proposed_seats,
+    )
+
+
+def invoice_out(invoice: Invoice) -> InvoiceOut:
+    c = invoice.currency
+    return InvoiceOut(
+        id=invoice.id,
+        issued_on=invoice.issued_on,
+        lines=[
+            InvoiceLineOut(
+                kind=line.kind,
+                description=line.description,
+                amount=money(line.amount, c),
+                starts_on=line.starts_on,
+                ends_on=line.ends_on,
+            )
+            for line in invoice.lines
+        ],
+        total=money(invoice.total, c),
+        credit_applied=money(invoice.credit_applied, c),
+        amount_due=money(invoice.amount_due, c),
+        status=invoice.status,
+    )
+
+
+def _fraction(value: Any) -> str:
+    # Exact rationals as "p/q" (or an integer), so clients can recompute without float error.
+    return str(value)
+
+
+def quote_lines(quote: Quote) -> list[QuoteLineOut]:
+    return [
+        QuoteLineOut(
+            kind=line.kind,
+            amount=money(line.amount, quote.currency),
+            days_left=line.days_left,
+            period_days=line.period_days,
+            old_day_value=_fraction(line.old_day_value),
+            new_day_value=_fraction(line.new_day_value),
+            exact_amount=_fraction(line.exact_amount),
+            description=line.description,
+        )
+        for line in quote.lines
+    ]
+
+
+def quote_out(quote: Quote) -> QuoteOut:
+    return QuoteOut(
+        on=quote.on,
+        lines=quote_lines(quote),
+        total=money(quote.total, quote.currency),
+        period_start=quote.period.start,
+        period_end=quote.period.end,
+        scheduled_for=quote.scheduled_for,
+        interval_from_next_period=quote.interval_from_next_period.value
+        if quote.interval_from_next_period
+        else None,
+        new_plan=quote.new.plan_id,
+        new_interval=quote.new.interval.value,
+        new_seats=quote.new.seats,
+    )
+
+
+class SubscriptionController(Controller):
+    path = "/subscription"
+    tags: ClassVar[list[str]] = ["subscription"]
+
+    @get("/", summary="The subscription", guards=[requires(Action.VIEW_SUBSCRIPTION)])
+    async def show(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> SubscriptionOut:
+        return subscription_out(await view_subscription(stint.uow, stint.clock, tenant=request.user.tenant))
+
+    @post("/purchase", status_code=200, summary="Buy Now", guards=[requires(Action.PURCHASE)])
+    async def buy(
+        self, request: Request[TenantPrincipal, Any, Any], data: JSONBody[PurchaseIn], stint: StintDep
+    ) -> PurchaseOut:
+        principal = request.user
+        view, invoice = await purchase(
+            stint.uow,
+            stint.billing,
+            stint.clock,
+            tenant=principal.tenant,
+            actor=principal.user,
+            plan_id=data.plan,
+            interval=data.interval,
+            seats=data.seats,
+        )
+        return PurchaseOut(subscription=subscription_out(view), invoice=invoice_out(invoice))
+
+    @post(
+        "/quote", status_code=200, summary="Preview a change", guards=[requires(Action.MANAGE_SUBSCRIPTION)]
+    )
+    async def quote(
+        self, request: Request[TenantPrincipal, Any, Any], data: JSONBody[QuoteIn], stint: StintDep
+    ) -> QuoteOut:
+        result = await quote_subscription_change(
+            stint.uow,
+            stint.clock,
+            tenant=request.user.tenant,
+            requested=RequestedChange(seats=data.seats, plan_id=data.plan, interval=data.interval),
+            on=data.on,
+        )
+        return quote_out(result)
+
+    @post(
+        "/change",
+        status_code=200,
+        summary="Change seats, plan or interval",
+        guards=[requires(Action.MANAGE_SUBSCRIPTION)],
+    )
+    async def change(
+        self, request: Request[TenantPrincipal, Any, Any], data: JSONBody[ChangeIn], stint: StintDep
+    ) -> ChangeOut:
+        principal = request.user
+        result = await change_subscription(
+            stint.uow,
+            stint.billing,
+            stint.clock,
+            tenant=principal.tenant,
+            actor=principal.user,
+            requested=RequestedChange(seats=data.seats, plan_id=data.plan, interval=data.interval),
+        )
+        return ChangeOut(
+            subscription=subscription_out(result.view),
+            lines=quote_lines(result.quote),
+            total=money(result.quote.total, result.quote.currency),
+            invoice=invoice_out(result.invoice) if result.invoice else None,
+            scheduled_for=result.quote.scheduled_for,
+        )
+
+    @post(
+        "/cancel",
+        status_code=200,
+        summary="Cancel (no renewal)",
+        guards=[requires(Action.MANAGE_SUBSCRIPTION)],
+    )
+    async def cancel(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> SubscriptionOut:
+        principal = request.user
+        view = await cancel_subscription(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user
+        )
+        return subscription_out(view)
+
+    @post("/resume", status_code=200, summary="Undo a cancel", guards=[requires(Action.MANAGE_SUBSCRIPTION)])
+    async def resume(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> SubscriptionOut:
+        principal = request.user
+        view = await resume_subscription(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user
+        )
+        return subscription_out(view)
+
+    @post(
+        "/credit/payout",
+        status_code=409,
+        summary="Refused: credit is never paid out",
+        guards=[requires(Action.VIEW_SUBSCRIPTION)],
+    )
+    async def payout(self) -> None:
+        raise PayoutRefused(PAYOUT_REFUSED)
+
+
+class InvoicesController(Controller):
+    path = "/invoices"
+    tags: ClassVar[list[str]] = ["subscription"]
+
+    @get("/", summary="Invoices, newest first", guards=[requires(Action.VIEW_SUBSCRIPTION)])
+    async def list(
+        self,
+        request: Request[TenantPrincipal, Any, Any],
+        stint: StintDep,
+        cursor: Annotated[str, QueryParameter(max_length=100)] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> InvoicePage:
+        async with stint.uow() as work:
+            invoices = await (await work.tenant(request.user.tenant.id).billing()).list(
+                after=cursor, limit=limit + 1
+            )
+        more = len(invoices) > limit
+        page = invoices[:limit]
+        return InvoicePage(items=[invoice_out(i) for i, _ in page], next_cursor=page[-1][1] if more else None)

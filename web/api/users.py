@@ -1,0 +1,151 @@
+"""User Management (SPEC §5, §6): users, roles, licences, flags, the default role."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+
+import msgspec
+from litestar import Controller, Request, get, patch, post, put
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from core.licensing.access import Action
+from core.services.users import add_user, list_users, set_default_role, update_user
+from core.tenancy import User
+
+from ..access import requires
+from ..auth import TenantPrincipal
+from ..deps import StintDep
+from ..schemas import Strict
+
+__all__ = ["DefaultRoleController", "UsersController"]
+
+Role = Annotated[str, msgspec.Meta(pattern="^(none|team|product|budget|administrator)$")]
+
+
+class UserOut(msgspec.Struct):
+    id: str
+    email: str
+    name: str
+    role: str
+    role_is_default: bool
+    licensed: bool
+    collection_admin: bool
+    approval_manager: bool
+
+
+class UserPage(msgspec.Struct):
+    items: list[UserOut]
+    next_cursor: str | None
+    seats_taken: int
+    seats: int | None
+
+
+class NewUser(Strict):
+    email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
+    name: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    password: Annotated[str, msgspec.Meta(min_length=8, max_length=1024)] | None = None
+    role: Role | None = None
+    collection_admin: bool = False
+    approval_manager: bool = False
+
+
+class UserChange(Strict):
+    role: Role | None = None
+    licensed: bool | None = None
+    collection_admin: bool | None = None
+    approval_manager: bool | None = None
+
+
+class DefaultRole(Strict):
+    role: Role
+
+
+def _out(user: User, licensed: bool, default_role: str) -> UserOut:
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.effective_role(default_role),
+        role_is_default=user.role is None,
+        licensed=licensed,
+        collection_admin=user.collection_admin,
+        approval_manager=user.approval_manager,
+    )
+
+
+class UsersController(Controller):
+    path = "/users"
+    tags: ClassVar[list[str]] = ["users"]
+    guards = [requires(Action.MANAGE_USERS)]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/", summary="List users with their licences")
+    async def list(
+        self,
+        request: Request[TenantPrincipal, Any, Any],
+        stint: StintDep,
+        cursor: Annotated[str, QueryParameter(max_length=64)] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> UserPage:
+        tenant = request.user.tenant
+        rows, taken, seats = await list_users(stint.uow, tenant=tenant, after=cursor, limit=limit + 1)
+        more = len(rows) > limit
+        items = [_out(user, licensed, tenant.default_role) for user, licensed in rows[:limit]]
+        cursor_out = items[-1].id if more else None
+        return UserPage(items=items, next_cursor=cursor_out, seats_taken=taken, seats=seats)
+
+    @post("/", summary="Add a user")
+    async def create(
+        self, request: Request[TenantPrincipal, Any, Any], data: JSONBody[NewUser], stint: StintDep
+    ) -> UserOut:
+        principal = request.user
+        user = await add_user(
+            stint.uow,
+            stint.hasher,
+            stint.clock,
+            tenant_id=principal.tenant.id,
+            actor=f"user:{principal.user.id}",
+            email=data.email,
+            name=data.name,
+            password=data.password,
+            role=data.role,
+            collection_admin=data.collection_admin,
+            approval_manager=data.approval_manager,
+        )
+        return _out(user, False, principal.tenant.default_role)
+
+    @patch("/{user_id:str}", summary="Change a user's role, licence or flags")
+    async def change(
+        self,
+        request: Request[TenantPrincipal, Any, Any],
+        user_id: FromPath[str],
+        data: JSONBody[UserChange],
+        stint: StintDep,
+    ) -> UserOut:
+        principal = request.user
+        user, licensed = await update_user(
+            stint.uow,
+            stint.clock,
+            tenant=principal.tenant,
+            actor=principal.user,
+            user_id=user_id,
+            role=data.role,
+            licensed=data.licensed,
+            collection_admin=data.collection_admin,
+            approval_manager=data.approval_manager,
+        )
+        return _out(user, licensed, principal.tenant.default_role)
+
+
+class DefaultRoleController(Controller):
+    path = "/settings/default-role"
+    tags: ClassVar[list[str]] = ["users"]
+
+    @put("/", summary="Set the default role", guards=[requires(Action.MANAGE_USERS)])
+    async def set_role(
+        self, request: Request[TenantPrincipal, Any, Any], data: JSONBody[DefaultRole], stint: StintDep
+    ) -> DefaultRole:
+        principal = request.user
+        tenant = await set_default_role(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, role=data.role
+        )
+        return DefaultRole(role=tenant.default_role)
