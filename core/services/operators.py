@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -18,7 +19,7 @@ from core.tenancy import Operator, Tenant
 
 from .audit import actor_of
 
-__all__ = ["mark_invoice_paid", "replace_plans", "set_trial_end"]
+__all__ = ["mark_invoice_paid", "replace_plans", "set_installed", "set_trial_end"]
 
 
 async def _tenant(work: Any, slug: str) -> Tenant:
@@ -105,3 +106,28 @@ async def mark_invoice_paid(
         await scope.audit(actor_of(operator), "invoice.paid", invoice.id, {"manual": True}, now)
         await work.commit()
     return invoice, sub
+
+
+async def set_installed(
+    uow: UnitOfWorkFactory, clock: Clock, *, operator: Operator | str, slug: str, installed: bool
+) -> Tenant:
+    """Uninstall (kept, blocked as ``tenant_uninstalled``) or reinstall a tenant, unchanged.
+
+    Nothing is deleted either way (SPEC §3): reinstalling brings back the same users,
+    subscription, worklogs and settings.
+    """
+    async with uow(write=True) as work:
+        tenant = await _tenant(work, slug)
+        if installed == (not tenant.uninstalled):
+            return tenant
+        updated = replace(tenant, uninstalled_at=None if installed else clock.now())
+        await work.directory.save_tenant(updated)
+        await work.tenant(tenant.id).audit(
+            actor_of(operator),
+            "tenant.reinstalled" if installed else "tenant.uninstalled",
+            slug,
+            {},
+            clock.now(),
+        )
+        await work.commit()
+    return updated

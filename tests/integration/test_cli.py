@@ -30,15 +30,21 @@ def clean_env() -> dict[str, str]:
 
 
 def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([STINT, *args], cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [STINT, *args], cwd=cwd, env=clean_env(), capture_output=True, text=True, timeout=120
+    )
 
 
 def test_serve_in_an_empty_directory_with_no_settings_starts_on_sqlite_and_answers(tmp_path: Path) -> None:
     """``stint serve`` creates stint.sqlite3 in the working directory and /health answers 200."""
     port = free_port()
     process = subprocess.Popen(
-        [STINT, "serve", "--port", str(port)], cwd=tmp_path, env=clean_env(),
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [STINT, "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=clean_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 60
@@ -90,7 +96,11 @@ def test_a_bad_setting_stops_with_a_message_naming_it(tmp_path: Path) -> None:
 
 def test_operator_create_then_sign_in_on_the_operator_api(tmp_path: Path) -> None:
     """An operator made on the command line gets an operator token."""
-    created = run(["operator", "create", "--email", "Sam@Vendor.test", "--password", "long enough pw"], tmp_path)
+    created = run(
+        ["operator", "create", "--email", "Sam@Vendor.test", "--password", "long enough pw"], tmp_path
+    )
     assert created.returncode == 0, created.stderr
-    again = run(["operator", "create", "--email", "sam@vendor.test", "--password", "long enough pw"], tmp_path)
+    again = run(
+        ["operator", "create", "--email", "sam@vendor.test", "--password", "long enough pw"], tmp_path
+    )
     assert again.returncode == 1 and "already exists" in again.stderr

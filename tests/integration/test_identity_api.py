@@ -67,10 +67,14 @@ def test_emails_are_one_identity_whatever_their_case(client: Any) -> None:
     ],
     ids=["wrong password", "unknown tenant", "unknown user", "malformed email"],
 )
-def test_bad_credentials_get_one_indistinguishable_401(client: Any, tenant: str, email: str, password: str) -> None:
+def test_bad_credentials_get_one_indistinguishable_401(
+    client: Any, tenant: str, email: str, password: str
+) -> None:
     """Every failed sign-in answers the same, so nobody can probe which tenants or users exist."""
     signup(client, "acme")
-    response = client.post("/api/v1/auth/token", json={"tenant": tenant, "email": email, "password": password})
+    response = client.post(
+        "/api/v1/auth/token", json={"tenant": tenant, "email": email, "password": password}
+    )
     body = assert_problem(response, 401, "invalid_credentials")
     assert body["detail"] == "The tenant, e-mail or password is not right."
 
@@ -118,32 +122,56 @@ def test_a_token_for_the_operator_realm_is_refused_by_the_tenant_api(client: Any
 def test_a_malformed_body_gets_422_naming_the_field(client: Any) -> None:
     """Wrong types and missing fields name the field; broken JSON is a 400; nothing is a 500."""
     body = assert_problem(
-        client.post("/api/v1/signup", json={"tenant": "acme", "name": "A", "deployment": "moon",
-                                             "admin": {"email": "a@b.co", "password": PASSWORD}}),
-        422, "validation_error",
+        client.post(
+            "/api/v1/signup",
+            json={
+                "tenant": "acme",
+                "name": "A",
+                "deployment": "moon",
+                "admin": {"email": "a@b.co", "password": PASSWORD},
+            },
+        ),
+        422,
+        "validation_error",
     )
     assert body["errors"][0]["field"] == "deployment"
     body = assert_problem(client.post("/api/v1/auth/token", json={"tenant": "acme", "email": 5}), 422)
     assert body["errors"][0]["field"] == "email"
     body = assert_problem(
-        client.post("/api/v1/auth/token", json={"tenant": "a", "email": "a@b.co", "password": "x", "extra": 1}),
+        client.post(
+            "/api/v1/auth/token", json={"tenant": "a", "email": "a@b.co", "password": "x", "extra": 1}
+        ),
         422,
     )
     assert "extra" in body["detail"]
     assert_problem(client.post("/api/v1/auth/token", content=b"{not json"), 400)
     assert_problem(
-        client.post("/api/v1/signup", json={"tenant": "UPPER CASE!", "name": "A", "deployment": "cloud",
-                                             "admin": {"email": "a@b.co", "password": PASSWORD}}),
-        422, "validation_error",
+        client.post(
+            "/api/v1/signup",
+            json={
+                "tenant": "UPPER CASE!",
+                "name": "A",
+                "deployment": "cloud",
+                "admin": {"email": "a@b.co", "password": PASSWORD},
+            },
+        ),
+        422,
+        "validation_error",
     )
 
 
 def test_signing_up_a_taken_tenant_name_is_a_conflict_and_changes_nothing(client: Any) -> None:
     """The second signup gets 409 ``tenant_exists``; the first admin still signs in."""
     signup(client, "acme")
-    response = client.post("/api/v1/signup", json={
-        "tenant": "acme", "name": "Other", "deployment": "onprem",
-        "admin": {"email": "mallory@evil.test", "password": PASSWORD}})
+    response = client.post(
+        "/api/v1/signup",
+        json={
+            "tenant": "acme",
+            "name": "Other",
+            "deployment": "onprem",
+            "admin": {"email": "mallory@evil.test", "password": PASSWORD},
+        },
+    )
     assert_problem(response, 409, "tenant_exists")
     assert token(client, "acme", "admin@acme.test")
 
@@ -151,8 +179,9 @@ def test_signing_up_a_taken_tenant_name_is_a_conflict_and_changes_nothing(client
 def test_the_token_lifetime_is_short_and_said(client: Any) -> None:
     """Access tokens live 15 minutes by default and the answer says so."""
     signup(client, "acme")
-    response = client.post("/api/v1/auth/token",
-                           json={"tenant": "acme", "email": "admin@acme.test", "password": PASSWORD})
+    response = client.post(
+        "/api/v1/auth/token", json={"tenant": "acme", "email": "admin@acme.test", "password": PASSWORD}
+    )
     assert response.json()["expires_in"] == int(timedelta(minutes=15).total_seconds())
     assert response.json()["token_type"] == "bearer"
 

@@ -32,11 +32,16 @@ def admin(client: Any, slug: str, deployment: str = "cloud") -> str:
 
 
 def buy(client: Any, tok: str, plan: str = "team", interval: str = "annual", seats: int = 10) -> Any:
-    return client.post("/api/v1/subscription/purchase", json={"plan": plan, "interval": interval, "seats": seats},
-                       headers=bearer(tok))
+    return client.post(
+        "/api/v1/subscription/purchase",
+        json={"plan": plan, "interval": interval, "seats": seats},
+        headers=bearer(tok),
+    )
 
 
-def test_a_new_tenant_is_trialing_and_its_admin_sees_the_banner_countdown(client: Any, clock: FixedClock) -> None:
+def test_a_new_tenant_is_trialing_and_its_admin_sees_the_banner_countdown(
+    client: Any, clock: FixedClock
+) -> None:
     """28 days left on day one; 27.5 days left still shows 28 (rounded up)."""
     tok = admin(client, "acme")
     access = client.get("/api/v1/me/access", headers=bearer(tok)).json()
@@ -97,7 +102,10 @@ def test_the_default_role_applies_to_users_without_one(client: Any) -> None:
     add_user(client, tok, "plain@acme.test", role=None)
     plain = token(client, "acme", "plain@acme.test")
     assert client.get("/api/v1/me", headers=bearer(plain)).json()["role"] == "team"
-    assert client.put("/api/v1/settings/default-role", json={"role": "none"}, headers=bearer(tok)).status_code == 200
+    assert (
+        client.put("/api/v1/settings/default-role", json={"role": "none"}, headers=bearer(tok)).status_code
+        == 200
+    )
     assert client.get("/api/v1/me", headers=bearer(plain)).json()["code"] == "role_none"
     assert client.get("/api/v1/me", headers=bearer(tok)).status_code == 200  # has a role of its own
 
@@ -130,7 +138,10 @@ def test_buying_starts_the_period_today_and_invoices_seats_times_price(client: A
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["subscription"]["status"] == "active"
-    assert (body["subscription"]["period_start"], body["subscription"]["period_end"]) == ("2026-01-01", "2027-01-01")
+    assert (body["subscription"]["period_start"], body["subscription"]["period_end"]) == (
+        "2026-01-01",
+        "2027-01-01",
+    )
     assert body["invoice"]["total"] == {"amount": 144000, "currency": "USD"}
     assert body["invoice"]["lines"][0]["description"] == "Team annual: 10 seats × 144.00"
     assert client.get("/api/v1/me/access", headers=bearer(tok)).json()["banner"]["visible"] is False
@@ -173,7 +184,9 @@ def test_unlicensing_frees_the_seat_at_once_for_someone_else(client: Any) -> Non
     assert buy(client, tok, seats=2).status_code == 200
     first = add_user(client, tok, "first@acme.test")
     add_user(client, tok, "second@acme.test")
-    assert client.get("/api/v1/me", headers=bearer(token(client, "acme", "first@acme.test"))).status_code == 200
+    assert (
+        client.get("/api/v1/me", headers=bearer(token(client, "acme", "first@acme.test"))).status_code == 200
+    )
     second = token(client, "acme", "second@acme.test")
     assert client.get("/api/v1/me", headers=bearer(second)).json()["code"] == "no_seat"
     released = client.patch(f"/api/v1/users/{first['id']}", json={"licensed": False}, headers=bearer(tok))
@@ -202,9 +215,21 @@ def test_an_ultimate_person_using_two_tenants_of_the_enterprise_holds_one_seat(c
     tok = admin(client, "acme")
     s = stint(client)
     enterprise_id = run(client, _enterprise_of, s, "acme")
-    run(client, signup_service, s.uow, s.hasher, s.clock, slug="acme-onprem", name="Acme On-Prem",
-        deployment="onprem", admin_email="admin@acme.test", admin_password=PASSWORD, admin_name="Admin",
-        trial_days=28, enterprise_id=enterprise_id)
+    run(
+        client,
+        signup_service,
+        s.uow,
+        s.hasher,
+        s.clock,
+        slug="acme-onprem",
+        name="Acme On-Prem",
+        deployment="onprem",
+        admin_email="admin@acme.test",
+        admin_password=PASSWORD,
+        admin_name="Admin",
+        trial_days=28,
+        enterprise_id=enterprise_id,
+    )
     assert buy(client, tok, plan="ultimate", seats=20).status_code == 200
     client.get("/api/v1/me", headers=bearer(tok))
     other = token(client, "acme-onprem", "admin@acme.test")
@@ -227,7 +252,9 @@ def test_a_trial_an_operator_ended_blocks_everything_but_the_admins_subscription
     add_user(client, tok, "dev@acme.test")
     dev = token(client, "acme", "dev@acme.test")
     ops = operator_token(client)
-    ended = client.post("/api/v1/operator/tenants/acme/trial", json={"ends_on": "2026-01-01"}, headers=bearer(ops))
+    ended = client.post(
+        "/api/v1/operator/tenants/acme/trial", json={"ends_on": "2026-01-01"}, headers=bearer(ops)
+    )
     assert ended.status_code == 200 and ended.json()["status"] == "expired"
 
     for who in (tok, dev):
@@ -245,12 +272,17 @@ def test_an_operator_extends_a_trial_and_the_countdown_follows(client: Any) -> N
     """Extending to 2026-02-15 shows 45 days left on 2026-01-01 at 09:00."""
     tok = admin(client, "acme")
     ops = operator_token(client)
-    response = client.post("/api/v1/operator/tenants/acme/trial", json={"ends_on": "2026-02-15"},
-                           headers=bearer(ops))
+    response = client.post(
+        "/api/v1/operator/tenants/acme/trial", json={"ends_on": "2026-02-15"}, headers=bearer(ops)
+    )
     assert response.json() == {"tenant": "acme", "status": "trialing", "trial_ends_on": "2026-02-15"}
     assert client.get("/api/v1/me/access", headers=bearer(tok)).json()["banner"]["days_left"] == 45
-    assert client.post("/api/v1/operator/tenants/nope/trial", json={"ends_on": "2026-02-15"},
-                       headers=bearer(ops)).status_code == 404
+    assert (
+        client.post(
+            "/api/v1/operator/tenants/nope/trial", json={"ends_on": "2026-02-15"}, headers=bearer(ops)
+        ).status_code
+        == 404
+    )
 
 
 def test_cancel_keeps_access_to_period_end_and_resume_undoes_it(client: Any, clock: FixedClock) -> None:
@@ -269,7 +301,14 @@ def test_the_operator_plans_catalogue_is_data_that_operators_edit(client: Any) -
     """GET lists the six default plans; PUT changes a price; a bad plan is refused naming the field."""
     ops = operator_token(client)
     plans = client.get("/api/v1/operator/plans", headers=bearer(ops)).json()
-    assert [p["id"] for p in plans] == ["free", "start", "team", "ultimate", "legacy_services", "legacy_server"]
+    assert [p["id"] for p in plans] == [
+        "free",
+        "start",
+        "team",
+        "ultimate",
+        "legacy_services",
+        "legacy_server",
+    ]
     team = next(p for p in plans if p["id"] == "team")
     team["monthly_price_monthly_billing"] = 1600
     assert client.put("/api/v1/operator/plans", json=[team], headers=bearer(ops)).status_code == 200
@@ -288,3 +327,18 @@ def test_a_credit_payout_is_refused_with_a_clear_error(client: Any) -> None:
     assert "never paid out" in response.json()["detail"]
 
 
+def test_an_uninstalled_tenant_is_blocked_and_reinstalling_brings_it_back_unchanged(client: Any) -> None:
+    """Uninstall keeps every row; the tenant answers tenant_uninstalled until reinstalled (SPEC §3)."""
+    tok = admin(client, "acme")
+    add_user(client, tok, "dev@acme.test")
+    assert buy(client, tok, seats=4).status_code == 200
+    before = client.get("/api/v1/users", headers=bearer(tok)).json()
+    ops = operator_token(client)
+    gone = client.post("/api/v1/operator/tenants/acme/uninstall", headers=bearer(ops))
+    assert gone.json() == {"tenant": "acme", "installed": False}
+    refused = client.get("/api/v1/me", headers=bearer(tok))
+    assert refused.status_code == 403 and refused.json()["code"] == "tenant_uninstalled"
+    back = client.post("/api/v1/operator/tenants/acme/reinstall", headers=bearer(ops))
+    assert back.json() == {"tenant": "acme", "installed": True}
+    assert client.get("/api/v1/users", headers=bearer(tok)).json() == before
+    assert client.get("/api/v1/subscription", headers=bearer(tok)).json()["seats"] == 4

@@ -35,11 +35,14 @@ def renew_due(client: Any) -> Any:
 
 
 def test_the_worked_example_of_spec_section_4_to_the_cent(client: Any, clock: FixedClock) -> None:
-    """Buy 10, grow to 50, shrink to 5, renew: 1,440.00; +5,428.60; −5,361.53; 720.00 by credit; 4,641.53 left."""
+    """Buy 10, grow to 50, shrink to 5, renew: +5,428.60, −5,361.53, 720.00 by credit, 4,641.53 left."""
     on(clock, "2026-01-01")
     signup(client, "acme")
-    bought = client.post("/api/v1/subscription/purchase", json={"plan": "team", "interval": "annual", "seats": 10},
-                         headers=bearer(admin_token(client)))
+    bought = client.post(
+        "/api/v1/subscription/purchase",
+        json={"plan": "team", "interval": "annual", "seats": 10},
+        headers=bearer(admin_token(client)),
+    )
     assert bought.json()["invoice"]["total"]["amount"] == 144000
 
     on(clock, "2026-01-22")
@@ -53,7 +56,9 @@ def test_the_worked_example_of_spec_section_4_to_the_cent(client: Any, clock: Fi
     assert grow.json()["invoice"]["amount_due"]["amount"] == 542860
 
     on(clock, "2026-03-05")
-    shrink = client.post("/api/v1/subscription/change", json={"seats": 5}, headers=bearer(admin_token(client)))
+    shrink = client.post(
+        "/api/v1/subscription/change", json={"seats": 5}, headers=bearer(admin_token(client))
+    )
     assert shrink.json()["lines"][0]["amount"]["amount"] == -536153
     assert shrink.json()["invoice"] is None
     assert shrink.json()["subscription"]["credit_balance"]["amount"] == 536153
@@ -75,12 +80,20 @@ def test_a_quote_returns_exactly_the_lines_the_change_then_makes(client: Any, cl
     """Quote on a given day, then change on that day: the same numbers."""
     on(clock, "2026-01-01")
     signup(client, "acme")
-    client.post("/api/v1/subscription/purchase", json={"plan": "team", "interval": "monthly", "seats": 3},
-                headers=bearer(admin_token(client)))
-    quote = client.post("/api/v1/subscription/quote", json={"seats": 7, "on": "2026-01-20"},
-                        headers=bearer(admin_token(client))).json()
+    client.post(
+        "/api/v1/subscription/purchase",
+        json={"plan": "team", "interval": "monthly", "seats": 3},
+        headers=bearer(admin_token(client)),
+    )
+    quote = client.post(
+        "/api/v1/subscription/quote",
+        json={"seats": 7, "on": "2026-01-20"},
+        headers=bearer(admin_token(client)),
+    ).json()
     on(clock, "2026-01-20")
-    change = client.post("/api/v1/subscription/change", json={"seats": 7}, headers=bearer(admin_token(client)))
+    change = client.post(
+        "/api/v1/subscription/change", json={"seats": 7}, headers=bearer(admin_token(client))
+    )
     assert change.json()["lines"] == quote["lines"]
     assert quote["lines"][0]["days_left"] == 12 and quote["lines"][0]["period_days"] == 31
 
@@ -89,12 +102,16 @@ def test_a_seat_change_never_moves_the_expiry_date(client: Any, clock: FixedCloc
     """Up and down within a period: the period end stays 2026-02-01."""
     on(clock, "2026-01-01")
     signup(client, "acme")
-    client.post("/api/v1/subscription/purchase", json={"plan": "team", "interval": "monthly", "seats": 3},
-                headers=bearer(admin_token(client)))
+    client.post(
+        "/api/v1/subscription/purchase",
+        json={"plan": "team", "interval": "monthly", "seats": 3},
+        headers=bearer(admin_token(client)),
+    )
     on(clock, "2026-01-15")
     for seats in (10, 4, 6):
-        response = client.post("/api/v1/subscription/change", json={"seats": seats},
-                               headers=bearer(admin_token(client)))
+        response = client.post(
+            "/api/v1/subscription/change", json={"seats": seats}, headers=bearer(admin_token(client))
+        )
         assert response.status_code == 200, response.text
         assert response.json()["subscription"]["period_end"] == "2026-02-01"
 
@@ -103,10 +120,16 @@ def test_a_quote_outside_the_running_period_is_refused_naming_the_day(client: An
     """``on`` must lie in the running period: 422 with field ``on``."""
     on(clock, "2026-01-01")
     signup(client, "acme")
-    client.post("/api/v1/subscription/purchase", json={"plan": "team", "interval": "monthly", "seats": 3},
-                headers=bearer(admin_token(client)))
-    response = client.post("/api/v1/subscription/quote", json={"seats": 4, "on": "2026-02-01"},
-                           headers=bearer(admin_token(client)))
+    client.post(
+        "/api/v1/subscription/purchase",
+        json={"plan": "team", "interval": "monthly", "seats": 3},
+        headers=bearer(admin_token(client)),
+    )
+    response = client.post(
+        "/api/v1/subscription/quote",
+        json={"seats": 4, "on": "2026-02-01"},
+        headers=bearer(admin_token(client)),
+    )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "on"
 
 
@@ -114,35 +137,52 @@ def test_a_change_during_a_trial_asks_to_buy_first(client: Any, clock: FixedCloc
     """There is no paid period to prorate during a trial."""
     on(clock, "2026-01-01")
     signup(client, "acme")
-    response = client.post("/api/v1/subscription/quote", json={"seats": 4}, headers=bearer(admin_token(client)))
+    response = client.post(
+        "/api/v1/subscription/quote", json={"seats": 4}, headers=bearer(admin_token(client))
+    )
     assert response.status_code == 422 and "buy a plan first" in response.json()["detail"]
 
 
-def test_team_to_ultimate_mid_period_charges_the_price_difference_per_day(client: Any, clock: FixedClock) -> None:
+def test_team_to_ultimate_mid_period_charges_the_price_difference_per_day(
+    client: Any, clock: FixedClock
+) -> None:
     """20 seats Team annual → Ultimate annual on day 101 of 365: 20 × (192.00 − 144.00) × 265/365."""
     on(clock, "2026-01-01")
     signup(client, "acme")
-    client.post("/api/v1/subscription/purchase", json={"plan": "team", "interval": "annual", "seats": 20},
-                headers=bearer(admin_token(client)))
+    client.post(
+        "/api/v1/subscription/purchase",
+        json={"plan": "team", "interval": "annual", "seats": 20},
+        headers=bearer(admin_token(client)),
+    )
     on(clock, "2026-04-11")
-    body = client.post("/api/v1/subscription/change", json={"plan": "ultimate"},
-                       headers=bearer(admin_token(client))).json()
+    body = client.post(
+        "/api/v1/subscription/change", json={"plan": "ultimate"}, headers=bearer(admin_token(client))
+    ).json()
     assert body["lines"][0]["days_left"] == 265
     assert body["lines"][0]["amount"]["amount"] == round(20 * 4800 * 265 / 365)
     assert body["subscription"]["plan"] == "ultimate" and body["subscription"]["scope"] == "enterprise"
 
 
-def test_a_change_to_free_is_scheduled_for_the_period_end_without_credit(client: Any, clock: FixedClock) -> None:
+def test_a_change_to_free_is_scheduled_for_the_period_end_without_credit(
+    client: Any, clock: FixedClock
+) -> None:
     """No line now; the plan becomes Free at the renewal, with no invoice."""
     on(clock, "2026-01-01")
     signup(client, "acme")
-    client.post("/api/v1/subscription/purchase", json={"plan": "team", "interval": "monthly", "seats": 3},
-                headers=bearer(admin_token(client)))
+    client.post(
+        "/api/v1/subscription/purchase",
+        json={"plan": "team", "interval": "monthly", "seats": 3},
+        headers=bearer(admin_token(client)),
+    )
     on(clock, "2026-01-10")
-    body = client.post("/api/v1/subscription/change", json={"plan": "free"},
-                       headers=bearer(admin_token(client))).json()
+    body = client.post(
+        "/api/v1/subscription/change", json={"plan": "free"}, headers=bearer(admin_token(client))
+    ).json()
     assert body["lines"] == [] and body["scheduled_for"] == "2026-02-01"
-    assert body["subscription"]["scheduled_plan"] == "free" and body["subscription"]["credit_balance"]["amount"] == 0
+    assert (
+        body["subscription"]["scheduled_plan"] == "free"
+        and body["subscription"]["credit_balance"]["amount"] == 0
+    )
     on(clock, "2026-02-01")
     renew_due(client)
     after = client.get("/api/v1/subscription", headers=bearer(admin_token(client))).json()
@@ -154,8 +194,11 @@ def test_renewing_twice_on_the_same_day_makes_one_invoice(client: Any, clock: Fi
     """The renewal sweep is idempotent: a second run finds nothing due."""
     on(clock, "2026-01-31")
     signup(client, "acme")
-    client.post("/api/v1/subscription/purchase", json={"plan": "team", "interval": "monthly", "seats": 2},
-                headers=bearer(admin_token(client)))
+    client.post(
+        "/api/v1/subscription/purchase",
+        json={"plan": "team", "interval": "monthly", "seats": 2},
+        headers=bearer(admin_token(client)),
+    )
     on(clock, "2026-02-28")
     assert renew_due(client).renewed == 1
     assert renew_due(client).renewed == 0

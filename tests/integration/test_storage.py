@@ -74,12 +74,26 @@ async def test_an_older_schema_is_upgraded_in_place_keeping_its_rows(empty_engin
     assert await upgrade(empty_engine, target=first) == [first]
     await Enterprise.insert(Enterprise(id="ent1", name="Acme Group", created_at=NOW))
     await Subscription.insert(
-        Subscription(id="sub1", enterprise_id="ent1", plan_id="team", status="trialing",
-                     trial_ends_on=date(2026, 1, 29), created_at=NOW, updated_at=NOW)
+        Subscription(
+            id="sub1",
+            enterprise_id="ent1",
+            plan_id="team",
+            status="trialing",
+            trial_ends_on=date(2026, 1, 29),
+            created_at=NOW,
+            updated_at=NOW,
+        )
     )
     await Tenant.insert(
-        Tenant(id="ten1", slug="acme", name="Acme", deployment="cloud", enterprise_id="ent1",
-               subscription_id="sub1", created_at=NOW)
+        Tenant(
+            id="ten1",
+            slug="acme",
+            name="Acme",
+            deployment="cloud",
+            enterprise_id="ent1",
+            subscription_id="sub1",
+            created_at=NOW,
+        )
     )
     await Person.insert(Person(id="per1", email="ann@acme.test", name="Ann", created_at=NOW))
 
@@ -122,8 +136,17 @@ async def test_credit_entries_read_back_in_the_order_written_even_in_one_instant
 
     await upgrade(empty_engine)
     await Enterprise.insert(Enterprise(id="ent1", name="Acme", created_at=NOW))
-    await Subscription.insert(Subscription(id="sub1", enterprise_id="ent1", plan_id="team", status="trialing",
-                                           trial_ends_on=date(2026, 1, 29), created_at=NOW, updated_at=NOW))
+    await Subscription.insert(
+        Subscription(
+            id="sub1",
+            enterprise_id="ent1",
+            plan_id="team",
+            status="trialing",
+            trial_ends_on=date(2026, 1, 29),
+            created_at=NOW,
+            updated_at=NOW,
+        )
+    )
     repo = InvoiceRepo("sub1", "ten1")
     ledger = CreditLedger()
     for n in range(1, 30):

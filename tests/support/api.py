@@ -21,8 +21,9 @@ def api_client(settings: Any, clock: Clock) -> Iterator[TestClient[Any]]:
         yield client
 
 
-def signup(client: TestClient[Any], slug: str, *, deployment: str = "cloud",
-           email: str | None = None) -> dict[str, Any]:
+def signup(
+    client: TestClient[Any], slug: str, *, deployment: str = "cloud", email: str | None = None
+) -> dict[str, Any]:
     response = client.post(
         "/api/v1/signup",
         json={
@@ -44,8 +45,6 @@ def token(client: TestClient[Any], slug: str, email: str, password: str = PASSWO
 
 def bearer(access_token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {access_token}"}
-
-
 
 
 def run(client: TestClient[Any], fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -72,8 +71,14 @@ def operator_token(client: TestClient[Any], email: str = "ops@vendor.test") -> s
     return str(response.json()["access_token"])
 
 
-def add_user(client: TestClient[Any], admin_token: str, email: str, *, role: str | None = "team",
-             password: str = PASSWORD) -> dict[str, Any]:
+def add_user(
+    client: TestClient[Any],
+    admin_token: str,
+    email: str,
+    *,
+    role: str | None = "team",
+    password: str = PASSWORD,
+) -> dict[str, Any]:
     body: dict[str, Any] = {"email": email, "name": email.split("@")[0], "password": password}
     if role is not None:
         body["role"] = role

@@ -9,9 +9,25 @@ CORE = Path(__file__).resolve().parents[2] / "core"
 
 #: Frameworks and outer layers the domain must never see (ARCHITECTURE.md).
 FORBIDDEN = {
-    "litestar", "piccolo", "celery", "kombu", "redis", "stripe", "jinja2", "httpx", "asyncpg",
-    "aiosqlite", "msgspec", "jwt", "argon2", "openpyxl", "uvicorn", "cryptography",
-    "plugins", "web", "admin",
+    "litestar",
+    "piccolo",
+    "celery",
+    "kombu",
+    "redis",
+    "stripe",
+    "jinja2",
+    "httpx",
+    "asyncpg",
+    "aiosqlite",
+    "msgspec",
+    "jwt",
+    "argon2",
+    "openpyxl",
+    "uvicorn",
+    "cryptography",
+    "plugins",
+    "web",
+    "admin",
 }
 
 

@@ -10,14 +10,14 @@ from litestar import Controller, Request, get, post, put
 from litestar.params import FromPath, JSONBody
 
 from core.licensing.plan_dicts import plan_to_dict
-from core.services.operators import mark_invoice_paid, replace_plans, set_trial_end
+from core.services.operators import mark_invoice_paid, replace_plans, set_installed, set_trial_end
 
 from ..auth import OperatorPrincipal
 from ..deps import StintDep
 from ..schemas import Strict
 from .subscription import InvoiceOut, invoice_out
 
-__all__ = ["OperatorPlansController", "OperatorTrialController"]
+__all__ = ["OperatorInstallController", "OperatorPlansController", "OperatorTrialController"]
 
 
 class TrialIn(Strict):
@@ -64,6 +64,34 @@ class OperatorTrialController(Controller):
             stint.uow, stint.clock, operator=request.user.operator, slug=slug, invoice_id=invoice_id
         )
         return PaidOut(invoice=invoice_out(invoice), status=sub.status.value)
+
+
+class InstalledOut(msgspec.Struct):
+    tenant: str
+    installed: bool
+
+
+class OperatorInstallController(Controller):
+    path = "/tenants/{slug:str}"
+    tags: ClassVar[list[str]] = ["operator"]
+
+    @post("/uninstall", status_code=200, summary="Uninstall a tenant (its data is kept)")
+    async def uninstall(
+        self, request: Request[OperatorPrincipal, Any, Any], slug: FromPath[str], stint: StintDep
+    ) -> InstalledOut:
+        tenant = await set_installed(
+            stint.uow, stint.clock, operator=request.user.operator, slug=slug, installed=False
+        )
+        return InstalledOut(tenant=tenant.slug, installed=not tenant.uninstalled)
+
+    @post("/reinstall", status_code=200, summary="Reinstall a tenant, unchanged")
+    async def reinstall(
+        self, request: Request[OperatorPrincipal, Any, Any], slug: FromPath[str], stint: StintDep
+    ) -> InstalledOut:
+        tenant = await set_installed(
+            stint.uow, stint.clock, operator=request.user.operator, slug=slug, installed=True
+        )
+        return InstalledOut(tenant=tenant.slug, installed=not tenant.uninstalled)
 
 
 class OperatorPlansController(Controller):
