@@ -7,25 +7,36 @@ query without a tenant cannot be written by accident.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from .errors import Conflict
 from .licensing.subscription import Subscription
 from .tenancy import Enterprise, Operator, Person, Tenant, User
+from .tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog
 
 __all__ = [
+    "DevOpsConnector",
     "Directory",
     "GenerationCache",
+    "Mailer",
+    "OutboxEntry",
     "PasswordHasher",
     "PersonalTokenRecord",
     "RefreshTokenRecord",
+    "StaleWorkItem",
     "TenantScope",
     "TokenRepository",
+    "TrackingDirectory",
+    "TrackingPreference",
+    "TrackingRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "WorkItemState",
 ]
 
 
@@ -112,6 +123,8 @@ class TenantScope(Protocol):
         ...
 
     async def save_subscription(self, sub_id: str, sub: Subscription, at: datetime) -> None: ...
+
+    def tracking(self) -> TrackingRepository: ...
 
     async def is_licensed(self, person_id: str) -> bool: ...
 
@@ -239,3 +252,147 @@ class GenerationCache(Protocol):
     async def put(self, key: str, stamp: str, value: dict[str, Any], ttl_seconds: int) -> None: ...
 
     async def bump(self, scopes: Iterable[str]) -> None: ...
+
+
+# Time tracking (SPEC §8) ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingPreference:
+    """One user's tracking settings: their time zone (None: the tenant's) and stop mails."""
+
+    time_zone: str | None = None
+    mail_on_system_stop: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A pending work-item update, written with the worklog change that caused it.
+
+    ``remaining_delta_s`` > 0 lowers Remaining Work once (its ``effect_key`` is unique);
+    every entry also asks for Completed Work to be recomputed from the stored worklogs.
+    ``attempt_*`` remember what the last try was about to write, so a retry after a
+    crash can tell whether that write landed.
+    """
+
+    id: str
+    work_item: str
+    effect_key: str
+    remaining_delta_s: int
+    attempts: int
+    attempt_rev: int | None = None
+    attempt_completed: Decimal | None = None
+    attempt_remaining: Decimal | None = None
+
+
+class TrackingRepository(Protocol):
+    """One tenant's timers, worklogs, week statuses, rules and work-item outbox."""
+
+    async def rules(self) -> tuple[TrackingRules, LockPolicy]: ...
+
+    async def save_rules(self, rules: TrackingRules, lock: LockPolicy, at: datetime) -> None: ...
+
+    async def preference(self, user_id: str) -> TrackingPreference: ...
+
+    async def save_preference(self, user_id: str, preference: TrackingPreference, at: datetime) -> None:
+        ...
+
+    async def lock_user(self, user_id: str) -> None:
+        """Serialise this user's timer and worklog changes until the transaction ends."""
+        ...
+
+    async def timer(self, user_id: str) -> Timer | None: ...
+
+    async def timers(self) -> list[Timer]: ...
+
+    async def save_timer(self, timer: Timer, at: datetime) -> None: ...
+
+    async def delete_timer(self, user_id: str) -> None: ...
+
+    async def add_worklogs(
+        self, worklogs: Sequence[Worklog], at: datetime, *, stop_reason: str | None = None
+    ) -> None: ...
+
+    async def worklog(self, worklog_id: str) -> Worklog | None: ...
+
+    async def save_worklog(self, worklog: Worklog, at: datetime) -> None: ...
+
+    async def delete_worklog(self, worklog_id: str) -> None: ...
+
+    async def worklogs(
+        self, *, user_id: str | None = None, start: datetime | None = None, end: datetime | None = None
+    ) -> list[Worklog]:
+        """Worklogs starting in ``[start, end)``, oldest first."""
+        ...
+
+    async def count_worklogs(self, user_id: str | None = None) -> int: ...
+
+    async def work_item_seconds(self, work_item: str) -> int: ...
+
+    async def week_statuses(self, user_id: str | None = None) -> dict[tuple[str, str], WeekStatus]:
+        """Every (user id, week id) whose status is not ``open``."""
+        ...
+
+    async def week_status(self, user_id: str, week: str) -> WeekStatus: ...
+
+    async def save_week_status(
+        self, user_id: str, week: str, status: WeekStatus, by: str, at: datetime
+    ) -> None: ...
+
+    async def enqueue_work_item(
+        self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime
+    ) -> None: ...
+
+    async def pending_work_items(self, limit: int = 100) -> list[str]: ...
+
+    async def pending_effects(self, work_item: str) -> list[OutboxEntry]: ...
+
+    async def record_attempt(
+        self, ids: Sequence[str], rev: int, completed: Decimal, remaining: Decimal | None
+    ) -> None: ...
+
+    async def finish_effects(self, ids: Sequence[str], at: datetime) -> None: ...
+
+    async def fail_effects(self, ids: Sequence[str], error: str) -> None: ...
+
+
+class TrackingDirectory(Protocol):
+    """The cross-tenant questions background jobs ask (never another tenant's rows)."""
+
+    async def tenants_with_timers(self) -> list[str]: ...
+
+    async def tenants_with_pending_work_items(self) -> list[str]: ...
+
+
+class Mailer(Protocol):
+    async def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItemState:
+    """A work item's scheduling fields as the DevOps platform holds them (hours)."""
+
+    work_item: str
+    rev: int
+    completed_work: Decimal | None
+    remaining_work: Decimal | None
+
+
+class StaleWorkItem(Conflict):
+    """The work item changed since it was read (HTTP 412 on a ``test /rev``)."""
+
+    code = "stale_work_item"
+
+
+class DevOpsConnector(Protocol):
+    """One tenant's DevOps platform: local work items, or Azure DevOps over REST."""
+
+    async def work_item(self, work_item: str) -> WorkItemState | None: ...
+
+    async def revision(self, work_item: str, rev: int) -> WorkItemState | None: ...
+
+    async def update_work_item(
+        self, work_item: str, *, rev: int, completed_work: Decimal, remaining_work: Decimal | None
+    ) -> WorkItemState:
+        """Set both fields if the item is still at ``rev``; else :class:`StaleWorkItem`."""
+        ...

@@ -36,9 +36,19 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
 def tenant_routes() -> list[Any]:
-    from .api import me, signup
+    from .api import me, signup, timesheet, tracking, worklogs
 
-    return [TokenController, signup.SignupController, me.MeController, PersonalTokensController]
+    return [
+        TokenController,
+        signup.SignupController,
+        me.MeController,
+        PersonalTokensController,
+        tracking.TrackingController,
+        worklogs.WorklogsController,
+        timesheet.TimesheetController,
+        timesheet.WeeksController,
+        timesheet.TrackingRulesController,
+    ]
 
 
 def operator_routes() -> list[Any]:

@@ -14,6 +14,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from core import errors
+from core.tracking.errors import WorklogLimitReached
 
 __all__ = ["ACCESS_STATUS", "exception_handlers", "problem"]
 
@@ -40,6 +41,8 @@ _STATUS: dict[type[errors.StintError], int] = {
     errors.SeatLimit: 409,
     errors.PayoutRefused: 409,
     errors.WeekLocked: 423,
+    # A plan limit, lifted by buying a bigger plan: "payment required", like expiry.
+    WorklogLimitReached: 402,
 }
 
 _TITLES = {

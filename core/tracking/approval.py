@@ -37,7 +37,7 @@ LOCKED_STATUSES = frozenset({WeekStatus.APPROVED, WeekStatus.CLOSED})
 
 def _move(status: WeekStatus, allowed_from: frozenset[WeekStatus], to: WeekStatus) -> WeekStatus:
     if status not in allowed_from:
-        raise Conflict(f"a week that is {status} cannot become {to}", status=str(status))
+        raise Conflict(f"a week that is {status} cannot become {to}", week_status=str(status))
     return to
 
 

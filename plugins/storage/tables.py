@@ -188,3 +188,8 @@ ALL_TABLES: tuple[type[Table], ...] = (
     RefreshToken,
     PersonalAccessToken,
 )
+
+# Time tracking's tables live in their own module; the schema test checks them too.
+from .tracking_tables import TRACKING_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *TRACKING_TABLES)

@@ -20,6 +20,7 @@ from .tables import Subscription as SubscriptionRow
 from .tables import Tenant as TenantRow
 from .tables import TenantUser
 from .token_repo import PiccoloTokenRepository
+from .tracking_repo import PiccoloTrackingRepo
 
 
 class PiccoloTenantScope:
@@ -138,6 +139,10 @@ class PiccoloTenantScope:
         await SubscriptionRow.update(
             {**subscription_to_row(sub), "updated_at": at, "version": SubscriptionRow.version + 1}
         ).where(SubscriptionRow.id == sub_id)
+
+    def tracking(self) -> PiccoloTrackingRepo:
+        """Timers, worklogs, weeks and the work-item outbox of this tenant."""
+        return PiccoloTrackingRepo(self._engine, self.tenant_id)
 
     # Seats ---------------------------------------------------------------------------
     # A seat belongs to a person within a subscription's pool, so on an enterprise-wide

@@ -15,11 +15,11 @@ from types import ModuleType
 
 from piccolo.engine.base import Engine
 
-from . import m0001_identity_and_licensing, m0002_tokens
+from . import m0001_identity_and_licensing, m0002_tokens, m0003_tracking
 
 __all__ = ["MIGRATIONS", "applied_migrations", "upgrade"]
 
-MIGRATIONS: tuple[ModuleType, ...] = (m0001_identity_and_licensing, m0002_tokens)
+MIGRATIONS: tuple[ModuleType, ...] = (m0001_identity_and_licensing, m0002_tokens, m0003_tracking)
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
     id VARCHAR(16) PRIMARY KEY NOT NULL,

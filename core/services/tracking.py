@@ -1,0 +1,232 @@
+"""The timer on the server (SPEC §8): start, stop, current, activity checks, and the
+job that stops timers an unanswered check or the maximum length has stopped.
+
+Every change runs in a write unit of work under the user's lock, so two clients
+starting at once leave exactly one running timer, the other stopped with reason
+``concurrency``. Rules decided by time are settled before anything else (see
+:func:`core.tracking.due_stop`): a late job or a late click cannot move a stop.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from core.clock import Clock
+from core.errors import Conflict
+from core.ids import new_id
+from core.ports import Mailer, TrackingDirectory, TrackingRepository, UnitOfWorkFactory
+from core.tenancy import Tenant, User
+from core.tracking import (
+    DeferTo,
+    StopReason,
+    Timer,
+    TrackDraft,
+    TrackingRules,
+    Worklog,
+    ask_activity_check,
+    confirm_activity,
+    create_worklog,
+    defer_activity_check,
+    draft_from_track,
+    due_stop,
+    start_timer,
+    stop_by_user,
+    stop_timer,
+)
+
+from .tracking_common import check_limits, ensure_day_unlocked, queue_work_item_effects, user_zone
+
+__all__ = [
+    "StoppedTrack",
+    "answer_activity_check",
+    "current_timer",
+    "run_timer_checks",
+    "start_tracking",
+    "stop_tracking",
+]
+
+log = logging.getLogger("stint.tracking")
+
+#: Stops made by the system, not the user: these may be mailed (SPEC §8).
+_SYSTEM_STOPS = frozenset({StopReason.ACTIVITY_CHECK, StopReason.MAX_LENGTH, StopReason.SYSTEM})
+
+
+@dataclass(frozen=True, slots=True)
+class StoppedTrack:
+    """A timer that stopped, and the worklog it left (None for a 0-second track)."""
+
+    user_id: str
+    reason: StopReason
+    worklog: Worklog | None
+
+
+async def _store_track(repo: TrackingRepository, track: TrackDraft, at: datetime) -> StoppedTrack:
+    worklog = None
+    if track.length_s > 0:
+        worklog = create_worklog(draft_from_track(track), new_id())
+        await repo.add_worklogs([worklog], at, stop_reason=track.stop_reason.value)
+        await queue_work_item_effects(repo, None, worklog, at, new_id())
+    return StoppedTrack(track.user_id, track.stop_reason, worklog)
+
+
+async def _finish(repo: TrackingRepository, track: TrackDraft, clock: Clock) -> StoppedTrack:
+    await repo.delete_timer(track.user_id)
+    return await _store_track(repo, track, clock.now())
+
+
+async def _settle(
+    repo: TrackingRepository, user_id: str, clock: Clock, rules: TrackingRules
+) -> tuple[Timer | None, StoppedTrack | None]:
+    """The running timer, after applying a stop a rule has already decided."""
+    timer = await repo.timer(user_id)
+    if timer is None:
+        return None, None
+    due = due_stop(timer, clock.now(), rules)
+    if due is None:
+        return timer, None
+    return None, await _finish(repo, stop_timer(timer, *due), clock)
+
+
+async def start_tracking(
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, user: User,
+    work_item: str | None, comment: str | None,
+) -> tuple[Timer, StoppedTrack | None]:
+    """Start a timer; one already running is stopped first (reason ``concurrency``)."""
+    async with uow(write=True) as work:
+        scope = work.tenant(tenant.id)
+        repo = scope.tracking()
+        await repo.lock_user(user.id)
+        rules, lock = await repo.rules()
+        settled, stopped = await _settle(repo, user.id, clock, rules)
+        await check_limits(scope, user.id, adding=1 if settled is None else 2)
+        now = clock.now()
+        await ensure_day_unlocked(repo, user.id, now, await user_zone(repo, tenant, user.id), lock)
+        timer, track = start_timer(user.id, now, work_item, comment, rules, settled)
+        if track is not None:
+            await repo.delete_timer(user.id)
+            stopped = await _store_track(repo, track, now)
+        await repo.save_timer(timer, now)
+        await work.commit()
+    return timer, stopped
+
+
+async def stop_tracking(
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, user: User
+) -> StoppedTrack:
+    """The user stops their timer; a stop a rule already made stands (with its reason)."""
+    async with uow(write=True) as work:
+        repo = work.tenant(tenant.id).tracking()
+        await repo.lock_user(user.id)
+        rules, _ = await repo.rules()
+        timer = await repo.timer(user.id)
+        if timer is None:
+            raise Conflict("no timer is running", running=False)
+        stopped = await _finish(repo, stop_by_user(timer, clock.now(), rules), clock)
+        await work.commit()
+    return stopped
+
+
+async def current_timer(
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, user: User
+) -> tuple[Timer | None, TrackingRules]:
+    """The running timer as every client should show it (a due stop is applied first)."""
+    async with uow() as work:
+        repo = work.tenant(tenant.id).tracking()
+        rules, _ = await repo.rules()
+        timer = await repo.timer(user.id)
+    if timer is None or due_stop(timer, clock.now(), rules) is None:
+        return timer, rules
+    async with uow(write=True) as work:
+        repo = work.tenant(tenant.id).tracking()
+        await repo.lock_user(user.id)
+        timer, _ = await _settle(repo, user.id, clock, rules)
+        await work.commit()
+    return timer, rules
+
+
+async def answer_activity_check(
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, user: User, defer: DeferTo | None = None
+) -> Timer:
+    """"Still working" — or defer the check by one hour, to tomorrow or to next Monday.
+
+    Too late (a rule has stopped the timer) is a Conflict; the stop is kept.
+    """
+    async with uow(write=True) as work:
+        repo = work.tenant(tenant.id).tracking()
+        await repo.lock_user(user.id)
+        rules, _ = await repo.rules()
+        timer, stopped = await _settle(repo, user.id, clock, rules)
+        if timer is not None:
+            now = clock.now()
+            if defer is None:
+                timer = confirm_activity(timer, now, rules)
+            else:
+                zone = await user_zone(repo, tenant, user.id)
+                timer = defer_activity_check(timer, now, defer, zone, rules=rules)
+            await repo.save_timer(timer, now)
+        await work.commit()  # a stop the rules made is kept even though the answer is refused
+    if stopped is not None:
+        raise Conflict(f"the timer was already stopped ({stopped.reason})", reason=str(stopped.reason))
+    if timer is None:
+        raise Conflict("no timer is running", running=False)
+    return timer
+
+
+async def run_timer_checks(
+    uow: UnitOfWorkFactory, clock: Clock, directory: TrackingDirectory, mailer: Mailer,
+    *, base_url: str = "",
+) -> list[StoppedTrack]:
+    """The activity-check and max-length job: idempotent, safe to run twice or at once.
+
+    Marks due checks as asked, stops timers whose check went unanswered (at the
+    check) or that reached the maximum length, and mails the users who asked for it.
+    Mail goes after the commit, so a mail server that is down loses no stop.
+    """
+    stopped: list[StoppedTrack] = []
+    for tenant_id in await directory.tenants_with_timers():
+        notices: list[tuple[str, StoppedTrack]] = []
+        async with uow(write=True) as work:
+            scope = work.tenant(tenant_id)
+            repo = scope.tracking()
+            rules, _ = await repo.rules()
+            for timer in await repo.timers():
+                await repo.lock_user(timer.user_id)
+                settled, done = await _settle(repo, timer.user_id, clock, rules)
+                if done is not None:
+                    stopped.append(done)
+                    if (await repo.preference(done.user_id)).mail_on_system_stop:
+                        owner = await scope.user(done.user_id)
+                        if owner is not None:
+                            notices.append((owner.email, done))
+                elif settled is not None:
+                    asked = ask_activity_check(settled, clock.now())
+                    if asked != settled:
+                        await repo.save_timer(asked, clock.now())
+            await work.commit()
+        for email, done in notices:
+            await _mail_stop(mailer, email, done, base_url)
+    return stopped
+
+
+async def _mail_stop(mailer: Mailer, email: str, done: StoppedTrack, base_url: str) -> None:
+    if done.reason not in _SYSTEM_STOPS:
+        return
+    why = {
+        StopReason.ACTIVITY_CHECK: "an activity check went unanswered",
+        StopReason.MAX_LENGTH: "it reached the maximum length of a single track",
+    }.get(done.reason, "the system stopped it")
+    logged = done.worklog
+    detail = (
+        f"The track from {logged.started_at.isoformat()} was saved as a worklog of "
+        f"{logged.length_s // 60} minutes."
+        if logged is not None
+        else "Nothing was tracked."
+    )
+    body = f"Your Stint timer was stopped because {why}.\n\n{detail}\n\n{base_url}/time\n"
+    try:
+        await mailer.send(email, "Your Stint timer was stopped", body)
+    except Exception:
+        # The stop is committed; a lost notice must not undo it or stop the job.
+        log.exception("could not mail a timer stop", extra={"reason": str(done.reason)})

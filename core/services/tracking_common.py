@@ -1,0 +1,63 @@
+"""What the tracking use cases share: the owner's zone, plan limits, locked days, and
+the work-item effects a worklog change queues (in the same transaction)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.licensing.catalogue import DEFAULT_CATALOGUE
+from core.ports import TenantScope, TrackingRepository
+from core.tenancy import Tenant
+from core.tracking import (
+    LockPolicy,
+    Worklog,
+    check_worklog_limit,
+    ensure_unlocked,
+    local_day,
+    week_of,
+)
+
+__all__ = ["check_limits", "ensure_day_unlocked", "queue_work_item_effects", "user_zone"]
+
+
+async def user_zone(repo: TrackingRepository, tenant: Tenant, user_id: str) -> str:
+    """The user's own time zone, else the tenant's."""
+    return (await repo.preference(user_id)).time_zone or tenant.time_zone
+
+
+async def check_limits(scope: TenantScope, user_id: str, adding: int = 1) -> None:
+    """SPEC §2: Free allows 500 worklogs per tenant, Start 1,000 per user."""
+    _, subscription = await scope.subscription()
+    plan = DEFAULT_CATALOGUE.get(subscription.plan_id)
+    per_tenant, per_user = plan.worklog_limit_per_tenant, plan.worklog_limit_per_user
+    if per_tenant is None and per_user is None:
+        return
+    repo = scope.tracking()
+    count_tenant = await repo.count_worklogs() if per_tenant is not None else 0
+    count_user = await repo.count_worklogs(user_id) if per_user is not None else 0
+    check_worklog_limit(count_tenant, count_user, per_tenant, per_user, adding=adding)
+
+
+async def ensure_day_unlocked(
+    repo: TrackingRepository, user_id: str, started_at: datetime, time_zone: str, lock: LockPolicy
+) -> None:
+    """WeekLocked when a worklog of ``user_id`` starting then may not be added, changed or deleted."""
+    day = local_day(started_at, time_zone)
+    status = await repo.week_status(user_id, str(week_of(day)))
+    ensure_unlocked(day, status, lock)
+
+
+async def queue_work_item_effects(
+    repo: TrackingRepository, before: Worklog | None, after: Worklog | None, at: datetime, change_id: str
+) -> None:
+    """Queue the work-item updates a worklog change causes (SPEC §8 automation).
+
+    Completed Work is recomputed for every item the change touched (before and
+    after an edit that moves a worklog). Remaining Work is lowered once, when a
+    worklog with a work item is created: its effect key is the worklog's id.
+    """
+    items = {w.work_item for w in (before, after) if w is not None and w.work_item is not None}
+    for item in sorted(items):
+        await repo.enqueue_work_item(item, f"sync:{change_id}:{item}"[:100], 0, at)
+    if before is None and after is not None and after.work_item is not None:
+        await repo.enqueue_work_item(after.work_item, f"remaining:{after.id}", after.length_s, at)

@@ -1,0 +1,370 @@
+"""One tenant's time-tracking data. Every query here filters on ``self.tenant_id``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from piccolo.engine.base import Engine
+from piccolo.query.functions.aggregate import Sum
+
+from core.ids import new_id
+from core.ports import OutboxEntry, TrackingPreference
+from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog, WorklogFlag
+
+from .tables import TenantUser
+from .tracking_tables import (
+    TrackingPreference as PreferenceRow,
+)
+from .tracking_tables import (
+    TrackingRule,
+    TrackingTimer,
+    WeekStatusRow,
+    WorkItemOutbox,
+    WorklogRow,
+)
+
+__all__ = ["PiccoloTrackingDirectory", "PiccoloTrackingRepo", "worklog_from_row"]
+
+
+def _flags_text(flags: frozenset[WorklogFlag]) -> str:
+    return ",".join(sorted(flag.value for flag in flags))
+
+
+def worklog_from_row(row: dict[str, Any]) -> Worklog:
+    return Worklog(
+        id=row["id"],
+        user_id=row["user_id"],
+        started_at=row["started_at"],
+        length_s=row["length_s"],
+        billable_length_s=row["billable_length_s"],
+        work_item=row["work_item"],
+        comment=row["comment"],
+        activity_type=row["activity_type"],
+        added_by=row["added_by"],
+        flags=frozenset(WorklogFlag(flag) for flag in row["flags"].split(",") if flag),
+        owner_edited=bool(row["owner_edited"]),
+    )
+
+
+def _timer_from_row(row: dict[str, Any]) -> Timer:
+    return Timer(
+        user_id=row["user_id"],
+        started_at=row["started_at"],
+        work_item=row["work_item"],
+        comment=row["comment"],
+        next_activity_check_at=row["next_activity_check_at"],
+        check_asked_at=row["check_asked_at"],
+    )
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+class PiccoloTrackingRepo:
+    def __init__(self, engine: Engine[Any], tenant_id: str) -> None:
+        self._engine = engine
+        self.tenant_id = tenant_id
+
+    # Rules and preferences ------------------------------------------------------------
+
+    async def rules(self) -> tuple[TrackingRules, LockPolicy]:
+        row = await TrackingRule.select().where(TrackingRule.tenant_id == self.tenant_id).first()
+        if row is None:
+            return TrackingRules(), LockPolicy()
+        rules = TrackingRules(
+            tracking_without_work_item=bool(row["tracking_without_work_item"]),
+            activity_check_every=timedelta(minutes=row["activity_check_minutes"]),
+            answer_window=timedelta(minutes=row["answer_window_minutes"]),
+            max_track_length=timedelta(minutes=row["max_track_minutes"]),
+        )
+        return rules, LockPolicy(locked_until=row["locked_until"])
+
+    async def save_rules(self, rules: TrackingRules, lock: LockPolicy, at: datetime) -> None:
+        values = {
+            "tracking_without_work_item": rules.tracking_without_work_item,
+            "activity_check_minutes": int(rules.activity_check_every.total_seconds() // 60),
+            "answer_window_minutes": int(rules.answer_window.total_seconds() // 60),
+            "max_track_minutes": int(rules.max_track_length.total_seconds() // 60),
+            "locked_until": lock.locked_until,
+            "updated_at": at,
+        }
+        where = TrackingRule.tenant_id == self.tenant_id
+        if await TrackingRule.exists().where(where):
+            await TrackingRule.update(values).where(where)
+        else:
+            await TrackingRule.insert(TrackingRule(tenant_id=self.tenant_id, **values))
+
+    async def preference(self, user_id: str) -> TrackingPreference:
+        row = await PreferenceRow.select().where(
+            (PreferenceRow.tenant_id == self.tenant_id) & (PreferenceRow.user_id == user_id)
+        ).first()
+        if row is None:
+            return TrackingPreference()
+        return TrackingPreference(row["time_zone"], bool(row["mail_on_system_stop"]))
+
+    async def save_preference(self, user_id: str, preference: TrackingPreference, at: datetime) -> None:
+        where = (PreferenceRow.tenant_id == self.tenant_id) & (PreferenceRow.user_id == user_id)
+        values = {
+            "time_zone": preference.time_zone,
+            "mail_on_system_stop": preference.mail_on_system_stop,
+            "updated_at": at,
+        }
+        if await PreferenceRow.exists().where(where):
+            await PreferenceRow.update(values).where(where)
+        else:
+            await PreferenceRow.insert(
+                PreferenceRow(id=new_id(), tenant_id=self.tenant_id, user_id=user_id, **values)
+            )
+
+    # Timers -----------------------------------------------------------------------------
+
+    async def lock_user(self, user_id: str) -> None:
+        """``FOR UPDATE`` on the user's row (PostgreSQL); on SQLite the write unit of work
+        already holds the database's write lock."""
+        if self._engine.engine_type == "postgres":
+            await TenantUser.select(TenantUser.id).where(
+                (TenantUser.tenant_id == self.tenant_id) & (TenantUser.id == user_id)
+            ).lock_rows("UPDATE")
+
+    def _timer_where(self, user_id: str) -> Any:
+        return (TrackingTimer.tenant_id == self.tenant_id) & (TrackingTimer.user_id == user_id)
+
+    async def timer(self, user_id: str) -> Timer | None:
+        row = await TrackingTimer.select().where(self._timer_where(user_id)).first()
+        return _timer_from_row(row) if row else None
+
+    async def timers(self) -> list[Timer]:
+        rows = await TrackingTimer.select().where(TrackingTimer.tenant_id == self.tenant_id)
+        return [_timer_from_row(row) for row in rows]
+
+    async def save_timer(self, timer: Timer, at: datetime) -> None:
+        values = {
+            "started_at": timer.started_at,
+            "work_item": timer.work_item,
+            "comment": timer.comment,
+            "next_activity_check_at": timer.next_activity_check_at,
+            "check_asked_at": timer.check_asked_at,
+            "updated_at": at,
+        }
+        where = self._timer_where(timer.user_id)
+        if await TrackingTimer.exists().where(where):
+            await TrackingTimer.update(values).where(where)
+        else:
+            await TrackingTimer.insert(
+                TrackingTimer(id=new_id(), tenant_id=self.tenant_id, user_id=timer.user_id, **values)
+            )
+
+    async def delete_timer(self, user_id: str) -> None:
+        await TrackingTimer.delete().where(self._timer_where(user_id))
+
+    # Worklogs ---------------------------------------------------------------------------
+
+    async def add_worklogs(
+        self, worklogs: Sequence[Worklog], at: datetime, *, stop_reason: str | None = None
+    ) -> None:
+        if not worklogs:
+            return
+        await WorklogRow.insert(
+            *(
+                WorklogRow(
+                    id=w.id,
+                    tenant_id=self.tenant_id,
+                    user_id=w.user_id,
+                    started_at=w.started_at,
+                    length_s=w.length_s,
+                    billable_length_s=w.billable_length_s,
+                    work_item=w.work_item,
+                    comment=w.comment,
+                    activity_type=w.activity_type,
+                    added_by=w.added_by,
+                    flags=_flags_text(w.flags),
+                    owner_edited=w.owner_edited,
+                    stop_reason=stop_reason,
+                    created_at=at,
+                    updated_at=at,
+                )
+                for w in worklogs
+            )
+        )
+
+    def _worklog_where(self, worklog_id: str) -> Any:
+        return (WorklogRow.tenant_id == self.tenant_id) & (WorklogRow.id == worklog_id)
+
+    async def worklog(self, worklog_id: str) -> Worklog | None:
+        row = await WorklogRow.select().where(self._worklog_where(worklog_id)).first()
+        return worklog_from_row(row) if row else None
+
+    async def save_worklog(self, worklog: Worklog, at: datetime) -> None:
+        await WorklogRow.update(
+            {
+                "started_at": worklog.started_at,
+                "length_s": worklog.length_s,
+                "billable_length_s": worklog.billable_length_s,
+                "work_item": worklog.work_item,
+                "comment": worklog.comment,
+                "activity_type": worklog.activity_type,
+                "flags": _flags_text(worklog.flags),
+                "owner_edited": worklog.owner_edited,
+                "updated_at": at,
+            }
+        ).where(self._worklog_where(worklog.id))
+
+    async def delete_worklog(self, worklog_id: str) -> None:
+        await WorklogRow.delete().where(self._worklog_where(worklog_id))
+
+    async def worklogs(
+        self, *, user_id: str | None = None, start: datetime | None = None, end: datetime | None = None
+    ) -> list[Worklog]:
+        where = WorklogRow.tenant_id == self.tenant_id
+        if user_id is not None:
+            where &= WorklogRow.user_id == user_id
+        if start is not None:
+            where &= WorklogRow.started_at >= start
+        if end is not None:
+            where &= WorklogRow.started_at < end
+        rows = await WorklogRow.select().where(where).order_by(WorklogRow.started_at, WorklogRow.id)
+        return [worklog_from_row(row) for row in rows]
+
+    async def count_worklogs(self, user_id: str | None = None) -> int:
+        where = WorklogRow.tenant_id == self.tenant_id
+        if user_id is not None:
+            where &= WorklogRow.user_id == user_id
+        return int(await WorklogRow.count().where(where))
+
+    async def work_item_seconds(self, work_item: str) -> int:
+        row = await WorklogRow.select(Sum(WorklogRow.length_s, alias="total")).where(
+            (WorklogRow.tenant_id == self.tenant_id) & (WorklogRow.work_item == work_item)
+        ).first()
+        return int(row["total"] or 0) if row else 0
+
+    # Weeks ------------------------------------------------------------------------------
+
+    async def week_statuses(self, user_id: str | None = None) -> dict[tuple[str, str], WeekStatus]:
+        where = (WeekStatusRow.tenant_id == self.tenant_id) & (WeekStatusRow.status != WeekStatus.OPEN.value)
+        if user_id is not None:
+            where &= WeekStatusRow.user_id == user_id
+        columns = (WeekStatusRow.user_id, WeekStatusRow.week, WeekStatusRow.status)
+        rows = await WeekStatusRow.select(*columns).where(where)
+        return {(row["user_id"], row["week"]): WeekStatus(row["status"]) for row in rows}
+
+    def _week_where(self, user_id: str, week: str) -> Any:
+        return (
+            (WeekStatusRow.tenant_id == self.tenant_id)
+            & (WeekStatusRow.user_id == user_id)
+            & (WeekStatusRow.week == week)
+        )
+
+    async def week_status(self, user_id: str, week: str) -> WeekStatus:
+        row = await WeekStatusRow.select(WeekStatusRow.status).where(self._week_where(user_id, week)).first()
+        return WeekStatus(row["status"]) if row else WeekStatus.OPEN
+
+    async def save_week_status(
+        self, user_id: str, week: str, status: WeekStatus, by: str, at: datetime
+    ) -> None:
+        where = self._week_where(user_id, week)
+        values = {"status": status.value, "updated_by": by, "updated_at": at}
+        if await WeekStatusRow.exists().where(where):
+            await WeekStatusRow.update(values).where(where)
+        else:
+            await WeekStatusRow.insert(
+                WeekStatusRow(id=new_id(), tenant_id=self.tenant_id, user_id=user_id, week=week, **values)
+            )
+
+    # Work-item outbox ---------------------------------------------------------------------
+
+    async def enqueue_work_item(
+        self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime
+    ) -> None:
+        where = (WorkItemOutbox.tenant_id == self.tenant_id) & (WorkItemOutbox.effect_key == effect_key)
+        if await WorkItemOutbox.exists().where(where):
+            return  # this effect is queued (or done) already: never twice
+        await WorkItemOutbox.insert(
+            WorkItemOutbox(
+                id=new_id(),
+                tenant_id=self.tenant_id,
+                work_item=work_item,
+                effect_key=effect_key,
+                remaining_delta_s=remaining_delta_s,
+                created_at=at,
+            )
+        )
+
+    def _pending(self) -> Any:
+        return (WorkItemOutbox.tenant_id == self.tenant_id) & WorkItemOutbox.done_at.is_null()
+
+    async def pending_work_items(self, limit: int = 100) -> list[str]:
+        rows = (
+            await WorkItemOutbox.select(WorkItemOutbox.work_item)
+            .where(self._pending())
+            .distinct()
+            .order_by(WorkItemOutbox.work_item)
+            .limit(limit)
+        )
+        return [row["work_item"] for row in rows]
+
+    async def pending_effects(self, work_item: str) -> list[OutboxEntry]:
+        rows = (
+            await WorkItemOutbox.select()
+            .where(self._pending() & (WorkItemOutbox.work_item == work_item))
+            .order_by(WorkItemOutbox.created_at, WorkItemOutbox.id)
+        )
+        return [
+            OutboxEntry(
+                id=row["id"],
+                work_item=row["work_item"],
+                effect_key=row["effect_key"],
+                remaining_delta_s=row["remaining_delta_s"],
+                attempts=row["attempts"],
+                attempt_rev=row["attempt_rev"],
+                attempt_completed=_decimal(row["attempt_completed"]),
+                attempt_remaining=_decimal(row["attempt_remaining"]),
+            )
+            for row in rows
+        ]
+
+    def _ids(self, ids: Sequence[str]) -> Any:
+        return (WorkItemOutbox.tenant_id == self.tenant_id) & WorkItemOutbox.id.is_in(list(ids))
+
+    async def record_attempt(
+        self, ids: Sequence[str], rev: int, completed: Decimal, remaining: Decimal | None
+    ) -> None:
+        if ids:
+            await WorkItemOutbox.update(
+                {
+                    "attempt_rev": rev,
+                    "attempt_completed": str(completed),
+                    "attempt_remaining": None if remaining is None else str(remaining),
+                    "attempts": WorkItemOutbox.attempts + 1,
+                }
+            ).where(self._ids(ids))
+
+    async def finish_effects(self, ids: Sequence[str], at: datetime) -> None:
+        if ids:
+            await WorkItemOutbox.update({"done_at": at, "last_error": None}).where(self._ids(ids))
+
+    async def fail_effects(self, ids: Sequence[str], error: str) -> None:
+        if ids:
+            await WorkItemOutbox.update({"last_error": error[:2000]}).where(self._ids(ids))
+
+
+class PiccoloTrackingDirectory:
+    """Which tenants have work for the tracking jobs; tenant ids only, never their rows."""
+
+    def __init__(self, engine: Engine[Any]) -> None:
+        self._engine = engine
+
+    async def tenants_with_timers(self) -> list[str]:
+        rows = await TrackingTimer.select(TrackingTimer.tenant_id).distinct()
+        return sorted(row["tenant_id"] for row in rows)
+
+    async def tenants_with_pending_work_items(self) -> list[str]:
+        rows = (
+            await WorkItemOutbox.select(WorkItemOutbox.tenant_id)
+            .where(WorkItemOutbox.done_at.is_null())
+            .distinct()
+        )
+        return sorted(row["tenant_id"] for row in rows)

@@ -1,0 +1,104 @@
+"""Piccolo table classes for time tracking (DDL in ``migrations/m0003_tracking.py``)."""
+
+from __future__ import annotations
+
+from piccolo.columns import BigInt, Boolean, Date, Integer, Text, Timestamptz, Varchar
+from piccolo.table import Table
+
+__all__ = ["TRACKING_TABLES"]
+
+
+class TrackingRule(Table, tablename="tracking_rule"):
+    tenant_id = Varchar(length=32, primary_key=True)
+    tracking_without_work_item = Boolean(default=True)
+    activity_check_minutes = Integer(default=60)
+    answer_window_minutes = Integer(default=10)
+    max_track_minutes = Integer(default=720)
+    locked_until = Date(null=True, default=None)
+    updated_at = Timestamptz()
+
+
+class TrackingPreference(Table, tablename="tracking_preference"):
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32)
+    user_id = Varchar(length=32)
+    time_zone = Varchar(length=64, null=True, default=None)
+    mail_on_system_stop = Boolean(default=False)
+    updated_at = Timestamptz()
+
+
+class TrackingTimer(Table, tablename="tracking_timer"):
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32)
+    user_id = Varchar(length=32)
+    started_at = Timestamptz()
+    work_item = Varchar(length=200, null=True, default=None)
+    comment = Text(null=True, default=None)
+    next_activity_check_at = Timestamptz()
+    check_asked_at = Timestamptz(null=True, default=None)
+    updated_at = Timestamptz()
+
+
+class WorklogRow(Table, tablename="worklog"):
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32)
+    user_id = Varchar(length=32)
+    started_at = Timestamptz()
+    length_s = Integer()
+    billable_length_s = Integer(default=0)
+    work_item = Varchar(length=200, null=True, default=None)
+    comment = Text(null=True, default=None)
+    activity_type = Varchar(length=200, null=True, default=None)
+    added_by = Varchar(length=32)
+    flags = Varchar(length=100)
+    owner_edited = Boolean(default=False)
+    stop_reason = Varchar(length=16, null=True, default=None)
+    created_at = Timestamptz()
+    updated_at = Timestamptz()
+
+
+class WeekStatusRow(Table, tablename="week_status"):
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32)
+    user_id = Varchar(length=32)
+    week = Varchar(length=8)
+    status = Varchar(length=16)
+    updated_by = Varchar(length=32)
+    updated_at = Timestamptz()
+
+
+class LocalWorkItem(Table, tablename="local_work_item"):
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32)
+    item = Varchar(length=200)
+    title = Varchar(length=200, default="")
+    completed_centihours = BigInt(null=True, default=None)
+    remaining_centihours = BigInt(null=True, default=None)
+    rev = Integer(default=1)
+    updated_at = Timestamptz()
+
+
+class WorkItemOutbox(Table, tablename="work_item_outbox"):
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32)
+    work_item = Varchar(length=200)
+    effect_key = Varchar(length=100)
+    remaining_delta_s = Integer(default=0)
+    attempts = Integer(default=0)
+    last_error = Text(null=True, default=None)
+    attempt_rev = Integer(null=True, default=None)
+    attempt_completed = Varchar(length=32, null=True, default=None)
+    attempt_remaining = Varchar(length=32, null=True, default=None)
+    done_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
+
+
+TRACKING_TABLES: tuple[type[Table], ...] = (
+    TrackingRule,
+    TrackingPreference,
+    TrackingTimer,
+    WorklogRow,
+    WeekStatusRow,
+    LocalWorkItem,
+    WorkItemOutbox,
+)

@@ -1,0 +1,118 @@
+"""The timer on the server through the API (SPEC §8; API.md tracking)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.clock import FixedClock
+from tests.conftest import make_settings
+from tests.integration.tracking_support import Org, make_org
+from tests.support.api import api_client, bearer, token
+
+
+@pytest.fixture
+def org(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Org]:
+    settings = make_settings(database_url, tmp_path, STINT_ACCESS_TOKEN_MINUTES="1440")
+    with api_client(settings, clock) as client:
+        yield make_org(client)
+
+
+def test_a_timer_started_on_one_client_and_stopped_an_hour_later_on_another_leaves_one_hour(
+    org: Org, clock: FixedClock
+) -> None:
+    """Start on the laptop, stop on the phone an hour later: one worklog of exactly an hour."""
+    phone = bearer(token(org.client, org.slug, "admin@acme.test"))
+    started = org.client.post("/api/v1/tracking/start", json={"work_item": "42"}, headers=org.admin)
+    assert started.status_code == 201, started.text
+    assert started.json()["running"] is True
+
+    clock.advance(hours=1)
+    assert org.client.get("/api/v1/tracking/current", headers=phone).json()["work_item"] == "42"
+    stopped = org.client.post("/api/v1/tracking/stop", headers=phone)
+
+    assert stopped.status_code == 200, stopped.text
+    assert stopped.json()["length_s"] == 3600
+    assert stopped.json()["stop_reason"] == "user"
+    assert stopped.json()["flags"] == ["tracked"]
+    worklogs = org.client.get("/api/v1/worklogs", headers=org.admin).json()
+    assert [(w["length_s"], w["work_item"]) for w in worklogs] == [(3600, "42")]
+    assert org.client.get("/api/v1/tracking/current", headers=org.admin).json() == {
+        "running": False, "started_at": None, "work_item": None, "comment": None,
+        "next_activity_check_at": None, "check_due": False, "stopped": None, "stop_reason": None,
+    }
+
+
+def test_starting_a_second_timer_stops_the_first_with_reason_concurrency(org: Org, clock: FixedClock) -> None:
+    """One running timer per user: the second start stops the first and says so."""
+    org.client.post("/api/v1/tracking/start", json={"work_item": "1"}, headers=org.admin)
+    clock.advance(minutes=30)
+
+    second = org.client.post("/api/v1/tracking/start", json={"work_item": "2"}, headers=org.admin)
+
+    assert second.status_code == 201
+    assert second.json()["stop_reason"] == "concurrency"
+    assert second.json()["stopped"]["length_s"] == 1800
+    assert second.json()["work_item"] == "2"
+    worklogs = org.client.get("/api/v1/worklogs", headers=org.admin).json()
+    assert [(w["work_item"], w["length_s"]) for w in worklogs] == [("1", 1800)]
+
+
+def test_stopping_when_nothing_runs_is_a_conflict(org: Org) -> None:
+    """Stop without a running timer is 409, not a worklog of nothing."""
+    response = org.client.post("/api/v1/tracking/stop", headers=org.admin)
+    assert response.status_code == 409
+    assert response.json()["code"] == "conflict"
+
+
+def test_without_the_no_work_item_rule_a_start_needs_a_work_item_or_comment(org: Org) -> None:
+    """With 'tracking without work item' off, an empty start is refused and a commented one runs."""
+    rules = org.client.put(
+        "/api/v1/settings/tracking", json={"tracking_without_work_item": False}, headers=org.admin
+    )
+    assert rules.status_code == 200, rules.text
+
+    refused = org.client.post("/api/v1/tracking/start", json={}, headers=org.admin)
+    allowed = org.client.post("/api/v1/tracking/start", json={"comment": "planning"}, headers=org.admin)
+
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "validation_error"
+    assert allowed.status_code == 201
+
+
+def test_a_timer_runs_on_with_every_client_closed_until_the_max_length_stops_it(
+    org: Org, clock: FixedClock
+) -> None:
+    """Confirmed checks keep it going; at 12 hours it stops with reason max_length."""
+    org.client.post("/api/v1/tracking/start", headers=org.admin)
+    for _ in range(12):
+        clock.advance(minutes=59)
+        assert org.client.post("/api/v1/tracking/activity-check", headers=org.admin).status_code == 200
+    clock.advance(hours=1)
+
+    assert org.client.get("/api/v1/tracking/current", headers=org.admin).json()["running"] is False
+    worklogs = org.client.get("/api/v1/worklogs", headers=org.admin).json()
+    assert [w["length_s"] for w in worklogs] == [12 * 3600]
+
+
+def test_a_team_user_cannot_change_the_tracking_rules(org: Org) -> None:
+    """Rules belong to administrators: a Team user gets 403 not_permitted."""
+    team, _ = org.add_user("tom")
+    response = org.client.put("/api/v1/settings/tracking", json={}, headers=team)
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_permitted"
+
+
+def test_the_event_stream_sends_the_current_timer_at_once(org: Org) -> None:
+    """GET /tracking/events opens with a timer event holding what /current shows."""
+    org.client.post("/api/v1/tracking/start", json={"work_item": "7"}, headers=org.admin)
+    with org.client.stream("GET", "/api/v1/tracking/events?limit=1", headers=org.admin) as stream:
+        body = "".join(stream.iter_text())
+    assert stream.status_code == 200
+    assert stream.headers["content-type"].startswith("text/event-stream")
+    assert "event: timer" in body
+    assert '"work_item":"7"' in body
+
+

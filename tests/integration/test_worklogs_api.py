@@ -1,0 +1,171 @@
+"""Worklogs after the fact: fields and flags, the added-by rule, locked weeks, plan limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.clock import FixedClock
+from tests.conftest import make_settings
+from tests.integration.tracking_support import Org, make_org, run, stint_of
+from tests.support.api import api_client
+
+MONDAY = "2026-01-05T09:00:00Z"  # ISO week 2026-W02
+
+
+@pytest.fixture
+def org(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Org]:
+    settings = make_settings(database_url, tmp_path, STINT_ACCESS_TOKEN_MINUTES="1440")
+    with api_client(settings, clock) as client:
+        yield make_org(client)
+
+
+def _add(org: Org, headers: dict[str, str], **fields: object) -> dict[str, object]:
+    body = {"started_at": MONDAY, "length_s": 3600, **fields}
+    response = org.client.post("/api/v1/worklogs", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_a_worklog_keeps_every_field_and_is_flagged_manual_and_billable(org: Org) -> None:
+    """All SPEC fields come back as sent, with the manual and billable flags and added-by."""
+    created = _add(org, org.admin, billable_length_s=1800, work_item="12", comment="review",
+                   activity_type="Development")
+
+    assert created["flags"] == ["billable", "manual"]
+    assert created["added_by"] == org.admin_id
+    assert (created["length_s"], created["billable_length_s"]) == (3600, 1800)
+    listed = org.client.get("/api/v1/worklogs", headers=org.admin).json()
+    assert listed == [created]
+
+
+def test_editing_a_worklog_flags_it_changed_and_null_clears_a_field(org: Org) -> None:
+    """PATCH changes only what is sent; null removes the work item."""
+    created = _add(org, org.admin, work_item="12", comment="x")
+    changed = org.client.patch(f"/api/v1/worklogs/{created['id']}", json={"work_item": None, "length_s": 600},
+                               headers=org.admin)
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["work_item"] is None
+    assert changed.json()["comment"] == "x"
+    assert changed.json()["flags"] == ["changed", "manual"]
+
+
+@pytest.mark.parametrize(
+    "bad", [{"length_s": 0}, {"billable_length_s": 7200}, {"started_at": "2026-01-05T09:00:00"}]
+)
+def test_bad_worklogs_are_refused_with_422(org: Org, bad: dict[str, object]) -> None:
+    """No length, billable longer than the length, or a time without a zone: 422, never 500."""
+    response = org.client.post("/api/v1/worklogs", json={"started_at": MONDAY, "length_s": 3600, **bad},
+                               headers=org.admin)
+    assert response.status_code == 422, response.text
+
+
+def test_a_managers_worklog_for_a_user_is_editable_by_both_until_the_user_edits_it(org: Org) -> None:
+    """The approval manager adds for Ann; both may edit; after Ann's edit only Ann may."""
+    manager, _ = org.add_user("max", approval_manager=True)
+    ann, ann_id = org.add_user("ann")
+    created = _add(org, manager, user_id=ann_id, comment="by max")
+    url = f"/api/v1/worklogs/{created['id']}"
+    assert created["user_id"] == ann_id and created["added_by"] != ann_id
+
+    assert org.client.patch(url, json={"comment": "max again"}, headers=manager).status_code == 200
+    assert org.client.patch(url, json={"comment": "ann's now"}, headers=ann).status_code == 200
+    refused = org.client.patch(url, json={"comment": "max once more"}, headers=manager)
+
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "not_permitted"
+    assert org.client.delete(url, headers=manager).status_code == 403
+
+
+def test_a_team_user_cannot_add_worklogs_for_someone_else(org: Org) -> None:
+    """Adding for another user needs an Administrator or an approval manager."""
+    ann, _ = org.add_user("ann")
+    response = org.client.post("/api/v1/worklogs", json={"started_at": MONDAY, "length_s": 60,
+                                                         "user_id": org.admin_id}, headers=ann)
+    assert response.status_code == 403
+
+
+def test_nothing_can_be_added_changed_or_deleted_inside_an_approved_week(org: Org) -> None:
+    """Submit and approve W02: add, edit, delete and moving a worklog in all answer 423."""
+    ann, ann_id = org.add_user("ann")
+    inside = _add(org, ann)
+    outside = _add(org, ann, started_at="2026-01-12T09:00:00Z")
+    assert org.client.post("/api/v1/weeks/2026-W02/submit", headers=ann).json()["status"] == "submitted"
+    approved = org.client.post("/api/v1/weeks/2026-W02/approve", json={"user_id": ann_id}, headers=org.admin)
+    assert approved.json()["status"] == "approved"
+
+    attempts = [
+        org.client.post("/api/v1/worklogs", json={"started_at": MONDAY, "length_s": 60}, headers=ann),
+        org.client.patch(f"/api/v1/worklogs/{inside['id']}", json={"comment": "x"}, headers=ann),
+        org.client.delete(f"/api/v1/worklogs/{inside['id']}", headers=ann),
+        org.client.patch(f"/api/v1/worklogs/{outside['id']}", json={"started_at": MONDAY}, headers=ann),
+    ]
+
+    assert [r.status_code for r in attempts] == [423, 423, 423, 423]
+    assert {r.json()["code"] for r in attempts} == {"week_locked"}
+    sheet = org.client.get("/api/v1/timesheet?week=2026-W02", headers=ann).json()
+    assert (sheet["status"], sheet["locked"]) == ("approved", True)
+
+
+def test_a_rejected_week_is_open_again(org: Org) -> None:
+    """Reject reopens an approved week: its worklogs can change again."""
+    ann, ann_id = org.add_user("ann")
+    inside = _add(org, ann)
+    org.client.post("/api/v1/weeks/2026-W02/submit", headers=ann)
+    org.client.post("/api/v1/weeks/2026-W02/approve", json={"user_id": ann_id}, headers=org.admin)
+    rejected = org.client.post("/api/v1/weeks/2026-W02/reject", json={"user_id": ann_id}, headers=org.admin)
+
+    assert rejected.json()["status"] == "rejected"
+    assert org.client.patch(f"/api/v1/worklogs/{inside['id']}", json={"comment": "fixed"},
+                            headers=ann).status_code == 200
+
+
+def test_only_approval_managers_approve_and_only_owners_submit(org: Org) -> None:
+    """A Team user cannot approve (403); approving an open week is a conflict (409)."""
+    ann, ann_id = org.add_user("ann")
+    assert org.client.post("/api/v1/weeks/2026-W02/approve", json={"user_id": ann_id},
+                           headers=ann).status_code == 403
+    assert org.client.post("/api/v1/weeks/2026-W02/approve", json={"user_id": ann_id},
+                           headers=org.admin).status_code == 409
+    assert org.client.post("/api/v1/weeks/2026-W02/submit", json={"user_id": ann_id},
+                           headers=org.admin).status_code == 403
+
+
+def test_an_administrators_lock_date_freezes_every_day_up_to_it(org: Org) -> None:
+    """Locked until Tuesday 6 January: Monday's worklog is frozen, Wednesday's is not."""
+    monday = _add(org, org.admin)
+    wednesday = _add(org, org.admin, started_at="2026-01-07T09:00:00Z")
+    locked = org.client.put("/api/v1/settings/tracking", json={"locked_until": "2026-01-06"},
+                            headers=org.admin)
+    assert locked.status_code == 200, locked.text
+
+    assert org.client.delete(f"/api/v1/worklogs/{monday['id']}", headers=org.admin).status_code == 423
+    assert org.client.delete(f"/api/v1/worklogs/{wednesday['id']}", headers=org.admin).status_code == 204
+
+
+def test_the_free_plan_stops_at_500_worklogs_per_tenant(org: Org) -> None:
+    """The 501st worklog of a Free tenant is refused with 402 worklog_limit."""
+    stint = stint_of(org.client)
+
+    async def to_free_with_500() -> None:
+        from core.ids import new_id
+        from core.tracking import WorklogFlag, create_worklog, draft_worklog
+        from plugins.storage.tables import Subscription
+
+        await Subscription.update({Subscription.plan_id: "free"}).where(Subscription.id.is_not_null())
+        async with stint.uow(write=True) as work:
+            tenant = await work.directory.tenant_by_slug(org.slug)
+            drafts = [draft_worklog(org.admin_id, stint.clock.now(), 60, origin=WorklogFlag.MANUAL)
+                      for _ in range(500)]
+            await work.tenant(tenant.id).tracking().add_worklogs(
+                [create_worklog(d, new_id()) for d in drafts], stint.clock.now())
+            await work.commit()
+
+    run(org.client, to_free_with_500)
+    response = org.client.post("/api/v1/worklogs", json={"started_at": MONDAY, "length_s": 60},
+                               headers=org.admin)
+
+    assert response.status_code == 402, response.text
+    assert response.json()["code"] == "worklog_limit"

@@ -1,0 +1,230 @@
+"""``/api/v1/timesheet`` (week grid, monthly calendar), ``/api/v1/weeks`` (approval) and
+``/api/v1/settings/tracking`` (the tenant's tracking rules and lock date)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from typing import Annotated, Any, ClassVar, Literal
+
+import msgspec
+from litestar import Controller, Request, get, post, put
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from core.errors import ValidationFailed
+from core.licensing.access import Action
+from core.services.access import ensure_access
+from core.services.timesheets import (
+    change_week,
+    month_view,
+    save_rules,
+    tracking_rules,
+    week_view,
+)
+from core.tracking import LockPolicy, TrackingRules, parse_week_id, week_of
+
+from ..access import requires
+from ..auth import TenantPrincipal
+from ..deps import StintDep
+from ..schemas import Strict
+from .worklogs import ensure_may_see
+
+__all__ = ["TimesheetController", "TrackingRulesController", "WeeksController"]
+
+TenantRequest = Request[TenantPrincipal, Any, State]
+_MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
+
+
+class RowOut(msgspec.Struct):
+    work_item: str | None
+    days_s: list[int]
+    total_s: int
+
+
+class WeekOut(msgspec.Struct):
+    kind: Literal["week"]
+    week: str
+    user_id: str
+    time_zone: str
+    status: str
+    locked: bool
+    days: list[date]
+    rows: list[RowOut]
+    day_totals_s: list[int]
+    total_s: int
+
+
+class DayOut(msgspec.Struct):
+    day: date
+    in_month: bool
+    total_s: int
+
+
+class CalendarWeekOut(msgspec.Struct):
+    week: str
+    status: str
+    days: list[DayOut]
+    total_s: int
+
+
+class MonthOut(msgspec.Struct):
+    kind: Literal["month"]
+    month: str
+    user_id: str
+    time_zone: str
+    weeks: list[CalendarWeekOut]
+    total_s: int
+
+
+class WeekStatusOut(msgspec.Struct):
+    week: str
+    user_id: str
+    status: str
+
+
+class WeekActionIn(Strict):
+    user_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+class RulesIO(Strict):
+    tracking_without_work_item: bool = True
+    activity_check_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 60
+    answer_window_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 10
+    max_track_minutes: Annotated[int, msgspec.Meta(ge=1, le=1440)] = 720
+    locked_until: date | None = None
+
+
+def _month(text: str) -> tuple[int, int]:
+    match = _MONTH.fullmatch(text.strip())
+    if match is None or not 1 <= int(match[2]) <= 12:
+        raise ValidationFailed(f"{text!r} is not a month; use YYYY-MM", field="month")
+    return int(match[1]), int(match[2])
+
+
+class TimesheetController(Controller):
+    path = "/timesheet"
+    tags: ClassVar[list[str]] = ["timesheet"]
+
+    @get("/", summary="The week grid (?week=YYYY-Www) or the monthly calendar (?month=YYYY-MM)",
+         guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+    async def show(
+        self, request: TenantRequest, stint: StintDep,
+        week: Annotated[str | None, QueryParameter(max_length=10)] = None,
+        month: Annotated[str | None, QueryParameter(max_length=10)] = None,
+        user: Annotated[str | None, QueryParameter(max_length=64)] = None,
+    ) -> WeekOut | MonthOut:
+        principal = request.user
+        user_id = user or principal.user.id
+        await ensure_may_see(request, stint, user_id)
+        if month is not None and week is None:
+            year, number = _month(month)
+            view = await month_view(
+                stint.uow, tenant=principal.tenant, user_id=user_id, year=year, month=number
+            )
+            weeks = [
+                CalendarWeekOut(
+                    week=str(line.week),
+                    status=view.statuses[str(line.week)].value,
+                    days=[DayOut(d.day, d.in_month, d.total_s) for d in line.days],
+                    total_s=line.total_s,
+                )
+                for line in view.calendar.weeks
+            ]
+            return MonthOut("month", f"{year:04d}-{number:02d}", user_id, view.time_zone, weeks,
+                            view.calendar.total_s)
+        week_id = week_of(stint.clock.now().date()) if week is None else parse_week_id(week)
+        shown = await week_view(stint.uow, tenant=principal.tenant, user_id=user_id, week=week_id)
+        grid = shown.grid
+        return WeekOut(
+            kind="week", week=str(grid.week), user_id=user_id, time_zone=shown.time_zone,
+            status=shown.status.value, locked=shown.locked, days=list(grid.days),
+            rows=[RowOut(r.work_item, list(r.days_s), r.total_s) for r in grid.rows],
+            day_totals_s=list(grid.day_totals_s), total_s=grid.total_s,
+        )
+
+
+class WeeksController(Controller):
+    path = "/weeks"
+    tags: ClassVar[list[str]] = ["timesheet"]
+
+    async def _change(
+        self, request: TenantRequest, stint: Any, week: str, data: WeekActionIn | None,
+        action: Literal["submit", "approve", "reject", "close"],
+    ) -> WeekStatusOut:
+        principal = request.user
+        owner = (data.user_id if data else None) or principal.user.id
+        new = await change_week(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, owner_id=owner,
+            week=parse_week_id(week), action=action,
+        )
+        return WeekStatusOut(week=str(parse_week_id(week)), user_id=owner, status=new.value)
+
+    @post("/{week:str}/submit", summary="Submit your week for approval", status_code=200,
+          guards=[requires(Action.SUBMIT_OWN_WEEK)])
+    async def submit(
+        self, request: TenantRequest, week: FromPath[str], stint: StintDep,
+        data: JSONBody[WeekActionIn | None] = None,
+    ) -> WeekStatusOut:
+        return await self._change(request, stint, week, data, "submit")
+
+    @post("/{week:str}/approve", summary="Approve a submitted week (locks it)", status_code=200,
+          guards=[requires(Action.APPROVE_WEEKS)])
+    async def approve(
+        self, request: TenantRequest, week: FromPath[str], data: JSONBody[WeekActionIn], stint: StintDep
+    ) -> WeekStatusOut:
+        return await self._change(request, stint, week, data, "approve")
+
+    @post("/{week:str}/reject", summary="Reject (reopen) a week", status_code=200,
+          guards=[requires(Action.APPROVE_WEEKS)])
+    async def reject(
+        self, request: TenantRequest, week: FromPath[str], data: JSONBody[WeekActionIn], stint: StintDep
+    ) -> WeekStatusOut:
+        return await self._change(request, stint, week, data, "reject")
+
+    @post("/{week:str}/close", summary="Close a week (locks it)", status_code=200,
+          guards=[requires(Action.APPROVE_WEEKS)])
+    async def close(
+        self, request: TenantRequest, week: FromPath[str], data: JSONBody[WeekActionIn], stint: StintDep
+    ) -> WeekStatusOut:
+        return await self._change(request, stint, week, data, "close")
+
+
+class TrackingRulesController(Controller):
+    path = "/settings/tracking"
+    tags: ClassVar[list[str]] = ["settings"]
+
+    @get("/", summary="The tenant's tracking rules", guards=[requires(Action.TRACK_TIME)])
+    async def show(self, request: TenantRequest, stint: StintDep) -> RulesIO:
+        rules, lock = await tracking_rules(stint.uow, tenant=request.user.tenant)
+        return _rules_out(rules, lock)
+
+    @put("/", summary="Change the tracking rules and the lock date", guards=[requires(Action.MANAGE_RULES)])
+    async def change(self, request: TenantRequest, data: JSONBody[RulesIO], stint: StintDep) -> RulesIO:
+        principal = request.user
+        _, lock = await tracking_rules(stint.uow, tenant=principal.tenant)
+        if data.locked_until != lock.locked_until:
+            await ensure_access(
+                stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
+                action=Action.LOCK_WEEKS, grace_days=stint.settings.grace_days,
+            )
+        new_rules = TrackingRules(
+            tracking_without_work_item=data.tracking_without_work_item,
+            activity_check_every=timedelta(minutes=data.activity_check_minutes),
+            answer_window=timedelta(minutes=data.answer_window_minutes),
+            max_track_length=timedelta(minutes=data.max_track_minutes),
+        )
+        new_lock = LockPolicy(locked_until=data.locked_until)
+        await save_rules(stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,
+                         rules=new_rules, lock=new_lock)
+        return _rules_out(new_rules, new_lock)
+
+
+def _rules_out(rules: TrackingRules, lock: LockPolicy) -> RulesIO:
+    return RulesIO(
+        tracking_without_work_item=rules.tracking_without_work_item,
+        activity_check_minutes=int(rules.activity_check_every.total_seconds() // 60),
+        answer_window_minutes=int(rules.answer_window.total_seconds() // 60),
+        max_track_minutes=int(rules.max_track_length.total_seconds() // 60),
+        locked_until=lock.locked_until,
+    )

@@ -1,0 +1,182 @@
+"""``/api/v1/tracking``: the timer on the server, its activity checks, and a live feed.
+
+``GET /tracking/events`` is a server-sent event stream: one ``timer`` event with the
+current state at once, then one whenever it changes (from any client, or a job),
+so every open client shows the same timer within a couple of seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get, post, put
+from litestar.datastructures import State
+from litestar.params import JSONBody, QueryParameter
+from litestar.response import ServerSentEvent
+
+from core.licensing.access import Action
+from core.ports import TrackingPreference
+from core.services.tracking import (
+    answer_activity_check,
+    current_timer,
+    start_tracking,
+    stop_tracking,
+)
+from core.tracking import Timer, TrackingRules, zone
+
+from ..access import requires
+from ..auth import TenantPrincipal
+from ..deps import StintDep
+from ..schemas import Strict
+from .worklogs import WorklogOut, worklog_out
+
+__all__ = ["TrackingController"]
+
+TenantRequest = Request[TenantPrincipal, Any, State]
+#: How often the event stream looks for a change: "within seconds" (SPEC §8).
+POLL_SECONDS = 1.0
+
+
+class TimerOut(msgspec.Struct):
+    running: bool
+    started_at: datetime | None = None
+    work_item: str | None = None
+    comment: str | None = None
+    next_activity_check_at: datetime | None = None
+    check_due: bool = False
+    stopped: WorklogOut | None = None
+    stop_reason: str | None = None
+
+
+class StartIn(Strict):
+    work_item: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class CheckIn(Strict):
+    defer: Literal["one_hour", "tomorrow", "next_monday"] | None = None
+
+
+class StopOut(WorklogOut):
+    stop_reason: str = "user"
+
+
+class PreferenceIO(Strict):
+    time_zone: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    mail_on_system_stop: bool = False
+
+
+def timer_out(timer: Timer | None, now: datetime, rules: TrackingRules | None = None) -> TimerOut:
+    if timer is None:
+        return TimerOut(running=False)
+    return TimerOut(
+        running=True,
+        started_at=timer.started_at,
+        work_item=timer.work_item,
+        comment=timer.comment,
+        next_activity_check_at=timer.next_activity_check_at,
+        check_due=now >= timer.next_activity_check_at,
+    )
+
+
+class TrackingController(Controller):
+    path = "/tracking"
+    tags: ClassVar[list[str]] = ["tracking"]
+
+    @post("/start", summary="Start the timer (stops a running one)", guards=[requires(Action.TRACK_TIME)])
+    async def start(
+        self, request: TenantRequest, stint: StintDep, data: JSONBody[StartIn | None] = None
+    ) -> TimerOut:
+        principal = request.user
+        body = data or StartIn()
+        timer, stopped = await start_tracking(
+            stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
+            work_item=body.work_item, comment=body.comment,
+        )
+        out = timer_out(timer, stint.clock.now())
+        if stopped is not None:
+            out.stop_reason = stopped.reason.value
+            out.stopped = worklog_out(stopped.worklog) if stopped.worklog else None
+        return out
+
+    @post("/stop", summary="Stop the timer; answers the worklog it made", status_code=200,
+          guards=[requires(Action.TRACK_TIME)])
+    async def stop(self, request: TenantRequest, stint: StintDep) -> Response[Any]:
+        principal = request.user
+        stopped = await stop_tracking(stint.uow, stint.clock, tenant=principal.tenant, user=principal.user)
+        if stopped.worklog is None:
+            return Response(None, status_code=204)  # stopped within the second it started
+        out = worklog_out(stopped.worklog)
+        return Response(StopOut(**msgspec.structs.asdict(out), stop_reason=stopped.reason.value))
+
+    @get("/current", summary="The running timer", guards=[requires(Action.TRACK_TIME)])
+    async def current(self, request: TenantRequest, stint: StintDep) -> TimerOut:
+        principal = request.user
+        timer, rules = await current_timer(
+            stint.uow, stint.clock, tenant=principal.tenant, user=principal.user
+        )
+        return timer_out(timer, stint.clock.now(), rules)
+
+    @post("/activity-check", summary="Confirm 'still working', or defer the check", status_code=200,
+          guards=[requires(Action.TRACK_TIME)])
+    async def activity_check(
+        self, request: TenantRequest, stint: StintDep, data: JSONBody[CheckIn | None] = None
+    ) -> TimerOut:
+        principal = request.user
+        timer = await answer_activity_check(
+            stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
+            defer=(data or CheckIn()).defer,
+        )
+        return timer_out(timer, stint.clock.now())
+
+    @get("/preferences", summary="Your tracking preferences", guards=[requires(Action.TRACK_TIME)])
+    async def preferences(self, request: TenantRequest, stint: StintDep) -> PreferenceIO:
+        principal = request.user
+        async with stint.uow() as work:
+            pref = await work.tenant(principal.tenant.id).tracking().preference(principal.user.id)
+        return PreferenceIO(time_zone=pref.time_zone, mail_on_system_stop=pref.mail_on_system_stop)
+
+    @put("/preferences", summary="Set your time zone and stop mails", guards=[requires(Action.TRACK_TIME)])
+    async def set_preferences(
+        self, request: TenantRequest, data: JSONBody[PreferenceIO], stint: StintDep
+    ) -> PreferenceIO:
+        principal = request.user
+        if data.time_zone is not None:
+            zone(data.time_zone)
+        async with stint.uow(write=True) as work:
+            await work.tenant(principal.tenant.id).tracking().save_preference(
+                principal.user.id, TrackingPreference(data.time_zone, data.mail_on_system_stop),
+                stint.clock.now(),
+            )
+            await work.commit()
+        return data
+
+    @get("/events", summary="Server-sent events: the timer now and on every change",
+         guards=[requires(Action.TRACK_TIME)])
+    async def events(
+        self, request: TenantRequest, stint: StintDep,
+        limit: Annotated[int | None, QueryParameter(ge=1, le=1000)] = None,
+    ) -> ServerSentEvent:
+        """``limit`` closes the stream after that many events (scripts and tests)."""
+        principal = request.user
+
+        async def feed() -> AsyncIterator[str]:
+            last: bytes | None = None
+            sent = 0
+            while limit is None or sent < limit:
+                timer, rules = await current_timer(
+                    stint.uow, stint.clock, tenant=principal.tenant, user=principal.user
+                )
+                state = msgspec.json.encode(timer_out(timer, stint.clock.now(), rules))
+                if state != last:
+                    last = state
+                    sent += 1
+                    yield state.decode()
+                    continue
+                await asyncio.sleep(POLL_SECONDS)
+
+        return ServerSentEvent(feed(), event_type="timer")

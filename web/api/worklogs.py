@@ -1,0 +1,255 @@
+"""``/api/v1/worklogs``: worklogs after the fact, and their CSV/xlsx import and export."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, delete, get, patch, post
+from litestar.datastructures import State, UploadFile
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from core.errors import ValidationFailed
+from core.licensing.access import Action
+from core.licensing.roles import Role
+from core.services.access import ensure_access
+from core.services.tracking_common import user_zone
+from core.services.worklogs import (
+    ImportRejected,
+    NewWorklog,
+    add_worklog,
+    delete_worklog,
+    edit_worklog,
+    export_worklogs,
+    import_worklogs,
+    list_worklogs,
+)
+from core.tracking import KEEP, NumberedRow, Worklog, WorklogChanges, read_csv, write_csv, zone
+from plugins.spreadsheets import XLSX_MEDIA_TYPE, read_xlsx, write_xlsx
+
+from ..access import requires
+from ..auth import TenantPrincipal
+from ..deps import StintDep
+from ..schemas import Strict
+
+__all__ = ["WorklogOut", "WorklogsController", "worklog_out"]
+
+TenantRequest = Request[TenantPrincipal, Any, State]
+Name = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class WorklogOut(msgspec.Struct):
+    id: str
+    user_id: str
+    started_at: datetime
+    length_s: int
+    billable_length_s: int
+    work_item: str | None
+    comment: str | None
+    activity_type: str | None
+    added_by: str
+    flags: list[str]
+
+
+def worklog_out(worklog: Worklog) -> WorklogOut:
+    return WorklogOut(
+        id=worklog.id,
+        user_id=worklog.user_id,
+        started_at=worklog.started_at,
+        length_s=worklog.length_s,
+        billable_length_s=worklog.billable_length_s,
+        work_item=worklog.work_item,
+        comment=worklog.comment,
+        activity_type=worklog.activity_type,
+        added_by=worklog.added_by,
+        flags=sorted(flag.value for flag in worklog.flags),
+    )
+
+
+class WorklogIn(Strict):
+    started_at: datetime
+    length_s: int
+    billable_length_s: int = 0
+    work_item: Name | None = None
+    comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    activity_type: Name | None = None
+    user_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+class WorklogPatch(Strict):
+    """Only the fields sent change; ``null`` clears an optional one."""
+
+    started_at: datetime | msgspec.UnsetType = msgspec.UNSET
+    length_s: int | msgspec.UnsetType = msgspec.UNSET
+    billable_length_s: int | msgspec.UnsetType = msgspec.UNSET
+    work_item: Name | msgspec.UnsetType | None = msgspec.UNSET
+    comment: Annotated[str, msgspec.Meta(max_length=2000)] | msgspec.UnsetType | None = msgspec.UNSET
+    activity_type: Name | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class ImportOut(msgspec.Struct):
+    imported: int
+
+
+def _keep(value: Any) -> Any:
+    return KEEP if value is msgspec.UNSET else value
+
+
+def is_admin(principal: TenantPrincipal) -> bool:
+    return principal.user.effective_role(principal.tenant.default_role) == Role.ADMINISTRATOR.value
+
+
+async def ensure_may_see(request: TenantRequest, stint: Any, user_id: str) -> None:
+    """Someone else's worklogs: approval managers, or roles that may see everyone's."""
+    principal = request.user
+    if user_id == principal.user.id or principal.user.approval_manager:
+        return
+    await ensure_access(
+        stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
+        action=Action.VIEW_ALL_WORKLOGS, grace_days=stint.settings.grace_days,
+    )
+
+
+def _day(text: str | None, field: str) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValidationFailed(f"{field} must be a date, YYYY-MM-DD", field=field) from None
+
+
+class WorklogsController(Controller):
+    path = "/worklogs"
+    tags: ClassVar[list[str]] = ["worklogs"]
+
+    @get("/", summary="Worklogs (your own unless ?user=)", guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+    async def list(
+        self, request: TenantRequest, stint: StintDep,
+        user: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        start: Annotated[datetime | None, QueryParameter(name="from")] = None,
+        end: Annotated[datetime | None, QueryParameter(name="to")] = None,
+    ) -> list[WorklogOut]:
+        user_id = user or request.user.user.id
+        await ensure_may_see(request, stint, user_id)
+        found = await list_worklogs(
+            stint.uow, tenant=request.user.tenant, user_id=user_id, start=start, end=end
+        )
+        return [worklog_out(w) for w in found]
+
+    @post("/", summary="Add a worklog", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
+    async def create(self, request: TenantRequest, data: JSONBody[WorklogIn], stint: StintDep) -> WorklogOut:
+        principal = request.user
+        worklog = await add_worklog(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,
+            owner_id=data.user_id or principal.user.id,
+            new=NewWorklog(
+                started_at=data.started_at, length_s=data.length_s,
+                billable_length_s=data.billable_length_s, work_item=data.work_item,
+                comment=data.comment, activity_type=data.activity_type,
+            ),
+            may_add_for_others=is_admin(principal) or principal.user.approval_manager,
+        )
+        return worklog_out(worklog)
+
+    @patch("/{worklog_id:str}", summary="Change a worklog", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
+    async def change(
+        self, request: TenantRequest, worklog_id: FromPath[str], data: JSONBody[WorklogPatch], stint: StintDep
+    ) -> WorklogOut:
+        principal = request.user
+        changes = WorklogChanges(
+            started_at=_keep(data.started_at), length_s=_keep(data.length_s),
+            billable_length_s=_keep(data.billable_length_s), work_item=_keep(data.work_item),
+            comment=_keep(data.comment), activity_type=_keep(data.activity_type),
+        )
+        worklog = await edit_worklog(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,
+            worklog_id=worklog_id, changes=changes, actor_can_edit_others=is_admin(principal),
+        )
+        return worklog_out(worklog)
+
+    @delete("/{worklog_id:str}", summary="Delete a worklog", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
+    async def remove(self, request: TenantRequest, worklog_id: FromPath[str], stint: StintDep) -> None:
+        principal = request.user
+        await delete_worklog(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,
+            worklog_id=worklog_id, actor_can_edit_others=is_admin(principal),
+        )
+
+    @get("/export", summary="Export worklogs as CSV or Excel", guards=[requires(Action.EXPORT_OWN)])
+    async def export(
+        self, request: TenantRequest, stint: StintDep,
+        format: Annotated[Literal["csv", "xlsx"], QueryParameter()] = "csv",
+        everyone: Annotated[bool, QueryParameter(name="all")] = False,
+    ) -> Response[bytes]:
+        principal = request.user
+        if everyone:
+            await ensure_access(
+                stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
+                action=Action.EXPORT_ALL, grace_days=stint.settings.grace_days,
+            )
+        async with stint.uow() as work:
+            time_zone = await user_zone(work.tenant(principal.tenant.id).tracking(), principal.tenant,
+                                        principal.user.id)
+        rows = await export_worklogs(
+            stint.uow, tenant=principal.tenant, user_id=None if everyone else principal.user.id,
+            time_zone=time_zone,
+        )
+        if format == "xlsx":
+            content, media_type = write_xlsx(rows), XLSX_MEDIA_TYPE
+        else:
+            content, media_type = write_csv(rows).encode("utf-8-sig"), "text/csv; charset=utf-8"
+        disposition = f'attachment; filename="worklogs.{format}"'
+        return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
+
+    @post("/import", summary="Import worklogs from CSV or Excel (all or nothing)",
+          guards=[requires(Action.EDIT_OWN_WORKLOGS)], status_code=201)
+    async def import_(self, request: TenantRequest, stint: StintDep) -> ImportOut:
+        principal = request.user
+        try:
+            rows = await _uploaded_rows(request)
+        except ValidationFailed as bad:
+            # One answer shape for every refused import: {errors: [{line, reason}]}.
+            line = int(bad.extra.get("line", 1))
+            raise ImportRejected(bad.detail, errors=[{"line": line, "reason": bad.detail}]) from None
+        async with stint.uow() as work:
+            time_zone = await user_zone(work.tenant(principal.tenant.id).tracking(), principal.tenant,
+                                        principal.user.id)
+        zone(time_zone)
+        imported = await import_worklogs(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, rows=rows,
+            may_import_for_others=is_admin(principal), time_zone=time_zone,
+        )
+        return ImportOut(imported=len(imported))
+
+
+_XLSX_MAGIC = b"PK\x03\x04"
+
+
+def _decode(data: bytes, filename: str, media_type: str) -> list[NumberedRow]:
+    if media_type.startswith(XLSX_MEDIA_TYPE) or filename.lower().endswith(".xlsx") or (
+        data.startswith(_XLSX_MAGIC) and "csv" not in media_type
+    ):
+        return read_xlsx(data)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed("a CSV file must be UTF-8 text", field="file") from None
+    return read_csv(text)
+
+
+async def _uploaded_rows(request: TenantRequest) -> list[NumberedRow]:
+    """The file as the raw body (text/csv or the .xlsx type) or as multipart field ``file``."""
+    media_type = request.headers.get("content-type", "").lower()
+    if media_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ValidationFailed("send the file in the multipart field 'file'", field="file")
+        data = await upload.read()
+        return _decode(data, upload.filename or "", (upload.content_type or "").lower())
+    data = await request.body()
+    if not data:
+        raise ValidationFailed("the request has no file", field="file")
+    return _decode(data, "", media_type)
