@@ -9,20 +9,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
 
 from .errors import Conflict
+from .licensing.catalogue import PlanCatalogue
+from .licensing.plans import Plan
 from .licensing.subscription import Subscription
+from .proration.credit import CreditLedger
+from .proration.invoice import Invoice
 from .tenancy import Enterprise, Operator, Person, Tenant, User
 from .tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog
 
 __all__ = [
+    "Billing",
+    "Catalogue",
     "DevOpsConnector",
     "Directory",
     "GenerationCache",
+    "Invoices",
     "Mailer",
     "OutboxEntry",
     "PasswordHasher",
@@ -50,8 +57,53 @@ class PasswordHasher(Protocol):
         ...
 
 
+class Catalogue(Protocol):
+    """The plans catalogue (SPEC §2): data, seeded with defaults, edited by operators."""
+
+    async def load(self) -> PlanCatalogue: ...
+
+    async def seed(self, at: datetime) -> int: ...
+
+    async def save(self, plan: Plan, at: datetime) -> None: ...
+
+
+class Invoices(Protocol):
+    """One billing account's invoices and append-only credit ledger."""
+
+    async def add(self, invoice: Invoice, *, kind: str, idempotency_key: str, at: datetime) -> bool:
+        """Store ``invoice``; False (nothing stored) if the idempotency key was used before."""
+        ...
+
+    async def list(self, *, after: str = "", limit: int = 50) -> list[tuple[Invoice, str]]: ...
+
+    async def get(self, invoice_id: str) -> tuple[Invoice, str] | None: ...
+
+    async def mark_paid(self, invoice_id: str, at: datetime) -> None: ...
+
+    async def ledger(self, currency: str = "USD") -> CreditLedger: ...
+
+    async def save_ledger(self, before: CreditLedger, after: CreditLedger, at: datetime) -> None: ...
+
+
+class Billing(Protocol):
+    """The payment rail (SPEC §10). Stint computes every amount; the rail only collects it.
+
+    Called after the invoice is committed, so a failing rail never loses an invoice.
+    """
+
+    async def collect(self, tenant: Tenant, invoice: Invoice) -> None: ...
+
+
 class Directory(Protocol):
     """Lookups that cross tenants by design: sign-in, signup, the operator console."""
+
+    catalogue: Catalogue
+
+    async def repoint_enterprise(self, enterprise_id: str, sub_id: str) -> list[str]: ...
+
+    async def tenants_with_due_subscriptions(
+        self, today: date, *, grace_days: int, limit: int = 500
+    ) -> list[Tenant]: ...
 
     async def tenant_by_slug(self, slug: str) -> Tenant | None: ...
 
@@ -122,7 +174,18 @@ class TenantScope(Protocol):
         """The tenant's (possibly enterprise-wide) subscription; ``for_update`` locks it."""
         ...
 
-    async def save_subscription(self, sub_id: str, sub: Subscription, at: datetime) -> None: ...
+    async def save_subscription(
+        self, sub_id: str, sub: Subscription, at: datetime, *, seat_price: int | None = None,
+        scope: str | None = None,
+    ) -> None: ...
+
+    async def subscription_terms(self) -> tuple[int | None, str, str]:
+        """(seat price in force, currency, scope: 'tenant' or 'enterprise')."""
+        ...
+
+    async def billing(self) -> Invoices: ...
+
+    async def licensed_people_last_use(self) -> list[tuple[str, date | None]]: ...
 
     def tracking(self) -> TrackingRepository: ...
 
@@ -166,6 +229,8 @@ class UnitOfWorkFactory(Protocol):
     def __call__(self, *, write: bool = False) -> UnitOfWork:
         """A new unit of work; ``write=True`` takes the write lock up front on SQLite."""
         ...
+
+
 
 
 # Tokens (SPEC §9) ------------------------------------------------------------------------

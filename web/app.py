@@ -36,13 +36,18 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
 def tenant_routes() -> list[Any]:
-    from .api import me, signup, timesheet, tracking, worklogs
+    from .api import access, me, signup, subscription, timesheet, tracking, users, worklogs
 
     return [
         TokenController,
         signup.SignupController,
         me.MeController,
         PersonalTokensController,
+        access.AccessController,
+        users.UsersController,
+        users.DefaultRoleController,
+        subscription.SubscriptionController,
+        subscription.InvoicesController,
         tracking.TrackingController,
         worklogs.WorklogsController,
         timesheet.TimesheetController,
@@ -52,9 +57,15 @@ def tenant_routes() -> list[Any]:
 
 
 def operator_routes() -> list[Any]:
-    from .api import operator_tenants
+    from .api import operator_console, operator_tenants
 
-    return [OperatorTokenController, operator_tenants.OperatorTenantsController]
+    return [
+        OperatorTokenController,
+        operator_tenants.OperatorTenantsController,
+        operator_console.OperatorTrialController,
+        operator_console.OperatorPlansController,
+        operator_console.OperatorInstallController,
+    ]
 
 
 def create_app(

@@ -46,6 +46,9 @@ class Subscription(Table, tablename="subscription"):
     scheduled_plan_id = Varchar(length=32, null=True, default=None)
     scheduled_seats = Integer(null=True, default=None)
     scheduled_interval = Varchar(length=16, null=True, default=None)
+    # The seat price in force for the running period, fixed when bought or changed, so
+    # an operator's catalogue edit applies from the next renewal, never mid-period.
+    seat_price = BigInt(null=True, default=None)
     currency = Varchar(length=3, default="USD")
     version = Integer(default=0)
     created_at = Timestamptz()
@@ -132,6 +135,9 @@ class Invoice(Table, tablename="invoice"):
 class CreditEntry(Table, tablename="credit_entry"):
     id = Varchar(length=32, primary_key=True)
     subscription_id = Varchar(length=32)
+    # The entry's place in its ledger: order is meaning (credit before its use), and a
+    # unique position makes two concurrent appends collide instead of interleaving.
+    position = Integer()
     amount = BigInt()
     reason = Varchar(length=64)
     reference = Varchar(length=200, default="")
@@ -193,3 +199,8 @@ ALL_TABLES: tuple[type[Table], ...] = (
 from .tracking_tables import TRACKING_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *TRACKING_TABLES)
+
+# On-premises activation's tables (the installation's server id, activations, registrations).
+from .activation_tables import ACTIVATION_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *ACTIVATION_TABLES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from piccolo.engine.base import Engine
@@ -11,14 +11,14 @@ from core.ids import new_id
 from core.licensing.subscription import Subscription
 from core.tenancy import User
 
+from .billing_repo import InvoiceRepo
 from .changes import note_change, subscription_scope, tenant_scope
 from .directory import PiccoloDirectory
 from .mapping import subscription_from_row, subscription_to_row, user_from_row
 from .tables import Person as PersonRow
-from .tables import Seat
+from .tables import Seat, TenantUser
 from .tables import Subscription as SubscriptionRow
 from .tables import Tenant as TenantRow
-from .tables import TenantUser
 from .token_repo import PiccoloTokenRepository
 from .tracking_repo import PiccoloTrackingRepo
 
@@ -134,11 +134,56 @@ class PiccoloTenantScope:
         row = await query.first()
         return sub_id, subscription_from_row(row)
 
-    async def save_subscription(self, sub_id: str, sub: Subscription, at: datetime) -> None:
+    async def save_subscription(
+        self, sub_id: str, sub: Subscription, at: datetime, *, seat_price: int | None = None,
+        scope: str | None = None,
+    ) -> None:
         note_change(subscription_scope(sub_id))
-        await SubscriptionRow.update(
-            {**subscription_to_row(sub), "updated_at": at, "version": SubscriptionRow.version + 1}
-        ).where(SubscriptionRow.id == sub_id)
+        values: dict[Any, Any] = {**subscription_to_row(sub), "updated_at": at}
+        if seat_price is not None:
+            values["seat_price"] = seat_price
+        if scope is not None:
+            values["scope"] = scope
+        await SubscriptionRow.update(values).where(SubscriptionRow.id == sub_id)
+        await SubscriptionRow.update({SubscriptionRow.version: SubscriptionRow.version + 1}).where(
+            SubscriptionRow.id == sub_id
+        )
+
+    async def subscription_terms(self) -> tuple[int | None, str, str]:
+        """(seat price in force, currency, scope) of the tenant's subscription."""
+        sub_id = await self.subscription_id()
+        row = (
+            await SubscriptionRow.select(
+                SubscriptionRow.seat_price, SubscriptionRow.currency, SubscriptionRow.scope
+            )
+            .where(SubscriptionRow.id == sub_id)
+            .first()
+        )
+        return row["seat_price"], row["currency"], row["scope"]
+
+    async def billing(self) -> InvoiceRepo:
+        """Invoices and credit of the tenant's billing account (its subscription)."""
+        return InvoiceRepo(await self.subscription_id(), self.tenant_id)
+
+    async def licensed_people_last_use(self) -> list[tuple[str, date | None]]:
+        """Each person holding a seat in the pool, with the day they last used any of its tenants."""
+        sub_id = await self.subscription_id()
+        seats = await Seat.select(Seat.person_id).where(Seat.subscription_id == sub_id)
+        holders = {row["person_id"] for row in seats}
+        if not holders:
+            return []
+        pool = await TenantRow.select(TenantRow.id).where(TenantRow.subscription_id == sub_id)
+        tenants = [row["id"] for row in pool]
+        last: dict[str, date | None] = dict.fromkeys(holders)
+        rows = await TenantUser.select(TenantUser.person_id, TenantUser.last_used_at).where(
+            TenantUser.tenant_id.is_in(tenants) & TenantUser.person_id.is_in(list(holders))
+        )
+        for row in rows:
+            used = row["last_used_at"].date() if row["last_used_at"] else None
+            seen = last.get(row["person_id"])
+            if used and (seen is None or used > seen):
+                last[row["person_id"]] = used
+        return sorted(last.items())
 
     def tracking(self) -> PiccoloTrackingRepo:
         """Timers, worklogs, weeks and the work-item outbox of this tenant."""
