@@ -199,8 +199,3 @@ ALL_TABLES: tuple[type[Table], ...] = (
 from .tracking_tables import TRACKING_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *TRACKING_TABLES)
-
-# On-premises activation's tables (the installation's server id, activations, registrations).
-from .activation_tables import ACTIVATION_TABLES  # noqa: E402
-
-ALL_TABLES = (*ALL_TABLES, *ACTIVATION_TABLES)
