@@ -33,7 +33,11 @@ class PiccoloDirectory:
             TenantRow.enterprise_id == enterprise_id
         )
         rows = await TenantRow.select(TenantRow.id).where(TenantRow.enterprise_id == enterprise_id)
-        return [row["id"] for row in rows]
+        ids = [row["id"] for row in rows]
+        for tenant_id in ids:
+            # Each tenant's pool (and so its users' licences) just changed.
+            note_change(tenant_scope(tenant_id))
+        return ids
 
     async def tenant_by_slug(self, slug: str) -> Tenant | None:
         row = await TenantRow.select().where(TenantRow.slug == slug).first()
