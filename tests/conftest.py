@@ -46,9 +46,9 @@ _BANNER = "!" * 78
 def _missing() -> list[str]:
     missing = []
     if not services.postgres_up():
-        missing.append("PostgreSQL (127.0.0.1:5432)")
+        missing.append(f"PostgreSQL ({services.POSTGRES_ADMIN_URL})")
     if not services.redis_up():
-        missing.append("Redis (127.0.0.1:6379)")
+        missing.append(f"Redis ({services.REDIS_URL})")
     return missing
 
 

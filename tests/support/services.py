@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import socket
+from urllib.parse import urlparse
 
 POSTGRES_ADMIN_URL = os.environ.get("STINT_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("STINT_TEST_REDIS", "redis://127.0.0.1:6379")
@@ -25,7 +26,8 @@ def _port_open(host: str, port: int) -> bool:
 
 @functools.cache
 def postgres_up() -> bool:
-    if not _port_open("127.0.0.1", 5432):
+    parsed = urlparse(POSTGRES_ADMIN_URL)
+    if not _port_open(parsed.hostname or "127.0.0.1", parsed.port or 5432):
         return False
     import asyncio
 
@@ -44,7 +46,8 @@ def postgres_up() -> bool:
 
 @functools.cache
 def redis_up() -> bool:
-    if not _port_open("127.0.0.1", 6379):
+    parsed = urlparse(REDIS_URL)
+    if not _port_open(parsed.hostname or "127.0.0.1", parsed.port or 6379):
         return False
     import redis
 
