@@ -1,0 +1,269 @@
+"""Stripe as Stint's payment rail (``core.ports.Billing`` and ``HostedPayments``).
+
+Stint computes every amount; this only copies an invoice Stint already committed into
+Stripe and asks Stripe to collect it:
+
+1. under the billing account's lock: the Stripe customer (made once per account), one
+   invoice item per Stint line, plus one negative "credit applied" item when Stint's credit
+   balance paid part of it, then one invoice that takes exactly those items — so the Stripe
+   invoice's total is Stint's ``amount_due``, and credit is never a Stripe balance that
+   could be paid out;
+2. finalise it, and pay it with the customer's default payment method (or leave it open
+   until Buy Now's hosted checkout has collected one).
+
+Invoices fully paid by credit are never sent. Each step records how far it got
+(``billing_remote_invoice``), so a retry resumes where the last attempt stopped, and every
+Stripe write carries an idempotency key made from Stint's invoice id.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import stripe
+
+from core.clock import Clock
+from core.errors import Conflict
+from core.ports import BillingCustomer, PaymentRecords, RemoteInvoice, UnitOfWorkFactory
+from core.proration.invoice import Invoice
+from core.tenancy import Tenant, User
+
+from .gateway import StripeGateway
+
+__all__ = ["CREDIT_LINE", "StripeBilling"]
+
+log = logging.getLogger("stint.billing.stripe")
+
+CREDIT_LINE = "Credit applied from your Stint credit balance"
+
+
+class StripeBilling:
+    def __init__(
+        self,
+        gateway: StripeGateway,
+        uow: UnitOfWorkFactory,
+        records: PaymentRecords,
+        clock: Clock,
+        *,
+        base_url: str,
+    ) -> None:
+        self.gateway = gateway
+        self.uow = uow
+        self.records = records
+        self.clock = clock
+        self.base_url = base_url.rstrip("/")
+
+    # core.ports.Billing ---------------------------------------------------------------
+
+    async def collect(self, tenant: Tenant, invoice: Invoice) -> None:
+        """Send the committed invoice to Stripe and charge it; a failure is logged and retried later.
+
+        It never raises: the invoice is committed in Stint either way, and
+        :meth:`resume_account` (after a new card, or from a job) picks it up again.
+        """
+        if invoice.amount_due <= 0:
+            return  # paid by credit: nothing for Stripe to collect
+        try:
+            await self.push(invoice.id, name=tenant.name)
+        except (stripe.StripeError, Conflict) as exc:
+            log.warning(
+                "invoice not collected yet",
+                extra={"invoice": invoice.id, "tenant": tenant.slug, "error": str(exc)},
+            )
+
+    # Hosted pages ----------------------------------------------------------------------
+
+    async def checkout(self, tenant: Tenant, user: User) -> str:
+        account, _ = await self._account_of(tenant)
+        customer = await self._ensure_customer(account, name=tenant.name, email=user.email)
+        assert customer.customer_id is not None
+        session = await self.gateway.checkout_session(
+            customer_id=customer.customer_id,
+            success_url=f"{self.base_url}/settings/subscription?checkout=done",
+            cancel_url=f"{self.base_url}/settings/subscription?checkout=cancelled",
+            account=account,
+            currency="usd",
+        )
+        return str(session.url)
+
+    async def portal(self, tenant: Tenant) -> str:
+        account, _ = await self._account_of(tenant)
+        async with self.uow() as _work:
+            customer = await self.records.customer(account)
+        if customer.customer_id is None:
+            raise Conflict("There is no payment method on file yet; use Buy Now first.")
+        session = await self.gateway.portal_session(
+            customer_id=customer.customer_id, return_url=f"{self.base_url}/settings/subscription"
+        )
+        return str(session.url)
+
+    # Pushing one invoice ---------------------------------------------------------------
+
+    async def push(self, invoice_id: str, *, name: str | None = None) -> RemoteInvoice:
+        """Bring one Stint invoice as far as it can go in Stripe (created, finalised, charged)."""
+        async with self.uow() as _work:
+            invoice = await self.records.invoice(invoice_id)
+            account = await self.records.invoice_account(invoice_id)
+            remote = await self.records.remote_invoice(invoice_id)
+        if invoice is None or account is None:
+            raise Conflict(f"no invoice {invoice_id}")
+        tenant_id, sub_id = account
+        if remote is None:
+            remote = RemoteInvoice(invoice_id, sub_id, tenant_id)
+        if remote.state == "paid" or invoice.status != "due" or invoice.amount_due <= 0:
+            return remote
+        if remote.remote_id is None:
+            remote = await self._create_remote(invoice, remote, name or sub_id)
+        return await self._advance(remote)
+
+    async def _create_remote(self, invoice: Invoice, remote: RemoteInvoice, name: str) -> RemoteInvoice:
+        """Items and invoice in Stripe, under the account's lock.
+
+        Stripe's invoice takes the customer's pending items, so two invoices of one
+        account must not be built at once (a web request and a renewal job, say): the lock
+        on the account's customer row serialises them, across processes too.
+        """
+        now = self.clock.now()
+        async with self.uow(write=True) as work:
+            customer = await self.records.customer(remote.subscription_id, for_update=True)
+            current = await self.records.remote_invoice(invoice.id)
+            if current is not None and current.remote_id is not None:
+                return current  # another worker got here first
+            if customer.customer_id is None:
+                created = await self.gateway.create_customer(
+                    name=name, email=customer.email, account=remote.subscription_id
+                )
+                customer = replace(customer, customer_id=created.id)
+                await self.records.save_customer(customer, now)
+            assert customer.customer_id is not None
+            remote_id = await self._build_invoice(customer.customer_id, invoice, remote)
+            remote = replace(remote, remote_id=remote_id, state="draft")
+            await self.records.save_remote_invoice(remote, now)
+            await work.commit()
+        return remote
+
+    async def _build_invoice(self, customer_id: str, invoice: Invoice, remote: RemoteInvoice) -> str:
+        wanted: list[tuple[str, int, str]] = [
+            (str(n), line.amount, f"{line.description} ({line.starts_on} – {line.ends_on})")
+            for n, line in enumerate(invoice.lines)
+        ]
+        if invoice.credit_applied:
+            # A negative item, never a Stripe customer balance: credit stays Stint's.
+            wanted.append(("credit", -invoice.credit_applied, CREDIT_LINE))
+        present: set[str] = set()
+        for item in await self.gateway.pending_items(customer_id):
+            meta = dict(getattr(item, "metadata", None) or {})
+            owner = meta.get("stint_invoice_id")
+            if owner == invoice.id and meta.get("stint_line") not in present:
+                present.add(str(meta.get("stint_line")))
+            elif owner:
+                # Left by an interrupted push of another Stint invoice, which writes it again
+                # when it resumes; on this invoice it would be charged with the wrong one.
+                await self.gateway.delete_item(item.id)
+            else:
+                raise Conflict(f"Stripe customer {customer_id} has pending items Stint did not write")
+        for key, amount, text in wanted:
+            if key in present:
+                continue
+            await self.gateway.create_item(
+                customer_id=customer_id,
+                amount=amount,
+                currency=invoice.currency,
+                description=text,
+                metadata={"stint_invoice_id": invoice.id, "stint_line": key},
+                key=f"stint-{invoice.id}-item-{key}",
+            )
+        created = await self.gateway.create_invoice(
+            customer_id=customer_id,
+            description=f"Stint invoice {invoice.id} of {invoice.issued_on}",
+            metadata={
+                "stint_invoice_id": invoice.id,
+                "stint_subscription_id": remote.subscription_id,
+                "stint_tenant_id": remote.tenant_id,
+            },
+            key=f"stint-{invoice.id}-invoice",
+        )
+        if int(created.amount_due) != invoice.amount_due:
+            raise Conflict(
+                f"Stripe invoice {created.id} asks {created.amount_due};"
+                f" Stint's invoice {invoice.id} is due {invoice.amount_due}"
+            )
+        return str(created.id)
+
+    async def _advance(self, remote: RemoteInvoice) -> RemoteInvoice:
+        """Finalise, then charge the default payment method if the customer has one."""
+        assert remote.remote_id is not None
+        found = await self.gateway.invoice(remote.remote_id)
+        if found.status == "draft":
+            found = await self.gateway.finalize(remote.remote_id, key=f"stint-{remote.invoice_id}-finalize")
+        if found.status == "paid":
+            return await self._save(replace(remote, state="paid"))
+        if found.status not in ("open", "uncollectible"):
+            return await self._save(replace(remote, state=str(found.status)))
+        customer = await self.gateway.customer(str(found.customer))
+        settings = getattr(customer, "invoice_settings", None)
+        if not (settings and getattr(settings, "default_payment_method", None)):
+            # Waits for Buy Now's checkout (or the portal) to give the customer a card.
+            return await self._save(replace(remote, state="open"))
+        # The attempt number is stored before the call: a retry of this attempt reuses its
+        # key (Stripe answers it once), a later attempt with a new card gets a new one.
+        remote = await self._save(replace(remote, pay_attempts=remote.pay_attempts + 1))
+        try:
+            paid = await self.gateway.pay(
+                remote.remote_id, key=f"stint-{remote.invoice_id}-pay-{remote.pay_attempts}"
+            )
+        except stripe.CardError as exc:
+            return await self._save(replace(remote, state="failed", last_error=str(exc.user_message or exc)))
+        except stripe.InvalidRequestError:
+            paid = await self.gateway.invoice(remote.remote_id)  # e.g. paid meanwhile
+        state = "paid" if paid.status == "paid" else "failed" if paid.status == "open" else str(paid.status)
+        return await self._save(
+            replace(remote, state=state, last_error=None if state == "paid" else remote.last_error)
+        )
+
+    async def _save(self, remote: RemoteInvoice) -> RemoteInvoice:
+        async with self.uow(write=True) as work:
+            await self.records.save_remote_invoice(remote, self.clock.now())
+            await work.commit()
+        return remote
+
+    async def mark(self, invoice_id: str, state: str) -> None:
+        """Record what a webhook said about the remote invoice (bookkeeping only)."""
+        async with self.uow(write=True) as work:
+            current = await self.records.remote_invoice(invoice_id)
+            if current is not None and current.state != "paid":
+                await self.records.save_remote_invoice(replace(current, state=state), self.clock.now())
+            await work.commit()
+
+    async def resume_account(self, subscription_id: str) -> list[RemoteInvoice]:
+        """Push every invoice of the account that still waits for money (after a new card, or a job)."""
+        async with self.uow() as _work:
+            due = await self.records.due_invoice_ids(subscription_id)
+        done = []
+        for invoice_id in due:
+            try:
+                done.append(await self.push(invoice_id))
+            except (stripe.StripeError, Conflict) as exc:
+                log.warning("invoice not collected yet", extra={"invoice": invoice_id, "error": str(exc)})
+        return done
+
+    # Accounts ----------------------------------------------------------------------------
+
+    async def _account_of(self, tenant: Tenant) -> tuple[str, str]:
+        """(subscription id, scope) — the billing account a tenant pays through."""
+        async with self.uow() as work:
+            scope = work.tenant(tenant.id)
+            sub_id = await scope.subscription_id()
+            _, _, kind = await scope.subscription_terms()
+        return sub_id, kind
+
+    async def _ensure_customer(self, account: str, *, name: str, email: str | None) -> BillingCustomer:
+        async with self.uow(write=True) as work:
+            customer = await self.records.customer(account, for_update=True)
+            if customer.customer_id is None:
+                created = await self.gateway.create_customer(name=name, email=email, account=account)
+                customer = replace(customer, customer_id=created.id, email=email)
+                await self.records.save_customer(customer, self.clock.now())
+            await work.commit()
+        return customer

@@ -1,0 +1,212 @@
+"""Stripe webhooks: verified, then translated into Stint's billing use cases.
+
+Verification uses the stripe library (HMAC-SHA256 over ``t.payload`` with the endpoint
+secret, and a 300 s tolerance for old timestamps); a timestamp more than the same
+tolerance in the future is refused too, since a signed request "from the future" can be
+replayed until that moment passes. Freshness is judged by the wall clock, as Stripe signs.
+
+Each handled event is applied through ``core.services.billing_events``, which claims the
+event id in the same transaction as the effect. Objects whose order matters are read
+again from Stripe rather than trusted from the event: a failed payment for an invoice
+that Stripe now shows paid counts as paid, and a customer is stored as it is now.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+import stripe
+
+from core.clock import Clock
+from core.ports import BillingCustomer, PaymentRecords, UnitOfWorkFactory
+from core.services.billing_events import (
+    InvalidWebhook,
+    PaymentOutcome,
+    PaymentProviderUnavailable,
+    apply_customer_update,
+    apply_payment_outcome,
+    ignore_event,
+)
+
+from .billing import StripeBilling
+
+__all__ = ["HANDLED", "TOLERANCE_SECONDS", "StripeWebhooks", "verify_event"]
+
+log = logging.getLogger("stint.billing.stripe")
+
+TOLERANCE_SECONDS = 300
+
+_PAID = ("invoice.paid", "invoice.payment_succeeded")
+_UNPAID = {
+    "invoice.payment_failed": PaymentOutcome.FAILED,
+    "invoice.payment_action_required": PaymentOutcome.ACTION_REQUIRED,
+}
+_CUSTOMER = ("checkout.session.completed", "customer.updated", "payment_method.attached")
+HANDLED = frozenset((*_PAID, *_UNPAID, *_CUSTOMER))
+
+
+def verify_event(
+    payload: bytes, header: str | None, secret: str, *, now: Callable[[], float] = time.time
+) -> dict[str, Any]:
+    """The event, if ``payload`` is signed by ``secret`` and its timestamp is within the tolerance."""
+    try:
+        stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=TOLERANCE_SECONDS)
+        stamp = int(next(p for p in (header or "").split(",") if p.startswith("t="))[2:])
+    except (stripe.SignatureVerificationError, ValueError, StopIteration, UnicodeDecodeError) as exc:
+        raise InvalidWebhook(f"Stripe signature refused: {exc}") from None
+    if stamp > now() + TOLERANCE_SECONDS:
+        raise InvalidWebhook("Stripe signature refused: its timestamp is in the future")
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        raise InvalidWebhook("the event is not JSON") from None
+    if not (
+        isinstance(event, dict)
+        and isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and isinstance(event.get("data"), dict)
+        and isinstance(event["data"].get("object"), dict)
+    ):
+        raise InvalidWebhook("the event has no id, type or data.object")
+    return event
+
+
+class StripeWebhooks:
+    def __init__(
+        self,
+        billing: StripeBilling,
+        uow: UnitOfWorkFactory,
+        records: PaymentRecords,
+        clock: Clock,
+        *,
+        secret: str,
+    ) -> None:
+        self.billing = billing
+        self.uow = uow
+        self.records = records
+        self.clock = clock
+        self.secret = secret
+
+    async def receive(self, payload: bytes, header: str | None) -> str:
+        """Verify and apply one delivery; the answer names what it did (``ignored``, ``duplicate`` …)."""
+        event = verify_event(payload, header, self.secret)
+        kind = event["type"]
+        if kind not in HANDLED:
+            return "ignored"
+        async with self.uow() as _work:
+            seen = await self.records.seen_event(event["id"])
+        if seen:
+            return "duplicate"  # checked again, under the lock, when the effect is applied
+        try:
+            return await self._apply(event["id"], kind, event["data"]["object"])
+        except stripe.StripeError as exc:
+            log.warning("Stripe unreachable while applying an event", extra={"event": event["id"]})
+            raise PaymentProviderUnavailable(f"Stripe could not be read: {exc}; retry later") from None
+
+    async def _apply(self, event_id: str, kind: str, obj: dict[str, Any]) -> str:
+        if kind in _PAID or kind in _UNPAID:
+            return await self._invoice_event(event_id, kind, obj)
+        return await self._customer_event(event_id, kind, obj)
+
+    async def _invoice_event(self, event_id: str, kind: str, obj: dict[str, Any]) -> str:
+        remote_id = str(obj.get("id") or "")
+        async with self.uow() as _work:
+            remote = await self.records.remote_invoice_by_remote_id(remote_id) if remote_id else None
+        if remote is None:
+            # Only invoices Stint itself sent count: metadata alone could be copied.
+            return await ignore_event(
+                self.uow,
+                self.records,
+                self.clock,
+                event_id=event_id,
+                event_type=kind,
+                outcome="unknown_invoice",
+            )
+        if kind in _PAID:
+            outcome = PaymentOutcome.PAID  # paid is final in Stripe: no later event undoes it
+        else:
+            status = (await self.billing.gateway.invoice(remote_id)).status
+            if status == "paid":
+                outcome = PaymentOutcome.PAID  # the failure was an earlier attempt
+            elif status in ("open", "uncollectible"):
+                outcome = _UNPAID[kind]
+            else:
+                return await ignore_event(
+                    self.uow, self.records, self.clock, event_id=event_id, event_type=kind, outcome="ignored"
+                )
+        result = await apply_payment_outcome(
+            self.uow,
+            self.records,
+            self.clock,
+            event_id=event_id,
+            event_type=kind,
+            invoice_id=remote.invoice_id,
+            outcome=outcome,
+        )
+        if result != "duplicate":
+            await self.billing.mark(remote.invoice_id, "paid" if outcome is PaymentOutcome.PAID else "failed")
+        return result
+
+    async def _customer_event(self, event_id: str, kind: str, obj: dict[str, Any]) -> str:
+        gateway = self.billing.gateway
+        customer_id = str(obj.get("id") if kind == "customer.updated" else obj.get("customer") or "")
+        async with self.uow() as _work:
+            known = await self.records.customer_by_remote(customer_id) if customer_id else None
+        if known is None:
+            return await ignore_event(
+                self.uow,
+                self.records,
+                self.clock,
+                event_id=event_id,
+                event_type=kind,
+                outcome="unknown_customer",
+            )
+        if kind == "checkout.session.completed":
+            session = await gateway.retrieve_checkout_session(str(obj.get("id")))
+            if session.status == "complete" and session.mode == "setup" and session.setup_intent:
+                intent = await gateway.setup_intent(str(session.setup_intent))
+                if intent.status == "succeeded" and intent.payment_method:
+                    await gateway.set_default_payment_method(customer_id, str(intent.payment_method))
+        elif kind == "payment_method.attached":
+            current = await gateway.customer(customer_id)
+            if not _default_method(current) and obj.get("id"):
+                # A card added in the portal is the one to charge when there was none.
+                await gateway.set_default_payment_method(customer_id, str(obj["id"]))
+        current = await gateway.customer(customer_id)
+        method_id = _default_method(current)
+        brand = last4 = None
+        if method_id:
+            card = getattr(await gateway.payment_method(method_id), "card", None)
+            brand = getattr(card, "brand", None) if card else None
+            last4 = getattr(card, "last4", None) if card else None
+        result = await apply_customer_update(
+            self.uow,
+            self.records,
+            self.clock,
+            event_id=event_id,
+            event_type=kind,
+            customer=BillingCustomer(
+                subscription_id=known.subscription_id,
+                customer_id=customer_id,
+                email=getattr(current, "email", None),
+                payment_method_id=method_id,
+                card_brand=brand,
+                card_last4=last4,
+            ),
+        )
+        if method_id and result != "duplicate":
+            # A card is on file now: charge what was waiting for one.
+            await self.billing.resume_account(known.subscription_id)
+        return result
+
+
+def _default_method(customer: Any) -> str | None:
+    settings = getattr(customer, "invoice_settings", None)
+    value = getattr(settings, "default_payment_method", None) if settings else None
+    if value is None:
+        return None
+    return str(value if isinstance(value, str) else getattr(value, "id", value))

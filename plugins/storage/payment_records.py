@@ -1,0 +1,148 @@
+"""The payment provider's records (``core.ports.PaymentRecords``) as rows.
+
+Queries run on the engine's current transaction, so inside a unit of work they commit or
+roll back with it: an event id is never stored without its effect, nor an effect without it.
+These lookups cross tenants on purpose — a webhook names a provider object, not a tenant —
+and each one is keyed by an id that belongs to exactly one billing account.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from core.ports import BillingCustomer, RemoteInvoice
+from core.proration.invoice import Invoice
+
+from .billing_repo import invoice_from_row
+from .billing_tables import BillingCustomer as CustomerRow
+from .billing_tables import BillingEvent as EventRow
+from .billing_tables import BillingRemoteInvoice as RemoteRow
+from .tables import Invoice as InvoiceRow
+
+__all__ = ["PiccoloPaymentRecords"]
+
+
+def _customer(row: dict[str, Any]) -> BillingCustomer:
+    return BillingCustomer(
+        subscription_id=row["subscription_id"],
+        customer_id=row["customer_id"],
+        email=row["email"],
+        payment_method_id=row["payment_method_id"],
+        card_brand=row["card_brand"],
+        card_last4=row["card_last4"],
+    )
+
+
+def _remote(row: dict[str, Any]) -> RemoteInvoice:
+    return RemoteInvoice(
+        invoice_id=row["invoice_id"],
+        subscription_id=row["subscription_id"],
+        tenant_id=row["tenant_id"],
+        state=row["state"],
+        remote_id=row["remote_id"],
+        pay_attempts=int(row["pay_attempts"]),
+        last_error=row["last_error"],
+    )
+
+
+class PiccoloPaymentRecords:
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+
+    async def claim_event(self, event_id: str, event_type: str, outcome: str, at: datetime) -> bool:
+        # ON CONFLICT DO NOTHING: a concurrent claim of the same id waits for the first
+        # transaction and then inserts nothing, instead of failing the request.
+        rows = await (
+            EventRow.insert(
+                EventRow(id=event_id, type=event_type[:100], outcome=outcome[:32], received_at=at)
+            )
+            .on_conflict(action="DO NOTHING")
+            .returning(EventRow.id)
+        )
+        return bool(rows)
+
+    async def seen_event(self, event_id: str) -> bool:
+        return bool(await EventRow.exists().where(EventRow.id == event_id))
+
+    async def invoice_account(self, invoice_id: str) -> tuple[str, str] | None:
+        row = (
+            await InvoiceRow.select(InvoiceRow.tenant_id, InvoiceRow.subscription_id)
+            .where(InvoiceRow.id == invoice_id)
+            .first()
+        )
+        return (row["tenant_id"], row["subscription_id"]) if row else None
+
+    async def invoice(self, invoice_id: str) -> Invoice | None:
+        row = await InvoiceRow.select().where(InvoiceRow.id == invoice_id).first()
+        return invoice_from_row(row) if row else None
+
+    async def due_invoice_ids(self, subscription_id: str) -> list[str]:
+        rows = (
+            await InvoiceRow.select(InvoiceRow.id)
+            .where(
+                (InvoiceRow.subscription_id == subscription_id)
+                & (InvoiceRow.status == "due")
+                & (InvoiceRow.amount_due > 0)
+            )
+            .order_by(InvoiceRow.created_at)
+        )
+        return [row["id"] for row in rows]
+
+    async def customer(self, subscription_id: str, *, for_update: bool = False) -> BillingCustomer:
+        if for_update:
+            # The row must exist to be locked; a blank one is harmless if the caller rolls back.
+            await CustomerRow.insert(
+                CustomerRow(subscription_id=subscription_id, updated_at=datetime.now(UTC))
+            ).on_conflict(action="DO NOTHING")
+        query = CustomerRow.select().where(CustomerRow.subscription_id == subscription_id)
+        if for_update and self._engine.engine_type == "postgres":
+            query = query.lock_rows("UPDATE")
+        row = await query.first()
+        return _customer(row) if row else BillingCustomer(subscription_id)
+
+    async def customer_by_remote(self, customer_id: str) -> BillingCustomer | None:
+        row = await CustomerRow.select().where(CustomerRow.customer_id == customer_id).first()
+        return _customer(row) if row else None
+
+    async def save_customer(self, customer: BillingCustomer, at: datetime) -> None:
+        values = {
+            CustomerRow.customer_id: customer.customer_id,
+            CustomerRow.email: customer.email,
+            CustomerRow.payment_method_id: customer.payment_method_id,
+            CustomerRow.card_brand: customer.card_brand,
+            CustomerRow.card_last4: customer.card_last4,
+            CustomerRow.updated_at: at,
+        }
+        await CustomerRow.insert(
+            CustomerRow(subscription_id=customer.subscription_id, updated_at=at)
+        ).on_conflict(action="DO NOTHING")
+        await CustomerRow.update(values).where(CustomerRow.subscription_id == customer.subscription_id)
+
+    async def remote_invoice(self, invoice_id: str) -> RemoteInvoice | None:
+        row = await RemoteRow.select().where(RemoteRow.invoice_id == invoice_id).first()
+        return _remote(row) if row else None
+
+    async def remote_invoice_by_remote_id(self, remote_id: str) -> RemoteInvoice | None:
+        row = await RemoteRow.select().where(RemoteRow.remote_id == remote_id).first()
+        return _remote(row) if row else None
+
+    async def save_remote_invoice(self, record: RemoteInvoice, at: datetime) -> None:
+        await RemoteRow.insert(
+            RemoteRow(
+                invoice_id=record.invoice_id,
+                subscription_id=record.subscription_id,
+                tenant_id=record.tenant_id,
+                state=record.state,
+                updated_at=at,
+            )
+        ).on_conflict(action="DO NOTHING")
+        await RemoteRow.update(
+            {
+                RemoteRow.remote_id: record.remote_id,
+                RemoteRow.state: record.state,
+                RemoteRow.pay_attempts: record.pay_attempts,
+                RemoteRow.last_error: (record.last_error or None) and record.last_error[:2000],
+                RemoteRow.updated_at: at,
+            }
+        ).where(RemoteRow.invoice_id == record.invoice_id)

@@ -1,0 +1,195 @@
+"""POST /webhooks/stripe: only genuine, fresh events count, and each counts once whatever
+the number or order of deliveries (SPEC §10)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.clock import FixedClock
+from plugins.storage.billing_tables import BillingEvent
+from plugins.storage.tables import AuditEvent
+from tests.conftest import make_settings
+from tests.integration.localstripe_support import (
+    deliver,
+    event,
+    localstripe,
+    sign,
+    stripe_env,
+    stripe_get,
+    stripe_invoices_for,
+    stripe_post,
+)
+from tests.integration.test_stripe_billing import DECLINED_CARD, add_card, admin, purchase, stint_invoice
+from tests.support.api import api_client, run, signup
+
+
+@pytest.fixture(scope="module")
+def stripe_base() -> Iterator[str]:
+    with localstripe() as base:
+        yield base
+
+
+@pytest.fixture
+def app(stripe_base: str, database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Any]:
+    with api_client(make_settings(database_url, tmp_path, **stripe_env(stripe_base)), clock) as client:
+        yield client
+
+
+def snapshot(client: Any, slug: str, invoice_id: str) -> dict[str, Any]:
+    """Everything a payment can change for a tenant: subscription, invoice and the events kept."""
+    view = client.get("/api/v1/subscription", headers=admin(client, slug)).json()
+
+    async def counts() -> tuple[int, int]:
+        paid = await AuditEvent.count().where(
+            (AuditEvent.action == "invoice.paid") & (AuditEvent.subject == invoice_id)
+        )
+        failed = await AuditEvent.count().where(
+            (AuditEvent.action == "invoice.payment_failed") & (AuditEvent.subject == invoice_id)
+        )
+        return int(paid), int(failed)
+
+    paid, failed = run(client, counts)
+    return {
+        "status": view["status"],
+        "seats": view["seats"],
+        "period": (view["period_start"], view["period_end"]),
+        "credit": view["credit_balance"]["amount"],
+        "invoice": stint_invoice(client, slug, invoice_id)["status"],
+        "paid_effects": paid,
+        "failed_effects": failed,
+    }
+
+
+def declined_then_paid(client: Any, base: str, slug: str) -> tuple[str, list[bytes]]:
+    """A purchase whose first charge is declined, then paid with a new card in Stripe:
+    the three events Stripe sends about it, in the order it sends them."""
+    signup(client, slug)
+    add_card(client, base, slug, DECLINED_CARD)
+    invoice = purchase(client, slug, 4)
+    (remote,) = stripe_invoices_for(base, invoice["id"])
+    failed = event(f"evt_{slug}_failed", "invoice.payment_failed", remote)
+    method = stripe_post(
+        base,
+        "/v1/payment_methods",
+        {
+            "type": "card",
+            "card[number]": "4242424242424242",
+            "card[exp_month]": "12",
+            "card[exp_year]": "2030",
+            "card[cvc]": "123",
+        },
+    )
+    stripe_post(base, f"/v1/payment_methods/{method['id']}/attach", {"customer": remote["customer"]})
+    customer = stripe_post(
+        base,
+        f"/v1/customers/{remote['customer']}",
+        {"invoice_settings[default_payment_method]": method["id"]},
+    )
+    updated = event(f"evt_{slug}_customer", "customer.updated", customer)
+    paid_now = stripe_post(base, f"/v1/invoices/{remote['id']}/pay")  # Stripe's own retry
+    assert paid_now["status"] == "paid"
+    paid = event(f"evt_{slug}_paid", "invoice.paid", paid_now)
+    return invoice["id"], [failed, updated, paid]
+
+
+def test_five_deliveries_in_reverse_order_leave_the_state_of_one_in_order(app: Any, stripe_base: str) -> None:
+    """Tenant A gets each event once in order; tenant B each five times, newest first: same end state."""
+    first, in_order = declined_then_paid(app, stripe_base, "inorder")
+    second, events = declined_then_paid(app, stripe_base, "reverse")
+    for body in in_order:
+        assert deliver(app, body).status_code == 200
+    answers = [deliver(app, body).json()["outcome"] for body in reversed(events) for _ in range(5)]
+    assert answers.count("duplicate") == 12
+    assert (
+        snapshot(app, "inorder", first)
+        == snapshot(app, "reverse", second)
+        == {
+            "status": "active",
+            "seats": 4,
+            "period": ("2026-01-01", "2027-01-01"),
+            "credit": 0,
+            "invoice": "paid",
+            "paid_effects": 1,
+            "failed_effects": 0,
+        }
+    )
+    kept = run(app, lambda: BillingEvent.count())
+    assert kept == 2 * 3 + 2  # three events per tenant, and each tenant's checkout event
+
+
+def test_a_failure_delivered_before_its_invoice_is_paid_then_paid_counts_each_once(
+    app: Any, stripe_base: str
+) -> None:
+    """In Stripe's order the failure makes the subscription past due and invoice.paid restores it."""
+    signup(app, "late")
+    add_card(app, stripe_base, "late", DECLINED_CARD)
+    invoice = purchase(app, "late", 2)
+    (remote,) = stripe_invoices_for(stripe_base, invoice["id"])
+    failure = event("evt_late_failed", "invoice.payment_failed", remote)
+    for _ in range(3):
+        deliver(app, failure)
+    assert snapshot(app, "late", invoice["id"])["status"] == "past_due"
+    add_card(app, stripe_base, "late")  # a working card: Stint charges the open invoice with it
+    paid = event("evt_late_paid", "invoice.paid", stripe_get(stripe_base, f"/v1/invoices/{remote['id']}"))
+    for _ in range(3):
+        deliver(app, paid)
+    assert snapshot(app, "late", invoice["id"]) | {"period": None} == {
+        "status": "active",
+        "seats": 2,
+        "period": None,
+        "credit": 0,
+        "invoice": "paid",
+        "paid_effects": 1,
+        "failed_effects": 1,
+    }
+
+
+def test_bad_signature_stale_future_or_unknown_events_change_nothing(app: Any, stripe_base: str) -> None:
+    """400 for a bad signature, a stale or a far-future timestamp; 200 and ignored for an unknown type."""
+    signup(app, "guard")
+    add_card(app, stripe_base, "guard")
+    invoice = purchase(app, "guard", 1)
+    (remote,) = stripe_invoices_for(stripe_base, invoice["id"])
+    body = event("evt_guard_paid", "invoice.paid", stripe_get(stripe_base, f"/v1/invoices/{remote['id']}"))
+    now = int(time.time())
+    refused = {
+        "bad signature": sign(body, secret="whsec_someone_else"),
+        "tampered": sign(body.replace(b"invoice.paid", b"invoice.paid ")),
+        "stale": sign(body, timestamp=now - 301),
+        "future": sign(body, timestamp=now + 3600),
+        "no header": "",
+    }
+    for why, header in refused.items():
+        answer = deliver(app, body, header=header)
+        assert answer.status_code == 400, why
+        assert answer.json()["code"] == "invalid_webhook", why
+    unknown = deliver(app, event("evt_guard_other", "charge.refunded", {"id": "ch_1"}))
+    assert unknown.status_code == 200 and unknown.json()["outcome"] == "ignored"
+    assert stint_invoice(app, "guard", invoice["id"])["status"] == "due"
+    assert (
+        run(
+            app,
+            lambda: BillingEvent.count().where(BillingEvent.id.is_in(["evt_guard_paid", "evt_guard_other"])),
+        )
+        == 0
+    )
+    assert deliver(app, body).json()["outcome"] == "paid"  # the same event, genuinely signed
+
+
+def test_an_invoice_stint_did_not_send_is_recorded_and_ignored(app: Any, stripe_base: str) -> None:
+    """A Stripe invoice carrying a copied stint_invoice_id cannot pay a Stint invoice."""
+    signup(app, "copy")
+    invoice = purchase(app, "copy", 1)
+    forged = {
+        "id": "in_not_ours",
+        "object": "invoice",
+        "status": "paid",
+        "metadata": {"stint_invoice_id": invoice["id"]},
+    }
+    assert deliver(app, event("evt_copy", "invoice.paid", forged)).json()["outcome"] == "unknown_invoice"
+    assert stint_invoice(app, "copy", invoice["id"])["status"] == "due"
