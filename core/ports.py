@@ -43,6 +43,7 @@ __all__ = [
     "TrackingRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "WeekSheetData",
     "WorkItemState",
 ]
 
@@ -350,8 +351,23 @@ class OutboxEntry:
     attempt_remaining: Decimal | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class WeekSheetData:
+    """What one timesheet week needs, read at once: the user's own zone (None: the
+    tenant's), the week's status, the lock date and the worklogs of the UTC window asked."""
+
+    time_zone: str | None
+    status: WeekStatus
+    locked_until: date | None
+    worklogs: list[Worklog]
+
+
 class TrackingRepository(Protocol):
     """One tenant's timers, worklogs, week statuses, rules and work-item outbox."""
+
+    async def week_sheet(self, user_id: str, week: str, start: datetime, end: datetime) -> WeekSheetData:
+        """One round trip: zone, status of ``week``, lock date, worklogs starting in ``[start, end)``."""
+        ...
 
     async def rules(self) -> tuple[TrackingRules, LockPolicy]: ...
 

@@ -12,6 +12,7 @@ from core.errors import NotFound
 from core.ports import UnitOfWorkFactory
 from core.tenancy import Tenant, User
 from core.tracking import (
+    LOCKED_STATUSES,
     LockPolicy,
     MonthCalendar,
     TrackingRules,
@@ -63,21 +64,24 @@ def _instant(day: date, time_zone: str) -> datetime:
     return datetime.combine(day, time(), tzinfo=zone(time_zone)).astimezone(UTC)
 
 
+#: Every zone's offset lies within a day of UTC, so a week's worklogs in any zone start
+#: inside the UTC week widened by a day each side; the grid keeps the local week's own.
+_ANY_ZONE = timedelta(days=1)
+
+
 async def week_view(uow: UnitOfWorkFactory, *, tenant: Tenant, user_id: str, week: WeekId) -> WeekView:
+    """The week grid in the user's zone, from one query (the hot path of the Time tab)."""
+    first = week.monday
+    start = datetime.combine(first, time(), tzinfo=UTC) - _ANY_ZONE
     async with uow() as work:
-        repo = work.tenant(tenant.id).tracking()
-        time_zone = await user_zone(repo, tenant, user_id)
-        first = week.monday
-        worklogs = await repo.worklogs(
-            user_id=user_id, start=_instant(first, time_zone),
-            end=_instant(first + timedelta(days=7), time_zone),
+        data = await work.tenant(tenant.id).tracking().week_sheet(
+            user_id, str(week), start, start + timedelta(days=7) + 2 * _ANY_ZONE
         )
-        status = await repo.week_status(user_id, str(week))
-        _, lock = await repo.rules()
-    locked = status in (WeekStatus.APPROVED, WeekStatus.CLOSED) or (
-        lock.locked_until is not None and first <= lock.locked_until
+    time_zone = data.time_zone or tenant.time_zone
+    locked = data.status in LOCKED_STATUSES or (
+        data.locked_until is not None and first <= data.locked_until
     )
-    return WeekView(week_grid(worklogs, week, time_zone), status, locked, time_zone)
+    return WeekView(week_grid(data.worklogs, week, time_zone), data.status, locked, time_zone)
 
 
 async def month_view(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -11,7 +11,7 @@ from piccolo.engine.base import Engine
 from piccolo.query.functions.aggregate import Sum
 
 from core.ids import new_id
-from core.ports import OutboxEntry, TrackingPreference
+from core.ports import OutboxEntry, TrackingPreference, WeekSheetData
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog, WorklogFlag
 
 from .tables import TenantUser
@@ -62,6 +62,27 @@ def _timer_from_row(row: dict[str, Any]) -> Timer:
 
 def _decimal(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
+
+
+_WEEK_SHEET = """
+SELECT m.time_zone, m.status, m.locked_until, w.id, w.user_id, w.started_at, w.length_s,
+       w.billable_length_s, w.work_item, w.comment, w.activity_type, w.added_by, w.flags, w.owner_edited
+FROM (SELECT
+        (SELECT time_zone FROM tracking_preference WHERE tenant_id = {} AND user_id = {}) AS time_zone,
+        (SELECT status FROM week_status WHERE tenant_id = {} AND user_id = {} AND week = {}) AS status,
+        (SELECT locked_until FROM tracking_rule WHERE tenant_id = {}) AS locked_until) AS m
+LEFT JOIN worklog AS w
+  ON w.tenant_id = {} AND w.user_id = {} AND w.started_at >= {} AND w.started_at < {}
+ORDER BY w.started_at, w.id
+"""
+
+
+def _typed(row: dict[str, Any]) -> dict[str, Any]:
+    """Raw rows on SQLite keep text for what a join's columns hold; make them values again."""
+    started_at = row["started_at"]
+    if isinstance(started_at, str):
+        row = {**row, "started_at": datetime.fromisoformat(started_at)}
+    return row
 
 
 class PiccoloTrackingRepo:
@@ -228,6 +249,19 @@ class PiccoloTrackingRepo:
             where &= WorklogRow.started_at < end
         rows = await WorklogRow.select().where(where).order_by(WorklogRow.started_at, WorklogRow.id)
         return [worklog_from_row(row) for row in rows]
+
+    async def week_sheet(self, user_id: str, week: str, start: datetime, end: datetime) -> WeekSheetData:
+        """The timesheet's one query: the rules, preference and status ride along as scalar
+        subqueries, and the worklogs come through the (tenant_id, user_id, started_at) index."""
+        rows = await WorklogRow.raw(_WEEK_SHEET, *([self.tenant_id, user_id] * 2), week, self.tenant_id,
+                                    self.tenant_id, user_id, start, end)
+        first = rows[0]
+        locked_until = first["locked_until"]
+        if isinstance(locked_until, str):  # SQLite cannot type a subquery's column
+            locked_until = date.fromisoformat(locked_until)
+        worklogs = [worklog_from_row(_typed(row)) for row in rows if row["id"] is not None]
+        status = WeekStatus(first["status"]) if first["status"] else WeekStatus.OPEN
+        return WeekSheetData(first["time_zone"], status, locked_until, worklogs)
 
     async def count_worklogs(self, user_id: str | None = None) -> int:
         where = WorklogRow.tenant_id == self.tenant_id

@@ -1,0 +1,309 @@
+"""Benchmark: timesheet weeks and timer start/stop at scale, against raw indexed SQL.
+
+Run: ``python bench/tracking.py [--worklogs N]``. It creates a fresh PostgreSQL
+database (``stint_bench_<random>``, dropped at the end unless ``--keep``), migrates
+it, seeds 1,000 tenants, 50,000 users and 10 million worklogs (a year of work)
+with COPY, then measures on the same data in the same run:
+
+- ``timesheet week``: the use case behind ``GET /api/v1/timesheet?week=`` (the
+  user's zone, the week's worklogs through the (tenant_id, user_id, started_at)
+  index, its status, the lock rules and the grid), against the bare indexed
+  ``SELECT`` of that user's week over one asyncpg connection;
+- ``start`` / ``stop``: the timer use cases (write transaction, user lock, rules,
+  limits, worklog and work-item outbox rows), against a raw transaction doing the
+  same row locks and writes.
+
+It prints p50/p95/p99 in milliseconds and the p95 ratios: the ratios are what to
+compare across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg
+
+from core.clock import FixedClock
+from core.services.timesheets import week_view
+from core.services.tracking import start_tracking, stop_tracking
+from core.tenancy import Deployment, LicensingMode, Tenant, User
+from core.tracking import week_of
+from plugins.storage import engine as storage_engine
+from plugins.storage.migrations import upgrade
+from plugins.storage.uow import PiccoloUnitOfWorkFactory
+
+ADMIN_URL = os.environ.get("STINT_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
+YEAR_START = datetime(2025, 1, 6, tzinfo=UTC)  # a Monday; worklogs fill 52 weeks from here
+CHUNK = 250_000
+NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+WORKLOG_INDEXES = {
+    "worklog_user_start": "CREATE INDEX worklog_user_start ON worklog (tenant_id, user_id, started_at)",
+    "worklog_work_item": "CREATE INDEX worklog_work_item ON worklog (tenant_id, work_item)",
+}
+
+
+def tenant_id(n: int) -> str:
+    return f"t{n:031d}"
+
+
+def user_id(n: int) -> str:
+    return f"u{n:031d}"
+
+
+def worklog_rows(count: int, users: int, tenants: int) -> Iterator[tuple[Any, ...]]:
+    rng = random.Random(7)
+    per_user = max(1, count // users)
+    made = 0
+    for u in range(users):
+        t = u % tenants
+        take = per_user if u < users - 1 else count - made
+        for i in range(take):
+            # Spread over the year, on working hours; one worklog in ten on no work item.
+            day = (i * 364 // max(1, take)) + rng.randrange(0, 2)
+            start = YEAR_START + timedelta(days=day, hours=8 + rng.randrange(0, 9), minutes=rng.randrange(60))
+            item = None if i % 10 == 0 else str(1000 + rng.randrange(200))
+            length = 900 * rng.randrange(1, 16)
+            yield (f"w{made:031d}", tenant_id(t), user_id(u), start, length, 0, item, None, None,
+                   user_id(u), "manual", False, None, NOW, NOW)
+            made += 1
+
+
+async def seed(url: str, worklogs: int, tenants: int, users: int) -> None:
+    connection = await asyncpg.connect(url)
+    try:
+        await connection.copy_records_to_table(
+            "enterprise", records=[(f"e{t:031d}", f"Enterprise {t}", NOW) for t in range(tenants)],
+            columns=["id", "name", "created_at"])
+        await connection.copy_records_to_table(
+            "subscription",
+            records=[(f"s{t:031d}", f"e{t:031d}", "team", "annual", 100, "active", date(2025, 1, 1),
+                      date(2026, 1, 1), 1, NOW, NOW) for t in range(tenants)],
+            columns=["id", "enterprise_id", "plan_id", "interval", "seats", "status", "period_start",
+                     "period_end", "anchor_day", "created_at", "updated_at"])
+        await connection.copy_records_to_table(
+            "tenant",
+            records=[(tenant_id(t), f"tenant-{t}", f"Tenant {t}", "cloud", f"e{t:031d}", f"s{t:031d}", NOW)
+                     for t in range(tenants)],
+            columns=["id", "slug", "name", "deployment", "enterprise_id", "subscription_id", "created_at"])
+        await connection.copy_records_to_table(
+            "person", records=[(f"p{u:031d}", f"user{u}@bench.test", f"User {u}", NOW) for u in range(users)],
+            columns=["id", "email", "name", "created_at"])
+        await connection.copy_records_to_table(
+            "tenant_user",
+            records=[(user_id(u), tenant_id(u % tenants), f"p{u:031d}", "team", False, False, NOW)
+                     for u in range(users)],
+            columns=["id", "tenant_id", "person_id", "role", "collection_admin", "approval_manager",
+                     "created_at"])
+        for name in WORKLOG_INDEXES:
+            await connection.execute(f"DROP INDEX IF EXISTS {name}")  # COPY first, index after: faster
+        rows = worklog_rows(worklogs, users, tenants)
+        columns = ["id", "tenant_id", "user_id", "started_at", "length_s", "billable_length_s", "work_item",
+                   "comment", "activity_type", "added_by", "flags", "owner_edited", "stop_reason",
+                   "created_at", "updated_at"]
+        while chunk := [row for _, row in zip(range(CHUNK), rows, strict=False)]:
+            await connection.copy_records_to_table("worklog", records=chunk, columns=columns)
+        for ddl in WORKLOG_INDEXES.values():
+            await connection.execute(ddl)
+        await connection.execute("VACUUM ANALYZE")
+    finally:
+        await connection.close()
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return cuts[49], cuts[94], cuts[98]
+
+
+async def timed(calls: list[Callable[[], Awaitable[object]]]) -> list[float]:
+    for call in calls[: max(1, len(calls) // 10)]:
+        await call()  # warm the pool, the plan cache and the interpreter
+    times = []
+    for call in calls:
+        started = time.perf_counter()
+        await call()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+async def paired(
+    first: list[Callable[[], Awaitable[object]]], second: list[Callable[[], Awaitable[object]]]
+) -> tuple[list[float], list[float]]:
+    """Time two ways of reading the same data under the same cache state.
+
+    One untimed pass reads every sample (so neither side pays for the other's cold
+    pages), then the pairs run back to back in alternating order.
+    """
+    for call in first:
+        await call()
+    a, b = [], []
+    for index, (one, two) in enumerate(zip(first, second, strict=True)):
+        if index % 2:
+            b.append(await _once(two))
+            a.append(await _once(one))
+        else:
+            a.append(await _once(one))
+            b.append(await _once(two))
+    return a, b
+
+
+def row(name: str, samples: list[float]) -> tuple[float, float, float]:
+    p50, p95, p99 = percentiles(samples)
+    print(f"{name:<28} p50 {p50:7.2f} ms   p95 {p95:7.2f} ms   p99 {p99:7.2f} ms")
+    return p50, p95, p99
+
+
+def tenant_of(t: int) -> Tenant:
+    return Tenant(id=tenant_id(t), slug=f"tenant-{t}", name=f"Tenant {t}", deployment=Deployment.CLOUD,
+                  enterprise_id=f"e{t:031d}", subscription_id=f"s{t:031d}", time_zone="UTC",
+                  default_role="team", licensing_mode=LicensingMode.AUTOMATIC, uninstalled_at=None,
+                  created_at=NOW)
+
+
+def user_of(u: int, tenants: int) -> User:
+    return User(id=user_id(u), tenant_id=tenant_id(u % tenants), person_id=f"p{u:031d}",
+                email=f"user{u}@bench.test", name=f"User {u}", role="team", collection_admin=False,
+                approval_manager=False, last_used_at=None)
+
+
+async def measure(url: str, args: argparse.Namespace) -> None:
+    engine = await storage_engine.open_engine(url, pool_size=4)
+    storage_engine.bind(engine)
+    uow = PiccoloUnitOfWorkFactory(engine)
+    clock = FixedClock(NOW)
+    raw = await asyncpg.connect(url)
+    rng = random.Random(11)
+    picks = [(rng.randrange(args.users), rng.randrange(52)) for _ in range(args.samples)]
+    weeks = [week_of((YEAR_START + timedelta(weeks=w)).date()) for _, w in picks]
+
+    def view(u: int, w: int) -> Callable[[], Awaitable[object]]:
+        week = weeks[w]
+        return lambda: week_view(uow, tenant=tenant_of(u % args.tenants), user_id=user_id(u), week=week)
+
+    def bare(u: int, w: int) -> Callable[[], Awaitable[object]]:
+        monday = datetime.combine(weeks[w].monday, datetime.min.time(), tzinfo=UTC)
+        return lambda: raw.fetch(
+            "SELECT started_at, length_s, work_item FROM worklog "
+            "WHERE tenant_id = $1 AND user_id = $2 AND started_at >= $3 AND started_at < $4",
+            tenant_id(u % args.tenants), user_id(u), monday, monday + timedelta(days=7))
+
+    views, bares = await paired([view(u, i) for i, (u, _) in enumerate(picks)],
+                                [bare(u, i) for i, (u, _) in enumerate(picks)])
+    movers = [user_of(rng.randrange(args.users), args.tenants) for _ in range(args.samples // 2)]
+
+    def start(user: User) -> Callable[[], Awaitable[object]]:
+        return lambda: start_tracking(uow, clock, tenant=tenant_of(int(user.tenant_id[1:])), user=user,
+                                      work_item="1042", comment=None)
+
+    def stop(user: User) -> Callable[[], Awaitable[object]]:
+        async def go() -> None:
+            clock.advance(minutes=30)
+            await stop_tracking(uow, clock, tenant=tenant_of(int(user.tenant_id[1:])), user=user)
+        return go
+
+    starts, stops = [], []
+    for user in movers:
+        starts.append(await _once(start(user)))
+        stops.append(await _once(stop(user)))
+
+    async def raw_start(user: User) -> None:
+        async with raw.transaction():
+            await raw.execute("SELECT id FROM tenant_user WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+                              user.tenant_id, user.id)
+            await raw.execute(
+                "INSERT INTO tracking_timer (id, tenant_id, user_id, started_at, work_item, "
+                "next_activity_check_at, updated_at) VALUES ($1, $2, $3, $4, '1042', $5, $4)",
+                uuid.uuid4().hex, user.tenant_id, user.id, clock.now(), clock.now() + timedelta(hours=1))
+
+    async def raw_stop(user: User) -> None:
+        async with raw.transaction():
+            await raw.execute("SELECT id FROM tenant_user WHERE tenant_id = $1 AND id = $2 FOR UPDATE",
+                              user.tenant_id, user.id)
+            await raw.fetchrow("DELETE FROM tracking_timer WHERE tenant_id = $1 AND user_id = $2 "
+                               "RETURNING started_at", user.tenant_id, user.id)
+            await raw.execute(
+                "INSERT INTO worklog (id, tenant_id, user_id, started_at, length_s, billable_length_s, "
+                "work_item, added_by, flags, owner_edited, created_at, updated_at) "
+                "VALUES ($1, $2, $3, $4, 1800, 0, '1042', $3, 'tracked', false, $4, $4)",
+                uuid.uuid4().hex, user.tenant_id, user.id, clock.now())
+
+    raw_starts, raw_stops = [], []
+    for user in movers:
+        raw_starts.append(await _once(lambda user=user: raw_start(user)))
+        raw_stops.append(await _once(lambda user=user: raw_stop(user)))
+    await raw.close()
+    await storage_engine.close(engine)
+
+    print(f"python   {platform.python_implementation()} {platform.python_version()}")
+    print(f"machine  {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs")
+    server = await _server_version(url)
+    print(f"data     {args.worklogs:,} worklogs, {args.tenants:,} tenants, {args.users:,} users; {server}")
+    _, week_p95, _ = row("timesheet week (use case)", views)
+    _, bare_p95, _ = row("timesheet week (raw SELECT)", bares)
+    _, start_p95, _ = row("start (use case)", starts)
+    _, raw_start_p95, _ = row("start (raw transaction)", raw_starts)
+    _, stop_p95, _ = row("stop (use case)", stops)
+    _, raw_stop_p95, _ = row("stop (raw transaction)", raw_stops)
+    print(f"ratio    timesheet week {week_p95 / bare_p95:.1f}×   start {start_p95 / raw_start_p95:.1f}×   "
+          f"stop {stop_p95 / raw_stop_p95:.1f}×   (p95, use case / raw)")
+
+
+async def _once(call: Callable[[], Awaitable[object]]) -> float:
+    started = time.perf_counter()
+    await call()
+    return (time.perf_counter() - started) * 1000
+
+
+async def _server_version(url: str) -> str:
+    connection = await asyncpg.connect(url)
+    try:
+        return str(await connection.fetchval("SELECT version()")).split(" on ")[0]
+    finally:
+        await connection.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--worklogs", type=int, default=10_000_000)
+    parser.add_argument("--tenants", type=int, default=1_000)
+    parser.add_argument("--users", type=int, default=50_000)
+    parser.add_argument("--samples", type=int, default=1_000)
+    parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
+    parser.add_argument("--reuse", metavar="DATABASE", help="measure a database an earlier --keep run seeded")
+    args = parser.parse_args()
+    name = args.reuse or f"stint_bench_{uuid.uuid4().hex[:10]}"
+    base = ADMIN_URL.rsplit("/", 1)[0]
+    admin = await asyncpg.connect(ADMIN_URL)
+    url = f"{base}/{name}"
+    try:
+        if not args.reuse:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+            engine = await storage_engine.open_engine(url, pool_size=2)
+            storage_engine.bind(engine)
+            await upgrade(engine)
+            await storage_engine.close(engine)
+            started = time.perf_counter()
+            await seed(url, args.worklogs, args.tenants, args.users)
+            print(f"seeded   {name} in {time.perf_counter() - started:,.0f} s")
+        await measure(url, args)
+    finally:
+        if not (args.keep or args.reuse):
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
