@@ -27,6 +27,8 @@ __all__ = ["DECISION_TTL_SECONDS", "AccessOutcome", "access_scopes", "check_acce
 #: How stale "last used" may get before a request refreshes it. Trial conversion keeps
 #: the users of the last 30 days, so a day's precision is plenty and saves a write per request.
 _TOUCH_EVERY = timedelta(hours=1)
+#: How often a refused user's "no licence available" reaches the admins.
+_NOTIFY_EVERY = timedelta(days=1)
 #: How long a cached decision may be kept. Every change that can alter one moves a
 #: generation (see :func:`access_scopes`), so this only bounds memory and a lost bump.
 DECISION_TTL_SECONDS = 120
@@ -75,9 +77,12 @@ async def _license_on_first_use(
             await scope.audit(f"user:{user.id}", "seat.assigned", user.email, {"how": "first use"}, now)
             await work.commit()
             return dataclasses.replace(ctx, licensed=True)
-        # No seat: the user is told; the admins see it in the audit log.
-        await scope.audit(f"user:{user.id}", "seat.unavailable", user.email, {"action": action.value}, now)
-        await work.commit()
+        # No seat: the user is told, and the admins find it in the audit log — once a day
+        # per user, so a user refreshing a refused page does not flood the log.
+        if not await scope.audited_since("seat.unavailable", user.email, now - _NOTIFY_EVERY):
+            detail = {"action": action.value}
+            await scope.audit(f"user:{user.id}", "seat.unavailable", user.email, detail, now)
+            await work.commit()
         return ctx
 
 

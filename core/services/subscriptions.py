@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from core.clock import Clock, today_in
 from core.ids import new_id
 from core.licensing import lifecycle
 from core.licensing.plans import PlanScope
-from core.licensing.seats import keep_most_recent, keep_on_conversion, proposed_seats_on_purchase
+from core.licensing.seats import (
+    RECENT_USE_DAYS,
+    keep_most_recent,
+    keep_on_conversion,
+    proposed_seats_on_purchase,
+)
 from core.licensing.subscription import Subscription, SubscriptionStatus
 from core.periods import Interval
 from core.ports import Billing, TenantScope, UnitOfWorkFactory
@@ -60,10 +65,9 @@ async def _view(scope: TenantScope, today: date) -> SubscriptionView:
     seat_price, currency, kind = await scope.subscription_terms()
     ledger = await (await scope.billing()).ledger(currency)
     people = await scope.licensed_people_last_use()
-    users = [
-        (user.person_id, user.last_used_at.date() if user.last_used_at else None)
-        for user in await scope.users(limit=10_000)
-    ]
+    # Only the users of the last 30 days count for the proposal (SPEC §5): ask for just those.
+    since = datetime.combine(today - timedelta(days=RECENT_USE_DAYS), time(0), tzinfo=UTC)
+    users = await scope.recent_users(since)
     return SubscriptionView(
         id=sub_id,
         subscription=sub,

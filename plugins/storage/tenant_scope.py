@@ -16,7 +16,7 @@ from .changes import note_change, subscription_scope, tenant_scope
 from .directory import PiccoloDirectory
 from .mapping import subscription_from_row, subscription_to_row, user_from_row
 from .tables import Person as PersonRow
-from .tables import Seat, TenantUser
+from .tables import AuditEvent, Seat, TenantUser
 from .tables import Subscription as SubscriptionRow
 from .tables import Tenant as TenantRow
 from .token_repo import PiccoloTokenRepository
@@ -110,6 +110,24 @@ class PiccoloTenantScope:
         self, actor: str, action: str, subject: str, detail: dict[str, Any], at: datetime
     ) -> None:
         await PiccoloDirectory(self._engine).audit(self.tenant_id, actor, action, subject, detail, at)
+
+    async def audited_since(self, action: str, subject: str, since: datetime) -> bool:
+        """Whether ``action`` on ``subject`` was audited in this tenant at or after ``since``."""
+        return bool(
+            await AuditEvent.exists().where(
+                (AuditEvent.tenant_id == self.tenant_id)
+                & (AuditEvent.action == action)
+                & (AuditEvent.subject == subject)
+                & (AuditEvent.at >= since)
+            )
+        )
+
+    async def recent_users(self, since: datetime) -> list[tuple[str, date | None]]:
+        """(person, last use) of the users who used the product at or after ``since``."""
+        rows = await TenantUser.select(TenantUser.person_id, TenantUser.last_used_at).where(
+            (TenantUser.tenant_id == self.tenant_id) & (TenantUser.last_used_at >= since)
+        )
+        return [(row["person_id"], row["last_used_at"].date()) for row in rows]
 
     # Subscriptions ---------------------------------------------------------------
     # A tenant reaches its subscription through its own row, so an enterprise-wide

@@ -342,3 +342,52 @@ def test_an_uninstalled_tenant_is_blocked_and_reinstalling_brings_it_back_unchan
     assert back.json() == {"tenant": "acme", "installed": True}
     assert client.get("/api/v1/users", headers=bearer(tok)).json() == before
     assert client.get("/api/v1/subscription", headers=bearer(tok)).json()["seats"] == 4
+
+
+def test_a_refused_user_reaches_the_admins_once_a_day_however_often_they_retry(client: Any) -> None:
+    """Five refused requests write one "seat.unavailable" audit entry, not five."""
+    from plugins.storage.tables import AuditEvent
+    from tests.support.api import run
+
+    tok = admin(client, "acme")
+    client.get("/api/v1/me", headers=bearer(tok))
+    assert buy(client, tok, seats=1).status_code == 200
+    add_user(client, tok, "late@acme.test")
+    late = token(client, "acme", "late@acme.test")
+    for _ in range(5):
+        assert client.get("/api/v1/me", headers=bearer(late)).json()["code"] == "no_seat"
+
+    async def count() -> int:
+        return int(await AuditEvent.count().where(AuditEvent.action == "seat.unavailable"))
+
+    assert run(client, count) == 1
+
+
+def test_the_purchase_page_proposes_as_many_seats_as_users_of_the_last_30_days(
+    client: Any, clock: FixedClock
+) -> None:
+    """Three users used the product this month, one only 40 days ago: the proposal is 3."""
+    tok = admin(client, "acme")
+    add_user(client, tok, "old@acme.test")
+    client.get("/api/v1/me", headers=bearer(token(client, "acme", "old@acme.test")))
+    clock.advance(days=40)
+    from tests.support.api import run, stint
+
+    s = stint(client)
+    run(client, _extend_trial, s, "acme")
+    for n in range(2):
+        add_user(client, tok := token(client, "acme", "admin@acme.test"), f"u{n}@acme.test")
+        client.get("/api/v1/me", headers=bearer(token(client, "acme", f"u{n}@acme.test")))
+    tok = token(client, "acme", "admin@acme.test")
+    client.get("/api/v1/me", headers=bearer(tok))
+    assert client.get("/api/v1/subscription", headers=bearer(tok)).json()["proposed_seats"] == 3
+
+
+async def _extend_trial(s: Any, slug: str) -> None:
+    from datetime import timedelta
+
+    from core.services.operators import set_trial_end
+
+    await set_trial_end(
+        s.uow, s.clock, operator="operator:test", slug=slug, ends_on=s.clock.now().date() + timedelta(days=10)
+    )
