@@ -1,0 +1,122 @@
+"""Mails the calendar sends (SPEC §3): "trial ends in 3 days", retention warnings, and delivery.
+
+Each mail is queued once in the outbox under (kind, tenant, date, recipient) in the same
+transaction that decided to send it, and delivered by :func:`deliver_mail` after the
+commit — so running a job twice, or on two workers at once, queues one mail, and a mail
+server that is down loses nothing (the outbox keeps it until it is accepted).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from core.clock import Clock, today_in
+from core.ports import JobStore, MailDraft, Mailer, UnitOfWorkFactory
+from core.tenancy import Tenant
+
+__all__ = [
+    "MAIL_LEASE_SECONDS",
+    "TRIAL_REMINDER_DAYS",
+    "DeliveryReport",
+    "deliver_mail",
+    "queue_trial_reminders",
+    "retention_warning",
+    "trial_reminder",
+]
+
+log = logging.getLogger("stint.jobs.mail")
+
+#: Collection admins are told this many days before a trial ends (SPEC §11).
+TRIAL_REMINDER_DAYS = 3
+#: A claimed mail not confirmed sent within this time is tried again (a sender that
+#: crashed after the mail server accepted it may send it twice: at least once, never lost).
+MAIL_LEASE_SECONDS = 600
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def trial_reminder(tenant: Tenant, recipient: str, ends_on: date, days_left: int, base_url: str) -> MailDraft:
+    """The "trial ends in N days" mail to one collection admin."""
+    body = (
+        f"The Stint trial of {tenant.name} ({tenant.slug}) ends in {_days(days_left)}, "
+        f"on {ends_on.isoformat()}.\n\n"
+        "When it ends without a purchase, time tracking stops for everyone; your data is kept.\n"
+        f"Buy a subscription on the Subscription page: {base_url}/settings/subscription\n"
+    )
+    return MailDraft("trial_ends_soon", tenant.id, ends_on, recipient,
+                     f"Your Stint trial ends in {_days(days_left)}", body)
+
+
+def retention_warning(
+    tenant: Tenant, recipient: str, purge_on: date, threshold: int, base_url: str
+) -> MailDraft:
+    """The "your data will be deleted" mail, ``threshold`` days (30, 7 or 1) ahead."""
+    body = (
+        f"The Stint subscription of {tenant.name} ({tenant.slug}) has expired. Its time-tracking "
+        f"data will be deleted on {purge_on.isoformat()} (in about {_days(threshold)}).\n\n"
+        f"Reactivate the subscription to keep it: {base_url}/settings/subscription\n"
+    )
+    return MailDraft(f"retention_warning_{threshold}", tenant.id, purge_on, recipient,
+                     f"Stint data of {tenant.slug} will be deleted in {_days(threshold)}", body)
+
+
+async def queue_trial_reminders(
+    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = ""
+) -> int:
+    """Queue one reminder per collection admin for each trial ending within 3 days; how many.
+
+    A reminder is keyed by the trial's end date: a job that missed a day still sends
+    one, an extended trial gets a new one, and no trial gets two for the same end.
+    """
+    today = today_in(clock)
+    queued = 0
+    async with uow(write=True) as work:
+        # One day of slack each side for billing zones; the exact check is per tenant below.
+        ending = await jobs.trials_ending(today, today + timedelta(days=TRIAL_REMINDER_DAYS + 1))
+        for tenant, ends_on in ending:
+            days_left = (ends_on - today_in(clock, tenant.time_zone)).days
+            if not 1 <= days_left <= TRIAL_REMINDER_DAYS or tenant.uninstalled:
+                continue
+            for email in await jobs.collection_admin_emails(tenant.id):
+                draft = trial_reminder(tenant, email, ends_on, days_left, base_url)
+                queued += int(await jobs.queue_mail(draft, clock.now()))
+        await work.commit()
+    return queued
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+
+
+async def deliver_mail(
+    uow: UnitOfWorkFactory, jobs: JobStore, mailer: Mailer, clock: Clock, *, limit: int = 200
+) -> DeliveryReport:
+    """Send what the outbox holds: claim (committed), send, mark sent (committed).
+
+    Two senders never claim the same mail; a failure releases it for the next run.
+    """
+    report = DeliveryReport()
+    async with uow(write=True) as work:
+        claimed = await jobs.claim_mail(clock.now(), MAIL_LEASE_SECONDS, limit)
+        await work.commit()
+    for mail in claimed:
+        try:
+            await mailer.send(mail.recipient, mail.subject, mail.body)
+        except Exception as exc:  # the mail stays in the outbox; the next run tries again
+            log.warning("mail not sent; will retry", extra={"mail": mail.id, "attempts": mail.attempts})
+            async with uow(write=True) as work:
+                await jobs.mail_failed(mail.id, f"{type(exc).__name__}: {exc}")
+                await work.commit()
+            report.failed += 1
+            continue
+        async with uow(write=True) as work:
+            await jobs.mail_sent(mail.id, clock.now())
+            await work.commit()
+        report.sent += 1
+    return report

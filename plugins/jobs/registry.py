@@ -1,0 +1,231 @@
+"""Every background job (SPEC §11) as one async function over the adapters, with its period.
+
+The same functions run under Celery (one task each, ``celery_app.py``), in-process under
+``stint serve`` without Redis (``embedded.py``) and once from ``stint jobs run``. Each is
+a thin wrapper over a core service; idempotency lives in those services and the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from core.clock import today_in
+from core.ids import new_id
+from core.services.notifications import deliver_mail, queue_trial_reminders
+from core.services.renewals import run_due_for_tenant
+from core.services.retention import run_retention
+from plugins.storage.jobs_repo import PiccoloJobStore
+
+__all__ = ["JOBS", "Job", "due_batches", "job_store", "renew_batch", "run_job", "worker_name"]
+
+log = logging.getLogger("stint.jobs")
+
+Counts = dict[str, int]
+#: Hands a batch of tenant ids to whoever renews it (a Celery task, or None: renew here).
+Enqueue = Callable[[list[str]], None]
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    #: Seconds between runs (``STINT_JOBS_EVERY`` overrides every job's).
+    every: int
+    run: Callable[..., Awaitable[Counts]]
+    doc: str
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def job_store(stint: Any) -> PiccoloJobStore:
+    return PiccoloJobStore(stint.engine)
+
+
+# Renewals ---------------------------------------------------------------------------------
+
+
+async def due_batches(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+    """List what is due (indexed, by subscription id, a page at a time) and renew it in batches.
+
+    With ``enqueue`` each batch goes to a worker; without it each is renewed here.
+    """
+    store = job_store(stint)
+    size = stint.settings.jobs_batch_size
+    today = today_in(stint.clock)
+    counts = {"batches": 0, "due": 0, "renewed": 0, "expired": 0}
+    after = ""
+    while True:
+        async with stint.uow():
+            page = await store.due_subscriptions(
+                today, grace_days=stint.settings.grace_days, after=after, limit=size
+            )
+        if not page:
+            return counts
+        after = page[-1][0]
+        counts["batches"] += 1
+        counts["due"] += len(page)
+        tenant_ids = [tenant_id for _, tenant_id in page]
+        if enqueue is not None:
+            enqueue(tenant_ids)
+        else:
+            done = await renew_batch(stint, tenant_ids)
+            counts["renewed"] += done["renewed"]
+            counts["expired"] += done["expired"]
+        if len(page) < size:
+            return counts
+
+
+async def renew_batch(stint: Any, tenant_ids: Sequence[str]) -> Counts:
+    """Bring each tenant's subscription up to date, ``jobs_concurrency`` at a time.
+
+    Each tenant is its own transaction under its subscription's lock, so a crash loses at
+    most the ones in flight, and a rerun (or a twin on another worker) repeats nothing.
+    """
+    async with stint.uow():
+        tenants = await job_store(stint).tenants_by_ids(list(tenant_ids))
+    limit = asyncio.Semaphore(1 if not stint.settings.is_postgres else stint.settings.jobs_concurrency)
+    counts = {"renewed": 0, "expired": 0, "invoices": 0, "failed": 0}
+
+    async def one(tenant: Any) -> None:
+        async with limit:
+            try:
+                report = await run_due_for_tenant(
+                    stint.uow, stint.billing, stint.clock, tenant=tenant, grace_days=stint.settings.grace_days
+                )
+            except Exception:
+                # One broken subscription must not hold up the batch; the next sweep retries it.
+                log.exception("renewal failed", extra={"tenant": tenant.slug})
+                counts["failed"] += 1
+                return
+            counts["renewed"] += report.renewed
+            counts["expired"] += report.expired
+            counts["invoices"] += len(report.invoices)
+
+    await asyncio.gather(*(one(tenant) for tenant in tenants))
+    return counts
+
+
+async def _renewals(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+    return await due_batches(stint, enqueue)
+
+
+# Mail, retention, tracking ------------------------------------------------------------------
+
+
+async def _trial_reminders(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+    queued = await queue_trial_reminders(
+        stint.uow, job_store(stint), stint.clock, base_url=stint.settings.base_url
+    )
+    return {"queued": queued}
+
+
+async def _retention(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+    report = await run_retention(
+        stint.uow, job_store(stint), stint.clock, retention_days=stint.settings.retention_days,
+        base_url=stint.settings.base_url, batch=stint.settings.jobs_batch_size,
+    )
+    return {"warned": report.warned, "mails": report.mails, "purged": report.purged}
+
+
+async def _mail(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+    from plugins.mail import mailer_from_settings
+
+    mailer = mailer_from_settings(stint.settings)
+    report = await deliver_mail(stint.uow, job_store(stint), mailer, stint.clock)
+    return {"sent": report.sent, "failed": report.failed}
+
+
+async def _timer_checks(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+    from core.services.tracking import run_timer_checks
+    from plugins.mail import mailer_from_settings
+    from plugins.storage.tracking_repo import PiccoloTrackingDirectory
+
+    stopped = await run_timer_checks(
+        stint.uow, stint.clock, PiccoloTrackingDirectory(stint.engine), mailer_from_settings(stint.settings),
+        base_url=stint.settings.base_url,
+    )
+    return {"stopped": len(stopped)}
+
+
+async def _work_items(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+    from core.services.work_items import run_work_item_outbox
+    from plugins.devops import StandaloneConnector
+    from plugins.storage.tracking_repo import PiccoloTrackingDirectory
+
+    # The standalone connector is the embedded default; a tenant's own DevOps connection
+    # plugs in here when tenants can configure one.
+    written = await run_work_item_outbox(
+        stint.uow, stint.clock, PiccoloTrackingDirectory(stint.engine),
+        lambda tenant_id: StandaloneConnector(tenant_id, stint.clock),
+    )
+    return {"written": written}
+
+
+async def _housekeeping(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+    async with stint.uow(write=True) as work:
+        pruned = await job_store(stint).prune_runs(stint.clock.now() - timedelta(days=14))
+        await work.commit()
+    return {"job_runs_pruned": pruned}
+
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        Job("renewals", 300, _renewals, "renewals, trial ends, cancelled period ends, grace ends"),
+        Job("trial_reminders", 3600, _trial_reminders, "'trial ends in 3 days' mails to collection admins"),
+        Job("retention", 3600, _retention, "retention warnings (30/7/1 days) and purges of cloud tenants"),
+        Job("timer_checks", 30, _timer_checks, "activity-check and max-length stops"),
+        Job("work_items", 30, _work_items, "work item automation (the outbox)"),
+        Job("mail", 60, _mail, "delivers the mail outbox"),
+        Job("housekeeping", 3600, _housekeeping, "prunes job runs older than 14 days"),
+    )
+}
+
+
+def period(stint_settings: Any, job: Job) -> int:
+    return int(stint_settings.jobs_every or job.every)
+
+
+async def run_job(
+    stint: Any, name: str, *, run_key: str | None = None, enqueue: Enqueue | None = None,
+    run: Callable[..., Awaitable[Counts]] | None = None,
+) -> Counts:
+    """Run job ``name`` once, recorded in ``job_run`` under ``run_key`` and logged with its counts.
+
+    A failure is recorded and raised (Celery retries it with backoff; the embedded
+    scheduler logs it and runs the job again at its next period).
+    """
+    work = run or JOBS[name].run
+    key = run_key or f"{name}:{new_id()}"
+    store = job_store(stint)
+    started = time.monotonic()
+    async with stint.uow(write=True) as tx:
+        await store.start_run(name, key, worker_name(), stint.clock.now())
+        await tx.commit()
+    status, error, counts = "ok", None, {}
+    try:
+        counts = await work(stint, enqueue)
+    except Exception as exc:
+        status, error = "failed", f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        seconds = round(time.monotonic() - started, 3)
+        try:
+            async with stint.uow(write=True) as tx:
+                await store.finish_run(key, status, counts, error, stint.clock.now())
+                await tx.commit()
+        except Exception:
+            log.exception("could not record a job run", extra={"job": name})
+        logger = log.info if status == "ok" else log.error
+        logger("job %s %s in %ss: %s", name, status, seconds, counts or error,
+               extra={"job": name, "status": status, "seconds": seconds, "counts": counts})
+    return counts

@@ -1,0 +1,50 @@
+"""What the jobs did last and what waits: for ``/health`` and ``stint jobs status``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from core.clock import today_in
+
+from .registry import JOBS, job_store
+
+__all__ = ["jobs_status"]
+
+log = logging.getLogger("stint.jobs")
+
+
+async def _queue_length(stint: Any) -> int | None:
+    if stint.redis is None:
+        return None
+    try:
+        key = f"{stint.settings.redis_prefix}celery:stint"
+        return int(await stint.redis.llen(key))
+    except Exception:
+        return None  # Redis down: the health check's redis section says so
+
+
+async def jobs_status(stint: Any) -> dict[str, Any]:
+    store = job_store(stint)
+    async with stint.uow():
+        runs = await store.last_runs()
+        backlog = await store.backlog(today_in(stint.clock), grace_days=stint.settings.grace_days)
+    queued = await _queue_length(stint)
+    if queued is not None:
+        backlog["celery_queue"] = queued
+    return {
+        "mode": "celery" if stint.settings.redis_url else "embedded",
+        "last_runs": {
+            run.job: {
+                "status": run.status,
+                "started_at": run.started_at.isoformat(),
+                "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+                "counts": run.counts,
+                "error": run.error,
+                "worker": run.worker,
+            }
+            for run in runs
+        },
+        "never_run": sorted(set(JOBS) - {run.job for run in runs}),
+        "backlog": backlog,
+    }

@@ -1,0 +1,308 @@
+"""The background jobs' store (``core.ports.JobStore``): due work, idempotency records, purges.
+
+Statements run inside the caller's unit of work when one is open (Piccolo binds them to
+the current transaction). Every statement about one tenant's rows filters on its id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from piccolo.engine.base import Engine
+from piccolo.table import Table
+
+from core.ids import new_id
+from core.ports import JobRunRecord, MailDraft, QueuedMail
+from core.tenancy import Tenant
+
+from .changes import note_change, subscription_scope, tenant_scope
+from .jobs_tables import JobRun, MailOutbox, RetentionNotice
+from .mapping import tenant_from_row
+from .tables import ALL_TABLES, AuditEvent, Invoice, Seat, TenantUser
+from .tables import Person as PersonRow
+from .tables import Subscription as SubscriptionRow
+from .tables import Tenant as TenantRow
+
+__all__ = ["PiccoloJobStore"]
+
+#: Tables a purge keeps: the tenant's own row (marked purged), its invoices (financial
+#: records), its audit trail (the record of what happened, purge included) and the
+#: retention notices that prove the warnings went out.
+_KEPT = {TenantRow, Invoice, AuditEvent, RetentionNotice}
+
+
+def _purgeable() -> list[type[Table]]:
+    tables = [
+        t for t in ALL_TABLES if t not in _KEPT and t is not TenantUser and _has_column(t, "tenant_id")
+    ]
+    # Memberships last: tokens and other per-user rows point at them.
+    return [*tables, TenantUser]
+
+
+def _has_column(table: type[Table], name: str) -> bool:
+    return any(column._meta.name == name for column in table._meta.columns)
+
+
+class PiccoloJobStore:
+    def __init__(self, engine: Engine[Any]) -> None:
+        self._engine = engine
+
+    # Job runs ---------------------------------------------------------------------------
+
+    async def start_run(self, job: str, run_key: str, worker: str, at: datetime) -> None:
+        """Record a run; a redelivered task (same key) restarts its own row."""
+        found = await JobRun.exists().where(JobRun.run_key == run_key)
+        if found:
+            await JobRun.update(
+                {JobRun.status: "running", JobRun.started_at: at, JobRun.worker: worker[:200],
+                 JobRun.finished_at: None, JobRun.error: None}
+            ).where(JobRun.run_key == run_key)
+            return
+        await JobRun.insert(
+            JobRun(id=new_id(), job=job, run_key=run_key[:200], worker=worker[:200], status="running",
+                   counts="{}", started_at=at)
+        )
+
+    async def finish_run(
+        self, run_key: str, status: str, counts: dict[str, int], error: str | None, at: datetime
+    ) -> None:
+        await JobRun.update(
+            {JobRun.status: status, JobRun.counts: json.dumps(counts, sort_keys=True),
+             JobRun.error: (error or None) and error[:2000], JobRun.finished_at: at}
+        ).where(JobRun.run_key == run_key)
+
+    async def prune_runs(self, before: datetime) -> int:
+        old = JobRun.started_at < before
+        count = await JobRun.count().where(old)
+        if count:
+            await JobRun.delete().where(old)
+        return int(count)
+
+    async def last_runs(self) -> list[JobRunRecord]:
+        jobs = [row["job"] for row in await JobRun.select(JobRun.job).distinct()]
+        records = []
+        for job in sorted(jobs):
+            row = await (
+                JobRun.select().where(JobRun.job == job).order_by(JobRun.started_at, ascending=False).first()
+            )
+            if row is None:
+                continue
+            records.append(JobRunRecord(
+                job=row["job"], run_key=row["run_key"], status=row["status"],
+                counts=json.loads(row["counts"] or "{}"), started_at=row["started_at"],
+                finished_at=row["finished_at"], error=row["error"], worker=row["worker"],
+            ))
+        return records
+
+    # Due work ---------------------------------------------------------------------------
+
+    def _due_filter(self, today: date, grace_days: int) -> Any:
+        # The same rule as ``PiccoloDirectory.tenants_with_due_subscriptions``: a day of
+        # slack for zones ahead of UTC; the use case re-checks each one under its lock.
+        horizon = today + timedelta(days=1)
+        return (
+            (SubscriptionRow.status.is_in(["active", "cancelled"]) & (SubscriptionRow.period_end <= horizon))
+            | ((SubscriptionRow.status == "trialing") & (SubscriptionRow.trial_ends_on <= horizon))
+            | ((SubscriptionRow.status == "past_due")
+               & (SubscriptionRow.past_due_since <= horizon - timedelta(days=grace_days)))
+        )
+
+    async def due_subscriptions(
+        self, today: date, *, grace_days: int, after: str = "", limit: int = 500
+    ) -> list[tuple[str, str]]:
+        query = (
+            SubscriptionRow.select(SubscriptionRow.id)
+            .where(self._due_filter(today, grace_days))
+            .order_by(SubscriptionRow.id)
+            .limit(limit)
+        )
+        if after:
+            query = query.where(SubscriptionRow.id > after)
+        ids = [row["id"] for row in await query]
+        if not ids:
+            return []
+        rows = await TenantRow.select(TenantRow.id, TenantRow.subscription_id).where(
+            TenantRow.subscription_id.is_in(ids)
+        ).order_by(TenantRow.id)
+        first: dict[str, str] = {}
+        for row in rows:
+            first.setdefault(row["subscription_id"], row["id"])
+        return [(sub_id, first[sub_id]) for sub_id in ids if sub_id in first]
+
+    async def tenants_by_ids(self, tenant_ids: Sequence[str]) -> list[Tenant]:
+        if not tenant_ids:
+            return []
+        rows = await TenantRow.select().where(TenantRow.id.is_in(list(tenant_ids)))
+        by_id = {row["id"]: tenant_from_row(row) for row in rows}
+        return [by_id[i] for i in tenant_ids if i in by_id]
+
+    async def trials_ending(self, first: date, last: date) -> list[tuple[Tenant, date]]:
+        subs = await SubscriptionRow.select(SubscriptionRow.id, SubscriptionRow.trial_ends_on).where(
+            (SubscriptionRow.status == "trialing")
+            & (SubscriptionRow.trial_ends_on >= first)
+            & (SubscriptionRow.trial_ends_on <= last)
+        )
+        return await self._tenants_of({row["id"]: row["trial_ends_on"] for row in subs}, cloud_only=False)
+
+    async def expired_cloud_tenants(
+        self, expired_by: date, *, after: str = "", limit: int = 500
+    ) -> list[tuple[Tenant, date]]:
+        subs = await SubscriptionRow.select(SubscriptionRow.id, SubscriptionRow.expired_on).where(
+            (SubscriptionRow.status == "expired") & (SubscriptionRow.expired_on <= expired_by)
+        )
+        found = await self._tenants_of(
+            {row["id"]: row["expired_on"] for row in subs}, cloud_only=True, after=after, limit=limit
+        )
+        return found
+
+    async def _tenants_of(
+        self, subs: dict[str, date], *, cloud_only: bool, after: str = "", limit: int = 100_000
+    ) -> list[tuple[Tenant, date]]:
+        if not subs:
+            return []
+        query = TenantRow.select().where(
+            TenantRow.subscription_id.is_in(list(subs)) & TenantRow.purged_at.is_null()
+        ).order_by(TenantRow.id).limit(limit)
+        if cloud_only:
+            query = query.where(TenantRow.deployment == "cloud")
+        if after:
+            query = query.where(TenantRow.id > after)
+        return [(tenant_from_row(row), subs[row["subscription_id"]]) for row in await query]
+
+    async def collection_admin_emails(self, tenant_id: str) -> list[str]:
+        rows = await TenantUser.select(TenantUser.person_id.email.as_alias("email")).where(
+            (TenantUser.tenant_id == tenant_id) & (TenantUser.collection_admin.eq(True))
+        ).order_by(TenantUser.id)
+        return [row["email"] for row in rows]
+
+    # Retention notices ------------------------------------------------------------------
+
+    async def retention_notices(self, tenant_id: str, purge_on: date) -> dict[int, date]:
+        rows = await RetentionNotice.select(RetentionNotice.threshold, RetentionNotice.noticed_on).where(
+            (RetentionNotice.tenant_id == tenant_id) & (RetentionNotice.purge_on == purge_on)
+        )
+        return {row["threshold"]: row["noticed_on"] for row in rows}
+
+    async def add_retention_notice(
+        self, tenant_id: str, purge_on: date, threshold: int, on: date, at: datetime
+    ) -> bool:
+        return await _insert_once(
+            RetentionNotice(id=new_id(), tenant_id=tenant_id, purge_on=purge_on, threshold=threshold,
+                            noticed_on=on, created_at=at),
+            self._engine,
+        )
+
+    # Mail outbox ------------------------------------------------------------------------
+
+    async def queue_mail(self, mail: MailDraft, at: datetime) -> bool:
+        return await _insert_once(
+            MailOutbox(id=new_id(), kind=mail.kind, tenant_id=mail.tenant_id, on_date=mail.on_date,
+                       recipient=mail.recipient, subject=mail.subject[:300], body=mail.body, created_at=at),
+            self._engine,
+        )
+
+    async def claim_mail(self, now: datetime, lease_seconds: int, limit: int) -> list[QueuedMail]:
+        """Claim unsent mails whose last claim (if any) has lapsed; a claim is a conditional
+        update, so two senders never claim the same mail in the same lease."""
+        lapsed = now - timedelta(seconds=lease_seconds)
+        free = MailOutbox.claimed_at.is_null() | (MailOutbox.claimed_at < lapsed)
+        rows = await MailOutbox.select(
+            MailOutbox.id, MailOutbox.recipient, MailOutbox.subject, MailOutbox.body, MailOutbox.attempts,
+        ).where(MailOutbox.sent_at.is_null() & free).order_by(MailOutbox.created_at).limit(limit)
+        claimed = []
+        for row in rows:
+            # ``attempts`` is the claim's version: of two senders, only one moves it.
+            condition = (
+                (MailOutbox.id == row["id"]) & MailOutbox.sent_at.is_null()
+                & (MailOutbox.attempts == row["attempts"])
+            )
+            updated = await MailOutbox.update(
+                {MailOutbox.claimed_at: now, MailOutbox.attempts: row["attempts"] + 1}
+            ).where(condition).returning(MailOutbox.id)
+            if updated:
+                claimed.append(QueuedMail(row["id"], row["recipient"], row["subject"], row["body"],
+                                          row["attempts"] + 1))
+        return claimed
+
+    async def mail_sent(self, mail_id: str, at: datetime) -> None:
+        await MailOutbox.update({MailOutbox.sent_at: at, MailOutbox.last_error: None}).where(
+            MailOutbox.id == mail_id
+        )
+
+    async def mail_failed(self, mail_id: str, error: str) -> None:
+        # Released at once: the next run tries again (the attempts count says how often).
+        await MailOutbox.update({MailOutbox.claimed_at: None, MailOutbox.last_error: error[:2000]}).where(
+            MailOutbox.id == mail_id
+        )
+
+    # Purge ------------------------------------------------------------------------------
+
+    async def purge_tenant(self, tenant_id: str, at: datetime) -> dict[str, int] | None:
+        # The conditional update is the claim: a concurrent purge waits on the row, then
+        # finds it purged and does nothing.
+        claimed = await TenantRow.update({TenantRow.purged_at: at}).where(
+            (TenantRow.id == tenant_id) & TenantRow.purged_at.is_null()
+        ).returning(TenantRow.subscription_id)
+        if not claimed:
+            return None
+        sub_id = claimed[0]["subscription_id"]
+        people = [row["person_id"] for row in await TenantUser.select(TenantUser.person_id).where(
+            TenantUser.tenant_id == tenant_id
+        )]
+        counts: dict[str, int] = {}
+        for table in _purgeable():
+            where = table._meta.get_column_by_name("tenant_id") == tenant_id
+            count = await table.count().where(where)
+            if count:
+                await table.delete().where(where)
+                counts[table._meta.tablename] = count
+        if people:
+            # A seat belongs to the subscription; it goes with the last membership that used it.
+            sharing = [row["id"] for row in await TenantRow.select(TenantRow.id).where(
+                TenantRow.subscription_id == sub_id
+            )]
+            still_member = {row["person_id"] for row in await TenantUser.select(TenantUser.person_id).where(
+                TenantUser.person_id.is_in(people) & TenantUser.tenant_id.is_in(sharing)
+            )}
+            gone = [p for p in people if p not in still_member]
+            if gone:
+                seats = (Seat.subscription_id == sub_id) & Seat.person_id.is_in(gone)
+                counts["seat"] = await Seat.count().where(seats)
+                await Seat.delete().where(seats)
+            # A person left with no membership and no seat anywhere is nobody's data any more.
+            kept = {row["person_id"] for row in await TenantUser.select(TenantUser.person_id).where(
+                TenantUser.person_id.is_in(people))}
+            kept |= {row["person_id"] for row in await Seat.select(Seat.person_id).where(
+                Seat.person_id.is_in(people))}
+            orphans = [p for p in people if p not in kept]
+            if orphans:
+                await PersonRow.delete().where(PersonRow.id.is_in(orphans))
+                counts["person"] = len(orphans)
+        note_change(tenant_scope(tenant_id))
+        note_change(subscription_scope(sub_id))
+        return counts
+
+    # Backlog ----------------------------------------------------------------------------
+
+    async def backlog(self, today: date, *, grace_days: int) -> dict[str, int]:
+        from .tracking_tables import WorkItemOutbox
+
+        return {
+            "subscriptions_due": await SubscriptionRow.count().where(self._due_filter(today, grace_days)),
+            "mails_unsent": await MailOutbox.count().where(MailOutbox.sent_at.is_null()),
+            "work_items_pending": await WorkItemOutbox.count().where(WorkItemOutbox.done_at.is_null()),
+        }
+
+
+async def _insert_once(row: Table, engine: Engine[Any]) -> bool:
+    """Insert ``row`` unless its unique key exists; never aborts the surrounding transaction.
+
+    ``ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite alike): a concurrent twin waits for
+    the first insert's transaction and then inserts nothing.
+    """
+    table = type(row)
+    result = await table.insert(row).on_conflict(action="DO NOTHING").returning(table.id)
+    return bool(result)

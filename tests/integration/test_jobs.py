@@ -1,0 +1,279 @@
+"""Background jobs in-process (SPEC §11), on SQLite and PostgreSQL: each rule, each effect once.
+
+The job functions here are the ones Celery runs (``plugins.jobs.registry``); the Celery
+and embedded-scheduler tests drive the same functions through their own runners.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from core.clock import FixedClock, today_in
+from core.licensing import lifecycle
+from plugins.jobs.registry import renew_batch, run_job
+from plugins.jobs.status import jobs_status
+from tests.conftest import make_settings
+from tests.support.api import api_client, bearer, run, signup, stint, token
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[Any] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.messages.append(envelope)
+        return "250 OK"
+
+    def to(self, address: str) -> list[str]:
+        """Subjects of the mails sent to ``address``."""
+        subjects = []
+        for envelope in self.messages:
+            if address in envelope.rcpt_tos:
+                text = envelope.content.decode()
+                subjects.append(next(line[9:] for line in text.splitlines() if line.startswith("Subject: ")))
+        return subjects
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def inbox() -> Iterator[tuple[Inbox, int]]:
+    handler = Inbox()
+    port = free_port()
+    server = Controller(handler, hostname="127.0.0.1", port=port)
+    server.start()
+    yield handler, port
+    server.stop()
+
+
+@pytest.fixture
+def client(database_url: str, tmp_path: Path, clock: FixedClock, inbox: tuple[Inbox, int]) -> Any:
+    settings = make_settings(
+        database_url, tmp_path, STINT_ACCESS_TOKEN_MINUTES="1440", STINT_SMTP_URL=f"smtp://127.0.0.1:{inbox[1]}",
+    )
+    with api_client(settings, clock) as c:
+        yield c
+
+
+def on(clock: FixedClock, day: str) -> None:
+    clock.set(datetime.fromisoformat(day).replace(hour=9, tzinfo=UTC))
+
+
+def job(client: Any, name: str) -> dict[str, int]:
+    return dict(run(client, run_job, stint(client), name))
+
+
+def admin(client: Any, slug: str, deployment: str = "cloud") -> str:
+    signup(client, slug, deployment=deployment)
+    return slug
+
+
+def auth(client: Any, slug: str) -> dict[str, str]:
+    """Fresh credentials of the tenant's admin (the clock moves days between calls)."""
+    return bearer(token(client, slug, f"admin@{slug}.test"))
+
+
+def buy(client: Any, slug: str, interval: str = "monthly", seats: int = 3) -> None:
+    bought = client.post(
+        "/api/v1/subscription/purchase", json={"plan": "team", "interval": interval, "seats": seats},
+        headers=auth(client, slug),
+    )
+    assert bought.status_code == 200, bought.text
+
+
+def subscription(client: Any, slug: str) -> dict[str, Any]:
+    response = client.get("/api/v1/subscription", headers=auth(client, slug))
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def invoices(client: Any, slug: str) -> list[dict[str, Any]]:
+    response = client.get("/api/v1/invoices", headers=auth(client, slug))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return list(body["items"] if isinstance(body, dict) else body)
+
+
+def make_past_due(client: Any, slug: str) -> None:
+    """A failed payment, as the payment rail would report it."""
+    s = stint(client)
+
+    async def fail() -> None:
+        async with s.uow(write=True) as work:
+            tenant = await work.directory.tenant_by_slug(slug)
+            scope = work.tenant(tenant.id)
+            sub_id, sub = await scope.subscription(for_update=True)
+            failed = lifecycle.payment_failed(sub, today_in(s.clock))
+            await scope.save_subscription(sub_id, failed, s.clock.now())
+            await work.commit()
+
+    run(client, fail)
+
+
+def test_a_trial_that_ends_is_expired_once_and_access_says_trial_expired(
+    client: Any, clock: FixedClock
+) -> None:
+    """On the trial's end the renewals job expires it; a second run changes nothing."""
+    on(clock, "2026-01-01")
+    slug = admin(client, "acme")
+    on(clock, "2026-01-28")
+    assert job(client, "renewals")["expired"] == 0
+    assert subscription(client, slug)["status"] == "trialing"
+
+    on(clock, "2026-01-29")
+    assert job(client, "renewals")["expired"] == 1
+    assert job(client, "renewals")["expired"] == 0
+    assert subscription(client, slug)["status"] == "expired"
+    assert client.get("/api/v1/me/access", headers=auth(client, slug)).json()["reason"] == "trial_expired"
+
+
+def test_a_subscription_renews_on_its_expiry_day_with_one_invoice_however_often_it_runs(
+    client: Any, clock: FixedClock
+) -> None:
+    """Two sweeps and two concurrent batches for the same tenant leave one renewal invoice."""
+    on(clock, "2026-01-01")
+    slug = admin(client, "acme")
+    buy(client, slug)
+    on(clock, "2026-02-01")
+    s = stint(client)
+    tenant_id = run(client, _tenant_id, s, "acme")
+
+    async def twice_at_once() -> list[dict[str, int]]:
+        return list(await asyncio.gather(renew_batch(s, [tenant_id]), renew_batch(s, [tenant_id])))
+
+    both = run(client, twice_at_once)
+    assert sorted(b["renewed"] for b in both) == [0, 1]
+    assert job(client, "renewals")["renewed"] == 0
+
+    sub = subscription(client, slug)
+    assert (sub["status"], sub["period_start"], sub["period_end"]) == ("active", "2026-02-01", "2026-03-01")
+    assert len(invoices(client, slug)) == 2  # the purchase and one renewal
+
+
+async def _tenant_id(s: Any, slug: str) -> str:
+    async with s.uow() as work:
+        tenant = await work.directory.tenant_by_slug(slug)
+    return str(tenant.id)
+
+
+def test_a_cancelled_subscription_expires_at_its_period_end_without_an_invoice(
+    client: Any, clock: FixedClock
+) -> None:
+    """Cancelled in January: active until February 1st, expired then, never invoiced again."""
+    on(clock, "2026-01-01")
+    slug = admin(client, "acme")
+    buy(client, slug)
+    assert client.post("/api/v1/subscription/cancel", headers=auth(client, slug)).status_code == 200
+    on(clock, "2026-01-31")
+    job(client, "renewals")
+    assert subscription(client, slug)["status"] == "cancelled"
+    on(clock, "2026-02-01")
+    assert job(client, "renewals")["expired"] == 1
+    assert subscription(client, slug)["status"] == "expired"
+    assert len(invoices(client, slug)) == 1
+
+
+def test_a_past_due_subscription_expires_when_its_grace_is_over(client: Any, clock: FixedClock) -> None:
+    """Payment failed on January 10th: usable through the 14-day grace, expired on the 24th."""
+    on(clock, "2026-01-01")
+    slug = admin(client, "acme")
+    buy(client, slug)
+    on(clock, "2026-01-10")
+    make_past_due(client, "acme")
+    on(clock, "2026-01-23")
+    job(client, "renewals")
+    assert subscription(client, slug)["status"] == "past_due"
+    on(clock, "2026-01-24")
+    assert job(client, "renewals")["expired"] == 1
+    assert subscription(client, slug)["status"] == "expired"
+
+
+def test_collection_admins_get_one_trial_ending_mail_three_days_before(
+    client: Any, clock: FixedClock, inbox: tuple[Inbox, int]
+) -> None:
+    """Queued once however often the job runs, sent once however often delivery runs; users get none."""
+    on(clock, "2026-01-01")
+    slug = admin(client, "acme")
+    assert client.post("/api/v1/users", headers=auth(client, slug), json={
+        "email": "ann@acme.test", "name": "Ann", "password": "correct horse battery", "role": "team",
+    }).status_code == 201
+    on(clock, "2026-01-25")
+    assert job(client, "trial_reminders")["queued"] == 0  # four days left
+    on(clock, "2026-01-26")
+    assert job(client, "trial_reminders")["queued"] == 1
+    assert job(client, "trial_reminders")["queued"] == 0
+    on(clock, "2026-01-27")
+    assert job(client, "trial_reminders")["queued"] == 0  # the same trial end: no second mail
+    assert job(client, "mail")["sent"] == 1
+    assert job(client, "mail")["sent"] == 0
+
+    mails, _ = inbox
+    assert mails.to("admin@acme.test") == ["Your Stint trial ends in 3 days"]
+    assert mails.to("ann@acme.test") == []
+
+
+def test_a_mail_server_that_is_down_loses_no_mail(client: Any, clock: FixedClock) -> None:
+    """Delivery fails and keeps the mail; once the server is back it goes out, once."""
+    on(clock, "2026-01-01")
+    admin(client, "acme")
+    on(clock, "2026-01-26")
+    job(client, "trial_reminders")
+    s = stint(client)
+    working = s.settings
+    s.settings = replace(working, smtp_url=f"smtp://127.0.0.1:{free_port()}")  # nobody listens there
+    try:
+        assert job(client, "mail") == {"sent": 0, "failed": 1}
+    finally:
+        s.settings = working
+    assert job(client, "mail") == {"sent": 1, "failed": 0}
+
+
+def test_job_runs_are_recorded_and_health_shows_the_last_run_and_the_backlog(
+    client: Any, clock: FixedClock
+) -> None:
+    """/health's jobs section names each job's last run with its counts, and what is due."""
+    on(clock, "2026-01-01")
+    admin(client, "acme")
+    on(clock, "2026-01-29")
+    before = client.get("/health").json()["checks"]["jobs"]
+    assert before["backlog"]["subscriptions_due"] == 1
+    assert "renewals" in before["never_run"]
+    job(client, "renewals")
+    after = client.get("/health").json()["checks"]["jobs"]
+    assert after["mode"] == "embedded"
+    assert after["last_runs"]["renewals"]["status"] == "ok"
+    assert after["last_runs"]["renewals"]["counts"]["expired"] == 1
+    assert after["backlog"]["subscriptions_due"] == 0
+    status = run(client, jobs_status, stint(client))
+    assert status["last_runs"]["renewals"]["counts"] == after["last_runs"]["renewals"]["counts"]
+
+
+def test_renewals_find_due_work_in_batches(client: Any, clock: FixedClock) -> None:
+    """Five trials ending, batch size 2: three batches, five expiries."""
+    on(clock, "2026-01-01")
+    for n in range(5):
+        signup(client, f"org-{n}")
+    s = stint(client)
+    working = s.settings
+    s.settings = replace(working, jobs_batch_size=2)
+    try:
+        on(clock, "2026-02-01")
+        counts = job(client, "renewals")
+    finally:
+        s.settings = working
+    assert (counts["batches"], counts["due"], counts["expired"]) == (3, 5, 5)
