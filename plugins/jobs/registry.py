@@ -170,6 +170,18 @@ async def _work_items(stint: Any, enqueue: Enqueue | None = None) -> Counts:
     return {"written": written}
 
 
+async def _activation_refresh(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+    """Online-activated on-premises tenants ask the licence service again (SPEC §7)."""
+    from core.services.activation import refresh_online_entitlements
+    from plugins.storage.activation_repo import PiccoloActivationDirectory
+
+    client = getattr(stint, "licence_client", None)
+    if client is None:
+        return {"refreshed": 0, "failed": 0}
+    report = await refresh_online_entitlements(stint.uow, PiccoloActivationDirectory(), client, stint.clock)
+    return {"refreshed": report.refreshed, "failed": report.failed}
+
+
 async def _housekeeping(stint: Any, enqueue: Enqueue | None = None) -> Counts:
     async with stint.uow(write=True) as work:
         pruned = await job_store(stint).prune_runs(stint.clock.now() - timedelta(days=14))
@@ -186,6 +198,7 @@ JOBS: dict[str, Job] = {
         Job("timer_checks", 30, _timer_checks, "activity-check and max-length stops"),
         Job("work_items", 30, _work_items, "work item automation (the outbox)"),
         Job("mail", 60, _mail, "delivers the mail outbox"),
+        Job("activation_refresh", 900, _activation_refresh, "online activations ask the licence service"),
         Job("housekeeping", 3600, _housekeeping, "prunes job runs older than 14 days"),
     )
 }
