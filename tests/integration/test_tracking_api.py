@@ -108,7 +108,8 @@ def test_a_team_user_cannot_change_the_tracking_rules(org: Org) -> None:
 def test_the_event_stream_sends_the_current_timer_at_once(org: Org) -> None:
     """GET /tracking/events opens with a timer event holding what /current shows."""
     org.client.post("/api/v1/tracking/start", json={"work_item": "7"}, headers=org.admin)
-    with org.client.stream("GET", "/api/v1/tracking/events?limit=1", headers=org.admin) as stream:
+    streaming = {**org.admin, "Accept": "text/event-stream"}
+    with org.client.stream("GET", "/api/v1/tracking/events?limit=1", headers=streaming) as stream:
         body = "".join(stream.iter_text())
     assert stream.status_code == 200
     assert stream.headers["content-type"].startswith("text/event-stream")
@@ -116,3 +117,20 @@ def test_the_event_stream_sends_the_current_timer_at_once(org: Org) -> None:
     assert '"work_item":"7"' in body
 
 
+
+
+def test_a_client_that_does_not_accept_event_streams_gets_the_state_once(org: Org) -> None:
+    """Without Accept: text/event-stream the answer is one event and the response ends."""
+    response = org.client.get("/api/v1/tracking/events", headers=org.admin)
+    assert response.status_code == 200
+    assert response.text.count("event: timer") == 1
+    assert '"running":false' in response.text
+
+
+def test_tracking_follows_the_access_decision_when_the_trial_has_ended(org: Org, clock: FixedClock) -> None:
+    """After the 28-day trial, starting a timer is refused with 402 trial_expired."""
+    clock.advance(days=30)
+    fresh = bearer(token(org.client, org.slug, "admin@acme.test"))
+    response = org.client.post("/api/v1/tracking/start", headers=fresh)
+    assert response.status_code == 402
+    assert response.json()["code"] == "trial_expired"

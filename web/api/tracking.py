@@ -16,7 +16,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import State
 from litestar.params import JSONBody, QueryParameter
-from litestar.response import ServerSentEvent
+from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from core.licensing.access import Action
 from core.ports import TrackingPreference
@@ -161,10 +161,13 @@ class TrackingController(Controller):
         self, request: TenantRequest, stint: StintDep,
         limit: Annotated[int | None, QueryParameter(ge=1, le=1000)] = None,
     ) -> ServerSentEvent:
-        """``limit`` closes the stream after that many events (scripts and tests)."""
+        """Streams while the client accepts ``text/event-stream`` (as EventSource does);
+        any other client gets the current state once. ``limit`` closes after that many events."""
         principal = request.user
+        if "text/event-stream" not in request.headers.get("accept", ""):
+            limit = 1
 
-        async def feed() -> AsyncIterator[str]:
+        async def feed() -> AsyncIterator[ServerSentEventMessage]:
             last: bytes | None = None
             sent = 0
             while limit is None or sent < limit:
@@ -175,8 +178,8 @@ class TrackingController(Controller):
                 if state != last:
                     last = state
                     sent += 1
-                    yield state.decode()
+                    yield ServerSentEventMessage(data=state.decode(), event="timer")
                     continue
                 await asyncio.sleep(POLL_SECONDS)
 
-        return ServerSentEvent(feed(), event_type="timer")
+        return ServerSentEvent(feed())
