@@ -14,6 +14,7 @@ from plugins.activation.devkey import (
     trusted_keys_from_settings,
 )
 from plugins.activation.files import decode_file, issue_file, verify_file
+from plugins.activation.reader import SettingsFileReader
 from plugins.activation.signing import (
     TrustedKeys,
     generate_signing_key,
@@ -27,6 +28,7 @@ from plugins.activation.signing import (
 )
 
 __all__ = [
+    "SettingsFileReader",
     "TrustedKeys",
     "decode_file",
     "describe",

@@ -1,0 +1,263 @@
+"""On-premises activation on the Subscription page (SPEC §7), and the operator's file issuing.
+
+Tenant side (collection admins, allowed while expired — that is when it is needed):
+the server id, the activation's state with its warnings, online activation by
+subscription id and its refresh on demand, and the upload of an activation file.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, ClassVar
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.params import JSONBody
+
+from core.errors import ValidationFailed
+from core.licensing.access import Action
+from core.licensing.activation import ActivationRefused
+from core.licensing.deployment import Deployment
+from core.ports import LicenceServiceUnreachable
+from core.services.activation import (
+    ActivationView,
+    activate_online,
+    activation_view,
+    install_activation_file,
+    installation_server_id,
+    refresh_tenant,
+)
+from plugins.activation import SettingsFileReader, issue_file, signing_key_from_setting
+from plugins.activation.commands import describe
+from plugins.activation.files import decode_file
+from plugins.activation.signing import key_id
+from plugins.bootstrap import Stint
+from plugins.storage.activation_repo import PiccoloActivationDirectory
+
+from ..access import requires
+from ..auth import OperatorPrincipal, TenantPrincipal
+from ..deps import StintDep
+from ..schemas import Strict
+
+__all__ = ["ActivationController", "OperatorActivationFilesController"]
+
+TenantRequest = Request[TenantPrincipal, Any, Any]
+#: An activation file is a few hundred bytes; anything this large is not one.
+MAX_FILE_BYTES = 64 * 1024
+
+
+class ServerIdOut(msgspec.Struct):
+    server_id: str
+
+
+class InstalledFileOut(msgspec.Struct):
+    file_id: str
+    issued_at: datetime
+    key_id: str
+    tenant: str
+    server_id: str
+
+
+class ActivationOut(msgspec.Struct):
+    server_id: str
+    mode: str | None
+    plan: str | None
+    seats: int | None
+    interval: str | None
+    period_start: date | None
+    expires_on: date | None
+    #: The last day Stint works on this entitlement: its expiry plus 7 days of grace, minus one.
+    valid_through: date | None
+    status: str | None
+    subscription_id: str | None
+    refreshed_at: datetime | None
+    last_attempt_at: datetime | None
+    refresh_error: str | None
+    installed_file: InstalledFileOut | None
+    warnings: list[str]
+
+
+class ActivateIn(Strict):
+    subscription_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+def activation_out(view: ActivationView) -> ActivationOut:
+    record, ent = view.record, view.record.entitlement
+    claims = record.file_state.installed
+    return ActivationOut(
+        server_id=view.server_id,
+        mode=record.mode,
+        plan=ent.plan_id if ent else None,
+        seats=ent.seats if ent else None,
+        interval=ent.interval if ent else None,
+        period_start=ent.period_start if ent else None,
+        expires_on=ent.expires_on if ent else None,
+        valid_through=view.holds_until - timedelta(days=1) if view.holds_until else None,
+        status=ent.status if ent else None,
+        subscription_id=record.subscription_id,
+        refreshed_at=record.refreshed_at,
+        last_attempt_at=record.attempted_at,
+        refresh_error=record.refresh_error,
+        installed_file=InstalledFileOut(
+            file_id=claims.file_id, issued_at=claims.issued_at, key_id=claims.key_id,
+            tenant=claims.tenant, server_id=claims.server_id,
+        ) if claims else None,
+        warnings=list(view.warnings),
+    )
+
+
+def _directory() -> PiccoloActivationDirectory:
+    return PiccoloActivationDirectory()
+
+
+def _reader(stint: Stint) -> SettingsFileReader:
+    settings = stint.settings
+    return SettingsFileReader(
+        settings.activation_public_keys,
+        trust_dev_key=settings.activation_trust_dev_key,
+        data_dir=settings.data_dir,
+    )
+
+
+async def _view(stint: Stint, principal: TenantPrincipal) -> ActivationOut:
+    view = await activation_view(stint.uow, _directory(), stint.clock, tenant=principal.tenant)
+    return activation_out(view)
+
+
+async def _uploaded_text(request: TenantRequest) -> str:
+    """The file as the raw body, or as multipart field ``file``."""
+    media_type = request.headers.get("content-type", "").lower()
+    if media_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ValidationFailed("send the activation file in the multipart field 'file'", field="file")
+        data = await upload.read()
+    else:
+        data = await request.body()
+    if not data.strip():
+        raise ValidationFailed("the request has no activation file", field="file")
+    if len(data) > MAX_FILE_BYTES:
+        raise ActivationRefused.malformed("it is far larger than any activation file")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ActivationRefused.malformed("it is not text") from None
+
+
+class ActivationController(Controller):
+    path = "/subscription"
+    tags: ClassVar[list[str]] = ["activation"]
+
+    @get("/server-id", summary="This server's id (send it to support)",
+         guards=[requires(Action.VIEW_SUBSCRIPTION)])
+    async def server_id(self, stint: StintDep) -> ServerIdOut:
+        return ServerIdOut(server_id=await installation_server_id(stint.uow, _directory(), stint.clock))
+
+    @get("/activation", summary="How this tenant is activated, with warnings",
+         guards=[requires(Action.VIEW_SUBSCRIPTION)])
+    async def show(self, request: TenantRequest, stint: StintDep) -> ActivationOut:
+        return await _view(stint, request.user)
+
+    @post("/activate", status_code=200, summary="Activate online with a subscription id",
+          guards=[requires(Action.PURCHASE)])
+    async def activate(
+        self, request: TenantRequest, data: JSONBody[ActivateIn], stint: StintDep
+    ) -> ActivationOut:
+        principal = request.user
+        await activate_online(
+            stint.uow, _directory(), stint.licence_client, stint.clock,
+            tenant=principal.tenant, actor=principal.user, subscription_id=data.subscription_id,
+        )
+        return await _view(stint, principal)
+
+    @post("/activation/refresh", status_code=200, summary="Refresh the online licence now",
+          guards=[requires(Action.PURCHASE)])
+    async def refresh(self, request: TenantRequest, stint: StintDep) -> ActivationOut:
+        principal = request.user
+        error = await refresh_tenant(stint.uow, _directory(), stint.licence_client, stint.clock,
+                                     tenant=principal.tenant)
+        view = await _view(stint, principal)
+        if error is not None:
+            holds = f" The current licence stays valid up to and including {view.valid_through}." \
+                if view.valid_through else ""
+            raise LicenceServiceUnreachable(f"Could not refresh the licence: {error}.{holds}")
+        return view
+
+    @post("/activation-file", status_code=200, summary="Install an activation file (offline)",
+          guards=[requires(Action.PURCHASE)])
+    async def upload(self, request: TenantRequest, stint: StintDep) -> ActivationOut:
+        principal = request.user
+        text = await _uploaded_text(request)
+        await install_activation_file(
+            stint.uow, _directory(), _reader(stint), stint.clock,
+            tenant=principal.tenant, actor=principal.user, text=text,
+        )
+        return await _view(stint, principal)
+
+
+# Operator: issue a file -----------------------------------------------------------------------
+
+
+class IssueIn(Strict):
+    tenant: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    server_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    plan: Annotated[str, msgspec.Meta(min_length=1, max_length=32)]
+    seats: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+    expires_on: date
+    period_start: date | None = None
+
+
+class IssuedOut(msgspec.Struct):
+    file: str
+    file_id: str
+    tenant: str
+    server_id: str
+    plan: str
+    seats: int
+    period_start: date
+    expires_on: date
+    issued_at: datetime
+    key_id: str
+    development_key: bool
+    summary: str
+
+
+class OperatorActivationFilesController(Controller):
+    path = "/activation-files"
+    tags: ClassVar[list[str]] = ["operator"]
+
+    @post("/", status_code=201, summary="Issue a signed offline activation file")
+    async def issue(
+        self, request: Request[OperatorPrincipal, Any, Any], data: JSONBody[IssueIn], stint: StintDep
+    ) -> IssuedOut:
+        async with stint.uow() as work:
+            plan = (await work.directory.catalogue.load()).get(data.plan.strip())
+        if Deployment.ONPREM not in plan.deployments:
+            raise ValidationFailed(f"the {plan.name} plan cannot be used on-premises", field="plan")
+        if not plan.allows_users(data.seats):
+            raise ValidationFailed(f"the {plan.name} plan does not allow {data.seats} users", field="seats")
+        settings = stint.settings
+        signing_key, is_dev = signing_key_from_setting(settings.activation_signing_key, settings.data_dir)
+        now = stint.clock.now()
+        text = issue_file(
+            tenant=data.tenant, server_id=data.server_id, plan_id=plan.id, seats=data.seats,
+            expires_on=data.expires_on, signing_key=signing_key, now=now, period_start=data.period_start,
+        )
+        public = signing_key.public_key()
+        claims = decode_file(text, {key_id(public): public})
+        async with stint.uow(write=True) as work:
+            await work.directory.audit(
+                None, f"operator:{request.user.operator.id}", "activation_file.issued", claims.file_id,
+                {"tenant": claims.tenant, "server_id": claims.server_id, "plan": claims.plan_id,
+                 "seats": claims.seats, "expires_on": claims.expires_on.isoformat(), "dev_key": is_dev},
+                now,
+            )
+            await work.commit()
+        return IssuedOut(
+            file=text, file_id=claims.file_id, tenant=claims.tenant, server_id=claims.server_id,
+            plan=claims.plan_id, seats=claims.seats, period_start=claims.period_start,
+            expires_on=claims.expires_on, issued_at=claims.issued_at, key_id=claims.key_id,
+            development_key=is_dev, summary=describe(claims),
+        )
