@@ -1,0 +1,30 @@
+"""The operator console (``/admin``): vendor staff manage plans, tenants, trials, manual
+payments, offline activation files, and read billing events and the audit log.
+
+Operators are their own realm (SPEC §1): the console's session cookie carries an
+operator token (audience ``stint-operator``) that the tenant pages and the tenant API
+refuse, and a tenant session is refused here.
+"""
+
+from __future__ import annotations
+
+from litestar import Router
+
+from plugins.settings import Settings
+
+__all__ = ["console_router"]
+
+
+def console_router(settings: Settings) -> Router:
+    from web.pages import page_middleware
+
+    from .console import ConsoleController
+    from .errors import console_exception_handlers
+
+    return Router(
+        path="/admin",
+        route_handlers=[ConsoleController],
+        middleware=page_middleware(settings),
+        exception_handlers=console_exception_handlers,
+        include_in_schema=False,
+    )

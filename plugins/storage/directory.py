@@ -170,3 +170,34 @@ class PiccoloDirectory:
                 at=at,
             )
         )
+
+    async def audit_events(
+        self, *, tenant_id: str | None = None, action: str = "", limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The audit log, newest first, read-only (the operator console shows it)."""
+        query = AuditEvent.select().order_by(AuditEvent.at, ascending=False).limit(limit)
+        if tenant_id is not None:
+            query = query.where(AuditEvent.tenant_id == tenant_id)
+        if action:
+            query = query.where(AuditEvent.action.ilike(f"{action}%"))
+        rows = await query
+        for row in rows:
+            try:
+                row["detail"] = json.loads(row["detail"] or "{}")
+            except ValueError:
+                row["detail"] = {"raw": row["detail"]}
+        return list(rows)
+
+    async def billing_events(self, *, limit: int = 100) -> list[dict[str, Any]] | None:
+        """Payment-provider events received, newest first; None when this build has no such table.
+
+        Run it in a unit of work of its own: on PostgreSQL a missing table aborts the transaction.
+        """
+        try:
+            rows = await AuditEvent.raw(
+                "SELECT id, type, outcome, received_at FROM billing_event ORDER BY received_at DESC LIMIT {}",
+                limit,
+            )
+        except Exception:  # the table is another module's; its absence is an answer, not an error
+            return None
+        return list(rows)

@@ -1,0 +1,297 @@
+"""``/admin``: the operator console. Thin handlers over the operator use cases
+(``core.services.operators``), the directory's listings, and activation file issuing."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath, QueryParameter
+from litestar.response import Redirect, Template
+
+from core.errors import InvalidCredentials, ValidationFailed
+from core.licensing.plan_dicts import plan_to_dict
+from core.services.identity import authenticate_operator
+from core.services.operators import mark_invoice_paid, replace_plans, set_trial_end
+from plugins.activation.devkey import signing_key_from_setting
+from plugins.activation.files import issue_file
+from plugins.bootstrap import Stint
+from web.auth import OperatorPrincipal
+from web.pages.render import is_htmx, render
+from web.security import account_key, limit_per_client, refuse_if_limited
+
+from .errors import ConsoleSignInRequired
+from .session import operator_cookie, operator_principal, signed_out_cookie
+
+__all__ = ["ConsoleController"]
+
+_URL_ENCODED = Body(media_type=RequestEncodingType.URL_ENCODED)
+Search = Annotated[str, QueryParameter(name="q", max_length=64)]
+
+
+class SignInForm(msgspec.Struct):
+    email: Annotated[str, msgspec.Meta(max_length=320)] = ""
+    password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
+
+
+class TrialForm(msgspec.Struct):
+    ends_on: date
+
+
+class PlanForm(msgspec.Struct):
+    """The plan as the catalogue stores it, edited as JSON (every field, exactly typed)."""
+
+    plan: Annotated[str, msgspec.Meta(max_length=4000)]
+
+
+class ActivationForm(msgspec.Struct):
+    tenant: Annotated[str, msgspec.Meta(max_length=64)]
+    server_id: Annotated[str, msgspec.Meta(max_length=64)]
+    plan: Annotated[str, msgspec.Meta(max_length=32)]
+    seats: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)]
+    expires: date
+
+
+def _stint(request: Request[Any, Any, Any]) -> Stint:
+    return request.app.state.stint  # type: ignore[no-any-return]
+
+
+async def _operator(request: Request[Any, Any, Any]) -> OperatorPrincipal:
+    principal = await operator_principal(request)
+    if principal is None:
+        raise ConsoleSignInRequired
+    return principal
+
+
+def _ctx(principal: OperatorPrincipal, section: str, **extra: Any) -> dict[str, Any]:
+    return {"operator": principal.operator, "section": section, "nav": {}, **extra}
+
+
+async def _tenant_rows(stint: Stint, search: str) -> list[dict[str, Any]]:
+    rows = []
+    async with stint.uow() as work:
+        for tenant in await work.directory.tenants(search=search.strip().lower(), limit=100):
+            _, sub = await work.tenant(tenant.id).subscription()
+            rows.append({"tenant": tenant, "sub": sub})
+    return rows
+
+
+async def _tenant_detail(stint: Stint, slug: str) -> dict[str, Any]:
+    async with stint.uow() as work:
+        tenant = await work.directory.tenant_by_slug(slug)
+        if tenant is None:
+            raise ValidationFailed(f"no tenant {slug!r}", field="slug")
+        scope = work.tenant(tenant.id)
+        _, sub = await scope.subscription()
+        invoices = [invoice for invoice, _ in await (await scope.billing()).list(after="", limit=50)]
+        audit = await work.directory.audit_events(tenant_id=tenant.id, limit=20)
+    return {"tenant": tenant, "sub": sub, "invoices": invoices, "audit": audit}
+
+
+class ConsoleController(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/", name="console")
+    async def home(self, request: Request[Any, Any, Any], q: Search = "") -> Template:
+        principal = await operator_principal(request)
+        if principal is None:
+            return Template("admin/signin.html", context={"nav": {}})
+        rows = await _tenant_rows(_stint(request), q)
+        return render(
+            request, "admin/tenants.html", "admin/_tenants.html", _ctx(principal, "tenants", rows=rows, q=q)
+        )
+
+    @post("/signin", status_code=303, guards=[limit_per_client])
+    async def sign_in(
+        self, request: Request[Any, Any, Any], data: Annotated[SignInForm, _URL_ENCODED]
+    ) -> Response[Any] | Template:
+        stint = _stint(request)
+        account = account_key("operator", data.email)
+        limit = stint.settings.rate_limit_login
+        refuse_if_limited(await stint.limiter.peek(account, limit), "failed sign-ins for this account")
+        try:
+            operator = await authenticate_operator(
+                stint.uow, stint.hasher, email=data.email, password=data.password
+            )
+        except InvalidCredentials as exc:
+            await stint.limiter.hit(account, limit)
+            return Template(
+                "admin/signin.html",
+                status_code=401,
+                context={"error": exc.detail, "email": data.email, "nav": {}},
+            )
+        return Redirect("/admin", status_code=303, cookies=[operator_cookie(stint, operator.id)])
+
+    @post("/signout", status_code=303)
+    async def sign_out(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        headers = {"HX-Redirect": "/admin"} if is_htmx(request) else None
+        return Redirect(
+            "/admin", status_code=303, cookies=[signed_out_cookie(_stint(request))], headers=headers
+        )
+
+    @get("/tenants/{slug:str}")
+    async def tenant(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+        principal = await _operator(request)
+        detail = await _tenant_detail(_stint(request), slug)
+        return render(
+            request, "admin/tenant.html", "admin/_tenant.html", _ctx(principal, "tenants", **detail)
+        )
+
+    @post("/tenants/{slug:str}/trial", status_code=200)
+    async def trial(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], data: Annotated[TrialForm, _URL_ENCODED]
+    ) -> Template:
+        principal = await _operator(request)
+        stint = _stint(request)
+        _, sub = await set_trial_end(
+            stint.uow, stint.clock, operator=principal.operator, slug=slug, ends_on=data.ends_on
+        )
+        detail = await _tenant_detail(stint, slug)
+        done = (
+            f"Trial now {sub.status.value}"
+            + (f", ends {sub.trial_ends_on}" if sub.trial_ends_on else "")
+            + "."
+        )
+        return render(
+            request,
+            "admin/tenant.html",
+            "admin/_tenant.html",
+            _ctx(principal, "tenants", done=done, **detail),
+        )
+
+    @post("/tenants/{slug:str}/invoices/{invoice_id:str}/paid", status_code=200)
+    async def paid(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], invoice_id: FromPath[str]
+    ) -> Template:
+        principal = await _operator(request)
+        stint = _stint(request)
+        invoice, sub = await mark_invoice_paid(
+            stint.uow, stint.clock, operator=principal.operator, slug=slug, invoice_id=invoice_id
+        )
+        detail = await _tenant_detail(stint, slug)
+        done = f"Invoice {invoice.id} marked paid; the subscription is {sub.status.value}."
+        return render(
+            request,
+            "admin/tenant.html",
+            "admin/_tenant.html",
+            _ctx(principal, "tenants", done=done, **detail),
+        )
+
+    async def _plans(
+        self, request: Request[Any, Any, Any], principal: OperatorPrincipal, **extra: Any
+    ) -> Template:
+        async with _stint(request).uow() as work:
+            catalogue = await work.directory.catalogue.load()
+        plans = [(plan, json.dumps(plan_to_dict(plan), indent=2)) for plan in catalogue]
+        return render(
+            request, "admin/plans.html", "admin/_plans.html", _ctx(principal, "plans", plans=plans, **extra)
+        )
+
+    @get("/plans")
+    async def plans(self, request: Request[Any, Any, Any]) -> Template:
+        return await self._plans(request, await _operator(request))
+
+    @post("/plans", status_code=200)
+    async def save_plan(
+        self, request: Request[Any, Any, Any], data: Annotated[PlanForm, _URL_ENCODED]
+    ) -> Template:
+        principal = await _operator(request)
+        stint = _stint(request)
+        try:
+            parsed = json.loads(data.plan)
+        except ValueError as exc:
+            raise ValidationFailed(f"the plan is not valid JSON: {exc}", field="plan") from None
+        catalogue = await replace_plans(stint.uow, stint.clock, operator=principal.operator, plans=[parsed])
+        saved = parsed.get("id") if isinstance(parsed, dict) else "?"
+        return await self._plans(
+            request, principal, done=f"Saved plan {saved}; {len(list(catalogue))} plans."
+        )
+
+    @get("/activation")
+    async def activation(self, request: Request[Any, Any, Any]) -> Template:
+        principal = await _operator(request)
+        stint = _stint(request)
+        async with stint.uow() as work:
+            plans = [
+                p
+                for p in await work.directory.catalogue.load()
+                if "onprem" in {str(d) for d in p.deployments}
+            ]
+        dev = not stint.settings.activation_signing_key
+        return render(
+            request, "admin/activation.html", None, _ctx(principal, "activation", plans=plans, dev_key=dev)
+        )
+
+    @post("/activation", status_code=200)
+    async def issue(
+        self, request: Request[Any, Any, Any], data: Annotated[ActivationForm, _URL_ENCODED]
+    ) -> Response[bytes]:
+        """Sign an offline activation file and send it as a download."""
+        principal = await _operator(request)
+        stint = _stint(request)
+        async with stint.uow() as work:
+            if await work.directory.tenant_by_slug(data.tenant.strip()) is None:
+                raise ValidationFailed(f"no tenant {data.tenant!r}", field="tenant")
+            (await work.directory.catalogue.load()).get(data.plan)
+        key, _ = signing_key_from_setting(stint.settings.activation_signing_key, stint.settings.data_dir)
+        text = issue_file(
+            tenant=data.tenant,
+            server_id=data.server_id,
+            plan_id=data.plan,
+            seats=data.seats,
+            expires_on=data.expires,
+            signing_key=key,
+            now=stint.clock.now(),
+        )
+        async with stint.uow(write=True) as work:
+            await work.directory.audit(
+                None,
+                f"operator:{principal.operator.id}",
+                "activation.file_issued",
+                data.tenant,
+                {
+                    "server_id": data.server_id,
+                    "plan": data.plan,
+                    "seats": data.seats,
+                    "expires": data.expires.isoformat(),
+                },
+                stint.clock.now(),
+            )
+            await work.commit()
+        name = f"stint-activation-{data.tenant.strip()}-{data.server_id.strip()}.txt"
+        return Response(
+            (text + "\n").encode("ascii"),
+            media_type="text/plain",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    @get("/billing-events")
+    async def billing_events(self, request: Request[Any, Any, Any]) -> Template:
+        principal = await _operator(request)
+        async with _stint(request).uow() as work:
+            events = await work.directory.billing_events(limit=200)
+        return render(request, "admin/billing_events.html", None, _ctx(principal, "billing", events=events))
+
+    @get("/audit")
+    async def audit(
+        self,
+        request: Request[Any, Any, Any],
+        action: Annotated[str, QueryParameter(max_length=64)] = "",
+        actors: Annotated[Literal["all", "operator"], QueryParameter()] = "all",
+    ) -> Template:
+        principal = await _operator(request)
+        async with _stint(request).uow() as work:
+            events = await work.directory.audit_events(action=action.strip(), limit=200)
+        if actors == "operator":
+            events = [e for e in events if str(e["actor"]).startswith("operator:")]
+        return render(
+            request,
+            "admin/audit.html",
+            "admin/_audit.html",
+            _ctx(principal, "audit", events=events, action=action, actors=actors),
+        )

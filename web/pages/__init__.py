@@ -1,0 +1,78 @@
+"""Tenant pages: server-rendered Jinja2 with htmx, on the API's own use cases and access decision.
+
+:func:`pages_router` is what ``web/app.py`` mounts; :func:`template_config` and
+:func:`static_router` serve the templates (tenant pages and the operator console)
+and the vendored ``htmx.min.js`` (no CDN: Stint must work air-gapped).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Router
+from litestar.middleware import DefineMiddleware
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from core.money import format_minor
+from plugins.settings import Settings
+
+from .csrf import csrf_middleware
+from .errors import page_exception_handlers
+from .session import SessionCookieMiddleware
+
+__all__ = ["pages_router", "static_router", "template_config"]
+
+_WEB = Path(__file__).resolve().parent.parent
+_TEMPLATE_DIRS = [_WEB / "templates", _WEB.parent / "admin" / "templates"]
+
+
+def _hm(seconds: int | None) -> str:
+    """Durations as timesheets show them: 1:30."""
+    value = int(seconds or 0)
+    return f"{value // 3600}:{value % 3600 // 60:02d}"
+
+
+def _money(amount: int, currency: str = "USD") -> str:
+    return f"{format_minor(amount)} {currency}"
+
+
+def _decimal(value: Any, places: int = 4) -> str:
+    """An exact fraction (minor units) as major units with a few places, for the quote's working."""
+    return f"{float(value) / 100:,.{places}f}"
+
+
+def _engine_setup(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters.update(hm=_hm, money=_money, decimal=_decimal)
+
+
+def template_config() -> TemplateConfig[JinjaTemplateEngine]:
+    return TemplateConfig(directory=_TEMPLATE_DIRS, engine=JinjaTemplateEngine, engine_callback=_engine_setup)
+
+
+def static_router() -> Router:
+    return create_static_files_router(
+        path="/static", directories=[_WEB / "static"], name="static", include_in_schema=False
+    )
+
+
+def page_middleware(settings: Settings) -> list[Any]:
+    """Session cookies outermost (they ride on error pages too), then CSRF."""
+    return [DefineMiddleware(SessionCookieMiddleware), csrf_middleware(settings)]
+
+
+def pages_router(settings: Settings) -> Router:
+    from .signin import SignInController
+    from .subscription import SubscriptionPageController
+    from .time import TimeController
+    from .users import UsersPageController
+
+    return Router(
+        path="/",
+        route_handlers=[SignInController, TimeController, SubscriptionPageController, UsersPageController],
+        middleware=page_middleware(settings),
+        exception_handlers=page_exception_handlers,
+        include_in_schema=False,
+    )

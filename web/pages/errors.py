@@ -1,0 +1,113 @@
+"""Errors on pages are pages: the locked door, the blocked tenant, a 404 that looks like any
+other, a message beside the form. The statuses are the API's (``web.problems.status_of``).
+
+An htmx request gets its message in the ``#flash`` region (``HX-Retarget``) so the
+part of the page it was about to replace stays as it was.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+
+from core import errors
+
+from ..problems import status_of
+from .render import SignInRequired, current_page, is_htmx
+
+__all__ = ["page_exception_handlers"]
+
+log = logging.getLogger("stint.pages")
+
+_CSRF_MESSAGE = "This form has expired or did not come from Stint. Reload the page and try again."
+
+
+def _context(request: Request[Any, Any, Any], **extra: Any) -> dict[str, Any]:
+    page = current_page(request)
+    return page.context(**extra) if page is not None else {"nav": {}, **extra}
+
+
+def _flash_or_page(
+    request: Request[Any, Any, Any], status: int, message: str, template: str = "error.html", **extra: Any
+) -> Template:
+    if is_htmx(request):
+        return Template(
+            template_name="_flash.html",
+            context={"message": message, "level": "error"},
+            status_code=status,
+            headers={"HX-Retarget": "#flash", "HX-Reswap": "outerHTML"},
+        )
+    return Template(
+        template_name=template,
+        context=_context(request, message=message, status=status, **extra),
+        status_code=status,
+    )
+
+
+def _sign_in(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[Any]:
+    if is_htmx(request):
+        return Response(None, status_code=200, headers={"HX-Redirect": "/"})
+    target = request.url.path
+    query = f"?next={target}" if target not in ("/", "/signin") else ""
+    return Redirect(f"/{query}", status_code=303)
+
+
+def _denied(request: Request[Any, Any, Any], exc: errors.AccessDenied) -> Template:
+    status = status_of(exc)
+    if status == 404:
+        # The Time tab must look exactly like a page that does not exist.
+        return _flash_or_page(request, 404, "Nothing is here.", "not_found.html")
+    if exc.reason == "role_none":
+        return _flash_or_page(request, status, exc.detail, "locked.html")
+    if exc.reason in ("expired", "trial_expired"):
+        return _flash_or_page(request, status, exc.detail, "blocked.html", reason=exc.reason)
+    return _flash_or_page(request, status, exc.detail)
+
+
+def _domain(request: Request[Any, Any, Any], exc: errors.StintError) -> Template:
+    return _flash_or_page(request, status_of(exc), exc.detail)
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Template:
+    found = [item for item in (exc.extra if isinstance(exc.extra, list) else []) if isinstance(item, dict)]
+    names = ", ".join(str(item.get("key") or "form") for item in found)
+    message = f"Please check {names}." if names else "Please check the form."
+    return _flash_or_page(request, 422, message)
+
+
+def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Template:
+    status = exc.status_code
+    if isinstance(exc, PermissionDeniedException) and "CSRF" in (exc.detail or ""):
+        return _flash_or_page(request, 403, _CSRF_MESSAGE)
+    if isinstance(exc, NotAuthorizedException):
+        return _flash_or_page(request, 401, exc.detail or "Sign in again.")
+    if status == 404:
+        return _flash_or_page(request, 404, "Nothing is here.", "not_found.html")
+    if status >= 500:
+        log.error("server error on a page", extra={"detail": exc.detail})
+        return _flash_or_page(request, status, "Something went wrong on our side.")
+    return _flash_or_page(request, status, exc.detail or "That did not work.")
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Template:
+    log.exception("unhandled error on a page")
+    return _flash_or_page(request, 500, "Something went wrong on our side. Nothing was changed.")
+
+
+page_exception_handlers: dict[Any, Any] = {
+    SignInRequired: _sign_in,
+    errors.AccessDenied: _denied,
+    errors.StintError: _domain,
+    ValidationException: _validation,
+    HTTPException: _http,
+    Exception: _unexpected,
+}

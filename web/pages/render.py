@@ -1,0 +1,129 @@
+"""What every page shares: who is asking, the access decision, the navigation and the banner.
+
+:func:`open_page` is the pages' one guard. It asks the same access decision as the
+API (``core.services.access.check_access``) for the action the page performs, and
+raises ``AccessDenied`` with the decision's reason, which ``errors.py`` renders as the
+locked door, the blocked page or a plain 404. :func:`render` picks the ``_``-partial
+for htmx requests and the full page otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from core.errors import AccessDenied
+from core.licensing.access import Action
+from core.licensing.deployment import Deployment
+from core.licensing.trial_banner import HIDDEN_BANNER, Banner
+from core.services.access import AccessOutcome, check_access
+from plugins.bootstrap import Stint
+
+from ..auth import TenantPrincipal
+from .session import page_principal
+
+__all__ = ["Page", "SignInRequired", "is_htmx", "open_page", "render", "stint_of"]
+
+_PAGE_KEY = "stint_page"
+
+
+class SignInRequired(Exception):
+    """No session: full pages redirect to sign-in, htmx requests get ``HX-Redirect``."""
+
+
+@dataclass
+class Page:
+    principal: TenantPrincipal
+    outcome: AccessOutcome | None
+    nav: dict[str, bool] = field(default_factory=dict)
+
+    @property
+    def banner(self) -> Banner:
+        return self.outcome.banner if self.outcome else HIDDEN_BANNER
+
+    def context(self, **extra: Any) -> dict[str, Any]:
+        p = self.principal
+        return {
+            "me": p.user,
+            "tenant": p.tenant,
+            "onprem": p.tenant.deployment is Deployment.ONPREM,
+            "banner": self.banner,
+            "nav": self.nav,
+            **extra,
+        }
+
+
+def stint_of(request: Request[Any, Any, Any]) -> Stint:
+    return request.app.state.stint  # type: ignore[no-any-return]
+
+
+def is_htmx(request: Request[Any, Any, Any]) -> bool:
+    return request.headers.get("hx-request") == "true"
+
+
+def current_page(request: Request[Any, Any, Any]) -> Page | None:
+    """The page state :func:`open_page` got to (error pages render the nav from it)."""
+    return request.scope.get("state", {}).get(_PAGE_KEY)  # type: ignore[no-any-return]
+
+
+async def _decide(stint: Stint, principal: TenantPrincipal, action: Action) -> AccessOutcome:
+    return await check_access(
+        stint.uow,
+        stint.clock,
+        tenant=principal.tenant,
+        user=principal.user,
+        action=action,
+        grace_days=stint.settings.grace_days,
+        cache=stint.access_cache,
+    )
+
+
+async def open_page(request: Request[Any, Any, Any], action: Action | None) -> Page:
+    """The signed-in user's page for ``action``; raises when the decision says no.
+
+    ``action`` None is for pages every signed-in user may see (the empty home page).
+    """
+    stint = stint_of(request)
+    principal = await page_principal(request)
+    if principal is None:
+        raise SignInRequired
+    user = principal.user
+    outcome = await _decide(stint, principal, action) if action is not None else None
+    # A collection admin always has the tab; for anyone else the decision says whether it
+    # exists (role None in the cloud: it does not). Any touch is "use" for them anyway.
+    if user.collection_admin:
+        time_tab = True
+    elif action is Action.USE_TIME_TAB and outcome is not None:
+        time_tab = not outcome.decision.hidden
+    else:
+        time_tab = not (await _decide(stint, principal, Action.USE_TIME_TAB)).decision.hidden
+    administrator = user.effective_role(principal.tenant.default_role) == "administrator"
+    nav = {
+        "time": time_tab,
+        "subscription": user.collection_admin,
+        "users": user.collection_admin or administrator,
+    }
+    page = Page(principal, outcome, nav)
+    request.scope.setdefault("state", {})[_PAGE_KEY] = page
+    if outcome is not None and not outcome.decision.allowed:
+        decision = outcome.decision
+        reason = decision.reason.value if decision.reason else "not_permitted"
+        raise AccessDenied(reason, decision.message or reason, hidden=decision.hidden)
+    return page
+
+
+def render(
+    request: Request[Any, Any, Any],
+    full: str,
+    partial: str | None,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Template:
+    """The partial for htmx requests (when there is one), the whole page otherwise."""
+    name = partial if partial is not None and is_htmx(request) else full
+    return Template(template_name=name, context=context, status_code=status_code, headers=headers)

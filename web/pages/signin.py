@@ -1,0 +1,94 @@
+"""``/`` sign in, ``/signout``; the same credentials and limits as ``POST /api/v1/auth/token``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, QueryParameter
+from litestar.response import Redirect, Template
+
+from core.errors import InvalidCredentials
+from core.services.identity import authenticate_user
+from core.services.tokens import revoke_refresh_family
+
+from ..security import account_key, limit_per_client, refuse_if_limited
+from .render import open_page, render, stint_of
+from .session import REFRESH_COOKIE, page_principal, sign_in_cookies, sign_out_cookies
+
+__all__ = ["SignInController"]
+
+
+class SignInForm(msgspec.Struct):
+    tenant: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    email: Annotated[str, msgspec.Meta(max_length=320)] = ""
+    password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
+    next: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+Form = Annotated[SignInForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+
+
+def _local(path: str) -> str:
+    """Only a path on this site may follow sign-in (no open redirect)."""
+    if path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return "/time"
+
+
+class SignInController(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/", name="signin")
+    async def home(self, request: Request[Any, Any, Any], next: Annotated[str, QueryParameter(max_length=200)] = "") -> Response[Any] | Template:
+        principal = await page_principal(request)
+        if principal is None:
+            return Template("signin.html", context={"next": next, "nav": {}, "tenant_slug": ""})
+        page = await open_page(request, None)
+        if page.nav["time"]:
+            return Redirect("/time", status_code=303)
+        return render(request, "home.html", None, page.context())
+
+    @post("/signin", status_code=303, guards=[limit_per_client])
+    async def sign_in(self, request: Request[Any, Any, Any], data: Form) -> Response[Any] | Template:
+        stint = stint_of(request)
+        account = account_key(data.tenant, data.email)
+        limit = stint.settings.rate_limit_login
+        refuse_if_limited(await stint.limiter.peek(account, limit), "failed sign-ins for this account")
+        try:
+            tenant, user = await authenticate_user(
+                stint.uow,
+                stint.hasher,
+                stint.clock,
+                tenant_slug=data.tenant,
+                email=data.email,
+                password=data.password,
+            )
+        except InvalidCredentials as exc:
+            await stint.limiter.hit(account, limit)
+            return Template(
+                "signin.html",
+                status_code=401,
+                context={
+                    "error": exc.detail,
+                    "next": data.next,
+                    "tenant_slug": data.tenant,
+                    "email": data.email,
+                    "nav": {},
+                },
+            )
+        cookies = await sign_in_cookies(stint, tenant.id, user.id)
+        return Redirect(_local(data.next or "/time"), status_code=303, cookies=cookies)
+
+    @post("/signout", status_code=303)
+    async def sign_out(self, request: Request[Any, Any, Any]) -> Response[Any]:
+        stint = stint_of(request)
+        refresh = request.cookies.get(REFRESH_COOKIE)
+        if refresh:
+            # Ends the sign-in everywhere its tokens went, not just in this browser.
+            await revoke_refresh_family(stint.uow, stint.clock, refresh)
+        headers = {"HX-Redirect": "/"} if request.headers.get("hx-request") == "true" else None
+        return Redirect("/", status_code=303, cookies=sign_out_cookies(stint), headers=headers)

@@ -1,0 +1,104 @@
+"""``/settings/users``: User Management — roles (changed inline), licences with the seat
+count in view, the collection-admin and approval-manager flags, and the default role.
+The use cases are the API's (``core.services.users``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, FromPath
+from litestar.response import Template
+
+from core.licensing.access import Action
+from core.licensing.roles import Role
+from core.services.users import list_users, set_default_role, update_user
+
+from .render import Page, open_page, render, stint_of
+
+__all__ = ["UsersPageController"]
+
+_URL_ENCODED = Body(media_type=RequestEncodingType.URL_ENCODED)
+_FLAG = Literal["", "on", "off"]
+
+
+class UserForm(msgspec.Struct):
+    """One inline change; empty fields stay as they are."""
+
+    role: Literal["", "none", "team", "product", "budget", "administrator"] = ""
+    licensed: _FLAG = ""
+    collection_admin: _FLAG = ""
+    approval_manager: _FLAG = ""
+
+
+class DefaultRoleForm(msgspec.Struct):
+    role: Literal["none", "team", "product", "budget", "administrator"]
+
+
+def _flag(value: str) -> bool | None:
+    return None if value == "" else value == "on"
+
+
+async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) -> dict[str, Any]:
+    stint = stint_of(request)
+    async with stint.uow() as work:
+        # The tenant as stored now: the default role may have just changed.
+        tenant = await work.directory.tenant_by_id(page.principal.tenant.id)
+    assert tenant is not None
+    rows, taken, seats = await list_users(stint.uow, tenant=tenant, limit=500)
+    return page.context(
+        rows=[(user, licensed) for user, licensed in rows],
+        seats_taken=taken,
+        seats=seats,
+        roles=[role.value for role in Role],
+        default_role=tenant.default_role,
+        **extra,
+    )
+
+
+class UsersPageController(Controller):
+    path = "/settings/users"
+    include_in_schema = False
+
+    @get("/", name="users")
+    async def show(self, request: Request[Any, Any, Any]) -> Template:
+        page = await open_page(request, Action.MANAGE_USERS)
+        return render(request, "settings/users.html", "settings/_users.html", await _context(request, page))
+
+    @post("/user/{user_id:str}", status_code=200)
+    async def change(
+        self,
+        request: Request[Any, Any, Any],
+        user_id: FromPath[str],
+        data: Annotated[UserForm, _URL_ENCODED],
+    ) -> Template:
+        page = await open_page(request, Action.MANAGE_USERS)
+        stint = stint_of(request)
+        user, _ = await update_user(
+            stint.uow,
+            stint.clock,
+            tenant=page.principal.tenant,
+            actor=page.principal.user,
+            user_id=user_id,
+            role=data.role or None,
+            licensed=_flag(data.licensed),
+            collection_admin=_flag(data.collection_admin),
+            approval_manager=_flag(data.approval_manager),
+        )
+        # The whole table comes back: the seat count in its heading moves with a licence.
+        context = await _context(request, page, done=f"Saved {user.email}.")
+        return render(request, "settings/users.html", "settings/_users.html", context)
+
+    @post("/default-role", status_code=200)
+    async def default_role(
+        self, request: Request[Any, Any, Any], data: Annotated[DefaultRoleForm, _URL_ENCODED]
+    ) -> Template:
+        page = await open_page(request, Action.MANAGE_USERS)
+        stint = stint_of(request)
+        await set_default_role(
+            stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user, role=data.role
+        )
+        context = await _context(request, page, done=f"The default role is now {data.role}.")
+        return render(request, "settings/users.html", "settings/_users.html", context)
