@@ -116,3 +116,28 @@ def test_make_runs_server_expires_trials_and_stops_idle_timers_on_schedule(serve
              lambda: server.get("/api/v1/subscription", admin)["status"] == "expired")
     last = server.http.get("/health").json()["checks"]["jobs"]["last_runs"]
     assert last["renewals"]["status"] == "ok" and last["timer_checks"]["status"] == "ok"
+
+
+def test_worker_and_beat_without_redis_exit_with_a_clear_error(tmp_path: Path) -> None:
+    """No STINT_REDIS_URL: exit code 2 and a message that says what to do instead."""
+    for command in ("worker", "beat"):
+        done = subprocess.run([STINT, command], cwd=tmp_path, env=clean_env(), capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 2
+        assert "needs Redis" in done.stderr and "stint serve" in done.stderr
+
+
+def test_jobs_run_runs_every_job_once_and_reports_its_counts(tmp_path: Path) -> None:
+    """``stint jobs run`` prints one line per job; a named job runs alone; an unknown name is refused."""
+    done = subprocess.run([STINT, "jobs", "run"], cwd=tmp_path, env=clean_env(), capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines][:2] == ["renewals", "trial_reminders"]
+    assert "renewals: batches=0, due=0, renewed=0, expired=0" in lines
+    one = subprocess.run([STINT, "jobs", "run", "retention"], cwd=tmp_path, env=clean_env(),
+                         capture_output=True, text=True, timeout=120)
+    assert one.stdout.splitlines() == ["retention: warned=0, mails=0, purged=0"]
+    bad = subprocess.run([STINT, "jobs", "run", "nope"], cwd=tmp_path, env=clean_env(),
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "no job 'nope'" in bad.stderr
