@@ -75,9 +75,8 @@ async def apply_payment_outcome(
             return await _claim_only(work, records, event_id, event_type, "unknown_invoice", now)
         scope = work.tenant(tenant.id)
         today = today_in(clock, tenant.time_zone)
-        # The subscription lock comes first: concurrent deliveries of one event queue here,
-        # and the second then finds the event claimed.
-        await scope.subscription(for_update=True)
+        # A concurrent delivery of the same event waits on the first one's claim (the
+        # unique key) until that commits, then finds it claimed and changes nothing.
         if not await records.claim_event(event_id, event_type, outcome.value, now):
             return "duplicate"
         if outcome is PaymentOutcome.PAID:
@@ -119,7 +118,6 @@ async def apply_customer_update(
     """Store the provider customer as it is now (read after the event, so order does not matter)."""
     now = clock.now()
     async with uow(write=True) as work:
-        await records.customer(customer.subscription_id, for_update=True)
         if not await records.claim_event(event_id, event_type, "customer", now):
             return "duplicate"
         await records.save_customer(customer, now)

@@ -229,17 +229,12 @@ class StripeBilling:
         return remote
 
     async def mark(self, invoice_id: str, state: str) -> None:
-        """Record what a webhook said about the remote invoice (bookkeeping only)."""
-        async with self.uow(write=True) as work:
-            current = await self.records.remote_invoice(invoice_id)
-            if current is not None and current.state != "paid":
-                await self.records.save_remote_invoice(replace(current, state=state), self.clock.now())
-            await work.commit()
+        """Record what a webhook said about the remote invoice (bookkeeping: one statement)."""
+        await self.records.set_remote_state(invoice_id, state, self.clock.now())
 
     async def resume_account(self, subscription_id: str) -> list[RemoteInvoice]:
         """Push every invoice of the account that still waits for money (after a new card, or a job)."""
-        async with self.uow() as _work:
-            due = await self.records.due_invoice_ids(subscription_id)
+        due = await self.records.due_invoice_ids(subscription_id)  # one read, no transaction needed
         done = []
         for invoice_id in due:
             try:

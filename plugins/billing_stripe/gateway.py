@@ -52,7 +52,12 @@ class StripeGateway:
             {"idempotency_key": f"stint-customer-{account}"},  # type: ignore[arg-type]
         )
 
-    async def customer(self, customer_id: str) -> Any:
+    async def customer(self, customer_id: str, *, expand_method: bool = False) -> Any:
+        """The customer; ``expand_method`` includes the default payment method (card brand, last 4)."""
+        if expand_method:
+            return await self._v1.customers.retrieve_async(
+                customer_id, {"expand": ["invoice_settings.default_payment_method"]}
+            )
         return await self._v1.customers.retrieve_async(customer_id)
 
     async def set_default_payment_method(self, customer_id: str, payment_method_id: str) -> Any:

@@ -97,10 +97,11 @@ class StripeWebhooks:
         kind = event["type"]
         if kind not in HANDLED:
             return "ignored"
-        async with self.uow() as _work:
-            seen = await self.records.seen_event(event["id"])
-        if seen:
-            return "duplicate"  # checked again, under the lock, when the effect is applied
+        # Events that make Stint read Stripe look for a redelivery first (one read, outside
+        # any transaction) to spare it the Stripe calls; the claim in the effect's
+        # transaction is what guarantees "once", for every event.
+        if kind not in _PAID and await self.records.seen_event(event["id"]):
+            return "duplicate"
         try:
             return await self._apply(event["id"], kind, event["data"]["object"])
         except stripe.StripeError as exc:
@@ -114,8 +115,7 @@ class StripeWebhooks:
 
     async def _invoice_event(self, event_id: str, kind: str, obj: dict[str, Any]) -> str:
         remote_id = str(obj.get("id") or "")
-        async with self.uow() as _work:
-            remote = await self.records.remote_invoice_by_remote_id(remote_id) if remote_id else None
+        remote = await self.records.remote_invoice_by_remote_id(remote_id) if remote_id else None
         if remote is None:
             # Only invoices Stint itself sent count: metadata alone could be copied.
             return await ignore_event(
@@ -126,8 +126,10 @@ class StripeWebhooks:
                 event_type=kind,
                 outcome="unknown_invoice",
             )
-        if kind in _PAID:
-            outcome = PaymentOutcome.PAID  # paid is final in Stripe: no later event undoes it
+        if kind in _PAID or remote.state == "paid":
+            # Paid is final in Stripe: no later event undoes it, and a failure reported for
+            # an invoice Stripe already told Stint is paid was an earlier attempt.
+            outcome = PaymentOutcome.PAID
         else:
             status = (await self.billing.gateway.invoice(remote_id)).status
             if status == "paid":
@@ -147,15 +149,15 @@ class StripeWebhooks:
             invoice_id=remote.invoice_id,
             outcome=outcome,
         )
-        if result != "duplicate":
-            await self.billing.mark(remote.invoice_id, "paid" if outcome is PaymentOutcome.PAID else "failed")
+        state = "paid" if outcome is PaymentOutcome.PAID else "failed"
+        if result != "duplicate" and remote.state != state:
+            await self.billing.mark(remote.invoice_id, state)
         return result
 
     async def _customer_event(self, event_id: str, kind: str, obj: dict[str, Any]) -> str:
         gateway = self.billing.gateway
         customer_id = str(obj.get("id") if kind == "customer.updated" else obj.get("customer") or "")
-        async with self.uow() as _work:
-            known = await self.records.customer_by_remote(customer_id) if customer_id else None
+        known = await self.records.customer_by_remote(customer_id) if customer_id else None
         if known is None:
             return await ignore_event(
                 self.uow,
@@ -176,13 +178,12 @@ class StripeWebhooks:
             if not _default_method(current) and obj.get("id"):
                 # A card added in the portal is the one to charge when there was none.
                 await gateway.set_default_payment_method(customer_id, str(obj["id"]))
-        current = await gateway.customer(customer_id)
+        current = await gateway.customer(customer_id, expand_method=True)
+        method = getattr(getattr(current, "invoice_settings", None), "default_payment_method", None)
         method_id = _default_method(current)
-        brand = last4 = None
-        if method_id:
-            card = getattr(await gateway.payment_method(method_id), "card", None)
-            brand = getattr(card, "brand", None) if card else None
-            last4 = getattr(card, "last4", None) if card else None
+        card = getattr(method, "card", None) if method is not None and not isinstance(method, str) else None
+        brand = getattr(card, "brand", None) if card else None
+        last4 = getattr(card, "last4", None) if card else None
         result = await apply_customer_update(
             self.uow,
             self.records,
@@ -198,8 +199,8 @@ class StripeWebhooks:
                 card_last4=last4,
             ),
         )
-        if method_id and result != "duplicate":
-            # A card is on file now: charge what was waiting for one.
+        if method_id and result != "duplicate" and method_id != known.payment_method_id:
+            # A new card is on file: charge what was waiting for one.
             await self.billing.resume_account(known.subscription_id)
         return result
 

@@ -106,18 +106,28 @@ class PiccoloPaymentRecords:
         return _customer(row) if row else None
 
     async def save_customer(self, customer: BillingCustomer, at: datetime) -> None:
-        values = {
-            CustomerRow.customer_id: customer.customer_id,
-            CustomerRow.email: customer.email,
-            CustomerRow.payment_method_id: customer.payment_method_id,
-            CustomerRow.card_brand: customer.card_brand,
-            CustomerRow.card_last4: customer.card_last4,
-            CustomerRow.updated_at: at,
-        }
-        await CustomerRow.insert(
-            CustomerRow(subscription_id=customer.subscription_id, updated_at=at)
-        ).on_conflict(action="DO NOTHING")
-        await CustomerRow.update(values).where(CustomerRow.subscription_id == customer.subscription_id)
+        row = CustomerRow(
+            subscription_id=customer.subscription_id,
+            customer_id=customer.customer_id,
+            email=customer.email,
+            payment_method_id=customer.payment_method_id,
+            card_brand=customer.card_brand,
+            card_last4=customer.card_last4,
+            updated_at=at,
+        )
+        # One statement, insert or update, on both engines.
+        await CustomerRow.insert(row).on_conflict(
+            target=CustomerRow.subscription_id,
+            action="DO UPDATE",
+            values=[
+                CustomerRow.customer_id,
+                CustomerRow.email,
+                CustomerRow.payment_method_id,
+                CustomerRow.card_brand,
+                CustomerRow.card_last4,
+                CustomerRow.updated_at,
+            ],
+        )
 
     async def remote_invoice(self, invoice_id: str) -> RemoteInvoice | None:
         row = await RemoteRow.select().where(RemoteRow.invoice_id == invoice_id).first()
@@ -146,3 +156,8 @@ class PiccoloPaymentRecords:
                 RemoteRow.updated_at: at,
             }
         ).where(RemoteRow.invoice_id == record.invoice_id)
+
+    async def set_remote_state(self, invoice_id: str, state: str, at: datetime) -> None:
+        await RemoteRow.update({RemoteRow.state: state, RemoteRow.updated_at: at}).where(
+            (RemoteRow.invoice_id == invoice_id) & (RemoteRow.state != "paid")
+        )
