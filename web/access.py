@@ -28,6 +28,10 @@ def requires(action: Action) -> Guard:
     """A guard for routes that perform ``action``."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if connection.scope.get("method") == "OPTIONS":
+            # Litestar's own OPTIONS answer (CORS preflight, "Allow") is not authenticated and
+            # performs nothing; a guard set on a whole controller must not turn it into a 500.
+            return
         principal: TenantPrincipal = connection.user
         stint = connection.app.state.stint
         outcome = await ensure_access(

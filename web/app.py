@@ -26,7 +26,7 @@ from .api.tokens import PersonalTokensController
 from .auth import OperatorAuth, TenantAuth
 from .deps import provide_stint
 from .logs import RequestContextMiddleware, before_send, configure_logging
-from .problems import exception_handlers
+from .problems import document_problems, exception_handlers
 from .security import cors_config, security_headers
 
 __all__ = ["create_app"]
@@ -92,7 +92,7 @@ def create_app(
         middleware=[DefineMiddleware(OperatorAuth, exclude_from_auth_key="exclude_from_auth")],
     )
     configure_logging()
-    return Litestar(
+    app = Litestar(
         route_handlers=[health, docs_page, tenant_api, operator_api],
         dependencies={"stint": Provide(provide_stint, sync_to_thread=False)},
         on_startup=[on_startup],
@@ -110,3 +110,5 @@ def create_app(
         ),
         debug=False,
     )
+    document_problems(app)
+    return app

@@ -156,3 +156,61 @@ exception_handlers: dict[Any, Any] = {
     Exception: _unexpected,
 }
 
+
+# The schema says what the handlers above do: every error is problem+json --------------------
+
+_PROBLEM_SCHEMA_NAME = "Problem"
+
+
+def _problem_schema() -> Any:
+    from litestar.openapi.spec import OpenAPIType, Schema
+
+    text = Schema(type=OpenAPIType.STRING)
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        required=["type", "title", "status", "detail", "code"],
+        properties={
+            "type": text,
+            "title": text,
+            "status": Schema(type=OpenAPIType.INTEGER),
+            "detail": text,
+            "code": text,
+            "errors": Schema(type=OpenAPIType.ARRAY, items=Schema(type=OpenAPIType.OBJECT)),
+        },
+        description="RFC 9457 problem details with a stable snake_case code.",
+    )
+
+
+def document_problems(app: Any) -> None:
+    """Make the OpenAPI schema say what the error handlers do.
+
+    Litestar documents its own validation-error body as ``application/json``; every error
+    Stint answers is ``application/problem+json`` (and bad input is 422, not 400). The
+    schema is built here, once, from the routes registered so far, and each 4xx/5xx
+    response in it rewritten.
+    """
+    from litestar._openapi.plugin import OpenAPIPlugin
+    from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference
+
+    plugin = app.plugins.get(OpenAPIPlugin)
+    problem_ref = Reference(ref=f"#/components/schemas/{_PROBLEM_SCHEMA_NAME}")
+
+    def problem_response(description: str) -> OpenAPIResponse:
+        return OpenAPIResponse(
+            description=description, content={PROBLEM_JSON: OpenAPIMediaType(schema=problem_ref)}
+        )
+
+    openapi = plugin.provide_openapi()
+    openapi.components.schemas[_PROBLEM_SCHEMA_NAME] = _problem_schema()
+    for item in (openapi.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            responses = operation.responses or {}
+            for status in [s for s in responses if s[:1] in ("4", "5")]:
+                old = responses[status]
+                responses[status] = problem_response(getattr(old, "description", None) or "Error")
+            if operation.parameters or operation.request_body is not None:
+                responses.setdefault("422", problem_response("Invalid input"))
+            operation.responses = responses

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,14 @@ def test_bad_json_wrong_types_and_unknown_fields_are_4xx_problem_json(
         for response, status in cases:
             assert response.status_code == status, response.text
             assert response.headers["content-type"].startswith(PROBLEM)
+
+
+def test_options_on_every_route_is_answered_without_a_server_error(tmp_path: Path, clock: FixedClock) -> None:
+    """Preflight-style OPTIONS carries no credentials; guarded controllers answer it, never with a 500."""
+    from tests.integration.test_isolation import tenant_routes
+
+    with client_with(tmp_path, clock) as client:
+        paths = {re.sub(r"\{[^}]+\}", "x", path) for _, path in tenant_routes(client.app)}
+        for path in sorted(paths):
+            response = client.options(path)
+            assert response.status_code < 500, (path, response.text)
