@@ -4,7 +4,7 @@ ended trial."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from playwright.sync_api import expect
@@ -77,3 +77,39 @@ def test_the_operator_console_ends_a_trial_and_the_tenant_is_blocked_except_the_
     expect(owner).to_have_url(re.compile(r"/settings/subscription"))
     expect(owner.locator("#subscription .status")).to_have_text("expired")
     expect(owner.locator("#buy-form")).to_be_visible()
+
+
+def test_an_operator_issues_an_activation_file_that_the_on_premises_admin_installs(
+    api: Api, new_page: Any, tmp_path: Any
+) -> None:
+    """The console's file for this server is uploaded on the Subscription page and activates it offline."""
+    admin = api.signup("basement", deployment="onprem")
+    api.operator("files@stint.test")
+    owner = new_page()
+    sign_in(owner, "basement", admin)
+    owner.goto("/settings/subscription")
+    expect(owner.locator(".activation-mode")).to_have_text("not yet")
+    server_id = owner.locator(".server-id").inner_text()
+
+    console = new_page()
+    console.goto("/admin")
+    console.get_by_label("E-mail").fill("files@stint.test")
+    console.get_by_label("Password").fill(PASSWORD)
+    console.get_by_role("button", name="Sign in").click()
+    console.get_by_role("link", name="Activation files").click()
+    console.get_by_label("Tenant (slug)").fill("basement")
+    console.get_by_label("Server ID").fill(server_id)
+    console.get_by_label("Plan").select_option("team")
+    console.get_by_label("Seats").fill("5")
+    expires = datetime.now(UTC).date() + timedelta(days=365)
+    console.get_by_label("Expires on").fill(expires.isoformat())
+    with console.expect_download() as download:
+        console.get_by_role("button", name="Issue and download").click()
+    saved = tmp_path / "activation.txt"
+    download.value.save_as(saved)
+
+    owner.get_by_label(re.compile("Activation file")).set_input_files(str(saved))
+    owner.get_by_role("button", name="Install file").click()
+    expect(owner.locator("#subscription .flash.ok")).to_contain_text("Activation file installed")
+    expect(owner.locator(".activation-mode")).to_have_text("offline, by activation file")
+    expect(owner.locator("#trial-banner")).to_be_empty()

@@ -43,7 +43,9 @@ class SignInController(Controller):
     include_in_schema = False
 
     @get("/", name="signin")
-    async def home(self, request: Request[Any, Any, Any], next: Annotated[str, QueryParameter(max_length=200)] = "") -> Response[Any] | Template:
+    async def home(
+        self, request: Request[Any, Any, Any], next: Annotated[str, QueryParameter(max_length=200)] = ""
+    ) -> Response[Any] | Template:
         principal = await page_principal(request)
         if principal is None:
             return Template("signin.html", context={"next": next, "nav": {}, "tenant_slug": ""})

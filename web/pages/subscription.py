@@ -5,19 +5,22 @@ invoices, and on-premises activation. The use cases are the API's
 
 from __future__ import annotations
 
-import importlib
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
 
 from core.errors import ValidationFailed
 from core.licensing.access import Action
+from core.licensing.activation import ActivationRefused
 from core.licensing.deployment import Deployment
 from core.periods import Interval
+from core.services.activation import activate_online, activation_view, install_activation_file
 from core.services.changes import RequestedChange, change_subscription, quote_subscription_change
 from core.services.subscriptions import (
     cancel_subscription,
@@ -25,6 +28,9 @@ from core.services.subscriptions import (
     resume_subscription,
     view_subscription,
 )
+from plugins.activation.reader import SettingsFileReader
+from plugins.bootstrap import Stint
+from plugins.storage.activation_repo import PiccoloActivationDirectory
 
 from .render import Page, open_page, render, stint_of
 
@@ -56,12 +62,35 @@ def _seats(text: str, *, required: bool) -> int | None:
     return seats
 
 
-def _activation_service() -> Any:
-    """The activation engineer's use cases, when they exist in this build (else None)."""
-    try:
-        return importlib.import_module("core.services.activation")
-    except ImportError:
+#: An activation file is a few hundred bytes; anything this large is not one.
+MAX_FILE_BYTES = 64 * 1024
+
+
+class ActivateForm(msgspec.Struct):
+    subscription_id: Annotated[str, msgspec.Meta(max_length=64)] = ""
+
+
+def _reader(stint: Stint) -> SettingsFileReader:
+    settings = stint.settings
+    return SettingsFileReader(
+        settings.activation_public_keys, trust_dev_key=settings.activation_trust_dev_key,
+        data_dir=settings.data_dir,
+    )
+
+
+async def _activation(stint: Stint, page: Page) -> dict[str, Any] | None:
+    """How an on-premises tenant is activated (None in the cloud: its subscription is its licence)."""
+    tenant = page.principal.tenant
+    if tenant.deployment is not Deployment.ONPREM:
         return None
+    view = await activation_view(stint.uow, PiccoloActivationDirectory(), stint.clock, tenant=tenant)
+    return {
+        "server_id": view.server_id,
+        "record": view.record,
+        "entitlement": view.record.entitlement,
+        "valid_through": view.holds_until - timedelta(days=1) if view.holds_until else None,
+        "warnings": view.warnings,
+    }
 
 
 async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) -> dict[str, Any]:
@@ -81,7 +110,7 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
         plans=plans,
         invoices=[invoice for invoice, _ in invoices],
         paid_period=sub.period is not None and sub.seats is not None and sub.interval is not None,
-        activation=_activation_service() if tenant.deployment is Deployment.ONPREM else None,
+        activation=await _activation(stint, page),
         **extra,
     )
 
@@ -204,3 +233,44 @@ class SubscriptionPageController(Controller):
         )
         context = await _context(request, page, done="Resumed: it will renew at the end of the period.")
         return _full_or(request, "settings/_subscription.html", context)
+
+    @post("/activate", status_code=200)
+    async def activate(
+        self, request: Request[Any, Any, Any], data: Annotated[ActivateForm, _URL_ENCODED]
+    ) -> Template:
+        """Online activation: register this server with the subscription id from an invoice."""
+        page = await open_page(request, Action.PURCHASE)
+        stint = stint_of(request)
+        await activate_online(
+            stint.uow, PiccoloActivationDirectory(), stint.licence_client, stint.clock,
+            tenant=page.principal.tenant, actor=page.principal.user, subscription_id=data.subscription_id,
+        )
+        page = await open_page(request, Action.VIEW_SUBSCRIPTION)
+        context = await _context(request, page, done="Activated online.", banner_oob=True)
+        return _full_or(request, "settings/_subscription_and_banner.html", context)
+
+    @post("/activation-file", status_code=200)
+    async def upload(self, request: Request[Any, Any, Any]) -> Template:
+        """Offline activation: install a signed activation file, verified here with no network."""
+        page = await open_page(request, Action.PURCHASE)
+        stint = stint_of(request)
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile):
+            raise ValidationFailed("choose the activation file to upload", field="file")
+        data = await upload.read(MAX_FILE_BYTES + 1)
+        if not data.strip():
+            raise ValidationFailed("the activation file is empty", field="file")
+        if len(data) > MAX_FILE_BYTES:
+            raise ActivationRefused.malformed("it is far larger than any activation file")
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ActivationRefused.malformed("it is not text") from None
+        await install_activation_file(
+            stint.uow, PiccoloActivationDirectory(), _reader(stint), stint.clock,
+            tenant=page.principal.tenant, actor=page.principal.user, text=text,
+        )
+        page = await open_page(request, Action.VIEW_SUBSCRIPTION)
+        context = await _context(request, page, done="Activation file installed.", banner_oob=True)
+        return _full_or(request, "settings/_subscription_and_banner.html", context)

@@ -1,0 +1,155 @@
+"""The page session and CSRF rules, through the app (no browser needed): renewal from the
+refresh cookie, concurrent renewals, sign-out, bearer tokens on pages, no open redirect."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from core.clock import FixedClock
+from core.errors import ValidationFailed
+from tests.conftest import make_settings
+from tests.support.api import PASSWORD, add_user, api_client, bearer, signup, token
+from web.pages.session import ACCESS_COOKIE, REFRESH_COOKIE
+from web.pages.time import parse_duration
+
+
+@pytest.fixture
+def client(sqlite_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[TestClient[Any]]:
+    with api_client(make_settings(sqlite_url, tmp_path), clock) as test_client:
+        signup(test_client, "pages")
+        add_user(test_client, token(test_client, "pages", "admin@pages.test"), "tim@pages.test")
+        yield test_client
+
+
+def _csrf(client: TestClient[Any]) -> str:
+    if "csrftoken" not in client.cookies:
+        client.get("/")
+    return str(client.cookies["csrftoken"])
+
+
+def _use(client: TestClient[Any], cookies: dict[str, str]) -> None:
+    """Replace the client's cookie jar, as another tab holding an older copy of the session."""
+    client.cookies.clear()
+    for name, value in cookies.items():
+        client.cookies.set(name, value, domain="testserver.local")
+
+
+def _sign_in(client: TestClient[Any], next_path: str = "") -> Any:
+    return client.post(
+        "/signin",
+        data={"tenant": "pages", "email": "tim@pages.test", "password": PASSWORD, "next": next_path,
+              "_csrf_token": _csrf(client)},
+        follow_redirects=False,
+    )
+
+
+def test_signing_in_sets_the_token_pair_and_opens_the_time_tab(client: TestClient[Any]) -> None:
+    """Sign-in answers 303 to /time with HttpOnly access and refresh cookies."""
+    response = _sign_in(client)
+    assert response.status_code == 303 and response.headers["location"] == "/time"
+    cookies = response.headers.get_list("set-cookie")
+    assert any(c.startswith(f"{ACCESS_COOKIE}=") and "HttpOnly" in c for c in cookies)
+    assert any(c.startswith(f"{REFRESH_COOKIE}=") and "HttpOnly" in c for c in cookies)
+    assert client.get("/time").status_code == 200
+
+
+def test_a_wrong_password_shows_the_form_again_with_one_message(client: TestClient[Any]) -> None:
+    """A bad sign-in is 401 with the API's message and no session cookie."""
+    response = client.post("/signin", data={"tenant": "pages", "email": "tim@pages.test",
+                                            "password": "wrong password", "_csrf_token": _csrf(client)})
+    assert response.status_code == 401
+    assert "The tenant, e-mail or password is not right." in response.text
+    assert ACCESS_COOKIE not in client.cookies
+
+
+def test_an_expired_access_cookie_is_renewed_from_the_refresh_cookie(
+    client: TestClient[Any], clock: FixedClock
+) -> None:
+    """After the access token expires, the next page rotates the refresh token and stays signed in."""
+    _sign_in(client)
+    old_refresh = client.cookies[REFRESH_COOKIE]
+    clock.advance(minutes=20)
+    response = client.get("/time")
+    assert response.status_code == 200
+    assert client.cookies[REFRESH_COOKIE] != old_refresh
+    renewed = client.post("/api/v1/auth/refresh", json={"refresh_token": old_refresh})
+    assert renewed.status_code == 401  # the old one is spent
+
+
+def test_two_tabs_renewing_the_same_session_at_once_both_stay_signed_in(
+    client: TestClient[Any], clock: FixedClock
+) -> None:
+    """Two requests presenting the same expired pair get the same successor; the sign-in survives."""
+    _sign_in(client)
+    stale = {ACCESS_COOKIE: client.cookies[ACCESS_COOKIE], REFRESH_COOKIE: client.cookies[REFRESH_COOKIE]}
+    clock.advance(minutes=20)
+    _use(client, stale)
+    first = client.get("/time/timer", headers={"HX-Request": "true"})
+    first_refresh = client.cookies[REFRESH_COOKIE]
+    _use(client, stale)
+    second = client.get("/time/timer", headers={"HX-Request": "true"})
+    assert first.status_code == second.status_code == 200
+    assert "HX-Redirect" not in second.headers
+    successor = client.cookies[REFRESH_COOKIE]
+    assert first_refresh == successor != stale[REFRESH_COOKIE]
+    assert client.post("/api/v1/auth/refresh", json={"refresh_token": successor}).status_code == 200
+
+
+def test_signing_out_ends_the_sign_in_for_its_refresh_token_too(
+    client: TestClient[Any], clock: FixedClock
+) -> None:
+    """After sign-out the old refresh cookie no longer renews anything."""
+    _sign_in(client)
+    stale = {ACCESS_COOKIE: client.cookies[ACCESS_COOKIE], REFRESH_COOKIE: client.cookies[REFRESH_COOKIE]}
+    response = client.post("/signout", data={"_csrf_token": _csrf(client)}, follow_redirects=False)
+    assert response.status_code == 303
+    clock.advance(minutes=20)
+    _use(client, stale)
+    again = client.get("/time", follow_redirects=False)
+    assert again.status_code == 303 and again.headers["location"] == "/?next=/time"
+
+
+def test_pages_take_a_bearer_token_and_need_no_csrf_token_with_it(client: TestClient[Any]) -> None:
+    """An extension frame's bearer token opens pages and posts forms; a browser never sends it by itself."""
+    headers = bearer(token(client, "pages", "tim@pages.test"))
+    client.cookies.clear()
+    assert client.get("/time", headers=headers).status_code == 200
+    started = client.post("/time/start", data={"comment": "from the frame"}, headers=headers)
+    assert started.status_code == 200 and 'data-running="true"' in started.text
+    assert client.post("/time/start", data={"comment": "no token"}).status_code in (303, 403)
+
+
+def test_a_cookie_session_post_without_the_csrf_token_is_refused(client: TestClient[Any]) -> None:
+    """The session cookie alone does not make a form post: 403 and nothing starts."""
+    _sign_in(client)
+    refused = client.post("/time/start", data={"comment": "forged"})
+    assert refused.status_code == 403
+    assert 'data-running="false"' in client.get("/time").text
+    accepted = client.post("/time/start", data={"comment": "mine", "_csrf_token": _csrf(client)})
+    assert accepted.status_code == 200 and 'data-running="true"' in accepted.text
+
+
+def test_the_api_is_not_under_the_page_csrf_check(client: TestClient[Any]) -> None:
+    """/api/v1 bearer calls work without any CSRF token, as before the pages existed."""
+    headers = bearer(token(client, "pages", "tim@pages.test"))
+    assert client.post("/api/v1/tracking/start", json={}, headers=headers).status_code == 201
+
+
+def test_sign_in_only_ever_continues_to_a_page_on_this_site(client: TestClient[Any]) -> None:
+    """A ``next`` that leaves the site (//host, a scheme) is replaced by /time."""
+    assert _sign_in(client, "//evil.example/x").headers["location"] == "/time"
+    assert _sign_in(client, "https://evil.example/").headers["location"] == "/time"
+    assert _sign_in(client, "/settings/users").headers["location"] == "/settings/users"
+
+
+def test_timesheet_durations_read_as_people_type_them() -> None:
+    """1:30 and 1.5 are ninety minutes; nothing, zero and more than a day are refused."""
+    assert parse_duration("1:30") == parse_duration("1.5") == parse_duration("1,5") == 5400
+    for bad in ("", "0", "abc", "25:00", "1:75"):
+        with pytest.raises(ValidationFailed):
+            parse_duration(bad)
