@@ -20,7 +20,8 @@ from celery import Celery, signals
 from plugins.settings import Settings, load_settings
 
 from . import runtime
-from .registry import JOBS, period, renew_batch, run_job
+from .registry import JOBS, due_batches, period, renew_batch, run_job
+from .status import queue_length
 
 __all__ = ["BATCH", "SWEEP", "create_celery", "task_name"]
 
@@ -29,6 +30,8 @@ log = logging.getLogger("stint.jobs")
 #: The renewals job fans out: the sweep lists due subscriptions, batches go to workers.
 SWEEP = "stint.renewals"
 BATCH = "stint.renewals.batch"
+#: Queued tasks beyond which a renewals sweep leaves the fan-out to the next tick.
+_BACKLOG = 4 * len(JOBS)
 #: Tasks retry this often before they are given up (the next scheduled run starts afresh).
 MAX_RETRIES = 5
 
@@ -96,9 +99,18 @@ def create_celery(settings: Settings | None = None) -> Celery:
     def enqueue(tenant_ids: list[str]) -> None:
         app.send_task(BATCH, args=[tenant_ids])
 
+    async def sweep(stint: Any, send: Any) -> dict[str, int]:
+        # Batches of an earlier sweep still waiting: sending more would only queue the same
+        # subscriptions twice (harmless, but work piles up). The next tick looks again.
+        queued = await queue_length(stint)
+        if queued is not None and queued > _BACKLOG:
+            log.warning("renewals sweep skipped: %s tasks still queued", queued)
+            return {"skipped_queued": queued}
+        return await due_batches(stint, send)
+
     @app.task(name=SWEEP, **retry)
     def renewals(self: Any) -> dict[str, int]:
-        job = run_job(runtime.stint(), "renewals", run_key=self.request.id, enqueue=enqueue)
+        job = run_job(runtime.stint(), "renewals", run_key=self.request.id, enqueue=enqueue, run=sweep)
         return runtime.run_async(job)
 
     @app.task(name=BATCH, **retry)

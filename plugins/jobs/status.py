@@ -9,12 +9,13 @@ from core.clock import today_in
 
 from .registry import JOBS, job_store
 
-__all__ = ["jobs_status"]
+__all__ = ["jobs_status", "queue_length"]
 
 log = logging.getLogger("stint.jobs")
 
 
-async def _queue_length(stint: Any) -> int | None:
+async def queue_length(stint: Any) -> int | None:
+    """Tasks waiting in the Celery queue (None without Redis, or when it cannot be asked)."""
     if stint.redis is None:
         return None
     try:
@@ -29,7 +30,7 @@ async def jobs_status(stint: Any) -> dict[str, Any]:
     async with stint.uow():
         runs = await store.last_runs()
         backlog = await store.backlog(today_in(stint.clock), grace_days=stint.settings.grace_days)
-    queued = await _queue_length(stint)
+    queued = await queue_length(stint)
     if queued is not None:
         backlog["celery_queue"] = queued
     return {
