@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import ssl
 import subprocess
 import sys
 import time
@@ -97,6 +98,10 @@ def _self_signed(directory: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
+def _trusting(cert: Path) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=str(cert))
+
+
 def _https_service(workdir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
     """The licence service app behind TLS (uvicorn's own TLS; ``stint serve`` is plain HTTP)."""
     workdir.mkdir(parents=True)
@@ -117,7 +122,8 @@ def _https_service(workdir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
         try:
-            if httpx.get(url + "/health", verify=str(cert), timeout=2, trust_env=False).status_code == 200:
+            health = httpx.get(url + "/health", verify=_trusting(cert), timeout=2, trust_env=False)
+            if health.status_code == 200:
                 return process, url, cert
         except httpx.HTTPError:
             time.sleep(0.1)
@@ -132,7 +138,7 @@ def test_activation_goes_over_https_through_the_configured_proxy(tmp_path: Path)
     onprem = start_stint(tmp_path / "onprem", STINT_LICENCE_SERVICE_URL=url,
                          STINT_LICENCE_SERVICE_PROXY=proxy.url, STINT_LICENCE_SERVICE_CA=str(cert))
     try:
-        with httpx.Client(base_url=url, verify=str(cert), trust_env=False, timeout=30) as c:
+        with httpx.Client(base_url=url, verify=_trusting(cert), trust_env=False, timeout=30) as c:
             c.post("/api/v1/signup", json={
                 "tenant": "acme-hq", "name": "Acme HQ", "deployment": "onprem",
                 "admin": {"email": "admin@acme-hq.test", "password": PASSWORD, "name": "Admin"},
