@@ -226,10 +226,10 @@ DUE_ON = date(2026, 3, 1)
 
 @pytest.fixture
 def due(celery: Env) -> Iterator[tuple[Env, list[str]]]:
-    """400 subscriptions whose period ends on the clock's day, seeded with COPY."""
+    """240 subscriptions whose period ends on the clock's day, seeded with COPY."""
     celery.clock.set(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
     url = celery.env["STINT_DATABASE_URL"]
-    sub_ids = asyncio.run(_bench().seed_due_subscriptions(url, 400, DUE_ON, prefix="k"))
+    sub_ids = asyncio.run(_bench().seed_due_subscriptions(url, 240, DUE_ON, prefix="k"))
     yield celery, sub_ids
 
 
@@ -246,7 +246,7 @@ def test_killing_the_worker_mid_sweep_leaves_exactly_one_invoice_per_subscriptio
     url = celery.env["STINT_DATABASE_URL"]
     worker = celery.worker()
     celery.send(SWEEP)
-    wait_for("renewals to start", lambda: counts(url)[0] >= 20)
+    wait_for("renewals to start", lambda: counts(url)[0] >= 10)
     celery.kill(worker)
     killed_at = counts(url)[0]
     assert killed_at < len(sub_ids), "the sweep finished before the kill; make it bigger"
@@ -262,14 +262,14 @@ def test_the_same_sweep_on_two_workers_at_once_renews_each_subscription_once(
 ) -> None:
     """Two workers, two sweeps and the same batch sent twice: one renewal invoice each."""
     celery, sub_ids = due
-    celery.env.update({"STINT_JOBS_BATCH_SIZE": "50", "STINT_JOBS_CONCURRENCY": "4"})
+    celery.env.update({"STINT_JOBS_BATCH_SIZE": "30", "STINT_JOBS_CONCURRENCY": "4"})
     url = celery.env["STINT_DATABASE_URL"]
     celery.worker()
     celery.worker()
     time.sleep(3)  # both are listening before the work arrives
     tenants = _tenant_ids(sub_ids)
-    celery.send(BATCH, tenants[:200])
-    celery.send(BATCH, tenants[:200])
+    celery.send(BATCH, tenants[:120])
+    celery.send(BATCH, tenants[:120])
     celery.send(SWEEP)
     celery.send(SWEEP)
     wait_for("every renewal", lambda: counts(url)[0] == len(sub_ids), 120)
