@@ -124,8 +124,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         log.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(server: Server) -> Iterator[Any]:
+    """Chromium for one test module. Not for the session: Playwright's sync API keeps an event
+    loop running on this thread while it is open, which the asyncio tests after it cannot share."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
