@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 import stripe
 
@@ -153,7 +154,8 @@ class StripeBilling:
             wanted.append(("credit", -invoice.credit_applied, CREDIT_LINE))
         present: set[str] = set()
         for item in await self.gateway.pending_items(customer_id):
-            meta = dict(getattr(item, "metadata", None) or {})
+            found = getattr(item, "metadata", None)
+            meta: dict[str, Any] = found.to_dict() if found is not None else {}
             owner = meta.get("stint_invoice_id")
             if owner == invoice.id and meta.get("stint_line") not in present:
                 present.add(str(meta.get("stint_line")))

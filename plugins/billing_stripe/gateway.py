@@ -66,9 +66,6 @@ class StripeGateway:
             customer_id, {"invoice_settings": {"default_payment_method": payment_method_id}}
         )
 
-    async def payment_method(self, payment_method_id: str) -> Any:
-        return await self._v1.payment_methods.retrieve_async(payment_method_id)
-
     async def setup_intent(self, setup_intent_id: str) -> Any:
         return await self._v1.setup_intents.retrieve_async(setup_intent_id)
 

@@ -206,3 +206,54 @@ def test_without_a_stripe_key_invoicing_stays_manual(
         answer = client.post("/api/v1/subscription/checkout", headers=admin(client, "manual"))
         assert answer.status_code == 409 and answer.json()["code"] == "payment_provider_not_configured"
         assert deliver(client, event("evt_x", "invoice.paid", {"id": "in_x"})).status_code == 404
+
+
+def customer_of(base: str, stint_invoice_id: str) -> str:
+    (remote,) = stripe_invoices_for(base, stint_invoice_id)
+    return str(remote["customer"])
+
+
+def test_items_left_by_another_interrupted_invoice_are_not_charged_on_this_one(
+    app: Any, stripe_base: str, clock: FixedClock
+) -> None:
+    """A pending item Stint wrote for another invoice is removed before this invoice takes its items."""
+    signup(app, "tidy")
+    add_card(app, stripe_base, "tidy")
+    customer = customer_of(stripe_base, purchase(app, "tidy", 2)["id"])
+    left = stripe_post(
+        stripe_base,
+        "/v1/invoiceitems",
+        {
+            "customer": customer,
+            "amount": "999",
+            "currency": "usd",
+            "description": "half-pushed",
+            "metadata[stint_invoice_id]": "another",
+            "metadata[stint_line]": "0",
+        },
+    )
+    clock.set(datetime(2026, 6, 1, 9, tzinfo=UTC))
+    change = app.post("/api/v1/subscription/change", json={"seats": 3}, headers=admin(app, "tidy")).json()
+    (remote,) = stripe_invoices_for(stripe_base, change["invoice"]["id"])
+    assert lines_of(remote) == [change["invoice"]["amount_due"]["amount"]]
+    assert left["id"] not in {line.get("invoice_item") for line in remote["lines"]["data"]}
+
+
+def test_pending_items_stint_did_not_write_stop_the_push_and_the_invoice_stays_due(
+    app: Any, stripe_base: str, clock: FixedClock
+) -> None:
+    """An item someone added in Stripe by hand would be charged with Stint's lines: nothing is sent."""
+    signup(app, "hands")
+    add_card(app, stripe_base, "hands")
+    customer = customer_of(stripe_base, purchase(app, "hands", 2)["id"])
+    stripe_post(
+        stripe_base,
+        "/v1/invoiceitems",
+        {"customer": customer, "amount": "500", "currency": "usd", "description": "by hand"},
+    )
+    clock.set(datetime(2026, 6, 1, 9, tzinfo=UTC))
+    change = app.post("/api/v1/subscription/change", json={"seats": 3}, headers=admin(app, "hands"))
+    assert change.status_code == 200  # the change itself stands; collecting waits
+    invoice_id = change.json()["invoice"]["id"]
+    assert stripe_invoices_for(stripe_base, invoice_id) == []
+    assert stint_invoice(app, "hands", invoice_id)["status"] == "due"

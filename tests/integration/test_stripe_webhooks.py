@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 
 from core.clock import FixedClock
+from plugins.billing_stripe import StripeGateway
 from plugins.storage.billing_tables import BillingEvent
 from plugins.storage.tables import AuditEvent
 from tests.conftest import make_settings
 from tests.integration.localstripe_support import (
     deliver,
     event,
+    free_port,
     localstripe,
     sign,
     stripe_env,
@@ -25,7 +27,7 @@ from tests.integration.localstripe_support import (
     stripe_post,
 )
 from tests.integration.test_stripe_billing import DECLINED_CARD, add_card, admin, purchase, stint_invoice
-from tests.support.api import api_client, run, signup
+from tests.support.api import api_client, run, signup, stint
 
 
 @pytest.fixture(scope="module")
@@ -193,3 +195,28 @@ def test_an_invoice_stint_did_not_send_is_recorded_and_ignored(app: Any, stripe_
     }
     assert deliver(app, event("evt_copy", "invoice.paid", forged)).json()["outcome"] == "unknown_invoice"
     assert stint_invoice(app, "copy", invoice["id"])["status"] == "due"
+
+
+def test_stripe_unreachable_while_re_reading_answers_503_and_changes_nothing(
+    app: Any, stripe_base: str
+) -> None:
+    """A failure needs Stripe's current invoice; Stripe down: 503 (Stripe retries), nothing is stored."""
+    signup(app, "outage")
+    add_card(app, stripe_base, "outage", DECLINED_CARD)
+    invoice = purchase(app, "outage", 1)
+    (remote,) = stripe_invoices_for(stripe_base, invoice["id"])
+    failure = event("evt_outage_failed", "invoice.payment_failed", remote)
+    billing = stint(app).billing
+    working, billing.gateway = (
+        billing.gateway,
+        StripeGateway("sk_test_x", api_base=f"http://127.0.0.1:{free_port()}", retries=0),
+    )
+    try:
+        answer = deliver(app, failure)
+    finally:
+        run(app, billing.gateway.close)
+        billing.gateway = working
+    assert answer.status_code == 503 and answer.json()["code"] == "payment_provider_unavailable"
+    assert snapshot(app, "outage", invoice["id"])["status"] == "active"
+    assert run(app, lambda: BillingEvent.count().where(BillingEvent.id == "evt_outage_failed")) == 0
+    assert deliver(app, failure).json()["outcome"] == "failed"  # Stripe's retry, once it is back
