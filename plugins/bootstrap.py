@@ -66,7 +66,7 @@ async def start(
         engine=engine,
         # Every commit that changes a role, seat, subscription or tenant moves the
         # generations its cached access decisions were stored under.
-        uow=PiccoloUnitOfWorkFactory(engine, after_commit=access_cache.bump),
+        uow=PiccoloUnitOfWorkFactory(engine, after_commit=access_cache.bump, decision_cache=access_cache),
         access_cache=access_cache,
         limiter=limiter,
         redis=redis_client,

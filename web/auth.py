@@ -7,7 +7,9 @@ realm has its own JWT audience.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -19,7 +21,7 @@ from litestar.middleware.authentication import (
 
 from core.errors import InvalidCredentials
 from core.services.tokens import PAT_PREFIX, authenticate_personal_token
-from core.tenancy import Operator, Tenant, User
+from core.tenancy import Deployment, LicensingMode, Operator, Tenant, User
 from plugins.bootstrap import Stint
 from plugins.identity.tokens import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, TokenError
 
@@ -29,6 +31,10 @@ from .security import limit_tenant
 __all__ = ["OperatorAuth", "OperatorPrincipal", "TenantAuth", "TenantPrincipal", "bearer_token"]
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="stint"'}
+#: How long a signed-in user's tenant and user rows may be reused without reading them.
+#: Every change to them moves a generation (``plugins/storage/changes.py``), so this only
+#: bounds what a change made outside the repositories could leave behind.
+PRINCIPAL_TTL_SECONDS = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,41 @@ def _stint(connection: ASGIConnection[Any, Any, Any, Any]) -> Stint:
     return connection.app.state.stint  # type: ignore[no-any-return]
 
 
+def _plain(value: Any) -> dict[str, Any]:
+    return {
+        k: v.isoformat() if isinstance(v, datetime) else v for k, v in dataclasses.asdict(value).items()
+    }
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _from_plain(found: dict[str, Any]) -> tuple[Tenant, User]:
+    t, u = dict(found["tenant"]), dict(found["user"])
+    tenant = Tenant(**{
+        **t, "deployment": Deployment(t["deployment"]), "licensing_mode": LicensingMode(t["licensing_mode"]),
+        "uninstalled_at": _when(t["uninstalled_at"]), "created_at": _when(t["created_at"]),
+    })
+    return tenant, User(**{**u, "last_used_at": _when(u["last_used_at"])})
+
+
+async def _tenant_and_user(stint: Stint, tenant_id: str, user_id: str) -> tuple[Tenant, User] | None:
+    """The caller's tenant and user: from the cache while neither changed, else the database."""
+    cache = stint.access_cache
+    key = f"principal:{tenant_id}:{user_id}"
+    cached, stamp = await cache.get(key, (f"t:{tenant_id}", f"u:{user_id}"))
+    if cached is not None:
+        return _from_plain(cached)
+    async with stint.uow() as uow:
+        tenant = await uow.directory.tenant_by_id(tenant_id)
+        user = await uow.tenant(tenant.id).user(user_id) if tenant else None
+    if tenant is None or user is None:
+        return None
+    await cache.put(key, stamp, {"tenant": _plain(tenant), "user": _plain(user)}, PRINCIPAL_TTL_SECONDS)
+    return tenant, user
+
+
 async def _personal_token_claims(stint: Stint, token: str) -> AccessClaims:
     try:
         record = await authenticate_personal_token(stint.uow, stint.clock, token)
@@ -83,11 +124,10 @@ async def authenticate_tenant_token(stint: Stint, token: str) -> TenantPrincipal
             claims = stint.tokens.verify(token, audience=TENANT_AUDIENCE, now=stint.clock.now())
         except TokenError as exc:
             raise _refuse(str(exc)) from None
-    async with stint.uow() as uow:
-        tenant = await uow.directory.tenant_by_id(claims.tenant_id or "")
-        user = await uow.tenant(tenant.id).user(claims.subject) if tenant else None
-    if tenant is None or user is None:
+    found = await _tenant_and_user(stint, claims.tenant_id or "", claims.subject)
+    if found is None:
         raise _refuse("the token's user no longer exists")
+    tenant, user = found
     tenant_var.set(tenant.slug)
     return TenantPrincipal(
         tenant=tenant, user=user, claims=claims, personal_token_id=claims.token_id if personal else None

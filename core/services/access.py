@@ -157,12 +157,17 @@ async def check_access(
     grace_days: int = DEFAULT_GRACE_DAYS,
     cache: GenerationCache | None = None,
 ) -> AccessOutcome:
-    """The decision for ``user`` doing ``action`` now; ``cache`` keeps it until a change.
+    """The decision for ``user`` doing ``action`` now; ``cache`` (default: the one the
+    unit-of-work factory carries, if any) keeps it until a change.
 
     With a cache, the scopes' generations are read *before* the facts, so a decision
     computed from facts older than a change is stored under the old generation and
     never served after the change's bump.
     """
+    if cache is None:
+        # The unit-of-work factory may carry the process's cache (plugins/bootstrap.py does),
+        # so every caller gets cached decisions without wiring one through.
+        cache = getattr(uow, "decision_cache", None)
     if cache is None:
         outcome = await _decide_now(uow, clock, tenant, user, action, grace_days)
     else:

@@ -12,12 +12,13 @@ from core.errors import NotFound, ValidationFailed
 from core.licensing import lifecycle
 from core.licensing.catalogue import PlanCatalogue
 from core.licensing.plan_dicts import plan_from_dict
-from core.licensing.subscription import Subscription, SubscriptionStatus
+from core.licensing.subscription import Subscription
 from core.ports import UnitOfWorkFactory
 from core.proration.invoice import Invoice
 from core.tenancy import Operator, Tenant
 
 from .audit import actor_of
+from .payments import settle_invoice
 
 __all__ = ["mark_invoice_paid", "replace_plans", "set_installed", "set_trial_end"]
 
@@ -90,22 +91,13 @@ async def mark_invoice_paid(
     async with uow(write=True) as work:
         tenant = await _tenant(work, slug)
         scope = work.tenant(tenant.id)
-        sub_id, sub = await scope.subscription(for_update=True)
-        invoices = await scope.billing()
-        found = await invoices.get(invoice_id)
-        if found is None:
+        # The same effect as the payment provider's invoice.paid (core.services.payments).
+        effect = await settle_invoice(scope, invoice_id, today=today_in(clock, tenant.time_zone), now=now)
+        if effect is None:
             raise NotFound(f"no invoice {invoice_id!r} for {slug!r}")
-        invoice = found[0].mark_paid()
-        await invoices.mark_paid(invoice.id, now)
-        today = today_in(clock, tenant.time_zone)
-        if sub.status is SubscriptionStatus.PAST_DUE:
-            sub = lifecycle.payment_succeeded(sub)
-        elif sub.status is SubscriptionStatus.EXPIRED and sub.is_paid:
-            sub = lifecycle.reactivate(sub, today)
-        await scope.save_subscription(sub_id, sub, now)
-        await scope.audit(actor_of(operator), "invoice.paid", invoice.id, {"manual": True}, now)
+        await scope.audit(actor_of(operator), "invoice.paid", invoice_id, {"manual": True}, now)
         await work.commit()
-    return invoice, sub
+    return effect.invoice, effect.subscription
 
 
 async def set_installed(

@@ -1,22 +1,28 @@
 """What a unit of work changed that cached access decisions depend on.
 
 Repository methods that change a role, a user's flags, a tenant's settings, a seat or
-a subscription call :func:`note_change` with the scope they touched (``t:<tenant id>``
-or ``s:<subscription id>``). The unit of work collects the scopes and, *after* its
-commit, hands them to the cache's ``bump`` — so the very next request decides afresh.
+a subscription call :func:`note_change` with the scope they touched (``t:<tenant id>``,
+``s:<subscription id>``, ``u:<user id>``, or ``*`` for what every tenant reads). The unit
+of work collects the scopes and, *after* its commit, hands them to the cache's ``bump`` —
+so the very next request decides afresh.
 """
 
 from __future__ import annotations
 
 import contextvars
 
-__all__ = ["collecting", "note_change", "subscription_scope", "tenant_scope"]
+__all__ = ["collecting", "note_change", "subscription_scope", "tenant_scope", "user_scope"]
 
 _pending: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("stint_changes", default=None)
 
 
 def tenant_scope(tenant_id: str) -> str:
     return f"t:{tenant_id}"
+
+
+def user_scope(user_id: str) -> str:
+    """One user's own row (``last_used_at``): only that user's cached sign-in is forgotten."""
+    return f"u:{user_id}"
 
 
 def subscription_scope(subscription_id: str) -> str:

@@ -12,7 +12,7 @@ from core.licensing.subscription import Subscription
 from core.tenancy import User
 
 from .billing_repo import InvoiceRepo
-from .changes import note_change, subscription_scope, tenant_scope
+from .changes import note_change, subscription_scope, tenant_scope, user_scope
 from .directory import PiccoloDirectory
 from .mapping import subscription_from_row, subscription_to_row, user_from_row
 from .tables import Person as PersonRow
@@ -99,6 +99,7 @@ class PiccoloTenantScope:
         )
 
     async def touch_user(self, user_id: str, at: datetime) -> None:
+        note_change(user_scope(user_id))
         await TenantUser.update({TenantUser.last_used_at: at}).where(
             (TenantUser.tenant_id == self.tenant_id) & (TenantUser.id == user_id)
         )

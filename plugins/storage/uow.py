@@ -86,10 +86,14 @@ class PiccoloUnitOfWork:
 
 
 class PiccoloUnitOfWorkFactory:
-    def __init__(self, engine: Engine[Any], *, after_commit: AfterCommit | None = None) -> None:
+    def __init__(
+        self, engine: Engine[Any], *, after_commit: AfterCommit | None = None, decision_cache: Any = None
+    ) -> None:
         self.engine = engine
         #: Bootstrap sets this to the access-decision cache's ``bump``.
         self.after_commit = after_commit
+        #: The process's access-decision cache: ``check_access`` uses it unless given another.
+        self.decision_cache = decision_cache
 
     def __call__(self, *, write: bool = False) -> PiccoloUnitOfWork:
         return PiccoloUnitOfWork(self.engine, write=write, after_commit=self.after_commit)

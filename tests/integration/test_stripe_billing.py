@@ -257,3 +257,35 @@ def test_pending_items_stint_did_not_write_stop_the_push_and_the_invoice_stays_d
     invoice_id = change.json()["invoice"]["id"]
     assert stripe_invoices_for(stripe_base, invoice_id) == []
     assert stint_invoice(app, "hands", invoice_id)["status"] == "due"
+
+
+def test_an_operators_manual_payment_has_the_same_effect_as_invoice_paid(
+    sqlite_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    """Manual invoicing: a past-due tenant whose invoice an operator marks paid is active at once."""
+    from core.services.payments import record_failed_payment
+    from tests.support.api import operator_token
+
+    with api_client(make_settings(sqlite_url, tmp_path), clock) as client:
+        signup(client, "cash")
+        invoice = purchase(client, "cash", 2)
+        s = stint(client)
+
+        async def failed() -> None:
+            async with s.uow(write=True) as work:
+                tenant = await work.directory.tenant_by_slug("cash")
+                await record_failed_payment(
+                    work.tenant(tenant.id), invoice["id"], today=clock.now().date(), now=clock.now()
+                )
+                await work.commit()
+
+        run(client, failed)
+        assert (
+            client.get("/api/v1/subscription", headers=admin(client, "cash")).json()["status"] == "past_due"
+        )
+        ops = bearer(operator_token(client))
+        path = f"/api/v1/operator/tenants/cash/invoices/{invoice['id']}/paid"
+        for _ in range(2):  # marking it twice is harmless
+            answer = client.post(path, headers=ops)
+            assert answer.status_code == 200 and answer.json()["status"] == "active"
+        assert stint_invoice(client, "cash", invoice["id"])["status"] == "paid"

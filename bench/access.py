@@ -1,0 +1,248 @@
+"""Benchmark: the access decision over HTTP against a bare JSON endpoint, same server, same run.
+
+Run: ``.venv/bin/python bench/access.py [--concurrency 8] [--requests 20000] [--seconds 15] [--redis]``.
+
+It creates a fresh PostgreSQL database (dropped afterwards) and starts Stint under its
+production server (uvicorn, one worker, as ``stint serve`` runs it) on loopback, with one
+extra route, ``GET /bench/bare``, that answers ``{"ok": true}`` from the same app — same
+server, settings and app-wide middleware, but no authentication and no decision. It signs
+up a tenant, signs in, and loads ``GET /api/v1/me/access`` (``/api/v1/me`` if the former
+is missing) with a bearer token, then ``/bench/bare``, each with the same number of
+keep-alive connections, a bounded request count and a time cap. The load generator is a
+small asyncio HTTP/1.1 client (httpx costs more CPU per request than the server under
+test, which would flatter the ratio on a two-core machine).
+
+Prints requests/s of both, their ratio, p50/p99 latency, and the machine. ``--redis`` runs
+with ``STINT_REDIS_URL`` set (the decision cache and rate-limit counters in Redis).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+ADMIN_URL = os.environ.get("STINT_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("STINT_TEST_REDIS", "redis://127.0.0.1:6379")
+PASSWORD = "correct horse battery"
+
+
+# The server side ---------------------------------------------------------------------------
+
+
+def serve(port: int) -> None:
+    """Child process: Stint plus one bare JSON route, under uvicorn as ``stint serve`` runs it."""
+    import uvicorn
+    from litestar import get
+
+    from plugins.settings import load_settings
+    from web.app import create_app
+
+    @get("/bench/bare", sync_to_thread=False, include_in_schema=False)
+    def bare() -> dict[str, bool]:
+        return {"ok": True}
+
+    app = create_app(load_settings(), migrate=True)
+    app.register(bare)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
+
+
+# The load generator ------------------------------------------------------------------------
+
+
+async def _one_connection(
+    port: int, request: bytes, deadline: float, budget: list[int], latencies: list[float], errors: list[int]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while budget[0] > 0 and time.perf_counter() < deadline:
+            budget[0] -= 1
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head[9:12])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            if length:
+                await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            if status != 200:
+                errors.append(status)
+    finally:
+        writer.close()
+
+
+async def load(port: int, path: str, headers: dict[str, str], *, concurrency: int, requests: int,
+               seconds: float) -> dict[str, Any]:
+    lines = [f"GET {path} HTTP/1.1", "Host: 127.0.0.1", *(f"{k}: {v}" for k, v in headers.items())]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    latencies: list[float] = []
+    errors: list[int] = []
+    budget = [requests]
+    started = time.perf_counter()
+    deadline = started + seconds
+    await asyncio.gather(*(
+        _one_connection(port, request, deadline, budget, latencies, errors) for _ in range(concurrency)
+    ))
+    elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {
+        "path": path,
+        "requests": len(latencies),
+        "errors": len(errors),
+        "error_statuses": sorted(set(errors))[:5],
+        "rps": len(latencies) / elapsed,
+        "p50_ms": 1000 * statistics.median(ordered),
+        "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
+    }
+
+
+# Orchestration -------------------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def _admin(sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(ADMIN_URL)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def _machine() -> str:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()
+    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}; load average before the run {load[0]:.2f}")
+
+
+async def _json(port: int, method: str, path: str, body: dict[str, Any], token: str = "") -> Any:
+    import httpx
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+        response = await client.request(method, path, json=body, headers=headers)
+        response.raise_for_status()
+        return response.json()
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    name = f"stint_bench_{uuid.uuid4().hex[:10]}"
+    await _admin(f'CREATE DATABASE "{name}"')
+    port = _free_port()
+    prefix = f"stint-bench-{uuid.uuid4().hex[:8]}:"
+    with tempfile.TemporaryDirectory() as data:
+        env = {
+            **os.environ,
+            "STINT_DATABASE_URL": f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}",
+            "STINT_SECRET_KEY": "bench-secret-key-" + "x" * 32,
+            "STINT_DATA_DIR": data,
+            # The limits are on (their cost is measured) but far above what the bench sends.
+            "STINT_RATE_LIMIT_API": "100000000",
+            "STINT_RATE_LIMIT_CLIENT": "1000000",
+        }
+        env.pop("STINT_REDIS_URL", None)
+        if args.redis:
+            env.update({"STINT_REDIS_URL": f"{REDIS_URL}/13", "STINT_REDIS_PREFIX": prefix})
+        server = subprocess.Popen(
+            [sys.executable, __file__, "--serve", str(port)], env=env, cwd=data,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        try:
+            for _ in range(300):
+                try:
+                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                        break
+                except OSError:
+                    await asyncio.sleep(0.1)
+            await _json(port, "POST", "/api/v1/signup", {
+                "tenant": "bench", "name": "Bench", "deployment": "cloud",
+                "admin": {"email": "admin@bench.test", "password": PASSWORD, "name": "Admin"},
+            })
+            pair = await _json(port, "POST", "/api/v1/auth/token",
+                               {"tenant": "bench", "email": "admin@bench.test", "password": PASSWORD})
+            auth = {"Authorization": f"Bearer {pair['access_token']}"}
+            target = "/api/v1/me/access"
+            probe = await load(port, target, auth, concurrency=1, requests=1, seconds=5)
+            if probe["errors"]:
+                target = "/api/v1/me"
+            bounds = {"concurrency": args.concurrency, "requests": args.requests, "seconds": args.seconds}
+            # Warm both paths (first use licenses the user; caches and pools fill) before measuring.
+            await load(port, target, auth, concurrency=args.concurrency, requests=500, seconds=5)
+            await load(port, "/bench/bare", {}, concurrency=args.concurrency, requests=500, seconds=5)
+            access = await load(port, target, auth, **bounds)
+            bare = await load(port, "/bench/bare", {}, **bounds)
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+            await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if args.redis:
+                import redis
+
+                client = redis.Redis.from_url(f"{REDIS_URL}/13")
+                for key in client.scan_iter(f"{prefix}*"):
+                    client.delete(key)
+                client.close()
+    return {"access": access, "bare": bare, "ratio": access["rps"] / bare["rps"]}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections (default 8)")
+    parser.add_argument("--requests", type=int, default=20000, help="requests per endpoint (default 20000)")
+    parser.add_argument("--seconds", type=float, default=15.0, help="time cap per endpoint (default 15)")
+    parser.add_argument("--redis", action="store_true", help="run with STINT_REDIS_URL set")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve)
+        return 0
+    machine = _machine()
+    result = asyncio.run(run(args))
+    if args.json:
+        print(json.dumps({"machine": machine, **result}, indent=2))
+        return 0
+    print(f"machine: {machine}")
+    print(f"store: {'Redis' if args.redis else 'in-process'}; PostgreSQL; uvicorn, one worker; "
+          f"{args.concurrency} connections")
+    for label in ("access", "bare"):
+        r = result[label]
+        print(f"{label:>6} {r['path']:<20} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.2f} ms  "
+              f"p99 {r['p99_ms']:6.2f} ms  ({r['requests']} requests, {r['errors']} errors)")
+    print(f"ratio access/bare: {result['ratio']:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
