@@ -1,8 +1,10 @@
-"""The page session and CSRF rules, through the app (no browser needed): renewal from the
-refresh cookie, concurrent renewals, sign-out, bearer tokens on pages, no open redirect."""
+"""Page rules checked through the app with a fixed clock (no browser needed): the session
+(renewal, concurrent renewals, sign-out, bearer tokens, no open redirect), CSRF, the
+activity-check prompt, and durations as typed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,8 +44,13 @@ def _use(client: TestClient[Any], cookies: dict[str, str]) -> None:
 def _sign_in(client: TestClient[Any], next_path: str = "") -> Any:
     return client.post(
         "/signin",
-        data={"tenant": "pages", "email": "tim@pages.test", "password": PASSWORD, "next": next_path,
-              "_csrf_token": _csrf(client)},
+        data={
+            "tenant": "pages",
+            "email": "tim@pages.test",
+            "password": PASSWORD,
+            "next": next_path,
+            "_csrf_token": _csrf(client),
+        },
         follow_redirects=False,
     )
 
@@ -60,8 +67,15 @@ def test_signing_in_sets_the_token_pair_and_opens_the_time_tab(client: TestClien
 
 def test_a_wrong_password_shows_the_form_again_with_one_message(client: TestClient[Any]) -> None:
     """A bad sign-in is 401 with the API's message and no session cookie."""
-    response = client.post("/signin", data={"tenant": "pages", "email": "tim@pages.test",
-                                            "password": "wrong password", "_csrf_token": _csrf(client)})
+    response = client.post(
+        "/signin",
+        data={
+            "tenant": "pages",
+            "email": "tim@pages.test",
+            "password": "wrong password",
+            "_csrf_token": _csrf(client),
+        },
+    )
     assert response.status_code == 401
     assert "The tenant, e-mail or password is not right." in response.text
     assert ACCESS_COOKIE not in client.cookies
@@ -153,3 +167,47 @@ def test_timesheet_durations_read_as_people_type_them() -> None:
     for bad in ("", "0", "abc", "25:00", "1:75"):
         with pytest.raises(ValidationFailed):
             parse_duration(bad)
+
+
+def test_the_activity_check_prompt_appears_when_due_and_a_deferral_puts_it_off(
+    client: TestClient[Any], clock: FixedClock
+) -> None:
+    """After 60 minutes the timer asks 'Are you still working?'; 'Ask again in an hour' hides it."""
+    _sign_in(client)
+    csrf = {"_csrf_token": _csrf(client)}
+    client.post("/time/start", data={"comment": "deep work", **csrf})
+    htmx = {"HX-Request": "true"}
+    assert "Are you still working?" not in client.get("/time/timer", headers=htmx).text
+    clock.advance(minutes=61)
+    due = client.get("/time/timer", headers=htmx)
+    assert "Are you still working?" in due.text and 'data-running="true"' in due.text
+    deferred = client.post("/time/activity-check", data={"defer": "one_hour", **csrf}, headers=htmx)
+    assert deferred.status_code == 200
+    assert "Are you still working?" not in deferred.text and 'data-running="true"' in deferred.text
+
+
+def test_a_worklog_is_edited_inline_and_the_week_then_submitted(
+    client: TestClient[Any], clock: FixedClock
+) -> None:
+    """Add, open the inline editor, save a new length, submit the week: the grid and status follow."""
+    _sign_in(client)
+    csrf = {"_csrf_token": _csrf(client)}
+    htmx = {"HX-Request": "true"}
+    added = client.post(
+        "/time/worklogs",
+        headers=htmx,
+        data={"day": "2026-01-01", "start": "10:00", "hours": "1:00", "comment": "first", **csrf},
+    )
+    assert added.status_code == 200 and added.text.startswith('<section id="week"')
+    worklog_id = re.search(r'id="worklog-(\w+)"', added.text)
+    assert worklog_id is not None
+    editor = client.get(f"/time/worklogs/{worklog_id[1]}/edit", headers=htmx)
+    assert 'value="1:00"' in editor.text and editor.text.lstrip().startswith("<tr")
+    saved = client.post(
+        f"/time/worklogs/{worklog_id[1]}",
+        headers=htmx,
+        data={"day": "2026-01-01", "start": "10:00", "hours": "2.5", "comment": "first", **csrf},
+    )
+    assert "2:30" in saved.text
+    submitted = client.post("/time/weeks/2026-W01/submit", headers=htmx, data=csrf)
+    assert '<strong class="week-status">submitted</strong>' in submitted.text
