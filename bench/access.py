@@ -8,7 +8,7 @@ extra route, ``GET /bench/bare``, that answers ``{"ok": true}`` from the same ap
 server, settings and app-wide middleware, but no authentication and no decision. It signs
 up a tenant, signs in, and loads ``GET /api/v1/me/access`` (``/api/v1/me`` if the former
 is missing) with a bearer token, then ``/bench/bare``, each with the same number of
-keep-alive connections, a bounded request count and a time cap. The load generator is a
+keep-alive connections, a bounded request count and a time cap, in alternating rounds. The load generator is a
 small asyncio HTTP/1.1 client (httpx costs more CPU per request than the server under
 test, which would flatter the ratio on a two-core machine).
 
@@ -100,14 +100,18 @@ async def load(port: int, path: str, headers: dict[str, str], *, concurrency: in
     await asyncio.gather(*(
         _one_connection(port, request, deadline, budget, latencies, errors) for _ in range(concurrency)
     ))
-    elapsed = time.perf_counter() - started
-    ordered = sorted(latencies)
+    return {"path": path, "latencies": latencies, "errors": errors, "elapsed": time.perf_counter() - started}
+
+
+def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    ordered = sorted(x for p in parts for x in p["latencies"])
+    errors = [e for p in parts for e in p["errors"]]
     return {
-        "path": path,
-        "requests": len(latencies),
+        "path": parts[0]["path"],
+        "requests": len(ordered),
         "errors": len(errors),
         "error_statuses": sorted(set(errors))[:5],
-        "rps": len(latencies) / elapsed,
+        "rps": len(ordered) / sum(p["elapsed"] for p in parts),
         "p50_ms": 1000 * statistics.median(ordered),
         "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))],
     }
@@ -194,14 +198,18 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             auth = {"Authorization": f"Bearer {pair['access_token']}"}
             target = "/api/v1/me/access"
             probe = await load(port, target, auth, concurrency=1, requests=1, seconds=5)
-            if probe["errors"]:
+            if probe["errors"] or not probe["latencies"]:
                 target = "/api/v1/me"
-            bounds = {"concurrency": args.concurrency, "requests": args.requests, "seconds": args.seconds}
+            bounds = {"concurrency": args.concurrency, "requests": args.requests // args.rounds,
+                      "seconds": args.seconds / args.rounds}
             # Warm both paths (first use licenses the user; caches and pools fill) before measuring.
             await load(port, target, auth, concurrency=args.concurrency, requests=500, seconds=5)
             await load(port, "/bench/bare", {}, concurrency=args.concurrency, requests=500, seconds=5)
-            access = await load(port, target, auth, **bounds)
-            bare = await load(port, "/bench/bare", {}, **bounds)
+            # Alternate short rounds, so a change in the machine's load hits both alike.
+            rounds = [(await load(port, target, auth, **bounds),
+                       await load(port, "/bench/bare", {}, **bounds)) for _ in range(args.rounds)]
+            access = _merge([a for a, _ in rounds])
+            bare = _merge([b for _, b in rounds])
         finally:
             server.terminate()
             server.wait(timeout=10)
@@ -222,6 +230,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections (default 8)")
     parser.add_argument("--requests", type=int, default=20000, help="requests per endpoint (default 20000)")
     parser.add_argument("--seconds", type=float, default=15.0, help="time cap per endpoint (default 15)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per endpoint (default 5)")
     parser.add_argument("--redis", action="store_true", help="run with STINT_REDIS_URL set")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()

@@ -77,11 +77,11 @@ class RedisRateLimiter:
     async def hit(self, key: str, limit: int, window: int = 60) -> Hit:
         start, retry = _window(window)
         name = f"{self._prefix}rl:{key}:{start}"
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.incr(name)
-            pipe.expire(name, window + 5)
-            count, _ = await pipe.execute()
-        return Hit(int(count), limit, retry)
+        count = int(await self._redis.incr(name))
+        if count == 1:
+            # Only the window's first hit sets the expiry: one round trip for every other hit.
+            await self._redis.expire(name, window + 5)
+        return Hit(count, limit, retry)
 
     async def peek(self, key: str, limit: int, window: int = 60) -> Hit:
         start, retry = _window(window)
