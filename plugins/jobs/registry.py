@@ -227,18 +227,32 @@ async def run_job(
     status, error, counts = "ok", None, {}
     try:
         counts = await work(stint, enqueue)
+    except asyncio.CancelledError:
+        # Shutting down: leave the row "running" rather than wait on the database now.
+        status = "cancelled"
+        raise
     except Exception as exc:
         status, error = "failed", f"{type(exc).__name__}: {exc}"
         raise
     finally:
         seconds = round(time.monotonic() - started, 3)
-        try:
-            async with stint.uow(write=True) as tx:
-                await store.finish_run(key, status, counts, error, stint.clock.now())
-                await tx.commit()
-        except Exception:
-            log.exception("could not record a job run", extra={"job": name})
-        logger = log.info if status == "ok" else log.error
-        logger("job %s %s in %ss: %s", name, status, seconds, counts or error,
-               extra={"job": name, "status": status, "seconds": seconds, "counts": counts})
+        if status == "cancelled":
+            log.warning("job %s cancelled after %ss", name, seconds, extra={"job": name})
+        else:
+            await _record(stint, store, name, key, status, counts, error, seconds)
     return counts
+
+
+async def _record(
+    stint: Any, store: PiccoloJobStore, name: str, key: str, status: str, counts: Counts, error: str | None,
+    seconds: float,
+) -> None:
+    try:
+        async with stint.uow(write=True) as tx:
+            await store.finish_run(key, status, counts, error, stint.clock.now())
+            await tx.commit()
+    except Exception:
+        log.exception("could not record a job run", extra={"job": name})
+    logger = log.info if status == "ok" else log.error
+    logger("job %s %s in %ss: %s", name, status, seconds, counts or error,
+           extra={"job": name, "status": status, "seconds": seconds, "counts": counts})
