@@ -100,7 +100,7 @@ async def start_tracking(
         await repo.lock_user(user.id)
         rules, lock = await repo.rules()
         settled, stopped = await _settle(repo, user.id, clock, rules)
-        await check_limits(scope, user.id, adding=1 if settled is None else 2)
+        await check_limits(scope, {user.id: 1 if settled is None else 2})
         now = clock.now()
         await ensure_day_unlocked(repo, user.id, now, await user_zone(repo, tenant, user.id), lock)
         timer, track = start_timer(user.id, now, work_item, comment, rules, settled)

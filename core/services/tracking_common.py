@@ -3,6 +3,8 @@ the work-item effects a worklog change queues (in the same transaction)."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from datetime import datetime
 
 from core.licensing.catalogue import DEFAULT_CATALOGUE
@@ -25,17 +27,23 @@ async def user_zone(repo: TrackingRepository, tenant: Tenant, user_id: str) -> s
     return (await repo.preference(user_id)).time_zone or tenant.time_zone
 
 
-async def check_limits(scope: TenantScope, user_id: str, adding: int = 1) -> None:
-    """SPEC §2: Free allows 500 worklogs per tenant, Start 1,000 per user."""
+async def check_limits(scope: TenantScope, adding: Mapping[str, int]) -> None:
+    """SPEC §2: Free allows 500 worklogs per tenant, Start 1,000 per user.
+
+    ``adding`` maps each user to the worklogs about to be stored for them, so an
+    import for several users is checked whole: per user, and all of it per tenant.
+    """
     _, subscription = await scope.subscription()
     plan = DEFAULT_CATALOGUE.get(subscription.plan_id)
     per_tenant, per_user = plan.worklog_limit_per_tenant, plan.worklog_limit_per_user
-    if per_tenant is None and per_user is None:
-        return
     repo = scope.tracking()
-    count_tenant = await repo.count_worklogs() if per_tenant is not None else 0
-    count_user = await repo.count_worklogs(user_id) if per_user is not None else 0
-    check_worklog_limit(count_tenant, count_user, per_tenant, per_user, adding=adding)
+    if per_tenant is not None:
+        count = await repo.count_worklogs()
+        check_worklog_limit(count, 0, per_tenant, None, adding=sum(adding.values()))
+    if per_user is not None:
+        for user_id, more in sorted(adding.items()):
+            count = await repo.count_worklogs(user_id)
+            check_worklog_limit(0, count, None, per_user, adding=more)
 
 
 async def ensure_day_unlocked(
@@ -58,6 +66,8 @@ async def queue_work_item_effects(
     """
     items = {w.work_item for w in (before, after) if w is not None and w.work_item is not None}
     for item in sorted(items):
-        await repo.enqueue_work_item(item, f"sync:{change_id}:{item}"[:100], 0, at)
+        # Work item names are up to 200 characters; the key stays short and distinct.
+        digest = hashlib.sha256(item.encode()).hexdigest()[:16]
+        await repo.enqueue_work_item(item, f"sync:{change_id}:{digest}", 0, at)
     if before is None and after is not None and after.work_item is not None:
         await repo.enqueue_work_item(after.work_item, f"remaining:{after.id}", after.length_s, at)

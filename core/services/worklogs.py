@@ -92,7 +92,7 @@ async def add_worklog(
         _, lock = await repo.rules()
         zone = await user_zone(repo, tenant, owner_id)
         await ensure_day_unlocked(repo, owner_id, draft.started_at, zone, lock)
-        await check_limits(scope, owner_id)
+        await check_limits(scope, {owner_id: 1})
         worklog = create_worklog(draft, new_id())
         now = clock.now()
         await repo.add_worklogs([worklog], now)
@@ -196,10 +196,7 @@ async def import_worklogs(
         by_user: dict[str, int] = {}
         for draft in result.drafts:
             by_user[draft.user_id] = by_user.get(draft.user_id, 0) + 1
-        for owner_id, adding in by_user.items():
-            await check_limits(scope, owner_id, adding=adding)
-        if len(by_user) > 1:
-            await check_limits(scope, "", adding=len(result.drafts))
+        await check_limits(scope, by_user)
         worklogs = [create_worklog(draft, new_id()) for draft in result.drafts]
         now = clock.now()
         await repo.add_worklogs(worklogs, now)

@@ -267,7 +267,7 @@ def test_completed_work_equals_the_sum_of_worklogs_after_any_sequence_of_changes
     engine = asyncio.run(_migrated_sqlite(tmp_path / "prop.sqlite3"))
     counter = iter(range(10_000))
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(ops=OPS)
     def prop(ops: list[Any]) -> None:
         asyncio.run(_scenario(engine, fake, url, ops, f"prop-{next(counter)}"))

@@ -145,27 +145,53 @@ def test_an_administrators_lock_date_freezes_every_day_up_to_it(org: Org) -> Non
     assert org.client.delete(f"/api/v1/worklogs/{wednesday['id']}", headers=org.admin).status_code == 204
 
 
-def test_the_free_plan_stops_at_500_worklogs_per_tenant(org: Org) -> None:
-    """The 501st worklog of a Free tenant is refused with 402 worklog_limit."""
+def _on_plan_with(org: Org, plan_id: str, worklogs: int) -> None:
+    """Put every tenant on ``plan_id`` and store ``worklogs`` worklogs of the admin directly."""
     stint = stint_of(org.client)
 
-    async def to_free_with_500() -> None:
+    async def seed() -> None:
         from core.ids import new_id
         from core.tracking import WorklogFlag, create_worklog, draft_worklog
         from plugins.storage.tables import Subscription
 
-        await Subscription.update({Subscription.plan_id: "free"}).where(Subscription.id.is_not_null())
+        await Subscription.update({Subscription.plan_id: plan_id}).where(Subscription.id.is_not_null())
         async with stint.uow(write=True) as work:
             tenant = await work.directory.tenant_by_slug(org.slug)
             drafts = [draft_worklog(org.admin_id, stint.clock.now(), 60, origin=WorklogFlag.MANUAL)
-                      for _ in range(500)]
+                      for _ in range(worklogs)]
             await work.tenant(tenant.id).tracking().add_worklogs(
                 [create_worklog(d, new_id()) for d in drafts], stint.clock.now())
             await work.commit()
 
-    run(org.client, to_free_with_500)
+    run(org.client, seed)
+
+
+def test_the_free_plan_stops_at_500_worklogs_per_tenant(org: Org) -> None:
+    """The 501st worklog of a Free tenant is refused with 402 worklog_limit, timers too."""
+    _on_plan_with(org, "free", 500)
     response = org.client.post("/api/v1/worklogs", json={"started_at": MONDAY, "length_s": 60},
                                headers=org.admin)
 
     assert response.status_code == 402, response.text
     assert response.json()["code"] == "worklog_limit"
+    assert org.client.post("/api/v1/tracking/start", headers=org.admin).status_code == 402
+
+
+def test_the_start_plan_counts_1000_worklogs_per_user_and_refuses_an_import_whole(org: Org) -> None:
+    """At 999, one more row for the admin and one for Ann import; two more for the admin do not."""
+    _on_plan_with(org, "start", 999)
+    org.add_user("ann")
+    header = "User,Timestamp,Duration (hours)\r\n"
+    fits = header + "admin@acme.test,2026-01-05T09:00:00Z,1\r\nann@acme.test,2026-01-05T09:00:00Z,1\r\n"
+    too_many = header + "ann@acme.test,2026-01-06T09:00:00Z,1\r\n" + (
+        "admin@acme.test,2026-01-06T09:00:00Z,1\r\n" * 2)
+    csv = {**org.admin, "Content-Type": "text/csv"}
+
+    refused = org.client.post("/api/v1/worklogs/import", content=too_many.encode(), headers=csv)
+    accepted = org.client.post("/api/v1/worklogs/import", content=fits.encode(), headers=csv)
+
+    assert refused.status_code == 402, refused.text
+    assert refused.json()["scope"] == "user"
+    assert accepted.status_code == 201, accepted.text
+    assert org.client.post("/api/v1/worklogs", json={"started_at": MONDAY, "length_s": 60},
+                           headers=org.admin).status_code == 402

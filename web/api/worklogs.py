@@ -25,7 +25,7 @@ from core.services.worklogs import (
     import_worklogs,
     list_worklogs,
 )
-from core.tracking import KEEP, NumberedRow, Worklog, WorklogChanges, read_csv, write_csv, zone
+from core.tracking import KEEP, NumberedRow, Worklog, WorklogChanges, read_csv, write_csv
 from plugins.spreadsheets import XLSX_MEDIA_TYPE, read_xlsx, write_xlsx
 
 from ..access import requires
@@ -216,7 +216,6 @@ class WorklogsController(Controller):
         async with stint.uow() as work:
             time_zone = await user_zone(work.tenant(principal.tenant.id).tracking(), principal.tenant,
                                         principal.user.id)
-        zone(time_zone)
         imported = await import_worklogs(
             stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, rows=rows,
             may_import_for_others=is_admin(principal), time_zone=time_zone,
