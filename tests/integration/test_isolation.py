@@ -32,6 +32,11 @@ VICTIM = "bravo-victim"
 VICTIM_EMAIL = f"admin@{VICTIM}.test"
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]+)?\}")
 _WRITE = {"POST", "PUT", "PATCH", "DELETE"}
+#: 500s of other slices that are not isolation faults, reported to their owners and tracked
+#: as strict xfails by ``test_fuzz.py`` (its KNOWN_DEFECTS); delete a line once fixed.
+KNOWN_SERVER_ERRORS = {
+    "GET /api/v1/invoices": "a malformed cursor is a 500 (plugins/storage/billing_repo.py)",
+}
 
 
 def tenant_routes(app: Any) -> Iterator[tuple[str, str]]:
@@ -177,7 +182,9 @@ def walk(client: Any) -> list[str]:
 
     problems: list[str] = []
 
-    def check(method: str, path: str, response: Any, with_id: bool, sent: str = "") -> None:
+    def check(
+        method: str, path: str, response: Any, with_id: bool, sent: str = "", template: str = ""
+    ) -> None:
         text = response.text
         # What A sent may be echoed back (a 422 naming the bad value): only the rest is a leak.
         leaked = [m for m in markers if m in text and m != sent]
@@ -185,7 +192,7 @@ def walk(client: Any) -> list[str]:
             problems.append(f"{method} {path} → {response.status_code} shows B's {leaked[0]!r}")
         elif with_id and response.status_code < 400:
             problems.append(f"{method} {path} → {response.status_code} on B's object")
-        elif response.status_code >= 500:
+        elif response.status_code >= 500 and f"{method} {template}" not in KNOWN_SERVER_ERRORS:
             problems.append(f"{method} {path} → {response.status_code}")
 
     for method, path in routes:
@@ -196,11 +203,11 @@ def walk(client: Any) -> list[str]:
             url = _PARAM.sub(victim_id, path)
             queries = schema.queries(method, path, victim_id)
             response = call(client, method, url, attacker, schema.body(method, path, victim_id), queries)
-            check(method, url, response, with_id=has_params, sent=victim_id)
+            check(method, url, response, with_id=has_params, sent=victim_id, template=path)
         if not has_params:
             plain = call(client, method, path, attacker, schema.body(method, path, "x"),
                          schema.queries(method, path, None))
-            check(method, path, plain, False)
+            check(method, path, plain, False, template=path)
 
     after = snapshot(client, schema, routes, victim)
     for path, seen in before.items():
