@@ -6,6 +6,7 @@ import json
 from datetime import date, datetime
 from typing import Any
 
+from core.errors import ValidationFailed
 from core.ids import new_id
 from core.licensing.catalogue import DEFAULT_CATALOGUE, PlanCatalogue
 from core.licensing.plan_dicts import plan_from_dict, plan_to_dict
@@ -100,7 +101,13 @@ class InvoiceRepo:
         )
         if after:
             stamp, _, last_id = after.partition("|")
-            when = datetime.fromisoformat(stamp)
+            bad = ValidationFailed("this cursor did not come from a previous page", field="cursor")
+            try:
+                when = datetime.fromisoformat(stamp)
+            except ValueError:
+                raise bad from None
+            if when.tzinfo is None or not last_id:
+                raise bad
             query = query.where(
                 (InvoiceRow.created_at < when) | ((InvoiceRow.created_at == when) & (InvoiceRow.id < last_id))
             )

@@ -37,8 +37,6 @@ STREAMING = {"/api/v1/tracking/events"}
 #: fuzzed by a strict-xfail twin of the test: once one is fixed the run says XPASS and fails,
 #: and its line here must go.
 KNOWN_DEFECTS = {
-    "GET /api/v1/invoices":
-        "a malformed cursor (?cursor=0) is a 500: plugins/storage/billing_repo.py parses it unguarded",
     "GET /api/v1/worklogs/export":
         "answers text/csv (or the xlsx type) but the schema documents application/json",
 }

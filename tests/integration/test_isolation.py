@@ -35,7 +35,6 @@ _WRITE = {"POST", "PUT", "PATCH", "DELETE"}
 #: 500s of other slices that are not isolation faults, reported to their owners and tracked
 #: as strict xfails by ``test_fuzz.py`` (its KNOWN_DEFECTS); delete a line once fixed.
 KNOWN_SERVER_ERRORS = {
-    "GET /api/v1/invoices": "a malformed cursor is a 500 (plugins/storage/billing_repo.py)",
 }
 
 

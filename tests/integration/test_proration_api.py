@@ -205,3 +205,13 @@ def test_renewing_twice_on_the_same_day_makes_one_invoice(client: Any, clock: Fi
     sub = client.get("/api/v1/subscription", headers=bearer(admin_token(client))).json()
     assert (sub["period_start"], sub["period_end"]) == ("2026-02-28", "2026-03-31")
     assert len(client.get("/api/v1/invoices", headers=bearer(admin_token(client))).json()["items"]) == 2
+
+
+def test_a_cursor_that_no_page_gave_out_is_a_422_not_a_500(client: Any, clock: FixedClock) -> None:
+    """Invoices paginate by an opaque cursor; a forged or garbled one is bad input."""
+    on(clock, "2026-01-01")
+    signup(client, "acme")
+    for bad in ("0", "not-a-date|x", "2026-01-01T00:00:00|", "2026-01-01T00:00:00|abc"):
+        response = client.get("/api/v1/invoices", params={"cursor": bad}, headers=bearer(admin_token(client)))
+        assert response.status_code == 422, (bad, response.text)
+        assert response.json()["errors"][0]["field"] == "cursor"
