@@ -29,8 +29,12 @@ run: install
 	$(BIN)/stint demo
 	$(BIN)/stint serve --host $(HOST) --port $(PORT)
 
+# Two worker processes (the CI machine has 2 cores); a file's tests stay on one worker, so
+# module-scoped servers and browsers are started once.
+PYTEST_WORKERS ?= 2
+
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: install-dev
 	$(BIN)/ruff check .

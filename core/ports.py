@@ -8,13 +8,14 @@ query without a tenant cannot be written by accident.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from .errors import Conflict
+from .errors import Conflict, StintError
+from .licensing.activation import ActivationState
 from .licensing.catalogue import PlanCatalogue
 from .licensing.plans import Plan
 from .licensing.subscription import Subscription
@@ -24,16 +25,31 @@ from .tenancy import Enterprise, Operator, Person, Tenant, User
 from .tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog
 
 __all__ = [
+    "ActivationDirectory",
+    "ActivationRecord",
+    "ActivationRepository",
+    "ActivationScope",
+    "ActivationUnitOfWork",
+    "ActivationUnitOfWorkFactory",
     "Billing",
     "Catalogue",
     "DevOpsConnector",
     "Directory",
+    "Entitlement",
     "GenerationCache",
     "Invoices",
+    "JobRunRecord",
+    "JobStore",
+    "LicenceClient",
+    "LicenceRegistry",
+    "LicenceServiceRefused",
+    "LicenceServiceUnreachable",
+    "MailDraft",
     "Mailer",
     "OutboxEntry",
     "PasswordHasher",
     "PersonalTokenRecord",
+    "QueuedMail",
     "RefreshTokenRecord",
     "StaleWorkItem",
     "TenantScope",
@@ -482,4 +498,294 @@ class DevOpsConnector(Protocol):
         self, work_item: str, *, rev: int, completed_work: Decimal, remaining_work: Decimal | None
     ) -> WorkItemState:
         """Set both fields if the item is still at ``rev``; else :class:`StaleWorkItem`."""
+        ...
+
+
+# Background jobs (SPEC §11) ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MailDraft:
+    """A mail to send once: (kind, tenant, on_date, recipient) is its idempotency key."""
+
+    kind: str
+    tenant_id: str
+    on_date: date
+    recipient: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMail:
+    """A mail in the outbox, claimed by one sender for a lease."""
+
+    id: str
+    recipient: str
+    subject: str
+    body: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobRunRecord:
+    """One run of a background job, as the job-run table keeps it."""
+
+    job: str
+    run_key: str
+    status: str
+    counts: dict[str, int]
+    started_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    worker: str
+
+
+class JobStore(Protocol):
+    """The cross-tenant questions and idempotency records of the background jobs.
+
+    Works inside whatever unit of work is open (or alone, one statement at a time).
+    Every per-tenant statement filters on that tenant's id.
+    """
+
+    async def start_run(self, job: str, run_key: str, worker: str, at: datetime) -> None: ...
+
+    async def finish_run(
+        self, run_key: str, status: str, counts: dict[str, int], error: str | None, at: datetime
+    ) -> None: ...
+
+    async def last_runs(self) -> list[JobRunRecord]:
+        """The latest run of each job."""
+        ...
+
+    async def prune_runs(self, before: datetime) -> int:
+        """Forget runs started before ``before``; how many."""
+        ...
+
+    async def due_subscriptions(
+        self, today: date, *, grace_days: int, after: str = "", limit: int = 500
+    ) -> list[tuple[str, str]]:
+        """(subscription id, one of its tenants' id) with something due, by subscription id."""
+        ...
+
+    async def tenants_by_ids(self, tenant_ids: Sequence[str]) -> list[Tenant]: ...
+
+    async def trials_ending(self, first: date, last: date) -> list[tuple[Tenant, date]]:
+        """Tenants whose trial's end date lies in ``[first, last]``, with that date."""
+        ...
+
+    async def expired_cloud_tenants(
+        self, expired_by: date, *, after: str = "", limit: int = 500
+    ) -> list[tuple[Tenant, date]]:
+        """Cloud tenants not purged whose subscription expired on or before ``expired_by``."""
+        ...
+
+    async def collection_admin_emails(self, tenant_id: str) -> list[str]: ...
+
+    async def retention_notices(self, tenant_id: str, purge_on: date) -> dict[int, date]:
+        """Warnings recorded for this purge date: threshold (days) → the day it was given."""
+        ...
+
+    async def add_retention_notice(self, tenant_id: str, purge_on: date, threshold: int, on: date,
+                                   at: datetime) -> bool:
+        """Record a warning; False when it was recorded before."""
+        ...
+
+    async def queue_mail(self, mail: MailDraft, at: datetime) -> bool:
+        """Put a mail in the outbox; False when that mail was queued before."""
+        ...
+
+    async def claim_mail(self, now: datetime, lease_seconds: int, limit: int) -> list[QueuedMail]: ...
+
+    async def mail_sent(self, mail_id: str, at: datetime) -> None: ...
+
+    async def mail_failed(self, mail_id: str, error: str) -> None: ...
+
+    async def purge_tenant(self, tenant_id: str, at: datetime) -> dict[str, int] | None:
+        """Mark the tenant purged and delete its tracking data, tokens and memberships:
+        rows deleted per table, or None when it was purged already (by another worker)."""
+        ...
+
+    async def backlog(self, today: date, *, grace_days: int) -> dict[str, int]:
+        """How much due work waits: subscriptions due, mails unsent, work items pending."""
+        ...
+
+
+# On-premises activation (SPEC §7) ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Entitlement:
+    """What a tenant may use, as the licence service or an activation file grants it.
+
+    ``expires_on`` is the first day not covered (periods are ``[start, end)``);
+    ``status`` is the licence service's view (``active``, ``cancelled``, ``past_due``,
+    ``expired``; a file is always ``active``); ``source`` is ``online`` or ``file``.
+    """
+
+    plan_id: str
+    seats: int
+    interval: str
+    period_start: date
+    expires_on: date
+    status: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActivationRecord:
+    """One tenant's activation: how (``mode``: ``file``, ``online`` or None), what it was
+    granted, the installed file with its high-water mark, and the online refresh state."""
+
+    mode: str | None = None
+    entitlement: Entitlement | None = None
+    file_state: ActivationState = field(default_factory=ActivationState)
+    subscription_id: str | None = None
+    refreshed_at: datetime | None = None
+    attempted_at: datetime | None = None
+    refresh_error: str | None = None
+
+
+class ActivationRepository(Protocol):
+    """One tenant's activation record; every query filters on that tenant."""
+
+    async def load(self) -> ActivationRecord: ...
+
+    async def save(self, record: ActivationRecord, at: datetime) -> None: ...
+
+
+class ActivationScope(TenantScope, Protocol):
+    def activation(self) -> ActivationRepository: ...
+
+
+class ActivationUnitOfWork(UnitOfWork, Protocol):
+    def tenant(self, tenant_id: str) -> ActivationScope: ...
+
+
+class ActivationUnitOfWorkFactory(Protocol):
+    def __call__(self, *, write: bool = False) -> ActivationUnitOfWork: ...
+
+
+class ActivationDirectory(Protocol):
+    """The installation-wide activation questions (used inside a unit of work)."""
+
+    async def server_id(self, candidate: str, at: datetime) -> str:
+        """This installation's server id, storing ``candidate`` the first time it is asked."""
+        ...
+
+    async def online_tenants(self) -> list[str]:
+        """Ids of the tenants activated online (the refresh job visits each)."""
+        ...
+
+
+class LicenceRegistry(Protocol):
+    """The licence service's side: subscriptions by id and the servers registered to them."""
+
+    async def subscription(self, subscription_id: str) -> Subscription | None: ...
+
+    async def register(
+        self, subscription_id: str, server_id: str, tenant: str, address: str | None, at: datetime
+    ) -> tuple[bool, int]:
+        """Record a call from ``server_id``: (whether it is new, servers registered now)."""
+        ...
+
+
+class LicenceServiceUnreachable(StintError):
+    """The licence service could not be asked (network, proxy, timeout, its own failure)."""
+
+    code = "licence_service_unreachable"
+
+
+class LicenceServiceRefused(StintError):
+    """The licence service answered, and refused (unknown subscription, wrong plan …)."""
+
+    code = "licence_service_refused"
+
+
+class LicenceClient(Protocol):
+    """An on-premises server's line to the licence service."""
+
+    async def entitlement(self, subscription_id: str, server_id: str, tenant: str) -> Entitlement: ...
+
+
+# Payment provider (SPEC §10) -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BillingCustomer:
+    """A billing account (a subscription: one tenant, or a whole enterprise) at the provider."""
+
+    subscription_id: str
+    customer_id: str | None = None
+    email: str | None = None
+    payment_method_id: str | None = None
+    card_brand: str | None = None
+    card_last4: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteInvoice:
+    """How far one Stint invoice got at the provider.
+
+    ``state``: ``new`` (nothing sent yet), ``draft`` (created there), ``open`` (finalised,
+    awaiting payment), ``failed`` (the last attempt was refused), ``paid``.
+    """
+
+    invoice_id: str
+    subscription_id: str
+    tenant_id: str
+    state: str = "new"
+    remote_id: str | None = None
+    pay_attempts: int = 0
+    last_error: str | None = None
+
+
+class PaymentRecords(Protocol):
+    """What Stint keeps about the payment provider. Writes join the open unit of work,
+    so an event id is stored in the same transaction as the event's effect."""
+
+    async def claim_event(self, event_id: str, event_type: str, outcome: str, at: datetime) -> bool:
+        """Record a provider event id; False (nothing written) when it was recorded before."""
+        ...
+
+    async def seen_event(self, event_id: str) -> bool: ...
+
+    async def invoice_account(self, invoice_id: str) -> tuple[str, str] | None:
+        """(tenant id, subscription id) of a Stint invoice, or None when there is none."""
+        ...
+
+    async def invoice(self, invoice_id: str) -> Invoice | None: ...
+
+    async def due_invoice_ids(self, subscription_id: str) -> list[str]:
+        """The account's invoices still waiting for money (status ``due``, amount due > 0)."""
+        ...
+
+    async def customer(self, subscription_id: str, *, for_update: bool = False) -> BillingCustomer:
+        """The account's provider customer (a blank one when none yet); ``for_update`` locks it."""
+        ...
+
+    async def customer_by_remote(self, customer_id: str) -> BillingCustomer | None: ...
+
+    async def save_customer(self, customer: BillingCustomer, at: datetime) -> None: ...
+
+    async def remote_invoice(self, invoice_id: str) -> RemoteInvoice | None: ...
+
+    async def remote_invoice_by_remote_id(self, remote_id: str) -> RemoteInvoice | None: ...
+
+    async def save_remote_invoice(self, record: RemoteInvoice, at: datetime) -> None: ...
+
+    async def set_remote_state(self, invoice_id: str, state: str, at: datetime) -> None:
+        """Move a remote invoice to ``state`` unless it is ``paid`` already (one statement)."""
+        ...
+
+
+class HostedPayments(Protocol):
+    """The provider's hosted pages: collecting a payment method, and managing cards."""
+
+    async def checkout(self, tenant: Tenant, user: User) -> str:
+        """The URL of a hosted page that collects a payment method for the tenant's account."""
+        ...
+
+    async def portal(self, tenant: Tenant) -> str:
+        """The URL of the provider's customer portal for the tenant's account."""
         ...

@@ -7,13 +7,13 @@ here, so the worker needs nothing from ``web/``.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from piccolo.engine.base import Engine
 
-from core.clock import Clock, SystemClock
+from core.clock import Clock
 from core.ports import Billing
 
 from .billing_manual import ManualBilling
@@ -21,6 +21,8 @@ from .cache import MemoryGenerationCache, MemoryRateLimiter, RateLimiter
 from .cache import build as build_cache
 from .identity.passwords import Argon2Hasher
 from .identity.tokens import TokenService
+from .jobs.clock import clock_from_settings
+from .licence_client import build_licence_client
 from .settings import Settings, load_settings
 from .storage import engine as storage_engine
 from .storage.billing_repo import CatalogueRepo
@@ -46,6 +48,8 @@ class Stint:
     #: Rate-limit counters; Redis or memory.
     limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
     redis: Any = None
+    #: The on-premises server's line to the licence service (``core.ports.LicenceClient``).
+    licence_client: Any = None
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -61,7 +65,12 @@ async def start(
     # Tests ask for cheap Argon2 parameters; production never sets this.
     fast = os.environ.get("STINT_FAST_PASSWORD_HASHING") == "1"
     access_cache, limiter, redis_client = build_cache(settings)
-    return Stint(
+    if redis_client is not None:
+        # Redis going away must not take the web app with it: decide from the database.
+        from .cache.fallback import with_fallback
+
+        access_cache, limiter, _ = with_fallback(access_cache, limiter)
+    stint = Stint(
         settings=settings,
         engine=engine,
         # Every commit that changes a role, seat, subscription or tenant moves the
@@ -72,12 +81,40 @@ async def start(
         redis=redis_client,
         hasher=Argon2Hasher(fast=fast),
         tokens=TokenService(settings.secret_key, access_minutes=settings.access_token_minutes),
-        clock=clock or SystemClock(),
+        clock=clock or clock_from_settings(settings.fake_clock_file),
         billing=ManualBilling(),
+        licence_client=build_licence_client(settings),
     )
+    if settings.stripe_api_key:
+        _use_stripe(stint)
+    return stint
+
+
+def _use_stripe(stint: Stint) -> None:
+    """Stripe collects the invoices (manual invoicing stays the default without a key)."""
+    from .billing_stripe import build as build_stripe
+    from .storage.payment_records import PiccoloPaymentRecords
+
+    settings = stint.settings
+    assert settings.stripe_api_key
+    billing, webhooks = build_stripe(
+        api_key=settings.stripe_api_key,
+        api_base=settings.stripe_api_base,
+        webhook_secret=settings.stripe_webhook_secret,
+        base_url=settings.base_url,
+        uow=stint.uow,
+        records=PiccoloPaymentRecords(stint.engine),
+        clock=stint.clock,
+    )
+    stint.billing = billing
+    stint.extras["hosted_payments"] = billing
+    stint.extras["stripe_webhooks"] = webhooks
 
 
 async def stop(stint: Stint) -> None:
+    hosted = stint.extras.get("hosted_payments")
+    if hosted is not None:
+        await hosted.gateway.close()
     if stint.redis is not None:
         await stint.redis.aclose()
     await storage_engine.close(stint.engine)

@@ -42,6 +42,20 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     activation_signing_key: str | None = None
     activation_public_keys: str | None = None
+    #: Trust this installation's development activation key (``STINT_ACTIVATION_TRUST_DEV_KEY``,
+    #: 1/true/yes/on). Off by default: a production server never trusts a key found on disk.
+    activation_trust_dev_key: bool = False
+    #: The licence service an on-premises server activates with (``https://…``; ``http://`` only
+    #: on loopback). Unset: online activation is off; activation files still work.
+    licence_service_url: str | None = None
+    #: An explicit HTTP(S) proxy for the licence service; unset: HTTPS_PROXY/HTTP_PROXY apply.
+    licence_service_proxy: str | None = None
+    #: A CA bundle (file path) to trust for the licence service's TLS certificate.
+    licence_service_ca: str | None = None
+    #: Serve ``/api/v1/licence-service/…``: this Stint is the vendor's licence service.
+    licence_service_enabled: bool = False
+    #: Distinct servers one subscription id may activate (bounds a leaked or shared id).
+    licence_service_max_servers: int = 20
     #: Minutes an access token lives; refresh tokens renew it.
     access_token_minutes: int = 15
     #: Days a new tenant's trial lasts (SPEC §3, configurable).
@@ -63,6 +77,20 @@ class Settings:
     rate_limit_client: int = 60
     #: API requests per tenant per minute (one tenant's flood cannot starve another).
     rate_limit_api: int = 3000
+    #: Days a cloud tenant's data is kept after expiry before it is purged (SPEC §3).
+    retention_days: int = 365
+    #: Subscriptions per renewal batch (one task each on Celery).
+    jobs_batch_size: int = 200
+    #: Subscriptions one worker process renews at once (its own database connections).
+    jobs_concurrency: int = 4
+    #: Seconds between runs of every job, overriding each job's own period (tests, demos).
+    jobs_every: int | None = None
+    #: Seconds Redis hides a delivered, unacknowledged task before giving it to another
+    #: worker; task time limits and retry countdowns are kept below it.
+    jobs_visibility_timeout: int = 3600
+    #: TESTS ONLY: a file holding the ISO instant Stint takes as "now", so a web process
+    #: and its workers agree on a controlled clock. Announced loudly at start and in /health.
+    fake_clock_file: Path | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -130,6 +158,29 @@ def _secret_key(given: str | None, data_dir: Path) -> str:
     return key
 
 
+def _on(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _licence_url(value: str | None) -> str | None:
+    """HTTPS, or plain HTTP to this machine only: an entitlement must not cross a network in clear."""
+    if not value:
+        return None
+    parsed = urlparse(value)
+    loopback = parsed.hostname in {"127.0.0.1", "localhost", "::1"}
+    if parsed.scheme != "https" and not (parsed.scheme == "http" and loopback):
+        raise SettingsError(
+            f"STINT_LICENCE_SERVICE_URL={value!r} must be an https:// URL (http:// only for 127.0.0.1)"
+        )
+    return value.rstrip("/")
+
+
+def _proxy_url(value: str | None) -> str | None:
+    if value and urlparse(value).scheme not in ("http", "https"):
+        raise SettingsError(f"STINT_LICENCE_SERVICE_PROXY={value!r} must be an http(s):// proxy URL")
+    return value
+
+
 def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None = None) -> Settings:
     """Read and validate every setting; raise :class:`SettingsError` naming a bad one."""
     env = {**_read_dotenv(dotenv or Path(".env")), **(environ if environ is not None else os.environ)}
@@ -165,6 +216,12 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         base_url=(get("STINT_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
         activation_signing_key=get("STINT_ACTIVATION_SIGNING_KEY"),
         activation_public_keys=get("STINT_ACTIVATION_PUBLIC_KEYS"),
+        activation_trust_dev_key=_on(get("STINT_ACTIVATION_TRUST_DEV_KEY")),
+        licence_service_url=_licence_url(get("STINT_LICENCE_SERVICE_URL")),
+        licence_service_proxy=_proxy_url(get("STINT_LICENCE_SERVICE_PROXY")),
+        licence_service_ca=get("STINT_LICENCE_SERVICE_CA"),
+        licence_service_enabled=_on(get("STINT_LICENCE_SERVICE")),
+        licence_service_max_servers=_int(env, "STINT_LICENCE_SERVICE_MAX_SERVERS", 20, 1, 100_000),
         access_token_minutes=_int(env, "STINT_ACCESS_TOKEN_MINUTES", 15, 1, 1440),
         trial_days=_int(env, "STINT_TRIAL_DAYS", 28, 1, 365),
         grace_days=_int(env, "STINT_GRACE_DAYS", 14, 0, 365),
@@ -175,4 +232,10 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         rate_limit_login=_int(env, "STINT_RATE_LIMIT_LOGIN", 10, 1, 1_000_000),
         rate_limit_client=_int(env, "STINT_RATE_LIMIT_CLIENT", 60, 1, 1_000_000),
         rate_limit_api=_int(env, "STINT_RATE_LIMIT_API", 3000, 1, 100_000_000),
+        retention_days=_int(env, "STINT_RETENTION_DAYS", 365, 31, 36_500),
+        jobs_batch_size=_int(env, "STINT_JOBS_BATCH_SIZE", 200, 1, 10_000),
+        jobs_concurrency=_int(env, "STINT_JOBS_CONCURRENCY", 4, 1, 64),
+        jobs_every=_int(env, "STINT_JOBS_EVERY", 0, 0, 86_400) or None,
+        jobs_visibility_timeout=_int(env, "STINT_JOBS_VISIBILITY_TIMEOUT", 3600, 20, 43_200),
+        fake_clock_file=Path(get("STINT_FAKE_CLOCK_FILE")) if get("STINT_FAKE_CLOCK_FILE") else None,
     )

@@ -26,6 +26,7 @@ from .api.tokens import PersonalTokensController
 from .auth import OperatorAuth, TenantAuth
 from .deps import provide_stint
 from .logs import RequestContextMiddleware, before_send, configure_logging
+from .pages import pages_router, static_router, template_config
 from .problems import document_problems, exception_handlers
 from .security import cors_config, security_headers
 
@@ -53,7 +54,30 @@ def tenant_routes() -> list[Any]:
         timesheet.TimesheetController,
         timesheet.WeeksController,
         timesheet.TrackingRulesController,
+        *activation_routes(),
+        *billing_routes(),
     ]
+
+
+def billing_routes() -> list[Any]:
+    """Buy Now's hosted checkout and the card portal (the payment provider's pages)."""
+    from .api import checkout
+
+    return [checkout.CheckoutController]
+
+
+def webhook_routes() -> list[Any]:
+    """Payment-provider webhooks: app level, outside ``/api/v1`` (no tenant auth, no CSRF)."""
+    from .api.webhooks import stripe_webhook
+
+    return [stripe_webhook]
+
+
+def activation_routes() -> list[Any]:
+    """On-premises activation (Subscription page) and the licence service's endpoint."""
+    from .api import activation, licence_service
+
+    return [activation.ActivationController, licence_service.LicenceServiceController]
 
 
 def operator_routes() -> list[Any]:
@@ -65,18 +89,36 @@ def operator_routes() -> list[Any]:
         operator_console.OperatorTrialController,
         operator_console.OperatorPlansController,
         operator_console.OperatorInstallController,
+        *operator_activation_routes(),
     ]
 
 
+def operator_activation_routes() -> list[Any]:
+    from .api import activation
+
+    return [activation.OperatorActivationFilesController]
+
+
 def create_app(
-    settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = False
+    settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = False,
+    run_jobs: bool = False,
 ) -> Litestar:
-    """Build the app. ``migrate=True`` upgrades the schema at start (tests, ``stint serve``)."""
+    """Build the app. ``migrate=True`` upgrades the schema at start (tests, ``stint serve``);
+    ``run_jobs=True`` (``stint serve``) runs the background jobs in-process when there is no Redis."""
 
     async def on_startup(app: Litestar) -> None:
         app.state.stint = await bootstrap.start(settings, clock=clock, migrate=migrate)
+        # ``stint serve`` without Redis runs the background jobs itself (the embedded mode).
+        if run_jobs and not app.state.stint.settings.redis_url:
+            from plugins.jobs.embedded import EmbeddedScheduler
+
+            app.state.jobs = EmbeddedScheduler(app.state.stint)
+            app.state.jobs.start()
 
     async def on_shutdown(app: Litestar) -> None:
+        jobs = getattr(app.state, "jobs", None)
+        if jobs is not None:
+            await jobs.stop()
         stint = getattr(app.state, "stint", None)
         if stint is not None:
             await bootstrap.stop(stint)
@@ -92,15 +134,23 @@ def create_app(
         middleware=[DefineMiddleware(OperatorAuth, exclude_from_auth_key="exclude_from_auth")],
     )
     configure_logging()
+    settings_now = settings or load_settings()
+    from admin import console_router
+
     app = Litestar(
-        route_handlers=[health, docs_page, tenant_api, operator_api],
+        route_handlers=[
+            health, docs_page, tenant_api, operator_api,
+            pages_router(settings_now), console_router(settings_now), static_router(),
+            *webhook_routes(),
+        ],
+        template_config=template_config(),
         dependencies={"stint": Provide(provide_stint, sync_to_thread=False)},
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         exception_handlers=exception_handlers,
         middleware=[RequestContextMiddleware],
         before_send=[before_send, security_headers],
-        cors_config=cors_config(settings or load_settings()),
+        cors_config=cors_config(settings_now),
         request_max_body_size=MAX_BODY_BYTES,
         openapi_config=OpenAPIConfig(
             title="Stint",

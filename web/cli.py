@@ -33,7 +33,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from web.app import create_app
 
     settings = load_settings()
-    app = create_app(settings, migrate=True)
+    app = create_app(settings, migrate=True, run_jobs=True)
     print(f"Stint on http://{args.host}:{args.port}  (database: {settings.database_url})", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=False)
     return 0
@@ -88,6 +88,130 @@ def cmd_operator_create(args: argparse.Namespace) -> int:
     return _run(work)
 
 
+def _day(value: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a YYYY-MM-DD date") from None
+
+
+def cmd_activation_issue(args: argparse.Namespace) -> int:
+    from plugins.activation import issue_command
+
+    # No database: the issuing side needs only the signing key (or the dev key in the data dir).
+    settings = load_settings()
+    print(issue_command(
+        args.tenant, args.server_id, args.plan, args.seats, args.expires, args.out,
+        settings.activation_signing_key, settings.data_dir, period_start=args.period_start,
+    ))
+    return 0
+
+
+def cmd_activation_verify(args: argparse.Namespace) -> int:
+    from plugins.activation import verify_command
+
+    settings = load_settings()
+    ok, message = verify_command(
+        args.file, args.server_id, settings.activation_public_keys,
+        trust_dev_key=settings.activation_trust_dev_key, data_dir=settings.data_dir,
+    )
+    print(message, file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else 1
+
+
+def _add_activation(commands: Any) -> None:
+    activation = commands.add_parser("activation", help="offline activation files (on-premises)")
+    activation_commands = activation.add_subparsers(dest="activation_command", required=True)
+    issue = activation_commands.add_parser("issue", help="write a signed activation file")
+    issue.add_argument("--tenant", required=True, help="the tenant's slug on the customer's server")
+    issue.add_argument("--server-id", required=True, help="the server id the customer's admin sent")
+    issue.add_argument("--plan", required=True)
+    issue.add_argument("--seats", required=True, type=int)
+    issue.add_argument("--expires", required=True, type=_day, help="first day NOT covered, YYYY-MM-DD")
+    issue.add_argument("--period-start", type=_day, default=None, help="first day covered (default today)")
+    issue.add_argument("--out", required=True)
+    issue.set_defaults(func=cmd_activation_issue)
+    verify = activation_commands.add_parser("verify", help="check a file offline and say what it grants")
+    verify.add_argument("file")
+    verify.add_argument("--server-id", default=None)
+    verify.set_defaults(func=cmd_activation_verify)
+
+
+def _celery(args: argparse.Namespace) -> Any:
+    settings = load_settings()
+    if not settings.redis_url:
+        print(
+            f"stint {args.command}: needs Redis — set STINT_REDIS_URL=redis://HOST:PORT/DB. Without Redis, "
+            "`stint serve` runs the background jobs itself and `stint jobs run` runs them once.",
+            file=sys.stderr,
+        )
+        return None
+    from plugins.jobs.celery_app import create_celery
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return create_celery(settings)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import os
+
+    app = _celery(args)
+    if app is None:
+        return 2
+    app.worker_main([
+        "worker", f"--concurrency={args.concurrency}", f"--loglevel={args.loglevel}", "--pool=prefork",
+        # Unique per process, so several workers on one machine are told apart.
+        f"--hostname=stint-{os.getpid()}@%h",
+    ])
+    return 0
+
+
+def cmd_beat(args: argparse.Namespace) -> int:
+    app = _celery(args)
+    if app is None:
+        return 2
+    app.start(["beat", f"--loglevel={args.loglevel}"])
+    return 0
+
+
+def cmd_jobs_run(args: argparse.Namespace) -> int:
+    from plugins.jobs.registry import JOBS, run_job
+
+    names = [args.name] if args.name else list(JOBS)
+    unknown = [n for n in names if n not in JOBS]
+    if unknown:
+        print(f"stint jobs run: no job {unknown[0]!r}; jobs: {', '.join(JOBS)}", file=sys.stderr)
+        return 2
+
+    async def work(stint: Any) -> int:
+        failed = 0
+        for name in names:
+            try:
+                counts = await run_job(stint, name)
+            except Exception as exc:
+                failed += 1
+                print(f"{name}: FAILED {type(exc).__name__}: {exc}")
+            else:
+                print(f"{name}: " + (", ".join(f"{k}={v}" for k, v in counts.items()) or "nothing to do"))
+        return 1 if failed else 0
+
+    return _run(work)
+
+
+def cmd_jobs_status(args: argparse.Namespace) -> int:
+    import json
+
+    from plugins.jobs.status import jobs_status
+
+    async def work(stint: Any) -> int:
+        print(json.dumps(await jobs_status(stint), indent=2))
+        return 0
+
+    return _run(work)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stint", description="Stint: licensing, subscriptions, time.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -110,6 +234,24 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--password", required=True)
     create.add_argument("--name", default="")
     create.set_defaults(func=cmd_operator_create)
+
+    worker = commands.add_parser("worker", help="Celery worker for the background jobs (needs Redis)")
+    worker.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    worker.add_argument("--loglevel", default="INFO")
+    worker.set_defaults(func=cmd_worker)
+    beat = commands.add_parser("beat", help="Celery beat: the jobs' schedule (run exactly one; needs Redis)")
+    beat.add_argument("--loglevel", default="INFO")
+    beat.set_defaults(func=cmd_beat)
+
+    jobs = commands.add_parser("jobs", help="background jobs")
+    jobs_commands = jobs.add_subparsers(dest="jobs_command", required=True)
+    jobs_run = jobs_commands.add_parser("run", help="run the jobs (or one job) once, in-process")
+    jobs_run.add_argument("name", nargs="?", default=None)
+    jobs_run.set_defaults(func=cmd_jobs_run)
+    jobs_commands.add_parser("status", help="last run of each job and the backlog").set_defaults(
+        func=cmd_jobs_status
+    )
+    _add_activation(commands)
     return parser
 
 

@@ -7,6 +7,7 @@ decides what status an error gets.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from litestar import Request, Response
@@ -14,6 +15,9 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from core import errors
+from core.licensing.activation import ActivationRefused
+from core.ports import LicenceServiceRefused, LicenceServiceUnreachable
+from core.services.billing_events import PaymentProviderUnavailable
 from core.tracking.errors import WorklogLimitReached
 
 __all__ = ["ACCESS_STATUS", "exception_handlers", "problem"]
@@ -41,8 +45,15 @@ _STATUS: dict[type[errors.StintError], int] = {
     errors.SeatLimit: 409,
     errors.PayoutRefused: 409,
     errors.WeekLocked: 423,
+    # The payment provider was unreachable: nothing changed, the sender retries (Stripe does).
+    PaymentProviderUnavailable: 503,
     # A plan limit, lifted by buying a bigger plan: "payment required", like expiry.
     WorklogLimitReached: 402,
+    # Activation (SPEC §7): a refused file is bad input with a reason; a licence service
+    # that cannot be reached is "unavailable" (the last entitlement still holds).
+    ActivationRefused: 422,
+    LicenceServiceRefused: 422,
+    LicenceServiceUnreachable: 503,
 }
 
 _TITLES = {
@@ -59,6 +70,7 @@ _TITLES = {
     423: "Locked",
     429: "Too many requests",
     500: "Internal server error",
+    503: "Service unavailable",
 }
 
 _HTTP_CODES = {
@@ -76,16 +88,28 @@ _HTTP_CODES = {
 
 
 def problem(
-    status: int, code: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    **members: Any,
 ) -> Response[dict[str, Any]]:
+    """An RFC 9457 answer. Extra members never override the standard ones: an error that
+    carries, say, ``status`` of a subscription gets it under ``context`` instead."""
     body: dict[str, Any] = {
         "type": f"https://stint.dev/problems/{code.replace('_', '-')}",
         "title": _TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
         "code": code,
-        **extra,
     }
+    for key, value in {**(extra or {}), **members}.items():
+        if key in body:
+            body.setdefault("context", {})[key] = value
+        else:
+            body[key] = value
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
@@ -106,9 +130,11 @@ def _domain(request: Request[Any, Any, Any], exc: errors.StintError) -> Response
     if isinstance(exc, errors.AccessDenied) and status == 404:
         # A hidden tab must look exactly like a route that does not exist.
         return problem(404, "not_found", "Nothing is here.")
+    if isinstance(exc, ActivationRefused):
+        extra["reason"] = exc.reason.value
     if isinstance(exc, errors.ValidationFailed) and exc.field:
         extra.setdefault("errors", [{"field": exc.field, "message": exc.detail}])
-    return problem(status, exc.code, exc.detail, **extra)
+    return problem(status, exc.code, exc.detail, extra=extra)
 
 
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
@@ -155,6 +181,7 @@ exception_handlers: dict[Any, Any] = {
     HTTPException: _http,
     Exception: _unexpected,
 }
+
 
 
 # The schema says what the handlers above do: every error is problem+json --------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -50,7 +51,10 @@ class PiccoloDirectory:
     async def tenants(self, *, search: str = "", after: str = "", limit: int = 50) -> list[Tenant]:
         query = TenantRow.select().order_by(TenantRow.slug).limit(limit)
         if search:
-            query = query.where(TenantRow.slug.ilike(f"%{search}%"))
+            # Slugs are lower-case [a-z0-9-], so a plain LIKE is a case-insensitive search on
+            # both engines (SQLite has no ILIKE); anything else typed cannot match anyway.
+            cleaned = re.sub(r"[^a-z0-9-]", "", search.lower())
+            query = query.where(TenantRow.slug.like(f"%{cleaned}%"))
         if after:
             query = query.where(TenantRow.slug > after)
         return [tenant_from_row(row) for row in await query]
@@ -179,7 +183,7 @@ class PiccoloDirectory:
         if tenant_id is not None:
             query = query.where(AuditEvent.tenant_id == tenant_id)
         if action:
-            query = query.where(AuditEvent.action.ilike(f"{action}%"))
+            query = query.where(AuditEvent.action.like(re.sub(r"[^a-z0-9._-]", "", action.lower()) + "%"))
         rows = await query
         for row in rows:
             try:

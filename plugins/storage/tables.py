@@ -199,3 +199,18 @@ ALL_TABLES: tuple[type[Table], ...] = (
 from .tracking_tables import TRACKING_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *TRACKING_TABLES)
+
+# Background jobs' tables (job runs, mail outbox, retention notices).
+from .jobs_tables import JOBS_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *JOBS_TABLES)
+
+# On-premises activation's tables (the installation's server id, activations, registrations).
+from .activation_tables import ACTIVATION_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *ACTIVATION_TABLES)
+
+# The payment provider's tables (events, customers, remote invoices) live in their own module.
+from .billing_tables import BILLING_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *BILLING_TABLES)

@@ -11,12 +11,13 @@ from core.ids import new_id
 from core.licensing.subscription import Subscription
 from core.tenancy import User
 
+from .activation_repo import PiccoloActivationRepo
 from .billing_repo import InvoiceRepo
 from .changes import note_change, subscription_scope, tenant_scope, user_scope
 from .directory import PiccoloDirectory
 from .mapping import subscription_from_row, subscription_to_row, user_from_row
-from .tables import Person as PersonRow
 from .tables import AuditEvent, Seat, TenantUser
+from .tables import Person as PersonRow
 from .tables import Subscription as SubscriptionRow
 from .tables import Tenant as TenantRow
 from .token_repo import PiccoloTokenRepository
@@ -27,6 +28,9 @@ class PiccoloTenantScope:
     def __init__(self, engine: Engine[Any], tenant_id: str) -> None:
         self._engine = engine
         self.tenant_id = tenant_id
+        # Read once per scope (one unit of work): almost every billing query needs it, and a
+        # tenant's subscription only changes by re-pointing it onto the same pool's row.
+        self._subscription_id: str | None = None
 
     def tokens(self) -> PiccoloTokenRepository:
         """This tenant's refresh and personal access tokens (``token_repo.py``)."""
@@ -135,10 +139,13 @@ class PiccoloTenantScope:
     # subscription is shared by exactly the tenants that point at it.
 
     async def subscription_id(self) -> str:
-        row = await TenantRow.select(TenantRow.subscription_id).where(TenantRow.id == self.tenant_id).first()
-        if row is None:
-            raise LookupError(f"no tenant {self.tenant_id}")
-        return str(row["subscription_id"])
+        if self._subscription_id is None:
+            query = TenantRow.select(TenantRow.subscription_id).where(TenantRow.id == self.tenant_id)
+            row = await query.first()
+            if row is None:
+                raise LookupError(f"no tenant {self.tenant_id}")
+            self._subscription_id = str(row["subscription_id"])
+        return self._subscription_id
 
     async def subscription(self, *, for_update: bool = False) -> tuple[str, Subscription]:
         """The tenant's subscription; ``for_update`` locks its row until the transaction ends.
@@ -203,6 +210,10 @@ class PiccoloTenantScope:
             if used and (seen is None or used > seen):
                 last[row["person_id"]] = used
         return sorted(last.items())
+
+    def activation(self) -> PiccoloActivationRepo:
+        """This tenant's on-premises activation record (``activation_repo.py``)."""
+        return PiccoloActivationRepo(self.tenant_id)
 
     def tracking(self) -> PiccoloTrackingRepo:
         """Timers, worklogs, weeks and the work-item outbox of this tenant."""

@@ -391,3 +391,26 @@ async def _extend_trial(s: Any, slug: str) -> None:
     await set_trial_end(
         s.uow, s.clock, operator="operator:test", slug=slug, ends_on=s.clock.now().date() + timedelta(days=10)
     )
+
+
+def test_buying_again_while_a_subscription_runs_is_a_conflict_not_a_server_error(client: Any) -> None:
+    """The refusal carries the subscription's status without clobbering the problem's own."""
+    tok = admin(client, "acme")
+    assert buy(client, tok, seats=3).status_code == 200
+    again = buy(client, tok, seats=3)
+    assert again.status_code == 409
+    body = again.json()
+    assert body["status"] == 409 and body["code"] == "conflict"
+    assert body["context"] == {"status": "active"}
+
+
+def test_operators_search_tenants_by_part_of_their_name_on_both_engines(client: Any) -> None:
+    """``?q=`` finds tenants by a case-insensitive part of the slug; odd characters find nothing."""
+    for slug in ("acme", "acme-labs", "globex"):
+        signup(client, slug)
+    ops = operator_token(client)
+    found = client.get("/api/v1/operator/tenants", params={"q": "ACME"}, headers=bearer(ops))
+    assert found.status_code == 200, found.text
+    assert [t["slug"] for t in found.json()["items"]] == ["acme", "acme-labs"]
+    odd = client.get("/api/v1/operator/tenants", params={"q": "%_'"}, headers=bearer(ops))
+    assert odd.status_code == 200

@@ -15,11 +15,25 @@ from types import ModuleType
 
 from piccolo.engine.base import Engine
 
-from . import m0001_identity_and_licensing, m0002_tokens, m0003_tracking
+from . import (
+    m0001_identity_and_licensing,
+    m0002_tokens,
+    m0003_tracking,
+    m0004_billing_events,
+    m0005_activation,
+    m0006_jobs,
+)
 
 __all__ = ["MIGRATIONS", "applied_migrations", "upgrade"]
 
-MIGRATIONS: tuple[ModuleType, ...] = (m0001_identity_and_licensing, m0002_tokens, m0003_tracking)
+MIGRATIONS: tuple[ModuleType, ...] = (
+    m0001_identity_and_licensing,
+    m0002_tokens,
+    m0003_tracking,
+    m0004_billing_events,
+    m0005_activation,
+    m0006_jobs,
+)
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
     id VARCHAR(16) PRIMARY KEY NOT NULL,
