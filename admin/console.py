@@ -14,13 +14,10 @@ from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
 from core.errors import InvalidCredentials, ValidationFailed
-from core.licensing.deployment import Deployment
 from core.licensing.plan_dicts import plan_to_dict
 from core.services.identity import authenticate_operator
 from core.services.operators import mark_invoice_paid, replace_plans, set_trial_end
-from plugins.activation.devkey import signing_key_from_setting
-from plugins.activation.files import decode_file, issue_file
-from plugins.activation.signing import key_id
+from plugins.activation.issuing import issue_activation_file
 from plugins.bootstrap import Stint
 from web.auth import OperatorPrincipal
 from web.pages.render import is_htmx, render
@@ -235,32 +232,12 @@ class ConsoleController(Controller):
     ) -> Response[bytes]:
         """Sign an offline activation file and send it as a download."""
         principal = await _operator(request)
-        stint = _stint(request)
-        async with stint.uow() as work:
-            if await work.directory.tenant_by_slug(data.tenant.strip()) is None:
-                raise ValidationFailed(f"no tenant {data.tenant!r}", field="tenant")
-            plan = (await work.directory.catalogue.load()).get(data.plan.strip())
-        # The same checks and audit entry as POST /api/v1/operator/activation-files.
-        if Deployment.ONPREM not in plan.deployments:
-            raise ValidationFailed(f"the {plan.name} plan cannot be used on-premises", field="plan")
-        if not plan.allows_users(data.seats):
-            raise ValidationFailed(f"the {plan.name} plan does not allow {data.seats} users", field="seats")
-        settings = stint.settings
-        key, is_dev = signing_key_from_setting(settings.activation_signing_key, settings.data_dir)
-        now = stint.clock.now()
-        text = issue_file(
-            tenant=data.tenant, server_id=data.server_id, plan_id=plan.id, seats=data.seats,
-            expires_on=data.expires, signing_key=key, now=now,
+        # The same checks and audit entry as POST /api/v1/operator/activation-files, plus:
+        # the console only issues files for tenants it knows.
+        text, _, _ = await issue_activation_file(
+            _stint(request), operator=principal.operator, tenant=data.tenant, server_id=data.server_id,
+            plan_id=data.plan, seats=data.seats, expires_on=data.expires, require_known_tenant=True,
         )
-        claims = decode_file(text, {key_id(key.public_key()): key.public_key()})
-        async with stint.uow(write=True) as work:
-            await work.directory.audit(
-                None, f"operator:{principal.operator.id}", "activation_file.issued", claims.file_id,
-                {"tenant": claims.tenant, "server_id": claims.server_id, "plan": claims.plan_id,
-                 "seats": claims.seats, "expires_on": claims.expires_on.isoformat(), "dev_key": is_dev},
-                now,
-            )
-            await work.commit()
         name = f"stint-activation-{data.tenant.strip()}-{data.server_id.strip()}.txt"
         return Response(
             (text + "\n").encode("ascii"),

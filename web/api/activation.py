@@ -18,7 +18,6 @@ from litestar.params import JSONBody
 from core.errors import ValidationFailed
 from core.licensing.access import Action
 from core.licensing.activation import ActivationRefused
-from core.licensing.deployment import Deployment
 from core.ports import LicenceServiceUnreachable
 from core.services.activation import (
     ActivationView,
@@ -28,10 +27,9 @@ from core.services.activation import (
     installation_server_id,
     refresh_tenant,
 )
-from plugins.activation import SettingsFileReader, issue_file, signing_key_from_setting
+from plugins.activation import SettingsFileReader
 from plugins.activation.commands import describe
-from plugins.activation.files import decode_file
-from plugins.activation.signing import key_id
+from plugins.activation.issuing import issue_activation_file
 from plugins.bootstrap import Stint
 from plugins.storage.activation_repo import PiccoloActivationDirectory
 
@@ -232,29 +230,10 @@ class OperatorActivationFilesController(Controller):
     async def issue(
         self, request: Request[OperatorPrincipal, Any, Any], data: JSONBody[IssueIn], stint: StintDep
     ) -> IssuedOut:
-        async with stint.uow() as work:
-            plan = (await work.directory.catalogue.load()).get(data.plan.strip())
-        if Deployment.ONPREM not in plan.deployments:
-            raise ValidationFailed(f"the {plan.name} plan cannot be used on-premises", field="plan")
-        if not plan.allows_users(data.seats):
-            raise ValidationFailed(f"the {plan.name} plan does not allow {data.seats} users", field="seats")
-        settings = stint.settings
-        signing_key, is_dev = signing_key_from_setting(settings.activation_signing_key, settings.data_dir)
-        now = stint.clock.now()
-        text = issue_file(
-            tenant=data.tenant, server_id=data.server_id, plan_id=plan.id, seats=data.seats,
-            expires_on=data.expires_on, signing_key=signing_key, now=now, period_start=data.period_start,
+        text, claims, is_dev = await issue_activation_file(
+            stint, operator=request.user.operator, tenant=data.tenant, server_id=data.server_id,
+            plan_id=data.plan, seats=data.seats, expires_on=data.expires_on, period_start=data.period_start,
         )
-        public = signing_key.public_key()
-        claims = decode_file(text, {key_id(public): public})
-        async with stint.uow(write=True) as work:
-            await work.directory.audit(
-                None, f"operator:{request.user.operator.id}", "activation_file.issued", claims.file_id,
-                {"tenant": claims.tenant, "server_id": claims.server_id, "plan": claims.plan_id,
-                 "seats": claims.seats, "expires_on": claims.expires_on.isoformat(), "dev_key": is_dev},
-                now,
-            )
-            await work.commit()
         return IssuedOut(
             file=text, file_id=claims.file_id, tenant=claims.tenant, server_id=claims.server_id,
             plan=claims.plan_id, seats=claims.seats, period_start=claims.period_start,
