@@ -29,6 +29,18 @@ def admin_token(client: Any) -> str:
     return token(client, "acme", "admin@acme.test")
 
 
+def bought(client: Any, clock: FixedClock, day: str, *, interval: str, seats: int) -> None:
+    """A new tenant "acme" that bought Team on ``day``."""
+    on(clock, day)
+    signup(client, "acme")
+    response = client.post(
+        "/api/v1/subscription/purchase",
+        json={"plan": "team", "interval": interval, "seats": seats},
+        headers=bearer(admin_token(client)),
+    )
+    assert response.status_code == 200, response.text
+
+
 def renew_due(client: Any) -> Any:
     s = stint(client)
     return run(client, sweep_due_subscriptions, s.uow, s.billing, s.clock, grace_days=14)
@@ -78,13 +90,7 @@ def test_the_worked_example_of_spec_section_4_to_the_cent(client: Any, clock: Fi
 
 def test_a_quote_returns_exactly_the_lines_the_change_then_makes(client: Any, clock: FixedClock) -> None:
     """Quote on a given day, then change on that day: the same numbers."""
-    on(clock, "2026-01-01")
-    signup(client, "acme")
-    client.post(
-        "/api/v1/subscription/purchase",
-        json={"plan": "team", "interval": "monthly", "seats": 3},
-        headers=bearer(admin_token(client)),
-    )
+    bought(client, clock, "2026-01-01", interval="monthly", seats=3)
     quote = client.post(
         "/api/v1/subscription/quote",
         json={"seats": 7, "on": "2026-01-20"},
@@ -100,13 +106,7 @@ def test_a_quote_returns_exactly_the_lines_the_change_then_makes(client: Any, cl
 
 def test_a_seat_change_never_moves_the_expiry_date(client: Any, clock: FixedClock) -> None:
     """Up and down within a period: the period end stays 2026-02-01."""
-    on(clock, "2026-01-01")
-    signup(client, "acme")
-    client.post(
-        "/api/v1/subscription/purchase",
-        json={"plan": "team", "interval": "monthly", "seats": 3},
-        headers=bearer(admin_token(client)),
-    )
+    bought(client, clock, "2026-01-01", interval="monthly", seats=3)
     on(clock, "2026-01-15")
     for seats in (10, 4, 6):
         response = client.post(
@@ -118,13 +118,7 @@ def test_a_seat_change_never_moves_the_expiry_date(client: Any, clock: FixedCloc
 
 def test_a_quote_outside_the_running_period_is_refused_naming_the_day(client: Any, clock: FixedClock) -> None:
     """``on`` must lie in the running period: 422 with field ``on``."""
-    on(clock, "2026-01-01")
-    signup(client, "acme")
-    client.post(
-        "/api/v1/subscription/purchase",
-        json={"plan": "team", "interval": "monthly", "seats": 3},
-        headers=bearer(admin_token(client)),
-    )
+    bought(client, clock, "2026-01-01", interval="monthly", seats=3)
     response = client.post(
         "/api/v1/subscription/quote",
         json={"seats": 4, "on": "2026-02-01"},
@@ -147,13 +141,7 @@ def test_team_to_ultimate_mid_period_charges_the_price_difference_per_day(
     client: Any, clock: FixedClock
 ) -> None:
     """20 seats Team annual → Ultimate annual on day 101 of 365: 20 × (192.00 − 144.00) × 265/365."""
-    on(clock, "2026-01-01")
-    signup(client, "acme")
-    client.post(
-        "/api/v1/subscription/purchase",
-        json={"plan": "team", "interval": "annual", "seats": 20},
-        headers=bearer(admin_token(client)),
-    )
+    bought(client, clock, "2026-01-01", interval="annual", seats=20)
     on(clock, "2026-04-11")
     body = client.post(
         "/api/v1/subscription/change", json={"plan": "ultimate"}, headers=bearer(admin_token(client))
@@ -167,13 +155,7 @@ def test_a_change_to_free_is_scheduled_for_the_period_end_without_credit(
     client: Any, clock: FixedClock
 ) -> None:
     """No line now; the plan becomes Free at the renewal, with no invoice."""
-    on(clock, "2026-01-01")
-    signup(client, "acme")
-    client.post(
-        "/api/v1/subscription/purchase",
-        json={"plan": "team", "interval": "monthly", "seats": 3},
-        headers=bearer(admin_token(client)),
-    )
+    bought(client, clock, "2026-01-01", interval="monthly", seats=3)
     on(clock, "2026-01-10")
     body = client.post(
         "/api/v1/subscription/change", json={"plan": "free"}, headers=bearer(admin_token(client))
@@ -192,13 +174,7 @@ def test_a_change_to_free_is_scheduled_for_the_period_end_without_credit(
 
 def test_renewing_twice_on_the_same_day_makes_one_invoice(client: Any, clock: FixedClock) -> None:
     """The renewal sweep is idempotent: a second run finds nothing due."""
-    on(clock, "2026-01-31")
-    signup(client, "acme")
-    client.post(
-        "/api/v1/subscription/purchase",
-        json={"plan": "team", "interval": "monthly", "seats": 2},
-        headers=bearer(admin_token(client)),
-    )
+    bought(client, clock, "2026-01-31", interval="monthly", seats=2)
     on(clock, "2026-02-28")
     assert renew_due(client).renewed == 1
     assert renew_due(client).renewed == 0
