@@ -25,13 +25,13 @@ from typing import Any
 import asyncpg
 import pytest
 import redis as redis_sync
-from aiosmtpd.controller import Controller
 
 from plugins.jobs.celery_app import BATCH, SWEEP, create_celery
 from plugins.jobs.clock import FileClock
 from plugins.settings import Settings, load_settings
-from tests.integration.test_jobs import Inbox, free_port, make_past_due
+from tests.integration.test_jobs import make_past_due
 from tests.support.api import PASSWORD, api_client, bearer, operator_token, signup, token
+from tests.support.mail import Inbox, free_port, smtp_inbox
 from tests.support.services import REDIS_URL
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -96,12 +96,8 @@ class Env:
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    server = Controller(handler, hostname="127.0.0.1", port=port)
-    server.start()
-    yield handler, port
-    server.stop()
+    with smtp_inbox() as found:
+        yield found
 
 
 def _make_env(postgres_url: str, tmp_path: Path, redis_url: str, smtp_port: int, **extra: str) -> Env:

@@ -7,7 +7,6 @@ and embedded-scheduler tests drive the same functions through their own runners.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from core.clock import FixedClock, today_in
 from core.licensing import lifecycle
@@ -23,42 +21,13 @@ from plugins.jobs.registry import renew_batch, run_job
 from plugins.jobs.status import jobs_status
 from tests.conftest import make_settings
 from tests.support.api import api_client, bearer, run, signup, stint, token
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope)
-        return "250 OK"
-
-    def to(self, address: str) -> list[str]:
-        """Subjects of the mails sent to ``address``."""
-        subjects = []
-        for envelope in self.messages:
-            if address in envelope.rcpt_tos:
-                text = envelope.content.decode()
-                subjects.append(next(line[9:] for line in text.splitlines() if line.startswith("Subject: ")))
-        return subjects
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.mail import Inbox, free_port, smtp_inbox
 
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    server = Controller(handler, hostname="127.0.0.1", port=port)
-    server.start()
-    yield handler, port
-    server.stop()
+    with smtp_inbox() as found:
+        yield found
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from core.clock import FixedClock
 from core.services.retention import purge_allowed, warning_due
@@ -20,8 +19,9 @@ from plugins.storage.tables import AuditEvent, TenantUser
 from plugins.storage.tables import Tenant as TenantRow
 from plugins.storage.tracking_tables import TrackingTimer
 from tests.conftest import make_settings
-from tests.integration.test_jobs import Inbox, free_port, job, on
+from tests.integration.test_jobs import job, on
 from tests.support.api import PASSWORD, api_client, bearer, operator_token, run, signup, stint, token
+from tests.support.mail import Inbox, smtp_inbox
 
 PURGE = date(2027, 1, 1)
 
@@ -47,12 +47,8 @@ def test_a_job_that_missed_every_warning_gives_the_last_one_and_purges_a_day_lat
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = free_port()
-    server = Controller(handler, hostname="127.0.0.1", port=port)
-    server.start()
-    yield handler, port
-    server.stop()
+    with smtp_inbox() as found:
+        yield found
 
 
 @pytest.fixture

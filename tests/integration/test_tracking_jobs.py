@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from core.clock import FixedClock
 from core.services.tracking import run_timer_checks
@@ -18,33 +16,13 @@ from plugins.storage.tracking_repo import PiccoloTrackingDirectory
 from tests.conftest import make_settings
 from tests.integration.tracking_support import Org, make_org, run, stint_of
 from tests.support.api import api_client
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it receives."""
-
-    def __init__(self) -> None:
-        self.messages: list[Any] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.messages.append(envelope)
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.support.mail import Inbox, smtp_inbox
 
 
 @pytest.fixture
 def inbox() -> Iterator[tuple[Inbox, int]]:
-    handler = Inbox()
-    port = _free_port()
-    server = Controller(handler, hostname="127.0.0.1", port=port)
-    server.start()
-    yield handler, port
-    server.stop()
+    with smtp_inbox() as found:
+        yield found
 
 
 @pytest.fixture
