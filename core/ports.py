@@ -19,7 +19,7 @@ from .licensing.activation import ActivationState
 from .licensing.catalogue import PlanCatalogue
 from .licensing.plans import Plan
 from .licensing.subscription import Subscription
-from .proration.credit import CreditLedger
+from .proration.credit import CreditEntry, CreditLedger
 from .proration.invoice import Invoice
 from .tenancy import Enterprise, Operator, Person, Tenant, User
 from .tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog
@@ -35,6 +35,7 @@ __all__ = [
     "Catalogue",
     "DevOpsConnector",
     "Directory",
+    "DueSubscription",
     "Entitlement",
     "GenerationCache",
     "Invoices",
@@ -51,6 +52,7 @@ __all__ = [
     "PersonalTokenRecord",
     "QueuedMail",
     "RefreshTokenRecord",
+    "RenewalStore",
     "StaleWorkItem",
     "TenantScope",
     "TokenRepository",
@@ -229,12 +231,67 @@ class TenantScope(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class DueSubscription:
+    """A subscription the renewals sweep holds locked for the rest of its transaction."""
+
+    id: str
+    subscription: Subscription
+    currency: str
+
+
+class RenewalStore(Protocol):
+    """Subscriptions, invoices, credit and audit rows many at a time, for the renewals sweep.
+
+    The sweep renews thousands of subscriptions: it reads and writes them a batch per
+    statement, not one at a time. Only good inside a write unit of work.
+    """
+
+    async def lock(self, subscription_ids: Sequence[str], *, skip_locked: bool) -> list[DueSubscription]:
+        """Lock and read these subscriptions (until the transaction ends); ``skip_locked``
+        leaves out those another transaction holds instead of waiting for them."""
+        ...
+
+    async def seats_held(self, subscription_ids: Sequence[str]) -> dict[str, int]: ...
+
+    async def existing_invoice_keys(self, keys: Sequence[str]) -> set[str]: ...
+
+    async def ledgers(self, currencies: dict[str, str]) -> dict[str, CreditLedger]:
+        """The credit ledger of each subscription (keys: subscription id → its currency)."""
+        ...
+
+    async def save(self, saved: Sequence[tuple[str, Subscription, int | None]], at: datetime) -> None:
+        """Store each (subscription id, subscription, new seat price or None to keep it)."""
+        ...
+
+    async def add_invoices(
+        self, invoices: Sequence[tuple[str, str, Invoice, str]], *, kind: str, at: datetime
+    ) -> None:
+        """Store each (subscription id, tenant id, invoice, idempotency key); a key that
+        exists already stores nothing."""
+        ...
+
+    async def append_credit(self, entries: Sequence[tuple[str, int, CreditEntry]], at: datetime) -> None:
+        """Append each (subscription id, position in its ledger, entry)."""
+        ...
+
+    async def audit(
+        self, events: Sequence[tuple[str, str, str, str, dict[str, Any]]], at: datetime
+    ) -> None:
+        """Record each (tenant id, actor, action, subject, detail)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One transaction: nothing is kept unless :meth:`commit` is called."""
 
     directory: Directory
 
     def tenant(self, tenant_id: str) -> TenantScope: ...
+
+    def renewals(self) -> RenewalStore:
+        """Bulk access for the renewals sweep (see :class:`RenewalStore`)."""
+        ...
 
     async def commit(self) -> None: ...
 
@@ -423,9 +480,11 @@ class TrackingRepository(Protocol):
     async def delete_worklog(self, worklog_id: str) -> None: ...
 
     async def worklogs(
-        self, *, user_id: str | None = None, start: datetime | None = None, end: datetime | None = None
+        self, *, user_id: str | None = None, start: datetime | None = None, end: datetime | None = None,
+        after: tuple[datetime, str] | None = None, limit: int | None = None,
     ) -> list[Worklog]:
-        """Worklogs starting in ``[start, end)``, oldest first."""
+        """Worklogs starting in ``[start, end)``, oldest first (by ``started_at``, then ``id``);
+        with ``after`` only those after that ``(started_at, id)``, at most ``limit`` of them."""
         ...
 
     async def count_worklogs(self, user_id: str | None = None) -> int: ...

@@ -20,7 +20,7 @@ from typing import Any
 from core.clock import today_in
 from core.ids import new_id
 from core.services.notifications import deliver_mail, queue_trial_reminders
-from core.services.renewals import run_due_for_tenant
+from core.services.renewals import renew_due
 from core.services.retention import run_retention
 from plugins.storage.jobs_repo import PiccoloJobStore
 
@@ -85,32 +85,34 @@ async def due_batches(stint: Any, enqueue: Enqueue | None = None) -> Counts:
 
 
 async def renew_batch(stint: Any, tenant_ids: Sequence[str]) -> Counts:
-    """Bring each tenant's subscription up to date, ``jobs_concurrency`` at a time.
+    """Bring these tenants' subscriptions up to date: one transaction, a few bulk statements.
 
-    Each tenant is its own transaction under its subscription's lock, so a crash loses at
-    most the ones in flight, and a rerun (or a twin on another worker) repeats nothing.
+    A subscription another worker holds locked is skipped (that worker is renewing it). If
+    the batch fails as a whole, each tenant is retried in a transaction of its own, so one
+    broken subscription cannot hold up the rest; the next sweep retries what still fails.
     """
     async with stint.uow():
         tenants = await job_store(stint).tenants_by_ids(list(tenant_ids))
-    limit = asyncio.Semaphore(1 if not stint.settings.is_postgres else stint.settings.jobs_concurrency)
-    counts = {"renewed": 0, "expired": 0, "invoices": 0, "failed": 0}
+    counts = {"renewed": 0, "expired": 0, "invoices": 0, "skipped": 0, "failed": 0}
 
-    async def one(tenant: Any) -> None:
-        async with limit:
-            try:
-                report = await run_due_for_tenant(
-                    stint.uow, stint.billing, stint.clock, tenant=tenant, grace_days=stint.settings.grace_days
-                )
-            except Exception:
-                # One broken subscription must not hold up the batch; the next sweep retries it.
-                log.exception("renewal failed", extra={"tenant": tenant.slug})
-                counts["failed"] += 1
-                return
-            counts["renewed"] += report.renewed
-            counts["expired"] += report.expired
-            counts["invoices"] += len(report.invoices)
+    def add(report: Any) -> None:
+        counts["renewed"] += report.renewed
+        counts["expired"] += report.expired
+        counts["invoices"] += len(report.invoices)
+        counts["skipped"] += report.skipped
 
-    await asyncio.gather(*(one(tenant) for tenant in tenants))
+    grace = stint.settings.grace_days
+    try:
+        add(await renew_due(stint.uow, stint.billing, stint.clock, tenants=tenants, grace_days=grace))
+        return counts
+    except Exception:
+        log.exception("renewal batch failed; renewing its %s tenants one by one", len(tenants))
+    for tenant in tenants:
+        try:
+            add(await renew_due(stint.uow, stint.billing, stint.clock, tenants=[tenant], grace_days=grace))
+        except Exception:
+            log.exception("renewal failed", extra={"tenant": tenant.slug})
+            counts["failed"] += 1
     return counts
 
 

@@ -1,8 +1,18 @@
-"""The unit of work on Piccolo: one transaction, rolled back unless committed."""
+"""The unit of work on Piccolo.
+
+A **write** unit of work is one transaction, rolled back unless committed. A **read** unit
+of work (``uow()``) on SQLite is a deferred transaction (one snapshot for all its reads);
+on PostgreSQL it holds one pooled connection *without* a transaction: under PostgreSQL's
+READ COMMITTED (Stint never raises it) a transaction gives every statement its own
+snapshot anyway, so ``BEGIN``/``ROLLBACK`` bought nothing but two round trips per read.
+The price is that a read unit of work may not write, lock rows or commit: its
+connection refuses any statement other than a plain ``SELECT`` (see ``_ReadConnection``).
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self
@@ -12,11 +22,72 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from . import changes
 from .directory import PiccoloDirectory
+from .renewals_repo import PiccoloRenewalStore
 from .tenant_scope import PiccoloTenantScope
 
-__all__ = ["AfterCommit", "PiccoloUnitOfWork", "PiccoloUnitOfWorkFactory"]
+__all__ = ["AfterCommit", "PiccoloUnitOfWork", "PiccoloUnitOfWorkFactory", "ReadOnlyViolation"]
 
 log = logging.getLogger("stint.storage")
+
+# What a read unit of work may run on PostgreSQL: a SELECT (or WITH … SELECT) that neither
+# changes rows nor locks them. Checked on the statement text Piccolo sends (values travel
+# as parameters, never in the text); the cheap substring tests spare the regular
+# expressions on the usual plain SELECT.
+_LOCKS = re.compile(r"\bfor\s+(no\s+key\s+update|update|key\s+share|share)\b")
+_WRITES = re.compile(r"\b(insert\s+into|update\s+\S+\s+set|delete\s+from)\b")
+
+
+class ReadOnlyViolation(RuntimeError):
+    """A read unit of work tried to write, lock or commit: make it ``uow(write=True)``."""
+
+
+def _check_read(query: str) -> None:
+    text = query.lstrip(" \t\r\n(").lower()
+    if text.startswith("select"):
+        writes = False
+    elif text.startswith("with"):
+        writes = _WRITES.search(text) is not None
+    else:
+        writes = True
+    if writes or ("for" in text and _LOCKS.search(text) is not None):
+        raise ReadOnlyViolation(f"a read unit of work runs only plain SELECTs, not: {query[:120]!r}")
+
+
+class _ReadConnection:
+    """The pooled connection of a PostgreSQL read unit of work, for SELECTs only."""
+
+    __slots__ = ("_connection",)
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    async def fetch(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        _check_read(query)
+        return await self._connection.fetch(query, *args, **kwargs)
+
+    async def execute(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        _check_read(query)
+        return await self._connection.execute(query, *args, **kwargs)
+
+
+class _ReadSession:
+    """Stands in Piccolo's "current transaction" slot during a PostgreSQL read unit of work.
+
+    Piccolo runs every query of the task on ``.connection`` (one pooled connection, no
+    ``BEGIN``); the slot being taken keeps "units of work do not nest" true, and a Piccolo
+    transaction opened inside joins this session, whose commit is refused.
+    """
+
+    __slots__ = ("connection",)
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = _ReadConnection(connection)
+
+    async def commit(self) -> None:
+        raise ReadOnlyViolation("a read unit of work cannot commit: use uow(write=True)")
+
+    async def rollback(self) -> None:
+        return None
 
 #: Called after a commit with the scopes it changed (see ``changes.py``): the cache's bump.
 AfterCommit = Callable[[set[str]], Awaitable[None]]
@@ -27,6 +98,9 @@ class PiccoloUnitOfWork:
         self._engine = engine
         self._write = write
         self._tx: Any = None
+        #: PostgreSQL read units of work: the pooled connection and the context token.
+        self._connection: Any = None
+        self._token: Any = None
         self._committed = False
         self._after_commit = after_commit
         self._changes: set[str] = set()
@@ -42,7 +116,12 @@ class PiccoloUnitOfWork:
             raise ValueError("a tenant scope needs a tenant id")
         return PiccoloTenantScope(self._engine, tenant_id)
 
+    def renewals(self) -> PiccoloRenewalStore:
+        return PiccoloRenewalStore(self._engine)
+
     async def commit(self) -> None:
+        if self._tx is None:
+            raise ReadOnlyViolation("a read unit of work cannot commit: use uow(write=True)")
         await self._tx.commit()
         self._committed = True
         if self._changes and self._after_commit is not None:
@@ -65,8 +144,13 @@ class PiccoloUnitOfWork:
             # BEGIN, so "read, check, write" cannot interleave with another writer.
             kind = TransactionType.immediate if self._write else TransactionType.deferred
             self._tx = self._engine.transaction(transaction_type=kind)
-        else:
+        elif self._write or getattr(self._engine, "pool", None) is None:
             self._tx = self._engine.transaction()
+        else:
+            self._connection = await self._engine.pool.acquire()
+            self._token = self._engine.current_transaction.set(_ReadSession(self._connection))
+            self._collecting = changes.collecting(self._changes)
+            return self
         await self._tx.__aenter__()
         self._collecting = changes.collecting(self._changes)
         return self
@@ -80,6 +164,11 @@ class PiccoloUnitOfWork:
         if self._collecting is not None:
             changes.stop_collecting(self._collecting)
             self._collecting = None
+        if self._connection is not None:
+            self._engine.current_transaction.reset(self._token)
+            connection, self._connection = self._connection, None
+            await self._engine.pool.release(connection)
+            return
         if exc is None and not self._committed:
             await self._tx.rollback()
         await self._tx.__aexit__(exc_type, exc, tb)

@@ -1,0 +1,169 @@
+"""Bulk reads and writes for the renewals sweep (``core.ports.RenewalStore``).
+
+The sweep renews a batch of subscriptions per transaction. Piccolo builds and runs one
+statement per call, which at 100,000 renewals means millions of round trips; here each
+kind of write is one ``executemany`` on the unit of work's own connection (asyncpg
+pipelines it; SQLite runs it in one call), and each read is one ``IN (…)`` query.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from piccolo.engine.base import Engine
+
+from core.ids import new_id
+from core.licensing.subscription import Subscription
+from core.ports import DueSubscription
+from core.proration.credit import CreditEntry, CreditLedger
+from core.proration.invoice import Invoice
+
+from .billing_repo import lines_to_json
+from .changes import note_change, subscription_scope
+from .mapping import subscription_from_row, subscription_to_row
+from .tables import CreditEntry as CreditRow
+from .tables import Invoice as InvoiceRow
+from .tables import Seat
+from .tables import Subscription as SubscriptionRow
+
+__all__ = ["PiccoloRenewalStore"]
+
+_PLACEHOLDER = re.compile(r"\$\d+")
+
+
+def _update_subscriptions_sql(columns: Sequence[str]) -> str:
+    sets = ", ".join(f"{column} = ${i}" for i, column in enumerate(columns, start=1))
+    n = len(columns)
+    return (
+        f"UPDATE subscription SET {sets}, seat_price = COALESCE(${n + 1}, seat_price), "
+        f"updated_at = ${n + 2}, version = version + 1 WHERE id = ${n + 3}"
+    )
+
+
+_INSERT_INVOICE = (
+    "INSERT INTO invoice (id, subscription_id, tenant_id, number, kind, issued_on, lines, total, "
+    "credit_applied, amount_due, currency, status, idempotency_key, external_id, paid_at, created_at) "
+    "VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14) "
+    "ON CONFLICT (idempotency_key) DO NOTHING"
+)
+_INSERT_CREDIT = (
+    "INSERT INTO credit_entry (id, subscription_id, position, amount, reason, reference, on_date, "
+    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+)
+_INSERT_AUDIT = (
+    "INSERT INTO audit_event (id, tenant_id, actor, action, subject, detail, at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7)"
+)
+
+
+class PiccoloRenewalStore:
+    def __init__(self, engine: Engine[Any]) -> None:
+        self._engine = engine
+        self._postgres = engine.engine_type == "postgres"
+
+    async def _many(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        if not rows:
+            return
+        transaction = self._engine.current_transaction.get()
+        if transaction is None:
+            raise RuntimeError("bulk renewal writes run inside a write unit of work")
+        if self._postgres:
+            await transaction.connection.executemany(sql, rows)
+        else:
+            # SQLite takes "?" in the same order; Piccolo's adapters turn dates into text.
+            await transaction.connection.executemany(_PLACEHOLDER.sub("?", sql), rows)
+
+    async def lock(self, subscription_ids: Sequence[str], *, skip_locked: bool) -> list[DueSubscription]:
+        if not subscription_ids:
+            return []
+        query = (
+            SubscriptionRow.select()
+            .where(SubscriptionRow.id.is_in(list(subscription_ids)))
+            .order_by(SubscriptionRow.id)
+        )
+        if self._postgres:
+            # In id order, so two sweeps that wait for each other cannot deadlock. (On SQLite
+            # the write unit of work already holds the database's write lock.)
+            query = query.lock_rows("UPDATE", skip_locked=skip_locked)
+        return [
+            DueSubscription(row["id"], subscription_from_row(row), row["currency"]) for row in await query
+        ]
+
+    async def seats_held(self, subscription_ids: Sequence[str]) -> dict[str, int]:
+        if not subscription_ids:
+            return {}
+        rows = await Seat.select(Seat.subscription_id, Seat.id).where(
+            Seat.subscription_id.is_in(list(subscription_ids))
+        )
+        held: dict[str, int] = {}
+        for row in rows:
+            held[row["subscription_id"]] = held.get(row["subscription_id"], 0) + 1
+        return held
+
+    async def existing_invoice_keys(self, keys: Sequence[str]) -> set[str]:
+        if not keys:
+            return set()
+        rows = await InvoiceRow.select(InvoiceRow.idempotency_key).where(
+            InvoiceRow.idempotency_key.is_in(list(keys))
+        )
+        return {row["idempotency_key"] for row in rows}
+
+    async def ledgers(self, currencies: dict[str, str]) -> dict[str, CreditLedger]:
+        if not currencies:
+            return {}
+        rows = (
+            await CreditRow.select()
+            .where(CreditRow.subscription_id.is_in(list(currencies)))
+            .order_by(CreditRow.subscription_id)
+            .order_by(CreditRow.position)
+        )
+        entries: dict[str, list[CreditEntry]] = {}
+        for r in rows:
+            entries.setdefault(r["subscription_id"], []).append(
+                CreditEntry(int(r["amount"]), r["reason"], r["reference"], r["on_date"])
+            )
+        return {
+            sub_id: CreditLedger(tuple(entries.get(sub_id, ())), currency)
+            for sub_id, currency in currencies.items()
+        }
+
+    async def save(self, saved: Sequence[tuple[str, Subscription, int | None]], at: datetime) -> None:
+        if not saved:
+            return
+        columns = tuple(subscription_to_row(saved[0][1]))
+        rows = []
+        for sub_id, sub, seat_price in saved:
+            note_change(subscription_scope(sub_id))
+            values = subscription_to_row(sub)
+            rows.append((*(values[c] for c in columns), seat_price, at, sub_id))
+        await self._many(_update_subscriptions_sql(columns), rows)
+
+    async def add_invoices(
+        self, invoices: Sequence[tuple[str, str, Invoice, str]], *, kind: str, at: datetime
+    ) -> None:
+        await self._many(_INSERT_INVOICE, [
+            (
+                invoice.id, sub_id, tenant_id, kind, invoice.issued_on, lines_to_json(invoice.lines),
+                invoice.total, invoice.credit_applied, invoice.amount_due, invoice.currency, invoice.status,
+                key, at if invoice.status == "paid" else None, at,
+            )
+            for sub_id, tenant_id, invoice, key in invoices
+        ])
+
+    async def append_credit(self, entries: Sequence[tuple[str, int, CreditEntry]], at: datetime) -> None:
+        await self._many(_INSERT_CREDIT, [
+            (new_id(), sub_id, position, entry.amount, entry.reason[:64], entry.reference[:200], entry.on, at)
+            for sub_id, position, entry in entries
+        ])
+
+    async def audit(
+        self, events: Sequence[tuple[str, str, str, str, dict[str, Any]]], at: datetime
+    ) -> None:
+        await self._many(_INSERT_AUDIT, [
+            (new_id(), tenant_id, actor, action, subject, json.dumps(detail, sort_keys=True, default=str), at)
+            for tenant_id, actor, action, subject, detail in events
+        ])
