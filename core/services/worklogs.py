@@ -66,9 +66,13 @@ class ImportRejected(ValidationFailed):
 async def list_worklogs(
     uow: UnitOfWorkFactory, *, tenant: Tenant, user_id: str | None,
     start: datetime | None = None, end: datetime | None = None,
+    after: tuple[datetime, str] | None = None, limit: int | None = None,
 ) -> list[Worklog]:
+    """Oldest first by ``(started_at, id)``; ``after`` and ``limit`` page through them."""
     async with uow() as work:
-        return await work.tenant(tenant.id).tracking().worklogs(user_id=user_id, start=start, end=end)
+        return await work.tenant(tenant.id).tracking().worklogs(
+            user_id=user_id, start=start, end=end, after=after, limit=limit
+        )
 
 
 async def add_worklog(

@@ -28,7 +28,7 @@ def org(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Org]:
 
 
 def _worklogs(org: Org) -> list[dict[str, object]]:
-    return list(org.client.get("/api/v1/worklogs", headers=org.admin).json())
+    return list(org.client.get("/api/v1/worklogs", headers=org.admin).json()["items"])
 
 
 def _seed(org: Org) -> None:

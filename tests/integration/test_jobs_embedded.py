@@ -106,9 +106,8 @@ def test_make_runs_server_expires_trials_and_stops_idle_timers_on_schedule(serve
 
     server.clock.advance(minutes=71)  # asked at 10:00, unanswered past 10:10
     wait_for("the idle timer to stop", lambda: not server.get("/api/v1/tracking/current", admin)["running"])
-    worklogs = server.get("/api/v1/worklogs", admin)
-    items = worklogs["items"] if isinstance(worklogs, dict) else worklogs
-    assert [w["length_s"] for w in items] == [3600]
+    worklogs = server.get("/api/v1/worklogs", admin)["items"]
+    assert [w["length_s"] for w in worklogs] == [3600]
 
     server.clock.set(datetime(2026, 1, 29, 9, 0, tzinfo=UTC))
     admin = server.sign_in("acme")

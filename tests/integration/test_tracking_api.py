@@ -37,7 +37,7 @@ def test_a_timer_started_on_one_client_and_stopped_an_hour_later_on_another_leav
     assert stopped.json()["length_s"] == 3600
     assert stopped.json()["stop_reason"] == "user"
     assert stopped.json()["flags"] == ["tracked"]
-    worklogs = org.client.get("/api/v1/worklogs", headers=org.admin).json()
+    worklogs = org.client.get("/api/v1/worklogs", headers=org.admin).json()["items"]
     assert [(w["length_s"], w["work_item"]) for w in worklogs] == [(3600, "42")]
     assert org.client.get("/api/v1/tracking/current", headers=org.admin).json() == {
         "running": False, "started_at": None, "work_item": None, "comment": None,
@@ -56,7 +56,7 @@ def test_starting_a_second_timer_stops_the_first_with_reason_concurrency(org: Or
     assert second.json()["stop_reason"] == "concurrency"
     assert second.json()["stopped"]["length_s"] == 1800
     assert second.json()["work_item"] == "2"
-    worklogs = org.client.get("/api/v1/worklogs", headers=org.admin).json()
+    worklogs = org.client.get("/api/v1/worklogs", headers=org.admin).json()["items"]
     assert [(w["work_item"], w["length_s"]) for w in worklogs] == [("1", 1800)]
 
 
@@ -93,7 +93,7 @@ def test_a_timer_runs_on_with_every_client_closed_until_the_max_length_stops_it(
     clock.advance(hours=1)
 
     assert org.client.get("/api/v1/tracking/current", headers=org.admin).json()["running"] is False
-    worklogs = org.client.get("/api/v1/worklogs", headers=org.admin).json()
+    worklogs = org.client.get("/api/v1/worklogs", headers=org.admin).json()["items"]
     assert [w["length_s"] for w in worklogs] == [12 * 3600]
 
 

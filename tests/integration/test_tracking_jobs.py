@@ -55,7 +55,7 @@ def test_an_unanswered_check_stops_the_timer_at_the_check_and_mails_the_user(
     stopped = _check(org)
 
     assert [(s.reason.value, s.worklog.length_s) for s in stopped] == [("activity_check", 3600)]
-    worklogs = org.client.get("/api/v1/worklogs", headers=org.admin).json()
+    worklogs = org.client.get("/api/v1/worklogs", headers=org.admin).json()["items"]
     assert [(w["started_at"], w["length_s"]) for w in worklogs] == [("2026-01-01T09:00:00Z", 3600)]
     assert org.client.get("/api/v1/tracking/current", headers=org.admin).json()["running"] is False
     (envelope,) = inbox[0].messages
@@ -114,7 +114,7 @@ def test_answering_after_the_window_is_a_conflict_and_the_stop_stands(org: Org, 
 
     assert late.status_code == 409
     assert late.json()["reason"] == "activity_check"
-    worklogs = org.client.get("/api/v1/worklogs", headers=org.admin).json()
+    worklogs = org.client.get("/api/v1/worklogs", headers=org.admin).json()["items"]
     assert [w["length_s"] for w in worklogs] == [3600]
 
 

@@ -37,8 +37,47 @@ def test_a_worklog_keeps_every_field_and_is_flagged_manual_and_billable(org: Org
     assert created["flags"] == ["billable", "manual"]
     assert created["added_by"] == org.admin_id
     assert (created["length_s"], created["billable_length_s"]) == (3600, 1800)
-    listed = org.client.get("/api/v1/worklogs", headers=org.admin).json()
+    listed = org.client.get("/api/v1/worklogs", headers=org.admin).json()["items"]
     assert listed == [created]
+
+
+def test_pages_of_two_walk_every_worklog_exactly_once_in_start_order_even_with_equal_starts(org: Org) -> None:
+    """Seven worklogs, three of them starting at the same instant: limit=2 pages visit each once,
+    ordered by started_at then id, and the last page has no next cursor."""
+    starts = ["2026-01-07T09:00:00Z", MONDAY, MONDAY, "2026-01-06T09:00:00Z", MONDAY,
+              "2026-01-08T09:00:00Z", "2026-01-06T09:00:00Z"]
+    created = [_add(org, org.admin, started_at=start, length_s=60) for start in starts]
+
+    seen: list[dict[str, object]] = []
+    cursor = ""
+    for _ in range(10):
+        response = org.client.get("/api/v1/worklogs", params={"limit": 2, "cursor": cursor},
+                                  headers=org.admin)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        assert len(page["items"]) <= 2
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+
+    assert len(seen) == len(created)
+    assert [w["id"] for w in seen] == [
+        w["id"] for w in sorted(created, key=lambda w: (str(w["started_at"]), str(w["id"])))
+    ]
+
+
+@pytest.mark.parametrize("cursor", ["garbage!", "bm90IGEgY3Vyc29y", "MjAyNi0wMS0wNVQwOTowMDowMHw", "ü"])
+def test_a_forged_or_garbled_cursor_is_refused_with_422_naming_the_cursor(org: Org, cursor: str) -> None:
+    """Not base64, base64 of no timestamp, a timestamp without an id or zone, non-ASCII: 422."""
+    _add(org, org.admin)
+    response = org.client.get("/api/v1/worklogs", params={"cursor": cursor}, headers=org.admin)
+
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"] == [
+        {"field": "cursor", "message": "this cursor did not come from a previous page"}
+    ]
 
 
 def test_editing_a_worklog_flags_it_changed_and_null_clears_a_field(org: Org) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
 from litestar.datastructures import State, UploadFile
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.errors import ValidationFailed
@@ -33,7 +38,7 @@ from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..schemas import Strict
 
-__all__ = ["WorklogOut", "WorklogsController", "worklog_out"]
+__all__ = ["WorklogOut", "WorklogPage", "WorklogsController", "worklog_out"]
 
 TenantRequest = Request[TenantPrincipal, Any, State]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
@@ -65,6 +70,50 @@ def worklog_out(worklog: Worklog) -> WorklogOut:
         added_by=worklog.added_by,
         flags=sorted(flag.value for flag in worklog.flags),
     )
+
+
+class WorklogPage(msgspec.Struct):
+    items: list[WorklogOut]
+    next_cursor: str | None
+
+
+def encode_cursor(worklog: Worklog) -> str:
+    """Where the next page starts: opaque to clients, the last item's ``(started_at, id)``."""
+    text = f"{worklog.started_at.isoformat()}|{worklog.id}"
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    bad = ValidationFailed("this cursor did not come from a previous page", field="cursor")
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+        stamp, _, last_id = text.partition("|")
+        when = datetime.fromisoformat(stamp)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise bad from None
+    if when.tzinfo is None or not last_id:
+        raise bad
+    return when, last_id
+
+
+@dataclass
+class SpreadsheetDownload(Operation):
+    """The export's OpenAPI operation: its 200 is a CSV or .xlsx file, not JSON (Litestar
+    documents one media type per response; this operation lists both)."""
+
+    def __post_init__(self) -> None:
+        self.responses = {
+            **(self.responses or {}),
+            "200": OpenAPIResponse(
+                description="The worklogs as a file (Content-Disposition: attachment)",
+                content={
+                    "text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
+                    XLSX_MEDIA_TYPE: OpenAPIMediaType(
+                        schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+                    ),
+                },
+            ),
+        }
 
 
 class WorklogIn(Strict):
@@ -124,19 +173,28 @@ class WorklogsController(Controller):
     path = "/worklogs"
     tags: ClassVar[list[str]] = ["worklogs"]
 
-    @get("/", summary="Worklogs (your own unless ?user=)", guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+    @get("/", summary="Worklogs (your own unless ?user=), oldest first, a page at a time",
+         guards=[requires(Action.VIEW_OWN_TIMESHEET)])
     async def list(
         self, request: TenantRequest, stint: StintDep,
         user: Annotated[str | None, QueryParameter(max_length=64)] = None,
         start: Annotated[datetime | None, QueryParameter(name="from")] = None,
         end: Annotated[datetime | None, QueryParameter(name="to")] = None,
-    ) -> list[WorklogOut]:
+        cursor: Annotated[str, QueryParameter(max_length=200)] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> WorklogPage:
+        after = decode_cursor(cursor) if cursor else None
         user_id = user or request.user.user.id
         await ensure_may_see(request, stint, user_id)
         found = await list_worklogs(
-            stint.uow, tenant=request.user.tenant, user_id=user_id, start=start, end=end
+            stint.uow, tenant=request.user.tenant, user_id=user_id, start=start, end=end,
+            after=after, limit=limit + 1,
         )
-        return [worklog_out(w) for w in found]
+        page = found[:limit]
+        return WorklogPage(
+            items=[worklog_out(w) for w in page],
+            next_cursor=encode_cursor(page[-1]) if len(found) > limit else None,
+        )
 
     @post("/", summary="Add a worklog", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
     async def create(self, request: TenantRequest, data: JSONBody[WorklogIn], stint: StintDep) -> WorklogOut:
@@ -177,7 +235,8 @@ class WorklogsController(Controller):
             worklog_id=worklog_id, actor_can_edit_others=is_admin(principal),
         )
 
-    @get("/export", summary="Export worklogs as CSV or Excel", guards=[requires(Action.EXPORT_OWN)])
+    @get("/export", summary="Export worklogs as CSV or Excel", guards=[requires(Action.EXPORT_OWN)],
+         operation_class=SpreadsheetDownload)
     async def export(
         self, request: TenantRequest, stint: StintDep,
         format: Annotated[Literal["csv", "xlsx"], QueryParameter()] = "csv",
