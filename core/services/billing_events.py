@@ -63,22 +63,39 @@ async def apply_payment_outcome(
     event_type: str,
     invoice_id: str,
     outcome: PaymentOutcome,
+    tenant_id: str | None = None,
 ) -> str:
-    """Apply what the provider says happened to a Stint invoice; the result names the effect."""
+    """Apply what the provider says happened to a Stint invoice; the result names the effect.
+
+    ``tenant_id``, when the caller already knows whose invoice it is (the provider record
+    Stint wrote when it sent the invoice), spares looking it up.
+    """
     now = clock.now()
     async with uow(write=True) as work:
-        account = await records.invoice_account(invoice_id)
-        if account is None:
-            return await _claim_only(work, records, event_id, event_type, "unknown_invoice", now)
-        tenant = await work.directory.tenant_by_id(account[0])
-        if tenant is None:
-            return await _claim_only(work, records, event_id, event_type, "unknown_invoice", now)
-        scope = work.tenant(tenant.id)
-        today = today_in(clock, tenant.time_zone)
-        # A concurrent delivery of the same event waits on the first one's claim (the
-        # unique key) until that commits, then finds it claimed and changes nothing.
+        # The claim comes first, so a redelivery stops at one statement. A concurrent
+        # delivery of the same event waits on the first one's claim (the unique key) until
+        # that commits, then finds it claimed and changes nothing.
         if not await records.claim_event(event_id, event_type, outcome.value, now):
             return "duplicate"
+        invoice = await records.invoice(invoice_id)
+        if invoice is None:
+            await work.commit()
+            return "unknown_invoice"
+        if invoice.status == "paid":
+            # Paid is final in Stint (a paid invoice is never voided nor due again): neither
+            # outcome changes anything, as settle_invoice(again=False) and
+            # record_failed_payment would decide under the subscription's lock.
+            await work.commit()
+            return "no_change"
+        if tenant_id is None:
+            account = await records.invoice_account(invoice_id)
+            tenant_id = account[0] if account else None
+        tenant = await work.directory.tenant_by_id(tenant_id) if tenant_id else None
+        if tenant is None:
+            await work.commit()
+            return "unknown_invoice"
+        scope = work.tenant(tenant.id)
+        today = today_in(clock, tenant.time_zone)
         if outcome is PaymentOutcome.PAID:
             effect = await settle_invoice(scope, invoice_id, today=today, now=now, again=False)
             action = "invoice.paid"
@@ -134,7 +151,8 @@ async def ignore_event(
     event_type: str,
     outcome: str,
 ) -> str:
-    """Remember a handled event that concerns nothing of Stint's (an unknown customer or invoice)."""
+    """Remember a handled event that changes nothing of Stint's (an unknown customer or invoice,
+    or a customer as Stint already has it)."""
     async with uow(write=True) as work:
         return await _claim_only(work, records, event_id, event_type, outcome, clock.now())
 

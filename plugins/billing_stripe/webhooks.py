@@ -8,7 +8,10 @@ replayed until that moment passes. Freshness is judged by the wall clock, as Str
 Each handled event is applied through ``core.services.billing_events``, which claims the
 event id in the same transaction as the effect. Objects whose order matters are read
 again from Stripe rather than trusted from the event: a failed payment for an invoice
-that Stripe now shows paid counts as paid, and a customer is stored as it is now.
+that Stripe now shows paid counts as paid, and a customer is stored as it is now. Stripe
+is not read when the event alone settles it: ``invoice.paid`` (paid is final), a failure
+for an invoice Stripe already reported paid, and a ``customer.updated`` whose customer is
+what Stint already stores (most such events change fields Stint does not keep).
 """
 
 from __future__ import annotations
@@ -97,11 +100,6 @@ class StripeWebhooks:
         kind = event["type"]
         if kind not in HANDLED:
             return "ignored"
-        # Events that make Stint read Stripe look for a redelivery first (one read, outside
-        # any transaction) to spare it the Stripe calls; the claim in the effect's
-        # transaction is what guarantees "once", for every event.
-        if kind not in _PAID and await self.records.seen_event(event["id"]):
-            return "duplicate"
         try:
             return await self._apply(event["id"], kind, event["data"]["object"])
         except stripe.StripeError as exc:
@@ -131,6 +129,8 @@ class StripeWebhooks:
             # an invoice Stripe already told Stint is paid was an earlier attempt.
             outcome = PaymentOutcome.PAID
         else:
+            if await self.records.seen_event(event_id):
+                return "duplicate"  # a redelivery: spare Stripe the read
             status = (await self.billing.gateway.invoice(remote_id)).status
             if status == "paid":
                 outcome = PaymentOutcome.PAID  # the failure was an earlier attempt
@@ -148,6 +148,7 @@ class StripeWebhooks:
             event_type=kind,
             invoice_id=remote.invoice_id,
             outcome=outcome,
+            tenant_id=remote.tenant_id,
         )
         state = "paid" if outcome is PaymentOutcome.PAID else "failed"
         if result != "duplicate" and remote.state != state:
@@ -167,6 +168,19 @@ class StripeWebhooks:
                 event_type=kind,
                 outcome="unknown_customer",
             )
+        if kind == "customer.updated" and _as_stored(obj, known):
+            # The event's own customer carries what Stint keeps (email, default card), and it
+            # is what Stint has: storing it changes nothing, whatever the order, so Stripe is
+            # not asked. (An older event that differs is re-read below; the newest state
+            # always arrives with an event of its own.)
+            return await ignore_event(
+                self.uow, self.records, self.clock, event_id=event_id, event_type=kind, outcome="no_change"
+            )
+        # Reading Stripe is the dear part: a redelivery is looked for first (one read,
+        # outside any transaction). The claim in the effect's transaction is what
+        # guarantees "once", for every event.
+        if await self.records.seen_event(event_id):
+            return "duplicate"
         if kind == "checkout.session.completed":
             session = await gateway.retrieve_checkout_session(str(obj.get("id")))
             if session.status == "complete" and session.mode == "setup" and session.setup_intent:
@@ -203,6 +217,21 @@ class StripeWebhooks:
             # A new card is on file: charge what was waiting for one.
             await self.billing.resume_account(known.subscription_id)
         return result
+
+
+def _as_stored(obj: dict[str, Any], known: BillingCustomer) -> bool:
+    """Whether a customer object from an event says what Stint stores about it already."""
+    settings = obj.get("invoice_settings")
+    if not isinstance(settings, dict) or "default_payment_method" not in settings or "email" not in obj:
+        return False
+    method = settings["default_payment_method"]
+    if isinstance(method, dict):
+        method = method.get("id")
+    if method is not None and not isinstance(method, str):
+        return False
+    # A card on file whose brand and last 4 Stint has not read yet still needs the read.
+    has_card_details = method is None or known.card_last4 is not None
+    return method == known.payment_method_id and obj["email"] == known.email and has_card_details
 
 
 def _default_method(customer: Any) -> str | None:

@@ -220,3 +220,79 @@ def test_stripe_unreachable_while_re_reading_answers_503_and_changes_nothing(
     assert snapshot(app, "outage", invoice["id"])["status"] == "active"
     assert run(app, lambda: BillingEvent.count().where(BillingEvent.id == "evt_outage_failed")) == 0
     assert deliver(app, failure).json()["outcome"] == "failed"  # Stripe's retry, once it is back
+
+
+def stored_card(client: Any, customer_id: str) -> str | None:
+    from plugins.storage.payment_records import PiccoloPaymentRecords
+
+    async def read() -> str | None:
+        found = await PiccoloPaymentRecords(stint(client).engine).customer_by_remote(customer_id)
+        return found.payment_method_id if found else None
+
+    return run(client, read)
+
+
+def new_default_card(base: str, customer_id: str) -> dict[str, Any]:
+    """A second card attached in Stripe and made the default (as the portal does); the customer after."""
+    method = stripe_post(
+        base,
+        "/v1/payment_methods",
+        {
+            "type": "card",
+            "card[number]": "4242424242424242",
+            "card[exp_month]": "12",
+            "card[exp_year]": "2031",
+            "card[cvc]": "123",
+        },
+    )
+    stripe_post(base, f"/v1/payment_methods/{method['id']}/attach", {"customer": customer_id})
+    return stripe_post(
+        base, f"/v1/customers/{customer_id}", {"invoice_settings[default_payment_method]": method["id"]}
+    )
+
+
+def test_a_customer_update_stint_already_has_is_recorded_without_reading_stripe(
+    app: Any, stripe_base: str
+) -> None:
+    """Stripe down: a customer.updated saying what Stint stores is kept (200); one with a new card is 503."""
+    signup(app, "same")
+    add_card(app, stripe_base, "same")
+    invoice = purchase(app, "same", 1)
+    (remote,) = stripe_invoices_for(stripe_base, invoice["id"])
+    customer = stripe_get(stripe_base, f"/v1/customers/{remote['customer']}")
+    unchanged = event("evt_same_customer", "customer.updated", customer)
+    changed = event("evt_same_new_card", "customer.updated", new_default_card(stripe_base, customer["id"]))
+    billing = stint(app).billing
+    working, billing.gateway = (
+        billing.gateway,
+        StripeGateway("sk_test_x", api_base=f"http://127.0.0.1:{free_port()}", retries=0),
+    )
+    try:
+        first = deliver(app, unchanged)
+        again = deliver(app, unchanged)
+        differs = deliver(app, changed)
+    finally:
+        run(app, billing.gateway.close)
+        billing.gateway = working
+    assert (first.status_code, first.json()["outcome"]) == (200, "no_change")
+    assert again.json()["outcome"] == "duplicate"
+    assert differs.status_code == 503  # a new card is read from Stripe, never taken from the event
+    assert stored_card(app, customer["id"]) == customer["invoice_settings"]["default_payment_method"]
+    assert run(app, lambda: BillingEvent.count().where(BillingEvent.id == "evt_same_new_card")) == 0
+
+
+def test_an_older_customer_update_delivered_last_does_not_bring_back_the_old_card(
+    app: Any, stripe_base: str
+) -> None:
+    """Newest first: the stale event differs from what Stint has, is re-read, and the new card stays."""
+    signup(app, "stale")
+    add_card(app, stripe_base, "stale")
+    invoice = purchase(app, "stale", 1)
+    (remote,) = stripe_invoices_for(stripe_base, invoice["id"])
+    old = stripe_get(stripe_base, f"/v1/customers/{remote['customer']}")
+    new = new_default_card(stripe_base, old["id"])
+    newer = new["invoice_settings"]["default_payment_method"]
+    assert newer != old["invoice_settings"]["default_payment_method"]
+    assert deliver(app, event("evt_stale_2", "customer.updated", new)).json()["outcome"] == "customer"
+    assert deliver(app, event("evt_stale_1", "customer.updated", old)).json()["outcome"] == "customer"
+    assert stored_card(app, old["id"]) == newer
