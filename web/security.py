@@ -29,6 +29,7 @@ __all__ = [
     "account_key",
     "cors_config",
     "limit_per_client",
+    "limit_signups_per_client",
     "limit_tenant",
     "refuse_if_limited",
     "security_headers",
@@ -105,10 +106,20 @@ def _client(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 
 async def limit_per_client(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard for sign-in, signup and token routes: requests per client address per minute."""
+    """Guard for sign-in and token routes: requests per client address per minute."""
     stint = connection.app.state.stint
     hit = await stint.limiter.hit(f"client:{_client(connection)}", stint.settings.rate_limit_client, _WINDOW)
     refuse_if_limited(hit, "sign-in or token requests from this address")
+
+
+async def limit_signups_per_client(
+    connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+) -> None:
+    """Guard for signup: new tenants per client address per minute (``STINT_RATE_LIMIT_CLIENT``),
+    counted apart from sign-ins so that signing up does not spend the sign-in allowance."""
+    stint = connection.app.state.stint
+    hit = await stint.limiter.hit(f"signup:{_client(connection)}", stint.settings.rate_limit_client, _WINDOW)
+    refuse_if_limited(hit, "signups from this address")
 
 
 async def limit_tenant(limiter: RateLimiter, settings: Settings, tenant_id: str) -> None:

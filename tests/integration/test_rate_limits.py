@@ -97,6 +97,28 @@ def test_token_requests_are_limited_per_client_address(
         assert_429(sign_in(client, PASSWORD))
 
 
+def test_signups_are_limited_per_client_address_apart_from_sign_ins(
+    tmp_path: Path, clock: FixedClock, store: dict[str, str], window_start: list[float]
+) -> None:
+    """With three per minute allowed, the fourth signup from one address is 429 and creates
+    nothing; sign-ins keep their own allowance, and the next minute signups work again."""
+    with make_client(tmp_path, clock, store, STINT_RATE_LIMIT_CLIENT="3") as client:
+        for slug in ("acme", "globex", "initech"):
+            signup(client, slug)
+        refused = client.post("/api/v1/signup", json={
+            "tenant": "hooli", "name": "Hooli", "deployment": "cloud",
+            "admin": {"email": "admin@hooli.test", "password": PASSWORD, "name": "Admin"},
+        })
+        assert_429(refused)
+        assert "signups" in refused.json()["detail"]
+        assert sign_in(client, PASSWORD).status_code == 200
+        window_start[0] += 60
+        assert client.post("/api/v1/auth/token", json={
+            "tenant": "hooli", "email": "admin@hooli.test", "password": PASSWORD,
+        }).status_code == 401
+        signup(client, "hooli")
+
+
 def test_one_tenants_api_flood_does_not_spend_another_tenants_limit(
     tmp_path: Path, clock: FixedClock, store: dict[str, str]
 ) -> None:

@@ -13,6 +13,7 @@ from core.services.signup import signup
 
 from ..deps import StintDep
 from ..schemas import Strict
+from ..security import limit_signups_per_client
 
 __all__ = ["SignupController"]
 
@@ -49,7 +50,8 @@ class SignupController(Controller):
     path = "/signup"
     tags: ClassVar[list[str]] = ["identity"]
 
-    @post("/", status_code=201, opt={"exclude_from_auth": True}, summary="Sign up a tenant")
+    @post("/", status_code=201, opt={"exclude_from_auth": True}, guards=[limit_signups_per_client],
+          summary="Sign up a tenant")
     async def create(self, data: JSONBody[SignupIn], stint: StintDep) -> SignupOut:
         result = await signup(
             stint.uow,
