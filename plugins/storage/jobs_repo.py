@@ -46,6 +46,10 @@ def _has_column(table: type[Table], name: str) -> bool:
     return any(column._meta.name == name for column in table._meta.columns)
 
 
+
+def _placeholders(values: Sequence[Any]) -> str:
+    return ", ".join(["{}"] * len(values))
+
 class PiccoloJobStore:
     def __init__(self, engine: Engine[Any]) -> None:
         self._engine = engine
@@ -124,9 +128,11 @@ class PiccoloJobStore:
         ids = [row["id"] for row in await query]
         if not ids:
             return []
-        rows = await TenantRow.select(TenantRow.id, TenantRow.subscription_id).where(
-            TenantRow.subscription_id.is_in(ids)
-        ).order_by(TenantRow.id)
+        # Raw IN (…): Piccolo's is_in converts each of the page's ids through the column.
+        rows = await TenantRow.raw(
+            f"SELECT id, subscription_id FROM tenant WHERE subscription_id IN ({_placeholders(ids)}) "
+            "ORDER BY id", *ids,
+        )
         first: dict[str, str] = {}
         for row in rows:
             first.setdefault(row["subscription_id"], row["id"])
@@ -135,7 +141,9 @@ class PiccoloJobStore:
     async def tenants_by_ids(self, tenant_ids: Sequence[str]) -> list[Tenant]:
         if not tenant_ids:
             return []
-        rows = await TenantRow.select().where(TenantRow.id.is_in(list(tenant_ids)))
+        rows = await TenantRow.raw(
+            f"SELECT * FROM tenant WHERE id IN ({_placeholders(tenant_ids)})", *tenant_ids
+        )
         by_id = {row["id"]: tenant_from_row(row) for row in rows}
         return [by_id[i] for i in tenant_ids if i in by_id]
 

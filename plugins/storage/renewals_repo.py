@@ -77,49 +77,49 @@ class PiccoloRenewalStore:
             # SQLite takes "?" in the same order; Piccolo's adapters turn dates into text.
             await transaction.connection.executemany(_PLACEHOLDER.sub("?", sql), rows)
 
+    async def _rows(self, table: Any, sql: str, values: Sequence[Any]) -> list[dict[str, Any]]:
+        """``sql`` with ``{in}`` replaced by one placeholder per value: a raw ``IN (…)`` query.
+
+        Raw because Piccolo's ``is_in`` converts every value through its column (tens of
+        microseconds each); these ids are plain strings already.
+        """
+        placeholders = ", ".join(["{}"] * len(values))
+        return list(await table.raw(sql.replace("{in}", placeholders), *values))
+
     async def lock(self, subscription_ids: Sequence[str], *, skip_locked: bool) -> list[DueSubscription]:
         if not subscription_ids:
             return []
-        query = (
-            SubscriptionRow.select()
-            .where(SubscriptionRow.id.is_in(list(subscription_ids)))
-            .order_by(SubscriptionRow.id)
-        )
+        sql = "SELECT * FROM subscription WHERE id IN ({in}) ORDER BY id"
         if self._postgres:
             # In id order, so two sweeps that wait for each other cannot deadlock. (On SQLite
             # the write unit of work already holds the database's write lock.)
-            query = query.lock_rows("UPDATE", skip_locked=skip_locked)
-        return [
-            DueSubscription(row["id"], subscription_from_row(row), row["currency"]) for row in await query
-        ]
+            sql += " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE"
+        rows = await self._rows(SubscriptionRow, sql, subscription_ids)
+        return [DueSubscription(row["id"], subscription_from_row(row), row["currency"]) for row in rows]
 
     async def seats_held(self, subscription_ids: Sequence[str]) -> dict[str, int]:
         if not subscription_ids:
             return {}
-        rows = await Seat.select(Seat.subscription_id, Seat.id).where(
-            Seat.subscription_id.is_in(list(subscription_ids))
+        rows = await self._rows(
+            Seat, "SELECT subscription_id, count(*) AS held FROM seat WHERE subscription_id IN ({in}) "
+            "GROUP BY subscription_id", subscription_ids,
         )
-        held: dict[str, int] = {}
-        for row in rows:
-            held[row["subscription_id"]] = held.get(row["subscription_id"], 0) + 1
-        return held
+        return {row["subscription_id"]: int(row["held"]) for row in rows}
 
     async def existing_invoice_keys(self, keys: Sequence[str]) -> set[str]:
         if not keys:
             return set()
-        rows = await InvoiceRow.select(InvoiceRow.idempotency_key).where(
-            InvoiceRow.idempotency_key.is_in(list(keys))
+        rows = await self._rows(
+            InvoiceRow, "SELECT idempotency_key FROM invoice WHERE idempotency_key IN ({in})", keys
         )
         return {row["idempotency_key"] for row in rows}
 
     async def ledgers(self, currencies: dict[str, str]) -> dict[str, CreditLedger]:
         if not currencies:
             return {}
-        rows = (
-            await CreditRow.select()
-            .where(CreditRow.subscription_id.is_in(list(currencies)))
-            .order_by(CreditRow.subscription_id)
-            .order_by(CreditRow.position)
+        rows = await self._rows(
+            CreditRow, "SELECT subscription_id, amount, reason, reference, on_date FROM credit_entry "
+            "WHERE subscription_id IN ({in}) ORDER BY subscription_id, position", list(currencies),
         )
         entries: dict[str, list[CreditEntry]] = {}
         for r in rows:
