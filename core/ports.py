@@ -787,7 +787,8 @@ class RemoteInvoice:
     """How far one Stint invoice got at the provider.
 
     ``state``: ``new`` (nothing sent yet), ``draft`` (created there), ``open`` (finalised,
-    awaiting payment), ``failed`` (the last attempt was refused), ``paid``.
+    awaiting payment), ``paying`` (a charge was asked for and its answer has not come: a
+    retry repeats it under the same key), ``failed`` (the last attempt was refused), ``paid``.
     """
 
     invoice_id: str
@@ -835,6 +836,18 @@ class PaymentRecords(Protocol):
 
     async def set_remote_state(self, invoice_id: str, state: str, at: datetime) -> None:
         """Move a remote invoice to ``state`` unless it is ``paid`` already (one statement)."""
+        ...
+
+    async def unsent_invoices(
+        self, *, after: str, limit: int, created_before: datetime
+    ) -> tuple[list[str], str | None]:
+        """A page of due invoices, by id after ``after``, that a push can still move on.
+
+        Due with an amount to pay, created before ``created_before``, and at the provider:
+        not at all, only partly (``new``, ``draft``), a charge whose answer never came
+        (``paying``), or finalised (``open``) while the account has a payment method.
+        Returns those ids and the cursor of the next page (None after the last page).
+        """
         ...
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import stripe
@@ -37,6 +38,8 @@ __all__ = ["CREDIT_LINE", "StripeBilling"]
 log = logging.getLogger("stint.billing.stripe")
 
 CREDIT_LINE = "Credit applied from your Stint credit balance"
+#: The retry job leaves an invoice this young to the request that is pushing it.
+RETRY_AFTER = timedelta(minutes=5)
 
 
 class StripeBilling:
@@ -208,9 +211,12 @@ class StripeBilling:
         if not (settings and getattr(settings, "default_payment_method", None)):
             # Waits for Buy Now's checkout (or the portal) to give the customer a card.
             return await self._save(replace(remote, state="open"))
-        # The attempt number is stored before the call: a retry of this attempt reuses its
-        # key (Stripe answers it once), a later attempt with a new card gets a new one.
-        remote = await self._save(replace(remote, pay_attempts=remote.pay_attempts + 1))
+        # The attempt is stored before the call ("paying"). If its answer never comes
+        # (timeout, Stripe down), the retry repeats that attempt under the same key, so
+        # Stripe answers it once; an attempt whose answer came (a decline) is over, and the
+        # next one, with a new card, gets a new key.
+        if remote.state != "paying":
+            remote = await self._save(replace(remote, state="paying", pay_attempts=remote.pay_attempts + 1))
         try:
             paid = await self.gateway.pay(
                 remote.remote_id, key=f"stint-{remote.invoice_id}-pay-{remote.pay_attempts}"
@@ -233,6 +239,36 @@ class StripeBilling:
     async def mark(self, invoice_id: str, state: str) -> None:
         """Record what a webhook said about the remote invoice (bookkeeping: one statement)."""
         await self.records.set_remote_state(invoice_id, state, self.clock.now())
+
+    async def retry_unsent(self, *, batch: int = 200, min_age: timedelta = RETRY_AFTER) -> dict[str, int]:
+        """Push again every due invoice that did not reach Stripe, or was not charged (the job).
+
+        Pages through due invoices by id (``PaymentRecords.unsent_invoices``); each push
+        resumes where the last one stopped, with the same idempotency keys, so nothing is
+        made or charged twice. Invoices younger than ``min_age`` are left to the request
+        that is pushing them; declined ones wait for a new card (Stripe retries those).
+        """
+        counts = {"checked": 0, "paid": 0, "open": 0, "failed": 0, "errors": 0}
+        before = self.clock.now() - min_age
+        after = ""
+        while True:
+            async with self.uow() as _work:
+                ids, cursor = await self.records.unsent_invoices(
+                    after=after, limit=batch, created_before=before
+                )
+            for invoice_id in ids:
+                counts["checked"] += 1
+                try:
+                    state = (await self.push(invoice_id)).state
+                except (stripe.StripeError, Conflict) as exc:
+                    counts["errors"] += 1
+                    log.warning("invoice not collected yet", extra={"invoice": invoice_id, "error": str(exc)})
+                    continue
+                key = state if state in ("paid", "open", "failed") else "errors"
+                counts[key] += 1
+            if cursor is None:
+                return counts
+            after = cursor
 
     async def resume_account(self, subscription_id: str) -> list[RemoteInvoice]:
         """Push every invoice of the account that still waits for money (after a new card, or a job)."""

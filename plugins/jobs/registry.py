@@ -184,6 +184,17 @@ async def _activation_refresh(stint: Any, enqueue: Enqueue | None = None) -> Cou
     return {"refreshed": report.refreshed, "failed": report.failed}
 
 
+async def _stripe_retry(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+    """Invoices whose push to Stripe failed, pushed again with the same idempotency keys.
+
+    A no-op under manual billing. ``StripeBilling.retry_unsent`` pages through due invoices.
+    """
+    retry = getattr(stint.billing, "retry_unsent", None)
+    if retry is None:
+        return {"checked": 0}
+    return dict(await retry(batch=stint.settings.jobs_batch_size))
+
+
 async def _housekeeping(stint: Any, enqueue: Enqueue | None = None) -> Counts:
     async with stint.uow(write=True) as work:
         pruned = await job_store(stint).prune_runs(stint.clock.now() - timedelta(days=14))
@@ -202,6 +213,7 @@ JOBS: dict[str, Job] = {
         Job("mail", 60, _mail, "delivers the mail outbox"),
         Job("activation_refresh", 900, _activation_refresh, "online activations ask the licence service"),
         Job("housekeeping", 3600, _housekeeping, "prunes job runs older than 14 days"),
+        Job("stripe_retry", 900, _stripe_retry, "pushes again invoices that did not reach Stripe"),
     )
 }
 

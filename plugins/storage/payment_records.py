@@ -157,6 +157,47 @@ class PiccoloPaymentRecords:
             }
         ).where(RemoteRow.invoice_id == record.invoice_id)
 
+    async def unsent_invoices(
+        self, *, after: str, limit: int, created_before: datetime
+    ) -> tuple[list[str], str | None]:
+        # Due invoices are few among all invoices: the (status, id) index walks just them.
+        page = (
+            await InvoiceRow.select(InvoiceRow.id, InvoiceRow.subscription_id)
+            .where(
+                (InvoiceRow.status == "due")
+                & (InvoiceRow.id > after)
+                & (InvoiceRow.amount_due > 0)
+                & (InvoiceRow.created_at < created_before)
+            )
+            .order_by(InvoiceRow.id)
+            .limit(limit)
+        )
+        if not page:
+            return [], None
+        ids = [row["id"] for row in page]
+        found = await RemoteRow.select(RemoteRow.invoice_id, RemoteRow.remote_id, RemoteRow.state).where(
+            RemoteRow.invoice_id.is_in(ids)
+        )
+        remotes = {row["invoice_id"]: row for row in found}
+        with_card = {
+            row["subscription_id"]
+            for row in await CustomerRow.select(CustomerRow.subscription_id).where(
+                CustomerRow.subscription_id.is_in(list({row["subscription_id"] for row in page}))
+                & CustomerRow.payment_method_id.is_not_null()
+            )
+        }
+        wanted = []
+        for row in page:
+            remote = remotes.get(row["id"])
+            if (
+                remote is None
+                or remote["remote_id"] is None
+                or remote["state"] in ("new", "draft", "paying")
+                or (remote["state"] == "open" and row["subscription_id"] in with_card)
+            ):
+                wanted.append(row["id"])
+        return wanted, (ids[-1] if len(page) == limit else None)
+
     async def set_remote_state(self, invoice_id: str, state: str, at: datetime) -> None:
         await RemoteRow.update({RemoteRow.state: state, RemoteRow.updated_at: at}).where(
             (RemoteRow.invoice_id == invoice_id) & (RemoteRow.state != "paid")

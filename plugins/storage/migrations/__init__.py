@@ -22,6 +22,7 @@ from . import (
     m0004_billing_events,
     m0005_activation,
     m0006_jobs,
+    m0008_billing_retry,
 )
 
 __all__ = ["MIGRATIONS", "applied_migrations", "upgrade"]
@@ -33,6 +34,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0004_billing_events,
     m0005_activation,
     m0006_jobs,
+    m0008_billing_retry,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
