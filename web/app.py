@@ -37,7 +37,7 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 
 
 def tenant_routes() -> list[Any]:
-    from .api import access, me, signup, subscription, timesheet, tracking, users, worklogs
+    from .api import access, devops, me, signup, subscription, timesheet, tracking, users, worklogs
 
     return [
         TokenController,
@@ -54,6 +54,7 @@ def tenant_routes() -> list[Any]:
         timesheet.TimesheetController,
         timesheet.WeeksController,
         timesheet.TrackingRulesController,
+        devops.DevOpsConnectionController,
         *activation_routes(),
         *billing_routes(),
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -40,11 +41,14 @@ def _state(work_item: str, body: dict[str, Any]) -> WorkItemState:
 
 
 class AzureDevOpsConnector:
-    """``organization_url`` is ``https://dev.azure.com/{org}`` or a server's collection URL."""
+    """``organization_url`` is ``https://dev.azure.com/{org}`` or a server's collection URL;
+    with ``project`` only that project's work items are reached."""
 
-    def __init__(self, organization_url: str, pat: str, *, client: httpx.AsyncClient | None = None,
-                 timeout: float = 15.0) -> None:
+    def __init__(self, organization_url: str, pat: str, *, project: str | None = None,
+                 client: httpx.AsyncClient | None = None, timeout: float = 15.0) -> None:
         self._base = organization_url.rstrip("/")
+        if project:
+            self._base += "/" + quote(project, safe="")
         token = base64.b64encode(f":{pat}".encode()).decode()
         self._headers = {"Authorization": f"Basic {token}", "Accept": "application/json"}
         self._client = client or httpx.AsyncClient(timeout=timeout)

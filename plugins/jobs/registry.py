@@ -160,15 +160,14 @@ async def _timer_checks(stint: Any, enqueue: Enqueue | None = None) -> Counts:
 
 async def _work_items(stint: Any, enqueue: Enqueue | None = None) -> Counts:
     from core.services.work_items import run_work_item_outbox
-    from plugins.devops import StandaloneConnector
+    from plugins.devops.tenants import tenant_connectors
     from plugins.storage.tracking_repo import PiccoloTrackingDirectory
 
-    # The standalone connector is the embedded default; a tenant's own DevOps connection
-    # plugs in here when tenants can configure one.
-    written = await run_work_item_outbox(
-        stint.uow, stint.clock, PiccoloTrackingDirectory(stint.engine),
-        lambda tenant_id: StandaloneConnector(tenant_id, stint.clock),
-    )
+    # Each tenant's own DevOps connection (settings/devops); standalone when it has none.
+    async with tenant_connectors(stint) as connector_for:
+        written = await run_work_item_outbox(
+            stint.uow, stint.clock, PiccoloTrackingDirectory(stint.engine), connector_for
+        )
     return {"written": written}
 
 

@@ -1,4 +1,5 @@
-"""Piccolo table classes for time tracking (DDL in ``migrations/m0003_tracking.py``)."""
+"""Piccolo table classes for time tracking (DDL in ``migrations/m0003_tracking.py``;
+``devops_connection`` in ``migrations/m0007_devops_connection.py``)."""
 
 from __future__ import annotations
 
@@ -93,6 +94,17 @@ class WorkItemOutbox(Table, tablename="work_item_outbox"):
     created_at = Timestamptz()
 
 
+class DevOpsConnectionRow(Table, tablename="devops_connection"):
+    """A tenant's work-item connector; no row: standalone. The PAT is stored sealed."""
+
+    tenant_id = Varchar(length=32, primary_key=True)
+    kind = Varchar(length=32)
+    organization_url = Varchar(length=300, null=True, default=None)
+    project = Varchar(length=64, null=True, default=None)
+    sealed_pat = Text(null=True, default=None)
+    updated_at = Timestamptz()
+
+
 TRACKING_TABLES: tuple[type[Table], ...] = (
     TrackingRule,
     TrackingPreference,
@@ -101,4 +113,5 @@ TRACKING_TABLES: tuple[type[Table], ...] = (
     WeekStatusRow,
     LocalWorkItem,
     WorkItemOutbox,
+    DevOpsConnectionRow,
 )

@@ -9,15 +9,25 @@ faults: a 500 before a write, a write whose answer is lost, or a concurrent edit
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import re
+import ssl
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
 PAT = "test-pat-0123456789"
-_ITEM = re.compile(r"^/_apis/wit/workitems/(\d+)(?:/revisions/(\d+))?$")
+# The organisation's root, optionally under a project: /{project}/_apis/wit/workitems/{id}.
+_ITEM = re.compile(r"^(?:/[^/]+)?/_apis/wit/workitems/(\d+)(?:/revisions/(\d+))?$")
 
 
 @dataclass
@@ -80,7 +90,8 @@ class FakeAzureDevOps:
             return 200, new
 
 
-def serve(fake: FakeAzureDevOps) -> tuple[ThreadingHTTPServer, str]:
+def serve(fake: FakeAzureDevOps, tls: tuple[str, str] | None = None) -> tuple[ThreadingHTTPServer, str]:
+    """Serve ``fake`` on loopback (over TLS with ``tls`` = (certificate file, key file))."""
     expected_auth = "Basic " + base64.b64encode(f":{PAT}".encode()).decode()
 
     class Handler(BaseHTTPRequestHandler):
@@ -132,5 +143,34 @@ def serve(fake: FakeAzureDevOps) -> tuple[ThreadingHTTPServer, str]:
             self._answer(*fake.patch(route[0], ops))
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    scheme = "http"
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        scheme = "https"
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server, f"http://127.0.0.1:{server.server_address[1]}"
+    return server, f"{scheme}://127.0.0.1:{server.server_address[1]}"
+
+
+def self_signed_certificate(directory: Path) -> tuple[str, str]:
+    """(certificate file, key file) for 127.0.0.1; the certificate is its own CA for clients."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "fake Azure DevOps")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                       critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "azure-cert.pem", directory / "azure-key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ))
+    return str(cert_file), str(key_file)

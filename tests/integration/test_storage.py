@@ -156,3 +156,35 @@ async def test_credit_entries_read_back_in_the_order_written_even_in_one_instant
         await repo.save_ledger(before, ledger, NOW)
     assert await repo.ledger() == ledger
     assert (await repo.ledger()).balance == 29
+
+
+@ENGINES
+async def test_a_schema_from_before_devops_connections_is_upgraded_in_place(empty_engine: Any) -> None:
+    """Built up to 0006 with a tenant and a worklog: 0007 adds the (empty) connection table,
+    every tenant stays standalone and the rows are still there."""
+    from plugins.storage.devops_repo import PiccoloDevOpsConnections
+    from plugins.storage.tracking_tables import WorklogRow
+
+    assert await upgrade(empty_engine, target="0006") == [m.ID for m in MIGRATIONS if m.ID <= "0006"]
+    await Enterprise.insert(Enterprise(id="ent1", name="Acme Group", created_at=NOW))
+    await Subscription.insert(
+        Subscription(id="sub1", enterprise_id="ent1", plan_id="team", status="trialing",
+                     trial_ends_on=date(2026, 1, 29), created_at=NOW, updated_at=NOW)
+    )
+    await Tenant.insert(
+        Tenant(id="ten1", slug="acme", name="Acme", deployment="cloud", enterprise_id="ent1",
+               subscription_id="sub1", created_at=NOW)
+    )
+    await WorklogRow.insert(
+        WorklogRow(id="wl1", tenant_id="ten1", user_id="use1", started_at=NOW, length_s=3600,
+                   billable_length_s=3600, added_by="use1", flags="manual", created_at=NOW, updated_at=NOW)
+    )
+    assert "devops_connection" not in await columns_of(empty_engine)
+
+    applied = await upgrade(empty_engine)
+
+    assert applied[0] == "0007" and applied == [m.ID for m in MIGRATIONS if m.ID > "0006"]
+    assert await Tenant.select(Tenant.slug) == [{"slug": "acme"}]
+    assert await WorklogRow.select(WorklogRow.id, WorklogRow.length_s) == [{"id": "wl1", "length_s": 3600}]
+    assert await PiccoloDevOpsConnections().load("ten1") is None
+    assert await PiccoloDevOpsConnections().connected() == {}

@@ -22,6 +22,7 @@ from . import (
     m0004_billing_events,
     m0005_activation,
     m0006_jobs,
+    m0007_devops_connection,
     m0008_billing_retry,
 )
 
@@ -34,6 +35,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0004_billing_events,
     m0005_activation,
     m0006_jobs,
+    m0007_devops_connection,
     m0008_billing_retry,
 )
 

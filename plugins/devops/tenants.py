@@ -1,0 +1,86 @@
+"""Which connector the work-item job uses for each tenant: its stored DevOps connection
+(``GET·PUT /api/v1/settings/devops``), or the standalone connector when it has none.
+
+The connections are read once per job run (one query); each Azure DevOps tenant gets a
+connector on one shared HTTP client, closed when the run ends. A token that cannot be
+opened (the secret key changed) gives a connector that fails every call, so that
+tenant's updates stay pending with the reason instead of going anywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from core.ports import DevOpsConnector, WorkItemState
+from core.services.devops import ConnectorKind
+from plugins.devops.azure import AzureDevOpsConnector
+from plugins.devops.sealing import PatSealer, UnreadableToken
+from plugins.devops.standalone import StandaloneConnector
+from plugins.storage.devops_repo import PiccoloDevOpsConnections
+
+__all__ = ["UnusableConnection", "tenant_connectors"]
+
+_TIMEOUT = 15.0
+
+
+class UnusableConnection(RuntimeError):
+    pass
+
+
+class _Unusable:
+    """A tenant whose connection cannot be used: every call fails with the reason."""
+
+    def __init__(self, reason: str) -> None:
+        self._reason = reason
+
+    async def work_item(self, work_item: str) -> WorkItemState | None:
+        raise UnusableConnection(self._reason)
+
+    async def revision(self, work_item: str, rev: int) -> WorkItemState | None:
+        raise UnusableConnection(self._reason)
+
+    async def update_work_item(
+        self, work_item: str, *, rev: int, completed_work: Decimal, remaining_work: Decimal | None
+    ) -> WorkItemState:
+        raise UnusableConnection(self._reason)
+
+
+@asynccontextmanager
+async def tenant_connectors(stint: Any) -> AsyncIterator[Callable[[str], DevOpsConnector]]:
+    """``connector_for(tenant_id)`` for one run of the work-item job."""
+    async with stint.uow():
+        connections = await PiccoloDevOpsConnections().connected()
+    sealer = PatSealer(stint.settings.secret_key) if connections else None
+    client = httpx.AsyncClient(timeout=_TIMEOUT) if connections else None
+    made: dict[str, DevOpsConnector] = {}
+
+    def connector_for(tenant_id: str) -> DevOpsConnector:
+        if tenant_id in made:
+            return made[tenant_id]
+        stored = connections.get(tenant_id)
+        connector: DevOpsConnector
+        if stored is None or stored.kind is ConnectorKind.STANDALONE:
+            connector = StandaloneConnector(tenant_id, stint.clock)
+        elif stored.organization_url is None or stored.sealed_pat is None or sealer is None:
+            connector = _Unusable("the Azure DevOps connection is incomplete; save it again")
+        else:
+            try:
+                pat = sealer.unseal(tenant_id, stored.sealed_pat)
+            except UnreadableToken as exc:
+                connector = _Unusable(f"{exc}; enter the personal access token again")
+            else:
+                connector = AzureDevOpsConnector(stored.organization_url, pat, project=stored.project,
+                                                 client=client)
+        made[tenant_id] = connector
+        return connector
+
+    try:
+        yield connector_for
+    finally:
+        if client is not None:
+            await client.aclose()

@@ -1,0 +1,219 @@
+"""A tenant's DevOps connection (``/api/v1/settings/devops``) and the work-item job using it:
+configured through the API, the job writes Completed Work to that tenant's Azure DevOps
+(here a local server speaking its REST API over TLS); tenants without one stay standalone."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.clock import FixedClock
+from plugins.devops.sealing import PatSealer, UnreadableToken
+from plugins.jobs.registry import JOBS
+from plugins.storage.tables import AuditEvent
+from plugins.storage.tracking_tables import DevOpsConnectionRow, LocalWorkItem
+from tests.conftest import make_settings
+from tests.integration.azure_devops_server import PAT, FakeAzureDevOps, self_signed_certificate, serve
+from tests.integration.tracking_support import Org, make_org, run, stint_of
+from tests.support.api import api_client
+
+PATH = "/api/v1/settings/devops"
+
+
+@pytest.fixture
+def client(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Any]:
+    settings = make_settings(database_url, tmp_path, STINT_ACCESS_TOKEN_MINUTES="1440")
+    with api_client(settings, clock) as client:
+        yield client
+
+
+@pytest.fixture
+def org(client: Any) -> Org:
+    return make_org(client)
+
+
+@pytest.fixture
+def azure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[FakeAzureDevOps, str]]:
+    """The fake Azure DevOps over https; HTTP clients made from now on trust its certificate."""
+    cert, key = self_signed_certificate(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", cert)
+    fake = FakeAzureDevOps()
+    server, url = serve(fake, tls=(cert, key))
+    yield fake, url
+    server.shutdown()
+    server.server_close()
+
+
+def _azure(url: str, *, project: str | None = "Web Shop", pat: str | None = PAT) -> dict[str, Any]:
+    body: dict[str, Any] = {"kind": "azure_devops", "organization_url": url, "project": project}
+    if pat is not None:
+        body["pat"] = pat
+    return body
+
+
+def _add(org: Org, item: str, length_s: int) -> None:
+    body = {"started_at": "2025-12-29T09:00:00Z", "length_s": length_s, "work_item": item}
+    response = org.client.post("/api/v1/worklogs", json=body, headers=org.admin)
+    assert response.status_code == 201, response.text
+
+
+def _work_items_job(client: Any) -> dict[str, int]:
+    return dict(run(client, JOBS["work_items"].run, stint_of(client)))
+
+
+def test_a_tenant_without_a_connection_is_standalone(org: Org) -> None:
+    response = org.client.get(PATH, headers=org.admin)
+    assert response.status_code == 200
+    assert response.json() == {
+        "kind": "standalone", "organization_url": None, "project": None, "pat_set": False, "updated_at": None,
+    }
+
+
+def test_an_administrator_connects_azure_devops_and_the_token_is_never_shown_again(org: Org) -> None:
+    url = "https://dev.azure.com/acme/"
+    response = org.client.put(PATH, json=_azure(url), headers=org.admin)
+    assert response.status_code == 200, response.text
+    shown = org.client.get(PATH, headers=org.admin)
+    for answer in (response, shown):
+        body = answer.json()
+        assert (body["kind"], body["organization_url"], body["project"], body["pat_set"]) == (
+            "azure_devops", "https://dev.azure.com/acme", "Web Shop", True
+        )
+        assert PAT not in answer.text and "pat" not in body
+
+    async def stored() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        rows = await DevOpsConnectionRow.select(DevOpsConnectionRow.sealed_pat)
+        audit = await AuditEvent.select().where(AuditEvent.action == "devops.connection_changed")
+        return rows, audit
+
+    rows, audit = run(org.client, stored)
+    assert len(rows) == 1 and rows[0]["sealed_pat"].startswith("v1:") and PAT not in rows[0]["sealed_pat"]
+    assert len(audit) == 1 and PAT not in str(audit[0])
+
+
+def test_leaving_the_token_out_keeps_it_for_the_same_organisation_only(org: Org) -> None:
+    url = "https://dev.azure.com/acme"
+    assert org.client.put(PATH, json=_azure(url), headers=org.admin).status_code == 200
+
+    kept = org.client.put(PATH, json=_azure(url, project="Intranet", pat=None), headers=org.admin)
+    assert kept.status_code == 200, kept.text
+    assert (kept.json()["project"], kept.json()["pat_set"]) == ("Intranet", True)
+
+    moved = org.client.put(PATH, json=_azure("https://dev.azure.com/other", pat=None), headers=org.admin)
+    assert moved.status_code == 422
+    assert moved.json()["errors"] == [
+        {"field": "pat", "message": "enter the personal access token again for another organisation"}
+    ]
+
+    back = org.client.put(PATH, json={"kind": "standalone"}, headers=org.admin)
+    assert back.json() == {**back.json(), "kind": "standalone", "organization_url": None, "pat_set": False}
+    again = org.client.put(PATH, json=_azure(url, pat=None), headers=org.admin)
+    assert again.status_code == 422 and again.json()["errors"][0]["field"] == "pat"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"kind": "gitlab"}, "kind"),
+        (_azure("http://dev.azure.com/acme"), "organization_url"),
+        (_azure("ftp://dev.azure.com/acme"), "organization_url"),
+        (_azure("dev.azure.com/acme"), "organization_url"),
+        (_azure("https://user:secret@dev.azure.com/acme"), "organization_url"),
+        (_azure("https://dev.azure.com/acme?x=1"), "organization_url"),
+        (_azure("https://dev.azure.com:99999/acme"), "organization_url"),
+        ({"kind": "azure_devops", "pat": PAT}, "organization_url"),
+        (_azure("https://dev.azure.com/acme", pat=""), "pat"),
+        (_azure("https://dev.azure.com/acme", pat="   "), "pat"),
+        (_azure("https://dev.azure.com/acme", pat="two words"), "pat"),
+        (_azure("https://dev.azure.com/acme", pat=None), "pat"),
+        (_azure("https://dev.azure.com/acme", project="a/b"), "project"),
+        (_azure("https://dev.azure.com/acme", project="x" * 65), "project"),
+    ],
+)
+def test_bad_settings_are_422_problems_naming_the_field_and_change_nothing(
+    org: Org, body: dict[str, Any], field: str
+) -> None:
+    response = org.client.put(PATH, json=body, headers=org.admin)
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["errors"][0]["field"] == field
+    assert org.client.get(PATH, headers=org.admin).json()["kind"] == "standalone"
+
+
+def test_only_administrators_see_or_change_the_connection(org: Org) -> None:
+    member, _ = org.add_user("tess", role="team")
+    assert org.client.get(PATH, headers=member).status_code == 403
+    assert org.client.put(PATH, json=_azure("https://dev.azure.com/acme"), headers=member).status_code == 403
+    assert org.client.get(PATH, headers=org.admin).json()["kind"] == "standalone"
+
+
+def test_the_work_item_job_writes_to_each_tenants_own_azure_devops_and_others_stay_standalone(
+    client: Any, azure: tuple[FakeAzureDevOps, str]
+) -> None:
+    """acme is connected: its 1.5 h + 0.25 h reach the item there (Completed 1.8, Remaining 8.25),
+    through its project; globex has no connection: the same item number is a local work item."""
+    fake, url = azure
+    item = fake.create(remaining=10.0)
+    acme, globex = make_org(client, "acme"), make_org(client, "globex")
+    response = acme.client.put(PATH, json=_azure(url + "/", project="Web Shop"), headers=acme.admin)
+    assert response.status_code == 200, response.text
+
+    _add(acme, item, 5400)
+    _add(acme, item, 900)
+    _add(globex, item, 3600)
+    assert _work_items_job(client) == {"written": 2}
+
+    assert fake.field(item, "CompletedWork") == 1.8
+    assert fake.field(item, "RemainingWork") == 8.25
+    assert all(path.startswith("/Web%20Shop/_apis/wit/workitems/") for _, path in fake.requests)
+
+    async def local_items() -> list[dict[str, Any]]:
+        return await LocalWorkItem.select(LocalWorkItem.item, LocalWorkItem.completed_centihours)
+
+    assert run(client, local_items) == [{"item": item, "completed_centihours": 100}]  # globex's hour
+    patches = sum(1 for method, _ in fake.requests if method == "PATCH")
+    assert _work_items_job(client) == {"written": 0}  # nothing pending: no request
+    assert sum(1 for method, _ in fake.requests if method == "PATCH") == patches
+
+
+def test_a_token_sealed_under_another_secret_key_leaves_the_updates_pending_with_the_reason(
+    client: Any, azure: tuple[FakeAzureDevOps, str]
+) -> None:
+    fake, url = azure
+    item = fake.create(remaining=2.0)
+    org = make_org(client)
+    assert org.client.put(PATH, json=_azure(url), headers=org.admin).status_code == 200
+
+    async def reseal_under_another_key() -> None:
+        sealed = PatSealer("another secret key, not this installation's").seal("whoever", PAT)
+        await DevOpsConnectionRow.update({DevOpsConnectionRow.sealed_pat: sealed}, force=True)
+
+    run(client, reseal_under_another_key)
+    _add(org, item, 3600)
+    assert _work_items_job(client) == {"written": 0}
+    assert fake.requests == []
+
+    async def errors() -> list[str]:
+        from plugins.storage.tracking_tables import WorkItemOutbox
+
+        rows = await WorkItemOutbox.select(WorkItemOutbox.last_error).where(WorkItemOutbox.done_at.is_null())
+        return [row["last_error"] for row in rows]
+
+    found = run(client, errors)
+    assert found and all("enter the personal access token again" in e for e in found)
+
+
+def test_a_sealed_token_opens_only_with_its_key_and_for_its_tenant() -> None:
+    sealer = PatSealer("k" * 48)
+    sealed = sealer.seal("tenant-a", PAT)
+    assert sealer.unseal("tenant-a", sealed) == PAT
+    assert sealed != sealer.seal("tenant-a", PAT)  # a fresh nonce each time
+    with pytest.raises(UnreadableToken):
+        sealer.unseal("tenant-b", sealed)
+    with pytest.raises(UnreadableToken):
+        PatSealer("another key").unseal("tenant-a", sealed)
+    with pytest.raises(UnreadableToken):
+        sealer.unseal("tenant-a", "v1:not-base64!")
