@@ -1,7 +1,7 @@
 """Renewal throughput of the background jobs: N subscriptions due today, renewed by real
 Celery workers on Redis, with 1 and then 2 worker processes.
 
-    python bench/jobs.py [--tenants 100000] [--batch 500] [--concurrency 8]
+    python bench/jobs.py [--tenants 100000] [--batch 500]
 
 Creates a fresh PostgreSQL database for each run (dropped afterwards), seeds it with
 COPY (``asyncpg.copy_records_to_table``): N tenants, each on its own Team monthly
@@ -135,7 +135,6 @@ def _env(url: str, prefix: str, args: argparse.Namespace, data_dir: Path) -> dic
         "STINT_SECRET_KEY": "bench-secret-key-" + "x" * 32,
         "STINT_DATA_DIR": str(data_dir),
         "STINT_JOBS_BATCH_SIZE": str(args.batch),
-        "STINT_JOBS_CONCURRENCY": str(args.concurrency),
     }
 
 
@@ -193,11 +192,10 @@ def main() -> None:
     )
     parser.add_argument("--tenants", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=500, help="subscriptions per batch task")
-    parser.add_argument("--concurrency", type=int, default=8, help="renewals at once per worker process")
     parser.add_argument("--timeout", type=float, default=900)
     args = parser.parse_args()
-    print(f"renewing {args.tenants:,} subscriptions (batch {args.batch}, {args.concurrency} at once per "
-          f"process) with real Celery workers on Redis, PostgreSQL; {os.cpu_count()} CPUs")
+    print(f"renewing {args.tenants:,} subscriptions (batch {args.batch}, one transaction each) with real "
+          f"Celery workers on Redis, PostgreSQL; {os.cpu_count()} CPUs")
     times = {}
     for workers in (1, 2):
         print(f"{workers} worker process{'es' if workers > 1 else ''}:", flush=True)

@@ -81,8 +81,8 @@ class Settings:
     retention_days: int = 365
     #: Subscriptions per renewal batch (one task each on Celery).
     jobs_batch_size: int = 200
-    #: Subscriptions one worker process renews at once (its own database connections).
-    jobs_concurrency: int = 4
+    #: Worker processes ``stint worker`` starts (each renews one batch at a time).
+    jobs_concurrency: int = 2
     #: Seconds between runs of every job, overriding each job's own period (tests, demos).
     jobs_every: int | None = None
     #: Seconds Redis hides a delivered, unacknowledged task before giving it to another
@@ -231,10 +231,10 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         frame_ancestors=frame_ancestors,
         rate_limit_login=_int(env, "STINT_RATE_LIMIT_LOGIN", 10, 1, 1_000_000),
         rate_limit_client=_int(env, "STINT_RATE_LIMIT_CLIENT", 60, 1, 1_000_000),
+        jobs_concurrency=_int(env, "STINT_JOBS_CONCURRENCY", 2, 1, 64),
         rate_limit_api=_int(env, "STINT_RATE_LIMIT_API", 3000, 1, 100_000_000),
         retention_days=_int(env, "STINT_RETENTION_DAYS", 365, 31, 36_500),
         jobs_batch_size=_int(env, "STINT_JOBS_BATCH_SIZE", 200, 1, 10_000),
-        jobs_concurrency=_int(env, "STINT_JOBS_CONCURRENCY", 4, 1, 64),
         jobs_every=_int(env, "STINT_JOBS_EVERY", 0, 0, 86_400) or None,
         jobs_visibility_timeout=_int(env, "STINT_JOBS_VISIBILITY_TIMEOUT", 3600, 20, 43_200),
         fake_clock_file=Path(get("STINT_FAKE_CLOCK_FILE")) if get("STINT_FAKE_CLOCK_FILE") else None,

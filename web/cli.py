@@ -160,8 +160,9 @@ def cmd_worker(args: argparse.Namespace) -> int:
     app = _celery(args)
     if app is None:
         return 2
+    processes = args.concurrency or load_settings().jobs_concurrency
     app.worker_main([
-        "worker", f"--concurrency={args.concurrency}", f"--loglevel={args.loglevel}", "--pool=prefork",
+        "worker", f"--concurrency={processes}", f"--loglevel={args.loglevel}", "--pool=prefork",
         # Unique per process, so several workers on one machine are told apart.
         f"--hostname=stint-{os.getpid()}@%h",
     ])
@@ -172,7 +173,23 @@ def cmd_beat(args: argparse.Namespace) -> int:
     app = _celery(args)
     if app is None:
         return 2
-    app.start(["beat", f"--loglevel={args.loglevel}"])
+    import redis
+
+    from plugins.jobs.beat_lock import BeatAlreadyRunning, BeatLease
+
+    settings = load_settings()
+    client = redis.Redis.from_url(settings.redis_url)
+    lease = BeatLease(client, settings.redis_prefix)
+    try:
+        lease.acquire()
+    except BeatAlreadyRunning as exc:
+        print(f"stint beat: {exc}", file=sys.stderr)
+        return 3
+    try:
+        app.start(["beat", f"--loglevel={args.loglevel}"])
+    finally:
+        lease.release()
+        client.close()
     return 0
 
 
@@ -236,7 +253,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_operator_create)
 
     worker = commands.add_parser("worker", help="Celery worker for the background jobs (needs Redis)")
-    worker.add_argument("--concurrency", type=int, default=2, help="worker processes")
+    worker.add_argument("--concurrency", type=int, default=None,
+                        help="worker processes (default: STINT_JOBS_CONCURRENCY, 2)")
     worker.add_argument("--loglevel", default="INFO")
     worker.set_defaults(func=cmd_worker)
     beat = commands.add_parser("beat", help="Celery beat: the jobs' schedule (run exactly one; needs Redis)")

@@ -238,7 +238,7 @@ def test_killing_the_worker_mid_sweep_leaves_exactly_one_invoice_per_subscriptio
 ) -> None:
     """SIGKILL while batches run; a new worker and the next sweep finish the rest, nothing twice."""
     celery, sub_ids = due
-    celery.env.update({"STINT_JOBS_BATCH_SIZE": "20", "STINT_JOBS_CONCURRENCY": "1"})
+    celery.env.update({"STINT_JOBS_BATCH_SIZE": "20"})
     url = celery.env["STINT_DATABASE_URL"]
     worker = celery.worker()
     celery.send(SWEEP)
@@ -258,11 +258,13 @@ def test_the_same_sweep_on_two_workers_at_once_renews_each_subscription_once(
 ) -> None:
     """Two workers, two sweeps and the same batch sent twice: one renewal invoice each."""
     celery, sub_ids = due
-    celery.env.update({"STINT_JOBS_BATCH_SIZE": "30", "STINT_JOBS_CONCURRENCY": "4"})
+    celery.env.update({"STINT_JOBS_BATCH_SIZE": "30"})
     url = celery.env["STINT_DATABASE_URL"]
     celery.worker()
     celery.worker()
-    time.sleep(3)  # both are listening before the work arrives
+    # Both are listening before the work arrives (a fixed sleep was too short on a busy machine).
+    app = create_celery(celery.settings)
+    wait_for("both workers to answer a ping", lambda: len(app.control.ping(timeout=1.0)) >= 2, 90)
     tenants = _tenant_ids(sub_ids)
     celery.send(BATCH, tenants[:120])
     celery.send(BATCH, tenants[:120])
@@ -355,3 +357,48 @@ def test_with_redis_down_the_app_serves_from_the_database_and_work_resumes_when_
         if our_redis.poll() is None:
             our_redis.terminate()
             our_redis.wait(timeout=10)
+
+
+def test_a_second_beat_refuses_to_start_while_the_first_runs_and_may_start_once_it_stops(celery: Env) -> None:
+    first = celery.start("beat", "--loglevel=INFO")
+    lease = f"{celery.env['STINT_REDIS_PREFIX']}beat:lease"
+    client = redis_sync.Redis.from_url(celery.env["STINT_REDIS_URL"])
+    try:
+        wait_for("the first beat to take the lease", lambda: client.get(lease) is not None, 30)
+        second = celery.start("beat", "--loglevel=INFO")
+        assert second.wait(timeout=60) == 3
+        assert "another `stint beat` is running" in celery.logs()
+        assert first.poll() is None  # the first one is untouched
+
+        celery.kill(first, signal.SIGTERM)  # a clean stop lets go of the lease at once
+        assert client.get(lease) is None
+        third = celery.start("beat", "--loglevel=INFO")
+        wait_for("the next beat to take the lease", lambda: client.get(lease) is not None, 30)
+        time.sleep(1)
+        assert third.poll() is None
+    finally:
+        client.close()
+
+
+def test_the_lease_of_a_beat_that_died_expires_and_is_never_taken_from_a_live_holder() -> None:
+    from plugins.jobs.beat_lock import BeatAlreadyRunning, BeatLease
+
+    client = redis_sync.Redis.from_url(REDIS_URL)
+    prefix = f"stinttest{uuid.uuid4().hex[:8]}:"
+    live, dead, late = BeatLease(client, prefix, ttl=1), BeatLease(client, prefix, ttl=1), None
+    try:
+        live.acquire()
+        time.sleep(1.5)  # past the ttl: the live holder kept renewing
+        with pytest.raises(BeatAlreadyRunning):
+            dead.acquire()
+        live._stop.set()  # the holder dies without letting go: no more renewals
+        time.sleep(1.5)
+        late = BeatLease(client, prefix, ttl=30)
+        late.acquire()
+        live.release()  # the dead holder's late release must not drop the new holder's lease
+        assert client.get(late.key) == late.holder.encode()
+    finally:
+        if late is not None:
+            late.release()
+        client.delete(f"{prefix}beat:lease")
+        client.close()

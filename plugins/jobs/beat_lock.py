@@ -1,0 +1,89 @@
+"""Exactly one beat: ``stint beat`` holds a lease in Redis while it runs.
+
+Two beats would send every tick twice. Nothing would happen twice (every effect has a
+unique key), but the work would double and the second beat is nearly always a mistake
+(a second Procfile process, a deploy that did not stop the old one). So a beat takes a
+lease before it starts: ``SET key holder NX EX ttl``, renewed by a thread every third of
+the ttl while the beat lives. A second beat finds the lease taken and refuses to start;
+a beat that died without letting go loses its lease after ``ttl`` seconds, and a new
+beat can start then.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from typing import Any
+
+__all__ = ["BeatAlreadyRunning", "BeatLease"]
+
+log = logging.getLogger("stint.jobs")
+
+#: Renews only while the lease is still ours (another holder is never overwritten).
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+class BeatAlreadyRunning(RuntimeError):
+    def __init__(self, holder: str) -> None:
+        super().__init__(
+            f"another `stint beat` is running ({holder}); run exactly one. If it died, its lease "
+            "expires by itself within a minute."
+        )
+        self.holder = holder
+
+
+class BeatLease:
+    def __init__(self, client: Any, prefix: str, *, ttl: int = 60) -> None:
+        self._redis = client
+        self.key = f"{prefix}beat:lease"
+        self.ttl = ttl
+        # Unique per lease, not just per process: a late release must only drop its own.
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._renew = client.register_script(_RENEW)
+        self._release = client.register_script(_RELEASE)
+
+    def acquire(self) -> None:
+        """Take the lease and keep renewing it, or raise :class:`BeatAlreadyRunning`."""
+        if not self._redis.set(self.key, self.holder, nx=True, ex=self.ttl):
+            holder = self._redis.get(self.key)
+            raise BeatAlreadyRunning(holder.decode() if isinstance(holder, bytes) else str(holder))
+        self._thread = threading.Thread(target=self._keep, name="stint-beat-lease", daemon=True)
+        self._thread.start()
+
+    def _keep(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                renewed = self._renew(keys=[self.key], args=[self.holder, self.ttl])
+                # Lost (Redis was flushed, or down longer than the ttl): take it back if it
+                # is free, or say loudly that another beat now holds it.
+                if not renewed and not self._redis.set(self.key, self.holder, nx=True, ex=self.ttl):
+                    holder = self._redis.get(self.key)
+                    log.error("beat lease lost to %s; two beats may now be running", holder)
+            except Exception:
+                # Redis away: beat itself cannot send either; renew when it is back.
+                log.warning("could not renew the beat lease", exc_info=True)
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        try:
+            self._release(keys=[self.key], args=[self.holder])
+        except Exception:
+            log.warning("could not release the beat lease; it expires in %s s", self.ttl, exc_info=True)
