@@ -250,7 +250,9 @@ async def measure(url: str, args: argparse.Namespace) -> None:
     print(f"python   {platform.python_implementation()} {platform.python_version()}")
     print(f"machine  {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs")
     server = await _server_version(url)
-    print(f"data     {args.worklogs:,} worklogs, {args.tenants:,} tenants, {args.users:,} users; {server}")
+    # A reused database holds what its own seeding made, whatever --worklogs says now.
+    worklogs = await _count(url, "worklog") if args.reuse else args.worklogs
+    print(f"data     {worklogs:,} worklogs, {args.tenants:,} tenants, {args.users:,} users; {server}")
     _, week_p95, _ = row("timesheet week (use case)", views)
     _, bare_p95, _ = row("timesheet week (raw SELECT)", bares)
     _, start_p95, _ = row("start (use case)", starts)
@@ -265,6 +267,14 @@ async def _once(call: Callable[[], Awaitable[object]]) -> float:
     started = time.perf_counter()
     await call()
     return (time.perf_counter() - started) * 1000
+
+
+async def _count(url: str, table: str) -> int:
+    connection = await asyncpg.connect(url)
+    try:
+        return int(await connection.fetchval(f"SELECT count(*) FROM {table}"))
+    finally:
+        await connection.close()
 
 
 async def _server_version(url: str) -> str:
