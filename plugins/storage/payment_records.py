@@ -46,24 +46,36 @@ def _remote(row: dict[str, Any]) -> RemoteInvoice:
     )
 
 
+_CLAIM = (
+    "INSERT INTO billing_event (id, type, outcome, received_at) VALUES ({}, {}, {}, {}) "
+    "ON CONFLICT DO NOTHING RETURNING id"
+)
+_SEEN = "SELECT 1 AS seen FROM billing_event WHERE id = {}"
+_CUSTOMER_BY_REMOTE = (
+    "SELECT subscription_id, customer_id, email, payment_method_id, card_brand, card_last4 "
+    "FROM billing_customer WHERE customer_id = {}"
+)
+_REMOTE_BY_REMOTE = (
+    "SELECT invoice_id, subscription_id, tenant_id, state, remote_id, pay_attempts, last_error "
+    "FROM billing_remote_invoice WHERE remote_id = {}"
+)
+
+
 class PiccoloPaymentRecords:
     def __init__(self, engine: Any) -> None:
         self._engine = engine
 
+    # The statements every webhook runs are plain SQL: building them with Piccolo's query
+    # builder cost 250–400 µs each, more than PostgreSQL takes to run them.
+
     async def claim_event(self, event_id: str, event_type: str, outcome: str, at: datetime) -> bool:
         # ON CONFLICT DO NOTHING: a concurrent claim of the same id waits for the first
         # transaction and then inserts nothing, instead of failing the request.
-        rows = await (
-            EventRow.insert(
-                EventRow(id=event_id, type=event_type[:100], outcome=outcome[:32], received_at=at)
-            )
-            .on_conflict(action="DO NOTHING")
-            .returning(EventRow.id)
-        )
+        rows = await EventRow.raw(_CLAIM, event_id, event_type[:100], outcome[:32], at)
         return bool(rows)
 
     async def seen_event(self, event_id: str) -> bool:
-        return bool(await EventRow.exists().where(EventRow.id == event_id))
+        return bool(await EventRow.raw(_SEEN, event_id))
 
     async def invoice_account(self, invoice_id: str) -> tuple[str, str] | None:
         row = (
@@ -102,8 +114,8 @@ class PiccoloPaymentRecords:
         return _customer(row) if row else BillingCustomer(subscription_id)
 
     async def customer_by_remote(self, customer_id: str) -> BillingCustomer | None:
-        row = await CustomerRow.select().where(CustomerRow.customer_id == customer_id).first()
-        return _customer(row) if row else None
+        rows = await CustomerRow.raw(_CUSTOMER_BY_REMOTE, customer_id)
+        return _customer(rows[0]) if rows else None
 
     async def save_customer(self, customer: BillingCustomer, at: datetime) -> None:
         row = CustomerRow(
@@ -134,8 +146,8 @@ class PiccoloPaymentRecords:
         return _remote(row) if row else None
 
     async def remote_invoice_by_remote_id(self, remote_id: str) -> RemoteInvoice | None:
-        row = await RemoteRow.select().where(RemoteRow.remote_id == remote_id).first()
-        return _remote(row) if row else None
+        rows = await RemoteRow.raw(_REMOTE_BY_REMOTE, remote_id)
+        return _remote(rows[0]) if rows else None
 
     async def save_remote_invoice(self, record: RemoteInvoice, at: datetime) -> None:
         await RemoteRow.insert(
