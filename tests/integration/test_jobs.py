@@ -246,3 +246,106 @@ def test_renewals_find_due_work_in_batches(client: Any, clock: FixedClock) -> No
     finally:
         s.settings = working
     assert (counts["batches"], counts["due"], counts["expired"]) == (3, 5, 5)
+
+
+def test_one_batch_renews_expires_and_leaves_alone_each_subscription_by_its_own_rule(
+    client: Any, clock: FixedClock
+) -> None:
+    """A trial over, a period over, a cancelled period over, a grace over and a live trial,
+    in one batch (one transaction): one renewal, three expiries, nothing else; a rerun is a no-op."""
+    on(clock, "2026-01-01")
+    for slug in ("trial", "renew", "cancel", "late"):
+        admin(client, slug)
+    for slug in ("renew", "cancel", "late"):
+        buy(client, slug)
+    assert client.post("/api/v1/subscription/cancel", headers=auth(client, "cancel")).status_code == 200
+    on(clock, "2026-01-10")
+    make_past_due(client, "late")
+    on(clock, "2026-01-20")
+    admin(client, "fresh")
+
+    on(clock, "2026-02-01")
+    s = stint(client)
+    ids = [run(client, _tenant_id, s, slug) for slug in ("trial", "renew", "cancel", "late", "fresh")]
+    counts = run(client, renew_batch, s, ids)
+    assert (counts["renewed"], counts["expired"], counts["invoices"], counts["failed"]) == (1, 3, 1, 0)
+    again = run(client, renew_batch, s, ids)
+    assert (again["renewed"], again["expired"], again["invoices"]) == (0, 0, 0)
+
+    slugs = ("trial", "renew", "cancel", "late", "fresh")
+    status = {slug: subscription(client, slug)["status"] for slug in slugs}
+    assert status == {"trial": "expired", "renew": "active", "cancel": "expired", "late": "expired",
+                      "fresh": "trialing"}
+    assert subscription(client, "renew")["period_start"] == "2026-02-01"
+    renewal, purchase = invoices(client, "renew")  # newest first
+    # A whole month of the same 3 seats as the purchase (bought on the 1st, so not prorated).
+    (line,) = renewal["lines"]
+    assert (line["kind"], line["starts_on"], line["ends_on"]) == ("renewal", "2026-02-01", "2026-03-01")
+    assert (renewal["issued_on"], renewal["total"]) == ("2026-02-01", purchase["total"])
+    assert len(invoices(client, "cancel")) == 1
+
+
+def test_one_broken_subscription_does_not_hold_up_the_rest_of_its_batch(
+    client: Any, clock: FixedClock
+) -> None:
+    """A subscription on a plan the catalogue no longer has fails the bulk transaction; the
+    batch then renews tenant by tenant, so only the broken one waits for the next sweep."""
+    on(clock, "2026-01-01")
+    for slug in ("good", "broken", "fine"):
+        admin(client, slug)
+        buy(client, slug)
+    s = stint(client)
+
+    async def break_plan() -> None:
+        from plugins.storage.tables import Subscription as SubscriptionRow
+
+        async with s.uow(write=True) as work:
+            tenant = await work.directory.tenant_by_slug("broken")
+            await SubscriptionRow.update({SubscriptionRow.plan_id: "withdrawn"}).where(
+                SubscriptionRow.id == tenant.subscription_id
+            )
+            await work.commit()
+
+    run(client, break_plan)
+    on(clock, "2026-02-01")
+    ids = [run(client, _tenant_id, s, slug) for slug in ("good", "broken", "fine")]
+    counts = run(client, renew_batch, s, ids)
+    assert (counts["renewed"], counts["failed"]) == (2, 1)
+    assert [len(invoices(client, slug)) for slug in ("good", "fine")] == [2, 2]
+
+
+@pytest.mark.postgres
+def test_a_subscription_another_transaction_holds_is_left_for_the_next_sweep(
+    postgres_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    """A batch skips a row someone else has locked (FOR UPDATE SKIP LOCKED) instead of waiting
+    behind it, renews the rest, and the next sweep renews the skipped one — once."""
+    import asyncpg
+
+    with api_client(make_settings(postgres_url, tmp_path, STINT_ACCESS_TOKEN_MINUTES="1440"), clock) as pg:
+        on(clock, "2026-01-01")
+        for slug in ("held", "free"):
+            admin(pg, slug)
+            buy(pg, slug)
+        on(clock, "2026-02-01")
+        s = stint(pg)
+        ids = [run(pg, _tenant_id, s, slug) for slug in ("held", "free")]
+
+        async def while_held() -> dict[str, int]:
+            other = await asyncpg.connect(postgres_url)
+            try:
+                async with other.transaction():
+                    await other.execute(
+                        "SELECT id FROM subscription WHERE id = (SELECT subscription_id FROM tenant "
+                        "WHERE id = $1) FOR UPDATE", ids[0],
+                    )
+                    return dict(await renew_batch(s, ids))
+            finally:
+                await other.close()
+
+        counts = run(pg, while_held)
+        assert (counts["renewed"], counts["skipped"]) == (1, 1)
+        assert [len(invoices(pg, slug)) for slug in ("held", "free")] == [1, 2]
+
+        assert job(pg, "renewals")["renewed"] == 1
+        assert [len(invoices(pg, slug)) for slug in ("held", "free")] == [2, 2]
