@@ -8,7 +8,7 @@ and each one is keyed by an id that belongs to exactly one billing account.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from core.ports import BillingCustomer, RemoteInvoice
@@ -50,6 +50,10 @@ _CLAIM = (
     "INSERT INTO billing_event (id, type, outcome, received_at) VALUES ({}, {}, {}, {}) "
     "ON CONFLICT DO NOTHING RETURNING id"
 )
+_INVOICE = (
+    "SELECT id, issued_on, lines, total, credit_applied, amount_due, status, currency "
+    "FROM invoice WHERE id = {}"
+)
 _SEEN = "SELECT 1 AS seen FROM billing_event WHERE id = {}"
 _CUSTOMER_BY_REMOTE = (
     "SELECT subscription_id, customer_id, email, payment_method_id, card_brand, card_last4 "
@@ -86,8 +90,13 @@ class PiccoloPaymentRecords:
         return (row["tenant_id"], row["subscription_id"]) if row else None
 
     async def invoice(self, invoice_id: str) -> Invoice | None:
-        row = await InvoiceRow.select().where(InvoiceRow.id == invoice_id).first()
-        return invoice_from_row(row) if row else None
+        rows = await InvoiceRow.raw(_INVOICE, invoice_id)
+        if not rows:
+            return None
+        row = dict(rows[0])
+        if isinstance(row["issued_on"], str):  # SQLite, read without the ORM's conversion
+            row["issued_on"] = date.fromisoformat(row["issued_on"][:10])
+        return invoice_from_row(row)
 
     async def due_invoice_ids(self, subscription_id: str) -> list[str]:
         rows = (
