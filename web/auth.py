@@ -26,7 +26,7 @@ from plugins.bootstrap import Stint
 from plugins.identity.tokens import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, TokenError
 
 from .logs import tenant_var
-from .security import limit_tenant
+from .security import limit_tenant, refuse_if_tenant_limited, tenant_counter
 
 __all__ = ["OperatorAuth", "OperatorPrincipal", "TenantAuth", "TenantPrincipal", "bearer_token"]
 
@@ -44,6 +44,10 @@ class TenantPrincipal:
     claims: AccessClaims
     #: The personal access token's id when the caller used one, else None (a JWT).
     personal_token_id: str | None = None
+    #: The decision cache as this request sees it: what authentication read ahead (one
+    #: Redis round trip for the caller's rows, their decisions and the rate limit), else
+    #: None (use ``stint.access_cache``).
+    cache: Any = dataclasses.field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +91,18 @@ def _from_plain(found: dict[str, Any]) -> tuple[Tenant, User]:
     return tenant, User(**{**u, "last_used_at": _when(u["last_used_at"])})
 
 
-async def _tenant_and_user(stint: Stint, tenant_id: str, user_id: str) -> tuple[Tenant, User] | None:
+def _principal_key(tenant_id: str, user_id: str) -> tuple[str, tuple[str, ...]]:
+    # Under "*" too: Redis's return bumps "*" (a change made while it was down could not
+    # move the tenant's or the user's generation), and that must reach the cached rows.
+    return f"principal:{tenant_id}:{user_id}", (f"t:{tenant_id}", f"u:{user_id}", "*")
+
+
+async def _tenant_and_user(
+    stint: Stint, cache: Any, tenant_id: str, user_id: str
+) -> tuple[Tenant, User] | None:
     """The caller's tenant and user: from the cache while neither changed, else the database."""
-    cache = stint.access_cache
-    key = f"principal:{tenant_id}:{user_id}"
-    cached, stamp = await cache.get(key, (f"t:{tenant_id}", f"u:{user_id}"))
+    key, scopes = _principal_key(tenant_id, user_id)
+    cached, stamp = await cache.get(key, scopes)
     if cached is not None:
         return _from_plain(cached)
     async with stint.uow() as uow:
@@ -114,8 +125,13 @@ async def _personal_token_claims(stint: Stint, token: str) -> AccessClaims:
     )
 
 
-async def authenticate_tenant_token(stint: Stint, token: str) -> TenantPrincipal:
-    """A JWT access token, or a personal access token (told apart by its prefix)."""
+async def authenticate_tenant_token(stint: Stint, token: str, *, count: bool = False) -> TenantPrincipal:
+    """A JWT access token, or a personal access token (told apart by its prefix).
+
+    The caller's rows, the cached decisions their earlier requests looked up and (with
+    ``count``) the tenant's rate-limit hit are read in one round trip when the cache is
+    Redis (``read_ahead``); the principal carries that read as its ``cache``.
+    """
     personal = token.startswith(PAT_PREFIX)
     if personal:
         claims = await _personal_token_claims(stint, token)
@@ -124,13 +140,25 @@ async def authenticate_tenant_token(stint: Stint, token: str) -> TenantPrincipal
             claims = stint.tokens.verify(token, audience=TENANT_AUDIENCE, now=stint.clock.now())
         except TokenError as exc:
             raise _refuse(str(exc)) from None
-    found = await _tenant_and_user(stint, claims.tenant_id or "", claims.subject)
+    tenant_id, user_id = claims.tenant_id or "", claims.subject
+    key, scopes = _principal_key(tenant_id, user_id)
+    counter = tenant_counter(stint.settings, tenant_id) if count else None
+    cache, hit = await stint.access_cache.read_ahead(
+        f"{tenant_id}:{user_id}", (key,), scopes, counter=counter
+    )
+    found = await _tenant_and_user(stint, cache, tenant_id, user_id)
     if found is None:
         raise _refuse("the token's user no longer exists")
     tenant, user = found
     tenant_var.set(tenant.slug)
+    if count:
+        if hit is None:  # not counted in the read (in-process cache, or Redis down)
+            await limit_tenant(stint.limiter, stint.settings, tenant.id)
+        else:
+            refuse_if_tenant_limited(hit)
     return TenantPrincipal(
-        tenant=tenant, user=user, claims=claims, personal_token_id=claims.token_id if personal else None
+        tenant=tenant, user=user, claims=claims, personal_token_id=claims.token_id if personal else None,
+        cache=cache,
     )
 
 
@@ -142,8 +170,7 @@ class TenantAuth(AbstractAuthenticationMiddleware):
         if token is None:
             raise _refuse("send an access token: Authorization: Bearer <token>")
         stint = _stint(connection)
-        principal = await authenticate_tenant_token(stint, token)
-        await limit_tenant(stint.limiter, stint.settings, principal.tenant.id)
+        principal = await authenticate_tenant_token(stint, token, count=True)
         return AuthenticationResult(user=principal, auth=principal.claims)
 
 

@@ -32,7 +32,9 @@ __all__ = [
     "limit_signups_per_client",
     "limit_tenant",
     "refuse_if_limited",
+    "refuse_if_tenant_limited",
     "security_headers",
+    "tenant_counter",
 ]
 
 _WINDOW = 60
@@ -122,10 +124,19 @@ async def limit_signups_per_client(
     refuse_if_limited(hit, "signups from this address")
 
 
+def tenant_counter(settings: Settings, tenant_id: str) -> tuple[str, int, int]:
+    """The per-tenant API count: (key, limit, window in seconds)."""
+    return f"api:{tenant_id}", settings.rate_limit_api, _WINDOW
+
+
+def refuse_if_tenant_limited(hit: Hit) -> None:
+    refuse_if_limited(hit, "requests for this tenant")
+
+
 async def limit_tenant(limiter: RateLimiter, settings: Settings, tenant_id: str) -> None:
     """One tenant's API requests per minute; each tenant has its own window."""
-    hit = await limiter.hit(f"api:{tenant_id}", settings.rate_limit_api, _WINDOW)
-    refuse_if_limited(hit, "requests for this tenant")
+    hit = await limiter.hit(*tenant_counter(settings, tenant_id))
+    refuse_if_tenant_limited(hit)
 
 
 def account_key(*parts: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from plugins.settings import Settings
 
-from .generations import MemoryGenerationCache, RedisGenerationCache
+from .generations import MemoryGenerationCache, ReadAhead, RedisGenerationCache
 from .limits import Hit, MemoryRateLimiter, RateLimiter, RedisRateLimiter
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "MemoryGenerationCache",
     "MemoryRateLimiter",
     "RateLimiter",
+    "ReadAhead",
     "RedisGenerationCache",
     "RedisRateLimiter",
     "build",

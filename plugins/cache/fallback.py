@@ -85,6 +85,25 @@ class FallbackGenerationCache:
         await self._outage.succeeded()
         return found  # type: ignore[no-any-return]
 
+    async def read_ahead(
+        self, group: str, keys: Any, scopes: Any, *, counter: Any = None
+    ) -> tuple[Any, Hit | None]:
+        """The primary's one-round-trip read; while Redis is down this cache itself (every
+        lookup a miss) and no count (the caller counts with the fallback rate limiter)."""
+        if self._outage.skip():
+            return self, None
+        was_down = self._outage.down
+        try:
+            view, hit = await self._primary.read_ahead(group, keys, scopes, counter=counter, delegate=self)
+        except self._outage.failures as exc:
+            self._outage.failed(exc)
+            return self, None
+        await self._outage.succeeded()
+        if was_down:
+            # What was just read predates the recovery bump of "*": do not serve from it.
+            return self, hit
+        return view, hit
+
     async def put(self, key: str, stamp: str, value: dict[str, Any], ttl_seconds: int) -> None:
         if not stamp or self._outage.skip():
             return  # computed while Redis was down: no generations to store it under

@@ -15,9 +15,101 @@ from typing import Any
 
 from core.ids import new_id
 
-__all__ = ["MemoryGenerationCache", "RedisGenerationCache"]
+from .limits import Hit, redis_counter
+
+__all__ = ["MemoryGenerationCache", "ReadAhead", "RedisGenerationCache"]
 
 _NONE = "0"
+
+#: A rate-limit count: (key, limit, window in seconds).
+Counter = tuple[str, int, int]
+
+
+def _stored(raw: bytes | str | None, stamp: str) -> dict[str, Any] | None:
+    """A stored value if it was stored under ``stamp``, else None."""
+    if raw is None:
+        return None
+    stored = json.loads(raw)
+    if stored.get("s") != stamp:
+        return None
+    return dict(stored["v"])
+
+
+class _Hints:
+    """Per group (one signed-in user), the keys its requests looked up and their scopes,
+    most recent last, so that the next request reads them all in its one round trip."""
+
+    MAX_GROUPS = 20_000
+    MAX_KEYS = 8
+
+    def __init__(self) -> None:
+        self._groups: dict[str, dict[str, tuple[str, ...]]] = {}
+
+    def of(self, group: str) -> dict[str, tuple[str, ...]]:
+        return self._groups.get(group, {})
+
+    def note(self, group: str, key: str, scopes: tuple[str, ...]) -> None:
+        keys = self._groups.get(group)
+        if keys is None:
+            if len(self._groups) >= self.MAX_GROUPS:
+                self._groups.clear()  # bounded, like the memory cache
+            keys = self._groups[group] = {}
+        keys.pop(key, None)
+        keys[key] = scopes
+        if len(keys) > self.MAX_KEYS:
+            del keys[next(iter(keys))]
+
+
+class ReadAhead:
+    """What one request read from Redis in a single round trip at its start: the
+    generations of some scopes and the stored values of some keys.
+
+    :meth:`get` answers from it when it read the key and every scope asked for, exactly as
+    :meth:`RedisGenerationCache.get` would have at that moment (the generations are read
+    before any fact, so the stamp it hands out is never newer than the facts computed
+    after it). Anything else goes to ``cache``, and the key is noted so that the same
+    user's next request reads it too. :meth:`put` and :meth:`bump` go to ``cache``.
+    """
+
+    def __init__(self, cache: Any, hints: _Hints, group: str, generations: dict[str, str],
+                 values: dict[str, bytes | None]) -> None:
+        self._cache = cache
+        self._hints = hints
+        self._group = group
+        self._generations = generations
+        self._values = values
+
+    async def get(self, key: str, scopes: tuple[str, ...]) -> tuple[dict[str, Any] | None, str]:
+        self._hints.note(self._group, key, scopes)
+        generations = self._generations
+        if key in self._values and all(scope in generations for scope in scopes):
+            stamp = ".".join(generations[scope] for scope in scopes)
+            return _stored(self._values[key], stamp), stamp
+        return await self._cache.get(key, scopes)  # type: ignore[no-any-return]
+
+    async def put(self, key: str, stamp: str, value: dict[str, Any], ttl_seconds: int) -> None:
+        await self._cache.put(key, stamp, value, ttl_seconds)
+
+    async def bump(self, scopes: Iterable[str]) -> None:
+        await self._cache.bump(scopes)
+
+
+#: One round trip for the start of a request: when ARGV[1] is not empty the last key is a
+#: rate-limit counter, incremented (with its expiry, ARGV[1] seconds, set on the window's
+#: first hit); the other keys are read with MGET. Answers their values, then the count.
+_READ_AHEAD_LUA = """
+local n = #KEYS
+local count = false
+if ARGV[1] ~= '' then
+  count = redis.call('INCR', KEYS[n])
+  if count == 1 then redis.call('EXPIRE', KEYS[n], ARGV[1]) end
+  n = n - 1
+end
+local values = {}
+if n > 0 then values = redis.call('MGET', unpack(KEYS, 1, n)) end
+values[n + 1] = count
+return values
+"""
 
 
 class MemoryGenerationCache:
@@ -51,6 +143,13 @@ class MemoryGenerationCache:
         for scope in scopes:
             self._generations[scope] = new_id()
 
+    async def read_ahead(
+        self, group: str, keys: Iterable[str], scopes: Iterable[str], *, counter: Counter | None = None,
+        delegate: Any = None,
+    ) -> tuple[Any, Hit | None]:
+        """In-process every lookup is a dictionary read: nothing to read ahead, nothing counted."""
+        return self, None
+
 
 class RedisGenerationCache:
     """Shared by every process: one round trip (MGET) per lookup."""
@@ -61,18 +160,39 @@ class RedisGenerationCache:
     def __init__(self, client: Any, prefix: str) -> None:
         self._redis = client
         self._prefix = prefix
+        self._hints = _Hints()
+        self._read_ahead_script = client.register_script(_READ_AHEAD_LUA)
 
     async def get(self, key: str, scopes: tuple[str, ...]) -> tuple[dict[str, Any] | None, str]:
         raw = await self._redis.mget(
             [f"{self._prefix}gen:{scope}" for scope in scopes] + [f"{self._prefix}val:{key}"]
         )
         stamp = ".".join(g.decode() if g else _NONE for g in raw[:-1])
-        if raw[-1] is None:
-            return None, stamp
-        stored = json.loads(raw[-1])
-        if stored.get("s") != stamp:
-            return None, stamp
-        return dict(stored["v"]), stamp
+        return _stored(raw[-1], stamp), stamp
+
+    async def read_ahead(
+        self, group: str, keys: Iterable[str], scopes: Iterable[str], *, counter: Counter | None = None,
+        delegate: Any = None,
+    ) -> tuple[ReadAhead, Hit | None]:
+        """One round trip (a Lua script): the generations of ``scopes`` and the values of
+        ``keys``, plus whatever ``group``'s earlier requests looked up, and, with
+        ``counter``, one rate-limit hit. Misses of the answer go to ``delegate`` (or here)."""
+        hinted = self._hints.of(group)
+        want_keys = list(dict.fromkeys((*keys, *hinted)))
+        want_scopes = list(dict.fromkeys((*scopes, *(s for found in hinted.values() for s in found))))
+        prefix = self._prefix
+        names = [f"{prefix}gen:{scope}" for scope in want_scopes]
+        names += [f"{prefix}val:{key}" for key in want_keys]
+        expiry, retry = "", 0
+        if counter is not None:
+            name, retry = redis_counter(prefix, counter[0], counter[2])
+            names.append(name)
+            expiry = str(counter[2] + 5)
+        raw = await self._read_ahead_script(keys=names, args=[expiry])
+        generations = {scope: g.decode() if g else _NONE for scope, g in zip(want_scopes, raw, strict=False)}
+        values = dict(zip(want_keys, raw[len(want_scopes):len(want_scopes) + len(want_keys)], strict=True))
+        hit = Hit(int(raw[-1]), counter[1], retry) if counter is not None else None
+        return ReadAhead(delegate or self, self._hints, group, generations, values), hit
 
     async def put(self, key: str, stamp: str, value: dict[str, Any], ttl_seconds: int) -> None:
         await self._redis.set(

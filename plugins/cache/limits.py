@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["Hit", "MemoryRateLimiter", "RateLimiter", "RedisRateLimiter"]
+__all__ = ["Hit", "MemoryRateLimiter", "RateLimiter", "RedisRateLimiter", "redis_counter"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +48,12 @@ def _window(window: int) -> tuple[int, int]:
     return start, max(1, math.ceil(start + window - now_))
 
 
+def redis_counter(prefix: str, key: str, window: int) -> tuple[str, int]:
+    """The Redis key counting ``key`` in the current window, and the seconds left in it."""
+    start, retry = _window(window)
+    return f"{prefix}rl:{key}:{start}", retry
+
+
 class MemoryRateLimiter:
     def __init__(self) -> None:
         self._counts: dict[tuple[str, int], int] = {}
@@ -75,8 +81,7 @@ class RedisRateLimiter:
         self._prefix = prefix
 
     async def hit(self, key: str, limit: int, window: int = 60) -> Hit:
-        start, retry = _window(window)
-        name = f"{self._prefix}rl:{key}:{start}"
+        name, retry = redis_counter(self._prefix, key, window)
         count = int(await self._redis.incr(name))
         if count == 1:
             # Only the window's first hit sets the expiry: one round trip for every other hit.
@@ -84,6 +89,6 @@ class RedisRateLimiter:
         return Hit(count, limit, retry)
 
     async def peek(self, key: str, limit: int, window: int = 60) -> Hit:
-        start, retry = _window(window)
-        raw = await self._redis.get(f"{self._prefix}rl:{key}:{start}")
+        name, retry = redis_counter(self._prefix, key, window)
+        raw = await self._redis.get(name)
         return Hit(int(raw or 0) + 1, limit, retry)

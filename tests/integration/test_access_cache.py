@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,9 +16,10 @@ import redis
 from core.clock import FixedClock
 from core.licensing.subscription import ExpiryReason, SubscriptionStatus
 from core.services import access as access_service
-from plugins.cache import MemoryGenerationCache, RedisGenerationCache
+from plugins.cache import MemoryGenerationCache, RedisGenerationCache, fallback
 from tests.conftest import make_settings
 from tests.support.api import api_client, bearer, signup, token
+from tests.support.mail import free_port
 from tests.support.services import REDIS_URL
 
 REDIS_DB = 11
@@ -211,3 +214,120 @@ async def test_a_bump_hides_values_stored_under_the_old_generation(
     finally:
         if client is not None:
             await client.aclose()
+
+
+@pytest.fixture
+def redis_client(database_url: str, tmp_path: Path, clock: FixedClock, redis_prefix: str) -> Any:
+    settings = make_settings(database_url, tmp_path, STINT_REDIS_URL=f"{REDIS_URL}/{REDIS_DB}",
+                             STINT_REDIS_PREFIX=redis_prefix)
+    with api_client(settings, clock) as c:
+        signup(c, "acme")
+        yield c
+
+
+@pytest.fixture
+def redis_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every command the app sends to Redis (a pipeline counts as one round trip), from when
+    the test asks: redis-py's own send methods, wrapped to record and pass through."""
+    import redis.asyncio as aioredis
+
+    calls: list[str] = []
+    command, pipeline = aioredis.Redis.execute_command, aioredis.client.Pipeline.execute
+
+    async def counted_command(self: Any, *args: Any, **options: Any) -> Any:
+        calls.append(str(args[0]))
+        return await command(self, *args, **options)
+
+    async def counted_pipeline(self: Any, *args: Any, **options: Any) -> Any:
+        calls.append("PIPELINE")
+        return await pipeline(self, *args, **options)
+
+    monkeypatch.setattr(aioredis.Redis, "execute_command", counted_command)
+    monkeypatch.setattr(aioredis.client.Pipeline, "execute", counted_pipeline)
+    return calls
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("path", ["/api/v1/me/access", "/api/v1/me"])
+def test_a_warm_request_makes_one_redis_round_trip(
+    redis_client: Any, redis_calls: list[str], path: str
+) -> None:
+    """Once the caller's rows and decision are cached, authentication, the rate-limit count and
+    the decision (the guard's or /me/access's own) share one script call."""
+    headers = bearer(token(redis_client, "acme", "admin@acme.test"))
+    for _ in range(3):  # licenses on first use; the process learns what this caller looks up
+        assert redis_client.get(path, headers=headers).status_code == 200
+    redis_calls.clear()
+
+    for _ in range(3):
+        assert redis_client.get(path, headers=headers).status_code == 200
+    assert redis_calls == ["EVALSHA"] * 3
+
+
+@pytest.mark.redis
+def test_with_redis_a_role_change_is_visible_on_the_very_next_access_request(
+    redis_client: Any, redis_calls: list[str], decisions: list[str]
+) -> None:
+    """/me/access answered from the one read; a role change, then a licence change, show at once."""
+    headers = bearer(token(redis_client, "acme", "admin@acme.test"))
+    for _ in range(3):
+        assert redis_client.get("/api/v1/me/access", headers=headers).json()["allowed"] is True
+    decisions.clear()
+
+    run(redis_client, lambda stint: _change_user(stint, "admin@acme.test", role="none"))
+    refused = redis_client.get("/api/v1/me/access", headers=headers).json()
+    assert (refused["allowed"], refused["reason"]) == (False, "role_none")
+
+    run(redis_client, lambda stint: _change_user(stint, "admin@acme.test", role="administrator"))
+    assert redis_client.get("/api/v1/me/access", headers=headers).json()["allowed"] is True
+    assert decisions == ["use_time_tab", "use_time_tab"]
+
+
+def _own_redis(port: int, data: Path) -> subprocess.Popen[bytes]:
+    """A Redis of this test's own that keeps its data across a restart (saved on SIGTERM)."""
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "3600 1", "--appendonly", "no",
+         "--dir", str(data), "--dbfilename", "dump.rdb"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    for _ in range(100):
+        try:
+            if redis.Redis(host="127.0.0.1", port=port, socket_timeout=1).ping():
+                return process
+        except redis.RedisError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError("our Redis did not start")
+
+
+@pytest.mark.redis
+def test_a_role_change_made_while_redis_was_down_is_visible_when_it_returns(
+    database_url: str, tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis stops (keeping the cached "allowed"), the caller's role changes meanwhile: the answers
+    come from the database during the outage and stay right once the same data is back."""
+    monkeypatch.setattr(fallback, "RETRY_AFTER_SECONDS", 0.1)
+    port = free_port()
+    our_redis = _own_redis(port, tmp_path)
+    settings = make_settings(database_url, tmp_path, STINT_REDIS_URL=f"redis://127.0.0.1:{port}/0")
+    try:
+        with api_client(settings, clock) as c:
+            signup(c, "acme")
+            headers = bearer(token(c, "acme", "admin@acme.test"))
+            for _ in range(3):
+                assert c.get("/api/v1/me/access", headers=headers).json()["allowed"] is True
+
+            our_redis.terminate()
+            our_redis.wait(timeout=10)
+            assert c.get("/api/v1/me/access", headers=headers).json()["allowed"] is True
+            run(c, lambda stint: _change_user(stint, "admin@acme.test", role="none"))
+            assert c.get("/api/v1/me/access", headers=headers).json()["reason"] == "role_none"
+
+            our_redis = _own_redis(port, tmp_path)
+            time.sleep(0.2)
+            for _ in range(3):
+                assert c.get("/api/v1/me/access", headers=headers).json()["reason"] == "role_none"
+    finally:
+        if our_redis.poll() is None:
+            our_redis.terminate()
+            our_redis.wait(timeout=10)

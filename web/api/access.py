@@ -45,6 +45,7 @@ class AccessController(Controller):
             user=principal.user,
             action=Action.USE_TIME_TAB,
             grace_days=stint.settings.grace_days,
+            cache=principal.cache,
         )
         decision = outcome.decision
         return AccessOut(
