@@ -65,12 +65,16 @@ class PiccoloRenewalStore:
         self._engine = engine
         self._postgres = engine.engine_type == "postgres"
 
+    def _transaction(self) -> Any:
+        transaction = self._engine.current_transaction.get()
+        if transaction is None:
+            raise RuntimeError("the renewal store works inside a write unit of work")
+        return transaction
+
     async def _many(self, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        transaction = self._engine.current_transaction.get()
-        if transaction is None:
-            raise RuntimeError("bulk renewal writes run inside a write unit of work")
+        transaction = self._transaction()
         if self._postgres:
             await transaction.connection.executemany(sql, rows)
         else:
@@ -91,6 +95,10 @@ class PiccoloRenewalStore:
             return []
         sql = "SELECT * FROM subscription WHERE id IN ({in}) ORDER BY id"
         if self._postgres:
+            # asyncpg prepares and caches these statements; after five runs PostgreSQL may keep a
+            # generic plan made while the invoice table was nearly empty (a sequential scan) and
+            # use it when the sweep has written 100,000 invoices. Plan each with its values.
+            await self._transaction().connection.execute("SET LOCAL plan_cache_mode = force_custom_plan")
             # In id order, so two sweeps that wait for each other cannot deadlock. (On SQLite
             # the write unit of work already holds the database's write lock.)
             sql += " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE"
