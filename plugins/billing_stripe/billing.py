@@ -148,6 +148,9 @@ class StripeBilling:
         return remote
 
     async def _build_invoice(self, customer_id: str, invoice: Invoice, remote: RemoteInvoice) -> str:
+        made = await self._made_before(customer_id, invoice)
+        if made is not None:
+            return made
         wanted: list[tuple[str, int, str]] = [
             (str(n), line.amount, f"{line.description} ({line.starts_on} – {line.ends_on})")
             for n, line in enumerate(invoice.lines)
@@ -195,6 +198,27 @@ class StripeBilling:
                 f" Stint's invoice {invoice.id} is due {invoice.amount_due}"
             )
         return str(created.id)
+
+    async def _made_before(self, customer_id: str, invoice: Invoice) -> str | None:
+        """The Stripe invoice an earlier push made for this one but never recorded (its answer lost).
+
+        Idempotency keys cover a retry for 24 hours; a retry later than that (the
+        stripe_retry job after a long outage) would make the items and invoice again, and a
+        second invoice for the same Stint invoice could be charged too. Looking first
+        closes that gap whatever the delay.
+        """
+        for found in await self.gateway.invoices_of(customer_id):
+            meta = getattr(found, "metadata", None)
+            owner = (meta.to_dict() if meta is not None else {}).get("stint_invoice_id")
+            if owner != invoice.id or getattr(found, "status", None) == "void":
+                continue
+            if int(found.amount_due) != invoice.amount_due:
+                raise Conflict(
+                    f"Stripe invoice {found.id} asks {found.amount_due};"
+                    f" Stint's invoice {invoice.id} is due {invoice.amount_due}"
+                )
+            return str(found.id)
+        return None
 
     async def _advance(self, remote: RemoteInvoice) -> RemoteInvoice:
         """Finalise, then charge the default payment method if the customer has one."""

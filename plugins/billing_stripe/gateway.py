@@ -151,6 +151,11 @@ class StripeGateway:
             {"idempotency_key": key},  # type: ignore[arg-type]
         )
 
+    async def invoices_of(self, customer_id: str) -> list[Any]:
+        """The customer's most recent invoices (up to 100), newest first."""
+        page = await self._v1.invoices.list_async({"customer": customer_id, "limit": 100})
+        return list(page.data)
+
     async def invoice(self, invoice_id: str) -> Any:
         return await self._v1.invoices.retrieve_async(invoice_id)
 

@@ -122,6 +122,29 @@ def test_a_charge_whose_answer_was_lost_is_asked_again_and_paid_once(
     assert retry(app)["checked"] == 0
 
 
+def test_a_stripe_invoice_whose_answer_was_lost_is_found_not_made_again(
+    app: Any, stripe_base: str, clock: FixedClock
+) -> None:
+    """Stripe made and charged it, Stint never recorded it: the job adopts it; no second invoice.
+
+    localstripe ignores idempotency keys, as Stripe does once its 24 hours are over.
+    """
+    from plugins.storage.billing_tables import BillingRemoteInvoice
+
+    signup(app, "lost")
+    add_card(app, stripe_base, "lost")
+    invoice = purchase(app, "lost", 2)
+    (remote,) = stripe_invoices_for(stripe_base, invoice["id"])
+    items = customer_items(stripe_base, remote["customer"])
+    # What a push whose transaction rolled back after Stripe answered leaves: nothing in Stint.
+    run(app, lambda: BillingRemoteInvoice.delete().where(BillingRemoteInvoice.invoice_id == invoice["id"]))
+    clock.advance(minutes=10)
+    assert retry(app) == {"checked": 1, "paid": 1, "open": 0, "failed": 0, "errors": 0}
+    assert [found["id"] for found in stripe_invoices_for(stripe_base, invoice["id"])] == [remote["id"]]
+    assert customer_items(stripe_base, remote["customer"]) == items
+    assert retry(app)["checked"] == 0
+
+
 def test_under_manual_billing_the_job_does_nothing(
     sqlite_url: str, tmp_path: Path, clock: FixedClock
 ) -> None:
