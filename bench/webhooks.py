@@ -5,7 +5,9 @@ Run: ``.venv/bin/python bench/webhooks.py [--tenants N] [--concurrency K]``.
 It creates a fresh PostgreSQL database (dropped afterwards), starts localstripe on
 loopback and one ``stint serve`` process (one worker) with Stripe billing, and builds N
 tenants that each bought Team through Stripe (hosted checkout, a card, an invoice charged
-in Stripe). Then it delivers over HTTP, K at a time, three events per tenant —
+in Stripe). Then it delivers over HTTP (a small raw asyncio HTTP/1.1 client, as
+bench/access.py, so the client's CPU does not stand in for the server's), K at a time,
+three events per tenant —
 invoice.payment_failed (an earlier attempt), invoice.paid and customer.updated — plus 20%
 duplicates, all shuffled, each signed as Stripe signs. The server verifies each, claims
 its id, applies its effect and re-reads from Stripe where order matters.
