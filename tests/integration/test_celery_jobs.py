@@ -222,10 +222,11 @@ DUE_ON = date(2026, 3, 1)
 
 @pytest.fixture
 def due(celery: Env) -> Iterator[tuple[Env, list[str]]]:
-    """240 subscriptions whose period ends on the clock's day, seeded with COPY."""
+    """1,200 subscriptions whose period ends on the clock's day, seeded with COPY (enough that a
+    sweep in small batches takes seconds, though a batch renews hundreds per second)."""
     celery.clock.set(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
     url = celery.env["STINT_DATABASE_URL"]
-    sub_ids = asyncio.run(_bench().seed_due_subscriptions(url, 240, DUE_ON, prefix="k"))
+    sub_ids = asyncio.run(_bench().seed_due_subscriptions(url, 1200, DUE_ON, prefix="k"))
     yield celery, sub_ids
 
 
@@ -238,7 +239,7 @@ def test_killing_the_worker_mid_sweep_leaves_exactly_one_invoice_per_subscriptio
 ) -> None:
     """SIGKILL while batches run; a new worker and the next sweep finish the rest, nothing twice."""
     celery, sub_ids = due
-    celery.env.update({"STINT_JOBS_BATCH_SIZE": "20"})
+    celery.env.update({"STINT_JOBS_BATCH_SIZE": "10"})
     url = celery.env["STINT_DATABASE_URL"]
     worker = celery.worker()
     celery.send(SWEEP)
