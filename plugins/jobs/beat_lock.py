@@ -15,8 +15,11 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from typing import Any
+
+import redis
 
 __all__ = ["BeatAlreadyRunning", "BeatLease"]
 
@@ -58,9 +61,26 @@ class BeatLease:
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
 
-    def acquire(self) -> None:
-        """Take the lease and keep renewing it, or raise :class:`BeatAlreadyRunning`."""
-        if not self._redis.set(self.key, self.holder, nx=True, ex=self.ttl):
+    def acquire(self, *, retry_for: float = float("inf")) -> None:
+        """Take the lease and keep renewing it, or raise :class:`BeatAlreadyRunning`.
+
+        While Redis is unreachable it waits (a beat cannot send anything without Redis
+        either, and Celery's own beat waits for its broker the same way), up to ``retry_for``
+        seconds.
+        """
+        deadline = time.monotonic() + retry_for
+        pause = 0.5
+        while True:
+            try:
+                taken = self._redis.set(self.key, self.holder, nx=True, ex=self.ttl)
+                break
+            except (redis.ConnectionError, redis.TimeoutError):
+                if time.monotonic() + pause > deadline:
+                    raise
+                log.warning("Redis is unreachable; waiting %.1f s to take the beat lease", pause)
+                time.sleep(pause)
+                pause = min(pause * 2, 10.0)
+        if not taken:
             holder = self._redis.get(self.key)
             raise BeatAlreadyRunning(holder.decode() if isinstance(holder, bytes) else str(holder))
         self._thread = threading.Thread(target=self._keep, name="stint-beat-lease", daemon=True)

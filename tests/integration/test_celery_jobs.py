@@ -403,3 +403,30 @@ def test_the_lease_of_a_beat_that_died_expires_and_is_never_taken_from_a_live_ho
             late.release()
         client.delete(f"{prefix}beat:lease")
         client.close()
+
+
+def test_a_beat_started_while_redis_is_down_waits_for_it_to_take_the_lease(tmp_path: Path) -> None:
+    """Like Celery's beat itself, the lease waits for Redis rather than crash the beat."""
+    import threading
+
+    from plugins.jobs.beat_lock import BeatLease
+
+    port = free_port()
+    client = redis_sync.Redis(host="127.0.0.1", port=port, socket_timeout=1)
+    lease = BeatLease(client, "stinttest:")
+    with pytest.raises(redis_sync.ConnectionError):
+        lease.acquire(retry_for=1)
+
+    server: list[subprocess.Popen[bytes]] = []
+    later = threading.Timer(1.0, lambda: server.append(_redis_server(port, tmp_path)))
+    later.start()
+    try:
+        lease.acquire(retry_for=60)
+        assert client.get(lease.key) == lease.holder.encode()
+        lease.release()
+    finally:
+        later.join()
+        for process in server:
+            process.terminate()
+            process.wait(timeout=10)
+        client.close()
