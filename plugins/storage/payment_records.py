@@ -64,6 +64,10 @@ _REMOTE_BY_REMOTE = (
     "FROM billing_remote_invoice WHERE remote_id = {}"
 )
 
+_SET_STATE = (
+    "UPDATE billing_remote_invoice SET state = {}, updated_at = {} WHERE invoice_id = {} AND state <> 'paid'"
+)
+
 
 class PiccoloPaymentRecords:
     def __init__(self, engine: Any) -> None:
@@ -220,6 +224,4 @@ class PiccoloPaymentRecords:
         return wanted, (ids[-1] if len(page) == limit else None)
 
     async def set_remote_state(self, invoice_id: str, state: str, at: datetime) -> None:
-        await RemoteRow.update({RemoteRow.state: state, RemoteRow.updated_at: at}).where(
-            (RemoteRow.invoice_id == invoice_id) & (RemoteRow.state != "paid")
-        )
+        await RemoteRow.raw(_SET_STATE, state, at, invoice_id)
