@@ -23,6 +23,7 @@ __all__ = [
     "ExpiryReason",
     "Subscription",
     "SubscriptionStatus",
+    "access_ended_on",
     "grace_ends_on",
     "is_allowed_transition",
     "is_usable",
@@ -154,6 +155,21 @@ def unusable_reason(
     if sub.status is _S.PAST_DUE and grace_end is not None and today >= grace_end:
         return ExpiryReason.PAYMENT_FAILED
     return None
+
+
+def access_ended_on(sub: Subscription, today: date, grace_days: int = DEFAULT_GRACE_DAYS) -> date | None:
+    """The first day without access, once access has ended by ``today``; None while it lasts."""
+    reason = unusable_reason(sub, today, grace_days)
+    if reason is None:
+        return None
+    if sub.status is _S.EXPIRED:
+        return sub.expired_on or today
+    day = {
+        ExpiryReason.TRIAL_EXPIRED: sub.trial_ends_on,
+        ExpiryReason.PERIOD_ENDED: sub.period.end if sub.period else None,
+        ExpiryReason.PAYMENT_FAILED: grace_ends_on(sub, grace_days),
+    }.get(reason)
+    return day or today
 
 
 def is_usable(sub: Subscription, today: date, grace_days: int = DEFAULT_GRACE_DAYS) -> bool:

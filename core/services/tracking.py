@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 from core.clock import Clock
 from core.errors import Conflict
 from core.ids import new_id
-from core.ports import Mailer, TrackingDirectory, TrackingRepository, UnitOfWorkFactory
+from core.licensing.subscription import DEFAULT_GRACE_DAYS, access_ended_on
+from core.ports import (
+    Mailer,
+    TenantScope,
+    TrackingDirectory,
+    TrackingRepository,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
 from core.tenancy import Tenant, User
 from core.tracking import (
     DeferTo,
@@ -50,7 +59,9 @@ __all__ = [
 log = logging.getLogger("stint.tracking")
 
 #: Stops made by the system, not the user: these may be mailed (SPEC §8).
-_SYSTEM_STOPS = frozenset({StopReason.ACTIVITY_CHECK, StopReason.MAX_LENGTH, StopReason.SYSTEM})
+_SYSTEM_STOPS = frozenset(
+    {StopReason.ACTIVITY_CHECK, StopReason.MAX_LENGTH, StopReason.SUBSCRIPTION, StopReason.SYSTEM}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,14 +185,26 @@ async def answer_activity_check(
     return timer
 
 
+async def _access_ended_at(
+    work: UnitOfWork, scope: TenantScope, clock: Clock, grace_days: int
+) -> datetime | None:
+    """The instant the tenant's access ended (midnight of its first day without), or None."""
+    tenant = await work.directory.tenant_by_id(scope.tenant_id)
+    zone = ZoneInfo(tenant.time_zone if tenant is not None else "UTC")
+    _, sub = await scope.subscription()
+    day = access_ended_on(sub, clock.now().astimezone(zone).date(), grace_days)
+    return None if day is None else datetime.combine(day, time(0), tzinfo=zone)
+
+
 async def run_timer_checks(
     uow: UnitOfWorkFactory, clock: Clock, directory: TrackingDirectory, mailer: Mailer,
-    *, base_url: str = "",
+    *, base_url: str = "", grace_days: int = DEFAULT_GRACE_DAYS,
 ) -> list[StoppedTrack]:
-    """The activity-check and max-length job: idempotent, safe to run twice or at once.
+    """The activity-check, max-length and end-of-access job: idempotent, safe to run twice or at once.
 
     Marks due checks as asked, stops timers whose check went unanswered (at the
-    check) or that reached the maximum length, and mails the users who asked for it.
+    check), that reached the maximum length, or whose tenant's access ended (at that
+    moment, reason ``subscription``), and mails the users who asked for it.
     Mail goes after the commit, so a mail server that is down loses no stop.
     """
     stopped: list[StoppedTrack] = []
@@ -191,9 +214,16 @@ async def run_timer_checks(
             scope = work.tenant(tenant_id)
             repo = scope.tracking()
             rules, _ = await repo.rules()
+            ended_at = await _access_ended_at(work, scope, clock, grace_days)
             for timer in await repo.timers():
                 await repo.lock_user(timer.user_id)
                 settled, done = await _settle(repo, timer.user_id, clock, rules)
+                if settled is not None and ended_at is not None:
+                    # Access ended (trial over, subscription expired): the timer stops when it
+                    # did, so no time is tracked past the end of access.
+                    at = max(settled.started_at, min(ended_at, clock.now()))
+                    done = await _finish(repo, stop_timer(settled, at, StopReason.SUBSCRIPTION), clock)
+                    settled = None
                 if done is not None:
                     stopped.append(done)
                     if (await repo.preference(done.user_id)).mail_on_system_stop:
@@ -216,6 +246,7 @@ async def _mail_stop(mailer: Mailer, email: str, done: StoppedTrack, base_url: s
     why = {
         StopReason.ACTIVITY_CHECK: "an activity check went unanswered",
         StopReason.MAX_LENGTH: "it reached the maximum length of a single track",
+        StopReason.SUBSCRIPTION: "your organisation's Stint subscription or trial ended",
     }.get(done.reason, "the system stopped it")
     logged = done.worklog
     detail = (

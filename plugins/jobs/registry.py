@@ -153,7 +153,7 @@ async def _timer_checks(stint: Any, enqueue: Enqueue | None = None) -> Counts:
 
     stopped = await run_timer_checks(
         stint.uow, stint.clock, PiccoloTrackingDirectory(stint.engine), mailer_from_settings(stint.settings),
-        base_url=stint.settings.base_url,
+        base_url=stint.settings.base_url, grace_days=stint.settings.grace_days,
     )
     return {"stopped": len(stopped)}
 
@@ -207,7 +207,7 @@ JOBS: dict[str, Job] = {
         Job("renewals", 300, _renewals, "renewals, trial ends, cancelled period ends, grace ends"),
         Job("trial_reminders", 3600, _trial_reminders, "'trial ends in 3 days' mails to collection admins"),
         Job("retention", 3600, _retention, "retention warnings (30/7/1 days) and purges of cloud tenants"),
-        Job("timer_checks", 30, _timer_checks, "activity-check and max-length stops"),
+        Job("timer_checks", 30, _timer_checks, "activity-check, max-length and end-of-access stops"),
         Job("work_items", 30, _work_items, "work item automation (the outbox)"),
         Job("mail", 60, _mail, "delivers the mail outbox"),
         Job("activation_refresh", 900, _activation_refresh, "online activations ask the licence service"),

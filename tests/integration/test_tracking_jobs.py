@@ -122,3 +122,33 @@ def test_without_a_mail_server_mail_is_only_logged(tmp_path: Path) -> None:
     """STINT_SMTP_URL unset gives the log mailer, which sends nothing and never fails a stop."""
     mailer = mailer_from_settings(make_settings(f"sqlite:///{tmp_path / 'x.sqlite3'}", tmp_path))
     assert isinstance(mailer, LogMailer)
+
+
+def test_a_timer_running_when_the_trial_ends_stops_at_that_moment_with_reason_subscription(
+    org: Org, clock: FixedClock, inbox: tuple[Inbox, int]
+) -> None:
+    """Trial from January 1st ends at midnight starting January 29th: a timer started at 23:30
+    is stopped at midnight (30 minutes, reason ``subscription``), not when the job noticed."""
+    from datetime import UTC, datetime
+
+    from tests.support.api import bearer, signup, token
+
+    org.client.put("/api/v1/tracking/preferences", json={"mail_on_system_stop": True}, headers=org.admin)
+    clock.set(datetime(2026, 1, 20, 9, 0, tzinfo=UTC))
+    signup(org.client, "globex")  # its trial runs on to February 17th
+    clock.set(datetime(2026, 1, 28, 23, 30, tzinfo=UTC))
+    acme = bearer(token(org.client, "acme", "admin@acme.test"))
+    globex = bearer(token(org.client, "globex", "admin@globex.test"))
+    for headers in (acme, globex):
+        assert org.client.post("/api/v1/tracking/start", headers=headers).status_code in (200, 201)
+
+    clock.set(datetime(2026, 1, 29, 0, 20, tzinfo=UTC))
+    stopped = _check(org)
+
+    assert [(s.reason.value, s.worklog.length_s) for s in stopped] == [("subscription", 1800)]
+    assert _check(org) == []  # once
+    assert org.client.get("/api/v1/tracking/current", headers=globex).json()["running"] is True
+    (envelope,) = inbox[0].messages
+    assert envelope.rcpt_tos == ["admin@acme.test"]
+    body = message_from_bytes(envelope.content).get_payload(decode=True).decode()
+    assert "subscription or trial ended" in body and "30 minutes" in body

@@ -122,3 +122,23 @@ def test_an_inconsistent_subscription_cannot_be_built(broken: dict[str, object])
     """A trial needs its end and no seat limit; paid states need terms; expiry needs its reason."""
     with pytest.raises(ValueError, match="inconsistent"):
         Subscription("team", **broken)  # type: ignore[arg-type]
+
+
+def test_access_ended_on_names_the_first_day_without_access_and_none_while_it_lasts() -> None:
+    """Trial end, cancelled period end, grace end: the day access stopped, however late we ask."""
+    from core.licensing.subscription import access_ended_on
+
+    sub = trial()
+    assert sub.trial_ends_on is not None
+    assert access_ended_on(sub, sub.trial_ends_on - timedelta(days=1)) is None
+    assert access_ended_on(sub, sub.trial_ends_on + timedelta(days=5)) == sub.trial_ends_on
+
+    ending = cancelled()
+    assert ending.period is not None
+    assert access_ended_on(ending, ending.period.end + timedelta(days=2)) == ending.period.end
+
+    late = past_due(since=date(2026, 1, 10))
+    assert access_ended_on(late, date(2026, 1, 23), grace_days=14) is None
+    assert access_ended_on(late, date(2026, 2, 2), grace_days=14) == date(2026, 1, 24)
+
+    assert access_ended_on(active(), TODAY + timedelta(days=400)) is None  # renews, never ends
