@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -207,8 +208,13 @@ def start_server(
 
 
 async def bench(
-    base: str, stripe_base: str, tenants: int, width: int, restart: Any = None
-) -> tuple[int, int, float, float, float]:
+    base: str,
+    stripe_base: str,
+    tenants: int,
+    width: int,
+    server_cpu: Callable[[], float],
+    restart: Callable[[], str] | None = None,
+) -> tuple[int, int, float, float, float, float, float]:
     limits = httpx.Limits(max_connections=width + 4)
     async with (
         httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as app,
@@ -236,9 +242,10 @@ async def bench(
     me = http_request("GET", "/api/v1/me", auth)
     # Warm both paths (pools, caches, first-use imports) outside the timed runs.
     await raw_requests(port, [me] * width, width)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), server_cpu()
     checked = await raw_requests(port, [me] * len(deliveries), width)
     baseline = len(deliveries) / (time.perf_counter() - started)
+    cpu_me = (server_cpu() - cpu) / len(deliveries)
     assert all(status == 200 for status, _ in checked), {status for status, _ in checked}
     # Signed up front (the tolerance is 300 s), so the timed run measures the server.
     requests = [
@@ -250,14 +257,15 @@ async def bench(
         )
         for body in deliveries
     ]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), server_cpu()
     answers = await raw_requests(port, requests, width)
     elapsed = time.perf_counter() - started
+    cpu_event = (server_cpu() - cpu) / len(deliveries)
     assert all(status == 200 for status, _ in answers), [a for a in answers if a[0] != 200][:3]
     outcomes = [json.loads(body)["outcome"] for _, body in answers]
     assert all(o in ("paid", "no_change", "customer", "duplicate", "failed") for o in outcomes), set(outcomes)
     print("outcomes: " + ", ".join(f"{o} {outcomes.count(o)}" for o in sorted(set(outcomes))))
-    return len(unique), len(deliveries), setup, elapsed, baseline
+    return len(unique), len(deliveries), setup, elapsed, baseline, cpu_me, cpu_event
 
 
 def main() -> None:
@@ -286,8 +294,22 @@ def main() -> None:
                 server, again = start_server(url, stripe_base, tmp, args.profile)
                 return again
 
-            unique, total, setup, elapsed, baseline = asyncio.run(
-                bench(base, stripe_base, args.tenants, args.concurrency, restart if args.profile else None)
+            def server_cpu() -> float:
+                # The worker's own CPU seconds (user + system), less swayed by the machine's
+                # other load than the wall-clock rates are.
+                assert server is not None
+                fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+            unique, total, setup, elapsed, baseline, cpu_me, cpu_event = asyncio.run(
+                bench(
+                    base,
+                    stripe_base,
+                    args.tenants,
+                    args.concurrency,
+                    server_cpu,
+                    restart if args.profile else None,
+                )
             )
             server.send_signal(signal.SIGINT)  # a clean stop (and cProfile writes its stats)
             server.wait(timeout=60)
@@ -308,6 +330,10 @@ def main() -> None:
         rate = total / elapsed
         print(f"ingested: {rate:.0f} events/s ({elapsed:.2f} s)")
         print(f"baseline: {baseline:.0f} GET /api/v1/me per second; webhooks at {rate / baseline:.2f}× that")
+        print(
+            f"server CPU: {cpu_event * 1000:.2f} ms per delivery, {cpu_me * 1000:.2f} ms per /me "
+            f"({cpu_event / cpu_me:.2f}×)"
+        )
         print(f"events stored: {stored} (expected {unique})")
         print(f"double-applied effects: {doubles}")
         print(f"invoices not paid: {unpaid}; subscriptions not active: {inactive}")
