@@ -35,7 +35,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     app = create_app(settings, migrate=True, run_jobs=True)
     print(f"Stint on http://{args.host}:{args.port}  (database: {settings.database_url})", flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", proxy_headers=False)
+    # Stint's own request log (web/logs.py) has a line per request; uvicorn's access log
+    # (filtered out at "warning" anyway) would only format arguments to be dropped.
+    uvicorn.run(
+        app, host=args.host, port=args.port, log_level="warning", access_log=False, proxy_headers=False
+    )
     return 0
 
 

@@ -9,6 +9,7 @@ import sys
 import time
 from typing import Any
 
+import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.ids import new_id
@@ -27,10 +28,22 @@ tenant_var: contextvars.ContextVar[str] = contextvars.ContextVar("tenant", defau
 _RESERVED = set(vars(logging.makeLogRecord({})))
 
 
+_encoder = msgspec.json.Encoder(enc_hook=str)
+
+
 class JsonFormatter(logging.Formatter):
+    # One line is written per request, so this is kept cheap: the timestamp string is made
+    # once per second, and msgspec encodes (anything it cannot, as str).
+    _second = -1
+    _stamp = ""
+
     def format(self, record: logging.LogRecord) -> str:
+        second = int(record.created)
+        if second != self._second:
+            self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
         entry: dict[str, Any] = {
-            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)),
+            "ts": self._stamp,
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),
@@ -39,12 +52,15 @@ class JsonFormatter(logging.Formatter):
             entry["request_id"] = rid
         if tenant := tenant_var.get():
             entry["tenant"] = tenant
-        for key, value in vars(record).items():
+        for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str)
+        try:
+            return _encoder.encode(entry).decode()
+        except (TypeError, ValueError, OverflowError):  # e.g. a dict with non-str keys
+            return json.dumps(entry, default=str)
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -96,9 +112,19 @@ async def before_send(message: Message, scope: Scope) -> None:
     rid = state.get("request_id", "")
     if rid:
         message["headers"] = [*message.get("headers", []), (b"x-request-id", rid.encode())]
+    if not _access_log.isEnabledFor(logging.INFO):
+        return
     started = state.get("started")
-    _access_log.info(
+    # The record is made here and handed to the logger's handlers, as ``info(...)`` would,
+    # without its search of the call stack for a source line the line never shows.
+    record = _access_log.makeRecord(
+        _access_log.name,
+        logging.INFO,
+        __file__,
+        0,
         "request",
+        (),
+        None,
         extra={
             "method": scope.get("method"),
             "path": scope.get("path"),
@@ -106,3 +132,4 @@ async def before_send(message: Message, scope: Scope) -> None:
             "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
         },
     )
+    _access_log.handle(record)
