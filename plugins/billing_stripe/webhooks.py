@@ -16,12 +16,12 @@ what Stint already stores (most such events change fields Stint does not keep).
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
+import msgspec
 import stripe
 
 from core.clock import Clock
@@ -64,8 +64,9 @@ def verify_event(
     if stamp > now() + TOLERANCE_SECONDS:
         raise InvalidWebhook("Stripe signature refused: its timestamp is in the future")
     try:
-        event = json.loads(payload)
-    except ValueError:
+        # msgspec: about half json's time for an event; the verified payload is UTF-8 already.
+        event = msgspec.json.decode(payload)
+    except msgspec.DecodeError:
         raise InvalidWebhook("the event is not JSON") from None
     if not (
         isinstance(event, dict)
