@@ -14,6 +14,7 @@ from core.licensing.plans import Plan
 from core.proration.credit import CreditEntry, CreditLedger
 from core.proration.invoice import Invoice, InvoiceLine
 
+from .plain_sql import Sql, fetch
 from .tables import CreditEntry as CreditRow
 from .tables import Invoice as InvoiceRow
 from .tables import PlanCatalogue as PlanRow
@@ -61,8 +62,8 @@ def invoice_from_row(row: dict[str, Any]) -> Invoice:
 
 # Plain SQL for what a payment webhook runs (Piccolo's builder cost more than the query);
 # both filter on the billing account as well as the invoice id.
-_GET = "SELECT * FROM invoice WHERE subscription_id = {} AND id = {}"
-_MARK_PAID = "UPDATE invoice SET status = 'paid', paid_at = {} WHERE subscription_id = {} AND id = {}"
+_GET = Sql("SELECT * FROM invoice WHERE subscription_id = {} AND id = {}")
+_MARK_PAID = Sql("UPDATE invoice SET status = 'paid', paid_at = {} WHERE subscription_id = {} AND id = {}")
 
 
 class InvoiceRepo:
@@ -121,11 +122,11 @@ class InvoiceRepo:
         return [(invoice_from_row(row), f"{row['created_at'].isoformat()}|{row['id']}") for row in rows]
 
     async def get(self, invoice_id: str) -> tuple[Invoice, str] | None:
-        rows = await InvoiceRow.raw(_GET, self.subscription_id, invoice_id)
+        rows = await fetch(InvoiceRow, _GET, self.subscription_id, invoice_id)
         return (invoice_from_row(rows[0]), rows[0]["kind"]) if rows else None
 
     async def mark_paid(self, invoice_id: str, at: datetime) -> None:
-        await InvoiceRow.raw(_MARK_PAID, at, self.subscription_id, invoice_id)
+        await fetch(InvoiceRow, _MARK_PAID, at, self.subscription_id, invoice_id)
 
     async def ledger(self, currency: str = "USD") -> CreditLedger:
         rows = (

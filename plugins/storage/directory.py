@@ -16,6 +16,7 @@ from core.tenancy import Enterprise, Operator, Person, Tenant
 from .billing_repo import CatalogueRepo
 from .changes import note_change, tenant_scope
 from .mapping import subscription_to_row, tenant_from_row, tenant_to_row
+from .plain_sql import Sql, fetch
 from .tables import AuditEvent, OperatorAccount
 from .tables import Enterprise as EnterpriseRow
 from .tables import Person as PersonRow
@@ -23,8 +24,8 @@ from .tables import Subscription as SubscriptionRow
 from .tables import Tenant as TenantRow
 
 # Plain SQL for what every payment webhook runs (Piccolo's builder cost more than the query).
-_TENANT_BY_ID = "SELECT * FROM tenant WHERE id = {}"
-_AUDIT = (
+_TENANT_BY_ID = Sql("SELECT * FROM tenant WHERE id = {}")
+_AUDIT = Sql(
     "INSERT INTO audit_event (id, tenant_id, actor, action, subject, detail, at) "
     "VALUES ({}, {}, {}, {}, {}, {}, {})"
 )
@@ -52,7 +53,7 @@ class PiccoloDirectory:
         return tenant_from_row(row) if row else None
 
     async def tenant_by_id(self, tenant_id: str) -> Tenant | None:
-        rows = await TenantRow.raw(_TENANT_BY_ID, tenant_id)
+        rows = await fetch(TenantRow, _TENANT_BY_ID, tenant_id)
         return tenant_from_row(rows[0]) if rows else None
 
     async def tenants(self, *, search: str = "", after: str = "", limit: int = 50) -> list[Tenant]:
@@ -171,7 +172,7 @@ class PiccoloDirectory:
         at: datetime,
     ) -> None:
         detail_json = json.dumps(detail, sort_keys=True, default=str)
-        await AuditEvent.raw(_AUDIT, new_id(), tenant_id, actor, action, subject, detail_json, at)
+        await fetch(AuditEvent, _AUDIT, new_id(), tenant_id, actor, action, subject, detail_json, at)
 
     async def audit_events(
         self, *, tenant_id: str | None = None, action: str = "", limit: int = 100

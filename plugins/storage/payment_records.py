@@ -18,6 +18,7 @@ from .billing_repo import invoice_from_row
 from .billing_tables import BillingCustomer as CustomerRow
 from .billing_tables import BillingEvent as EventRow
 from .billing_tables import BillingRemoteInvoice as RemoteRow
+from .plain_sql import Sql, fetch
 from .tables import Invoice as InvoiceRow
 
 __all__ = ["PiccoloPaymentRecords"]
@@ -46,25 +47,25 @@ def _remote(row: dict[str, Any]) -> RemoteInvoice:
     )
 
 
-_CLAIM = (
+_CLAIM = Sql(
     "INSERT INTO billing_event (id, type, outcome, received_at) VALUES ({}, {}, {}, {}) "
     "ON CONFLICT DO NOTHING RETURNING id"
 )
-_INVOICE = (
+_INVOICE = Sql(
     "SELECT id, issued_on, lines, total, credit_applied, amount_due, status, currency "
     "FROM invoice WHERE id = {}"
 )
-_SEEN = "SELECT 1 AS seen FROM billing_event WHERE id = {}"
-_CUSTOMER_BY_REMOTE = (
+_SEEN = Sql("SELECT 1 AS seen FROM billing_event WHERE id = {}")
+_CUSTOMER_BY_REMOTE = Sql(
     "SELECT subscription_id, customer_id, email, payment_method_id, card_brand, card_last4 "
     "FROM billing_customer WHERE customer_id = {}"
 )
-_REMOTE_BY_REMOTE = (
+_REMOTE_BY_REMOTE = Sql(
     "SELECT invoice_id, subscription_id, tenant_id, state, remote_id, pay_attempts, last_error "
     "FROM billing_remote_invoice WHERE remote_id = {}"
 )
 
-_SET_STATE = (
+_SET_STATE = Sql(
     "UPDATE billing_remote_invoice SET state = {}, updated_at = {} WHERE invoice_id = {} AND state <> 'paid'"
 )
 
@@ -79,11 +80,11 @@ class PiccoloPaymentRecords:
     async def claim_event(self, event_id: str, event_type: str, outcome: str, at: datetime) -> bool:
         # ON CONFLICT DO NOTHING: a concurrent claim of the same id waits for the first
         # transaction and then inserts nothing, instead of failing the request.
-        rows = await EventRow.raw(_CLAIM, event_id, event_type[:100], outcome[:32], at)
+        rows = await fetch(EventRow, _CLAIM, event_id, event_type[:100], outcome[:32], at)
         return bool(rows)
 
     async def seen_event(self, event_id: str) -> bool:
-        return bool(await EventRow.raw(_SEEN, event_id))
+        return bool(await fetch(EventRow, _SEEN, event_id))
 
     async def invoice_account(self, invoice_id: str) -> tuple[str, str] | None:
         row = (
@@ -94,7 +95,7 @@ class PiccoloPaymentRecords:
         return (row["tenant_id"], row["subscription_id"]) if row else None
 
     async def invoice(self, invoice_id: str) -> Invoice | None:
-        rows = await InvoiceRow.raw(_INVOICE, invoice_id)
+        rows = await fetch(InvoiceRow, _INVOICE, invoice_id)
         if not rows:
             return None
         row = dict(rows[0])
@@ -127,7 +128,7 @@ class PiccoloPaymentRecords:
         return _customer(row) if row else BillingCustomer(subscription_id)
 
     async def customer_by_remote(self, customer_id: str) -> BillingCustomer | None:
-        rows = await CustomerRow.raw(_CUSTOMER_BY_REMOTE, customer_id)
+        rows = await fetch(CustomerRow, _CUSTOMER_BY_REMOTE, customer_id)
         return _customer(rows[0]) if rows else None
 
     async def save_customer(self, customer: BillingCustomer, at: datetime) -> None:
@@ -159,7 +160,7 @@ class PiccoloPaymentRecords:
         return _remote(row) if row else None
 
     async def remote_invoice_by_remote_id(self, remote_id: str) -> RemoteInvoice | None:
-        rows = await RemoteRow.raw(_REMOTE_BY_REMOTE, remote_id)
+        rows = await fetch(RemoteRow, _REMOTE_BY_REMOTE, remote_id)
         return _remote(rows[0]) if rows else None
 
     async def save_remote_invoice(self, record: RemoteInvoice, at: datetime) -> None:
@@ -224,4 +225,4 @@ class PiccoloPaymentRecords:
         return wanted, (ids[-1] if len(page) == limit else None)
 
     async def set_remote_state(self, invoice_id: str, state: str, at: datetime) -> None:
-        await RemoteRow.raw(_SET_STATE, state, at, invoice_id)
+        await fetch(RemoteRow, _SET_STATE, state, at, invoice_id)

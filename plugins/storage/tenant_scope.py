@@ -16,6 +16,7 @@ from .billing_repo import InvoiceRepo
 from .changes import note_change, subscription_scope, tenant_scope, user_scope
 from .directory import PiccoloDirectory
 from .mapping import subscription_from_row, subscription_to_row, user_from_row
+from .plain_sql import Sql, fetch
 from .tables import AuditEvent, Seat, TenantUser
 from .tables import Person as PersonRow
 from .tables import Subscription as SubscriptionRow
@@ -26,8 +27,9 @@ from .tracking_repo import PiccoloTrackingRepo
 # The statements a payment webhook runs under the tenant (its subscription, read locked and
 # saved) are plain SQL: Piccolo's query builder cost 250–400 µs per statement, more than the
 # database took to run it. Both engines read them; each still filters on the tenant's keys.
-_SUBSCRIPTION_ID = "SELECT subscription_id FROM tenant WHERE id = {}"
-_SUBSCRIPTION = "SELECT * FROM subscription WHERE id = {}"
+_SUBSCRIPTION_ID = Sql("SELECT subscription_id FROM tenant WHERE id = {}")
+_SUBSCRIPTION = Sql("SELECT * FROM subscription WHERE id = {}")
+_SUBSCRIPTION_LOCKED = Sql("SELECT * FROM subscription WHERE id = {} FOR UPDATE")
 
 
 class PiccoloTenantScope:
@@ -146,7 +148,7 @@ class PiccoloTenantScope:
 
     async def subscription_id(self) -> str:
         if self._subscription_id is None:
-            rows = await TenantRow.raw(_SUBSCRIPTION_ID, self.tenant_id)
+            rows = await fetch(TenantRow, _SUBSCRIPTION_ID, self.tenant_id)
             if not rows:
                 raise LookupError(f"no tenant {self.tenant_id}")
             self._subscription_id = str(rows[0]["subscription_id"])
@@ -160,7 +162,7 @@ class PiccoloTenantScope:
         """
         sub_id = await self.subscription_id()
         locked = for_update and self._engine.engine_type == "postgres"
-        rows = await SubscriptionRow.raw(_SUBSCRIPTION + (" FOR UPDATE" if locked else ""), sub_id)
+        rows = await fetch(SubscriptionRow, _SUBSCRIPTION_LOCKED if locked else _SUBSCRIPTION, sub_id)
         return sub_id, subscription_from_row(rows[0])
 
     async def save_subscription(
@@ -176,8 +178,9 @@ class PiccoloTenantScope:
         # One UPDATE (column names are mapping.py's, never input); the version counts saves.
         names = list(values)
         sets = ", ".join(f'"{name}" = {{}}' for name in names)  # quoted: "interval" is a keyword
-        await SubscriptionRow.raw(
-            f"UPDATE subscription SET {sets}, version = version + 1 WHERE id = {{}}",
+        await fetch(
+            SubscriptionRow,
+            Sql(f"UPDATE subscription SET {sets}, version = version + 1 WHERE id = {{}}"),
             *(values[name] for name in names),
             sub_id,
         )
