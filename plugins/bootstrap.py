@@ -65,6 +65,7 @@ async def start(
     # Tests ask for cheap Argon2 parameters; production never sets this.
     fast = os.environ.get("STINT_FAST_PASSWORD_HASHING") == "1"
     access_cache, limiter, redis_client = build_cache(settings)
+    lean_redis = getattr(access_cache, "lean", None)
     if redis_client is not None:
         # Redis going away must not take the web app with it: decide from the database.
         from .cache.fallback import with_fallback
@@ -85,6 +86,8 @@ async def start(
         billing=ManualBilling(),
         licence_client=build_licence_client(settings),
     )
+    if lean_redis is not None:
+        stint.extras["lean_redis"] = lean_redis
     if settings.stripe_api_key:
         _use_stripe(stint)
     return stint
@@ -117,4 +120,7 @@ async def stop(stint: Stint) -> None:
         await hosted.gateway.close()
     if stint.redis is not None:
         await stint.redis.aclose()
+    lean = stint.extras.get("lean_redis")
+    if lean is not None:
+        await lean.close()
     await storage_engine.close(stint.engine)

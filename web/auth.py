@@ -91,6 +91,11 @@ def _from_plain(found: dict[str, Any]) -> tuple[Tenant, User]:
     return tenant, User(**{**u, "last_used_at": _when(u["last_used_at"])})
 
 
+#: (principal key, stamp) → the Tenant and User built from that cached value (both immutable).
+_BUILT: dict[tuple[str, str], tuple[Tenant, User]] = {}
+_BUILT_MAX = 20_000
+
+
 def _principal_key(tenant_id: str, user_id: str) -> tuple[str, tuple[str, ...]]:
     # Under "*" too: Redis's return bumps "*" (a change made while it was down could not
     # move the tenant's or the user's generation), and that must reach the cached rows.
@@ -104,7 +109,13 @@ async def _tenant_and_user(
     key, scopes = _principal_key(tenant_id, user_id)
     cached, stamp = await cache.get(key, scopes)
     if cached is not None:
-        return _from_plain(cached)
+        # The same stamp means the same rows: build the values once, not on every request.
+        built = _BUILT.get((key, stamp))
+        if built is None:
+            if len(_BUILT) >= _BUILT_MAX:
+                _BUILT.clear()
+            built = _BUILT[(key, stamp)] = _from_plain(cached)
+        return built
     async with stint.uow() as uow:
         tenant = await uow.directory.tenant_by_id(tenant_id)
         user = await uow.tenant(tenant.id).user(user_id) if tenant else None

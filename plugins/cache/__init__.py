@@ -31,6 +31,9 @@ def build(settings: Settings) -> tuple[MemoryGenerationCache | RedisGenerationCa
         return MemoryGenerationCache(), MemoryRateLimiter(), None
     import redis.asyncio as aioredis
 
+    from .lean_redis import LeanRedis
+
     client = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     prefix = settings.redis_prefix
-    return RedisGenerationCache(client, prefix), RedisRateLimiter(client, prefix), client
+    cache = RedisGenerationCache(client, prefix, lean=LeanRedis(settings.redis_url, timeout=2))
+    return cache, RedisRateLimiter(client, prefix), client

@@ -13,6 +13,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
+
 from core.ids import new_id
 
 from .limits import Hit, redis_counter
@@ -20,6 +22,8 @@ from .limits import Hit, redis_counter
 __all__ = ["MemoryGenerationCache", "ReadAhead", "RedisGenerationCache"]
 
 _NONE = "0"
+#: msgspec decodes the cached JSON in about a third of json.loads's time (every request reads some).
+_decode = msgspec.json.Decoder(dict).decode
 
 #: A rate-limit count: (key, limit, window in seconds).
 Counter = tuple[str, int, int]
@@ -29,7 +33,7 @@ def _stored(raw: bytes | str | None, stamp: str) -> dict[str, Any] | None:
     """A stored value if it was stored under ``stamp``, else None."""
     if raw is None:
         return None
-    stored = json.loads(raw)
+    stored = _decode(raw)
     if stored.get("s") != stamp:
         return None
     return dict(stored["v"])
@@ -157,11 +161,13 @@ class RedisGenerationCache:
     #: A generation outlives every value stored under it (values live minutes).
     GENERATION_TTL = 7 * 24 * 3600
 
-    def __init__(self, client: Any, prefix: str) -> None:
+    def __init__(self, client: Any, prefix: str, *, lean: Any = None) -> None:
         self._redis = client
         self._prefix = prefix
         self._hints = _Hints()
         self._read_ahead_script = client.register_script(_READ_AHEAD_LUA)
+        #: The hot path's own pipelined connection (``lean_redis.py``); redis-py without it.
+        self.lean = lean
 
     async def get(self, key: str, scopes: tuple[str, ...]) -> tuple[dict[str, Any] | None, str]:
         raw = await self._redis.mget(
@@ -188,7 +194,10 @@ class RedisGenerationCache:
             name, retry = redis_counter(prefix, counter[0], counter[2])
             names.append(name)
             expiry = str(counter[2] + 5)
-        raw = await self._read_ahead_script(keys=names, args=[expiry])
+        if self.lean is not None:
+            raw = await self.lean.run_script(_READ_AHEAD_LUA, names, [expiry])
+        else:
+            raw = await self._read_ahead_script(keys=names, args=[expiry])
         generations = {scope: g.decode() if g else _NONE for scope, g in zip(want_scopes, raw, strict=False)}
         values = dict(zip(want_keys, raw[len(want_scopes):len(want_scopes) + len(want_keys)], strict=True))
         hit = Hit(int(raw[-1]), counter[1], retry) if counter is not None else None

@@ -228,11 +228,21 @@ def redis_client(database_url: str, tmp_path: Path, clock: FixedClock, redis_pre
 @pytest.fixture
 def redis_calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every command the app sends to Redis (a pipeline counts as one round trip), from when
-    the test asks: redis-py's own send methods, wrapped to record and pass through."""
+    the test asks: redis-py's own send methods and the hot path's lean client, wrapped to
+    record and pass through."""
     import redis.asyncio as aioredis
+
+    from plugins.cache.lean_redis import LeanRedis
 
     calls: list[str] = []
     command, pipeline = aioredis.Redis.execute_command, aioredis.client.Pipeline.execute
+    lean = LeanRedis.execute
+
+    async def counted_lean(self: Any, packed: bytes) -> Any:
+        calls.append(packed.split(b"\r\n")[2].decode())  # *N, $len, then the command's name
+        return await lean(self, packed)
+
+    monkeypatch.setattr(LeanRedis, "execute", counted_lean)
 
     async def counted_command(self: Any, *args: Any, **options: Any) -> Any:
         calls.append(str(args[0]))

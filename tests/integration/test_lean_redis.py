@@ -1,0 +1,89 @@
+"""The access path's pipelined Redis connection (``plugins/cache/lean_redis.py``), on real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+import redis as redis_sync
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+
+from plugins.cache.lean_redis import LeanRedis, pack
+from tests.support.mail import free_port
+from tests.support.services import REDIS_URL
+
+pytestmark = pytest.mark.redis
+
+ECHO = "return {ARGV[1], redis.call('INCR', KEYS[1])}"
+
+
+def test_a_command_is_packed_as_an_array_of_bulk_strings() -> None:
+    assert pack("EVALSHA", b"ab", 1, "k") == b"*4\r\n$7\r\nEVALSHA\r\n$2\r\nab\r\n$1\r\n1\r\n$1\r\nk\r\n"
+
+
+def test_pipelined_calls_each_get_their_own_reply_in_order() -> None:
+    """Two hundred calls in flight on one connection: every caller gets the reply to its call."""
+    key = f"stinttest:{uuid.uuid4().hex}"
+
+    async def main() -> list[list[object]]:
+        lean = LeanRedis(f"{REDIS_URL.rstrip('/')}/12")
+        try:
+            return list(await asyncio.gather(*(lean.run_script(ECHO, [key], [str(n)]) for n in range(200))))
+        finally:
+            await lean.close()
+
+    replies = asyncio.run(main())
+    assert [reply[0] for reply in replies] == [str(n).encode() for n in range(200)]
+    assert sorted(int(reply[1]) for reply in replies) == list(range(1, 201))
+    client = redis_sync.Redis.from_url(f"{REDIS_URL.rstrip('/')}/12")
+    assert client.get(key) == b"200"  # the URL's database number was selected
+    client.delete(key)
+    client.close()
+
+
+def test_a_script_redis_does_not_know_is_loaded_and_errors_come_back_as_redis_errors() -> None:
+    source = f"return '{uuid.uuid4().hex}'"
+
+    async def main() -> tuple[object, object]:
+        lean = LeanRedis(REDIS_URL)
+        try:
+            first = await lean.run_script(source, [], [])  # NOSCRIPT, then EVAL loads it
+            second = await lean.run_script(source, [], [])  # known now: EVALSHA
+            with pytest.raises(ResponseError):
+                await lean.run_script("return redis.call('NOSUCHCOMMAND')", [], [])
+            return first, second
+        finally:
+            await lean.close()
+
+    first, second = asyncio.run(main())
+    assert first == second and isinstance(first, bytes)
+
+
+def test_an_unreachable_redis_is_a_connection_error_and_a_dropped_connection_is_reopened() -> None:
+    """The outage fallback catches redis-py's errors: the lean client raises the same ones. A
+    connection Redis closes is noticed by its reader and opened afresh by the next call."""
+
+    async def main() -> tuple[object, bool]:
+        with pytest.raises(RedisConnectionError):
+            await LeanRedis(f"redis://127.0.0.1:{free_port()}/0", timeout=1).run_script(ECHO, ["k"], ["x"])
+        lean = LeanRedis(REDIS_URL)
+        key = f"stinttest:{uuid.uuid4().hex}"
+        try:
+            await lean.run_script(ECHO, [key], ["a"])
+            first = lean._writer
+            assert first is not None
+            host, port = first.get_extra_info("sockname")[:2]
+            admin = redis_sync.Redis.from_url(REDIS_URL)
+            admin.execute_command("CLIENT", "KILL", "ADDR", f"{host}:{port}")  # only ours
+            admin.close()
+            await asyncio.sleep(0.2)  # the reader sees the close and drops the connection
+            reply = await lean.run_script(ECHO, [key], ["b"])
+            return reply, lean._writer is not first
+        finally:
+            await lean.close()
+            redis_sync.Redis.from_url(REDIS_URL).delete(key)
+
+    reply, reopened = asyncio.run(main())
+    assert reply == [b"b", 2] and reopened
