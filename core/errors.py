@@ -55,6 +55,12 @@ class TenantExists(Conflict):
     code = "tenant_exists"
 
 
+class ManagedByActivation(Conflict):
+    """An activated on-premises server's licence comes from its activation, not from here."""
+
+    code = "managed_by_activation"
+
+
 class InvalidCredentials(StintError):
     code = "invalid_credentials"
 

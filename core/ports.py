@@ -167,6 +167,11 @@ class TenantScope(Protocol):
 
     tenant_id: str
 
+    async def activation_mode(self) -> str | None:
+        """How an on-premises server's licence is managed: ``file`` or ``online`` once
+        activated (SPEC §7), None when it is bought and changed here."""
+        ...
+
     async def user(self, user_id: str) -> User | None: ...
 
     async def user_by_email(self, email: str) -> User | None: ...

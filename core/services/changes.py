@@ -25,7 +25,7 @@ from core.proration.terms import Terms
 from core.tenancy import Tenant, User
 
 from .audit import actor_of
-from .subscriptions import SubscriptionView, _view, parse_interval
+from .subscriptions import SubscriptionView, _view, ensure_changed_here, parse_interval
 
 __all__ = ["ChangeResult", "RequestedChange", "change_subscription", "quote_subscription_change"]
 
@@ -66,6 +66,7 @@ async def _quote(
     *,
     for_update: bool,
 ) -> tuple[str, Subscription, Quote, str]:
+    await ensure_changed_here(scope)
     sub_id, sub = await scope.subscription(for_update=for_update)
     seat_price, currency, _ = await scope.subscription_terms()
     current = _current_terms(sub, seat_price, catalogue)

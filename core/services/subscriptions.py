@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from core.clock import Clock, today_in
+from core.errors import ManagedByActivation
 from core.ids import new_id
 from core.licensing import lifecycle
 from core.licensing.plans import PlanScope
@@ -32,6 +33,7 @@ from .audit import actor_of
 __all__ = [
     "SubscriptionView",
     "cancel_subscription",
+    "ensure_changed_here",
     "parse_interval",
     "purchase",
     "resume_subscription",
@@ -108,6 +110,25 @@ async def _release_over_seats(
     return list(released)
 
 
+async def ensure_changed_here(scope: TenantScope) -> None:
+    """An activated on-premises server takes its plan, seats and period from its activation
+    (SPEC §7): a purchase or change made here would be overwritten by the next refresh or
+    file, so it is refused with the way to make it instead."""
+    mode = await scope.activation_mode()
+    if mode is None:
+        return
+    how = (
+        "then refresh the activation here (it also refreshes by itself within minutes)"
+        if mode == "online"
+        else "then install the new activation file here"
+    )
+    raise ManagedByActivation(
+        f"This server's licence comes from its activation ({mode}). Change the plan, seats or "
+        f"renewal on the subscription it was activated with, {how}.",
+        activation=mode,
+    )
+
+
 async def purchase(
     uow: UnitOfWorkFactory,
     billing: Billing,
@@ -128,6 +149,7 @@ async def purchase(
         catalogue = await work.directory.catalogue.load()
         plan = catalogue.get(plan_id)
         scope = work.tenant(tenant.id)
+        await ensure_changed_here(scope)
         sub_id, before = await scope.subscription(for_update=True)
         after = lifecycle.purchase(before, plan, every, seats, today, deployment=tenant.deployment)
         assert after.period is not None
@@ -183,6 +205,7 @@ async def _transition(
     today = today_in(clock, tenant.time_zone)
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
+        await ensure_changed_here(scope)
         sub_id, before = await scope.subscription(for_update=True)
         after = step(before, today)
         if after != before:

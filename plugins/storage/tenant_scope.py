@@ -12,6 +12,7 @@ from core.licensing.subscription import Subscription
 from core.tenancy import User
 
 from .activation_repo import PiccoloActivationRepo
+from .activation_tables import TenantActivation
 from .billing_repo import InvoiceRepo
 from .changes import note_change, subscription_scope, tenant_scope, user_scope
 from .directory import PiccoloDirectory
@@ -220,6 +221,14 @@ class PiccoloTenantScope:
             if used and (seen is None or used > seen):
                 last[row["person_id"]] = used
         return sorted(last.items())
+
+    async def activation_mode(self) -> str | None:
+        row = (
+            await TenantActivation.select(TenantActivation.mode)
+            .where(TenantActivation.tenant_id == self.tenant_id)
+            .first()
+        )
+        return row["mode"] if row else None
 
     def activation(self) -> PiccoloActivationRepo:
         """This tenant's on-premises activation record (``activation_repo.py``)."""

@@ -419,3 +419,31 @@ def test_the_cli_issues_a_file_and_verifies_it_with_the_dev_key_only_when_truste
     elsewhere = subprocess.run([*verify[:-1], "SRV-2"], env={**env, "STINT_ACTIVATION_TRUST_DEV_KEY": "1"},
                                cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert elsewhere.returncode == 1 and elsewhere.stderr.startswith("Refused (other_server):")
+
+
+def test_an_activated_server_refuses_local_purchases_and_changes_and_says_where_to_make_them(
+    client: TestClient[Any], vendor_key: Ed25519PrivateKey
+) -> None:
+    """The licence comes from the file: buying, quoting, changing, cancelling or resuming here
+    would be overwritten by the next file, so each is 409 ``managed_by_activation``."""
+    headers = admin(client)
+    installed = upload(client, make_file(vendor_key, server=server_id(client), now=START), headers)
+    assert installed.status_code == 200, installed.text
+    before = client.get("/api/v1/subscription", headers=headers).json()
+
+    attempts = {
+        "/api/v1/subscription/purchase": {"plan": "team", "interval": "monthly", "seats": 20},
+        "/api/v1/subscription/quote": {"seats": 20},
+        "/api/v1/subscription/change": {"seats": 20},
+        "/api/v1/subscription/cancel": None,
+        "/api/v1/subscription/resume": None,
+    }
+    for path, body in attempts.items():
+        answer = client.post(path, json=body, headers=headers)
+        assert answer.status_code == 409, (path, answer.text)
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        problem = answer.json()
+        assert problem["code"] == "managed_by_activation", path
+        assert "install the new activation file" in problem["detail"]
+    assert client.get("/api/v1/subscription", headers=headers).json() == before
+    assert client.get("/api/v1/invoices", headers=headers).json()["items"] == []
