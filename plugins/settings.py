@@ -81,6 +81,9 @@ class Settings:
     retention_days: int = 365
     #: Subscriptions per renewal batch (one task each on Celery).
     jobs_batch_size: int = 200
+    #: Cloud tenants' DevOps connections may reach private/loopback addresses (tests, or a
+    #: deployment whose Azure DevOps Server sits on its own network). On-premises: always.
+    devops_allow_private_hosts: bool = False
     #: Worker processes ``stint worker`` starts (each renews one batch at a time).
     jobs_concurrency: int = 2
     #: Seconds between runs of every job, overriding each job's own period (tests, demos).
@@ -217,6 +220,7 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         activation_signing_key=get("STINT_ACTIVATION_SIGNING_KEY"),
         activation_public_keys=get("STINT_ACTIVATION_PUBLIC_KEYS"),
         activation_trust_dev_key=_on(get("STINT_ACTIVATION_TRUST_DEV_KEY")),
+        devops_allow_private_hosts=_on(get("STINT_DEVOPS_ALLOW_PRIVATE_HOSTS")),
         licence_service_url=_licence_url(get("STINT_LICENCE_SERVICE_URL")),
         licence_service_proxy=_proxy_url(get("STINT_LICENCE_SERVICE_PROXY")),
         licence_service_ca=get("STINT_LICENCE_SERVICE_CA"),

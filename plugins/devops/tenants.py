@@ -18,7 +18,9 @@ import httpx
 
 from core.ports import DevOpsConnector, WorkItemState
 from core.services.devops import ConnectorKind
+from core.tenancy import Deployment
 from plugins.devops.azure import AzureDevOpsConnector
+from plugins.devops.outbound import may_reach_private, private_address
 from plugins.devops.sealing import PatSealer, UnreadableToken
 from plugins.devops.standalone import StandaloneConnector
 from plugins.storage.devops_repo import PiccoloDevOpsConnections
@@ -53,8 +55,27 @@ class _Unusable:
 @asynccontextmanager
 async def tenant_connectors(stint: Any) -> AsyncIterator[Callable[[str], DevOpsConnector]]:
     """``connector_for(tenant_id)`` for one run of the work-item job."""
-    async with stint.uow():
+    async with stint.uow() as work:
         connections = await PiccoloDevOpsConnections().connected()
+        deployments = {
+            tenant_id: tenant.deployment
+            for tenant_id in connections
+            if (tenant := await work.directory.tenant_by_id(tenant_id)) is not None
+        }
+    # A cloud tenant's organisation must still lead to public addresses (outbound.py): the
+    # name may have been re-pointed since it was saved. Checked once per run.
+    blocked: dict[str, str] = {}
+    for tenant_id, stored in connections.items():
+        deployment = deployments.get(tenant_id, Deployment.CLOUD)
+        if stored.organization_url and not may_reach_private(
+            deployment, stint.settings.devops_allow_private_hosts
+        ):
+            inside = await private_address(stored.organization_url)
+            if inside is not None:
+                blocked[tenant_id] = (
+                    f"the organisation URL now leads to a private address ({inside}); "
+                    "a cloud organisation can connect to Azure DevOps on the internet only"
+                )
     sealer = PatSealer(stint.settings.secret_key) if connections else None
     client = httpx.AsyncClient(timeout=_TIMEOUT) if connections else None
     made: dict[str, DevOpsConnector] = {}
@@ -66,6 +87,8 @@ async def tenant_connectors(stint: Any) -> AsyncIterator[Callable[[str], DevOpsC
         connector: DevOpsConnector
         if stored is None or stored.kind is ConnectorKind.STANDALONE:
             connector = StandaloneConnector(tenant_id, stint.clock)
+        elif tenant_id in blocked:
+            connector = _Unusable(blocked[tenant_id])
         elif stored.organization_url is None or stored.sealed_pat is None or sealer is None:
             connector = _Unusable("the Azure DevOps connection is incomplete; save it again")
         else:

@@ -5,6 +5,7 @@ configured through the API, the job writes Completed Work to that tenant's Azure
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,24 @@ from plugins.storage.tracking_tables import DevOpsConnectionRow, LocalWorkItem
 from tests.conftest import make_settings
 from tests.integration.azure_devops_server import PAT, FakeAzureDevOps, self_signed_certificate, serve
 from tests.integration.tracking_support import Org, make_org, run, stint_of
-from tests.support.api import api_client
+from tests.support.api import api_client, bearer, signup, token
 
 PATH = "/api/v1/settings/devops"
 
 
 @pytest.fixture
 def client(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Any]:
+    # The fake Azure DevOps listens on 127.0.0.1, which a cloud tenant may reach only with this.
+    settings = make_settings(
+        database_url, tmp_path, STINT_ACCESS_TOKEN_MINUTES="1440", STINT_DEVOPS_ALLOW_PRIVATE_HOSTS="1"
+    )
+    with api_client(settings, clock) as client:
+        yield client
+
+
+@pytest.fixture
+def guarded(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Any]:
+    """The default: a cloud tenant's connection must lead to public addresses."""
     settings = make_settings(database_url, tmp_path, STINT_ACCESS_TOKEN_MINUTES="1440")
     with api_client(settings, clock) as client:
         yield client
@@ -62,6 +74,17 @@ def _add(org: Org, item: str, length_s: int) -> None:
 
 def _work_items_job(client: Any) -> dict[str, int]:
     return dict(run(client, JOBS["work_items"].run, stint_of(client)))
+
+
+def _pending_errors(client: Any) -> list[str]:
+    """Why each work-item update still waiting failed last."""
+    from plugins.storage.tracking_tables import WorkItemOutbox
+
+    async def errors() -> list[str]:
+        rows = await WorkItemOutbox.select(WorkItemOutbox.last_error).where(WorkItemOutbox.done_at.is_null())
+        return [row["last_error"] for row in rows]
+
+    return list(run(client, errors))
 
 
 def test_a_tenant_without_a_connection_is_standalone(org: Org) -> None:
@@ -196,13 +219,7 @@ def test_a_token_sealed_under_another_secret_key_leaves_the_updates_pending_with
     assert _work_items_job(client) == {"written": 0}
     assert fake.requests == []
 
-    async def errors() -> list[str]:
-        from plugins.storage.tracking_tables import WorkItemOutbox
-
-        rows = await WorkItemOutbox.select(WorkItemOutbox.last_error).where(WorkItemOutbox.done_at.is_null())
-        return [row["last_error"] for row in rows]
-
-    found = run(client, errors)
+    found = _pending_errors(client)
     assert found and all("enter the personal access token again" in e for e in found)
 
 
@@ -217,3 +234,48 @@ def test_a_sealed_token_opens_only_with_its_key_and_for_its_tenant() -> None:
         PatSealer("another key").unseal("tenant-a", sealed)
     with pytest.raises(UnreadableToken):
         sealer.unseal("tenant-a", "v1:not-base64!")
+
+
+@pytest.mark.parametrize("url", [
+    "https://127.0.0.1:8443", "https://169.254.169.254/latest", "https://10.0.0.5/tfs", "https://[::1]/",
+    "https://localhost/DefaultCollection",
+])
+def test_a_cloud_tenant_cannot_point_its_connection_at_a_private_address(guarded: Any, url: str) -> None:
+    """Loopback, the cloud metadata service, private networks: the job would make requests
+    there from inside the service, so saving is refused (422 naming the field)."""
+    org = make_org(guarded)
+    response = org.client.put(PATH, json=_azure(url), headers=org.admin)
+    assert response.status_code == 422, response.text
+    (error,) = response.json()["errors"]
+    assert error["field"] == "organization_url" and "private address" in error["message"]
+    assert org.client.get(PATH, headers=org.admin).json()["kind"] == "standalone"
+
+
+def test_an_on_premises_server_may_connect_to_azure_devops_server_on_its_own_network(guarded: Any) -> None:
+    signup(guarded, "plant", deployment="onprem")
+    headers = bearer(token(guarded, "plant", "admin@plant.test"))
+    response = guarded.put(PATH, json=_azure("https://10.1.2.3/tfs/DefaultCollection"), headers=headers)
+    assert response.status_code == 200, response.text
+
+
+def test_a_name_re_pointed_at_a_private_address_after_saving_is_not_contacted(
+    client: Any, azure: tuple[FakeAzureDevOps, str]
+) -> None:
+    """Saved while allowed, then the rule applies (as if the name had moved since): the job
+    makes no request and the update waits with the reason."""
+    fake, url = azure
+    item = fake.create(remaining=2.0)
+    org = make_org(client)
+    assert org.client.put(PATH, json=_azure(url), headers=org.admin).status_code == 200
+    stint = stint_of(client)
+    allowed = stint.settings
+    stint.settings = replace(allowed, devops_allow_private_hosts=False)
+    try:
+        _add(org, item, 3600)
+        assert _work_items_job(client) == {"written": 0}
+    finally:
+        stint.settings = allowed
+    assert fake.requests == []
+
+    found = _pending_errors(client)
+    assert found and all("private address (127.0.0.1)" in e for e in found)
