@@ -188,3 +188,28 @@ async def test_a_schema_from_before_devops_connections_is_upgraded_in_place(empt
     assert await WorklogRow.select(WorklogRow.id, WorklogRow.length_s) == [{"id": "wl1", "length_s": 3600}]
     assert await PiccoloDevOpsConnections().load("ten1") is None
     assert await PiccoloDevOpsConnections().connected() == {}
+
+
+@pytest.mark.postgres
+def test_databases_an_interrupted_test_run_left_behind_are_dropped_and_live_runs_kept(
+    postgres_url: str,
+) -> None:
+    """A killed run cannot drop its databases; the next run drops the ones whose creating
+    process is gone, and never one a live run (this one) is using."""
+    import subprocess
+    import sys
+
+    from tests.support import databases
+
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)
+    dead = f"stint_test_{int(finished.stdout)}_0a1b2c3d4e5f"
+    databases._run(databases._admin(f'CREATE DATABASE "{dead}"'))
+    live, _ = databases.create_empty()
+    try:
+        dropped = databases.drop_orphans()
+        assert dead in dropped and live not in dropped
+        assert postgres_url.rsplit("/", 1)[1] not in dropped  # this test's own database stays
+    finally:
+        databases.drop(dead)
+        databases.drop(live)

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
+import re
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import asyncpg
 
@@ -36,9 +39,51 @@ async def _admin(sql: str) -> None:
         await connection.close()
 
 
+#: Test databases carry the creating process's id, so a later run can tell the ones a killed
+#: run left behind (its process is gone) from the ones another live run is using.
+_PID = os.getpid()
+
+
+def _orphans(names: list[str]) -> list[str]:
+    """Test databases whose creating process no longer runs on this machine."""
+    found = []
+    for name in names:
+        match = re.fullmatch(r"stint_(?:test|tpl)_(\d+)_[0-9a-f]+", name)
+        if match is None:
+            continue
+        try:
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            found.append(name)
+        except PermissionError:
+            pass  # someone else's live process
+    return found
+
+
+def drop_orphans() -> list[str]:
+    """Drop the test databases interrupted runs left behind (only against a local server,
+    where a process id means something); the names dropped."""
+    if urlsplit(POSTGRES_ADMIN_URL).hostname not in ("127.0.0.1", "localhost", "::1"):
+        return []
+
+    async def sweep() -> list[str]:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        try:
+            rows = await connection.fetch("SELECT datname FROM pg_database WHERE datname LIKE 'stint\\_%'")
+            gone = _orphans([row["datname"] for row in rows])
+            for name in gone:
+                await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return gone
+        finally:
+            await connection.close()
+
+    return list(_run(sweep()))
+
+
 def create_template() -> str:
     """A migrated template database; its name is returned."""
-    name = f"stint_tpl_{uuid.uuid4().hex[:12]}"
+    drop_orphans()
+    name = f"stint_tpl_{_PID}_{uuid.uuid4().hex[:12]}"
 
     async def make() -> None:
         await _admin(f'CREATE DATABASE "{name}"')
@@ -54,13 +99,13 @@ def create_template() -> str:
 
 def create_from_template(template: str) -> tuple[str, str]:
     """(name, url) of a new database cloned from ``template``."""
-    name = f"stint_test_{uuid.uuid4().hex[:12]}"
+    name = f"stint_test_{_PID}_{uuid.uuid4().hex[:12]}"
     _run(_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     return name, f"{_BASE}/{name}"
 
 
 def create_empty() -> tuple[str, str]:
-    name = f"stint_test_{uuid.uuid4().hex[:12]}"
+    name = f"stint_test_{_PID}_{uuid.uuid4().hex[:12]}"
     _run(_admin(f'CREATE DATABASE "{name}"'))
     return name, f"{_BASE}/{name}"
 
