@@ -16,7 +16,6 @@ from tests.conftest import make_settings
 from tests.integration.localstripe_support import (
     deliver,
     event,
-    localstripe,
     session_id_of,
     stripe_env,
     stripe_get,
@@ -29,14 +28,9 @@ GOOD_CARD = "4242424242424242"
 DECLINED_CARD = "4000000000000341"  # attaches, then every charge is declined
 
 
-@pytest.fixture(scope="module")
-def stripe_base() -> Iterator[str]:
-    with localstripe() as base:
-        yield base
-
-
 @pytest.fixture
 def app(stripe_base: str, sqlite_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Any]:
+    """On SQLite only (the webhook and retry tests, with the shared fixture, run both engines)."""
     with api_client(make_settings(sqlite_url, tmp_path, **stripe_env(stripe_base)), clock) as client:
         yield client
 

@@ -8,33 +8,17 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from core.clock import FixedClock
 from plugins.billing_stripe import StripeGateway
 from plugins.jobs.registry import run_job
 from tests.conftest import make_settings
 from tests.integration.localstripe_support import (
     free_port,
-    localstripe,
-    stripe_env,
     stripe_get,
     stripe_invoices_for,
 )
 from tests.integration.test_stripe_billing import add_card, purchase, stint_invoice
 from tests.support.api import api_client, run, signup, stint
-
-
-@pytest.fixture(scope="module")
-def stripe_base() -> Iterator[str]:
-    with localstripe() as base:
-        yield base
-
-
-@pytest.fixture
-def app(stripe_base: str, database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Any]:
-    with api_client(make_settings(database_url, tmp_path, **stripe_env(stripe_base)), clock) as client:
-        yield client
 
 
 @contextmanager

@@ -4,42 +4,22 @@ the number or order of deliveries (SPEC §10)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
-
-from core.clock import FixedClock
 from plugins.billing_stripe import StripeGateway
 from plugins.storage.billing_tables import BillingEvent
 from plugins.storage.tables import AuditEvent
-from tests.conftest import make_settings
 from tests.integration.localstripe_support import (
     deliver,
     event,
     free_port,
-    localstripe,
     sign,
-    stripe_env,
     stripe_get,
     stripe_invoices_for,
     stripe_post,
 )
 from tests.integration.test_stripe_billing import DECLINED_CARD, add_card, admin, purchase, stint_invoice
-from tests.support.api import api_client, run, signup, stint
-
-
-@pytest.fixture(scope="module")
-def stripe_base() -> Iterator[str]:
-    with localstripe() as base:
-        yield base
-
-
-@pytest.fixture
-def app(stripe_base: str, database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Any]:
-    with api_client(make_settings(database_url, tmp_path, **stripe_env(stripe_base)), clock) as client:
-        yield client
+from tests.support.api import run, signup, stint
 
 
 def snapshot(client: Any, slug: str, invoice_id: str) -> dict[str, Any]:
