@@ -51,6 +51,10 @@ class SubscriptionView:
     licensed_users: int
     credit_balance: int
     proposed_seats: int
+    #: ``activation_file`` / ``activation_online`` when an activated on-premises server takes
+    #: its plan, seats and period from its activation (status then reads ``cancelled``: it
+    #: never renews here); None when the subscription is bought and changed here.
+    managed_by: str | None = None
 
 
 def parse_interval(value: str) -> Interval:
@@ -79,6 +83,7 @@ async def _view(scope: TenantScope, today: date) -> SubscriptionView:
         licensed_users=len(people),
         credit_balance=ledger.balance,
         proposed_seats=proposed_seats_on_purchase(users, today),
+        managed_by=f"activation_{mode}" if (mode := await scope.activation_mode()) else None,
     )
 
 

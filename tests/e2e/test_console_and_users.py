@@ -113,3 +113,7 @@ def test_an_operator_issues_an_activation_file_that_the_on_premises_admin_instal
     expect(owner.locator("#subscription .flash.ok")).to_contain_text("Activation file installed")
     expect(owner.locator(".activation-mode")).to_have_text("offline, by activation file")
     expect(owner.locator("#trial-banner")).to_be_empty()
+    # The licence now comes from the file: no Buy, change or cancel here, and where to make them.
+    expect(owner.locator(".status")).to_contain_text("licensed by activation")
+    expect(owner.locator(".managed")).to_contain_text("install the new activation file")
+    expect(owner.locator("#buy, #change, form[action$='/cancel']")).to_have_count(0)

@@ -430,6 +430,7 @@ def test_an_activated_server_refuses_local_purchases_and_changes_and_says_where_
     installed = upload(client, make_file(vendor_key, server=server_id(client), now=START), headers)
     assert installed.status_code == 200, installed.text
     before = client.get("/api/v1/subscription", headers=headers).json()
+    assert before["managed_by"] == "activation_file"
 
     attempts = {
         "/api/v1/subscription/purchase": {"plan": "team", "interval": "monthly", "seats": 20},

@@ -276,7 +276,7 @@ def test_online_activation_with_a_subscription_id_installs_the_services_entitlem
         assert body["expires_on"] == customer.period_end.isoformat()
         assert body["subscription_id"] == customer.subscription_id and body["warnings"] == []
         sub = client.get("/api/v1/subscription", headers=headers).json()
-        assert (sub["plan"], sub["seats"]) == ("team", 10)
+        assert (sub["plan"], sub["seats"], sub["managed_by"]) == ("team", 10, "activation_online")
         assert sub["period_end"] == (customer.period_end + timedelta(days=7)).isoformat()
         assert client.get("/api/v1/me/access", headers=headers).json()["allowed"] is True
     assert (customer.subscription_id, server_id, ONPREM) in registrations(service)

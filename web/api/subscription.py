@@ -50,6 +50,9 @@ class SubscriptionOut(msgspec.Struct):
     scope: str
     scheduled_plan: str | None
     proposed_seats: int
+    #: "activation_file" / "activation_online": an activated on-premises server's licence,
+    #: changed at the licence service, never here (its status reads "cancelled": no local renewal).
+    managed_by: str | None = None
 
 
 class InvoiceLineOut(msgspec.Struct):
@@ -153,6 +156,7 @@ def subscription_out(view: SubscriptionView) -> SubscriptionOut:
         scope=view.scope,
         scheduled_plan=sub.scheduled_plan_id,
         proposed_seats=view.proposed_seats,
+        managed_by=view.managed_by,
     )
 
 
