@@ -21,9 +21,10 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+from core.errors import ValidationFailed
 from core.tenancy import Deployment
 
-__all__ = ["may_reach_private", "private_address"]
+__all__ = ["ensure_allowed_destination", "may_reach_private", "private_address"]
 
 
 def may_reach_private(deployment: Deployment, allow_private_hosts: bool) -> bool:
@@ -37,7 +38,9 @@ async def private_address(url: str) -> str | None:
     request then fails and the update stays pending with that reason).
     """
     parts = urlsplit(url)
-    host = parts.hostname or ""
+    host = parts.hostname
+    if not host:
+        return None  # not a URL with a host: the connection's own validation says so
     try:
         addresses = [ipaddress.ip_address(host)]
     except ValueError:
@@ -52,3 +55,17 @@ async def private_address(url: str) -> str | None:
         if not address.is_global:
             return str(address)
     return None
+
+
+async def ensure_allowed_destination(
+    url: str | None, deployment: Deployment, allow_private_hosts: bool
+) -> None:
+    """Refuse (422 on ``organization_url``) a cloud tenant's URL that leads inside the service."""
+    if not url or may_reach_private(deployment, allow_private_hosts):
+        return
+    inside = await private_address(url)
+    if inside is not None:
+        raise ValidationFailed(
+            f"the organisation URL leads to a private address ({inside}); a cloud organisation "
+            "can connect to Azure DevOps on the internet only", field="organization_url",
+        )

@@ -211,3 +211,42 @@ def test_a_worklog_is_edited_inline_and_the_week_then_submitted(
     assert "2:30" in saved.text
     submitted = client.post("/time/weeks/2026-W01/submit", headers=htmx, data=csrf)
     assert '<strong class="week-status">submitted</strong>' in submitted.text
+
+
+def test_an_administrator_connects_azure_devops_on_the_settings_page_and_the_token_is_not_shown(
+    client: TestClient[Any],
+) -> None:
+    """The page does what PUT /api/v1/settings/devops does: the token is kept, never shown."""
+    admin = bearer(token(client, "pages", "admin@pages.test"))
+    page = client.get("/settings/devops", headers=admin)
+    assert page.status_code == 200 and "Standalone (work items kept in Stint)" in page.text
+    assert 'href="/settings/devops"' in page.text
+
+    secret = "pat-" + "x" * 40
+    form = {"kind": "azure_devops", "organization_url": "https://dev.azure.com/pages", "project": "Web"}
+    saved = client.post("/settings/devops", headers=admin, data={**form, "pat": secret})
+    assert saved.status_code == 200, saved.text
+    assert "Connected to Azure DevOps." in saved.text and "saved (never shown again)" in saved.text
+    assert secret not in saved.text and secret not in client.get("/settings/devops", headers=admin).text
+    api = client.get("/api/v1/settings/devops", headers=admin).json()
+    assert (api["kind"], api["organization_url"], api["project"], api["pat_set"]) == (
+        "azure_devops", "https://dev.azure.com/pages", "Web", True,
+    )
+
+
+def test_the_devops_page_refuses_bad_or_private_urls_with_a_message_and_keeps_the_connection(
+    client: TestClient[Any],
+) -> None:
+    admin = bearer(token(client, "pages", "admin@pages.test"))
+    bad = (("http://dev.azure.com/pages", "https://"), ("https://10.0.0.7/tfs", "private address"))
+    for url, message in bad:
+        refused = client.post("/settings/devops", headers=admin,
+                              data={"kind": "azure_devops", "organization_url": url, "pat": "p" * 20})
+        assert refused.status_code == 422 and message in refused.text, refused.text
+    assert client.get("/api/v1/settings/devops", headers=admin).json()["kind"] == "standalone"
+
+
+def test_only_administrators_have_the_devops_page(client: TestClient[Any]) -> None:
+    team = bearer(token(client, "pages", "tim@pages.test"))
+    assert client.get("/settings/devops", headers=team).status_code == 403
+    assert 'href="/settings/devops"' not in client.get("/time", headers=team).text

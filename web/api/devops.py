@@ -16,7 +16,6 @@ from litestar import Controller, Request, get, put
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
-from core.errors import ValidationFailed
 from core.licensing.access import Action
 from core.services.devops import (
     DevOpsConnectionChange,
@@ -24,7 +23,7 @@ from core.services.devops import (
     configure_devops_connection,
     devops_connection,
 )
-from plugins.devops.outbound import may_reach_private, private_address
+from plugins.devops.outbound import ensure_allowed_destination
 from plugins.devops.sealing import PatSealer
 from plugins.storage.devops_repo import PiccoloDevOpsConnections
 
@@ -76,15 +75,10 @@ class DevOpsConnectionController(Controller):
         self, request: TenantRequest, data: JSONBody[DevOpsConnectionIn], stint: StintDep
     ) -> DevOpsConnectionOut:
         principal = request.user
-        if data.kind == "azure_devops" and data.organization_url and not may_reach_private(
-            principal.tenant.deployment, stint.settings.devops_allow_private_hosts
-        ):
-            inside = await private_address(data.organization_url)
-            if inside is not None:
-                raise ValidationFailed(
-                    f"the organisation URL leads to a private address ({inside}); a cloud organisation "
-                    "can connect to Azure DevOps on the internet only", field="organization_url",
-                )
+        if data.kind == "azure_devops":
+            await ensure_allowed_destination(
+                data.organization_url, principal.tenant.deployment, stint.settings.devops_allow_private_hosts
+            )
         sealer = PatSealer(stint.settings.secret_key)
         tenant_id = principal.tenant.id
         view = await configure_devops_connection(

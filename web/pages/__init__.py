@@ -64,6 +64,7 @@ def page_middleware(settings: Settings) -> list[Any]:
 
 
 def pages_router(settings: Settings) -> Router:
+    from .devops import DevOpsPageController
     from .signin import SignInController
     from .subscription import SubscriptionPageController
     from .time import TimeController
@@ -71,7 +72,10 @@ def pages_router(settings: Settings) -> Router:
 
     return Router(
         path="/",
-        route_handlers=[SignInController, TimeController, SubscriptionPageController, UsersPageController],
+        route_handlers=[
+            SignInController, TimeController, SubscriptionPageController, UsersPageController,
+            DevOpsPageController,
+        ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,
         include_in_schema=False,

@@ -1,0 +1,76 @@
+"""``/settings/devops``: the tenant's DevOps connection — which connector the work-item job
+uses (standalone, or Azure DevOps with its organisation, project and personal access token).
+The use cases are the API's (``core.services.devops``); the token is write-only here too."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Template
+
+from core.licensing.access import Action
+from core.services.devops import DevOpsConnectionChange, configure_devops_connection, devops_connection
+from plugins.devops.outbound import ensure_allowed_destination
+from plugins.devops.sealing import PatSealer
+from plugins.storage.devops_repo import PiccoloDevOpsConnections
+
+from .render import Page, open_page, render, stint_of
+
+__all__ = ["DevOpsPageController"]
+
+_URL_ENCODED = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+class DevOpsForm(msgspec.Struct):
+    kind: Literal["standalone", "azure_devops"]
+    organization_url: Annotated[str, msgspec.Meta(max_length=2048)] = ""
+    project: Annotated[str, msgspec.Meta(max_length=256)] = ""
+    #: Left empty: keep the stored token (for the same organisation).
+    pat: Annotated[str, msgspec.Meta(max_length=2048)] = ""
+
+
+async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) -> dict[str, Any]:
+    stint = stint_of(request)
+    view = await devops_connection(stint.uow, PiccoloDevOpsConnections(), tenant=page.principal.tenant)
+    return page.context(connection=view, **extra)
+
+
+class DevOpsPageController(Controller):
+    path = "/settings/devops"
+    include_in_schema = False
+
+    @get("/", name="devops")
+    async def show(self, request: Request[Any, Any, Any]) -> Template:
+        page = await open_page(request, Action.MANAGE_SETTINGS)
+        return render(request, "settings/devops.html", "settings/_devops.html", await _context(request, page))
+
+    @post("/", status_code=200)
+    async def save(
+        self, request: Request[Any, Any, Any], data: Annotated[DevOpsForm, _URL_ENCODED]
+    ) -> Template:
+        page = await open_page(request, Action.MANAGE_SETTINGS)
+        stint = stint_of(request)
+        tenant = page.principal.tenant
+        azure = data.kind == "azure_devops"
+        if azure:
+            await ensure_allowed_destination(
+                data.organization_url, tenant.deployment, stint.settings.devops_allow_private_hosts
+            )
+        sealer = PatSealer(stint.settings.secret_key)
+        await configure_devops_connection(
+            stint.uow, PiccoloDevOpsConnections(), stint.clock, tenant=tenant, actor=page.principal.user,
+            change=DevOpsConnectionChange(
+                data.kind,
+                data.organization_url.strip() or None if azure else None,
+                data.project.strip() or None if azure else None,
+                data.pat or None if azure else None,
+            ),
+            seal=lambda pat: sealer.seal(tenant.id, pat),
+        )
+        done = "Connected to Azure DevOps." if azure else "Work items are kept in Stint (standalone)."
+        context = await _context(request, page, done=done)
+        return render(request, "settings/devops.html", "settings/_devops.html", context)
