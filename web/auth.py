@@ -91,8 +91,7 @@ def _from_plain(found: dict[str, Any]) -> tuple[Tenant, User]:
     return tenant, User(**{**u, "last_used_at": _when(u["last_used_at"])})
 
 
-#: (principal key, stamp) → the Tenant and User built from that cached value (both immutable).
-_BUILT: dict[tuple[str, str], tuple[Tenant, User]] = {}
+#: Principals built per app (``stint.extras``), by (principal key, stamp); bounded.
 _BUILT_MAX = 20_000
 
 
@@ -110,11 +109,13 @@ async def _tenant_and_user(
     cached, stamp = await cache.get(key, scopes)
     if cached is not None:
         # The same stamp means the same rows: build the values once, not on every request.
-        built = _BUILT.get((key, stamp))
+        # Kept on the app, not the module: stamps are only meaningful within one app's cache.
+        memo: dict[tuple[str, str], tuple[Tenant, User]] = stint.extras.setdefault("built_principals", {})
+        built = memo.get((key, stamp))
         if built is None:
-            if len(_BUILT) >= _BUILT_MAX:
-                _BUILT.clear()
-            built = _BUILT[(key, stamp)] = _from_plain(cached)
+            if len(memo) >= _BUILT_MAX:
+                memo.clear()
+            built = memo[(key, stamp)] = _from_plain(cached)
         return built
     async with stint.uow() as uow:
         tenant = await uow.directory.tenant_by_id(tenant_id)
