@@ -21,6 +21,7 @@ from core.tenancy import Tenant
 from .changes import note_change, subscription_scope, tenant_scope
 from .jobs_tables import JobRun, MailOutbox, RetentionNotice
 from .mapping import tenant_from_row
+from .plain_sql import fetch_in
 from .tables import ALL_TABLES, AuditEvent, Invoice, Seat, TenantUser
 from .tables import Person as PersonRow
 from .tables import Subscription as SubscriptionRow
@@ -45,10 +46,6 @@ def _purgeable() -> list[type[Table]]:
 def _has_column(table: type[Table], name: str) -> bool:
     return any(column._meta.name == name for column in table._meta.columns)
 
-
-
-def _placeholders(values: Sequence[Any]) -> str:
-    return ", ".join(["{}"] * len(values))
 
 class PiccoloJobStore:
     def __init__(self, engine: Engine[Any]) -> None:
@@ -128,10 +125,9 @@ class PiccoloJobStore:
         ids = [row["id"] for row in await query]
         if not ids:
             return []
-        # Raw IN (…): Piccolo's is_in converts each of the page's ids through the column.
-        rows = await TenantRow.raw(
-            f"SELECT id, subscription_id FROM tenant WHERE subscription_id IN ({_placeholders(ids)}) "
-            "ORDER BY id", *ids,
+        rows = await fetch_in(
+            TenantRow, "SELECT id, subscription_id FROM tenant WHERE subscription_id IN ({in}) ORDER BY id",
+            ids,
         )
         first: dict[str, str] = {}
         for row in rows:
@@ -141,9 +137,7 @@ class PiccoloJobStore:
     async def tenants_by_ids(self, tenant_ids: Sequence[str]) -> list[Tenant]:
         if not tenant_ids:
             return []
-        rows = await TenantRow.raw(
-            f"SELECT * FROM tenant WHERE id IN ({_placeholders(tenant_ids)})", *tenant_ids
-        )
+        rows = await fetch_in(TenantRow, "SELECT * FROM tenant WHERE id IN ({in})", tenant_ids)
         by_id = {row["id"]: tenant_from_row(row) for row in rows}
         return [by_id[i] for i in tenant_ids if i in by_id]
 

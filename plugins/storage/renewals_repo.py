@@ -25,6 +25,7 @@ from core.proration.invoice import Invoice
 from .billing_repo import lines_to_json
 from .changes import note_change, subscription_scope
 from .mapping import subscription_from_row, subscription_to_row
+from .plain_sql import fetch_in
 from .tables import CreditEntry as CreditRow
 from .tables import Invoice as InvoiceRow
 from .tables import Seat
@@ -81,15 +82,6 @@ class PiccoloRenewalStore:
             # SQLite takes "?" in the same order; Piccolo's adapters turn dates into text.
             await transaction.connection.executemany(_PLACEHOLDER.sub("?", sql), rows)
 
-    async def _rows(self, table: Any, sql: str, values: Sequence[Any]) -> list[dict[str, Any]]:
-        """``sql`` with ``{in}`` replaced by one placeholder per value: a raw ``IN (…)`` query.
-
-        Raw because Piccolo's ``is_in`` converts every value through its column (tens of
-        microseconds each); these ids are plain strings already.
-        """
-        placeholders = ", ".join(["{}"] * len(values))
-        return list(await table.raw(sql.replace("{in}", placeholders), *values))
-
     async def lock(self, subscription_ids: Sequence[str], *, skip_locked: bool) -> list[DueSubscription]:
         if not subscription_ids:
             return []
@@ -102,13 +94,13 @@ class PiccoloRenewalStore:
             # In id order, so two sweeps that wait for each other cannot deadlock. (On SQLite
             # the write unit of work already holds the database's write lock.)
             sql += " FOR UPDATE SKIP LOCKED" if skip_locked else " FOR UPDATE"
-        rows = await self._rows(SubscriptionRow, sql, subscription_ids)
+        rows = await fetch_in(SubscriptionRow, sql, subscription_ids)
         return [DueSubscription(row["id"], subscription_from_row(row), row["currency"]) for row in rows]
 
     async def seats_held(self, subscription_ids: Sequence[str]) -> dict[str, int]:
         if not subscription_ids:
             return {}
-        rows = await self._rows(
+        rows = await fetch_in(
             Seat, "SELECT subscription_id, count(*) AS held FROM seat WHERE subscription_id IN ({in}) "
             "GROUP BY subscription_id", subscription_ids,
         )
@@ -117,7 +109,7 @@ class PiccoloRenewalStore:
     async def existing_invoice_keys(self, keys: Sequence[str]) -> set[str]:
         if not keys:
             return set()
-        rows = await self._rows(
+        rows = await fetch_in(
             InvoiceRow, "SELECT idempotency_key FROM invoice WHERE idempotency_key IN ({in})", keys
         )
         return {row["idempotency_key"] for row in rows}
@@ -125,7 +117,7 @@ class PiccoloRenewalStore:
     async def ledgers(self, currencies: dict[str, str]) -> dict[str, CreditLedger]:
         if not currencies:
             return {}
-        rows = await self._rows(
+        rows = await fetch_in(
             CreditRow, "SELECT subscription_id, amount, reason, reference, on_date FROM credit_entry "
             "WHERE subscription_id IN ({in}) ORDER BY subscription_id, position", list(currencies),
         )
