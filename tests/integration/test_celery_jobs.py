@@ -31,7 +31,7 @@ from plugins.jobs.clock import FileClock
 from plugins.settings import Settings, load_settings
 from tests.integration.test_jobs import make_past_due
 from tests.support.api import PASSWORD, api_client, bearer, operator_token, signup, token
-from tests.support.mail import Inbox, free_port, smtp_inbox
+from tests.support.mail import Inbox, free_port
 from tests.support.services import REDIS_URL
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -92,12 +92,6 @@ class Env:
 
     def logs(self) -> str:
         return "\n".join(p.read_text(errors="replace") for p in sorted(self.tmp.glob("*.log")))
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    with smtp_inbox() as found:
-        yield found
 
 
 def _make_env(postgres_url: str, tmp_path: Path, redis_url: str, smtp_port: int, **extra: str) -> Env:

@@ -7,7 +7,6 @@ and embedded-scheduler tests drive the same functions through their own runners.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,13 +20,7 @@ from plugins.jobs.registry import renew_batch, run_job
 from plugins.jobs.status import jobs_status
 from tests.conftest import make_settings
 from tests.support.api import api_client, bearer, run, signup, stint, token
-from tests.support.mail import Inbox, free_port, smtp_inbox
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    with smtp_inbox() as found:
-        yield found
+from tests.support.mail import Inbox, free_port
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ Rules in isolation first (which warning is due), then the job on both engines.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from plugins.storage.tracking_tables import TrackingTimer
 from tests.conftest import make_settings
 from tests.integration.test_jobs import job, on
 from tests.support.api import PASSWORD, api_client, bearer, operator_token, run, signup, stint, token
-from tests.support.mail import Inbox, smtp_inbox
+from tests.support.mail import Inbox
 
 PURGE = date(2027, 1, 1)
 
@@ -43,12 +42,6 @@ def test_a_job_that_missed_every_warning_gives_the_last_one_and_purges_a_day_lat
     assert not purge_allowed(late, PURGE, {1: late})
     assert purge_allowed(late + timedelta(days=1), PURGE, {1: late})
     assert not purge_allowed(PURGE - timedelta(days=1), PURGE, {1: PURGE - timedelta(days=2)})
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    with smtp_inbox() as found:
-        yield found
 
 
 @pytest.fixture

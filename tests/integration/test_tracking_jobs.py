@@ -16,13 +16,7 @@ from plugins.storage.tracking_repo import PiccoloTrackingDirectory
 from tests.conftest import make_settings
 from tests.integration.tracking_support import Org, make_org, run, stint_of
 from tests.support.api import api_client
-from tests.support.mail import Inbox, smtp_inbox
-
-
-@pytest.fixture
-def inbox() -> Iterator[tuple[Inbox, int]]:
-    with smtp_inbox() as found:
-        yield found
+from tests.support.mail import Inbox
 
 
 @pytest.fixture
