@@ -17,15 +17,20 @@ from typing import Any
 import httpx
 
 from core.ports import DevOpsConnector, WorkItemState
-from core.services.devops import ConnectorKind
-from core.tenancy import Deployment
+from core.services.devops import (
+    ConnectorKind,
+    DevOpsConnectionChange,
+    DevOpsConnectionView,
+    configure_devops_connection,
+)
+from core.tenancy import Deployment, Tenant, User
 from plugins.devops.azure import AzureDevOpsConnector
-from plugins.devops.outbound import may_reach_private, private_address
+from plugins.devops.outbound import ensure_allowed_destination, may_reach_private, private_address
 from plugins.devops.sealing import PatSealer, UnreadableToken
 from plugins.devops.standalone import StandaloneConnector
 from plugins.storage.devops_repo import PiccoloDevOpsConnections
 
-__all__ = ["UnusableConnection", "tenant_connectors"]
+__all__ = ["UnusableConnection", "save_connection", "tenant_connectors"]
 
 _TIMEOUT = 15.0
 
@@ -107,3 +112,19 @@ async def tenant_connectors(stint: Any) -> AsyncIterator[Callable[[str], DevOpsC
     finally:
         if client is not None:
             await client.aclose()
+
+
+async def save_connection(
+    stint: Any, *, tenant: Tenant, actor: User, change: DevOpsConnectionChange
+) -> DevOpsConnectionView:
+    """Store a tenant's connection (the API's PUT and the settings page): where it may point
+    (``outbound.py``), then the use case, which validates it and seals the token."""
+    if change.kind == ConnectorKind.AZURE_DEVOPS.value:
+        await ensure_allowed_destination(
+            change.organization_url, tenant.deployment, stint.settings.devops_allow_private_hosts
+        )
+    sealer = PatSealer(stint.settings.secret_key)
+    return await configure_devops_connection(
+        stint.uow, PiccoloDevOpsConnections(), stint.clock, tenant=tenant, actor=actor, change=change,
+        seal=lambda pat: sealer.seal(tenant.id, pat),
+    )

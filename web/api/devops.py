@@ -20,11 +20,9 @@ from core.licensing.access import Action
 from core.services.devops import (
     DevOpsConnectionChange,
     DevOpsConnectionView,
-    configure_devops_connection,
     devops_connection,
 )
-from plugins.devops.outbound import ensure_allowed_destination
-from plugins.devops.sealing import PatSealer
+from plugins.devops.tenants import save_connection
 from plugins.storage.devops_repo import PiccoloDevOpsConnections
 
 from ..access import requires
@@ -75,16 +73,8 @@ class DevOpsConnectionController(Controller):
         self, request: TenantRequest, data: JSONBody[DevOpsConnectionIn], stint: StintDep
     ) -> DevOpsConnectionOut:
         principal = request.user
-        if data.kind == "azure_devops":
-            await ensure_allowed_destination(
-                data.organization_url, principal.tenant.deployment, stint.settings.devops_allow_private_hosts
-            )
-        sealer = PatSealer(stint.settings.secret_key)
-        tenant_id = principal.tenant.id
-        view = await configure_devops_connection(
-            stint.uow, PiccoloDevOpsConnections(), stint.clock,
-            tenant=principal.tenant, actor=principal.user,
+        view = await save_connection(
+            stint, tenant=principal.tenant, actor=principal.user,
             change=DevOpsConnectionChange(data.kind, data.organization_url, data.project, data.pat),
-            seal=lambda pat: sealer.seal(tenant_id, pat),
         )
         return _out(view)

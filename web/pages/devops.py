@@ -13,9 +13,8 @@ from litestar.params import Body
 from litestar.response import Template
 
 from core.licensing.access import Action
-from core.services.devops import DevOpsConnectionChange, configure_devops_connection, devops_connection
-from plugins.devops.outbound import ensure_allowed_destination
-from plugins.devops.sealing import PatSealer
+from core.services.devops import DevOpsConnectionChange, devops_connection
+from plugins.devops.tenants import save_connection
 from plugins.storage.devops_repo import PiccoloDevOpsConnections
 
 from .render import Page, open_page, render, stint_of
@@ -53,23 +52,15 @@ class DevOpsPageController(Controller):
         self, request: Request[Any, Any, Any], data: Annotated[DevOpsForm, _URL_ENCODED]
     ) -> Template:
         page = await open_page(request, Action.MANAGE_SETTINGS)
-        stint = stint_of(request)
-        tenant = page.principal.tenant
         azure = data.kind == "azure_devops"
-        if azure:
-            await ensure_allowed_destination(
-                data.organization_url, tenant.deployment, stint.settings.devops_allow_private_hosts
-            )
-        sealer = PatSealer(stint.settings.secret_key)
-        await configure_devops_connection(
-            stint.uow, PiccoloDevOpsConnections(), stint.clock, tenant=tenant, actor=page.principal.user,
+        await save_connection(
+            stint_of(request), tenant=page.principal.tenant, actor=page.principal.user,
             change=DevOpsConnectionChange(
                 data.kind,
                 data.organization_url.strip() or None if azure else None,
                 data.project.strip() or None if azure else None,
                 data.pat or None if azure else None,
             ),
-            seal=lambda pat: sealer.seal(tenant.id, pat),
         )
         done = "Connected to Azure DevOps." if azure else "Work items are kept in Stint (standalone)."
         context = await _context(request, page, done=done)
