@@ -74,7 +74,7 @@ async def _tenant_rows(stint: Stint, search: str) -> list[dict[str, Any]]:
     rows = []
     async with stint.uow() as work:
         for tenant in await work.directory.tenants(search=search.strip().lower(), limit=100):
-            _, sub = await work.tenant(tenant.id).subscription()
+            sub = (await work.tenant(tenant.id).subscriptions().get()).subscription
             rows.append({"tenant": tenant, "sub": sub})
     return rows
 
@@ -85,8 +85,8 @@ async def _tenant_detail(stint: Stint, slug: str) -> dict[str, Any]:
         if tenant is None:
             raise ValidationFailed(f"no tenant {slug!r}", field="slug")
         scope = work.tenant(tenant.id)
-        _, sub = await scope.subscription()
-        invoices = [invoice for invoice, _ in await (await scope.billing()).list(after="", limit=50)]
+        sub = (await scope.subscriptions().get()).subscription
+        invoices = [listed.invoice for listed in await scope.invoices().list(after="", limit=50)]
         audit = await work.directory.audit_events(tenant_id=tenant.id, limit=20)
     return {"tenant": tenant, "sub": sub, "invoices": invoices, "audit": audit}
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from piccolo.engine.base import Engine
 
+from core.billing.ports import Billing
 from core.clock import Clock
-from core.ports import Billing
 
 from .billing_manual import ManualBilling
 from .cache import MemoryGenerationCache, MemoryRateLimiter, RateLimiter

@@ -75,8 +75,8 @@ async def load_demo(stint: Stint) -> list[Login]:
         # Reset the demo passwords so the printed logins always work.
         async with stint.uow(write=True) as work:
             scope = work.tenant(tenant.id)
-            for user in await scope.users():
-                await scope.set_password_hash(user.id, password_hash)
+            for user in await scope.users().list():
+                await scope.users().set_password_hash(user.id, password_hash)
             await work.commit()
     operator_email = normalise_email("operator@demo.test")
     with contextlib.suppress(Conflict):

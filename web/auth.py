@@ -106,7 +106,8 @@ async def _tenant_and_user(
 ) -> tuple[Tenant, User] | None:
     """The caller's tenant and user: from the cache while neither changed, else the database."""
     key, scopes = _principal_key(tenant_id, user_id)
-    cached, stamp = await cache.get(key, scopes)
+    found = await cache.get(key, scopes)
+    cached, stamp = found.value, found.stamp
     if cached is not None:
         # The same stamp means the same rows: build the values once, not on every request.
         # Kept on the app, not the module: stamps are only meaningful within one app's cache.
@@ -119,7 +120,7 @@ async def _tenant_and_user(
         return built
     async with stint.uow() as uow:
         tenant = await uow.directory.tenant_by_id(tenant_id)
-        user = await uow.tenant(tenant.id).user(user_id) if tenant else None
+        user = await uow.tenant(tenant.id).users().get(user_id) if tenant else None
     if tenant is None or user is None:
         return None
     await cache.put(key, stamp, {"tenant": _plain(tenant), "user": _plain(user)}, PRINCIPAL_TTL_SECONDS)

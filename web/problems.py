@@ -15,8 +15,8 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from core import errors
-from core.licensing.activation import ActivationRefused
-from core.ports import LicenceServiceRefused, LicenceServiceUnreachable
+from core.activation.claims import ActivationRefused
+from core.activation.ports import LicenceServiceRefused, LicenceServiceUnreachable
 from core.services.billing_events import PaymentProviderUnavailable
 from core.tracking.errors import WorklogLimitReached
 

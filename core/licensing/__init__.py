@@ -2,7 +2,7 @@
 
 Everything here is pure: functions take values and return new values (and what
 happened); persistence, billing and HTTP are built on top by the services and
-plugins. Offline activation lives in :mod:`core.licensing.activation`.
+plugins. Offline activation lives in :mod:`core.activation`.
 """
 
 from core.licensing.access import (

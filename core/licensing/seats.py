@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 from itertools import pairwise
+from typing import NamedTuple
 
 from core.errors import SeatLimit, ValidationFailed
 from core.licensing.plans import Plan, PlanScope
@@ -22,6 +23,7 @@ __all__ = [
     "AutoLicensing",
     "FirstUse",
     "FirstUseOutcome",
+    "LastUse",
     "PoolKey",
     "SeatPool",
     "keep_most_recent",
@@ -34,6 +36,13 @@ __all__ = [
 
 RECENT_USE_DAYS = 30
 """A trial user who used the product in this many days (today included) keeps a licence."""
+
+
+class LastUse(NamedTuple):
+    """A person and the last day they used the product (None: never)."""
+
+    person_id: str
+    on: date | None
 
 
 class AutoLicensing(StrEnum):

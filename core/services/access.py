@@ -15,12 +15,13 @@ from zoneinfo import ZoneInfo
 from core.clock import Clock
 from core.errors import AccessDenied
 from core.licensing.access import AccessContext, Action, Decision, DenialReason, decide
+from core.licensing.ports import GenerationCache
 from core.licensing.roles import Role
 from core.licensing.seats import FirstUseOutcome, SeatPool, licence_on_first_use
 from core.licensing.subscription import DEFAULT_GRACE_DAYS, Subscription
 from core.licensing.trial_banner import Banner, banner
-from core.ports import GenerationCache, TenantScope, UnitOfWorkFactory
 from core.tenancy import Tenant, User
+from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 __all__ = ["DECISION_TTL_SECONDS", "AccessOutcome", "access_scopes", "check_access", "ensure_access"]
 
@@ -44,13 +45,13 @@ class AccessOutcome:
 async def _context(scope: TenantScope, tenant: Tenant, user: User, clock: Clock, grace_days: int,
                    subscription: Subscription | None = None) -> AccessContext:
     if subscription is None:
-        _, subscription = await scope.subscription()
+        subscription = (await scope.subscriptions().get()).subscription
     return AccessContext(
         deployment=tenant.deployment,
         subscription=subscription,
         now=clock.now(),
         role=Role(user.effective_role(tenant.default_role)),
-        licensed=await scope.is_licensed(user.person_id),
+        licensed=await scope.seats().is_licensed(user.person_id),
         collection_admin=user.collection_admin,
         approval_manager=user.approval_manager,
         tenant_uninstalled=tenant.uninstalled,
@@ -65,23 +66,25 @@ async def _license_on_first_use(
     """Take a seat for ``user`` if one is free, under the subscription's lock."""
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
-        _, subscription = await scope.subscription(for_update=True)
+        subscription = (await scope.subscriptions().get(for_update=True)).subscription
         ctx = await _context(scope, tenant, user, clock, grace_days, subscription)
         if ctx.licensed:
             return ctx
-        pool = SeatPool(seats=subscription.seats, licensed=await scope.seats_taken())
+        pool = SeatPool(seats=subscription.seats, licensed=await scope.seats().taken())
         outcome = licence_on_first_use(pool, tenant.licensing_mode, already_licensed=False)
         now = clock.now()
         if outcome.outcome is FirstUseOutcome.LICENSED:
-            await scope.assign_seat(user.person_id, "first-use", now)
-            await scope.audit(f"user:{user.id}", "seat.assigned", user.email, {"how": "first use"}, now)
+            await scope.seats().assign(user.person_id, "first-use", now)
+            await scope.audit().record(
+                f"user:{user.id}", "seat.assigned", user.email, {"how": "first use"}, now
+            )
             await work.commit()
             return dataclasses.replace(ctx, licensed=True)
         # No seat: the user is told, and the admins find it in the audit log — once a day
         # per user, so a user refreshing a refused page does not flood the log.
-        if not await scope.audited_since("seat.unavailable", user.email, now - _NOTIFY_EVERY):
+        if not await scope.audit().recorded_since("seat.unavailable", user.email, now - _NOTIFY_EVERY):
             detail = {"action": action.value}
-            await scope.audit(f"user:{user.id}", "seat.unavailable", user.email, detail, now)
+            await scope.audit().record(f"user:{user.id}", "seat.unavailable", user.email, detail, now)
             await work.commit()
         return ctx
 
@@ -130,7 +133,7 @@ def _from_dict(value: dict[str, Any]) -> AccessOutcome:
 async def _touch_if_due(uow: UnitOfWorkFactory, clock: Clock, user: User, decision: Decision) -> None:
     if decision.allowed and (user.last_used_at is None or clock.now() - user.last_used_at > _TOUCH_EVERY):
         async with uow(write=True) as work:
-            await work.tenant(user.tenant_id).touch_user(user.id, clock.now())
+            await work.tenant(user.tenant_id).users().touch(user.id, clock.now())
             await work.commit()
 
 
@@ -172,12 +175,12 @@ async def check_access(
         outcome = await _decide_now(uow, clock, tenant, user, action, grace_days)
     else:
         key = _cache_key(tenant, user, action, grace_days, clock)
-        found, stamp = await cache.get(key, access_scopes(tenant))
-        if found is not None:
-            outcome = _from_dict(found)
+        cached = await cache.get(key, access_scopes(tenant))
+        if cached.value is not None:
+            outcome = _from_dict(cached.value)
         else:
             outcome = await _decide_now(uow, clock, tenant, user, action, grace_days)
-            await cache.put(key, stamp, _to_dict(outcome), DECISION_TTL_SECONDS)
+            await cache.put(key, cached.stamp, _to_dict(outcome), DECISION_TTL_SECONDS)
     await _touch_if_due(uow, clock, user, outcome.decision)
     return outcome
 

@@ -21,34 +21,32 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
-from core.clock import Clock, today_in
-from core.errors import Conflict, NotFound, ValidationFailed
-from core.ids import new_id
-from core.licensing import lifecycle
-from core.licensing.activation import (
+from core.activation.claims import (
     CLOCK_SKEW,
     ActivationClaims,
     ActivationRefused,
     RefusalReason,
     accept,
 )
-from core.licensing.deployment import Deployment
-from core.licensing.seats import keep_most_recent
-from core.licensing.subscription import ExpiryReason, Subscription, SubscriptionStatus, unusable_reason
-from core.periods import Interval, Period
-from core.ports import (
+from core.activation.ports import (
     ActivationDirectory,
     ActivationRecord,
-    ActivationScope,
-    ActivationUnitOfWorkFactory,
     Entitlement,
     LicenceClient,
     LicenceRegistry,
     LicenceServiceRefused,
     LicenceServiceUnreachable,
-    UnitOfWorkFactory,
 )
+from core.clock import Clock, today_in
+from core.errors import Conflict, NotFound, ValidationFailed
+from core.ids import new_id
+from core.licensing import lifecycle
+from core.licensing.deployment import Deployment
+from core.licensing.seats import keep_most_recent
+from core.licensing.subscription import ExpiryReason, Subscription, SubscriptionStatus, unusable_reason
+from core.periods import Interval, Period
 from core.tenancy import Tenant, User
+from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 __all__ = [
     "GRACE",
@@ -132,14 +130,15 @@ def entitlement_from_claims(claims: ActivationClaims) -> Entitlement:
 
 
 async def _apply(
-    scope: ActivationScope, entitlement: Entitlement, today: date, now: datetime, actor: str
+    scope: TenantScope, entitlement: Entitlement, today: date, now: datetime, actor: str
 ) -> Subscription:
     """Write the entitlement's subscription and keep licensed users within its seats."""
-    sub_id, current = await scope.subscription(for_update=True)
+    held = await scope.subscriptions().get(for_update=True)
+    sub_id, current = held.id, held.subscription
     target = subscription_for(entitlement, today)
     if target != current:
-        await scope.save_subscription(sub_id, target, now)
-        await scope.audit(
+        await scope.subscriptions().save(sub_id, target, now)
+        await scope.audit().record(
             actor,
             "subscription.entitled",
             sub_id,
@@ -152,13 +151,15 @@ async def _apply(
             },
             now,
         )
-    people = await scope.licensed_people_last_use()
+    people = await scope.seats().holders_last_use()
     if len(people) > entitlement.seats:
         # Fewer seats than licensed users: the most recent users keep theirs, as on renewal.
         _, released = keep_most_recent(people, entitlement.seats)
         for person_id in released:
-            await scope.release_seat(person_id)
-            await scope.audit(actor, "seat.released", person_id, {"why": "entitlement has fewer seats"}, now)
+            await scope.seats().release(person_id)
+            await scope.audit().record(
+                actor, "seat.released", person_id, {"why": "entitlement has fewer seats"}, now
+            )
     return target
 
 
@@ -191,7 +192,7 @@ def _require_onprem(tenant: Tenant) -> None:
 
 
 async def install_activation_file(
-    uow: ActivationUnitOfWorkFactory,
+    uow: UnitOfWorkFactory,
     directory: ActivationDirectory,
     reader: ActivationFileReader,
     clock: Clock,
@@ -224,7 +225,7 @@ async def install_activation_file(
             replace(record, mode="file", entitlement=entitlement, file_state=state, refresh_error=None), now
         )
         sub = await _apply(scope, entitlement, today_in(clock, tenant.time_zone), now, f"user:{actor.id}")
-        await scope.audit(
+        await scope.audit().record(
             f"user:{actor.id}",
             "activation.file_installed",
             claims.file_id,
@@ -250,7 +251,7 @@ def _subscription_id(value: str) -> str:
 
 
 async def activate_online(
-    uow: ActivationUnitOfWorkFactory,
+    uow: UnitOfWorkFactory,
     directory: ActivationDirectory,
     client: LicenceClient,
     clock: Clock,
@@ -283,7 +284,9 @@ async def activate_online(
             now,
         )
         sub = await _apply(scope, entitlement, today_in(clock, tenant.time_zone), now, f"user:{actor.id}")
-        await scope.audit(f"user:{actor.id}", "activation.online", sub_id, {"server_id": server_id}, now)
+        await scope.audit().record(
+            f"user:{actor.id}", "activation.online", sub_id, {"server_id": server_id}, now
+        )
         await work.commit()
     return sub
 
@@ -295,7 +298,7 @@ class RefreshReport:
 
 
 async def refresh_tenant(
-    uow: ActivationUnitOfWorkFactory,
+    uow: UnitOfWorkFactory,
     directory: ActivationDirectory,
     client: LicenceClient,
     clock: Clock,
@@ -331,7 +334,7 @@ async def refresh_tenant(
             )
         else:
             if record.refresh_error is None:
-                await scope.audit(
+                await scope.audit().record(
                     "system:activation", "activation.refresh_failed", tenant.slug, {"error": error}, now
                 )
             record = replace(record, attempted_at=now, refresh_error=error)
@@ -344,7 +347,7 @@ async def refresh_tenant(
 
 
 async def refresh_online_entitlements(
-    uow: ActivationUnitOfWorkFactory,
+    uow: UnitOfWorkFactory,
     directory: ActivationDirectory,
     client: LicenceClient,
     clock: Clock,
@@ -408,7 +411,7 @@ def _warnings(record: ActivationRecord, today: date, now: datetime) -> tuple[str
 
 
 async def activation_view(
-    uow: ActivationUnitOfWorkFactory, directory: ActivationDirectory, clock: Clock, *, tenant: Tenant
+    uow: UnitOfWorkFactory, directory: ActivationDirectory, clock: Clock, *, tenant: Tenant
 ) -> ActivationView:
     server_id = await installation_server_id(uow, directory, clock)
     async with uow() as work:
@@ -489,7 +492,8 @@ async def entitlement_for_server(
             raise NotPurchased(
                 f"The {plan.name} plan is for cloud organisations; it cannot activate an on-premises server."
             )
-        new, registered = await registry.register(sub_id, server, slug, address, now)
+        registration = await registry.register(sub_id, server, slug, address, now)
+        new, registered = registration.new, registration.servers
         if new and registered > max_servers:
             raise TooManyServers(
                 f"This subscription already activates {max_servers} servers, the most allowed; "

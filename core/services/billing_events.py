@@ -10,9 +10,10 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
+from core.billing.ports import BillingCustomer, PaymentRecords
 from core.clock import Clock, today_in
 from core.errors import Conflict, StintError
-from core.ports import BillingCustomer, PaymentRecords, UnitOfWork, UnitOfWorkFactory
+from core.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 from .payments import record_failed_payment, settle_invoice
 
@@ -89,7 +90,7 @@ async def apply_payment_outcome(
             return "no_change"
         if tenant_id is None:
             account = await records.invoice_account(invoice_id)
-            tenant_id = account[0] if account else None
+            tenant_id = account.tenant_id if account else None
         tenant = await work.directory.tenant_by_id(tenant_id) if tenant_id else None
         if tenant is None:
             await work.commit()
@@ -106,7 +107,7 @@ async def apply_payment_outcome(
             await work.commit()
             return "unknown_invoice"
         if effect.invoice_changed or effect.subscription_changed:
-            await scope.audit(
+            await scope.audit().record(
                 ACTOR,
                 action,
                 invoice_id,

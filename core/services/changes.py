@@ -9,20 +9,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from core.billing.ports import Billing
 from core.clock import Clock, today_in
 from core.errors import ValidationFailed
 from core.ids import new_id
 from core.licensing.catalogue import PlanCatalogue
 from core.licensing.changes import change_interval, change_plan, change_seats
 from core.licensing.plans import PlanScope
+from core.licensing.ports import HeldSubscription
 from core.licensing.subscription import Subscription
 from core.periods import Interval
-from core.ports import Billing, TenantScope, UnitOfWorkFactory
 from core.proration.change import Change
 from core.proration.invoice import Invoice, settle_quote
 from core.proration.quote import Quote, quote_change
 from core.proration.terms import Terms
 from core.tenancy import Tenant, User
+from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .audit import actor_of
 from .subscriptions import SubscriptionView, _view, ensure_changed_here, parse_interval
@@ -57,6 +59,15 @@ def _current_terms(sub: Subscription, seat_price: int | None, catalogue: PlanCat
     return Terms(sub.plan_id, sub.interval, sub.seats, price, plan_name=catalogue.get(sub.plan_id).name)
 
 
+@dataclass(frozen=True, slots=True)
+class _Quoted:
+    """A change quoted against the subscription it was read from."""
+
+    held: HeldSubscription
+    quote: Quote
+    currency: str
+
+
 async def _quote(
     scope: TenantScope,
     catalogue: PlanCatalogue,
@@ -65,11 +76,13 @@ async def _quote(
     on: date,
     *,
     for_update: bool,
-) -> tuple[str, Subscription, Quote, str]:
+) -> _Quoted:
     await ensure_changed_here(scope)
-    sub_id, sub = await scope.subscription(for_update=for_update)
-    seat_price, currency, _ = await scope.subscription_terms()
-    current = _current_terms(sub, seat_price, catalogue)
+    held = await scope.subscriptions().get(for_update=for_update)
+    sub = held.subscription
+    terms = await scope.subscriptions().terms()
+    currency = terms.currency
+    current = _current_terms(sub, terms.seat_price, catalogue)
     assert sub.period is not None
     change = requested.to_change()
     if change.plan_id is not None:
@@ -85,7 +98,7 @@ async def _quote(
         return catalogue.get(plan_id).name
 
     quote = quote_change(current, sub.period, on, change, price_of, is_free, currency, name_of)
-    return sub_id, sub, quote, currency
+    return _Quoted(held, quote, currency)
 
 
 def _apply_to_subscription(
@@ -117,9 +130,10 @@ async def quote_subscription_change(
     async with uow() as work:
         catalogue = await work.directory.catalogue.load()
         scope = work.tenant(tenant.id)
-        _, sub, quote, _ = await _quote(scope, catalogue, tenant, requested, day, for_update=False)
+        quoted = await _quote(scope, catalogue, tenant, requested, day, for_update=False)
+        sub, quote = quoted.held.subscription, quoted.quote
         # The same rules as the change itself, so a quote never promises a refused change.
-        _apply_to_subscription(sub, quote, catalogue, tenant, len(await scope.licensed_people_last_use()))
+        _apply_to_subscription(sub, quote, catalogue, tenant, len(await scope.seats().holders_last_use()))
     return quote
 
 
@@ -138,10 +152,9 @@ async def change_subscription(
     async with uow(write=True) as work:
         catalogue = await work.directory.catalogue.load()
         scope = work.tenant(tenant.id)
-        sub_id, sub, quote, currency = await _quote(
-            scope, catalogue, tenant, requested, today, for_update=True
-        )
-        licensed = len(await scope.licensed_people_last_use())
+        quoted = await _quote(scope, catalogue, tenant, requested, today, for_update=True)
+        sub_id, sub, quote, currency = quoted.held.id, quoted.held.subscription, quoted.quote, quoted.currency
+        licensed = len(await scope.seats().holders_last_use())
         after = _apply_to_subscription(sub, quote, catalogue, tenant, licensed)
         # A move to Free keeps paying terms until the period end; otherwise the new price is in force.
         seat_price = quote.current.seat_price if quote.is_scheduled else quote.new.seat_price
@@ -149,14 +162,14 @@ async def change_subscription(
         if new_scope is PlanScope.ENTERPRISE:
             # Moving onto an enterprise-wide plan: every tenant of the enterprise shares it.
             await work.directory.repoint_enterprise(tenant.enterprise_id, sub_id)
-        await scope.save_subscription(sub_id, after, now, seat_price=seat_price, scope=new_scope.value)
-        invoices = await scope.billing()
+        await scope.subscriptions().save(sub_id, after, now, seat_price=seat_price, scope=new_scope.value)
+        invoices = scope.invoices()
         ledger = await invoices.ledger(currency)
         invoice, new_ledger = settle_quote(quote, ledger, invoice_id=new_id())
         if invoice is not None:
             await invoices.add(invoice, kind="proration", idempotency_key=f"change:{invoice.id}", at=now)
         await invoices.save_ledger(ledger, new_ledger, now)
-        await scope.audit(
+        await scope.audit().record(
             actor_of(actor),
             "subscription.changed",
             sub_id,

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-from typing import Protocol
 from urllib.parse import urlsplit
 
 from core.clock import Clock
 from core.errors import ValidationFailed
-from core.ports import UnitOfWorkFactory
 from core.tenancy import Tenant, User
+from core.tracking.ports import ConnectorKind, DevOpsConnectionStore, SealFn, StoredDevOpsConnection
+from core.unit_of_work import UnitOfWorkFactory
 
 __all__ = [
     "ConnectorKind",
@@ -36,20 +35,6 @@ _PROJECT_MAX = 64
 _PAT_MAX = 512
 # Characters Azure DevOps does not allow in a project name.
 _PROJECT_FORBIDDEN = set('\\/:*?"<>;#$%{},+=[]|')
-
-
-class ConnectorKind(StrEnum):
-    STANDALONE = "standalone"
-    AZURE_DEVOPS = "azure_devops"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredDevOpsConnection:
-    kind: ConnectorKind
-    organization_url: str | None
-    project: str | None
-    sealed_pat: str | None
-    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +54,6 @@ class DevOpsConnectionView:
     project: str | None
     pat_set: bool
     updated_at: datetime | None
-
-
-class DevOpsConnectionStore(Protocol):
-    """Runs inside the caller's unit of work (like the other stores passed to services)."""
-
-    async def load(self, tenant_id: str) -> StoredDevOpsConnection | None: ...
-
-    async def save(self, tenant_id: str, connection: StoredDevOpsConnection, at: datetime) -> None: ...
 
 
 STANDALONE = StoredDevOpsConnection(ConnectorKind.STANDALONE, None, None, None)
@@ -155,10 +132,6 @@ def checked_connection(
     return StoredDevOpsConnection(kind, url, project, before.sealed_pat)
 
 
-class SealFn(Protocol):
-    def __call__(self, pat: str, /) -> str: ...
-
-
 async def devops_connection(
     uow: UnitOfWorkFactory, store: DevOpsConnectionStore, *, tenant: Tenant
 ) -> DevOpsConnectionView:
@@ -183,8 +156,9 @@ async def configure_devops_connection(
             "project": stored.project,
             "pat_changed": change.pat is not None and stored.kind is ConnectorKind.AZURE_DEVOPS,
         }
-        await work.tenant(tenant.id).audit(f"user:{actor.id}", "devops.connection_changed", tenant.slug,
-                                           detail, now)
+        await work.tenant(tenant.id).audit().record(
+            f"user:{actor.id}", "devops.connection_changed", tenant.slug, detail, now
+        )
         await work.commit()
     return _view(StoredDevOpsConnection(stored.kind, stored.organization_url, stored.project,
                                         stored.sealed_pat, now))

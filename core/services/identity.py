@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from core.clock import Clock
 from core.errors import Conflict, InvalidCredentials, ValidationFailed
+from core.identity.ports import PasswordHasher
 from core.ids import new_id
-from core.ports import PasswordHasher, UnitOfWorkFactory
 from core.tenancy import Operator, Tenant, User, normalise_email
+from core.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["authenticate_operator", "authenticate_user", "check_password", "create_operator"]
 
@@ -35,8 +36,8 @@ async def authenticate_user(
     async with uow() as work:
         tenant = await work.directory.tenant_by_slug(tenant_slug.strip().lower())
         scope = work.tenant(tenant.id) if tenant else None
-        user = await scope.user_by_email(address) if scope else None
-        stored = await scope.password_hash(user.id) if scope and user else None
+        user = await scope.users().by_email(address) if scope else None
+        stored = await scope.users().password_hash(user.id) if scope and user else None
     if tenant is None or user is None or stored is None:
         hasher.burn(password)
         raise InvalidCredentials(_BAD_LOGIN)
@@ -74,7 +75,6 @@ async def authenticate_operator(
     if found is None:
         hasher.burn(password)
         raise InvalidCredentials("The e-mail or password is not right.")
-    operator, stored = found
-    if not hasher.verify(stored, password):
+    if not hasher.verify(found.password_hash, password):
         raise InvalidCredentials("The e-mail or password is not right.")
-    return operator
+    return found.operator

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from core.clock import Clock, today_in
-from core.ports import JobStore, MailDraft, Mailer, UnitOfWorkFactory
+from core.jobs.ports import JobStore, MailDraft, Mailer
 from core.tenancy import Tenant
+from core.unit_of_work import UnitOfWorkFactory
 
 __all__ = [
     "MAIL_LEASE_SECONDS",
@@ -77,7 +78,8 @@ async def queue_trial_reminders(
     async with uow(write=True) as work:
         # One day of slack each side for billing zones; the exact check is per tenant below.
         ending = await jobs.trials_ending(today, today + timedelta(days=TRIAL_REMINDER_DAYS + 1))
-        for tenant, ends_on in ending:
+        for trial in ending:
+            tenant, ends_on = trial.tenant, trial.on
             days_left = (ends_on - today_in(clock, tenant.time_zone)).days
             if not 1 <= days_left <= TRIAL_REMINDER_DAYS or tenant.uninstalled:
                 continue

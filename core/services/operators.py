@@ -13,9 +13,9 @@ from core.licensing import lifecycle
 from core.licensing.catalogue import PlanCatalogue
 from core.licensing.plan_dicts import plan_from_dict
 from core.licensing.subscription import Subscription
-from core.ports import UnitOfWorkFactory
 from core.proration.invoice import Invoice
 from core.tenancy import Operator, Tenant
+from core.unit_of_work import UnitOfWorkFactory
 
 from .audit import actor_of
 from .payments import settle_invoice
@@ -38,13 +38,14 @@ async def set_trial_end(
         tenant = await _tenant(work, slug)
         today = today_in(clock, tenant.time_zone)
         scope = work.tenant(tenant.id)
-        sub_id, before = await scope.subscription(for_update=True)
+        held = await scope.subscriptions().get(for_update=True)
+        sub_id, before = held.id, held.subscription
         if ends_on <= today:
             after = lifecycle.end_trial(before, today)
         else:
             after = lifecycle.extend_trial(before, ends_on, today)
-        await scope.save_subscription(sub_id, after, clock.now())
-        await scope.audit(
+        await scope.subscriptions().save(sub_id, after, clock.now())
+        await scope.audit().record(
             actor_of(operator),
             "trial.changed",
             slug,
@@ -95,7 +96,7 @@ async def mark_invoice_paid(
         effect = await settle_invoice(scope, invoice_id, today=today_in(clock, tenant.time_zone), now=now)
         if effect is None:
             raise NotFound(f"no invoice {invoice_id!r} for {slug!r}")
-        await scope.audit(actor_of(operator), "invoice.paid", invoice_id, {"manual": True}, now)
+        await scope.audit().record(actor_of(operator), "invoice.paid", invoice_id, {"manual": True}, now)
         await work.commit()
     return effect.invoice, effect.subscription
 
@@ -114,7 +115,7 @@ async def set_installed(
             return tenant
         updated = replace(tenant, uninstalled_at=None if installed else clock.now())
         await work.directory.save_tenant(updated)
-        await work.tenant(tenant.id).audit(
+        await work.tenant(tenant.id).audit().record(
             actor_of(operator),
             "tenant.reinstalled" if installed else "tenant.uninstalled",
             slug,

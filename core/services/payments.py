@@ -13,8 +13,8 @@ from datetime import date, datetime
 
 from core.licensing import lifecycle
 from core.licensing.subscription import Subscription, SubscriptionStatus
-from core.ports import TenantScope
 from core.proration.invoice import Invoice
+from core.unit_of_work import TenantScope
 
 __all__ = ["PaymentEffect", "record_failed_payment", "restored_after_payment", "settle_invoice"]
 
@@ -49,12 +49,13 @@ async def settle_invoice(
     already paid then changes nothing, so a late duplicate never revives a subscription
     that has since fallen behind on another invoice.
     """
-    sub_id, sub = await scope.subscription(for_update=True)
-    invoices = await scope.billing()
+    held = await scope.subscriptions().get(for_update=True)
+    sub_id, sub = held.id, held.subscription
+    invoices = scope.invoices()
     found = await invoices.get(invoice_id)
     if found is None:
         return None
-    before = found[0]
+    before = found.invoice
     invoice = before.mark_paid()
     if before.status == "paid" and not again:
         return PaymentEffect(invoice, sub, False, False)
@@ -62,7 +63,7 @@ async def settle_invoice(
         await invoices.mark_paid(invoice.id, now)
     after = restored_after_payment(sub, today)
     if after != sub:
-        await scope.save_subscription(sub_id, after, now)
+        await scope.subscriptions().save(sub_id, after, now)
     return PaymentEffect(invoice, after, before.status != "paid", after != sub)
 
 
@@ -74,13 +75,14 @@ async def record_failed_payment(
     A paid invoice (its failure was an earlier attempt) and a subscription that is not
     active (already past due, cancelled, expired) are left as they are.
     """
-    sub_id, sub = await scope.subscription(for_update=True)
-    found = await (await scope.billing()).get(invoice_id)
+    held = await scope.subscriptions().get(for_update=True)
+    sub_id, sub = held.id, held.subscription
+    found = await scope.invoices().get(invoice_id)
     if found is None:
         return None
-    invoice = found[0]
+    invoice = found.invoice
     if invoice.status != "due" or sub.status is not _S.ACTIVE:
         return PaymentEffect(invoice, sub, False, False)
     after = lifecycle.payment_failed(sub, today)
-    await scope.save_subscription(sub_id, after, now)
+    await scope.subscriptions().save(sub_id, after, now)
     return PaymentEffect(invoice, after, False, True)

@@ -18,16 +18,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from core.audit import AuditEntry
+from core.billing.ports import Billing, CreditAppend, NewInvoice, RenewedSubscription
 from core.clock import Clock, today_in
 from core.licensing.catalogue import PlanCatalogue
 from core.licensing.due import DueAction, apply_due, due_transition
 from core.licensing.seats import keep_most_recent
 from core.licensing.subscription import ExpiryReason, Subscription
-from core.ports import Billing, UnitOfWorkFactory
-from core.proration.credit import CreditEntry, CreditLedger
+from core.proration.credit import CreditLedger
 from core.proration.invoice import Invoice, renewal_invoice
 from core.proration.terms import Terms
 from core.tenancy import Tenant
+from core.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["DueReport", "renew_due", "run_due_for_tenant", "sweep_due_subscriptions"]
 
@@ -150,10 +152,10 @@ async def renew_due(
         for sub_id, seats in fewest.items():
             if held_seats.get(sub_id, 0) > seats:
                 scope = work.tenant(first[sub_id].id)
-                _, released = keep_most_recent(await scope.licensed_people_last_use(), seats)
+                _, released = keep_most_recent(await scope.seats().holders_last_use(), seats)
                 for person_id in released:
-                    await scope.release_seat(person_id)
-                    await scope.audit(_ACTOR, "seat.released", person_id,
+                    await scope.seats().release(person_id)
+                    await scope.audit().record(_ACTOR, "seat.released", person_id,
                                       {"why": "renewed with fewer seats"}, now)
 
         # Invoices: seats × price for each renewed period, paid from credit first.
@@ -162,8 +164,8 @@ async def renew_due(
             [_invoice_key(sub_id, r.subscription) for sub_id, r in billable]
         )
         ledgers = await store.ledgers({sub_id: currency[sub_id] for sub_id, _ in billable})
-        new_invoices: list[tuple[str, str, Invoice, str]] = []
-        credit: list[tuple[str, int, CreditEntry]] = []
+        new_invoices: list[NewInvoice] = []
+        credit: list[CreditAppend] = []
         for sub_id, renewal in billable:
             key = _invoice_key(sub_id, renewal.subscription)
             if key in existing:
@@ -175,24 +177,24 @@ async def renew_due(
                 f"ren{sub_id[:12]}{period.start:%Y%m%d}", renewal.terms, period, ledger, currency[sub_id]
             )
             for position in range(len(ledger.entries), len(after.entries)):
-                credit.append((sub_id, position, after.entries[position]))
+                credit.append(CreditAppend(sub_id, position, after.entries[position]))
             ledgers[sub_id] = after
-            new_invoices.append((sub_id, first[sub_id].id, invoice, key))
+            new_invoices.append(NewInvoice(sub_id, first[sub_id].id, invoice, key))
             to_collect.append((first[sub_id], invoice))
 
-        saved: list[tuple[str, Subscription, int | None]] = []
-        audits: list[tuple[str, str, str, str, dict[str, object]]] = []
+        saved: list[RenewedSubscription] = []
+        audits: list[AuditEntry] = []
         for sub_id, s in steps.items():
             seat_price = s.renewals[-1].terms.seat_price if s.renewals else None
-            saved.append((sub_id, s.after, seat_price))
+            saved.append(RenewedSubscription(sub_id, s.after, seat_price))
             tenant_id = first[sub_id].id
             for renewal in s.renewals:
                 assert renewal.subscription.period is not None
-                audits.append((tenant_id, _ACTOR, "subscription.renewed", sub_id,
-                               {"period_start": renewal.subscription.period.start.isoformat()}))
+                audits.append(AuditEntry(tenant_id, _ACTOR, "subscription.renewed", sub_id,
+                                         {"period_start": renewal.subscription.period.start.isoformat()}))
             if s.did_expire:
-                audits.append((tenant_id, _ACTOR, "subscription.expired", sub_id,
-                               {"reason": s.expired.value if s.expired else None}))
+                audits.append(AuditEntry(tenant_id, _ACTOR, "subscription.expired", sub_id,
+                                         {"reason": s.expired.value if s.expired else None}))
             report.renewed += len(s.renewals)
             report.expired += int(s.did_expire)
 

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from core.clock import Clock, today_in
-from core.ports import JobStore, UnitOfWorkFactory
+from core.jobs.ports import JobStore
 from core.tenancy import Tenant
+from core.unit_of_work import UnitOfWorkFactory
 
 from .notifications import retention_warning
 
@@ -85,7 +86,7 @@ async def _one(
                 for email in await jobs.collection_admin_emails(tenant.id):
                     draft = retention_warning(tenant, email, when, threshold, base_url)
                     report.mails += int(await jobs.queue_mail(draft, clock.now()))
-                await work.tenant(tenant.id).audit(
+                await work.tenant(tenant.id).audit().record(
                     "system:retention", "retention.warned", tenant.slug,
                     {"purge_on": when.isoformat(), "days": threshold}, clock.now(),
                 )
@@ -96,7 +97,7 @@ async def _one(
         counts = await jobs.purge_tenant(tenant.id, clock.now())
         if counts is None:  # another worker purged it first
             return
-        await work.tenant(tenant.id).audit(
+        await work.tenant(tenant.id).audit().record(
             "system:retention", "tenant.purged", tenant.slug,
             {"expired_on": expired_on.isoformat(), "deleted": counts}, clock.now(),
         )
@@ -118,8 +119,8 @@ async def run_retention(
         async with uow() as work:
             del work  # the store runs in this read transaction
             page = await jobs.expired_cloud_tenants(expired_by, after=after, limit=batch)
-        for tenant, expired_on in page:
-            await _one(uow, jobs, clock, tenant, expired_on, retention_days, base_url, report)
+        for expired in page:
+            await _one(uow, jobs, clock, expired.tenant, expired.on, retention_days, base_url, report)
         if len(page) < batch:
             return report
-        after = page[-1][0].id
+        after = page[-1].tenant.id

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from core.clock import Clock, today_in
 from core.errors import TenantExists, ValidationFailed
+from core.identity.ports import PasswordHasher
 from core.ids import new_id
 from core.licensing.roles import Role
 from core.licensing.subscription import Subscription, SubscriptionStatus
-from core.ports import PasswordHasher, UnitOfWorkFactory
 from core.tenancy import (
     Deployment,
     Enterprise,
@@ -21,6 +21,7 @@ from core.tenancy import (
     normalise_email,
     validate_slug,
 )
+from core.unit_of_work import UnitOfWorkFactory
 
 from .identity import check_password
 
@@ -106,7 +107,9 @@ async def signup(
             last_used_at=None,
         )
         scope = work.tenant(tenant.id)
-        await scope.add_user(admin, password_hash, now)
-        await scope.audit(f"user:{admin.id}", "tenant.signed_up", slug, {"deployment": where.value}, now)
+        await scope.users().add(admin, password_hash, now)
+        await scope.audit().record(
+            f"user:{admin.id}", "tenant.signed_up", slug, {"deployment": where.value}, now
+        )
         await work.commit()
     return SignupResult(tenant=tenant, subscription=subscription, admin=admin)

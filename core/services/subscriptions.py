@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from core.billing.ports import Billing
 from core.clock import Clock, today_in
 from core.errors import ManagedByActivation
 from core.ids import new_id
@@ -23,10 +24,10 @@ from core.licensing.seats import (
 )
 from core.licensing.subscription import Subscription, SubscriptionStatus
 from core.periods import Interval
-from core.ports import Billing, TenantScope, UnitOfWorkFactory
 from core.proration.invoice import Invoice, purchase_invoice
 from core.proration.terms import Terms
 from core.tenancy import Tenant, User
+from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .audit import actor_of
 
@@ -67,23 +68,24 @@ def parse_interval(value: str) -> Interval:
 
 
 async def _view(scope: TenantScope, today: date) -> SubscriptionView:
-    sub_id, sub = await scope.subscription()
-    seat_price, currency, kind = await scope.subscription_terms()
-    ledger = await (await scope.billing()).ledger(currency)
-    people = await scope.licensed_people_last_use()
+    held = await scope.subscriptions().get()
+    sub_id, sub = held.id, held.subscription
+    terms = await scope.subscriptions().terms()
+    ledger = await scope.invoices().ledger(terms.currency)
+    people = await scope.seats().holders_last_use()
     # Only the users of the last 30 days count for the proposal (SPEC §5): ask for just those.
     since = datetime.combine(today - timedelta(days=RECENT_USE_DAYS), time(0), tzinfo=UTC)
-    users = await scope.recent_users(since)
+    users = await scope.users().recent(since)
     return SubscriptionView(
         id=sub_id,
         subscription=sub,
-        seat_price=seat_price,
-        currency=currency,
-        scope=kind,
+        seat_price=terms.seat_price,
+        currency=terms.currency,
+        scope=terms.scope,
         licensed_users=len(people),
         credit_balance=ledger.balance,
         proposed_seats=proposed_seats_on_purchase(users, today),
-        managed_by=f"activation_{mode}" if (mode := await scope.activation_mode()) else None,
+        managed_by=f"activation_{mode}" if (mode := await scope.activation().mode()) else None,
     )
 
 
@@ -101,7 +103,7 @@ async def _release_over_seats(
     clock: Clock,
 ) -> list[str]:
     """Unlicense whoever does not fit ``seats`` (SPEC §5 trial conversion; recent users first)."""
-    people = await scope.licensed_people_last_use()
+    people = await scope.seats().holders_last_use()
     if len(people) <= seats:
         return []
     if before.status is SubscriptionStatus.TRIALING or not before.is_paid:
@@ -110,8 +112,10 @@ async def _release_over_seats(
         _, released = keep_most_recent(people, seats)
     now = clock.now()
     for person_id in released:
-        await scope.release_seat(person_id)
-        await scope.audit(actor, "seat.released", person_id, {"why": "purchase with fewer seats"}, now)
+        await scope.seats().release(person_id)
+        await scope.audit().record(
+            actor, "seat.released", person_id, {"why": "purchase with fewer seats"}, now
+        )
     return list(released)
 
 
@@ -119,7 +123,7 @@ async def ensure_changed_here(scope: TenantScope) -> None:
     """An activated on-premises server takes its plan, seats and period from its activation
     (SPEC §7): a purchase or change made here would be overwritten by the next refresh or
     file, so it is refused with the way to make it instead."""
-    mode = await scope.activation_mode()
+    mode = await scope.activation().mode()
     if mode is None:
         return
     how = (
@@ -155,22 +159,25 @@ async def purchase(
         plan = catalogue.get(plan_id)
         scope = work.tenant(tenant.id)
         await ensure_changed_here(scope)
-        sub_id, before = await scope.subscription(for_update=True)
+        held = await scope.subscriptions().get(for_update=True)
+        sub_id, before = held.id, held.subscription
         after = lifecycle.purchase(before, plan, every, seats, today, deployment=tenant.deployment)
         assert after.period is not None
         if plan.scope is PlanScope.ENTERPRISE:
             # One subscription and one seat pool for every tenant of the enterprise.
             await work.directory.repoint_enterprise(tenant.enterprise_id, sub_id)
         await _release_over_seats(scope, before, seats, today, who, clock)
-        _, currency, _ = await scope.subscription_terms()
+        currency = (await scope.subscriptions().terms()).currency
         terms = Terms(plan.id, every, seats, plan.seat_price(every), plan_name=plan.name)
-        await scope.save_subscription(sub_id, after, now, seat_price=terms.seat_price, scope=plan.scope.value)
-        invoices = await scope.billing()
+        await scope.subscriptions().save(
+            sub_id, after, now, seat_price=terms.seat_price, scope=plan.scope.value
+        )
+        invoices = scope.invoices()
         ledger = await invoices.ledger(currency)
         invoice, new_ledger = purchase_invoice(new_id(), terms, after.period, ledger, currency)
         await invoices.add(invoice, kind="purchase", idempotency_key=f"purchase:{invoice.id}", at=now)
         await invoices.save_ledger(ledger, new_ledger, now)
-        await scope.audit(
+        await scope.audit().record(
             who,
             "subscription.purchased",
             plan.id,
@@ -211,11 +218,14 @@ async def _transition(
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
         await ensure_changed_here(scope)
-        sub_id, before = await scope.subscription(for_update=True)
+        held = await scope.subscriptions().get(for_update=True)
+        sub_id, before = held.id, held.subscription
         after = step(before, today)
         if after != before:
-            await scope.save_subscription(sub_id, after, clock.now())
-            await scope.audit(actor_of(actor), action, sub_id, {"status": after.status.value}, clock.now())
+            await scope.subscriptions().save(sub_id, after, clock.now())
+            await scope.audit().record(
+                actor_of(actor), action, sub_id, {"status": after.status.value}, clock.now()
+            )
         view = await _view(scope, today)
         await work.commit()
     return view

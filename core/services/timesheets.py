@@ -9,7 +9,6 @@ from typing import Literal
 
 from core.clock import Clock
 from core.errors import NotFound
-from core.ports import UnitOfWorkFactory
 from core.tenancy import Tenant, User
 from core.tracking import (
     LOCKED_STATUSES,
@@ -27,6 +26,8 @@ from core.tracking import (
     week_grid,
     zone,
 )
+from core.tracking.ports import TrackingSettings, UserWeek
+from core.unit_of_work import UnitOfWorkFactory
 
 from .tracking_common import user_zone
 
@@ -99,7 +100,8 @@ async def month_view(
         known = await repo.week_statuses(user_id)
     calendar = month_calendar(worklogs, year, month, time_zone)
     statuses = {
-        str(line.week): known.get((user_id, str(line.week)), WeekStatus.OPEN) for line in calendar.weeks
+        str(line.week): known.get(UserWeek(user_id, str(line.week)), WeekStatus.OPEN)
+        for line in calendar.weeks
     }
     return MonthView(calendar, statuses, time_zone)
 
@@ -111,7 +113,7 @@ async def change_week(
     """Submit (the owner), or approve / reject (reopen) / close (an approval manager)."""
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
-        if await scope.user(owner_id) is None:
+        if await scope.users().get(owner_id) is None:
             raise NotFound("there is no such user", field="user_id")
         repo = scope.tracking()
         await repo.lock_user(owner_id)
@@ -127,12 +129,12 @@ async def change_week(
             new = close_week(status, actor_is_approval_manager=manager)
         now = clock.now()
         await repo.save_week_status(owner_id, str(week), new, actor.id, now)
-        await scope.audit(f"user:{actor.id}", f"week.{action}", f"{owner_id}/{week}", {}, now)
+        await scope.audit().record(f"user:{actor.id}", f"week.{action}", f"{owner_id}/{week}", {}, now)
         await work.commit()
     return new
 
 
-async def tracking_rules(uow: UnitOfWorkFactory, *, tenant: Tenant) -> tuple[TrackingRules, LockPolicy]:
+async def tracking_rules(uow: UnitOfWorkFactory, *, tenant: Tenant) -> TrackingSettings:
     async with uow() as work:
         return await work.tenant(tenant.id).tracking().rules()
 
@@ -146,5 +148,5 @@ async def save_rules(
         now = clock.now()
         await scope.tracking().save_rules(rules, lock, now)
         detail = {"locked_until": lock.locked_until.isoformat() if lock.locked_until else None}
-        await scope.audit(f"user:{actor.id}", "tracking.rules_changed", tenant.slug, detail, now)
+        await scope.audit().record(f"user:{actor.id}", "tracking.rules_changed", tenant.slug, detail, now)
         await work.commit()

@@ -19,8 +19,9 @@ from datetime import timedelta
 
 from core.clock import Clock
 from core.errors import InvalidCredentials, NotFound, ValidationFailed
+from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord
 from core.ids import new_id
-from core.ports import PersonalTokenRecord, RefreshTokenRecord, UnitOfWorkFactory
+from core.unit_of_work import UnitOfWorkFactory
 
 __all__ = [
     "MAX_PAT_DAYS",
@@ -123,13 +124,15 @@ async def rotate_refresh_token(uow: UnitOfWorkFactory, clock: Clock, token: str)
         if record is not None and record.used_at is not None:
             reused = True
             await tokens.revoke_family(record.family_id, now)
-            await scope.audit(f"user:{record.user_id}", "token.refresh_reused", record.family_id, {}, now)
+            await scope.audit().record(
+                f"user:{record.user_id}", "token.refresh_reused", record.family_id, {}, now
+            )
             await work.commit()
         elif (
             record is not None
             and record.revoked_at is None
             and record.expires_at > now
-            and await scope.user(record.user_id) is not None
+            and await scope.users().get(record.user_id) is not None
         ):
             await tokens.mark_refresh_used(record.id, now)
             await tokens.add_refresh(
@@ -187,7 +190,7 @@ async def create_personal_token(
     async with uow(write=True) as work:
         scope = work.tenant(tenant_id)
         await scope.tokens().add_pat(record)
-        await scope.audit(f"user:{user_id}", "token.created", clean, {"id": record.id}, now)
+        await scope.audit().record(f"user:{user_id}", "token.created", clean, {"id": record.id}, now)
         await work.commit()
     return record, token
 
@@ -208,7 +211,7 @@ async def revoke_personal_token(
         scope = work.tenant(tenant_id)
         if not await scope.tokens().revoke_pat(user_id, token_id, now):
             raise NotFound("no such token")
-        await scope.audit(f"user:{user_id}", "token.revoked", token_id, {}, now)
+        await scope.audit().record(f"user:{user_id}", "token.revoked", token_id, {}, now)
         await work.commit()
 
 

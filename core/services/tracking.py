@@ -17,15 +17,8 @@ from zoneinfo import ZoneInfo
 from core.clock import Clock
 from core.errors import Conflict
 from core.ids import new_id
+from core.jobs.ports import Mailer
 from core.licensing.subscription import DEFAULT_GRACE_DAYS, access_ended_on
-from core.ports import (
-    Mailer,
-    TenantScope,
-    TrackingDirectory,
-    TrackingRepository,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
 from core.tenancy import Tenant, User
 from core.tracking import (
     DeferTo,
@@ -44,6 +37,8 @@ from core.tracking import (
     stop_by_user,
     stop_timer,
 )
+from core.tracking.ports import TrackingDirectory, TrackingRepository
+from core.unit_of_work import TenantScope, UnitOfWork, UnitOfWorkFactory
 
 from .tracking_common import check_limits, ensure_day_unlocked, queue_work_item_effects, user_zone
 
@@ -109,7 +104,8 @@ async def start_tracking(
         scope = work.tenant(tenant.id)
         repo = scope.tracking()
         await repo.lock_user(user.id)
-        rules, lock = await repo.rules()
+        settings = await repo.rules()
+        rules, lock = settings.rules, settings.lock
         settled, stopped = await _settle(repo, user.id, clock, rules)
         await check_limits(scope, {user.id: 1 if settled is None else 2})
         now = clock.now()
@@ -130,7 +126,7 @@ async def stop_tracking(
     async with uow(write=True) as work:
         repo = work.tenant(tenant.id).tracking()
         await repo.lock_user(user.id)
-        rules, _ = await repo.rules()
+        rules = (await repo.rules()).rules
         timer = await repo.timer(user.id)
         if timer is None:
             raise Conflict("no timer is running", running=False)
@@ -145,7 +141,7 @@ async def current_timer(
     """The running timer as every client should show it (a due stop is applied first)."""
     async with uow() as work:
         repo = work.tenant(tenant.id).tracking()
-        rules, _ = await repo.rules()
+        rules = (await repo.rules()).rules
         timer = await repo.timer(user.id)
     if timer is None or due_stop(timer, clock.now(), rules) is None:
         return timer, rules
@@ -167,7 +163,7 @@ async def answer_activity_check(
     async with uow(write=True) as work:
         repo = work.tenant(tenant.id).tracking()
         await repo.lock_user(user.id)
-        rules, _ = await repo.rules()
+        rules = (await repo.rules()).rules
         timer, stopped = await _settle(repo, user.id, clock, rules)
         if timer is not None:
             now = clock.now()
@@ -191,7 +187,7 @@ async def _access_ended_at(
     """The instant the tenant's access ended (midnight of its first day without), or None."""
     tenant = await work.directory.tenant_by_id(scope.tenant_id)
     zone = ZoneInfo(tenant.time_zone if tenant is not None else "UTC")
-    _, sub = await scope.subscription()
+    sub = (await scope.subscriptions().get()).subscription
     day = access_ended_on(sub, clock.now().astimezone(zone).date(), grace_days)
     return None if day is None else datetime.combine(day, time(0), tzinfo=zone)
 
@@ -213,7 +209,7 @@ async def run_timer_checks(
         async with uow(write=True) as work:
             scope = work.tenant(tenant_id)
             repo = scope.tracking()
-            rules, _ = await repo.rules()
+            rules = (await repo.rules()).rules
             ended_at = await _access_ended_at(work, scope, clock, grace_days)
             for timer in await repo.timers():
                 await repo.lock_user(timer.user_id)
@@ -227,7 +223,7 @@ async def run_timer_checks(
                 if done is not None:
                     stopped.append(done)
                     if (await repo.preference(done.user_id)).mail_on_system_stop:
-                        owner = await scope.user(done.user_id)
+                        owner = await scope.users().get(done.user_id)
                         if owner is not None:
                             notices.append((owner.email, done))
                 elif settled is not None:

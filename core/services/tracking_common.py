@@ -8,7 +8,6 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from core.licensing.catalogue import DEFAULT_CATALOGUE
-from core.ports import TenantScope, TrackingRepository
 from core.tenancy import Tenant
 from core.tracking import (
     LockPolicy,
@@ -18,6 +17,8 @@ from core.tracking import (
     local_day,
     week_of,
 )
+from core.tracking.ports import TrackingRepository
+from core.unit_of_work import TenantScope
 
 __all__ = ["check_limits", "ensure_day_unlocked", "queue_work_item_effects", "user_zone"]
 
@@ -33,7 +34,7 @@ async def check_limits(scope: TenantScope, adding: Mapping[str, int]) -> None:
     ``adding`` maps each user to the worklogs about to be stored for them, so an
     import for several users is checked whole: per user, and all of it per tenant.
     """
-    _, subscription = await scope.subscription()
+    subscription = (await scope.subscriptions().get()).subscription
     plan = DEFAULT_CATALOGUE.get(subscription.plan_id)
     per_tenant, per_user = plan.worklog_limit_per_tenant, plan.worklog_limit_per_user
     repo = scope.tracking()

@@ -6,11 +6,12 @@ from dataclasses import replace
 
 from core.clock import Clock
 from core.errors import Conflict, NotFound, SeatLimit, ValidationFailed
+from core.identity.ports import PasswordHasher
 from core.ids import new_id
 from core.licensing.roles import Role
 from core.licensing.seats import SeatPool
-from core.ports import PasswordHasher, UnitOfWorkFactory
 from core.tenancy import Person, Tenant, User, normalise_email
+from core.unit_of_work import UnitOfWorkFactory
 
 from .audit import actor_of
 from .identity import check_password
@@ -48,7 +49,7 @@ async def add_user(
     now = clock.now()
     async with uow(write=True) as work:
         scope = work.tenant(tenant_id)
-        if await scope.user_by_email(address):
+        if await scope.users().by_email(address):
             raise Conflict(f"{address} is already a user of this tenant", field="email")
         person = await work.directory.person_by_email(address)
         if person is None:
@@ -65,8 +66,8 @@ async def add_user(
             approval_manager=approval_manager,
             last_used_at=None,
         )
-        await scope.add_user(user, password_hash, now)
-        await scope.audit(actor, "user.added", address, {"role": role}, now)
+        await scope.users().add(user, password_hash, now)
+        await scope.audit().record(actor, "user.added", address, {"role": role}, now)
         await work.commit()
     return user
 
@@ -93,7 +94,7 @@ async def update_user(
     who = actor_of(actor)
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
-        user = await scope.user(user_id)
+        user = await scope.users().get(user_id)
         if user is None:
             raise NotFound("no such user in this tenant")
         changed = user
@@ -104,8 +105,8 @@ async def update_user(
         if approval_manager is not None:
             changed = replace(changed, approval_manager=approval_manager)
         if changed != user:
-            await scope.save_user(changed)
-            await scope.audit(
+            await scope.users().save(changed)
+            await scope.audit().record(
                 who,
                 "user.changed",
                 user.email,
@@ -116,21 +117,21 @@ async def update_user(
                 },
                 now,
             )
-        is_licensed = await scope.is_licensed(user.person_id)
+        is_licensed = await scope.seats().is_licensed(user.person_id)
         if licensed is True and not is_licensed:
-            _, sub = await scope.subscription(for_update=True)
-            pool = SeatPool(seats=sub.seats, licensed=await scope.seats_taken())
+            sub = (await scope.subscriptions().get(for_update=True)).subscription
+            pool = SeatPool(seats=sub.seats, licensed=await scope.seats().taken())
             if not pool.can_license_one():
                 raise SeatLimit(
                     f"All {sub.seats} seats are taken; unlicense someone or buy more seats.",
                     seats=sub.seats,
                 )
-            await scope.assign_seat(user.person_id, who, now)
-            await scope.audit(who, "seat.assigned", user.email, {"how": "admin"}, now)
+            await scope.seats().assign(user.person_id, who, now)
+            await scope.audit().record(who, "seat.assigned", user.email, {"how": "admin"}, now)
             is_licensed = True
         elif licensed is False and is_licensed:
-            await scope.release_seat(user.person_id)
-            await scope.audit(who, "seat.released", user.email, {"how": "admin"}, now)
+            await scope.seats().release(user.person_id)
+            await scope.audit().record(who, "seat.released", user.email, {"how": "admin"}, now)
             is_licensed = False
         await work.commit()
     return changed, is_licensed
@@ -148,7 +149,7 @@ async def set_default_role(
         updated = replace(current, default_role=chosen.value)
         await work.directory.save_tenant(updated)
         scope = work.tenant(tenant.id)
-        await scope.audit(actor_of(actor), "tenant.default_role", chosen.value, {}, clock.now())
+        await scope.audit().record(actor_of(actor), "tenant.default_role", chosen.value, {}, clock.now())
         await work.commit()
     return updated
 
@@ -159,8 +160,8 @@ async def list_users(
     """A page of users with their licence, the seats taken and the seats bought (None: unlimited)."""
     async with uow() as work:
         scope = work.tenant(tenant.id)
-        users = await scope.users(after=after, limit=limit)
-        licensed = await scope.licensed_person_ids()
-        _, sub = await scope.subscription()
+        users = await scope.users().list(after=after, limit=limit)
+        licensed = await scope.seats().holders()
+        sub = (await scope.subscriptions().get()).subscription
         taken = len(licensed)
     return [(user, user.person_id in licensed) for user in users], taken, sub.seats

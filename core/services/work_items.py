@@ -19,14 +19,8 @@ from collections.abc import Callable
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from core.clock import Clock
-from core.ports import (
-    DevOpsConnector,
-    OutboxEntry,
-    StaleWorkItem,
-    TrackingDirectory,
-    UnitOfWorkFactory,
-    WorkItemState,
-)
+from core.tracking.ports import DevOpsConnector, OutboxEntry, StaleWorkItem, TrackingDirectory, WorkItemState
+from core.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["completed_hours", "lowered_remaining", "run_work_item_outbox"]
 

@@ -14,7 +14,6 @@ from datetime import datetime
 from core.clock import Clock
 from core.errors import AccessDenied, NotFound, ValidationFailed
 from core.ids import new_id
-from core.ports import TenantScope, UnitOfWorkFactory
 from core.tenancy import Tenant, User
 from core.tracking import (
     NumberedRow,
@@ -32,6 +31,8 @@ from core.tracking import (
     parse_rows,
     week_of,
 )
+from core.tracking.ports import UserWeek, WorklogCursor
+from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .tracking_common import check_limits, ensure_day_unlocked, queue_work_item_effects, user_zone
 
@@ -66,7 +67,7 @@ class ImportRejected(ValidationFailed):
 async def list_worklogs(
     uow: UnitOfWorkFactory, *, tenant: Tenant, user_id: str | None,
     start: datetime | None = None, end: datetime | None = None,
-    after: tuple[datetime, str] | None = None, limit: int | None = None,
+    after: WorklogCursor | None = None, limit: int | None = None,
 ) -> list[Worklog]:
     """Oldest first by ``(started_at, id)``; ``after`` and ``limit`` page through them."""
     async with uow() as work:
@@ -89,11 +90,11 @@ async def add_worklog(
     )
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
-        if owner_id != actor.id and await scope.user(owner_id) is None:
+        if owner_id != actor.id and await scope.users().get(owner_id) is None:
             raise NotFound("there is no such user", field="user_id")
         repo = scope.tracking()
         await repo.lock_user(owner_id)
-        _, lock = await repo.rules()
+        lock = (await repo.rules()).lock
         zone = await user_zone(repo, tenant, owner_id)
         await ensure_day_unlocked(repo, owner_id, draft.started_at, zone, lock)
         await check_limits(scope, {owner_id: 1})
@@ -116,7 +117,7 @@ async def edit_worklog(
             raise NotFound("there is no such worklog")
         await repo.lock_user(before.user_id)
         ensure_may_edit(before, actor.id, actor_can_edit_others)
-        _, lock = await repo.rules()
+        lock = (await repo.rules()).lock
         zone = await user_zone(repo, tenant, before.user_id)
         await ensure_day_unlocked(repo, before.user_id, before.started_at, zone, lock)
         after = edit(before, actor.id, changes, actor_can_edit_others=actor_can_edit_others)
@@ -141,7 +142,7 @@ async def delete_worklog(
             raise NotFound("there is no such worklog")
         await repo.lock_user(worklog.user_id)
         ensure_may_edit(worklog, actor.id, actor_can_edit_others)
-        _, lock = await repo.rules()
+        lock = (await repo.rules()).lock
         zone = await user_zone(repo, tenant, worklog.user_id)
         await ensure_day_unlocked(repo, worklog.user_id, worklog.started_at, zone, lock)
         await repo.delete_worklog(worklog_id)
@@ -165,7 +166,7 @@ async def _all_users(scope: TenantScope) -> list[User]:
     users: list[User] = []
     after = ""
     while True:
-        page = await scope.users(after=after, limit=500)
+        page = await scope.users().list(after=after, limit=500)
         users.extend(page)
         if len(page) < 500:
             return users
@@ -182,13 +183,13 @@ async def import_worklogs(
         repo = scope.tracking()
         users = await _all_users(scope) if may_import_for_others else [actor]
         known = {user.email: user.id for user in users}
-        _, lock = await repo.rules()
+        lock = (await repo.rules()).lock
         statuses = await repo.week_statuses(None if may_import_for_others else actor.id)
         zones = {user.id: (await repo.preference(user.id)).time_zone or tenant.time_zone for user in users}
 
         def week_locked(user_id: str, started_at: datetime) -> bool:
             day = local_day(started_at, zones[user_id])
-            status = statuses.get((user_id, str(week_of(day))), WeekStatus.OPEN)
+            status = statuses.get(UserWeek(user_id, str(week_of(day))), WeekStatus.OPEN)
             return is_locked(day, status, lock)
 
         result = parse_rows(rows, known, added_by=actor.id, time_zone=time_zone, week_locked=week_locked)

@@ -1,6 +1,6 @@
 """Offline activation files: Ed25519-signed JWTs verified with keys shipped in the product.
 
-The acceptance rules are pure and live in :mod:`core.licensing.activation`; this
+The acceptance rules are pure and live in :mod:`core.activation.claims`; this
 package signs, verifies signatures, manages keys and backs the ``stint activation``
 commands. See ``docs/activation.md``.
 """

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from core.clock import SystemClock
-from core.errors import ValidationFailed
-from core.licensing.activation import (
+from core.activation.claims import (
     ActivationClaims,
     ActivationRefused,
     ActivationState,
     RefusalReason,
     accept,
 )
+from core.clock import SystemClock
+from core.errors import ValidationFailed
 from plugins.activation.devkey import (
     dev_public_key,
     signing_key_from_setting,

@@ -6,15 +6,15 @@ from datetime import UTC, date, datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from core.errors import ValidationFailed
-from core.ids import new_id
-from core.licensing.activation import (
+from core.activation.claims import (
     ActivationClaims,
     ActivationState,
     accept,
     claims_from_payload,
     claims_to_payload,
 )
+from core.errors import ValidationFailed
+from core.ids import new_id
 from plugins.activation.signing import TrustedKeys, decode_token, encode_token, key_id
 
 __all__ = ["decode_file", "issue_file", "verify_file"]

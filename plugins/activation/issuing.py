@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from core.activation.claims import ActivationClaims
 from core.errors import ValidationFailed
-from core.licensing.activation import ActivationClaims
 from core.licensing.deployment import Deployment
 from core.tenancy import Operator
 

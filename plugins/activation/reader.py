@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.licensing.activation import ActivationClaims
+from core.activation.claims import ActivationClaims
 from plugins.activation.devkey import trusted_keys_from_settings
 from plugins.activation.files import decode_file
 

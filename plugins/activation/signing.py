@@ -3,7 +3,7 @@
 Header: ``alg`` EdDSA, ``typ`` ``stint-activation+jwt``, ``kid`` derived from the
 public key. Verification pins the algorithm, finds the key by ``kid`` among the
 trusted keys and maps every failure to a refusal reason. Expiry and the other time
-rules are not checked here: :func:`core.licensing.activation.accept` does them, so
+rules are not checked here: :func:`core.activation.claims.accept` does them, so
 each refusal keeps its own reason.
 """
 
@@ -22,8 +22,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from jwt.utils import base64url_decode
 
+from core.activation.claims import ActivationRefused
 from core.errors import ValidationFailed
-from core.licensing.activation import ActivationRefused
 
 __all__ = [
     "ALGORITHM",

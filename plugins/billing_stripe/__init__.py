@@ -3,8 +3,9 @@ Stint's lines, and webhooks applied once. Chosen when ``STINT_STRIPE_API_KEY`` i
 
 from __future__ import annotations
 
+from core.billing.ports import PaymentRecords
 from core.clock import Clock
-from core.ports import PaymentRecords, UnitOfWorkFactory
+from core.unit_of_work import UnitOfWorkFactory
 
 from .billing import StripeBilling
 from .gateway import StripeGateway

@@ -25,11 +25,12 @@ from typing import Any
 
 import stripe
 
+from core.billing.ports import BillingCustomer, PaymentRecords, RemoteInvoice
 from core.clock import Clock
 from core.errors import Conflict
-from core.ports import BillingCustomer, PaymentRecords, RemoteInvoice, UnitOfWorkFactory
 from core.proration.invoice import Invoice
 from core.tenancy import Tenant, User
+from core.unit_of_work import UnitOfWorkFactory
 
 from .gateway import StripeGateway
 
@@ -112,7 +113,7 @@ class StripeBilling:
             remote = await self.records.remote_invoice(invoice_id)
         if invoice is None or account is None:
             raise Conflict(f"no invoice {invoice_id}")
-        tenant_id, sub_id = account
+        tenant_id, sub_id = account.tenant_id, account.subscription_id
         if remote is None:
             remote = RemoteInvoice(invoice_id, sub_id, tenant_id)
         if remote.state == "paid" or invoice.status != "due" or invoice.amount_due <= 0:
@@ -277,10 +278,8 @@ class StripeBilling:
         after = ""
         while True:
             async with self.uow() as _work:
-                ids, cursor = await self.records.unsent_invoices(
-                    after=after, limit=batch, created_before=before
-                )
-            for invoice_id in ids:
+                page = await self.records.unsent_invoices(after=after, limit=batch, created_before=before)
+            for invoice_id in page.ids:
                 counts["checked"] += 1
                 try:
                     state = (await self.push(invoice_id)).state
@@ -290,9 +289,9 @@ class StripeBilling:
                     continue
                 key = state if state in ("paid", "open", "failed") else "errors"
                 counts[key] += 1
-            if cursor is None:
+            if page.next_after is None:
                 return counts
-            after = cursor
+            after = page.next_after
 
     async def resume_account(self, subscription_id: str) -> list[RemoteInvoice]:
         """Push every invoice of the account that still waits for money (after a new card, or a job)."""
@@ -311,8 +310,8 @@ class StripeBilling:
         """(subscription id, scope) — the billing account a tenant pays through."""
         async with self.uow() as work:
             scope = work.tenant(tenant.id)
-            sub_id = await scope.subscription_id()
-            _, _, kind = await scope.subscription_terms()
+            sub_id = await scope.subscriptions().id()
+            kind = (await scope.subscriptions().terms()).scope
         return sub_id, kind
 
     async def _ensure_customer(self, account: str, *, name: str, email: str | None) -> BillingCustomer:

@@ -24,8 +24,8 @@ from typing import Any
 import msgspec
 import stripe
 
+from core.billing.ports import BillingCustomer, PaymentRecords
 from core.clock import Clock
-from core.ports import BillingCustomer, PaymentRecords, UnitOfWorkFactory
 from core.services.billing_events import (
     InvalidWebhook,
     PaymentOutcome,
@@ -34,6 +34,7 @@ from core.services.billing_events import (
     apply_payment_outcome,
     ignore_event,
 )
+from core.unit_of_work import UnitOfWorkFactory
 
 from .billing import StripeBilling
 

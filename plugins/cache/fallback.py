@@ -15,6 +15,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from core.licensing.ports import CachedValue
+
 from .limits import Hit, MemoryRateLimiter, RateLimiter
 
 __all__ = ["FallbackGenerationCache", "FallbackRateLimiter", "RedisOutage", "with_fallback"]
@@ -74,14 +76,14 @@ class FallbackGenerationCache:
         self._outage = outage
         outage.on_recovery.append(lambda: primary.bump(["*"]))
 
-    async def get(self, key: str, scopes: tuple[str, ...]) -> tuple[dict[str, Any] | None, str]:
+    async def get(self, key: str, scopes: tuple[str, ...]) -> CachedValue:
         if self._outage.skip():
-            return None, ""
+            return CachedValue(None, "")
         try:
             found = await self._primary.get(key, scopes)
         except self._outage.failures as exc:
             self._outage.failed(exc)
-            return None, ""
+            return CachedValue(None, "")
         await self._outage.succeeded()
         return found  # type: ignore[no-any-return]
 

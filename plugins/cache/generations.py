@@ -16,6 +16,7 @@ from typing import Any
 import msgspec
 
 from core.ids import new_id
+from core.licensing.ports import CachedValue
 
 from .limits import Hit, redis_counter
 
@@ -83,12 +84,12 @@ class ReadAhead:
         self._generations = generations
         self._values = values
 
-    async def get(self, key: str, scopes: tuple[str, ...]) -> tuple[dict[str, Any] | None, str]:
+    async def get(self, key: str, scopes: tuple[str, ...]) -> CachedValue:
         self._hints.note(self._group, key, scopes)
         generations = self._generations
         if key in self._values and all(scope in generations for scope in scopes):
             stamp = ".".join(generations[scope] for scope in scopes)
-            return _stored(self._values[key], stamp), stamp
+            return CachedValue(_stored(self._values[key], stamp), stamp)
         return await self._cache.get(key, scopes)  # type: ignore[no-any-return]
 
     async def put(self, key: str, stamp: str, value: dict[str, Any], ttl_seconds: int) -> None:
@@ -127,15 +128,15 @@ class MemoryGenerationCache:
     def _stamp(self, scopes: tuple[str, ...]) -> str:
         return ".".join(self._generations.get(scope, _NONE) for scope in scopes)
 
-    async def get(self, key: str, scopes: tuple[str, ...]) -> tuple[dict[str, Any] | None, str]:
+    async def get(self, key: str, scopes: tuple[str, ...]) -> CachedValue:
         stamp = self._stamp(scopes)
         found = self._values.get(key)
         if found is None:
-            return None, stamp
+            return CachedValue(None, stamp)
         expires, stored_stamp, value = found
         if stored_stamp != stamp or expires < time.monotonic():
-            return None, stamp
-        return value, stamp
+            return CachedValue(None, stamp)
+        return CachedValue(value, stamp)
 
     async def put(self, key: str, stamp: str, value: dict[str, Any], ttl_seconds: int) -> None:
         if len(self._values) >= self._max:
@@ -169,12 +170,12 @@ class RedisGenerationCache:
         #: The hot path's own pipelined connection (``lean_redis.py``); redis-py without it.
         self.lean = lean
 
-    async def get(self, key: str, scopes: tuple[str, ...]) -> tuple[dict[str, Any] | None, str]:
+    async def get(self, key: str, scopes: tuple[str, ...]) -> CachedValue:
         raw = await self._redis.mget(
             [f"{self._prefix}gen:{scope}" for scope in scopes] + [f"{self._prefix}val:{key}"]
         )
         stamp = ".".join(g.decode() if g else _NONE for g in raw[:-1])
-        return _stored(raw[-1], stamp), stamp
+        return CachedValue(_stored(raw[-1], stamp), stamp)
 
     async def read_ahead(
         self, group: str, keys: Iterable[str], scopes: Iterable[str], *, counter: Counter | None = None,

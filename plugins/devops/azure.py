@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 import httpx
 
-from core.ports import StaleWorkItem, WorkItemState
+from core.tracking.ports import StaleWorkItem, WorkItemState
 
 __all__ = ["API_VERSION", "COMPLETED_WORK", "REMAINING_WORK", "AzureDevOpsConnector"]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from core.clock import Clock
 from core.ids import new_id
-from core.ports import StaleWorkItem, WorkItemState
+from core.tracking.ports import StaleWorkItem, WorkItemState
 from plugins.storage.tracking_tables import LocalWorkItem
 
 __all__ = ["StandaloneConnector"]

@@ -16,7 +16,6 @@ from typing import Any
 
 import httpx
 
-from core.ports import DevOpsConnector, WorkItemState
 from core.services.devops import (
     ConnectorKind,
     DevOpsConnectionChange,
@@ -24,6 +23,7 @@ from core.services.devops import (
     configure_devops_connection,
 )
 from core.tenancy import Deployment, Tenant, User
+from core.tracking.ports import DevOpsConnector, WorkItemState
 from plugins.devops.azure import AzureDevOpsConnector
 from plugins.devops.outbound import ensure_allowed_destination, may_reach_private, private_address
 from plugins.devops.sealing import PatSealer, UnreadableToken

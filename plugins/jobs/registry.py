@@ -70,10 +70,10 @@ async def due_batches(stint: Any, enqueue: Enqueue | None = None) -> Counts:
             )
         if not page:
             return counts
-        after = page[-1][0]
+        after = page[-1].subscription_id
         counts["batches"] += 1
         counts["due"] += len(page)
-        tenant_ids = [tenant_id for _, tenant_id in page]
+        tenant_ids = [due.tenant_id for due in page]
         if enqueue is not None:
             enqueue(tenant_ids)
         else:

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from core.ports import Entitlement, LicenceServiceRefused, LicenceServiceUnreachable
+from core.activation.ports import Entitlement, LicenceServiceRefused, LicenceServiceUnreachable
 from plugins.settings import Settings
 
 __all__ = ["ENTITLEMENTS_PATH", "HttpLicenceClient", "NoLicenceService", "build_licence_client"]

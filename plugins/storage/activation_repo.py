@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from core.activation.claims import ActivationClaims, ActivationState
+from core.activation.ports import ActivationRecord, Entitlement, Registration
 from core.ids import new_id
-from core.licensing.activation import ActivationClaims, ActivationState
 from core.licensing.subscription import Subscription
-from core.ports import ActivationRecord, Entitlement
 
 from .activation_tables import Installation, LicenceRegistration, TenantActivation
 from .mapping import subscription_from_row
@@ -94,6 +94,14 @@ class PiccoloActivationRepo:
     def __init__(self, tenant_id: str) -> None:
         self.tenant_id = tenant_id
 
+    async def mode(self) -> str | None:
+        row = (
+            await TenantActivation.select(TenantActivation.mode)
+            .where(TenantActivation.tenant_id == self.tenant_id)
+            .first()
+        )
+        return row["mode"] if row else None
+
     async def load(self) -> ActivationRecord:
         row = await TenantActivation.select().where(TenantActivation.tenant_id == self.tenant_id).first()
         return _record(row) if row else ActivationRecord()
@@ -140,7 +148,7 @@ class PiccoloLicenceRegistry:
 
     async def register(
         self, subscription_id: str, server_id: str, tenant: str, address: str | None, at: datetime
-    ) -> tuple[bool, int]:
+    ) -> Registration:
         match = (LicenceRegistration.subscription_id == subscription_id) & (
             LicenceRegistration.server_id == server_id
         )
@@ -168,4 +176,4 @@ class PiccoloLicenceRegistry:
         count = await LicenceRegistration.count().where(
             LicenceRegistration.subscription_id == subscription_id
         )
-        return not found, int(count)
+        return Registration(new=not found, servers=int(count))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
+from core.billing.ports import ListedInvoice, StoredInvoice
 from core.errors import ValidationFailed
 from core.ids import new_id
 from core.licensing.catalogue import DEFAULT_CATALOGUE, PlanCatalogue
@@ -66,21 +68,30 @@ _GET = Sql("SELECT * FROM invoice WHERE subscription_id = {} AND id = {}")
 _MARK_PAID = Sql("UPDATE invoice SET status = 'paid', paid_at = {} WHERE subscription_id = {} AND id = {}")
 
 
+class BillingAccount(Protocol):
+    """Which subscription a tenant's invoices belong to, read once per unit of work."""
+
+    tenant_id: str
+
+    async def subscription_id(self) -> str: ...
+
+
 class InvoiceRepo:
     """One subscription's invoices and credit (a billing account: a tenant or an enterprise)."""
 
-    def __init__(self, subscription_id: str, tenant_id: str) -> None:
-        self.subscription_id = subscription_id
-        self.tenant_id = tenant_id
+    def __init__(self, account: BillingAccount) -> None:
+        self._account = account
+        self.tenant_id = account.tenant_id
 
     async def add(self, invoice: Invoice, *, kind: str, idempotency_key: str, at: datetime) -> bool:
         """Store ``invoice``; False (and nothing stored) when its idempotency key exists already."""
+        subscription_id = await self._account.subscription_id()
         if await InvoiceRow.exists().where(InvoiceRow.idempotency_key == idempotency_key):
             return False
         await InvoiceRow.insert(
             InvoiceRow(
                 id=invoice.id,
-                subscription_id=self.subscription_id,
+                subscription_id=subscription_id,
                 tenant_id=self.tenant_id,
                 kind=kind,
                 issued_on=invoice.issued_on,
@@ -97,11 +108,12 @@ class InvoiceRepo:
         )
         return True
 
-    async def list(self, *, after: str = "", limit: int = 50) -> list[tuple[Invoice, str]]:
+    async def list(self, *, after: str = "", limit: int = 50) -> builtins.list[ListedInvoice]:
         """Newest first; the cursor is the last invoice's ``created_at|id``."""
+        subscription_id = await self._account.subscription_id()
         query = (
             InvoiceRow.select()
-            .where(InvoiceRow.subscription_id == self.subscription_id)
+            .where(InvoiceRow.subscription_id == subscription_id)
             .order_by(InvoiceRow.created_at, ascending=False)
             .order_by(InvoiceRow.id, ascending=False)
             .limit(limit)
@@ -119,19 +131,25 @@ class InvoiceRepo:
                 (InvoiceRow.created_at < when) | ((InvoiceRow.created_at == when) & (InvoiceRow.id < last_id))
             )
         rows = await query
-        return [(invoice_from_row(row), f"{row['created_at'].isoformat()}|{row['id']}") for row in rows]
+        return [
+            ListedInvoice(invoice_from_row(row), f"{row['created_at'].isoformat()}|{row['id']}")
+            for row in rows
+        ]
 
-    async def get(self, invoice_id: str) -> tuple[Invoice, str] | None:
-        rows = await fetch(InvoiceRow, _GET, self.subscription_id, invoice_id)
-        return (invoice_from_row(rows[0]), rows[0]["kind"]) if rows else None
+    async def get(self, invoice_id: str) -> StoredInvoice | None:
+        subscription_id = await self._account.subscription_id()
+        rows = await fetch(InvoiceRow, _GET, subscription_id, invoice_id)
+        return StoredInvoice(invoice_from_row(rows[0]), rows[0]["kind"]) if rows else None
 
     async def mark_paid(self, invoice_id: str, at: datetime) -> None:
-        await fetch(InvoiceRow, _MARK_PAID, at, self.subscription_id, invoice_id)
+        subscription_id = await self._account.subscription_id()
+        await fetch(InvoiceRow, _MARK_PAID, at, subscription_id, invoice_id)
 
     async def ledger(self, currency: str = "USD") -> CreditLedger:
+        subscription_id = await self._account.subscription_id()
         rows = (
             await CreditRow.select()
-            .where(CreditRow.subscription_id == self.subscription_id)
+            .where(CreditRow.subscription_id == subscription_id)
             .order_by(CreditRow.position)
         )
         entries = tuple(
@@ -141,13 +159,14 @@ class InvoiceRepo:
 
     async def save_ledger(self, before: CreditLedger, after: CreditLedger, at: datetime) -> None:
         """Append the entries ``after`` has beyond ``before`` (the ledger is append-only)."""
+        subscription_id = await self._account.subscription_id()
         if after.entries[: len(before.entries)] != before.entries:
             raise ValueError("the credit ledger is append-only")
         for position, entry in enumerate(after.entries[len(before.entries) :], start=len(before.entries)):
             await CreditRow.insert(
                 CreditRow(
                     id=new_id(),
-                    subscription_id=self.subscription_id,
+                    subscription_id=subscription_id,
                     position=position,
                     amount=entry.amount,
                     reason=entry.reason[:64],

@@ -10,6 +10,7 @@ from typing import Any
 from piccolo.engine.base import Engine
 
 from core.ids import new_id
+from core.licensing.ports import OperatorLogin
 from core.licensing.subscription import Subscription
 from core.tenancy import Enterprise, Operator, Person, Tenant
 
@@ -141,11 +142,12 @@ class PiccoloDirectory:
             PersonRow(id=person.id, email=person.email, name=person.name, created_at=created_at)
         )
 
-    async def operator_by_email(self, email: str) -> tuple[Operator, str] | None:
+    async def operator_by_email(self, email: str) -> OperatorLogin | None:
         row = await OperatorAccount.select().where(OperatorAccount.email == email).first()
         if not row:
             return None
-        return Operator(id=row["id"], email=row["email"], name=row["name"]), row["password_hash"]
+        operator = Operator(id=row["id"], email=row["email"], name=row["name"])
+        return OperatorLogin(operator, row["password_hash"])
 
     async def operator_by_id(self, operator_id: str) -> Operator | None:
         row = await OperatorAccount.select().where(OperatorAccount.id == operator_id).first()

@@ -15,7 +15,7 @@ from piccolo.engine.base import Engine
 from piccolo.table import Table
 
 from core.ids import new_id
-from core.ports import JobRunRecord, MailDraft, QueuedMail
+from core.jobs.ports import DueRef, JobRunRecord, MailDraft, QueuedMail, TenantOnDate
 from core.tenancy import Tenant
 
 from .changes import note_change, subscription_scope, tenant_scope
@@ -113,7 +113,7 @@ class PiccoloJobStore:
 
     async def due_subscriptions(
         self, today: date, *, grace_days: int, after: str = "", limit: int = 500
-    ) -> list[tuple[str, str]]:
+    ) -> list[DueRef]:
         query = (
             SubscriptionRow.select(SubscriptionRow.id)
             .where(self._due_filter(today, grace_days))
@@ -132,7 +132,7 @@ class PiccoloJobStore:
         first: dict[str, str] = {}
         for row in rows:
             first.setdefault(row["subscription_id"], row["id"])
-        return [(sub_id, first[sub_id]) for sub_id in ids if sub_id in first]
+        return [DueRef(sub_id, first[sub_id]) for sub_id in ids if sub_id in first]
 
     async def tenants_by_ids(self, tenant_ids: Sequence[str]) -> list[Tenant]:
         if not tenant_ids:
@@ -141,7 +141,7 @@ class PiccoloJobStore:
         by_id = {row["id"]: tenant_from_row(row) for row in rows}
         return [by_id[i] for i in tenant_ids if i in by_id]
 
-    async def trials_ending(self, first: date, last: date) -> list[tuple[Tenant, date]]:
+    async def trials_ending(self, first: date, last: date) -> list[TenantOnDate]:
         subs = await SubscriptionRow.select(SubscriptionRow.id, SubscriptionRow.trial_ends_on).where(
             (SubscriptionRow.status == "trialing")
             & (SubscriptionRow.trial_ends_on >= first)
@@ -151,7 +151,7 @@ class PiccoloJobStore:
 
     async def expired_cloud_tenants(
         self, expired_by: date, *, after: str = "", limit: int = 500
-    ) -> list[tuple[Tenant, date]]:
+    ) -> list[TenantOnDate]:
         subs = await SubscriptionRow.select(SubscriptionRow.id, SubscriptionRow.expired_on).where(
             (SubscriptionRow.status == "expired") & (SubscriptionRow.expired_on <= expired_by)
         )
@@ -162,7 +162,7 @@ class PiccoloJobStore:
 
     async def _tenants_of(
         self, subs: dict[str, date], *, cloud_only: bool, after: str = "", limit: int = 100_000
-    ) -> list[tuple[Tenant, date]]:
+    ) -> list[TenantOnDate]:
         if not subs:
             return []
         query = TenantRow.select().where(
@@ -172,7 +172,7 @@ class PiccoloJobStore:
             query = query.where(TenantRow.deployment == "cloud")
         if after:
             query = query.where(TenantRow.id > after)
-        return [(tenant_from_row(row), subs[row["subscription_id"]]) for row in await query]
+        return [TenantOnDate(tenant_from_row(row), subs[row["subscription_id"]]) for row in await query]
 
     async def collection_admin_emails(self, tenant_id: str) -> list[str]:
         rows = await TenantUser.select(TenantUser.person_id.email.as_alias("email")).where(

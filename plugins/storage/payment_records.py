@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
-from core.ports import BillingCustomer, RemoteInvoice
+from core.billing.ports import BillingCustomer, InvoiceAccount, InvoicePage, RemoteInvoice
 from core.proration.invoice import Invoice
 
 from .billing_repo import invoice_from_row
@@ -86,13 +86,13 @@ class PiccoloPaymentRecords:
     async def seen_event(self, event_id: str) -> bool:
         return bool(await fetch(EventRow, _SEEN, event_id))
 
-    async def invoice_account(self, invoice_id: str) -> tuple[str, str] | None:
+    async def invoice_account(self, invoice_id: str) -> InvoiceAccount | None:
         row = (
             await InvoiceRow.select(InvoiceRow.tenant_id, InvoiceRow.subscription_id)
             .where(InvoiceRow.id == invoice_id)
             .first()
         )
-        return (row["tenant_id"], row["subscription_id"]) if row else None
+        return InvoiceAccount(row["tenant_id"], row["subscription_id"]) if row else None
 
     async def invoice(self, invoice_id: str) -> Invoice | None:
         rows = await fetch(InvoiceRow, _INVOICE, invoice_id)
@@ -185,7 +185,7 @@ class PiccoloPaymentRecords:
 
     async def unsent_invoices(
         self, *, after: str, limit: int, created_before: datetime
-    ) -> tuple[list[str], str | None]:
+    ) -> InvoicePage:
         # Due invoices are few among all invoices: the (status, id) index walks just them.
         page = (
             await InvoiceRow.select(InvoiceRow.id, InvoiceRow.subscription_id)
@@ -199,7 +199,7 @@ class PiccoloPaymentRecords:
             .limit(limit)
         )
         if not page:
-            return [], None
+            return InvoicePage([], None)
         ids = [row["id"] for row in page]
         found = await RemoteRow.select(RemoteRow.invoice_id, RemoteRow.remote_id, RemoteRow.state).where(
             RemoteRow.invoice_id.is_in(ids)
@@ -222,7 +222,7 @@ class PiccoloPaymentRecords:
                 or (remote["state"] == "open" and row["subscription_id"] in with_card)
             ):
                 wanted.append(row["id"])
-        return wanted, (ids[-1] if len(page) == limit else None)
+        return InvoicePage(wanted, ids[-1] if len(page) == limit else None)
 
     async def set_remote_state(self, invoice_id: str, state: str, at: datetime) -> None:
         await fetch(RemoteRow, _SET_STATE, state, at, invoice_id)

@@ -16,11 +16,10 @@ from typing import Any
 
 from piccolo.engine.base import Engine
 
+from core.audit import AuditEntry
+from core.billing.ports import CreditAppend, DueSubscription, NewInvoice, RenewedSubscription
 from core.ids import new_id
-from core.licensing.subscription import Subscription
-from core.ports import DueSubscription
 from core.proration.credit import CreditEntry, CreditLedger
-from core.proration.invoice import Invoice
 
 from .billing_repo import lines_to_json
 from .changes import note_change, subscription_scope
@@ -131,39 +130,44 @@ class PiccoloRenewalStore:
             for sub_id, currency in currencies.items()
         }
 
-    async def save(self, saved: Sequence[tuple[str, Subscription, int | None]], at: datetime) -> None:
+    async def save(self, saved: Sequence[RenewedSubscription], at: datetime) -> None:
         if not saved:
             return
-        columns = tuple(subscription_to_row(saved[0][1]))
+        columns = tuple(subscription_to_row(saved[0].subscription))
         rows = []
-        for sub_id, sub, seat_price in saved:
-            note_change(subscription_scope(sub_id))
-            values = subscription_to_row(sub)
-            rows.append((*(values[c] for c in columns), seat_price, at, sub_id))
+        for one in saved:
+            note_change(subscription_scope(one.subscription_id))
+            values = subscription_to_row(one.subscription)
+            rows.append((*(values[c] for c in columns), one.seat_price, at, one.subscription_id))
         await self._many(_update_subscriptions_sql(columns), rows)
 
     async def add_invoices(
-        self, invoices: Sequence[tuple[str, str, Invoice, str]], *, kind: str, at: datetime
+        self, invoices: Sequence[NewInvoice], *, kind: str, at: datetime
     ) -> None:
         await self._many(_INSERT_INVOICE, [
             (
-                invoice.id, sub_id, tenant_id, kind, invoice.issued_on, lines_to_json(invoice.lines),
-                invoice.total, invoice.credit_applied, invoice.amount_due, invoice.currency, invoice.status,
-                key, at if invoice.status == "paid" else None, at,
+                new.invoice.id, new.subscription_id, new.tenant_id, kind, new.invoice.issued_on,
+                lines_to_json(new.invoice.lines), new.invoice.total, new.invoice.credit_applied,
+                new.invoice.amount_due, new.invoice.currency, new.invoice.status, new.idempotency_key,
+                at if new.invoice.status == "paid" else None, at,
             )
-            for sub_id, tenant_id, invoice, key in invoices
+            for new in invoices
         ])
 
-    async def append_credit(self, entries: Sequence[tuple[str, int, CreditEntry]], at: datetime) -> None:
+    async def append_credit(self, entries: Sequence[CreditAppend], at: datetime) -> None:
         await self._many(_INSERT_CREDIT, [
-            (new_id(), sub_id, position, entry.amount, entry.reason[:64], entry.reference[:200], entry.on, at)
-            for sub_id, position, entry in entries
+            (
+                new_id(), one.subscription_id, one.position, one.entry.amount, one.entry.reason[:64],
+                one.entry.reference[:200], one.entry.on, at,
+            )
+            for one in entries
         ])
 
-    async def audit(
-        self, events: Sequence[tuple[str, str, str, str, dict[str, Any]]], at: datetime
-    ) -> None:
+    async def audit(self, entries: Sequence[AuditEntry], at: datetime) -> None:
         await self._many(_INSERT_AUDIT, [
-            (new_id(), tenant_id, actor, action, subject, json.dumps(detail, sort_keys=True, default=str), at)
-            for tenant_id, actor, action, subject, detail in events
+            (
+                new_id(), e.tenant_id, e.actor, e.action, e.subject,
+                json.dumps(e.detail, sort_keys=True, default=str), at,
+            )
+            for e in entries
         ])

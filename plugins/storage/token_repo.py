@@ -7,7 +7,7 @@ from typing import Any
 
 from piccolo.engine.base import Engine
 
-from core.ports import PersonalTokenRecord, RefreshTokenRecord
+from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord
 
 from .tables import PersonalAccessToken, RefreshToken
 

@@ -11,8 +11,15 @@ from piccolo.engine.base import Engine
 from piccolo.query.functions.aggregate import Sum
 
 from core.ids import new_id
-from core.ports import OutboxEntry, TrackingPreference, WeekSheetData
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog, WorklogFlag
+from core.tracking.ports import (
+    OutboxEntry,
+    TrackingPreference,
+    TrackingSettings,
+    UserWeek,
+    WeekSheetData,
+    WorklogCursor,
+)
 
 from .tables import TenantUser
 from .tracking_tables import (
@@ -95,17 +102,17 @@ class PiccoloTrackingRepo:
 
     # Rules and preferences ------------------------------------------------------------
 
-    async def rules(self) -> tuple[TrackingRules, LockPolicy]:
+    async def rules(self) -> TrackingSettings:
         row = await TrackingRule.select().where(TrackingRule.tenant_id == self.tenant_id).first()
         if row is None:
-            return TrackingRules(), LockPolicy()
+            return TrackingSettings(TrackingRules(), LockPolicy())
         rules = TrackingRules(
             tracking_without_work_item=bool(row["tracking_without_work_item"]),
             activity_check_every=timedelta(minutes=row["activity_check_minutes"]),
             answer_window=timedelta(minutes=row["answer_window_minutes"]),
             max_track_length=timedelta(minutes=row["max_track_minutes"]),
         )
-        return rules, LockPolicy(locked_until=row["locked_until"])
+        return TrackingSettings(rules, LockPolicy(locked_until=row["locked_until"]))
 
     async def save_rules(self, rules: TrackingRules, lock: LockPolicy, at: datetime) -> None:
         values = {
@@ -242,7 +249,7 @@ class PiccoloTrackingRepo:
 
     async def worklogs(
         self, *, user_id: str | None = None, start: datetime | None = None, end: datetime | None = None,
-        after: tuple[datetime, str] | None = None, limit: int | None = None,
+        after: WorklogCursor | None = None, limit: int | None = None,
     ) -> list[Worklog]:
         where = WorklogRow.tenant_id == self.tenant_id
         if user_id is not None:
@@ -252,7 +259,7 @@ class PiccoloTrackingRepo:
         if end is not None:
             where &= WorklogRow.started_at < end
         if after is not None:
-            when, last_id = after
+            when, last_id = after.started_at, after.id
             where &= (WorklogRow.started_at > when) | (
                 (WorklogRow.started_at == when) & (WorklogRow.id > last_id)
             )
@@ -292,13 +299,13 @@ class PiccoloTrackingRepo:
 
     # Weeks ------------------------------------------------------------------------------
 
-    async def week_statuses(self, user_id: str | None = None) -> dict[tuple[str, str], WeekStatus]:
+    async def week_statuses(self, user_id: str | None = None) -> dict[UserWeek, WeekStatus]:
         where = (WeekStatusRow.tenant_id == self.tenant_id) & (WeekStatusRow.status != WeekStatus.OPEN.value)
         if user_id is not None:
             where &= WeekStatusRow.user_id == user_id
         columns = (WeekStatusRow.user_id, WeekStatusRow.week, WeekStatusRow.status)
         rows = await WeekStatusRow.select(*columns).where(where)
-        return {(row["user_id"], row["week"]): WeekStatus(row["status"]) for row in rows}
+        return {UserWeek(row["user_id"], row["week"]): WeekStatus(row["status"]) for row in rows}
 
     def _week_where(self, user_id: str, week: str) -> Any:
         return (

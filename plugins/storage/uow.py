@@ -22,6 +22,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from . import changes
 from .directory import PiccoloDirectory
+from .payment_records import PiccoloPaymentRecords
 from .renewals_repo import PiccoloRenewalStore
 from .tenant_scope import PiccoloTenantScope
 
@@ -118,6 +119,9 @@ class PiccoloUnitOfWork:
 
     def renewals(self) -> PiccoloRenewalStore:
         return PiccoloRenewalStore(self._engine)
+
+    def payments(self) -> PiccoloPaymentRecords:
+        return PiccoloPaymentRecords(self._engine)
 
     async def commit(self) -> None:
         if self._tx is None:

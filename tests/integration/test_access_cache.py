@@ -78,8 +78,8 @@ async def _change_user(stint: Any, email: str, **changes: Any) -> None:
     async with stint.uow(write=True) as work:
         tenant = await work.directory.tenant_by_slug("acme")
         scope = work.tenant(tenant.id)
-        user = await scope.user_by_email(email)
-        await scope.save_user(dataclasses.replace(user, **changes))
+        user = await scope.users().by_email(email)
+        await scope.users().save(dataclasses.replace(user, **changes))
         await work.commit()
 
 
@@ -121,8 +121,9 @@ def test_a_subscription_change_is_visible_on_the_very_next_request(client: Any) 
         async with stint.uow(write=True) as work:
             tenant = await work.directory.tenant_by_slug("acme")
             scope = work.tenant(tenant.id)
-            sub_id, sub = await scope.subscription(for_update=True)
-            await scope.save_subscription(
+            held = await scope.subscriptions().get(for_update=True)
+            sub_id, sub = held.id, held.subscription
+            await scope.subscriptions().save(
                 sub_id,
                 dataclasses.replace(
                     sub, status=SubscriptionStatus.EXPIRED, expired_on=stint.clock.now().date(),
@@ -146,8 +147,8 @@ def test_a_released_seat_is_visible_on_the_very_next_request(client: Any, decisi
         async with stint.uow(write=True) as work:
             tenant = await work.directory.tenant_by_slug("acme")
             scope = work.tenant(tenant.id)
-            user = await scope.user_by_email("admin@acme.test")
-            assert await scope.release_seat(user.person_id)
+            user = await scope.users().by_email("admin@acme.test")
+            assert await scope.seats().release(user.person_id)
             await work.commit()
 
     run(client, release)
@@ -164,8 +165,8 @@ def test_a_rolled_back_change_keeps_the_cache(client: Any, decisions: list[str])
         async with stint.uow(write=True) as work:
             tenant = await work.directory.tenant_by_slug("acme")
             scope = work.tenant(tenant.id)
-            user = await scope.user_by_email("admin@acme.test")
-            await scope.save_user(dataclasses.replace(user, role="none"))
+            user = await scope.users().by_email("admin@acme.test")
+            await scope.users().save(dataclasses.replace(user, role="none"))
 
     run(client, abandon)
     assert client.get("/api/v1/me", headers=headers).status_code == 200
@@ -202,15 +203,15 @@ async def test_a_bump_hides_values_stored_under_the_old_generation(
         cache = RedisGenerationCache(client, request.getfixturevalue("redis_prefix"))
     try:
         scopes = ("t:a", "s:b", "*")
-        value, stamp = await cache.get("k", scopes)
-        assert value is None
-        await cache.put("k", stamp, {"allowed": True}, 60)
-        assert (await cache.get("k", scopes))[0] == {"allowed": True}
+        first = await cache.get("k", scopes)
+        assert first.value is None
+        await cache.put("k", first.stamp, {"allowed": True}, 60)
+        assert (await cache.get("k", scopes)).value == {"allowed": True}
         await cache.bump(["s:b"])
-        assert (await cache.get("k", scopes))[0] is None
+        assert (await cache.get("k", scopes)).value is None
         # A value computed before the bump but stored after it is never served.
-        await cache.put("k", stamp, {"allowed": True}, 60)
-        assert (await cache.get("k", scopes))[0] is None
+        await cache.put("k", first.stamp, {"allowed": True}, 60)
+        assert (await cache.get("k", scopes)).value is None
     finally:
         if client is not None:
             await client.aclose()

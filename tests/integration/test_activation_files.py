@@ -13,7 +13,7 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from core.licensing.activation import ActivationRefused, ActivationState, RefusalReason
+from core.activation.claims import ActivationRefused, ActivationState, RefusalReason
 from plugins.activation import (
     decode_file,
     dev_key_path,

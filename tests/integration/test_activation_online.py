@@ -26,8 +26,8 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
+from core.activation.ports import Entitlement
 from core.clock import FixedClock
-from core.ports import Entitlement
 from core.services.activation import refresh_online_entitlements, subscription_for
 from plugins.storage.activation_repo import PiccoloActivationDirectory
 from tests.conftest import make_settings

@@ -79,9 +79,10 @@ def make_past_due(client: Any, slug: str) -> None:
         async with s.uow(write=True) as work:
             tenant = await work.directory.tenant_by_slug(slug)
             scope = work.tenant(tenant.id)
-            sub_id, sub = await scope.subscription(for_update=True)
+            held = await scope.subscriptions().get(for_update=True)
+            sub_id, sub = held.id, held.subscription
             failed = lifecycle.payment_failed(sub, today_in(s.clock))
-            await scope.save_subscription(sub_id, failed, s.clock.now())
+            await scope.subscriptions().save(sub_id, failed, s.clock.now())
             await work.commit()
 
     run(client, fail)

@@ -147,7 +147,14 @@ async def test_credit_entries_read_back_in_the_order_written_even_in_one_instant
             updated_at=NOW,
         )
     )
-    repo = InvoiceRepo("sub1", "ten1")
+    class BillingAccount:
+        # The account's subscription is known here; the tenant row is not what is tested.
+        tenant_id = "ten1"
+
+        async def subscription_id(self) -> str:
+            return "sub1"
+
+    repo = InvoiceRepo(BillingAccount())
     ledger = CreditLedger()
     for n in range(1, 30):
         before = ledger

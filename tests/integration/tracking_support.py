@@ -36,7 +36,7 @@ class Org:
                 user = User(id=new_id(), tenant_id=tenant.id, person_id=person.id, email=email,
                             name=person.name, role=role, collection_admin=False,
                             approval_manager=approval_manager, last_used_at=None)
-                await work.tenant(tenant.id).add_user(user, stint.hasher.hash(PASSWORD), now)
+                await work.tenant(tenant.id).users().add(user, stint.hasher.hash(PASSWORD), now)
                 await work.commit()
             return user.id
 

@@ -15,10 +15,10 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import JSONBody
 
+from core.activation.claims import ActivationRefused
+from core.activation.ports import LicenceServiceUnreachable
 from core.errors import ValidationFailed
 from core.licensing.access import Action
-from core.licensing.activation import ActivationRefused
-from core.ports import LicenceServiceUnreachable
 from core.services.activation import (
     ActivationView,
     activate_online,

@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 import msgspec
 from litestar import Controller, Request, get, post
 
+from core.billing.ports import HostedPayments
 from core.licensing.access import Action
-from core.ports import HostedPayments
 from core.services.billing_events import PaymentProviderMissing
 
 from ..access import requires

@@ -43,7 +43,7 @@ class MeController(Controller):
         principal = request.user
         tenant, user = principal.tenant, principal.user
         async with stint.uow() as work:
-            licensed = await work.tenant(tenant.id).is_licensed(user.person_id)
+            licensed = await work.tenant(tenant.id).seats().is_licensed(user.person_id)
         return MeOut(
             id=user.id,
             email=user.email,

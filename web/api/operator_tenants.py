@@ -48,7 +48,7 @@ class OperatorTenantsController(Controller):
         async with stint.uow() as work:
             tenants = await work.directory.tenants(search=search, after=cursor, limit=limit + 1)
             for tenant in tenants[:limit]:
-                _, sub = await work.tenant(tenant.id).subscription()
+                sub = (await work.tenant(tenant.id).subscriptions().get()).subscription
                 items.append(
                     OperatorTenantOut(
                         slug=tenant.slug,

@@ -330,9 +330,12 @@ class InvoicesController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> InvoicePage:
         async with stint.uow() as work:
-            invoices = await (await work.tenant(request.user.tenant.id).billing()).list(
+            invoices = await work.tenant(request.user.tenant.id).invoices().list(
                 after=cursor, limit=limit + 1
             )
         more = len(invoices) > limit
         page = invoices[:limit]
-        return InvoicePage(items=[invoice_out(i) for i, _ in page], next_cursor=page[-1][1] if more else None)
+        return InvoicePage(
+            items=[invoice_out(listed.invoice) for listed in page],
+            next_cursor=page[-1].cursor if more else None,
+        )

@@ -196,13 +196,14 @@ class TrackingRulesController(Controller):
 
     @get("/", summary="The tenant's tracking rules", guards=[requires(Action.TRACK_TIME)])
     async def show(self, request: TenantRequest, stint: StintDep) -> RulesIO:
-        rules, lock = await tracking_rules(stint.uow, tenant=request.user.tenant)
+        settings = await tracking_rules(stint.uow, tenant=request.user.tenant)
+        rules, lock = settings.rules, settings.lock
         return _rules_out(rules, lock)
 
     @put("/", summary="Change the tracking rules and the lock date", guards=[requires(Action.MANAGE_RULES)])
     async def change(self, request: TenantRequest, data: JSONBody[RulesIO], stint: StintDep) -> RulesIO:
         principal = request.user
-        _, lock = await tracking_rules(stint.uow, tenant=principal.tenant)
+        lock = (await tracking_rules(stint.uow, tenant=principal.tenant)).lock
         if data.locked_until != lock.locked_until:
             await ensure_access(
                 stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,

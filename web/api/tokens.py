@@ -16,8 +16,8 @@ from litestar.datastructures import State
 from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from core.errors import AccessDenied
+from core.identity.ports import PersonalTokenRecord
 from core.licensing.access import Action
-from core.ports import PersonalTokenRecord
 from core.services.tokens import (
     MAX_PAT_DAYS,
     create_personal_token,

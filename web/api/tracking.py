@@ -19,7 +19,6 @@ from litestar.params import JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from core.licensing.access import Action
-from core.ports import TrackingPreference
 from core.services.tracking import (
     answer_activity_check,
     current_timer,
@@ -27,6 +26,7 @@ from core.services.tracking import (
     stop_tracking,
 )
 from core.tracking import Timer, TrackingRules, zone
+from core.tracking.ports import TrackingPreference
 
 from ..access import requires
 from ..auth import TenantPrincipal

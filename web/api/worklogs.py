@@ -31,6 +31,7 @@ from core.services.worklogs import (
     list_worklogs,
 )
 from core.tracking import KEEP, NumberedRow, Worklog, WorklogChanges, read_csv, write_csv
+from core.tracking.ports import WorklogCursor
 from plugins.spreadsheets import XLSX_MEDIA_TYPE, read_xlsx, write_xlsx
 
 from ..access import requires
@@ -83,7 +84,7 @@ def encode_cursor(worklog: Worklog) -> str:
     return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
+def decode_cursor(cursor: str) -> WorklogCursor:
     bad = ValidationFailed("this cursor did not come from a previous page", field="cursor")
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
@@ -93,7 +94,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         raise bad from None
     if when.tzinfo is None or not last_id:
         raise bad
-    return when, last_id
+    return WorklogCursor(when, last_id)
 
 
 @dataclass

@@ -15,9 +15,9 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
 
+from core.activation.claims import ActivationRefused
 from core.errors import ValidationFailed
 from core.licensing.access import Action
-from core.licensing.activation import ActivationRefused
 from core.licensing.deployment import Deployment
 from core.periods import Interval
 from core.services.activation import activate_online, activation_view, install_activation_file
@@ -99,7 +99,7 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
     view = await view_subscription(stint.uow, stint.clock, tenant=tenant)
     async with stint.uow() as work:
         catalogue = await work.directory.catalogue.load()
-        invoices = await (await work.tenant(tenant.id).billing()).list(after="", limit=50)
+        invoices = await work.tenant(tenant.id).invoices().list(after="", limit=50)
     plans = [p for p in catalogue if p.purchasable and tenant.deployment in p.deployments]
     sub = view.subscription
     current = catalogue.get(sub.plan_id) if sub.plan_id in {p.id for p in catalogue} else None
@@ -108,7 +108,7 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
         sub=sub,
         current_plan=current,
         plans=plans,
-        invoices=[invoice for invoice, _ in invoices],
+        invoices=[listed.invoice for listed in invoices],
         paid_period=sub.period is not None and sub.seats is not None and sub.interval is not None,
         activation=await _activation(stint, page),
         **extra,

@@ -7,8 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from core.errors import StintError
-from core.licensing.activation import (
+from core.activation.claims import (
     CLOCK_SKEW,
     ActivationClaims,
     ActivationRefused,
@@ -18,6 +17,7 @@ from core.licensing.activation import (
     claims_from_payload,
     claims_to_payload,
 )
+from core.errors import StintError
 
 NOW = datetime(2026, 5, 9, 12, 0, 0, tzinfo=UTC)
 SERVER = "SRV-ACME-1"

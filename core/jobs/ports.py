@@ -1,0 +1,140 @@
+"""The background jobs' ports: runs, the cross-tenant questions jobs ask, the mail
+outbox and the mailer (SPEC §11)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Protocol
+
+from core.tenancy import Tenant
+
+__all__ = ["DueRef", "JobRunRecord", "JobStore", "MailDraft", "Mailer", "QueuedMail", "TenantOnDate"]
+
+
+@dataclass(frozen=True, slots=True)
+class DueRef:
+    """A subscription with something due, and one of its tenants."""
+
+    subscription_id: str
+    tenant_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class TenantOnDate:
+    """A tenant and the day something happens to it (a trial ends, a subscription expired)."""
+
+    tenant: Tenant
+    on: date
+
+
+class Mailer(Protocol):
+    async def send(self, to: str, subject: str, body: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MailDraft:
+    """A mail to send once: (kind, tenant, on_date, recipient) is its idempotency key."""
+
+    kind: str
+    tenant_id: str
+    on_date: date
+    recipient: str
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedMail:
+    """A mail in the outbox, claimed by one sender for a lease."""
+
+    id: str
+    recipient: str
+    subject: str
+    body: str
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class JobRunRecord:
+    """One run of a background job, as the job-run table keeps it."""
+
+    job: str
+    run_key: str
+    status: str
+    counts: dict[str, int]
+    started_at: datetime
+    finished_at: datetime | None
+    error: str | None
+    worker: str
+
+
+class JobStore(Protocol):
+    """The cross-tenant questions and idempotency records of the background jobs.
+
+    Works inside whatever unit of work is open (or alone, one statement at a time).
+    Every per-tenant statement filters on that tenant's id.
+    """
+
+    async def start_run(self, job: str, run_key: str, worker: str, at: datetime) -> None: ...
+
+    async def finish_run(
+        self, run_key: str, status: str, counts: dict[str, int], error: str | None, at: datetime
+    ) -> None: ...
+
+    async def last_runs(self) -> list[JobRunRecord]:
+        """The latest run of each job."""
+        ...
+
+    async def prune_runs(self, before: datetime) -> int:
+        """Forget runs started before ``before``; how many."""
+        ...
+
+    async def due_subscriptions(
+        self, today: date, *, grace_days: int, after: str = "", limit: int = 500
+    ) -> list[DueRef]:
+        """The subscriptions with something due, by subscription id."""
+        ...
+
+    async def tenants_by_ids(self, tenant_ids: Sequence[str]) -> list[Tenant]: ...
+
+    async def trials_ending(self, first: date, last: date) -> list[TenantOnDate]:
+        """Tenants whose trial's end date lies in ``[first, last]``, with that date."""
+        ...
+
+    async def expired_cloud_tenants(
+        self, expired_by: date, *, after: str = "", limit: int = 500
+    ) -> list[TenantOnDate]:
+        """Cloud tenants not purged whose subscription expired on or before ``expired_by``, with that day."""
+        ...
+
+    async def collection_admin_emails(self, tenant_id: str) -> list[str]: ...
+
+    async def retention_notices(self, tenant_id: str, purge_on: date) -> dict[int, date]:
+        """Warnings recorded for this purge date: threshold (days) → the day it was given."""
+        ...
+
+    async def add_retention_notice(self, tenant_id: str, purge_on: date, threshold: int, on: date,
+                                   at: datetime) -> bool:
+        """Record a warning; False when it was recorded before."""
+        ...
+
+    async def queue_mail(self, mail: MailDraft, at: datetime) -> bool:
+        """Put a mail in the outbox; False when that mail was queued before."""
+        ...
+
+    async def claim_mail(self, now: datetime, lease_seconds: int, limit: int) -> list[QueuedMail]: ...
+
+    async def mail_sent(self, mail_id: str, at: datetime) -> None: ...
+
+    async def mail_failed(self, mail_id: str, error: str) -> None: ...
+
+    async def purge_tenant(self, tenant_id: str, at: datetime) -> dict[str, int] | None:
+        """Mark the tenant purged and delete its tracking data, tokens and memberships:
+        rows deleted per table, or None when it was purged already (by another worker)."""
+        ...
+
+    async def backlog(self, today: date, *, grace_days: int) -> dict[str, int]:
+        """How much due work waits: subscriptions due, mails unsent, work items pending."""
+        ...

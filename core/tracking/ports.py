@@ -1,0 +1,241 @@
+"""Tracking's ports: a tenant's timers, worklogs, weeks and work-item outbox, the
+DevOps platform the outbox writes to, and the tenant's connection to it (SPEC §8)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import NamedTuple, Protocol
+
+from core.errors import Conflict
+from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog
+
+__all__ = [
+    "ConnectorKind",
+    "DevOpsConnectionStore",
+    "DevOpsConnector",
+    "OutboxEntry",
+    "SealFn",
+    "StaleWorkItem",
+    "StoredDevOpsConnection",
+    "TrackingDirectory",
+    "TrackingPreference",
+    "TrackingRepository",
+    "TrackingSettings",
+    "UserWeek",
+    "WeekSheetData",
+    "WorkItemState",
+    "WorklogCursor",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingSettings:
+    """A tenant's tracking rules and its week-locking policy."""
+
+    rules: TrackingRules
+    lock: LockPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class WorklogCursor:
+    """A position in the worklogs ordered by ``started_at``, then ``id``."""
+
+    started_at: datetime
+    id: str
+
+
+class UserWeek(NamedTuple):
+    """A user's week (ISO week id ``2026-W49``): the key of week statuses."""
+
+    user_id: str
+    week: str
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingPreference:
+    """One user's tracking settings: their time zone (None: the tenant's) and stop mails."""
+
+    time_zone: str | None = None
+    mail_on_system_stop: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A pending work-item update, written with the worklog change that caused it.
+
+    ``remaining_delta_s`` > 0 lowers Remaining Work once (its ``effect_key`` is unique);
+    every entry also asks for Completed Work to be recomputed from the stored worklogs.
+    ``attempt_*`` remember what the last try was about to write, so a retry after a
+    crash can tell whether that write landed.
+    """
+
+    id: str
+    work_item: str
+    effect_key: str
+    remaining_delta_s: int
+    attempts: int
+    attempt_rev: int | None = None
+    attempt_completed: Decimal | None = None
+    attempt_remaining: Decimal | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WeekSheetData:
+    """What one timesheet week needs, read at once: the user's own zone (None: the
+    tenant's), the week's status, the lock date and the worklogs of the UTC window asked."""
+
+    time_zone: str | None
+    status: WeekStatus
+    locked_until: date | None
+    worklogs: list[Worklog]
+
+
+class TrackingRepository(Protocol):
+    """One tenant's timers, worklogs, week statuses, rules and work-item outbox."""
+
+    async def week_sheet(self, user_id: str, week: str, start: datetime, end: datetime) -> WeekSheetData:
+        """One round trip: zone, status of ``week``, lock date, worklogs starting in ``[start, end)``."""
+        ...
+
+    async def rules(self) -> TrackingSettings: ...
+
+    async def save_rules(self, rules: TrackingRules, lock: LockPolicy, at: datetime) -> None: ...
+
+    async def preference(self, user_id: str) -> TrackingPreference: ...
+
+    async def save_preference(self, user_id: str, preference: TrackingPreference, at: datetime) -> None:
+        ...
+
+    async def lock_user(self, user_id: str) -> None:
+        """Serialise this user's timer and worklog changes until the transaction ends."""
+        ...
+
+    async def timer(self, user_id: str) -> Timer | None: ...
+
+    async def timers(self) -> list[Timer]: ...
+
+    async def save_timer(self, timer: Timer, at: datetime) -> None: ...
+
+    async def delete_timer(self, user_id: str) -> None: ...
+
+    async def add_worklogs(
+        self, worklogs: Sequence[Worklog], at: datetime, *, stop_reason: str | None = None
+    ) -> None: ...
+
+    async def worklog(self, worklog_id: str) -> Worklog | None: ...
+
+    async def save_worklog(self, worklog: Worklog, at: datetime) -> None: ...
+
+    async def delete_worklog(self, worklog_id: str) -> None: ...
+
+    async def worklogs(
+        self, *, user_id: str | None = None, start: datetime | None = None, end: datetime | None = None,
+        after: WorklogCursor | None = None, limit: int | None = None,
+    ) -> list[Worklog]:
+        """Worklogs starting in ``[start, end)``, oldest first (by ``started_at``, then ``id``);
+        with ``after`` only those after that position, at most ``limit`` of them."""
+        ...
+
+    async def count_worklogs(self, user_id: str | None = None) -> int: ...
+
+    async def work_item_seconds(self, work_item: str) -> int: ...
+
+    async def week_statuses(self, user_id: str | None = None) -> dict[UserWeek, WeekStatus]:
+        """Every user's week whose status is not ``open``."""
+        ...
+
+    async def week_status(self, user_id: str, week: str) -> WeekStatus: ...
+
+    async def save_week_status(
+        self, user_id: str, week: str, status: WeekStatus, by: str, at: datetime
+    ) -> None: ...
+
+    async def enqueue_work_item(
+        self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime
+    ) -> None: ...
+
+    async def pending_work_items(self, limit: int = 100) -> list[str]: ...
+
+    async def pending_effects(self, work_item: str) -> list[OutboxEntry]: ...
+
+    async def record_attempt(
+        self, ids: Sequence[str], rev: int, completed: Decimal, remaining: Decimal | None
+    ) -> None: ...
+
+    async def finish_effects(self, ids: Sequence[str], at: datetime) -> None: ...
+
+    async def fail_effects(self, ids: Sequence[str], error: str) -> None: ...
+
+
+class TrackingDirectory(Protocol):
+    """The cross-tenant questions background jobs ask (never another tenant's rows)."""
+
+    async def tenants_with_timers(self) -> list[str]: ...
+
+    async def tenants_with_pending_work_items(self) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItemState:
+    """A work item's scheduling fields as the DevOps platform holds them (hours)."""
+
+    work_item: str
+    rev: int
+    completed_work: Decimal | None
+    remaining_work: Decimal | None
+
+
+class StaleWorkItem(Conflict):
+    """The work item changed since it was read (HTTP 412 on a ``test /rev``)."""
+
+    code = "stale_work_item"
+
+
+class DevOpsConnector(Protocol):
+    """One tenant's DevOps platform: local work items, or Azure DevOps over REST."""
+
+    async def work_item(self, work_item: str) -> WorkItemState | None: ...
+
+    async def revision(self, work_item: str, rev: int) -> WorkItemState | None: ...
+
+    async def update_work_item(
+        self, work_item: str, *, rev: int, completed_work: Decimal, remaining_work: Decimal | None
+    ) -> WorkItemState:
+        """Set both fields if the item is still at ``rev``; else :class:`StaleWorkItem`."""
+        ...
+
+
+class ConnectorKind(StrEnum):
+    STANDALONE = "standalone"
+    AZURE_DEVOPS = "azure_devops"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDevOpsConnection:
+    """A tenant's DevOps connection as stored: the token only sealed."""
+
+    kind: ConnectorKind
+    organization_url: str | None
+    project: str | None
+    sealed_pat: str | None
+    updated_at: datetime | None = None
+
+
+class DevOpsConnectionStore(Protocol):
+    """Tenants' DevOps connections (None: never configured, the standalone default).
+
+    Runs inside the caller's unit of work, like the other stores passed to services."""
+
+    async def load(self, tenant_id: str) -> StoredDevOpsConnection | None: ...
+
+    async def save(self, tenant_id: str, connection: StoredDevOpsConnection, at: datetime) -> None: ...
+
+
+class SealFn(Protocol):
+    """Encrypts a personal access token for storage."""
+
+    def __call__(self, pat: str, /) -> str: ...

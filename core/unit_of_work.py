@@ -1,0 +1,80 @@
+"""The unit of work: one transaction, and the repositories of each context it hands out.
+
+Repositories that touch a tenant's data can only be had through :meth:`UnitOfWork.tenant`,
+so a query without a tenant cannot be written by accident; each context's repository
+comes from its own method of :class:`TenantScope` (``uow.tenant(t).seats()``).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Protocol, Self
+
+from core.activation.ports import ActivationRepository
+from core.audit import AuditLog
+from core.billing.ports import Invoices, PaymentRecords, RenewalStore
+from core.identity.ports import TokenRepository, UserRepository
+from core.licensing.ports import Directory, SeatRepository, SubscriptionRepository
+from core.tracking.ports import TrackingRepository
+
+__all__ = ["TenantScope", "UnitOfWork", "UnitOfWorkFactory"]
+
+
+class TenantScope(Protocol):
+    """One tenant's repositories, one per context; built only from a tenant id."""
+
+    tenant_id: str
+
+    def users(self) -> UserRepository: ...
+
+    def audit(self) -> AuditLog: ...
+
+    def subscriptions(self) -> SubscriptionRepository: ...
+
+    def seats(self) -> SeatRepository: ...
+
+    def invoices(self) -> Invoices:
+        """Invoices and credit of the tenant's billing account (its subscription)."""
+        ...
+
+    def tracking(self) -> TrackingRepository: ...
+
+    def tokens(self) -> TokenRepository: ...
+
+    def activation(self) -> ActivationRepository: ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction: nothing is kept unless :meth:`commit` is called."""
+
+    @property
+    def directory(self) -> Directory:
+        """The lookups that cross tenants by design, in this transaction."""
+        ...
+
+    def tenant(self, tenant_id: str) -> TenantScope: ...
+
+    def renewals(self) -> RenewalStore:
+        """Bulk access for the renewals sweep (see :class:`~core.billing.ports.RenewalStore`)."""
+        ...
+
+    def payments(self) -> PaymentRecords:
+        """What Stint keeps about the payment provider, written in this transaction."""
+        ...
+
+    async def commit(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self, *, write: bool = False) -> UnitOfWork:
+        """A new unit of work; ``write=True`` takes the write lock up front on SQLite."""
+        ...
