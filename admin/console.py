@@ -17,7 +17,6 @@ from core.errors import InvalidCredentials, ValidationFailed
 from core.licensing.plan_dicts import plan_to_dict
 from core.services.identity import authenticate_operator
 from core.services.operators import mark_invoice_paid, replace_plans, set_trial_end
-from plugins.activation.issuing import issue_activation_file
 from plugins.bootstrap import Stint
 from web.auth import OperatorPrincipal
 from web.pages.render import is_htmx, render
@@ -234,13 +233,13 @@ class ConsoleController(Controller):
         principal = await _operator(request)
         # The same checks and audit entry as POST /api/v1/operator/activation-files, plus:
         # the console only issues files for tenants it knows.
-        text, _, _ = await issue_activation_file(
-            _stint(request), operator=principal.operator, tenant=data.tenant, server_id=data.server_id,
+        issued = await _stint(request).activation_issuer.issue(
+            operator=principal.operator, tenant=data.tenant, server_id=data.server_id,
             plan_id=data.plan, seats=data.seats, expires_on=data.expires, require_known_tenant=True,
         )
         name = f"stint-activation-{data.tenant.strip()}-{data.server_id.strip()}.txt"
         return Response(
-            (text + "\n").encode("ascii"),
+            (issued.text + "\n").encode("ascii"),
             media_type="text/plain",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

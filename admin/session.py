@@ -12,8 +12,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 
-from plugins.bootstrap import Stint
-from plugins.identity.tokens import OPERATOR_AUDIENCE, TokenError
+from plugins.bootstrap import OPERATOR_AUDIENCE, Stint, TokenError
 from web.auth import OperatorPrincipal, bearer_token
 from web.pages.session import queue_cookie
 

@@ -1,56 +1,117 @@
-"""The composition root: builds every adapter from settings.
+"""The composition root: builds every adapter from settings, once per process.
 
-The web app, the operator console, the Celery worker and the CLI all start
-here, so the worker needs nothing from ``web/``.
+The web app, the operator console, the Celery worker and the CLI all start here, so the
+worker needs nothing from ``web/``. What they use reaches them as the typed, named ports
+of :class:`Stint`; nothing outside this module constructs an adapter. Optional
+capabilities (Stripe, Redis) are ``X | None``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from piccolo.engine.base import Engine
+from redis.asyncio import Redis
 
-from core.billing.ports import Billing
+from core.activation.ports import ActivationDirectory, ActivationFileReader, LicenceClient, LicenceRegistry
+from core.billing.ports import Billing, HostedPayments
 from core.clock import Clock
+from core.identity.ports import PasswordHasher
+from core.jobs.ports import JobStore, Mailer
+from core.tenancy import Tenant, User
+from core.tracking.ports import Spreadsheets, TrackingDirectory
+from core.unit_of_work import UnitOfWorkFactory
 
+from .activation.issuing import ActivationIssuer
+from .activation.reader import SettingsFileReader
 from .billing_manual import ManualBilling
-from .cache import MemoryGenerationCache, MemoryRateLimiter, RateLimiter
+from .billing_stripe import StripeBilling, StripeWebhooks
+from .cache import AccessCache, Hit, RateLimiter
 from .cache import build as build_cache
+from .clock import clock_from_settings
+from .devops.tenants import DevOpsSettings
+from .health import HealthReport, health_report
 from .identity.passwords import Argon2Hasher
-from .identity.tokens import TokenService
-from .jobs.clock import clock_from_settings
+from .identity.tokens import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, TokenError, TokenService
 from .licence_client import build_licence_client
+from .mail import mailer_from_settings
 from .settings import Settings, load_settings
+from .spreadsheets import XlsxSpreadsheets
 from .storage import engine as storage_engine
+from .storage.activation_repo import PiccoloActivationDirectory, PiccoloLicenceRegistry
 from .storage.billing_repo import CatalogueRepo
+from .storage.devops_repo import PiccoloDevOpsConnections
+from .storage.jobs_repo import PiccoloJobStore
 from .storage.migrations import upgrade
+from .storage.tracking_repo import PiccoloTrackingDirectory
 from .storage.uow import PiccoloUnitOfWorkFactory
 
-__all__ = ["Stint", "start", "stop"]
+__all__ = [
+    "OPERATOR_AUDIENCE",
+    "TENANT_AUDIENCE",
+    "AccessClaims",
+    "HealthReport",
+    "Hit",
+    "RateLimiter",
+    "Stint",
+    "TokenError",
+    "health_report",
+    "start",
+    "stop",
+]
+
+#: The principals (tenant, user) built from a cached row, by (cache key, stamp).
+PrincipalMemo = dict[tuple[str, str], tuple[Tenant, User]]
 
 
 @dataclass
 class Stint:
-    """Everything a use case needs, built once per process."""
+    """Everything a use case, a controller, a job or a command needs, built once per process."""
 
     settings: Settings
+    #: The database engine: migrations and health read it; everything else goes through ``uow``.
     engine: Engine[Any]
-    uow: PiccoloUnitOfWorkFactory
-    hasher: Argon2Hasher
+    uow: UnitOfWorkFactory
+    hasher: PasswordHasher
     tokens: TokenService
     clock: Clock
+    #: The payment rail: manual invoicing, or Stripe when a key is set.
     billing: Billing
-    #: Cached access decisions by generation (``core.ports.GenerationCache``); Redis or memory.
-    access_cache: Any = field(default_factory=MemoryGenerationCache)
+    #: Cached access decisions by generation; Redis or memory.
+    access_cache: AccessCache
     #: Rate-limit counters; Redis or memory.
-    limiter: RateLimiter = field(default_factory=MemoryRateLimiter)
-    redis: Any = None
-    #: The on-premises server's line to the licence service (``core.ports.LicenceClient``).
-    licence_client: Any = None
-    extras: dict[str, Any] = field(default_factory=dict)
+    limiter: RateLimiter
+    #: The background jobs' runs and cross-tenant questions.
+    jobs: JobStore
+    tracking_directory: TrackingDirectory
+    mailer: Mailer
+    #: On-premises activation: the installation's server id and online tenants.
+    activations: ActivationDirectory
+    #: Activation files: the signature check with the trusted keys.
+    activation_files: ActivationFileReader
+    #: Issuing activation files (the vendor's operators).
+    activation_issuer: ActivationIssuer
+    #: The vendor's licence service: subscriptions and the servers registered to them.
+    licence_registry: LicenceRegistry
+    #: The on-premises server's line to the licence service.
+    licence_client: LicenceClient
+    #: Tenants' DevOps connections and the connectors the work-item job writes through.
+    devops: DevOpsSettings
+    #: Worklog files in Excel's format (CSV is core's own).
+    spreadsheets: Spreadsheets
+    redis: Redis | None = None
+    #: Stripe as the payment rail (also ``billing``), its hosted pages and its webhooks.
+    stripe: StripeBilling | None = None
+    hosted_payments: HostedPayments | None = None
+    stripe_webhooks: StripeWebhooks | None = None
+    #: Kept per process: a stamp only means something within one cache.
+    principal_memo: PrincipalMemo = field(default_factory=dict)
+    #: Closed by :func:`stop`, last opened first.
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
 
 async def start(
@@ -64,44 +125,51 @@ async def start(
         await CatalogueRepo().seed(datetime.now(UTC))
     # Tests ask for cheap Argon2 parameters; production never sets this.
     fast = os.environ.get("STINT_FAST_PASSWORD_HASHING") == "1"
-    access_cache, limiter, redis_client = build_cache(settings)
-    lean_redis = getattr(access_cache, "lean", None)
-    if redis_client is not None:
-        # Redis going away must not take the web app with it: decide from the database.
-        from .cache.fallback import with_fallback
-
-        access_cache, limiter, _ = with_fallback(access_cache, limiter)
+    built = build_cache(settings)
+    clock = clock or clock_from_settings(settings.fake_clock_file)
+    # Every commit that changes a role, seat, subscription or tenant moves the generations
+    # its cached access decisions were stored under.
+    uow = PiccoloUnitOfWorkFactory(engine, after_commit=built.cache.bump)
     stint = Stint(
         settings=settings,
         engine=engine,
-        # Every commit that changes a role, seat, subscription or tenant moves the
-        # generations its cached access decisions were stored under.
-        uow=PiccoloUnitOfWorkFactory(engine, after_commit=access_cache.bump, decision_cache=access_cache),
-        access_cache=access_cache,
-        limiter=limiter,
-        redis=redis_client,
+        uow=uow,
+        access_cache=built.cache,
+        limiter=built.limiter,
+        redis=built.redis,
         hasher=Argon2Hasher(fast=fast),
         tokens=TokenService(settings.secret_key, access_minutes=settings.access_token_minutes),
-        clock=clock or clock_from_settings(settings.fake_clock_file),
+        clock=clock,
         billing=ManualBilling(),
+        jobs=PiccoloJobStore(engine),
+        tracking_directory=PiccoloTrackingDirectory(engine),
+        mailer=mailer_from_settings(settings),
+        activations=PiccoloActivationDirectory(),
+        activation_files=SettingsFileReader(
+            settings.activation_public_keys,
+            trust_dev_key=settings.activation_trust_dev_key,
+            data_dir=settings.data_dir,
+        ),
+        activation_issuer=ActivationIssuer(uow, settings, clock),
+        licence_registry=PiccoloLicenceRegistry(),
         licence_client=build_licence_client(settings),
+        devops=DevOpsSettings(uow, settings, clock, PiccoloDevOpsConnections()),
+        spreadsheets=XlsxSpreadsheets(),
+        closers=list(built.closers),
     )
-    if lean_redis is not None:
-        stint.extras["lean_redis"] = lean_redis
     if settings.stripe_api_key:
-        _use_stripe(stint)
+        _use_stripe(stint, settings.stripe_api_key)
     return stint
 
 
-def _use_stripe(stint: Stint) -> None:
+def _use_stripe(stint: Stint, api_key: str) -> None:
     """Stripe collects the invoices (manual invoicing stays the default without a key)."""
     from .billing_stripe import build as build_stripe
     from .storage.payment_records import PiccoloPaymentRecords
 
     settings = stint.settings
-    assert settings.stripe_api_key
     billing, webhooks = build_stripe(
-        api_key=settings.stripe_api_key,
+        api_key=api_key,
         api_base=settings.stripe_api_base,
         webhook_secret=settings.stripe_webhook_secret,
         base_url=settings.base_url,
@@ -110,17 +178,13 @@ def _use_stripe(stint: Stint) -> None:
         clock=stint.clock,
     )
     stint.billing = billing
-    stint.extras["hosted_payments"] = billing
-    stint.extras["stripe_webhooks"] = webhooks
+    stint.stripe = billing
+    stint.hosted_payments = billing
+    stint.stripe_webhooks = webhooks
+    stint.closers.append(billing.gateway.close)
 
 
 async def stop(stint: Stint) -> None:
-    hosted = stint.extras.get("hosted_payments")
-    if hosted is not None:
-        await hosted.gateway.close()
-    if stint.redis is not None:
-        await stint.redis.aclose()
-    lean = stint.extras.get("lean_redis")
-    if lean is not None:
-        await lean.close()
+    for close in reversed(stint.closers):
+        await close()
     await storage_engine.close(stint.engine)

@@ -22,8 +22,7 @@ from litestar.middleware.authentication import (
 from core.errors import InvalidCredentials
 from core.services.tokens import PAT_PREFIX, authenticate_personal_token
 from core.tenancy import Deployment, LicensingMode, Operator, Tenant, User
-from plugins.bootstrap import Stint
-from plugins.identity.tokens import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, TokenError
+from plugins.bootstrap import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, Stint, TokenError
 
 from .logs import tenant_var
 from .security import limit_tenant, refuse_if_tenant_limited, tenant_counter
@@ -91,7 +90,7 @@ def _from_plain(found: dict[str, Any]) -> tuple[Tenant, User]:
     return tenant, User(**{**u, "last_used_at": _when(u["last_used_at"])})
 
 
-#: Principals built per app (``stint.extras``), by (principal key, stamp); bounded.
+#: Principals built per app (``stint.principal_memo``), by (principal key, stamp); bounded.
 _BUILT_MAX = 20_000
 
 
@@ -111,7 +110,7 @@ async def _tenant_and_user(
     if cached is not None:
         # The same stamp means the same rows: build the values once, not on every request.
         # Kept on the app, not the module: stamps are only meaningful within one app's cache.
-        memo: dict[tuple[str, str], tuple[Tenant, User]] = stint.extras.setdefault("built_principals", {})
+        memo = stint.principal_memo
         built = memo.get((key, stamp))
         if built is None:
             if len(memo) >= _BUILT_MAX:

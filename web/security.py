@@ -22,7 +22,7 @@ from litestar.exceptions import TooManyRequestsException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import Message, Scope
 
-from plugins.cache import Hit, RateLimiter
+from plugins.bootstrap import Hit, RateLimiter
 from plugins.settings import Settings
 
 __all__ = [

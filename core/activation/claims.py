@@ -29,6 +29,7 @@ __all__ = [
     "accept",
     "claims_from_payload",
     "claims_to_payload",
+    "describe",
 ]
 
 #: How far apart the issuer's and the server's clocks may be without a refusal.
@@ -259,3 +260,22 @@ def claims_from_payload(payload: Mapping[str, object], key_id: str) -> Activatio
         )
     except (ValueError, OverflowError, OSError) as error:
         raise ActivationRefused.malformed(str(error)) from None
+
+
+def describe(claims: ActivationClaims, server_note: str = "") -> str:
+    """What a file grants, one fact per line, as the admin and support read it."""
+    last_day = claims.expires_on - timedelta(days=1)
+    return "\n".join(
+        [
+            f"  tenant:     {claims.tenant}",
+            f"  server:     {claims.server_id}{server_note}",
+            f"  plan:       {claims.plan_id}",
+            f"  seats:      {claims.seats}",
+            f"  period:     {claims.period_start.isoformat()} to {claims.expires_on.isoformat()}"
+            f" (valid through {last_day.isoformat()})",
+            f"  expires on: {claims.expires_on.isoformat()}",
+            f"  issued at:  {claims.issued_at.strftime('%Y-%m-%d %H:%M:%S UTC')}",
+            f"  file id:    {claims.file_id}",
+            f"  key id:     {claims.key_id}",
+        ]
+    )

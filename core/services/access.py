@@ -158,19 +158,15 @@ async def check_access(
     user: User,
     action: Action,
     grace_days: int = DEFAULT_GRACE_DAYS,
-    cache: GenerationCache | None = None,
+    cache: GenerationCache | None,
 ) -> AccessOutcome:
-    """The decision for ``user`` doing ``action`` now; ``cache`` (default: the one the
-    unit-of-work factory carries, if any) keeps it until a change.
+    """The decision for ``user`` doing ``action`` now; ``cache`` (None: decide every time)
+    keeps it until a change.
 
     With a cache, the scopes' generations are read *before* the facts, so a decision
     computed from facts older than a change is stored under the old generation and
     never served after the change's bump.
     """
-    if cache is None:
-        # The unit-of-work factory may carry the process's cache (plugins/bootstrap.py does),
-        # so every caller gets cached decisions without wiring one through.
-        cache = getattr(uow, "decision_cache", None)
     if cache is None:
         outcome = await _decide_now(uow, clock, tenant, user, action, grace_days)
     else:
@@ -187,7 +183,7 @@ async def check_access(
 
 async def ensure_access(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, user: User, action: Action,
-    grace_days: int = DEFAULT_GRACE_DAYS, cache: GenerationCache | None = None,
+    grace_days: int = DEFAULT_GRACE_DAYS, cache: GenerationCache | None,
 ) -> AccessOutcome:
     """:func:`check_access`, raising :class:`AccessDenied` (with ``hidden``) when refused."""
     outcome = await check_access(

@@ -3,7 +3,7 @@ DevOps platform the outbox writes to, and the tenant's connection to it (SPEC §
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,6 +12,7 @@ from typing import NamedTuple, Protocol
 
 from core.errors import Conflict
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog
+from core.tracking.rows import NumberedRow
 
 __all__ = [
     "ConnectorKind",
@@ -19,6 +20,7 @@ __all__ = [
     "DevOpsConnector",
     "OutboxEntry",
     "SealFn",
+    "Spreadsheets",
     "StaleWorkItem",
     "StoredDevOpsConnection",
     "TrackingDirectory",
@@ -239,3 +241,13 @@ class SealFn(Protocol):
     """Encrypts a personal access token for storage."""
 
     def __call__(self, pat: str, /) -> str: ...
+
+
+class Spreadsheets(Protocol):
+    """Worklog rows in and out of a workbook (.xlsx); the row format is core's (``rows.py``)."""
+
+    media_type: str
+
+    def write(self, rows: Iterable[Mapping[str, str]]) -> bytes: ...
+
+    def read(self, data: bytes) -> list[NumberedRow]: ...

@@ -27,6 +27,7 @@ import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import NamedTuple
 
 from core.errors import ValidationFailed
 from core.tracking.weeks import zone
@@ -43,6 +44,7 @@ __all__ = [
     "TIMESTAMP",
     "USER",
     "WORK_ITEM",
+    "XLSX_MEDIA_TYPE",
     "NumberedRow",
     "export_rows",
     "format_hours",
@@ -64,9 +66,14 @@ COLUMNS = (USER, TIMESTAMP, DURATION, BILLABLE_DURATION, ACTIVITY_TYPE, COMMENT,
 REQUIRED_COLUMNS = (USER, TIMESTAMP, DURATION)
 """Columns a file must have; the others may be left out (empty for every row)."""
 NUMBER_COLUMNS = (DURATION, BILLABLE_DURATION)
+#: The media type of an Excel workbook (.xlsx), the other file format besides CSV.
+XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-NumberedRow = tuple[int, dict[str, object]]
-"""A data row keyed by column name, with its 1-based line (the header is line 1)."""
+class NumberedRow(NamedTuple):
+    """A data row keyed by column name, with its 1-based line (the header is line 1)."""
+
+    line: int
+    cells: dict[str, object]
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
@@ -173,6 +180,6 @@ def table_rows(table: Iterable[Sequence[object]]) -> list[NumberedRow]:
         if all(_blank(value) for value in record):
             continue
         rows.append(
-            (line, {name: record[i] if i < len(record) else None for name, i in positions.items()})
+            NumberedRow(line, {name: record[i] if i < len(record) else None for name, i in positions.items()})
         )
     return rows

@@ -5,7 +5,7 @@ package signs, verifies signatures, manages keys and backs the ``stint activatio
 commands. See ``docs/activation.md``.
 """
 
-from plugins.activation.commands import describe, issue_command, verify_command
+from plugins.activation.commands import issue_command, verify_command
 from plugins.activation.devkey import (
     dev_key_path,
     dev_key_trusted,
@@ -31,7 +31,6 @@ __all__ = [
     "SettingsFileReader",
     "TrustedKeys",
     "decode_file",
-    "describe",
     "dev_key_path",
     "dev_key_trusted",
     "generate_signing_key",

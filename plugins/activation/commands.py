@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from core.activation.claims import (
-    ActivationClaims,
     ActivationRefused,
     ActivationState,
     RefusalReason,
     accept,
+    describe,
 )
 from core.clock import SystemClock
 from core.errors import ValidationFailed
@@ -22,26 +22,7 @@ from plugins.activation.devkey import (
 from plugins.activation.files import decode_file, issue_file
 from plugins.activation.signing import key_id
 
-__all__ = ["describe", "issue_command", "verify_command"]
-
-
-def describe(claims: ActivationClaims, server_note: str = "") -> str:
-    """What a file grants, one fact per line, as the admin and support read it."""
-    last_day = claims.expires_on - timedelta(days=1)
-    return "\n".join(
-        [
-            f"  tenant:     {claims.tenant}",
-            f"  server:     {claims.server_id}{server_note}",
-            f"  plan:       {claims.plan_id}",
-            f"  seats:      {claims.seats}",
-            f"  period:     {claims.period_start.isoformat()} to {claims.expires_on.isoformat()}"
-            f" (valid through {last_day.isoformat()})",
-            f"  expires on: {claims.expires_on.isoformat()}",
-            f"  issued at:  {claims.issued_at.strftime('%Y-%m-%d %H:%M:%S UTC')}",
-            f"  file id:    {claims.file_id}",
-            f"  key id:     {claims.key_id}",
-        ]
-    )
+__all__ = ["issue_command", "verify_command"]
 
 
 def issue_command(

@@ -6,23 +6,62 @@ vendor's private key, which only this plugin handles.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from core.activation.claims import ActivationClaims
+from core.clock import Clock
 from core.errors import ValidationFailed
 from core.licensing.deployment import Deployment
 from core.tenancy import Operator
+from core.unit_of_work import UnitOfWorkFactory
 
-from ..bootstrap import Stint
+from ..settings import Settings
 from .devkey import signing_key_from_setting
 from .files import decode_file, issue_file
 from .signing import key_id
 
-__all__ = ["issue_activation_file"]
+__all__ = ["ActivationIssuer", "IssuedFile"]
 
 
-async def issue_activation_file(
-    stint: Stint,
+@dataclass(frozen=True, slots=True)
+class IssuedFile:
+    """A signed activation file, what it claims, and whether the development key signed it."""
+
+    text: str
+    claims: ActivationClaims
+    dev_key: bool
+
+
+class ActivationIssuer:
+    """Issues offline activation files with the vendor's signing key."""
+
+    def __init__(self, uow: UnitOfWorkFactory, settings: Settings, clock: Clock) -> None:
+        self.uow = uow
+        self.settings = settings
+        self.clock = clock
+
+    async def issue(
+        self,
+        *,
+        operator: Operator,
+        tenant: str,
+        server_id: str,
+        plan_id: str,
+        seats: int,
+        expires_on: date,
+        period_start: date | None = None,
+        require_known_tenant: bool = False,
+    ) -> IssuedFile:
+        """Check the plan, sign the file and audit it."""
+        return await _issue(
+            self, operator=operator, tenant=tenant, server_id=server_id, plan_id=plan_id, seats=seats,
+            expires_on=expires_on, period_start=period_start, require_known_tenant=require_known_tenant,
+        )
+
+
+async def _issue(
+    stint: ActivationIssuer,
     *,
     operator: Operator,
     tenant: str,
@@ -32,8 +71,7 @@ async def issue_activation_file(
     expires_on: date,
     period_start: date | None = None,
     require_known_tenant: bool = False,
-) -> tuple[str, ActivationClaims, bool]:
-    """Check the plan, sign the file and audit it: (file text, its claims, signed with the dev key)."""
+) -> IssuedFile:
     async with stint.uow() as work:
         if require_known_tenant and await work.directory.tenant_by_slug(tenant.strip()) is None:
             raise ValidationFailed(f"no tenant {tenant!r}", field="tenant")
@@ -59,4 +97,4 @@ async def issue_activation_file(
             now,
         )
         await work.commit()
-    return text, claims, is_dev
+    return IssuedFile(text, claims, is_dev)

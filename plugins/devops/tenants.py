@@ -10,27 +10,30 @@ tenant's updates stay pending with the reason instead of going anywhere else.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from decimal import Decimal
-from typing import Any
 
 import httpx
 
+from core.clock import Clock
 from core.services.devops import (
     ConnectorKind,
     DevOpsConnectionChange,
     DevOpsConnectionView,
     configure_devops_connection,
+    devops_connection,
 )
 from core.tenancy import Deployment, Tenant, User
 from core.tracking.ports import DevOpsConnector, WorkItemState
+from core.unit_of_work import UnitOfWorkFactory
 from plugins.devops.azure import AzureDevOpsConnector
 from plugins.devops.outbound import ensure_allowed_destination, may_reach_private, private_address
 from plugins.devops.sealing import PatSealer, UnreadableToken
 from plugins.devops.standalone import StandaloneConnector
+from plugins.settings import Settings
 from plugins.storage.devops_repo import PiccoloDevOpsConnections
 
-__all__ = ["UnusableConnection", "save_connection", "tenant_connectors"]
+__all__ = ["DevOpsSettings", "UnusableConnection"]
 
 _TIMEOUT = 15.0
 
@@ -58,10 +61,11 @@ class _Unusable:
 
 
 @asynccontextmanager
-async def tenant_connectors(stint: Any) -> AsyncIterator[Callable[[str], DevOpsConnector]]:
-    """``connector_for(tenant_id)`` for one run of the work-item job."""
-    async with stint.uow() as work:
-        connections = await PiccoloDevOpsConnections().connected()
+async def _tenant_connectors(
+    devops: DevOpsSettings,
+) -> AsyncIterator[Callable[[str], DevOpsConnector]]:
+    async with devops.uow() as work:
+        connections = await devops.store.connected()
         deployments = {
             tenant_id: tenant.deployment
             for tenant_id in connections
@@ -73,7 +77,7 @@ async def tenant_connectors(stint: Any) -> AsyncIterator[Callable[[str], DevOpsC
     for tenant_id, stored in connections.items():
         deployment = deployments.get(tenant_id, Deployment.CLOUD)
         if stored.organization_url and not may_reach_private(
-            deployment, stint.settings.devops_allow_private_hosts
+            deployment, devops.settings.devops_allow_private_hosts
         ):
             inside = await private_address(stored.organization_url)
             if inside is not None:
@@ -81,7 +85,7 @@ async def tenant_connectors(stint: Any) -> AsyncIterator[Callable[[str], DevOpsC
                     f"the organisation URL now leads to a private address ({inside}); "
                     "a cloud organisation can connect to Azure DevOps on the internet only"
                 )
-    sealer = PatSealer(stint.settings.secret_key) if connections else None
+    sealer = PatSealer(devops.settings.secret_key) if connections else None
     client = httpx.AsyncClient(timeout=_TIMEOUT) if connections else None
     made: dict[str, DevOpsConnector] = {}
 
@@ -91,7 +95,7 @@ async def tenant_connectors(stint: Any) -> AsyncIterator[Callable[[str], DevOpsC
         stored = connections.get(tenant_id)
         connector: DevOpsConnector
         if stored is None or stored.kind is ConnectorKind.STANDALONE:
-            connector = StandaloneConnector(tenant_id, stint.clock)
+            connector = StandaloneConnector(tenant_id, devops.clock)
         elif tenant_id in blocked:
             connector = _Unusable(blocked[tenant_id])
         elif stored.organization_url is None or stored.sealed_pat is None or sealer is None:
@@ -114,17 +118,43 @@ async def tenant_connectors(stint: Any) -> AsyncIterator[Callable[[str], DevOpsC
             await client.aclose()
 
 
-async def save_connection(
-    stint: Any, *, tenant: Tenant, actor: User, change: DevOpsConnectionChange
+class DevOpsSettings:
+    """Tenants' DevOps connections: what the settings API and page read and save, and the
+    connectors the work-item job writes through."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, settings: Settings, clock: Clock, store: PiccoloDevOpsConnections
+    ) -> None:
+        self.uow = uow
+        self.settings = settings
+        self.clock = clock
+        self.store = store
+
+    async def view(self, tenant: Tenant) -> DevOpsConnectionView:
+        return await devops_connection(self.uow, self.store, tenant=tenant)
+
+    def connectors(self) -> AbstractAsyncContextManager[Callable[[str], DevOpsConnector]]:
+        """``connector_for(tenant_id)`` for one run of the work-item job (connections read
+        once; one HTTP client, closed when the run ends)."""
+        return _tenant_connectors(self)
+
+    async def save(
+        self, *, tenant: Tenant, actor: User, change: DevOpsConnectionChange
+    ) -> DevOpsConnectionView:
+        """Store a tenant's connection (the API's PUT and the settings page): where it may
+        point (``outbound.py``), then the use case, which validates it and seals the token."""
+        return await _save_connection(self, tenant=tenant, actor=actor, change=change)
+
+
+async def _save_connection(
+    devops: DevOpsSettings, *, tenant: Tenant, actor: User, change: DevOpsConnectionChange
 ) -> DevOpsConnectionView:
-    """Store a tenant's connection (the API's PUT and the settings page): where it may point
-    (``outbound.py``), then the use case, which validates it and seals the token."""
     if change.kind == ConnectorKind.AZURE_DEVOPS.value:
         await ensure_allowed_destination(
-            change.organization_url, tenant.deployment, stint.settings.devops_allow_private_hosts
+            change.organization_url, tenant.deployment, devops.settings.devops_allow_private_hosts
         )
-    sealer = PatSealer(stint.settings.secret_key)
+    sealer = PatSealer(devops.settings.secret_key)
     return await configure_devops_connection(
-        stint.uow, PiccoloDevOpsConnections(), stint.clock, tenant=tenant, actor=actor, change=change,
+        devops.uow, devops.store, devops.clock, tenant=tenant, actor=actor, change=change,
         seal=lambda pat: sealer.seal(tenant.id, pat),
     )

@@ -15,16 +15,20 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.clock import today_in
 from core.ids import new_id
+from core.jobs.ports import JobStore
 from core.services.notifications import deliver_mail, queue_trial_reminders
 from core.services.renewals import renew_due
 from core.services.retention import run_retention
-from plugins.storage.jobs_repo import PiccoloJobStore
+from plugins.settings import Settings
 
-__all__ = ["JOBS", "Job", "due_batches", "job_store", "renew_batch", "run_job", "worker_name"]
+if TYPE_CHECKING:
+    from plugins.bootstrap import Stint
+
+__all__ = ["JOBS", "Job", "due_batches", "renew_batch", "run_job", "worker_name"]
 
 log = logging.getLogger("stint.jobs")
 
@@ -46,19 +50,15 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def job_store(stint: Any) -> PiccoloJobStore:
-    return PiccoloJobStore(stint.engine)
-
-
 # Renewals ---------------------------------------------------------------------------------
 
 
-async def due_batches(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+async def due_batches(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     """List what is due (indexed, by subscription id, a page at a time) and renew it in batches.
 
     With ``enqueue`` each batch goes to a worker; without it each is renewed here.
     """
-    store = job_store(stint)
+    store = stint.jobs
     size = stint.settings.jobs_batch_size
     today = today_in(stint.clock)
     counts = {"batches": 0, "due": 0, "renewed": 0, "expired": 0}
@@ -84,7 +84,7 @@ async def due_batches(stint: Any, enqueue: Enqueue | None = None) -> Counts:
             return counts
 
 
-async def renew_batch(stint: Any, tenant_ids: Sequence[str]) -> Counts:
+async def renew_batch(stint: Stint, tenant_ids: Sequence[str]) -> Counts:
     """Bring these tenants' subscriptions up to date: one transaction, a few bulk statements.
 
     A subscription another worker holds locked is skipped (that worker is renewing it). If
@@ -92,7 +92,7 @@ async def renew_batch(stint: Any, tenant_ids: Sequence[str]) -> Counts:
     broken subscription cannot hold up the rest; the next sweep retries what still fails.
     """
     async with stint.uow():
-        tenants = await job_store(stint).tenants_by_ids(list(tenant_ids))
+        tenants = await stint.jobs.tenants_by_ids(list(tenant_ids))
     counts = {"renewed": 0, "expired": 0, "invoices": 0, "skipped": 0, "failed": 0}
 
     def add(report: Any) -> None:
@@ -116,87 +116,77 @@ async def renew_batch(stint: Any, tenant_ids: Sequence[str]) -> Counts:
     return counts
 
 
-async def _renewals(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+async def _renewals(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     return await due_batches(stint, enqueue)
 
 
 # Mail, retention, tracking ------------------------------------------------------------------
 
 
-async def _trial_reminders(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+async def _trial_reminders(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     queued = await queue_trial_reminders(
-        stint.uow, job_store(stint), stint.clock, base_url=stint.settings.base_url
+        stint.uow, stint.jobs, stint.clock, base_url=stint.settings.base_url
     )
     return {"queued": queued}
 
 
-async def _retention(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+async def _retention(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     report = await run_retention(
-        stint.uow, job_store(stint), stint.clock, retention_days=stint.settings.retention_days,
+        stint.uow, stint.jobs, stint.clock, retention_days=stint.settings.retention_days,
         base_url=stint.settings.base_url, batch=stint.settings.jobs_batch_size,
     )
     return {"warned": report.warned, "mails": report.mails, "purged": report.purged}
 
 
-async def _mail(stint: Any, enqueue: Enqueue | None = None) -> Counts:
-    from plugins.mail import mailer_from_settings
-
-    mailer = mailer_from_settings(stint.settings)
-    report = await deliver_mail(stint.uow, job_store(stint), mailer, stint.clock)
+async def _mail(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
+    report = await deliver_mail(stint.uow, stint.jobs, stint.mailer, stint.clock)
     return {"sent": report.sent, "failed": report.failed}
 
 
-async def _timer_checks(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+async def _timer_checks(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     from core.services.tracking import run_timer_checks
-    from plugins.mail import mailer_from_settings
-    from plugins.storage.tracking_repo import PiccoloTrackingDirectory
 
     stopped = await run_timer_checks(
-        stint.uow, stint.clock, PiccoloTrackingDirectory(stint.engine), mailer_from_settings(stint.settings),
+        stint.uow, stint.clock, stint.tracking_directory, stint.mailer,
         base_url=stint.settings.base_url, grace_days=stint.settings.grace_days,
     )
     return {"stopped": len(stopped)}
 
 
-async def _work_items(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+async def _work_items(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     from core.services.work_items import run_work_item_outbox
-    from plugins.devops.tenants import tenant_connectors
-    from plugins.storage.tracking_repo import PiccoloTrackingDirectory
 
     # Each tenant's own DevOps connection (settings/devops); standalone when it has none.
-    async with tenant_connectors(stint) as connector_for:
+    async with stint.devops.connectors() as connector_for:
         written = await run_work_item_outbox(
-            stint.uow, stint.clock, PiccoloTrackingDirectory(stint.engine), connector_for
+            stint.uow, stint.clock, stint.tracking_directory, connector_for
         )
     return {"written": written}
 
 
-async def _activation_refresh(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+async def _activation_refresh(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     """Online-activated on-premises tenants ask the licence service again (SPEC §7)."""
     from core.services.activation import refresh_online_entitlements
-    from plugins.storage.activation_repo import PiccoloActivationDirectory
 
-    client = getattr(stint, "licence_client", None)
-    if client is None:
-        return {"refreshed": 0, "failed": 0}
-    report = await refresh_online_entitlements(stint.uow, PiccoloActivationDirectory(), client, stint.clock)
+    report = await refresh_online_entitlements(
+        stint.uow, stint.activations, stint.licence_client, stint.clock
+    )
     return {"refreshed": report.refreshed, "failed": report.failed}
 
 
-async def _stripe_retry(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+async def _stripe_retry(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     """Invoices whose push to Stripe failed, pushed again with the same idempotency keys.
 
     A no-op under manual billing. ``StripeBilling.retry_unsent`` pages through due invoices.
     """
-    retry = getattr(stint.billing, "retry_unsent", None)
-    if retry is None:
+    if stint.stripe is None:
         return {"checked": 0}
-    return dict(await retry(batch=stint.settings.jobs_batch_size))
+    return dict(await stint.stripe.retry_unsent(batch=stint.settings.jobs_batch_size))
 
 
-async def _housekeeping(stint: Any, enqueue: Enqueue | None = None) -> Counts:
+async def _housekeeping(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     async with stint.uow(write=True) as work:
-        pruned = await job_store(stint).prune_runs(stint.clock.now() - timedelta(days=14))
+        pruned = await stint.jobs.prune_runs(stint.clock.now() - timedelta(days=14))
         await work.commit()
     return {"job_runs_pruned": pruned}
 
@@ -217,12 +207,12 @@ JOBS: dict[str, Job] = {
 }
 
 
-def period(stint_settings: Any, job: Job) -> int:
+def period(stint_settings: Settings, job: Job) -> int:
     return int(stint_settings.jobs_every or job.every)
 
 
 async def run_job(
-    stint: Any, name: str, *, run_key: str | None = None, enqueue: Enqueue | None = None,
+    stint: Stint, name: str, *, run_key: str | None = None, enqueue: Enqueue | None = None,
     run: Callable[..., Awaitable[Counts]] | None = None,
 ) -> Counts:
     """Run job ``name`` once, recorded in ``job_run`` under ``run_key`` and logged with its counts.
@@ -232,7 +222,7 @@ async def run_job(
     """
     work = run or JOBS[name].run
     key = run_key or f"{name}:{new_id()}"
-    store = job_store(stint)
+    store = stint.jobs
     started = time.monotonic()
     async with stint.uow(write=True) as tx:
         await store.start_run(name, key, worker_name(), stint.clock.now())
@@ -257,7 +247,7 @@ async def run_job(
 
 
 async def _record(
-    stint: Any, store: PiccoloJobStore, name: str, key: str, status: str, counts: Counts, error: str | None,
+    stint: Stint, store: JobStore, name: str, key: str, status: str, counts: Counts, error: str | None,
     seconds: float,
 ) -> None:
     try:

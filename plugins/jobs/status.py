@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.clock import today_in
 
-from .registry import JOBS, job_store
+from .registry import JOBS
+
+if TYPE_CHECKING:
+    from plugins.bootstrap import Stint
 
 __all__ = ["jobs_status", "queue_length"]
 
 log = logging.getLogger("stint.jobs")
 
 
-async def queue_length(stint: Any) -> int | None:
+async def queue_length(stint: Stint) -> int | None:
     """Tasks waiting in the Celery queue (None without Redis, or when it cannot be asked)."""
     if stint.redis is None:
         return None
@@ -25,8 +28,8 @@ async def queue_length(stint: Any) -> int | None:
         return None  # Redis down: the health check's redis section says so
 
 
-async def jobs_status(stint: Any) -> dict[str, Any]:
-    store = job_store(stint)
+async def jobs_status(stint: Stint) -> dict[str, Any]:
+    store = stint.jobs
     async with stint.uow():
         runs = await store.last_runs()
         backlog = await store.backlog(today_in(stint.clock), grace_days=stint.settings.grace_days)

@@ -5,6 +5,6 @@ The row format (columns, neutralised text, decimal hours) is core's, in
 workbook. CSV needs no plugin: :func:`core.tracking.write_csv` / ``read_csv``.
 """
 
-from plugins.spreadsheets.xlsx import XLSX_MEDIA_TYPE, read_xlsx, write_xlsx
+from plugins.spreadsheets.xlsx import XLSX_MEDIA_TYPE, XlsxSpreadsheets, read_xlsx, write_xlsx
 
-__all__ = ["XLSX_MEDIA_TYPE", "read_xlsx", "write_xlsx"]
+__all__ = ["XLSX_MEDIA_TYPE", "XlsxSpreadsheets", "read_xlsx", "write_xlsx"]

@@ -22,10 +22,10 @@ from openpyxl.cell import WriteOnlyCell
 
 from core.errors import ValidationFailed
 from core.tracking import COLUMNS, NUMBER_COLUMNS, NumberedRow, table_rows
+from core.tracking.rows import XLSX_MEDIA_TYPE
 
 __all__ = ["XLSX_MEDIA_TYPE", "read_xlsx", "write_xlsx"]
 
-XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SHEET_TITLE = "Worklogs"
 
 
@@ -77,3 +77,15 @@ def read_xlsx(data: bytes) -> list[NumberedRow]:
 
 def _not_a_workbook() -> ValidationFailed:
     return ValidationFailed("the file is not a readable Excel (.xlsx) workbook", field="file")
+
+
+class XlsxSpreadsheets:
+    """The :class:`~core.tracking.ports.Spreadsheets` port on openpyxl."""
+
+    media_type = XLSX_MEDIA_TYPE
+
+    def write(self, rows: Iterable[Mapping[str, str]]) -> bytes:
+        return write_xlsx(rows)
+
+    def read(self, data: bytes) -> list[NumberedRow]:
+        return read_xlsx(data)

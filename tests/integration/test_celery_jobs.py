@@ -26,8 +26,8 @@ import asyncpg
 import pytest
 import redis as redis_sync
 
+from plugins.clock import FileClock
 from plugins.jobs.celery_app import BATCH, SWEEP, create_celery
-from plugins.jobs.clock import FileClock
 from plugins.settings import Settings, load_settings
 from tests.integration.test_jobs import make_past_due
 from tests.support.api import PASSWORD, api_client, bearer, operator_token, signup, token

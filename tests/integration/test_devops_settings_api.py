@@ -267,14 +267,14 @@ def test_a_name_re_pointed_at_a_private_address_after_saving_is_not_contacted(
     item = fake.create(remaining=2.0)
     org = make_org(client)
     assert org.client.put(PATH, json=_azure(url), headers=org.admin).status_code == 200
-    stint = stint_of(client)
-    allowed = stint.settings
-    stint.settings = replace(allowed, devops_allow_private_hosts=False)
+    devops = stint_of(client).devops
+    allowed = devops.settings
+    devops.settings = replace(allowed, devops_allow_private_hosts=False)
     try:
         _add(org, item, 3600)
         assert _work_items_job(client) == {"written": 0}
     finally:
-        stint.settings = allowed
+        devops.settings = allowed
     assert fake.requests == []
 
     found = _pending_errors(client)

@@ -18,6 +18,7 @@ from core.clock import FixedClock, today_in
 from core.licensing import lifecycle
 from plugins.jobs.registry import renew_batch, run_job
 from plugins.jobs.status import jobs_status
+from plugins.mail import SmtpMailer
 from tests.conftest import make_settings
 from tests.support.api import api_client, bearer, run, signup, stint, token
 from tests.support.mail import Inbox, free_port
@@ -197,12 +198,12 @@ def test_a_mail_server_that_is_down_loses_no_mail(client: Any, clock: FixedClock
     on(clock, "2026-01-26")
     job(client, "trial_reminders")
     s = stint(client)
-    working = s.settings
-    s.settings = replace(working, smtp_url=f"smtp://127.0.0.1:{free_port()}")  # nobody listens there
+    working = s.mailer
+    s.mailer = SmtpMailer(f"smtp://127.0.0.1:{free_port()}", s.settings.smtp_from)  # nobody listens there
     try:
         assert job(client, "mail") == {"sent": 0, "failed": 1}
     finally:
-        s.settings = working
+        s.mailer = working
     assert job(client, "mail") == {"sent": 1, "failed": 0}
 
 

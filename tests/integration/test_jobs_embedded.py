@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from plugins.jobs.clock import FileClock
+from plugins.clock import FileClock
 from tests.integration.test_cli import STINT, clean_env, free_port
 from tests.support.api import PASSWORD
 

@@ -45,7 +45,7 @@ class AccessController(Controller):
             user=principal.user,
             action=Action.USE_TIME_TAB,
             grace_days=stint.settings.grace_days,
-            cache=principal.cache,
+            cache=principal.cache or stint.access_cache,
         )
         decision = outcome.decision
         return AccessOut(

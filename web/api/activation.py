@@ -15,7 +15,7 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import JSONBody
 
-from core.activation.claims import ActivationRefused
+from core.activation.claims import ActivationRefused, describe
 from core.activation.ports import LicenceServiceUnreachable
 from core.errors import ValidationFailed
 from core.licensing.access import Action
@@ -27,11 +27,7 @@ from core.services.activation import (
     installation_server_id,
     refresh_tenant,
 )
-from plugins.activation import SettingsFileReader
-from plugins.activation.commands import describe
-from plugins.activation.issuing import issue_activation_file
 from plugins.bootstrap import Stint
-from plugins.storage.activation_repo import PiccoloActivationDirectory
 
 from ..access import requires
 from ..auth import OperatorPrincipal, TenantPrincipal
@@ -105,21 +101,8 @@ def activation_out(view: ActivationView) -> ActivationOut:
     )
 
 
-def _directory() -> PiccoloActivationDirectory:
-    return PiccoloActivationDirectory()
-
-
-def _reader(stint: Stint) -> SettingsFileReader:
-    settings = stint.settings
-    return SettingsFileReader(
-        settings.activation_public_keys,
-        trust_dev_key=settings.activation_trust_dev_key,
-        data_dir=settings.data_dir,
-    )
-
-
 async def _view(stint: Stint, principal: TenantPrincipal) -> ActivationOut:
-    view = await activation_view(stint.uow, _directory(), stint.clock, tenant=principal.tenant)
+    view = await activation_view(stint.uow, stint.activations, stint.clock, tenant=principal.tenant)
     return activation_out(view)
 
 
@@ -151,7 +134,7 @@ class ActivationController(Controller):
     @get("/server-id", summary="This server's id (send it to support)",
          guards=[requires(Action.VIEW_SUBSCRIPTION)])
     async def server_id(self, stint: StintDep) -> ServerIdOut:
-        return ServerIdOut(server_id=await installation_server_id(stint.uow, _directory(), stint.clock))
+        return ServerIdOut(server_id=await installation_server_id(stint.uow, stint.activations, stint.clock))
 
     @get("/activation", summary="How this tenant is activated, with warnings",
          guards=[requires(Action.VIEW_SUBSCRIPTION)])
@@ -165,7 +148,7 @@ class ActivationController(Controller):
     ) -> ActivationOut:
         principal = request.user
         await activate_online(
-            stint.uow, _directory(), stint.licence_client, stint.clock,
+            stint.uow, stint.activations, stint.licence_client, stint.clock,
             tenant=principal.tenant, actor=principal.user, subscription_id=data.subscription_id,
         )
         return await _view(stint, principal)
@@ -174,7 +157,7 @@ class ActivationController(Controller):
           guards=[requires(Action.PURCHASE)])
     async def refresh(self, request: TenantRequest, stint: StintDep) -> ActivationOut:
         principal = request.user
-        error = await refresh_tenant(stint.uow, _directory(), stint.licence_client, stint.clock,
+        error = await refresh_tenant(stint.uow, stint.activations, stint.licence_client, stint.clock,
                                      tenant=principal.tenant)
         view = await _view(stint, principal)
         if error is not None:
@@ -189,7 +172,7 @@ class ActivationController(Controller):
         principal = request.user
         text = await _uploaded_text(request)
         await install_activation_file(
-            stint.uow, _directory(), _reader(stint), stint.clock,
+            stint.uow, stint.activations, stint.activation_files, stint.clock,
             tenant=principal.tenant, actor=principal.user, text=text,
         )
         return await _view(stint, principal)
@@ -230,13 +213,14 @@ class OperatorActivationFilesController(Controller):
     async def issue(
         self, request: Request[OperatorPrincipal, Any, Any], data: JSONBody[IssueIn], stint: StintDep
     ) -> IssuedOut:
-        text, claims, is_dev = await issue_activation_file(
-            stint, operator=request.user.operator, tenant=data.tenant, server_id=data.server_id,
+        issued = await stint.activation_issuer.issue(
+            operator=request.user.operator, tenant=data.tenant, server_id=data.server_id,
             plan_id=data.plan, seats=data.seats, expires_on=data.expires_on, period_start=data.period_start,
         )
+        text, claims = issued.text, issued.claims
         return IssuedOut(
             file=text, file_id=claims.file_id, tenant=claims.tenant, server_id=claims.server_id,
             plan=claims.plan_id, seats=claims.seats, period_start=claims.period_start,
             expires_on=claims.expires_on, issued_at=claims.issued_at, key_id=claims.key_id,
-            development_key=is_dev, summary=describe(claims),
+            development_key=issued.dev_key, summary=describe(claims),
         )

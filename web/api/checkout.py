@@ -11,6 +11,7 @@ from litestar import Controller, Request, get, post
 from core.billing.ports import HostedPayments
 from core.licensing.access import Action
 from core.services.billing_events import PaymentProviderMissing
+from plugins.bootstrap import Stint
 
 from ..access import requires
 from ..auth import TenantPrincipal
@@ -23,8 +24,8 @@ class HostedPageOut(msgspec.Struct):
     url: str
 
 
-def _hosted(stint: Any) -> HostedPayments:
-    hosted: HostedPayments | None = stint.extras.get("hosted_payments")
+def _hosted(stint: Stint) -> HostedPayments:
+    hosted = stint.hosted_payments
     if hosted is None:
         raise PaymentProviderMissing(
             "No payment provider is configured; invoices are paid by bank transfer (manual invoicing)."

@@ -20,10 +20,7 @@ from core.licensing.access import Action
 from core.services.devops import (
     DevOpsConnectionChange,
     DevOpsConnectionView,
-    devops_connection,
 )
-from plugins.devops.tenants import save_connection
-from plugins.storage.devops_repo import PiccoloDevOpsConnections
 
 from ..access import requires
 from ..auth import TenantPrincipal
@@ -64,7 +61,7 @@ class DevOpsConnectionController(Controller):
     @get("/", summary="The tenant's DevOps connection (never the token)",
          guards=[requires(Action.MANAGE_SETTINGS)])
     async def show(self, request: TenantRequest, stint: StintDep) -> DevOpsConnectionOut:
-        view = await devops_connection(stint.uow, PiccoloDevOpsConnections(), tenant=request.user.tenant)
+        view = await stint.devops.view(request.user.tenant)
         return _out(view)
 
     @put("/", summary="Choose the work-item connector: standalone or Azure DevOps",
@@ -73,8 +70,8 @@ class DevOpsConnectionController(Controller):
         self, request: TenantRequest, data: JSONBody[DevOpsConnectionIn], stint: StintDep
     ) -> DevOpsConnectionOut:
         principal = request.user
-        view = await save_connection(
-            stint, tenant=principal.tenant, actor=principal.user,
+        view = await stint.devops.save(
+            tenant=principal.tenant, actor=principal.user,
             change=DevOpsConnectionChange(data.kind, data.organization_url, data.project, data.pat),
         )
         return _out(view)

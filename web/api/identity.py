@@ -17,8 +17,7 @@ from litestar.params import JSONBody
 from core.errors import InvalidCredentials
 from core.services.identity import authenticate_operator, authenticate_user
 from core.services.tokens import issue_refresh_token, revoke_refresh_family, rotate_refresh_token
-from plugins.bootstrap import Stint
-from plugins.identity.tokens import OPERATOR_AUDIENCE, TENANT_AUDIENCE
+from plugins.bootstrap import OPERATOR_AUDIENCE, TENANT_AUDIENCE, Stint
 
 from ..deps import StintDep
 from ..schemas import Strict

@@ -19,7 +19,6 @@ from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody
 
 from core.services.activation import UnknownSubscription, entitlement_for_server
-from plugins.storage.activation_repo import PiccoloLicenceRegistry
 
 from ..deps import StintDep
 from ..schemas import Strict
@@ -66,7 +65,7 @@ class LicenceServiceController(Controller):
                           "unknown subscription ids from this address")
         try:
             entitlement = await entitlement_for_server(
-                stint.uow, PiccoloLicenceRegistry(), stint.clock,
+                stint.uow, stint.licence_registry, stint.clock,
                 subscription_id=data.subscription_id, server_id=data.server_id, tenant=data.tenant,
                 address=address, max_servers=settings.licence_service_max_servers,
                 grace_days=settings.grace_days,

@@ -36,7 +36,7 @@ class WebhookAnswer(msgspec.Struct):
     request_max_body_size=MAX_EVENT_BYTES,
 )
 async def stripe_webhook(request: Request[Any, Any, Any], stint: StintDep) -> WebhookAnswer:
-    receiver = stint.extras.get("stripe_webhooks")
+    receiver = stint.stripe_webhooks
     if receiver is None:
         raise NotFound("Stripe webhooks are not configured here (STINT_STRIPE_WEBHOOK_SECRET).")
     outcome = await receiver.receive(await request.body(), request.headers.get("stripe-signature"))

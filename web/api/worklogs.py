@@ -32,7 +32,8 @@ from core.services.worklogs import (
 )
 from core.tracking import KEEP, NumberedRow, Worklog, WorklogChanges, read_csv, write_csv
 from core.tracking.ports import WorklogCursor
-from plugins.spreadsheets import XLSX_MEDIA_TYPE, read_xlsx, write_xlsx
+from core.tracking.rows import XLSX_MEDIA_TYPE
+from plugins.bootstrap import Stint
 
 from ..access import requires
 from ..auth import TenantPrincipal
@@ -158,6 +159,7 @@ async def ensure_may_see(request: TenantRequest, stint: Any, user_id: str) -> No
     await ensure_access(
         stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
         action=Action.VIEW_ALL_WORKLOGS, grace_days=stint.settings.grace_days,
+        cache=request.user.cache or stint.access_cache,
     )
 
 
@@ -248,6 +250,7 @@ class WorklogsController(Controller):
             await ensure_access(
                 stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
                 action=Action.EXPORT_ALL, grace_days=stint.settings.grace_days,
+                cache=principal.cache or stint.access_cache,
             )
         async with stint.uow() as work:
             time_zone = await user_zone(work.tenant(principal.tenant.id).tracking(), principal.tenant,
@@ -257,7 +260,7 @@ class WorklogsController(Controller):
             time_zone=time_zone,
         )
         if format == "xlsx":
-            content, media_type = write_xlsx(rows), XLSX_MEDIA_TYPE
+            content, media_type = stint.spreadsheets.write(rows), XLSX_MEDIA_TYPE
         else:
             content, media_type = write_csv(rows).encode("utf-8-sig"), "text/csv; charset=utf-8"
         disposition = f'attachment; filename="worklogs.{format}"'
@@ -268,7 +271,7 @@ class WorklogsController(Controller):
     async def import_(self, request: TenantRequest, stint: StintDep) -> ImportOut:
         principal = request.user
         try:
-            rows = await _uploaded_rows(request)
+            rows = await _uploaded_rows(request, stint)
         except ValidationFailed as bad:
             # One answer shape for every refused import: {errors: [{line, reason}]}.
             line = int(bad.extra.get("line", 1))
@@ -286,11 +289,11 @@ class WorklogsController(Controller):
 _XLSX_MAGIC = b"PK\x03\x04"
 
 
-def _decode(data: bytes, filename: str, media_type: str) -> list[NumberedRow]:
+def _decode(stint: Stint, data: bytes, filename: str, media_type: str) -> list[NumberedRow]:
     if media_type.startswith(XLSX_MEDIA_TYPE) or filename.lower().endswith(".xlsx") or (
         data.startswith(_XLSX_MAGIC) and "csv" not in media_type
     ):
-        return read_xlsx(data)
+        return stint.spreadsheets.read(data)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -298,7 +301,7 @@ def _decode(data: bytes, filename: str, media_type: str) -> list[NumberedRow]:
     return read_csv(text)
 
 
-async def _uploaded_rows(request: TenantRequest) -> list[NumberedRow]:
+async def _uploaded_rows(request: TenantRequest, stint: Stint) -> list[NumberedRow]:
     """The file as the raw body (text/csv or the .xlsx type) or as multipart field ``file``."""
     media_type = request.headers.get("content-type", "").lower()
     if media_type.startswith("multipart/form-data"):
@@ -307,8 +310,8 @@ async def _uploaded_rows(request: TenantRequest) -> list[NumberedRow]:
         if not isinstance(upload, UploadFile):
             raise ValidationFailed("send the file in the multipart field 'file'", field="file")
         data = await upload.read()
-        return _decode(data, upload.filename or "", (upload.content_type or "").lower())
+        return _decode(stint, data, upload.filename or "", (upload.content_type or "").lower())
     data = await request.body()
     if not data:
         raise ValidationFailed("the request has no file", field="file")
-    return _decode(data, "", media_type)
+    return _decode(stint, data, "", media_type)

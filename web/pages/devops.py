@@ -13,9 +13,7 @@ from litestar.params import Body
 from litestar.response import Template
 
 from core.licensing.access import Action
-from core.services.devops import DevOpsConnectionChange, devops_connection
-from plugins.devops.tenants import save_connection
-from plugins.storage.devops_repo import PiccoloDevOpsConnections
+from core.services.devops import DevOpsConnectionChange
 
 from .render import Page, open_page, render, stint_of
 
@@ -34,7 +32,7 @@ class DevOpsForm(msgspec.Struct):
 
 async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) -> dict[str, Any]:
     stint = stint_of(request)
-    view = await devops_connection(stint.uow, PiccoloDevOpsConnections(), tenant=page.principal.tenant)
+    view = await stint.devops.view(page.principal.tenant)
     return page.context(connection=view, **extra)
 
 
@@ -53,8 +51,8 @@ class DevOpsPageController(Controller):
     ) -> Template:
         page = await open_page(request, Action.MANAGE_SETTINGS)
         azure = data.kind == "azure_devops"
-        await save_connection(
-            stint_of(request), tenant=page.principal.tenant, actor=page.principal.user,
+        await stint_of(request).devops.save(
+            tenant=page.principal.tenant, actor=page.principal.user,
             change=DevOpsConnectionChange(
                 data.kind,
                 data.organization_url.strip() or None if azure else None,

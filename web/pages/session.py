@@ -28,8 +28,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.errors import InvalidCredentials
 from core.services.tokens import REFRESH_LIFETIME, issue_refresh_token, rotate_refresh_token
-from plugins.bootstrap import Stint
-from plugins.identity.tokens import TENANT_AUDIENCE
+from plugins.bootstrap import TENANT_AUDIENCE, Stint
 
 from ..auth import TenantPrincipal, authenticate_tenant_token, bearer_token
 from ..security import limit_tenant

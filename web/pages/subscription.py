@@ -28,9 +28,7 @@ from core.services.subscriptions import (
     resume_subscription,
     view_subscription,
 )
-from plugins.activation.reader import SettingsFileReader
 from plugins.bootstrap import Stint
-from plugins.storage.activation_repo import PiccoloActivationDirectory
 
 from .render import Page, open_page, render, stint_of
 
@@ -70,20 +68,12 @@ class ActivateForm(msgspec.Struct):
     subscription_id: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
-def _reader(stint: Stint) -> SettingsFileReader:
-    settings = stint.settings
-    return SettingsFileReader(
-        settings.activation_public_keys, trust_dev_key=settings.activation_trust_dev_key,
-        data_dir=settings.data_dir,
-    )
-
-
 async def _activation(stint: Stint, page: Page) -> dict[str, Any] | None:
     """How an on-premises tenant is activated (None in the cloud: its subscription is its licence)."""
     tenant = page.principal.tenant
     if tenant.deployment is not Deployment.ONPREM:
         return None
-    view = await activation_view(stint.uow, PiccoloActivationDirectory(), stint.clock, tenant=tenant)
+    view = await activation_view(stint.uow, stint.activations, stint.clock, tenant=tenant)
     return {
         "server_id": view.server_id,
         "record": view.record,
@@ -242,7 +232,7 @@ class SubscriptionPageController(Controller):
         page = await open_page(request, Action.PURCHASE)
         stint = stint_of(request)
         await activate_online(
-            stint.uow, PiccoloActivationDirectory(), stint.licence_client, stint.clock,
+            stint.uow, stint.activations, stint.licence_client, stint.clock,
             tenant=page.principal.tenant, actor=page.principal.user, subscription_id=data.subscription_id,
         )
         page = await open_page(request, Action.VIEW_SUBSCRIPTION)
@@ -268,7 +258,7 @@ class SubscriptionPageController(Controller):
         except UnicodeDecodeError:
             raise ActivationRefused.malformed("it is not text") from None
         await install_activation_file(
-            stint.uow, PiccoloActivationDirectory(), _reader(stint), stint.clock,
+            stint.uow, stint.activations, stint.activation_files, stint.clock,
             tenant=page.principal.tenant, actor=page.principal.user, text=text,
         )
         page = await open_page(request, Action.VIEW_SUBSCRIPTION)
