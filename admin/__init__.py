@@ -8,16 +8,21 @@ refuse, and a tenant session is refused here.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from litestar import Router
 
 from plugins.settings import Settings
+from web.pages import page_middleware
 
-__all__ = ["console_router"]
+__all__ = ["CONSOLE_TEMPLATES", "console_router"]
+
+#: The console's Jinja templates (``admin/…``); the app assembly adds them to the app's one
+#: template environment, so they can include the tenant pages' partials (``_flash.html``).
+CONSOLE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def console_router(settings: Settings) -> Router:
-    from web.pages import page_middleware
-
     from .console import ConsoleController
     from .errors import console_exception_handlers
 

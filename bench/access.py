@@ -50,7 +50,7 @@ def serve(port: int) -> None:
     from litestar import get
 
     from plugins.settings import load_settings
-    from web.app import create_app
+    from server.app import create_app
 
     @get("/bench/bare", sync_to_thread=False, include_in_schema=False)
     def bare() -> dict[str, bool]:

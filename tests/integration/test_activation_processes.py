@@ -113,7 +113,7 @@ def _https_service(workdir: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
     port = free_port()
     log = (workdir / "serve.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "web.app:create_app", "--host", "127.0.0.1",
+        [sys.executable, "-m", "uvicorn", "--factory", "server.app:create_app", "--host", "127.0.0.1",
          "--port", str(port), "--ssl-certfile", str(cert), "--ssl-keyfile", str(key),
          "--log-level", "warning"],
         cwd=Path(__file__).resolve().parents[2], env=env, stdout=log, stderr=subprocess.STDOUT,

@@ -23,9 +23,9 @@ from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
 
 from core.clock import FixedClock
+from server.app import create_app
 from tests.conftest import make_settings
 from tests.support.api import api_client, bearer, signup, token
-from web.app import create_app
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
 #: Examples per operation and generation mode: enough to hit every field's edges, small

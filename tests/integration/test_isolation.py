@@ -252,10 +252,10 @@ def test_the_walker_catches_a_planted_cross_tenant_leak(
     tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With a leaky route added to the tenant API, the walk reports it by path."""
-    from web import app as web_app
+    from web import routes
 
-    real = web_app.tenant_routes
-    monkeypatch.setattr(web_app, "tenant_routes", lambda: [*real(), PlantedLeak])
+    real = routes.tenant_routes
+    monkeypatch.setattr(routes, "tenant_routes", lambda: [*real(), PlantedLeak])
     settings = make_settings(f"sqlite:///{tmp_path / 'stint.sqlite3'}", tmp_path,
                              STINT_RATE_LIMIT_API="1000000", STINT_RATE_LIMIT_CLIENT="1000000")
     with api_client(settings, clock) as leaky:

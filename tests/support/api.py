@@ -9,7 +9,7 @@ from typing import Any
 from litestar.testing import TestClient
 
 from core.clock import Clock
-from web.app import create_app
+from server.app import create_app
 
 PASSWORD = "correct horse battery"
 

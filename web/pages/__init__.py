@@ -1,8 +1,9 @@
 """Tenant pages: server-rendered Jinja2 with htmx, on the API's own use cases and access decision.
 
-:func:`pages_router` is what ``web/app.py`` mounts; :func:`template_config` and
-:func:`static_router` serve the templates (tenant pages and the operator console)
-and the vendored ``htmx.min.js`` (no CDN: Stint must work air-gapped).
+:func:`pages_router` is what the app assembly (``server/app.py``) mounts;
+:func:`template_config` and :func:`static_router` serve the templates (the tenant pages'
+and whatever directories the assembly adds, such as the operator console's) and the
+vendored ``htmx.min.js`` (no CDN: Stint must work air-gapped).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from .session import SessionCookieMiddleware
 __all__ = ["pages_router", "static_router", "template_config"]
 
 _WEB = Path(__file__).resolve().parent.parent
-_TEMPLATE_DIRS = [_WEB / "templates", _WEB.parent / "admin" / "templates"]
 
 
 def _hm(seconds: int | None) -> str:
@@ -48,8 +48,13 @@ def _engine_setup(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters.update(hm=_hm, money=_money, decimal=_decimal)
 
 
-def template_config() -> TemplateConfig[JinjaTemplateEngine]:
-    return TemplateConfig(directory=_TEMPLATE_DIRS, engine=JinjaTemplateEngine, engine_callback=_engine_setup)
+def template_config(*more_directories: Path) -> TemplateConfig[JinjaTemplateEngine]:
+    """One Jinja environment for the whole app: the layers above web (the operator console)
+    bring their own template directories rather than web knowing where they live."""
+    return TemplateConfig(
+        directory=[_WEB / "templates", *more_directories], engine=JinjaTemplateEngine,
+        engine_callback=_engine_setup,
+    )
 
 
 def static_router() -> Router:

@@ -30,7 +30,7 @@ def _run(work: Callable[[Any], Awaitable[int]], *, migrate: bool = True) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from web.app import create_app
+    from .app import create_app
 
     settings = load_settings()
     app = create_app(settings, migrate=True, run_jobs=True)

@@ -1,0 +1,97 @@
+"""The Litestar app factory: the composition root above ``web/`` and ``admin/``.
+
+Routers are vertical slices (``web/api/*``, listed by :mod:`web.routes`), the tenant pages
+and the operator console; this module only assembles them, installs error handling and
+logging, and opens/closes the adapters built by :mod:`plugins.bootstrap`.
+"""
+
+from __future__ import annotations
+
+from litestar import Litestar, Router
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+
+from admin import CONSOLE_TEMPLATES, console_router
+from core.clock import Clock
+from plugins import bootstrap
+from plugins.settings import Settings, load_settings
+from web import routes
+from web.api.docs import docs_page
+from web.api.health import health
+from web.auth import OperatorAuth, TenantAuth
+from web.deps import provide_stint
+from web.logs import RequestContextMiddleware, before_send, configure_logging
+from web.pages import pages_router, static_router, template_config
+from web.problems import document_problems, exception_handlers
+from web.security import cors_config, security_headers
+
+__all__ = ["create_app"]
+
+#: Largest request body accepted; imports of big timesheets are the reason it is not smaller.
+MAX_BODY_BYTES = 5 * 1024 * 1024
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = False,
+    run_jobs: bool = False,
+) -> Litestar:
+    """Build the app. ``migrate=True`` upgrades the schema at start (tests, ``stint serve``);
+    ``run_jobs=True`` (``stint serve``) runs the background jobs in-process when there is no Redis."""
+
+    async def on_startup(app: Litestar) -> None:
+        app.state.stint = await bootstrap.start(settings, clock=clock, migrate=migrate)
+        # ``stint serve`` without Redis runs the background jobs itself (the embedded mode).
+        if run_jobs and not app.state.stint.settings.redis_url:
+            from plugins.jobs.embedded import EmbeddedScheduler
+
+            app.state.jobs = EmbeddedScheduler(app.state.stint)
+            app.state.jobs.start()
+
+    async def on_shutdown(app: Litestar) -> None:
+        jobs = getattr(app.state, "jobs", None)
+        if jobs is not None:
+            await jobs.stop()
+        stint = getattr(app.state, "stint", None)
+        if stint is not None:
+            await bootstrap.stop(stint)
+
+    tenant_api = Router(
+        path="/api/v1",
+        route_handlers=routes.tenant_routes(),
+        middleware=[DefineMiddleware(TenantAuth, exclude_from_auth_key="exclude_from_auth")],
+    )
+    operator_api = Router(
+        path="/api/v1/operator",
+        route_handlers=routes.operator_routes(),
+        middleware=[DefineMiddleware(OperatorAuth, exclude_from_auth_key="exclude_from_auth")],
+    )
+    configure_logging()
+    settings_now = settings or load_settings()
+
+    app = Litestar(
+        route_handlers=[
+            health, docs_page, tenant_api, operator_api,
+            pages_router(settings_now), console_router(settings_now), static_router(),
+            *routes.webhook_routes(),
+        ],
+        template_config=template_config(CONSOLE_TEMPLATES),
+        dependencies={"stint": Provide(provide_stint, sync_to_thread=False)},
+        on_startup=[on_startup],
+        on_shutdown=[on_shutdown],
+        exception_handlers=exception_handlers,
+        middleware=[RequestContextMiddleware],
+        before_send=[before_send, security_headers],
+        cors_config=cors_config(settings_now),
+        request_max_body_size=MAX_BODY_BYTES,
+        openapi_config=OpenAPIConfig(
+            title="Stint",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(path="/openapi.json")],
+        ),
+        debug=False,
+    )
+    document_problems(app)
+    return app

@@ -1,0 +1,85 @@
+"""The web layer's route handlers, grouped as the app assembly (``server/app.py``) mounts them.
+
+Plain functions returning lists, so the assembly stays a list of calls and a test can add a
+route by patching one of them (``tests/integration/test_isolation.py`` plants a leak this way).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .api.identity import OperatorTokenController, TokenController
+from .api.tokens import PersonalTokensController
+
+__all__ = [
+    "activation_routes",
+    "billing_routes",
+    "operator_activation_routes",
+    "operator_routes",
+    "tenant_routes",
+    "webhook_routes",
+]
+
+
+def tenant_routes() -> list[Any]:
+    from .api import access, devops, me, signup, subscription, timesheet, tracking, users, worklogs
+
+    return [
+        TokenController,
+        signup.SignupController,
+        me.MeController,
+        PersonalTokensController,
+        access.AccessController,
+        users.UsersController,
+        users.DefaultRoleController,
+        subscription.SubscriptionController,
+        subscription.InvoicesController,
+        tracking.TrackingController,
+        worklogs.WorklogsController,
+        timesheet.TimesheetController,
+        timesheet.WeeksController,
+        timesheet.TrackingRulesController,
+        devops.DevOpsConnectionController,
+        *activation_routes(),
+        *billing_routes(),
+    ]
+
+
+def billing_routes() -> list[Any]:
+    """Buy Now's hosted checkout and the card portal (the payment provider's pages)."""
+    from .api import checkout
+
+    return [checkout.CheckoutController]
+
+
+def webhook_routes() -> list[Any]:
+    """Payment-provider webhooks: app level, outside ``/api/v1`` (no tenant auth, no CSRF)."""
+    from .api.webhooks import stripe_webhook
+
+    return [stripe_webhook]
+
+
+def activation_routes() -> list[Any]:
+    """On-premises activation (Subscription page) and the licence service's endpoint."""
+    from .api import activation, licence_service
+
+    return [activation.ActivationController, licence_service.LicenceServiceController]
+
+
+def operator_routes() -> list[Any]:
+    from .api import operator_console, operator_tenants
+
+    return [
+        OperatorTokenController,
+        operator_tenants.OperatorTenantsController,
+        operator_console.OperatorTrialController,
+        operator_console.OperatorPlansController,
+        operator_console.OperatorInstallController,
+        *operator_activation_routes(),
+    ]
+
+
+def operator_activation_routes() -> list[Any]:
+    from .api import activation
+
+    return [activation.OperatorActivationFilesController]
