@@ -39,6 +39,7 @@ test: install-dev
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 bench: install-dev
 	$(BIN)/python bench/proration.py

@@ -9,7 +9,7 @@ from typing import Protocol
 
 from core.activation.claims import ActivationClaims, ActivationState
 from core.errors import StintError
-from core.licensing.subscription import Subscription
+from core.licensing import Subscription
 
 __all__ = [
     "ActivationDirectory",

@@ -10,9 +10,8 @@ from datetime import datetime
 from typing import Protocol
 
 from core.audit import AuditEntry
-from core.licensing.subscription import Subscription
-from core.proration.credit import CreditEntry, CreditLedger
-from core.proration.invoice import Invoice
+from core.licensing import Subscription
+from core.proration import CreditEntry, CreditLedger, Invoice
 from core.tenancy import Tenant, User
 
 __all__ = [

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from core.licensing.seats import LastUse
+from core.licensing import LastUse
 from core.tenancy import User
 
 __all__ = [

@@ -1,0 +1,1 @@
+"""The tenant and operator REST API: one module per vertical slice."""
