@@ -12,8 +12,15 @@ keep-alive connections, a bounded request count and a time cap, in alternating r
 small asyncio HTTP/1.1 client (httpx costs more CPU per request than the server under
 test, which would flatter the ratio on a two-core machine).
 
-Prints requests/s of both, their ratio, p50/p99 latency, and the machine. ``--redis`` runs
-with ``STINT_REDIS_URL`` set (the decision cache and rate-limit counters in Redis).
+Prints requests/s of both, their ratio, p50/p99 latency, the server's CPU time per request,
+and the machine. ``--redis`` runs with ``STINT_REDIS_URL`` set (the decision cache and
+rate-limit counters in Redis).
+
+``--redis-client NAME[,NAME…]`` (implies ``--redis``) picks the client of the access path's
+one Redis call per request (``STINT_REDIS_READ_CLIENT``: lean, redis-py, redis-py-pool;
+``both`` is lean,redis-py). Several make an A/B in one run: one server per client, on the
+same database and Redis keys, measured in alternating rounds (the order flips each round),
+each against its own bare endpoint; each client's access req/s is compared with the first's.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 
 ADMIN_URL = os.environ.get("STINT_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("STINT_TEST_REDIS", "redis://127.0.0.1:6379")
+READ_CLIENTS = ("lean", "redis-py", "redis-py-pool")
 PASSWORD = "correct horse battery"
 
 
@@ -103,10 +111,29 @@ async def load(port: int, path: str, headers: dict[str, str], *, concurrency: in
     return {"path": path, "latencies": latencies, "errors": errors, "elapsed": time.perf_counter() - started}
 
 
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) the process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def load_measured(
+    pid: int, port: int, path: str, headers: dict[str, str], **bounds: Any
+) -> dict[str, Any]:
+    """:func:`load`, plus the CPU time the server process spent meanwhile: less swayed by
+    other processes on a shared machine than requests/s, which count waiting for a core."""
+    before = _cpu_seconds(pid)
+    result = await load(port, path, headers, **bounds)
+    result["cpu"] = _cpu_seconds(pid) - before
+    return result
+
+
 def _merge(parts: list[dict[str, Any]]) -> dict[str, Any]:
     ordered = sorted(x for p in parts for x in p["latencies"])
     errors = [e for p in parts for e in p["errors"]]
+    cpu = sum(p.get("cpu", 0.0) for p in parts)
     return {
+        "cpu_ms": 1000 * cpu / max(1, len(ordered)),
         "path": parts[0]["path"],
         "requests": len(ordered),
         "errors": len(errors),
@@ -160,11 +187,35 @@ async def _json(port: int, method: str, path: str, body: dict[str, Any], token: 
         return response.json()
 
 
+def _clients(args: argparse.Namespace) -> list[str]:
+    """The read-ahead clients to measure; one empty name for the in-process store."""
+    if args.redis_client:
+        names = args.redis_client.replace("both", "lean,redis-py").split(",")
+        unknown = set(names) - set(READ_CLIENTS)
+        if unknown or len(set(names)) != len(names):
+            raise SystemExit(f"--redis-client: each of {', '.join(READ_CLIENTS)} at most once")
+        return names
+    return ["lean"] if args.redis else [""]
+
+
+async def _listening(port: int, server: subprocess.Popen[bytes]) -> None:
+    for _ in range(300):
+        if server.poll() is not None:
+            raise RuntimeError(f"the server on port {port} exited with {server.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise RuntimeError(f"the server on port {port} did not start")
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     name = f"stint_bench_{uuid.uuid4().hex[:10]}"
     await _admin(f'CREATE DATABASE "{name}"')
-    port = _free_port()
     prefix = f"stint-bench-{uuid.uuid4().hex[:8]}:"
+    clients = _clients(args)
+    servers: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
     with tempfile.TemporaryDirectory() as data:
         env = {
             **os.environ,
@@ -178,41 +229,48 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         env.pop("STINT_REDIS_URL", None)
         if args.redis:
             env.update({"STINT_REDIS_URL": f"{REDIS_URL}/13", "STINT_REDIS_PREFIX": prefix})
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(port)], env=env, cwd=data,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
         try:
-            for _ in range(300):
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    await asyncio.sleep(0.1)
-            await _json(port, "POST", "/api/v1/signup", {
+            # One after the other: the first one migrates the database, the next finds it done.
+            for client in clients:
+                port = _free_port()
+                server = subprocess.Popen(
+                    [sys.executable, __file__, "--serve", str(port)],
+                    env={**env, "STINT_REDIS_READ_CLIENT": client} if client else env, cwd=data,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )
+                servers[client] = (port, server)
+                await _listening(port, server)
+            first = servers[clients[0]][0]
+            await _json(first, "POST", "/api/v1/signup", {
                 "tenant": "bench", "name": "Bench", "deployment": "cloud",
                 "admin": {"email": "admin@bench.test", "password": PASSWORD, "name": "Admin"},
             })
-            pair = await _json(port, "POST", "/api/v1/auth/token",
+            pair = await _json(first, "POST", "/api/v1/auth/token",
                                {"tenant": "bench", "email": "admin@bench.test", "password": PASSWORD})
             auth = {"Authorization": f"Bearer {pair['access_token']}"}
             target = "/api/v1/me/access"
-            probe = await load(port, target, auth, concurrency=1, requests=1, seconds=5)
+            probe = await load(first, target, auth, concurrency=1, requests=1, seconds=5)
             if probe["errors"] or not probe["latencies"]:
                 target = "/api/v1/me"
             bounds = {"concurrency": args.concurrency, "requests": args.requests // args.rounds,
                       "seconds": args.seconds / args.rounds}
-            # Warm both paths (first use licenses the user; caches and pools fill) before measuring.
-            await load(port, target, auth, concurrency=args.concurrency, requests=500, seconds=5)
-            await load(port, "/bench/bare", {}, concurrency=args.concurrency, requests=500, seconds=5)
-            # Alternate short rounds, so a change in the machine's load hits both alike.
-            rounds = [(await load(port, target, auth, **bounds),
-                       await load(port, "/bench/bare", {}, **bounds)) for _ in range(args.rounds)]
-            access = _merge([a for a, _ in rounds])
-            bare = _merge([b for _, b in rounds])
+            # Warm both paths of every server (first use licenses the user; caches and pools
+            # fill; each process learns what this caller looks up) before measuring.
+            for port, _ in servers.values():
+                await load(port, target, auth, concurrency=args.concurrency, requests=500, seconds=5)
+                await load(port, "/bench/bare", {}, concurrency=args.concurrency, requests=500, seconds=5)
+            # Alternate short rounds, so a change in the machine's load hits every endpoint
+            # alike; with two servers the order flips each round so neither always goes first.
+            measured: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {c: [] for c in clients}
+            for number in range(args.rounds):
+                for client in clients if number % 2 == 0 else clients[::-1]:
+                    port, pid = servers[client][0], servers[client][1].pid
+                    measured[client].append((await load_measured(pid, port, target, auth, **bounds),
+                                             await load_measured(pid, port, "/bench/bare", {}, **bounds)))
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            for _, server in servers.values():
+                server.terminate()
+                server.wait(timeout=10)
             await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             if args.redis:
                 import redis
@@ -221,7 +279,31 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 for key in client.scan_iter(f"{prefix}*"):
                     client.delete(key)
                 client.close()
-    return {"access": access, "bare": bare, "ratio": access["rps"] / bare["rps"]}
+    results: dict[str, Any] = {}
+    for label, rounds in measured.items():
+        access = _merge([a for a, _ in rounds])
+        bare = _merge([b for _, b in rounds])
+        results[label] = {"access": access, "bare": bare, "ratio": access["rps"] / bare["rps"]}
+    if len(clients) == 1:
+        return results[clients[0]]
+    base = results[clients[0]]
+    # Each client against the first: its access req/s, and its access/bare ratio.
+    versus = {
+        f"{label}/{clients[0]}": {"access_rps": r["access"]["rps"] / base["access"]["rps"],
+                                  "ratio": r["ratio"] / base["ratio"],
+                                  "access_cpu": r["access"]["cpu_ms"] / base["access"]["cpu_ms"]}
+        for label, r in results.items() if label != clients[0]
+    }
+    return {"clients": results, "versus": versus}
+
+
+def _print(result: dict[str, Any]) -> None:
+    for label in ("access", "bare"):
+        r = result[label]
+        print(f"{label:>6} {r['path']:<20} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.2f} ms  "
+              f"p99 {r['p99_ms']:6.2f} ms  server CPU {r['cpu_ms']:.3f} ms/request  "
+              f"({r['requests']} requests, {r['errors']} errors)")
+    print(f"ratio access/bare: {result['ratio']:.2f}")
 
 
 def main() -> int:
@@ -232,11 +314,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=15.0, help="time cap per endpoint (default 15)")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds per endpoint (default 5)")
     parser.add_argument("--redis", action="store_true", help="run with STINT_REDIS_URL set")
+    parser.add_argument("--redis-client", metavar="NAME[,NAME…]",
+                        help="the read-ahead's Redis client(s): lean, redis-py, redis-py-pool, both "
+                             "(lean,redis-py); several: A/B in one run (implies --redis)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
         return 0
+    args.redis = args.redis or bool(args.redis_client)
     machine = _machine()
     result = asyncio.run(run(args))
     if args.json:
@@ -245,11 +331,15 @@ def main() -> int:
     print(f"machine: {machine}")
     print(f"store: {'Redis' if args.redis else 'in-process'}; PostgreSQL; uvicorn, one worker; "
           f"{args.concurrency} connections")
-    for label in ("access", "bare"):
-        r = result[label]
-        print(f"{label:>6} {r['path']:<20} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.2f} ms  "
-              f"p99 {r['p99_ms']:6.2f} ms  ({r['requests']} requests, {r['errors']} errors)")
-    print(f"ratio access/bare: {result['ratio']:.2f}")
+    if "clients" not in result:
+        _print(result)
+        return 0
+    for label, measured in result["clients"].items():
+        print(f"read-ahead client: {label}")
+        _print(measured)
+    for label, versus in result["versus"].items():
+        print(f"{label}: access req/s {versus['access_rps']:.3f}, ratio {versus['ratio']:.3f}, "
+              f"server CPU per access request {versus['access_cpu']:.3f}")
     return 0
 
 

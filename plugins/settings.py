@@ -16,6 +16,10 @@ from urllib.parse import urlparse
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
 
+#: ``STINT_REDIS_READ_CLIENT``'s values.
+READ_CLIENTS = ("lean", "redis-py", "redis-py-pool")
+
+
 class SettingsError(ValueError):
     """A setting has a value Stint cannot use; the message names it and says why."""
 
@@ -66,6 +70,10 @@ class Settings:
     data_dir: Path = field(default_factory=lambda: Path(".stint"))
     #: Prefix of every Redis key Stint writes (rate-limit counters, cached access decisions).
     redis_prefix: str = "stint:"
+    #: The client of the access path's one Redis call per request: ``lean`` (the hand-written
+    #: pipelined connection), ``redis-py`` (a dedicated redis-py connection) or ``redis-py-pool``
+    #: (the pooled redis-py client every other Redis command uses).
+    redis_read_client: str = "lean"
     #: Origins allowed to call the API from a browser (CORS); empty: none, CORS stays closed.
     cors_origins: tuple[str, ...] = ()
     #: Who may frame Stint's pages (CSP ``frame-ancestors``): the DevOps platform's
@@ -199,6 +207,10 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
     smtp_url = get("STINT_SMTP_URL")
     if smtp_url and urlparse(smtp_url).scheme not in ("smtp", "smtps"):
         raise SettingsError(f"STINT_SMTP_URL={smtp_url!r} must be an smtp:// URL")
+    read_client = get("STINT_REDIS_READ_CLIENT") or "lean"
+    if read_client not in READ_CLIENTS:
+        choices = ", ".join(READ_CLIENTS)
+        raise SettingsError(f"STINT_REDIS_READ_CLIENT={read_client!r} must be one of {choices}")
     raw_origins = (get("STINT_CORS_ORIGINS") or "").split(",")
     cors_origins = tuple(o.strip().rstrip("/") for o in raw_origins if o.strip())
     for origin in cors_origins:
@@ -231,6 +243,7 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         grace_days=_int(env, "STINT_GRACE_DAYS", 14, 0, 365),
         data_dir=data_dir,
         redis_prefix=get("STINT_REDIS_PREFIX") or "stint:",
+        redis_read_client=read_client,
         cors_origins=cors_origins,
         frame_ancestors=frame_ancestors,
         rate_limit_login=_int(env, "STINT_RATE_LIMIT_LOGIN", 10, 1, 1_000_000),

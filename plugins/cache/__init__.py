@@ -61,11 +61,17 @@ def build(settings: Settings) -> BuiltCache:
 
     from .fallback import with_fallback
     from .lean_redis import LeanRedis
+    from .script_connection import ScriptConnection
 
     client = aioredis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
     prefix = settings.redis_prefix
-    lean = LeanRedis(settings.redis_url, timeout=2)
-    cache = RedisGenerationCache(client, prefix, lean=lean)
+    hot: LeanRedis | ScriptConnection | None = None  # None: the pooled client runs the read-ahead too
+    if settings.redis_read_client == "lean":
+        hot = LeanRedis(settings.redis_url, timeout=2)
+    elif settings.redis_read_client == "redis-py":
+        hot = ScriptConnection(settings.redis_url, timeout=2)
+    cache = RedisGenerationCache(client, prefix, hot=hot)
     # Redis going away must not take the web app with it: decide from the database.
     safe_cache, safe_limiter, _ = with_fallback(cache, RedisRateLimiter(client, prefix))
-    return BuiltCache(safe_cache, safe_limiter, client, closers=[client.aclose, lean.close])
+    closers = [client.aclose, *([hot.close] if hot is not None else [])]
+    return BuiltCache(safe_cache, safe_limiter, client, closers=closers)

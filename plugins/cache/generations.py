@@ -162,13 +162,14 @@ class RedisGenerationCache:
     #: A generation outlives every value stored under it (values live minutes).
     GENERATION_TTL = 7 * 24 * 3600
 
-    def __init__(self, client: Any, prefix: str, *, lean: Any = None) -> None:
+    def __init__(self, client: Any, prefix: str, *, hot: Any = None) -> None:
         self._redis = client
         self._prefix = prefix
         self._hints = _Hints()
         self._read_ahead_script = client.register_script(_READ_AHEAD_LUA)
-        #: The hot path's own pipelined connection (``lean_redis.py``); redis-py without it.
-        self.lean = lean
+        #: The read-ahead's own connection (``lean_redis.py`` or ``script_connection.py``);
+        #: without it the script runs on ``client``.
+        self.hot = hot
 
     async def get(self, key: str, scopes: tuple[str, ...]) -> CachedValue:
         raw = await self._redis.mget(
@@ -195,8 +196,8 @@ class RedisGenerationCache:
             name, retry = redis_counter(prefix, counter[0], counter[2])
             names.append(name)
             expiry = str(counter[2] + 5)
-        if self.lean is not None:
-            raw = await self.lean.run_script(_READ_AHEAD_LUA, names, [expiry])
+        if self.hot is not None:
+            raw = await self.hot.run_script(_READ_AHEAD_LUA, names, [expiry])
         else:
             raw = await self._read_ahead_script(keys=names, args=[expiry])
         generations = {scope: g.decode() if g else _NONE for scope, g in zip(want_scopes, raw, strict=False)}

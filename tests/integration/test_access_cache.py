@@ -17,6 +17,7 @@ from core.clock import FixedClock
 from core.licensing.subscription import ExpiryReason, SubscriptionStatus
 from core.services import access as access_service
 from plugins.cache import MemoryGenerationCache, RedisGenerationCache, fallback
+from plugins.settings import READ_CLIENTS
 from tests.conftest import make_settings
 from tests.support.api import api_client, bearer, signup, token
 from tests.support.mail import free_port
@@ -35,13 +36,17 @@ def redis_prefix() -> Iterator[str]:
     client.close()
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(
+    params=["memory", *(pytest.param(name, marks=pytest.mark.redis) for name in READ_CLIENTS)]
+)
 def extra_settings(request: pytest.FixtureRequest) -> dict[str, str]:
-    """Each test runs with the in-process cache and with Redis."""
+    """Each test runs with the in-process cache and with Redis (through each read-ahead client,
+    ``STINT_REDIS_READ_CLIENT``)."""
     if request.param == "memory":
         return {}
     prefix = request.getfixturevalue("redis_prefix")
-    return {"STINT_REDIS_URL": f"{REDIS_URL}/{REDIS_DB}", "STINT_REDIS_PREFIX": prefix}
+    return {"STINT_REDIS_URL": f"{REDIS_URL}/{REDIS_DB}", "STINT_REDIS_PREFIX": prefix,
+            "STINT_REDIS_READ_CLIENT": request.param}
 
 
 @pytest.fixture
@@ -217,10 +222,12 @@ async def test_a_bump_hides_values_stored_under_the_old_generation(
             await client.aclose()
 
 
-@pytest.fixture
-def redis_client(database_url: str, tmp_path: Path, clock: FixedClock, redis_prefix: str) -> Any:
+@pytest.fixture(params=READ_CLIENTS)
+def redis_client(
+    database_url: str, tmp_path: Path, clock: FixedClock, redis_prefix: str, request: pytest.FixtureRequest
+) -> Any:
     settings = make_settings(database_url, tmp_path, STINT_REDIS_URL=f"{REDIS_URL}/{REDIS_DB}",
-                             STINT_REDIS_PREFIX=redis_prefix)
+                             STINT_REDIS_PREFIX=redis_prefix, STINT_REDIS_READ_CLIENT=request.param)
     with api_client(settings, clock) as c:
         signup(c, "acme")
         yield c
@@ -312,15 +319,17 @@ def _own_redis(port: int, data: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.mark.redis
+@pytest.mark.parametrize("read_client", READ_CLIENTS)
 def test_a_role_change_made_while_redis_was_down_is_visible_when_it_returns(
-    database_url: str, tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+    database_url: str, tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch, read_client: str
 ) -> None:
     """Redis stops (keeping the cached "allowed"), the caller's role changes meanwhile: the answers
     come from the database during the outage and stay right once the same data is back."""
     monkeypatch.setattr(fallback, "RETRY_AFTER_SECONDS", 0.1)
     port = free_port()
     our_redis = _own_redis(port, tmp_path)
-    settings = make_settings(database_url, tmp_path, STINT_REDIS_URL=f"redis://127.0.0.1:{port}/0")
+    settings = make_settings(database_url, tmp_path, STINT_REDIS_URL=f"redis://127.0.0.1:{port}/0",
+                             STINT_REDIS_READ_CLIENT=read_client)
     try:
         with api_client(settings, clock) as c:
             signup(c, "acme")

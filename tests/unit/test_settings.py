@@ -37,6 +37,7 @@ def test_the_generated_secret_key_survives_a_restart(tmp_path: Path) -> None:
         ("STINT_TRIAL_DAYS", "twenty"),
         ("STINT_GRACE_DAYS", "-1"),
         ("STINT_SMTP_URL", "mail.example.com"),
+        ("STINT_REDIS_READ_CLIENT", "hiredis"),
     ],
 )
 def test_a_bad_value_is_refused_with_its_name(tmp_path: Path, name: str, value: str) -> None:
