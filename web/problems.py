@@ -2,6 +2,24 @@
 
 Domain errors map to statuses here and only here; nothing else in the web layer
 decides what status an error gets.
+
+Why not Litestar's own ``litestar.plugins.problem_details`` (checked on Litestar 2.25): it
+turns an exception into a ``ProblemDetailsException`` and that into a body, and nothing
+more, so every piece below would stay ours and only gain a layer. What it lacks:
+
+- a stable ``code``: its bodies have none, and ``enable_for_all_http_exceptions`` puts an
+  exception's message in ``title`` and the status phrase in ``detail``;
+- validation errors that name the fields: a bad body stays a 400 whose ``extra`` is
+  Litestar's raw list (``key``/``message``/``source``), where ours is a 422 with
+  ``errors[].field`` and the fields named in ``detail``;
+- standard members that extras cannot override: it ``update``s the body with the extras,
+  so an error carrying a subscription's ``status`` would replace the HTTP status (ours
+  moves such members under ``context``);
+- the request in its converters (``exception_to_problem_detail_map`` gets the exception
+  alone), so a 500 could not name its request id, and unhandled exceptions are not
+  converted at all (they stay ``application/json``);
+- OpenAPI: the schema still documents errors as ``application/json`` with
+  ``status_code``/``detail``/``extra``; ``document_problems`` below rewrites them as problems.
 """
 
 from __future__ import annotations
