@@ -7,6 +7,11 @@ lease before it starts: ``SET key holder NX EX ttl``, renewed by a thread every 
 the ttl while the beat lives. A second beat finds the lease taken and refuses to start;
 a beat that died without letting go loses its lease after ``ttl`` seconds, and a new
 beat can start then.
+
+The lease is redis-py's ``redis.lock.Lock`` (owner-checked renew and release in its own
+scripts), with this process's name as the token so a refused beat can say who holds it.
+What stays here is what the lock does not do: renew itself, take the lease back when it was
+lost, and wait for Redis at start.
 """
 
 from __future__ import annotations
@@ -20,25 +25,11 @@ import uuid
 from typing import Any
 
 import redis
+from redis.exceptions import LockNotOwnedError
 
 __all__ = ["BeatAlreadyRunning", "BeatLease"]
 
 log = logging.getLogger("stint.jobs")
-
-#: Renews only while the lease is still ours (another holder is never overwritten).
-_RENEW = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('EXPIRE', KEYS[1], ARGV[2])
-end
-return 0
-"""
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
-end
-return 0
-"""
-
 
 class BeatAlreadyRunning(RuntimeError):
     def __init__(self, holder: str) -> None:
@@ -58,8 +49,8 @@ class BeatLease:
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._renew = client.register_script(_RENEW)
-        self._release = client.register_script(_RELEASE)
+        # Not thread-local: the renewing thread must see the token the starting thread took.
+        self._lock = client.lock(self.key, timeout=ttl, thread_local=False)
 
     def acquire(self, *, retry_for: float = float("inf")) -> None:
         """Take the lease and keep renewing it, or raise :class:`BeatAlreadyRunning`.
@@ -72,7 +63,7 @@ class BeatLease:
         pause = 0.5
         while True:
             try:
-                taken = self._redis.set(self.key, self.holder, nx=True, ex=self.ttl)
+                taken = self._lock.acquire(blocking=False, token=self.holder)
                 break
             except (redis.ConnectionError, redis.TimeoutError):
                 if time.monotonic() + pause > deadline:
@@ -89,10 +80,11 @@ class BeatLease:
     def _keep(self) -> None:
         while not self._stop.wait(self.ttl / 3):
             try:
-                renewed = self._renew(keys=[self.key], args=[self.holder, self.ttl])
+                self._lock.reacquire()
+            except LockNotOwnedError:
                 # Lost (Redis was flushed, or down longer than the ttl): take it back if it
                 # is free, or say loudly that another beat now holds it.
-                if not renewed and not self._redis.set(self.key, self.holder, nx=True, ex=self.ttl):
+                if not self._lock.acquire(blocking=False, token=self.holder):
                     holder = self._redis.get(self.key)
                     log.error("beat lease lost to %s; two beats may now be running", holder)
             except Exception:
@@ -104,6 +96,8 @@ class BeatLease:
         if self._thread is not None:
             self._thread.join(timeout=5)
         try:
-            self._release(keys=[self.key], args=[self.holder])
+            self._lock.release()
+        except LockNotOwnedError:
+            pass  # expired, or another beat holds it now: nothing of ours to drop
         except Exception:
             log.warning("could not release the beat lease; it expires in %s s", self.ttl, exc_info=True)

@@ -399,6 +399,33 @@ def test_the_lease_of_a_beat_that_died_expires_and_is_never_taken_from_a_live_ho
         client.close()
 
 
+def test_a_lost_lease_is_taken_back_when_free_and_never_from_another_holder(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Redis flushed under a running beat: its next renewal takes the lease back. Another
+    beat holding it meanwhile keeps it, and the running beat says so loudly."""
+    from plugins.jobs.beat_lock import BeatLease
+
+    client = redis_sync.Redis.from_url(REDIS_URL)
+    prefix = f"stinttest{uuid.uuid4().hex[:8]}:"
+    lease = BeatLease(client, prefix, ttl=1)
+    try:
+        lease.acquire()
+        client.delete(lease.key)  # as FLUSHDB would
+        wait_for("the lease to be taken back", lambda: client.get(lease.key) == lease.holder.encode(), 5)
+
+        client.set(lease.key, "another-beat", ex=30)
+        with caplog.at_level(logging.ERROR, logger="stint.jobs"):
+            wait_for("the loss to be logged", lambda: "beat lease lost" in caplog.text, 5)
+        assert client.get(lease.key) == b"another-beat"
+        lease.release()  # not ours any more: left alone
+        assert client.get(lease.key) == b"another-beat"
+    finally:
+        lease._stop.set()
+        client.delete(lease.key)
+        client.close()
+
+
 def test_a_beat_started_while_redis_is_down_waits_for_it_to_take_the_lease(tmp_path: Path) -> None:
     """Like Celery's beat itself, the lease waits for Redis rather than crash the beat."""
     import threading
