@@ -15,7 +15,7 @@ Failures surface as redis-py's own exception types, so the outage fallback
 Why hand-written (issue #14, ``docs/benchmarks.md`` "Hand-written or maintained"): measured
 A/B in one run against redis-py doing the same call, redis-py was 27–70% slower on a
 dedicated connection (it cannot pipeline independent callers, so they queue behind a lock)
-and 9–44% slower with its pool (~25% more CPU per request). ``STINT_REDIS_READ_CLIENT=redis-py``
+and 9–44% slower with its pool (18–26% more CPU per request). ``STINT_REDIS_READ_CLIENT=redis-py``
 switches to ``script_connection.py``.
 """
 
