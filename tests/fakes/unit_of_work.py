@@ -36,6 +36,7 @@ from core.billing.ports import BillingCustomer, RemoteInvoice
 from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord
 from core.jobs.ports import JobRunRecord
 from core.licensing.ports import GenerationCache
+from core.licensing.subscription import Subscription
 from core.proration.credit import CreditEntry
 from core.tenancy import Enterprise, Person, Tenant
 from core.tracking import Timer, WeekStatus, Worklog
@@ -168,6 +169,10 @@ class FakeDatabase:
         if current is not None and current.shared is self:
             return current.working
         return self
+
+    def subscription_by_id(self, subscription_id: str) -> Subscription | None:
+        stored = self.subscriptions.get(subscription_id)
+        return stored.subscription if stored else None
 
     def subscription_of(self, tenant_id: str) -> str:
         """The id of the tenant's subscription (its billing account and seat pool)."""
