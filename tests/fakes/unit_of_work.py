@@ -27,7 +27,7 @@ import copy
 import dataclasses
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
@@ -133,6 +133,12 @@ class FakeDatabase:
     preferences: dict[str, dict[str, TrackingPreference]] = field(default_factory=dict)
     outbox: dict[str, list[OutboxEntry]] = field(default_factory=dict)
     devops_connections: dict[str, StoredDevOpsConnection] = field(default_factory=dict)
+    #: tenant id → outbox entry id → when it was done (absent: pending).
+    outbox_done_at: dict[str, dict[str, datetime]] = field(default_factory=dict)
+    #: tenant id → outbox entry id → the last error of a failed try.
+    outbox_errors: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: tenant id → worklog id → the stop reason of the track that left it (None: added by hand).
+    stop_reasons: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
     # Activation.
     activations: dict[str, ActivationRecord] = field(default_factory=dict)
@@ -144,6 +150,8 @@ class FakeDatabase:
     job_runs: list[JobRunRecord] = field(default_factory=list)
     #: The mail outbox (rows of tests/fakes/jobs.py).
     mails: list[Any] = field(default_factory=list)
+    #: (tenant id, purge date) → threshold in days → the day that warning was given.
+    retention_notices: dict[tuple[str, date], dict[int, date]] = field(default_factory=dict)
 
     # Bookkeeping of the fakes themselves, never copied back by a commit.
     #: True in the working copy of a read unit of work.
