@@ -48,9 +48,9 @@ async def test_pages_walk_every_worklog_once_in_start_order_even_with_equal_star
 ) -> None:
     tenant = seed.tenant()
     ann = seed.user(tenant)
-    made = [
-        tracking.worklog(tenant, ann, MONDAY + timedelta(hours=n // 2), worklog_id=f"w{9 - n}") for n in range(5)
-    ]
+    # Two by two with equal starts, ids falling as they are added: the order is (start, id).
+    made = [tracking.worklog(tenant, ann, MONDAY + timedelta(hours=n // 2), worklog_id=f"w{9 - n}")
+            for n in range(5)]
     seen, after = [], None
     while True:
         page = await list_worklogs(uow, tenant=tenant, user_id=None, after=after, limit=2)
