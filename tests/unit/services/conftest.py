@@ -11,6 +11,7 @@ from core.clock import FixedClock
 from core.ids import new_id
 from core.licensing.catalogue import DEFAULT_CATALOGUE
 from core.licensing.lifecycle import cancel, payment_failed, purchase, start_trial
+from core.licensing.plan_dicts import plan_to_dict
 from core.licensing.subscription import Subscription
 from core.periods import Interval
 from core.proration.credit import CreditEntry
@@ -145,6 +146,11 @@ class Seed:
     def license(self, tenant: Tenant, user: User) -> None:
         pool = self.store.seats.setdefault(self.store.subscription_of(tenant.id), {})
         pool[user.person_id] = StoredSeat(user.person_id, NOW - timedelta(days=1), "seed")
+
+    def catalogue(self) -> None:
+        """The default plans as stored rows, as an installation seeds them."""
+        for plan in DEFAULT_CATALOGUE:
+            self.store.plans[plan.id] = plan_to_dict(plan)
 
     def operator(self, email: str = "op@vendor.test", password: str = PASSWORD) -> Operator:
         operator = Operator(new_id(), email, email.split("@")[0])
