@@ -253,15 +253,16 @@ class FakeDevOpsConnector:
 
     Every update adds a revision; ``update_work_item`` refuses a stale ``rev`` with
     :class:`StaleWorkItem`. ``unreachable`` makes every call fail (a network error);
-    ``stale_updates`` makes the next that many updates find the item changed meanwhile
-    (someone else edits it between the read and the write); ``lose_acknowledgements``
-    makes the next that many updates land and then fail, like a reply lost on the wire.
+    ``meanwhile`` holds edits someone else makes on the platform, (completed, remaining),
+    one just before each of the next updates lands, so that update finds the item changed
+    since it was read; ``lose_acknowledgements`` makes the next that many updates land and
+    then fail, like a reply lost on the wire.
     """
 
     #: work item → its revisions, oldest first (revision n is ``revisions[item][n - 1]``).
     revisions: dict[str, list[WorkItemState]] = field(default_factory=dict)
     unreachable: bool = False
-    stale_updates: int = 0
+    meanwhile: list[tuple[Decimal | None, Decimal | None]] = field(default_factory=list)
     lose_acknowledgements: int = 0
     #: Every update that landed: (work item, completed, remaining).
     writes: list[tuple[str, Decimal, Decimal | None]] = field(default_factory=list)
@@ -306,10 +307,9 @@ class FakeDevOpsConnector:
         history = self.revisions.get(work_item)
         if not history:
             raise LookupError(f"work item {work_item} does not exist")
-        if self.stale_updates > 0:
-            self.stale_updates -= 1
-            latest = history[-1]
-            self.edit_item(work_item, completed=latest.completed_work, remaining=latest.remaining_work)
+        if self.meanwhile:
+            completed, remaining = self.meanwhile.pop(0)
+            self.edit_item(work_item, completed=completed, remaining=remaining)
         if history[-1].rev != rev:
             raise StaleWorkItem(f"work item {work_item} is at revision {history[-1].rev}, not {rev}")
         state = WorkItemState(work_item, rev + 1, completed_work, remaining_work)
