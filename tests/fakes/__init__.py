@@ -4,6 +4,13 @@ Each fake behaves like its real adapter where a use case depends on it: ordering
 idempotency keys, unique keys, and a unit of work that keeps nothing unless it commits.
 """
 
+from .activation import (
+    FakeActivationDirectory,
+    FakeActivationFileReader,
+    FakeActivationRepository,
+    FakeLicenceClient,
+    FakeLicenceRegistry,
+)
 from .billing import (
     Collected,
     FakeBilling,
@@ -13,6 +20,7 @@ from .billing import (
     FakeRenewalStore,
 )
 from .identity import FakeAuditLog, FakePasswordHasher, FakeTokenRepository, FakeUserRepository
+from .jobs import FakeJobStore, FakeMailer, OutboxMail, SentMail
 from .licensing import (
     FakeCatalogue,
     FakeDirectory,
@@ -31,21 +39,36 @@ from .rows import (
     StoredSubscription,
     StoredUser,
 )
+from .tracking import (
+    FakeDevOpsConnectionStore,
+    FakeDevOpsConnector,
+    FakeTrackingDirectory,
+    FakeTrackingRepository,
+)
 from .unit_of_work import FakeDatabase, FakeTenantScope, FakeUnitOfWork, FakeUnitOfWorkFactory
 
 __all__ = [
     "AuditRow",
     "BillingEventRow",
     "Collected",
+    "FakeActivationDirectory",
+    "FakeActivationFileReader",
+    "FakeActivationRepository",
     "FakeAuditLog",
     "FakeBilling",
     "FakeCatalogue",
     "FakeDatabase",
+    "FakeDevOpsConnectionStore",
+    "FakeDevOpsConnector",
     "FakeDirectory",
     "FakeGenerationCache",
     "FakeHostedPayments",
     "FakeIntegrityError",
     "FakeInvoices",
+    "FakeJobStore",
+    "FakeLicenceClient",
+    "FakeLicenceRegistry",
+    "FakeMailer",
     "FakePasswordHasher",
     "FakePaymentRecords",
     "FakeRenewalStore",
@@ -53,11 +76,15 @@ __all__ = [
     "FakeSubscriptionRepository",
     "FakeTenantScope",
     "FakeTokenRepository",
+    "FakeTrackingDirectory",
+    "FakeTrackingRepository",
     "FakeUnitOfWork",
     "FakeUnitOfWorkFactory",
     "FakeUserRepository",
     "InvoiceRow",
+    "OutboxMail",
     "ReadOnlyUnitOfWork",
+    "SentMail",
     "StoredOperator",
     "StoredSeat",
     "StoredSubscription",
