@@ -15,7 +15,7 @@ from core.licensing.lifecycle import expire
 from core.services.access import AccessOutcome, check_access, ensure_access
 from core.services.users import update_user
 from core.tenancy import Deployment, LicensingMode, Tenant, User
-from tests.fakes import FakeDatabase, FakeGenerationCache, FakeUnitOfWorkFactory
+from tests.fakes import FakeDatabase, FakeGenerationCache, FakeUnitOfWork, FakeUnitOfWorkFactory
 
 from .conftest import NOW, TODAY, Seed, active, trial
 
@@ -52,6 +52,22 @@ async def test_licenses_a_user_on_first_use_while_a_seat_is_free(
     assert seed.store.seats[tenant.subscription_id][ann.person_id].assigned_by == "first-use"
     [row] = seed.audit("seat.assigned")
     assert (row.actor, row.subject, row.detail) == (f"user:{ann.id}", ann.email, {"how": "first use"})
+
+
+async def test_a_user_licensed_by_another_request_meanwhile_is_not_licensed_twice(
+    store: FakeDatabase, clock: FixedClock, seed: Seed, tenant: Tenant
+) -> None:
+    ann = seed.user(tenant, last_used_at=JUST_NOW)
+
+    class SeatTakenMeanwhile(FakeUnitOfWorkFactory):
+        def __call__(self, *, write: bool = False) -> FakeUnitOfWork:
+            if write:
+                seed.license(tenant, ann)  # a concurrent request got there between read and lock
+            return super().__call__(write=write)
+
+    outcome = await _check(SeatTakenMeanwhile(store), clock, tenant, ann)
+    assert outcome.decision.allowed and outcome.licensed
+    assert seed.holders(tenant) == {ann.person_id} and seed.actions() == []
 
 
 async def test_licenses_everyone_who_uses_the_product_during_a_trial(

@@ -15,7 +15,7 @@ from core.services.renewals import DueReport, renew_due, run_due_for_tenant, swe
 from core.tenancy import Deployment, Tenant
 from tests.fakes import FakeBilling, FakeUnitOfWorkFactory
 
-from .conftest import NOW, TODAY, Seed, active, cancelled, past_due, trial
+from .conftest import NOW, TODAY, Seed, active, cancelled, due_invoice, past_due, trial
 
 _S = SubscriptionStatus
 GRACE = 14
@@ -213,6 +213,14 @@ async def test_today_is_the_day_in_the_tenants_time_zone(
     morning_utc = FixedClock(NOW.replace(hour=6))  # still yesterday in Los Angeles
     assert (await _run(uow, billing, morning_utc, tenant)).renewed == 0
     assert (await _run(uow, billing, FixedClock(NOW.replace(hour=9)), tenant)).renewed == 1
+
+
+def test_reports_of_several_batches_add_up() -> None:
+    first, second = due_invoice(), due_invoice()
+    total = DueReport(renewed=1, expired=2, invoices=[first], skipped=3, not_collected=4)
+    total.add(DueReport(renewed=10, expired=20, invoices=[second], skipped=30, not_collected=40))
+    assert (total.renewed, total.expired, total.skipped, total.not_collected) == (11, 22, 33, 44)
+    assert total.invoices == [first, second]
 
 
 async def test_renewing_no_tenants_opens_no_transaction(

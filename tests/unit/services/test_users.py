@@ -98,14 +98,14 @@ async def test_changes_a_users_role_and_flags_and_audits_the_result(
 ) -> None:
     cid = seed.user(tenant, "cid@acme.test")
     changed, licensed = await update_user(uow, clock, tenant=tenant, actor=boss, user_id=cid.id,
-                                          role="product", approval_manager=True)
+                                          role="product", approval_manager=True, collection_admin=True)
     assert (changed.role, changed.approval_manager, changed.collection_admin, licensed) == (
-        "product", True, False, False
+        "product", True, True, False
     )
     assert seed.store.users[tenant.id][cid.id].user == changed
     [row] = seed.audit("user.changed")
     assert (row.actor, row.subject, row.at) == (f"user:{boss.id}", "cid@acme.test", NOW)
-    assert row.detail == {"role": "product", "collection_admin": False, "approval_manager": True}
+    assert row.detail == {"role": "product", "collection_admin": True, "approval_manager": True}
 
 
 async def test_a_change_to_nothing_is_not_audited(
