@@ -3,6 +3,7 @@ checks, and the job that stops timers a rule, the maximum length or the end of a
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from core.services.tracking import (
     start_tracking,
     stop_tracking,
 )
-from core.tracking import StopReason, TrackingRules, WorklogFlag, WorklogLimitReached
+from core.tracking import StopReason, TrackingRules, WeekStatus, WorklogFlag, WorklogLimitReached
 from tests.fakes import FakeDatabase, FakeUnitOfWorkFactory
 from tests.fakes.jobs import FakeMailer
 from tests.fakes.tracking import FakeTrackingDirectory
@@ -357,3 +358,20 @@ async def test_the_job_visits_every_tenant_with_a_timer_and_only_those(
     assert await directory.tenants_with_timers() == []
     # One write unit of work per tenant with a timer; the idle tenant is never opened.
     assert uow.writes == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="SPEC §8: nothing can add a worklog inside a locked week; a timer running when its week "
+    "is approved (or locked up to a date) still leaves its worklog there when it stops",
+)
+async def test_a_timer_running_when_its_week_is_approved_leaves_no_worklog_inside_that_week(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, tracking: Tracking
+) -> None:
+    tenant = seed.tenant()
+    ann = seed.user(tenant)
+    tracking.timer(tenant, ann, NOW - timedelta(minutes=30))
+    tracking.week(tenant, ann, WeekStatus.APPROVED)  # approved while the timer runs
+    with contextlib.suppress(WeekLocked):
+        await stop_tracking(uow, clock, tenant=tenant, user=ann)
+    assert tracking.worklogs(tenant) == []
