@@ -9,7 +9,8 @@ import pytest
 from core.activation.ports import ActivationRecord
 from core.clock import FixedClock
 from core.errors import ManagedByActivation, PlanNotAvailable, SeatLimit, ValidationFailed
-from core.periods import Interval
+from core.licensing.subscription import Subscription, SubscriptionStatus
+from core.periods import Interval, first_period
 from core.services.changes import (
     ChangeResult,
     RequestedChange,
@@ -222,6 +223,20 @@ async def test_a_cancelled_subscription_may_still_change_its_seats(
     assert seed.subscription(tenant).seats == 12
 
 
+async def test_a_legacy_plan_accepts_seat_changes_but_cannot_be_moved_onto(
+    uow: FakeUnitOfWorkFactory, billing: FakeBilling, clock: FixedClock, seed: Seed, tenant: Tenant,
+    boss: User,
+) -> None:
+    legacy = Subscription("legacy_services", SubscriptionStatus.ACTIVE, Interval.ANNUAL, 5,
+                          period=first_period(STARTED, Interval.ANNUAL))
+    old = seed.tenant("old", subscription=legacy, seat_price=12_000)
+    old_boss = seed.admin(old, "boss@old.test")
+    await _change(uow, billing, clock, old, old_boss, seats=6)
+    assert seed.subscription(old).seats == 6
+    with pytest.raises(PlanNotAvailable):
+        await _change(uow, billing, clock, tenant, boss, plan_id="legacy_services")
+
+
 async def test_refuses_fewer_seats_than_licensed_users_and_keeps_nothing(
     uow: FakeUnitOfWorkFactory, billing: FakeBilling, clock: FixedClock, seed: Seed, tenant: Tenant,
     boss: User,
@@ -258,3 +273,19 @@ async def test_the_change_is_stored_even_when_the_payment_rail_fails(
         await _change(uow, rail, clock, tenant, boss, seats=15)
     assert seed.subscription(tenant).seats == 15 and len(seed.store.invoices) == 1
     assert seed.store.invoices[rail.attempts[0].invoice.id].created_at == NOW
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "a move to Free that also names an interval switches the running period's interval at once, "
+    "unpriced, while the stored seat price stays the annual one: later changes are prorated at "
+    "the annual price per month"
+))
+async def test_a_move_to_free_naming_an_interval_leaves_the_running_terms_priced_as_they_were(
+    uow: FakeUnitOfWorkFactory, billing: FakeBilling, clock: FixedClock, seed: Seed
+) -> None:
+    tenant = seed.tenant("acme", subscription=active("start", seats=3, start=STARTED), seat_price=8_400)
+    boss = seed.admin(tenant, licensed=True)
+    await _change(uow, billing, clock, tenant, boss, plan_id="free", interval="monthly")
+    quote = await quote_subscription_change(uow, clock, tenant=tenant, requested=RequestedChange(seats=4))
+    # One more seat of Start at 84.00 a year, for 265 of the period's 365 days.
+    assert quote.total == round(8_400 * 265 / 365)
