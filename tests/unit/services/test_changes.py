@@ -8,7 +8,7 @@ import pytest
 
 from core.activation.ports import ActivationRecord
 from core.clock import FixedClock
-from core.errors import ManagedByActivation, PlanNotAvailable, SeatLimit, ValidationFailed
+from core.errors import Conflict, ManagedByActivation, PlanNotAvailable, SeatLimit, ValidationFailed
 from core.licensing.subscription import Subscription, SubscriptionStatus
 from core.periods import Interval, first_period
 from core.services.changes import (
@@ -289,3 +289,21 @@ async def test_a_move_to_free_naming_an_interval_leaves_the_running_terms_priced
     quote = await quote_subscription_change(uow, clock, tenant=tenant, requested=RequestedChange(seats=4))
     # One more seat of Start at 84.00 a year, for 265 of the period's 365 days.
     assert quote.total == round(8_400 * 265 / 365)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "SPEC §2: Team covers the one tenant; a move from Ultimate to Team keeps every other tenant "
+    "of the enterprise on the subscription, sharing its seats"
+))
+async def test_a_move_from_an_enterprise_wide_plan_to_a_tenant_plan_covers_only_the_one_tenant(
+    uow: FakeUnitOfWorkFactory, billing: FakeBilling, clock: FixedClock, seed: Seed
+) -> None:
+    tenant = seed.tenant("acme", subscription=active("ultimate", seats=20, start=STARTED),
+                         seat_price=19_200, scope="enterprise")
+    sibling = seed.tenant("sibling", sharing=tenant)
+    boss = seed.admin(tenant, licensed=True)
+    try:
+        await _change(uow, billing, clock, tenant, boss, plan_id="team", seats=20)
+    except Conflict:
+        return  # refusing the move while other tenants share the subscription keeps the rule too
+    assert seed.store.tenants[sibling.id].subscription_id != tenant.subscription_id
