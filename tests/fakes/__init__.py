@@ -38,6 +38,7 @@ from .rows import (
     StoredSeat,
     StoredSubscription,
     StoredUser,
+    fits,
 )
 from .tracking import (
     FakeDevOpsConnectionStore,
@@ -89,4 +90,5 @@ __all__ = [
     "StoredSeat",
     "StoredSubscription",
     "StoredUser",
+    "fits",
 ]

@@ -28,7 +28,7 @@ from core.proration.invoice import Invoice
 from core.tenancy import Tenant, User
 
 from .licensing import audit_row
-from .rows import BillingEventRow, FakeIntegrityError, InvoiceRow
+from .rows import BillingEventRow, FakeIntegrityError, InvoiceRow, fits
 from .unit_of_work import FakeDatabase
 
 __all__ = [
@@ -43,6 +43,8 @@ __all__ = [
 
 def _insert_invoice(store: FakeDatabase, row: InvoiceRow) -> bool:
     """Store ``row`` unless its idempotency key is taken (False); a taken id is an error."""
+    fits("invoice.kind", row.kind, 32)
+    fits("invoice.idempotency_key", row.idempotency_key, 200)
     if any(other.idempotency_key == row.idempotency_key for other in store.invoices.values()):
         return False
     if row.invoice.id in store.invoices:

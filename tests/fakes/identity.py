@@ -14,7 +14,7 @@ from core.licensing.seats import LastUse
 from core.tenancy import User
 
 from .licensing import audit_row
-from .rows import FakeIntegrityError, StoredUser
+from .rows import FakeIntegrityError, StoredUser, fits
 from .unit_of_work import FakeDatabase
 
 __all__ = ["FakeAuditLog", "FakePasswordHasher", "FakeTokenRepository", "FakeUserRepository"]
@@ -92,6 +92,7 @@ class FakeUserRepository:
         self._store.check_write("add a user")
         if user.tenant_id != self.tenant_id:
             raise ValueError("a user can only be added to its own tenant")
+        fits("tenant_user.role", user.role, 16)
         if user.person_id not in self._store.persons:
             raise FakeIntegrityError(f"no person {user.person_id} (a user references one)")
         rows = self._store.users.setdefault(self.tenant_id, {})
@@ -101,6 +102,7 @@ class FakeUserRepository:
 
     async def save(self, user: User) -> None:
         self._store.check_write("save a user")
+        fits("tenant_user.role", user.role, 16)
         self._store.note_change(f"t:{self.tenant_id}")
         row = self._rows().get(user.id)
         if row is not None:
@@ -191,6 +193,7 @@ class FakeTokenRepository:
         self._store.check_write("add a personal access token")
         if record.tenant_id != self.tenant_id:
             raise ValueError("a token can only be added to its own tenant")
+        fits("personal_access_token.name", record.name, 100)
         tokens = self._store.personal_tokens
         if record.id in tokens or any(r.token_hash == record.token_hash for r in tokens.values()):
             raise FakeIntegrityError("a personal access token with this id or hash exists")

@@ -20,7 +20,7 @@ from core.licensing.seats import LastUse
 from core.licensing.subscription import Subscription, SubscriptionStatus
 from core.tenancy import Enterprise, Operator, Person, Tenant
 
-from .rows import AuditRow, FakeIntegrityError, StoredOperator, StoredSeat, StoredSubscription
+from .rows import AuditRow, FakeIntegrityError, StoredOperator, StoredSeat, StoredSubscription, fits
 from .unit_of_work import FakeDatabase
 
 __all__ = [
@@ -39,8 +39,11 @@ def audit_row(
     tenant_id: str | None, actor: str, action: str, subject: str, detail: dict[str, Any], at: datetime
 ) -> AuditRow:
     """An audit row as the database gives it back: the detail went through JSON (dates as text)."""
+    fits("audit_event.actor", actor, 200)
+    fits("audit_event.action", action, 64)
+    fits("audit_event.subject", subject, 200)
     stored = json.loads(json.dumps(detail, sort_keys=True, default=str))
-    return AuditRow(tenant_id, actor, action, subject[:200], stored, at)
+    return AuditRow(tenant_id, actor, action, subject, stored, at)
 
 
 class FakeCatalogue:
@@ -78,6 +81,13 @@ def _is_due(stored: StoredSubscription, horizon: date, grace_days: int) -> bool:
     if sub.status is _S.PAST_DUE:
         return sub.past_due_since is not None and sub.past_due_since <= horizon - timedelta(days=grace_days)
     return False
+
+
+def _check_tenant(tenant: Tenant) -> None:
+    fits("tenant.slug", tenant.slug, 64)
+    fits("tenant.name", tenant.name, 200)
+    fits("tenant.time_zone", tenant.time_zone, 64)
+    fits("tenant.default_role", tenant.default_role, 16)
 
 
 class FakeDirectory:
@@ -136,6 +146,7 @@ class FakeDirectory:
 
     async def add_enterprise(self, enterprise: Enterprise) -> None:
         self._store.check_write("add an enterprise")
+        fits("enterprise.name", enterprise.name, 200)
         if enterprise.id in self._store.enterprises:
             raise FakeIntegrityError(f"enterprise {enterprise.id} exists")
         self._store.enterprises[enterprise.id] = enterprise
@@ -152,6 +163,7 @@ class FakeDirectory:
 
     async def add_tenant(self, tenant: Tenant) -> None:
         self._store.check_write("add a tenant")
+        _check_tenant(tenant)
         if tenant.id in self._store.tenants:
             raise FakeIntegrityError(f"tenant {tenant.id} exists")
         if any(t.slug == tenant.slug for t in self._store.tenants.values()):
@@ -160,6 +172,7 @@ class FakeDirectory:
 
     async def save_tenant(self, tenant: Tenant) -> None:
         self._store.check_write("save a tenant")
+        _check_tenant(tenant)
         self._store.note_change(f"t:{tenant.id}")
         if tenant.id in self._store.tenants:
             self._store.tenants[tenant.id] = tenant
@@ -169,6 +182,8 @@ class FakeDirectory:
 
     async def add_person(self, person: Person, created_at: datetime) -> None:
         self._store.check_write("add a person")
+        fits("person.email", person.email, 320)
+        fits("person.name", person.name, 200)
         if person.id in self._store.persons or await self.person_by_email(person.email):
             raise FakeIntegrityError(f"person {person.email} exists")
         self._store.persons[person.id] = person
@@ -183,6 +198,8 @@ class FakeDirectory:
 
     async def add_operator(self, operator: Operator, password_hash: str, at: datetime) -> None:
         self._store.check_write("add an operator")
+        fits("operator_account.email", operator.email, 320)
+        fits("operator_account.name", operator.name, 200)
         if operator.id in self._store.operators or await self.operator_by_email(operator.email):
             raise FakeIntegrityError(f"operator {operator.email} exists")
         self._store.operators[operator.id] = StoredOperator(operator, password_hash, at)
@@ -285,7 +302,8 @@ class FakeSeatRepository:
         pool = self._store.seats.setdefault(sub_id, {})
         if person_id in pool:
             raise FakeIntegrityError(f"{person_id} holds a seat of {sub_id} already")
-        pool[person_id] = StoredSeat(person_id, at, by[:64])
+        fits("seat.assigned_by", by, 64)
+        pool[person_id] = StoredSeat(person_id, at, by)
 
     async def release(self, person_id: str) -> bool:
         self._store.check_write("release a seat")

@@ -21,11 +21,18 @@ __all__ = [
     "StoredSeat",
     "StoredSubscription",
     "StoredUser",
+    "fits",
 ]
 
 
 class FakeIntegrityError(Exception):
     """A write the database's constraints would refuse (a unique key taken, a missing row)."""
+
+
+def fits(column: str, value: str | None, length: int) -> None:
+    """Refuse a value longer than its VARCHAR column, as PostgreSQL does (SQLite would keep it)."""
+    if value is not None and len(value) > length:
+        raise FakeIntegrityError(f"value too long for {column}, a varchar({length}): {len(value)} characters")
 
 
 class ReadOnlyUnitOfWork(RuntimeError):

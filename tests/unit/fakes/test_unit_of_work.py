@@ -30,6 +30,7 @@ from tests.fakes import (
     FakeDirectory,
     FakeGenerationCache,
     FakeHostedPayments,
+    FakeIntegrityError,
     FakeInvoices,
     FakePasswordHasher,
     FakePaymentRecords,
@@ -240,3 +241,14 @@ async def test_a_tenant_sees_only_its_own_accounts_invoices(
         await work.tenant(theirs.id).invoices().add(_invoice("i1"), kind="p", idempotency_key="k", at=NOW)
         assert await work.tenant(mine.id).invoices().get("i1") is None
         assert await work.tenant(mine.id).invoices().list() == []
+
+
+async def test_a_value_longer_than_its_column_is_refused_as_postgresql_refuses_it(
+    store: FakeDatabase, uow: FakeUnitOfWorkFactory
+) -> None:
+    tenant = _tenant(store)
+    async with uow(write=True) as work:
+        audit = work.tenant(tenant.id).audit()
+        await audit.record("me", "did", "s" * 200, {}, NOW)
+        with pytest.raises(FakeIntegrityError, match=r"audit_event.subject, a varchar\(200\)"):
+            await audit.record("me", "did", "s" * 201, {}, NOW)
