@@ -9,13 +9,21 @@ from datetime import timedelta
 import pytest
 
 from core.clock import FixedClock
-from core.errors import AccessDenied
+from core.errors import AccessDenied, ValidationFailed
 from core.licensing.access import Action, DenialReason
 from core.licensing.lifecycle import expire
 from core.services.access import AccessOutcome, check_access, ensure_access
+from core.services.signup import signup
 from core.services.users import update_user
 from core.tenancy import Deployment, LicensingMode, Tenant, User
-from tests.fakes import FakeDatabase, FakeGenerationCache, FakeUnitOfWork, FakeUnitOfWorkFactory
+from tests.fakes import (
+    FakeDatabase,
+    FakeGenerationCache,
+    FakeIntegrityError,
+    FakePasswordHasher,
+    FakeUnitOfWork,
+    FakeUnitOfWorkFactory,
+)
 
 from .conftest import NOW, TODAY, Seed, active, trial
 
@@ -281,3 +289,21 @@ async def test_a_cache_passed_in_wins_over_the_factorys(
     for _ in range(2):
         await check_access(cached_uow, clock, tenant=tenant, user=ann, action=TRACK, cache=own)
     assert (own.puts, own.hits, cache.puts) == (1, 1, 0)
+
+
+@pytest.mark.xfail(strict=True, raises=FakeIntegrityError, reason=(
+    "signup takes an admin e-mail of up to 320 characters, but first-use licensing audits "
+    "seat.assigned with the e-mail as subject, a VARCHAR(200): on PostgreSQL every request of "
+    "such an admin fails with a database error (a 500)"
+))
+async def test_an_admin_who_signed_up_with_a_long_valid_email_is_licensed_on_first_use(
+    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, clock: FixedClock, seed: Seed
+) -> None:
+    try:
+        result = await signup(uow, hasher, clock, slug="longmail", name="Long", deployment="cloud",
+                              admin_email="a" * 240 + "@acme.test", admin_password="correct horse",
+                              admin_name="Long", trial_days=28)
+    except ValidationFailed:
+        return  # refusing such an address at signup keeps the rule too
+    outcome = await _check(uow, clock, result.tenant, result.admin)
+    assert outcome.decision.allowed and outcome.licensed
