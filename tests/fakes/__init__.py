@@ -1,0 +1,94 @@
+"""In-memory fakes of the core's ports, for fast tests of the use cases (core/services).
+
+Each fake behaves like its real adapter where a use case depends on it: ordering, cursors,
+idempotency keys, unique keys, and a unit of work that keeps nothing unless it commits.
+"""
+
+from .activation import (
+    FakeActivationDirectory,
+    FakeActivationFileReader,
+    FakeActivationRepository,
+    FakeLicenceClient,
+    FakeLicenceRegistry,
+)
+from .billing import (
+    Collected,
+    FakeBilling,
+    FakeHostedPayments,
+    FakeInvoices,
+    FakePaymentRecords,
+    FakeRenewalStore,
+)
+from .identity import FakeAuditLog, FakePasswordHasher, FakeTokenRepository, FakeUserRepository
+from .jobs import FakeJobStore, FakeMailer, OutboxMail, SentMail
+from .licensing import (
+    FakeCatalogue,
+    FakeDirectory,
+    FakeGenerationCache,
+    FakeSeatRepository,
+    FakeSubscriptionRepository,
+)
+from .rows import (
+    AuditRow,
+    BillingEventRow,
+    FakeIntegrityError,
+    InvoiceRow,
+    ReadOnlyUnitOfWork,
+    StoredOperator,
+    StoredSeat,
+    StoredSubscription,
+    StoredUser,
+    fits,
+)
+from .tracking import (
+    FakeDevOpsConnectionStore,
+    FakeDevOpsConnector,
+    FakeTrackingDirectory,
+    FakeTrackingRepository,
+)
+from .unit_of_work import FakeDatabase, FakeTenantScope, FakeUnitOfWork, FakeUnitOfWorkFactory
+
+__all__ = [
+    "AuditRow",
+    "BillingEventRow",
+    "Collected",
+    "FakeActivationDirectory",
+    "FakeActivationFileReader",
+    "FakeActivationRepository",
+    "FakeAuditLog",
+    "FakeBilling",
+    "FakeCatalogue",
+    "FakeDatabase",
+    "FakeDevOpsConnectionStore",
+    "FakeDevOpsConnector",
+    "FakeDirectory",
+    "FakeGenerationCache",
+    "FakeHostedPayments",
+    "FakeIntegrityError",
+    "FakeInvoices",
+    "FakeJobStore",
+    "FakeLicenceClient",
+    "FakeLicenceRegistry",
+    "FakeMailer",
+    "FakePasswordHasher",
+    "FakePaymentRecords",
+    "FakeRenewalStore",
+    "FakeSeatRepository",
+    "FakeSubscriptionRepository",
+    "FakeTenantScope",
+    "FakeTokenRepository",
+    "FakeTrackingDirectory",
+    "FakeTrackingRepository",
+    "FakeUnitOfWork",
+    "FakeUnitOfWorkFactory",
+    "FakeUserRepository",
+    "InvoiceRow",
+    "OutboxMail",
+    "ReadOnlyUnitOfWork",
+    "SentMail",
+    "StoredOperator",
+    "StoredSeat",
+    "StoredSubscription",
+    "StoredUser",
+    "fits",
+]

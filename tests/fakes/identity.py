@@ -1,0 +1,227 @@
+"""Identity's ports in memory: a tenant's users, audit trail and tokens, and a password hasher
+that is fast and deterministic (as ``plugins/storage`` and ``plugins/identity`` behave)."""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord
+from core.licensing.seats import LastUse
+from core.tenancy import User
+
+from .licensing import audit_row
+from .rows import FakeIntegrityError, StoredUser, fits
+from .unit_of_work import FakeDatabase
+
+__all__ = ["FakeAuditLog", "FakePasswordHasher", "FakeTokenRepository", "FakeUserRepository"]
+
+
+class FakePasswordHasher:
+    """A salted-looking but deterministic hash; counts every hash, check and burn.
+
+    ``burned`` lets a test see that an unknown account spent a verification's time.
+    """
+
+    def __init__(self) -> None:
+        self.hashed = 0
+        self.verified = 0
+        self.burned = 0
+
+    @staticmethod
+    def _digest(password: str) -> str:
+        return "fake$" + hashlib.sha256(password.encode("utf-8")).hexdigest()
+
+    def hash(self, password: str) -> str:
+        self.hashed += 1
+        return self._digest(password)
+
+    def verify(self, password_hash: str, password: str) -> bool:
+        self.verified += 1
+        return password_hash == self._digest(password)
+
+    def burn(self, password: str) -> None:
+        self.burned += 1
+        self._digest(password)
+
+
+class FakeUserRepository:
+    """One tenant's users; a user's e-mail and name come from the person, as the real join."""
+
+    def __init__(self, store: FakeDatabase, tenant_id: str) -> None:
+        self._store = store
+        self.tenant_id = tenant_id
+
+    def _rows(self) -> dict[str, StoredUser]:
+        return self._store.users.get(self.tenant_id, {})
+
+    def _user(self, row: StoredUser) -> User:
+        person = self._store.persons.get(row.user.person_id)
+        if person is None:
+            return row.user
+        return replace(row.user, email=person.email, name=person.name)
+
+    async def get(self, user_id: str) -> User | None:
+        row = self._rows().get(user_id)
+        return self._user(row) if row else None
+
+    async def by_email(self, email: str) -> User | None:
+        return next((u for u in map(self._user, self._rows().values()) if u.email == email), None)
+
+    async def by_person(self, person_id: str) -> User | None:
+        return next((u for u in map(self._user, self._rows().values()) if u.person_id == person_id), None)
+
+    async def password_hash(self, user_id: str) -> str | None:
+        row = self._rows().get(user_id)
+        return row.password_hash if row else None
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        self._store.check_write("set a password")
+        row = self._rows().get(user_id)
+        if row is not None:
+            row.password_hash = password_hash
+
+    async def list(self, *, after: str = "", limit: int = 100) -> builtins.list[User]:
+        users = sorted(self._rows().values(), key=lambda row: row.user.id)
+        return [self._user(row) for row in users if row.user.id > after][:limit]
+
+    async def add(self, user: User, password_hash: str | None, at: datetime) -> None:
+        self._store.check_write("add a user")
+        if user.tenant_id != self.tenant_id:
+            raise ValueError("a user can only be added to its own tenant")
+        fits("tenant_user.role", user.role, 16)
+        if user.person_id not in self._store.persons:
+            raise FakeIntegrityError(f"no person {user.person_id} (a user references one)")
+        rows = self._store.users.setdefault(self.tenant_id, {})
+        if user.id in rows or any(r.user.person_id == user.person_id for r in rows.values()):
+            raise FakeIntegrityError(f"{user.email} is a user of {self.tenant_id} already")
+        rows[user.id] = StoredUser(user, password_hash, at)
+
+    async def save(self, user: User) -> None:
+        self._store.check_write("save a user")
+        fits("tenant_user.role", user.role, 16)
+        self._store.note_change(f"t:{self.tenant_id}")
+        row = self._rows().get(user.id)
+        if row is not None:
+            row.user = replace(
+                row.user, role=user.role, collection_admin=user.collection_admin,
+                approval_manager=user.approval_manager, last_used_at=user.last_used_at,
+            )
+
+    async def touch(self, user_id: str, at: datetime) -> None:
+        self._store.check_write("record a user's last use")
+        self._store.note_change(f"u:{user_id}")
+        row = self._rows().get(user_id)
+        if row is not None:
+            row.user = replace(row.user, last_used_at=at)
+
+    async def recent(self, since: datetime) -> builtins.list[LastUse]:
+        return [
+            LastUse(row.user.person_id, row.user.last_used_at.date())
+            for row in self._rows().values()
+            if row.user.last_used_at is not None and row.user.last_used_at >= since
+        ]
+
+
+class FakeAuditLog:
+    """One tenant's audit trail, in the store's audit list."""
+
+    def __init__(self, store: FakeDatabase, tenant_id: str) -> None:
+        self._store = store
+        self.tenant_id = tenant_id
+
+    async def record(
+        self, actor: str, action: str, subject: str, detail: dict[str, Any], at: datetime
+    ) -> None:
+        self._store.check_write("write the audit log")
+        self._store.audit.append(audit_row(self.tenant_id, actor, action, subject, detail, at))
+
+    async def recorded_since(self, action: str, subject: str, since: datetime) -> bool:
+        return any(
+            row.tenant_id == self.tenant_id and row.action == action and row.subject == subject
+            and row.at >= since
+            for row in self._store.audit
+        )
+
+
+class FakeTokenRepository:
+    """One tenant's refresh and personal access tokens; token hashes are unique installation-wide."""
+
+    def __init__(self, store: FakeDatabase, tenant_id: str) -> None:
+        self._store = store
+        self.tenant_id = tenant_id
+
+    def _refresh(self) -> list[RefreshTokenRecord]:
+        return [r for r in self._store.refresh_tokens.values() if r.tenant_id == self.tenant_id]
+
+    def _pats(self) -> list[PersonalTokenRecord]:
+        return [r for r in self._store.personal_tokens.values() if r.tenant_id == self.tenant_id]
+
+    async def add_refresh(self, record: RefreshTokenRecord) -> None:
+        self._store.check_write("add a refresh token")
+        if record.tenant_id != self.tenant_id:
+            raise ValueError("a token can only be added to its own tenant")
+        tokens = self._store.refresh_tokens
+        if record.id in tokens or any(r.token_hash == record.token_hash for r in tokens.values()):
+            raise FakeIntegrityError("a refresh token with this id or hash exists")
+        tokens[record.id] = record
+
+    async def refresh_by_hash(
+        self, token_hash: str, *, for_update: bool = False
+    ) -> RefreshTokenRecord | None:
+        if for_update:
+            self._store.check_write("lock a refresh token")
+        return next((r for r in self._refresh() if r.token_hash == token_hash), None)
+
+    async def mark_refresh_used(self, token_id: str, at: datetime) -> None:
+        self._store.check_write("mark a refresh token used")
+        record = self._store.refresh_tokens.get(token_id)
+        if record is not None and record.tenant_id == self.tenant_id:
+            self._store.refresh_tokens[token_id] = replace(record, used_at=at)
+
+    async def revoke_family(self, family_id: str, at: datetime) -> int:
+        self._store.check_write("revoke a token family")
+        live = [r for r in self._refresh() if r.family_id == family_id and r.revoked_at is None]
+        for record in live:
+            self._store.refresh_tokens[record.id] = replace(record, revoked_at=at)
+        return len(live)
+
+    async def add_pat(self, record: PersonalTokenRecord) -> None:
+        self._store.check_write("add a personal access token")
+        if record.tenant_id != self.tenant_id:
+            raise ValueError("a token can only be added to its own tenant")
+        fits("personal_access_token.name", record.name, 100)
+        tokens = self._store.personal_tokens
+        if record.id in tokens or any(r.token_hash == record.token_hash for r in tokens.values()):
+            raise FakeIntegrityError("a personal access token with this id or hash exists")
+        tokens[record.id] = record
+
+    async def pat_by_hash(self, token_hash: str) -> PersonalTokenRecord | None:
+        return next((r for r in self._pats() if r.token_hash == token_hash), None)
+
+    async def pats(self, user_id: str, *, after: str = "", limit: int = 50) -> list[PersonalTokenRecord]:
+        mine = sorted(
+            (r for r in self._pats() if r.user_id == user_id and r.revoked_at is None and r.id > after),
+            key=lambda r: r.id,
+        )
+        return mine[:limit]
+
+    async def revoke_pat(self, user_id: str, pat_id: str, at: datetime) -> bool:
+        self._store.check_write("revoke a personal access token")
+        record = self._store.personal_tokens.get(pat_id)
+        if (
+            record is None or record.tenant_id != self.tenant_id or record.user_id != user_id
+            or record.revoked_at is not None
+        ):
+            return False
+        self._store.personal_tokens[pat_id] = replace(record, revoked_at=at)
+        return True
+
+    async def touch_pat(self, pat_id: str, at: datetime) -> None:
+        self._store.check_write("record a token's last use")
+        record = self._store.personal_tokens.get(pat_id)
+        if record is not None and record.tenant_id == self.tenant_id:
+            self._store.personal_tokens[pat_id] = replace(record, last_used_at=at)

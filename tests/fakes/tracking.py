@@ -1,0 +1,344 @@
+"""In-memory tracking: a tenant's timers, worklogs, weeks and outbox, the directory the
+tracking jobs ask, a DevOps platform holding work items, and the connection store.
+
+They behave like ``plugins/storage/tracking_repo.py`` where the use cases depend on it:
+worklogs oldest first by ``(started_at, id)``, an effect key queued once ever (done or
+not), ``lock_user`` a no-op (one unit of work runs at a time in memory, as on SQLite).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from core.ids import new_id
+from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog
+from core.tracking.ports import (
+    ConnectorKind,
+    OutboxEntry,
+    StaleWorkItem,
+    StoredDevOpsConnection,
+    TrackingPreference,
+    TrackingSettings,
+    UserWeek,
+    WeekSheetData,
+    WorkItemState,
+    WorklogCursor,
+)
+
+if TYPE_CHECKING:
+    from tests.fakes.unit_of_work import FakeDatabase
+
+__all__ = [
+    "FakeDevOpsConnectionStore",
+    "FakeDevOpsConnector",
+    "FakeTrackingDirectory",
+    "FakeTrackingRepository",
+]
+
+
+class FakeTrackingRepository:
+    """One tenant's tracking data in ``store``; touches only ``tenant_id``'s entries."""
+
+    def __init__(self, store: FakeDatabase, tenant_id: str) -> None:
+        self._store = store
+        self.tenant_id = tenant_id
+
+    # The tenant's own tables, created on first write like rows under a tenant id.
+    def _worklogs(self) -> dict[str, Worklog]:
+        return self._store.worklogs.setdefault(self.tenant_id, {})
+
+    def _timers(self) -> dict[str, Timer]:
+        return self._store.timers.setdefault(self.tenant_id, {})
+
+    def _weeks(self) -> dict[UserWeek, WeekStatus]:
+        return self._store.week_statuses.setdefault(self.tenant_id, {})
+
+    def _outbox(self) -> list[OutboxEntry]:
+        return self._store.outbox.setdefault(self.tenant_id, [])
+
+    def _done(self) -> dict[str, datetime]:
+        return self._store.outbox_done_at.setdefault(self.tenant_id, {})
+
+    # Rules and preferences ------------------------------------------------------------
+
+    async def rules(self) -> TrackingSettings:
+        found = self._store.tracking_settings.get(self.tenant_id)
+        return found or TrackingSettings(TrackingRules(), LockPolicy())
+
+    async def save_rules(self, rules: TrackingRules, lock: LockPolicy, at: datetime) -> None:
+        self._store.check_write("save tracking rules")
+        self._store.tracking_settings[self.tenant_id] = TrackingSettings(rules, lock)
+
+    async def preference(self, user_id: str) -> TrackingPreference:
+        return self._store.preferences.get(self.tenant_id, {}).get(user_id, TrackingPreference())
+
+    async def save_preference(self, user_id: str, preference: TrackingPreference, at: datetime) -> None:
+        self._store.check_write("save a tracking preference")
+        self._store.preferences.setdefault(self.tenant_id, {})[user_id] = preference
+
+    # Timers -----------------------------------------------------------------------------
+
+    async def lock_user(self, user_id: str) -> None:
+        """Nothing to wait for (units of work on the fake run one at a time), but a read
+        unit of work may not lock, as PostgreSQL refuses ``FOR UPDATE`` there."""
+        self._store.check_write("lock a user")
+
+    async def timer(self, user_id: str) -> Timer | None:
+        return self._store.timers.get(self.tenant_id, {}).get(user_id)
+
+    async def timers(self) -> list[Timer]:
+        return list(self._store.timers.get(self.tenant_id, {}).values())
+
+    async def save_timer(self, timer: Timer, at: datetime) -> None:
+        self._store.check_write("save a timer")
+        self._timers()[timer.user_id] = timer
+
+    async def delete_timer(self, user_id: str) -> None:
+        self._store.check_write("delete a timer")
+        self._timers().pop(user_id, None)
+
+    # Worklogs ---------------------------------------------------------------------------
+
+    async def add_worklogs(
+        self, worklogs: Sequence[Worklog], at: datetime, *, stop_reason: str | None = None
+    ) -> None:
+        self._store.check_write("add worklogs")
+        table = self._worklogs()
+        for worklog in worklogs:
+            if worklog.id in table:
+                raise ValueError(f"worklog {worklog.id} exists (the primary key would refuse it)")
+            table[worklog.id] = worklog
+            self._store.stop_reasons.setdefault(self.tenant_id, {})[worklog.id] = stop_reason
+
+    async def worklog(self, worklog_id: str) -> Worklog | None:
+        return self._store.worklogs.get(self.tenant_id, {}).get(worklog_id)
+
+    async def save_worklog(self, worklog: Worklog, at: datetime) -> None:
+        self._store.check_write("save a worklog")
+        table = self._worklogs()
+        if worklog.id in table:  # an UPDATE … WHERE id: a deleted worklog stays deleted
+            table[worklog.id] = worklog
+
+    async def delete_worklog(self, worklog_id: str) -> None:
+        self._store.check_write("delete a worklog")
+        self._worklogs().pop(worklog_id, None)
+
+    async def worklogs(
+        self, *, user_id: str | None = None, start: datetime | None = None, end: datetime | None = None,
+        after: WorklogCursor | None = None, limit: int | None = None,
+    ) -> list[Worklog]:
+        found = [
+            w for w in self._store.worklogs.get(self.tenant_id, {}).values()
+            if (user_id is None or w.user_id == user_id)
+            and (start is None or w.started_at >= start)
+            and (end is None or w.started_at < end)
+            and (after is None or (w.started_at, w.id) > (after.started_at, after.id))
+        ]
+        found.sort(key=lambda w: (w.started_at, w.id))
+        return found if limit is None else found[:limit]
+
+    async def week_sheet(self, user_id: str, week: str, start: datetime, end: datetime) -> WeekSheetData:
+        lock = (await self.rules()).lock
+        return WeekSheetData(
+            (await self.preference(user_id)).time_zone,
+            await self.week_status(user_id, week),
+            lock.locked_until,
+            await self.worklogs(user_id=user_id, start=start, end=end),
+        )
+
+    async def count_worklogs(self, user_id: str | None = None) -> int:
+        return len(await self.worklogs(user_id=user_id))
+
+    async def work_item_seconds(self, work_item: str) -> int:
+        worklogs = self._store.worklogs.get(self.tenant_id, {}).values()
+        return sum(w.length_s for w in worklogs if w.work_item == work_item)
+
+    # Weeks ------------------------------------------------------------------------------
+
+    async def week_statuses(self, user_id: str | None = None) -> dict[UserWeek, WeekStatus]:
+        return {
+            key: status for key, status in self._store.week_statuses.get(self.tenant_id, {}).items()
+            if status is not WeekStatus.OPEN and (user_id is None or key.user_id == user_id)
+        }
+
+    async def week_status(self, user_id: str, week: str) -> WeekStatus:
+        return self._store.week_statuses.get(self.tenant_id, {}).get(UserWeek(user_id, week), WeekStatus.OPEN)
+
+    async def save_week_status(
+        self, user_id: str, week: str, status: WeekStatus, by: str, at: datetime
+    ) -> None:
+        self._store.check_write("save a week status")
+        self._weeks()[UserWeek(user_id, week)] = status
+
+    # Work-item outbox ---------------------------------------------------------------------
+
+    async def enqueue_work_item(
+        self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime
+    ) -> None:
+        self._store.check_write("queue a work-item effect")
+        outbox = self._outbox()
+        if any(entry.effect_key == effect_key for entry in outbox):
+            return  # queued (or done) already: never twice
+        outbox.append(OutboxEntry(new_id(), work_item, effect_key, remaining_delta_s, attempts=0))
+
+    def _pending(self) -> list[OutboxEntry]:
+        done = self._store.outbox_done_at.get(self.tenant_id, {})
+        # Appended in the order they were queued: the real store's (created_at, id).
+        return [e for e in self._store.outbox.get(self.tenant_id, []) if e.id not in done]
+
+    async def pending_work_items(self, limit: int = 100) -> list[str]:
+        return sorted({entry.work_item for entry in self._pending()})[:limit]
+
+    async def pending_effects(self, work_item: str) -> list[OutboxEntry]:
+        return [entry for entry in self._pending() if entry.work_item == work_item]
+
+    async def record_attempt(
+        self, ids: Sequence[str], rev: int, completed: Decimal, remaining: Decimal | None
+    ) -> None:
+        self._store.check_write("record a work-item attempt")
+        wanted = set(ids)
+        outbox = self._outbox()
+        for n, entry in enumerate(outbox):
+            if entry.id in wanted:
+                outbox[n] = replace(
+                    entry, attempts=entry.attempts + 1, attempt_rev=rev,
+                    attempt_completed=completed, attempt_remaining=remaining,
+                )
+
+    async def finish_effects(self, ids: Sequence[str], at: datetime) -> None:
+        self._store.check_write("finish work-item effects")
+        known = {entry.id for entry in self._outbox()}
+        for entry_id in ids:
+            if entry_id in known:
+                self._done()[entry_id] = at
+                self._store.outbox_errors.get(self.tenant_id, {}).pop(entry_id, None)
+
+    async def fail_effects(self, ids: Sequence[str], error: str) -> None:
+        self._store.check_write("fail work-item effects")
+        known = {entry.id for entry in self._outbox()}
+        errors = self._store.outbox_errors.setdefault(self.tenant_id, {})
+        for entry_id in ids:
+            if entry_id in known:
+                errors[entry_id] = error[:2000]
+
+
+class FakeTrackingDirectory:
+    """Which tenants have timers or pending work-item effects (sorted, like the real one).
+
+    Give it the factory's shared store: it reads the unit of work open in the same task,
+    or the committed store when none is (see :meth:`FakeDatabase.joined`)."""
+
+    def __init__(self, store: FakeDatabase) -> None:
+        self._store = store
+
+    async def tenants_with_timers(self) -> list[str]:
+        db = self._store.joined()
+        return sorted(tenant for tenant, timers in db.timers.items() if timers)
+
+    async def tenants_with_pending_work_items(self) -> list[str]:
+        db = self._store.joined()
+        return sorted(
+            tenant for tenant, entries in db.outbox.items()
+            if any(e.id not in db.outbox_done_at.get(tenant, {}) for e in entries)
+        )
+
+
+@dataclass
+class FakeDevOpsConnector:
+    """A DevOps platform in memory: work items with revisions, as Azure DevOps keeps them.
+
+    Every update adds a revision; ``update_work_item`` refuses a stale ``rev`` with
+    :class:`StaleWorkItem`. ``unreachable`` makes every call fail (a network error);
+    ``meanwhile`` holds edits someone else makes on the platform, (completed, remaining),
+    one just before each of the next updates lands, so that update finds the item changed
+    since it was read; ``lose_acknowledgements`` makes the next that many updates land and
+    then fail, like a reply lost on the wire.
+    """
+
+    #: work item → its revisions, oldest first (revision n is ``revisions[item][n - 1]``).
+    revisions: dict[str, list[WorkItemState]] = field(default_factory=dict)
+    unreachable: bool = False
+    meanwhile: list[tuple[Decimal | None, Decimal | None]] = field(default_factory=list)
+    lose_acknowledgements: int = 0
+    #: Every update that landed: (work item, completed, remaining).
+    writes: list[tuple[str, Decimal, Decimal | None]] = field(default_factory=list)
+
+    def add_item(
+        self, work_item: str, *, completed: Decimal | None = None, remaining: Decimal | None = None
+    ) -> WorkItemState:
+        state = WorkItemState(work_item, 1, completed, remaining)
+        self.revisions[work_item] = [state]
+        return state
+
+    def edit_item(
+        self, work_item: str, *, completed: Decimal | None = None, remaining: Decimal | None = None
+    ) -> WorkItemState:
+        """Someone changes the item on the platform: a new revision."""
+        current = self.revisions[work_item][-1]
+        state = WorkItemState(work_item, current.rev + 1, completed, remaining)
+        self.revisions[work_item].append(state)
+        return state
+
+    def state(self, work_item: str) -> WorkItemState:
+        return self.revisions[work_item][-1]
+
+    def _reach(self) -> None:
+        if self.unreachable:
+            raise ConnectionError("the DevOps platform cannot be reached")
+
+    async def work_item(self, work_item: str) -> WorkItemState | None:
+        self._reach()
+        history = self.revisions.get(work_item)
+        return history[-1] if history else None
+
+    async def revision(self, work_item: str, rev: int) -> WorkItemState | None:
+        self._reach()
+        history = self.revisions.get(work_item, [])
+        return history[rev - 1] if 1 <= rev <= len(history) else None
+
+    async def update_work_item(
+        self, work_item: str, *, rev: int, completed_work: Decimal, remaining_work: Decimal | None
+    ) -> WorkItemState:
+        self._reach()
+        history = self.revisions.get(work_item)
+        if not history:
+            raise LookupError(f"work item {work_item} does not exist")
+        if self.meanwhile:
+            completed, remaining = self.meanwhile.pop(0)
+            self.edit_item(work_item, completed=completed, remaining=remaining)
+        if history[-1].rev != rev:
+            raise StaleWorkItem(f"work item {work_item} is at revision {history[-1].rev}, not {rev}")
+        state = WorkItemState(work_item, rev + 1, completed_work, remaining_work)
+        history.append(state)
+        self.writes.append((work_item, completed_work, remaining_work))
+        if self.lose_acknowledgements > 0:
+            self.lose_acknowledgements -= 1
+            raise TimeoutError("the reply to the update was lost")
+        return state
+
+
+class FakeDevOpsConnectionStore:
+    """Tenants' DevOps connections (an upsert per tenant: the last save wins). Like the real
+    store it runs in the caller's unit of work: give it the factory's shared store."""
+
+    def __init__(self, store: FakeDatabase) -> None:
+        self._store = store
+
+    async def load(self, tenant_id: str) -> StoredDevOpsConnection | None:
+        return self._store.joined().devops_connections.get(tenant_id)
+
+    async def save(self, tenant_id: str, connection: StoredDevOpsConnection, at: datetime) -> None:
+        db = self._store.joined()
+        db.check_write("save a DevOps connection")
+        db.devops_connections[tenant_id] = replace(connection, updated_at=at)
+
+    async def connected(self) -> dict[str, StoredDevOpsConnection]:
+        """Every tenant's connection that is not standalone."""
+        return {
+            tenant: c for tenant, c in self._store.joined().devops_connections.items()
+            if c.kind is not ConnectorKind.STANDALONE
+        }
