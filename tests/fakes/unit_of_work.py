@@ -35,7 +35,6 @@ from core.activation.ports import ActivationRecord
 from core.billing.ports import BillingCustomer, RemoteInvoice
 from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord
 from core.jobs.ports import JobRunRecord
-from core.licensing.ports import GenerationCache
 from core.licensing.subscription import Subscription
 from core.proration.credit import CreditEntry
 from core.tenancy import Enterprise, Person, Tenant
@@ -348,14 +347,10 @@ class FakeUnitOfWorkFactory:
         self,
         store: FakeDatabase | None = None,
         *,
-        decision_cache: GenerationCache | None = None,
         after_commit: AfterCommit | None = None,
     ) -> None:
         self.store = store if store is not None else FakeDatabase()
-        #: ``check_access`` uses this cache unless given another (as bootstrap wires it).
-        self.decision_cache = decision_cache
-        if after_commit is None and decision_cache is not None:
-            after_commit = decision_cache.bump
+        #: Called with the changed scopes after a commit (bootstrap wires the cache's bump).
         self.after_commit = after_commit
         self.units: list[FakeUnitOfWork] = []
 

@@ -196,7 +196,7 @@ async def test_payment_records_join_the_open_unit_of_work(
 
 async def test_a_commit_hands_the_changed_scopes_to_the_cache(store: FakeDatabase) -> None:
     cache = FakeGenerationCache()
-    uow = FakeUnitOfWorkFactory(store, decision_cache=cache)
+    uow = FakeUnitOfWorkFactory(store, after_commit=cache.bump)
     tenant = _tenant(store)
     async with uow(write=True) as work:
         await work.tenant(tenant.id).seats().assign("p1", "me", NOW)
