@@ -35,7 +35,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from core import errors
 from core.activation.claims import ActivationRefused
 from core.activation.ports import LicenceServiceRefused, LicenceServiceUnreachable
-from core.services.billing_events import PaymentProviderUnavailable
+from core.billing import PaymentProviderUnavailable
 from core.tracking.errors import WorklogLimitReached
 
 __all__ = ["ACCESS_STATUS", "exception_handlers", "problem"]

@@ -1,58 +1,153 @@
 """Payment-provider events as Stint use cases (SPEC §10): each event id is claimed in the
 same transaction as its effect, so a second delivery finds it claimed and changes nothing.
 
-The adapter verifies the event and reads the facts it needs from the provider (re-reading
-objects whose order matters); these functions only apply facts to Stint's own state.
+The adapter verifies a delivery and translates it into a ``core.billing`` event;
+:func:`apply_provider_event` asks the billing rules what it counts as, reads the provider
+(``core.billing.PaymentProvider``) only where they say the event cannot settle it alone,
+and applies the outcome to Stint's own state.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 
+from core.billing import (
+    CheckoutCompleted,
+    CustomerEvent,
+    CustomerUpdated,
+    InvoicePaymentReported,
+    PaymentMethodAttached,
+    PaymentOutcome,
+    PaymentProvider,
+    ProviderActions,
+    ProviderEvent,
+    customer_now,
+    default_after_attach,
+    outcome_from_provider,
+    outcome_without_provider,
+    remote_state_to_record,
+    resumes_account,
+    says_what_stint_stores,
+)
 from core.billing.ports import BillingCustomer, PaymentRecords
 from core.clock import Clock, today_in
-from core.errors import Conflict, StintError
 from core.unit_of_work import UnitOfWork, UnitOfWorkFactory
 
 from .payments import record_failed_payment, settle_invoice
 
 __all__ = [
-    "InvalidWebhook",
-    "PaymentOutcome",
-    "PaymentProviderMissing",
-    "PaymentProviderUnavailable",
     "apply_customer_update",
     "apply_payment_outcome",
+    "apply_provider_event",
     "ignore_event",
 ]
 
 ACTOR = "system:payment-provider"
 
 
-class InvalidWebhook(StintError):
-    """The request is not a genuine, fresh provider event (signature, timestamp or shape)."""
-
-    code = "invalid_webhook"
-
-
-class PaymentProviderMissing(Conflict):
-    """No payment provider is configured: invoices are paid manually."""
-
-    code = "payment_provider_not_configured"
-
-
-class PaymentProviderUnavailable(StintError):
-    """The provider could not be reached; nothing was changed and the event can be retried."""
-
-    code = "payment_provider_unavailable"
+async def apply_provider_event(
+    event: ProviderEvent,
+    *,
+    uow: UnitOfWorkFactory,
+    records: PaymentRecords,
+    clock: Clock,
+    provider: PaymentProvider,
+    actions: ProviderActions,
+) -> str:
+    """Apply one verified provider event; the answer names what it did (``paid``,
+    ``duplicate``, ``unknown_invoice``, ``no_change`` …)."""
+    if isinstance(event, InvoicePaymentReported):
+        return await _invoice_event(event, uow, records, clock, provider)
+    return await _customer_event(event, uow, records, clock, provider, actions)
 
 
-class PaymentOutcome(StrEnum):
-    PAID = "paid"
-    FAILED = "failed"
-    ACTION_REQUIRED = "action_required"
-    """The payment needs the customer (e.g. 3-D Secure); until then it counts as failed."""
+async def _invoice_event(
+    event: InvoicePaymentReported,
+    uow: UnitOfWorkFactory,
+    records: PaymentRecords,
+    clock: Clock,
+    provider: PaymentProvider,
+) -> str:
+    remote_id = event.remote_invoice_id
+    remote = await records.remote_invoice_by_remote_id(remote_id) if remote_id else None
+    if remote is None:
+        # Only invoices Stint itself sent count: what an event says about Stint's ids
+        # (metadata) could be copied onto any invoice.
+        return await _ignore(event, uow, records, clock, "unknown_invoice")
+    outcome = outcome_without_provider(event, remote)
+    if outcome is None:
+        if await records.seen_event(event.event_id):
+            return "duplicate"  # a redelivery: spare the provider the read
+        outcome = outcome_from_provider(event, await provider.invoice_status(remote_id))
+        if outcome is None:
+            return await _ignore(event, uow, records, clock, "ignored")
+    result = await apply_payment_outcome(
+        uow,
+        records,
+        clock,
+        event_id=event.event_id,
+        event_type=event.event_type,
+        invoice_id=remote.invoice_id,
+        outcome=outcome,
+        tenant_id=remote.tenant_id,
+    )
+    state = remote_state_to_record(remote, outcome)
+    if result != "duplicate" and state is not None:
+        # Bookkeeping of how far the invoice got at the provider: one statement, and
+        # set_remote_state never moves a paid record back.
+        await records.set_remote_state(remote.invoice_id, state, clock.now())
+    return result
+
+
+async def _customer_event(
+    event: CustomerEvent,
+    uow: UnitOfWorkFactory,
+    records: PaymentRecords,
+    clock: Clock,
+    provider: PaymentProvider,
+    actions: ProviderActions,
+) -> str:
+    customer_id = event.customer_id
+    known = await records.customer_by_remote(customer_id) if customer_id else None
+    if known is None:
+        return await _ignore(event, uow, records, clock, "unknown_customer")
+    if isinstance(event, CustomerUpdated) and says_what_stint_stores(event.stated, known):
+        return await _ignore(event, uow, records, clock, "no_change")
+    # Reading the provider is the dear part: a redelivery is looked for first (one read,
+    # outside any transaction). The claim in the effect's transaction is what guarantees
+    # "once", for every event.
+    if await records.seen_event(event.event_id):
+        return "duplicate"
+    if isinstance(event, CheckoutCompleted):
+        # A card collected by Buy Now's checkout is the one to charge.
+        collected = await provider.checkout_payment_method(event.session_id)
+        if collected:
+            await actions.set_default_payment_method(customer_id, collected)
+    elif isinstance(event, PaymentMethodAttached):
+        current_default = await provider.default_payment_method(customer_id)
+        new_default = default_after_attach(current_default, event.payment_method_id)
+        if new_default:
+            await actions.set_default_payment_method(customer_id, new_default)
+    current = await provider.customer(customer_id)
+    result = await apply_customer_update(
+        uow,
+        records,
+        clock,
+        event_id=event.event_id,
+        event_type=event.event_type,
+        customer=customer_now(known, current),
+    )
+    if result != "duplicate" and resumes_account(known, current):
+        await actions.resume_account(known.subscription_id)
+    return result
+
+
+async def _ignore(
+    event: ProviderEvent, uow: UnitOfWorkFactory, records: PaymentRecords, clock: Clock, outcome: str
+) -> str:
+    return await ignore_event(
+        uow, records, clock, event_id=event.event_id, event_type=event.event_type, outcome=outcome
+    )
 
 
 async def apply_payment_outcome(

@@ -107,7 +107,7 @@ async def start_tracking(
         settings = await repo.rules()
         rules, lock = settings.rules, settings.lock
         settled, stopped = await _settle(repo, user.id, clock, rules)
-        await check_limits(scope, {user.id: 1 if settled is None else 2})
+        await check_limits(scope, work.directory.catalogue, {user.id: 1 if settled is None else 2})
         now = clock.now()
         await ensure_day_unlocked(repo, user.id, now, await user_zone(repo, tenant, user.id), lock)
         timer, track = start_timer(user.id, now, work_item, comment, rules, settled)

@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Mapping
 from datetime import datetime
 
-from core.licensing.catalogue import DEFAULT_CATALOGUE
+from core.licensing.ports import Catalogue
 from core.tenancy import Tenant
 from core.tracking import (
     LockPolicy,
@@ -28,14 +28,15 @@ async def user_zone(repo: TrackingRepository, tenant: Tenant, user_id: str) -> s
     return (await repo.preference(user_id)).time_zone or tenant.time_zone
 
 
-async def check_limits(scope: TenantScope, adding: Mapping[str, int]) -> None:
-    """SPEC §2: Free allows 500 worklogs per tenant, Start 1,000 per user.
+async def check_limits(scope: TenantScope, catalogue: Catalogue, adding: Mapping[str, int]) -> None:
+    """SPEC §2: the worklog limits of the tenant's plan as the stored catalogue has them
+    (by default Free allows 500 worklogs per tenant, Start 1,000 per user; operators edit
+    them, and add plans with limits of their own).
 
     ``adding`` maps each user to the worklogs about to be stored for them, so an
     import for several users is checked whole: per user, and all of it per tenant.
     """
-    subscription = (await scope.subscriptions().get()).subscription
-    plan = DEFAULT_CATALOGUE.get(subscription.plan_id)
+    plan = await catalogue.plan_of(await scope.subscriptions().id())
     per_tenant, per_user = plan.worklog_limit_per_tenant, plan.worklog_limit_per_user
     repo = scope.tracking()
     if per_tenant is not None:

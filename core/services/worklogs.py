@@ -97,7 +97,7 @@ async def add_worklog(
         lock = (await repo.rules()).lock
         zone = await user_zone(repo, tenant, owner_id)
         await ensure_day_unlocked(repo, owner_id, draft.started_at, zone, lock)
-        await check_limits(scope, {owner_id: 1})
+        await check_limits(scope, work.directory.catalogue, {owner_id: 1})
         worklog = create_worklog(draft, new_id())
         now = clock.now()
         await repo.add_worklogs([worklog], now)
@@ -201,7 +201,7 @@ async def import_worklogs(
         by_user: dict[str, int] = {}
         for draft in result.drafts:
             by_user[draft.user_id] = by_user.get(draft.user_id, 0) + 1
-        await check_limits(scope, by_user)
+        await check_limits(scope, work.directory.catalogue, by_user)
         worklogs = [create_worklog(draft, new_id()) for draft in result.drafts]
         now = clock.now()
         await repo.add_worklogs(worklogs, now)

@@ -177,6 +177,15 @@ class InvoiceRepo:
             )
 
 
+# Every worklog write checks its plan's limits: the subscription's plan comes with its
+# stored definition in the statement that reads the plan id, so the check costs no more
+# statements than reading the subscription did.
+_PLAN_OF = Sql(
+    "SELECT s.plan_id, p.data FROM subscription s"
+    " LEFT JOIN plan_catalogue p ON p.id = s.plan_id WHERE s.id = {}"
+)
+
+
 class CatalogueRepo:
     """The plans catalogue: data, seeded with the defaults at install, edited by operators."""
 
@@ -185,6 +194,17 @@ class CatalogueRepo:
         if not rows:
             return DEFAULT_CATALOGUE
         return PlanCatalogue.of(plan_from_dict(json.loads(row["data"])) for row in rows)
+
+    async def plan_of(self, subscription_id: str) -> Plan:
+        rows = await fetch(PlanRow, _PLAN_OF, subscription_id)
+        if not rows:
+            raise LookupError(f"no subscription {subscription_id}")
+        plan_id, data = rows[0]["plan_id"], rows[0]["data"]
+        if data is None:
+            # Not stored: either the catalogue was never seeded (the defaults hold) or it
+            # no longer has this plan; load() tells which.
+            return (await self.load()).get(plan_id)
+        return plan_from_dict(json.loads(data))
 
     async def seed(self, at: datetime) -> int:
         """Insert the default plans that are missing; existing (possibly edited) plans stay."""

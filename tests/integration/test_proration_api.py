@@ -191,3 +191,24 @@ def test_a_cursor_that_no_page_gave_out_is_a_422_not_a_500(client: Any, clock: F
         response = client.get("/api/v1/invoices", params={"cursor": bad}, headers=bearer(admin_token(client)))
         assert response.status_code == 422, (bad, response.text)
         assert response.json()["errors"][0]["field"] == "cursor"
+
+
+def test_a_payout_is_refused_by_the_credit_ledger_with_the_balance_it_keeps(
+    client: Any, clock: FixedClock
+) -> None:
+    """The route answers with the ledger's own refusal: 409, and the credit it keeps for the next invoices."""
+    bought(client, clock, "2026-01-01", interval="annual", seats=10)
+    on(clock, "2026-03-05")
+    shrink = client.post(
+        "/api/v1/subscription/change", json={"seats": 5}, headers=bearer(admin_token(client))
+    )
+    credit = shrink.json()["subscription"]["credit_balance"]
+    assert credit["amount"] > 0
+    refused = client.post("/api/v1/subscription/credit/payout", headers=bearer(admin_token(client)))
+    assert refused.status_code == 409
+    body = refused.json()
+    assert body["code"] == "payout_refused"
+    assert body["detail"] == "Credit is never paid out; it is applied to your next invoices."
+    assert (body["balance"], body["currency"]) == (credit["amount"], credit["currency"])
+    after = client.get("/api/v1/subscription", headers=bearer(admin_token(client))).json()
+    assert after["credit_balance"] == credit

@@ -10,7 +10,7 @@ import pytest
 from core.clock import FixedClock
 from tests.conftest import make_settings
 from tests.integration.tracking_support import Org, make_org, run, stint_of
-from tests.support.api import api_client
+from tests.support.api import api_client, bearer, operator_token
 
 MONDAY = "2026-01-05T09:00:00Z"  # ISO week 2026-W02
 
@@ -234,3 +234,55 @@ def test_the_start_plan_counts_1000_worklogs_per_user_and_refuses_an_import_whol
     assert accepted.status_code == 201, accepted.text
     assert org.client.post("/api/v1/worklogs", json={"started_at": MONDAY, "length_s": 60},
                            headers=org.admin).status_code == 402
+
+
+def _operator_plans(org: Org, change: dict[str, object], *, based_on: str) -> None:
+    """Through the operator API: plan ``based_on`` with ``change`` applied, added or replaced."""
+    ops = bearer(operator_token(org.client))
+    plans = org.client.get("/api/v1/operator/plans", headers=ops).json()
+    plan = dict(next(p for p in plans if p["id"] == based_on), **change)
+    response = org.client.put("/api/v1/operator/plans", json=[plan], headers=ops)
+    assert response.status_code == 200, response.text
+
+
+def _buys(org: Org, plan: str, seats: int = 1) -> None:
+    body = {"plan": plan, "interval": "monthly", "seats": seats}
+    response = org.client.post("/api/v1/subscription/purchase", json=body, headers=org.admin)
+    assert response.status_code == 200, response.text
+
+
+def _worklog(org: Org, day: int) -> int:
+    body = {"started_at": f"2026-01-{day:02d}T09:00:00Z", "length_s": 60}
+    return int(org.client.post("/api/v1/worklogs", json=body, headers=org.admin).status_code)
+
+
+def test_an_operator_lowered_worklog_limit_refuses_the_tenants_next_worklog_over_it(org: Org) -> None:
+    """Free's limit edited from 500 to 2 per tenant: the third worklog is refused (402), timers too."""
+    _buys(org, "free")
+    _operator_plans(org, {"worklog_limit_per_tenant": 2}, based_on="free")
+
+    assert [_worklog(org, day) for day in (5, 6)] == [201, 201]
+    refused = org.client.post("/api/v1/worklogs", json={"started_at": MONDAY, "length_s": 60},
+                              headers=org.admin)
+
+    assert refused.status_code == 402, refused.text
+    assert refused.json()["code"] == "worklog_limit"
+    assert org.client.post("/api/v1/tracking/start", headers=org.admin).status_code == 402
+
+
+def test_a_tenant_on_an_operator_added_plan_adds_worklogs_within_its_limit(org: Org) -> None:
+    """A new plan "studio" (3 worklogs per user) bought by the tenant: worklogs up to 3, the 4th is 402."""
+    _operator_plans(org, {"id": "studio", "name": "Studio", "worklog_limit_per_user": 3}, based_on="team")
+    _buys(org, "studio")
+
+    assert [_worklog(org, day) for day in (5, 6, 7, 8)] == [201, 201, 201, 402]
+
+
+def test_without_a_stored_catalogue_the_default_plans_limits_hold(org: Org) -> None:
+    """An empty plan_catalogue table (never seeded) means the default plans: Free still stops at 500."""
+    from plugins.storage.tables import PlanCatalogue
+
+    run(org.client, lambda: PlanCatalogue.delete(force=True))
+    _on_plan_with(org, "free", 500)
+
+    assert _worklog(org, 5) == 402

@@ -8,9 +8,9 @@ from typing import Any, ClassVar
 import msgspec
 from litestar import Controller, Request, get, post
 
+from core.billing import PaymentProviderMissing
 from core.billing.ports import HostedPayments
 from core.licensing.access import Action
-from core.services.billing_events import PaymentProviderMissing
 from plugins.bootstrap import Stint
 
 from ..access import requires

@@ -10,12 +10,11 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.params import JSONBody, QueryParameter
 
-from core.errors import PayoutRefused
 from core.licensing.access import Action
-from core.proration.credit import PAYOUT_REFUSED
 from core.proration.invoice import Invoice
 from core.proration.quote import Quote
 from core.services.changes import RequestedChange, change_subscription, quote_subscription_change
+from core.services.credit import request_credit_payout
 from core.services.subscriptions import (
     SubscriptionView,
     cancel_subscription,
@@ -313,8 +312,8 @@ class SubscriptionController(Controller):
         summary="Refused: credit is never paid out",
         guards=[requires(Action.VIEW_SUBSCRIPTION)],
     )
-    async def payout(self) -> None:
-        raise PayoutRefused(PAYOUT_REFUSED)
+    async def payout(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> None:
+        await request_credit_payout(stint.uow, tenant=request.user.tenant)
 
 
 class InvoicesController(Controller):
