@@ -57,6 +57,16 @@ class FakeCatalogue:
             return DEFAULT_CATALOGUE
         return PlanCatalogue.of(plan_from_dict(data) for data in self._store.plans.values())
 
+    async def plan_of(self, subscription_id: str) -> Plan:
+        sub = self._store.subscription_by_id(subscription_id)
+        if sub is None:
+            raise LookupError(f"no subscription {subscription_id}")
+        data = self._store.plans.get(sub.plan_id)
+        if data is None:
+            # As the adapter: not stored means never seeded (the defaults) or no longer there.
+            return (await self.load()).get(sub.plan_id)
+        return plan_from_dict(data)
+
     async def seed(self, at: datetime) -> int:
         self._store.check_write("seed the catalogue")
         added = 0

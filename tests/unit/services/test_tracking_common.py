@@ -47,9 +47,9 @@ async def test_the_free_plan_refuses_the_501st_worklog_of_the_tenant(
     tracking.many_worklogs(tenant, ann, 300)
     tracking.many_worklogs(tenant, bob, 199)
     async with uow() as work:
-        await check_limits(work.tenant(tenant.id), {bob.id: 1})
+        await check_limits(work.tenant(tenant.id), work.directory.catalogue, {bob.id: 1})
         with pytest.raises(WorklogLimitReached) as refused:
-            await check_limits(work.tenant(tenant.id), {bob.id: 2})
+            await check_limits(work.tenant(tenant.id), work.directory.catalogue, {bob.id: 2})
     assert refused.value.extra == {"limit": 500, "scope": "tenant"}
 
 
@@ -61,9 +61,9 @@ async def test_the_start_plan_counts_1000_worklogs_per_user_not_per_tenant(
     tracking.many_worklogs(tenant, ann, 1000)
     async with uow() as work:
         scope = work.tenant(tenant.id)
-        await check_limits(scope, {bob.id: 1000})
+        await check_limits(scope, work.directory.catalogue, {bob.id: 1000})
         with pytest.raises(WorklogLimitReached) as refused:
-            await check_limits(scope, {bob.id: 1, ann.id: 1})
+            await check_limits(scope, work.directory.catalogue, {bob.id: 1, ann.id: 1})
     assert refused.value.extra["scope"] == "user"
 
 
@@ -75,7 +75,7 @@ async def test_an_import_for_several_users_is_checked_whole_against_the_tenant_l
     tracking.many_worklogs(tenant, ann, 400)
     async with uow() as work:
         with pytest.raises(WorklogLimitReached):
-            await check_limits(work.tenant(tenant.id), {ann.id: 60, bob.id: 41})
+            await check_limits(work.tenant(tenant.id), work.directory.catalogue, {ann.id: 60, bob.id: 41})
 
 
 async def test_the_team_plan_and_a_trial_have_no_worklog_limit(
@@ -85,7 +85,7 @@ async def test_the_team_plan_and_a_trial_have_no_worklog_limit(
         user = seed.user(tenant, f"ann@{tenant.slug}.test")
         tracking.many_worklogs(tenant, user, 600)
         async with uow() as work:
-            await check_limits(work.tenant(tenant.id), {user.id: 5000})
+            await check_limits(work.tenant(tenant.id), work.directory.catalogue, {user.id: 5000})
 
 
 async def test_an_approved_week_refuses_a_worklog_on_any_of_its_days(
