@@ -1,1 +1,1 @@
-"""Adapters that implement the ports of core.ports; bootstrap.py wires them."""
+"""Adapters that implement the core's ports (core/<context>/ports.py); bootstrap.py wires them."""

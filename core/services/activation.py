@@ -1,6 +1,6 @@
 """On-premises activation as use cases (SPEC §7): online by subscription id, offline by file.
 
-Both paths end in one :class:`~core.ports.Entitlement` (plan, seats, period, status) kept
+Both paths end in one :class:`~core.activation.ports.Entitlement` (plan, seats, period, status) kept
 in the tenant's activation record, and :func:`subscription_for` turns it into the
 tenant's Subscription, so the access decision, seats and banner behave the same online
 and offline.

@@ -1,4 +1,4 @@
-"""Stripe as Stint's payment rail (``core.ports.Billing`` and ``HostedPayments``).
+"""Stripe as Stint's payment rail (``core.billing.ports.Billing`` and ``HostedPayments``).
 
 Stint computes every amount; this only copies an invoice Stint already committed into
 Stripe and asks Stripe to collect it:
@@ -59,7 +59,7 @@ class StripeBilling:
         self.clock = clock
         self.base_url = base_url.rstrip("/")
 
-    # core.ports.Billing ---------------------------------------------------------------
+    # core.billing.ports.Billing ---------------------------------------------------------------
 
     async def collect(self, tenant: Tenant, invoice: Invoice) -> None:
         """Send the committed invoice to Stripe and charge it; a failure is logged and retried later.

@@ -1,4 +1,4 @@
-"""Values kept under scope generations (see ``core.ports.GenerationCache``).
+"""Values kept under scope generations (see ``core.licensing.ports.GenerationCache``).
 
 A value is stored with the *stamp* of its scopes' generations read before it was
 computed. Bumping a scope (after the change is committed) gives it a new generation,

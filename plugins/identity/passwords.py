@@ -1,4 +1,4 @@
-"""Argon2id password hashing (SPEC §9), behind core.ports.PasswordHasher."""
+"""Argon2id password hashing (SPEC §9), behind core.identity.ports.PasswordHasher."""
 
 from __future__ import annotations
 

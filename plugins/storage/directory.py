@@ -1,4 +1,4 @@
-"""Cross-tenant lookups: sign-in, signup, the operator console (see core.ports.Directory)."""
+"""Cross-tenant lookups: sign-in, signup, the operator console (see core.licensing.ports.Directory)."""
 
 from __future__ import annotations
 

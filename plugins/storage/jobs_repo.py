@@ -1,4 +1,4 @@
-"""The background jobs' store (``core.ports.JobStore``): due work, idempotency records, purges.
+"""The background jobs' store (``core.jobs.ports.JobStore``): due work, idempotency records, purges.
 
 Statements run inside the caller's unit of work when one is open (Piccolo binds them to
 the current transaction). Every statement about one tenant's rows filters on its id.

@@ -1,4 +1,4 @@
-"""The payment provider's records (``core.ports.PaymentRecords``) as rows.
+"""The payment provider's records (``core.billing.ports.PaymentRecords``) as rows.
 
 Queries run on the engine's current transaction, so inside a unit of work they commit or
 roll back with it: an event id is never stored without its effect, nor an effect without it.

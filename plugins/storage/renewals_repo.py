@@ -1,4 +1,4 @@
-"""Bulk reads and writes for the renewals sweep (``core.ports.RenewalStore``).
+"""Bulk reads and writes for the renewals sweep (``core.billing.ports.RenewalStore``).
 
 The sweep renews a batch of subscriptions per transaction. Piccolo builds and runs one
 statement per call, which at 100,000 renewals means millions of round trips; here each
