@@ -54,47 +54,29 @@ class ActivationIssuer:
         require_known_tenant: bool = False,
     ) -> IssuedFile:
         """Check the plan, sign the file and audit it."""
-        return await _issue(
-            self, operator=operator, tenant=tenant, server_id=server_id, plan_id=plan_id, seats=seats,
-            expires_on=expires_on, period_start=period_start, require_known_tenant=require_known_tenant,
+        async with self.uow() as work:
+            if require_known_tenant and await work.directory.tenant_by_slug(tenant.strip()) is None:
+                raise ValidationFailed(f"no tenant {tenant!r}", field="tenant")
+            plan = (await work.directory.catalogue.load()).get(plan_id.strip())
+        if Deployment.ONPREM not in plan.deployments:
+            raise ValidationFailed(f"the {plan.name} plan cannot be used on-premises", field="plan")
+        if not plan.allows_users(seats):
+            raise ValidationFailed(f"the {plan.name} plan does not allow {seats} users", field="seats")
+        settings = self.settings
+        signing_key, is_dev = signing_key_from_setting(settings.activation_signing_key, settings.data_dir)
+        now = self.clock.now()
+        text = issue_file(
+            tenant=tenant, server_id=server_id, plan_id=plan.id, seats=seats,
+            expires_on=expires_on, signing_key=signing_key, now=now, period_start=period_start,
         )
-
-
-async def _issue(
-    stint: ActivationIssuer,
-    *,
-    operator: Operator,
-    tenant: str,
-    server_id: str,
-    plan_id: str,
-    seats: int,
-    expires_on: date,
-    period_start: date | None = None,
-    require_known_tenant: bool = False,
-) -> IssuedFile:
-    async with stint.uow() as work:
-        if require_known_tenant and await work.directory.tenant_by_slug(tenant.strip()) is None:
-            raise ValidationFailed(f"no tenant {tenant!r}", field="tenant")
-        plan = (await work.directory.catalogue.load()).get(plan_id.strip())
-    if Deployment.ONPREM not in plan.deployments:
-        raise ValidationFailed(f"the {plan.name} plan cannot be used on-premises", field="plan")
-    if not plan.allows_users(seats):
-        raise ValidationFailed(f"the {plan.name} plan does not allow {seats} users", field="seats")
-    settings = stint.settings
-    signing_key, is_dev = signing_key_from_setting(settings.activation_signing_key, settings.data_dir)
-    now = stint.clock.now()
-    text = issue_file(
-        tenant=tenant, server_id=server_id, plan_id=plan.id, seats=seats,
-        expires_on=expires_on, signing_key=signing_key, now=now, period_start=period_start,
-    )
-    public = signing_key.public_key()
-    claims = decode_file(text, {key_id(public): public})
-    async with stint.uow(write=True) as work:
-        await work.directory.audit(
-            None, f"operator:{operator.id}", "activation_file.issued", claims.file_id,
-            {"tenant": claims.tenant, "server_id": claims.server_id, "plan": claims.plan_id,
-             "seats": claims.seats, "expires_on": claims.expires_on.isoformat(), "dev_key": is_dev},
-            now,
-        )
-        await work.commit()
-    return IssuedFile(text, claims, is_dev)
+        public = signing_key.public_key()
+        claims = decode_file(text, {key_id(public): public})
+        async with self.uow(write=True) as work:
+            await work.directory.audit(
+                None, f"operator:{operator.id}", "activation_file.issued", claims.file_id,
+                {"tenant": claims.tenant, "server_id": claims.server_id, "plan": claims.plan_id,
+                 "seats": claims.seats, "expires_on": claims.expires_on.isoformat(), "dev_key": is_dev},
+                now,
+            )
+            await work.commit()
+        return IssuedFile(text, claims, is_dev)
