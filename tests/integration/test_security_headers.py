@@ -123,3 +123,26 @@ def test_options_on_every_route_is_answered_without_a_server_error(tmp_path: Pat
         for path in sorted(paths):
             response = client.options(path)
             assert response.status_code < 500, (path, response.text)
+
+
+def test_json_nested_too_deep_is_400_invalid_body_on_every_route_signed_in_or_not(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """A body nested 1,000 deep is refused as a bad body before and after sign-in, never a 500;
+    broken JSON shares its code, and a body nested 500 deep is still read (and refused as 422)."""
+    with client_with(tmp_path, clock) as client:
+        signup(client, "acme")
+        headers = {**bearer(token(client, "acme", "admin@acme.test")), "Content-Type": "application/json"}
+        deep = b"[" * 1000 + b"]" * 1000
+        for path in ("/api/v1/auth/token", "/api/v1/signup", "/api/v1/operator/auth/token",
+                     "/api/v1/worklogs", "/api/v1/me/tokens"):
+            response = client.post(path, content=deep, headers=headers)
+            assert response.status_code == 400, (path, response.text)
+            assert response.headers["content-type"].startswith(PROBLEM)
+            assert response.json()["code"] == "invalid_body"
+        deep_object = b'{"a":' * 1000 + b"1" + b"}" * 1000
+        assert client.post("/api/v1/worklogs", content=deep_object, headers=headers).status_code == 400
+        broken = client.post("/api/v1/auth/refresh", content=b"{oops", headers=headers)
+        assert (broken.status_code, broken.json()["code"]) == (400, "invalid_body")
+        shallow = b"[" * 500 + b"]" * 500
+        assert client.post("/api/v1/worklogs", content=shallow, headers=headers).status_code == 422
