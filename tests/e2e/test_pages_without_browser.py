@@ -273,6 +273,7 @@ def test_a_worklog_editor_opened_in_a_new_tab_is_the_whole_time_page_with_that_r
 def test_every_partial_route_answers_a_plain_request_with_a_whole_page(client: TestClient[Any]) -> None:
     """The routes that answer htmx with a fragment answer anyone else with the page around it."""
     admin = bearer(token(client, "pages", "admin@pages.test"))
+    buy = {"plan": "team", "seats": "3", "interval": "annual"}
     plain = [
         ("GET", "/time/timer", None),
         ("GET", "/time/week", None),
@@ -280,17 +281,15 @@ def test_every_partial_route_answers_a_plain_request_with_a_whole_page(client: T
         ("GET", "/settings/users", None),
         ("GET", "/settings/devops", None),
         ("GET", "/settings/subscription", None),
-        ("POST", "/settings/subscription/purchase-preview", {"plan": "team", "seats": "3", "interval": "annual"}),
+        ("POST", "/settings/subscription/purchase-preview", buy),
     ]
     for method, path, form in plain:
         response = client.request(method, path, headers=admin, data=form)
         assert response.status_code == 200, (path, response.text)
         assert response.text.lstrip().startswith("<!doctype html>"), path
-    preview = client.post("/settings/subscription/purchase-preview", headers=admin,
-                          data={"plan": "team", "seats": "3", "interval": "annual"})
+    preview = client.post("/settings/subscription/purchase-preview", headers=admin, data=buy)
     assert 'id="buy-form"' in preview.text and "432.00 USD" in preview.text
-    client.post("/settings/subscription/purchase", headers=admin,
-                data={"plan": "team", "seats": "3", "interval": "annual"})
+    client.post("/settings/subscription/purchase", headers=admin, data=buy)
     quote = client.post("/settings/subscription/quote", headers=admin, data={"seats": "5"})
     assert quote.status_code == 200, quote.text
     assert 'id="change-form"' in quote.text and '<div id="quote" class="quote"' in quote.text
