@@ -293,3 +293,19 @@ def test_every_partial_route_answers_a_plain_request_with_a_whole_page(client: T
     quote = client.post("/settings/subscription/quote", headers=admin, data={"seats": "5"})
     assert quote.status_code == 200, quote.text
     assert 'id="change-form"' in quote.text and '<div id="quote" class="quote"' in quote.text
+
+
+def test_the_time_pages_refuse_dates_outside_1970_to_2999_with_a_message_not_a_500(
+    client: TestClient[Any],
+) -> None:
+    """Weeks and months at the calendar's edges, and a form day there, answer 422 with the range."""
+    headers = bearer(token(client, "pages", "tim@pages.test"))
+    for path in ("/time?week=9999-W52", "/time/week?week=0001-W01", "/time/month?month=9999-12"):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 422, (path, response.text)
+        assert "dates must lie between 1970-01-01 and 2999-12-31" in response.text
+    for day, start, hours in (("0001-01-01", "00:00", "1"), ("2999-12-31", "23:00", "2")):
+        added = client.post("/time/worklogs", headers={**headers, "HX-Request": "true"},
+                            data={"day": day, "start": start, "hours": hours})
+        assert added.status_code == 422, (day, added.text)
+        assert "dates must lie between 1970-01-01 and 2999-12-31" in added.text

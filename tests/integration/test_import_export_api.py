@@ -135,3 +135,19 @@ def test_a_team_user_cannot_import_rows_for_someone_else(org: Org) -> None:
                                headers={**ann, "Content-Type": "text/csv"})
     assert response.status_code == 422
     assert response.json()["errors"] == [{"line": 2, "reason": "unknown user 'admin@acme.test'"}]
+
+
+def test_an_import_with_rows_dated_outside_1970_to_2999_is_refused_by_line(org: Org) -> None:
+    """Years 0 and 10000 in UTC were 500s; they are now row errors with the range, and nothing is stored."""
+    rows = [
+        "admin@acme.test,0001-01-01T00:00:00+14:00,1,,,,\r\n",
+        "admin@acme.test,2026-01-05T09:00:00Z,1,,,,\r\n",
+        "admin@acme.test,9999-12-31T23:00:00-05:00,1,,,,\r\n",
+    ]
+    response = org.client.post("/api/v1/worklogs/import", content=(HEADER + "".join(rows)).encode(),
+                               headers={**org.admin, "Content-Type": "text/csv"})
+    assert response.status_code == 422, response.text
+    errors = response.json()["errors"]
+    assert [e["line"] for e in errors] == [2, 4]
+    assert all("dates must lie between 1970-01-01 and 2999-12-31" in e["reason"] for e in errors)
+    assert _worklogs(org) == []

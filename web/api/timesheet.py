@@ -22,7 +22,7 @@ from core.services.timesheets import (
     tracking_rules,
     week_view,
 )
-from core.tracking import LockPolicy, TrackingRules, parse_week_id, week_of
+from core.tracking import LockPolicy, TrackingRules, check_day, parse_week_id, week_of
 
 from ..access import requires
 from ..auth import TenantPrincipal
@@ -202,6 +202,8 @@ class TrackingRulesController(Controller):
     @put("/", summary="Change the tracking rules and the lock date", guards=[requires(Action.MANAGE_RULES)])
     async def change(self, request: TenantRequest, data: JSONBody[RulesIO], stint: StintDep) -> RulesIO:
         principal = request.user
+        if data.locked_until is not None:
+            check_day(data.locked_until, "locked_until")
         _, lock = await tracking_rules(stint.uow, tenant=principal.tenant)
         if data.locked_until != lock.locked_until:
             await ensure_access(

@@ -30,7 +30,15 @@ from core.services.worklogs import (
     import_worklogs,
     list_worklogs,
 )
-from core.tracking import KEEP, NumberedRow, Worklog, WorklogChanges, read_csv, write_csv
+from core.tracking import (
+    KEEP,
+    NumberedRow,
+    Worklog,
+    WorklogChanges,
+    check_instant,
+    read_csv,
+    write_csv,
+)
 from plugins.spreadsheets import XLSX_MEDIA_TYPE, read_xlsx, write_xlsx
 
 from ..access import requires
@@ -89,9 +97,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
         stamp, _, last_id = text.partition("|")
         when = datetime.fromisoformat(stamp)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
+        when = check_instant(when, "cursor")
+    except (binascii.Error, UnicodeDecodeError, ValueError, ValidationFailed):
         raise bad from None
-    if when.tzinfo is None or not last_id:
+    if not last_id:
         raise bad
     return when, last_id
 
@@ -184,6 +193,8 @@ class WorklogsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> WorklogPage:
         after = decode_cursor(cursor) if cursor else None
+        start = check_instant(start, "from") if start is not None else None
+        end = check_instant(end, "to") if end is not None else None
         user_id = user or request.user.user.id
         await ensure_may_see(request, stint, user_id)
         found = await list_worklogs(

@@ -21,7 +21,16 @@ from core.services.timesheets import change_week, month_view, week_view
 from core.services.tracking import answer_activity_check, current_timer, start_tracking, stop_tracking
 from core.services.tracking_common import user_zone
 from core.services.worklogs import NewWorklog, add_worklog, delete_worklog, edit_worklog, list_worklogs
-from core.tracking import KEEP, WeekId, WorklogChanges, local_day, parse_week_id, week_of, zone
+from core.tracking import (
+    KEEP,
+    WeekId,
+    WorklogChanges,
+    check_day,
+    local_day,
+    parse_week_id,
+    week_of,
+    zone,
+)
 
 from .render import Page, is_htmx, open_page, render, stint_of
 
@@ -131,6 +140,7 @@ def _week_id(request: Request[Any, Any, Any], text: str | None) -> WeekId:
 
 
 def _local_start(day: date, start: str, tz: str) -> datetime:
+    check_day(day, "day")
     match = _HM.fullmatch(start.strip())
     if match is None or int(match[1]) > 23:
         raise ValidationFailed(f"{start!r} is not a time of day; type 09:00", field="start")
