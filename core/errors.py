@@ -11,6 +11,7 @@ __all__ = [
     "AccessDenied",
     "Conflict",
     "InvalidCredentials",
+    "LastAdministrator",
     "NotFound",
     "PayoutRefused",
     "PlanNotAvailable",
@@ -53,6 +54,12 @@ class Conflict(StintError):
 
 class TenantExists(Conflict):
     code = "tenant_exists"
+
+
+class LastAdministrator(Conflict):
+    """The change would leave the tenant with no one to manage it (and undo the change)."""
+
+    code = "last_administrator"
 
 
 class ManagedByActivation(Conflict):

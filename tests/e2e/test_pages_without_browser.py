@@ -309,3 +309,17 @@ def test_the_time_pages_refuse_dates_outside_1970_to_2999_with_a_message_not_a_5
                             data={"day": day, "start": start, "hours": hours})
         assert added.status_code == 422, (day, added.text)
         assert "dates must lie between 1970-01-01 and 2999-12-31" in added.text
+
+
+def test_the_users_page_refuses_to_demote_the_last_administrator_with_a_message(
+    client: TestClient[Any],
+) -> None:
+    """The page calls the API's use case: 409 with the reason in #flash, and nothing changes."""
+    admin = bearer(token(client, "pages", "admin@pages.test"))
+    me = client.get("/api/v1/me", headers=admin).json()["id"]
+    refused = client.post(f"/settings/users/user/{me}", headers={**admin, "HX-Request": "true"},
+                          data={"role": "none", "collection_admin": "off"})
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["HX-Retarget"] == "#flash"
+    assert "without a collection admin who is an Administrator" in refused.text
+    assert client.get("/settings/users", headers=admin).status_code == 200
