@@ -28,6 +28,7 @@ from .deps import provide_stint
 from .logs import RequestContextMiddleware, before_send, configure_logging
 from .pages import pages_router, static_router, template_config
 from .problems import document_problems, exception_handlers
+from .request import StintRequest
 from .security import cors_config, security_headers
 
 __all__ = ["create_app"]
@@ -153,6 +154,7 @@ def create_app(
         before_send=[before_send, security_headers],
         cors_config=cors_config(settings_now),
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=StintRequest,
         openapi_config=OpenAPIConfig(
             title="Stint",
             version="1.0.0",

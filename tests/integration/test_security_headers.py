@@ -146,3 +146,32 @@ def test_json_nested_too_deep_is_400_invalid_body_on_every_route_signed_in_or_no
         assert (broken.status_code, broken.json()["code"]) == (400, "invalid_body")
         shallow = b"[" * 500 + b"]" * 500
         assert client.post("/api/v1/worklogs", content=shallow, headers=headers).status_code == 422
+
+
+def test_json_bodies_are_read_strictly_so_wrong_types_are_422_naming_the_field(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """"30" is not a number of days, 0 is not a flag, a number is not a date-time: each is 422
+    naming the field, and nothing is created or changed. Right types still work."""
+    with client_with(tmp_path, clock) as client:
+        signup(client, "acme")
+        headers = bearer(token(client, "acme", "admin@acme.test"))
+        me = client.get("/api/v1/me", headers=headers).json()["id"]
+        monday = "2026-01-05T09:00:00Z"
+        cases = [
+            ("POST", "/api/v1/me/tokens", {"name": "ci", "expires_in_days": "30"}, "expires_in_days"),
+            ("PATCH", f"/api/v1/users/{me}", {"approval_manager": 0}, "approval_manager"),
+            ("POST", "/api/v1/worklogs", {"started_at": 1767600000, "length_s": 60}, "started_at"),
+            ("POST", "/api/v1/worklogs", {"started_at": monday, "length_s": "60"}, "length_s"),
+            ("PUT", "/api/v1/settings/tracking", {"tracking_without_work_item": "false"},
+             "tracking_without_work_item"),
+        ]
+        for method, path, body, field in cases:
+            response = client.request(method, path, json=body, headers=headers)
+            assert response.status_code == 422, (path, response.text)
+            assert response.headers["content-type"].startswith(PROBLEM)
+            assert [e["field"] for e in response.json()["errors"]] == [field], response.text
+        assert client.get("/api/v1/me/tokens", headers=headers).json()["items"] == []
+        assert client.get("/api/v1/me", headers=headers).json()["approval_manager"] is True
+        made = client.post("/api/v1/me/tokens", json={"name": "ci", "expires_in_days": 30}, headers=headers)
+        assert made.status_code == 201, made.text

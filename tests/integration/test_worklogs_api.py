@@ -289,3 +289,13 @@ def test_refuses_a_lock_date_outside_the_range(org: Org) -> None:
                               headers=org.admin)
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["field"] == "locked_until"
+
+
+@pytest.mark.parametrize("value", ["0.5", "1767600000", "yesterday"])
+def test_refuses_a_from_or_to_that_is_not_an_iso_date_time(org: Org, value: str) -> None:
+    """?to=0.5 was read as half a second after 1970 and answered 200: it is a 422 naming ``to``."""
+    response = org.client.get("/api/v1/worklogs", params={"to": value}, headers=org.admin)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "to"
+    ok = org.client.get("/api/v1/worklogs", params={"from": "2026-01-05T00:00:00+01:00"}, headers=org.admin)
+    assert ok.status_code == 200, ok.text
