@@ -151,3 +151,9 @@ def test_an_import_with_rows_dated_outside_1970_to_2999_is_refused_by_line(org: 
     assert [e["line"] for e in errors] == [2, 4]
     assert all("dates must lie between 1970-01-01 and 2999-12-31" in e["reason"] for e in errors)
     assert _worklogs(org) == []
+
+
+def test_the_csv_export_names_its_charset_once(org: Org) -> None:
+    """Content-Type is exactly text/csv; charset=utf-8 (it said charset=utf-8 twice)."""
+    exported = org.client.get("/api/v1/worklogs/export?format=csv", headers=org.admin)
+    assert exported.headers["content-type"] == "text/csv; charset=utf-8"

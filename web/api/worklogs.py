@@ -276,7 +276,8 @@ class WorklogsController(Controller):
         if format == "xlsx":
             content, media_type = write_xlsx(rows), XLSX_MEDIA_TYPE
         else:
-            content, media_type = write_csv(rows).encode("utf-8-sig"), "text/csv; charset=utf-8"
+            # Litestar adds "; charset=utf-8" to text/* types itself: naming it here said it twice.
+            content, media_type = write_csv(rows).encode("utf-8-sig"), "text/csv"
         disposition = f'attachment; filename="worklogs.{format}"'
         return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
