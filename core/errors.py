@@ -18,6 +18,7 @@ __all__ = [
     "SeatLimit",
     "StintError",
     "TenantExists",
+    "UserNotFound",
     "ValidationFailed",
     "WeekLocked",
 ]
@@ -46,6 +47,12 @@ class ValidationFailed(StintError):
 
 class NotFound(StintError):
     code = "not_found"
+
+
+class UserNotFound(NotFound):
+    """No such user in the caller's tenant; another tenant's user is exactly as absent."""
+
+    code = "user_not_found"
 
 
 class Conflict(StintError):

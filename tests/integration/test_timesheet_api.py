@@ -142,3 +142,21 @@ def test_the_first_and_last_accepted_weeks_and_months_are_shown(org: Org) -> Non
     """1970-W01, 1970-01 and 2999-12 are inside the range and answer 200."""
     for query in ("week=1970-W01", "month=1970-01", "month=2999-12"):
         assert org.client.get(f"/api/v1/timesheet?{query}", headers=org.admin).status_code == 200, query
+
+
+@pytest.mark.parametrize("query", ["week=2026-W02", "month=2026-01"])
+def test_a_timesheet_of_an_unknown_or_foreign_user_is_404_user_not_found_alike(org: Org, query: str) -> None:
+    """?user= of no one, or of another tenant's user, answered 200 with an empty grid; both are now
+    the same 404 user_not_found, so a foreign id reveals nothing."""
+    globex = make_org(org.client, "globex")
+    answers = [
+        org.client.get(f"/api/v1/timesheet?{query}&user={user}", headers=org.admin)
+        for user in ("no-such-user", globex.admin_id)
+    ]
+    for response in answers:
+        assert response.status_code == 404, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert answers[0].json() == answers[1].json()
+    assert answers[0].json()["code"] == "user_not_found"
+    _, ann_id = org.add_user("ann")
+    assert org.client.get(f"/api/v1/timesheet?{query}&user={ann_id}", headers=org.admin).status_code == 200

@@ -12,7 +12,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from core.errors import ValidationFailed
+from core.errors import UserNotFound, ValidationFailed
 from core.licensing.access import Action
 from core.services.access import ensure_access
 from core.services.timesheets import (
@@ -117,6 +117,11 @@ class TimesheetController(Controller):
         principal = request.user
         user_id = user or principal.user.id
         await ensure_may_see(request, stint, user_id)
+        if user_id != principal.user.id:
+            async with stint.uow() as work:
+                if await work.tenant(principal.tenant.id).user(user_id) is None:
+                    # An empty grid would say "this person tracked nothing", not "no such person".
+                    raise UserNotFound("there is no such user in this tenant", field="user")
         if month is not None and week is None:
             year, number = _month(month)
             view = await month_view(
