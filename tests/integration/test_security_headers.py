@@ -175,3 +175,61 @@ def test_json_bodies_are_read_strictly_so_wrong_types_are_422_naming_the_field(
         assert client.get("/api/v1/me", headers=headers).json()["approval_manager"] is True
         made = client.post("/api/v1/me/tokens", json={"name": "ci", "expires_in_days": 30}, headers=headers)
         assert made.status_code == 201, made.text
+
+
+def _policy(response: Any) -> dict[str, str]:
+    directives = [d.strip() for d in response.headers["content-security-policy"].split(";") if d.strip()]
+    return {d.split(" ", 1)[0]: d.split(" ", 1)[1] if " " in d else "" for d in directives}
+
+
+def test_every_answer_has_a_full_content_security_policy_with_a_fresh_nonce(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """default-src 'self', scripts and styles from this origin or with the request's nonce, no
+    plugins, no foreign base or form targets, and frame-ancestors as configured."""
+    with client_with(tmp_path, clock) as client:
+        first, second = client.get("/"), client.get("/")
+        policy = _policy(first)
+        nonce = re.fullmatch(r"'self' 'nonce-([A-Za-z0-9_-]{16,})'", policy["script-src"])
+        assert nonce is not None, policy
+        assert policy["default-src"] == "'self'"
+        assert policy["style-src"] == f"'self' 'nonce-{nonce[1]}'"
+        assert policy["img-src"] == "'self' data:"
+        assert policy["object-src"] == "'none'"
+        assert policy["base-uri"] == "'self'"
+        assert policy["form-action"] == "'self'"
+        assert policy["frame-ancestors"] == "'self'"
+        assert _policy(second)["script-src"] != policy["script-src"]  # per request
+        for response in (client.get("/api/v1/me"), client.get("/admin"), client.get("/docs")):
+            assert _policy(response)["object-src"] == "'none'", response.url
+
+
+def test_no_page_or_console_template_has_inline_script_or_handlers() -> None:
+    """With script-src 'self' an inline script, an on…= handler, hx-on or a javascript: URL would
+    simply not run; behaviour lives in /static/stint.js."""
+    root = Path(__file__).resolve().parents[2]
+    templates = [*root.glob("web/templates/**/*.html"), *root.glob("admin/templates/**/*.html")]
+    assert templates
+    inline = re.compile(r"<script(?![^>]*\bsrc=)|\son[a-z]+\s*=|hx-on|javascript:|\sstyle\s*=", re.I)
+    offenders = [str(t.relative_to(root)) for t in templates if inline.search(t.read_text())]
+    assert offenders == []
+
+
+def test_pages_the_console_and_the_api_are_never_stored_by_a_cache_but_static_files_may_be(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """Signed-in pages, the console, the sign-in forms (they hold a CSRF token) and every API
+    answer carry Cache-Control: no-store; the vendored static files do not."""
+    with client_with(tmp_path, clock) as client:
+        signup(client, "acme")
+        headers = bearer(token(client, "acme", "admin@acme.test"))
+        for response in (
+            client.get("/time", headers=headers),
+            client.get("/settings/users", headers=headers),
+            client.get("/"),
+            client.get("/admin"),
+            client.get("/api/v1/me", headers=headers),
+            client.get("/no/such/page"),
+        ):
+            assert response.headers.get("cache-control") == "no-store", response.url
+        assert "no-store" not in client.get("/static/stint.css").headers.get("cache-control", "")
