@@ -11,12 +11,14 @@ __all__ = [
     "AccessDenied",
     "Conflict",
     "InvalidCredentials",
+    "LastAdministrator",
     "NotFound",
     "PayoutRefused",
     "PlanNotAvailable",
     "SeatLimit",
     "StintError",
     "TenantExists",
+    "UserNotFound",
     "ValidationFailed",
     "WeekLocked",
 ]
@@ -47,12 +49,24 @@ class NotFound(StintError):
     code = "not_found"
 
 
+class UserNotFound(NotFound):
+    """No such user in the caller's tenant; another tenant's user is exactly as absent."""
+
+    code = "user_not_found"
+
+
 class Conflict(StintError):
     code = "conflict"
 
 
 class TenantExists(Conflict):
     code = "tenant_exists"
+
+
+class LastAdministrator(Conflict):
+    """The change would leave the tenant with no one to manage it (and undo the change)."""
+
+    code = "last_administrator"
 
 
 class ManagedByActivation(Conflict):

@@ -25,6 +25,7 @@ from web.deps import provide_stint
 from web.logs import RequestContextMiddleware, before_send, configure_logging
 from web.pages import pages_router, static_router, template_config
 from web.problems import document_problems, exception_handlers
+from web.request import StintRequest
 from web.security import cors_config, security_headers
 
 __all__ = ["create_app"]
@@ -85,6 +86,7 @@ def create_app(
         before_send=[before_send, security_headers],
         cors_config=cors_config(settings_now),
         request_max_body_size=MAX_BODY_BYTES,
+        request_class=StintRequest,
         openapi_config=OpenAPIConfig(
             title="Stint",
             version="1.0.0",

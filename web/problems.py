@@ -92,7 +92,8 @@ _TITLES = {
 }
 
 _HTTP_CODES = {
-    400: "bad_request",
+    # Litestar answers 400 only for a body it cannot read (broken JSON, a bad multipart form).
+    400: "invalid_body",
     401: "invalid_token",
     403: "forbidden",
     404: "not_found",
@@ -183,6 +184,17 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     return problem(status, _HTTP_CODES.get(status, "error"), detail, headers=headers or None)
 
 
+#: What a body nested past the decoder's depth limit is told.
+TOO_DEEP = "the request body nests too deeply to be read"
+
+
+def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[dict[str, Any]]:
+    # Nothing in Stint recurses on its own data: a RecursionError comes from decoding input
+    # (msgspec and json stop at their depth limit), so it is the sender's mistake, not ours.
+    log.warning("request nested too deeply", extra={"detail": str(exc)})
+    return problem(400, "invalid_body", TOO_DEEP)
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     log.exception("unhandled error")
     request_id = request.scope.get("state", {}).get("request_id", "")
@@ -197,6 +209,7 @@ exception_handlers: dict[Any, Any] = {
     errors.StintError: _domain,
     ValidationException: _validation,
     HTTPException: _http,
+    RecursionError: _too_deep,
     Exception: _unexpected,
 }
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+
 import msgspec
 
-__all__ = ["MoneyOut", "Strict"]
+from core.errors import ValidationFailed
+
+__all__ = ["MoneyOut", "Strict", "cursor_text", "opaque_cursor"]
 
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True):
@@ -14,3 +19,17 @@ class Strict(msgspec.Struct, forbid_unknown_fields=True):
 class MoneyOut(msgspec.Struct):
     amount: int
     currency: str
+
+
+def opaque_cursor(text: str) -> str:
+    """A page cursor as clients get it: base64url without padding, safe in any query string
+    (a raw ``2026-01-01T09:00:00+00:00|id`` has a ``+`` that reads back as a space)."""
+    return base64.urlsafe_b64encode(text.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def cursor_text(cursor: str) -> str:
+    """Undo :func:`opaque_cursor`; anything else is 422 naming ``cursor``."""
+    try:
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValidationFailed("this cursor did not come from a previous page", field="cursor") from None

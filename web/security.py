@@ -1,10 +1,16 @@
 """Transport-level defences: security headers, CORS, rate limits.
 
 - Every response (pages, API, errors) gets ``X-Content-Type-Options``, ``Referrer-Policy``
-  and a CSP ``frame-ancestors`` from ``STINT_FRAME_ANCESTORS`` (default ``'self'``: pages
-  are embedded by the DevOps platform's extension frame only once its host is listed
-  there); ``X-Frame-Options`` is sent only when it can say the same thing
-  (``'self'`` → SAMEORIGIN, ``'none'`` → DENY). HSTS when ``STINT_BASE_URL`` is https.
+  and a Content-Security-Policy: everything from this origin only, scripts and styles
+  from it or carrying the request's nonce (:func:`csp_nonce`; the templates have no
+  inline script, their behaviour is ``/static/stint.js``), no plugins, no foreign
+  ``<base>`` or form targets, and ``frame-ancestors`` from ``STINT_FRAME_ANCESTORS``
+  (default ``'self'``: pages are embedded by the DevOps platform's extension frame only
+  once its host is listed there); ``X-Frame-Options`` is sent only when it can say the
+  same thing (``'self'`` → SAMEORIGIN, ``'none'`` → DENY). HSTS when ``STINT_BASE_URL``
+  is https.
+- ``Cache-Control: no-store`` on everything but ``/static/``: pages, the console and the
+  API carry tenant data, tokens or CSRF tokens that no shared cache may keep.
 - CORS is closed unless ``STINT_CORS_ORIGINS`` lists origins.
 - Rate limits (fixed windows, Redis when configured): sign-in and token requests per
   client address, failed sign-ins per account, API requests per tenant. A refusal is
@@ -14,6 +20,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from typing import Any
 
 from litestar.config.cors import CORSConfig
@@ -28,6 +35,7 @@ from plugins.settings import Settings
 __all__ = [
     "account_key",
     "cors_config",
+    "csp_nonce",
     "limit_per_client",
     "limit_signups_per_client",
     "limit_tenant",
@@ -69,6 +77,35 @@ def _header_values(settings: Settings) -> list[tuple[bytes, bytes]]:
     return values
 
 
+_NONCE = "csp_nonce"
+
+
+def csp_nonce(scope: Scope) -> str:
+    """This request's CSP nonce, made on first use: an inline ``<script>`` or ``<style>``
+    runs only with ``nonce="…"`` set to it."""
+    state = scope.setdefault("state", {})
+    nonce = state.get(_NONCE)
+    if nonce is None:
+        nonce = state[_NONCE] = secrets.token_urlsafe(18)
+    return str(nonce)
+
+
+def _policy(settings: Settings, nonce: str) -> bytes:
+    source = f"'self' 'nonce-{nonce}'"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {source}",
+            f"style-src {source}",
+            "img-src 'self' data:",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            f"frame-ancestors {settings.frame_ancestors}",
+        ]
+    ).encode()
+
+
 async def security_headers(message: Message, scope: Scope) -> None:
     """``before_send`` hook: adds the headers above to every HTTP response."""
     if message["type"] != "http.response.start":
@@ -80,16 +117,9 @@ async def security_headers(message: Message, scope: Scope) -> None:
     headers: list[tuple[bytes, bytes]] = list(message.get("headers", []))
     present = {name.lower() for name, _ in headers}
     headers.extend(h for h in _header_values(settings) if h[0] not in present)
-    frame = f"frame-ancestors {settings.frame_ancestors}".encode()
-    for i, (name, value) in enumerate(headers):
-        if name.lower() == b"content-security-policy":
-            if b"frame-ancestors" not in value:
-                headers[i] = (name, value + b"; " + frame)
-            break
-    else:
-        headers.append((b"content-security-policy", frame))
-    if scope.get("path", "").startswith("/api/") and b"cache-control" not in present:
-        # API answers carry tokens and tenant data: no shared cache may keep them.
+    if b"content-security-policy" not in present:
+        headers.append((b"content-security-policy", _policy(settings, csp_nonce(scope))))
+    if not scope.get("path", "").startswith("/static/") and b"cache-control" not in present:
         headers.append((b"cache-control", b"no-store"))
     message["headers"] = headers
 

@@ -8,10 +8,11 @@ from core.clock import Clock
 from core.errors import Conflict, NotFound, SeatLimit, ValidationFailed
 from core.identity.ports import PasswordHasher
 from core.ids import new_id
+from core.licensing.administrators import ensure_an_administrator_remains, is_tenant_administrator
 from core.licensing.roles import Role
 from core.licensing.seats import SeatPool
 from core.tenancy import Person, Tenant, User, normalise_email
-from core.unit_of_work import UnitOfWorkFactory
+from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .audit import actor_of
 from .identity import check_password
@@ -25,6 +26,28 @@ def parse_role(value: str, *, field: str = "role") -> Role:
     except ValueError:
         allowed = ", ".join(r.value for r in Role)
         raise ValidationFailed(f"unknown role {value!r}; one of: {allowed}", field=field) from None
+
+
+async def _ensure_administrators_after(
+    scope: TenantScope, default_role: str, changed: User | None = None
+) -> None:
+    """Refuse a change that leaves the tenant no collection admin with the Administrator role.
+
+    The subscription's row lock serialises such changes (SQLite's write lock does the same),
+    so two admins demoting each other at once cannot both succeed.
+    """
+    await scope.subscriptions().get(for_update=True)
+    users: list[User] = []
+    after = ""
+    while True:
+        page = await scope.users().list(after=after, limit=500)
+        users += page
+        if len(page) < 500:
+            break
+        after = page[-1].id
+    if changed is not None:
+        users = [changed if user.id == changed.id else user for user in users]
+    ensure_an_administrator_remains(users, default_role)
 
 
 async def add_user(
@@ -104,6 +127,11 @@ async def update_user(
             changed = replace(changed, collection_admin=collection_admin)
         if approval_manager is not None:
             changed = replace(changed, approval_manager=approval_manager)
+        default_role = (await work.directory.tenant_by_id(tenant.id) or tenant).default_role
+        if is_tenant_administrator(user, default_role) and not is_tenant_administrator(
+            changed, default_role
+        ):
+            await _ensure_administrators_after(scope, default_role, changed)
         if changed != user:
             await scope.users().save(changed)
             await scope.audit().record(
@@ -147,8 +175,11 @@ async def set_default_role(
         if current is None:
             raise NotFound("no such tenant")
         updated = replace(current, default_role=chosen.value)
-        await work.directory.save_tenant(updated)
         scope = work.tenant(tenant.id)
+        if updated.default_role != current.default_role:
+            # Collection admins without a role of their own follow the default.
+            await _ensure_administrators_after(scope, updated.default_role)
+        await work.directory.save_tenant(updated)
         await scope.audit().record(actor_of(actor), "tenant.default_role", chosen.value, {}, clock.now())
         await work.commit()
     return updated

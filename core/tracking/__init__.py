@@ -15,7 +15,17 @@ from core.tracking.approval import (
     submit_week,
 )
 from core.tracking.errors import WorklogLimitReached
-from core.tracking.fields import MAX_COMMENT_LENGTH, MAX_LENGTH_S, MAX_NAME_LENGTH, WorklogFlag
+from core.tracking.fields import (
+    DATE_RANGE,
+    FIRST_DAY,
+    LAST_DAY,
+    MAX_COMMENT_LENGTH,
+    MAX_LENGTH_S,
+    MAX_NAME_LENGTH,
+    WorklogFlag,
+    check_day,
+    check_instant,
+)
 from core.tracking.importing import ImportResult, RowError, parse_rows
 from core.tracking.limits import check_worklog_limit
 from core.tracking.locking import LockPolicy, ensure_edit_unlocked, ensure_unlocked, is_locked
@@ -73,8 +83,11 @@ from core.tracking.worklog import (
 
 __all__ = [
     "COLUMNS",
+    "DATE_RANGE",
     "DEFERRED_CHECK_TIME",
+    "FIRST_DAY",
     "KEEP",
+    "LAST_DAY",
     "LOCKED_STATUSES",
     "MAX_COMMENT_LENGTH",
     "MAX_LENGTH_S",
@@ -105,6 +118,8 @@ __all__ = [
     "WorklogLimitReached",
     "approve_week",
     "ask_activity_check",
+    "check_day",
+    "check_instant",
     "check_worklog_limit",
     "close_week",
     "confirm_activity",

@@ -8,13 +8,19 @@ Activity type, Comment, Work item.
 - **Durations** are decimal hours with at most 6 decimals (``1.5``, ``0.000278``).
   Import multiplies by 3600 and rounds to the nearest second; 6 decimals err by
   under 0.002 s, so export → import gives back the exact seconds.
-- **Formula injection** (OWASP "CSV injection"): a text cell that starts with
-  ``= + - @``, a tab or a carriage return gets a leading apostrophe, so no
-  spreadsheet runs it. A cell that already starts with an apostrophe gets one too,
-  which makes the rule reversible: import drops exactly one leading apostrophe,
-  so round trips are exact. Plain decimal numbers such as ``-1.5`` are left alone:
-  a spreadsheet reads them as numbers, never as formulas, and an apostrophe would
-  turn numeric data into text.
+- **Formula injection** (OWASP "CSV injection"): Excel, LibreOffice Calc and Google
+  Sheets start a formula at ``= + - @``; Excel also reads the full-width forms
+  (``＝ ＋ － ＠``, which Japanese and Chinese input methods type) as those, and some
+  importers trim leading spaces first. So a text cell gets a leading apostrophe when
+  it starts with a tab, a carriage return or a line feed (OWASP's list), with ``|``
+  (DDE) or ``;`` (the separator of spreadsheets in many locales), or when its first
+  character after any leading whitespace is, in Unicode compatibility form (NFKC),
+  one of ``= + - @ | ;``. A cell that already starts with an apostrophe gets one
+  too, which makes the rule reversible: import drops exactly one leading
+  apostrophe, so round trips are exact. Plain decimal numbers such as ``-1.5`` are
+  left alone: a spreadsheet reads them as numbers, never as formulas, and an
+  apostrophe would turn numeric data into text. A ``,`` inside a cell cannot start a
+  new one: the CSV writer quotes such cells.
 - **Lines** are counted as a spreadsheet shows rows: the header is line 1, the
   first data row line 2; a CSV record with line breaks inside a quoted comment is
   still one line. Rows whose cells are all empty are skipped.
@@ -25,6 +31,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import NamedTuple
@@ -75,14 +82,22 @@ class NumberedRow(NamedTuple):
     line: int
     cells: dict[str, object]
 
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+_UNSAFE_STARTS = ("\t", "\r", "\n", "|", ";", "'")
+_TRIGGERS = frozenset("=+-@|;")
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
 _HOUR_PLACES = Decimal("0.000001")
 
 
+def _could_start_a_formula(cell: str) -> bool:
+    if cell.startswith(_UNSAFE_STARTS):
+        return True
+    body = cell.lstrip()  # any Unicode space, the ideographic and no-break ones too
+    return bool(body) and unicodedata.normalize("NFKC", body[0])[:1] in _TRIGGERS
+
+
 def neutralise_formula(cell: str) -> str:
     """The text as it may be written to a file without ever starting a formula."""
-    if cell.startswith(_FORMULA_STARTS) and not _PLAIN_NUMBER.fullmatch(cell):
+    if _could_start_a_formula(cell) and not _PLAIN_NUMBER.fullmatch(cell):
         return "'" + cell
     return cell
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.errors import ValidationFailed
+from core.tracking.fields import DATE_RANGE, FIRST_DAY, LAST_DAY
 from core.tracking.weeks import WeekId, local_day, week_of
 from core.tracking.worklog import Worklog
 
@@ -107,8 +108,10 @@ def month_calendar(
 ) -> MonthCalendar:
     """The month as whole Monday-first weeks; days of the neighbouring months show
     their totals too (greyed out by the page) but do not count in the month's."""
-    if not 1 <= month <= 12 or not 1 <= year <= 9999:
+    if not 1 <= month <= 12:
         raise ValidationFailed(f"no such month: {year}-{month}", field="month")
+    if not FIRST_DAY.year <= year <= LAST_DAY.year:
+        raise ValidationFailed(f"month {year:04d}-{month:02d} is out of range: {DATE_RANGE}", field="month")
     totals: dict[date, int] = {}
     for day, worklog in _by_day(worklogs, time_zone):
         totals[day] = totals.get(day, 0) + worklog.length_s

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.errors import ValidationFailed
+from core.tracking.fields import DATE_RANGE, FIRST_DAY, LAST_DAY
 
 __all__ = ["WeekId", "local_day", "parse_week_id", "week_of", "zone"]
 
@@ -69,7 +70,8 @@ def week_of(day: date) -> WeekId:
 
 
 def parse_week_id(text: str) -> WeekId:
-    """``"2026-W03"`` → ``WeekId(2026, 3)``; anything else is a ValidationFailed on ``week``."""
+    """``"2026-W03"`` → ``WeekId(2026, 3)``; anything else, or a week wholly outside the
+    accepted dates (:data:`core.tracking.fields.DATE_RANGE`), is a ValidationFailed on ``week``."""
     match = _WEEK_ID.fullmatch(text.strip())
     if match is None:
         raise ValidationFailed(
@@ -77,6 +79,11 @@ def parse_week_id(text: str) -> WeekId:
         )
     year, week = int(match[1]), int(match[2])
     try:
-        return WeekId(year, week)
+        found = WeekId(year, week)
     except ValueError as exc:
         raise ValidationFailed(f"{year} has no week {week}", field="week") from exc
+    # A week with at least one day in range is valid: 1970-W01 begins on 1969-12-29.
+    # (Monday first: the Sunday of 9999-W52 would be in year 10000.)
+    if found.monday > LAST_DAY or found.days[-1] < FIRST_DAY:
+        raise ValidationFailed(f"week {found} is out of range: {DATE_RANGE}", field="week")
+    return found

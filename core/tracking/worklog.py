@@ -20,6 +20,7 @@ from core.tracking.fields import (
     WorklogFlag,
     check_comment,
     check_name,
+    check_span,
     clean_comment,
     clean_name,
     utc,
@@ -103,6 +104,8 @@ class WorklogDraft:
             self.activity_type,
             self.flags,
         )
+        # New input only: a stored worklog from before the range existed must still load.
+        check_span(self.started_at, self.length_s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -280,7 +283,7 @@ def edit(
     flags = origin | {WorklogFlag.CHANGED}
     if isinstance(billable_length_s, int) and billable_length_s > 0:
         flags |= {WorklogFlag.BILLABLE}
-    return replace(
+    edited = replace(
         worklog,
         started_at=started_at,
         length_s=length_s,
@@ -291,3 +294,5 @@ def edit(
         flags=flags,
         owner_edited=worklog.owner_edited or actor_id == worklog.user_id,
     )
+    check_span(edited.started_at, edited.length_s)
+    return edited

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 from core.billing.ports import ListedInvoice, StoredInvoice
@@ -123,10 +123,11 @@ class InvoiceRepo:
             bad = ValidationFailed("this cursor did not come from a previous page", field="cursor")
             try:
                 when = datetime.fromisoformat(stamp)
-            except ValueError:
+                if when.tzinfo is None or not last_id:
+                    raise bad
+                when = when.astimezone(UTC)  # year 0 or 10000 in UTC: no page ends there
+            except (ValueError, OverflowError):
                 raise bad from None
-            if when.tzinfo is None or not last_id:
-                raise bad
             query = query.where(
                 (InvoiceRow.created_at < when) | ((InvoiceRow.created_at == when) & (InvoiceRow.id < last_id))
             )

@@ -164,3 +164,33 @@ def test_a_comment_with_a_script_tag_is_shown_as_text(api: Api, new_page: Any) -
     expect(page.locator("#week td.comment").first).to_have_text("<script>alert(1)</script>")
     assert dialogs == []
     expect(page.locator("#week tfoot")).to_contain_text("1:30")
+
+
+def test_the_pages_work_under_the_strict_content_security_policy(api: Api, new_page: Any) -> None:
+    """Under script-src 'self' with a nonce the Time tab starts a timer and empties its form,
+    the error page's Go back works, the console signs in, and Chromium reports no violation."""
+    api.signup("strict-csp")
+    api.add_user("strict-csp", "cora@strict-csp.test", "team")
+    api.operator("csp-ops@vendor.test")
+    page = new_page()
+    violations: list[str] = []
+    page.on("console", lambda message: violations.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    sign_in(page, "strict-csp", "cora@strict-csp.test")
+    start = page.locator("form.start")
+    start.get_by_label("Comment").fill("under the policy")
+    page.locator("#start").click()
+    expect(page.locator("#timer")).to_have_attribute("data-running", "true")
+    expect(start.get_by_label("Comment")).to_have_value("")  # stint.js reset it
+    response = page.goto("/time?week=9999-W52")
+    assert response is not None and response.status == 422
+    page.get_by_role("link", name="Go back").click()
+    expect(page).to_have_url(re.compile(r"/time$"))
+    page.goto("/admin")
+    page.get_by_label("E-mail").fill("csp-ops@vendor.test")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("navigation", name="Console")).to_be_visible()
+    page.goto("/docs")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Stint API")
+    assert violations == []

@@ -250,3 +250,76 @@ def test_only_administrators_have_the_devops_page(client: TestClient[Any]) -> No
     team = bearer(token(client, "pages", "tim@pages.test"))
     assert client.get("/settings/devops", headers=team).status_code == 403
     assert 'href="/settings/devops"' not in client.get("/time", headers=team).text
+
+
+def test_a_worklog_editor_opened_in_a_new_tab_is_the_whole_time_page_with_that_row_open(
+    client: TestClient[Any],
+) -> None:
+    """Without HX-Request (a plain link, a new tab, no JavaScript) the edit link answers the
+    Time tab for the worklog's week, the timer included, with the editor in the row's place."""
+    headers = bearer(token(client, "pages", "tim@pages.test"))
+    added = client.post(
+        "/api/v1/worklogs", headers=headers,
+        json={"started_at": "2026-01-14T10:00:00Z", "length_s": 5400, "comment": "review"},
+    )
+    worklog_id = added.json()["id"]
+    page = client.get(f"/time/worklogs/{worklog_id}/edit", headers=headers)
+    assert page.status_code == 200, page.text
+    assert page.text.lstrip().startswith("<!doctype html>")
+    assert 'id="timer"' in page.text and "Week 2026-W03" in page.text
+    assert f'<tr id="worklog-{worklog_id}" class="editing">' in page.text and 'value="1:30"' in page.text
+
+
+def test_every_partial_route_answers_a_plain_request_with_a_whole_page(client: TestClient[Any]) -> None:
+    """The routes that answer htmx with a fragment answer anyone else with the page around it."""
+    admin = bearer(token(client, "pages", "admin@pages.test"))
+    buy = {"plan": "team", "seats": "3", "interval": "annual"}
+    plain = [
+        ("GET", "/time/timer", None),
+        ("GET", "/time/week", None),
+        ("GET", "/time/month", None),
+        ("GET", "/settings/users", None),
+        ("GET", "/settings/devops", None),
+        ("GET", "/settings/subscription", None),
+        ("POST", "/settings/subscription/purchase-preview", buy),
+    ]
+    for method, path, form in plain:
+        response = client.request(method, path, headers=admin, data=form)
+        assert response.status_code == 200, (path, response.text)
+        assert response.text.lstrip().startswith("<!doctype html>"), path
+    preview = client.post("/settings/subscription/purchase-preview", headers=admin, data=buy)
+    assert 'id="buy-form"' in preview.text and "432.00 USD" in preview.text
+    client.post("/settings/subscription/purchase", headers=admin, data=buy)
+    quote = client.post("/settings/subscription/quote", headers=admin, data={"seats": "5"})
+    assert quote.status_code == 200, quote.text
+    assert 'id="change-form"' in quote.text and '<div id="quote" class="quote"' in quote.text
+
+
+def test_the_time_pages_refuse_dates_outside_1970_to_2999_with_a_message_not_a_500(
+    client: TestClient[Any],
+) -> None:
+    """Weeks and months at the calendar's edges, and a form day there, answer 422 with the range."""
+    headers = bearer(token(client, "pages", "tim@pages.test"))
+    for path in ("/time?week=9999-W52", "/time/week?week=0001-W01", "/time/month?month=9999-12"):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 422, (path, response.text)
+        assert "dates must lie between 1970-01-01 and 2999-12-31" in response.text
+    for day, start, hours in (("0001-01-01", "00:00", "1"), ("2999-12-31", "23:00", "2")):
+        added = client.post("/time/worklogs", headers={**headers, "HX-Request": "true"},
+                            data={"day": day, "start": start, "hours": hours})
+        assert added.status_code == 422, (day, added.text)
+        assert "dates must lie between 1970-01-01 and 2999-12-31" in added.text
+
+
+def test_the_users_page_refuses_to_demote_the_last_administrator_with_a_message(
+    client: TestClient[Any],
+) -> None:
+    """The page calls the API's use case: 409 with the reason in #flash, and nothing changes."""
+    admin = bearer(token(client, "pages", "admin@pages.test"))
+    me = client.get("/api/v1/me", headers=admin).json()["id"]
+    refused = client.post(f"/settings/users/user/{me}", headers={**admin, "HX-Request": "true"},
+                          data={"role": "none", "collection_admin": "off"})
+    assert refused.status_code == 409, refused.text
+    assert refused.headers["HX-Retarget"] == "#flash"
+    assert "without a collection admin who is an Administrator" in refused.text
+    assert client.get("/settings/users", headers=admin).status_code == 200

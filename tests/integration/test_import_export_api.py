@@ -135,3 +135,53 @@ def test_a_team_user_cannot_import_rows_for_someone_else(org: Org) -> None:
                                headers={**ann, "Content-Type": "text/csv"})
     assert response.status_code == 422
     assert response.json()["errors"] == [{"line": 2, "reason": "unknown user 'admin@acme.test'"}]
+
+
+def test_an_import_with_rows_dated_outside_1970_to_2999_is_refused_by_line(org: Org) -> None:
+    """Years 0 and 10000 in UTC were 500s; they are now row errors with the range, and nothing is stored."""
+    rows = [
+        "admin@acme.test,0001-01-01T00:00:00+14:00,1,,,,\r\n",
+        "admin@acme.test,2026-01-05T09:00:00Z,1,,,,\r\n",
+        "admin@acme.test,9999-12-31T23:00:00-05:00,1,,,,\r\n",
+    ]
+    response = org.client.post("/api/v1/worklogs/import", content=(HEADER + "".join(rows)).encode(),
+                               headers={**org.admin, "Content-Type": "text/csv"})
+    assert response.status_code == 422, response.text
+    errors = response.json()["errors"]
+    assert [e["line"] for e in errors] == [2, 4]
+    assert all("dates must lie between 1970-01-01 and 2999-12-31" in e["reason"] for e in errors)
+    assert _worklogs(org) == []
+
+
+def test_the_csv_export_names_its_charset_once(org: Org) -> None:
+    """Content-Type is exactly text/csv; charset=utf-8 (it said charset=utf-8 twice)."""
+    exported = org.client.get("/api/v1/worklogs/export?format=csv", headers=org.admin)
+    assert exported.headers["content-type"] == "text/csv; charset=utf-8"
+
+
+RISKY = ["\uff1dHYPERLINK(\"x\")", "|calc", ";=1+2", " =1+2", "\n=1+2", "\u3000@SUM(A1)", "\uff0b1"]
+
+
+@pytest.mark.parametrize(("fmt", "media_type"), [("csv", "text/csv"), ("xlsx", XLSX_MEDIA_TYPE)])
+def test_full_width_piped_and_indented_formulas_are_inert_in_exports_and_round_trip(
+    org: Org, fmt: str, media_type: str
+) -> None:
+    """Comments starting with a full-width ＝ or ＋, |, ;, a line feed, or whitespace before a
+    trigger are written with a leading apostrophe in both formats, and import gives them back."""
+    for n, comment in enumerate(RISKY):
+        body = {"started_at": f"2026-01-05T{9 + n:02d}:00:00Z", "length_s": 60, "comment": comment}
+        assert org.client.post("/api/v1/worklogs", json=body, headers=org.admin).status_code == 201
+    before = _fields(_worklogs(org))
+    exported = org.client.get(f"/api/v1/worklogs/export?format={fmt}", headers=org.admin)
+    if fmt == "csv":
+        text = exported.content.decode("utf-8-sig")
+        comments = [row["Comment"] for row in csv.DictReader(io.StringIO(text))]
+    else:
+        sheet = load_workbook(io.BytesIO(exported.content)).worksheets[0]
+        comments = [row[5].value for row in sheet.iter_rows(min_row=2)]
+    assert sorted(comments) == sorted("'" + c for c in RISKY)
+    _delete_all(org)
+    imported = org.client.post("/api/v1/worklogs/import", content=exported.content,
+                               headers={**org.admin, "Content-Type": media_type})
+    assert imported.status_code == 201, imported.text
+    assert _fields(_worklogs(org)) == before

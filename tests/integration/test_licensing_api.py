@@ -9,13 +9,16 @@ from typing import Any
 import pytest
 
 from core.clock import FixedClock
+from core.licensing.administrators import is_tenant_administrator
 from tests.conftest import make_settings
 from tests.support.api import (
     add_user,
     api_client,
     bearer,
     operator_token,
+    run,
     signup,
+    stint,
     token,
 )
 
@@ -414,3 +417,76 @@ def test_operators_search_tenants_by_part_of_their_name_on_both_engines(client: 
     assert [t["slug"] for t in found.json()["items"]] == ["acme", "acme-labs"]
     odd = client.get("/api/v1/operator/tenants", params={"q": "%_'"}, headers=bearer(ops))
     assert odd.status_code == 200
+
+
+def _change(client: Any, tok: str, user_id: str, **change: Any) -> Any:
+    return client.patch(f"/api/v1/users/{user_id}", json=change, headers=bearer(tok))
+
+
+def test_the_only_administrator_cannot_lock_the_tenant_out(client: Any) -> None:
+    """Demoting the last collection admin with the Administrator role, in any way, is 409
+    last_administrator and changes nothing; the admin routes stay open to them."""
+    tok = admin(client, "acme")
+    me = client.get("/api/v1/me", headers=bearer(tok)).json()["id"]
+    demotions = ({"role": "none", "collection_admin": False}, {"role": "team"}, {"collection_admin": False})
+    for change in demotions:
+        refused = _change(client, tok, me, **change)
+        assert refused.status_code == 409, (change, refused.text)
+        assert refused.headers["content-type"].startswith("application/problem+json")
+        assert refused.json()["code"] == "last_administrator"
+    users = client.get("/api/v1/users", headers=bearer(tok))
+    assert users.status_code == 200
+    (mine,) = users.json()["items"]
+    assert (mine["role"], mine["collection_admin"]) == ("administrator", True)
+
+
+def test_an_administrator_steps_down_once_another_one_exists(client: Any) -> None:
+    """With a second collection admin who is an Administrator the first may step down; the
+    second, now alone, may not."""
+    tok = admin(client, "acme")
+    me = client.get("/api/v1/me", headers=bearer(tok)).json()["id"]
+    other = add_user(client, tok, "ada@acme.test", role="administrator")
+    assert _change(client, tok, other["id"], collection_admin=True).status_code == 200
+    assert _change(client, tok, me, role="team", collection_admin=False).status_code == 200
+    ada = token(client, "acme", "ada@acme.test")
+    assert _change(client, ada, other["id"], role="budget").json()["code"] == "last_administrator"
+
+
+def test_a_default_role_change_that_demotes_the_last_administrator_is_refused(client: Any) -> None:
+    """A collection admin without a role of their own is an Administrator only while that is the
+    default; moving the default away from it is refused when no one else is one."""
+    tok = admin(client, "acme")
+    me = client.get("/api/v1/me", headers=bearer(tok)).json()["id"]
+    plain = add_user(client, tok, "pat@acme.test", role=None)
+    assert _change(client, tok, plain["id"], collection_admin=True).status_code == 200
+    default_role = "/api/v1/settings/default-role"
+    assert client.put(default_role, json={"role": "administrator"}, headers=bearer(tok)).status_code == 200
+    assert _change(client, tok, me, role="team").status_code == 200  # pat still administers
+    refused = client.put(default_role, json={"role": "team"}, headers=bearer(tok))
+    assert refused.status_code == 409 and refused.json()["code"] == "last_administrator"
+    pat = token(client, "acme", "pat@acme.test")
+    assert client.get("/api/v1/users", headers=bearer(pat)).status_code == 200
+
+
+def test_two_administrators_demoting_each_other_at_once_leave_one_of_them(client: Any) -> None:
+    """Concurrent demotions are serialised: exactly one succeeds, whatever the timing."""
+    tok = admin(client, "acme")
+    me = client.get("/api/v1/me", headers=bearer(tok)).json()["id"]
+    other = add_user(client, tok, "ada@acme.test", role="administrator")
+    assert _change(client, tok, other["id"], collection_admin=True).status_code == 200
+    ada = token(client, "acme", "ada@acme.test")
+    demotions = [(ada, me), (tok, other["id"])] * 4
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = list(pool.map(lambda pair: _change(client, pair[0], pair[1], role="team"), demotions))
+
+    assert {r.status_code for r in responses} <= {200, 403, 409}, [r.text for r in responses]
+    assert any(r.status_code == 200 for r in responses)
+    assert len(run(client, _administrators, stint(client), "acme")) == 1
+
+
+async def _administrators(s: Any, slug: str) -> list[str]:
+    async with s.uow() as work:
+        tenant = await work.directory.tenant_by_slug(slug)
+        users = await work.tenant(tenant.id).users().list(limit=100)
+    return [user.id for user in users if is_tenant_administrator(user, tenant.default_role)]

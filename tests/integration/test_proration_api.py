@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
@@ -212,3 +214,28 @@ def test_a_payout_is_refused_by_the_credit_ledger_with_the_balance_it_keeps(
     assert (body["balance"], body["currency"]) == (credit["amount"], credit["currency"])
     after = client.get("/api/v1/subscription", headers=bearer(admin_token(client))).json()
     assert after["credit_balance"] == credit
+
+
+def test_invoice_cursors_are_url_safe_tokens_that_walk_every_invoice_once(
+    client: Any, clock: FixedClock
+) -> None:
+    """The cursor is base64url without padding (no ``+`` or ``|`` for naive clients to mangle),
+    pages of one visit both invoices, and old-style or forged cursors are 422 naming the cursor."""
+    bought(client, clock, "2026-01-01", interval="monthly", seats=2)
+    headers = bearer(admin_token(client))
+    assert client.post("/api/v1/subscription/change", json={"seats": 4}, headers=headers).status_code == 200
+    first = client.get("/api/v1/invoices", params={"limit": 1}, headers=headers).json()
+    cursor = first["next_cursor"]
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", cursor), cursor
+    # Sent unencoded, as a naive client would: nothing in it changes on the way.
+    second = client.get(f"/api/v1/invoices?limit=1&cursor={cursor}", headers=headers).json()
+    assert second["next_cursor"] is None
+    assert {first["items"][0]["id"], second["items"][0]["id"]} == {
+        i["id"] for i in client.get("/api/v1/invoices", headers=headers).json()["items"]
+    }
+    raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    forged = base64.urlsafe_b64encode(b"0001-01-01T00:00:00+14:00|x").decode().rstrip("=")
+    for bad in (raw, forged):
+        response = client.get("/api/v1/invoices", params={"cursor": bad}, headers=headers)
+        assert response.status_code == 422, (bad, response.text)
+        assert response.json()["errors"][0]["field"] == "cursor"

@@ -123,3 +123,113 @@ def test_options_on_every_route_is_answered_without_a_server_error(tmp_path: Pat
         for path in sorted(paths):
             response = client.options(path)
             assert response.status_code < 500, (path, response.text)
+
+
+def test_json_nested_too_deep_is_400_invalid_body_on_every_route_signed_in_or_not(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """A body nested 1,000 deep is refused as a bad body before and after sign-in, never a 500;
+    broken JSON shares its code, and a body nested 500 deep is still read (and refused as 422)."""
+    with client_with(tmp_path, clock) as client:
+        signup(client, "acme")
+        headers = {**bearer(token(client, "acme", "admin@acme.test")), "Content-Type": "application/json"}
+        deep = b"[" * 1000 + b"]" * 1000
+        for path in ("/api/v1/auth/token", "/api/v1/signup", "/api/v1/operator/auth/token",
+                     "/api/v1/worklogs", "/api/v1/me/tokens"):
+            response = client.post(path, content=deep, headers=headers)
+            assert response.status_code == 400, (path, response.text)
+            assert response.headers["content-type"].startswith(PROBLEM)
+            assert response.json()["code"] == "invalid_body"
+        deep_object = b'{"a":' * 1000 + b"1" + b"}" * 1000
+        assert client.post("/api/v1/worklogs", content=deep_object, headers=headers).status_code == 400
+        broken = client.post("/api/v1/auth/refresh", content=b"{oops", headers=headers)
+        assert (broken.status_code, broken.json()["code"]) == (400, "invalid_body")
+        shallow = b"[" * 500 + b"]" * 500
+        assert client.post("/api/v1/worklogs", content=shallow, headers=headers).status_code == 422
+
+
+def test_json_bodies_are_read_strictly_so_wrong_types_are_422_naming_the_field(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """"30" is not a number of days, 0 is not a flag, a number is not a date-time: each is 422
+    naming the field, and nothing is created or changed. Right types still work."""
+    with client_with(tmp_path, clock) as client:
+        signup(client, "acme")
+        headers = bearer(token(client, "acme", "admin@acme.test"))
+        me = client.get("/api/v1/me", headers=headers).json()["id"]
+        monday = "2026-01-05T09:00:00Z"
+        cases = [
+            ("POST", "/api/v1/me/tokens", {"name": "ci", "expires_in_days": "30"}, "expires_in_days"),
+            ("PATCH", f"/api/v1/users/{me}", {"approval_manager": 0}, "approval_manager"),
+            ("POST", "/api/v1/worklogs", {"started_at": 1767600000, "length_s": 60}, "started_at"),
+            ("POST", "/api/v1/worklogs", {"started_at": monday, "length_s": "60"}, "length_s"),
+            ("PUT", "/api/v1/settings/tracking", {"tracking_without_work_item": "false"},
+             "tracking_without_work_item"),
+        ]
+        for method, path, body, field in cases:
+            response = client.request(method, path, json=body, headers=headers)
+            assert response.status_code == 422, (path, response.text)
+            assert response.headers["content-type"].startswith(PROBLEM)
+            assert [e["field"] for e in response.json()["errors"]] == [field], response.text
+        assert client.get("/api/v1/me/tokens", headers=headers).json()["items"] == []
+        assert client.get("/api/v1/me", headers=headers).json()["approval_manager"] is True
+        made = client.post("/api/v1/me/tokens", json={"name": "ci", "expires_in_days": 30}, headers=headers)
+        assert made.status_code == 201, made.text
+
+
+def _policy(response: Any) -> dict[str, str]:
+    directives = [d.strip() for d in response.headers["content-security-policy"].split(";") if d.strip()]
+    return {d.split(" ", 1)[0]: d.split(" ", 1)[1] if " " in d else "" for d in directives}
+
+
+def test_every_answer_has_a_full_content_security_policy_with_a_fresh_nonce(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """default-src 'self', scripts and styles from this origin or with the request's nonce, no
+    plugins, no foreign base or form targets, and frame-ancestors as configured."""
+    with client_with(tmp_path, clock) as client:
+        first, second = client.get("/"), client.get("/")
+        policy = _policy(first)
+        nonce = re.fullmatch(r"'self' 'nonce-([A-Za-z0-9_-]{16,})'", policy["script-src"])
+        assert nonce is not None, policy
+        assert policy["default-src"] == "'self'"
+        assert policy["style-src"] == f"'self' 'nonce-{nonce[1]}'"
+        assert policy["img-src"] == "'self' data:"
+        assert policy["object-src"] == "'none'"
+        assert policy["base-uri"] == "'self'"
+        assert policy["form-action"] == "'self'"
+        assert policy["frame-ancestors"] == "'self'"
+        assert _policy(second)["script-src"] != policy["script-src"]  # per request
+        for response in (client.get("/api/v1/me"), client.get("/admin"), client.get("/docs")):
+            assert _policy(response)["object-src"] == "'none'", response.url
+
+
+def test_no_page_or_console_template_has_inline_script_or_handlers() -> None:
+    """With script-src 'self' an inline script, an on…= handler, hx-on or a javascript: URL would
+    simply not run; behaviour lives in /static/stint.js."""
+    root = Path(__file__).resolve().parents[2]
+    templates = [*root.glob("web/templates/**/*.html"), *root.glob("admin/templates/**/*.html")]
+    assert templates
+    inline = re.compile(r"<script(?![^>]*\bsrc=)|\son[a-z]+\s*=|hx-on|javascript:|\sstyle\s*=", re.I)
+    offenders = [str(t.relative_to(root)) for t in templates if inline.search(t.read_text())]
+    assert offenders == []
+
+
+def test_pages_the_console_and_the_api_are_never_stored_by_a_cache_but_static_files_may_be(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """Signed-in pages, the console, the sign-in forms (they hold a CSRF token) and every API
+    answer carry Cache-Control: no-store; the vendored static files do not."""
+    with client_with(tmp_path, clock) as client:
+        signup(client, "acme")
+        headers = bearer(token(client, "acme", "admin@acme.test"))
+        for response in (
+            client.get("/time", headers=headers),
+            client.get("/settings/users", headers=headers),
+            client.get("/"),
+            client.get("/admin"),
+            client.get("/api/v1/me", headers=headers),
+            client.get("/no/such/page"),
+        ):
+            assert response.headers.get("cache-control") == "no-store", response.url
+        assert "no-store" not in client.get("/static/stint.css").headers.get("cache-control", "")

@@ -113,3 +113,50 @@ def test_one_tenant_never_sees_or_changes_anothers_worklogs(org: Org) -> None:
     assert org.client.delete(f"/api/v1/worklogs/{worklog['id']}", headers=globex.admin).status_code == 404
     export = org.client.get("/api/v1/worklogs/export?all=true", headers=globex.admin)
     assert export.content.decode("utf-8-sig").count("\n") == 1  # the header only
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("week=0001-W01", "week"), ("week=9999-W52", "week"), ("week=1969-W52", "week"),
+     ("month=9999-12", "month"), ("month=0001-01", "month"), ("month=3000-01", "month")],
+)
+def test_refuses_weeks_and_months_outside_1970_to_2999_naming_the_field(
+    org: Org, query: str, field: str
+) -> None:
+    """Weeks and months at the calendar's edges were 500s (OverflowError): 422 with the range."""
+    response = org.client.get(f"/api/v1/timesheet?{query}", headers=org.admin)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["errors"][0]["field"] == field
+    assert "dates must lie between 1970-01-01 and 2999-12-31" in problem["detail"]
+
+
+def test_refuses_submitting_a_week_outside_the_range(org: Org) -> None:
+    """The approval routes read the week the same way."""
+    response = org.client.post("/api/v1/weeks/9999-W52/submit", headers=org.admin)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "week"
+
+
+def test_the_first_and_last_accepted_weeks_and_months_are_shown(org: Org) -> None:
+    """1970-W01, 1970-01 and 2999-12 are inside the range and answer 200."""
+    for query in ("week=1970-W01", "month=1970-01", "month=2999-12"):
+        assert org.client.get(f"/api/v1/timesheet?{query}", headers=org.admin).status_code == 200, query
+
+
+@pytest.mark.parametrize("query", ["week=2026-W02", "month=2026-01"])
+def test_a_timesheet_of_an_unknown_or_foreign_user_is_404_user_not_found_alike(org: Org, query: str) -> None:
+    """?user= of no one, or of another tenant's user, answered 200 with an empty grid; both are now
+    the same 404 user_not_found, so a foreign id reveals nothing."""
+    globex = make_org(org.client, "globex")
+    answers = [
+        org.client.get(f"/api/v1/timesheet?{query}&user={user}", headers=org.admin)
+        for user in ("no-such-user", globex.admin_id)
+    ]
+    for response in answers:
+        assert response.status_code == 404, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert answers[0].json() == answers[1].json()
+    assert answers[0].json()["code"] == "user_not_found"
+    _, ann_id = org.add_user("ann")
+    assert org.client.get(f"/api/v1/timesheet?{query}&user={ann_id}", headers=org.admin).status_code == 200

@@ -117,6 +117,12 @@ def test_the_event_stream_sends_the_current_timer_at_once(org: Org) -> None:
     assert '"work_item":"7"' in body
 
 
+def test_the_event_stream_is_documented_as_text_event_stream(org: Org) -> None:
+    """The OpenAPI schema says what the route sends: an event stream, not JSON."""
+    schema = org.client.get("/schema/openapi.json").json()
+    answer = schema["paths"]["/api/v1/tracking/events"]["get"]["responses"]["200"]
+    assert list(answer["content"]) == ["text/event-stream"]
+
 
 
 def test_a_client_that_does_not_accept_event_streams_gets_the_state_once(org: Org) -> None:

@@ -286,3 +286,68 @@ def test_without_a_stored_catalogue_the_default_plans_limits_hold(org: Org) -> N
     _on_plan_with(org, "free", 500)
 
     assert _worklog(org, 5) == 402
+
+
+RANGE = "dates must lie between 1970-01-01 and 2999-12-31"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"started_at": "0001-01-01T00:00:00+14:00", "length_s": 3600},
+        {"started_at": "9999-12-31T23:00:00-05:00", "length_s": 3600},
+        {"started_at": "9999-12-31T23:00:00+00:00", "length_s": 7200},
+        {"started_at": "2999-12-31T23:30:00+00:00", "length_s": 3600},
+        {"started_at": "1969-12-31T23:00:00+00:00", "length_s": 60},
+    ],
+)
+def test_refuses_worklogs_outside_1970_to_2999_with_422_naming_started_at(
+    org: Org, body: dict[str, object]
+) -> None:
+    """Starts in year 0 or 10000 (UTC) were 500s and one ending after 9999 was stored: all 422 now."""
+    response = org.client.post("/api/v1/worklogs", json=body, headers=org.admin)
+    assert response.status_code == 422, response.text
+    problem = response.json()
+    assert problem["errors"][0]["field"] == "started_at" and RANGE in problem["detail"]
+    assert org.client.get("/api/v1/worklogs", headers=org.admin).json()["items"] == []
+
+
+def test_refuses_moving_a_worklog_out_of_the_range(org: Org) -> None:
+    """PATCH to year 10000 (UTC) is refused like POST, and the worklog stays as it was."""
+    created = _add(org, org.admin)
+    moved = org.client.patch(f"/api/v1/worklogs/{created['id']}", headers=org.admin,
+                             json={"started_at": "9999-12-31T23:00:00-05:00"})
+    assert moved.status_code == 422, moved.text
+    assert RANGE in moved.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [("from", "0001-01-01T00:00:00+14:00"), ("to", "9999-12-31T23:00:00-05:00"),
+     ("from", "1969-12-31T00:00:00Z")],
+)
+def test_refuses_listing_from_or_to_outside_the_range_naming_the_parameter(
+    org: Org, param: str, value: str
+) -> None:
+    """?from=0001-01-01T00:00:00+14:00 was a 500 (year 0 in UTC): a 422 that names the parameter."""
+    response = org.client.get("/api/v1/worklogs", params={param: value}, headers=org.admin)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == param and RANGE in response.json()["detail"]
+
+
+def test_refuses_a_lock_date_outside_the_range(org: Org) -> None:
+    """The tenant's lock date is a date like any other."""
+    response = org.client.put("/api/v1/settings/tracking", json={"locked_until": "9999-12-31"},
+                              headers=org.admin)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "locked_until"
+
+
+@pytest.mark.parametrize("value", ["0.5", "1767600000", "yesterday"])
+def test_refuses_a_from_or_to_that_is_not_an_iso_date_time(org: Org, value: str) -> None:
+    """?to=0.5 was read as half a second after 1970 and answered 200: it is a 422 naming ``to``."""
+    response = org.client.get("/api/v1/worklogs", params={"to": value}, headers=org.admin)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["field"] == "to"
+    ok = org.client.get("/api/v1/worklogs", params={"from": "2026-01-05T00:00:00+01:00"}, headers=org.admin)
+    assert ok.status_code == 200, ok.text

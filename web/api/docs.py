@@ -11,6 +11,8 @@ from typing import Any
 from litestar import Request, get
 from litestar.response import Response
 
+from ..security import csp_nonce
+
 __all__ = ["docs_page"]
 
 
@@ -19,7 +21,8 @@ def docs_page(request: Request[Any, Any, Any]) -> Response[str]:
     schema = request.app.openapi_schema.to_schema()
     parts = [
         "<!doctype html><html lang='en'><head><meta charset='utf-8'><title>Stint API</title>",
-        "<style>body{font:15px/1.5 system-ui;margin:2rem auto;max-width:60rem;padding:0 1rem}"
+        f"<style nonce='{csp_nonce(request.scope)}'>"
+        "body{font:15px/1.5 system-ui;margin:2rem auto;max-width:60rem;padding:0 1rem}"
         "code{background:#f3f3f3;padding:0 .3em}h2{border-bottom:1px solid #ddd}"
         ".m{display:inline-block;min-width:4.5em;font-weight:600}</style></head><body>",
         f"<h1>{escape(schema['info']['title'])} API {escape(schema['info']['version'])}</h1>",

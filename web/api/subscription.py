@@ -26,7 +26,7 @@ from core.services.subscriptions import (
 from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
-from ..schemas import MoneyOut, Strict
+from ..schemas import MoneyOut, Strict, cursor_text, opaque_cursor
 
 __all__ = ["InvoicesController", "SubscriptionController"]
 
@@ -328,13 +328,12 @@ class InvoicesController(Controller):
         cursor: Annotated[str, QueryParameter(max_length=100)] = "",
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> InvoicePage:
+        after = cursor_text(cursor) if cursor else ""
         async with stint.uow() as work:
             invoices = await work.tenant(request.user.tenant.id).invoices().list(
-                after=cursor, limit=limit + 1
+                after=after, limit=limit + 1
             )
         more = len(invoices) > limit
         page = invoices[:limit]
-        return InvoicePage(
-            items=[invoice_out(listed.invoice) for listed in page],
-            next_cursor=page[-1].cursor if more else None,
-        )
+        next_cursor = opaque_cursor(page[-1].cursor) if more else None
+        return InvoicePage(items=[invoice_out(listed.invoice) for listed in page], next_cursor=next_cursor)

@@ -12,7 +12,7 @@ from litestar import Controller, Request, get, post, put
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from core.errors import ValidationFailed
+from core.errors import UserNotFound, ValidationFailed
 from core.licensing.access import Action
 from core.services.access import ensure_access
 from core.services.timesheets import (
@@ -22,7 +22,7 @@ from core.services.timesheets import (
     tracking_rules,
     week_view,
 )
-from core.tracking import LockPolicy, TrackingRules, parse_week_id, week_of
+from core.tracking import LockPolicy, TrackingRules, check_day, parse_week_id, week_of
 
 from ..access import requires
 from ..auth import TenantPrincipal
@@ -117,6 +117,11 @@ class TimesheetController(Controller):
         principal = request.user
         user_id = user or principal.user.id
         await ensure_may_see(request, stint, user_id)
+        if user_id != principal.user.id:
+            async with stint.uow() as work:
+                if await work.tenant(principal.tenant.id).users().get(user_id) is None:
+                    # An empty grid would say "this person tracked nothing", not "no such person".
+                    raise UserNotFound("there is no such user in this tenant", field="user")
         if month is not None and week is None:
             year, number = _month(month)
             view = await month_view(
@@ -203,6 +208,8 @@ class TrackingRulesController(Controller):
     @put("/", summary="Change the tracking rules and the lock date", guards=[requires(Action.MANAGE_RULES)])
     async def change(self, request: TenantRequest, data: JSONBody[RulesIO], stint: StintDep) -> RulesIO:
         principal = request.user
+        if data.locked_until is not None:
+            check_day(data.locked_until, "locked_until")
         lock = (await tracking_rules(stint.uow, tenant=principal.tenant)).lock
         if data.locked_until != lock.locked_until:
             await ensure_access(

@@ -98,6 +98,12 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Template:
     return _flash_or_page(request, status, exc.detail or "That did not work.")
 
 
+def _too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Template:
+    # Only decoding input recurses that far (see web.problems): the sender's mistake.
+    log.warning("request nested too deeply on a page", extra={"detail": str(exc)})
+    return _flash_or_page(request, 400, "That input nests too deeply to be read.")
+
+
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Template:
     log.exception("unhandled error on a page")
     return _flash_or_page(request, 500, "Something went wrong on our side. Nothing was changed.")
@@ -109,5 +115,6 @@ page_exception_handlers: dict[Any, Any] = {
     errors.StintError: _domain,
     ValidationException: _validation,
     HTTPException: _http,
+    RecursionError: _too_deep,
     Exception: _unexpected,
 }

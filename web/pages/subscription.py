@@ -30,7 +30,7 @@ from core.services.subscriptions import (
 )
 from plugins.bootstrap import Stint
 
-from .render import Page, open_page, render, stint_of
+from .render import Page, is_htmx, open_page, render, stint_of
 
 __all__ = ["SubscriptionPageController"]
 
@@ -128,14 +128,19 @@ class SubscriptionPageController(Controller):
         async with stint.uow() as work:
             plan = (await work.directory.catalogue.load()).get(data.plan)
         interval = Interval(data.interval or "annual")
-        context = page.context(
-            plan=plan,
-            interval=interval,
-            seats=seats,
-            seat_price=plan.seat_price(interval),
-            total=seats * plan.seat_price(interval),
-            currency=plan.currency,
-        )
+        preview = {
+            "plan": plan,
+            "interval": interval,
+            "seats": seats,
+            "seat_price": plan.seat_price(interval),
+            "total": seats * plan.seat_price(interval),
+            "currency": plan.currency,
+        }
+        if not is_htmx(request):
+            # Posted without JavaScript: the whole page, with the preview inside the Buy form.
+            context = await _context(request, page, preview=preview)
+            return render(request, "settings/subscription.html", None, context)
+        context = page.context(preview=preview)
         return render(request, "settings/subscription.html", "settings/_purchase_preview.html", context)
 
     @post("/purchase", status_code=200)
@@ -176,6 +181,10 @@ class SubscriptionPageController(Controller):
                 interval=data.interval or None,
             ),
         )
+        if not is_htmx(request):
+            # Posted without JavaScript: the whole page, with the quote inside the change form.
+            context = await _context(request, page, quote=quote)
+            return render(request, "settings/subscription.html", None, context)
         context = page.context(quote=quote)
         return render(request, "settings/subscription.html", "settings/_quote.html", context)
 

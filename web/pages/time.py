@@ -21,9 +21,18 @@ from core.services.timesheets import change_week, month_view, week_view
 from core.services.tracking import answer_activity_check, current_timer, start_tracking, stop_tracking
 from core.services.tracking_common import user_zone
 from core.services.worklogs import NewWorklog, add_worklog, delete_worklog, edit_worklog, list_worklogs
-from core.tracking import KEEP, WeekId, WorklogChanges, parse_week_id, week_of, zone
+from core.tracking import (
+    KEEP,
+    WeekId,
+    WorklogChanges,
+    check_day,
+    local_day,
+    parse_week_id,
+    week_of,
+    zone,
+)
 
-from .render import Page, open_page, render, stint_of
+from .render import Page, is_htmx, open_page, render, stint_of
 
 __all__ = ["TimeController", "parse_duration"]
 
@@ -131,6 +140,7 @@ def _week_id(request: Request[Any, Any, Any], text: str | None) -> WeekId:
 
 
 def _local_start(day: date, start: str, tz: str) -> datetime:
+    check_day(day, "day")
     match = _HM.fullmatch(start.strip())
     if match is None or int(match[1]) > 23:
         raise ValidationFailed(f"{start!r} is not a time of day; type 09:00", field="start")
@@ -160,6 +170,9 @@ class TimeController(Controller):
     @get("/timer")
     async def timer(self, request: Request[Any, Any, Any]) -> Template:
         page = await open_page(request, Action.TRACK_TIME)
+        if not is_htmx(request):
+            # A plain link or a new tab: the whole Time tab, not a fragment it cannot render.
+            return await self._time_page(request, page, _week_id(request, None), None)
         return render(request, "time/index.html", "time/_timer.html", await _timer_context(request, page))
 
     @post("/start", status_code=200)
@@ -234,12 +247,16 @@ class TimeController(Controller):
             worklog = await work.tenant(page.principal.tenant.id).tracking().worklog(worklog_id)
         if worklog is None or worklog.user_id != page.principal.user.id:
             raise ValidationFailed("there is no such worklog of yours", field="worklog")
-        tz = zone(await _zone_of(page, request))
+        tz = await _zone_of(page, request)
+        if not is_htmx(request):
+            # Opened in a new tab or without JavaScript: the worklog's week with its row open.
+            week = week_of(local_day(worklog.started_at, tz))
+            return await self._time_page(request, page, week, None, editing=worklog.id)
         return render(
             request,
             "time/index.html",
             "time/_worklog_edit.html",
-            page.context(w=worklog, local=lambda instant: instant.astimezone(tz)),
+            page.context(w=worklog, local=lambda instant: instant.astimezone(zone(tz))),
         )
 
     @post("/worklogs/{worklog_id:str}", status_code=200)

@@ -185,3 +185,21 @@ def test_csv_export_then_import_round_trips_every_field(
 ) -> None:
     """For any valid worklogs, export → CSV → import gives back user, times, lengths and text."""
     assert _reimported(originals, time_zone) == [exported_fields(w) for w in originals]
+
+
+def test_rows_dated_outside_1970_to_2999_are_row_errors_not_crashes() -> None:
+    """Year 0 or 10000 in UTC (text or a spreadsheet's date cell) and a worklog that ends after
+    2999 are reported by line."""
+    result = parse(
+        {**GOOD, "Timestamp": "0001-01-01T00:00:00+14:00"},
+        {**GOOD, "Timestamp": "9999-12-31T23:00:00-05:00"},
+        {**GOOD, "Timestamp": "2999-12-31T23:00:00+00:00", "Duration (hours)": "2"},
+        {**GOOD, "Timestamp": datetime(9999, 12, 31, 23)},  # an Excel date cell, read in New York
+        GOOD,
+        time_zone="America/New_York",
+    )
+    assert [error.line for error in result.errors] == [2, 3, 4, 5]  # type: ignore[attr-defined]
+    assert all(
+        "dates must lie between 1970-01-01 and 2999-12-31" in error.reason
+        for error in result.errors  # type: ignore[attr-defined]
+    )

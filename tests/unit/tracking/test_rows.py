@@ -44,12 +44,30 @@ def test_the_columns_are_exactly_those_of_the_spec() -> None:
         ("+3", "+3"),
         ("-", "'-"),
         ("review", "review"),
-        (" =1", " =1"),
+        ("x=1", "x=1"),
+        ("a;b", "a;b"),
+        ("\u2212 1", "\u2212 1"),  # the minus sign is not hyphen-minus, in any form
         ("", ""),
+        (" ", " "),
+        # Found by the adversarial run (#15): all were written as they came.
+        ("\nx", "'\nx"),
+        ("\uff1d1+1", "'\uff1d1+1"),  # full-width = (Excel reads it as =)
+        ("\uff0b1", "'\uff0b1"),
+        ("\uff0d1", "'\uff0d1"),
+        ("\uff20SUM(A1)", "'\uff20SUM(A1)"),
+        ("\ufe66x", "'\ufe66x"),  # small equals sign, = in compatibility form too
+        ("|calc", "'|calc"),
+        (";=1+2", "';=1+2"),
+        (" =1", "' =1"),
+        ("  @SUM(A1)", "'  @SUM(A1)"),
+        ("\u3000=1", "'\u3000=1"),  # ideographic space
+        ("\u00a0+1", "'\u00a0+1"),  # no-break space
+        (" -1.5", "' -1.5"),
     ],
 )
 def test_text_that_could_start_a_formula_gets_a_leading_apostrophe(cell: str, written: str) -> None:
-    """OWASP's triggers and a leading apostrophe are escaped; plain numbers are numbers, left alone."""
+    """OWASP's triggers (= + - @ tab CR LF), their full-width forms, | and ;, any of them after
+    leading whitespace, and a leading apostrophe are escaped; plain numbers are left alone."""
     assert neutralise_formula(cell) == written
 
 

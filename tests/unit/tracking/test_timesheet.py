@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from core.errors import ValidationFailed
-from core.tracking import WeekId, month_calendar, week_grid
+from core.tracking import DATE_RANGE, WeekId, month_calendar, week_grid
 from tests.unit.tracking.factories import a_worklog, utc
 
 WEEK = WeekId(2026, 3)  # Monday 12 .. Sunday 18 January 2026
@@ -71,3 +71,17 @@ def test_a_month_that_does_not_exist_is_refused() -> None:
     """Month 13 is bad input."""
     with pytest.raises(ValidationFailed):
         month_calendar([], 2026, 13, "UTC")
+
+
+@pytest.mark.parametrize(("year", "month"), [(1, 1), (1969, 12), (3000, 1), (9999, 12)])
+def test_refuses_months_outside_1970_to_2999_naming_the_range(year: int, month: int) -> None:
+    """9999-12 would need days of year 10000: refused as input, like 1969-12 and 3000-01."""
+    with pytest.raises(ValidationFailed) as caught:
+        month_calendar([], year, month, "UTC")
+    assert caught.value.field == "month" and DATE_RANGE in caught.value.detail
+
+
+def test_the_first_and_last_accepted_months_have_calendars() -> None:
+    """1970-01 and 2999-12 show whole weeks, reaching into 1969 and 3000."""
+    assert month_calendar([], 1970, 1, "Pacific/Kiritimati").weeks[0].days[0].day == date(1969, 12, 29)
+    assert month_calendar([], 2999, 12, "Etc/GMT+12").weeks[-1].days[-1].day.year == 3000

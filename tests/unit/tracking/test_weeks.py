@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.errors import ValidationFailed
-from core.tracking import WeekId, local_day, parse_week_id, week_of
+from core.tracking import DATE_RANGE, FIRST_DAY, LAST_DAY, WeekId, local_day, parse_week_id, week_of
 from tests.unit.tracking.factories import utc
 
 
@@ -67,9 +67,26 @@ def test_week_of_refuses_a_datetime() -> None:
         week_of(datetime(2026, 1, 1))
 
 
-@given(st.dates(min_value=date(1, 1, 8), max_value=date(9999, 12, 24)))
+@given(st.dates(min_value=FIRST_DAY, max_value=LAST_DAY))
 def test_every_day_lies_in_the_week_whose_id_round_trips(day: date) -> None:
-    """week_of, str and parse_week_id agree for any day."""
+    """week_of, str and parse_week_id agree for any day Stint accepts."""
     week = week_of(day)
     assert parse_week_id(str(week)) == week
     assert day in week.days
+
+
+@pytest.mark.parametrize("text", ["0001-W01", "1969-W51", "1969-W52", "3000-W02", "9999-W52"])
+def test_refuses_weeks_with_no_day_between_1970_and_2999_naming_the_range(text: str) -> None:
+    """Weeks wholly outside the accepted dates are bad input (and 9999-W52 never overflows)."""
+    with pytest.raises(ValidationFailed) as caught:
+        parse_week_id(text)
+    assert caught.value.field == "week"
+    assert DATE_RANGE in caught.value.detail
+    assert DATE_RANGE == "dates must lie between 1970-01-01 and 2999-12-31"
+
+
+def test_the_weeks_holding_the_first_and_last_accepted_days_are_accepted() -> None:
+    """1970-W01 begins on 1969-12-29 and holds 1 January 1970; the last day's week is accepted too."""
+    assert parse_week_id("1970-W01").monday == date(1969, 12, 29)
+    last = week_of(LAST_DAY)
+    assert parse_week_id(str(last)) == last

@@ -8,6 +8,7 @@ import pytest
 
 from core.errors import AccessDenied, ValidationFailed
 from core.tracking import (
+    DATE_RANGE,
     KEEP,
     MAX_COMMENT_LENGTH,
     StopReason,
@@ -175,3 +176,42 @@ def test_an_edit_that_breaks_a_rule_is_refused() -> None:
     """Edits go through the same invariants as new worklogs."""
     with pytest.raises(ValidationFailed):
         edit(a_worklog(billable_length_s=3000), OWNER, WorklogChanges(length_s=60))
+
+
+@pytest.mark.parametrize(
+    ("started_at", "length_s"),
+    [
+        (datetime.fromisoformat("0001-01-01T00:00:00+14:00"), 3600),  # year 0 in UTC
+        (datetime.fromisoformat("9999-12-31T23:00:00-05:00"), 3600),  # year 10000 in UTC
+        (datetime.fromisoformat("1969-12-31T23:59:59+00:00"), 60),
+        (datetime.fromisoformat("1970-01-01T00:30:00+01:00"), 60),  # 1969 in UTC
+        (datetime.fromisoformat("2999-12-31T23:00:00+00:00"), 3601),  # ends in 3000
+        (datetime.fromisoformat("9999-12-31T23:00:00+00:00"), 7200),
+    ],
+)
+def test_refuses_worklogs_starting_or_ending_outside_1970_to_2999(
+    started_at: datetime, length_s: int
+) -> None:
+    """Both ends of a worklog lie between 1970-01-01 and 2999-12-31 (UTC); the reason says so."""
+    with pytest.raises(ValidationFailed) as caught:
+        draft_worklog(OWNER, started_at, length_s)
+    assert caught.value.field == "started_at"
+    assert DATE_RANGE in caught.value.detail
+
+
+def test_worklogs_at_the_very_edges_of_the_range_are_accepted() -> None:
+    """From the first instant of 1970 to one ending exactly as 2999 ends."""
+    assert draft_worklog(OWNER, utc(1970, 1, 1, 0), 60).started_at == utc(1970, 1, 1, 0)
+    assert draft_worklog(OWNER, utc(2999, 12, 31, 23), 3600).length_s == 3600
+
+
+def test_refuses_an_edit_that_moves_a_worklog_out_of_the_range() -> None:
+    """Moving a worklog to the year 9999 is refused like adding one there."""
+    worklog = a_worklog(started_at=START)
+    for changes in (
+        WorklogChanges(started_at=datetime.fromisoformat("9999-12-31T23:00:00-05:00")),
+        WorklogChanges(started_at=utc(2999, 12, 31, 23), length_s=7200),
+    ):
+        with pytest.raises(ValidationFailed) as caught:
+            edit(worklog, OWNER, changes)
+        assert DATE_RANGE in caught.value.detail
