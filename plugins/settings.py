@@ -19,10 +19,10 @@ from .identity.keys import (
     MIN_SECRET_LENGTH,
     KeyRingError,
     SigningKey,
+    create_key_file,
     new_key,
     parse_keys,
     read_key_file,
-    write_key_file,
 )
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
@@ -193,9 +193,10 @@ def _secret_keys(
     if legacy.is_file():
         return (SigningKey(LEGACY_KID, legacy.read_text(encoding="utf-8").strip()),), path
     # A generated key kept on disk: tokens stay valid across restarts of one machine.
-    keys = (new_key(),)
-    write_key_file(path, keys)
-    return keys, path
+    try:
+        return create_key_file(path, (new_key(),)), path
+    except KeyRingError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _on(value: str | None) -> bool:

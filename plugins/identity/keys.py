@@ -36,6 +36,7 @@ __all__ = [
     "SigningKey",
     "SigningKeys",
     "check_removable",
+    "create_key_file",
     "new_key",
     "parse_keys",
     "read_key_file",
@@ -100,18 +101,39 @@ def read_key_file(path: Path) -> tuple[SigningKey, ...]:
     return parse_keys(path.read_text(encoding="utf-8"), source=str(path), separator="\n")
 
 
-def write_key_file(path: Path, keys: tuple[SigningKey, ...]) -> None:
-    """Replace the key file in one step (another process reading it sees the old or the new ring)."""
+def _written(path: Path, keys: tuple[SigningKey, ...]) -> Path:
+    """A private temporary file beside ``path`` holding ``keys``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     body = "# Stint's secret keys: kid:secret, the current key first. Keep this file private.\n"
     body += "".join(f"{key.kid}:{key.secret}\n" for key in keys)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8") as out:
         out.write(body)
         out.flush()
         os.fsync(out.fileno())
-    os.replace(temporary, path)
+    return temporary
+
+
+def write_key_file(path: Path, keys: tuple[SigningKey, ...]) -> None:
+    """Replace the key file in one step (another process reading it sees the old or the new ring)."""
+    os.replace(_written(path, keys), path)
+
+
+def create_key_file(path: Path, keys: tuple[SigningKey, ...]) -> tuple[SigningKey, ...]:
+    """Create the key file with ``keys`` unless it exists; the keys the file holds.
+
+    Processes starting together on a new installation must agree on one key: the first
+    to link its file wins, the others read it.
+    """
+    temporary = _written(path, keys)
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        return read_key_file(path)
+    finally:
+        temporary.unlink()
+    return keys
 
 
 class SigningKeys:

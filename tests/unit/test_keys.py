@@ -20,6 +20,7 @@ from plugins.identity.keys import (
     SigningKey,
     SigningKeys,
     check_removable,
+    create_key_file,
     parse_keys,
     read_key_file,
     remove_from_key_file,
@@ -235,3 +236,13 @@ def test_a_token_sealed_before_keys_had_names_opens_with_any_key_of_the_ring() -
     assert PatSealer(SigningKeys((NEW, LEGACY))).unseal("tenant-a", v1) == "pat-secret"
     with pytest.raises(UnreadableToken):
         PatSealer(SigningKeys((NEW, OLD))).unseal("tenant-a", v1)
+
+
+def test_of_two_processes_creating_the_key_file_at_once_the_first_wins_and_both_use_its_key(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "secret-keys"
+    assert create_key_file(path, (NEW,)) == (NEW,)
+    assert create_key_file(path, (OLD,)) == (NEW,)
+    assert read_key_file(path) == (NEW,)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["secret-keys"]  # no temporary file left
