@@ -51,6 +51,8 @@ class Settings:
     #: The key file the keys live in, which ``stint keys rotate`` writes (None: they come
     #: from the environment, and only a new environment changes them).
     secret_keys_file: Path | None = None
+    #: Where the keys were read from, for ``stint keys list``: the setting's name or the file.
+    secret_keys_source: str = ""
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     #: A Stripe-compatible server (localstripe in tests); unset: Stripe itself.
@@ -168,8 +170,9 @@ def _database_url(raw: str) -> str:
 
 def _secret_keys(
     many: str | None, one: str | None, data_dir: Path
-) -> tuple[tuple[SigningKey, ...], Path | None]:
-    """The key ring and the file it lives in (None: the environment); see ``identity/keys.py``."""
+) -> tuple[tuple[SigningKey, ...], Path | None, str]:
+    """The key ring, the file it lives in (None: the environment) and where it was read
+    from; see ``identity/keys.py``."""
     if many and one:
         raise SettingsError(
             "set STINT_SECRET_KEYS or STINT_SECRET_KEY, not both: to keep the old key accepted, "
@@ -178,23 +181,23 @@ def _secret_keys(
     path = data_dir / KEYS_FILE
     try:
         if many:
-            return parse_keys(many, source="STINT_SECRET_KEYS"), None
+            return parse_keys(many, source="STINT_SECRET_KEYS"), None, "STINT_SECRET_KEYS"
         if one:
             if len(one) < MIN_SECRET_LENGTH:
                 raise SettingsError(f"STINT_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
-            return (SigningKey(LEGACY_KID, one),), None
+            return (SigningKey(LEGACY_KID, one),), None, "STINT_SECRET_KEY"
         if path.is_file():
-            return read_key_file(path), path
+            return read_key_file(path), path, str(path)
     except KeyRingError as exc:
         raise SettingsError(str(exc)) from None
     # The single generated key of installations made before keys had names; the first
     # ``stint keys rotate`` moves it into the key file.
     legacy = data_dir / LEGACY_FILE
     if legacy.is_file():
-        return (SigningKey(LEGACY_KID, legacy.read_text(encoding="utf-8").strip()),), path
+        return (SigningKey(LEGACY_KID, legacy.read_text(encoding="utf-8").strip()),), path, str(legacy)
     # A generated key kept on disk: tokens stay valid across restarts of one machine.
     try:
-        return create_key_file(path, (new_key(),)), path
+        return create_key_file(path, (new_key(),)), path, str(path)
     except KeyRingError as exc:
         raise SettingsError(str(exc)) from None
 
@@ -245,13 +248,14 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
     frame_ancestors = get("STINT_FRAME_ANCESTORS") or "'self'"
     if any(ch in frame_ancestors for ch in ";,\r\n"):
         raise SettingsError("STINT_FRAME_ANCESTORS is a space-separated list of sources, without ; or ,")
-    keys, keys_file = _secret_keys(get("STINT_SECRET_KEYS"), get("STINT_SECRET_KEY"), data_dir)
+    keys, keys_file, keys_source = _secret_keys(get("STINT_SECRET_KEYS"), get("STINT_SECRET_KEY"), data_dir)
     return Settings(
         database_url=_database_url(get("STINT_DATABASE_URL") or "sqlite:///stint.sqlite3"),
         redis_url=redis_url,
         secret_key=keys[0].secret,
         secret_keys=tuple((key.kid, key.secret) for key in keys),
         secret_keys_file=keys_file,
+        secret_keys_source=keys_source,
         stripe_api_key=get("STINT_STRIPE_API_KEY"),
         stripe_webhook_secret=get("STINT_STRIPE_WEBHOOK_SECRET"),
         stripe_api_base=get("STINT_STRIPE_API_BASE"),

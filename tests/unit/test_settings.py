@@ -58,6 +58,14 @@ def test_the_secret_keys_are_listed_current_first(tmp_path: Path) -> None:
     settings = load(tmp_path, STINT_SECRET_KEYS=f"2026-07:{new},2026-01:{old}")
     assert settings.secret_keys == (("2026-07", new), ("2026-01", old))
     assert settings.secret_key == new and settings.secret_keys_file is None
+    assert settings.secret_keys_source == "STINT_SECRET_KEYS"
+
+
+def test_secret_keys_in_a_dotenv_file_are_named_as_their_setting(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(f"STINT_SECRET_KEYS=k1:{'n' * 40}\n")
+    settings = load_settings({"STINT_DATA_DIR": str(tmp_path)}, dotenv=dotenv)
+    assert settings.secret_keys == (("k1", "n" * 40),) and settings.secret_keys_source == "STINT_SECRET_KEYS"
 
 
 def test_a_single_secret_key_is_the_key_named_legacy(tmp_path: Path) -> None:
@@ -90,5 +98,6 @@ def test_an_older_installations_generated_key_is_kept_as_the_legacy_key(tmp_path
     (tmp_path / "secret-key").write_text("g" * 64)
     settings = load(tmp_path)
     assert settings.secret_keys == (("legacy", "g" * 64),)
+    assert settings.secret_keys_source == str(tmp_path / "secret-key")
     # Rotating will write the key file beside it.
     assert settings.secret_keys_file == tmp_path / "secret-keys"
