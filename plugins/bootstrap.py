@@ -33,8 +33,10 @@ from .billing_stripe import StripeBilling, StripeWebhooks
 from .cache import AccessCache, Hit, RateLimiter
 from .cache import build as build_cache
 from .clock import clock_from_settings
+from .devops.sealing import PatSealer
 from .devops.tenants import DevOpsSettings
 from .health import HealthReport, health_report
+from .identity.keys import LEGACY_KID, SigningKey, SigningKeys
 from .identity.passwords import Argon2Hasher
 from .identity.tokens import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, TokenError, TokenService
 from .licence_client import build_licence_client
@@ -60,6 +62,7 @@ __all__ = [
     "Stint",
     "TokenError",
     "health_report",
+    "signing_keys",
     "start",
     "stop",
 ]
@@ -77,6 +80,8 @@ class Stint:
     engine: Engine[Any]
     uow: UnitOfWorkFactory
     hasher: PasswordHasher
+    #: The secret keys: the current one signs, the previous ones are still accepted.
+    keys: SigningKeys
     tokens: TokenService
     clock: Clock
     #: The payment rail: manual invoicing, or Stripe when a key is set.
@@ -130,6 +135,7 @@ async def start(
     # Every commit that changes a role, seat, subscription or tenant moves the generations
     # its cached access decisions were stored under.
     uow = PiccoloUnitOfWorkFactory(engine, after_commit=built.cache.bump)
+    keys = signing_keys(settings)
     stint = Stint(
         settings=settings,
         engine=engine,
@@ -138,7 +144,8 @@ async def start(
         limiter=built.limiter,
         redis=built.redis,
         hasher=Argon2Hasher(fast=fast),
-        tokens=TokenService(settings.secret_key, access_minutes=settings.access_token_minutes),
+        keys=keys,
+        tokens=TokenService(keys, access_minutes=settings.access_token_minutes),
         clock=clock,
         billing=ManualBilling(),
         jobs=PiccoloJobStore(engine),
@@ -153,13 +160,19 @@ async def start(
         activation_issuer=ActivationIssuer(uow, settings, clock),
         licence_registry=PiccoloLicenceRegistry(),
         licence_client=build_licence_client(settings),
-        devops=DevOpsSettings(uow, settings, clock, PiccoloDevOpsConnections()),
+        devops=DevOpsSettings(uow, settings, clock, PiccoloDevOpsConnections(), PatSealer(keys)),
         spreadsheets=XlsxSpreadsheets(),
         closers=list(built.closers),
     )
     if settings.stripe_api_key:
         _use_stripe(stint, settings.stripe_api_key)
     return stint
+
+
+def signing_keys(settings: Settings) -> SigningKeys:
+    """The process's key ring, re-read from the key file when a key it does not know turns up."""
+    ring = tuple(SigningKey(kid, secret) for kid, secret in settings.secret_keys)
+    return SigningKeys(ring or (SigningKey(LEGACY_KID, settings.secret_key),), file=settings.secret_keys_file)
 
 
 def _use_stripe(stint: Stint, api_key: str) -> None:

@@ -17,10 +17,22 @@ dependency and 60–290 ms to every start (the app does not import pydantic othe
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
+
+from .identity.keys import (
+    KEYS_FILE,
+    LEGACY_FILE,
+    LEGACY_KID,
+    MIN_SECRET_LENGTH,
+    KeyRingError,
+    SigningKey,
+    create_key_file,
+    new_key,
+    parse_keys,
+    read_key_file,
+)
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
 
@@ -40,9 +52,20 @@ class Settings:
     database_url: str = "sqlite:///stint.sqlite3"
     #: Redis for Celery, the rate-limit store and the access-decision cache; unset: embedded.
     redis_url: str | None = None
-    #: Signs access tokens and sessions. Unset: a key kept in ``.stint/secret-key`` beside
-    #: the database, so tokens survive restarts on a single machine.
+    #: The current secret key (the first of ``secret_keys``): signs access tokens, seals
+    #: DevOps tokens, signs CSRF cookies.
     secret_key: str = ""
+    #: The current key and the previous ones still accepted, as ``(kid, secret)``, current
+    #: first (``plugins/identity/keys.py``). ``STINT_SECRET_KEYS=kid:secret,kid:secret``;
+    #: or ``STINT_SECRET_KEY=secret`` (one key, named ``legacy``); unset: the key file
+    #: ``secret-keys`` in the data directory, created on first start, which
+    #: ``stint keys rotate`` rewrites, so tokens survive restarts on a single machine.
+    secret_keys: tuple[tuple[str, str], ...] = ()
+    #: The key file the keys live in, which ``stint keys rotate`` writes (None: they come
+    #: from the environment, and only a new environment changes them).
+    secret_keys_file: Path | None = None
+    #: Where the keys were read from, for ``stint keys list``: the setting's name or the file.
+    secret_keys_source: str = ""
     stripe_api_key: str | None = None
     stripe_webhook_secret: str | None = None
     #: A Stripe-compatible server (localstripe in tests); unset: Stripe itself.
@@ -162,20 +185,38 @@ def _database_url(raw: str) -> str:
     )
 
 
-def _secret_key(given: str | None, data_dir: Path) -> str:
-    if given:
-        if len(given) < 32:
-            raise SettingsError("STINT_SECRET_KEY must be at least 32 characters")
-        return given
+def _secret_keys(
+    many: str | None, one: str | None, data_dir: Path
+) -> tuple[tuple[SigningKey, ...], Path | None, str]:
+    """The key ring, the file it lives in (None: the environment) and where it was read
+    from; see ``identity/keys.py``."""
+    if many and one:
+        raise SettingsError(
+            "set STINT_SECRET_KEYS or STINT_SECRET_KEY, not both: to keep the old key accepted, "
+            f"list it as {LEGACY_KID}:<old key> after the new one in STINT_SECRET_KEYS"
+        )
+    path = data_dir / KEYS_FILE
+    try:
+        if many:
+            return parse_keys(many, source="STINT_SECRET_KEYS"), None, "STINT_SECRET_KEYS"
+        if one:
+            if len(one) < MIN_SECRET_LENGTH:
+                raise SettingsError(f"STINT_SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters")
+            return (SigningKey(LEGACY_KID, one),), None, "STINT_SECRET_KEY"
+        if path.is_file():
+            return read_key_file(path), path, str(path)
+    except KeyRingError as exc:
+        raise SettingsError(str(exc)) from None
+    # The single generated key of installations made before keys had names; the first
+    # ``stint keys rotate`` moves it into the key file.
+    legacy = data_dir / LEGACY_FILE
+    if legacy.is_file():
+        return (SigningKey(LEGACY_KID, legacy.read_text(encoding="utf-8").strip()),), path, str(legacy)
     # A generated key kept on disk: tokens stay valid across restarts of one machine.
-    path = data_dir / "secret-key"
-    if path.is_file():
-        return path.read_text(encoding="utf-8").strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key, encoding="utf-8")
-    path.chmod(0o600)
-    return key
+    try:
+        return create_key_file(path, (new_key(),)), path, str(path)
+    except KeyRingError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def _on(value: str | None) -> bool:
@@ -228,10 +269,14 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
     frame_ancestors = get("STINT_FRAME_ANCESTORS") or "'self'"
     if any(ch in frame_ancestors for ch in ";,\r\n"):
         raise SettingsError("STINT_FRAME_ANCESTORS is a space-separated list of sources, without ; or ,")
+    keys, keys_file, keys_source = _secret_keys(get("STINT_SECRET_KEYS"), get("STINT_SECRET_KEY"), data_dir)
     return Settings(
         database_url=_database_url(get("STINT_DATABASE_URL") or "sqlite:///stint.sqlite3"),
         redis_url=redis_url,
-        secret_key=_secret_key(get("STINT_SECRET_KEY"), data_dir),
+        secret_key=keys[0].secret,
+        secret_keys=tuple((key.kid, key.secret) for key in keys),
+        secret_keys_file=keys_file,
+        secret_keys_source=keys_source,
         stripe_api_key=get("STINT_STRIPE_API_KEY"),
         stripe_webhook_secret=get("STINT_STRIPE_WEBHOOK_SECRET"),
         stripe_api_base=get("STINT_STRIPE_API_BASE"),

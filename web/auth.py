@@ -3,6 +3,11 @@
 Tenant users and operators are separate realms (SPEC §1): an operator token is
 refused on the tenant API and a tenant token on the operator API, because each
 realm has its own JWT audience.
+
+A tenant user's access token belongs to a sign-in (its ``sid``, the refresh-token
+family). Whether that sign-in was revoked is cached beside the caller's rows under the
+user's generation, which revoking moves after its commit: the next request, in this
+process or any other sharing the cache, is refused with 401 ``token_revoked``.
 """
 
 from __future__ import annotations
@@ -20,14 +25,21 @@ from litestar.middleware.authentication import (
 )
 
 from core.errors import InvalidCredentials
-from core.services.tokens import PAT_PREFIX, authenticate_personal_token
+from core.services.tokens import PAT_PREFIX, authenticate_personal_token, session_revoked
 from core.tenancy import Deployment, LicensingMode, Operator, Tenant, User
 from plugins.bootstrap import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, Stint, TokenError
 
 from .logs import tenant_var
 from .security import limit_tenant, refuse_if_tenant_limited, tenant_counter
 
-__all__ = ["OperatorAuth", "OperatorPrincipal", "TenantAuth", "TenantPrincipal", "bearer_token"]
+__all__ = [
+    "OperatorAuth",
+    "OperatorPrincipal",
+    "TenantAuth",
+    "TenantPrincipal",
+    "TokenRefused",
+    "bearer_token",
+]
 
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="stint"'}
 #: How long a signed-in user's tenant and user rows may be reused without reading them.
@@ -61,6 +73,14 @@ def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return None
+
+
+class TokenRefused(NotAuthorizedException):
+    """401 with a problem ``code`` of its own (``web/problems.py`` reads it)."""
+
+    def __init__(self, detail: str, code: str) -> None:
+        super().__init__(detail=detail, headers=_CHALLENGE)
+        self.code = code
 
 
 def _refuse(detail: str) -> NotAuthorizedException:
@@ -98,6 +118,24 @@ def _principal_key(tenant_id: str, user_id: str) -> tuple[str, tuple[str, ...]]:
     # Under "*" too: Redis's return bumps "*" (a change made while it was down could not
     # move the tenant's or the user's generation), and that must reach the cached rows.
     return f"principal:{tenant_id}:{user_id}", (f"t:{tenant_id}", f"u:{user_id}", "*")
+
+
+def _session_key(tenant_id: str, user_id: str, session: str) -> tuple[str, tuple[str, ...]]:
+    # Revoking a family moves the user's generation (token_repo.revoke_family).
+    return f"session:{tenant_id}:{session}", (f"u:{user_id}", "*")
+
+
+async def _refuse_if_revoked(stint: Stint, cache: Any, tenant_id: str, user_id: str, session: str) -> None:
+    key, scopes = _session_key(tenant_id, user_id, session)
+    found = await cache.get(key, scopes)
+    if found.value is not None:
+        revoked = bool(found.value["revoked"])
+    else:
+        revoked = await session_revoked(stint.uow, tenant_id=tenant_id, user_id=user_id, family_id=session)
+        await cache.put(key, found.stamp, {"revoked": revoked}, PRINCIPAL_TTL_SECONDS)
+    if revoked:
+        raise TokenRefused("this sign-in has ended (signed out, or its refresh token was reused)",
+                           "token_revoked")
 
 
 async def _tenant_and_user(
@@ -154,13 +192,14 @@ async def authenticate_tenant_token(stint: Stint, token: str, *, count: bool = F
             raise _refuse(str(exc)) from None
     tenant_id, user_id = claims.tenant_id or "", claims.subject
     key, scopes = _principal_key(tenant_id, user_id)
+    keys = (key,) if claims.family is None else (key, _session_key(tenant_id, user_id, claims.family)[0])
     counter = tenant_counter(stint.settings, tenant_id) if count else None
-    cache, hit = await stint.access_cache.read_ahead(
-        f"{tenant_id}:{user_id}", (key,), scopes, counter=counter
-    )
+    cache, hit = await stint.access_cache.read_ahead(f"{tenant_id}:{user_id}", keys, scopes, counter=counter)
     found = await _tenant_and_user(stint, cache, tenant_id, user_id)
     if found is None:
         raise _refuse("the token's user no longer exists")
+    if claims.family is not None:
+        await _refuse_if_revoked(stint, cache, tenant_id, user_id, claims.family)
     tenant, user = found
     tenant_var.set(tenant.slug)
     if count:

@@ -181,7 +181,11 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
         log.error("server error", extra={"detail": exc.detail})
     detail = exc.detail if status < 500 else "Something went wrong on our side."
     headers = dict(exc.headers or {})
-    return problem(status, _HTTP_CODES.get(status, "error"), detail, headers=headers or None)
+    # An exception may name a finer code than its status's (401 ``token_revoked``, web/auth.py).
+    code = getattr(exc, "code", None)
+    if not isinstance(code, str):
+        code = _HTTP_CODES.get(status, "error")
+    return problem(status, code, detail, headers=headers or None)
 
 
 #: What a body nested past the decoder's depth limit is told.

@@ -99,8 +99,15 @@ class TokenRepository(Protocol):
 
     async def mark_refresh_used(self, token_id: str, at: datetime) -> None: ...
 
-    async def revoke_family(self, family_id: str, at: datetime) -> int:
-        """Revoke every token of the family that is not revoked yet; how many were."""
+    async def revoke_family(self, user_id: str, family_id: str, at: datetime) -> int:
+        """Revoke every token of the user's family that is not revoked yet; how many were.
+
+        The user's cached sign-in state is forgotten after the commit, so that every
+        process refuses the family's access tokens on their next request."""
+        ...
+
+    async def family_revoked(self, user_id: str, family_id: str) -> bool:
+        """Whether the user's family has been revoked."""
         ...
 
     async def add_pat(self, record: PersonalTokenRecord) -> None: ...

@@ -8,6 +8,10 @@ query, and the prefix lets the API tell them from JWTs at a glance.
 Refresh tokens rotate on every use: using one marks it used and gives a new one of
 the same *family*. Presenting a used token again means it was copied — the whole
 family is revoked, so the thief's and the owner's newer tokens both stop working.
+
+A family is one sign-in. Its access tokens name it (``sid``), so revoking it — a sign-out,
+a reused refresh token — also ends the access tokens it issued, on their next request
+(:func:`session_revoked`), not when they expire.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ __all__ = [
     "revoke_personal_token",
     "revoke_refresh_family",
     "rotate_refresh_token",
+    "session_revoked",
 ]
 
 REFRESH_PREFIX = "stint_rt_"
@@ -93,19 +98,20 @@ def _tenant_of(token: str, prefix: str) -> str:
 
 async def issue_refresh_token(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant_id: str, user_id: str
-) -> str:
+) -> RefreshGrant:
     """The first refresh token of a new family (at sign-in)."""
     token = _new_secret(REFRESH_PREFIX, tenant_id)
+    family_id = new_id()
     now = clock.now()
     async with uow(write=True) as work:
         await work.tenant(tenant_id).tokens().add_refresh(
             RefreshTokenRecord(
-                id=new_id(), tenant_id=tenant_id, user_id=user_id, family_id=new_id(),
+                id=new_id(), tenant_id=tenant_id, user_id=user_id, family_id=family_id,
                 token_hash=hash_token(token), issued_at=now, expires_at=now + REFRESH_LIFETIME,
             )
         )
         await work.commit()
-    return token
+    return RefreshGrant(tenant_id, user_id, family_id, token)
 
 
 async def rotate_refresh_token(uow: UnitOfWorkFactory, clock: Clock, token: str) -> RefreshGrant:
@@ -123,7 +129,7 @@ async def rotate_refresh_token(uow: UnitOfWorkFactory, clock: Clock, token: str)
         record = await tokens.refresh_by_hash(hash_token(token), for_update=True)
         if record is not None and record.used_at is not None:
             reused = True
-            await tokens.revoke_family(record.family_id, now)
+            await tokens.revoke_family(record.user_id, record.family_id, now)
             await scope.audit().record(
                 f"user:{record.user_id}", "token.refresh_reused", record.family_id, {}, now
             )
@@ -160,9 +166,16 @@ async def revoke_refresh_family(uow: UnitOfWorkFactory, clock: Clock, token: str
         record = await tokens.refresh_by_hash(hash_token(token), for_update=True)
         if record is None:
             return False
-        revoked = await tokens.revoke_family(record.family_id, now)
+        revoked = await tokens.revoke_family(record.user_id, record.family_id, now)
         await work.commit()
     return revoked > 0
+
+
+async def session_revoked(uow: UnitOfWorkFactory, *, tenant_id: str, user_id: str, family_id: str) -> bool:
+    """Whether the sign-in ``family_id`` of the user has been revoked (signed out, or its
+    refresh token reused); its access tokens are refused from then on."""
+    async with uow() as work:
+        return await work.tenant(tenant_id).tokens().family_revoked(user_id, family_id)
 
 
 def _check_pat(name: str, expires_in_days: int) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 
 import httpx
@@ -33,7 +34,7 @@ from plugins.devops.standalone import StandaloneConnector
 from plugins.settings import Settings
 from plugins.storage.devops_repo import PiccoloDevOpsConnections
 
-__all__ = ["DevOpsSettings", "UnusableConnection"]
+__all__ = ["DevOpsSettings", "Resealed", "UnusableConnection"]
 
 _TIMEOUT = 15.0
 
@@ -85,7 +86,7 @@ async def _tenant_connectors(
                     f"the organisation URL now leads to a private address ({inside}); "
                     "a cloud organisation can connect to Azure DevOps on the internet only"
                 )
-    sealer = PatSealer(devops.settings.secret_key) if connections else None
+    sealer = devops.sealer
     client = httpx.AsyncClient(timeout=_TIMEOUT) if connections else None
     made: dict[str, DevOpsConnector] = {}
 
@@ -98,7 +99,7 @@ async def _tenant_connectors(
             connector = StandaloneConnector(tenant_id, devops.clock)
         elif tenant_id in blocked:
             connector = _Unusable(blocked[tenant_id])
-        elif stored.organization_url is None or stored.sealed_pat is None or sealer is None:
+        elif stored.organization_url is None or stored.sealed_pat is None:
             connector = _Unusable("the Azure DevOps connection is incomplete; save it again")
         else:
             try:
@@ -123,12 +124,14 @@ class DevOpsSettings:
     connectors the work-item job writes through."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, settings: Settings, clock: Clock, store: PiccoloDevOpsConnections
+        self, uow: UnitOfWorkFactory, settings: Settings, clock: Clock, store: PiccoloDevOpsConnections,
+        sealer: PatSealer,
     ) -> None:
         self.uow = uow
         self.settings = settings
         self.clock = clock
         self.store = store
+        self.sealer = sealer
 
     async def view(self, tenant: Tenant) -> DevOpsConnectionView:
         return await devops_connection(self.uow, self.store, tenant=tenant)
@@ -145,6 +148,46 @@ class DevOpsSettings:
         point (``outbound.py``), then the use case, which validates it and seals the token."""
         return await _save_connection(self, tenant=tenant, actor=actor, change=change)
 
+    async def reseal(self) -> Resealed:
+        """Seal every stored token again with the current key, so that no stored token
+        needs a previous key any more (``stint keys reseal``, before a key is removed)."""
+        return await _reseal(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Resealed:
+    """What :meth:`DevOpsSettings.reseal` did: tokens sealed again, already current, and
+    the tenants whose token no key opens (an administrator must enter it again)."""
+
+    resealed: int
+    current: int
+    unreadable: tuple[str, ...]
+
+
+async def _reseal(devops: DevOpsSettings) -> Resealed:
+    resealed = current = 0
+    unreadable: list[str] = []
+    async with devops.uow():
+        connections = await devops.store.connected()
+    for tenant_id, stored in sorted(connections.items()):
+        if stored.sealed_pat is None:
+            continue
+        if devops.sealer.is_current(stored.sealed_pat):
+            current += 1
+            continue
+        try:
+            pat = devops.sealer.unseal(tenant_id, stored.sealed_pat)
+        except UnreadableToken:
+            unreadable.append(tenant_id)
+            continue
+        async with devops.uow(write=True) as work:
+            # Only if nobody saved a new token meanwhile: theirs is sealed with the current key.
+            again = devops.sealer.seal(tenant_id, pat)
+            if await devops.store.replace_sealed(tenant_id, stored.sealed_pat, again):
+                resealed += 1
+            await work.commit()
+    return Resealed(resealed, current, tuple(unreadable))
+
 
 async def _save_connection(
     devops: DevOpsSettings, *, tenant: Tenant, actor: User, change: DevOpsConnectionChange
@@ -153,7 +196,7 @@ async def _save_connection(
         await ensure_allowed_destination(
             change.organization_url, tenant.deployment, devops.settings.devops_allow_private_hosts
         )
-    sealer = PatSealer(devops.settings.secret_key)
+    sealer = devops.sealer
     return await configure_devops_connection(
         devops.uow, devops.store, devops.clock, tenant=tenant, actor=actor, change=change,
         seal=lambda pat: sealer.seal(tenant.id, pat),

@@ -3,6 +3,15 @@
 The algorithm is pinned on both sides: a token whose header says ``none``, or an
 asymmetric algorithm, is refused before its claims are looked at.
 
+Tokens are signed with the current key of the ring (``keys.py``) and name it in the
+header's ``kid``; a token is checked with the key its ``kid`` names, so a token signed
+with a previous key stays good until it expires, and one naming a key the ring does not
+hold is refused. A token without ``kid`` predates named keys: the key ``legacy`` checks it.
+
+A tenant user's token carries ``sid``, the sign-in (refresh-token family) it belongs to,
+so that signing out or a stolen refresh token ends exactly that sign-in's access tokens
+(``web/auth.py`` asks whether the family was revoked).
+
 A token whose signature, issuer and audience checked out is remembered (bounded, per
 process) by its exact text, so the next request with it skips the HMAC and PyJWT's
 parsing; its expiry is still checked against the clock on every use.
@@ -17,6 +26,8 @@ from typing import Any
 import jwt
 
 from core.ids import new_id
+
+from .keys import LEGACY_KID, SigningKeys
 
 __all__ = ["AccessClaims", "TokenError", "TokenService"]
 
@@ -39,6 +50,8 @@ class AccessClaims:
     tenant_id: str | None
     token_id: str
     expires_at: datetime
+    #: The sign-in (refresh-token family) a tenant user's token belongs to, its ``sid``;
+    #: None for operators, personal access tokens and tokens issued before sign-ins had ids.
     family: str | None = None
 
 
@@ -47,19 +60,20 @@ VERIFIED_CACHE_SIZE = 20_000
 
 
 class TokenService:
-    def __init__(self, secret_key: str, *, access_minutes: int = 15) -> None:
-        if len(secret_key) < 32:
-            raise ValueError("the signing key must be at least 32 characters")
-        self._key = secret_key
+    def __init__(self, keys: SigningKeys, *, access_minutes: int = 15) -> None:
+        if any(len(key.secret) < 32 for key in keys.all):
+            raise ValueError("every signing key must be at least 32 characters")
+        self.keys = keys
         self.access_lifetime = timedelta(minutes=access_minutes)
         self._verified: dict[tuple[str, str], tuple[AccessClaims, datetime]] = {}
 
     def issue(
         self, *, subject: str, audience: str, tenant_id: str | None, now: datetime,
-        extra: dict[str, Any] | None = None,
+        session: str | None = None, extra: dict[str, Any] | None = None,
     ) -> tuple[str, AccessClaims]:
+        """A signed token; ``session`` is the refresh-token family it belongs to (``sid``)."""
         expires = now + self.access_lifetime
-        claims = AccessClaims(subject, audience, tenant_id, new_id(), expires)
+        claims = AccessClaims(subject, audience, tenant_id, new_id(), expires, session)
         payload: dict[str, Any] = {
             "iss": ISSUER,
             "aud": audience,
@@ -72,7 +86,10 @@ class TokenService:
         }
         if tenant_id is not None:
             payload["tid"] = tenant_id
-        return jwt.encode(payload, self._key, algorithm=ALGORITHM), claims
+        if session is not None:
+            payload["sid"] = session
+        key = self.keys.current
+        return jwt.encode(payload, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid}), claims
 
     def verify(self, token: str, *, audience: str, now: datetime) -> AccessClaims:
         known = self._verified.get((token, audience))
@@ -96,10 +113,11 @@ class TokenService:
             raise TokenError("the token is not a well-formed JWT") from None
         if header.get("alg") != ALGORITHM:
             raise TokenError("the token is not signed with the expected algorithm")
+        secret = self._secret_for(header.get("kid", LEGACY_KID))
         try:
             payload = jwt.decode(
                 token,
-                self._key,
+                secret,
                 algorithms=[ALGORITHM],
                 audience=audience,
                 issuer=ISSUER,
@@ -123,11 +141,24 @@ class TokenService:
             raise TokenError("the token is invalid") from None
         if audience == TENANT_AUDIENCE and not payload.get("tid"):
             raise TokenError("the token names no tenant")
+        session = payload.get("sid")
+        if session is not None and not isinstance(session, str):
+            raise TokenError("the token is invalid")
         claims = AccessClaims(
             subject=str(payload["sub"]),
             audience=audience,
             tenant_id=payload.get("tid"),
             token_id=str(payload["jti"]),
             expires_at=expires_at,
+            family=session,
         )
         return claims, not_before
+
+    def _secret_for(self, kid: Any) -> str:
+        """The secret of the key ``kid`` names (a token without one: ``legacy``), or refuse."""
+        key = self.keys.find(kid) if isinstance(kid, str) else None
+        if key is None:
+            # Said the same way for "never existed" and "removed": a removed key's tokens
+            # are as dead as forged ones.
+            raise TokenError("the token is signed with a key this server does not accept")
+        return key.secret

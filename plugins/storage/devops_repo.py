@@ -39,6 +39,14 @@ class PiccoloDevOpsConnections:
             values=[Row.kind, Row.organization_url, Row.project, Row.sealed_pat, Row.updated_at],
         )
 
+    async def replace_sealed(self, tenant_id: str, old: str, new: str) -> bool:
+        """Swap the sealed token ``old`` for ``new`` (the same token sealed with another key);
+        False when the row holds something else by now."""
+        changed = await Row.update({Row.sealed_pat: new}).where(
+            (Row.tenant_id == tenant_id) & (Row.sealed_pat == old)
+        ).returning(Row.tenant_id)
+        return bool(changed)
+
     async def connected(self) -> dict[str, StoredDevOpsConnection]:
         """Every tenant's connection that is not standalone (the work-item job's one query)."""
         rows = await Row.select().where(Row.kind != ConnectorKind.STANDALONE.value)

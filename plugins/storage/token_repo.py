@@ -9,6 +9,7 @@ from piccolo.engine.base import Engine
 
 from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord
 
+from .changes import note_change, user_scope
 from .tables import PersonalAccessToken, RefreshToken
 
 __all__ = ["PiccoloTokenRepository"]
@@ -50,15 +51,29 @@ class PiccoloTokenRepository:
             (RefreshToken.tenant_id == self.tenant_id) & (RefreshToken.id == token_id)
         )
 
-    async def revoke_family(self, family_id: str, at: datetime) -> int:
+    async def revoke_family(self, user_id: str, family_id: str, at: datetime) -> int:
+        # The family's access tokens are checked against a cached "revoked?" kept under the
+        # user's scope (web/auth.py): moving it makes every process ask again.
+        note_change(user_scope(user_id))
         live = (
             (RefreshToken.tenant_id == self.tenant_id)
+            & (RefreshToken.user_id == user_id)
             & (RefreshToken.family_id == family_id)
             & RefreshToken.revoked_at.is_null()
         )
         count = int(await RefreshToken.count().where(live))
         await RefreshToken.update({RefreshToken.revoked_at: at}).where(live)
         return count
+
+    async def family_revoked(self, user_id: str, family_id: str) -> bool:
+        return bool(
+            await RefreshToken.exists().where(
+                (RefreshToken.tenant_id == self.tenant_id)
+                & (RefreshToken.user_id == user_id)
+                & (RefreshToken.family_id == family_id)
+                & RefreshToken.revoked_at.is_not_null()
+            )
+        )
 
     # Personal access tokens -----------------------------------------------------
 

@@ -104,3 +104,67 @@ def test_operator_create_then_sign_in_on_the_operator_api(tmp_path: Path) -> Non
         ["operator", "create", "--email", "sam@vendor.test", "--password", "long enough pw"], tmp_path
     )
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+def _kids(listing: str) -> list[tuple[str, str]]:
+    """(kid, current|previous) from ``stint keys list``."""
+    return [tuple(line.split()) for line in listing.splitlines()[1:]]  # type: ignore[misc]
+
+
+def test_keys_rotate_makes_a_new_current_key_keeps_the_old_one_and_list_never_shows_secrets(
+    tmp_path: Path,
+) -> None:
+    first = run(["keys", "list"], tmp_path)
+    assert first.returncode == 0, first.stderr
+    ((original, state),) = _kids(first.stdout)
+    assert state == "current"
+    key_file = tmp_path / ".stint" / "secret-keys"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+
+    rotated = run(["keys", "rotate"], tmp_path)
+    assert rotated.returncode == 0, rotated.stderr
+    listed = run(["keys", "list"], tmp_path).stdout
+    (new, now_current), (old, now_previous) = _kids(listed)
+    assert (old, now_current, now_previous) == (original, "current", "previous") and new != original
+    for line in key_file.read_text().splitlines()[1:]:
+        secret = line.split(":", 1)[1]
+        assert secret not in listed and secret not in rotated.stdout
+
+
+def test_keys_remove_reseals_first_and_refuses_the_current_key(tmp_path: Path) -> None:
+    run(["keys", "list"], tmp_path)
+    assert run(["keys", "rotate"], tmp_path).returncode == 0
+    (current, _), (previous, _) = _kids(run(["keys", "list"], tmp_path).stdout)
+
+    refused = run(["keys", "remove", current], tmp_path)
+    assert refused.returncode == 2 and "current key" in refused.stderr
+    unknown = run(["keys", "remove", "nobody"], tmp_path)
+    assert unknown.returncode == 2 and "no key 'nobody'" in unknown.stderr
+
+    removed = run(["keys", "remove", previous], tmp_path)
+    assert removed.returncode == 0, removed.stderr
+    assert "DevOps tokens sealed again" in removed.stdout and f"removed key {previous}" in removed.stdout
+    assert _kids(run(["keys", "list"], tmp_path).stdout) == [(current, "current")]
+
+
+def test_an_older_installations_single_key_is_moved_into_the_key_file_on_rotation(tmp_path: Path) -> None:
+    (tmp_path / ".stint").mkdir()
+    (tmp_path / ".stint" / "secret-key").write_text("g" * 64)
+    assert _kids(run(["keys", "list"], tmp_path).stdout) == [("legacy", "current")]
+    assert run(["keys", "rotate"], tmp_path).returncode == 0
+    assert [kid for kid, _ in _kids(run(["keys", "list"], tmp_path).stdout)][1:] == ["legacy"]
+    assert not (tmp_path / ".stint" / "secret-key").exists()
+    assert f"legacy:{'g' * 64}" in (tmp_path / ".stint" / "secret-keys").read_text()
+
+
+def test_keys_set_in_the_environment_are_not_rotated_behind_the_deployments_back(tmp_path: Path) -> None:
+    """The command says how to rotate there, with a fresh key, and changes nothing."""
+    secret = "s" * 40
+    env = clean_env() | {"STINT_SECRET_KEYS": f"k1:{secret}"}
+    result = subprocess.run([STINT, "keys", "rotate"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "STINT_SECRET_KEYS=" in result.stderr and ",k1:…" in result.stderr
+    assert secret not in result.stderr + result.stdout
+    assert not (tmp_path / ".stint" / "secret-keys").exists()
+    listed = subprocess.run([STINT, "keys", "list"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert "from STINT_SECRET_KEYS" in listed.stdout and _kids(listed.stdout) == [("k1", "current")]

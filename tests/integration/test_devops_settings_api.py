@@ -13,6 +13,7 @@ import pytest
 
 from core.clock import FixedClock
 from plugins.devops.sealing import PatSealer, UnreadableToken
+from plugins.identity.keys import SigningKeys
 from plugins.jobs.registry import JOBS
 from plugins.storage.tables import AuditEvent
 from plugins.storage.tracking_tables import DevOpsConnectionRow, LocalWorkItem
@@ -113,7 +114,7 @@ def test_an_administrator_connects_azure_devops_and_the_token_is_never_shown_aga
         return rows, audit
 
     rows, audit = run(org.client, stored)
-    assert len(rows) == 1 and rows[0]["sealed_pat"].startswith("v1:") and PAT not in rows[0]["sealed_pat"]
+    assert len(rows) == 1 and rows[0]["sealed_pat"].startswith("v2:") and PAT not in rows[0]["sealed_pat"]
     assert len(audit) == 1 and PAT not in str(audit[0])
 
 
@@ -211,7 +212,8 @@ def test_a_token_sealed_under_another_secret_key_leaves_the_updates_pending_with
     assert org.client.put(PATH, json=_azure(url), headers=org.admin).status_code == 200
 
     async def reseal_under_another_key() -> None:
-        sealed = PatSealer("another secret key, not this installation's").seal("whoever", PAT)
+        elsewhere = SigningKeys.single("another secret key, not this installation's")
+        sealed = PatSealer(elsewhere).seal("whoever", PAT)
         await DevOpsConnectionRow.update({DevOpsConnectionRow.sealed_pat: sealed}, force=True)
 
     run(client, reseal_under_another_key)
@@ -224,16 +226,18 @@ def test_a_token_sealed_under_another_secret_key_leaves_the_updates_pending_with
 
 
 def test_a_sealed_token_opens_only_with_its_key_and_for_its_tenant() -> None:
-    sealer = PatSealer("k" * 48)
+    sealer = PatSealer(SigningKeys.single("k" * 48))
     sealed = sealer.seal("tenant-a", PAT)
     assert sealer.unseal("tenant-a", sealed) == PAT
     assert sealed != sealer.seal("tenant-a", PAT)  # a fresh nonce each time
     with pytest.raises(UnreadableToken):
         sealer.unseal("tenant-b", sealed)
     with pytest.raises(UnreadableToken):
-        PatSealer("another key").unseal("tenant-a", sealed)
+        PatSealer(SigningKeys.single("another key " * 4)).unseal("tenant-a", sealed)
     with pytest.raises(UnreadableToken):
         sealer.unseal("tenant-a", "v1:not-base64!")
+    with pytest.raises(UnreadableToken):
+        sealer.unseal("tenant-a", "v2:legacy:not-base64!")
 
 
 @pytest.mark.parametrize("url", [

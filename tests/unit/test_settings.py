@@ -52,3 +52,53 @@ def test_a_dotenv_file_is_read_but_the_environment_wins(tmp_path: Path) -> None:
     dotenv.write_text("STINT_TRIAL_DAYS=14\nSTINT_GRACE_DAYS=3\n# a comment\n")
     settings = load_settings({"STINT_DATA_DIR": str(tmp_path), "STINT_GRACE_DAYS": "7"}, dotenv=dotenv)
     assert settings.trial_days == 14 and settings.grace_days == 7
+
+
+def test_the_secret_keys_are_listed_current_first(tmp_path: Path) -> None:
+    new, old = "n" * 40, "o" * 40
+    settings = load(tmp_path, STINT_SECRET_KEYS=f"2026-07:{new},2026-01:{old}")
+    assert settings.secret_keys == (("2026-07", new), ("2026-01", old))
+    assert settings.secret_key == new and settings.secret_keys_file is None
+    assert settings.secret_keys_source == "STINT_SECRET_KEYS"
+
+
+def test_secret_keys_in_a_dotenv_file_are_named_as_their_setting(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(f"STINT_SECRET_KEYS=k1:{'n' * 40}\n")
+    settings = load_settings({"STINT_DATA_DIR": str(tmp_path)}, dotenv=dotenv)
+    assert settings.secret_keys == (("k1", "n" * 40),) and settings.secret_keys_source == "STINT_SECRET_KEYS"
+
+
+def test_a_single_secret_key_is_the_key_named_legacy(tmp_path: Path) -> None:
+    """STINT_SECRET_KEY works as before: the one current key."""
+    settings = load(tmp_path, STINT_SECRET_KEY="s" * 40)
+    assert settings.secret_keys == (("legacy", "s" * 40),) and settings.secret_key == "s" * 40
+
+
+def test_both_key_settings_at_once_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="not both"):
+        load(tmp_path, STINT_SECRET_KEY="s" * 40, STINT_SECRET_KEYS=f"k1:{'n' * 40}")
+
+
+def test_a_bad_key_list_is_refused_naming_the_setting_and_not_the_secret(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="STINT_SECRET_KEYS") as refused:
+        load(tmp_path, STINT_SECRET_KEYS="k1:tooshortsecret")
+    assert "tooshortsecret" not in str(refused.value)
+
+
+def test_without_settings_a_named_key_is_generated_into_a_private_key_file(tmp_path: Path) -> None:
+    settings = load(tmp_path)
+    path = tmp_path / "secret-keys"
+    assert settings.secret_keys_file == path and path.stat().st_mode & 0o777 == 0o600
+    (kid, secret), = settings.secret_keys
+    assert kid != "legacy" and f"{kid}:{secret}" in path.read_text()
+
+
+def test_an_older_installations_generated_key_is_kept_as_the_legacy_key(tmp_path: Path) -> None:
+    """Tokens issued before the upgrade stay valid: the old file's key is still the key."""
+    (tmp_path / "secret-key").write_text("g" * 64)
+    settings = load(tmp_path)
+    assert settings.secret_keys == (("legacy", "g" * 64),)
+    assert settings.secret_keys_source == str(tmp_path / "secret-key")
+    # Rotating will write the key file beside it.
+    assert settings.secret_keys_file == tmp_path / "secret-keys"

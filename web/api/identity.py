@@ -2,7 +2,8 @@
 
 Sign-in answers a refresh token too; ``/auth/refresh`` trades it for a new pair (the
 old one is spent, and presenting it again revokes its family); ``/auth/logout``
-revokes the family. All of these are rate limited per client address, and failed
+revokes the family. Revoking a family also refuses its access tokens from the next
+request on (``web/auth.py``). All of these are rate limited per client address, and failed
 sign-ins per account (``web/security.py``).
 """
 
@@ -16,7 +17,12 @@ from litestar.params import JSONBody
 
 from core.errors import InvalidCredentials
 from core.services.identity import authenticate_operator, authenticate_user
-from core.services.tokens import issue_refresh_token, revoke_refresh_family, rotate_refresh_token
+from core.services.tokens import (
+    RefreshGrant,
+    issue_refresh_token,
+    revoke_refresh_family,
+    rotate_refresh_token,
+)
 from plugins.bootstrap import OPERATOR_AUDIENCE, TENANT_AUDIENCE, Stint
 
 from ..deps import StintDep
@@ -48,15 +54,17 @@ class TokenPair(msgspec.Struct, omit_defaults=True):
     refresh_token: str | None = None
 
 
-async def _pair(stint: Stint, tenant_id: str, user_id: str, refresh_token: str) -> TokenPair:
+async def _pair(stint: Stint, grant: RefreshGrant) -> TokenPair:
+    # The access token names its sign-in, so that ending the sign-in ends it too.
     token, _ = stint.tokens.issue(
-        subject=user_id, audience=TENANT_AUDIENCE, tenant_id=tenant_id, now=stint.clock.now()
+        subject=grant.user_id, audience=TENANT_AUDIENCE, tenant_id=grant.tenant_id, now=stint.clock.now(),
+        session=grant.family_id,
     )
     return TokenPair(
         access_token=token,
         token_type="bearer",
         expires_in=int(stint.tokens.access_lifetime.total_seconds()),
-        refresh_token=refresh_token,
+        refresh_token=grant.refresh_token,
     )
 
 
@@ -80,17 +88,17 @@ class TokenController(Controller):
         except InvalidCredentials:
             await stint.limiter.hit(account, limit)
             raise
-        refresh = await issue_refresh_token(stint.uow, stint.clock, tenant_id=tenant.id, user_id=user.id)
-        return await _pair(stint, tenant.id, user.id, refresh)
+        grant = await issue_refresh_token(stint.uow, stint.clock, tenant_id=tenant.id, user_id=user.id)
+        return await _pair(stint, grant)
 
     @post("/refresh", status_code=200, opt=_PUBLIC, guards=[limit_per_client],
           summary="Trade a refresh token for a new pair")
     async def refresh(self, data: JSONBody[RefreshRequest], stint: StintDep) -> TokenPair:
         grant = await rotate_refresh_token(stint.uow, stint.clock, data.refresh_token)
-        return await _pair(stint, grant.tenant_id, grant.user_id, grant.refresh_token)
+        return await _pair(stint, grant)
 
     @post("/logout", status_code=204, opt=_PUBLIC, guards=[limit_per_client],
-          summary="Sign out: revoke the refresh token and every token rotated from it")
+          summary="Sign out: revoke the refresh token, every token rotated from it and their access tokens")
     async def logout(self, data: JSONBody[RefreshRequest], stint: StintDep) -> None:
         # The same answer whether or not the token was live: logout reveals nothing.
         await revoke_refresh_family(stint.uow, stint.clock, data.refresh_token)

@@ -90,11 +90,12 @@ def _pair_cookies(stint: Stint, access: str, refresh: str) -> list[Cookie]:
 
 async def sign_in_cookies(stint: Stint, tenant_id: str, user_id: str) -> list[Cookie]:
     """A fresh sign-in: a new refresh-token family and its first access token."""
-    refresh = await issue_refresh_token(stint.uow, stint.clock, tenant_id=tenant_id, user_id=user_id)
+    grant = await issue_refresh_token(stint.uow, stint.clock, tenant_id=tenant_id, user_id=user_id)
     access, _ = stint.tokens.issue(
-        subject=user_id, audience=TENANT_AUDIENCE, tenant_id=tenant_id, now=stint.clock.now()
+        subject=user_id, audience=TENANT_AUDIENCE, tenant_id=tenant_id, now=stint.clock.now(),
+        session=grant.family_id,
     )
-    return _pair_cookies(stint, access, refresh)
+    return _pair_cookies(stint, access, grant.refresh_token)
 
 
 def sign_out_cookies(stint: Stint) -> list[Cookie]:
@@ -114,7 +115,8 @@ async def _refreshed(stint: Stint, refresh: str) -> tuple[str, str] | None:
     except InvalidCredentials:
         return None
     access, _ = stint.tokens.issue(
-        subject=grant.user_id, audience=TENANT_AUDIENCE, tenant_id=grant.tenant_id, now=stint.clock.now()
+        subject=grant.user_id, audience=TENANT_AUDIENCE, tenant_id=grant.tenant_id, now=stint.clock.now(),
+        session=grant.family_id,
     )
     _recent[key] = _Rotated(now, access, grant.refresh_token)
     return access, grant.refresh_token
