@@ -182,12 +182,23 @@ class FakeTokenRepository:
         if record is not None and record.tenant_id == self.tenant_id:
             self._store.refresh_tokens[token_id] = replace(record, used_at=at)
 
-    async def revoke_family(self, family_id: str, at: datetime) -> int:
+    async def revoke_family(self, user_id: str, family_id: str, at: datetime) -> int:
         self._store.check_write("revoke a token family")
-        live = [r for r in self._refresh() if r.family_id == family_id and r.revoked_at is None]
+        # As the adapter: the user's cached sign-in state moves, so every process asks again.
+        self._store.note_change(f"u:{user_id}")
+        live = [
+            r for r in self._refresh()
+            if r.user_id == user_id and r.family_id == family_id and r.revoked_at is None
+        ]
         for record in live:
             self._store.refresh_tokens[record.id] = replace(record, revoked_at=at)
         return len(live)
+
+    async def family_revoked(self, user_id: str, family_id: str) -> bool:
+        return any(
+            r.user_id == user_id and r.family_id == family_id and r.revoked_at is not None
+            for r in self._refresh()
+        )
 
     async def add_pat(self, record: PersonalTokenRecord) -> None:
         self._store.check_write("add a personal access token")

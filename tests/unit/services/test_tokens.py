@@ -32,7 +32,7 @@ def ann(seed: Seed) -> User:
 
 
 async def _issue(uow: FakeUnitOfWorkFactory, clock: FixedClock, user: User) -> str:
-    return await issue_refresh_token(uow, clock, tenant_id=user.tenant_id, user_id=user.id)
+    return (await issue_refresh_token(uow, clock, tenant_id=user.tenant_id, user_id=user.id)).refresh_token
 
 
 async def _pat(uow: FakeUnitOfWorkFactory, clock: FixedClock, user: User, name: str = "ci",
