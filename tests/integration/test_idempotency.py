@@ -7,17 +7,23 @@ before the operation ran, and server failures, are not kept, so a retry does the
 
 from __future__ import annotations
 
+import asyncio
+import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from core.clock import FixedClock
 from tests.conftest import make_settings
+from tests.integration.test_activation_online import StintProcess, free_port, plain_client, start_stint
 from tests.integration.tracking_support import Org, make_org, run, stint_of
-from tests.support.api import api_client, bearer, token
+from tests.support.api import PASSWORD, api_client, bearer, signup, token
 
 MONDAY = "2026-01-05T09:00:00Z"
 WORKLOG = {"started_at": MONDAY, "length_s": 3600, "comment": "review"}
@@ -269,3 +275,140 @@ def test_the_schema_documents_the_header_on_covered_operations_only(org: Org) ->
     post = paths["/api/v1/worklogs"]["post"]
     assert "idempotency_key_reused" in post["responses"]["422"]["description"]
     assert "Idempotent-Replayed" in post["responses"]["201"]["headers"]
+
+
+def test_a_server_failure_keeps_no_answer_so_the_retry_does_the_work(
+    database_url: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    """Online activation against a licence service that is down: 503, nothing kept; the retry
+    with the same key is performed again (not replayed) and fails the same honest way."""
+    settings = make_settings(database_url, tmp_path, STINT_ACCESS_TOKEN_MINUTES="1440",
+                             STINT_LICENCE_SERVICE_URL=f"http://127.0.0.1:{free_port()}")
+    with api_client(settings, clock) as client:
+        signup(client, "onsite", deployment="onprem")
+        admin = bearer(token(client, "onsite", "admin@onsite.test"))
+        key = str(uuid.uuid4())
+        answers = [
+            client.post("/api/v1/subscription/activate", json={"subscription_id": "f" * 32},
+                        headers=keyed(admin, key))
+            for _ in range(2)
+        ]
+        assert [a.status_code for a in answers] == [503, 503], answers[0].text
+        assert answers[0].json()["code"] == "licence_service_unreachable"
+        assert all("idempotent-replayed" not in a.headers for a in answers)
+        assert stored_keys(Org(client, "onsite", admin, "")) == 0
+
+
+# A live ``stint serve``: a connection cut after the commit, concurrent retries ----------------
+
+
+@pytest.fixture
+def server(database_url: str, tmp_path: Path) -> Iterator[StintProcess]:
+    process = start_stint(tmp_path / "serve", database_url=database_url)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def live_admin(server: StintProcess, slug: str = "acme") -> dict[str, str]:
+    with plain_client(server.url) as c:
+        c.post("/api/v1/signup", json={
+            "tenant": slug, "name": slug.title(), "deployment": "cloud",
+            "admin": {"email": f"admin@{slug}.test", "password": PASSWORD, "name": "Admin"},
+        }).raise_for_status()
+        signed_in = c.post("/api/v1/auth/token",
+                           json={"tenant": slug, "email": f"admin@{slug}.test", "password": PASSWORD})
+        signed_in.raise_for_status()
+    return bearer(signed_in.json()["access_token"])
+
+
+def _read_message(sock: socket.socket) -> bytes:
+    """One HTTP/1.1 message with a Content-Length body, read whole."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError(f"the peer closed after {data!r}")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lengths = [line.split(b":", 1)[1] for line in head.split(b"\r\n")[1:]
+               if line.lower().startswith(b"content-length:")]
+    length = int(lengths[0]) if lengths else 0
+    while len(body) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("the peer closed mid-body")
+        body += chunk
+    return head + b"\r\n\r\n" + body
+
+
+class AnswerDroppingProxy:
+    """A one-shot TCP proxy: forwards one request to the server, reads the whole answer, and
+    closes the client's connection without passing on a byte of it. The server has done
+    the work and sent its answer; the client sees its connection die."""
+
+    def __init__(self, upstream: str) -> None:
+        parts = urlsplit(upstream)
+        self._upstream = (parts.hostname or "127.0.0.1", parts.port or 80)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self.answer = b""
+        self._thread = threading.Thread(target=self._serve_one, daemon=True)
+        self._thread.start()
+
+    def _serve_one(self) -> None:
+        with self._listener:
+            client, _ = self._listener.accept()
+            with client, socket.create_connection(self._upstream, timeout=30) as upstream:
+                upstream.sendall(_read_message(client))
+                self.answer = _read_message(upstream)
+
+    def dropped_answer(self) -> tuple[int, bytes]:
+        """The status and body the client never saw."""
+        self._thread.join(timeout=30)
+        head, _, body = self.answer.partition(b"\r\n\r\n")
+        return int(head.split(b" ", 2)[1]), body
+
+
+def test_a_post_whose_answer_was_lost_after_the_commit_is_retried_to_the_same_answer_and_one_worklog(
+    server: StintProcess,
+) -> None:
+    """Done when (issue 15, item 3): the connection dies after the server committed POST /worklogs;
+    the client, having seen only an error, retries with the same key and gets the answer it
+    lost, and the tenant has one worklog."""
+    admin = live_admin(server)
+    key = str(uuid.uuid4())
+    proxy = AnswerDroppingProxy(server.url)
+
+    with pytest.raises(httpx.TransportError), plain_client(proxy.url) as through_proxy:
+        through_proxy.post("/api/v1/worklogs", json=WORKLOG, headers=keyed(admin, key))
+    lost_status, lost_body = proxy.dropped_answer()
+
+    with plain_client(server.url) as c:
+        retried = c.post("/api/v1/worklogs", json=WORKLOG, headers=keyed(admin, key))
+        listed = c.get("/api/v1/worklogs", headers=admin).json()["items"]
+
+    assert lost_status == 201, lost_body
+    assert (retried.status_code, retried.content) == (lost_status, lost_body)
+    assert retried.headers["idempotent-replayed"] == "true"
+    assert [w["id"] for w in listed] == [retried.json()["id"]]
+
+
+async def test_concurrent_retries_of_one_keyed_post_wait_for_the_first_and_make_one_worklog(
+    server: StintProcess,
+) -> None:
+    """Eight identical keyed posts at once: one does the work, seven get its answer replayed."""
+    admin = live_admin(server)
+    key = str(uuid.uuid4())
+
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, trust_env=False) as c:
+        answers = await asyncio.gather(*(
+            c.post("/api/v1/worklogs", json=WORKLOG, headers=keyed(admin, key)) for _ in range(8)
+        ))
+        listed = (await c.get("/api/v1/worklogs", headers=admin)).json()["items"]
+
+    assert [a.status_code for a in answers] == [201] * 8, answers[0].text
+    assert len({a.content for a in answers}) == 1
+    assert sorted(a.headers.get("idempotent-replayed", "") for a in answers) == [""] + ["true"] * 7
+    assert [w["id"] for w in listed] == [answers[0].json()["id"]]
