@@ -24,6 +24,7 @@ from typing import Protocol
 from core.errors import StintError, ValidationFailed
 
 __all__ = [
+    "CLAIM_RENEW_EVERY",
     "CLAIM_STALE_AFTER",
     "KEY_LIFETIME",
     "MAX_KEY_LENGTH",
@@ -43,9 +44,12 @@ __all__ = [
 
 #: How long a key and its answer are kept; a key used again after that is a new request.
 KEY_LIFETIME = timedelta(hours=24)
-#: A claim not answered within this long is taken to belong to a request that died (a killed
-#: process); a retry then takes the claim over and does the work.
+#: A claim neither answered nor renewed within this long belongs to a request that died (a
+#: killed process); a retry then takes the claim over and does the work.
 CLAIM_STALE_AFTER = timedelta(seconds=60)
+#: How often a request still working renews its claim, so a slow request is never mistaken
+#: for a dead one.
+CLAIM_RENEW_EVERY = timedelta(seconds=15)
 MAX_KEY_LENGTH = 255
 
 # Printable ASCII, space included (Stripe allows any such string, UUIDs being the usual one).
@@ -163,9 +167,9 @@ def next_step(
 ) -> Next:
     """What request ``claim`` (fingerprint ``request``) does about ``record``.
 
-    ``waited`` is how long this request has itself watched the same claim: a claim that
-    does not move for :data:`CLAIM_STALE_AFTER` is stale even when the clock (which tests
-    may hold still) says otherwise.
+    ``waited`` is how long this request has itself watched the claim without seeing it
+    renewed: a claim that does not move for :data:`CLAIM_STALE_AFTER` is stale even when
+    the clock (which tests may hold still) says otherwise.
     """
     if record.fingerprint != request:
         raise IdempotencyKeyReused(
@@ -199,6 +203,10 @@ class IdempotencyStore(Protocol):
 
     async def take_over(self, scope: KeyScope, stale: str, claim: str, now: datetime) -> bool:
         """Move an unanswered key from claim ``stale`` to ``claim``; False if it moved meanwhile."""
+        ...
+
+    async def renew(self, scope: KeyScope, claim: str, now: datetime) -> bool:
+        """Mark an unanswered claim alive at ``now``; False if ``claim`` no longer holds the key."""
         ...
 
     async def keep(self, scope: KeyScope, claim: str, answer: Answer, now: datetime) -> bool:

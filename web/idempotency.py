@@ -15,6 +15,7 @@ answer is never stored. On those the header is ignored, as on GET.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Iterable
@@ -24,7 +25,14 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from core.idempotency import Answer, KeyScope, check_key, fingerprint, worth_keeping
-from core.services.idempotency import Claimed, Replay, claim_key, keep_answer, release_key
+from core.services.idempotency import (
+    Claimed,
+    Replay,
+    claim_key,
+    keep_answer,
+    keep_claim_alive,
+    release_key,
+)
 from plugins.bootstrap import Stint
 
 from .auth import TenantPrincipal
@@ -190,11 +198,16 @@ class IdempotencyMiddleware:
         self, stint: Stint, scope: Scope, receive: Receive, send: Send, key_scope: KeyScope, claimed: Claimed
     ) -> None:
         held = _HeldAnswer()
+        alive = asyncio.create_task(
+            keep_claim_alive(stint.uow, stint.idempotency, stint.clock, key_scope, claimed)
+        )
         try:
             await self.app(scope, receive, held.send)
         except BaseException:
+            await _stop(alive)
             await _let_go(stint, key_scope, claimed)
             raise
+        await _stop(alive)
         performed = not scope.get("state", {}).get(_NOT_PERFORMED, False)
         if held.complete and held.storable and worth_keeping(held.status, performed=performed):
             try:
@@ -209,6 +222,14 @@ class IdempotencyMiddleware:
         else:
             await _let_go(stint, key_scope, claimed)
         await held.forward(send)
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    await asyncio.wait([task])  # unlike ``await task``, raises neither its error nor its cancel
+    if not task.cancelled() and task.exception() is not None:
+        # A renewal that failed only risks a retry taking the claim over after a minute.
+        log.warning("could not renew an idempotency claim", exc_info=task.exception())
 
 
 async def _let_go(stint: Stint, key_scope: KeyScope, claimed: Claimed) -> None:

@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from core.clock import Clock
 from core.idempotency import (
+    CLAIM_RENEW_EVERY,
     KEY_LIFETIME,
     Answer,
     Fingerprint,
@@ -28,7 +29,15 @@ from core.idempotency import (
 from core.ids import new_id
 from core.unit_of_work import UnitOfWorkFactory
 
-__all__ = ["Claimed", "Replay", "claim_key", "forget_expired_keys", "keep_answer", "release_key"]
+__all__ = [
+    "Claimed",
+    "Replay",
+    "claim_key",
+    "forget_expired_keys",
+    "keep_answer",
+    "keep_claim_alive",
+    "release_key",
+]
 
 #: The first pause of a request waiting for another's answer; it doubles up to the cap.
 _FIRST_PAUSE_S = 0.02
@@ -62,16 +71,16 @@ async def claim_key(
     """Claim ``scope``'s key for ``request``, or the answer it already has.
 
     While another live request holds the key this waits for its answer (polling); a claim
-    that stays unanswered for ``CLAIM_STALE_AFTER`` is taken over. Raises
+    neither answered nor renewed for ``CLAIM_STALE_AFTER`` is taken over. Raises
     ``IdempotencyKeyReused`` when the key belongs to another request.
     """
     claim = new_id()
     record = await _claim(uow, store, clock, scope, request, claim)
-    watching, since = record.claim, monotonic()
+    watching, since = (record.claim, record.claimed_at), monotonic()
     pause = _FIRST_PAUSE_S
     while True:
-        if record.claim != watching:  # taken over, or released and claimed again
-            watching, since = record.claim, monotonic()
+        if (record.claim, record.claimed_at) != watching:  # renewed, taken over or claimed anew
+            watching, since = (record.claim, record.claimed_at), monotonic()
         waited = timedelta(seconds=monotonic() - since)
         step = next_step(record, request, claim, clock.now(), waited=waited)
         if step is Next.PROCEED:
@@ -102,6 +111,21 @@ async def _claim(
         record = await store.claim(scope, request, claim, now, forget_before=now - KEY_LIFETIME)
         await work.commit()
     return record
+
+
+async def keep_claim_alive(
+    uow: UnitOfWorkFactory, store: IdempotencyStore, clock: Clock, scope: KeyScope, claimed: Claimed,
+    *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Renew the claim every ``CLAIM_RENEW_EVERY`` while the work runs (run it as a task and
+    cancel it when the work ends); returns if the claim was lost."""
+    while True:
+        await sleep(CLAIM_RENEW_EVERY.total_seconds())
+        async with uow(write=True) as work:
+            alive = await store.renew(scope, claimed.claim, clock.now())
+            await work.commit()
+        if not alive:
+            return
 
 
 async def keep_answer(

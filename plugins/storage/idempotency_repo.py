@@ -35,6 +35,10 @@ _TAKE_OVER = Sql(
     f"UPDATE idempotency_key SET claim = {{}}, claimed_at = {{}} WHERE {_SCOPE} "
     "AND claim = {} AND completed_at IS NULL RETURNING id"
 )
+_RENEW = Sql(
+    f"UPDATE idempotency_key SET claimed_at = {{}} WHERE {_SCOPE} AND claim = {{}} AND completed_at IS NULL "
+    "RETURNING id"
+)
 _KEEP = Sql(
     f"UPDATE idempotency_key SET completed_at = {{}}, status = {{}}, headers = {{}}, body = {{}} "
     f"WHERE {_SCOPE} AND claim = {{}} AND completed_at IS NULL RETURNING id"
@@ -98,6 +102,9 @@ class PiccoloIdempotencyStore:
 
     async def take_over(self, scope: KeyScope, stale: str, claim: str, now: datetime) -> bool:
         return bool(await fetch(IdempotencyKeyRow, _TAKE_OVER, claim, now, *_scope(scope), stale))
+
+    async def renew(self, scope: KeyScope, claim: str, now: datetime) -> bool:
+        return bool(await fetch(IdempotencyKeyRow, _RENEW, now, *_scope(scope), claim))
 
     async def keep(self, scope: KeyScope, claim: str, answer: Answer, now: datetime) -> bool:
         headers = json.dumps([list(pair) for pair in answer.headers])

@@ -17,6 +17,7 @@ from core.services.idempotency import (
     claim_key,
     forget_expired_keys,
     keep_answer,
+    keep_claim_alive,
     release_key,
 )
 from plugins.storage import engine as storage_engine
@@ -155,3 +156,56 @@ async def test_keys_of_other_users_and_tenants_do_not_meet(uow: Any, clock: Fixe
     outcomes = [await claim(uow, clock, scope=s) for s in scopes]
     assert all(isinstance(o, Claimed) for o in outcomes)
 
+
+
+async def test_a_claim_its_holder_keeps_renewing_is_waited_for_however_long_the_work_takes(
+    uow: Any, clock: FixedClock
+) -> None:
+    """A slow request renews its claim: the waiter, whose every pause looks like half a minute,
+    never takes the key over and ends with the holder's answer."""
+    holder = await claim(uow, clock)
+    assert isinstance(holder, Claimed)
+    ticks = iter(range(0, 100_000, 31))
+    pauses = 0
+
+    async def half_a_minute_passes(seconds: float) -> None:
+        nonlocal pauses
+        pauses += 1
+        clock.advance(seconds=30)
+        assert await _renew(uow, clock, holder)  # the holder, still working, renews
+        if pauses == 6:
+            assert await keep_answer(uow, STORE, clock, SCOPE, holder, ANSWER)
+
+    waiter = await claim(uow, clock, sleep=half_a_minute_passes, monotonic=lambda: float(next(ticks)))
+
+    assert waiter == Replay(ANSWER)
+    assert pauses == 6
+
+
+async def _renew(uow: Any, clock: FixedClock, holder: Claimed) -> bool:
+    async with uow(write=True) as work:
+        alive = await STORE.renew(SCOPE, holder.claim, clock.now())
+        await work.commit()
+    return alive
+
+
+async def test_the_renewal_loop_renews_until_the_claim_is_lost(uow: Any, clock: FixedClock) -> None:
+    """``keep_claim_alive`` moves the claim's time at each beat and stops once it was taken over."""
+    holder = await claim(uow, clock)
+    assert isinstance(holder, Claimed)
+    beats: list[float] = []
+
+    async def beat(seconds: float) -> None:
+        beats.append(seconds)
+        clock.advance(seconds=seconds)
+        if len(beats) == 3:  # meanwhile the claim is judged dead and taken over
+            async with uow(write=True) as work:
+                assert await STORE.take_over(SCOPE, holder.claim, "someone-else", clock.now())
+                await work.commit()
+
+    await asyncio.wait_for(keep_claim_alive(uow, STORE, clock, SCOPE, holder, sleep=beat), timeout=20)
+
+    assert beats == [15.0, 15.0, 15.0]
+    async with uow():
+        found = await STORE.find(SCOPE)
+    assert found is not None and found.claim == "someone-else"
