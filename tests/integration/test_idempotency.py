@@ -277,6 +277,32 @@ def test_the_schema_documents_the_header_on_covered_operations_only(org: Org) ->
     assert "Idempotent-Replayed" in post["responses"]["201"]["headers"]
 
 
+def test_a_multipart_import_sent_again_with_a_new_boundary_is_replayed_not_imported_twice(org: Org) -> None:
+    """The client builds the form again (a new random boundary): still the same request."""
+    csv = ("User,Timestamp,Duration (hours),Billable duration,Activity type,Comment,Work item\r\n"
+           "admin@acme.test,2026-01-05T09:00:00Z,1.5,,,,\r\n")
+    key = str(uuid.uuid4())
+    answers = [
+        org.client.post("/api/v1/worklogs/import", headers=keyed(org.admin, key),
+                        files={"file": ("w.csv", csv.encode(), "text/csv")})
+        for _ in range(2)
+    ]
+
+    assert [a.status_code for a in answers] == [201, 201], answers[0].text
+    assert answers[1].headers["idempotent-replayed"] == "true"
+    assert answers[1].content == answers[0].content
+    assert len(worklog_ids(org, org.admin)) == 1
+
+
+def test_a_body_over_the_limit_is_refused_413_and_keeps_no_key(org: Org) -> None:
+    """The middleware reads no further than the app would: too large is the app's 413, unkeyed."""
+    response = org.client.post(
+        "/api/v1/worklogs/import", content=b"x" * (5 * 1024 * 1024 + 1),
+        headers={**keyed(org.admin, str(uuid.uuid4())), "Content-Type": "text/csv"},
+    )
+    assert response.status_code == 413, response.text
+    assert stored_keys(org) == 0
+
 def test_a_server_failure_keeps_no_answer_so_the_retry_does_the_work(
     database_url: str, tmp_path: Path, clock: FixedClock
 ) -> None:
