@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Iterable
 from typing import Any
 
 from litestar.handlers.base import BaseRouteHandler
@@ -148,11 +147,9 @@ class _HeldAnswer:
 
 
 async def _send_answer(send: Send, answer: Answer) -> None:
-    headers: Iterable[tuple[bytes, bytes]] = [
-        *((name.encode("latin-1"), value.encode("latin-1")) for name, value in answer.headers),
-        (REPLAYED_HEADER.lower().encode("latin-1"), b"true"),
-    ]
-    await send({"type": "http.response.start", "status": answer.status, "headers": list(headers)})
+    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in answer.headers]
+    headers.append((REPLAYED_HEADER.lower().encode("latin-1"), b"true"))
+    await send({"type": "http.response.start", "status": answer.status, "headers": headers})
     await send({"type": "http.response.body", "body": answer.body, "more_body": False})
 
 
@@ -226,7 +223,8 @@ class IdempotencyMiddleware:
 
 async def _stop(task: asyncio.Task[None]) -> None:
     task.cancel()
-    await asyncio.wait([task])  # unlike ``await task``, raises neither its error nor its cancel
+    # Unlike ``await task``, this raises neither the task's error nor its cancellation.
+    await asyncio.wait([task])
     if not task.cancelled() and task.exception() is not None:
         # A renewal that failed only risks a retry taking the claim over after a minute.
         log.warning("could not renew an idempotency claim", exc_info=task.exception())
