@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from core.activation.ports import ActivationDirectory, ActivationFileReader, LicenceClient, LicenceRegistry
 from core.billing.ports import Billing, HostedPayments
 from core.clock import Clock
+from core.idempotency import IdempotencyStore
 from core.identity.ports import PasswordHasher
 from core.jobs.ports import JobStore, Mailer
 from core.tenancy import Tenant, User
@@ -47,6 +48,7 @@ from .storage import engine as storage_engine
 from .storage.activation_repo import PiccoloActivationDirectory, PiccoloLicenceRegistry
 from .storage.billing_repo import CatalogueRepo
 from .storage.devops_repo import PiccoloDevOpsConnections
+from .storage.idempotency_repo import PiccoloIdempotencyStore
 from .storage.jobs_repo import PiccoloJobStore
 from .storage.migrations import upgrade
 from .storage.tracking_repo import PiccoloTrackingDirectory
@@ -108,6 +110,8 @@ class Stint:
     devops: DevOpsSettings
     #: Worklog files in Excel's format (CSV is core's own).
     spreadsheets: Spreadsheets
+    #: The tenant API's idempotency keys and the answers kept with them.
+    idempotency: IdempotencyStore
     redis: Redis | None = None
     #: Stripe as the payment rail (also ``billing``), its hosted pages and its webhooks.
     stripe: StripeBilling | None = None
@@ -162,6 +166,7 @@ async def start(
         licence_client=build_licence_client(settings),
         devops=DevOpsSettings(uow, settings, clock, PiccoloDevOpsConnections(), PatSealer(keys)),
         spreadsheets=XlsxSpreadsheets(),
+        idempotency=PiccoloIdempotencyStore(),
         closers=list(built.closers),
     )
     if settings.stripe_api_key:

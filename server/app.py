@@ -22,6 +22,7 @@ from web.api.docs import docs_page
 from web.api.health import health
 from web.auth import OperatorAuth, TenantAuth
 from web.deps import provide_stint
+from web.idempotency import IdempotencyMiddleware, document_idempotency
 from web.logs import RequestContextMiddleware, before_send, configure_logging
 from web.pages import pages_router, static_router, template_config
 from web.problems import document_problems, exception_handlers
@@ -61,7 +62,11 @@ def create_app(
     tenant_api = Router(
         path="/api/v1",
         route_handlers=routes.tenant_routes(),
-        middleware=[DefineMiddleware(TenantAuth, exclude_from_auth_key="exclude_from_auth")],
+        # Authentication first: a key belongs to the signed-in user of a tenant.
+        middleware=[
+            DefineMiddleware(TenantAuth, exclude_from_auth_key="exclude_from_auth"),
+            DefineMiddleware(IdempotencyMiddleware, max_body_bytes=MAX_BODY_BYTES),
+        ],
     )
     operator_api = Router(
         path="/api/v1/operator",
@@ -96,4 +101,5 @@ def create_app(
         debug=False,
     )
     document_problems(app)
+    document_idempotency(app)
     return app

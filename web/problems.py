@@ -36,7 +36,10 @@ from core import errors
 from core.activation.claims import ActivationRefused
 from core.activation.ports import LicenceServiceRefused, LicenceServiceUnreachable
 from core.billing import PaymentProviderUnavailable
+from core.idempotency import IdempotencyKeyReused
 from core.tracking.errors import WorklogLimitReached
+
+from .idempotency import not_performed
 
 __all__ = ["ACCESS_STATUS", "exception_handlers", "problem"]
 
@@ -72,6 +75,9 @@ _STATUS: dict[type[errors.StintError], int] = {
     ActivationRefused: 422,
     LicenceServiceRefused: 422,
     LicenceServiceUnreachable: 503,
+    # The key was first sent with another request: input the client must change (Stripe: 400;
+    # here bad input is 422 throughout, with its own code).
+    IdempotencyKeyReused: 422,
 }
 
 _TITLES = {
@@ -145,6 +151,9 @@ def status_of(exc: errors.StintError) -> int:
 
 def _domain(request: Request[Any, Any, Any], exc: errors.StintError) -> Response[dict[str, Any]]:
     status = status_of(exc)
+    if isinstance(exc, errors.AccessDenied | errors.ValidationFailed):
+        # Refused before the operation ran: an idempotency key keeps no answer for it.
+        not_performed(request.scope)
     extra = {k: v for k, v in exc.extra.items() if k != "hidden"}
     if isinstance(exc, errors.AccessDenied) and status == 404:
         # A hidden tab must look exactly like a route that does not exist.
@@ -157,6 +166,7 @@ def _domain(request: Request[Any, Any, Any], exc: errors.StintError) -> Response
 
 
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[dict[str, Any]]:
+    not_performed(request.scope)
     found: list[dict[str, Any]] = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
@@ -179,6 +189,10 @@ def _http(request: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[
     status = exc.status_code
     if status >= 500:
         log.error("server error", extra={"detail": exc.detail})
+    else:
+        # The framework's refusals (unreadable body, not allowed, not found, rate limited)
+        # come before the operation; the domain's own answers are StintErrors.
+        not_performed(request.scope)
     detail = exc.detail if status < 500 else "Something went wrong on our side."
     headers = dict(exc.headers or {})
     # An exception may name a finer code than its status's (401 ``token_revoked``, web/auth.py).

@@ -55,9 +55,9 @@ def cors_config(settings: Settings) -> CORSConfig | None:
     return CORSConfig(
         allow_origins=list(settings.cors_origins),
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "X-Request-ID"],
         allow_credentials=False,
-        expose_headers=["Retry-After", "X-Request-ID"],
+        expose_headers=["Idempotent-Replayed", "Location", "Retry-After", "X-Request-ID"],
         max_age=600,
     )
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from core.clock import today_in
 from core.ids import new_id
 from core.jobs.ports import JobStore
+from core.services.idempotency import forget_expired_keys
 from core.services.notifications import deliver_mail, queue_trial_reminders
 from core.services.renewals import renew_due
 from core.services.retention import run_retention
@@ -188,7 +189,8 @@ async def _housekeeping(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     async with stint.uow(write=True) as work:
         pruned = await stint.jobs.prune_runs(stint.clock.now() - timedelta(days=14))
         await work.commit()
-    return {"job_runs_pruned": pruned}
+    keys = await forget_expired_keys(stint.uow, stint.idempotency, stint.clock)
+    return {"job_runs_pruned": pruned, "idempotency_keys_pruned": keys}
 
 
 JOBS: dict[str, Job] = {
@@ -201,7 +203,8 @@ JOBS: dict[str, Job] = {
         Job("work_items", 30, _work_items, "work item automation (the outbox)"),
         Job("mail", 60, _mail, "delivers the mail outbox"),
         Job("activation_refresh", 900, _activation_refresh, "online activations ask the licence service"),
-        Job("housekeeping", 3600, _housekeeping, "prunes job runs older than 14 days"),
+        Job("housekeeping", 3600, _housekeeping,
+            "prunes job runs older than 14 days and idempotency keys older than 24 h"),
         Job("stripe_retry", 900, _stripe_retry, "pushes again invoices that did not reach Stripe"),
     )
 }

@@ -214,3 +214,8 @@ ALL_TABLES = (*ALL_TABLES, *ACTIVATION_TABLES)
 from .billing_tables import BILLING_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *BILLING_TABLES)
+
+# Idempotency keys of the tenant API (with the tenant's other rows, a purge removes them).
+from .idempotency_tables import IDEMPOTENCY_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *IDEMPOTENCY_TABLES)

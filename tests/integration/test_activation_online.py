@@ -74,7 +74,8 @@ class StintProcess:
                 self.process.wait(timeout=10)
 
 
-def start_stint(workdir: Path, **env: str) -> StintProcess:
+def start_stint(workdir: Path, *, database_url: str | None = None, **env: str) -> StintProcess:
+    """``stint serve`` on a free port: on its own SQLite file unless given a ``database_url``."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     database = workdir / "stint.sqlite3"
@@ -82,8 +83,8 @@ def start_stint(workdir: Path, **env: str) -> StintProcess:
     with log.open("wb") as out:
         process = subprocess.Popen(
             [STINT, "serve", "--port", str(port)], cwd=workdir, stdout=out, stderr=subprocess.STDOUT,
-            env=process_env(STINT_DATABASE_URL=f"sqlite:///{database}", STINT_DATA_DIR=str(workdir / "data"),
-                            **env),
+            env=process_env(STINT_DATABASE_URL=database_url or f"sqlite:///{database}",
+                            STINT_DATA_DIR=str(workdir / "data"), **env),
         )
     service = StintProcess(f"http://127.0.0.1:{port}", database, process, log)
     deadline = time.monotonic() + 60

@@ -28,6 +28,7 @@ from core.services.tokens import (
 from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
+from ..idempotency import IDEMPOTENCY_OPT
 from ..schemas import Strict
 
 __all__ = ["PersonalTokensController"]
@@ -69,7 +70,9 @@ class PersonalTokensController(Controller):
     path = "/me/tokens"
     tags: ClassVar[list[str]] = ["me"]
 
-    @post("/", status_code=201, guards=[requires(Action.USE_API)], summary="Create a personal access token")
+    # The answer shows the secret once; it is never kept for an idempotent replay.
+    @post("/", status_code=201, guards=[requires(Action.USE_API)], summary="Create a personal access token",
+          opt={IDEMPOTENCY_OPT: False})
     async def create(
         self, data: JSONBody[NewTokenIn], request: Request[TenantPrincipal, object, State], stint: StintDep
     ) -> NewTokenOut:

@@ -24,6 +24,7 @@ from . import (
     m0006_jobs,
     m0007_devops_connection,
     m0008_billing_retry,
+    m0009_idempotency_keys,
 )
 
 __all__ = ["MIGRATIONS", "applied_migrations", "upgrade"]
@@ -37,6 +38,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0006_jobs,
     m0007_devops_connection,
     m0008_billing_retry,
+    m0009_idempotency_keys,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
