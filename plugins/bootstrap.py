@@ -183,7 +183,6 @@ def signing_keys(settings: Settings) -> SigningKeys:
 def _use_stripe(stint: Stint, api_key: str) -> None:
     """Stripe collects the invoices (manual invoicing stays the default without a key)."""
     from .billing_stripe import build as build_stripe
-    from .storage.payment_records import PiccoloPaymentRecords
 
     settings = stint.settings
     billing, webhooks = build_stripe(
@@ -192,7 +191,6 @@ def _use_stripe(stint: Stint, api_key: str) -> None:
         webhook_secret=settings.stripe_webhook_secret,
         base_url=settings.base_url,
         uow=stint.uow,
-        records=PiccoloPaymentRecords(stint.engine),
         clock=stint.clock,
     )
     stint.billing = billing

@@ -193,8 +193,9 @@ class RemoteInvoice:
 
 
 class PaymentRecords(Protocol):
-    """What Stint keeps about the payment provider. Writes join the open unit of work,
-    so an event id is stored in the same transaction as the event's effect."""
+    """What Stint keeps about the payment provider, as handed out by a unit of work
+    (:meth:`~core.unit_of_work.UnitOfWork.payments`): its reads and writes are that unit of
+    work's, so an event id is stored in the same transaction as the event's effect."""
 
     async def claim_event(self, event_id: str, event_type: str, outcome: str, at: datetime) -> bool:
         """Record a provider event id; False (nothing written) when it was recorded before."""

@@ -3,7 +3,6 @@ Stint's lines, and webhooks applied once. Chosen when ``STINT_STRIPE_API_KEY`` i
 
 from __future__ import annotations
 
-from core.billing.ports import PaymentRecords
 from core.clock import Clock
 from core.unit_of_work import UnitOfWorkFactory
 
@@ -21,13 +20,12 @@ def build(
     webhook_secret: str | None,
     base_url: str,
     uow: UnitOfWorkFactory,
-    records: PaymentRecords,
     clock: Clock,
 ) -> tuple[StripeBilling, StripeWebhooks | None]:
     """The billing adapter, and the webhook receiver when a webhook secret is set."""
     gateway = StripeGateway(api_key, api_base=api_base)
-    billing = StripeBilling(gateway, uow, records, clock, base_url=base_url)
+    billing = StripeBilling(gateway, uow, clock, base_url=base_url)
     hooks = None
     if webhook_secret:
-        hooks = StripeWebhooks(billing, uow, records, clock, secret=webhook_secret)
+        hooks = StripeWebhooks(billing, uow, clock, secret=webhook_secret)
     return billing, hooks

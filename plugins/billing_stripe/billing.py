@@ -25,7 +25,7 @@ from typing import Any
 
 import stripe
 
-from core.billing.ports import BillingCustomer, PaymentRecords, RemoteInvoice
+from core.billing.ports import BillingCustomer, RemoteInvoice
 from core.clock import Clock
 from core.errors import Conflict
 from core.proration.invoice import Invoice
@@ -48,14 +48,12 @@ class StripeBilling:
         self,
         gateway: StripeGateway,
         uow: UnitOfWorkFactory,
-        records: PaymentRecords,
         clock: Clock,
         *,
         base_url: str,
     ) -> None:
         self.gateway = gateway
         self.uow = uow
-        self.records = records
         self.clock = clock
         self.base_url = base_url.rstrip("/")
 
@@ -94,8 +92,8 @@ class StripeBilling:
 
     async def portal(self, tenant: Tenant) -> str:
         account, _ = await self._account_of(tenant)
-        async with self.uow() as _work:
-            customer = await self.records.customer(account)
+        async with self.uow() as work:
+            customer = await work.payments().customer(account)
         if customer.customer_id is None:
             raise Conflict("There is no payment method on file yet; use Buy Now first.")
         session = await self.gateway.portal_session(
@@ -107,10 +105,11 @@ class StripeBilling:
 
     async def push(self, invoice_id: str, *, name: str | None = None) -> RemoteInvoice:
         """Bring one Stint invoice as far as it can go in Stripe (created, finalised, charged)."""
-        async with self.uow() as _work:
-            invoice = await self.records.invoice(invoice_id)
-            account = await self.records.invoice_account(invoice_id)
-            remote = await self.records.remote_invoice(invoice_id)
+        async with self.uow() as work:
+            payments = work.payments()
+            invoice = await payments.invoice(invoice_id)
+            account = await payments.invoice_account(invoice_id)
+            remote = await payments.remote_invoice(invoice_id)
         if invoice is None or account is None:
             raise Conflict(f"no invoice {invoice_id}")
         tenant_id, sub_id = account.tenant_id, account.subscription_id
@@ -131,8 +130,9 @@ class StripeBilling:
         """
         now = self.clock.now()
         async with self.uow(write=True) as work:
-            customer = await self.records.customer(remote.subscription_id, for_update=True)
-            current = await self.records.remote_invoice(invoice.id)
+            payments = work.payments()
+            customer = await payments.customer(remote.subscription_id, for_update=True)
+            current = await payments.remote_invoice(invoice.id)
             if current is not None and current.remote_id is not None:
                 return current  # another worker got here first
             if customer.customer_id is None:
@@ -140,11 +140,11 @@ class StripeBilling:
                     name=name, email=customer.email, account=remote.subscription_id
                 )
                 customer = replace(customer, customer_id=created.id)
-                await self.records.save_customer(customer, now)
+                await payments.save_customer(customer, now)
             assert customer.customer_id is not None
             remote_id = await self._build_invoice(customer.customer_id, invoice, remote)
             remote = replace(remote, remote_id=remote_id, state="draft")
-            await self.records.save_remote_invoice(remote, now)
+            await payments.save_remote_invoice(remote, now)
             await work.commit()
         return remote
 
@@ -257,13 +257,9 @@ class StripeBilling:
 
     async def _save(self, remote: RemoteInvoice) -> RemoteInvoice:
         async with self.uow(write=True) as work:
-            await self.records.save_remote_invoice(remote, self.clock.now())
+            await work.payments().save_remote_invoice(remote, self.clock.now())
             await work.commit()
         return remote
-
-    async def mark(self, invoice_id: str, state: str) -> None:
-        """Record what a webhook said about the remote invoice (bookkeeping: one statement)."""
-        await self.records.set_remote_state(invoice_id, state, self.clock.now())
 
     async def retry_unsent(self, *, batch: int = 200, min_age: timedelta = RETRY_AFTER) -> dict[str, int]:
         """Push again every due invoice that did not reach Stripe, or was not charged (the job).
@@ -277,8 +273,8 @@ class StripeBilling:
         before = self.clock.now() - min_age
         after = ""
         while True:
-            async with self.uow() as _work:
-                page = await self.records.unsent_invoices(after=after, limit=batch, created_before=before)
+            async with self.uow() as work:
+                page = await work.payments().unsent_invoices(after=after, limit=batch, created_before=before)
             for invoice_id in page.ids:
                 counts["checked"] += 1
                 try:
@@ -295,7 +291,8 @@ class StripeBilling:
 
     async def resume_account(self, subscription_id: str) -> list[RemoteInvoice]:
         """Push every invoice of the account that still waits for money (after a new card, or a job)."""
-        due = await self.records.due_invoice_ids(subscription_id)  # one read, no transaction needed
+        async with self.uow() as work:
+            due = await work.payments().due_invoice_ids(subscription_id)
         done = []
         for invoice_id in due:
             try:
@@ -316,10 +313,11 @@ class StripeBilling:
 
     async def _ensure_customer(self, account: str, *, name: str, email: str | None) -> BillingCustomer:
         async with self.uow(write=True) as work:
-            customer = await self.records.customer(account, for_update=True)
+            payments = work.payments()
+            customer = await payments.customer(account, for_update=True)
             if customer.customer_id is None:
                 created = await self.gateway.create_customer(name=name, email=email, account=account)
                 customer = replace(customer, customer_id=created.id, email=email)
-                await self.records.save_customer(customer, self.clock.now())
+                await payments.save_customer(customer, self.clock.now())
             await work.commit()
         return customer

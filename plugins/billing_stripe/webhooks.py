@@ -32,7 +32,6 @@ from core.billing import (
     ProviderEvent,
     StatedCustomer,
 )
-from core.billing.ports import PaymentRecords
 from core.clock import Clock
 from core.services.billing_events import apply_provider_event
 from core.unit_of_work import UnitOfWorkFactory
@@ -89,14 +88,12 @@ class StripeWebhooks:
         self,
         billing: StripeBilling,
         uow: UnitOfWorkFactory,
-        records: PaymentRecords,
         clock: Clock,
         *,
         secret: str,
     ) -> None:
         self.provider = StripeProvider(billing)
         self.uow = uow
-        self.records = records
         self.clock = clock
         self.secret = secret
 
@@ -109,7 +106,6 @@ class StripeWebhooks:
             return await apply_provider_event(
                 found,
                 uow=self.uow,
-                records=self.records,
                 clock=self.clock,
                 provider=self.provider,
                 actions=self.provider,

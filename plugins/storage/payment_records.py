@@ -1,7 +1,8 @@
 """The payment provider's records (``core.billing.ports.PaymentRecords``) as rows.
 
-Queries run on the engine's current transaction, so inside a unit of work they commit or
-roll back with it: an event id is never stored without its effect, nor an effect without it.
+Handed out by the unit of work (``PiccoloUnitOfWork.payments``) and run on its transaction
+(or its read connection), so they commit or roll back with it: an event id is never
+stored without its effect, nor an effect without it.
 These lookups cross tenants on purpose — a webhook names a provider object, not a tenant —
 and each one is keyed by an id that belongs to exactly one billing account.
 """

@@ -28,6 +28,7 @@ from .licensing import (
     FakeSeatRepository,
     FakeSubscriptionRepository,
 )
+from .provider import FakePaymentProvider
 from .rows import (
     AuditRow,
     BillingEventRow,
@@ -71,6 +72,7 @@ __all__ = [
     "FakeLicenceRegistry",
     "FakeMailer",
     "FakePasswordHasher",
+    "FakePaymentProvider",
     "FakePaymentRecords",
     "FakeRenewalStore",
     "FakeSeatRepository",

@@ -175,15 +175,11 @@ class FakeHostedPayments:
 
 
 class FakePaymentRecords:
-    """What Stint keeps about the provider. Every call joins the unit of work open in the
-    task (see :meth:`FakeDatabase.joined`), so an event's claim commits or rolls back with it."""
+    """What Stint keeps about the provider, on the store of the unit of work that handed it
+    out (its working copy), so an event's claim commits or rolls back with it."""
 
     def __init__(self, store: FakeDatabase) -> None:
-        self._store = store
-
-    @property
-    def _db(self) -> FakeDatabase:
-        return self._store.joined()
+        self._db = store
 
     async def claim_event(self, event_id: str, event_type: str, outcome: str, at: datetime) -> bool:
         db = self._db

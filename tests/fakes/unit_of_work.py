@@ -15,9 +15,11 @@ The fakes model one writer at a time: a write unit of work that commits after an
 committed since it opened raises instead of silently losing the other's changes.
 
 Repositories take ``(store)`` or ``(store, tenant_id)`` and read and write the store's fields.
-Installation-wide stores passed to services next to the unit of work (payment records, the job
-store) call :meth:`FakeDatabase.joined` on every call, so their writes join the unit of work
-open in the same task, or go straight to the shared store when none is open.
+Installation-wide stores passed to services next to the unit of work (the job store, the
+activation, licence and tracking directories, the DevOps connections) call
+:meth:`FakeDatabase.joined` on every call, so their writes join the unit of work open in the
+same task, or go straight to the shared store when none is open. What a unit of work hands
+out (``tenant()``, ``payments()`` …) works on its working copy directly.
 """
 
 from __future__ import annotations
@@ -266,6 +268,10 @@ class FakeUnitOfWork:
         self._token: contextvars.Token[_Open | None] | None = None
 
     @property
+    def is_open(self) -> bool:
+        return self._working is not None
+
+    @property
     def store(self) -> FakeDatabase:
         """This transaction's working copy."""
         if self._working is None:
@@ -368,3 +374,8 @@ class FakeUnitOfWorkFactory:
     def writes(self) -> int:
         """How many write units of work were opened (committed or not)."""
         return sum(1 for unit in self.units if unit.write)
+
+    @property
+    def open_units(self) -> int:
+        """How many units of work are open right now."""
+        return sum(1 for unit in self.units if unit.is_open)

@@ -46,10 +46,9 @@ def retry(client: Any) -> dict[str, int]:
 
 
 def pay_attempts(client: Any, invoice_id: str) -> int:
-    from plugins.storage.payment_records import PiccoloPaymentRecords
-
     async def read() -> int:
-        found = await PiccoloPaymentRecords(stint(client).engine).remote_invoice(invoice_id)
+        async with stint(client).uow() as work:
+            found = await work.payments().remote_invoice(invoice_id)
         assert found is not None
         return found.pay_attempts
 

@@ -131,6 +131,31 @@ def test_a_failure_delivered_before_its_invoice_is_paid_then_paid_counts_each_on
     }
 
 
+def remote_state(client: Any, invoice_id: str) -> str | None:
+    """How far Stint's record says the invoice got in Stripe."""
+
+    async def read() -> str | None:
+        async with stint(client).uow() as work:
+            found = await work.payments().remote_invoice(invoice_id)
+        return found.state if found else None
+
+    return run(client, read)
+
+
+def test_a_payment_stripe_made_on_its_own_moves_stints_record_of_the_stripe_invoice_for_good(
+    app: Any, stripe_base: str
+) -> None:
+    """Stripe's own retry pays a declined invoice: invoice.paid moves the record to paid, for good."""
+    invoice_id, (failed, _, paid) = declined_then_paid(app, stripe_base, "ownretry")
+    assert remote_state(app, invoice_id) == "failed"  # the charge Stint asked for was declined
+    assert deliver(app, paid).json()["outcome"] == "paid"
+    assert remote_state(app, invoice_id) == "paid"
+    assert deliver(app, paid).json()["outcome"] == "duplicate"
+    assert deliver(app, failed).json()["outcome"] == "no_change"  # an earlier attempt, delivered late
+    assert remote_state(app, invoice_id) == "paid"
+    assert snapshot(app, "ownretry", invoice_id)["paid_effects"] == 1
+
+
 def test_bad_signature_stale_future_or_unknown_events_change_nothing(app: Any, stripe_base: str) -> None:
     """400 for a bad signature, a stale or a far-future timestamp; 200 and ignored for an unknown type."""
     signup(app, "guard")
@@ -203,10 +228,9 @@ def test_stripe_unreachable_while_re_reading_answers_503_and_changes_nothing(
 
 
 def stored_card(client: Any, customer_id: str) -> str | None:
-    from plugins.storage.payment_records import PiccoloPaymentRecords
-
     async def read() -> str | None:
-        found = await PiccoloPaymentRecords(stint(client).engine).customer_by_remote(customer_id)
+        async with stint(client).uow() as work:
+            found = await work.payments().customer_by_remote(customer_id)
         return found.payment_method_id if found else None
 
     return run(client, read)

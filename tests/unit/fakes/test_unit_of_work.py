@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.audit import AuditLog
+from core.billing import PaymentProvider, ProviderActions
 from core.billing.ports import Billing, HostedPayments, Invoices, PaymentRecords, RenewalStore
 from core.errors import ValidationFailed
 from core.identity.ports import PasswordHasher, TokenRepository, UserRepository
@@ -33,6 +34,7 @@ from tests.fakes import (
     FakeIntegrityError,
     FakeInvoices,
     FakePasswordHasher,
+    FakePaymentProvider,
     FakePaymentRecords,
     FakeRenewalStore,
     FakeSeatRepository,
@@ -68,8 +70,10 @@ def _satisfies_the_ports(store: FakeDatabase) -> None:
     records: PaymentRecords = FakePaymentRecords(store)
     renewals: RenewalStore = FakeRenewalStore(store)
     hosted: HostedPayments = FakeHostedPayments()
+    provider: PaymentProvider = FakePaymentProvider()
+    actions: ProviderActions = FakePaymentProvider()
     del factory, unit, scope, directory, catalogue, subscriptions, seats, cache, users, tokens, audit
-    del hasher, invoices, billing, records, renewals, hosted
+    del hasher, invoices, billing, records, renewals, hosted, provider, actions
 
 
 def _tenant(store: FakeDatabase, tenant_id: str = "t1") -> Tenant:
@@ -181,17 +185,26 @@ async def test_a_commit_after_another_units_commit_is_refused_not_lost(
     assert [row.action for row in store.audit] == ["second"]
 
 
-async def test_payment_records_join_the_open_unit_of_work(
+async def test_payment_records_are_kept_only_when_the_unit_of_work_that_handed_them_out_commits(
     store: FakeDatabase, uow: FakeUnitOfWorkFactory
 ) -> None:
-    records = FakePaymentRecords(store)
-    async with uow(write=True):
-        assert await records.claim_event("evt", "invoice.paid", "paid", NOW)
-        assert await records.seen_event("evt")
+    async with uow(write=True) as work:
+        assert await work.payments().claim_event("evt", "invoice.paid", "paid", NOW)
+        assert await work.payments().seen_event("evt")
         assert store.billing_events == {}
-    assert not await records.seen_event("evt")
-    assert await records.claim_event("evt", "invoice.paid", "paid", NOW)
-    assert not await records.claim_event("evt", "invoice.paid", "paid", NOW)
+    async with uow(write=True) as work:
+        assert not await work.payments().seen_event("evt")
+        assert await work.payments().claim_event("evt", "invoice.paid", "paid", NOW)
+        await work.commit()
+    async with uow() as work:
+        assert await work.payments().seen_event("evt")
+    assert list(store.billing_events) == ["evt"]
+
+
+async def test_payment_records_of_a_read_unit_of_work_refuse_to_write(uow: FakeUnitOfWorkFactory) -> None:
+    async with uow() as work:
+        with pytest.raises(ReadOnlyUnitOfWork):
+            await work.payments().claim_event("evt", "invoice.paid", "paid", NOW)
 
 
 async def test_a_commit_hands_the_changed_scopes_to_the_cache(store: FakeDatabase) -> None:

@@ -22,7 +22,6 @@ from tests.fakes import (
     FakeBilling,
     FakeDatabase,
     FakePasswordHasher,
-    FakePaymentRecords,
     FakeUnitOfWorkFactory,
     InvoiceRow,
     StoredOperator,
@@ -213,11 +212,6 @@ def hasher() -> FakePasswordHasher:
 @pytest.fixture
 def billing() -> FakeBilling:
     return FakeBilling()
-
-
-@pytest.fixture
-def records(store: FakeDatabase) -> FakePaymentRecords:
-    return FakePaymentRecords(store)
 
 
 @pytest.fixture
