@@ -13,6 +13,7 @@ reason the API needs no CSRF token.
 from __future__ import annotations
 
 from litestar.config.csrf import CSRFConfig
+from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import Receive, Scope, Send
@@ -27,7 +28,7 @@ CSRF_HEADER = "X-CSRFToken"
 
 class PageCSRFMiddleware(CSRFMiddleware):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == ScopeType.HTTP:
             for name, value in scope.get("headers", []):
                 if name == b"authorization" and value[:7].lower() == b"bearer ":
                     await self.app(scope, receive, send)
