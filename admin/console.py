@@ -19,6 +19,7 @@ from core.services.identity import authenticate_operator
 from core.services.operators import mark_invoice_paid, replace_plans, set_trial_end
 from plugins.bootstrap import Stint
 from web.auth import OperatorPrincipal
+from web.deps import provide_stint
 from web.pages.render import is_htmx, render
 from web.security import account_key, limit_per_client, refuse_if_limited
 
@@ -55,7 +56,7 @@ class ActivationForm(msgspec.Struct):
 
 
 def _stint(request: Request[Any, Any, Any]) -> Stint:
-    return request.app.state.stint  # type: ignore[no-any-return]
+    return provide_stint(request.app.state)
 
 
 async def _operator(request: Request[Any, Any, Any]) -> OperatorPrincipal:

@@ -245,7 +245,10 @@ def _proxy_url(value: str | None) -> str | None:
 def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None = None) -> Settings:
     """Read and validate every setting; raise :class:`SettingsError` naming a bad one."""
     env = {**_read_dotenv(dotenv or Path(".env")), **(environ if environ is not None else os.environ)}
-    get = lambda name: (env.get(name) or "").strip() or None  # noqa: E731
+
+    def get(name: str) -> str | None:
+        return (env.get(name) or "").strip() or None
+
     data_dir = Path(get("STINT_DATA_DIR") or ".stint")
     for name in ("STINT_BASE_URL", "STINT_STRIPE_API_BASE"):
         value = get(name)
@@ -270,6 +273,7 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
     if any(ch in frame_ancestors for ch in ";,\r\n"):
         raise SettingsError("STINT_FRAME_ANCESTORS is a space-separated list of sources, without ; or ,")
     keys, keys_file, keys_source = _secret_keys(get("STINT_SECRET_KEYS"), get("STINT_SECRET_KEY"), data_dir)
+    fake_clock_file = get("STINT_FAKE_CLOCK_FILE")
     return Settings(
         database_url=_database_url(get("STINT_DATABASE_URL") or "sqlite:///stint.sqlite3"),
         redis_url=redis_url,
@@ -308,5 +312,5 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         jobs_batch_size=_int(env, "STINT_JOBS_BATCH_SIZE", 200, 1, 10_000),
         jobs_every=_int(env, "STINT_JOBS_EVERY", 0, 0, 86_400) or None,
         jobs_visibility_timeout=_int(env, "STINT_JOBS_VISIBILITY_TIMEOUT", 3600, 20, 43_200),
-        fake_clock_file=Path(get("STINT_FAKE_CLOCK_FILE")) if get("STINT_FAKE_CLOCK_FILE") else None,
+        fake_clock_file=Path(fake_clock_file) if fake_clock_file else None,
     )

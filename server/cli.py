@@ -6,14 +6,22 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
-from plugins.settings import SettingsError, load_settings
+from plugins.settings import Settings, SettingsError, load_settings
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from celery import Celery
+
+    from plugins.bootstrap import Stint
+    from plugins.identity.keys import SigningKey
 
 __all__ = ["main"]
 
 
-def _run(work: Callable[[Any], Awaitable[int]], *, migrate: bool = True) -> int:
+def _run(work: Callable[[Stint], Awaitable[int]], *, migrate: bool = True) -> int:
     """Start the adapters (schema brought up to date), run ``work``, and always close them."""
     from plugins import bootstrap
 
@@ -46,7 +54,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from plugins.storage.migrations import upgrade
 
-    async def work(stint: Any) -> int:
+    async def work(stint: Stint) -> int:
         from datetime import UTC, datetime
 
         from plugins.storage.billing_repo import CatalogueRepo
@@ -67,7 +75,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from plugins.demo import load_demo
 
-    async def work(stint: Any) -> int:
+    async def work(stint: Stint) -> int:
         logins = await load_demo(stint)
         print("Demo logins (POST /api/v1/auth/token with tenant, email, password):")
         for login in logins:
@@ -81,7 +89,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_operator_create(args: argparse.Namespace) -> int:
     from core.services.identity import create_operator
 
-    async def work(stint: Any) -> int:
+    async def work(stint: Stint) -> int:
         operator = await create_operator(
             stint.uow, stint.hasher, stint.clock, email=args.email, password=args.password,
             name=args.name or "",
@@ -92,7 +100,7 @@ def cmd_operator_create(args: argparse.Namespace) -> int:
     return _run(work)
 
 
-def _day(value: str) -> Any:
+def _day(value: str) -> date:
     from datetime import date
 
     try:
@@ -125,7 +133,7 @@ def cmd_activation_verify(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
-def _add_activation(commands: Any) -> None:
+def _add_activation(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     activation = commands.add_parser("activation", help="offline activation files (on-premises)")
     activation_commands = activation.add_subparsers(dest="activation_command", required=True)
     issue = activation_commands.add_parser("issue", help="write a signed activation file")
@@ -143,7 +151,7 @@ def _add_activation(commands: Any) -> None:
     verify.set_defaults(func=cmd_activation_verify)
 
 
-def _key_ring(settings: Any) -> Any:
+def _key_ring(settings: Settings) -> tuple[SigningKey, ...]:
     from plugins.identity.keys import SigningKey
 
     return tuple(SigningKey(kid, secret) for kid, secret in settings.secret_keys)
@@ -184,7 +192,7 @@ def cmd_keys_rotate(args: argparse.Namespace) -> int:
 
 
 def cmd_keys_reseal(args: argparse.Namespace) -> int:
-    async def work(stint: Any) -> int:
+    async def work(stint: Stint) -> int:
         done = await stint.devops.reseal()
         print(f"DevOps tokens sealed again with key {stint.keys.current.kid}: {done.resealed} "
               f"(already with it: {done.current})")
@@ -218,7 +226,7 @@ def cmd_keys_remove(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_keys(commands: Any) -> None:
+def _add_keys(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     keys = commands.add_parser("keys", help="the secret keys that sign tokens (rotation)")
     keys_commands = keys.add_subparsers(dest="keys_command", required=True)
     keys_commands.add_parser("list", help="the keys' ids, current first (never the secrets)").set_defaults(
@@ -235,8 +243,7 @@ def _add_keys(commands: Any) -> None:
     remove.set_defaults(func=cmd_keys_remove)
 
 
-def _celery(args: argparse.Namespace) -> Any:
-    settings = load_settings()
+def _celery(args: argparse.Namespace, settings: Settings) -> Celery | None:
     if not settings.redis_url:
         print(
             f"stint {args.command}: needs Redis — set STINT_REDIS_URL=redis://HOST:PORT/DB. Without Redis, "
@@ -253,10 +260,11 @@ def _celery(args: argparse.Namespace) -> Any:
 def cmd_worker(args: argparse.Namespace) -> int:
     import os
 
-    app = _celery(args)
+    settings = load_settings()
+    app = _celery(args, settings)
     if app is None:
         return 2
-    processes = args.concurrency or load_settings().jobs_concurrency
+    processes = args.concurrency or settings.jobs_concurrency
     app.worker_main([
         "worker", f"--concurrency={processes}", f"--loglevel={args.loglevel}", "--pool=prefork",
         # Unique per process, so several workers on one machine are told apart.
@@ -266,14 +274,14 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_beat(args: argparse.Namespace) -> int:
-    app = _celery(args)
-    if app is None:
+    settings = load_settings()
+    app = _celery(args, settings)
+    if app is None or not settings.redis_url:  # the URL is always there when _celery built an app
         return 2
     import redis
 
     from plugins.jobs.beat_lock import BeatAlreadyRunning, BeatLease
 
-    settings = load_settings()
     client = redis.Redis.from_url(settings.redis_url)
     lease = BeatLease(client, settings.redis_prefix)
     try:
@@ -298,7 +306,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
         print(f"stint jobs run: no job {unknown[0]!r}; jobs: {', '.join(JOBS)}", file=sys.stderr)
         return 2
 
-    async def work(stint: Any) -> int:
+    async def work(stint: Stint) -> int:
         failed = 0
         for name in names:
             try:
@@ -318,7 +326,7 @@ def cmd_jobs_status(args: argparse.Namespace) -> int:
 
     from plugins.jobs.status import jobs_status
 
-    async def work(stint: Any) -> int:
+    async def work(stint: Stint) -> int:
         print(json.dumps(await jobs_status(stint), indent=2))
         return 0
 

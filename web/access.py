@@ -53,4 +53,4 @@ def requires(action: Action) -> Guard:
 
 def access_outcome(connection: ASGIConnection[Any, Any, Any, Any]) -> AccessOutcome | None:
     """What the guard decided for this request (None on routes without a guard)."""
-    return connection.scope.get("state", {}).get("access")  # type: ignore[no-any-return]
+    return connection.scope.get("state", {}).get("access")

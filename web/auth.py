@@ -29,6 +29,7 @@ from core.services.tokens import PAT_PREFIX, authenticate_personal_token, sessio
 from core.tenancy import Deployment, LicensingMode, Operator, Tenant, User
 from plugins.bootstrap import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, Stint, TokenError
 
+from .deps import provide_stint
 from .logs import tenant_var
 from .security import limit_tenant, refuse_if_tenant_limited, tenant_counter
 
@@ -88,7 +89,7 @@ def _refuse(detail: str) -> NotAuthorizedException:
 
 
 def _stint(connection: ASGIConnection[Any, Any, Any, Any]) -> Stint:
-    return connection.app.state.stint  # type: ignore[no-any-return]
+    return provide_stint(connection.app.state)
 
 
 def _plain(value: Any) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from litestar.datastructures import State
 from litestar.di import NamedDependency
 
@@ -14,4 +16,5 @@ StintDep = NamedDependency[Stint]
 
 
 def provide_stint(state: State) -> Stint:
-    return state.stint  # type: ignore[no-any-return]
+    """The adapters ``server.app`` put in the app's state at start-up (State's values are untyped)."""
+    return cast(Stint, state.stint)

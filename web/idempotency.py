@@ -20,8 +20,9 @@ import hashlib
 import logging
 from typing import Any
 
+from litestar.enums import ScopeType
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Message, Receive, ReceiveMessage, Scope, Send
 
 from core.idempotency import Answer, KeyScope, check_key, fingerprint, worth_keeping
 from core.services.idempotency import (
@@ -82,30 +83,33 @@ def _fingerprint_secret(secret_key: str) -> bytes:
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope["headers"]:
         if key.lower() == name:
-            return value.decode("latin-1")  # type: ignore[no-any-return]
+            return str(value.decode("latin-1"))
     return None
 
 
-async def _read_body(receive: Receive, limit: int) -> tuple[bytes, list[Message], bool]:
+async def _read_body(receive: Receive, limit: int) -> tuple[bytes, list[ReceiveMessage], bool]:
     """The body (as far as read), the messages received, and whether it was read whole."""
-    messages: list[Message] = []
+    messages: list[ReceiveMessage] = []
+    chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         messages.append(message)
         if message["type"] != "http.request":
             return b"", messages, False  # the client left
-        size += len(message.get("body", b""))
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
         if size > limit:
             return b"", messages, False  # too large: the route refuses it (413)
         if not message.get("more_body", False):
-            return b"".join(m.get("body", b"") for m in messages), messages, True
+            return b"".join(chunks), messages, True
 
 
-def _replaying(messages: list[Message], receive: Receive) -> Receive:
+def _replaying(messages: list[ReceiveMessage], receive: Receive) -> Receive:
     pending = list(messages)
 
-    async def replay() -> Message:
+    async def replay() -> ReceiveMessage:
         return pending.pop(0) if pending else await receive()
 
     return replay
@@ -117,29 +121,30 @@ class _HeldAnswer:
     def __init__(self) -> None:
         self.messages: list[Message] = []
         self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
         self.complete = False
         self.storable = True
 
     async def send(self, message: Message) -> None:
         self.messages.append(message)
-        kind = message["type"]
-        if kind == "http.response.start":
+        if message["type"] == "http.response.start":
             self.status = int(message["status"])
-        elif kind == "http.response.body":
+            self.headers = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            self.body.append(message.get("body", b""))
             if not message.get("more_body", False):
                 self.complete = True
         else:  # a file or trailers: nothing a replay could repeat
             self.storable = False
 
     def answer(self) -> Answer:
-        start = self.messages[0]
         headers = tuple(
             (name.decode("latin-1").lower(), value.decode("latin-1"))
-            for name, value in start.get("headers", [])
+            for name, value in self.headers
             if name.decode("latin-1").lower() in _KEPT_HEADERS
         )
-        body = b"".join(m.get("body", b"") for m in self.messages if m["type"] == "http.response.body")
-        return Answer(status=self.status, headers=headers, body=body)
+        return Answer(status=self.status, headers=headers, body=b"".join(self.body))
 
     async def forward(self, send: Send) -> None:
         for message in self.messages:
@@ -159,9 +164,12 @@ class IdempotencyMiddleware:
         self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") not in MUTATING:
+        if scope["type"] != ScopeType.HTTP or scope.get("method") not in MUTATING:
             await self.app(scope, receive, send)
             return
+        await self._keyed(scope, receive, send)
+
+    async def _keyed(self, scope: HTTPScope, receive: Receive, send: Send) -> None:
         raw = _header(scope, _HEADER_NAME)
         principal = scope.get("user")
         handler = scope.get("route_handler")

@@ -145,7 +145,7 @@ def status_of(exc: errors.StintError) -> int:
         return ACCESS_STATUS.get(exc.reason, 403)
     for cls in type(exc).__mro__:
         if cls in _STATUS:
-            return _STATUS[cls]  # type: ignore[index]
+            return _STATUS[cls]
     return 400
 
 

@@ -123,6 +123,16 @@ class Directory(Protocol):
         at: datetime,
     ) -> None: ...
 
+    async def audit_events(
+        self, *, tenant_id: str | None = None, action: str = "", limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """The audit log, newest first, optionally one tenant's or one action prefix's."""
+        ...
+
+    async def billing_events(self, *, limit: int = 100) -> list[dict[str, Any]] | None:
+        """Payment-provider events received, newest first; None when none are kept."""
+        ...
+
 
 class SubscriptionRepository(Protocol):
     """One tenant's (possibly enterprise-wide) subscription."""

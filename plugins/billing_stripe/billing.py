@@ -223,10 +223,11 @@ class StripeBilling:
 
     async def _advance(self, remote: RemoteInvoice) -> RemoteInvoice:
         """Finalise, then charge the default payment method if the customer has one."""
-        assert remote.remote_id is not None
-        found = await self.gateway.invoice(remote.remote_id)
+        remote_id = remote.remote_id
+        assert remote_id is not None
+        found = await self.gateway.invoice(remote_id)
         if found.status == "draft":
-            found = await self.gateway.finalize(remote.remote_id, key=f"stint-{remote.invoice_id}-finalize")
+            found = await self.gateway.finalize(remote_id, key=f"stint-{remote.invoice_id}-finalize")
         if found.status == "paid":
             return await self._save(replace(remote, state="paid"))
         if found.status not in ("open", "uncollectible"):
@@ -244,12 +245,12 @@ class StripeBilling:
             remote = await self._save(replace(remote, state="paying", pay_attempts=remote.pay_attempts + 1))
         try:
             paid = await self.gateway.pay(
-                remote.remote_id, key=f"stint-{remote.invoice_id}-pay-{remote.pay_attempts}"
+                remote_id, key=f"stint-{remote.invoice_id}-pay-{remote.pay_attempts}"
             )
         except stripe.CardError as exc:
             return await self._save(replace(remote, state="failed", last_error=str(exc.user_message or exc)))
         except stripe.InvalidRequestError:
-            paid = await self.gateway.invoice(remote.remote_id)  # e.g. paid meanwhile
+            paid = await self.gateway.invoice(remote_id)  # e.g. paid meanwhile
         state = "paid" if paid.status == "paid" else "failed" if paid.status == "open" else str(paid.status)
         return await self._save(
             replace(remote, state=state, last_error=None if state == "paid" else remote.last_error)

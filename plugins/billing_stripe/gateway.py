@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import stripe
+from stripe.params import CustomerCreateParams
 
 __all__ = ["StripeGateway"]
 
@@ -54,18 +55,15 @@ class StripeGateway:
         self._v1 = self._client.v1
 
     async def close(self) -> None:
-        await self._http.close_async()
+        await self._http.close_async()  # type: ignore[no-untyped-call]  # stripe leaves it unannotated
 
     # Customers and payment methods ---------------------------------------------------
 
     async def create_customer(self, *, name: str, email: str | None, account: str) -> Any:
-        params: dict[str, Any] = {"name": name, "metadata": {"stint_subscription_id": account}}
+        params: CustomerCreateParams = {"name": name, "metadata": {"stint_subscription_id": account}}
         if email:
             params["email"] = email
-        return await self._v1.customers.create_async(
-            params,
-            {"idempotency_key": f"stint-customer-{account}"},  # type: ignore[arg-type]
-        )
+        return await self._v1.customers.create_async(params, {"idempotency_key": f"stint-customer-{account}"})
 
     async def customer(self, customer_id: str, *, expand_method: bool = False) -> Any:
         """The customer; ``expand_method`` includes the default payment method (card brand, last 4)."""
@@ -95,7 +93,7 @@ class StripeGateway:
                 "success_url": success_url,
                 "cancel_url": cancel_url,
                 "metadata": {"stint_subscription_id": account},
-            }  # type: ignore[typeddict-item]
+            }
         )
 
     async def retrieve_checkout_session(self, session_id: str) -> Any:
@@ -131,7 +129,7 @@ class StripeGateway:
                 "description": description,
                 "metadata": metadata,
             },
-            {"idempotency_key": key},  # type: ignore[arg-type]
+            {"idempotency_key": key},
         )
 
     async def delete_item(self, item_id: str) -> None:
@@ -148,7 +146,7 @@ class StripeGateway:
                 "description": description,
                 "metadata": metadata,
             },
-            {"idempotency_key": key},  # type: ignore[arg-type]
+            {"idempotency_key": key},
         )
 
     async def invoices_of(self, customer_id: str) -> list[Any]:
@@ -163,8 +161,8 @@ class StripeGateway:
         return await self._v1.invoices.finalize_invoice_async(
             invoice_id,
             {},
-            {"idempotency_key": key},  # type: ignore[arg-type]
+            {"idempotency_key": key},
         )
 
     async def pay(self, invoice_id: str, *, key: str) -> Any:
-        return await self._v1.invoices.pay_async(invoice_id, {}, {"idempotency_key": key})  # type: ignore[arg-type]
+        return await self._v1.invoices.pay_async(invoice_id, {}, {"idempotency_key": key})

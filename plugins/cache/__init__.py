@@ -73,5 +73,5 @@ def build(settings: Settings) -> BuiltCache:
     cache = RedisGenerationCache(client, prefix, hot=hot)
     # Redis going away must not take the web app with it: decide from the database.
     safe_cache, safe_limiter, _ = with_fallback(cache, RedisRateLimiter(client, prefix))
-    closers = [client.aclose, *([hot.close] if hot is not None else [])]
+    closers: list[Callable[[], Awaitable[None]]] = [client.aclose, *([hot.close] if hot is not None else [])]
     return BuiltCache(safe_cache, safe_limiter, client, closers=closers)

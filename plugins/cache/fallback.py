@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from core.licensing.ports import CachedValue
+from core.licensing.ports import CachedValue, GenerationCache
 
+from .generations import Counter, RedisGenerationCache
 from .limits import Hit, MemoryRateLimiter, RateLimiter
 
 __all__ = ["FallbackGenerationCache", "FallbackRateLimiter", "RedisOutage", "with_fallback"]
@@ -39,7 +40,7 @@ class RedisOutage:
     def __init__(self) -> None:
         self.down_since: float | None = None
         self._retry_at = 0.0
-        self.on_recovery: list[Any] = []
+        self.on_recovery: list[Callable[[], Awaitable[None]]] = []
         self.failures = _failures()
 
     @property
@@ -71,7 +72,7 @@ class RedisOutage:
 
 
 class FallbackGenerationCache:
-    def __init__(self, primary: Any, outage: RedisOutage) -> None:
+    def __init__(self, primary: RedisGenerationCache, outage: RedisOutage) -> None:
         self._primary = primary
         self._outage = outage
         outage.on_recovery.append(lambda: primary.bump(["*"]))
@@ -85,11 +86,11 @@ class FallbackGenerationCache:
             self._outage.failed(exc)
             return CachedValue(None, "")
         await self._outage.succeeded()
-        return found  # type: ignore[no-any-return]
+        return found
 
     async def read_ahead(
-        self, group: str, keys: Any, scopes: Any, *, counter: Any = None
-    ) -> tuple[Any, Hit | None]:
+        self, group: str, keys: Iterable[str], scopes: Iterable[str], *, counter: Counter | None = None
+    ) -> tuple[GenerationCache, Hit | None]:
         """The primary's one-round-trip read; while Redis is down this cache itself (every
         lookup a miss) and no count (the caller counts with the fallback rate limiter)."""
         if self._outage.skip():
@@ -152,7 +153,8 @@ class FallbackRateLimiter:
         return await self._local.peek(key, limit, window)
 
 
-def with_fallback(cache: Any, limiter: RateLimiter) -> tuple[FallbackGenerationCache, FallbackRateLimiter,
-                                                             RedisOutage]:
+def with_fallback(
+    cache: RedisGenerationCache, limiter: RateLimiter
+) -> tuple[FallbackGenerationCache, FallbackRateLimiter, RedisOutage]:
     outage = RedisOutage()
     return FallbackGenerationCache(cache, outage), FallbackRateLimiter(limiter, outage), outage

@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 
 from core.ids import new_id
-from core.licensing.ports import CachedValue
+from core.licensing.ports import CachedValue, GenerationCache
 
 from .limits import Hit, redis_counter
 
@@ -76,7 +76,7 @@ class ReadAhead:
     user's next request reads it too. :meth:`put` and :meth:`bump` go to ``cache``.
     """
 
-    def __init__(self, cache: Any, hints: _Hints, group: str, generations: dict[str, str],
+    def __init__(self, cache: GenerationCache, hints: _Hints, group: str, generations: dict[str, str],
                  values: dict[str, bytes | None]) -> None:
         self._cache = cache
         self._hints = hints
@@ -90,7 +90,7 @@ class ReadAhead:
         if key in self._values and all(scope in generations for scope in scopes):
             stamp = ".".join(generations[scope] for scope in scopes)
             return CachedValue(_stored(self._values[key], stamp), stamp)
-        return await self._cache.get(key, scopes)  # type: ignore[no-any-return]
+        return await self._cache.get(key, scopes)
 
     async def put(self, key: str, stamp: str, value: dict[str, Any], ttl_seconds: int) -> None:
         await self._cache.put(key, stamp, value, ttl_seconds)
@@ -180,7 +180,7 @@ class RedisGenerationCache:
 
     async def read_ahead(
         self, group: str, keys: Iterable[str], scopes: Iterable[str], *, counter: Counter | None = None,
-        delegate: Any = None,
+        delegate: GenerationCache | None = None,
     ) -> tuple[ReadAhead, Hit | None]:
         """One round trip (a Lua script): the generations of ``scopes`` and the values of
         ``keys``, plus whatever ``group``'s earlier requests looked up, and, with

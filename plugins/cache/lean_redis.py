@@ -48,7 +48,7 @@ def pack(*parts: bytes | str | int) -> bytes:
 
 class LeanRedis:
     def __init__(self, url: str, *, timeout: float = 2.0) -> None:
-        options = parse_url(url)
+        options = parse_url(url)  # type: ignore[no-untyped-call]  # redis-py leaves it unannotated
         self._host = options.get("host", "127.0.0.1")
         self._port = int(options.get("port", 6379))
         self._hello: list[bytes] = []

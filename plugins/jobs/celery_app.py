@@ -13,15 +13,19 @@ Redis's visibility timeout, so a slow or waiting task is never handed out twice.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Concatenate
 
-from celery import Celery, signals
+from celery import Celery, Task, signals
 
 from plugins.settings import Settings, load_settings
 
 from . import runtime
-from .registry import JOBS, due_batches, period, renew_batch, run_job
+from .registry import JOBS, Counts, Enqueue, due_batches, period, renew_batch, run_job
 from .status import queue_length
+
+if TYPE_CHECKING:
+    from plugins.bootstrap import Stint
 
 __all__ = ["BATCH", "SWEEP", "create_celery", "task_name"]
 
@@ -34,6 +38,8 @@ BATCH = "stint.renewals.batch"
 _BACKLOG = 4 * len(JOBS)
 #: Tasks retry this often before they are given up (the next scheduled run starts afresh).
 MAX_RETRIES = 5
+#: A job's task body: bound, so it gets its task first (for ``request.id``, the run key).
+JobTask = Callable[Concatenate[Task[Any, Any], ...], Counts]
 
 
 def task_name(job: str) -> str:
@@ -85,21 +91,10 @@ def create_celery(settings: Settings | None = None) -> Celery:
         },
         beat_schedule_filename=str(settings.data_dir / "celerybeat-schedule"),
     )
-    retry = {
-        "bind": True,
-        "acks_late": True,
-        "reject_on_worker_lost": True,
-        "autoretry_for": (Exception,),
-        "max_retries": MAX_RETRIES,
-        "retry_backoff": 2,
-        "retry_backoff_max": backoff_max,
-        "retry_jitter": True,
-    }
-
     def enqueue(tenant_ids: list[str]) -> None:
         app.send_task(BATCH, args=[tenant_ids])
 
-    async def sweep(stint: Any, send: Any) -> dict[str, int]:
+    async def sweep(stint: Stint, send: Enqueue | None = None) -> Counts:
         # Batches of an earlier sweep still waiting: sending more would only queue the same
         # subscriptions twice (harmless, but work piles up). The next tick looks again.
         queued = await queue_length(stint)
@@ -108,14 +103,14 @@ def create_celery(settings: Settings | None = None) -> Celery:
             return {"skipped_queued": queued}
         return await due_batches(stint, send)
 
-    @app.task(name=SWEEP, **retry)
-    def renewals(self: Any) -> dict[str, int]:
+    @_task(app, SWEEP, backoff_max)
+    def renewals(self: Task[Any, Any]) -> Counts:
         job = run_job(runtime.stint(), "renewals", run_key=self.request.id, enqueue=enqueue, run=sweep)
         return runtime.run_async(job)
 
-    @app.task(name=BATCH, **retry)
-    def renewals_batch(self: Any, tenant_ids: list[str]) -> dict[str, int]:
-        async def batch(stint: Any, _: Any = None) -> dict[str, int]:
+    @_task(app, BATCH, backoff_max)
+    def renewals_batch(self: Task[Any, Any], tenant_ids: list[str]) -> Counts:
+        async def batch(stint: Stint, _: Enqueue | None = None) -> Counts:
             return await renew_batch(stint, tenant_ids)
 
         return runtime.run_async(
@@ -124,7 +119,7 @@ def create_celery(settings: Settings | None = None) -> Celery:
 
     for job in JOBS.values():
         if job.name != "renewals":
-            _register(app, job.name, retry)
+            _register(app, job.name, backoff_max)
 
     @signals.worker_process_init.connect(weak=False)
     def start_process(**_: Any) -> None:
@@ -137,9 +132,24 @@ def create_celery(settings: Settings | None = None) -> Celery:
     return app
 
 
-def _register(app: Celery, name: str, options: dict[str, Any]) -> None:
-    @app.task(name=task_name(name), **options)
-    def task(self: Any) -> dict[str, int]:
+def _task(app: Celery, name: str, backoff_max: int) -> Callable[[JobTask], Task[Any, Any]]:
+    """Register a bound task with the retry policy every job shares (see the module docstring)."""
+    return app.task(
+        name=name,
+        bind=True,
+        acks_late=True,
+        reject_on_worker_lost=True,
+        autoretry_for=(Exception,),
+        max_retries=MAX_RETRIES,
+        retry_backoff=2,
+        retry_backoff_max=backoff_max,
+        retry_jitter=True,
+    )
+
+
+def _register(app: Celery, name: str, backoff_max: int) -> None:
+    @_task(app, task_name(name), backoff_max)
+    def task(self: Task[Any, Any]) -> Counts:
         return runtime.run_async(run_job(runtime.stint(), name, run_key=self.request.id))
 
 

@@ -23,7 +23,7 @@ log = logging.getLogger("stint.jobs")
 T = TypeVar("T")
 
 _loop: asyncio.AbstractEventLoop | None = None
-_stint: Any = None
+_stint: bootstrap.Stint | None = None
 
 
 def init_process(settings: Settings | None = None) -> None:
@@ -37,10 +37,11 @@ def init_process(settings: Settings | None = None) -> None:
     _loop = loop
 
 
-def stint() -> Any:
+def stint() -> bootstrap.Stint:
     """This process's adapters (started on first use when no signal did it)."""
     if _stint is None:
         init_process()
+    assert _stint is not None
     return _stint
 
 
@@ -54,7 +55,7 @@ def run_async(coro: Coroutine[Any, Any, T]) -> T:
 
 def shutdown_process() -> None:
     global _loop, _stint
-    if _loop is None:
+    if _loop is None or _stint is None:
         return
     try:
         _loop.run_until_complete(bootstrap.stop(_stint))

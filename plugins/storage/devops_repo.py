@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from core.services.devops import ConnectorKind, StoredDevOpsConnection
 
@@ -11,13 +12,13 @@ from .tracking_tables import DevOpsConnectionRow as Row
 __all__ = ["PiccoloDevOpsConnections"]
 
 
-def _from_row(row: dict[str, object]) -> StoredDevOpsConnection:
+def _from_row(row: dict[str, Any]) -> StoredDevOpsConnection:
     return StoredDevOpsConnection(
         kind=ConnectorKind(str(row["kind"])),
-        organization_url=row["organization_url"],  # type: ignore[arg-type]
-        project=row["project"],  # type: ignore[arg-type]
-        sealed_pat=row["sealed_pat"],  # type: ignore[arg-type]
-        updated_at=row["updated_at"],  # type: ignore[arg-type]
+        organization_url=row["organization_url"],
+        project=row["project"],
+        sealed_pat=row["sealed_pat"],
+        updated_at=row["updated_at"],
     )
 
 

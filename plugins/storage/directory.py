@@ -131,7 +131,7 @@ class PiccoloDirectory:
         note_change(tenant_scope(tenant.id))
         values = tenant_to_row(tenant)
         del values["id"]
-        await TenantRow.update(values).where(TenantRow.id == tenant.id)
+        await TenantRow.update(values).where(TenantRow.id == tenant.id)  # type: ignore[arg-type]
 
     async def person_by_email(self, email: str) -> Person | None:
         row = await PersonRow.select().where(PersonRow.email == email).first()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from piccolo.engine.base import Engine
@@ -41,7 +42,7 @@ async def _keep_session(connection: object) -> None:
     would be one more round trip on every unit of work for nothing."""
 
 
-async def open_engine(database_url: str, *, pool_size: int = 10) -> Engine:  # type: ignore[type-arg]
+async def open_engine(database_url: str, *, pool_size: int = 10) -> Engine[Any]:
     """An engine for ``database_url``, ready to use (pool started, WAL on)."""
     if database_url.startswith(("postgres://", "postgresql://")):
         engine = PostgresEngine(config=pg_config(database_url))
@@ -55,12 +56,12 @@ async def open_engine(database_url: str, *, pool_size: int = 10) -> Engine:  # t
     return SQLiteEngine(path=path, timeout=_SQLITE_BUSY_TIMEOUT)
 
 
-def bind(engine: Engine) -> None:  # type: ignore[type-arg]
+def bind(engine: Engine[Any]) -> None:
     """Point every table at ``engine`` (one database per process, or per test)."""
     for table in ALL_TABLES:
         table._meta.db = engine
 
 
-async def close(engine: Engine) -> None:  # type: ignore[type-arg]
+async def close(engine: Engine[Any]) -> None:
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
         await engine.close_connection_pool()

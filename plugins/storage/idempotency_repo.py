@@ -50,7 +50,10 @@ _PRUNE = Sql("DELETE FROM idempotency_key WHERE created_at < {}")
 
 def _when(value: Any) -> datetime:
     # SQLite may hand back the stored text when a raw statement bypasses the converters.
-    return datetime.fromisoformat(value) if isinstance(value, str) else value  # type: ignore[no-any-return]
+    if isinstance(value, str):
+        return datetime.fromisoformat(value)
+    assert isinstance(value, datetime)
+    return value
 
 
 def _record(row: dict[str, Any]) -> KeyRecord:

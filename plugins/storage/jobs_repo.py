@@ -306,5 +306,5 @@ async def _insert_once(row: Table, engine: Engine[Any]) -> bool:
     the first insert's transaction and then inserts nothing.
     """
     table = type(row)
-    result = await table.insert(row).on_conflict(action="DO NOTHING").returning(table.id)
+    result = await table.insert(row).on_conflict(action="DO NOTHING").returning(table._meta.primary_key)
     return bool(result)

@@ -16,11 +16,11 @@ __all__ = ["PiccoloTokenRepository"]
 
 
 def _refresh(row: dict[str, Any]) -> RefreshTokenRecord:
-    return RefreshTokenRecord(**{name: row[name] for name in RefreshTokenRecord.__slots__})  # type: ignore[attr-defined]
+    return RefreshTokenRecord(**{name: row[name] for name in RefreshTokenRecord.__slots__})
 
 
 def _pat(row: dict[str, Any]) -> PersonalTokenRecord:
-    return PersonalTokenRecord(**{name: row[name] for name in PersonalTokenRecord.__slots__})  # type: ignore[attr-defined]
+    return PersonalTokenRecord(**{name: row[name] for name in PersonalTokenRecord.__slots__})
 
 
 class PiccoloTokenRepository:

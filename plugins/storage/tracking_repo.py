@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from piccolo.custom_types import Combinable
 from piccolo.engine.base import Engine
 from piccolo.query.functions.aggregate import Sum
 
@@ -34,6 +35,10 @@ from .tracking_tables import (
 )
 
 __all__ = ["PiccoloTrackingDirectory", "PiccoloTrackingRepo", "worklog_from_row"]
+
+# The ``type: ignore[arg-type]`` on upserts below are Piccolo's typing gaps: ``update`` wants
+# ``dict[Column | str, Any]`` (a dict of column names is refused, dicts being invariant in their
+# key) and a table's ``**kwargs`` of column values is checked against its own ``_data`` flags.
 
 
 def _flags_text(flags: frozenset[WorklogFlag]) -> str:
@@ -125,9 +130,9 @@ class PiccoloTrackingRepo:
         }
         where = TrackingRule.tenant_id == self.tenant_id
         if await TrackingRule.exists().where(where):
-            await TrackingRule.update(values).where(where)
+            await TrackingRule.update(values).where(where)  # type: ignore[arg-type]
         else:
-            await TrackingRule.insert(TrackingRule(tenant_id=self.tenant_id, **values))
+            await TrackingRule.insert(TrackingRule(tenant_id=self.tenant_id, **values))  # type: ignore[arg-type]
 
     async def preference(self, user_id: str) -> TrackingPreference:
         row = await PreferenceRow.select().where(
@@ -145,10 +150,10 @@ class PiccoloTrackingRepo:
             "updated_at": at,
         }
         if await PreferenceRow.exists().where(where):
-            await PreferenceRow.update(values).where(where)
+            await PreferenceRow.update(values).where(where)  # type: ignore[arg-type]
         else:
             await PreferenceRow.insert(
-                PreferenceRow(id=new_id(), tenant_id=self.tenant_id, user_id=user_id, **values)
+                PreferenceRow(id=new_id(), tenant_id=self.tenant_id, user_id=user_id, **values)  # type: ignore[arg-type]
             )
 
     # Timers -----------------------------------------------------------------------------
@@ -161,7 +166,7 @@ class PiccoloTrackingRepo:
                 (TenantUser.tenant_id == self.tenant_id) & (TenantUser.id == user_id)
             ).lock_rows("UPDATE")
 
-    def _timer_where(self, user_id: str) -> Any:
+    def _timer_where(self, user_id: str) -> Combinable:
         return (TrackingTimer.tenant_id == self.tenant_id) & (TrackingTimer.user_id == user_id)
 
     async def timer(self, user_id: str) -> Timer | None:
@@ -183,10 +188,10 @@ class PiccoloTrackingRepo:
         }
         where = self._timer_where(timer.user_id)
         if await TrackingTimer.exists().where(where):
-            await TrackingTimer.update(values).where(where)
+            await TrackingTimer.update(values).where(where)  # type: ignore[arg-type]
         else:
             await TrackingTimer.insert(
-                TrackingTimer(id=new_id(), tenant_id=self.tenant_id, user_id=timer.user_id, **values)
+                TrackingTimer(id=new_id(), tenant_id=self.tenant_id, user_id=timer.user_id, **values)  # type: ignore[arg-type]
             )
 
     async def delete_timer(self, user_id: str) -> None:
@@ -222,7 +227,7 @@ class PiccoloTrackingRepo:
             )
         )
 
-    def _worklog_where(self, worklog_id: str) -> Any:
+    def _worklog_where(self, worklog_id: str) -> Combinable:
         return (WorklogRow.tenant_id == self.tenant_id) & (WorklogRow.id == worklog_id)
 
     async def worklog(self, worklog_id: str) -> Worklog | None:
@@ -251,7 +256,7 @@ class PiccoloTrackingRepo:
         self, *, user_id: str | None = None, start: datetime | None = None, end: datetime | None = None,
         after: WorklogCursor | None = None, limit: int | None = None,
     ) -> list[Worklog]:
-        where = WorklogRow.tenant_id == self.tenant_id
+        where: Combinable = WorklogRow.tenant_id == self.tenant_id
         if user_id is not None:
             where &= WorklogRow.user_id == user_id
         if start is not None:
@@ -286,7 +291,7 @@ class PiccoloTrackingRepo:
         return WeekSheetData(first["time_zone"], status, locked_until, worklogs)
 
     async def count_worklogs(self, user_id: str | None = None) -> int:
-        where = WorklogRow.tenant_id == self.tenant_id
+        where: Combinable = WorklogRow.tenant_id == self.tenant_id
         if user_id is not None:
             where &= WorklogRow.user_id == user_id
         return int(await WorklogRow.count().where(where))
@@ -300,14 +305,16 @@ class PiccoloTrackingRepo:
     # Weeks ------------------------------------------------------------------------------
 
     async def week_statuses(self, user_id: str | None = None) -> dict[UserWeek, WeekStatus]:
-        where = (WeekStatusRow.tenant_id == self.tenant_id) & (WeekStatusRow.status != WeekStatus.OPEN.value)
+        where: Combinable = (WeekStatusRow.tenant_id == self.tenant_id) & (
+            WeekStatusRow.status != WeekStatus.OPEN.value
+        )
         if user_id is not None:
             where &= WeekStatusRow.user_id == user_id
         columns = (WeekStatusRow.user_id, WeekStatusRow.week, WeekStatusRow.status)
         rows = await WeekStatusRow.select(*columns).where(where)
         return {UserWeek(row["user_id"], row["week"]): WeekStatus(row["status"]) for row in rows}
 
-    def _week_where(self, user_id: str, week: str) -> Any:
+    def _week_where(self, user_id: str, week: str) -> Combinable:
         return (
             (WeekStatusRow.tenant_id == self.tenant_id)
             & (WeekStatusRow.user_id == user_id)
@@ -324,10 +331,10 @@ class PiccoloTrackingRepo:
         where = self._week_where(user_id, week)
         values = {"status": status.value, "updated_by": by, "updated_at": at}
         if await WeekStatusRow.exists().where(where):
-            await WeekStatusRow.update(values).where(where)
+            await WeekStatusRow.update(values).where(where)  # type: ignore[arg-type]
         else:
             await WeekStatusRow.insert(
-                WeekStatusRow(id=new_id(), tenant_id=self.tenant_id, user_id=user_id, week=week, **values)
+                WeekStatusRow(id=new_id(), tenant_id=self.tenant_id, user_id=user_id, week=week, **values)  # type: ignore[arg-type]
             )
 
     # Work-item outbox ---------------------------------------------------------------------
@@ -382,7 +389,7 @@ class PiccoloTrackingRepo:
             for row in rows
         ]
 
-    def _ids(self, ids: Sequence[str]) -> Any:
+    def _ids(self, ids: Sequence[str]) -> Combinable:
         return (WorkItemOutbox.tenant_id == self.tenant_id) & WorkItemOutbox.id.is_in(list(ids))
 
     async def record_attempt(

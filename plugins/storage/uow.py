@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from . import changes
@@ -90,6 +91,11 @@ class _ReadSession:
     async def rollback(self) -> None:
         return None
 
+def _pool(engine: Engine[Any]) -> Any:
+    """The engine's asyncpg pool (asyncpg ships no types), or None: SQLite, or no pool started."""
+    return engine.pool if isinstance(engine, PostgresEngine) else None
+
+
 #: Called after a commit with the scopes it changed (see ``changes.py``): the cache's bump.
 AfterCommit = Callable[[set[str]], Awaitable[None]]
 
@@ -148,10 +154,10 @@ class PiccoloUnitOfWork:
             # BEGIN, so "read, check, write" cannot interleave with another writer.
             kind = TransactionType.immediate if self._write else TransactionType.deferred
             self._tx = self._engine.transaction(transaction_type=kind)
-        elif self._write or getattr(self._engine, "pool", None) is None:
+        elif self._write or (pool := _pool(self._engine)) is None:
             self._tx = self._engine.transaction()
         else:
-            self._connection = await self._engine.pool.acquire()
+            self._connection = await pool.acquire()
             self._token = self._engine.current_transaction.set(_ReadSession(self._connection))
             self._collecting = changes.collecting(self._changes)
             return self
@@ -171,7 +177,10 @@ class PiccoloUnitOfWork:
         if self._connection is not None:
             self._engine.current_transaction.reset(self._token)
             connection, self._connection = self._connection, None
-            await self._engine.pool.release(connection)
+            pool = _pool(self._engine)
+            # Only a PostgreSQL engine with a pool lends a read unit of work its connection.
+            assert pool is not None
+            await pool.release(connection)
             return
         if exc is None and not self._committed:
             await self._tx.rollback()

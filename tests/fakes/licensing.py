@@ -221,6 +221,29 @@ class FakeDirectory:
         self._store.check_write("write the audit log")
         self._store.audit.append(audit_row(tenant_id, actor, action, subject, detail, at))
 
+    async def audit_events(
+        self, *, tenant_id: str | None = None, action: str = "", limit: int = 100
+    ) -> list[dict[str, Any]]:
+        # The action is a prefix, cleaned of what an action never holds, as in the real query.
+        prefix = re.sub(r"[^a-z0-9._-]", "", action.lower())
+        rows = [
+            row for row in self._store.audit
+            if (tenant_id is None or row.tenant_id == tenant_id) and row.action.startswith(prefix)
+        ]
+        rows.sort(key=lambda row: row.at, reverse=True)
+        return [
+            {"tenant_id": row.tenant_id, "actor": row.actor, "action": row.action, "subject": row.subject,
+             "detail": row.detail, "at": row.at}
+            for row in rows[:limit]
+        ]
+
+    async def billing_events(self, *, limit: int = 100) -> list[dict[str, Any]] | None:
+        events = sorted(self._store.billing_events.values(), key=lambda e: e.received_at, reverse=True)
+        return [
+            {"id": e.id, "type": e.type, "outcome": e.outcome, "received_at": e.received_at}
+            for e in events[:limit]
+        ]
+
 
 class FakeSubscriptionRepository:
     """A tenant's subscription, reached through the tenant's row as the real one is.

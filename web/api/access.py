@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get
@@ -32,7 +32,7 @@ class AccessOut(msgspec.Struct):
 
 class AccessController(Controller):
     path = "/me/access"
-    tags: ClassVar[list[str]] = ["me"]
+    tags = ("me",)
 
     @get("/", summary="May I use the Time tab now? (and the trial banner)")
     async def access(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> AccessOut:

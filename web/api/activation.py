@@ -8,7 +8,7 @@ subscription id and its refresh on demand, and the upload of an activation file.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -129,7 +129,7 @@ async def _uploaded_text(request: TenantRequest) -> str:
 
 class ActivationController(Controller):
     path = "/subscription"
-    tags: ClassVar[list[str]] = ["activation"]
+    tags = ("activation",)
 
     @get("/server-id", summary="This server's id (send it to support)",
          guards=[requires(Action.VIEW_SUBSCRIPTION)])
@@ -207,7 +207,7 @@ class IssuedOut(msgspec.Struct):
 
 class OperatorActivationFilesController(Controller):
     path = "/activation-files"
-    tags: ClassVar[list[str]] = ["operator"]
+    tags = ("operator",)
 
     @post("/", status_code=201, summary="Issue a signed offline activation file")
     async def issue(

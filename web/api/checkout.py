@@ -3,7 +3,7 @@ customer portal to change it. Without a payment provider both answer 409."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -35,7 +35,7 @@ def _hosted(stint: Stint) -> HostedPayments:
 
 class CheckoutController(Controller):
     path = "/subscription"
-    tags: ClassVar[list[str]] = ["subscription"]
+    tags = ("subscription",)
 
     @post(
         "/checkout",

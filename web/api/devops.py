@@ -9,7 +9,7 @@ keeps the stored one (unless the organisation changes). Bad input is 422 naming 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, put
@@ -56,7 +56,7 @@ def _out(view: DevOpsConnectionView) -> DevOpsConnectionOut:
 
 class DevOpsConnectionController(Controller):
     path = "/settings/devops"
-    tags: ClassVar[list[str]] = ["settings"]
+    tags = ("settings",)
 
     @get("/", summary="The tenant's DevOps connection (never the token)",
          guards=[requires(Action.MANAGE_SETTINGS)])

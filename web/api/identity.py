@@ -9,7 +9,7 @@ sign-ins per account (``web/security.py``).
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, post
@@ -73,7 +73,7 @@ _PUBLIC = {"exclude_from_auth": True}
 
 class TokenController(Controller):
     path = "/auth"
-    tags: ClassVar[list[str]] = ["identity"]
+    tags = ("identity",)
 
     @post("/token", status_code=200, opt=_PUBLIC, guards=[limit_per_client], summary="Sign in")
     async def token(self, data: JSONBody[TokenRequest], stint: StintDep) -> TokenPair:
@@ -106,7 +106,7 @@ class TokenController(Controller):
 
 class OperatorTokenController(Controller):
     path = "/auth"
-    tags: ClassVar[list[str]] = ["operator"]
+    tags = ("operator",)
 
     @post("/token", status_code=200, opt=_PUBLIC, guards=[limit_per_client], summary="Operator sign in")
     async def token(self, data: JSONBody[OperatorTokenRequest], stint: StintDep) -> TokenPair:

@@ -11,7 +11,7 @@ and each distinct server presenting an id is recorded (at most
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, post
@@ -50,7 +50,7 @@ class EntitlementOut(msgspec.Struct):
 
 class LicenceServiceController(Controller):
     path = "/licence-service"
-    tags: ClassVar[list[str]] = ["licence service"]
+    tags = ("licence service",)
 
     @post("/entitlements", status_code=200, opt={"exclude_from_auth": True}, guards=[limit_per_client],
           summary="An on-premises server's entitlement (licence service only)")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import State
@@ -36,7 +34,7 @@ class MeOut(msgspec.Struct):
 
 class MeController(Controller):
     path = "/me"
-    tags: ClassVar[list[str]] = ["me"]
+    tags = ("me",)
 
     @get("/", summary="The calling user", guards=[requires(Action.USE_API)])
     async def me(self, request: Request[TenantPrincipal, object, State], stint: StintDep) -> MeOut:

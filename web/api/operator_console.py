@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post, put
@@ -37,7 +37,7 @@ class PaidOut(msgspec.Struct):
 
 class OperatorTrialController(Controller):
     path = "/tenants/{slug:str}"
-    tags: ClassVar[list[str]] = ["operator"]
+    tags = ("operator",)
 
     @post("/trial", status_code=200, summary="Extend or end a trial")
     async def trial(
@@ -73,7 +73,7 @@ class InstalledOut(msgspec.Struct):
 
 class OperatorInstallController(Controller):
     path = "/tenants/{slug:str}"
-    tags: ClassVar[list[str]] = ["operator"]
+    tags = ("operator",)
 
     @post("/uninstall", status_code=200, summary="Uninstall a tenant (its data is kept)")
     async def uninstall(
@@ -96,7 +96,7 @@ class OperatorInstallController(Controller):
 
 class OperatorPlansController(Controller):
     path = "/plans"
-    tags: ClassVar[list[str]] = ["operator"]
+    tags = ("operator",)
 
     @get("/", summary="The plans catalogue")
     async def list_plans(self, stint: StintDep) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, get
@@ -34,7 +34,7 @@ class TenantPage(msgspec.Struct):
 
 class OperatorTenantsController(Controller):
     path = "/tenants"
-    tags: ClassVar[list[str]] = ["operator"]
+    tags = ("operator",)
 
     @get("/", summary="List tenants")
     async def list_tenants(

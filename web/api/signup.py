@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Literal
 
 import msgspec
 from litestar import Controller, post
@@ -48,7 +48,7 @@ class SignupOut(msgspec.Struct):
 
 class SignupController(Controller):
     path = "/signup"
-    tags: ClassVar[list[str]] = ["identity"]
+    tags = ("identity",)
 
     @post("/", status_code=201, opt={"exclude_from_auth": True}, guards=[limit_signups_per_client],
           summary="Sign up a tenant")

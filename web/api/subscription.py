@@ -4,7 +4,7 @@ invoices, and the refused credit payout."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -221,7 +221,7 @@ def quote_out(quote: Quote) -> QuoteOut:
 
 class SubscriptionController(Controller):
     path = "/subscription"
-    tags: ClassVar[list[str]] = ["subscription"]
+    tags = ("subscription",)
 
     @get("/", summary="The subscription", guards=[requires(Action.VIEW_SUBSCRIPTION)])
     async def show(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> SubscriptionOut:
@@ -318,7 +318,7 @@ class SubscriptionController(Controller):
 
 class InvoicesController(Controller):
     path = "/invoices"
-    tags: ClassVar[list[str]] = ["subscription"]
+    tags = ("subscription",)
 
     @get("/", summary="Invoices, newest first", guards=[requires(Action.VIEW_SUBSCRIPTION)])
     async def list(

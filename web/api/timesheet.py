@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, timedelta
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post, put
@@ -104,7 +104,7 @@ def _month(text: str) -> tuple[int, int]:
 
 class TimesheetController(Controller):
     path = "/timesheet"
-    tags: ClassVar[list[str]] = ["timesheet"]
+    tags = ("timesheet",)
 
     @get("/", summary="The week grid (?week=YYYY-Www) or the monthly calendar (?month=YYYY-MM)",
          guards=[requires(Action.VIEW_OWN_TIMESHEET)])
@@ -151,7 +151,7 @@ class TimesheetController(Controller):
 
 class WeeksController(Controller):
     path = "/weeks"
-    tags: ClassVar[list[str]] = ["timesheet"]
+    tags = ("timesheet",)
 
     async def _change(
         self, request: TenantRequest, stint: Any, week: str, data: WeekActionIn | None,
@@ -197,7 +197,7 @@ class WeeksController(Controller):
 
 class TrackingRulesController(Controller):
     path = "/settings/tracking"
-    tags: ClassVar[list[str]] = ["settings"]
+    tags = ("settings",)
 
     @get("/", summary="The tenant's tracking rules", guards=[requires(Action.TRACK_TIME)])
     async def show(self, request: TenantRequest, stint: StintDep) -> RulesIO:

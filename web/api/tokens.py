@@ -8,7 +8,7 @@ leaked token must not be able to outlive its own expiry.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import Annotated
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
@@ -68,7 +68,7 @@ def _out(record: PersonalTokenRecord) -> TokenOut:
 
 class PersonalTokensController(Controller):
     path = "/me/tokens"
-    tags: ClassVar[list[str]] = ["me"]
+    tags = ("me",)
 
     # The answer shows the secret once; it is never kept for an idempotent replay.
     @post("/", status_code=201, guards=[requires(Action.USE_API)], summary="Create a personal access token",

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post, put
@@ -107,7 +107,7 @@ def timer_out(timer: Timer | None, now: datetime, rules: TrackingRules | None = 
 
 class TrackingController(Controller):
     path = "/tracking"
-    tags: ClassVar[list[str]] = ["tracking"]
+    tags = ("tracking",)
 
     @post("/start", summary="Start the timer (stops a running one)", guards=[requires(Action.TRACK_TIME)])
     async def start(

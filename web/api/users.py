@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, get, patch, post, put
@@ -75,7 +75,7 @@ def _out(user: User, licensed: bool, default_role: str) -> UserOut:
 
 class UsersController(Controller):
     path = "/users"
-    tags: ClassVar[list[str]] = ["users"]
+    tags = ("users",)
     guards = [requires(Action.MANAGE_USERS)]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/", summary="List users with their licences")
@@ -138,7 +138,7 @@ class UsersController(Controller):
 
 class DefaultRoleController(Controller):
     path = "/settings/default-role"
-    tags: ClassVar[list[str]] = ["users"]
+    tags = ("users",)
 
     @put("/", summary="Set the default role", guards=[requires(Action.MANAGE_USERS)])
     async def set_role(

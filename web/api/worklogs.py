@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
@@ -192,7 +192,7 @@ def _day(text: str | None, field: str) -> date | None:
 
 class WorklogsController(Controller):
     path = "/worklogs"
-    tags: ClassVar[list[str]] = ["worklogs"]
+    tags = ("worklogs",)
 
     @get("/", summary="Worklogs (your own unless ?user=), oldest first, a page at a time",
          guards=[requires(Action.VIEW_OWN_TIMESHEET)])

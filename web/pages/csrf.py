@@ -22,6 +22,7 @@ from secrets import compare_digest
 from typing import Any
 
 from litestar.config.csrf import CSRFConfig
+from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRF_SECRET_LENGTH, CSRFMiddleware, generate_csrf_hash
 from litestar.types import ASGIApp, Receive, Scope, Send
@@ -42,7 +43,7 @@ class PageCSRFMiddleware(CSRFMiddleware):
         self._keys: Any = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
+        if scope["type"] == ScopeType.HTTP:
             for name, value in scope.get("headers", []):
                 if name == b"authorization" and value[:7].lower() == b"bearer ":
                     await self.app(scope, receive, send)

@@ -23,6 +23,7 @@ from core.services.access import AccessOutcome, check_access
 from plugins.bootstrap import Stint
 
 from ..auth import TenantPrincipal
+from ..deps import provide_stint
 from .session import page_principal
 
 __all__ = ["Page", "SignInRequired", "is_htmx", "open_page", "render", "stint_of"]
@@ -57,7 +58,7 @@ class Page:
 
 
 def stint_of(request: Request[Any, Any, Any]) -> Stint:
-    return request.app.state.stint  # type: ignore[no-any-return]
+    return provide_stint(request.app.state)
 
 
 def is_htmx(request: Request[Any, Any, Any]) -> bool:
@@ -66,7 +67,7 @@ def is_htmx(request: Request[Any, Any, Any]) -> bool:
 
 def current_page(request: Request[Any, Any, Any]) -> Page | None:
     """The page state :func:`open_page` got to (error pages render the nav from it)."""
-    return request.scope.get("state", {}).get(_PAGE_KEY)  # type: ignore[no-any-return]
+    return request.scope.get("state", {}).get(_PAGE_KEY)
 
 
 async def _decide(stint: Stint, principal: TenantPrincipal, action: Action) -> AccessOutcome:

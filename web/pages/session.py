@@ -23,6 +23,7 @@ from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
+from litestar.enums import ScopeType
 from litestar.exceptions import NotAuthorizedException
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -31,6 +32,7 @@ from core.services.tokens import REFRESH_LIFETIME, issue_refresh_token, rotate_r
 from plugins.bootstrap import TENANT_AUDIENCE, Stint
 
 from ..auth import TenantPrincipal, authenticate_tenant_token, bearer_token
+from ..deps import provide_stint
 from ..security import limit_tenant
 
 __all__ = [
@@ -61,7 +63,7 @@ _recent: dict[str, _Rotated] = {}
 
 
 def _stint(connection: ASGIConnection[Any, Any, Any, Any]) -> Stint:
-    return connection.app.state.stint  # type: ignore[no-any-return]
+    return provide_stint(connection.app.state)
 
 
 def _cookie(stint: Stint, key: str, value: str, max_age: int | None) -> Cookie:
@@ -162,7 +164,7 @@ class SessionCookieMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
 

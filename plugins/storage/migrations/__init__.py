@@ -12,8 +12,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from types import ModuleType
+from typing import Any
 
-from piccolo.engine.base import Engine
+from piccolo.engine.base import BaseTransaction, Engine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from . import (
     m0001_identity_and_licensing,
@@ -51,22 +53,23 @@ _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
 _PG_LOCK = 74_657_201
 
 
-async def applied_migrations(engine: Engine) -> list[str]:
+async def applied_migrations(engine: Engine[Any]) -> list[str]:
     await engine.run_ddl(_LEDGER)
     rows = await engine.run_ddl("SELECT id FROM stint_schema_migration ORDER BY id")
     return [str(row["id"]) for row in rows]
 
 
-async def upgrade(engine: Engine, *, target: str | None = None) -> list[str]:
+async def upgrade(engine: Engine[Any], *, target: str | None = None) -> list[str]:
     """Apply every migration not yet applied (up to ``target``); return the ids applied."""
     applied: list[str] = []
     is_pg = engine.engine_type == "postgres"
     for migration in MIGRATIONS:
         if target is not None and target < migration.ID:
             break
-        async with _transaction(engine) as tx:
+        async with _transaction(engine):
             if is_pg:
-                await tx.connection.execute(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
+                # Run on the transaction's connection, so the lock is held until it ends.
+                await engine.run_ddl(f"SELECT pg_advisory_xact_lock({_PG_LOCK})")
             done = set(await applied_migrations(engine))
             if migration.ID in done:
                 continue
@@ -81,10 +84,8 @@ async def upgrade(engine: Engine, *, target: str | None = None) -> list[str]:
     return applied
 
 
-def _transaction(engine: Engine):  # type: ignore[no-untyped-def]
-    if engine.engine_type == "sqlite":
-        from piccolo.engine.sqlite import TransactionType
-
+def _transaction(engine: Engine[BaseTransaction]) -> BaseTransaction:
+    if isinstance(engine, SQLiteEngine):
         # IMMEDIATE: a second upgrader waits for the write lock instead of failing later.
-        return engine.transaction(transaction_type=TransactionType.immediate)  # type: ignore[call-arg]
+        return engine.transaction(transaction_type=TransactionType.immediate)
     return engine.transaction()

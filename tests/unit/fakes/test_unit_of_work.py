@@ -265,3 +265,21 @@ async def test_a_value_longer_than_its_column_is_refused_as_postgresql_refuses_i
         await audit.record("me", "did", "s" * 200, {}, NOW)
         with pytest.raises(FakeIntegrityError, match=r"audit_event.subject, a varchar\(200\)"):
             await audit.record("me", "did", "s" * 201, {}, NOW)
+
+
+async def test_the_audit_log_lists_newest_first_by_tenant_and_action_prefix(
+    store: FakeDatabase, uow: FakeUnitOfWorkFactory
+) -> None:
+    one, two = _tenant(store, "t1"), _tenant(store, "t2")
+    async with uow(write=True) as work:
+        await work.tenant(one.id).audit().record("me", "seat.assign", "a", {}, NOW)
+        await work.tenant(one.id).audit().record("me", "seat.free", "b", {}, NOW + timedelta(minutes=1))
+        await work.tenant(one.id).audit().record("me", "plan.change", "c", {}, NOW + timedelta(minutes=2))
+        await work.tenant(two.id).audit().record("me", "seat.assign", "d", {}, NOW + timedelta(minutes=3))
+        await work.commit()
+    async with uow() as work:
+        directory = work.directory
+        assert [e["subject"] for e in await directory.audit_events()] == ["d", "c", "b", "a"]
+        assert [e["subject"] for e in await directory.audit_events(tenant_id=one.id)] == ["c", "b", "a"]
+        assert [e["subject"] for e in await directory.audit_events(action="Seat.%")] == ["d", "b", "a"]
+        assert [e["subject"] for e in await directory.audit_events(tenant_id=one.id, limit=1)] == ["c"]
