@@ -20,7 +20,7 @@ from core.services.operators import mark_invoice_paid, replace_plans, set_trial_
 from plugins.bootstrap import Stint
 from web.auth import OperatorPrincipal
 from web.pages.render import is_htmx, render
-from web.security import account_key, limit_per_client, refuse_if_limited
+from web.security import account_key, client_address, limit_per_client, refuse_if_limited
 
 from .errors import ConsoleSignInRequired
 from .session import operator_cookie, operator_principal, signed_out_cookie
@@ -114,7 +114,8 @@ class ConsoleController(Controller):
         refuse_if_limited(await stint.limiter.peek(account, limit), "failed sign-ins for this account")
         try:
             operator = await authenticate_operator(
-                stint.uow, stint.hasher, email=data.email, password=data.password
+                stint.uow, stint.hasher, email=data.email, password=data.password,
+                clock=stint.clock, address=client_address(request),
             )
         except InvalidCredentials as exc:
             await stint.limiter.hit(account, limit)
@@ -147,7 +148,8 @@ class ConsoleController(Controller):
         principal = await _operator(request)
         stint = _stint(request)
         _, sub = await set_trial_end(
-            stint.uow, stint.clock, operator=principal.operator, slug=slug, ends_on=data.ends_on
+            stint.uow, stint.clock, operator=principal.operator, slug=slug, ends_on=data.ends_on,
+            address=client_address(request),
         )
         detail = await _tenant_detail(stint, slug)
         done = (
@@ -169,7 +171,8 @@ class ConsoleController(Controller):
         principal = await _operator(request)
         stint = _stint(request)
         invoice, sub = await mark_invoice_paid(
-            stint.uow, stint.clock, operator=principal.operator, slug=slug, invoice_id=invoice_id
+            stint.uow, stint.clock, operator=principal.operator, slug=slug, invoice_id=invoice_id,
+            address=client_address(request),
         )
         detail = await _tenant_detail(stint, slug)
         done = f"Invoice {invoice.id} marked paid; the subscription is {sub.status.value}."
@@ -204,7 +207,10 @@ class ConsoleController(Controller):
             parsed = json.loads(data.plan)
         except ValueError as exc:
             raise ValidationFailed(f"the plan is not valid JSON: {exc}", field="plan") from None
-        catalogue = await replace_plans(stint.uow, stint.clock, operator=principal.operator, plans=[parsed])
+        catalogue = await replace_plans(
+            stint.uow, stint.clock, operator=principal.operator, plans=[parsed],
+            address=client_address(request),
+        )
         saved = parsed.get("id") if isinstance(parsed, dict) else "?"
         return await self._plans(
             request, principal, done=f"Saved plan {saved}; {len(list(catalogue))} plans."
@@ -236,6 +242,7 @@ class ConsoleController(Controller):
         issued = await _stint(request).activation_issuer.issue(
             operator=principal.operator, tenant=data.tenant, server_id=data.server_id,
             plan_id=data.plan, seats=data.seats, expires_on=data.expires, require_known_tenant=True,
+            address=client_address(request),
         )
         name = f"stint-activation-{data.tenant.strip()}-{data.server_id.strip()}.txt"
         return Response(

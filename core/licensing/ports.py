@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from core.audit import AuditQuery, AuditRecord
 from core.licensing.catalogue import PlanCatalogue
 from core.licensing.plans import Plan
 from core.licensing.seats import LastUse
@@ -120,8 +121,12 @@ class Directory(Protocol):
 
     async def audit(
         self, tenant_id: str | None, actor: str, action: str, subject: str, detail: dict[str, Any],
-        at: datetime,
+        at: datetime, *, address: str | None = None,
     ) -> None: ...
+
+    async def audit_page(self, query: AuditQuery) -> list[AuditRecord]:
+        """Every tenant's trail and the installation-wide one, for operators."""
+        ...
 
 
 class SubscriptionRepository(Protocol):

@@ -52,11 +52,13 @@ class ActivationIssuer:
         expires_on: date,
         period_start: date | None = None,
         require_known_tenant: bool = False,
+        address: str | None = None,
     ) -> IssuedFile:
-        """Check the plan, sign the file and audit it."""
+        """Check the plan, sign the file and audit it (with the operator's address)."""
         return await _issue(
             self, operator=operator, tenant=tenant, server_id=server_id, plan_id=plan_id, seats=seats,
             expires_on=expires_on, period_start=period_start, require_known_tenant=require_known_tenant,
+            address=address,
         )
 
 
@@ -71,6 +73,7 @@ async def _issue(
     expires_on: date,
     period_start: date | None = None,
     require_known_tenant: bool = False,
+    address: str | None = None,
 ) -> IssuedFile:
     async with stint.uow() as work:
         if require_known_tenant and await work.directory.tenant_by_slug(tenant.strip()) is None:
@@ -94,7 +97,7 @@ async def _issue(
             None, f"operator:{operator.id}", "activation_file.issued", claims.file_id,
             {"tenant": claims.tenant, "server_id": claims.server_id, "plan": claims.plan_id,
              "seats": claims.seats, "expires_on": claims.expires_on.isoformat(), "dev_key": is_dev},
-            now,
+            now, address=address,
         )
         await work.commit()
     return IssuedFile(text, claims, is_dev)

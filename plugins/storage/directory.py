@@ -9,11 +9,13 @@ from typing import Any
 
 from piccolo.engine.base import Engine
 
+from core.audit import AuditQuery, AuditRecord
 from core.ids import new_id
 from core.licensing.ports import OperatorLogin
 from core.licensing.subscription import Subscription
 from core.tenancy import Enterprise, Operator, Person, Tenant
 
+from .audit_repo import audit_page
 from .billing_repo import CatalogueRepo
 from .changes import note_change, tenant_scope
 from .mapping import subscription_to_row, tenant_from_row, tenant_to_row
@@ -27,8 +29,8 @@ from .tables import Tenant as TenantRow
 # Plain SQL for what every payment webhook runs (Piccolo's builder cost more than the query).
 _TENANT_BY_ID = Sql("SELECT * FROM tenant WHERE id = {}")
 _AUDIT = Sql(
-    "INSERT INTO audit_event (id, tenant_id, actor, action, subject, detail, at) "
-    "VALUES ({}, {}, {}, {}, {}, {}, {})"
+    "INSERT INTO audit_event (id, tenant_id, actor, action, subject, detail, at, address) "
+    "VALUES ({}, {}, {}, {}, {}, {}, {}, {})"
 )
 
 
@@ -172,9 +174,18 @@ class PiccoloDirectory:
         subject: str,
         detail: dict[str, Any],
         at: datetime,
+        *,
+        address: str | None = None,
     ) -> None:
         detail_json = json.dumps(detail, sort_keys=True, default=str)
-        await fetch(AuditEvent, _AUDIT, new_id(), tenant_id, actor, action, subject, detail_json, at)
+        await fetch(
+            AuditEvent, _AUDIT, new_id(), tenant_id, actor, action, subject, detail_json, at,
+            address[:64] if address else None,
+        )
+
+    async def audit_page(self, query: AuditQuery) -> list[AuditRecord]:
+        """Every tenant's trail and the installation's, for operators (``query.tenant_id``)."""
+        return await audit_page(query)
 
     async def audit_events(
         self, *, tenant_id: str | None = None, action: str = "", limit: int = 100

@@ -153,6 +153,7 @@ class AuditEvent(Table, tablename="audit_event"):
     subject = Varchar(length=200, default="")
     detail = Text(default="{}")
     at = Timestamptz()
+    address = Varchar(length=64, null=True, default=None)
 
 
 class RefreshToken(Table, tablename="refresh_token"):

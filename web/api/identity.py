@@ -8,10 +8,10 @@ sign-ins per account (``web/security.py``).
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from typing import Annotated, Any, ClassVar
 
 import msgspec
-from litestar import Controller, post
+from litestar import Controller, Request, post
 from litestar.params import JSONBody
 
 from core.errors import InvalidCredentials
@@ -21,7 +21,7 @@ from plugins.bootstrap import OPERATOR_AUDIENCE, TENANT_AUDIENCE, Stint
 
 from ..deps import StintDep
 from ..schemas import Strict
-from ..security import account_key, limit_per_client, refuse_if_limited
+from ..security import account_key, client_address, limit_per_client, refuse_if_limited
 
 __all__ = ["OperatorTokenController", "TokenController"]
 
@@ -68,7 +68,9 @@ class TokenController(Controller):
     tags: ClassVar[list[str]] = ["identity"]
 
     @post("/token", status_code=200, opt=_PUBLIC, guards=[limit_per_client], summary="Sign in")
-    async def token(self, data: JSONBody[TokenRequest], stint: StintDep) -> TokenPair:
+    async def token(
+        self, data: JSONBody[TokenRequest], request: Request[Any, Any, Any], stint: StintDep
+    ) -> TokenPair:
         account = account_key(data.tenant, data.email)
         limit = stint.settings.rate_limit_login
         refuse_if_limited(await stint.limiter.peek(account, limit), "failed sign-ins for this account")
@@ -76,6 +78,7 @@ class TokenController(Controller):
             tenant, user = await authenticate_user(
                 stint.uow, stint.hasher, stint.clock,
                 tenant_slug=data.tenant, email=data.email, password=data.password,
+                address=client_address(request),
             )
         except InvalidCredentials:
             await stint.limiter.hit(account, limit)
@@ -85,15 +88,23 @@ class TokenController(Controller):
 
     @post("/refresh", status_code=200, opt=_PUBLIC, guards=[limit_per_client],
           summary="Trade a refresh token for a new pair")
-    async def refresh(self, data: JSONBody[RefreshRequest], stint: StintDep) -> TokenPair:
-        grant = await rotate_refresh_token(stint.uow, stint.clock, data.refresh_token)
+    async def refresh(
+        self, data: JSONBody[RefreshRequest], request: Request[Any, Any, Any], stint: StintDep
+    ) -> TokenPair:
+        grant = await rotate_refresh_token(
+            stint.uow, stint.clock, data.refresh_token, address=client_address(request)
+        )
         return await _pair(stint, grant.tenant_id, grant.user_id, grant.refresh_token)
 
     @post("/logout", status_code=204, opt=_PUBLIC, guards=[limit_per_client],
           summary="Sign out: revoke the refresh token and every token rotated from it")
-    async def logout(self, data: JSONBody[RefreshRequest], stint: StintDep) -> None:
+    async def logout(
+        self, data: JSONBody[RefreshRequest], request: Request[Any, Any, Any], stint: StintDep
+    ) -> None:
         # The same answer whether or not the token was live: logout reveals nothing.
-        await revoke_refresh_family(stint.uow, stint.clock, data.refresh_token)
+        await revoke_refresh_family(
+            stint.uow, stint.clock, data.refresh_token, address=client_address(request)
+        )
 
 
 class OperatorTokenController(Controller):
@@ -101,13 +112,16 @@ class OperatorTokenController(Controller):
     tags: ClassVar[list[str]] = ["operator"]
 
     @post("/token", status_code=200, opt=_PUBLIC, guards=[limit_per_client], summary="Operator sign in")
-    async def token(self, data: JSONBody[OperatorTokenRequest], stint: StintDep) -> TokenPair:
+    async def token(
+        self, data: JSONBody[OperatorTokenRequest], request: Request[Any, Any, Any], stint: StintDep
+    ) -> TokenPair:
         account = account_key("operator", data.email)
         limit = stint.settings.rate_limit_login
         refuse_if_limited(await stint.limiter.peek(account, limit), "failed sign-ins for this account")
         try:
             operator = await authenticate_operator(
-                stint.uow, stint.hasher, email=data.email, password=data.password
+                stint.uow, stint.hasher, email=data.email, password=data.password,
+                clock=stint.clock, address=client_address(request),
             )
         except InvalidCredentials:
             await stint.limiter.hit(account, limit)
