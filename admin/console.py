@@ -13,10 +13,12 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
+from core.audit import AuditQuery
 from core.errors import InvalidCredentials, ValidationFailed
 from core.licensing.plan_dicts import plan_to_dict
 from core.services.identity import authenticate_operator
 from core.services.operators import mark_invoice_paid, replace_plans, set_trial_end
+from core.services.security_history import installation_audit
 from plugins.bootstrap import Stint
 from web.auth import OperatorPrincipal
 from web.pages.render import is_htmx, render
@@ -86,7 +88,7 @@ async def _tenant_detail(stint: Stint, slug: str) -> dict[str, Any]:
         scope = work.tenant(tenant.id)
         sub = (await scope.subscriptions().get()).subscription
         invoices = [listed.invoice for listed in await scope.invoices().list(after="", limit=50)]
-        audit = await work.directory.audit_events(tenant_id=tenant.id, limit=20)
+        audit = await work.directory.audit_page(AuditQuery(tenant_id=tenant.id, limit=20))
     return {"tenant": tenant, "sub": sub, "invoices": invoices, "audit": audit}
 
 
@@ -263,16 +265,18 @@ class ConsoleController(Controller):
         self,
         request: Request[Any, Any, Any],
         action: Annotated[str, QueryParameter(max_length=64)] = "",
-        actors: Annotated[Literal["all", "operator"], QueryParameter()] = "all",
+        actors: Annotated[Literal["all", "operator", "user", "unknown"], QueryParameter()] = "all",
+        tenant: Annotated[str, QueryParameter(max_length=64)] = "",
+        cursor: Annotated[str, QueryParameter(max_length=200)] = "",
     ) -> Template:
+        """Every tenant's security events and the installation's, each naming its tenant."""
         principal = await _operator(request)
-        async with _stint(request).uow() as work:
-            events = await work.directory.audit_events(action=action.strip(), limit=200)
-        if actors == "operator":
-            events = [e for e in events if str(e["actor"]).startswith("operator:")]
-        return render(
-            request,
-            "admin/audit.html",
-            "admin/_audit.html",
-            _ctx(principal, "audit", events=events, action=action, actors=actors),
+        (events, next_cursor), slugs = await installation_audit(
+            _stint(request).uow, tenant_slug=tenant.strip(), action=action,
+            actor_kind="" if actors == "all" else actors, cursor=cursor, limit=100,
         )
+        context = _ctx(
+            principal, "audit", events=events, slugs=slugs, action=action, actors=actors, tenant=tenant,
+            next_cursor=next_cursor, first_page=not cursor,
+        )
+        return render(request, "admin/audit.html", "admin/_audit.html", context)

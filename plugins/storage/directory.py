@@ -187,23 +187,6 @@ class PiccoloDirectory:
         """Every tenant's trail and the installation's, for operators (``query.tenant_id``)."""
         return await audit_page(query)
 
-    async def audit_events(
-        self, *, tenant_id: str | None = None, action: str = "", limit: int = 100
-    ) -> list[dict[str, Any]]:
-        """The audit log, newest first, read-only (the operator console shows it)."""
-        query = AuditEvent.select().order_by(AuditEvent.at, ascending=False).limit(limit)
-        if tenant_id is not None:
-            query = query.where(AuditEvent.tenant_id == tenant_id)
-        if action:
-            query = query.where(AuditEvent.action.like(re.sub(r"[^a-z0-9._-]", "", action.lower()) + "%"))
-        rows = await query
-        for row in rows:
-            try:
-                row["detail"] = json.loads(row["detail"] or "{}")
-            except ValueError:
-                row["detail"] = {"raw": row["detail"]}
-        return list(rows)
-
     async def billing_events(self, *, limit: int = 100) -> list[dict[str, Any]] | None:
         """Payment-provider events received, newest first; None when this build has no such table.
 
