@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from core.activation.ports import ActivationDirectory, ActivationFileReader, LicenceClient, LicenceRegistry
 from core.billing.ports import Billing, HostedPayments
 from core.clock import Clock
-from core.identity.ports import PasswordHasher
+from core.identity.ports import OneTimeCodes, PasswordHasher
 from core.jobs.ports import JobStore, Mailer
 from core.tenancy import Tenant, User
 from core.tracking.ports import Spreadsheets, TrackingDirectory
@@ -37,6 +37,7 @@ from .devops.tenants import DevOpsSettings
 from .health import HealthReport, health_report
 from .identity.passwords import Argon2Hasher
 from .identity.tokens import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, TokenError, TokenService
+from .identity.totp import PyotpCodes
 from .licence_client import build_licence_client
 from .mail import mailer_from_settings
 from .settings import Settings, load_settings
@@ -103,6 +104,8 @@ class Stint:
     devops: DevOpsSettings
     #: Worklog files in Excel's format (CSV is core's own).
     spreadsheets: Spreadsheets
+    #: Second-factor codes (TOTP) and the sealing of their secrets.
+    codes: OneTimeCodes
     redis: Redis | None = None
     #: Stripe as the payment rail (also ``billing``), its hosted pages and its webhooks.
     stripe: StripeBilling | None = None
@@ -155,6 +158,7 @@ async def start(
         licence_client=build_licence_client(settings),
         devops=DevOpsSettings(uow, settings, clock, PiccoloDevOpsConnections()),
         spreadsheets=XlsxSpreadsheets(),
+        codes=PyotpCodes(settings.secret_key),
         closers=list(built.closers),
     )
     if settings.stripe_api_key:

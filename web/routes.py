@@ -68,10 +68,11 @@ def activation_routes() -> list[Any]:
 
 
 def operator_routes() -> list[Any]:
-    from .api import operator_console, operator_tenants
+    from .api import operator_console, operator_second_factor, operator_tenants
 
     return [
         OperatorTokenController,
+        operator_second_factor.OperatorSecondFactorController,
         operator_tenants.OperatorTenantsController,
         operator_console.OperatorTrialController,
         operator_console.OperatorPlansController,

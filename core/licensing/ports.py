@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from core.audit import AuditQuery, AuditRecord
+from core.identity.ports import SecondFactorStore
 from core.licensing.catalogue import PlanCatalogue
 from core.licensing.plans import Plan
 from core.licensing.seats import LastUse
@@ -115,6 +116,10 @@ class Directory(Protocol):
     async def operator_by_email(self, email: str) -> OperatorLogin | None: ...
 
     async def operator_by_id(self, operator_id: str) -> Operator | None: ...
+
+    def operator_second_factors(self) -> SecondFactorStore:
+        """Operators' second factors (their accounts are installation-wide)."""
+        ...
 
     async def add_operator(self, operator: Operator, password_hash: str, at: datetime) -> None:
         ...

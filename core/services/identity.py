@@ -6,12 +6,13 @@ from typing import Any
 
 from core.clock import Clock
 from core.errors import Conflict, InvalidCredentials, ValidationFailed
-from core.identity.ports import PasswordHasher
+from core.identity.ports import OneTimeCodes, PasswordHasher
 from core.ids import new_id
 from core.tenancy import Operator, Tenant, User, normalise_email
 from core.unit_of_work import UnitOfWorkFactory
 
 from .audit import actor_of
+from .second_factor import CodeNeeded, check_code
 
 __all__ = ["authenticate_operator", "authenticate_user", "check_password", "create_operator"]
 
@@ -98,9 +99,14 @@ async def create_operator(
 
 async def authenticate_operator(
     uow: UnitOfWorkFactory, hasher: PasswordHasher, *, email: str, password: str,
-    clock: Clock, address: str | None = None,
+    clock: Clock, address: str | None = None, codes: OneTimeCodes | None = None, code: str = "",
 ) -> Operator:
-    """The operator these credentials are; sign-ins and failures go to the installation's trail."""
+    """The operator these credentials are; sign-ins and failures go to the installation's trail.
+
+    An operator with a second factor also needs ``code``: from the authenticator app or
+    one of the recovery codes (each good once). Without one the answer is
+    :class:`CodeNeeded`, which says the password was right, so it is given only then.
+    """
     typed = email.strip().lower()
     try:
         login: str | None = normalise_email(email)
@@ -117,13 +123,27 @@ async def authenticate_operator(
             {"reason": "unknown_account"}, address,
         )
         raise InvalidCredentials(_BAD_OPERATOR_LOGIN)
+    operator = found.operator
+    actor = actor_of(operator)
     if not hasher.verify(found.password_hash, password):
         await _audit(
-            uow, clock, None, actor_of(found.operator), "operator.signin.failed", found.operator.email,
-            {"reason": "password"}, address,
+            uow, clock, None, actor, "operator.signin.failed", operator.email, {"reason": "password"}, address
         )
         raise InvalidCredentials(_BAD_OPERATOR_LOGIN)
-    await _audit(
-        uow, clock, None, actor_of(found.operator), "operator.signin", found.operator.email, {}, address
-    )
-    return found.operator
+    detail: dict[str, Any] = {}
+    if operator.second_factor:
+        if not code.strip() or codes is None:
+            raise CodeNeeded("Enter the code from your authenticator app, or a recovery code.")
+        async with uow(write=True) as work:
+            how = await check_code(
+                work.directory.operator_second_factors(), codes, operator.id, code, clock.now()
+            )
+            await work.commit()
+        if how is None:
+            await _audit(
+                uow, clock, None, actor, "operator.signin.failed", operator.email, {"reason": "code"}, address
+            )
+            raise InvalidCredentials("The code is not right, or was used already.")
+        detail = {"second_factor": how}
+    await _audit(uow, clock, None, actor, "operator.signin", operator.email, detail, address)
+    return operator

@@ -20,6 +20,7 @@ from .billing_repo import CatalogueRepo
 from .changes import note_change, tenant_scope
 from .mapping import subscription_to_row, tenant_from_row, tenant_to_row
 from .plain_sql import Sql, fetch
+from .second_factor_repo import OperatorSecondFactors
 from .tables import AuditEvent, OperatorAccount
 from .tables import Enterprise as EnterpriseRow
 from .tables import Person as PersonRow
@@ -32,6 +33,13 @@ _AUDIT = Sql(
     "INSERT INTO audit_event (id, tenant_id, actor, action, subject, detail, at, address) "
     "VALUES ({}, {}, {}, {}, {}, {}, {}, {})"
 )
+
+
+def _operator(row: dict[str, Any]) -> Operator:
+    return Operator(
+        id=row["id"], email=row["email"], name=row["name"],
+        second_factor=row["totp_confirmed_at"] is not None,
+    )
 
 
 class PiccoloDirectory:
@@ -148,12 +156,14 @@ class PiccoloDirectory:
         row = await OperatorAccount.select().where(OperatorAccount.email == email).first()
         if not row:
             return None
-        operator = Operator(id=row["id"], email=row["email"], name=row["name"])
-        return OperatorLogin(operator, row["password_hash"])
+        return OperatorLogin(_operator(row), row["password_hash"])
 
     async def operator_by_id(self, operator_id: str) -> Operator | None:
         row = await OperatorAccount.select().where(OperatorAccount.id == operator_id).first()
-        return Operator(id=row["id"], email=row["email"], name=row["name"]) if row else None
+        return _operator(row) if row else None
+
+    def operator_second_factors(self) -> OperatorSecondFactors:
+        return OperatorSecondFactors()
 
     async def add_operator(self, operator: Operator, password_hash: str, at: datetime) -> None:
         await OperatorAccount.insert(

@@ -16,6 +16,7 @@ from litestar.params import JSONBody
 
 from core.errors import InvalidCredentials
 from core.services.identity import authenticate_operator, authenticate_user
+from core.services.second_factor import CodeNeeded
 from core.services.tokens import issue_refresh_token, revoke_refresh_family, rotate_refresh_token
 from plugins.bootstrap import OPERATOR_AUDIENCE, TENANT_AUDIENCE, Stint
 
@@ -35,6 +36,8 @@ class TokenRequest(Strict):
 class OperatorTokenRequest(Strict):
     email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    #: The authenticator app's code, or a recovery code: needed once a second factor is set up.
+    code: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
 class RefreshRequest(Strict):
@@ -121,8 +124,10 @@ class OperatorTokenController(Controller):
         try:
             operator = await authenticate_operator(
                 stint.uow, stint.hasher, email=data.email, password=data.password,
-                clock=stint.clock, address=client_address(request),
+                clock=stint.clock, address=client_address(request), codes=stint.codes, code=data.code,
             )
+        except CodeNeeded:
+            raise  # the password was right: not a failed attempt
         except InvalidCredentials:
             await stint.limiter.hit(account, limit)
             raise

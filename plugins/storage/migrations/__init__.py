@@ -26,6 +26,7 @@ from . import (
     m0007_devops_connection,
     m0008_billing_retry,
     m0011_audit_address,
+    m0012_second_factor,
 )
 from .columns import AddColumn, has_column
 
@@ -41,6 +42,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0007_devops_connection,
     m0008_billing_retry,
     m0011_audit_address,
+    m0012_second_factor,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
