@@ -18,13 +18,20 @@ from core.errors import InvalidCredentials, ValidationFailed
 from core.licensing.plan_dicts import plan_to_dict
 from core.services.identity import authenticate_operator
 from core.services.operators import mark_invoice_paid, replace_plans, set_trial_end
+from core.services.second_factor import (
+    CodeNeeded,
+    InvalidCode,
+    confirm_operator_enrolment,
+    start_operator_enrolment,
+)
 from core.services.security_history import installation_audit
 from plugins.bootstrap import Stint
 from web.auth import OperatorPrincipal
 from web.pages.render import is_htmx, render
+from web.second_factor import code_attempts_key, operator_may_proceed, refuse_if_too_many_codes
 from web.security import account_key, client_address, limit_per_client, refuse_if_limited
 
-from .errors import ConsoleSignInRequired
+from .errors import ConsoleSignInRequired, SecondFactorEnrolmentRequired
 from .session import operator_cookie, operator_principal, signed_out_cookie
 
 __all__ = ["ConsoleController"]
@@ -36,6 +43,11 @@ Search = Annotated[str, QueryParameter(name="q", max_length=64)]
 class SignInForm(msgspec.Struct):
     email: Annotated[str, msgspec.Meta(max_length=320)] = ""
     password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
+    code: Annotated[str, msgspec.Meta(max_length=64)] = ""
+
+
+class CodeForm(msgspec.Struct):
+    code: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
 class TrialForm(msgspec.Struct):
@@ -64,11 +76,25 @@ async def _operator(request: Request[Any, Any, Any]) -> OperatorPrincipal:
     principal = await operator_principal(request)
     if principal is None:
         raise ConsoleSignInRequired
+    if not operator_may_proceed(_stint(request), principal.operator):
+        raise SecondFactorEnrolmentRequired
+    return principal
+
+
+async def _enrolling_operator(request: Request[Any, Any, Any]) -> OperatorPrincipal:
+    """The signed-in operator, with or without a second factor (the enrolment pages)."""
+    principal = await operator_principal(request)
+    if principal is None:
+        raise ConsoleSignInRequired
     return principal
 
 
 def _ctx(principal: OperatorPrincipal, section: str, **extra: Any) -> dict[str, Any]:
     return {"operator": principal.operator, "section": section, "nav": {}, **extra}
+
+
+def _sf_ctx(stint: Stint, principal: OperatorPrincipal, **extra: Any) -> dict[str, Any]:
+    return _ctx(principal, "second-factor", required=stint.settings.operator_2fa_required, **extra)
 
 
 async def _tenant_rows(stint: Stint, search: str) -> list[dict[str, Any]]:
@@ -97,10 +123,12 @@ class ConsoleController(Controller):
     include_in_schema = False
 
     @get("/", name="console")
-    async def home(self, request: Request[Any, Any, Any], q: Search = "") -> Template:
+    async def home(self, request: Request[Any, Any, Any], q: Search = "") -> Response[Any] | Template:
         principal = await operator_principal(request)
         if principal is None:
             return Template("admin/signin.html", context={"nav": {}})
+        if not operator_may_proceed(_stint(request), principal.operator):
+            return Redirect("/admin/second-factor", status_code=303)
         rows = await _tenant_rows(_stint(request), q)
         return render(
             request, "admin/tenants.html", "admin/_tenants.html", _ctx(principal, "tenants", rows=rows, q=q)
@@ -117,16 +145,62 @@ class ConsoleController(Controller):
         try:
             operator = await authenticate_operator(
                 stint.uow, stint.hasher, email=data.email, password=data.password,
-                clock=stint.clock, address=client_address(request),
+                clock=stint.clock, address=client_address(request), codes=stint.codes, code=data.code,
             )
         except InvalidCredentials as exc:
-            await stint.limiter.hit(account, limit)
+            needed = isinstance(exc, CodeNeeded)
+            if not needed:  # the password was right: not a failed attempt
+                await stint.limiter.hit(account, limit)
             return Template(
                 "admin/signin.html",
                 status_code=401,
-                context={"error": exc.detail, "email": data.email, "nav": {}},
+                context={"error": exc.detail, "email": data.email, "nav": {}, "code_needed": needed},
             )
         return Redirect("/admin", status_code=303, cookies=[operator_cookie(stint, operator.id)])
+
+    @get("/second-factor")
+    async def second_factor(self, request: Request[Any, Any, Any]) -> Template:
+        """Set up the second factor: required before anything else when the setting says so."""
+        principal = await _enrolling_operator(request)
+        stint = _stint(request)
+        return render(
+            request, "admin/second_factor.html", None,
+            _sf_ctx(stint, principal),
+        )
+
+    @post("/second-factor", status_code=200)
+    async def start_second_factor(self, request: Request[Any, Any, Any]) -> Template:
+        principal = await _enrolling_operator(request)
+        stint = _stint(request)
+        enrolment = await start_operator_enrolment(stint.uow, stint.codes, operator=principal.operator)
+        return render(
+            request, "admin/second_factor.html", None,
+            _sf_ctx(stint, principal, enrolment=enrolment),
+        )
+
+    @post("/second-factor/confirm", status_code=200)
+    async def confirm_second_factor(
+        self, request: Request[Any, Any, Any], data: Annotated[CodeForm, _URL_ENCODED]
+    ) -> Template:
+        principal = await _enrolling_operator(request)
+        stint = _stint(request)
+        await refuse_if_too_many_codes(stint, principal.operator.id)
+        try:
+            recovery = await confirm_operator_enrolment(
+                stint.uow, stint.codes, stint.clock, operator=principal.operator, code=data.code,
+                address=client_address(request),
+            )
+        except InvalidCode as exc:
+            await stint.limiter.hit(code_attempts_key(principal.operator.id), stint.settings.rate_limit_login)
+            return render(
+                request, "admin/second_factor.html", None,
+                _sf_ctx(stint, principal, error=exc.detail),
+                status_code=422,
+            )
+        return render(
+            request, "admin/second_factor.html", None,
+            _sf_ctx(stint, principal, recovery=recovery),
+        )
 
     @post("/signout", status_code=303)
     async def sign_out(self, request: Request[Any, Any, Any]) -> Response[Any]:

@@ -3,6 +3,7 @@ security history page and the console's view of every tenant's."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,18 @@ from litestar.testing import TestClient
 from core.clock import FixedClock
 from core.services.identity import create_operator
 from tests.conftest import make_settings
-from tests.support.api import PASSWORD, add_user, api_client, bearer, run, signup, stint, token
+from tests.support.api import (
+    PASSWORD,
+    add_user,
+    api_client,
+    bearer,
+    current_code,
+    enrolled_operator,
+    run,
+    signup,
+    stint,
+    token,
+)
 
 
 @pytest.fixture
@@ -64,10 +76,58 @@ def test_a_team_user_has_no_security_history_page(client: TestClient[Any]) -> No
 
 
 def _console_sign_in(client: TestClient[Any], email: str = "ops@vendor.test") -> Any:
+    secret, _ = enrolled_operator(client, email)
+    code = current_code(client, secret)
+    form = {"email": email, "password": PASSWORD, "code": code, "_csrf_token": _csrf(client)}
+    return client.post("/admin/signin", data=form, follow_redirects=False)
+
+
+def _bare_console_sign_in(client: TestClient[Any], email: str = "new@vendor.test") -> Any:
     s = stint(client)
     run(client, create_operator, s.uow, s.hasher, s.clock, email=email, password=PASSWORD)
     form = {"email": email, "password": PASSWORD, "_csrf_token": _csrf(client)}
     return client.post("/admin/signin", data=form, follow_redirects=False)
+
+
+def test_an_operator_without_a_second_factor_reaches_only_enrolment_in_the_console(
+    client: TestClient[Any],
+) -> None:
+    assert _bare_console_sign_in(client).status_code == 303
+    for path in ["/admin", "/admin/audit", "/admin/plans", "/admin/tenants/pages"]:
+        response = client.get(path, follow_redirects=False)
+        assert (response.status_code, response.headers.get("location")) == (303, "/admin/second-factor"), path
+    trial = {"ends_on": "2026-03-01", "_csrf_token": _csrf(client)}
+    refused = client.post("/admin/tenants/pages/trial", data=trial, follow_redirects=False)
+    assert refused.status_code == 303 and refused.headers["location"] == "/admin/second-factor"
+
+    started = client.post("/admin/second-factor", data={"_csrf_token": _csrf(client)})
+    secret = re.search(r'class="secret" value="([A-Z2-7]+)"', started.text)
+    assert started.status_code == 200 and secret, started.text
+    wrong = client.post("/admin/second-factor/confirm", data={"code": "000000", "_csrf_token": _csrf(client)})
+    assert wrong.status_code == 422
+    confirmed = client.post(
+        "/admin/second-factor/confirm",
+        data={"code": current_code(client, secret.group(1)), "_csrf_token": _csrf(client)},
+    )
+    assert confirmed.status_code == 200 and confirmed.text.count("<li><code>") == 10
+    assert client.get("/admin", follow_redirects=False).status_code == 200
+
+
+def test_the_console_sign_in_asks_for_the_code_once_a_second_factor_is_set_up(
+    client: TestClient[Any],
+) -> None:
+    _, recovery = enrolled_operator(client, "ops@vendor.test")
+    base = {"email": "ops@vendor.test", "password": PASSWORD, "_csrf_token": _csrf(client)}
+
+    without = client.post("/admin/signin", data=base, follow_redirects=False)
+    wrong = client.post("/admin/signin", data={**base, "code": "000000"}, follow_redirects=False)
+    recovered = client.post("/admin/signin", data={**base, "code": recovery[3]}, follow_redirects=False)
+    reused = client.post("/admin/signin", data={**base, "code": recovery[3]}, follow_redirects=False)
+
+    assert without.status_code == 401 and "authenticator app" in without.text
+    assert wrong.status_code == 401
+    assert recovered.status_code == 303
+    assert reused.status_code == 401
 
 
 def test_the_console_lists_every_tenants_security_events_naming_the_tenant(
