@@ -132,6 +132,10 @@ class OneTimeCodes(Protocol):
         """The ``otpauth://`` URI an authenticator app reads (as text or a QR code)."""
         ...
 
+    def code_at(self, secret: str, now: datetime) -> str:
+        """The code an authenticator app shows at ``now`` (the demo prints it)."""
+        ...
+
     def matching_step(self, secret: str, code: str, now: datetime) -> int | None:
         """The time step ``code`` is right for at ``now`` (one step of drift allowed), or None."""
         ...

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from core.clock import Clock
-from core.errors import Conflict, InvalidCredentials, ValidationFailed
+from core.errors import Conflict, InvalidCredentials, NotFound, ValidationFailed
 from core.identity.ports import OneTimeCodes, SecondFactorStore
 from core.tenancy import Operator
 from core.unit_of_work import UnitOfWorkFactory
@@ -30,7 +30,9 @@ __all__ = [
     "InvalidCode",
     "check_code",
     "confirm_operator_enrolment",
+    "current_operator_code",
     "enrol_operator_now",
+    "operator_secret",
     "start_operator_enrolment",
 ]
 
@@ -160,3 +162,28 @@ async def enrol_operator_now(
         await work.commit()
     return enrolment, recovery
 
+
+
+async def current_operator_code(
+    uow: UnitOfWorkFactory, codes: OneTimeCodes, clock: Clock, *, email: str
+) -> str:
+    """The code the operator's authenticator app shows now (``stint operator code``: the demo,
+    and whoever holds the server's secret key and database, who could read it anyway)."""
+    async with uow() as work:
+        found = await work.directory.operator_by_email(email.strip().lower())
+        held = await work.directory.operator_second_factors().get(found.operator.id) if found else None
+    if found is None or held is None or held.confirmed_at is None:
+        raise NotFound(f"no operator {email!r} with a second factor")
+    return codes.code_at(codes.unseal(found.operator.id, held.sealed_secret), clock.now())
+
+
+async def operator_secret(
+    uow: UnitOfWorkFactory, codes: OneTimeCodes, *, operator: Operator
+) -> Enrolment | None:
+    """The secret in use, to show again (the demo's printed logins); None without one."""
+    async with uow() as work:
+        held = await work.directory.operator_second_factors().get(operator.id)
+    if held is None or held.confirmed_at is None:
+        return None
+    secret = codes.unseal(operator.id, held.sealed_secret)
+    return Enrolment(secret, codes.uri(secret, account=operator.email, issuer=ISSUER))

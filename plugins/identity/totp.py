@@ -29,6 +29,9 @@ class PyotpCodes:
     def uri(self, secret: str, *, account: str, issuer: str) -> str:
         return pyotp.TOTP(secret).provisioning_uri(name=account, issuer_name=issuer)
 
+    def code_at(self, secret: str, now: datetime) -> str:
+        return str(pyotp.TOTP(secret).at(now))
+
     def matching_step(self, secret: str, code: str, now: datetime) -> int | None:
         if len(code) != 6 or not code.isdigit():
             return None
