@@ -13,17 +13,26 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
+from core.audit import AuditQuery
 from core.errors import InvalidCredentials, ValidationFailed
 from core.licensing.plan_dicts import plan_to_dict
 from core.services.identity import authenticate_operator
 from core.services.operators import mark_invoice_paid, replace_plans, set_trial_end
+from core.services.second_factor import (
+    CodeNeeded,
+    InvalidCode,
+    confirm_operator_enrolment,
+    start_operator_enrolment,
+)
+from core.services.security_history import installation_audit
 from plugins.bootstrap import Stint
 from web.auth import OperatorPrincipal
 from web.deps import provide_stint
 from web.pages.render import is_htmx, render
-from web.security import account_key, limit_per_client, refuse_if_limited
+from web.second_factor import code_attempts_key, operator_may_proceed, refuse_if_too_many_codes
+from web.security import account_key, client_address, limit_per_client, refuse_if_limited
 
-from .errors import ConsoleSignInRequired
+from .errors import ConsoleSignInRequired, SecondFactorEnrolmentRequired
 from .session import operator_cookie, operator_principal, signed_out_cookie
 
 __all__ = ["ConsoleController"]
@@ -35,6 +44,11 @@ Search = Annotated[str, QueryParameter(name="q", max_length=64)]
 class SignInForm(msgspec.Struct):
     email: Annotated[str, msgspec.Meta(max_length=320)] = ""
     password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
+    code: Annotated[str, msgspec.Meta(max_length=64)] = ""
+
+
+class CodeForm(msgspec.Struct):
+    code: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
 class TrialForm(msgspec.Struct):
@@ -63,11 +77,25 @@ async def _operator(request: Request[Any, Any, Any]) -> OperatorPrincipal:
     principal = await operator_principal(request)
     if principal is None:
         raise ConsoleSignInRequired
+    if not operator_may_proceed(_stint(request), principal.operator):
+        raise SecondFactorEnrolmentRequired
+    return principal
+
+
+async def _enrolling_operator(request: Request[Any, Any, Any]) -> OperatorPrincipal:
+    """The signed-in operator, with or without a second factor (the enrolment pages)."""
+    principal = await operator_principal(request)
+    if principal is None:
+        raise ConsoleSignInRequired
     return principal
 
 
 def _ctx(principal: OperatorPrincipal, section: str, **extra: Any) -> dict[str, Any]:
     return {"operator": principal.operator, "section": section, "nav": {}, **extra}
+
+
+def _sf_ctx(stint: Stint, principal: OperatorPrincipal, **extra: Any) -> dict[str, Any]:
+    return _ctx(principal, "second-factor", required=stint.settings.operator_2fa_required, **extra)
 
 
 async def _tenant_rows(stint: Stint, search: str) -> list[dict[str, Any]]:
@@ -87,7 +115,7 @@ async def _tenant_detail(stint: Stint, slug: str) -> dict[str, Any]:
         scope = work.tenant(tenant.id)
         sub = (await scope.subscriptions().get()).subscription
         invoices = [listed.invoice for listed in await scope.invoices().list(after="", limit=50)]
-        audit = await work.directory.audit_events(tenant_id=tenant.id, limit=20)
+        audit = await work.directory.audit_page(AuditQuery(tenant_id=tenant.id, limit=20))
     return {"tenant": tenant, "sub": sub, "invoices": invoices, "audit": audit}
 
 
@@ -96,10 +124,12 @@ class ConsoleController(Controller):
     include_in_schema = False
 
     @get("/", name="console")
-    async def home(self, request: Request[Any, Any, Any], q: Search = "") -> Template:
+    async def home(self, request: Request[Any, Any, Any], q: Search = "") -> Response[Any] | Template:
         principal = await operator_principal(request)
         if principal is None:
             return Template("admin/signin.html", context={"nav": {}})
+        if not operator_may_proceed(_stint(request), principal.operator):
+            return Redirect("/admin/second-factor", status_code=303)
         rows = await _tenant_rows(_stint(request), q)
         return render(
             request, "admin/tenants.html", "admin/_tenants.html", _ctx(principal, "tenants", rows=rows, q=q)
@@ -115,16 +145,63 @@ class ConsoleController(Controller):
         refuse_if_limited(await stint.limiter.peek(account, limit), "failed sign-ins for this account")
         try:
             operator = await authenticate_operator(
-                stint.uow, stint.hasher, email=data.email, password=data.password
+                stint.uow, stint.hasher, email=data.email, password=data.password,
+                clock=stint.clock, address=client_address(request), codes=stint.codes, code=data.code,
             )
         except InvalidCredentials as exc:
-            await stint.limiter.hit(account, limit)
+            needed = isinstance(exc, CodeNeeded)
+            if not needed:  # the password was right: not a failed attempt
+                await stint.limiter.hit(account, limit)
             return Template(
                 "admin/signin.html",
                 status_code=401,
-                context={"error": exc.detail, "email": data.email, "nav": {}},
+                context={"error": exc.detail, "email": data.email, "nav": {}, "code_needed": needed},
             )
         return Redirect("/admin", status_code=303, cookies=[operator_cookie(stint, operator.id)])
+
+    @get("/second-factor")
+    async def second_factor(self, request: Request[Any, Any, Any]) -> Template:
+        """Set up the second factor: required before anything else when the setting says so."""
+        principal = await _enrolling_operator(request)
+        stint = _stint(request)
+        return render(
+            request, "admin/second_factor.html", None,
+            _sf_ctx(stint, principal),
+        )
+
+    @post("/second-factor", status_code=200)
+    async def start_second_factor(self, request: Request[Any, Any, Any]) -> Template:
+        principal = await _enrolling_operator(request)
+        stint = _stint(request)
+        enrolment = await start_operator_enrolment(stint.uow, stint.codes, operator=principal.operator)
+        return render(
+            request, "admin/second_factor.html", None,
+            _sf_ctx(stint, principal, enrolment=enrolment),
+        )
+
+    @post("/second-factor/confirm", status_code=200)
+    async def confirm_second_factor(
+        self, request: Request[Any, Any, Any], data: Annotated[CodeForm, _URL_ENCODED]
+    ) -> Template:
+        principal = await _enrolling_operator(request)
+        stint = _stint(request)
+        await refuse_if_too_many_codes(stint, principal.operator.id)
+        try:
+            recovery = await confirm_operator_enrolment(
+                stint.uow, stint.codes, stint.clock, operator=principal.operator, code=data.code,
+                address=client_address(request),
+            )
+        except InvalidCode as exc:
+            await stint.limiter.hit(code_attempts_key(principal.operator.id), stint.settings.rate_limit_login)
+            return render(
+                request, "admin/second_factor.html", None,
+                _sf_ctx(stint, principal, error=exc.detail),
+                status_code=422,
+            )
+        return render(
+            request, "admin/second_factor.html", None,
+            _sf_ctx(stint, principal, recovery=recovery),
+        )
 
     @post("/signout", status_code=303)
     async def sign_out(self, request: Request[Any, Any, Any]) -> Response[Any]:
@@ -148,7 +225,8 @@ class ConsoleController(Controller):
         principal = await _operator(request)
         stint = _stint(request)
         _, sub = await set_trial_end(
-            stint.uow, stint.clock, operator=principal.operator, slug=slug, ends_on=data.ends_on
+            stint.uow, stint.clock, operator=principal.operator, slug=slug, ends_on=data.ends_on,
+            address=client_address(request),
         )
         detail = await _tenant_detail(stint, slug)
         done = (
@@ -170,7 +248,8 @@ class ConsoleController(Controller):
         principal = await _operator(request)
         stint = _stint(request)
         invoice, sub = await mark_invoice_paid(
-            stint.uow, stint.clock, operator=principal.operator, slug=slug, invoice_id=invoice_id
+            stint.uow, stint.clock, operator=principal.operator, slug=slug, invoice_id=invoice_id,
+            address=client_address(request),
         )
         detail = await _tenant_detail(stint, slug)
         done = f"Invoice {invoice.id} marked paid; the subscription is {sub.status.value}."
@@ -205,7 +284,10 @@ class ConsoleController(Controller):
             parsed = json.loads(data.plan)
         except ValueError as exc:
             raise ValidationFailed(f"the plan is not valid JSON: {exc}", field="plan") from None
-        catalogue = await replace_plans(stint.uow, stint.clock, operator=principal.operator, plans=[parsed])
+        catalogue = await replace_plans(
+            stint.uow, stint.clock, operator=principal.operator, plans=[parsed],
+            address=client_address(request),
+        )
         saved = parsed.get("id") if isinstance(parsed, dict) else "?"
         return await self._plans(
             request, principal, done=f"Saved plan {saved}; {len(list(catalogue))} plans."
@@ -237,6 +319,7 @@ class ConsoleController(Controller):
         issued = await _stint(request).activation_issuer.issue(
             operator=principal.operator, tenant=data.tenant, server_id=data.server_id,
             plan_id=data.plan, seats=data.seats, expires_on=data.expires, require_known_tenant=True,
+            address=client_address(request),
         )
         name = f"stint-activation-{data.tenant.strip()}-{data.server_id.strip()}.txt"
         return Response(
@@ -257,16 +340,18 @@ class ConsoleController(Controller):
         self,
         request: Request[Any, Any, Any],
         action: Annotated[str, QueryParameter(max_length=64)] = "",
-        actors: Annotated[Literal["all", "operator"], QueryParameter()] = "all",
+        actors: Annotated[Literal["all", "operator", "user", "unknown"], QueryParameter()] = "all",
+        tenant: Annotated[str, QueryParameter(max_length=64)] = "",
+        cursor: Annotated[str, QueryParameter(max_length=200)] = "",
     ) -> Template:
+        """Every tenant's security events and the installation's, each naming its tenant."""
         principal = await _operator(request)
-        async with _stint(request).uow() as work:
-            events = await work.directory.audit_events(action=action.strip(), limit=200)
-        if actors == "operator":
-            events = [e for e in events if str(e["actor"]).startswith("operator:")]
-        return render(
-            request,
-            "admin/audit.html",
-            "admin/_audit.html",
-            _ctx(principal, "audit", events=events, action=action, actors=actors),
+        (events, next_cursor), slugs = await installation_audit(
+            _stint(request).uow, tenant_slug=tenant.strip(), action=action,
+            actor_kind="" if actors == "all" else actors, cursor=cursor, limit=100,
         )
+        context = _ctx(
+            principal, "audit", events=events, slugs=slugs, action=action, actors=actors, tenant=tenant,
+            next_cursor=next_cursor, first_page=not cursor,
+        )
+        return render(request, "admin/audit.html", "admin/_audit.html", context)

@@ -10,11 +10,21 @@ from litestar.response import Redirect, Template
 from web.pages.errors import page_exception_handlers
 from web.pages.render import is_htmx
 
-__all__ = ["ConsoleSignInRequired", "console_exception_handlers"]
+__all__ = ["ConsoleSignInRequired", "SecondFactorEnrolmentRequired", "console_exception_handlers"]
 
 
 class ConsoleSignInRequired(Exception):
     """No operator session."""
+
+
+class SecondFactorEnrolmentRequired(Exception):
+    """A signed-in operator without the second factor that this installation requires."""
+
+
+def _enrol(request: Request[Any, Any, Any], exc: SecondFactorEnrolmentRequired) -> Response[Any]:
+    if is_htmx(request):
+        return Response(None, status_code=200, headers={"HX-Redirect": "/admin/second-factor"})
+    return Redirect("/admin/second-factor", status_code=303)
 
 
 def _sign_in(request: Request[Any, Any, Any], exc: ConsoleSignInRequired) -> Response[Any] | Template:
@@ -25,4 +35,6 @@ def _sign_in(request: Request[Any, Any, Any], exc: ConsoleSignInRequired) -> Res
 
 # The tenant pages' handlers render "error.html" etc.; the console shares them (they need
 # no tenant context) and adds its own sign-in redirect.
-console_exception_handlers: dict[Any, Any] = {**page_exception_handlers, ConsoleSignInRequired: _sign_in}
+console_exception_handlers: dict[Any, Any] = {
+    **page_exception_handlers, ConsoleSignInRequired: _sign_in, SecondFactorEnrolmentRequired: _enrol,
+}

@@ -108,3 +108,5 @@ class Operator:
     id: str
     email: str
     name: str
+    #: Whether the operator has a confirmed second factor (TOTP); sign-in then asks for a code.
+    second_factor: bool = False

@@ -21,7 +21,7 @@ from core.activation.ports import ActivationDirectory, ActivationFileReader, Lic
 from core.billing.ports import Billing, HostedPayments
 from core.clock import Clock
 from core.idempotency import IdempotencyStore
-from core.identity.ports import PasswordHasher
+from core.identity.ports import OneTimeCodes, PasswordHasher
 from core.jobs.ports import JobStore, Mailer
 from core.tenancy import Tenant, User
 from core.tracking.ports import Spreadsheets, TrackingDirectory
@@ -40,6 +40,7 @@ from .health import HealthReport, health_report
 from .identity.keys import LEGACY_KID, SigningKey, SigningKeys
 from .identity.passwords import Argon2Hasher
 from .identity.tokens import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, TokenError, TokenService
+from .identity.totp import PyotpCodes
 from .licence_client import build_licence_client
 from .mail import mailer_from_settings
 from .settings import Settings, load_settings
@@ -112,6 +113,8 @@ class Stint:
     spreadsheets: Spreadsheets
     #: The tenant API's idempotency keys and the answers kept with them.
     idempotency: IdempotencyStore
+    #: Second-factor codes (TOTP) and the sealing of their secrets.
+    codes: OneTimeCodes
     redis: Redis | None = None
     #: Stripe as the payment rail (also ``billing``), its hosted pages and its webhooks.
     stripe: StripeBilling | None = None
@@ -167,6 +170,7 @@ async def start(
         devops=DevOpsSettings(uow, settings, clock, PiccoloDevOpsConnections(), PatSealer(keys)),
         spreadsheets=XlsxSpreadsheets(),
         idempotency=PiccoloIdempotencyStore(),
+        codes=PyotpCodes(keys),
         closers=list(built.closers),
     )
     if settings.stripe_api_key:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from core.errors import Conflict
 from core.services.identity import create_operator
+from core.services.second_factor import enrol_operator_now, operator_secret
 from core.services.signup import signup
 from core.services.users import add_user
 from core.tenancy import normalise_email
@@ -84,5 +85,15 @@ async def load_demo(stint: Stint) -> list[Login]:
             stint.uow, stint.hasher, stint.clock, email=operator_email, password=DEMO_PASSWORD,
             name="Olive Operator",
         )
-    logins.append(Login("operator", "-", operator_email, DEMO_PASSWORD, "operator console /admin"))
+    async with stint.uow() as work:
+        found = await work.directory.operator_by_email(operator_email)
+    assert found is not None
+    enrolment = await operator_secret(stint.uow, stint.codes, operator=found.operator)
+    if enrolment is None:
+        enrolment, _ = await enrol_operator_now(stint.uow, stint.codes, stint.clock, operator=found.operator)
+    logins.append(Login(
+        "operator", "-", operator_email, DEMO_PASSWORD,
+        f"operator console /admin; second factor secret {enrolment.secret} "
+        f"(current code: stint operator code --email {operator_email})",
+    ))
     return logins

@@ -131,6 +131,10 @@ class Settings:
     #: Seconds Redis hides a delivered, unacknowledged task before giving it to another
     #: worker; task time limits and retry countdowns are kept below it.
     jobs_visibility_timeout: int = 3600
+    #: Every operator must have a second factor (TOTP): one without it may only enrol, on the
+    #: console and the operator API (``STINT_OPERATOR_2FA_REQUIRED``, default on; 0/false/no/off
+    #: turns it off). An operator who has one always needs a code to sign in, whatever this says.
+    operator_2fa_required: bool = True
     #: TESTS ONLY: a file holding the ISO instant Stint takes as "now", so a web process
     #: and its workers agree on a controlled clock. Announced loudly at start and in /health.
     fake_clock_file: Path | None = None
@@ -223,6 +227,18 @@ def _on(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _off_unless_said(name: str, value: str | None) -> bool:
+    """A setting that is on by default; only an explicit 0/false/no/off turns it off."""
+    if value is None:
+        return True
+    lowered = value.strip().lower()
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    raise SettingsError(f"{name}={value!r} is neither on (1/true/yes/on) nor off (0/false/no/off)")
+
+
 def _licence_url(value: str | None) -> str | None:
     """HTTPS, or plain HTTP to this machine only: an entitlement must not cross a network in clear."""
     if not value:
@@ -313,4 +329,7 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         jobs_every=_int(env, "STINT_JOBS_EVERY", 0, 0, 86_400) or None,
         jobs_visibility_timeout=_int(env, "STINT_JOBS_VISIBILITY_TIMEOUT", 3600, 20, 43_200),
         fake_clock_file=Path(fake_clock_file) if fake_clock_file else None,
+        operator_2fa_required=_off_unless_said(
+            "STINT_OPERATOR_2FA_REQUIRED", get("STINT_OPERATOR_2FA_REQUIRED")
+        ),
     )

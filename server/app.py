@@ -27,6 +27,7 @@ from web.logs import RequestContextMiddleware, before_send, configure_logging
 from web.pages import pages_router, static_router, template_config
 from web.problems import document_problems, exception_handlers
 from web.request import StintRequest
+from web.second_factor import require_operator_second_factor
 from web.security import cors_config, security_headers
 
 __all__ = ["create_app"]
@@ -72,6 +73,7 @@ def create_app(
         path="/api/v1/operator",
         route_handlers=routes.operator_routes(),
         middleware=[DefineMiddleware(OperatorAuth, exclude_from_auth_key="exclude_from_auth")],
+        guards=[require_operator_second_factor],
     )
     configure_logging()
     settings_now = settings or load_settings()

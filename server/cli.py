@@ -88,6 +88,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_operator_create(args: argparse.Namespace) -> int:
     from core.services.identity import create_operator
+    from core.services.second_factor import enrol_operator_now
 
     async def work(stint: Stint) -> int:
         operator = await create_operator(
@@ -95,6 +96,27 @@ def cmd_operator_create(args: argparse.Namespace) -> int:
             name=args.name or "",
         )
         print(f"operator {operator.email} created")
+        if args.no_second_factor:
+            print("no second factor: the operator sets one up at the first sign-in"
+                  + (" (required before anything else)" if stint.settings.operator_2fa_required else ""))
+            return 0
+        enrolment, recovery = await enrol_operator_now(stint.uow, stint.codes, stint.clock, operator=operator)
+        print("second factor (TOTP): add this to the operator's authenticator app; shown only now")
+        print(f"  secret: {enrolment.secret}")
+        print(f"  uri:    {enrolment.uri}")
+        print("recovery codes (each signs in once):")
+        for code in recovery:
+            print(f"  {code}")
+        return 0
+
+    return _run(work)
+
+
+def cmd_operator_code(args: argparse.Namespace) -> int:
+    from core.services.second_factor import current_operator_code
+
+    async def work(stint: Stint) -> int:
+        print(await current_operator_code(stint.uow, stint.codes, stint.clock, email=args.email))
         return 0
 
     return _run(work)
@@ -354,7 +376,14 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--email", required=True)
     create.add_argument("--password", required=True)
     create.add_argument("--name", default="")
+    create.add_argument("--no-second-factor", action="store_true",
+                        help="do not set up a second factor now (the operator does at the first sign-in)")
     create.set_defaults(func=cmd_operator_create)
+    code = operator_commands.add_parser(
+        "code", help="print an operator's current second-factor code (demos; needs the secret key)"
+    )
+    code.add_argument("--email", required=True)
+    code.set_defaults(func=cmd_operator_code)
 
     worker = commands.add_parser("worker", help="Celery worker for the background jobs (needs Redis)")
     worker.add_argument("--concurrency", type=int, default=None,

@@ -55,6 +55,7 @@ ACCESS_STATUS = {
     "no_seat": 403,
     "not_permitted": 403,
     "tenant_uninstalled": 403,
+    "second_factor_required": 403,
 }
 
 _STATUS: dict[type[errors.StintError], int] = {

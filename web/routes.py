@@ -22,7 +22,7 @@ __all__ = [
 
 
 def tenant_routes() -> list[Any]:
-    from .api import access, devops, me, signup, subscription, timesheet, tracking, users, worklogs
+    from .api import access, audit, devops, me, signup, subscription, timesheet, tracking, users, worklogs
 
     return [
         TokenController,
@@ -32,6 +32,7 @@ def tenant_routes() -> list[Any]:
         access.AccessController,
         users.UsersController,
         users.DefaultRoleController,
+        audit.AuditController,
         subscription.SubscriptionController,
         subscription.InvoicesController,
         tracking.TrackingController,
@@ -67,10 +68,11 @@ def activation_routes() -> list[Any]:
 
 
 def operator_routes() -> list[Any]:
-    from .api import operator_console, operator_tenants
+    from .api import operator_console, operator_second_factor, operator_tenants
 
     return [
         OperatorTokenController,
+        operator_second_factor.OperatorSecondFactorController,
         operator_tenants.OperatorTenantsController,
         operator_console.OperatorTrialController,
         operator_console.OperatorPlansController,

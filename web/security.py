@@ -34,6 +34,7 @@ from plugins.settings import Settings
 
 __all__ = [
     "account_key",
+    "client_address",
     "cors_config",
     "csp_nonce",
     "limit_per_client",
@@ -132,7 +133,12 @@ def refuse_if_limited(hit: Hit, what: str) -> None:
         )
 
 
-def _client(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """The address a request came from: rate limits count it and the audit trail records it.
+
+    The one place that decides it, so that trusting a proxy's forwarded address later
+    changes every use at once.
+    """
     client = connection.client
     return client.host if client else "unknown"
 
@@ -140,7 +146,8 @@ def _client(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 async def limit_per_client(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard for sign-in and token routes: requests per client address per minute."""
     stint = connection.app.state.stint
-    hit = await stint.limiter.hit(f"client:{_client(connection)}", stint.settings.rate_limit_client, _WINDOW)
+    key = f"client:{client_address(connection)}"
+    hit = await stint.limiter.hit(key, stint.settings.rate_limit_client, _WINDOW)
     refuse_if_limited(hit, "sign-in or token requests from this address")
 
 
@@ -150,7 +157,8 @@ async def limit_signups_per_client(
     """Guard for signup: new tenants per client address per minute (``STINT_RATE_LIMIT_CLIENT``),
     counted apart from sign-ins so that signing up does not spend the sign-in allowance."""
     stint = connection.app.state.stint
-    hit = await stint.limiter.hit(f"signup:{_client(connection)}", stint.settings.rate_limit_client, _WINDOW)
+    key = f"signup:{client_address(connection)}"
+    hit = await stint.limiter.hit(key, stint.settings.rate_limit_client, _WINDOW)
     refuse_if_limited(hit, "signups from this address")
 
 

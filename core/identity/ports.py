@@ -12,9 +12,12 @@ from core.tenancy import User
 
 __all__ = [
     "LastUse",
+    "OneTimeCodes",
     "PasswordHasher",
     "PersonalTokenRecord",
     "RefreshTokenRecord",
+    "SecondFactorRecord",
+    "SecondFactorStore",
     "TokenRepository",
     "UserRepository",
 ]
@@ -123,3 +126,69 @@ class TokenRepository(Protocol):
         ...
 
     async def touch_pat(self, pat_id: str, at: datetime) -> None: ...
+
+
+class OneTimeCodes(Protocol):
+    """Time-based one-time codes (RFC 6238) and the sealing of their shared secrets."""
+
+    def new_secret(self) -> str:
+        """A fresh base32 secret for an authenticator app."""
+        ...
+
+    def uri(self, secret: str, *, account: str, issuer: str) -> str:
+        """The ``otpauth://`` URI an authenticator app reads (as text or a QR code)."""
+        ...
+
+    def code_at(self, secret: str, now: datetime) -> str:
+        """The code an authenticator app shows at ``now`` (the demo prints it)."""
+        ...
+
+    def matching_step(self, secret: str, code: str, now: datetime) -> int | None:
+        """The time step ``code`` is right for at ``now`` (one step of drift allowed), or None."""
+        ...
+
+    def seal(self, owner_id: str, secret: str) -> str:
+        """The secret encrypted for storage, bound to its owner's id."""
+        ...
+
+    def unseal(self, owner_id: str, sealed: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SecondFactorRecord:
+    """An account's second factor: the sealed secret, confirmed or still being enrolled."""
+
+    sealed_secret: str
+    confirmed_at: datetime | None
+    #: The last time step a code was accepted for: a code is good once (RFC 6238 §5.2).
+    last_step: int | None
+
+
+class SecondFactorStore(Protocol):
+    """Second factors of one realm's accounts (operators, or one tenant's users)."""
+
+    async def get(self, owner_id: str) -> SecondFactorRecord | None: ...
+
+    async def start(self, owner_id: str, sealed_secret: str) -> None:
+        """Keep a new, unconfirmed secret (replacing an unconfirmed one)."""
+        ...
+
+    async def confirm(
+        self, owner_id: str, at: datetime, step: int | None, recovery_hashes: list[str]
+    ) -> None:
+        """The secret is in use from now on, with these recovery codes (replacing any old ones)."""
+        ...
+
+    async def use_step(self, owner_id: str, step: int) -> bool:
+        """Accept a code of ``step`` once: False when a code of this or a later step was used."""
+        ...
+
+    async def use_recovery(self, owner_id: str, code_hash: str, at: datetime) -> bool:
+        """Spend an unused recovery code; False when there is none with this hash."""
+        ...
+
+    async def recovery_left(self, owner_id: str) -> int: ...
+
+    async def remove(self, owner_id: str) -> None:
+        """No second factor any more: the secret and the recovery codes are deleted."""
+        ...

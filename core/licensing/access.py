@@ -62,6 +62,8 @@ class Action(Enum):
     MANAGE_SETTINGS = "manage_settings"
     MANAGE_RULES = "manage_rules"
     MANAGE_USERS = "manage_users"
+    VIEW_AUDIT = "view_audit"
+    """Read the tenant's security history (sign-ins, tokens, role changes)."""
     VIEW_SUBSCRIPTION = "view_subscription"
     PURCHASE = "purchase"
     """Buy Now, or reactivate an expired subscription."""
@@ -87,6 +89,7 @@ _PERMISSION: dict[Action, Permission | None] = {
     Action.MANAGE_SETTINGS: Permission.MANAGE_SETTINGS,
     Action.MANAGE_RULES: Permission.MANAGE_RULES,
     Action.MANAGE_USERS: Permission.MANAGE_USERS,
+    Action.VIEW_AUDIT: Permission.VIEW_AUDIT,
 }
 
 _SUBSCRIPTION_PAGE = frozenset({Action.VIEW_SUBSCRIPTION, Action.PURCHASE, Action.MANAGE_SUBSCRIPTION})

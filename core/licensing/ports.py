@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from core.audit import AuditQuery, AuditRecord
+from core.identity.ports import SecondFactorStore
 from core.licensing.catalogue import PlanCatalogue
 from core.licensing.plans import Plan
 from core.licensing.seats import LastUse
@@ -115,18 +117,20 @@ class Directory(Protocol):
 
     async def operator_by_id(self, operator_id: str) -> Operator | None: ...
 
+    def operator_second_factors(self) -> SecondFactorStore:
+        """Operators' second factors (their accounts are installation-wide)."""
+        ...
+
     async def add_operator(self, operator: Operator, password_hash: str, at: datetime) -> None:
         ...
 
     async def audit(
         self, tenant_id: str | None, actor: str, action: str, subject: str, detail: dict[str, Any],
-        at: datetime,
+        at: datetime, *, address: str | None = None,
     ) -> None: ...
 
-    async def audit_events(
-        self, *, tenant_id: str | None = None, action: str = "", limit: int = 100
-    ) -> list[dict[str, Any]]:
-        """The audit log, newest first, optionally one tenant's or one action prefix's."""
+    async def audit_page(self, query: AuditQuery) -> list[AuditRecord]:
+        """Every tenant's trail and the installation-wide one, for operators."""
         ...
 
     async def billing_events(self, *, limit: int = 100) -> list[dict[str, Any]] | None:

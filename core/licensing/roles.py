@@ -56,6 +56,7 @@ class Permission(Enum):
     MANAGE_USERS = "manage_users"
     LOCK_WEEKS = "lock_weeks"
     APPROVE_WEEKS = "approve_weeks"
+    VIEW_AUDIT = "view_audit"
 
 
 # The lowest role that has each permission; APPROVE_WEEKS is absent on purpose.
@@ -73,6 +74,8 @@ _LOWEST_ROLE: dict[Permission, Role] = {
     Permission.MANAGE_RULES: Role.ADMINISTRATOR,
     Permission.MANAGE_USERS: Role.ADMINISTRATOR,
     Permission.LOCK_WEEKS: Role.ADMINISTRATOR,
+    # The security history names every user's sign-ins and addresses: Administrators only.
+    Permission.VIEW_AUDIT: Role.ADMINISTRATOR,
 }
 
 

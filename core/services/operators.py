@@ -31,7 +31,8 @@ async def _tenant(work: Any, slug: str) -> Tenant:
 
 
 async def set_trial_end(
-    uow: UnitOfWorkFactory, clock: Clock, *, operator: Operator, slug: str, ends_on: date
+    uow: UnitOfWorkFactory, clock: Clock, *, operator: Operator, slug: str, ends_on: date,
+    address: str | None = None,
 ) -> tuple[Tenant, Subscription]:
     """Extend a trial to ``ends_on``, or end it now when ``ends_on`` is today or earlier."""
     async with uow(write=True) as work:
@@ -51,13 +52,15 @@ async def set_trial_end(
             slug,
             {"ends_on": ends_on.isoformat(), "status": after.status.value},
             clock.now(),
+            address=address,
         )
         await work.commit()
     return tenant, after
 
 
 async def replace_plans(
-    uow: UnitOfWorkFactory, clock: Clock, *, operator: Operator, plans: Sequence[object]
+    uow: UnitOfWorkFactory, clock: Clock, *, operator: Operator, plans: Sequence[object],
+    address: str | None = None,
 ) -> PlanCatalogue:
     """Add or replace plans in the catalogue; each is validated whole before any is saved.
 
@@ -77,14 +80,18 @@ async def replace_plans(
     async with uow(write=True) as work:
         for plan in parsed:
             await work.directory.catalogue.save(plan, clock.now())
-        await work.directory.audit(None, actor_of(operator), "plans.changed", ",".join(ids), {}, clock.now())
+        await work.directory.audit(
+            None, actor_of(operator), "plans.changed", ",".join(ids)[:200], {"plans": ids}, clock.now(),
+            address=address,
+        )
         catalogue = await work.directory.catalogue.load()
         await work.commit()
     return catalogue
 
 
 async def mark_invoice_paid(
-    uow: UnitOfWorkFactory, clock: Clock, *, operator: Operator, slug: str, invoice_id: str
+    uow: UnitOfWorkFactory, clock: Clock, *, operator: Operator, slug: str, invoice_id: str,
+    address: str | None = None,
 ) -> tuple[Invoice, Subscription]:
     """Manual invoicing: the money arrived. A past-due subscription is active again at once,
     and an expired paid one is reactivated."""
@@ -96,13 +103,16 @@ async def mark_invoice_paid(
         effect = await settle_invoice(scope, invoice_id, today=today_in(clock, tenant.time_zone), now=now)
         if effect is None:
             raise NotFound(f"no invoice {invoice_id!r} for {slug!r}")
-        await scope.audit().record(actor_of(operator), "invoice.paid", invoice_id, {"manual": True}, now)
+        await scope.audit().record(
+            actor_of(operator), "invoice.paid", invoice_id, {"manual": True}, now, address=address
+        )
         await work.commit()
     return effect.invoice, effect.subscription
 
 
 async def set_installed(
-    uow: UnitOfWorkFactory, clock: Clock, *, operator: Operator | str, slug: str, installed: bool
+    uow: UnitOfWorkFactory, clock: Clock, *, operator: Operator | str, slug: str, installed: bool,
+    address: str | None = None,
 ) -> Tenant:
     """Uninstall (kept, blocked as ``tenant_uninstalled``) or reinstall a tenant, unchanged.
 
@@ -121,6 +131,7 @@ async def set_installed(
             slug,
             {},
             clock.now(),
+            address=address,
         )
         await work.commit()
     return updated

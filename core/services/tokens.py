@@ -114,7 +114,9 @@ async def issue_refresh_token(
     return RefreshGrant(tenant_id, user_id, family_id, token)
 
 
-async def rotate_refresh_token(uow: UnitOfWorkFactory, clock: Clock, token: str) -> RefreshGrant:
+async def rotate_refresh_token(
+    uow: UnitOfWorkFactory, clock: Clock, token: str, *, address: str | None = None
+) -> RefreshGrant:
     """Use ``token`` once: mark it used and return its successor, or refuse.
 
     A token used before is a copy in someone else's hands: its family is revoked.
@@ -131,7 +133,8 @@ async def rotate_refresh_token(uow: UnitOfWorkFactory, clock: Clock, token: str)
             reused = True
             await tokens.revoke_family(record.user_id, record.family_id, now)
             await scope.audit().record(
-                f"user:{record.user_id}", "token.refresh_reused", record.family_id, {}, now
+                f"user:{record.user_id}", "token.refresh_reused", record.family_id, {}, now,
+                address=address,
             )
             await work.commit()
         elif (
@@ -154,7 +157,9 @@ async def rotate_refresh_token(uow: UnitOfWorkFactory, clock: Clock, token: str)
     raise InvalidToken("the refresh token is unknown, expired or revoked")
 
 
-async def revoke_refresh_family(uow: UnitOfWorkFactory, clock: Clock, token: str) -> bool:
+async def revoke_refresh_family(
+    uow: UnitOfWorkFactory, clock: Clock, token: str, *, address: str | None = None
+) -> bool:
     """Sign out: revoke ``token``'s whole family. False when there was nothing to revoke."""
     try:
         tenant_id = _tenant_of(token, REFRESH_PREFIX)
@@ -162,11 +167,16 @@ async def revoke_refresh_family(uow: UnitOfWorkFactory, clock: Clock, token: str
         return False
     now = clock.now()
     async with uow(write=True) as work:
-        tokens = work.tenant(tenant_id).tokens()
+        scope = work.tenant(tenant_id)
+        tokens = scope.tokens()
         record = await tokens.refresh_by_hash(hash_token(token), for_update=True)
         if record is None:
             return False
         revoked = await tokens.revoke_family(record.user_id, record.family_id, now)
+        if revoked:
+            await scope.audit().record(
+                f"user:{record.user_id}", "signout", record.family_id, {}, now, address=address
+            )
         await work.commit()
     return revoked > 0
 
@@ -190,7 +200,8 @@ def _check_pat(name: str, expires_in_days: int) -> str:
 
 
 async def create_personal_token(
-    uow: UnitOfWorkFactory, clock: Clock, *, tenant_id: str, user_id: str, name: str, expires_in_days: int
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant_id: str, user_id: str, name: str, expires_in_days: int,
+    address: str | None = None,
 ) -> tuple[PersonalTokenRecord, str]:
     """A new personal access token; the secret is returned here and never again."""
     clean = _check_pat(name, expires_in_days)
@@ -203,7 +214,9 @@ async def create_personal_token(
     async with uow(write=True) as work:
         scope = work.tenant(tenant_id)
         await scope.tokens().add_pat(record)
-        await scope.audit().record(f"user:{user_id}", "token.created", clean, {"id": record.id}, now)
+        await scope.audit().record(
+            f"user:{user_id}", "token.created", clean, {"id": record.id}, now, address=address
+        )
         await work.commit()
     return record, token
 
@@ -216,7 +229,8 @@ async def list_personal_tokens(
 
 
 async def revoke_personal_token(
-    uow: UnitOfWorkFactory, clock: Clock, *, tenant_id: str, user_id: str, token_id: str
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant_id: str, user_id: str, token_id: str,
+    address: str | None = None,
 ) -> None:
     """Revoke one of the caller's own tokens; anyone else's is "not found"."""
     now = clock.now()
@@ -224,7 +238,7 @@ async def revoke_personal_token(
         scope = work.tenant(tenant_id)
         if not await scope.tokens().revoke_pat(user_id, token_id, now):
             raise NotFound("no such token")
-        await scope.audit().record(f"user:{user_id}", "token.revoked", token_id, {}, now)
+        await scope.audit().record(f"user:{user_id}", "token.revoked", token_id, {}, now, address=address)
         await work.commit()
 
 

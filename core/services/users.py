@@ -63,20 +63,21 @@ async def add_user(
     role: str | None = None,
     collection_admin: bool = False,
     approval_manager: bool = False,
+    address: str | None = None,
 ) -> User:
     """Add a person to the tenant; ``role`` None gives them the tenant's default role."""
-    address = normalise_email(email)
+    login = normalise_email(email)
     if role is not None:
         parse_role(role)
     password_hash = hasher.hash(check_password(password)) if password else None
     now = clock.now()
     async with uow(write=True) as work:
         scope = work.tenant(tenant_id)
-        if await scope.users().by_email(address):
-            raise Conflict(f"{address} is already a user of this tenant", field="email")
-        person = await work.directory.person_by_email(address)
+        if await scope.users().by_email(login):
+            raise Conflict(f"{login} is already a user of this tenant", field="email")
+        person = await work.directory.person_by_email(login)
         if person is None:
-            person = Person(id=new_id(), email=address, name=name.strip() or address)
+            person = Person(id=new_id(), email=login, name=name.strip() or login)
             await work.directory.add_person(person, now)
         user = User(
             id=new_id(),
@@ -90,7 +91,10 @@ async def add_user(
             last_used_at=None,
         )
         await scope.users().add(user, password_hash, now)
-        await scope.audit().record(actor, "user.added", address, {"role": role}, now)
+        await scope.audit().record(
+            actor, "user.added", login, {"role": role, "collection_admin": collection_admin}, now,
+            address=address,
+        )
         await work.commit()
     return user
 
@@ -106,6 +110,7 @@ async def update_user(
     licensed: bool | None = None,
     collection_admin: bool | None = None,
     approval_manager: bool | None = None,
+    address: str | None = None,
 ) -> tuple[User, bool]:
     """Change a user's role, licence or flags (User Management); returns (user, licensed).
 
@@ -142,8 +147,14 @@ async def update_user(
                     "role": changed.role,
                     "collection_admin": changed.collection_admin,
                     "approval_manager": changed.approval_manager,
+                    "before": {
+                        "role": user.role,
+                        "collection_admin": user.collection_admin,
+                        "approval_manager": user.approval_manager,
+                    },
                 },
                 now,
+                address=address,
             )
         is_licensed = await scope.seats().is_licensed(user.person_id)
         if licensed is True and not is_licensed:
@@ -155,18 +166,23 @@ async def update_user(
                     seats=sub.seats,
                 )
             await scope.seats().assign(user.person_id, who, now)
-            await scope.audit().record(who, "seat.assigned", user.email, {"how": "admin"}, now)
+            await scope.audit().record(
+                who, "seat.assigned", user.email, {"how": "admin"}, now, address=address
+            )
             is_licensed = True
         elif licensed is False and is_licensed:
             await scope.seats().release(user.person_id)
-            await scope.audit().record(who, "seat.released", user.email, {"how": "admin"}, now)
+            await scope.audit().record(
+                who, "seat.released", user.email, {"how": "admin"}, now, address=address
+            )
             is_licensed = False
         await work.commit()
     return changed, is_licensed
 
 
 async def set_default_role(
-    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User, role: str
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User, role: str,
+    address: str | None = None,
 ) -> Tenant:
     """The role every user gets unless given another (SPEC §6; Team unless changed)."""
     chosen = parse_role(role)
@@ -180,7 +196,10 @@ async def set_default_role(
             # Collection admins without a role of their own follow the default.
             await _ensure_administrators_after(scope, updated.default_role)
         await work.directory.save_tenant(updated)
-        await scope.audit().record(actor_of(actor), "tenant.default_role", chosen.value, {}, clock.now())
+        await scope.audit().record(
+            actor_of(actor), "tenant.default_role", chosen.value, {"before": current.default_role},
+            clock.now(), address=address,
+        )
         await work.commit()
     return updated
 

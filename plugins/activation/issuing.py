@@ -52,8 +52,9 @@ class ActivationIssuer:
         expires_on: date,
         period_start: date | None = None,
         require_known_tenant: bool = False,
+        address: str | None = None,
     ) -> IssuedFile:
-        """Check the plan, sign the file and audit it."""
+        """Check the plan, sign the file and audit it (with the operator's address)."""
         async with self.uow() as work:
             if require_known_tenant and await work.directory.tenant_by_slug(tenant.strip()) is None:
                 raise ValidationFailed(f"no tenant {tenant!r}", field="tenant")
@@ -76,7 +77,7 @@ class ActivationIssuer:
                 None, f"operator:{operator.id}", "activation_file.issued", claims.file_id,
                 {"tenant": claims.tenant, "server_id": claims.server_id, "plan": claims.plan_id,
                  "seats": claims.seats, "expires_on": claims.expires_on.isoformat(), "dev_key": is_dev},
-                now,
+                now, address=address,
             )
             await work.commit()
         return IssuedFile(text, claims, is_dev)

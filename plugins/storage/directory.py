@@ -9,15 +9,18 @@ from typing import Any
 
 from piccolo.engine.base import Engine
 
+from core.audit import AuditQuery, AuditRecord
 from core.ids import new_id
 from core.licensing.ports import OperatorLogin
 from core.licensing.subscription import Subscription
 from core.tenancy import Enterprise, Operator, Person, Tenant
 
+from .audit_repo import audit_page
 from .billing_repo import CatalogueRepo
 from .changes import note_change, tenant_scope
 from .mapping import subscription_to_row, tenant_from_row, tenant_to_row
 from .plain_sql import Sql, fetch
+from .second_factor_repo import OperatorSecondFactors
 from .tables import AuditEvent, OperatorAccount
 from .tables import Enterprise as EnterpriseRow
 from .tables import Person as PersonRow
@@ -27,9 +30,16 @@ from .tables import Tenant as TenantRow
 # Plain SQL for what every payment webhook runs (Piccolo's builder cost more than the query).
 _TENANT_BY_ID = Sql("SELECT * FROM tenant WHERE id = {}")
 _AUDIT = Sql(
-    "INSERT INTO audit_event (id, tenant_id, actor, action, subject, detail, at) "
-    "VALUES ({}, {}, {}, {}, {}, {}, {})"
+    "INSERT INTO audit_event (id, tenant_id, actor, action, subject, detail, at, address) "
+    "VALUES ({}, {}, {}, {}, {}, {}, {}, {})"
 )
+
+
+def _operator(row: dict[str, Any]) -> Operator:
+    return Operator(
+        id=row["id"], email=row["email"], name=row["name"],
+        second_factor=row["totp_confirmed_at"] is not None,
+    )
 
 
 class PiccoloDirectory:
@@ -146,12 +156,14 @@ class PiccoloDirectory:
         row = await OperatorAccount.select().where(OperatorAccount.email == email).first()
         if not row:
             return None
-        operator = Operator(id=row["id"], email=row["email"], name=row["name"])
-        return OperatorLogin(operator, row["password_hash"])
+        return OperatorLogin(_operator(row), row["password_hash"])
 
     async def operator_by_id(self, operator_id: str) -> Operator | None:
         row = await OperatorAccount.select().where(OperatorAccount.id == operator_id).first()
-        return Operator(id=row["id"], email=row["email"], name=row["name"]) if row else None
+        return _operator(row) if row else None
+
+    def operator_second_factors(self) -> OperatorSecondFactors:
+        return OperatorSecondFactors()
 
     async def add_operator(self, operator: Operator, password_hash: str, at: datetime) -> None:
         await OperatorAccount.insert(
@@ -172,26 +184,18 @@ class PiccoloDirectory:
         subject: str,
         detail: dict[str, Any],
         at: datetime,
+        *,
+        address: str | None = None,
     ) -> None:
         detail_json = json.dumps(detail, sort_keys=True, default=str)
-        await fetch(AuditEvent, _AUDIT, new_id(), tenant_id, actor, action, subject, detail_json, at)
+        await fetch(
+            AuditEvent, _AUDIT, new_id(), tenant_id, actor, action, subject, detail_json, at,
+            address[:64] if address else None,
+        )
 
-    async def audit_events(
-        self, *, tenant_id: str | None = None, action: str = "", limit: int = 100
-    ) -> list[dict[str, Any]]:
-        """The audit log, newest first, read-only (the operator console shows it)."""
-        query = AuditEvent.select().order_by(AuditEvent.at, ascending=False).limit(limit)
-        if tenant_id is not None:
-            query = query.where(AuditEvent.tenant_id == tenant_id)
-        if action:
-            query = query.where(AuditEvent.action.like(re.sub(r"[^a-z0-9._-]", "", action.lower()) + "%"))
-        rows = await query
-        for row in rows:
-            try:
-                row["detail"] = json.loads(row["detail"] or "{}")
-            except ValueError:
-                row["detail"] = {"raw": row["detail"]}
-        return list(rows)
+    async def audit_page(self, query: AuditQuery) -> list[AuditRecord]:
+        """Every tenant's trail and the installation's, for operators (``query.tenant_id``)."""
+        return await audit_page(query)
 
     async def billing_events(self, *, limit: int = 100) -> list[dict[str, Any]] | None:
         """Payment-provider events received, newest first; None when this build has no such table.

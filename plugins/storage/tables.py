@@ -104,6 +104,19 @@ class OperatorAccount(Table, tablename="operator_account"):
     name = Varchar(length=200)
     password_hash = Text()
     created_at = Timestamptz()
+    # The second factor: the sealed TOTP secret, in use once confirmed.
+    totp_secret = Text(null=True, default=None)
+    totp_confirmed_at = Timestamptz(null=True, default=None)
+    totp_last_step = BigInt(null=True, default=None)
+
+
+class RecoveryCode(Table, tablename="recovery_code"):
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32, null=True, default=None)
+    owner_id = Varchar(length=32)
+    code_hash = Varchar(length=64, unique=True)
+    used_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz()
 
 
 class PlanCatalogue(Table, tablename="plan_catalogue"):
@@ -153,6 +166,7 @@ class AuditEvent(Table, tablename="audit_event"):
     subject = Varchar(length=200, default="")
     detail = Text(default="{}")
     at = Timestamptz()
+    address = Varchar(length=64, null=True, default=None)
 
 
 class RefreshToken(Table, tablename="refresh_token"):
@@ -193,6 +207,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     AuditEvent,
     RefreshToken,
     PersonalAccessToken,
+    RecoveryCode,
 )
 
 # Time tracking's tables live in their own module; the schema test checks them too.

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import builtins
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from piccolo.engine.base import Engine
 
+from core.audit import AuditQuery, AuditRecord
 from core.licensing.seats import LastUse
 from core.tenancy import User
 
+from .audit_repo import audit_page
 from .changes import note_change, tenant_scope, user_scope
 from .directory import PiccoloDirectory
 from .mapping import user_from_row
@@ -108,9 +111,15 @@ class PiccoloAuditLog:
         self.tenant_id = tenant_id
 
     async def record(
-        self, actor: str, action: str, subject: str, detail: dict[str, Any], at: datetime
+        self, actor: str, action: str, subject: str, detail: dict[str, Any], at: datetime,
+        *, address: str | None = None,
     ) -> None:
-        await PiccoloDirectory(self._engine).audit(self.tenant_id, actor, action, subject, detail, at)
+        await PiccoloDirectory(self._engine).audit(
+            self.tenant_id, actor, action, subject, detail, at, address=address
+        )
+
+    async def page(self, query: AuditQuery) -> builtins.list[AuditRecord]:
+        return await audit_page(replace(query, tenant_id=self.tenant_id))
 
     async def recorded_since(self, action: str, subject: str, since: datetime) -> bool:
         return bool(

@@ -9,6 +9,7 @@ tests are skipped loudly, or fail under ``STINT_REQUIRE_SERVICES=1`` (CI).
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -178,16 +179,29 @@ class Api:
         assert response.status_code == 201, response.text
         return dict(response.json())
 
-    def operator(self, email: str) -> None:
-        """The CLI is how operators are made (API.md); it shares the server's database."""
+    def operator(self, email: str) -> str:
+        """The CLI is how operators are made (API.md); it shares the server's database.
+
+        Returns the second factor's secret the CLI printed (``operator_code`` makes codes)."""
         stint = Path(sys.executable).parent / "stint"
-        subprocess.run(
+        created = subprocess.run(
             [str(stint), "operator", "create", "--email", email, "--password", PASSWORD],
             check=True,
             env=self.server.env,
             cwd=self.server.home,
             capture_output=True,
+            text=True,
         )
+        found = re.search(r"secret: ([A-Z2-7]+)", created.stdout)
+        assert found, created.stdout
+        return found.group(1)
+
+
+def operator_code(secret: str) -> str:
+    """The code an authenticator app shows now (the server runs on the real clock)."""
+    import pyotp
+
+    return str(pyotp.TOTP(secret).now())
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from .conftest import PASSWORD, Api, sign_in
+from .conftest import PASSWORD, Api, operator_code, sign_in
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -67,11 +67,12 @@ def test_take_the_readme_screenshots(api: Api, new_page: Any) -> None:
     owner.goto("/settings/users")
     _shot(owner, "user-management")
 
-    api.operator("support@stint.test")
+    secret = api.operator("support@stint.test")
     console = new_page()
     console.goto("/admin")
     console.get_by_label("E-mail").fill("support@stint.test")
     console.get_by_label("Password").fill(PASSWORD)
+    console.get_by_label("Code").fill(operator_code(secret))
     console.get_by_role("button", name="Sign in").click()
     expect(console.locator("#tenants")).to_contain_text("northwind")
     _shot(console, "operator-console")

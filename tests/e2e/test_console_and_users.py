@@ -9,7 +9,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from .conftest import PASSWORD, Api, sign_in
+from .conftest import PASSWORD, Api, operator_code, sign_in
 
 
 def test_user_management_changes_a_role_inline_and_licences_move_the_seat_count(
@@ -45,11 +45,12 @@ def test_the_operator_console_ends_a_trial_and_the_tenant_is_blocked_except_the_
     """An operator ends a trial in the console; users then see the blocked page, admins the way to buy."""
     admin = api.signup("ending-soon")
     api.add_user("ending-soon", "bo@ending-soon.test", "team")
-    api.operator("ops@stint.test")
+    secret = api.operator("ops@stint.test")
     console = new_page()
     console.goto("/admin")
     console.get_by_label("E-mail").fill("ops@stint.test")
     console.get_by_label("Password").fill(PASSWORD)
+    console.get_by_label("Code").fill(operator_code(secret))
     console.get_by_role("button", name="Sign in").click()
     console.get_by_label("Search by slug").fill("ending")
     expect(console.locator("#tenants tbody tr")).to_have_count(1)
@@ -84,7 +85,7 @@ def test_an_operator_issues_an_activation_file_that_the_on_premises_admin_instal
 ) -> None:
     """The console's file for this server is uploaded on the Subscription page and activates it offline."""
     admin = api.signup("basement", deployment="onprem")
-    api.operator("files@stint.test")
+    secret = api.operator("files@stint.test")
     owner = new_page()
     sign_in(owner, "basement", admin)
     owner.goto("/settings/subscription")
@@ -95,6 +96,7 @@ def test_an_operator_issues_an_activation_file_that_the_on_premises_admin_instal
     console.goto("/admin")
     console.get_by_label("E-mail").fill("files@stint.test")
     console.get_by_label("Password").fill(PASSWORD)
+    console.get_by_label("Code").fill(operator_code(secret))
     console.get_by_role("button", name="Sign in").click()
     console.get_by_role("link", name="Activation files").click()
     console.get_by_label("Tenant (slug)").fill("basement")

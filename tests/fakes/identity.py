@@ -9,11 +9,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from core.audit import AuditQuery, AuditRecord
 from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord
 from core.licensing.seats import LastUse
 from core.tenancy import User
 
-from .licensing import audit_row
+from .licensing import audit_records, audit_row
 from .rows import FakeIntegrityError, StoredUser, fits
 from .unit_of_work import FakeDatabase
 
@@ -134,10 +135,14 @@ class FakeAuditLog:
         self.tenant_id = tenant_id
 
     async def record(
-        self, actor: str, action: str, subject: str, detail: dict[str, Any], at: datetime
+        self, actor: str, action: str, subject: str, detail: dict[str, Any], at: datetime,
+        *, address: str | None = None,
     ) -> None:
         self._store.check_write("write the audit log")
-        self._store.audit.append(audit_row(self.tenant_id, actor, action, subject, detail, at))
+        self._store.audit.append(audit_row(self.tenant_id, actor, action, subject, detail, at, address))
+
+    async def page(self, query: AuditQuery) -> list[AuditRecord]:
+        return audit_records(self._store.audit, replace(query, tenant_id=self.tenant_id))
 
     async def recorded_since(self, action: str, subject: str, since: datetime) -> bool:
         return any(

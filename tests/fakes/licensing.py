@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from core.audit import AuditQuery, AuditRecord
 from core.ids import new_id
 from core.licensing.catalogue import DEFAULT_CATALOGUE, PlanCatalogue
 from core.licensing.plan_dicts import plan_from_dict, plan_to_dict
@@ -36,14 +37,41 @@ _S = SubscriptionStatus
 
 
 def audit_row(
-    tenant_id: str | None, actor: str, action: str, subject: str, detail: dict[str, Any], at: datetime
+    tenant_id: str | None, actor: str, action: str, subject: str, detail: dict[str, Any], at: datetime,
+    address: str | None = None,
 ) -> AuditRow:
     """An audit row as the database gives it back: the detail went through JSON (dates as text)."""
     fits("audit_event.actor", actor, 200)
     fits("audit_event.action", action, 64)
     fits("audit_event.subject", subject, 200)
+    if address is not None:
+        fits("audit_event.address", address, 64)
     stored = json.loads(json.dumps(detail, sort_keys=True, default=str))
-    return AuditRow(tenant_id, actor, action, subject, stored, at)
+    return AuditRow(tenant_id, actor, action, subject, stored, at, address, new_id())
+
+
+def audit_matches(row: AuditRow, query: AuditQuery) -> bool:
+    """The storage's filters (``plugins/storage/audit_repo.py``), over the fake's rows."""
+    if query.tenant_id is None and row.tenant_id is not None:
+        return False
+    if query.tenant_id and row.tenant_id != query.tenant_id:
+        return False
+    if query.action and not (row.action == query.action or row.action.startswith(query.action + ".")):
+        return False
+    if query.actor_kind and not row.actor.startswith(query.actor_kind + ":"):
+        return False
+    if query.actor and not (row.actor == query.actor or (query.subject and row.subject == query.subject)):
+        return False
+    after = query.after
+    return after is None or (row.at, row.id) < (after.at, after.id)
+
+
+def audit_records(rows: list[AuditRow], query: AuditQuery) -> list[AuditRecord]:
+    chosen = sorted((r for r in rows if audit_matches(r, query)), key=lambda r: (r.at, r.id), reverse=True)
+    return [
+        AuditRecord(r.id, r.tenant_id, r.at, r.actor, r.action, r.subject, r.detail, r.address)
+        for r in chosen[: query.limit]
+    ]
 
 
 class FakeCatalogue:
@@ -216,10 +244,13 @@ class FakeDirectory:
 
     async def audit(
         self, tenant_id: str | None, actor: str, action: str, subject: str, detail: dict[str, Any],
-        at: datetime,
+        at: datetime, *, address: str | None = None,
     ) -> None:
         self._store.check_write("write the audit log")
-        self._store.audit.append(audit_row(tenant_id, actor, action, subject, detail, at))
+        self._store.audit.append(audit_row(tenant_id, actor, action, subject, detail, at, address))
+
+    async def audit_page(self, query: AuditQuery) -> list[AuditRecord]:
+        return audit_records(self._store.audit, query)
 
     async def audit_events(
         self, *, tenant_id: str | None = None, action: str = "", limit: int = 100

@@ -97,6 +97,8 @@ class AuditRow:
     subject: str
     detail: dict[str, Any]
     at: datetime
+    address: str | None = None
+    id: str = ""
 
     @property
     def entry(self) -> AuditEntry:

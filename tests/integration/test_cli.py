@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -168,3 +169,29 @@ def test_keys_set_in_the_environment_are_not_rotated_behind_the_deployments_back
     assert not (tmp_path / ".stint" / "secret-keys").exists()
     listed = subprocess.run([STINT, "keys", "list"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert "from STINT_SECRET_KEYS" in listed.stdout and _kids(listed.stdout) == [("k1", "current")]
+def test_operator_create_sets_up_a_second_factor_whose_code_the_code_command_prints(
+    tmp_path: Path,
+) -> None:
+    """The secret is printed once with ten recovery codes; ``operator code`` shows the current code."""
+    import time
+
+    import pyotp
+
+    create = ["operator", "create", "--email", "sam@vendor.test", "--password", "long enough pw"]
+    created = run(create, tmp_path)
+    assert created.returncode == 0, created.stderr
+    secret = re.search(r"secret: ([A-Z2-7]+)", created.stdout)
+    assert secret and "otpauth://totp/Stint:sam%40vendor.test" in created.stdout
+    assert len(re.findall(r"^  [a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4}$", created.stdout, re.M)) == 10
+
+    shown = run(["operator", "code", "--email", "sam@vendor.test"], tmp_path)
+    now = time.time()
+    totp = pyotp.TOTP(secret.group(1))
+    assert shown.stdout.strip() in {totp.at(now - 30), totp.at(now)}, shown.stderr
+
+
+def test_the_demo_prints_the_operators_second_factor_and_how_to_get_a_code(tmp_path: Path) -> None:
+    printed = run(["demo"], tmp_path)
+    assert "stint operator code --email operator@demo.test" in printed.stdout
+    code = run(["operator", "code", "--email", "operator@demo.test"], tmp_path)
+    assert code.returncode == 0 and re.fullmatch(r"\d{6}", code.stdout.strip()), code.stderr

@@ -61,12 +61,31 @@ def stint(client: TestClient[Any]) -> Any:
     return client.app.state.stint
 
 
-def operator_token(client: TestClient[Any], email: str = "ops@vendor.test") -> str:
+def enrolled_operator(client: TestClient[Any], email: str = "ops@vendor.test") -> tuple[str, list[str]]:
+    """A new operator with a second factor, as ``stint operator create`` makes one.
+
+    Returns the secret and the recovery codes."""
     from core.services.identity import create_operator
+    from core.services.second_factor import enrol_operator_now
 
     s = stint(client)
-    run(client, create_operator, s.uow, s.hasher, s.clock, email=email, password=PASSWORD)
-    response = client.post("/api/v1/operator/auth/token", json={"email": email, "password": PASSWORD})
+    operator = run(client, create_operator, s.uow, s.hasher, s.clock, email=email, password=PASSWORD)
+    enrolment, recovery = run(client, enrol_operator_now, s.uow, s.codes, s.clock, operator=operator)
+    return enrolment.secret, recovery
+
+
+def current_code(client: TestClient[Any], secret: str) -> str:
+    """The authenticator app's code for ``secret`` now, by the app's (test) clock."""
+    import pyotp
+
+    return str(pyotp.TOTP(secret).at(stint(client).clock.now()))
+
+
+def operator_token(client: TestClient[Any], email: str = "ops@vendor.test") -> str:
+    """A new operator, with a second factor, signed in with its code."""
+    secret, _ = enrolled_operator(client, email)
+    body = {"email": email, "password": PASSWORD, "code": current_code(client, secret)}
+    response = client.post("/api/v1/operator/auth/token", json=body)
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
 

@@ -33,6 +33,7 @@ from ..access import requires
 from ..auth import OperatorPrincipal, TenantPrincipal
 from ..deps import StintDep
 from ..schemas import Strict
+from ..security import client_address
 
 __all__ = ["ActivationController", "OperatorActivationFilesController"]
 
@@ -216,6 +217,7 @@ class OperatorActivationFilesController(Controller):
         issued = await stint.activation_issuer.issue(
             operator=request.user.operator, tenant=data.tenant, server_id=data.server_id,
             plan_id=data.plan, seats=data.seats, expires_on=data.expires_on, period_start=data.period_start,
+            address=client_address(request),
         )
         text, claims = issued.text, issued.claims
         return IssuedOut(

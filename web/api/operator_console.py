@@ -15,6 +15,7 @@ from core.services.operators import mark_invoice_paid, replace_plans, set_instal
 from ..auth import OperatorPrincipal
 from ..deps import StintDep
 from ..schemas import Strict
+from ..security import client_address
 from .subscription import InvoiceOut, invoice_out
 
 __all__ = ["OperatorInstallController", "OperatorPlansController", "OperatorTrialController"]
@@ -48,7 +49,8 @@ class OperatorTrialController(Controller):
         stint: StintDep,
     ) -> TrialOut:
         tenant, sub = await set_trial_end(
-            stint.uow, stint.clock, operator=request.user.operator, slug=slug, ends_on=data.ends_on
+            stint.uow, stint.clock, operator=request.user.operator, slug=slug, ends_on=data.ends_on,
+            address=client_address(request),
         )
         return TrialOut(tenant=tenant.slug, status=sub.status.value, trial_ends_on=sub.trial_ends_on)
 
@@ -61,7 +63,8 @@ class OperatorTrialController(Controller):
         stint: StintDep,
     ) -> PaidOut:
         invoice, sub = await mark_invoice_paid(
-            stint.uow, stint.clock, operator=request.user.operator, slug=slug, invoice_id=invoice_id
+            stint.uow, stint.clock, operator=request.user.operator, slug=slug, invoice_id=invoice_id,
+            address=client_address(request),
         )
         return PaidOut(invoice=invoice_out(invoice), status=sub.status.value)
 
@@ -80,7 +83,8 @@ class OperatorInstallController(Controller):
         self, request: Request[OperatorPrincipal, Any, Any], slug: FromPath[str], stint: StintDep
     ) -> InstalledOut:
         tenant = await set_installed(
-            stint.uow, stint.clock, operator=request.user.operator, slug=slug, installed=False
+            stint.uow, stint.clock, operator=request.user.operator, slug=slug, installed=False,
+            address=client_address(request),
         )
         return InstalledOut(tenant=tenant.slug, installed=not tenant.uninstalled)
 
@@ -89,7 +93,8 @@ class OperatorInstallController(Controller):
         self, request: Request[OperatorPrincipal, Any, Any], slug: FromPath[str], stint: StintDep
     ) -> InstalledOut:
         tenant = await set_installed(
-            stint.uow, stint.clock, operator=request.user.operator, slug=slug, installed=True
+            stint.uow, stint.clock, operator=request.user.operator, slug=slug, installed=True,
+            address=client_address(request),
         )
         return InstalledOut(tenant=tenant.slug, installed=not tenant.uninstalled)
 
@@ -111,5 +116,8 @@ class OperatorPlansController(Controller):
         data: JSONBody[list[dict[str, Any]]],
         stint: StintDep,
     ) -> list[dict[str, Any]]:
-        catalogue = await replace_plans(stint.uow, stint.clock, operator=request.user.operator, plans=data)
+        catalogue = await replace_plans(
+            stint.uow, stint.clock, operator=request.user.operator, plans=data,
+            address=client_address(request),
+        )
         return [plan_to_dict(plan) for plan in catalogue]

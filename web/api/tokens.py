@@ -30,6 +30,7 @@ from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..idempotency import IDEMPOTENCY_OPT
 from ..schemas import Strict
+from ..security import client_address
 
 __all__ = ["PersonalTokensController"]
 
@@ -83,7 +84,7 @@ class PersonalTokensController(Controller):
             )
         record, secret = await create_personal_token(
             stint.uow, stint.clock, tenant_id=principal.tenant.id, user_id=principal.user.id,
-            name=data.name, expires_in_days=data.expires_in_days,
+            name=data.name, expires_in_days=data.expires_in_days, address=client_address(request),
         )
         return NewTokenOut(id=record.id, token=secret, name=record.name, expires_at=record.expires_at)
 
@@ -112,5 +113,5 @@ class PersonalTokensController(Controller):
         principal = request.user
         await revoke_personal_token(
             stint.uow, stint.clock, tenant_id=principal.tenant.id, user_id=principal.user.id,
-            token_id=token_id,
+            token_id=token_id, address=client_address(request),
         )

@@ -16,6 +16,7 @@ from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..schemas import Strict
+from ..security import client_address
 
 __all__ = ["DefaultRoleController", "UsersController"]
 
@@ -110,6 +111,7 @@ class UsersController(Controller):
             role=data.role,
             collection_admin=data.collection_admin,
             approval_manager=data.approval_manager,
+            address=client_address(request),
         )
         return _out(user, False, principal.tenant.default_role)
 
@@ -132,6 +134,7 @@ class UsersController(Controller):
             licensed=data.licensed,
             collection_admin=data.collection_admin,
             approval_manager=data.approval_manager,
+            address=client_address(request),
         )
         return _out(user, licensed, principal.tenant.default_role)
 
@@ -146,6 +149,7 @@ class DefaultRoleController(Controller):
     ) -> DefaultRole:
         principal = request.user
         tenant = await set_default_role(
-            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, role=data.role
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, role=data.role,
+            address=client_address(request),
         )
         return DefaultRole(role=tenant.default_role)

@@ -69,6 +69,7 @@ def page_middleware(settings: Settings) -> list[Any]:
 
 
 def pages_router(settings: Settings) -> Router:
+    from .audit import AuditPageController
     from .devops import DevOpsPageController
     from .signin import SignInController
     from .subscription import SubscriptionPageController
@@ -79,7 +80,7 @@ def pages_router(settings: Settings) -> Router:
         path="/",
         route_handlers=[
             SignInController, TimeController, SubscriptionPageController, UsersPageController,
-            DevOpsPageController,
+            DevOpsPageController, AuditPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

@@ -107,6 +107,7 @@ async def open_page(request: Request[Any, Any, Any], action: Action | None) -> P
         "subscription": user.collection_admin,
         "users": user.collection_admin or administrator,
         "devops": administrator,
+        "audit": administrator,
     }
     page = Page(principal, outcome, nav)
     request.scope.setdefault("state", {})[_PAGE_KEY] = page

@@ -33,7 +33,7 @@ from plugins.bootstrap import TENANT_AUDIENCE, Stint
 
 from ..auth import TenantPrincipal, authenticate_tenant_token, bearer_token
 from ..deps import provide_stint
-from ..security import limit_tenant
+from ..security import client_address, limit_tenant
 
 __all__ = [
     "ACCESS_COOKIE",
@@ -104,7 +104,7 @@ def sign_out_cookies(stint: Stint) -> list[Cookie]:
     return [_cookie(stint, name, "", 0) for name in (ACCESS_COOKIE, REFRESH_COOKIE)]
 
 
-async def _refreshed(stint: Stint, refresh: str) -> tuple[str, str] | None:
+async def _refreshed(stint: Stint, refresh: str, address: str) -> tuple[str, str] | None:
     key = hashlib.sha256(refresh.encode()).hexdigest()
     now = time.monotonic()
     for old in [k for k, v in _recent.items() if now - v.at > _ROTATION_GRACE_S]:
@@ -113,7 +113,7 @@ async def _refreshed(stint: Stint, refresh: str) -> tuple[str, str] | None:
         hit = _recent[key]
         return hit.access, hit.refresh
     try:
-        grant = await rotate_refresh_token(stint.uow, stint.clock, refresh)
+        grant = await rotate_refresh_token(stint.uow, stint.clock, refresh, address=address)
     except InvalidCredentials:
         return None
     access, _ = stint.tokens.issue(
@@ -141,7 +141,7 @@ async def page_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Tena
                 principal = None
         refresh = connection.cookies.get(REFRESH_COOKIE)
         if principal is None and refresh:
-            pair = await _refreshed(stint, refresh)
+            pair = await _refreshed(stint, refresh, client_address(connection))
             if pair is None:
                 for cookie in sign_out_cookies(stint):
                     queue_cookie(connection, cookie)

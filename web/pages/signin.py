@@ -14,7 +14,7 @@ from core.errors import InvalidCredentials
 from core.services.identity import authenticate_user
 from core.services.tokens import revoke_refresh_family
 
-from ..security import account_key, limit_per_client, refuse_if_limited
+from ..security import account_key, client_address, limit_per_client, refuse_if_limited
 from .render import open_page, render, stint_of
 from .session import REFRESH_COOKIE, page_principal, sign_in_cookies, sign_out_cookies
 
@@ -68,6 +68,7 @@ class SignInController(Controller):
                 tenant_slug=data.tenant,
                 email=data.email,
                 password=data.password,
+                address=client_address(request),
             )
         except InvalidCredentials as exc:
             await stint.limiter.hit(account, limit)
@@ -91,6 +92,6 @@ class SignInController(Controller):
         refresh = request.cookies.get(REFRESH_COOKIE)
         if refresh:
             # Ends the sign-in everywhere its tokens went, not just in this browser.
-            await revoke_refresh_family(stint.uow, stint.clock, refresh)
+            await revoke_refresh_family(stint.uow, stint.clock, refresh, address=client_address(request))
         headers = {"HX-Redirect": "/"} if request.headers.get("hx-request") == "true" else None
         return Redirect("/", status_code=303, cookies=sign_out_cookies(stint), headers=headers)

@@ -16,6 +16,7 @@ from core.licensing.access import Action
 from core.licensing.roles import Role
 from core.services.users import list_users, set_default_role, update_user
 
+from ..security import client_address
 from .render import Page, open_page, render, stint_of
 
 __all__ = ["UsersPageController"]
@@ -86,6 +87,7 @@ class UsersPageController(Controller):
             licensed=_flag(data.licensed),
             collection_admin=_flag(data.collection_admin),
             approval_manager=_flag(data.approval_manager),
+            address=client_address(request),
         )
         # The whole table comes back: the seat count in its heading moves with a licence.
         context = await _context(request, page, done=f"Saved {user.email}.")
@@ -98,7 +100,8 @@ class UsersPageController(Controller):
         page = await open_page(request, Action.MANAGE_USERS)
         stint = stint_of(request)
         await set_default_role(
-            stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user, role=data.role
+            stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user, role=data.role,
+            address=client_address(request),
         )
         context = await _context(request, page, done=f"The default role is now {data.role}.")
         return render(request, "settings/users.html", "settings/_users.html", context)

@@ -5,7 +5,8 @@ Each migration is a module with ``ID``, ``DESCRIPTION`` and ``STATEMENTS``
 applies the missing ones in order, each in its own transaction, and never drops
 or rewrites what exists: installing over an existing database creates missing
 tables, leaves current ones alone and upgrades older ones in place (SPEC §3).
-Migrations are additive so SQLite can run them.
+Migrations are additive so SQLite can run them; a column added to an existing table
+is an :class:`~.columns.AddColumn`, applied only where it is missing.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ from . import (
     m0007_devops_connection,
     m0008_billing_retry,
     m0009_idempotency_keys,
+    m0011_audit_address,
+    m0012_second_factor,
 )
+from .columns import AddColumn, has_column
 
 __all__ = ["MIGRATIONS", "applied_migrations", "upgrade"]
 
@@ -41,6 +45,8 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0007_devops_connection,
     m0008_billing_retry,
     m0009_idempotency_keys,
+    m0011_audit_address,
+    m0012_second_factor,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
@@ -74,6 +80,10 @@ async def upgrade(engine: Engine[Any], *, target: str | None = None) -> list[str
             if migration.ID in done:
                 continue
             for statement in migration.STATEMENTS:
+                if isinstance(statement, AddColumn):
+                    if await has_column(engine, statement.table, statement.column):
+                        continue
+                    statement = statement.ddl
                 await engine.run_ddl(statement)
             when = datetime.now(UTC).isoformat()
             await engine.run_ddl(

@@ -42,7 +42,56 @@ async def test_signs_in_a_user_whatever_the_case_and_spaces_of_the_slug_and_emai
         uow, hasher, clock, tenant_slug=" ACME ", email=" Ann@Acme.Test", password=PASSWORD
     )
     assert found == (tenant, user)
-    assert uow.writes == 0
+
+
+async def test_records_a_sign_in_under_the_tenant_with_the_client_address(
+    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, clock: FixedClock, seed: Seed
+) -> None:
+    tenant = seed.tenant("acme")
+    user = seed.user(tenant, "ann@acme.test")
+    await authenticate_user(
+        uow, hasher, clock, tenant_slug="acme", email="ann@acme.test", password=PASSWORD,
+        address="203.0.113.7",
+    )
+    [row] = uow.store.audit
+    assert (row.tenant_id, row.actor, row.action, row.subject, row.address) == (
+        tenant.id, f"user:{user.id}", "signin", "ann@acme.test", "203.0.113.7"
+    )
+    assert row.at == clock.now()
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "actor", "reason"),
+    [("ann@acme.test", "wrong password", "user", "password"),
+     ("bob@acme.test", PASSWORD, "unknown", "unknown_account")],
+    ids=["wrong password", "unknown email"],
+)
+async def test_records_a_failed_sign_in_under_the_tenant_before_refusing(
+    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, clock: FixedClock, seed: Seed,
+    email: str, password: str, actor: str, reason: str,
+) -> None:
+    tenant = seed.tenant("acme")
+    seed.user(tenant, "ann@acme.test")
+    with pytest.raises(InvalidCredentials):
+        await authenticate_user(
+            uow, hasher, clock, tenant_slug="acme", email=email, password=password, address="198.51.100.1"
+        )
+    [row] = uow.store.audit
+    assert (row.tenant_id, row.action, row.subject, row.address) == (
+        tenant.id, "signin.failed", email, "198.51.100.1"
+    )
+    assert row.actor.startswith(actor) and row.detail == {"reason": reason}
+
+
+async def test_records_a_sign_in_to_an_unknown_tenant_installation_wide(
+    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, clock: FixedClock, seed: Seed
+) -> None:
+    with pytest.raises(InvalidCredentials):
+        await authenticate_user(uow, hasher, clock, tenant_slug="Nope", email="a@b.test", password="x" * 8)
+    [row] = uow.store.audit
+    assert (row.tenant_id, row.action, row.detail) == (
+        None, "signin.failed", {"reason": "unknown_tenant", "tenant": "nope"}
+    )
 
 
 @pytest.mark.parametrize(
@@ -122,28 +171,48 @@ async def test_refuses_an_operator_with_a_short_password_before_opening_a_transa
 
 
 async def test_signs_in_an_operator_by_a_case_insensitive_email(
-    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, seed: Seed
+    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, clock: FixedClock, seed: Seed
 ) -> None:
     operator = seed.operator("olga@vendor.test")
-    found = await authenticate_operator(uow, hasher, email="Olga@Vendor.test", password=PASSWORD)
+    found = await authenticate_operator(uow, hasher, clock=clock, email="Olga@Vendor.test", password=PASSWORD)
     assert found == operator
 
 
+async def test_records_operator_sign_ins_and_failures_installation_wide_with_the_address(
+    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, clock: FixedClock, seed: Seed
+) -> None:
+    operator = seed.operator("olga@vendor.test")
+    await authenticate_operator(
+        uow, hasher, clock=clock, email="olga@vendor.test", password=PASSWORD, address="192.0.2.5"
+    )
+    with pytest.raises(InvalidCredentials):
+        await authenticate_operator(
+            uow, hasher, clock=clock, email="olga@vendor.test", password="wrong one", address="192.0.2.6"
+        )
+    rows = [(r.tenant_id, r.actor, r.action, r.address) for r in uow.store.audit]
+    assert rows == [
+        (None, f"operator:{operator.id}", "operator.signin", "192.0.2.5"),
+        (None, f"operator:{operator.id}", "operator.signin.failed", "192.0.2.6"),
+    ]
+
+
 async def test_refuses_an_operator_with_a_wrong_password_without_burning(
-    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, seed: Seed
+    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, clock: FixedClock, seed: Seed
 ) -> None:
     seed.operator("olga@vendor.test")
     with pytest.raises(InvalidCredentials):
-        await authenticate_operator(uow, hasher, email="olga@vendor.test", password="not the one")
+        await authenticate_operator(
+            uow, hasher, clock=clock, email="olga@vendor.test", password="not the one"
+        )
     assert hasher.burned == 0
 
 
 @pytest.mark.parametrize("email", ["nobody@vendor.test", "no email at all"])
 async def test_refuses_an_unknown_or_malformed_operator_email_spending_a_verification(
-    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, seed: Seed, email: str
+    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, clock: FixedClock, seed: Seed, email: str
 ) -> None:
     seed.operator("olga@vendor.test")
     with pytest.raises(InvalidCredentials) as refused:
-        await authenticate_operator(uow, hasher, email=email, password=PASSWORD)
+        await authenticate_operator(uow, hasher, clock=clock, email=email, password=PASSWORD)
     assert refused.value.detail == "The e-mail or password is not right."
     assert hasher.burned == 1

@@ -42,7 +42,9 @@ async def test_adds_a_user_with_the_tenants_default_role_and_audits_it(
     assert (user.email, user.name, user.role, user.tenant_id) == ("cid@acme.test", "Cid", None, tenant.id)
     assert seed.store.users[tenant.id][user.id].password_hash is None
     [row] = seed.audit("user.added")
-    assert (row.actor, row.subject, row.detail) == ("user:x", "cid@acme.test", {"role": None})
+    assert (row.actor, row.subject, row.detail) == (
+        "user:x", "cid@acme.test", {"role": None, "collection_admin": False}
+    )
 
 
 async def test_adds_a_user_with_a_role_flags_and_a_hashed_password(
@@ -105,7 +107,10 @@ async def test_changes_a_users_role_and_flags_and_audits_the_result(
     assert seed.store.users[tenant.id][cid.id].user == changed
     [row] = seed.audit("user.changed")
     assert (row.actor, row.subject, row.at) == (f"user:{boss.id}", "cid@acme.test", NOW)
-    assert row.detail == {"role": "product", "collection_admin": True, "approval_manager": True}
+    assert row.detail == {
+        "role": "product", "collection_admin": True, "approval_manager": True,
+        "before": {"role": None, "collection_admin": False, "approval_manager": False},
+    }
 
 
 async def test_a_change_to_nothing_is_not_audited(

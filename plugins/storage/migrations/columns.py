@@ -1,0 +1,36 @@
+"""A column added to an existing table, applied only where it is missing.
+
+``ALTER TABLE … ADD COLUMN`` has no ``IF NOT EXISTS`` on SQLite, and an install over an
+existing database may find the column there already (the ledger lost, or a newer
+schema), so the runner asks the database first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["AddColumn", "has_column"]
+
+
+@dataclass(frozen=True, slots=True)
+class AddColumn:
+    table: str
+    column: str
+    #: The column's type and constraints, portable (``VARCHAR(64)``, ``BOOLEAN NOT NULL DEFAULT FALSE``).
+    definition: str
+
+    @property
+    def ddl(self) -> str:
+        return f"ALTER TABLE {self.table} ADD COLUMN {self.column} {self.definition}"
+
+
+async def has_column(engine: Any, table: str, column: str) -> bool:
+    if engine.engine_type == "sqlite":
+        rows = await engine.run_ddl(f"PRAGMA table_info({table})")
+        return any(row["name"] == column for row in rows)
+    rows = await engine.run_ddl(
+        "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+        f"AND table_name = '{table}' AND column_name = '{column}'"
+    )
+    return bool(rows)
