@@ -13,7 +13,6 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import TypeVar
 
 from core.errors import ValidationFailed
 from core.tracking.fields import MAX_LENGTH_S, WorklogFlag
@@ -32,8 +31,6 @@ from core.tracking.weeks import zone
 from core.tracking.worklog import WorklogDraft, draft_worklog
 
 __all__ = ["ImportResult", "RowError", "parse_rows"]
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +57,9 @@ class _Bad(Exception):
 
 def _text(value: object) -> str | None:
     """A cell as text (spreadsheets hand over numbers and dates too); blank → None."""
+    if type(value) is str:  # every CSV cell: the fast way, for 100,000-row files
+        text = value[1:] if value.startswith("'") else value  # restore_text, inlined
+        return text if text.strip() else None
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -187,19 +187,29 @@ def _parse_row(
 ) -> tuple[WorklogDraft | None, list[str]]:
     """The row's draft, or every problem found in it."""
     problems: list[str] = []
-
-    def attempt(read: Callable[[], T]) -> T | None:
-        try:
-            return read()
-        except _Bad as bad:
-            problems.append(str(bad))
-            return None
-
-    user_id = attempt(lambda: _user(cells.get(USER), users))
-    started_at = attempt(lambda: _timestamp(cells.get(TIMESTAMP), time_zone))
-    length_s = attempt(lambda: _duration(cells.get(DURATION)))
-    billable_s = attempt(lambda: _hours(cells.get(BILLABLE_DURATION), "billable duration"))
-    activity_type = attempt(lambda: _activity_type(cells.get(ACTIVITY_TYPE), allowed))
+    # One try per cell rather than a helper taking a lambda: this runs for every row of
+    # 100,000-row files, and the closures cost a tenth of the whole check.
+    user_id = started_at = length_s = billable_s = activity_type = None
+    try:
+        user_id = _user(cells.get(USER), users)
+    except _Bad as bad:
+        problems.append(str(bad))
+    try:
+        started_at = _timestamp(cells.get(TIMESTAMP), time_zone)
+    except _Bad as bad:
+        problems.append(str(bad))
+    try:
+        length_s = _duration(cells.get(DURATION))
+    except _Bad as bad:
+        problems.append(str(bad))
+    try:
+        billable_s = _hours(cells.get(BILLABLE_DURATION), "billable duration")
+    except _Bad as bad:
+        problems.append(str(bad))
+    try:
+        activity_type = _activity_type(cells.get(ACTIVITY_TYPE), allowed)
+    except _Bad as bad:
+        problems.append(str(bad))
     if length_s is not None and billable_s is not None and billable_s > length_s:
         problems.append("the billable duration is longer than the duration")
         billable_s = None
