@@ -23,7 +23,7 @@ from core.tracking.ports import (
     WorklogCursor,
 )
 
-from .bulk import insert_rows
+from .bulk import constant, insert_rows
 from .tables import TenantUser
 from .tracking_tables import (
     TrackingPreference as PreferenceRow,
@@ -221,10 +221,11 @@ class PiccoloTrackingRepo:
         self, worklogs: Sequence[Worklog], at: datetime, *, stop_reason: str | None = None
     ) -> None:
         """Any number at once: COPY on PostgreSQL, batched INSERTs on SQLite (``bulk.py``)."""
+        stamp = constant(self._engine, at)
         rows = [
             (w.id, self.tenant_id, w.user_id, w.started_at, w.length_s, w.billable_length_s,
              w.work_item, w.comment, w.activity_type, w.added_by, _flags_text(w.flags), w.owner_edited,
-             stop_reason, at, at)
+             stop_reason, stamp, stamp)
             for w in worklogs
         ]
         await insert_rows(self._engine, "worklog", _WORKLOG_COLUMNS, rows)
@@ -360,7 +361,8 @@ class PiccoloTrackingRepo:
 
     async def enqueue_work_items(self, effects: Sequence[tuple[str, str, int]], at: datetime) -> None:
         """Many (work item, effect key, remaining delta) at once; keys queued already are skipped."""
-        rows = [(new_id(), self.tenant_id, item, key, delta, at) for item, key, delta in effects]
+        stamp = constant(self._engine, at)
+        rows = [(new_id(), self.tenant_id, item, key, delta, stamp) for item, key, delta in effects]
         await insert_rows(self._engine, "work_item_outbox", _OUTBOX_COLUMNS, rows,
                           skip_conflicts_on=("tenant_id", "effect_key"))
 
