@@ -168,7 +168,7 @@ async def ensure_may_see(request: TenantRequest, stint: Any, user_id: str) -> No
     await ensure_access(
         stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
         action=Action.VIEW_ALL_WORKLOGS, grace_days=stint.settings.grace_days,
-        cache=request.user.cache or stint.access_cache,
+        clock_tolerance=stint.settings.clock_tolerance, cache=request.user.cache or stint.access_cache,
     )
 
 
@@ -273,7 +273,7 @@ class WorklogsController(Controller):
             await ensure_access(
                 stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
                 action=Action.EXPORT_ALL, grace_days=stint.settings.grace_days,
-                cache=principal.cache or stint.access_cache,
+                clock_tolerance=stint.settings.clock_tolerance, cache=principal.cache or stint.access_cache,
             )
         async with stint.uow() as work:
             time_zone = await user_zone(work.tenant(principal.tenant.id).tracking(), principal.tenant,
