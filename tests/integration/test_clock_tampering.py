@@ -3,6 +3,7 @@ SPEC §7): an on-premises server remembers the latest time it has trusted."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar.testing import TestClient
 
 from core.clock import FixedClock
+from core.services.signup import signup as signup_tenant
 from plugins.activation import generate_signing_key
+from plugins.clock import FileClock
+from plugins.identity.passwords import Argon2Hasher
+from plugins.storage import engine as storage_engine
+from plugins.storage.migrations import upgrade
+from plugins.storage.uow import PiccoloUnitOfWorkFactory
 from tests.integration.test_activation_offline import (
     ADMIN,
     SLUG,
@@ -23,6 +30,7 @@ from tests.integration.test_activation_offline import (
     server_id,
     upload,
 )
+from tests.integration.test_cli import STINT, clean_env
 from tests.support.api import add_user, api_client, bearer, signup, token
 
 ISSUED = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -161,3 +169,42 @@ def test_a_newer_activation_file_lets_a_clock_set_ahead_by_mistake_be_corrected(
     assert upload(client, newer, headers).status_code == 200
 
     assert access(client, headers)["allowed"] is True
+
+
+async def test_the_cli_says_which_tenant_refuses_the_clock_and_why(tmp_path: Path) -> None:
+    """``stint activation clock`` under a controlled clock: ok at the trusted time; set back,
+    exit 1 with the tenant, the refusal and both times."""
+    database = f"sqlite:///{tmp_path / 'stint.sqlite3'}"
+    engine = await storage_engine.open_engine(database)
+    storage_engine.bind(engine)
+    await upgrade(engine)
+    uow = PiccoloUnitOfWorkFactory(engine)
+    for slug, deployment in ((SLUG, "onprem"), ("cloudy", "cloud")):
+        made = await signup_tenant(uow, Argon2Hasher(fast=True), FixedClock(ISSUED), slug=slug, name=slug,
+                                   deployment=deployment, admin_email=f"admin@{slug}.test",
+                                   admin_password="correct horse battery", admin_name="Admin", trial_days=28)
+        async with uow(write=True) as work:
+            repo = work.tenant(made.tenant.id).activation()
+            await repo.advance_trusted_time(datetime(2026, 12, 21, 9, 0, tzinfo=UTC))
+            await work.commit()
+    await storage_engine.close(engine)
+    now = FileClock(tmp_path / "now")
+    env = {**clean_env(), "STINT_DATABASE_URL": database, "STINT_FAKE_CLOCK_FILE": str(now.path)}
+
+    def stint_clock() -> subprocess.CompletedProcess[str]:
+        return subprocess.run([STINT, "activation", "clock"], cwd=tmp_path, env=env, capture_output=True,
+                              text=True, timeout=120)
+
+    now.set(datetime(2026, 12, 21, 9, 30, tzinfo=UTC))
+    believed = stint_clock()
+    assert believed.returncode == 0, believed.stderr
+    assert f"{SLUG}: ok; latest trusted time 2026-12-21 09:00:00 UTC" in believed.stdout
+    assert "cloudy" not in believed.stdout
+
+    now.set(datetime(2026, 12, 9, 9, 0, tzinfo=UTC))
+    refused = stint_clock()
+
+    assert refused.returncode == 1, refused.stderr
+    assert f"{SLUG}: REFUSED clock_set_back" in refused.stdout
+    assert "This server's clock reads 2026-12-09 09:00:00 UTC, more than 1 hour earlier than a time it " \
+        "has already trusted (2026-12-21 09:00:00 UTC)" in refused.stdout
