@@ -32,6 +32,10 @@ __all__ = ["constant", "insert_rows", "rows_per_statement", "sqlite_variable_lim
 #: (measured level at 10–100 rows; at 1,000 COPY took 20 ms against 26 ms) and needs no
 #: column-type lookup; one row is a single INSERT (COPY took 5–6 ms for it, INSERT 3 ms).
 _COPY_FROM = 100
+#: SQLite's page cache (KiB) for a unit of work writing more than one statement of rows: the
+#: indexes of 100,000 new worklogs outgrow the default 2 MiB and spill pages mid-transaction,
+#: under the write lock. Measured: 3.1 s against 3.8 s for 100,000 worklogs (loaded machine).
+_BULK_CACHE_KIB = 64 * 1024
 #: The variable limit of SQLite before 3.32 (and the compile-time default of old builds).
 _OLD_SQLITE_LIMIT = 999
 
@@ -106,6 +110,10 @@ async def insert_rows(
         return
     one_row = "(" + ", ".join(["?"] * len(columns)) + ")"
     size = rows_per_statement(len(columns), sqlite_variable_limit())
+    if len(rows) > size:
+        # The connection lives as long as the unit of work (Piccolo opens one per transaction).
+        cursor = await connection.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+        await cursor.close()
     for batch in _batches(rows, size):
         values = [value for row in batch for value in row]
         sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([one_row] * len(batch))}{conflict}"
