@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import Enum, StrEnum
 
-from core.activation.trusted_time import DEFAULT_TOLERANCE, TrustedTime, clock_set_back
+from core.activation import DEFAULT_TOLERANCE, TrustedTime, clock_set_back
 from core.errors import AccessDenied
 from core.licensing.deployment import Deployment
 from core.licensing.roles import Permission, Role, user_may
