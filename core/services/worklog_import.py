@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from core.clock import Clock
 from core.errors import ValidationFailed
-from core.ids import new_id
+from core.ids import new_id, new_ids
 from core.tenancy import Tenant, User
 from core.tracking import (
     LockPolicy,
@@ -98,7 +98,8 @@ def _check_rows(
                         week_locked=_week_lock(rules))
     if result.errors:
         return [], list(result.errors)
-    return [create_worklog(draft, new_id()) for draft in result.drafts], []
+    ids = new_ids(len(result.drafts))
+    return [create_worklog(draft, id_) for draft, id_ in zip(result.drafts, ids, strict=True)], []
 
 
 async def _checked(

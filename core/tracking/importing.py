@@ -9,6 +9,7 @@ importer's ``time_zone``; an empty billable duration means 0.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -71,6 +72,21 @@ def _text(value: object) -> str | None:
     return text if text.strip() else None
 
 
+#: "1.5", "0.25", "8": what nearly every cell holds. With at most 9 digits on each side the
+#: exact product has fewer digits than Decimal's 28, so integer arithmetic gives Decimal's
+#: answer, at a fraction of its cost over a 100,000-row file.
+_PLAIN_HOURS = re.compile(r"([0-9]{1,9})(?:\.([0-9]{1,9}))?")
+
+
+def _plain_seconds(whole: str, fraction: str) -> int:
+    """Hours written as plain digits, as whole seconds rounded half to even."""
+    scale: int = 10 ** len(fraction)
+    seconds, rest = divmod(int(whole + fraction) * 3600, scale)
+    if 2 * rest > scale or (2 * rest == scale and seconds % 2):
+        seconds += 1
+    return seconds
+
+
 def _hours(value: object, what: str) -> int | None:
     """Decimal hours → whole seconds, rounded to the nearest; blank → None."""
     if isinstance(value, bool):
@@ -79,15 +95,19 @@ def _hours(value: object, what: str) -> int | None:
     text = repr(value) if isinstance(value, int | float) else _text(value)
     if text is None:
         return None
-    try:
-        hours = Decimal(text.strip())
-    except InvalidOperation:
-        raise _Bad(f"the {what} {text!r} is not a number of hours (write 1.5)") from None
-    if not hours.is_finite():
-        raise _Bad(f"the {what} {text!r} is not a number of hours")
-    if hours < 0:
-        raise _Bad(f"negative {what} {text!r}")
-    seconds = int((hours * 3600).to_integral_value(rounding=ROUND_HALF_EVEN))
+    plain = _PLAIN_HOURS.fullmatch(text.strip())
+    if plain is not None:
+        seconds = _plain_seconds(plain[1], plain[2] or "")
+    else:
+        try:
+            hours = Decimal(text.strip())
+        except InvalidOperation:
+            raise _Bad(f"the {what} {text!r} is not a number of hours (write 1.5)") from None
+        if not hours.is_finite():
+            raise _Bad(f"the {what} {text!r} is not a number of hours")
+        if hours < 0:
+            raise _Bad(f"negative {what} {text!r}")
+        seconds = int((hours * 3600).to_integral_value(rounding=ROUND_HALF_EVEN))
     if seconds > MAX_LENGTH_S:
         raise _Bad(f"the {what} {text!r} is longer than 24 hours")
     return seconds
