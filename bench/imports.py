@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import os
 import platform
+import shutil
 import statistics
 import sys
 import tempfile
@@ -172,6 +173,13 @@ class _Timed:
 
 async def sqlite(args: argparse.Namespace) -> None:
     folder = tempfile.mkdtemp(prefix="stint-bench-")
+    try:
+        await _sqlite(args, folder)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _sqlite(args: argparse.Namespace, folder: str) -> None:
     engine = await storage_engine.open_engine(f"sqlite:///{folder}/bench.db")
     storage_engine.bind(engine)
     await upgrade(engine)
