@@ -17,7 +17,7 @@ notice. An entitlement the service reports as expired takes effect at once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
@@ -36,7 +36,7 @@ from core.activation.ports import (
     LicenceServiceRefused,
     LicenceServiceUnreachable,
 )
-from core.activation.trusted_time import DEFAULT_TOLERANCE, ClockSetBack, TrustedTime, clock_set_back
+from core.activation.trusted_time import DEFAULT_TOLERANCE, ClockSetBack, clock_set_back
 from core.clock import Clock, today_in
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.ids import new_id
@@ -387,7 +387,6 @@ class ActivationView:
     record: ActivationRecord
     holds_until: date | None
     warnings: tuple[str, ...]
-    trusted_time: TrustedTime = field(default_factory=TrustedTime)
 
 
 def _warnings(
@@ -435,7 +434,6 @@ async def activation_view(
         record=record,
         holds_until=holds_until(record.entitlement) if record.entitlement else None,
         warnings=_warnings(record, today_in(clock, tenant.time_zone), now, set_back),
-        trusted_time=trusted,
     )
 
 
