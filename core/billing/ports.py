@@ -112,7 +112,9 @@ class Invoices(Protocol):
     async def mark_paid(self, invoice_id: str, at: datetime) -> None: ...
 
     async def unpaid_in(self, start: date, end: date) -> builtins.list[Invoice]:
-        """The invoices issued in ``[start, end)`` still due (amount due > 0), in issue order."""
+        """The invoices issued in ``[start, end)`` still due (amount due > 0), in issue order,
+        leaving out those whose payment the provider has taken or is taking (its
+        ``invoice.paid`` may not have arrived yet): money on its way is not unpaid."""
         ...
 
     async def add_credit_note(self, note: CreditNote, *, reference: str, at: datetime) -> None:

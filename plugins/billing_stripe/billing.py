@@ -293,7 +293,12 @@ class StripeBilling:
         if int(found.amount_due) > invoice.amount_due and invoice.credit_notes:
             # A credit note Stint issued after the invoice reached Stripe is not there yet:
             # (re)issue it (same keys) and look again; charging first would take too much.
-            await self._credit_remote(remote, invoice.credit_notes)
+            try:
+                await self._credit_remote(remote, invoice.credit_notes)
+            except stripe.StripeError as exc:
+                log.warning(
+                    "credit note not accepted by Stripe", extra={"invoice": invoice.id, "error": str(exc)}
+                )
             found = await self.gateway.invoice(remote_id)
         if int(found.amount_due) != invoice.amount_due:
             problem = (

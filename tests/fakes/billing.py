@@ -123,10 +123,15 @@ class FakeInvoices:
                 row for row in self._store.invoices.values()
                 if row.subscription_id == account and row.invoice.status == "due"
                 and row.invoice.amount_due > 0 and start <= row.invoice.issued_on < end
+                and self._remote_state(row.invoice.id) not in ("paid", "paying")
             ),
             key=lambda row: (row.created_at, row.invoice.id),
         )
         return [row.invoice for row in rows]
+
+    def _remote_state(self, invoice_id: str) -> str | None:
+        remote = self._store.remote_invoices.get(invoice_id)
+        return remote.state if remote else None
 
     async def add_credit_note(self, note: CreditNote, *, reference: str, at: datetime) -> None:
         self._store.check_write("add a credit note")

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from core.activation.ports import ActivationRecord
+from core.billing.ports import RemoteInvoice
 from core.clock import FixedClock
 from core.errors import Conflict, ManagedByActivation, PlanNotAvailable, SeatLimit, ValidationFailed
 from core.licensing.subscription import Subscription, SubscriptionStatus
@@ -224,6 +225,21 @@ async def test_paid_invoices_and_those_of_an_earlier_period_are_never_credit_not
     result = await _change(uow, billing, clock, tenant, boss, seats=8)
     assert result.credit_notes == ()
     assert seed.store.invoices[paid.id].invoice == paid and seed.store.invoices[older.id].invoice == older
+    assert result.view.credit_balance == -result.quote.total
+
+
+@pytest.mark.parametrize("state", ["paid", "paying"])
+async def test_an_invoice_the_provider_charged_or_is_charging_is_not_credit_noted(
+    uow: FakeUnitOfWorkFactory, billing: FakeBilling, clock: FixedClock, seed: Seed, tenant: Tenant,
+    boss: User, state: str,
+) -> None:
+    """Stripe took the money and its invoice.paid has not arrived: the invoice is due here, but paid."""
+    bought = seed.invoice(tenant, due_invoice(144_000, issued_on=STARTED))
+    seed.store.remote_invoices[bought.id] = RemoteInvoice(
+        bought.id, tenant.subscription_id, tenant.id, state=state, remote_id="in_1"
+    )
+    result = await _change(uow, billing, clock, tenant, boss, seats=8)
+    assert result.credit_notes == () and seed.store.invoices[bought.id].invoice == bought
     assert result.view.credit_balance == -result.quote.total
 
 
