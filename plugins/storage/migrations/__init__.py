@@ -31,6 +31,7 @@ from . import (
     m0011_audit_address,
     m0012_second_factor,
     m0013_trusted_time,
+    m0014_credit_notes,
 )
 from .columns import AddColumn, has_column
 
@@ -49,6 +50,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0011_audit_address,
     m0012_second_factor,
     m0013_trusted_time,
+    m0014_credit_notes,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
