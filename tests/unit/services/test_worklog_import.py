@@ -25,9 +25,9 @@ class Meanwhile(FakeUnitOfWorkFactory):
     """Another transaction commits ``change`` between the check and the write: just before
     the import's write unit of work is handed out."""
 
-    def __init__(self, store: FakeDatabase, change: Callable[[], None]) -> None:
+    def __init__(self, store: FakeDatabase, change: Callable[[], object]) -> None:
         super().__init__(store)
-        self._change: Callable[[], None] | None = change
+        self._change: Callable[[], object] | None = change
 
     def __call__(self, *, write: bool = False) -> FakeUnitOfWork:
         if write and self._change is not None:
