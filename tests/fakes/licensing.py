@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.audit import AuditQuery, AuditRecord
 from core.ids import new_id
@@ -23,6 +23,9 @@ from core.tenancy import Enterprise, Operator, Person, Tenant
 
 from .rows import AuditRow, FakeIntegrityError, StoredOperator, StoredSeat, StoredSubscription, fits
 from .unit_of_work import FakeDatabase
+
+if TYPE_CHECKING:
+    from .identity import FakeSecondFactorStore
 
 __all__ = [
     "FakeCatalogue",
@@ -241,6 +244,11 @@ class FakeDirectory:
         if operator.id in self._store.operators or await self.operator_by_email(operator.email):
             raise FakeIntegrityError(f"operator {operator.email} exists")
         self._store.operators[operator.id] = StoredOperator(operator, password_hash, at)
+
+    def operator_second_factors(self) -> FakeSecondFactorStore:
+        from .identity import FakeSecondFactorStore
+
+        return FakeSecondFactorStore(self._store)
 
     async def audit(
         self, tenant_id: str | None, actor: str, action: str, subject: str, detail: dict[str, Any],

@@ -35,7 +35,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 from core.activation.ports import ActivationRecord
 from core.billing.ports import BillingCustomer, RemoteInvoice
-from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord
+from core.idempotency import KeyRecord, KeyScope
+from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord, SecondFactorRecord
 from core.jobs.ports import JobRunRecord
 from core.licensing.subscription import Subscription
 from core.proration.credit import CreditEntry
@@ -112,6 +113,12 @@ class FakeDatabase:
     #: Token id → record, every tenant's (each record names its tenant).
     refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
     personal_tokens: dict[str, PersonalTokenRecord] = field(default_factory=dict)
+    #: Operator id → second factor (the secret's columns of the operator's row).
+    second_factors: dict[str, SecondFactorRecord] = field(default_factory=dict)
+    #: Owner id → recovery code hash → when it was used (None: unused).
+    recovery_codes: dict[str, dict[str, datetime | None]] = field(default_factory=dict)
+    #: Idempotency keys and their answers.
+    idempotency_keys: dict[KeyScope, KeyRecord] = field(default_factory=dict)
 
     # Billing.
     #: Invoice id → row, in the order they were stored.
