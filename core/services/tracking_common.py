@@ -17,7 +17,7 @@ from core.tracking import (
     local_day,
     week_of,
 )
-from core.tracking.ports import TrackingRepository
+from core.tracking.ports import TrackingRepository, WorkItemEffect
 from core.unit_of_work import TenantScope
 
 __all__ = [
@@ -100,8 +100,8 @@ async def queue_work_item_effects(
         await repo.enqueue_work_item(after.work_item, f"remaining:{after.id}", after.length_s, at)
 
 
-def import_effects(worklogs: Sequence[Worklog], import_id: str) -> list[tuple[str, str, int]]:
-    """The work-item effects of an import, as ``(work_item, effect_key, remaining_delta_s)``.
+def import_effects(worklogs: Sequence[Worklog], import_id: str) -> list[WorkItemEffect]:
+    """The work-item effects of an import.
 
     One per work item rather than two per worklog: the outbox job recomputes Completed Work
     for every pending item and lowers Remaining Work by the sum of the item's pending deltas,
@@ -112,12 +112,12 @@ def import_effects(worklogs: Sequence[Worklog], import_id: str) -> list[tuple[st
     for worklog in worklogs:
         if worklog.work_item is not None:
             totals[worklog.work_item] = totals.get(worklog.work_item, 0) + worklog.length_s
-    effects: list[tuple[str, str, int]] = []
+    effects: list[WorkItemEffect] = []
     for item, seconds in sorted(totals.items()):
         part = 0
         while seconds > 0:
             delta = min(seconds, _MAX_DELTA_S)
-            effects.append((item, f"import:{import_id}:{_digest(item)}:{part}", delta))
+            effects.append(WorkItemEffect(item, f"import:{import_id}:{_digest(item)}:{part}", delta))
             seconds -= delta
             part += 1
     return effects

@@ -29,6 +29,7 @@ __all__ = [
     "TrackingSettings",
     "UserWeek",
     "WeekSheetData",
+    "WorkItemEffect",
     "WorkItemState",
     "WorklogCursor",
 ]
@@ -48,6 +49,15 @@ class WorklogCursor:
 
     started_at: datetime
     id: str
+
+
+class WorkItemEffect(NamedTuple):
+    """A work-item update to queue once: lower Remaining Work by ``remaining_delta_s`` (0: only
+    recompute Completed Work), under ``effect_key``."""
+
+    work_item: str
+    effect_key: str
+    remaining_delta_s: int
 
 
 class UserWeek(NamedTuple):
@@ -166,8 +176,8 @@ class TrackingRepository(Protocol):
         self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime
     ) -> None: ...
 
-    async def enqueue_work_items(self, effects: Sequence[tuple[str, str, int]], at: datetime) -> None:
-        """Queue many ``(work_item, effect_key, remaining_delta_s)`` at once (an import's);
+    async def enqueue_work_items(self, effects: Sequence[WorkItemEffect], at: datetime) -> None:
+        """Queue many effects at once (an import's);
         an effect key queued already is skipped, as in :meth:`enqueue_work_item`."""
         ...
 

@@ -20,6 +20,7 @@ from core.tracking.ports import (
     TrackingSettings,
     UserWeek,
     WeekSheetData,
+    WorkItemEffect,
     WorklogCursor,
 )
 
@@ -359,7 +360,7 @@ class PiccoloTrackingRepo:
             )
         )
 
-    async def enqueue_work_items(self, effects: Sequence[tuple[str, str, int]], at: datetime) -> None:
+    async def enqueue_work_items(self, effects: Sequence[WorkItemEffect], at: datetime) -> None:
         """Many (work item, effect key, remaining delta) at once; keys queued already are skipped."""
         stamp = constant(self._engine, at)
         rows = [(new_id(), self.tenant_id, item, key, delta, stamp) for item, key, delta in effects]

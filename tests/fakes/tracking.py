@@ -25,6 +25,7 @@ from core.tracking.ports import (
     TrackingSettings,
     UserWeek,
     WeekSheetData,
+    WorkItemEffect,
     WorkItemState,
     WorklogCursor,
 )
@@ -189,7 +190,7 @@ class FakeTrackingRepository:
             return  # queued (or done) already: never twice
         outbox.append(OutboxEntry(new_id(), work_item, effect_key, remaining_delta_s, attempts=0))
 
-    async def enqueue_work_items(self, effects: Sequence[tuple[str, str, int]], at: datetime) -> None:
+    async def enqueue_work_items(self, effects: Sequence[WorkItemEffect], at: datetime) -> None:
         for work_item, effect_key, remaining_delta_s in effects:
             await self.enqueue_work_item(work_item, effect_key, remaining_delta_s, at)
 
