@@ -20,9 +20,10 @@ from core.services.identity import authenticate_operator
 from core.services.operators import mark_invoice_paid, replace_plans, set_trial_end
 from core.services.second_factor import (
     CodeNeeded,
+    Holder,
     InvalidCode,
-    confirm_operator_enrolment,
-    start_operator_enrolment,
+    confirm_enrolment,
+    start_enrolment,
 )
 from core.services.security_history import installation_audit
 from plugins.bootstrap import Stint
@@ -173,7 +174,7 @@ class ConsoleController(Controller):
     async def start_second_factor(self, request: Request[Any, Any, Any]) -> Template:
         principal = await _enrolling_operator(request)
         stint = _stint(request)
-        enrolment = await start_operator_enrolment(stint.uow, stint.codes, operator=principal.operator)
+        enrolment = await start_enrolment(stint.uow, stint.codes, Holder.of(principal.operator))
         return render(
             request, "admin/second_factor.html", None,
             _sf_ctx(stint, principal, enrolment=enrolment),
@@ -187,8 +188,8 @@ class ConsoleController(Controller):
         stint = _stint(request)
         await refuse_if_too_many_codes(stint, principal.operator.id)
         try:
-            recovery = await confirm_operator_enrolment(
-                stint.uow, stint.codes, stint.clock, operator=principal.operator, code=data.code,
+            recovery = await confirm_enrolment(
+                stint.uow, stint.codes, stint.clock, Holder.of(principal.operator), code=data.code,
                 address=client_address(request),
             )
         except InvalidCode as exc:
