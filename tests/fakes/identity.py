@@ -60,10 +60,13 @@ class FakeUserRepository:
         return self._store.users.get(self.tenant_id, {})
 
     def _user(self, row: StoredUser) -> User:
+        # Whether a second factor is confirmed lives with the factor, as the real column does.
+        held = self._store.second_factors.get(row.user.id)
+        user = replace(row.user, second_factor=held is not None and held.confirmed_at is not None)
         person = self._store.persons.get(row.user.person_id)
         if person is None:
-            return row.user
-        return replace(row.user, email=person.email, name=person.name)
+            return user
+        return replace(user, email=person.email, name=person.name)
 
     async def get(self, user_id: str) -> User | None:
         row = self._rows().get(user_id)

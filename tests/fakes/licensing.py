@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.audit import AuditQuery, AuditRecord
 from core.ids import new_id
@@ -23,6 +23,9 @@ from core.tenancy import Enterprise, Operator, Person, Tenant
 
 from .rows import AuditRow, FakeIntegrityError, StoredOperator, StoredSeat, StoredSubscription, fits
 from .unit_of_work import FakeDatabase
+
+if TYPE_CHECKING:
+    from .second_factor import FakeSecondFactors
 
 __all__ = [
     "FakeCatalogue",
@@ -226,13 +229,22 @@ class FakeDirectory:
             raise FakeIntegrityError(f"person {person.email} exists")
         self._store.persons[person.id] = person
 
+    def _operator(self, operator: Operator) -> Operator:
+        held = self._store.second_factors.get(operator.id)
+        return replace(operator, second_factor=held is not None and held.confirmed_at is not None)
+
     async def operator_by_email(self, email: str) -> OperatorLogin | None:
         found = next((o for o in self._store.operators.values() if o.operator.email == email), None)
-        return OperatorLogin(found.operator, found.password_hash) if found else None
+        return OperatorLogin(self._operator(found.operator), found.password_hash) if found else None
 
     async def operator_by_id(self, operator_id: str) -> Operator | None:
         found = self._store.operators.get(operator_id)
-        return found.operator if found else None
+        return self._operator(found.operator) if found else None
+
+    def operator_second_factors(self) -> FakeSecondFactors:
+        from .second_factor import FakeSecondFactors
+
+        return FakeSecondFactors(self._store, None)
 
     async def add_operator(self, operator: Operator, password_hash: str, at: datetime) -> None:
         self._store.check_write("add an operator")

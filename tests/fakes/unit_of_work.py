@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from core.activation.ports import ActivationRecord
 from core.billing.ports import BillingCustomer, RemoteInvoice
-from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord
+from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord, SecondFactorRecord
 from core.jobs.ports import JobRunRecord
 from core.licensing.subscription import Subscription
 from core.proration.credit import CreditEntry
@@ -68,6 +68,7 @@ if TYPE_CHECKING:
     from .billing import FakeInvoices, FakePaymentRecords, FakeRenewalStore
     from .identity import FakeAuditLog, FakeTokenRepository, FakeUserRepository
     from .licensing import FakeDirectory, FakeSeatRepository, FakeSubscriptionRepository
+    from .second_factor import FakeSecondFactors
     from .tracking import FakeTrackingRepository
 
 __all__ = [
@@ -112,6 +113,10 @@ class FakeDatabase:
     #: Token id → record, every tenant's (each record names its tenant).
     refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
     personal_tokens: dict[str, PersonalTokenRecord] = field(default_factory=dict)
+    #: Owner id (operator or user) → their second factor (``tests/fakes/second_factor.py``).
+    second_factors: dict[str, SecondFactorRecord] = field(default_factory=dict)
+    #: Recovery code hash → its row.
+    recovery_codes: dict[str, Any] = field(default_factory=dict)
 
     # Billing.
     #: Invoice id → row, in the order they were stored.
@@ -223,6 +228,11 @@ class FakeTenantScope:
         from .identity import FakeAuditLog
 
         return FakeAuditLog(self.store, self.tenant_id)
+
+    def second_factors(self) -> FakeSecondFactors:
+        from .second_factor import FakeSecondFactors
+
+        return FakeSecondFactors(self.store, self.tenant_id)
 
     def subscriptions(self) -> FakeSubscriptionRepository:
         from .licensing import FakeSubscriptionRepository
