@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -98,6 +99,10 @@ class Settings:
     trial_days: int = 28
     #: Days of access kept after a failed payment (SPEC §3, configurable).
     grace_days: int = 14
+    #: Minutes an on-premises server's clock may fall behind the latest time it has trusted
+    #: before access is refused as ``clock_set_back`` (SPEC §7): room for a clock that ran
+    #: fast to be corrected, too little to relive an expired licence's last days.
+    clock_tolerance_minutes: int = 60
     #: Where Stint keeps generated files (secret key, dev activation key).
     data_dir: Path = field(default_factory=lambda: Path(".stint"))
     #: Prefix of every Redis key Stint writes (rate-limit counters, cached access decisions).
@@ -138,6 +143,10 @@ class Settings:
     #: TESTS ONLY: a file holding the ISO instant Stint takes as "now", so a web process
     #: and its workers agree on a controlled clock. Announced loudly at start and in /health.
     fake_clock_file: Path | None = None
+
+    @property
+    def clock_tolerance(self) -> timedelta:
+        return timedelta(minutes=self.clock_tolerance_minutes)
 
     @property
     def is_postgres(self) -> bool:
@@ -315,6 +324,7 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         access_token_minutes=_int(env, "STINT_ACCESS_TOKEN_MINUTES", 15, 1, 1440),
         trial_days=_int(env, "STINT_TRIAL_DAYS", 28, 1, 365),
         grace_days=_int(env, "STINT_GRACE_DAYS", 14, 0, 365),
+        clock_tolerance_minutes=_int(env, "STINT_CLOCK_TOLERANCE_MINUTES", 60, 5, 10_080),
         data_dir=data_dir,
         redis_prefix=get("STINT_REDIS_PREFIX") or "stint:",
         redis_read_client=read_client,

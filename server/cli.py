@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING
 from plugins.settings import Settings, SettingsError, load_settings
 
 if TYPE_CHECKING:
-    from datetime import date
+    from datetime import date, datetime
 
     from celery import Celery
 
+    from core.services.trusted_time import ClockReport
     from plugins.bootstrap import Stint
     from plugins.identity.keys import SigningKey
 
@@ -155,6 +156,37 @@ def cmd_activation_verify(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def cmd_activation_clock(args: argparse.Namespace) -> int:
+    from core.services.trusted_time import clock_report
+
+    async def work(stint: Stint) -> int:
+        report = await clock_report(stint.uow, stint.clock, tolerance=stint.settings.clock_tolerance)
+        print(_clock_text(report))
+        return 1 if report.refused else 0
+
+    return _run(work)
+
+
+def _stamp(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _clock_text(report: ClockReport) -> str:
+    minutes = int(report.tolerance.total_seconds() // 60)
+    lines = [f"server clock: {_stamp(report.now)} (trusted unless more than {minutes} minutes behind)"]
+    if not report.tenants:
+        lines.append("no on-premises tenants: the clock is not checked")
+    for one in report.tenants:
+        verdict = "ok" if one.set_back is None else "REFUSED clock_set_back"
+        lines.append(
+            f"{one.tenant.slug}: {verdict}; latest trusted time {_stamp(one.trusted.latest)}, "
+            f"newest activation file issued {_stamp(one.trusted.newest_issued_at)}"
+        )
+        if one.set_back is not None:
+            lines.append(f"  {one.set_back.message}")
+    return "\n".join(lines)
+
+
 def _add_activation(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     activation = commands.add_parser("activation", help="offline activation files (on-premises)")
     activation_commands = activation.add_subparsers(dest="activation_command", required=True)
@@ -171,6 +203,10 @@ def _add_activation(commands: argparse._SubParsersAction[argparse.ArgumentParser
     verify.add_argument("file")
     verify.add_argument("--server-id", default=None)
     verify.set_defaults(func=cmd_activation_verify)
+    clock = activation_commands.add_parser(
+        "clock", help="whether this server's clock is believed, per on-premises tenant, and why not"
+    )
+    clock.set_defaults(func=cmd_activation_clock)
 
 
 def _key_ring(settings: Settings) -> tuple[SigningKey, ...]:

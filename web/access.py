@@ -46,6 +46,7 @@ def requires(action: Action) -> Guard:
             user=principal.user,
             action=action,
             grace_days=stint.settings.grace_days,
+            clock_tolerance=stint.settings.clock_tolerance,
             cache=principal.cache or stint.access_cache,
         )
         connection.scope.setdefault("state", {})["access"] = outcome

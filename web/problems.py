@@ -56,6 +56,7 @@ ACCESS_STATUS = {
     "not_permitted": 403,
     "tenant_uninstalled": 403,
     "second_factor_required": 403,
+    "clock_set_back": 403,
 }
 
 _STATUS: dict[type[errors.StintError], int] = {

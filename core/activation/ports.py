@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from core.activation.claims import ActivationClaims, ActivationState
+from core.activation.trusted_time import TrustedTime
 from core.errors import StintError
 from core.licensing import Subscription
 
@@ -75,7 +76,22 @@ class ActivationRepository(Protocol):
 
     async def load(self) -> ActivationRecord: ...
 
-    async def save(self, record: ActivationRecord, at: datetime) -> None: ...
+    async def save(self, record: ActivationRecord, at: datetime) -> None:
+        """Store the record; the trusted time is left alone (it has its own writes below)."""
+        ...
+
+    async def trusted_time(self) -> TrustedTime:
+        """The latest trusted time and the newest verified file's issue time, in one read."""
+        ...
+
+    async def advance_trusted_time(self, to: datetime) -> None:
+        """Move the latest trusted time forward to ``to``; never back, even when two
+        processes write at once."""
+        ...
+
+    async def reset_trusted_time(self, to: datetime) -> None:
+        """Set the latest trusted time to ``to``, back if need be (a newer file proves it)."""
+        ...
 
 
 class ActivationDirectory(Protocol):

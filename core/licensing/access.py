@@ -3,15 +3,20 @@
 :func:`decide` checks, in this order, and the first that fails is the reason:
 
 1. ``tenant_uninstalled`` — the tenant is uninstalled; nothing runs.
-2. ``expired`` / ``trial_expired`` — the subscription gives no access today.
+2. ``clock_set_back`` — on-premises, the server's clock reads earlier than a time it
+   has already trusted or than its newest activation file's issue time
+   (:mod:`core.activation.trusted_time`): every date below would be a lie. As for
+   expiry, a collection admin's Subscription page (to see why, and to install a newer
+   file) is exempt.
+3. ``expired`` / ``trial_expired`` — the subscription gives no access today.
    Only a collection admin's Subscription page (view and buy/reactivate) is exempt.
-3. A collection admin's Subscription and User Management pages are allowed
+4. A collection admin's Subscription and User Management pages are allowed
    without a role or a seat (they are not "use" of the product).
-4. ``role_none`` — role None may do nothing (hidden in the cloud, a locked door
+5. ``role_none`` — role None may do nothing (hidden in the cloud, a locked door
    on-premises).
-5. ``not_permitted`` — the role (or the approval-manager flag) does not grant the
+6. ``not_permitted`` — the role (or the approval-manager flag) does not grant the
    action, or it is a collection-admin page and the user is not one.
-6. ``no_seat`` — the user holds no licence. It comes last so that it means "a
+7. ``no_seat`` — the user holds no licence. It comes last so that it means "a
    licence is the only thing missing": a caller may then license on first use
    and ask again, and no seat is spent on a request that would be refused anyway.
 """
@@ -19,9 +24,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import Enum, StrEnum
 
+from core.activation import DEFAULT_TOLERANCE, TrustedTime, clock_set_back
 from core.errors import AccessDenied
 from core.licensing.deployment import Deployment
 from core.licensing.roles import Permission, Role, user_may
@@ -105,6 +111,7 @@ class DenialReason(StrEnum):
     TRIAL_EXPIRED = "trial_expired"
     NOT_PERMITTED = "not_permitted"
     TENANT_UNINSTALLED = "tenant_uninstalled"
+    CLOCK_SET_BACK = "clock_set_back"
 
 
 _MESSAGES = {
@@ -114,6 +121,7 @@ _MESSAGES = {
     DenialReason.TRIAL_EXPIRED: "The free trial has ended; a collection admin can buy a plan.",
     DenialReason.NOT_PERMITTED: "Your role does not allow this.",
     DenialReason.TENANT_UNINSTALLED: "The product is not installed here.",
+    DenialReason.CLOCK_SET_BACK: "This server's clock appears to have been set back; correct it.",
 }
 
 
@@ -132,6 +140,9 @@ class AccessContext:
     grace_days: int = DEFAULT_GRACE_DAYS
     time_zone: tzinfo = UTC
     """The tenant's billing time zone, which decides what day it is."""
+    trusted_time: TrustedTime | None = None
+    """What an on-premises server remembers about time; None: the clock is not in question."""
+    clock_tolerance: timedelta = DEFAULT_TOLERANCE
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
@@ -149,6 +160,8 @@ class Decision:
     allowed: bool
     reason: DenialReason | None = None
     hidden: bool = False
+    detail: str | None = None
+    """The refusal's particulars when the reason alone is not enough (a set-back clock's times)."""
 
     @property
     def payment_required(self) -> bool:
@@ -157,7 +170,9 @@ class Decision:
 
     @property
     def message(self) -> str | None:
-        return None if self.reason is None else _MESSAGES[self.reason]
+        if self.reason is None:
+            return None
+        return self.detail or _MESSAGES[self.reason]
 
 
 ALLOWED = Decision(True)
@@ -167,6 +182,10 @@ def decide(ctx: AccessContext, action: Action) -> Decision:
     """The one access decision; see the module docstring for the order of the checks."""
     if ctx.tenant_uninstalled:
         return Decision(False, DenialReason.TENANT_UNINSTALLED)
+    if ctx.trusted_time is not None and not (ctx.collection_admin and action in _OPEN_WHEN_EXPIRED):
+        set_back = clock_set_back(ctx.now, ctx.trusted_time, ctx.clock_tolerance)
+        if set_back is not None:
+            return Decision(False, DenialReason.CLOCK_SET_BACK, detail=set_back.message)
     # Role None in the cloud never sees the tab, whatever else is wrong.
     hidden = ctx.deployment is Deployment.CLOUD and ctx.role is Role.NONE and not ctx.collection_admin
     expiry = unusable_reason(ctx.subscription, ctx.today, ctx.grace_days)

@@ -2,19 +2,27 @@
 
 Every API route and every page asks :func:`check_access` through one guard, so
 pages and the API always agree (SPEC §6).
+
+On-premises, the facts include what the server remembers about time
+(:mod:`core.activation.trusted_time`), and a decision that believed the clock moves the
+tenant's latest trusted time forward when it lags by a minute or more — a write a minute
+at most, on decisions that were not cached. A cached decision is served only while the
+clock reads no earlier than when it was made; a clock set back since is decided afresh.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from core.activation.trusted_time import DEFAULT_TOLERANCE, clock_set_back, mark_due
 from core.clock import Clock
 from core.errors import AccessDenied
 from core.licensing.access import AccessContext, Action, Decision, DenialReason, decide
+from core.licensing.deployment import Deployment
 from core.licensing.ports import GenerationCache
 from core.licensing.roles import Role
 from core.licensing.seats import FirstUseOutcome, SeatPool, licence_on_first_use
@@ -43,9 +51,11 @@ class AccessOutcome:
 
 
 async def _context(scope: TenantScope, tenant: Tenant, user: User, clock: Clock, grace_days: int,
-                   subscription: Subscription | None = None) -> AccessContext:
+                   tolerance: timedelta, subscription: Subscription | None = None) -> AccessContext:
     if subscription is None:
         subscription = (await scope.subscriptions().get()).subscription
+    # The cloud's clock is the vendor's own; an on-premises server's is the customer's.
+    onprem = tenant.deployment is Deployment.ONPREM
     return AccessContext(
         deployment=tenant.deployment,
         subscription=subscription,
@@ -57,17 +67,20 @@ async def _context(scope: TenantScope, tenant: Tenant, user: User, clock: Clock,
         tenant_uninstalled=tenant.uninstalled,
         grace_days=grace_days,
         time_zone=ZoneInfo(tenant.time_zone),
+        trusted_time=await scope.activation().trusted_time() if onprem else None,
+        clock_tolerance=tolerance,
     )
 
 
 async def _license_on_first_use(
-    uow: UnitOfWorkFactory, tenant: Tenant, user: User, clock: Clock, grace_days: int, action: Action
+    uow: UnitOfWorkFactory, tenant: Tenant, user: User, clock: Clock, grace_days: int,
+    tolerance: timedelta, action: Action,
 ) -> AccessContext:
     """Take a seat for ``user`` if one is free, under the subscription's lock."""
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
         subscription = (await scope.subscriptions().get(for_update=True)).subscription
-        ctx = await _context(scope, tenant, user, clock, grace_days, subscription)
+        ctx = await _context(scope, tenant, user, clock, grace_days, tolerance, subscription)
         if ctx.licensed:
             return ctx
         pool = SeatPool(seats=subscription.seats, licensed=await scope.seats().taken())
@@ -113,18 +126,24 @@ def _cache_key(tenant: Tenant, user: User, action: Action, grace_days: int, cloc
     ))
 
 
-def _to_dict(outcome: AccessOutcome) -> dict[str, Any]:
+def _to_dict(outcome: AccessOutcome, decided_at: datetime) -> dict[str, Any]:
     d, b = outcome.decision, outcome.banner
     return {
         "allowed": d.allowed, "reason": d.reason.value if d.reason else None, "hidden": d.hidden,
-        "banner": b.visible, "days_left": b.days_left, "licensed": outcome.licensed,
+        "detail": d.detail, "banner": b.visible, "days_left": b.days_left, "licensed": outcome.licensed,
+        "at": decided_at.isoformat(),
     }
 
 
-def _from_dict(value: dict[str, Any]) -> AccessOutcome:
+def _from_dict(value: dict[str, Any], now: datetime) -> AccessOutcome | None:
+    """The cached outcome, or None when it cannot be served now: made at a later clock
+    reading than ``now`` (the clock went back since), or cached before that was recorded."""
+    made = value.get("at")
+    if not isinstance(made, str) or now < datetime.fromisoformat(made):
+        return None
     reason = DenialReason(value["reason"]) if value["reason"] else None
     return AccessOutcome(
-        decision=Decision(bool(value["allowed"]), reason, bool(value["hidden"])),
+        decision=Decision(bool(value["allowed"]), reason, bool(value["hidden"]), value.get("detail")),
         banner=Banner(bool(value["banner"]), value["days_left"]),
         licensed=bool(value["licensed"]),
     )
@@ -138,16 +157,30 @@ async def _touch_if_due(uow: UnitOfWorkFactory, clock: Clock, user: User, decisi
 
 
 async def _decide_now(
-    uow: UnitOfWorkFactory, clock: Clock, tenant: Tenant, user: User, action: Action, grace_days: int
+    uow: UnitOfWorkFactory, clock: Clock, tenant: Tenant, user: User, action: Action, grace_days: int,
+    tolerance: timedelta,
 ) -> AccessOutcome:
     async with uow() as work:
         scope = work.tenant(tenant.id)
-        ctx = await _context(scope, tenant, user, clock, grace_days)
+        ctx = await _context(scope, tenant, user, clock, grace_days, tolerance)
     decision = decide(ctx, action)
     if decision.reason is DenialReason.NO_SEAT:
-        ctx = await _license_on_first_use(uow, tenant, user, clock, grace_days, action)
+        ctx = await _license_on_first_use(uow, tenant, user, clock, grace_days, tolerance, action)
         decision = decide(ctx, action)
+    await _trust_if_due(uow, tenant, ctx)
     return AccessOutcome(decision=decision, banner=banner(ctx), licensed=ctx.licensed)
+
+
+async def _trust_if_due(uow: UnitOfWorkFactory, tenant: Tenant, ctx: AccessContext) -> None:
+    """Store the clock reading the decision believed as the latest trusted time, when due."""
+    trusted = ctx.trusted_time
+    if trusted is None or not mark_due(ctx.now, trusted):
+        return
+    if clock_set_back(ctx.now, trusted, ctx.clock_tolerance) is not None:
+        return
+    async with uow(write=True) as work:
+        await work.tenant(tenant.id).activation().advance_trusted_time(ctx.now)
+        await work.commit()
 
 
 async def check_access(
@@ -159,24 +192,30 @@ async def check_access(
     action: Action,
     grace_days: int = DEFAULT_GRACE_DAYS,
     cache: GenerationCache | None,
+    clock_tolerance: timedelta = DEFAULT_TOLERANCE,
 ) -> AccessOutcome:
     """The decision for ``user`` doing ``action`` now; ``cache`` (None: decide every time)
-    keeps it until a change.
+    keeps it until a change. ``clock_tolerance``: how far an on-premises clock may fall
+    behind the latest time it was trusted at before it is refused.
 
     With a cache, the scopes' generations are read *before* the facts, so a decision
     computed from facts older than a change is stored under the old generation and
     never served after the change's bump.
     """
     if cache is None:
-        outcome = await _decide_now(uow, clock, tenant, user, action, grace_days)
+        outcome = await _decide_now(uow, clock, tenant, user, action, grace_days, clock_tolerance)
     else:
         key = _cache_key(tenant, user, action, grace_days, clock)
         cached = await cache.get(key, access_scopes(tenant))
-        if cached.value is not None:
-            outcome = _from_dict(cached.value)
+        now = clock.now()
+        found = None if cached.value is None else _from_dict(cached.value, now)
+        if found is not None:
+            outcome = found
         else:
-            outcome = await _decide_now(uow, clock, tenant, user, action, grace_days)
-            await cache.put(key, cached.stamp, _to_dict(outcome), DECISION_TTL_SECONDS)
+            outcome = await _decide_now(uow, clock, tenant, user, action, grace_days, clock_tolerance)
+            # A set-back clock is refused afresh each time, so correcting it works at once.
+            if outcome.decision.reason is not DenialReason.CLOCK_SET_BACK:
+                await cache.put(key, cached.stamp, _to_dict(outcome, now), DECISION_TTL_SECONDS)
     await _touch_if_due(uow, clock, user, outcome.decision)
     return outcome
 
@@ -184,10 +223,12 @@ async def check_access(
 async def ensure_access(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, user: User, action: Action,
     grace_days: int = DEFAULT_GRACE_DAYS, cache: GenerationCache | None,
+    clock_tolerance: timedelta = DEFAULT_TOLERANCE,
 ) -> AccessOutcome:
     """:func:`check_access`, raising :class:`AccessDenied` (with ``hidden``) when refused."""
     outcome = await check_access(
-        uow, clock, tenant=tenant, user=user, action=action, grace_days=grace_days, cache=cache
+        uow, clock, tenant=tenant, user=user, action=action, grace_days=grace_days, cache=cache,
+        clock_tolerance=clock_tolerance,
     )
     decision = outcome.decision
     if not decision.allowed:

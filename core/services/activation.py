@@ -22,7 +22,6 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from core.activation.claims import (
-    CLOCK_SKEW,
     ActivationClaims,
     ActivationRefused,
     RefusalReason,
@@ -37,6 +36,7 @@ from core.activation.ports import (
     LicenceServiceRefused,
     LicenceServiceUnreachable,
 )
+from core.activation.trusted_time import DEFAULT_TOLERANCE, ClockSetBack, clock_set_back
 from core.clock import Clock, today_in
 from core.errors import Conflict, NotFound, ValidationFailed
 from core.ids import new_id
@@ -224,6 +224,13 @@ async def install_activation_file(
         await repo.save(
             replace(record, mode="file", entitlement=entitlement, file_state=state, refresh_error=None), now
         )
+        if claims != record.file_state.installed:
+            # A file newer than any verified is the vendor's word that its issue time has come:
+            # the trusted time restarts from it, back if need be (core.activation.trusted_time).
+            # The file already installed, sent again, proves nothing new.
+            await repo.reset_trusted_time(max(claims.issued_at, now))
+        else:
+            await repo.advance_trusted_time(now)
         sub = await _apply(scope, entitlement, today_in(clock, tenant.time_zone), now, f"user:{actor.id}")
         await scope.audit().record(
             f"user:{actor.id}",
@@ -283,6 +290,7 @@ async def activate_online(
             ),
             now,
         )
+        await repo.advance_trusted_time(now)
         sub = await _apply(scope, entitlement, today_in(clock, tenant.time_zone), now, f"user:{actor.id}")
         await scope.audit().record(
             f"user:{actor.id}", "activation.online", sub_id, {"server_id": server_id}, now
@@ -339,6 +347,8 @@ async def refresh_tenant(
                 )
             record = replace(record, attempted_at=now, refresh_error=error)
         await repo.save(record, now)
+        # The job runs whether or not anyone signs in: it keeps the trusted time current too.
+        await repo.advance_trusted_time(now)
         if record.entitlement is not None:
             today = today_in(clock, tenant.time_zone)
             await _apply(scope, record.entitlement, today, now, "system:activation")
@@ -379,11 +389,13 @@ class ActivationView:
     warnings: tuple[str, ...]
 
 
-def _warnings(record: ActivationRecord, today: date, now: datetime) -> tuple[str, ...]:
-    found: list[str] = []
+def _warnings(
+    record: ActivationRecord, today: date, now: datetime, set_back: ClockSetBack | None
+) -> tuple[str, ...]:
+    found: list[str] = [set_back.message] if set_back is not None else []
     ent = record.entitlement
     if ent is None:
-        return ()
+        return tuple(found)
     last_day = holds_until(ent) - timedelta(days=1)
     if record.mode == "online" and record.refresh_error:
         since = record.refreshed_at.strftime("%Y-%m-%d %H:%M UTC") if record.refreshed_at else "activation"
@@ -401,27 +413,27 @@ def _warnings(record: ActivationRecord, today: date, now: datetime) -> tuple[str
             f"The licence expired on {ent.expires_on.isoformat()}. Stint keeps working up to and "
             f"including {last_day.isoformat()} (7 days of grace); {remedy} before then."
         )
-    high_water = record.file_state.high_water
-    if high_water is not None and now < high_water - CLOCK_SKEW:
-        found.append(
-            "This server's clock is earlier than the issue time of an activation file it has "
-            "verified; the clock appears to have been set back. Correct the server's date and time."
-        )
     return tuple(found)
 
 
 async def activation_view(
-    uow: UnitOfWorkFactory, directory: ActivationDirectory, clock: Clock, *, tenant: Tenant
+    uow: UnitOfWorkFactory, directory: ActivationDirectory, clock: Clock, *, tenant: Tenant,
+    clock_tolerance: timedelta = DEFAULT_TOLERANCE,
 ) -> ActivationView:
+    """The tenant's activation as its admin sees it; a set-back clock comes first among
+    the warnings, with the times that give it away."""
     server_id = await installation_server_id(uow, directory, clock)
     async with uow() as work:
-        record = await work.tenant(tenant.id).activation().load()
+        repo = work.tenant(tenant.id).activation()
+        record = await repo.load()
+        trusted = await repo.trusted_time()
     now = clock.now()
+    set_back = clock_set_back(now, trusted, clock_tolerance)
     return ActivationView(
         server_id=server_id,
         record=record,
         holds_until=holds_until(record.entitlement) if record.entitlement else None,
-        warnings=_warnings(record, today_in(clock, tenant.time_zone), now),
+        warnings=_warnings(record, today_in(clock, tenant.time_zone), now, set_back),
     )
 
 

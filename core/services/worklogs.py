@@ -1,4 +1,5 @@
-"""Worklogs after the fact (SPEC §8): add, edit, delete, list, import and export.
+"""Worklogs after the fact (SPEC §8): add, edit, delete, list and export (import:
+:mod:`core.services.worklog_import`).
 
 Every change checks the locked weeks of the worklog's owner (before and after an
 edit), the added-by editing rule, and — for additions — the plan's worklog
@@ -7,17 +8,14 @@ limits; and queues the work-item updates it causes in the same transaction.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from core.clock import Clock
-from core.errors import AccessDenied, NotFound, ValidationFailed
+from core.errors import AccessDenied, NotFound
 from core.ids import new_id
 from core.tenancy import Tenant, User
 from core.tracking import (
-    NumberedRow,
-    WeekStatus,
     Worklog,
     WorklogChanges,
     WorklogFlag,
@@ -26,24 +24,18 @@ from core.tracking import (
     edit,
     ensure_may_edit,
     export_rows,
-    is_locked,
-    local_day,
-    parse_rows,
-    week_of,
 )
-from core.tracking.ports import UserWeek, WorklogCursor
-from core.unit_of_work import TenantScope, UnitOfWorkFactory
+from core.tracking.ports import WorklogCursor
+from core.unit_of_work import UnitOfWorkFactory
 
-from .tracking_common import check_limits, ensure_day_unlocked, queue_work_item_effects, user_zone
+from .tracking_common import all_users, check_limits, ensure_day_unlocked, queue_work_item_effects, user_zone
 
 __all__ = [
-    "ImportRejected",
     "NewWorklog",
     "add_worklog",
     "delete_worklog",
     "edit_worklog",
     "export_worklogs",
-    "import_worklogs",
     "list_worklogs",
 ]
 
@@ -56,12 +48,6 @@ class NewWorklog:
     work_item: str | None = None
     comment: str | None = None
     activity_type: str | None = None
-
-
-class ImportRejected(ValidationFailed):
-    """An import with bad rows stores nothing; ``errors`` lists every bad line and why."""
-
-    code = "import_rejected"
 
 
 async def list_worklogs(
@@ -158,54 +144,5 @@ async def export_worklogs(
     async with uow() as work:
         scope = work.tenant(tenant.id)
         worklogs = await scope.tracking().worklogs(user_id=user_id, start=start, end=end)
-        emails = {user.id: user.email for user in await _all_users(scope)}
+        emails = {user.id: user.email for user in await all_users(scope)}
     return export_rows(worklogs, emails, time_zone)
-
-
-async def _all_users(scope: TenantScope) -> list[User]:
-    users: list[User] = []
-    after = ""
-    while True:
-        page = await scope.users().list(after=after, limit=500)
-        users.extend(page)
-        if len(page) < 500:
-            return users
-        after = page[-1].id
-
-
-async def import_worklogs(
-    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User,
-    rows: Sequence[NumberedRow], may_import_for_others: bool, time_zone: str,
-) -> list[Worklog]:
-    """All or nothing: every row is checked; one bad row and nothing is stored."""
-    async with uow(write=True) as work:
-        scope = work.tenant(tenant.id)
-        repo = scope.tracking()
-        users = await _all_users(scope) if may_import_for_others else [actor]
-        known = {user.email: user.id for user in users}
-        lock = (await repo.rules()).lock
-        statuses = await repo.week_statuses(None if may_import_for_others else actor.id)
-        zones = {user.id: (await repo.preference(user.id)).time_zone or tenant.time_zone for user in users}
-
-        def week_locked(user_id: str, started_at: datetime) -> bool:
-            day = local_day(started_at, zones[user_id])
-            status = statuses.get(UserWeek(user_id, str(week_of(day))), WeekStatus.OPEN)
-            return is_locked(day, status, lock)
-
-        result = parse_rows(rows, known, added_by=actor.id, time_zone=time_zone, week_locked=week_locked)
-        if not result.ok:
-            errors = [{"line": e.line, "reason": e.reason} for e in result.errors]
-            raise ImportRejected(
-                f"{len(errors)} row(s) are not valid; nothing was imported", errors=errors
-            )
-        by_user: dict[str, int] = {}
-        for draft in result.drafts:
-            by_user[draft.user_id] = by_user.get(draft.user_id, 0) + 1
-        await check_limits(scope, work.directory.catalogue, by_user)
-        worklogs = [create_worklog(draft, new_id()) for draft in result.drafts]
-        now = clock.now()
-        await repo.add_worklogs(worklogs, now)
-        for worklog in worklogs:
-            await queue_work_item_effects(repo, None, worklog, now, new_id())
-        await work.commit()
-    return worklogs

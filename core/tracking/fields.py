@@ -6,7 +6,7 @@ spelling; that is what makes export → import round trips exact.
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
@@ -100,14 +100,14 @@ def check_day(day: date, field: str) -> date:
     return day
 
 
-def _bad_character(text: str, allowed: str) -> bool:
-    # Spreadsheets cannot store control characters (openpyxl refuses them) nor
-    # U+FFFE/U+FFFF (not allowed in XML), and surrogates cannot be written as
-    # UTF-8: none of them could survive an export.
-    return any(
-        (unicodedata.category(ch) in ("Cc", "Cs") or ch in "\ufffe\uffff") and ch not in allowed
-        for ch in text
-    )
+# Spreadsheets cannot store control characters (openpyxl refuses them) nor U+FFFE/U+FFFF
+# (not allowed in XML), and surrogates cannot be written as UTF-8: none of them could
+# survive an export. Unicode's categories Cc and Cs are exactly these ranges (a unit test
+# checks every code point against unicodedata); one regular expression scans a text in C,
+# where a per-character category lookup cost a 100,000-row import seconds.
+_BAD_IN_NAME = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+#: The same less tab and line feed, which a comment may hold.
+_BAD_IN_COMMENT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 
 
 def clean_comment(value: str | None) -> str | None:
@@ -128,7 +128,7 @@ def check_comment(value: str | None) -> None:
         raise ValidationFailed(
             f"the comment is longer than {MAX_COMMENT_LENGTH} characters", field="comment"
         )
-    if _bad_character(value, "\n\t"):
+    if _BAD_IN_COMMENT.search(value):
         raise ValidationFailed("the comment contains control characters", field="comment")
 
 
@@ -148,5 +148,5 @@ def check_name(value: str | None, field: str) -> None:
         raise ValidationFailed(f"{field} must be trimmed and not blank", field=field)
     if len(value) > MAX_NAME_LENGTH:
         raise ValidationFailed(f"{field} is longer than {MAX_NAME_LENGTH} characters", field=field)
-    if _bad_character(value, ""):
+    if _BAD_IN_NAME.search(value):
         raise ValidationFailed(f"{field} contains control characters", field=field)

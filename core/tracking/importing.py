@@ -9,11 +9,11 @@ importer's ``time_zone``; an empty billable duration means 0.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import TypeVar
 
 from core.errors import ValidationFailed
 from core.tracking.fields import MAX_LENGTH_S, WorklogFlag
@@ -32,8 +32,6 @@ from core.tracking.weeks import zone
 from core.tracking.worklog import WorklogDraft, draft_worklog
 
 __all__ = ["ImportResult", "RowError", "parse_rows"]
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +58,9 @@ class _Bad(Exception):
 
 def _text(value: object) -> str | None:
     """A cell as text (spreadsheets hand over numbers and dates too); blank → None."""
+    if type(value) is str:  # every CSV cell: the fast way, for 100,000-row files
+        text = value[1:] if value.startswith("'") else value  # restore_text, inlined
+        return text if text.strip() else None
     if value is None:
         return None
     if isinstance(value, float) and value.is_integer():
@@ -71,6 +72,21 @@ def _text(value: object) -> str | None:
     return text if text.strip() else None
 
 
+#: "1.5", "0.25", "8": what nearly every cell holds. With at most 9 digits on each side the
+#: exact product has fewer digits than Decimal's 28, so integer arithmetic gives Decimal's
+#: answer, at a fraction of its cost over a 100,000-row file.
+_PLAIN_HOURS = re.compile(r"([0-9]{1,9})(?:\.([0-9]{1,9}))?")
+
+
+def _plain_seconds(whole: str, fraction: str) -> int:
+    """Hours written as plain digits, as whole seconds rounded half to even."""
+    scale: int = 10 ** len(fraction)
+    seconds, rest = divmod(int(whole + fraction) * 3600, scale)
+    if 2 * rest > scale or (2 * rest == scale and seconds % 2):
+        seconds += 1
+    return seconds
+
+
 def _hours(value: object, what: str) -> int | None:
     """Decimal hours → whole seconds, rounded to the nearest; blank → None."""
     if isinstance(value, bool):
@@ -79,15 +95,19 @@ def _hours(value: object, what: str) -> int | None:
     text = repr(value) if isinstance(value, int | float) else _text(value)
     if text is None:
         return None
-    try:
-        hours = Decimal(text.strip())
-    except InvalidOperation:
-        raise _Bad(f"the {what} {text!r} is not a number of hours (write 1.5)") from None
-    if not hours.is_finite():
-        raise _Bad(f"the {what} {text!r} is not a number of hours")
-    if hours < 0:
-        raise _Bad(f"negative {what} {text!r}")
-    seconds = int((hours * 3600).to_integral_value(rounding=ROUND_HALF_EVEN))
+    plain = _PLAIN_HOURS.fullmatch(text.strip())
+    if plain is not None:
+        seconds = _plain_seconds(plain[1], plain[2] or "")
+    else:
+        try:
+            hours = Decimal(text.strip())
+        except InvalidOperation:
+            raise _Bad(f"the {what} {text!r} is not a number of hours (write 1.5)") from None
+        if not hours.is_finite():
+            raise _Bad(f"the {what} {text!r} is not a number of hours")
+        if hours < 0:
+            raise _Bad(f"negative {what} {text!r}")
+        seconds = int((hours * 3600).to_integral_value(rounding=ROUND_HALF_EVEN))
     if seconds > MAX_LENGTH_S:
         raise _Bad(f"the {what} {text!r} is longer than 24 hours")
     return seconds
@@ -187,19 +207,29 @@ def _parse_row(
 ) -> tuple[WorklogDraft | None, list[str]]:
     """The row's draft, or every problem found in it."""
     problems: list[str] = []
-
-    def attempt(read: Callable[[], T]) -> T | None:
-        try:
-            return read()
-        except _Bad as bad:
-            problems.append(str(bad))
-            return None
-
-    user_id = attempt(lambda: _user(cells.get(USER), users))
-    started_at = attempt(lambda: _timestamp(cells.get(TIMESTAMP), time_zone))
-    length_s = attempt(lambda: _duration(cells.get(DURATION)))
-    billable_s = attempt(lambda: _hours(cells.get(BILLABLE_DURATION), "billable duration"))
-    activity_type = attempt(lambda: _activity_type(cells.get(ACTIVITY_TYPE), allowed))
+    # One try per cell rather than a helper taking a lambda: this runs for every row of
+    # 100,000-row files, and the closures cost a tenth of the whole check.
+    user_id = started_at = length_s = billable_s = activity_type = None
+    try:
+        user_id = _user(cells.get(USER), users)
+    except _Bad as bad:
+        problems.append(str(bad))
+    try:
+        started_at = _timestamp(cells.get(TIMESTAMP), time_zone)
+    except _Bad as bad:
+        problems.append(str(bad))
+    try:
+        length_s = _duration(cells.get(DURATION))
+    except _Bad as bad:
+        problems.append(str(bad))
+    try:
+        billable_s = _hours(cells.get(BILLABLE_DURATION), "billable duration")
+    except _Bad as bad:
+        problems.append(str(bad))
+    try:
+        activity_type = _activity_type(cells.get(ACTIVITY_TYPE), allowed)
+    except _Bad as bad:
+        problems.append(str(bad))
     if length_s is not None and billable_s is not None and billable_s > length_s:
         problems.append("the billable duration is longer than the duration")
         billable_s = None

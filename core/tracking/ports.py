@@ -109,6 +109,10 @@ class TrackingRepository(Protocol):
 
     async def preference(self, user_id: str) -> TrackingPreference: ...
 
+    async def time_zones(self) -> dict[str, str]:
+        """Every user's own time zone in one query; users on the tenant's zone are left out."""
+        ...
+
     async def save_preference(self, user_id: str, preference: TrackingPreference, at: datetime) -> None:
         ...
 
@@ -126,7 +130,9 @@ class TrackingRepository(Protocol):
 
     async def add_worklogs(
         self, worklogs: Sequence[Worklog], at: datetime, *, stop_reason: str | None = None
-    ) -> None: ...
+    ) -> None:
+        """Store any number of new worklogs (an import's 100,000 too) in few statements."""
+        ...
 
     async def worklog(self, worklog_id: str) -> Worklog | None: ...
 
@@ -159,6 +165,11 @@ class TrackingRepository(Protocol):
     async def enqueue_work_item(
         self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime
     ) -> None: ...
+
+    async def enqueue_work_items(self, effects: Sequence[tuple[str, str, int]], at: datetime) -> None:
+        """Queue many ``(work_item, effect_key, remaining_delta_s)`` at once (an import's);
+        an effect key queued already is skipped, as in :meth:`enqueue_work_item`."""
+        ...
 
     async def pending_work_items(self, limit: int = 100) -> list[str]: ...
 

@@ -5,16 +5,18 @@ licence service's registrations. Tenant data is read and written only through
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from core.activation.claims import ActivationClaims, ActivationState
 from core.activation.ports import ActivationRecord, Entitlement, Registration
+from core.activation.trusted_time import TrustedTime
 from core.ids import new_id
 from core.licensing.subscription import Subscription
 
 from .activation_tables import Installation, LicenceRegistration, TenantActivation
 from .mapping import subscription_from_row
+from .plain_sql import Sql, fetch
 from .tables import Subscription as SubscriptionRow
 
 __all__ = ["PiccoloActivationDirectory", "PiccoloActivationRepo", "PiccoloLicenceRegistry"]
@@ -88,6 +90,33 @@ def _values(record: ActivationRecord) -> dict[str, Any]:
     }
 
 
+# The trusted time's writes are single statements, so that two processes moving it at once
+# cannot lower it: the database compares. (On SQLite both sides are the text Piccolo stores,
+# always "YYYY-MM-DD HH:MM:SS+00:00": seconds are whole, so text order is time order.)
+_TRUSTED_TIME = Sql(
+    "SELECT (SELECT trusted_at FROM trusted_time WHERE tenant_id = {}) AS trusted_at, "
+    "a.issued_at_high_water, a.file_issued_at "
+    "FROM (SELECT 1 AS one) AS k LEFT JOIN tenant_activation AS a ON a.tenant_id = {}"
+)
+_SET_TRUSTED_TIME = (
+    "INSERT INTO trusted_time (tenant_id, trusted_at) VALUES ({}, {}) "
+    "ON CONFLICT (tenant_id) DO UPDATE SET trusted_at = excluded.trusted_at"
+)
+_ADVANCE_TRUSTED_TIME = Sql(_SET_TRUSTED_TIME + " WHERE trusted_time.trusted_at < excluded.trusted_at")
+_RESET_TRUSTED_TIME = Sql(_SET_TRUSTED_TIME)
+
+
+def _whole(moment: datetime) -> datetime:
+    """UTC, whole seconds (see above); down, so a stored mark never runs ahead of the clock."""
+    return moment.astimezone(UTC).replace(microsecond=0)
+
+
+def _moment(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(value)
+
+
 class PiccoloActivationRepo:
     """One tenant's activation record."""
 
@@ -113,6 +142,17 @@ class PiccoloActivationRepo:
             await TenantActivation.update(values).where(TenantActivation.tenant_id == self.tenant_id)
         else:
             await TenantActivation.insert(TenantActivation(tenant_id=self.tenant_id, **values))
+
+    async def trusted_time(self) -> TrustedTime:
+        (row,) = await fetch(TenantActivation, _TRUSTED_TIME, self.tenant_id, self.tenant_id)
+        issued = [m for m in (_moment(row["issued_at_high_water"]), _moment(row["file_issued_at"])) if m]
+        return TrustedTime(latest=_moment(row["trusted_at"]), newest_issued_at=max(issued, default=None))
+
+    async def advance_trusted_time(self, to: datetime) -> None:
+        await fetch(TenantActivation, _ADVANCE_TRUSTED_TIME, self.tenant_id, _whole(to))
+
+    async def reset_trusted_time(self, to: datetime) -> None:
+        await fetch(TenantActivation, _RESET_TRUSTED_TIME, self.tenant_id, _whole(to))
 
 
 class PiccoloActivationDirectory:

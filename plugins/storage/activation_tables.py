@@ -1,11 +1,12 @@
-"""Piccolo table classes for on-premises activation (DDL in ``migrations/m0005_activation.py``)."""
+"""Piccolo table classes for on-premises activation (DDL in ``migrations/m0005_activation.py``
+and ``m0013_trusted_time.py``)."""
 
 from __future__ import annotations
 
 from piccolo.columns import Date, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
-__all__ = ["ACTIVATION_TABLES", "Installation", "LicenceRegistration", "TenantActivation"]
+__all__ = ["ACTIVATION_TABLES", "Installation", "LicenceRegistration", "TenantActivation", "TrustedTimeRow"]
 
 
 class Installation(Table, tablename="stint_installation"):
@@ -40,6 +41,14 @@ class TenantActivation(Table, tablename="tenant_activation"):
     updated_at = Timestamptz()
 
 
+class TrustedTimeRow(Table, tablename="trusted_time"):
+    """The latest clock reading an on-premises server trusted, per tenant (written only by
+    single-statement upserts that never move it back, except for a newer activation file)."""
+
+    tenant_id = Varchar(length=32, primary_key=True)
+    trusted_at = Timestamptz()
+
+
 class LicenceRegistration(Table, tablename="licence_registration"):
     id = Varchar(length=32, primary_key=True)
     subscription_id = Varchar(length=32)
@@ -50,4 +59,6 @@ class LicenceRegistration(Table, tablename="licence_registration"):
     last_address = Varchar(length=64, null=True, default=None)
 
 
-ACTIVATION_TABLES: tuple[type[Table], ...] = (Installation, TenantActivation, LicenceRegistration)
+ACTIVATION_TABLES: tuple[type[Table], ...] = (
+    Installation, TenantActivation, TrustedTimeRow, LicenceRegistration,
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -22,6 +23,7 @@ from core.tracking.ports import (
     WorklogCursor,
 )
 
+from .bulk import constant, insert_rows
 from .tables import TenantUser
 from .tracking_tables import (
     TrackingPreference as PreferenceRow,
@@ -41,7 +43,16 @@ __all__ = ["PiccoloTrackingDirectory", "PiccoloTrackingRepo", "worklog_from_row"
 # key) and a table's ``**kwargs`` of column values is checked against its own ``_data`` flags.
 
 
+_WORKLOG_COLUMNS = (
+    "id", "tenant_id", "user_id", "started_at", "length_s", "billable_length_s", "work_item", "comment",
+    "activity_type", "added_by", "flags", "owner_edited", "stop_reason", "created_at", "updated_at",
+)
+_OUTBOX_COLUMNS = ("id", "tenant_id", "work_item", "effect_key", "remaining_delta_s", "created_at")
+
+
+@functools.cache
 def _flags_text(flags: frozenset[WorklogFlag]) -> str:
+    # Cached: a handful of flag sets exist, and an import writes 100,000 rows of them.
     return ",".join(sorted(flag.value for flag in flags))
 
 
@@ -142,6 +153,13 @@ class PiccoloTrackingRepo:
             return TrackingPreference()
         return TrackingPreference(row["time_zone"], bool(row["mail_on_system_stop"]))
 
+    async def time_zones(self) -> dict[str, str]:
+        """Each user's own time zone; users who chose none (the tenant's) are left out."""
+        rows = await PreferenceRow.select(PreferenceRow.user_id, PreferenceRow.time_zone).where(
+            (PreferenceRow.tenant_id == self.tenant_id) & PreferenceRow.time_zone.is_not_null()
+        )
+        return {row["user_id"]: row["time_zone"] for row in rows}
+
     async def save_preference(self, user_id: str, preference: TrackingPreference, at: datetime) -> None:
         where = (PreferenceRow.tenant_id == self.tenant_id) & (PreferenceRow.user_id == user_id)
         values = {
@@ -202,30 +220,15 @@ class PiccoloTrackingRepo:
     async def add_worklogs(
         self, worklogs: Sequence[Worklog], at: datetime, *, stop_reason: str | None = None
     ) -> None:
-        if not worklogs:
-            return
-        await WorklogRow.insert(
-            *(
-                WorklogRow(
-                    id=w.id,
-                    tenant_id=self.tenant_id,
-                    user_id=w.user_id,
-                    started_at=w.started_at,
-                    length_s=w.length_s,
-                    billable_length_s=w.billable_length_s,
-                    work_item=w.work_item,
-                    comment=w.comment,
-                    activity_type=w.activity_type,
-                    added_by=w.added_by,
-                    flags=_flags_text(w.flags),
-                    owner_edited=w.owner_edited,
-                    stop_reason=stop_reason,
-                    created_at=at,
-                    updated_at=at,
-                )
-                for w in worklogs
-            )
-        )
+        """Any number at once: COPY on PostgreSQL, batched INSERTs on SQLite (``bulk.py``)."""
+        stamp = constant(self._engine, at)
+        rows = [
+            (w.id, self.tenant_id, w.user_id, w.started_at, w.length_s, w.billable_length_s,
+             w.work_item, w.comment, w.activity_type, w.added_by, _flags_text(w.flags), w.owner_edited,
+             stop_reason, stamp, stamp)
+            for w in worklogs
+        ]
+        await insert_rows(self._engine, "worklog", _WORKLOG_COLUMNS, rows)
 
     def _worklog_where(self, worklog_id: str) -> Combinable:
         return (WorklogRow.tenant_id == self.tenant_id) & (WorklogRow.id == worklog_id)
@@ -355,6 +358,13 @@ class PiccoloTrackingRepo:
                 created_at=at,
             )
         )
+
+    async def enqueue_work_items(self, effects: Sequence[tuple[str, str, int]], at: datetime) -> None:
+        """Many (work item, effect key, remaining delta) at once; keys queued already are skipped."""
+        stamp = constant(self._engine, at)
+        rows = [(new_id(), self.tenant_id, item, key, delta, stamp) for item, key, delta in effects]
+        await insert_rows(self._engine, "work_item_outbox", _OUTBOX_COLUMNS, rows,
+                          skip_conflicts_on=("tenant_id", "effect_key"))
 
     def _pending(self) -> Any:
         return (WorkItemOutbox.tenant_id == self.tenant_id) & WorkItemOutbox.done_at.is_null()

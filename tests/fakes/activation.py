@@ -20,6 +20,7 @@ from core.activation.ports import (
     LicenceServiceUnreachable,
     Registration,
 )
+from core.activation.trusted_time import TrustedTime
 from core.licensing.subscription import Subscription
 
 if TYPE_CHECKING:
@@ -50,6 +51,22 @@ class FakeActivationRepository:
     async def save(self, record: ActivationRecord, at: datetime) -> None:
         self._store.check_write("save an activation record")
         self._store.activations[self.tenant_id] = record
+
+    async def trusted_time(self) -> TrustedTime:
+        record = await self.load()
+        return TrustedTime(self._store.trusted_times.get(self.tenant_id), record.file_state.high_water)
+
+    async def advance_trusted_time(self, to: datetime) -> None:
+        self._store.check_write("advance the trusted time")
+        # Whole seconds, rounded down, as the real store keeps them.
+        whole = to.replace(microsecond=0)
+        known = self._store.trusted_times.get(self.tenant_id)
+        if known is None or known < whole:
+            self._store.trusted_times[self.tenant_id] = whole
+
+    async def reset_trusted_time(self, to: datetime) -> None:
+        self._store.check_write("reset the trusted time")
+        self._store.trusted_times[self.tenant_id] = to.replace(microsecond=0)
 
 
 class FakeActivationDirectory:

@@ -76,6 +76,10 @@ class FakeTrackingRepository:
     async def preference(self, user_id: str) -> TrackingPreference:
         return self._store.preferences.get(self.tenant_id, {}).get(user_id, TrackingPreference())
 
+    async def time_zones(self) -> dict[str, str]:
+        preferences = self._store.preferences.get(self.tenant_id, {})
+        return {user_id: p.time_zone for user_id, p in preferences.items() if p.time_zone is not None}
+
     async def save_preference(self, user_id: str, preference: TrackingPreference, at: datetime) -> None:
         self._store.check_write("save a tracking preference")
         self._store.preferences.setdefault(self.tenant_id, {})[user_id] = preference
@@ -184,6 +188,10 @@ class FakeTrackingRepository:
         if any(entry.effect_key == effect_key for entry in outbox):
             return  # queued (or done) already: never twice
         outbox.append(OutboxEntry(new_id(), work_item, effect_key, remaining_delta_s, attempts=0))
+
+    async def enqueue_work_items(self, effects: Sequence[tuple[str, str, int]], at: datetime) -> None:
+        for work_item, effect_key, remaining_delta_s in effects:
+            await self.enqueue_work_item(work_item, effect_key, remaining_delta_s, at)
 
     def _pending(self) -> list[OutboxEntry]:
         done = self._store.outbox_done_at.get(self.tenant_id, {})

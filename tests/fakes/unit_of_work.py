@@ -148,6 +148,7 @@ class FakeDatabase:
 
     # Activation.
     activations: dict[str, ActivationRecord] = field(default_factory=dict)
+    trusted_times: dict[str, datetime] = field(default_factory=dict)
     server_id: str | None = None
     #: subscription id → the server ids registered to it.
     registrations: dict[str, set[str]] = field(default_factory=dict)

@@ -297,11 +297,43 @@ def test_a_multipart_import_sent_again_with_a_new_boundary_is_replayed_not_impor
 def test_a_body_over_the_limit_is_refused_413_and_keeps_no_key(org: Org) -> None:
     """The middleware reads no further than the app would: too large is the app's 413, unkeyed."""
     response = org.client.post(
-        "/api/v1/worklogs/import", content=b"x" * (5 * 1024 * 1024 + 1),
-        headers={**keyed(org.admin, str(uuid.uuid4())), "Content-Type": "text/csv"},
+        "/api/v1/worklogs", content=b"x" * (5 * 1024 * 1024 + 1),
+        headers={**keyed(org.admin, str(uuid.uuid4())), "Content-Type": "application/json"},
     )
     assert response.status_code == 413, response.text
     assert stored_keys(org) == 0
+
+
+def test_an_import_larger_than_the_app_body_limit_is_replayed_not_imported_twice(org: Org) -> None:
+    """The import route takes bodies past the app's 5 MiB: the middleware reads as far as the
+    route allows, so a retried big import is still one import."""
+    comment = "c" * 2_000
+    rows = "".join(
+        f"admin@acme.test,2026-01-05T{9 + n // 3600:02d}:{n // 60 % 60:02d}:{n % 60:02d}Z,"
+        f"0.001,,,{comment},\r\n"
+        for n in range(2_700)
+    )
+    body = ("User,Timestamp,Duration (hours),Billable duration,Activity type,Comment,Work item\r\n"
+            + rows).encode()
+    assert len(body) > 5 * 1024 * 1024
+    key = str(uuid.uuid4())
+
+    answers = [
+        org.client.post("/api/v1/worklogs/import", content=body,
+                        headers={**keyed(org.admin, key), "Content-Type": "text/csv"})
+        for _ in range(2)
+    ]
+
+    assert [a.status_code for a in answers] == [201, 201], answers[0].text[:300]
+    assert answers[1].headers.get("idempotent-replayed") == "true"
+    assert answers[0].json() == {"imported": 2_700}
+
+    async def count() -> int:
+        async with stint_of(org.client).uow() as work:
+            tenant = await work.directory.tenant_by_slug(org.slug)
+            return await work.tenant(tenant.id).tracking().count_worklogs()
+
+    assert run(org.client, count) == 2_700
 
 def test_a_server_failure_keeps_no_answer_so_the_retry_does_the_work(
     database_url: str, tmp_path: Path, clock: FixedClock

@@ -103,7 +103,7 @@ async def test_an_older_schema_is_upgraded_in_place_keeping_its_rows(empty_engin
     assert await Tenant.select(Tenant.slug, Tenant.subscription_id) == [
         {"slug": "acme", "subscription_id": "sub1"}
     ]
-    # Added by 0013: an existing tenant does not require a second factor.
+    # Added by 0014: an existing tenant does not require a second factor.
     [flag] = await Tenant.select(Tenant.require_second_factor)
     assert not flag["require_second_factor"]
     sub = await Subscription.select(Subscription.status, Subscription.trial_ends_on).first()

@@ -45,6 +45,7 @@ class AccessController(Controller):
             user=principal.user,
             action=Action.USE_TIME_TAB,
             grace_days=stint.settings.grace_days,
+            clock_tolerance=stint.settings.clock_tolerance,
             cache=principal.cache or stint.access_cache,
         )
         decision = outcome.decision

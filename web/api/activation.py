@@ -103,7 +103,8 @@ def activation_out(view: ActivationView) -> ActivationOut:
 
 
 async def _view(stint: Stint, principal: TenantPrincipal) -> ActivationOut:
-    view = await activation_view(stint.uow, stint.activations, stint.clock, tenant=principal.tenant)
+    view = await activation_view(stint.uow, stint.activations, stint.clock, tenant=principal.tenant,
+                                 clock_tolerance=stint.settings.clock_tolerance)
     return activation_out(view)
 
 

@@ -215,7 +215,7 @@ class TrackingRulesController(Controller):
             await ensure_access(
                 stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
                 action=Action.LOCK_WEEKS, grace_days=stint.settings.grace_days,
-                cache=principal.cache or stint.access_cache,
+                clock_tolerance=stint.settings.clock_tolerance, cache=principal.cache or stint.access_cache,
             )
         new_rules = TrackingRules(
             tracking_without_work_item=data.tracking_without_work_item,

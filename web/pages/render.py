@@ -83,6 +83,7 @@ async def _decide(stint: Stint, principal: TenantPrincipal, action: Action) -> A
         user=principal.user,
         action=action,
         grace_days=stint.settings.grace_days,
+        clock_tolerance=stint.settings.clock_tolerance,
         cache=stint.access_cache,
     )
 

@@ -73,7 +73,8 @@ async def _activation(stint: Stint, page: Page) -> dict[str, Any] | None:
     tenant = page.principal.tenant
     if tenant.deployment is not Deployment.ONPREM:
         return None
-    view = await activation_view(stint.uow, stint.activations, stint.clock, tenant=tenant)
+    view = await activation_view(stint.uow, stint.activations, stint.clock, tenant=tenant,
+                                 clock_tolerance=stint.settings.clock_tolerance)
     return {
         "server_id": view.server_id,
         "record": view.record,

@@ -30,7 +30,8 @@ from . import (
     m0009_idempotency_keys,
     m0011_audit_address,
     m0012_second_factor,
-    m0013_user_second_factor,
+    m0013_trusted_time,
+    m0014_user_second_factor,
 )
 from .columns import AddColumn, has_column
 
@@ -48,7 +49,8 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0009_idempotency_keys,
     m0011_audit_address,
     m0012_second_factor,
-    m0013_user_second_factor,
+    m0013_trusted_time,
+    m0014_user_second_factor,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (

@@ -8,14 +8,13 @@ import pytest
 
 from core.clock import FixedClock
 from core.errors import AccessDenied, NotFound, WeekLocked
+from core.services.worklog_import import ImportRejected, import_worklogs
 from core.services.worklogs import (
-    ImportRejected,
     NewWorklog,
     add_worklog,
     delete_worklog,
     edit_worklog,
     export_worklogs,
-    import_worklogs,
     list_worklogs,
 )
 from core.tracking import WeekStatus, WorklogChanges, WorklogFlag, WorklogLimitReached
@@ -280,7 +279,8 @@ async def test_an_import_stores_every_row_flagged_imported_and_queues_their_item
     assert [(w.user_id, w.length_s) for w in stored] == [(ann.id, 5400), (boss.id, 7200)]
     assert all(w.flags == frozenset({WorklogFlag.IMPORTED}) and w.added_by == boss.id for w in stored)
     assert len(tracking.worklogs(tenant)) == 2
-    assert tracking.effects(tenant) == [("42", "sync", 0), ("42", "remaining", 5400)]
+    # One effect per work item, carrying all of its imported time (core.services.tracking_common).
+    assert tracking.effects(tenant) == [("42", "import", 5400)]
 
 
 async def test_an_import_with_bad_rows_stores_nothing_and_names_every_bad_line(

@@ -122,7 +122,8 @@ class Tracking:
         return [entry for entry in self.outbox(tenant) if entry.id not in done]
 
     def effects(self, tenant: Tenant) -> list[tuple[str, str, int]]:
-        """Each queued effect as (work item, kind, remaining delta): kind ``sync`` or ``remaining``."""
+        """Each queued effect as (work item, kind, remaining delta): kind ``sync``, ``remaining``
+        or ``import``."""
         return [(e.work_item, e.effect_key.split(":")[0], e.remaining_delta_s) for e in self.outbox(tenant)]
 
     def errors(self, tenant: Tenant) -> list[str]:

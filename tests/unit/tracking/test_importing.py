@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from core.errors import ValidationFailed
@@ -203,3 +204,28 @@ def test_rows_dated_outside_1970_to_2999_are_row_errors_not_crashes() -> None:
         "dates must lie between 1970-01-01 and 2999-12-31" in error.reason
         for error in result.errors  # type: ignore[attr-defined]
     )
+
+
+@example(whole=0, fraction="00125", padded=False)  # 4.5 s: half to even, 4
+@example(whole=0, fraction="00375", padded=True)  # 13.5 s: 14
+@given(
+    whole=st.integers(0, 999_999_999),
+    fraction=st.one_of(st.none(), st.text("0123456789", min_size=1, max_size=9)),
+    padded=st.booleans(),
+)
+def test_plain_hours_become_the_seconds_decimal_arithmetic_gives(
+    whole: int, fraction: str | None, padded: bool
+) -> None:
+    """Digits with an optional fraction take a shortcut; it rounds half to even exactly as
+    Decimal does, and refuses what is longer than 24 hours the same way."""
+    text = str(whole) if fraction is None else f"{whole}.{fraction}"
+    expected = int((Decimal(text) * 3600).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+    result = parse({**GOOD, "Duration (hours)": f" {text} " if padded else text, "Billable duration": ""})
+
+    if expected == 0:
+        assert result.errors[0].reason == "the duration must be more than 0"  # type: ignore[attr-defined]
+    elif expected > 86_400:
+        assert "is longer than 24 hours" in result.errors[0].reason  # type: ignore[attr-defined]
+    else:
+        assert result.drafts[0].length_s == expected  # type: ignore[attr-defined]

@@ -215,3 +215,17 @@ def test_refuses_an_edit_that_moves_a_worklog_out_of_the_range() -> None:
         with pytest.raises(ValidationFailed) as caught:
             edit(worklog, OWNER, changes)
         assert DATE_RANGE in caught.value.detail
+
+
+def test_a_worklog_created_from_a_draft_equals_one_built_field_by_field_and_stays_frozen() -> None:
+    """create_worklog skips the second check of an already-checked draft; the result is the same value."""
+    draft = draft_worklog(OWNER, START, 5400, added_by=MANAGER, origin=WorklogFlag.IMPORTED,
+                          billable_length_s=1800, work_item="42", comment="review", activity_type="Dev")
+
+    worklog = create_worklog(draft, "w9")
+
+    assert worklog == Worklog(id="w9", user_id=OWNER, started_at=START, length_s=5400, billable_length_s=1800,
+                              work_item="42", comment="review", activity_type="Dev", added_by=MANAGER,
+                              flags=frozenset({WorklogFlag.IMPORTED, WorklogFlag.BILLABLE}))
+    with pytest.raises(AttributeError):
+        worklog.length_s = 1  # type: ignore[misc]

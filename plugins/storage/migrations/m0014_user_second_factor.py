@@ -4,7 +4,7 @@ of m0012, keyed by owner and tagged with the tenant."""
 
 from .columns import AddColumn
 
-ID = "0013"
+ID = "0014"
 DESCRIPTION = "second factor: tenant users TOTP secrets, the tenant requirement"
 
 STATEMENTS = [
