@@ -4,12 +4,15 @@ limited like sign-ins)."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from core.errors import AccessDenied
+from core.services.second_factor import InvalidCode
 from core.tenancy import Operator
 from plugins.bootstrap import Stint
 
@@ -20,6 +23,7 @@ __all__ = [
     "ENROLMENT_OPT",
     "USER_ENROLMENT_PAGE",
     "code_attempts_key",
+    "counting_wrong_codes",
     "operator_may_proceed",
     "refuse_if_too_many_codes",
     "refuse_user_without_factor",
@@ -85,3 +89,14 @@ async def refuse_if_too_many_codes(stint: Stint, owner_id: str) -> None:
     """429 after as many wrong codes per minute as failed sign-ins are allowed."""
     limit = stint.settings.rate_limit_login
     refuse_if_limited(await stint.limiter.peek(code_attempts_key(owner_id), limit), "wrong codes")
+
+
+@asynccontextmanager
+async def counting_wrong_codes(stint: Stint, owner_id: str) -> AsyncIterator[None]:
+    """Around a use of a code: 429 once too many were wrong, and a wrong one inside counts."""
+    await refuse_if_too_many_codes(stint, owner_id)
+    try:
+        yield
+    except InvalidCode:
+        await stint.limiter.hit(code_attempts_key(owner_id), stint.settings.rate_limit_login)
+        raise

@@ -270,3 +270,15 @@ def test_sign_ins_with_the_factor_and_wrong_codes_are_in_the_tenants_audit_with_
         ("ann@acme.test", {"reason": "code"}, "testclient")
     ]
     assert [e["subject"] for e in enrolled] == ["ann@acme.test"]
+
+
+def test_wrong_codes_while_enrolling_are_limited_like_failed_sign_ins(client: Any) -> None:
+    ann = bearer(_ann(client))
+    secret = client.post(ENROL, headers=ann).json()["secret"]
+    wrong = {"code": _other(client, current_code(client, secret))}
+
+    answers = [client.post(f"{ENROL}/confirm", json=wrong, headers=ann).status_code for _ in range(3)]
+    limited = client.post(f"{ENROL}/confirm", json={"code": current_code(client, secret)}, headers=ann)
+
+    assert answers == [422, 422, 422]
+    assert limited.status_code == 429, limited.text

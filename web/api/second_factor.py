@@ -20,7 +20,6 @@ from litestar.params import JSONBody
 from core.licensing.access import Action
 from core.services.second_factor import (
     Holder,
-    InvalidCode,
     confirm_enrolment,
     disable_second_factor,
     start_enrolment,
@@ -32,7 +31,7 @@ from ..access import requires
 from ..auth import OperatorPrincipal, TenantPrincipal
 from ..deps import StintDep
 from ..schemas import Strict
-from ..second_factor import ENROLMENT_OPT, code_attempts_key, refuse_if_too_many_codes
+from ..second_factor import ENROLMENT_OPT, counting_wrong_codes
 from ..security import client_address
 
 __all__ = ["OperatorSecondFactorController", "UserSecondFactorController"]
@@ -73,14 +72,10 @@ async def _start(stint: Stint, who: Operator | User) -> EnrolmentOut:
 async def _confirm(
     stint: Stint, request: Request[Any, Any, Any], who: Operator | User, code: str
 ) -> RecoveryCodesOut:
-    await refuse_if_too_many_codes(stint, who.id)
-    try:
+    async with counting_wrong_codes(stint, who.id):
         codes = await confirm_enrolment(
             stint.uow, stint.codes, stint.clock, Holder.of(who), code=code, address=client_address(request)
         )
-    except InvalidCode:
-        await stint.limiter.hit(code_attempts_key(who.id), stint.settings.rate_limit_login)
-        raise
     return RecoveryCodesOut(recovery_codes=codes)
 
 
@@ -136,13 +131,9 @@ class UserSecondFactorController(Controller):
     ) -> None:
         principal = request.user
         user = principal.user
-        await refuse_if_too_many_codes(stint, user.id)
-        try:
+        async with counting_wrong_codes(stint, user.id):
             await disable_second_factor(
                 stint.uow, stint.codes, stint.hasher, stint.clock, Holder.of(user),
                 code=data.code, password=data.password, required=principal.tenant.require_second_factor,
                 address=client_address(request),
             )
-        except InvalidCode:
-            await stint.limiter.hit(code_attempts_key(user.id), stint.settings.rate_limit_login)
-            raise

@@ -25,7 +25,7 @@ from core.services.second_factor import (
 )
 from core.services.security_settings import require_second_factor
 
-from ..second_factor import code_attempts_key, refuse_if_too_many_codes
+from ..second_factor import counting_wrong_codes
 from ..security import client_address
 from .render import Page, open_page, render, stint_of
 
@@ -80,14 +80,13 @@ class SecurityPageController(Controller):
         page = await open_page(request, None, enrolling=True)
         stint = stint_of(request)
         user = page.principal.user
-        await refuse_if_too_many_codes(stint, user.id)
         try:
-            recovery = await confirm_enrolment(
-                stint.uow, stint.codes, stint.clock, Holder.of(user), code=data.code,
-                address=client_address(request),
-            )
+            async with counting_wrong_codes(stint, user.id):
+                recovery = await confirm_enrolment(
+                    stint.uow, stint.codes, stint.clock, Holder.of(user), code=data.code,
+                    address=client_address(request),
+                )
         except InvalidCode as exc:
-            await stint.limiter.hit(code_attempts_key(user.id), stint.settings.rate_limit_login)
             return render(request, _FULL, _PARTIAL, _context(page, error=exc.detail), status_code=422)
         return render(request, _FULL, _PARTIAL, _context(page, recovery=recovery))
 
@@ -98,15 +97,14 @@ class SecurityPageController(Controller):
         page = await open_page(request, None, enrolling=True)
         stint = stint_of(request)
         user = page.principal.user
-        await refuse_if_too_many_codes(stint, user.id)
         try:
-            await disable_second_factor(
-                stint.uow, stint.codes, stint.hasher, stint.clock, Holder.of(user),
-                code=data.code, password=data.password,
-                required=page.principal.tenant.require_second_factor, address=client_address(request),
-            )
+            async with counting_wrong_codes(stint, user.id):
+                await disable_second_factor(
+                    stint.uow, stint.codes, stint.hasher, stint.clock, Holder.of(user),
+                    code=data.code, password=data.password,
+                    required=page.principal.tenant.require_second_factor, address=client_address(request),
+                )
         except InvalidCode as exc:
-            await stint.limiter.hit(code_attempts_key(user.id), stint.settings.rate_limit_login)
             return render(request, _FULL, _PARTIAL, _context(page, error=exc.detail), status_code=422)
         return render(request, _FULL, _PARTIAL, _context(page, disabled=True))
 
