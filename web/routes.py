@@ -42,6 +42,7 @@ def tenant_routes() -> list[Any]:
         signup.SignupController,
         me.MeController,
         second_factor.UserSecondFactorController,
+        second_factor.SecondFactorResetController,
         security_settings.SecuritySettingsController,
         PersonalTokensController,
         access.AccessController,

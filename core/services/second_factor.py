@@ -37,6 +37,7 @@ __all__ = [
     "disable_second_factor",
     "enrol_operator_now",
     "operator_secret",
+    "reset_user_second_factor",
     "start_enrolment",
 ]
 
@@ -206,6 +207,26 @@ async def disable_second_factor(
                 raise InvalidCode("the password is not right", field="password")
         await store.remove(holder.id)
         await holder.audit(work, "second_factor.disabled", now, address)
+        await work.commit()
+
+
+async def reset_user_second_factor(
+    uow: UnitOfWorkFactory, clock: Clock, *, actor: User, user_id: str, address: str | None = None
+) -> None:
+    """An Administrator removes a user's factor (a lost device and lost recovery codes): the
+    user signs in with the password again and, where the tenant requires one, sets up a new one."""
+    async with uow(write=True) as work:
+        user = await work.tenant(actor.tenant_id).users().get(user_id)
+        if user is None:
+            raise NotFound(f"no user {user_id!r}")
+        store = Holder.of(user).store(work)
+        if await store.get(user.id) is None:
+            raise NotFound(f"{user.email} has no second factor")
+        await store.remove(user.id)
+        await work.directory.audit(
+            actor.tenant_id, actor_of(actor), "second_factor.reset", user.email, {}, clock.now(),
+            address=address,
+        )
         await work.commit()
 
 

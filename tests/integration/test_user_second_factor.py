@@ -282,3 +282,36 @@ def test_wrong_codes_while_enrolling_are_limited_like_failed_sign_ins(client: An
 
     assert answers == [422, 422, 422]
     assert limited.status_code == 429, limited.text
+
+
+def test_an_administrator_removes_a_lost_factor_and_the_user_sets_up_a_new_one(client: Any) -> None:
+    ann_token = _ann(client)
+    admin = _require(client)
+    enrol_user(client, ann_token)
+    ann_id = client.get("/api/v1/me", headers=bearer(ann_token)).json()["id"]
+
+    reset = client.request("DELETE", f"/api/v1/users/{ann_id}/second-factor", headers=bearer(admin))
+    again = client.request("DELETE", f"/api/v1/users/{ann_id}/second-factor", headers=bearer(admin))
+    by_ann = client.request("DELETE", f"/api/v1/users/{ann_id}/second-factor", headers=bearer(ann_token))
+
+    assert reset.status_code == 204, reset.text
+    assert again.status_code == 404
+    assert by_ann.status_code == 403
+    # The password alone signs in again; the tenant still requires a factor, so enrolment first.
+    fresh = client.post(TOKEN, json=ANN)
+    assert fresh.status_code == 200, fresh.text
+    assert client.get("/api/v1/me", headers=bearer(fresh.json()["access_token"])).status_code == 403
+    assert [e["subject"] for e in _audit(client, admin, "second_factor.reset")] == ["ann@acme.test"]
+
+
+def test_another_tenants_administrator_cannot_remove_a_users_factor(client: Any) -> None:
+    ann_token = _ann(client)
+    enrol_user(client, ann_token)
+    ann_id = client.get("/api/v1/me", headers=bearer(ann_token)).json()["id"]
+    signup(client, "globex")
+    other = token(client, "globex", "admin@globex.test")
+
+    refused = client.request("DELETE", f"/api/v1/users/{ann_id}/second-factor", headers=bearer(other))
+
+    assert refused.status_code == 404
+    assert client.get(ENROL, headers=bearer(ann_token)).json()["enrolled"] is True

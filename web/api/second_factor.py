@@ -15,13 +15,14 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from core.licensing.access import Action
 from core.services.second_factor import (
     Holder,
     confirm_enrolment,
     disable_second_factor,
+    reset_user_second_factor,
     start_enrolment,
 )
 from core.tenancy import Operator, User
@@ -34,7 +35,7 @@ from ..schemas import Strict
 from ..second_factor import ENROLMENT_OPT, counting_wrong_codes
 from ..security import client_address
 
-__all__ = ["OperatorSecondFactorController", "UserSecondFactorController"]
+__all__ = ["OperatorSecondFactorController", "SecondFactorResetController", "UserSecondFactorController"]
 
 _ENROLMENT = {ENROLMENT_OPT: True}
 
@@ -137,3 +138,17 @@ class UserSecondFactorController(Controller):
                 code=data.code, password=data.password, required=principal.tenant.require_second_factor,
                 address=client_address(request),
             )
+
+
+class SecondFactorResetController(Controller):
+    path = "/users/{user_id:str}/second-factor"
+    tags = ("users",)
+    guards = [requires(Action.MANAGE_SETTINGS)]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @delete("/", status_code=204, summary="Remove a user's second factor (a lost device): Administrators")
+    async def reset(
+        self, request: Request[TenantPrincipal, Any, Any], user_id: FromPath[str], stint: StintDep
+    ) -> None:
+        await reset_user_second_factor(
+            stint.uow, stint.clock, actor=request.user.user, user_id=user_id, address=client_address(request)
+        )

@@ -17,6 +17,7 @@ from core.services.second_factor import (
     InvalidCode,
     confirm_enrolment,
     disable_second_factor,
+    reset_user_second_factor,
     start_enrolment,
 )
 from core.services.security_settings import EnrolFirst, require_second_factor
@@ -211,3 +212,23 @@ async def test_an_administrator_with_a_factor_requires_it_and_the_change_is_audi
     # Turning it off needs no factor (it cannot lock anyone out).
     off = await require_second_factor(uow, clock, tenant=saved, actor=admin, required=False)
     assert not off.require_second_factor
+
+
+async def test_an_administrator_removes_a_users_factor_of_their_own_tenant_only(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, seed: Seed
+) -> None:
+    acme = seed.tenant("acme")
+    ann = seed.user(acme)
+    await _enrol(uow, codes, clock, ann)
+    outsider = seed.user(seed.tenant("globex"), "gil@globex.test", role="administrator")
+    admin = seed.user(acme, "ada@acme.test", role="administrator")
+
+    with pytest.raises(NotFound):
+        await reset_user_second_factor(uow, clock, actor=outsider, user_id=ann.id)
+    assert (await _user(uow, ann)).second_factor
+    await reset_user_second_factor(uow, clock, actor=admin, user_id=ann.id)
+
+    assert not (await _user(uow, ann)).second_factor
+    assert uow.store.recovery_codes == {}
+    last = uow.store.audit[-1]
+    assert (last.action, last.actor, last.subject) == ("second_factor.reset", f"user:{admin.id}", ann.email)
