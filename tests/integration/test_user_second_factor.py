@@ -315,3 +315,23 @@ def test_another_tenants_administrator_cannot_remove_a_users_factor(client: Any)
 
     assert refused.status_code == 404
     assert client.get(ENROL, headers=bearer(ann_token)).json()["enrolled"] is True
+
+
+def test_the_users_list_says_who_has_a_factor_and_the_users_page_removes_one(client: Any) -> None:
+    ann_token = _ann(client)
+    enrol_user(client, ann_token)
+    admin = _admin(client)
+    listed = client.get("/api/v1/users", headers=bearer(admin)).json()["items"]
+    ann = next(u for u in listed if u["email"] == "ann@acme.test")
+    assert ann["second_factor"] is True
+    client.get("/")
+    csrf = {"_csrf_token": client.cookies["csrftoken"]}
+    assert client.post("/signin", data={**ADMIN, **csrf}, follow_redirects=False).status_code == 303
+
+    shown = client.get("/settings/users")
+    removed = client.post(f"/settings/users/user/{ann['id']}/second-factor/remove", data=csrf)
+
+    assert "Remove the second factor: ann@acme.test" in shown.text
+    assert removed.status_code == 200, removed.text
+    assert "The second factor is removed" in removed.text
+    assert client.get(ENROL, headers=bearer(ann_token)).json()["enrolled"] is False
