@@ -31,7 +31,8 @@ __all__ = [
     "user_may_proceed",
 ]
 
-#: Route ``opt`` key: the route is part of enrolling, so an operator without a factor may use it.
+#: Route ``opt`` key: the route is part of enrolling, so an operator or a user without a factor
+#: may use it where one is required.
 ENROLMENT_OPT = "second_factor_enrolment"
 _REQUIRED = (
     "Set up a second factor first: POST /api/v1/operator/me/second-factor, then confirm a code "
