@@ -7,7 +7,9 @@ adapter only records that an invoice awaits payment.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
+from core.proration.credit_note import CreditNote
 from core.proration.invoice import Invoice
 from core.tenancy import Tenant
 
@@ -23,3 +25,15 @@ class ManualBilling:
                 "invoice awaits manual payment",
                 extra={"tenant": tenant.slug, "invoice": invoice.id, "amount_due": invoice.amount_due},
             )
+
+    async def credit(self, tenant: Tenant, invoice: Invoice, notes: Sequence[CreditNote]) -> None:
+        # Stint's invoice is the only record: its lowered amount due is what the operator collects.
+        log.info(
+            "invoice lowered by credit notes",
+            extra={
+                "tenant": tenant.slug,
+                "invoice": invoice.id,
+                "credit_notes": [note.id for note in notes],
+                "amount_due": invoice.amount_due,
+            },
+        )

@@ -6,12 +6,12 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from core.audit import AuditEntry
 from core.licensing import Subscription
-from core.proration import CreditEntry, CreditLedger, Invoice
+from core.proration import CreditEntry, CreditLedger, CreditNote, Invoice
 from core.tenancy import Tenant, User
 
 __all__ = [
@@ -94,7 +94,10 @@ class InvoicePage:
 
 
 class Invoices(Protocol):
-    """One billing account's invoices and append-only credit ledger."""
+    """One billing account's invoices, their credit notes and the append-only credit ledger.
+
+    Every invoice read (``list``, ``get``, ``unpaid_in``) carries its credit notes.
+    """
 
     async def add(self, invoice: Invoice, *, kind: str, idempotency_key: str, at: datetime) -> bool:
         """Store ``invoice``; False (nothing stored) if the idempotency key was used before."""
@@ -108,6 +111,18 @@ class Invoices(Protocol):
 
     async def mark_paid(self, invoice_id: str, at: datetime) -> None: ...
 
+    async def unpaid_in(self, start: date, end: date) -> builtins.list[Invoice]:
+        """The invoices issued in ``[start, end)`` still due (amount due > 0), in issue order,
+        leaving out those whose payment the provider has taken or is taking (its
+        ``invoice.paid`` may not have arrived yet): money on its way is not unpaid."""
+        ...
+
+    async def add_credit_note(self, note: CreditNote, *, reference: str, at: datetime) -> None:
+        """Store ``note`` and lower its invoice's amount due by its amount (paid at zero), in
+        the unit of work's transaction; :class:`~core.errors.Conflict` (nothing written) when
+        the invoice is no longer due or has less due than the note credits."""
+        ...
+
     async def ledger(self, currency: str = "USD") -> CreditLedger: ...
 
     async def save_ledger(self, before: CreditLedger, after: CreditLedger, at: datetime) -> None: ...
@@ -120,6 +135,11 @@ class Billing(Protocol):
     """
 
     async def collect(self, tenant: Tenant, invoice: Invoice) -> None: ...
+
+    async def credit(self, tenant: Tenant, invoice: Invoice, notes: Sequence[CreditNote]) -> None:
+        """``notes`` were committed against ``invoice`` (as it is after them): the rail must
+        never collect more than its lowered amount due."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

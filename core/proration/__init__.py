@@ -6,6 +6,7 @@ Prices come from the caller, so this package never reads the plan catalogue.
 
 from .change import Change
 from .credit import PAYOUT_REFUSED, CreditEntry, CreditLedger
+from .credit_note import CREDIT_NOTE_REASON, CreditGrant, CreditNote, credit_note_invoice, grant_credit
 from .invoice import (
     Invoice,
     InvoiceLine,
@@ -19,13 +20,17 @@ from .invoice import (
 )
 from .line import LineKind, ProrationLine, prorate
 from .quote import Quote, quote_change
+from .settlement import Settlement, settle_change
 from .terms import Terms, day_value, interval_days
 
 __all__ = [
+    "CREDIT_NOTE_REASON",
     "PAYOUT_REFUSED",
     "Change",
     "CreditEntry",
+    "CreditGrant",
     "CreditLedger",
+    "CreditNote",
     "Invoice",
     "InvoiceLine",
     "InvoiceLineKind",
@@ -33,8 +38,11 @@ __all__ = [
     "LineKind",
     "ProrationLine",
     "Quote",
+    "Settlement",
     "Terms",
+    "credit_note_invoice",
     "day_value",
+    "grant_credit",
     "interval_days",
     "issue_invoice",
     "prorate",
@@ -42,5 +50,6 @@ __all__ = [
     "purchase_invoice",
     "quote_change",
     "renewal_invoice",
+    "settle_change",
     "settle_quote",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from core.errors import Conflict, ValidationFailed
 from core.money import format_minor
@@ -19,6 +19,9 @@ from .credit import CreditLedger
 from .line import ProrationLine
 from .quote import Quote
 from .terms import Terms
+
+if TYPE_CHECKING:
+    from .credit_note import CreditNote
 
 __all__ = [
     "Invoice",
@@ -54,7 +57,11 @@ class InvoiceLine:
 
 @dataclass(frozen=True, slots=True)
 class Invoice:
-    """An invoice: its lines, their total, the credit applied and what is left to pay."""
+    """An invoice: its lines, their total, the credit applied and what is left to pay.
+
+    ``amount_due = total − credit_applied − Σ credit notes``: a credit note lowers what is
+    left to pay and leaves the lines and total as they were issued.
+    """
 
     id: str
     issued_on: date
@@ -64,6 +71,12 @@ class Invoice:
     amount_due: int
     status: InvoiceStatus
     currency: str = "USD"
+    credit_notes: tuple[CreditNote, ...] = ()
+
+    @property
+    def credited(self) -> int:
+        """What credit notes took off this invoice."""
+        return sum(note.amount for note in self.credit_notes)
 
     def mark_paid(self) -> Invoice:
         """The invoice paid; paying it again changes nothing (webhooks arrive twice)."""
@@ -137,7 +150,8 @@ def proration_charge_line(line: ProrationLine) -> InvoiceLine:
 def settle_quote(
     quote: Quote, ledger: CreditLedger, *, invoice_id: str
 ) -> tuple[Invoice | None, CreditLedger]:
-    """Apply a quoted change: its charges on one invoice, its credits in the ledger.
+    """Apply a quoted change when no invoice of the period is unpaid: its charges on one
+    invoice, its credits in the ledger (:func:`~.settlement.settle_change` is the whole rule).
 
     ``invoice_id`` also references any credit entry, so both trace back to the change.
     """

@@ -1,132 +1,57 @@
-"""On-premises activation as use cases (SPEC §7): online by subscription id, offline by file.
-
-Both paths end in one :class:`~core.activation.ports.Entitlement` (plan, seats, period, status) kept
-in the tenant's activation record, and :func:`subscription_for` turns it into the
-tenant's Subscription, so the access decision, seats and banner behave the same online
-and offline.
-
-The mapping, and why: the local subscription is ``cancelled`` — in SPEC §3 terms
-"active until the period ends, will not renew" — because an on-premises server never
-renews by itself: renewals arrive as new entitlements (a refresh, or a newer file). Its
-period runs from the entitlement's start to its expiry **plus a grace of 7 days**, so
-when the licence service cannot be reached the last entitlement holds until expiry + 7
-days and is then refused by the ordinary decision (``expired``), with no job needed to
-notice. An entitlement the service reports as expired takes effect at once.
+"""On-premises activation as use cases (SPEC §7), on the server's side: online by
+subscription id, offline by file, the refresh job and what the Subscription page shows.
+What an entitlement means locally is :mod:`core.activation.entitlements`; the licence
+service's side is :mod:`core.services.licence_service`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Protocol
 
 from core.activation.claims import (
-    ActivationClaims,
     ActivationRefused,
     RefusalReason,
     accept,
 )
+from core.activation.entitlements import (
+    activation_warnings,
+    entitlement_from_claims,
+    holds_until,
+    normalised_subscription_id,
+    subscription_for,
+)
 from core.activation.ports import (
     ActivationDirectory,
+    ActivationFileReader,
     ActivationRecord,
     Entitlement,
     LicenceClient,
-    LicenceRegistry,
     LicenceServiceRefused,
     LicenceServiceUnreachable,
 )
-from core.activation.trusted_time import DEFAULT_TOLERANCE, ClockSetBack, clock_set_back
+from core.activation.trusted_time import DEFAULT_TOLERANCE, clock_set_back
 from core.clock import Clock, today_in
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict
 from core.ids import new_id
-from core.licensing import lifecycle
 from core.licensing.deployment import Deployment
 from core.licensing.seats import keep_most_recent
-from core.licensing.subscription import ExpiryReason, Subscription, SubscriptionStatus, unusable_reason
-from core.periods import Interval, Period
+from core.licensing.subscription import Subscription
 from core.tenancy import Tenant, User
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 __all__ = [
-    "GRACE",
-    "ActivationFileReader",
     "ActivationView",
-    "NotPurchased",
     "RefreshReport",
-    "TooManyServers",
-    "UnknownSubscription",
     "activate_online",
     "activation_view",
-    "entitlement_for_server",
-    "entitlement_from_claims",
-    "holds_until",
     "install_activation_file",
     "installation_server_id",
     "new_server_id",
     "refresh_online_entitlements",
     "refresh_tenant",
-    "subscription_for",
 ]
 
-#: How long the last entitlement holds past its expiry when it cannot be refreshed.
-GRACE = timedelta(days=7)
-
-_SUBSCRIPTION_ID = re.compile(r"^[0-9a-f]{32}$")
-_SERVER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-_SERVICE_STATUSES = frozenset({"active", "cancelled", "past_due", "expired"})
-
-
-class ActivationFileReader(Protocol):
-    """Checks a file's signature with the trusted keys and returns its claims (or refuses)."""
-
-    def decode(self, text: str) -> ActivationClaims: ...
-
-
-# The mapping ----------------------------------------------------------------------------
-
-
-def holds_until(entitlement: Entitlement) -> date:
-    """The first day the entitlement no longer gives access: its expiry plus the grace."""
-    return entitlement.expires_on + GRACE
-
-
-def subscription_for(entitlement: Entitlement, today: date) -> Subscription:
-    """The tenant's subscription under ``entitlement`` on ``today`` (see the module docstring)."""
-    end = holds_until(entitlement)
-    running = Subscription(
-        entitlement.plan_id,
-        SubscriptionStatus.ACTIVE,
-        Interval(entitlement.interval),
-        entitlement.seats,
-        period=Period(entitlement.period_start, end, entitlement.period_start.day),
-    )
-    local = lifecycle.cancel(running)
-    if today >= end:
-        return lifecycle.expire(local, today)
-    if entitlement.status == "expired":
-        return replace(
-            local,
-            status=SubscriptionStatus.EXPIRED,
-            expired_on=today,
-            expiry_reason=ExpiryReason.PERIOD_ENDED,
-        )
-    return local
-
-
-def entitlement_from_claims(claims: ActivationClaims) -> Entitlement:
-    """A file grants its plan and seats for its period; it is billed annually if a year or longer."""
-    days = (claims.expires_on - claims.period_start).days
-    interval = Interval.ANNUAL if days >= 365 else Interval.MONTHLY
-    return Entitlement(
-        plan_id=claims.plan_id,
-        seats=claims.seats,
-        interval=interval.value,
-        period_start=claims.period_start,
-        expires_on=claims.expires_on,
-        status="active",
-        source="file",
-    )
 
 
 async def _apply(
@@ -246,17 +171,6 @@ async def install_activation_file(
 # Online: by subscription id ---------------------------------------------------------------
 
 
-def _subscription_id(value: str) -> str:
-    normalised = value.strip().lower().replace("-", "")
-    if not _SUBSCRIPTION_ID.match(normalised):
-        raise ValidationFailed(
-            "a subscription id is 32 hexadecimal digits, as shown on the licence service's "
-            "Subscription page",
-            field="subscription_id",
-        )
-    return normalised
-
-
 async def activate_online(
     uow: UnitOfWorkFactory,
     directory: ActivationDirectory,
@@ -269,7 +183,7 @@ async def activate_online(
 ) -> Subscription:
     """Register with the licence service and install the entitlement it answers with."""
     _require_onprem(tenant)
-    sub_id = _subscription_id(subscription_id)
+    sub_id = normalised_subscription_id(subscription_id)
     server_id = await installation_server_id(uow, directory, clock)
     # Network first, outside any transaction: a slow service never holds a database lock.
     entitlement = await client.entitlement(sub_id, server_id, tenant.slug)
@@ -389,33 +303,6 @@ class ActivationView:
     warnings: tuple[str, ...]
 
 
-def _warnings(
-    record: ActivationRecord, today: date, now: datetime, set_back: ClockSetBack | None
-) -> tuple[str, ...]:
-    found: list[str] = [set_back.message] if set_back is not None else []
-    ent = record.entitlement
-    if ent is None:
-        return tuple(found)
-    last_day = holds_until(ent) - timedelta(days=1)
-    if record.mode == "online" and record.refresh_error:
-        since = record.refreshed_at.strftime("%Y-%m-%d %H:%M UTC") if record.refreshed_at else "activation"
-        found.append(
-            f"Stint could not reach the licence service ({record.refresh_error}); the last successful "
-            f"refresh was at {since}. The current licence stays valid up to and including "
-            f"{last_day.isoformat()} (its expiry {ent.expires_on.isoformat()} plus 7 days of grace); "
-            f"after that Stint is blocked until the licence service can be reached again."
-        )
-    if ent.expires_on <= today <= last_day:
-        remedy = (
-            "install a renewed activation file" if record.mode == "file" else "renew the subscription"
-        )
-        found.append(
-            f"The licence expired on {ent.expires_on.isoformat()}. Stint keeps working up to and "
-            f"including {last_day.isoformat()} (7 days of grace); {remedy} before then."
-        )
-    return tuple(found)
-
-
 async def activation_view(
     uow: UnitOfWorkFactory, directory: ActivationDirectory, clock: Clock, *, tenant: Tenant,
     clock_tolerance: timedelta = DEFAULT_TOLERANCE,
@@ -433,101 +320,7 @@ async def activation_view(
         server_id=server_id,
         record=record,
         holds_until=holds_until(record.entitlement) if record.entitlement else None,
-        warnings=_warnings(record, today_in(clock, tenant.time_zone), now, set_back),
+        warnings=activation_warnings(record, today_in(clock, tenant.time_zone), now, set_back),
     )
 
 
-# The licence service's side --------------------------------------------------------------------
-
-
-class UnknownSubscription(NotFound):
-    """No subscription has the id a server presented."""
-
-    code = "unknown_subscription"
-
-
-class NotPurchased(Conflict):
-    """The subscription cannot license a server (never bought, or a cloud-only plan)."""
-
-    code = "not_activatable"
-
-
-class TooManyServers(Conflict):
-    code = "too_many_servers"
-
-
-def _server_id(value: str) -> str:
-    server_id = value.strip()
-    if not _SERVER_ID.match(server_id):
-        raise ValidationFailed(
-            "a server id is 1–64 letters, digits, dots, dashes or underscores", field="server_id"
-        )
-    return server_id
-
-
-async def entitlement_for_server(
-    uow: UnitOfWorkFactory,
-    registry: LicenceRegistry,
-    clock: Clock,
-    *,
-    subscription_id: str,
-    server_id: str,
-    tenant: str,
-    address: str | None,
-    max_servers: int,
-    grace_days: int,
-) -> Entitlement:
-    """What the subscription grants the calling server, recording the server's registration.
-
-    The subscription id is the credential (32 random hex digits); each distinct server
-    that presents it is recorded, and at most ``max_servers`` may, so one leaked id cannot
-    license an unbounded number of servers.
-    """
-    sub_id = _subscription_id(subscription_id)
-    server = _server_id(server_id)
-    slug = tenant.strip()[:64] or "-"
-    today = today_in(clock)
-    now = clock.now()
-    async with uow(write=True) as work:
-        sub = await registry.subscription(sub_id)
-        if sub is None:
-            raise UnknownSubscription(
-                "No subscription has this id. Copy it from the Subscription page of your Stint "
-                "account, or ask support."
-            )
-        if sub.period is None or sub.interval is None or sub.seats is None:
-            raise NotPurchased(
-                "This subscription has not been bought yet; buy a plan before activating a server."
-            )
-        plan = (await work.directory.catalogue.load()).get(sub.plan_id)
-        if Deployment.ONPREM not in plan.deployments:
-            raise NotPurchased(
-                f"The {plan.name} plan is for cloud organisations; it cannot activate an on-premises server."
-            )
-        registration = await registry.register(sub_id, server, slug, address, now)
-        new, registered = registration.new, registration.servers
-        if new and registered > max_servers:
-            raise TooManyServers(
-                f"This subscription already activates {max_servers} servers, the most allowed; "
-                f"ask support to release one."
-            )
-        if new:
-            await work.directory.audit(
-                None, f"server:{server}", "licence.server_registered", sub_id,
-                {"tenant": slug, "address": address, "servers": registered}, now,
-            )
-        status = sub.status.value
-        if unusable_reason(sub, today, grace_days) is not None:
-            status = "expired"
-        await work.commit()
-    if status not in _SERVICE_STATUSES:
-        status = "active"
-    return Entitlement(
-        plan_id=sub.plan_id,
-        seats=sub.seats,
-        interval=sub.interval.value,
-        period_start=sub.period.start,
-        expires_on=sub.period.end,
-        status=status,
-        source="online",
-    )

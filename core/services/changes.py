@@ -20,8 +20,11 @@ from core.licensing.ports import HeldSubscription
 from core.licensing.subscription import Subscription
 from core.periods import Interval
 from core.proration.change import Change
-from core.proration.invoice import Invoice, settle_quote
+from core.proration.credit import CreditLedger
+from core.proration.credit_note import CreditNote
+from core.proration.invoice import Invoice
 from core.proration.quote import Quote, quote_change
+from core.proration.settlement import Settlement, settle_change
 from core.proration.terms import Terms
 from core.tenancy import Tenant, User
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
@@ -29,7 +32,14 @@ from core.unit_of_work import TenantScope, UnitOfWorkFactory
 from .audit import actor_of
 from .subscriptions import SubscriptionView, _view, ensure_changed_here, parse_interval
 
-__all__ = ["ChangeResult", "RequestedChange", "change_subscription", "quote_subscription_change"]
+__all__ = [
+    "ChangePreview",
+    "ChangeResult",
+    "RequestedChange",
+    "change_subscription",
+    "preview_subscription_change",
+    "quote_subscription_change",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +57,31 @@ class RequestedChange:
 
 @dataclass(frozen=True, slots=True)
 class ChangeResult:
+    """The change done: its quote, the charge invoice, and where its credit went."""
+
     view: SubscriptionView
     quote: Quote
     invoice: Invoice | None
+    credit_notes: tuple[CreditNote, ...] = ()
+    credited_invoices: tuple[Invoice, ...] = ()
+    to_credit_balance: int = 0
+
+    @property
+    def against_invoices(self) -> int:
+        return sum(note.amount for note in self.credit_notes)
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePreview:
+    """A quote and where its credit would go today: against unpaid invoices, then the balance."""
+
+    quote: Quote
+    credit_notes: tuple[CreditNote, ...]
+    to_credit_balance: int
+
+    @property
+    def against_invoices(self) -> int:
+        return sum(note.amount for note in self.credit_notes)
 
 
 def _current_terms(sub: Subscription, seat_price: int | None, catalogue: PlanCatalogue) -> Terms:
@@ -117,6 +149,43 @@ def _apply_to_subscription(
     return sub
 
 
+async def _settle(
+    scope: TenantScope, quote: Quote, currency: str, change_id: str
+) -> tuple[CreditLedger, Settlement]:
+    """The quote settled against the account as it stands (the ledger before, the settlement)."""
+    invoices = scope.invoices()
+    ledger = await invoices.ledger(currency)
+    # Only a credit can lower an invoice; a charge never reads them.
+    unpaid = (
+        await invoices.unpaid_in(quote.period.start, quote.period.end)
+        if any(line.amount < 0 for line in quote.lines)
+        else []
+    )
+    return ledger, settle_change(quote, ledger, unpaid, invoice_id=change_id, note_id=new_id)
+
+
+async def preview_subscription_change(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    *,
+    tenant: Tenant,
+    requested: RequestedChange,
+    on: date | None = None,
+) -> ChangePreview:
+    """What the change would do on ``on`` (default today), every number included, and how much
+    of its credit would lower invoices unpaid today. Changes nothing."""
+    day = on or today_in(clock, tenant.time_zone)
+    async with uow() as work:
+        catalogue = await work.directory.catalogue.load()
+        scope = work.tenant(tenant.id)
+        quoted = await _quote(scope, catalogue, tenant, requested, day, for_update=False)
+        sub, quote = quoted.held.subscription, quoted.quote
+        # The same rules as the change itself, so a quote never promises a refused change.
+        _apply_to_subscription(sub, quote, catalogue, tenant, len(await scope.seats().holders_last_use()))
+        _, settled = await _settle(scope, quote, quoted.currency, new_id())
+    return ChangePreview(quote, settled.credit_notes, settled.to_ledger)
+
+
 async def quote_subscription_change(
     uow: UnitOfWorkFactory,
     clock: Clock,
@@ -126,15 +195,8 @@ async def quote_subscription_change(
     on: date | None = None,
 ) -> Quote:
     """What the change would do on ``on`` (default today), every number included. Changes nothing."""
-    day = on or today_in(clock, tenant.time_zone)
-    async with uow() as work:
-        catalogue = await work.directory.catalogue.load()
-        scope = work.tenant(tenant.id)
-        quoted = await _quote(scope, catalogue, tenant, requested, day, for_update=False)
-        sub, quote = quoted.held.subscription, quoted.quote
-        # The same rules as the change itself, so a quote never promises a refused change.
-        _apply_to_subscription(sub, quote, catalogue, tenant, len(await scope.seats().holders_last_use()))
-    return quote
+    preview = await preview_subscription_change(uow, clock, tenant=tenant, requested=requested, on=on)
+    return preview.quote
 
 
 async def change_subscription(
@@ -146,7 +208,8 @@ async def change_subscription(
     actor: User,
     requested: RequestedChange,
 ) -> ChangeResult:
-    """Apply the change today: a charge is invoiced (credit first), a credit goes to the ledger."""
+    """Apply the change today: a charge is invoiced (credit first); a credit lowers the
+    period's unpaid invoices (credit notes, newest first) and the rest goes to the ledger."""
     today = today_in(clock, tenant.time_zone)
     now = clock.now()
     async with uow(write=True) as work:
@@ -164,11 +227,14 @@ async def change_subscription(
             await work.directory.repoint_enterprise(tenant.enterprise_id, sub_id)
         await scope.subscriptions().save(sub_id, after, now, seat_price=seat_price, scope=new_scope.value)
         invoices = scope.invoices()
-        ledger = await invoices.ledger(currency)
-        invoice, new_ledger = settle_quote(quote, ledger, invoice_id=new_id())
+        change_id = new_id()
+        ledger, settled = await _settle(scope, quote, currency, change_id)
+        for note in settled.credit_notes:
+            await invoices.add_credit_note(note, reference=change_id, at=now)
+        invoice = settled.invoice
         if invoice is not None:
             await invoices.add(invoice, kind="proration", idempotency_key=f"change:{invoice.id}", at=now)
-        await invoices.save_ledger(ledger, new_ledger, now)
+        await invoices.save_ledger(ledger, settled.ledger, now)
         await scope.audit().record(
             actor_of(actor),
             "subscription.changed",
@@ -177,11 +243,26 @@ async def change_subscription(
                 "lines": [line.description for line in quote.lines],
                 "total": quote.total,
                 "scheduled_for": quote.scheduled_for.isoformat() if quote.scheduled_for else None,
+                "credit_notes": [
+                    {"id": n.id, "invoice": n.invoice_id, "amount": n.amount} for n in settled.credit_notes
+                ],
+                "to_credit_balance": settled.to_ledger,
             },
             now,
         )
         view = await _view(scope, today)
         await work.commit()
+    for credited in settled.credited_invoices:
+        await billing.credit(
+            tenant, credited, [n for n in settled.credit_notes if n.invoice_id == credited.id]
+        )
     if invoice is not None:
         await billing.collect(tenant, invoice)
-    return ChangeResult(view=view, quote=quote, invoice=invoice)
+    return ChangeResult(
+        view=view,
+        quote=quote,
+        invoice=invoice,
+        credit_notes=settled.credit_notes,
+        credited_invoices=settled.credited_invoices,
+        to_credit_balance=settled.to_ledger,
+    )

@@ -11,6 +11,14 @@ Stripe and asks Stripe to collect it:
 2. finalise it, and pay it with the customer's default payment method (or leave it open
    until Buy Now's hosted checkout has collected one).
 
+A credit note Stint issues against an unpaid invoice (a decrease while the seats are
+unpaid, SPEC §4) follows it: an invoice not yet in Stripe is built with one negative item
+per note; one already finalised gets a Stripe credit note of the same amount, which
+lowers its amount due. Before charging, the Stripe invoice's amount due is checked against
+Stint's: when Stripe would take more (its credit note could not be made), nothing is
+charged and the push reports the difference, so the retry job tries again. An invoice is
+never voided and re-issued behind the customer's back.
+
 Invoices fully paid by credit are never sent. Each step records how far it got
 (``billing_remote_invoice``), so a retry resumes where the last attempt stopped, and every
 Stripe write carries an idempotency key made from Stint's invoice id.
@@ -19,6 +27,7 @@ Stripe write carries an idempotency key made from Stint's invoice id.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -28,6 +37,7 @@ import stripe
 from core.billing.ports import BillingCustomer, RemoteInvoice
 from core.clock import Clock
 from core.errors import Conflict
+from core.proration.credit_note import CreditNote
 from core.proration.invoice import Invoice
 from core.tenancy import Tenant, User
 from core.unit_of_work import UnitOfWorkFactory
@@ -75,6 +85,52 @@ class StripeBilling:
                 extra={"invoice": invoice.id, "tenant": tenant.slug, "error": str(exc)},
             )
 
+    async def credit(self, tenant: Tenant, invoice: Invoice, notes: Sequence[CreditNote]) -> None:
+        """Bring Stint's credit notes to the invoice in Stripe; a failure is logged, never raised.
+
+        Not yet in Stripe: nothing to do, the push builds it with the notes as negative items.
+        In Stripe: a Stripe credit note per Stint note (finalising a draft first, as Stripe
+        only credits finalised invoices). Whatever fails here, the check before any charge
+        keeps Stripe from collecting more than Stint's amount due.
+        """
+        try:
+            async with self.uow() as work:
+                remote = await work.payments().remote_invoice(invoice.id)
+            if remote is None or remote.remote_id is None:
+                return
+            await self._credit_remote(remote, notes)
+        except (stripe.StripeError, Conflict) as exc:
+            log.warning(
+                "credit note not in Stripe yet: the invoice will not be charged until it is",
+                extra={"invoice": invoice.id, "tenant": tenant.slug, "error": str(exc)},
+            )
+
+    async def _credit_remote(self, remote: RemoteInvoice, notes: Sequence[CreditNote]) -> None:
+        remote_id = remote.remote_id
+        assert remote_id is not None
+        found = await self.gateway.invoice(remote_id)
+        if found.status == "draft":
+            await self.gateway.finalize(remote_id, key=f"stint-{remote.invoice_id}-finalize")
+        elif found.status not in ("open", "uncollectible"):
+            # Paid there meanwhile: a credit note now would be a refund, which is not Stint's rule.
+            raise Conflict(f"Stripe invoice {remote_id} is {found.status}; its credit note was not issued")
+        # Idempotency keys last 24 hours; the notes already there are looked up, so a late
+        # retry never credits twice.
+        present = set()
+        for made in await self.gateway.credit_notes_of(remote_id):
+            meta = getattr(made, "metadata", None)
+            present.add((meta.to_dict() if meta is not None else {}).get("stint_credit_note_id"))
+        for note in notes:
+            if note.id in present:
+                continue
+            await self.gateway.create_credit_note(
+                invoice_id=remote_id,
+                amount=note.amount,
+                memo=f"Stint credit note {note.id}: {note.description}",
+                metadata={"stint_credit_note_id": note.id, "stint_invoice_id": remote.invoice_id},
+                key=f"stint-{note.id}-credit-note",
+            )
+
     # Hosted pages ----------------------------------------------------------------------
 
     async def checkout(self, tenant: Tenant, user: User) -> str:
@@ -119,7 +175,7 @@ class StripeBilling:
             return remote
         if remote.remote_id is None:
             remote = await self._create_remote(invoice, remote, name or sub_id)
-        return await self._advance(remote)
+        return await self._advance(remote, invoice)
 
     async def _create_remote(self, invoice: Invoice, remote: RemoteInvoice, name: str) -> RemoteInvoice:
         """Items and invoice in Stripe, under the account's lock.
@@ -159,6 +215,8 @@ class StripeBilling:
         if invoice.credit_applied:
             # A negative item, never a Stripe customer balance: credit stays Stint's.
             wanted.append(("credit", -invoice.credit_applied, CREDIT_LINE))
+        for note in invoice.credit_notes:
+            wanted.append((f"note-{note.id}", -note.amount, f"Credit note {note.id}: {note.description}"))
         present: set[str] = set()
         for item in await self.gateway.pending_items(customer_id):
             found = getattr(item, "metadata", None)
@@ -221,7 +279,7 @@ class StripeBilling:
             return str(found.id)
         return None
 
-    async def _advance(self, remote: RemoteInvoice) -> RemoteInvoice:
+    async def _advance(self, remote: RemoteInvoice, invoice: Invoice) -> RemoteInvoice:
         """Finalise, then charge the default payment method if the customer has one."""
         remote_id = remote.remote_id
         assert remote_id is not None
@@ -232,6 +290,23 @@ class StripeBilling:
             return await self._save(replace(remote, state="paid"))
         if found.status not in ("open", "uncollectible"):
             return await self._save(replace(remote, state=str(found.status)))
+        if int(found.amount_due) > invoice.amount_due and invoice.credit_notes:
+            # A credit note Stint issued after the invoice reached Stripe is not there yet:
+            # (re)issue it (same keys) and look again; charging first would take too much.
+            try:
+                await self._credit_remote(remote, invoice.credit_notes)
+            except stripe.StripeError as exc:
+                log.warning(
+                    "credit note not accepted by Stripe", extra={"invoice": invoice.id, "error": str(exc)}
+                )
+            found = await self.gateway.invoice(remote_id)
+        if int(found.amount_due) != invoice.amount_due:
+            problem = (
+                f"Stripe invoice {remote_id} asks {found.amount_due};"
+                f" Stint's invoice {invoice.id} is due {invoice.amount_due}: not charged"
+            )
+            await self._save(replace(remote, state="open", last_error=problem))
+            raise Conflict(problem)
         customer = await self.gateway.customer(str(found.customer))
         settings = getattr(customer, "invoice_settings", None)
         if not (settings and getattr(settings, "default_payment_method", None)):

@@ -164,5 +164,18 @@ class StripeGateway:
             {"idempotency_key": key},
         )
 
+    async def create_credit_note(
+        self, *, invoice_id: str, amount: int, memo: str, metadata: dict[str, str], key: str
+    ) -> Any:
+        """A credit note on a finalised, unpaid invoice: Stripe lowers its amount due by ``amount``."""
+        return await self._v1.credit_notes.create_async(
+            {"invoice": invoice_id, "amount": amount, "memo": memo, "metadata": metadata},
+            {"idempotency_key": key},
+        )
+
+    async def credit_notes_of(self, invoice_id: str) -> list[Any]:
+        page = await self._v1.credit_notes.list_async({"invoice": invoice_id, "limit": 100})
+        return list(page.data)
+
     async def pay(self, invoice_id: str, *, key: str) -> Any:
         return await self._v1.invoices.pay_async(invoice_id, {}, {"idempotency_key": key})

@@ -4,24 +4,28 @@ from __future__ import annotations
 
 import builtins
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from fractions import Fraction
 from typing import Any, Protocol
 
 from core.billing.ports import ListedInvoice, StoredInvoice
-from core.errors import ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from core.ids import new_id
 from core.licensing.catalogue import DEFAULT_CATALOGUE, PlanCatalogue
 from core.licensing.plan_dicts import plan_from_dict, plan_to_dict
 from core.licensing.plans import Plan
 from core.proration.credit import CreditEntry, CreditLedger
+from core.proration.credit_note import CreditNote
 from core.proration.invoice import Invoice, InvoiceLine
 
-from .plain_sql import Sql, fetch
+from .plain_sql import Sql, fetch, fetch_in
 from .tables import CreditEntry as CreditRow
+from .tables import CreditNote as CreditNoteRow
 from .tables import Invoice as InvoiceRow
 from .tables import PlanCatalogue as PlanRow
 
-__all__ = ["CatalogueRepo", "invoice_from_row", "lines_to_json"]
+__all__ = ["CatalogueRepo", "credit_notes_of", "invoice_from_row", "lines_to_json", "with_credit_notes"]
 
 
 def lines_to_json(lines: tuple[InvoiceLine, ...]) -> str:
@@ -37,6 +41,45 @@ def lines_to_json(lines: tuple[InvoiceLine, ...]) -> str:
             for line in lines
         ]
     )
+
+
+def credit_note_from_row(row: dict[str, Any]) -> CreditNote:
+    return CreditNote(
+        id=row["id"],
+        invoice_id=row["invoice_id"],
+        amount=int(row["amount"]),
+        reason=row["reason"],
+        description=row["description"],
+        # Read raw on SQLite, a DATE may come back as its text.
+        issued_on=date.fromisoformat(row["issued_on"][:10]) if isinstance(row["issued_on"], str)
+        else row["issued_on"],
+        days_left=int(row["days_left"]),
+        period_days=int(row["period_days"]),
+        exact_amount=Fraction(row["exact_amount"]),
+        currency=row["currency"],
+    )
+
+
+_NOTES_OF = "SELECT * FROM credit_note WHERE invoice_id IN ({in}) ORDER BY created_at, id"
+
+
+async def credit_notes_of(invoice_ids: builtins.list[str]) -> dict[str, tuple[CreditNote, ...]]:
+    """The credit notes of these invoices, oldest first, by invoice id (one statement)."""
+    if not invoice_ids:
+        return {}
+    found: dict[str, builtins.list[CreditNote]] = {}
+    for row in await fetch_in(CreditNoteRow, _NOTES_OF, invoice_ids):
+        found.setdefault(row["invoice_id"], []).append(credit_note_from_row(row))
+    return {invoice_id: tuple(notes) for invoice_id, notes in found.items()}
+
+
+async def with_credit_notes(invoices: builtins.list[Invoice]) -> builtins.list[Invoice]:
+    """The invoices with their credit notes attached."""
+    # Only a credited invoice is due less than its total less the credit applied, so the
+    # common read (every webhook's) costs no extra statement.
+    credited = [inv.id for inv in invoices if inv.amount_due < inv.total - inv.credit_applied]
+    notes = await credit_notes_of(credited)
+    return [replace(inv, credit_notes=notes[inv.id]) if inv.id in notes else inv for inv in invoices]
 
 
 def invoice_from_row(row: dict[str, Any]) -> Invoice:
@@ -66,6 +109,29 @@ def invoice_from_row(row: dict[str, Any]) -> Invoice:
 # both filter on the billing account as well as the invoice id.
 _GET = Sql("SELECT * FROM invoice WHERE subscription_id = {} AND id = {}")
 _MARK_PAID = Sql("UPDATE invoice SET status = 'paid', paid_at = {} WHERE subscription_id = {} AND id = {}")
+# Lowered only while due and by no more than is due, in one statement: a payment that
+# landed since the invoice was read makes it match nothing rather than go below zero.
+_CREDIT = Sql(
+    "UPDATE invoice SET amount_due = amount_due - {},"
+    " status = CASE WHEN amount_due = {} THEN 'paid' ELSE status END,"
+    " paid_at = CASE WHEN amount_due = {} THEN {} ELSE paid_at END"
+    " WHERE subscription_id = {} AND id = {} AND status = 'due' AND amount_due >= {} RETURNING id"
+)
+
+
+# Due in Stint, and no money taken or on its way at the provider: a charge Stripe made
+# whose invoice.paid has not arrived yet leaves the invoice "due" here for a while.
+_UNPAID_IN = Sql(
+    "SELECT * FROM invoice i WHERE i.subscription_id = {} AND i.status = 'due' AND i.amount_due > 0"
+    " AND i.issued_on >= {} AND i.issued_on < {} AND NOT EXISTS (SELECT 1 FROM billing_remote_invoice r"
+    " WHERE r.invoice_id = i.id AND r.state IN ('paid', 'paying')) ORDER BY i.created_at, i.id"
+)
+
+
+def _dated(row: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(row["issued_on"], str):  # SQLite, read raw
+        return {**row, "issued_on": date.fromisoformat(row["issued_on"][:10])}
+    return row
 
 
 class BillingAccount(Protocol):
@@ -132,15 +198,51 @@ class InvoiceRepo:
                 (InvoiceRow.created_at < when) | ((InvoiceRow.created_at == when) & (InvoiceRow.id < last_id))
             )
         rows = await query
+        invoices = await with_credit_notes([invoice_from_row(row) for row in rows])
         return [
-            ListedInvoice(invoice_from_row(row), f"{row['created_at'].isoformat()}|{row['id']}")
-            for row in rows
+            ListedInvoice(invoice, f"{row['created_at'].isoformat()}|{row['id']}")
+            for invoice, row in zip(invoices, rows, strict=True)
         ]
 
     async def get(self, invoice_id: str) -> StoredInvoice | None:
         subscription_id = await self._account.subscription_id()
         rows = await fetch(InvoiceRow, _GET, subscription_id, invoice_id)
-        return StoredInvoice(invoice_from_row(rows[0]), rows[0]["kind"]) if rows else None
+        if not rows:
+            return None
+        [invoice] = await with_credit_notes([invoice_from_row(rows[0])])
+        return StoredInvoice(invoice, rows[0]["kind"])
+
+    async def unpaid_in(self, start: date, end: date) -> builtins.list[Invoice]:
+        subscription_id = await self._account.subscription_id()
+        rows = await fetch(InvoiceRow, _UNPAID_IN, subscription_id, start, end)
+        return await with_credit_notes([invoice_from_row(_dated(row)) for row in rows])
+
+    async def add_credit_note(self, note: CreditNote, *, reference: str, at: datetime) -> None:
+        subscription_id = await self._account.subscription_id()
+        lowered = await fetch(
+            InvoiceRow, _CREDIT, note.amount, note.amount, note.amount, at,
+            subscription_id, note.invoice_id, note.amount,
+        )
+        if not lowered:
+            raise Conflict(f"invoice {note.invoice_id} is no longer due by {note.amount}; try again")
+        await CreditNoteRow.insert(
+            CreditNoteRow(
+                id=note.id,
+                invoice_id=note.invoice_id,
+                subscription_id=subscription_id,
+                tenant_id=self.tenant_id,
+                amount=note.amount,
+                currency=note.currency,
+                reason=note.reason,
+                description=note.description,
+                issued_on=note.issued_on,
+                days_left=note.days_left,
+                period_days=note.period_days,
+                exact_amount=str(note.exact_amount),
+                reference=reference,
+                created_at=at,
+            )
+        )
 
     async def mark_paid(self, invoice_id: str, at: datetime) -> None:
         subscription_id = await self._account.subscription_id()

@@ -22,17 +22,17 @@ from .changes import note_change, subscription_scope, tenant_scope
 from .jobs_tables import JobRun, MailOutbox, RetentionNotice
 from .mapping import tenant_from_row
 from .plain_sql import fetch_in
-from .tables import ALL_TABLES, AuditEvent, Invoice, Seat, TenantUser
+from .tables import ALL_TABLES, AuditEvent, CreditNote, Invoice, Seat, TenantUser
 from .tables import Person as PersonRow
 from .tables import Subscription as SubscriptionRow
 from .tables import Tenant as TenantRow
 
 __all__ = ["PiccoloJobStore"]
 
-#: Tables a purge keeps: the tenant's own row (marked purged), its invoices (financial
-#: records), its audit trail (the record of what happened, purge included) and the
+#: Tables a purge keeps: the tenant's own row (marked purged), its invoices and credit
+#: notes (financial records), its audit trail (the record of what happened, purge included) and the
 #: retention notices that prove the warnings went out.
-_KEPT = {TenantRow, Invoice, AuditEvent, RetentionNotice}
+_KEPT = {TenantRow, Invoice, CreditNote, AuditEvent, RetentionNotice}
 
 
 def _purgeable() -> list[type[Table]]:

@@ -15,7 +15,7 @@ from typing import Any
 from core.billing.ports import BillingCustomer, InvoiceAccount, InvoicePage, RemoteInvoice
 from core.proration.invoice import Invoice
 
-from .billing_repo import invoice_from_row
+from .billing_repo import invoice_from_row, with_credit_notes
 from .billing_tables import BillingCustomer as CustomerRow
 from .billing_tables import BillingEvent as EventRow
 from .billing_tables import BillingRemoteInvoice as RemoteRow
@@ -102,7 +102,8 @@ class PiccoloPaymentRecords:
         row = dict(rows[0])
         if isinstance(row["issued_on"], str):  # SQLite, read without the ORM's conversion
             row["issued_on"] = date.fromisoformat(row["issued_on"][:10])
-        return invoice_from_row(row)
+        [invoice] = await with_credit_notes([invoice_from_row(row)])
+        return invoice
 
     async def due_invoice_ids(self, subscription_id: str) -> list[str]:
         rows = (

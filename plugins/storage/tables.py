@@ -151,6 +151,25 @@ class Invoice(Table, tablename="invoice"):
     created_at = Timestamptz()
 
 
+class CreditNote(Table, tablename="credit_note"):
+    """A credit note against an unpaid invoice (DDL in ``migrations/m0014_credit_notes.py``)."""
+
+    id = Varchar(length=32, primary_key=True)
+    invoice_id = Varchar(length=32)
+    subscription_id = Varchar(length=32)
+    tenant_id = Varchar(length=32)
+    amount = BigInt()
+    currency = Varchar(length=3, default="USD")
+    reason = Varchar(length=32)
+    description = Text()
+    issued_on = Date()
+    days_left = Integer()
+    period_days = Integer()
+    exact_amount = Text()
+    reference = Varchar(length=32, default="")
+    created_at = Timestamptz()
+
+
 class CreditEntry(Table, tablename="credit_entry"):
     id = Varchar(length=32, primary_key=True)
     subscription_id = Varchar(length=32)
@@ -209,6 +228,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     OperatorAccount,
     PlanCatalogue,
     Invoice,
+    CreditNote,
     CreditEntry,
     AuditEvent,
     RefreshToken,

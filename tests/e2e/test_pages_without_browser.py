@@ -295,6 +295,23 @@ def test_every_partial_route_answers_a_plain_request_with_a_whole_page(client: T
     assert 'id="change-form"' in quote.text and '<div id="quote" class="quote"' in quote.text
 
 
+def test_the_subscription_page_shows_a_cut_of_unpaid_seats_as_a_credit_note_not_as_credit(
+    client: TestClient[Any],
+) -> None:
+    """Issue #15 on the page: the quote says the credit lowers the unpaid invoice, which lists the note."""
+    admin = bearer(token(client, "pages", "admin@pages.test"))
+    buy = {"plan": "team", "seats": "10", "interval": "annual"}
+    assert client.post("/settings/subscription/purchase", headers=admin, data=buy).status_code == 200
+    htmx = {**admin, "HX-Request": "true"}
+    quote = client.post("/settings/subscription/quote", headers=htmx, data={"seats": "5"})
+    assert quote.status_code == 200, quote.text
+    assert "credited: 720.00 USD off your unpaid invoices of this period" in quote.text
+    assert "added to your credit balance" not in quote.text
+    changed = client.post("/settings/subscription/change", headers=htmx, data={"seats": "5"})
+    assert changed.status_code == 200, changed.text
+    assert 'class="credit-note"' in changed.text and "−720.00 USD" in changed.text
+
+
 def test_the_time_pages_refuse_dates_outside_1970_to_2999_with_a_message_not_a_500(
     client: TestClient[Any],
 ) -> None:

@@ -19,7 +19,15 @@ from .billing import (
     FakePaymentRecords,
     FakeRenewalStore,
 )
-from .identity import FakeAuditLog, FakePasswordHasher, FakeTokenRepository, FakeUserRepository
+from .idempotency import FakeIdempotencyStore
+from .identity import (
+    FakeAuditLog,
+    FakeOneTimeCodes,
+    FakePasswordHasher,
+    FakeSecondFactorStore,
+    FakeTokenRepository,
+    FakeUserRepository,
+)
 from .jobs import FakeJobStore, FakeMailer, OutboxMail, SentMail
 from .licensing import (
     FakeCatalogue,
@@ -65,17 +73,20 @@ __all__ = [
     "FakeDirectory",
     "FakeGenerationCache",
     "FakeHostedPayments",
+    "FakeIdempotencyStore",
     "FakeIntegrityError",
     "FakeInvoices",
     "FakeJobStore",
     "FakeLicenceClient",
     "FakeLicenceRegistry",
     "FakeMailer",
+    "FakeOneTimeCodes",
     "FakePasswordHasher",
     "FakePaymentProvider",
     "FakePaymentRecords",
     "FakeRenewalStore",
     "FakeSeatRepository",
+    "FakeSecondFactorStore",
     "FakeSubscriptionRepository",
     "FakeTenantScope",
     "FakeTokenRepository",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
 from core.audit import AuditEntry
 from core.billing.ports import (
@@ -22,8 +22,9 @@ from core.billing.ports import (
     RenewedSubscription,
     StoredInvoice,
 )
-from core.errors import ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from core.proration.credit import CreditEntry, CreditLedger
+from core.proration.credit_note import CreditNote, credit_note_invoice
 from core.proration.invoice import Invoice
 from core.tenancy import Tenant, User
 
@@ -115,6 +116,37 @@ class FakeInvoices:
             row.invoice = replace(row.invoice, status="paid")
             row.paid_at = at
 
+    async def unpaid_in(self, start: date, end: date) -> builtins.list[Invoice]:
+        account = self._account()
+        rows = sorted(
+            (
+                row for row in self._store.invoices.values()
+                if row.subscription_id == account and row.invoice.status == "due"
+                and row.invoice.amount_due > 0 and start <= row.invoice.issued_on < end
+                and self._remote_state(row.invoice.id) not in ("paid", "paying")
+            ),
+            key=lambda row: (row.created_at, row.invoice.id),
+        )
+        return [row.invoice for row in rows]
+
+    def _remote_state(self, invoice_id: str) -> str | None:
+        remote = self._store.remote_invoices.get(invoice_id)
+        return remote.state if remote else None
+
+    async def add_credit_note(self, note: CreditNote, *, reference: str, at: datetime) -> None:
+        self._store.check_write("add a credit note")
+        fits("credit_note.reason", note.reason, 32)
+        fits("credit_note.reference", reference, 32)
+        row = self._store.invoices.get(note.invoice_id)
+        if (
+            row is None or row.subscription_id != self._account()
+            or row.invoice.status != "due" or row.invoice.amount_due < note.amount
+        ):
+            raise Conflict(f"invoice {note.invoice_id} is no longer due by {note.amount}; try again")
+        row.invoice = credit_note_invoice(row.invoice, note)
+        if row.invoice.status == "paid":
+            row.paid_at = at
+
     async def ledger(self, currency: str = "USD") -> CreditLedger:
         return CreditLedger(tuple(self._store.credit.get(self._account(), ())), currency)
 
@@ -140,12 +172,18 @@ class FakeBilling:
         self.failure = failure
         self.attempts: list[Collected] = []
         self.collected: list[Collected] = []
+        self.credit_notes: list[CreditNote] = []
 
     async def collect(self, tenant: Tenant, invoice: Invoice) -> None:
         self.attempts.append(Collected(tenant, invoice))
         if self.failure is not None:
             raise self.failure
         self.collected.append(Collected(tenant, invoice))
+
+    async def credit(self, tenant: Tenant, invoice: Invoice, notes: Sequence[CreditNote]) -> None:
+        if self.failure is not None:
+            raise self.failure
+        self.credit_notes.extend(notes)
 
     @property
     def invoices(self) -> list[Invoice]:

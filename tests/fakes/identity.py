@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import builtins
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from core.audit import AuditQuery, AuditRecord
-from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord
+from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord, SecondFactorRecord
 from core.licensing.seats import LastUse
 from core.tenancy import User
 
@@ -18,7 +19,14 @@ from .licensing import audit_records, audit_row
 from .rows import FakeIntegrityError, StoredUser, fits
 from .unit_of_work import FakeDatabase
 
-__all__ = ["FakeAuditLog", "FakePasswordHasher", "FakeTokenRepository", "FakeUserRepository"]
+__all__ = [
+    "FakeAuditLog",
+    "FakeOneTimeCodes",
+    "FakePasswordHasher",
+    "FakeSecondFactorStore",
+    "FakeTokenRepository",
+    "FakeUserRepository",
+]
 
 
 class FakePasswordHasher:
@@ -244,3 +252,118 @@ class FakeTokenRepository:
         record = self._store.personal_tokens.get(pat_id)
         if record is not None and record.tenant_id == self.tenant_id:
             self._store.personal_tokens[pat_id] = replace(record, last_used_at=at)
+
+
+class FakeSecondFactorStore:
+    """Second factors of one realm on the store: operators (``tenant_id`` None) or one
+    tenant's users; the secret's columns of the account's row, and recovery codes by owner.
+    As the real one, a write for an account outside the realm changes nothing, and a step or
+    a recovery code is spent by one conditional write."""
+
+    def __init__(self, store: FakeDatabase, tenant_id: str | None = None) -> None:
+        self._store = store
+        self._tenant_id = tenant_id
+
+    def _mine(self, owner_id: str) -> bool:
+        if self._tenant_id is None:
+            return owner_id in self._store.operators
+        return owner_id in self._store.users.get(self._tenant_id, {})
+
+    def _changed(self, owner_id: str) -> None:
+        if self._tenant_id is not None:
+            # The signed-in user's cached row says whether they have a factor.
+            self._store.note_change(f"u:{owner_id}")
+
+    async def get(self, owner_id: str) -> SecondFactorRecord | None:
+        return self._store.second_factors.get(owner_id) if self._mine(owner_id) else None
+
+    async def start(self, owner_id: str, sealed_secret: str) -> None:
+        self._store.check_write("start a second factor")
+        if self._mine(owner_id):
+            self._changed(owner_id)
+            self._store.second_factors[owner_id] = SecondFactorRecord(sealed_secret, None, None)
+
+    async def confirm(
+        self, owner_id: str, at: datetime, step: int | None, recovery_hashes: list[str]
+    ) -> None:
+        self._store.check_write("confirm a second factor")
+        held = await self.get(owner_id)
+        if held is None:
+            return
+        self._changed(owner_id)
+        self._store.second_factors[owner_id] = replace(held, confirmed_at=at, last_step=step)
+        self._store.recovery_codes[owner_id] = dict.fromkeys(recovery_hashes)
+
+    async def use_step(self, owner_id: str, step: int) -> bool:
+        self._store.check_write("spend a code")
+        held = await self.get(owner_id)
+        if held is None or held.confirmed_at is None:
+            return False
+        if held.last_step is not None and held.last_step >= step:
+            return False
+        self._store.second_factors[owner_id] = replace(held, last_step=step)
+        return True
+
+    async def use_recovery(self, owner_id: str, code_hash: str, at: datetime) -> bool:
+        self._store.check_write("spend a recovery code")
+        codes = self._store.recovery_codes.get(owner_id, {}) if self._mine(owner_id) else {}
+        if code_hash not in codes or codes[code_hash] is not None:
+            return False
+        codes[code_hash] = at
+        return True
+
+    async def recovery_left(self, owner_id: str) -> int:
+        if not self._mine(owner_id):
+            return 0
+        return sum(1 for used in self._store.recovery_codes.get(owner_id, {}).values() if used is None)
+
+    async def remove(self, owner_id: str) -> None:
+        self._store.check_write("remove a second factor")
+        if not self._mine(owner_id):
+            return
+        self._changed(owner_id)
+        self._store.second_factors.pop(owner_id, None)
+        self._store.recovery_codes.pop(owner_id, None)
+
+
+_STEP_SECONDS = 30
+
+
+@dataclass
+class FakeOneTimeCodes:
+    """Deterministic one-time codes: a code is a digest of the secret and the 30-second step,
+    one step of drift either way is accepted (as ``plugins/identity/totp.py``), and a sealed
+    secret opens only for the owner it was sealed for."""
+
+    issued: int = 0
+
+    def new_secret(self) -> str:
+        self.issued += 1
+        return f"FAKESECRET{self.issued:06d}"
+
+    def uri(self, secret: str, *, account: str, issuer: str) -> str:
+        return f"otpauth://totp/{quote(issuer)}:{quote(account)}?secret={secret}&issuer={quote(issuer)}"
+
+    @staticmethod
+    def step_of(now: datetime) -> int:
+        return int(now.timestamp()) // _STEP_SECONDS
+
+    @staticmethod
+    def code_of(secret: str, step: int) -> str:
+        return f"{int(hashlib.sha256(f'{secret}:{step}'.encode()).hexdigest(), 16) % 1_000_000:06d}"
+
+    def code_at(self, secret: str, now: datetime) -> str:
+        return self.code_of(secret, self.step_of(now))
+
+    def matching_step(self, secret: str, code: str, now: datetime) -> int | None:
+        current = self.step_of(now)
+        return next((s for s in (current - 1, current, current + 1) if self.code_of(secret, s) == code), None)
+
+    def seal(self, owner_id: str, secret: str) -> str:
+        return f"sealed:{owner_id}:{secret}"
+
+    def unseal(self, owner_id: str, sealed: str) -> str:
+        prefix = f"sealed:{owner_id}:"
+        if not sealed.startswith(prefix):
+            raise ValueError("the secret was sealed for another account")
+        return sealed[len(prefix):]

@@ -25,7 +25,7 @@ from .rows import AuditRow, FakeIntegrityError, StoredOperator, StoredSeat, Stor
 from .unit_of_work import FakeDatabase
 
 if TYPE_CHECKING:
-    from .second_factor import FakeSecondFactors
+    from .identity import FakeSecondFactorStore
 
 __all__ = [
     "FakeCatalogue",
@@ -241,11 +241,6 @@ class FakeDirectory:
         found = self._store.operators.get(operator_id)
         return self._operator(found.operator) if found else None
 
-    def operator_second_factors(self) -> FakeSecondFactors:
-        from .second_factor import FakeSecondFactors
-
-        return FakeSecondFactors(self._store, None)
-
     async def add_operator(self, operator: Operator, password_hash: str, at: datetime) -> None:
         self._store.check_write("add an operator")
         fits("operator_account.email", operator.email, 320)
@@ -253,6 +248,11 @@ class FakeDirectory:
         if operator.id in self._store.operators or await self.operator_by_email(operator.email):
             raise FakeIntegrityError(f"operator {operator.email} exists")
         self._store.operators[operator.id] = StoredOperator(operator, password_hash, at)
+
+    def operator_second_factors(self) -> FakeSecondFactorStore:
+        from .identity import FakeSecondFactorStore
+
+        return FakeSecondFactorStore(self._store)
 
     async def audit(
         self, tenant_id: str | None, actor: str, action: str, subject: str, detail: dict[str, Any],

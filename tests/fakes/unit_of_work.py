@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from core.activation.ports import ActivationRecord
 from core.billing.ports import BillingCustomer, RemoteInvoice
+from core.idempotency import KeyRecord, KeyScope
 from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord, SecondFactorRecord
 from core.jobs.ports import JobRunRecord
 from core.licensing.subscription import Subscription
@@ -66,9 +67,8 @@ if TYPE_CHECKING:
     # imports them only when a unit of work hands one out.
     from .activation import FakeActivationRepository
     from .billing import FakeInvoices, FakePaymentRecords, FakeRenewalStore
-    from .identity import FakeAuditLog, FakeTokenRepository, FakeUserRepository
+    from .identity import FakeAuditLog, FakeSecondFactorStore, FakeTokenRepository, FakeUserRepository
     from .licensing import FakeDirectory, FakeSeatRepository, FakeSubscriptionRepository
-    from .second_factor import FakeSecondFactors
     from .tracking import FakeTrackingRepository
 
 __all__ = [
@@ -113,10 +113,12 @@ class FakeDatabase:
     #: Token id → record, every tenant's (each record names its tenant).
     refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
     personal_tokens: dict[str, PersonalTokenRecord] = field(default_factory=dict)
-    #: Owner id (operator or user) → their second factor (``tests/fakes/second_factor.py``).
+    #: Operator or user id → second factor (the secret's columns of the account's row).
     second_factors: dict[str, SecondFactorRecord] = field(default_factory=dict)
-    #: Recovery code hash → its row.
-    recovery_codes: dict[str, Any] = field(default_factory=dict)
+    #: Owner id → recovery code hash → when it was used (None: unused).
+    recovery_codes: dict[str, dict[str, datetime | None]] = field(default_factory=dict)
+    #: Idempotency keys and their answers.
+    idempotency_keys: dict[KeyScope, KeyRecord] = field(default_factory=dict)
 
     # Billing.
     #: Invoice id → row, in the order they were stored.
@@ -230,10 +232,10 @@ class FakeTenantScope:
 
         return FakeAuditLog(self.store, self.tenant_id)
 
-    def second_factors(self) -> FakeSecondFactors:
-        from .second_factor import FakeSecondFactors
+    def second_factors(self) -> FakeSecondFactorStore:
+        from .identity import FakeSecondFactorStore
 
-        return FakeSecondFactors(self.store, self.tenant_id)
+        return FakeSecondFactorStore(self.store, self.tenant_id)
 
     def subscriptions(self) -> FakeSubscriptionRepository:
         from .licensing import FakeSubscriptionRepository

@@ -26,9 +26,10 @@ import httpx
 import pytest
 from litestar.testing import TestClient
 
+from core.activation.entitlements import subscription_for
 from core.activation.ports import Entitlement
 from core.clock import FixedClock
-from core.services.activation import refresh_online_entitlements, subscription_for
+from core.services.activation import refresh_online_entitlements
 from plugins.storage.activation_repo import PiccoloActivationDirectory
 from tests.conftest import make_settings
 from tests.support.api import PASSWORD, api_client, bearer, run, signup, stint, token

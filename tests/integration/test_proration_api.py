@@ -14,7 +14,17 @@ import pytest
 from core.clock import FixedClock
 from core.services.renewals import sweep_due_subscriptions
 from tests.conftest import make_settings
-from tests.support.api import api_client, bearer, run, signup, stint, token
+from tests.support.api import (
+    PASSWORD,
+    api_client,
+    bearer,
+    current_code,
+    enrolled_operator,
+    run,
+    signup,
+    stint,
+    token,
+)
 
 
 @pytest.fixture
@@ -43,6 +53,29 @@ def bought(client: Any, clock: FixedClock, day: str, *, interval: str, seats: in
     assert response.status_code == 200, response.text
 
 
+def pay(client: Any, invoice_id: str) -> None:
+    """An operator records the money for a manual invoice (the operator is made on first use)."""
+    state = client.app.state
+    if not hasattr(state, "test_operator_secret"):
+        state.test_operator_secret, _ = enrolled_operator(client)
+    code = current_code(client, state.test_operator_secret)
+    signed_in = client.post(
+        "/api/v1/operator/auth/token", json={"email": "ops@vendor.test", "password": PASSWORD, "code": code}
+    )
+    assert signed_in.status_code == 200, signed_in.text
+    response = client.post(
+        f"/api/v1/operator/tenants/acme/invoices/{invoice_id}/paid",
+        headers=bearer(signed_in.json()["access_token"]),
+    )
+    assert response.status_code == 200, response.text
+
+
+def invoices(client: Any) -> list[dict[str, Any]]:
+    response = client.get("/api/v1/invoices", headers=bearer(admin_token(client)))
+    assert response.status_code == 200, response.text
+    return list(response.json()["items"])
+
+
 def renew_due(client: Any) -> Any:
     s = stint(client)
     return run(client, sweep_due_subscriptions, s.uow, s.billing, s.clock, grace_days=14)
@@ -58,10 +91,12 @@ def test_the_worked_example_of_spec_section_4_to_the_cent(client: Any, clock: Fi
         headers=bearer(admin_token(client)),
     )
     assert bought.json()["invoice"]["total"]["amount"] == 144000
+    pay(client, bought.json()["invoice"]["id"])
 
     on(clock, "2026-01-22")
     grow = client.post("/api/v1/subscription/change", json={"seats": 50}, headers=bearer(admin_token(client)))
     assert grow.status_code == 200, grow.text
+    pay(client, grow.json()["invoice"]["id"])
     line = grow.json()["lines"][0]
     assert (line["kind"], line["days_left"], line["period_days"]) == ("charge", 344, 365)
     assert line["amount"] == {"amount": 542860, "currency": "USD"}
@@ -76,6 +111,9 @@ def test_the_worked_example_of_spec_section_4_to_the_cent(client: Any, clock: Fi
     assert shrink.json()["lines"][0]["amount"]["amount"] == -536153
     assert shrink.json()["invoice"] is None
     assert shrink.json()["subscription"]["credit_balance"]["amount"] == 536153
+    # Both earlier invoices were paid: all of the credit is account credit.
+    assert shrink.json()["against_invoices"]["amount"] == 0
+    assert shrink.json()["to_credit_balance"]["amount"] == 536153
     assert shrink.json()["subscription"]["period_end"] == "2027-01-01"
 
     on(clock, "2027-01-01")
@@ -200,6 +238,7 @@ def test_a_payout_is_refused_by_the_credit_ledger_with_the_balance_it_keeps(
 ) -> None:
     """The route answers with the ledger's own refusal: 409, and the credit it keeps for the next invoices."""
     bought(client, clock, "2026-01-01", interval="annual", seats=10)
+    pay(client, invoices(client)[0]["id"])
     on(clock, "2026-03-05")
     shrink = client.post(
         "/api/v1/subscription/change", json={"seats": 5}, headers=bearer(admin_token(client))
@@ -239,3 +278,82 @@ def test_invoice_cursors_are_url_safe_tokens_that_walk_every_invoice_once(
         response = client.get("/api/v1/invoices", params={"cursor": bad}, headers=headers)
         assert response.status_code == 422, (bad, response.text)
         assert response.json()["errors"][0]["field"] == "cursor"
+
+
+def test_cutting_unpaid_seats_lowers_their_invoice_and_grants_no_credit_until_paid(
+    client: Any, clock: FixedClock
+) -> None:
+    """Issue #15: 10 seats bought (1,440.00 due), cut to 5 that day → that invoice is due 720.00 and the
+    balance stays 0.00; once it is paid, a later cut is account credit."""
+    on(clock, "2026-01-01")
+    signup(client, "acme")
+    headers = bearer(admin_token(client))
+    bought = client.post(
+        "/api/v1/subscription/purchase",
+        json={"plan": "team", "interval": "annual", "seats": 10},
+        headers=headers,
+    ).json()["invoice"]
+    assert bought["amount_due"]["amount"] == 144000 and bought["credit_notes"] == []
+
+    quote = client.post("/api/v1/subscription/quote", json={"seats": 5}, headers=headers).json()
+    assert quote["total"]["amount"] == -72000
+    assert quote["against_invoices"]["amount"] == 72000 and quote["to_credit_balance"]["amount"] == 0
+    assert quote["credited_invoices"] == [
+        {"invoice_id": bought["id"], "amount": {"amount": 72000, "currency": "USD"}}
+    ]
+    assert invoices(client)[0]["amount_due"]["amount"] == 144000  # a quote changes nothing
+
+    cut = client.post("/api/v1/subscription/change", json={"seats": 5}, headers=headers)
+    assert cut.status_code == 200, cut.text
+    body = cut.json()
+    assert body["lines"][0]["amount"]["amount"] == -72000  # the per-day arithmetic is unchanged
+    assert body["invoice"] is None
+    assert body["subscription"]["credit_balance"]["amount"] == 0
+    assert (body["against_invoices"]["amount"], body["to_credit_balance"]["amount"]) == (72000, 0)
+    [listed] = invoices(client)
+    assert listed["id"] == bought["id"] and body["credited_invoices"] == [listed]
+    assert (listed["total"]["amount"], listed["amount_due"]["amount"]) == (144000, 72000)
+    assert listed["status"] == "due"
+    assert listed["lines"] == bought["lines"]
+    [note] = listed["credit_notes"]
+    assert note["amount"] == {"amount": 72000, "currency": "USD"}
+    assert (note["reason"], note["issued_on"]) == ("proration_credit", "2026-01-01")
+    assert (note["days_left"], note["period_days"]) == (365, 365)
+    assert note["description"] == body["lines"][0]["description"]
+    assert Fraction(note["exact_amount"]) == -72000  # the line's own exact amount
+
+    pay(client, bought["id"])
+    [paid] = invoices(client)
+    assert (paid["status"], paid["amount_due"]["amount"]) == ("paid", 72000)
+
+    on(clock, "2026-07-02")
+    later = client.post(
+        "/api/v1/subscription/change", json={"seats": 4}, headers=bearer(admin_token(client))
+    ).json()
+    credit = -later["lines"][0]["amount"]["amount"]
+    assert credit == round(14400 * 183 / 365)
+    assert (later["against_invoices"]["amount"], later["to_credit_balance"]["amount"]) == (0, credit)
+    assert later["subscription"]["credit_balance"]["amount"] == credit
+    assert invoices(client)[0]["credit_notes"] == [note]
+
+
+def test_a_cut_larger_than_the_unpaid_invoice_settles_it_and_credits_the_rest(
+    client: Any, clock: FixedClock
+) -> None:
+    """10 seats bought and paid, grown to 12 (unpaid), cut to 4: the growth's invoice is settled by a
+    credit note, the other 6 seats' days become credit."""
+    bought(client, clock, "2026-01-01", interval="annual", seats=10)
+    headers = bearer(admin_token(client))
+    pay(client, invoices(client)[0]["id"])
+    on(clock, "2026-03-01")
+    headers = bearer(admin_token(client))
+    grow = client.post("/api/v1/subscription/change", json={"seats": 12}, headers=headers).json()
+    charged = grow["invoice"]["amount_due"]["amount"]
+    cut = client.post("/api/v1/subscription/change", json={"seats": 4}, headers=headers).json()
+    credit = -cut["lines"][0]["amount"]["amount"]
+    assert cut["against_invoices"]["amount"] == charged
+    assert cut["to_credit_balance"]["amount"] == credit - charged
+    assert cut["subscription"]["credit_balance"]["amount"] == credit - charged
+    growth = next(i for i in invoices(client) if i["id"] == grow["invoice"]["id"])
+    assert (growth["amount_due"]["amount"], growth["status"]) == (0, "paid")
+    assert [n["amount"]["amount"] for n in growth["credit_notes"]] == [charged]

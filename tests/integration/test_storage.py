@@ -103,7 +103,7 @@ async def test_an_older_schema_is_upgraded_in_place_keeping_its_rows(empty_engin
     assert await Tenant.select(Tenant.slug, Tenant.subscription_id) == [
         {"slug": "acme", "subscription_id": "sub1"}
     ]
-    # Added by 0014: an existing tenant does not require a second factor.
+    # Added by 0015: an existing tenant does not require a second factor.
     [flag] = await Tenant.select(Tenant.require_second_factor)
     assert not flag["require_second_factor"]
     sub = await Subscription.select(Subscription.status, Subscription.trial_ends_on).first()
@@ -166,6 +166,67 @@ async def test_credit_entries_read_back_in_the_order_written_even_in_one_instant
         await repo.save_ledger(before, ledger, NOW)
     assert await repo.ledger() == ledger
     assert (await repo.ledger()).balance == 29
+
+
+@ENGINES
+async def test_a_credit_note_lowers_its_invoice_in_one_guarded_statement_and_reads_back(
+    empty_engine: Any,
+) -> None:
+    """Stored, read back with the invoice (list, get, unpaid_in), the amount due lowered; a note on a
+    paid invoice, or larger than what is due, is a Conflict and writes nothing."""
+    from fractions import Fraction
+
+    from core.errors import Conflict
+    from core.periods import Interval, first_period
+    from core.proration import CREDIT_NOTE_REASON, CreditLedger, CreditNote, Terms, purchase_invoice
+    from plugins.storage.billing_repo import InvoiceRepo
+
+    await upgrade(empty_engine)
+    await Enterprise.insert(Enterprise(id="ent1", name="Acme", created_at=NOW))
+    await Subscription.insert(
+        Subscription(id="sub1", enterprise_id="ent1", plan_id="team", status="active",
+                     trial_ends_on=date(2026, 1, 29), created_at=NOW, updated_at=NOW)
+    )
+    await Tenant.insert(
+        Tenant(id="ten1", slug="acme", name="Acme", deployment="cloud", enterprise_id="ent1",
+               subscription_id="sub1", created_at=NOW)
+    )
+
+    class BillingAccount:
+        tenant_id = "ten1"
+
+        async def subscription_id(self) -> str:
+            return "sub1"
+
+    repo = InvoiceRepo(BillingAccount())
+    year = first_period(date(2026, 1, 1), Interval.ANNUAL)
+    invoice, _ = purchase_invoice("inv1", Terms("team", Interval.ANNUAL, 10, 14_400), year, CreditLedger())
+    assert await repo.add(invoice, kind="purchase", idempotency_key="k1", at=NOW)
+
+    def note(id: str, amount: int) -> CreditNote:
+        return CreditNote(id, "inv1", amount, CREDIT_NOTE_REASON, "Team annual 10 → 5 seats", year.start,
+                          365, 365, Fraction(-72_000), "USD")
+
+    with pytest.raises(Conflict):
+        await repo.add_credit_note(note("too-much", 144_001), reference="chg0", at=NOW)
+    await repo.add_credit_note(note("cn1", 72_000), reference="chg1", at=NOW)
+    stored = await repo.get("inv1")
+    assert stored is not None
+    assert (stored.invoice.total, stored.invoice.amount_due) == (144_000, 72_000)
+    assert stored.invoice.status == "due"
+    assert stored.invoice.credit_notes == (note("cn1", 72_000),)
+    assert [listed.invoice for listed in await repo.list()] == [stored.invoice]
+    assert await repo.unpaid_in(year.start, year.end) == [stored.invoice]
+    assert await repo.unpaid_in(year.end, date(2028, 1, 1)) == []
+
+    await repo.add_credit_note(note("cn2", 72_000), reference="chg2", at=NOW)
+    settled = await repo.get("inv1")
+    assert settled is not None and (settled.invoice.amount_due, settled.invoice.status) == (0, "paid")
+    assert await repo.unpaid_in(year.start, year.end) == []
+    with pytest.raises(Conflict):
+        await repo.add_credit_note(note("cn3", 1), reference="chg3", at=NOW)
+    final = await repo.get("inv1")
+    assert final is not None and [n.id for n in final.invoice.credit_notes] == ["cn1", "cn2"]
 
 
 @ENGINES

@@ -283,3 +283,65 @@ def test_an_operators_manual_payment_has_the_same_effect_as_invoice_paid(
             answer = client.post(path, headers=ops)
             assert answer.status_code == 200 and answer.json()["status"] == "active"
         assert stint_invoice(client, "cash", invoice["id"])["status"] == "paid"
+
+
+def test_a_cut_before_the_invoice_reaches_stripe_is_built_into_it_as_a_credit_note_item(
+    app: Any, stripe_base: str
+) -> None:
+    """The purchase could not be sent (a stray item), the seats were cut that day: Stripe's invoice,
+    once built, carries the credit note as a negative item and asks exactly Stint's 720.00."""
+    signup(app, "notyet")
+    add_card(app, stripe_base, "notyet")
+    customers = stripe_get(stripe_base, "/v1/customers?limit=100")["data"]
+    [customer] = [c for c in customers if c["email"] == "admin@notyet.test"]
+    stray = stripe_post(
+        stripe_base,
+        "/v1/invoiceitems",
+        {"customer": customer["id"], "amount": "500", "currency": "usd", "description": "by hand"},
+    )
+    invoice = purchase(app, "notyet", 10)
+    assert stripe_invoices_for(stripe_base, invoice["id"]) == []
+    cut = app.post("/api/v1/subscription/change", json={"seats": 5}, headers=admin(app, "notyet")).json()
+    assert cut["against_invoices"]["amount"] == 72_000 and cut["to_credit_balance"]["amount"] == 0
+    assert stint_invoice(app, "notyet", invoice["id"])["amount_due"]["amount"] == 72_000
+
+    s = stint(app)
+    run(app, s.billing.gateway.delete_item, stray["id"])
+    sub_id = client_subscription_id(app, "notyet")
+    [pushed] = run(app, s.billing.resume_account, sub_id)
+    assert pushed.state == "paid"
+    (remote,) = stripe_invoices_for(stripe_base, invoice["id"])
+    assert lines_of(remote) == [144_000, -72_000]
+    assert remote["amount_due"] == 72_000 and remote["status"] == "paid"
+
+
+def test_stripe_never_charges_more_than_stints_lowered_amount_due(app: Any, stripe_base: str) -> None:
+    """Open in Stripe at 1,440.00 when the cut lowered it to 720.00: Stint asks Stripe for a credit note.
+
+    localstripe has no credit notes (``/v1/credit_notes`` is not served), so here Stripe keeps asking
+    1,440.00: the card that arrives next must not be charged that, and the push says why."""
+    signup(app, "open")
+    invoice = purchase(app, "open", 10)
+    (remote,) = stripe_invoices_for(stripe_base, invoice["id"])
+    assert (remote["status"], remote["amount_due"]) == ("open", 144_000)
+    cut = app.post("/api/v1/subscription/change", json={"seats": 5}, headers=admin(app, "open")).json()
+    assert cut["against_invoices"]["amount"] == 72_000
+    assert stint_invoice(app, "open", invoice["id"])["amount_due"]["amount"] == 72_000
+
+    add_card(app, stripe_base, "open")
+    (remote,) = stripe_invoices_for(stripe_base, invoice["id"])
+    assert (remote["status"], remote["amount_due"]) == ("open", 144_000)  # not charged
+    s = stint(app)
+
+    async def record() -> Any:
+        async with s.uow() as work:
+            return await work.payments().remote_invoice(invoice["id"])
+
+    kept = run(app, record)
+    assert kept.state == "open"
+    assert "asks 144000" in kept.last_error and "due 72000: not charged" in kept.last_error
+    assert stint_invoice(app, "open", invoice["id"])["status"] == "due"
+
+
+def client_subscription_id(client: Any, slug: str) -> str:
+    return str(client.get("/api/v1/subscription", headers=admin(client, slug)).json()["id"])

@@ -18,7 +18,7 @@ from litestar import Controller, Request, post
 from litestar.exceptions import NotFoundException
 from litestar.params import JSONBody
 
-from core.services.activation import UnknownSubscription, entitlement_for_server
+from core.services.licence_service import UnknownSubscription, entitlement_for_server
 
 from ..deps import StintDep
 from ..schemas import Strict

@@ -13,7 +13,12 @@ from litestar.params import JSONBody, QueryParameter
 from core.licensing.access import Action
 from core.proration.invoice import Invoice
 from core.proration.quote import Quote
-from core.services.changes import RequestedChange, change_subscription, quote_subscription_change
+from core.services.changes import (
+    ChangePreview,
+    RequestedChange,
+    change_subscription,
+    preview_subscription_change,
+)
 from core.services.credit import request_credit_payout
 from core.services.subscriptions import (
     SubscriptionView,
@@ -62,6 +67,19 @@ class InvoiceLineOut(msgspec.Struct):
     ends_on: date
 
 
+class CreditNoteOut(msgspec.Struct):
+    """A credit note against the invoice: ``amount`` came off its amount due."""
+
+    id: str
+    amount: MoneyOut
+    reason: str
+    issued_on: date
+    description: str
+    days_left: int
+    period_days: int
+    exact_amount: str
+
+
 class InvoiceOut(msgspec.Struct):
     id: str
     issued_on: date
@@ -70,6 +88,8 @@ class InvoiceOut(msgspec.Struct):
     credit_applied: MoneyOut
     amount_due: MoneyOut
     status: str
+    #: ``amount_due = total − credit_applied − Σ credit_notes.amount``.
+    credit_notes: list[CreditNoteOut] = msgspec.field(default_factory=list)
 
 
 class QuoteLineOut(msgspec.Struct):
@@ -83,6 +103,13 @@ class QuoteLineOut(msgspec.Struct):
     description: str
 
 
+class CreditedInvoiceOut(msgspec.Struct):
+    """How much of a change's credit lowers one unpaid invoice."""
+
+    invoice_id: str
+    amount: MoneyOut
+
+
 class QuoteOut(msgspec.Struct):
     on: date
     lines: list[QuoteLineOut]
@@ -94,6 +121,11 @@ class QuoteOut(msgspec.Struct):
     new_plan: str
     new_interval: str
     new_seats: int
+    #: The credit that lowers invoices of the period still unpaid today (credit notes) …
+    against_invoices: MoneyOut
+    #: … and the rest, which goes to the credit balance.
+    to_credit_balance: MoneyOut
+    credited_invoices: list[CreditedInvoiceOut] = msgspec.field(default_factory=list)
 
 
 class PurchaseIn(Strict):
@@ -126,6 +158,10 @@ class ChangeOut(msgspec.Struct):
     total: MoneyOut
     invoice: InvoiceOut | None
     scheduled_for: date | None
+    against_invoices: MoneyOut
+    to_credit_balance: MoneyOut
+    #: The unpaid invoices the change's credit lowered, as they are now.
+    credited_invoices: list[InvoiceOut] = msgspec.field(default_factory=list)
 
 
 class InvoicePage(msgspec.Struct):
@@ -178,6 +214,19 @@ def invoice_out(invoice: Invoice) -> InvoiceOut:
         credit_applied=money(invoice.credit_applied, c),
         amount_due=money(invoice.amount_due, c),
         status=invoice.status,
+        credit_notes=[
+            CreditNoteOut(
+                id=note.id,
+                amount=money(note.amount, c),
+                reason=note.reason,
+                issued_on=note.issued_on,
+                description=note.description,
+                days_left=note.days_left,
+                period_days=note.period_days,
+                exact_amount=_fraction(note.exact_amount),
+            )
+            for note in invoice.credit_notes
+        ],
     )
 
 
@@ -202,7 +251,12 @@ def quote_lines(quote: Quote) -> list[QuoteLineOut]:
     ]
 
 
-def quote_out(quote: Quote) -> QuoteOut:
+def quote_out(preview: ChangePreview) -> QuoteOut:
+    quote = preview.quote
+    c = quote.currency
+    by_invoice: dict[str, int] = {}
+    for note in preview.credit_notes:
+        by_invoice[note.invoice_id] = by_invoice.get(note.invoice_id, 0) + note.amount
     return QuoteOut(
         on=quote.on,
         lines=quote_lines(quote),
@@ -216,6 +270,12 @@ def quote_out(quote: Quote) -> QuoteOut:
         new_plan=quote.new.plan_id,
         new_interval=quote.new.interval.value,
         new_seats=quote.new.seats,
+        against_invoices=money(preview.against_invoices, c),
+        to_credit_balance=money(preview.to_credit_balance, c),
+        credited_invoices=[
+            CreditedInvoiceOut(invoice_id=invoice_id, amount=money(amount, c))
+            for invoice_id, amount in by_invoice.items()
+        ],
     )
 
 
@@ -250,7 +310,7 @@ class SubscriptionController(Controller):
     async def quote(
         self, request: Request[TenantPrincipal, Any, Any], data: JSONBody[QuoteIn], stint: StintDep
     ) -> QuoteOut:
-        result = await quote_subscription_change(
+        result = await preview_subscription_change(
             stint.uow,
             stint.clock,
             tenant=request.user.tenant,
@@ -283,6 +343,9 @@ class SubscriptionController(Controller):
             total=money(result.quote.total, result.quote.currency),
             invoice=invoice_out(result.invoice) if result.invoice else None,
             scheduled_for=result.quote.scheduled_for,
+            against_invoices=money(result.against_invoices, result.quote.currency),
+            to_credit_balance=money(result.to_credit_balance, result.quote.currency),
+            credited_invoices=[invoice_out(invoice) for invoice in result.credited_invoices],
         )
 
     @post(

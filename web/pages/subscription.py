@@ -21,7 +21,12 @@ from core.licensing.access import Action
 from core.licensing.deployment import Deployment
 from core.periods import Interval
 from core.services.activation import activate_online, activation_view, install_activation_file
-from core.services.changes import RequestedChange, change_subscription, quote_subscription_change
+from core.services.changes import (
+    ChangePreview,
+    RequestedChange,
+    change_subscription,
+    preview_subscription_change,
+)
 from core.services.subscriptions import (
     cancel_subscription,
     purchase,
@@ -172,7 +177,7 @@ class SubscriptionPageController(Controller):
     async def quote(self, request: Request[Any, Any, Any], data: PlanBody) -> Template:
         page = await open_page(request, Action.MANAGE_SUBSCRIPTION)
         stint = stint_of(request)
-        quote = await quote_subscription_change(
+        preview = await preview_subscription_change(
             stint.uow,
             stint.clock,
             tenant=page.principal.tenant,
@@ -182,11 +187,12 @@ class SubscriptionPageController(Controller):
                 interval=data.interval or None,
             ),
         )
+        quote = preview.quote
         if not is_htmx(request):
             # Posted without JavaScript: the whole page, with the quote inside the change form.
-            context = await _context(request, page, quote=quote)
+            context = await _context(request, page, quote=quote, preview=preview)
             return render(request, "settings/subscription.html", None, context)
-        context = page.context(quote=quote)
+        context = page.context(quote=quote, preview=preview)
         return render(request, "settings/subscription.html", "settings/_quote.html", context)
 
     @post("/change", status_code=200)
@@ -207,7 +213,8 @@ class SubscriptionPageController(Controller):
             ),
         )
         done = "Changed." + (f" Invoice {result.invoice.id} was issued." if result.invoice else "")
-        context = await _context(request, page, done=done, quote=result.quote)
+        done_as = ChangePreview(result.quote, result.credit_notes, result.to_credit_balance)
+        context = await _context(request, page, done=done, quote=result.quote, preview=done_as)
         return _full_or(request, "settings/_subscription.html", context)
 
     @post("/cancel", status_code=200)

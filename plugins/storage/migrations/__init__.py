@@ -31,7 +31,8 @@ from . import (
     m0011_audit_address,
     m0012_second_factor,
     m0013_trusted_time,
-    m0014_user_second_factor,
+    m0014_credit_notes,
+    m0015_user_second_factor,
 )
 from .columns import AddColumn, has_column
 
@@ -50,7 +51,8 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0011_audit_address,
     m0012_second_factor,
     m0013_trusted_time,
-    m0014_user_second_factor,
+    m0014_credit_notes,
+    m0015_user_second_factor,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (

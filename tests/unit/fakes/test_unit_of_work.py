@@ -11,7 +11,14 @@ from core.audit import AuditLog
 from core.billing import PaymentProvider, ProviderActions
 from core.billing.ports import Billing, HostedPayments, Invoices, PaymentRecords, RenewalStore
 from core.errors import ValidationFailed
-from core.identity.ports import PasswordHasher, TokenRepository, UserRepository
+from core.idempotency import IdempotencyStore
+from core.identity.ports import (
+    OneTimeCodes,
+    PasswordHasher,
+    SecondFactorStore,
+    TokenRepository,
+    UserRepository,
+)
 from core.licensing.ports import (
     Catalogue,
     Directory,
@@ -31,13 +38,16 @@ from tests.fakes import (
     FakeDirectory,
     FakeGenerationCache,
     FakeHostedPayments,
+    FakeIdempotencyStore,
     FakeIntegrityError,
     FakeInvoices,
+    FakeOneTimeCodes,
     FakePasswordHasher,
     FakePaymentProvider,
     FakePaymentRecords,
     FakeRenewalStore,
     FakeSeatRepository,
+    FakeSecondFactorStore,
     FakeSubscriptionRepository,
     FakeTenantScope,
     FakeTokenRepository,
@@ -73,7 +83,10 @@ def _satisfies_the_ports(store: FakeDatabase) -> None:
     provider: PaymentProvider = FakePaymentProvider()
     actions: ProviderActions = FakePaymentProvider()
     del factory, unit, scope, directory, catalogue, subscriptions, seats, cache, users, tokens, audit
-    del hasher, invoices, billing, records, renewals, hosted, provider, actions
+    second_factors: SecondFactorStore = FakeSecondFactorStore(store)
+    codes: OneTimeCodes = FakeOneTimeCodes()
+    keys: IdempotencyStore = FakeIdempotencyStore(store)
+    del hasher, invoices, billing, records, renewals, hosted, provider, actions, second_factors, codes, keys
 
 
 def _tenant(store: FakeDatabase, tenant_id: str = "t1") -> Tenant:

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from core.activation.ports import ActivationRecord
+from core.billing.ports import RemoteInvoice
 from core.clock import FixedClock
 from core.errors import Conflict, ManagedByActivation, PlanNotAvailable, SeatLimit, ValidationFailed
 from core.licensing.subscription import Subscription, SubscriptionStatus
@@ -15,12 +16,13 @@ from core.services.changes import (
     ChangeResult,
     RequestedChange,
     change_subscription,
+    preview_subscription_change,
     quote_subscription_change,
 )
 from core.tenancy import Tenant, User
 from tests.fakes import FakeBilling, FakeUnitOfWorkFactory
 
-from .conftest import NOW, TODAY, Seed, active, cancelled
+from .conftest import NOW, TODAY, Seed, active, cancelled, due_invoice
 
 #: A year's Team subscription of 10 seats, 100 days into its period.
 STARTED = TODAY - timedelta(days=100)
@@ -152,7 +154,7 @@ async def test_a_seat_increase_is_invoiced_saved_collected_and_audited(
     assert (audited.actor, audited.subject) == (f"user:{boss.id}", tenant.subscription_id)
     assert audited.detail == {
         "lines": [line.description for line in result.quote.lines], "total": result.quote.total,
-        "scheduled_for": None,
+        "scheduled_for": None, "credit_notes": [], "to_credit_balance": 0,
     }
     assert result.view.subscription == sub
 
@@ -176,6 +178,79 @@ async def test_a_seat_decrease_becomes_credit_not_an_invoice(
     [entry] = seed.store.credit[tenant.subscription_id]
     assert entry.amount == -result.quote.total == round(2 * 14_400 * 265 / 365)
     assert result.view.credit_balance == entry.amount
+
+
+async def test_a_seat_decrease_lowers_the_unpaid_invoice_that_bought_the_seats_instead(
+    uow: FakeUnitOfWorkFactory, billing: FakeBilling, clock: FixedClock, seed: Seed, tenant: Tenant,
+    boss: User,
+) -> None:
+    """Issue #15: nothing was paid, so the decrease is a credit note on the unpaid invoice, not credit."""
+    bought = seed.invoice(tenant, due_invoice(144_000, issued_on=STARTED))
+    result = await _change(uow, billing, clock, tenant, boss, seats=8)
+    credit = -result.quote.total
+    [note] = result.credit_notes
+    assert (note.invoice_id, note.amount, note.days_left) == (bought.id, credit, 265)
+    stored = seed.store.invoices[bought.id].invoice
+    assert (stored.total, stored.amount_due, stored.status) == (144_000, 144_000 - credit, "due")
+    assert stored.credit_notes == (note,) and stored.lines == bought.lines
+    assert seed.store.credit.get(tenant.subscription_id, []) == []
+    assert (result.view.credit_balance, result.to_credit_balance, result.against_invoices) == (0, 0, credit)
+    assert result.credited_invoices == (stored,)
+    assert billing.credit_notes == [note] and billing.attempts == []
+    detail = seed.audit("subscription.changed")[0].detail
+    assert detail["credit_notes"] == [{"id": note.id, "invoice": bought.id, "amount": credit}]
+
+
+async def test_only_what_exceeds_the_unpaid_amounts_becomes_credit(
+    uow: FakeUnitOfWorkFactory, billing: FakeBilling, clock: FixedClock, seed: Seed, tenant: Tenant,
+    boss: User,
+) -> None:
+    """An unpaid invoice of 100.00 takes 100.00 of the credit and is settled; the rest is credit."""
+    small = seed.invoice(tenant, due_invoice(10_000, issued_on=STARTED))
+    result = await _change(uow, billing, clock, tenant, boss, seats=8)
+    stored = seed.store.invoices[small.id]
+    assert (stored.invoice.amount_due, stored.invoice.status, stored.paid_at) == (0, "paid", NOW)
+    [entry] = seed.store.credit[tenant.subscription_id]
+    assert entry.amount == result.to_credit_balance == -result.quote.total - 10_000
+    assert result.view.credit_balance == entry.amount
+
+
+async def test_paid_invoices_and_those_of_an_earlier_period_are_never_credit_noted(
+    uow: FakeUnitOfWorkFactory, billing: FakeBilling, clock: FixedClock, seed: Seed, tenant: Tenant,
+    boss: User,
+) -> None:
+    """A paid purchase and last period's unpaid invoice stay as they are; the credit is account credit."""
+    paid = seed.invoice(tenant, due_invoice(144_000, issued_on=STARTED, status="paid"))
+    older = seed.invoice(tenant, due_invoice(144_000, issued_on=STARTED - timedelta(days=1)))
+    result = await _change(uow, billing, clock, tenant, boss, seats=8)
+    assert result.credit_notes == ()
+    assert seed.store.invoices[paid.id].invoice == paid and seed.store.invoices[older.id].invoice == older
+    assert result.view.credit_balance == -result.quote.total
+
+
+@pytest.mark.parametrize("state", ["paid", "paying"])
+async def test_an_invoice_the_provider_charged_or_is_charging_is_not_credit_noted(
+    uow: FakeUnitOfWorkFactory, billing: FakeBilling, clock: FixedClock, seed: Seed, tenant: Tenant,
+    boss: User, state: str,
+) -> None:
+    """Stripe took the money and its invoice.paid has not arrived: the invoice is due here, but paid."""
+    bought = seed.invoice(tenant, due_invoice(144_000, issued_on=STARTED))
+    seed.store.remote_invoices[bought.id] = RemoteInvoice(
+        bought.id, tenant.subscription_id, tenant.id, state=state, remote_id="in_1"
+    )
+    result = await _change(uow, billing, clock, tenant, boss, seats=8)
+    assert result.credit_notes == () and seed.store.invoices[bought.id].invoice == bought
+    assert result.view.credit_balance == -result.quote.total
+
+
+async def test_a_quote_says_how_much_would_lower_unpaid_invoices_and_writes_nothing(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, tenant: Tenant
+) -> None:
+    bought = seed.invoice(tenant, due_invoice(10_000, issued_on=STARTED))
+    preview = await preview_subscription_change(uow, clock, tenant=tenant, requested=RequestedChange(seats=8))
+    assert [(n.invoice_id, n.amount) for n in preview.credit_notes] == [(bought.id, 10_000)]
+    assert preview.against_invoices + preview.to_credit_balance == -preview.quote.total
+    assert seed.store.invoices[bought.id].invoice == bought
 
 
 async def test_a_move_to_free_waits_for_the_period_end_keeping_the_paid_price(

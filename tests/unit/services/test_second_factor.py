@@ -1,31 +1,30 @@
-"""Second factors for tenant users and the tenant's requirement (core.services.second_factor,
-core.services.security_settings, the code step of core.services.identity), on the fakes."""
+"""Operators' second factor, on the fakes: enrolment shows a secret once and puts it in use
+only when a code from it is confirmed; each code (its time step) and each recovery code
+is good once; refusals keep nothing and audit nothing."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from core.clock import FixedClock
-from core.errors import Conflict, InvalidCredentials, NotFound
-from core.services.identity import authenticate_user
+from core.errors import Conflict, NotFound
 from core.services.second_factor import (
-    CodeNeeded,
-    FactorRequiredByTenant,
+    RECOVERY_CODES,
     Holder,
     InvalidCode,
+    check_code,
     confirm_enrolment,
-    disable_second_factor,
-    reset_user_second_factor,
+    current_operator_code,
+    enrol_operator_now,
+    operator_secret,
     start_enrolment,
 )
-from core.services.security_settings import EnrolFirst, require_second_factor
-from core.tenancy import Tenant, User
-from tests.fakes import FakePasswordHasher, FakeUnitOfWorkFactory
-from tests.fakes.second_factor import FakeOneTimeCodes
+from core.tenancy import Operator
+from tests.fakes import FakeDatabase, FakeOneTimeCodes, FakeSecondFactorStore, FakeUnitOfWorkFactory
 
-from .conftest import PASSWORD, Seed
+from .conftest import NOW, Seed
 
 
 @pytest.fixture
@@ -33,202 +32,163 @@ def codes() -> FakeOneTimeCodes:
     return FakeOneTimeCodes()
 
 
-async def _user(uow: FakeUnitOfWorkFactory, user: User) -> User:
-    async with uow() as work:
-        found = await work.tenant(user.tenant_id).users().get(user.id)
-    assert found is not None
-    return found
+@pytest.fixture
+def op(seed: Seed) -> Operator:
+    return seed.operator("op@vendor.test")
 
 
-async def _enrol(
-    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, user: User
+async def _enrolled(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, op: Operator
 ) -> tuple[str, list[str]]:
-    enrolment = await start_enrolment(uow, codes, Holder.of(user))
+    enrolment = await start_enrolment(uow, codes, Holder.of(op))
     recovery = await confirm_enrolment(
-        uow, codes, clock, Holder.of(user), code=codes.code_at(enrolment.secret, clock.now())
+        uow, codes, clock, Holder.of(op), code=codes.code_at(enrolment.secret, clock.now())
     )
     return enrolment.secret, recovery
 
 
-async def _sign_in(
-    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, clock: FixedClock, codes: FakeOneTimeCodes,
-    code: str = "",
-) -> tuple[Tenant, User]:
-    return await authenticate_user(
-        uow, hasher, clock, tenant_slug="acme", email="ann@acme.test", password=PASSWORD,
-        codes=codes, code=code, address="198.51.100.4",
-    )
+async def _check(
+    store: FakeDatabase, codes: FakeOneTimeCodes, op: Operator, code: str, clock: FixedClock
+) -> str | None:
+    return await check_code(FakeSecondFactorStore(store), codes, op.id, code, clock.now())
 
 
-async def test_a_user_has_no_second_factor_until_a_code_confirms_the_secret(
-    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, seed: Seed
+async def test_starting_keeps_a_sealed_unconfirmed_secret_and_shows_it_once_as_a_uri(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, store: FakeDatabase, op: Operator
 ) -> None:
-    user = seed.user(seed.tenant("acme"))
-    enrolment = await start_enrolment(uow, codes, Holder.of(user))
-    assert enrolment.uri.startswith("otpauth://totp/Stint:ann@acme.test?secret=" + enrolment.secret)
-    assert not (await _user(uow, user)).second_factor
+    enrolment = await start_enrolment(uow, codes, Holder.of(op))
+    assert enrolment.uri.startswith("otpauth://totp/Stint:op%40vendor.test?secret=" + enrolment.secret)
+    held = store.second_factors[op.id]
+    assert held.confirmed_at is None and held.sealed_secret != enrolment.secret
+    assert codes.unseal(op.id, held.sealed_secret) == enrolment.secret
 
-    with pytest.raises(InvalidCode):
-        await confirm_enrolment(uow, codes, clock, Holder.of(user), code="000000")
+
+async def test_an_unconfirmed_secret_proves_nothing_at_sign_in(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, store: FakeDatabase, op: Operator
+) -> None:
+    enrolment = await start_enrolment(uow, codes, Holder.of(op))
+    assert await _check(store, codes, op, codes.code_at(enrolment.secret, NOW), clock) is None
+
+
+async def test_confirming_with_the_right_code_gives_ten_recovery_codes_and_audits_it_once(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, seed: Seed, op: Operator
+) -> None:
+    enrolment = await start_enrolment(uow, codes, Holder.of(op))
     recovery = await confirm_enrolment(
-        uow, codes, clock, Holder.of(user), code=codes.code_at(enrolment.secret, clock.now())
+        uow, codes, clock, Holder.of(op), code=codes.code_at(enrolment.secret, NOW), address="203.0.113.9"
     )
+    assert len(recovery) == RECOVERY_CODES == len(set(recovery))
+    assert seed.store.second_factors[op.id].confirmed_at == NOW
+    assert all(code not in seed.store.recovery_codes[op.id] for code in recovery)  # kept as hashes
+    [row] = seed.audit("operator.second_factor.enrolled")
+    assert (row.tenant_id, row.actor, row.subject) == (None, f"operator:{op.id}", op.email)
+    assert row.address == "203.0.113.9"
 
-    assert len(set(recovery)) == 10
-    assert (await _user(uow, user)).second_factor
-    assert [r.action for r in uow.store.audit] == ["second_factor.enrolled"]
-    assert uow.store.audit[0].tenant_id == user.tenant_id
 
-
-async def test_refuses_to_start_again_once_a_factor_is_in_use(
-    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, seed: Seed
+async def test_refuses_a_wrong_code_at_confirmation_and_keeps_the_secret_unconfirmed(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, seed: Seed, op: Operator
 ) -> None:
-    user = seed.user(seed.tenant("acme"))
-    await _enrol(uow, codes, clock, user)
+    enrolment = await start_enrolment(uow, codes, Holder.of(op))
+    wrong = f"{(int(codes.code_at(enrolment.secret, NOW)) + 1) % 1_000_000:06d}"
+    with pytest.raises(InvalidCode) as refused:
+        await confirm_enrolment(uow, codes, clock, Holder.of(op), code=wrong)
+    assert refused.value.code == "invalid_code" and refused.value.field == "code"
+    assert seed.store.second_factors[op.id].confirmed_at is None
+    assert seed.store.recovery_codes == {} and seed.actions() == []
+
+
+async def test_refuses_to_confirm_before_a_secret_was_started(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, op: Operator
+) -> None:
     with pytest.raises(Conflict):
-        await start_enrolment(uow, codes, Holder.of(user))
+        await confirm_enrolment(uow, codes, clock, Holder.of(op), code="123456")
 
 
-async def test_sign_in_without_the_code_says_a_code_is_needed_and_records_no_failure(
-    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, codes: FakeOneTimeCodes, clock: FixedClock,
-    seed: Seed,
+async def test_refuses_to_start_or_confirm_again_once_a_second_factor_is_in_use(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, seed: Seed, op: Operator
 ) -> None:
-    user = seed.user(seed.tenant("acme"))
-    await _enrol(uow, codes, clock, user)
-    before = len(uow.store.audit)
-    with pytest.raises(CodeNeeded):
-        await _sign_in(uow, hasher, clock, codes)
-    assert len(uow.store.audit) == before
+    secret, _ = await _enrolled(uow, codes, clock, op)
+    sealed = seed.store.second_factors[op.id].sealed_secret
+    with pytest.raises(Conflict):
+        await start_enrolment(uow, codes, Holder.of(op))
+    with pytest.raises(Conflict):
+        await confirm_enrolment(uow, codes, clock, Holder.of(op), code=codes.code_at(secret, NOW))
+    assert seed.store.second_factors[op.id].sealed_secret == sealed
+    assert len(seed.audit("operator.second_factor.enrolled")) == 1
 
 
-async def test_a_wrong_code_is_a_failed_sign_in_with_the_reason_code(
-    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, codes: FakeOneTimeCodes, clock: FixedClock,
-    seed: Seed,
+async def test_a_code_is_accepted_once_and_the_confirmation_code_is_already_spent(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, store: FakeDatabase, op: Operator
 ) -> None:
-    user = seed.user(seed.tenant("acme"))
-    secret, _ = await _enrol(uow, codes, clock, user)
-    wrong = "123456" if codes.code_at(secret, clock.now()) != "123456" else "654321"
-    with pytest.raises(InvalidCredentials) as refused:
-        await _sign_in(uow, hasher, clock, codes, wrong)
-    assert not isinstance(refused.value, CodeNeeded)
-    last = uow.store.audit[-1]
-    assert (last.action, last.detail, last.address) == ("signin.failed", {"reason": "code"}, "198.51.100.4")
-
-
-async def test_the_current_code_signs_in_once_and_is_recorded_as_totp(
-    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, codes: FakeOneTimeCodes, clock: FixedClock,
-    seed: Seed,
-) -> None:
-    user = seed.user(seed.tenant("acme"))
-    secret, _ = await _enrol(uow, codes, clock, user)
+    secret, _ = await _enrolled(uow, codes, clock, op)
+    assert await _check(store, codes, op, codes.code_at(secret, NOW), clock) is None
     clock.advance(seconds=30)
     code = codes.code_at(secret, clock.now())
-
-    await _sign_in(uow, hasher, clock, codes, code)
-    assert (uow.store.audit[-1].action, uow.store.audit[-1].detail) == ("signin", {"second_factor": "totp"})
-    with pytest.raises(InvalidCredentials):
-        await _sign_in(uow, hasher, clock, codes, code)
+    assert await _check(store, codes, op, code, clock) == "totp"
+    assert await _check(store, codes, op, code, clock) is None
 
 
-async def test_a_recovery_code_signs_in_once_whatever_its_case_and_hyphens(
-    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, codes: FakeOneTimeCodes, clock: FixedClock,
-    seed: Seed,
+async def test_a_code_one_step_old_is_accepted_and_two_steps_old_refused(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, store: FakeDatabase, op: Operator
 ) -> None:
-    user = seed.user(seed.tenant("acme"))
-    _, recovery = await _enrol(uow, codes, clock, user)
+    secret, _ = await _enrolled(uow, codes, clock, op)
+    clock.advance(minutes=5)
+    two_old = codes.code_at(secret, clock.now() - timedelta(seconds=60))
+    one_old = codes.code_at(secret, clock.now() - timedelta(seconds=30))
+    assert await _check(store, codes, op, two_old, clock) is None
+    assert await _check(store, codes, op, one_old, clock) == "totp"
 
-    await _sign_in(uow, hasher, clock, codes, recovery[3].upper().replace("-", " "))
-    assert uow.store.audit[-1].detail == {"second_factor": "recovery"}
-    with pytest.raises(InvalidCredentials):
-        await _sign_in(uow, hasher, clock, codes, recovery[3])
 
-
-async def test_another_tenants_user_cannot_spend_a_recovery_code(
-    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, seed: Seed
+async def test_a_recovery_code_is_good_once_however_it_is_typed(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, store: FakeDatabase, op: Operator
 ) -> None:
-    ann = seed.user(seed.tenant("acme"))
-    _, recovery = await _enrol(uow, codes, clock, ann)
-    bob = seed.user(seed.tenant("globex"), "bob@globex.test")
-    async with uow(write=True) as work:
-        assert not await work.tenant(bob.tenant_id).second_factors().use_recovery(ann.id, "x", clock.now())
-        store = work.tenant(ann.tenant_id).second_factors()
-        assert await store.recovery_left(ann.id) == len(recovery)
-        assert await work.tenant(bob.tenant_id).second_factors().get(ann.id) is None
+    _, recovery = await _enrolled(uow, codes, clock, op)
+    typed = " " + recovery[3].upper().replace("-", " ") + " "
+    assert await _check(store, codes, op, typed, clock) == "recovery"
+    assert await _check(store, codes, op, recovery[3], clock) is None
+    assert await FakeSecondFactorStore(store).recovery_left(op.id) == RECOVERY_CODES - 1
 
 
-async def test_switching_off_needs_a_current_code_or_the_password(
-    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, codes: FakeOneTimeCodes, clock: FixedClock,
-    seed: Seed,
+async def test_refuses_a_recovery_code_of_another_operator(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, seed: Seed, op: Operator
 ) -> None:
-    user = seed.user(seed.tenant("acme"))
-    await _enrol(uow, codes, clock, user)
-    with pytest.raises(InvalidCode):
-        await disable_second_factor(uow, codes, hasher, clock, Holder.of(user), password="not it at all")
+    other = seed.operator("other@vendor.test")
+    await _enrolled(uow, codes, clock, op)
+    _, theirs = await _enrolled(uow, codes, clock, other)
+    assert await _check(seed.store, codes, op, theirs[0], clock) is None
+    assert await _check(seed.store, codes, op, "not-a-code", clock) is None
 
-    await disable_second_factor(uow, codes, hasher, clock, Holder.of(user), password=PASSWORD)
 
-    assert not (await _user(uow, user)).second_factor
-    assert uow.store.recovery_codes == {}
-    assert uow.store.audit[-1].action == "second_factor.disabled"
+async def test_enrolling_at_once_confirms_without_a_code_and_audits_the_command_line(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, seed: Seed, op: Operator
+) -> None:
+    enrolment, recovery = await enrol_operator_now(uow, codes, clock, operator=op)
+    assert seed.store.second_factors[op.id].confirmed_at == NOW
+    assert seed.store.second_factors[op.id].last_step is None
+    assert [r.actor for r in seed.audit("operator.second_factor.enrolled")] == [f"cli:{op.email}"]
+    assert await _check(seed.store, codes, op, codes.code_at(enrolment.secret, NOW), clock) == "totp"
+    assert await _check(seed.store, codes, op, recovery[0], clock) == "recovery"
+
+
+async def test_the_current_code_is_the_one_the_app_shows_and_needs_a_confirmed_factor(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, op: Operator
+) -> None:
+    enrolment = await start_enrolment(uow, codes, Holder.of(op))
     with pytest.raises(NotFound):
-        await disable_second_factor(uow, codes, hasher, clock, Holder.of(user), password=PASSWORD)
-
-
-async def test_a_factor_the_tenant_requires_cannot_be_switched_off(
-    uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, codes: FakeOneTimeCodes, clock: FixedClock,
-    seed: Seed,
-) -> None:
-    user = seed.user(seed.tenant("acme"))
-    await _enrol(uow, codes, clock, user)
-    with pytest.raises(FactorRequiredByTenant):
-        await disable_second_factor(
-            uow, codes, hasher, clock, Holder.of(user), password=PASSWORD, required=True
-        )
-    assert (await _user(uow, user)).second_factor
-
-
-async def test_an_administrator_without_a_factor_cannot_require_one_of_everyone(
-    uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed
-) -> None:
-    tenant = seed.tenant("acme")
-    admin = seed.user(tenant, role="administrator")
-    with pytest.raises(EnrolFirst):
-        await require_second_factor(uow, clock, tenant=tenant, actor=admin, required=True)
-    assert not uow.store.tenants[tenant.id].require_second_factor
-
-
-async def test_an_administrator_with_a_factor_requires_it_and_the_change_is_audited(
-    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, seed: Seed
-) -> None:
-    tenant = seed.tenant("acme")
-    admin = seed.user(tenant, role="administrator")
-    await _enrol(uow, codes, clock, admin)
-
-    saved = await require_second_factor(uow, clock, tenant=tenant, actor=admin, required=True)
-
-    assert saved == replace(tenant, require_second_factor=True) == uow.store.tenants[tenant.id]
-    last = uow.store.audit[-1]
-    assert (last.action, last.detail) == ("settings.second_factor_required", {"required": True})
-    # Turning it off needs no factor (it cannot lock anyone out).
-    off = await require_second_factor(uow, clock, tenant=saved, actor=admin, required=False)
-    assert not off.require_second_factor
-
-
-async def test_an_administrator_removes_a_users_factor_of_their_own_tenant_only(
-    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, seed: Seed
-) -> None:
-    acme = seed.tenant("acme")
-    ann = seed.user(acme)
-    await _enrol(uow, codes, clock, ann)
-    outsider = seed.user(seed.tenant("globex"), "gil@globex.test", role="administrator")
-    admin = seed.user(acme, "ada@acme.test", role="administrator")
-
+        await current_operator_code(uow, codes, clock, email=op.email)
+    code = codes.code_at(enrolment.secret, NOW)
+    await confirm_enrolment(uow, codes, clock, Holder.of(op), code=code)
+    assert await current_operator_code(uow, codes, clock, email=" OP@vendor.test ") == code
     with pytest.raises(NotFound):
-        await reset_user_second_factor(uow, clock, actor=outsider, user_id=ann.id)
-    assert (await _user(uow, ann)).second_factor
-    await reset_user_second_factor(uow, clock, actor=admin, user_id=ann.id)
+        await current_operator_code(uow, codes, clock, email="nobody@vendor.test")
 
-    assert not (await _user(uow, ann)).second_factor
-    assert uow.store.recovery_codes == {}
-    last = uow.store.audit[-1]
-    assert (last.action, last.actor, last.subject) == ("second_factor.reset", f"user:{admin.id}", ann.email)
+
+async def test_the_secret_in_use_is_shown_again_and_none_before_it_is_confirmed(
+    uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, op: Operator
+) -> None:
+    assert await operator_secret(uow, codes, operator=op) is None
+    enrolment = await start_enrolment(uow, codes, Holder.of(op))
+    assert await operator_secret(uow, codes, operator=op) is None
+    code = codes.code_at(enrolment.secret, NOW)
+    await confirm_enrolment(uow, codes, clock, Holder.of(op), code=code)
+    assert await operator_secret(uow, codes, operator=op) == enrolment

@@ -4,7 +4,7 @@ of m0012, keyed by owner and tagged with the tenant."""
 
 from .columns import AddColumn
 
-ID = "0014"
+ID = "0015"
 DESCRIPTION = "second factor: tenant users TOTP secrets, the tenant requirement"
 
 STATEMENTS = [
