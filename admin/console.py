@@ -20,16 +20,17 @@ from core.services.identity import authenticate_operator
 from core.services.operators import mark_invoice_paid, replace_plans, set_trial_end
 from core.services.second_factor import (
     CodeNeeded,
+    Holder,
     InvalidCode,
-    confirm_operator_enrolment,
-    start_operator_enrolment,
+    confirm_enrolment,
+    start_enrolment,
 )
 from core.services.security_history import installation_audit
 from plugins.bootstrap import Stint
 from web.auth import OperatorPrincipal
 from web.deps import provide_stint
 from web.pages.render import is_htmx, render
-from web.second_factor import code_attempts_key, operator_may_proceed, refuse_if_too_many_codes
+from web.second_factor import counting_wrong_codes, operator_may_proceed
 from web.security import account_key, client_address, limit_per_client, refuse_if_limited
 
 from .errors import ConsoleSignInRequired, SecondFactorEnrolmentRequired
@@ -173,7 +174,7 @@ class ConsoleController(Controller):
     async def start_second_factor(self, request: Request[Any, Any, Any]) -> Template:
         principal = await _enrolling_operator(request)
         stint = _stint(request)
-        enrolment = await start_operator_enrolment(stint.uow, stint.codes, operator=principal.operator)
+        enrolment = await start_enrolment(stint.uow, stint.codes, Holder.of(principal.operator))
         return render(
             request, "admin/second_factor.html", None,
             _sf_ctx(stint, principal, enrolment=enrolment),
@@ -185,14 +186,13 @@ class ConsoleController(Controller):
     ) -> Template:
         principal = await _enrolling_operator(request)
         stint = _stint(request)
-        await refuse_if_too_many_codes(stint, principal.operator.id)
         try:
-            recovery = await confirm_operator_enrolment(
-                stint.uow, stint.codes, stint.clock, operator=principal.operator, code=data.code,
-                address=client_address(request),
-            )
+            async with counting_wrong_codes(stint, principal.operator.id):
+                recovery = await confirm_enrolment(
+                    stint.uow, stint.codes, stint.clock, Holder.of(principal.operator), code=data.code,
+                    address=client_address(request),
+                )
         except InvalidCode as exc:
-            await stint.limiter.hit(code_attempts_key(principal.operator.id), stint.settings.rate_limit_login)
             return render(
                 request, "admin/second_factor.html", None,
                 _sf_ctx(stint, principal, error=exc.detail),

@@ -72,6 +72,8 @@ class Tenant:
     licensing_mode: LicensingMode
     uninstalled_at: datetime | None
     created_at: datetime
+    #: Administrators' setting: every user must set up a second factor before anything else.
+    require_second_factor: bool = False
 
     @property
     def uninstalled(self) -> bool:
@@ -98,6 +100,8 @@ class User:
     collection_admin: bool
     approval_manager: bool
     last_used_at: datetime | None
+    #: Whether the user has a confirmed second factor (TOTP); sign-in then asks for a code.
+    second_factor: bool = False
 
     def effective_role(self, default_role: str) -> str:
         return self.role if self.role is not None else default_role

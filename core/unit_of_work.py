@@ -13,7 +13,7 @@ from typing import Protocol, Self
 from core.activation.ports import ActivationRepository
 from core.audit import AuditLog
 from core.billing.ports import Invoices, PaymentRecords, RenewalStore
-from core.identity.ports import TokenRepository, UserRepository
+from core.identity.ports import SecondFactorStore, TokenRepository, UserRepository
 from core.licensing.ports import Directory, SeatRepository, SubscriptionRepository
 from core.tracking.ports import TrackingRepository
 
@@ -28,6 +28,10 @@ class TenantScope(Protocol):
     def users(self) -> UserRepository: ...
 
     def audit(self) -> AuditLog: ...
+
+    def second_factors(self) -> SecondFactorStore:
+        """The tenant's users' second factors (TOTP secrets and recovery codes)."""
+        ...
 
     def subscriptions(self) -> SubscriptionRepository: ...
 

@@ -3,6 +3,7 @@ access decision (``core.services.access``) whether the caller may do it now.
 
 A refusal becomes problem+json through ``web/problems.py``: 402 for payment reasons,
 403 for the others, 404 where the Time tab must not exist (role None in the cloud).
+The tenant's second-factor requirement is enforced here too, once for every route.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from core.licensing.access import Action
 from core.services.access import AccessOutcome, ensure_access
 
 from .auth import TenantPrincipal
+from .second_factor import refuse_user_without_factor
 
 __all__ = ["ACCESS_OPT", "access_outcome", "requires"]
 
@@ -27,12 +29,15 @@ ACCESS_OPT = "stint_action"
 def requires(action: Action) -> Guard:
     """A guard for routes that perform ``action``."""
 
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
         if connection.scope.get("method") == "OPTIONS":
             # Litestar's own OPTIONS answer (CORS preflight, "Allow") is not authenticated and
             # performs nothing; a guard set on a whole controller must not turn it into a 500.
             return
         principal: TenantPrincipal = connection.user
+        # Before the decision: a tenant that requires a second factor lets a user without
+        # one do nothing else until they set it up.
+        refuse_user_without_factor(principal, handler)
         stint = connection.app.state.stint
         outcome = await ensure_access(
             stint.uow,

@@ -22,12 +22,28 @@ __all__ = [
 
 
 def tenant_routes() -> list[Any]:
-    from .api import access, audit, devops, me, signup, subscription, timesheet, tracking, users, worklogs
+    from .api import (
+        access,
+        audit,
+        devops,
+        me,
+        second_factor,
+        security_settings,
+        signup,
+        subscription,
+        timesheet,
+        tracking,
+        users,
+        worklogs,
+    )
 
     return [
         TokenController,
         signup.SignupController,
         me.MeController,
+        second_factor.UserSecondFactorController,
+        second_factor.SecondFactorResetController,
+        security_settings.SecuritySettingsController,
         PersonalTokensController,
         access.AccessController,
         users.UsersController,
@@ -68,11 +84,11 @@ def activation_routes() -> list[Any]:
 
 
 def operator_routes() -> list[Any]:
-    from .api import operator_console, operator_second_factor, operator_tenants
+    from .api import operator_console, operator_tenants, second_factor
 
     return [
         OperatorTokenController,
-        operator_second_factor.OperatorSecondFactorController,
+        second_factor.OperatorSecondFactorController,
         operator_tenants.OperatorTenantsController,
         operator_console.OperatorTrialController,
         operator_console.OperatorPlansController,

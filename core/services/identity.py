@@ -12,7 +12,7 @@ from core.tenancy import Operator, Tenant, User, normalise_email
 from core.unit_of_work import UnitOfWorkFactory
 
 from .audit import actor_of
-from .second_factor import CodeNeeded, check_code
+from .second_factor import CodeNeeded, Holder, check_code
 
 __all__ = ["authenticate_operator", "authenticate_user", "check_password", "create_operator"]
 
@@ -42,14 +42,38 @@ async def _audit(
         await work.commit()
 
 
+async def _second_factor(
+    uow: UnitOfWorkFactory, clock: Clock, holder: Holder, codes: OneTimeCodes | None, code: str,
+    *, failed: str, address: str | None,
+) -> dict[str, Any]:
+    """The sign-in's audit detail once ``code`` proves the factor; else the refusal.
+
+    A missing code is :class:`CodeNeeded` (it says the password was right, so it is said
+    only after the password was checked) and is not recorded; a wrong one is.
+    """
+    if not code.strip() or codes is None:
+        raise CodeNeeded("Enter the code from your authenticator app, or a recovery code.")
+    async with uow(write=True) as work:
+        how = await check_code(holder.store(work), codes, holder.id, code, clock.now())
+        await work.commit()
+    if how is None:
+        await _audit(
+            uow, clock, holder.tenant_id, holder.actor, failed, holder.email, {"reason": "code"}, address
+        )
+        raise InvalidCredentials("The code is not right, or was used already.")
+    return {"second_factor": how}
+
+
 async def authenticate_user(
     uow: UnitOfWorkFactory, hasher: PasswordHasher, clock: Clock, *,
     tenant_slug: str, email: str, password: str, address: str | None = None,
+    codes: OneTimeCodes | None = None, code: str = "",
 ) -> tuple[Tenant, User]:
     """The tenant and user these credentials are, recording the sign-in or the failure.
 
     A failure is recorded under the tenant when the tenant exists (unknown e-mails too,
     as the e-mail typed) and installation-wide otherwise; the caller learns only "no".
+    A user with a second factor also needs ``code`` (as :func:`authenticate_operator`).
     """
     slug = tenant_slug.strip().lower()
     typed = email.strip().lower()
@@ -77,7 +101,12 @@ async def authenticate_user(
             {"reason": "password"}, address,
         )
         raise InvalidCredentials(_BAD_LOGIN)
-    await _audit(uow, clock, tenant.id, actor_of(user), "signin", user.email, {}, address)
+    signed_in: dict[str, Any] = {}
+    if user.second_factor:
+        signed_in = await _second_factor(
+            uow, clock, Holder.of(user), codes, code, failed="signin.failed", address=address
+        )
+    await _audit(uow, clock, tenant.id, actor_of(user), "signin", user.email, signed_in, address)
     return tenant, user
 
 
@@ -132,18 +161,8 @@ async def authenticate_operator(
         raise InvalidCredentials(_BAD_OPERATOR_LOGIN)
     detail: dict[str, Any] = {}
     if operator.second_factor:
-        if not code.strip() or codes is None:
-            raise CodeNeeded("Enter the code from your authenticator app, or a recovery code.")
-        async with uow(write=True) as work:
-            how = await check_code(
-                work.directory.operator_second_factors(), codes, operator.id, code, clock.now()
-            )
-            await work.commit()
-        if how is None:
-            await _audit(
-                uow, clock, None, actor, "operator.signin.failed", operator.email, {"reason": "code"}, address
-            )
-            raise InvalidCredentials("The code is not right, or was used already.")
-        detail = {"second_factor": how}
+        detail = await _second_factor(
+            uow, clock, Holder.of(operator), codes, code, failed="operator.signin.failed", address=address
+        )
     await _audit(uow, clock, None, actor, "operator.signin", operator.email, detail, address)
     return operator

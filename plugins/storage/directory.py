@@ -20,7 +20,7 @@ from .billing_repo import CatalogueRepo
 from .changes import note_change, tenant_scope
 from .mapping import subscription_to_row, tenant_from_row, tenant_to_row
 from .plain_sql import Sql, fetch
-from .second_factor_repo import OperatorSecondFactors
+from .second_factor_repo import SecondFactors
 from .tables import AuditEvent, OperatorAccount
 from .tables import Enterprise as EnterpriseRow
 from .tables import Person as PersonRow
@@ -162,8 +162,8 @@ class PiccoloDirectory:
         row = await OperatorAccount.select().where(OperatorAccount.id == operator_id).first()
         return _operator(row) if row else None
 
-    def operator_second_factors(self) -> OperatorSecondFactors:
-        return OperatorSecondFactors()
+    def operator_second_factors(self) -> SecondFactors:
+        return SecondFactors()
 
     async def add_operator(self, operator: Operator, password_hash: str, at: datetime) -> None:
         await OperatorAccount.insert(

@@ -22,6 +22,7 @@ def tenant_from_row(row: dict[str, Any]) -> Tenant:
         licensing_mode=LicensingMode(row["licensing_mode"]),
         uninstalled_at=row["uninstalled_at"],
         created_at=row["created_at"],
+        require_second_factor=bool(row["require_second_factor"]),
     )
 
 
@@ -38,6 +39,7 @@ def tenant_to_row(tenant: Tenant) -> dict[str, Any]:
         "licensing_mode": tenant.licensing_mode.value,
         "uninstalled_at": tenant.uninstalled_at,
         "created_at": tenant.created_at,
+        "require_second_factor": tenant.require_second_factor,
     }
 
 
@@ -52,6 +54,7 @@ def user_from_row(row: dict[str, Any]) -> User:
         collection_admin=bool(row["collection_admin"]),
         approval_manager=bool(row["approval_manager"]),
         last_used_at=row["last_used_at"],
+        second_factor=row["totp_confirmed_at"] is not None,
     )
 
 

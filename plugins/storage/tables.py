@@ -68,6 +68,8 @@ class Tenant(Table, tablename="tenant"):
     uninstalled_at = Timestamptz(null=True, default=None)
     purged_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
+    #: Administrators' setting: every user needs a second factor to go past enrolment.
+    require_second_factor = Boolean(default=False)
 
 
 class Person(Table, tablename="person"):
@@ -88,6 +90,10 @@ class TenantUser(Table, tablename="tenant_user"):
     password_hash = Text(null=True, default=None)
     last_used_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
+    # The second factor, as on OperatorAccount: the sealed TOTP secret, in use once confirmed.
+    totp_secret = Text(null=True, default=None)
+    totp_confirmed_at = Timestamptz(null=True, default=None)
+    totp_last_step = BigInt(null=True, default=None)
 
 
 class Seat(Table, tablename="seat"):

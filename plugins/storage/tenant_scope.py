@@ -8,6 +8,7 @@ from piccolo.engine.base import Engine
 
 from .activation_repo import PiccoloActivationRepo
 from .billing_repo import InvoiceRepo
+from .second_factor_repo import SecondFactors
 from .subscriptions_repo import Account, PiccoloSeatRepository, PiccoloSubscriptionRepository
 from .token_repo import PiccoloTokenRepository
 from .tracking_repo import PiccoloTrackingRepo
@@ -25,6 +26,9 @@ class PiccoloTenantScope:
 
     def users(self) -> PiccoloUserRepository:
         return PiccoloUserRepository(self.tenant_id)
+
+    def second_factors(self) -> SecondFactors:
+        return SecondFactors(self.tenant_id)
 
     def audit(self) -> PiccoloAuditLog:
         return PiccoloAuditLog(self._engine, self.tenant_id)

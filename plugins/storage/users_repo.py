@@ -28,7 +28,9 @@ class PiccoloUserRepository:
 
     def _select(self) -> Any:
         return TenantUser.select(
-            *TenantUser.all_columns(exclude=[TenantUser.password_hash]),
+            *TenantUser.all_columns(
+                exclude=[TenantUser.password_hash, TenantUser.totp_secret, TenantUser.totp_last_step]
+            ),
             TenantUser.person_id.email,
             TenantUser.person_id.name,
         ).where(TenantUser.tenant_id == self.tenant_id)

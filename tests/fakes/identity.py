@@ -68,10 +68,13 @@ class FakeUserRepository:
         return self._store.users.get(self.tenant_id, {})
 
     def _user(self, row: StoredUser) -> User:
+        # Whether a second factor is confirmed lives with the factor, as the real column does.
+        held = self._store.second_factors.get(row.user.id)
+        user = replace(row.user, second_factor=held is not None and held.confirmed_at is not None)
         person = self._store.persons.get(row.user.person_id)
         if person is None:
-            return row.user
-        return replace(row.user, email=person.email, name=person.name)
+            return user
+        return replace(user, email=person.email, name=person.name)
 
     async def get(self, user_id: str) -> User | None:
         row = self._rows().get(user_id)
@@ -252,33 +255,48 @@ class FakeTokenRepository:
 
 
 class FakeSecondFactorStore:
-    """Operators' second factors on the store: the secret's columns of the operator's row, and
-    recovery codes by owner. As the real one, a write for an unknown operator changes nothing,
-    and a step or a recovery code is spent by one conditional write."""
+    """Second factors of one realm on the store: operators (``tenant_id`` None) or one
+    tenant's users; the secret's columns of the account's row, and recovery codes by owner.
+    As the real one, a write for an account outside the realm changes nothing, and a step or
+    a recovery code is spent by one conditional write."""
 
-    def __init__(self, store: FakeDatabase) -> None:
+    def __init__(self, store: FakeDatabase, tenant_id: str | None = None) -> None:
         self._store = store
+        self._tenant_id = tenant_id
+
+    def _mine(self, owner_id: str) -> bool:
+        if self._tenant_id is None:
+            return owner_id in self._store.operators
+        return owner_id in self._store.users.get(self._tenant_id, {})
+
+    def _changed(self, owner_id: str) -> None:
+        if self._tenant_id is not None:
+            # The signed-in user's cached row says whether they have a factor.
+            self._store.note_change(f"u:{owner_id}")
 
     async def get(self, owner_id: str) -> SecondFactorRecord | None:
-        return self._store.second_factors.get(owner_id)
+        return self._store.second_factors.get(owner_id) if self._mine(owner_id) else None
 
     async def start(self, owner_id: str, sealed_secret: str) -> None:
         self._store.check_write("start a second factor")
-        if owner_id in self._store.operators:
+        if self._mine(owner_id):
+            self._changed(owner_id)
             self._store.second_factors[owner_id] = SecondFactorRecord(sealed_secret, None, None)
 
     async def confirm(
         self, owner_id: str, at: datetime, step: int | None, recovery_hashes: list[str]
     ) -> None:
         self._store.check_write("confirm a second factor")
-        held = self._store.second_factors.get(owner_id)
-        if held is not None:
-            self._store.second_factors[owner_id] = replace(held, confirmed_at=at, last_step=step)
+        held = await self.get(owner_id)
+        if held is None:
+            return
+        self._changed(owner_id)
+        self._store.second_factors[owner_id] = replace(held, confirmed_at=at, last_step=step)
         self._store.recovery_codes[owner_id] = dict.fromkeys(recovery_hashes)
 
     async def use_step(self, owner_id: str, step: int) -> bool:
         self._store.check_write("spend a code")
-        held = self._store.second_factors.get(owner_id)
+        held = await self.get(owner_id)
         if held is None or held.confirmed_at is None:
             return False
         if held.last_step is not None and held.last_step >= step:
@@ -288,17 +306,22 @@ class FakeSecondFactorStore:
 
     async def use_recovery(self, owner_id: str, code_hash: str, at: datetime) -> bool:
         self._store.check_write("spend a recovery code")
-        codes = self._store.recovery_codes.get(owner_id, {})
+        codes = self._store.recovery_codes.get(owner_id, {}) if self._mine(owner_id) else {}
         if code_hash not in codes or codes[code_hash] is not None:
             return False
         codes[code_hash] = at
         return True
 
     async def recovery_left(self, owner_id: str) -> int:
+        if not self._mine(owner_id):
+            return 0
         return sum(1 for used in self._store.recovery_codes.get(owner_id, {}).values() if used is None)
 
     async def remove(self, owner_id: str) -> None:
         self._store.check_write("remove a second factor")
+        if not self._mine(owner_id):
+            return
+        self._changed(owner_id)
         self._store.second_factors.pop(owner_id, None)
         self._store.recovery_codes.pop(owner_id, None)
 

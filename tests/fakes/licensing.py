@@ -229,13 +229,17 @@ class FakeDirectory:
             raise FakeIntegrityError(f"person {person.email} exists")
         self._store.persons[person.id] = person
 
+    def _operator(self, operator: Operator) -> Operator:
+        held = self._store.second_factors.get(operator.id)
+        return replace(operator, second_factor=held is not None and held.confirmed_at is not None)
+
     async def operator_by_email(self, email: str) -> OperatorLogin | None:
         found = next((o for o in self._store.operators.values() if o.operator.email == email), None)
-        return OperatorLogin(found.operator, found.password_hash) if found else None
+        return OperatorLogin(self._operator(found.operator), found.password_hash) if found else None
 
     async def operator_by_id(self, operator_id: str) -> Operator | None:
         found = self._store.operators.get(operator_id)
-        return found.operator if found else None
+        return self._operator(found.operator) if found else None
 
     async def add_operator(self, operator: Operator, password_hash: str, at: datetime) -> None:
         self._store.check_write("add an operator")

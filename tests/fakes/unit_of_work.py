@@ -67,7 +67,7 @@ if TYPE_CHECKING:
     # imports them only when a unit of work hands one out.
     from .activation import FakeActivationRepository
     from .billing import FakeInvoices, FakePaymentRecords, FakeRenewalStore
-    from .identity import FakeAuditLog, FakeTokenRepository, FakeUserRepository
+    from .identity import FakeAuditLog, FakeSecondFactorStore, FakeTokenRepository, FakeUserRepository
     from .licensing import FakeDirectory, FakeSeatRepository, FakeSubscriptionRepository
     from .tracking import FakeTrackingRepository
 
@@ -113,7 +113,7 @@ class FakeDatabase:
     #: Token id → record, every tenant's (each record names its tenant).
     refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
     personal_tokens: dict[str, PersonalTokenRecord] = field(default_factory=dict)
-    #: Operator id → second factor (the secret's columns of the operator's row).
+    #: Operator or user id → second factor (the secret's columns of the account's row).
     second_factors: dict[str, SecondFactorRecord] = field(default_factory=dict)
     #: Owner id → recovery code hash → when it was used (None: unused).
     recovery_codes: dict[str, dict[str, datetime | None]] = field(default_factory=dict)
@@ -231,6 +231,11 @@ class FakeTenantScope:
         from .identity import FakeAuditLog
 
         return FakeAuditLog(self.store, self.tenant_id)
+
+    def second_factors(self) -> FakeSecondFactorStore:
+        from .identity import FakeSecondFactorStore
+
+        return FakeSecondFactorStore(self.store, self.tenant_id)
 
     def subscriptions(self) -> FakeSubscriptionRepository:
         from .licensing import FakeSubscriptionRepository

@@ -52,6 +52,16 @@ async def empty_engine(request: pytest.FixtureRequest, tmp_path: Any) -> Any:
         databases.drop(name)
 
 
+async def _old_tenant() -> None:
+    """A tenant row as the first schema holds it: ``Tenant.insert`` would name every column
+    the current table has, some of which a later migration adds."""
+    await Tenant.raw(
+        "INSERT INTO tenant (id, slug, name, deployment, enterprise_id, subscription_id, created_at) "
+        "VALUES ({}, {}, {}, {}, {}, {}, {})",
+        "ten1", "acme", "Acme", "cloud", "ent1", "sub1", NOW,
+    )
+
+
 ENGINES = pytest.mark.parametrize(
     "empty_engine", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
 )
@@ -84,17 +94,7 @@ async def test_an_older_schema_is_upgraded_in_place_keeping_its_rows(empty_engin
             updated_at=NOW,
         )
     )
-    await Tenant.insert(
-        Tenant(
-            id="ten1",
-            slug="acme",
-            name="Acme",
-            deployment="cloud",
-            enterprise_id="ent1",
-            subscription_id="sub1",
-            created_at=NOW,
-        )
-    )
+    await _old_tenant()
     await Person.insert(Person(id="per1", email="ann@acme.test", name="Ann", created_at=NOW))
 
     applied = await upgrade(empty_engine)
@@ -103,6 +103,9 @@ async def test_an_older_schema_is_upgraded_in_place_keeping_its_rows(empty_engin
     assert await Tenant.select(Tenant.slug, Tenant.subscription_id) == [
         {"slug": "acme", "subscription_id": "sub1"}
     ]
+    # Added by 0015: an existing tenant does not require a second factor.
+    [flag] = await Tenant.select(Tenant.require_second_factor)
+    assert not flag["require_second_factor"]
     sub = await Subscription.select(Subscription.status, Subscription.trial_ends_on).first()
     assert sub == {"status": "trialing", "trial_ends_on": date(2026, 1, 29)}
     assert await Person.count() == 1 and await Enterprise.count() == 1
@@ -239,10 +242,7 @@ async def test_a_schema_from_before_devops_connections_is_upgraded_in_place(empt
         Subscription(id="sub1", enterprise_id="ent1", plan_id="team", status="trialing",
                      trial_ends_on=date(2026, 1, 29), created_at=NOW, updated_at=NOW)
     )
-    await Tenant.insert(
-        Tenant(id="ten1", slug="acme", name="Acme", deployment="cloud", enterprise_id="ent1",
-               subscription_id="sub1", created_at=NOW)
-    )
+    await _old_tenant()
     await WorklogRow.insert(
         WorklogRow(id="wl1", tenant_id="ten1", user_id="use1", started_at=NOW, length_s=3600,
                    billable_length_s=3600, added_by="use1", flags="manual", created_at=NOW, updated_at=NOW)

@@ -81,6 +81,19 @@ def current_code(client: TestClient[Any], secret: str) -> str:
     return str(pyotp.TOTP(secret).at(stint(client).clock.now()))
 
 
+def enrol_user(client: TestClient[Any], access_token: str) -> tuple[str, list[str]]:
+    """Set up the signed-in user's second factor through the API: the secret and recovery codes."""
+    started = client.post("/api/v1/me/second-factor", headers=bearer(access_token))
+    assert started.status_code == 201, started.text
+    secret = str(started.json()["secret"])
+    confirmed = client.post(
+        "/api/v1/me/second-factor/confirm", json={"code": current_code(client, secret)},
+        headers=bearer(access_token),
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    return secret, list(confirmed.json()["recovery_codes"])
+
+
 def operator_token(client: TestClient[Any], email: str = "ops@vendor.test") -> str:
     """A new operator, with a second factor, signed in with its code."""
     secret, _ = enrolled_operator(client, email)

@@ -36,6 +36,8 @@ class TokenRequest(Strict):
     tenant: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
     email: Annotated[str, msgspec.Meta(min_length=3, max_length=320)]
     password: Annotated[str, msgspec.Meta(min_length=1, max_length=1024)]
+    #: The authenticator app's code, or a recovery code: needed once a second factor is set up.
+    code: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
 class OperatorTokenRequest(Strict):
@@ -88,8 +90,10 @@ class TokenController(Controller):
             tenant, user = await authenticate_user(
                 stint.uow, stint.hasher, stint.clock,
                 tenant_slug=data.tenant, email=data.email, password=data.password,
-                address=client_address(request),
+                address=client_address(request), codes=stint.codes, code=data.code,
             )
+        except CodeNeeded:
+            raise  # the password was right: not a failed attempt
         except InvalidCredentials:
             await stint.limiter.hit(account, limit)
             raise

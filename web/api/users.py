@@ -32,6 +32,8 @@ class UserOut(msgspec.Struct):
     licensed: bool
     collection_admin: bool
     approval_manager: bool
+    #: Whether the user has set up a second factor (TOTP).
+    second_factor: bool
 
 
 class UserPage(msgspec.Struct):
@@ -71,6 +73,7 @@ def _out(user: User, licensed: bool, default_role: str) -> UserOut:
         licensed=licensed,
         collection_admin=user.collection_admin,
         approval_manager=user.approval_manager,
+        second_factor=user.second_factor,
     )
 
 

@@ -71,6 +71,7 @@ def page_middleware(settings: Settings) -> list[Any]:
 def pages_router(settings: Settings) -> Router:
     from .audit import AuditPageController
     from .devops import DevOpsPageController
+    from .security import SecurityPageController
     from .signin import SignInController
     from .subscription import SubscriptionPageController
     from .time import TimeController
@@ -80,7 +81,7 @@ def pages_router(settings: Settings) -> Router:
         path="/",
         route_handlers=[
             SignInController, TimeController, SubscriptionPageController, UsersPageController,
-            DevOpsPageController, AuditPageController,
+            DevOpsPageController, AuditPageController, SecurityPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

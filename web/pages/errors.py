@@ -22,7 +22,8 @@ from litestar.response import Redirect, Template
 from core import errors
 
 from ..problems import status_of
-from .render import SignInRequired, current_page, is_htmx
+from ..second_factor import USER_ENROLMENT_PAGE
+from .render import EnrolmentRequired, SignInRequired, current_page, is_htmx
 
 __all__ = ["page_exception_handlers"]
 
@@ -59,6 +60,12 @@ def _sign_in(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[A
     target = request.url.path
     query = f"?next={target}" if target not in ("/", "/signin") else ""
     return Redirect(f"/{query}", status_code=303)
+
+
+def _enrol(request: Request[Any, Any, Any], exc: EnrolmentRequired) -> Response[Any]:
+    if is_htmx(request):
+        return Response(None, status_code=200, headers={"HX-Redirect": USER_ENROLMENT_PAGE})
+    return Redirect(USER_ENROLMENT_PAGE, status_code=303)
 
 
 def _denied(request: Request[Any, Any, Any], exc: errors.AccessDenied) -> Template:
@@ -111,6 +118,7 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Template:
 
 page_exception_handlers: dict[Any, Any] = {
     SignInRequired: _sign_in,
+    EnrolmentRequired: _enrol,
     errors.AccessDenied: _denied,
     errors.StintError: _domain,
     ValidationException: _validation,

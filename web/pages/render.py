@@ -24,15 +24,20 @@ from plugins.bootstrap import Stint
 
 from ..auth import TenantPrincipal
 from ..deps import provide_stint
+from ..second_factor import user_may_proceed
 from .session import page_principal
 
-__all__ = ["Page", "SignInRequired", "is_htmx", "open_page", "render", "stint_of"]
+__all__ = ["EnrolmentRequired", "Page", "SignInRequired", "is_htmx", "open_page", "render", "stint_of"]
 
 _PAGE_KEY = "stint_page"
 
 
 class SignInRequired(Exception):
     """No session: full pages redirect to sign-in, htmx requests get ``HX-Redirect``."""
+
+
+class EnrolmentRequired(Exception):
+    """The tenant requires a second factor the user lacks: to the Security page, as above."""
 
 
 @dataclass
@@ -83,15 +88,21 @@ async def _decide(stint: Stint, principal: TenantPrincipal, action: Action) -> A
     )
 
 
-async def open_page(request: Request[Any, Any, Any], action: Action | None) -> Page:
+async def open_page(
+    request: Request[Any, Any, Any], action: Action | None, *, enrolling: bool = False
+) -> Page:
     """The signed-in user's page for ``action``; raises when the decision says no.
 
     ``action`` None is for pages every signed-in user may see (the empty home page).
+    ``enrolling``: the page sets up the user's second factor, so it opens for a user whose
+    tenant requires one they do not have yet (every other page sends them there).
     """
     stint = stint_of(request)
     principal = await page_principal(request)
     if principal is None:
         raise SignInRequired
+    if not enrolling and not user_may_proceed(principal):
+        raise EnrolmentRequired
     user = principal.user
     outcome = await _decide(stint, principal, action) if action is not None else None
     # A collection admin always has the tab; for anyone else the decision says whether it

@@ -12,6 +12,7 @@ from litestar.response import Redirect, Template
 
 from core.errors import InvalidCredentials
 from core.services.identity import authenticate_user
+from core.services.second_factor import CodeNeeded
 from core.services.tokens import revoke_refresh_family
 
 from ..security import account_key, client_address, limit_per_client, refuse_if_limited
@@ -25,6 +26,8 @@ class SignInForm(msgspec.Struct):
     tenant: Annotated[str, msgspec.Meta(max_length=64)] = ""
     email: Annotated[str, msgspec.Meta(max_length=320)] = ""
     password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
+    #: The authenticator app's code, or a recovery code: the second step, for accounts with one.
+    code: Annotated[str, msgspec.Meta(max_length=64)] = ""
     next: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
@@ -69,9 +72,13 @@ class SignInController(Controller):
                 email=data.email,
                 password=data.password,
                 address=client_address(request),
+                codes=stint.codes,
+                code=data.code,
             )
         except InvalidCredentials as exc:
-            await stint.limiter.hit(account, limit)
+            needed = isinstance(exc, CodeNeeded)
+            if not needed:  # the password was right: not a failed attempt
+                await stint.limiter.hit(account, limit)
             return Template(
                 "signin.html",
                 status_code=401,
@@ -81,6 +88,8 @@ class SignInController(Controller):
                     "tenant_slug": data.tenant,
                     "email": data.email,
                     "nav": {},
+                    # Once a code was asked for, the form keeps asking (a wrong code too).
+                    "code_needed": needed or bool(data.code),
                 },
             )
         cookies = await sign_in_cookies(stint, tenant.id, user.id)

@@ -14,6 +14,7 @@ from litestar.response import Template
 
 from core.licensing.access import Action
 from core.licensing.roles import Role
+from core.services.second_factor import reset_user_second_factor
 from core.services.users import list_users, set_default_role, update_user
 
 from ..security import client_address
@@ -55,6 +56,8 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
         seats=seats,
         roles=[role.value for role in Role],
         default_role=tenant.default_role,
+        # Removing a user's second factor is the Administrators' (as the API's).
+        administrator=page.nav.get("devops", False),
         **extra,
     )
 
@@ -91,6 +94,20 @@ class UsersPageController(Controller):
         )
         # The whole table comes back: the seat count in its heading moves with a licence.
         context = await _context(request, page, done=f"Saved {user.email}.")
+        return render(request, "settings/users.html", "settings/_users.html", context)
+
+    @post("/user/{user_id:str}/second-factor/remove", status_code=200)
+    async def remove_second_factor(
+        self, request: Request[Any, Any, Any], user_id: FromPath[str]
+    ) -> Template:
+        page = await open_page(request, Action.MANAGE_SETTINGS)
+        stint = stint_of(request)
+        await reset_user_second_factor(
+            stint.uow, stint.clock, actor=page.principal.user, user_id=user_id,
+            address=client_address(request),
+        )
+        done = "The second factor is removed: the user sets up a new one."
+        context = await _context(request, page, done=done)
         return render(request, "settings/users.html", "settings/_users.html", context)
 
     @post("/default-role", status_code=200)

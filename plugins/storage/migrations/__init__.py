@@ -32,6 +32,7 @@ from . import (
     m0012_second_factor,
     m0013_trusted_time,
     m0014_credit_notes,
+    m0015_user_second_factor,
 )
 from .columns import AddColumn, has_column
 
@@ -51,6 +52,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0012_second_factor,
     m0013_trusted_time,
     m0014_credit_notes,
+    m0015_user_second_factor,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (

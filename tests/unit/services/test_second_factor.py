@@ -12,13 +12,14 @@ from core.clock import FixedClock
 from core.errors import Conflict, NotFound
 from core.services.second_factor import (
     RECOVERY_CODES,
+    Holder,
     InvalidCode,
     check_code,
-    confirm_operator_enrolment,
+    confirm_enrolment,
     current_operator_code,
     enrol_operator_now,
     operator_secret,
-    start_operator_enrolment,
+    start_enrolment,
 )
 from core.tenancy import Operator
 from tests.fakes import FakeDatabase, FakeOneTimeCodes, FakeSecondFactorStore, FakeUnitOfWorkFactory
@@ -39,9 +40,9 @@ def op(seed: Seed) -> Operator:
 async def _enrolled(
     uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, op: Operator
 ) -> tuple[str, list[str]]:
-    enrolment = await start_operator_enrolment(uow, codes, operator=op)
-    recovery = await confirm_operator_enrolment(
-        uow, codes, clock, operator=op, code=codes.code_at(enrolment.secret, clock.now())
+    enrolment = await start_enrolment(uow, codes, Holder.of(op))
+    recovery = await confirm_enrolment(
+        uow, codes, clock, Holder.of(op), code=codes.code_at(enrolment.secret, clock.now())
     )
     return enrolment.secret, recovery
 
@@ -55,7 +56,7 @@ async def _check(
 async def test_starting_keeps_a_sealed_unconfirmed_secret_and_shows_it_once_as_a_uri(
     uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, store: FakeDatabase, op: Operator
 ) -> None:
-    enrolment = await start_operator_enrolment(uow, codes, operator=op)
+    enrolment = await start_enrolment(uow, codes, Holder.of(op))
     assert enrolment.uri.startswith("otpauth://totp/Stint:op%40vendor.test?secret=" + enrolment.secret)
     held = store.second_factors[op.id]
     assert held.confirmed_at is None and held.sealed_secret != enrolment.secret
@@ -65,16 +66,16 @@ async def test_starting_keeps_a_sealed_unconfirmed_secret_and_shows_it_once_as_a
 async def test_an_unconfirmed_secret_proves_nothing_at_sign_in(
     uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, store: FakeDatabase, op: Operator
 ) -> None:
-    enrolment = await start_operator_enrolment(uow, codes, operator=op)
+    enrolment = await start_enrolment(uow, codes, Holder.of(op))
     assert await _check(store, codes, op, codes.code_at(enrolment.secret, NOW), clock) is None
 
 
 async def test_confirming_with_the_right_code_gives_ten_recovery_codes_and_audits_it_once(
     uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, seed: Seed, op: Operator
 ) -> None:
-    enrolment = await start_operator_enrolment(uow, codes, operator=op)
-    recovery = await confirm_operator_enrolment(
-        uow, codes, clock, operator=op, code=codes.code_at(enrolment.secret, NOW), address="203.0.113.9"
+    enrolment = await start_enrolment(uow, codes, Holder.of(op))
+    recovery = await confirm_enrolment(
+        uow, codes, clock, Holder.of(op), code=codes.code_at(enrolment.secret, NOW), address="203.0.113.9"
     )
     assert len(recovery) == RECOVERY_CODES == len(set(recovery))
     assert seed.store.second_factors[op.id].confirmed_at == NOW
@@ -87,10 +88,10 @@ async def test_confirming_with_the_right_code_gives_ten_recovery_codes_and_audit
 async def test_refuses_a_wrong_code_at_confirmation_and_keeps_the_secret_unconfirmed(
     uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, seed: Seed, op: Operator
 ) -> None:
-    enrolment = await start_operator_enrolment(uow, codes, operator=op)
+    enrolment = await start_enrolment(uow, codes, Holder.of(op))
     wrong = f"{(int(codes.code_at(enrolment.secret, NOW)) + 1) % 1_000_000:06d}"
     with pytest.raises(InvalidCode) as refused:
-        await confirm_operator_enrolment(uow, codes, clock, operator=op, code=wrong)
+        await confirm_enrolment(uow, codes, clock, Holder.of(op), code=wrong)
     assert refused.value.code == "invalid_code" and refused.value.field == "code"
     assert seed.store.second_factors[op.id].confirmed_at is None
     assert seed.store.recovery_codes == {} and seed.actions() == []
@@ -100,7 +101,7 @@ async def test_refuses_to_confirm_before_a_secret_was_started(
     uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, op: Operator
 ) -> None:
     with pytest.raises(Conflict):
-        await confirm_operator_enrolment(uow, codes, clock, operator=op, code="123456")
+        await confirm_enrolment(uow, codes, clock, Holder.of(op), code="123456")
 
 
 async def test_refuses_to_start_or_confirm_again_once_a_second_factor_is_in_use(
@@ -109,9 +110,9 @@ async def test_refuses_to_start_or_confirm_again_once_a_second_factor_is_in_use(
     secret, _ = await _enrolled(uow, codes, clock, op)
     sealed = seed.store.second_factors[op.id].sealed_secret
     with pytest.raises(Conflict):
-        await start_operator_enrolment(uow, codes, operator=op)
+        await start_enrolment(uow, codes, Holder.of(op))
     with pytest.raises(Conflict):
-        await confirm_operator_enrolment(uow, codes, clock, operator=op, code=codes.code_at(secret, NOW))
+        await confirm_enrolment(uow, codes, clock, Holder.of(op), code=codes.code_at(secret, NOW))
     assert seed.store.second_factors[op.id].sealed_secret == sealed
     assert len(seed.audit("operator.second_factor.enrolled")) == 1
 
@@ -172,11 +173,11 @@ async def test_enrolling_at_once_confirms_without_a_code_and_audits_the_command_
 async def test_the_current_code_is_the_one_the_app_shows_and_needs_a_confirmed_factor(
     uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, op: Operator
 ) -> None:
-    enrolment = await start_operator_enrolment(uow, codes, operator=op)
+    enrolment = await start_enrolment(uow, codes, Holder.of(op))
     with pytest.raises(NotFound):
         await current_operator_code(uow, codes, clock, email=op.email)
     code = codes.code_at(enrolment.secret, NOW)
-    await confirm_operator_enrolment(uow, codes, clock, operator=op, code=code)
+    await confirm_enrolment(uow, codes, clock, Holder.of(op), code=code)
     assert await current_operator_code(uow, codes, clock, email=" OP@vendor.test ") == code
     with pytest.raises(NotFound):
         await current_operator_code(uow, codes, clock, email="nobody@vendor.test")
@@ -186,8 +187,8 @@ async def test_the_secret_in_use_is_shown_again_and_none_before_it_is_confirmed(
     uow: FakeUnitOfWorkFactory, codes: FakeOneTimeCodes, clock: FixedClock, op: Operator
 ) -> None:
     assert await operator_secret(uow, codes, operator=op) is None
-    enrolment = await start_operator_enrolment(uow, codes, operator=op)
+    enrolment = await start_enrolment(uow, codes, Holder.of(op))
     assert await operator_secret(uow, codes, operator=op) is None
     code = codes.code_at(enrolment.secret, NOW)
-    await confirm_operator_enrolment(uow, codes, clock, operator=op, code=code)
+    await confirm_enrolment(uow, codes, clock, Holder.of(op), code=code)
     assert await operator_secret(uow, codes, operator=op) == enrolment
