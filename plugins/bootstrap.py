@@ -9,29 +9,14 @@ capabilities (Stripe, Redis) are ``X | None``.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
-from piccolo.engine.base import Engine
-from redis.asyncio import Redis
-
-from core.activation.ports import ActivationDirectory, ActivationFileReader, LicenceClient, LicenceRegistry
-from core.billing.ports import Billing, HostedPayments
 from core.clock import Clock
-from core.idempotency import IdempotencyStore
-from core.identity.ports import OneTimeCodes, PasswordHasher
-from core.jobs.ports import JobStore, Mailer
-from core.tenancy import Tenant, User
-from core.tracking.ports import Spreadsheets, TrackingDirectory
-from core.unit_of_work import UnitOfWorkFactory
 
 from .activation.issuing import ActivationIssuer
 from .activation.reader import SettingsFileReader
 from .billing_manual import ManualBilling
-from .billing_stripe import StripeBilling, StripeWebhooks
-from .cache import AccessCache, Hit, RateLimiter
+from .cache import Hit, RateLimiter
 from .cache import build as build_cache
 from .clock import clock_from_settings
 from .devops.sealing import PatSealer
@@ -45,6 +30,7 @@ from .licence_client import build_licence_client
 from .mail import mailer_from_settings
 from .settings import Settings, load_settings
 from .spreadsheets import XlsxSpreadsheets
+from .stint import Stint
 from .storage import engine as storage_engine
 from .storage.activation_repo import PiccoloActivationDirectory, PiccoloLicenceRegistry
 from .storage.billing_repo import CatalogueRepo
@@ -69,62 +55,6 @@ __all__ = [
     "start",
     "stop",
 ]
-
-#: The principals (tenant, user) built from a cached row, by (cache key, stamp).
-PrincipalMemo = dict[tuple[str, str], tuple[Tenant, User]]
-
-
-@dataclass
-class Stint:
-    """Everything a use case, a controller, a job or a command needs, built once per process."""
-
-    settings: Settings
-    #: The database engine: migrations and health read it; everything else goes through ``uow``.
-    engine: Engine[Any]
-    uow: UnitOfWorkFactory
-    hasher: PasswordHasher
-    #: The secret keys: the current one signs, the previous ones are still accepted.
-    keys: SigningKeys
-    tokens: TokenService
-    clock: Clock
-    #: The payment rail: manual invoicing, or Stripe when a key is set.
-    billing: Billing
-    #: Cached access decisions by generation; Redis or memory.
-    access_cache: AccessCache
-    #: Rate-limit counters; Redis or memory.
-    limiter: RateLimiter
-    #: The background jobs' runs and cross-tenant questions.
-    jobs: JobStore
-    tracking_directory: TrackingDirectory
-    mailer: Mailer
-    #: On-premises activation: the installation's server id and online tenants.
-    activations: ActivationDirectory
-    #: Activation files: the signature check with the trusted keys.
-    activation_files: ActivationFileReader
-    #: Issuing activation files (the vendor's operators).
-    activation_issuer: ActivationIssuer
-    #: The vendor's licence service: subscriptions and the servers registered to them.
-    licence_registry: LicenceRegistry
-    #: The on-premises server's line to the licence service.
-    licence_client: LicenceClient
-    #: Tenants' DevOps connections and the connectors the work-item job writes through.
-    devops: DevOpsSettings
-    #: Worklog files in Excel's format (CSV is core's own).
-    spreadsheets: Spreadsheets
-    #: The tenant API's idempotency keys and the answers kept with them.
-    idempotency: IdempotencyStore
-    #: Second-factor codes (TOTP) and the sealing of their secrets.
-    codes: OneTimeCodes
-    redis: Redis | None = None
-    #: Stripe as the payment rail (also ``billing``), its hosted pages and its webhooks.
-    stripe: StripeBilling | None = None
-    hosted_payments: HostedPayments | None = None
-    stripe_webhooks: StripeWebhooks | None = None
-    #: Kept per process: a stamp only means something within one cache.
-    principal_memo: PrincipalMemo = field(default_factory=dict)
-    #: Closed by :func:`stop`, last opened first.
-    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-
 
 async def start(
     settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = False

@@ -9,7 +9,7 @@ from plugins.jobs.status import jobs_status
 from plugins.storage.migrations import MIGRATIONS, applied_migrations
 
 if TYPE_CHECKING:
-    from plugins.bootstrap import Stint
+    from plugins.stint import Stint
 
 __all__ = ["HealthReport", "health_report"]
 

@@ -21,45 +21,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date
-from fractions import Fraction
 
 from core.errors import ValidationFailed
 
 from .credit import CreditLedger
-from .invoice import Invoice
+from .invoice import CreditNote, Invoice
 from .line import ProrationLine
 
 __all__ = ["CREDIT_NOTE_REASON", "CreditGrant", "CreditNote", "credit_note_invoice", "grant_credit"]
 
 #: Why a credit note is issued; the one reason Stint has is a decrease of terms mid-period.
 CREDIT_NOTE_REASON = "proration_credit"
-
-
-@dataclass(frozen=True, slots=True)
-class CreditNote:
-    """A document that lowers one invoice's amount due; the invoice keeps its lines and total.
-
-    ``description``, ``days_left``, ``period_days`` and ``exact_amount`` are the day
-    arithmetic of the proration line the credit came from, so the note shows its work.
-    """
-
-    id: str
-    invoice_id: str
-    amount: int
-    reason: str
-    description: str
-    issued_on: date
-    days_left: int
-    period_days: int
-    exact_amount: Fraction
-    currency: str = "USD"
-
-    def __post_init__(self) -> None:
-        if type(self.amount) is not int or self.amount <= 0:
-            raise ValidationFailed(
-                f"a credit note credits a positive amount: {self.amount!r}", field="amount"
-            )
 
 
 def credit_note_invoice(invoice: Invoice, note: CreditNote) -> Invoice:

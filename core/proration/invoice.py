@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from fractions import Fraction
+from typing import Literal
 
 from core.errors import Conflict, ValidationFailed
 from core.money import format_minor
@@ -19,9 +20,6 @@ from .credit import CreditLedger
 from .line import ProrationLine
 from .quote import Quote
 from .terms import Terms
-
-if TYPE_CHECKING:
-    from .credit_note import CreditNote
 
 __all__ = [
     "Invoice",
@@ -37,6 +35,32 @@ __all__ = [
 
 InvoiceLineKind = Literal["purchase", "proration_charge", "renewal"]
 InvoiceStatus = Literal["due", "paid", "void"]
+
+
+@dataclass(frozen=True, slots=True)
+class CreditNote:
+    """A document that lowers one invoice's amount due; the invoice keeps its lines and total.
+
+    ``description``, ``days_left``, ``period_days`` and ``exact_amount`` are the day
+    arithmetic of the proration line the credit came from, so the note shows its work.
+    """
+
+    id: str
+    invoice_id: str
+    amount: int
+    reason: str
+    description: str
+    issued_on: date
+    days_left: int
+    period_days: int
+    exact_amount: Fraction
+    currency: str = "USD"
+
+    def __post_init__(self) -> None:
+        if type(self.amount) is not int or self.amount <= 0:
+            raise ValidationFailed(
+                f"a credit note credits a positive amount: {self.amount!r}", field="amount"
+            )
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from .registry import JOBS, Counts, Enqueue, due_batches, period, renew_batch, r
 from .status import queue_length
 
 if TYPE_CHECKING:
-    from plugins.bootstrap import Stint
+    from plugins.stint import Stint
 
 __all__ = ["BATCH", "SWEEP", "create_celery", "task_name"]
 

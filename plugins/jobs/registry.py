@@ -27,7 +27,7 @@ from core.services.retention import run_retention
 from plugins.settings import Settings
 
 if TYPE_CHECKING:
-    from plugins.bootstrap import Stint
+    from plugins.stint import Stint
 
 __all__ = ["JOBS", "Job", "due_batches", "renew_batch", "run_job", "worker_name"]
 

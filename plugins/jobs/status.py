@@ -10,7 +10,7 @@ from core.clock import today_in
 from .registry import JOBS
 
 if TYPE_CHECKING:
-    from plugins.bootstrap import Stint
+    from plugins.stint import Stint
 
 __all__ = ["jobs_status", "queue_length"]
 
