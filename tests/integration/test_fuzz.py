@@ -140,8 +140,10 @@ def _call(case: Any, client: Any) -> Any:
     kwargs.pop("base_url", None)
     own = client.operator_headers if case.path.startswith(OPERATOR_PREFIX) else {}
     # One Authorization header, whatever the spelling: the operator's token replaces the tenant's.
-    headers = {k.lower(): v for part in (client.headers, own, kwargs.pop("headers", None) or {})
-               for k, v in part.items()}
+    parts = (client.headers, own, kwargs.pop("headers", None) or {})
+    headers: dict[str, Any] = {k.lower(): v for part in parts for k, v in part.items()}
+    # Generated header values may be non-ASCII; a raw client sends their bytes, and so do we.
+    headers = {k: v.encode() if isinstance(v, str) and not v.isascii() else v for k, v in headers.items()}
     cookies = kwargs.pop("cookies", None)
     if cookies:
         headers["cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
