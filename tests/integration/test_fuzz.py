@@ -39,8 +39,8 @@ PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
 MAX_EXAMPLES = int(os.environ.get("STINT_FUZZ_EXAMPLES", "8"))
 #: Call sequences (each in a fresh tenant) and the most calls in one; the whole stateful test
 #: stays around a minute on two cores.
-SCENARIOS = int(os.environ.get("STINT_FUZZ_SCENARIOS", "40"))
-MAX_STEPS = int(os.environ.get("STINT_FUZZ_STEPS", "12"))
+SCENARIOS = int(os.environ.get("STINT_FUZZ_SCENARIOS", "30"))
+MAX_STEPS = int(os.environ.get("STINT_FUZZ_STEPS", "50"))
 #: Streams never end on their own; they are exercised by their own tests.
 STREAMING = {"/api/v1/tracking/events"}
 #: The operator API answers operators only; its calls carry an operator's token.
@@ -173,14 +173,22 @@ _flows = _schema(_STATEFUL_CONFIG).as_state_machine()
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], dict[str, str]]:
-    """A data directory with one tenant and one enrolled operator, signed in: every call
-    sequence starts from a copy of it."""
+    """A data directory with one tenant and one enrolled operator, signed in, and one of each
+    thing a list links to (a worklog, a user, a personal token): every call sequence starts
+    from a copy of it, so a link from a list reaches a real object from the first step."""
     root = tmp_path_factory.mktemp("flows") / "template"
     root.mkdir()
     with api_client(_settings(root), _fuzz_clock()) as c:
         signup(c, "flow")
         tenant = bearer(token(c, "flow", "admin@flow.test"))
         operator = bearer(operator_token(c))
+        for path, body in (
+            ("/api/v1/worklogs", {"started_at": "2025-12-31T10:00:00Z", "length_s": 600, "work_item": "W-1"}),
+            ("/api/v1/users", {"email": "team@flow.test", "name": "Team", "role": "team"}),
+            ("/api/v1/me/tokens", {"name": "script", "expires_in_days": 30}),
+        ):
+            made = c.post(path, json=body, headers=tenant)
+            assert made.status_code == 201, made.text
     return root, tenant, operator
 
 
