@@ -105,6 +105,12 @@ def _operator_tenant_actions(source: str, status: str, slug: str) -> list[Link]:
     ]
 
 
+def _second_factor_reset(source: str, status: str, user: str) -> list[Link]:
+    """An Administrator removes a user's lost second factor."""
+    return [Link("ResetSecondFactor", source, status, "DELETE /api/v1/users/{user_id}/second-factor",
+                 {"user_id": f"$response.body#{user}"})]
+
+
 def _replay(path: str, status: str) -> Link:
     return Link(
         "Retry", f"POST {path}", status, f"POST {path}",
@@ -142,11 +148,18 @@ LINKS: tuple[Link, ...] = (
     _replay("/api/v1/users", "201"),
     Link("ChangeUser", "GET /api/v1/users", "200", "PATCH /api/v1/users/{user_id}",
          {"user_id": "$response.body#/items/0/id"}),
+    *_second_factor_reset("POST /api/v1/users", "201", "/id"),
+    *_second_factor_reset("GET /api/v1/users", "200", "/items/0/id"),
+    *_second_factor_reset("GET /api/v1/me", "200", "/id"),
     _next_page("/api/v1/users"),
     Link("ChangeMe", "GET /api/v1/me", "200", "PATCH /api/v1/users/{user_id}",
          {"user_id": "$response.body#/id"}),
     *_owner_views("GET /api/v1/me", "200", "/id"),
     _next_page("/api/v1/audit"),
+    # Your own second factor: enrolment started, then confirmed (the code is the client's).
+    Link("Status", "POST /api/v1/me/second-factor", "201", "GET /api/v1/me/second-factor"),
+    Link("Confirm", "POST /api/v1/me/second-factor", "201", "POST /api/v1/me/second-factor/confirm"),
+    Link("Remove", "POST /api/v1/me/second-factor/confirm", "200", "DELETE /api/v1/me/second-factor"),
     # Personal access tokens.
     Link("Revoke", "POST /api/v1/me/tokens", "201", "DELETE /api/v1/me/tokens/{token_id}",
          {"token_id": "$response.body#/id"}),
