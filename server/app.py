@@ -24,6 +24,7 @@ from web.auth import OperatorAuth, TenantAuth
 from web.deps import provide_stint
 from web.idempotency import IdempotencyMiddleware, document_idempotency
 from web.logs import RequestContextMiddleware, before_send, configure_logging
+from web.openapi import StrictBodies, document_links
 from web.pages import pages_router, static_router, template_config
 from web.problems import document_problems, exception_handlers
 from web.request import StintRequest
@@ -94,6 +95,7 @@ def create_app(
         cors_config=cors_config(settings_now),
         request_max_body_size=MAX_BODY_BYTES,
         request_class=StintRequest,
+        plugins=[StrictBodies()],
         openapi_config=OpenAPIConfig(
             title="Stint",
             version="1.0.0",
@@ -104,4 +106,5 @@ def create_app(
     )
     document_problems(app)
     document_idempotency(app)
+    document_links(app)
     return app

@@ -1,45 +1,56 @@
 """Schemathesis against the app's own OpenAPI schema: no 500s, answers match the schema, errors are
 problem+json.
 
-The app runs in-process (Litestar's test client, one app and one SQLite database for the
-module) with a signed-in Administrator's token on every call. Valid and invalid inputs are
-both generated (wrong types, unknown fields, missing fields, out-of-range values). The
-example count per operation is bounded; under ``HYPOTHESIS_PROFILE=ci`` generation is
-deterministic, so a red run is a real defect.
+The app runs in-process (Litestar's test client, SQLite). Each operation is fuzzed on its
+own with a signed-in Administrator's token (an enrolled operator's on the operator API);
+then sequences of calls follow the schema's OpenAPI links (web/openapi.py), each sequence
+in a tenant of its own, so created worklogs, users, tokens, weeks and tenants are changed,
+replayed and deleted for real. Valid and invalid inputs are both generated (wrong types,
+unknown fields, missing fields, out-of-range values). Example and step counts are bounded;
+under ``HYPOTHESIS_PROFILE=ci`` generation is deterministic, so a red run is a real defect.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import hypothesis
 import pytest
 import schemathesis
 from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
+from schemathesis.core.transport import Response as SchemathesisResponse
 
 from core.clock import FixedClock
 from server.app import create_app
 from tests.conftest import make_settings
-from tests.support.api import api_client, bearer, signup, token
+from tests.support.api import api_client, bearer, operator_token, signup, token
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
 #: Examples per operation and generation mode: enough to hit every field's edges, small
 #: enough to keep the whole module well under a minute on two cores.
 MAX_EXAMPLES = int(os.environ.get("STINT_FUZZ_EXAMPLES", "8"))
+#: Call sequences (each in a fresh tenant) and the most calls in one; the whole stateful test
+#: stays around a minute on two cores.
+SCENARIOS = int(os.environ.get("STINT_FUZZ_SCENARIOS", "30"))
+MAX_STEPS = int(os.environ.get("STINT_FUZZ_STEPS", "50"))
 #: Streams never end on their own; they are exercised by their own tests.
 STREAMING = {"/api/v1/tracking/events"}
+#: The operator API answers operators only; its calls carry an operator's token.
+OPERATOR_PREFIX = "/api/v1/operator/"
 #: Defects this test found in other slices, reported to their owners. These operations are
 #: fuzzed by a strict-xfail twin of the test: once one is fixed the run says XPASS and fails,
 #: and its line here must go.
 KNOWN_DEFECTS: dict[str, str] = {}
 
-_CONFIG = SchemathesisConfig.from_str(
-    f"""
+_GENERATION = f"""
 [generation]
 max-examples = {MAX_EXAMPLES}
 deterministic = {"true" if os.environ.get("HYPOTHESIS_PROFILE") == "ci" else "false"}
@@ -47,9 +58,21 @@ mode = "all"
 
 [phases.coverage]
 enabled = {"true" if os.environ.get("STINT_FUZZ_COVERAGE") == "1" else "false"}
-
+"""
+_CONFIG = SchemathesisConfig.from_str(_GENERATION + "\n[phases.stateful]\nenabled = false\n")
+# Only the schema's own links chain calls: inferred ones would test Schemathesis' guesses,
+# and the links are part of the API a client reads.
+_STATEFUL_CONFIG = SchemathesisConfig.from_str(
+    _GENERATION + f"""
 [phases.stateful]
-enabled = false
+enabled = true
+max-steps = {MAX_STEPS}
+
+[phases.stateful.generation]
+mode = "positive"
+
+[phases.stateful.inference]
+algorithms = []
 """
 )
 
@@ -62,10 +85,10 @@ def _settings(root: Path) -> Any:
     )
 
 
-def _schema() -> Any:
+def _schema(config: SchemathesisConfig) -> Any:
     with tempfile.TemporaryDirectory() as root:
         raw = create_app(_settings(Path(root))).openapi_schema.to_schema()
-    loaded = schemathesis.openapi.from_dict(raw, config=_CONFIG)
+    loaded = schemathesis.openapi.from_dict(raw, config=config)
     for path in STREAMING:
         loaded = loaded.exclude(path=path)
     return loaded
@@ -75,7 +98,7 @@ def _known(label: str) -> bool:
     return label in KNOWN_DEFECTS
 
 
-schema = _schema()
+schema = _schema(_CONFIG)
 healthy = schema.exclude(func=lambda ctx: _known(ctx.operation.label))
 defective = schema.include(func=lambda ctx: _known(ctx.operation.label))
 
@@ -83,10 +106,10 @@ defective = schema.include(func=lambda ctx: _known(ctx.operation.label))
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     root = tmp_path_factory.mktemp("fuzz")
-    clock = FixedClock(datetime(2026, 1, 1, 9, 0, tzinfo=UTC))
-    with api_client(_settings(root), clock) as c:
+    with api_client(_settings(root), _fuzz_clock()) as c:
         signup(c, "fuzz-tenant")
         c.headers.update(bearer(token(c, "fuzz-tenant", "admin@fuzz-tenant.test")))
+        c.operator_headers = bearer(operator_token(c))
         yield c
 
 
@@ -115,7 +138,12 @@ CHECKS = [
 def _call(case: Any, client: Any) -> Any:
     kwargs = case.as_transport_kwargs(base_url="")
     kwargs.pop("base_url", None)
-    headers = {**client.headers, **(kwargs.pop("headers", None) or {})}
+    own = client.operator_headers if case.path.startswith(OPERATOR_PREFIX) else {}
+    # One Authorization header, whatever the spelling: the operator's token replaces the tenant's.
+    parts = (client.headers, own, kwargs.pop("headers", None) or {})
+    headers: dict[str, Any] = {k.lower(): v for part in parts for k, v in part.items()}
+    # Generated header values may be non-ASCII; a raw client sends their bytes, and so do we.
+    headers = {k: v.encode() if isinstance(v, str) and not v.isascii() else v for k, v in headers.items()}
     cookies = kwargs.pop("cookies", None)
     if cookies:
         headers["cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
@@ -137,3 +165,72 @@ if KNOWN_DEFECTS:  # Schemathesis refuses a test that matches no operation
     def test_the_known_defects_are_still_there(case: Any, client: Any) -> None:
         """The operations in KNOWN_DEFECTS still fail the same checks (XPASS means: remove them)."""
         case.validate_response(_call(case, client), checks=CHECKS)
+
+
+
+_flows = _schema(_STATEFUL_CONFIG).as_state_machine()
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str], dict[str, str]]:
+    """A data directory with one tenant and one enrolled operator, signed in, and one of each
+    thing a list links to (a worklog, a user, a personal token): every call sequence starts
+    from a copy of it, so a link from a list reaches a real object from the first step."""
+    root = tmp_path_factory.mktemp("flows") / "template"
+    root.mkdir()
+    with api_client(_settings(root), _fuzz_clock()) as c:
+        signup(c, "flow")
+        tenant = bearer(token(c, "flow", "admin@flow.test"))
+        operator = bearer(operator_token(c))
+        for path, body in (
+            ("/api/v1/worklogs", {"started_at": "2025-12-31T10:00:00Z", "length_s": 600, "work_item": "W-1"}),
+            ("/api/v1/users", {"email": "team@flow.test", "name": "Team", "role": "team"}),
+            ("/api/v1/me/tokens", {"name": "script", "expires_in_days": 30}),
+        ):
+            made = c.post(path, json=body, headers=tenant)
+            assert made.status_code == 201, made.text
+    return root, tenant, operator
+
+
+def _fuzz_clock() -> FixedClock:
+    return FixedClock(datetime(2026, 1, 1, 9, 0, tzinfo=UTC))
+
+
+def test_the_api_holds_under_stateful_sequences(
+    template: tuple[Path, dict[str, str], dict[str, str]],
+) -> None:
+    """Calls chained by the schema's links (create, then change, replay, delete; sign in, then
+    refresh, log out; a week shown, then submitted, approved …) never get a 500, a
+    non-conforming answer or an error that is not problem+json."""
+    root, tenant_headers, operator_headers = template
+    scenarios = itertools.count(1)
+
+    class Flows(_flows):  # type: ignore[misc, valid-type]
+        def setup(self) -> None:
+            # Each sequence starts from the same state: Hypothesis draws the next call from
+            # earlier answers, so what an earlier sequence left behind (a taken tenant slug, a
+            # longer tenant list) would make the same draws mean different calls.
+            here = root.with_name(f"flow-{next(scenarios)}")
+            shutil.copytree(root, here)
+            self._here = here
+            self._context = api_client(_settings(here), _fuzz_clock())
+            self._client = self._context.__enter__()
+            self._client.headers.update(tenant_headers)
+            self._client.operator_headers = operator_headers
+
+        def teardown(self) -> None:
+            self._context.__exit__(None, None, None)
+            shutil.rmtree(self._here, ignore_errors=True)
+
+        def call(self, case: Any, **kwargs: Any) -> Any:
+            return SchemathesisResponse.from_any(_call(case, self._client))
+
+        def validate_response(self, response: Any, case: Any, *args: Any, **kwargs: Any) -> None:
+            case.validate_response(response, checks=CHECKS, recorder=self.recorder)
+
+    Flows.run(
+        settings=hypothesis.settings(
+            max_examples=SCENARIOS, stateful_step_count=MAX_STEPS, deadline=None,
+            suppress_health_check=list(hypothesis.HealthCheck),
+        )
+    )

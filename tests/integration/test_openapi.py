@@ -1,0 +1,95 @@
+"""The OpenAPI schema's links and strict bodies (web/openapi.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from server.app import create_app
+from tests.conftest import make_settings
+from web.openapi import LINKS, Link, document_links
+
+
+def _app(tmp_path: Path) -> Any:
+    return create_app(make_settings(f"sqlite:///{tmp_path / 'stint.sqlite3'}", tmp_path))
+
+
+@pytest.fixture
+def schema(tmp_path: Path) -> dict[str, Any]:
+    return dict(_app(tmp_path).openapi_schema.to_schema())
+
+
+def _operations(schema: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        op["operationId"]: op
+        for item in schema["paths"].values()
+        for method, op in item.items()
+        if method in ("get", "put", "post", "delete", "patch")
+    }
+
+
+def _body_properties(schema: dict[str, Any], operation: dict[str, Any]) -> set[str]:
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    for option in body.get("oneOf", [body]):
+        if "$ref" in option:
+            return set(schema["components"]["schemas"][option["$ref"].rsplit("/", 1)[1]]["properties"])
+    raise AssertionError(f"no object body in {operation['operationId']}")
+
+
+def test_request_bodies_that_refuse_unknown_fields_say_so(schema: dict[str, Any]) -> None:
+    """A body the server refuses unknown fields in is documented with additionalProperties: false,
+    so a client built from the schema does not send what then answers 422."""
+    components = schema["components"]["schemas"]
+    for name in ("WorklogIn", "WorklogPatch", "SignupIn", "AdminIn", "NewUser", "TokenRequest", "IssueIn"):
+        assert components[name]["additionalProperties"] is False, name
+    # Answers are not requests: their schemas stay open to fields added later.
+    assert "additionalProperties" not in components["WorklogOut"]
+
+
+def test_a_created_worklog_links_to_changing_and_deleting_it(schema: dict[str, Any]) -> None:
+    """``POST /api/v1/worklogs``'s 201 names the operations on the worklog it made, with its id."""
+    links = schema["paths"]["/api/v1/worklogs"]["post"]["responses"]["201"]["links"]
+    item = schema["paths"]["/api/v1/worklogs/{worklog_id}"]
+    assert links["ChangeWorklog"] == {
+        "operationId": item["patch"]["operationId"], "parameters": {"worklog_id": "$response.body#/id"},
+    }
+    assert links["DeleteWorklog"]["operationId"] == item["delete"]["operationId"]
+
+
+def test_every_link_fills_parameters_its_target_takes(schema: dict[str, Any]) -> None:
+    """Each link leads to an existing operation, names only parameters that operation has, and
+    puts only documented fields in its body."""
+    operations = _operations(schema)
+    seen = 0
+    for item in schema["paths"].values():
+        for op in item.values():
+            for response in op.get("responses", {}).values():
+                for name, link in response.get("links", {}).items():
+                    seen += 1
+                    target = operations[link["operationId"]]
+                    taken = {(p["in"], p["name"]) for p in target.get("parameters", [])}
+                    for key in link.get("parameters", {}):
+                        where, _, param = key.rpartition(".")
+                        assert any(param == n and where in ("", place) for place, n in taken), (name, key)
+                    body = link.get("requestBody")
+                    if isinstance(body, dict):
+                        assert set(body) <= _body_properties(schema, target), (name, body)
+    assert seen == len(LINKS)
+
+
+def test_refuses_a_link_to_an_operation_that_does_not_exist(tmp_path: Path) -> None:
+    """A renamed route cannot leave a link pointing nowhere: building the schema fails."""
+    app = _app(tmp_path)
+    nowhere = Link("Gone", "POST /api/v1/worklogs", "201", "GET /api/v1/worklogs/{worklog_id}/history")
+    with pytest.raises(LookupError, match="no such operation"):
+        document_links(app, (nowhere,))
+
+
+def test_refuses_a_link_from_an_answer_the_operation_does_not_give(tmp_path: Path) -> None:
+    """A link hangs on a documented status: a 201-only operation has no 200 to hang one on."""
+    app = _app(tmp_path)
+    wrong = Link("Change", "POST /api/v1/worklogs", "200", "PATCH /api/v1/worklogs/{worklog_id}")
+    with pytest.raises(LookupError, match="answers no 200"):
+        document_links(app, (wrong,))
