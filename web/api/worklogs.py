@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -184,15 +184,6 @@ def _instant(text: str | None, field: str) -> datetime | None:
             f"{field} must be an ISO 8601 date-time with an offset, e.g. 2026-01-05T09:00:00Z", field=field
         ) from None
     return check_instant(value, field)
-
-
-def _day(text: str | None, field: str) -> date | None:
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ValidationFailed(f"{field} must be a date, YYYY-MM-DD", field=field) from None
 
 
 class WorklogsController(Controller):
