@@ -234,3 +234,15 @@ def sign_in(page: Any, slug: str, email: str, password: str = PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_load_state("domcontentloaded")
+
+
+def htmx_settled(page: Any) -> None:
+    """Wait until htmx has swapped, settled and wired up what it just put on the page.
+
+    htmx binds the attributes of swapped-in content only when it settles (a timer after the
+    swap): text can already be visible while its inputs still ignore events, so a test that
+    types into freshly swapped content waits for this first.
+    """
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
