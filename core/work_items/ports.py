@@ -1,0 +1,101 @@
+"""What the work items context needs from the outside: a tenant's mirror and DevOps' side.
+
+A tenant's mirror is handed out by its scope (``uow.tenant(t).work_items()``); every query
+behind it filters on that tenant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from core.work_items.model import Iteration, WorkItem, WorkItemDraft
+
+__all__ = [
+    "DevOpsWorkItems",
+    "SyncPage",
+    "SyncState",
+    "WorkItemFilter",
+    "WorkItemPage",
+    "WorkItemRepository",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItemFilter:
+    search: str | None = None
+    state: str | None = None
+    type: str | None = None
+    iteration_id: int | None = None
+    assigned_to_user: str | None = None
+    parent_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkItemPage:
+    items: list[WorkItem]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncState:
+    """Where the last Azure DevOps sync of a tenant got to.
+
+    ``watermark`` is the newest ``System.ChangedDate`` fully stored; a run reads only items
+    changed after it and moves it only when every page of the run is stored, so a run that
+    fails mid-way is repeated from the same watermark (upserts make the repeat harmless).
+    """
+
+    watermark: datetime | None = None
+    last_run_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    items_seen: int = 0
+
+
+class WorkItemRepository(Protocol):
+    async def get(self, work_item_id: int) -> WorkItem | None: ...
+
+    async def many(self, ids: Sequence[int]) -> dict[int, WorkItem]: ...
+
+    async def find(self, where: WorkItemFilter, cursor: str | None, limit: int) -> WorkItemPage: ...
+
+    async def create(self, draft: WorkItemDraft, at: datetime) -> WorkItem:
+        """Store a new standalone item under the tenant's next id."""
+        ...
+
+    async def save(self, item: WorkItem) -> None: ...
+
+    async def upsert(self, items: Sequence[WorkItem]) -> None:
+        """Insert or replace mirrored items by id (the sync's write; repeating it is harmless)."""
+        ...
+
+    async def parents(self) -> dict[int, int | None]:
+        """Every item's parent id: the tree the budget resolution and the totals walk."""
+        ...
+
+    async def iterations(self) -> list[Iteration]: ...
+
+    async def add_iteration(self, iteration: Iteration) -> Iteration: ...
+
+    async def upsert_iterations(self, iterations: Sequence[Iteration]) -> None: ...
+
+    async def sync_state(self) -> SyncState: ...
+
+    async def save_sync_state(self, state: SyncState) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SyncPage:
+    items: list[WorkItem]
+    continuation: str | None
+
+
+class DevOpsWorkItems(Protocol):
+    """Reading a tenant's Azure DevOps project (WIQL + workitemsbatch, iterations)."""
+
+    async def changed_since(self, watermark: datetime | None, continuation: str | None) -> SyncPage: ...
+
+    async def iterations(self) -> list[Iteration]: ...
