@@ -75,7 +75,7 @@ class Tenant(Table, tablename="tenant"):
 class Person(Table, tablename="person"):
     id = Varchar(length=32, primary_key=True)
     email = Varchar(length=320, unique=True)
-    name = Varchar(length=200)
+    name = Varchar(length=320)
     created_at = Timestamptz()
 
 
@@ -186,9 +186,9 @@ class CreditEntry(Table, tablename="credit_entry"):
 class AuditEvent(Table, tablename="audit_event"):
     id = Varchar(length=32, primary_key=True)
     tenant_id = Varchar(length=32, null=True, default=None)
-    actor = Varchar(length=200)
+    actor = Varchar(length=320)
     action = Varchar(length=64)
-    subject = Varchar(length=200, default="")
+    subject = Varchar(length=320, default="")
     detail = Text(default="{}")
     at = Timestamptz()
     address = Varchar(length=64, null=True, default=None)

@@ -44,9 +44,9 @@ def audit_row(
     address: str | None = None,
 ) -> AuditRow:
     """An audit row as the database gives it back: the detail went through JSON (dates as text)."""
-    fits("audit_event.actor", actor, 200)
+    fits("audit_event.actor", actor, 320)
     fits("audit_event.action", action, 64)
-    fits("audit_event.subject", subject, 200)
+    fits("audit_event.subject", subject, 320)
     if address is not None:
         fits("audit_event.address", address, 64)
     stored = json.loads(json.dumps(detail, sort_keys=True, default=str))
@@ -224,7 +224,7 @@ class FakeDirectory:
     async def add_person(self, person: Person, created_at: datetime) -> None:
         self._store.check_write("add a person")
         fits("person.email", person.email, 320)
-        fits("person.name", person.name, 200)
+        fits("person.name", person.name, 320)
         if person.id in self._store.persons or await self.person_by_email(person.email):
             raise FakeIntegrityError(f"person {person.email} exists")
         self._store.persons[person.id] = person

@@ -202,3 +202,26 @@ def test_the_openapi_schema_and_the_docs_page_load(client: Any) -> None:
     docs = client.get("/docs")
     assert docs.status_code == 200 and "/api/v1/auth/token" in docs.text
     assert "cdn" not in docs.text.lower()
+
+
+def test_an_admin_and_a_user_with_250_character_e_mails_sign_up_sign_in_and_are_audited(client: Any) -> None:
+    """E-mails may have 320 characters; names and audit rows named after them must hold them (m0020)."""
+    admin_email = "a" * 240 + "@long.test"
+    created = client.post("/api/v1/signup", json={
+        "tenant": "long", "name": "Long", "deployment": "cloud",
+        "admin": {"email": admin_email, "password": PASSWORD},  # nameless: named after the e-mail
+    })
+    assert created.status_code == 201, created.text
+    admin = bearer(token(client, "long", admin_email))
+    me = client.get("/api/v1/me", headers=admin)
+    assert me.status_code == 200, me.text
+    assert me.json()["email"] == admin_email
+
+    user_email = "u" * 240 + "@long.test"
+    added = client.post(
+        "/api/v1/users", json={"email": user_email, "name": "U", "role": "team"}, headers=admin
+    )
+    assert added.status_code == 201, added.text
+    audit = client.get("/api/v1/audit", headers=admin)
+    assert audit.status_code == 200, audit.text
+    assert user_email in audit.text

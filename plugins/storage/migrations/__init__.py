@@ -33,8 +33,9 @@ from . import (
     m0013_trusted_time,
     m0014_credit_notes,
     m0015_user_second_factor,
+    m0020_wider_names,
 )
-from .columns import AddColumn, has_column
+from .columns import AddColumn, PostgresOnly, has_column
 
 __all__ = ["MIGRATIONS", "applied_migrations", "upgrade"]
 
@@ -53,6 +54,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0013_trusted_time,
     m0014_credit_notes,
     m0015_user_second_factor,
+    m0020_wider_names,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
@@ -88,6 +90,10 @@ async def upgrade(engine: Engine[Any], *, target: str | None = None) -> list[str
             for statement in migration.STATEMENTS:
                 if isinstance(statement, AddColumn):
                     if await has_column(engine, statement.table, statement.column):
+                        continue
+                    statement = statement.ddl
+                elif isinstance(statement, PostgresOnly):
+                    if not is_pg:
                         continue
                     statement = statement.ddl
                 await engine.run_ddl(statement)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["AddColumn", "has_column"]
+__all__ = ["AddColumn", "PostgresOnly", "has_column"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,14 @@ class AddColumn:
     @property
     def ddl(self) -> str:
         return f"ALTER TABLE {self.table} ADD COLUMN {self.column} {self.definition}"
+
+
+@dataclass(frozen=True, slots=True)
+class PostgresOnly:
+    """DDL that only PostgreSQL needs, such as widening a ``VARCHAR``: SQLite does not enforce
+    a declared length, so there the statement has nothing to change and is skipped."""
+
+    ddl: str
 
 
 async def has_column(engine: Any, table: str, column: str) -> bool:

@@ -19,7 +19,6 @@ from core.tenancy import Deployment, LicensingMode, Tenant, User
 from tests.fakes import (
     FakeDatabase,
     FakeGenerationCache,
-    FakeIntegrityError,
     FakePasswordHasher,
     FakeUnitOfWork,
     FakeUnitOfWorkFactory,
@@ -293,11 +292,6 @@ async def test_without_a_cache_every_decision_reads_the_facts_again(
     assert (cache.puts, cache.hits) == (0, 0)
 
 
-@pytest.mark.xfail(strict=True, raises=FakeIntegrityError, reason=(
-    "signup takes an admin e-mail of up to 320 characters, but first-use licensing audits "
-    "seat.assigned with the e-mail as subject, a VARCHAR(200): on PostgreSQL every request of "
-    "such an admin fails with a database error (a 500)"
-))
 async def test_an_admin_who_signed_up_with_a_long_valid_email_is_licensed_on_first_use(
     uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, clock: FixedClock, seed: Seed
 ) -> None:

@@ -12,7 +12,7 @@ from core.errors import TenantExists, ValidationFailed
 from core.licensing.subscription import SubscriptionStatus
 from core.services.signup import SignupResult, signup
 from core.tenancy import Deployment
-from tests.fakes import FakeIntegrityError, FakePasswordHasher, FakeUnitOfWorkFactory
+from tests.fakes import FakePasswordHasher, FakeUnitOfWorkFactory
 
 from .conftest import PASSWORD, TODAY, Seed
 
@@ -137,10 +137,6 @@ async def test_refuses_bad_input_naming_the_field_before_opening_a_transaction(
     assert uow.units == []
 
 
-@pytest.mark.xfail(strict=True, raises=FakeIntegrityError, reason=(
-    "a nameless admin is named after their e-mail, which may have 320 characters, but a person's "
-    "name is a VARCHAR(200): on PostgreSQL such a signup fails with a database error (a 500)"
-))
 async def test_signs_up_a_nameless_admin_whose_valid_email_is_longer_than_200_characters_or_refuses_it(
     uow: FakeUnitOfWorkFactory, hasher: FakePasswordHasher, clock: FixedClock, seed: Seed
 ) -> None:
