@@ -144,7 +144,10 @@ def _apply_to_subscription(
         sub = change_plan(sub, current_plan, new_plan, new.seats, tenant.deployment, licensed)
     elif new.seats != sub.seats:
         sub = change_seats(sub, current_plan, new.seats, licensed)
-    if new.interval is not quote.current.interval:
+    # A change scheduled for the period end (a move to a free plan) leaves the running period
+    # as it is, interval included: switching it now would be unpriced, while the stored seat
+    # price stays the old interval's, and a free plan has no interval to bill by afterwards.
+    if not quote.is_scheduled and new.interval is not quote.current.interval:
         sub = change_interval(sub, catalogue.get(sub.plan_id), new.interval)
     return sub
 

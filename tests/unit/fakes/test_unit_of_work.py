@@ -275,9 +275,9 @@ async def test_a_value_longer_than_its_column_is_refused_as_postgresql_refuses_i
     tenant = _tenant(store)
     async with uow(write=True) as work:
         audit = work.tenant(tenant.id).audit()
-        await audit.record("me", "did", "s" * 200, {}, NOW)
-        with pytest.raises(FakeIntegrityError, match=r"audit_event.subject, a varchar\(200\)"):
-            await audit.record("me", "did", "s" * 201, {}, NOW)
+        await audit.record("me", "did", "s" * 320, {}, NOW)
+        with pytest.raises(FakeIntegrityError, match=r"audit_event.subject, a varchar\(320\)"):
+            await audit.record("me", "did", "s" * 321, {}, NOW)
 
 
 async def test_the_audit_log_lists_newest_first_by_tenant_and_action_prefix(

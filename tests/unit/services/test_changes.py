@@ -350,11 +350,6 @@ async def test_the_change_is_stored_even_when_the_payment_rail_fails(
     assert seed.store.invoices[rail.attempts[0].invoice.id].created_at == NOW
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "a move to Free that also names an interval switches the running period's interval at once, "
-    "unpriced, while the stored seat price stays the annual one: later changes are prorated at "
-    "the annual price per month"
-))
 async def test_a_move_to_free_naming_an_interval_leaves_the_running_terms_priced_as_they_were(
     uow: FakeUnitOfWorkFactory, billing: FakeBilling, clock: FixedClock, seed: Seed
 ) -> None:
