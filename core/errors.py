@@ -17,6 +17,7 @@ __all__ = [
     "PlanNotAvailable",
     "SeatLimit",
     "StintError",
+    "SubscriptionShared",
     "TenantExists",
     "UserNotFound",
     "ValidationFailed",
@@ -67,6 +68,12 @@ class LastAdministrator(Conflict):
     """The change would leave the tenant with no one to manage it (and undo the change)."""
 
     code = "last_administrator"
+
+
+class SubscriptionShared(Conflict):
+    """The change would strand other tenants that share the subscription (an enterprise-wide plan)."""
+
+    code = "subscription_shared"
 
 
 class ManagedByActivation(Conflict):

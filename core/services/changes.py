@@ -11,7 +11,7 @@ from datetime import date
 
 from core.billing.ports import Billing
 from core.clock import Clock, today_in
-from core.errors import ValidationFailed
+from core.errors import SubscriptionShared, ValidationFailed
 from core.ids import new_id
 from core.licensing.catalogue import PlanCatalogue
 from core.licensing.changes import change_interval, change_plan, change_seats
@@ -27,7 +27,7 @@ from core.proration.quote import Quote, quote_change
 from core.proration.settlement import Settlement, settle_change
 from core.proration.terms import Terms
 from core.tenancy import Tenant, User
-from core.unit_of_work import TenantScope, UnitOfWorkFactory
+from core.unit_of_work import TenantScope, UnitOfWork, UnitOfWorkFactory
 
 from .audit import actor_of
 from .subscriptions import SubscriptionView, _view, ensure_changed_here, parse_interval
@@ -133,6 +133,34 @@ async def _quote(
     return _Quoted(held, quote, currency)
 
 
+async def _refuse_stranding_siblings(
+    work: UnitOfWork, catalogue: PlanCatalogue, tenant: Tenant, sub_id: str, quote: Quote
+) -> None:
+    """SPEC §2: Ultimate covers every tenant of the enterprise, Team or Start only the one.
+
+    Moving off an enterprise-wide plan while other tenants share the subscription would either
+    leave them on a plan that no longer covers them or without a subscription; neither is what
+    the buyer meant, so the move waits until they have their own.
+    """
+    before = catalogue.get(quote.current.plan_id).scope
+    after = catalogue.get(quote.new.plan_id).scope
+    if before is not PlanScope.ENTERPRISE or after is PlanScope.ENTERPRISE:
+        return
+    sharing = [
+        other.slug
+        for other in await work.directory.tenants_of_enterprise(tenant.enterprise_id)
+        if other.id != tenant.id and other.subscription_id == sub_id
+    ]
+    if sharing:
+        raise SubscriptionShared(
+            f"{len(sharing)} other organisation(s) or server(s) of your enterprise share this "
+            f"{catalogue.get(quote.current.plan_id).name} subscription ({', '.join(sorted(sharing)[:5])}"
+            f"{', …' if len(sharing) > 5 else ''}); {catalogue.get(quote.new.plan_id).name} covers "
+            "only one. Give them their own subscriptions first, then move this one.",
+            sharing=len(sharing),
+        )
+
+
 def _apply_to_subscription(
     sub: Subscription, quote: Quote, catalogue: PlanCatalogue, tenant: Tenant, licensed: int
 ) -> Subscription:
@@ -184,6 +212,7 @@ async def preview_subscription_change(
         quoted = await _quote(scope, catalogue, tenant, requested, day, for_update=False)
         sub, quote = quoted.held.subscription, quoted.quote
         # The same rules as the change itself, so a quote never promises a refused change.
+        await _refuse_stranding_siblings(work, catalogue, tenant, quoted.held.id, quote)
         _apply_to_subscription(sub, quote, catalogue, tenant, len(await scope.seats().holders_last_use()))
         _, settled = await _settle(scope, quote, quoted.currency, new_id())
     return ChangePreview(quote, settled.credit_notes, settled.to_ledger)
@@ -220,6 +249,7 @@ async def change_subscription(
         scope = work.tenant(tenant.id)
         quoted = await _quote(scope, catalogue, tenant, requested, today, for_update=True)
         sub_id, sub, quote, currency = quoted.held.id, quoted.held.subscription, quoted.quote, quoted.currency
+        await _refuse_stranding_siblings(work, catalogue, tenant, sub_id, quote)
         licensed = len(await scope.seats().holders_last_use())
         after = _apply_to_subscription(sub, quote, catalogue, tenant, licensed)
         # A move to Free keeps paying terms until the period end; otherwise the new price is in force.

@@ -9,7 +9,13 @@ import pytest
 from core.activation.ports import ActivationRecord
 from core.billing.ports import RemoteInvoice
 from core.clock import FixedClock
-from core.errors import Conflict, ManagedByActivation, PlanNotAvailable, SeatLimit, ValidationFailed
+from core.errors import (
+    ManagedByActivation,
+    PlanNotAvailable,
+    SeatLimit,
+    SubscriptionShared,
+    ValidationFailed,
+)
 from core.licensing.subscription import Subscription, SubscriptionStatus
 from core.periods import Interval, first_period
 from core.services.changes import (
@@ -361,10 +367,6 @@ async def test_a_move_to_free_naming_an_interval_leaves_the_running_terms_priced
     assert quote.total == round(8_400 * 265 / 365)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "SPEC §2: Team covers the one tenant; a move from Ultimate to Team keeps every other tenant "
-    "of the enterprise on the subscription, sharing its seats"
-))
 async def test_a_move_from_an_enterprise_wide_plan_to_a_tenant_plan_covers_only_the_one_tenant(
     uow: FakeUnitOfWorkFactory, billing: FakeBilling, clock: FixedClock, seed: Seed
 ) -> None:
@@ -372,8 +374,19 @@ async def test_a_move_from_an_enterprise_wide_plan_to_a_tenant_plan_covers_only_
                          seat_price=19_200, scope="enterprise")
     sibling = seed.tenant("sibling", sharing=tenant)
     boss = seed.admin(tenant, licensed=True)
-    try:
+    with pytest.raises(SubscriptionShared, match="sibling"):
         await _change(uow, billing, clock, tenant, boss, plan_id="team", seats=20)
-    except Conflict:
-        return  # refusing the move while other tenants share the subscription keeps the rule too
-    assert seed.store.tenants[sibling.id].subscription_id != tenant.subscription_id
+    with pytest.raises(SubscriptionShared):
+        await quote_subscription_change(uow, clock, tenant=tenant, requested=RequestedChange(plan_id="team"))
+    # Nothing moved: both tenants still share the Ultimate subscription.
+    assert seed.store.tenants[sibling.id].subscription_id == seed.store.tenants[tenant.id].subscription_id
+
+
+async def test_a_move_from_an_enterprise_wide_plan_to_a_tenant_plan_goes_ahead_when_no_one_shares_it(
+    uow: FakeUnitOfWorkFactory, billing: FakeBilling, clock: FixedClock, seed: Seed
+) -> None:
+    tenant = seed.tenant("acme", subscription=active("ultimate", seats=20, start=STARTED),
+                         seat_price=19_200, scope="enterprise")
+    boss = seed.admin(tenant, licensed=True)
+    result = await _change(uow, billing, clock, tenant, boss, plan_id="team", seats=20)
+    assert result.view.subscription.plan_id == "team"
