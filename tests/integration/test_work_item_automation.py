@@ -5,18 +5,35 @@ Remaining Work the user gave, "Completed only" leaves Remaining Work, off writes
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from core.clock import FixedClock
+from core.services.work_item_automation import save_work_item_automation
+from core.services.worklogs import NewWorklog, add_worklog
+from core.tracking.automation import (
+    FieldsWritten,
+    PendingChange,
+    RemainingMode,
+    WorkItemAutomation,
+    planned_fields,
+)
+from plugins.devops import AzureDevOpsConnector
 from plugins.jobs.registry import JOBS
 from plugins.storage.tables import AuditEvent
 from plugins.storage.tracking_tables import WorkItemOutbox
 from tests.conftest import make_settings
 from tests.integration.azure_devops_server import PAT, FakeAzureDevOps, self_signed_certificate, serve
+from tests.integration.test_work_items import START, _migrated_sqlite, make_env
 from tests.integration.tracking_support import Org, make_org, run, stint_of
 from tests.support.api import api_client
 
@@ -207,3 +224,117 @@ def test_a_remaining_work_the_settings_do_not_take_is_a_422_and_stores_nothing(
     body = response.json()
     assert body["code"] == code
     assert org.client.get("/api/v1/worklogs", headers=org.admin).json()["items"] == []
+
+
+# The property: any sequence of worklogs, settings changes and faulty runs ------------------
+
+# Off and the defaults often, so "off, then on again" comes up in few examples.
+SETTINGS = st.one_of(
+    st.just(WorkItemAutomation(enabled=False)),
+    st.just(WorkItemAutomation()),
+    st.builds(
+        WorkItemAutomation,
+        st.booleans(),
+        st.sampled_from(list(FieldsWritten)),
+        st.sampled_from(list(RemainingMode)),
+    ),
+)
+# Every run comes with the settings an administrator chose just before it (often the same).
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("add"), st.integers(0, 1), st.integers(1, 100), st.integers(0, 2000)),
+        st.tuples(st.just("run"), SETTINGS, st.sampled_from(["ok", "fail", "lost", "stale"])),
+        st.tuples(st.just("touch"), st.integers(0, 1)),
+    ),
+    min_size=3,
+    max_size=14,
+)
+
+
+@dataclass
+class Model:
+    """What the item should hold: each run applies what is pending under the settings of that
+    run, once; a failed write keeps it pending; automation off drops it."""
+
+    completed: Decimal | None = None
+    remaining: Decimal | None = Decimal(1000)
+    tracked_s: int = 0
+    pending: list[PendingChange] = field(default_factory=list)
+
+
+def _model_run(models: dict[str, Model], settings: WorkItemAutomation, faults: list[str]) -> None:
+    for _, model in sorted(models.items()):
+        if not model.pending:
+            continue
+        if not settings.active:
+            model.pending = []
+            continue
+        planned = planned_fields(settings, tracked_s=model.tracked_s, current_remaining=model.remaining,
+                                 changes=model.pending)
+        completed = model.completed if planned.completed_work is None else planned.completed_work
+        remaining = model.remaining if planned.remaining_work is None else planned.remaining_work
+        if (completed, remaining) == (model.completed, model.remaining):
+            model.pending = []
+            continue
+        if (faults.pop(0) if faults else "ok") == "fail":
+            continue  # nothing written; tried again at the next run under the settings of then
+        # ok, stale (read again and written) and lost (written; the next run recognises it)
+        model.completed, model.remaining, model.pending = completed, remaining, []
+
+
+async def _automation_scenario(
+    engine: Any, fake: FakeAzureDevOps, url: str, ops: list[Any], slug: str
+) -> None:
+    env = await make_env(engine, slug)
+    connector = AzureDevOpsConnector(url, PAT)
+    items = [fake.create(remaining=1000.0), fake.create(remaining=1000.0)]
+    models = {item: Model() for item in items}
+    current = WorkItemAutomation()
+    for op in ops:
+        if op[0] == "add":
+            item, seconds = items[op[1]], op[2] * 36  # whole hundredths of an hour: no rounding
+            given = Decimal(op[3]) / 100 if current.takes_remaining_per_worklog else None
+            await add_worklog(
+                env.uow, env.clock, tenant=env.tenant, actor=env.admin, owner_id=env.admin.id,
+                new=NewWorklog(START, seconds, work_item=item, remaining_h=given), may_add_for_others=False,
+            )
+            models[item].tracked_s += seconds
+            models[item].pending += [PendingChange(0), PendingChange(seconds, given)]
+        elif op[0] == "run":
+            _, current, fault = op
+            await save_work_item_automation(env.uow, env.clock, tenant=env.tenant, actor=env.admin,
+                                            settings=current)
+            fake.faults = [fault]
+            await env.job(connector)
+            _model_run(models, current, [fault])
+            fake.faults = []
+        elif op[0] == "touch":
+            fake.touch(items[op[1]])
+        for item in items:
+            shown = (fake.field(item, "CompletedWork"), fake.field(item, "RemainingWork"))
+            wanted = (models[item].completed, models[item].remaining)
+            assert tuple(None if v is None else Decimal(repr(v)) for v in shown) == wanted, (op, item)
+    # The examples share one database: leave nothing pending, or the next example's injected
+    # fault could be spent on this tenant's item.
+    await env.job(connector)
+    assert await env.pending() == 0
+    await connector.aclose()
+
+
+def test_each_run_applies_pending_updates_once_under_the_settings_of_that_run(
+    tmp_path: Path, azure: tuple[FakeAzureDevOps, str]
+) -> None:
+    """Hypothesis: worklogs (with a Remaining Work when the mode takes one), runs each under
+    settings just changed (or not), failing, lost and stale writes, edits by others — after
+    every step the item holds exactly what applying each pending update once, under the
+    settings of the run that applied it, gives (and nothing of what a run found while off)."""
+    fake, url = azure
+    engine = asyncio.run(_migrated_sqlite(tmp_path / "automation.sqlite3"))
+    counter = iter(range(10_000))
+
+    @hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(ops=OPS)
+    def prop(ops: list[Any]) -> None:
+        asyncio.run(_automation_scenario(engine, fake, url, ops, f"auto-{next(counter)}"))
+
+    prop()
