@@ -34,6 +34,7 @@ def tenant_routes() -> list[Any]:
         timesheet,
         tracking,
         users,
+        work_item_automation,
         worklogs,
     )
 
@@ -57,6 +58,7 @@ def tenant_routes() -> list[Any]:
         timesheet.WeeksController,
         timesheet.TrackingRulesController,
         devops.DevOpsConnectionController,
+        work_item_automation.WorkItemAutomationController,
         *activation_routes(),
         *billing_routes(),
     ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from core.clock import Clock
 from core.errors import AccessDenied, NotFound
@@ -25,6 +26,7 @@ from core.tracking import (
     ensure_may_edit,
     export_rows,
 )
+from core.tracking.automation import check_remaining_given
 from core.tracking.ports import WorklogCursor
 from core.unit_of_work import UnitOfWorkFactory
 
@@ -48,6 +50,8 @@ class NewWorklog:
     work_item: str | None = None
     comment: str | None = None
     activity_type: str | None = None
+    #: The work item's new Remaining Work (hours), when the tenant sets it per worklog.
+    remaining_h: Decimal | None = None
 
 
 async def list_worklogs(
@@ -83,11 +87,15 @@ async def add_worklog(
         lock = (await repo.rules()).lock
         zone = await user_zone(repo, tenant, owner_id)
         await ensure_day_unlocked(repo, owner_id, draft.started_at, zone, lock)
+        remaining_h = None
+        if new.remaining_h is not None:
+            automation = await repo.work_item_automation()
+            remaining_h = check_remaining_given(automation, draft.work_item, new.remaining_h)
         await check_limits(scope, work.directory.catalogue, {owner_id: 1})
         worklog = create_worklog(draft, new_id())
         now = clock.now()
         await repo.add_worklogs([worklog], now)
-        await queue_work_item_effects(repo, None, worklog, now, new_id())
+        await queue_work_item_effects(repo, None, worklog, now, new_id(), remaining_set=remaining_h)
         await work.commit()
     return worklog
 

@@ -62,12 +62,19 @@ class StandaloneConnector:
         raise StaleWorkItem(f"work item {work_item} kept changing")
 
     async def update_work_item(
-        self, work_item: str, *, rev: int, completed_work: Decimal, remaining_work: Decimal | None
+        self, work_item: str, *, rev: int, completed_work: Decimal | None, remaining_work: Decimal | None
     ) -> WorkItemState:
+        if completed_work is None or remaining_work is None:
+            # A field not given keeps its value; the write below still checks ``rev``.
+            current = await self.work_item(work_item)
+            if current.rev != rev:
+                raise StaleWorkItem(f"work item {work_item} changed", rev=rev)
+            completed_work = current.completed_work if completed_work is None else completed_work
+            remaining_work = current.remaining_work if remaining_work is None else remaining_work
         return await self._write(work_item, rev, completed_work, remaining_work)
 
     async def _write(
-        self, work_item: str, rev: int, completed_work: Decimal, remaining_work: Decimal | None
+        self, work_item: str, rev: int, completed_work: Decimal | None, remaining_work: Decimal | None
     ) -> WorkItemState:
         now = self._clock.now()
         values = {

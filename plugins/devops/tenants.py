@@ -56,7 +56,7 @@ class _Unusable:
         raise UnusableConnection(self._reason)
 
     async def update_work_item(
-        self, work_item: str, *, rev: int, completed_work: Decimal, remaining_work: Decimal | None
+        self, work_item: str, *, rev: int, completed_work: Decimal | None, remaining_work: Decimal | None
     ) -> WorkItemState:
         raise UnusableConnection(self._reason)
 

@@ -14,6 +14,7 @@ from piccolo.query.functions.aggregate import Sum
 
 from core.ids import new_id
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog, WorklogFlag
+from core.tracking.automation import FieldsWritten, RemainingMode, WorkItemAutomation
 from core.tracking.ports import (
     OutboxEntry,
     TrackingPreference,
@@ -33,6 +34,7 @@ from .tracking_tables import (
     TrackingRule,
     TrackingTimer,
     WeekStatusRow,
+    WorkItemAutomationRow,
     WorkItemOutbox,
     WorklogRow,
 )
@@ -145,6 +147,30 @@ class PiccoloTrackingRepo:
             await TrackingRule.update(values).where(where)  # type: ignore[arg-type]
         else:
             await TrackingRule.insert(TrackingRule(tenant_id=self.tenant_id, **values))  # type: ignore[arg-type]
+
+    async def work_item_automation(self) -> WorkItemAutomation:
+        row = await WorkItemAutomationRow.select().where(
+            WorkItemAutomationRow.tenant_id == self.tenant_id
+        ).first()
+        if row is None:
+            return WorkItemAutomation()
+        return WorkItemAutomation(
+            enabled=bool(row["enabled"]), fields=FieldsWritten(row["fields"]),
+            remaining=RemainingMode(row["remaining"]),
+        )
+
+    async def save_work_item_automation(self, settings: WorkItemAutomation, by: str, at: datetime) -> None:
+        values = {
+            "enabled": settings.enabled, "fields": settings.fields.value,
+            "remaining": settings.remaining.value, "updated_by": by, "updated_at": at,
+        }
+        where = WorkItemAutomationRow.tenant_id == self.tenant_id
+        if await WorkItemAutomationRow.exists().where(where):
+            await WorkItemAutomationRow.update(values).where(where)  # type: ignore[arg-type]
+        else:
+            await WorkItemAutomationRow.insert(
+                WorkItemAutomationRow(tenant_id=self.tenant_id, **values)  # type: ignore[arg-type]
+            )
 
     async def preference(self, user_id: str) -> TrackingPreference:
         row = await PreferenceRow.select().where(
@@ -344,7 +370,8 @@ class PiccoloTrackingRepo:
     # Work-item outbox ---------------------------------------------------------------------
 
     async def enqueue_work_item(
-        self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime
+        self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime,
+        *, remaining_set: Decimal | None = None,
     ) -> None:
         where = (WorkItemOutbox.tenant_id == self.tenant_id) & (WorkItemOutbox.effect_key == effect_key)
         if await WorkItemOutbox.exists().where(where):
@@ -356,6 +383,7 @@ class PiccoloTrackingRepo:
                 work_item=work_item,
                 effect_key=effect_key,
                 remaining_delta_s=remaining_delta_s,
+                remaining_set=None if remaining_set is None else str(remaining_set),
                 created_at=at,
             )
         )
@@ -396,6 +424,7 @@ class PiccoloTrackingRepo:
                 attempt_rev=row["attempt_rev"],
                 attempt_completed=_decimal(row["attempt_completed"]),
                 attempt_remaining=_decimal(row["attempt_remaining"]),
+                remaining_set=_decimal(row["remaining_set"]),
             )
             for row in rows
         ]
@@ -404,13 +433,13 @@ class PiccoloTrackingRepo:
         return (WorkItemOutbox.tenant_id == self.tenant_id) & WorkItemOutbox.id.is_in(list(ids))
 
     async def record_attempt(
-        self, ids: Sequence[str], rev: int, completed: Decimal, remaining: Decimal | None
+        self, ids: Sequence[str], rev: int, completed: Decimal | None, remaining: Decimal | None
     ) -> None:
         if ids:
             await WorkItemOutbox.update(
                 {
                     "attempt_rev": rev,
-                    "attempt_completed": str(completed),
+                    "attempt_completed": None if completed is None else str(completed),
                     "attempt_remaining": None if remaining is None else str(remaining),
                     "attempts": WorkItemOutbox.attempts + 1,
                 }

@@ -51,6 +51,7 @@ _TRACKING_TABLES = (
     ("week_status", "week_statuses"),
     ("work_item_outbox", "outbox"),
     ("devops_connection", "devops_connections"),
+    ("work_item_automation", "work_item_automation"),
     ("tenant_activation", "activations"),
 )
 

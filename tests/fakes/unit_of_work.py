@@ -42,6 +42,7 @@ from core.licensing.subscription import Subscription
 from core.proration.credit import CreditEntry
 from core.tenancy import Enterprise, Person, Tenant
 from core.tracking import Timer, WeekStatus, Worklog
+from core.tracking.automation import WorkItemAutomation
 from core.tracking.ports import (
     OutboxEntry,
     StoredDevOpsConnection,
@@ -138,6 +139,8 @@ class FakeDatabase:
     timers: dict[str, dict[str, Timer]] = field(default_factory=dict)
     week_statuses: dict[str, dict[UserWeek, WeekStatus]] = field(default_factory=dict)
     tracking_settings: dict[str, TrackingSettings] = field(default_factory=dict)
+    #: tenant id → its work item automation settings (absent: the defaults).
+    work_item_automation: dict[str, WorkItemAutomation] = field(default_factory=dict)
     preferences: dict[str, dict[str, TrackingPreference]] = field(default_factory=dict)
     outbox: dict[str, list[OutboxEntry]] = field(default_factory=dict)
     devops_connections: dict[str, StoredDevOpsConnection] = field(default_factory=dict)

@@ -37,6 +37,7 @@ from core.tracking import (
     read_csv,
     write_csv,
 )
+from core.tracking.automation import remaining_hours
 from core.tracking.ports import WorklogCursor
 from core.tracking.rows import XLSX_MEDIA_TYPE
 from plugins.bootstrap import Stint
@@ -135,6 +136,9 @@ class WorklogIn(Strict):
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     activity_type: Name | None = None
     user_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    #: The work item's new Remaining Work in hours (at most two decimals), taken only while
+    #: the tenant's work item automation sets it per worklog (else 422).
+    remaining_h: Annotated[float, msgspec.Meta(ge=0, le=100_000)] | None = None
 
 
 class WorklogPatch(Strict):
@@ -223,6 +227,7 @@ class WorklogsController(Controller):
                 started_at=data.started_at, length_s=data.length_s,
                 billable_length_s=data.billable_length_s, work_item=data.work_item,
                 comment=data.comment, activity_type=data.activity_type,
+                remaining_h=None if data.remaining_h is None else remaining_hours(repr(data.remaining_h)),
             ),
             may_add_for_others=is_admin(principal) or principal.user.approval_manager,
         )

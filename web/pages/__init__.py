@@ -76,12 +76,14 @@ def pages_router(settings: Settings) -> Router:
     from .subscription import SubscriptionPageController
     from .time import TimeController
     from .users import UsersPageController
+    from .work_item_automation import WorkItemAutomationPageController
 
     return Router(
         path="/",
         route_handlers=[
             SignInController, TimeController, SubscriptionPageController, UsersPageController,
             DevOpsPageController, AuditPageController, SecurityPageController,
+            WorkItemAutomationPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

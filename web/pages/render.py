@@ -119,6 +119,7 @@ async def open_page(
         "subscription": user.collection_admin,
         "users": user.collection_admin or administrator,
         "devops": administrator,
+        "work_item_automation": administrator,
         "audit": administrator,
     }
     page = Page(principal, outcome, nav)

@@ -20,6 +20,7 @@ from core.licensing.access import Action
 from core.services.timesheets import change_week, month_view, week_view
 from core.services.tracking import answer_activity_check, current_timer, start_tracking, stop_tracking
 from core.services.tracking_common import user_zone
+from core.services.work_item_automation import work_item_automation
 from core.services.worklogs import NewWorklog, add_worklog, delete_worklog, edit_worklog, list_worklogs
 from core.tracking import (
     KEEP,
@@ -31,6 +32,7 @@ from core.tracking import (
     week_of,
     zone,
 )
+from core.tracking.automation import remaining_hours
 
 from .render import Page, is_htmx, open_page, render, stint_of
 
@@ -75,6 +77,8 @@ class WorklogForm(msgspec.Struct):
     start: Annotated[str, msgspec.Meta(max_length=5)] = "09:00"
     work_item: Annotated[str, msgspec.Meta(max_length=200)] = ""
     comment: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    #: The work item's new Remaining Work (hours), shown while the tenant sets it per worklog.
+    remaining_h: Annotated[str, msgspec.Meta(max_length=12)] = ""
 
 
 _URL_ENCODED = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -122,7 +126,9 @@ async def _week_context(request: Request[Any, Any, Any], page: Page, week: WeekI
     start, end = _bounds(week, view.time_zone)
     worklogs = await list_worklogs(stint.uow, tenant=p.tenant, user_id=p.user.id, start=start, end=end)
     tz = zone(view.time_zone)
+    automation = await work_item_automation(stint.uow, tenant=p.tenant)
     return {
+        "remaining_per_worklog": automation.takes_remaining_per_worklog,
         "week": view,
         "week_id": str(week),
         "prev_week": str(week_of(week.monday - timedelta(days=7))),
@@ -234,6 +240,7 @@ class TimeController(Controller):
                 length_s=parse_duration(data.hours),
                 work_item=_clean(data.work_item),
                 comment=_clean(data.comment),
+                remaining_h=remaining_hours(data.remaining_h.strip()) if data.remaining_h.strip() else None,
             ),
             may_add_for_others=False,
         )

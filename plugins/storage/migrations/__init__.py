@@ -33,6 +33,7 @@ from . import (
     m0013_trusted_time,
     m0014_credit_notes,
     m0015_user_second_factor,
+    m0019_work_item_automation,
     m0020_wider_names,
 )
 from .columns import AddColumn, PostgresOnly, has_column
@@ -54,6 +55,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0013_trusted_time,
     m0014_credit_notes,
     m0015_user_second_factor,
+    m0019_work_item_automation,
     m0020_wider_names,
 )
 
