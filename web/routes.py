@@ -34,6 +34,7 @@ def tenant_routes() -> list[Any]:
         timesheet,
         tracking,
         users,
+        work_items,
         worklogs,
     )
 
@@ -57,6 +58,8 @@ def tenant_routes() -> list[Any]:
         timesheet.WeeksController,
         timesheet.TrackingRulesController,
         devops.DevOpsConnectionController,
+        work_items.WorkItemsController,
+        work_items.IterationsController,
         *activation_routes(),
         *billing_routes(),
     ]
