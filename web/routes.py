@@ -35,6 +35,7 @@ def tenant_routes() -> list[Any]:
         tracking,
         users,
         work_item_automation,
+        work_items,
         worklogs,
     )
 
@@ -59,6 +60,8 @@ def tenant_routes() -> list[Any]:
         timesheet.TrackingRulesController,
         devops.DevOpsConnectionController,
         work_item_automation.WorkItemAutomationController,
+        work_items.WorkItemsController,
+        work_items.IterationsController,
         *activation_routes(),
         *billing_routes(),
     ]

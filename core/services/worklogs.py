@@ -8,7 +8,7 @@ limits; and queues the work-item updates it causes in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -30,6 +30,7 @@ from core.tracking.automation import check_remaining_given
 from core.tracking.ports import WorklogCursor
 from core.unit_of_work import UnitOfWorkFactory
 
+from .planning import require_work_item
 from .tracking_common import all_users, check_limits, ensure_day_unlocked, queue_work_item_effects, user_zone
 
 __all__ = [
@@ -82,6 +83,10 @@ async def add_worklog(
         scope = work.tenant(tenant.id)
         if owner_id != actor.id and await scope.users().get(owner_id) is None:
             raise NotFound("there is no such user", field="user_id")
+        # Only an item of the mirror, stored as its canonical id ("42", whatever was sent).
+        item = await require_work_item(scope.work_items(), draft.work_item)
+        if item != draft.work_item:
+            draft = replace(draft, work_item=item)
         repo = scope.tracking()
         await repo.lock_user(owner_id)
         lock = (await repo.rules()).lock
@@ -105,12 +110,16 @@ async def edit_worklog(
     changes: WorklogChanges, actor_can_edit_others: bool,
 ) -> Worklog:
     async with uow(write=True) as work:
-        repo = work.tenant(tenant.id).tracking()
+        scope = work.tenant(tenant.id)
+        repo = scope.tracking()
         before = await repo.worklog(worklog_id)
         if before is None:
             raise NotFound("there is no such worklog")
         await repo.lock_user(before.user_id)
         ensure_may_edit(before, actor.id, actor_can_edit_others)
+        if isinstance(changes.work_item, str) and changes.work_item != before.work_item:
+            item = await require_work_item(scope.work_items(), changes.work_item)
+            changes = replace(changes, work_item=item)
         lock = (await repo.rules()).lock
         zone = await user_zone(repo, tenant, before.user_id)
         await ensure_day_unlocked(repo, before.user_id, before.started_at, zone, lock)

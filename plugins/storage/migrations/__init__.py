@@ -6,7 +6,8 @@ applies the missing ones in order, each in its own transaction, and never drops
 or rewrites what exists: installing over an existing database creates missing
 tables, leaves current ones alone and upgrades older ones in place (SPEC §3).
 Migrations are additive so SQLite can run them; a column added to an existing table
-is an :class:`~.columns.AddColumn`, applied only where it is missing.
+is an :class:`~.columns.AddColumn`, applied only where it is missing; a backfill that
+portable SQL cannot say is a :class:`~.columns.DataStep` (Python, in the same transaction).
 """
 
 from __future__ import annotations
@@ -33,10 +34,11 @@ from . import (
     m0013_trusted_time,
     m0014_credit_notes,
     m0015_user_second_factor,
+    m0016_work_items,
     m0019_work_item_automation,
     m0020_wider_names,
 )
-from .columns import AddColumn, PostgresOnly, has_column
+from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
 __all__ = ["MIGRATIONS", "applied_migrations", "upgrade"]
 
@@ -55,6 +57,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0013_trusted_time,
     m0014_credit_notes,
     m0015_user_second_factor,
+    m0016_work_items,
     m0019_work_item_automation,
     m0020_wider_names,
 )
@@ -90,6 +93,9 @@ async def upgrade(engine: Engine[Any], *, target: str | None = None) -> list[str
             if migration.ID in done:
                 continue
             for statement in migration.STATEMENTS:
+                if isinstance(statement, DataStep):
+                    await statement.run(engine)
+                    continue
                 if isinstance(statement, AddColumn):
                     if await has_column(engine, statement.table, statement.column):
                         continue
