@@ -17,6 +17,7 @@ from plugins.storage.tracking_tables import WorkItemOutbox
 from tests.conftest import make_settings
 from tests.integration.tracking_support import run
 from tests.support.api import PASSWORD, add_user, api_client, bearer, signup, token
+from tests.support.work_items import mirror_work_items
 
 PAGE = "/settings/work-item-automation"
 API = "/api/v1/settings/work-item-automation"
@@ -106,6 +107,7 @@ def test_the_time_tab_asks_for_remaining_work_only_in_per_worklog_mode_and_queue
                             "_csrf_token": _csrf(client)})
     assert 'name="remaining_h"' in client.get("/time").text
 
+    mirror_work_items(client, "pages", 42)  # worklogs name only items of the mirror
     csrf = {"_csrf_token": _csrf(client)}
     week = {"day": "2026-01-01", "start": "10:00", "hours": "1:00", "work_item": "42", **csrf}
     htmx = {"HX-Request": "true"}

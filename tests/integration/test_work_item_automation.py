@@ -36,6 +36,7 @@ from tests.integration.azure_devops_server import PAT, FakeAzureDevOps, self_sig
 from tests.integration.test_work_items import START, _migrated_sqlite, make_env
 from tests.integration.tracking_support import Org, make_org, run, stint_of
 from tests.support.api import api_client
+from tests.support.work_items import mirror_work_items
 
 PATH = "/api/v1/settings/work-item-automation"
 DEFAULTS = {"enabled": True, "fields": "both", "remaining": "reduce", "takes_remaining_per_worklog": False}
@@ -85,6 +86,8 @@ def _set(org: Org, **changes: Any) -> dict[str, Any]:
 
 
 def _log(org: Org, item: str, length_s: int, **more: Any) -> Any:
+    if item.isdecimal():
+        mirror_work_items(org.client, org.slug, item)  # worklogs name only items of the mirror
     body = {"started_at": "2025-12-29T09:00:00Z", "length_s": length_s, "work_item": item, **more}
     return org.client.post("/api/v1/worklogs", json=body, headers=org.admin)
 
@@ -288,6 +291,7 @@ async def _automation_scenario(
     env = await make_env(engine, slug)
     connector = AzureDevOpsConnector(url, PAT)
     items = [fake.create(remaining=1000.0), fake.create(remaining=1000.0)]
+    await env.mirror(*items)  # as the sync job would: worklogs name only items of the mirror
     models = {item: Model() for item in items}
     current = WorkItemAutomation()
     for op in ops:

@@ -34,6 +34,7 @@ class Automation:
         self.uow, self.clock, self.store = uow, clock, store
         self.tenant: Tenant = seed.tenant()
         self.admin: User = seed.user(self.tenant, role="administrator")
+        seed.work_items(self.tenant, 42)  # worklogs name only items of the mirror
         self.platform = FakeDevOpsConnector()
         self.platform.add_item("42", remaining=D("8"))
         self.tracking = Tracking(store)
