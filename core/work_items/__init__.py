@@ -13,6 +13,7 @@ from core.work_items.model import (
     WorkItem,
     WorkItemDraft,
     category_of,
+    iteration_order,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "WorkItem",
     "WorkItemDraft",
     "category_of",
+    "iteration_order",
 ]
