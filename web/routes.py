@@ -34,6 +34,7 @@ def tenant_routes() -> list[Any]:
         timesheet,
         tracking,
         users,
+        work_item_sync,
         worklogs,
     )
 
@@ -57,6 +58,7 @@ def tenant_routes() -> list[Any]:
         timesheet.WeeksController,
         timesheet.TrackingRulesController,
         devops.DevOpsConnectionController,
+        work_item_sync.WorkItemSyncController,
         *activation_routes(),
         *billing_routes(),
     ]

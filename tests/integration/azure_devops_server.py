@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -123,16 +123,16 @@ class FakeAzureDevOps:
         self, *, title: str, type: str = "Task", state: str = "New", assigned_to: Person | None = None,
         iteration_path: str | None = None, area_path: str | None = None, parent: int | None = None,
         original_estimate: float | None = None, remaining: float | None = None,
-        completed: float | None = None, tags: str | None = None,
+        completed: float | None = None, tags: str | None = None, project: str = "Fabrikam",
     ) -> int:
         """A work item with the sync's fields, created at the server's current time."""
         with self.lock:
             item_id = max(self.items, default=0) + 1
             values: dict[str, Any] = {
                 "System.Id": item_id,
-                "System.AreaPath": area_path or "Fabrikam",
-                "System.TeamProject": "Fabrikam",
-                "System.IterationPath": iteration_path or "Fabrikam",
+                "System.AreaPath": area_path or project,
+                "System.TeamProject": project,
+                "System.IterationPath": iteration_path or project,
                 "System.WorkItemType": type,
                 "System.State": state,
                 "System.Reason": "New",
@@ -167,9 +167,11 @@ class FakeAzureDevOps:
         seen = [r for r in revisions if parse_stamp(r["fields"]["System.ChangedDate"]) <= as_of]
         return seen[-1] if seen else None
 
-    def query(self, wiql: str, top: int | None, time_precision: bool) -> tuple[int, Any]:
+    def query(
+        self, wiql: str, top: int | None, time_precision: bool, project: str = "Fabrikam"
+    ) -> tuple[int, Any]:
         try:
-            condition, order = _parse_wiql(wiql)
+            condition, order = _parse_wiql(wiql, project)
         except ValueError as exc:
             return 400, {"message": f"TF51006: The query statement is not supported by this server: {exc}",
                          "typeKey": "WorkItemTrackingQueryException"}
@@ -343,7 +345,7 @@ class _Cond:
         return compare[self.op]
 
 
-def _parse_wiql(text: str) -> tuple[_Cond, list[str]]:
+def _parse_wiql(text: str, project: str) -> tuple[_Cond, list[str]]:
     tokens: list[str] = []
     rest = text.strip()
     while rest:
@@ -368,7 +370,7 @@ def _parse_wiql(text: str) -> tuple[_Cond, list[str]]:
             except ValueError:
                 return text
         if token.upper() == "@PROJECT":
-            return "Fabrikam"
+            return project
         return int(token)
 
     def primary() -> _Cond:
@@ -483,12 +485,13 @@ def serve(fake: FakeAzureDevOps, tls: tuple[str, str] | None = None) -> tuple[Th
                 return
             path, params = checked
             body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
-            if _WIQL.match(path):
+            wiql = _WIQL.match(path)
+            if wiql:
                 if self._faulted("wiql"):
                     return
                 top = params.get("$top")
                 self._answer(*fake.query(str(body.get("query", "")), int(top[0]) if top else None,
-                                         params.get("timePrecision") == ["true"]))
+                                         params.get("timePrecision") == ["true"], unquote(wiql[1])))
             elif _BATCH.match(path):
                 if self._faulted("workitemsbatch"):
                     return
