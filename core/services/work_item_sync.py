@@ -14,7 +14,7 @@ name is a tenant user's e-mail is that user.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -110,10 +110,16 @@ async def _store_page(
         await work.commit()
 
 
-async def _save_state(uow: UnitOfWorkFactory, tenant_id: str, state: SyncState) -> None:
+async def _update_state(
+    uow: UnitOfWorkFactory, tenant_id: str, change: Callable[[SyncState], SyncState]
+) -> SyncState:
+    """Store ``change`` of the state as it is now (another run may have moved it meanwhile)."""
     async with uow(write=True) as work:
-        await work.tenant(tenant_id).work_items().save_sync_state(state)
+        repo = work.tenant(tenant_id).work_items()
+        state = change(await repo.sync_state())
+        await repo.save_sync_state(state)
         await work.commit()
+    return state
 
 
 async def sync_work_items(
@@ -125,10 +131,7 @@ async def sync_work_items(
     state (``last_error``) and the returned run is not ``completed``.
     """
     started = clock.now()
-    async with uow() as work:
-        before = await work.tenant(tenant_id).work_items().sync_state()
-    running = replace(before, last_run_at=started)
-    await _save_state(uow, tenant_id, running)
+    before = await _update_state(uow, tenant_id, lambda state: replace(state, last_run_at=started))
     pages = seen = 0
     newest = before.watermark
     try:
@@ -150,17 +153,20 @@ async def sync_work_items(
                 break
             continuation = page.continuation
     except Exception as exc:
-        failed = replace(running, last_error=_error_text(exc), items_seen=seen)
-        await _save_state(uow, tenant_id, failed)
+        error = _error_text(exc)
+        # The watermark stays where it is now: this run's own one was never reached.
+        failed = await _update_state(
+            uow, tenant_id, lambda state: replace(state, last_error=error, items_seen=seen)
+        )
         return SyncRun(failed, pages, seen, completed=False)
-    async with uow(write=True) as work:
-        repo = work.tenant(tenant_id).work_items()
+
+    def completed(state: SyncState) -> SyncState:
         # Another run may have finished meanwhile: the watermark never moves back.
-        current = await repo.sync_state()
-        if current.watermark is not None and (newest is None or current.watermark > newest):
-            newest = current.watermark
-        done = SyncState(watermark=newest, last_run_at=started, last_success_at=clock.now(),
+        mark = newest
+        if state.watermark is not None and (mark is None or state.watermark > mark):
+            mark = state.watermark
+        return SyncState(watermark=mark, last_run_at=started, last_success_at=clock.now(),
                          last_error=None, items_seen=seen)
-        await repo.save_sync_state(done)
-        await work.commit()
+
+    done = await _update_state(uow, tenant_id, completed)
     return SyncRun(done, pages, seen, completed=True)

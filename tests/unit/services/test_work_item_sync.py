@@ -5,7 +5,7 @@ when a run completes, and a failed run that a re-run repairs."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +14,7 @@ from core.clock import FixedClock
 from core.services.work_item_sync import sync_work_items
 from core.tenancy import Tenant
 from core.work_items import Assignee, Iteration, WorkItem
-from core.work_items.ports import SyncState, WorkItemFilter
+from core.work_items.ports import SyncPage, SyncState, WorkItemFilter
 from tests.fakes import FakeUnitOfWorkFactory
 from tests.fakes.devops_work_items import FakeDevOpsWorkItems
 
@@ -168,3 +168,36 @@ async def test_a_run_that_fails_at_once_records_when_it_ran_and_no_success(
     assert not run.completed
     state = await _state(uow, tenant)
     assert (state.last_run_at, state.last_success_at, state.watermark) == (NOW, None, None)
+
+
+class _Overtaken(FakeDevOpsWorkItems):
+    """A source during whose first page another run of the same tenant completes."""
+
+    other: FakeDevOpsWorkItems | None = None
+    uow: FakeUnitOfWorkFactory | None = None
+    clock: FixedClock | None = None
+    tenant_id: str = ""
+
+    async def changed_since(self, watermark: datetime | None, continuation: str | None) -> SyncPage:
+        if self.other is not None and self.uow is not None and self.clock is not None:
+            other, self.other = self.other, None
+            assert (await sync_work_items(self.uow, self.clock, other, tenant_id=self.tenant_id)).completed
+        return await super().changed_since(watermark, continuation)
+
+
+@pytest.mark.parametrize("fails", [False, True])
+async def test_the_watermark_never_moves_back_when_runs_overlap(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, fails: bool,
+) -> None:
+    """A slower run (older items, or a failure) ends after a faster one that got further."""
+    later = FakeDevOpsWorkItems(now=NOW)
+    later.add("Newer")
+    slow = _Overtaken(now=NOW - timedelta(hours=1), fail_on_page=2 if fails else None, page_size=1)
+    slow.add("Older 1")
+    slow.add("Older 2")
+    slow.other, slow.uow, slow.clock, slow.tenant_id = later, uow, clock, tenant.id
+
+    run = await sync_work_items(uow, clock, slow, tenant_id=tenant.id)
+
+    assert run.completed is not fails
+    assert (await _state(uow, tenant)).watermark == NOW
