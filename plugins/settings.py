@@ -129,6 +129,10 @@ class Settings:
     #: Cloud tenants' DevOps connections may reach private/loopback addresses (tests, or a
     #: deployment whose Azure DevOps Server sits on its own network). On-premises: always.
     devops_allow_private_hosts: bool = False
+    #: Minutes between runs of the Azure DevOps work item sync (``work_item_sync`` job).
+    work_item_sync_minutes: int = 15
+    #: Work items per page of the sync (one WIQL ``$top``; read in workitemsbatch calls of 200).
+    work_item_sync_page_size: int = 200
     #: Worker processes ``stint worker`` starts (each renews one batch at a time).
     jobs_concurrency: int = 2
     #: Seconds between runs of every job, overriding each job's own period (tests, demos).
@@ -337,6 +341,8 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         retention_days=_int(env, "STINT_RETENTION_DAYS", 365, 31, 36_500),
         jobs_batch_size=_int(env, "STINT_JOBS_BATCH_SIZE", 200, 1, 10_000),
         jobs_every=_int(env, "STINT_JOBS_EVERY", 0, 0, 86_400) or None,
+        work_item_sync_minutes=_int(env, "STINT_WORK_ITEM_SYNC_MINUTES", 15, 1, 1440),
+        work_item_sync_page_size=_int(env, "STINT_WORK_ITEM_SYNC_PAGE_SIZE", 200, 1, 20_000),
         jobs_visibility_timeout=_int(env, "STINT_JOBS_VISIBILITY_TIMEOUT", 3600, 20, 43_200),
         fake_clock_file=Path(fake_clock_file) if fake_clock_file else None,
         operator_2fa_required=_off_unless_said(

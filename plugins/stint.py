@@ -24,6 +24,7 @@ from core.unit_of_work import UnitOfWorkFactory
 from .activation.issuing import ActivationIssuer
 from .billing_stripe import StripeBilling, StripeWebhooks
 from .cache import AccessCache, RateLimiter
+from .devops.sync import WorkItemSyncs
 from .devops.tenants import DevOpsSettings
 from .identity.keys import SigningKeys
 from .identity.tokens import TokenService
@@ -70,6 +71,8 @@ class Stint:
     licence_client: LicenceClient
     #: Tenants' DevOps connections and the connectors the work-item job writes through.
     devops: DevOpsSettings
+    #: The Azure DevOps work item sync: the job's run over every tenant, and "Sync now".
+    work_item_syncs: WorkItemSyncs
     #: Worklog files in Excel's format (CSV is core's own).
     spreadsheets: Spreadsheets
     #: The tenant API's idempotency keys and the answers kept with them.

@@ -35,6 +35,7 @@ def tenant_routes() -> list[Any]:
         tracking,
         users,
         work_item_automation,
+        work_item_sync,
         work_items,
         worklogs,
     )
@@ -59,6 +60,7 @@ def tenant_routes() -> list[Any]:
         timesheet.WeeksController,
         timesheet.TrackingRulesController,
         devops.DevOpsConnectionController,
+        work_item_sync.WorkItemSyncController,
         work_item_automation.WorkItemAutomationController,
         work_items.WorkItemsController,
         work_items.IterationsController,

@@ -7,7 +7,7 @@ behind it filters on that tenant.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
@@ -107,8 +107,15 @@ class WorkItemRepository(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SyncPage:
+    """One page of changed items; ``continuation`` None when it was the last.
+
+    ``iteration_paths`` (item id → DevOps iteration path) is how the sync places an item in
+    the mirrored iterations: the source knows paths, only the mirror knows their ids.
+    """
+
     items: list[WorkItem]
     continuation: str | None
+    iteration_paths: dict[int, str] = field(default_factory=dict)
 
 
 class DevOpsWorkItems(Protocol):
