@@ -94,6 +94,25 @@ def test_sync_now_answers_202_at_once_and_the_run_fills_the_mirror(
     assert sorted(_titles(client, acme)) == sorted(f"Fabrikam {n}" for n in range(10))
 
 
+def test_sync_now_on_the_work_items_page_fills_the_mirror_and_a_team_user_may_not(
+    client: Any, azure: tuple[FakeAzureDevOps, str],
+) -> None:
+    fake, url = azure
+    _project(fake, 3)
+    acme = make_org(client, "acme")
+    _connect(acme, url)
+    member, _ = acme.add_user("tess", role="team")
+    assert acme.client.post("/work-items/sync", headers=member).status_code == 403
+    assert fake.requests == []
+
+    page = acme.client.post("/work-items/sync", headers=acme.admin)
+
+    assert page.status_code == 200 and "Sync started" in page.text
+    run(client, stint_of(client).work_item_syncs.wait)
+    assert sorted(_titles(client, acme)) == ["Fabrikam 0", "Fabrikam 1", "Fabrikam 2"]
+    assert "Fabrikam 2" in acme.client.get("/work-items/", headers=acme.admin).text
+
+
 def test_a_standalone_tenant_has_nothing_to_sync(client: Any) -> None:
     acme = make_org(client, "acme")
     refused = acme.client.post(PATH, headers=acme.admin)

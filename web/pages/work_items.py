@@ -194,6 +194,18 @@ class WorkItemsPageController(Controller):
         context = await _list_context(request, page, WorkItemFilter(), "", done=done)
         return render(request, "work_items/index.html", "work_items/_list.html", context)
 
+    @post("/sync", status_code=200)
+    async def sync_now(self, request: Request[Any, Any, Any]) -> Template:
+        """"Sync now" (Administrators): start a run in the background, as the API's POST does."""
+        page = await open_page(request, Action.MANAGE_SETTINGS)
+        begun = await stint_of(request).work_item_syncs.start(page.principal.tenant.id)
+        done = (
+            "Sync started: the items arrive as their pages are read; reload to see them."
+            if begun.started else "A sync is already running; reload in a moment to see its items."
+        )
+        context = await _list_context(request, page, WorkItemFilter(), "", done=done)
+        return render(request, "work_items/index.html", "work_items/_list.html", context)
+
     @get("/{item_id:str}")
     async def show(self, request: Request[Any, Any, Any], item_id: FromPath[str]) -> Template:
         page = await open_page(request, Action.TRACK_TIME)
