@@ -120,7 +120,7 @@ def test_with_leave_remaining_work_a_worklog_from_the_time_tab_changes_completed
     devops_server: Server, azure: tuple[FakeAzureDevOps, str, str], page: Any
 ) -> None:
     fake, url, _ = azure
-    item = fake.create(remaining=10.0)
+    item = str(fake.add(title="Checkout page", remaining=10.0, project="Web Shop"))
     api = Api(devops_server)
     api.signup("leave")
     api.http.close()
@@ -133,6 +133,18 @@ def test_with_leave_remaining_work_a_worklog_from_the_time_tab_changes_completed
     page.get_by_label("Personal access token").fill(PAT)
     page.locator("#devops-save").click()
     expect(page.locator("#devops")).to_contain_text("Connected to Azure DevOps.")
+
+    # Worklogs name only items of the mirror: Sync now brings the item over from Azure DevOps.
+    page.get_by_role("link", name="Work items").click()
+    page.locator("#sync-now").get_by_role("button", name="Sync now").click()
+    expect(page.locator("#main")).to_contain_text("Sync started")
+    for _ in range(50):
+        page.goto("/work-items/")
+        if "Checkout page" in page.content():
+            break
+        page.wait_for_timeout(200)
+    expect(page.get_by_text("Checkout page")).to_be_visible()
+    page.goto("/settings/devops")
 
     page.get_by_role("link", name="Work item automation").click()
     page.get_by_label("leaving it as it is").check()
