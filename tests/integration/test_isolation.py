@@ -152,6 +152,10 @@ def give_data(client: Any, schema: Schema, routes: list[tuple[str, str]], header
         if method == "POST" and not _PARAM.search(path) and "/auth/" not in path and "signup" not in path:
             call(client, method, path, headers, schema.body(method, path, "victim-data"))
     client.post("/api/v1/me/tokens", json={"name": "victim token", "expires_in_days": 30}, headers=headers)
+    # An invoice, so the invoice routes (its PDF) are walked with one of B's ids.
+    terms = {"plan": "team", "interval": "monthly", "seats": 1}
+    bought = client.post("/api/v1/subscription/purchase", json=terms, headers=headers)
+    assert bought.status_code == 200, bought.text
 
 
 def walk(client: Any) -> list[str]:

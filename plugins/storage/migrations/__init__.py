@@ -34,6 +34,7 @@ from . import (
     m0014_credit_notes,
     m0015_user_second_factor,
     m0020_wider_names,
+    m0021_invoice_numbers,
 )
 from .columns import AddColumn, PostgresOnly, has_column
 
@@ -55,6 +56,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0014_credit_notes,
     m0015_user_second_factor,
     m0020_wider_names,
+    m0021_invoice_numbers,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
