@@ -50,10 +50,11 @@ def change_sentence(quote: Quote, *, credit: int, against_invoices: int = 0) -> 
     renews_on = quote.scheduled_for or quote.period.end
     renewal = _renews(renews_on, quote.new.amount, c)
     if quote.scheduled_for is not None:
-        return (
-            f"Nothing to pay now: the change takes effect on {quote.scheduled_for.isoformat()},"
-            f" and it {renewal}."
+        then = (
+            "from then on it is free of charge" if quote.new.amount == 0
+            else f"it renews then at {_money(quote.new.amount, c)}"
         )
+        return f"Nothing to pay now: the change takes effect on {quote.scheduled_for.isoformat()}; {then}."
     if quote.total > 0:
         return f"{_pay_now(quote.total, credit, c)}, {renewal}."
     if quote.total < 0:
