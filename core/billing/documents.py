@@ -60,15 +60,19 @@ def explain_line(line: InvoiceLine, currency: str) -> tuple[str, ...]:
     if work is None:
         return ()
     old, new = work.old_day_value, work.new_day_value
+    old_total = format_minor(work.old_seats * work.old_seat_price)
+    new_total = format_minor(work.new_seats * work.new_seat_price)
+    # Each day value as the exact fraction the arithmetic uses, and to four places to read.
+    old_exact, new_exact = f"{old_total}/{work.old_days}", f"{new_total}/{work.new_days}"
     return (
         f"L = {work.days_left} days left of the {work.period_days}-day period "
         f"({line.starts_on.isoformat()} to {line.ends_on.isoformat()}, the day of the change counted).",
         f"Day value before: {work.old_seats} seats × {format_minor(work.old_seat_price)}"
-        f" / {work.old_days} days = {day_amount_text(old)} {currency}.",
+        f" / {work.old_days} days = {old_exact} = {day_amount_text(old)} {currency}.",
         f"Day value after: {work.new_seats} seats × {format_minor(work.new_seat_price)}"
-        f" / {work.new_days} days = {day_amount_text(new)} {currency}.",
+        f" / {work.new_days} days = {new_exact} = {day_amount_text(new)} {currency}.",
         f"Amount = L × (day value after - day value before) = {work.days_left} × "
-        f"({day_amount_text(new)} - {day_amount_text(old)})"
-        f" = {day_amount_text(work.exact_amount)} {currency},"
+        f"({new_exact} - {old_exact}) = {day_amount_text(work.exact_amount)} {currency}"
+        f" (day values exact; shown to four places above),"
         f" rounded once, half to even, to the cent: {format_minor(line.amount)} {currency}.",
     )

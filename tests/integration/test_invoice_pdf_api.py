@@ -68,10 +68,10 @@ def test_the_worked_example_reads_back_from_its_pdfs_number_lines_and_per_day_wo
     assert "5,428.60 USD" in text
     # The per-day work: L, both day values and the formula, in words.
     assert "L = 344 days left of the 365-day period" in text
-    assert "Day value before: 10 seats × 144.00 / 365 days = 3.9452 USD" in text
-    assert "Day value after: 50 seats × 144.00 / 365 days = 19.7260 USD" in text
+    assert "Day value before: 10 seats × 144.00 / 365 days = 1,440.00/365 = 3.9452 USD" in text
+    assert "Day value after: 50 seats × 144.00 / 365 days = 7,200.00/365 = 19.7260 USD" in text
     assert "Amount = L × (day value after - day value before)" in text
-    assert "= 344 × (19.7260 - 3.9452) = 5,428.6027 USD" in text
+    assert "= 344 × (7,200.00/365 - 1,440.00/365) = 5,428.6027 USD" in text
     assert "rounded once, half to even, to the cent: 5,428.60 USD" in text
     assert "Amount due 5,428.60 USD" in text
 
