@@ -27,6 +27,7 @@ from .identity.keys import LEGACY_KID, SigningKey, SigningKeys
 from .identity.passwords import Argon2Hasher
 from .identity.tokens import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, TokenError, TokenService
 from .identity.totp import PyotpCodes
+from .invoice_pdf import PdfInvoiceRenderer
 from .licence_client import build_licence_client
 from .mail import mailer_from_settings
 from .settings import Settings, load_settings
@@ -104,6 +105,7 @@ async def start(
         spreadsheets=XlsxSpreadsheets(),
         idempotency=PiccoloIdempotencyStore(),
         codes=PyotpCodes(keys),
+        invoice_documents=PdfInvoiceRenderer(),
         closers=list(built.closers),
     )
     if settings.stripe_api_key:

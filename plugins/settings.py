@@ -75,6 +75,12 @@ class Settings:
     smtp_url: str | None = None
     #: The sender address of Stint's mails.
     smtp_from: str = "stint@localhost"
+    #: Who issues the invoices (their PDFs' seller): the operator's name, postal address
+    #: (lines separated by ``|``), tax id and billing e-mail (unset: ``smtp_from``).
+    seller_name: str = "Stint"
+    seller_address: str = ""
+    seller_tax_id: str = ""
+    seller_email: str = ""
     #: The public address of this Stint, used in mails and links.
     base_url: str = "http://127.0.0.1:8000"
     activation_signing_key: str | None = None
@@ -315,6 +321,10 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         stripe_api_base=get("STINT_STRIPE_API_BASE"),
         smtp_url=smtp_url,
         smtp_from=get("STINT_SMTP_FROM") or "stint@localhost",
+        seller_name=(get("STINT_SELLER_NAME") or "Stint")[:200],
+        seller_address=(get("STINT_SELLER_ADDRESS") or "")[:1000],
+        seller_tax_id=(get("STINT_SELLER_TAX_ID") or "")[:64],
+        seller_email=(get("STINT_SELLER_EMAIL") or "")[:320],
         base_url=(get("STINT_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
         activation_signing_key=get("STINT_ACTIVATION_SIGNING_KEY"),
         activation_public_keys=get("STINT_ACTIVATION_PUBLIC_KEYS"),

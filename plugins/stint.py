@@ -12,6 +12,7 @@ from piccolo.engine.base import Engine
 from redis.asyncio import Redis
 
 from core.activation.ports import ActivationDirectory, ActivationFileReader, LicenceClient, LicenceRegistry
+from core.billing import InvoiceRenderer, Party
 from core.billing.ports import Billing, HostedPayments
 from core.clock import Clock
 from core.idempotency import IdempotencyStore
@@ -79,6 +80,8 @@ class Stint:
     idempotency: IdempotencyStore
     #: Second-factor codes (TOTP) and the sealing of their secrets.
     codes: OneTimeCodes
+    #: Invoices as documents (PDF).
+    invoice_documents: InvoiceRenderer
     redis: Redis | None = None
     #: Stripe as the payment rail (also ``billing``), its hosted pages and its webhooks.
     stripe: StripeBilling | None = None
@@ -88,3 +91,13 @@ class Stint:
     principal_memo: PrincipalMemo = field(default_factory=dict)
     #: Closed by :func:`stop`, last opened first.
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def seller(self) -> Party:
+        """Who issues the invoices: this Stint's operator, as the settings name it."""
+        s = self.settings
+        details = [line.strip() for line in s.seller_address.split("|") if line.strip()]
+        if s.seller_tax_id:
+            details.append(f"Tax ID: {s.seller_tax_id}")
+        details.append(s.seller_email or s.smtp_from)
+        return Party(s.seller_name, tuple(details))

@@ -190,6 +190,11 @@ LINKS: tuple[Link, ...] = (
     Link("Logout", "POST /api/v1/auth/refresh", "200", "POST /api/v1/auth/logout", request_body=_REFRESH),
     # Subscription and invoices.
     _next_page("/api/v1/invoices"),
+    # An invoice just issued, or the newest listed, as its PDF.
+    Link("InvoicePdf", "POST /api/v1/subscription/purchase", "200", "GET /api/v1/invoices/{invoice_id}/pdf",
+         {"invoice_id": "$response.body#/invoice/id"}),
+    Link("InvoicePdf", "GET /api/v1/invoices", "200", "GET /api/v1/invoices/{invoice_id}/pdf",
+         {"invoice_id": "$response.body#/items/0/id"}),
     Link("IssueFile", "GET /api/v1/subscription/server-id", "200", "POST /api/v1/operator/activation-files",
          request_body={"server_id": "$response.body#/server_id"},
          description="An operator issues an offline activation file for this server."),

@@ -151,6 +151,13 @@ class Invoice(Table, tablename="invoice"):
     created_at = Timestamptz()
 
 
+class InvoiceCounter(Table, tablename="invoice_counter"):
+    """The last invoice number a billing account gave (DDL in ``migrations/m0021_invoice_numbers.py``)."""
+
+    subscription_id = Varchar(length=32, primary_key=True)
+    last_number = Integer()
+
+
 class CreditNote(Table, tablename="credit_note"):
     """A credit note against an unpaid invoice (DDL in ``migrations/m0014_credit_notes.py``)."""
 
@@ -228,6 +235,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     OperatorAccount,
     PlanCatalogue,
     Invoice,
+    InvoiceCounter,
     CreditNote,
     CreditEntry,
     AuditEvent,

@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from .conftest import PASSWORD, Api, operator_code, sign_in
+from .conftest import PASSWORD, Api, htmx_settled, operator_code, sign_in
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -59,8 +59,12 @@ def test_take_the_readme_screenshots(api: Api, new_page: Any) -> None:
 
     owner.goto("/settings/subscription")
     owner.locator("#buy-form").get_by_label("Seats").fill("10")
+    expect(owner.locator("#purchase-preview")).to_contain_text("Pay 1,440.00 USD now")
+    htmx_settled(owner)
+    owner.once("dialog", lambda dialog: dialog.accept())  # Buy asks with the amount first
     owner.locator("#buy-confirm").click()
     expect(owner.locator("#subscription .status")).to_have_text("active")
+    htmx_settled(owner)
     owner.locator("#change-form").get_by_label("Seats").fill("14")
     expect(owner.locator("#quote")).to_contain_text("USD")
     owner.locator("#quote").scroll_into_view_if_needed()

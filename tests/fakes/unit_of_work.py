@@ -127,6 +127,8 @@ class FakeDatabase:
     # Billing.
     #: Invoice id → row, in the order they were stored.
     invoices: dict[str, InvoiceRow] = field(default_factory=dict)
+    #: The last invoice number given, per billing account (the ``invoice_counter`` table).
+    invoice_counters: dict[str, int] = field(default_factory=dict)
     #: subscription id → the credit ledger's entries, by position.
     credit: dict[str, list[CreditEntry]] = field(default_factory=dict)
     billing_events: dict[str, BillingEventRow] = field(default_factory=dict)

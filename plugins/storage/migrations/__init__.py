@@ -37,6 +37,7 @@ from . import (
     m0016_work_items,
     m0019_work_item_automation,
     m0020_wider_names,
+    m0021_invoice_numbers,
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
@@ -60,6 +61,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0016_work_items,
     m0019_work_item_automation,
     m0020_wider_names,
+    m0021_invoice_numbers,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
