@@ -1,0 +1,184 @@
+"""A budget's usage over a period and its monthly chargeback statement (pure arithmetic).
+
+Both are built from the same priced lines: one per worklog, whose amount is rounded once
+(half-even) by the pricing (``core.rates``: billable hours × the rate that applies).
+Every total — the usage's amount and breakdowns, the statement's totals — is a sum of
+those rounded lines, so a usage and the statements of the months that partition its
+period agree to the cent.
+
+The hour limit counts **tracked** time (the effort spent); the money limit counts the
+**amount** (billable time priced). ``hours_left`` and ``amount_left`` go negative when a
+budget is overrun, rather than stopping at zero, so an overrun shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Generic, TypeVar
+from zoneinfo import ZoneInfo
+
+from core.budgets.model import Budget
+from core.money import Money
+
+__all__ = [
+    "Breakdown",
+    "PricedLine",
+    "Pricer",
+    "Statement",
+    "StatementLine",
+    "Usage",
+    "WorklogFact",
+    "month_window",
+    "price_lines",
+    "statement_of",
+    "usage_of",
+]
+
+K = TypeVar("K")
+
+
+@dataclass(frozen=True, slots=True)
+class WorklogFact:
+    """The columns of a worklog that usage and statements read (one query, nothing more)."""
+
+    id: str
+    user_id: str
+    started_at: datetime
+    work_item: int | None
+    activity_type: str | None
+    length_s: int
+    billable_s: int
+
+
+@dataclass(frozen=True, slots=True)
+class PricedLine:
+    fact: WorklogFact
+    rate: Money | None
+    """The hourly rate that applied (None: no rate, so the amount is zero)."""
+    amount: Money
+
+
+Pricer = Callable[[WorklogFact], tuple[Money | None, Money]]
+"""A worklog → (the rate that applies, its amount rounded once)."""
+
+
+def price_lines(facts: Iterable[WorklogFact], pricer: Pricer) -> list[PricedLine]:
+    lines = []
+    for fact in facts:
+        rate, amount = pricer(fact)
+        lines.append(PricedLine(fact, rate, amount))
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown(Generic[K]):
+    key: K
+    tracked_s: int
+    billable_s: int
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    tracked_s: int
+    billable_s: int
+    amount: Money
+    left_s: int | None
+    """The hour limit minus tracked time, in seconds (None: no hour limit)."""
+    amount_left: Money | None
+    by_user: list[Breakdown[str]]
+    by_activity_type: list[Breakdown[str | None]]
+    by_work_item: list[Breakdown[int | None]]
+
+
+def _breakdown(lines: list[PricedLine], key: Callable[[WorklogFact], K], zero: Money) -> list[Breakdown[K]]:
+    sums: dict[K, tuple[int, int, int]] = {}
+    for line in lines:
+        k = key(line.fact)
+        tracked, billable, amount = sums.get(k, (0, 0, 0))
+        sums[k] = (tracked + line.fact.length_s, billable + line.fact.billable_s, amount + line.amount.amount)
+    rows = [Breakdown(k, t, b, Money(a, zero.currency)) for k, (t, b, a) in sums.items()]
+    # Biggest first, then by key, so the answer is the same every time.
+    rows.sort(key=lambda row: (-row.tracked_s, str(row.key)))
+    return rows
+
+
+def usage_of(budget: Budget, lines: list[PricedLine], currency: str) -> Usage:
+    """The usage of ``budget`` from its priced lines (already only the budget's and the period's)."""
+    zero = Money.zero(currency)
+    tracked = sum(line.fact.length_s for line in lines)
+    billable = sum(line.fact.billable_s for line in lines)
+    amount = Money(sum(line.amount.amount for line in lines), currency)
+    return Usage(
+        tracked_s=tracked,
+        billable_s=billable,
+        amount=amount,
+        left_s=None if budget.limit_s is None else budget.limit_s - tracked,
+        amount_left=None if budget.amount is None else Money(budget.amount.amount - amount.amount, currency),
+        by_user=_breakdown(lines, lambda f: f.user_id, zero),
+        by_activity_type=_breakdown(lines, lambda f: f.activity_type, zero),
+        by_work_item=_breakdown(lines, lambda f: f.work_item, zero),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StatementLine:
+    worklog_id: str
+    day: date
+    user_id: str
+    work_item: int | None
+    work_item_title: str | None
+    activity_type: str | None
+    billable_s: int
+    rate: Money | None
+    amount: Money
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    budget_id: str
+    month: str
+    currency: str
+    lines: list[StatementLine]
+    billable_s: int
+    amount: Money
+
+
+def month_window(month: str, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """``YYYY-MM`` → the month's ``[start, end)`` instants in ``zone``."""
+    year, number = int(month[:4]), int(month[5:7])
+    start = datetime(year, number, 1, tzinfo=zone)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone)
+    return start, end
+
+
+def statement_of(
+    budget: Budget, month: str, lines: list[PricedLine], zone: ZoneInfo, titles: Mapping[int, str],
+    currency: str,
+) -> Statement:
+    """The billable lines of one month (only worklogs with billable time), oldest first."""
+    out = [
+        StatementLine(
+            worklog_id=line.fact.id,
+            day=line.fact.started_at.astimezone(zone).date(),
+            user_id=line.fact.user_id,
+            work_item=line.fact.work_item,
+            work_item_title=None if line.fact.work_item is None else titles.get(line.fact.work_item),
+            activity_type=line.fact.activity_type,
+            billable_s=line.fact.billable_s,
+            rate=line.rate,
+            amount=line.amount,
+        )
+        for line in sorted(lines, key=lambda line: (line.fact.started_at, line.fact.id))
+        if line.fact.billable_s > 0
+    ]
+    return Statement(
+        budget_id=budget.id,
+        month=month,
+        currency=currency,
+        lines=out,
+        billable_s=sum(line.billable_s for line in out),
+        amount=Money(sum(line.amount.amount for line in out), currency),
+    )
