@@ -16,6 +16,7 @@ from core.billing.ports import Invoices, PaymentRecords, RenewalStore
 from core.identity.ports import SecondFactorStore, TokenRepository, UserRepository
 from core.licensing.ports import Directory, SeatRepository, SubscriptionRepository
 from core.tracking.ports import TrackingRepository
+from core.work_items.ports import WorkItemRepository
 
 __all__ = ["TenantScope", "UnitOfWork", "UnitOfWorkFactory"]
 
@@ -46,6 +47,10 @@ class TenantScope(Protocol):
     def tokens(self) -> TokenRepository: ...
 
     def activation(self) -> ActivationRepository: ...
+
+    def work_items(self) -> WorkItemRepository:
+        """The tenant's work items and iterations mirror, and its sync state."""
+        ...
 
 
 class UnitOfWork(Protocol):

@@ -260,3 +260,8 @@ ALL_TABLES = (*ALL_TABLES, *BILLING_TABLES)
 from .idempotency_tables import IDEMPOTENCY_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *IDEMPOTENCY_TABLES)
+
+# The work items mirror (work items, iterations, their id counter and the sync state).
+from .work_items_tables import WORK_ITEMS_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *WORK_ITEMS_TABLES)

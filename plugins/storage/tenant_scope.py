@@ -13,6 +13,7 @@ from .subscriptions_repo import Account, PiccoloSeatRepository, PiccoloSubscript
 from .token_repo import PiccoloTokenRepository
 from .tracking_repo import PiccoloTrackingRepo
 from .users_repo import PiccoloAuditLog, PiccoloUserRepository
+from .work_items_repo import PiccoloWorkItemRepo
 
 __all__ = ["PiccoloTenantScope"]
 
@@ -50,3 +51,6 @@ class PiccoloTenantScope:
 
     def activation(self) -> PiccoloActivationRepo:
         return PiccoloActivationRepo(self.tenant_id)
+
+    def work_items(self) -> PiccoloWorkItemRepo:
+        return PiccoloWorkItemRepo(self.tenant_id)

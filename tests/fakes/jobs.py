@@ -52,6 +52,10 @@ _TRACKING_TABLES = (
     ("work_item_outbox", "outbox"),
     ("devops_connection", "devops_connections"),
     ("tenant_activation", "activations"),
+    ("work_item", "work_items"),
+    ("iteration", "iterations"),
+    ("work_item_counter", "work_item_counters"),
+    ("work_item_sync", "work_item_syncs"),
 )
 
 

@@ -49,6 +49,8 @@ from core.tracking.ports import (
     TrackingSettings,
     UserWeek,
 )
+from core.work_items import Iteration, WorkItem
+from core.work_items.ports import SyncState
 
 from .rows import (
     AuditRow,
@@ -61,6 +63,7 @@ from .rows import (
     StoredSubscription,
     StoredUser,
 )
+from .work_items import FakeWorkItemRepository, IdCounter
 
 if TYPE_CHECKING:
     # The repositories import this module (the store, its rows and errors); this one
@@ -147,6 +150,12 @@ class FakeDatabase:
     outbox_errors: dict[str, dict[str, str]] = field(default_factory=dict)
     #: tenant id → worklog id → the stop reason of the track that left it (None: added by hand).
     stop_reasons: dict[str, dict[str, str | None]] = field(default_factory=dict)
+
+    # Work items (tenant id → …): the mirror, its id counters and the sync state.
+    work_items: dict[str, dict[int, WorkItem]] = field(default_factory=dict)
+    iterations: dict[str, dict[int, Iteration]] = field(default_factory=dict)
+    work_item_counters: dict[str, IdCounter] = field(default_factory=dict)
+    work_item_syncs: dict[str, SyncState] = field(default_factory=dict)
 
     # Activation.
     activations: dict[str, ActivationRecord] = field(default_factory=dict)
@@ -266,6 +275,9 @@ class FakeTenantScope:
         from .activation import FakeActivationRepository
 
         return FakeActivationRepository(self.store, self.tenant_id)
+
+    def work_items(self) -> FakeWorkItemRepository:
+        return FakeWorkItemRepository(self.store, self.tenant_id)
 
 
 class FakeUnitOfWork:
