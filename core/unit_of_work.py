@@ -13,6 +13,7 @@ from typing import Protocol, Self
 from core.activation.ports import ActivationRepository
 from core.audit import AuditLog
 from core.billing.ports import Invoices, PaymentRecords, RenewalStore
+from core.budgets.ports import BudgetRepository
 from core.identity.ports import SecondFactorStore, TokenRepository, UserRepository
 from core.licensing.ports import Directory, SeatRepository, SubscriptionRepository
 from core.tracking.ports import TrackingRepository
@@ -50,6 +51,10 @@ class TenantScope(Protocol):
 
     def work_items(self) -> WorkItemRepository:
         """The tenant's work items and iterations mirror, and its sync state."""
+        ...
+
+    def budgets(self) -> BudgetRepository:
+        """Budgets, their assignments, and the read model their usage is computed from."""
         ...
 
 

@@ -265,3 +265,8 @@ ALL_TABLES = (*ALL_TABLES, *IDEMPOTENCY_TABLES)
 from .work_items_tables import WORK_ITEMS_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *WORK_ITEMS_TABLES)
+
+# Budgets and their assignments.
+from .budgets_tables import BUDGETS_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *BUDGETS_TABLES)

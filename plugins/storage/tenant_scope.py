@@ -8,6 +8,7 @@ from piccolo.engine.base import Engine
 
 from .activation_repo import PiccoloActivationRepo
 from .billing_repo import InvoiceRepo
+from .budgets_repo import PiccoloBudgetRepo
 from .second_factor_repo import SecondFactors
 from .subscriptions_repo import Account, PiccoloSeatRepository, PiccoloSubscriptionRepository
 from .token_repo import PiccoloTokenRepository
@@ -54,3 +55,6 @@ class PiccoloTenantScope:
 
     def work_items(self) -> PiccoloWorkItemRepo:
         return PiccoloWorkItemRepo(self.tenant_id)
+
+    def budgets(self) -> PiccoloBudgetRepo:
+        return PiccoloBudgetRepo(self.tenant_id)

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 from core.activation.ports import ActivationRecord
 from core.billing.ports import BillingCustomer, RemoteInvoice
+from core.budgets import Budget
 from core.idempotency import KeyRecord, KeyScope
 from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord, SecondFactorRecord
 from core.jobs.ports import JobRunRecord
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
     # imports them only when a unit of work hands one out.
     from .activation import FakeActivationRepository
     from .billing import FakeInvoices, FakePaymentRecords, FakeRenewalStore
+    from .budgets import FakeBudgetRepository
     from .identity import FakeAuditLog, FakeSecondFactorStore, FakeTokenRepository, FakeUserRepository
     from .licensing import FakeDirectory, FakeSeatRepository, FakeSubscriptionRepository
     from .tracking import FakeTrackingRepository
@@ -156,6 +158,11 @@ class FakeDatabase:
     iterations: dict[str, dict[int, Iteration]] = field(default_factory=dict)
     work_item_counters: dict[str, IdCounter] = field(default_factory=dict)
     work_item_syncs: dict[str, SyncState] = field(default_factory=dict)
+
+    # Budgets (tenant id → …).
+    budgets: dict[str, dict[str, Budget]] = field(default_factory=dict)
+    #: tenant id → (kind, target) → budget id: a target has one budget.
+    budget_assignments: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
 
     # Activation.
     activations: dict[str, ActivationRecord] = field(default_factory=dict)
@@ -278,6 +285,11 @@ class FakeTenantScope:
 
     def work_items(self) -> FakeWorkItemRepository:
         return FakeWorkItemRepository(self.store, self.tenant_id)
+
+    def budgets(self) -> FakeBudgetRepository:
+        from .budgets import FakeBudgetRepository
+
+        return FakeBudgetRepository(self.store, self.tenant_id)
 
 
 class FakeUnitOfWork:

@@ -35,6 +35,7 @@ from . import (
     m0014_credit_notes,
     m0015_user_second_factor,
     m0016_work_items,
+    m0018_budgets,
 )
 from .columns import AddColumn, DataStep, has_column
 
@@ -56,6 +57,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0014_credit_notes,
     m0015_user_second_factor,
     m0016_work_items,
+    m0018_budgets,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (

@@ -1,0 +1,220 @@
+"""One tenant's budgets, their assignments and the read model of usage.
+
+Every query filters on ``self.tenant_id``. Usage reads the period's worklogs in one
+statement with only the columns it needs (no comment, no flags) and the work item tree
+in another; the resolution itself is core's memoised walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from piccolo.table import Table
+
+from core.budgets import AssignmentKind, Assignments, Budget, WorklogFact, WorkTree
+from core.ids import new_id
+from core.money import Money
+
+from .budgets_tables import BudgetAssignmentRow, BudgetRow
+from .plain_sql import Sql, fetch
+from .tracking_tables import WorklogRow
+
+__all__ = ["PiccoloBudgetRepo"]
+
+
+def _budget(row: dict[str, Any]) -> Budget:
+    currency = row["currency"]
+
+    def money(value: int | None) -> Money | None:
+        return None if value is None else Money(int(value), currency)
+
+    return Budget(
+        id=row["id"], name=row["name"], description=row["description"],
+        limit_s=None if row["limit_s"] is None else int(row["limit_s"]),
+        amount=money(row["amount"]), hourly_rate=money(row["hourly_rate"]),
+        starts_on=row["starts_on"], ends_on=row["ends_on"], open=bool(row["is_open"]),
+        customer=row["customer"], created_at=row["created_at"],
+    )
+
+
+def _columns(budget: Budget) -> dict[str, Any]:
+    return {
+        "name": budget.name, "description": budget.description, "limit_s": budget.limit_s,
+        "amount": None if budget.amount is None else budget.amount.amount,
+        "hourly_rate": None if budget.hourly_rate is None else budget.hourly_rate.amount,
+        "currency": budget.currency, "starts_on": budget.starts_on, "ends_on": budget.ends_on,
+        "is_open": budget.open, "customer": budget.customer,
+    }
+
+
+def _item_id(text: str | None) -> int | None:
+    """A worklog's work item as the mirror's integer id (text that is not one: none)."""
+    if text is None or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
+_TREE = Sql("SELECT item_id, parent_id, iteration_id FROM work_item WHERE tenant_id = {}")
+_ITERATIONS = Sql("SELECT iteration_id FROM iteration WHERE tenant_id = {}")
+_FACT_COLUMNS = "id, user_id, started_at, work_item, activity_type, length_s, billable_length_s"
+
+
+@cache
+def _facts_sql(start: bool, end: bool, user: bool) -> Sql:
+    where = ["tenant_id = {}"]
+    if start:
+        where.append("started_at >= {}")
+    if end:
+        where.append("started_at < {}")
+    if user:
+        where.append("user_id = {}")
+    return Sql(f"SELECT {_FACT_COLUMNS} FROM worklog WHERE {' AND '.join(where)}")
+
+
+def _fact(row: dict[str, Any]) -> WorklogFact:
+    started_at = row["started_at"]
+    if isinstance(started_at, str):  # SQLite's raw rows may keep the text
+        started_at = datetime.fromisoformat(started_at)
+    return WorklogFact(
+        id=row["id"], user_id=row["user_id"], started_at=started_at,
+        work_item=_item_id(row["work_item"]), activity_type=row["activity_type"],
+        length_s=int(row["length_s"]), billable_s=int(row["billable_length_s"]),
+    )
+
+
+async def _in(table: type[Table], sql: str, tenant_id: str, values: list[Any]) -> list[dict[str, Any]]:
+    """``sql`` with the tenant's placeholder first and ``{in}`` as one placeholder per value."""
+    placeholders = ", ".join(["{}"] * len(values))
+    return list(await table.raw(sql.replace("{in}", placeholders), tenant_id, *values))
+
+
+class PiccoloBudgetRepo:
+    def __init__(self, tenant_id: str) -> None:
+        self.tenant_id = tenant_id
+
+    async def get(self, budget_id: str) -> Budget | None:
+        row = await BudgetRow.select().where(
+            (BudgetRow.tenant_id == self.tenant_id) & (BudgetRow.id == budget_id)
+        ).first()
+        return _budget(row) if row else None
+
+    async def all(self) -> list[Budget]:
+        rows = await BudgetRow.select().where(BudgetRow.tenant_id == self.tenant_id).order_by(
+            BudgetRow.name, BudgetRow.id
+        )
+        return [_budget(row) for row in rows]
+
+    async def add(self, budget: Budget) -> None:
+        await BudgetRow.insert(BudgetRow(
+            id=budget.id, tenant_id=self.tenant_id, created_at=budget.created_at,
+            updated_at=budget.created_at, **_columns(budget),
+        ))
+
+    async def save(self, budget: Budget, at: datetime) -> None:
+        values: dict[Any, Any] = {BudgetRow._meta.get_column_by_name(k): v for k, v in _columns(budget).items()}
+        values[BudgetRow.updated_at] = at
+        await BudgetRow.update(values).where(
+            (BudgetRow.tenant_id == self.tenant_id) & (BudgetRow.id == budget.id)
+        )
+
+    async def assignments(self) -> Assignments:
+        rows = await BudgetAssignmentRow.select(
+            BudgetAssignmentRow.budget_id, BudgetAssignmentRow.kind, BudgetAssignmentRow.target
+        ).where(BudgetAssignmentRow.tenant_id == self.tenant_id)
+        iterations: dict[int, str] = {}
+        work_items: dict[int, str] = {}
+        worklogs: dict[str, str] = {}
+        for row in rows:
+            kind, target, budget = row["kind"], row["target"], row["budget_id"]
+            if kind == AssignmentKind.WORKLOG:
+                worklogs[target] = budget
+            elif kind == AssignmentKind.WORK_ITEM:
+                work_items[int(target)] = budget
+            elif kind == AssignmentKind.ITERATION:
+                iterations[int(target)] = budget
+        return Assignments(iterations, work_items, worklogs)
+
+    async def assign(
+        self, budget_id: str, kind: AssignmentKind, targets: Sequence[str], at: datetime
+    ) -> None:
+        if not targets:
+            return
+        # A target has one budget: its old assignment (to any budget) makes way.
+        await BudgetAssignmentRow.delete().where(
+            (BudgetAssignmentRow.tenant_id == self.tenant_id)
+            & (BudgetAssignmentRow.kind == kind.value)
+            & BudgetAssignmentRow.target.is_in(list(targets))
+        )
+        await BudgetAssignmentRow.insert(*[
+            BudgetAssignmentRow(
+                id=new_id(), tenant_id=self.tenant_id, budget_id=budget_id, kind=kind.value,
+                target=target, created_at=at,
+            )
+            for target in dict.fromkeys(targets)
+        ])
+
+    async def unassign(self, budget_id: str, kind: AssignmentKind, targets: Sequence[str]) -> int:
+        if not targets:
+            return 0
+        where = (
+            (BudgetAssignmentRow.tenant_id == self.tenant_id)
+            & (BudgetAssignmentRow.budget_id == budget_id)
+            & (BudgetAssignmentRow.kind == kind.value)
+            & BudgetAssignmentRow.target.is_in(list(targets))
+        )
+        count = int(await BudgetAssignmentRow.count().where(where))
+        await BudgetAssignmentRow.delete().where(where)
+        return count
+
+    async def tree(self) -> WorkTree:
+        parents: dict[int, int | None] = {}
+        iterations: dict[int, int | None] = {}
+        for row in await fetch(BudgetRow, _TREE, self.tenant_id):
+            item = int(row["item_id"])
+            parents[item] = None if row["parent_id"] is None else int(row["parent_id"])
+            iterations[item] = None if row["iteration_id"] is None else int(row["iteration_id"])
+        return WorkTree(parents, iterations)
+
+    async def iteration_ids(self) -> set[int]:
+        return {int(row["iteration_id"]) for row in await fetch(BudgetRow, _ITERATIONS, self.tenant_id)}
+
+    async def existing_worklogs(self, ids: Collection[str]) -> set[str]:
+        if not ids:
+            return set()
+        rows = await _in(WorklogRow, "SELECT id FROM worklog WHERE tenant_id = {} AND id IN ({in})",
+                         self.tenant_id, list(ids))
+        return {row["id"] for row in rows}
+
+    async def facts(
+        self, start: datetime | None, end: datetime | None, *, user_id: str | None = None,
+        ids: Collection[str] | None = None,
+    ) -> list[WorklogFact]:
+        if ids is not None:
+            if not ids:
+                return []
+            rows = await WorklogRow.select(
+                WorklogRow.id, WorklogRow.user_id, WorklogRow.started_at, WorklogRow.work_item,
+                WorklogRow.activity_type, WorklogRow.length_s, WorklogRow.billable_length_s,
+            ).where((WorklogRow.tenant_id == self.tenant_id) & WorklogRow.id.is_in(list(ids)))
+            return [_fact(row) for row in rows]
+        args: list[Any] = [self.tenant_id]
+        if start is not None:
+            args.append(start)
+        if end is not None:
+            args.append(end)
+        if user_id is not None:
+            args.append(user_id)
+        sql = _facts_sql(start is not None, end is not None, user_id is not None)
+        return [_fact(row) for row in await fetch(WorklogRow, sql, *args)]
+
+    async def titles(self, work_items: Collection[int]) -> dict[int, str]:
+        if not work_items:
+            return {}
+        rows = await _in(
+            BudgetRow, "SELECT item_id, title FROM work_item WHERE tenant_id = {} AND item_id IN ({in})",
+            self.tenant_id, list(work_items),
+        )
+        return {int(row["item_id"]): row["title"] for row in rows}
