@@ -114,7 +114,8 @@ class PiccoloBudgetRepo:
         ))
 
     async def save(self, budget: Budget, at: datetime) -> None:
-        values: dict[Any, Any] = {BudgetRow._meta.get_column_by_name(k): v for k, v in _columns(budget).items()}
+        column = BudgetRow._meta.get_column_by_name
+        values: dict[Any, Any] = {column(k): v for k, v in _columns(budget).items()}
         values[BudgetRow.updated_at] = at
         await BudgetRow.update(values).where(
             (BudgetRow.tenant_id == self.tenant_id) & (BudgetRow.id == budget.id)
