@@ -50,6 +50,8 @@ class WorklogFact:
     activity_type: str | None
     length_s: int
     billable_s: int
+    activity_type_id: str | None = None
+    """The activity type's catalogue id (what its rate is keyed by); ``activity_type`` is its name."""
 
 
 @dataclass(frozen=True, slots=True)

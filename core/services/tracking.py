@@ -40,6 +40,7 @@ from core.tracking import (
 from core.tracking.ports import TrackingDirectory, TrackingRepository
 from core.unit_of_work import TenantScope, UnitOfWork, UnitOfWorkFactory
 
+from .budgets import ensure_budget_open
 from .tracking_common import check_limits, ensure_day_unlocked, queue_work_item_effects, user_zone
 
 __all__ = [
@@ -110,6 +111,9 @@ async def start_tracking(
         await check_limits(scope, work.directory.catalogue, {user.id: 1 if settled is None else 2})
         now = clock.now()
         await ensure_day_unlocked(repo, user.id, now, await user_zone(repo, tenant, user.id), lock)
+        # A timer's worklog would go to its work item's budget: a closed one refuses the start.
+        # Stopping a timer started before the budget closed keeps the time (docs/budgets.md).
+        await ensure_budget_open(scope, work_item)
         timer, track = start_timer(user.id, now, work_item, comment, rules, settled)
         if track is not None:
             await repo.delete_timer(user.id)

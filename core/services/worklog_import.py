@@ -37,6 +37,7 @@ from core.tracking import (
 from core.tracking.ports import UserWeek
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
+from .budgets import ensure_budget_open
 from .tracking_common import all_users, check_limits, import_effects
 
 __all__ = ["ImportRejected", "import_worklogs"]
@@ -137,6 +138,7 @@ async def import_worklogs(
         for worklog in worklogs:
             by_user[worklog.user_id] = by_user.get(worklog.user_id, 0) + 1
         await check_limits(scope, work.directory.catalogue, by_user)
+        await ensure_budget_open(scope, *{worklog.work_item for worklog in worklogs})
         now = clock.now()
         repo = scope.tracking()
         await repo.add_worklogs(worklogs, now)

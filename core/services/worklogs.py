@@ -28,6 +28,7 @@ from core.tracking import (
 from core.tracking.ports import WorklogCursor
 from core.unit_of_work import UnitOfWorkFactory
 
+from .budgets import ensure_budget_open
 from .tracking_common import all_users, check_limits, ensure_day_unlocked, queue_work_item_effects, user_zone
 
 __all__ = [
@@ -84,6 +85,7 @@ async def add_worklog(
         zone = await user_zone(repo, tenant, owner_id)
         await ensure_day_unlocked(repo, owner_id, draft.started_at, zone, lock)
         await check_limits(scope, work.directory.catalogue, {owner_id: 1})
+        await ensure_budget_open(scope, draft.work_item)
         worklog = create_worklog(draft, new_id())
         now = clock.now()
         await repo.add_worklogs([worklog], now)
@@ -97,7 +99,8 @@ async def edit_worklog(
     changes: WorklogChanges, actor_can_edit_others: bool,
 ) -> Worklog:
     async with uow(write=True) as work:
-        repo = work.tenant(tenant.id).tracking()
+        scope = work.tenant(tenant.id)
+        repo = scope.tracking()
         before = await repo.worklog(worklog_id)
         if before is None:
             raise NotFound("there is no such worklog")
@@ -110,6 +113,9 @@ async def edit_worklog(
         if after is before:
             return before
         await ensure_day_unlocked(repo, before.user_id, after.started_at, zone, lock)
+        if after.work_item != before.work_item:
+            # Moving time onto a closed budget's work is a new worklog for that budget.
+            await ensure_budget_open(scope, after.work_item)
         now = clock.now()
         await repo.save_worklog(after, now)
         await queue_work_item_effects(repo, before, after, now, new_id())

@@ -1,0 +1,348 @@
+"""Budgets (SPEC §12): manage them, assign them, resolve work items and worklogs to them,
+and read a budget's usage and monthly chargeback statement.
+
+Who may (docs/budgets.md): the Budget role and Administrators manage (the routes' guard,
+``manage_budgets``); Product and above read every budget and every line; a Team user sees
+only the budgets their own worklogs resolve to, and in a usage or statement only their own
+lines — a Team user's totals cover only their own time, as in reporting (SPEC §14) — with
+``hours_left`` / ``amount_left`` withheld, since those would reveal everyone's total.
+
+Amounts come from ``core.rates`` (budget rate, then activity type, then user; one rounding
+per worklog) and every total is a sum of rounded lines, so usage and statement agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from core.budgets import (
+    AssignmentKind,
+    Budget,
+    BudgetChanges,
+    BudgetClosed,
+    BudgetDraft,
+    PricedLine,
+    Resolution,
+    Resolver,
+    Statement,
+    Usage,
+    WorklogFact,
+    apply_changes,
+    check_currency,
+    create_budget,
+    month_window,
+    price_lines,
+    statement_of,
+    usage_of,
+)
+from core.budgets.ports import BudgetRepository
+from core.clock import Clock
+from core.errors import NotFound, ValidationFailed
+from core.ids import new_id
+from core.money import Money
+from core.rates import RateBook, amount
+from core.tenancy import Tenant
+from core.unit_of_work import TenantScope, UnitOfWorkFactory
+
+__all__ = [
+    "BudgetViewer",
+    "Targets",
+    "add_budget",
+    "assign_budget",
+    "budget_statement",
+    "budget_usage",
+    "change_budget",
+    "check_month",
+    "ensure_budget_open",
+    "get_budget",
+    "list_budgets",
+    "resolve_work_items",
+    "resolve_worklogs",
+    "unassign_budget",
+]
+
+DEFAULT_CURRENCY = "USD"
+MAX_TARGETS = 1000
+"""At most this many targets of each kind in one assign/unassign call."""
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetViewer:
+    """Who asks: ``sees_all`` for Product, Budget and Administrators; Team sees their own."""
+
+    user_id: str
+    sees_all: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Targets:
+    iterations: Sequence[int] = ()
+    work_items: Sequence[int] = ()
+    worklogs: Sequence[str] = ()
+
+
+async def _rate_book(scope: TenantScope) -> RateBook:
+    """The tenant's user and activity type rates (none until the rates are stored)."""
+    return RateBook()
+
+
+def _item_id(work_item: str | None) -> int | None:
+    """A worklog's work item as the mirror's integer id (other text names no item)."""
+    if work_item is None or not work_item.isdigit() or len(work_item) > 18:
+        return None
+    return int(work_item)
+
+
+async def _resolver(repo: BudgetRepository) -> Resolver:
+    return Resolver(await repo.tree(), await repo.assignments())
+
+
+async def _budgets_hit_by(repo: BudgetRepository, user_id: str) -> set[str]:
+    """The budgets a user's own worklogs resolve to (what a Team user may see)."""
+    resolver = await _resolver(repo)
+    hit = set()
+    for fact in await repo.facts(None, None, user_id=user_id):
+        budget_id = resolver.worklog(fact.id, fact.work_item).budget_id
+        if budget_id is not None:
+            hit.add(budget_id)
+    return hit
+
+
+async def list_budgets(uow: UnitOfWorkFactory, *, tenant: Tenant, viewer: BudgetViewer) -> list[Budget]:
+    async with uow() as work:
+        repo = work.tenant(tenant.id).budgets()
+        budgets = await repo.all()
+        if viewer.sees_all:
+            return budgets
+        hit = await _budgets_hit_by(repo, viewer.user_id)
+    return [budget for budget in budgets if budget.id in hit]
+
+
+async def _visible(repo: BudgetRepository, budget_id: str, viewer: BudgetViewer) -> Budget:
+    budget = await repo.get(budget_id)
+    # A budget a Team user may not see is exactly as absent as one that does not exist.
+    hidden = not viewer.sees_all and budget_id not in await _budgets_hit_by(repo, viewer.user_id)
+    if budget is None or hidden:
+        raise NotFound("there is no such budget")
+    return budget
+
+
+async def get_budget(
+    uow: UnitOfWorkFactory, *, tenant: Tenant, viewer: BudgetViewer, budget_id: str
+) -> Budget:
+    async with uow() as work:
+        return await _visible(work.tenant(tenant.id).budgets(), budget_id, viewer)
+
+
+async def _tenant_currency(scope: TenantScope) -> str | None:
+    """The tenant's rate currency (``None`` while no rate fixed it)."""
+    return (await _rate_book(scope)).currency
+
+
+async def add_budget(uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, draft: BudgetDraft) -> Budget:
+    budget = create_budget(draft, new_id(), clock.now())
+    async with uow(write=True) as work:
+        scope = work.tenant(tenant.id)
+        check_currency(budget, await _tenant_currency(scope))
+        await scope.budgets().add(budget)
+        await work.commit()
+    return budget
+
+
+async def change_budget(
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, budget_id: str, changes: BudgetChanges
+) -> Budget:
+    async with uow(write=True) as work:
+        scope = work.tenant(tenant.id)
+        repo = scope.budgets()
+        before = await repo.get(budget_id)
+        if before is None:
+            raise NotFound("there is no such budget")
+        after = apply_changes(before, changes)
+        if after == before:
+            return before
+        check_currency(after, await _tenant_currency(scope))
+        await repo.save(after, clock.now())
+        await work.commit()
+    return after
+
+
+def _check_sizes(targets: Targets) -> None:
+    for name, values in (("iterations", targets.iterations), ("work_items", targets.work_items),
+                         ("worklogs", targets.worklogs)):
+        if len(values) > MAX_TARGETS:
+            raise ValidationFailed(f"at most {MAX_TARGETS} {name} at once", field=name)
+
+
+async def _open_budget(repo: BudgetRepository, budget_id: str) -> Budget:
+    budget = await repo.get(budget_id)
+    if budget is None:
+        raise NotFound("there is no such budget")
+    if not budget.open:
+        raise BudgetClosed(f"the budget {budget.name!r} is closed", budget_id=budget.id)
+    return budget
+
+
+async def assign_budget(
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, budget_id: str, targets: Targets
+) -> None:
+    """Assign iterations, work items and single worklogs to an open budget; each target that
+    had another budget moves to this one. Unknown targets refuse the whole call (422)."""
+    _check_sizes(targets)
+    async with uow(write=True) as work:
+        repo = work.tenant(tenant.id).budgets()
+        await _open_budget(repo, budget_id)
+        if targets.iterations:
+            missing = set(targets.iterations) - await repo.iteration_ids()
+            if missing:
+                raise ValidationFailed(f"no such iteration: {min(missing)}", field="iterations")
+        if targets.work_items:
+            missing = set(targets.work_items) - set((await repo.tree()).parents)
+            if missing:
+                raise ValidationFailed(f"no such work item: {min(missing)}", field="work_items")
+        if targets.worklogs:
+            missing_logs = set(targets.worklogs) - await repo.existing_worklogs(targets.worklogs)
+            if missing_logs:
+                raise ValidationFailed(f"no such worklog: {min(missing_logs)}", field="worklogs")
+        now = clock.now()
+        await repo.assign(budget_id, AssignmentKind.ITERATION, [str(i) for i in targets.iterations], now)
+        await repo.assign(budget_id, AssignmentKind.WORK_ITEM, [str(i) for i in targets.work_items], now)
+        await repo.assign(budget_id, AssignmentKind.WORKLOG, list(targets.worklogs), now)
+        await work.commit()
+
+
+async def unassign_budget(
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, budget_id: str, targets: Targets
+) -> int:
+    """Remove this budget's direct assignments of the targets; how many were removed. A
+    closed budget's assignments are frozen as well (409 ``budget_closed``)."""
+    _check_sizes(targets)
+    async with uow(write=True) as work:
+        repo = work.tenant(tenant.id).budgets()
+        await _open_budget(repo, budget_id)
+        removed = 0
+        for kind, ids in (
+            (AssignmentKind.ITERATION, [str(i) for i in targets.iterations]),
+            (AssignmentKind.WORK_ITEM, [str(i) for i in targets.work_items]),
+            (AssignmentKind.WORKLOG, list(targets.worklogs)),
+        ):
+            removed += await repo.unassign(budget_id, kind, ids)
+        await work.commit()
+    return removed
+
+
+async def ensure_budget_open(scope: TenantScope, *work_items: str | None) -> None:
+    """Refuse new worklogs (or a timer start) whose time would go to a closed budget.
+
+    Called inside the caller's unit of work. A new worklog has no direct assignment yet,
+    so it resolves through its work item (and that item's iteration) only.
+    """
+    items = {item for item in map(_item_id, work_items) if item is not None}
+    if not items:
+        return
+    repo = scope.budgets()
+    # Most tenants have no closed budget: one small query, and no tree to read.
+    closed = {budget.id: budget for budget in await repo.all() if not budget.open}
+    if not closed:
+        return
+    resolver = await _resolver(repo)
+    for item in sorted(items):
+        budget = closed.get(resolver.worklog(None, item).budget_id or "")
+        if budget is not None:
+            raise BudgetClosed(
+                f"work item {item} books to the closed budget {budget.name!r}: it takes no new worklogs",
+                budget_id=budget.id, work_item=item,
+            )
+
+
+async def resolve_worklogs(
+    uow: UnitOfWorkFactory, *, tenant: Tenant, worklogs: Sequence[tuple[str, str | None]]
+) -> dict[str, Resolution]:
+    """Each ``(worklog id, work item)``'s resolution (for worklog answers)."""
+    if not worklogs:
+        return {}
+    async with uow() as work:
+        resolver = await _resolver(work.tenant(tenant.id).budgets())
+    out = {}
+    for worklog_id, work_item in worklogs:
+        out[worklog_id] = resolver.worklog(worklog_id, _item_id(work_item))
+    return out
+
+
+async def resolve_work_items(
+    uow: UnitOfWorkFactory, *, tenant: Tenant, items: Sequence[int]
+) -> dict[int, Resolution]:
+    if not items:
+        return {}
+    async with uow() as work:
+        resolver = await _resolver(work.tenant(tenant.id).budgets())
+    return {item: resolver.work_item(item) for item in items}
+
+
+@dataclass(frozen=True, slots=True)
+class _Lines:
+    budget: Budget
+    lines: list[PricedLine]
+    currency: str
+    titles: dict[int, str]
+
+
+async def _lines(
+    scope: TenantScope, budget_id: str, viewer: BudgetViewer, start: datetime | None, end: datetime | None,
+    *, with_titles: bool = False,
+) -> _Lines:
+    """The priced lines of one budget in ``[start, end)`` (a Team viewer's own only)."""
+    repo = scope.budgets()
+    budget = await _visible(repo, budget_id, viewer)
+    resolver = await _resolver(repo)
+    facts = await repo.facts(start, end, user_id=None if viewer.sees_all else viewer.user_id)
+    mine = [f for f in facts if resolver.worklog(f.id, f.work_item).budget_id == budget.id]
+    book = await _rate_book(scope)
+    currency = budget.currency or book.currency or DEFAULT_CURRENCY
+
+    def pricer(fact: WorklogFact) -> tuple[Money | None, Money]:
+        rate = book.rate_for(fact.user_id, fact.activity_type_id, budget.hourly_rate)
+        if rate is None:
+            return None, Money.zero(currency)
+        return rate, amount(fact.billable_s, rate)
+
+    titles: dict[int, str] = {}
+    if with_titles:
+        titles = await repo.titles({f.work_item for f in mine if f.work_item is not None})
+    return _Lines(budget, price_lines(mine, pricer), currency, titles)
+
+
+def _hide_left(usage: Usage) -> Usage:
+    return replace(usage, left_s=None, amount_left=None)
+
+
+async def budget_usage(
+    uow: UnitOfWorkFactory, *, tenant: Tenant, viewer: BudgetViewer, budget_id: str,
+    start: datetime | None, end: datetime | None,
+) -> tuple[Budget, Usage]:
+    async with uow() as work:
+        found = await _lines(work.tenant(tenant.id), budget_id, viewer, start, end)
+    usage = usage_of(found.budget, found.lines, found.currency)
+    return found.budget, usage if viewer.sees_all else _hide_left(usage)
+
+
+def check_month(month: str) -> str:
+    if len(month) != 7 or month[4] != "-" or not (month[:4].isdigit() and month[5:].isdigit()):
+        raise ValidationFailed("month is YYYY-MM", field="month")
+    if not 1 <= int(month[5:]) <= 12 or not 1 <= int(month[:4]) <= 9998:
+        raise ValidationFailed("month is YYYY-MM with a month from 01 to 12", field="month")
+    return month
+
+
+async def budget_statement(
+    uow: UnitOfWorkFactory, *, tenant: Tenant, viewer: BudgetViewer, budget_id: str, month: str,
+) -> Statement:
+    """The billable lines of one month in the tenant's time zone, with exact totals."""
+    zone = ZoneInfo(tenant.time_zone)
+    start, end = month_window(check_month(month), zone)
+    async with uow() as work:
+        found = await _lines(work.tenant(tenant.id), budget_id, viewer, start, end, with_titles=True)
+    return statement_of(found.budget, month, found.lines, zone, found.titles, found.currency)
