@@ -25,6 +25,7 @@ def tenant_routes() -> list[Any]:
     from .api import (
         access,
         audit,
+        budgets,
         devops,
         me,
         second_factor,
@@ -57,6 +58,7 @@ def tenant_routes() -> list[Any]:
         timesheet.WeeksController,
         timesheet.TrackingRulesController,
         devops.DevOpsConnectionController,
+        budgets.BudgetsController,
         *activation_routes(),
         *billing_routes(),
     ]

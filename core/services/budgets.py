@@ -47,6 +47,8 @@ from core.rates import RateBook, amount
 from core.tenancy import Tenant
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
+from .tracking_common import all_users
+
 __all__ = [
     "BudgetViewer",
     "Targets",
@@ -62,6 +64,7 @@ __all__ = [
     "resolve_work_items",
     "resolve_worklogs",
     "unassign_budget",
+    "user_names",
 ]
 
 DEFAULT_CURRENCY = "USD"
@@ -339,10 +342,20 @@ def check_month(month: str) -> str:
 
 async def budget_statement(
     uow: UnitOfWorkFactory, *, tenant: Tenant, viewer: BudgetViewer, budget_id: str, month: str,
-) -> Statement:
+) -> tuple[Budget, Statement]:
     """The billable lines of one month in the tenant's time zone, with exact totals."""
     zone = ZoneInfo(tenant.time_zone)
     start, end = month_window(check_month(month), zone)
     async with uow() as work:
         found = await _lines(work.tenant(tenant.id), budget_id, viewer, start, end, with_titles=True)
-    return statement_of(found.budget, month, found.lines, zone, found.titles, found.currency)
+    return found.budget, statement_of(found.budget, month, found.lines, zone, found.titles, found.currency)
+
+
+async def user_names(uow: UnitOfWorkFactory, *, tenant: Tenant, ids: Sequence[str]) -> dict[str, str]:
+    """The names of the tenant's users among ``ids`` (for breakdowns and statement lines)."""
+    if not ids:
+        return {}
+    wanted = set(ids)
+    async with uow() as work:
+        users = await all_users(work.tenant(tenant.id))
+    return {user.id: user.name for user in users if user.id in wanted}

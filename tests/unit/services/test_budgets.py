@@ -146,11 +146,11 @@ async def test_usage_and_statement_price_with_the_budget_rate_and_agree_to_the_c
     assert usage.amount == Money(6_172 + 24_690)
     assert usage.left_s == 10 * 3600 - 11_700
     assert usage.amount_left == Money(100_000 - 30_862)
-    statement = await budget_statement(uow, tenant=tenant, viewer=MANAGER, budget_id=a.id, month="2026-03")
+    _, statement = await budget_statement(uow, tenant=tenant, viewer=MANAGER, budget_id=a.id, month="2026-03")
     assert [line.amount.amount for line in statement.lines] in ([6_172, 24_690], [24_690, 6_172])
     assert statement.amount == usage.amount
     assert {line.work_item_title for line in statement.lines} == {"Item 3", "Item 4"}
-    february = await budget_statement(uow, tenant=tenant, viewer=MANAGER, budget_id=a.id, month="2026-02")
+    _, february = await budget_statement(uow, tenant=tenant, viewer=MANAGER, budget_id=a.id, month="2026-02")
     assert february.lines == []
 
 
