@@ -11,10 +11,12 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from core.activation.ports import ActivationRepository
+from core.activities.ports import ActivityTypeRepository
 from core.audit import AuditLog
 from core.billing.ports import Invoices, PaymentRecords, RenewalStore
 from core.identity.ports import SecondFactorStore, TokenRepository, UserRepository
 from core.licensing.ports import Directory, SeatRepository, SubscriptionRepository
+from core.rates.ports import RateRepository
 from core.tracking.ports import TrackingRepository
 
 __all__ = ["TenantScope", "UnitOfWork", "UnitOfWorkFactory"]
@@ -46,6 +48,14 @@ class TenantScope(Protocol):
     def tokens(self) -> TokenRepository: ...
 
     def activation(self) -> ActivationRepository: ...
+
+    def activity_types(self) -> ActivityTypeRepository:
+        """The tenant's activity type catalogue."""
+        ...
+
+    def rates(self) -> RateRepository:
+        """The tenant's rate currency and user rates."""
+        ...
 
 
 class UnitOfWork(Protocol):

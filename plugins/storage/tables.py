@@ -260,3 +260,8 @@ ALL_TABLES = (*ALL_TABLES, *BILLING_TABLES)
 from .idempotency_tables import IDEMPOTENCY_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *IDEMPOTENCY_TABLES)
+
+# Activity types and rates (the catalogue, user rates, the tenant's rate currency).
+from .activities_tables import ACTIVITY_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *ACTIVITY_TABLES)

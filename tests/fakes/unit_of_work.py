@@ -34,11 +34,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from core.activation.ports import ActivationRecord
+from core.activities import ActivityType
 from core.billing.ports import BillingCustomer, RemoteInvoice
 from core.idempotency import KeyRecord, KeyScope
 from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord, SecondFactorRecord
 from core.jobs.ports import JobRunRecord
 from core.licensing.subscription import Subscription
+from core.money import Money
 from core.proration.credit import CreditEntry
 from core.tenancy import Enterprise, Person, Tenant
 from core.tracking import Timer, WeekStatus, Worklog
@@ -66,6 +68,7 @@ if TYPE_CHECKING:
     # The repositories import this module (the store, its rows and errors); this one
     # imports them only when a unit of work hands one out.
     from .activation import FakeActivationRepository
+    from .activities import FakeActivityTypeRepository, FakeRateRepository
     from .billing import FakeInvoices, FakePaymentRecords, FakeRenewalStore
     from .identity import FakeAuditLog, FakeSecondFactorStore, FakeTokenRepository, FakeUserRepository
     from .licensing import FakeDirectory, FakeSeatRepository, FakeSubscriptionRepository
@@ -147,6 +150,13 @@ class FakeDatabase:
     outbox_errors: dict[str, dict[str, str]] = field(default_factory=dict)
     #: tenant id → worklog id → the stop reason of the track that left it (None: added by hand).
     stop_reasons: dict[str, dict[str, str | None]] = field(default_factory=dict)
+
+    # Activity types and rates (tenant id → …).
+    activity_types: dict[str, dict[str, ActivityType]] = field(default_factory=dict)
+    #: tenant id → user id → hourly rate.
+    user_rates: dict[str, dict[str, Money]] = field(default_factory=dict)
+    #: tenant id → the rate currency the first rate fixed.
+    rate_currencies: dict[str, str] = field(default_factory=dict)
 
     # Activation.
     activations: dict[str, ActivationRecord] = field(default_factory=dict)
@@ -266,6 +276,16 @@ class FakeTenantScope:
         from .activation import FakeActivationRepository
 
         return FakeActivationRepository(self.store, self.tenant_id)
+
+    def activity_types(self) -> FakeActivityTypeRepository:
+        from .activities import FakeActivityTypeRepository
+
+        return FakeActivityTypeRepository(self.store, self.tenant_id)
+
+    def rates(self) -> FakeRateRepository:
+        from .activities import FakeRateRepository
+
+        return FakeRateRepository(self.store, self.tenant_id)
 
 
 class FakeUnitOfWork:

@@ -6,7 +6,8 @@ applies the missing ones in order, each in its own transaction, and never drops
 or rewrites what exists: installing over an existing database creates missing
 tables, leaves current ones alone and upgrades older ones in place (SPEC §3).
 Migrations are additive so SQLite can run them; a column added to an existing table
-is an :class:`~.columns.AddColumn`, applied only where it is missing.
+is an :class:`~.columns.AddColumn`, applied only where it is missing; a data step (a
+backfill) is an async callable taking the engine, run in the migration's transaction.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from . import (
     m0013_trusted_time,
     m0014_credit_notes,
     m0015_user_second_factor,
+    m0017_activity_types,
 )
 from .columns import AddColumn, has_column
 
@@ -53,6 +55,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0013_trusted_time,
     m0014_credit_notes,
     m0015_user_second_factor,
+    m0017_activity_types,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
@@ -86,6 +89,10 @@ async def upgrade(engine: Engine[Any], *, target: str | None = None) -> list[str
             if migration.ID in done:
                 continue
             for statement in migration.STATEMENTS:
+                if callable(statement):
+                    # A data step (a backfill): async, given the engine, in this transaction.
+                    await statement(engine)
+                    continue
                 if isinstance(statement, AddColumn):
                     if await has_column(engine, statement.table, statement.column):
                         continue
