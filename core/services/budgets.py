@@ -31,7 +31,6 @@ from core.budgets import (
     Usage,
     WorklogFact,
     apply_changes,
-    check_currency,
     create_budget,
     month_window,
     price_lines,
@@ -43,10 +42,11 @@ from core.clock import Clock
 from core.errors import NotFound, ValidationFailed
 from core.ids import new_id
 from core.money import Money
-from core.rates import RateBook, amount
+from core.rates import RateCurrencyMismatch, amount
 from core.tenancy import Tenant
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
+from .rates import accept_rate, rate_book
 from .tracking_common import all_users
 
 __all__ = [
@@ -85,11 +85,6 @@ class Targets:
     iterations: Sequence[int] = ()
     work_items: Sequence[int] = ()
     worklogs: Sequence[str] = ()
-
-
-async def _rate_book(scope: TenantScope) -> RateBook:
-    """The tenant's user and activity type rates (none until the rates are stored)."""
-    return RateBook()
 
 
 def _item_id(work_item: str | None) -> int | None:
@@ -140,16 +135,26 @@ async def get_budget(
         return await _visible(work.tenant(tenant.id).budgets(), budget_id, viewer)
 
 
-async def _tenant_currency(scope: TenantScope) -> str | None:
-    """The tenant's rate currency (``None`` while no rate fixed it)."""
-    return (await _rate_book(scope)).currency
+async def _check_currency(scope: TenantScope, budget: Budget) -> None:
+    """A budget's money is in the tenant's one rate currency (its hourly rate is a rate like
+    the others, checked and able to fix the currency as the first rate does)."""
+    rates = scope.rates()
+    if budget.hourly_rate is not None:
+        await accept_rate(rates, budget.hourly_rate)
+    if budget.amount is not None:
+        fixed = await rates.fix_currency(budget.amount.currency)
+        if fixed != budget.amount.currency:
+            raise RateCurrencyMismatch(
+                f"rates of this tenant are in {fixed}, not {budget.amount.currency}", field="amount",
+                currency=fixed,
+            )
 
 
 async def add_budget(uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, draft: BudgetDraft) -> Budget:
     budget = create_budget(draft, new_id(), clock.now())
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
-        check_currency(budget, await _tenant_currency(scope))
+        await _check_currency(scope, budget)
         await scope.budgets().add(budget)
         await work.commit()
     return budget
@@ -167,7 +172,7 @@ async def change_budget(
         after = apply_changes(before, changes)
         if after == before:
             return before
-        check_currency(after, await _tenant_currency(scope))
+        await _check_currency(scope, after)
         await repo.save(after, clock.now())
         await work.commit()
     return after
@@ -303,7 +308,7 @@ async def _lines(
     resolver = await _resolver(repo)
     facts = await repo.facts(start, end, user_id=None if viewer.sees_all else viewer.user_id)
     mine = [f for f in facts if resolver.worklog(f.id, f.work_item).budget_id == budget.id]
-    book = await _rate_book(scope)
+    book = await rate_book(scope)
     currency = budget.currency or book.currency or DEFAULT_CURRENCY
 
     def pricer(fact: WorklogFact) -> tuple[Money | None, Money]:

@@ -56,6 +56,7 @@ class _Rules:
     zones: Mapping[str, str]  # user id → the zone their days are counted in
     lock: LockPolicy
     statuses: Mapping[UserWeek, WeekStatus]  # only the weeks that are not open
+    activity_types: Mapping[str, tuple[str, str]]  # name → (id, name): the active catalogue
 
 
 async def _read_rules(scope: TenantScope, tenant: Tenant, actor: User, for_others: bool) -> _Rules:
@@ -64,7 +65,9 @@ async def _read_rules(scope: TenantScope, tenant: Tenant, actor: User, for_other
     own = await repo.time_zones()
     lock = (await repo.rules()).lock
     statuses = await repo.week_statuses(None if for_others else actor.id)
+    catalogue = await scope.activity_types().all()
     return _Rules(
+        activity_types={entry.name: (entry.id, entry.name) for entry in catalogue if entry.active},
         known={user.email: user.id for user in users},
         zones={user.id: own.get(user.id) or tenant.time_zone for user in users},
         lock=lock,
@@ -96,7 +99,7 @@ def _check_rows(
     rows: Sequence[NumberedRow], rules: _Rules, actor_id: str, time_zone: str
 ) -> tuple[list[Worklog], list[RowError]]:
     result = parse_rows(rows, rules.known, added_by=actor_id, time_zone=time_zone,
-                        week_locked=_week_lock(rules))
+                        activity_types=rules.activity_types, week_locked=_week_lock(rules))
     if result.errors:
         return [], list(result.errors)
     ids = new_ids(len(result.drafts))

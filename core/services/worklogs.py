@@ -8,14 +8,16 @@ limits; and queues the work-item updates it causes in the same transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from core.activities import resolve
 from core.clock import Clock
 from core.errors import AccessDenied, NotFound
 from core.ids import new_id
 from core.tenancy import Tenant, User
 from core.tracking import (
+    KEEP,
     Worklog,
     WorklogChanges,
     WorklogFlag,
@@ -26,7 +28,7 @@ from core.tracking import (
     export_rows,
 )
 from core.tracking.ports import WorklogCursor
-from core.unit_of_work import UnitOfWorkFactory
+from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .budgets import ensure_budget_open
 from .tracking_common import all_users, check_limits, ensure_day_unlocked, queue_work_item_effects, user_zone
@@ -49,6 +51,8 @@ class NewWorklog:
     work_item: str | None = None
     comment: str | None = None
     activity_type: str | None = None
+    #: The catalogue entry by id (wins over ``activity_type``, the entry's name).
+    activity_type_id: str | None = None
 
 
 async def list_worklogs(
@@ -70,13 +74,17 @@ async def add_worklog(
     """Add a worklog by hand; for another user only with ``may_add_for_others``."""
     if owner_id != actor.id and not may_add_for_others:
         raise AccessDenied("not_permitted", "you may only add worklogs for yourself")
-    draft = draft_worklog(
-        owner_id, new.started_at, new.length_s, added_by=actor.id, origin=WorklogFlag.MANUAL,
-        billable_length_s=new.billable_length_s, work_item=new.work_item, comment=new.comment,
-        activity_type=new.activity_type,
-    )
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
+        entry = resolve(
+            await scope.activity_types().all(), activity_type_id=new.activity_type_id,
+            name=new.activity_type,
+        )
+        draft = draft_worklog(
+            owner_id, new.started_at, new.length_s, added_by=actor.id, origin=WorklogFlag.MANUAL,
+            billable_length_s=new.billable_length_s, work_item=new.work_item, comment=new.comment,
+            activity_type=entry.name if entry else None, activity_type_id=entry.id if entry else None,
+        )
         if owner_id != actor.id and await scope.users().get(owner_id) is None:
             raise NotFound("there is no such user", field="user_id")
         repo = scope.tracking()
@@ -106,6 +114,7 @@ async def edit_worklog(
             raise NotFound("there is no such worklog")
         await repo.lock_user(before.user_id)
         ensure_may_edit(before, actor.id, actor_can_edit_others)
+        changes = await _resolved_changes(scope, changes)
         lock = (await repo.rules()).lock
         zone = await user_zone(repo, tenant, before.user_id)
         await ensure_day_unlocked(repo, before.user_id, before.started_at, zone, lock)
@@ -121,6 +130,24 @@ async def edit_worklog(
         await queue_work_item_effects(repo, before, after, now, new_id())
         await work.commit()
     return after
+
+
+async def _resolved_changes(scope: TenantScope, changes: WorklogChanges) -> WorklogChanges:
+    """An edit's activity type (by id or name) as the catalogue entry's id and current name;
+    ``null`` clears both. A worklog keeps an entry deactivated since only if left alone."""
+    by_id, by_name = changes.activity_type_id, changes.activity_type
+    if by_id is KEEP and by_name is KEEP:
+        return changes
+    if (by_id is None and by_name in (None, KEEP)) or (by_name is None and by_id is KEEP):
+        return replace(changes, activity_type=None, activity_type_id=None)
+    entry = resolve(
+        await scope.activity_types().all(),
+        activity_type_id=None if by_id is KEEP else by_id,
+        name=None if by_name is KEEP else by_name,
+    )
+    if entry is None:  # a blank name: no activity type
+        return replace(changes, activity_type=None, activity_type_id=None)
+    return replace(changes, activity_type=entry.name, activity_type_id=entry.id)
 
 
 async def delete_worklog(

@@ -59,7 +59,9 @@ def _item_id(text: str | None) -> int | None:
 
 _TREE = Sql("SELECT item_id, parent_id, iteration_id FROM work_item WHERE tenant_id = {}")
 _ITERATIONS = Sql("SELECT iteration_id FROM iteration WHERE tenant_id = {}")
-_FACT_COLUMNS = "id, user_id, started_at, work_item, activity_type, length_s, billable_length_s"
+_FACT_COLUMNS = (
+    "id, user_id, started_at, work_item, activity_type, activity_type_id, length_s, billable_length_s"
+)
 
 
 @cache
@@ -82,6 +84,7 @@ def _fact(row: dict[str, Any]) -> WorklogFact:
         id=row["id"], user_id=row["user_id"], started_at=started_at,
         work_item=_item_id(row["work_item"]), activity_type=row["activity_type"],
         length_s=int(row["length_s"]), billable_s=int(row["billable_length_s"]),
+        activity_type_id=row["activity_type_id"],
     )
 
 
@@ -198,7 +201,8 @@ class PiccoloBudgetRepo:
                 return []
             rows = await WorklogRow.select(
                 WorklogRow.id, WorklogRow.user_id, WorklogRow.started_at, WorklogRow.work_item,
-                WorklogRow.activity_type, WorklogRow.length_s, WorklogRow.billable_length_s,
+                WorklogRow.activity_type, WorklogRow.activity_type_id, WorklogRow.length_s,
+                WorklogRow.billable_length_s,
             ).where((WorklogRow.tenant_id == self.tenant_id) & WorklogRow.id.is_in(list(ids)))
             return [_fact(row) for row in rows]
         args: list[Any] = [self.tenant_id]

@@ -270,3 +270,8 @@ ALL_TABLES = (*ALL_TABLES, *WORK_ITEMS_TABLES)
 from .budgets_tables import BUDGETS_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *BUDGETS_TABLES)
+
+# Activity types and rates (the catalogue, user rates, the tenant's rate currency).
+from .activities_tables import ACTIVITY_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *ACTIVITY_TABLES)

@@ -114,6 +114,7 @@ class FakeBudgetRepository:
             out.append(WorklogFact(
                 id=w.id, user_id=w.user_id, started_at=w.started_at, work_item=_item_id(w.work_item),
                 activity_type=w.activity_type, length_s=w.length_s, billable_s=w.billable_length_s,
+                activity_type_id=w.activity_type_id,
             ))
         return out
 

@@ -35,6 +35,7 @@ from . import (
     m0014_credit_notes,
     m0015_user_second_factor,
     m0016_work_items,
+    m0017_activity_types,
     m0018_budgets,
 )
 from .columns import AddColumn, DataStep, has_column
@@ -57,6 +58,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0014_credit_notes,
     m0015_user_second_factor,
     m0016_work_items,
+    m0017_activity_types,
     m0018_budgets,
 )
 
@@ -93,6 +95,10 @@ async def upgrade(engine: Engine[Any], *, target: str | None = None) -> list[str
             for statement in migration.STATEMENTS:
                 if isinstance(statement, DataStep):
                     await statement.run(engine)
+                    continue
+                if callable(statement):
+                    # A data step (a backfill): async, given the engine, in this transaction.
+                    await statement(engine)
                     continue
                 if isinstance(statement, AddColumn):
                     if await has_column(engine, statement.table, statement.column):
