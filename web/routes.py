@@ -35,6 +35,7 @@ def tenant_routes() -> list[Any]:
         timesheet,
         tracking,
         users,
+        work_items,
         worklogs,
     )
 
@@ -59,6 +60,8 @@ def tenant_routes() -> list[Any]:
         timesheet.TrackingRulesController,
         devops.DevOpsConnectionController,
         budgets.BudgetsController,
+        work_items.WorkItemsController,
+        work_items.IterationsController,
         *activation_routes(),
         *billing_routes(),
     ]

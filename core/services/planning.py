@@ -8,6 +8,7 @@ timers name only items of the mirror (:func:`require_work_item`).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
@@ -56,6 +57,7 @@ __all__ = [
     "list_work_items",
     "parse_work_item_id",
     "require_work_item",
+    "work_item_titles",
     "work_items_mode",
 ]
 
@@ -154,6 +156,20 @@ async def require_work_item(
     if await repo.get(item_id) is None:
         raise UnknownWorkItem(f"there is no work item {item_id}", field=field)
     return str(item_id)
+
+
+async def work_item_titles(
+    uow: UnitOfWorkFactory, *, tenant: Tenant, names: Iterable[str | None]
+) -> dict[str, str]:
+    """The titles of the work items ``names`` (worklogs' and timers' ``work_item`` texts), for
+    the answers and pages that show them next to the id; a name with no item is left out."""
+    ids = {int(name) for name in names if name is not None and name.isascii() and name.isdecimal()
+           and len(name) <= 18}
+    if not ids:
+        return {}
+    async with uow() as work:
+        found = await work.tenant(tenant.id).work_items().many(sorted(ids))
+    return {str(item_id): item.title for item_id, item in found.items()}
 
 
 async def _connector(connections: DevOpsConnectionStore, tenant_id: str) -> ConnectorKind:

@@ -42,6 +42,7 @@ from core.tracking.ports import TrackingDirectory, TrackingRepository
 from core.unit_of_work import TenantScope, UnitOfWork, UnitOfWorkFactory
 
 from .budgets import ensure_budget_open
+from .planning import require_work_item
 from .tracking_common import check_limits, ensure_day_unlocked, queue_work_item_effects, user_zone
 
 __all__ = [
@@ -117,6 +118,9 @@ async def start_tracking(
         await repo.lock_user(user.id)
         settings = await repo.rules()
         rules, lock = settings.rules, settings.lock
+        if work_item is not None and work_item.strip():
+            # Only an item of the mirror, kept as its canonical id.
+            work_item = await require_work_item(scope.work_items(), work_item)
         settled, stopped = await _settle(repo, user.id, clock, rules)
         await check_limits(scope, work.directory.catalogue, {user.id: 1 if settled is None else 2})
         now = clock.now()

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from core.clock import Clock
@@ -38,14 +38,21 @@ from core.tracking.ports import UserWeek
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .budgets import ensure_budget_open
+from .planning import parse_work_item_id
 from .tracking_common import all_users, check_limits, import_effects
 
-__all__ = ["ImportRejected", "import_worklogs"]
+__all__ = ["ImportRejected", "UnknownWorkItemRows", "import_worklogs"]
 
 class ImportRejected(ValidationFailed):
     """An import with bad rows stores nothing; ``errors`` lists every bad line and why."""
 
     code = "import_rejected"
+
+
+class UnknownWorkItemRows(ImportRejected):
+    """Rows that name work items the mirror does not hold (``unknown_work_item``)."""
+
+    code = "unknown_work_item"
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +131,40 @@ async def _checked(
     return worklogs
 
 
+async def _known_work_items(
+    scope: TenantScope, rows: Sequence[NumberedRow], worklogs: list[Worklog]
+) -> list[Worklog]:
+    """The worklogs with their work items as canonical ids of the mirror; a row naming an
+    item the mirror does not hold rejects the import (every such line named)."""
+    named = {w.work_item for w in worklogs if w.work_item is not None}
+    if not named:
+        return worklogs
+    canonical: dict[str, str] = {}
+    for text in named:
+        try:
+            item_id = parse_work_item_id(text)
+        except ValidationFailed:
+            continue
+        if item_id is not None:
+            canonical[text] = str(item_id)
+    found = await scope.work_items().many([int(c) for c in set(canonical.values())])
+    unknown = {text for text in named if text not in canonical or int(canonical[text]) not in found}
+    if unknown:
+        # Every row made a worklog (the rows were checked), so they pair up in order.
+        lines = [row.line for row, w in zip(rows, worklogs, strict=False) if w.work_item in unknown]
+        raise UnknownWorkItemRows(
+            f"{len(lines)} row(s) name a work item that does not exist; nothing was imported",
+            errors=[{"line": line, "reason": "there is no such work item"} for line in lines],
+        )
+    if all(canonical[text] == text for text in named):
+        return worklogs
+    return [
+        w if w.work_item is None or canonical[w.work_item] == w.work_item
+        else replace(w, work_item=canonical[w.work_item])
+        for w in worklogs
+    ]
+
+
 async def import_worklogs(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User,
     rows: Sequence[NumberedRow], may_import_for_others: bool, time_zone: str,
@@ -137,6 +178,7 @@ async def import_worklogs(
         now_rules = await _read_rules(scope, tenant, actor, may_import_for_others)
         if now_rules != rules:
             worklogs = await _checked(rows, now_rules, actor=actor, time_zone=time_zone)
+        worklogs = await _known_work_items(scope, rows, worklogs)
         by_user: dict[str, int] = {}
         for worklog in worklogs:
             by_user[worklog.user_id] = by_user.get(worklog.user_id, 0) + 1

@@ -31,6 +31,7 @@ from core.tracking.ports import WorklogCursor
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .budgets import ensure_budget_open
+from .planning import require_work_item
 from .tracking_common import all_users, check_limits, ensure_day_unlocked, queue_work_item_effects, user_zone
 
 __all__ = [
@@ -87,6 +88,10 @@ async def add_worklog(
         )
         if owner_id != actor.id and await scope.users().get(owner_id) is None:
             raise NotFound("there is no such user", field="user_id")
+        # Only an item of the mirror, stored as its canonical id ("42", whatever was sent).
+        item = await require_work_item(scope.work_items(), draft.work_item)
+        if item != draft.work_item:
+            draft = replace(draft, work_item=item)
         repo = scope.tracking()
         await repo.lock_user(owner_id)
         lock = (await repo.rules()).lock
@@ -115,6 +120,9 @@ async def edit_worklog(
         await repo.lock_user(before.user_id)
         ensure_may_edit(before, actor.id, actor_can_edit_others)
         changes = await _resolved_changes(scope, changes)
+        if isinstance(changes.work_item, str) and changes.work_item != before.work_item:
+            item = await require_work_item(scope.work_items(), changes.work_item)
+            changes = replace(changes, work_item=item)
         lock = (await repo.rules()).lock
         zone = await user_zone(repo, tenant, before.user_id)
         await ensure_day_unlocked(repo, before.user_id, before.started_at, zone, lock)

@@ -19,7 +19,7 @@ from core.work_items.ports import SyncState, WorkItemFilter, WorkItemPage
 if TYPE_CHECKING:
     from tests.fakes.unit_of_work import FakeDatabase
 
-__all__ = ["FakeWorkItemRepository", "IdCounter"]
+__all__ = ["FakeWorkItemRepository", "IdCounter", "mirror_items"]
 
 
 @dataclass
@@ -167,3 +167,25 @@ class FakeWorkItemRepository:
         self._store.work_item_syncs[self.tenant_id] = state
 
 
+
+
+def mirror_items(
+    store: FakeDatabase, tenant_id: str, *ids: int | str, at: datetime | None = None
+) -> list[int]:
+    """Put work items ``ids`` in a tenant's mirror, as a test database would be prepared (a
+    worklog or timer may only name an item the mirror holds). Titled "Work item N"."""
+    from datetime import UTC
+
+    from core.work_items import StateCategory
+
+    stamp = at or datetime(2026, 1, 1, tzinfo=UTC)
+    items = store.work_items.setdefault(tenant_id, {})
+    made = []
+    for value in ids:
+        item_id = int(value)
+        items.setdefault(item_id, WorkItem(
+            id=item_id, title=f"Work item {item_id}", type="Task", state="New",
+            state_category=StateCategory.PROPOSED, changed_at=stamp,
+        ))
+        made.append(item_id)
+    return made

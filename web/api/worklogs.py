@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -18,6 +19,7 @@ from core.errors import ValidationFailed
 from core.licensing.access import Action
 from core.licensing.roles import Role
 from core.services.access import ensure_access
+from core.services.planning import work_item_titles
 from core.services.tracking_common import user_zone
 from core.services.worklog_import import ImportRejected, import_worklogs
 from core.services.worklogs import (
@@ -28,6 +30,7 @@ from core.services.worklogs import (
     export_worklogs,
     list_worklogs,
 )
+from core.tenancy import Tenant
 from core.tracking import (
     KEEP,
     NumberedRow,
@@ -46,7 +49,16 @@ from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..schemas import Strict, cursor_text, opaque_cursor
 
-__all__ = ["MAX_IMPORT_BYTES", "WorklogOut", "WorklogPage", "WorklogsController", "worklog_out"]
+__all__ = [
+    "MAX_IMPORT_BYTES",
+    "WorkItemRef",
+    "WorklogOut",
+    "WorklogPage",
+    "WorklogsController",
+    "item_text",
+    "titled",
+    "worklog_out",
+]
 
 #: The import's own body limit, above the app's 5 MiB: a 100,000-row CSV export with short
 #: comments is about 8 MB, and comments may be up to 2,000 characters. Still bounded, as the
@@ -55,6 +67,7 @@ MAX_IMPORT_BYTES = 32 * 1024 * 1024
 
 TenantRequest = Request[TenantPrincipal, Any, State]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
+WorkItemRef = int | Annotated[str, msgspec.Meta(max_length=200)]
 
 
 class WorklogOut(msgspec.Struct):
@@ -68,9 +81,11 @@ class WorklogOut(msgspec.Struct):
     activity_type: str | None
     added_by: str
     flags: list[str]
+    #: The work item's title, shown next to its id (None: no item).
+    work_item_title: str | None = None
 
 
-def worklog_out(worklog: Worklog) -> WorklogOut:
+def worklog_out(worklog: Worklog, titles: Mapping[str, str] | None = None) -> WorklogOut:
     return WorklogOut(
         id=worklog.id,
         user_id=worklog.user_id,
@@ -82,7 +97,19 @@ def worklog_out(worklog: Worklog) -> WorklogOut:
         activity_type=worklog.activity_type,
         added_by=worklog.added_by,
         flags=sorted(flag.value for flag in worklog.flags),
+        work_item_title=(titles or {}).get(worklog.work_item or ""),
     )
+
+
+async def titled(stint: Stint, tenant: Tenant, worklogs: Sequence[Worklog]) -> list[WorklogOut]:
+    """The worklogs as answered, each with its work item's title."""
+    titles = await work_item_titles(stint.uow, tenant=tenant, names=[w.work_item for w in worklogs])
+    return [worklog_out(w, titles) for w in worklogs]
+
+
+def item_text(value: int | str | None) -> str | None:
+    """A work item sent as a JSON integer or a string (of digits, checked by the use case)."""
+    return str(value) if isinstance(value, int) else value
 
 
 class WorklogPage(msgspec.Struct):
@@ -131,7 +158,8 @@ class WorklogIn(Strict):
     started_at: datetime
     length_s: int
     billable_length_s: int = 0
-    work_item: Name | None = None
+    #: An existing work item's id, as a JSON integer or a string of digits.
+    work_item: WorkItemRef | None = None
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     activity_type: Name | None = None
     user_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
@@ -143,7 +171,7 @@ class WorklogPatch(Strict):
     started_at: datetime | msgspec.UnsetType = msgspec.UNSET
     length_s: int | msgspec.UnsetType = msgspec.UNSET
     billable_length_s: int | msgspec.UnsetType = msgspec.UNSET
-    work_item: Name | msgspec.UnsetType | None = msgspec.UNSET
+    work_item: WorkItemRef | msgspec.UnsetType | None = msgspec.UNSET
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | msgspec.UnsetType | None = msgspec.UNSET
     activity_type: Name | msgspec.UnsetType | None = msgspec.UNSET
 
@@ -209,7 +237,7 @@ class WorklogsController(Controller):
         )
         page = found[:limit]
         return WorklogPage(
-            items=[worklog_out(w) for w in page],
+            items=await titled(stint, request.user.tenant, page),
             next_cursor=encode_cursor(page[-1]) if len(found) > limit else None,
         )
 
@@ -221,12 +249,13 @@ class WorklogsController(Controller):
             owner_id=data.user_id or principal.user.id,
             new=NewWorklog(
                 started_at=data.started_at, length_s=data.length_s,
-                billable_length_s=data.billable_length_s, work_item=data.work_item,
+                billable_length_s=data.billable_length_s, work_item=item_text(data.work_item),
                 comment=data.comment, activity_type=data.activity_type,
             ),
             may_add_for_others=is_admin(principal) or principal.user.approval_manager,
         )
-        return worklog_out(worklog)
+        [out] = await titled(stint, principal.tenant, [worklog])
+        return out
 
     @patch("/{worklog_id:str}", summary="Change a worklog", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
     async def change(
@@ -235,14 +264,16 @@ class WorklogsController(Controller):
         principal = request.user
         changes = WorklogChanges(
             started_at=_keep(data.started_at), length_s=_keep(data.length_s),
-            billable_length_s=_keep(data.billable_length_s), work_item=_keep(data.work_item),
+            billable_length_s=_keep(data.billable_length_s),
+            work_item=KEEP if data.work_item is msgspec.UNSET else item_text(data.work_item),
             comment=_keep(data.comment), activity_type=_keep(data.activity_type),
         )
         worklog = await edit_worklog(
             stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,
             worklog_id=worklog_id, changes=changes, actor_can_edit_others=is_admin(principal),
         )
-        return worklog_out(worklog)
+        [out] = await titled(stint, principal.tenant, [worklog])
+        return out
 
     @delete("/{worklog_id:str}", summary="Delete a worklog", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
     async def remove(self, request: TenantRequest, worklog_id: FromPath[str], stint: StintDep) -> None:

@@ -72,6 +72,12 @@ class Seed:
         self.store = store
         self.hasher = hasher
 
+    def work_items(self, tenant: Tenant, *ids: int | str) -> list[int]:
+        """Items ``ids`` in the tenant's mirror (worklogs and timers name only those)."""
+        from tests.fakes.work_items import mirror_items
+
+        return mirror_items(self.store, tenant.id, *ids)
+
     def tenant(
         self,
         slug: str = "acme",
