@@ -50,10 +50,10 @@ from core.tracking.rows import XLSX_MEDIA_TYPE, format_hours, neutralise_formula
 from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
-from ..schemas import MoneyOut, Strict
+from ..schemas import BudgetRef, MoneyOut, Strict
 from .worklogs import SpreadsheetDownload
 
-__all__ = ["BudgetRef", "BudgetsController", "budget_ref"]
+__all__ = ["BudgetsController", "budget_ref"]
 
 TenantRequest = Request[TenantPrincipal, Any, State]
 Id = Annotated[str, msgspec.Meta(max_length=64)]
@@ -109,13 +109,6 @@ class BudgetOut(msgspec.Struct):
     ends_on: date | None
     customer: str | None
     created_at: datetime
-
-
-class BudgetRef(msgspec.Struct):
-    """What a worklog or work item answers about its budget (API.md)."""
-
-    id: str | None
-    assignment: str
 
 
 def budget_ref(resolution: Resolution) -> BudgetRef:
@@ -261,6 +254,12 @@ def _bound(text: str | None, field: str, zone: ZoneInfo, *, end: bool) -> dateti
     return check_instant(value, field)
 
 
+STATEMENT_COLUMNS = (
+    "Date", "User", "Work item", "Title", "Activity type", "Billable hours", "Rate", "Amount", "Currency",
+)
+STATEMENT_NUMBERS = frozenset({"Billable hours", "Rate", "Amount"})
+
+
 def _statement_rows(statement: Statement, names: dict[str, str]) -> list[dict[str, str]]:
     """The statement as file rows; every cell neutralised as the worklog export's are."""
     rows = []
@@ -372,8 +371,8 @@ class BudgetsController(Controller):
                                             principal.user.id))
         start_at = _bound(start, "from", zone, end=False)
         end_at = _bound(end, "to", zone, end=True)
-        if start_at is not None and end_at is not None and end_at < start_at:
-            raise ValidationFailed("to is not before from", field="to")
+        if start_at is not None and end_at is not None and end_at <= start_at:
+            raise ValidationFailed("the period ends after it starts: to is not before from", field="to")
         budget, usage = await budget_usage(stint.uow, tenant=principal.tenant, viewer=viewer_of(principal),
                                            budget_id=budget_id, start=start_at, end=end_at)
         names = await user_names(stint.uow, tenant=principal.tenant, ids=[row.key for row in usage.by_user])
@@ -424,8 +423,11 @@ class BudgetsController(Controller):
             return Response(body)
         rows = _statement_rows(found, names)
         if format == "xlsx":
-            content, media_type = stint.spreadsheets.write(rows), XLSX_MEDIA_TYPE
+            content = stint.spreadsheets.write(
+                rows, columns=STATEMENT_COLUMNS, number_columns=STATEMENT_NUMBERS, title="Statement"
+            )
+            media_type = XLSX_MEDIA_TYPE
         else:
-            content, media_type = write_csv(rows).encode("utf-8-sig"), "text/csv"
+            content, media_type = write_csv(rows, STATEMENT_COLUMNS).encode("utf-8-sig"), "text/csv"
         disposition = f'attachment; filename="budget-{budget.id}-{found.month}.{format}"'
         return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})

@@ -36,7 +36,7 @@ from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..schemas import Strict
-from .worklogs import WorkItemRef, WorklogOut, item_text, titled, worklog_out
+from .worklogs import WorkItemRef, WorklogOut, item_text, titled
 
 __all__ = ["TrackingController"]
 
@@ -134,7 +134,8 @@ class TrackingController(Controller):
         out = timer_out(timer, stint.clock.now(), titles=titles)
         if stopped is not None:
             out.stop_reason = stopped.reason.value
-            out.stopped = worklog_out(stopped.worklog, titles) if stopped.worklog else None
+            if stopped.worklog is not None:
+                [out.stopped] = await titled(stint, principal.tenant, [stopped.worklog])
         return out
 
     @post("/stop", summary="Stop the timer; answers the worklog it made", status_code=200,

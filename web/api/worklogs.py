@@ -15,10 +15,12 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, 
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from core.budgets import NO_BUDGET, Assignment, Resolution
 from core.errors import ValidationFailed
 from core.licensing.access import Action
 from core.licensing.roles import Role
 from core.services.access import ensure_access
+from core.services.budgets import resolve_worklogs
 from core.services.planning import work_item_titles
 from core.services.tracking_common import user_zone
 from core.services.worklog_import import ImportRejected, import_worklogs
@@ -47,7 +49,7 @@ from plugins.bootstrap import Stint
 from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
-from ..schemas import Strict, cursor_text, opaque_cursor
+from ..schemas import BudgetRef, Strict, cursor_text, opaque_cursor
 
 __all__ = [
     "MAX_IMPORT_BYTES",
@@ -83,9 +85,15 @@ class WorklogOut(msgspec.Struct):
     flags: list[str]
     #: The work item's title, shown next to its id (None: no item).
     work_item_title: str | None = None
+    #: The budget the worklog resolves to and how (SPEC §12).
+    budget: BudgetRef = msgspec.field(default_factory=lambda: BudgetRef(None, Assignment.NONE.value))
 
 
-def worklog_out(worklog: Worklog, titles: Mapping[str, str] | None = None) -> WorklogOut:
+def worklog_out(
+    worklog: Worklog, titles: Mapping[str, str] | None = None,
+    budgets: Mapping[str, Resolution] | None = None,
+) -> WorklogOut:
+    resolution = (budgets or {}).get(worklog.id, NO_BUDGET)
     return WorklogOut(
         id=worklog.id,
         user_id=worklog.user_id,
@@ -98,13 +106,17 @@ def worklog_out(worklog: Worklog, titles: Mapping[str, str] | None = None) -> Wo
         added_by=worklog.added_by,
         flags=sorted(flag.value for flag in worklog.flags),
         work_item_title=(titles or {}).get(worklog.work_item or ""),
+        budget=BudgetRef(resolution.budget_id, resolution.assignment.value),
     )
 
 
 async def titled(stint: Stint, tenant: Tenant, worklogs: Sequence[Worklog]) -> list[WorklogOut]:
-    """The worklogs as answered, each with its work item's title."""
+    """The worklogs as answered, each with its work item's title and its budget."""
     titles = await work_item_titles(stint.uow, tenant=tenant, names=[w.work_item for w in worklogs])
-    return [worklog_out(w, titles) for w in worklogs]
+    budgets = await resolve_worklogs(
+        stint.uow, tenant=tenant, worklogs=[(w.id, w.work_item) for w in worklogs]
+    )
+    return [worklog_out(w, titles, budgets) for w in worklogs]
 
 
 def item_text(value: int | str | None) -> str | None:
