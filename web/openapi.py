@@ -111,6 +111,19 @@ def _second_factor_reset(source: str, status: str, user: str) -> list[Link]:
                  {"user_id": f"$response.body#{user}"})]
 
 
+def _budget_actions(source: str, status: str, item: str) -> list[Link]:
+    """A budget's ``id`` (at ``item``) leads to reading, changing, assigning and its reports."""
+    param = {"budget_id": f"$response.body#{item}"}
+    return [
+        Link("GetBudget", source, status, "GET /api/v1/budgets/{budget_id}", param),
+        Link("ChangeBudget", source, status, "PATCH /api/v1/budgets/{budget_id}", param),
+        Link("AssignBudget", source, status, "POST /api/v1/budgets/{budget_id}/assign", param),
+        Link("UnassignBudget", source, status, "POST /api/v1/budgets/{budget_id}/unassign", param),
+        Link("BudgetUsage", source, status, "GET /api/v1/budgets/{budget_id}/usage", param),
+        Link("BudgetStatement", source, status, "GET /api/v1/budgets/{budget_id}/statement", param),
+    ]
+
+
 def _replay(path: str, status: str) -> Link:
     return Link(
         "Retry", f"POST {path}", status, f"POST {path}",
@@ -187,6 +200,11 @@ LINKS: tuple[Link, ...] = (
     Link("Reinstall", "POST /api/v1/operator/tenants/{slug}/uninstall", "200",
          "POST /api/v1/operator/tenants/{slug}/reinstall", {"slug": "$response.body#/tenant"}),
     _next_page("/api/v1/operator/tenants"),
+    # Budgets: added or listed; then read, changed (closed), assigned and reported on.
+    *_budget_actions("POST /api/v1/budgets", "201", "/id"),
+    *_budget_actions("GET /api/v1/budgets", "200", "/items/0/id"),
+    *_budget_actions("PATCH /api/v1/budgets/{budget_id}", "200", "/id"),
+    _next_page("/api/v1/budgets"),
 )
 
 

@@ -152,6 +152,15 @@ def give_data(client: Any, schema: Schema, routes: list[tuple[str, str]], header
         if method == "POST" and not _PARAM.search(path) and "/auth/" not in path and "signup" not in path:
             call(client, method, path, headers, schema.body(method, path, "victim-data"))
     client.post("/api/v1/me/tokens", json={"name": "victim token", "expires_in_days": 30}, headers=headers)
+    # A budget (the schema's example money has no valid currency), assigned to B's first work item
+    # and to its worklogs, so its id appears in B's lists and answers.
+    budget = client.post("/api/v1/budgets", json={"name": "victim budget", "amount": {"amount": 500_000},
+                                                  "hourly_rate": {"amount": 9_000}}, headers=headers)
+    if budget.status_code == 201:
+        logs = client.get("/api/v1/worklogs", params={"from": "2000-01-01T00:00:00Z"}, headers=headers)
+        worklogs = [w["id"] for w in logs.json().get("items", [])] if logs.status_code == 200 else []
+        client.post(f"/api/v1/budgets/{budget.json()['id']}/assign",
+                    json={"work_items": [1], "worklogs": worklogs[:1]}, headers=headers)
 
 
 def walk(client: Any) -> list[str]:
