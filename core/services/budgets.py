@@ -30,6 +30,7 @@ from core.budgets import (
     Statement,
     Usage,
     WorklogFact,
+    WorkTree,
     apply_changes,
     create_budget,
     month_window,
@@ -95,7 +96,11 @@ def _item_id(work_item: str | None) -> int | None:
 
 
 async def _resolver(repo: BudgetRepository) -> Resolver:
-    return Resolver(await repo.tree(), await repo.assignments())
+    assignments = await repo.assignments()
+    if not (assignments.iterations or assignments.work_items or assignments.worklogs):
+        # Nothing is assigned: everything is NoBudget, and the tree need not be read.
+        return Resolver(WorkTree(), assignments)
+    return Resolver(await repo.tree(), assignments)
 
 
 async def _budgets_hit_by(repo: BudgetRepository, user_id: str) -> set[str]:
