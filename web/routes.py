@@ -24,6 +24,7 @@ __all__ = [
 def tenant_routes() -> list[Any]:
     from .api import (
         access,
+        activity_types,
         audit,
         devops,
         me,
@@ -57,6 +58,8 @@ def tenant_routes() -> list[Any]:
         timesheet.WeeksController,
         timesheet.TrackingRulesController,
         devops.DevOpsConnectionController,
+        activity_types.ActivityTypesController,
+        activity_types.UserRatesController,
         *activation_routes(),
         *billing_routes(),
     ]

@@ -53,6 +53,8 @@ class TimerOut(msgspec.Struct):
     check_due: bool = False
     stopped: WorklogOut | None = None
     stop_reason: str | None = None
+    activity_type_id: str | None = None
+    activity_type: str | None = None
 
 
 @dataclass
@@ -77,6 +79,9 @@ class EventStream(Operation):
 class StartIn(Strict):
     work_item: Annotated[str, msgspec.Meta(max_length=200)] | None = None
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    #: An active entry of GET /api/v1/activity-types, or its name (``activity_type``).
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    activity_type: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 class CheckIn(Strict):
@@ -102,6 +107,8 @@ def timer_out(timer: Timer | None, now: datetime, rules: TrackingRules | None = 
         comment=timer.comment,
         next_activity_check_at=timer.next_activity_check_at,
         check_due=now >= timer.next_activity_check_at,
+        activity_type_id=timer.activity_type_id,
+        activity_type=timer.activity_type,
     )
 
 
@@ -118,6 +125,7 @@ class TrackingController(Controller):
         timer, stopped = await start_tracking(
             stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
             work_item=body.work_item, comment=body.comment,
+            activity_type_id=body.activity_type_id, activity_type=body.activity_type,
         )
         out = timer_out(timer, stint.clock.now())
         if stopped is not None:

@@ -68,6 +68,8 @@ class WorklogOut(msgspec.Struct):
     activity_type: str | None
     added_by: str
     flags: list[str]
+    #: The activity type catalogue entry; ``activity_type`` is its current name.
+    activity_type_id: str | None = None
 
 
 def worklog_out(worklog: Worklog) -> WorklogOut:
@@ -82,6 +84,7 @@ def worklog_out(worklog: Worklog) -> WorklogOut:
         activity_type=worklog.activity_type,
         added_by=worklog.added_by,
         flags=sorted(flag.value for flag in worklog.flags),
+        activity_type_id=worklog.activity_type_id,
     )
 
 
@@ -134,6 +137,8 @@ class WorklogIn(Strict):
     work_item: Name | None = None
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     activity_type: Name | None = None
+    #: An active entry of GET /api/v1/activity-types (wins over ``activity_type``, a name).
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     user_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
@@ -146,6 +151,7 @@ class WorklogPatch(Strict):
     work_item: Name | msgspec.UnsetType | None = msgspec.UNSET
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | msgspec.UnsetType | None = msgspec.UNSET
     activity_type: Name | msgspec.UnsetType | None = msgspec.UNSET
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class ImportOut(msgspec.Struct):
@@ -223,6 +229,7 @@ class WorklogsController(Controller):
                 started_at=data.started_at, length_s=data.length_s,
                 billable_length_s=data.billable_length_s, work_item=data.work_item,
                 comment=data.comment, activity_type=data.activity_type,
+                activity_type_id=data.activity_type_id,
             ),
             may_add_for_others=is_admin(principal) or principal.user.approval_manager,
         )
@@ -237,6 +244,7 @@ class WorklogsController(Controller):
             started_at=_keep(data.started_at), length_s=_keep(data.length_s),
             billable_length_s=_keep(data.billable_length_s), work_item=_keep(data.work_item),
             comment=_keep(data.comment), activity_type=_keep(data.activity_type),
+            activity_type_id=_keep(data.activity_type_id),
         )
         worklog = await edit_worklog(
             stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,
