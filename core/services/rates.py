@@ -19,8 +19,6 @@ from core.rates.ports import RateRepository
 from core.tenancy import Tenant, User
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
-from .tracking_common import all_users
-
 __all__ = ["RateSheet", "accept_rate", "rate_book", "rate_sheet", "set_user_rate", "user_rates"]
 
 
@@ -74,12 +72,15 @@ class RateSheet:
     users: list[tuple[User, Money | None]]
 
 
-async def rate_sheet(uow: UnitOfWorkFactory, *, tenant: Tenant) -> RateSheet:
+async def rate_sheet(
+    uow: UnitOfWorkFactory, *, tenant: Tenant, after: str = "", limit: int = 100
+) -> RateSheet:
+    """A page of users (in the users list's order, after the user id ``after``) with rates."""
     async with uow() as work:
         scope = work.tenant(tenant.id)
         rates = await scope.rates().user_rates()
         currency = await scope.rates().currency()
-        users = await all_users(scope)
+        users = await scope.users().list(after=after, limit=limit)
     return RateSheet(currency, [(user, rates.get(user.id)) for user in users])
 
 

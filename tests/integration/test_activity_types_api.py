@@ -212,3 +212,22 @@ def test_imports_resolve_type_names_and_exports_write_the_current_name(org: Org)
     rejected = org.client.post("/api/v1/worklogs/import", headers={**org.admin, "content-type": "text/csv"},
                                content=bad.encode())
     assert rejected.status_code == 422 and "unknown activity type" in rejected.text
+
+
+def test_the_catalogue_and_the_rate_sheet_page_with_a_cursor(org: Org) -> None:
+    every = _types(org, org.admin)
+    seen: list[dict[str, Any]] = []
+    cursor = ""
+    for _ in range(10):
+        page = org.client.get(TYPES, headers=org.admin, params={"limit": 3, "cursor": cursor}).json()
+        seen += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == every
+    _problem(org.client.get(TYPES, headers=org.admin, params={"cursor": "bm9wZQ"}), 422, "validation_error")
+    org.add_user("tom")
+    first = org.client.get("/api/v1/user-rates", headers=org.admin, params={"limit": 1}).json()
+    rest = org.client.get("/api/v1/user-rates", headers=org.admin,
+                          params={"limit": 5, "cursor": first["next_cursor"]}).json()
+    assert len(first["items"]) == 1 and len(rest["items"]) == 1 and rest["next_cursor"] is None

@@ -29,7 +29,7 @@ from core.tenancy import User
 from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
-from ..schemas import MoneyOut, Strict
+from ..schemas import MoneyOut, Strict, cursor_text, opaque_cursor
 
 __all__ = [
     "ActivityTypeOut",
@@ -77,6 +77,7 @@ class ActivityTypeOut(msgspec.Struct, omit_defaults=True):
 
 class ActivityTypeList(msgspec.Struct):
     items: list[ActivityTypeOut]
+    next_cursor: str | None
 
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -132,14 +133,21 @@ class ActivityTypesController(Controller):
     async def list(
         self, request: TenantRequest, stint: StintDep,
         include_inactive: Annotated[bool, QueryParameter()] = False,
+        cursor: Annotated[str, QueryParameter(max_length=200)] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> ActivityTypeList:
         if include_inactive:
             await _ensure(request, stint, Action.MANAGE_SETTINGS)
         entries = await list_activity_types(
-            stint.uow, tenant=request.user.tenant, include_inactive=include_inactive
+            stint.uow, tenant=request.user.tenant, include_inactive=include_inactive,
+            after=cursor_text(cursor) if cursor else None, limit=limit + 1,
         )
         with_rate = may_see_rates(request.user)
-        return ActivityTypeList(items=[activity_type_out(e, with_rate=with_rate) for e in entries])
+        page = entries[:limit]
+        return ActivityTypeList(
+            items=[activity_type_out(e, with_rate=with_rate) for e in page],
+            next_cursor=opaque_cursor(page[-1].id) if len(entries) > limit else None,
+        )
 
     @post("/", summary="Add an activity type (Administrators)", status_code=201,
           guards=[requires(Action.MANAGE_SETTINGS)])
@@ -181,6 +189,7 @@ class UserRateList(msgspec.Struct):
     #: The tenant's rate currency (fixed by its first rate), ``null`` while it has none.
     currency: str | None
     items: list[UserRateOut]
+    next_cursor: str | None
 
 
 class UserRateIn(Strict):
@@ -193,11 +202,17 @@ class UserRatesController(Controller):
 
     @get("/", summary="Every user's hourly rate (Product, Budget, Administrators)",
          guards=[requires(Action.VIEW_REPORTS)])
-    async def list(self, request: TenantRequest, stint: StintDep) -> UserRateList:
-        sheet = await rate_sheet(stint.uow, tenant=request.user.tenant)
+    async def list(
+        self, request: TenantRequest, stint: StintDep,
+        cursor: Annotated[str, QueryParameter(max_length=64)] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> UserRateList:
+        sheet = await rate_sheet(stint.uow, tenant=request.user.tenant, after=cursor, limit=limit + 1)
+        page = sheet.users[:limit]
         return UserRateList(
             currency=sheet.currency,
-            items=[_rate_out(user, rate) for user, rate in sheet.users],
+            items=[_rate_out(user, rate) for user, rate in page],
+            next_cursor=page[-1][0].id if len(sheet.users) > limit else None,
         )
 
     @put("/{user_id:str}", summary="Set or remove a user's hourly rate (Budget, Administrators)",
