@@ -36,6 +36,7 @@ __all__ = [
     "ActivityTypesController",
     "MoneyIn",
     "UserRatesController",
+    "ensure_action",
     "may_see_rates",
     "money_in",
     "money_out",
@@ -115,7 +116,7 @@ def _keep(value: Any) -> Any:
     return KEEP if value is msgspec.UNSET else value
 
 
-async def _ensure(request: TenantRequest, stint: Any, action: Action) -> None:
+async def ensure_action(request: TenantRequest, stint: Any, action: Action) -> None:
     principal = request.user
     await ensure_access(
         stint.uow, stint.clock, tenant=principal.tenant, user=principal.user, action=action,
@@ -137,7 +138,7 @@ class ActivityTypesController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> ActivityTypeList:
         if include_inactive:
-            await _ensure(request, stint, Action.MANAGE_SETTINGS)
+            await ensure_action(request, stint, Action.MANAGE_SETTINGS)
         entries = await list_activity_types(
             stint.uow, tenant=request.user.tenant, include_inactive=include_inactive,
             after=cursor_text(cursor) if cursor else None, limit=limit + 1,

@@ -19,7 +19,7 @@ from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..schemas import MoneyOut, Strict
 from ..security import client_address
-from .activity_types import MoneyIn, money_in, money_out
+from .activity_types import MoneyIn, ensure_action, may_see_rates, money_in, money_out
 
 __all__ = ["DefaultRoleController", "UsersController"]
 
@@ -37,8 +37,9 @@ class UserOut(msgspec.Struct):
     approval_manager: bool
     #: Whether the user has set up a second factor (TOTP).
     second_factor: bool
-    #: The user's own hourly rate (``null``: none). This list is for Administrators only.
-    hourly_rate: MoneyOut | None = None
+    #: The user's own hourly rate (``null``: none); only for callers whose role sees rates
+    #: (Product and up: a collection admin with the Team role does not see it).
+    hourly_rate: MoneyOut | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class UserPage(msgspec.Struct):
@@ -70,7 +71,9 @@ class DefaultRole(Strict):
     role: Role
 
 
-def _out(user: User, licensed: bool, default_role: str, rate: Money | None = None) -> UserOut:
+def _out(
+    user: User, licensed: bool, default_role: str, rate: Money | msgspec.UnsetType | None = msgspec.UNSET
+) -> UserOut:
     return UserOut(
         id=user.id,
         email=user.email,
@@ -81,7 +84,7 @@ def _out(user: User, licensed: bool, default_role: str, rate: Money | None = Non
         collection_admin=user.collection_admin,
         approval_manager=user.approval_manager,
         second_factor=user.second_factor,
-        hourly_rate=money_out(rate),
+        hourly_rate=rate if rate is msgspec.UNSET else money_out(rate),
     )
 
 
@@ -100,10 +103,11 @@ class UsersController(Controller):
     ) -> UserPage:
         tenant = request.user.tenant
         rows, taken, seats = await list_users(stint.uow, tenant=tenant, after=cursor, limit=limit + 1)
-        rates = await user_rates(stint.uow, tenant=tenant)
+        rates = await user_rates(stint.uow, tenant=tenant) if may_see_rates(request.user) else None
         more = len(rows) > limit
         items = [
-            _out(user, licensed, tenant.default_role, rates.get(user.id)) for user, licensed in rows[:limit]
+            _out(user, licensed, tenant.default_role, msgspec.UNSET if rates is None else rates.get(user.id))
+            for user, licensed in rows[:limit]
         ]
         cursor_out = items[-1].id if more else None
         return UserPage(items=items, next_cursor=cursor_out, seats_taken=taken, seats=seats)
@@ -138,6 +142,10 @@ class UsersController(Controller):
         stint: StintDep,
     ) -> UserOut:
         principal = request.user
+        if data.hourly_rate is not msgspec.UNSET:
+            # Rates are the Budget role's and the Administrators' (a collection admin manages
+            # users without being either).
+            await ensure_action(request, stint, Action.MANAGE_BUDGETS)
         user, licensed = await update_user(
             stint.uow,
             stint.clock,
@@ -152,7 +160,9 @@ class UsersController(Controller):
             set_hourly_rate=data.hourly_rate is not msgspec.UNSET,
             hourly_rate=None if data.hourly_rate is msgspec.UNSET else money_in(data.hourly_rate),
         )
-        rate = (await user_rates(stint.uow, tenant=principal.tenant)).get(user.id)
+        rate: Money | msgspec.UnsetType | None = msgspec.UNSET
+        if may_see_rates(principal):
+            rate = (await user_rates(stint.uow, tenant=principal.tenant)).get(user.id)
         return _out(user, licensed, principal.tenant.default_role, rate)
 
 
