@@ -231,3 +231,24 @@ def test_the_catalogue_and_the_rate_sheet_page_with_a_cursor(org: Org) -> None:
     rest = org.client.get("/api/v1/user-rates", headers=org.admin,
                           params={"limit": 5, "cursor": first["next_cursor"]}).json()
     assert len(first["items"]) == 1 and len(rest["items"]) == 1 and rest["next_cursor"] is None
+
+
+def test_a_collection_admin_with_the_team_role_neither_sees_nor_sets_rates(org: Org) -> None:
+    """User Management is theirs, rates are not: the users list carries no hourly_rate for
+    them, and a PATCH with one is refused without changing anything."""
+    _, tom = org.add_user("tom")
+    cat, cat_id = org.add_user("cat")
+    org.client.patch(f"/api/v1/users/{cat_id}", headers=org.admin, json={"collection_admin": True})
+    org.client.put(f"/api/v1/user-rates/{tom}", headers=org.admin,
+                   json={"hourly_rate": {"amount": 7000, "currency": "EUR"}})
+    listed = org.client.get("/api/v1/users", headers=cat)
+    assert listed.status_code == 200, listed.text
+    assert all("hourly_rate" not in u for u in listed.json()["items"])
+    refused = org.client.patch(f"/api/v1/users/{tom}", headers=cat,
+                               json={"approval_manager": True, "hourly_rate": None})
+    assert refused.status_code == 403, refused.text
+    rates = {u["user_id"]: u["hourly_rate"] for u in
+             org.client.get("/api/v1/user-rates", headers=org.admin).json()["items"]}
+    assert rates[tom] == {"amount": 7000, "currency": "EUR"}
+    users = {u["id"]: u for u in org.client.get("/api/v1/users", headers=org.admin).json()["items"]}
+    assert users[tom]["approval_manager"] is False
