@@ -193,6 +193,18 @@ LINKS: tuple[Link, ...] = (
     Link("IssueFile", "GET /api/v1/subscription/server-id", "200", "POST /api/v1/operator/activation-files",
          request_body={"server_id": "$response.body#/server_id"},
          description="An operator issues an offline activation file for this server."),
+    # Activity types: added or listed, then changed; user rates: listed or a new user, then set.
+    Link("ChangeActivityType", "POST /api/v1/activity-types", "201",
+         "PATCH /api/v1/activity-types/{activity_type_id}", {"activity_type_id": "$response.body#/id"}),
+    Link("ChangeActivityType", "GET /api/v1/activity-types", "200",
+         "PATCH /api/v1/activity-types/{activity_type_id}",
+         {"activity_type_id": "$response.body#/items/0/id"}),
+    _next_page("/api/v1/activity-types"),
+    Link("SetRate", "GET /api/v1/user-rates", "200", "PUT /api/v1/user-rates/{user_id}",
+         {"user_id": "$response.body#/items/0/user_id"}),
+    Link("SetRate", "POST /api/v1/users", "201", "PUT /api/v1/user-rates/{user_id}",
+         {"user_id": "$response.body#/id"}),
+    _next_page("/api/v1/user-rates"),
     # The operator's view of a tenant.
     *_operator_tenant_actions("POST /api/v1/signup", "201", "/tenant/slug"),
     *_operator_tenant_actions("GET /api/v1/me", "200", "/tenant/slug"),

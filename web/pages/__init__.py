@@ -69,6 +69,7 @@ def page_middleware(settings: Settings) -> list[Any]:
 
 
 def pages_router(settings: Settings) -> Router:
+    from .activity_types import ActivityTypesPageController
     from .audit import AuditPageController
     from .devops import DevOpsPageController
     from .security import SecurityPageController
@@ -82,6 +83,7 @@ def pages_router(settings: Settings) -> Router:
         route_handlers=[
             SignInController, TimeController, SubscriptionPageController, UsersPageController,
             DevOpsPageController, AuditPageController, SecurityPageController,
+            ActivityTypesPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

@@ -120,6 +120,7 @@ async def open_page(
         "users": user.collection_admin or administrator,
         "devops": administrator,
         "audit": administrator,
+        "activity_types": administrator,
     }
     page = Page(principal, outcome, nav)
     request.scope.setdefault("state", {})[_PAGE_KEY] = page
