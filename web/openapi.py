@@ -71,6 +71,19 @@ def _same_resource(source: str, status: str, item: str, *, change: bool = True) 
     return links
 
 
+def _work_item(source: str, status: str, item: str) -> list[Link]:
+    """A work item's ``id`` leads to reading and changing it, its children, and a worklog on it."""
+    value = f"$response.body#{item}"
+    return [
+        Link("GetWorkItem", source, status, "GET /api/v1/work-items/{item_id}", {"item_id": value}),
+        Link("ChangeWorkItem", source, status, "PATCH /api/v1/work-items/{item_id}", {"item_id": value}),
+        Link("Children", source, status, "GET /api/v1/work-items", {"parent": value}),
+        Link("LogTime", source, status, "POST /api/v1/worklogs", request_body={
+            "started_at": "2026-01-05T09:00:00Z", "length_s": 600, "work_item": value,
+        }),
+    ]
+
+
 def _next_page(path: str) -> Link:
     return Link(
         "NextPage", f"GET {path}", "200", f"GET {path}", {"cursor": "$response.body#/next_cursor"},
@@ -217,6 +230,16 @@ LINKS: tuple[Link, ...] = (
     *_budget_actions("GET /api/v1/budgets", "200", "/items/0/id"),
     *_budget_actions("PATCH /api/v1/budgets/{budget_id}", "200", "/id"),
     _next_page("/api/v1/budgets"),
+    # Work items (standalone): made or listed, then read, changed and tracked against.
+    *_work_item("POST /api/v1/work-items", "201", "/id"),
+    *_work_item("PATCH /api/v1/work-items/{item_id}", "200", "/id"),
+    *_work_item("GET /api/v1/work-items", "200", "/items/0/id"),
+    _next_page("/api/v1/work-items"),
+    Link("ItsItems", "POST /api/v1/iterations", "201", "GET /api/v1/work-items",
+         {"iteration": "$response.body#/id"}),
+    Link("NewItemInIt", "POST /api/v1/iterations", "201", "POST /api/v1/work-items",
+         request_body={"title": "Planned", "type": "Task", "iteration_id": "$response.body#/id"}),
+    _next_page("/api/v1/iterations"),
 )
 
 

@@ -77,12 +77,13 @@ def pages_router(settings: Settings) -> Router:
     from .subscription import SubscriptionPageController
     from .time import TimeController
     from .users import UsersPageController
+    from .work_items import WorkItemsPageController
 
     return Router(
         path="/",
         route_handlers=[
             SignInController, TimeController, SubscriptionPageController, UsersPageController,
-            DevOpsPageController, AuditPageController, SecurityPageController,
+            DevOpsPageController, AuditPageController, SecurityPageController, WorkItemsPageController,
             ActivityTypesPageController,
         ],
         middleware=page_middleware(settings),

@@ -116,6 +116,8 @@ async def open_page(
     administrator = user.effective_role(principal.tenant.default_role) == "administrator"
     nav = {
         "time": time_tab,
+        # Everyone who tracks time reads the items they track against (and edits them standalone).
+        "work_items": time_tab,
         "subscription": user.collection_admin,
         "users": user.collection_admin or administrator,
         "devops": administrator,

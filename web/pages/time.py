@@ -18,6 +18,7 @@ from litestar.response import Template
 from core.errors import ValidationFailed
 from core.licensing.access import Action
 from core.services.activity_types import list_activity_types
+from core.services.planning import work_item_titles
 from core.services.timesheets import change_week, month_view, week_view
 from core.services.tracking import answer_activity_check, current_timer, start_tracking, stop_tracking
 from core.services.tracking_common import user_zone
@@ -108,6 +109,8 @@ async def _timer_context(request: Request[Any, Any, Any], page: Page, **extra: A
             "since": timer.started_at.astimezone(zone(tz)).strftime("%H:%M"),
             "elapsed": f"{elapsed // 3600}:{elapsed % 3600 // 60:02d}:{elapsed % 60:02d}",
             "work_item": timer.work_item,
+            "work_item_title": (await work_item_titles(stint.uow, tenant=p.tenant, names=[timer.work_item]))
+            .get(timer.work_item or ""),
             "comment": timer.comment,
             "activity_type": timer.activity_type,
             "check_due": now >= timer.next_activity_check_at,
@@ -127,7 +130,9 @@ async def _week_context(request: Request[Any, Any, Any], page: Page, week: WeekI
     start, end = _bounds(week, view.time_zone)
     worklogs = await list_worklogs(stint.uow, tenant=p.tenant, user_id=p.user.id, start=start, end=end)
     tz = zone(view.time_zone)
+    names = [w.work_item for w in worklogs] + [r.work_item for r in view.grid.rows]
     return {
+        "titles": await work_item_titles(stint.uow, tenant=p.tenant, names=names),
         "week": view,
         "week_id": str(week),
         "prev_week": str(week_of(week.monday - timedelta(days=7))),
