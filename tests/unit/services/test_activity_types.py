@@ -214,6 +214,7 @@ async def test_a_timer_on_a_billable_by_default_type_leaves_a_billable_worklog(
     the tracked worklog's billable length to us); a non-billable type leaves 0."""
     tenant = seed.tenant()
     ann = seed.user(tenant)
+    seed.work_items(tenant, 42)  # timers name only items of the mirror
     development = await _entry(uow, tenant, "Development")
     timer, _ = await start_tracking(uow, clock, tenant=tenant, user=ann, work_item="42", comment=None,
                                     activity_type_id=development)
