@@ -247,11 +247,14 @@ async def unassign_budget(
     return removed
 
 
-async def ensure_budget_open(scope: TenantScope, *work_items: str | None) -> None:
+async def ensure_budget_open(
+    scope: TenantScope, *work_items: str | None, worklog_id: str | None = None
+) -> None:
     """Refuse new worklogs (or a timer start) whose time would go to a closed budget.
 
     Called inside the caller's unit of work. A new worklog has no direct assignment yet,
-    so it resolves through its work item (and that item's iteration) only.
+    so it resolves through its work item (and that item's iteration) only; a stored one
+    moved to another item (``worklog_id``) keeps a direct assignment of its own, which wins.
     """
     items = {item for item in map(_item_id, work_items) if item is not None}
     if not items:
@@ -263,7 +266,7 @@ async def ensure_budget_open(scope: TenantScope, *work_items: str | None) -> Non
         return
     resolver = await _resolver(repo)
     for item in sorted(items):
-        budget = closed.get(resolver.worklog(None, item).budget_id or "")
+        budget = closed.get(resolver.worklog(worklog_id, item).budget_id or "")
         if budget is not None:
             raise BudgetClosed(
                 f"work item {item} books to the closed budget {budget.name!r}: it takes no new worklogs",

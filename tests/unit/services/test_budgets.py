@@ -125,6 +125,14 @@ async def test_a_closed_budget_takes_no_assignment_no_worklog_no_timer_start_and
     with pytest.raises(BudgetClosed):
         await edit_worklog(uow, clock, tenant=tenant, actor=ann, worklog_id=elsewhere.id,
                            changes=WorklogChanges(work_item="3"), actor_can_edit_others=False)
+    # A worklog assigned to an open budget of its own may move onto the closed budget's item:
+    # its own assignment wins, so no time goes to the closed budget.
+    b = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="B"))
+    own = tracking.worklog(tenant, ann, NOW - timedelta(hours=6), work_item="9")
+    await assign_budget(uow, clock, tenant=tenant, budget_id=b.id, targets=Targets(worklogs=[own.id]))
+    moved = await edit_worklog(uow, clock, tenant=tenant, actor=ann, worklog_id=own.id,
+                               changes=WorklogChanges(work_item="3"), actor_can_edit_others=False)
+    assert moved.work_item == "3"
     # Work outside the closed budget goes on.
     await add_worklog(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, may_add_for_others=False,
                       new=NewWorklog(started_at=NOW - timedelta(hours=2), length_s=600, work_item="9"))
