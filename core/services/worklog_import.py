@@ -37,6 +37,7 @@ from core.tracking import (
 from core.tracking.ports import UserWeek
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
+from .budgets import ensure_budget_open
 from .planning import parse_work_item_id
 from .tracking_common import all_users, check_limits, import_effects
 
@@ -62,6 +63,7 @@ class _Rules:
     zones: Mapping[str, str]  # user id → the zone their days are counted in
     lock: LockPolicy
     statuses: Mapping[UserWeek, WeekStatus]  # only the weeks that are not open
+    activity_types: Mapping[str, tuple[str, str]]  # name → (id, name): the active catalogue
 
 
 async def _read_rules(scope: TenantScope, tenant: Tenant, actor: User, for_others: bool) -> _Rules:
@@ -70,7 +72,9 @@ async def _read_rules(scope: TenantScope, tenant: Tenant, actor: User, for_other
     own = await repo.time_zones()
     lock = (await repo.rules()).lock
     statuses = await repo.week_statuses(None if for_others else actor.id)
+    catalogue = await scope.activity_types().all()
     return _Rules(
+        activity_types={entry.name: (entry.id, entry.name) for entry in catalogue if entry.active},
         known={user.email: user.id for user in users},
         zones={user.id: own.get(user.id) or tenant.time_zone for user in users},
         lock=lock,
@@ -102,7 +106,7 @@ def _check_rows(
     rows: Sequence[NumberedRow], rules: _Rules, actor_id: str, time_zone: str
 ) -> tuple[list[Worklog], list[RowError]]:
     result = parse_rows(rows, rules.known, added_by=actor_id, time_zone=time_zone,
-                        week_locked=_week_lock(rules))
+                        activity_types=rules.activity_types, week_locked=_week_lock(rules))
     if result.errors:
         return [], list(result.errors)
     ids = new_ids(len(result.drafts))
@@ -179,6 +183,7 @@ async def import_worklogs(
         for worklog in worklogs:
             by_user[worklog.user_id] = by_user.get(worklog.user_id, 0) + 1
         await check_limits(scope, work.directory.catalogue, by_user)
+        await ensure_budget_open(scope, *{worklog.work_item for worklog in worklogs})
         now = clock.now()
         repo = scope.tracking()
         await repo.add_worklogs(worklogs, now)

@@ -3,7 +3,7 @@ DevOps platform the outbox writes to, and the tenant's connection to it (SPEC §
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -283,6 +283,12 @@ class Spreadsheets(Protocol):
 
     media_type: str
 
-    def write(self, rows: Iterable[Mapping[str, str]]) -> bytes: ...
+    def write(
+        self, rows: Iterable[Mapping[str, str]], *, columns: Sequence[str] | None = None,
+        number_columns: Collection[str] | None = None, title: str | None = None,
+    ) -> bytes:
+        """The rows as a workbook: core's worklog columns, or ``columns`` (a budget
+        statement's), with ``number_columns`` written as numbers rather than text."""
+        ...
 
     def read(self, data: bytes) -> list[NumberedRow]: ...

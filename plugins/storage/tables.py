@@ -273,3 +273,13 @@ ALL_TABLES = (*ALL_TABLES, *IDEMPOTENCY_TABLES)
 from .work_items_tables import WORK_ITEMS_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *WORK_ITEMS_TABLES)
+
+# Budgets and their assignments.
+from .budgets_tables import BUDGETS_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *BUDGETS_TABLES)
+
+# Activity types and rates (the catalogue, user rates, the tenant's rate currency).
+from .activities_tables import ACTIVITY_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *ACTIVITY_TABLES)

@@ -49,6 +49,7 @@ __all__ = ["PiccoloTrackingDirectory", "PiccoloTrackingRepo", "worklog_from_row"
 _WORKLOG_COLUMNS = (
     "id", "tenant_id", "user_id", "started_at", "length_s", "billable_length_s", "work_item", "comment",
     "activity_type", "added_by", "flags", "owner_edited", "stop_reason", "created_at", "updated_at",
+    "activity_type_id",
 )
 _OUTBOX_COLUMNS = ("id", "tenant_id", "work_item", "effect_key", "remaining_delta_s", "created_at")
 
@@ -72,6 +73,7 @@ def worklog_from_row(row: dict[str, Any]) -> Worklog:
         added_by=row["added_by"],
         flags=frozenset(WorklogFlag(flag) for flag in row["flags"].split(",") if flag),
         owner_edited=bool(row["owner_edited"]),
+        activity_type_id=row.get("activity_type_id"),
     )
 
 
@@ -83,6 +85,9 @@ def _timer_from_row(row: dict[str, Any]) -> Timer:
         comment=row["comment"],
         next_activity_check_at=row["next_activity_check_at"],
         check_asked_at=row["check_asked_at"],
+        activity_type_id=row.get("activity_type_id"),
+        activity_type=row.get("activity_type"),
+        billable=bool(row.get("billable")),
     )
 
 
@@ -92,7 +97,8 @@ def _decimal(text: str | None) -> Decimal | None:
 
 _WEEK_SHEET = """
 SELECT m.time_zone, m.status, m.locked_until, w.id, w.user_id, w.started_at, w.length_s,
-       w.billable_length_s, w.work_item, w.comment, w.activity_type, w.added_by, w.flags, w.owner_edited
+       w.billable_length_s, w.work_item, w.comment, w.activity_type, w.added_by, w.flags, w.owner_edited,
+       w.activity_type_id
 FROM (SELECT
         (SELECT time_zone FROM tracking_preference WHERE tenant_id = {} AND user_id = {}) AS time_zone,
         (SELECT status FROM week_status WHERE tenant_id = {} AND user_id = {} AND week = {}) AS status,
@@ -229,6 +235,9 @@ class PiccoloTrackingRepo:
             "comment": timer.comment,
             "next_activity_check_at": timer.next_activity_check_at,
             "check_asked_at": timer.check_asked_at,
+            "activity_type_id": timer.activity_type_id,
+            "activity_type": timer.activity_type,
+            "billable": timer.billable,
             "updated_at": at,
         }
         where = self._timer_where(timer.user_id)
@@ -252,7 +261,7 @@ class PiccoloTrackingRepo:
         rows = [
             (w.id, self.tenant_id, w.user_id, w.started_at, w.length_s, w.billable_length_s,
              w.work_item, w.comment, w.activity_type, w.added_by, _flags_text(w.flags), w.owner_edited,
-             stop_reason, stamp, stamp)
+             stop_reason, stamp, stamp, w.activity_type_id)
             for w in worklogs
         ]
         await insert_rows(self._engine, "worklog", _WORKLOG_COLUMNS, rows)
@@ -273,6 +282,7 @@ class PiccoloTrackingRepo:
                 "work_item": worklog.work_item,
                 "comment": worklog.comment,
                 "activity_type": worklog.activity_type,
+                "activity_type_id": worklog.activity_type_id,
                 "flags": _flags_text(worklog.flags),
                 "owner_edited": worklog.owner_edited,
                 "updated_at": at,

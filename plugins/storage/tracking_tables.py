@@ -39,6 +39,11 @@ class TrackingTimer(Table, tablename="tracking_timer"):
     next_activity_check_at = Timestamptz()
     check_asked_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz()
+    # m0017: the activity type of the track (catalogue id and its current name), and whether
+    # the worklog it leaves is billable (the type's billable_by_default when started).
+    activity_type_id = Varchar(length=32, null=True, default=None)
+    activity_type = Varchar(length=200, null=True, default=None)
+    billable = Boolean(default=False)
 
 
 class WorklogRow(Table, tablename="worklog"):
@@ -57,6 +62,8 @@ class WorklogRow(Table, tablename="worklog"):
     stop_reason = Varchar(length=16, null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # m0017: the activity type catalogue entry; ``activity_type`` keeps its current name.
+    activity_type_id = Varchar(length=32, null=True, default=None)
 
 
 class WeekStatusRow(Table, tablename="week_status"):

@@ -57,6 +57,8 @@ _TRACKING_TABLES = (
     ("iteration", "iterations"),
     ("work_item_counter", "work_item_counters"),
     ("work_item_sync", "work_item_syncs"),
+    ("budget", "budgets"),
+    ("budget_assignment", "budget_assignments"),
 )
 
 

@@ -34,11 +34,14 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from core.activation.ports import ActivationRecord
+from core.activities import ActivityType
 from core.billing.ports import BillingCustomer, RemoteInvoice
+from core.budgets import Budget
 from core.idempotency import KeyRecord, KeyScope
 from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord, SecondFactorRecord
 from core.jobs.ports import JobRunRecord
 from core.licensing.subscription import Subscription
+from core.money import Money
 from core.proration.credit import CreditEntry
 from core.tenancy import Enterprise, Person, Tenant
 from core.tracking import Timer, WeekStatus, Worklog
@@ -70,7 +73,9 @@ if TYPE_CHECKING:
     # The repositories import this module (the store, its rows and errors); this one
     # imports them only when a unit of work hands one out.
     from .activation import FakeActivationRepository
+    from .activities import FakeActivityTypeRepository, FakeRateRepository
     from .billing import FakeInvoices, FakePaymentRecords, FakeRenewalStore
+    from .budgets import FakeBudgetRepository
     from .identity import FakeAuditLog, FakeSecondFactorStore, FakeTokenRepository, FakeUserRepository
     from .licensing import FakeDirectory, FakeSeatRepository, FakeSubscriptionRepository
     from .tracking import FakeTrackingRepository
@@ -161,6 +166,18 @@ class FakeDatabase:
     iterations: dict[str, dict[int, Iteration]] = field(default_factory=dict)
     work_item_counters: dict[str, IdCounter] = field(default_factory=dict)
     work_item_syncs: dict[str, SyncState] = field(default_factory=dict)
+
+    # Budgets (tenant id → …).
+    budgets: dict[str, dict[str, Budget]] = field(default_factory=dict)
+    #: tenant id → (kind, target) → budget id: a target has one budget.
+    budget_assignments: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
+
+    # Activity types and rates (tenant id → …).
+    activity_types: dict[str, dict[str, ActivityType]] = field(default_factory=dict)
+    #: tenant id → user id → hourly rate.
+    user_rates: dict[str, dict[str, Money]] = field(default_factory=dict)
+    #: tenant id → the rate currency the first rate fixed.
+    rate_currencies: dict[str, str] = field(default_factory=dict)
 
     # Activation.
     activations: dict[str, ActivationRecord] = field(default_factory=dict)
@@ -283,6 +300,21 @@ class FakeTenantScope:
 
     def work_items(self) -> FakeWorkItemRepository:
         return FakeWorkItemRepository(self.store, self.tenant_id)
+
+    def budgets(self) -> FakeBudgetRepository:
+        from .budgets import FakeBudgetRepository
+
+        return FakeBudgetRepository(self.store, self.tenant_id)
+
+    def activity_types(self) -> FakeActivityTypeRepository:
+        from .activities import FakeActivityTypeRepository
+
+        return FakeActivityTypeRepository(self.store, self.tenant_id)
+
+    def rates(self) -> FakeRateRepository:
+        from .activities import FakeRateRepository
+
+        return FakeRateRepository(self.store, self.tenant_id)
 
 
 class FakeUnitOfWork:

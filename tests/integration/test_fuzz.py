@@ -188,6 +188,7 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
             ("/api/v1/worklogs", {"started_at": "2025-12-31T10:00:00Z", "length_s": 600, "work_item": 1}),
             ("/api/v1/users", {"email": "team@flow.test", "name": "Team", "role": "team"}),
             ("/api/v1/me/tokens", {"name": "script", "expires_in_days": 30}),
+            ("/api/v1/budgets", {"name": "Retainer", "amount": {"amount": 100_000, "currency": "USD"}}),
         ):
             made = c.post(path, json=body, headers=tenant)
             assert made.status_code == 201, made.text

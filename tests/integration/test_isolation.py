@@ -169,6 +169,15 @@ def give_data(client: Any, schema: Schema, routes: list[tuple[str, str]], header
     terms = {"plan": "team", "interval": "monthly", "seats": 1}
     bought = client.post("/api/v1/subscription/purchase", json=terms, headers=headers)
     assert bought.status_code == 200, bought.text
+    # A budget (the schema's example money has no valid currency), assigned to B's first work item
+    # and to its worklogs, so its id appears in B's lists and answers.
+    budget = client.post("/api/v1/budgets", json={"name": "victim budget", "amount": {"amount": 500_000},
+                                                  "hourly_rate": {"amount": 9_000}}, headers=headers)
+    if budget.status_code == 201:
+        logs = client.get("/api/v1/worklogs", params={"from": "2000-01-01T00:00:00Z"}, headers=headers)
+        worklogs = [w["id"] for w in logs.json().get("items", [])] if logs.status_code == 200 else []
+        client.post(f"/api/v1/budgets/{budget.json()['id']}/assign",
+                    json={"work_items": [1], "worklogs": worklogs[:1]}, headers=headers)
 
 
 def walk(client: Any) -> list[str]:

@@ -25,10 +25,12 @@ NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
 
 async def _worklog(tenant: str, row_id: str, work_item: str | None, length_s: int = 600) -> None:
-    await WorklogRow.insert(
-        WorklogRow(id=row_id, tenant_id=tenant, user_id="use1", started_at=NOW, length_s=length_s,
-                   billable_length_s=0, work_item=work_item, added_by="use1", flags="manual",
-                   created_at=NOW, updated_at=NOW)
+    # Raw, naming only the columns m0015 had: the table class has later columns (m0017's
+    # activity_type_id) that the schema before m0016 does not.
+    await WorklogRow.raw(
+        "INSERT INTO worklog (id, tenant_id, user_id, started_at, length_s, billable_length_s, work_item, "
+        "added_by, flags, created_at, updated_at) VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+        row_id, tenant, "use1", NOW, length_s, 0, work_item, "use1", "manual", NOW, NOW,
     )
 
 
@@ -46,9 +48,10 @@ async def test_the_backfill_turns_every_named_work_item_into_a_mirror_row_and_re
     await _worklog("ten1", "wl4", None)
     await _worklog("ten2", "wl5", "W-1")
     await _worklog("ten1", "wl6", "007")
-    await TrackingTimer.insert(
-        TrackingTimer(id="tm1", tenant_id="ten1", user_id="use2", started_at=NOW, work_item="W-1",
-                      next_activity_check_at=NOW, updated_at=NOW)
+    await TrackingTimer.raw(
+        "INSERT INTO tracking_timer (id, tenant_id, user_id, started_at, work_item, next_activity_check_at, "
+        "updated_at) VALUES ({}, {}, {}, {}, {}, {}, {})",
+        "tm1", "ten1", "use2", NOW, "W-1", NOW, NOW,
     )
     await WorkItemOutbox.insert(
         WorkItemOutbox(id="ob1", tenant_id="ten1", work_item="Fix login", effect_key="wl3", created_at=NOW)

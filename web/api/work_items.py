@@ -16,8 +16,10 @@ from litestar import Controller, Request, get, patch, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from core.budgets import Resolution
 from core.errors import ValidationFailed
 from core.licensing.access import Action
+from core.services.budgets import resolve_work_items
 from core.services.planning import (
     KEEP,
     AssigneeChoice,
@@ -31,13 +33,15 @@ from core.services.planning import (
     list_iterations,
     list_work_items,
 )
+from core.tenancy import Tenant
 from core.work_items import Iteration, WorkItem, WorkItemNotFound
 from core.work_items.ports import WorkItemFilter
+from plugins.bootstrap import Stint
 
 from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
-from ..schemas import Strict, cursor_text, opaque_cursor
+from ..schemas import BudgetRef, Strict, cursor_text, opaque_cursor
 
 __all__ = ["IterationsController", "WorkItemsController", "work_item_out"]
 
@@ -73,6 +77,8 @@ class WorkItemOut(msgspec.Struct):
     remaining_h: float | None
     completed_h: float | None
     changed_at: datetime
+    #: The budget the item resolves to and how (SPEC §12).
+    budget: BudgetRef
 
 
 class WorkItemDetail(WorkItemOut):
@@ -134,7 +140,7 @@ def _hours(value: Decimal | None) -> float | None:
     return None if value is None else float(value)
 
 
-def work_item_out(item: WorkItem) -> WorkItemOut:
+def work_item_out(item: WorkItem, budget: Resolution) -> WorkItemOut:
     assignee = item.assigned_to
     return WorkItemOut(
         id=item.id, title=item.title, type=item.type, state=item.state,
@@ -143,11 +149,13 @@ def work_item_out(item: WorkItem) -> WorkItemOut:
         assigned_to=AssigneeOut(assignee.name, assignee.user_id) if assignee else None,
         original_estimate_h=_hours(item.original_estimate_h), remaining_h=_hours(item.remaining_h),
         completed_h=_hours(item.completed_h), changed_at=item.changed_at,
+        budget=BudgetRef(budget.budget_id, budget.assignment.value),
     )
 
 
-def _detail(view: WorkItemView) -> WorkItemDetail:
-    base = work_item_out(view.item)
+async def _detail(stint: Stint, tenant: Tenant, view: WorkItemView) -> WorkItemDetail:
+    budgets = await resolve_work_items(stint.uow, tenant=tenant, items=[view.item.id])
+    base = work_item_out(view.item, budgets[view.item.id])
     return WorkItemDetail(
         **{field: getattr(base, field) for field in WorkItemOut.__struct_fields__},
         tracked_s=view.tracked_s, tracked_total_s=view.tracked_total_s,
@@ -211,8 +219,11 @@ class WorkItemsController(Controller):
         page = await list_work_items(
             stint.uow, tenant=principal.tenant, where=where, cursor=after, limit=limit
         )
+        budgets = await resolve_work_items(
+            stint.uow, tenant=principal.tenant, items=[item.id for item in page.items]
+        )
         return WorkItemPageOut(
-            items=[work_item_out(item) for item in page.items],
+            items=[work_item_out(item, budgets[item.id]) for item in page.items],
             next_cursor=opaque_cursor(page.next_cursor) if page.next_cursor else None,
         )
 
@@ -220,7 +231,7 @@ class WorkItemsController(Controller):
          guards=[requires(Action.TRACK_TIME)])
     async def one(self, request: TenantRequest, item_id: FromPath[str], stint: StintDep) -> WorkItemDetail:
         view = await get_work_item(stint.uow, tenant=request.user.tenant, item_id=path_id(item_id))
-        return _detail(view)
+        return await _detail(stint, request.user.tenant, view)
 
     @post("/", summary="Create a work item (standalone mode)", guards=[requires(Action.TRACK_TIME)])
     async def create(
@@ -233,7 +244,7 @@ class WorkItemsController(Controller):
         )
         view = await create_work_item(stint.uow, stint.clock, stint.devops.store, tenant=request.user.tenant,
                                       new=new)
-        return _detail(view)
+        return await _detail(stint, request.user.tenant, view)
 
     @patch("/{item_id:str}", summary="Change a work item (standalone mode)",
            guards=[requires(Action.TRACK_TIME)])
@@ -249,7 +260,7 @@ class WorkItemsController(Controller):
         )
         view = await edit_work_item(stint.uow, stint.clock, stint.devops.store, tenant=request.user.tenant,
                                     item_id=path_id(item_id), changes=changes)
-        return _detail(view)
+        return await _detail(stint, request.user.tenant, view)
 
 
 class IterationsController(Controller):

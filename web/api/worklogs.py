@@ -15,10 +15,12 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, 
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from core.budgets import NO_BUDGET, Assignment, Resolution
 from core.errors import ValidationFailed
 from core.licensing.access import Action
 from core.licensing.roles import Role
 from core.services.access import ensure_access
+from core.services.budgets import resolve_worklogs
 from core.services.planning import work_item_titles
 from core.services.tracking_common import user_zone
 from core.services.worklog_import import ImportRejected, import_worklogs
@@ -48,7 +50,7 @@ from plugins.bootstrap import Stint
 from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
-from ..schemas import Strict, cursor_text, opaque_cursor
+from ..schemas import BudgetRef, Strict, cursor_text, opaque_cursor
 
 __all__ = [
     "MAX_IMPORT_BYTES",
@@ -84,9 +86,17 @@ class WorklogOut(msgspec.Struct):
     flags: list[str]
     #: The work item's title, shown next to its id (None: no item).
     work_item_title: str | None = None
+    #: The budget the worklog resolves to and how (SPEC §12).
+    budget: BudgetRef = msgspec.field(default_factory=lambda: BudgetRef(None, Assignment.NONE.value))
+    #: The activity type catalogue entry; ``activity_type`` is its current name.
+    activity_type_id: str | None = None
 
 
-def worklog_out(worklog: Worklog, titles: Mapping[str, str] | None = None) -> WorklogOut:
+def worklog_out(
+    worklog: Worklog, titles: Mapping[str, str] | None = None,
+    budgets: Mapping[str, Resolution] | None = None,
+) -> WorklogOut:
+    resolution = (budgets or {}).get(worklog.id, NO_BUDGET)
     return WorklogOut(
         id=worklog.id,
         user_id=worklog.user_id,
@@ -99,13 +109,18 @@ def worklog_out(worklog: Worklog, titles: Mapping[str, str] | None = None) -> Wo
         added_by=worklog.added_by,
         flags=sorted(flag.value for flag in worklog.flags),
         work_item_title=(titles or {}).get(worklog.work_item or ""),
+        budget=BudgetRef(resolution.budget_id, resolution.assignment.value),
+        activity_type_id=worklog.activity_type_id,
     )
 
 
 async def titled(stint: Stint, tenant: Tenant, worklogs: Sequence[Worklog]) -> list[WorklogOut]:
-    """The worklogs as answered, each with its work item's title."""
+    """The worklogs as answered, each with its work item's title and its budget."""
     titles = await work_item_titles(stint.uow, tenant=tenant, names=[w.work_item for w in worklogs])
-    return [worklog_out(w, titles) for w in worklogs]
+    budgets = await resolve_worklogs(
+        stint.uow, tenant=tenant, worklogs=[(w.id, w.work_item) for w in worklogs]
+    )
+    return [worklog_out(w, titles, budgets) for w in worklogs]
 
 
 def item_text(value: int | str | None) -> str | None:
@@ -163,6 +178,8 @@ class WorklogIn(Strict):
     work_item: WorkItemRef | None = None
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     activity_type: Name | None = None
+    #: An active entry of GET /api/v1/activity-types (wins over ``activity_type``, a name).
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     user_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     #: The work item's new Remaining Work in hours (at most two decimals), taken only while
     #: the tenant's work item automation sets it per worklog (else 422).
@@ -178,6 +195,7 @@ class WorklogPatch(Strict):
     work_item: WorkItemRef | msgspec.UnsetType | None = msgspec.UNSET
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | msgspec.UnsetType | None = msgspec.UNSET
     activity_type: Name | msgspec.UnsetType | None = msgspec.UNSET
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class ImportOut(msgspec.Struct):
@@ -256,6 +274,7 @@ class WorklogsController(Controller):
                 billable_length_s=data.billable_length_s, work_item=item_text(data.work_item),
                 comment=data.comment, activity_type=data.activity_type,
                 remaining_h=None if data.remaining_h is None else remaining_hours(repr(data.remaining_h)),
+                activity_type_id=data.activity_type_id,
             ),
             may_add_for_others=is_admin(principal) or principal.user.approval_manager,
         )
@@ -272,6 +291,7 @@ class WorklogsController(Controller):
             billable_length_s=_keep(data.billable_length_s),
             work_item=KEEP if data.work_item is msgspec.UNSET else item_text(data.work_item),
             comment=_keep(data.comment), activity_type=_keep(data.activity_type),
+            activity_type_id=_keep(data.activity_type_id),
         )
         worklog = await edit_worklog(
             stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,

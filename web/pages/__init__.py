@@ -69,6 +69,7 @@ def page_middleware(settings: Settings) -> list[Any]:
 
 
 def pages_router(settings: Settings) -> Router:
+    from .activity_types import ActivityTypesPageController
     from .audit import AuditPageController
     from .devops import DevOpsPageController
     from .security import SecurityPageController
@@ -85,6 +86,7 @@ def pages_router(settings: Settings) -> Router:
             SignInController, TimeController, SubscriptionPageController, UsersPageController,
             DevOpsPageController, AuditPageController, SecurityPageController, WorkItemsPageController,
             WorkItemAutomationPageController,
+            ActivityTypesPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

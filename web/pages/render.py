@@ -123,6 +123,7 @@ async def open_page(
         "devops": administrator,
         "work_item_automation": administrator,
         "audit": administrator,
+        "activity_types": administrator,
     }
     page = Page(principal, outcome, nav)
     request.scope.setdefault("state", {})[_PAGE_KEY] = page

@@ -35,6 +35,8 @@ from . import (
     m0014_credit_notes,
     m0015_user_second_factor,
     m0016_work_items,
+    m0017_activity_types,
+    m0018_budgets,
     m0019_work_item_automation,
     m0020_wider_names,
     m0021_invoice_numbers,
@@ -59,6 +61,8 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0014_credit_notes,
     m0015_user_second_factor,
     m0016_work_items,
+    m0017_activity_types,
+    m0018_budgets,
     m0019_work_item_automation,
     m0020_wider_names,
     m0021_invoice_numbers,
@@ -97,6 +101,10 @@ async def upgrade(engine: Engine[Any], *, target: str | None = None) -> list[str
             for statement in migration.STATEMENTS:
                 if isinstance(statement, DataStep):
                     await statement.run(engine)
+                    continue
+                if callable(statement):
+                    # A data step (a backfill): async, given the engine, in this transaction.
+                    await statement(engine)
                     continue
                 if isinstance(statement, AddColumn):
                     if await has_column(engine, statement.table, statement.column):
