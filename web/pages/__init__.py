@@ -70,6 +70,7 @@ def page_middleware(settings: Settings) -> list[Any]:
 
 def pages_router(settings: Settings) -> Router:
     from .audit import AuditPageController
+    from .budgets import BudgetsPageController
     from .devops import DevOpsPageController
     from .security import SecurityPageController
     from .signin import SignInController
@@ -82,6 +83,7 @@ def pages_router(settings: Settings) -> Router:
         route_handlers=[
             SignInController, TimeController, SubscriptionPageController, UsersPageController,
             DevOpsPageController, AuditPageController, SecurityPageController,
+            BudgetsPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,
