@@ -31,7 +31,8 @@ def seed_budget(api: Api, slug: str) -> dict[str, Any]:
     budget = post("/api/v1/budgets", {
         "name": "Checkout redesign", "hours": 40, "amount": {"amount": 400_000, "currency": "USD"},
         "hourly_rate": {"amount": 9_500, "currency": "USD"}, "customer": "ACME-2026-17",
-        "starts_on": (today - timedelta(days=20)).isoformat(), "ends_on": (today + timedelta(days=10)).isoformat(),
+        "starts_on": (today - timedelta(days=20)).isoformat(),
+        "ends_on": (today + timedelta(days=10)).isoformat(),
     })
     spare = post("/api/v1/budgets", {"name": "Internal tooling"})
     post(f"/api/v1/budgets/{budget['id']}/assign", {"work_items": [feature]})
