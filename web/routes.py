@@ -24,6 +24,7 @@ __all__ = [
 def tenant_routes() -> list[Any]:
     from .api import (
         access,
+        activity_types,
         audit,
         budgets,
         devops,
@@ -62,6 +63,8 @@ def tenant_routes() -> list[Any]:
         budgets.BudgetsController,
         work_items.WorkItemsController,
         work_items.IterationsController,
+        activity_types.ActivityTypesController,
+        activity_types.UserRatesController,
         *activation_routes(),
         *billing_routes(),
     ]

@@ -57,10 +57,11 @@ class BudgetRepository(Protocol):
 
     async def facts(
         self, start: datetime | None, end: datetime | None, *, user_id: str | None = None,
-        ids: Collection[str] | None = None,
+        ids: Collection[str] | None = None, work_items: Collection[int] | None = None,
     ) -> list[WorklogFact]:
-        """The worklogs starting in ``[start, end)`` (all of one user's with ``user_id``, or
-        only ``ids``), only the columns usage reads, in one query."""
+        """The worklogs starting in ``[start, end)`` — only one user's with ``user_id``, only
+        those on ``work_items`` with it — or exactly ``ids`` (no other filter); only the
+        columns usage reads, in one query."""
         ...
 
     async def titles(self, work_items: Collection[int]) -> dict[int, str]: ...

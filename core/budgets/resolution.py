@@ -68,6 +68,8 @@ class Resolver:
         #: item → the budget of the nearest directly assigned item among it and its
         #: ancestors (None: none of them is assigned).
         self._nearest: dict[int, str | None] = {}
+        #: item → how a worklog on it (without an assignment of its own) resolves.
+        self._on_item: dict[int, Resolution] = {}
 
     def _nearest_assigned(self, item: int) -> str | None:
         known = self._nearest.get(item, _UNSET)
@@ -128,9 +130,13 @@ class Resolver:
                 return Resolution(direct, Assignment.DIRECT)
         if work_item is None:
             return NO_BUDGET
+        known = self._on_item.get(work_item)
+        if known is not None:
+            return known
         item = self.work_item(work_item)
         if item.assignment in (Assignment.DIRECT, Assignment.PARENT):
-            return Resolution(item.budget_id, Assignment.PARENT)
+            item = Resolution(item.budget_id, Assignment.PARENT)
+        self._on_item[work_item] = item
         return item
 
     def all_work_items(self) -> dict[int, Resolution]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 from zoneinfo import ZoneInfo
 
 from core.budgets.model import Budget
@@ -39,9 +39,11 @@ __all__ = [
 K = TypeVar("K")
 
 
-@dataclass(frozen=True, slots=True)
-class WorklogFact:
-    """The columns of a worklog that usage and statements read (one query, nothing more)."""
+class WorklogFact(NamedTuple):
+    """The columns of a worklog that usage and statements read (one query, nothing more).
+
+    A named tuple: usage builds one per worklog of the period (100,000 of them), and a
+    tuple is several times cheaper to make than a frozen dataclass."""
 
     id: str
     user_id: str
@@ -54,8 +56,7 @@ class WorklogFact:
     """The activity type's catalogue id (what its rate is keyed by); ``activity_type`` is its name."""
 
 
-@dataclass(frozen=True, slots=True)
-class PricedLine:
+class PricedLine(NamedTuple):
     fact: WorklogFact
     rate: Money | None
     """The hourly rate that applied (None: no rate, so the amount is zero)."""
@@ -95,33 +96,57 @@ class Usage:
     by_work_item: list[Breakdown[int | None]]
 
 
-def _breakdown(lines: list[PricedLine], key: Callable[[WorklogFact], K], zero: Money) -> list[Breakdown[K]]:
-    sums: dict[K, tuple[int, int, int]] = {}
-    for line in lines:
-        k = key(line.fact)
-        tracked, billable, amount = sums.get(k, (0, 0, 0))
-        sums[k] = (tracked + line.fact.length_s, billable + line.fact.billable_s, amount + line.amount.amount)
-    rows = [Breakdown(k, t, b, Money(a, zero.currency)) for k, (t, b, a) in sums.items()]
+def _rows(sums: dict[K, list[int]], currency: str) -> list[Breakdown[K]]:
+    rows = [Breakdown(k, t, b, Money(a, currency)) for k, (t, b, a) in sums.items()]
     # Biggest first, then by key, so the answer is the same every time.
     rows.sort(key=lambda row: (-row.tracked_s, str(row.key)))
     return rows
 
 
 def usage_of(budget: Budget, lines: list[PricedLine], currency: str) -> Usage:
-    """The usage of ``budget`` from its priced lines (already only the budget's and the period's)."""
-    zero = Money.zero(currency)
-    tracked = sum(line.fact.length_s for line in lines)
-    billable = sum(line.fact.billable_s for line in lines)
-    amount = Money(sum(line.amount.amount for line in lines), currency)
+    """The usage of ``budget`` from its priced lines (already only the budget's and the period's).
+
+    One pass over the lines (there may be a hundred thousand): every sum at once."""
+    by_user: dict[str, list[int]] = {}
+    by_type: dict[str | None, list[int]] = {}
+    by_item: dict[int | None, list[int]] = {}
+    tracked = billable = total = 0
+    for fact, _rate, money in lines:
+        length, paid, cents = fact.length_s, fact.billable_s, money.amount
+        tracked += length
+        billable += paid
+        total += cents
+        # Inline rather than a helper per breakdown: this loop may run 100,000 times.
+        row = by_user.get(fact.user_id)
+        if row is None:
+            by_user[fact.user_id] = [length, paid, cents]
+        else:
+            row[0] += length
+            row[1] += paid
+            row[2] += cents
+        row = by_type.get(fact.activity_type)
+        if row is None:
+            by_type[fact.activity_type] = [length, paid, cents]
+        else:
+            row[0] += length
+            row[1] += paid
+            row[2] += cents
+        row = by_item.get(fact.work_item)
+        if row is None:
+            by_item[fact.work_item] = [length, paid, cents]
+        else:
+            row[0] += length
+            row[1] += paid
+            row[2] += cents
     return Usage(
         tracked_s=tracked,
         billable_s=billable,
-        amount=amount,
+        amount=Money(total, currency),
         left_s=None if budget.limit_s is None else budget.limit_s - tracked,
-        amount_left=None if budget.amount is None else Money(budget.amount.amount - amount.amount, currency),
-        by_user=_breakdown(lines, lambda f: f.user_id, zero),
-        by_activity_type=_breakdown(lines, lambda f: f.activity_type, zero),
-        by_work_item=_breakdown(lines, lambda f: f.work_item, zero),
+        amount_left=None if budget.amount is None else Money(budget.amount.amount - total, currency),
+        by_user=_rows(by_user, currency),
+        by_activity_type=_rows(by_type, currency),
+        by_work_item=_rows(by_item, currency),
     )
 
 

@@ -21,7 +21,7 @@ from fractions import Fraction
 from typing import Final
 
 from core.errors import ValidationFailed
-from core.money import Money, round_half_even
+from core.money import Money
 
 __all__ = [
     "MAX_HOURLY_MINOR",
@@ -85,7 +85,12 @@ def amount(billable_s: int, rate: Money) -> Money:
     """A worklog's amount: its billable seconds at an hourly rate, rounded once, half-even."""
     if billable_s < 0:
         raise ValueError("billable seconds cannot be negative")
-    return Money(round_half_even(exact_amount(billable_s, rate)), rate.currency)
+    # round_half_even(exact_amount(...)) in integers: the same value (tests/unit/rates), about
+    # ten times faster, which counts when a budget's usage prices 100,000 worklogs.
+    whole, rest = divmod(billable_s * rate.amount, SECONDS_PER_HOUR)
+    if 2 * rest > SECONDS_PER_HOUR or (2 * rest == SECONDS_PER_HOUR and whole % 2):
+        whole += 1
+    return Money(whole, rate.currency)
 
 
 def total(amounts: Iterable[Money], currency: str) -> Money:

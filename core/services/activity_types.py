@@ -19,7 +19,7 @@ from core.activities import (
     updated,
 )
 from core.activities.ports import ActivityTypeRepository
-from core.errors import NotFound
+from core.errors import NotFound, ValidationFailed
 from core.ids import new_ids
 from core.money import Money
 from core.tenancy import Tenant
@@ -48,11 +48,23 @@ async def seed_default_catalogue(repo: ActivityTypeRepository) -> list[ActivityT
 
 
 async def list_activity_types(
-    uow: UnitOfWorkFactory, *, tenant: Tenant, include_inactive: bool = False
+    uow: UnitOfWorkFactory, *, tenant: Tenant, include_inactive: bool = False,
+    after: str | None = None, limit: int | None = None,
 ) -> list[ActivityType]:
+    """By name (case-insensitively); ``after`` (an entry's id) and ``limit`` page through them.
+
+    A catalogue is tens of entries, so a page is cut from the whole list (one query).
+    """
     async with uow() as work:
         entries = await work.tenant(tenant.id).activity_types().all()
-    return entries if include_inactive else [entry for entry in entries if entry.active]
+    if not include_inactive:
+        entries = [entry for entry in entries if entry.active]
+    if after is not None:
+        position = next((n for n, entry in enumerate(entries) if entry.id == after), None)
+        if position is None:
+            raise ValidationFailed("this cursor did not come from a previous page", field="cursor")
+        entries = entries[position + 1 :]
+    return entries if limit is None else entries[:limit]
 
 
 def _ensure_name_free(entries: Sequence[ActivityType], name: str, except_id: str | None) -> None:

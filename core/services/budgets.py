@@ -30,6 +30,7 @@ from core.budgets import (
     Statement,
     Usage,
     WorklogFact,
+    WorkTree,
     apply_changes,
     create_budget,
     month_window,
@@ -95,7 +96,11 @@ def _item_id(work_item: str | None) -> int | None:
 
 
 async def _resolver(repo: BudgetRepository) -> Resolver:
-    return Resolver(await repo.tree(), await repo.assignments())
+    assignments = await repo.assignments()
+    if not (assignments.iterations or assignments.work_items or assignments.worklogs):
+        # Nothing is assigned: everything is NoBudget, and the tree need not be read.
+        return Resolver(WorkTree(), assignments)
+    return Resolver(await repo.tree(), assignments)
 
 
 async def _budgets_hit_by(repo: BudgetRepository, user_id: str) -> set[str]:
@@ -302,20 +307,52 @@ async def _lines(
     scope: TenantScope, budget_id: str, viewer: BudgetViewer, start: datetime | None, end: datetime | None,
     *, with_titles: bool = False,
 ) -> _Lines:
-    """The priced lines of one budget in ``[start, end)`` (a Team viewer's own only)."""
+    """The priced lines of one budget in ``[start, end)`` (a Team viewer's own only).
+
+    Resolution runs over the work items (thousands), not the worklogs (a hundred thousand):
+    the items whose worklogs resolve to this budget are found first, and only the period's
+    worklogs on them are read (one query), plus the worklogs assigned to it directly.
+    """
     repo = scope.budgets()
     budget = await _visible(repo, budget_id, viewer)
-    resolver = await _resolver(repo)
-    facts = await repo.facts(start, end, user_id=None if viewer.sees_all else viewer.user_id)
-    mine = [f for f in facts if resolver.worklog(f.id, f.work_item).budget_id == budget.id]
+    assignments = await repo.assignments()
+    tree = await repo.tree()
+    resolver = Resolver(tree, assignments)
+    candidates = set(tree.parents) | set(assignments.work_items)
+    items = [item for item in candidates if resolver.worklog(None, item).budget_id == budget.id]
+    user_id = None if viewer.sees_all else viewer.user_id
+    facts = await repo.facts(start, end, user_id=user_id, work_items=items)
+    # A worklog assigned directly to another budget leaves this one ...
+    elsewhere = {w for w, b in assignments.worklogs.items() if b != budget.id}
+    mine = [f for f in facts if f.id not in elsewhere]
+    # ... and one assigned directly to this budget joins it, whatever its work item.
+    direct = [w for w, b in assignments.worklogs.items() if b == budget.id]
+    if direct:
+        seen = {f.id for f in mine}
+        for f in await repo.facts(None, None, ids=direct):
+            in_period = (start is None or f.started_at >= start) and (end is None or f.started_at < end)
+            if f.id not in seen and in_period and user_id in (None, f.user_id):
+                mine.append(f)
     book = await rate_book(scope)
     currency = budget.currency or book.currency or DEFAULT_CURRENCY
+    rates: dict[tuple[str, str | None], Money | None] = {}
+    # The same billable length at the same rate is the same amount: timesheets repeat both.
+    # (Keyed by the rate's minor units: the tenant has one rate currency.)
+    amounts: dict[tuple[int, int], Money] = {}
+    nothing = Money.zero(currency)
 
     def pricer(fact: WorklogFact) -> tuple[Money | None, Money]:
-        rate = book.rate_for(fact.user_id, fact.activity_type_id, budget.hourly_rate)
+        key = (fact.user_id, fact.activity_type_id)
+        if key in rates:
+            rate = rates[key]
+        else:
+            rate = rates[key] = book.rate_for(fact.user_id, fact.activity_type_id, budget.hourly_rate)
         if rate is None:
-            return None, Money.zero(currency)
-        return rate, amount(fact.billable_s, rate)
+            return None, nothing
+        priced = amounts.get((fact.billable_s, rate.amount))
+        if priced is None:
+            priced = amounts[(fact.billable_s, rate.amount)] = amount(fact.billable_s, rate)
+        return rate, priced
 
     titles: dict[int, str] = {}
     if with_titles:

@@ -10,14 +10,16 @@ what the tenant pays for Stint, and a plan change must not reprice history.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from core.errors import UserNotFound
 from core.money import Money
 from core.rates import RateBook, check_rate
 from core.rates.ports import RateRepository
-from core.tenancy import Tenant
+from core.tenancy import Tenant, User
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
-__all__ = ["accept_rate", "rate_book", "set_user_rate", "user_rates"]
+__all__ = ["RateSheet", "accept_rate", "rate_book", "rate_sheet", "set_user_rate", "user_rates"]
 
 
 async def accept_rate(rates: RateRepository, rate: Money, *, field: str = "hourly_rate") -> Money:
@@ -47,17 +49,39 @@ async def rate_book(scope: TenantScope) -> RateBook:
 
 async def set_user_rate(
     uow: UnitOfWorkFactory, *, tenant: Tenant, user_id: str, rate: Money | None
-) -> Money | None:
+) -> tuple[User, Money | None]:
+    """Set (or with ``None`` remove) a user's hourly rate; answers the user and the rate."""
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
-        if await scope.users().get(user_id) is None:
+        user = await scope.users().get(user_id)
+        if user is None:
             raise UserNotFound("there is no such user")
         rates = scope.rates()
         if rate is not None:
             rate = await accept_rate(rates, rate)
         await rates.set_user_rate(user_id, rate)
         await work.commit()
-    return rate
+    return user, rate
+
+
+@dataclass(frozen=True, slots=True)
+class RateSheet:
+    """Every user of the tenant with their hourly rate (``None``: none of their own)."""
+
+    currency: str | None
+    users: list[tuple[User, Money | None]]
+
+
+async def rate_sheet(
+    uow: UnitOfWorkFactory, *, tenant: Tenant, after: str = "", limit: int = 100
+) -> RateSheet:
+    """A page of users (in the users list's order, after the user id ``after``) with rates."""
+    async with uow() as work:
+        scope = work.tenant(tenant.id)
+        rates = await scope.rates().user_rates()
+        currency = await scope.rates().currency()
+        users = await scope.users().list(after=after, limit=limit)
+    return RateSheet(currency, [(user, rates.get(user.id)) for user in users])
 
 
 async def user_rates(uow: UnitOfWorkFactory, *, tenant: Tenant) -> dict[str, Money]:

@@ -119,7 +119,7 @@ async def edit_worklog(
             raise NotFound("there is no such worklog")
         await repo.lock_user(before.user_id)
         ensure_may_edit(before, actor.id, actor_can_edit_others)
-        changes = await _resolved_changes(scope, changes)
+        changes = await _resolved_changes(scope, before, changes)
         if isinstance(changes.work_item, str) and changes.work_item != before.work_item:
             item = await require_work_item(scope.work_items(), changes.work_item)
             changes = replace(changes, work_item=item)
@@ -140,10 +140,13 @@ async def edit_worklog(
     return after
 
 
-async def _resolved_changes(scope: TenantScope, changes: WorklogChanges) -> WorklogChanges:
+async def _resolved_changes(scope: TenantScope, before: Worklog, changes: WorklogChanges) -> WorklogChanges:
     """An edit's activity type (by id or name) as the catalogue entry's id and current name;
-    ``null`` clears both. A worklog keeps an entry deactivated since only if left alone."""
+    ``null`` clears both. Naming the entry the worklog has already (a form sent back as it
+    was) keeps it even if deactivated since: that is no new use."""
     by_id, by_name = changes.activity_type_id, changes.activity_type
+    if by_id is not KEEP and by_id is not None and by_id == before.activity_type_id and by_name is KEEP:
+        return replace(changes, activity_type_id=KEEP)
     if by_id is KEEP and by_name is KEEP:
         return changes
     if (by_id is None and by_name in (None, KEEP)) or (by_name is None and by_id is KEEP):

@@ -31,11 +31,13 @@ def test_take_the_readme_screenshots(api: Api, new_page: Any) -> None:
                         ("cy@northwind.test", "none")):
         api.add_user("northwind", email, role, name=email.split("@")[0].title() + " Example")
 
+    planning, review, build = (api.work_item("northwind", title) for title in (
+        "Sprint planning", "Import review", "Flaky build"))
     page = new_page()
     sign_in(page, "northwind", "ana@northwind.test")
     add = page.locator("tr.add form")
-    for start, hours, item, comment in (("09:00", "2:15", "4711", "Sprint planning"),
-                                        ("11:30", "1:30", "4712", "Review of the import")):
+    for start, hours, item, comment in (("09:00", "2:15", str(planning), "Sprint planning"),
+                                        ("11:30", "1:30", str(review), "Review of the import")):
         add = page.locator("tr.add form")
         add.get_by_label("Start").fill(start)
         add.get_by_label("Hours").fill(hours)
@@ -44,7 +46,7 @@ def test_take_the_readme_screenshots(api: Api, new_page: Any) -> None:
         add.get_by_role("button", name="Add").click()
         expect(page.locator("#week td.comment", has_text=comment)).to_be_visible()
     start_form = page.locator("form.start")
-    start_form.get_by_label("Work item").fill("4713")
+    start_form.get_by_label("Work item").fill(str(build))
     start_form.get_by_label("Comment").fill("Fixing the flaky build")
     page.locator("#start").click()
     expect(page.locator("#timer")).to_have_attribute("data-running", "true")

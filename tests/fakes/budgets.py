@@ -98,9 +98,10 @@ class FakeBudgetRepository:
 
     async def facts(
         self, start: datetime | None, end: datetime | None, *, user_id: str | None = None,
-        ids: Collection[str] | None = None,
+        ids: Collection[str] | None = None, work_items: Collection[int] | None = None,
     ) -> list[WorklogFact]:
         out = []
+        wanted = None if work_items is None else {str(item) for item in work_items}
         for w in self._store.worklogs.get(self.tenant_id, {}).values():
             if ids is not None:
                 if w.id not in ids:
@@ -109,6 +110,7 @@ class FakeBudgetRepository:
                 (start is not None and w.started_at < start)
                 or (end is not None and w.started_at >= end)
                 or (user_id is not None and w.user_id != user_id)
+                or (wanted is not None and w.work_item not in wanted)
             ):
                 continue
             out.append(WorklogFact(

@@ -344,12 +344,12 @@ def test_who_may_manage_read_and_see_their_own_budgets_only(org: Org) -> None:
         403,
         "not_permitted",
     )
-    assert {b["name"] for b in _ok(org.client.get(BUDGETS, headers=product))} == {
+    assert {b["name"] for b in _ok(org.client.get(BUDGETS, headers=product))["items"]} == {
         "Mine",
         "Others",
         "By the budget role",
     }
-    assert [b["name"] for b in _ok(org.client.get(BUDGETS, headers=team))] == ["Mine"]
+    assert [b["name"] for b in _ok(org.client.get(BUDGETS, headers=team))["items"]] == ["Mine"]
     _problem(org.client.get(f"{BUDGETS}/{others['id']}", headers=team), 404, "not_found")
     _problem(org.client.get(f"{BUDGETS}/{others['id']}/usage", headers=team), 404, "not_found")
     usage = _ok(org.client.get(f"{BUDGETS}/{mine['id']}/usage", headers=team))
@@ -380,7 +380,7 @@ def test_bad_input_is_a_clear_problem_and_stores_nothing(org: Org) -> None:
         422,
         "rate_currency_mismatch",
     )
-    assert [b["name"] for b in _ok(org.client.get(BUDGETS, headers=org.admin))] == ["Checks"]
+    assert [b["name"] for b in _ok(org.client.get(BUDGETS, headers=org.admin))["items"]] == ["Checks"]
     assign = f"{BUDGETS}/{budget['id']}/assign"
     _problem(
         org.client.post(assign, json={"work_items": [tree["task"], 999]}, headers=org.admin),
@@ -403,3 +403,43 @@ def test_bad_input_is_a_clear_problem_and_stores_nothing(org: Org) -> None:
     ):
         response = org.client.get(f"{BUDGETS}/{budget['id']}/usage", params=params, headers=org.admin)
         assert response.status_code in (400, 422), (params, response.text)
+
+
+def test_the_list_pages_by_name_with_an_opaque_cursor(org: Org) -> None:
+    for name in ("Delta", "alpha", "Charlie", "Bravo", "Charlie"):
+        _budget(org, name=name)
+    seen, cursor = [], ""
+    while True:
+        page = _ok(org.client.get(BUDGETS, params={"limit": 2, "cursor": cursor}, headers=org.admin))
+        seen += [b["name"] for b in page["items"]]
+        if page["next_cursor"] is None:
+            break
+        cursor = page["next_cursor"]
+    assert seen == ["Bravo", "Charlie", "Charlie", "Delta", "alpha"]
+    bad = org.client.get(BUDGETS, params={"cursor": "not-ours"}, headers=org.admin)
+    _problem(bad, 422, "validation_error")
+
+
+def test_another_tenant_reaches_none_of_a_budgets_routes_even_with_valid_input(org: Org) -> None:
+    """The isolation walker fills query strings and bodies with the other tenant's ids, which
+    usage, statement and PATCH refuse as bad input first; here each gets valid input."""
+    tree = _tree(org)
+    budget = _budget(org, name="Ours", amount={"amount": 100, "currency": "USD"})
+    assign = {"work_items": [tree["task"]]}
+    _ok(org.client.post(f"{BUDGETS}/{budget['id']}/assign", json=assign, headers=org.admin))
+    _ok(_log(org, tree["task"], DEC.format(1), 3_600, 3_600), 201)
+    other = make_org(org.client, "other")
+    path = f"{BUDGETS}/{budget['id']}"
+    for method, url, body, params in (
+        ("GET", path, None, {}),
+        ("PATCH", path, {"open": False}, {}),
+        ("POST", f"{path}/assign", {"work_items": [1]}, {}),
+        ("POST", f"{path}/unassign", {"work_items": [tree["task"]]}, {}),
+        ("GET", f"{path}/usage", None, {"from": "2025-12-01", "to": "2025-12-31"}),
+        ("GET", f"{path}/statement", None, {"month": "2025-12"}),
+        ("GET", f"{path}/statement", None, {"month": "2025-12", "format": "csv"}),
+    ):
+        response = other.client.request(method, url, json=body, params=params, headers=other.admin)
+        _problem(response, 404, "not_found")
+    assert _ok(other.client.get(BUDGETS, headers=other.admin))["items"] == []
+    assert _ok(org.client.get(path, headers=org.admin))["open"] is True

@@ -149,5 +149,8 @@ async def test_the_usage_read_model_gives_the_tree_the_periods_worklogs_and_titl
     ]
     assert sorted(f.id for f in await one.budgets.facts(None, None, user_id="ann")) == ["wl1", "wl3"]
     assert [f.id for f in await one.budgets.facts(None, None, ids=["wl2", "wl9"])] == ["wl2"]
+    assert [f.id for f in await one.budgets.facts(None, None, work_items=[3, 9])] == ["wl1"]
+    assert [f.id for f in await one.budgets.facts(NOW + timedelta(hours=1), None, work_items=[3])] == []
+    assert await one.budgets.facts(None, None, work_items=[]) == []
     assert await one.budgets.existing_worklogs(["wl1", "wl9", "nope"]) == {"wl1"}
     assert await one.budgets.titles([1, 3, 9]) == {1: "Item 1", 3: "Item 3"}

@@ -53,7 +53,9 @@ def test_an_iteration_and_an_epic_to_task_tree_are_built_and_read_back_with_trac
     assert response.status_code == 201, response.text
     sprint = response.json()
     assert sprint == {"id": 1, "path": "Shop\\Sprint 1", "start": "2026-01-05", "finish": "2026-01-16"}
-    assert org.client.get("/api/v1/iterations", headers=org.admin).json() == [sprint]
+    assert org.client.get("/api/v1/iterations", headers=org.admin).json() == {
+        "items": [sprint], "next_cursor": None,
+    }
 
     epic = _create(org, team, title="Shop", type="Epic")
     feature = _create(org, team, title="Checkout", type="Feature", parent_id=epic["id"])
@@ -119,25 +121,27 @@ def test_every_bad_input_is_a_problem_and_changes_nothing(org: Org) -> None:
     child = _create(org, title="Child", type="Feature", parent_id=root["id"])
     grandchild = _create(org, title="Grandchild", type="Task", parent_id=child["id"])
 
-    _problem(org.client.post(ITEMS, json={"title": "x", "type": "Task", "parent_id": 99}, headers=org.admin),
-             422, "unknown_parent")
-    _problem(org.client.post(ITEMS, json={"title": "x", "type": "Task", "iteration_id": 5}, headers=org.admin),
-             422, "unknown_iteration")
+    def post(**body: Any) -> Any:
+        return org.client.post(ITEMS, json=body, headers=org.admin)
+
+    _problem(post(title="x", type="Task", parent_id=99), 422, "unknown_parent")
+    _problem(post(title="x", type="Task", iteration_id=5), 422, "unknown_iteration")
     for body in ({"title": "  ", "type": "Task"}, {"title": "x" * 256, "type": "Task"},
                  {"title": "x", "type": ""}, {"title": "x", "type": "Task", "remaining_h": -1},
                  {"title": "x", "type": "Task", "remaining_h": 1.234}, {"title": "x"},
-                 {"title": "x", "type": "Task", "parent_id": "1"}, {"title": "x", "type": "Task", "extra": 1}):
+                 {"title": "x", "type": "Task", "parent_id": "1"},
+                 {"title": "x", "type": "Task", "extra": 1}):
         _problem(org.client.post(ITEMS, json=body, headers=org.admin), 422, "validation_error")
-    _problem(org.client.patch(f"{ITEMS}/{root['id']}", json={"parent_id": grandchild["id"]}, headers=org.admin),
-             422, "work_item_cycle")
-    _problem(org.client.patch(f"{ITEMS}/{root['id']}", json={"parent_id": root["id"]}, headers=org.admin),
-             422, "work_item_cycle")
+    for parent in (grandchild["id"], root["id"]):
+        moved = org.client.patch(f"{ITEMS}/{root['id']}", json={"parent_id": parent}, headers=org.admin)
+        _problem(moved, 422, "work_item_cycle")
     for path in ("abc", "0", "1.5", "-1", "99999999999999999999", "404"):
         _problem(org.client.get(f"{ITEMS}/{path}", headers=org.admin), 404, "work_item_not_found")
         _problem(org.client.patch(f"{ITEMS}/{path}", json={"title": "x"}, headers=org.admin),
                  404, "work_item_not_found")
     bad_dates = {"path": "S", "start": "2026-02-01", "finish": "2026-01-01"}
-    _problem(org.client.post("/api/v1/iterations", json=bad_dates, headers=org.admin), 422, "validation_error")
+    refused = org.client.post("/api/v1/iterations", json=bad_dates, headers=org.admin)
+    _problem(refused, 422, "validation_error")
     # A worklog or timer on an item the mirror does not hold.
     for ref in ("W-1", 99, "99", "1.0", -3):
         _problem(_log(org, ref, 60), 422, "unknown_work_item")
@@ -150,8 +154,8 @@ def test_every_bad_input_is_a_problem_and_changes_nothing(org: Org) -> None:
 def test_an_edit_changes_only_what_it_sends_and_null_clears(org: Org) -> None:
     item = _create(org, title="Draft", type="Task", remaining_h=3, assigned_to={"name": "Outside Olga"})
     assert item["assigned_to"] == {"name": "Outside Olga", "user_id": None}
-    response = org.client.patch(f"{ITEMS}/{item['id']}", json={"state": "Closed", "remaining_h": None},
-                                headers=org.admin)
+    body = {"state": "Closed", "remaining_h": None}
+    response = org.client.patch(f"{ITEMS}/{item['id']}", json=body, headers=org.admin)
     assert response.status_code == 200, response.text
     changed = response.json()
     assert (changed["title"], changed["state"], changed["state_category"]) == ("Draft", "Closed", "Completed")
@@ -187,3 +191,23 @@ def test_one_tenants_items_are_not_anothers(org: Org) -> None:
     assert org.client.get(ITEMS, headers=other.admin).json()["items"] == []
     _problem(org.client.get(f"{ITEMS}/{mine['id']}", headers=other.admin), 404, "work_item_not_found")
     _problem(_log(other, mine["id"], 60), 422, "unknown_work_item")
+
+
+def test_iterations_are_listed_by_start_date_a_page_at_a_time(org: Org) -> None:
+    made_in_another_order = (("Later", "2026-03-01"), ("Undated", None), ("First", "2026-01-05"),
+                             ("Middle", "2026-02-01"))
+    for path, start in made_in_another_order:
+        made = org.client.post("/api/v1/iterations", json={"path": path, "start": start}, headers=org.admin)
+        assert made.status_code == 201, made.text
+    seen: list[str] = []
+    cursor = ""
+    for _ in range(5):
+        page = org.client.get("/api/v1/iterations", params={"limit": 3, "cursor": cursor}, headers=org.admin)
+        assert page.status_code == 200, page.text
+        seen += [it["path"] for it in page.json()["items"]]
+        cursor = page.json()["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == ["First", "Middle", "Later", "Undated"]
+    refused = org.client.get("/api/v1/iterations", params={"cursor": "bm9wZQ"}, headers=org.admin)
+    _problem(refused, 422, "validation_error")

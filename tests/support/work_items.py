@@ -14,19 +14,22 @@ __all__ = ["mirror_work_items"]
 
 
 def mirror_work_items(client: TestClient[Any], slug: str, *ids: int | str, title: str | None = None) -> None:
-    """Items ``ids`` (titled "Work item N" unless ``title``) in tenant ``slug``'s mirror."""
+    """Items ``ids`` (titled "Work item N" unless ``title``) in tenant ``slug``'s mirror; one
+    there already is left as it is."""
     stint = client.app.state.stint
 
     async def put() -> None:
         now = stint.clock.now()
         async with stint.uow(write=True) as work:
             tenant = await work.directory.tenant_by_slug(slug)
+            repo = work.tenant(tenant.id).work_items()
+            there = await repo.many([int(value) for value in ids])
             items = [
                 WorkItem(id=int(value), title=title or f"Work item {int(value)}", type="Task", state="New",
                          state_category=StateCategory.PROPOSED, changed_at=now)
-                for value in ids
+                for value in ids if int(value) not in there
             ]
-            await work.tenant(tenant.id).work_items().upsert(items)
+            await repo.upsert(items)
             await work.commit()
 
     client.blocking_portal.call(put)

@@ -50,7 +50,7 @@ from core.tracking.rows import XLSX_MEDIA_TYPE, format_hours, neutralise_formula
 from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
-from ..schemas import BudgetRef, MoneyOut, Strict
+from ..schemas import BudgetRef, MoneyOut, Strict, cursor_text, opaque_cursor
 from .worklogs import SpreadsheetDownload
 
 __all__ = ["BudgetsController", "budget_ref"]
@@ -61,6 +61,19 @@ Text200 = Annotated[str, msgspec.Meta(max_length=200)]
 Hours = Annotated[float, msgspec.Meta(ge=0, le=1_000_000)]
 ItemId = Annotated[int, msgspec.Meta(ge=1, le=10**18)]
 MAX_TARGETS = 1000
+
+
+class BudgetPage(msgspec.Struct):
+    items: list[BudgetOut]
+    next_cursor: str | None
+
+
+def _page_key(cursor: str) -> tuple[str, str]:
+    """The ``(name, id)`` the previous page ended at (budgets are listed by name, then id)."""
+    budget_id, bar, name = cursor_text(cursor).partition("|")
+    if not bar or not budget_id:
+        raise ValidationFailed("this cursor did not come from a previous page", field="cursor")
+    return name, budget_id
 
 
 class MoneyIn(Strict):
@@ -294,12 +307,24 @@ class BudgetsController(Controller):
     path = "/budgets"
     tags = ("budgets",)
 
-    @get("/", summary="Budgets (Team: only those its own worklogs hit)",
+    @get("/", summary="Budgets by name, a page at a time (Team: only those its own worklogs hit)",
          guards=[requires(Action.VIEW_OWN_TIMESHEET)])
-    async def index(self, request: TenantRequest, stint: StintDep) -> list[BudgetOut]:
+    async def index(
+        self, request: TenantRequest, stint: StintDep,
+        cursor: Annotated[str, QueryParameter(max_length=400)] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> BudgetPage:
         principal = request.user
         found = await list_budgets(stint.uow, tenant=principal.tenant, viewer=viewer_of(principal))
-        return [budget_out(budget) for budget in found]
+        if cursor:
+            after = _page_key(cursor)
+            found = [budget for budget in found if (budget.name, budget.id) > after]
+        page = found[:limit]
+        more = len(found) > limit
+        return BudgetPage(
+            items=[budget_out(budget) for budget in page],
+            next_cursor=opaque_cursor(f"{page[-1].id}|{page[-1].name}") if more else None,
+        )
 
     @post("/", summary="Add a budget", guards=[requires(Action.MANAGE_BUDGETS)])
     async def create(self, request: TenantRequest, data: JSONBody[BudgetIn], stint: StintDep) -> BudgetOut:

@@ -56,6 +56,8 @@ class TimerOut(msgspec.Struct):
     stop_reason: str | None = None
     #: The work item's title, shown next to its id (None: no item).
     work_item_title: str | None = None
+    activity_type_id: str | None = None
+    activity_type: str | None = None
 
 
 @dataclass
@@ -81,6 +83,9 @@ class StartIn(Strict):
     #: An existing work item's id, as a JSON integer or a string of digits.
     work_item: WorkItemRef | None = None
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    #: An active entry of GET /api/v1/activity-types, or its name (``activity_type``).
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    activity_type: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 class CheckIn(Strict):
@@ -110,6 +115,8 @@ def timer_out(
         comment=timer.comment,
         next_activity_check_at=timer.next_activity_check_at,
         check_due=now >= timer.next_activity_check_at,
+        activity_type_id=timer.activity_type_id,
+        activity_type=timer.activity_type,
     )
 
 
@@ -126,6 +133,7 @@ class TrackingController(Controller):
         timer, stopped = await start_tracking(
             stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
             work_item=item_text(body.work_item), comment=body.comment,
+            activity_type_id=body.activity_type_id, activity_type=body.activity_type,
         )
         titles = await work_item_titles(
             stint.uow, tenant=principal.tenant,

@@ -124,6 +124,11 @@ class IterationOut(msgspec.Struct):
     finish: date | None
 
 
+class IterationPageOut(msgspec.Struct):
+    items: list[IterationOut]
+    next_cursor: str | None
+
+
 class IterationIn(Strict):
     path: Annotated[str, msgspec.Meta(max_length=1000)]
     start: date | None = None
@@ -262,9 +267,29 @@ class IterationsController(Controller):
     path = "/iterations"
     tags = ("work items",)
 
-    @get("/", summary="The tenant's iterations by start date", guards=[requires(Action.TRACK_TIME)])
-    async def list(self, request: TenantRequest, stint: StintDep) -> list[IterationOut]:
-        return [iteration_out(it) for it in await list_iterations(stint.uow, tenant=request.user.tenant)]
+    @get("/", summary="The tenant's iterations by start date (undated last), a page at a time",
+         guards=[requires(Action.TRACK_TIME)])
+    async def list(
+        self, request: TenantRequest, stint: StintDep,
+        cursor: Annotated[str, QueryParameter(max_length=200)] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> IterationPageOut:
+        every = await list_iterations(stint.uow, tenant=request.user.tenant)
+        start = 0
+        if cursor:
+            # The cursor is the previous page's last iteration id; the order is by date, so
+            # the page goes on after wherever that iteration stands now.
+            last = _query_id(cursor_text(cursor), "cursor")
+            at = [n for n, it in enumerate(every) if it.id == last]
+            if not at:
+                raise ValidationFailed("this cursor did not come from a previous page", field="cursor")
+            start = at[0] + 1
+        page = every[start : start + limit]
+        more = start + limit < len(every)
+        return IterationPageOut(
+            items=[iteration_out(it) for it in page],
+            next_cursor=opaque_cursor(str(page[-1].id)) if more and page else None,
+        )
 
     @post("/", summary="Create an iteration (standalone mode)", guards=[requires(Action.TRACK_TIME)])
     async def create(

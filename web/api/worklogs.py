@@ -87,6 +87,8 @@ class WorklogOut(msgspec.Struct):
     work_item_title: str | None = None
     #: The budget the worklog resolves to and how (SPEC §12).
     budget: BudgetRef = msgspec.field(default_factory=lambda: BudgetRef(None, Assignment.NONE.value))
+    #: The activity type catalogue entry; ``activity_type`` is its current name.
+    activity_type_id: str | None = None
 
 
 def worklog_out(
@@ -107,6 +109,7 @@ def worklog_out(
         flags=sorted(flag.value for flag in worklog.flags),
         work_item_title=(titles or {}).get(worklog.work_item or ""),
         budget=BudgetRef(resolution.budget_id, resolution.assignment.value),
+        activity_type_id=worklog.activity_type_id,
     )
 
 
@@ -174,6 +177,8 @@ class WorklogIn(Strict):
     work_item: WorkItemRef | None = None
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     activity_type: Name | None = None
+    #: An active entry of GET /api/v1/activity-types (wins over ``activity_type``, a name).
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     user_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
@@ -186,6 +191,7 @@ class WorklogPatch(Strict):
     work_item: WorkItemRef | msgspec.UnsetType | None = msgspec.UNSET
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | msgspec.UnsetType | None = msgspec.UNSET
     activity_type: Name | msgspec.UnsetType | None = msgspec.UNSET
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class ImportOut(msgspec.Struct):
@@ -263,6 +269,7 @@ class WorklogsController(Controller):
                 started_at=data.started_at, length_s=data.length_s,
                 billable_length_s=data.billable_length_s, work_item=item_text(data.work_item),
                 comment=data.comment, activity_type=data.activity_type,
+                activity_type_id=data.activity_type_id,
             ),
             may_add_for_others=is_admin(principal) or principal.user.approval_manager,
         )
@@ -279,6 +286,7 @@ class WorklogsController(Controller):
             billable_length_s=_keep(data.billable_length_s),
             work_item=KEEP if data.work_item is msgspec.UNSET else item_text(data.work_item),
             comment=_keep(data.comment), activity_type=_keep(data.activity_type),
+            activity_type_id=_keep(data.activity_type_id),
         )
         worklog = await edit_worklog(
             stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,

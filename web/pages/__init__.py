@@ -69,6 +69,7 @@ def page_middleware(settings: Settings) -> list[Any]:
 
 
 def pages_router(settings: Settings) -> Router:
+    from .activity_types import ActivityTypesPageController
     from .audit import AuditPageController
     from .budgets import BudgetsPageController
     from .devops import DevOpsPageController
@@ -77,13 +78,14 @@ def pages_router(settings: Settings) -> Router:
     from .subscription import SubscriptionPageController
     from .time import TimeController
     from .users import UsersPageController
+    from .work_items import WorkItemsPageController
 
     return Router(
         path="/",
         route_handlers=[
             SignInController, TimeController, SubscriptionPageController, UsersPageController,
-            DevOpsPageController, AuditPageController, SecurityPageController,
-            BudgetsPageController,
+            DevOpsPageController, AuditPageController, SecurityPageController, WorkItemsPageController,
+            ActivityTypesPageController, BudgetsPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

@@ -118,10 +118,13 @@ async def open_page(
     administrator = role == "administrator"
     nav = {
         "time": time_tab,
+        # Everyone who tracks time reads the items they track against (and edits them standalone).
+        "work_items": time_tab,
         "subscription": user.collection_admin,
         "users": user.collection_admin or administrator,
         "devops": administrator,
         "audit": administrator,
+        "activity_types": administrator,
         # Everyone with a timesheet sees the budgets their own worklogs book to (docs/budgets.md).
         "budgets": role_allows(Role(role), Permission.OWN_TIMESHEET),
     }

@@ -173,12 +173,19 @@ async def test_a_deactivated_entry_stays_on_history_but_takes_no_new_use(
     with pytest.raises(UnknownActivityType):
         await add_worklog(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id,
                           new=NewWorklog(MONDAY, 600, activity_type="meeting"), may_add_for_others=False)
-    # Editing another field keeps the inactive entry; naming it again is refused.
+    # Editing another field keeps the inactive entry, and so does naming the entry the
+    # worklog has already (a form sent back as it was); putting it on another one is refused.
     edited = await edit_worklog(uow, clock, tenant=tenant, actor=ann, worklog_id=old.id,
                                 changes=WorklogChanges(comment="standup"), actor_can_edit_others=False)
     assert (edited.activity_type, edited.activity_type_id) == ("Meeting", meeting)
+    again = await edit_worklog(uow, clock, tenant=tenant, actor=ann, worklog_id=old.id,
+                               changes=WorklogChanges(length_s=900, activity_type_id=meeting),
+                               actor_can_edit_others=False)
+    assert (again.activity_type_id, again.length_s) == (meeting, 900)
+    other = await add_worklog(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id,
+                              new=NewWorklog(MONDAY, 600), may_add_for_others=False)
     with pytest.raises(UnknownActivityType):
-        await edit_worklog(uow, clock, tenant=tenant, actor=ann, worklog_id=old.id,
+        await edit_worklog(uow, clock, tenant=tenant, actor=ann, worklog_id=other.id,
                            changes=WorklogChanges(activity_type_id=meeting), actor_can_edit_others=False)
     # Clearing it is allowed.
     cleared = await edit_worklog(uow, clock, tenant=tenant, actor=ann, worklog_id=old.id,
@@ -207,6 +214,7 @@ async def test_a_timer_on_a_billable_by_default_type_leaves_a_billable_worklog(
     the tracked worklog's billable length to us); a non-billable type leaves 0."""
     tenant = seed.tenant()
     ann = seed.user(tenant)
+    seed.work_items(tenant, 42)  # timers name only items of the mirror
     development = await _entry(uow, tenant, "Development")
     timer, _ = await start_tracking(uow, clock, tenant=tenant, user=ann, work_item="42", comment=None,
                                     activity_type_id=development)

@@ -26,9 +26,10 @@ from core.services.budgets import (
     unassign_budget,
 )
 from core.services.tracking import start_tracking
+from core.services.worklog_import import import_worklogs
 from core.services.worklogs import NewWorklog, add_worklog, edit_worklog
 from core.tenancy import Tenant, User
-from core.tracking import WorklogChanges
+from core.tracking import NumberedRow, WorklogChanges
 from core.work_items import Iteration, StateCategory, WorkItem
 from tests.fakes import FakeDatabase, FakeUnitOfWorkFactory
 
@@ -183,3 +184,16 @@ async def test_a_month_that_is_not_yyyy_mm_is_refused(
     for bad in ("2026-13", "2026-3", "march", "0000-01"):
         with pytest.raises(ValidationFailed):
             await budget_statement(uow, tenant=tenant, viewer=MANAGER, budget_id=a.id, month=bad)
+
+
+async def test_an_import_with_a_row_on_a_closed_budget_stores_nothing(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, ann: User, store: FakeDatabase,
+) -> None:
+    a = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="A", open=False))
+    store.budget_assignments.setdefault(tenant.id, {})[("work_item", "3")] = a.id  # assigned while open
+    rows = [NumberedRow(line, {"User": ann.email, "Timestamp": "2026-03-09T08:00:00", "Duration (hours)": "1",
+                               "Work item": item}) for line, item in ((2, "9"), (3, "4"))]
+    with pytest.raises(BudgetClosed):
+        await import_worklogs(uow, clock, tenant=tenant, actor=ann, rows=rows, may_import_for_others=False,
+                              time_zone="UTC")
+    assert store.worklogs.get(tenant.id, {}) == {}
