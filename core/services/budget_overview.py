@@ -93,6 +93,28 @@ async def _facts_by_budget(
     return grouped
 
 
+async def _facts_of(repo: BudgetRepository, budget_id: str, viewer: BudgetViewer) -> list[WorklogFact]:
+    """One budget's worklogs (a Team viewer's own), read as ``budget_usage`` reads them: the
+    work items whose worklogs resolve to it are found first (thousands of items, not a hundred
+    thousand worklogs), then only the worklogs on them, less those assigned elsewhere one by
+    one, plus those assigned to it directly."""
+    assignments = await repo.assignments()
+    tree = await repo.tree()
+    resolver = Resolver(tree, assignments)
+    candidates = set(tree.parents) | set(assignments.work_items)
+    items = [item for item in candidates if resolver.worklog(None, item).budget_id == budget_id]
+    user_id = None if viewer.sees_all else viewer.user_id
+    elsewhere = {w for w, b in assignments.worklogs.items() if b != budget_id}
+    on_items = await repo.facts(None, None, user_id=user_id, work_items=items)
+    facts = [f for f in on_items if f.id not in elsewhere]
+    direct = [w for w, b in assignments.worklogs.items() if b == budget_id]
+    if direct:
+        seen = {f.id for f in facts}
+        facts += [f for f in await repo.facts(None, None, ids=direct)
+                  if f.id not in seen and user_id in (None, f.user_id)]
+    return facts
+
+
 def _hide_left(usage: Usage, viewer: BudgetViewer) -> Usage:
     return usage if viewer.sees_all else replace(usage, left_s=None, amount_left=None)
 
@@ -162,9 +184,8 @@ async def budget_burndown(
         scope = work.tenant(tenant.id)
         repo = scope.budgets()
         budget = await repo.get(budget_id)
-        grouped = await _facts_by_budget(repo, viewer)
+        facts = [] if budget is None else await _facts_of(repo, budget_id, viewer)
         book = await rate_book(scope)
-        facts = grouped.get(budget_id, [])
         titles = await repo.titles({f.work_item for f in facts if f.work_item is not None})
     # A budget a Team user's worklogs do not hit is exactly as absent as one that does not exist.
     if budget is None or (not viewer.sees_all and not facts):

@@ -192,7 +192,7 @@ def test_bad_form_input_is_a_clear_4xx_and_stores_nothing(site: Site) -> None:
         response = site.form("/budgets", data)
         assert response.status_code == 422, (data, response.status_code)
         assert field in response.text, (data, response.text[-500:])
-    budget_id = before[0]["id"]
+    budget_id = before["items"][0]["id"]
     response = site.form(f"/budgets/{budget_id}/assign", {"work_items": "12, abc"})
     assert response.status_code == 422
     assert site.form(f"/budgets/{budget_id}/assign", {"work_items": "99999"}).status_code == 422

@@ -100,6 +100,23 @@ async def test_the_burn_down_runs_from_the_start_date_to_the_end_date_and_adds_u
     assert burn.usage.left_s == 20 * 3600 - 14_600
 
 
+async def test_the_burn_down_counts_single_worklogs_assigned_to_it_and_not_those_assigned_elsewhere(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, ann: User, tracking: Tracking,
+) -> None:
+    a = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="A", limit_s=36_000))
+    b = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="B"))
+    await assign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=Targets(work_items=[2]))
+    tracking.worklog(tenant, ann, NOW - timedelta(days=3), 600, work_item="4")
+    moved = tracking.worklog(tenant, ann, NOW - timedelta(days=2), 1_200, work_item="3")
+    joined = tracking.worklog(tenant, ann, NOW - timedelta(days=1), 2_400, work_item="9")
+    await assign_budget(uow, clock, tenant=tenant, budget_id=b.id, targets=Targets(worklogs=[moved.id]))
+    await assign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=Targets(worklogs=[joined.id]))
+    burn = await budget_burndown(uow, clock, tenant=tenant, viewer=MANAGER, budget_id=a.id)
+    _, usage = await budget_usage(uow, tenant=tenant, viewer=MANAGER, budget_id=a.id, start=None, end=None)
+    assert [d.tracked_s for d in burn.days] == [600, 600, 3_000, 3_000]
+    assert burn.usage == usage and usage.tracked_s == 3_000
+
+
 async def test_without_dates_the_burn_down_starts_at_the_first_work_and_ends_today(
     uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, ann: User, tracking: Tracking,
 ) -> None:
