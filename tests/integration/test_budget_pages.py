@@ -217,3 +217,20 @@ def test_the_statement_month_picker_shows_the_month_and_downloads_it_as_csv_and_
     xlsx = site.client.get(f"{path}/statement?month=2025-12&format=xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
     assert site.client.get(f"{path}/statement?month=2025-12&format=pdf").status_code == 422
+
+
+def test_another_tenants_budget_is_not_found_on_any_page_or_form(site: Site) -> None:
+    seeded = _seed(site)
+    signup(site.client, "rival")
+    rival = bearer(token(site.client, "rival", "admin@rival.test"))
+    theirs = site.api("POST", BUDGETS, {"name": "Rival budget", "hours": 5}, headers=rival)
+    site.sign_in("admin@shop.test")
+    path = f"/budgets/{theirs['id']}"
+    assert site.client.get(path).status_code == 404
+    assert site.client.get(f"{path}/statement?month=2025-12").status_code == 404
+    assert site.form(path, {"name": "Taken"}).status_code == 404
+    assert site.form(f"{path}/open", {"open": "0"}).status_code == 404
+    assert site.form(f"{path}/assign", {"work_items": str(seeded["a"])}).status_code == 404
+    assert "Rival budget" not in site.client.get("/budgets").text
+    untouched = site.api("GET", f"{BUDGETS}/{theirs['id']}", headers=rival)
+    assert (untouched["name"], untouched["open"]) == ("Rival budget", True)
