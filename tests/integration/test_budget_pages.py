@@ -1,6 +1,7 @@
-"""The Budgets pages through the app without a browser (no JavaScript, plain forms): who sees
-the tab and what, the burn bars and the SVG burn-down with their text alternatives, the
-manager's forms, the statement downloads, and bad input refused with nothing stored."""
+"""The Budgets pages through the app without a browser (no JavaScript, plain forms), on both
+engines: who sees the tab and what, the burn bars and the SVG burn-down with their text
+alternatives, the manager's forms, the statement downloads, another tenant's budget, and bad
+input refused with nothing stored."""
 
 from __future__ import annotations
 
@@ -54,9 +55,10 @@ class Site:
 
 
 @pytest.fixture
-def site(sqlite_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Site]:
+def site(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Site]:
     # The clock is 2026-01-01 09:00 UTC: the work below is in the last days of December.
-    with api_client(make_settings(sqlite_url, tmp_path, STINT_ACCESS_TOKEN_MINUTES="1440"), clock) as client:
+    settings = make_settings(database_url, tmp_path, STINT_ACCESS_TOKEN_MINUTES="1440")
+    with api_client(settings, clock) as client:
         signup(client, "shop")
         admin = token(client, "shop", "admin@shop.test")
         add_user(client, admin, "tia@shop.test", role="team")
