@@ -44,9 +44,10 @@ from core.errors import NotFound, ValidationFailed
 from core.ids import new_id
 from core.money import Money
 from core.rates import RateCurrencyMismatch, amount
-from core.tenancy import Tenant
+from core.tenancy import Tenant, User
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
+from .audit import actor_of
 from .rates import accept_rate, rate_book
 from .tracking_common import all_users
 
@@ -155,18 +156,29 @@ async def _check_currency(scope: TenantScope, budget: Budget) -> None:
             )
 
 
-async def add_budget(uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, draft: BudgetDraft) -> Budget:
+def _money_detail(value: Money | None) -> dict[str, int | str] | None:
+    return None if value is None else value.as_dict()
+
+
+async def add_budget(
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User | str, draft: BudgetDraft
+) -> Budget:
     budget = create_budget(draft, new_id(), clock.now())
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
         await _check_currency(scope, budget)
         await scope.budgets().add(budget)
+        await scope.audit().record(actor_of(actor), "budget.added", budget.name, {
+            "budget_id": budget.id, "limit_s": budget.limit_s, "amount": _money_detail(budget.amount),
+            "hourly_rate": _money_detail(budget.hourly_rate), "open": budget.open,
+        }, budget.created_at)
         await work.commit()
     return budget
 
 
 async def change_budget(
-    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, budget_id: str, changes: BudgetChanges
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User | str, budget_id: str,
+    changes: BudgetChanges,
 ) -> Budget:
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
@@ -178,7 +190,14 @@ async def change_budget(
         if after == before:
             return before
         await _check_currency(scope, after)
-        await repo.save(after, clock.now())
+        now = clock.now()
+        await repo.save(after, now)
+        changed = sorted(
+            name for name in BudgetChanges.__dataclass_fields__
+            if getattr(before, name) != getattr(after, name)
+        )
+        await scope.audit().record(actor_of(actor), "budget.changed", after.name,
+                                   {"budget_id": after.id, "fields": changed, "open": after.open}, now)
         await work.commit()
     return after
 
@@ -188,6 +207,11 @@ def _check_sizes(targets: Targets) -> None:
                          ("worklogs", targets.worklogs)):
         if len(values) > MAX_TARGETS:
             raise ValidationFailed(f"at most {MAX_TARGETS} {name} at once", field=name)
+
+
+def _targets_detail(budget_id: str, targets: Targets) -> dict[str, object]:
+    return {"budget_id": budget_id, "iterations": list(targets.iterations),
+            "work_items": list(targets.work_items), "worklogs": list(targets.worklogs)}
 
 
 async def _open_budget(repo: BudgetRepository, budget_id: str) -> Budget:
@@ -200,7 +224,8 @@ async def _open_budget(repo: BudgetRepository, budget_id: str) -> Budget:
 
 
 async def assign_budget(
-    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, budget_id: str, targets: Targets
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User | str, budget_id: str,
+    targets: Targets,
 ) -> None:
     """Assign iterations, work items and single worklogs to an open budget; each target that
     had another budget moves to this one. Unknown targets refuse the whole call (422)."""
@@ -224,18 +249,24 @@ async def assign_budget(
         await repo.assign(budget_id, AssignmentKind.ITERATION, [str(i) for i in targets.iterations], now)
         await repo.assign(budget_id, AssignmentKind.WORK_ITEM, [str(i) for i in targets.work_items], now)
         await repo.assign(budget_id, AssignmentKind.WORKLOG, list(targets.worklogs), now)
+        budget = await repo.get(budget_id)
+        await work.tenant(tenant.id).audit().record(
+            actor_of(actor), "budget.assigned", budget.name if budget else budget_id,
+            _targets_detail(budget_id, targets), now,
+        )
         await work.commit()
 
 
 async def unassign_budget(
-    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, budget_id: str, targets: Targets
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User | str, budget_id: str,
+    targets: Targets,
 ) -> int:
     """Remove this budget's direct assignments of the targets; how many were removed. A
     closed budget's assignments are frozen as well (409 ``budget_closed``)."""
     _check_sizes(targets)
     async with uow(write=True) as work:
         repo = work.tenant(tenant.id).budgets()
-        await _open_budget(repo, budget_id)
+        budget = await _open_budget(repo, budget_id)
         removed = 0
         for kind, ids in (
             (AssignmentKind.ITERATION, [str(i) for i in targets.iterations]),
@@ -243,15 +274,22 @@ async def unassign_budget(
             (AssignmentKind.WORKLOG, list(targets.worklogs)),
         ):
             removed += await repo.unassign(budget_id, kind, ids)
+        await work.tenant(tenant.id).audit().record(
+            actor_of(actor), "budget.unassigned", budget.name, _targets_detail(budget_id, targets),
+            clock.now(),
+        )
         await work.commit()
     return removed
 
 
-async def ensure_budget_open(scope: TenantScope, *work_items: str | None) -> None:
+async def ensure_budget_open(
+    scope: TenantScope, *work_items: str | None, worklog_id: str | None = None
+) -> None:
     """Refuse new worklogs (or a timer start) whose time would go to a closed budget.
 
     Called inside the caller's unit of work. A new worklog has no direct assignment yet,
-    so it resolves through its work item (and that item's iteration) only.
+    so it resolves through its work item (and that item's iteration) only; a stored one
+    moved to another item (``worklog_id``) keeps a direct assignment of its own, which wins.
     """
     items = {item for item in map(_item_id, work_items) if item is not None}
     if not items:
@@ -263,7 +301,7 @@ async def ensure_budget_open(scope: TenantScope, *work_items: str | None) -> Non
         return
     resolver = await _resolver(repo)
     for item in sorted(items):
-        budget = closed.get(resolver.worklog(None, item).budget_id or "")
+        budget = closed.get(resolver.worklog(worklog_id, item).budget_id or "")
         if budget is not None:
             raise BudgetClosed(
                 f"work item {item} books to the closed budget {budget.name!r}: it takes no new worklogs",

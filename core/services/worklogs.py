@@ -132,7 +132,7 @@ async def edit_worklog(
         await ensure_day_unlocked(repo, before.user_id, after.started_at, zone, lock)
         if after.work_item != before.work_item:
             # Moving time onto a closed budget's work is a new worklog for that budget.
-            await ensure_budget_open(scope, after.work_item)
+            await ensure_budget_open(scope, after.work_item, worklog_id=after.id)
         now = clock.now()
         await repo.save_worklog(after, now)
         await queue_work_item_effects(repo, before, after, now, new_id())

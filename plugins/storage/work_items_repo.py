@@ -82,7 +82,8 @@ def _item_values(item: WorkItem) -> dict[str, Any]:
     assignee = item.assigned_to
     return {
         "title": item.title,
-        "search_title": item.title.lower(),
+        # Lower-casing may lengthen a title (İ → i̇); the column holds 255, as the title does.
+        "search_title": item.title.lower()[:255],
         "type": item.type,
         "state": item.state,
         "state_category": item.state_category.value,

@@ -24,7 +24,8 @@ class WorkItemRow(Table, tablename="work_item"):
     area_path = Varchar(length=400, null=True, default=None)
     assigned_name = Varchar(length=255, null=True, default=None)
     assigned_user_id = Varchar(length=32, null=True, default=None)
-    assigned_unique_name = Varchar(length=255, null=True, default=None)
+    #: An e-mail (a user's, or DevOps' uniqueName): up to 320 characters.
+    assigned_unique_name = Varchar(length=320, null=True, default=None)
     original_estimate_centihours = BigInt(null=True, default=None)
     remaining_centihours = BigInt(null=True, default=None)
     completed_centihours = BigInt(null=True, default=None)

@@ -234,3 +234,47 @@ async def test_iterations_sync_state_and_tracked_seconds(repos: tuple[Any, Any],
             await _worklog("ten1", f"wl{n}", item, length)
     assert await repo.tracked([4, 5, 6]) == {4: 900, 5: 60}
     assert await other.tracked([4, 5]) == {}
+
+
+@ENGINES
+async def test_simultaneous_standalone_creates_get_distinct_ids_in_one_sequence(
+    empty_engine: Any,  # noqa: F811 - the fixture
+) -> None:
+    """Eight creates at once through the use case (each its own write unit of work): ids 1–8,
+    none lost or doubled; the counter's row serialises them on PostgreSQL, the write lock on SQLite."""
+    import asyncio
+
+    from core.clock import FixedClock
+    from core.services.planning import NewWorkItem, create_work_item
+    from core.services.signup import signup
+    from plugins.identity.passwords import Argon2Hasher
+    from plugins.storage.devops_repo import PiccoloDevOpsConnections
+    from plugins.storage.uow import PiccoloUnitOfWorkFactory
+
+    await upgrade(empty_engine)
+    uow = PiccoloUnitOfWorkFactory(empty_engine)
+    clock = FixedClock(NOW)
+    made = await signup(uow, Argon2Hasher(fast=True), clock, slug="acme", name="Acme", deployment="cloud",
+                        admin_email="admin@acme.test", admin_password="correct horse battery",
+                        admin_name="Admin", trial_days=28)
+    views = await asyncio.gather(*(
+        create_work_item(uow, clock, PiccoloDevOpsConnections(), tenant=made.tenant,
+                         new=NewWorkItem(f"Item {n}", "Task"))
+        for n in range(8)
+    ))
+    assert sorted(view.item.id for view in views) == list(range(1, 9))
+    assert await WorkItemRow.count() == 8
+
+
+async def test_the_longest_title_and_e_mail_are_stored_even_where_lower_casing_lengthens_them(
+    repos: tuple[Any, Any],
+) -> None:
+    """255 × 'İ' lower-cases to 510 characters (the search column holds 255); an assignee's
+    e-mail may have 320."""
+    repo, _ = repos
+    email = "a" * 64 + "@" + "b" * 251 + ".com"
+    draft = WorkItemDraft("İ" * 255, "Task", assigned_to=Assignee("Ann", "use1", email))
+    item = await repo.create(draft, NOW)
+    stored = await repo.get(item.id)
+    assert stored is not None and stored.title == "İ" * 255
+    assert stored.assigned_to == Assignee("Ann", "use1", email)

@@ -334,7 +334,8 @@ class BudgetsController(Controller):
             hourly_rate=data.hourly_rate.money() if data.hourly_rate else None,
             starts_on=data.starts_on, ends_on=data.ends_on, open=data.open, customer=data.customer,
         )
-        budget = await add_budget(stint.uow, stint.clock, tenant=request.user.tenant, draft=draft)
+        budget = await add_budget(stint.uow, stint.clock, tenant=request.user.tenant, actor=request.user.user,
+                                  draft=draft)
         return budget_out(budget)
 
     @get("/{budget_id:str}", summary="One budget", guards=[requires(Action.VIEW_OWN_TIMESHEET)])
@@ -361,7 +362,8 @@ class BudgetsController(Controller):
             starts_on=keep(data.starts_on), ends_on=keep(data.ends_on), open=keep(data.open),
             customer=keep(data.customer),
         )
-        budget = await change_budget(stint.uow, stint.clock, tenant=request.user.tenant, budget_id=budget_id,
+        budget = await change_budget(stint.uow, stint.clock, tenant=request.user.tenant,
+                                     actor=request.user.user, budget_id=budget_id,
                                      changes=changes)
         return budget_out(budget)
 
@@ -370,7 +372,8 @@ class BudgetsController(Controller):
     async def assign(
         self, request: TenantRequest, budget_id: FromPath[str], data: JSONBody[TargetsIn], stint: StintDep
     ) -> AssignOut:
-        await assign_budget(stint.uow, stint.clock, tenant=request.user.tenant, budget_id=budget_id,
+        await assign_budget(stint.uow, stint.clock, tenant=request.user.tenant, actor=request.user.user,
+                            budget_id=budget_id,
                             targets=data.targets())
         return AssignOut(budget_id, data.iterations, data.work_items, data.worklogs)
 
@@ -380,6 +383,7 @@ class BudgetsController(Controller):
         self, request: TenantRequest, budget_id: FromPath[str], data: JSONBody[TargetsIn], stint: StintDep
     ) -> UnassignOut:
         removed = await unassign_budget(stint.uow, stint.clock, tenant=request.user.tenant,
+                                        actor=request.user.user,
                                         budget_id=budget_id, targets=data.targets())
         return UnassignOut(budget_id, removed)
 

@@ -84,7 +84,7 @@ async def _backfill(engine: Any) -> None:
                 "state_category, completed_centihours, remaining_centihours, rev, tags, changed_at) "
                 "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
                 new_id(),
-                tenant_id, item_id, title, title.lower(), "Task", "New", "Proposed",
+                tenant_id, item_id, title, title.lower()[:255], "Task", "New", "Proposed",
                 old.get("completed_centihours"), old.get("remaining_centihours"), old.get("rev") or 1, "",
                 old.get("updated_at") or now,
             )
@@ -131,7 +131,7 @@ STATEMENTS = [
         area_path VARCHAR(400),
         assigned_name VARCHAR(255),
         assigned_user_id VARCHAR(32),
-        assigned_unique_name VARCHAR(255),
+        assigned_unique_name VARCHAR(320),
         original_estimate_centihours BIGINT,
         remaining_centihours BIGINT,
         completed_centihours BIGINT,

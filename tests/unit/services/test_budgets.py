@@ -37,6 +37,7 @@ from .conftest import NOW, Seed, active
 from .tracking_builders import Tracking
 
 MANAGER = BudgetViewer("manager", sees_all=True)
+BOSS = "user:manager"
 
 
 def seed_tree(store: FakeDatabase, tenant: Tenant) -> None:
@@ -45,8 +46,13 @@ def seed_tree(store: FakeDatabase, tenant: Tenant) -> None:
     items = store.work_items.setdefault(tenant.id, {})
     for item_id, parent in ((1, None), (2, 1), (3, 2), (4, 3), (9, None)):
         items[item_id] = WorkItem(
-            id=item_id, title=f"Item {item_id}", type="Task", state="Active",
-            state_category=StateCategory.IN_PROGRESS, changed_at=NOW, parent_id=parent,
+            id=item_id,
+            title=f"Item {item_id}",
+            type="Task",
+            state="Active",
+            state_category=StateCategory.IN_PROGRESS,
+            changed_at=NOW,
+            parent_id=parent,
             iteration_id=1 if item_id != 9 else None,
         )
 
@@ -68,31 +74,59 @@ def ann(seed: Seed, tenant: Tenant) -> User:
     return seed.user(tenant, "ann@acme.test", licensed=True)
 
 
-async def test_budgets_are_added_changed_and_listed_by_name(
-    uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant
+async def test_budgets_are_added_changed_and_listed_by_name_and_the_audit_trail_says_who(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, store: FakeDatabase
 ) -> None:
-    b = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="Beta", amount=Money(100_000)))
-    a = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="Alpha"))
-    changed = await change_budget(uow, clock, tenant=tenant, budget_id=b.id,
-                                  changes=BudgetChanges(open=False, customer="ACME-7"))
+    b = await add_budget(
+        uow, clock, tenant=tenant, actor=BOSS, draft=BudgetDraft(name="Beta", amount=Money(100_000))
+    )
+    a = await add_budget(uow, clock, tenant=tenant, actor=BOSS, draft=BudgetDraft(name="Alpha"))
+    changed = await change_budget(
+        uow,
+        clock,
+        tenant=tenant,
+        actor=BOSS,
+        budget_id=b.id,
+        changes=BudgetChanges(open=False, customer="ACME-7"),
+    )
     assert (changed.open, changed.customer) == (False, "ACME-7")
     assert [x.id for x in await list_budgets(uow, tenant=tenant, viewer=MANAGER)] == [a.id, b.id]
     with pytest.raises(NotFound):
-        await change_budget(uow, clock, tenant=tenant, budget_id="nope", changes=BudgetChanges(open=False))
+        await change_budget(
+            uow, clock, tenant=tenant, actor=BOSS, budget_id="nope", changes=BudgetChanges(open=False)
+        )
+    await assign_budget(
+        uow, clock, tenant=tenant, actor=BOSS, budget_id=a.id, targets=Targets(work_items=[2])
+    )
+    trail = [(row.actor, row.action, row.subject) for row in store.audit if row.action.startswith("budget.")]
+    assert trail == [
+        (BOSS, "budget.added", "Beta"),
+        (BOSS, "budget.added", "Alpha"),
+        (BOSS, "budget.changed", "Beta"),
+        (BOSS, "budget.assigned", "Alpha"),
+    ]
+    assert [row.detail["fields"] for row in store.audit if row.action == "budget.changed"] == [
+        ["customer", "open"]
+    ]
 
 
 async def test_assigning_checks_every_target_first_and_moves_a_target_between_budgets(
     uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, store: FakeDatabase
 ) -> None:
-    a = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="A"))
-    b = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="B"))
+    a = await add_budget(uow, clock, tenant=tenant, actor=BOSS, draft=BudgetDraft(name="A"))
+    b = await add_budget(uow, clock, tenant=tenant, actor=BOSS, draft=BudgetDraft(name="B"))
     with pytest.raises(ValidationFailed) as refused:
-        await assign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=Targets(work_items=[2, 777]))
+        await assign_budget(
+            uow, clock, tenant=tenant, actor=BOSS, budget_id=a.id, targets=Targets(work_items=[2, 777])
+        )
     assert refused.value.field == "work_items"
     assert store.budget_assignments.get(tenant.id, {}) == {}  # all or nothing
-    await assign_budget(uow, clock, tenant=tenant, budget_id=a.id,
-                        targets=Targets(work_items=[2], iterations=[1]))
-    await assign_budget(uow, clock, tenant=tenant, budget_id=b.id, targets=Targets(work_items=[2]))
+    await assign_budget(
+        uow, clock, tenant=tenant, actor=BOSS, budget_id=a.id, targets=Targets(work_items=[2], iterations=[1])
+    )
+    await assign_budget(
+        uow, clock, tenant=tenant, actor=BOSS, budget_id=b.id, targets=Targets(work_items=[2])
+    )
     found = await resolve_work_items(uow, tenant=tenant, items=[2, 4, 9])
     assert found == {
         2: Resolution(b.id, Assignment.DIRECT),
@@ -100,48 +134,110 @@ async def test_assigning_checks_every_target_first_and_moves_a_target_between_bu
         9: Resolution(None, Assignment.NONE),
     }
     item_2 = Targets(work_items=[2])
-    assert await unassign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=item_2) == 0
-    assert await unassign_budget(uow, clock, tenant=tenant, budget_id=b.id, targets=item_2) == 1
+    assert await unassign_budget(uow, clock, tenant=tenant, actor=BOSS, budget_id=a.id, targets=item_2) == 0
+    assert await unassign_budget(uow, clock, tenant=tenant, actor=BOSS, budget_id=b.id, targets=item_2) == 1
     resolved = await resolve_work_items(uow, tenant=tenant, items=[4])
     assert resolved[4] == Resolution(a.id, Assignment.ITERATION)
 
 
 async def test_a_closed_budget_takes_no_assignment_no_worklog_no_timer_start_and_no_moved_worklog(
-    uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, ann: User, tracking: Tracking,
+    uow: FakeUnitOfWorkFactory,
+    clock: FixedClock,
+    tenant: Tenant,
+    ann: User,
+    tracking: Tracking,
 ) -> None:
-    a = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="A"))
-    await assign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=Targets(work_items=[2]))
+    a = await add_budget(uow, clock, tenant=tenant, actor=BOSS, draft=BudgetDraft(name="A"))
+    await assign_budget(
+        uow, clock, tenant=tenant, actor=BOSS, budget_id=a.id, targets=Targets(work_items=[2])
+    )
     elsewhere = tracking.worklog(tenant, ann, NOW - timedelta(hours=5), work_item="9")
-    await change_budget(uow, clock, tenant=tenant, budget_id=a.id, changes=BudgetChanges(open=False))
+    await change_budget(
+        uow, clock, tenant=tenant, actor=BOSS, budget_id=a.id, changes=BudgetChanges(open=False)
+    )
     with pytest.raises(BudgetClosed):
-        await assign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=Targets(work_items=[9]))
+        await assign_budget(
+            uow, clock, tenant=tenant, actor=BOSS, budget_id=a.id, targets=Targets(work_items=[9])
+        )
     with pytest.raises(BudgetClosed):
-        await unassign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=Targets(work_items=[2]))
+        await unassign_budget(
+            uow, clock, tenant=tenant, actor=BOSS, budget_id=a.id, targets=Targets(work_items=[2])
+        )
     with pytest.raises(BudgetClosed):
-        await add_worklog(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, may_add_for_others=False,
-                          new=NewWorklog(started_at=NOW - timedelta(hours=2), length_s=600, work_item="4"))
+        await add_worklog(
+            uow,
+            clock,
+            tenant=tenant,
+            actor=ann,
+            owner_id=ann.id,
+            may_add_for_others=False,
+            new=NewWorklog(started_at=NOW - timedelta(hours=2), length_s=600, work_item="4"),
+        )
     with pytest.raises(BudgetClosed):
         await start_tracking(uow, clock, tenant=tenant, user=ann, work_item="4", comment=None)
     with pytest.raises(BudgetClosed):
-        await edit_worklog(uow, clock, tenant=tenant, actor=ann, worklog_id=elsewhere.id,
-                           changes=WorklogChanges(work_item="3"), actor_can_edit_others=False)
+        await edit_worklog(
+            uow,
+            clock,
+            tenant=tenant,
+            actor=ann,
+            worklog_id=elsewhere.id,
+            changes=WorklogChanges(work_item="3"),
+            actor_can_edit_others=False,
+        )
+    # A worklog assigned to an open budget of its own may move onto the closed budget's item:
+    # its own assignment wins, so no time goes to the closed budget.
+    b = await add_budget(uow, clock, tenant=tenant, actor=BOSS, draft=BudgetDraft(name="B"))
+    own = tracking.worklog(tenant, ann, NOW - timedelta(hours=6), work_item="9")
+    await assign_budget(
+        uow, clock, tenant=tenant, actor=BOSS, budget_id=b.id, targets=Targets(worklogs=[own.id])
+    )
+    moved = await edit_worklog(
+        uow,
+        clock,
+        tenant=tenant,
+        actor=ann,
+        worklog_id=own.id,
+        changes=WorklogChanges(work_item="3"),
+        actor_can_edit_others=False,
+    )
+    assert moved.work_item == "3"
     # Work outside the closed budget goes on.
-    await add_worklog(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, may_add_for_others=False,
-                      new=NewWorklog(started_at=NOW - timedelta(hours=2), length_s=600, work_item="9"))
+    await add_worklog(
+        uow,
+        clock,
+        tenant=tenant,
+        actor=ann,
+        owner_id=ann.id,
+        may_add_for_others=False,
+        new=NewWorklog(started_at=NOW - timedelta(hours=2), length_s=600, work_item="9"),
+    )
 
 
 async def test_usage_and_statement_price_with_the_budget_rate_and_agree_to_the_cent(
-    uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, ann: User, seed: Seed, tracking: Tracking,
+    uow: FakeUnitOfWorkFactory,
+    clock: FixedClock,
+    tenant: Tenant,
+    ann: User,
+    seed: Seed,
+    tracking: Tracking,
 ) -> None:
     bob = seed.user(tenant, "bob@acme.test", licensed=True)
-    a = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(
-        name="A", limit_s=10 * 3600, amount=Money(100_000), hourly_rate=Money(12_345)))
-    await assign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=Targets(work_items=[2]))
+    a = await add_budget(
+        uow,
+        clock,
+        tenant=tenant,
+        actor=BOSS,
+        draft=BudgetDraft(name="A", limit_s=10 * 3600, amount=Money(100_000), hourly_rate=Money(12_345)),
+    )
+    await assign_budget(
+        uow, clock, tenant=tenant, actor=BOSS, budget_id=a.id, targets=Targets(work_items=[2])
+    )
     march = datetime(2026, 3, 2, 9, tzinfo=UTC)
-    tracking.worklog(tenant, ann, march, 3_600, work_item="4", billable_length_s=1_800)   # 61.725 → 61.72
-    tracking.worklog(tenant, bob, march, 7_200, work_item="3", billable_length_s=7_200)   # 246.90
-    tracking.worklog(tenant, bob, march, 900, work_item="3")                              # not billable
-    tracking.worklog(tenant, ann, march, 3_600, work_item="9", billable_length_s=3_600)   # no budget
+    tracking.worklog(tenant, ann, march, 3_600, work_item="4", billable_length_s=1_800)  # 61.725 → 61.72
+    tracking.worklog(tenant, bob, march, 7_200, work_item="3", billable_length_s=7_200)  # 246.90
+    tracking.worklog(tenant, bob, march, 900, work_item="3")  # not billable
+    tracking.worklog(tenant, ann, march, 3_600, work_item="9", billable_length_s=3_600)  # no budget
     _, usage = await budget_usage(uow, tenant=tenant, viewer=MANAGER, budget_id=a.id, start=None, end=None)
     assert (usage.tracked_s, usage.billable_s) == (3_600 + 7_200 + 900, 9_000)
     assert usage.amount == Money(6_172 + 24_690)
@@ -156,12 +252,21 @@ async def test_usage_and_statement_price_with_the_budget_rate_and_agree_to_the_c
 
 
 async def test_a_team_user_sees_only_budgets_their_worklogs_hit_and_only_their_own_lines(
-    uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, ann: User, seed: Seed, tracking: Tracking,
+    uow: FakeUnitOfWorkFactory,
+    clock: FixedClock,
+    tenant: Tenant,
+    ann: User,
+    seed: Seed,
+    tracking: Tracking,
 ) -> None:
     bob = seed.user(tenant, "bob@acme.test", licensed=True)
-    a = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="A", amount=Money(100_000)))
-    b = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="B"))
-    await assign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=Targets(work_items=[2]))
+    a = await add_budget(
+        uow, clock, tenant=tenant, actor=BOSS, draft=BudgetDraft(name="A", amount=Money(100_000))
+    )
+    b = await add_budget(uow, clock, tenant=tenant, actor=BOSS, draft=BudgetDraft(name="B"))
+    await assign_budget(
+        uow, clock, tenant=tenant, actor=BOSS, budget_id=a.id, targets=Targets(work_items=[2])
+    )
     mine = tracking.worklog(tenant, ann, NOW - timedelta(days=1), 600, work_item="4")
     tracking.worklog(tenant, bob, NOW - timedelta(days=1), 1_200, work_item="4")
     viewer = BudgetViewer(ann.id, sees_all=False)
@@ -180,20 +285,35 @@ async def test_a_team_user_sees_only_budgets_their_worklogs_hit_and_only_their_o
 async def test_a_month_that_is_not_yyyy_mm_is_refused(
     uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant
 ) -> None:
-    a = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="A"))
+    a = await add_budget(uow, clock, tenant=tenant, actor=BOSS, draft=BudgetDraft(name="A"))
     for bad in ("2026-13", "2026-3", "march", "0000-01"):
         with pytest.raises(ValidationFailed):
             await budget_statement(uow, tenant=tenant, viewer=MANAGER, budget_id=a.id, month=bad)
 
 
 async def test_an_import_with_a_row_on_a_closed_budget_stores_nothing(
-    uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, ann: User, store: FakeDatabase,
+    uow: FakeUnitOfWorkFactory,
+    clock: FixedClock,
+    tenant: Tenant,
+    ann: User,
+    store: FakeDatabase,
 ) -> None:
-    a = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="A", open=False))
+    a = await add_budget(uow, clock, tenant=tenant, actor=BOSS, draft=BudgetDraft(name="A", open=False))
     store.budget_assignments.setdefault(tenant.id, {})[("work_item", "3")] = a.id  # assigned while open
-    rows = [NumberedRow(line, {"User": ann.email, "Timestamp": "2026-03-09T08:00:00", "Duration (hours)": "1",
-                               "Work item": item}) for line, item in ((2, "9"), (3, "4"))]
+    rows = [
+        NumberedRow(
+            line,
+            {
+                "User": ann.email,
+                "Timestamp": "2026-03-09T08:00:00",
+                "Duration (hours)": "1",
+                "Work item": item,
+            },
+        )
+        for line, item in ((2, "9"), (3, "4"))
+    ]
     with pytest.raises(BudgetClosed):
-        await import_worklogs(uow, clock, tenant=tenant, actor=ann, rows=rows, may_import_for_others=False,
-                              time_zone="UTC")
+        await import_worklogs(
+            uow, clock, tenant=tenant, actor=ann, rows=rows, may_import_for_others=False, time_zone="UTC"
+        )
     assert store.worklogs.get(tenant.id, {}) == {}
