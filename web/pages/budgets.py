@@ -275,7 +275,7 @@ class BudgetsPageController(Controller):
         page = await open_page(request, Action.MANAGE_BUDGETS)
         stint = stint_of(request)
         budget = await add_budget(stint.uow, stint.clock, tenant=page.principal.tenant,
-                                  draft=BudgetDraft(**_fields(data)))
+                                  actor=page.principal.user, draft=BudgetDraft(**_fields(data)))
         if not is_htmx(request):
             return Redirect(f"/budgets/{budget.id}", status_code=303)
         context = await _list_context(request, page, done=f"Budget {budget.name!r} added.")
@@ -304,7 +304,8 @@ class BudgetsPageController(Controller):
         page = await open_page(request, Action.MANAGE_BUDGETS)
         stint = stint_of(request)
         budget = await change_budget(stint.uow, stint.clock, tenant=page.principal.tenant,
-                                     budget_id=budget_id, changes=BudgetChanges(**_fields(data)))
+                                     actor=page.principal.user, budget_id=budget_id,
+                                     changes=BudgetChanges(**_fields(data)))
         return await self._changed(request, page, budget_id, f"Budget {budget.name!r} saved.")
 
     @post("/{budget_id:str}/open", status_code=200)
@@ -315,8 +316,8 @@ class BudgetsPageController(Controller):
         page = await open_page(request, Action.MANAGE_BUDGETS)
         stint = stint_of(request)
         reopen = data.open == "1"
-        await change_budget(stint.uow, stint.clock, tenant=page.principal.tenant, budget_id=budget_id,
-                            changes=BudgetChanges(open=reopen))
+        await change_budget(stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user,
+                            budget_id=budget_id, changes=BudgetChanges(open=reopen))
         done = "Budget reopened." if reopen else "Budget closed: it takes no new worklogs or assignments."
         return await self._changed(request, page, budget_id, done)
 
@@ -334,12 +335,12 @@ class BudgetsPageController(Controller):
         if not (targets.iterations or targets.work_items or targets.worklogs):
             raise ValidationFailed("name at least one iteration, work item or worklog", field="work_items")
         if data.action == "assign":
-            await assign_budget(stint.uow, stint.clock, tenant=page.principal.tenant, budget_id=budget_id,
-                                targets=targets)
+            await assign_budget(stint.uow, stint.clock, tenant=page.principal.tenant,
+                                actor=page.principal.user, budget_id=budget_id, targets=targets)
             done = "Assigned."
         else:
             removed = await unassign_budget(stint.uow, stint.clock, tenant=page.principal.tenant,
-                                            budget_id=budget_id, targets=targets)
+                                            actor=page.principal.user, budget_id=budget_id, targets=targets)
             done = f"{removed} assignment{'' if removed == 1 else 's'} removed."
         return await self._changed(request, page, budget_id, done)
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core.budgets import BudgetDraft, PricedLine, WorklogFact
+from core.budgets import Budget, BudgetDraft, PricedLine, WorklogFact
 from core.clock import FixedClock
 from core.errors import NotFound
 from core.money import Money
@@ -22,6 +22,17 @@ from .test_budgets import seed_tree
 from .tracking_builders import Tracking
 
 MANAGER = BudgetViewer("manager", sees_all=True)
+BOSS = "user:manager"
+
+
+async def _add(uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, draft: BudgetDraft) -> Budget:
+    return await add_budget(uow, clock, tenant=tenant, actor=BOSS, draft=draft)
+
+
+async def _assign(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, budget_id: str, targets: Targets
+) -> None:
+    await assign_budget(uow, clock, tenant=tenant, actor=BOSS, budget_id=budget_id, targets=targets)
 
 
 @pytest.fixture
@@ -45,18 +56,18 @@ async def test_the_overview_gives_each_budget_the_usage_its_own_usage_answer_giv
     uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, ann: User, seed: Seed, tracking: Tracking,
 ) -> None:
     bob = seed.user(tenant, "bob@acme.test", licensed=True)
-    a = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(
+    a = await _add(uow, clock, tenant, BudgetDraft(
         name="A", limit_s=10 * 3600, amount=Money(100_000), hourly_rate=Money(12_345)))
-    b = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="B", hourly_rate=Money(9_999)))
-    empty = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="C", limit_s=3600))
-    await assign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=Targets(work_items=[2]))
-    await assign_budget(uow, clock, tenant=tenant, budget_id=b.id, targets=Targets(work_items=[9]))
+    b = await _add(uow, clock, tenant, BudgetDraft(name="B", hourly_rate=Money(9_999)))
+    empty = await _add(uow, clock, tenant, BudgetDraft(name="C", limit_s=3600))
+    await _assign(uow, clock, tenant, a.id, Targets(work_items=[2]))
+    await _assign(uow, clock, tenant, b.id, Targets(work_items=[9]))
     march = datetime(2026, 3, 2, 9, tzinfo=UTC)
     tracking.worklog(tenant, ann, march, 3_600, work_item="4", billable_length_s=1_800)
     tracking.worklog(tenant, bob, march, 7_200, work_item="3", billable_length_s=7_200)
     single = tracking.worklog(tenant, bob, march, 900, work_item="3", billable_length_s=900)
     tracking.worklog(tenant, ann, march, 1_234, work_item="9", billable_length_s=1_234)
-    await assign_budget(uow, clock, tenant=tenant, budget_id=b.id, targets=Targets(worklogs=[single.id]))
+    await _assign(uow, clock, tenant, b.id, Targets(worklogs=[single.id]))
 
     rows = await budgets_overview(uow, tenant=tenant, viewer=MANAGER)
     assert [row.budget.id for row in rows] == [a.id, b.id, empty.id]
@@ -77,10 +88,10 @@ async def test_the_burn_down_runs_from_the_start_date_to_the_end_date_and_adds_u
     uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, ann: User, tracking: Tracking,
 ) -> None:
     # NOW is 2026-03-10 09:00 UTC; the budget runs 1 to 20 March, so days stop at today.
-    a = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(
+    a = await _add(uow, clock, tenant, BudgetDraft(
         name="A", limit_s=20 * 3600, amount=Money(50_000), hourly_rate=Money(10_000),
         starts_on=date(2026, 3, 1), ends_on=date(2026, 3, 20)))
-    await assign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=Targets(work_items=[1]))
+    await _assign(uow, clock, tenant, a.id, Targets(work_items=[1]))
     tracking.worklog(tenant, ann, datetime(2026, 2, 27, 9, tzinfo=UTC), 1_800, work_item="4",
                      billable_length_s=1_800)  # before the start: counts on the first day
     tracking.worklog(tenant, ann, datetime(2026, 3, 3, 9, tzinfo=UTC), 7_200, work_item="2",
@@ -103,14 +114,14 @@ async def test_the_burn_down_runs_from_the_start_date_to_the_end_date_and_adds_u
 async def test_the_burn_down_counts_single_worklogs_assigned_to_it_and_not_those_assigned_elsewhere(
     uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, ann: User, tracking: Tracking,
 ) -> None:
-    a = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="A", limit_s=36_000))
-    b = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="B"))
-    await assign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=Targets(work_items=[2]))
+    a = await _add(uow, clock, tenant, BudgetDraft(name="A", limit_s=36_000))
+    b = await _add(uow, clock, tenant, BudgetDraft(name="B"))
+    await _assign(uow, clock, tenant, a.id, Targets(work_items=[2]))
     tracking.worklog(tenant, ann, NOW - timedelta(days=3), 600, work_item="4")
     moved = tracking.worklog(tenant, ann, NOW - timedelta(days=2), 1_200, work_item="3")
     joined = tracking.worklog(tenant, ann, NOW - timedelta(days=1), 2_400, work_item="9")
-    await assign_budget(uow, clock, tenant=tenant, budget_id=b.id, targets=Targets(worklogs=[moved.id]))
-    await assign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=Targets(worklogs=[joined.id]))
+    await _assign(uow, clock, tenant, b.id, Targets(worklogs=[moved.id]))
+    await _assign(uow, clock, tenant, a.id, Targets(worklogs=[joined.id]))
     burn = await budget_burndown(uow, clock, tenant=tenant, viewer=MANAGER, budget_id=a.id)
     _, usage = await budget_usage(uow, tenant=tenant, viewer=MANAGER, budget_id=a.id, start=None, end=None)
     assert [d.tracked_s for d in burn.days] == [600, 600, 3_000, 3_000]
@@ -120,8 +131,8 @@ async def test_the_burn_down_counts_single_worklogs_assigned_to_it_and_not_those
 async def test_without_dates_the_burn_down_starts_at_the_first_work_and_ends_today(
     uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, ann: User, tracking: Tracking,
 ) -> None:
-    a = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="A"))
-    await assign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=Targets(work_items=[4]))
+    a = await _add(uow, clock, tenant, BudgetDraft(name="A"))
+    await _assign(uow, clock, tenant, a.id, Targets(work_items=[4]))
     tracking.worklog(tenant, ann, NOW - timedelta(days=4), 600, work_item="4")
     burn = await budget_burndown(uow, clock, tenant=tenant, viewer=MANAGER, budget_id=a.id)
     assert (burn.start, burn.end) == ((NOW - timedelta(days=4)).date(), NOW.date())
@@ -133,8 +144,8 @@ async def test_a_team_user_gets_no_burn_down_of_a_budget_their_work_does_not_hit
     uow: FakeUnitOfWorkFactory, clock: FixedClock, tenant: Tenant, ann: User, seed: Seed, tracking: Tracking,
 ) -> None:
     bob = seed.user(tenant, "bob@acme.test", licensed=True)
-    a = await add_budget(uow, clock, tenant=tenant, draft=BudgetDraft(name="A", limit_s=3600))
-    await assign_budget(uow, clock, tenant=tenant, budget_id=a.id, targets=Targets(work_items=[4]))
+    a = await _add(uow, clock, tenant, BudgetDraft(name="A", limit_s=3600))
+    await _assign(uow, clock, tenant, a.id, Targets(work_items=[4]))
     tracking.worklog(tenant, bob, NOW - timedelta(days=1), 600, work_item="4")
     with pytest.raises(NotFound):
         await budget_burndown(uow, clock, tenant=tenant, viewer=BudgetViewer(ann.id, False), budget_id=a.id)
