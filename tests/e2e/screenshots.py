@@ -14,6 +14,7 @@ from typing import Any
 from playwright.sync_api import expect
 
 from .conftest import PASSWORD, Api, htmx_settled, operator_code, sign_in
+from .test_budget_pages import seed_budget
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -87,3 +88,14 @@ def test_take_the_readme_screenshots(api: Api, new_page: Any) -> None:
     expect(console.locator("#tenant")).to_contain_text("Invoices")
     console.get_by_label("Trial ends on", exact=False).fill(ends)
     _shot(console, "operator-console-tenant")
+
+
+def test_take_the_budgets_screenshot(api: Api, new_page: Any) -> None:
+    """A budget's page: its burn bars, the hours and money burn-down charts and the breakdowns."""
+    seeded = seed_budget(api, "contoso")
+    page = new_page()
+    sign_in(page, "contoso", seeded["admin"])
+    page.goto("/budgets")
+    page.get_by_role("link", name="Checkout redesign").click()
+    expect(page.locator("#chart-money svg.burndown")).to_be_visible()
+    _shot(page, "budgets")

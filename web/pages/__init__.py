@@ -71,6 +71,7 @@ def page_middleware(settings: Settings) -> list[Any]:
 def pages_router(settings: Settings) -> Router:
     from .activity_types import ActivityTypesPageController
     from .audit import AuditPageController
+    from .budgets import BudgetsPageController
     from .devops import DevOpsPageController
     from .security import SecurityPageController
     from .signin import SignInController
@@ -86,7 +87,7 @@ def pages_router(settings: Settings) -> Router:
             SignInController, TimeController, SubscriptionPageController, UsersPageController,
             DevOpsPageController, AuditPageController, SecurityPageController, WorkItemsPageController,
             WorkItemAutomationPageController,
-            ActivityTypesPageController,
+            ActivityTypesPageController, BudgetsPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,
