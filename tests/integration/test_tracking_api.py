@@ -42,6 +42,7 @@ def test_a_timer_started_on_one_client_and_stopped_an_hour_later_on_another_leav
     assert org.client.get("/api/v1/tracking/current", headers=org.admin).json() == {
         "running": False, "started_at": None, "work_item": None, "comment": None,
         "next_activity_check_at": None, "check_due": False, "stopped": None, "stop_reason": None,
+        "activity_type_id": None, "activity_type": None,
     }
 
 
