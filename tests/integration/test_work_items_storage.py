@@ -53,8 +53,11 @@ async def test_the_backfill_turns_every_named_work_item_into_a_mirror_row_and_re
         "updated_at) VALUES ({}, {}, {}, {}, {}, {}, {})",
         "tm1", "ten1", "use2", NOW, "W-1", NOW, NOW,
     )
-    await WorkItemOutbox.insert(
-        WorkItemOutbox(id="ob1", tenant_id="ten1", work_item="Fix login", effect_key="wl3", created_at=NOW)
+    # Raw for the same reason as the worklogs: m0019 adds ``remaining_set`` to the outbox.
+    await WorkItemOutbox.raw(
+        "INSERT INTO work_item_outbox (id, tenant_id, work_item, effect_key, remaining_delta_s, attempts, "
+        "created_at) VALUES ({}, {}, {}, {}, {}, {}, {})",
+        "ob1", "ten1", "Fix login", "wl3", 0, 0, NOW,
     )
     await LocalWorkItem.insert(
         LocalWorkItem(id="lw1", tenant_id="ten1", item="42", title="Login page", completed_centihours=25,
