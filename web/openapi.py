@@ -1,4 +1,5 @@
-"""What the OpenAPI schema says beyond what Litestar derives: links, and strict bodies.
+"""What the OpenAPI schema says beyond what Litestar derives: operations (ids, descriptions,
+security, problem answers, examples; below the links), links, and strict bodies.
 
 Links: which answer feeds which next call (OAS 3.1 "Link Object").
 
@@ -31,7 +32,10 @@ if TYPE_CHECKING:
     from litestar.openapi.spec import Schema
     from litestar.typing import FieldDefinition
 
-__all__ = ["LINKS", "Link", "StrictBodies", "document_links"]
+__all__ = [
+    "EXAMPLES", "EXTRA_STATUSES", "LINKS", "OPERATIONS", "SECURITY_SCHEMES", "Link", "StrictBodies",
+    "add_examples", "document_links", "document_operations", "example_of",
+]
 
 
 class StrictBodies(StructSchemaPlugin):
@@ -595,7 +599,7 @@ def _security(path: str, handler: Any) -> list[dict[str, list[str]]]:
     return [{"accessToken": []}, {"personalAccessToken": []}]
 
 
-def document_operations(app: Any) -> None:
+def document_operations(app: Any, operations: dict[str, tuple[str, str]] = OPERATIONS) -> None:
     """Ids, descriptions, security and problem answers for every operation (run after
     ``document_problems`` and before ``document_links``, which names operations by id)."""
     from litestar._openapi.plugin import OpenAPIPlugin
@@ -615,17 +619,17 @@ def document_operations(app: Any) -> None:
             if operation is None:
                 continue
             key = f"{method.upper()} {path}"
-            if key not in OPERATIONS:
+            if key not in operations:
                 raise LookupError(f"OpenAPI: {key} has no entry in web.openapi.OPERATIONS")
             seen.add(key)
-            operation.operation_id, operation.description = OPERATIONS[key]
+            operation.operation_id, operation.description = operations[key]
             handler = handlers[key]
             operation.security = _security(path, handler)
             has_path_params = "{" in path
             has_body = operation.request_body is not None
             statuses = _statuses(key, handler, bool(operation.security), has_path_params, has_body)
             _add_problems(operation, statuses)
-    stale = set(OPERATIONS) - seen
+    stale = set(operations) - seen
     if stale:
         raise LookupError(f"OpenAPI: OPERATIONS names operations that do not exist: {sorted(stale)}")
     add_examples(openapi)
