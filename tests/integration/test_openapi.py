@@ -151,3 +151,22 @@ def test_app_start_fails_for_a_route_missing_from_the_operations_table(tmp_path:
     partial = {k: v for k, v in OPERATIONS.items() if k != "POST /api/v1/worklogs"}
     with pytest.raises(LookupError, match="POST /api/v1/worklogs has no entry"):
         document_operations(app, partial)
+
+
+def test_docs_serves_swagger_ui_from_the_package_under_the_csp_nonce(tmp_path: Path) -> None:
+    """/docs is the render plugin's page: its script and style carry this answer's nonce, and
+    Swagger UI's files come from /docs/assets/ (cacheable), never from another host."""
+    from litestar.testing import TestClient
+
+    with TestClient(_app(tmp_path)) as client:
+        page = client.get("/docs")
+        assert page.status_code == 200
+        nonce = re.search(r"'nonce-([^']+)'", page.headers["content-security-policy"])
+        assert nonce is not None
+        assert f"<script nonce='{nonce.group(1)}'>" in page.text
+        assert f"<style nonce='{nonce.group(1)}'>" in page.text
+        assert "https://" not in re.sub(r"<script nonce=.*?</script>", "", page.text, flags=re.S)
+        script = client.get("/docs/assets/swagger-ui-bundle.js")
+        assert script.status_code == 200 and "SwaggerUIBundle" in script.text
+        assert "no-store" not in script.headers.get("cache-control", "")
+        assert client.get("/docs/assets/../../server/app.py").status_code == 404
