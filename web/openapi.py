@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "EXAMPLES", "EXTRA_STATUSES", "LINKS", "OPERATIONS", "SECURITY_SCHEMES", "Link", "StrictBodies",
-    "add_examples", "document_links", "document_operations", "example_of",
+    "add_examples", "document_links", "document_operations", "example_of", "undocumented",
 ]
 
 
@@ -287,9 +287,10 @@ def document_links(app: Any, links: tuple[Link, ...] = LINKS) -> None:
 #
 # Litestar derives ids from the path (``ApiV1WorklogsCreate``) and handler names repeat
 # (``create``, ``list``), so each operation's id and description live in the one table below,
-# keyed like the links above. ``document_operations`` writes them in and fails app start for
-# an operation missing from the table or an entry naming none: a new route cannot ship
-# undocumented, and a renamed one cannot leave its entry behind.
+# keyed like the links above. ``document_operations`` writes them in; a route missing from
+# the table gets a derived id meanwhile, and ``undocumented`` names it (and any entry naming
+# no route) for tests/integration/test_openapi.py, which fails until the table follows. Not a
+# failed app start: a branch adding routes must not break every test when it is merged.
 
 #: "METHOD /path" → (operationId, description). The summary stays on the decorator.
 OPERATIONS: dict[str, tuple[str, str]] = {
@@ -612,27 +613,45 @@ def document_operations(app: Any, operations: dict[str, tuple[str, str]] = OPERA
         for name, (scheme, bearer_format, description) in SECURITY_SCHEMES.items()
     }
     handlers = _handlers(app)
-    seen: set[str] = set()
     for path, item in (openapi.paths or {}).items():
         for method in ("get", "put", "post", "delete", "patch"):
             operation = getattr(item, method, None)
             if operation is None:
                 continue
             key = f"{method.upper()} {path}"
-            if key not in operations:
-                raise LookupError(f"OpenAPI: {key} has no entry in web.openapi.OPERATIONS")
-            seen.add(key)
-            operation.operation_id, operation.description = operations[key]
+            operation.operation_id, operation.description = operations.get(key) or _fallback(key, operation)
             handler = handlers[key]
             operation.security = _security(path, handler)
             has_path_params = "{" in path
             has_body = operation.request_body is not None
             statuses = _statuses(key, handler, bool(operation.security), has_path_params, has_body)
             _add_problems(operation, statuses)
-    stale = set(operations) - seen
-    if stale:
-        raise LookupError(f"OpenAPI: OPERATIONS names operations that do not exist: {sorted(stale)}")
     add_examples(openapi)
+
+
+def _fallback(key: str, operation: Any) -> tuple[str, str]:
+    """A route not in the table yet still gets a camelCase id (``postWorklogsBatch``) and its
+    summary as description; ``undocumented`` names it so a test asks for a real entry."""
+    method, path = key.split(" ", 1)
+    words = [w for w in re.split(r"[/{}_-]+", path.removeprefix("/api/v1")) if w]
+    operation_id = method.lower() + "".join(w[:1].upper() + w[1:] for w in words)
+    return operation_id, operation.description or operation.summary or operation_id
+
+
+def undocumented(
+    app: Any, operations: dict[str, tuple[str, str]] = OPERATIONS
+) -> tuple[list[str], list[str]]:
+    """(operations missing from ``operations``, entries naming no operation) for ``app``."""
+    from litestar._openapi.plugin import OpenAPIPlugin
+
+    paths = app.plugins.get(OpenAPIPlugin).provide_openapi().paths or {}
+    served = {
+        f"{method.upper()} {path}"
+        for path, item in paths.items()
+        for method in ("get", "put", "post", "delete", "patch")
+        if getattr(item, method, None) is not None
+    }
+    return sorted(served - set(operations)), sorted(set(operations) - served)
 
 
 def _add_problems(operation: Any, statuses: list[str]) -> None:
