@@ -18,13 +18,13 @@ from core.clock import Clock
 from plugins import bootstrap
 from plugins.settings import Settings, load_settings
 from web import routes
-from web.api.docs import docs_page
+from web.api.docs import StintSwaggerUI, docs_assets_router, docs_page
 from web.api.health import health
 from web.auth import OperatorAuth, TenantAuth
 from web.deps import provide_stint
 from web.idempotency import IdempotencyMiddleware, document_idempotency
 from web.logs import RequestContextMiddleware, before_send, configure_logging
-from web.openapi import StrictBodies, document_links
+from web.openapi import StrictBodies, document_links, document_operations
 from web.pages import pages_router, static_router, template_config
 from web.problems import document_problems, exception_handlers
 from web.request import StintRequest
@@ -81,7 +81,7 @@ def create_app(
 
     app = Litestar(
         route_handlers=[
-            health, docs_page, tenant_api, operator_api,
+            health, docs_page, docs_assets_router(), tenant_api, operator_api,
             pages_router(settings_now), console_router(settings_now), static_router(),
             *routes.webhook_routes(),
         ],
@@ -100,11 +100,12 @@ def create_app(
             title="Stint",
             version="1.0.0",
             path="/schema",
-            render_plugins=[JsonRenderPlugin(path="/openapi.json")],
+            render_plugins=[JsonRenderPlugin(path="/openapi.json"), StintSwaggerUI()],
         ),
         debug=False,
     )
     document_problems(app)
     document_idempotency(app)
+    document_operations(app)
     document_links(app)
     return app

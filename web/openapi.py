@@ -1,4 +1,5 @@
-"""What the OpenAPI schema says beyond what Litestar derives: links, and strict bodies.
+"""What the OpenAPI schema says beyond what Litestar derives: operations (ids, descriptions,
+security, problem answers, examples; below the links), links, and strict bodies.
 
 Links: which answer feeds which next call (OAS 3.1 "Link Object").
 
@@ -19,6 +20,7 @@ server then refuses.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +32,10 @@ if TYPE_CHECKING:
     from litestar.openapi.spec import Schema
     from litestar.typing import FieldDefinition
 
-__all__ = ["LINKS", "Link", "StrictBodies", "document_links"]
+__all__ = [
+    "EXAMPLES", "EXTRA_STATUSES", "LINKS", "OPERATIONS", "SECURITY_SCHEMES", "Link", "StrictBodies",
+    "add_examples", "document_links", "document_operations", "example_of", "undocumented",
+]
 
 
 class StrictBodies(StructSchemaPlugin):
@@ -276,3 +281,546 @@ def document_links(app: Any, links: tuple[Link, ...] = LINKS) -> None:
             operation_id=target.operation_id, parameters=dict(link.parameters) or None,
             request_body=link.request_body, description=link.description,
         )
+
+
+# Operations: stable ids, descriptions, security, every problem they can answer, examples ------
+#
+# Litestar derives ids from the path (``ApiV1WorklogsCreate``) and handler names repeat
+# (``create``, ``list``), so each operation's id and description live in the one table below,
+# keyed like the links above. ``document_operations`` writes them in; a route missing from
+# the table gets a derived id meanwhile, and ``undocumented`` names it (and any entry naming
+# no route) for tests/integration/test_openapi.py, which fails until the table follows. Not a
+# failed app start: a branch adding routes must not break every test when it is merged.
+
+#: "METHOD /path" → (operationId, description). The summary stays on the decorator.
+OPERATIONS: dict[str, tuple[str, str]] = {
+    "GET /health": ("getHealth", "Whether this Stint answers, with its version. Public."),
+    "POST /api/v1/signup": (
+        "signUp", "Creates a tenant on a trial with its first Administrator (a collection admin). "
+        "Sign in afterwards with `signIn`."),
+    "POST /api/v1/auth/token": (
+        "signIn", "Trades a tenant user's e-mail and password for a short-lived access token (JWT) "
+        "and a refresh token. Failed sign-ins are limited per address and per account (429)."),
+    "POST /api/v1/auth/refresh": (
+        "refreshToken", "Trades a refresh token for a new pair. A refresh token used twice "
+        "revokes its whole family (401)."),
+    "POST /api/v1/auth/logout": (
+        "signOut", "Revokes the refresh token, every token rotated from it and their access tokens."),
+    "GET /api/v1/me": ("getMe", "The calling user: e-mail, name, role, licence and tenant."),
+    "GET /api/v1/me/access": (
+        "getMyAccess", "The access decision for the Time tab (allowed, the reason when not) and the "
+        "trial banner."),
+    "GET /api/v1/me/second-factor": (
+        "getMySecondFactor", "Whether the caller has a second factor and whether the tenant requires one."),
+    "POST /api/v1/me/second-factor": (
+        "startMySecondFactor", "Starts enrolling a TOTP second factor: answers the secret and its "
+        "`otpauth://` URI. It takes effect once confirmed."),
+    "POST /api/v1/me/second-factor/confirm": (
+        "confirmMySecondFactor", "Confirms enrolment with a current code; answers the one-time "
+        "recovery codes (shown once). Wrong codes are limited (429)."),
+    "DELETE /api/v1/me/second-factor": (
+        "removeMySecondFactor", "Switches the caller's second factor off, proven by a current code "
+        "or the password. Refused while the tenant requires one."),
+    "DELETE /api/v1/users/{user_id}/second-factor": (
+        "resetUserSecondFactor", "Removes a user's second factor (a lost device). Administrators only."),
+    "GET /api/v1/settings/security": ("getSecuritySettings", "Whether the tenant requires a second factor."),
+    "PUT /api/v1/settings/security": (
+        "setSecuritySettings", "Requires a second factor of every user, or stops requiring it. "
+        "Administrators only."),
+    "GET /api/v1/me/tokens": ("listAccessTokens", "The caller's personal access tokens (never the secrets)."),
+    "POST /api/v1/me/tokens": (
+        "createAccessToken", "Creates a personal access token for scripts (at most 365 days). The "
+        "token is answered once; send it as `Authorization: Bearer <token>`."),
+    "DELETE /api/v1/me/tokens/{token_id}": (
+        "revokeAccessToken", "Revokes one of the caller's personal access tokens at once."),
+    "GET /api/v1/users": ("listUsers", "The tenant's users with their roles and licences, a page at a time."),
+    "POST /api/v1/users": (
+        "createUser", "Adds a user to the tenant. A licence beyond the subscription's seats is "
+        "refused (409 `seat_limit`)."),
+    "PATCH /api/v1/users/{user_id}": (
+        "changeUser", "Changes a user's role, licence or flags. The last Administrator cannot be "
+        "demoted (409)."),
+    "PUT /api/v1/settings/default-role": ("setDefaultRole", "The role new users get."),
+    "GET /api/v1/audit": (
+        "listAuditEvents", "The tenant's security history (sign-ins, role changes, tokens), newest "
+        "first, a page at a time. Administrators only."),
+    "GET /api/v1/subscription": (
+        "getSubscription", "Plan, interval, seats, status, period, trial end, licensed users and credit."),
+    "POST /api/v1/subscription/purchase": (
+        "purchaseSubscription", "Buy Now: starts a paid subscription and answers it with its first invoice."),
+    "POST /api/v1/subscription/quote": (
+        "quoteSubscriptionChange", "Previews a change of seats, plan or interval: the prorated "
+        "lines and total, exact to the minor unit. Changes nothing."),
+    "POST /api/v1/subscription/change": (
+        "changeSubscription", "Changes seats, plan or interval now: answers the subscription, the "
+        "prorated lines and the invoice."),
+    "POST /api/v1/subscription/cancel": ("cancelSubscription", "Stops renewal at the end of the period."),
+    "POST /api/v1/subscription/resume": ("resumeSubscription", "Undoes a cancel before the period ends."),
+    "POST /api/v1/subscription/credit/payout": (
+        "payOutCredit", "Always refused (409 `payout_refused`): credit is kept for later invoices, "
+        "never paid out."),
+    "GET /api/v1/invoices": ("listInvoices", "The tenant's invoices, newest first, a page at a time."),
+    "GET /api/v1/invoices/{invoice_id}/pdf": ("getInvoicePdf", "One invoice as a PDF document."),
+    "POST /api/v1/subscription/checkout": (
+        "startCheckout", "Starts Buy Now's hosted checkout, which collects a payment method; "
+        "answers the URL to send the user to."),
+    "GET /api/v1/subscription/portal": (
+        "getBillingPortal", "A link to the payment provider's portal, where cards are updated."),
+    "POST /api/v1/subscription/activate": (
+        "activateOnline", "Activates an on-premises tenant online with its subscription id."),
+    "POST /api/v1/subscription/activation/refresh": (
+        "refreshActivation", "Asks the licence service for the current entitlement now."),
+    "GET /api/v1/subscription/server-id": (
+        "getServerId", "This server's id, for support to issue an offline activation file."),
+    "GET /api/v1/subscription/activation": (
+        "getActivation", "How this tenant is activated (online, file, none), with warnings."),
+    "POST /api/v1/subscription/activation-file": (
+        "uploadActivationFile", "Installs a signed offline activation file (the raw body)."),
+    "POST /api/v1/licence-service/entitlements": (
+        "getEntitlement", "For on-premises servers: their entitlement for a subscription id. "
+        "Unknown ids are limited per address (429)."),
+    "POST /api/v1/tracking/start": (
+        "startTimer", "Starts the timer on a work item (stopping a running one into a worklog)."),
+    "POST /api/v1/tracking/stop": ("stopTimer", "Stops the timer; answers the worklog it made."),
+    "GET /api/v1/tracking/current": (
+        "getCurrentTimer", "The running timer, if any, and when the next activity check is due."),
+    "POST /api/v1/tracking/activity-check": (
+        "confirmActivity", "Confirms 'still working', or defers the check (an hour, tomorrow, next Monday)."),
+    "GET /api/v1/tracking/events": (
+        "streamTimerEvents", "Server-sent events (`text/event-stream`): the timer now and on every "
+        "change, from any device."),
+    "GET /api/v1/tracking/preferences": ("getTrackingPreferences", "Your time zone and stop mails."),
+    "PUT /api/v1/tracking/preferences": ("setTrackingPreferences", "Sets your time zone and stop mails."),
+    "GET /api/v1/worklogs": (
+        "listWorklogs", "Worklogs, your own unless `user` is given (with the right to view others'), "
+        "oldest first, a page at a time."),
+    "POST /api/v1/worklogs": (
+        "createWorklog", "Logs time by hand. A week that is approved or closed is locked (423); a "
+        "plan's worklog limit asks for payment (402). Safe to retry with an Idempotency-Key."),
+    "PATCH /api/v1/worklogs/{worklog_id}": (
+        "changeWorklog", "Changes a worklog's time, length, work item, comment or activity type."),
+    "DELETE /api/v1/worklogs/{worklog_id}": ("deleteWorklog", "Deletes a worklog in an open week."),
+    "GET /api/v1/worklogs/export": ("exportWorklogs", "Worklogs as CSV or Excel (`format=csv|xlsx`)."),
+    "POST /api/v1/worklogs/import": (
+        "importWorklogs", "Imports worklogs from CSV or Excel, all or nothing: a 422 names each bad "
+        "line and stores nothing."),
+    "GET /api/v1/timesheet": (
+        "getTimesheet", "The week grid (`week=YYYY-Www`) or the monthly calendar (`month=YYYY-MM`) "
+        "with totals."),
+    "POST /api/v1/weeks/{week}/submit": ("submitWeek", "Submits your week for approval."),
+    "POST /api/v1/weeks/{week}/approve": ("approveWeek", "Approves a submitted week, which locks it."),
+    "POST /api/v1/weeks/{week}/reject": ("rejectWeek", "Rejects (reopens) a submitted or approved week."),
+    "POST /api/v1/weeks/{week}/close": ("closeWeek", "Closes a week, which locks it."),
+    "GET /api/v1/settings/tracking": ("getTrackingSettings", "The tenant's tracking rules and lock date."),
+    "PUT /api/v1/settings/tracking": ("setTrackingSettings", "Changes the tracking rules and the lock date."),
+    "GET /api/v1/settings/devops": (
+        "getDevOpsSettings", "The tenant's work-item connector (never the access token)."),
+    "PUT /api/v1/settings/devops": (
+        "setDevOpsSettings", "Chooses the work-item connector: standalone or Azure DevOps."),
+    "GET /api/v1/work-items/sync": ("getWorkItemSync", "Where the Azure DevOps work-item sync got to."),
+    "POST /api/v1/work-items/sync": ("syncWorkItems", "Queues a sync of the work items from Azure DevOps."),
+    "GET /api/v1/settings/work-item-automation": (
+        "getWorkItemAutomation", "How time tracking writes Completed and Remaining Work back."),
+    "PUT /api/v1/settings/work-item-automation": (
+        "setWorkItemAutomation", "Changes how time tracking writes Completed and Remaining Work back."),
+    "GET /api/v1/work-items": (
+        "listWorkItems", "The tenant's work items in id order, filtered by search, state, type, "
+        "iteration, assignee or parent, a page at a time."),
+    "POST /api/v1/work-items": (
+        "createWorkItem", "Creates a work item (standalone mode; 409 `managed_by_devops` otherwise)."),
+    "GET /api/v1/work-items/{item_id}": (
+        "getWorkItem", "One work item with the time tracked on it and on its descendants."),
+    "PATCH /api/v1/work-items/{item_id}": (
+        "changeWorkItem", "Changes a work item (standalone mode; 409 `managed_by_devops` otherwise)."),
+    "GET /api/v1/iterations": (
+        "listIterations", "The tenant's iterations by start date (undated last), a page at a time."),
+    "POST /api/v1/iterations": ("createIteration", "Creates an iteration (standalone mode)."),
+    "GET /api/v1/activity-types": (
+        "listActivityTypes", "The tenant's activity types (active ones; Administrators may ask for "
+        "inactive ones too)."),
+    "POST /api/v1/activity-types": ("createActivityType", "Adds an activity type with its colour and rate."),
+    "PATCH /api/v1/activity-types/{activity_type_id}": (
+        "changeActivityType", "Renames, recolours, reprices or (de)activates an activity type."),
+    "GET /api/v1/user-rates": ("listUserRates", "Every user's hourly rate."),
+    "PUT /api/v1/user-rates/{user_id}": ("setUserRate", "Sets or removes a user's hourly rate."),
+    "GET /api/v1/budgets": (
+        "listBudgets", "Budgets by name, a page at a time (the Team role sees only those its own "
+        "worklogs hit)."),
+    "POST /api/v1/budgets": ("createBudget", "Adds a budget: an amount or hours over a period."),
+    "GET /api/v1/budgets/{budget_id}": ("getBudget", "One budget with its assignments."),
+    "PATCH /api/v1/budgets/{budget_id}": ("changeBudget", "Changes a budget; `open: false` closes it."),
+    "POST /api/v1/budgets/{budget_id}/assign": (
+        "assignBudget", "Assigns iterations, work items and single worklogs to the budget."),
+    "POST /api/v1/budgets/{budget_id}/unassign": (
+        "unassignBudget", "Removes this budget's direct assignments."),
+    "GET /api/v1/budgets/{budget_id}/usage": (
+        "getBudgetUsage", "Usage over a period (the Team role: its own time only)."),
+    "GET /api/v1/budgets/{budget_id}/statement": (
+        "getBudgetStatement", "The monthly chargeback statement as JSON, CSV or Excel."),
+    "POST /api/v1/operator/auth/token": (
+        "operatorSignIn", "Trades an operator's credentials for an operator access token."),
+    "GET /api/v1/operator/me/second-factor": (
+        "getOperatorSecondFactor", "Whether the operator has a second factor."),
+    "POST /api/v1/operator/me/second-factor": (
+        "startOperatorSecondFactor", "Starts enrolling the operator's TOTP second factor."),
+    "POST /api/v1/operator/me/second-factor/confirm": (
+        "confirmOperatorSecondFactor", "Confirms the operator's second factor; answers recovery codes."),
+    "GET /api/v1/operator/tenants": ("listTenants", "Every tenant with its subscription, a page at a time."),
+    "POST /api/v1/operator/tenants/{slug}/trial": ("changeTrial", "Extends or ends a tenant's trial."),
+    "POST /api/v1/operator/tenants/{slug}/uninstall": (
+        "uninstallTenant", "Uninstalls a tenant; its data is kept for reinstalling."),
+    "POST /api/v1/operator/tenants/{slug}/reinstall": ("reinstallTenant", "Reinstalls a tenant, unchanged."),
+    "POST /api/v1/operator/tenants/{slug}/invoices/{invoice_id}/paid": (
+        "markInvoicePaid", "Marks a tenant's invoice paid (money received outside the provider)."),
+    "GET /api/v1/operator/plans": ("listPlans", "The plans catalogue with prices in minor units."),
+    "PUT /api/v1/operator/plans": ("putPlans", "Adds or replaces plans in the catalogue."),
+    "POST /api/v1/operator/activation-files": (
+        "issueActivationFile", "Issues a signed offline activation file for a server id."),
+    "POST /webhooks/stripe": (
+        "receiveStripeEvent", "Stripe's events, verified by their signature header (no bearer token)."),
+}
+
+#: Statuses an operation answers beyond those its route shape implies (see ``_statuses``):
+#: domain conflicts (409) and locked weeks (423) come from the operation's own rules.
+EXTRA_STATUSES: dict[str, tuple[str, ...]] = {
+    "POST /api/v1/signup": ("409",),
+    "POST /api/v1/users": ("409",),
+    "PATCH /api/v1/users/{user_id}": ("409",),
+    "POST /api/v1/subscription/purchase": ("409",),
+    "POST /api/v1/subscription/change": ("409",),
+    "POST /api/v1/subscription/cancel": ("409",),
+    "POST /api/v1/subscription/resume": ("409",),
+    "POST /api/v1/subscription/credit/payout": ("409",),
+    "DELETE /api/v1/me/second-factor": ("409",),
+    "POST /api/v1/me/second-factor": ("409",),
+    "POST /api/v1/me/second-factor/confirm": ("429",),
+    "POST /api/v1/operator/me/second-factor/confirm": ("429",),
+    "POST /api/v1/tracking/start": ("423",),
+    "POST /api/v1/tracking/stop": ("423",),
+    "POST /api/v1/worklogs": ("402", "409", "423"),
+    "PATCH /api/v1/worklogs/{worklog_id}": ("409", "423"),
+    "DELETE /api/v1/worklogs/{worklog_id}": ("423",),
+    "POST /api/v1/worklogs/import": ("423",),
+    "POST /api/v1/weeks/{week}/submit": ("409", "423"),
+    "POST /api/v1/weeks/{week}/approve": ("409", "423"),
+    "POST /api/v1/weeks/{week}/reject": ("409",),
+    "POST /api/v1/weeks/{week}/close": ("409", "423"),
+    "POST /api/v1/work-items": ("409",),
+    "PATCH /api/v1/work-items/{item_id}": ("409",),
+    "POST /api/v1/iterations": ("409",),
+    "POST /api/v1/activity-types": ("409",),
+    "PATCH /api/v1/activity-types/{activity_type_id}": ("409",),
+    "POST /api/v1/budgets": ("409",),
+    "PATCH /api/v1/budgets/{budget_id}": ("409",),
+    "POST /api/v1/budgets/{budget_id}/assign": ("409",),
+    "POST /api/v1/work-items/sync": ("409",),
+    "POST /api/v1/operator/tenants/{slug}/trial": ("409",),
+    "POST /api/v1/operator/tenants/{slug}/uninstall": ("409",),
+    "POST /api/v1/operator/tenants/{slug}/reinstall": ("409",),
+    "POST /api/v1/operator/tenants/{slug}/invoices/{invoice_id}/paid": ("409",),
+    # An event whose signature, timestamp or shape is refused; 404 where webhooks are not set up.
+    "POST /webhooks/stripe": ("400", "404"),
+}
+
+_PROBLEM_DESCRIPTIONS = {
+    "400": "The body could not be read (broken JSON, a bad form).",
+    "401": "No valid token: missing, expired or revoked (`invalid_token`, `token_revoked`).",
+    "402": "Payment required: the trial or subscription ended, or a plan limit was reached.",
+    "403": "Forbidden: the role lacks the permission, no seat, or a second factor is required.",
+    "404": "Not found in this tenant (other tenants' records look exactly the same).",
+    "409": "Conflict with the current state (the `code` names which).",
+    "422": "Invalid input; `errors[]` names the fields.",
+    "423": "Locked: the week is approved or closed, or before the lock date.",
+    "429": "Too many requests: wait `Retry-After` seconds.",
+}
+
+#: One example problem per status, as ``web/problems.py`` answers them.
+_PROBLEM_EXAMPLES = {
+    "400": ("invalid_body", "the request body is not valid JSON"),
+    "401": ("invalid_token", "send an access token: Authorization: Bearer <token>"),
+    "402": ("trial_expired", "The trial has ended: buy a subscription to go on tracking time."),
+    "403": ("not_permitted", "Your role may not do this."),
+    "404": ("not_found", "Nothing is here."),
+    "409": ("conflict", "This conflicts with the current state."),
+    "422": ("validation_error", "invalid value for length_s: Expected `int >= 1`"),
+    "423": ("week_locked", "The week 2026-W02 is approved and locked."),
+    "429": ("rate_limited", "Too many failed sign-ins for this account: try again later."),
+}
+
+#: Security scheme name → (HTTP auth scheme, bearer format, description).
+SECURITY_SCHEMES: dict[str, tuple[str, str | None, str]] = {
+    "accessToken": ("bearer", "JWT", "A tenant user's access token from `signIn` or `refreshToken`."),
+    "personalAccessToken": ("bearer", "opaque", "A personal access token from `createAccessToken`."),
+    "operatorToken": ("bearer", "JWT", "An operator's access token from `operatorSignIn`."),
+    "reportingBasic": ("basic", None, "HTTP Basic with an e-mail and a personal access token, for reporting "
+                                      "tools (Excel, Power BI) that cannot send a bearer token."),
+}
+
+
+def _statuses(key: str, handler: Any, secured: bool, has_path_params: bool, has_body: bool) -> list[str]:
+    """The problem statuses an operation can answer, from how its route is built."""
+    from web.access import ACCESS_OPT
+    from web.security import limit_per_client, limit_signups_per_client
+
+    found: set[str] = set(EXTRA_STATUSES.get(key, ()))
+    guards = handler.resolve_guards()
+    if secured:
+        found |= {"401"}
+    if any(getattr(g, ACCESS_OPT, None) is not None for g in guards):
+        # The access decision (web/access.py): 402 when payment is due, 403 otherwise.
+        found |= {"402", "403"}
+    elif secured:
+        found |= {"403"}  # a required second factor not set up, an uninstalled tenant
+    if any(g in (limit_per_client, limit_signups_per_client) for g in guards):
+        found.add("429")
+    if has_path_params:
+        found.add("404")
+    if has_body:
+        found.add("400")
+    return sorted(found)
+
+
+def _handlers(app: Any) -> dict[str, Any]:
+    from litestar.routes import HTTPRoute
+
+    found: dict[str, Any] = {}
+    for route in app.routes:
+        if isinstance(route, HTTPRoute):
+            for handler in route.route_handlers:
+                for method in handler.http_methods:
+                    found[f"{method} {route.path_format}"] = handler
+    return found
+
+
+def _security(path: str, handler: Any) -> list[dict[str, list[str]]]:
+    if handler.opt.get("exclude_from_auth") or not path.startswith("/api/v1/"):
+        return []
+    if path.startswith("/api/v1/operator/"):
+        return [{"operatorToken": []}]
+    return [{"accessToken": []}, {"personalAccessToken": []}]
+
+
+def document_operations(app: Any, operations: dict[str, tuple[str, str]] = OPERATIONS) -> None:
+    """Ids, descriptions, security and problem answers for every operation (run after
+    ``document_problems`` and before ``document_links``, which names operations by id)."""
+    from litestar._openapi.plugin import OpenAPIPlugin
+    from litestar.openapi.spec import Components, SecurityScheme
+
+    openapi = app.plugins.get(OpenAPIPlugin).provide_openapi()
+    openapi.components = openapi.components or Components()
+    openapi.components.security_schemes = {
+        name: SecurityScheme(type="http", scheme=scheme, bearer_format=bearer_format, description=description)
+        for name, (scheme, bearer_format, description) in SECURITY_SCHEMES.items()
+    }
+    handlers = _handlers(app)
+    for path, item in (openapi.paths or {}).items():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            key = f"{method.upper()} {path}"
+            operation.operation_id, operation.description = operations.get(key) or _fallback(key, operation)
+            handler = handlers[key]
+            operation.security = _security(path, handler)
+            has_path_params = "{" in path
+            has_body = operation.request_body is not None
+            statuses = _statuses(key, handler, bool(operation.security), has_path_params, has_body)
+            _add_problems(operation, statuses)
+    add_examples(openapi)
+
+
+def _fallback(key: str, operation: Any) -> tuple[str, str]:
+    """A route not in the table yet still gets a camelCase id (``postWorklogsBatch``) and its
+    summary as description; ``undocumented`` names it so a test asks for a real entry."""
+    method, path = key.split(" ", 1)
+    words = [w for w in re.split(r"[/{}_-]+", path.removeprefix("/api/v1")) if w]
+    operation_id = method.lower() + "".join(w[:1].upper() + w[1:] for w in words)
+    return operation_id, operation.description or operation.summary or operation_id
+
+
+def undocumented(
+    app: Any, operations: dict[str, tuple[str, str]] = OPERATIONS
+) -> tuple[list[str], list[str]]:
+    """(operations missing from ``operations``, entries naming no operation) for ``app``."""
+    from litestar._openapi.plugin import OpenAPIPlugin
+
+    paths = app.plugins.get(OpenAPIPlugin).provide_openapi().paths or {}
+    served = {
+        f"{method.upper()} {path}"
+        for path, item in paths.items()
+        for method in ("get", "put", "post", "delete", "patch")
+        if getattr(item, method, None) is not None
+    }
+    return sorted(served - set(operations)), sorted(set(operations) - served)
+
+
+def _add_problems(operation: Any, statuses: list[str]) -> None:
+    from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Reference
+
+    from web.problems import PROBLEM_JSON, PROBLEM_REF
+
+    responses = operation.responses or {}
+    for status in statuses:
+        if status not in responses:
+            responses[status] = OpenAPIResponse(
+                description=_PROBLEM_DESCRIPTIONS[status],
+                content={PROBLEM_JSON: OpenAPIMediaType(schema=Reference(ref=PROBLEM_REF))},
+            )
+    operation.responses = dict(sorted(responses.items()))
+
+
+# Examples: every JSON body, request and answer, carries one ---------------------------------
+#
+# Written by hand where a made-up value would mislead (money, sign-in); elsewhere built from
+# the schema with values a reader recognises (a date-time, an e-mail, a week), so each example
+# is valid against its schema: the linter checks that (tests/integration/test_openapi_lint.py).
+
+#: "METHOD /path request" or "METHOD /path STATUS" → the example value.
+EXAMPLES: dict[str, Any] = {
+    "POST /api/v1/auth/token request": {
+        "tenant": "acme", "email": "ana@example.com", "password": "correct horse battery",
+    },
+    "POST /api/v1/worklogs request": {
+        "started_at": "2026-01-05T09:00:00Z", "length_s": 5400, "work_item": "1042",
+        "comment": "Review of the invoice layout",
+    },
+    "POST /api/v1/subscription/quote request": {"seats": 12},
+}
+
+_WORDS = {
+    "email": "ana@example.com", "name": "Ana Lima", "tenant": "acme", "slug": "acme",
+    "password": "correct horse battery", "comment": "Review of the invoice layout", "title": "Invoice layout",
+    "week": "2026-W02", "month": "2026-01", "currency": "EUR", "token": "stint_pat_0123456789abcdef",
+    "next_cursor": None, "cursor": None, "code": "123456", "color": "#3366cc", "colour": "#3366cc",
+    "path": "Stint\\Sprint 1", "url": "https://example.com/",
+    "timezone": "Europe/Berlin", "time_zone": "Europe/Berlin", "role": "team", "state": "Active",
+}
+
+_FORMATS = {
+    "date-time": "2026-01-05T09:00:00Z", "date": "2026-01-05", "time": "09:00:00",
+    "email": "ana@example.com", "uuid": "3f1c2a9e-7b4d-4c1e-9a53-0c6f2d8b1e47", "uri": "https://example.com/",
+    "duration": "P1D",
+    "binary": "", "ipv4": "192.0.2.10", "ipv6": "2001:db8::10", "hostname": "stint.example.com",
+}
+
+
+def _resolve(schema: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
+    while "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def example_of(schema: dict[str, Any], components: dict[str, Any], name: str = "", depth: int = 0) -> Any:
+    """A value valid against ``schema`` (the subset of JSON Schema Litestar writes)."""
+    schema = _resolve(schema, components)
+    if "const" in schema:
+        return schema["const"]
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "examples" in schema and isinstance(schema["examples"], list) and schema["examples"]:
+        return schema["examples"][0]
+    for key in ("oneOf", "anyOf"):
+        if key in schema:
+            options = [o for o in schema[key] if _resolve(o, components).get("type") != "null"]
+            options = options or schema[key]
+            return example_of(options[0], components, name, depth)
+    if "allOf" in schema:
+        merged: dict[str, Any] = {}
+        for part in schema["allOf"]:
+            value = example_of(part, components, name, depth)
+            if isinstance(value, dict):
+                merged.update(value)
+        return merged
+    kind = schema.get("type", "object")
+    if isinstance(kind, list):
+        kind = next((k for k in kind if k != "null"), "null")
+    if kind == "object":
+        if depth > 6:
+            return {}
+        props = schema.get("properties", {})
+        return {k: example_of(v, components, k, depth + 1) for k, v in props.items()}
+    if kind == "array":
+        if depth > 6:
+            return []
+        item = example_of(schema.get("items", {}), components, name.rstrip("s"), depth + 1)
+        return [item] * max(1, schema.get("minItems", 1))
+    if kind == "integer":
+        low = schema.get("minimum", schema["exclusiveMinimum"] + 1 if "exclusiveMinimum" in schema else 1)
+        high = schema.get("maximum")
+        value = 3600 if name.endswith("_s") else 1200 if "amount" in name or "total" in name else 1
+        value = max(value, int(low))
+        return min(value, int(high)) if high is not None else value
+    if kind == "number":
+        low = schema.get("minimum", 0)
+        return max(1.5, low)
+    if kind == "boolean":
+        return True
+    if kind == "null":
+        return None
+    fmt = schema.get("format")
+    if fmt in _FORMATS:
+        return _FORMATS[fmt]
+    pattern = schema.get("pattern")
+    candidates = [_WORDS.get(name)]
+    if name == "id" or name.endswith("_id"):
+        candidates.append("3f1c2a9e-7b4d-4c1e-9a53-0c6f2d8b1e47")
+    if pattern:
+        # An alternation of words (a role, a state): its first word.
+        choice = re.fullmatch(r"\^\(([\w|-]+)\)\$", pattern)
+        if choice:
+            candidates.insert(0, choice.group(1).split("|")[0])
+    candidates.append(name.replace("_", " ") or "text")
+    low, high = schema.get("minLength", 0), schema.get("maxLength")
+    for text in candidates:
+        if not isinstance(text, str):
+            continue
+        text = text.ljust(low, "x")
+        text = text[:high] if high is not None else text
+        if not pattern or re.search(pattern, text):
+            return text
+    raise ValueError(f"OpenAPI example: no value for {name!r} matching {pattern!r}; add one to EXAMPLES")
+
+
+def _problem_example(status: str) -> dict[str, Any]:
+    from web.problems import problem_title
+
+    code, detail = _PROBLEM_EXAMPLES.get(status, ("error", "Something is wrong."))
+    return {
+        "type": f"https://stint.dev/problems/{code.replace('_', '-')}",
+        "title": problem_title(int(status)), "status": int(status), "detail": detail, "code": code,
+    }
+
+
+def add_examples(openapi: Any) -> None:
+    """An example on every JSON body: hand-written from ``EXAMPLES`` or built from its schema."""
+    from litestar.openapi.spec import Example
+
+    document = openapi.to_schema()
+    components = document.get("components", {}).get("schemas", {})
+
+    def fill(content: dict[str, Any], raw: dict[str, Any], key: str, summary: str | None) -> None:
+        for media, media_type in content.items():
+            schema = raw[media].get("schema")
+            if schema is None or "json" not in media:
+                continue  # CSV, PDF, event streams: their schema says enough
+            if media.startswith("application/problem"):
+                status = key.rsplit(" ", 1)[1]
+                value, summary = _problem_example(status), _PROBLEM_DESCRIPTIONS.get(status)
+            else:
+                value = EXAMPLES[key] if key in EXAMPLES else example_of(schema, components)
+            media_type.examples = {"example": Example(summary=summary, value=value)}
+
+    for path, item in (openapi.paths or {}).items():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method, None)
+            if operation is None:
+                continue
+            raw = document["paths"][path][method]
+            key = f"{method.upper()} {path}"
+            if operation.request_body is not None and raw.get("requestBody", {}).get("content"):
+                fill(operation.request_body.content, raw["requestBody"]["content"], f"{key} request",
+                     operation.summary)
+            for status, response in (operation.responses or {}).items():
+                if getattr(response, "content", None):
+                    fill(response.content, raw["responses"][status]["content"], f"{key} {status}",
+                         operation.summary)

@@ -147,6 +147,11 @@ def problem(
     return Response(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def problem_title(status: int) -> str:
+    """The ``title`` every problem with ``status`` carries."""
+    return _TITLES.get(status, "Error")
+
+
 def status_of(exc: errors.StintError) -> int:
     if isinstance(exc, errors.AccessDenied):
         if exc.extra.get("hidden"):
@@ -245,6 +250,7 @@ exception_handlers: dict[Any, Any] = {
 # The schema says what the handlers above do: every error is problem+json --------------------
 
 _PROBLEM_SCHEMA_NAME = "Problem"
+PROBLEM_REF = f"#/components/schemas/{_PROBLEM_SCHEMA_NAME}"
 
 
 def _problem_schema() -> Any:

@@ -120,7 +120,9 @@ async def security_headers(message: Message, scope: Scope) -> None:
     headers.extend(h for h in _header_values(settings) if h[0] not in present)
     if b"content-security-policy" not in present:
         headers.append((b"content-security-policy", _policy(settings, csp_nonce(scope))))
-    if not scope.get("path", "").startswith("/static/") and b"cache-control" not in present:
+    # Static files (and Swagger UI's, from its package) may be cached; answers may not.
+    cacheable = scope.get("path", "").startswith(("/static/", "/docs/assets/"))
+    if not cacheable and b"cache-control" not in present:
         headers.append((b"cache-control", b"no-store"))
     message["headers"] = headers
 

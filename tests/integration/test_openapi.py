@@ -1,7 +1,8 @@
-"""The OpenAPI schema's links and strict bodies (web/openapi.py)."""
+"""The OpenAPI schema's links, strict bodies, ids, security, problems and examples (web/openapi.py)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,15 @@ import pytest
 
 from server.app import create_app
 from tests.conftest import make_settings
-from web.openapi import LINKS, Link, document_links
+from web.openapi import (
+    EXAMPLES,
+    LINKS,
+    OPERATIONS,
+    Link,
+    document_links,
+    document_operations,
+    undocumented,
+)
 
 
 def _app(tmp_path: Path) -> Any:
@@ -93,3 +102,90 @@ def test_refuses_a_link_from_an_answer_the_operation_does_not_give(tmp_path: Pat
     wrong = Link("Change", "POST /api/v1/worklogs", "200", "PATCH /api/v1/worklogs/{worklog_id}")
     with pytest.raises(LookupError, match="answers no 200"):
         document_links(app, (wrong,))
+
+
+def test_every_operation_has_a_camel_case_id_a_description_and_says_its_security(
+    schema: dict[str, Any],
+) -> None:
+    """Ids are readable and unique; public routes say so with an empty security list."""
+    ids: list[str] = []
+    for path, item in schema["paths"].items():
+        for method, op in item.items():
+            if method not in ("get", "put", "post", "delete", "patch"):
+                continue
+            ids.append(op["operationId"])
+            assert re.fullmatch(r"[a-z]+(?:[A-Z][a-z0-9]*)*", op["operationId"]), op["operationId"]
+            assert op["description"] and op["summary"], (method, path)
+            assert "security" in op, (method, path)
+            if op["security"]:
+                assert "401" in op["responses"], (method, path)
+    assert len(ids) == len(set(ids))
+    operations = _operations(schema)
+    assert operations["createWorklog"]["security"] == [{"accessToken": []}, {"personalAccessToken": []}]
+    assert operations["signIn"]["security"] == []
+    assert operations["listTenants"]["security"] == [{"operatorToken": []}]
+    assert set(schema["components"]["securitySchemes"]) == {
+        "accessToken", "personalAccessToken", "operatorToken", "reportingBasic",
+    }
+
+
+def test_problem_answers_follow_how_each_route_is_built(schema: dict[str, Any]) -> None:
+    """Behind the access guard: 402 and 403; a path parameter: 404; a sign-in: 429; a week's
+    worklogs: 423; all as problem+json with an example."""
+    operations = _operations(schema)
+    create = operations["createWorklog"]["responses"]
+    assert {"400", "401", "402", "403", "409", "422", "423"} <= set(create)
+    assert "404" not in create
+    assert "404" in operations["changeWorklog"]["responses"]
+    assert "429" in operations["signIn"]["responses"]
+    assert "401" not in operations["signIn"]["responses"]
+    locked = create["423"]["content"]["application/problem+json"]
+    assert locked["examples"]["example"]["value"]["code"] == "week_locked"
+
+
+def test_hand_written_examples_win_and_the_rest_are_built_from_the_schema(schema: dict[str, Any]) -> None:
+    """Money and sign-in examples are the ones written in web/openapi.py; an answer without one
+    gets values of its schema's types and formats."""
+    operations = _operations(schema)
+    body = operations["quoteSubscriptionChange"]["requestBody"]["content"]["application/json"]
+    assert body["examples"]["example"]["value"] == EXAMPLES["POST /api/v1/subscription/quote request"]
+    me = operations["getMe"]["responses"]["200"]["content"]["application/json"]["examples"]["example"]
+    assert me["value"]["email"] == "ana@example.com"
+
+
+def test_every_route_has_an_entry_in_the_operations_table_and_every_entry_a_route(tmp_path: Path) -> None:
+    """A new route needs its id and description in web.openapi.OPERATIONS; a removed one its
+    entry gone."""
+    assert undocumented(_app(tmp_path)) == ([], [])
+
+
+def test_a_route_missing_from_the_table_is_named_and_meanwhile_gets_a_derived_id(tmp_path: Path) -> None:
+    """Until the table has it, a route's id is derived from its method and path (still
+    camelCase, still unique), and ``undocumented`` names it."""
+    app = _app(tmp_path)
+    partial = {k: v for k, v in OPERATIONS.items() if k != "POST /api/v1/worklogs"}
+    partial["GET /api/v1/gone"] = ("getGone", "A route since removed.")
+    document_operations(app, partial)
+    operation = app.openapi_schema.to_schema()["paths"]["/api/v1/worklogs"]["post"]
+    assert operation["operationId"] == "postWorklogs"
+    assert operation["description"]
+    assert undocumented(app, partial) == (["POST /api/v1/worklogs"], ["GET /api/v1/gone"])
+
+
+def test_docs_serves_swagger_ui_from_the_package_under_the_csp_nonce(tmp_path: Path) -> None:
+    """/docs is the render plugin's page: its script and style carry this answer's nonce, and
+    Swagger UI's files come from /docs/assets/ (cacheable), never from another host."""
+    from litestar.testing import TestClient
+
+    with TestClient(_app(tmp_path)) as client:
+        page = client.get("/docs")
+        assert page.status_code == 200
+        nonce = re.search(r"'nonce-([^']+)'", page.headers["content-security-policy"])
+        assert nonce is not None
+        assert f"<script nonce='{nonce.group(1)}'>" in page.text
+        assert f"<style nonce='{nonce.group(1)}'>" in page.text
+        assert "https://" not in re.sub(r"<script nonce=.*?</script>", "", page.text, flags=re.S)
+        script = client.get("/docs/assets/swagger-ui-bundle.js")
+        assert script.status_code == 200 and "SwaggerUIBundle" in script.text
+        assert "no-store" not in script.headers.get("cache-control", "")
+        assert client.get("/docs/assets/../../server/app.py").status_code == 404

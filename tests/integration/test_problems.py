@@ -61,7 +61,8 @@ def test_the_openapi_schema_documents_errors_as_problems(client: Any) -> None:
     problem = schema["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail", "code"} <= set(problem["required"])
     signup = schema["paths"]["/api/v1/signup"]["post"]["responses"]
-    assert signup["422"]["content"] == {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert signup["422"]["content"][PROBLEM]["schema"] == {"$ref": "#/components/schemas/Problem"}
+    assert signup["422"]["content"][PROBLEM]["examples"]["example"]["value"]["status"] == 422
     for path in schema["paths"].values():
         for operation in path.values():
             for status, response in operation.get("responses", {}).items():
