@@ -1,0 +1,121 @@
+"""``GET /api/v1/worklogs/all``: everyone's worklogs, filtered and optionally grouped (the
+Times Explorer's list; issue #17). A controller of its own beside ``WorklogsController``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import msgspec
+from litestar import Controller, Request, get
+from litestar.datastructures import State
+from litestar.params import QueryParameter
+
+from core.licensing.access import Action
+from core.services.access import ensure_access
+from core.services.explorer import explore_worklogs, group_explored
+from core.services.tracking_common import user_zone
+from core.tracking.explorer import WorklogGroup, parse_group_by
+
+from ..access import requires
+from ..auth import TenantPrincipal
+from ..deps import StintDep
+from ..schemas import MoneyOut
+from .worklog_filters import explorer_filters
+from .worklogs import WorklogPage, decode_cursor, encode_cursor, titled
+
+__all__ = ["ExplorerController", "GroupOut", "GroupsOut", "ensure_may_see_everyone"]
+
+TenantRequest = Request[TenantPrincipal, Any, State]
+
+ListParam = Annotated[str | None, QueryParameter(max_length=40_000)]
+BoundParam = Annotated[str | None, QueryParameter(max_length=64, description=(
+    "a date (YYYY-MM-DD, in your time zone) or an ISO 8601 date-time with an offset"))]
+
+
+class GroupOut(msgspec.Struct):
+    key: dict[str, str | int | None]
+    tracked_s: int
+    billable_s: int
+    amount: MoneyOut
+    groups: list[GroupOut] | None = None
+
+
+class GroupsOut(msgspec.Struct):
+    groups: list[GroupOut]
+
+
+def _group_out(group: WorklogGroup) -> GroupOut:
+    return GroupOut(
+        key=group.key, tracked_s=group.tracked_s, billable_s=group.billable_s,
+        amount=MoneyOut(group.amount.amount, group.amount.currency),
+        groups=None if group.groups is None else [_group_out(g) for g in group.groups],
+    )
+
+
+async def ensure_may_see_everyone(request: TenantRequest, stint: StintDep) -> None:
+    """Product, Budget and Administrators; and approval managers, who today approve every
+    user's weeks (one tenant-wide flag), so "their people" are everyone. Team: 403."""
+    principal = request.user
+    if principal.user.approval_manager:
+        return
+    await ensure_access(
+        stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
+        action=Action.VIEW_ALL_WORKLOGS, grace_days=stint.settings.grace_days,
+        clock_tolerance=stint.settings.clock_tolerance, cache=principal.cache or stint.access_cache,
+    )
+
+
+async def caller_zone(request: TenantRequest, stint: StintDep) -> str:
+    principal = request.user
+    async with stint.uow() as work:
+        repo = work.tenant(principal.tenant.id).tracking()
+        return await user_zone(repo, principal.tenant, principal.user.id)
+
+
+class ExplorerController(Controller):
+    path = "/worklogs"
+    tags = ("worklogs",)
+
+    @get("/all", summary="Everyone's worklogs, filtered; with group_by, their totals by group",
+         guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+    async def everyone(
+        self, request: TenantRequest, stint: StintDep,
+        users: ListParam = None,
+        start: Annotated[str | None, QueryParameter(name="from", max_length=64)] = None,
+        end: Annotated[str | None, QueryParameter(name="to", max_length=64)] = None,
+        work_items: ListParam = None,
+        iterations: ListParam = None,
+        budgets: ListParam = None,
+        activity_types: ListParam = None,
+        billable: Annotated[bool | None, QueryParameter()] = None,
+        created_from: BoundParam = None,
+        created_to: BoundParam = None,
+        edited_since: BoundParam = None,
+        sort: Annotated[Literal["started_at", "-started_at"], QueryParameter()] = "started_at",
+        group_by: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        cursor: Annotated[str, QueryParameter(max_length=200)] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> WorklogPage | GroupsOut:
+        await ensure_may_see_everyone(request, stint)
+        tenant = request.user.tenant
+        time_zone = await caller_zone(request, stint)
+        filters = explorer_filters(
+            time_zone, users=users, start=start, end=end, work_items=work_items, iterations=iterations,
+            budgets=budgets, activity_types=activity_types, billable=billable,
+            created_from=created_from, created_to=created_to, edited_since=edited_since,
+            descending=sort == "-started_at",
+        )
+        if group_by is not None:
+            levels = parse_group_by(group_by)
+            groups = await group_explored(stint.uow, tenant=tenant, filters=filters, levels=levels,
+                                          time_zone=time_zone)
+            return GroupsOut([_group_out(g) for g in groups])
+        after = decode_cursor(cursor) if cursor else None
+        found = await explore_worklogs(
+            stint.uow, tenant=tenant, filters=filters, after=after, limit=limit + 1
+        )
+        page = found[:limit]
+        return WorklogPage(
+            items=await titled(stint, tenant, page),
+            next_cursor=encode_cursor(page[-1]) if len(found) > limit else None,
+        )
