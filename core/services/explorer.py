@@ -26,9 +26,16 @@ from datetime import datetime
 from core.budgets import Resolver
 from core.money import Money
 from core.tenancy import Tenant
-from core.tracking import Worklog, export_rows
-from core.tracking.explorer import GroupBy, WorklogGroup, WorklogQuery, group_worklogs
-from core.tracking.ports import WorklogCursor
+from core.tracking import WeekStatus, Worklog, export_rows, parse_week_id
+from core.tracking.explorer import (
+    GroupBy,
+    UserWindow,
+    WorklogGroup,
+    WorklogQuery,
+    group_worklogs,
+    week_window,
+)
+from core.tracking.ports import UserWeek, WorklogCursor
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .budgets import DEFAULT_CURRENCY
@@ -54,15 +61,38 @@ class ExplorerFilters:
     created_to: datetime | None = None
     edited_since: datetime | None = None
     descending: bool = False
+    #: Worklogs in weeks of these states (a week without a status is ``open``).
+    approval: frozenset[WeekStatus] | None = None
 
 
-async def _query(scope: TenantScope, filters: ExplorerFilters) -> WorklogQuery:
+async def _approval(
+    scope: TenantScope, tenant: Tenant, states: frozenset[WeekStatus], query: WorklogQuery
+) -> WorklogQuery:
+    """The approval filter as per-user week windows: only weeks that are not open have a
+    stored status, so "open" is "in none of the other windows"."""
+    repo = scope.tracking()
+    statuses = await repo.week_statuses()
+    zones = await repo.time_zones()
+
+    def window(key: UserWeek) -> UserWindow:
+        return week_window(key.user_id, parse_week_id(key.week), zones.get(key.user_id) or tenant.time_zone)
+
+    if WeekStatus.OPEN in states:
+        out = tuple(window(key) for key, status in statuses.items() if status not in states)
+        return replace(query, out_windows=out)
+    inside = tuple(window(key) for key, status in statuses.items() if status in states)
+    return replace(query, in_windows=inside)
+
+
+async def _query(scope: TenantScope, tenant: Tenant, filters: ExplorerFilters) -> WorklogQuery:
     query = WorklogQuery(
         user_ids=filters.users, start=filters.start, end=filters.end, work_items=filters.work_items,
         activity_type_ids=filters.activity_types, billable=filters.billable,
         created_from=filters.created_from, created_to=filters.created_to,
         edited_since=filters.edited_since, descending=filters.descending,
     )
+    if filters.approval is not None:
+        query = await _approval(scope, tenant, filters.approval, query)
     if filters.iterations is None and filters.budgets is None:
         return query
     repo = scope.budgets()
@@ -95,7 +125,7 @@ async def explore_worklogs(
     """One page of the tenant's worklogs matching ``filters``, by ``(started_at, id)``."""
     async with uow() as work:
         scope = work.tenant(tenant.id)
-        query = await _query(scope, filters)
+        query = await _query(scope, tenant, filters)
         return await scope.tracking().explore(query, after=after, limit=limit)
 
 
@@ -105,7 +135,7 @@ async def export_explored(
     """The matching worklogs as export rows (core's format, formulas neutralised)."""
     async with uow() as work:
         scope = work.tenant(tenant.id)
-        query = await _query(scope, filters)
+        query = await _query(scope, tenant, filters)
         worklogs = await scope.tracking().explore(query)
         emails = {user.id: user.email for user in await all_users(scope)}
     return export_rows(worklogs, emails, time_zone)
@@ -124,7 +154,7 @@ async def group_explored(
     """Every matching worklog summed into groups (days, weeks, months in ``time_zone``)."""
     async with uow() as work:
         scope = work.tenant(tenant.id)
-        query = await _query(scope, filters)
+        query = await _query(scope, tenant, filters)
         worklogs = await scope.tracking().explore(query)
         budgets = scope.budgets()
         tree = await budgets.tree()

@@ -11,23 +11,40 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 
 from core.errors import ValidationFailed
 from core.money import Money
 from core.tracking.fields import check_instant
-from core.tracking.weeks import local_day, week_of, zone
+from core.tracking.weeks import WeekId, local_day, week_of, zone
 from core.tracking.worklog import Worklog
 
 __all__ = [
     "GroupBy",
+    "UserWindow",
     "WorklogGroup",
     "WorklogQuery",
     "bound",
     "group_worklogs",
     "parse_group_by",
+    "week_window",
 ]
+
+
+@dataclass(frozen=True, slots=True)
+class UserWindow:
+    """One user's worklogs starting in ``[start, end)`` (a week in their own zone)."""
+
+    user_id: str
+    start: datetime
+    end: datetime
+
+
+def week_window(user_id: str, week: WeekId, time_zone: str) -> UserWindow:
+    """The UTC instants of ``week``'s Monday 00:00 to the next Monday 00:00 in ``time_zone``."""
+    monday = datetime.combine(week.monday, time(), tzinfo=zone(time_zone))
+    return UserWindow(user_id, monday.astimezone(UTC), (monday + timedelta(days=7)).astimezone(UTC))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +70,18 @@ class WorklogQuery:
     budget_ids: frozenset[str] = field(default_factory=frozenset)
     not_ids: frozenset[str] = field(default_factory=frozenset)
     descending: bool = False
+    #: The approval filter as windows: in one of ``in_windows`` (None: no condition) and in
+    #: none of ``out_windows``.
+    in_windows: tuple[UserWindow, ...] | None = None
+    out_windows: tuple[UserWindow, ...] = ()
 
     @property
     def empty(self) -> bool:
         """True when a set filter can match nothing (the query need not run)."""
         sets = (self.user_ids, self.work_items, self.activity_type_ids)
         no_budget = self.budget_items is not None and not self.budget_items and not self.budget_ids
-        return any(s is not None and not s for s in sets) or no_budget
+        no_window = self.in_windows is not None and not self.in_windows
+        return any(s is not None and not s for s in sets) or no_budget or no_window
 
 
 def bound(text: str | None, field: str, time_zone: str, *, end: bool = False) -> datetime | None:

@@ -351,6 +351,19 @@ class PiccoloTrackingRepo:
             either = on_items | direct if on_items is not None and direct is not None else on_items or direct
             assert either is not None  # query.empty covers neither
             where &= either
+        if query.in_windows is not None:
+            inside: Combinable | None = None
+            for window in query.in_windows:
+                one = (w.user_id == window.user_id) & (w.started_at >= window.start) & (
+                    w.started_at < window.end
+                )
+                inside = one if inside is None else inside | one
+            assert inside is not None  # query.empty covers no window
+            where &= inside
+        for window in query.out_windows:
+            where &= (w.user_id != window.user_id) | (w.started_at < window.start) | (
+                w.started_at >= window.end
+            )
         if after is not None:
             when, last_id = after.started_at, after.id
             if query.descending:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from core.ids import new_id
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
-from core.tracking.explorer import WorklogQuery
+from core.tracking.explorer import UserWindow, WorklogQuery
 from core.tracking.ports import (
     ConnectorKind,
     OutboxEntry,
@@ -163,6 +163,9 @@ class FakeTrackingRepository:
     ) -> list[Worklog]:
         times = self._store.worklog_times.get(self.tenant_id, {})
 
+        def inside(w: Worklog, window: UserWindow) -> bool:
+            return w.user_id == window.user_id and window.start <= w.started_at < window.end
+
         def matches(w: Worklog) -> bool:
             created, updated = times.get(w.id, (None, None))
             in_budget = query.budget_items is None or w.id in query.budget_ids or (
@@ -179,6 +182,8 @@ class FakeTrackingRepository:
                 and (query.created_to is None or (created is not None and created < query.created_to))
                 and (query.edited_since is None or (updated is not None and updated >= query.edited_since))
                 and in_budget
+                and (query.in_windows is None or any(inside(w, window) for window in query.in_windows))
+                and not any(inside(w, window) for window in query.out_windows)
             )
 
         def beyond(w: Worklog) -> bool:

@@ -173,7 +173,34 @@ def test_the_budget_filter_takes_the_worklogs_that_resolve_to_the_budget(org: Or
     assert {w["budget"]["id"] for w in items} == {budget["id"]}
 
 
+def test_the_approval_filter_takes_the_weeks_in_those_states_in_each_users_own_zone(org: Org) -> None:
+    """Tina's week 2026-W02 is submitted, Umar's approved; Tina works in Tokyo, so her
+    Sunday-evening UTC worklog lies in her next (open) week."""
+    tina_headers, tina = org.add_user("tina")
+    umar_headers, umar = org.add_user("umar")
+    manager, _ = org.add_user("mia", approval_manager=True)
+    tokyo = {"time_zone": "Asia/Tokyo"}
+    _ok(org.client.put("/api/v1/tracking/preferences", json=tokyo, headers=tina_headers))
+    submitted = _log(org, tina, "2026-01-06T09:00:00Z", 600, 0, comment="submitted")
+    next_week = _log(org, tina, "2026-01-11T16:00:00Z", 600, 0, comment="Monday in Tokyo")
+    approved = _log(org, umar, "2026-01-06T09:00:00Z", 600, 0, comment="approved")
+    open_one = _log(org, umar, "2026-01-13T09:00:00Z", 600, 0, comment="open")
+    _ok(org.client.post("/api/v1/weeks/2026-W02/submit", headers=tina_headers))
+    _ok(org.client.post("/api/v1/weeks/2026-W02/submit", headers=umar_headers))
+    _ok(org.client.post("/api/v1/weeks/2026-W02/approve", json={"user_id": umar}, headers=manager))
+
+    def ids(states: str) -> list[str]:
+        items = _ok(org.client.get(ALL, params={"approval": states}, headers=org.admin))["items"]
+        return [str(w["comment"]) for w in items]
+
+    assert ids("submitted") == [submitted["comment"]]
+    assert ids("approved,submitted") == [submitted["comment"], approved["comment"]]
+    assert ids("open") == [next_week["comment"], open_one["comment"]]
+    assert ids("rejected") == []
+
+
 @pytest.mark.parametrize(("params", "field"), [
+    ({"approval": "pending"}, "approval"),
     ({"from": "2026-13-01"}, "from"),
     ({"to": "yesterday"}, "to"),
     ({"iterations": "1,x"}, "iterations"),

@@ -91,6 +91,9 @@ class ExplorerController(Controller):
         created_from: BoundParam = None,
         created_to: BoundParam = None,
         edited_since: BoundParam = None,
+        approval: Annotated[str | None, QueryParameter(
+            max_length=64, description="week states, comma-separated (open, submitted, approved …)",
+        )] = None,
         sort: Annotated[Literal["started_at", "-started_at"], QueryParameter()] = "started_at",
         group_by: Annotated[str | None, QueryParameter(max_length=64)] = None,
         cursor: Annotated[str, QueryParameter(max_length=200)] = "",
@@ -103,6 +106,7 @@ class ExplorerController(Controller):
             time_zone, users=users, start=start, end=end, work_items=work_items, iterations=iterations,
             budgets=budgets, activity_types=activity_types, billable=billable,
             created_from=created_from, created_to=created_to, edited_since=edited_since,
+            approval=approval,
             descending=sort == "-started_at",
         )
         if group_by is not None:

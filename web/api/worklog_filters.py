@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from core.errors import ValidationFailed
 from core.services.explorer import ExplorerFilters
+from core.tracking import WeekStatus
 from core.tracking.explorer import bound
 
 __all__ = ["MAX_LIST", "explorer_filters"]
@@ -33,11 +34,23 @@ def _numbers(value: str | None, field: str) -> frozenset[int] | None:
     return frozenset(int(text) for text in texts)
 
 
+def _states(value: str | None) -> frozenset[WeekStatus] | None:
+    texts = _texts(value, "approval")
+    if texts is None:
+        return None
+    try:
+        return frozenset(WeekStatus(text) for text in texts)
+    except ValueError:
+        allowed = ", ".join(status.value for status in WeekStatus)
+        raise ValidationFailed(f"approval takes week states: {allowed}", field="approval") from None
+
+
 def explorer_filters(
     time_zone: str, *, users: str | None = None, start: str | None = None, end: str | None = None,
     work_items: str | None = None, iterations: str | None = None, budgets: str | None = None,
     activity_types: str | None = None, billable: bool | None = None, created_from: str | None = None,
     created_to: str | None = None, edited_since: str | None = None, descending: bool = False,
+    approval: str | None = None,
 ) -> ExplorerFilters:
     """The query parameters as filters (``from``/``to`` dates in ``time_zone``)."""
     items = _numbers(work_items, "work_items")
@@ -54,4 +67,5 @@ def explorer_filters(
         created_to=bound(created_to, "created_to", time_zone, end=True),
         edited_since=bound(edited_since, "edited_since", time_zone),
         descending=descending,
+        approval=_states(approval),
     )

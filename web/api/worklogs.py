@@ -318,6 +318,7 @@ class WorklogsController(Controller):
         created_from: Annotated[str | None, QueryParameter(max_length=64)] = None,
         created_to: Annotated[str | None, QueryParameter(max_length=64)] = None,
         edited_since: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        approval: Annotated[str | None, QueryParameter(max_length=64)] = None,
     ) -> Response[bytes]:
         """The filters of ``GET /worklogs/all``; without ``all`` or ``users`` only your own."""
         principal = request.user
@@ -328,6 +329,7 @@ class WorklogsController(Controller):
             time_zone, users=users, start=start, end=end, work_items=work_items, iterations=iterations,
             budgets=budgets, activity_types=activity_types, billable=billable,
             created_from=created_from, created_to=created_to, edited_since=edited_since,
+            approval=approval,
         )
         if everyone or (filters.users is not None and filters.users != {principal.user.id}):
             await ensure_access(

@@ -10,8 +10,9 @@ import pytest
 
 from core.budgets import AssignmentKind
 from core.services.explorer import ExplorerFilters, explore_worklogs, export_explored, group_explored
+from core.tracking import WeekStatus
 from core.tracking.explorer import GroupBy
-from core.tracking.ports import WorklogCursor
+from core.tracking.ports import UserWeek, WorklogCursor
 from tests.fakes import FakeDatabase, FakeUnitOfWorkFactory
 from tests.fakes.work_items import mirror_items
 
@@ -103,3 +104,23 @@ async def test_groups_by_day_within_users_sum_the_lengths_and_newest_first_rever
     only_billable = ExplorerFilters(billable=True)
     billable = await export_explored(uow, tenant=tenant, filters=only_billable, time_zone="UTC")
     assert len(billable) == 2
+
+
+async def test_the_approval_filter_takes_the_weeks_in_those_states(
+    uow: FakeUnitOfWorkFactory, seed: Seed, tracking: Tracking, store: FakeDatabase
+) -> None:
+    tenant = seed.tenant()
+    ann, bob = seed.user(tenant, "ann@acme.test"), seed.user(tenant, "bob@acme.test")
+    approved = tracking.worklog(tenant, ann, MONDAY)
+    later = tracking.worklog(tenant, ann, MONDAY + timedelta(days=7))
+    bobs = tracking.worklog(tenant, bob, MONDAY)
+    store.week_statuses.setdefault(tenant.id, {})[UserWeek(ann.id, "2026-W11")] = WeekStatus.APPROVED
+
+    async def ids(*states: WeekStatus) -> list[str]:
+        filters = ExplorerFilters(approval=frozenset(states))
+        found = await explore_worklogs(uow, tenant=tenant, filters=filters)
+        return [w.id for w in found]
+
+    assert await ids(WeekStatus.APPROVED) == [approved.id]
+    assert sorted(await ids(WeekStatus.OPEN)) == sorted([later.id, bobs.id])
+    assert await ids(WeekStatus.SUBMITTED) == []
