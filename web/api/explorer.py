@@ -27,7 +27,7 @@ __all__ = ["ExplorerController", "GroupOut", "GroupsOut", "ensure_may_see_everyo
 
 TenantRequest = Request[TenantPrincipal, Any, State]
 
-ListParam = Annotated[str | None, QueryParameter(max_length=40_000)]
+ListParam = Annotated[str | None, QueryParameter(max_length=4_000)]
 BoundParam = Annotated[str | None, QueryParameter(max_length=64, description=(
     "a date (YYYY-MM-DD, in your time zone) or an ISO 8601 date-time with an offset"))]
 
