@@ -60,6 +60,7 @@ def tenant_routes() -> list[Any]:
         tracking.TrackingController,
         worklogs.WorklogsController,
         explorer.ExplorerController,
+        explorer.WorklogBatchesController,
         timesheet.TimesheetController,
         timesheet.WeeksController,
         timesheet.TrackingRulesController,

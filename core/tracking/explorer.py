@@ -74,11 +74,13 @@ class WorklogQuery:
     #: none of ``out_windows``.
     in_windows: tuple[UserWindow, ...] | None = None
     out_windows: tuple[UserWindow, ...] = ()
+    #: Only these worklogs (a batch's).
+    ids: frozenset[str] | None = None
 
     @property
     def empty(self) -> bool:
         """True when a set filter can match nothing (the query need not run)."""
-        sets = (self.user_ids, self.work_items, self.activity_type_ids)
+        sets = (self.user_ids, self.work_items, self.activity_type_ids, self.ids)
         no_budget = self.budget_items is not None and not self.budget_items and not self.budget_ids
         no_window = self.in_windows is not None and not self.in_windows
         return any(s is not None and not s for s in sets) or no_budget or no_window

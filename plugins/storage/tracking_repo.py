@@ -323,6 +323,8 @@ class PiccoloTrackingRepo:
             return []
         w = WorklogRow
         where: Combinable = w.tenant_id == self.tenant_id
+        if query.ids is not None:
+            where &= w.id.is_in(sorted(query.ids))
         if query.user_ids is not None:
             where &= w.user_id.is_in(sorted(query.user_ids))
         if query.start is not None:

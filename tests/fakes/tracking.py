@@ -172,7 +172,8 @@ class FakeTrackingRepository:
                 w.work_item in query.budget_items and w.id not in query.not_ids
             )
             return (
-                (query.user_ids is None or w.user_id in query.user_ids)
+                (query.ids is None or w.id in query.ids)
+                and (query.user_ids is None or w.user_id in query.user_ids)
                 and (query.start is None or w.started_at >= query.start)
                 and (query.end is None or w.started_at < query.end)
                 and (query.work_items is None or w.work_item in query.work_items)

@@ -243,3 +243,33 @@ def test_the_export_respects_from_and_to_and_takes_the_lists_filters(org: Org) -
     assert _exported(org, org.admin, users=tina, billable="true") == ["first day"]
     refused = org.client.get("/api/v1/worklogs/export", params={"users": org.admin_id}, headers=team)
     assert refused.status_code == 403, refused.text
+
+
+def test_a_batch_delete_with_a_locked_or_missing_worklog_deletes_nothing_and_names_each(org: Org) -> None:
+    """All or nothing: a missing id is 404, someone else's (for a Team user) 403, a worklog
+    in an approved week 423 — each offending line named; without them all go at once."""
+    team, tina = org.add_user("tina")
+    manager, _ = org.add_user("mia", approval_manager=True)
+    in_locked = _log(org, tina, "2026-01-06T09:00:00Z", 600, 0, comment="locked")
+    free = [_log(org, tina, f"2026-01-1{n}T09:00:00Z", 600, 0, comment=f"free {n}") for n in (3, 4)]
+    admins = _log(org, org.admin_id, "2026-01-13T10:00:00Z", 600, 0, comment="the admin's")
+    _ok(org.client.post("/api/v1/weeks/2026-W02/submit", headers=team))
+    _ok(org.client.post("/api/v1/weeks/2026-W02/approve", json={"user_id": tina}, headers=manager))
+    batch = "/api/v1/worklogs/batch-delete"
+
+    missing = org.client.post(batch, json={"ids": [free[0]["id"], "nope"]}, headers=org.admin)
+    assert missing.status_code == 404, missing.text
+    assert [(e["index"], e["id"], e["code"]) for e in missing.json()["errors"]] == [(1, "nope", "not_found")]
+    foreign = org.client.post(batch, json={"ids": [free[0]["id"], admins["id"]]}, headers=team)
+    assert foreign.status_code == 403, foreign.text
+    assert [(e["index"], e["id"]) for e in foreign.json()["errors"]] == [(1, admins["id"])]
+    locked = org.client.post(batch, json={"ids": [free[0]["id"], in_locked["id"], free[1]["id"]]},
+                             headers=org.admin)
+    assert locked.status_code == 423, locked.text
+    assert [(e["index"], e["code"]) for e in locked.json()["errors"]] == [(1, "week_locked")]
+    assert len(_ok(org.client.get(ALL, headers=org.admin))["items"]) == 4
+
+    done = _ok(org.client.post(batch, json={"ids": [w["id"] for w in free]}, headers=team))
+    assert done == {"deleted": 2}
+    left = _ok(org.client.get(ALL, headers=org.admin))["items"]
+    assert [w["comment"] for w in left] == ["locked", "the admin's"]

@@ -6,30 +6,41 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.params import QueryParameter
+from litestar.params import JSONBody, QueryParameter
 
 from core.licensing.access import Action
 from core.services.access import ensure_access
 from core.services.explorer import explore_worklogs, group_explored
 from core.services.tracking_common import user_zone
+from core.services.worklog_batches import MAX_BATCH, delete_worklogs
 from core.tracking.explorer import WorklogGroup, parse_group_by
 
 from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
-from ..schemas import MoneyOut
+from ..schemas import MoneyOut, Strict
 from .worklog_filters import explorer_filters
-from .worklogs import WorklogPage, decode_cursor, encode_cursor, titled
+from .worklogs import WorklogPage, decode_cursor, encode_cursor, is_admin, titled
 
-__all__ = ["ExplorerController", "GroupOut", "GroupsOut", "ensure_may_see_everyone"]
+__all__ = [
+    "ExplorerController", "GroupOut", "GroupsOut", "WorklogBatchesController", "ensure_may_see_everyone",
+]
 
 TenantRequest = Request[TenantPrincipal, Any, State]
 
 ListParam = Annotated[str | None, QueryParameter(max_length=4_000)]
 BoundParam = Annotated[str | None, QueryParameter(max_length=64, description=(
     "a date (YYYY-MM-DD, in your time zone) or an ISO 8601 date-time with an offset"))]
+
+
+class BatchDeleteIn(Strict):
+    ids: Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=MAX_BATCH)]
+
+
+class BatchDeleteOut(msgspec.Struct):
+    deleted: int
 
 
 class GroupOut(msgspec.Struct):
@@ -123,3 +134,22 @@ class ExplorerController(Controller):
             items=await titled(stint, tenant, page),
             next_cursor=encode_cursor(page[-1]) if len(found) > limit else None,
         )
+
+
+class WorklogBatchesController(Controller):
+    """Worklogs in batches, all or nothing (``core/services/worklog_batches.py``)."""
+
+    path = "/worklogs"
+    tags = ("worklogs",)
+
+    @post("/batch-delete", summary="Delete worklogs, all or none", status_code=200,
+          guards=[requires(Action.EDIT_OWN_WORKLOGS)])
+    async def delete_batch(
+        self, request: TenantRequest, data: JSONBody[BatchDeleteIn], stint: StintDep
+    ) -> BatchDeleteOut:
+        principal = request.user
+        deleted = await delete_worklogs(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, ids=data.ids,
+            actor_can_edit_others=is_admin(principal),
+        )
+        return BatchDeleteOut(deleted)
