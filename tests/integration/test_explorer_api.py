@@ -194,7 +194,8 @@ def test_the_approval_filter_takes_the_weeks_in_those_states_in_each_users_own_z
         return [str(w["comment"]) for w in items]
 
     assert ids("submitted") == [submitted["comment"]]
-    assert ids("approved,submitted") == [submitted["comment"], approved["comment"]]
+    # Both start at the same instant: their order is by id, which is random.
+    assert sorted(ids("approved,submitted")) == sorted([submitted["comment"], approved["comment"]])
     assert ids("open") == [next_week["comment"], open_one["comment"]]
     assert ids("rejected") == []
 
@@ -273,3 +274,28 @@ def test_a_batch_delete_with_a_locked_or_missing_worklog_deletes_nothing_and_nam
     assert done == {"deleted": 2}
     left = _ok(org.client.get(ALL, headers=org.admin))["items"]
     assert [w["comment"] for w in left] == ["locked", "the admin's"]
+
+
+def test_created_and_edited_filters_read_when_a_worklog_was_stored_and_last_changed(
+    org: Org, clock: FixedClock
+) -> None:
+    """created_from/created_to (a date: whole days, to included) and edited_since, on the
+    stored created_at/updated_at — not on when the work was done."""
+    _, tina = org.add_user("tina")
+    # The clock starts 2026-01-01 09:00 UTC; the tokens last a day, so it moves by hours.
+    early = _log(org, tina, "2026-01-05T09:00:00Z", 600, 0, comment="created on the 1st")
+    clock.advance(hours=15)
+    late = _log(org, tina, "2026-01-04T09:00:00Z", 600, 0, comment="created on the 2nd")
+    clock.advance(hours=5)
+    edited = org.client.patch(f"/api/v1/worklogs/{early['id']}", json={"comment": "edited on the 2nd"},
+                              headers=org.admin)
+    assert edited.status_code == 200, edited.text
+
+    def comments(**params: str) -> list[str]:
+        items = _ok(org.client.get(ALL, params=params, headers=org.admin))["items"]
+        return [str(w["comment"]) for w in items]
+
+    assert comments(created_from="2026-01-02") == [late["comment"]]
+    assert comments(created_to="2026-01-01") == ["edited on the 2nd"]
+    assert comments(edited_since="2026-01-02T04:00:00Z") == ["edited on the 2nd"]
+    assert comments(edited_since="2026-01-02") == [late["comment"], "edited on the 2nd"]
