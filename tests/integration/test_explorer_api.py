@@ -299,3 +299,35 @@ def test_created_and_edited_filters_read_when_a_worklog_was_stored_and_last_chan
     assert comments(created_to="2026-01-01") == ["edited on the 2nd"]
     assert comments(edited_since="2026-01-02T04:00:00Z") == ["edited on the 2nd"]
     assert comments(edited_since="2026-01-02") == [late["comment"], "edited on the 2nd"]
+
+
+def test_a_batch_of_a_thousand_with_two_rows_in_a_locked_week_adds_nothing_and_names_both(org: Org) -> None:
+    """Issue #17 done-when 2 (its first half): 1,000 rows, two of them in an approved week →
+    423 naming both by index, nothing stored; the same batch without them → 201, all stored
+    in one go."""
+    team, tina = org.add_user("tina")
+    manager, _ = org.add_user("mia", approval_manager=True)
+    _ok(org.client.post("/api/v1/weeks/2026-W02/submit", headers=team))
+    _ok(org.client.post("/api/v1/weeks/2026-W02/approve", json={"user_id": tina}, headers=manager))
+    rows = [{"user_id": tina, "started_at": f"2026-02-{1 + n % 28:02d}T{8 + n % 10:02d}:{n % 60:02d}:00Z",
+             "length_s": 60, "comment": f"row {n}"} for n in range(1000)]
+    rows[17]["started_at"] = "2026-01-06T09:00:00Z"
+    rows[998]["started_at"] = "2026-01-07T09:00:00Z"
+    batch = "/api/v1/worklogs/batch"
+
+    refused = org.client.post(batch, json={"worklogs": rows}, headers=org.admin)
+    assert refused.status_code == 423, refused.text
+    named = [(e["index"], e["code"]) for e in refused.json()["errors"]]
+    assert named == [(17, "week_locked"), (998, "week_locked")]
+    assert _ok(org.client.get(ALL, headers=org.admin))["items"] == []
+
+    bare = org.client.post(batch, json={"worklogs": [rows[0], {**rows[1], "user_id": "nobody"}]},
+                           headers=org.admin)
+    assert bare.status_code == 404, bare.text
+    assert [(e["index"], e["code"]) for e in bare.json()["errors"]] == [(1, "not_found")]
+
+    clean = [row for n, row in enumerate(rows) if n not in (17, 998)]
+    made = _ok(org.client.post(batch, json={"worklogs": clean}, headers=org.admin), 201)
+    assert len(made["ids"]) == 998
+    listed = _ok(org.client.get(ALL, params={"users": tina, "group_by": "user"}, headers=org.admin))
+    assert listed["groups"][0]["tracked_s"] == 998 * 60

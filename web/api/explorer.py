@@ -3,6 +3,7 @@ Times Explorer's list; issue #17). A controller of its own beside ``WorklogsCont
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -14,7 +15,8 @@ from core.licensing.access import Action
 from core.services.access import ensure_access
 from core.services.explorer import explore_worklogs, group_explored
 from core.services.tracking_common import user_zone
-from core.services.worklog_batches import MAX_BATCH, delete_worklogs
+from core.services.worklog_batches import MAX_BATCH, create_worklogs, delete_worklogs
+from core.services.worklogs import NewWorklog
 from core.tracking.explorer import WorklogGroup, parse_group_by
 
 from ..access import requires
@@ -22,7 +24,7 @@ from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..schemas import MoneyOut, Strict
 from .worklog_filters import explorer_filters
-from .worklogs import WorklogPage, decode_cursor, encode_cursor, is_admin, titled
+from .worklogs import WorkItemRef, WorklogPage, decode_cursor, encode_cursor, is_admin, item_text, titled
 
 __all__ = [
     "ExplorerController", "GroupOut", "GroupsOut", "WorklogBatchesController", "ensure_may_see_everyone",
@@ -41,6 +43,25 @@ class BatchDeleteIn(Strict):
 
 class BatchDeleteOut(msgspec.Struct):
     deleted: int
+
+
+class BatchWorklogIn(Strict):
+    started_at: datetime
+    length_s: int
+    billable_length_s: int = 0
+    work_item: WorkItemRef | None = None
+    comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    activity_type: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    user_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+class BatchCreateIn(Strict):
+    worklogs: Annotated[list[BatchWorklogIn], msgspec.Meta(max_length=MAX_BATCH)]
+
+
+class BatchCreateOut(msgspec.Struct):
+    ids: list[str]
 
 
 class GroupOut(msgspec.Struct):
@@ -141,6 +162,26 @@ class WorklogBatchesController(Controller):
 
     path = "/worklogs"
     tags = ("worklogs",)
+
+    @post("/batch", summary="Add worklogs, all or none", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
+    async def create_batch(
+        self, request: TenantRequest, data: JSONBody[BatchCreateIn], stint: StintDep
+    ) -> BatchCreateOut:
+        principal = request.user
+        made = await create_worklogs(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,
+            worklogs=[
+                (line.user_id or principal.user.id, NewWorklog(
+                    started_at=line.started_at, length_s=line.length_s,
+                    billable_length_s=line.billable_length_s, work_item=item_text(line.work_item),
+                    comment=line.comment, activity_type=line.activity_type,
+                    activity_type_id=line.activity_type_id,
+                ))
+                for line in data.worklogs
+            ],
+            may_add_for_others=is_admin(principal) or principal.user.approval_manager,
+        )
+        return BatchCreateOut([worklog.id for worklog in made])
 
     @post("/batch-delete", summary="Delete worklogs, all or none", status_code=200,
           guards=[requires(Action.EDIT_OWN_WORKLOGS)])

@@ -8,7 +8,8 @@ import pytest
 
 from core.clock import FixedClock
 from core.errors import NotFound, ValidationFailed, WeekLocked
-from core.services.worklog_batches import MAX_BATCH, delete_worklogs
+from core.services.worklog_batches import MAX_BATCH, create_worklogs, delete_worklogs
+from core.services.worklogs import NewWorklog
 from core.tracking import WeekStatus
 from core.tracking.ports import UserWeek
 from tests.fakes import FakeDatabase, FakeUnitOfWorkFactory
@@ -60,3 +61,26 @@ async def test_an_empty_or_oversized_batch_is_refused(
     for ids in ([], [f"w{n}" for n in range(MAX_BATCH + 1)]):
         with pytest.raises(ValidationFailed):
             await delete_worklogs(uow, clock, tenant=tenant, actor=boss, ids=ids, actor_can_edit_others=True)
+
+
+async def test_a_batch_create_names_every_bad_line_and_adds_nothing_then_adds_all_audited_once(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, tracking: Tracking, store: FakeDatabase
+) -> None:
+    tenant = seed.tenant()
+    seed.work_items(tenant, 42)
+    boss, ann = seed.admin(tenant), seed.user(tenant, "ann@acme.test")
+    later = MONDAY + timedelta(days=7)
+    good = [(ann.id, NewWorklog(later, 600, work_item="42")), (boss.id, NewWorklog(later, 900))]
+    bad = [*good, (ann.id, NewWorklog(later, 600, work_item="7")), (ann.id, NewWorklog(later, -5))]
+
+    with pytest.raises(ValidationFailed) as refused:
+        await create_worklogs(uow, clock, tenant=tenant, actor=boss, worklogs=bad, may_add_for_others=True)
+    assert [(e["index"], e["code"]) for e in refused.value.extra["errors"]] == [
+        (2, "unknown_work_item"), (3, "validation_error"),
+    ]
+    assert tracking.worklogs(tenant) == []
+
+    made = await create_worklogs(uow, clock, tenant=tenant, actor=boss, worklogs=good,
+                                 may_add_for_others=True)
+    assert tracking.worklogs(tenant) == sorted(made, key=lambda w: (w.started_at, w.id))
+    assert seed.actions().count("worklogs.batch_created") == 1
