@@ -64,13 +64,15 @@ class _Rules:
     lock: LockPolicy
     statuses: Mapping[UserWeek, WeekStatus]  # only the weeks that are not open
     activity_types: Mapping[str, tuple[str, str]]  # name → (id, name): the active catalogue
+    require_work_item: bool = False  # "tracking without work item" is off: item or comment
 
 
 async def _read_rules(scope: TenantScope, tenant: Tenant, actor: User, for_others: bool) -> _Rules:
     repo = scope.tracking()
     users = await all_users(scope) if for_others else [actor]
     own = await repo.time_zones()
-    lock = (await repo.rules()).lock
+    settings = await repo.rules()
+    lock = settings.lock
     statuses = await repo.week_statuses(None if for_others else actor.id)
     catalogue = await scope.activity_types().all()
     return _Rules(
@@ -79,6 +81,7 @@ async def _read_rules(scope: TenantScope, tenant: Tenant, actor: User, for_other
         zones={user.id: own.get(user.id) or tenant.time_zone for user in users},
         lock=lock,
         statuses=statuses,
+        require_work_item=not settings.rules.tracking_without_work_item,
     )
 
 
@@ -106,7 +109,8 @@ def _check_rows(
     rows: Sequence[NumberedRow], rules: _Rules, actor_id: str, time_zone: str
 ) -> tuple[list[Worklog], list[RowError]]:
     result = parse_rows(rows, rules.known, added_by=actor_id, time_zone=time_zone,
-                        activity_types=rules.activity_types, week_locked=_week_lock(rules))
+                        activity_types=rules.activity_types, week_locked=_week_lock(rules),
+                        require_work_item=rules.require_work_item)
     if result.errors:
         return [], list(result.errors)
     ids = new_ids(len(result.drafts))

@@ -22,6 +22,7 @@ from core.tracking import (
     Worklog,
     WorklogChanges,
     WorklogFlag,
+    check_work_item_rule,
     create_worklog,
     draft_worklog,
     edit,
@@ -97,8 +98,10 @@ async def add_worklog(
         if item != draft.work_item:
             draft = replace(draft, work_item=item)
         repo = scope.tracking()
+        settings = await repo.rules()
+        check_work_item_rule(settings.rules, draft.work_item, draft.comment)
         await repo.lock_user(owner_id)
-        lock = (await repo.rules()).lock
+        lock = settings.lock
         zone = await user_zone(repo, tenant, owner_id)
         await ensure_day_unlocked(repo, owner_id, draft.started_at, zone, lock)
         remaining_h = None

@@ -28,6 +28,7 @@ from core.tracking.rows import (
     WORK_ITEM,
     restore_text,
 )
+from core.tracking.timer import WORK_ITEM_RULE
 from core.tracking.weeks import zone
 from core.tracking.worklog import WorklogDraft, draft_worklog
 
@@ -182,6 +183,7 @@ def parse_rows(
     time_zone: str = "UTC",
     activity_types: Collection[str] | Mapping[str, tuple[str, str]] | None = None,
     week_locked: Callable[[str, datetime], bool] | None = None,
+    require_work_item: bool = False,
 ) -> ImportResult:
     """Check every row; see the module doc.
 
@@ -190,6 +192,8 @@ def parse_rows(
     ``activity_types``, when given, are the only ones accepted (any case): names, or a
     mapping of name → (catalogue id, name), whose id and name the worklog then takes. ``week_locked``
     tells whether a worklog of that user starting then lies in a locked week.
+    ``require_work_item``: the tenant's "tracking without work item" rule is off, so a row
+    needs a work item or a comment.
     """
     zone(time_zone)  # a bad zone is the caller's mistake, not every row's
     users = {email.strip().casefold(): user_id for email, user_id in known_users.items()}
@@ -206,6 +210,8 @@ def parse_rows(
         draft, problems = _parse_row(
             _cells(row), users, added_by, time_zone, allowed, week_locked
         )
+        if draft is not None and require_work_item and draft.work_item is None and draft.comment is None:
+            problems = [*problems, WORK_ITEM_RULE]
         if problems:
             errors.append(RowError(line, "; ".join(problems)))
         elif draft is not None:

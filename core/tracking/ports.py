@@ -13,6 +13,7 @@ from typing import NamedTuple, Protocol
 from core.errors import Conflict
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
+from core.tracking.explorer import WorklogQuery
 from core.tracking.rows import NumberedRow
 
 __all__ = [
@@ -166,6 +167,13 @@ class TrackingRepository(Protocol):
     ) -> list[Worklog]:
         """Worklogs starting in ``[start, end)``, oldest first (by ``started_at``, then ``id``);
         with ``after`` only those after that position, at most ``limit`` of them."""
+        ...
+
+    async def explore(
+        self, query: WorklogQuery, *, after: WorklogCursor | None = None, limit: int | None = None,
+    ) -> list[Worklog]:
+        """The team-wide list: worklogs matching every condition of ``query`` (in SQL),
+        by ``(started_at, id)`` (``query.descending``: newest first), after ``after``."""
         ...
 
     async def count_worklogs(self, user_id: str | None = None) -> int: ...

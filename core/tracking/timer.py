@@ -101,6 +101,17 @@ class TrackDraft:
     billable: bool = False
 
 
+WORK_ITEM_RULE = "tracking without a work item is off: give a work item or a comment"
+
+
+def check_work_item_rule(rules: TrackingRules, work_item: str | None, comment: str | None) -> None:
+    """SPEC §8: with the tenant rule "tracking without work item" off, a worklog or a
+    timer needs a work item or a comment. Every path that creates one asks this (the timer,
+    ``POST /worklogs``, the pages, import rows)."""
+    if not rules.tracking_without_work_item and work_item is None and comment is None:
+        raise ValidationFailed(WORK_ITEM_RULE, field="work_item")
+
+
 def start_timer(
     user_id: str,
     now: datetime,
@@ -121,11 +132,7 @@ def start_timer(
     now = utc(now, "now")
     work_item = clean_name(work_item, "work_item")
     comment = clean_comment(comment)
-    if not rules.tracking_without_work_item and work_item is None and comment is None:
-        raise ValidationFailed(
-            "tracking without a work item is off: give a work item or a comment",
-            field="work_item",
-        )
+    check_work_item_rule(rules, work_item, comment)
     stopped = None
     if running is not None:
         if running.user_id != user_id:

@@ -15,6 +15,7 @@ from piccolo.query.functions.aggregate import Sum
 from core.ids import new_id
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog, WorklogFlag
 from core.tracking.automation import FieldsWritten, RemainingMode, WorkItemAutomation
+from core.tracking.explorer import WorklogQuery
 from core.tracking.ports import (
     OutboxEntry,
     TrackingPreference,
@@ -312,6 +313,69 @@ class PiccoloTrackingRepo:
         if limit is not None:
             query = query.limit(limit)
         return [worklog_from_row(row) for row in await query]
+
+    async def explore(
+        self, query: WorklogQuery, *, after: WorklogCursor | None = None, limit: int | None = None,
+    ) -> list[Worklog]:
+        """One statement; the conditions ride on the (tenant_id, started_at) and
+        (tenant_id, user_id, started_at) indexes (m0022 adds work item and activity type)."""
+        if query.empty:
+            return []
+        w = WorklogRow
+        where: Combinable = w.tenant_id == self.tenant_id
+        if query.ids is not None:
+            where &= w.id.is_in(sorted(query.ids))
+        if query.user_ids is not None:
+            where &= w.user_id.is_in(sorted(query.user_ids))
+        if query.start is not None:
+            where &= w.started_at >= query.start
+        if query.end is not None:
+            where &= w.started_at < query.end
+        if query.work_items is not None:
+            where &= w.work_item.is_in(sorted(query.work_items))
+        if query.activity_type_ids is not None:
+            where &= w.activity_type_id.is_in(sorted(query.activity_type_ids))
+        if query.billable is not None:
+            where &= (w.billable_length_s > 0) if query.billable else (w.billable_length_s == 0)
+        if query.created_from is not None:
+            where &= w.created_at >= query.created_from
+        if query.created_to is not None:
+            where &= w.created_at < query.created_to
+        if query.edited_since is not None:
+            where &= w.updated_at >= query.edited_since
+        if query.budget_items is not None:
+            on_items: Combinable | None = None
+            if query.budget_items:
+                on_items = w.work_item.is_in(sorted(query.budget_items))
+                if query.not_ids:
+                    on_items &= w.id.not_in(sorted(query.not_ids))
+            direct = w.id.is_in(sorted(query.budget_ids)) if query.budget_ids else None
+            either = on_items | direct if on_items is not None and direct is not None else on_items or direct
+            assert either is not None  # query.empty covers neither
+            where &= either
+        if query.in_windows is not None:
+            inside: Combinable | None = None
+            for window in query.in_windows:
+                one = (w.user_id == window.user_id) & (w.started_at >= window.start) & (
+                    w.started_at < window.end
+                )
+                inside = one if inside is None else inside | one
+            assert inside is not None  # query.empty covers no window
+            where &= inside
+        for window in query.out_windows:
+            where &= (w.user_id != window.user_id) | (w.started_at < window.start) | (
+                w.started_at >= window.end
+            )
+        if after is not None:
+            when, last_id = after.started_at, after.id
+            if query.descending:
+                where &= (w.started_at < when) | ((w.started_at == when) & (w.id < last_id))
+            else:
+                where &= (w.started_at > when) | ((w.started_at == when) & (w.id > last_id))
+        select = w.select().where(where).order_by(w.started_at, w.id, ascending=not query.descending)
+        if limit is not None:
+            select = select.limit(limit)
+        return [worklog_from_row(row) for row in await select]
 
     async def week_sheet(self, user_id: str, week: str, start: datetime, end: datetime) -> WeekSheetData:
         """The timesheet's one query: the rules, preference and status ride along as scalar

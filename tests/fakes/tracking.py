@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from core.ids import new_id
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
+from core.tracking.explorer import UserWindow, WorklogQuery
 from core.tracking.ports import (
     ConnectorKind,
     OutboxEntry,
@@ -126,6 +127,7 @@ class FakeTrackingRepository:
                 raise ValueError(f"worklog {worklog.id} exists (the primary key would refuse it)")
             table[worklog.id] = worklog
             self._store.stop_reasons.setdefault(self.tenant_id, {})[worklog.id] = stop_reason
+            self._store.worklog_times.setdefault(self.tenant_id, {})[worklog.id] = (at, at)
 
     async def worklog(self, worklog_id: str) -> Worklog | None:
         return self._store.worklogs.get(self.tenant_id, {}).get(worklog_id)
@@ -135,6 +137,8 @@ class FakeTrackingRepository:
         table = self._worklogs()
         if worklog.id in table:  # an UPDATE … WHERE id: a deleted worklog stays deleted
             table[worklog.id] = worklog
+            times = self._store.worklog_times.setdefault(self.tenant_id, {})
+            times[worklog.id] = (times.get(worklog.id, (at, at))[0], at)
 
     async def delete_worklog(self, worklog_id: str) -> None:
         self._store.check_write("delete a worklog")
@@ -152,6 +156,45 @@ class FakeTrackingRepository:
             and (after is None or (w.started_at, w.id) > (after.started_at, after.id))
         ]
         found.sort(key=lambda w: (w.started_at, w.id))
+        return found if limit is None else found[:limit]
+
+    async def explore(
+        self, query: WorklogQuery, *, after: WorklogCursor | None = None, limit: int | None = None,
+    ) -> list[Worklog]:
+        times = self._store.worklog_times.get(self.tenant_id, {})
+
+        def inside(w: Worklog, window: UserWindow) -> bool:
+            return w.user_id == window.user_id and window.start <= w.started_at < window.end
+
+        def matches(w: Worklog) -> bool:
+            created, updated = times.get(w.id, (None, None))
+            in_budget = query.budget_items is None or w.id in query.budget_ids or (
+                w.work_item in query.budget_items and w.id not in query.not_ids
+            )
+            return (
+                (query.ids is None or w.id in query.ids)
+                and (query.user_ids is None or w.user_id in query.user_ids)
+                and (query.start is None or w.started_at >= query.start)
+                and (query.end is None or w.started_at < query.end)
+                and (query.work_items is None or w.work_item in query.work_items)
+                and (query.activity_type_ids is None or w.activity_type_id in query.activity_type_ids)
+                and (query.billable is None or (w.billable_length_s > 0) == query.billable)
+                and (query.created_from is None or (created is not None and created >= query.created_from))
+                and (query.created_to is None or (created is not None and created < query.created_to))
+                and (query.edited_since is None or (updated is not None and updated >= query.edited_since))
+                and in_budget
+                and (query.in_windows is None or any(inside(w, window) for window in query.in_windows))
+                and not any(inside(w, window) for window in query.out_windows)
+            )
+
+        def beyond(w: Worklog) -> bool:
+            if after is None:
+                return True
+            here, there = (w.started_at, w.id), (after.started_at, after.id)
+            return here < there if query.descending else here > there
+
+        found = [w for w in self._worklogs().values() if matches(w) and beyond(w)]
+        found.sort(key=lambda w: (w.started_at, w.id), reverse=query.descending)
         return found if limit is None else found[:limit]
 
     async def week_sheet(self, user_id: str, week: str, start: datetime, end: datetime) -> WeekSheetData:

@@ -160,6 +160,8 @@ class FakeDatabase:
     outbox_errors: dict[str, dict[str, str]] = field(default_factory=dict)
     #: tenant id → worklog id → the stop reason of the track that left it (None: added by hand).
     stop_reasons: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    #: tenant id → worklog id → (created_at, updated_at), as the worklog row keeps them.
+    worklog_times: dict[str, dict[str, tuple[datetime, datetime]]] = field(default_factory=dict)
 
     # Work items (tenant id → …): the mirror, its id counters and the sync state.
     work_items: dict[str, dict[int, WorkItem]] = field(default_factory=dict)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -21,6 +21,7 @@ from core.licensing.access import Action
 from core.licensing.roles import Role
 from core.services.access import ensure_access
 from core.services.budgets import resolve_worklogs
+from core.services.explorer import export_explored
 from core.services.planning import work_item_titles
 from core.services.tracking_common import user_zone
 from core.services.worklog_import import ImportRejected, import_worklogs
@@ -29,7 +30,6 @@ from core.services.worklogs import (
     add_worklog,
     delete_worklog,
     edit_worklog,
-    export_worklogs,
     list_worklogs,
 )
 from core.tenancy import Tenant
@@ -43,6 +43,7 @@ from core.tracking import (
     write_csv,
 )
 from core.tracking.automation import remaining_hours
+from core.tracking.explorer import bound
 from core.tracking.ports import WorklogCursor
 from core.tracking.rows import XLSX_MEDIA_TYPE
 from plugins.bootstrap import Stint
@@ -51,6 +52,7 @@ from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..schemas import BudgetRef, Strict, cursor_text, opaque_cursor
+from .worklog_filters import explorer_filters
 
 __all__ = [
     "MAX_IMPORT_BYTES",
@@ -222,20 +224,6 @@ async def ensure_may_see(request: TenantRequest, stint: Any, user_id: str) -> No
     )
 
 
-def _instant(text: str | None, field: str) -> datetime | None:
-    """An ISO 8601 date-time query parameter. Read here, not by Litestar: its lax conversion
-    would take ``?to=0.5`` for half a second after 1970."""
-    if text is None:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValidationFailed(
-            f"{field} must be an ISO 8601 date-time with an offset, e.g. 2026-01-05T09:00:00Z", field=field
-        ) from None
-    return check_instant(value, field)
-
-
 class WorklogsController(Controller):
     path = "/worklogs"
     tags = ("worklogs",)
@@ -245,17 +233,22 @@ class WorklogsController(Controller):
     async def list(
         self, request: TenantRequest, stint: StintDep,
         user: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        start: Annotated[str | None, QueryParameter(name="from", format="date-time", max_length=64)] = None,
-        end: Annotated[str | None, QueryParameter(name="to", format="date-time", max_length=64)] = None,
+        start: Annotated[str | None, QueryParameter(name="from", max_length=64)] = None,
+        end: Annotated[str | None, QueryParameter(name="to", max_length=64)] = None,
         cursor: Annotated[str, QueryParameter(max_length=200)] = "",
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> WorklogPage:
         after = decode_cursor(cursor) if cursor else None
         user_id = user or request.user.user.id
         await ensure_may_see(request, stint, user_id)
+        time_zone = request.user.tenant.time_zone
+        if start is not None or end is not None:  # a date is a whole day in the caller's zone
+            async with stint.uow() as work:
+                repo = work.tenant(request.user.tenant.id).tracking()
+                time_zone = await user_zone(repo, request.user.tenant, request.user.user.id)
         found = await list_worklogs(
-            stint.uow, tenant=request.user.tenant, user_id=user_id, start=_instant(start, "from"),
-            end=_instant(end, "to"), after=after, limit=limit + 1,
+            stint.uow, tenant=request.user.tenant, user_id=user_id, start=bound(start, "from", time_zone),
+            end=bound(end, "to", time_zone, end=True), after=after, limit=limit + 1,
         )
         page = found[:limit]
         return WorklogPage(
@@ -314,21 +307,39 @@ class WorklogsController(Controller):
         self, request: TenantRequest, stint: StintDep,
         format: Annotated[Literal["csv", "xlsx"], QueryParameter()] = "csv",
         everyone: Annotated[bool, QueryParameter(name="all")] = False,
+        users: Annotated[str | None, QueryParameter(max_length=4_000)] = None,
+        start: Annotated[str | None, QueryParameter(name="from", max_length=64)] = None,
+        end: Annotated[str | None, QueryParameter(name="to", max_length=64)] = None,
+        work_items: Annotated[str | None, QueryParameter(max_length=4_000)] = None,
+        iterations: Annotated[str | None, QueryParameter(max_length=4_000)] = None,
+        budgets: Annotated[str | None, QueryParameter(max_length=4_000)] = None,
+        activity_types: Annotated[str | None, QueryParameter(max_length=4_000)] = None,
+        billable: Annotated[bool | None, QueryParameter()] = None,
+        created_from: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        created_to: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        edited_since: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        approval: Annotated[str | None, QueryParameter(max_length=64)] = None,
     ) -> Response[bytes]:
+        """The filters of ``GET /worklogs/all``; without ``all`` or ``users`` only your own."""
         principal = request.user
-        if everyone:
+        async with stint.uow() as work:
+            time_zone = await user_zone(work.tenant(principal.tenant.id).tracking(), principal.tenant,
+                                        principal.user.id)
+        filters = explorer_filters(
+            time_zone, users=users, start=start, end=end, work_items=work_items, iterations=iterations,
+            budgets=budgets, activity_types=activity_types, billable=billable,
+            created_from=created_from, created_to=created_to, edited_since=edited_since,
+            approval=approval,
+        )
+        if everyone or (filters.users is not None and filters.users != {principal.user.id}):
             await ensure_access(
                 stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
                 action=Action.EXPORT_ALL, grace_days=stint.settings.grace_days,
                 clock_tolerance=stint.settings.clock_tolerance, cache=principal.cache or stint.access_cache,
             )
-        async with stint.uow() as work:
-            time_zone = await user_zone(work.tenant(principal.tenant.id).tracking(), principal.tenant,
-                                        principal.user.id)
-        rows = await export_worklogs(
-            stint.uow, tenant=principal.tenant, user_id=None if everyone else principal.user.id,
-            time_zone=time_zone,
-        )
+        else:
+            filters = replace(filters, users=frozenset({principal.user.id}))
+        rows = await export_explored(stint.uow, tenant=principal.tenant, filters=filters, time_zone=time_zone)
         if format == "xlsx":
             content, media_type = stint.spreadsheets.write(rows), XLSX_MEDIA_TYPE
         else:

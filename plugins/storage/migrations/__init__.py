@@ -40,6 +40,7 @@ from . import (
     m0019_work_item_automation,
     m0020_wider_names,
     m0021_invoice_numbers,
+    m0022_worklog_explorer,
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
@@ -66,6 +67,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0019_work_item_automation,
     m0020_wider_names,
     m0021_invoice_numbers,
+    m0022_worklog_explorer,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
