@@ -394,6 +394,18 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "GET /api/v1/worklogs": (
         "listWorklogs", "Worklogs, your own unless `user` is given (with the right to view others'), "
         "oldest first, a page at a time."),
+    "GET /api/v1/worklogs/all": (
+        "listTeamWorklogs", "Everyone's worklogs (Product, Budget, Administrators and approval "
+        "managers), filtered by users, dates, work items, iterations, budgets, activity types, "
+        "billable, approval state and created/edited dates, a page at a time; with `group_by` "
+        "(one or two levels) the totals per group instead (tracked, billable, amount)."),
+    "POST /api/v1/worklogs/batch": (
+        "createWorklogBatch", "Logs up to 5,000 worklogs at once, all or nothing: one bad line, "
+        "locked week or foreign user and nothing is stored; the answer names every offending "
+        "line with its reason. Audited once with the count."),
+    "POST /api/v1/worklogs/batch-delete": (
+        "deleteWorklogBatch", "Deletes the worklogs named, all or nothing: an unknown or foreign "
+        "id, or one in a locked week, and nothing is deleted; the answer names every offending id."),
     "POST /api/v1/worklogs": (
         "createWorklog", "Logs time by hand. A week that is approved or closed is locked (423); a "
         "plan's worklog limit asks for payment (402). Safe to retry with an Idempotency-Key."),
@@ -483,6 +495,8 @@ OPERATIONS: dict[str, tuple[str, str]] = {
 #: Statuses an operation answers beyond those its route shape implies (see ``_statuses``):
 #: domain conflicts (409) and locked weeks (423) come from the operation's own rules.
 EXTRA_STATUSES: dict[str, tuple[str, ...]] = {
+    "POST /api/v1/worklogs/batch": ("409", "423"),
+    "POST /api/v1/worklogs/batch-delete": ("423",),
     "POST /api/v1/signup": ("409",),
     "POST /api/v1/users": ("409",),
     "PATCH /api/v1/users/{user_id}": ("409",),
