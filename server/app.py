@@ -19,14 +19,16 @@ from plugins import bootstrap
 from plugins.settings import Settings, load_settings
 from web import routes
 from web.api.docs import docs_page
-from web.api.health import health
+from web.api.health import health, live, ready
 from web.auth import OperatorAuth, TenantAuth
 from web.deps import provide_stint
 from web.idempotency import IdempotencyMiddleware, document_idempotency
 from web.logs import RequestContextMiddleware, before_send, configure_logging
+from web.metrics import metrics_endpoint, observe
 from web.openapi import StrictBodies, document_links
 from web.pages import pages_router, static_router, template_config
 from web.problems import document_problems, exception_handlers
+from web.proxies import ForwardedMiddleware, parse_networks
 from web.request import StintRequest
 from web.second_factor import require_operator_second_factor
 from web.security import cors_config, security_headers
@@ -81,7 +83,7 @@ def create_app(
 
     app = Litestar(
         route_handlers=[
-            health, docs_page, tenant_api, operator_api,
+            health, live, ready, metrics_endpoint, docs_page, tenant_api, operator_api,
             pages_router(settings_now), console_router(settings_now), static_router(),
             *routes.webhook_routes(),
         ],
@@ -90,8 +92,12 @@ def create_app(
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         exception_handlers=exception_handlers,
-        middleware=[RequestContextMiddleware],
-        before_send=[before_send, security_headers],
+        # The proxies' headers first: every later reader sees the client's address and scheme.
+        middleware=[
+            DefineMiddleware(ForwardedMiddleware, networks=parse_networks(settings_now.trusted_proxies)),
+            RequestContextMiddleware,
+        ],
+        before_send=[before_send, security_headers, observe],
         cors_config=cors_config(settings_now),
         request_max_body_size=MAX_BODY_BYTES,
         request_class=StintRequest,
