@@ -68,7 +68,10 @@ class Settings:
     secret_keys_file: Path | None = None
     #: Where the keys were read from, for ``stint keys list``: the setting's name or the file.
     secret_keys_source: str = ""
+    #: Stripe's secret API key (``sk_…``); set: Stripe collects the invoices Stint computes
+    #: (Buy Now, cards, retries); unset: manual invoicing.
     stripe_api_key: str | None = None
+    #: The signing secret of Stripe's webhook endpoint (``whsec_…``) for ``/webhooks/stripe``.
     stripe_webhook_secret: str | None = None
     #: A Stripe-compatible server (localstripe in tests); unset: Stripe itself.
     stripe_api_base: str | None = None
@@ -78,7 +81,10 @@ class Settings:
     smtp_from: str = "stint@localhost"
     #: The public address of this Stint, used in mails and links.
     base_url: str = "http://127.0.0.1:8000"
+    #: The vendor's Ed25519 private key (PKCS#8 PEM text or a file path) that signs offline
+    #: activation files; only the vendor's issuing machine needs it (``docs/activation.md``).
     activation_signing_key: str | None = None
+    #: Public keys trusted for activation files beside the shipped ones (PEM text or a file path).
     activation_public_keys: str | None = None
     #: Trust this installation's development activation key (``STINT_ACTIVATION_TRUST_DEV_KEY``,
     #: 1/true/yes/on). Off by default: a production server never trusts a key found on disk.

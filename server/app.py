@@ -23,6 +23,7 @@ from web.api.health import health, live, ready
 from web.auth import OperatorAuth, TenantAuth
 from web.deps import provide_stint
 from web.idempotency import IdempotencyMiddleware, document_idempotency
+from web.lifecycle import drain_on_signals
 from web.logs import RequestContextMiddleware, before_send, configure_logging
 from web.metrics import metrics_endpoint, observe
 from web.openapi import StrictBodies, document_links
@@ -33,7 +34,7 @@ from web.request import StintRequest
 from web.second_factor import require_operator_second_factor
 from web.security import cors_config, security_headers
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "serve_app"]
 
 #: Largest request body accepted; imports of big timesheets are the reason it is not smaller.
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -41,12 +42,16 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 
 def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = False,
-    run_jobs: bool = False,
+    run_jobs: bool = False, serving: bool = False,
 ) -> Litestar:
-    """Build the app. ``migrate=True`` upgrades the schema at start (tests, ``stint serve``);
-    ``run_jobs=True`` (``stint serve``) runs the background jobs in-process when there is no Redis."""
+    """Build the app. ``migrate=True`` upgrades the schema at start (tests; ``stint serve``
+    checks it before, ``stint db upgrade`` does it); ``run_jobs=True`` (``stint serve``) runs
+    the background jobs in-process when there is no Redis; ``serving=True`` (``stint serve``)
+    drains on SIGTERM (``web/lifecycle.py``)."""
 
     async def on_startup(app: Litestar) -> None:
+        if serving:
+            drain_on_signals()
         app.state.stint = await bootstrap.start(settings, clock=clock, migrate=migrate)
         # ``stint serve`` without Redis runs the background jobs itself (the embedded mode).
         if run_jobs and not app.state.stint.settings.redis_url:
@@ -114,3 +119,9 @@ def create_app(
     document_idempotency(app)
     document_links(app)
     return app
+
+
+def serve_app() -> Litestar:
+    """The app of one of ``stint serve --workers N``'s processes (uvicorn's factory): the
+    schema was checked by the command; the jobs run on Celery (several processes need Redis)."""
+    return create_app(serving=True)

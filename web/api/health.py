@@ -16,6 +16,7 @@ from litestar import Response, get
 from plugins.bootstrap import health_report, readiness
 
 from ..deps import StintDep
+from ..lifecycle import draining
 from ..problems import problem
 
 __all__ = ["health", "live", "ready"]
@@ -37,6 +38,9 @@ async def live() -> dict[str, str]:
 
 @get("/health/ready", tags=["operations"], summary="Readiness: database, schema and Redis answer")
 async def ready(stint: StintDep) -> Response[dict[str, Any]]:
+    if draining():
+        return problem(503, "not_ready", "Not ready: this process is shutting down.",
+                       headers={"Retry-After": "5"}, checks={"draining": True})
     report = await readiness(stint)
     if report.healthy:
         return Response({"status": "ok", "checks": report.checks}, status_code=200)
