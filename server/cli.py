@@ -471,6 +471,40 @@ def cmd_settings_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tenant_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from plugins.storage.tenant_export import ExportError, export_tenant
+
+    settings = load_settings()
+    try:
+        summary = asyncio.run(export_tenant(settings.database_url, args.slug, Path(args.out),
+                                            settings.secret_keys))
+    except ExportError as exc:
+        print(f"stint tenant export: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(summary.tables.values())
+    print(f"{args.out}: tenant {summary.tenant}, {rows} rows from {len(summary.tables)} tables "
+          f"(worklogs: {summary.tables.get('worklog', 0)}); signed with key {settings.secret_keys[0][0]}")
+    return 0
+
+
+def cmd_tenant_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from plugins.storage.tenant_export import ExportError, import_tenant
+
+    settings = load_settings()
+    try:
+        summary = asyncio.run(import_tenant(settings.database_url, Path(args.file), settings.secret_keys))
+    except ExportError as exc:
+        print(f"stint tenant import: {exc}", file=sys.stderr)
+        return 1
+    print(f"imported tenant {summary.tenant}: {sum(summary.tables.values())} rows into "
+          f"{len(summary.tables)} tables")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stint", description="Stint: licensing, subscriptions, time.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -524,6 +558,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_activation(commands)
     _add_keys(commands)
+    tenant = commands.add_parser("tenant", help="a tenant's data: export and import")
+    tenant_commands = tenant.add_subparsers(dest="tenant_command", required=True)
+    export = tenant_commands.add_parser(
+        "export", help="every record of a tenant as one signed archive (JSON lines per table, worklogs CSV)"
+    )
+    export.add_argument("slug")
+    export.add_argument("--out", required=True, help="the archive to write (.zip)")
+    export.set_defaults(func=cmd_tenant_export)
+    load = tenant_commands.add_parser(
+        "import", help="load an export into this installation's database (migrated, without the tenant)"
+    )
+    load.add_argument("file")
+    load.set_defaults(func=cmd_tenant_import)
     settings = commands.add_parser("settings", help="the settings (STINT_…)")
     settings_commands = settings.add_subparsers(dest="settings_command", required=True)
     docs = settings_commands.add_parser(
