@@ -112,3 +112,22 @@ def test_ready_needs_redis_when_it_is_configured(tmp_path: Path, clock: FixedClo
         assert response.status_code == 503, response.text
         assert response.json()["checks"]["redis"]["ok"] is False
         assert client.get("/health").status_code == 200
+
+
+def test_the_console_jobs_page_shows_the_runs_with_their_worker(tmp_path: Path, clock: FixedClock) -> None:
+    """The job details left /health for the operator console (`/admin/jobs`)."""
+    from plugins.jobs.registry import run_job
+    from tests.support.api import current_code, enrolled_operator, run, stint
+
+    with api_client(make_settings(f"sqlite:///{tmp_path / 's.sqlite3'}", tmp_path), clock) as client:
+        run(client, run_job, stint(client), "renewals")
+        assert client.get("/admin/jobs", follow_redirects=False).status_code in (302, 303, 401)
+        secret, _ = enrolled_operator(client)
+        client.get("/")
+        form = {"email": "ops@vendor.test", "password": "correct horse battery",
+                "code": current_code(client, secret), "_csrf_token": client.cookies["csrftoken"]}
+        assert client.post("/admin/signin", data=form, follow_redirects=False).status_code == 303
+        page = client.get("/admin/jobs")
+        assert page.status_code == 200, page.text
+        assert "renewals" in page.text and "embedded" in page.text and "aria-current" in page.text
+        assert "renewals" not in client.get("/health").text
