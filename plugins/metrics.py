@@ -3,9 +3,10 @@
 Counted in the process, on the hot path, as one increment of a child bound once (no label
 dictionaries per request):
 
-- ``stint_http_request_duration_seconds{method,route}``: latency by route *template*
-  (``/api/v1/worklogs/{worklog_id}``, never the raw path: bounded cardinality);
-- ``stint_http_requests_total{method,route,status}``: by status class (2xx … 5xx);
+- ``stint_http_request_duration_seconds{method,route,status}``: latency by route *template*
+  (``/api/v1/worklogs/{worklog_id}``, never the raw path: bounded cardinality) and status
+  class (2xx … 5xx); its ``_count`` is the number of requests (one observation per request,
+  no separate counter);
 - ``stint_decision_cache_lookups_total{outcome}``: the access-decision cache's hits and misses;
 - ``stint_webhook_deliveries_total{source,outcome}``: payment-provider webhooks by outcome.
 
@@ -50,12 +51,10 @@ __all__ = [
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 _REQUEST_SECONDS = Histogram(
-    "stint_http_request_duration_seconds", "Time to the response's start, by route template",
-    ["method", "route"],
+    "stint_http_request_duration_seconds", "Time to the response's start, by route template and status class",
+    ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
-_REQUESTS = Counter("stint_http_requests", "Requests answered, by route template and status class",
-                    ["method", "route", "status"])
 _CACHE = Counter("stint_decision_cache_lookups", "Access-decision cache lookups", ["outcome"])
 _WEBHOOKS = Counter("stint_webhook_deliveries", "Webhook deliveries received, by outcome",
                     ["source", "outcome"])
@@ -65,9 +64,8 @@ CACHE_HIT = _CACHE.labels("hit")
 CACHE_MISS = _CACHE.labels("miss")
 
 _STATUS_CLASS = {n: f"{n}xx" for n in range(1, 6)}
-#: (method, route) → the histogram's child; (method, route, status class) → the counter's.
-_timers: dict[tuple[str, str], Any] = {}
-_counts: dict[tuple[str, str, int], Any] = {}
+#: (method, route, status // 100) → the histogram's child, bound on first use.
+_timers: dict[tuple[str, str, int], Any] = {}
 
 
 def cache_lookup(hit: bool) -> None:
@@ -75,17 +73,12 @@ def cache_lookup(hit: bool) -> None:
 
 
 def observe_request(method: str, route: str, status: int, seconds: float) -> None:
-    """One request: its latency by route template and its status class."""
-    timer = _timers.get((method, route))
+    """One request: its latency by route template and status class (one observation)."""
+    key = (method, route, status // 100)
+    timer = _timers.get(key)
     if timer is None:
-        timer = _timers[(method, route)] = _REQUEST_SECONDS.labels(method, route)
+        timer = _timers[key] = _REQUEST_SECONDS.labels(method, route, _STATUS_CLASS.get(key[2], "other"))
     timer.observe(seconds)
-    klass = status // 100
-    count = _counts.get((method, route, klass))
-    if count is None:
-        status_class = _STATUS_CLASS.get(klass, "other")
-        count = _counts[(method, route, klass)] = _REQUESTS.labels(method, route, status_class)
-    count.inc()
 
 
 def webhook_delivered(source: str, outcome: str) -> None:

@@ -98,8 +98,10 @@ def create_app(
         on_shutdown=[on_shutdown],
         exception_handlers=exception_handlers,
         # The proxies' headers first: every later reader sees the client's address and scheme.
+        # Without trusted proxies there is nothing to resolve, and no layer is added.
         middleware=[
-            DefineMiddleware(ForwardedMiddleware, networks=parse_networks(settings_now.trusted_proxies)),
+            *([DefineMiddleware(ForwardedMiddleware, networks=parse_networks(settings_now.trusted_proxies))]
+              if settings_now.trusted_proxies else []),
             RequestContextMiddleware,
         ],
         before_send=[before_send, security_headers, observe],

@@ -171,5 +171,7 @@ def original_scheme() -> str:
 
 
 def secure_cookies(stint: Stint) -> bool:
-    """Cookies are ``Secure`` when Stint's public address is https or the request came over https."""
+    """Cookies are ``Secure`` when Stint's public address is https or the request came over
+    https through a trusted proxy (without trusted proxies the middleware is not installed
+    and ``STINT_BASE_URL`` alone decides)."""
     return stint.settings.base_url.startswith("https://") or original_scheme() == "https"

@@ -99,7 +99,8 @@ def test_serve_with_two_workers_drains_on_sigterm(tmp_path: Path, postgres_url: 
                     assert fresh.get("/api/v1/me", headers=headers).status_code == 200
             scraped = http.get("/metrics").text
             counted = [line for line in scraped.splitlines()
-                       if line.startswith('stint_http_requests_total{method="GET",route="/api/v1/me"')]
+                       if line.startswith('stint_http_request_duration_seconds_count{method="GET",'
+                                          'route="/api/v1/me",status="2xx"')]
             assert counted and float(counted[0].rsplit(" ", 1)[1]) == 20, counted
 
             events: list[str] = []
