@@ -47,18 +47,25 @@ class Documented:
     secret: bool
 
 
-def _comments() -> dict[str, str]:
-    """Each field's ``#:`` comment, joined into one paragraph."""
+def _comments(source: str | None = None) -> dict[str, str]:
+    """Each field's ``#:`` comment, joined into one paragraph. Fields declared right under
+    another (no blank line) without a comment of their own share the one above them
+    (``seller_name`` … ``seller_email``)."""
     found: dict[str, str] = {}
     pending: list[str] = []
-    for line in inspect.getsource(Settings).splitlines():
+    shared = ""
+    for line in (source if source is not None else inspect.getsource(Settings)).splitlines():
         stripped = line.strip()
         if stripped.startswith("#:"):
             pending.append(stripped[2:].strip())
             continue
         match = re.match(r"(\w+): [^=]+=", stripped)
         if match and pending:
-            found[match[1]] = " ".join(pending)
+            shared = found[match[1]] = " ".join(pending)
+        elif match and shared:
+            found[match[1]] = shared
+        else:
+            shared = ""
         pending = []
     return found
 

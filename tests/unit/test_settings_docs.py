@@ -40,3 +40,17 @@ def test_the_env_example_holds_no_secret_values() -> None:
     for item in documented():
         if item.secret:
             assert f"# {item.variable}=\n" in text
+
+
+def test_fields_declared_under_one_comment_share_it_and_a_blank_line_ends_the_group() -> None:
+    from plugins.settings_docs import _comments
+
+    source = """
+    #: Who issues the invoices.
+    seller_name: str = "Stint"
+    seller_email: str = ""
+
+    alone: int = 1
+    """
+    assert _comments(source) == {"seller_name": "Who issues the invoices.",
+                                 "seller_email": "Who issues the invoices."}
