@@ -55,7 +55,7 @@ FIRST = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 HEADER = "User,Timestamp,Duration (hours),Billable duration,Activity type,Comment,Work item\r\n"
 COLUMNS = ["id", "tenant_id", "user_id", "started_at", "length_s", "billable_length_s", "work_item",
            "comment", "activity_type", "added_by", "flags", "owner_edited", "stop_reason", "created_at",
-           "updated_at"]
+           "updated_at", "activity_type_id"]
 
 
 def csv_text(rows: int, email: str) -> str:
@@ -103,7 +103,7 @@ async def postgres(args: argparse.Namespace) -> None:
         # The worklog rows the import stores (a warm-up run), with new ids for the bare COPY.
         records = [(new_id(), made.tenant.id, w.user_id, w.started_at, w.length_s, w.billable_length_s,
                     w.work_item, w.comment, w.activity_type, w.added_by,
-                    ",".join(sorted(f.value for f in w.flags)), False, None, NOW, NOW)
+                    ",".join(sorted(f.value for f in w.flags)), False, None, NOW, NOW, w.activity_type_id)
                    for w in await use_case()]
 
         async def bare_copy() -> None:

@@ -53,6 +53,7 @@ NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 WORKLOG_INDEXES = {
     "worklog_user_start": "CREATE INDEX worklog_user_start ON worklog (tenant_id, user_id, started_at)",
     "worklog_work_item": "CREATE INDEX worklog_work_item ON worklog (tenant_id, work_item)",
+    "worklog_activity_type": "CREATE INDEX worklog_activity_type ON worklog (tenant_id, activity_type_id)",
 }
 
 

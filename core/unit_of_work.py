@@ -11,11 +11,15 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from core.activation.ports import ActivationRepository
+from core.activities.ports import ActivityTypeRepository
 from core.audit import AuditLog
 from core.billing.ports import Invoices, PaymentRecords, RenewalStore
+from core.budgets.ports import BudgetRepository
 from core.identity.ports import SecondFactorStore, TokenRepository, UserRepository
 from core.licensing.ports import Directory, SeatRepository, SubscriptionRepository
+from core.rates.ports import RateRepository
 from core.tracking.ports import TrackingRepository
+from core.work_items.ports import WorkItemRepository
 
 __all__ = ["TenantScope", "UnitOfWork", "UnitOfWorkFactory"]
 
@@ -46,6 +50,22 @@ class TenantScope(Protocol):
     def tokens(self) -> TokenRepository: ...
 
     def activation(self) -> ActivationRepository: ...
+
+    def work_items(self) -> WorkItemRepository:
+        """The tenant's work items and iterations mirror, and its sync state."""
+        ...
+
+    def budgets(self) -> BudgetRepository:
+        """Budgets, their assignments, and the read model their usage is computed from."""
+        ...
+
+    def activity_types(self) -> ActivityTypeRepository:
+        """The tenant's activity type catalogue."""
+        ...
+
+    def rates(self) -> RateRepository:
+        """The tenant's rate currency and user rates."""
+        ...
 
 
 class UnitOfWork(Protocol):

@@ -21,12 +21,14 @@ from .cache import Hit, RateLimiter
 from .cache import build as build_cache
 from .clock import clock_from_settings
 from .devops.sealing import PatSealer
+from .devops.sync import WorkItemSyncs
 from .devops.tenants import DevOpsSettings
 from .health import HealthReport, health_report, readiness
 from .identity.keys import LEGACY_KID, SigningKey, SigningKeys
 from .identity.passwords import Argon2Hasher
 from .identity.tokens import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, TokenError, TokenService
 from .identity.totp import PyotpCodes
+from .invoice_pdf import PdfInvoiceRenderer
 from .jobs.status import jobs_status
 from .licence_client import build_licence_client
 from .mail import mailer_from_settings
@@ -78,6 +80,7 @@ async def start(
     # its cached access decisions were stored under.
     uow = PiccoloUnitOfWorkFactory(engine, after_commit=built.cache.bump)
     keys = signing_keys(settings)
+    devops = DevOpsSettings(uow, settings, clock, PiccoloDevOpsConnections(), PatSealer(keys))
     stint = Stint(
         settings=settings,
         engine=engine,
@@ -102,10 +105,12 @@ async def start(
         activation_issuer=ActivationIssuer(uow, settings, clock),
         licence_registry=PiccoloLicenceRegistry(),
         licence_client=build_licence_client(settings),
-        devops=DevOpsSettings(uow, settings, clock, PiccoloDevOpsConnections(), PatSealer(keys)),
+        devops=devops,
+        work_item_syncs=WorkItemSyncs(uow, clock, devops, page_size=settings.work_item_sync_page_size),
         spreadsheets=XlsxSpreadsheets(),
         idempotency=PiccoloIdempotencyStore(),
         codes=PyotpCodes(keys),
+        invoice_documents=PdfInvoiceRenderer(),
         closers=list(built.closers),
     )
     if settings.stripe_api_key:
@@ -140,6 +145,7 @@ def _use_stripe(stint: Stint, api_key: str) -> None:
 
 
 async def stop(stint: Stint) -> None:
+    await stint.work_item_syncs.stop()
     for close in reversed(stint.closers):
         await close()
     await storage_engine.close(stint.engine)

@@ -79,6 +79,12 @@ class Settings:
     smtp_url: str | None = None
     #: The sender address of Stint's mails.
     smtp_from: str = "stint@localhost"
+    #: Who issues the invoices (their PDFs' seller): the operator's name, postal address
+    #: (lines separated by ``|``), tax id and billing e-mail (unset: ``smtp_from``).
+    seller_name: str = "Stint"
+    seller_address: str = ""
+    seller_tax_id: str = ""
+    seller_email: str = ""
     #: The public address of this Stint, used in mails and links.
     base_url: str = "http://127.0.0.1:8000"
     #: The vendor's Ed25519 private key (PKCS#8 PEM text or a file path) that signs offline
@@ -144,6 +150,10 @@ class Settings:
     #: Cloud tenants' DevOps connections may reach private/loopback addresses (tests, or a
     #: deployment whose Azure DevOps Server sits on its own network). On-premises: always.
     devops_allow_private_hosts: bool = False
+    #: Minutes between runs of the Azure DevOps work item sync (``work_item_sync`` job).
+    work_item_sync_minutes: int = 15
+    #: Work items per page of the sync (one WIQL ``$top``; read in workitemsbatch calls of 200).
+    work_item_sync_page_size: int = 200
     #: Worker processes ``stint worker`` starts (each renews one batch at a time).
     jobs_concurrency: int = 2
     #: Seconds between runs of every job, overriding each job's own period (tests, demos).
@@ -338,6 +348,10 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         stripe_api_base=get("STINT_STRIPE_API_BASE"),
         smtp_url=smtp_url,
         smtp_from=get("STINT_SMTP_FROM") or "stint@localhost",
+        seller_name=(get("STINT_SELLER_NAME") or "Stint")[:200],
+        seller_address=(get("STINT_SELLER_ADDRESS") or "")[:1000],
+        seller_tax_id=(get("STINT_SELLER_TAX_ID") or "")[:64],
+        seller_email=(get("STINT_SELLER_EMAIL") or "")[:320],
         base_url=(get("STINT_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
         activation_signing_key=get("STINT_ACTIVATION_SIGNING_KEY"),
         activation_public_keys=get("STINT_ACTIVATION_PUBLIC_KEYS"),
@@ -366,6 +380,8 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         retention_days=_int(env, "STINT_RETENTION_DAYS", 365, 31, 36_500),
         jobs_batch_size=_int(env, "STINT_JOBS_BATCH_SIZE", 200, 1, 10_000),
         jobs_every=_int(env, "STINT_JOBS_EVERY", 0, 0, 86_400) or None,
+        work_item_sync_minutes=_int(env, "STINT_WORK_ITEM_SYNC_MINUTES", 15, 1, 1440),
+        work_item_sync_page_size=_int(env, "STINT_WORK_ITEM_SYNC_PAGE_SIZE", 200, 1, 20_000),
         jobs_visibility_timeout=_int(env, "STINT_JOBS_VISIBILITY_TIMEOUT", 3600, 20, 43_200),
         fake_clock_file=Path(fake_clock_file) if fake_clock_file else None,
         operator_2fa_required=_off_unless_said(

@@ -30,10 +30,10 @@ _GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Keys and sign-in", ("STINT_SECRET", "STINT_ACCESS_TOKEN", "STINT_OPERATOR_2FA", "STINT_RATE_LIMIT")),
     ("The web: address, proxies, browsers, metrics", ("STINT_BASE_URL", "STINT_TRUSTED_PROXIES", "STINT_CORS",
                                                       "STINT_FRAME", "STINT_METRICS")),
-    ("Billing and mail", ("STINT_STRIPE", "STINT_SMTP")),
+    ("Billing and mail", ("STINT_STRIPE", "STINT_SMTP", "STINT_SELLER")),
     ("Licensing and activation", ("STINT_TRIAL", "STINT_GRACE", "STINT_RETENTION", "STINT_ACTIVATION",
                                   "STINT_LICENCE", "STINT_CLOCK")),
-    ("DevOps", ("STINT_DEVOPS",)),
+    ("DevOps and work items", ("STINT_DEVOPS", "STINT_WORK_ITEM")),
     ("Tests only", ("STINT_FAKE_CLOCK",)),
 )
 

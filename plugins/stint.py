@@ -12,6 +12,7 @@ from piccolo.engine.base import Engine
 from redis.asyncio import Redis
 
 from core.activation.ports import ActivationDirectory, ActivationFileReader, LicenceClient, LicenceRegistry
+from core.billing import InvoiceRenderer, Party
 from core.billing.ports import Billing, HostedPayments
 from core.clock import Clock
 from core.idempotency import IdempotencyStore
@@ -24,6 +25,7 @@ from core.unit_of_work import UnitOfWorkFactory
 from .activation.issuing import ActivationIssuer
 from .billing_stripe import StripeBilling, StripeWebhooks
 from .cache import AccessCache, RateLimiter
+from .devops.sync import WorkItemSyncs
 from .devops.tenants import DevOpsSettings
 from .identity.keys import SigningKeys
 from .identity.tokens import TokenService
@@ -70,12 +72,16 @@ class Stint:
     licence_client: LicenceClient
     #: Tenants' DevOps connections and the connectors the work-item job writes through.
     devops: DevOpsSettings
+    #: The Azure DevOps work item sync: the job's run over every tenant, and "Sync now".
+    work_item_syncs: WorkItemSyncs
     #: Worklog files in Excel's format (CSV is core's own).
     spreadsheets: Spreadsheets
     #: The tenant API's idempotency keys and the answers kept with them.
     idempotency: IdempotencyStore
     #: Second-factor codes (TOTP) and the sealing of their secrets.
     codes: OneTimeCodes
+    #: Invoices as documents (PDF).
+    invoice_documents: InvoiceRenderer
     redis: Redis | None = None
     #: Stripe as the payment rail (also ``billing``), its hosted pages and its webhooks.
     stripe: StripeBilling | None = None
@@ -85,3 +91,13 @@ class Stint:
     principal_memo: PrincipalMemo = field(default_factory=dict)
     #: Closed by :func:`stop`, last opened first.
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def seller(self) -> Party:
+        """Who issues the invoices: this Stint's operator, as the settings name it."""
+        s = self.settings
+        details = [line.strip() for line in s.seller_address.split("|") if line.strip()]
+        if s.seller_tax_id:
+            details.append(f"Tax ID: {s.seller_tax_id}")
+        details.append(s.seller_email or s.smtp_from)
+        return Party(s.seller_name, tuple(details))

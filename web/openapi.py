@@ -71,6 +71,19 @@ def _same_resource(source: str, status: str, item: str, *, change: bool = True) 
     return links
 
 
+def _work_item(source: str, status: str, item: str) -> list[Link]:
+    """A work item's ``id`` leads to reading and changing it, its children, and a worklog on it."""
+    value = f"$response.body#{item}"
+    return [
+        Link("GetWorkItem", source, status, "GET /api/v1/work-items/{item_id}", {"item_id": value}),
+        Link("ChangeWorkItem", source, status, "PATCH /api/v1/work-items/{item_id}", {"item_id": value}),
+        Link("Children", source, status, "GET /api/v1/work-items", {"parent": value}),
+        Link("LogTime", source, status, "POST /api/v1/worklogs", request_body={
+            "started_at": "2026-01-05T09:00:00Z", "length_s": 600, "work_item": value,
+        }),
+    ]
+
+
 def _next_page(path: str) -> Link:
     return Link(
         "NextPage", f"GET {path}", "200", f"GET {path}", {"cursor": "$response.body#/next_cursor"},
@@ -109,6 +122,19 @@ def _second_factor_reset(source: str, status: str, user: str) -> list[Link]:
     """An Administrator removes a user's lost second factor."""
     return [Link("ResetSecondFactor", source, status, "DELETE /api/v1/users/{user_id}/second-factor",
                  {"user_id": f"$response.body#{user}"})]
+
+
+def _budget_actions(source: str, status: str, item: str) -> list[Link]:
+    """A budget's ``id`` (at ``item``) leads to reading, changing, assigning and its reports."""
+    param = {"budget_id": f"$response.body#{item}"}
+    return [
+        Link("GetBudget", source, status, "GET /api/v1/budgets/{budget_id}", param),
+        Link("ChangeBudget", source, status, "PATCH /api/v1/budgets/{budget_id}", param),
+        Link("AssignBudget", source, status, "POST /api/v1/budgets/{budget_id}/assign", param),
+        Link("UnassignBudget", source, status, "POST /api/v1/budgets/{budget_id}/unassign", param),
+        Link("BudgetUsage", source, status, "GET /api/v1/budgets/{budget_id}/usage", param),
+        Link("BudgetStatement", source, status, "GET /api/v1/budgets/{budget_id}/statement", param),
+    ]
 
 
 def _replay(path: str, status: str) -> Link:
@@ -177,9 +203,26 @@ LINKS: tuple[Link, ...] = (
     Link("Logout", "POST /api/v1/auth/refresh", "200", "POST /api/v1/auth/logout", request_body=_REFRESH),
     # Subscription and invoices.
     _next_page("/api/v1/invoices"),
+    # An invoice just issued, or the newest listed, as its PDF.
+    Link("InvoicePdf", "POST /api/v1/subscription/purchase", "200", "GET /api/v1/invoices/{invoice_id}/pdf",
+         {"invoice_id": "$response.body#/invoice/id"}),
+    Link("InvoicePdf", "GET /api/v1/invoices", "200", "GET /api/v1/invoices/{invoice_id}/pdf",
+         {"invoice_id": "$response.body#/items/0/id"}),
     Link("IssueFile", "GET /api/v1/subscription/server-id", "200", "POST /api/v1/operator/activation-files",
          request_body={"server_id": "$response.body#/server_id"},
          description="An operator issues an offline activation file for this server."),
+    # Activity types: added or listed, then changed; user rates: listed or a new user, then set.
+    Link("ChangeActivityType", "POST /api/v1/activity-types", "201",
+         "PATCH /api/v1/activity-types/{activity_type_id}", {"activity_type_id": "$response.body#/id"}),
+    Link("ChangeActivityType", "GET /api/v1/activity-types", "200",
+         "PATCH /api/v1/activity-types/{activity_type_id}",
+         {"activity_type_id": "$response.body#/items/0/id"}),
+    _next_page("/api/v1/activity-types"),
+    Link("SetRate", "GET /api/v1/user-rates", "200", "PUT /api/v1/user-rates/{user_id}",
+         {"user_id": "$response.body#/items/0/user_id"}),
+    Link("SetRate", "POST /api/v1/users", "201", "PUT /api/v1/user-rates/{user_id}",
+         {"user_id": "$response.body#/id"}),
+    _next_page("/api/v1/user-rates"),
     # The operator's view of a tenant.
     *_operator_tenant_actions("POST /api/v1/signup", "201", "/tenant/slug"),
     *_operator_tenant_actions("GET /api/v1/me", "200", "/tenant/slug"),
@@ -187,6 +230,21 @@ LINKS: tuple[Link, ...] = (
     Link("Reinstall", "POST /api/v1/operator/tenants/{slug}/uninstall", "200",
          "POST /api/v1/operator/tenants/{slug}/reinstall", {"slug": "$response.body#/tenant"}),
     _next_page("/api/v1/operator/tenants"),
+    # Budgets: added or listed; then read, changed (closed), assigned and reported on.
+    *_budget_actions("POST /api/v1/budgets", "201", "/id"),
+    *_budget_actions("GET /api/v1/budgets", "200", "/items/0/id"),
+    *_budget_actions("PATCH /api/v1/budgets/{budget_id}", "200", "/id"),
+    _next_page("/api/v1/budgets"),
+    # Work items (standalone): made or listed, then read, changed and tracked against.
+    *_work_item("POST /api/v1/work-items", "201", "/id"),
+    *_work_item("PATCH /api/v1/work-items/{item_id}", "200", "/id"),
+    *_work_item("GET /api/v1/work-items", "200", "/items/0/id"),
+    _next_page("/api/v1/work-items"),
+    Link("ItsItems", "POST /api/v1/iterations", "201", "GET /api/v1/work-items",
+         {"iteration": "$response.body#/id"}),
+    Link("NewItemInIt", "POST /api/v1/iterations", "201", "POST /api/v1/work-items",
+         request_body={"title": "Planned", "type": "Task", "iteration_id": "$response.body#/id"}),
+    _next_page("/api/v1/iterations"),
 )
 
 

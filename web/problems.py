@@ -32,7 +32,7 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from core import errors
+from core import errors, work_items
 from core.activation.claims import ActivationRefused
 from core.activation.ports import LicenceServiceRefused, LicenceServiceUnreachable
 from core.billing import PaymentProviderUnavailable
@@ -80,6 +80,13 @@ _STATUS: dict[type[errors.StintError], int] = {
     # The key was first sent with another request: input the client must change (Stripe: 400;
     # here bad input is 422 throughout, with its own code).
     IdempotencyKeyReused: 422,
+    # Work items (their base classes give the same; named so the mapping reads in one place).
+    work_items.UnknownWorkItem: 422,
+    work_items.UnknownParent: 422,
+    work_items.WorkItemCycle: 422,
+    work_items.UnknownIteration: 422,
+    work_items.WorkItemNotFound: 404,
+    work_items.ManagedByDevOps: 409,
 }
 
 _TITLES = {

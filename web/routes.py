@@ -24,7 +24,9 @@ __all__ = [
 def tenant_routes() -> list[Any]:
     from .api import (
         access,
+        activity_types,
         audit,
+        budgets,
         devops,
         me,
         second_factor,
@@ -34,6 +36,9 @@ def tenant_routes() -> list[Any]:
         timesheet,
         tracking,
         users,
+        work_item_automation,
+        work_item_sync,
+        work_items,
         worklogs,
     )
 
@@ -57,6 +62,13 @@ def tenant_routes() -> list[Any]:
         timesheet.WeeksController,
         timesheet.TrackingRulesController,
         devops.DevOpsConnectionController,
+        work_item_sync.WorkItemSyncController,
+        work_item_automation.WorkItemAutomationController,
+        budgets.BudgetsController,
+        work_items.WorkItemsController,
+        work_items.IterationsController,
+        activity_types.ActivityTypesController,
+        activity_types.UserRatesController,
         *activation_routes(),
         *billing_routes(),
     ]

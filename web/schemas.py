@@ -9,7 +9,7 @@ import msgspec
 
 from core.errors import ValidationFailed
 
-__all__ = ["MoneyOut", "Strict", "cursor_text", "opaque_cursor"]
+__all__ = ["BudgetRef", "MoneyOut", "Strict", "cursor_text", "opaque_cursor"]
 
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True):
@@ -19,6 +19,14 @@ class Strict(msgspec.Struct, forbid_unknown_fields=True):
 class MoneyOut(msgspec.Struct):
     amount: int
     currency: str
+
+
+class BudgetRef(msgspec.Struct):
+    """The budget a worklog or work item resolves to and how (API.md: ``budget: {id,
+    assignment}``; ``id`` null with ``NoBudget``)."""
+
+    id: str | None
+    assignment: str
 
 
 def opaque_cursor(text: str) -> str:

@@ -7,6 +7,7 @@ Stint stores, what the provider says now) and return decisions;
 ``core.services.billing_events`` does the reading and writing.
 """
 
+from core.billing.documents import InvoiceDocument, InvoiceRenderer, Party, explain_line
 from core.billing.events import (
     CheckoutCompleted,
     CustomerEvent,
@@ -62,11 +63,14 @@ __all__ = [
     "HostedPayments",
     "InvalidWebhook",
     "InvoiceAccount",
+    "InvoiceDocument",
     "InvoicePage",
     "InvoicePaymentReported",
+    "InvoiceRenderer",
     "Invoices",
     "ListedInvoice",
     "NewInvoice",
+    "Party",
     "PaymentMethodAttached",
     "PaymentOutcome",
     "PaymentProvider",
@@ -84,6 +88,7 @@ __all__ = [
     "StoredInvoice",
     "customer_now",
     "default_after_attach",
+    "explain_line",
     "outcome_from_provider",
     "outcome_without_provider",
     "remote_state_to_record",

@@ -99,8 +99,12 @@ class Invoices(Protocol):
     Every invoice read (``list``, ``get``, ``unpaid_in``) carries its credit notes.
     """
 
-    async def add(self, invoice: Invoice, *, kind: str, idempotency_key: str, at: datetime) -> bool:
-        """Store ``invoice``; False (nothing stored) if the idempotency key was used before."""
+    async def add(
+        self, invoice: Invoice, *, kind: str, idempotency_key: str, at: datetime
+    ) -> Invoice | None:
+        """Store ``invoice`` with the account's next invoice number, taken in the unit of
+        work's transaction (so a rolled-back invoice leaves no gap), and return it numbered;
+        None (nothing stored, no number taken) if the idempotency key was used before."""
         ...
 
     async def list(self, *, after: str = "", limit: int = 50) -> builtins.list[ListedInvoice]:
@@ -173,8 +177,13 @@ class RenewalStore(Protocol):
 
     async def save(self, saved: Sequence[RenewedSubscription], at: datetime) -> None: ...
 
-    async def add_invoices(self, invoices: Sequence[NewInvoice], *, kind: str, at: datetime) -> None:
-        """Store each invoice; one whose idempotency key exists already stores nothing."""
+    async def add_invoices(
+        self, invoices: Sequence[NewInvoice], *, kind: str, at: datetime
+    ) -> list[Invoice]:
+        """Store each invoice with its account's next numbers (an account's invoices numbered
+        in the order given, in a statement or two for the whole batch) and return them
+        numbered. The keys must be new (checked under the subscriptions' locks with
+        :meth:`existing_invoice_keys`): a number is never taken for an invoice not stored."""
         ...
 
     async def append_credit(self, entries: Sequence[CreditAppend], at: datetime) -> None: ...

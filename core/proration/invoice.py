@@ -19,13 +19,15 @@ from core.periods import Period
 from .credit import CreditLedger
 from .line import ProrationLine
 from .quote import Quote
-from .terms import Terms
+from .terms import Terms, interval_days
 
 __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceLineKind",
     "InvoiceStatus",
+    "LineWork",
+    "format_invoice_number",
     "issue_invoice",
     "proration_charge_line",
     "purchase_invoice",
@@ -63,15 +65,75 @@ class CreditNote:
             )
 
 
+#: The printed form of an invoice number: the year of issue and the account's sequence.
+NUMBER_PREFIX = "STINT"
+
+
+def format_invoice_number(issued_on: date, number: int) -> str | None:
+    """``STINT-2026-000123``: the year the invoice was issued and its number in the billing
+    account's one sequence (it does not restart each year); None before it has a number."""
+    if number <= 0:
+        return None
+    return f"{NUMBER_PREFIX}-{issued_on.year:04d}-{number:06d}"
+
+
+@dataclass(frozen=True, slots=True)
+class LineWork:
+    """The per-day arithmetic behind a prorated line, kept so the invoice can show it.
+
+    ``L`` days were left of a ``period_days``-day period on the change day. A day of the
+    old terms was worth ``old_seats × old_seat_price / old_days``, a day of the new ones
+    ``new_seats × new_seat_price / new_days`` (the days of each interval from the period's
+    start); the line is ``L × (new day value − old day value)``, exact, rounded once.
+    """
+
+    days_left: int
+    period_days: int
+    old_seats: int
+    old_seat_price: int
+    old_days: int
+    new_seats: int
+    new_seat_price: int
+    new_days: int
+    exact_amount: Fraction
+
+    @property
+    def old_day_value(self) -> Fraction:
+        return Fraction(self.old_seats * self.old_seat_price, self.old_days)
+
+    @property
+    def new_day_value(self) -> Fraction:
+        return Fraction(self.new_seats * self.new_seat_price, self.new_days)
+
+    @classmethod
+    def of(cls, line: ProrationLine) -> LineWork:
+        return cls(
+            days_left=line.days_left,
+            period_days=line.period_days,
+            old_seats=line.old.seats,
+            old_seat_price=line.old.seat_price,
+            old_days=interval_days(line.period, line.old.interval),
+            new_seats=line.new.seats,
+            new_seat_price=line.new.seat_price,
+            new_days=interval_days(line.period, line.new.interval),
+            exact_amount=line.exact_amount,
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class InvoiceLine:
-    """One charge on an invoice, for the service days ``[starts_on, ends_on)``."""
+    """One charge on an invoice, for the service days ``[starts_on, ends_on)``.
+
+    ``work`` is the per-day arithmetic of a prorated line (None for whole periods, and for
+    prorated lines stored before it was kept).
+    """
 
     kind: InvoiceLineKind
     description: str
     amount: int
     starts_on: date
     ends_on: date
+    work: LineWork | None = None
 
     def __post_init__(self) -> None:
         if type(self.amount) is not int or self.amount < 0:
@@ -96,6 +158,13 @@ class Invoice:
     status: InvoiceStatus
     currency: str = "USD"
     credit_notes: tuple[CreditNote, ...] = ()
+    #: The billing account's sequence number, given when the invoice is stored (0: not yet).
+    number: int = 0
+
+    @property
+    def number_text(self) -> str | None:
+        """The human invoice number, ``STINT-2026-000123`` (None before it is stored)."""
+        return format_invoice_number(self.issued_on, self.number)
 
     @property
     def credited(self) -> int:
@@ -168,7 +237,9 @@ def proration_charge_line(line: ProrationLine) -> InvoiceLine:
     """The invoice line for a positive proration line, covering ``[on, period end)``."""
     if line.amount <= 0:
         raise ValidationFailed("only a charge becomes an invoice line; credit goes to the ledger")
-    return InvoiceLine("proration_charge", line.description, line.amount, line.on, line.period.end)
+    return InvoiceLine(
+        "proration_charge", line.description, line.amount, line.on, line.period.end, LineWork.of(line)
+    )
 
 
 def settle_quote(

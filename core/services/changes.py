@@ -266,7 +266,11 @@ async def change_subscription(
             await invoices.add_credit_note(note, reference=change_id, at=now)
         invoice = settled.invoice
         if invoice is not None:
-            await invoices.add(invoice, kind="proration", idempotency_key=f"change:{invoice.id}", at=now)
+            stored = await invoices.add(
+                invoice, kind="proration", idempotency_key=f"change:{invoice.id}", at=now
+            )
+            assert stored is not None  # a new id makes a new key
+            invoice = stored
         await invoices.save_ledger(ledger, settled.ledger, now)
         await scope.audit().record(
             actor_of(actor),

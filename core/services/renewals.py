@@ -180,7 +180,6 @@ async def renew_due(
                 credit.append(CreditAppend(sub_id, position, after.entries[position]))
             ledgers[sub_id] = after
             new_invoices.append(NewInvoice(sub_id, first[sub_id].id, invoice, key))
-            to_collect.append((first[sub_id], invoice))
 
         saved: list[RenewedSubscription] = []
         audits: list[AuditEntry] = []
@@ -200,7 +199,12 @@ async def renew_due(
 
         await store.save(saved, now)
         if new_invoices:
-            await store.add_invoices(new_invoices, kind="renewal", at=now)
+            # Numbered as they are stored: each account's next numbers, in period order.
+            stored = await store.add_invoices(new_invoices, kind="renewal", at=now)
+            to_collect.extend(
+                (first[new.subscription_id], invoice)
+                for new, invoice in zip(new_invoices, stored, strict=True)
+            )
         if credit:
             await store.append_credit(credit, now)
         await store.audit(audits, now)

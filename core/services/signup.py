@@ -23,6 +23,7 @@ from core.tenancy import (
 )
 from core.unit_of_work import UnitOfWorkFactory
 
+from .activity_types import seed_default_catalogue
 from .identity import check_password
 
 __all__ = ["SignupResult", "signup"]
@@ -108,6 +109,7 @@ async def signup(
         )
         scope = work.tenant(tenant.id)
         await scope.users().add(admin, password_hash, now)
+        await seed_default_catalogue(scope.activity_types())
         await scope.audit().record(
             f"user:{admin.id}", "tenant.signed_up", slug, {"deployment": where.value}, now
         )

@@ -175,7 +175,10 @@ async def purchase(
         invoices = scope.invoices()
         ledger = await invoices.ledger(currency)
         invoice, new_ledger = purchase_invoice(new_id(), terms, after.period, ledger, currency)
-        await invoices.add(invoice, kind="purchase", idempotency_key=f"purchase:{invoice.id}", at=now)
+        key = f"purchase:{invoice.id}"
+        stored = await invoices.add(invoice, kind="purchase", idempotency_key=key, at=now)
+        assert stored is not None  # a new id makes a new key
+        invoice = stored
         await invoices.save_ledger(ledger, new_ledger, now)
         await scope.audit().record(
             who,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
+from core.activities import resolve
 from core.clock import Clock
 from core.errors import Conflict
 from core.ids import new_id
@@ -40,6 +41,8 @@ from core.tracking import (
 from core.tracking.ports import TrackingDirectory, TrackingRepository
 from core.unit_of_work import TenantScope, UnitOfWork, UnitOfWorkFactory
 
+from .budgets import ensure_budget_open
+from .planning import require_work_item
 from .tracking_common import check_limits, ensure_day_unlocked, queue_work_item_effects, user_zone
 
 __all__ = [
@@ -98,19 +101,39 @@ async def _settle(
 async def start_tracking(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, user: User,
     work_item: str | None, comment: str | None,
+    activity_type_id: str | None = None, activity_type: str | None = None,
 ) -> tuple[Timer, StoppedTrack | None]:
-    """Start a timer; one already running is stopped first (reason ``concurrency``)."""
+    """Start a timer; one already running is stopped first (reason ``concurrency``).
+
+    The activity type is an active catalogue entry named by id or name (else 422
+    ``unknown_activity_type``); the worklog the timer leaves is billable when the entry is
+    billable by default.
+    """
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
+        entry = resolve(
+            await scope.activity_types().all(), activity_type_id=activity_type_id, name=activity_type
+        )
         repo = scope.tracking()
         await repo.lock_user(user.id)
         settings = await repo.rules()
         rules, lock = settings.rules, settings.lock
+        if work_item is not None and work_item.strip():
+            # Only an item of the mirror, kept as its canonical id.
+            work_item = await require_work_item(scope.work_items(), work_item)
         settled, stopped = await _settle(repo, user.id, clock, rules)
         await check_limits(scope, work.directory.catalogue, {user.id: 1 if settled is None else 2})
         now = clock.now()
         await ensure_day_unlocked(repo, user.id, now, await user_zone(repo, tenant, user.id), lock)
-        timer, track = start_timer(user.id, now, work_item, comment, rules, settled)
+        # A timer's worklog would go to its work item's budget: a closed one refuses the start.
+        # Stopping a timer started before the budget closed keeps the time (docs/budgets.md).
+        await ensure_budget_open(scope, work_item)
+        timer, track = start_timer(
+            user.id, now, work_item, comment, rules, settled,
+            activity_type_id=entry.id if entry else None,
+            activity_type=entry.name if entry else None,
+            billable=entry.billable_by_default if entry else False,
+        )
         if track is not None:
             await repo.delete_timer(user.id)
             stopped = await _store_track(repo, track, now)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from core.licensing.ports import Catalogue
 from core.tenancy import Tenant, User
@@ -85,19 +86,24 @@ def _digest(work_item: str) -> str:
 
 
 async def queue_work_item_effects(
-    repo: TrackingRepository, before: Worklog | None, after: Worklog | None, at: datetime, change_id: str
+    repo: TrackingRepository, before: Worklog | None, after: Worklog | None, at: datetime, change_id: str,
+    *, remaining_set: Decimal | None = None,
 ) -> None:
     """Queue the work-item updates a worklog change causes (SPEC §8 automation).
 
     Completed Work is recomputed for every item the change touched (before and
     after an edit that moves a worklog). Remaining Work is lowered once, when a
-    worklog with a work item is created: its effect key is the worklog's id.
+    worklog with a work item is created: its effect key is the worklog's id; it carries
+    the Remaining Work the user set on the new worklog (``remaining_set``), if any. What
+    the job makes of them is decided by the tenant's settings when it runs.
     """
     items = {w.work_item for w in (before, after) if w is not None and w.work_item is not None}
     for item in sorted(items):
         await repo.enqueue_work_item(item, f"sync:{change_id}:{_digest(item)}", 0, at)
     if before is None and after is not None and after.work_item is not None:
-        await repo.enqueue_work_item(after.work_item, f"remaining:{after.id}", after.length_s, at)
+        await repo.enqueue_work_item(
+            after.work_item, f"remaining:{after.id}", after.length_s, at, remaining_set=remaining_set
+        )
 
 
 def import_effects(worklogs: Sequence[Worklog], import_id: str) -> list[WorkItemEffect]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 
 from core.clock import Clock
 from core.errors import Conflict, NotFound, SeatLimit, ValidationFailed
@@ -11,11 +12,13 @@ from core.ids import new_id
 from core.licensing.administrators import ensure_an_administrator_remains, is_tenant_administrator
 from core.licensing.roles import Role
 from core.licensing.seats import SeatPool
+from core.money import Money
 from core.tenancy import Person, Tenant, User, normalise_email
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .audit import actor_of
 from .identity import check_password
+from .rates import accept_rate
 
 __all__ = ["add_user", "list_users", "parse_role", "set_default_role", "update_user"]
 
@@ -111,8 +114,13 @@ async def update_user(
     collection_admin: bool | None = None,
     approval_manager: bool | None = None,
     address: str | None = None,
+    set_hourly_rate: bool = False,
+    hourly_rate: Money | None = None,
 ) -> tuple[User, bool]:
     """Change a user's role, licence or flags (User Management); returns (user, licensed).
+
+    With ``set_hourly_rate`` the user's hourly rate becomes ``hourly_rate`` (``None``
+    removes it) in the same transaction, so a refused rate changes nothing else either.
 
     Licensing takes a seat from the pool under the subscription's lock, so licensed
     users never exceed seats however many admins click at once (SPEC §5). A licence
@@ -125,6 +133,8 @@ async def update_user(
         user = await scope.users().get(user_id)
         if user is None:
             raise NotFound("no such user in this tenant")
+        if set_hourly_rate:
+            await _set_rate(scope, user, hourly_rate, who, now, address)
         changed = user
         if role is not None:
             changed = replace(changed, role=parse_role(role).value)
@@ -202,6 +212,23 @@ async def set_default_role(
         )
         await work.commit()
     return updated
+
+
+async def _set_rate(
+    scope: TenantScope, user: User, rate: Money | None, who: str, now: datetime, address: str | None
+) -> None:
+    rates = scope.rates()
+    before = await rates.user_rate(user.id)
+    if rate is not None:
+        rate = await accept_rate(rates, rate)
+    if rate == before:
+        return
+    await rates.set_user_rate(user.id, rate)
+    await scope.audit().record(
+        who, "user.rate_changed", user.email,
+        {"hourly_rate": rate.as_dict() if rate else None, "before": before.as_dict() if before else None},
+        now, address=address,
+    )
 
 
 async def list_users(

@@ -1,6 +1,8 @@
 """Work item automation (SPEC §8): Completed Work is the sum of the item's tracked hours,
 Remaining Work is lowered once per track — through the DevOps connector, in the
-background, retried until done, never applied twice.
+background, retried until done, never applied twice. The tenant's settings
+(:mod:`core.tracking.automation`: on/off, which fields, how Remaining Work changes) are
+read at the start of each tenant's run, so a change applies from the next run on.
 
 Worklog changes queue effects in an outbox in their own transaction
 (:func:`core.services.tracking_common.queue_work_item_effects`);
@@ -10,42 +12,36 @@ retries come in. A Remaining Work effect is keyed by its worklog and marked done
 once written; before each write the job records the revision it starts from and
 the values it writes, so that after a crash between the write and the mark a
 retry recognises its own revision and does not lower the item again.
+
+With automation off (or no field written) a run drops the tenant's pending effects:
+they are marked done with the reason and never applied, not even after it is turned on
+again (see :mod:`core.tracking.automation` for why).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from decimal import ROUND_HALF_EVEN, Decimal
 
 from core.clock import Clock
+from core.tracking.automation import (
+    PendingChange,
+    WorkItemAutomation,
+    completed_hours,
+    lowered_remaining,
+    planned_fields,
+)
 from core.tracking.ports import DevOpsConnector, OutboxEntry, StaleWorkItem, TrackingDirectory, WorkItemState
 from core.unit_of_work import UnitOfWorkFactory
 
-__all__ = ["completed_hours", "lowered_remaining", "run_work_item_outbox"]
+__all__ = ["AUTOMATION_OFF", "completed_hours", "lowered_remaining", "run_work_item_outbox"]
 
 log = logging.getLogger("stint.work_items")
 
-_ONE_DECIMAL = Decimal("0.1")
-_TWO_DECIMALS = Decimal("0.01")
+#: The reason kept on effects a run dropped because the tenant's automation writes nothing.
+AUTOMATION_OFF = "dropped: work item automation is off"
 #: Tries per item and run when someone else keeps changing the item (HTTP 412).
 _STALE_RETRIES = 5
-
-
-def completed_hours(seconds: int) -> Decimal:
-    """Tracked seconds as hours with one decimal (half to even): 5400 → 1.5."""
-    return (Decimal(seconds) / 3600).quantize(_ONE_DECIMAL, rounding=ROUND_HALF_EVEN)
-
-
-def lowered_remaining(remaining: Decimal | None, seconds: int) -> Decimal | None:
-    """Remaining Work less ``seconds`` of work, two decimals, never below zero.
-
-    An item without a Remaining Work estimate keeps none: there is nothing to lower.
-    """
-    if remaining is None or seconds == 0:
-        return remaining
-    left = max(Decimal(0), remaining - Decimal(seconds) / 3600)
-    return left.quantize(_TWO_DECIMALS, rounding=ROUND_HALF_EVEN)
 
 
 async def run_work_item_outbox(
@@ -60,11 +56,16 @@ async def run_work_item_outbox(
     written = 0
     for tenant_id in await directory.tenants_with_pending_work_items():
         async with uow() as work:
-            items = await work.tenant(tenant_id).tracking().pending_work_items(limit)
+            repo = work.tenant(tenant_id).tracking()
+            settings = await repo.work_item_automation()
+            items = await repo.pending_work_items(limit)
+        if not settings.active:
+            await _drop_pending(uow, clock, tenant_id, items, limit)
+            continue
         connector = connector_for(tenant_id)
         for item in items:
             try:
-                written += await _apply(uow, clock, tenant_id, connector, item)
+                written += await _apply(uow, clock, tenant_id, connector, item, settings)
             except Exception as exc:  # one bad item must not block the others
                 log.warning("work item update failed; will retry", extra={"work_item": item})
                 async with uow(write=True) as work:
@@ -84,8 +85,24 @@ def _landed(effect: OutboxEntry, revision: WorkItemState | None) -> bool:
     )
 
 
+async def _drop_pending(
+    uow: UnitOfWorkFactory, clock: Clock, tenant_id: str, items: list[str], limit: int
+) -> None:
+    """Mark every pending effect of the tenant done, unapplied, with :data:`AUTOMATION_OFF`."""
+    while items:
+        async with uow(write=True) as work:
+            repo = work.tenant(tenant_id).tracking()
+            for item in items:
+                ids = [e.id for e in await repo.pending_effects(item)]
+                await repo.finish_effects(ids, clock.now())
+                await repo.fail_effects(ids, AUTOMATION_OFF)
+            items = await repo.pending_work_items(limit)
+            await work.commit()
+
+
 async def _apply(
-    uow: UnitOfWorkFactory, clock: Clock, tenant_id: str, connector: DevOpsConnector, item: str
+    uow: UnitOfWorkFactory, clock: Clock, tenant_id: str, connector: DevOpsConnector, item: str,
+    settings: WorkItemAutomation,
 ) -> int:
     for _ in range(_STALE_RETRIES):
         async with uow() as work:
@@ -110,8 +127,13 @@ async def _apply(
             effects = [e for e in effects if e not in landed]
             if not effects:
                 return 0
-        completed = completed_hours(seconds)
-        remaining = lowered_remaining(state.remaining_work, sum(e.remaining_delta_s for e in effects))
+        planned = planned_fields(
+            settings, tracked_s=seconds, current_remaining=state.remaining_work,
+            changes=[PendingChange(e.remaining_delta_s, e.remaining_set) for e in effects],
+        )
+        # What the item will show after the write: the fields not written keep their values.
+        completed = state.completed_work if planned.completed_work is None else planned.completed_work
+        remaining = state.remaining_work if planned.remaining_work is None else planned.remaining_work
         if completed == state.completed_work and remaining == state.remaining_work:
             await _finish(uow, clock, tenant_id, effects)
             return 0
@@ -122,7 +144,8 @@ async def _apply(
             await work.commit()
         try:
             await connector.update_work_item(
-                item, rev=state.rev, completed_work=completed, remaining_work=remaining
+                item, rev=state.rev,
+                completed_work=planned.completed_work, remaining_work=planned.remaining_work,
             )
         except StaleWorkItem:
             continue  # someone changed the item meanwhile: read it again

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from core.clock import Clock
@@ -37,14 +37,22 @@ from core.tracking import (
 from core.tracking.ports import UserWeek
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
+from .budgets import ensure_budget_open
+from .planning import parse_work_item_id
 from .tracking_common import all_users, check_limits, import_effects
 
-__all__ = ["ImportRejected", "import_worklogs"]
+__all__ = ["ImportRejected", "UnknownWorkItemRows", "import_worklogs"]
 
 class ImportRejected(ValidationFailed):
     """An import with bad rows stores nothing; ``errors`` lists every bad line and why."""
 
     code = "import_rejected"
+
+
+class UnknownWorkItemRows(ImportRejected):
+    """Rows that name work items the mirror does not hold (``unknown_work_item``)."""
+
+    code = "unknown_work_item"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +63,7 @@ class _Rules:
     zones: Mapping[str, str]  # user id → the zone their days are counted in
     lock: LockPolicy
     statuses: Mapping[UserWeek, WeekStatus]  # only the weeks that are not open
+    activity_types: Mapping[str, tuple[str, str]]  # name → (id, name): the active catalogue
 
 
 async def _read_rules(scope: TenantScope, tenant: Tenant, actor: User, for_others: bool) -> _Rules:
@@ -63,7 +72,9 @@ async def _read_rules(scope: TenantScope, tenant: Tenant, actor: User, for_other
     own = await repo.time_zones()
     lock = (await repo.rules()).lock
     statuses = await repo.week_statuses(None if for_others else actor.id)
+    catalogue = await scope.activity_types().all()
     return _Rules(
+        activity_types={entry.name: (entry.id, entry.name) for entry in catalogue if entry.active},
         known={user.email: user.id for user in users},
         zones={user.id: own.get(user.id) or tenant.time_zone for user in users},
         lock=lock,
@@ -95,7 +106,7 @@ def _check_rows(
     rows: Sequence[NumberedRow], rules: _Rules, actor_id: str, time_zone: str
 ) -> tuple[list[Worklog], list[RowError]]:
     result = parse_rows(rows, rules.known, added_by=actor_id, time_zone=time_zone,
-                        week_locked=_week_lock(rules))
+                        activity_types=rules.activity_types, week_locked=_week_lock(rules))
     if result.errors:
         return [], list(result.errors)
     ids = new_ids(len(result.drafts))
@@ -120,6 +131,40 @@ async def _checked(
     return worklogs
 
 
+async def _known_work_items(
+    scope: TenantScope, rows: Sequence[NumberedRow], worklogs: list[Worklog]
+) -> list[Worklog]:
+    """The worklogs with their work items as canonical ids of the mirror; a row naming an
+    item the mirror does not hold rejects the import (every such line named)."""
+    named = {w.work_item for w in worklogs if w.work_item is not None}
+    if not named:
+        return worklogs
+    canonical: dict[str, str] = {}
+    for text in named:
+        try:
+            item_id = parse_work_item_id(text)
+        except ValidationFailed:
+            continue
+        if item_id is not None:
+            canonical[text] = str(item_id)
+    found = await scope.work_items().many([int(c) for c in set(canonical.values())])
+    unknown = {text for text in named if text not in canonical or int(canonical[text]) not in found}
+    if unknown:
+        # Every row made a worklog (the rows were checked), so they pair up in order.
+        lines = [row.line for row, w in zip(rows, worklogs, strict=False) if w.work_item in unknown]
+        raise UnknownWorkItemRows(
+            f"{len(lines)} row(s) name a work item that does not exist; nothing was imported",
+            errors=[{"line": line, "reason": "there is no such work item"} for line in lines],
+        )
+    if all(canonical[text] == text for text in named):
+        return worklogs
+    return [
+        w if w.work_item is None or canonical[w.work_item] == w.work_item
+        else replace(w, work_item=canonical[w.work_item])
+        for w in worklogs
+    ]
+
+
 async def import_worklogs(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User,
     rows: Sequence[NumberedRow], may_import_for_others: bool, time_zone: str,
@@ -133,10 +178,12 @@ async def import_worklogs(
         now_rules = await _read_rules(scope, tenant, actor, may_import_for_others)
         if now_rules != rules:
             worklogs = await _checked(rows, now_rules, actor=actor, time_zone=time_zone)
+        worklogs = await _known_work_items(scope, rows, worklogs)
         by_user: dict[str, int] = {}
         for worklog in worklogs:
             by_user[worklog.user_id] = by_user.get(worklog.user_id, 0) + 1
         await check_limits(scope, work.directory.catalogue, by_user)
+        await ensure_budget_open(scope, *{worklog.work_item for worklog in worklogs})
         now = clock.now()
         repo = scope.tracking()
         await repo.add_worklogs(worklogs, now)

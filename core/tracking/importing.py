@@ -152,11 +152,20 @@ def _user(value: object, users: Mapping[str, str]) -> str:
     return user_id
 
 
-def _activity_type(value: object, allowed: set[str] | None) -> str | None:
+#: Accepted activity types: case-folded name → (catalogue id, its name) or None (keep as written).
+_Allowed = Mapping[str, tuple[str, str] | None]
+
+
+def _activity_type(value: object, allowed: _Allowed | None) -> tuple[str | None, str | None]:
+    """The row's activity type as (name, catalogue id)."""
     name = _text(value)
-    if name is not None and allowed is not None and name.strip().casefold() not in allowed:
+    if name is None or allowed is None:
+        return name, None
+    key = name.strip().casefold()
+    if key not in allowed:
         raise _Bad(f"unknown activity type {name!r}")
-    return name
+    entry = allowed[key]
+    return (name, None) if entry is None else (entry[1], entry[0])
 
 
 def _cells(row: Mapping[str, object] | Sequence[object]) -> Mapping[str, object]:
@@ -171,19 +180,26 @@ def parse_rows(
     *,
     added_by: str,
     time_zone: str = "UTC",
-    activity_types: Collection[str] | None = None,
+    activity_types: Collection[str] | Mapping[str, tuple[str, str]] | None = None,
     week_locked: Callable[[str, datetime], bool] | None = None,
 ) -> ImportResult:
     """Check every row; see the module doc.
 
     ``rows`` are ``(line, cells)`` with cells keyed by column name or listed in
     :data:`COLUMNS` order. ``known_users`` maps e-mail (any case) → user id.
-    ``activity_types``, when given, are the only ones accepted. ``week_locked``
+    ``activity_types``, when given, are the only ones accepted (any case): names, or a
+    mapping of name → (catalogue id, name), whose id and name the worklog then takes. ``week_locked``
     tells whether a worklog of that user starting then lies in a locked week.
     """
     zone(time_zone)  # a bad zone is the caller's mistake, not every row's
     users = {email.strip().casefold(): user_id for email, user_id in known_users.items()}
-    allowed = None if activity_types is None else {name.casefold() for name in activity_types}
+    allowed: _Allowed | None
+    if activity_types is None:
+        allowed = None
+    elif isinstance(activity_types, Mapping):
+        allowed = {name.strip().casefold(): entry for name, entry in activity_types.items()}
+    else:
+        allowed = {name.strip().casefold(): None for name in activity_types}
     drafts: list[WorklogDraft] = []
     errors: list[RowError] = []
     for line, row in rows:
@@ -202,14 +218,14 @@ def _parse_row(
     users: Mapping[str, str],
     added_by: str,
     time_zone: str,
-    allowed: set[str] | None,
+    allowed: _Allowed | None,
     week_locked: Callable[[str, datetime], bool] | None,
 ) -> tuple[WorklogDraft | None, list[str]]:
     """The row's draft, or every problem found in it."""
     problems: list[str] = []
     # One try per cell rather than a helper taking a lambda: this runs for every row of
     # 100,000-row files, and the closures cost a tenth of the whole check.
-    user_id = started_at = length_s = billable_s = activity_type = None
+    user_id = started_at = length_s = billable_s = activity_type = activity_type_id = None
     try:
         user_id = _user(cells.get(USER), users)
     except _Bad as bad:
@@ -227,7 +243,7 @@ def _parse_row(
     except _Bad as bad:
         problems.append(str(bad))
     try:
-        activity_type = _activity_type(cells.get(ACTIVITY_TYPE), allowed)
+        activity_type, activity_type_id = _activity_type(cells.get(ACTIVITY_TYPE), allowed)
     except _Bad as bad:
         problems.append(str(bad))
     if length_s is not None and billable_s is not None and billable_s > length_s:
@@ -246,6 +262,7 @@ def _parse_row(
             work_item=_text(cells.get(WORK_ITEM)),
             comment=_text(cells.get(COMMENT)),
             activity_type=activity_type,
+            activity_type_id=activity_type_id,
         )
     except ValidationFailed as invalid:
         return None, [*problems, invalid.detail]

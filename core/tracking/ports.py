@@ -3,7 +3,7 @@ DevOps platform the outbox writes to, and the tenant's connection to it (SPEC §
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -12,6 +12,7 @@ from typing import NamedTuple, Protocol
 
 from core.errors import Conflict
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog
+from core.tracking.automation import WorkItemAutomation
 from core.tracking.rows import NumberedRow
 
 __all__ = [
@@ -82,7 +83,8 @@ class OutboxEntry:
     ``remaining_delta_s`` > 0 lowers Remaining Work once (its ``effect_key`` is unique);
     every entry also asks for Completed Work to be recomputed from the stored worklogs.
     ``attempt_*`` remember what the last try was about to write, so a retry after a
-    crash can tell whether that write landed.
+    crash can tell whether that write landed. ``remaining_set``: the Remaining Work (hours)
+    the user set on a new worklog, which the ``per_worklog`` automation mode writes.
     """
 
     id: str
@@ -93,6 +95,7 @@ class OutboxEntry:
     attempt_rev: int | None = None
     attempt_completed: Decimal | None = None
     attempt_remaining: Decimal | None = None
+    remaining_set: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +119,13 @@ class TrackingRepository(Protocol):
     async def rules(self) -> TrackingSettings: ...
 
     async def save_rules(self, rules: TrackingRules, lock: LockPolicy, at: datetime) -> None: ...
+
+    async def work_item_automation(self) -> WorkItemAutomation:
+        """The tenant's work item automation settings (never saved: the defaults)."""
+        ...
+
+    async def save_work_item_automation(self, settings: WorkItemAutomation, by: str, at: datetime) -> None:
+        ...
 
     async def preference(self, user_id: str) -> TrackingPreference: ...
 
@@ -173,7 +183,8 @@ class TrackingRepository(Protocol):
     ) -> None: ...
 
     async def enqueue_work_item(
-        self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime
+        self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime,
+        *, remaining_set: Decimal | None = None,
     ) -> None: ...
 
     async def enqueue_work_items(self, effects: Sequence[WorkItemEffect], at: datetime) -> None:
@@ -186,8 +197,10 @@ class TrackingRepository(Protocol):
     async def pending_effects(self, work_item: str) -> list[OutboxEntry]: ...
 
     async def record_attempt(
-        self, ids: Sequence[str], rev: int, completed: Decimal, remaining: Decimal | None
-    ) -> None: ...
+        self, ids: Sequence[str], rev: int, completed: Decimal | None, remaining: Decimal | None
+    ) -> None:
+        """Remember what a try is about to leave the item at (its fields after the write)."""
+        ...
 
     async def finish_effects(self, ids: Sequence[str], at: datetime) -> None: ...
 
@@ -226,9 +239,10 @@ class DevOpsConnector(Protocol):
     async def revision(self, work_item: str, rev: int) -> WorkItemState | None: ...
 
     async def update_work_item(
-        self, work_item: str, *, rev: int, completed_work: Decimal, remaining_work: Decimal | None
+        self, work_item: str, *, rev: int, completed_work: Decimal | None, remaining_work: Decimal | None
     ) -> WorkItemState:
-        """Set both fields if the item is still at ``rev``; else :class:`StaleWorkItem`."""
+        """Set the fields given (None: leave that field as it is) if the item is still at
+        ``rev``; else :class:`StaleWorkItem`."""
         ...
 
 
@@ -269,6 +283,12 @@ class Spreadsheets(Protocol):
 
     media_type: str
 
-    def write(self, rows: Iterable[Mapping[str, str]]) -> bytes: ...
+    def write(
+        self, rows: Iterable[Mapping[str, str]], *, columns: Sequence[str] | None = None,
+        number_columns: Collection[str] | None = None, title: str | None = None,
+    ) -> bytes:
+        """The rows as a workbook: core's worklog columns, or ``columns`` (a budget
+        statement's), with ``number_columns`` written as numbers rather than text."""
+        ...
 
     def read(self, data: bytes) -> list[NumberedRow]: ...

@@ -136,11 +136,12 @@ def export_rows(
     return rows
 
 
-def write_csv(rows: Iterable[Mapping[str, str]]) -> str:
+def write_csv(rows: Iterable[Mapping[str, str]], columns: Sequence[str] | None = None) -> str:
     """CSV text with a header row (RFC 4180 line ends). Encode it as UTF-8; a BOM
-    (``utf-8-sig``) helps Excel recognise UTF-8 and :func:`read_csv` ignores it."""
+    (``utf-8-sig``) helps Excel recognise UTF-8 and :func:`read_csv` ignores it. ``columns``:
+    another file's columns than the worklog export's (a budget statement's)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS)
+    writer = csv.DictWriter(out, fieldnames=list(COLUMNS if columns is None else columns))
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue()

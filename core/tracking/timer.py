@@ -78,6 +78,11 @@ class Timer:
     comment: str | None
     next_activity_check_at: datetime
     check_asked_at: datetime | None = None
+    #: The activity type the track is of (catalogue id and its current name), if any.
+    activity_type_id: str | None = None
+    activity_type: str | None = None
+    #: The worklog it leaves is billable (the activity type's ``billable_by_default``).
+    billable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +96,9 @@ class TrackDraft:
     comment: str | None
     stop_reason: StopReason
     flags: frozenset[WorklogFlag] = field(default=frozenset({WorklogFlag.TRACKED}))
+    activity_type_id: str | None = None
+    activity_type: str | None = None
+    billable: bool = False
 
 
 def start_timer(
@@ -100,8 +108,16 @@ def start_timer(
     comment: str | None,
     rules: TrackingRules,
     running: Timer | None,
+    *,
+    activity_type_id: str | None = None,
+    activity_type: str | None = None,
+    billable: bool = False,
 ) -> tuple[Timer, TrackDraft | None]:
-    """Start tracking; a running timer is stopped first (reason ``concurrency``)."""
+    """Start tracking; a running timer is stopped first (reason ``concurrency``).
+
+    ``activity_type_id``/``activity_type`` name a catalogue entry the caller resolved;
+    ``billable`` is its ``billable_by_default``.
+    """
     now = utc(now, "now")
     work_item = clean_name(work_item, "work_item")
     comment = clean_comment(comment)
@@ -123,6 +139,9 @@ def start_timer(
         work_item=work_item,
         comment=comment,
         next_activity_check_at=started_at + rules.activity_check_every,
+        activity_type_id=activity_type_id,
+        activity_type=activity_type,
+        billable=billable,
     )
     return timer, stopped
 
@@ -137,6 +156,9 @@ def stop_timer(timer: Timer, at: datetime, reason: StopReason) -> TrackDraft:
         work_item=timer.work_item,
         comment=timer.comment,
         stop_reason=reason,
+        activity_type_id=timer.activity_type_id,
+        activity_type=timer.activity_type,
+        billable=timer.billable,
     )
 
 

@@ -93,6 +93,8 @@ class WorklogDraft:
     activity_type: str | None
     added_by: str
     flags: frozenset[WorklogFlag]
+    #: The activity type catalogue entry (``activity_type`` is its name, kept current).
+    activity_type_id: str | None = None
 
     def __post_init__(self) -> None:
         _check(
@@ -123,6 +125,8 @@ class Worklog:
     added_by: str
     flags: frozenset[WorklogFlag]
     owner_edited: bool = False
+    #: The activity type catalogue entry (``activity_type`` is its name, kept current).
+    activity_type_id: str | None = None
 
     def __post_init__(self) -> None:
         _check(
@@ -153,6 +157,7 @@ def draft_worklog(
     work_item: str | None = None,
     comment: str | None = None,
     activity_type: str | None = None,
+    activity_type_id: str | None = None,
 ) -> WorklogDraft:
     """A new worklog from raw input; ``added_by`` defaults to the owner."""
     return WorklogDraft(
@@ -165,22 +170,25 @@ def draft_worklog(
         activity_type=clean_name(activity_type, "activity_type"),
         added_by=user_id if added_by is None else added_by,
         flags=_flags(origin, billable_length_s),
+        activity_type_id=activity_type_id,
     )
 
 
-def draft_from_track(
-    track: TrackDraft, *, activity_type: str | None = None, billable: bool = False
-) -> WorklogDraft:
-    """The worklog a stopped timer leaves. A 0-second track is refused: store nothing."""
+def draft_from_track(track: TrackDraft) -> WorklogDraft:
+    """The worklog a stopped timer leaves. A 0-second track is refused: store nothing.
+
+    It is billable in full when the track's activity type is billable by default.
+    """
     return draft_worklog(
         track.user_id,
         track.started_at,
         track.length_s,
         origin=WorklogFlag.TRACKED,
-        billable_length_s=track.length_s if billable else 0,
+        billable_length_s=track.length_s if track.billable else 0,
         work_item=track.work_item,
         comment=track.comment,
-        activity_type=activity_type,
+        activity_type=track.activity_type,
+        activity_type_id=track.activity_type_id,
     )
 
 
@@ -239,6 +247,8 @@ class WorklogChanges:
     work_item: str | _Kept | None = KEEP
     comment: str | _Kept | None = KEEP
     activity_type: str | _Kept | None = KEEP
+    #: Set together with ``activity_type`` (its name) by callers that resolved the entry.
+    activity_type_id: str | _Kept | None = KEEP
 
 
 def edit(
@@ -272,6 +282,9 @@ def edit(
         if changes.activity_type is KEEP
         else clean_name(changes.activity_type, "activity_type")
     )
+    activity_type_id = (
+        worklog.activity_type_id if changes.activity_type_id is KEEP else changes.activity_type_id
+    )
     same = (
         started_at == worklog.started_at
         and length_s == worklog.length_s
@@ -279,6 +292,7 @@ def edit(
         and work_item == worklog.work_item
         and comment == worklog.comment
         and activity_type == worklog.activity_type
+        and activity_type_id == worklog.activity_type_id
     )
     if same:
         return worklog
@@ -294,6 +308,7 @@ def edit(
         work_item=work_item,
         comment=comment,
         activity_type=activity_type,
+        activity_type_id=activity_type_id,
         flags=flags,
         owner_edited=worklog.owner_edited or actor_id == worklog.user_id,
     )

@@ -5,6 +5,14 @@ In standalone mode the items live only here and are edited in Stint; with Azure 
 connected they are a mirror kept by the sync job and read-only in Stint.
 """
 
+from core.work_items.errors import (
+    ManagedByDevOps,
+    UnknownIteration,
+    UnknownParent,
+    UnknownWorkItem,
+    WorkItemCycle,
+    WorkItemNotFound,
+)
 from core.work_items.model import (
     STATE_CATEGORIES,
     Assignee,
@@ -13,14 +21,22 @@ from core.work_items.model import (
     WorkItem,
     WorkItemDraft,
     category_of,
+    iteration_order,
 )
 
 __all__ = [
     "STATE_CATEGORIES",
     "Assignee",
     "Iteration",
+    "ManagedByDevOps",
     "StateCategory",
+    "UnknownIteration",
+    "UnknownParent",
+    "UnknownWorkItem",
     "WorkItem",
+    "WorkItemCycle",
     "WorkItemDraft",
+    "WorkItemNotFound",
     "category_of",
+    "iteration_order",
 ]

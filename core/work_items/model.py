@@ -21,6 +21,7 @@ __all__ = [
     "WorkItem",
     "WorkItemDraft",
     "category_of",
+    "iteration_order",
 ]
 
 
@@ -79,6 +80,11 @@ class Iteration:
     finish: date | None = None
     external_id: str | None = None
     """The DevOps iteration's identifier (a GUID) when it is mirrored, else ``None``."""
+
+
+def iteration_order(iteration: Iteration) -> tuple[bool, date, str, int]:
+    """How iterations are listed: by start date (undated last), then path, then id."""
+    return (iteration.start is None, iteration.start or date.min, iteration.path, iteration.id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,8 @@ behind it filters on that tenant.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Protocol
 
 from core.work_items.model import Iteration, WorkItem, WorkItemDraft
@@ -60,7 +60,11 @@ class WorkItemRepository(Protocol):
 
     async def many(self, ids: Sequence[int]) -> dict[int, WorkItem]: ...
 
-    async def find(self, where: WorkItemFilter, cursor: str | None, limit: int) -> WorkItemPage: ...
+    async def find(self, where: WorkItemFilter, cursor: str | None, limit: int) -> WorkItemPage:
+        """Items matching ``where`` in id order, after ``cursor`` (the last id of the previous
+        page, as text; anything else raises ``ValueError``). ``search`` matches the title
+        case-insensitively, or the id itself."""
+        ...
 
     async def create(self, draft: WorkItemDraft, at: datetime) -> WorkItem:
         """Store a new standalone item under the tenant's next id."""
@@ -76,7 +80,21 @@ class WorkItemRepository(Protocol):
         """Every item's parent id: the tree the budget resolution and the totals walk."""
         ...
 
-    async def iterations(self) -> list[Iteration]: ...
+    async def tracked(self, ids: Sequence[int]) -> dict[int, int]:
+        """Seconds tracked on each of ``ids`` by its own worklogs (absent: none)."""
+        ...
+
+    async def iterations(self) -> list[Iteration]:
+        """The tenant's iterations in :func:`~core.work_items.model.iteration_order`."""
+        ...
+
+    async def iteration(self, iteration_id: int) -> Iteration | None: ...
+
+    async def create_iteration(
+        self, path: str, start: date | None, finish: date | None, at: datetime
+    ) -> Iteration:
+        """Store a new standalone iteration under the tenant's next iteration id."""
+        ...
 
     async def add_iteration(self, iteration: Iteration) -> Iteration: ...
 
@@ -89,8 +107,15 @@ class WorkItemRepository(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class SyncPage:
+    """One page of changed items; ``continuation`` None when it was the last.
+
+    ``iteration_paths`` (item id → DevOps iteration path) is how the sync places an item in
+    the mirrored iterations: the source knows paths, only the mirror knows their ids.
+    """
+
     items: list[WorkItem]
     continuation: str | None
+    iteration_paths: dict[int, str] = field(default_factory=dict)
 
 
 class DevOpsWorkItems(Protocol):

@@ -243,9 +243,11 @@ class StripeBilling:
             )
         created = await self.gateway.create_invoice(
             customer_id=customer_id,
-            description=f"Stint invoice {invoice.id} of {invoice.issued_on}",
+            description=f"Stint invoice {invoice.number_text or invoice.id} of {invoice.issued_on}",
             metadata={
                 "stint_invoice_id": invoice.id,
+                # The number the customer's PDF shows, to match the two.
+                "stint_invoice_number": invoice.number_text or "",
                 "stint_subscription_id": remote.subscription_id,
                 "stint_tenant_id": remote.tenant_id,
             },

@@ -2,7 +2,8 @@
 
 Reads ``GET _apis/wit/workitems/{id}``; writes a JSON Patch that first tests
 ``/rev`` (optimistic concurrency: the server answers 412 when the item moved on)
-and then sets ``Microsoft.VSTS.Scheduling.CompletedWork`` and ``RemainingWork``.
+and then sets ``Microsoft.VSTS.Scheduling.CompletedWork`` and/or ``RemainingWork`` (a field
+the tenant's automation does not write is left out of the patch).
 Authentication is a personal access token sent as HTTP Basic with an empty user.
 """
 
@@ -79,15 +80,14 @@ class AzureDevOpsConnector:
         return None if body is None else _state(work_item, body)
 
     async def update_work_item(
-        self, work_item: str, *, rev: int, completed_work: Decimal, remaining_work: Decimal | None
+        self, work_item: str, *, rev: int, completed_work: Decimal | None, remaining_work: Decimal | None
     ) -> WorkItemState:
         url = self._url(work_item)
         if url is None:
             raise ValueError(f"{work_item!r} is not an Azure DevOps work item id")
-        patch: list[dict[str, Any]] = [
-            {"op": "test", "path": "/rev", "value": rev},
-            {"op": "add", "path": f"/fields/{COMPLETED_WORK}", "value": float(completed_work)},
-        ]
+        patch: list[dict[str, Any]] = [{"op": "test", "path": "/rev", "value": rev}]
+        if completed_work is not None:
+            patch.append({"op": "add", "path": f"/fields/{COMPLETED_WORK}", "value": float(completed_work)})
         if remaining_work is not None:
             patch.append({"op": "add", "path": f"/fields/{REMAINING_WORK}", "value": float(remaining_work)})
         response = await self._client.patch(

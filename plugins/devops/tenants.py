@@ -25,7 +25,7 @@ from core.services.devops import (
     devops_connection,
 )
 from core.tenancy import Deployment, Tenant, User
-from core.tracking.ports import DevOpsConnector, WorkItemState
+from core.tracking.ports import DevOpsConnector, StoredDevOpsConnection, WorkItemState
 from core.unit_of_work import UnitOfWorkFactory
 from plugins.devops.azure import AzureDevOpsConnector
 from plugins.devops.outbound import ensure_allowed_destination, may_reach_private, private_address
@@ -34,7 +34,7 @@ from plugins.devops.standalone import StandaloneConnector
 from plugins.settings import Settings
 from plugins.storage.devops_repo import PiccoloDevOpsConnections
 
-__all__ = ["DevOpsSettings", "Resealed", "UnusableConnection"]
+__all__ = ["AzureConnection", "DevOpsSettings", "Resealed", "UnusableConnection"]
 
 _TIMEOUT = 15.0
 
@@ -56,59 +56,81 @@ class _Unusable:
         raise UnusableConnection(self._reason)
 
     async def update_work_item(
-        self, work_item: str, *, rev: int, completed_work: Decimal, remaining_work: Decimal | None
+        self, work_item: str, *, rev: int, completed_work: Decimal | None, remaining_work: Decimal | None
     ) -> WorkItemState:
         raise UnusableConnection(self._reason)
 
 
-@asynccontextmanager
-async def _tenant_connectors(
-    devops: DevOpsSettings,
-) -> AsyncIterator[Callable[[str], DevOpsConnector]]:
+@dataclass(frozen=True, slots=True)
+class AzureConnection:
+    """A tenant's Azure DevOps connection, ready to use: where, which project, the token."""
+
+    organization_url: str
+    project: str | None
+    pat: str
+
+
+async def _checked(
+    devops: DevOpsSettings, connections: dict[str, StoredDevOpsConnection]
+) -> dict[str, AzureConnection | str]:
+    """Each Azure DevOps tenant's usable connection, or the reason it cannot be used."""
     async with devops.uow() as work:
-        connections = await devops.store.connected()
         deployments = {
             tenant_id: tenant.deployment
             for tenant_id in connections
             if (tenant := await work.directory.tenant_by_id(tenant_id)) is not None
         }
-    # A cloud tenant's organisation must still lead to public addresses (outbound.py): the
-    # name may have been re-pointed since it was saved. Checked once per run.
-    blocked: dict[str, str] = {}
+    checked: dict[str, AzureConnection | str] = {}
     for tenant_id, stored in connections.items():
+        if stored.kind is ConnectorKind.STANDALONE:
+            continue
+        # A cloud tenant's organisation must still lead to public addresses (outbound.py):
+        # the name may have been re-pointed since it was saved. Checked once per run.
         deployment = deployments.get(tenant_id, Deployment.CLOUD)
         if stored.organization_url and not may_reach_private(
             deployment, devops.settings.devops_allow_private_hosts
         ):
             inside = await private_address(stored.organization_url)
             if inside is not None:
-                blocked[tenant_id] = (
+                checked[tenant_id] = (
                     f"the organisation URL now leads to a private address ({inside}); "
                     "a cloud organisation can connect to Azure DevOps on the internet only"
                 )
-    sealer = devops.sealer
+                continue
+        if stored.organization_url is None or stored.sealed_pat is None:
+            checked[tenant_id] = "the Azure DevOps connection is incomplete; save it again"
+            continue
+        try:
+            pat = devops.sealer.unseal(tenant_id, stored.sealed_pat)
+        except UnreadableToken as exc:
+            checked[tenant_id] = f"{exc}; enter the personal access token again"
+            continue
+        checked[tenant_id] = AzureConnection(stored.organization_url, stored.project, pat)
+    return checked
+
+
+@asynccontextmanager
+async def _tenant_connectors(
+    devops: DevOpsSettings,
+) -> AsyncIterator[Callable[[str], DevOpsConnector]]:
+    async with devops.uow():
+        connections = await devops.store.connected()
+    checked = await _checked(devops, connections)
     client = httpx.AsyncClient(timeout=_TIMEOUT) if connections else None
     made: dict[str, DevOpsConnector] = {}
 
     def connector_for(tenant_id: str) -> DevOpsConnector:
         if tenant_id in made:
             return made[tenant_id]
-        stored = connections.get(tenant_id)
+        found = checked.get(tenant_id)
         connector: DevOpsConnector
-        if stored is None or stored.kind is ConnectorKind.STANDALONE:
+        if found is None:
             connector = StandaloneConnector(tenant_id, devops.clock)
-        elif tenant_id in blocked:
-            connector = _Unusable(blocked[tenant_id])
-        elif stored.organization_url is None or stored.sealed_pat is None:
-            connector = _Unusable("the Azure DevOps connection is incomplete; save it again")
+        elif isinstance(found, str):
+            connector = _Unusable(found)
         else:
-            try:
-                pat = sealer.unseal(tenant_id, stored.sealed_pat)
-            except UnreadableToken as exc:
-                connector = _Unusable(f"{exc}; enter the personal access token again")
-            else:
-                connector = AzureDevOpsConnector(stored.organization_url, pat, project=stored.project,
-                                                 client=client)
+            connector = AzureDevOpsConnector(found.organization_url, found.pat, project=found.project,
+                                             client=client)
         made[tenant_id] = connector
         return connector
 
@@ -135,6 +157,20 @@ class DevOpsSettings:
 
     async def view(self, tenant: Tenant) -> DevOpsConnectionView:
         return await devops_connection(self.uow, self.store, tenant=tenant)
+
+    async def azure_connections(
+        self, tenant_id: str | None = None
+    ) -> dict[str, AzureConnection | str]:
+        """Every Azure DevOps tenant's usable connection (or only ``tenant_id``'s), else the
+        reason it cannot be used: the outbound check and the token opened, as for the
+        work-item job. Standalone tenants are absent."""
+        async with self.uow():
+            if tenant_id is None:
+                connections = await self.store.connected()
+            else:
+                stored = await self.store.load(tenant_id)
+                connections = {tenant_id: stored} if stored is not None else {}
+        return await _checked(self, connections)
 
     def connectors(self) -> AbstractAsyncContextManager[Callable[[str], DevOpsConnector]]:
         """``connector_for(tenant_id)`` for one run of the work-item job (connections read

@@ -45,6 +45,8 @@ class Job:
     every: int
     run: Callable[..., Awaitable[Counts]]
     doc: str
+    #: The period from the settings, when it has one of its own (seconds; overrides ``every``).
+    every_from: Callable[[Settings], int] | None = None
 
 
 def worker_name() -> str:
@@ -165,6 +167,11 @@ async def _work_items(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     return {"written": written}
 
 
+async def _work_item_sync(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
+    """Tenants connected to Azure DevOps: the mirror reads what changed (core/services/work_item_sync.py)."""
+    return await stint.work_item_syncs.run_all()
+
+
 async def _activation_refresh(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     """Online-activated on-premises tenants ask the licence service again (SPEC §7)."""
     from core.services.activation import refresh_online_entitlements
@@ -202,6 +209,9 @@ JOBS: dict[str, Job] = {
         Job("timer_checks", 30, _timer_checks, "activity-check, max-length and end-of-access stops"),
         Job("work_items", 30, _work_items, "work item automation (the outbox)"),
         Job("mail", 60, _mail, "delivers the mail outbox"),
+        Job("work_item_sync", 900, _work_item_sync,
+            "Azure DevOps tenants' work items and iterations mirrored (what changed since the last run)",
+            every_from=lambda settings: settings.work_item_sync_minutes * 60),
         Job("activation_refresh", 900, _activation_refresh, "online activations ask the licence service"),
         Job("housekeeping", 3600, _housekeeping,
             "prunes job runs older than 14 days and idempotency keys older than 24 h"),
@@ -211,7 +221,8 @@ JOBS: dict[str, Job] = {
 
 
 def period(stint_settings: Settings, job: Job) -> int:
-    return int(stint_settings.jobs_every or job.every)
+    own = job.every_from(stint_settings) if job.every_from is not None else job.every
+    return int(stint_settings.jobs_every or own)
 
 
 async def run_job(

@@ -15,7 +15,7 @@ as their cached values (``data_only``), never evaluated.
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
@@ -29,16 +29,22 @@ __all__ = ["XLSX_MEDIA_TYPE", "read_xlsx", "write_xlsx"]
 SHEET_TITLE = "Worklogs"
 
 
-def write_xlsx(rows: Iterable[Mapping[str, str]]) -> bytes:
-    """A workbook with one sheet: the header, then one line per row of core's export."""
+def write_xlsx(
+    rows: Iterable[Mapping[str, str]], columns: Sequence[str] | None = None,
+    number_columns: Collection[str] | None = None, title: str = SHEET_TITLE,
+) -> bytes:
+    """A workbook with one sheet: the header, then one line per row of core's export (or of
+    ``columns``, e.g. a budget statement's, whose ``number_columns`` are written as numbers)."""
+    names = list(COLUMNS if columns is None else columns)
+    numbers = NUMBER_COLUMNS if number_columns is None else frozenset(number_columns)
     workbook = Workbook(write_only=True)  # streams rows: exports can be large
-    sheet = workbook.create_sheet(SHEET_TITLE)
-    sheet.append(list(COLUMNS))
+    sheet = workbook.create_sheet(title)
+    sheet.append(names)
     for row in rows:
         cells = []
-        for name in COLUMNS:
+        for name in names:
             text = row.get(name, "")
-            if name in NUMBER_COLUMNS and text:
+            if name in numbers and text:
                 cells.append(WriteOnlyCell(sheet, value=float(text)))
                 continue
             cell = WriteOnlyCell(sheet, value=text)
@@ -84,8 +90,11 @@ class XlsxSpreadsheets:
 
     media_type = XLSX_MEDIA_TYPE
 
-    def write(self, rows: Iterable[Mapping[str, str]]) -> bytes:
-        return write_xlsx(rows)
+    def write(
+        self, rows: Iterable[Mapping[str, str]], *, columns: Sequence[str] | None = None,
+        number_columns: Collection[str] | None = None, title: str | None = None,
+    ) -> bytes:
+        return write_xlsx(rows, columns, number_columns, title or SHEET_TITLE)
 
     def read(self, data: bytes) -> list[NumberedRow]:
         return read_xlsx(data)

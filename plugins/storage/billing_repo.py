@@ -17,30 +17,68 @@ from core.licensing.plan_dicts import plan_from_dict, plan_to_dict
 from core.licensing.plans import Plan
 from core.proration.credit import CreditEntry, CreditLedger
 from core.proration.credit_note import CreditNote
-from core.proration.invoice import Invoice, InvoiceLine
+from core.proration.invoice import Invoice, InvoiceLine, LineWork
 
 from .plain_sql import Sql, fetch, fetch_in
 from .tables import CreditEntry as CreditRow
 from .tables import CreditNote as CreditNoteRow
 from .tables import Invoice as InvoiceRow
+from .tables import InvoiceCounter as CounterRow
 from .tables import PlanCatalogue as PlanRow
 
-__all__ = ["CatalogueRepo", "credit_notes_of", "invoice_from_row", "lines_to_json", "with_credit_notes"]
+__all__ = [
+    "CatalogueRepo",
+    "credit_notes_of",
+    "invoice_from_row",
+    "lines_to_json",
+    "take_numbers",
+    "with_credit_notes",
+]
+
+
+def _line_to_dict(line: InvoiceLine) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "kind": line.kind,
+        "description": line.description,
+        "amount": line.amount,
+        "starts_on": line.starts_on.isoformat(),
+        "ends_on": line.ends_on.isoformat(),
+    }
+    if line.work is not None:
+        work = line.work
+        item["work"] = {
+            "days_left": work.days_left,
+            "period_days": work.period_days,
+            "old_seats": work.old_seats,
+            "old_seat_price": work.old_seat_price,
+            "old_days": work.old_days,
+            "new_seats": work.new_seats,
+            "new_seat_price": work.new_seat_price,
+            "new_days": work.new_days,
+            # Exact, as "p/q": the amount before its one rounding.
+            "exact_amount": str(work.exact_amount),
+        }
+    return item
+
+
+def _work_from_dict(item: dict[str, Any] | None) -> LineWork | None:
+    if not item:
+        return None
+    return LineWork(
+        days_left=int(item["days_left"]),
+        period_days=int(item["period_days"]),
+        old_seats=int(item["old_seats"]),
+        old_seat_price=int(item["old_seat_price"]),
+        old_days=int(item["old_days"]),
+        new_seats=int(item["new_seats"]),
+        new_seat_price=int(item["new_seat_price"]),
+        new_days=int(item["new_days"]),
+        exact_amount=Fraction(item["exact_amount"]),
+    )
 
 
 def lines_to_json(lines: tuple[InvoiceLine, ...]) -> str:
-    return json.dumps(
-        [
-            {
-                "kind": line.kind,
-                "description": line.description,
-                "amount": line.amount,
-                "starts_on": line.starts_on.isoformat(),
-                "ends_on": line.ends_on.isoformat(),
-            }
-            for line in lines
-        ]
-    )
+    return json.dumps([_line_to_dict(line) for line in lines])
 
 
 def credit_note_from_row(row: dict[str, Any]) -> CreditNote:
@@ -90,6 +128,7 @@ def invoice_from_row(row: dict[str, Any]) -> Invoice:
             int(item["amount"]),
             date.fromisoformat(item["starts_on"]),
             date.fromisoformat(item["ends_on"]),
+            _work_from_dict(item.get("work")),
         )
         for item in json.loads(row["lines"])
     )
@@ -102,6 +141,7 @@ def invoice_from_row(row: dict[str, Any]) -> Invoice:
         amount_due=int(row["amount_due"]),
         status=row["status"],
         currency=row["currency"],
+        number=int(row["number"]),
     )
 
 
@@ -134,6 +174,40 @@ def _dated(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+# The account's next invoice number, in one statement: the upsert locks the counter row
+# until the transaction ends (another invoice of the account waits here; on SQLite the
+# write unit of work holds the database's lock already), and a rollback gives it back.
+_NEXT_NUMBER = Sql(
+    "INSERT INTO invoice_counter (subscription_id, last_number) VALUES ({}, 1)"
+    " ON CONFLICT (subscription_id) DO UPDATE SET last_number = invoice_counter.last_number + 1"
+    " RETURNING last_number"
+)
+
+
+async def take_numbers(counts: dict[str, int]) -> dict[str, int]:
+    """Take ``counts[account]`` numbers for each account; the last number taken, by account.
+
+    One statement per thousand accounts, in account order (two sweeps lock counters in
+    the same order, so they cannot deadlock on them). The caller gives the account's
+    invoices ``last − count + 1 … last`` in order.
+    """
+    last: dict[str, int] = {}
+    accounts = sorted(account for account, count in counts.items() if count > 0)
+    for start in range(0, len(accounts), 1000):
+        chunk = accounts[start : start + 1000]
+        values = ", ".join(["({}, {})"] * len(chunk))
+        sql = Sql(
+            f"INSERT INTO invoice_counter (subscription_id, last_number) VALUES {values}"
+            " ON CONFLICT (subscription_id) DO UPDATE"
+            " SET last_number = invoice_counter.last_number + excluded.last_number"
+            " RETURNING subscription_id, last_number"
+        )
+        args = [value for account in chunk for value in (account, counts[account])]
+        for row in await fetch(CounterRow, sql, *args):
+            last[row["subscription_id"]] = int(row["last_number"])
+    return last
+
+
 class BillingAccount(Protocol):
     """Which subscription a tenant's invoices belong to, read once per unit of work."""
 
@@ -149,16 +223,22 @@ class InvoiceRepo:
         self._account = account
         self.tenant_id = account.tenant_id
 
-    async def add(self, invoice: Invoice, *, kind: str, idempotency_key: str, at: datetime) -> bool:
-        """Store ``invoice``; False (and nothing stored) when its idempotency key exists already."""
+    async def add(
+        self, invoice: Invoice, *, kind: str, idempotency_key: str, at: datetime
+    ) -> Invoice | None:
+        """Store ``invoice`` numbered; None (nothing stored, no number taken) when its
+        idempotency key exists already."""
         subscription_id = await self._account.subscription_id()
         if await InvoiceRow.exists().where(InvoiceRow.idempotency_key == idempotency_key):
-            return False
+            return None
+        [taken] = await fetch(CounterRow, _NEXT_NUMBER, subscription_id)
+        invoice = replace(invoice, number=int(taken["last_number"]))
         await InvoiceRow.insert(
             InvoiceRow(
                 id=invoice.id,
                 subscription_id=subscription_id,
                 tenant_id=self.tenant_id,
+                number=invoice.number,
                 kind=kind,
                 issued_on=invoice.issued_on,
                 lines=lines_to_json(invoice.lines),
@@ -172,7 +252,7 @@ class InvoiceRepo:
                 created_at=at,
             )
         )
-        return True
+        return invoice
 
     async def list(self, *, after: str = "", limit: int = 50) -> builtins.list[ListedInvoice]:
         """Newest first; the cursor is the last invoice's ``created_at|id``."""

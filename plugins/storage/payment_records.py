@@ -53,7 +53,7 @@ _CLAIM = Sql(
     "ON CONFLICT DO NOTHING RETURNING id"
 )
 _INVOICE = Sql(
-    "SELECT id, issued_on, lines, total, credit_applied, amount_due, status, currency "
+    "SELECT id, number, issued_on, lines, total, credit_applied, amount_due, status, currency "
     "FROM invoice WHERE id = {}"
 )
 _SEEN = Sql("SELECT 1 AS seen FROM billing_event WHERE id = {}")

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,8 +22,9 @@ from core.audit import AuditEntry
 from core.billing.ports import CreditAppend, DueSubscription, NewInvoice, RenewedSubscription
 from core.ids import new_id
 from core.proration.credit import CreditEntry, CreditLedger
+from core.proration.invoice import Invoice
 
-from .billing_repo import lines_to_json
+from .billing_repo import lines_to_json, take_numbers
 from .changes import note_change, subscription_scope
 from .mapping import subscription_from_row, subscription_to_row
 from .plain_sql import fetch_in
@@ -47,9 +50,10 @@ def _update_subscriptions_sql(columns: Sequence[str]) -> str:
 _INSERT_INVOICE = (
     "INSERT INTO invoice (id, subscription_id, tenant_id, number, kind, issued_on, lines, total, "
     "credit_applied, amount_due, currency, status, idempotency_key, external_id, paid_at, created_at) "
-    "VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10, $11, $12, NULL, $13, $14) "
-    "ON CONFLICT (idempotency_key) DO NOTHING"
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, NULL, $14, $15)"
 )
+# No ON CONFLICT: the sweep checked the keys under the subscriptions' locks, and a row
+# skipped here would leave a hole in its account's numbers. A clash is a bug: it fails loudly.
 _INSERT_CREDIT = (
     "INSERT INTO credit_entry (id, subscription_id, position, amount, reason, reference, on_date, "
     "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
@@ -143,16 +147,27 @@ class PiccoloRenewalStore:
 
     async def add_invoices(
         self, invoices: Sequence[NewInvoice], *, kind: str, at: datetime
-    ) -> None:
+    ) -> list[Invoice]:
+        # The batch's numbers in one statement: each account takes as many as it has invoices
+        # here and numbers them in the order given (a catching-up account's periods in order).
+        counts = Counter(new.subscription_id for new in invoices)
+        last = await take_numbers(dict(counts))
+        given: dict[str, int] = {}
+        numbered: list[Invoice] = []
+        for new in invoices:
+            sub_id = new.subscription_id
+            given[sub_id] = given.get(sub_id, 0) + 1
+            numbered.append(replace(new.invoice, number=last[sub_id] - counts[sub_id] + given[sub_id]))
         await self._many(_INSERT_INVOICE, [
             (
-                new.invoice.id, new.subscription_id, new.tenant_id, kind, new.invoice.issued_on,
-                lines_to_json(new.invoice.lines), new.invoice.total, new.invoice.credit_applied,
-                new.invoice.amount_due, new.invoice.currency, new.invoice.status, new.idempotency_key,
-                at if new.invoice.status == "paid" else None, at,
+                invoice.id, new.subscription_id, new.tenant_id, invoice.number, kind, invoice.issued_on,
+                lines_to_json(invoice.lines), invoice.total, invoice.credit_applied,
+                invoice.amount_due, invoice.currency, invoice.status, new.idempotency_key,
+                at if invoice.status == "paid" else None, at,
             )
-            for new in invoices
+            for new, invoice in zip(invoices, numbered, strict=True)
         ])
+        return numbered
 
     async def append_credit(self, entries: Sequence[CreditAppend], at: datetime) -> None:
         await self._many(_INSERT_CREDIT, [

@@ -151,6 +151,13 @@ class Invoice(Table, tablename="invoice"):
     created_at = Timestamptz()
 
 
+class InvoiceCounter(Table, tablename="invoice_counter"):
+    """The last invoice number a billing account gave (DDL in ``migrations/m0021_invoice_numbers.py``)."""
+
+    subscription_id = Varchar(length=32, primary_key=True)
+    last_number = Integer()
+
+
 class CreditNote(Table, tablename="credit_note"):
     """A credit note against an unpaid invoice (DDL in ``migrations/m0014_credit_notes.py``)."""
 
@@ -228,6 +235,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     OperatorAccount,
     PlanCatalogue,
     Invoice,
+    InvoiceCounter,
     CreditNote,
     CreditEntry,
     AuditEvent,
@@ -260,3 +268,18 @@ ALL_TABLES = (*ALL_TABLES, *BILLING_TABLES)
 from .idempotency_tables import IDEMPOTENCY_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *IDEMPOTENCY_TABLES)
+
+# The work items mirror (work items, iterations, their id counter and the sync state).
+from .work_items_tables import WORK_ITEMS_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *WORK_ITEMS_TABLES)
+
+# Budgets and their assignments.
+from .budgets_tables import BUDGETS_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *BUDGETS_TABLES)
+
+# Activity types and rates (the catalogue, user rates, the tenant's rate currency).
+from .activities_tables import ACTIVITY_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *ACTIVITY_TABLES)

@@ -7,12 +7,15 @@ from typing import Any
 from piccolo.engine.base import Engine
 
 from .activation_repo import PiccoloActivationRepo
+from .activities_repo import PiccoloActivityTypeRepo, PiccoloRateRepo
 from .billing_repo import InvoiceRepo
+from .budgets_repo import PiccoloBudgetRepo
 from .second_factor_repo import SecondFactors
 from .subscriptions_repo import Account, PiccoloSeatRepository, PiccoloSubscriptionRepository
 from .token_repo import PiccoloTokenRepository
 from .tracking_repo import PiccoloTrackingRepo
 from .users_repo import PiccoloAuditLog, PiccoloUserRepository
+from .work_items_repo import PiccoloWorkItemRepo
 
 __all__ = ["PiccoloTenantScope"]
 
@@ -50,3 +53,15 @@ class PiccoloTenantScope:
 
     def activation(self) -> PiccoloActivationRepo:
         return PiccoloActivationRepo(self.tenant_id)
+
+    def work_items(self) -> PiccoloWorkItemRepo:
+        return PiccoloWorkItemRepo(self.tenant_id)
+
+    def budgets(self) -> PiccoloBudgetRepo:
+        return PiccoloBudgetRepo(self.tenant_id)
+
+    def activity_types(self) -> PiccoloActivityTypeRepo:
+        return PiccoloActivityTypeRepo(self.tenant_id)
+
+    def rates(self) -> PiccoloRateRepo:
+        return PiccoloRateRepo(self.tenant_id)

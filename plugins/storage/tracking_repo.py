@@ -14,6 +14,7 @@ from piccolo.query.functions.aggregate import Sum
 
 from core.ids import new_id
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog, WorklogFlag
+from core.tracking.automation import FieldsWritten, RemainingMode, WorkItemAutomation
 from core.tracking.ports import (
     OutboxEntry,
     TrackingPreference,
@@ -33,6 +34,7 @@ from .tracking_tables import (
     TrackingRule,
     TrackingTimer,
     WeekStatusRow,
+    WorkItemAutomationRow,
     WorkItemOutbox,
     WorklogRow,
 )
@@ -47,6 +49,7 @@ __all__ = ["PiccoloTrackingDirectory", "PiccoloTrackingRepo", "worklog_from_row"
 _WORKLOG_COLUMNS = (
     "id", "tenant_id", "user_id", "started_at", "length_s", "billable_length_s", "work_item", "comment",
     "activity_type", "added_by", "flags", "owner_edited", "stop_reason", "created_at", "updated_at",
+    "activity_type_id",
 )
 _OUTBOX_COLUMNS = ("id", "tenant_id", "work_item", "effect_key", "remaining_delta_s", "created_at")
 
@@ -70,6 +73,7 @@ def worklog_from_row(row: dict[str, Any]) -> Worklog:
         added_by=row["added_by"],
         flags=frozenset(WorklogFlag(flag) for flag in row["flags"].split(",") if flag),
         owner_edited=bool(row["owner_edited"]),
+        activity_type_id=row.get("activity_type_id"),
     )
 
 
@@ -81,6 +85,9 @@ def _timer_from_row(row: dict[str, Any]) -> Timer:
         comment=row["comment"],
         next_activity_check_at=row["next_activity_check_at"],
         check_asked_at=row["check_asked_at"],
+        activity_type_id=row.get("activity_type_id"),
+        activity_type=row.get("activity_type"),
+        billable=bool(row.get("billable")),
     )
 
 
@@ -90,7 +97,8 @@ def _decimal(text: str | None) -> Decimal | None:
 
 _WEEK_SHEET = """
 SELECT m.time_zone, m.status, m.locked_until, w.id, w.user_id, w.started_at, w.length_s,
-       w.billable_length_s, w.work_item, w.comment, w.activity_type, w.added_by, w.flags, w.owner_edited
+       w.billable_length_s, w.work_item, w.comment, w.activity_type, w.added_by, w.flags, w.owner_edited,
+       w.activity_type_id
 FROM (SELECT
         (SELECT time_zone FROM tracking_preference WHERE tenant_id = {} AND user_id = {}) AS time_zone,
         (SELECT status FROM week_status WHERE tenant_id = {} AND user_id = {} AND week = {}) AS status,
@@ -145,6 +153,30 @@ class PiccoloTrackingRepo:
             await TrackingRule.update(values).where(where)  # type: ignore[arg-type]
         else:
             await TrackingRule.insert(TrackingRule(tenant_id=self.tenant_id, **values))  # type: ignore[arg-type]
+
+    async def work_item_automation(self) -> WorkItemAutomation:
+        row = await WorkItemAutomationRow.select().where(
+            WorkItemAutomationRow.tenant_id == self.tenant_id
+        ).first()
+        if row is None:
+            return WorkItemAutomation()
+        return WorkItemAutomation(
+            enabled=bool(row["enabled"]), fields=FieldsWritten(row["fields"]),
+            remaining=RemainingMode(row["remaining"]),
+        )
+
+    async def save_work_item_automation(self, settings: WorkItemAutomation, by: str, at: datetime) -> None:
+        values = {
+            "enabled": settings.enabled, "fields": settings.fields.value,
+            "remaining": settings.remaining.value, "updated_by": by, "updated_at": at,
+        }
+        where = WorkItemAutomationRow.tenant_id == self.tenant_id
+        if await WorkItemAutomationRow.exists().where(where):
+            await WorkItemAutomationRow.update(values).where(where)  # type: ignore[arg-type]
+        else:
+            await WorkItemAutomationRow.insert(
+                WorkItemAutomationRow(tenant_id=self.tenant_id, **values)  # type: ignore[arg-type]
+            )
 
     async def preference(self, user_id: str) -> TrackingPreference:
         row = await PreferenceRow.select().where(
@@ -203,6 +235,9 @@ class PiccoloTrackingRepo:
             "comment": timer.comment,
             "next_activity_check_at": timer.next_activity_check_at,
             "check_asked_at": timer.check_asked_at,
+            "activity_type_id": timer.activity_type_id,
+            "activity_type": timer.activity_type,
+            "billable": timer.billable,
             "updated_at": at,
         }
         where = self._timer_where(timer.user_id)
@@ -226,7 +261,7 @@ class PiccoloTrackingRepo:
         rows = [
             (w.id, self.tenant_id, w.user_id, w.started_at, w.length_s, w.billable_length_s,
              w.work_item, w.comment, w.activity_type, w.added_by, _flags_text(w.flags), w.owner_edited,
-             stop_reason, stamp, stamp)
+             stop_reason, stamp, stamp, w.activity_type_id)
             for w in worklogs
         ]
         await insert_rows(self._engine, "worklog", _WORKLOG_COLUMNS, rows)
@@ -247,6 +282,7 @@ class PiccoloTrackingRepo:
                 "work_item": worklog.work_item,
                 "comment": worklog.comment,
                 "activity_type": worklog.activity_type,
+                "activity_type_id": worklog.activity_type_id,
                 "flags": _flags_text(worklog.flags),
                 "owner_edited": worklog.owner_edited,
                 "updated_at": at,
@@ -344,7 +380,8 @@ class PiccoloTrackingRepo:
     # Work-item outbox ---------------------------------------------------------------------
 
     async def enqueue_work_item(
-        self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime
+        self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime,
+        *, remaining_set: Decimal | None = None,
     ) -> None:
         where = (WorkItemOutbox.tenant_id == self.tenant_id) & (WorkItemOutbox.effect_key == effect_key)
         if await WorkItemOutbox.exists().where(where):
@@ -356,6 +393,7 @@ class PiccoloTrackingRepo:
                 work_item=work_item,
                 effect_key=effect_key,
                 remaining_delta_s=remaining_delta_s,
+                remaining_set=None if remaining_set is None else str(remaining_set),
                 created_at=at,
             )
         )
@@ -396,6 +434,7 @@ class PiccoloTrackingRepo:
                 attempt_rev=row["attempt_rev"],
                 attempt_completed=_decimal(row["attempt_completed"]),
                 attempt_remaining=_decimal(row["attempt_remaining"]),
+                remaining_set=_decimal(row["remaining_set"]),
             )
             for row in rows
         ]
@@ -404,13 +443,13 @@ class PiccoloTrackingRepo:
         return (WorkItemOutbox.tenant_id == self.tenant_id) & WorkItemOutbox.id.is_in(list(ids))
 
     async def record_attempt(
-        self, ids: Sequence[str], rev: int, completed: Decimal, remaining: Decimal | None
+        self, ids: Sequence[str], rev: int, completed: Decimal | None, remaining: Decimal | None
     ) -> None:
         if ids:
             await WorkItemOutbox.update(
                 {
                     "attempt_rev": rev,
-                    "attempt_completed": str(completed),
+                    "attempt_completed": None if completed is None else str(completed),
                     "attempt_remaining": None if remaining is None else str(remaining),
                     "attempts": WorkItemOutbox.attempts + 1,
                 }

@@ -1,5 +1,6 @@
 """Piccolo table classes for time tracking (DDL in ``migrations/m0003_tracking.py``;
-``devops_connection`` in ``migrations/m0007_devops_connection.py``)."""
+``devops_connection`` in ``migrations/m0007_devops_connection.py``; ``work_item_automation``
+and ``work_item_outbox.remaining_set`` in ``migrations/m0019_work_item_automation.py``)."""
 
 from __future__ import annotations
 
@@ -38,6 +39,11 @@ class TrackingTimer(Table, tablename="tracking_timer"):
     next_activity_check_at = Timestamptz()
     check_asked_at = Timestamptz(null=True, default=None)
     updated_at = Timestamptz()
+    # m0017: the activity type of the track (catalogue id and its current name), and whether
+    # the worklog it leaves is billable (the type's billable_by_default when started).
+    activity_type_id = Varchar(length=32, null=True, default=None)
+    activity_type = Varchar(length=200, null=True, default=None)
+    billable = Boolean(default=False)
 
 
 class WorklogRow(Table, tablename="worklog"):
@@ -56,6 +62,8 @@ class WorklogRow(Table, tablename="worklog"):
     stop_reason = Varchar(length=16, null=True, default=None)
     created_at = Timestamptz()
     updated_at = Timestamptz()
+    # m0017: the activity type catalogue entry; ``activity_type`` keeps its current name.
+    activity_type_id = Varchar(length=32, null=True, default=None)
 
 
 class WeekStatusRow(Table, tablename="week_status"):
@@ -92,6 +100,8 @@ class WorkItemOutbox(Table, tablename="work_item_outbox"):
     attempt_remaining = Varchar(length=32, null=True, default=None)
     done_at = Timestamptz(null=True, default=None)
     created_at = Timestamptz()
+    #: The Remaining Work (hours, decimal text) the user set on the worklog (``per_worklog``).
+    remaining_set = Varchar(length=32, null=True, default=None)
 
 
 class DevOpsConnectionRow(Table, tablename="devops_connection"):
@@ -105,6 +115,17 @@ class DevOpsConnectionRow(Table, tablename="devops_connection"):
     updated_at = Timestamptz()
 
 
+class WorkItemAutomationRow(Table, tablename="work_item_automation"):
+    """A tenant's work item automation settings; no row: the defaults (on, both, reduce)."""
+
+    tenant_id = Varchar(length=32, primary_key=True)
+    enabled = Boolean(default=True)
+    fields = Varchar(length=16)
+    remaining = Varchar(length=16)
+    updated_by = Varchar(length=32)
+    updated_at = Timestamptz()
+
+
 TRACKING_TABLES: tuple[type[Table], ...] = (
     TrackingRule,
     TrackingPreference,
@@ -114,4 +135,5 @@ TRACKING_TABLES: tuple[type[Table], ...] = (
     LocalWorkItem,
     WorkItemOutbox,
     DevOpsConnectionRow,
+    WorkItemAutomationRow,
 )

@@ -164,6 +164,14 @@ class Api:
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])
 
+    def work_item(self, slug: str, title: str, type_: str = "Task") -> int:
+        """A standalone work item of the tenant (worklogs and timers name only existing ones)."""
+        admin = self.token(slug, f"admin@{slug}.test")
+        response = self.http.post("/api/v1/work-items", json={"title": title, "type": type_},
+                                  headers={"Authorization": f"Bearer {admin}"})
+        assert response.status_code == 201, response.text
+        return int(response.json()["id"])
+
     def add_user(self, slug: str, email: str, role: str, name: str = "") -> dict[str, Any]:
         admin = self.token(slug, f"admin@{slug}.test")
         response = self.http.post(

@@ -13,7 +13,8 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from .conftest import PASSWORD, Api, operator_code, sign_in
+from .conftest import PASSWORD, Api, htmx_settled, operator_code, sign_in
+from .test_budget_pages import seed_budget
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
@@ -30,11 +31,13 @@ def test_take_the_readme_screenshots(api: Api, new_page: Any) -> None:
                         ("cy@northwind.test", "none")):
         api.add_user("northwind", email, role, name=email.split("@")[0].title() + " Example")
 
+    planning, review, build = (api.work_item("northwind", title) for title in (
+        "Sprint planning", "Import review", "Flaky build"))
     page = new_page()
     sign_in(page, "northwind", "ana@northwind.test")
     add = page.locator("tr.add form")
-    for start, hours, item, comment in (("09:00", "2:15", "4711", "Sprint planning"),
-                                        ("11:30", "1:30", "4712", "Review of the import")):
+    for start, hours, item, comment in (("09:00", "2:15", str(planning), "Sprint planning"),
+                                        ("11:30", "1:30", str(review), "Review of the import")):
         add = page.locator("tr.add form")
         add.get_by_label("Start").fill(start)
         add.get_by_label("Hours").fill(hours)
@@ -43,7 +46,7 @@ def test_take_the_readme_screenshots(api: Api, new_page: Any) -> None:
         add.get_by_role("button", name="Add").click()
         expect(page.locator("#week td.comment", has_text=comment)).to_be_visible()
     start_form = page.locator("form.start")
-    start_form.get_by_label("Work item").fill("4713")
+    start_form.get_by_label("Work item").fill(str(build))
     start_form.get_by_label("Comment").fill("Fixing the flaky build")
     page.locator("#start").click()
     expect(page.locator("#timer")).to_have_attribute("data-running", "true")
@@ -57,8 +60,12 @@ def test_take_the_readme_screenshots(api: Api, new_page: Any) -> None:
 
     owner.goto("/settings/subscription")
     owner.locator("#buy-form").get_by_label("Seats").fill("10")
+    expect(owner.locator("#purchase-preview")).to_contain_text("Pay 1,440.00 USD now")
+    htmx_settled(owner)
+    owner.once("dialog", lambda dialog: dialog.accept())  # Buy asks with the amount first
     owner.locator("#buy-confirm").click()
     expect(owner.locator("#subscription .status")).to_have_text("active")
+    htmx_settled(owner)
     owner.locator("#change-form").get_by_label("Seats").fill("14")
     expect(owner.locator("#quote")).to_contain_text("USD")
     owner.locator("#quote").scroll_into_view_if_needed()
@@ -81,3 +88,14 @@ def test_take_the_readme_screenshots(api: Api, new_page: Any) -> None:
     expect(console.locator("#tenant")).to_contain_text("Invoices")
     console.get_by_label("Trial ends on", exact=False).fill(ends)
     _shot(console, "operator-console-tenant")
+
+
+def test_take_the_budgets_screenshot(api: Api, new_page: Any) -> None:
+    """A budget's page: its burn bars, the hours and money burn-down charts and the breakdowns."""
+    seeded = seed_budget(api, "contoso")
+    page = new_page()
+    sign_in(page, "contoso", seeded["admin"])
+    page.goto("/budgets")
+    page.get_by_role("link", name="Checkout redesign").click()
+    expect(page.locator("#chart-money svg.burndown")).to_be_visible()
+    _shot(page, "budgets")

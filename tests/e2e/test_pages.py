@@ -31,10 +31,28 @@ def test_a_trial_admin_sees_the_countdown_buys_with_a_preview_and_the_banner_goe
     form.get_by_label("Interval").select_option("annual")
     form.get_by_label("Seats").fill("3")
     page.locator("#preview-purchase").click()
-    # 3 seats × 12 × 12.00 = 432.00, the first invoice (SPEC §3).
-    expect(page.locator("#purchase-preview")).to_contain_text("432.00 USD")
+    # 3 seats × 12 × 12.00 = 432.00, the first invoice (SPEC §3), said in one sentence.
+    preview = page.locator("#purchase-preview")
+    expect(preview.locator(".confirm-sentence")).to_have_text(
+        re.compile(r"^Pay 432\.00 USD now, renews on \d{4}-\d\d-\d\d at 432\.00 USD\.$")
+    )
+    htmx_settled(page)
+    # Buy asks first, with that sentence (issue #21: it used to buy on one click).
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
     page.locator("#buy-confirm").click()
     expect(page.locator("#subscription .status")).to_have_text("active")
+    assert len(asked) == 1 and re.fullmatch(
+        r"Pay 432\.00 USD now, renews on \d{4}-\d\d-\d\d at 432\.00 USD\. Buy now\?", asked[0]
+    ), asked
+    expect(page.locator("#subscription table.invoices .number")).to_have_text(
+        re.compile(r"^STINT-\d{4}-000001$")
+    )
     expect(banner).to_be_empty()
     page.reload()
     expect(page.locator("#trial-banner")).to_be_empty()
@@ -48,19 +66,43 @@ def test_a_seat_change_shows_its_per_day_quote_before_it_is_confirmed(api: Api, 
     sign_in(page, "quoted", admin)
     page.goto("/settings/subscription")
     page.locator("#buy-form").get_by_label("Seats").fill("3")
+    expect(page.locator("#purchase-preview .confirm-sentence")).to_contain_text("Pay 432.00 USD now")
+    htmx_settled(page)
+    page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#buy-confirm").click()
     expect(page.locator("#subscription .status")).to_have_text("active")
     htmx_settled(page)  # the change form came in with that swap: typing before it is wired is lost
     change = page.locator("#change-form")
     change.get_by_label("Seats").fill("5")
     quote = page.locator("#quote")
+    # One sentence first; the per-day arithmetic is folded away until asked for.
+    sentence = quote.locator(".confirm-sentence")
+    expect(sentence).to_have_text(
+        re.compile(r"^Pay 288\.00 USD now, renews on \d{4}-\d\d-\d\d at 720\.00 USD\.$")
+    )
+    table = quote.locator("table")
+    expect(table).to_be_hidden()
+    htmx_settled(page)
+    quote.get_by_text("How is this computed?").click()
+    expect(table).to_be_visible()
     # Changed on the period's first day: L is the whole period, 2 seats × 144.00 = 288.00 charged.
-    expect(quote).to_contain_text("288.00 USD")
     expect(quote).to_contain_text("3 → 5 seats")
     expect(quote.locator("tbody tr").first).to_contain_text(re.compile(r"36[56] of 36[56]"))
-    page.once("dialog", lambda dialog: dialog.accept())
+    expect(quote.locator("tbody tr").first).to_contain_text("288.00 USD")
+    asked: list[str] = []
+
+    def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", answer)
     page.locator("#change-confirm").click()
     expect(page.locator("#subscription .seats")).to_contain_text("5")
+    assert len(asked) == 1 and asked[0].startswith("Pay 288.00 USD now, renews on "), asked
+    assert asked[0].endswith(" at 720.00 USD. Apply this change now?"), asked
+    expect(page.locator("#subscription table.invoices .number").first).to_have_text(
+        re.compile(r"^STINT-\d{4}-000002$")
+    )
 
 
 def test_a_regular_user_sees_no_banner_and_cannot_open_the_subscription_page(api: Api, new_page: Any) -> None:
@@ -83,17 +125,19 @@ def test_a_timer_started_in_one_browser_shows_running_in_another_and_stops_from_
     """Two devices of one user: a start on one shows on the other within 5 s; a stop there stops both."""
     api.signup("live-timer")
     api.add_user("live-timer", "tess@live-timer.test", "team")
+    build = api.work_item("live-timer", "Fix the build")
     first, second = new_page(), new_page()
     sign_in(first, "live-timer", "tess@live-timer.test")
     sign_in(second, "live-timer", "tess@live-timer.test")
     expect(second.locator("#timer")).to_have_attribute("data-running", "false")
     start = first.locator("form.start")
-    start.get_by_label("Work item").fill("1234")
+    start.get_by_label("Work item").fill(str(build))
     start.get_by_label("Comment").fill("fixing the build")
     first.locator("#start").click()
     expect(first.locator("#timer")).to_have_attribute("data-running", "true")
     expect(second.locator("#timer")).to_have_attribute("data-running", "true", timeout=FIVE_SECONDS)
     expect(second.locator("#timer")).to_contain_text("fixing the build")
+    expect(second.locator("#timer")).to_contain_text("Fix the build")  # the item's title
     second.locator("#stop").click()
     expect(second.locator("#timer")).to_have_attribute("data-running", "false")
     expect(first.locator("#timer")).to_have_attribute("data-running", "false", timeout=FIVE_SECONDS)

@@ -28,6 +28,13 @@ def client(sqlite_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[TestC
         yield test_client
 
 
+def confirmed(html: str) -> str:
+    """The confirmation the page's Buy or Confirm change sends: the terms and amount shown."""
+    found = re.search(r'name="confirmed" value="([^"]*)"', html)
+    assert found, "no confirmation on the page"
+    return found.group(1)
+
+
 def _csrf(client: TestClient[Any]) -> str:
     if "csrftoken" not in client.cookies:
         client.get("/")
@@ -289,7 +296,8 @@ def test_every_partial_route_answers_a_plain_request_with_a_whole_page(client: T
         assert response.text.lstrip().startswith("<!doctype html>"), path
     preview = client.post("/settings/subscription/purchase-preview", headers=admin, data=buy)
     assert 'id="buy-form"' in preview.text and "432.00 USD" in preview.text
-    client.post("/settings/subscription/purchase", headers=admin, data=buy)
+    client.post("/settings/subscription/purchase", headers=admin,
+                data={**buy, "confirmed": confirmed(preview.text)})
     quote = client.post("/settings/subscription/quote", headers=admin, data={"seats": "5"})
     assert quote.status_code == 200, quote.text
     assert 'id="change-form"' in quote.text and '<div id="quote" class="quote"' in quote.text
@@ -300,14 +308,16 @@ def test_the_subscription_page_shows_a_cut_of_unpaid_seats_as_a_credit_note_not_
 ) -> None:
     """Issue #15 on the page: the quote says the credit lowers the unpaid invoice, which lists the note."""
     admin = bearer(token(client, "pages", "admin@pages.test"))
-    buy = {"plan": "team", "seats": "10", "interval": "annual"}
+    buy = {"plan": "team", "seats": "10", "interval": "annual", "confirmed": "team|annual|10|144000"}
     assert client.post("/settings/subscription/purchase", headers=admin, data=buy).status_code == 200
     htmx = {**admin, "HX-Request": "true"}
     quote = client.post("/settings/subscription/quote", headers=htmx, data={"seats": "5"})
     assert quote.status_code == 200, quote.text
     assert "credited: 720.00 USD off your unpaid invoices of this period" in quote.text
     assert "added to your credit balance" not in quote.text
-    changed = client.post("/settings/subscription/change", headers=htmx, data={"seats": "5"})
+    assert "Nothing to pay now: 720.00 USD comes off your unpaid invoices" in quote.text
+    changed = client.post("/settings/subscription/change", headers=htmx,
+                          data={"seats": "5", "confirmed": confirmed(quote.text)})
     assert changed.status_code == 200, changed.text
     assert 'class="credit-note"' in changed.text and "−720.00 USD" in changed.text
 

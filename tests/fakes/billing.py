@@ -42,16 +42,20 @@ __all__ = [
 ]
 
 
-def _insert_invoice(store: FakeDatabase, row: InvoiceRow) -> bool:
-    """Store ``row`` unless its idempotency key is taken (False); a taken id is an error."""
+def _insert_invoice(store: FakeDatabase, row: InvoiceRow) -> Invoice | None:
+    """Store ``row`` with its account's next number unless its idempotency key is taken
+    (None, no number taken); a taken id is an error."""
     fits("invoice.kind", row.kind, 32)
     fits("invoice.idempotency_key", row.idempotency_key, 200)
     if any(other.idempotency_key == row.idempotency_key for other in store.invoices.values()):
-        return False
+        return None
     if row.invoice.id in store.invoices:
         raise FakeIntegrityError(f"invoice {row.invoice.id} exists")
+    number = store.invoice_counters.get(row.subscription_id, 0) + 1
+    store.invoice_counters[row.subscription_id] = number
+    row.invoice = replace(row.invoice, number=number)
     store.invoices[row.invoice.id] = row
-    return True
+    return row.invoice
 
 
 def _append_credit(store: FakeDatabase, subscription_id: str, position: int, entry: CreditEntry) -> None:
@@ -73,7 +77,9 @@ class FakeInvoices:
     def _account(self) -> str:
         return self._store.subscription_of(self.tenant_id)
 
-    async def add(self, invoice: Invoice, *, kind: str, idempotency_key: str, at: datetime) -> bool:
+    async def add(
+        self, invoice: Invoice, *, kind: str, idempotency_key: str, at: datetime
+    ) -> Invoice | None:
         self._store.check_write("add an invoice")
         row = InvoiceRow(
             invoice, self._account(), self.tenant_id, kind, idempotency_key, created_at=at,
@@ -378,13 +384,21 @@ class FakeRenewalStore:
             stored.updated_at = at
             stored.version += 1
 
-    async def add_invoices(self, invoices: Sequence[NewInvoice], *, kind: str, at: datetime) -> None:
+    async def add_invoices(
+        self, invoices: Sequence[NewInvoice], *, kind: str, at: datetime
+    ) -> list[Invoice]:
         self._store.check_write("add invoices")
+        stored = []
         for new in invoices:
-            _insert_invoice(self._store, InvoiceRow(
+            numbered = _insert_invoice(self._store, InvoiceRow(
                 new.invoice, new.subscription_id, new.tenant_id, kind, new.idempotency_key, created_at=at,
                 paid_at=at if new.invoice.status == "paid" else None,
             ))
+            if numbered is None:
+                # The real store takes the numbers before inserting: a taken key would leave a gap.
+                raise FakeIntegrityError(f"invoice key {new.idempotency_key} exists: check it first")
+            stored.append(numbered)
+        return stored
 
     async def append_credit(self, entries: Sequence[CreditAppend], at: datetime) -> None:
         self._store.check_write("append credit")

@@ -51,7 +51,14 @@ _TRACKING_TABLES = (
     ("week_status", "week_statuses"),
     ("work_item_outbox", "outbox"),
     ("devops_connection", "devops_connections"),
+    ("work_item_automation", "work_item_automation"),
     ("tenant_activation", "activations"),
+    ("work_item", "work_items"),
+    ("iteration", "iterations"),
+    ("work_item_counter", "work_item_counters"),
+    ("work_item_sync", "work_item_syncs"),
+    ("budget", "budgets"),
+    ("budget_assignment", "budget_assignments"),
 )
 
 

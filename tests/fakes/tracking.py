@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from core.ids import new_id
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog
+from core.tracking.automation import WorkItemAutomation
 from core.tracking.ports import (
     ConnectorKind,
     OutboxEntry,
@@ -73,6 +74,13 @@ class FakeTrackingRepository:
     async def save_rules(self, rules: TrackingRules, lock: LockPolicy, at: datetime) -> None:
         self._store.check_write("save tracking rules")
         self._store.tracking_settings[self.tenant_id] = TrackingSettings(rules, lock)
+
+    async def work_item_automation(self) -> WorkItemAutomation:
+        return self._store.work_item_automation.get(self.tenant_id, WorkItemAutomation())
+
+    async def save_work_item_automation(self, settings: WorkItemAutomation, by: str, at: datetime) -> None:
+        self._store.check_write("save the work item automation")
+        self._store.work_item_automation[self.tenant_id] = settings
 
     async def preference(self, user_id: str) -> TrackingPreference:
         return self._store.preferences.get(self.tenant_id, {}).get(user_id, TrackingPreference())
@@ -182,13 +190,15 @@ class FakeTrackingRepository:
     # Work-item outbox ---------------------------------------------------------------------
 
     async def enqueue_work_item(
-        self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime
+        self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime,
+        *, remaining_set: Decimal | None = None,
     ) -> None:
         self._store.check_write("queue a work-item effect")
         outbox = self._outbox()
         if any(entry.effect_key == effect_key for entry in outbox):
             return  # queued (or done) already: never twice
-        outbox.append(OutboxEntry(new_id(), work_item, effect_key, remaining_delta_s, attempts=0))
+        outbox.append(OutboxEntry(new_id(), work_item, effect_key, remaining_delta_s, attempts=0,
+                                  remaining_set=remaining_set))
 
     async def enqueue_work_items(self, effects: Sequence[WorkItemEffect], at: datetime) -> None:
         for work_item, effect_key, remaining_delta_s in effects:
@@ -206,7 +216,7 @@ class FakeTrackingRepository:
         return [entry for entry in self._pending() if entry.work_item == work_item]
 
     async def record_attempt(
-        self, ids: Sequence[str], rev: int, completed: Decimal, remaining: Decimal | None
+        self, ids: Sequence[str], rev: int, completed: Decimal | None, remaining: Decimal | None
     ) -> None:
         self._store.check_write("record a work-item attempt")
         wanted = set(ids)
@@ -273,8 +283,8 @@ class FakeDevOpsConnector:
     unreachable: bool = False
     meanwhile: list[tuple[Decimal | None, Decimal | None]] = field(default_factory=list)
     lose_acknowledgements: int = 0
-    #: Every update that landed: (work item, completed, remaining).
-    writes: list[tuple[str, Decimal, Decimal | None]] = field(default_factory=list)
+    #: Every update that landed: (work item, completed, remaining), None for a field not written.
+    writes: list[tuple[str, Decimal | None, Decimal | None]] = field(default_factory=list)
 
     def add_item(
         self, work_item: str, *, completed: Decimal | None = None, remaining: Decimal | None = None
@@ -310,7 +320,7 @@ class FakeDevOpsConnector:
         return history[rev - 1] if 1 <= rev <= len(history) else None
 
     async def update_work_item(
-        self, work_item: str, *, rev: int, completed_work: Decimal, remaining_work: Decimal | None
+        self, work_item: str, *, rev: int, completed_work: Decimal | None, remaining_work: Decimal | None
     ) -> WorkItemState:
         self._reach()
         history = self.revisions.get(work_item)
@@ -321,7 +331,13 @@ class FakeDevOpsConnector:
             self.edit_item(work_item, completed=completed, remaining=remaining)
         if history[-1].rev != rev:
             raise StaleWorkItem(f"work item {work_item} is at revision {history[-1].rev}, not {rev}")
-        state = WorkItemState(work_item, rev + 1, completed_work, remaining_work)
+        current = history[-1]
+        # A field not given is left as it is, as a JSON Patch without that field leaves it.
+        state = WorkItemState(
+            work_item, rev + 1,
+            current.completed_work if completed_work is None else completed_work,
+            current.remaining_work if remaining_work is None else remaining_work,
+        )
         history.append(state)
         self.writes.append((work_item, completed_work, remaining_work))
         if self.lose_acknowledgements > 0:

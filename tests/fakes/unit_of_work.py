@@ -34,14 +34,18 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from core.activation.ports import ActivationRecord
+from core.activities import ActivityType
 from core.billing.ports import BillingCustomer, RemoteInvoice
+from core.budgets import Budget
 from core.idempotency import KeyRecord, KeyScope
 from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord, SecondFactorRecord
 from core.jobs.ports import JobRunRecord
 from core.licensing.subscription import Subscription
+from core.money import Money
 from core.proration.credit import CreditEntry
 from core.tenancy import Enterprise, Person, Tenant
 from core.tracking import Timer, WeekStatus, Worklog
+from core.tracking.automation import WorkItemAutomation
 from core.tracking.ports import (
     OutboxEntry,
     StoredDevOpsConnection,
@@ -49,6 +53,8 @@ from core.tracking.ports import (
     TrackingSettings,
     UserWeek,
 )
+from core.work_items import Iteration, WorkItem
+from core.work_items.ports import SyncState
 
 from .rows import (
     AuditRow,
@@ -61,12 +67,15 @@ from .rows import (
     StoredSubscription,
     StoredUser,
 )
+from .work_items import FakeWorkItemRepository, IdCounter
 
 if TYPE_CHECKING:
     # The repositories import this module (the store, its rows and errors); this one
     # imports them only when a unit of work hands one out.
     from .activation import FakeActivationRepository
+    from .activities import FakeActivityTypeRepository, FakeRateRepository
     from .billing import FakeInvoices, FakePaymentRecords, FakeRenewalStore
+    from .budgets import FakeBudgetRepository
     from .identity import FakeAuditLog, FakeSecondFactorStore, FakeTokenRepository, FakeUserRepository
     from .licensing import FakeDirectory, FakeSeatRepository, FakeSubscriptionRepository
     from .tracking import FakeTrackingRepository
@@ -123,6 +132,8 @@ class FakeDatabase:
     # Billing.
     #: Invoice id → row, in the order they were stored.
     invoices: dict[str, InvoiceRow] = field(default_factory=dict)
+    #: The last invoice number given, per billing account (the ``invoice_counter`` table).
+    invoice_counters: dict[str, int] = field(default_factory=dict)
     #: subscription id → the credit ledger's entries, by position.
     credit: dict[str, list[CreditEntry]] = field(default_factory=dict)
     billing_events: dict[str, BillingEventRow] = field(default_factory=dict)
@@ -138,6 +149,8 @@ class FakeDatabase:
     timers: dict[str, dict[str, Timer]] = field(default_factory=dict)
     week_statuses: dict[str, dict[UserWeek, WeekStatus]] = field(default_factory=dict)
     tracking_settings: dict[str, TrackingSettings] = field(default_factory=dict)
+    #: tenant id → its work item automation settings (absent: the defaults).
+    work_item_automation: dict[str, WorkItemAutomation] = field(default_factory=dict)
     preferences: dict[str, dict[str, TrackingPreference]] = field(default_factory=dict)
     outbox: dict[str, list[OutboxEntry]] = field(default_factory=dict)
     devops_connections: dict[str, StoredDevOpsConnection] = field(default_factory=dict)
@@ -147,6 +160,24 @@ class FakeDatabase:
     outbox_errors: dict[str, dict[str, str]] = field(default_factory=dict)
     #: tenant id → worklog id → the stop reason of the track that left it (None: added by hand).
     stop_reasons: dict[str, dict[str, str | None]] = field(default_factory=dict)
+
+    # Work items (tenant id → …): the mirror, its id counters and the sync state.
+    work_items: dict[str, dict[int, WorkItem]] = field(default_factory=dict)
+    iterations: dict[str, dict[int, Iteration]] = field(default_factory=dict)
+    work_item_counters: dict[str, IdCounter] = field(default_factory=dict)
+    work_item_syncs: dict[str, SyncState] = field(default_factory=dict)
+
+    # Budgets (tenant id → …).
+    budgets: dict[str, dict[str, Budget]] = field(default_factory=dict)
+    #: tenant id → (kind, target) → budget id: a target has one budget.
+    budget_assignments: dict[str, dict[tuple[str, str], str]] = field(default_factory=dict)
+
+    # Activity types and rates (tenant id → …).
+    activity_types: dict[str, dict[str, ActivityType]] = field(default_factory=dict)
+    #: tenant id → user id → hourly rate.
+    user_rates: dict[str, dict[str, Money]] = field(default_factory=dict)
+    #: tenant id → the rate currency the first rate fixed.
+    rate_currencies: dict[str, str] = field(default_factory=dict)
 
     # Activation.
     activations: dict[str, ActivationRecord] = field(default_factory=dict)
@@ -266,6 +297,24 @@ class FakeTenantScope:
         from .activation import FakeActivationRepository
 
         return FakeActivationRepository(self.store, self.tenant_id)
+
+    def work_items(self) -> FakeWorkItemRepository:
+        return FakeWorkItemRepository(self.store, self.tenant_id)
+
+    def budgets(self) -> FakeBudgetRepository:
+        from .budgets import FakeBudgetRepository
+
+        return FakeBudgetRepository(self.store, self.tenant_id)
+
+    def activity_types(self) -> FakeActivityTypeRepository:
+        from .activities import FakeActivityTypeRepository
+
+        return FakeActivityTypeRepository(self.store, self.tenant_id)
+
+    def rates(self) -> FakeRateRepository:
+        from .activities import FakeRateRepository
+
+        return FakeRateRepository(self.store, self.tenant_id)
 
 
 class FakeUnitOfWork:

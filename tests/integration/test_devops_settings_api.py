@@ -16,7 +16,8 @@ from plugins.devops.sealing import PatSealer, UnreadableToken
 from plugins.identity.keys import SigningKeys
 from plugins.jobs.registry import JOBS
 from plugins.storage.tables import AuditEvent
-from plugins.storage.tracking_tables import DevOpsConnectionRow, LocalWorkItem
+from plugins.storage.tracking_tables import DevOpsConnectionRow
+from plugins.storage.work_items_tables import WorkItemRow
 from tests.conftest import make_settings
 from tests.integration.azure_devops_server import PAT, FakeAzureDevOps, self_signed_certificate, serve
 from tests.integration.tracking_support import Org, make_org, run, stint_of
@@ -68,6 +69,7 @@ def _azure(url: str, *, project: str | None = "Web Shop", pat: str | None = PAT)
 
 
 def _add(org: Org, item: str, length_s: int) -> None:
+    org.work_items(item)  # a worklog names an item of the tenant's mirror (the sync puts it there)
     body = {"started_at": "2025-12-29T09:00:00Z", "length_s": length_s, "work_item": item}
     response = org.client.post("/api/v1/worklogs", json=body, headers=org.admin)
     assert response.status_code == 201, response.text
@@ -195,9 +197,12 @@ def test_the_work_item_job_writes_to_each_tenants_own_azure_devops_and_others_st
     assert all(path.startswith("/Web%20Shop/_apis/wit/workitems/") for _, path in fake.requests)
 
     async def local_items() -> list[dict[str, Any]]:
-        return await LocalWorkItem.select(LocalWorkItem.item, LocalWorkItem.completed_centihours)
+        # Standalone Completed Work lives on the mirror row; acme's (Azure's) stays untouched.
+        return await WorkItemRow.select(WorkItemRow.item_id, WorkItemRow.completed_centihours).where(
+            WorkItemRow.completed_centihours.is_not_null()
+        )
 
-    assert run(client, local_items) == [{"item": item, "completed_centihours": 100}]  # globex's hour
+    assert run(client, local_items) == [{"item_id": int(item), "completed_centihours": 100}]  # globex's hour
     patches = sum(1 for method, _ in fake.requests if method == "PATCH")
     assert _work_items_job(client) == {"written": 0}  # nothing pending: no request
     assert sum(1 for method, _ in fake.requests if method == "PATCH") == patches

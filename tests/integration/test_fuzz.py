@@ -183,9 +183,12 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, 
         tenant = bearer(token(c, "flow", "admin@flow.test"))
         operator = bearer(operator_token(c))
         for path, body in (
-            ("/api/v1/worklogs", {"started_at": "2025-12-31T10:00:00Z", "length_s": 600, "work_item": "W-1"}),
+            ("/api/v1/iterations", {"path": "Flow\\Sprint 1", "start": "2025-12-29", "finish": "2026-01-09"}),
+            ("/api/v1/work-items", {"title": "W-1", "type": "Task", "iteration_id": 1}),
+            ("/api/v1/worklogs", {"started_at": "2025-12-31T10:00:00Z", "length_s": 600, "work_item": 1}),
             ("/api/v1/users", {"email": "team@flow.test", "name": "Team", "role": "team"}),
             ("/api/v1/me/tokens", {"name": "script", "expires_in_days": 30}),
+            ("/api/v1/budgets", {"name": "Retainer", "amount": {"amount": 100_000, "currency": "USD"}}),
         ):
             made = c.post(path, json=body, headers=tenant)
             assert made.status_code == 201, made.text

@@ -32,12 +32,14 @@ def _worklogs(org: Org) -> list[dict[str, object]]:
 
 
 def _seed(org: Org) -> None:
+    # Work items are ids of the mirror now ("-7" was a formula-looking name; it can be no id).
+    org.work_items(42, 7)
     for body in [
         {"started_at": "2026-01-05T09:00:00+01:00", "length_s": 5400, "billable_length_s": 1800,
          "work_item": "42", "comment": FORMULA, "activity_type": "Development"},
         {"started_at": "2026-01-06T23:30:00Z", "length_s": 1, "comment": "line one\nline two, \"quoted\" ü"},
         {"started_at": "2026-01-07T08:00:00Z", "length_s": 86400, "comment": "'apostrophe",
-         "work_item": "-7"},
+         "work_item": "7"},
     ]:
         assert org.client.post("/api/v1/worklogs", json=body, headers=org.admin).status_code == 201
 

@@ -30,6 +30,8 @@ from tests.support.api import api_client, bearer, signup, token
 
 VICTIM = "bravo-victim"
 VICTIM_EMAIL = f"admin@{VICTIM}.test"
+#: The text B's created objects carry (``give_data``'s string fields).
+VICTIM_TEXT = "victim-data"
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]+)?\}")
 _WRITE = {"POST", "PUT", "PATCH", "DELETE"}
 #: 500s of other slices that are not isolation faults, reported to their owners and tracked
@@ -115,15 +117,20 @@ class Schema:
         return found
 
 
-def collect_ids(value: Any, found: set[str]) -> None:
+def collect_ids(value: Any, found: set[str], numbers: set[str] | None = None) -> None:
+    """B's string ids into ``found``; its integer ids (work items, iterations: numbered per
+    tenant, so A has the same numbers for its own objects) into ``numbers``."""
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(item, str) and (key == "id" or key.endswith("_id")) and len(item) >= 8:
                 found.add(item)
-            collect_ids(item, found)
+            elif (numbers is not None and isinstance(item, int) and not isinstance(item, bool)
+                  and (key == "id" or key.endswith("_id"))):
+                numbers.add(str(item))
+            collect_ids(item, found, numbers)
     elif isinstance(value, list):
         for item in value:
-            collect_ids(item, found)
+            collect_ids(item, found, numbers)
 
 
 def call(client: Any, method: str, path: str, headers: dict[str, str], body: Any = None,
@@ -152,6 +159,25 @@ def give_data(client: Any, schema: Schema, routes: list[tuple[str, str]], header
         if method == "POST" and not _PARAM.search(path) and "/auth/" not in path and "signup" not in path:
             call(client, method, path, headers, schema.body(method, path, "victim-data"))
     client.post("/api/v1/me/tokens", json={"name": "victim token", "expires_in_days": 30}, headers=headers)
+    # A work item tree with time on it (the generated body names a parent B does not have).
+    for body in ({"title": "victim-data epic", "type": "Epic"},
+                 {"title": "victim-data task", "type": "Task", "parent_id": 1}):
+        client.post("/api/v1/work-items", json=body, headers=headers)
+    client.post("/api/v1/worklogs", json={"started_at": "2026-01-05T09:00:00Z", "length_s": 600,
+                                          "work_item": 2, "comment": "victim-data"}, headers=headers)
+    # An invoice, so the invoice routes (its PDF) are walked with one of B's ids.
+    terms = {"plan": "team", "interval": "monthly", "seats": 1}
+    bought = client.post("/api/v1/subscription/purchase", json=terms, headers=headers)
+    assert bought.status_code == 200, bought.text
+    # A budget (the schema's example money has no valid currency), assigned to B's first work item
+    # and to its worklogs, so its id appears in B's lists and answers.
+    budget = client.post("/api/v1/budgets", json={"name": "victim budget", "amount": {"amount": 500_000},
+                                                  "hourly_rate": {"amount": 9_000}}, headers=headers)
+    if budget.status_code == 201:
+        logs = client.get("/api/v1/worklogs", params={"from": "2000-01-01T00:00:00Z"}, headers=headers)
+        worklogs = [w["id"] for w in logs.json().get("items", [])] if logs.status_code == 200 else []
+        client.post(f"/api/v1/budgets/{budget.json()['id']}/assign",
+                    json={"work_items": [1], "worklogs": worklogs[:1]}, headers=headers)
 
 
 def walk(client: Any) -> list[str]:
@@ -167,16 +193,21 @@ def walk(client: Any) -> list[str]:
 
     give_data(client, schema, routes, victim)
     victim_ids: set[str] = {jwt.decode(victim_token, options={"verify_signature": False})["tid"]}
+    victim_numbers: set[str] = set()
     for method, path in routes:
         if method == "GET" and not _PARAM.search(path):
             response = client.get(path, headers=victim, params=schema.queries(method, path, None))
             if response.headers.get("content-type", "").startswith("application/json"):
-                collect_ids(response.json(), victim_ids)
+                collect_ids(response.json(), victim_ids, victim_numbers)
     # Installation-wide values (the on-premises server id) are A's as much as B's.
     own_view = json.dumps(snapshot(client, schema, routes, attacker))
     victim_ids = {i for i in victim_ids if i not in own_view}
     assert len(victim_ids) >= 3, f"the walker found too few of B's objects to be meaningful: {victim_ids}"
     markers = [*victim_ids, VICTIM, VICTIM_EMAIL]
+    # What B wrote into its objects (titles, comments): an object reached by a per-tenant
+    # number shows itself by its text, as the number alone is A's as much as B's.
+    if VICTIM_TEXT not in own_view:
+        markers.append(VICTIM_TEXT)
     before = snapshot(client, schema, routes, victim)
 
     problems: list[str] = []
@@ -203,6 +234,13 @@ def walk(client: Any) -> list[str]:
             queries = schema.queries(method, path, victim_id)
             response = call(client, method, url, attacker, schema.body(method, path, victim_id), queries)
             check(method, url, response, with_id=has_params, sent=victim_id, template=path)
+        if has_params:
+            # B's per-tenant numbers: A may own the same number (a success is no leak), but
+            # B's text must never come back.
+            for number in sorted(victim_numbers):
+                url = _PARAM.sub(number, path)
+                response = call(client, method, url, attacker, schema.body(method, path, "x"), {})
+                check(method, url, response, with_id=False, sent=number, template=path)
         if not has_params:
             plain = call(client, method, path, attacker, schema.body(method, path, "x"),
                          schema.queries(method, path, None))

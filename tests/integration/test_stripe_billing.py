@@ -83,6 +83,8 @@ def test_a_purchase_becomes_a_paid_stripe_invoice_with_stints_exact_lines(app: A
     (remote,) = stripe_invoices_for(stripe_base, invoice["id"])
     assert lines_of(remote) == [144_000]
     assert remote["amount_due"] == 144_000 and remote["status"] == "paid"
+    # The customer matches Stripe's invoice to Stint's PDF by its number.
+    assert remote["metadata"]["stint_invoice_number"] == invoice["number"] == "STINT-2026-000001"
     assert stint_invoice(app, "acme", invoice["id"])["status"] == "due"  # until Stripe says so
     assert deliver(app, paid_event(stripe_base, remote["id"])).json()["outcome"] == "paid"
     assert stint_invoice(app, "acme", invoice["id"])["status"] == "paid"

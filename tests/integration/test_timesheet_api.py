@@ -21,6 +21,8 @@ def org(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Org]:
 
 
 def _add(org: Org, started_at: str, length_s: int, work_item: str | None = None) -> None:
+    if work_item is not None:
+        org.work_items(work_item)  # a worklog names an item of the mirror
     body = {"started_at": started_at, "length_s": length_s, "work_item": work_item}
     assert org.client.post("/api/v1/worklogs", json=body, headers=org.admin).status_code == 201
 
@@ -41,6 +43,7 @@ def test_the_week_grid_totals_each_day_work_item_and_the_week(org: Org) -> None:
         ("7", [1800, 0, 0, 0, 0, 0, 0], 1800),
         (None, [0, 0, 0, 0, 0, 0, 600], 600),
     ]
+    assert [r["work_item_title"] for r in sheet["rows"]] == ["Work item 42", "Work item 7", None]
     assert sheet["day_totals_s"] == [5400, 0, 900, 0, 0, 0, 600]
     assert sheet["total_s"] == 6900
     assert (sheet["status"], sheet["locked"]) == ("open", False)

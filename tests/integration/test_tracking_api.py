@@ -25,6 +25,7 @@ def test_a_timer_started_on_one_client_and_stopped_an_hour_later_on_another_leav
 ) -> None:
     """Start on the laptop, stop on the phone an hour later: one worklog of exactly an hour."""
     phone = bearer(token(org.client, org.slug, "admin@acme.test"))
+    org.work_items(42)
     started = org.client.post("/api/v1/tracking/start", json={"work_item": "42"}, headers=org.admin)
     assert started.status_code == 201, started.text
     assert started.json()["running"] is True
@@ -42,11 +43,13 @@ def test_a_timer_started_on_one_client_and_stopped_an_hour_later_on_another_leav
     assert org.client.get("/api/v1/tracking/current", headers=org.admin).json() == {
         "running": False, "started_at": None, "work_item": None, "comment": None,
         "next_activity_check_at": None, "check_due": False, "stopped": None, "stop_reason": None,
+        "work_item_title": None, "activity_type_id": None, "activity_type": None,
     }
 
 
 def test_starting_a_second_timer_stops_the_first_with_reason_concurrency(org: Org, clock: FixedClock) -> None:
     """One running timer per user: the second start stops the first and says so."""
+    org.work_items(1, 2)
     org.client.post("/api/v1/tracking/start", json={"work_item": "1"}, headers=org.admin)
     clock.advance(minutes=30)
 
@@ -107,6 +110,7 @@ def test_a_team_user_cannot_change_the_tracking_rules(org: Org) -> None:
 
 def test_the_event_stream_sends_the_current_timer_at_once(org: Org) -> None:
     """GET /tracking/events opens with a timer event holding what /current shows."""
+    org.work_items(7)
     org.client.post("/api/v1/tracking/start", json={"work_item": "7"}, headers=org.admin)
     streaming = {**org.admin, "Accept": "text/event-stream"}
     with org.client.stream("GET", "/api/v1/tracking/events?limit=1", headers=streaming) as stream:

@@ -14,6 +14,7 @@ from core.errors import Conflict
 from core.services.signup import signup
 from core.services.tracking import start_tracking, stop_tracking
 from core.tenancy import Tenant, User
+from core.work_items import StateCategory, WorkItem
 from plugins.identity.passwords import Argon2Hasher
 from plugins.storage import engine as storage_engine
 from plugins.storage.migrations import upgrade
@@ -39,7 +40,15 @@ async def world(database_url: str) -> AsyncIterator[World]:
 async def test_eight_simultaneous_starts_leave_one_timer_and_seven_concurrency_stops(world: Any) -> None:
     """Each start stops the one before it, in some order: one runs, the others stopped as concurrency."""
     uow, clock, tenant, user = world
-    await start_tracking(uow, clock, tenant=tenant, user=user, work_item="0", comment=None)
+    # Nine items of the mirror (a timer names only those): "9" first, then 1 to 8 at once.
+    async with uow(write=True) as work:
+        await work.tenant(tenant.id).work_items().upsert([
+            WorkItem(id=n, title=f"Item {n}", type="Task", state="New", state_category=StateCategory.PROPOSED,
+                     changed_at=clock.now())
+            for n in range(1, 10)
+        ])
+        await work.commit()
+    await start_tracking(uow, clock, tenant=tenant, user=user, work_item="9", comment=None)
     clock.advance(minutes=5)
 
     results = await asyncio.gather(*(

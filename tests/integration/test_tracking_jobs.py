@@ -40,6 +40,7 @@ def test_an_unanswered_check_stops_the_timer_at_the_check_and_mails_the_user(
 ) -> None:
     """Started 09:00, check at 10:00 unanswered until 10:10: a 1-hour worklog and a mail."""
     org.client.put("/api/v1/tracking/preferences", json={"mail_on_system_stop": True}, headers=org.admin)
+    org.work_items(5)
     org.client.post("/api/v1/tracking/start", json={"work_item": "5"}, headers=org.admin)
     clock.advance(minutes=65)
     assert _check(org) == []  # asked at 10:00; the answer window is still open

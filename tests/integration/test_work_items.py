@@ -22,6 +22,7 @@ from core.services.work_items import completed_hours, run_work_item_outbox
 from core.services.worklogs import NewWorklog, add_worklog, delete_worklog, edit_worklog
 from core.tenancy import Tenant, User
 from core.tracking import KEEP, WorklogChanges
+from core.work_items import StateCategory, UnknownWorkItem, WorkItem
 from plugins.devops import AzureDevOpsConnector, StandaloneConnector
 from plugins.identity.passwords import Argon2Hasher
 from plugins.storage import engine as storage_engine
@@ -50,7 +51,21 @@ class Env:
     admin: User
     directory: PiccoloTrackingDirectory
 
-    async def add(self, item: str | None, length_s: int) -> str:
+    async def mirror(self, *items: str) -> None:
+        """Put ``items`` in the tenant's mirror, as the sync job would (worklogs name only those)."""
+        async with self.uow(write=True) as work:
+            repo = work.tenant(self.tenant.id).work_items()
+            there = await repo.many([int(item) for item in items])
+            await repo.upsert([
+                WorkItem(id=int(item), title=f"Work item {item}", type="Task", state="New",
+                         state_category=StateCategory.PROPOSED, changed_at=self.clock.now())
+                for item in items if int(item) not in there
+            ])
+            await work.commit()
+
+    async def add(self, item: str | None, length_s: int, *, mirrored: bool = True) -> str:
+        if item is not None and mirrored:
+            await self.mirror(item)
         worklog = await add_worklog(
             self.uow, self.clock, tenant=self.tenant, actor=self.admin, owner_id=self.admin.id,
             new=NewWorklog(started_at=START, length_s=length_s, work_item=item), may_add_for_others=False,
@@ -58,6 +73,8 @@ class Env:
         return worklog.id
 
     async def edit(self, worklog_id: str, *, item: Any = KEEP, length_s: Any = KEEP) -> None:
+        if isinstance(item, str):
+            await self.mirror(item)
         await edit_worklog(
             self.uow, self.clock, tenant=self.tenant, actor=self.admin, worklog_id=worklog_id,
             changes=WorklogChanges(work_item=item, length_s=length_s), actor_can_edit_others=True,
@@ -186,9 +203,11 @@ async def test_a_failing_server_leaves_the_update_pending_until_a_later_run(
 async def test_an_unknown_work_item_is_given_up_rather_than_retried_for_ever(
     env: Env, azure: tuple[FakeAzureDevOps, str]
 ) -> None:
-    """A worklog on 'ABC-1' (not an Azure id) or a missing id is reported and dropped from the queue."""
+    """A worklog on 'ABC-1' (not an id) is refused at once now; an id the mirror holds but
+    Azure DevOps does not (deleted there since) is reported and dropped from the queue."""
     _, url = azure
-    await env.add("ABC-1", 60)
+    with pytest.raises(UnknownWorkItem):
+        await env.add("ABC-1", 60, mirrored=False)
     await env.add("999", 60)
     await env.job(AzureDevOpsConnector(url, PAT))
     assert await env.pending() == 0
@@ -197,13 +216,16 @@ async def test_an_unknown_work_item_is_given_up_rather_than_retried_for_ever(
 async def test_standalone_work_items_get_the_same_automation(env: Env) -> None:
     """Local work items: Completed Work is the sum, Remaining Work is lowered from its estimate."""
     local = StandaloneConnector(env.tenant.id, env.clock)
-    await local.set_remaining("design", Decimal("3"))
-    await env.add("design", 2700)
-    await env.add("design", 2700)
+    design = "12"
+    await env.mirror(design)
+    await local.set_remaining(design, Decimal("3"))
+    await env.add(design, 2700)
+    await env.add(design, 2700)
 
     await env.job(local)
 
-    state = await local.work_item("design")
+    state = await local.work_item(design)
+    assert state is not None
     assert (state.completed_work, state.remaining_work) == (Decimal("1.5"), Decimal("1.5"))
 
 

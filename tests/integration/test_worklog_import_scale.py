@@ -16,6 +16,7 @@ from core.services.signup import signup
 from core.services.timesheets import save_rules
 from core.services.worklog_import import ImportRejected, import_worklogs
 from core.tracking import LockPolicy, TrackingRules, create_worklog, draft_worklog, read_csv
+from core.work_items import StateCategory, WorkItem
 from plugins.identity.passwords import Argon2Hasher
 from plugins.storage import engine as storage_engine
 from plugins.storage.migrations import upgrade
@@ -30,6 +31,8 @@ HEADER = "User,Timestamp,Duration (hours),Billable duration,Activity type,Commen
 FIRST = datetime(2025, 1, 6, 8, 0, tzinfo=UTC)
 #: SQLite writes more slowly per row; a quarter of the rows still needs dozens of batches.
 ROWS = {"sqlite": 25_000, "postgres": 100_000}
+#: The work items :func:`big_csv` names.
+ITEM_IDS = range(1000, 1200)
 
 World = tuple[PiccoloUnitOfWorkFactory, FixedClock, Any, Any, str]
 
@@ -44,6 +47,14 @@ async def world(database_url: str) -> AsyncIterator[World]:
     made = await signup(uow, Argon2Hasher(fast=True), clock, slug="acme", name="Acme", deployment="cloud",
                         admin_email="admin@acme.test", admin_password="correct horse battery",
                         admin_name="Admin", trial_days=28)
+    # The work items the big files name (1000 to 1199) are in the tenant's mirror.
+    async with uow(write=True) as work:
+        await work.tenant(made.tenant.id).work_items().upsert([
+            WorkItem(id=n, title=f"Work item {n}", type="Task", state="New",
+                     state_category=StateCategory.PROPOSED, changed_at=clock.now())
+            for n in ITEM_IDS
+        ])
+        await work.commit()
     yield uow, clock, made.tenant, made.admin, engine.engine_type
     await storage_engine.close(engine)
 
@@ -105,6 +116,7 @@ def test_a_100000_row_csv_larger_than_the_app_body_limit_imports_through_the_api
     assert len(body) > MAX_BODY_BYTES
     with api_client(make_settings(sqlite_url, tmp_path), clock) as client:
         org = make_org(client)
+        org.work_items(*ITEM_IDS)
         response = client.post("/api/v1/worklogs/import", content=body,
                                headers={**org.admin, "Content-Type": "text/csv"})
     assert response.status_code == 201, response.text[:500]

@@ -31,6 +31,7 @@ def _add(org: Org, headers: dict[str, str], **fields: object) -> dict[str, objec
 
 def test_a_worklog_keeps_every_field_and_is_flagged_manual_and_billable(org: Org) -> None:
     """All SPEC fields come back as sent, with the manual and billable flags and added-by."""
+    org.work_items(12)
     created = _add(org, org.admin, billable_length_s=1800, work_item="12", comment="review",
                    activity_type="Development")
 
@@ -82,6 +83,7 @@ def test_a_forged_or_garbled_cursor_is_refused_with_422_naming_the_cursor(org: O
 
 def test_editing_a_worklog_flags_it_changed_and_null_clears_a_field(org: Org) -> None:
     """PATCH changes only what is sent; null removes the work item."""
+    org.work_items(12)
     created = _add(org, org.admin, work_item="12", comment="x")
     changed = org.client.patch(f"/api/v1/worklogs/{created['id']}", json={"work_item": None, "length_s": 600},
                                headers=org.admin)

@@ -11,6 +11,7 @@ from litestar.testing import TestClient
 from core.ids import new_id
 from core.tenancy import Person, User
 from tests.support.api import PASSWORD, bearer, signup, token
+from tests.support.work_items import mirror_work_items
 
 
 @dataclass
@@ -42,6 +43,11 @@ class Org:
 
         user_id = run(self.client, create)
         return bearer(token(self.client, self.slug, email)), user_id
+
+
+    def work_items(self, *ids: int | str) -> None:
+        """Put items ``ids`` in the tenant's mirror (worklogs and timers name only those)."""
+        mirror_work_items(self.client, self.slug, *ids)
 
 
 def make_org(client: TestClient[Any], slug: str = "acme") -> Org:

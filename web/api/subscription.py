@@ -7,8 +7,10 @@ from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get, post
-from litestar.params import JSONBody, QueryParameter
+from litestar import Controller, Request, Response, get, post
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
+from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.licensing.access import Action
 from core.proration.invoice import Invoice
@@ -20,6 +22,7 @@ from core.services.changes import (
     preview_subscription_change,
 )
 from core.services.credit import request_credit_payout
+from core.services.invoice_documents import invoice_file
 from core.services.subscriptions import (
     SubscriptionView,
     cancel_subscription,
@@ -82,6 +85,8 @@ class CreditNoteOut(msgspec.Struct):
 
 class InvoiceOut(msgspec.Struct):
     id: str
+    #: The human number, ``STINT-2026-000123``: the billing account's gap-free sequence.
+    number: str | None
     issued_on: date
     lines: list[InvoiceLineOut]
     total: MoneyOut
@@ -199,6 +204,7 @@ def invoice_out(invoice: Invoice) -> InvoiceOut:
     c = invoice.currency
     return InvoiceOut(
         id=invoice.id,
+        number=invoice.number_text,
         issued_on=invoice.issued_on,
         lines=[
             InvoiceLineOut(
@@ -379,9 +385,48 @@ class SubscriptionController(Controller):
         await request_credit_payout(stint.uow, tenant=request.user.tenant)
 
 
+class PdfDownload(Operation):
+    """The invoice PDF's OpenAPI operation: its 200 is a PDF file, not JSON."""
+
+    def __post_init__(self) -> None:
+        self.responses = {
+            **(self.responses or {}),
+            "200": OpenAPIResponse(
+                description="The invoice as a PDF (Content-Disposition: attachment; STINT-YYYY-NNNNNN.pdf)",
+                content={
+                    "application/pdf": OpenAPIMediaType(
+                        schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
+                    ),
+                },
+            ),
+        }
+
+
 class InvoicesController(Controller):
     path = "/invoices"
     tags = ("subscription",)
+
+    @get(
+        "/{invoice_id:str}/pdf",
+        summary="The invoice as a PDF",
+        guards=[requires(Action.VIEW_SUBSCRIPTION)],
+        operation_class=PdfDownload,
+    )
+    async def pdf(
+        self,
+        request: Request[TenantPrincipal, Any, Any],
+        stint: StintDep,
+        invoice_id: FromPath[str],
+    ) -> Response[bytes]:
+        document = await invoice_file(
+            stint.uow, stint.invoice_documents, tenant=request.user.tenant, invoice_id=invoice_id,
+            seller=stint.seller,
+        )
+        return Response(
+            document.content,
+            media_type=document.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{document.filename}"'},
+        )
 
     @get("/", summary="Invoices, newest first", guards=[requires(Action.VIEW_SUBSCRIPTION)])
     async def list(

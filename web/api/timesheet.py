@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from core.errors import UserNotFound, ValidationFailed
 from core.licensing.access import Action
 from core.services.access import ensure_access
+from core.services.planning import work_item_titles
 from core.services.timesheets import (
     change_week,
     month_view,
@@ -40,6 +41,8 @@ class RowOut(msgspec.Struct):
     work_item: str | None
     days_s: list[int]
     total_s: int
+    #: The work item's title, shown next to its id (None: no item).
+    work_item_title: str | None = None
 
 
 class WeekOut(msgspec.Struct):
@@ -141,10 +144,13 @@ class TimesheetController(Controller):
         week_id = week_of(stint.clock.now().date()) if week is None else parse_week_id(week)
         shown = await week_view(stint.uow, tenant=principal.tenant, user_id=user_id, week=week_id)
         grid = shown.grid
+        titles = await work_item_titles(stint.uow, tenant=principal.tenant,
+                                        names=[r.work_item for r in grid.rows])
         return WeekOut(
             kind="week", week=str(grid.week), user_id=user_id, time_zone=shown.time_zone,
             status=shown.status.value, locked=shown.locked, days=list(grid.days),
-            rows=[RowOut(r.work_item, list(r.days_s), r.total_s) for r in grid.rows],
+            rows=[RowOut(r.work_item, list(r.days_s), r.total_s, titles.get(r.work_item or ""))
+                  for r in grid.rows],
             day_totals_s=list(grid.day_totals_s), total_s=grid.total_s,
         )
 

@@ -8,7 +8,7 @@ so every open client shows the same timer within a couple of seconds.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -22,6 +22,7 @@ from litestar.params import JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from core.licensing.access import Action
+from core.services.planning import work_item_titles
 from core.services.tracking import (
     answer_activity_check,
     current_timer,
@@ -36,7 +37,7 @@ from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..lifecycle import draining
 from ..schemas import Strict
-from .worklogs import WorklogOut, worklog_out
+from .worklogs import WorkItemRef, WorklogOut, item_text, titled
 
 __all__ = ["TrackingController"]
 
@@ -54,6 +55,10 @@ class TimerOut(msgspec.Struct):
     check_due: bool = False
     stopped: WorklogOut | None = None
     stop_reason: str | None = None
+    #: The work item's title, shown next to its id (None: no item).
+    work_item_title: str | None = None
+    activity_type_id: str | None = None
+    activity_type: str | None = None
 
 
 @dataclass
@@ -76,8 +81,12 @@ class EventStream(Operation):
 
 
 class StartIn(Strict):
-    work_item: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    #: An existing work item's id, as a JSON integer or a string of digits.
+    work_item: WorkItemRef | None = None
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+    #: An active entry of GET /api/v1/activity-types, or its name (``activity_type``).
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    activity_type: Annotated[str, msgspec.Meta(max_length=200)] | None = None
 
 
 class CheckIn(Strict):
@@ -93,16 +102,22 @@ class PreferenceIO(Strict):
     mail_on_system_stop: bool = False
 
 
-def timer_out(timer: Timer | None, now: datetime, rules: TrackingRules | None = None) -> TimerOut:
+def timer_out(
+    timer: Timer | None, now: datetime, rules: TrackingRules | None = None,
+    titles: Mapping[str, str] | None = None,
+) -> TimerOut:
     if timer is None:
         return TimerOut(running=False)
     return TimerOut(
+        work_item_title=(titles or {}).get(timer.work_item or ""),
         running=True,
         started_at=timer.started_at,
         work_item=timer.work_item,
         comment=timer.comment,
         next_activity_check_at=timer.next_activity_check_at,
         check_due=now >= timer.next_activity_check_at,
+        activity_type_id=timer.activity_type_id,
+        activity_type=timer.activity_type,
     )
 
 
@@ -118,12 +133,18 @@ class TrackingController(Controller):
         body = data or StartIn()
         timer, stopped = await start_tracking(
             stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
-            work_item=body.work_item, comment=body.comment,
+            work_item=item_text(body.work_item), comment=body.comment,
+            activity_type_id=body.activity_type_id, activity_type=body.activity_type,
         )
-        out = timer_out(timer, stint.clock.now())
+        titles = await work_item_titles(
+            stint.uow, tenant=principal.tenant,
+            names=[timer.work_item, stopped.worklog.work_item if stopped and stopped.worklog else None],
+        )
+        out = timer_out(timer, stint.clock.now(), titles=titles)
         if stopped is not None:
             out.stop_reason = stopped.reason.value
-            out.stopped = worklog_out(stopped.worklog) if stopped.worklog else None
+            if stopped.worklog is not None:
+                [out.stopped] = await titled(stint, principal.tenant, [stopped.worklog])
         return out
 
     @post("/stop", summary="Stop the timer; answers the worklog it made", status_code=200,
@@ -133,7 +154,7 @@ class TrackingController(Controller):
         stopped = await stop_tracking(stint.uow, stint.clock, tenant=principal.tenant, user=principal.user)
         if stopped.worklog is None:
             return Response(None, status_code=204)  # stopped within the second it started
-        out = worklog_out(stopped.worklog)
+        [out] = await titled(stint, principal.tenant, [stopped.worklog])
         return Response(StopOut(**msgspec.structs.asdict(out), stop_reason=stopped.reason.value))
 
     @get("/current", summary="The running timer", guards=[requires(Action.TRACK_TIME)])
@@ -142,7 +163,9 @@ class TrackingController(Controller):
         timer, rules = await current_timer(
             stint.uow, stint.clock, tenant=principal.tenant, user=principal.user
         )
-        return timer_out(timer, stint.clock.now(), rules)
+        item = timer.work_item if timer else None
+        titles = await work_item_titles(stint.uow, tenant=principal.tenant, names=[item])
+        return timer_out(timer, stint.clock.now(), rules, titles)
 
     @post("/activity-check", summary="Confirm 'still working', or defer the check", status_code=200,
           guards=[requires(Action.TRACK_TIME)])
@@ -154,7 +177,9 @@ class TrackingController(Controller):
             stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
             defer=(data or CheckIn()).defer,
         )
-        return timer_out(timer, stint.clock.now())
+        item = timer.work_item if timer else None
+        titles = await work_item_titles(stint.uow, tenant=principal.tenant, names=[item])
+        return timer_out(timer, stint.clock.now(), titles=titles)
 
     @get("/preferences", summary="Your tracking preferences", guards=[requires(Action.TRACK_TIME)])
     async def preferences(self, request: TenantRequest, stint: StintDep) -> PreferenceIO:
@@ -193,12 +218,17 @@ class TrackingController(Controller):
         async def feed() -> AsyncIterator[ServerSentEventMessage]:
             last: bytes | None = None
             sent = 0
+            titles: dict[str, str] = {}
             # A process that is stopping ends its streams after the poll (web/lifecycle.py).
             while (limit is None or sent < limit) and not draining():
                 timer, rules = await current_timer(
                     stint.uow, stint.clock, tenant=principal.tenant, user=principal.user
                 )
-                state = msgspec.json.encode(timer_out(timer, stint.clock.now(), rules))
+                if timer is not None and timer.work_item and timer.work_item not in titles:
+                    # Looked up once per item the stream sees, not on every poll.
+                    titles.update(await work_item_titles(stint.uow, tenant=principal.tenant,
+                                                         names=[timer.work_item]))
+                state = msgspec.json.encode(timer_out(timer, stint.clock.now(), rules, titles))
                 if state != last:
                     last = state
                     sent += 1

@@ -9,14 +9,17 @@ from litestar import Controller, Request, get, patch, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.licensing.access import Action
+from core.money import Money
+from core.services.rates import user_rates
 from core.services.users import add_user, list_users, set_default_role, update_user
 from core.tenancy import User
 
 from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
-from ..schemas import Strict
+from ..schemas import MoneyOut, Strict
 from ..security import client_address
+from .activity_types import MoneyIn, ensure_action, may_see_rates, money_in, money_out
 
 __all__ = ["DefaultRoleController", "UsersController"]
 
@@ -34,6 +37,9 @@ class UserOut(msgspec.Struct):
     approval_manager: bool
     #: Whether the user has set up a second factor (TOTP).
     second_factor: bool
+    #: The user's own hourly rate (``null``: none); only for callers whose role sees rates
+    #: (Product and up: a collection admin with the Team role does not see it).
+    hourly_rate: MoneyOut | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class UserPage(msgspec.Struct):
@@ -57,13 +63,17 @@ class UserChange(Strict):
     licensed: bool | None = None
     collection_admin: bool | None = None
     approval_manager: bool | None = None
+    #: Set (money) or remove (``null``) the user's hourly rate; absent: unchanged.
+    hourly_rate: MoneyIn | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class DefaultRole(Strict):
     role: Role
 
 
-def _out(user: User, licensed: bool, default_role: str) -> UserOut:
+def _out(
+    user: User, licensed: bool, default_role: str, rate: Money | msgspec.UnsetType | None = msgspec.UNSET
+) -> UserOut:
     return UserOut(
         id=user.id,
         email=user.email,
@@ -74,6 +84,7 @@ def _out(user: User, licensed: bool, default_role: str) -> UserOut:
         collection_admin=user.collection_admin,
         approval_manager=user.approval_manager,
         second_factor=user.second_factor,
+        hourly_rate=rate if rate is msgspec.UNSET else money_out(rate),
     )
 
 
@@ -92,8 +103,12 @@ class UsersController(Controller):
     ) -> UserPage:
         tenant = request.user.tenant
         rows, taken, seats = await list_users(stint.uow, tenant=tenant, after=cursor, limit=limit + 1)
+        rates = await user_rates(stint.uow, tenant=tenant) if may_see_rates(request.user) else None
         more = len(rows) > limit
-        items = [_out(user, licensed, tenant.default_role) for user, licensed in rows[:limit]]
+        items = [
+            _out(user, licensed, tenant.default_role, msgspec.UNSET if rates is None else rates.get(user.id))
+            for user, licensed in rows[:limit]
+        ]
         cursor_out = items[-1].id if more else None
         return UserPage(items=items, next_cursor=cursor_out, seats_taken=taken, seats=seats)
 
@@ -127,6 +142,10 @@ class UsersController(Controller):
         stint: StintDep,
     ) -> UserOut:
         principal = request.user
+        if data.hourly_rate is not msgspec.UNSET:
+            # Rates are the Budget role's and the Administrators' (a collection admin manages
+            # users without being either).
+            await ensure_action(request, stint, Action.MANAGE_BUDGETS)
         user, licensed = await update_user(
             stint.uow,
             stint.clock,
@@ -138,8 +157,13 @@ class UsersController(Controller):
             collection_admin=data.collection_admin,
             approval_manager=data.approval_manager,
             address=client_address(request),
+            set_hourly_rate=data.hourly_rate is not msgspec.UNSET,
+            hourly_rate=None if data.hourly_rate is msgspec.UNSET else money_in(data.hourly_rate),
         )
-        return _out(user, licensed, principal.tenant.default_role)
+        rate: Money | msgspec.UnsetType | None = msgspec.UNSET
+        if may_see_rates(principal):
+            rate = (await user_rates(stint.uow, tenant=principal.tenant)).get(user.id)
+        return _out(user, licensed, principal.tenant.default_role, rate)
 
 
 class DefaultRoleController(Controller):

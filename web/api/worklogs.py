@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -14,10 +15,13 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, 
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from core.budgets import NO_BUDGET, Assignment, Resolution
 from core.errors import ValidationFailed
 from core.licensing.access import Action
 from core.licensing.roles import Role
 from core.services.access import ensure_access
+from core.services.budgets import resolve_worklogs
+from core.services.planning import work_item_titles
 from core.services.tracking_common import user_zone
 from core.services.worklog_import import ImportRejected, import_worklogs
 from core.services.worklogs import (
@@ -28,6 +32,7 @@ from core.services.worklogs import (
     export_worklogs,
     list_worklogs,
 )
+from core.tenancy import Tenant
 from core.tracking import (
     KEEP,
     NumberedRow,
@@ -37,6 +42,7 @@ from core.tracking import (
     read_csv,
     write_csv,
 )
+from core.tracking.automation import remaining_hours
 from core.tracking.ports import WorklogCursor
 from core.tracking.rows import XLSX_MEDIA_TYPE
 from plugins.bootstrap import Stint
@@ -44,9 +50,18 @@ from plugins.bootstrap import Stint
 from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
-from ..schemas import Strict, cursor_text, opaque_cursor
+from ..schemas import BudgetRef, Strict, cursor_text, opaque_cursor
 
-__all__ = ["MAX_IMPORT_BYTES", "WorklogOut", "WorklogPage", "WorklogsController", "worklog_out"]
+__all__ = [
+    "MAX_IMPORT_BYTES",
+    "WorkItemRef",
+    "WorklogOut",
+    "WorklogPage",
+    "WorklogsController",
+    "item_text",
+    "titled",
+    "worklog_out",
+]
 
 #: The import's own body limit, above the app's 5 MiB: a 100,000-row CSV export with short
 #: comments is about 8 MB, and comments may be up to 2,000 characters. Still bounded, as the
@@ -55,6 +70,7 @@ MAX_IMPORT_BYTES = 32 * 1024 * 1024
 
 TenantRequest = Request[TenantPrincipal, Any, State]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
+WorkItemRef = int | Annotated[str, msgspec.Meta(max_length=200)]
 
 
 class WorklogOut(msgspec.Struct):
@@ -68,9 +84,19 @@ class WorklogOut(msgspec.Struct):
     activity_type: str | None
     added_by: str
     flags: list[str]
+    #: The work item's title, shown next to its id (None: no item).
+    work_item_title: str | None = None
+    #: The budget the worklog resolves to and how (SPEC §12).
+    budget: BudgetRef = msgspec.field(default_factory=lambda: BudgetRef(None, Assignment.NONE.value))
+    #: The activity type catalogue entry; ``activity_type`` is its current name.
+    activity_type_id: str | None = None
 
 
-def worklog_out(worklog: Worklog) -> WorklogOut:
+def worklog_out(
+    worklog: Worklog, titles: Mapping[str, str] | None = None,
+    budgets: Mapping[str, Resolution] | None = None,
+) -> WorklogOut:
+    resolution = (budgets or {}).get(worklog.id, NO_BUDGET)
     return WorklogOut(
         id=worklog.id,
         user_id=worklog.user_id,
@@ -82,7 +108,24 @@ def worklog_out(worklog: Worklog) -> WorklogOut:
         activity_type=worklog.activity_type,
         added_by=worklog.added_by,
         flags=sorted(flag.value for flag in worklog.flags),
+        work_item_title=(titles or {}).get(worklog.work_item or ""),
+        budget=BudgetRef(resolution.budget_id, resolution.assignment.value),
+        activity_type_id=worklog.activity_type_id,
     )
+
+
+async def titled(stint: Stint, tenant: Tenant, worklogs: Sequence[Worklog]) -> list[WorklogOut]:
+    """The worklogs as answered, each with its work item's title and its budget."""
+    titles = await work_item_titles(stint.uow, tenant=tenant, names=[w.work_item for w in worklogs])
+    budgets = await resolve_worklogs(
+        stint.uow, tenant=tenant, worklogs=[(w.id, w.work_item) for w in worklogs]
+    )
+    return [worklog_out(w, titles, budgets) for w in worklogs]
+
+
+def item_text(value: int | str | None) -> str | None:
+    """A work item sent as a JSON integer or a string (of digits, checked by the use case)."""
+    return str(value) if isinstance(value, int) else value
 
 
 class WorklogPage(msgspec.Struct):
@@ -131,10 +174,16 @@ class WorklogIn(Strict):
     started_at: datetime
     length_s: int
     billable_length_s: int = 0
-    work_item: Name | None = None
+    #: An existing work item's id, as a JSON integer or a string of digits.
+    work_item: WorkItemRef | None = None
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
     activity_type: Name | None = None
+    #: An active entry of GET /api/v1/activity-types (wins over ``activity_type``, a name).
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
     user_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    #: The work item's new Remaining Work in hours (at most two decimals), taken only while
+    #: the tenant's work item automation sets it per worklog (else 422).
+    remaining_h: Annotated[float, msgspec.Meta(ge=0, le=100_000)] | None = None
 
 
 class WorklogPatch(Strict):
@@ -143,9 +192,10 @@ class WorklogPatch(Strict):
     started_at: datetime | msgspec.UnsetType = msgspec.UNSET
     length_s: int | msgspec.UnsetType = msgspec.UNSET
     billable_length_s: int | msgspec.UnsetType = msgspec.UNSET
-    work_item: Name | msgspec.UnsetType | None = msgspec.UNSET
+    work_item: WorkItemRef | msgspec.UnsetType | None = msgspec.UNSET
     comment: Annotated[str, msgspec.Meta(max_length=2000)] | msgspec.UnsetType | None = msgspec.UNSET
     activity_type: Name | msgspec.UnsetType | None = msgspec.UNSET
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class ImportOut(msgspec.Struct):
@@ -209,7 +259,7 @@ class WorklogsController(Controller):
         )
         page = found[:limit]
         return WorklogPage(
-            items=[worklog_out(w) for w in page],
+            items=await titled(stint, request.user.tenant, page),
             next_cursor=encode_cursor(page[-1]) if len(found) > limit else None,
         )
 
@@ -221,12 +271,15 @@ class WorklogsController(Controller):
             owner_id=data.user_id or principal.user.id,
             new=NewWorklog(
                 started_at=data.started_at, length_s=data.length_s,
-                billable_length_s=data.billable_length_s, work_item=data.work_item,
+                billable_length_s=data.billable_length_s, work_item=item_text(data.work_item),
                 comment=data.comment, activity_type=data.activity_type,
+                remaining_h=None if data.remaining_h is None else remaining_hours(repr(data.remaining_h)),
+                activity_type_id=data.activity_type_id,
             ),
             may_add_for_others=is_admin(principal) or principal.user.approval_manager,
         )
-        return worklog_out(worklog)
+        [out] = await titled(stint, principal.tenant, [worklog])
+        return out
 
     @patch("/{worklog_id:str}", summary="Change a worklog", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
     async def change(
@@ -235,14 +288,17 @@ class WorklogsController(Controller):
         principal = request.user
         changes = WorklogChanges(
             started_at=_keep(data.started_at), length_s=_keep(data.length_s),
-            billable_length_s=_keep(data.billable_length_s), work_item=_keep(data.work_item),
+            billable_length_s=_keep(data.billable_length_s),
+            work_item=KEEP if data.work_item is msgspec.UNSET else item_text(data.work_item),
             comment=_keep(data.comment), activity_type=_keep(data.activity_type),
+            activity_type_id=_keep(data.activity_type_id),
         )
         worklog = await edit_worklog(
             stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,
             worklog_id=worklog_id, changes=changes, actor_can_edit_others=is_admin(principal),
         )
-        return worklog_out(worklog)
+        [out] = await titled(stint, principal.tenant, [worklog])
+        return out
 
     @delete("/{worklog_id:str}", summary="Delete a worklog", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
     async def remove(self, request: TenantRequest, worklog_id: FromPath[str], stint: StintDep) -> None:

@@ -69,19 +69,25 @@ def page_middleware(settings: Settings) -> list[Any]:
 
 
 def pages_router(settings: Settings) -> Router:
+    from .activity_types import ActivityTypesPageController
     from .audit import AuditPageController
+    from .budgets import BudgetsPageController
     from .devops import DevOpsPageController
     from .security import SecurityPageController
     from .signin import SignInController
     from .subscription import SubscriptionPageController
     from .time import TimeController
     from .users import UsersPageController
+    from .work_item_automation import WorkItemAutomationPageController
+    from .work_items import WorkItemsPageController
 
     return Router(
         path="/",
         route_handlers=[
             SignInController, TimeController, SubscriptionPageController, UsersPageController,
-            DevOpsPageController, AuditPageController, SecurityPageController,
+            DevOpsPageController, AuditPageController, SecurityPageController, WorkItemsPageController,
+            WorkItemAutomationPageController,
+            ActivityTypesPageController, BudgetsPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

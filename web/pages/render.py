@@ -18,6 +18,7 @@ from litestar.response import Template
 from core.errors import AccessDenied
 from core.licensing.access import Action
 from core.licensing.deployment import Deployment
+from core.licensing.roles import Permission, Role, role_allows
 from core.licensing.trial_banner import HIDDEN_BANNER, Banner
 from core.services.access import AccessOutcome, check_access
 from plugins.bootstrap import Stint
@@ -113,13 +114,20 @@ async def open_page(
         time_tab = not outcome.decision.hidden
     else:
         time_tab = not (await _decide(stint, principal, Action.USE_TIME_TAB)).decision.hidden
-    administrator = user.effective_role(principal.tenant.default_role) == "administrator"
+    role = user.effective_role(principal.tenant.default_role)
+    administrator = role == "administrator"
     nav = {
         "time": time_tab,
+        # Everyone who tracks time reads the items they track against (and edits them standalone).
+        "work_items": time_tab,
         "subscription": user.collection_admin,
         "users": user.collection_admin or administrator,
         "devops": administrator,
+        "work_item_automation": administrator,
         "audit": administrator,
+        "activity_types": administrator,
+        # Everyone with a timesheet sees the budgets their own worklogs book to (docs/budgets.md).
+        "budgets": role_allows(Role(role), Permission.OWN_TIMESHEET),
     }
     page = Page(principal, outcome, nav)
     request.scope.setdefault("state", {})[_PAGE_KEY] = page

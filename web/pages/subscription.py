@@ -9,17 +9,18 @@ from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from core.activation.claims import ActivationRefused
+from core.clock import today_in
 from core.errors import ValidationFailed
 from core.licensing.access import Action
 from core.licensing.deployment import Deployment
-from core.periods import Interval
+from core.periods import Interval, first_period
 from core.services.activation import activate_online, activation_view, install_activation_file
 from core.services.changes import (
     ChangePreview,
@@ -27,6 +28,7 @@ from core.services.changes import (
     change_subscription,
     preview_subscription_change,
 )
+from core.services.invoice_documents import invoice_file
 from core.services.subscriptions import (
     cancel_subscription,
     purchase,
@@ -35,6 +37,7 @@ from core.services.subscriptions import (
 )
 from plugins.bootstrap import Stint
 
+from .money_words import change_sentence, confirmation_key, purchase_sentence
 from .render import Page, is_htmx, open_page, render, stint_of
 
 __all__ = ["SubscriptionPageController"]
@@ -46,6 +49,8 @@ class PlanForm(msgspec.Struct):
     plan: Annotated[str, msgspec.Meta(max_length=32)] = ""
     interval: Literal["", "monthly", "annual"] = ""
     seats: Annotated[str, msgspec.Meta(max_length=9)] = ""
+    #: The terms and amount of the sentence the buyer confirmed (money_words.confirmation_key).
+    confirmed: Annotated[str, msgspec.Meta(max_length=120)] = ""
 
 
 PlanBody = Annotated[PlanForm, _URL_ENCODED]
@@ -89,6 +94,42 @@ async def _activation(stint: Stint, page: Page) -> dict[str, Any] | None:
     }
 
 
+async def _purchase_preview(
+    stint: Stint, page: Page, plan_id: str, interval_text: str, seats: int, *, credit: int | None = None
+) -> dict[str, Any]:
+    """What Buy Now would charge: seats × the plan's price for the interval, the renewal day,
+    and the one sentence the buyer confirms."""
+    tenant = page.principal.tenant
+    async with stint.uow() as work:
+        plan = (await work.directory.catalogue.load()).get(plan_id)
+    interval = Interval(interval_text or "annual")
+    if credit is None:
+        credit = (await view_subscription(stint.uow, stint.clock, tenant=tenant)).credit_balance
+    total = seats * plan.seat_price(interval)
+    renews_on = first_period(today_in(stint.clock, tenant.time_zone), interval).end
+    return {
+        "plan": plan,
+        "interval": interval,
+        "seats": seats,
+        "seat_price": plan.seat_price(interval),
+        "total": total,
+        "currency": plan.currency,
+        "renews_on": renews_on,
+        "sentence": purchase_sentence(
+            total=total, credit=credit, renews_on=renews_on, currency=plan.currency
+        ),
+        "key": confirmation_key(plan.id, interval.value, seats, total),
+    }
+
+
+def _change_words(preview: ChangePreview, data: PlanForm, credit: int) -> dict[str, Any]:
+    quote = preview.quote
+    return {
+        "sentence": change_sentence(quote, credit=credit, against_invoices=preview.against_invoices),
+        "key": confirmation_key(data.plan, data.interval, _seats(data.seats, required=False), quote.total),
+    }
+
+
 async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) -> dict[str, Any]:
     stint = stint_of(request)
     tenant = page.principal.tenant
@@ -99,6 +140,12 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
     plans = [p for p in catalogue if p.purchasable and tenant.deployment in p.deployments]
     sub = view.subscription
     current = catalogue.get(sub.plan_id) if sub.plan_id in {p.id for p in catalogue} else None
+    if "preview" not in extra and plans:
+        # Buy Now opens with the amount and its sentence for the choice the form starts with.
+        first = next((p for p in plans if p.id == "team"), plans[0])
+        extra["preview"] = await _purchase_preview(
+            stint, page, first.id, "annual", view.proposed_seats or 1, credit=view.credit_balance
+        )
     return page.context(
         view=view,
         sub=sub,
@@ -131,17 +178,7 @@ class SubscriptionPageController(Controller):
         stint = stint_of(request)
         seats = _seats(data.seats, required=True)
         assert seats is not None
-        async with stint.uow() as work:
-            plan = (await work.directory.catalogue.load()).get(data.plan)
-        interval = Interval(data.interval or "annual")
-        preview = {
-            "plan": plan,
-            "interval": interval,
-            "seats": seats,
-            "seat_price": plan.seat_price(interval),
-            "total": seats * plan.seat_price(interval),
-            "currency": plan.currency,
-        }
+        preview = await _purchase_preview(stint, page, data.plan, data.interval, seats)
         if not is_htmx(request):
             # Posted without JavaScript: the whole page, with the preview inside the Buy form.
             context = await _context(request, page, preview=preview)
@@ -156,6 +193,16 @@ class SubscriptionPageController(Controller):
         p = page.principal
         seats = _seats(data.seats, required=True)
         assert seats is not None
+        preview = await _purchase_preview(stint, page, data.plan, data.interval, seats)
+        if data.confirmed != preview["key"]:
+            # Not what the buyer confirmed (the form changed after the sentence was shown, or
+            # it came without one): buy nothing, show the amount and ask again.
+            notice = (
+                "Nothing was bought: the amount changed after it was shown. Check it and press Buy again."
+                if data.confirmed else "Check the amount below and press Buy again to confirm."
+            )
+            context = await _context(request, page, preview=preview, notice=notice)
+            return _full_or(request, "settings/_subscription.html", context)
         _, invoice = await purchase(
             stint.uow,
             stint.billing,
@@ -169,7 +216,8 @@ class SubscriptionPageController(Controller):
         # Ask again: the banner (and everything else) now follows the new subscription.
         page = await open_page(request, Action.VIEW_SUBSCRIPTION)
         context = await _context(
-            request, page, done=f"Bought. Invoice {invoice.id} was issued.", banner_oob=True
+            request, page, done=f"Bought. Invoice {invoice.number_text or invoice.id} was issued.",
+            banner_oob=True,
         )
         return _full_or(request, "settings/_subscription_and_banner.html", context)
 
@@ -188,11 +236,14 @@ class SubscriptionPageController(Controller):
             ),
         )
         quote = preview.quote
+        tenant = page.principal.tenant
+        credit = (await view_subscription(stint.uow, stint.clock, tenant=tenant)).credit_balance
+        words = _change_words(preview, data, credit)
         if not is_htmx(request):
             # Posted without JavaScript: the whole page, with the quote inside the change form.
-            context = await _context(request, page, quote=quote, preview=preview)
+            context = await _context(request, page, quote=quote, preview=preview, words=words)
             return render(request, "settings/subscription.html", None, context)
-        context = page.context(quote=quote, preview=preview)
+        context = page.context(quote=quote, preview=preview, words=words)
         return render(request, "settings/subscription.html", "settings/_quote.html", context)
 
     @post("/change", status_code=200)
@@ -200,22 +251,51 @@ class SubscriptionPageController(Controller):
         page = await open_page(request, Action.MANAGE_SUBSCRIPTION)
         stint = stint_of(request)
         p = page.principal
-        result = await change_subscription(
-            stint.uow,
-            stint.billing,
-            stint.clock,
-            tenant=p.tenant,
-            actor=p.user,
-            requested=RequestedChange(
-                seats=_seats(data.seats, required=False),
-                plan_id=data.plan or None,
-                interval=data.interval or None,
-            ),
+        requested = RequestedChange(
+            seats=_seats(data.seats, required=False),
+            plan_id=data.plan or None,
+            interval=data.interval or None,
         )
-        done = "Changed." + (f" Invoice {result.invoice.id} was issued." if result.invoice else "")
+        preview = await preview_subscription_change(
+            stint.uow, stint.clock, tenant=p.tenant, requested=requested
+        )
+        credit = (await view_subscription(stint.uow, stint.clock, tenant=p.tenant)).credit_balance
+        words = _change_words(preview, data, credit)
+        if data.confirmed != words["key"]:
+            # As with Buy: only the change whose sentence was confirmed is made.
+            notice = (
+                "Nothing was changed: the amount changed after it was shown. Check it and confirm again."
+                if data.confirmed else "Check the quote below and press Confirm change to apply it."
+            )
+            context = await _context(request, page, quote=preview.quote, preview=preview, words=words,
+                                     notice=notice)
+            return _full_or(request, "settings/_subscription.html", context)
+        result = await change_subscription(
+            stint.uow, stint.billing, stint.clock, tenant=p.tenant, actor=p.user, requested=requested
+        )
+        issued = result.invoice
+        done = "Changed." + (f" Invoice {issued.number_text or issued.id} was issued." if issued else "")
         done_as = ChangePreview(result.quote, result.credit_notes, result.to_credit_balance)
+        # The quote of what was done, without a sentence to confirm or a button.
         context = await _context(request, page, done=done, quote=result.quote, preview=done_as)
         return _full_or(request, "settings/_subscription.html", context)
+
+    @get("/invoices/{invoice_id:str}/pdf", name="invoice_pdf")
+    async def invoice_pdf(
+        self, request: Request[Any, Any, Any], invoice_id: FromPath[str]
+    ) -> Response[bytes]:
+        """The invoice's PDF, for the download link in the invoice list."""
+        page = await open_page(request, Action.VIEW_SUBSCRIPTION)
+        stint = stint_of(request)
+        document = await invoice_file(
+            stint.uow, stint.invoice_documents, tenant=page.principal.tenant, invoice_id=invoice_id,
+            seller=stint.seller,
+        )
+        return Response(
+            document.content,
+            media_type=document.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{document.filename}"'},
+        )
 
     @post("/cancel", status_code=200)
     async def cancel(self, request: Request[Any, Any, Any]) -> Template:

@@ -17,9 +17,12 @@ from litestar.response import Template
 
 from core.errors import ValidationFailed
 from core.licensing.access import Action
+from core.services.activity_types import list_activity_types
+from core.services.planning import work_item_titles
 from core.services.timesheets import change_week, month_view, week_view
 from core.services.tracking import answer_activity_check, current_timer, start_tracking, stop_tracking
 from core.services.tracking_common import user_zone
+from core.services.work_item_automation import work_item_automation
 from core.services.worklogs import NewWorklog, add_worklog, delete_worklog, edit_worklog, list_worklogs
 from core.tracking import (
     KEEP,
@@ -31,6 +34,7 @@ from core.tracking import (
     week_of,
     zone,
 )
+from core.tracking.automation import remaining_hours
 
 from .render import Page, is_htmx, open_page, render, stint_of
 
@@ -63,6 +67,7 @@ def _clean(text: str) -> str | None:
 class StartForm(msgspec.Struct):
     work_item: Annotated[str, msgspec.Meta(max_length=200)] = ""
     comment: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] = ""
 
 
 class CheckForm(msgspec.Struct):
@@ -75,6 +80,10 @@ class WorklogForm(msgspec.Struct):
     start: Annotated[str, msgspec.Meta(max_length=5)] = "09:00"
     work_item: Annotated[str, msgspec.Meta(max_length=200)] = ""
     comment: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+    #: The work item's new Remaining Work (hours), shown while the tenant sets it per worklog.
+    remaining_h: Annotated[str, msgspec.Meta(max_length=12)] = ""
+    #: A select of the active activity types; "" is none. Absent (an older form): unchanged.
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
 _URL_ENCODED = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -104,7 +113,10 @@ async def _timer_context(request: Request[Any, Any, Any], page: Page, **extra: A
             "since": timer.started_at.astimezone(zone(tz)).strftime("%H:%M"),
             "elapsed": f"{elapsed // 3600}:{elapsed % 3600 // 60:02d}:{elapsed % 60:02d}",
             "work_item": timer.work_item,
+            "work_item_title": (await work_item_titles(stint.uow, tenant=p.tenant, names=[timer.work_item]))
+            .get(timer.work_item or ""),
             "comment": timer.comment,
+            "activity_type": timer.activity_type,
             "check_due": now >= timer.next_activity_check_at,
         }
     return page.context(timer=state, **extra)
@@ -122,7 +134,11 @@ async def _week_context(request: Request[Any, Any, Any], page: Page, week: WeekI
     start, end = _bounds(week, view.time_zone)
     worklogs = await list_worklogs(stint.uow, tenant=p.tenant, user_id=p.user.id, start=start, end=end)
     tz = zone(view.time_zone)
+    automation = await work_item_automation(stint.uow, tenant=p.tenant)
+    names = [w.work_item for w in worklogs] + [r.work_item for r in view.grid.rows]
     return {
+        "remaining_per_worklog": automation.takes_remaining_per_worklog,
+        "titles": await work_item_titles(stint.uow, tenant=p.tenant, names=names),
         "week": view,
         "week_id": str(week),
         "prev_week": str(week_of(week.monday - timedelta(days=7))),
@@ -160,6 +176,11 @@ class TimeController(Controller):
     ) -> Template:
         context = await _timer_context(request, page, **extra)
         context.update(await _week_context(request, page, week))
+        # The selects of the timer and worklog forms offer the catalogue's active entries (read
+        # here, not in the timer's context: the timer fragment polls every two seconds).
+        context["activity_types"] = await list_activity_types(
+            stint_of(request).uow, tenant=page.principal.tenant
+        )
         return render(request, "time/index.html", partial, context)
 
     @get("/", name="time")
@@ -186,6 +207,7 @@ class TimeController(Controller):
             user=page.principal.user,
             work_item=_clean(data.work_item),
             comment=_clean(data.comment),
+            activity_type_id=_clean(data.activity_type_id),
         )
         return await self._time_page(request, page, _week_id(request, None), "time/_timer.html")
 
@@ -234,6 +256,8 @@ class TimeController(Controller):
                 length_s=parse_duration(data.hours),
                 work_item=_clean(data.work_item),
                 comment=_clean(data.comment),
+                remaining_h=remaining_hours(data.remaining_h.strip()) if data.remaining_h.strip() else None,
+                activity_type_id=_clean(data.activity_type_id or ""),
             ),
             may_add_for_others=False,
         )
@@ -256,7 +280,10 @@ class TimeController(Controller):
             request,
             "time/index.html",
             "time/_worklog_edit.html",
-            page.context(w=worklog, local=lambda instant: instant.astimezone(zone(tz))),
+            page.context(
+                w=worklog, local=lambda instant: instant.astimezone(zone(tz)),
+                activity_types=await list_activity_types(stint.uow, tenant=page.principal.tenant),
+            ),
         )
 
     @post("/worklogs/{worklog_id:str}", status_code=200)
@@ -279,6 +306,7 @@ class TimeController(Controller):
                 work_item=_clean(data.work_item),
                 comment=_clean(data.comment),
                 activity_type=KEEP,
+                activity_type_id=KEEP if data.activity_type_id is None else _clean(data.activity_type_id),
             ),
             actor_can_edit_others=False,
         )

@@ -13,11 +13,13 @@ from litestar.params import Body, FromPath
 from litestar.response import Template
 
 from core.licensing.access import Action
-from core.licensing.roles import Role
+from core.licensing.roles import Permission, Role, user_may
+from core.services.rates import rate_sheet, set_user_rate
 from core.services.second_factor import reset_user_second_factor
 from core.services.users import list_users, set_default_role, update_user
 
 from ..security import client_address
+from .activity_types import parse_rate, rate_text
 from .render import Page, open_page, render, stint_of
 
 __all__ = ["UsersPageController"]
@@ -35,6 +37,11 @@ class UserForm(msgspec.Struct):
     approval_manager: _FLAG = ""
 
 
+class RateForm(msgspec.Struct):
+    rate: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    currency: Annotated[str, msgspec.Meta(max_length=3)] = ""
+
+
 class DefaultRoleForm(msgspec.Struct):
     role: Literal["none", "team", "product", "budget", "administrator"]
 
@@ -50,7 +57,16 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
         tenant = await work.directory.tenant_by_id(page.principal.tenant.id)
     assert tenant is not None
     rows, taken, seats = await list_users(stint.uow, tenant=tenant, limit=500)
+    role = Role(page.principal.user.effective_role(tenant.default_role))
+    # Rates: seen by Product and up, set by Budget and up (a collection admin with the Team
+    # role manages users but sees no one's rate).
+    sees_rates = user_may(role, Permission.VIEW_REPORTS)
+    sheet = await rate_sheet(stint.uow, tenant=tenant, limit=500) if sees_rates else None
     return page.context(
+        rates={user.id: rate for user, rate in sheet.users} if sheet else None,
+        rate_currency=sheet.currency if sheet else None,
+        may_set_rates=user_may(role, Permission.MANAGE_BUDGETS),
+        rate_text=rate_text,
         rows=[(user, licensed) for user, licensed in rows],
         seats_taken=taken,
         seats=seats,
@@ -107,6 +123,20 @@ class UsersPageController(Controller):
             address=client_address(request),
         )
         done = "The second factor is removed: the user sets up a new one."
+        context = await _context(request, page, done=done)
+        return render(request, "settings/users.html", "settings/_users.html", context)
+
+    @post("/user/{user_id:str}/rate", status_code=200)
+    async def rate(
+        self, request: Request[Any, Any, Any], user_id: FromPath[str], data: Annotated[RateForm, _URL_ENCODED]
+    ) -> Template:
+        page = await open_page(request, Action.MANAGE_BUDGETS)
+        stint = stint_of(request)
+        user, rate = await set_user_rate(
+            stint.uow, tenant=page.principal.tenant, user_id=user_id,
+            rate=parse_rate(data.rate, data.currency),
+        )
+        done = f"{user.email}: {'no hourly rate' if rate is None else f'{rate} an hour'}."
         context = await _context(request, page, done=done)
         return render(request, "settings/users.html", "settings/_users.html", context)
 

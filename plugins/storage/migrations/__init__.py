@@ -6,7 +6,8 @@ applies the missing ones in order, each in its own transaction, and never drops
 or rewrites what exists: installing over an existing database creates missing
 tables, leaves current ones alone and upgrades older ones in place (SPEC §3).
 Migrations are additive so SQLite can run them; a column added to an existing table
-is an :class:`~.columns.AddColumn`, applied only where it is missing.
+is an :class:`~.columns.AddColumn`, applied only where it is missing; a backfill that
+portable SQL cannot say is a :class:`~.columns.DataStep` (Python, in the same transaction).
 """
 
 from __future__ import annotations
@@ -33,9 +34,14 @@ from . import (
     m0013_trusted_time,
     m0014_credit_notes,
     m0015_user_second_factor,
+    m0016_work_items,
+    m0017_activity_types,
+    m0018_budgets,
+    m0019_work_item_automation,
     m0020_wider_names,
+    m0021_invoice_numbers,
 )
-from .columns import AddColumn, PostgresOnly, has_column
+from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
 __all__ = ["MIGRATIONS", "applied_migrations", "pending_migrations", "upgrade"]
 
@@ -54,7 +60,12 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0013_trusted_time,
     m0014_credit_notes,
     m0015_user_second_factor,
+    m0016_work_items,
+    m0017_activity_types,
+    m0018_budgets,
+    m0019_work_item_automation,
     m0020_wider_names,
+    m0021_invoice_numbers,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
@@ -101,6 +112,13 @@ async def upgrade(engine: Engine[Any], *, target: str | None = None) -> list[str
             if migration.ID in done:
                 continue
             for statement in migration.STATEMENTS:
+                if isinstance(statement, DataStep):
+                    await statement.run(engine)
+                    continue
+                if callable(statement):
+                    # A data step (a backfill): async, given the engine, in this transaction.
+                    await statement(engine)
+                    continue
                 if isinstance(statement, AddColumn):
                     if await has_column(engine, statement.table, statement.column):
                         continue

@@ -7,10 +7,11 @@ schema), so the runner asks the database first.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["AddColumn", "PostgresOnly", "has_column"]
+__all__ = ["AddColumn", "DataStep", "PostgresOnly", "has_column"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,3 +43,15 @@ async def has_column(engine: Any, table: str, column: str) -> bool:
         f"AND table_name = '{table}' AND column_name = '{column}'"
     )
     return bool(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class DataStep:
+    """A step that moves rows with Python, inside the migration's transaction.
+
+    For a backfill that portable SQL cannot say (new ids per tenant, text rewritten to
+    them). ``run`` gets the engine; its ``run_ddl`` and ``run_querystring`` use the open
+    transaction, so the step commits or rolls back with the rest of the migration.
+    """
+
+    run: Callable[[Any], Awaitable[None]]

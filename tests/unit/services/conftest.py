@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from core.activities import DEFAULT_CATALOGUE as ACTIVITY_DEFAULTS
+from core.activities import default_catalogue
 from core.clock import FixedClock
 from core.ids import new_id
 from core.licensing.catalogue import DEFAULT_CATALOGUE
@@ -70,6 +72,12 @@ class Seed:
         self.store = store
         self.hasher = hasher
 
+    def work_items(self, tenant: Tenant, *ids: int | str) -> list[int]:
+        """Items ``ids`` in the tenant's mirror (worklogs and timers name only those)."""
+        from tests.fakes.work_items import mirror_items
+
+        return mirror_items(self.store, tenant.id, *ids)
+
     def tenant(
         self,
         slug: str = "acme",
@@ -105,6 +113,10 @@ class Seed:
             licensing_mode=licensing_mode, uninstalled_at=uninstalled_at, created_at=created_at,
         )
         self.store.tenants[tenant.id] = tenant
+        # Every tenant starts with the default activity types, as signup gives them.
+        self.store.activity_types[tenant.id] = {
+            entry.id: entry for entry in default_catalogue(new_id() for _ in ACTIVITY_DEFAULTS)
+        }
         return tenant
 
     def person(self, email: str) -> Person:

@@ -49,6 +49,7 @@ async def test_starting_stores_a_running_timer_with_its_first_check_an_interval_
 ) -> None:
     tenant = seed.tenant()
     ann = seed.user(tenant)
+    seed.work_items(tenant, 42)
     timer, stopped = await start_tracking(uow, clock, tenant=tenant, user=ann, work_item="42", comment=None)
     assert stopped is None
     assert tracking.running(tenant, ann) == timer
@@ -62,6 +63,7 @@ async def test_starting_a_second_timer_stops_the_first_with_reason_concurrency(
 ) -> None:
     tenant = seed.tenant()
     ann = seed.user(tenant)
+    seed.work_items(tenant, 42)
     tracking.timer(tenant, ann, NOW - timedelta(minutes=30), work_item="41")
     timer, stopped = await start_tracking(uow, clock, tenant=tenant, user=ann, work_item="42", comment=None)
     assert stopped is not None and stopped.reason is StopReason.CONCURRENCY
@@ -78,6 +80,7 @@ async def test_a_running_timer_a_rule_already_stopped_keeps_that_reason_when_ano
 ) -> None:
     tenant = seed.tenant()
     ann = seed.user(tenant)
+    seed.work_items(tenant, 42)
     started = NOW - timedelta(hours=13)
     tracking.timer(tenant, ann, started, next_check=NOW + timedelta(hours=1))
     _, stopped = await start_tracking(uow, clock, tenant=tenant, user=ann, work_item="42", comment=None)
@@ -104,6 +107,7 @@ async def test_a_timer_cannot_start_on_a_locked_day(
 ) -> None:
     tenant = seed.tenant()
     ann = seed.user(tenant)
+    seed.work_items(tenant, 42)
     tracking.rules(tenant, locked_until=NOW.date())
     with pytest.raises(WeekLocked):
         await start_tracking(uow, clock, tenant=tenant, user=ann, work_item="42", comment=None)
@@ -116,6 +120,7 @@ async def test_a_start_that_would_pass_the_worklog_limit_is_refused_and_the_runn
 ) -> None:
     tenant = seed.tenant(subscription=active("free", seats=1))
     ann = seed.user(tenant)
+    seed.work_items(tenant, 42)
     tracking.many_worklogs(tenant, ann, 499)
     running = tracking.timer(tenant, ann, NOW - timedelta(minutes=5))
     # The running timer leaves a 500th worklog and the new one would leave a 501st.

@@ -17,6 +17,7 @@ from core.tracking import Worklog, WorklogChanges
 from core.tracking.ports import DevOpsConnector
 from tests.fakes import FakeDatabase, FakeUnitOfWorkFactory
 from tests.fakes.tracking import FakeDevOpsConnector, FakeTrackingDirectory
+from tests.fakes.work_items import mirror_items
 
 from .conftest import Seed
 from .tracking_builders import Tracking
@@ -53,6 +54,7 @@ class Job:
         return await run_work_item_outbox(self.uow, self.clock, self.directory, self.connector_for)
 
     async def log(self, tenant: Tenant, user: User, seconds: int, item: str = "42") -> Worklog:
+        mirror_items(self.uow.store, tenant.id, item)  # a worklog names an item of the mirror
         return await add_worklog(self.uow, self.clock, tenant=tenant, actor=user, owner_id=user.id,
                                  new=NewWorklog(MONDAY, seconds, work_item=item), may_add_for_others=False)
 

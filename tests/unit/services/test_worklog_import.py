@@ -140,8 +140,10 @@ async def test_a_week_is_counted_in_the_users_own_zone(
 
 
 async def test_an_import_queues_one_effect_per_work_item_with_all_its_time(
-    uow: FakeUnitOfWorkFactory, clock: FixedClock, tracking: Tracking, acme: Tenant, boss: User, ann: User
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, tracking: Tracking, acme: Tenant, boss: User, ann: User,
+    seed: Seed,
 ) -> None:
+    seed.work_items(acme, 42, 7)
     rows = [
         _row(2, hours="1", **{"Work item": "42"}),
         _row(3, "boss@acme.test", hours="2", **{"Work item": "42"}),
@@ -160,3 +162,21 @@ async def test_an_importer_without_the_right_to_import_for_others_names_only_the
     with pytest.raises(ImportRejected) as rejected:
         await _import(uow, clock, acme, ann, [_row(2), _row(3, "boss@acme.test")], for_others=False)
     assert _lines(rejected) == [3] and uow.writes == 0
+
+
+async def test_rows_naming_work_items_the_mirror_lacks_reject_the_import_with_their_lines(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, tracking: Tracking, acme: Tenant, boss: User, ann: User,
+    seed: Seed,
+) -> None:
+    seed.work_items(acme, 42)
+    rows = [
+        _row(2, hours="1", **{"Work item": "42"}),
+        _row(3, hours="1", **{"Work item": "W-1"}),
+        _row(4, hours="1", **{"Work item": "43"}),
+        _row(5, hours="1", **{"Work item": "W-1"}),
+    ]
+    with pytest.raises(ImportRejected) as rejected:
+        await _import(uow, clock, acme, boss, rows)
+    assert rejected.value.code == "unknown_work_item"
+    assert _lines(rejected) == [3, 4, 5]
+    assert tracking.worklogs(acme) == [] and tracking.outbox(acme) == []

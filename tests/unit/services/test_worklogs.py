@@ -82,6 +82,7 @@ async def test_a_worklog_added_by_hand_keeps_every_field_and_is_flagged_manual_a
     uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, tracking: Tracking
 ) -> None:
     tenant = seed.tenant()
+    seed.work_items(tenant, 42)
     ann = seed.user(tenant)
     new = NewWorklog(MONDAY, 5400, 3600, work_item="42", comment="review", activity_type="Development")
     worklog = await add_worklog(
@@ -127,6 +128,7 @@ async def test_nothing_is_added_inside_an_approved_week(
     uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, tracking: Tracking
 ) -> None:
     tenant = seed.tenant()
+    seed.work_items(tenant, 42)
     ann = seed.user(tenant)
     tracking.week(tenant, ann, WeekStatus.APPROVED)
     with pytest.raises(WeekLocked):
@@ -154,6 +156,7 @@ async def test_editing_moves_a_worklog_to_another_item_and_recounts_both(
     uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, tracking: Tracking
 ) -> None:
     tenant = seed.tenant()
+    seed.work_items(tenant, 42, 43)
     ann = seed.user(tenant)
     before = tracking.worklog(tenant, ann, MONDAY, work_item="42")
     after = await edit_worklog(uow, clock, tenant=tenant, actor=ann, worklog_id=before.id,
@@ -272,6 +275,7 @@ async def test_an_import_stores_every_row_flagged_imported_and_queues_their_item
     uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, tracking: Tracking
 ) -> None:
     tenant = seed.tenant()
+    seed.work_items(tenant, 42)
     boss, ann = seed.admin(tenant), seed.user(tenant, "ann@acme.test")
     rows = [(2, row("ann@acme.test", **{"Work item": "42"})), (3, row("BOSS@acme.test", hours="2"))]
     stored = await import_worklogs(uow, clock, tenant=tenant, actor=boss, rows=rows,

@@ -94,13 +94,19 @@ def _fields(worklog: Worklog) -> dict[str, object]:
 
 
 def test_a_stopped_timer_becomes_a_tracked_worklog() -> None:
-    """The track's start, length, work item and comment carry over; billable is optional."""
-    track = TrackDraft(OWNER, START, 1500, "7", "fix", StopReason.USER)
-    draft = draft_from_track(track, activity_type="Testing", billable=True)
+    """The track's start, length, work item, comment and activity type carry over; it is
+    billable in full when its activity type is billable by default."""
+    track = TrackDraft(
+        OWNER, START, 1500, "7", "fix", StopReason.USER,
+        activity_type_id="at1", activity_type="Testing", billable=True,
+    )
+    draft = draft_from_track(track)
     assert draft.flags == {WorklogFlag.TRACKED, WorklogFlag.BILLABLE}
     assert (draft.started_at, draft.length_s, draft.billable_length_s) == (START, 1500, 1500)
     assert (draft.work_item, draft.comment, draft.activity_type) == ("7", "fix", "Testing")
-    assert draft_from_track(track).flags == {WorklogFlag.TRACKED}
+    assert draft.activity_type_id == "at1"
+    plain = TrackDraft(OWNER, START, 1500, "7", "fix", StopReason.USER)
+    assert draft_from_track(plain).flags == {WorklogFlag.TRACKED}
 
 
 def test_a_zero_length_track_leaves_no_worklog() -> None:
