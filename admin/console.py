@@ -26,7 +26,7 @@ from core.services.second_factor import (
     start_enrolment,
 )
 from core.services.security_history import installation_audit
-from plugins.bootstrap import Stint
+from plugins.bootstrap import Stint, jobs_status
 from web.auth import OperatorPrincipal
 from web.deps import provide_stint
 from web.pages.render import is_htmx, render
@@ -334,6 +334,14 @@ class ConsoleController(Controller):
         async with _stint(request).uow() as work:
             events = await work.directory.billing_events(limit=200)
         return render(request, "admin/billing_events.html", None, _ctx(principal, "billing", events=events))
+
+    @get("/jobs")
+    async def jobs(self, request: Request[Any, Any, Any]) -> Template:
+        """The background jobs' last runs (with errors and the worker) and what waits: the
+        details the public /health no longer shows."""
+        principal = await _operator(request)
+        status = await jobs_status(_stint(request))
+        return render(request, "admin/jobs.html", None, _ctx(principal, "jobs", jobs=status))
 
     @get("/audit")
     async def audit(

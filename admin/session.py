@@ -15,6 +15,7 @@ from litestar.datastructures import Cookie
 from plugins.bootstrap import OPERATOR_AUDIENCE, Stint, TokenError
 from web.auth import OperatorPrincipal, bearer_token
 from web.pages.session import queue_cookie
+from web.proxies import secure_cookies
 
 __all__ = ["OPERATOR_COOKIE", "operator_cookie", "operator_principal", "signed_out_cookie"]
 
@@ -30,7 +31,7 @@ def _cookie(stint: Stint, value: str, max_age: int) -> Cookie:
         httponly=True,
         samesite="strict",
         max_age=max_age,
-        secure=stint.settings.base_url.startswith("https://"),
+        secure=secure_cookies(stint),
     )
 
 

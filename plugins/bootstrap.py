@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from core.clock import Clock
 
+from . import metrics
 from .activation.issuing import ActivationIssuer
 from .activation.reader import SettingsFileReader
 from .billing_manual import ManualBilling
@@ -22,12 +23,13 @@ from .clock import clock_from_settings
 from .devops.sealing import PatSealer
 from .devops.sync import WorkItemSyncs
 from .devops.tenants import DevOpsSettings
-from .health import HealthReport, health_report
+from .health import HealthReport, health_report, readiness
 from .identity.keys import LEGACY_KID, SigningKey, SigningKeys
 from .identity.passwords import Argon2Hasher
 from .identity.tokens import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, TokenError, TokenService
 from .identity.totp import PyotpCodes
 from .invoice_pdf import PdfInvoiceRenderer
+from .jobs.status import jobs_status
 from .licence_client import build_licence_client
 from .mail import mailer_from_settings
 from .settings import Settings, load_settings
@@ -53,6 +55,9 @@ __all__ = [
     "Stint",
     "TokenError",
     "health_report",
+    "jobs_status",
+    "metrics",
+    "readiness",
     "signing_keys",
     "start",
     "stop",

@@ -16,6 +16,7 @@ dependency and 60–290 ms to every start (the app does not import pydantic othe
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -67,7 +68,10 @@ class Settings:
     secret_keys_file: Path | None = None
     #: Where the keys were read from, for ``stint keys list``: the setting's name or the file.
     secret_keys_source: str = ""
+    #: Stripe's secret API key (``sk_…``); set: Stripe collects the invoices Stint computes
+    #: (Buy Now, cards, retries); unset: manual invoicing.
     stripe_api_key: str | None = None
+    #: The signing secret of Stripe's webhook endpoint (``whsec_…``) for ``/webhooks/stripe``.
     stripe_webhook_secret: str | None = None
     #: A Stripe-compatible server (localstripe in tests); unset: Stripe itself.
     stripe_api_base: str | None = None
@@ -83,7 +87,10 @@ class Settings:
     seller_email: str = ""
     #: The public address of this Stint, used in mails and links.
     base_url: str = "http://127.0.0.1:8000"
+    #: The vendor's Ed25519 private key (PKCS#8 PEM text or a file path) that signs offline
+    #: activation files; only the vendor's issuing machine needs it (``docs/activation.md``).
     activation_signing_key: str | None = None
+    #: Public keys trusted for activation files beside the shipped ones (PEM text or a file path).
     activation_public_keys: str | None = None
     #: Trust this installation's development activation key (``STINT_ACTIVATION_TRUST_DEV_KEY``,
     #: 1/true/yes/on). Off by default: a production server never trusts a key found on disk.
@@ -122,6 +129,14 @@ class Settings:
     #: Who may frame Stint's pages (CSP ``frame-ancestors``): the DevOps platform's
     #: extension host goes here, space-separated. Default: only Stint itself.
     frame_ancestors: str = "'self'"
+    #: The load balancers and reverse proxies in front of Stint, as addresses or networks
+    #: (``10.0.0.0/8,192.0.2.7``). Only a connection from one of them may say, in
+    #: ``Forwarded`` or ``X-Forwarded-For``/``-Proto``, which client and scheme it forwards;
+    #: empty: those headers are ignored and the connection's peer is the client.
+    trusted_proxies: tuple[str, ...] = ()
+    #: The Bearer token Prometheus presents to scrape ``/metrics``; unset: ``/metrics``
+    #: answers only clients on this machine (loopback).
+    metrics_token: str | None = None
     #: Failed sign-ins per account per minute before sign-in answers 429.
     rate_limit_login: int = 10
     #: Sign-in and token requests per client address per minute.
@@ -277,6 +292,18 @@ def _proxy_url(value: str | None) -> str | None:
     return value
 
 
+def _networks(value: str | None) -> tuple[str, ...]:
+    entries = tuple(e.strip() for e in (value or "").split(",") if e.strip())
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise SettingsError(
+                f"STINT_TRUSTED_PROXIES entry {entry!r} is neither an IP address nor a network (CIDR)"
+            ) from None
+    return entries
+
+
 def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None = None) -> Settings:
     """Read and validate every setting; raise :class:`SettingsError` naming a bad one."""
     env = {**_read_dotenv(dotenv or Path(".env")), **(environ if environ is not None else os.environ)}
@@ -344,6 +371,8 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         redis_read_client=read_client,
         cors_origins=cors_origins,
         frame_ancestors=frame_ancestors,
+        trusted_proxies=_networks(get("STINT_TRUSTED_PROXIES")),
+        metrics_token=get("STINT_METRICS_TOKEN"),
         rate_limit_login=_int(env, "STINT_RATE_LIMIT_LOGIN", 10, 1, 1_000_000),
         rate_limit_client=_int(env, "STINT_RATE_LIMIT_CLIENT", 60, 1, 1_000_000),
         jobs_concurrency=_int(env, "STINT_JOBS_CONCURRENCY", 2, 1, 64),

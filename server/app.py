@@ -19,19 +19,22 @@ from plugins import bootstrap
 from plugins.settings import Settings, load_settings
 from web import routes
 from web.api.docs import StintSwaggerUI, docs_assets_router, docs_page
-from web.api.health import health
+from web.api.health import health, live, ready
 from web.auth import OperatorAuth, TenantAuth
 from web.deps import provide_stint
 from web.idempotency import IdempotencyMiddleware, document_idempotency
+from web.lifecycle import drain_on_signals
 from web.logs import RequestContextMiddleware, before_send, configure_logging
+from web.metrics import metrics_endpoint, observe
 from web.openapi import StrictBodies, document_links, document_operations
 from web.pages import pages_router, static_router, template_config
 from web.problems import document_problems, exception_handlers
+from web.proxies import ForwardedMiddleware, parse_networks
 from web.request import StintRequest
 from web.second_factor import require_operator_second_factor
 from web.security import cors_config, security_headers
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "serve_app"]
 
 #: Largest request body accepted; imports of big timesheets are the reason it is not smaller.
 MAX_BODY_BYTES = 5 * 1024 * 1024
@@ -39,12 +42,16 @@ MAX_BODY_BYTES = 5 * 1024 * 1024
 
 def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, migrate: bool = False,
-    run_jobs: bool = False,
+    run_jobs: bool = False, serving: bool = False,
 ) -> Litestar:
-    """Build the app. ``migrate=True`` upgrades the schema at start (tests, ``stint serve``);
-    ``run_jobs=True`` (``stint serve``) runs the background jobs in-process when there is no Redis."""
+    """Build the app. ``migrate=True`` upgrades the schema at start (tests; ``stint serve``
+    checks it before, ``stint db upgrade`` does it); ``run_jobs=True`` (``stint serve``) runs
+    the background jobs in-process when there is no Redis; ``serving=True`` (``stint serve``)
+    drains on SIGTERM (``web/lifecycle.py``)."""
 
     async def on_startup(app: Litestar) -> None:
+        if serving:
+            drain_on_signals()
         app.state.stint = await bootstrap.start(settings, clock=clock, migrate=migrate)
         # ``stint serve`` without Redis runs the background jobs itself (the embedded mode).
         if run_jobs and not app.state.stint.settings.redis_url:
@@ -81,7 +88,7 @@ def create_app(
 
     app = Litestar(
         route_handlers=[
-            health, docs_page, docs_assets_router(), tenant_api, operator_api,
+            health, live, ready, metrics_endpoint, docs_page, docs_assets_router(), tenant_api, operator_api,
             pages_router(settings_now), console_router(settings_now), static_router(),
             *routes.webhook_routes(),
         ],
@@ -90,8 +97,14 @@ def create_app(
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
         exception_handlers=exception_handlers,
-        middleware=[RequestContextMiddleware],
-        before_send=[before_send, security_headers],
+        # The proxies' headers first: every later reader sees the client's address and scheme.
+        # Without trusted proxies there is nothing to resolve, and no layer is added.
+        middleware=[
+            *([DefineMiddleware(ForwardedMiddleware, networks=parse_networks(settings_now.trusted_proxies))]
+              if settings_now.trusted_proxies else []),
+            RequestContextMiddleware,
+        ],
+        before_send=[before_send, security_headers, observe],
         cors_config=cors_config(settings_now),
         request_max_body_size=MAX_BODY_BYTES,
         request_class=StintRequest,
@@ -109,3 +122,9 @@ def create_app(
     document_operations(app)
     document_links(app)
     return app
+
+
+def serve_app() -> Litestar:
+    """The app of one of ``stint serve --workers N``'s processes (uvicorn's factory): the
+    schema was checked by the command; the jobs run on Celery (several processes need Redis)."""
+    return create_app(serving=True)

@@ -36,19 +36,76 @@ def _run(work: Callable[[Stint], Awaitable[int]], *, migrate: bool = True) -> in
     return asyncio.run(go())
 
 
+def _prepare_schema(settings: Settings) -> str | None:
+    """Before serving: the schema must be current. The embedded SQLite of ``make run`` is
+    brought up to date here (one process, one file); any other database is the release
+    step's (``stint db upgrade``), and a pending migration stops ``serve`` with the reason."""
+    from datetime import UTC, datetime
+
+    from plugins.storage import engine as storage_engine
+    from plugins.storage.billing_repo import CatalogueRepo
+    from plugins.storage.migrations import pending_migrations, upgrade
+
+    async def check() -> str | None:
+        engine = await storage_engine.open_engine(settings.database_url, pool_size=1)
+        storage_engine.bind(engine)
+        try:
+            pending = await pending_migrations(engine)
+            if pending and settings.is_postgres:
+                return (f"stint serve: the database has {len(pending)} migration(s) to apply "
+                        f"({', '.join(pending)}). Run `stint db upgrade` first (the Procfile's "
+                        "release step; the compose file's `migrate` service).")
+            if pending:
+                applied = await upgrade(engine)
+                print(f"embedded SQLite: applied migrations {', '.join(applied)}", flush=True)
+            # The default plans, when missing (an idempotent insert; `db upgrade` does it too).
+            await CatalogueRepo().seed(datetime.now(UTC))
+            return None
+        finally:
+            await storage_engine.close(engine)
+
+    return asyncio.run(check())
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    import os
+
     import uvicorn
 
     from .app import create_app
 
     settings = load_settings()
-    app = create_app(settings, migrate=True, run_jobs=True)
-    print(f"Stint on http://{args.host}:{args.port}  (database: {settings.database_url})", flush=True)
+    if args.workers > 1 and not settings.redis_url:
+        print("stint serve --workers: several processes need STINT_REDIS_URL — without Redis each "
+              "would keep its own rate limits and access-decision cache (a change made through one "
+              "would not reach the others) and run the background jobs itself.", file=sys.stderr)
+        return 2
+    refused = _prepare_schema(settings)
+    if refused:
+        print(refused, file=sys.stderr)
+        return 2
+    print(f"Stint on http://{args.host}:{args.port}  (database: {settings.database_url}, "
+          f"{args.workers} process{'es' if args.workers > 1 else ''})", flush=True)
     # Stint's own request log (web/logs.py) has a line per request; uvicorn's access log
-    # (filtered out at "warning" anyway) would only format arguments to be dropped.
-    uvicorn.run(
-        app, host=args.host, port=args.port, log_level="warning", access_log=False, proxy_headers=False
+    # (filtered out at "warning" anyway) would only format arguments to be dropped. Forwarded
+    # headers are Stint's to judge (STINT_TRUSTED_PROXIES, web/proxies.py), not uvicorn's.
+    options: dict[str, object] = dict(
+        host=args.host, port=args.port, log_level="warning", access_log=False, proxy_headers=False,
+        timeout_graceful_shutdown=args.graceful_timeout,
     )
+    if args.workers > 1:
+        # Each process counts its own metrics; prometheus_client's multiprocess mode adds them
+        # up at a scrape (plugins/metrics.py). A fresh directory per start: no stale counts.
+        if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+            import shutil
+
+            directory = settings.data_dir / "prometheus"
+            shutil.rmtree(directory, ignore_errors=True)
+            directory.mkdir(parents=True)
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(directory.resolve())
+        uvicorn.run("server.app:serve_app", factory=True, workers=args.workers, **options)  # type: ignore[arg-type]
+    else:
+        uvicorn.run(create_app(settings, run_jobs=True, serving=True), **options)  # type: ignore[arg-type]
     return 0
 
 
@@ -391,6 +448,63 @@ def cmd_jobs_status(args: argparse.Namespace) -> int:
     return _run(work)
 
 
+def cmd_settings_docs(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from plugins.settings_docs import ENV_EXAMPLE, SETTINGS_MD, env_example, settings_markdown
+
+    root = Path(args.root)
+    wanted = {root / SETTINGS_MD: settings_markdown(), root / ENV_EXAMPLE: env_example()}
+    stale = [path for path, text in wanted.items()
+             if not path.is_file() or path.read_text(encoding="utf-8") != text]
+    if args.check:
+        for path in stale:
+            print(f"{path} is out of date with plugins/settings.py: run `stint settings docs`",
+                  file=sys.stderr)
+        return 1 if stale else 0
+    for path in stale:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(wanted[path], encoding="utf-8")
+        print(f"wrote {path}")
+    if not stale:
+        print("docs/settings.md and .env.example are up to date")
+    return 0
+
+
+def cmd_tenant_export(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from plugins.storage.tenant_export import ExportError, export_tenant
+
+    settings = load_settings()
+    try:
+        summary = asyncio.run(export_tenant(settings.database_url, args.slug, Path(args.out),
+                                            settings.secret_keys))
+    except ExportError as exc:
+        print(f"stint tenant export: {exc}", file=sys.stderr)
+        return 1
+    rows = sum(summary.tables.values())
+    print(f"{args.out}: tenant {summary.tenant}, {rows} rows from {len(summary.tables)} tables "
+          f"(worklogs: {summary.tables.get('worklog', 0)}); signed with key {settings.secret_keys[0][0]}")
+    return 0
+
+
+def cmd_tenant_import(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from plugins.storage.tenant_export import ExportError, import_tenant
+
+    settings = load_settings()
+    try:
+        summary = asyncio.run(import_tenant(settings.database_url, Path(args.file), settings.secret_keys))
+    except ExportError as exc:
+        print(f"stint tenant import: {exc}", file=sys.stderr)
+        return 1
+    print(f"imported tenant {summary.tenant}: {sum(summary.tables.values())} rows into "
+          f"{len(summary.tables)} tables")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="stint", description="Stint: licensing, subscriptions, time.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -398,6 +512,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the web app (API, pages, operator console)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1,
+                       help="web processes on this port (more than one needs STINT_REDIS_URL)")
+    serve.add_argument("--graceful-timeout", type=int, default=30, metavar="SECONDS",
+                       help="on SIGTERM, how long in-flight requests get to finish (default 30)")
     serve.set_defaults(func=cmd_serve)
 
     db = commands.add_parser("db", help="database schema")
@@ -440,6 +558,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_activation(commands)
     _add_keys(commands)
+    tenant = commands.add_parser("tenant", help="a tenant's data: export and import")
+    tenant_commands = tenant.add_subparsers(dest="tenant_command", required=True)
+    export = tenant_commands.add_parser(
+        "export", help="every record of a tenant as one signed archive (JSON lines per table, worklogs CSV)"
+    )
+    export.add_argument("slug")
+    export.add_argument("--out", required=True, help="the archive to write (.zip)")
+    export.set_defaults(func=cmd_tenant_export)
+    load = tenant_commands.add_parser(
+        "import", help="load an export into this installation's database (migrated, without the tenant)"
+    )
+    load.add_argument("file")
+    load.set_defaults(func=cmd_tenant_import)
+    settings = commands.add_parser("settings", help="the settings (STINT_…)")
+    settings_commands = settings.add_subparsers(dest="settings_command", required=True)
+    docs = settings_commands.add_parser(
+        "docs", help="write docs/settings.md and .env.example from plugins/settings.py"
+    )
+    docs.add_argument("--root", default=".", help="the repository's folder (default: here)")
+    docs.add_argument("--check", action="store_true", help="only say whether they are out of date")
+    docs.set_defaults(func=cmd_settings_docs)
     return parser
 
 

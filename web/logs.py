@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import msgspec
@@ -32,6 +34,39 @@ _RESERVED = set(vars(logging.makeLogRecord({})))
 _encoder = msgspec.json.Encoder(enc_hook=str)
 
 
+#: Field names whose values never reach a log line (a password, a token, a key …).
+_SECRET = re.compile(r"pass(word)?|secret|token|authori[sz]ation|cookie|api_?key|credential|\bpat\b", re.I)
+
+
+def _safe(key: str, value: Any) -> Any:
+    if _SECRET.search(key):
+        return "[redacted]"
+    if isinstance(value, Mapping):
+        return {str(k): _safe(str(k), v) for k, v in value.items()}
+    return value
+
+
+def _text(value: Any) -> Any:
+    """An argument of a %-message: a mapping or a list as JSON, not as a Python repr."""
+    if isinstance(value, Mapping | list | tuple):
+        try:
+            return _encoder.encode(_safe("", value) if isinstance(value, Mapping) else value).decode()
+        except (TypeError, ValueError, OverflowError):
+            return json.dumps(value, default=str)
+    return value
+
+
+def _message(record: logging.LogRecord) -> str:
+    if isinstance(record.msg, Mapping):
+        return str(record.msg.get("msg", record.msg.get("event", "")))
+    if record.args and isinstance(record.args, tuple):
+        try:
+            return str(record.msg) % tuple(_text(a) for a in record.args)
+        except (TypeError, ValueError):
+            return record.getMessage()
+    return record.getMessage()
+
+
 class JsonFormatter(logging.Formatter):
     # One line is written per request, so this is kept cheap: the timestamp string is made
     # once per second, and msgspec encodes (anything it cannot, as str).
@@ -43,19 +78,24 @@ class JsonFormatter(logging.Formatter):
         if second != self._second:
             self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
             self._second = second
+        millis = int((record.created - second) * 1000)
         entry: dict[str, Any] = {
-            "ts": self._stamp,
+            # ISO 8601 in UTC with its zone, to the millisecond.
+            "ts": f"{self._stamp}.{millis:03d}+00:00",
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": _message(record),
         }
+        if isinstance(record.msg, Mapping):
+            # A mapping logged as the message: its items are fields, not a Python repr.
+            entry.update({str(k): _safe(str(k), v) for k, v in record.msg.items()})
         if rid := request_id_var.get():
             entry["request_id"] = rid
         if tenant := tenant_var.get():
             entry["tenant"] = tenant
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):
-                entry[key] = value
+                entry[key] = _safe(key, value)
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
         try:

@@ -99,7 +99,7 @@ def activation_routes() -> list[Any]:
 
 
 def operator_routes() -> list[Any]:
-    from .api import operator_console, operator_tenants, second_factor
+    from .api import operator_console, operator_jobs, operator_tenants, second_factor
 
     return [
         OperatorTokenController,
@@ -108,6 +108,7 @@ def operator_routes() -> list[Any]:
         operator_console.OperatorTrialController,
         operator_console.OperatorPlansController,
         operator_console.OperatorInstallController,
+        operator_jobs.OperatorJobsController,
         *operator_activation_routes(),
     ]
 

@@ -118,6 +118,9 @@ async def security_headers(message: Message, scope: Scope) -> None:
     headers: list[tuple[bytes, bytes]] = list(message.get("headers", []))
     present = {name.lower() for name, _ in headers}
     headers.extend(h for h in _header_values(settings) if h[0] not in present)
+    if scope.get("scheme") == "https" and all(name != b"strict-transport-security" for name, _ in headers):
+        # Reached over https (directly or through a trusted proxy) whatever STINT_BASE_URL says.
+        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
     if b"content-security-policy" not in present:
         headers.append((b"content-security-policy", _policy(settings, csp_nonce(scope))))
     # Static files (and Swagger UI's, from its package) may be cached; answers may not.
@@ -138,8 +141,8 @@ def refuse_if_limited(hit: Hit, what: str) -> None:
 def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """The address a request came from: rate limits count it and the audit trail records it.
 
-    The one place that decides it, so that trusting a proxy's forwarded address later
-    changes every use at once.
+    The one place that reads it: behind trusted proxies (``STINT_TRUSTED_PROXIES``) it is
+    the forwarded client's address, which ``web/proxies.py`` put in the scope.
     """
     client = connection.client
     return client.host if client else "unknown"

@@ -17,6 +17,7 @@ from typing import Any
 
 from core.licensing.ports import CachedValue, GenerationCache
 
+from ..metrics import CACHE_MISS
 from .generations import Counter, RedisGenerationCache
 from .limits import Hit, MemoryRateLimiter, RateLimiter
 
@@ -79,6 +80,7 @@ class FallbackGenerationCache:
 
     async def get(self, key: str, scopes: tuple[str, ...]) -> CachedValue:
         if self._outage.skip():
+            CACHE_MISS.inc()  # while Redis is down, every lookup is a miss (no read-ahead counts it)
             return CachedValue(None, "")
         try:
             found = await self._primary.get(key, scopes)

@@ -18,6 +18,7 @@ import msgspec
 from core.ids import new_id
 from core.licensing.ports import CachedValue, GenerationCache
 
+from ..metrics import CACHE_HIT, CACHE_MISS
 from .limits import Hit, redis_counter
 
 __all__ = ["MemoryGenerationCache", "ReadAhead", "RedisGenerationCache"]
@@ -89,8 +90,12 @@ class ReadAhead:
         generations = self._generations
         if key in self._values and all(scope in generations for scope in scopes):
             stamp = ".".join(generations[scope] for scope in scopes)
-            return CachedValue(_stored(self._values[key], stamp), stamp)
-        return await self._cache.get(key, scopes)
+            found = CachedValue(_stored(self._values[key], stamp), stamp)
+        else:
+            found = await self._cache.get(key, scopes)
+        # Counted here, where every request's lookup passes once (the delegate is not counted).
+        (CACHE_MISS if found.value is None else CACHE_HIT).inc()
+        return found
 
     async def put(self, key: str, stamp: str, value: dict[str, Any], ttl_seconds: int) -> None:
         await self._cache.put(key, stamp, value, ttl_seconds)
@@ -132,10 +137,13 @@ class MemoryGenerationCache:
         stamp = self._stamp(scopes)
         found = self._values.get(key)
         if found is None:
+            CACHE_MISS.inc()
             return CachedValue(None, stamp)
         expires, stored_stamp, value = found
         if stored_stamp != stamp or expires < time.monotonic():
+            CACHE_MISS.inc()
             return CachedValue(None, stamp)
+        CACHE_HIT.inc()
         return CachedValue(value, stamp)
 
     async def put(self, key: str, stamp: str, value: dict[str, Any], ttl_seconds: int) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -14,6 +16,8 @@ from piccolo.engine.sqlite import SQLiteEngine
 from .tables import ALL_TABLES
 
 __all__ = ["bind", "close", "open_engine", "pg_config"]
+
+log = logging.getLogger("stint.storage")
 
 # Seconds a writer waits for SQLite's lock before giving up: long enough for a
 # burst of concurrent requests on one machine, short enough to surface a stuck one.
@@ -62,6 +66,19 @@ def bind(engine: Engine[Any]) -> None:
         table._meta.db = engine
 
 
+#: Seconds a closing pool waits for its connections to come back before cutting them.
+_CLOSE_SECONDS = 10.0
+
+
 async def close(engine: Engine[Any]) -> None:
+    """Close the pool; a connection still held after ``_CLOSE_SECONDS`` (a job that ignored
+    its cancellation at shutdown) is cut rather than left to hang the process's exit."""
     if isinstance(engine, PostgresEngine) and engine.pool is not None:
-        await engine.close_connection_pool()
+        pool = engine.pool
+        try:
+            await asyncio.wait_for(asyncio.shield(pool.close()), _CLOSE_SECONDS)
+        except TimeoutError:
+            log.warning("database connections still in use after %ss at shutdown; closing them",
+                        _CLOSE_SECONDS)
+            pool.terminate()
+        engine.pool = None

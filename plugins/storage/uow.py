@@ -11,6 +11,7 @@ connection refuses any statement other than a plain ``SELECT`` (see ``_ReadConne
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -184,7 +185,24 @@ class PiccoloUnitOfWork:
             return
         if exc is None and not self._committed:
             await self._tx.rollback()
-        await self._tx.__aexit__(exc_type, exc, tb)
+        try:
+            await self._tx.__aexit__(exc_type, exc, tb)
+        except Exception:
+            if exc is None:
+                raise
+            # The rollback after a failure failed too (e.g. a commit cancelled mid-flight at
+            # shutdown leaves the transaction "in error state"): the original error — a
+            # cancellation included — is what the caller must see, not this one.
+            log.warning("rollback after %s failed", type(exc).__name__, exc_info=True)
+            if isinstance(self._engine, PostgresEngine):
+                # Piccolo stops before giving the connection back and leaving the transaction's
+                # context: do both, or the pool never closes and the next unit "nests".
+                pool = _pool(self._engine)
+                if pool is not None:
+                    with contextlib.suppress(Exception):
+                        await pool.release(self._tx.connection)
+                with contextlib.suppress(Exception):
+                    self._engine.current_transaction.reset(self._tx.context)
 
 
 class PiccoloUnitOfWorkFactory:

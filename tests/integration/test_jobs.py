@@ -20,7 +20,7 @@ from plugins.jobs.registry import renew_batch, run_job
 from plugins.jobs.status import jobs_status
 from plugins.mail import SmtpMailer
 from tests.conftest import make_settings
-from tests.support.api import api_client, bearer, run, signup, stint, token
+from tests.support.api import api_client, bearer, operator_token, run, signup, stint, token
 from tests.support.mail import Inbox, free_port
 
 
@@ -207,18 +207,19 @@ def test_a_mail_server_that_is_down_loses_no_mail(client: Any, clock: FixedClock
     assert job(client, "mail") == {"sent": 1, "failed": 0}
 
 
-def test_job_runs_are_recorded_and_health_shows_the_last_run_and_the_backlog(
+def test_job_runs_are_recorded_and_the_operator_sees_the_last_run_and_the_backlog(
     client: Any, clock: FixedClock
 ) -> None:
-    """/health's jobs section names each job's last run with its counts, and what is due."""
+    """The operator's jobs status names each job's last run with its counts, and what is due."""
     on(clock, "2026-01-01")
     admin(client, "acme")
     on(clock, "2026-01-29")
-    before = client.get("/health").json()["checks"]["jobs"]
+    operator = bearer(operator_token(client))
+    before = client.get("/api/v1/operator/jobs", headers=operator).json()
     assert before["backlog"]["subscriptions_due"] == 1
     assert "renewals" in before["never_run"]
     job(client, "renewals")
-    after = client.get("/health").json()["checks"]["jobs"]
+    after = client.get("/api/v1/operator/jobs", headers=operator).json()
     assert after["mode"] == "embedded"
     assert after["last_runs"]["renewals"]["status"] == "ok"
     assert after["last_runs"]["renewals"]["counts"]["expired"] == 1

@@ -22,7 +22,7 @@ from core.services.licence_service import UnknownSubscription, entitlement_for_s
 
 from ..deps import StintDep
 from ..schemas import Strict
-from ..security import limit_per_client, refuse_if_limited
+from ..security import client_address, limit_per_client, refuse_if_limited
 
 __all__ = ["LicenceServiceController"]
 
@@ -59,7 +59,7 @@ class LicenceServiceController(Controller):
         settings = stint.settings
         if not settings.licence_service_enabled:
             raise NotFoundException()
-        address = request.client.host if request.client else "unknown"
+        address = client_address(request)
         misses = f"licence-miss:{address}"
         refuse_if_limited(await stint.limiter.peek(misses, UNKNOWN_IDS_PER_MINUTE),
                           "unknown subscription ids from this address")

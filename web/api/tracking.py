@@ -35,6 +35,7 @@ from core.tracking.ports import TrackingPreference
 from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
+from ..lifecycle import draining
 from ..schemas import Strict
 from .worklogs import WorkItemRef, WorklogOut, item_text, titled
 
@@ -218,7 +219,8 @@ class TrackingController(Controller):
             last: bytes | None = None
             sent = 0
             titles: dict[str, str] = {}
-            while limit is None or sent < limit:
+            # A process that is stopping ends its streams after the poll (web/lifecycle.py).
+            while (limit is None or sent < limit) and not draining():
                 timer, rules = await current_timer(
                     stint.uow, stint.clock, tenant=principal.tenant, user=principal.user
                 )

@@ -13,6 +13,7 @@ import msgspec
 from litestar import Request, post
 
 from core.errors import NotFound
+from plugins.bootstrap import metrics
 
 from ..deps import StintDep
 
@@ -39,5 +40,10 @@ async def stripe_webhook(request: Request[Any, Any, Any], stint: StintDep) -> We
     receiver = stint.stripe_webhooks
     if receiver is None:
         raise NotFound("Stripe webhooks are not configured here (STINT_STRIPE_WEBHOOK_SECRET).")
-    outcome = await receiver.receive(await request.body(), request.headers.get("stripe-signature"))
+    try:
+        outcome = await receiver.receive(await request.body(), request.headers.get("stripe-signature"))
+    except Exception:
+        metrics.webhook_delivered("stripe", "refused")
+        raise
+    metrics.webhook_delivered("stripe", outcome)
     return WebhookAnswer(received=True, outcome=outcome)

@@ -33,6 +33,7 @@ from plugins.bootstrap import TENANT_AUDIENCE, Stint
 
 from ..auth import TenantPrincipal, authenticate_tenant_token, bearer_token
 from ..deps import provide_stint
+from ..proxies import secure_cookies
 from ..security import client_address, limit_tenant
 
 __all__ = [
@@ -74,7 +75,7 @@ def _cookie(stint: Stint, key: str, value: str, max_age: int | None) -> Cookie:
         httponly=True,
         samesite="lax",
         max_age=max_age,
-        secure=stint.settings.base_url.startswith("https://"),
+        secure=secure_cookies(stint),
     )
 
 

@@ -44,7 +44,7 @@ from . import (
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
-__all__ = ["MIGRATIONS", "applied_migrations", "upgrade"]
+__all__ = ["MIGRATIONS", "applied_migrations", "pending_migrations", "upgrade"]
 
 MIGRATIONS: tuple[ModuleType, ...] = (
     m0001_identity_and_licensing,
@@ -84,6 +84,19 @@ async def applied_migrations(engine: Engine[Any]) -> list[str]:
     await engine.run_ddl(_LEDGER)
     rows = await engine.run_ddl("SELECT id FROM stint_schema_migration ORDER BY id")
     return [str(row["id"]) for row in rows]
+
+
+async def pending_migrations(engine: Engine[Any]) -> list[str]:
+    """The ids of this code's migrations the database has not applied, read with plain
+    SELECTs (readiness probes and ``stint serve`` ask it; it never creates the ledger).
+    A database that cannot be reached raises."""
+    await engine.run_ddl("SELECT 1")
+    try:
+        rows = await engine.run_ddl("SELECT id FROM stint_schema_migration")
+    except Exception:  # no ledger yet: a database nothing was ever applied to
+        rows = []
+    applied = {str(row["id"]) for row in rows}
+    return [migration.ID for migration in MIGRATIONS if migration.ID not in applied]
 
 
 async def upgrade(engine: Engine[Any], *, target: str | None = None) -> list[str]:

@@ -1,0 +1,60 @@
+"""``/metrics`` for Prometheus, and the per-request observation behind it.
+
+``/metrics`` answers a request with ``Authorization: Bearer $STINT_METRICS_TOKEN``; without
+that setting, only clients on this machine (loopback — the real client, after trusted
+proxies are resolved, so a balancer on loopback does not open it to the world). The
+figures are described in ``plugins/metrics.py`` and ``docs/deploy.md``.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import time
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.types import Message, Scope
+
+from plugins.bootstrap import metrics
+
+from .deps import StintDep
+from .security import client_address
+
+__all__ = ["metrics_endpoint", "observe"]
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
+
+
+@get("/metrics", include_in_schema=False)
+async def metrics_endpoint(request: Request[Any, Any, Any], stint: StintDep) -> Response[bytes]:
+    token = stint.settings.metrics_token
+    if token:
+        given = request.headers.get("authorization", "")
+        scheme, _, value = given.partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+            raise NotAuthorizedException("/metrics needs Authorization: Bearer <STINT_METRICS_TOKEN>.",
+                                         headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+    elif not _loopback(client_address(request)):
+        raise PermissionDeniedException(
+            "/metrics answers only this machine unless STINT_METRICS_TOKEN is set."
+        )
+    return Response(await metrics.render(stint), media_type=metrics.CONTENT_TYPE)
+
+
+async def observe(message: Message, scope: Scope) -> None:
+    """``before_send``: the request's latency (to the response's start) by route template."""
+    if message["type"] != "http.response.start":
+        return
+    started = scope.get("state", {}).get("started")
+    if started is None:
+        return
+    route = scope.get("path_template") or "unmatched"
+    method = str(scope.get("method", ""))
+    metrics.observe_request(method, route, message["status"], time.perf_counter() - started)
