@@ -295,6 +295,15 @@ def document_links(app: Any, links: tuple[Link, ...] = LINKS) -> None:
 #: "METHOD /path" → (operationId, description). The summary stays on the decorator.
 OPERATIONS: dict[str, tuple[str, str]] = {
     "GET /health": ("getHealth", "Whether this Stint answers, with its version. Public."),
+    "GET /health/live": (
+        "getLiveness", "The process is up (no I/O): for a container's liveness probe. Public."),
+    "GET /health/ready": (
+        "getReadiness", "Whether this process should get traffic: the database answers, its "
+        "schema is current and Redis answers when configured; 503 (a problem) otherwise and "
+        "while the process drains on shutdown. Public."),
+    "GET /api/v1/operator/jobs": (
+        "listJobs", "Each background job's last run, its worker, lag and backlog (operators; "
+        "what the public /health no longer shows)."),
     "POST /api/v1/signup": (
         "signUp", "Creates a tenant on a trial with its first Administrator (a collection admin). "
         "Sign in afterwards with `signIn`."),
