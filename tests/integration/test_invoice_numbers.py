@@ -202,7 +202,7 @@ async def test_the_migration_numbers_earlier_invoices_in_issue_order_and_counts_
             "VALUES ({}, {}, 'ten1', 'purchase', {}, {}, 14400, 14400, 'due', {}, {})",
             id, sub, issued_on, lines_to_json(line), f"key-{id}", created_at,
         )
-    assert await upgrade(engine) == ["0021"]
+    assert "0021" in await upgrade(engine)  # and any later migration
     rows = await Invoice.select(Invoice.id, Invoice.number).order_by(Invoice.id)
     assert {row["id"]: row["number"] for row in rows} == {"a": 1, "b": 2, "c": 3, "z": 1}
 
