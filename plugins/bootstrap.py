@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from core.clock import Clock
 
-from . import metrics
+from . import metrics, metrics_scrape
 from .activation.issuing import ActivationIssuer
 from .activation.reader import SettingsFileReader
 from .billing_manual import ManualBilling
@@ -57,6 +57,7 @@ __all__ = [
     "health_report",
     "jobs_status",
     "metrics",
+    "metrics_scrape",
     "readiness",
     "signing_keys",
     "start",

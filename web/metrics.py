@@ -17,7 +17,7 @@ from litestar import Request, Response, get
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.types import Message, Scope
 
-from plugins.bootstrap import metrics
+from plugins.bootstrap import metrics, metrics_scrape
 
 from .deps import StintDep
 from .security import client_address
@@ -45,7 +45,7 @@ async def metrics_endpoint(request: Request[Any, Any, Any], stint: StintDep) -> 
         raise PermissionDeniedException(
             "/metrics answers only this machine unless STINT_METRICS_TOKEN is set."
         )
-    return Response(await metrics.render(stint), media_type=metrics.CONTENT_TYPE)
+    return Response(await metrics_scrape.render(stint), media_type=metrics.CONTENT_TYPE)
 
 
 async def observe(message: Message, scope: Scope) -> None:

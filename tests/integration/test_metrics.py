@@ -102,7 +102,7 @@ def test_webhook_deliveries_are_counted_by_outcome(app: Any) -> None:
         return value(found, "stint_webhook_deliveries_total", source="stripe", outcome="refused")
 
     # No token set on this app: scrape the process's registry directly through the renderer.
-    from plugins.metrics import render
+    from plugins.metrics_scrape import render
 
     before = figures(run(app_client, render, stint(app_client)).decode())
     answer = app_client.post("/webhooks/stripe", content=b"{}", headers={"Stripe-Signature": "t=1,v1=bad"})
