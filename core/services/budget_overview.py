@@ -20,12 +20,11 @@ from core.budgets import Budget, PricedLine, Resolver, Usage, WorklogFact, price
 from core.budgets.ports import BudgetRepository
 from core.clock import Clock
 from core.errors import NotFound
-from core.money import Money
-from core.rates import RateBook, amount
+from core.rates import RateBook
 from core.tenancy import Tenant
 from core.unit_of_work import UnitOfWorkFactory
 
-from .budgets import DEFAULT_CURRENCY, BudgetViewer
+from .budgets import DEFAULT_CURRENCY, BudgetViewer, budget_facts, budget_pricer
 from .rates import rate_book
 
 __all__ = ["BudgetSummary", "BurnDay", "BurnDown", "budget_burndown", "budgets_overview", "burn_days"]
@@ -71,13 +70,7 @@ def _currency(budget: Budget, book: RateBook) -> str:
 
 
 def _price(budget: Budget, facts: Iterable[WorklogFact], book: RateBook, currency: str) -> list[PricedLine]:
-    def pricer(fact: WorklogFact) -> tuple[Money | None, Money]:
-        rate = book.rate_for(fact.user_id, fact.activity_type_id, budget.hourly_rate)
-        if rate is None:
-            return None, Money.zero(currency)
-        return rate, amount(fact.billable_s, rate)
-
-    return price_lines(facts, pricer)
+    return price_lines(facts, budget_pricer(budget, book, currency))
 
 
 async def _facts_by_budget(
@@ -91,28 +84,6 @@ async def _facts_by_budget(
         if budget_id is not None:
             grouped.setdefault(budget_id, []).append(fact)
     return grouped
-
-
-async def _facts_of(repo: BudgetRepository, budget_id: str, viewer: BudgetViewer) -> list[WorklogFact]:
-    """One budget's worklogs (a Team viewer's own), read as ``budget_usage`` reads them: the
-    work items whose worklogs resolve to it are found first (thousands of items, not a hundred
-    thousand worklogs), then only the worklogs on them, less those assigned elsewhere one by
-    one, plus those assigned to it directly."""
-    assignments = await repo.assignments()
-    tree = await repo.tree()
-    resolver = Resolver(tree, assignments)
-    candidates = set(tree.parents) | set(assignments.work_items)
-    items = [item for item in candidates if resolver.worklog(None, item).budget_id == budget_id]
-    user_id = None if viewer.sees_all else viewer.user_id
-    elsewhere = {w for w, b in assignments.worklogs.items() if b != budget_id}
-    on_items = await repo.facts(None, None, user_id=user_id, work_items=items)
-    facts = [f for f in on_items if f.id not in elsewhere]
-    direct = [w for w, b in assignments.worklogs.items() if b == budget_id]
-    if direct:
-        seen = {f.id for f in facts}
-        facts += [f for f in await repo.facts(None, None, ids=direct)
-                  if f.id not in seen and user_id in (None, f.user_id)]
-    return facts
 
 
 def _hide_left(usage: Usage, viewer: BudgetViewer) -> Usage:
@@ -184,7 +155,7 @@ async def budget_burndown(
         scope = work.tenant(tenant.id)
         repo = scope.budgets()
         budget = await repo.get(budget_id)
-        facts = [] if budget is None else await _facts_of(repo, budget_id, viewer)
+        facts = [] if budget is None else await budget_facts(repo, budget_id, viewer)
         book = await rate_book(scope)
         titles = await repo.titles({f.work_item for f in facts if f.work_item is not None})
     # A budget a Team user's worklogs do not hit is exactly as absent as one that does not exist.

@@ -13,7 +13,7 @@ per worklog) and every total is a sum of rounded lines, so usage and statement a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -43,7 +43,7 @@ from core.clock import Clock
 from core.errors import NotFound, ValidationFailed
 from core.ids import new_id
 from core.money import Money
-from core.rates import RateCurrencyMismatch, amount
+from core.rates import RateBook, RateCurrencyMismatch, amount
 from core.tenancy import Tenant, User
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
@@ -341,40 +341,44 @@ class _Lines:
     titles: dict[int, str]
 
 
-async def _lines(
-    scope: TenantScope, budget_id: str, viewer: BudgetViewer, start: datetime | None, end: datetime | None,
-    *, with_titles: bool = False,
-) -> _Lines:
-    """The priced lines of one budget in ``[start, end)`` (a Team viewer's own only).
+async def budget_facts(
+    repo: BudgetRepository, budget_id: str, viewer: BudgetViewer,
+    start: datetime | None = None, end: datetime | None = None,
+) -> list[WorklogFact]:
+    """The worklogs of one budget in ``[start, end)`` (a Team viewer's own only).
 
     Resolution runs over the work items (thousands), not the worklogs (a hundred thousand):
     the items whose worklogs resolve to this budget are found first, and only the period's
     worklogs on them are read (one query), plus the worklogs assigned to it directly.
     """
-    repo = scope.budgets()
-    budget = await _visible(repo, budget_id, viewer)
     assignments = await repo.assignments()
     tree = await repo.tree()
     resolver = Resolver(tree, assignments)
     candidates = set(tree.parents) | set(assignments.work_items)
-    items = [item for item in candidates if resolver.worklog(None, item).budget_id == budget.id]
+    items = [item for item in candidates if resolver.worklog(None, item).budget_id == budget_id]
     user_id = None if viewer.sees_all else viewer.user_id
     facts = await repo.facts(start, end, user_id=user_id, work_items=items)
     # A worklog assigned directly to another budget leaves this one ...
-    elsewhere = {w for w, b in assignments.worklogs.items() if b != budget.id}
+    elsewhere = {w for w, b in assignments.worklogs.items() if b != budget_id}
     mine = [f for f in facts if f.id not in elsewhere]
     # ... and one assigned directly to this budget joins it, whatever its work item.
-    direct = [w for w, b in assignments.worklogs.items() if b == budget.id]
+    direct = [w for w, b in assignments.worklogs.items() if b == budget_id]
     if direct:
         seen = {f.id for f in mine}
         for f in await repo.facts(None, None, ids=direct):
             in_period = (start is None or f.started_at >= start) and (end is None or f.started_at < end)
             if f.id not in seen and in_period and user_id in (None, f.user_id):
                 mine.append(f)
-    book = await rate_book(scope)
-    currency = budget.currency or book.currency or DEFAULT_CURRENCY
+    return mine
+
+
+def budget_pricer(
+    budget: Budget, book: RateBook, currency: str
+) -> Callable[[WorklogFact], tuple[Money | None, Money]]:
+    """A worklog's rate and amount in this budget (rate precedence through ``book``, one
+    half-even rounding per worklog), memoised: timesheets repeat users, types and lengths."""
     rates: dict[tuple[str, str | None], Money | None] = {}
-    # The same billable length at the same rate is the same amount: timesheets repeat both.
+    # The same billable length at the same rate is the same amount.
     # (Keyed by the rate's minor units: the tenant has one rate currency.)
     amounts: dict[tuple[int, int], Money] = {}
     nothing = Money.zero(currency)
@@ -392,6 +396,20 @@ async def _lines(
             priced = amounts[(fact.billable_s, rate.amount)] = amount(fact.billable_s, rate)
         return rate, priced
 
+    return pricer
+
+
+async def _lines(
+    scope: TenantScope, budget_id: str, viewer: BudgetViewer, start: datetime | None, end: datetime | None,
+    *, with_titles: bool = False,
+) -> _Lines:
+    """The priced lines of one budget in ``[start, end)`` (a Team viewer's own only)."""
+    repo = scope.budgets()
+    budget = await _visible(repo, budget_id, viewer)
+    mine = await budget_facts(repo, budget.id, viewer, start, end)
+    book = await rate_book(scope)
+    currency = budget.currency or book.currency or DEFAULT_CURRENCY
+    pricer = budget_pricer(budget, book, currency)
     titles: dict[int, str] = {}
     if with_titles:
         titles = await repo.titles({f.work_item for f in mine if f.work_item is not None})
