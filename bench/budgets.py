@@ -49,7 +49,8 @@ import asyncpg
 
 from core.clock import FixedClock
 from core.services.budget_overview import budget_burndown, budgets_overview
-from core.services.budgets import BudgetViewer, budget_usage
+from core.services.budget_usage import budget_usage
+from core.services.budgets import BudgetViewer
 from core.tenancy import Deployment, LicensingMode, Tenant
 from plugins.storage import engine as storage_engine
 from plugins.storage.migrations import upgrade

@@ -24,7 +24,8 @@ from core.rates import RateBook
 from core.tenancy import Tenant
 from core.unit_of_work import UnitOfWorkFactory
 
-from .budgets import DEFAULT_CURRENCY, BudgetViewer, budget_facts, budget_pricer
+from .budget_usage import budget_facts, budget_pricer
+from .budgets import DEFAULT_CURRENCY, BudgetViewer
 from .rates import rate_book
 
 __all__ = ["BudgetSummary", "BurnDay", "BurnDown", "budget_burndown", "budgets_overview", "burn_days"]

@@ -30,18 +30,16 @@ from core.errors import ValidationFailed
 from core.licensing.access import Action
 from core.licensing.roles import Permission, Role, role_allows
 from core.money import Money
+from core.services.budget_usage import budget_statement, budget_usage, user_names
 from core.services.budgets import (
     BudgetViewer,
     Targets,
     add_budget,
     assign_budget,
-    budget_statement,
-    budget_usage,
     change_budget,
     get_budget,
     list_budgets,
     unassign_budget,
-    user_names,
 )
 from core.services.tracking_common import user_zone
 from core.tracking import check_instant, write_csv

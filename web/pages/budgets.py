@@ -29,16 +29,8 @@ from core.licensing.access import Action
 from core.licensing.roles import Permission, Role, role_allows
 from core.money import Money, format_minor
 from core.services.budget_overview import BurnDown, budget_burndown, budgets_overview
-from core.services.budgets import (
-    Targets,
-    add_budget,
-    assign_budget,
-    budget_statement,
-    change_budget,
-    check_month,
-    unassign_budget,
-    user_names,
-)
+from core.services.budget_usage import budget_statement, check_month, user_names
+from core.services.budgets import Targets, add_budget, assign_budget, change_budget, unassign_budget
 from core.tracking import write_csv
 from core.tracking.rows import XLSX_MEDIA_TYPE
 

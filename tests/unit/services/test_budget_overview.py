@@ -13,7 +13,8 @@ from core.clock import FixedClock
 from core.errors import NotFound
 from core.money import Money
 from core.services.budget_overview import BurnDay, budget_burndown, budgets_overview, burn_days
-from core.services.budgets import BudgetViewer, Targets, add_budget, assign_budget, budget_usage
+from core.services.budget_usage import budget_usage
+from core.services.budgets import BudgetViewer, Targets, add_budget, assign_budget
 from core.tenancy import Tenant, User
 from tests.fakes import FakeDatabase, FakeUnitOfWorkFactory
 

@@ -11,13 +11,12 @@ from core.budgets import Assignment, BudgetChanges, BudgetClosed, BudgetDraft, R
 from core.clock import FixedClock
 from core.errors import NotFound, ValidationFailed
 from core.money import Money
+from core.services.budget_usage import budget_statement, budget_usage
 from core.services.budgets import (
     BudgetViewer,
     Targets,
     add_budget,
     assign_budget,
-    budget_statement,
-    budget_usage,
     change_budget,
     get_budget,
     list_budgets,
