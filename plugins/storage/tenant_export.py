@@ -40,7 +40,7 @@ import asyncpg  # type: ignore[import-untyped]
 
 from .engine import pg_config
 
-__all__ = ["ExportError", "ExportSummary", "export_tenant", "import_tenant"]
+__all__ = ["ExportError", "ExportSummary", "SignedTenantArchives", "export_tenant", "import_tenant"]
 
 FORMAT = "stint-tenant-export/1"
 #: Rows fetched per round trip from PostgreSQL's cursor.
@@ -302,10 +302,18 @@ async def export_tenant(
                 order = "id" if "id" in schema.columns[table] else schema.columns[table][0]
                 await dump(table, source.rows(
                     f'SELECT * FROM "{table}" WHERE tenant_id = ? ORDER BY "{order}"', [tenant_id]))
+            # A shared enterprise subscription's seats (and any other row hanging off the
+            # enterprise or subscription that names a person) cover every tenant of the
+            # enterprise: keep only the rows whose people the tenant's own rows name, so one
+            # tenant's export does not list another tenant's seat holders.
+            known = {table: set(ids) for table, ids in referenced.items()}
             for table in children:
                 links = [(c, ref) for c, ref, _ in schema.foreign_keys[table] if ref in parents]
                 column, ref = links[0]
-                await dump(table, _rows_in(source, table, column, parents[ref]))
+                people = [(c, ref_table) for c, ref_table, _ in schema.foreign_keys[table]
+                          if ref_table not in owned and ref_table != "tenant" and ref_table not in parents]
+                rows = _rows_in(source, table, column, parents[ref])
+                await dump(table, _only_known(rows, people, known) if people else rows)
             for table, ids in sorted(referenced.items()):
                 await dump(table, _rows_in(source, table, "id", ids))
             if "worklog" in schema.columns:
@@ -320,6 +328,18 @@ async def export_tenant(
         await source.close()
 
 
+class SignedTenantArchives:
+    """``core.services.tenant_data.TenantArchiver`` over this installation's database."""
+
+    def __init__(self, database_url: str, keys: Sequence[tuple[str, str]]) -> None:
+        self._url = database_url
+        self._keys = keys
+
+    async def write(self, slug: str, out: Path) -> dict[str, int]:
+        summary = await export_tenant(self._url, slug, out, self._keys)
+        return dict(summary.tables)
+
+
 async def _rows_in(
     source: _Source, table: str, column: str, ids: Iterable[str]
 ) -> AsyncIterator[dict[str, Any]]:
@@ -329,6 +349,16 @@ async def _rows_in(
         marks = ", ".join("?" for _ in chunk)
         sql = f'SELECT * FROM "{table}" WHERE "{column}" IN ({marks}) ORDER BY "{column}"'
         async for row in source.rows(sql, chunk):
+            yield row
+
+
+async def _only_known(
+    rows: AsyncIterator[dict[str, Any]], people: Sequence[tuple[str, str]], known: dict[str, set[str]]
+) -> AsyncIterator[dict[str, Any]]:
+    """The rows whose references in ``people`` ((column, table) pairs) all point at rows the
+    tenant's own rows point at (a null reference is kept)."""
+    async for row in rows:
+        if all(row.get(col) is None or str(row[col]) in known.get(table, ()) for col, table in people):
             yield row
 
 

@@ -160,3 +160,98 @@ def test_an_archive_changed_after_export_is_refused_before_anything_is_written(
                              capture_output=True, text=True, timeout=120)
     assert foreign.returncode == 1 and "signature" in foreign.stderr
     assert stint(target, tmp_path, "tenant", "import", str(archive)).returncode == 0
+
+
+def _archive(response: Any) -> zipfile.ZipFile:
+    import io
+
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/zip"
+    assert response.headers["content-disposition"].startswith('attachment; filename="stint-acme-')
+    return zipfile.ZipFile(io.BytesIO(response.content))
+
+
+def test_an_administrator_downloads_the_tenants_archive_and_the_download_is_audited(
+    database_url: str, target: str, tmp_path: Path, clock: FixedClock
+) -> None:
+    """The API's archive is the CLI's: it imports into an empty installation; Product may not take it."""
+    settings = make_settings(database_url, tmp_path, STINT_SECRET_KEY=SECRET)
+    with api_client(settings, clock) as client:
+        before = _fill(client)
+        admin = token(client, "acme", "admin@acme.test")
+        add_user(client, admin, "pat@acme.test", role="product")
+        product = token(client, "acme", "pat@acme.test")
+        refused = client.get("/api/v1/export", headers=bearer(product))
+        assert refused.status_code == 403 and refused.json()["code"] == "not_permitted"
+        with _archive(client.get("/api/v1/export", headers=bearer(admin))) as opened:
+            manifest = json.loads(opened.read("manifest.json"))
+            assert manifest["tenant"] == "acme" and manifest["tables"]["worklog"]["rows"] == 7
+            assert b"globex" not in b"".join(opened.read(name) for name in opened.namelist())
+            (tmp_path / "acme.zip").write_bytes(b"")
+            with zipfile.ZipFile(tmp_path / "acme.zip", "w") as copy:
+                for item in opened.infolist():
+                    copy.writestr(item, opened.read(item.filename))
+        audit = client.get("/api/v1/audit?action=tenant.exported", headers=bearer(admin)).json()["items"]
+        assert [(row["action"], row["subject"], row["detail"]["worklogs"]) for row in audit] == [
+            ("tenant.exported", "acme", 7)]
+    imported = stint(target, tmp_path, "tenant", "import", str(tmp_path / "acme.zip"))
+    assert imported.returncode == 0, imported.stderr
+    with api_client(make_settings(target, tmp_path / "t", STINT_SECRET_KEY=SECRET), clock) as client:
+        assert _views(client)["worklogs"] == before["acme"]["worklogs"]
+
+
+def test_an_expired_tenants_collection_admin_can_still_take_the_data_out(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """402 for everything else; the archive is theirs through the retention period."""
+    from tests.support.api import operator_token
+
+    source = f"sqlite:///{tmp_path / 'source.sqlite3'}"
+    with api_client(make_settings(source, tmp_path, STINT_SECRET_KEY=SECRET), clock) as client:
+        signup(client, "acme")
+        admin = token(client, "acme", "admin@acme.test")
+        ended = client.post("/api/v1/operator/tenants/acme/trial", json={"ends_on": "2026-01-01"},
+                            headers=bearer(operator_token(client)))
+        assert ended.status_code == 200, ended.text
+        assert client.get("/api/v1/worklogs", headers=bearer(admin)).status_code == 402
+        with _archive(client.get("/api/v1/export", headers=bearer(admin))) as opened:
+            assert json.loads(opened.read("manifest.json"))["tenant"] == "acme"
+
+
+def test_a_tenant_of_a_shared_enterprise_exports_only_its_own_seat_holders(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """Ultimate's one seat pool covers every tenant of the enterprise; the archive of one tenant
+    names the people of that tenant only."""
+    from core.services.signup import signup as signup_service
+    from tests.support.api import PASSWORD
+
+    source = f"sqlite:///{tmp_path / 'source.sqlite3'}"
+    with api_client(make_settings(source, tmp_path, STINT_SECRET_KEY=SECRET), clock) as client:
+        signup(client, "acme")
+        admin = token(client, "acme", "admin@acme.test")
+        s = app_stint(client)
+        enterprise_id = run(client, _enterprise_of, s, "acme")
+        run(client, signup_service, s.uow, s.hasher, s.clock, slug="acme-labs", name="Acme Labs",
+            deployment="cloud", admin_email="boss@labs.test", admin_password=PASSWORD, admin_name="Boss",
+            trial_days=28, enterprise_id=enterprise_id)
+        bought = client.post("/api/v1/subscription/purchase", headers=bearer(admin),
+                             json={"plan": "ultimate", "interval": "monthly", "seats": 20})
+        assert bought.status_code == 200, bought.text
+        labs = token(client, "acme-labs", "boss@labs.test")
+        # Each admin takes a seat of the shared pool on first use.
+        for access in (admin, labs):
+            assert client.get("/api/v1/me", headers=bearer(access)).json()["licensed"] is True
+        with _archive(client.get("/api/v1/export", headers=bearer(admin))) as opened:
+            manifest = json.loads(opened.read("manifest.json"))
+            people = [json.loads(line) for line in opened.read("tables/person.jsonl").splitlines()]
+            everything = b"".join(opened.read(name) for name in opened.namelist())
+        assert manifest["tables"]["seat"]["rows"] == 1
+        assert [p["email"] for p in people] == ["admin@acme.test"]
+        assert b"boss@labs.test" not in everything
+
+
+async def _enterprise_of(s: Any, slug: str) -> str:
+    async with s.uow() as work:
+        tenant = await work.directory.tenant_by_slug(slug)
+    return str(tenant.enterprise_id)
