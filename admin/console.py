@@ -4,20 +4,23 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
-from litestar.response import Redirect, Template
+from litestar.response import File, Redirect, Template
 
 from core.audit import AuditQuery
 from core.errors import InvalidCredentials, ValidationFailed
 from core.licensing.plan_dicts import plan_to_dict
 from core.services.identity import authenticate_operator
 from core.services.operators import mark_invoice_paid, replace_plans, set_trial_end
+from core.services.retention import purge_tenant_now
 from core.services.second_factor import (
     CodeNeeded,
     Holder,
@@ -26,7 +29,9 @@ from core.services.second_factor import (
     start_enrolment,
 )
 from core.services.security_history import installation_audit
+from core.services.tenant_data import operator_export
 from plugins.bootstrap import Stint, jobs_status
+from web.api.tenant_data import archive_file
 from web.auth import OperatorPrincipal
 from web.deps import provide_stint
 from web.pages.render import is_htmx, render
@@ -54,6 +59,10 @@ class CodeForm(msgspec.Struct):
 
 class TrialForm(msgspec.Struct):
     ends_on: date
+
+
+class PurgeForm(msgspec.Struct):
+    confirm: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
 class PlanForm(msgspec.Struct):
@@ -240,6 +249,33 @@ class ConsoleController(Controller):
             "admin/_tenant.html",
             _ctx(principal, "tenants", done=done, **detail),
         )
+
+    @get("/tenants/{slug:str}/export")
+    async def export(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> File:
+        """The tenant's archive, as its Administrators download it (audited as this operator's)."""
+        principal = await _operator(request)
+        stint = _stint(request)
+
+        def write(out: Path) -> Awaitable[object]:
+            return operator_export(stint.uow, stint.clock, stint.tenant_archives, operator=principal.operator,
+                                   slug=slug, out=out, address=client_address(request))
+
+        return await archive_file(slug, stint.clock.now().date().isoformat(), write)
+
+    @post("/tenants/{slug:str}/purge", status_code=200)
+    async def purge(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], data: Annotated[PurgeForm, _URL_ENCODED]
+    ) -> Template:
+        principal = await _operator(request)
+        stint = _stint(request)
+        deleted = await purge_tenant_now(
+            stint.uow, stint.jobs, stint.clock, operator=principal.operator, slug=slug, confirm=data.confirm,
+            retention_days=stint.settings.retention_days, address=client_address(request),
+        )
+        detail = await _tenant_detail(stint, slug)
+        done = f"{slug} purged: {sum(deleted.values())} rows deleted; its invoices and audit trail are kept."
+        return render(request, "admin/tenant.html", "admin/_tenant.html",
+                      _ctx(principal, "tenants", done=done, **detail))
 
     @post("/tenants/{slug:str}/invoices/{invoice_id:str}/paid", status_code=200)
     async def paid(

@@ -42,6 +42,7 @@ from .storage.devops_repo import PiccoloDevOpsConnections
 from .storage.idempotency_repo import PiccoloIdempotencyStore
 from .storage.jobs_repo import PiccoloJobStore
 from .storage.migrations import upgrade
+from .storage.tenant_export import SignedTenantArchives
 from .storage.tracking_repo import PiccoloTrackingDirectory
 from .storage.uow import PiccoloUnitOfWorkFactory
 
@@ -112,6 +113,7 @@ async def start(
         idempotency=PiccoloIdempotencyStore(),
         codes=PyotpCodes(keys),
         invoice_documents=PdfInvoiceRenderer(),
+        tenant_archives=SignedTenantArchives(settings.database_url, settings.secret_keys),
         closers=list(built.closers),
     )
     if settings.stripe_api_key:

@@ -18,6 +18,7 @@ from core.clock import Clock
 from core.idempotency import IdempotencyStore
 from core.identity.ports import OneTimeCodes, PasswordHasher
 from core.jobs.ports import JobStore, Mailer
+from core.services.tenant_data import TenantArchiver
 from core.tenancy import Tenant, User
 from core.tracking.ports import Spreadsheets, TrackingDirectory
 from core.unit_of_work import UnitOfWorkFactory
@@ -82,6 +83,8 @@ class Stint:
     codes: OneTimeCodes
     #: Invoices as documents (PDF).
     invoice_documents: InvoiceRenderer
+    #: A tenant's every record as one signed archive ("Export all data").
+    tenant_archives: TenantArchiver
     redis: Redis | None = None
     #: Stripe as the payment rail (also ``billing``), its hosted pages and its webhooks.
     stripe: StripeBilling | None = None

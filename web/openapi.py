@@ -353,6 +353,19 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "GET /api/v1/audit": (
         "listAuditEvents", "The tenant's security history (sign-ins, role changes, tokens), newest "
         "first, a page at a time. Administrators only."),
+    "GET /api/v1/export": (
+        "exportTenantData", "Every record of the tenant as one ZIP archive: JSON lines per table, the "
+        "worklogs as CSV, and a manifest with each member's SHA-256, signed by this installation "
+        "(`stint tenant import` checks it). Administrators; collection admins also after the "
+        "subscription has expired. Audited."),
+    "GET /api/v1/operator/tenants/{slug}/export": (
+        "exportTenantAsOperator", "A tenant's archive, as `GET /api/v1/export` answers it to its "
+        "Administrators; audited in the tenant's trail as the operator's."),
+    "POST /api/v1/operator/tenants/{slug}/purge": (
+        "purgeTenant", "Deletes an expired cloud tenant's data now, as the retention job would: only "
+        "once its retention period is over and its collection admins have had the last warning "
+        "(409 with `reason` otherwise). `confirm` must repeat the slug. Invoices and the audit "
+        "trail are kept."),
     "GET /api/v1/subscription": (
         "getSubscription", "Plan, interval, seats, status, period, trial end, licensed users and credit."),
     "POST /api/v1/subscription/purchase": (
@@ -507,6 +520,7 @@ EXTRA_STATUSES: dict[str, tuple[str, ...]] = {
     "POST /api/v1/worklogs/batch": ("409", "423"),
     "POST /api/v1/worklogs/batch-delete": ("423",),
     "POST /api/v1/signup": ("409",),
+    "POST /api/v1/operator/tenants/{slug}/purge": ("409",),
     "POST /api/v1/users": ("409",),
     "PATCH /api/v1/users/{user_id}": ("409",),
     "POST /api/v1/subscription/purchase": ("409",),

@@ -34,6 +34,7 @@ def tenant_routes() -> list[Any]:
         security_settings,
         signup,
         subscription,
+        tenant_data,
         timesheet,
         tracking,
         users,
@@ -55,6 +56,7 @@ def tenant_routes() -> list[Any]:
         users.UsersController,
         users.DefaultRoleController,
         audit.AuditController,
+        tenant_data.TenantDataController,
         subscription.SubscriptionController,
         subscription.InvoicesController,
         tracking.TrackingController,
@@ -99,7 +101,7 @@ def activation_routes() -> list[Any]:
 
 
 def operator_routes() -> list[Any]:
-    from .api import operator_console, operator_jobs, operator_tenants, second_factor
+    from .api import operator_console, operator_jobs, operator_tenants, second_factor, tenant_data
 
     return [
         OperatorTokenController,
@@ -108,6 +110,7 @@ def operator_routes() -> list[Any]:
         operator_console.OperatorTrialController,
         operator_console.OperatorPlansController,
         operator_console.OperatorInstallController,
+        tenant_data.OperatorTenantDataController,
         operator_jobs.OperatorJobsController,
         *operator_activation_routes(),
     ]

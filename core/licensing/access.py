@@ -75,6 +75,8 @@ class Action(Enum):
     """Buy Now, or reactivate an expired subscription."""
     MANAGE_SUBSCRIPTION = "manage_subscription"
     """Change seats, plan or interval; cancel or resume."""
+    EXPORT_TENANT_DATA = "export_tenant_data"
+    """Download every record of the tenant as one signed archive."""
 
 
 # None: any role but None will do (opening the tab, calling the API at all).
@@ -96,11 +98,14 @@ _PERMISSION: dict[Action, Permission | None] = {
     Action.MANAGE_RULES: Permission.MANAGE_RULES,
     Action.MANAGE_USERS: Permission.MANAGE_USERS,
     Action.VIEW_AUDIT: Permission.VIEW_AUDIT,
+    Action.EXPORT_TENANT_DATA: Permission.EXPORT_TENANT_DATA,
 }
 
 _SUBSCRIPTION_PAGE = frozenset({Action.VIEW_SUBSCRIPTION, Action.PURCHASE, Action.MANAGE_SUBSCRIPTION})
-_OPEN_WHEN_EXPIRED = frozenset({Action.VIEW_SUBSCRIPTION, Action.PURCHASE})
-COLLECTION_ADMIN_PAGES = _SUBSCRIPTION_PAGE | {Action.MANAGE_USERS}
+# A tenant's data stays theirs through the retention period: its collection admins can take
+# it all out after the subscription has expired (SPEC §3), without buying first.
+_OPEN_WHEN_EXPIRED = frozenset({Action.VIEW_SUBSCRIPTION, Action.PURCHASE, Action.EXPORT_TENANT_DATA})
+COLLECTION_ADMIN_PAGES = _SUBSCRIPTION_PAGE | {Action.MANAGE_USERS, Action.EXPORT_TENANT_DATA}
 """What a collection admin may do with no role and no seat."""
 
 

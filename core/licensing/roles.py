@@ -57,6 +57,7 @@ class Permission(Enum):
     LOCK_WEEKS = "lock_weeks"
     APPROVE_WEEKS = "approve_weeks"
     VIEW_AUDIT = "view_audit"
+    EXPORT_TENANT_DATA = "export_tenant_data"
 
 
 # The lowest role that has each permission; APPROVE_WEEKS is absent on purpose.
@@ -76,6 +77,9 @@ _LOWEST_ROLE: dict[Permission, Role] = {
     Permission.LOCK_WEEKS: Role.ADMINISTRATOR,
     # The security history names every user's sign-ins and addresses: Administrators only.
     Permission.VIEW_AUDIT: Role.ADMINISTRATOR,
+    # Every record of the tenant, people and invoices included: Administrators (and the
+    # collection admins, who own the organisation; see access.COLLECTION_ADMIN_PAGES).
+    Permission.EXPORT_TENANT_DATA: Role.ADMINISTRATOR,
 }
 
 

@@ -15,10 +15,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from core.clock import Clock, today_in
+from core.errors import Conflict, NotFound, ValidationFailed
 from core.jobs.ports import JobStore
-from core.tenancy import Tenant
+from core.licensing import SubscriptionStatus
+from core.licensing.deployment import Deployment
+from core.tenancy import Operator, Tenant
 from core.unit_of_work import UnitOfWorkFactory
 
+from .audit import actor_of
 from .notifications import retention_warning
 
 __all__ = [
@@ -26,6 +30,7 @@ __all__ = [
     "WARNING_DAYS",
     "RetentionReport",
     "purge_on",
+    "purge_tenant_now",
     "run_retention",
     "warning_due",
 ]
@@ -124,3 +129,43 @@ async def run_retention(
         if len(page) < batch:
             return report
         after = page[-1].tenant.id
+
+
+async def purge_tenant_now(
+    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, operator: Operator, slug: str, confirm: str,
+    retention_days: int = RETENTION_DAYS, address: str | None = None,
+) -> dict[str, int]:
+    """The operator console's purge: the same deletion as the retention job's, under the same
+    conditions (a cloud tenant, expired, its retention period over and its collection admins
+    warned on an earlier day), only without waiting for the job's next run. ``confirm`` must
+    repeat the slug: a purge cannot be undone."""
+    if confirm.strip() != slug:
+        raise ValidationFailed("type the tenant's slug to confirm the purge", field="confirm")
+    async with uow(write=True) as work:
+        tenant = await work.directory.tenant_by_slug(slug)
+        if tenant is None:
+            raise NotFound(f"no tenant {slug!r}")
+        if tenant.deployment is not Deployment.CLOUD:
+            raise Conflict("on-premises tenants' data is never purged by Stint", reason="onprem")
+        sub = (await work.tenant(tenant.id).subscriptions().get()).subscription
+        if sub.status is not SubscriptionStatus.EXPIRED or sub.expired_on is None:
+            raise Conflict(f"{slug!r} has not expired; only expired tenants are purged", reason="not_expired")
+        today = today_in(clock, tenant.time_zone)
+        when = purge_on(sub.expired_on, retention_days)
+        if today < when:
+            raise Conflict(f"{slug!r} is kept until {when.isoformat()} (expired on "
+                           f"{sub.expired_on.isoformat()}, {retention_days} days of retention)",
+                           reason="retention_running", purge_on=when.isoformat())
+        if not purge_allowed(today, when, await jobs.retention_notices(tenant.id, when)):
+            raise Conflict(f"{slug!r}'s collection admins have not been given the last warning yet; "
+                           "the retention job gives it and purges a day later", reason="not_warned")
+        counts = await jobs.purge_tenant(tenant.id, clock.now())
+        if counts is None:
+            raise Conflict(f"{slug!r} has already been purged", reason="purged")
+        await work.tenant(tenant.id).audit().record(
+            actor_of(operator), "tenant.purged", slug,
+            {"expired_on": sub.expired_on.isoformat(), "deleted": counts}, clock.now(), address=address,
+        )
+        await work.commit()
+    log.info("tenant purged by an operator", extra={"tenant": slug, "deleted": counts})
+    return counts

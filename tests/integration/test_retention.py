@@ -58,7 +58,7 @@ def expire_now(client: Any, slug: str) -> None:
     today = stint(client).clock.now().date().isoformat()
     response = client.post(
         f"/api/v1/operator/tenants/{slug}/trial", json={"ends_on": today},
-        headers=bearer(operator_token(client)),
+        headers=another_operator(client),
     )
     assert response.status_code == 200, response.text
 
@@ -144,3 +144,77 @@ def test_a_reactivated_tenant_is_not_purged(client: Any, clock: FixedClock) -> N
     on(clock, "2027-01-02")
     assert job(client, "retention")["purged"] == 0
     assert can_sign_in(client, "back")
+
+
+def another_operator(client: Any) -> dict[str, str]:
+    """A new operator signed in (``operator_token`` enrols one per e-mail address)."""
+    import uuid
+
+    return bearer(operator_token(client, f"ops-{uuid.uuid4().hex[:8]}@vendor.test"))
+
+
+def purge(client: Any, slug: str, confirm: str) -> Any:
+    return client.post(f"/api/v1/operator/tenants/{slug}/purge", json={"confirm": confirm},
+                       headers=another_operator(client))
+
+
+def test_an_operator_cannot_purge_a_day_early_and_can_export_the_tenant_meanwhile(
+    client: Any, clock: FixedClock
+) -> None:
+    import io
+    import json
+    import zipfile
+
+    on(clock, "2026-01-01")
+    signup(client, "gone")
+    expire_now(client, "gone")
+    on(clock, "2026-12-31")
+    job(client, "retention")  # the 1-day warning
+    early = purge(client, "gone", "gone")
+    assert early.status_code == 409 and early.json()["reason"] == "retention_running"
+    assert "kept until 2027-01-01" in early.json()["detail"]
+
+    archive = client.get("/api/v1/operator/tenants/gone/export", headers=another_operator(client))
+    assert archive.status_code == 200 and archive.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as opened:
+        assert json.loads(opened.read("manifest.json"))["tables"]["tenant_user"]["rows"] == 1
+
+
+def test_an_operator_purge_needs_the_slug_typed_again_and_happens_once(
+    client: Any, clock: FixedClock
+) -> None:
+    on(clock, "2026-01-01")
+    signup(client, "gone")
+    expire_now(client, "gone")
+    on(clock, "2026-12-31")
+    job(client, "retention")
+    on(clock, "2027-01-01")
+    wrong = purge(client, "gone", "gon")
+    assert wrong.status_code == 422 and "confirm" in wrong.json()["detail"], wrong.text
+    assert can_sign_in(client, "gone")
+    done = purge(client, "gone", "gone")
+    assert done.status_code == 200, done.text
+    assert done.json()["deleted"]["tenant_user"] == 1
+    assert not can_sign_in(client, "gone")
+    again = purge(client, "gone", "gone")
+    assert again.status_code == 409 and again.json()["reason"] == "purged"
+    gone = tenant_id(client, "gone")
+    audit = run(client, lambda: AuditEvent.select(AuditEvent.action, AuditEvent.actor).where(
+        (AuditEvent.tenant_id == gone) & (AuditEvent.action == "tenant.purged")))
+    assert [a["actor"].split(":")[0] for a in audit] == ["operator"]
+
+
+def test_an_operator_cannot_purge_a_tenant_that_was_never_warned_an_active_one_or_an_on_premises_one(
+    client: Any, clock: FixedClock
+) -> None:
+    on(clock, "2026-01-01")
+    for slug, deployment in (("silent", "cloud"), ("alive", "cloud"), ("server", "onprem")):
+        signup(client, slug, deployment=deployment)
+    expire_now(client, "silent")
+    expire_now(client, "server")
+    on(clock, "2027-02-01")  # the retention job never ran: no warning was given
+    assert purge(client, "silent", "silent").json()["reason"] == "not_warned"
+    assert purge(client, "alive", "alive").json()["reason"] == "not_expired"
+    assert purge(client, "server", "server").json()["reason"] == "onprem"
+    assert purge(client, "nobody", "nobody").status_code == 404
+    assert all(can_sign_in(client, slug) for slug in ("silent", "alive", "server"))

@@ -76,6 +76,7 @@ def pages_router(settings: Settings) -> Router:
     from .security import SecurityPageController
     from .signin import SignInController
     from .subscription import SubscriptionPageController
+    from .tenant_data import TenantDataPageController
     from .time import TimeController
     from .users import UsersPageController
     from .work_item_automation import WorkItemAutomationPageController
@@ -87,7 +88,7 @@ def pages_router(settings: Settings) -> Router:
             SignInController, TimeController, SubscriptionPageController, UsersPageController,
             DevOpsPageController, AuditPageController, SecurityPageController, WorkItemsPageController,
             WorkItemAutomationPageController,
-            ActivityTypesPageController, BudgetsPageController,
+            ActivityTypesPageController, BudgetsPageController, TenantDataPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

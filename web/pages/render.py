@@ -125,6 +125,7 @@ async def open_page(
         "devops": administrator,
         "work_item_automation": administrator,
         "audit": administrator,
+        "data": user.collection_admin or administrator,
         "activity_types": administrator,
         # Everyone with a timesheet sees the budgets their own worklogs book to (docs/budgets.md).
         "budgets": role_allows(Role(role), Permission.OWN_TIMESHEET),

@@ -211,7 +211,7 @@ _SUBSCRIPTIONS = st.sampled_from(
     deployment=st.sampled_from(Deployment),
     action=st.sampled_from(Action),
 )
-def test_a_tenant_without_usable_subscription_allows_only_the_collection_admins_subscription_page(
+def test_a_tenant_without_usable_subscription_allows_only_the_collection_admins_subscription_page_and_export(
     case: tuple[str, Subscription, date],
     role: Role,
     licensed: bool,
@@ -220,7 +220,8 @@ def test_a_tenant_without_usable_subscription_allows_only_the_collection_admins_
     deployment: Deployment,
     action: Action,
 ) -> None:
-    """Any user, any action: when the subscription gives no access, only that page is open."""
+    """Any user, any action: when the subscription gives no access, only that page (and taking
+    the data out) is open."""
     _, sub, on = case
     ctx = context(
         sub,
@@ -234,7 +235,8 @@ def test_a_tenant_without_usable_subscription_allows_only_the_collection_admins_
     decision = decide(ctx, action)
     if case[0] in {"trial", "active"}:
         return
-    assert decision.allowed == (collection_admin and action in SUBSCRIPTION_PAGE)
+    open_when_expired = {*SUBSCRIPTION_PAGE, Action.EXPORT_TENANT_DATA}
+    assert decision.allowed == (collection_admin and action in open_when_expired)
     if not decision.allowed:
         assert decision.reason in {R.EXPIRED, R.TRIAL_EXPIRED}
 
@@ -254,3 +256,17 @@ def test_every_refusal_has_a_reason_and_every_allowance_has_none(
     )
     assert decision.allowed == (decision.reason is None)
     assert not (decision.allowed and decision.hidden)
+
+
+def test_an_expired_tenants_collection_admin_can_still_take_all_the_data_out() -> None:
+    """The retention period keeps the data for its owners: no purchase needed to export it."""
+    ctx = context(expired(), role=Role.NONE, licensed=False, collection_admin=True)
+    assert decide(ctx, Action.EXPORT_TENANT_DATA).allowed
+
+
+def test_the_tenant_export_is_for_administrators_and_closes_to_them_when_expired() -> None:
+    """Product users may export worklogs, not the whole tenant; an Administrator who does not
+    own the organisation needs a usable subscription like for everything else."""
+    assert decide(context(active(), role=Role.ADMINISTRATOR), Action.EXPORT_TENANT_DATA).allowed
+    assert decide(context(active(), role=Role.PRODUCT), Action.EXPORT_TENANT_DATA).reason is R.NOT_PERMITTED
+    assert decide(context(expired(), role=Role.ADMINISTRATOR), Action.EXPORT_TENANT_DATA).reason is R.EXPIRED

@@ -57,7 +57,8 @@ from core.periods import Interval
 from .builders import noon
 
 USERS = ("ada", "bo", "cy", "di")
-OPEN_WHEN_EXPIRED = {Action.VIEW_SUBSCRIPTION, Action.PURCHASE}
+# The Subscription page, and taking the tenant's data out during the retention period.
+OPEN_WHEN_EXPIRED = {Action.VIEW_SUBSCRIPTION, Action.PURCHASE, Action.EXPORT_TENANT_DATA}
 users = st.sampled_from(USERS)
 # Mostly fewer seats than users, so pools fill up; sometimes enough for Ultimate's 20.
 seat_counts = st.integers(1, 4) | st.sampled_from([19, 20, 25])
@@ -281,7 +282,7 @@ class LicensingMachine(RuleBasedStateMachine):
                 decision = decide(ctx, action)
                 exempt = ctx.collection_admin and action in COLLECTION_ADMIN_PAGES
                 if expired:
-                    # Nothing but the collection admin's Subscription page.
+                    # Nothing but the collection admin's Subscription page and data export.
                     assert decision.allowed == (ctx.collection_admin and action in OPEN_WHEN_EXPIRED)
                 if ctx.role is Role.NONE and not exempt:
                     assert not decision.allowed
