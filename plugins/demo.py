@@ -17,6 +17,7 @@ from core.services.users import add_user
 from core.tenancy import normalise_email
 
 from .bootstrap import Stint
+from .demo_activity import load_demo_activity
 
 __all__ = ["DEMO_PASSWORD", "Login", "load_demo"]
 
@@ -76,9 +77,13 @@ async def load_demo(stint: Stint) -> list[Login]:
         # Reset the demo passwords so the printed logins always work.
         async with stint.uow(write=True) as work:
             scope = work.tenant(tenant.id)
-            for user in await scope.users().list():
+            users = await scope.users().list()
+            for user in users:
                 await scope.users().set_password_hash(user.id, password_hash)
             await work.commit()
+        if slug == "demo-cloud":
+            people = {user.email: user for user in users}
+            await load_demo_activity(stint, tenant, people)
     operator_email = normalise_email("operator@demo.test")
     with contextlib.suppress(Conflict):
         await create_operator(
