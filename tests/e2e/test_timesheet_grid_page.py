@@ -169,3 +169,36 @@ def test_the_filters_and_added_rows_live_in_the_address_and_survive_a_cell_write
     # Without htmx the search is the whole Time tab.
     whole = client.get("/time/work-items?search=x", headers=headers)
     assert whole.text.lstrip().startswith("<!doctype html>")
+
+
+def test_bad_cell_input_is_a_message_never_a_500_and_stores_nothing(client: TestClient[Any]) -> None:
+    headers = {**tim(client), "HX-Request": "true"}
+    for data in (
+        {"day": "0001-01-01", "work_item": "", "hours": "1"},
+        {"day": "2026-01-06", "work_item": "abc", "hours": "1"},
+        {"day": "2026-01-06", "work_item": "9" * 30, "hours": "1"},
+        {"day": "2026-01-06", "work_item": "123456", "hours": "1"},
+        {"day": "2026-01-06", "work_item": "", "hours": "25h"},
+        {"day": "not a day", "work_item": "", "hours": "1"},
+        {"day": "2026-01-06", "work_item": "", "hours": "1" * 41},
+    ):
+        answer = client.post("/time/cells", headers=headers, data=data)
+        assert 400 <= answer.status_code < 500, (data, answer.status_code)
+    for query in ("add=abc", "add=" + "9" * 30, "add=,,,", "mine=yes&iteration=x"):
+        assert client.get(f"/time?week={WEEK}&{query}", headers=headers).status_code == 200, query
+    listed = client.get("/api/v1/worklogs?from=2026-01-05&to=2026-01-11", headers=headers).json()
+    assert listed["items"] == []
+
+
+def test_another_tenants_work_item_never_becomes_a_row_or_a_search_result(client: TestClient[Any]) -> None:
+    theirs = item(client, "Secret roadmap")
+    signup(client, "other")
+    add_user(client, token(client, "other", "admin@other.test"), "eve@other.test")
+    eve = {**bearer(token(client, "other", "eve@other.test")), "HX-Request": "true"}
+    page = client.get(f"/time/week?week={WEEK}&add={theirs}", headers=eve)
+    assert f'data-row="{theirs}"' not in page.text and "Secret roadmap" not in page.text
+    found = client.get("/time/work-items?search=secret", headers=eve)
+    assert "Secret roadmap" not in found.text
+    written = client.post("/time/cells", headers=eve,
+                          data={"day": "2026-01-06", "work_item": str(theirs), "hours": "1"})
+    assert written.status_code == 422 and "Secret roadmap" not in written.text

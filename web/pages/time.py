@@ -414,6 +414,8 @@ class TimeController(Controller):
         page = await open_page(request, Action.EDIT_OWN_WORKLOGS)
         stint = stint_of(request)
         p = page.principal
+        # A day outside the calendar has no week to draw: refused before anything (a flash).
+        check_day(data.day, "day")
         work_item = _clean(data.work_item)
         error: dict[str, Any] | None = None
         status = 200
