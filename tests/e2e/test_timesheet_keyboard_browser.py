@@ -146,3 +146,38 @@ def test_a_week_of_two_work_items_is_filled_from_the_keyboard_alone(api: Api, ne
     expect(refused).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_role("alert")).to_contain_text("its worklogs cannot be changed")
     assert worklogs(api, slug, email) == expected
+
+
+def test_the_grid_works_with_the_mouse_too(api: Api, new_page: Any) -> None:
+    slug, email = "mouse", "max@mouse.test"
+    api.signup(slug)
+    max_ = api.add_user(slug, email, "team")
+    mine = make_item(api, slug, "Mine", assigned_to=max_["id"], state="Active")
+    other = make_item(api, slug, "Pair programming", assigned_to=None, state="Active")
+    page = new_page()
+    sign_in(page, slug, email)
+    page.goto(f"/time?week={WEEK}")
+
+    # A click opens the cell's editor; clicking away keeps what was typed.
+    cell(page, mine, DAYS[2]).click()
+    editor = cell(page, mine, DAYS[2]).locator("input")
+    expect(editor).to_be_focused()
+    editor.fill("2:30")
+    page.locator("#week-heading").click()
+    expect(cell(page, mine, DAYS[2])).to_have_attribute("data-value", "2:30")
+    assert worklogs(api, slug, email) == [(mine, DAYS[2], 9000)]
+
+    # "Add a row" by button, search, and a click on the option.
+    page.get_by_role("button", name="Add a row").click()
+    page.get_by_role("combobox", name="Add a row for work item").fill("pair")
+    page.get_by_role("option", name=f"#{other} Pair programming").click()
+    expect(page.locator(f'table.sheet tr[data-row="{other}"]')).to_be_visible()
+    expect(page.locator(f'table.sheet tr[data-row="{other}"]')).not_to_have_class("blue")
+
+    # The "My items" filter (a link: the added rows stay behind) keeps only the user's own items.
+    page.get_by_role("button", name="My items").click()
+    expect(page).to_have_url(f"{page.url.split('/time')[0]}/time?week={WEEK}&mine=1&iteration=any")
+    htmx_settled(page)
+    expect(page.locator(f'table.sheet tr[data-row="{mine}"]')).to_be_visible()
+    expect(page.locator(f'table.sheet tr[data-row="{other}"]')).to_have_count(0)
+    expect(page.get_by_role("button", name="My items")).to_have_attribute("aria-pressed", "true")
