@@ -1,7 +1,8 @@
 """``/time``: the Time tab — the running timer (live: the status polls every 2 s), the
-activity-check prompt, the weekly timesheet with inline add and edit, the monthly
-calendar, and submitting a week. Every action calls the tracking use cases the API
-calls (``core.services.tracking``, ``worklogs``, ``timesheets``)."""
+activity-check prompt, the weekly timesheet (the keyboard grid, ``POST /time/cells``, and the
+worklog list with inline add and edit), the monthly calendar, and submitting a week. Every
+action calls the tracking use cases the API calls (``core.services.tracking``, ``worklogs``,
+``timesheets``, ``timesheet_grid``)."""
 
 from __future__ import annotations
 
@@ -148,15 +149,6 @@ class SheetState:
         mine = "1" if self.filters.mine else "0"
         iteration = "current" if self.filters.current_iteration else "any"
         return f"&mine={mine}&iteration={iteration}"
-
-    @property
-    def query(self) -> str:
-        """The filters and the added rows, for links that stay on this week."""
-        return self.filter_query + ("&add=" + ",".join(self.added) if self.added else "")
-
-    def adding(self, name: str) -> SheetState:
-        added = tuple(dict.fromkeys((*self.added, name)))[-_MAX_ADDED:]
-        return SheetState(self.filters, added)
 
 
 _SHEET_KEYS = ("mine", "iteration", "add")
