@@ -111,6 +111,8 @@ def test_a_refused_cell_comes_back_marked_with_the_reason_and_nothing_changes(
     assert bad.status_code == 422
     refused = cell(bad.text, login, "2026-01-06")
     assert "refused" in refused and 'aria-invalid="true"' in refused and "not saved" in refused
+    # The refused cell is the grid's one tabbable cell (the focus goes back to it).
+    assert bad.text.count('tabindex="0"') == 1 and 'tabindex="0"' in refused
     assert "&#39;lots&#39; is not a duration" in bad.text and 'role="alert"' in bad.text
     closed = client.post(f"/api/v1/weeks/{WEEK}/close", json={"user_id": tim_id}, headers=admin(client))
     assert closed.status_code == 200, closed.text
