@@ -1,13 +1,17 @@
 """``/time``: the Time tab — the running timer (live: the status polls every 2 s), the
-activity-check prompt, the weekly timesheet with inline add and edit, the monthly
-calendar, and submitting a week. Every action calls the tracking use cases the API
-calls (``core.services.tracking``, ``worklogs``, ``timesheets``)."""
+activity-check prompt, the weekly timesheet (the keyboard grid, ``POST /time/cells``, and the
+worklog list with inline add and edit), the monthly calendar, and submitting a week. Every
+action calls the tracking use cases the API calls (``core.services.tracking``, ``worklogs``,
+``timesheets``, ``timesheet_grid``)."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlsplit
 
 import msgspec
 from litestar import Controller, Request, get, post
@@ -15,10 +19,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Template
 
-from core.errors import ValidationFailed
+from core.errors import AccessDenied, StintError, ValidationFailed, WeekLocked
 from core.licensing.access import Action
 from core.services.activity_types import list_activity_types
-from core.services.planning import work_item_titles
+from core.services.planning import list_work_items, work_item_titles
+from core.services.timesheet_grid import SheetFilters, SheetRow, sheet_items, sheet_rows, write_cell
 from core.services.timesheets import change_week, month_view, week_view
 from core.services.tracking import answer_activity_check, current_timer, start_tracking, stop_tracking
 from core.services.tracking_common import user_zone
@@ -35,29 +40,16 @@ from core.tracking import (
     zone,
 )
 from core.tracking.automation import remaining_hours
+from core.tracking.cells import format_hm, parse_duration
+from core.work_items.ports import WorkItemFilter
 
+from ..problems import status_of
 from .render import Page, is_htmx, open_page, render, stint_of
 
 __all__ = ["TimeController", "parse_duration"]
 
 _HM = re.compile(r"(\d{1,2}):([0-5]\d)", re.ASCII)
 _MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
-
-
-def parse_duration(text: str, *, field: str = "hours") -> int:
-    """Seconds from "1:30" or "1.5" (hours) — what people type into a timesheet."""
-    value = text.strip().replace(",", ".")
-    match = _HM.fullmatch(value)
-    if match:
-        seconds = int(match[1]) * 3600 + int(match[2]) * 60
-    else:
-        try:
-            seconds = round(float(value) * 3600)
-        except ValueError:
-            raise ValidationFailed(f"{text!r} is not a duration; type 1:30 or 1.5", field=field) from None
-    if not 0 < seconds <= 24 * 3600:
-        raise ValidationFailed("a worklog lasts more than 0 and at most 24 hours", field=field)
-    return seconds
 
 
 def _clean(text: str) -> str | None:
@@ -86,10 +78,20 @@ class WorklogForm(msgspec.Struct):
     activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
+class CellForm(msgspec.Struct):
+    day: date
+    #: What was typed; empty clears the cell.
+    hours: Annotated[str, msgspec.Meta(max_length=40)] = ""
+    work_item: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    #: "1" once the user confirmed clearing a cell of several worklogs.
+    confirmed: Annotated[str, msgspec.Meta(max_length=5)] = ""
+
+
 _URL_ENCODED = Body(media_type=RequestEncodingType.URL_ENCODED)
 StartBody = Annotated[StartForm, _URL_ENCODED]
 CheckBody = Annotated[CheckForm, _URL_ENCODED]
 WorklogBody = Annotated[WorklogForm, _URL_ENCODED]
+CellBody = Annotated[CellForm, _URL_ENCODED]
 
 
 async def _zone_of(page: Page, request: Request[Any, Any, Any]) -> str:
@@ -127,16 +129,84 @@ def _bounds(week: WeekId, tz: str) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=7)
 
 
-async def _week_context(request: Request[Any, Any, Any], page: Page, week: WeekId) -> dict[str, Any]:
+#: The most rows "add a row" keeps in the address (each is a work item id).
+_MAX_ADDED = 20
+
+
+@dataclass(frozen=True, slots=True)
+class SheetState:
+    """The grid's filters and added rows. They live in the page's address (so a reload or a
+    shared link shows the same grid); a request without them reads the address it came from
+    (htmx sends it as ``HX-Current-URL``), so a cell write keeps the grid as the user sees it."""
+
+    filters: SheetFilters
+    added: tuple[str, ...] = ()
+
+    @property
+    def filter_query(self) -> str:
+        """The filters as ``&``-prefixed query parameters (always both, so a link that turns a
+        filter off says so rather than falling back to the address it came from)."""
+        mine = "1" if self.filters.mine else "0"
+        iteration = "current" if self.filters.current_iteration else "any"
+        return f"&mine={mine}&iteration={iteration}"
+
+
+_SHEET_KEYS = ("mine", "iteration", "add")
+
+
+def _sheet_state(request: Request[Any, Any, Any]) -> SheetState:
+    params: Mapping[str, str] = {k: v for k, v in request.query_params.items() if k in _SHEET_KEYS}
+    if not params:
+        current = urlsplit(request.headers.get("hx-current-url", ""))
+        params = {k: v for k, v in parse_qsl(current.query) if k in _SHEET_KEYS}
+    added = tuple(
+        dict.fromkeys(
+            name for name in (part.strip() for part in params.get("add", "").split(","))
+            if name.isascii() and name.isdecimal() and len(name) <= 18
+        )
+    )[:_MAX_ADDED]
+    filters = SheetFilters(
+        mine=params.get("mine", "") in ("1", "true", "on"),
+        current_iteration=params.get("iteration", "") == "current",
+    )
+    return SheetState(filters, added)
+
+
+def _cell_label(day: date, row: SheetRow, seconds: int) -> str:
+    item = f"#{row.work_item} {row.title}" if row.work_item and row.title else (
+        f"#{row.work_item}" if row.work_item else "no work item"
+    )
+    value = format_hm(seconds) if seconds else "empty"
+    mark = " (in progress, assigned to you)" if row.blue else ""
+    return f"{day.strftime('%a')} {day.day} {day.strftime('%b')}, {item}: {value}{mark}"
+
+
+async def _week_context(
+    request: Request[Any, Any, Any], page: Page, week: WeekId, sheet: SheetState | None = None
+) -> dict[str, Any]:
     stint = stint_of(request)
     p = page.principal
+    sheet = sheet or _sheet_state(request)
     view = await week_view(stint.uow, tenant=p.tenant, user_id=p.user.id, week=week)
     start, end = _bounds(week, view.time_zone)
     worklogs = await list_worklogs(stint.uow, tenant=p.tenant, user_id=p.user.id, start=start, end=end)
     tz = zone(view.time_zone)
     automation = await work_item_automation(stint.uow, tenant=p.tenant)
     names = [w.work_item for w in worklogs] + [r.work_item for r in view.grid.rows]
+    items = await sheet_items(
+        stint.uow, tenant=p.tenant, user_id=p.user.id, week=week, names=[*names, *sheet.added]
+    )
+    rows = sheet_rows(view.grid, items, user_id=p.user.id, filters=sheet.filters, added=sheet.added)
+    # How many worklogs lie under each cell: clearing several asks first.
+    counts: dict[tuple[str | None, date], int] = {}
+    for w in worklogs:
+        key = (w.work_item, w.started_at.astimezone(tz).date())
+        counts[key] = counts.get(key, 0) + 1
     return {
+        "sheet": sheet,
+        "sheet_rows": rows,
+        "cell_counts": counts,
+        "cell_label": _cell_label,
         "remaining_per_worklog": automation.takes_remaining_per_worklog,
         "titles": await work_item_titles(stint.uow, tenant=p.tenant, names=names),
         "week": view,
@@ -172,16 +242,17 @@ class TimeController(Controller):
     include_in_schema = False
 
     async def _time_page(
-        self, request: Request[Any, Any, Any], page: Page, week: WeekId, partial: str | None, **extra: Any
+        self, request: Request[Any, Any, Any], page: Page, week: WeekId, partial: str | None,
+        *, sheet: SheetState | None = None, status_code: int = 200, **extra: Any,
     ) -> Template:
         context = await _timer_context(request, page, **extra)
-        context.update(await _week_context(request, page, week))
+        context.update(await _week_context(request, page, week, sheet))
         # The selects of the timer and worklog forms offer the catalogue's active entries (read
         # here, not in the timer's context: the timer fragment polls every two seconds).
         context["activity_types"] = await list_activity_types(
             stint_of(request).uow, tenant=page.principal.tenant
         )
-        return render(request, "time/index.html", partial, context)
+        return render(request, "time/index.html", partial, context, status_code=status_code)
 
     @get("/", name="time")
     async def index(self, request: Request[Any, Any, Any], week: WeekQuery = None) -> Template:
@@ -328,6 +399,57 @@ class TimeController(Controller):
             actor_can_edit_others=False,
         )
         return await self._time_page(request, page, _week_id(request, week), "time/_week.html")
+
+    @post("/cells", status_code=200)
+    async def cell(self, request: Request[Any, Any, Any], data: CellBody) -> Template:
+        """Write one cell of the keyboard grid: its day's total for its work item."""
+        page = await open_page(request, Action.EDIT_OWN_WORKLOGS)
+        stint = stint_of(request)
+        p = page.principal
+        # A day outside the calendar has no week to draw: refused before anything (a flash).
+        check_day(data.day, "day")
+        work_item = _clean(data.work_item)
+        error: dict[str, Any] | None = None
+        status = 200
+        try:
+            await write_cell(
+                stint.uow, stint.clock, tenant=p.tenant, actor=p.user, day=data.day,
+                work_item=work_item, text=data.hours, confirmed=data.confirmed in ("1", "true", "on"),
+            )
+        except StintError as refused:
+            if isinstance(refused, AccessDenied):
+                raise
+            # Refused in the cell: the grid comes back as stored, this cell marked with the reason.
+            status = status_of(refused)
+            error = {
+                "work_item": work_item, "day": data.day, "detail": refused.detail,
+                "short": "week locked" if isinstance(refused, WeekLocked) else "not saved",
+            }
+        return await self._time_page(
+            request, page, week_of(data.day), "time/_week.html", status_code=status, cell_error=error
+        )
+
+    @get("/work-items")
+    async def find_work_items(
+        self, request: Request[Any, Any, Any],
+        search: Annotated[str, QueryParameter(max_length=200)] = "",
+        week: WeekQuery = None,
+    ) -> Template:
+        """The "add a row" search: work items whose title (or id) matches, as options."""
+        page = await open_page(request, Action.EDIT_OWN_WORKLOGS)
+        if not is_htmx(request):
+            return await self._time_page(request, page, _week_id(request, week), None)
+        text = search.strip()
+        found = []
+        if text:
+            result = await list_work_items(
+                stint_of(request).uow, tenant=page.principal.tenant,
+                where=WorkItemFilter(search=text), cursor=None, limit=10,
+            )
+            found = result.items
+        return render(
+            request, "time/index.html", "time/_sheet_search.html", page.context(found=found, search=text)
+        )
 
     @post("/weeks/{week:str}/submit", status_code=200)
     async def submit(self, request: Request[Any, Any, Any], week: FromPath[str]) -> Template:
