@@ -90,7 +90,7 @@ def test_a_cell_write_sets_the_days_total_and_relabels_the_cell(client: TestClie
                           data={"day": "2026-01-06", "work_item": str(login), "hours": "1h 30m"})
     assert written.status_code == 200, written.text
     assert written.text.startswith('<section id="week"')
-    assert f'aria-label="Tue 6 Jan, #{login} Login page: 1h 30m"' in written.text
+    assert f'aria-label="Tue 6 Jan, #{login} Login page: 1:30 (1h 30m)"' in written.text
     again = client.post("/time/cells", headers=headers,
                         data={"day": "2026-01-06", "work_item": str(login), "hours": "2,25"})
     assert 'data-value="2:15"' in cell(again.text, login, "2026-01-06")

@@ -102,7 +102,7 @@ def test_a_week_of_two_work_items_is_filled_from_the_keyboard_alone(api: Api, ne
     )
     assert worklogs(api, slug, email) == expected
     expect(cell(page, login, DAYS[1])).to_have_attribute(
-        "aria-label", f"Tue 3 Nov, #{login} Login page: 2h (in progress, assigned to you)"
+        "aria-label", f"Tue 3 Nov, #{login} Login page: 2:00 (2h) (in progress, assigned to you)"
     )
 
     # Escape gives up an edit: nothing is sent, the cell shows what it had.

@@ -176,7 +176,9 @@ def _cell_label(day: date, row: SheetRow, seconds: int) -> str:
     item = f"#{row.work_item} {row.title}" if row.work_item and row.title else (
         f"#{row.work_item}" if row.work_item else "no work item"
     )
-    value = format_hm(seconds) if seconds else "empty"
+    # The cell shows "1:30"; its name starts with that same text (what a voice-control user
+    # says to reach it, WCAG 2.5.3) and spells it out after it.
+    value = f"{seconds // 3600}:{seconds % 3600 // 60:02d} ({format_hm(seconds)})" if seconds else "empty"
     mark = " (in progress, assigned to you)" if row.blue else ""
     return f"{day.strftime('%a')} {day.day} {day.strftime('%b')}, {item}: {value}{mark}"
 

@@ -2,6 +2,39 @@
 // templates: the Content-Security-Policy runs no inline script and no eval.
 "use strict";
 
+// With the script running, a narrow screen folds the menu behind its "Menu" button (the
+// stylesheet keys on .js: without the script the menu simply stays open).
+document.documentElement.classList.add("js");
+
+// On a narrow screen a table wider than its card scrolls inside it. A keyboard user must be
+// able to scroll it too: a scrolling table with nothing focusable in it joins the tab order
+// (and leaves it again when the window grows).
+const FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
+const markScrolling = () => {
+  for (const table of document.querySelectorAll("table, .table-scroll")) {
+    const scrolls = table.scrollWidth > table.clientWidth + 1;
+    if (scrolls && !table.hasAttribute("tabindex") && !table.querySelector(FOCUSABLE)) {
+      table.setAttribute("tabindex", "0");
+      table.dataset.scrollFocus = "1";
+    } else if (!scrolls && table.dataset.scrollFocus) {
+      table.removeAttribute("tabindex");
+      delete table.dataset.scrollFocus;
+    }
+  }
+};
+document.addEventListener("DOMContentLoaded", markScrolling);
+document.addEventListener("htmx:afterSettle", markScrolling);
+window.addEventListener("resize", markScrolling);
+
+document.addEventListener("click", (event) => {
+  const toggle = event.target instanceof Element ? event.target.closest(".menu-toggle") : null;
+  if (!toggle) return;
+  const header = toggle.closest("header");
+  const open = !header.classList.contains("open");
+  header.classList.toggle("open", open);
+  toggle.setAttribute("aria-expanded", String(open));
+});
+
 // A form marked data-reset-on-success empties itself once its request succeeded
 // (the Time tab's Start form, so the next timer starts blank).
 document.addEventListener("htmx:afterRequest", (event) => {

@@ -1,0 +1,193 @@
+"""Every page, as each role, on a phone (390 px) and a laptop (1366 px): no sideways scroll
+of the page, and axe-core finds nothing serious or critical (issue #21).
+
+The pages are found from the app's own routes (every GET page without a path parameter), so
+a page added later is checked without a change here. The data is the demo's (``stint demo``
+on the test server): pages show real tables, not empty states. axe-core comes from npm,
+installed once into the tools cache (``STINT_TOOLS_CACHE``, default ``~/.cache/stint``), and
+is injected from that file — never from a CDN.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, Server, operator_code
+from tests.support import services
+
+AXE = "axe-core@4.14.1"
+WIDTHS = {"phone": 390, "laptop": 1366}
+#: Pages that are not pages a person reads (downloads, redirects, sign-out, the API's docs assets).
+NOT_PAGES = re.compile(r"/archive$|/signout|/export$|\.(csv|xlsx|pdf|zip)$")
+
+
+def _unavailable(why: str) -> None:
+    if services.required():
+        pytest.fail(f"axe-core unavailable ({why}) and STINT_REQUIRE_SERVICES=1")
+    pytest.skip(f"axe-core unavailable ({why}); install node and npm, or reach the npm registry")
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    cache = Path(os.environ.get("STINT_TOOLS_CACHE", Path.home() / ".cache" / "stint")) / "axe"
+    script = cache / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            _unavailable("npm is not installed")
+        cache.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run([str(npm), "install", "--no-audit", "--no-fund", "--prefix", str(cache), AXE],
+                              capture_output=True, text=True, timeout=600)
+        if done.returncode != 0 or not script.exists():
+            _unavailable(f"npm install {AXE} failed: {done.stderr.strip()[-500:]}")
+    return script.read_text()
+
+
+def _page_paths() -> list[str]:
+    """The GET routes of the pages and the console without path parameters."""
+    from server.app import create_app
+    from tests.conftest import make_settings
+
+    app = create_app(make_settings("sqlite:///:memory:", Path("/tmp")))
+    found = set()
+    for route in app.routes:
+        path = route.path
+        if "{" in path or path.startswith(("/api", "/static", "/health", "/metrics", "/webhooks", "/docs",
+                                           "/schema", "/oauth", "/.well-known")):
+            continue
+        methods = getattr(route, "methods", set())
+        if "GET" in methods and not NOT_PAGES.search(path):
+            found.add(path.rstrip("/") or "/")
+    return sorted(found)
+
+
+@pytest.fixture(scope="module")
+def demo(server: Server) -> dict[str, str]:
+    """``stint demo`` on the test server's database: the demo logins' password and the demo
+    operator's second-factor secret."""
+    stint = Path(sys.executable).parent / "stint"
+    done = subprocess.run([str(stint), "demo"], env=server.env, cwd=server.home, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    secret = re.search(r"second factor secret ([A-Z2-7]+)", done.stdout)
+    password = re.search(r"admin@demo\.test +password=(\S+)", done.stdout)
+    assert secret and password, done.stdout
+    return {"password": password.group(1), "secret": secret.group(1)}
+
+
+@pytest.fixture(scope="module")
+def chromium(server: Server) -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def _sign_in(page: Any, email: str, password: str) -> None:
+    page.goto("/")
+    page.get_by_label("Organisation or server").fill("demo-cloud")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state("networkidle")
+
+
+def _operator_sign_in(page: Any, password: str, secret: str) -> None:
+    page.goto("/admin")
+    page.get_by_label("E-mail").fill("operator@demo.test")
+    page.get_by_label("Password").fill(password)
+    page.get_by_label(re.compile("code", re.I)).fill(operator_code(secret))
+    page.get_by_role("button", name=re.compile("sign in", re.I)).click()
+    page.wait_for_load_state("networkidle")
+
+
+#: The outermost elements that stick out of the window (a failure says where to look).
+_STICKING_OUT = """() => {
+  const out = e => e && e.getBoundingClientRect().right > window.innerWidth + 1;
+  const name = e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '');
+  return [...document.querySelectorAll('body *')].filter(e => out(e) && !out(e.parentElement))
+    .slice(0, 3).map(name);
+}"""
+
+
+def _findings(page: Any, axe: str, where: str) -> list[str]:
+    problems = []
+    wide = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+    if wide[0] > wide[1]:
+        # Name the outermost elements that stick out, so the failure says where to look.
+        culprits = page.evaluate(_STICKING_OUT)
+        problems.append(f"{where}: the page is {wide[0]} px wide in a {wide[1]} px window "
+                        f"({', '.join(culprits)})")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=axe)
+    result = page.evaluate("async () => (await axe.run(document, {resultTypes: ['violations']})).violations")
+    for violation in result:
+        if violation["impact"] in ("serious", "critical"):
+            targets = ", ".join(str(node["target"]) for node in violation["nodes"][:3])
+            problems.append(f"{where}: {violation['impact']} {violation['id']} ({violation['help']}) "
+                            f"at {targets}")
+    return problems
+
+
+ROLES = {
+    "administrator": "admin@demo.test",
+    "product": "pm@demo.test",
+    "team": "dev@demo.test",
+    "none": "guest@demo.test",
+}
+
+
+@pytest.mark.parametrize("width", sorted(WIDTHS))
+def test_every_page_fits_the_screen_and_has_no_serious_accessibility_finding(
+    chromium: Any, server: Server, demo: dict[str, str], axe_source: str, width: str
+) -> None:
+    paths = _page_paths()
+    tenant_pages = [p for p in paths if not p.startswith("/admin") and p != "/signin"]
+    console_pages = [p for p in paths if p.startswith("/admin")]
+    problems: list[str] = []
+    viewport = {"width": WIDTHS[width], "height": 900}
+
+    # The pages' CSP forbids inline scripts (as it should); axe is the test's own script.
+    context = chromium.new_context(base_url=server.base, viewport=viewport, bypass_csp=True)
+    page = context.new_page()
+    page.goto("/")
+    problems += _findings(page, axe_source, f"{width} signed out /")
+    for role, email in ROLES.items():
+        _sign_in(page, email, demo["password"])
+        refusals: set[int] = set()
+        for path in tenant_pages:
+            response = page.goto(path)
+            if response is None or "text/html" not in response.headers.get("content-type", ""):
+                continue
+            if response.status >= 400:
+                # A refusal is the same page wherever it is met: checked once per role and status.
+                if response.status in refusals:
+                    continue
+                refusals.add(response.status)
+            page.wait_for_load_state("networkidle")
+            problems += _findings(page, axe_source, f"{width} {role} {path} ({response.status})")
+        context.clear_cookies()
+    context.close()
+
+    context = chromium.new_context(base_url=server.base, viewport=viewport, bypass_csp=True)
+    page = context.new_page()
+    _operator_sign_in(page, demo["password"], demo["secret"])
+    for path in console_pages:
+        response = page.goto(path)
+        if response is None or "text/html" not in response.headers.get("content-type", ""):
+            continue
+        page.wait_for_load_state("networkidle")
+        problems += _findings(page, axe_source, f"{width} operator {path} ({response.status})")
+    context.close()
+    assert not problems, "\n".join(problems)
