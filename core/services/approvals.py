@@ -241,9 +241,10 @@ class QueueItem:
 
 async def approval_queue(
     uow: UnitOfWorkFactory, *, tenant: Tenant, actor: User, states: Collection[WeekStatus],
-    week: str | None = None, user_id: str | None = None, limit: int = 200,
+    week: str | None = None, user_id: str | None = None, skip: int = 0, limit: int = 200,
 ) -> list[QueueItem]:
-    """The weeks in ``states`` that ``actor`` may decide, newest week first, with totals."""
+    """The weeks in ``states`` that ``actor`` may decide, newest week first (then by user
+    id), with totals; ``skip`` the first ones (the page's position)."""
     week_id = None if week is None else str(parse_week_id(week))
     async with uow() as work:
         scope = work.tenant(tenant.id)
@@ -251,7 +252,8 @@ async def approval_queue(
         if user_id is not None:
             people = frozenset({user_id}) if people is None or user_id in people else frozenset()
         repo = scope.tracking()
-        records = await repo.week_records(statuses=states, user_ids=people, week=week_id, limit=limit)
+        records = await repo.week_records(statuses=states, user_ids=people, week=week_id, limit=skip + limit)
+        records = records[skip:]
         zones = await repo.time_zones()
         items: list[QueueItem] = []
         for record in records:

@@ -49,6 +49,7 @@ class QueueItemOut(msgspec.Struct):
 
 class QueueOut(msgspec.Struct):
     items: list[QueueItemOut]
+    next_cursor: str | None = None
 
 
 class ApprovalsController(Controller):
@@ -65,13 +66,20 @@ class ApprovalsController(Controller):
         ] = "submitted",
         week: Annotated[str | None, QueryParameter(max_length=10, description="YYYY-Www")] = None,
         user: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        cursor: Annotated[str, QueryParameter(max_length=12, pattern="^[0-9]*$")] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> QueueOut:
         principal = request.user
-        items = await approval_queue(
+        # The cursor is the position of the page's first week: the queue is a short, ordered
+        # list of pending decisions, not a table to page through at scale.
+        skip = int(cursor) if cursor else 0
+        found = await approval_queue(
             stint.uow, tenant=principal.tenant, actor=principal.user, states={WeekStatus(week_state)},
-            week=week or None, user_id=user or None,
+            week=week or None, user_id=user or None, skip=skip, limit=limit + 1,
         )
-        return QueueOut([
+        items = found[:limit]
+        next_cursor = str(skip + limit) if len(found) > limit else None
+        return QueueOut(next_cursor=next_cursor, items=[
             QueueItemOut(
                 user=PersonOut(item.user.id, item.user.name or item.user.email), week=item.record.week,
                 state=item.record.status.value, tracked_s=item.tracked_s, billable_s=item.billable_s,
