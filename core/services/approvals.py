@@ -182,7 +182,7 @@ async def _mails(
             f"{base_url}/approvals?state=submitted&week={week}&user={owner.id}\n"
         )
         subject = f"Stint: {owner.name} submitted {week}"
-        return [_Mail(u.email, subject, body) for u in recipients if u.id != owner.id or u.approval_manager]
+        return [_Mail(u.email, subject, body) for u in recipients if u.id != owner.id]
     if action == "approve":
         body = f"{actor.name} approved your week {week}.\n\n{base_url}/time?week={week}\n"
         return [_Mail(owner.email, f"Stint: your week {week} was approved", body)]
