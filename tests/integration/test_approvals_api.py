@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from core.clock import FixedClock
+from plugins.jobs.registry import run_job
 from tests.conftest import make_settings
-from tests.integration.tracking_support import Org, make_org
+from tests.integration.tracking_support import Org, make_org, run, stint_of
 from tests.support.api import api_client
 
 WEEK = "2025-W52"  # 22–28 December 2025; the clock reads 1 January 2026
@@ -102,7 +103,7 @@ def test_the_owner_revokes_an_undecided_submission_and_a_decided_week_is_reopene
 
 
 def test_the_approval_settings_lock_weeks_without_anyone_clicking_and_are_audited(org: Org) -> None:
-    ann, _ = org.add_user("ann")
+    ann, ann_id = org.add_user("ann")
     c = org.client
     assert _log(org, ann, "2025-12-22T09:00:00Z") == 201
     assert c.get("/api/v1/settings/approval", headers=org.admin).json() == {
@@ -115,7 +116,15 @@ def test_the_approval_settings_lock_weeks_without_anyone_clicking_and_are_audite
     assert saved.status_code == 200 and saved.json() == {"start_date": None, "auto_lock_after_days": 3}
     # 1 January: the week ending 28 December locks after the 31st.
     assert _log(org, ann, "2025-12-23T09:00:00Z") == 423
-    assert c.get(f"/api/v1/timesheet?week={WEEK}", headers=ann).json()["locked"] is True
+    sheet = c.get(f"/api/v1/timesheet?week={WEEK}", headers=ann).json()
+    assert (sheet["status"], sheet["locked"]) == ("closed", True)
+    # The job only writes down what the rule already says.
+    stint = stint_of(c)
+    assert run(c, run_job, stint, "approval_locks") == {"closed": 1}
+    assert run(c, run_job, stint, "approval_locks") == {"closed": 0}
+    closed = c.get("/api/v1/worklogs/all", params={"approval": "closed", "from": "2025-12-01"},
+                   headers=org.admin).json()["items"]
+    assert [w["user_id"] for w in closed] == [ann_id]
     # The tracking rules' route leaves the approval settings alone.
     rules = c.get("/api/v1/settings/tracking", headers=org.admin).json()
     assert c.put("/api/v1/settings/tracking", json=rules, headers=org.admin).status_code == 200
