@@ -138,7 +138,8 @@ class _Mail:
 
 
 def _step(
-    record: WeekRecord, action: WeekAction, *, actor: User, allowed: bool, note: str | None, now: datetime
+    record: WeekRecord, action: WeekAction, *, actor: User, allowed: bool, note: str | None, now: datetime,
+    locked_by_date: bool = False,
 ) -> WeekRecord:
     """The record after ``action``, by the pure rules."""
     status = record.status
@@ -157,7 +158,7 @@ def _step(
     elif action == "close":
         new = close_week(status, may_decide=allowed)
     else:
-        new = reopen_week(status, may_decide=allowed)
+        new = reopen_week(status, may_decide=allowed, locked_by_date=locked_by_date)
     return replace(record, status=new, decided_by=actor.id, decided_at=now, note=None)
 
 
@@ -212,7 +213,11 @@ async def change_week(
         record = await repo.week_record(owner_id, str(week))
         allowed = action in ("submit", "revoke") or await _may_decide(scope, actor, owner_id)
         now = clock.now()
-        new = _step(record, action, actor=actor, allowed=allowed, note=note, now=now)
+        by_date = False
+        if action == "reopen":
+            lock = (await repo.rules()).lock.as_of(today_in(clock))
+            by_date = lock.locked_until is not None and week.monday + timedelta(days=6) <= lock.locked_until
+        new = _step(record, action, actor=actor, allowed=allowed, note=note, now=now, locked_by_date=by_date)
         await repo.save_week(new, actor.id, now)
         detail = {"note": new.note} if action == "reject" else {}
         await scope.audit().record(f"user:{actor.id}", f"week.{action}", f"{owner_id}/{week}", detail, now)

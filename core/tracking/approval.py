@@ -130,9 +130,17 @@ def reject_week(status: WeekStatus, *, may_decide: bool) -> WeekStatus:
     return _move(status, allowed, WeekStatus.REJECTED)
 
 
-def reopen_week(status: WeekStatus, *, may_decide: bool) -> WeekStatus:
-    """Unlock an approved or closed week: it is open again, for its owner to change."""
+def reopen_week(status: WeekStatus, *, may_decide: bool, locked_by_date: bool = False) -> WeekStatus:
+    """Unlock an approved or closed week: it is open again, for its owner to change.
+
+    A week the calendar locks (the lock date, the approval settings) would stay locked
+    whatever its status, so reopening it is refused rather than done to no effect."""
     _require_decider(may_decide, "reopen")
+    if locked_by_date:
+        raise Conflict(
+            "the week is locked by its date (the lock date or the approval settings); an "
+            "administrator changes those first", week_status=str(status),
+        )
     return _move(status, frozenset({WeekStatus.APPROVED, WeekStatus.CLOSED}), WeekStatus.OPEN)
 
 

@@ -177,6 +177,10 @@ async def test_the_settings_lock_weeks_on_read_before_the_job_runs_and_the_job_w
     assert tracking.status(tenant, ann, last_week) is WeekStatus.CLOSED
     assert await materialise_locks(uow, clock, FakeTrackingDirectory(store)) == 0  # idempotent
     assert tracking.status(tenant, ann) is WeekStatus.OPEN  # this week is still open
+    manager = seed.user(tenant, "max@acme.test", approval_manager=True)
+    with pytest.raises(Conflict):  # reopening would leave it locked by its date
+        await change_week(uow, clock, tenant=tenant, actor=manager, owner_id=ann.id, week=last_week,
+                          action="reopen")
 
 
 async def test_the_approval_start_date_closes_the_weeks_before_it(

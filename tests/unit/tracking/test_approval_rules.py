@@ -62,6 +62,11 @@ def test_reopening_a_week_that_is_not_locked_is_a_conflict_and_a_stranger_is_ref
         reopen_week(S.APPROVED, may_decide=False)
 
 
+def test_a_week_locked_by_its_date_is_not_reopened_to_no_effect() -> None:
+    with pytest.raises(Conflict):
+        reopen_week(S.CLOSED, may_decide=True, locked_by_date=True)
+
+
 @pytest.mark.parametrize("note", [None, "", "   \n"])
 def test_a_rejection_without_a_note_is_refused(note: str | None) -> None:
     with pytest.raises(ValidationFailed) as refused:
