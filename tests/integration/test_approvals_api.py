@@ -65,6 +65,9 @@ def test_an_approver_decides_only_their_peoples_weeks_and_sees_them_in_the_queue
     seen = c.get("/api/v1/worklogs/all?from=2025-12-01", headers=pam).json()["items"]
     assert {w["user_id"] for w in seen} == {ann_id}
     assert c.get("/api/v1/worklogs/all", headers=bob).status_code == 403
+    # … and their people's weeks one at a time (the approval page's detail), nobody else's.
+    assert c.get(f"/api/v1/timesheet?week={WEEK}&user={ann_id}", headers=pam).json()["total_s"] == 3600
+    assert c.get(f"/api/v1/timesheet?week={WEEK}&user={bob_id}", headers=pam).status_code == 403
 
 
 def test_a_rejection_needs_a_note_which_the_owner_reads_on_their_timesheet(org: Org) -> None:
