@@ -443,8 +443,20 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "with totals."),
     "POST /api/v1/weeks/{week}/submit": ("submitWeek", "Submits your week for approval."),
     "POST /api/v1/weeks/{week}/approve": ("approveWeek", "Approves a submitted week, which locks it."),
-    "POST /api/v1/weeks/{week}/reject": ("rejectWeek", "Rejects (reopens) a submitted or approved week."),
+    "POST /api/v1/weeks/{week}/reject": (
+        "rejectWeek", "Sends a submitted (or approved) week back to its owner with a required note."),
     "POST /api/v1/weeks/{week}/close": ("closeWeek", "Closes a week, which locks it."),
+    "POST /api/v1/weeks/{week}/reopen": ("reopenWeek", "Reopens an approved or closed week."),
+    "DELETE /api/v1/weeks/{week}/submission": (
+        "revokeWeekSubmission", "The owner takes back a submission nobody has decided yet."),
+    "GET /api/v1/approvals": (
+        "listApprovals", "The weeks you may decide (`state`, `week`, `user`), with their totals."),
+    "GET /api/v1/users/{user_id}/approvers": ("getUserApprovers", "The users who decide this user's weeks."),
+    "PUT /api/v1/users/{user_id}/approvers": ("setUserApprovers", "Replaces the user's approvers."),
+    "GET /api/v1/settings/approval": (
+        "getApprovalSettings", "The approval start date and the automatic lock after a week ends."),
+    "PUT /api/v1/settings/approval": (
+        "setApprovalSettings", "Changes the approval start date and the automatic lock (audited)."),
     "GET /api/v1/settings/tracking": ("getTrackingSettings", "The tenant's tracking rules and lock date."),
     "PUT /api/v1/settings/tracking": ("setTrackingSettings", "Changes the tracking rules and the lock date."),
     "GET /api/v1/settings/devops": (
@@ -542,6 +554,8 @@ EXTRA_STATUSES: dict[str, tuple[str, ...]] = {
     "POST /api/v1/weeks/{week}/approve": ("409", "423"),
     "POST /api/v1/weeks/{week}/reject": ("409",),
     "POST /api/v1/weeks/{week}/close": ("409", "423"),
+    "POST /api/v1/weeks/{week}/reopen": ("409",),
+    "DELETE /api/v1/weeks/{week}/submission": ("409",),
     "POST /api/v1/work-items": ("409",),
     "PATCH /api/v1/work-items/{item_id}": ("409",),
     "POST /api/v1/iterations": ("409",),

@@ -25,6 +25,7 @@ def tenant_routes() -> list[Any]:
     from .api import (
         access,
         activity_types,
+        approvals,
         audit,
         budgets,
         devops,
@@ -66,6 +67,8 @@ def tenant_routes() -> list[Any]:
         timesheet.TimesheetController,
         timesheet.WeeksController,
         timesheet.TrackingRulesController,
+        approvals.ApprovalsController,
+        approvals.ApprovalSettingsController,
         devops.DevOpsConnectionController,
         work_item_sync.WorkItemSyncController,
         work_item_automation.WorkItemAutomationController,

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
 
 from core.clock import Clock
-from core.errors import NotFound
 from core.tenancy import Tenant, User
 from core.tracking import (
     LOCKED_STATUSES,
@@ -18,17 +16,14 @@ from core.tracking import (
     WeekGrid,
     WeekId,
     WeekStatus,
-    approve_week,
-    close_week,
     month_calendar,
-    reject_week,
-    submit_week,
     week_grid,
     zone,
 )
 from core.tracking.ports import TrackingSettings, UserWeek
 from core.unit_of_work import UnitOfWorkFactory
 
+from .approvals import WeekAction, change_week
 from .tracking_common import user_zone
 
 __all__ = [
@@ -42,7 +37,6 @@ __all__ = [
     "week_view",
 ]
 
-WeekAction = Literal["submit", "approve", "reject", "close"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +45,8 @@ class WeekView:
     status: WeekStatus
     locked: bool
     time_zone: str
+    #: Why the week was rejected (None unless it is).
+    note: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +66,12 @@ def _instant(day: date, time_zone: str) -> datetime:
 _ANY_ZONE = timedelta(days=1)
 
 
-async def week_view(uow: UnitOfWorkFactory, *, tenant: Tenant, user_id: str, week: WeekId) -> WeekView:
-    """The week grid in the user's zone, from one query (the hot path of the Time tab)."""
+async def week_view(
+    uow: UnitOfWorkFactory, *, tenant: Tenant, user_id: str, week: WeekId, today: date | None = None
+) -> WeekView:
+    """The week grid in the user's zone, from one query (the hot path of the Time tab).
+
+    ``today`` (None: no calendar locks) is when the approval settings' locks are judged."""
     first = week.monday
     start = datetime.combine(first, time(), tzinfo=UTC) - _ANY_ZONE
     async with uow() as work:
@@ -79,10 +79,17 @@ async def week_view(uow: UnitOfWorkFactory, *, tenant: Tenant, user_id: str, wee
             user_id, str(week), start, start + timedelta(days=7) + 2 * _ANY_ZONE
         )
     time_zone = data.time_zone or tenant.time_zone
+    lock = data.lock if today is None else data.lock.as_of(today)
     locked = data.status in LOCKED_STATUSES or (
-        data.locked_until is not None and first <= data.locked_until
+        lock.locked_until is not None and first <= lock.locked_until
     )
-    return WeekView(week_grid(data.worklogs, week, time_zone), data.status, locked, time_zone)
+    by_rule = None if today is None else lock.rule_locked_until(today)
+    status = data.status
+    if by_rule is not None and week.monday + timedelta(days=6) <= by_rule and status not in LOCKED_STATUSES:
+        # The approval settings closed it (the job writes that down later; it holds now).
+        status = WeekStatus.CLOSED
+    note = data.note if status is WeekStatus.REJECTED else None
+    return WeekView(week_grid(data.worklogs, week, time_zone), status, locked, time_zone, note)
 
 
 async def month_view(
@@ -104,34 +111,6 @@ async def month_view(
         for line in calendar.weeks
     }
     return MonthView(calendar, statuses, time_zone)
-
-
-async def change_week(
-    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User, owner_id: str,
-    week: WeekId, action: WeekAction,
-) -> WeekStatus:
-    """Submit (the owner), or approve / reject (reopen) / close (an approval manager)."""
-    async with uow(write=True) as work:
-        scope = work.tenant(tenant.id)
-        if await scope.users().get(owner_id) is None:
-            raise NotFound("there is no such user", field="user_id")
-        repo = scope.tracking()
-        await repo.lock_user(owner_id)
-        status = await repo.week_status(owner_id, str(week))
-        manager = actor.approval_manager
-        if action == "submit":
-            new = submit_week(status, actor_id=actor.id, owner_id=owner_id)
-        elif action == "approve":
-            new = approve_week(status, actor_is_approval_manager=manager)
-        elif action == "reject":
-            new = reject_week(status, actor_is_approval_manager=manager)
-        else:
-            new = close_week(status, actor_is_approval_manager=manager)
-        now = clock.now()
-        await repo.save_week_status(owner_id, str(week), new, actor.id, now)
-        await scope.audit().record(f"user:{actor.id}", f"week.{action}", f"{owner_id}/{week}", {}, now)
-        await work.commit()
-    return new
 
 
 async def tracking_rules(uow: UnitOfWorkFactory, *, tenant: Tenant) -> TrackingSettings:

@@ -15,7 +15,7 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from core.activities import resolve
-from core.clock import Clock
+from core.clock import Clock, today_in
 from core.errors import Conflict
 from core.ids import new_id
 from core.jobs.ports import Mailer
@@ -117,7 +117,7 @@ async def start_tracking(
         repo = scope.tracking()
         await repo.lock_user(user.id)
         settings = await repo.rules()
-        rules, lock = settings.rules, settings.lock
+        rules, lock = settings.rules, settings.lock.as_of(today_in(clock))
         if work_item is not None and work_item.strip():
             # Only an item of the mirror, kept as its canonical id.
             work_item = await require_work_item(scope.work_items(), work_item)

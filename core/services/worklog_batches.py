@@ -15,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from core.activities import ActivityType, resolve
-from core.clock import Clock
+from core.clock import Clock, today_in
 from core.errors import AccessDenied, NotFound, StintError, ValidationFailed, WeekLocked
 from core.ids import new_id
 from core.tenancy import Tenant, User
@@ -86,7 +86,7 @@ async def delete_worklogs(
         if denied:
             raise AccessDenied("not_permitted", f"{len(denied)} worklog(s) are not yours to change; "
                                "nothing was deleted", errors=denied)
-        lock = (await repo.rules()).lock
+        lock = (await repo.rules()).lock.as_of(today_in(clock))
         zones = {owner: await user_zone(repo, tenant, owner) for owner in owners}
         locked = []
         for i, wid in enumerate(wanted):
@@ -138,6 +138,7 @@ async def create_worklogs(
         repo = scope.tracking()
         catalogue = await scope.activity_types().all()
         settings = await repo.rules()
+        settings = replace(settings, lock=settings.lock.as_of(today_in(clock)))
         users = {user.id for user in await all_users(scope)}
         owners = sorted({owner for owner, _ in worklogs} & users)
         for owner in owners:  # in one order, so two batches cannot deadlock

@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
-from core.clock import Clock
+from core.clock import Clock, today_in
 from core.errors import ValidationFailed
 from core.ids import new_id, new_ids
 from core.tenancy import Tenant, User
@@ -67,12 +67,14 @@ class _Rules:
     require_work_item: bool = False  # "tracking without work item" is off: item or comment
 
 
-async def _read_rules(scope: TenantScope, tenant: Tenant, actor: User, for_others: bool) -> _Rules:
+async def _read_rules(
+    scope: TenantScope, tenant: Tenant, actor: User, for_others: bool, today: date
+) -> _Rules:
     repo = scope.tracking()
     users = await all_users(scope) if for_others else [actor]
     own = await repo.time_zones()
     settings = await repo.rules()
-    lock = settings.lock
+    lock = settings.lock.as_of(today)
     statuses = await repo.week_statuses(None if for_others else actor.id)
     catalogue = await scope.activity_types().all()
     return _Rules(
@@ -174,12 +176,13 @@ async def import_worklogs(
     rows: Sequence[NumberedRow], may_import_for_others: bool, time_zone: str,
 ) -> list[Worklog]:
     """All or nothing: every row is checked; one bad row and nothing is stored."""
+    today = today_in(clock)
     async with uow() as work:
-        rules = await _read_rules(work.tenant(tenant.id), tenant, actor, may_import_for_others)
+        rules = await _read_rules(work.tenant(tenant.id), tenant, actor, may_import_for_others, today)
     worklogs = await _checked(rows, rules, actor=actor, time_zone=time_zone)
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
-        now_rules = await _read_rules(scope, tenant, actor, may_import_for_others)
+        now_rules = await _read_rules(scope, tenant, actor, may_import_for_others, today)
         if now_rules != rules:
             worklogs = await _checked(rows, now_rules, actor=actor, time_zone=time_zone)
         worklogs = await _known_work_items(scope, rows, worklogs)

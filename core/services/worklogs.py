@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from core.activities import resolve
-from core.clock import Clock
+from core.clock import Clock, today_in
 from core.errors import AccessDenied, NotFound
 from core.ids import new_id
 from core.tenancy import Tenant, User
@@ -101,7 +101,7 @@ async def add_worklog(
         settings = await repo.rules()
         check_work_item_rule(settings.rules, draft.work_item, draft.comment)
         await repo.lock_user(owner_id)
-        lock = settings.lock
+        lock = settings.lock.as_of(today_in(clock))
         zone = await user_zone(repo, tenant, owner_id)
         await ensure_day_unlocked(repo, owner_id, draft.started_at, zone, lock)
         remaining_h = None
@@ -134,7 +134,7 @@ async def edit_worklog(
         if isinstance(changes.work_item, str) and changes.work_item != before.work_item:
             item = await require_work_item(scope.work_items(), changes.work_item)
             changes = replace(changes, work_item=item)
-        lock = (await repo.rules()).lock
+        lock = (await repo.rules()).lock.as_of(today_in(clock))
         zone = await user_zone(repo, tenant, before.user_id)
         await ensure_day_unlocked(repo, before.user_id, before.started_at, zone, lock)
         after = edit(before, actor.id, changes, actor_can_edit_others=actor_can_edit_others)
@@ -183,7 +183,7 @@ async def delete_worklog(
             raise NotFound("there is no such worklog")
         await repo.lock_user(worklog.user_id)
         ensure_may_edit(worklog, actor.id, actor_can_edit_others)
-        lock = (await repo.rules()).lock
+        lock = (await repo.rules()).lock.as_of(today_in(clock))
         zone = await user_zone(repo, tenant, worklog.user_id)
         await ensure_day_unlocked(repo, worklog.user_id, worklog.started_at, zone, lock)
         await repo.delete_worklog(worklog_id)

@@ -1,7 +1,12 @@
 """Locked weeks: nothing adds, changes or deletes a worklog inside one.
 
 A day is locked when its week is approved or closed, or when it lies on or
-before the administrator's ``locked_until`` date. ``locked_until`` is a day, not
+before the administrator's ``locked_until`` date. The tenant's approval settings lock
+whole weeks by the calendar too: the weeks that end before the approval start date are
+closed, and with "lock N days after the week ends" a week locks once N days have passed
+since its Sunday. Those are rules of the date, applied on every read
+(:meth:`LockPolicy.as_of`), so a lock never waits for a job to have run; the job only
+writes the ``closed`` status down for the queue and the reports. ``locked_until`` is a day, not
 a week, so that what is locked is exactly what the administrator picked; to lock
 whole weeks, pick a Sunday. The days are calendar days in the worklog owner's
 time zone (see :func:`core.tracking.weeks.local_day`).
@@ -9,21 +14,49 @@ time zone (see :func:`core.tracking.weeks.local_day`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 
 from core.errors import WeekLocked
 from core.tracking.approval import LOCKED_STATUSES, WeekStatus
 from core.tracking.weeks import week_of
 
-__all__ = ["LockPolicy", "ensure_edit_unlocked", "ensure_unlocked", "is_locked"]
+__all__ = ["LockPolicy", "ensure_edit_unlocked", "ensure_unlocked", "is_locked", "sunday_before"]
+
+
+def sunday_before(day: date) -> date:
+    """The last Sunday strictly before ``day`` (weeks run Monday to Sunday)."""
+    return day - timedelta(days=day.weekday() + 1)
 
 
 @dataclass(frozen=True, slots=True)
 class LockPolicy:
-    """The tenant's lock set by an administrator: every day up to ``locked_until`` inclusive."""
+    """The tenant's lock: every day up to ``locked_until`` inclusive (set by an
+    administrator), and the approval settings' weeks (see :meth:`as_of`)."""
 
     locked_until: date | None = None
+    #: Weeks that end before this day are closed.
+    approval_start: date | None = None
+    #: Weeks lock this many days after they end (None: never by themselves).
+    auto_lock_after_days: int | None = None
+
+    def rule_locked_until(self, today: date) -> date | None:
+        """The last day the approval settings lock on ``today`` (a Sunday), or None."""
+        ends: list[date] = []
+        if self.approval_start is not None:
+            ends.append(sunday_before(self.approval_start))
+        if self.auto_lock_after_days is not None:
+            # A week ending on Sunday s locks once today > s + N: the last such s lies
+            # strictly before today - N.
+            ends.append(sunday_before(today - timedelta(days=self.auto_lock_after_days)))
+        return max(ends, default=None)
+
+    def as_of(self, today: date) -> LockPolicy:
+        """This policy with the approval settings folded into ``locked_until`` for ``today``."""
+        by_rule = self.rule_locked_until(today)
+        if by_rule is None or (self.locked_until is not None and self.locked_until >= by_rule):
+            return self
+        return replace(self, locked_until=by_rule)
 
 
 def is_locked(day: date, week_status: WeekStatus, lock_policy: LockPolicy) -> bool:
@@ -41,7 +74,10 @@ def ensure_unlocked(day: date, week_status: WeekStatus, lock_policy: LockPolicy)
     if week_status in LOCKED_STATUSES:
         detail = f"the week {week} is {week_status}; its worklogs cannot be changed"
     else:
-        detail = f"worklogs up to {lock_policy.locked_until} are locked by an administrator"
+        detail = (
+            f"worklogs up to {lock_policy.locked_until} are locked (by an administrator or the "
+            "tenant's approval settings)"
+        )
     raise WeekLocked(detail, week=week, day=day.isoformat())
 
 

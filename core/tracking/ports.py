@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import NamedTuple, Protocol
 
 from core.errors import Conflict
-from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog
+from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
 from core.tracking.explorer import WorklogQuery
 from core.tracking.rows import NumberedRow
@@ -108,6 +108,14 @@ class WeekSheetData:
     status: WeekStatus
     locked_until: date | None
     worklogs: list[Worklog]
+    #: The approval settings (see ``LockPolicy``) and the note of a rejected week.
+    approval_start: date | None = None
+    auto_lock_after_days: int | None = None
+    note: str | None = None
+
+    @property
+    def lock(self) -> LockPolicy:
+        return LockPolicy(self.locked_until, self.approval_start, self.auto_lock_after_days)
 
 
 class TrackingRepository(Protocol):
@@ -119,7 +127,15 @@ class TrackingRepository(Protocol):
 
     async def rules(self) -> TrackingSettings: ...
 
-    async def save_rules(self, rules: TrackingRules, lock: LockPolicy, at: datetime) -> None: ...
+    async def save_rules(self, rules: TrackingRules, lock: LockPolicy, at: datetime) -> None:
+        """Store the rules and ``lock.locked_until`` (the approval settings are left alone)."""
+        ...
+
+    async def save_approval_settings(
+        self, approval_start: date | None, auto_lock_after_days: int | None, at: datetime
+    ) -> None:
+        """Store the approval settings of the lock policy (the rest is left alone)."""
+        ...
 
     async def work_item_automation(self) -> WorkItemAutomation:
         """The tenant's work item automation settings (never saved: the defaults)."""
@@ -190,6 +206,34 @@ class TrackingRepository(Protocol):
         self, user_id: str, week: str, status: WeekStatus, by: str, at: datetime
     ) -> None: ...
 
+    async def week_record(self, user_id: str, week: str) -> WeekRecord:
+        """The week with its particulars (an ``open`` record when none is stored)."""
+        ...
+
+    async def save_week(self, record: WeekRecord, by: str, at: datetime) -> None:
+        """Store the week's status and particulars as ``record`` has them."""
+        ...
+
+    async def week_records(
+        self, *, statuses: Collection[WeekStatus], user_ids: Collection[str] | None = None,
+        week: str | None = None, limit: int = 500,
+    ) -> list[WeekRecord]:
+        """Stored weeks in one of ``statuses`` (of these users, of that week), newest week
+        first, then by user id."""
+        ...
+
+    async def approvers(self, user_id: str | None = None) -> dict[str, list[str]]:
+        """Each user's approvers (sorted), or one user's; users without any are left out."""
+        ...
+
+    async def approvees(self, approver_id: str) -> list[str]:
+        """The users who name ``approver_id`` among their approvers."""
+        ...
+
+    async def set_approvers(self, user_id: str, approver_ids: Collection[str], at: datetime) -> None:
+        """Replace the user's approvers."""
+        ...
+
     async def enqueue_work_item(
         self, work_item: str, effect_key: str, remaining_delta_s: int, at: datetime,
         *, remaining_set: Decimal | None = None,
@@ -221,6 +265,10 @@ class TrackingDirectory(Protocol):
     async def tenants_with_timers(self) -> list[str]: ...
 
     async def tenants_with_pending_work_items(self) -> list[str]: ...
+
+    async def tenants_with_auto_lock(self) -> list[str]:
+        """Tenants whose approval settings lock weeks by the calendar."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

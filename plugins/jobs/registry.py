@@ -156,6 +156,14 @@ async def _timer_checks(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     return {"stopped": len(stopped)}
 
 
+async def _approval_locks(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
+    """Weeks the approval settings lock, written down as closed (the lock holds on read anyway)."""
+    from core.services.approvals import materialise_locks
+
+    closed = await materialise_locks(stint.uow, stint.clock, stint.tracking_directory)
+    return {"closed": closed}
+
+
 async def _work_items(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     from core.services.work_items import run_work_item_outbox
 
@@ -208,6 +216,8 @@ JOBS: dict[str, Job] = {
         Job("retention", 3600, _retention, "retention warnings (30/7/1 days) and purges of cloud tenants"),
         Job("timer_checks", 30, _timer_checks, "activity-check, max-length and end-of-access stops"),
         Job("work_items", 30, _work_items, "work item automation (the outbox)"),
+        Job("approval_locks", 3600, _approval_locks,
+            "weeks the approval settings lock (start date, N days after the week) written down as closed"),
         Job("mail", 60, _mail, "delivers the mail outbox"),
         Job("work_item_sync", 900, _work_item_sync,
             "Azure DevOps tenants' work items and iterations mirrored (what changed since the last run)",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -13,7 +13,7 @@ from piccolo.engine.base import Engine
 from piccolo.query.functions.aggregate import Sum
 
 from core.ids import new_id
-from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog, WorklogFlag
+from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog, WorklogFlag
 from core.tracking.automation import FieldsWritten, RemainingMode, WorkItemAutomation
 from core.tracking.explorer import WorklogQuery
 from core.tracking.ports import (
@@ -34,6 +34,7 @@ from .tracking_tables import (
 from .tracking_tables import (
     TrackingRule,
     TrackingTimer,
+    UserApprover,
     WeekStatusRow,
     WorkItemAutomationRow,
     WorkItemOutbox,
@@ -97,20 +98,29 @@ def _decimal(text: str | None) -> Decimal | None:
 
 
 _WEEK_SHEET = """
-SELECT m.time_zone, m.status, m.locked_until, w.id, w.user_id, w.started_at, w.length_s,
+SELECT m.time_zone, m.status, m.note, m.locked_until, m.approval_start, m.auto_lock_after_days,
+       w.id, w.user_id, w.started_at, w.length_s,
        w.billable_length_s, w.work_item, w.comment, w.activity_type, w.added_by, w.flags, w.owner_edited,
        w.activity_type_id
 FROM (SELECT
         (SELECT time_zone FROM tracking_preference WHERE tenant_id = {} AND user_id = {}) AS time_zone,
         (SELECT status FROM week_status WHERE tenant_id = {} AND user_id = {} AND week = {}) AS status,
-        (SELECT locked_until FROM tracking_rule WHERE tenant_id = {}) AS locked_until) AS m
+        (SELECT note FROM week_status WHERE tenant_id = {} AND user_id = {} AND week = {}) AS note,
+        (SELECT locked_until FROM tracking_rule WHERE tenant_id = {}) AS locked_until,
+        (SELECT approval_start FROM tracking_rule WHERE tenant_id = {}) AS approval_start,
+        (SELECT auto_lock_after_days FROM tracking_rule WHERE tenant_id = {}) AS auto_lock_after_days) AS m
 LEFT JOIN worklog AS w
   ON w.tenant_id = {} AND w.user_id = {} AND w.started_at >= {} AND w.started_at < {}
 ORDER BY w.started_at, w.id
 """
 # The same statement with PostgreSQL's $n placeholders, built once: the Time tab's hot path
 # skips Piccolo's per-call query building on PostgreSQL.
-_WEEK_SHEET_PG = _WEEK_SHEET.format(*(f"${n}" for n in range(1, 11)))
+_WEEK_SHEET_PG = _WEEK_SHEET.format(*(f"${n}" for n in range(1, 16)))
+
+
+def _day(value: Any) -> date | None:
+    """SQLite cannot type a subquery's column: a date comes back as text there."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _typed(row: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +148,11 @@ class PiccoloTrackingRepo:
             answer_window=timedelta(minutes=row["answer_window_minutes"]),
             max_track_length=timedelta(minutes=row["max_track_minutes"]),
         )
-        return TrackingSettings(rules, LockPolicy(locked_until=row["locked_until"]))
+        lock = LockPolicy(
+            locked_until=row["locked_until"], approval_start=row["approval_start"],
+            auto_lock_after_days=row["auto_lock_after_days"],
+        )
+        return TrackingSettings(rules, lock)
 
     async def save_rules(self, rules: TrackingRules, lock: LockPolicy, at: datetime) -> None:
         values = {
@@ -148,6 +162,18 @@ class PiccoloTrackingRepo:
             "max_track_minutes": int(rules.max_track_length.total_seconds() // 60),
             "locked_until": lock.locked_until,
             "updated_at": at,
+        }
+        where = TrackingRule.tenant_id == self.tenant_id
+        if await TrackingRule.exists().where(where):
+            await TrackingRule.update(values).where(where)  # type: ignore[arg-type]
+        else:
+            await TrackingRule.insert(TrackingRule(tenant_id=self.tenant_id, **values))  # type: ignore[arg-type]
+
+    async def save_approval_settings(
+        self, approval_start: date | None, auto_lock_after_days: int | None, at: datetime
+    ) -> None:
+        values = {
+            "approval_start": approval_start, "auto_lock_after_days": auto_lock_after_days, "updated_at": at,
         }
         where = TrackingRule.tenant_id == self.tenant_id
         if await TrackingRule.exists().where(where):
@@ -380,19 +406,23 @@ class PiccoloTrackingRepo:
     async def week_sheet(self, user_id: str, week: str, start: datetime, end: datetime) -> WeekSheetData:
         """The timesheet's one query: the rules, preference and status ride along as scalar
         subqueries, and the worklogs come through the (tenant_id, user_id, started_at) index."""
-        args = (*([self.tenant_id, user_id] * 2), week, self.tenant_id, self.tenant_id, user_id, start, end)
+        tenant, user = self.tenant_id, user_id
+        args = (tenant, user, tenant, user, week, tenant, user, week, tenant, tenant, tenant,
+                tenant, user, start, end)
         session = self._engine.current_transaction.get() if self._engine.engine_type == "postgres" else None
         if session is not None:  # inside a unit of work: its connection, asyncpg's records
             rows: Sequence[Any] = await session.connection.fetch(_WEEK_SHEET_PG, *args)
         else:
             rows = await WorklogRow.raw(_WEEK_SHEET, *args)
         first = rows[0]
-        locked_until = first["locked_until"]
-        if isinstance(locked_until, str):  # SQLite cannot type a subquery's column
-            locked_until = date.fromisoformat(locked_until)
         worklogs = [worklog_from_row(_typed(row)) for row in rows if row["id"] is not None]
         status = WeekStatus(first["status"]) if first["status"] else WeekStatus.OPEN
-        return WeekSheetData(first["time_zone"], status, locked_until, worklogs)
+        days = first["auto_lock_after_days"]
+        return WeekSheetData(
+            first["time_zone"], status, _day(first["locked_until"]), worklogs,
+            approval_start=_day(first["approval_start"]),
+            auto_lock_after_days=None if days is None else int(days), note=first["note"],
+        )
 
     async def count_worklogs(self, user_id: str | None = None) -> int:
         where: Combinable = WorklogRow.tenant_id == self.tenant_id
@@ -440,6 +470,79 @@ class PiccoloTrackingRepo:
             await WeekStatusRow.insert(
                 WeekStatusRow(id=new_id(), tenant_id=self.tenant_id, user_id=user_id, week=week, **values)  # type: ignore[arg-type]
             )
+
+    async def week_record(self, user_id: str, week: str) -> WeekRecord:
+        row = await WeekStatusRow.select().where(self._week_where(user_id, week)).first()
+        return _week_from_row(row) if row else WeekRecord(user_id, week)
+
+    async def save_week(self, record: WeekRecord, by: str, at: datetime) -> None:
+        where = self._week_where(record.user_id, record.week)
+        values = {
+            "status": record.status.value, "updated_by": by, "updated_at": at,
+            "submitted_at": record.submitted_at, "decided_by": record.decided_by,
+            "decided_at": record.decided_at, "note": record.note,
+        }
+        if await WeekStatusRow.exists().where(where):
+            await WeekStatusRow.update(values).where(where)  # type: ignore[arg-type]
+        else:
+            await WeekStatusRow.insert(
+                WeekStatusRow(
+                    id=new_id(), tenant_id=self.tenant_id, user_id=record.user_id, week=record.week,
+                    **values,  # type: ignore[arg-type]
+                )
+            )
+
+    async def week_records(
+        self, *, statuses: Collection[WeekStatus], user_ids: Collection[str] | None = None,
+        week: str | None = None, limit: int = 500,
+    ) -> list[WeekRecord]:
+        if not statuses or (user_ids is not None and not user_ids):
+            return []
+        where: Combinable = (WeekStatusRow.tenant_id == self.tenant_id) & WeekStatusRow.status.is_in(
+            sorted(status.value for status in statuses)
+        )
+        if user_ids is not None:
+            where &= WeekStatusRow.user_id.is_in(sorted(user_ids))
+        if week is not None:
+            where &= WeekStatusRow.week == week
+        rows = await (
+            WeekStatusRow.select().where(where)
+            .order_by(WeekStatusRow.week, ascending=False).order_by(WeekStatusRow.user_id)
+            .limit(limit)
+        )
+        return [_week_from_row(row) for row in rows]
+
+    # Approvers ----------------------------------------------------------------------------
+
+    async def approvers(self, user_id: str | None = None) -> dict[str, list[str]]:
+        where: Combinable = UserApprover.tenant_id == self.tenant_id
+        if user_id is not None:
+            where &= UserApprover.user_id == user_id
+        rows = await (
+            UserApprover.select(UserApprover.user_id, UserApprover.approver_id).where(where)
+            .order_by(UserApprover.user_id).order_by(UserApprover.approver_id)
+        )
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            found.setdefault(row["user_id"], []).append(row["approver_id"])
+        return found
+
+    async def approvees(self, approver_id: str) -> list[str]:
+        rows = await UserApprover.select(UserApprover.user_id).where(
+            (UserApprover.tenant_id == self.tenant_id) & (UserApprover.approver_id == approver_id)
+        ).order_by(UserApprover.user_id)
+        return [row["user_id"] for row in rows]
+
+    async def set_approvers(self, user_id: str, approver_ids: Collection[str], at: datetime) -> None:
+        await UserApprover.delete().where(
+            (UserApprover.tenant_id == self.tenant_id) & (UserApprover.user_id == user_id)
+        )
+        if approver_ids:
+            await UserApprover.insert(*(
+                UserApprover(id=new_id(), tenant_id=self.tenant_id, user_id=user_id,
+                             approver_id=approver_id, created_at=at)
+                for approver_id in sorted(set(approver_ids))
+            ))
 
     # Work-item outbox ---------------------------------------------------------------------
 
@@ -528,6 +631,14 @@ class PiccoloTrackingRepo:
             await WorkItemOutbox.update({"last_error": error[:2000]}).where(self._ids(ids))
 
 
+def _week_from_row(row: dict[str, Any]) -> WeekRecord:
+    return WeekRecord(
+        user_id=row["user_id"], week=row["week"], status=WeekStatus(row["status"]),
+        submitted_at=row.get("submitted_at"), decided_by=row.get("decided_by"),
+        decided_at=row.get("decided_at"), note=row.get("note"),
+    )
+
+
 class PiccoloTrackingDirectory:
     """Which tenants have work for the tracking jobs; tenant ids only, never their rows."""
 
@@ -543,5 +654,11 @@ class PiccoloTrackingDirectory:
             await WorkItemOutbox.select(WorkItemOutbox.tenant_id)
             .where(WorkItemOutbox.done_at.is_null())
             .distinct()
+        )
+        return sorted(row["tenant_id"] for row in rows)
+
+    async def tenants_with_auto_lock(self) -> list[str]:
+        rows = await TrackingRule.select(TrackingRule.tenant_id).where(
+            TrackingRule.approval_start.is_not_null() | TrackingRule.auto_lock_after_days.is_not_null()
         )
         return sorted(row["tenant_id"] for row in rows)

@@ -1,6 +1,7 @@
 """Piccolo table classes for time tracking (DDL in ``migrations/m0003_tracking.py``;
 ``devops_connection`` in ``migrations/m0007_devops_connection.py``; ``work_item_automation``
-and ``work_item_outbox.remaining_set`` in ``migrations/m0019_work_item_automation.py``)."""
+and ``work_item_outbox.remaining_set`` in ``migrations/m0019_work_item_automation.py``;
+``user_approver`` and the approval columns in ``migrations/m0023_approval.py``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ class TrackingRule(Table, tablename="tracking_rule"):
     max_track_minutes = Integer(default=720)
     locked_until = Date(null=True, default=None)
     updated_at = Timestamptz()
+    # m0023: the approval settings.
+    approval_start = Date(null=True, default=None)
+    auto_lock_after_days = Integer(null=True, default=None)
 
 
 class TrackingPreference(Table, tablename="tracking_preference"):
@@ -74,6 +78,21 @@ class WeekStatusRow(Table, tablename="week_status"):
     status = Varchar(length=16)
     updated_by = Varchar(length=32)
     updated_at = Timestamptz()
+    # m0023: the particulars of the last submission and decision.
+    submitted_at = Timestamptz(null=True, default=None)
+    decided_by = Varchar(length=32, null=True, default=None)
+    decided_at = Timestamptz(null=True, default=None)
+    note = Text(null=True, default=None)
+
+
+class UserApprover(Table, tablename="user_approver"):
+    """One of a user's approvers (m0023)."""
+
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32)
+    user_id = Varchar(length=32)
+    approver_id = Varchar(length=32)
+    created_at = Timestamptz()
 
 
 class LocalWorkItem(Table, tablename="local_work_item"):
@@ -132,6 +151,7 @@ TRACKING_TABLES: tuple[type[Table], ...] = (
     TrackingTimer,
     WorklogRow,
     WeekStatusRow,
+    UserApprover,
     LocalWorkItem,
     WorkItemOutbox,
     DevOpsConnectionRow,

@@ -49,6 +49,7 @@ _TRACKING_TABLES = (
     ("tracking_timer", "timers"),
     ("worklog", "worklogs"),
     ("week_status", "week_statuses"),
+    ("user_approver", "approvers"),
     ("work_item_outbox", "outbox"),
     ("devops_connection", "devops_connections"),
     ("work_item_automation", "work_item_automation"),
@@ -261,6 +262,7 @@ class FakeJobStore:
             rows = getattr(db, name).pop(tenant_id, None)
             gone(table, 0 if rows is None else (len(rows) if isinstance(rows, dict | list) else 1))
         db.outbox_done_at.pop(tenant_id, None)
+        db.week_records.pop(tenant_id, None)  # the particulars of week_status rows counted above
         db.outbox_errors.pop(tenant_id, None)
         db.stop_reasons.pop(tenant_id, None)
         for table, tokens in (("refresh_token", db.refresh_tokens), ("personal_access_token",

@@ -8,14 +8,14 @@ not), ``lock_user`` a no-op (one unit of work runs at a time in memory, as on SQ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from core.ids import new_id
-from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog
+from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
 from core.tracking.explorer import UserWindow, WorklogQuery
 from core.tracking.ports import (
@@ -74,7 +74,20 @@ class FakeTrackingRepository:
 
     async def save_rules(self, rules: TrackingRules, lock: LockPolicy, at: datetime) -> None:
         self._store.check_write("save tracking rules")
+        # Like the real table's row: the approval settings are columns this leaves alone.
+        kept = (await self.rules()).lock
+        lock = replace(kept, locked_until=lock.locked_until)
         self._store.tracking_settings[self.tenant_id] = TrackingSettings(rules, lock)
+
+    async def save_approval_settings(
+        self, approval_start: date | None, auto_lock_after_days: int | None, at: datetime
+    ) -> None:
+        self._store.check_write("save approval settings")
+        settings = await self.rules()
+        lock = replace(
+            settings.lock, approval_start=approval_start, auto_lock_after_days=auto_lock_after_days
+        )
+        self._store.tracking_settings[self.tenant_id] = TrackingSettings(settings.rules, lock)
 
     async def work_item_automation(self) -> WorkItemAutomation:
         return self._store.work_item_automation.get(self.tenant_id, WorkItemAutomation())
@@ -199,11 +212,15 @@ class FakeTrackingRepository:
 
     async def week_sheet(self, user_id: str, week: str, start: datetime, end: datetime) -> WeekSheetData:
         lock = (await self.rules()).lock
+        record = await self.week_record(user_id, week)
         return WeekSheetData(
             (await self.preference(user_id)).time_zone,
-            await self.week_status(user_id, week),
+            record.status,
             lock.locked_until,
             await self.worklogs(user_id=user_id, start=start, end=end),
+            approval_start=lock.approval_start,
+            auto_lock_after_days=lock.auto_lock_after_days,
+            note=record.note,
         )
 
     async def count_worklogs(self, user_id: str | None = None) -> int:
@@ -229,6 +246,53 @@ class FakeTrackingRepository:
     ) -> None:
         self._store.check_write("save a week status")
         self._weeks()[UserWeek(user_id, week)] = status
+        records = self._store.week_records.setdefault(self.tenant_id, {})
+        key = UserWeek(user_id, week)
+        records[key] = replace(records.get(key, WeekRecord(user_id, week)), status=status)
+
+    async def week_record(self, user_id: str, week: str) -> WeekRecord:
+        key = UserWeek(user_id, week)
+        found = self._store.week_records.get(self.tenant_id, {}).get(key)
+        if found is not None:
+            return found
+        return WeekRecord(user_id, week, await self.week_status(user_id, week))
+
+    async def save_week(self, record: WeekRecord, by: str, at: datetime) -> None:
+        self._store.check_write("save a week")
+        key = UserWeek(record.user_id, record.week)
+        self._weeks()[key] = record.status
+        self._store.week_records.setdefault(self.tenant_id, {})[key] = record
+
+    async def week_records(
+        self, *, statuses: Collection[WeekStatus], user_ids: Collection[str] | None = None,
+        week: str | None = None, limit: int = 500,
+    ) -> list[WeekRecord]:
+        found = [
+            await self.week_record(key.user_id, key.week)
+            for key, status in self._store.week_statuses.get(self.tenant_id, {}).items()
+            if status in statuses and (user_ids is None or key.user_id in user_ids)
+            and (week is None or key.week == week)
+        ]
+        found.sort(key=lambda r: r.user_id)
+        found.sort(key=lambda r: r.week, reverse=True)
+        return found[:limit]
+
+    # Approvers ----------------------------------------------------------------------------
+
+    async def approvers(self, user_id: str | None = None) -> dict[str, list[str]]:
+        every = self._store.approvers.get(self.tenant_id, {})
+        return {
+            user: sorted(ids) for user, ids in sorted(every.items())
+            if ids and (user_id is None or user == user_id)
+        }
+
+    async def approvees(self, approver_id: str) -> list[str]:
+        every = self._store.approvers.get(self.tenant_id, {})
+        return sorted(user for user, ids in every.items() if approver_id in ids)
+
+    async def set_approvers(self, user_id: str, approver_ids: Collection[str], at: datetime) -> None:
+        self._store.check_write("set approvers")
+        self._store.approvers.setdefault(self.tenant_id, {})[user_id] = sorted(set(approver_ids))
 
     # Work-item outbox ---------------------------------------------------------------------
 
@@ -306,6 +370,13 @@ class FakeTrackingDirectory:
         return sorted(
             tenant for tenant, entries in db.outbox.items()
             if any(e.id not in db.outbox_done_at.get(tenant, {}) for e in entries)
+        )
+
+    async def tenants_with_auto_lock(self) -> list[str]:
+        db = self._store.joined()
+        return sorted(
+            tenant for tenant, settings in db.tracking_settings.items()
+            if settings.lock.approval_start is not None or settings.lock.auto_lock_after_days is not None
         )
 
 

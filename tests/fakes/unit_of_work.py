@@ -44,7 +44,7 @@ from core.licensing.subscription import Subscription
 from core.money import Money
 from core.proration.credit import CreditEntry
 from core.tenancy import Enterprise, Person, Tenant
-from core.tracking import Timer, WeekStatus, Worklog
+from core.tracking import Timer, WeekRecord, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
 from core.tracking.ports import (
     OutboxEntry,
@@ -148,6 +148,10 @@ class FakeDatabase:
     worklogs: dict[str, dict[str, Worklog]] = field(default_factory=dict)
     timers: dict[str, dict[str, Timer]] = field(default_factory=dict)
     week_statuses: dict[str, dict[UserWeek, WeekStatus]] = field(default_factory=dict)
+    #: tenant id → week → its particulars (submitted, decided, note); the status is in both.
+    week_records: dict[str, dict[UserWeek, WeekRecord]] = field(default_factory=dict)
+    #: tenant id → user id → their approvers' ids.
+    approvers: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     tracking_settings: dict[str, TrackingSettings] = field(default_factory=dict)
     #: tenant id → its work item automation settings (absent: the defaults).
     work_item_automation: dict[str, WorkItemAutomation] = field(default_factory=dict)

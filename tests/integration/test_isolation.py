@@ -181,6 +181,8 @@ def give_data(client: Any, schema: Schema, routes: list[tuple[str, str]], header
         client.post("/api/v1/work-items", json=body, headers=headers)
     client.post("/api/v1/worklogs", json={"started_at": "2026-01-05T09:00:00Z", "length_s": 600,
                                           "work_item": 2, "comment": "victim-data"}, headers=headers)
+    # A submitted week, so the approval queue has one of B's weeks to (not) show A.
+    client.post("/api/v1/weeks/2026-W02/submit", headers=headers)
     # An invoice, so the invoice routes (its PDF) are walked with one of B's ids.
     terms = {"plan": "team", "interval": "monthly", "seats": 1}
     bought = client.post("/api/v1/subscription/purchase", json=terms, headers=headers)

@@ -151,12 +151,13 @@ def test_nothing_can_be_added_changed_or_deleted_inside_an_approved_week(org: Or
 
 
 def test_a_rejected_week_is_open_again(org: Org) -> None:
-    """Reject reopens an approved week: its worklogs can change again."""
+    """Reject (with its required note) reopens an approved week: its worklogs can change again."""
     ann, ann_id = org.add_user("ann")
     inside = _add(org, ann)
     org.client.post("/api/v1/weeks/2026-W02/submit", headers=ann)
     org.client.post("/api/v1/weeks/2026-W02/approve", json={"user_id": ann_id}, headers=org.admin)
-    rejected = org.client.post("/api/v1/weeks/2026-W02/reject", json={"user_id": ann_id}, headers=org.admin)
+    note = {"user_id": ann_id, "note": "fix Monday"}
+    rejected = org.client.post("/api/v1/weeks/2026-W02/reject", json=note, headers=org.admin)
 
     assert rejected.json()["status"] == "rejected"
     assert org.client.patch(f"/api/v1/worklogs/{inside['id']}", json={"comment": "fixed"},

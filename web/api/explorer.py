@@ -3,6 +3,7 @@ Times Explorer's list; issue #17). A controller of its own beside ``WorklogsCont
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -11,8 +12,10 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 from litestar.params import JSONBody, QueryParameter
 
-from core.licensing.access import Action
-from core.services.access import ensure_access
+from core.errors import AccessDenied
+from core.licensing.access import Action, DenialReason
+from core.services.access import check_access
+from core.services.approvals import deciders
 from core.services.explorer import explore_worklogs, group_explored
 from core.services.tracking_common import user_zone
 from core.services.worklog_batches import MAX_BATCH, create_worklogs, delete_worklogs
@@ -84,17 +87,27 @@ def _group_out(group: WorklogGroup) -> GroupOut:
     )
 
 
-async def ensure_may_see_everyone(request: TenantRequest, stint: StintDep) -> None:
-    """Product, Budget and Administrators; and approval managers, who today approve every
-    user's weeks (one tenant-wide flag), so "their people" are everyone. Team: 403."""
+async def ensure_may_see_everyone(request: TenantRequest, stint: StintDep) -> frozenset[str] | None:
+    """Whose worklogs the caller sees here: everyone's (None) for Product, Budget,
+    Administrators and global approval managers; an approver whose role alone does not
+    allow it sees the people whose weeks they approve; anyone else (Team): 403."""
     principal = request.user
     if principal.user.approval_manager:
-        return
-    await ensure_access(
+        return None
+    outcome = await check_access(
         stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
         action=Action.VIEW_ALL_WORKLOGS, grace_days=stint.settings.grace_days,
         clock_tolerance=stint.settings.clock_tolerance, cache=principal.cache or stint.access_cache,
     )
+    decision = outcome.decision
+    if decision.allowed:
+        return None
+    if decision.reason is DenialReason.NOT_PERMITTED:
+        people = await deciders(stint.uow, tenant=principal.tenant, actor=principal.user)
+        if people:
+            return people
+    reason = decision.reason or DenialReason.NOT_PERMITTED
+    raise AccessDenied(reason.value, decision.message or reason.value, hidden=decision.hidden)
 
 
 async def caller_zone(request: TenantRequest, stint: StintDep) -> str:
@@ -131,7 +144,7 @@ class ExplorerController(Controller):
         cursor: Annotated[str, QueryParameter(max_length=200)] = "",
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> WorklogPage | GroupsOut:
-        await ensure_may_see_everyone(request, stint)
+        people = await ensure_may_see_everyone(request, stint)
         tenant = request.user.tenant
         time_zone = await caller_zone(request, stint)
         filters = explorer_filters(
@@ -141,6 +154,9 @@ class ExplorerController(Controller):
             approval=approval,
             descending=sort == "-started_at",
         )
+        if people is not None:
+            # An approver's people only: those asked for among them, else all of them.
+            filters = replace(filters, users=people if filters.users is None else filters.users & people)
         if group_by is not None:
             levels = parse_group_by(group_by)
             groups = await group_explored(stint.uow, tenant=tenant, filters=filters, levels=levels,

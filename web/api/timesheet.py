@@ -4,19 +4,22 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get, post, put
+from litestar import Controller, Request, delete, get, post, put
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from core.clock import today_in
 from core.errors import UserNotFound, ValidationFailed
 from core.licensing.access import Action
 from core.services.access import ensure_access
 from core.services.planning import work_item_titles
 from core.services.timesheets import (
+    WeekAction,
     change_week,
     month_view,
     save_rules,
@@ -24,6 +27,7 @@ from core.services.timesheets import (
     week_view,
 )
 from core.tracking import LockPolicy, TrackingRules, check_day, parse_week_id, week_of
+from core.tracking.approval import MAX_NOTE_LENGTH
 
 from ..access import requires
 from ..auth import TenantPrincipal
@@ -56,6 +60,8 @@ class WeekOut(msgspec.Struct):
     rows: list[RowOut]
     day_totals_s: list[int]
     total_s: int
+    #: Why the week was rejected, for its owner (rejected weeks only).
+    note: str | None = None
 
 
 class DayOut(msgspec.Struct):
@@ -84,9 +90,17 @@ class WeekStatusOut(msgspec.Struct):
     week: str
     user_id: str
     status: str
+    #: Why it was rejected (rejected weeks only).
+    note: str | None = None
 
 
 class WeekActionIn(Strict):
+    user_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+class RejectIn(Strict):
+    #: Required: the owner must learn what to fix (blank → 422).
+    note: Annotated[str, msgspec.Meta(max_length=MAX_NOTE_LENGTH)] | None = None
     user_id: Annotated[str, msgspec.Meta(max_length=64)] | None = None
 
 
@@ -142,7 +156,8 @@ class TimesheetController(Controller):
             return MonthOut("month", f"{year:04d}-{number:02d}", user_id, view.time_zone, weeks,
                             view.calendar.total_s)
         week_id = week_of(stint.clock.now().date()) if week is None else parse_week_id(week)
-        shown = await week_view(stint.uow, tenant=principal.tenant, user_id=user_id, week=week_id)
+        shown = await week_view(stint.uow, tenant=principal.tenant, user_id=user_id, week=week_id,
+                                today=today_in(stint.clock))
         grid = shown.grid
         titles = await work_item_titles(stint.uow, tenant=principal.tenant,
                                         names=[r.work_item for r in grid.rows])
@@ -151,25 +166,30 @@ class TimesheetController(Controller):
             status=shown.status.value, locked=shown.locked, days=list(grid.days),
             rows=[RowOut(r.work_item, list(r.days_s), r.total_s, titles.get(r.work_item or ""))
                   for r in grid.rows],
-            day_totals_s=list(grid.day_totals_s), total_s=grid.total_s,
+            day_totals_s=list(grid.day_totals_s), total_s=grid.total_s, note=shown.note,
         )
 
 
 class WeeksController(Controller):
+    """A week's steps. Deciding (approve, reject, close, reopen) needs only the role and seat
+    here: whether *this* caller may decide *this* owner's week is the approval rule's
+    (``core.tracking.may_decide``: a global approval manager, or one of the owner's approvers)."""
+
     path = "/weeks"
     tags = ("timesheet",)
 
     async def _change(
-        self, request: TenantRequest, stint: Any, week: str, data: WeekActionIn | None,
-        action: Literal["submit", "approve", "reject", "close"],
+        self, request: TenantRequest, stint: Any, week: str, user_id: str | None, action: WeekAction,
+        note: str | None = None,
     ) -> WeekStatusOut:
         principal = request.user
-        owner = (data.user_id if data else None) or principal.user.id
+        owner = user_id or principal.user.id
+        week_id = parse_week_id(week)
         new = await change_week(
             stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, owner_id=owner,
-            week=parse_week_id(week), action=action,
+            week=week_id, action=action, note=note, mailer=stint.mailer, base_url=stint.settings.base_url,
         )
-        return WeekStatusOut(week=str(parse_week_id(week)), user_id=owner, status=new.value)
+        return WeekStatusOut(week=str(week_id), user_id=owner, status=new.status.value, note=new.note)
 
     @post("/{week:str}/submit", summary="Submit your week for approval", status_code=200,
           guards=[requires(Action.SUBMIT_OWN_WEEK)])
@@ -177,28 +197,40 @@ class WeeksController(Controller):
         self, request: TenantRequest, week: FromPath[str], stint: StintDep,
         data: JSONBody[WeekActionIn | None] = None,
     ) -> WeekStatusOut:
-        return await self._change(request, stint, week, data, "submit")
+        return await self._change(request, stint, week, data.user_id if data else None, "submit")
+
+    @delete("/{week:str}/submission", summary="Revoke your submission while it is undecided",
+            status_code=200, guards=[requires(Action.SUBMIT_OWN_WEEK)])
+    async def revoke(self, request: TenantRequest, week: FromPath[str], stint: StintDep) -> WeekStatusOut:
+        return await self._change(request, stint, week, None, "revoke")
 
     @post("/{week:str}/approve", summary="Approve a submitted week (locks it)", status_code=200,
-          guards=[requires(Action.APPROVE_WEEKS)])
+          guards=[requires(Action.VIEW_OWN_TIMESHEET)])
     async def approve(
         self, request: TenantRequest, week: FromPath[str], data: JSONBody[WeekActionIn], stint: StintDep
     ) -> WeekStatusOut:
-        return await self._change(request, stint, week, data, "approve")
+        return await self._change(request, stint, week, data.user_id, "approve")
 
-    @post("/{week:str}/reject", summary="Reject (reopen) a week", status_code=200,
-          guards=[requires(Action.APPROVE_WEEKS)])
+    @post("/{week:str}/reject", summary="Reject a week with a note for its owner", status_code=200,
+          guards=[requires(Action.VIEW_OWN_TIMESHEET)])
     async def reject(
-        self, request: TenantRequest, week: FromPath[str], data: JSONBody[WeekActionIn], stint: StintDep
+        self, request: TenantRequest, week: FromPath[str], data: JSONBody[RejectIn], stint: StintDep
     ) -> WeekStatusOut:
-        return await self._change(request, stint, week, data, "reject")
+        return await self._change(request, stint, week, data.user_id, "reject", note=data.note)
 
     @post("/{week:str}/close", summary="Close a week (locks it)", status_code=200,
-          guards=[requires(Action.APPROVE_WEEKS)])
+          guards=[requires(Action.VIEW_OWN_TIMESHEET)])
     async def close(
         self, request: TenantRequest, week: FromPath[str], data: JSONBody[WeekActionIn], stint: StintDep
     ) -> WeekStatusOut:
-        return await self._change(request, stint, week, data, "close")
+        return await self._change(request, stint, week, data.user_id, "close")
+
+    @post("/{week:str}/reopen", summary="Reopen an approved or closed week", status_code=200,
+          guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+    async def reopen(
+        self, request: TenantRequest, week: FromPath[str], data: JSONBody[WeekActionIn], stint: StintDep
+    ) -> WeekStatusOut:
+        return await self._change(request, stint, week, data.user_id, "reopen")
 
 
 class TrackingRulesController(Controller):
@@ -229,7 +261,8 @@ class TrackingRulesController(Controller):
             answer_window=timedelta(minutes=data.answer_window_minutes),
             max_track_length=timedelta(minutes=data.max_track_minutes),
         )
-        new_lock = LockPolicy(locked_until=data.locked_until)
+        # Only the administrator's lock date is this route's; the approval settings stay.
+        new_lock = replace(lock, locked_until=data.locked_until)
         await save_rules(stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,
                          rules=new_rules, lock=new_lock)
         return _rules_out(new_rules, new_lock)

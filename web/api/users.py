@@ -10,6 +10,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.licensing.access import Action
 from core.money import Money
+from core.services.approvals import approvers_of, set_approvers
 from core.services.rates import user_rates
 from core.services.users import add_user, list_users, set_default_role, update_user
 from core.tenancy import User
@@ -40,6 +41,8 @@ class UserOut(msgspec.Struct):
     #: The user's own hourly rate (``null``: none); only for callers whose role sees rates
     #: (Product and up: a collection admin with the Team role does not see it).
     hourly_rate: MoneyOut | msgspec.UnsetType | None = msgspec.UNSET
+    #: The users who decide this user's weeks (besides the global approval managers).
+    approver_ids: list[str] = msgspec.field(default_factory=list)
 
 
 class UserPage(msgspec.Struct):
@@ -71,8 +74,13 @@ class DefaultRole(Strict):
     role: Role
 
 
+class ApproversIO(Strict):
+    approver_ids: Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=100)]
+
+
 def _out(
-    user: User, licensed: bool, default_role: str, rate: Money | msgspec.UnsetType | None = msgspec.UNSET
+    user: User, licensed: bool, default_role: str, rate: Money | msgspec.UnsetType | None = msgspec.UNSET,
+    approvers: list[str] | None = None,
 ) -> UserOut:
     return UserOut(
         id=user.id,
@@ -85,6 +93,7 @@ def _out(
         approval_manager=user.approval_manager,
         second_factor=user.second_factor,
         hourly_rate=rate if rate is msgspec.UNSET else money_out(rate),
+        approver_ids=approvers or [],
     )
 
 
@@ -104,9 +113,11 @@ class UsersController(Controller):
         tenant = request.user.tenant
         rows, taken, seats = await list_users(stint.uow, tenant=tenant, after=cursor, limit=limit + 1)
         rates = await user_rates(stint.uow, tenant=tenant) if may_see_rates(request.user) else None
+        approvers = await approvers_of(stint.uow, tenant=tenant)
         more = len(rows) > limit
         items = [
-            _out(user, licensed, tenant.default_role, msgspec.UNSET if rates is None else rates.get(user.id))
+            _out(user, licensed, tenant.default_role, msgspec.UNSET if rates is None else rates.get(user.id),
+                 approvers.get(user.id))
             for user, licensed in rows[:limit]
         ]
         cursor_out = items[-1].id if more else None
@@ -163,7 +174,27 @@ class UsersController(Controller):
         rate: Money | msgspec.UnsetType | None = msgspec.UNSET
         if may_see_rates(principal):
             rate = (await user_rates(stint.uow, tenant=principal.tenant)).get(user.id)
-        return _out(user, licensed, principal.tenant.default_role, rate)
+        approvers = await approvers_of(stint.uow, tenant=principal.tenant, user_id=user.id)
+        return _out(user, licensed, principal.tenant.default_role, rate, approvers.get(user.id))
+
+    @get("/{user_id:str}/approvers", summary="The user's approvers")
+    async def approvers(
+        self, request: Request[TenantPrincipal, Any, Any], user_id: FromPath[str], stint: StintDep
+    ) -> ApproversIO:
+        found = await approvers_of(stint.uow, tenant=request.user.tenant, user_id=user_id)
+        return ApproversIO(found.get(user_id, []))
+
+    @put("/{user_id:str}/approvers", summary="Set the user's approvers")
+    async def set_approvers(
+        self, request: Request[TenantPrincipal, Any, Any], user_id: FromPath[str],
+        data: JSONBody[ApproversIO], stint: StintDep,
+    ) -> ApproversIO:
+        principal = request.user
+        saved = await set_approvers(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, user_id=user_id,
+            approver_ids=data.approver_ids,
+        )
+        return ApproversIO(saved)
 
 
 class DefaultRoleController(Controller):

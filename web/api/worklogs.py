@@ -20,6 +20,7 @@ from core.errors import ValidationFailed
 from core.licensing.access import Action
 from core.licensing.roles import Role
 from core.services.access import ensure_access
+from core.services.approvals import deciders
 from core.services.budgets import resolve_worklogs
 from core.services.explorer import export_explored
 from core.services.planning import work_item_titles
@@ -213,9 +214,12 @@ def is_admin(principal: TenantPrincipal) -> bool:
 
 
 async def ensure_may_see(request: TenantRequest, stint: Any, user_id: str) -> None:
-    """Someone else's worklogs: approval managers, or roles that may see everyone's."""
+    """Someone else's worklogs: global approval managers, the user's approvers, or roles
+    that may see everyone's."""
     principal = request.user
     if user_id == principal.user.id or principal.user.approval_manager:
+        return
+    if user_id in (await deciders(stint.uow, tenant=principal.tenant, actor=principal.user) or ()):
         return
     await ensure_access(
         stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,

@@ -21,6 +21,7 @@ from core.licensing.deployment import Deployment
 from core.licensing.roles import Permission, Role, role_allows
 from core.licensing.trial_banner import HIDDEN_BANNER, Banner
 from core.services.access import AccessOutcome, check_access
+from core.services.approvals import deciders
 from plugins.bootstrap import Stint
 
 from ..auth import TenantPrincipal
@@ -130,6 +131,10 @@ async def open_page(
         # Everyone with a timesheet sees the budgets their own worklogs book to (docs/budgets.md).
         "budgets": role_allows(Role(role), Permission.OWN_TIMESHEET),
     }
+    # Those who decide weeks: a global approval manager, or someone's approver.
+    nav["approvals"] = user.approval_manager or bool(
+        await deciders(stint.uow, tenant=principal.tenant, actor=user)
+    )
     page = Page(principal, outcome, nav)
     request.scope.setdefault("state", {})[_PAGE_KEY] = page
     if outcome is not None and not outcome.decision.allowed:

@@ -19,6 +19,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Template
 
+from core.clock import today_in
 from core.errors import AccessDenied, StintError, ValidationFailed, WeekLocked
 from core.licensing.access import Action
 from core.services.activity_types import list_activity_types
@@ -189,7 +190,8 @@ async def _week_context(
     stint = stint_of(request)
     p = page.principal
     sheet = sheet or _sheet_state(request)
-    view = await week_view(stint.uow, tenant=p.tenant, user_id=p.user.id, week=week)
+    view = await week_view(stint.uow, tenant=p.tenant, user_id=p.user.id, week=week,
+                           today=today_in(stint.clock))
     start, end = _bounds(week, view.time_zone)
     worklogs = await list_worklogs(stint.uow, tenant=p.tenant, user_id=p.user.id, start=start, end=end)
     tz = zone(view.time_zone)
@@ -467,6 +469,8 @@ class TimeController(Controller):
             owner_id=p.user.id,
             week=week_id,
             action="submit",
+            mailer=stint.mailer,
+            base_url=stint.settings.base_url,
         )
         if request.headers.get("hx-target") == "month":
             return await self._month(request, page, week_id.monday.year, week_id.monday.month)

@@ -14,6 +14,7 @@ from litestar.response import Template
 
 from core.licensing.access import Action
 from core.licensing.roles import Permission, Role, user_may
+from core.services.approvals import approvers_of
 from core.services.rates import rate_sheet, set_user_rate
 from core.services.second_factor import reset_user_second_factor
 from core.services.users import list_users, set_default_role, update_user
@@ -62,7 +63,11 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
     # role manages users but sees no one's rate).
     sees_rates = user_may(role, Permission.VIEW_REPORTS)
     sheet = await rate_sheet(stint.uow, tenant=tenant, limit=500) if sees_rates else None
+    names = {user.id: user.name or user.email for user, _ in rows}
+    approvers = await approvers_of(stint.uow, tenant=tenant)
     return page.context(
+        # Who decides each user's weeks besides the global approval managers, by name.
+        approvers={user: [names.get(a, a) for a in ids] for user, ids in approvers.items()},
         rates={user.id: rate for user, rate in sheet.users} if sheet else None,
         rate_currency=sheet.currency if sheet else None,
         may_set_rates=user_may(role, Permission.MANAGE_BUDGETS),

@@ -312,3 +312,19 @@ document.addEventListener("click", (event) => {
     sentFrom = null;
   });
 })();
+
+// A form marked data-confirm-count asks before it is sent, naming how many of its
+// checkboxes are ticked ("Approve 3 week(s)?": the approval queue's bulk approve). The
+// message is the attribute's value with {count} replaced.
+document.addEventListener("htmx:confirm", (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-confirm-count")) {
+    return;
+  }
+  event.preventDefault();
+  const count = document.querySelectorAll(`input[type=checkbox][form="${form.id}"]:checked`).length;
+  const message = form.getAttribute("data-confirm-count").replace("{count}", String(count));
+  if (count > 0 && window.confirm(message)) {
+    event.detail.issueRequest(true);
+  }
+});

@@ -106,10 +106,10 @@ async def test_the_owner_submits_and_an_approval_manager_approves_each_audited(
     tenant = seed.tenant()
     ann = seed.user(tenant, "ann@acme.test")
     max_ = seed.user(tenant, "max@acme.test", approval_manager=True)
-    assert await change_week(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, week=THIS_WEEK,
-                             action="submit") is WeekStatus.SUBMITTED
-    assert await change_week(uow, clock, tenant=tenant, actor=max_, owner_id=ann.id, week=THIS_WEEK,
-                             action="approve") is WeekStatus.APPROVED
+    assert (await change_week(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, week=THIS_WEEK,
+                              action="submit")).status is WeekStatus.SUBMITTED
+    assert (await change_week(uow, clock, tenant=tenant, actor=max_, owner_id=ann.id, week=THIS_WEEK,
+                              action="approve")).status is WeekStatus.APPROVED
     assert tracking.status(tenant, ann) is WeekStatus.APPROVED
     assert [(r.actor, r.action, r.subject) for r in seed.audit()] == [
         (f"user:{ann.id}", "week.submit", f"{ann.id}/{THIS_WEEK}"),
@@ -140,9 +140,10 @@ async def test_a_rejected_week_is_open_to_its_owner_again(
     ann = seed.user(tenant, "ann@acme.test")
     max_ = seed.user(tenant, "max@acme.test", approval_manager=True)
     tracking.week(tenant, ann, WeekStatus.APPROVED)
-    await change_week(uow, clock, tenant=tenant, actor=max_, owner_id=ann.id, week=THIS_WEEK, action="reject")
-    assert await change_week(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, week=THIS_WEEK,
-                             action="submit") is WeekStatus.SUBMITTED
+    await change_week(uow, clock, tenant=tenant, actor=max_, owner_id=ann.id, week=THIS_WEEK, action="reject",
+                      note="Tuesday is missing")
+    assert (await change_week(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, week=THIS_WEEK,
+                              action="submit")).status is WeekStatus.SUBMITTED
 
 
 async def test_a_move_the_status_does_not_allow_is_a_conflict_and_changes_nothing(

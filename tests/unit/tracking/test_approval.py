@@ -15,12 +15,12 @@ def test_a_week_goes_from_open_to_submitted_to_approved() -> None:
     """The owner submits, an approval manager approves."""
     submitted = submit_week(S.OPEN, actor_id=OWNER, owner_id=OWNER)
     assert submitted is S.SUBMITTED
-    assert approve_week(submitted, actor_is_approval_manager=True) is S.APPROVED
+    assert approve_week(submitted, may_decide=True) is S.APPROVED
 
 
 def test_a_rejected_week_is_reopened_and_can_be_submitted_again() -> None:
     """Reject means reopen."""
-    rejected = reject_week(S.SUBMITTED, actor_is_approval_manager=True)
+    rejected = reject_week(S.SUBMITTED, may_decide=True)
     assert rejected is S.REJECTED
     assert submit_week(rejected, actor_id=OWNER, owner_id=OWNER) is S.SUBMITTED
 
@@ -28,13 +28,13 @@ def test_a_rejected_week_is_reopened_and_can_be_submitted_again() -> None:
 @pytest.mark.parametrize("status", [S.APPROVED, S.CLOSED])
 def test_a_manager_can_reopen_an_approved_or_closed_week(status: WeekStatus) -> None:
     """Otherwise a mistake in an approved week could never be fixed."""
-    assert reject_week(status, actor_is_approval_manager=True) is S.REJECTED
+    assert reject_week(status, may_decide=True) is S.REJECTED
 
 
 @pytest.mark.parametrize("status", [S.OPEN, S.SUBMITTED, S.REJECTED, S.APPROVED])
 def test_a_manager_can_close_a_week_in_any_state(status: WeekStatus) -> None:
     """Closing locks the week whatever it was."""
-    assert close_week(status, actor_is_approval_manager=True) is S.CLOSED
+    assert close_week(status, may_decide=True) is S.CLOSED
 
 
 def test_only_the_owner_submits_their_week() -> None:
@@ -48,16 +48,16 @@ def test_only_the_owner_submits_their_week() -> None:
 def test_only_an_approval_manager_approves_rejects_or_closes(action: object) -> None:
     """Without the approval-manager flag every decision is refused."""
     with pytest.raises(AccessDenied):
-        action(S.SUBMITTED, actor_is_approval_manager=False)  # type: ignore[operator]
+        action(S.SUBMITTED, may_decide=False)  # type: ignore[operator]
 
 
 @pytest.mark.parametrize(
     ("status", "action"),
     [
-        (S.OPEN, lambda s: approve_week(s, actor_is_approval_manager=True)),
-        (S.APPROVED, lambda s: approve_week(s, actor_is_approval_manager=True)),
-        (S.OPEN, lambda s: reject_week(s, actor_is_approval_manager=True)),
-        (S.CLOSED, lambda s: close_week(s, actor_is_approval_manager=True)),
+        (S.OPEN, lambda s: approve_week(s, may_decide=True)),
+        (S.APPROVED, lambda s: approve_week(s, may_decide=True)),
+        (S.OPEN, lambda s: reject_week(s, may_decide=True)),
+        (S.CLOSED, lambda s: close_week(s, may_decide=True)),
         (S.SUBMITTED, lambda s: submit_week(s, actor_id=OWNER, owner_id=OWNER)),
         (S.APPROVED, lambda s: submit_week(s, actor_id=OWNER, owner_id=OWNER)),
     ],
