@@ -415,6 +415,9 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "POST /api/v1/worklogs/batch-delete": (
         "deleteWorklogBatch", "Deletes the worklogs named, all or nothing: an unknown or foreign "
         "id, or one in a locked week, and nothing is deleted; the answer names every offending id."),
+    "GET /api/v1/worklogs/{worklog_id}/history": (
+        "getWorklogHistory", "Every add, edit and delete of a worklog (a deleted one's too), oldest "
+        "first, with who, when, from where and the fields' values before and after."),
     "POST /api/v1/worklogs": (
         "createWorklog", "Logs time by hand. A week that is approved or closed is locked (423); a "
         "plan's worklog limit asks for payment (402). Safe to retry with an Idempotency-Key."),
