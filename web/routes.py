@@ -54,6 +54,7 @@ def tenant_routes() -> list[Any]:
         access.AccessController,
         users.UsersController,
         users.DefaultRoleController,
+        users.EditingRuleController,
         audit.AuditController,
         subscription.SubscriptionController,
         subscription.InvoicesController,

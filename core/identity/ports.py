@@ -52,6 +52,10 @@ class UserRepository(Protocol):
 
     async def save(self, user: User) -> None: ...
 
+    async def set_active(self, user_id: str, active: bool, at: datetime) -> None:
+        """Deactivate the user (``at``) or make them active again."""
+        ...
+
     async def touch(self, user_id: str, at: datetime) -> None: ...
 
     async def recent(self, since: datetime) -> builtins.list[LastUse]:

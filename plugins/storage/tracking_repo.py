@@ -42,9 +42,7 @@ from core.tracking.ports import (
 from .bulk import constant, insert_rows, update_rows
 from .tables import TenantUser
 from .tracking_tables import (
-    TrackingPreference as PreferenceRow,
-)
-from .tracking_tables import (
+    EditingRuleRow,
     TrackingRule,
     TrackingTimer,
     WeekStatusRow,
@@ -52,6 +50,9 @@ from .tracking_tables import (
     WorkItemOutbox,
     WorklogChangeRow,
     WorklogRow,
+)
+from .tracking_tables import (
+    TrackingPreference as PreferenceRow,
 )
 
 __all__ = ["PiccoloTrackingDirectory", "PiccoloTrackingRepo", "worklog_from_row"]
@@ -203,6 +204,20 @@ class PiccoloTrackingRepo:
             max_track_length=timedelta(minutes=row["max_track_minutes"]),
         )
         return TrackingSettings(rules, LockPolicy(locked_until=row["locked_until"]))
+
+    async def editing_rule(self) -> str | None:
+        row = await EditingRuleRow.select(EditingRuleRow.who).where(
+            EditingRuleRow.tenant_id == self.tenant_id
+        ).first()
+        return row["who"] if row else None
+
+    async def save_editing_rule(self, rule: str, by: str, at: datetime) -> None:
+        where = EditingRuleRow.tenant_id == self.tenant_id
+        values = {"who": rule, "updated_by": by, "updated_at": at}
+        if await EditingRuleRow.exists().where(where):
+            await EditingRuleRow.update(values).where(where)  # type: ignore[arg-type]
+        else:
+            await EditingRuleRow.insert(EditingRuleRow(tenant_id=self.tenant_id, **values))  # type: ignore[arg-type]
 
     async def save_rules(self, rules: TrackingRules, lock: LockPolicy, at: datetime) -> None:
         values = {

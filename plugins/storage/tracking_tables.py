@@ -81,6 +81,15 @@ class WorklogChangeRow(Table, tablename="worklog_change"):
     after = Text(null=True, default=None)
 
 
+class EditingRuleRow(Table, tablename="editing_rule"):
+    """m0025: who may edit other people's worklogs (no row: Administrators only)."""
+
+    tenant_id = Varchar(length=32, primary_key=True)
+    who = Varchar(length=32)
+    updated_by = Varchar(length=32)
+    updated_at = Timestamptz()
+
+
 class WeekStatusRow(Table, tablename="week_status"):
     id = Varchar(length=32, primary_key=True)
     tenant_id = Varchar(length=32)
@@ -147,6 +156,7 @@ TRACKING_TABLES: tuple[type[Table], ...] = (
     TrackingTimer,
     WorklogRow,
     WorklogChangeRow,
+    EditingRuleRow,
     WeekStatusRow,
     LocalWorkItem,
     WorkItemOutbox,

@@ -123,6 +123,14 @@ class FakeUserRepository:
                 approval_manager=user.approval_manager, last_used_at=user.last_used_at,
             )
 
+    async def set_active(self, user_id: str, active: bool, at: datetime) -> None:
+        self._store.check_write("deactivate or reactivate a user")
+        self._store.note_change(f"t:{self.tenant_id}")
+        self._store.note_change(f"u:{user_id}")
+        row = self._rows().get(user_id)
+        if row is not None:
+            row.user = replace(row.user, active=active)
+
     async def touch(self, user_id: str, at: datetime) -> None:
         self._store.check_write("record a user's last use")
         self._store.note_change(f"u:{user_id}")

@@ -94,6 +94,13 @@ class FakeTrackingRepository:
         self._store.check_write("save the work item automation")
         self._store.work_item_automation[self.tenant_id] = settings
 
+    async def editing_rule(self) -> str | None:
+        return self._store.editing_rules.get(self.tenant_id)
+
+    async def save_editing_rule(self, rule: str, by: str, at: datetime) -> None:
+        self._store.check_write("save the editing rule")
+        self._store.editing_rules[self.tenant_id] = rule
+
     async def preference(self, user_id: str) -> TrackingPreference:
         return self._store.preferences.get(self.tenant_id, {}).get(user_id, TrackingPreference())
 

@@ -153,6 +153,8 @@ class FakeDatabase:
     timers: dict[str, dict[str, Timer]] = field(default_factory=dict)
     week_statuses: dict[str, dict[UserWeek, WeekStatus]] = field(default_factory=dict)
     tracking_settings: dict[str, TrackingSettings] = field(default_factory=dict)
+    #: Per tenant, who may edit other people's time (``editing_rule``; absent: the default).
+    editing_rules: dict[str, str] = field(default_factory=dict)
     #: tenant id → its work item automation settings (absent: the defaults).
     work_item_automation: dict[str, WorkItemAutomation] = field(default_factory=dict)
     preferences: dict[str, dict[str, TrackingPreference]] = field(default_factory=dict)

@@ -13,6 +13,7 @@ from litestar.params import JSONBody, QueryParameter
 
 from core.licensing.access import Action
 from core.services.access import ensure_access
+from core.services.editing_rule import edits_others
 from core.services.explorer import explore_worklogs, group_explored
 from core.services.tracking_common import user_zone
 from core.services.worklog_batches import MAX_BATCH, create_worklogs, delete_worklogs
@@ -179,7 +180,8 @@ class WorklogBatchesController(Controller):
                 ))
                 for line in data.worklogs
             ],
-            may_add_for_others=is_admin(principal) or principal.user.approval_manager,
+            may_add_for_others=is_admin(principal) or principal.user.approval_manager
+            or await edits_others(stint.uow, tenant=principal.tenant, user=principal.user),
         )
         return BatchCreateOut([worklog.id for worklog in made])
 
@@ -191,6 +193,6 @@ class WorklogBatchesController(Controller):
         principal = request.user
         deleted = await delete_worklogs(
             stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, ids=data.ids,
-            actor_can_edit_others=is_admin(principal),
+            actor_can_edit_others=await edits_others(stint.uow, tenant=principal.tenant, user=principal.user),
         )
         return BatchDeleteOut(deleted)

@@ -21,6 +21,7 @@ from core.licensing.access import Action
 from core.licensing.roles import Role
 from core.services.access import ensure_access
 from core.services.budgets import resolve_worklogs
+from core.services.editing_rule import edits_others
 from core.services.explorer import export_explored
 from core.services.planning import work_item_titles
 from core.services.tracking_common import user_zone
@@ -349,7 +350,8 @@ class WorklogsController(Controller):
                 remaining_h=None if data.remaining_h is None else remaining_hours(repr(data.remaining_h)),
                 activity_type_id=data.activity_type_id,
             ),
-            may_add_for_others=is_admin(principal) or principal.user.approval_manager,
+            may_add_for_others=is_admin(principal) or principal.user.approval_manager
+            or await edits_others(stint.uow, tenant=principal.tenant, user=principal.user),
         )
         [out] = await titled(stint, principal.tenant, [worklog])
         return out
@@ -368,7 +370,8 @@ class WorklogsController(Controller):
         )
         worklog = await edit_worklog(
             stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,
-            worklog_id=worklog_id, changes=changes, actor_can_edit_others=is_admin(principal),
+            worklog_id=worklog_id, changes=changes,
+            actor_can_edit_others=await edits_others(stint.uow, tenant=principal.tenant, user=principal.user),
         )
         [out] = await titled(stint, principal.tenant, [worklog])
         return out
@@ -378,7 +381,8 @@ class WorklogsController(Controller):
         principal = request.user
         await delete_worklog(
             stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,
-            worklog_id=worklog_id, actor_can_edit_others=is_admin(principal),
+            worklog_id=worklog_id,
+            actor_can_edit_others=await edits_others(stint.uow, tenant=principal.tenant, user=principal.user),
         )
 
     @get("/{worklog_id:str}/history", summary="A worklog's change history, oldest first",
