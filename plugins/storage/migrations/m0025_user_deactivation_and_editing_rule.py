@@ -9,7 +9,7 @@ they are reactivated. ``editing_rule``: one row per tenant that changed the defa
 from .columns import AddColumn
 
 ID = "0025"
-DESCRIPTION = "user deactivation, and who may edit other people's time"
+DESCRIPTION = "user deactivation, and who may edit the time of others"
 
 STATEMENTS = [
     AddColumn("tenant_user", "deactivated_at", "TIMESTAMPTZ"),
