@@ -200,12 +200,12 @@ async def authenticate_tenant_token(stint: Stint, token: str, *, count: bool = F
     found = await _tenant_and_user(stint, cache, tenant_id, user_id)
     if found is None:
         raise _refuse("the token's user no longer exists")
+    if not found[1].active:
+        # The cached principal moves with the user's row: refused from the next request on.
+        raise TokenRefused("this user has been deactivated", "user_deactivated")
     if claims.family is not None:
         await _refuse_if_revoked(stint, cache, tenant_id, user_id, claims.family)
     tenant, user = found
-    if not user.active:
-        # The cached principal moves with the user's row: refused from the next request on.
-        raise TokenRefused("this user has been deactivated", "user_deactivated")
     tenant_var.set(tenant.slug)
     act_as(user.id)  # the changes this request makes are theirs (the worklog history)
     if count:

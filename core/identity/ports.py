@@ -113,6 +113,12 @@ class TokenRepository(Protocol):
         process refuses the family's access tokens on their next request."""
         ...
 
+    async def revoke_user(self, user_id: str, at: datetime) -> int:
+        """Revoke every live refresh token and personal access token of the user (their
+        deactivation: reactivating them later revives none); how many were. As
+        :meth:`revoke_family`, the user's cached sign-in state is forgotten."""
+        ...
+
     async def family_revoked(self, user_id: str, family_id: str) -> bool:
         """Whether the user's family has been revoked."""
         ...

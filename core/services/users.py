@@ -230,11 +230,14 @@ async def _deactivate(
     await _ensure_administrators_after(scope, default_role, replace(user, active=False))
     who = actor_of(actor)
     await scope.users().set_active(user.id, False, now)
+    # Refused while inactive anyway; revoked so that reactivating them revives no old token.
+    revoked = await scope.tokens().revoke_user(user.id, now)
     if await scope.seats().is_licensed(user.person_id):
         await scope.seats().release(user.person_id)
         await scope.audit().record(who, "seat.released", user.email, {"how": "deactivated"}, now,
                                    address=address)
-    await scope.audit().record(who, "user.deactivated", user.email, {}, now, address=address)
+    await scope.audit().record(who, "user.deactivated", user.email, {"tokens_revoked": revoked}, now,
+                               address=address)
 
 
 async def deactivate_user(

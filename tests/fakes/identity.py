@@ -218,6 +218,20 @@ class FakeTokenRepository:
             self._store.refresh_tokens[record.id] = replace(record, revoked_at=at)
         return len(live)
 
+    async def revoke_user(self, user_id: str, at: datetime) -> int:
+        self._store.check_write("revoke a user's tokens")
+        self._store.note_change(f"u:{user_id}")
+        count = 0
+        for record in self._refresh():
+            if record.user_id == user_id and record.revoked_at is None:
+                self._store.refresh_tokens[record.id] = replace(record, revoked_at=at)
+                count += 1
+        for pat in self._pats():
+            if pat.user_id == user_id and pat.revoked_at is None:
+                self._store.personal_tokens[pat.id] = replace(pat, revoked_at=at)
+                count += 1
+        return count
+
     async def family_revoked(self, user_id: str, family_id: str) -> bool:
         return any(
             r.user_id == user_id and r.family_id == family_id and r.revoked_at is not None

@@ -29,7 +29,7 @@ def _sign_in(client: Any, email: str) -> Any:
 def test_a_deactivated_user_is_refused_everywhere_at_once_and_keeps_their_worklogs(client: Any) -> None:
     """Their access token, personal token and refresh token stop working with the next
     request; they cannot sign in; they are listed inactive without a seat; their worklogs
-    stay; reactivation lets them back in."""
+    stay. Reactivated, they sign in again — their old tokens stay revoked."""
     admin = bearer(token(client, "acme", "admin@acme.test"))
     ann = add_user(client, admin["Authorization"][7:], "ann@acme.test")
     pair = _sign_in(client, "ann@acme.test").json()
@@ -44,10 +44,10 @@ def test_a_deactivated_user_is_refused_everywhere_at_once_and_keeps_their_worklo
 
     assert gone.status_code == 200, gone.text
     assert gone.json()["active"] is False and gone.json()["licensed"] is False
-    for headers in (ann_headers, bearer(pat.json()["token"])):
-        refused = client.get("/api/v1/me", headers=headers)
-        assert refused.status_code == 401, refused.text
-        assert refused.json()["code"] == "user_deactivated"
+    refused = client.get("/api/v1/me", headers=ann_headers)
+    assert refused.status_code == 401, refused.text
+    assert refused.json()["code"] == "user_deactivated"
+    assert client.get("/api/v1/me", headers=bearer(pat.json()["token"])).status_code == 401
     refreshed = client.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
     assert refreshed.status_code == 401
     assert _sign_in(client, "ann@acme.test").status_code == 401
@@ -60,7 +60,11 @@ def test_a_deactivated_user_is_refused_everywhere_at_once_and_keeps_their_worklo
 
     assert back.status_code == 200, back.text
     assert back.json()["active"] is True
-    assert client.get("/api/v1/me", headers=ann_headers).status_code == 200
+    for headers in (ann_headers, bearer(pat.json()["token"])):
+        assert client.get("/api/v1/me", headers=headers).status_code == 401
+    again = _sign_in(client, "ann@acme.test")
+    assert again.status_code == 200, again.text
+    assert client.get("/api/v1/me", headers=bearer(again.json()["access_token"])).status_code == 200
 
 
 def test_an_administrator_cannot_deactivate_themselves_and_only_administrators_deactivate(

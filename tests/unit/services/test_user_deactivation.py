@@ -41,6 +41,7 @@ async def test_a_deactivated_user_keeps_no_seat_is_listed_inactive_and_comes_bac
     }
     assert taken == 1
     assert seed.actions()[-2:] == ["seat.released", "user.deactivated"]
+    assert seed.audit("user.deactivated")[0].detail == {"tokens_revoked": 0}
     # Deactivating again changes nothing and says the same.
     assert not (await deactivate_user(uow, clock, tenant=tenant, actor=boss, user_id=ann.id)).active
     assert seed.actions().count("user.deactivated") == 1
