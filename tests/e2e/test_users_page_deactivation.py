@@ -78,3 +78,25 @@ def test_the_users_page_sets_who_may_edit_other_peoples_time(client: TestClient[
     assert done.status_code == 200, done.text
     assert '<option value="approval_managers" selected>' in done.text
     assert client.get("/api/v1/settings/editing", headers=admin).json() == {"who": "approval_managers"}
+
+
+def test_worklog_changes_made_on_the_time_page_are_recorded_as_the_pages(client: TestClient[Any]) -> None:
+    """The page edge sets the origin ``page`` with the signed-in user as the actor."""
+    admin_token = token(client, "pages", "admin@pages.test")
+    admin = bearer(admin_token)
+    me = client.get("/api/v1/me", headers=admin).json()["id"]
+    htmx = {**admin, "HX-Request": "true"}
+    added = client.post("/time/worklogs", headers=htmx,
+                        data={"day": "2026-01-01", "start": "10:00", "hours": "1:00", "comment": "first"})
+    assert added.status_code == 200, added.text
+    [worklog] = client.get("/api/v1/worklogs", headers=admin).json()["items"]
+    saved = client.post(f"/time/worklogs/{worklog['id']}", headers=htmx,
+                        data={"day": "2026-01-01", "start": "10:00", "hours": "2.5", "comment": "first"})
+    assert saved.status_code == 200, saved.text
+
+    history = client.get(f"/api/v1/worklogs/{worklog['id']}/history", headers=admin).json()["items"]
+
+    assert [(i["action"], i["source"], i["actor"]["id"]) for i in history] == [
+        ("added", "page", me), ("edited", "page", me),
+    ]
+    assert history[1]["changes"] == {"length_s": {"before": 3600, "after": 9000}}
