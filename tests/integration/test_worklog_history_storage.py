@@ -34,8 +34,20 @@ async def repos(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[
         store = FakeDatabase()
         yield (lambda tenant, origin: FakeTrackingRepository(store, tenant, origin)), None
         return
+    async for found in _database(request.param, tmp_path):
+        yield found
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def databases_only(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIterator[Repos]:
+    """As ``repos``, on the two engines only: what SQL and transactions alone can show."""
+    async for found in _database(request.param, tmp_path):
+        yield found
+
+
+async def _database(kind: str, tmp_path: Any) -> AsyncIterator[Repos]:
     name = None
-    if request.param == "sqlite":
+    if kind == "sqlite":
         engine = await storage_engine.open_engine(f"sqlite:///{tmp_path / 'history.sqlite3'}")
     else:
         from tests.support import databases
@@ -94,10 +106,8 @@ async def test_every_add_edit_and_delete_records_itself_under_the_scopes_origin(
         assert await WorklogChangeRow.count().where(WorklogChangeRow.tenant_id == "t1") == 5_000 + 2 + 2
 
 
-async def test_a_rolled_back_write_leaves_no_history(repos: Repos) -> None:
-    make, engine = repos
-    if engine is None:
-        pytest.skip("the fake's rollback is its unit of work's (tests/unit/fakes)")
+async def test_a_rolled_back_write_leaves_no_history(databases_only: Repos) -> None:
+    make, engine = databases_only
     repo = make("t1", BY_ANN)
     with pytest.raises(RuntimeError, match="stop"):
         async with engine.transaction():
@@ -108,11 +118,11 @@ async def test_a_rolled_back_write_leaves_no_history(repos: Repos) -> None:
     assert await WorklogChangeRow.count() == 0
 
 
-async def test_the_deleted_worklogs_since_a_time_and_their_last_values_are_one_query(repos: Repos) -> None:
+async def test_the_deleted_worklogs_since_a_time_and_their_last_values_are_one_query(
+    databases_only: Repos,
+) -> None:
     """What a ``workLogsWithDeleted`` set will read: plain SQL on the history table."""
-    make, engine = repos
-    if engine is None:
-        pytest.skip("SQL only")
+    make, engine = databases_only
     repo = make("t1", BY_ANN)
     async with engine.transaction():
         await repo.add_worklogs([_worklog(1), _worklog(2)], NOW)
