@@ -10,6 +10,7 @@ from typing import Any, ClassVar
 __all__ = [
     "AccessDenied",
     "Conflict",
+    "DeactivateSelf",
     "InvalidCredentials",
     "LastAdministrator",
     "NotFound",
@@ -19,6 +20,7 @@ __all__ = [
     "StintError",
     "SubscriptionShared",
     "TenantExists",
+    "UserInactive",
     "UserNotFound",
     "ValidationFailed",
     "WeekLocked",
@@ -68,6 +70,18 @@ class LastAdministrator(Conflict):
     """The change would leave the tenant with no one to manage it (and undo the change)."""
 
     code = "last_administrator"
+
+
+class DeactivateSelf(Conflict):
+    """An Administrator cannot deactivate themselves (someone else must)."""
+
+    code = "deactivate_self"
+
+
+class UserInactive(Conflict):
+    """The user is deactivated: reactivate them first."""
+
+    code = "user_inactive"
 
 
 class SubscriptionShared(Conflict):

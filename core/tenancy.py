@@ -102,6 +102,8 @@ class User:
     last_used_at: datetime | None
     #: Whether the user has a confirmed second factor (TOTP); sign-in then asks for a code.
     second_factor: bool = False
+    #: False once an Administrator deactivated them: no sign-in, every token refused.
+    active: bool = True
 
     def effective_role(self, default_role: str) -> str:
         return self.role if self.role is not None else default_role

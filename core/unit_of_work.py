@@ -3,6 +3,11 @@
 Repositories that touch a tenant's data can only be had through :meth:`UnitOfWork.tenant`,
 so a query without a tenant cannot be written by accident; each context's repository
 comes from its own method of :class:`TenantScope` (``uow.tenant(t).seats()``).
+
+A tenant scope also carries the :class:`Origin` of what it writes — who acts and from
+where — which the worklog change history records (``core.tracking.history``). It is set
+once at the edge (``core.origin``) and read when the scope is made: a repository never
+takes it as an argument, so no write path can leave it out.
 """
 
 from __future__ import annotations
@@ -17,17 +22,30 @@ from core.billing.ports import Invoices, PaymentRecords, RenewalStore
 from core.budgets.ports import BudgetRepository
 from core.identity.ports import SecondFactorStore, TokenRepository, UserRepository
 from core.licensing.ports import Directory, SeatRepository, SubscriptionRepository
+from core.origin import Origin, Source, act_as, acting, current_origin, sourced
 from core.rates.ports import RateRepository
 from core.tracking.ports import TrackingRepository
 from core.work_items.ports import WorkItemRepository
 
-__all__ = ["TenantScope", "UnitOfWork", "UnitOfWorkFactory"]
+__all__ = [
+    "Origin",
+    "Source",
+    "TenantScope",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+    "act_as",
+    "acting",
+    "current_origin",
+    "sourced",
+]
 
 
 class TenantScope(Protocol):
     """One tenant's repositories, one per context; built only from a tenant id."""
 
     tenant_id: str
+    #: Who writes through this scope, and from where (the origin when it was made).
+    origin: Origin
 
     def users(self) -> UserRepository: ...
 

@@ -15,6 +15,7 @@ from litestar.openapi.plugins import JsonRenderPlugin
 
 from admin import CONSOLE_TEMPLATES, console_router
 from core.clock import Clock
+from core.origin import Source
 from plugins import bootstrap
 from plugins.settings import Settings, load_settings
 from web import routes
@@ -27,6 +28,7 @@ from web.lifecycle import drain_on_signals
 from web.logs import RequestContextMiddleware, before_send, configure_logging
 from web.metrics import metrics_endpoint, observe
 from web.openapi import StrictBodies, document_links, document_operations
+from web.origin import OriginMiddleware
 from web.pages import pages_router, static_router, template_config
 from web.problems import document_problems, exception_handlers
 from web.proxies import ForwardedMiddleware, parse_networks
@@ -73,6 +75,7 @@ def create_app(
         route_handlers=routes.tenant_routes(),
         # Authentication first: a key belongs to the signed-in user of a tenant.
         middleware=[
+            DefineMiddleware(OriginMiddleware, source=Source.API),
             DefineMiddleware(TenantAuth, exclude_from_auth_key="exclude_from_auth"),
             DefineMiddleware(IdempotencyMiddleware, max_body_bytes=MAX_BODY_BYTES),
         ],

@@ -25,6 +25,7 @@ from litestar.middleware.authentication import (
 )
 
 from core.errors import InvalidCredentials
+from core.origin import act_as
 from core.services.tokens import PAT_PREFIX, authenticate_personal_token, session_revoked
 from core.tenancy import Deployment, LicensingMode, Operator, Tenant, User
 from plugins.bootstrap import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, Stint, TokenError
@@ -199,10 +200,14 @@ async def authenticate_tenant_token(stint: Stint, token: str, *, count: bool = F
     found = await _tenant_and_user(stint, cache, tenant_id, user_id)
     if found is None:
         raise _refuse("the token's user no longer exists")
+    if not found[1].active:
+        # The cached principal moves with the user's row: refused from the next request on.
+        raise TokenRefused("this user has been deactivated", "user_deactivated")
     if claims.family is not None:
         await _refuse_if_revoked(stint, cache, tenant_id, user_id, claims.family)
     tenant, user = found
     tenant_var.set(tenant.slug)
+    act_as(user.id)  # the changes this request makes are theirs (the worklog history)
     if count:
         if hit is None:  # not counted in the read (in-process cache, or Redis down)
             await limit_tenant(stint.limiter, stint.settings, tenant.id)

@@ -428,6 +428,19 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "POST /api/v1/worklogs/batch-delete": (
         "deleteWorklogBatch", "Deletes the worklogs named, all or nothing: an unknown or foreign "
         "id, or one in a locked week, and nothing is deleted; the answer names every offending id."),
+    "GET /api/v1/worklogs/{worklog_id}/history": (
+        "getWorklogHistory", "Every add, edit and delete of a worklog (a deleted one's too), oldest "
+        "first, with who, when, from where and the fields' values before and after."),
+    "DELETE /api/v1/users/{user_id}": (
+        "deactivateUser", "Deactivates a user: their worklogs stay, their seat is freed and every token "
+        "of theirs is refused at once. Not yourself, not the last Administrator (409)."),
+    "POST /api/v1/users/roles": (
+        "setUserRoles", "Sets the role and/or licence of many users, all or none; licensing checks the "
+        "seats for the whole batch (409 seat_limit says how many are needed and free)."),
+    "GET /api/v1/settings/editing": (
+        "getEditingRule", "Who may edit other people's time: administrators, approval_managers or product."),
+    "PUT /api/v1/settings/editing": (
+        "setEditingRule", "Sets who may edit other people's time (the default: administrators)."),
     "POST /api/v1/worklogs": (
         "createWorklog", "Logs time by hand. A week that is approved or closed is locked (423); a "
         "plan's worklog limit asks for payment (402). Safe to retry with an Idempotency-Key."),
@@ -535,6 +548,8 @@ EXTRA_STATUSES: dict[str, tuple[str, ...]] = {
     "POST /api/v1/operator/tenants/{slug}/purge": ("409",),
     "POST /api/v1/users": ("409",),
     "PATCH /api/v1/users/{user_id}": ("409",),
+    "DELETE /api/v1/users/{user_id}": ("409",),
+    "POST /api/v1/users/roles": ("409",),
     "POST /api/v1/subscription/purchase": ("409",),
     "POST /api/v1/subscription/change": ("409",),
     "POST /api/v1/subscription/cancel": ("409",),

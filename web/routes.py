@@ -56,6 +56,7 @@ def tenant_routes() -> list[Any]:
         access.AccessController,
         users.UsersController,
         users.DefaultRoleController,
+        users.EditingRuleController,
         audit.AuditController,
         tenant_data.TenantDataController,
         subscription.SubscriptionController,

@@ -52,6 +52,10 @@ class UserRepository(Protocol):
 
     async def save(self, user: User) -> None: ...
 
+    async def set_active(self, user_id: str, active: bool, at: datetime) -> None:
+        """Deactivate the user (``at``) or make them active again."""
+        ...
+
     async def touch(self, user_id: str, at: datetime) -> None: ...
 
     async def recent(self, since: datetime) -> builtins.list[LastUse]:
@@ -107,6 +111,12 @@ class TokenRepository(Protocol):
 
         The user's cached sign-in state is forgotten after the commit, so that every
         process refuses the family's access tokens on their next request."""
+        ...
+
+    async def revoke_user(self, user_id: str, at: datetime) -> int:
+        """Revoke every live refresh token and personal access token of the user (their
+        deactivation: reactivating them later revives none); how many were. As
+        :meth:`revoke_family`, the user's cached sign-in state is forgotten."""
         ...
 
     async def family_revoked(self, user_id: str, family_id: str) -> bool:

@@ -26,9 +26,9 @@ def is_tenant_administrator(user: User, default_role: str) -> bool:
 
 
 def ensure_an_administrator_remains(users_after: Iterable[User], default_role: str) -> None:
-    """Refuse (LastAdministrator) unless one of the tenant's users, as they would be after a
-    change, is still a collection admin with the Administrator role."""
-    if not any(is_tenant_administrator(user, default_role) for user in users_after):
+    """Refuse (LastAdministrator) unless one of the tenant's active users, as they would be
+    after a change, is still a collection admin with the Administrator role."""
+    if not any(user.active and is_tenant_administrator(user, default_role) for user in users_after):
         raise LastAdministrator(
             "This would leave the tenant without a collection admin who is an Administrator; "
             "make someone else one first."

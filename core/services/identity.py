@@ -95,10 +95,12 @@ async def authenticate_user(
             uow, clock, tenant.id if tenant else None, "unknown", "signin.failed", typed, detail, address
         )
         raise InvalidCredentials(_BAD_LOGIN)
-    if not hasher.verify(stored, password):
+    verified = hasher.verify(stored, password)
+    if not verified or not user.active:
+        # A deactivated user is told no more than a wrong password would tell them.
         await _audit(
             uow, clock, tenant.id, actor_of(user), "signin.failed", user.email,
-            {"reason": "password"}, address,
+            {"reason": "deactivated" if verified else "password"}, address,
         )
         raise InvalidCredentials(_BAD_LOGIN)
     signed_in: dict[str, Any] = {}

@@ -25,7 +25,7 @@ from core.clock import Clock
 from core.errors import InvalidCredentials, NotFound, ValidationFailed
 from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord
 from core.ids import new_id
-from core.unit_of_work import UnitOfWorkFactory
+from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 __all__ = [
     "MAX_PAT_DAYS",
@@ -114,6 +114,12 @@ async def issue_refresh_token(
     return RefreshGrant(tenant_id, user_id, family_id, token)
 
 
+async def _active(scope: TenantScope, user_id: str) -> bool:
+    """The user exists and is not deactivated (a deactivated user's refresh tokens are dead)."""
+    user = await scope.users().get(user_id)
+    return user is not None and user.active
+
+
 async def rotate_refresh_token(
     uow: UnitOfWorkFactory, clock: Clock, token: str, *, address: str | None = None
 ) -> RefreshGrant:
@@ -141,7 +147,7 @@ async def rotate_refresh_token(
             record is not None
             and record.revoked_at is None
             and record.expires_at > now
-            and await scope.users().get(record.user_id) is not None
+            and await _active(scope, record.user_id)
         ):
             await tokens.mark_refresh_used(record.id, now)
             await tokens.add_refresh(

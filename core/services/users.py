@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from core.clock import Clock
-from core.errors import Conflict, NotFound, SeatLimit, ValidationFailed
+from core.errors import Conflict, DeactivateSelf, NotFound, SeatLimit, UserInactive, ValidationFailed
 from core.identity.ports import PasswordHasher
 from core.ids import new_id
 from core.licensing.administrators import ensure_an_administrator_remains, is_tenant_administrator
@@ -20,7 +22,19 @@ from .audit import actor_of
 from .identity import check_password
 from .rates import accept_rate
 
-__all__ = ["add_user", "list_users", "parse_role", "set_default_role", "update_user"]
+__all__ = [
+    "add_user",
+    "deactivate_user",
+    "list_users",
+    "parse_role",
+    "set_default_role",
+    "set_roles",
+    "update_user",
+]
+
+
+#: The most users one ``POST /users/roles`` may name.
+MAX_ROLE_BATCH = 1000
 
 
 def parse_role(value: str, *, field: str = "role") -> Role:
@@ -32,7 +46,7 @@ def parse_role(value: str, *, field: str = "role") -> Role:
 
 
 async def _ensure_administrators_after(
-    scope: TenantScope, default_role: str, changed: User | None = None
+    scope: TenantScope, default_role: str, changed: User | None = None, *more: User
 ) -> None:
     """Refuse a change that leaves the tenant no collection admin with the Administrator role.
 
@@ -48,8 +62,8 @@ async def _ensure_administrators_after(
         if len(page) < 500:
             break
         after = page[-1].id
-    if changed is not None:
-        users = [changed if user.id == changed.id else user for user in users]
+    changes = {user.id: user for user in ((changed,) if changed is not None else ()) + more}
+    users = [changes.get(user.id, user) for user in users]
     ensure_an_administrator_remains(users, default_role)
 
 
@@ -116,11 +130,14 @@ async def update_user(
     address: str | None = None,
     set_hourly_rate: bool = False,
     hourly_rate: Money | None = None,
+    active: bool | None = None,
 ) -> tuple[User, bool]:
     """Change a user's role, licence or flags (User Management); returns (user, licensed).
 
     With ``set_hourly_rate`` the user's hourly rate becomes ``hourly_rate`` (``None``
     removes it) in the same transaction, so a refused rate changes nothing else either.
+    ``active`` False deactivates the user (as :func:`deactivate_user`); True reactivates a
+    deactivated one, which takes a seat again (409 ``seat_limit`` when none is free).
 
     Licensing takes a seat from the pool under the subscription's lock, so licensed
     users never exceed seats however many admins click at once (SPEC §5). A licence
@@ -133,8 +150,20 @@ async def update_user(
         user = await scope.users().get(user_id)
         if user is None:
             raise NotFound("no such user in this tenant")
+        if active is False and user.active:
+            await _deactivate(work.directory, scope, tenant, actor, user, now, address)
+            await work.commit()
+            return replace(user, active=False), False
         if set_hourly_rate:
             await _set_rate(scope, user, hourly_rate, who, now, address)
+        reactivating = active is True and not user.active
+        if reactivating:
+            await scope.users().set_active(user.id, True, now)
+            await scope.audit().record(who, "user.reactivated", user.email, {}, now, address=address)
+            user = replace(user, active=True)
+            licensed = True if licensed is None else licensed
+        elif not user.active and licensed:
+            raise UserInactive("a deactivated user holds no seat; reactivate them first")
         changed = user
         if role is not None:
             changed = replace(changed, role=parse_role(role).value)
@@ -188,6 +217,112 @@ async def update_user(
             is_licensed = False
         await work.commit()
     return changed, is_licensed
+
+
+async def _deactivate(
+    directory: Any, scope: TenantScope, tenant: Tenant, actor: User, user: User, now: datetime,
+    address: str | None,
+) -> None:
+    """Deactivate ``user``: their worklogs stay, their seat is freed, their tokens refused."""
+    if user.id == actor.id:
+        raise DeactivateSelf("you cannot deactivate yourself")
+    default_role = (await directory.tenant_by_id(tenant.id) or tenant).default_role
+    await _ensure_administrators_after(scope, default_role, replace(user, active=False))
+    who = actor_of(actor)
+    await scope.users().set_active(user.id, False, now)
+    # Refused while inactive anyway; revoked so that reactivating them revives no old token.
+    revoked = await scope.tokens().revoke_user(user.id, now)
+    if await scope.seats().is_licensed(user.person_id):
+        await scope.seats().release(user.person_id)
+        await scope.audit().record(who, "seat.released", user.email, {"how": "deactivated"}, now,
+                                   address=address)
+    await scope.audit().record(who, "user.deactivated", user.email, {"tokens_revoked": revoked}, now,
+                               address=address)
+
+
+async def deactivate_user(
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User, user_id: str,
+    address: str | None = None,
+) -> User:
+    """``DELETE /users/{id}``: not yourself, not the last Administrator (409 both); a user
+    deactivated already stays so (the answer is the same)."""
+    now = clock.now()
+    async with uow(write=True) as work:
+        scope = work.tenant(tenant.id)
+        user = await scope.users().get(user_id)
+        if user is None:
+            raise NotFound("no such user in this tenant")
+        if not user.active:
+            return user
+        await _deactivate(work.directory, scope, tenant, actor, user, now, address)
+        await work.commit()
+    return replace(user, active=False)
+
+
+async def set_roles(
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User, user_ids: Sequence[str],
+    role: str | None = None, licensed: bool | None = None, address: str | None = None,
+) -> list[tuple[User, bool]]:
+    """``POST /users/roles``: the role and/or licence of every user named, or of none.
+
+    An unknown id (404) or a deactivated user to license (409 ``user_inactive``) names
+    each offending id; licensing checks the seats for the whole batch at once (409
+    ``seat_limit`` saying how many are needed and free); the last Administrator stays one.
+    """
+    wanted = list(dict.fromkeys(user_ids))
+    if not wanted:
+        raise ValidationFailed("users names at least one user", field="users")
+    if len(wanted) > MAX_ROLE_BATCH:
+        raise ValidationFailed(f"a batch names at most {MAX_ROLE_BATCH} users", field="users")
+    if role is None and licensed is None:
+        raise ValidationFailed("set a role, a licence or both", field="role")
+    chosen = parse_role(role).value if role is not None else None
+    now = clock.now()
+    who = actor_of(actor)
+    async with uow(write=True) as work:
+        scope = work.tenant(tenant.id)
+        users = scope.users()
+        found = {uid: await users.get(uid) for uid in wanted}
+        missing = [{"index": i, "id": uid, "code": NotFound.code, "reason": "no such user in this tenant"}
+                   for i, uid in enumerate(wanted) if found[uid] is None]
+        if missing:
+            raise NotFound(f"{len(missing)} user(s) do not exist; nothing changed", errors=missing)
+        present = {uid: user for uid, user in found.items() if user is not None}
+        inactive = [{"index": i, "id": uid, "code": "user_inactive", "reason": "the user is deactivated"}
+                    for i, uid in enumerate(wanted) if licensed and not present[uid].active]
+        if inactive:
+            raise UserInactive(f"{len(inactive)} user(s) are deactivated; nothing changed", errors=inactive)
+        changed = {uid: replace(u, role=chosen) if chosen is not None else u for uid, u in present.items()}
+        default_role = (await work.directory.tenant_by_id(tenant.id) or tenant).default_role
+        await _ensure_administrators_after(scope, default_role, None, *changed.values())
+        seats = scope.seats()
+        holders = await seats.holders()
+        to_license = [u for u in changed.values() if licensed is True and u.person_id not in holders]
+        to_release = [u for u in changed.values() if licensed is False and u.person_id in holders]
+        if to_license:
+            sub = (await scope.subscriptions().get(for_update=True)).subscription
+            pool = SeatPool(seats=sub.seats, licensed=await seats.taken())
+            free = pool.free_seats
+            if free is not None and free < len(to_license):
+                raise SeatLimit(
+                    f"{len(to_license)} seats are needed and {free} of {sub.seats} are free; "
+                    "nothing changed", seats=sub.seats, needed=len(to_license), free=free,
+                )
+        for uid in wanted:
+            before, after = present[uid], changed[uid]
+            if after != before:
+                await users.save(after)
+        for user in to_license:
+            await seats.assign(user.person_id, who, now)
+        for user in to_release:
+            await seats.release(user.person_id)
+        holders = await seats.holders()
+        await scope.audit().record(
+            who, "users.roles_set", tenant.id,
+            {"count": len(wanted), "role": chosen, "licensed": licensed}, now, address=address,
+        )
+        await work.commit()
+    return [(changed[uid], changed[uid].person_id in holders) for uid in wanted]
 
 
 async def set_default_role(

@@ -100,8 +100,9 @@ async def delete_worklogs(
             raise WeekLocked(f"{len(locked)} worklog(s) lie in locked weeks; nothing was deleted",
                              errors=locked)
         now = clock.now()
+        # One statement for the rows and one for their history (the repository writes it).
+        await repo.delete_worklogs(wanted, now)
         for wid in wanted:
-            await repo.delete_worklog(wid)
             await queue_work_item_effects(repo, found[wid], None, now, new_id())
         await scope.audit().record(actor_of(actor), "worklogs.batch_deleted", tenant.id,
                                    {"count": len(wanted)}, now)

@@ -186,8 +186,9 @@ async def delete_worklog(
         lock = (await repo.rules()).lock.as_of(today_in(clock))
         zone = await user_zone(repo, tenant, worklog.user_id)
         await ensure_day_unlocked(repo, worklog.user_id, worklog.started_at, zone, lock)
-        await repo.delete_worklog(worklog_id)
-        await queue_work_item_effects(repo, worklog, None, clock.now(), new_id())
+        now = clock.now()
+        await repo.delete_worklog(worklog_id, now)
+        await queue_work_item_effects(repo, worklog, None, now, new_id())
         await work.commit()
 
 

@@ -14,6 +14,7 @@ from core.errors import Conflict
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
 from core.tracking.explorer import WorklogQuery
+from core.tracking.history import ChangeCursor, WorklogChange
 from core.tracking.rows import NumberedRow
 
 __all__ = [
@@ -119,7 +120,11 @@ class WeekSheetData:
 
 
 class TrackingRepository(Protocol):
-    """One tenant's timers, worklogs, week statuses, rules and work-item outbox."""
+    """One tenant's timers, worklogs, week statuses, rules and work-item outbox.
+
+    Every method that writes a worklog (add, save, delete, one or many) also records the
+    change in the worklog's history, in the same transaction, under the scope's origin.
+    """
 
     async def week_sheet(self, user_id: str, week: str, start: datetime, end: datetime) -> WeekSheetData:
         """One round trip: zone, status of ``week``, lock date, worklogs starting in ``[start, end)``."""
@@ -143,6 +148,12 @@ class TrackingRepository(Protocol):
 
     async def save_work_item_automation(self, settings: WorkItemAutomation, by: str, at: datetime) -> None:
         ...
+
+    async def editing_rule(self) -> str | None:
+        """Who may edit other people's time (``core.licensing.editing``); None: never set."""
+        ...
+
+    async def save_editing_rule(self, rule: str, by: str, at: datetime) -> None: ...
 
     async def preference(self, user_id: str) -> TrackingPreference: ...
 
@@ -173,9 +184,28 @@ class TrackingRepository(Protocol):
 
     async def worklog(self, worklog_id: str) -> Worklog | None: ...
 
-    async def save_worklog(self, worklog: Worklog, at: datetime) -> None: ...
+    async def save_worklog(self, worklog: Worklog, at: datetime) -> None:
+        """Store an edited worklog (none with its id: nothing happens)."""
+        ...
 
-    async def delete_worklog(self, worklog_id: str) -> None: ...
+    async def save_worklogs(self, worklogs: Sequence[Worklog], at: datetime) -> None:
+        """Store many edited worklogs at once (a batch edit); their history in one statement."""
+        ...
+
+    async def delete_worklog(self, worklog_id: str, at: datetime | None = None) -> None:
+        """Delete a worklog; ``at`` (None: the wall clock) dates its history's deletion."""
+        ...
+
+    async def delete_worklogs(self, worklog_ids: Sequence[str], at: datetime | None = None) -> None:
+        """Delete many worklogs at once (a batch delete); their history is kept."""
+        ...
+
+    async def worklog_history(
+        self, worklog_id: str, *, after: ChangeCursor | None = None, limit: int | None = None,
+    ) -> list[WorklogChange]:
+        """The recorded changes of the worklog (a deleted one's too), oldest first by
+        ``(at, id)``; with ``after`` only those after it, at most ``limit`` of them."""
+        ...
 
     async def worklogs(
         self, *, user_id: str | None = None, start: datetime | None = None, end: datetime | None = None,

@@ -55,6 +55,7 @@ def user_from_row(row: dict[str, Any]) -> User:
         approval_manager=bool(row["approval_manager"]),
         last_used_at=row["last_used_at"],
         second_factor=row["totp_confirmed_at"] is not None,
+        active=row.get("deactivated_at") is None,
     )
 
 

@@ -94,6 +94,8 @@ class TenantUser(Table, tablename="tenant_user"):
     totp_secret = Text(null=True, default=None)
     totp_confirmed_at = Timestamptz(null=True, default=None)
     totp_last_step = BigInt(null=True, default=None)
+    # m0025: set while the user is deactivated (their tokens are refused, their seat freed).
+    deactivated_at = Timestamptz(null=True, default=None)
 
 
 class Seat(Table, tablename="seat"):

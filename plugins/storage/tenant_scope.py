@@ -6,6 +6,8 @@ from typing import Any
 
 from piccolo.engine.base import Engine
 
+from core.origin import Origin, current_origin
+
 from .activation_repo import PiccoloActivationRepo
 from .activities_repo import PiccoloActivityTypeRepo, PiccoloRateRepo
 from .billing_repo import InvoiceRepo
@@ -21,9 +23,10 @@ __all__ = ["PiccoloTenantScope"]
 
 
 class PiccoloTenantScope:
-    def __init__(self, engine: Engine[Any], tenant_id: str) -> None:
+    def __init__(self, engine: Engine[Any], tenant_id: str, origin: Origin | None = None) -> None:
         self._engine = engine
         self.tenant_id = tenant_id
+        self.origin = origin if origin is not None else current_origin()
         #: Shared by the billing repositories, so the subscription id is read once.
         self._account = Account(tenant_id)
 
@@ -46,7 +49,7 @@ class PiccoloTenantScope:
         return InvoiceRepo(self._account)
 
     def tracking(self) -> PiccoloTrackingRepo:
-        return PiccoloTrackingRepo(self._engine, self.tenant_id)
+        return PiccoloTrackingRepo(self._engine, self.tenant_id, self.origin)
 
     def tokens(self) -> PiccoloTokenRepository:
         return PiccoloTokenRepository(self._engine, self.tenant_id)

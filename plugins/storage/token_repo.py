@@ -65,6 +65,24 @@ class PiccoloTokenRepository:
         await RefreshToken.update({RefreshToken.revoked_at: at}).where(live)
         return count
 
+    async def revoke_user(self, user_id: str, at: datetime) -> int:
+        note_change(user_scope(user_id))
+        refresh = (
+            (RefreshToken.tenant_id == self.tenant_id)
+            & (RefreshToken.user_id == user_id)
+            & RefreshToken.revoked_at.is_null()
+        )
+        pats = (
+            (PersonalAccessToken.tenant_id == self.tenant_id)
+            & (PersonalAccessToken.user_id == user_id)
+            & PersonalAccessToken.revoked_at.is_null()
+        )
+        count = int(await RefreshToken.count().where(refresh))
+        count += int(await PersonalAccessToken.count().where(pats))
+        await RefreshToken.update({RefreshToken.revoked_at: at}).where(refresh)
+        await PersonalAccessToken.update({PersonalAccessToken.revoked_at: at}).where(pats)
+        return count
+
     async def family_revoked(self, user_id: str, family_id: str) -> bool:
         return bool(
             await RefreshToken.exists().where(

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Collection, Sequence
-from datetime import date, datetime, timedelta
+import json
+import threading
+import time
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -12,10 +15,20 @@ from piccolo.custom_types import Combinable
 from piccolo.engine.base import Engine
 from piccolo.query.functions.aggregate import Sum
 
-from core.ids import new_id
+from core.ids import new_id, new_ids
+from core.origin import Origin, current_origin
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog, WorklogFlag
 from core.tracking.automation import FieldsWritten, RemainingMode, WorkItemAutomation
 from core.tracking.explorer import WorklogQuery
+from core.tracking.history import (
+    ChangeAction,
+    ChangeCursor,
+    JsonValue,
+    WorklogChange,
+    added_source,
+    edited_values,
+    worklog_values,
+)
 from core.tracking.ports import (
     OutboxEntry,
     TrackingPreference,
@@ -26,19 +39,21 @@ from core.tracking.ports import (
     WorklogCursor,
 )
 
-from .bulk import constant, insert_rows
+from .bulk import constant, insert_rows, update_rows
 from .tables import TenantUser
 from .tracking_tables import (
-    TrackingPreference as PreferenceRow,
-)
-from .tracking_tables import (
+    EditingRuleRow,
     TrackingRule,
     TrackingTimer,
     UserApprover,
     WeekStatusRow,
     WorkItemAutomationRow,
     WorkItemOutbox,
+    WorklogChangeRow,
     WorklogRow,
+)
+from .tracking_tables import (
+    TrackingPreference as PreferenceRow,
 )
 
 __all__ = ["PiccoloTrackingDirectory", "PiccoloTrackingRepo", "worklog_from_row"]
@@ -53,6 +68,18 @@ _WORKLOG_COLUMNS = (
     "activity_type", "added_by", "flags", "owner_edited", "stop_reason", "created_at", "updated_at",
     "activity_type_id",
 )
+#: A history entry to write: the worklog, what happened, the fields before and after.
+_Change = tuple[Worklog, ChangeAction, Mapping[str, JsonValue] | None, Mapping[str, JsonValue] | None]
+_CHANGE_COLUMNS = (
+    "id", "tenant_id", "worklog_id", "user_id", "at", "actor_id", "source", "action", "before", "after",
+)
+#: What an edit writes (then the keys, tenant_id and id).
+_EDIT_COLUMNS = (
+    "started_at", "length_s", "billable_length_s", "work_item", "comment", "activity_type",
+    "activity_type_id", "flags", "owner_edited", "updated_at",
+)
+#: Ids per ``IN (…)`` list: well inside SQLite's oldest variable limit.
+_IN_CHUNK = 900
 _OUTBOX_COLUMNS = ("id", "tenant_id", "work_item", "effect_key", "remaining_delta_s", "created_at")
 
 
@@ -90,6 +117,40 @@ def _timer_from_row(row: dict[str, Any]) -> Timer:
         activity_type_id=row.get("activity_type_id"),
         activity_type=row.get("activity_type"),
         billable=bool(row.get("billable")),
+    )
+
+
+_clock_lock = threading.Lock()
+_last_change_ns = 0
+
+
+def _change_ids(count: int) -> list[str]:
+    """Ids that sort in the order they were made (in this process; across processes to the
+    nanosecond), so changes at the same ``at`` — a fixed clock, one request — read back in
+    write order: 16 hex digits of a strictly increasing nanosecond count, 16 random."""
+    global _last_change_ns
+    with _clock_lock:
+        first = max(time.time_ns(), _last_change_ns + 1)
+        _last_change_ns = first + count - 1
+    return [f"{first + n:016x}{tail[:16]}" for n, tail in enumerate(new_ids(count))]
+
+
+def _json(values: Mapping[str, JsonValue] | None) -> str | None:
+    return None if values is None else json.dumps(values, separators=(",", ":"), ensure_ascii=False)
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), _IN_CHUNK):
+        yield list(ids[start : start + _IN_CHUNK])
+
+
+def _change_from_row(row: dict[str, Any]) -> WorklogChange:
+    return WorklogChange(
+        id=row["id"], worklog_id=row["worklog_id"], user_id=row["user_id"], at=row["at"],
+        actor_id=row["actor_id"],
+        source=row["source"], action=ChangeAction(row["action"]),
+        before=json.loads(row["before"]) if row["before"] else {},
+        after=json.loads(row["after"]) if row["after"] else {},
     )
 
 
@@ -132,9 +193,13 @@ def _typed(row: dict[str, Any]) -> dict[str, Any]:
 
 
 class PiccoloTrackingRepo:
-    def __init__(self, engine: Engine[Any], tenant_id: str) -> None:
+    """Every worklog write records its change (``worklog_change``) in the same transaction,
+    under ``origin``: the scope's, set at the edge (``core.unit_of_work``)."""
+
+    def __init__(self, engine: Engine[Any], tenant_id: str, origin: Origin | None = None) -> None:
         self._engine = engine
         self.tenant_id = tenant_id
+        self._origin = origin if origin is not None else current_origin()
 
     # Rules and preferences ------------------------------------------------------------
 
@@ -153,6 +218,20 @@ class PiccoloTrackingRepo:
             auto_lock_after_days=row["auto_lock_after_days"],
         )
         return TrackingSettings(rules, lock)
+
+    async def editing_rule(self) -> str | None:
+        row = await EditingRuleRow.select(EditingRuleRow.who).where(
+            EditingRuleRow.tenant_id == self.tenant_id
+        ).first()
+        return row["who"] if row else None
+
+    async def save_editing_rule(self, rule: str, by: str, at: datetime) -> None:
+        where = EditingRuleRow.tenant_id == self.tenant_id
+        values = {"who": rule, "updated_by": by, "updated_at": at}
+        if await EditingRuleRow.exists().where(where):
+            await EditingRuleRow.update(values).where(where)  # type: ignore[arg-type]
+        else:
+            await EditingRuleRow.insert(EditingRuleRow(tenant_id=self.tenant_id, **values))  # type: ignore[arg-type]
 
     async def save_rules(self, rules: TrackingRules, lock: LockPolicy, at: datetime) -> None:
         values = {
@@ -292,6 +371,37 @@ class PiccoloTrackingRepo:
             for w in worklogs
         ]
         await insert_rows(self._engine, "worklog", _WORKLOG_COLUMNS, rows)
+        await self._record(
+            [(w, ChangeAction.ADDED, None, worklog_values(w)) for w in worklogs], stamp
+        )
+
+    async def _record(
+        self,
+        changes: Sequence[_Change],
+        stamp: Any,
+    ) -> None:
+        """The history rows of ``changes`` (worklog, action, before, after), in one statement
+        (COPY or multi-row INSERTs for many: ``bulk.py``)."""
+        if not changes:
+            return
+        origin = self._origin
+        actor, source = origin.actor_id, origin.source.value
+        rows = [
+            (change_id, self.tenant_id, w.id, w.user_id, stamp, actor,
+             added_source(w, origin).value if action is ChangeAction.ADDED else source, action.value,
+             _json(before), _json(after))
+            for change_id, (w, action, before, after) in zip(_change_ids(len(changes)), changes, strict=True)
+        ]
+        await insert_rows(self._engine, "worklog_change", _CHANGE_COLUMNS, rows)
+
+    async def _stored(self, ids: Sequence[str]) -> dict[str, Worklog]:
+        found: dict[str, Worklog] = {}
+        for chunk in _chunks(ids):
+            rows = await WorklogRow.select().where(
+                (WorklogRow.tenant_id == self.tenant_id) & WorklogRow.id.is_in(chunk)
+            )
+            found.update((row["id"], worklog_from_row(row)) for row in rows)
+        return found
 
     def _worklog_where(self, worklog_id: str) -> Combinable:
         return (WorklogRow.tenant_id == self.tenant_id) & (WorklogRow.id == worklog_id)
@@ -301,23 +411,61 @@ class PiccoloTrackingRepo:
         return worklog_from_row(row) if row else None
 
     async def save_worklog(self, worklog: Worklog, at: datetime) -> None:
-        await WorklogRow.update(
-            {
-                "started_at": worklog.started_at,
-                "length_s": worklog.length_s,
-                "billable_length_s": worklog.billable_length_s,
-                "work_item": worklog.work_item,
-                "comment": worklog.comment,
-                "activity_type": worklog.activity_type,
-                "activity_type_id": worklog.activity_type_id,
-                "flags": _flags_text(worklog.flags),
-                "owner_edited": worklog.owner_edited,
-                "updated_at": at,
-            }
-        ).where(self._worklog_where(worklog.id))
+        await self.save_worklogs([worklog], at)
 
-    async def delete_worklog(self, worklog_id: str) -> None:
-        await WorklogRow.delete().where(self._worklog_where(worklog_id))
+    async def save_worklogs(self, worklogs: Sequence[Worklog], at: datetime) -> None:
+        """One read of what is stored (the history's "before"), one ``executemany`` of the
+        updates and one of the history rows. A worklog no longer stored stays deleted."""
+        if not worklogs:
+            return
+        stored = await self._stored([w.id for w in worklogs])
+        saved = [w for w in worklogs if w.id in stored]
+        stamp = constant(self._engine, at)
+        await update_rows(
+            self._engine, "worklog", _EDIT_COLUMNS, ("tenant_id", "id"),
+            [
+                (w.started_at, w.length_s, w.billable_length_s, w.work_item, w.comment, w.activity_type,
+                 w.activity_type_id, _flags_text(w.flags), w.owner_edited, stamp, self.tenant_id, w.id)
+                for w in saved
+            ],
+        )
+        changes: list[_Change] = []
+        for w in saved:
+            before, after = edited_values(stored[w.id], w)
+            if before or after:
+                changes.append((w, ChangeAction.EDITED, before, after))
+        await self._record(changes, stamp)
+
+    async def delete_worklog(self, worklog_id: str, at: datetime | None = None) -> None:
+        await self.delete_worklogs([worklog_id], at)
+
+    async def delete_worklogs(self, worklog_ids: Sequence[str], at: datetime | None = None) -> None:
+        """The history keeps each deleted worklog's last values (its "before")."""
+        if not worklog_ids:
+            return
+        stored = await self._stored(worklog_ids)
+        for chunk in _chunks(list(stored)):
+            await WorklogRow.delete().where(
+                (WorklogRow.tenant_id == self.tenant_id) & WorklogRow.id.is_in(chunk)
+            )
+        await self._record(
+            [(w, ChangeAction.DELETED, worklog_values(w), None) for w in stored.values()],
+            # Callers pass their clock's time; a caller that passes none gets the wall clock's.
+            constant(self._engine, at if at is not None else datetime.now(UTC)),
+        )
+
+    async def worklog_history(
+        self, worklog_id: str, *, after: ChangeCursor | None = None, limit: int | None = None,
+    ) -> list[WorklogChange]:
+        """Through the (tenant_id, worklog_id, at, id) index."""
+        c = WorklogChangeRow
+        where: Combinable = (c.tenant_id == self.tenant_id) & (c.worklog_id == worklog_id)
+        if after is not None:
+            where &= (c.at > after.at) | ((c.at == after.at) & (c.id > after.id))
+        query = c.select().where(where).order_by(c.at, c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_change_from_row(row) for row in await query]
 
     async def worklogs(
         self, *, user_id: str | None = None, start: datetime | None = None, end: datetime | None = None,

@@ -70,6 +70,30 @@ class WorklogRow(Table, tablename="worklog"):
     activity_type_id = Varchar(length=32, null=True, default=None)
 
 
+class WorklogChangeRow(Table, tablename="worklog_change"):
+    """m0024: one add, edit or delete of a worklog (``core.tracking.history``)."""
+
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32)
+    worklog_id = Varchar(length=32)
+    user_id = Varchar(length=32)
+    at = Timestamptz()
+    actor_id = Varchar(length=32, null=True, default=None)
+    source = Varchar(length=16)
+    action = Varchar(length=16)
+    before = Text(null=True, default=None)
+    after = Text(null=True, default=None)
+
+
+class EditingRuleRow(Table, tablename="editing_rule"):
+    """m0025: who may edit other people's worklogs (no row: Administrators only)."""
+
+    tenant_id = Varchar(length=32, primary_key=True)
+    who = Varchar(length=32)
+    updated_by = Varchar(length=32)
+    updated_at = Timestamptz()
+
+
 class WeekStatusRow(Table, tablename="week_status"):
     id = Varchar(length=32, primary_key=True)
     tenant_id = Varchar(length=32)
@@ -150,6 +174,8 @@ TRACKING_TABLES: tuple[type[Table], ...] = (
     TrackingPreference,
     TrackingTimer,
     WorklogRow,
+    WorklogChangeRow,
+    EditingRuleRow,
     WeekStatusRow,
     UserApprover,
     LocalWorkItem,

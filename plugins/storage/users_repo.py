@@ -94,6 +94,14 @@ class PiccoloUserRepository:
             }
         ).where((TenantUser.tenant_id == self.tenant_id) & (TenantUser.id == user.id))
 
+    async def set_active(self, user_id: str, active: bool, at: datetime) -> None:
+        # Both scopes: the principal cached for the user's requests is under either.
+        note_change(tenant_scope(self.tenant_id))
+        note_change(user_scope(user_id))
+        await TenantUser.update({TenantUser.deactivated_at: None if active else at}).where(
+            (TenantUser.tenant_id == self.tenant_id) & (TenantUser.id == user_id)
+        )
+
     async def touch(self, user_id: str, at: datetime) -> None:
         note_change(user_scope(user_id))
         await TenantUser.update({TenantUser.last_used_at: at}).where(

@@ -123,6 +123,14 @@ class FakeUserRepository:
                 approval_manager=user.approval_manager, last_used_at=user.last_used_at,
             )
 
+    async def set_active(self, user_id: str, active: bool, at: datetime) -> None:
+        self._store.check_write("deactivate or reactivate a user")
+        self._store.note_change(f"t:{self.tenant_id}")
+        self._store.note_change(f"u:{user_id}")
+        row = self._rows().get(user_id)
+        if row is not None:
+            row.user = replace(row.user, active=active)
+
     async def touch(self, user_id: str, at: datetime) -> None:
         self._store.check_write("record a user's last use")
         self._store.note_change(f"u:{user_id}")
@@ -209,6 +217,20 @@ class FakeTokenRepository:
         for record in live:
             self._store.refresh_tokens[record.id] = replace(record, revoked_at=at)
         return len(live)
+
+    async def revoke_user(self, user_id: str, at: datetime) -> int:
+        self._store.check_write("revoke a user's tokens")
+        self._store.note_change(f"u:{user_id}")
+        count = 0
+        for record in self._refresh():
+            if record.user_id == user_id and record.revoked_at is None:
+                self._store.refresh_tokens[record.id] = replace(record, revoked_at=at)
+                count += 1
+        for pat in self._pats():
+            if pat.user_id == user_id and pat.revoked_at is None:
+                self._store.personal_tokens[pat.id] = replace(pat, revoked_at=at)
+                count += 1
+        return count
 
     async def family_revoked(self, user_id: str, family_id: str) -> bool:
         return any(

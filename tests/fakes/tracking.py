@@ -10,14 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from core.ids import new_id
+from core.origin import Origin, current_origin
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
 from core.tracking.explorer import UserWindow, WorklogQuery
+from core.tracking.history import (
+    ChangeAction,
+    ChangeCursor,
+    JsonValue,
+    WorklogChange,
+    added_source,
+    edited_values,
+    worklog_values,
+)
 from core.tracking.ports import (
     ConnectorKind,
     OutboxEntry,
@@ -46,9 +56,10 @@ __all__ = [
 class FakeTrackingRepository:
     """One tenant's tracking data in ``store``; touches only ``tenant_id``'s entries."""
 
-    def __init__(self, store: FakeDatabase, tenant_id: str) -> None:
+    def __init__(self, store: FakeDatabase, tenant_id: str, origin: Origin | None = None) -> None:
         self._store = store
         self.tenant_id = tenant_id
+        self._origin = origin if origin is not None else current_origin()
 
     # The tenant's own tables, created on first write like rows under a tenant id.
     def _worklogs(self) -> dict[str, Worklog]:
@@ -96,6 +107,13 @@ class FakeTrackingRepository:
         self._store.check_write("save the work item automation")
         self._store.work_item_automation[self.tenant_id] = settings
 
+    async def editing_rule(self) -> str | None:
+        return self._store.editing_rules.get(self.tenant_id)
+
+    async def save_editing_rule(self, rule: str, by: str, at: datetime) -> None:
+        self._store.check_write("save the editing rule")
+        self._store.editing_rules[self.tenant_id] = rule
+
     async def preference(self, user_id: str) -> TrackingPreference:
         return self._store.preferences.get(self.tenant_id, {}).get(user_id, TrackingPreference())
 
@@ -130,6 +148,20 @@ class FakeTrackingRepository:
 
     # Worklogs ---------------------------------------------------------------------------
 
+    def _record(
+        self, worklog: Worklog, action: ChangeAction, at: datetime,
+        before: dict[str, JsonValue] | None, after: dict[str, JsonValue] | None,
+    ) -> None:
+        """The history row the real repository writes with every worklog write."""
+        changes = self._store.worklog_changes.setdefault(self.tenant_id, [])
+        changes.append(WorklogChange(
+            # Sorts in write order, as the real ids do.
+            id=f"{len(changes):016x}{new_id()[:16]}", worklog_id=worklog.id, user_id=worklog.user_id,
+            at=at, actor_id=self._origin.actor_id,
+            source=(added_source(worklog, self._origin) if action is ChangeAction.ADDED
+                    else self._origin.source).value, action=action, before=before or {}, after=after or {},
+        ))
+
     async def add_worklogs(
         self, worklogs: Sequence[Worklog], at: datetime, *, stop_reason: str | None = None
     ) -> None:
@@ -141,21 +173,47 @@ class FakeTrackingRepository:
             table[worklog.id] = worklog
             self._store.stop_reasons.setdefault(self.tenant_id, {})[worklog.id] = stop_reason
             self._store.worklog_times.setdefault(self.tenant_id, {})[worklog.id] = (at, at)
+            self._record(worklog, ChangeAction.ADDED, at, None, worklog_values(worklog))
 
     async def worklog(self, worklog_id: str) -> Worklog | None:
         return self._store.worklogs.get(self.tenant_id, {}).get(worklog_id)
 
     async def save_worklog(self, worklog: Worklog, at: datetime) -> None:
-        self._store.check_write("save a worklog")
+        await self.save_worklogs([worklog], at)
+
+    async def save_worklogs(self, worklogs: Sequence[Worklog], at: datetime) -> None:
+        self._store.check_write("save worklogs")
         table = self._worklogs()
-        if worklog.id in table:  # an UPDATE … WHERE id: a deleted worklog stays deleted
+        for worklog in worklogs:
+            stored = table.get(worklog.id)
+            if stored is None:  # an UPDATE … WHERE id: a deleted worklog stays deleted
+                continue
             table[worklog.id] = worklog
             times = self._store.worklog_times.setdefault(self.tenant_id, {})
             times[worklog.id] = (times.get(worklog.id, (at, at))[0], at)
+            before, after = edited_values(stored, worklog)
+            if before or after:
+                self._record(worklog, ChangeAction.EDITED, at, before, after)
 
-    async def delete_worklog(self, worklog_id: str) -> None:
-        self._store.check_write("delete a worklog")
-        self._worklogs().pop(worklog_id, None)
+    async def delete_worklog(self, worklog_id: str, at: datetime | None = None) -> None:
+        await self.delete_worklogs([worklog_id], at)
+
+    async def delete_worklogs(self, worklog_ids: Sequence[str], at: datetime | None = None) -> None:
+        self._store.check_write("delete worklogs")
+        when = at if at is not None else datetime.now(UTC)
+        for worklog_id in worklog_ids:
+            gone = self._worklogs().pop(worklog_id, None)
+            if gone is not None:
+                self._record(gone, ChangeAction.DELETED, when, worklog_values(gone), None)
+
+    async def worklog_history(
+        self, worklog_id: str, *, after: ChangeCursor | None = None, limit: int | None = None,
+    ) -> list[WorklogChange]:
+        changes = self._store.worklog_changes.get(self.tenant_id, [])
+        found = sorted((c for c in changes if c.worklog_id == worklog_id), key=lambda c: (c.at, c.id))
+        if after is not None:
+            found = [c for c in found if (c.at, c.id) > (after.at, after.id)]
+        return found if limit is None else found[:limit]
 
     async def worklogs(
         self, *, user_id: str | None = None, start: datetime | None = None, end: datetime | None = None,

@@ -42,10 +42,12 @@ from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord, SecondF
 from core.jobs.ports import JobRunRecord
 from core.licensing.subscription import Subscription
 from core.money import Money
+from core.origin import Origin, current_origin
 from core.proration.credit import CreditEntry
 from core.tenancy import Enterprise, Person, Tenant
 from core.tracking import Timer, WeekRecord, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
+from core.tracking.history import WorklogChange
 from core.tracking.ports import (
     OutboxEntry,
     StoredDevOpsConnection,
@@ -146,6 +148,8 @@ class FakeDatabase:
 
     # Tracking (tenant id → …).
     worklogs: dict[str, dict[str, Worklog]] = field(default_factory=dict)
+    #: Per tenant, every worklog change in write order (``worklog_change``).
+    worklog_changes: dict[str, list[WorklogChange]] = field(default_factory=dict)
     timers: dict[str, dict[str, Timer]] = field(default_factory=dict)
     week_statuses: dict[str, dict[UserWeek, WeekStatus]] = field(default_factory=dict)
     #: tenant id → week → its particulars (submitted, decided, note); the status is in both.
@@ -153,6 +157,8 @@ class FakeDatabase:
     #: tenant id → user id → their approvers' ids.
     approvers: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     tracking_settings: dict[str, TrackingSettings] = field(default_factory=dict)
+    #: Per tenant, who may edit other people's time (``editing_rule``; absent: the default).
+    editing_rules: dict[str, str] = field(default_factory=dict)
     #: tenant id → its work item automation settings (absent: the defaults).
     work_item_automation: dict[str, WorkItemAutomation] = field(default_factory=dict)
     preferences: dict[str, dict[str, TrackingPreference]] = field(default_factory=dict)
@@ -255,9 +261,10 @@ AfterCommit = Callable[[set[str]], Awaitable[None]]
 class FakeTenantScope:
     """One tenant's repositories on a unit of work's working copy."""
 
-    def __init__(self, store: FakeDatabase, tenant_id: str) -> None:
+    def __init__(self, store: FakeDatabase, tenant_id: str, origin: Origin | None = None) -> None:
         self.store = store
         self.tenant_id = tenant_id
+        self.origin = origin if origin is not None else current_origin()
 
     def users(self) -> FakeUserRepository:
         from .identity import FakeUserRepository
@@ -292,7 +299,7 @@ class FakeTenantScope:
     def tracking(self) -> FakeTrackingRepository:
         from .tracking import FakeTrackingRepository
 
-        return FakeTrackingRepository(self.store, self.tenant_id)
+        return FakeTrackingRepository(self.store, self.tenant_id, self.origin)
 
     def tokens(self) -> FakeTokenRepository:
         from .identity import FakeTokenRepository

@@ -91,7 +91,7 @@ def test_every_link_fills_parameters_its_target_takes(schema: dict[str, Any]) ->
 def test_refuses_a_link_to_an_operation_that_does_not_exist(tmp_path: Path) -> None:
     """A renamed route cannot leave a link pointing nowhere: building the schema fails."""
     app = _app(tmp_path)
-    nowhere = Link("Gone", "POST /api/v1/worklogs", "201", "GET /api/v1/worklogs/{worklog_id}/history")
+    nowhere = Link("Gone", "POST /api/v1/worklogs", "201", "GET /api/v1/worklogs/{worklog_id}/nowhere")
     with pytest.raises(LookupError, match="no such operation"):
         document_links(app, (nowhere,))
 

@@ -65,3 +65,17 @@ def test_an_import_with_a_bare_row_names_that_line_and_stores_nothing(org: Org) 
     assert response.status_code == 422, response.text
     assert response.json()["errors"] == [{"line": 3, "reason": RULE}]
     assert _worklogs(org) == []
+
+
+def test_a_batch_with_a_bare_line_names_that_line_and_adds_nothing(org: Org) -> None:
+    """The batch create (issue #17) checks each line as a single add does."""
+    org.work_items(12)
+    lines = [
+        {"started_at": "2026-01-05T09:00:00Z", "length_s": 600, "work_item": 12},
+        {"started_at": "2026-01-05T10:00:00Z", "length_s": 600},
+        {"started_at": "2026-01-05T11:00:00Z", "length_s": 600, "comment": "standup"},
+    ]
+    response = org.client.post("/api/v1/worklogs/batch", json={"worklogs": lines}, headers=org.admin)
+    assert response.status_code == 422, response.text
+    assert [(e["index"], e["reason"]) for e in response.json()["errors"]] == [(1, RULE)]
+    assert _worklogs(org) == []

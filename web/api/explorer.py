@@ -16,6 +16,7 @@ from core.errors import AccessDenied
 from core.licensing.access import Action, DenialReason
 from core.services.access import check_access
 from core.services.approvals import deciders
+from core.services.editing_rule import edits_others
 from core.services.explorer import explore_worklogs, group_explored
 from core.services.tracking_common import user_zone
 from core.services.worklog_batches import MAX_BATCH, create_worklogs, delete_worklogs
@@ -195,7 +196,8 @@ class WorklogBatchesController(Controller):
                 ))
                 for line in data.worklogs
             ],
-            may_add_for_others=is_admin(principal) or principal.user.approval_manager,
+            may_add_for_others=is_admin(principal) or principal.user.approval_manager
+            or await edits_others(stint.uow, tenant=principal.tenant, user=principal.user),
         )
         return BatchCreateOut([worklog.id for worklog in made])
 
@@ -207,6 +209,6 @@ class WorklogBatchesController(Controller):
         principal = request.user
         deleted = await delete_worklogs(
             stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, ids=data.ids,
-            actor_can_edit_others=is_admin(principal),
+            actor_can_edit_others=await edits_others(stint.uow, tenant=principal.tenant, user=principal.user),
         )
         return BatchDeleteOut(deleted)

@@ -5,14 +5,22 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, patch, post, put
+from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.licensing.access import Action
 from core.money import Money
 from core.services.approvals import approvers_of, set_approvers
+from core.services.editing_rule import editing_rule, set_editing_rule
 from core.services.rates import user_rates
-from core.services.users import add_user, list_users, set_default_role, update_user
+from core.services.users import (
+    add_user,
+    deactivate_user,
+    list_users,
+    set_default_role,
+    set_roles,
+    update_user,
+)
 from core.tenancy import User
 
 from ..access import requires
@@ -22,7 +30,7 @@ from ..schemas import MoneyOut, Strict
 from ..security import client_address
 from .activity_types import MoneyIn, ensure_action, may_see_rates, money_in, money_out
 
-__all__ = ["DefaultRoleController", "UsersController"]
+__all__ = ["DefaultRoleController", "EditingRuleController", "UsersController"]
 
 Role = Annotated[str, msgspec.Meta(pattern="^(none|team|product|budget|administrator)$")]
 
@@ -38,6 +46,8 @@ class UserOut(msgspec.Struct):
     approval_manager: bool
     #: Whether the user has set up a second factor (TOTP).
     second_factor: bool
+    #: False: deactivated (no sign-in, no seat, every token refused; worklogs kept).
+    active: bool
     #: The user's own hourly rate (``null``: none); only for callers whose role sees rates
     #: (Product and up: a collection admin with the Team role does not see it).
     hourly_rate: MoneyOut | msgspec.UnsetType | None = msgspec.UNSET
@@ -68,6 +78,9 @@ class UserChange(Strict):
     approval_manager: bool | None = None
     #: Set (money) or remove (``null``) the user's hourly rate; absent: unchanged.
     hourly_rate: MoneyIn | msgspec.UnsetType | None = msgspec.UNSET
+    #: ``true`` reactivates a deactivated user (taking a seat: 409 ``seat_limit`` if none
+    #: is free); ``false`` deactivates, as ``DELETE``.
+    active: bool | None = None
 
 
 class DefaultRole(Strict):
@@ -76,6 +89,28 @@ class DefaultRole(Strict):
 
 class ApproversIO(Strict):
     approver_ids: Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=100)]
+
+
+UserId = Annotated[str, msgspec.Meta(max_length=64)]
+
+
+class RolesIn(Strict):
+    users: Annotated[list[UserId], msgspec.Meta(min_length=1, max_length=1000)]
+    role: Role | None = None
+    licensed: bool | None = None
+
+
+class RolesOut(msgspec.Struct):
+    items: list[UserOut]
+
+
+class EditingRuleIn(Strict):
+    #: administrators · approval_managers (+ approval managers) · product (+ Product).
+    who: Annotated[str, msgspec.Meta(pattern="^(administrators|approval_managers|product)$")]
+
+
+class EditingRuleOut(msgspec.Struct):
+    who: str
 
 
 def _out(
@@ -92,6 +127,7 @@ def _out(
         collection_admin=user.collection_admin,
         approval_manager=user.approval_manager,
         second_factor=user.second_factor,
+        active=user.active,
         hourly_rate=rate if rate is msgspec.UNSET else money_out(rate),
         approver_ids=approvers or [],
     )
@@ -170,6 +206,7 @@ class UsersController(Controller):
             address=client_address(request),
             set_hourly_rate=data.hourly_rate is not msgspec.UNSET,
             hourly_rate=None if data.hourly_rate is msgspec.UNSET else money_in(data.hourly_rate),
+            active=data.active,
         )
         rate: Money | msgspec.UnsetType | None = msgspec.UNSET
         if may_see_rates(principal):
@@ -195,6 +232,53 @@ class UsersController(Controller):
             approver_ids=data.approver_ids,
         )
         return ApproversIO(saved)
+
+    @delete("/{user_id:str}", summary="Deactivate a user (keeps their worklogs, frees the seat)",
+            status_code=200)
+    async def deactivate(
+        self, request: Request[TenantPrincipal, Any, Any], user_id: FromPath[str], stint: StintDep
+    ) -> UserOut:
+        """Their tokens are refused from the next request on; ``PATCH {active: true}`` undoes it.
+        Not yourself and not the last Administrator (409)."""
+        principal = request.user
+        user = await deactivate_user(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, user_id=user_id,
+            address=client_address(request),
+        )
+        return _out(user, False, principal.tenant.default_role)
+
+    @post("/roles", summary="Set the role and/or licence of many users, all or none", status_code=200)
+    async def set_roles(
+        self, request: Request[TenantPrincipal, Any, Any], data: JSONBody[RolesIn], stint: StintDep
+    ) -> RolesOut:
+        principal = request.user
+        rows = await set_roles(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, user_ids=data.users,
+            role=data.role, licensed=data.licensed, address=client_address(request),
+        )
+        default_role = principal.tenant.default_role
+        return RolesOut(items=[_out(user, licensed, default_role) for user, licensed in rows])
+
+
+class EditingRuleController(Controller):
+    path = "/settings/editing"
+    tags = ("users",)
+    guards = [requires(Action.MANAGE_SETTINGS)]  # noqa: RUF012 - Litestar reads this class attribute
+
+    @get("/", summary="Who may edit other people's time")
+    async def get_rule(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> EditingRuleOut:
+        return EditingRuleOut((await editing_rule(stint.uow, tenant=request.user.tenant)).value)
+
+    @put("/", summary="Set who may edit other people's time")
+    async def set_rule(
+        self, request: Request[TenantPrincipal, Any, Any], data: JSONBody[EditingRuleIn], stint: StintDep
+    ) -> EditingRuleOut:
+        principal = request.user
+        rule = await set_editing_rule(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, who=data.who,
+            address=client_address(request),
+        )
+        return EditingRuleOut(rule.value)
 
 
 class DefaultRoleController(Controller):

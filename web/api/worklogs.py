@@ -16,15 +16,17 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.budgets import NO_BUDGET, Assignment, Resolution
-from core.errors import ValidationFailed
+from core.errors import AccessDenied, NotFound, ValidationFailed
 from core.licensing.access import Action
 from core.licensing.roles import Role
 from core.services.access import ensure_access
 from core.services.approvals import deciders
 from core.services.budgets import resolve_worklogs
+from core.services.editing_rule import edits_others
 from core.services.explorer import export_explored
 from core.services.planning import work_item_titles
 from core.services.tracking_common import user_zone
+from core.services.worklog_history import WorklogHistory, worklog_history
 from core.services.worklog_import import ImportRejected, import_worklogs
 from core.services.worklogs import (
     NewWorklog,
@@ -45,6 +47,7 @@ from core.tracking import (
 )
 from core.tracking.automation import remaining_hours
 from core.tracking.explorer import bound
+from core.tracking.history import ChangeCursor
 from core.tracking.ports import WorklogCursor
 from core.tracking.rows import XLSX_MEDIA_TYPE
 from plugins.bootstrap import Stint
@@ -61,7 +64,10 @@ __all__ = [
     "WorklogOut",
     "WorklogPage",
     "WorklogsController",
+    "history_out",
     "item_text",
+    "principal_may_see",
+    "readable_history",
     "titled",
     "worklog_out",
 ]
@@ -129,6 +135,77 @@ async def titled(stint: Stint, tenant: Tenant, worklogs: Sequence[Worklog]) -> l
 def item_text(value: int | str | None) -> str | None:
     """A work item sent as a JSON integer or a string (of digits, checked by the use case)."""
     return str(value) if isinstance(value, int) else value
+
+
+class ActorOut(msgspec.Struct):
+    #: None: no user made the change (a background job).
+    id: str | None
+    name: str | None
+
+
+class FieldChangeOut(msgspec.Struct):
+    before: str | int | None
+    after: str | int | None
+
+
+class WorklogChangeOut(msgspec.Struct):
+    at: datetime
+    actor: ActorOut
+    #: api, page, import, timer, app, sync or system.
+    source: str
+    #: added (after only), edited (the fields it changed), deleted (before only).
+    action: str
+    changes: dict[str, FieldChangeOut]
+
+
+class WorklogHistoryOut(msgspec.Struct):
+    items: list[WorklogChangeOut]
+    next_cursor: str | None = None
+
+
+def history_out(history: WorklogHistory, next_cursor: str | None = None) -> WorklogHistoryOut:
+    return WorklogHistoryOut(next_cursor=next_cursor, items=[
+        WorklogChangeOut(
+            at=change.at,
+            actor=ActorOut(change.actor_id, history.actor_names.get(change.actor_id or "")),
+            source=change.source, action=change.action.value,
+            changes={name: FieldChangeOut(c.before, c.after) for name, c in change.changes.items()},
+        )
+        for change in history.changes
+    ])
+
+
+def _history_cursor(cursor: str) -> ChangeCursor:
+    bad = ValidationFailed("this cursor did not come from a previous page", field="cursor")
+    try:
+        stamp, _, last_id = cursor_text(cursor).partition("|")
+        when = check_instant(datetime.fromisoformat(stamp), "cursor")
+    except (ValueError, ValidationFailed):
+        raise bad from None
+    if not last_id:
+        raise bad
+    return ChangeCursor(when, last_id)
+
+
+async def readable_history(
+    principal: TenantPrincipal, stint: Any, worklog_id: str, *, cursor: str = "", limit: int | None = None,
+) -> tuple[WorklogHistory, str | None]:
+    """A page of the history and the next page's cursor, if the caller may read the owner's
+    worklogs; else 404, as if it did not exist (a Team user learns nothing of another
+    user's worklogs)."""
+    history = await worklog_history(
+        stint.uow, tenant=principal.tenant, worklog_id=worklog_id,
+        after=_history_cursor(cursor) if cursor else None, limit=None if limit is None else limit + 1,
+    )
+    try:
+        await principal_may_see(principal, stint, history.owner_id)
+    except AccessDenied:
+        raise NotFound("there is no such worklog") from None
+    if limit is None or len(history.changes) <= limit:
+        return history, None
+    page = history.changes[:limit]
+    last = page[-1]
+    return replace(history, changes=page), opaque_cursor(f"{last.at.isoformat()}|{last.id}")
 
 
 class WorklogPage(msgspec.Struct):
@@ -216,7 +293,11 @@ def is_admin(principal: TenantPrincipal) -> bool:
 async def ensure_may_see(request: TenantRequest, stint: Any, user_id: str) -> None:
     """Someone else's worklogs: global approval managers, the user's approvers, or roles
     that may see everyone's."""
-    principal = request.user
+    await principal_may_see(request.user, stint, user_id)
+
+
+async def principal_may_see(principal: TenantPrincipal, stint: Any, user_id: str) -> None:
+    """:func:`ensure_may_see` for a caller of the API or the pages."""
     if user_id == principal.user.id or principal.user.approval_manager:
         return
     if user_id in (await deciders(stint.uow, tenant=principal.tenant, actor=principal.user) or ()):
@@ -224,7 +305,7 @@ async def ensure_may_see(request: TenantRequest, stint: Any, user_id: str) -> No
     await ensure_access(
         stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
         action=Action.VIEW_ALL_WORKLOGS, grace_days=stint.settings.grace_days,
-        clock_tolerance=stint.settings.clock_tolerance, cache=request.user.cache or stint.access_cache,
+        clock_tolerance=stint.settings.clock_tolerance, cache=principal.cache or stint.access_cache,
     )
 
 
@@ -273,7 +354,8 @@ class WorklogsController(Controller):
                 remaining_h=None if data.remaining_h is None else remaining_hours(repr(data.remaining_h)),
                 activity_type_id=data.activity_type_id,
             ),
-            may_add_for_others=is_admin(principal) or principal.user.approval_manager,
+            may_add_for_others=is_admin(principal) or principal.user.approval_manager
+            or await edits_others(stint.uow, tenant=principal.tenant, user=principal.user),
         )
         [out] = await titled(stint, principal.tenant, [worklog])
         return out
@@ -292,7 +374,8 @@ class WorklogsController(Controller):
         )
         worklog = await edit_worklog(
             stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,
-            worklog_id=worklog_id, changes=changes, actor_can_edit_others=is_admin(principal),
+            worklog_id=worklog_id, changes=changes,
+            actor_can_edit_others=await edits_others(stint.uow, tenant=principal.tenant, user=principal.user),
         )
         [out] = await titled(stint, principal.tenant, [worklog])
         return out
@@ -302,8 +385,22 @@ class WorklogsController(Controller):
         principal = request.user
         await delete_worklog(
             stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user,
-            worklog_id=worklog_id, actor_can_edit_others=is_admin(principal),
+            worklog_id=worklog_id,
+            actor_can_edit_others=await edits_others(stint.uow, tenant=principal.tenant, user=principal.user),
         )
+
+    @get("/{worklog_id:str}/history", summary="A worklog's change history, oldest first",
+         guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+    async def history(
+        self, request: TenantRequest, worklog_id: FromPath[str], stint: StintDep,
+        cursor: Annotated[str, QueryParameter(max_length=200)] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> WorklogHistoryOut:
+        """Every add, edit and delete with who, when and from where; a deleted worklog's too."""
+        history, next_cursor = await readable_history(
+            request.user, stint, worklog_id, cursor=cursor, limit=limit
+        )
+        return history_out(history, next_cursor)
 
     @get("/export", summary="Export worklogs as CSV or Excel", guards=[requires(Action.EXPORT_OWN)],
          operation_class=SpreadsheetDownload)

@@ -18,8 +18,10 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from core.money import format_minor
+from core.origin import Source
 from plugins.settings import Settings
 
+from ..origin import OriginMiddleware
 from .csrf import csrf_middleware
 from .errors import page_exception_handlers
 from .session import SessionCookieMiddleware
@@ -65,7 +67,10 @@ def static_router() -> Router:
 
 def page_middleware(settings: Settings) -> list[Any]:
     """Session cookies outermost (they ride on error pages too), then CSRF."""
-    return [DefineMiddleware(SessionCookieMiddleware), csrf_middleware(settings)]
+    return [
+        DefineMiddleware(OriginMiddleware, source=Source.PAGE), DefineMiddleware(SessionCookieMiddleware),
+        csrf_middleware(settings),
+    ]
 
 
 def pages_router(settings: Settings) -> Router:
@@ -82,6 +87,7 @@ def pages_router(settings: Settings) -> Router:
     from .users import UsersPageController
     from .work_item_automation import WorkItemAutomationPageController
     from .work_items import WorkItemsPageController
+    from .worklog_history import WorklogHistoryPageController
 
     return Router(
         path="/",
@@ -90,7 +96,7 @@ def pages_router(settings: Settings) -> Router:
             DevOpsPageController, AuditPageController, SecurityPageController, WorkItemsPageController,
             WorkItemAutomationPageController,
             ActivityTypesPageController, BudgetsPageController, TenantDataPageController,
-            ApprovalsPageController,
+            ApprovalsPageController, WorklogHistoryPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

@@ -1,6 +1,7 @@
 """``/settings/users``: User Management — roles (changed inline), licences with the seat
-count in view, the collection-admin and approval-manager flags, and the default role.
-The use cases are the API's (``core.services.users``)."""
+count in view, the collection-admin and approval-manager flags, and the default role;
+deactivating and reactivating users, roles and seats for the selected users at once, and
+who may edit other people's time. The use cases are the API's (``core.services.users``)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from litestar.response import Template
 from core.licensing.access import Action
 from core.licensing.roles import Permission, Role, user_may
 from core.services.approvals import approvers_of
+from core.services.editing_rule import editing_rule, set_editing_rule
 from core.services.rates import rate_sheet, set_user_rate
 from core.services.second_factor import reset_user_second_factor
-from core.services.users import list_users, set_default_role, update_user
+from core.services.users import deactivate_user, list_users, set_default_role, set_roles, update_user
 
 from ..security import client_address
 from .activity_types import parse_rate, rate_text
@@ -36,6 +38,20 @@ class UserForm(msgspec.Struct):
     licensed: _FLAG = ""
     collection_admin: _FLAG = ""
     approval_manager: _FLAG = ""
+    #: "on": reactivate a deactivated user.
+    active: _FLAG = ""
+
+
+class BulkForm(msgspec.Struct):
+    """The selected users (checkboxes) and what to set on all of them ("": unchanged)."""
+
+    users: list[Annotated[str, msgspec.Meta(max_length=64)]] = msgspec.field(default_factory=list)
+    role: Literal["", "none", "team", "product", "budget", "administrator"] = ""
+    licensed: _FLAG = ""
+
+
+class EditingForm(msgspec.Struct):
+    who: Literal["administrators", "approval_managers", "product"]
 
 
 class RateForm(msgspec.Struct):
@@ -77,6 +93,7 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
         seats=seats,
         roles=[role.value for role in Role],
         default_role=tenant.default_role,
+        editing_rule=(await editing_rule(stint.uow, tenant=tenant)).value,
         # Removing a user's second factor is the Administrators' (as the API's).
         administrator=page.nav.get("devops", False),
         **extra,
@@ -112,6 +129,7 @@ class UsersPageController(Controller):
             collection_admin=_flag(data.collection_admin),
             approval_manager=_flag(data.approval_manager),
             address=client_address(request),
+            active=_flag(data.active),
         )
         # The whole table comes back: the seat count in its heading moves with a licence.
         context = await _context(request, page, done=f"Saved {user.email}.")
@@ -156,4 +174,44 @@ class UsersPageController(Controller):
             address=client_address(request),
         )
         context = await _context(request, page, done=f"The default role is now {data.role}.")
+        return render(request, "settings/users.html", "settings/_users.html", context)
+
+    @post("/user/{user_id:str}/deactivate", status_code=200)
+    async def deactivate(self, request: Request[Any, Any, Any], user_id: FromPath[str]) -> Template:
+        """The button asks for a confirmation first (``hx-confirm``)."""
+        page = await open_page(request, Action.MANAGE_USERS)
+        stint = stint_of(request)
+        user = await deactivate_user(
+            stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user,
+            user_id=user_id, address=client_address(request),
+        )
+        done = f"{user.email} is deactivated: their seat is free and their worklogs are kept."
+        context = await _context(request, page, done=done)
+        return render(request, "settings/users.html", "settings/_users.html", context)
+
+    @post("/bulk", status_code=200)
+    async def bulk(
+        self, request: Request[Any, Any, Any], data: Annotated[BulkForm, _URL_ENCODED]
+    ) -> Template:
+        page = await open_page(request, Action.MANAGE_USERS)
+        stint = stint_of(request)
+        rows = await set_roles(
+            stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user,
+            user_ids=data.users, role=data.role or None, licensed=_flag(data.licensed),
+            address=client_address(request),
+        )
+        context = await _context(request, page, done=f"Saved {len(rows)} users.")
+        return render(request, "settings/users.html", "settings/_users.html", context)
+
+    @post("/editing", status_code=200)
+    async def editing(
+        self, request: Request[Any, Any, Any], data: Annotated[EditingForm, _URL_ENCODED]
+    ) -> Template:
+        page = await open_page(request, Action.MANAGE_SETTINGS)
+        stint = stint_of(request)
+        await set_editing_rule(
+            stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user,
+            who=data.who, address=client_address(request),
+        )
+        context = await _context(request, page, done="Saved who may edit other people's time.")
         return render(request, "settings/users.html", "settings/_users.html", context)

@@ -42,6 +42,8 @@ from . import (
     m0021_invoice_numbers,
     m0022_worklog_explorer,
     m0023_approval,
+    m0024_worklog_history,
+    m0025_user_deactivation_and_editing_rule,
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
@@ -70,6 +72,8 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0021_invoice_numbers,
     m0022_worklog_explorer,
     m0023_approval,
+    m0024_worklog_history,
+    m0025_user_deactivation_and_editing_rule,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
