@@ -19,6 +19,7 @@ from core.identity.ports import SecondFactorStore, TokenRepository, UserReposito
 from core.licensing.ports import Directory, SeatRepository, SubscriptionRepository
 from core.rates.ports import RateRepository
 from core.tracking.ports import TrackingRepository
+from core.tracking.saved_views import SavedViewStore
 from core.work_items.ports import WorkItemRepository
 
 __all__ = ["TenantScope", "UnitOfWork", "UnitOfWorkFactory"]
@@ -65,6 +66,10 @@ class TenantScope(Protocol):
 
     def rates(self) -> RateRepository:
         """The tenant's rate currency and user rates."""
+        ...
+
+    def saved_views(self) -> SavedViewStore:
+        """The tenant's users' saved Times Explorer views (each user's own)."""
         ...
 
 

@@ -283,3 +283,8 @@ ALL_TABLES = (*ALL_TABLES, *BUDGETS_TABLES)
 from .activities_tables import ACTIVITY_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *ACTIVITY_TABLES)
+
+# Saved Times Explorer views.
+from .saved_views_tables import SAVED_VIEW_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *SAVED_VIEW_TABLES)

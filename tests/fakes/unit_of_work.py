@@ -53,6 +53,7 @@ from core.tracking.ports import (
     TrackingSettings,
     UserWeek,
 )
+from core.tracking.saved_views import SavedView
 from core.work_items import Iteration, WorkItem
 from core.work_items.ports import SyncState
 
@@ -78,6 +79,7 @@ if TYPE_CHECKING:
     from .budgets import FakeBudgetRepository
     from .identity import FakeAuditLog, FakeSecondFactorStore, FakeTokenRepository, FakeUserRepository
     from .licensing import FakeDirectory, FakeSeatRepository, FakeSubscriptionRepository
+    from .saved_views import FakeSavedViewStore
     from .tracking import FakeTrackingRepository
 
 __all__ = [
@@ -180,6 +182,9 @@ class FakeDatabase:
     user_rates: dict[str, dict[str, Money]] = field(default_factory=dict)
     #: tenant id → the rate currency the first rate fixed.
     rate_currencies: dict[str, str] = field(default_factory=dict)
+
+    # Saved Times Explorer views (tenant id → view id → view).
+    saved_views: dict[str, dict[str, SavedView]] = field(default_factory=dict)
 
     # Activation.
     activations: dict[str, ActivationRecord] = field(default_factory=dict)
@@ -317,6 +322,11 @@ class FakeTenantScope:
         from .activities import FakeRateRepository
 
         return FakeRateRepository(self.store, self.tenant_id)
+
+    def saved_views(self) -> FakeSavedViewStore:
+        from .saved_views import FakeSavedViewStore
+
+        return FakeSavedViewStore(self.store, self.tenant_id)
 
 
 class FakeUnitOfWork:
