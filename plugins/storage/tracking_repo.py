@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -313,6 +313,14 @@ class PiccoloTrackingRepo:
         if limit is not None:
             query = query.limit(limit)
         return [worklog_from_row(row) for row in await query]
+
+    async def worklog_times(self, ids: Collection[str]) -> dict[str, tuple[datetime, datetime]]:
+        if not ids:
+            return {}
+        rows = await WorklogRow.select(WorklogRow.id, WorklogRow.created_at, WorklogRow.updated_at).where(
+            (WorklogRow.tenant_id == self.tenant_id) & WorklogRow.id.is_in(sorted(ids))
+        )
+        return {row["id"]: (row["created_at"], row["updated_at"]) for row in rows}
 
     async def explore(
         self, query: WorklogQuery, *, after: WorklogCursor | None = None, limit: int | None = None,

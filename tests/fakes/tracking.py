@@ -8,7 +8,7 @@ not), ``lock_user`` a no-op (one unit of work runs at a time in memory, as on SQ
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
@@ -139,6 +139,11 @@ class FakeTrackingRepository:
             table[worklog.id] = worklog
             times = self._store.worklog_times.setdefault(self.tenant_id, {})
             times[worklog.id] = (times.get(worklog.id, (at, at))[0], at)
+
+    async def worklog_times(self, ids: Collection[str]) -> dict[str, tuple[datetime, datetime]]:
+        times = self._store.worklog_times.get(self.tenant_id, {})
+        table = self._store.worklogs.get(self.tenant_id, {})
+        return {i: times[i] for i in ids if i in times and i in table}
 
     async def delete_worklog(self, worklog_id: str) -> None:
         self._store.check_write("delete a worklog")

@@ -128,6 +128,8 @@ async def open_page(
         "activity_types": administrator,
         # Everyone with a timesheet sees the budgets their own worklogs book to (docs/budgets.md).
         "budgets": role_allows(Role(role), Permission.OWN_TIMESHEET),
+        # The Times Explorer: everyone's worklogs (Product, Budget, Administrators).
+        "explorer": role_allows(Role(role), Permission.VIEW_ALL_WORKLOGS),
     }
     page = Page(principal, outcome, nav)
     request.scope.setdefault("state", {})[_PAGE_KEY] = page
