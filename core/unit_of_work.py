@@ -18,6 +18,7 @@ from core.budgets.ports import BudgetRepository
 from core.identity.ports import SecondFactorStore, TokenRepository, UserRepository
 from core.licensing.ports import Directory, SeatRepository, SubscriptionRepository
 from core.rates.ports import RateRepository
+from core.tracking.import_jobs import ImportJobStore
 from core.tracking.ports import TrackingRepository
 from core.tracking.saved_views import SavedViewStore
 from core.work_items.ports import WorkItemRepository
@@ -70,6 +71,10 @@ class TenantScope(Protocol):
 
     def saved_views(self) -> SavedViewStore:
         """The tenant's users' saved Times Explorer views (each user's own)."""
+        ...
+
+    def import_jobs(self) -> ImportJobStore:
+        """The tenant's background worklog imports (each user's own)."""
         ...
 
 

@@ -14,7 +14,7 @@ failure anywhere stores nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -172,11 +172,17 @@ async def _known_work_items(
 async def import_worklogs(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User,
     rows: Sequence[NumberedRow], may_import_for_others: bool, time_zone: str,
+    on_checked: Callable[[], Awaitable[None]] | None = None,
 ) -> list[Worklog]:
-    """All or nothing: every row is checked; one bad row and nothing is stored."""
+    """All or nothing: every row is checked; one bad row and nothing is stored.
+
+    ``on_checked`` is awaited once every row has passed, before they are stored (a
+    background import reports that it is storing now)."""
     async with uow() as work:
         rules = await _read_rules(work.tenant(tenant.id), tenant, actor, may_import_for_others)
     worklogs = await _checked(rows, rules, actor=actor, time_zone=time_zone)
+    if on_checked is not None:
+        await on_checked()
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
         now_rules = await _read_rules(scope, tenant, actor, may_import_for_others)

@@ -46,6 +46,7 @@ from core.proration.credit import CreditEntry
 from core.tenancy import Enterprise, Person, Tenant
 from core.tracking import Timer, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
+from core.tracking.import_jobs import ImportJob
 from core.tracking.ports import (
     OutboxEntry,
     StoredDevOpsConnection,
@@ -78,6 +79,7 @@ if TYPE_CHECKING:
     from .billing import FakeInvoices, FakePaymentRecords, FakeRenewalStore
     from .budgets import FakeBudgetRepository
     from .identity import FakeAuditLog, FakeSecondFactorStore, FakeTokenRepository, FakeUserRepository
+    from .import_jobs import FakeImportJobStore
     from .licensing import FakeDirectory, FakeSeatRepository, FakeSubscriptionRepository
     from .saved_views import FakeSavedViewStore
     from .tracking import FakeTrackingRepository
@@ -185,6 +187,8 @@ class FakeDatabase:
 
     # Saved Times Explorer views (tenant id → view id → view).
     saved_views: dict[str, dict[str, SavedView]] = field(default_factory=dict)
+    #: Background worklog imports (tenant id → job id → job).
+    import_jobs: dict[str, dict[str, ImportJob]] = field(default_factory=dict)
 
     # Activation.
     activations: dict[str, ActivationRecord] = field(default_factory=dict)
@@ -327,6 +331,11 @@ class FakeTenantScope:
         from .saved_views import FakeSavedViewStore
 
         return FakeSavedViewStore(self.store, self.tenant_id)
+
+    def import_jobs(self) -> FakeImportJobStore:
+        from .import_jobs import FakeImportJobStore
+
+        return FakeImportJobStore(self.store, self.tenant_id)
 
 
 class FakeUnitOfWork:

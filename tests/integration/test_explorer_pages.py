@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -198,3 +199,55 @@ def test_export_takes_exactly_the_views_filters_and_a_bad_import_lists_each_line
     assert imported.status_code == 303, imported.text
     assert sorted(site.listed()) == ["in range", "out of range"]
     assert len(site.api("GET", ALL)["items"]) == 3
+
+
+def _wait_for(site: Site, path: str) -> str:
+    """The progress partial once the background import has ended (it runs on the app's loop)."""
+    for _ in range(600):
+        partial = site.client.get(path, headers={"HX-Request": "true"})
+        assert partial.status_code == 200, partial.text
+        if 'hx-trigger="every 1s"' not in partial.text:
+            return str(partial.text)
+        time.sleep(0.05)
+    raise AssertionError(f"the import at {path} did not end")
+
+
+def test_a_big_import_runs_in_the_background_with_its_progress_and_then_its_report(site: Site) -> None:
+    """More than 2,000 rows: 202 with a progress bar that polls the job, which ends done with
+    every row stored; a big file with bad lines ends failed, naming them, storing nothing."""
+    site.sign_in("admin@shop.test")
+    site.client.get("/explorer/")
+    header = "User,Timestamp,Duration (hours),Billable duration,Activity type,Comment,Work item\r\n"
+    lines = [f"admin@shop.test,2025-0{1 + n // 1000}-{1 + n % 28:02d}T{8 + n % 10:02d}:{n % 60:02d}:00Z,"
+             f"0.25,0,,row {n},\r\n" for n in range(2001)]
+    big = (header + "".join(lines)).encode()
+    started = site.client.post("/explorer/import", files={"file": ("big.csv", big, "text/csv")},
+                               data={"_csrf_token": site.client.cookies["csrftoken"]})
+    assert started.status_code == 202, started.text
+    assert "Importing 2001 rows" in started.text
+    found = re.search(r'hx-get="(/explorer/import/[^"]+)"', started.text)
+    assert found is not None
+    report = _wait_for(site, found.group(1))
+    assert "2001 worklogs imported." in report
+    job_id = found.group(1).rsplit("/", 1)[1]
+    status = site.api("GET", f"/api/v1/worklogs/import/{job_id}")
+    assert {k: status[k] for k in ("state", "done", "total", "imported", "errors")} == {
+        "state": "done", "done": 2001, "total": 2001, "imported": 2001, "errors": []}
+    pat = bearer(token(site.client, "shop", "pat@shop.test"))
+    assert site.client.get(f"/api/v1/worklogs/import/{job_id}", headers=pat).status_code == 404
+
+    lines[5] = "admin@shop.test,not a time,0.25,0,,bad,\r\n"
+    lines[1999] = "nobody@shop.test,2025-01-01T08:00:00Z,0.25,0,,bad,\r\n"
+    bad = (header + "".join(lines)).encode()
+    refused = site.client.post("/explorer/import", files={"file": ("bad.csv", bad, "text/csv")},
+                               data={"_csrf_token": site.client.cookies["csrftoken"]})
+    assert refused.status_code == 202, refused.text
+    found = re.search(r'hx-get="(/explorer/import/[^"]+)"', refused.text)
+    assert found is not None
+    report = _wait_for(site, found.group(1))
+    assert "2 bad lines; nothing was imported." in report
+    assert re.findall(r'<td class="num">(\d+)</td>', report) == ["7", "2001"]
+    [only] = site.api("GET", f"{ALL}?group_by=user")["groups"]
+    assert only["tracked_s"] == 2001 * 900  # the first file's rows, none of the second's
+    failed = site.api("GET", f"/api/v1/worklogs/import/{found.group(1).rsplit('/', 1)[1]}")
+    assert (failed["state"], [e["line"] for e in failed["errors"]]) == ("failed", [7, 2001])

@@ -25,6 +25,7 @@ from core.licensing.access import Action
 from core.licensing.roles import Permission, Role, role_allows
 from core.services.explorer import ExplorerFilters, explore_worklogs, export_explored, group_explored
 from core.services.explorer_page import ExplorerChoices, explorer_choices, explorer_rows
+from core.services.import_jobs import BACKGROUND_ROWS, import_status, run_import, start_import
 from core.services.saved_views import delete_view, list_views, save_view
 from core.services.tracking_common import user_zone
 from core.services.worklog_batch_edit import BatchChanges, update_worklogs
@@ -36,6 +37,7 @@ from core.tracking.rows import XLSX_MEDIA_TYPE
 from core.tracking.saved_views import COLUMNS, FILTERS
 
 from ..api.explorer_views import check_view_filters
+from ..api.import_jobs import in_background
 from ..api.worklog_filters import explorer_filters
 from ..api.worklogs import _decoded, decode_cursor, encode_cursor, is_admin
 from .render import Page, current_page, is_htmx, open_page, render, stint_of
@@ -323,6 +325,17 @@ class ExplorerPageController(Controller):
         principal = page.principal
         try:
             rows = await _decoded(stint, data, upload.filename or "", (upload.content_type or "").lower())
+            if len(rows) > BACKGROUND_ROWS:
+                # A big file: checked and stored in the background while a progress bar shows how far.
+                job = await start_import(stint.uow, stint.clock, tenant=principal.tenant,
+                                         actor=principal.user, total=len(rows))
+                in_background(run_import(
+                    stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, job=job, rows=rows,
+                    may_import_for_others=is_admin(principal), time_zone=await _zone(request, page),
+                ))
+                context = page.context(active="explorer", job=job)
+                return render(request, "explorer/import_progress.html", "explorer/_import_progress.html",
+                              context, status_code=202)
             imported = await import_worklogs(
                 stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, rows=rows,
                 may_import_for_others=is_admin(principal), time_zone=await _zone(request, page),
@@ -342,6 +355,16 @@ class ExplorerPageController(Controller):
         count = len(imported)
         return _to_explorer(request, _back(str(form.get("back") or "")),
                             f"{count} worklog{'' if count == 1 else 's'} imported.")
+
+    @get("/import/{job_id:str}")
+    async def import_progress(self, request: Request[Any, Any, Any], job_id: FromPath[str]) -> Template:
+        """A background import's progress bar (htmx polls it), then its result or bad lines."""
+        page = await _open(request, Action.EDIT_OWN_WORKLOGS)
+        stint = stint_of(request)
+        job = await import_status(stint.uow, tenant=page.principal.tenant, user=page.principal.user,
+                                  job_id=job_id)
+        context = page.context(active="explorer", job=job)
+        return render(request, "explorer/import_progress.html", "explorer/_import_progress.html", context)
 
     @post("/views", status_code=200)
     async def save(self, request: Request[Any, Any, Any]) -> Response[Any]:
