@@ -24,14 +24,26 @@ from core.clock import Clock
 from core.errors import AccessDenied, Conflict, NotFound, StintError, ValidationFailed, WeekLocked
 from core.ids import new_id
 from core.tenancy import Tenant, User
-from core.tracking import KEEP, Worklog, WorklogChanges, check_work_item_rule, edit, ensure_may_edit
+from core.tracking import (
+    KEEP,
+    WeekStatus,
+    Worklog,
+    WorklogChanges,
+    check_work_item_rule,
+    edit,
+    ensure_may_edit,
+    ensure_unlocked,
+    local_day,
+    week_of,
+)
 from core.tracking.explorer import WorklogQuery
+from core.tracking.ports import UserWeek
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .audit import actor_of
 from .budgets import ensure_budget_open
 from .planning import require_work_item
-from .tracking_common import ensure_day_unlocked, queue_work_item_effects, user_zone
+from .tracking_common import queue_work_item_effects, user_zone
 from .worklog_batches import MAX_BATCH
 
 __all__ = ["BatchChanges", "update_worklogs"]
@@ -151,6 +163,10 @@ async def update_worklogs(
             raise _refusal(missing, {NotFound})
         settings = await repo.rules()
         zones = {owner: await user_zone(repo, tenant, owner) for owner in owners}
+        # The owners' weeks that are not open, read once each (not one query per worklog).
+        weeks: dict[UserWeek, WeekStatus] = {}
+        for owner in owners:
+            weeks.update(await repo.week_statuses(owner))
         own_budgets = (await budgets.assignments()).worklogs if changes.budget_id is None else {}
         closed = {b.id: b for b in await budgets.all() if not b.open} if own_budgets else {}
         edited: list[tuple[Worklog, Worklog]] = []
@@ -159,8 +175,12 @@ async def update_worklogs(
         for index, wid in enumerate(wanted):
             before = found[wid]
             try:
+                ensure_may_edit(before, actor.id, actor_can_edit_others)
+                day = local_day(before.started_at, zones[before.user_id])
+                ensure_unlocked(day, weeks.get(UserWeek(before.user_id, str(week_of(day))), WeekStatus.OPEN),
+                                settings.lock)
                 after = await _checked(scope, actor, before, common, changes, actor_can_edit_others,
-                                       settings, zones[before.user_id], closed, own_budgets)
+                                       settings, closed, own_budgets)
             except StintError as refused:
                 lines.append(_line(index, wid, refused))
                 kinds.add(type(refused))
@@ -190,12 +210,10 @@ async def update_worklogs(
 
 async def _checked(
     scope: TenantScope, actor: User, before: Worklog, common: WorklogChanges, changes: BatchChanges,
-    actor_can_edit_others: bool, settings: Any, zone: str, closed: dict[str, Any],
-    own_budgets: Any,
+    actor_can_edit_others: bool, settings: Any, closed: dict[str, Any], own_budgets: Any,
 ) -> Worklog:
-    """One worklog's edit, checked as a single PATCH checks it (raises what it would)."""
-    ensure_may_edit(before, actor.id, actor_can_edit_others)
-    await ensure_day_unlocked(scope.tracking(), before.user_id, before.started_at, zone, settings.lock)
+    """One worklog's edit, checked as a single PATCH checks it (raises what it would); its
+    week's lock is checked by the caller, from the statuses it read once."""
     after = edit(before, actor.id, replace(common, billable_length_s=_billable_change(changes, before)),
                  actor_can_edit_others=actor_can_edit_others)
     if changes.work_item is not LEAVE or changes.comment is not LEAVE:
