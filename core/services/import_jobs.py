@@ -58,24 +58,25 @@ async def run_import(
     job = await _record(uow, clock, tenant, replace(job, state=ImportState.CHECKING, done=0, total=len(rows)))
     checked = job
 
-    async def storing() -> None:
+    async def progress(stage: str, done: int) -> None:
         nonlocal checked
-        checked = await _record(uow, clock, tenant, replace(job, state=ImportState.STORING, done=len(rows)))
+        state = ImportState.STORING if stage == "storing" else ImportState.CHECKING
+        checked = await _record(uow, clock, tenant, replace(job, state=state, done=done))
 
     try:
         imported = await import_worklogs(
             uow, clock, tenant=tenant, actor=actor, rows=rows, may_import_for_others=may_import_for_others,
-            time_zone=time_zone, on_checked=storing,
+            time_zone=time_zone, progress=progress,
         )
     except ImportRejected as refused:
-        errors = refused.extra.get("errors") or [{"line": 1, "reason": refused.detail}]
+        errors = tuple(refused.extra.get("errors") or [{"line": 1, "reason": refused.detail}])
         return await _record(uow, clock, tenant, replace(checked, state=ImportState.FAILED, errors=errors))
     except StintError as refused:  # the plan's limit, a closed budget: the whole file is refused
-        lines = [{"line": 1, "reason": refused.detail}]
+        lines = ({"line": 1, "reason": refused.detail},)
         return await _record(uow, clock, tenant, replace(checked, state=ImportState.FAILED, errors=lines))
     except Exception:
         log.exception("background import %s stopped", job.id)
-        lines = [{"line": 1, "reason": "the import stopped unexpectedly; nothing was imported"}]
+        lines = ({"line": 1, "reason": "the import stopped unexpectedly; nothing was imported"},)
         return await _record(uow, clock, tenant, replace(checked, state=ImportState.FAILED, errors=lines))
     return await _record(uow, clock, tenant, replace(checked, state=ImportState.DONE, done=len(rows),
                                                      imported=len(imported)))
