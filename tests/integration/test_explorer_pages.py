@@ -100,6 +100,11 @@ def test_the_filters_columns_and_grouping_are_the_address_and_the_groups_carry_s
     assert "2026-01-05" in table and "2026-01-20" in table
     assert re.search(r"Total</th><td class=\"num\">1:40</td><td class=\"num\">1:00</td>", table)
 
+    item = site.api("POST", "/api/v1/work-items", {"title": "Card form", "type": "Task"})["id"]
+    site.log("2026-01-07T09:00:00Z", 900, "on an item", work_item=item)
+    by_item = site.client.get("/explorer/", params=[("group_by", "work_item")])
+    assert f"#{item} Card form" in by_item.text and "(none)" in by_item.text
+
     refused = site.client.get("/explorer/", params={"from": "someday"})
     assert refused.status_code == 422
     assert "from" in refused.text

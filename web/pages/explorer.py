@@ -26,6 +26,7 @@ from core.licensing.roles import Permission, Role, role_allows
 from core.services.explorer import ExplorerFilters, explore_worklogs, export_explored, group_explored
 from core.services.explorer_page import ExplorerChoices, explorer_choices, explorer_rows
 from core.services.import_jobs import BACKGROUND_ROWS, import_status, run_import, start_import
+from core.services.planning import work_item_titles
 from core.services.saved_views import delete_view, list_views, save_view
 from core.services.tracking_common import user_zone
 from core.services.worklog_batch_edit import BatchChanges, update_worklogs
@@ -152,7 +153,7 @@ def _group_label(key: Mapping[str, Any], labels: Mapping[str, Mapping[Any, str]]
     if value is None:
         return "(none)"
     if name == "work_item":
-        return f"#{value}"
+        return labels.get(name, {}).get(str(value), f"#{value}")
     return labels.get(name, {}).get(value, str(value))
 
 
@@ -191,6 +192,10 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
     if group_by:
         groups = await group_explored(stint.uow, tenant=tenant, filters=filters,
                                       levels=parse_group_by(",".join(group_by)), time_zone=zone)
+        items = {str(g.key.get("work_item")) for top in groups for g in [top, *(top.groups or [])]
+                 if g.key.get("work_item") is not None}
+        titles = await work_item_titles(stint.uow, tenant=tenant, names=items)
+        labels["work_item"] = {item: f"#{item} {title}" for item, title in titles.items()}
         context["groups"] = _flatten(groups, labels)
         context["grand"] = {
             "tracked_s": sum(g.tracked_s for g in groups), "billable_s": sum(g.billable_s for g in groups),
