@@ -24,7 +24,9 @@ from core.identity.ports import SecondFactorStore, TokenRepository, UserReposito
 from core.licensing.ports import Directory, SeatRepository, SubscriptionRepository
 from core.origin import Origin, Source, act_as, acting, current_origin, sourced
 from core.rates.ports import RateRepository
+from core.tracking.import_jobs import ImportJobStore
 from core.tracking.ports import TrackingRepository
+from core.tracking.saved_views import SavedViewStore
 from core.work_items.ports import WorkItemRepository
 
 __all__ = [
@@ -83,6 +85,14 @@ class TenantScope(Protocol):
 
     def rates(self) -> RateRepository:
         """The tenant's rate currency and user rates."""
+        ...
+
+    def saved_views(self) -> SavedViewStore:
+        """The tenant's users' saved Times Explorer views (each user's own)."""
+        ...
+
+    def import_jobs(self) -> ImportJobStore:
+        """The tenant's background worklog imports (each user's own)."""
         ...
 
 

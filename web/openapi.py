@@ -425,6 +425,19 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "createWorklogBatch", "Logs up to 5,000 worklogs at once, all or nothing: one bad line, "
         "locked week or foreign user and nothing is stored; the answer names every offending "
         "line with its reason. Audited once with the count."),
+    "PATCH /api/v1/worklogs/batch": (
+        "changeWorklogBatch", "Sets billable, the billable length, the activity type, the budget, the "
+        "work item or the comment on up to 5,000 worklogs, all or nothing: an unknown id, one not "
+        "yours to change, one in a locked week or a bad value and nothing changes; the answer names "
+        "every offending id. Audited once with the count."),
+    "GET /api/v1/worklogs/import/{job_id}": (
+        "getWorklogImport", "A background import's state (queued, checking, storing, done, failed), "
+        "rows done of the total, worklogs imported and, when refused, every bad line. Your own only."),
+    "GET /api/v1/explorer/views": ("listExplorerViews", "Your saved Times Explorer views."),
+    "POST /api/v1/explorer/views": (
+        "saveExplorerView", "Saves the Times Explorer's filters, columns and grouping under a name "
+        "of your own (409 when you have used it)."),
+    "DELETE /api/v1/explorer/views/{view_id}": ("deleteExplorerView", "Deletes one of your saved views."),
     "POST /api/v1/worklogs/batch-delete": (
         "deleteWorklogBatch", "Deletes the worklogs named, all or nothing: an unknown or foreign "
         "id, or one in a locked week, and nothing is deleted; the answer names every offending id."),
@@ -544,6 +557,8 @@ OPERATIONS: dict[str, tuple[str, str]] = {
 EXTRA_STATUSES: dict[str, tuple[str, ...]] = {
     "POST /api/v1/worklogs/batch": ("409", "423"),
     "POST /api/v1/worklogs/batch-delete": ("423",),
+    "PATCH /api/v1/worklogs/batch": ("409", "423"),
+    "POST /api/v1/explorer/views": ("409",),
     "POST /api/v1/signup": ("409",),
     "POST /api/v1/operator/tenants/{slug}/purge": ("409",),
     "POST /api/v1/users": ("409",),

@@ -14,7 +14,7 @@ failure anywhere stores nothing.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
@@ -119,16 +119,33 @@ def _check_rows(
     return [create_worklog(draft, id_) for draft, id_ in zip(result.drafts, ids, strict=True)], []
 
 
+#: Rows checked per step; a background import records how far it got after each.
+CHECK_STEP = 5000
+
+#: Told how far an import got: ``("checking", rows checked)``, then ``("storing", rows)``.
+Progress = Callable[[str, int], Awaitable[None]]
+
+
 async def _checked(
-    rows: Sequence[NumberedRow], rules: _Rules, *, actor: User, time_zone: str
+    rows: Sequence[NumberedRow], rules: _Rules, *, actor: User, time_zone: str,
+    progress: Progress | None = None,
 ) -> list[Worklog]:
     """Every row checked and made a worklog; ImportRejected names every bad line.
 
-    The check is pure Python and takes seconds for a big file: it runs in a worker thread
-    so that the event loop goes on serving the process's other requests meanwhile (the
-    interpreter hands the loop its turn every few milliseconds).
+    The check is pure Python and takes seconds for a big file: it runs in a worker thread,
+    a step of rows at a time, so that the event loop goes on serving the process's other
+    requests meanwhile (and a background import can say how far it got). Rows are
+    independent of each other, so checking them in steps finds exactly what one pass does.
     """
-    worklogs, errors = await asyncio.to_thread(_check_rows, rows, rules, actor.id, time_zone)
+    worklogs: list[Worklog] = []
+    errors: list[RowError] = []
+    for start in range(0, len(rows), CHECK_STEP):
+        made, bad = await asyncio.to_thread(
+            _check_rows, rows[start:start + CHECK_STEP], rules, actor.id, time_zone)
+        worklogs.extend(made)
+        errors.extend(bad)
+        if progress is not None:
+            await progress("checking", min(start + CHECK_STEP, len(rows)))
     if errors:
         raise ImportRejected(
             f"{len(errors)} row(s) are not valid; nothing was imported",
@@ -174,12 +191,18 @@ async def _known_work_items(
 async def import_worklogs(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User,
     rows: Sequence[NumberedRow], may_import_for_others: bool, time_zone: str,
+    progress: Progress | None = None,
 ) -> list[Worklog]:
-    """All or nothing: every row is checked; one bad row and nothing is stored."""
+    """All or nothing: every row is checked; one bad row and nothing is stored.
+
+    ``progress`` is told how far the check got, a step of rows at a time, and once every
+    row has passed, before they are stored (a background import's progress bar)."""
     today = today_in(clock)
     async with uow() as work:
         rules = await _read_rules(work.tenant(tenant.id), tenant, actor, may_import_for_others, today)
-    worklogs = await _checked(rows, rules, actor=actor, time_zone=time_zone)
+    worklogs = await _checked(rows, rules, actor=actor, time_zone=time_zone, progress=progress)
+    if progress is not None:
+        await progress("storing", len(rows))
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
         now_rules = await _read_rules(scope, tenant, actor, may_import_for_others, today)

@@ -285,3 +285,13 @@ ALL_TABLES = (*ALL_TABLES, *BUDGETS_TABLES)
 from .activities_tables import ACTIVITY_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *ACTIVITY_TABLES)
+
+# Saved Times Explorer views.
+from .saved_views_tables import SAVED_VIEW_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *SAVED_VIEW_TABLES)
+
+# Background worklog imports (their state and progress).
+from .import_jobs_tables import IMPORT_JOB_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *IMPORT_JOB_TABLES)

@@ -12,6 +12,8 @@ from .activation_repo import PiccoloActivationRepo
 from .activities_repo import PiccoloActivityTypeRepo, PiccoloRateRepo
 from .billing_repo import InvoiceRepo
 from .budgets_repo import PiccoloBudgetRepo
+from .import_jobs_repo import PiccoloImportJobStore
+from .saved_views_repo import PiccoloSavedViewStore
 from .second_factor_repo import SecondFactors
 from .subscriptions_repo import Account, PiccoloSeatRepository, PiccoloSubscriptionRepository
 from .token_repo import PiccoloTokenRepository
@@ -68,3 +70,9 @@ class PiccoloTenantScope:
 
     def rates(self) -> PiccoloRateRepo:
         return PiccoloRateRepo(self.tenant_id)
+
+    def saved_views(self) -> PiccoloSavedViewStore:
+        return PiccoloSavedViewStore(self.tenant_id)
+
+    def import_jobs(self) -> PiccoloImportJobStore:
+        return PiccoloImportJobStore(self.tenant_id)

@@ -488,6 +488,14 @@ class PiccoloTrackingRepo:
             query = query.limit(limit)
         return [worklog_from_row(row) for row in await query]
 
+    async def worklog_times(self, ids: Collection[str]) -> dict[str, tuple[datetime, datetime]]:
+        if not ids:
+            return {}
+        rows = await WorklogRow.select(WorklogRow.id, WorklogRow.created_at, WorklogRow.updated_at).where(
+            (WorklogRow.tenant_id == self.tenant_id) & WorklogRow.id.is_in(sorted(ids))
+        )
+        return {row["id"]: (row["created_at"], row["updated_at"]) for row in rows}
+
     async def explore(
         self, query: WorklogQuery, *, after: WorklogCursor | None = None, limit: int | None = None,
     ) -> list[Worklog]:

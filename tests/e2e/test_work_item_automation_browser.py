@@ -152,7 +152,7 @@ def test_with_leave_remaining_work_a_worklog_from_the_time_tab_changes_completed
     expect(page.locator("#work-item-automation")).to_contain_text("from its next run")
     expect(page.get_by_label("leaving it as it is")).to_be_checked()
 
-    page.get_by_role("link", name="Time").click()
+    page.get_by_role("link", name="Time", exact=True).click()
     htmx_settled(page)
     form = page.locator("tr.add form")
     form.get_by_label("Start").fill("00:05")

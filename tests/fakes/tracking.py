@@ -195,6 +195,11 @@ class FakeTrackingRepository:
             if before or after:
                 self._record(worklog, ChangeAction.EDITED, at, before, after)
 
+    async def worklog_times(self, ids: Collection[str]) -> dict[str, tuple[datetime, datetime]]:
+        times = self._store.worklog_times.get(self.tenant_id, {})
+        table = self._store.worklogs.get(self.tenant_id, {})
+        return {i: times[i] for i in ids if i in times and i in table}
+
     async def delete_worklog(self, worklog_id: str, at: datetime | None = None) -> None:
         await self.delete_worklogs([worklog_id], at)
 

@@ -48,6 +48,7 @@ from core.tenancy import Enterprise, Person, Tenant
 from core.tracking import Timer, WeekRecord, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
 from core.tracking.history import WorklogChange
+from core.tracking.import_jobs import ImportJob
 from core.tracking.ports import (
     OutboxEntry,
     StoredDevOpsConnection,
@@ -55,6 +56,7 @@ from core.tracking.ports import (
     TrackingSettings,
     UserWeek,
 )
+from core.tracking.saved_views import SavedView
 from core.work_items import Iteration, WorkItem
 from core.work_items.ports import SyncState
 
@@ -79,7 +81,9 @@ if TYPE_CHECKING:
     from .billing import FakeInvoices, FakePaymentRecords, FakeRenewalStore
     from .budgets import FakeBudgetRepository
     from .identity import FakeAuditLog, FakeSecondFactorStore, FakeTokenRepository, FakeUserRepository
+    from .import_jobs import FakeImportJobStore
     from .licensing import FakeDirectory, FakeSeatRepository, FakeSubscriptionRepository
+    from .saved_views import FakeSavedViewStore
     from .tracking import FakeTrackingRepository
 
 __all__ = [
@@ -190,6 +194,11 @@ class FakeDatabase:
     user_rates: dict[str, dict[str, Money]] = field(default_factory=dict)
     #: tenant id → the rate currency the first rate fixed.
     rate_currencies: dict[str, str] = field(default_factory=dict)
+
+    # Saved Times Explorer views (tenant id → view id → view).
+    saved_views: dict[str, dict[str, SavedView]] = field(default_factory=dict)
+    #: Background worklog imports (tenant id → job id → job).
+    import_jobs: dict[str, dict[str, ImportJob]] = field(default_factory=dict)
 
     # Activation.
     activations: dict[str, ActivationRecord] = field(default_factory=dict)
@@ -328,6 +337,16 @@ class FakeTenantScope:
         from .activities import FakeRateRepository
 
         return FakeRateRepository(self.store, self.tenant_id)
+
+    def saved_views(self) -> FakeSavedViewStore:
+        from .saved_views import FakeSavedViewStore
+
+        return FakeSavedViewStore(self.store, self.tenant_id)
+
+    def import_jobs(self) -> FakeImportJobStore:
+        from .import_jobs import FakeImportJobStore
+
+        return FakeImportJobStore(self.store, self.tenant_id)
 
 
 class FakeUnitOfWork:

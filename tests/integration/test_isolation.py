@@ -98,7 +98,11 @@ class Schema:
     def body(self, method: str, path: str, fill: str) -> Any:
         content = self.operation(method, path).get("requestBody", {}).get("content", {})
         json_schema = content.get("application/json", {}).get("schema")
-        return example(json_schema, self.components, fill) if json_schema else None
+        body = example(json_schema, self.components, fill) if json_schema else None
+        if isinstance(body, dict) and isinstance(body.get("ids"), list):
+            # A batch names worklogs by ``ids``: walk it with B's id in the list, not an empty one.
+            body["ids"] = [fill]
+        return body
 
     def queries(self, method: str, path: str, fill: str | None) -> dict[str, str]:
         """String query parameters set to ``fill`` (when given); integer ones to their minimum,

@@ -8,17 +8,18 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, get, patch, post
 from litestar.datastructures import State
 from litestar.params import JSONBody, QueryParameter
 
 from core.errors import AccessDenied
 from core.licensing.access import Action, DenialReason
-from core.services.access import check_access
+from core.services.access import check_access, ensure_access
 from core.services.approvals import deciders
 from core.services.editing_rule import edits_others
 from core.services.explorer import explore_worklogs, group_explored
 from core.services.tracking_common import user_zone
+from core.services.worklog_batch_edit import LEAVE, BatchChanges, update_worklogs
 from core.services.worklog_batches import MAX_BATCH, create_worklogs, delete_worklogs
 from core.services.worklogs import NewWorklog
 from core.tracking.explorer import WorklogGroup, parse_group_by
@@ -47,6 +48,41 @@ class BatchDeleteIn(Strict):
 
 class BatchDeleteOut(msgspec.Struct):
     deleted: int
+
+
+class BatchSetIn(Strict):
+    """What the batch sets on every worklog; only the fields sent change."""
+
+    #: True: the whole length is billable; False: none of it.
+    billable: bool | msgspec.UnsetType = msgspec.UNSET
+    billable_length_s: int | msgspec.UnsetType = msgspec.UNSET
+    activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | msgspec.UnsetType | None = msgspec.UNSET
+    #: ``null`` removes the worklogs' own budget assignment.
+    budget_id: Annotated[str, msgspec.Meta(max_length=64)] | msgspec.UnsetType | None = msgspec.UNSET
+    work_item: WorkItemRef | msgspec.UnsetType | None = msgspec.UNSET
+    comment: Annotated[str, msgspec.Meta(max_length=2000)] | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class BatchUpdateIn(Strict):
+    ids: Annotated[list[Annotated[str, msgspec.Meta(max_length=64)]], msgspec.Meta(max_length=MAX_BATCH)]
+    set: BatchSetIn
+
+
+class BatchUpdateOut(msgspec.Struct):
+    updated: int
+
+
+def _leave(value: Any) -> Any:
+    return LEAVE if value is msgspec.UNSET else value
+
+
+def batch_changes(data: BatchSetIn) -> BatchChanges:
+    return BatchChanges(
+        billable=_leave(data.billable), billable_length_s=_leave(data.billable_length_s),
+        activity_type_id=_leave(data.activity_type_id), budget_id=_leave(data.budget_id),
+        work_item=LEAVE if data.work_item is msgspec.UNSET else item_text(data.work_item),
+        comment=_leave(data.comment),
+    )
 
 
 class BatchWorklogIn(Strict):
@@ -200,6 +236,24 @@ class WorklogBatchesController(Controller):
             or await edits_others(stint.uow, tenant=principal.tenant, user=principal.user),
         )
         return BatchCreateOut([worklog.id for worklog in made])
+
+    @patch("/batch", summary="Change worklogs, all or none", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
+    async def update_batch(
+        self, request: TenantRequest, data: JSONBody[BatchUpdateIn], stint: StintDep
+    ) -> BatchUpdateOut:
+        principal = request.user
+        changes = batch_changes(data.set)
+        if changes.budget_id is not LEAVE:  # as POST /budgets/{id}/assign asks
+            await ensure_access(
+                stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
+                action=Action.MANAGE_BUDGETS, grace_days=stint.settings.grace_days,
+                clock_tolerance=stint.settings.clock_tolerance, cache=principal.cache or stint.access_cache,
+            )
+        updated = await update_worklogs(
+            stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, ids=data.ids,
+            changes=changes, actor_can_edit_others=is_admin(principal),
+        )
+        return BatchUpdateOut(updated)
 
     @post("/batch-delete", summary="Delete worklogs, all or none", status_code=200,
           guards=[requires(Action.EDIT_OWN_WORKLOGS)])

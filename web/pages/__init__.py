@@ -79,6 +79,7 @@ def pages_router(settings: Settings) -> Router:
     from .audit import AuditPageController
     from .budgets import BudgetsPageController
     from .devops import DevOpsPageController
+    from .explorer import ExplorerPageController
     from .security import SecurityPageController
     from .signin import SignInController
     from .subscription import SubscriptionPageController
@@ -96,7 +97,7 @@ def pages_router(settings: Settings) -> Router:
             DevOpsPageController, AuditPageController, SecurityPageController, WorkItemsPageController,
             WorkItemAutomationPageController,
             ActivityTypesPageController, BudgetsPageController, TenantDataPageController,
-            ApprovalsPageController, WorklogHistoryPageController,
+            ApprovalsPageController, WorklogHistoryPageController, ExplorerPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

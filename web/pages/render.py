@@ -130,6 +130,8 @@ async def open_page(
         "activity_types": administrator,
         # Everyone with a timesheet sees the budgets their own worklogs book to (docs/budgets.md).
         "budgets": role_allows(Role(role), Permission.OWN_TIMESHEET),
+        # The Times Explorer: everyone's worklogs (Product, Budget, Administrators).
+        "explorer": role_allows(Role(role), Permission.VIEW_ALL_WORKLOGS),
     }
     # Those who decide weeks: a global approval manager, or someone's approver.
     nav["approvals"] = user.approval_manager or bool(

@@ -328,3 +328,16 @@ document.addEventListener("htmx:confirm", (event) => {
     event.detail.issueRequest(true);
   }
 });
+
+// A checkbox marked data-select-all="NAME" checks or clears every checkbox named NAME in
+// its form (the Times Explorer's "select all on this page", rows added by "More" too).
+document.addEventListener("change", (event) => {
+  const box = event.target;
+  if (!(box instanceof HTMLInputElement) || !box.hasAttribute("data-select-all") || !box.form) {
+    return;
+  }
+  const name = box.getAttribute("data-select-all");
+  for (const other of box.form.querySelectorAll(`input[type=checkbox][name="${name}"]`)) {
+    other.checked = box.checked;
+  }
+});

@@ -44,6 +44,7 @@ from . import (
     m0023_approval,
     m0024_worklog_history,
     m0025_user_deactivation_and_editing_rule,
+    m0026_explorer_views,
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
@@ -74,6 +75,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0023_approval,
     m0024_worklog_history,
     m0025_user_deactivation_and_editing_rule,
+    m0026_explorer_views,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
