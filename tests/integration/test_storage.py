@@ -284,3 +284,20 @@ def test_databases_an_interrupted_test_run_left_behind_are_dropped_and_live_runs
     finally:
         databases.drop(dead)
         databases.drop(live)
+
+
+@ENGINES
+async def test_a_migration_whose_description_has_a_quote_is_applied_and_recorded_as_written(
+    empty_engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Descriptions are prose ("the tenant's rule"); the ledger records them as written."""
+    import types
+
+    from plugins.storage import migrations
+
+    quoted = types.SimpleNamespace(ID="9999", DESCRIPTION="the tenant's rule; O'Brien's -- not SQL",
+                                   STATEMENTS=["CREATE TABLE quote_probe (id INTEGER)"])
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, quoted))
+    assert (await migrations.upgrade(empty_engine))[-1] == "9999"
+    rows = await empty_engine.run_ddl("SELECT description FROM stint_schema_migration WHERE id = '9999'")
+    assert [row["description"] for row in rows] == [quoted.DESCRIPTION]

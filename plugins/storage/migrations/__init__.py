@@ -48,7 +48,7 @@ from . import (
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
-__all__ = ["MIGRATIONS", "applied_migrations", "pending_migrations", "upgrade"]
+__all__ = ["MIGRATIONS", "applied_migrations", "pending_migrations", "sql_text", "upgrade"]
 
 MIGRATIONS: tuple[ModuleType, ...] = (
     m0001_identity_and_licensing,
@@ -92,6 +92,13 @@ async def applied_migrations(engine: Engine[Any]) -> list[str]:
     await engine.run_ddl(_LEDGER)
     rows = await engine.run_ddl("SELECT id FROM stint_schema_migration ORDER BY id")
     return [str(row["id"]) for row in rows]
+
+
+def sql_text(value: str) -> str:
+    """``value`` as an SQL string literal. ``run_ddl`` takes no parameters, and a migration's
+    description is prose ("the tenant's rule"): a quote is doubled, as standard SQL (and so
+    SQLite and PostgreSQL with its default standard_conforming_strings) reads it."""
+    return "'" + value.replace("'", "''") + "'"
 
 
 async def pending_migrations(engine: Engine[Any]) -> list[str]:
@@ -141,7 +148,7 @@ async def upgrade(engine: Engine[Any], *, target: str | None = None) -> list[str
             when = datetime.now(UTC).isoformat()
             await engine.run_ddl(
                 "INSERT INTO stint_schema_migration (id, description, applied_at) "
-                f"VALUES ('{migration.ID}', '{migration.DESCRIPTION}', '{when}')"
+                f"VALUES ({sql_text(migration.ID)}, {sql_text(migration.DESCRIPTION)}, {sql_text(when)})"
             )
             applied.append(migration.ID)
     return applied
