@@ -430,7 +430,7 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "work item or the comment on up to 5,000 worklogs, all or nothing: an unknown id, one not "
         "yours to change, one in a locked week or a bad value and nothing changes; the answer names "
         "every offending id. Audited once with the count."),
-    "GET /api/v1/worklogs/import/{job_id}": (
+    "GET /api/v1/import-jobs/{job_id}": (
         "getWorklogImport", "A background import's state (queued, checking, storing, done, failed), "
         "rows done of the total, worklogs imported and, when refused, every bad line. Your own only."),
     "GET /api/v1/explorer/views": ("listExplorerViews", "Your saved Times Explorer views."),

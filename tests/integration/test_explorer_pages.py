@@ -235,11 +235,11 @@ def test_a_big_import_runs_in_the_background_with_its_progress_and_then_its_repo
     report = _wait_for(site, found.group(1))
     assert "2001 worklogs imported." in report
     job_id = found.group(1).rsplit("/", 1)[1]
-    status = site.api("GET", f"/api/v1/worklogs/import/{job_id}")
+    status = site.api("GET", f"/api/v1/import-jobs/{job_id}")
     assert {k: status[k] for k in ("state", "done", "total", "imported", "errors")} == {
         "state": "done", "done": 2001, "total": 2001, "imported": 2001, "errors": []}
     pat = bearer(token(site.client, "shop", "pat@shop.test"))
-    assert site.client.get(f"/api/v1/worklogs/import/{job_id}", headers=pat).status_code == 404
+    assert site.client.get(f"/api/v1/import-jobs/{job_id}", headers=pat).status_code == 404
 
     lines[5] = "admin@shop.test,not a time,0.25,0,,bad,\r\n"
     lines[1999] = "nobody@shop.test,2025-01-01T08:00:00Z,0.25,0,,bad,\r\n"
@@ -254,5 +254,5 @@ def test_a_big_import_runs_in_the_background_with_its_progress_and_then_its_repo
     assert re.findall(r'<td class="num">(\d+)</td>', report) == ["7", "2001"]
     [only] = site.api("GET", f"{ALL}?group_by=user")["groups"]
     assert only["tracked_s"] == 2001 * 900  # the first file's rows, none of the second's
-    failed = site.api("GET", f"/api/v1/worklogs/import/{found.group(1).rsplit('/', 1)[1]}")
+    failed = site.api("GET", f"/api/v1/import-jobs/{found.group(1).rsplit('/', 1)[1]}")
     assert (failed["state"], [e["line"] for e in failed["errors"]]) == ("failed", [7, 2001])

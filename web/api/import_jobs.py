@@ -1,4 +1,4 @@
-"""``GET /api/v1/worklogs/import/{job_id}``: a background import's state and progress, and
+"""``GET /api/v1/import-jobs/{job_id}``: a background import's state and progress, and
 once refused every bad line (issue #17); and where background imports run.
 
 A big import started from the Times Explorer runs as a task of the process that took the
@@ -64,7 +64,9 @@ def import_job_out(job: ImportJob) -> ImportJobOut:
 
 
 class ImportJobsController(Controller):
-    path = "/worklogs/import"
+    # Not /worklogs/import/{job_id}: beside /worklogs/{worklog_id}/history that path is
+    # ambiguous (a worklog id "import"; OpenAPI lint, no-ambiguous-paths).
+    path = "/import-jobs"
     tags = ("worklogs",)
 
     @get("/{job_id:str}", summary="A background import's state and progress",
