@@ -12,9 +12,13 @@ are O(work items), never O(worklogs):
   to another budget. So the query is ``work_item IN (items → B) AND id NOT IN (assigned
   elsewhere) OR id IN (assigned to B)``.
 
-Grouping reads the matching worklogs and sums them here; each worklog is priced once
-(``core.rates``: budget rate, else activity type, else user; rounded half-even once) and
-the groups sum those rounded lines.
+Grouping sums in SQL (``TrackingRepository.explore_totals``), never reading the worklogs:
+the storage splits the matching rows by the columns the levels need (user, work item,
+activity type, the budget a worklog is assigned to directly, the day in the caller's zone)
+and prices each worklog there (``core.rates``: budget rate, else activity type, else user;
+rounded half-even once per worklog; :class:`~core.tracking.explorer.PriceRules`). Here those
+subtotals are rolled up into the levels asked for: a work item's iteration and budget, a
+day's week and month are functions of what SQL split by, so the roll-up is O(groups).
 """
 
 from __future__ import annotations
@@ -24,15 +28,20 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from core.budgets import Resolver
-from core.money import Money
 from core.tenancy import Tenant
 from core.tracking import WeekStatus, Worklog, export_rows, parse_week_id
 from core.tracking.explorer import (
     GroupBy,
+    GroupKey,
+    PriceRules,
+    Subtotal,
+    TotalsBy,
     UserWindow,
     WorklogGroup,
     WorklogQuery,
-    group_worklogs,
+    WorklogTotals,
+    day_key,
+    group_totals,
     week_window,
 )
 from core.tracking.ports import UserWeek, WorklogCursor
@@ -155,24 +164,57 @@ async def group_explored(
     async with uow() as work:
         scope = work.tenant(tenant.id)
         query = await _query(scope, tenant, filters)
-        worklogs = await scope.tracking().explore(query)
         budgets = scope.budgets()
         tree = await budgets.tree()
-        resolver = Resolver(tree, await budgets.assignments())
-        budget_rates = {b.id: b.hourly_rate for b in await budgets.all()}
+        assignments = await budgets.assignments()
+        resolver = Resolver(tree, assignments)
+        budget_rates = {b.id: b.hourly_rate.amount for b in await budgets.all() if b.hourly_rate is not None}
         book = await rate_book(scope)
+        # A worklog's budget is its direct assignment, else its work item's; only items whose
+        # budget has a rate matter for prices (the filter's candidates: the tree and the
+        # items assigned outside it).
+        on_items = {}
+        for item in set(tree.parents) | set(assignments.work_items):
+            budget_id = resolver.worklog(None, item).budget_id
+            if budget_id is not None and budget_id in budget_rates:
+                on_items[str(item)] = budget_rates[budget_id]
+        prices = PriceRules(
+            users={user: rate.amount for user, rate in book.users.items()},
+            activity_types={kind: rate.amount for kind, rate in book.activity_types.items()},
+            direct={w: budget_rates.get(b) for w, b in assignments.worklogs.items()} if on_items or any(
+                b in budget_rates for b in assignments.worklogs.values()) else {},
+            items=on_items,
+        )
+        wanted = set(levels)
+        by = TotalsBy(
+            user=GroupBy.USER in wanted,
+            work_item=bool(wanted & {GroupBy.WORK_ITEM, GroupBy.ITERATION, GroupBy.BUDGET}),
+            activity_type=GroupBy.ACTIVITY_TYPE in wanted,
+            direct_budget=dict(assignments.worklogs) if GroupBy.BUDGET in wanted else None,
+            day_zone=time_zone if wanted & {GroupBy.DAY, GroupBy.WEEK, GroupBy.MONTH} else None,
+            prices=prices,
+        )
+        totals = await scope.tracking().explore_totals(query, by)
     currency = book.currency or DEFAULT_CURRENCY
 
-    def budget_of(worklog: Worklog) -> str | None:
-        return resolver.worklog(worklog.id, _item_id(worklog.work_item)).budget_id
+    def key(level: GroupBy, row: WorklogTotals) -> GroupKey:
+        match level:
+            case GroupBy.USER:
+                return {"user_id": row.user_id}
+            case GroupBy.WORK_ITEM:
+                return {"work_item": row.work_item}
+            case GroupBy.ACTIVITY_TYPE:
+                return {"activity_type_id": row.activity_type_id}
+            case GroupBy.ITERATION:
+                item = _item_id(row.work_item)
+                return {"iteration_id": tree.iterations.get(item) if item is not None else None}
+            case GroupBy.BUDGET:
+                budget = row.direct_budget or resolver.worklog(None, _item_id(row.work_item)).budget_id
+                return {"budget_id": budget}
+            case _:
+                assert row.day is not None
+                return day_key(level, row.day)
 
-    def price(worklog: Worklog) -> Money | None:
-        budget_id = budget_of(worklog)
-        rate = budget_rates.get(budget_id) if budget_id is not None else None
-        return book.amount_for(worklog.billable_length_s, worklog.user_id, worklog.activity_type_id, rate)
-
-    def facts(worklog: Worklog) -> tuple[int | None, str | None]:
-        item = _item_id(worklog.work_item)
-        return (tree.iterations.get(item) if item is not None else None), budget_of(worklog)
-
-    return group_worklogs(worklogs, levels, zone=time_zone, currency=currency, price=price, facts=facts)
+    lines = [Subtotal(tuple(key(level, row) for level in levels), row.tracked_s, row.billable_s, row.amount)
+             for row in totals]
+    return group_totals(lines, len(levels), currency)
