@@ -192,6 +192,7 @@ async def group_explored(
             activity_type=GroupBy.ACTIVITY_TYPE in wanted,
             direct_budget=dict(assignments.worklogs) if GroupBy.BUDGET in wanted else None,
             day_zone=time_zone if wanted & {GroupBy.DAY, GroupBy.WEEK, GroupBy.MONTH} else None,
+            week_starts=not wanted & {GroupBy.DAY, GroupBy.MONTH},
             prices=prices,
         )
         totals = await scope.tracking().explore_totals(query, by)

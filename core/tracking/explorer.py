@@ -280,6 +280,8 @@ class TotalsBy:
     direct_budget: Mapping[str, str] | None = None
     #: Split by the calendar day in this zone.
     day_zone: str | None = None
+    #: With ``day_zone``: split by the Monday of the day's ISO week instead (fewer groups).
+    week_starts: bool = False
     prices: PriceRules = field(default_factory=PriceRules)
 
 
@@ -291,6 +293,7 @@ class WorklogTotals:
     work_item: str | None
     activity_type_id: str | None
     direct_budget: str | None
+    #: The local day (with ``TotalsBy.week_starts``: the Monday of its week).
     day: date | None
     tracked_s: int
     billable_s: int

@@ -217,15 +217,20 @@ async def worklog_totals(
     rate, rate_args = _rate(by)
     inner = [*keys, ("worklog.length_s AS tracked", []), ("worklog.billable_length_s AS billable", []),
              (f"CAST(worklog.billable_length_s AS BIGINT) * {rate} AS p", rate_args)]
-    names = [text.rsplit(" AS ", 1)[1] for text, _ in keys]
+    aliases = [text.rsplit(" AS ", 1)[1] for text, _ in keys]
+    outer = [f"r.{alias}" for alias in aliases]
+    if by.day_zone is not None and by.week_starts:
+        # Day numbers count from a Monday (0001-01-01), so a week starts at a multiple of 7.
+        outer[-1] = "(r.k_day - r.k_day % 7)"
     # Each row rounded half-even on its own, then summed (see the module's comment).
     rounded = ("r.p / 3600 + CASE WHEN 2 * (r.p % 3600) > 3600 OR "
                "(2 * (r.p % 3600) = 3600 AND (r.p / 3600) % 2 = 1) THEN 1 ELSE 0 END")
     template = (
-        f"SELECT {''.join(f'r.{n}, ' for n in names)}COUNT(*) AS n, SUM(r.tracked) AS tracked, "
+        f"SELECT {''.join(f'{e} AS {alias}, ' for e, alias in zip(outer, aliases, strict=True))}"
+        "COUNT(*) AS n, SUM(r.tracked) AS tracked, "
         f"SUM(r.billable) AS billable, SUM({rounded}) AS amount "
         f"FROM (SELECT {', '.join(text for text, _ in inner)} FROM worklog WHERE {{}}) AS r"
-        + (f" GROUP BY {', '.join(f'r.{n}' for n in names)}" if names else "")
+        + (f" GROUP BY {', '.join(outer)}" if outer else "")
     )
     args = [a for _, fragment_args in inner for a in fragment_args]
     rows = await WorklogRow.raw(template, *args, where.querystring)

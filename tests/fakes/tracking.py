@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -213,12 +213,15 @@ class FakeTrackingRepository:
                 rate = prices.activity_types.get(w.activity_type_id)
             if rate is None:
                 rate = prices.users.get(w.user_id)
+            day = local_day(w.started_at, by.day_zone) if by.day_zone is not None else None
+            if day is not None and by.week_starts:
+                day -= timedelta(days=day.weekday())
             key = (
                 w.user_id if by.user else None,
                 w.work_item if by.work_item else None,
                 w.activity_type_id if by.activity_type else None,
                 by.direct_budget.get(w.id) if by.direct_budget is not None else None,
-                local_day(w.started_at, by.day_zone) if by.day_zone is not None else None,
+                day,
             )
             line = sums.setdefault(key, [0, 0, 0])
             line[0] += w.length_s
