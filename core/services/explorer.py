@@ -23,11 +23,11 @@ day's week and month are functions of what SQL split by, so the roll-up is O(gro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from core.budgets import Resolver
+from core.budgets import Resolution, Resolver
 from core.tenancy import Tenant
 from core.tracking import WeekStatus, Worklog, export_rows, parse_week_id
 from core.tracking.explorer import (
@@ -47,11 +47,18 @@ from core.tracking.explorer import (
 from core.tracking.ports import UserWeek, WorklogCursor
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
-from .budgets import DEFAULT_CURRENCY
+from .budgets import DEFAULT_CURRENCY, _resolver
 from .rates import rate_book
-from .tracking_common import all_users
+from .tracking_common import all_users, user_zone
 
-__all__ = ["ExplorerFilters", "explore_worklogs", "export_explored", "group_explored"]
+__all__ = [
+    "ExploredPage",
+    "ExplorerFilters",
+    "explore_page",
+    "explore_worklogs",
+    "export_explored",
+    "group_explored",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +143,39 @@ async def explore_worklogs(
         scope = work.tenant(tenant.id)
         query = await _query(scope, tenant, filters)
         return await scope.tracking().explore(query, after=after, limit=limit)
+
+
+@dataclass(frozen=True, slots=True)
+class ExploredPage:
+    """A page of the list with what its answer shows next to each worklog."""
+
+    worklogs: list[Worklog]
+    #: Work item titles by the worklogs' ``work_item`` text (items that exist).
+    titles: dict[str, str]
+    #: Each worklog's budget resolution, by worklog id.
+    budgets: dict[str, Resolution]
+
+
+async def explore_page(
+    uow: UnitOfWorkFactory, *, tenant: Tenant, user_id: str, filters: Callable[[str], ExplorerFilters],
+    after: WorklogCursor | None = None, limit: int,
+) -> ExploredPage:
+    """The list's hot path in one unit of work (one pooled connection, not one per step):
+    the caller's zone (``filters`` is built in it: a date is a whole day there), the page
+    (``limit`` worklogs), their work items' titles and their budgets."""
+    async with uow() as work:
+        scope = work.tenant(tenant.id)
+        zone = await user_zone(scope.tracking(), tenant, user_id)
+        query = await _query(scope, tenant, filters(zone))
+        page = await scope.tracking().explore(query, after=after, limit=limit)
+        # As work_item_titles picks them: ASCII digits, at most 18.
+        ids = sorted({int(name) for name in (w.work_item for w in page)
+                      if name is not None and name.isascii() and name.isdecimal() and len(name) <= 18})
+        found = await scope.work_items().many(ids) if ids else {}
+        resolver = await _resolver(scope.budgets()) if page else None
+    titles = {str(item_id): item.title for item_id, item in found.items()}
+    budgets = {w.id: resolver.worklog(w.id, _item_id(w.work_item)) for w in page} if resolver else {}
+    return ExploredPage(page, titles, budgets)
 
 
 async def export_explored(
