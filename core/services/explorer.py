@@ -27,7 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from core.budgets import Resolution, Resolver
+from core.budgets import Resolution, Resolver, WorkTree
 from core.tenancy import Tenant
 from core.tracking import WeekStatus, Worklog, export_rows, parse_week_id
 from core.tracking.explorer import (
@@ -205,10 +205,14 @@ async def group_explored(
         scope = work.tenant(tenant.id)
         query = await _query(scope, tenant, filters)
         budgets = scope.budgets()
-        tree = await budgets.tree()
         assignments = await budgets.assignments()
+        # Nothing assigned: no worklog has a budget (as budgets._resolver), so neither the
+        # tree (unless iterations are asked for) nor the budgets' rates need reading.
+        assigned = bool(assignments.iterations or assignments.work_items or assignments.worklogs)
+        tree = await budgets.tree() if assigned or GroupBy.ITERATION in levels else WorkTree()
         resolver = Resolver(tree, assignments)
-        budget_rates = {b.id: b.hourly_rate.amount for b in await budgets.all() if b.hourly_rate is not None}
+        budget_rates = {b.id: b.hourly_rate.amount for b in await budgets.all()
+                        if b.hourly_rate is not None} if assigned else {}
         book = await rate_book(scope)
         # A worklog's budget is its direct assignment, else its work item's; only items whose
         # budget has a rate matter for prices (the filter's candidates: the tree and the
