@@ -3,7 +3,8 @@
 Run: ``python bench/tracking.py [--worklogs N]``. It creates a fresh PostgreSQL
 database (``stint_bench_<random>``, dropped at the end unless ``--keep``), migrates
 it, seeds 1,000 tenants, 50,000 users and 10 million worklogs (a year of work)
-with COPY, then measures on the same data in the same run:
+with COPY (``bench/seeding.py``, shared with the explorer bench), then measures on
+the same data in the same run:
 
 - ``timesheet week``: the use case behind ``GET /api/v1/timesheet?week=`` (the
   user's zone, the week's worklogs through the (tenant_id, user_id, started_at)
@@ -28,15 +29,15 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
+from bench.seeding import NOW, YEAR_START, seed, tenant_id, user_id
 from core.clock import FixedClock
 from core.services.timesheets import week_view
 from core.services.tracking import start_tracking, stop_tracking
@@ -47,83 +48,6 @@ from plugins.storage.migrations import upgrade
 from plugins.storage.uow import PiccoloUnitOfWorkFactory
 
 ADMIN_URL = os.environ.get("STINT_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
-YEAR_START = datetime(2025, 1, 6, tzinfo=UTC)  # a Monday; worklogs fill 52 weeks from here
-CHUNK = 250_000
-NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-WORKLOG_INDEXES = {
-    "worklog_user_start": "CREATE INDEX worklog_user_start ON worklog (tenant_id, user_id, started_at)",
-    "worklog_work_item": "CREATE INDEX worklog_work_item ON worklog (tenant_id, work_item)",
-    "worklog_activity_type": "CREATE INDEX worklog_activity_type ON worklog (tenant_id, activity_type_id)",
-}
-
-
-def tenant_id(n: int) -> str:
-    return f"t{n:031d}"
-
-
-def user_id(n: int) -> str:
-    return f"u{n:031d}"
-
-
-def worklog_rows(count: int, users: int, tenants: int) -> Iterator[tuple[Any, ...]]:
-    rng = random.Random(7)
-    per_user = max(1, count // users)
-    made = 0
-    for u in range(users):
-        t = u % tenants
-        take = per_user if u < users - 1 else count - made
-        for i in range(take):
-            # Spread over the year, on working hours; one worklog in ten on no work item.
-            day = (i * 364 // max(1, take)) + rng.randrange(0, 2)
-            start = YEAR_START + timedelta(days=day, hours=8 + rng.randrange(0, 9), minutes=rng.randrange(60))
-            item = None if i % 10 == 0 else str(1000 + rng.randrange(200))
-            length = 900 * rng.randrange(1, 16)
-            yield (f"w{made:031d}", tenant_id(t), user_id(u), start, length, 0, item, None, None,
-                   user_id(u), "manual", False, None, NOW, NOW)
-            made += 1
-
-
-async def seed(url: str, worklogs: int, tenants: int, users: int) -> None:
-    connection = await asyncpg.connect(url)
-    try:
-        await connection.copy_records_to_table(
-            "enterprise", records=[(f"e{t:031d}", f"Enterprise {t}", NOW) for t in range(tenants)],
-            columns=["id", "name", "created_at"])
-        await connection.copy_records_to_table(
-            "subscription",
-            records=[(f"s{t:031d}", f"e{t:031d}", "team", "annual", 100, "active", date(2025, 1, 1),
-                      date(2026, 1, 1), 1, NOW, NOW) for t in range(tenants)],
-            columns=["id", "enterprise_id", "plan_id", "interval", "seats", "status", "period_start",
-                     "period_end", "anchor_day", "created_at", "updated_at"])
-        await connection.copy_records_to_table(
-            "tenant",
-            records=[(tenant_id(t), f"tenant-{t}", f"Tenant {t}", "cloud", f"e{t:031d}", f"s{t:031d}", NOW)
-                     for t in range(tenants)],
-            columns=["id", "slug", "name", "deployment", "enterprise_id", "subscription_id", "created_at"])
-        await connection.copy_records_to_table(
-            "person", records=[(f"p{u:031d}", f"user{u}@bench.test", f"User {u}", NOW) for u in range(users)],
-            columns=["id", "email", "name", "created_at"])
-        await connection.copy_records_to_table(
-            "tenant_user",
-            records=[(user_id(u), tenant_id(u % tenants), f"p{u:031d}", "team", False, False, NOW)
-                     for u in range(users)],
-            columns=["id", "tenant_id", "person_id", "role", "collection_admin", "approval_manager",
-                     "created_at"])
-        for name in WORKLOG_INDEXES:
-            await connection.execute(f"DROP INDEX IF EXISTS {name}")  # COPY first, index after: faster
-        rows = worklog_rows(worklogs, users, tenants)
-        columns = ["id", "tenant_id", "user_id", "started_at", "length_s", "billable_length_s", "work_item",
-                   "comment", "activity_type", "added_by", "flags", "owner_edited", "stop_reason",
-                   "created_at", "updated_at"]
-        while chunk := [row for _, row in zip(range(CHUNK), rows, strict=False)]:
-            await connection.copy_records_to_table("worklog", records=chunk, columns=columns)
-        for ddl in WORKLOG_INDEXES.values():
-            await connection.execute(ddl)
-        await connection.execute("VACUUM ANALYZE")
-    finally:
-        await connection.close()
-
-
 def percentiles(samples: list[float]) -> tuple[float, float, float]:
     cuts = statistics.quantiles(samples, n=100, method="inclusive")
     return cuts[49], cuts[94], cuts[98]

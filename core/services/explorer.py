@@ -12,37 +12,53 @@ are O(work items), never O(worklogs):
   to another budget. So the query is ``work_item IN (items → B) AND id NOT IN (assigned
   elsewhere) OR id IN (assigned to B)``.
 
-Grouping reads the matching worklogs and sums them here; each worklog is priced once
-(``core.rates``: budget rate, else activity type, else user; rounded half-even once) and
-the groups sum those rounded lines.
+Grouping sums in SQL (``TrackingRepository.explore_totals``), never reading the worklogs:
+the storage splits the matching rows by the columns the levels need (user, work item,
+activity type, the budget a worklog is assigned to directly, the day in the caller's zone)
+and prices each worklog there (``core.rates``: budget rate, else activity type, else user;
+rounded half-even once per worklog; :class:`~core.tracking.explorer.PriceRules`). Here those
+subtotals are rolled up into the levels asked for: a work item's iteration and budget, a
+day's week and month are functions of what SQL split by, so the roll-up is O(groups).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from core.budgets import Resolver
-from core.money import Money
+from core.budgets import Resolution, Resolver, WorkTree
 from core.tenancy import Tenant
 from core.tracking import WeekStatus, Worklog, export_rows, parse_week_id
 from core.tracking.explorer import (
     GroupBy,
+    GroupKey,
+    PriceRules,
+    Subtotal,
+    TotalsBy,
     UserWindow,
     WorklogGroup,
     WorklogQuery,
-    group_worklogs,
+    WorklogTotals,
+    day_key,
+    group_totals,
     week_window,
 )
 from core.tracking.ports import UserWeek, WorklogCursor
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
-from .budgets import DEFAULT_CURRENCY
+from .budgets import DEFAULT_CURRENCY, _resolver
 from .rates import rate_book
-from .tracking_common import all_users
+from .tracking_common import all_users, user_zone
 
-__all__ = ["ExplorerFilters", "explore_worklogs", "export_explored", "group_explored"]
+__all__ = [
+    "ExploredPage",
+    "ExplorerFilters",
+    "explore_page",
+    "explore_worklogs",
+    "export_explored",
+    "group_explored",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +145,39 @@ async def explore_worklogs(
         return await scope.tracking().explore(query, after=after, limit=limit)
 
 
+@dataclass(frozen=True, slots=True)
+class ExploredPage:
+    """A page of the list with what its answer shows next to each worklog."""
+
+    worklogs: list[Worklog]
+    #: Work item titles by the worklogs' ``work_item`` text (items that exist).
+    titles: dict[str, str]
+    #: Each worklog's budget resolution, by worklog id.
+    budgets: dict[str, Resolution]
+
+
+async def explore_page(
+    uow: UnitOfWorkFactory, *, tenant: Tenant, user_id: str, filters: Callable[[str], ExplorerFilters],
+    after: WorklogCursor | None = None, limit: int,
+) -> ExploredPage:
+    """The list's hot path in one unit of work (one pooled connection, not one per step):
+    the caller's zone (``filters`` is built in it: a date is a whole day there), the page
+    (``limit`` worklogs), their work items' titles and their budgets."""
+    async with uow() as work:
+        scope = work.tenant(tenant.id)
+        zone = await user_zone(scope.tracking(), tenant, user_id)
+        query = await _query(scope, tenant, filters(zone))
+        page = await scope.tracking().explore(query, after=after, limit=limit)
+        # As work_item_titles picks them: ASCII digits, at most 18.
+        ids = sorted({int(name) for name in (w.work_item for w in page)
+                      if name is not None and name.isascii() and name.isdecimal() and len(name) <= 18})
+        found = await scope.work_items().many(ids) if ids else {}
+        resolver = await _resolver(scope.budgets()) if page else None
+    titles = {str(item_id): item.title for item_id, item in found.items()}
+    budgets = {w.id: resolver.worklog(w.id, _item_id(w.work_item)) for w in page} if resolver else {}
+    return ExploredPage(page, titles, budgets)
+
+
 async def export_explored(
     uow: UnitOfWorkFactory, *, tenant: Tenant, filters: ExplorerFilters, time_zone: str,
 ) -> list[dict[str, str]]:
@@ -155,24 +204,62 @@ async def group_explored(
     async with uow() as work:
         scope = work.tenant(tenant.id)
         query = await _query(scope, tenant, filters)
-        worklogs = await scope.tracking().explore(query)
         budgets = scope.budgets()
-        tree = await budgets.tree()
-        resolver = Resolver(tree, await budgets.assignments())
-        budget_rates = {b.id: b.hourly_rate for b in await budgets.all()}
+        assignments = await budgets.assignments()
+        # Nothing assigned: no worklog has a budget (as budgets._resolver), so neither the
+        # tree (unless iterations are asked for) nor the budgets' rates need reading.
+        assigned = bool(assignments.iterations or assignments.work_items or assignments.worklogs)
+        tree = await budgets.tree() if assigned or GroupBy.ITERATION in levels else WorkTree()
+        resolver = Resolver(tree, assignments)
+        budget_rates = {b.id: b.hourly_rate.amount for b in await budgets.all()
+                        if b.hourly_rate is not None} if assigned else {}
         book = await rate_book(scope)
+        # A worklog's budget is its direct assignment, else its work item's; only items whose
+        # budget has a rate matter for prices (the filter's candidates: the tree and the
+        # items assigned outside it).
+        on_items = {}
+        for item in set(tree.parents) | set(assignments.work_items):
+            budget_id = resolver.worklog(None, item).budget_id
+            if budget_id is not None and budget_id in budget_rates:
+                on_items[str(item)] = budget_rates[budget_id]
+        prices = PriceRules(
+            users={user: rate.amount for user, rate in book.users.items()},
+            activity_types={kind: rate.amount for kind, rate in book.activity_types.items()},
+            direct={w: budget_rates.get(b) for w, b in assignments.worklogs.items()} if on_items or any(
+                b in budget_rates for b in assignments.worklogs.values()) else {},
+            items=on_items,
+        )
+        wanted = set(levels)
+        by = TotalsBy(
+            user=GroupBy.USER in wanted,
+            work_item=bool(wanted & {GroupBy.WORK_ITEM, GroupBy.ITERATION, GroupBy.BUDGET}),
+            activity_type=GroupBy.ACTIVITY_TYPE in wanted,
+            direct_budget=dict(assignments.worklogs) if GroupBy.BUDGET in wanted else None,
+            day_zone=time_zone if wanted & {GroupBy.DAY, GroupBy.WEEK, GroupBy.MONTH} else None,
+            week_starts=not wanted & {GroupBy.DAY, GroupBy.MONTH},
+            prices=prices,
+        )
+        totals = await scope.tracking().explore_totals(query, by)
     currency = book.currency or DEFAULT_CURRENCY
 
-    def budget_of(worklog: Worklog) -> str | None:
-        return resolver.worklog(worklog.id, _item_id(worklog.work_item)).budget_id
+    def key(level: GroupBy, row: WorklogTotals) -> GroupKey:
+        match level:
+            case GroupBy.USER:
+                return {"user_id": row.user_id}
+            case GroupBy.WORK_ITEM:
+                return {"work_item": row.work_item}
+            case GroupBy.ACTIVITY_TYPE:
+                return {"activity_type_id": row.activity_type_id}
+            case GroupBy.ITERATION:
+                item = _item_id(row.work_item)
+                return {"iteration_id": tree.iterations.get(item) if item is not None else None}
+            case GroupBy.BUDGET:
+                budget = row.direct_budget or resolver.worklog(None, _item_id(row.work_item)).budget_id
+                return {"budget_id": budget}
+            case _:
+                assert row.day is not None
+                return day_key(level, row.day)
 
-    def price(worklog: Worklog) -> Money | None:
-        budget_id = budget_of(worklog)
-        rate = budget_rates.get(budget_id) if budget_id is not None else None
-        return book.amount_for(worklog.billable_length_s, worklog.user_id, worklog.activity_type_id, rate)
-
-    def facts(worklog: Worklog) -> tuple[int | None, str | None]:
-        item = _item_id(worklog.work_item)
-        return (tree.iterations.get(item) if item is not None else None), budget_of(worklog)
-
-    return group_worklogs(worklogs, levels, zone=time_zone, currency=currency, price=price, facts=facts)
+    lines = [Subtotal(tuple(key(level, row) for level in levels), row.tracked_s, row.billable_s, row.amount)
+             for row in totals]
+    return group_totals(lines, len(levels), currency)

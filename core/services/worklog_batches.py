@@ -20,6 +20,7 @@ from core.errors import AccessDenied, NotFound, StintError, ValidationFailed, We
 from core.ids import new_id
 from core.tenancy import Tenant, User
 from core.tracking import (
+    WeekStatus,
     Worklog,
     WorklogDraft,
     WorklogFlag,
@@ -27,9 +28,12 @@ from core.tracking import (
     create_worklog,
     draft_worklog,
     ensure_may_edit,
+    ensure_unlocked,
+    local_day,
+    week_of,
 )
 from core.tracking.explorer import WorklogQuery
-from core.tracking.ports import TrackingSettings
+from core.tracking.ports import TrackingSettings, UserWeek
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .audit import actor_of
@@ -145,13 +149,19 @@ async def create_worklogs(
         for owner in owners:  # in one order, so two batches cannot deadlock
             await repo.lock_user(owner)
         zones = {owner: await user_zone(repo, tenant, owner) for owner in owners}
+        # Read once per owner, not once per line: the owners' weeks that are not open (read
+        # under their locks, so as current as a read per line) and each work item named.
+        statuses: dict[UserWeek, WeekStatus] = {}
+        for owner in owners:
+            statuses.update(await repo.week_statuses(owner))
+        known: dict[str, str | None] = {}
         drafts: list[WorklogDraft] = []
         lines: list[dict[str, Any]] = []
         kinds: set[type[StintError]] = set()
         for index, (owner, new) in enumerate(worklogs):
             try:
                 drafts.append(await _checked_line(scope, actor, owner, new, may_add_for_others, users,
-                                                  catalogue, settings, zones))
+                                                  catalogue, settings, zones, statuses, known))
             except StintError as refused:
                 code = refused.reason if isinstance(refused, AccessDenied) else refused.code
                 lines.append({"index": index, "code": code, "reason": refused.detail})
@@ -176,6 +186,7 @@ async def create_worklogs(
 async def _checked_line(
     scope: TenantScope, actor: User, owner: str, new: NewWorklog, may_add_for_others: bool,
     users: set[str], catalogue: Sequence[ActivityType], settings: TrackingSettings, zones: dict[str, str],
+    statuses: dict[UserWeek, WeekStatus], known: dict[str, str | None],
 ) -> WorklogDraft:
     if owner != actor.id and not may_add_for_others:
         raise AccessDenied("not_permitted", "you may only add worklogs for yourself")
@@ -188,8 +199,11 @@ async def _checked_line(
         activity_type=entry.name if entry else None, activity_type_id=entry.id if entry else None,
     )
     check_work_item_rule(settings.rules, draft.work_item, draft.comment)
-    item = await require_work_item(scope.work_items(), draft.work_item)
+    if draft.work_item is not None and draft.work_item not in known:
+        known[draft.work_item] = await require_work_item(scope.work_items(), draft.work_item)
+    item = known[draft.work_item] if draft.work_item is not None else None
     if item != draft.work_item:
         draft = replace(draft, work_item=item)
-    await ensure_day_unlocked(scope.tracking(), owner, draft.started_at, zones[owner], settings.lock)
+    day = local_day(draft.started_at, zones[owner])
+    ensure_unlocked(day, statuses.get(UserWeek(owner, str(week_of(day))), WeekStatus.OPEN), settings.lock)
     return draft

@@ -5,11 +5,18 @@ to columns of the worklog row (iterations and budgets become sets of work items 
 worklog ids before the query; see :func:`core.services.explorer`). :func:`group_worklogs`
 sums worklogs into one or two levels of groups; amounts are summed from lines rounded once
 each (``price`` is called per worklog), never rounded again.
+
+At scale the sums are made by the storage (``TrackingRepository.explore_totals``): it
+groups the matching rows in SQL by what a :class:`TotalsBy` names and answers
+:class:`WorklogTotals` — partial sums that :func:`group_totals` folds into the same groups
+:func:`group_worklogs` makes from single worklogs. :class:`PriceRules` carries the rates
+into SQL so that each *worklog* is still rounded once there (see the storage's comment).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
@@ -22,11 +29,19 @@ from core.tracking.worklog import Worklog
 
 __all__ = [
     "GroupBy",
+    "GroupKey",
+    "PriceRules",
+    "Subtotal",
+    "TotalsBy",
     "UserWindow",
     "WorklogGroup",
     "WorklogQuery",
+    "WorklogTotals",
     "bound",
+    "day_key",
+    "group_totals",
     "group_worklogs",
+    "offset_spans",
     "parse_group_by",
     "week_window",
 ]
@@ -151,9 +166,22 @@ class WorklogGroup:
 
 #: What the grouping needs of a worklog beyond the row: its iteration and budget.
 KeyFacts = Callable[[Worklog], tuple[int | None, str | None]]
+#: One level's key of a group, e.g. ``{"week": "2026-W02"}``.
+GroupKey = dict[str, str | int | None]
 
 
-def _key(level: GroupBy, worklog: Worklog, zone: str, facts: KeyFacts) -> dict[str, str | int | None]:
+def day_key(level: GroupBy, day: date) -> GroupKey:
+    """A day, week or month level's key for a local calendar day."""
+    match level:
+        case GroupBy.DAY:
+            return {"day": day.isoformat()}
+        case GroupBy.WEEK:
+            return {"week": str(week_of(day))}
+        case _:
+            return {"month": day.isoformat()[:7]}
+
+
+def _key(level: GroupBy, worklog: Worklog, zone: str, facts: KeyFacts) -> GroupKey:
     match level:
         case GroupBy.USER:
             return {"user_id": worklog.user_id}
@@ -165,18 +193,24 @@ def _key(level: GroupBy, worklog: Worklog, zone: str, facts: KeyFacts) -> dict[s
             return {"iteration_id": facts(worklog)[0]}
         case GroupBy.BUDGET:
             return {"budget_id": facts(worklog)[1]}
-        case GroupBy.DAY:
-            return {"day": local_day(worklog.started_at, zone).isoformat()}
-        case GroupBy.WEEK:
-            return {"week": str(week_of(local_day(worklog.started_at, zone)))}
-        case GroupBy.MONTH:
-            return {"month": local_day(worklog.started_at, zone).isoformat()[:7]}
+        case _:
+            return day_key(level, local_day(worklog.started_at, zone))
 
 
-def _sort_key(key: dict[str, str | int | None]) -> tuple[bool, str]:
+def _sort_key(key: GroupKey) -> tuple[bool, str]:
     # None (no work item, no budget ...) last; the rest in their natural text/number order.
     value = next(iter(key.values()))
     return (value is None, f"{value:>20}" if isinstance(value, int) else str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class Subtotal:
+    """Sums over some worklogs that share their key at every level (``keys[i]``: level i)."""
+
+    keys: tuple[GroupKey, ...]
+    tracked_s: int
+    billable_s: int
+    amount: int
 
 
 def group_worklogs(
@@ -184,31 +218,113 @@ def group_worklogs(
     price: Callable[[Worklog], Money | None], facts: KeyFacts,
 ) -> list[WorklogGroup]:
     """Sum worklogs into groups by ``levels`` (one or two), each worklog priced once."""
-    lines = [(w, price(w)) for w in worklogs]
-    return _group(lines, list(levels), zone, currency, facts)
+    lines = []
+    for w in worklogs:
+        money = price(w)
+        lines.append(Subtotal(tuple(_key(level, w, zone, facts) for level in levels), w.length_s,
+                              w.billable_length_s, money.amount if money is not None else 0))
+    return group_totals(lines, len(levels), currency)
 
 
-def _group(
-    lines: list[tuple[Worklog, Money | None]], levels: list[GroupBy], zone: str, currency: str,
-    facts: KeyFacts,
-) -> list[WorklogGroup]:
-    level, rest = levels[0], levels[1:]
-    buckets: dict[tuple[tuple[str, str | int | None], ...], list[tuple[Worklog, Money | None]]] = {}
-    keys: dict[tuple[tuple[str, str | int | None], ...], dict[str, str | int | None]] = {}
+def group_totals(lines: Iterable[Subtotal], depth: int, currency: str) -> list[WorklogGroup]:
+    """Fold subtotals into ``depth`` levels of groups (sums of integers: exact)."""
+    return _group(list(lines), 0, depth, currency)
+
+
+def _group(lines: list[Subtotal], level: int, depth: int, currency: str) -> list[WorklogGroup]:
+    buckets: dict[tuple[tuple[str, str | int | None], ...], list[Subtotal]] = {}
+    keys: dict[tuple[tuple[str, str | int | None], ...], GroupKey] = {}
     for line in lines:
-        key = _key(level, line[0], zone, facts)
+        key = line.keys[level]
         frozen = tuple(key.items())
         keys.setdefault(frozen, key)
         buckets.setdefault(frozen, []).append(line)
     out = []
     for frozen in sorted(buckets, key=lambda k: _sort_key(keys[k])):
         members = buckets[frozen]
-        total = sum((money.amount for _, money in members if money is not None), 0)
         out.append(WorklogGroup(
             key=keys[frozen],
-            tracked_s=sum(w.length_s for w, _ in members),
-            billable_s=sum(w.billable_length_s for w, _ in members),
-            amount=Money(total, currency),
-            groups=_group(members, rest, zone, currency, facts) if rest else None,
+            tracked_s=sum(m.tracked_s for m in members),
+            billable_s=sum(m.billable_s for m in members),
+            amount=Money(sum(m.amount for m in members), currency),
+            groups=_group(members, level + 1, depth, currency) if level + 1 < depth else None,
         ))
     return out
+
+
+# Sums in SQL ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PriceRules:
+    """The rates that price a worklog, as the storage applies them row by row: hourly rates
+    in minor units of the tenant's one currency. Precedence (core.rates): the budget's rate
+    — ``direct`` for a worklog assigned to a budget directly (``None``: that budget has no
+    rate), else ``items`` for the budget its work item resolves to (only rated budgets) —
+    then ``activity_types``, then ``users``; none → the worklog has no amount."""
+
+    users: Mapping[str, int] = field(default_factory=dict)
+    activity_types: Mapping[str, int] = field(default_factory=dict)
+    direct: Mapping[str, int | None] = field(default_factory=dict)
+    items: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TotalsBy:
+    """What to sum worklogs by (each a column of :class:`WorklogTotals`; False: not split)."""
+
+    user: bool = False
+    work_item: bool = False
+    activity_type: bool = False
+    #: Split by the budget a worklog is assigned to directly (worklog id → budget id).
+    direct_budget: Mapping[str, str] | None = None
+    #: Split by the calendar day in this zone.
+    day_zone: str | None = None
+    #: With ``day_zone``: split by the Monday of the day's ISO week instead (fewer groups).
+    week_starts: bool = False
+    prices: PriceRules = field(default_factory=PriceRules)
+
+
+@dataclass(frozen=True, slots=True)
+class WorklogTotals:
+    """The sums over the worklogs sharing these values (None on what was not split by)."""
+
+    user_id: str | None
+    work_item: str | None
+    activity_type_id: str | None
+    direct_budget: str | None
+    #: The local day (with ``TotalsBy.week_starts``: the Monday of its week).
+    day: date | None
+    tracked_s: int
+    billable_s: int
+    amount: int
+
+
+#: How far apart (seconds) :func:`offset_spans` samples a zone's offset. No IANA zone changes
+#: its offset twice within six hours, so a change between two samples is exactly one change.
+_SAMPLE_S = 6 * 3600
+
+
+def offset_spans(time_zone: str, lo: datetime, hi: datetime) -> tuple[tuple[datetime | None, int], ...]:
+    """The zone's UTC offsets (seconds) over ``[lo, hi]``: ``(since, offset)`` in order, the
+    first one ``since`` None (from before ``lo``); each holds until the next one's ``since``."""
+    where = zone(time_zone)
+
+    def offset(epoch: int) -> int:
+        shift = datetime.fromtimestamp(epoch, UTC).astimezone(where).utcoffset()
+        return int(shift.total_seconds()) if shift is not None else 0
+
+    first, last = math.floor(lo.timestamp()), math.ceil(hi.timestamp())
+    spans: list[tuple[datetime | None, int]] = [(None, offset(first))]
+    at = first
+    while at < last:
+        step = min(at + _SAMPLE_S, last)
+        now = offset(step)
+        if now != spans[-1][1]:
+            before, after = at, step  # offset(before) is the old one, offset(after) the new
+            while after - before > 1:  # zones change on whole seconds: bisect to the first
+                middle = (before + after) // 2
+                before, after = (middle, after) if offset(middle) == spans[-1][1] else (before, middle)
+            spans.append((datetime.fromtimestamp(after, UTC), now))
+        at = step
+    return tuple(spans)

@@ -13,7 +13,7 @@ from typing import NamedTuple, Protocol
 from core.errors import Conflict
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
-from core.tracking.explorer import WorklogQuery
+from core.tracking.explorer import TotalsBy, WorklogQuery, WorklogTotals
 from core.tracking.history import ChangeCursor, WorklogChange
 from core.tracking.rows import NumberedRow
 
@@ -225,6 +225,13 @@ class TrackingRepository(Protocol):
     async def worklog_times(self, ids: Collection[str]) -> dict[str, tuple[datetime, datetime]]:
         """When each of ``ids`` was stored and last changed (the explorer's Created and Edited
         columns); unknown ids are left out."""
+        ...
+
+    async def explore_totals(self, query: WorklogQuery, by: TotalsBy) -> list[WorklogTotals]:
+        """The worklogs matching ``query`` summed (in SQL) per distinct value of what ``by``
+        names: tracked and billable seconds, and the amount — each worklog priced by
+        ``by.prices`` and rounded half-even once, then summed (one row when ``by`` splits
+        by nothing and something matched; none when nothing did)."""
         ...
 
     async def count_worklogs(self, user_id: str | None = None) -> int: ...

@@ -19,7 +19,7 @@ from core.ids import new_id, new_ids
 from core.origin import Origin, current_origin
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog, WorklogFlag
 from core.tracking.automation import FieldsWritten, RemainingMode, WorkItemAutomation
-from core.tracking.explorer import WorklogQuery
+from core.tracking.explorer import TotalsBy, WorklogQuery, WorklogTotals
 from core.tracking.history import (
     ChangeAction,
     ChangeCursor,
@@ -40,6 +40,7 @@ from core.tracking.ports import (
 )
 
 from .bulk import constant, insert_rows, update_rows
+from .explorer_sql import explore_where, worklog_totals
 from .tables import TenantUser
 from .tracking_tables import (
     EditingRuleRow,
@@ -504,50 +505,7 @@ class PiccoloTrackingRepo:
         if query.empty:
             return []
         w = WorklogRow
-        where: Combinable = w.tenant_id == self.tenant_id
-        if query.ids is not None:
-            where &= w.id.is_in(sorted(query.ids))
-        if query.user_ids is not None:
-            where &= w.user_id.is_in(sorted(query.user_ids))
-        if query.start is not None:
-            where &= w.started_at >= query.start
-        if query.end is not None:
-            where &= w.started_at < query.end
-        if query.work_items is not None:
-            where &= w.work_item.is_in(sorted(query.work_items))
-        if query.activity_type_ids is not None:
-            where &= w.activity_type_id.is_in(sorted(query.activity_type_ids))
-        if query.billable is not None:
-            where &= (w.billable_length_s > 0) if query.billable else (w.billable_length_s == 0)
-        if query.created_from is not None:
-            where &= w.created_at >= query.created_from
-        if query.created_to is not None:
-            where &= w.created_at < query.created_to
-        if query.edited_since is not None:
-            where &= w.updated_at >= query.edited_since
-        if query.budget_items is not None:
-            on_items: Combinable | None = None
-            if query.budget_items:
-                on_items = w.work_item.is_in(sorted(query.budget_items))
-                if query.not_ids:
-                    on_items &= w.id.not_in(sorted(query.not_ids))
-            direct = w.id.is_in(sorted(query.budget_ids)) if query.budget_ids else None
-            either = on_items | direct if on_items is not None and direct is not None else on_items or direct
-            assert either is not None  # query.empty covers neither
-            where &= either
-        if query.in_windows is not None:
-            inside: Combinable | None = None
-            for window in query.in_windows:
-                one = (w.user_id == window.user_id) & (w.started_at >= window.start) & (
-                    w.started_at < window.end
-                )
-                inside = one if inside is None else inside | one
-            assert inside is not None  # query.empty covers no window
-            where &= inside
-        for window in query.out_windows:
-            where &= (w.user_id != window.user_id) | (w.started_at < window.start) | (
-                w.started_at >= window.end
-            )
+        where = explore_where(self.tenant_id, query)
         if after is not None:
             when, last_id = after.started_at, after.id
             if query.descending:
@@ -558,6 +516,12 @@ class PiccoloTrackingRepo:
         if limit is not None:
             select = select.limit(limit)
         return [worklog_from_row(row) for row in await select]
+
+    async def explore_totals(self, query: WorklogQuery, by: TotalsBy) -> list[WorklogTotals]:
+        """One grouped statement; see :mod:`plugins.storage.explorer_sql`."""
+        if query.empty:
+            return []
+        return await worklog_totals(self._engine, self.tenant_id, query, by)
 
     async def week_sheet(self, user_id: str, week: str, start: datetime, end: datetime) -> WeekSheetData:
         """The timesheet's one query: the rules, preference and status ride along as scalar

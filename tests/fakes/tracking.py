@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from core.ids import new_id
+from core.money import Money
 from core.origin import Origin, current_origin
+from core.rates import amount
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
-from core.tracking.explorer import UserWindow, WorklogQuery
+from core.tracking.explorer import TotalsBy, UserWindow, WorklogQuery, WorklogTotals
 from core.tracking.history import (
     ChangeAction,
     ChangeCursor,
@@ -41,6 +43,7 @@ from core.tracking.ports import (
     WorkItemState,
     WorklogCursor,
 )
+from core.tracking.weeks import local_day
 
 if TYPE_CHECKING:
     from tests.fakes.unit_of_work import FakeDatabase
@@ -272,6 +275,35 @@ class FakeTrackingRepository:
         found = [w for w in self._worklogs().values() if matches(w) and beyond(w)]
         found.sort(key=lambda w: (w.started_at, w.id), reverse=query.descending)
         return found if limit is None else found[:limit]
+
+    async def explore_totals(self, query: WorklogQuery, by: TotalsBy) -> list[WorklogTotals]:
+        """The sums, worklog by worklog in Python (what the SQL statement does in one go)."""
+        prices = by.prices
+        sums: dict[tuple[object, ...], list[int]] = {}
+        for w in await self.explore(query):
+            if w.id in prices.direct:
+                rate = prices.direct[w.id]
+            else:
+                rate = prices.items.get(w.work_item) if w.work_item is not None else None
+            if rate is None and w.activity_type_id is not None:
+                rate = prices.activity_types.get(w.activity_type_id)
+            if rate is None:
+                rate = prices.users.get(w.user_id)
+            day = local_day(w.started_at, by.day_zone) if by.day_zone is not None else None
+            if day is not None and by.week_starts:
+                day -= timedelta(days=day.weekday())
+            key = (
+                w.user_id if by.user else None,
+                w.work_item if by.work_item else None,
+                w.activity_type_id if by.activity_type else None,
+                by.direct_budget.get(w.id) if by.direct_budget is not None else None,
+                day,
+            )
+            line = sums.setdefault(key, [0, 0, 0])
+            line[0] += w.length_s
+            line[1] += w.billable_length_s
+            line[2] += amount(w.billable_length_s, Money(rate, "USD")).amount if rate is not None else 0
+        return [WorklogTotals(*key, *line) for key, line in sums.items()]  # type: ignore[arg-type]
 
     async def week_sheet(self, user_id: str, week: str, start: datetime, end: datetime) -> WeekSheetData:
         lock = (await self.rules()).lock

@@ -17,7 +17,7 @@ from core.licensing.access import Action, DenialReason
 from core.services.access import check_access, ensure_access
 from core.services.approvals import deciders
 from core.services.editing_rule import edits_others
-from core.services.explorer import explore_worklogs, group_explored
+from core.services.explorer import ExplorerFilters, explore_page, group_explored
 from core.services.tracking_common import user_zone
 from core.services.worklog_batch_edit import LEAVE, BatchChanges, update_worklogs
 from core.services.worklog_batches import MAX_BATCH, create_worklogs, delete_worklogs
@@ -29,7 +29,15 @@ from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..schemas import MoneyOut, Strict
 from .worklog_filters import explorer_filters
-from .worklogs import WorkItemRef, WorklogPage, decode_cursor, encode_cursor, is_admin, item_text, titled
+from .worklogs import (
+    WorkItemRef,
+    WorklogPage,
+    decode_cursor,
+    encode_cursor,
+    is_admin,
+    item_text,
+    worklog_out,
+)
 
 __all__ = [
     "ExplorerController", "GroupOut", "GroupsOut", "WorklogBatchesController", "ensure_may_see_everyone",
@@ -183,30 +191,35 @@ class ExplorerController(Controller):
     ) -> WorklogPage | GroupsOut:
         people = await ensure_may_see_everyone(request, stint)
         tenant = request.user.tenant
-        time_zone = await caller_zone(request, stint)
-        filters = explorer_filters(
-            time_zone, users=users, start=start, end=end, work_items=work_items, iterations=iterations,
-            budgets=budgets, activity_types=activity_types, billable=billable,
-            created_from=created_from, created_to=created_to, edited_since=edited_since,
-            approval=approval,
-            descending=sort == "-started_at",
-        )
-        if people is not None:
+
+        def filters(time_zone: str) -> ExplorerFilters:
+            asked = explorer_filters(
+                time_zone, users=users, start=start, end=end, work_items=work_items,
+                iterations=iterations, budgets=budgets, activity_types=activity_types, billable=billable,
+                created_from=created_from, created_to=created_to, edited_since=edited_since,
+                approval=approval, descending=sort == "-started_at",
+            )
+            if people is None:
+                return asked
             # An approver's people only: those asked for among them, else all of them.
-            filters = replace(filters, users=people if filters.users is None else filters.users & people)
+            return replace(asked, users=people if asked.users is None else asked.users & people)
+
         if group_by is not None:
+            time_zone = await caller_zone(request, stint)
+            asked = filters(time_zone)
             levels = parse_group_by(group_by)
-            groups = await group_explored(stint.uow, tenant=tenant, filters=filters, levels=levels,
+            groups = await group_explored(stint.uow, tenant=tenant, filters=asked, levels=levels,
                                           time_zone=time_zone)
             return GroupsOut([_group_out(g) for g in groups])
         after = decode_cursor(cursor) if cursor else None
-        found = await explore_worklogs(
-            stint.uow, tenant=tenant, filters=filters, after=after, limit=limit + 1
+        found = await explore_page(
+            stint.uow, tenant=tenant, user_id=request.user.user.id, filters=filters, after=after,
+            limit=limit + 1,
         )
-        page = found[:limit]
+        page = found.worklogs[:limit]
         return WorklogPage(
-            items=await titled(stint, tenant, page),
-            next_cursor=encode_cursor(page[-1]) if len(found) > limit else None,
+            items=[worklog_out(w, found.titles, found.budgets) for w in page],
+            next_cursor=encode_cursor(page[-1]) if len(found.worklogs) > limit else None,
         )
 
 

@@ -45,6 +45,7 @@ from . import (
     m0024_worklog_history,
     m0025_user_deactivation_and_editing_rule,
     m0026_explorer_views,
+    m0027_worklog_explorer_ranges,
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
@@ -76,6 +77,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0024_worklog_history,
     m0025_user_deactivation_and_editing_rule,
     m0026_explorer_views,
+    m0027_worklog_explorer_ranges,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (

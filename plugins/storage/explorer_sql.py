@@ -1,0 +1,245 @@
+"""The Times Explorer's statements on the worklog table: its filter, and its sums in SQL.
+
+**Why the sums can be exact in SQL.** A group's amount is the sum of its worklogs' amounts,
+each rounded half-even once (core.rates: ``billable_s × rate / 3600`` in minor units);
+rounding the sum instead would differ (three lines of 2,777.78 are 8,334, not 8,333). So
+SQL must round *per row*, and only then sum. Rates are integers (minor units per hour), so
+``p = billable_s × rate`` is an exact integer and the amount is the rational ``p / 3600``;
+rounding it half-even needs only integer division and remainder of non-negative integers,
+which SQLite and PostgreSQL evaluate identically (both truncate, and truncation is floor
+for non-negative operands)::
+
+    p / 3600 + (1 if 2·(p % 3600) > 3600 or (2·(p % 3600) = 3600 and (p / 3600) odd) else 0)
+
+— the same arithmetic as :func:`core.rates.amount`. ``p`` fits a 64-bit integer: rates are
+at most 10⁹ (``MAX_HOURLY_MINOR``) and a worklog at most days long. The rate of each row is
+chosen in SQL by the one precedence (budget, activity type, user) from
+:class:`~core.tracking.explorer.PriceRules`, inlined as integer literals keyed by ids
+passed as parameters (grouped by rate, so one ``IN`` list per distinct rate).
+
+The alternative — group by (key, rate-determining columns, billable seconds) and price in
+Python — is exact too, but its result grows with the number of distinct billable lengths,
+up to one row per worklog: the defect this replaces.
+
+**Days in the caller's zone.** SQLite has no zone database, so the zone's offsets over the
+queried range are worked out in Python (:func:`~core.tracking.explorer.offset_spans`) and
+applied in SQL as ``CASE started_at < <change> THEN <offset> …``; the local day is then
+whole-second epoch + offset, divided into days (as a proleptic ordinal, to stay
+non-negative). Weeks and months are functions of the day, so SQL groups by day and the
+caller rolls days up (O(groups), never O(worklogs)); iterations and budgets are functions
+of the work item (and the worklog's own budget assignment), rolled up the same way.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from piccolo.custom_types import Combinable
+from piccolo.engine.base import Engine
+
+from core.tracking.explorer import TotalsBy, WorklogQuery, WorklogTotals, offset_spans
+
+from .tracking_tables import WorklogRow
+
+__all__ = ["explore_where", "worklog_totals"]
+
+#: Seconds from 0001-01-01 to 1970-01-01: epoch + this, in days, is ``date.toordinal() - 1``.
+_ORDINAL_EPOCH_S = 62_135_596_800
+_DAY_S = 86_400
+
+
+def explore_where(tenant_id: str, query: WorklogQuery) -> Combinable:
+    """Every condition of ``query`` on the worklog table (``query`` not empty)."""
+    w = WorklogRow
+    where: Combinable = w.tenant_id == tenant_id
+    if query.ids is not None:
+        where &= w.id.is_in(sorted(query.ids))
+    if query.user_ids is not None:
+        where &= w.user_id.is_in(sorted(query.user_ids))
+    if query.start is not None:
+        where &= w.started_at >= query.start
+    if query.end is not None:
+        where &= w.started_at < query.end
+    if query.work_items is not None:
+        where &= w.work_item.is_in(sorted(query.work_items))
+    if query.activity_type_ids is not None:
+        where &= w.activity_type_id.is_in(sorted(query.activity_type_ids))
+    if query.billable is not None:
+        where &= (w.billable_length_s > 0) if query.billable else (w.billable_length_s == 0)
+    if query.created_from is not None:
+        where &= w.created_at >= query.created_from
+    if query.created_to is not None:
+        where &= w.created_at < query.created_to
+    if query.edited_since is not None:
+        where &= w.updated_at >= query.edited_since
+    if query.budget_items is not None:
+        on_items: Combinable | None = None
+        if query.budget_items:
+            on_items = w.work_item.is_in(sorted(query.budget_items))
+            if query.not_ids:
+                on_items &= w.id.not_in(sorted(query.not_ids))
+        direct = w.id.is_in(sorted(query.budget_ids)) if query.budget_ids else None
+        either = on_items | direct if on_items is not None and direct is not None else on_items or direct
+        assert either is not None  # query.empty covers neither
+        where &= either
+    if query.in_windows is not None:
+        inside: Combinable | None = None
+        for window in query.in_windows:
+            one = (w.user_id == window.user_id) & (w.started_at >= window.start) & (
+                w.started_at < window.end
+            )
+            inside = one if inside is None else inside | one
+        assert inside is not None  # query.empty covers no window
+        where &= inside
+    for window in query.out_windows:
+        where &= (w.user_id != window.user_id) | (w.started_at < window.start) | (
+            w.started_at >= window.end
+        )
+    return where
+
+
+Fragment = tuple[str, list[Any]]
+
+
+def _case(column: str, values: Mapping[str, int | None]) -> Fragment:
+    """``CASE WHEN column IN (…) THEN <rate> …`` with one ``IN`` list per distinct rate (rates are
+    our own integers, inlined; ids are parameters)."""
+    by_rate: dict[int | None, list[str]] = defaultdict(list)
+    for key, rate in values.items():
+        by_rate[rate].append(key)
+    text, args = [], []
+    for rate, keys in sorted(by_rate.items(), key=lambda item: (item[0] is None, item[0] or 0)):
+        keys.sort()
+        literal = "NULL" if rate is None else str(int(rate))
+        text.append(f"WHEN {column} IN ({', '.join('{}' for _ in keys)}) THEN {literal}")
+        args.extend(keys)
+    return f"CASE {' '.join(text)} END", args
+
+
+def _budget_case(direct: Mapping[str, str]) -> Fragment:
+    """The budget a worklog is assigned to directly (NULL: none)."""
+    by_budget: dict[str, list[str]] = defaultdict(list)
+    for worklog_id, budget_id in direct.items():
+        by_budget[budget_id].append(worklog_id)
+    text, args = [], []
+    for budget_id, ids in sorted(by_budget.items()):
+        ids.sort()
+        text.append(f"WHEN worklog.id IN ({', '.join('{}' for _ in ids)}) THEN CAST({{}} AS VARCHAR(32))")
+        args.extend([*ids, budget_id])
+    return f"CASE {' '.join(text)} END", args
+
+
+def _rate(by: TotalsBy) -> Fragment:
+    """The hourly rate that prices the row (NULL: none applies), by the one precedence."""
+    prices = by.prices
+    choices: list[Fragment] = []
+    if prices.items or any(rate is not None for rate in prices.direct.values()):
+        direct_text, direct_args = _case("worklog.id", prices.direct) if prices.direct else ("", [])
+        items_text, items_args = _case("worklog.work_item", dict(prices.items)) if prices.items else ("", [])
+        # One CASE: a worklog assigned directly takes its budget's rate (NULL: the budget has
+        # none) before its work item's budget is looked at.
+        whens = " ".join(t.removeprefix("CASE ").removesuffix(" END") for t in (direct_text, items_text) if t)
+        choices.append((f"CASE {whens} END", direct_args + items_args))
+    if prices.activity_types:
+        choices.append(_case("worklog.activity_type_id", dict(prices.activity_types)))
+    if prices.users:
+        choices.append(_case("worklog.user_id", dict(prices.users)))
+    if not choices:
+        return "CAST(NULL AS BIGINT)", []
+    if len(choices) == 1:
+        return choices[0]
+    return f"COALESCE({', '.join(text for text, _ in choices)})", [a for _, args in choices for a in args]
+
+
+def _day(by: TotalsBy, lo: datetime, hi: datetime, postgres: bool) -> Fragment:
+    """The row's calendar day in ``by.day_zone`` as a proleptic ordinal minus one."""
+    assert by.day_zone is not None
+    spans = offset_spans(by.day_zone, lo, hi)
+    if len(spans) == 1:
+        offset, args = str(spans[0][1]), []
+    else:
+        whens = " ".join(f"WHEN worklog.started_at < {{}} THEN {before}"
+                         for (_, before) in spans[:-1])
+        offset, args = f"CASE {whens} ELSE {spans[-1][1]} END", [since for since, _ in spans[1:]]
+    epoch = ("CAST(FLOOR(EXTRACT(EPOCH FROM worklog.started_at)) AS BIGINT)" if postgres
+             else "CAST(strftime('%s', worklog.started_at) AS INTEGER)")
+    return f"({epoch} + {offset} + {_ORDINAL_EPOCH_S}) / {_DAY_S}", args
+
+
+def _instant(value: Any) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value  # SQLite: text
+
+
+async def _bounds(where: Combinable) -> tuple[datetime, datetime] | None:
+    """The first and last start among the matching worklogs (None: nothing matches)."""
+    rows = await WorklogRow.raw(
+        "SELECT MIN(worklog.started_at) AS lo, MAX(worklog.started_at) AS hi FROM worklog WHERE {}",
+        where.querystring)
+    if not rows or rows[0]["lo"] is None:
+        return None
+    return _instant(rows[0]["lo"]), _instant(rows[0]["hi"])
+
+
+def _int(value: Any) -> int:
+    # PostgreSQL's SUM of bigint is numeric (a Decimal); SQLite's an int; NULL when none priced.
+    return 0 if value is None else int(value)
+
+
+async def worklog_totals(
+    engine: Engine[Any], tenant_id: str, query: WorklogQuery, by: TotalsBy,
+) -> list[WorklogTotals]:
+    """The matching worklogs' sums per distinct (user, work item, activity type, direct
+    budget, local day) — only the columns ``by`` names — in one grouped statement."""
+    where = explore_where(tenant_id, query)
+    postgres = engine.engine_type == "postgres"
+    keys: list[Fragment] = []
+    if by.user:
+        keys.append(("worklog.user_id AS k_user", []))
+    if by.work_item:
+        keys.append(("worklog.work_item AS k_item", []))
+    if by.activity_type:
+        keys.append(("worklog.activity_type_id AS k_type", []))
+    if by.direct_budget is not None:
+        text, args = _budget_case(by.direct_budget) if by.direct_budget else ("CAST(NULL AS VARCHAR(32))", [])
+        keys.append((f"{text} AS k_budget", args))
+    if by.day_zone is not None:
+        lo, hi = query.start, query.end
+        if lo is None or hi is None:
+            found = await _bounds(where)
+            if found is None:
+                return []
+            lo, hi = lo or found[0], hi or found[1]
+        text, args = _day(by, lo, hi, postgres)
+        keys.append((f"{text} AS k_day", args))
+    rate, rate_args = _rate(by)
+    inner = [*keys, ("worklog.length_s AS tracked", []), ("worklog.billable_length_s AS billable", []),
+             (f"CAST(worklog.billable_length_s AS BIGINT) * {rate} AS p", rate_args)]
+    aliases = [text.rsplit(" AS ", 1)[1] for text, _ in keys]
+    outer = [f"r.{alias}" for alias in aliases]
+    if by.day_zone is not None and by.week_starts:
+        # Day numbers count from a Monday (0001-01-01), so a week starts at a multiple of 7.
+        outer[-1] = "(r.k_day - r.k_day % 7)"
+    # Each row rounded half-even on its own, then summed (see the module's comment).
+    rounded = ("r.p / 3600 + CASE WHEN 2 * (r.p % 3600) > 3600 OR "
+               "(2 * (r.p % 3600) = 3600 AND (r.p / 3600) % 2 = 1) THEN 1 ELSE 0 END")
+    template = (
+        f"SELECT {''.join(f'{e} AS {alias}, ' for e, alias in zip(outer, aliases, strict=True))}"
+        "COUNT(*) AS n, SUM(r.tracked) AS tracked, "
+        f"SUM(r.billable) AS billable, SUM({rounded}) AS amount "
+        f"FROM (SELECT {', '.join(text for text, _ in inner)} FROM worklog WHERE {{}}) AS r"
+        + (f" GROUP BY {', '.join(outer)}" if outer else "")
+    )
+    args = [a for _, fragment_args in inner for a in fragment_args]
+    rows = await WorklogRow.raw(template, *args, where.querystring)
+    return [
+        WorklogTotals(
+            user_id=row.get("k_user"), work_item=row.get("k_item"), activity_type_id=row.get("k_type"),
+            direct_budget=row.get("k_budget"),
+            day=date.fromordinal(int(row["k_day"]) + 1) if row.get("k_day") is not None else None,
+            tracked_s=_int(row["tracked"]), billable_s=_int(row["billable"]), amount=_int(row["amount"]),
+        )
+        for row in rows if row["n"]
+    ]
