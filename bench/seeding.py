@@ -27,6 +27,10 @@ NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 CURRENCY = "EUR"
 
 
+#: The work items of every tenant that the seeded worklogs name.
+ITEMS = range(1000, 1200)
+
+
 def tenant_id(n: int) -> str:
     return f"t{n:031d}"
 
@@ -59,7 +63,7 @@ def worklog_rows(count: int, users: int, tenants: int, activity_types: int = 0) 
             # Spread over the year, on working hours; one worklog in ten on no work item.
             day = (i * 364 // max(1, take)) + rng.randrange(0, 2)
             start = YEAR_START + timedelta(days=day, hours=8 + rng.randrange(0, 9), minutes=rng.randrange(60))
-            item = None if i % 10 == 0 else str(1000 + rng.randrange(200))
+            item = None if i % 10 == 0 else str(ITEMS.start + rng.randrange(len(ITEMS)))
             length = 900 * rng.randrange(1, 16)
             if activity_types:
                 kind = activity_type_id(t, i % activity_types) if i % 3 == 0 else None
@@ -104,6 +108,14 @@ async def seed(url: str, worklogs: int, tenants: int, users: int, *, activity_ty
                      "created_at"])
         if activity_types:
             await _seed_rates(connection, tenants, users, activity_types)
+        # The work items the worklogs name (1000–1199 in every tenant): worklogs, timers and
+        # imports may only name items that exist (the require-work-item rule checks it).
+        await connection.copy_records_to_table(
+            "work_item",
+            records=[(f"i{t:025d}{n:06d}", tenant_id(t), n, f"Item {n}", f"item {n}", "Task", "Active",
+                      "InProgress", NOW) for t in range(tenants) for n in ITEMS],
+            columns=["id", "tenant_id", "item_id", "title", "search_title", "type", "state",
+                     "state_category", "changed_at"])
         indexes = await connection.fetch(
             "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'worklog' "
             "AND indexname NOT IN (SELECT conname FROM pg_constraint)")
