@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.errors import UserNotFound, ValidationFailed
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.access import ensure_access
 from core.services.planning import work_item_titles
@@ -110,7 +111,7 @@ class TimesheetController(Controller):
     tags = ("timesheet",)
 
     @get("/", summary="The week grid (?week=YYYY-Www) or the monthly calendar (?month=YYYY-MM)",
-         guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+         guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.WORKLOGS_READ)])
     async def show(
         self, request: TenantRequest, stint: StintDep,
         week: Annotated[str | None, QueryParameter(max_length=10)] = None,
@@ -172,7 +173,7 @@ class WeeksController(Controller):
         return WeekStatusOut(week=str(parse_week_id(week)), user_id=owner, status=new.value)
 
     @post("/{week:str}/submit", summary="Submit your week for approval", status_code=200,
-          guards=[requires(Action.SUBMIT_OWN_WEEK)])
+          guards=[requires(Action.SUBMIT_OWN_WEEK, Scope.WORKLOGS_WRITE)])
     async def submit(
         self, request: TenantRequest, week: FromPath[str], stint: StintDep,
         data: JSONBody[WeekActionIn | None] = None,
@@ -180,21 +181,21 @@ class WeeksController(Controller):
         return await self._change(request, stint, week, data, "submit")
 
     @post("/{week:str}/approve", summary="Approve a submitted week (locks it)", status_code=200,
-          guards=[requires(Action.APPROVE_WEEKS)])
+          guards=[requires(Action.APPROVE_WEEKS, Scope.ADMIN)])
     async def approve(
         self, request: TenantRequest, week: FromPath[str], data: JSONBody[WeekActionIn], stint: StintDep
     ) -> WeekStatusOut:
         return await self._change(request, stint, week, data, "approve")
 
     @post("/{week:str}/reject", summary="Reject (reopen) a week", status_code=200,
-          guards=[requires(Action.APPROVE_WEEKS)])
+          guards=[requires(Action.APPROVE_WEEKS, Scope.ADMIN)])
     async def reject(
         self, request: TenantRequest, week: FromPath[str], data: JSONBody[WeekActionIn], stint: StintDep
     ) -> WeekStatusOut:
         return await self._change(request, stint, week, data, "reject")
 
     @post("/{week:str}/close", summary="Close a week (locks it)", status_code=200,
-          guards=[requires(Action.APPROVE_WEEKS)])
+          guards=[requires(Action.APPROVE_WEEKS, Scope.ADMIN)])
     async def close(
         self, request: TenantRequest, week: FromPath[str], data: JSONBody[WeekActionIn], stint: StintDep
     ) -> WeekStatusOut:
@@ -205,13 +206,14 @@ class TrackingRulesController(Controller):
     path = "/settings/tracking"
     tags = ("settings",)
 
-    @get("/", summary="The tenant's tracking rules", guards=[requires(Action.TRACK_TIME)])
+    @get("/", summary="The tenant's tracking rules", guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
     async def show(self, request: TenantRequest, stint: StintDep) -> RulesIO:
         settings = await tracking_rules(stint.uow, tenant=request.user.tenant)
         rules, lock = settings.rules, settings.lock
         return _rules_out(rules, lock)
 
-    @put("/", summary="Change the tracking rules and the lock date", guards=[requires(Action.MANAGE_RULES)])
+    @put("/", summary="Change the tracking rules and the lock date",
+         guards=[requires(Action.MANAGE_RULES, Scope.ADMIN)])
     async def change(self, request: TenantRequest, data: JSONBody[RulesIO], stint: StintDep) -> RulesIO:
         principal = request.user
         if data.locked_until is not None:

@@ -16,6 +16,7 @@ from litestar import Request
 from litestar.response import Template
 
 from core.errors import AccessDenied
+from core.identity.scopes import ALL_SCOPES
 from core.licensing.access import Action
 from core.licensing.deployment import Deployment
 from core.licensing.roles import Permission, Role, role_allows
@@ -102,6 +103,10 @@ async def open_page(
     principal = await page_principal(request)
     if principal is None:
         raise SignInRequired
+    if principal.scopes is not None and principal.scopes != ALL_SCOPES:
+        # Pages are for people: a token limited to some scopes is for a tool, and a page's
+        # forms would otherwise let it do what its scopes leave out.
+        raise AccessDenied("insufficient_scope", "Pages need a sign-in, not a token limited to some scopes.")
     if not enrolling and not user_may_proceed(principal):
         raise EnrolmentRequired
     user = principal.user
