@@ -133,6 +133,8 @@ async def open_page(
         "activity_types": administrator,
         # Everyone with a timesheet sees the budgets their own worklogs book to (docs/budgets.md).
         "budgets": role_allows(Role(role), Permission.OWN_TIMESHEET),
+        # Everyone with a role reads the reporting feed (Team: their own time, docs/reporting.md).
+        "reporting": Role(role) is not Role.NONE,
     }
     page = Page(principal, outcome, nav)
     request.scope.setdefault("state", {})[_PAGE_KEY] = page
