@@ -126,3 +126,31 @@ def test_a_personal_token_cannot_make_a_reporting_token_through_the_page(client:
     assert made.status_code == 403 and 'id="new-token-value"' not in made.text
     listed = client.get("/api/v1/me/tokens", headers=admin).json()["items"]
     assert [t["name"] for t in listed] == ["CI"]
+
+
+def test_one_tenant_never_reaches_another_tenant_s_reporting_tokens_through_the_page(
+    client: TestClient[Any],
+) -> None:
+    """Every reporting page route, called by tenant A with B's token id wherever an id goes:
+    nothing of B's shows, nothing of B's changes (the API's walker, test_isolation.py, walks
+    /api/v1 only)."""
+    from litestar.routes import HTTPRoute
+
+    signup(client, "bravo-victim")
+    victim = bearer(token(client, "bravo-victim", "admin@bravo-victim.test"))
+    made = client.post("/api/v1/me/tokens", json={"name": "Reporting (Excel/Power BI)", "expires_in_days": 30,
+                                                  "scopes": ["reporting:read"]}, headers=victim).json()
+    attacker = bearer(token(client, "pages", "admin@pages.test"))
+    routes = [(method, route.path) for route in client.app.routes if isinstance(route, HTTPRoute)
+              and route.path.startswith("/settings/reporting")
+              for handler in route.route_handlers for method in handler.http_methods - {"HEAD", "OPTIONS"}]
+    assert len(routes) == 3, routes
+    for method, path in routes:
+        url = re.sub(r"\{[^}]+\}", made["id"], path)
+        response = client.request(method, url, headers=attacker, data={"expires_in_days": "30"})
+        assert made["id"] not in response.text.replace(url, ""), (method, path)
+        assert "bravo" not in response.text, (method, path)
+        if "{" in path:
+            assert response.status_code == 404, (method, path, response.status_code)
+    assert client.get("/api/v1/user-rates", headers=bearer(made["token"])).status_code == 200
+    assert [t["id"] for t in client.get("/api/v1/me/tokens", headers=victim).json()["items"]] == [made["id"]]
