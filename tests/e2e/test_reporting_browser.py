@@ -46,6 +46,9 @@ def test_on_a_phone_a_read_only_token_is_made_copied_and_revoked_by_keyboard(
         assert secret.startswith("stint_pat_")
         _no_sideways_scroll(page)
 
+        # Revoke is on the screen beside its token, not off to the side of a wide table.
+        revoke_box = page.get_by_role("button", name="Revoke the token created", exact=False).bounding_box()
+        assert revoke_box is not None and revoke_box["x"] + revoke_box["width"] <= PHONE["width"]
         page.locator("#new-token button[data-copy]").click()
         expect(page.locator("#new-token-copied")).to_have_text("Copied.")
         assert page.evaluate("() => navigator.clipboard.readText()") == secret
