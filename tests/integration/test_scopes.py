@@ -297,3 +297,10 @@ def test_pages_refuse_a_token_limited_to_some_scopes_and_serve_an_unrestricted_o
         assert client.get(path, headers=reporting, follow_redirects=False).status_code == 403, path
     full = bearer(pat(client, headers, None)["token"])
     assert client.get("/settings/users", headers=full).status_code == 200
+
+
+def test_a_sign_in_s_access_token_has_every_scope(client: Any) -> None:
+    headers = admin(client)
+    for path in ("/api/v1/tracking/current", "/api/v1/worklogs", "/api/v1/user-rates", "/api/v1/users",
+                 "/api/v1/me/tokens"):
+        assert client.get(path, headers=headers).status_code == 200, path
