@@ -25,6 +25,7 @@ from litestar.middleware.authentication import (
 )
 
 from core.errors import InvalidCredentials
+from core.identity.scopes import Scope
 from core.origin import act_as
 from core.services.tokens import PAT_PREFIX, authenticate_personal_token, session_revoked
 from core.tenancy import Deployment, LicensingMode, Operator, Tenant, User
@@ -57,6 +58,9 @@ class TenantPrincipal:
     claims: AccessClaims
     #: The personal access token's id when the caller used one, else None (a JWT).
     personal_token_id: str | None = None
+    #: What the token may be used for (``core.identity.scopes``); None: everything the user's
+    #: role allows (a password sign-in's access token, a personal token made without scopes).
+    scopes: frozenset[Scope] | None = None
     #: The decision cache as this request sees it: what authentication read ahead (one
     #: Redis round trip for the caller's rows, their decisions and the rate limit), else
     #: None (use ``stint.access_cache``).
@@ -166,15 +170,16 @@ async def _tenant_and_user(
     return tenant, user
 
 
-async def _personal_token_claims(stint: Stint, token: str) -> AccessClaims:
+async def _personal_token(stint: Stint, token: str) -> tuple[AccessClaims, frozenset[Scope] | None]:
     try:
         record = await authenticate_personal_token(stint.uow, stint.clock, token)
     except InvalidCredentials as exc:
         raise _refuse(exc.detail) from None
-    return AccessClaims(
+    claims = AccessClaims(
         subject=record.user_id, audience=TENANT_AUDIENCE, tenant_id=record.tenant_id,
         token_id=record.id, expires_at=record.expires_at,
     )
+    return claims, record.scopes
 
 
 async def authenticate_tenant_token(stint: Stint, token: str, *, count: bool = False) -> TenantPrincipal:
@@ -185,8 +190,9 @@ async def authenticate_tenant_token(stint: Stint, token: str, *, count: bool = F
     Redis (``read_ahead``); the principal carries that read as its ``cache``.
     """
     personal = token.startswith(PAT_PREFIX)
+    token_scopes: frozenset[Scope] | None = None
     if personal:
-        claims = await _personal_token_claims(stint, token)
+        claims, token_scopes = await _personal_token(stint, token)
     else:
         try:
             claims = stint.tokens.verify(token, audience=TENANT_AUDIENCE, now=stint.clock.now())
@@ -215,7 +221,7 @@ async def authenticate_tenant_token(stint: Stint, token: str, *, count: bool = F
             refuse_if_tenant_limited(hit)
     return TenantPrincipal(
         tenant=tenant, user=user, claims=claims, personal_token_id=claims.token_id if personal else None,
-        cache=cache,
+        scopes=token_scopes, cache=cache,
     )
 
 

@@ -336,10 +336,14 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "PUT /api/v1/settings/security": (
         "setSecuritySettings", "Requires a second factor of every user, or stops requiring it. "
         "Administrators only."),
-    "GET /api/v1/me/tokens": ("listAccessTokens", "The caller's personal access tokens (never the secrets)."),
+    "GET /api/v1/me/tokens": (
+        "listAccessTokens", "The caller's personal access tokens with their scopes (never the secrets)."),
     "POST /api/v1/me/tokens": (
         "createAccessToken", "Creates a personal access token for scripts (at most 365 days). The "
-        "token is answered once; send it as `Authorization: Bearer <token>`."),
+        "token is answered once; send it as `Authorization: Bearer <token>`. `scopes` limits what it "
+        "may be used for (`tracking`, `worklogs:read`, `worklogs:write`, `reporting:read`, "
+        "`users:read`, `admin`); without it the token may do all its user's role allows. A personal "
+        "access token cannot create another."),
     "DELETE /api/v1/me/tokens/{token_id}": (
         "revokeAccessToken", "Revokes one of the caller's personal access tokens at once."),
     "GET /api/v1/users": ("listUsers", "The tenant's users with their roles and licences, a page at a time."),
@@ -607,7 +611,8 @@ _PROBLEM_DESCRIPTIONS = {
     "400": "The body could not be read (broken JSON, a bad form).",
     "401": "No valid token: missing, expired or revoked (`invalid_token`, `token_revoked`).",
     "402": "Payment required: the trial or subscription ended, or a plan limit was reached.",
-    "403": "Forbidden: the role lacks the permission, no seat, or a second factor is required.",
+    "403": "Forbidden: the role lacks the permission, no seat, a second factor is required, or the "
+           "personal access token lacks the route's scope (`insufficient_scope`).",
     "404": "Not found in this tenant (other tenants' records look exactly the same).",
     "409": "Conflict with the current state (the `code` names which).",
     "422": "Invalid input; `errors[]` names the fields.",
@@ -674,11 +679,24 @@ def _handlers(app: Any) -> dict[str, Any]:
 
 
 def _security(path: str, handler: Any) -> list[dict[str, list[str]]]:
-    if handler.opt.get("exclude_from_auth") or not path.startswith("/api/v1/"):
+    if handler.opt.get("exclude_from_auth") or not path.startswith("/api/"):
         return []
     if path.startswith("/api/v1/operator/"):
         return [{"operatorToken": []}]
-    return [{"accessToken": []}, {"personalAccessToken": []}]
+    # A personal access token needs the route's scope (OAS 3.1 lets a non-OAuth scheme list
+    # the roles it requires); a sign-in's access token has every scope.
+    scope = _scope(path, handler)
+    needed = [scope] if scope else []
+    if path.startswith("/api/odata/"):
+        return [{"accessToken": []}, {"personalAccessToken": needed}, {"reportingBasic": needed}]
+    return [{"accessToken": []}, {"personalAccessToken": needed}]
+
+
+def _scope(path: str, handler: Any) -> str | None:
+    from web.access import declared_scope
+
+    found = declared_scope(handler, path)
+    return found.value if found is not None else None
 
 
 def document_operations(app: Any, operations: dict[str, tuple[str, str]] = OPERATIONS) -> None:
@@ -703,6 +721,9 @@ def document_operations(app: Any, operations: dict[str, tuple[str, str]] = OPERA
             operation.operation_id, operation.description = operations.get(key) or _fallback(key, operation)
             handler = handlers[key]
             operation.security = _security(path, handler)
+            scope = _scope(path, handler) if operation.security else None
+            if scope and "Token scope:" not in (operation.description or ""):
+                operation.description = f"{operation.description} Token scope: `{scope}`."
             has_path_params = "{" in path
             has_body = operation.request_body is not None
             statuses = _statuses(key, handler, bool(operation.security), has_path_params, has_body)

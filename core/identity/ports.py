@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from core.identity.scopes import Scope
 from core.licensing import LastUse
 from core.tenancy import User
 
@@ -91,6 +92,8 @@ class PersonalTokenRecord:
     expires_at: datetime
     last_used_at: datetime | None = None
     revoked_at: datetime | None = None
+    #: What the token may be used for; None: everything its user may do (``core.identity.scopes``).
+    scopes: frozenset[Scope] | None = None
 
 
 class TokenRepository(Protocol):

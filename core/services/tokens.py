@@ -24,6 +24,7 @@ from datetime import timedelta
 from core.clock import Clock
 from core.errors import InvalidCredentials, NotFound, ValidationFailed
 from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord
+from core.identity.scopes import Scope, scope_text
 from core.ids import new_id
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
@@ -207,21 +208,29 @@ def _check_pat(name: str, expires_in_days: int) -> str:
 
 async def create_personal_token(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant_id: str, user_id: str, name: str, expires_in_days: int,
-    address: str | None = None,
+    address: str | None = None, scopes: frozenset[Scope] | None = None,
 ) -> tuple[PersonalTokenRecord, str]:
-    """A new personal access token; the secret is returned here and never again."""
+    """A new personal access token; the secret is returned here and never again.
+
+    ``scopes`` None: full access (everything the user's role allows), as tokens had before
+    scopes; otherwise at least one scope (``core.identity.scopes``).
+    """
     clean = _check_pat(name, expires_in_days)
+    if scopes is not None and not scopes:
+        raise ValidationFailed("name at least one scope, or leave scopes out for full access", field="scopes")
     token = _new_secret(PAT_PREFIX, tenant_id)
     now = clock.now()
     record = PersonalTokenRecord(
         id=new_id(), tenant_id=tenant_id, user_id=user_id, name=clean, token_hash=hash_token(token),
-        created_at=now, expires_at=now + timedelta(days=expires_in_days),
+        created_at=now, expires_at=now + timedelta(days=expires_in_days), scopes=scopes,
     )
+    # The audit trail names what the token may do, so a broad token stands out.
+    detail = {"id": record.id, "scopes": scope_text(scopes) or "all"}
     async with uow(write=True) as work:
         scope = work.tenant(tenant_id)
         await scope.tokens().add_pat(record)
         await scope.audit().record(
-            f"user:{user_id}", "token.created", clean, {"id": record.id}, now, address=address
+            f"user:{user_id}", "token.created", clean, detail, now, address=address
         )
         await work.commit()
     return record, token

@@ -225,6 +225,8 @@ class PersonalAccessToken(Table, tablename="personal_access_token"):
     expires_at = Timestamptz()
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+    #: Space-separated scopes (m0028); NULL: full access, as every token before scopes had.
+    scopes = Varchar(length=200, null=True, default=None)
 
 
 ALL_TABLES: tuple[type[Table], ...] = (

@@ -8,6 +8,7 @@ from typing import Any
 from piccolo.engine.base import Engine
 
 from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord
+from core.identity.scopes import scope_text, scopes_of_text
 
 from .changes import note_change, user_scope
 from .tables import PersonalAccessToken, RefreshToken
@@ -20,7 +21,10 @@ def _refresh(row: dict[str, Any]) -> RefreshTokenRecord:
 
 
 def _pat(row: dict[str, Any]) -> PersonalTokenRecord:
-    return PersonalTokenRecord(**{name: row[name] for name in PersonalTokenRecord.__slots__})
+    fields = {name: row[name] for name in PersonalTokenRecord.__slots__}
+    # Stored space-separated; NULL is a token from before scopes (full access).
+    fields["scopes"] = scopes_of_text(row["scopes"])
+    return PersonalTokenRecord(**fields)
 
 
 class PiccoloTokenRepository:
@@ -98,7 +102,9 @@ class PiccoloTokenRepository:
     async def add_pat(self, record: PersonalTokenRecord) -> None:
         if record.tenant_id != self.tenant_id:
             raise ValueError("a token can only be added to its own tenant")
-        await PersonalAccessToken.insert(PersonalAccessToken(**_fields(record)))
+        await PersonalAccessToken.insert(
+            PersonalAccessToken(**{**_fields(record), "scopes": scope_text(record.scopes)})
+        )
 
     async def pat_by_hash(self, token_hash: str) -> PersonalTokenRecord | None:
         row = (

@@ -99,3 +99,17 @@ def test_take_the_budgets_screenshot(api: Api, new_page: Any) -> None:
     page.get_by_role("link", name="Checkout redesign").click()
     expect(page.locator("#chart-money svg.burndown")).to_be_visible()
     _shot(page, "budgets")
+
+
+def test_take_the_reporting_screenshot(api: Api, new_page: Any) -> None:
+    """Settings · Reporting: the feed URL, a read-only token just made (shown once), the list, the steps."""
+    api.signup("fabrikam")
+    api.add_user("fabrikam", "pia@fabrikam.test", "product", name="Pia Example")
+    page = new_page()
+    sign_in(page, "fabrikam", "pia@fabrikam.test")
+    page.goto("/settings/reporting")
+    page.get_by_label("Expires after").select_option("90")
+    page.get_by_role("button", name="Create a read-only token").click()
+    expect(page.locator("#new-token-value")).to_be_visible()
+    htmx_settled(page)
+    _shot(page, "reporting-settings")

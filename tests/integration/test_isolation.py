@@ -179,6 +179,9 @@ def give_data(client: Any, schema: Schema, routes: list[tuple[str, str]], header
         if method == "POST" and not _PARAM.search(path) and "/auth/" not in path and "signup" not in path:
             call(client, method, path, headers, schema.body(method, path, "victim-data"))
     client.post("/api/v1/me/tokens", json={"name": "victim token", "expires_in_days": 30}, headers=headers)
+    # And a scoped one (read-only reporting), so the scoped kind is among B's tokens too.
+    client.post("/api/v1/me/tokens", json={"name": "victim reporting", "expires_in_days": 30,
+                                           "scopes": ["reporting:read"]}, headers=headers)
     # A work item tree with time on it (the generated body names a parent B does not have).
     for body in ({"title": "victim-data epic", "type": "Epic"},
                  {"title": "victim-data task", "type": "Task", "parent_id": 1}):

@@ -121,7 +121,12 @@ def test_every_operation_has_a_camel_case_id_a_description_and_says_its_security
                 assert "401" in op["responses"], (method, path)
     assert len(ids) == len(set(ids))
     operations = _operations(schema)
-    assert operations["createWorklog"]["security"] == [{"accessToken": []}, {"personalAccessToken": []}]
+    # A personal access token needs the route's scope; the description names it too.
+    assert operations["createWorklog"]["security"] == [
+        {"accessToken": []}, {"personalAccessToken": ["worklogs:write"]}
+    ]
+    assert operations["createWorklog"]["description"].endswith("Token scope: `worklogs:write`.")
+    assert operations["listUsers"]["security"][1] == {"personalAccessToken": ["users:read"]}
     assert operations["signIn"]["security"] == []
     assert operations["listTenants"]["security"] == [{"operatorToken": []}]
     assert set(schema["components"]["securitySchemes"]) == {

@@ -7,9 +7,11 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.access import check_access
 
+from ..access import requires_scope
 from ..auth import TenantPrincipal
 from ..deps import StintDep
 
@@ -34,9 +36,11 @@ class AccessController(Controller):
     path = "/me/access"
     tags = ("me",)
 
-    @get("/", summary="May I use the Time tab now? (and the trial banner)")
+    @get("/", summary="May I use the Time tab now? (and the trial banner)",
+         guards=[requires_scope(Scope.TRACKING)])
     async def access(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> AccessOut:
-        # This route reports the decision instead of enforcing it, so it has no guard.
+        # This route reports the decision instead of enforcing it, so its guard asks only for
+        # the token's scope.
         principal = request.user
         outcome = await check_access(
             stint.uow,

@@ -18,6 +18,7 @@ from litestar.params import JSONBody
 from core.activation.claims import ActivationRefused, describe
 from core.activation.ports import LicenceServiceUnreachable
 from core.errors import ValidationFailed
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.activation import (
     ActivationView,
@@ -134,17 +135,17 @@ class ActivationController(Controller):
     tags = ("activation",)
 
     @get("/server-id", summary="This server's id (send it to support)",
-         guards=[requires(Action.VIEW_SUBSCRIPTION)])
+         guards=[requires(Action.VIEW_SUBSCRIPTION, Scope.ADMIN)])
     async def server_id(self, stint: StintDep) -> ServerIdOut:
         return ServerIdOut(server_id=await installation_server_id(stint.uow, stint.activations, stint.clock))
 
     @get("/activation", summary="How this tenant is activated, with warnings",
-         guards=[requires(Action.VIEW_SUBSCRIPTION)])
+         guards=[requires(Action.VIEW_SUBSCRIPTION, Scope.ADMIN)])
     async def show(self, request: TenantRequest, stint: StintDep) -> ActivationOut:
         return await _view(stint, request.user)
 
     @post("/activate", status_code=200, summary="Activate online with a subscription id",
-          guards=[requires(Action.PURCHASE)])
+          guards=[requires(Action.PURCHASE, Scope.ADMIN)])
     async def activate(
         self, request: TenantRequest, data: JSONBody[ActivateIn], stint: StintDep
     ) -> ActivationOut:
@@ -156,7 +157,7 @@ class ActivationController(Controller):
         return await _view(stint, principal)
 
     @post("/activation/refresh", status_code=200, summary="Refresh the online licence now",
-          guards=[requires(Action.PURCHASE)])
+          guards=[requires(Action.PURCHASE, Scope.ADMIN)])
     async def refresh(self, request: TenantRequest, stint: StintDep) -> ActivationOut:
         principal = request.user
         error = await refresh_tenant(stint.uow, stint.activations, stint.licence_client, stint.clock,
@@ -169,7 +170,7 @@ class ActivationController(Controller):
         return view
 
     @post("/activation-file", status_code=200, summary="Install an activation file (offline)",
-          guards=[requires(Action.PURCHASE)])
+          guards=[requires(Action.PURCHASE, Scope.ADMIN)])
     async def upload(self, request: TenantRequest, stint: StintDep) -> ActivationOut:
         principal = request.user
         text = await _uploaded_text(request)

@@ -17,6 +17,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.activities import ActivityType, ActivityTypeChanges
 from core.activities.model import KEEP
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.licensing.roles import Permission, Role, user_may
 from core.money import Money
@@ -130,7 +131,7 @@ class ActivityTypesController(Controller):
     tags = ("activity types",)
 
     @get("/", summary="The tenant's activity types (active ones; ?include_inactive=true: Administrators)",
-         guards=[requires(Action.TRACK_TIME)])
+         guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
     async def list(
         self, request: TenantRequest, stint: StintDep,
         include_inactive: Annotated[bool, QueryParameter()] = False,
@@ -151,7 +152,7 @@ class ActivityTypesController(Controller):
         )
 
     @post("/", summary="Add an activity type (Administrators)", status_code=201,
-          guards=[requires(Action.MANAGE_SETTINGS)])
+          guards=[requires(Action.MANAGE_SETTINGS, Scope.ADMIN)])
     async def create(
         self, request: TenantRequest, data: JSONBody[NewActivityType], stint: StintDep
     ) -> ActivityTypeOut:
@@ -162,7 +163,7 @@ class ActivityTypesController(Controller):
         return activity_type_out(entry, with_rate=True)
 
     @patch("/{activity_type_id:str}", summary="Rename, recolour, reprice or (de)activate an activity type",
-           guards=[requires(Action.MANAGE_SETTINGS)])
+           guards=[requires(Action.MANAGE_SETTINGS, Scope.ADMIN)])
     async def change(
         self, request: TenantRequest, activity_type_id: FromPath[str], data: JSONBody[ActivityTypePatch],
         stint: StintDep,
@@ -202,7 +203,7 @@ class UserRatesController(Controller):
     tags = ("rates",)
 
     @get("/", summary="Every user's hourly rate (Product, Budget, Administrators)",
-         guards=[requires(Action.VIEW_REPORTS)])
+         guards=[requires(Action.VIEW_REPORTS, Scope.REPORTING_READ)])
     async def list(
         self, request: TenantRequest, stint: StintDep,
         cursor: Annotated[str, QueryParameter(max_length=64)] = "",
@@ -217,7 +218,7 @@ class UserRatesController(Controller):
         )
 
     @put("/{user_id:str}", summary="Set or remove a user's hourly rate (Budget, Administrators)",
-         guards=[requires(Action.MANAGE_BUDGETS)])
+         guards=[requires(Action.MANAGE_BUDGETS, Scope.ADMIN)])
     async def set_rate(
         self, request: TenantRequest, user_id: FromPath[str], data: JSONBody[UserRateIn], stint: StintDep
     ) -> UserRateOut:

@@ -15,6 +15,7 @@ from litestar import Controller, Request, get
 from litestar.params import QueryParameter
 
 from core.audit import AuditRecord
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.security_history import tenant_audit
 
@@ -54,7 +55,8 @@ class AuditController(Controller):
     path = "/audit"
     tags = ("audit",)
 
-    @get("/", guards=[requires(Action.VIEW_AUDIT)], summary="The tenant's security history, newest first")
+    @get("/", guards=[requires(Action.VIEW_AUDIT, Scope.ADMIN)],
+         summary="The tenant's security history, newest first")
     async def list_events(
         self,
         request: Request[TenantPrincipal, Any, Any],

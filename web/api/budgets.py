@@ -27,6 +27,7 @@ from core.budgets import (
     hours_to_seconds,
 )
 from core.errors import ValidationFailed
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.licensing.roles import Permission, Role, role_allows
 from core.money import Money
@@ -306,7 +307,7 @@ class BudgetsController(Controller):
     tags = ("budgets",)
 
     @get("/", summary="Budgets by name, a page at a time (Team: only those its own worklogs hit)",
-         guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+         guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.WORKLOGS_READ)])
     async def index(
         self, request: TenantRequest, stint: StintDep,
         cursor: Annotated[str, QueryParameter(max_length=400)] = "",
@@ -324,7 +325,7 @@ class BudgetsController(Controller):
             next_cursor=opaque_cursor(f"{page[-1].id}|{page[-1].name}") if more else None,
         )
 
-    @post("/", summary="Add a budget", guards=[requires(Action.MANAGE_BUDGETS)])
+    @post("/", summary="Add a budget", guards=[requires(Action.MANAGE_BUDGETS, Scope.ADMIN)])
     async def create(self, request: TenantRequest, data: JSONBody[BudgetIn], stint: StintDep) -> BudgetOut:
         draft = BudgetDraft(
             name=data.name, description=data.description, limit_s=_limit_s(data.hours),
@@ -336,7 +337,8 @@ class BudgetsController(Controller):
                                   draft=draft)
         return budget_out(budget)
 
-    @get("/{budget_id:str}", summary="One budget", guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+    @get("/{budget_id:str}", summary="One budget",
+         guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.WORKLOGS_READ)])
     async def one(self, request: TenantRequest, budget_id: FromPath[str], stint: StintDep) -> BudgetOut:
         principal = request.user
         budget = await get_budget(stint.uow, tenant=principal.tenant, viewer=viewer_of(principal),
@@ -344,7 +346,7 @@ class BudgetsController(Controller):
         return budget_out(budget)
 
     @patch("/{budget_id:str}", summary="Change a budget (open: false closes it)",
-           guards=[requires(Action.MANAGE_BUDGETS)])
+           guards=[requires(Action.MANAGE_BUDGETS, Scope.ADMIN)])
     async def change(
         self, request: TenantRequest, budget_id: FromPath[str], data: JSONBody[BudgetPatch], stint: StintDep
     ) -> BudgetOut:
@@ -366,7 +368,7 @@ class BudgetsController(Controller):
         return budget_out(budget)
 
     @post("/{budget_id:str}/assign", summary="Assign iterations, work items and single worklogs",
-          guards=[requires(Action.MANAGE_BUDGETS)], status_code=200)
+          guards=[requires(Action.MANAGE_BUDGETS, Scope.ADMIN)], status_code=200)
     async def assign(
         self, request: TenantRequest, budget_id: FromPath[str], data: JSONBody[TargetsIn], stint: StintDep
     ) -> AssignOut:
@@ -376,7 +378,7 @@ class BudgetsController(Controller):
         return AssignOut(budget_id, data.iterations, data.work_items, data.worklogs)
 
     @post("/{budget_id:str}/unassign", summary="Remove this budget's direct assignments",
-          guards=[requires(Action.MANAGE_BUDGETS)], status_code=200)
+          guards=[requires(Action.MANAGE_BUDGETS, Scope.ADMIN)], status_code=200)
     async def unassign(
         self, request: TenantRequest, budget_id: FromPath[str], data: JSONBody[TargetsIn], stint: StintDep
     ) -> UnassignOut:
@@ -386,7 +388,7 @@ class BudgetsController(Controller):
         return UnassignOut(budget_id, removed)
 
     @get("/{budget_id:str}/usage", summary="Usage over a period (Team: its own time only)",
-         guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+         guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.WORKLOGS_READ)])
     async def usage(
         self, request: TenantRequest, budget_id: FromPath[str], stint: StintDep,
         start: Annotated[str | None, QueryParameter(name="from", max_length=64)] = None,
@@ -417,7 +419,8 @@ class BudgetsController(Controller):
         )
 
     @get("/{budget_id:str}/statement", summary="The monthly chargeback statement (JSON, CSV or Excel)",
-         guards=[requires(Action.VIEW_OWN_TIMESHEET)], operation_class=SpreadsheetDownload)
+         guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.WORKLOGS_READ)],
+         operation_class=SpreadsheetDownload)
     async def statement(
         self, request: TenantRequest, budget_id: FromPath[str], stint: StintDep,
         month: Annotated[str, QueryParameter(max_length=7)],

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, post
 
 from core.billing import PaymentProviderMissing
 from core.billing.ports import HostedPayments
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from plugins.bootstrap import Stint
 
@@ -41,7 +42,7 @@ class CheckoutController(Controller):
         "/checkout",
         status_code=200,
         summary="Start Buy Now's hosted checkout (collects a payment method)",
-        guards=[requires(Action.PURCHASE)],
+        guards=[requires(Action.PURCHASE, Scope.ADMIN)],
     )
     async def checkout(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> HostedPageOut:
         principal = request.user
@@ -50,7 +51,7 @@ class CheckoutController(Controller):
     @get(
         "/portal",
         summary="A link to the payment provider's portal (update cards)",
-        guards=[requires(Action.MANAGE_SUBSCRIPTION)],
+        guards=[requires(Action.MANAGE_SUBSCRIPTION, Scope.ADMIN)],
     )
     async def portal(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> HostedPageOut:
         return HostedPageOut(url=await _hosted(stint).portal(request.user.tenant))

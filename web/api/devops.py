@@ -16,6 +16,7 @@ from litestar import Controller, Request, get, put
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.devops import (
     DevOpsConnectionChange,
@@ -59,13 +60,13 @@ class DevOpsConnectionController(Controller):
     tags = ("settings",)
 
     @get("/", summary="The tenant's DevOps connection (never the token)",
-         guards=[requires(Action.MANAGE_SETTINGS)])
+         guards=[requires(Action.MANAGE_SETTINGS, Scope.ADMIN)])
     async def show(self, request: TenantRequest, stint: StintDep) -> DevOpsConnectionOut:
         view = await stint.devops.view(request.user.tenant)
         return _out(view)
 
     @put("/", summary="Choose the work-item connector: standalone or Azure DevOps",
-         guards=[requires(Action.MANAGE_SETTINGS)])
+         guards=[requires(Action.MANAGE_SETTINGS, Scope.ADMIN)])
     async def change(
         self, request: TenantRequest, data: JSONBody[DevOpsConnectionIn], stint: StintDep
     ) -> DevOpsConnectionOut:

@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from litestar.params import JSONBody, QueryParameter
 
 from core.errors import AccessDenied
+from core.identity.scopes import Scope
 from core.licensing.access import Action, DenialReason
 from core.services.access import check_access, ensure_access
 from core.services.approvals import deciders
@@ -167,7 +168,7 @@ class ExplorerController(Controller):
     tags = ("worklogs",)
 
     @get("/all", summary="Everyone's worklogs, filtered; with group_by, their totals by group",
-         guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+         guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.WORKLOGS_READ)])
     async def everyone(
         self, request: TenantRequest, stint: StintDep,
         users: ListParam = None,
@@ -229,7 +230,8 @@ class WorklogBatchesController(Controller):
     path = "/worklogs"
     tags = ("worklogs",)
 
-    @post("/batch", summary="Add worklogs, all or none", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
+    @post("/batch", summary="Add worklogs, all or none",
+          guards=[requires(Action.EDIT_OWN_WORKLOGS, Scope.WORKLOGS_WRITE)])
     async def create_batch(
         self, request: TenantRequest, data: JSONBody[BatchCreateIn], stint: StintDep
     ) -> BatchCreateOut:
@@ -269,7 +271,7 @@ class WorklogBatchesController(Controller):
         return BatchUpdateOut(updated)
 
     @post("/batch-delete", summary="Delete worklogs, all or none", status_code=200,
-          guards=[requires(Action.EDIT_OWN_WORKLOGS)])
+          guards=[requires(Action.EDIT_OWN_WORKLOGS, Scope.WORKLOGS_WRITE)])
     async def delete_batch(
         self, request: TenantRequest, data: JSONBody[BatchDeleteIn], stint: StintDep
     ) -> BatchDeleteOut:

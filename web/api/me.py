@@ -6,6 +6,7 @@ import msgspec
 from litestar import Controller, Request, get
 from litestar.datastructures import State
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 
 from ..access import requires
@@ -36,7 +37,7 @@ class MeController(Controller):
     path = "/me"
     tags = ("me",)
 
-    @get("/", summary="The calling user", guards=[requires(Action.USE_API)])
+    @get("/", summary="The calling user", guards=[requires(Action.USE_API, Scope.TRACKING)])
     async def me(self, request: Request[TenantPrincipal, object, State], stint: StintDep) -> MeOut:
         principal = request.user
         tenant, user = principal.tenant, principal.user

@@ -17,6 +17,7 @@ import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.params import FromPath, JSONBody
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.second_factor import (
     Holder,
@@ -106,7 +107,7 @@ class OperatorSecondFactorController(Controller):
 class UserSecondFactorController(Controller):
     path = "/me/second-factor"
     tags = ("identity",)
-    guards = [requires(Action.USE_API)]  # noqa: RUF012 - Litestar reads this class attribute
+    guards = [requires(Action.USE_API, Scope.ADMIN)]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/", opt=_ENROLMENT, summary="Whether the caller has a second factor, and whether one is required")
     async def status(self, request: Request[TenantPrincipal, Any, Any]) -> SecondFactorStatus:
@@ -143,7 +144,7 @@ class UserSecondFactorController(Controller):
 class SecondFactorResetController(Controller):
     path = "/users/{user_id:str}/second-factor"
     tags = ("users",)
-    guards = [requires(Action.MANAGE_SETTINGS)]  # noqa: RUF012 - Litestar reads this class attribute
+    guards = [requires(Action.MANAGE_SETTINGS, Scope.ADMIN)]  # noqa: RUF012 - Litestar reads this class attribute
 
     @delete("/", status_code=204, summary="Remove a user's second factor (a lost device): Administrators")
     async def reset(

@@ -10,6 +10,7 @@ from litestar import Controller, Request, get, put
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.security_settings import require_second_factor
 
@@ -35,7 +36,7 @@ class SecuritySettingsOut(msgspec.Struct):
 class SecuritySettingsController(Controller):
     path = "/settings/security"
     tags = ("settings",)
-    guards = [requires(Action.MANAGE_SETTINGS)]  # noqa: RUF012 - Litestar reads this class attribute
+    guards = [requires(Action.MANAGE_SETTINGS, Scope.ADMIN)]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/", summary="The tenant's security settings")
     async def show(self, request: TenantRequest) -> SecuritySettingsOut:

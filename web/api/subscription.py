@@ -12,6 +12,7 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, 
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.proration.invoice import Invoice
 from core.proration.quote import Quote
@@ -289,11 +290,11 @@ class SubscriptionController(Controller):
     path = "/subscription"
     tags = ("subscription",)
 
-    @get("/", summary="The subscription", guards=[requires(Action.VIEW_SUBSCRIPTION)])
+    @get("/", summary="The subscription", guards=[requires(Action.VIEW_SUBSCRIPTION, Scope.ADMIN)])
     async def show(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> SubscriptionOut:
         return subscription_out(await view_subscription(stint.uow, stint.clock, tenant=request.user.tenant))
 
-    @post("/purchase", status_code=200, summary="Buy Now", guards=[requires(Action.PURCHASE)])
+    @post("/purchase", status_code=200, summary="Buy Now", guards=[requires(Action.PURCHASE, Scope.ADMIN)])
     async def buy(
         self, request: Request[TenantPrincipal, Any, Any], data: JSONBody[PurchaseIn], stint: StintDep
     ) -> PurchaseOut:
@@ -311,7 +312,8 @@ class SubscriptionController(Controller):
         return PurchaseOut(subscription=subscription_out(view), invoice=invoice_out(invoice))
 
     @post(
-        "/quote", status_code=200, summary="Preview a change", guards=[requires(Action.MANAGE_SUBSCRIPTION)]
+        "/quote", status_code=200, summary="Preview a change",
+        guards=[requires(Action.MANAGE_SUBSCRIPTION, Scope.ADMIN)]
     )
     async def quote(
         self, request: Request[TenantPrincipal, Any, Any], data: JSONBody[QuoteIn], stint: StintDep
@@ -329,7 +331,7 @@ class SubscriptionController(Controller):
         "/change",
         status_code=200,
         summary="Change seats, plan or interval",
-        guards=[requires(Action.MANAGE_SUBSCRIPTION)],
+        guards=[requires(Action.MANAGE_SUBSCRIPTION, Scope.ADMIN)],
     )
     async def change(
         self, request: Request[TenantPrincipal, Any, Any], data: JSONBody[ChangeIn], stint: StintDep
@@ -358,7 +360,7 @@ class SubscriptionController(Controller):
         "/cancel",
         status_code=200,
         summary="Cancel (no renewal)",
-        guards=[requires(Action.MANAGE_SUBSCRIPTION)],
+        guards=[requires(Action.MANAGE_SUBSCRIPTION, Scope.ADMIN)],
     )
     async def cancel(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> SubscriptionOut:
         principal = request.user
@@ -367,7 +369,8 @@ class SubscriptionController(Controller):
         )
         return subscription_out(view)
 
-    @post("/resume", status_code=200, summary="Undo a cancel", guards=[requires(Action.MANAGE_SUBSCRIPTION)])
+    @post("/resume", status_code=200, summary="Undo a cancel",
+          guards=[requires(Action.MANAGE_SUBSCRIPTION, Scope.ADMIN)])
     async def resume(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> SubscriptionOut:
         principal = request.user
         view = await resume_subscription(
@@ -379,7 +382,7 @@ class SubscriptionController(Controller):
         "/credit/payout",
         status_code=409,
         summary="Refused: credit is never paid out",
-        guards=[requires(Action.VIEW_SUBSCRIPTION)],
+        guards=[requires(Action.VIEW_SUBSCRIPTION, Scope.ADMIN)],
     )
     async def payout(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> None:
         await request_credit_payout(stint.uow, tenant=request.user.tenant)
@@ -409,7 +412,7 @@ class InvoicesController(Controller):
     @get(
         "/{invoice_id:str}/pdf",
         summary="The invoice as a PDF",
-        guards=[requires(Action.VIEW_SUBSCRIPTION)],
+        guards=[requires(Action.VIEW_SUBSCRIPTION, Scope.ADMIN)],
         operation_class=PdfDownload,
     )
     async def pdf(
@@ -428,7 +431,7 @@ class InvoicesController(Controller):
             headers={"Content-Disposition": f'attachment; filename="{document.filename}"'},
         )
 
-    @get("/", summary="Invoices, newest first", guards=[requires(Action.VIEW_SUBSCRIPTION)])
+    @get("/", summary="Invoices, newest first", guards=[requires(Action.VIEW_SUBSCRIPTION, Scope.ADMIN)])
     async def list(
         self,
         request: Request[TenantPrincipal, Any, Any],

@@ -15,6 +15,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.clock import today_in
 from core.errors import UserNotFound, ValidationFailed
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.access import ensure_access
 from core.services.planning import work_item_titles
@@ -124,7 +125,7 @@ class TimesheetController(Controller):
     tags = ("timesheet",)
 
     @get("/", summary="The week grid (?week=YYYY-Www) or the monthly calendar (?month=YYYY-MM)",
-         guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+         guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.WORKLOGS_READ)])
     async def show(
         self, request: TenantRequest, stint: StintDep,
         week: Annotated[str | None, QueryParameter(max_length=10)] = None,
@@ -192,7 +193,7 @@ class WeeksController(Controller):
         return WeekStatusOut(week=str(week_id), user_id=owner, status=new.status.value, note=new.note)
 
     @post("/{week:str}/submit", summary="Submit your week for approval", status_code=200,
-          guards=[requires(Action.SUBMIT_OWN_WEEK)])
+          guards=[requires(Action.SUBMIT_OWN_WEEK, Scope.WORKLOGS_WRITE)])
     async def submit(
         self, request: TenantRequest, week: FromPath[str], stint: StintDep,
         data: JSONBody[WeekActionIn | None] = None,
@@ -205,21 +206,21 @@ class WeeksController(Controller):
         return await self._change(request, stint, week, None, "revoke")
 
     @post("/{week:str}/approve", summary="Approve a submitted week (locks it)", status_code=200,
-          guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+          guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.ADMIN)])
     async def approve(
         self, request: TenantRequest, week: FromPath[str], data: JSONBody[WeekActionIn], stint: StintDep
     ) -> WeekStatusOut:
         return await self._change(request, stint, week, data.user_id, "approve")
 
     @post("/{week:str}/reject", summary="Reject a week with a note for its owner", status_code=200,
-          guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+          guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.ADMIN)])
     async def reject(
         self, request: TenantRequest, week: FromPath[str], data: JSONBody[RejectIn], stint: StintDep
     ) -> WeekStatusOut:
         return await self._change(request, stint, week, data.user_id, "reject", note=data.note)
 
     @post("/{week:str}/close", summary="Close a week (locks it)", status_code=200,
-          guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+          guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.ADMIN)])
     async def close(
         self, request: TenantRequest, week: FromPath[str], data: JSONBody[WeekActionIn], stint: StintDep
     ) -> WeekStatusOut:
@@ -237,13 +238,14 @@ class TrackingRulesController(Controller):
     path = "/settings/tracking"
     tags = ("settings",)
 
-    @get("/", summary="The tenant's tracking rules", guards=[requires(Action.TRACK_TIME)])
+    @get("/", summary="The tenant's tracking rules", guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
     async def show(self, request: TenantRequest, stint: StintDep) -> RulesIO:
         settings = await tracking_rules(stint.uow, tenant=request.user.tenant)
         rules, lock = settings.rules, settings.lock
         return _rules_out(rules, lock)
 
-    @put("/", summary="Change the tracking rules and the lock date", guards=[requires(Action.MANAGE_RULES)])
+    @put("/", summary="Change the tracking rules and the lock date",
+         guards=[requires(Action.MANAGE_RULES, Scope.ADMIN)])
     async def change(self, request: TenantRequest, data: JSONBody[RulesIO], stint: StintDep) -> RulesIO:
         principal = request.user
         if data.locked_until is not None:

@@ -21,6 +21,7 @@ from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import JSONBody, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.planning import work_item_titles
 from core.services.tracking import (
@@ -125,7 +126,8 @@ class TrackingController(Controller):
     path = "/tracking"
     tags = ("tracking",)
 
-    @post("/start", summary="Start the timer (stops a running one)", guards=[requires(Action.TRACK_TIME)])
+    @post("/start", summary="Start the timer (stops a running one)",
+          guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
     async def start(
         self, request: TenantRequest, stint: StintDep, data: JSONBody[StartIn | None] = None
     ) -> TimerOut:
@@ -148,7 +150,7 @@ class TrackingController(Controller):
         return out
 
     @post("/stop", summary="Stop the timer; answers the worklog it made", status_code=200,
-          guards=[requires(Action.TRACK_TIME)])
+          guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
     async def stop(self, request: TenantRequest, stint: StintDep) -> Response[Any]:
         principal = request.user
         stopped = await stop_tracking(stint.uow, stint.clock, tenant=principal.tenant, user=principal.user)
@@ -157,7 +159,7 @@ class TrackingController(Controller):
         [out] = await titled(stint, principal.tenant, [stopped.worklog])
         return Response(StopOut(**msgspec.structs.asdict(out), stop_reason=stopped.reason.value))
 
-    @get("/current", summary="The running timer", guards=[requires(Action.TRACK_TIME)])
+    @get("/current", summary="The running timer", guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
     async def current(self, request: TenantRequest, stint: StintDep) -> TimerOut:
         principal = request.user
         timer, rules = await current_timer(
@@ -168,7 +170,7 @@ class TrackingController(Controller):
         return timer_out(timer, stint.clock.now(), rules, titles)
 
     @post("/activity-check", summary="Confirm 'still working', or defer the check", status_code=200,
-          guards=[requires(Action.TRACK_TIME)])
+          guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
     async def activity_check(
         self, request: TenantRequest, stint: StintDep, data: JSONBody[CheckIn | None] = None
     ) -> TimerOut:
@@ -181,14 +183,16 @@ class TrackingController(Controller):
         titles = await work_item_titles(stint.uow, tenant=principal.tenant, names=[item])
         return timer_out(timer, stint.clock.now(), titles=titles)
 
-    @get("/preferences", summary="Your tracking preferences", guards=[requires(Action.TRACK_TIME)])
+    @get("/preferences", summary="Your tracking preferences",
+         guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
     async def preferences(self, request: TenantRequest, stint: StintDep) -> PreferenceIO:
         principal = request.user
         async with stint.uow() as work:
             pref = await work.tenant(principal.tenant.id).tracking().preference(principal.user.id)
         return PreferenceIO(time_zone=pref.time_zone, mail_on_system_stop=pref.mail_on_system_stop)
 
-    @put("/preferences", summary="Set your time zone and stop mails", guards=[requires(Action.TRACK_TIME)])
+    @put("/preferences", summary="Set your time zone and stop mails",
+         guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
     async def set_preferences(
         self, request: TenantRequest, data: JSONBody[PreferenceIO], stint: StintDep
     ) -> PreferenceIO:
@@ -204,7 +208,7 @@ class TrackingController(Controller):
         return data
 
     @get("/events", summary="Server-sent events: the timer now and on every change",
-         guards=[requires(Action.TRACK_TIME)], operation_class=EventStream)
+         guards=[requires(Action.TRACK_TIME, Scope.TRACKING)], operation_class=EventStream)
     async def events(
         self, request: TenantRequest, stint: StintDep,
         limit: Annotated[int | None, QueryParameter(ge=1, le=1000)] = None,

@@ -8,6 +8,7 @@ import msgspec
 from litestar import Controller, Request, delete, get, patch, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.money import Money
 from core.services.approvals import approvers_of, set_approvers
@@ -136,9 +137,10 @@ def _out(
 class UsersController(Controller):
     path = "/users"
     tags = ("users",)
-    guards = [requires(Action.MANAGE_USERS)]  # noqa: RUF012 - Litestar reads this class attribute
 
-    @get("/", summary="List users with their licences")
+    # Reading the list is its own scope (a directory sync); changing users is ``admin``.
+    @get("/", summary="List users with their licences",
+         guards=[requires(Action.MANAGE_USERS, Scope.USERS_READ)])
     async def list(
         self,
         request: Request[TenantPrincipal, Any, Any],
@@ -159,7 +161,7 @@ class UsersController(Controller):
         cursor_out = items[-1].id if more else None
         return UserPage(items=items, next_cursor=cursor_out, seats_taken=taken, seats=seats)
 
-    @post("/", summary="Add a user")
+    @post("/", summary="Add a user", guards=[requires(Action.MANAGE_USERS, Scope.ADMIN)])
     async def create(
         self, request: Request[TenantPrincipal, Any, Any], data: JSONBody[NewUser], stint: StintDep
     ) -> UserOut:
@@ -180,7 +182,8 @@ class UsersController(Controller):
         )
         return _out(user, False, principal.tenant.default_role)
 
-    @patch("/{user_id:str}", summary="Change a user's role, licence or flags")
+    @patch("/{user_id:str}", summary="Change a user's role, licence or flags",
+           guards=[requires(Action.MANAGE_USERS, Scope.ADMIN)])
     async def change(
         self,
         request: Request[TenantPrincipal, Any, Any],
@@ -285,7 +288,7 @@ class DefaultRoleController(Controller):
     path = "/settings/default-role"
     tags = ("users",)
 
-    @put("/", summary="Set the default role", guards=[requires(Action.MANAGE_USERS)])
+    @put("/", summary="Set the default role", guards=[requires(Action.MANAGE_USERS, Scope.ADMIN)])
     async def set_role(
         self, request: Request[TenantPrincipal, Any, Any], data: JSONBody[DefaultRole], stint: StintDep
     ) -> DefaultRole:

@@ -18,6 +18,7 @@ from litestar import Controller, Request, get, put
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.work_item_automation import save_work_item_automation, work_item_automation
 from core.tracking.automation import WorkItemAutomation, automation_settings
@@ -66,12 +67,12 @@ class WorkItemAutomationController(Controller):
     tags = ("settings",)
 
     @get("/", summary="The tenant's work item automation settings",
-         guards=[requires(Action.MANAGE_SETTINGS)])
+         guards=[requires(Action.MANAGE_SETTINGS, Scope.ADMIN)])
     async def show(self, request: TenantRequest, stint: StintDep) -> WorkItemAutomationOut:
         return _out(await work_item_automation(stint.uow, tenant=request.user.tenant))
 
     @put("/", summary="Change how time tracking writes Completed and Remaining Work",
-         guards=[requires(Action.MANAGE_SETTINGS)])
+         guards=[requires(Action.MANAGE_SETTINGS, Scope.ADMIN)])
     async def change(
         self, request: TenantRequest, data: JSONBody[WorkItemAutomationIn], stint: StintDep
     ) -> WorkItemAutomationOut:

@@ -16,6 +16,7 @@ import msgspec
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.work_items.ports import SyncState
 
@@ -50,14 +51,14 @@ class WorkItemSyncController(Controller):
     tags = ("work items",)
 
     @get("/", summary="Where the Azure DevOps work item sync got to",
-         guards=[requires(Action.MANAGE_SETTINGS)])
+         guards=[requires(Action.MANAGE_SETTINGS, Scope.ADMIN)])
     async def show(self, request: TenantRequest, stint: StintDep) -> WorkItemSyncOut:
         tenant_id = request.user.tenant.id
         syncs = stint.work_item_syncs
         return _out(await syncs.state(tenant_id), running=syncs.running(tenant_id))
 
     @post("/", status_code=202, summary="Sync the work items from Azure DevOps now",
-          guards=[requires(Action.MANAGE_SETTINGS)])
+          guards=[requires(Action.MANAGE_SETTINGS, Scope.ADMIN)])
     async def start(self, request: TenantRequest, stint: StintDep) -> WorkItemSyncOut:
         begun = await stint.work_item_syncs.start(request.user.tenant.id)
         return _out(begun.state, running=begun.running, started=begun.started)

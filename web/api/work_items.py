@@ -18,6 +18,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.budgets import Resolution
 from core.errors import ValidationFailed
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.budgets import resolve_work_items
 from core.services.planning import (
@@ -196,7 +197,7 @@ class WorkItemsController(Controller):
     tags = ("work items",)
 
     @get("/", summary="The tenant's work items in id order, filtered, a page at a time",
-         guards=[requires(Action.TRACK_TIME)])
+         guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
     async def list(
         self, request: TenantRequest, stint: StintDep,
         search: Annotated[str | None, QueryParameter(max_length=200)] = None,
@@ -228,12 +229,13 @@ class WorkItemsController(Controller):
         )
 
     @get("/{item_id:str}", summary="One work item, with the time tracked on it and below it",
-         guards=[requires(Action.TRACK_TIME)])
+         guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
     async def one(self, request: TenantRequest, item_id: FromPath[str], stint: StintDep) -> WorkItemDetail:
         view = await get_work_item(stint.uow, tenant=request.user.tenant, item_id=path_id(item_id))
         return await _detail(stint, request.user.tenant, view)
 
-    @post("/", summary="Create a work item (standalone mode)", guards=[requires(Action.TRACK_TIME)])
+    @post("/", summary="Create a work item (standalone mode)",
+          guards=[requires(Action.TRACK_TIME, Scope.WORKLOGS_WRITE)])
     async def create(
         self, request: TenantRequest, data: JSONBody[WorkItemIn], stint: StintDep
     ) -> WorkItemDetail:
@@ -247,7 +249,7 @@ class WorkItemsController(Controller):
         return await _detail(stint, request.user.tenant, view)
 
     @patch("/{item_id:str}", summary="Change a work item (standalone mode)",
-           guards=[requires(Action.TRACK_TIME)])
+           guards=[requires(Action.TRACK_TIME, Scope.WORKLOGS_WRITE)])
     async def change(
         self, request: TenantRequest, item_id: FromPath[str], data: JSONBody[WorkItemPatch], stint: StintDep
     ) -> WorkItemDetail:
@@ -268,7 +270,7 @@ class IterationsController(Controller):
     tags = ("work items",)
 
     @get("/", summary="The tenant's iterations by start date (undated last), a page at a time",
-         guards=[requires(Action.TRACK_TIME)])
+         guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
     async def list(
         self, request: TenantRequest, stint: StintDep,
         cursor: Annotated[str, QueryParameter(max_length=200)] = "",
@@ -291,7 +293,8 @@ class IterationsController(Controller):
             next_cursor=opaque_cursor(str(page[-1].id)) if more and page else None,
         )
 
-    @post("/", summary="Create an iteration (standalone mode)", guards=[requires(Action.TRACK_TIME)])
+    @post("/", summary="Create an iteration (standalone mode)",
+          guards=[requires(Action.TRACK_TIME, Scope.WORKLOGS_WRITE)])
     async def create(
         self, request: TenantRequest, data: JSONBody[IterationIn], stint: StintDep
     ) -> IterationOut:

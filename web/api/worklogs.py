@@ -17,6 +17,7 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.budgets import NO_BUDGET, Assignment, Resolution
 from core.errors import AccessDenied, NotFound, ValidationFailed
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.licensing.roles import Role
 from core.services.access import ensure_access
@@ -314,7 +315,7 @@ class WorklogsController(Controller):
     tags = ("worklogs",)
 
     @get("/", summary="Worklogs (your own unless ?user=), oldest first, a page at a time",
-         guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+         guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.WORKLOGS_READ)])
     async def list(
         self, request: TenantRequest, stint: StintDep,
         user: Annotated[str | None, QueryParameter(max_length=64)] = None,
@@ -341,7 +342,7 @@ class WorklogsController(Controller):
             next_cursor=encode_cursor(page[-1]) if len(found) > limit else None,
         )
 
-    @post("/", summary="Add a worklog", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
+    @post("/", summary="Add a worklog", guards=[requires(Action.EDIT_OWN_WORKLOGS, Scope.WORKLOGS_WRITE)])
     async def create(self, request: TenantRequest, data: JSONBody[WorklogIn], stint: StintDep) -> WorklogOut:
         principal = request.user
         worklog = await add_worklog(
@@ -360,7 +361,8 @@ class WorklogsController(Controller):
         [out] = await titled(stint, principal.tenant, [worklog])
         return out
 
-    @patch("/{worklog_id:str}", summary="Change a worklog", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
+    @patch("/{worklog_id:str}", summary="Change a worklog",
+           guards=[requires(Action.EDIT_OWN_WORKLOGS, Scope.WORKLOGS_WRITE)])
     async def change(
         self, request: TenantRequest, worklog_id: FromPath[str], data: JSONBody[WorklogPatch], stint: StintDep
     ) -> WorklogOut:
@@ -380,7 +382,8 @@ class WorklogsController(Controller):
         [out] = await titled(stint, principal.tenant, [worklog])
         return out
 
-    @delete("/{worklog_id:str}", summary="Delete a worklog", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
+    @delete("/{worklog_id:str}", summary="Delete a worklog",
+            guards=[requires(Action.EDIT_OWN_WORKLOGS, Scope.WORKLOGS_WRITE)])
     async def remove(self, request: TenantRequest, worklog_id: FromPath[str], stint: StintDep) -> None:
         principal = request.user
         await delete_worklog(
@@ -390,7 +393,7 @@ class WorklogsController(Controller):
         )
 
     @get("/{worklog_id:str}/history", summary="A worklog's change history, oldest first",
-         guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+         guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.WORKLOGS_READ)])
     async def history(
         self, request: TenantRequest, worklog_id: FromPath[str], stint: StintDep,
         cursor: Annotated[str, QueryParameter(max_length=200)] = "",
@@ -402,7 +405,8 @@ class WorklogsController(Controller):
         )
         return history_out(history, next_cursor)
 
-    @get("/export", summary="Export worklogs as CSV or Excel", guards=[requires(Action.EXPORT_OWN)],
+    @get("/export", summary="Export worklogs as CSV or Excel",
+         guards=[requires(Action.EXPORT_OWN, Scope.WORKLOGS_READ)],
          operation_class=SpreadsheetDownload)
     async def export(
         self, request: TenantRequest, stint: StintDep,
@@ -450,7 +454,7 @@ class WorklogsController(Controller):
         return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
     @post("/import", summary="Import worklogs from CSV or Excel (all or nothing)",
-          guards=[requires(Action.EDIT_OWN_WORKLOGS)], status_code=201,
+          guards=[requires(Action.EDIT_OWN_WORKLOGS, Scope.WORKLOGS_WRITE)], status_code=201,
           request_max_body_size=MAX_IMPORT_BYTES)
     async def import_(self, request: TenantRequest, stint: StintDep) -> ImportOut:
         principal = request.user

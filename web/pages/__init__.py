@@ -80,6 +80,7 @@ def pages_router(settings: Settings) -> Router:
     from .budgets import BudgetsPageController
     from .devops import DevOpsPageController
     from .explorer import ExplorerPageController
+    from .reporting import ReportingPageController
     from .security import SecurityPageController
     from .signin import SignInController
     from .subscription import SubscriptionPageController
@@ -98,6 +99,7 @@ def pages_router(settings: Settings) -> Router:
             WorkItemAutomationPageController,
             ActivityTypesPageController, BudgetsPageController, TenantDataPageController,
             ApprovalsPageController, WorklogHistoryPageController, ExplorerPageController,
+            ReportingPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

@@ -16,6 +16,7 @@ from litestar import Request
 from litestar.response import Template
 
 from core.errors import AccessDenied
+from core.identity.scopes import ALL_SCOPES
 from core.licensing.access import Action
 from core.licensing.deployment import Deployment
 from core.licensing.roles import Permission, Role, role_allows
@@ -103,6 +104,10 @@ async def open_page(
     principal = await page_principal(request)
     if principal is None:
         raise SignInRequired
+    if principal.scopes is not None and principal.scopes != ALL_SCOPES:
+        # Pages are for people: a token limited to some scopes is for a tool, and a page's
+        # forms would otherwise let it do what its scopes leave out.
+        raise AccessDenied("insufficient_scope", "Pages need a sign-in, not a token limited to some scopes.")
     if not enrolling and not user_may_proceed(principal):
         raise EnrolmentRequired
     user = principal.user
@@ -132,6 +137,8 @@ async def open_page(
         "budgets": role_allows(Role(role), Permission.OWN_TIMESHEET),
         # The Times Explorer: everyone's worklogs (Product, Budget, Administrators).
         "explorer": role_allows(Role(role), Permission.VIEW_ALL_WORKLOGS),
+        # Everyone with a role reads the reporting feed (Team: their own time, docs/reporting.md).
+        "reporting": Role(role) is not Role.NONE,
     }
     # Those who decide weeks: a global approval manager, or someone's approver.
     nav["approvals"] = user.approval_manager or bool(

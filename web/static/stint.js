@@ -341,3 +341,30 @@ document.addEventListener("change", (event) => {
     other.checked = box.checked;
   }
 });
+
+// A button marked data-copy="ID" copies the value of the field ID (the reporting feed's URL,
+// a token shown once) and says so in the element its aria-describedby names.
+document.addEventListener("click", async (event) => {
+  const button = event.target instanceof Element ? event.target.closest("button[data-copy]") : null;
+  if (!button) {
+    return;
+  }
+  const field = document.getElementById(button.getAttribute("data-copy"));
+  const status = document.getElementById(button.getAttribute("aria-describedby") || "");
+  if (!(field instanceof HTMLInputElement)) {
+    return;
+  }
+  let copied = false;
+  try {
+    await navigator.clipboard.writeText(field.value);
+    copied = true;
+  } catch {
+    // No clipboard API (a plain-http address that is not localhost): select the text so
+    // the user can copy it with their keyboard, and try the older command.
+    field.select();
+    copied = document.execCommand("copy");
+  }
+  if (status) {
+    status.textContent = copied ? "Copied." : "Selected: press Ctrl+C (⌘C) to copy.";
+  }
+});

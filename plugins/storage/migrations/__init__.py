@@ -46,6 +46,7 @@ from . import (
     m0025_user_deactivation_and_editing_rule,
     m0026_explorer_views,
     m0027_worklog_explorer_ranges,
+    m0028_token_scopes,
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
@@ -78,6 +79,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0025_user_deactivation_and_editing_rule,
     m0026_explorer_views,
     m0027_worklog_explorer_ranges,
+    m0028_token_scopes,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (

@@ -8,6 +8,7 @@ import pytest
 
 from core.clock import FixedClock
 from core.errors import NotFound, ValidationFailed
+from core.identity.scopes import Scope
 from core.services.tokens import (
     REFRESH_LIFETIME,
     InvalidToken,
@@ -190,7 +191,10 @@ async def test_creates_a_personal_token_shown_once_and_stored_as_a_hash(
         "ci bot", hash_token(token), NOW + timedelta(days=90)
     )
     [row] = seed.audit("token.created")
-    assert (row.actor, row.subject, row.detail) == (f"user:{ann.id}", "ci bot", {"id": record.id})
+    # A token made without scopes has full access, and the trail says so.
+    assert (row.actor, row.subject, row.detail) == (
+        f"user:{ann.id}", "ci bot", {"id": record.id, "scopes": "all"}
+    )
 
 
 @pytest.mark.parametrize(
@@ -298,3 +302,25 @@ async def test_a_personal_token_is_only_looked_up_in_the_tenant_it_names(
     forged = token.replace(ann.tenant_id, other.id)
     with pytest.raises(InvalidToken):
         await authenticate_personal_token(uow, clock, forged)
+
+
+async def test_a_scoped_personal_token_keeps_its_scopes_and_the_trail_names_them(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, ann: User
+) -> None:
+    wanted = frozenset({Scope.REPORTING_READ, Scope.TRACKING})
+    record, token = await create_personal_token(
+        uow, clock, tenant_id=ann.tenant_id, user_id=ann.id, name="bi", expires_in_days=30, scopes=wanted
+    )
+    assert (await authenticate_personal_token(uow, clock, token)).scopes == wanted
+    [row] = seed.audit("token.created")
+    assert row.detail == {"id": record.id, "scopes": "tracking reporting:read"}
+
+
+async def test_a_personal_token_with_an_empty_set_of_scopes_is_refused(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, ann: User
+) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        await create_personal_token(uow, clock, tenant_id=ann.tenant_id, user_id=ann.id, name="none",
+                                    expires_in_days=30, scopes=frozenset())
+    assert refused.value.field == "scopes"
+    assert seed.store.personal_tokens == {}
