@@ -11,6 +11,7 @@ from litestar import Controller, Request, get, put
 from litestar.datastructures import State
 from litestar.params import JSONBody, QueryParameter
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.approvals import (
     ApprovalSettings,
@@ -57,7 +58,7 @@ class ApprovalsController(Controller):
     tags = ("timesheet",)
 
     @get("/", summary="The weeks you may decide, with their totals",
-         guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+         guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.ADMIN)])
     async def queue(
         self, request: TenantRequest, stint: StintDep,
         # ``state`` is a reserved name in Litestar's handlers, hence the alias.
@@ -100,7 +101,7 @@ class ApprovalSettingsIO(Strict):
 class ApprovalSettingsController(Controller):
     path = "/settings/approval"
     tags = ("settings",)
-    guards = [requires(Action.MANAGE_RULES)]  # noqa: RUF012 - Litestar reads this class attribute
+    guards = [requires(Action.MANAGE_RULES, Scope.ADMIN)]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/", summary="The tenant's approval settings")
     async def show(self, request: TenantRequest, stint: StintDep) -> ApprovalSettingsIO:

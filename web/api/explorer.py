@@ -252,7 +252,8 @@ class WorklogBatchesController(Controller):
         )
         return BatchCreateOut([worklog.id for worklog in made])
 
-    @patch("/batch", summary="Change worklogs, all or none", guards=[requires(Action.EDIT_OWN_WORKLOGS)])
+    @patch("/batch", summary="Change worklogs, all or none",
+           guards=[requires(Action.EDIT_OWN_WORKLOGS, Scope.WORKLOGS_WRITE)])
     async def update_batch(
         self, request: TenantRequest, data: JSONBody[BatchUpdateIn], stint: StintDep
     ) -> BatchUpdateOut:

@@ -12,6 +12,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.errors import ValidationFailed
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.saved_views import delete_view, list_views, save_view
 from core.tracking.saved_views import COLUMNS, FILTERS, SavedView
@@ -88,7 +89,8 @@ class ExplorerViewsController(Controller):
     path = "/explorer/views"
     tags = ("worklogs",)
 
-    @get("/", summary="Your saved Times Explorer views", guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+    @get("/", summary="Your saved Times Explorer views",
+         guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.WORKLOGS_READ)])
     async def list(
         self, request: TenantRequest, stint: StintDep,
         cursor: Annotated[str, QueryParameter(max_length=200)] = "",
@@ -106,7 +108,8 @@ class ExplorerViewsController(Controller):
         more = opaque_cursor(page[-1].id) if len(views) > limit else None
         return ViewsOut([view_out(view) for view in page], more)
 
-    @post("/", summary="Save a Times Explorer view", guards=[requires(Action.VIEW_OWN_TIMESHEET)],
+    @post("/", summary="Save a Times Explorer view",
+          guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.WORKLOGS_READ)],
           status_code=201)
     async def save(self, request: TenantRequest, data: JSONBody[ViewIn], stint: StintDep) -> ViewOut:
         await ensure_may_see_everyone(request, stint)
@@ -118,7 +121,7 @@ class ExplorerViewsController(Controller):
         return view_out(view)
 
     @delete("/{view_id:str}", summary="Delete one of your saved views",
-            guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+            guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.WORKLOGS_READ)])
     async def remove(self, request: TenantRequest, view_id: FromPath[str], stint: StintDep) -> None:
         await ensure_may_see_everyone(request, stint)
         await delete_view(stint.uow, tenant=request.user.tenant, user=request.user.user, view_id=view_id)

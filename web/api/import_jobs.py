@@ -18,6 +18,7 @@ from litestar import Controller, Request, get
 from litestar.datastructures import State
 from litestar.params import FromPath
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.import_jobs import import_status
 from core.tracking.import_jobs import ImportJob
@@ -70,7 +71,7 @@ class ImportJobsController(Controller):
     tags = ("worklogs",)
 
     @get("/{job_id:str}", summary="A background import's state and progress",
-         guards=[requires(Action.EDIT_OWN_WORKLOGS)])
+         guards=[requires(Action.EDIT_OWN_WORKLOGS, Scope.WORKLOGS_WRITE)])
     async def status(self, request: TenantRequest, job_id: FromPath[str], stint: StintDep) -> ImportJobOut:
         principal = request.user
         job = await import_status(stint.uow, tenant=principal.tenant, user=principal.user, job_id=job_id)

@@ -24,6 +24,7 @@ from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 from litestar.params import FromPath, JSONBody
 from litestar.response import File
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.retention import purge_tenant_now
 from core.services.tenant_data import export_tenant_data, operator_export
@@ -77,7 +78,8 @@ class TenantDataController(Controller):
     path = "/export"
     tags = ("tenant data",)
 
-    @get("/", guards=[requires(Action.EXPORT_TENANT_DATA)], media_type=ZIP, operation_class=ArchiveDownload,
+    @get("/", guards=[requires(Action.EXPORT_TENANT_DATA, Scope.ADMIN)], media_type=ZIP,
+         operation_class=ArchiveDownload,
          summary="Every record of the tenant as one signed archive")
     async def export(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> File:
         tenant, user = request.user.tenant, request.user.user

@@ -201,7 +201,7 @@ class WeeksController(Controller):
         return await self._change(request, stint, week, data.user_id if data else None, "submit")
 
     @delete("/{week:str}/submission", summary="Revoke your submission while it is undecided",
-            status_code=200, guards=[requires(Action.SUBMIT_OWN_WEEK)])
+            status_code=200, guards=[requires(Action.SUBMIT_OWN_WEEK, Scope.WORKLOGS_WRITE)])
     async def revoke(self, request: TenantRequest, week: FromPath[str], stint: StintDep) -> WeekStatusOut:
         return await self._change(request, stint, week, None, "revoke")
 
@@ -227,7 +227,7 @@ class WeeksController(Controller):
         return await self._change(request, stint, week, data.user_id, "close")
 
     @post("/{week:str}/reopen", summary="Reopen an approved or closed week", status_code=200,
-          guards=[requires(Action.VIEW_OWN_TIMESHEET)])
+          guards=[requires(Action.VIEW_OWN_TIMESHEET, Scope.ADMIN)])
     async def reopen(
         self, request: TenantRequest, week: FromPath[str], data: JSONBody[WeekActionIn], stint: StintDep
     ) -> WeekStatusOut:

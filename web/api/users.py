@@ -217,14 +217,16 @@ class UsersController(Controller):
         approvers = await approvers_of(stint.uow, tenant=principal.tenant, user_id=user.id)
         return _out(user, licensed, principal.tenant.default_role, rate, approvers.get(user.id))
 
-    @get("/{user_id:str}/approvers", summary="The user's approvers")
+    @get("/{user_id:str}/approvers", summary="The user's approvers",
+         guards=[requires(Action.MANAGE_USERS, Scope.USERS_READ)])
     async def approvers(
         self, request: Request[TenantPrincipal, Any, Any], user_id: FromPath[str], stint: StintDep
     ) -> ApproversIO:
         found = await approvers_of(stint.uow, tenant=request.user.tenant, user_id=user_id)
         return ApproversIO(found.get(user_id, []))
 
-    @put("/{user_id:str}/approvers", summary="Set the user's approvers")
+    @put("/{user_id:str}/approvers", summary="Set the user's approvers",
+         guards=[requires(Action.MANAGE_USERS, Scope.ADMIN)])
     async def set_approvers(
         self, request: Request[TenantPrincipal, Any, Any], user_id: FromPath[str],
         data: JSONBody[ApproversIO], stint: StintDep,
@@ -237,7 +239,7 @@ class UsersController(Controller):
         return ApproversIO(saved)
 
     @delete("/{user_id:str}", summary="Deactivate a user (keeps their worklogs, frees the seat)",
-            status_code=200)
+            status_code=200, guards=[requires(Action.MANAGE_USERS, Scope.ADMIN)])
     async def deactivate(
         self, request: Request[TenantPrincipal, Any, Any], user_id: FromPath[str], stint: StintDep
     ) -> UserOut:
@@ -250,7 +252,8 @@ class UsersController(Controller):
         )
         return _out(user, False, principal.tenant.default_role)
 
-    @post("/roles", summary="Set the role and/or licence of many users, all or none", status_code=200)
+    @post("/roles", summary="Set the role and/or licence of many users, all or none", status_code=200,
+          guards=[requires(Action.MANAGE_USERS, Scope.ADMIN)])
     async def set_roles(
         self, request: Request[TenantPrincipal, Any, Any], data: JSONBody[RolesIn], stint: StintDep
     ) -> RolesOut:
@@ -266,7 +269,7 @@ class UsersController(Controller):
 class EditingRuleController(Controller):
     path = "/settings/editing"
     tags = ("users",)
-    guards = [requires(Action.MANAGE_SETTINGS)]  # noqa: RUF012 - Litestar reads this class attribute
+    guards = [requires(Action.MANAGE_SETTINGS, Scope.ADMIN)]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/", summary="Who may edit other people's time")
     async def get_rule(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> EditingRuleOut:
