@@ -18,6 +18,7 @@ from core.clock import Clock
 from core.idempotency import IdempotencyStore
 from core.identity.ports import OneTimeCodes, PasswordHasher
 from core.jobs.ports import JobStore, Mailer
+from core.reporting import CursorSeal, QueryParser, ReportingReader
 from core.tenancy import Tenant, User
 from core.tracking.ports import Spreadsheets, TrackingDirectory
 from core.unit_of_work import UnitOfWorkFactory
@@ -82,6 +83,10 @@ class Stint:
     codes: OneTimeCodes
     #: Invoices as documents (PDF).
     invoice_documents: InvoiceRenderer
+    #: The Reporting API (OData): its queries run, its options parsed, its cursors sealed.
+    reporting: ReportingReader
+    report_parser: QueryParser
+    report_cursors: CursorSeal
     redis: Redis | None = None
     #: Stripe as the payment rail (also ``billing``), its hosted pages and its webhooks.
     stripe: StripeBilling | None = None

@@ -90,7 +90,7 @@ def create_app(
         route_handlers=[
             health, live, ready, metrics_endpoint, docs_page, docs_assets_router(), tenant_api, operator_api,
             pages_router(settings_now), console_router(settings_now), static_router(),
-            *routes.webhook_routes(),
+            *routes.webhook_routes(), *routes.reporting_routes(),
         ],
         template_config=template_config(CONSOLE_TEMPLATES),
         dependencies={"stint": Provide(provide_stint, sync_to_thread=False)},
