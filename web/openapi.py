@@ -681,7 +681,8 @@ def document_operations(app: Any, operations: dict[str, tuple[str, str]] = OPERA
 
 _ODATA_ERRORS = {
     "400": "The query cannot be run: an unknown property, option or entity set, a malformed or too "
-           "large expression, a `$skiptoken` of another query, user or tenant, or a query that took too long.",
+           "large expression, a `$skiptoken` of another query, user or tenant, or a query that took "
+           "too long.",
     "404": "No such entity set, or no entity with that key (that the caller may see).",
     "501": "An OData feature Stint does not implement (a function, a transformation, arithmetic).",
 }
