@@ -66,6 +66,8 @@ class EntitySet:
     properties: tuple[Property, ...]
     navigations: tuple[Navigation, ...] = ()
     page_size: int = 1000
+    #: The order without $orderby (then the key): worklogs by time, as an index keeps them.
+    default_order: tuple[str, ...] = ()
 
     def prop(self, name: str) -> Property | None:
         for prop in self.properties:
@@ -146,6 +148,7 @@ MODEL: dict[str, EntitySet] = {
                 Navigation("Budget", "budgets", "BudgetId"),
             ),
             page_size=1000,
+            default_order=("Timestamp",),
         ),
         EntitySet(
             "workItems",

@@ -431,7 +431,7 @@ def _where(entity_set: EntitySet, query: Query, ctx: Context, p: Params) -> list
 
 def order_of(entity_set: EntitySet, query: Query) -> list[OrderItem]:
     """The order rows come in: the asked order, then the key (keyset paging needs a total order)."""
-    items = list(query.orderby)
+    items = list(query.orderby) or [OrderItem(Path((name,))) for name in entity_set.default_order]
     if not any(i.path.segments == (entity_set.key,) for i in items):
         items.append(OrderItem(Path((entity_set.key,))))
     return items
