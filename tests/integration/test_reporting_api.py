@@ -447,6 +447,12 @@ def test_one_entity_by_its_key_and_a_missing_one_is_404(world: Seeded) -> None:
     assert c.get(f"{ODATA}/workItems(999999)", headers=admin).status_code == 404
     assert c.get(f"{ODATA}/users('{s.users['umar']}')", headers=s.headers["tina"]).status_code == 404
     assert c.get(f"{ODATA}/nothing", headers=admin).status_code == 404
+    # Refused before any route is found (no such path, no such method): OData errors too.
+    for method, path, status in (("GET", "/workLogs/$count", 404), ("DELETE", "/workLogs", 405),
+                                 ("GET", "/workItems(1)/Parent", 404)):
+        answer = c.request(method, f"{ODATA}{path}", headers=admin)
+        assert answer.status_code == status and set(answer.json()["error"]) == {"code", "message"}
+        assert answer.headers["odata-version"] == "4.0"
 
 
 def test_basic_with_a_personal_access_token_works_here_only_and_401_asks_for_it(world: Seeded) -> None:

@@ -49,7 +49,7 @@ from ..auth import TenantPrincipal, authenticate_tenant_token, bearer_token
 from ..deps import StintDep, provide_stint
 from ..problems import exception_handlers, status_of
 
-__all__ = ["ODATA_PREFIX", "reporting_router"]
+__all__ = ["ODATA_PREFIX", "odata_aware", "reporting_router"]
 
 log = logging.getLogger("stint.reporting")
 
@@ -147,6 +147,22 @@ def _on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes
         return odata_error(400, "bad_request", "the query is nested too deeply")
     log.exception("reporting request failed", exc_info=exc)
     return odata_error(500, "internal_error", "Something went wrong on our side.")
+
+
+def odata_aware(handlers: dict[Any, Any]) -> dict[Any, Any]:
+    """The app's exception handlers, answering OData's way under the Reporting API's prefix:
+    what fails before a route is found (404, 405) is handled at the app's level, not the
+    router's."""
+
+    def wrap(handler: Any) -> Any:
+        def handle(request: Request[Any, Any, Any], exc: Exception) -> Any:
+            if request.scope.get("path", "").startswith(ODATA_PREFIX):
+                return _on_error(request, exc)
+            return handler(request, exc)
+
+        return handle
+
+    return {cls: wrap(handler) for cls, handler in handlers.items()}
 
 
 # --- $metadata -----------------------------------------------------------------------------
