@@ -265,10 +265,16 @@ def _bind(p: Params, prop: Property | None, value: Any, dialect: Dialect) -> str
             value = value.astimezone(UTC).date()
         elif prop.edm is Edm.DECIMAL and isinstance(value, int) and not isinstance(value, bool):
             value = int(value)
+    if value is None:
+        return "NULL"
     placeholder = p.add(value)
     if dialect == "postgres":
         # asyncpg types a parameter by its column; a fraction against an integer column, or a
         # literal facing another literal, needs the type said.
+        if isinstance(value, datetime):
+            return f"CAST({placeholder} AS TIMESTAMPTZ)"
+        if isinstance(value, date):
+            return f"CAST({placeholder} AS DATE)"
         if isinstance(value, Decimal):
             return f"CAST({placeholder} AS NUMERIC)"
         if isinstance(value, bool):
@@ -345,7 +351,9 @@ class Compiler:
             if self.dialect == "postgres":
                 prop = self._prop(arg)
                 inner = self.expr(arg)
-                if prop is None or prop.edm is Edm.DATETIME:
+                moment = (prop is not None and prop.edm is Edm.DATETIME) or (
+                    isinstance(arg, Value) and isinstance(arg.value, datetime))
+                if moment:
                     inner = f"({inner} AT TIME ZONE 'UTC')"
                 return f"CAST(EXTRACT({expr.name.upper()} FROM {inner}) AS BIGINT)"
             start, length = {"year": (1, 4), "month": (6, 2), "day": (9, 2)}[expr.name]

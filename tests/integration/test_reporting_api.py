@@ -405,6 +405,25 @@ def test_injection_strings_are_values_and_hostile_filters_are_refused(world: See
     ):
         assert odata(c, admin, "workLogs", **{"$filter": expr})["value"] == []
     assert len(every_row(c, admin, "workLogs")) == len(s.worklogs) + 1
+    # Odd but valid filters: literals on both sides, null, functions of literals.
+    for expr, rows in (
+        ("null eq null", "all"),
+        ("1 eq 1", "all"),
+        ("1 eq 2", "none"),
+        ("true", "all"),
+        ("2026-01-01 eq 2026-01-01", "all"),
+        ("year(2026-03-01T10:00:00Z) eq 2026", "all"),
+        ("year(2026-03-01) eq 2025", "none"),
+        ("contains('abc','b')", "all"),
+        ("tolower('A') eq 'a'", "all"),
+        ("Comment eq null", "none"),
+        ("not (Comment ne null)", "none"),
+        ("Timestamp ge 2026-01-01 and Amount lt 0.005", "some"),
+        ("BudgetId eq null", "some"),
+    ):
+        found = every_row(c, admin, "workLogs", **{"$filter": expr, "$select": "Id"})
+        expected = {"all": len(s.worklogs) + 1, "none": 0}.get(rows)
+        assert (len(found) == expected) if expected is not None else found, (expr, len(found))
     huge = " or ".join(["PeriodLength eq 1"] * 10_000)
     deep = "(" * 5_000 + "PeriodLength eq 1" + ")" * 5_000
     for text in (f"$filter={huge}", f"$filter={deep}", "$filter=" + "not " * 3_000 + "true"):
@@ -448,8 +467,11 @@ def test_one_entity_by_its_key_and_a_missing_one_is_404(world: Seeded) -> None:
     assert c.get(f"{ODATA}/users('{s.users['umar']}')", headers=s.headers["tina"]).status_code == 404
     assert c.get(f"{ODATA}/nothing", headers=admin).status_code == 404
     # Refused before any route is found (no such path, no such method): OData errors too.
-    for method, path, status in (("GET", "/workLogs/$count", 404), ("DELETE", "/workLogs", 405),
-                                 ("GET", "/workItems(1)/Parent", 404)):
+    for method, path, status in (
+        ("GET", "/workLogs/$count", 404),
+        ("DELETE", "/workLogs", 405),
+        ("GET", "/workItems(1)/Parent", 404),
+    ):
         answer = c.request(method, f"{ODATA}{path}", headers=admin)
         assert answer.status_code == status and set(answer.json()["error"]) == {"code", "message"}
         assert answer.headers["odata-version"] == "4.0"
