@@ -131,6 +131,8 @@ _WORK_ITEM_PROPERTIES = (
     _p("BudgetAssignmentType", S, nullable=False),
     _p("TrackedLength", N, nullable=False),
     _p("BillableLength", N, nullable=False),
+    _p("TrackedLengthWithDescendants", N, nullable=False),
+    _p("BillableLengthWithDescendants", N, nullable=False),
 )
 
 MODEL: dict[str, EntitySet] = {

@@ -21,6 +21,7 @@ from core.budgets import Resolver
 from core.reporting.model import MODEL, Edm, EntitySet, Property
 from core.reporting.ports import Page
 from core.reporting.query import Aggregate, Path, Query, QueryRefused, resolve
+from core.reporting.rollup import with_descendants
 from core.reporting.visibility import Viewer
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 from plugins.sealing import Sealer, Unsealable
@@ -125,7 +126,30 @@ class PiccoloReporting:
             own = resolver.work_item(item)
             if own.budget_id is not None:
                 on_items[str(item)] = [own.budget_id, own.assignment.value]
-        return Context(tenant_id, viewer, self._dialect, json.dumps(on_worklogs), json.dumps(on_items))
+        rollup = "{}"
+        if "workItems" in touched:
+            itself = await self._own_totals(tenant_id, viewer)
+            totals = with_descendants(tree.parents, itself)
+            rollup = json.dumps({str(item): list(pair) for item, pair in totals.items() if pair != (0, 0)})
+        return Context(
+            tenant_id, viewer, self._dialect, json.dumps(on_worklogs), json.dumps(on_items), rollup
+        )
+
+    async def _own_totals(self, tenant_id: str, viewer: Viewer) -> dict[int, tuple[int, int]]:
+        """Tracked and billable seconds on each work item itself (the viewer's own time when
+        they do not see everyone's)."""
+        text = ("SELECT work_item, SUM(length_s) AS tracked, SUM(billable_length_s) AS billable FROM worklog "
+                "WHERE tenant_id = {}")
+        args: list[Any] = [tenant_id]
+        if not viewer.sees_everyone:
+            text += " AND user_id = {}"
+            args.append(viewer.user_id)
+        found: dict[int, tuple[int, int]] = {}
+        for row in await self._fetch(Statement(text + " GROUP BY work_item", tuple(args))):
+            item = row["work_item"]
+            if isinstance(item, str) and item.isdigit() and len(item) <= 18:
+                found[int(item)] = (int(row["tracked"] or 0), int(row["billable"] or 0))
+        return found
 
     async def read(
         self,

@@ -84,6 +84,8 @@ class Context:
     worklog_map: str = "{}"
     #: work item id (text) → [budget id, assignment] for the work item itself.
     item_map: str = "{}"
+    #: work item id (text) → [tracked, billable] of it and its descendants (the viewer's time).
+    rollup_map: str = "{}"
 
 
 def _q(name: str) -> str:
@@ -102,6 +104,19 @@ def _json_map(ctx: Context, p: Params, which: str) -> str:
     return (
         f"SELECT key AS item, json_extract(value, '$[0]') AS budget, "
         f"json_extract(value, '$[1]') AS kind FROM json_each({value})"
+    )
+
+
+def _json_totals(ctx: Context, p: Params) -> str:
+    value = p.add(ctx.rollup_map)
+    if ctx.dialect == "postgres":
+        return (
+            "SELECT key AS item, CAST(value->>0 AS BIGINT) AS tracked, "
+            f"CAST(value->>1 AS BIGINT) AS billable FROM jsonb_each(CAST({value} AS jsonb))"
+        )
+    return (
+        "SELECT key AS item, json_extract(value, '$[0]') AS tracked, "
+        f"json_extract(value, '$[1]') AS billable FROM json_each({value})"
     )
 
 
@@ -160,10 +175,13 @@ def _work_items(ctx: Context, p: Params) -> str:
         'wi.original_estimate_centihours AS "OriginalEstimate", wi.remaining_centihours AS "RemainingWork", '
         'wi.completed_centihours AS "CompletedWork", wi.changed_at AS "ChangedTimestamp", '
         'im.budget AS "BudgetId", COALESCE(im.kind, \'NoBudget\') AS "BudgetAssignmentType", '
-        'COALESCE(tl.tracked, 0) AS "TrackedLength", COALESCE(tl.billable, 0) AS "BillableLength" '
+        'COALESCE(tl.tracked, 0) AS "TrackedLength", COALESCE(tl.billable, 0) AS "BillableLength", '
+        'COALESCE(ru.tracked, 0) AS "TrackedLengthWithDescendants", '
+        'COALESCE(ru.billable, 0) AS "BillableLengthWithDescendants" '
         "FROM work_item wi "
     )
     text += f"LEFT JOIN ({_json_map(ctx, p, 'item')}) im ON im.item = CAST(wi.item_id AS TEXT) "
+    text += f"LEFT JOIN ({_json_totals(ctx, p)}) ru ON ru.item = CAST(wi.item_id AS TEXT) "
     tenant = p.add(ctx.tenant_id)
     text += (
         "LEFT JOIN (SELECT work_item, SUM(length_s) AS tracked, SUM(billable_length_s) AS billable "
@@ -352,7 +370,8 @@ class Compiler:
                 prop = self._prop(arg)
                 inner = self.expr(arg)
                 moment = (prop is not None and prop.edm is Edm.DATETIME) or (
-                    isinstance(arg, Value) and isinstance(arg.value, datetime))
+                    isinstance(arg, Value) and isinstance(arg.value, datetime)
+                )
                 if moment:
                     inner = f"({inner} AT TIME ZONE 'UTC')"
                 return f"CAST(EXTRACT({expr.name.upper()} FROM {inner}) AS BIGINT)"

@@ -257,6 +257,13 @@ def test_work_items_and_budgets_carry_the_totals_a_hand_sum_gives(world: Seeded)
     for w in s.worklogs:
         tracked[w["work_item"]] += w["length"]
     assert {i: r["TrackedLength"] for i, r in items.items()} == {i: tracked[i] for i in s.items.values()}
+    # With descendants: E ⊃ F ⊃ T; U stands alone.
+    below = {"E": ("E", "F", "T"), "F": ("F", "T"), "T": ("T",), "U": ("U",)}
+    for name, members in below.items():
+        mine = [w for w in s.worklogs if w["work_item"] in {s.items[m] for m in members}]
+        row = items[s.items[name]]
+        assert row["TrackedLengthWithDescendants"] == sum(w["length"] for w in mine), name
+        assert row["BillableLengthWithDescendants"] == sum(w["billable"] for w in mine), name
     assert items[s.items["F"]]["BudgetAssignmentType"] == "DirectlyAssigned"
     assert items[s.items["T"]]["BudgetAssignmentType"] == "InheritedFromParent"
     assert items[s.items["U"]]["BudgetAssignmentType"] == "InheritedFromIteration"
@@ -292,6 +299,10 @@ def test_a_team_user_sees_only_their_own_worklogs_and_their_apply_totals_cover_o
     items = every_row(c, team, "workItems")
     assert sum(r["TrackedLength"] for r in items) == sum(
         w["length"] for w in s.worklogs if w["user"] == "tina"
+    )
+    epic = next(r for r in items if r["Id"] == s.items["E"])
+    assert epic["TrackedLengthWithDescendants"] == sum(
+        w["length"] for w in s.worklogs if w["user"] == "tina" and w["work_item"] != s.items["U"]
     )
     assert [r["Id"] for r in every_row(c, team, "users")] == [tina]
     assert every_row(c, team, "budgets") == []
