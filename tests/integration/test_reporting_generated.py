@@ -146,6 +146,11 @@ def _check(world: Seeded, case: tuple[str, dict[str, str]]) -> None:
     assert answer.status_code == 200, (name, options, answer.text[:300])
     body: dict[str, Any] = answer.json()
     assert isinstance(body["value"], list)
+    # The same query as a Team user: it answers too, and shows only their own worklogs.
+    mine = world.client.get(f"{ODATA}/{name}", params=options, headers=world.headers["tina"])
+    assert mine.status_code == 200, (name, options, mine.text[:300])
+    if name == "workLogs" and "$apply" not in options and "$select" not in options:
+        assert {r["UserId"] for r in mine.json()["value"]} <= {world.users["tina"]}
     link = body.get("@odata.nextLink")
     if link is not None:
         nxt = world.client.get(
