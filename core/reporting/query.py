@@ -30,6 +30,7 @@ __all__ = [
     "FilterStep",
     "Func",
     "GroupBy",
+    "HitBy",
     "ListValue",
     "Not",
     "OrderItem",
@@ -116,7 +117,15 @@ class Func:
     args: tuple[Expr, ...]
 
 
-Expr = Path | Value | ListValue | Compare | BoolOp | Not | Func
+@dataclass(frozen=True, slots=True)
+class HitBy:
+    """Rows of a set that a worklog of ``user_id`` resolves to (budgets their time hit).
+    Not an OData construct: only the visibility rule makes it."""
+
+    user_id: str
+
+
+Expr = Path | Value | ListValue | Compare | BoolOp | Not | Func | HitBy
 
 BOOLEAN_FUNCS = frozenset({"contains", "startswith", "endswith"})
 DATE_PART_FUNCS = frozenset({"year", "month", "day"})

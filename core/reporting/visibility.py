@@ -4,7 +4,8 @@ Whether a caller sees everything is not decided here: it is the one access decis
 answer for viewing all worklogs (Product, Budget, Administrators); this module only turns
 that answer into rows. A caller who does not see everything (Team) sees their own worklogs,
 their own user row, every work item, iteration and activity type (the shared plan, as on
-the Time tab), and no budget rows (a budget's usage totals everyone's time).
+the Time tab), and the budgets their own worklogs hit (as the budgets API shows Team), whose
+usage totals then cover their own time only.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .model import EntitySet
-from .query import Compare, Expr, Path, Value
+from .query import Compare, Expr, HitBy, Path, Value
 
 __all__ = ["Viewer", "visible_rows"]
 
@@ -21,10 +22,6 @@ __all__ = ["Viewer", "visible_rows"]
 class Viewer:
     user_id: str
     sees_everyone: bool
-
-
-#: No row: every set's key is NOT NULL.
-_NOTHING: Expr = Compare("eq", Path(("Id",)), Value(None))
 
 
 def visible_rows(entity_set: EntitySet, viewer: Viewer) -> Expr | None:
@@ -36,5 +33,5 @@ def visible_rows(entity_set: EntitySet, viewer: Viewer) -> Expr | None:
     if entity_set.name == "users":
         return Compare("eq", Path(("Id",)), Value(viewer.user_id))
     if entity_set.name == "budgets":
-        return _NOTHING
+        return HitBy(viewer.user_id)
     return None

@@ -34,6 +34,7 @@ from core.reporting.query import (
     FilterStep,
     Func,
     GroupBy,
+    HitBy,
     ListValue,
     Not,
     OrderItem,
@@ -305,9 +306,10 @@ def _bind(p: Params, prop: Property | None, value: Any, dialect: Dialect) -> str
 
 
 class Compiler:
-    def __init__(self, entity_set: EntitySet, dialect: Dialect, p: Params, root: str = "r") -> None:
+    def __init__(self, entity_set: EntitySet, ctx: Context, p: Params, root: str = "r") -> None:
         self.entity_set = entity_set
-        self.dialect = dialect
+        self.ctx = ctx
+        self.dialect = ctx.dialect
         self.p = p
         self.root = root
 
@@ -336,6 +338,13 @@ class Compiler:
             return self._compare(expr)
         if isinstance(expr, Func):
             return self._func(expr)
+        if isinstance(expr, HitBy):
+            # The budgets the user's worklogs resolve to, by the same worklog SQL as workLogs.
+            assert self.entity_set.name == "budgets"
+            worklogs = _worklogs(self.ctx, self.p)
+            user = self.p.add(expr.user_id)
+            return (f'({self.root}."Id" IN (SELECT hit."BudgetId" FROM ({worklogs}) hit '
+                    f'WHERE hit."UserId" = {user} AND hit."BudgetId" IS NOT NULL))')
         raise AssertionError(f"not an expression here: {expr!r}")
 
     def _compare(self, expr: Compare) -> str:
@@ -440,12 +449,12 @@ def _from(entity_set: EntitySet, query: Query, ctx: Context, p: Params) -> str:
         )
         hidden = visible_rows(target, ctx.viewer)
         if hidden is not None:
-            text += f" AND {Compiler(target, ctx.dialect, p, root=alias).expr(hidden)}"
+            text += f" AND {Compiler(target, ctx, p, root=alias).expr(hidden)}"
     return text
 
 
 def _where(entity_set: EntitySet, query: Query, ctx: Context, p: Params) -> list[str]:
-    compiler = Compiler(entity_set, ctx.dialect, p)
+    compiler = Compiler(entity_set, ctx, p)
     conditions = []
     hidden = visible_rows(entity_set, ctx.viewer)
     if hidden is not None:
@@ -575,5 +584,5 @@ def targets_sql(target: EntitySet, keys: list[Any], ctx: Context) -> Statement:
     conditions = [f"r.{_q(target.key)} IN ({placeholders})"]
     hidden = visible_rows(target, ctx.viewer)
     if hidden is not None:
-        conditions.append(Compiler(target, ctx.dialect, p).expr(hidden))
+        conditions.append(Compiler(target, ctx, p).expr(hidden))
     return Statement(text + " WHERE " + " AND ".join(conditions), tuple(p.values))

@@ -305,10 +305,18 @@ def test_a_team_user_sees_only_their_own_worklogs_and_their_apply_totals_cover_o
         w["length"] for w in s.worklogs if w["user"] == "tina" and w["work_item"] != s.items["U"]
     )
     assert [r["Id"] for r in every_row(c, team, "users")] == [tina]
-    assert every_row(c, team, "budgets") == []
+    # Budgets: those her own worklogs hit (as the budgets API shows Team), usage of her time only.
+    own = [w for w in s.worklogs if w["user"] == "tina"]
+    hit = {s.budget_of(w)[0] for w in own} - {None}
+    budgets = {r["Id"]: r for r in every_row(c, team, "budgets")}
+    assert set(budgets) == hit and hit
+    for budget_id, row in budgets.items():
+        assert row["TrackedLength"] == sum(w["length"] for w in own if s.budget_of(w)[0] == budget_id)
     expanded = odata(c, team, "workLogs", **{"$expand": "User,Budget", "$top": "50"})["value"]
     assert {r["User"]["Id"] for r in expanded} == {tina}
-    assert all(r["Budget"] is None for r in expanded)
+    by_id = {w["id"]: w for w in own}
+    assert all((r["Budget"] or {}).get("Id") == s.budget_of(by_id[r["Id"]])[0] for r in expanded)
+    assert s.budgets["B2"] not in {(r["Budget"] or {}).get("Id") for r in expanded}
     # A product user sees everyone's.
     assert len(every_row(c, s.headers["pat"], "workLogs")) == len(s.worklogs)
 

@@ -18,6 +18,7 @@ from core.reporting.query import (
     Expand,
     Func,
     GroupBy,
+    HitBy,
     ListValue,
     Not,
     OrderItem,
@@ -94,11 +95,11 @@ def test_apply_rules_sum_needs_a_number_aliases_are_new_and_nothing_follows_a_gr
     validate(Query("workLogs", apply=(grouped,), orderby=(OrderItem(Path(("N",)), True),)))
 
 
-def test_team_sees_their_own_worklogs_and_user_row_and_no_budget_others_see_everything() -> None:
+def test_team_sees_their_own_worklogs_user_row_and_the_budgets_they_hit_others_see_everything() -> None:
     team = Viewer("u1", sees_everyone=False)
     assert visible_rows(MODEL["workLogs"], team) == Compare("eq", Path(("UserId",)), Value("u1"))
     assert visible_rows(MODEL["users"], team) == Compare("eq", Path(("Id",)), Value("u1"))
-    assert visible_rows(MODEL["budgets"], team) == Compare("eq", Path(("Id",)), Value(None))
+    assert visible_rows(MODEL["budgets"], team) == HitBy("u1")
     assert visible_rows(MODEL["workItems"], team) is None
     assert all(visible_rows(s, Viewer("u2", sees_everyone=True)) is None for s in MODEL.values())
 
