@@ -29,6 +29,7 @@ from plugins.storage.plain_sql import Sql, fetch
 from plugins.storage.tracking_tables import WorklogRow
 
 from .sql import Context, Dialect, Statement, count_sql, grouped_sql, rows_sql, targets_sql
+from .sql import paths_of as _query_paths
 
 __all__ = ["PiccoloReporting", "SealedCursors"]
 
@@ -90,6 +91,22 @@ def _put(target: dict[str, Any], path: Path, value: Any) -> None:
         target.setdefault(path.segments[0], {})[path.segments[1]] = value
 
 
+_ROLLED_UP = frozenset({"TrackedLengthWithDescendants", "BillableLengthWithDescendants"})
+
+
+def _needs_rollup(entity_set: EntitySet, query: Query) -> bool:
+    """Whether the answer can show a work item's totals with descendants: the roll-up reads
+    every worklog's item, so a worklog page that never shows them does not pay for it."""
+    if entity_set.name == "workItems":
+        return True
+    for expand in query.expand:
+        nav = entity_set.navigation(expand.navigation)
+        shows = not expand.select or bool(_ROLLED_UP & set(expand.select))
+        if nav is not None and nav.target == "workItems" and shows:
+            return True
+    return any(len(path.segments) == 2 and path.segments[1] in _ROLLED_UP for path in _query_paths(query))
+
+
 class PiccoloReporting:
     """:class:`core.reporting.ReportingReader` on SQLite and PostgreSQL."""
 
@@ -127,7 +144,7 @@ class PiccoloReporting:
             if own.budget_id is not None:
                 on_items[str(item)] = [own.budget_id, own.assignment.value]
         rollup = "{}"
-        if "workItems" in touched:
+        if _needs_rollup(entity_set, query):
             itself = await self._own_totals(tenant_id, viewer)
             totals = with_descendants(tree.parents, itself)
             rollup = json.dumps({str(item): list(pair) for item, pair in totals.items() if pair != (0, 0)})

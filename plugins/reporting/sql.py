@@ -407,7 +407,7 @@ class Compiler:
 # --- whole statements ----------------------------------------------------------------------
 
 
-def _paths(query: Query) -> list[Path]:
+def paths_of(query: Query) -> list[Path]:
     """Every path the query names (filters, order, grouping, aggregates)."""
     found: list[Path] = [item.path for item in query.orderby]
     exprs: list[Expr] = [] if query.filter is None else [query.filter]
@@ -435,7 +435,7 @@ def _paths(query: Query) -> list[Path]:
 def _from(entity_set: EntitySet, query: Query, ctx: Context, p: Params) -> str:
     text = f"FROM ({base_sql(entity_set, ctx, p)}) r"
     joined: set[str] = set()
-    for path in _paths(query):
+    for path in paths_of(query):
         if len(path.segments) != 2 or path.segments[0] in joined:
             continue
         nav_name = path.segments[0]

@@ -264,6 +264,19 @@ def test_work_items_and_budgets_carry_the_totals_a_hand_sum_gives(world: Seeded)
         row = items[s.items[name]]
         assert row["TrackedLengthWithDescendants"] == sum(w["length"] for w in mine), name
         assert row["BillableLengthWithDescendants"] == sum(w["billable"] for w in mine), name
+    # Through a navigation too (the roll-up is computed when the answer can show it).
+    epic_total = items[s.items["E"]]["TrackedLengthWithDescendants"]
+    through = odata(
+        c,
+        admin,
+        "workLogs",
+        **{
+            "$filter": f"WorkItemId eq {s.items['E']} and "
+            f"WorkItem/TrackedLengthWithDescendants eq {epic_total}",
+            "$expand": "WorkItem($select=TrackedLengthWithDescendants)",
+        },
+    )["value"]
+    assert through and all(r["WorkItem"]["TrackedLengthWithDescendants"] == epic_total for r in through)
     assert items[s.items["F"]]["BudgetAssignmentType"] == "DirectlyAssigned"
     assert items[s.items["T"]]["BudgetAssignmentType"] == "InheritedFromParent"
     assert items[s.items["U"]]["BudgetAssignmentType"] == "InheritedFromIteration"
