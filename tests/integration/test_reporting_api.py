@@ -360,6 +360,8 @@ def test_prefer_maxpagesize_is_honoured_down_to_one_and_said_applied(world: Seed
     answer = c.get(f"{ODATA}/workLogs", headers={**s.headers["admin"], "Prefer": "odata.maxpagesize=1"})
     assert answer.status_code == 200 and len(answer.json()["value"]) == 1
     assert answer.headers["preference-applied"] == "odata.maxpagesize=1"
+    larger = c.get(f"{ODATA}/users", headers={**s.headers["admin"], "Prefer": "odata.maxpagesize=5000"})
+    assert larger.headers["preference-applied"] == "odata.maxpagesize=100"  # the set's own page size
     assert answer.headers["odata-version"] == "4.0"
     ids = [r["Id"] for r in every_row(c, s.headers["admin"], "workLogs", page_size=1)]
     assert len(ids) == len(set(ids)) == len(s.worklogs)

@@ -356,7 +356,9 @@ async def _run(
         body["@odata.nextLink"] = (
             f"{str(request.base_url).rstrip('/')}{ODATA_PREFIX}/{entity_set_name}?{urlencode(link)}"
         )
-    headers = {"Preference-Applied": f"odata.maxpagesize={max_page}"} if max_page is not None else None
+    # What was applied: the server's own page size caps a larger preference.
+    applied = None if max_page is None else min(max_page, entity_set.page_size)
+    headers = {"Preference-Applied": f"odata.maxpagesize={applied}"} if applied is not None else None
     return _answer(body, headers=headers)
 
 
