@@ -110,6 +110,7 @@ _WORKLOG_PROPERTIES = (
     _p("Currency", S),
     _p("CreatedTimestamp", T, nullable=False),
     _p("EditedTimestamp", T, nullable=False),
+    _p("ApprovalState", S, nullable=False),
 )
 
 _WORK_ITEM_PROPERTIES = (

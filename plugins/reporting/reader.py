@@ -23,6 +23,8 @@ from core.reporting.ports import Page
 from core.reporting.query import Aggregate, Path, Query, QueryRefused, resolve
 from core.reporting.rollup import with_descendants
 from core.reporting.visibility import Viewer
+from core.tracking import parse_week_id
+from core.tracking.explorer import week_window
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 from plugins.sealing import Sealer, Unsealable
 from plugins.storage.plain_sql import Sql, fetch
@@ -116,16 +118,11 @@ class PiccoloReporting:
         self.timeout_ms = timeout_ms
 
     async def _fetch(self, statement: Statement) -> list[dict[str, Any]]:
-        try:
-            return await fetch(WorklogRow, Sql(statement.text), *statement.params)
-        except Exception as exc:
-            # PostgreSQL's statement timeout (QueryCanceledError): the answer is a 400 saying
-            # so, never a 500; anything else is a bug and stays one.
-            if type(exc).__name__ == "QueryCanceledError":
-                raise QueryRefused("the query took too long; narrow it with $filter") from None
-            raise
+        return await fetch(WorklogRow, Sql(statement.text), *statement.params)
 
-    async def _context(self, scope: TenantScope, tenant_id: str, viewer: Viewer, query: Query) -> Context:
+    async def _context(
+        self, scope: TenantScope, tenant_id: str, viewer: Viewer, query: Query, tenant_zone: str
+    ) -> Context:
         entity_set = MODEL[query.entity_set]
         touched = {entity_set.name} | {nav.target for nav in entity_set.navigations}
         if not touched & _BUDGETED:
@@ -148,9 +145,28 @@ class PiccoloReporting:
             itself = await self._own_totals(tenant_id, viewer)
             totals = with_descendants(tree.parents, itself)
             rollup = json.dumps({str(item): list(pair) for item, pair in totals.items() if pair != (0, 0)})
+        windows = "[]"
+        if entity_set.name == "workLogs":
+            windows = await self._approval_windows(scope, tenant_zone)
         return Context(
-            tenant_id, viewer, self._dialect, json.dumps(on_worklogs), json.dumps(on_items), rollup
+            tenant_id, viewer, self._dialect, json.dumps(on_worklogs), json.dumps(on_items), rollup, windows
         )
+
+    async def _approval_windows(self, scope: TenantScope, tenant_zone: str) -> str:
+        """The weeks with a status (open weeks have none) as each user's UTC window, in the
+        text the engine compares timestamps in (SQLite keeps Piccolo's ``str`` of UTC)."""
+        repo = scope.tracking()
+        statuses = await repo.week_statuses()
+        zones = await repo.time_zones()
+        found = []
+        for key, status in statuses.items():
+            window = week_window(key.user_id, parse_week_id(key.week), zones.get(key.user_id) or tenant_zone)
+            start, end = window.start.astimezone(UTC), window.end.astimezone(UTC)
+            if self._dialect == "postgres":
+                found.append([key.user_id, start.isoformat(), end.isoformat(), status.value])
+            else:
+                found.append([key.user_id, str(start), str(end), status.value])
+        return json.dumps(found)
 
     async def _own_totals(self, tenant_id: str, viewer: Viewer) -> dict[int, tuple[int, int]]:
         """Tracked and billable seconds on each work item itself (the viewer's own time when
@@ -178,12 +194,34 @@ class PiccoloReporting:
         limit: int,
         skip: int,
     ) -> Page:
+        try:
+            return await self._read(tenant_id, viewer, query, after=after, limit=limit, skip=skip)
+        except Exception as exc:
+            # PostgreSQL's statement timeout (QueryCanceledError), in any statement of the
+            # transaction (the tree and status reads too): a 400 saying so, never a 500;
+            # anything else is a bug and stays one.
+            if type(exc).__name__ == "QueryCanceledError":
+                raise QueryRefused("the query took too long; narrow it with $filter") from None
+            raise
+
+    async def _read(
+        self,
+        tenant_id: str,
+        viewer: Viewer,
+        query: Query,
+        *,
+        after: tuple[Any, ...] | None,
+        limit: int,
+        skip: int,
+    ) -> Page:
         entity_set = MODEL[query.entity_set]
         postgres = self._dialect == "postgres"
         async with self._uow(write=postgres) as work:
             if postgres:
                 await fetch(WorklogRow, Sql(f"SET LOCAL statement_timeout = {int(self.timeout_ms)}"))
-            ctx = await self._context(work.tenant(tenant_id), tenant_id, viewer, query)
+            tenant = await work.directory.tenant_by_id(tenant_id)
+            zone = tenant.time_zone if tenant is not None else "UTC"
+            ctx = await self._context(work.tenant(tenant_id), tenant_id, viewer, query, zone)
             if query.aggregated:
                 return await self._grouped(entity_set, query, ctx)
             rows = await self._fetch(

@@ -87,6 +87,9 @@ class Context:
     item_map: str = "{}"
     #: work item id (text) → [tracked, billable] of it and its descendants (the viewer's time).
     rollup_map: str = "{}"
+    #: [[user id, week start, week end, status], …]: the weeks that are not open, as UTC
+    #: windows in each user's zone (start and end in the engine's timestamp text).
+    approval_windows: str = "[]"
 
 
 def _q(name: str) -> str:
@@ -121,6 +124,21 @@ def _json_totals(ctx: Context, p: Params) -> str:
     )
 
 
+def _json_windows(ctx: Context, p: Params) -> str:
+    value = p.add(ctx.approval_windows)
+    if ctx.dialect == "postgres":
+        return (
+            "SELECT w->>0 AS user_id, CAST(w->>1 AS TIMESTAMPTZ) AS start_at, "
+            "CAST(w->>2 AS TIMESTAMPTZ) AS end_at, w->>3 AS status "
+            f"FROM jsonb_array_elements(CAST({value} AS jsonb)) w"
+        )
+    return (
+        "SELECT json_extract(value, '$[0]') AS user_id, json_extract(value, '$[1]') AS start_at, "
+        "json_extract(value, '$[2]') AS end_at, json_extract(value, '$[3]') AS status "
+        f"FROM json_each({value})"
+    )
+
+
 def _item_id(ctx: Context, column: str) -> str:
     """A worklog's work item (text) as the mirror's integer id; NULL when it is not a number."""
     if ctx.dialect == "postgres":
@@ -152,13 +170,17 @@ def _worklogs(ctx: Context, p: Params) -> str:
         f'{amount} AS "Amount", '
         f"CASE WHEN {rate} IS NULL THEN NULL ELSE COALESCE(rs.currency, b.currency, at.rate_currency, "
         'ur.currency) END AS "Currency", '
-        'wl.created_at AS "CreatedTimestamp", wl.updated_at AS "EditedTimestamp" '
+        'wl.created_at AS "CreatedTimestamp", wl.updated_at AS "EditedTimestamp", '
+        "COALESCE(aw.status, 'open') AS \"ApprovalState\" "
         "FROM worklog wl "
         "LEFT JOIN activity_type at ON at.tenant_id = wl.tenant_id AND at.id = wl.activity_type_id "
         "LEFT JOIN budget_assignment ba ON ba.tenant_id = wl.tenant_id AND ba.kind = 'worklog' "
         "AND ba.target = wl.id "
     )
     text += f"LEFT JOIN ({_json_map(ctx, p, 'worklog')}) bm ON bm.item = wl.work_item "
+    # Weeks never overlap for one user, so a worklog meets at most one window.
+    text += (f"LEFT JOIN ({_json_windows(ctx, p)}) aw ON aw.user_id = wl.user_id "
+             "AND wl.started_at >= aw.start_at AND wl.started_at < aw.end_at ")
     text += (
         "LEFT JOIN budget b ON b.tenant_id = wl.tenant_id AND b.id = COALESCE(ba.budget_id, bm.budget) "
         "LEFT JOIN user_rate ur ON ur.tenant_id = wl.tenant_id AND ur.user_id = wl.user_id "

@@ -570,3 +570,21 @@ def test_the_worked_examples_in_the_reporting_doc_run(world: Seeded) -> None:
         params = dict(parse_qsl(query.replace("…", world.users["tina"]), keep_blank_values=True))
         body = ok(world.client.get(path, params=params, headers=world.headers["admin"]))
         assert body["value"], url
+
+
+def test_a_worklog_carries_its_weeks_approval_state(world: Seeded) -> None:
+    """Tina submits week 2026-W02: her worklogs in it read ``submitted``, every other one
+    ``open`` (a week without a status is open), as a filter and a grouping too."""
+    s, c = world, world.client
+    ok(c.post("/api/v1/weeks/2026-W02/submit", headers=s.headers["tina"]))
+    rows = every_row(c, s.headers["admin"], "workLogs", **{"$select": "Id,UserId,Timestamp,ApprovalState"})
+    tina = s.users["tina"]
+    submitted = {r["Id"] for r in rows if r["ApprovalState"] == "submitted"}
+    want = {
+        w["id"] for w in s.worklogs if w["user"] == "tina" and "2026-01-05" <= w["at"][:10] <= "2026-01-11"
+    }
+    assert submitted == want and want
+    assert {r["ApprovalState"] for r in rows if r["Id"] not in want} == {"open"}
+    assert {r["UserId"] for r in rows if r["Id"] in submitted} == {tina}
+    found = odata(c, s.headers["admin"], "workLogs", **{"$filter": "ApprovalState eq 'submitted'"})["value"]
+    assert {r["Id"] for r in found} == want
