@@ -32,6 +32,8 @@ from .invoice_pdf import PdfInvoiceRenderer
 from .jobs.status import jobs_status
 from .licence_client import build_licence_client
 from .mail import mailer_from_settings
+from .reporting import ODataQueryParser, PiccoloReporting, SealedCursors
+from .sealing import Sealer
 from .settings import Settings, load_settings
 from .spreadsheets import XlsxSpreadsheets
 from .stint import Stint
@@ -114,6 +116,9 @@ async def start(
         codes=PyotpCodes(keys),
         invoice_documents=PdfInvoiceRenderer(),
         tenant_archives=SignedTenantArchives(settings.database_url, settings.secret_keys),
+        reporting=PiccoloReporting(uow, engine),
+        report_parser=ODataQueryParser(),
+        report_cursors=SealedCursors(Sealer(keys, b"stint reporting cursor")),
         closers=list(built.closers),
     )
     if settings.stripe_api_key:

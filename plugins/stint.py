@@ -18,6 +18,7 @@ from core.clock import Clock
 from core.idempotency import IdempotencyStore
 from core.identity.ports import OneTimeCodes, PasswordHasher
 from core.jobs.ports import JobStore, Mailer
+from core.reporting import CursorSeal, QueryParser, ReportingReader
 from core.services.tenant_data import TenantArchiver
 from core.tenancy import Tenant, User
 from core.tracking.ports import Spreadsheets, TrackingDirectory
@@ -85,6 +86,10 @@ class Stint:
     invoice_documents: InvoiceRenderer
     #: A tenant's every record as one signed archive ("Export all data").
     tenant_archives: TenantArchiver
+    #: The Reporting API (OData): its queries run, its options parsed, its cursors sealed.
+    reporting: ReportingReader
+    report_parser: QueryParser
+    report_cursors: CursorSeal
     redis: Redis | None = None
     #: Stripe as the payment rail (also ``billing``), its hosted pages and its webhooks.
     stripe: StripeBilling | None = None

@@ -21,6 +21,7 @@ from plugins.settings import Settings, load_settings
 from web import routes
 from web.api.docs import StintSwaggerUI, docs_assets_router, docs_page
 from web.api.health import health, live, ready
+from web.api.odata import odata_aware
 from web.auth import OperatorAuth, TenantAuth
 from web.deps import provide_stint
 from web.idempotency import IdempotencyMiddleware, document_idempotency
@@ -93,13 +94,13 @@ def create_app(
         route_handlers=[
             health, live, ready, metrics_endpoint, docs_page, docs_assets_router(), tenant_api, operator_api,
             pages_router(settings_now), console_router(settings_now), static_router(),
-            *routes.webhook_routes(),
+            *routes.webhook_routes(), *routes.reporting_routes(),
         ],
         template_config=template_config(CONSOLE_TEMPLATES),
         dependencies={"stint": Provide(provide_stint, sync_to_thread=False)},
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        exception_handlers=exception_handlers,
+        exception_handlers=odata_aware(exception_handlers),
         # The proxies' headers first: every later reader sees the client's address and scheme.
         # Without trusted proxies there is nothing to resolve, and no layer is added.
         middleware=[

@@ -554,7 +554,26 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "issueActivationFile", "Issues a signed offline activation file for a server id."),
     "POST /webhooks/stripe": (
         "receiveStripeEvent", "Stripe's events, verified by their signature header (no bearer token)."),
+    "GET /api/odata/v1": (
+        "getReportingService", "The Reporting API's OData v4 service document: its entity sets. "
+        "Answers and errors are OData's (`OData-Version: 4.0`; errors `{error: {code, message}}`)."),
+    "GET /api/odata/v1/$metadata": (
+        "getReportingMetadata", "The CSDL (XML, OData 4.0) of the entity sets: types, keys, navigation "
+        "properties and the Aggregation vocabulary's ApplySupported."),
+    "GET /api/odata/v1/{entity_set}": (
+        "queryReportingSet", "Rows of an entity set by OData's options ($filter, $select, $orderby, $top, "
+        "$skip, $count, $expand, $apply); server-driven paging with `@odata.nextLink` "
+        "(`Prefer: odata.maxpagesize=N`). See docs/reporting.md."),
+    "GET /api/odata/v1/{entity_set}({key})": (
+        "getReportingEntity", "One entity of a set by its key (`workItems(42)`, `users('…')`); $select "
+        "and $expand apply."),
+    "POST /api/odata/v1/{entity_set}/$query": (
+        "postReportingQuery", "As `queryReportingSet`, with the options in the body (text/plain, a query "
+        "string) for queries too long for a URL."),
 }
+
+#: The Reporting API's routes answer OData's JSON errors, not problems.
+ODATA_PREFIX = "/api/odata/v1"
 
 #: Statuses an operation answers beyond those its route shape implies (see ``_statuses``):
 #: domain conflicts (409) and locked weeks (423) come from the operation's own rules.
@@ -718,6 +737,8 @@ def document_operations(app: Any, operations: dict[str, tuple[str, str]] = OPERA
             if operation is None:
                 continue
             key = f"{method.upper()} {path}"
+            if key not in handlers:
+                continue  # a path this module added (the entity path below), documented already
             operation.operation_id, operation.description = operations.get(key) or _fallback(key, operation)
             handler = handlers[key]
             operation.security = _security(path, handler)
@@ -727,8 +748,71 @@ def document_operations(app: Any, operations: dict[str, tuple[str, str]] = OPERA
             has_path_params = "{" in path
             has_body = operation.request_body is not None
             statuses = _statuses(key, handler, bool(operation.security), has_path_params, has_body)
-            _add_problems(operation, statuses)
+            if path.startswith(ODATA_PREFIX):
+                _document_odata(operation, statuses)
+            else:
+                _add_problems(operation, statuses)
+    _add_entity_path(openapi, operations)
     add_examples(openapi)
+
+
+_ODATA_ERRORS = {
+    "400": "The query cannot be run: an unknown property, option or entity set, a malformed or too "
+           "large expression, a `$skiptoken` of another query, user or tenant, or a query that took "
+           "too long.",
+    "404": "No such entity set, or no entity with that key (that the caller may see).",
+    "501": "An OData feature Stint does not implement (a function, a transformation, arithmetic).",
+}
+
+
+def _document_odata(operation: Any, statuses: list[str]) -> None:
+    """An OData route: its answer is OData JSON (or CSDL XML), its errors OData's errors."""
+    from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, OpenAPIType, RequestBody, Schema
+
+    error = Schema(type=OpenAPIType.OBJECT, properties={"error": Schema(
+        type=OpenAPIType.OBJECT, required=["code", "message"],
+        properties={"code": Schema(type=OpenAPIType.STRING), "message": Schema(type=OpenAPIType.STRING)},
+    )}, required=["error"])
+    metadata = operation.operation_id == "getReportingMetadata"
+    ok = OpenAPIResponse(
+        description="The CSDL document" if metadata else "OData JSON (`@odata.context`, `value`, …)",
+        content={"application/xml" if metadata else "application/json": OpenAPIMediaType(
+            schema=Schema(type=OpenAPIType.STRING) if metadata else Schema(type=OpenAPIType.OBJECT))},
+    )
+    responses = {"200": ok}
+    for status in sorted({*statuses, "400", "501"} - {"409"}):
+        responses[status] = OpenAPIResponse(
+            description=_ODATA_ERRORS.get(status) or _PROBLEM_DESCRIPTIONS.get(status, "An OData error"),
+            content={"application/json": OpenAPIMediaType(schema=error)},
+        )
+    if operation.operation_id == "postReportingQuery":
+        operation.request_body = RequestBody(
+            required=True, description="The query options as a query string: `$filter=…&$top=10`",
+            content={"text/plain": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING))},
+        )
+    operation.responses = responses
+
+
+def _add_entity_path(openapi: Any, operations: dict[str, tuple[str, str]]) -> None:
+    """``{set}({key})`` is served by the ``{entity_set}`` route (Litestar's parameters are whole
+    segments); the schema names it as the path OData clients call."""
+    import copy
+
+    from litestar.openapi.spec import OpenAPIType, Parameter, PathItem, Schema
+
+    item = (openapi.paths or {}).get(f"{ODATA_PREFIX}/{{entity_set}}")
+    if item is None or item.get is None:
+        return
+    operation = copy.deepcopy(item.get)
+    key = f"GET {ODATA_PREFIX}/{{entity_set}}({{key}})"
+    operation.operation_id, operation.description = operations[key]
+    operation.summary = "One entity of a set, by its key"
+    operation.parameters = [
+        Parameter(name="entity_set", param_in="path", required=True, schema=Schema(type=OpenAPIType.STRING)),
+        Parameter(name="key", param_in="path", required=True, schema=Schema(type=OpenAPIType.STRING),
+                  description="the key: a number, or text in single quotes"),
+    ]
+    openapi.paths[f"{ODATA_PREFIX}/{{entity_set}}({{key}})"] = PathItem(get=operation)
 
 
 def _fallback(key: str, operation: Any) -> tuple[str, str]:

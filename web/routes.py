@@ -16,6 +16,7 @@ __all__ = [
     "billing_routes",
     "operator_activation_routes",
     "operator_routes",
+    "reporting_routes",
     "tenant_routes",
     "webhook_routes",
 ]
@@ -85,6 +86,13 @@ def tenant_routes() -> list[Any]:
         *activation_routes(),
         *billing_routes(),
     ]
+
+
+def reporting_routes() -> list[Any]:
+    """The Reporting API (OData v4): a router of its own, with OData's errors and credentials."""
+    from .api.odata import reporting_router
+
+    return [reporting_router()]
 
 
 def billing_routes() -> list[Any]:

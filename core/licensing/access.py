@@ -61,6 +61,8 @@ class Action(Enum):
     SUBMIT_OWN_WEEK = "submit_own_week"
     VIEW_ALL_WORKLOGS = "view_all_worklogs"
     VIEW_REPORTS = "view_reports"
+    USE_REPORTING = "use_reporting"
+    """Read through the Reporting API (OData); the rows are the visibility rule's."""
     EXPORT_ALL = "export_all"
     MANAGE_BUDGETS = "manage_budgets"
     APPROVE_WEEKS = "approve_weeks"
@@ -90,6 +92,7 @@ _PERMISSION: dict[Action, Permission | None] = {
     Action.SUBMIT_OWN_WEEK: Permission.SUBMIT_OWN_WEEK,
     Action.VIEW_ALL_WORKLOGS: Permission.VIEW_ALL_WORKLOGS,
     Action.VIEW_REPORTS: Permission.VIEW_REPORTS,
+    Action.USE_REPORTING: Permission.USE_REPORTING,
     Action.EXPORT_ALL: Permission.EXPORT_ALL,
     Action.MANAGE_BUDGETS: Permission.MANAGE_BUDGETS,
     Action.APPROVE_WEEKS: Permission.APPROVE_WEEKS,

@@ -49,6 +49,9 @@ class Permission(Enum):
     SUBMIT_OWN_WEEK = "submit_own_week"
     VIEW_ALL_WORKLOGS = "view_all_worklogs"
     VIEW_REPORTS = "view_reports"
+    #: Read through the Reporting API (OData); which rows is the visibility rule's
+    #: (``core.reporting.visibility``): Team their own worklogs, VIEW_ALL_WORKLOGS everyone's.
+    USE_REPORTING = "use_reporting"
     EXPORT_ALL = "export_all"
     MANAGE_BUDGETS = "manage_budgets"
     MANAGE_SETTINGS = "manage_settings"
@@ -67,6 +70,7 @@ _LOWEST_ROLE: dict[Permission, Role] = {
     Permission.OWN_TIMESHEET: Role.TEAM,
     Permission.EXPORT_OWN: Role.TEAM,
     Permission.SUBMIT_OWN_WEEK: Role.TEAM,
+    Permission.USE_REPORTING: Role.TEAM,
     Permission.VIEW_ALL_WORKLOGS: Role.PRODUCT,
     Permission.VIEW_REPORTS: Role.PRODUCT,
     Permission.EXPORT_ALL: Role.PRODUCT,

@@ -118,6 +118,11 @@ def errors_are_problem_json(ctx: Any, response: Any, case: Any) -> bool | None:
     if response.status_code < 400:
         return None
     content_type = response.headers.get("content-type", [""])[0]
+    if case.path.startswith("/api/odata/"):
+        # The Reporting API speaks OData: its errors are OData's JSON errors (docs/reporting.md).
+        assert content_type.startswith("application/json"), f"{response.status_code}: {content_type!r}"
+        assert set(response.json()["error"]) == {"code", "message"}
+        return True
     assert content_type.startswith("application/problem+json"), (
         f"{response.status_code} answered as {content_type!r}"
     )

@@ -36,6 +36,7 @@ VICTIM_EMAIL = f"admin@{VICTIM}.test"
 VICTIM_TEXT = "victim-data"
 _PARAM = re.compile(r"\{([^}:]+)(?::[^}]+)?\}")
 _WRITE = {"POST", "PUT", "PATCH", "DELETE"}
+ODATA = "/api/odata/"
 #: 500s of other slices that are not isolation faults, reported to their owners and tracked
 #: as strict xfails by ``test_fuzz.py`` (its KNOWN_DEFECTS); delete a line once fixed.
 KNOWN_SERVER_ERRORS = {
@@ -43,9 +44,10 @@ KNOWN_SERVER_ERRORS = {
 
 
 def tenant_routes(app: Any) -> Iterator[tuple[str, str]]:
-    """(method, path) of every tenant API route, straight from the app's route table."""
+    """(method, path) of every tenant API route, straight from the app's route table (the
+    Reporting API's OData routes under /api/odata/ too)."""
     for route in app.routes:
-        if not isinstance(route, HTTPRoute) or not route.path.startswith("/api/v1/"):
+        if not isinstance(route, HTTPRoute) or not route.path.startswith(("/api/v1/", ODATA)):
             continue
         if route.path.startswith("/api/v1/operator"):
             continue
@@ -250,6 +252,9 @@ def walk(client: Any) -> list[str]:
         elif response.status_code >= 500 and f"{method} {template}" not in KNOWN_SERVER_ERRORS:
             problems.append(f"{method} {path} → {response.status_code}")
 
+    # Before A writes anything: A's own objects may carry B's ids as text (the walk fills
+    # bodies with them), which the Reporting API would then rightly show A.
+    problems += walk_odata(client, attacker, victim, victim_ids, victim_numbers, check)
     for method, path in routes:
         if "/auth/" in path or path.endswith("/signup"):
             continue
@@ -276,6 +281,53 @@ def walk(client: Any) -> list[str]:
         if after.get(path) != seen:
             problems.append(f"B's view of {path} changed while A walked: {seen} → {after.get(path)}")
     return list(dict.fromkeys(problems))
+
+
+def odata_probes(entity_set: str) -> list[dict[str, str]]:
+    """Every kind of OData option on ``entity_set``: plain, counted, each navigation expanded,
+    filtered through each navigation, grouped and aggregated."""
+    from core.reporting import MODEL
+
+    found = MODEL[entity_set]
+    probes: list[dict[str, str]] = [{}, {"$count": "true", "$top": "1000"}]
+    for nav in found.navigations:
+        target = MODEL[nav.target]
+        probes.append({"$expand": nav.name})
+        probes.append({"$filter": f"{nav.name}/{target.key} ne null", "$expand": nav.name})
+        probes.append({"$apply": f"groupby(({nav.name}/{target.key}),aggregate($count as N))"})
+    probes.append({"$apply": f"groupby(({found.key}),aggregate($count as N))"})
+    probes.append({"$apply": f"aggregate({found.key} with countdistinct as N)"})
+    return probes
+
+
+def walk_odata(client: Any, attacker: dict[str, str], victim: dict[str, str], victim_ids: set[str],
+               victim_numbers: set[str], check: Any) -> list[str]:
+    """The Reporting API: every entity set with every kind of option, keys of B's objects, and
+    B's own ``@odata.nextLink`` followed by A (a cursor is bound to its tenant and user)."""
+    from core.reporting import MODEL
+
+    problems: list[str] = []
+    base = "/api/odata/v1"
+    for name in MODEL:
+        for params in odata_probes(name):
+            response = client.get(f"{base}/{name}", params=params, headers=attacker)
+            check("GET", f"{base}/{name}?{params}", response, False, template=f"{base}/{{entity_set}}")
+            if response.status_code != 200:
+                problems.append(f"GET {base}/{name} {params} → {response.status_code}: {response.text[:200]}")
+        for victim_id in sorted(victim_ids):
+            url = f"{base}/{name}('{victim_id}')"
+            check("GET", url, client.get(url, headers=attacker), True, sent=victim_id)
+        for number in sorted(victim_numbers):
+            url = f"{base}/{name}({number})"
+            check("GET", url, client.get(url, headers=attacker), False, sent=number)
+        mine = client.get(f"{base}/{name}", headers={**victim, "Prefer": "odata.maxpagesize=1"})
+        link = mine.json().get("@odata.nextLink") if mine.status_code == 200 else None
+        if link is not None:
+            crafted = client.get("/" + link.split("://", 1)[1].split("/", 1)[1], headers=attacker)
+            check("GET", f"B's nextLink of {name}", crafted, True)
+            if crafted.status_code != 400:
+                problems.append(f"B's nextLink of {name} followed by A → {crafted.status_code}")
+    return problems
 
 
 @pytest.fixture

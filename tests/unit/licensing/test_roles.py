@@ -12,6 +12,7 @@ TEAM_PERMISSIONS = {
     Permission.OWN_TIMESHEET,
     Permission.EXPORT_OWN,
     Permission.SUBMIT_OWN_WEEK,
+    Permission.USE_REPORTING,
 }
 PRODUCT_PERMISSIONS = TEAM_PERMISSIONS | {
     Permission.VIEW_ALL_WORKLOGS,
@@ -32,7 +33,8 @@ def test_role_none_may_do_nothing() -> None:
 
 
 def test_team_may_track_time_and_handle_its_own_worklogs_timesheet_export_and_weeks() -> None:
-    """Team: track time; own worklogs, timesheet, export; submit own weeks."""
+    """Team: track time; own worklogs, timesheet, export; submit own weeks; the Reporting API
+    (which shows them their own worklogs only)."""
     assert _granted(Role.TEAM) == TEAM_PERMISSIONS
 
 

@@ -1,0 +1,7 @@
+"""The Reporting API's adapters: OData options parsed into the query model (odata-query),
+the query model as SQL for SQLite and PostgreSQL, the reader that runs it, sealed cursors."""
+
+from .parsing import ODataQueryParser, parse_options
+from .reader import PiccoloReporting, SealedCursors
+
+__all__ = ["ODataQueryParser", "PiccoloReporting", "SealedCursors", "parse_options"]

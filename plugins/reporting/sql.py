@@ -1,0 +1,610 @@
+"""The Reporting API's query model → parameterised SQL for SQLite and PostgreSQL.
+
+Each entity set is a base ``SELECT`` whose columns are named by the model's property names
+(:data:`BASES`, the whitelist: no identifier ever comes from the request except by lookup
+here); a query wraps it as ``r`` and a navigation path joins the target set's base as
+``n_<Navigation>``. Every value travels as a bind parameter (``{}``, Piccolo's placeholder,
+numbered ``$n`` on PostgreSQL by ``plugins.storage.plain_sql``), in the order the text uses
+them.
+
+Worklogs expose their budget by the resolution rule (``core.budgets.resolution``): a worklog
+assigned directly joins ``budget_assignment``; the others take their work item's budget from
+a map computed per query from the work item tree, O(work items), as the Times Explorer's
+budget filter does (``core/services/explorer.py``), passed as one JSON parameter and read
+with ``json_each``/``jsonb_each``. The amount is priced in SQL by the rates rule: the budget's
+rate, else the activity type's, else the user's; billable seconds × rate / 3600 rounded once
+per worklog, half-even, in integers (minor units), as ``core.rates.amount`` does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+from typing import Any, Literal
+
+from core.reporting.model import MODEL, Edm, EntitySet, Property
+from core.reporting.query import (
+    Aggregate,
+    AggregateStep,
+    BoolOp,
+    Compare,
+    Expr,
+    FilterStep,
+    Func,
+    GroupBy,
+    HitBy,
+    ListValue,
+    Not,
+    OrderItem,
+    Path,
+    Query,
+    Value,
+    resolve,
+)
+from core.reporting.visibility import Viewer, visible_rows
+
+__all__ = [
+    "Dialect",
+    "Params",
+    "Statement",
+    "base_sql",
+    "count_sql",
+    "grouped_sql",
+    "rows_sql",
+    "targets_sql",
+]
+
+Dialect = Literal["sqlite", "postgres"]
+
+
+@dataclass
+class Params:
+    values: list[Any] = field(default_factory=list)
+
+    def add(self, value: Any) -> str:
+        self.values.append(value)
+        return "{}"
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    text: str
+    params: tuple[Any, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a base query depends on besides the tenant: the viewer and the budget maps."""
+
+    tenant_id: str
+    viewer: Viewer
+    dialect: Dialect
+    #: work item id (text) → [budget id, assignment] for a worklog on it (no direct assignment).
+    worklog_map: str = "{}"
+    #: work item id (text) → [budget id, assignment] for the work item itself.
+    item_map: str = "{}"
+    #: work item id (text) → [tracked, billable] of it and its descendants (the viewer's time).
+    rollup_map: str = "{}"
+    #: [[user id, week start, week end, status], …]: the weeks that are not open, as UTC
+    #: windows in each user's zone (start and end in the engine's timestamp text).
+    approval_windows: str = "[]"
+
+
+def _q(name: str) -> str:
+    # Identifiers come from the model only; quoting keeps their case on both engines.
+    assert name.replace("_", "").replace("/", "").isalnum(), name
+    return f'"{name}"'
+
+
+def _json_map(ctx: Context, p: Params, which: str) -> str:
+    value = p.add(ctx.worklog_map if which == "worklog" else ctx.item_map)
+    if ctx.dialect == "postgres":
+        return (
+            f"SELECT key AS item, value->>0 AS budget, value->>1 AS kind "
+            f"FROM jsonb_each(CAST({value} AS jsonb))"
+        )
+    return (
+        f"SELECT key AS item, json_extract(value, '$[0]') AS budget, "
+        f"json_extract(value, '$[1]') AS kind FROM json_each({value})"
+    )
+
+
+def _json_totals(ctx: Context, p: Params) -> str:
+    value = p.add(ctx.rollup_map)
+    if ctx.dialect == "postgres":
+        return (
+            "SELECT key AS item, CAST(value->>0 AS BIGINT) AS tracked, "
+            f"CAST(value->>1 AS BIGINT) AS billable FROM jsonb_each(CAST({value} AS jsonb))"
+        )
+    return (
+        "SELECT key AS item, json_extract(value, '$[0]') AS tracked, "
+        f"json_extract(value, '$[1]') AS billable FROM json_each({value})"
+    )
+
+
+def _json_windows(ctx: Context, p: Params) -> str:
+    value = p.add(ctx.approval_windows)
+    if ctx.dialect == "postgres":
+        return (
+            "SELECT w->>0 AS user_id, CAST(w->>1 AS TIMESTAMPTZ) AS start_at, "
+            "CAST(w->>2 AS TIMESTAMPTZ) AS end_at, w->>3 AS status "
+            f"FROM jsonb_array_elements(CAST({value} AS jsonb)) w"
+        )
+    return (
+        "SELECT json_extract(value, '$[0]') AS user_id, json_extract(value, '$[1]') AS start_at, "
+        "json_extract(value, '$[2]') AS end_at, json_extract(value, '$[3]') AS status "
+        f"FROM json_each({value})"
+    )
+
+
+def _item_id(ctx: Context, column: str) -> str:
+    """A worklog's work item (text) as the mirror's integer id; NULL when it is not a number."""
+    if ctx.dialect == "postgres":
+        return f"CASE WHEN {column} ~ '^[0-9]{{1,18}}$' THEN CAST({column} AS BIGINT) END"
+    return f"CASE WHEN {column} GLOB '[0-9]*' AND length({column}) <= 18 THEN CAST({column} AS INTEGER) END"
+
+
+def _own_only(ctx: Context, p: Params, column: str) -> str:
+    """Totals over worklogs cover only the viewer's own when they do not see everyone's."""
+    return "" if ctx.viewer.sees_everyone else f" AND {column} = {p.add(ctx.viewer.user_id)}"
+
+
+def _worklogs(ctx: Context, p: Params) -> str:
+    rate = "COALESCE(b.hourly_rate, at.rate_amount, ur.amount)"
+    n = f"(wl.billable_length_s * {rate})"
+    whole, rest = f"({n} / 3600)", f"({n} % 3600)"
+    amount = (
+        f"CASE WHEN {rate} IS NULL THEN NULL ELSE {whole} + CASE WHEN 2 * {rest} > 3600 "
+        f"OR (2 * {rest} = 3600 AND {whole} % 2 = 1) THEN 1 ELSE 0 END END"
+    )
+    text = (
+        'SELECT wl.id AS "Id", wl.user_id AS "UserId", wl.started_at AS "Timestamp", '
+        'wl.length_s AS "PeriodLength", wl.billable_length_s AS "BillableLength", '
+        'wl.activity_type_id AS "ActivityTypeId", at.name AS "ActivityTypeName", wl.comment AS "Comment", '
+        f'{_item_id(ctx, "wl.work_item")} AS "WorkItemId", '
+        'COALESCE(ba.budget_id, bm.budget) AS "BudgetId", '
+        "CASE WHEN ba.budget_id IS NOT NULL THEN 'DirectlyAssigned' WHEN bm.budget IS NOT NULL "
+        "THEN bm.kind ELSE 'NoBudget' END AS \"BudgetAssignmentType\", "
+        f'{amount} AS "Amount", '
+        f"CASE WHEN {rate} IS NULL THEN NULL ELSE COALESCE(rs.currency, b.currency, at.rate_currency, "
+        'ur.currency) END AS "Currency", '
+        'wl.created_at AS "CreatedTimestamp", wl.updated_at AS "EditedTimestamp", '
+        "COALESCE(aw.status, 'open') AS \"ApprovalState\" "
+        "FROM worklog wl "
+        "LEFT JOIN activity_type at ON at.tenant_id = wl.tenant_id AND at.id = wl.activity_type_id "
+        "LEFT JOIN budget_assignment ba ON ba.tenant_id = wl.tenant_id AND ba.kind = 'worklog' "
+        "AND ba.target = wl.id "
+    )
+    text += f"LEFT JOIN ({_json_map(ctx, p, 'worklog')}) bm ON bm.item = wl.work_item "
+    # Weeks never overlap for one user, so a worklog meets at most one window.
+    text += (f"LEFT JOIN ({_json_windows(ctx, p)}) aw ON aw.user_id = wl.user_id "
+             "AND wl.started_at >= aw.start_at AND wl.started_at < aw.end_at ")
+    text += (
+        "LEFT JOIN budget b ON b.tenant_id = wl.tenant_id AND b.id = COALESCE(ba.budget_id, bm.budget) "
+        "LEFT JOIN user_rate ur ON ur.tenant_id = wl.tenant_id AND ur.user_id = wl.user_id "
+        "LEFT JOIN rate_setting rs ON rs.tenant_id = wl.tenant_id "
+    )
+    return text + f"WHERE wl.tenant_id = {p.add(ctx.tenant_id)}"
+
+
+def _work_items(ctx: Context, p: Params) -> str:
+    text = (
+        'SELECT wi.item_id AS "Id", wi.title AS "Title", wi.type AS "Type", wi.state AS "State", '
+        'wi.state_category AS "StateCategory", wi.parent_id AS "ParentId", wi.iteration_id AS "IterationId", '
+        'wi.area_path AS "AreaPath", wi.assigned_name AS "AssignedTo", '
+        'wi.assigned_user_id AS "AssignedUserId", '
+        'wi.original_estimate_centihours AS "OriginalEstimate", wi.remaining_centihours AS "RemainingWork", '
+        'wi.completed_centihours AS "CompletedWork", wi.changed_at AS "ChangedTimestamp", '
+        'im.budget AS "BudgetId", COALESCE(im.kind, \'NoBudget\') AS "BudgetAssignmentType", '
+        'COALESCE(tl.tracked, 0) AS "TrackedLength", COALESCE(tl.billable, 0) AS "BillableLength", '
+        'COALESCE(ru.tracked, 0) AS "TrackedLengthWithDescendants", '
+        'COALESCE(ru.billable, 0) AS "BillableLengthWithDescendants" '
+        "FROM work_item wi "
+    )
+    text += f"LEFT JOIN ({_json_map(ctx, p, 'item')}) im ON im.item = CAST(wi.item_id AS TEXT) "
+    text += f"LEFT JOIN ({_json_totals(ctx, p)}) ru ON ru.item = CAST(wi.item_id AS TEXT) "
+    tenant = p.add(ctx.tenant_id)
+    text += (
+        "LEFT JOIN (SELECT work_item, SUM(length_s) AS tracked, SUM(billable_length_s) AS billable "
+        f"FROM worklog WHERE tenant_id = {tenant}{_own_only(ctx, p, 'user_id')} GROUP BY work_item) tl "
+        "ON tl.work_item = CAST(wi.item_id AS TEXT) "
+    )
+    return text + f"WHERE wi.tenant_id = {p.add(ctx.tenant_id)}"
+
+
+def _hierarchy(ctx: Context, p: Params) -> str:
+    # Roots: items without a parent in the mirror. An item on a cycle has no root and is left
+    # out; the depth bound stops a walk that would not end anyway.
+    t1, t2, t3, t4 = (p.add(ctx.tenant_id) for _ in range(4))
+    return (
+        'SELECT h.item_id AS "Id", w.parent_id AS "ParentId", h.root_id AS "RootId", '
+        'h.depth AS "Depth", w.title AS "Title", w.type AS "Type" FROM ('
+        "WITH RECURSIVE walk(item_id, root_id, depth) AS ("
+        f"SELECT c.item_id, c.item_id, 0 FROM work_item c WHERE c.tenant_id = {t1} AND (c.parent_id IS NULL "
+        f"OR NOT EXISTS (SELECT 1 FROM work_item p WHERE p.tenant_id = {t2} AND p.item_id = c.parent_id)) "
+        "UNION ALL SELECT c.item_id, walk.root_id, walk.depth + 1 FROM work_item c "
+        f"JOIN walk ON c.parent_id = walk.item_id WHERE c.tenant_id = {t3} AND walk.depth < 100000"
+        ") SELECT item_id, root_id, depth FROM walk) h "
+        f"JOIN work_item w ON w.tenant_id = {t4} AND w.item_id = h.item_id"
+    )
+
+
+def _iterations(ctx: Context, p: Params) -> str:
+    return (
+        'SELECT iteration_id AS "Id", path AS "Path", start_on AS "StartDate", finish_on AS "FinishDate", '
+        f'changed_at AS "ChangedTimestamp" FROM iteration WHERE tenant_id = {p.add(ctx.tenant_id)}'
+    )
+
+
+def _budgets(ctx: Context, p: Params) -> str:
+    usage = _worklogs(ctx, p) + _own_only(ctx, p, "wl.user_id")
+    return (
+        'SELECT b.id AS "Id", b.name AS "Name", b.description AS "Description", b.customer AS "Customer", '
+        'b.is_open AS "IsOpen", b.starts_on AS "StartDate", b.ends_on AS "EndDate", '
+        'b.limit_s AS "HourLimit", '
+        'b.amount AS "MoneyLimit", b.hourly_rate AS "HourlyRate", b.currency AS "Currency", '
+        'COALESCE(u.tracked, 0) AS "TrackedLength", COALESCE(u.billable, 0) AS "BillableLength", '
+        'u.amount AS "Amount" FROM budget b LEFT JOIN (SELECT w."BudgetId" AS budget_id, '
+        'SUM(w."PeriodLength") AS tracked, SUM(w."BillableLength") AS billable, SUM(w."Amount") AS amount '
+        f'FROM ({usage}) w GROUP BY w."BudgetId") u ON u.budget_id = b.id '
+        f"WHERE b.tenant_id = {p.add(ctx.tenant_id)}"
+    )
+
+
+def _users(ctx: Context, p: Params) -> str:
+    return (
+        'SELECT tu.id AS "Id", pe.name AS "Name", pe.email AS "Email", tu.role AS "Role", '
+        'tu.created_at AS "CreatedTimestamp" FROM tenant_user tu JOIN person pe ON pe.id = tu.person_id '
+        f"WHERE tu.tenant_id = {p.add(ctx.tenant_id)}"
+    )
+
+
+def _activity_types(ctx: Context, p: Params) -> str:
+    return (
+        'SELECT id AS "Id", name AS "Name", color AS "Color", billable_by_default AS "BillableByDefault", '
+        'active AS "Active", rate_amount AS "HourlyRate", rate_currency AS "Currency" '
+        f"FROM activity_type WHERE tenant_id = {p.add(ctx.tenant_id)}"
+    )
+
+
+BASES: dict[str, Callable[[Context, Params], str]] = {
+    "workLogs": _worklogs,
+    "workItems": _work_items,
+    "workItemsHierarchy": _hierarchy,
+    "iterations": _iterations,
+    "budgets": _budgets,
+    "users": _users,
+    "activityTypes": _activity_types,
+}
+assert set(BASES) == set(MODEL), "every entity set needs its SQL"
+
+
+def base_sql(entity_set: EntitySet, ctx: Context, p: Params) -> str:
+    return BASES[entity_set.name](ctx, p)
+
+
+# --- expressions ---------------------------------------------------------------------------
+
+
+def column(path: Path, root: str = "r") -> str:
+    alias = root if len(path.segments) == 1 else f"n_{path.segments[0]}"
+    return f"{alias}.{_q(path.segments[-1])}"
+
+
+def _bind(p: Params, prop: Property | None, value: Any, dialect: Dialect) -> str:
+    """A literal as a parameter, in the column's storage terms (scaled, typed)."""
+    if prop is not None and value is not None:
+        if prop.scale != 1 and isinstance(value, int | Decimal) and not isinstance(value, bool):
+            value = Decimal(value) * prop.scale
+            if value == value.to_integral_value():
+                value = int(value)
+        if prop.edm is Edm.DATETIME and isinstance(value, date) and not isinstance(value, datetime):
+            value = datetime.combine(value, time(), UTC)
+        elif prop.edm is Edm.DATE and isinstance(value, datetime):
+            value = value.astimezone(UTC).date()
+        elif prop.edm is Edm.DECIMAL and isinstance(value, int) and not isinstance(value, bool):
+            value = int(value)
+    if value is None:
+        return "NULL"
+    placeholder = p.add(value)
+    if dialect == "postgres":
+        # asyncpg types a parameter by its column; a fraction against an integer column, or a
+        # literal facing another literal, needs the type said.
+        if isinstance(value, datetime):
+            return f"CAST({placeholder} AS TIMESTAMPTZ)"
+        if isinstance(value, date):
+            return f"CAST({placeholder} AS DATE)"
+        if isinstance(value, Decimal):
+            return f"CAST({placeholder} AS NUMERIC)"
+        if isinstance(value, bool):
+            return f"CAST({placeholder} AS BOOLEAN)"
+        if isinstance(value, int):
+            return f"CAST({placeholder} AS BIGINT)"
+        if isinstance(value, str):
+            return f"CAST({placeholder} AS TEXT)"
+    return placeholder
+
+
+class Compiler:
+    def __init__(self, entity_set: EntitySet, ctx: Context, p: Params, root: str = "r") -> None:
+        self.entity_set = entity_set
+        self.ctx = ctx
+        self.dialect = ctx.dialect
+        self.p = p
+        self.root = root
+
+    def _prop(self, expr: Expr) -> Property | None:
+        if isinstance(expr, Path):
+            return resolve(self.entity_set, expr)
+        if isinstance(expr, Func) and expr.name in ("tolower", "toupper"):
+            return None
+        return None
+
+    def _operand(self, expr: Expr, other: Expr | None) -> str:
+        if isinstance(expr, Value):
+            return _bind(self.p, self._prop(other) if other is not None else None, expr.value, self.dialect)
+        return self.expr(expr)
+
+    def expr(self, expr: Expr) -> str:
+        if isinstance(expr, Path):
+            return column(expr, self.root)
+        if isinstance(expr, Value):
+            return _bind(self.p, None, expr.value, self.dialect)
+        if isinstance(expr, BoolOp):
+            return f"({self.expr(expr.left)} {expr.op.upper()} {self.expr(expr.right)})"
+        if isinstance(expr, Not):
+            return f"(NOT {self.expr(expr.operand)})"
+        if isinstance(expr, Compare):
+            return self._compare(expr)
+        if isinstance(expr, Func):
+            return self._func(expr)
+        if isinstance(expr, HitBy):
+            # The budgets the user's worklogs resolve to, by the same worklog SQL as workLogs.
+            assert self.entity_set.name == "budgets"
+            worklogs = _worklogs(self.ctx, self.p)
+            user = self.p.add(expr.user_id)
+            return (f'({self.root}."Id" IN (SELECT hit."BudgetId" FROM ({worklogs}) hit '
+                    f'WHERE hit."UserId" = {user} AND hit."BudgetId" IS NOT NULL))')
+        raise AssertionError(f"not an expression here: {expr!r}")
+
+    def _compare(self, expr: Compare) -> str:
+        left, right = expr.left, expr.right
+        if isinstance(left, Value) and not isinstance(right, Value):
+            # Literal first (5 lt PeriodLength): the same comparison turned round.
+            flip = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+            return self._compare(Compare(flip.get(expr.op, expr.op), right, left))  # type: ignore[arg-type]
+        if expr.op == "in":
+            assert isinstance(right, ListValue)
+            if not right.values:
+                return "(1 = 0)"
+            prop = self._prop(left)
+            items = ", ".join(_bind(self.p, prop, v.value, self.dialect) for v in right.values)
+            return f"({self.expr(left)} IN ({items}))"
+        if isinstance(right, Value) and right.value is None:
+            return f"({self.expr(left)} IS {'NOT ' if expr.op == 'ne' else ''}NULL)"
+        sql_left = self.expr(left)
+        sql_right = self._operand(right, left)
+        if expr.op == "ne":
+            distinct = "IS DISTINCT FROM" if self.dialect == "postgres" else "IS NOT"
+            return f"({sql_left} {distinct} {sql_right})"
+        op = {"eq": "=", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}[expr.op]
+        return f"({sql_left} {op} {sql_right})"
+
+    def _func(self, expr: Func) -> str:
+        if expr.name in ("tolower", "toupper"):
+            return f"{'lower' if expr.name == 'tolower' else 'upper'}({self.expr(expr.args[0])})"
+        if expr.name in ("year", "month", "day"):
+            arg = expr.args[0]
+            if self.dialect == "postgres":
+                prop = self._prop(arg)
+                inner = self.expr(arg)
+                moment = (prop is not None and prop.edm is Edm.DATETIME) or (
+                    isinstance(arg, Value) and isinstance(arg.value, datetime)
+                )
+                if moment:
+                    inner = f"({inner} AT TIME ZONE 'UTC')"
+                return f"CAST(EXTRACT({expr.name.upper()} FROM {inner}) AS BIGINT)"
+            start, length = {"year": (1, 4), "month": (6, 2), "day": (9, 2)}[expr.name]
+            return f"CAST(substr({self.expr(arg)}, {start}, {length}) AS INTEGER)"
+        haystack = self.expr(expr.args[0])
+        needle = expr.args[1]
+        assert isinstance(needle, Value) and isinstance(needle.value, str)
+        text = needle.value
+        # Plain string functions, never LIKE: a '%' or '_' in the literal is just a character.
+        if self.dialect == "postgres":
+            if expr.name == "contains":
+                return f"(strpos({haystack}, {self.p.add(text)}) > 0)"
+            side = "left" if expr.name == "startswith" else "right"
+            return f"({side}({haystack}, {len(text)}) = {self.p.add(text)})"
+        if expr.name == "contains":
+            return f"(instr({haystack}, {self.p.add(text)}) > 0)"
+        if not text:
+            return f"({haystack} IS NOT NULL)"
+        first = "1" if expr.name == "startswith" else f"-{len(text)}"
+        return f"(substr({haystack}, {first}, {len(text)}) = {self.p.add(text)})"
+
+
+# --- whole statements ----------------------------------------------------------------------
+
+
+def paths_of(query: Query) -> list[Path]:
+    """Every path the query names (filters, order, grouping, aggregates)."""
+    found: list[Path] = [item.path for item in query.orderby]
+    exprs: list[Expr] = [] if query.filter is None else [query.filter]
+    for step in query.apply:
+        if isinstance(step, FilterStep):
+            exprs.append(step.expr)
+        elif isinstance(step, GroupBy):
+            found += step.paths
+        aggregates = step.aggregates if isinstance(step, GroupBy | AggregateStep) else ()
+        found += [agg.source for agg in aggregates if agg.source is not None]
+    stack = list(exprs)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, Path):
+            found.append(node)
+        elif isinstance(node, Compare | BoolOp):
+            stack += [node.left, node.right]
+        elif isinstance(node, Not):
+            stack.append(node.operand)
+        elif isinstance(node, Func):
+            stack += list(node.args)
+    return found
+
+
+def _from(entity_set: EntitySet, query: Query, ctx: Context, p: Params) -> str:
+    text = f"FROM ({base_sql(entity_set, ctx, p)}) r"
+    joined: set[str] = set()
+    for path in paths_of(query):
+        if len(path.segments) != 2 or path.segments[0] in joined:
+            continue
+        nav_name = path.segments[0]
+        joined.add(nav_name)
+        nav = entity_set.navigation(nav_name)
+        assert nav is not None
+        target = MODEL[nav.target]
+        alias = f"n_{nav_name}"
+        text += (
+            f" LEFT JOIN ({base_sql(target, ctx, p)}) {alias} ON {alias}.{_q(target.key)} = r.{_q(nav.local)}"
+        )
+        hidden = visible_rows(target, ctx.viewer)
+        if hidden is not None:
+            text += f" AND {Compiler(target, ctx, p, root=alias).expr(hidden)}"
+    return text
+
+
+def _where(entity_set: EntitySet, query: Query, ctx: Context, p: Params) -> list[str]:
+    compiler = Compiler(entity_set, ctx, p)
+    conditions = []
+    hidden = visible_rows(entity_set, ctx.viewer)
+    if hidden is not None:
+        conditions.append(compiler.expr(hidden))
+    if query.filter is not None:
+        conditions.append(compiler.expr(query.filter))
+    conditions += [compiler.expr(step.expr) for step in query.apply if isinstance(step, FilterStep)]
+    return conditions
+
+
+def order_of(entity_set: EntitySet, query: Query) -> list[OrderItem]:
+    """The order rows come in: the asked order, then the key (keyset paging needs a total order)."""
+    items = list(query.orderby) or [OrderItem(Path((name,))) for name in entity_set.default_order]
+    if not any(i.path.segments == (entity_set.key,) for i in items):
+        items.append(OrderItem(Path((entity_set.key,))))
+    return items
+
+
+def _after(order: list[OrderItem], after: tuple[Any, ...], ctx: Context, p: Params) -> str:
+    """Rows strictly after ``after`` in ``order`` (ascending: NULLs first; descending: last)."""
+    alternatives = []
+    for i, item in enumerate(order):
+        parts = []
+        for prior, value in zip(order[:i], after[:i], strict=True):
+            col = column(prior.path)
+            parts.append(f"{col} IS NULL" if value is None else f"{col} = {_raw(p, value, ctx)}")
+        col, value = column(item.path), after[i]
+        if item.descending:
+            if value is None:
+                continue  # nothing sorts after NULL when NULLs come last
+            parts.append(f"({col} < {_raw(p, value, ctx)} OR {col} IS NULL)")
+        else:
+            parts.append(f"{col} IS NOT NULL" if value is None else f"{col} > {_raw(p, value, ctx)}")
+        alternatives.append("(" + " AND ".join(parts) + ")")
+    return "(" + (" OR ".join(alternatives) or "1 = 0") + ")"
+
+
+def _raw(p: Params, value: Any, ctx: Context) -> str:
+    placeholder = p.add(value)
+    if ctx.dialect == "postgres" and isinstance(value, str):
+        return f"CAST({placeholder} AS TEXT)"
+    return placeholder
+
+
+def _order_sql(order: list[OrderItem]) -> str:
+    return ", ".join(
+        f"{column(i.path)} {'DESC NULLS LAST' if i.descending else 'ASC NULLS FIRST'}" for i in order
+    )
+
+
+def rows_sql(
+    entity_set: EntitySet, query: Query, ctx: Context, *, after: tuple[Any, ...] | None, limit: int, skip: int
+) -> Statement:
+    """A page of rows: every property, then the order's values as ``_k0…``."""
+    p = Params()
+    order = order_of(entity_set, query)
+    keys = ", ".join(f"{column(item.path)} AS _k{i}" for i, item in enumerate(order))
+    text = f"SELECT r.*, {keys} {_from(entity_set, query, ctx, p)}"
+    conditions = _where(entity_set, query, ctx, p)
+    if after is not None:
+        conditions.append(_after(order, after, ctx, p))
+    if conditions:
+        text += " WHERE " + " AND ".join(conditions)
+    text += f" ORDER BY {_order_sql(order)} LIMIT {int(limit)}"
+    if skip:
+        text += f" OFFSET {int(skip)}"
+    return Statement(text, tuple(p.values))
+
+
+def count_sql(entity_set: EntitySet, query: Query, ctx: Context) -> Statement:
+    p = Params()
+    text = f"SELECT COUNT(*) AS n {_from(entity_set, query, ctx, p)}"
+    conditions = _where(entity_set, query, ctx, p)
+    if conditions:
+        text += " WHERE " + " AND ".join(conditions)
+    return Statement(text, tuple(p.values))
+
+
+def _aggregate_sql(agg: Aggregate) -> str:
+    if agg.source is None:
+        return "COUNT(*)"
+    col = column(agg.source)
+    if agg.method == "countdistinct":
+        return f"COUNT(DISTINCT {col})"
+    return f"{ {'sum': 'SUM', 'min': 'MIN', 'max': 'MAX', 'average': 'AVG'}[agg.method] }({col})"
+
+
+def grouped_sql(
+    entity_set: EntitySet, query: Query, ctx: Context
+) -> tuple[Statement, list[Path], list[Aggregate]]:
+    """$apply's groupby/aggregate: ``_g0…`` the grouped values, ``_a0…`` the aggregates."""
+    p = Params()
+    step = next(s for s in query.apply if isinstance(s, GroupBy | AggregateStep))
+    paths = list(step.paths) if isinstance(step, GroupBy) else []
+    aggregates = list(step.aggregates)
+    columns = [f"{column(path)} AS _g{i}" for i, path in enumerate(paths)]
+    columns += [f"{_aggregate_sql(agg)} AS _a{i}" for i, agg in enumerate(aggregates)]
+    text = f"SELECT {', '.join(columns)} {_from(entity_set, query, ctx, p)}"
+    conditions = _where(entity_set, query, ctx, p)
+    if conditions:
+        text += " WHERE " + " AND ".join(conditions)
+    if paths:
+        text += " GROUP BY " + ", ".join(column(path) for path in paths)
+    names = {path.text: f"_g{i}" for i, path in enumerate(paths)}
+    names |= {agg.alias: f"_a{i}" for i, agg in enumerate(aggregates)}
+    order = [
+        f"{names[i.path.text]} {'DESC NULLS LAST' if i.descending else 'ASC NULLS FIRST'}"
+        for i in query.orderby
+    ]
+    order += [f"_g{i} ASC NULLS FIRST" for i in range(len(paths))]
+    if order:
+        text += " ORDER BY " + ", ".join(order)
+    if query.top is not None:
+        text += f" LIMIT {int(query.top)}"
+    elif query.skip:
+        text += " LIMIT -1" if ctx.dialect == "sqlite" else " LIMIT ALL"
+    if query.skip:
+        text += f" OFFSET {int(query.skip)}"
+    return Statement(text, tuple(p.values)), paths, aggregates
+
+
+def targets_sql(target: EntitySet, keys: list[Any], ctx: Context) -> Statement:
+    """The rows of ``target`` with these keys that the viewer may see (for $expand)."""
+    p = Params()
+    text = f"SELECT r.* FROM ({base_sql(target, ctx, p)}) r"
+    placeholders = ", ".join(_bind(p, target.key_property, key, ctx.dialect) for key in keys)
+    conditions = [f"r.{_q(target.key)} IN ({placeholders})"]
+    hidden = visible_rows(target, ctx.viewer)
+    if hidden is not None:
+        conditions.append(Compiler(target, ctx, p).expr(hidden))
+    return Statement(text + " WHERE " + " AND ".join(conditions), tuple(p.values))
