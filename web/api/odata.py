@@ -44,7 +44,7 @@ from core.services.reporting import PageAsk, read_page, reporting_viewer
 from core.services.tokens import PAT_PREFIX
 from plugins.bootstrap import Stint
 
-from ..access import requires
+from ..access import InsufficientScope, requires
 from ..auth import TenantPrincipal, authenticate_tenant_token, bearer_token
 from ..deps import StintDep, provide_stint
 from ..problems import exception_handlers, status_of
@@ -122,6 +122,9 @@ def odata_error(
 def _on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     if isinstance(exc, QueryRefused):
         return odata_error(exc.status, exc.code_, exc.detail)
+    if isinstance(exc, InsufficientScope):
+        # The token lacks reporting:read: OData's shape, with RFC 6750's challenge kept.
+        return odata_error(403, "insufficient_scope", str(exc.detail), dict(exc.headers or {}))
     if isinstance(exc, AccessDenied):
         status = status_of(exc)
         if status == 404:
