@@ -17,6 +17,7 @@ from core.billing.ports import Invoices, PaymentRecords, RenewalStore
 from core.budgets.ports import BudgetRepository
 from core.identity.ports import SecondFactorStore, TokenRepository, UserRepository
 from core.licensing.ports import Directory, SeatRepository, SubscriptionRepository
+from core.notifications import NotificationSettings
 from core.rates.ports import RateRepository
 from core.tracking.ports import TrackingRepository
 from core.work_items.ports import WorkItemRepository
@@ -65,6 +66,10 @@ class TenantScope(Protocol):
 
     def rates(self) -> RateRepository:
         """The tenant's rate currency and user rates."""
+        ...
+
+    def notifications(self) -> NotificationSettings:
+        """Which notification mails the tenant's users want, and the tenant's defaults."""
         ...
 
 

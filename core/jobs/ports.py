@@ -35,7 +35,11 @@ class Mailer(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class MailDraft:
-    """A mail to send once: (kind, tenant, on_date, recipient) is its idempotency key."""
+    """A mail to send once: (kind, tenant, on_date, recipient) is its idempotency key.
+
+    ``preference`` names the notification kind (``core.notifications.KINDS``) a recipient
+    can turn off; None for mails nobody can refuse (a warning that data will be deleted).
+    """
 
     kind: str
     tenant_id: str
@@ -43,6 +47,7 @@ class MailDraft:
     recipient: str
     subject: str
     body: str
+    preference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +126,9 @@ class JobStore(Protocol):
         ...
 
     async def queue_mail(self, mail: MailDraft, at: datetime) -> bool:
-        """Put a mail in the outbox; False when that mail was queued before."""
+        """Put a mail in the outbox; False when that mail was queued before, or when its
+        recipient's notification preferences (or the tenant's defaults) refuse its kind —
+        the one place every notification is checked, in the transaction that queues it."""
         ...
 
     async def claim_mail(self, now: datetime, lease_seconds: int, limit: int) -> list[QueuedMail]: ...

@@ -49,7 +49,7 @@ def trial_reminder(tenant: Tenant, recipient: str, ends_on: date, days_left: int
         f"Buy a subscription on the Subscription page: {base_url}/settings/subscription\n"
     )
     return MailDraft("trial_ends_soon", tenant.id, ends_on, recipient,
-                     f"Your Stint trial ends in {_days(days_left)}", body)
+                     f"Your Stint trial ends in {_days(days_left)}", body, preference="trial_ending")
 
 
 def retention_warning(

@@ -16,11 +16,14 @@ from piccolo.table import Table
 
 from core.ids import new_id
 from core.jobs.ports import DueRef, JobRunRecord, MailDraft, QueuedMail, TenantOnDate
+from core.notifications import allows
 from core.tenancy import Tenant
 
 from .changes import note_change, subscription_scope, tenant_scope
 from .jobs_tables import JobRun, MailOutbox, RetentionNotice
 from .mapping import tenant_from_row
+from .notifications_repo import stored_choices
+from .notifications_tables import TENANT_DEFAULT
 from .plain_sql import fetch_in
 from .tables import ALL_TABLES, AuditEvent, CreditNote, Invoice, Seat, TenantUser
 from .tables import Person as PersonRow
@@ -200,11 +203,22 @@ class PiccoloJobStore:
     # Mail outbox ------------------------------------------------------------------------
 
     async def queue_mail(self, mail: MailDraft, at: datetime) -> bool:
+        if mail.preference is not None and not await self._wanted(mail):
+            return False
         return await _insert_once(
             MailOutbox(id=new_id(), kind=mail.kind, tenant_id=mail.tenant_id, on_date=mail.on_date,
                        recipient=mail.recipient, subject=mail.subject[:300], body=mail.body, created_at=at),
             self._engine,
         )
+
+    async def _wanted(self, mail: MailDraft) -> bool:
+        """Whether the recipient (a user of the mail's tenant, by address) wants its kind."""
+        assert mail.preference is not None
+        user = await TenantUser.select(TenantUser.id).where(
+            (TenantUser.tenant_id == mail.tenant_id) & (TenantUser.person_id.email == mail.recipient)
+        ).first()
+        mine = await stored_choices(mail.tenant_id, user["id"]) if user else {}
+        return allows(mail.preference, mine, await stored_choices(mail.tenant_id, TENANT_DEFAULT))
 
     async def claim_mail(self, now: datetime, lease_seconds: int, limit: int) -> list[QueuedMail]:
         """Claim unsent mails whose last claim (if any) has lapsed; a claim is a conditional

@@ -283,3 +283,8 @@ ALL_TABLES = (*ALL_TABLES, *BUDGETS_TABLES)
 from .activities_tables import ACTIVITY_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *ACTIVITY_TABLES)
+
+# Notification preferences, working hours and days off.
+from .notifications_tables import NOTIFICATION_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *NOTIFICATION_TABLES)

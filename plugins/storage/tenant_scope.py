@@ -10,6 +10,7 @@ from .activation_repo import PiccoloActivationRepo
 from .activities_repo import PiccoloActivityTypeRepo, PiccoloRateRepo
 from .billing_repo import InvoiceRepo
 from .budgets_repo import PiccoloBudgetRepo
+from .notifications_repo import PiccoloNotificationSettings
 from .second_factor_repo import SecondFactors
 from .subscriptions_repo import Account, PiccoloSeatRepository, PiccoloSubscriptionRepository
 from .token_repo import PiccoloTokenRepository
@@ -65,3 +66,6 @@ class PiccoloTenantScope:
 
     def rates(self) -> PiccoloRateRepo:
         return PiccoloRateRepo(self.tenant_id)
+
+    def notifications(self) -> PiccoloNotificationSettings:
+        return PiccoloNotificationSettings(self.tenant_id)

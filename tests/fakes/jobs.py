@@ -16,9 +16,11 @@ from core.ids import new_id
 from core.jobs.ports import DueRef, JobRunRecord, MailDraft, QueuedMail, TenantOnDate
 from core.licensing.deployment import Deployment
 from core.licensing.subscription import SubscriptionStatus
+from core.notifications import allows
 from core.tenancy import Tenant
 
 from .licensing import _is_due
+from .notifications import TENANT_DEFAULT, stored_choices
 from .unit_of_work import FakeDatabase
 
 __all__ = ["FakeJobStore", "FakeMailer", "OutboxMail", "SentMail"]
@@ -204,11 +206,24 @@ class FakeJobStore:
     async def queue_mail(self, mail: MailDraft, at: datetime) -> bool:
         db = self._db
         db.check_write("queue a mail")
+        if mail.preference is not None and not self._wanted(db, mail):
+            return False
         row = OutboxMail(new_id(), replace(mail, subject=mail.subject[:300]), at)
         if any(queued.key == row.key for queued in db.mails):
             return False
         db.mails.append(row)
         return True
+
+    @staticmethod
+    def _wanted(db: FakeDatabase, mail: MailDraft) -> bool:
+        assert mail.preference is not None
+        user_id = next((
+            row.user.id for row in db.users.get(mail.tenant_id, {}).values()
+            if (db.persons[row.user.person_id].email if row.user.person_id in db.persons
+                else row.user.email) == mail.recipient
+        ), None)
+        mine = stored_choices(db, mail.tenant_id, user_id) if user_id else {}
+        return allows(mail.preference, mine, stored_choices(db, mail.tenant_id, TENANT_DEFAULT))
 
     async def claim_mail(self, now: datetime, lease_seconds: int, limit: int) -> list[QueuedMail]:
         db = self._db
@@ -263,6 +278,8 @@ class FakeJobStore:
         db.outbox_done_at.pop(tenant_id, None)
         db.outbox_errors.pop(tenant_id, None)
         db.stop_reasons.pop(tenant_id, None)
+        choices = db.notification_choices.pop(tenant_id, {})
+        gone("notification_preference", sum(len(kinds) for kinds in choices.values()))
         for table, tokens in (("refresh_token", db.refresh_tokens), ("personal_access_token",
                                                                      db.personal_tokens)):
             ids = [i for i, record in tokens.items() if record.tenant_id == tenant_id]

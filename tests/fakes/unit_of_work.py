@@ -78,6 +78,7 @@ if TYPE_CHECKING:
     from .budgets import FakeBudgetRepository
     from .identity import FakeAuditLog, FakeSecondFactorStore, FakeTokenRepository, FakeUserRepository
     from .licensing import FakeDirectory, FakeSeatRepository, FakeSubscriptionRepository
+    from .notifications import FakeNotificationSettings
     from .tracking import FakeTrackingRepository
 
 __all__ = [
@@ -180,6 +181,9 @@ class FakeDatabase:
     user_rates: dict[str, dict[str, Money]] = field(default_factory=dict)
     #: tenant id → the rate currency the first rate fixed.
     rate_currencies: dict[str, str] = field(default_factory=dict)
+
+    # Notifications (tenant id → user id, or "" for the tenant's default → kind → on).
+    notification_choices: dict[str, dict[str, dict[str, bool]]] = field(default_factory=dict)
 
     # Activation.
     activations: dict[str, ActivationRecord] = field(default_factory=dict)
@@ -317,6 +321,11 @@ class FakeTenantScope:
         from .activities import FakeRateRepository
 
         return FakeRateRepository(self.store, self.tenant_id)
+
+    def notifications(self) -> FakeNotificationSettings:
+        from .notifications import FakeNotificationSettings
+
+        return FakeNotificationSettings(self.store, self.tenant_id)
 
 
 class FakeUnitOfWork:

@@ -41,6 +41,7 @@ from . import (
     m0020_wider_names,
     m0021_invoice_numbers,
     m0022_worklog_explorer,
+    m0030_notifications,
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
@@ -68,6 +69,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0020_wider_names,
     m0021_invoice_numbers,
     m0022_worklog_explorer,
+    m0030_notifications,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
