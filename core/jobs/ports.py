@@ -30,7 +30,12 @@ class TenantOnDate:
 
 
 class Mailer(Protocol):
-    async def send(self, to: str, subject: str, body: str) -> None: ...
+    async def send(
+        self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None
+    ) -> None:
+        """Send a mail; ``to_name`` is the recipient's display name (any text: the mailer keeps
+        it from breaking the headers), ``unsubscribe`` the one-click address of a notification."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +64,12 @@ class QueuedMail:
     subject: str
     body: str
     attempts: int
+    tenant_id: str = ""
+    #: The recipient's user id and display name when the address is a user of the tenant.
+    user_id: str | None = None
+    recipient_name: str = ""
+    #: The notification kind the recipient can turn off (None: a mail nobody can refuse).
+    preference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

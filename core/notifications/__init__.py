@@ -13,7 +13,9 @@ from typing import Protocol
 
 from core.errors import ValidationFailed
 
-__all__ = ["KINDS", "NotificationSettings", "allows", "checked_kinds", "resolve"]
+__all__ = [
+    "KINDS", "LABELS", "NotificationSettings", "UnsubscribeLinks", "allows", "checked_kinds", "resolve",
+]
 
 #: Every kind of notification a user can turn off, in the order pages list them.
 KINDS: tuple[str, ...] = (
@@ -25,6 +27,17 @@ KINDS: tuple[str, ...] = (
     "invoice_issued",
     "approvals",
 )
+
+#: What each kind is, as pages and mail footers name it.
+LABELS: dict[str, str] = {
+    "missing_time": "Weekly reminder of missing time (and the digest for approval managers)",
+    "timer_running": "A timer still running at the end of your working day",
+    "seat_requests": "Users refused for lack of a seat",
+    "trial_ending": "The trial is ending",
+    "payment_failed": "A payment failed",
+    "invoice_issued": "An invoice was issued",
+    "approvals": "Timesheet approvals",
+}
 
 
 def checked_kinds(kinds: Mapping[str, bool]) -> dict[str, bool]:
@@ -55,3 +68,9 @@ class NotificationSettings(Protocol):
     async def user_choices(self, user_id: str) -> dict[str, bool]: ...
 
     async def set_user_choices(self, user_id: str, kinds: Mapping[str, bool]) -> None: ...
+
+
+class UnsubscribeLinks(Protocol):
+    """Signed one-click addresses that turn one kind off for one user of one tenant."""
+
+    def link(self, tenant_id: str, user_id: str, kind: str) -> str: ...

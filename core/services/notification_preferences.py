@@ -17,7 +17,10 @@ from core.unit_of_work import UnitOfWorkFactory
 
 from .audit import actor_of
 
-__all__ = ["my_notifications", "set_my_notifications", "set_tenant_notifications", "tenant_notifications"]
+__all__ = [
+    "my_notifications", "set_my_notifications", "set_tenant_notifications", "tenant_notifications",
+    "unsubscribe",
+]
 
 
 async def my_notifications(uow: UnitOfWorkFactory, *, tenant: Tenant, user: User) -> dict[str, bool]:
@@ -62,3 +65,16 @@ async def set_tenant_notifications(
         )
         await work.commit()
     return answer
+
+
+async def unsubscribe(uow: UnitOfWorkFactory, *, tenant_id: str, user_id: str, kind: str) -> bool:
+    """Turn ``kind`` off for the user a signed unsubscribe link names; False when that user
+    no longer exists (a removed user gets no mail anyway). Running it twice changes nothing."""
+    choices = checked_kinds({kind: False})
+    async with uow(write=True) as work:
+        scope = work.tenant(tenant_id)
+        if await scope.users().get(user_id) is None:
+            return False
+        await scope.notifications().set_user_choices(user_id, choices)
+        await work.commit()
+    return True

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from core.clock import Clock, today_in
-from core.jobs.ports import JobStore, MailDraft, Mailer
+from core.jobs.ports import JobStore, MailDraft, Mailer, QueuedMail
+from core.notifications import LABELS, UnsubscribeLinks
 from core.tenancy import Tenant
 from core.unit_of_work import UnitOfWorkFactory
 
@@ -96,12 +97,28 @@ class DeliveryReport:
     failed: int = 0
 
 
+def _unsubscribe(mail: QueuedMail, links: UnsubscribeLinks | None) -> tuple[str, str | None]:
+    """The body with its unsubscribe footer, and the one-click address (notifications to a
+    user of the tenant only: a mail nobody can refuse, or to another address, has neither)."""
+    if links is None or mail.preference is None or not mail.user_id:
+        return mail.body, None
+    url = links.link(mail.tenant_id, mail.user_id, mail.preference)
+    label = LABELS.get(mail.preference, mail.preference)
+    footer = (
+        f"\n--\nYou get this mail because of your notification setting \"{label}\".\n"
+        f"Stop these mails with one click: {url}\n"
+    )
+    return mail.body.rstrip("\n") + "\n" + footer, url
+
+
 async def deliver_mail(
-    uow: UnitOfWorkFactory, jobs: JobStore, mailer: Mailer, clock: Clock, *, limit: int = 200
+    uow: UnitOfWorkFactory, jobs: JobStore, mailer: Mailer, clock: Clock, *, limit: int = 200,
+    links: UnsubscribeLinks | None = None,
 ) -> DeliveryReport:
     """Send what the outbox holds: claim (committed), send, mark sent (committed).
 
-    Two senders never claim the same mail; a failure releases it for the next run.
+    Two senders never claim the same mail; a failure releases it for the next run. A
+    notification carries a signed one-click unsubscribe link for its kind (``links``).
     """
     report = DeliveryReport()
     async with uow(write=True) as work:
@@ -109,7 +126,9 @@ async def deliver_mail(
         await work.commit()
     for mail in claimed:
         try:
-            await mailer.send(mail.recipient, mail.subject, mail.body)
+            body, unsubscribe = _unsubscribe(mail, links)
+            await mailer.send(mail.recipient, mail.subject, body, to_name=mail.recipient_name,
+                              unsubscribe=unsubscribe)
         except Exception as exc:  # the mail stays in the outbox; the next run tries again
             log.warning("mail not sent; will retry", extra={"mail": mail.id, "attempts": mail.attempts})
             async with uow(write=True) as work:

@@ -203,22 +203,22 @@ class PiccoloJobStore:
     # Mail outbox ------------------------------------------------------------------------
 
     async def queue_mail(self, mail: MailDraft, at: datetime) -> bool:
-        if mail.preference is not None and not await self._wanted(mail):
-            return False
-        return await _insert_once(
-            MailOutbox(id=new_id(), kind=mail.kind, tenant_id=mail.tenant_id, on_date=mail.on_date,
-                       recipient=mail.recipient, subject=mail.subject[:300], body=mail.body, created_at=at),
-            self._engine,
-        )
-
-    async def _wanted(self, mail: MailDraft) -> bool:
-        """Whether the recipient (a user of the mail's tenant, by address) wants its kind."""
-        assert mail.preference is not None
-        user = await TenantUser.select(TenantUser.id).where(
+        user = await TenantUser.select(
+            TenantUser.id, TenantUser.person_id.name.as_alias("name")
+        ).where(
             (TenantUser.tenant_id == mail.tenant_id) & (TenantUser.person_id.email == mail.recipient)
         ).first()
-        mine = await stored_choices(mail.tenant_id, user["id"]) if user else {}
-        return allows(mail.preference, mine, await stored_choices(mail.tenant_id, TENANT_DEFAULT))
+        if mail.preference is not None:
+            mine = await stored_choices(mail.tenant_id, user["id"]) if user else {}
+            if not allows(mail.preference, mine, await stored_choices(mail.tenant_id, TENANT_DEFAULT)):
+                return False
+        return await _insert_once(
+            MailOutbox(id=new_id(), kind=mail.kind, tenant_id=mail.tenant_id, on_date=mail.on_date,
+                       recipient=mail.recipient, subject=mail.subject[:300], body=mail.body, created_at=at,
+                       preference=mail.preference, user_id=user["id"] if user else None,
+                       recipient_name=(user["name"] or "")[:200] if user else None),
+            self._engine,
+        )
 
     async def claim_mail(self, now: datetime, lease_seconds: int, limit: int) -> list[QueuedMail]:
         """Claim unsent mails whose last claim (if any) has lapsed; a claim is a conditional
@@ -227,6 +227,7 @@ class PiccoloJobStore:
         free = MailOutbox.claimed_at.is_null() | (MailOutbox.claimed_at < lapsed)
         rows = await MailOutbox.select(
             MailOutbox.id, MailOutbox.recipient, MailOutbox.subject, MailOutbox.body, MailOutbox.attempts,
+            MailOutbox.tenant_id, MailOutbox.user_id, MailOutbox.recipient_name, MailOutbox.preference,
         ).where(MailOutbox.sent_at.is_null() & free).order_by(MailOutbox.created_at).limit(limit)
         claimed = []
         for row in rows:
@@ -239,8 +240,11 @@ class PiccoloJobStore:
                 {MailOutbox.claimed_at: now, MailOutbox.attempts: row["attempts"] + 1}
             ).where(condition).returning(MailOutbox.id)
             if updated:
-                claimed.append(QueuedMail(row["id"], row["recipient"], row["subject"], row["body"],
-                                          row["attempts"] + 1))
+                claimed.append(QueuedMail(
+                    row["id"], row["recipient"], row["subject"], row["body"], row["attempts"] + 1,
+                    tenant_id=row["tenant_id"], user_id=row["user_id"],
+                    recipient_name=row["recipient_name"] or "", preference=row["preference"],
+                ))
         return claimed
 
     async def mail_sent(self, mail_id: str, at: datetime) -> None:

@@ -37,6 +37,8 @@ class OutboxMail:
     sent_at: datetime | None = None
     attempts: int = 0
     last_error: str | None = None
+    #: The recipient as a user of the tenant: (user id, display name), None for another address.
+    user: tuple[str, str] | None = None
 
     @property
     def key(self) -> tuple[str, str, date, str]:
@@ -206,24 +208,24 @@ class FakeJobStore:
     async def queue_mail(self, mail: MailDraft, at: datetime) -> bool:
         db = self._db
         db.check_write("queue a mail")
-        if mail.preference is not None and not self._wanted(db, mail):
-            return False
-        row = OutboxMail(new_id(), replace(mail, subject=mail.subject[:300]), at)
+        user = self._user(db, mail)
+        if mail.preference is not None:
+            mine = stored_choices(db, mail.tenant_id, user[0]) if user else {}
+            if not allows(mail.preference, mine, stored_choices(db, mail.tenant_id, TENANT_DEFAULT)):
+                return False
+        row = OutboxMail(new_id(), replace(mail, subject=mail.subject[:300]), at, user=user)
         if any(queued.key == row.key for queued in db.mails):
             return False
         db.mails.append(row)
         return True
 
     @staticmethod
-    def _wanted(db: FakeDatabase, mail: MailDraft) -> bool:
-        assert mail.preference is not None
-        user_id = next((
-            row.user.id for row in db.users.get(mail.tenant_id, {}).values()
-            if (db.persons[row.user.person_id].email if row.user.person_id in db.persons
-                else row.user.email) == mail.recipient
-        ), None)
-        mine = stored_choices(db, mail.tenant_id, user_id) if user_id else {}
-        return allows(mail.preference, mine, stored_choices(db, mail.tenant_id, TENANT_DEFAULT))
+    def _user(db: FakeDatabase, mail: MailDraft) -> tuple[str, str] | None:
+        for row in db.users.get(mail.tenant_id, {}).values():
+            person = db.persons.get(row.user.person_id)
+            if (person.email if person is not None else row.user.email) == mail.recipient:
+                return row.user.id, person.name if person is not None else row.user.name
+        return None
 
     async def claim_mail(self, now: datetime, lease_seconds: int, limit: int) -> list[QueuedMail]:
         db = self._db
@@ -237,9 +239,11 @@ class FakeJobStore:
         for mail in sorted(free, key=lambda m: m.created_at)[:limit]:
             mail.claimed_at = now
             mail.attempts += 1
-            claimed.append(
-                QueuedMail(mail.id, mail.draft.recipient, mail.draft.subject, mail.draft.body, mail.attempts)
-            )
+            claimed.append(QueuedMail(
+                mail.id, mail.draft.recipient, mail.draft.subject, mail.draft.body, mail.attempts,
+                tenant_id=mail.draft.tenant_id, user_id=mail.user[0] if mail.user else None,
+                recipient_name=mail.user[1] if mail.user else "", preference=mail.draft.preference,
+            ))
         return claimed
 
     def _mail(self, mail_id: str) -> OutboxMail | None:
@@ -334,6 +338,8 @@ class SentMail:
     to: str
     subject: str
     body: str
+    to_name: str = ""
+    unsubscribe: str | None = None
 
 
 @dataclass
@@ -346,11 +352,13 @@ class FakeMailer:
     fail_for: set[str] = field(default_factory=set)
     refused: int = 0
 
-    async def send(self, to: str, subject: str, body: str) -> None:
+    async def send(
+        self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None
+    ) -> None:
         if self.down or to in self.fail_for:
             self.refused += 1
             raise ConnectionRefusedError(f"the mail server refused the mail to {to}")
-        self.sent.append(SentMail(to, subject, body))
+        self.sent.append(SentMail(to, subject, body, to_name, unsubscribe))
 
     def to(self, address: str) -> list[str]:
         """Subjects of the mails sent to ``address``."""

@@ -78,6 +78,7 @@ def pages_router(settings: Settings) -> Router:
     from .subscription import SubscriptionPageController
     from .tenant_data import TenantDataPageController
     from .time import TimeController
+    from .unsubscribe import UnsubscribePageController
     from .users import UsersPageController
     from .work_item_automation import WorkItemAutomationPageController
     from .work_items import WorkItemsPageController
@@ -89,6 +90,7 @@ def pages_router(settings: Settings) -> Router:
             DevOpsPageController, AuditPageController, SecurityPageController, WorkItemsPageController,
             WorkItemAutomationPageController,
             ActivityTypesPageController, BudgetsPageController, TenantDataPageController,
+            UnsubscribePageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

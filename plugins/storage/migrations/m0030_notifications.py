@@ -3,8 +3,12 @@
 New tables: ``notification_preference`` (a user's choice per kind, or the tenant's default
 under an empty user id; unique per tenant, user and kind), ``working_hours`` (expected minutes
 per weekday, one row per user; absent: 8 h Monday to Friday) and ``day_off`` (dates a user
-does not work; unique per user and day). Additive: new tables only.
+does not work; unique per user and day). The mail outbox gains the notification kind of a
+mail and its recipient's user id and display name (for the unsubscribe link and the ``To``
+header). Additive: new tables and nullable columns only.
 """
+
+from .columns import AddColumn
 
 ID = "0030"
 DESCRIPTION = "notification preferences, working hours and days off"
@@ -41,4 +45,7 @@ STATEMENTS = [
     day DATE NOT NULL
 )""",
     "CREATE UNIQUE INDEX IF NOT EXISTS day_off_user_day ON day_off (tenant_id, user_id, day)",
+    AddColumn("mail_outbox", "preference", "VARCHAR(32)"),
+    AddColumn("mail_outbox", "user_id", "VARCHAR(32)"),
+    AddColumn("mail_outbox", "recipient_name", "VARCHAR(200)"),
 ]

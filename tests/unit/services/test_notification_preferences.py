@@ -17,9 +17,9 @@ from core.services.notification_preferences import (
     set_tenant_notifications,
     tenant_notifications,
 )
-from core.services.notifications import queue_trial_reminders
+from core.services.notifications import deliver_mail, queue_trial_reminders
 from tests.fakes import FakeDatabase, FakeUnitOfWorkFactory
-from tests.fakes.jobs import FakeJobStore
+from tests.fakes.jobs import FakeJobStore, FakeMailer
 
 from .conftest import TODAY, Seed, trial
 
@@ -91,3 +91,28 @@ async def test_a_mail_nobody_can_turn_off_is_queued_whatever_the_defaults_say(
     assert await jobs.queue_mail(draft, clock.now()) is True
     refused = MailDraft("x", tenant.id, TODAY, "boss@acme.test", "s", "b", preference="trial_ending")
     assert await jobs.queue_mail(refused, clock.now()) is False
+
+
+class Links:
+    """Unsubscribe links as plain text, so a test can read what they name."""
+
+    def link(self, tenant_id: str, user_id: str, kind: str) -> str:
+        return f"https://stint.test/unsubscribe?token={tenant_id}.{user_id}.{kind}"
+
+
+async def test_a_notification_carries_its_recipients_unsubscribe_link_and_a_warning_none(
+    uow: FakeUnitOfWorkFactory, jobs: FakeJobStore, clock: FixedClock, seed: Seed
+) -> None:
+    tenant = seed.tenant(subscription=trial(ends_on=TODAY + timedelta(days=3)))
+    boss = seed.admin(tenant, "boss@acme.test")
+    await queue_trial_reminders(uow, jobs, clock)
+    await jobs.queue_mail(MailDraft("retention_warning_7", tenant.id, TODAY, "boss@acme.test", "s", "b"),
+                          clock.now())
+    mailer = FakeMailer()
+    await deliver_mail(uow, jobs, mailer, clock, links=Links())
+    by_subject = {mail.subject: mail for mail in mailer.sent}
+    reminder = by_subject["Your Stint trial ends in 3 days"]
+    link = f"https://stint.test/unsubscribe?token={tenant.id}.{boss.id}.trial_ending"
+    assert reminder.unsubscribe == link and link in reminder.body
+    assert reminder.to_name == boss.name
+    assert by_subject["s"].unsubscribe is None and "unsubscribe" not in by_subject["s"].body
