@@ -21,6 +21,7 @@ from core.notifications import NotificationSettings
 from core.rates.ports import RateRepository
 from core.tracking.ports import TrackingRepository
 from core.work_items.ports import WorkItemRepository
+from core.working_hours import WorkingHoursStore
 
 __all__ = ["TenantScope", "UnitOfWork", "UnitOfWorkFactory"]
 
@@ -70,6 +71,10 @@ class TenantScope(Protocol):
 
     def notifications(self) -> NotificationSettings:
         """Which notification mails the tenant's users want, and the tenant's defaults."""
+        ...
+
+    def working_hours(self) -> WorkingHoursStore:
+        """Each user's expected hours per weekday and days off."""
         ...
 
 

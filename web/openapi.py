@@ -348,6 +348,16 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "PUT /api/v1/settings/notifications": (
         "setNotificationSettings", "Sets the tenant's default per notification kind; a user's own choice "
         "still wins. Administrators only."),
+    "GET /api/v1/me/working-hours": (
+        "getMyWorkingHours", "The caller's expected hours per weekday and days off (unset: 8 h Monday to "
+        "Friday)."),
+    "PUT /api/v1/me/working-hours": (
+        "setMyWorkingHours", "Replaces the caller's expected hours per weekday and days off."),
+    "GET /api/v1/users/{user_id}/working-hours": (
+        "getUserWorkingHours", "A user's expected hours per weekday and days off. Administrators only."),
+    "PUT /api/v1/users/{user_id}/working-hours": (
+        "setUserWorkingHours", "Replaces a user's expected hours per weekday and days off; audited. "
+        "Administrators only."),
     "GET /api/v1/me/tokens": ("listAccessTokens", "The caller's personal access tokens (never the secrets)."),
     "POST /api/v1/me/tokens": (
         "createAccessToken", "Creates a personal access token for scripts (at most 365 days). The "

@@ -42,6 +42,7 @@ def tenant_routes() -> list[Any]:
         work_item_automation,
         work_item_sync,
         work_items,
+        working_hours,
         worklogs,
     )
 
@@ -54,6 +55,8 @@ def tenant_routes() -> list[Any]:
         security_settings.SecuritySettingsController,
         notifications.MyNotificationsController,
         notifications.NotificationSettingsController,
+        working_hours.MyWorkingHoursController,
+        working_hours.UserWorkingHoursController,
         PersonalTokensController,
         access.AccessController,
         users.UsersController,

@@ -17,6 +17,7 @@ from .token_repo import PiccoloTokenRepository
 from .tracking_repo import PiccoloTrackingRepo
 from .users_repo import PiccoloAuditLog, PiccoloUserRepository
 from .work_items_repo import PiccoloWorkItemRepo
+from .working_hours_repo import PiccoloWorkingHoursStore
 
 __all__ = ["PiccoloTenantScope"]
 
@@ -69,3 +70,6 @@ class PiccoloTenantScope:
 
     def notifications(self) -> PiccoloNotificationSettings:
         return PiccoloNotificationSettings(self.tenant_id)
+
+    def working_hours(self) -> PiccoloWorkingHoursStore:
+        return PiccoloWorkingHoursStore(self.tenant_id)

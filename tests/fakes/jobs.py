@@ -284,6 +284,9 @@ class FakeJobStore:
         db.stop_reasons.pop(tenant_id, None)
         choices = db.notification_choices.pop(tenant_id, {})
         gone("notification_preference", sum(len(kinds) for kinds in choices.values()))
+        hours = db.working_hours.pop(tenant_id, {})
+        gone("working_hours", len(hours))
+        gone("day_off", sum(len(h.days_off) for h in hours.values()))
         for table, tokens in (("refresh_token", db.refresh_tokens), ("personal_access_token",
                                                                      db.personal_tokens)):
             ids = [i for i, record in tokens.items() if record.tenant_id == tenant_id]

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from core.working_hours import WorkingHours
+
 from .unit_of_work import FakeDatabase
 
-__all__ = ["TENANT_DEFAULT", "FakeNotificationSettings", "stored_choices"]
+__all__ = ["TENANT_DEFAULT", "FakeNotificationSettings", "FakeWorkingHoursStore", "stored_choices"]
 
 TENANT_DEFAULT = ""
 
@@ -38,3 +40,16 @@ class FakeNotificationSettings:
 
     async def set_user_choices(self, user_id: str, kinds: Mapping[str, bool]) -> None:
         self._store(user_id, kinds)
+
+
+class FakeWorkingHoursStore:
+    def __init__(self, store: FakeDatabase, tenant_id: str) -> None:
+        self.store = store
+        self.tenant_id = tenant_id
+
+    async def get(self, user_id: str) -> WorkingHours | None:
+        return self.store.working_hours.get(self.tenant_id, {}).get(user_id)
+
+    async def save(self, user_id: str, hours: WorkingHours) -> None:
+        self.store.check_write("store working hours")
+        self.store.working_hours.setdefault(self.tenant_id, {})[user_id] = hours

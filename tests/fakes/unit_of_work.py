@@ -55,6 +55,7 @@ from core.tracking.ports import (
 )
 from core.work_items import Iteration, WorkItem
 from core.work_items.ports import SyncState
+from core.working_hours import WorkingHours
 
 from .rows import (
     AuditRow,
@@ -78,7 +79,7 @@ if TYPE_CHECKING:
     from .budgets import FakeBudgetRepository
     from .identity import FakeAuditLog, FakeSecondFactorStore, FakeTokenRepository, FakeUserRepository
     from .licensing import FakeDirectory, FakeSeatRepository, FakeSubscriptionRepository
-    from .notifications import FakeNotificationSettings
+    from .notifications import FakeNotificationSettings, FakeWorkingHoursStore
     from .tracking import FakeTrackingRepository
 
 __all__ = [
@@ -184,6 +185,8 @@ class FakeDatabase:
 
     # Notifications (tenant id → user id, or "" for the tenant's default → kind → on).
     notification_choices: dict[str, dict[str, dict[str, bool]]] = field(default_factory=dict)
+    #: tenant id → user id → working hours (absent: the default, 8 h Monday to Friday).
+    working_hours: dict[str, dict[str, WorkingHours]] = field(default_factory=dict)
 
     # Activation.
     activations: dict[str, ActivationRecord] = field(default_factory=dict)
@@ -326,6 +329,11 @@ class FakeTenantScope:
         from .notifications import FakeNotificationSettings
 
         return FakeNotificationSettings(self.store, self.tenant_id)
+
+    def working_hours(self) -> FakeWorkingHoursStore:
+        from .notifications import FakeWorkingHoursStore
+
+        return FakeWorkingHoursStore(self.store, self.tenant_id)
 
 
 class FakeUnitOfWork:
