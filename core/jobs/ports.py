@@ -127,6 +127,10 @@ class JobStore(Protocol):
 
     async def collection_admin_emails(self, tenant_id: str) -> list[str]: ...
 
+    async def live_tenants(self, *, after: str = "", limit: int = 500) -> list[Tenant]:
+        """Tenants neither purged nor uninstalled, by id, after ``after``."""
+        ...
+
     async def retention_notices(self, tenant_id: str, purge_on: date) -> dict[int, date]:
         """Warnings recorded for this purge date: threshold (days) → the day it was given."""
         ...

@@ -133,6 +133,27 @@ async def _trial_reminders(stint: Stint, enqueue: Enqueue | None = None) -> Coun
     return {"queued": queued}
 
 
+async def _missing_time(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
+    from core.services.reminders import queue_missing_time
+
+    return {"queued": await queue_missing_time(stint.uow, stint.jobs, stint.clock,
+                                               base_url=stint.settings.base_url)}
+
+
+async def _running_timers(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
+    from core.services.reminders import queue_running_timers
+
+    return {"queued": await queue_running_timers(stint.uow, stint.jobs, stint.clock,
+                                                 base_url=stint.settings.base_url)}
+
+
+async def _seat_requests(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
+    from core.services.reminders import queue_seat_requests
+
+    return {"queued": await queue_seat_requests(stint.uow, stint.jobs, stint.clock,
+                                                base_url=stint.settings.base_url)}
+
+
 async def _retention(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     report = await run_retention(
         stint.uow, stint.jobs, stint.clock, retention_days=stint.settings.retention_days,
@@ -209,6 +230,10 @@ JOBS: dict[str, Job] = {
         Job("timer_checks", 30, _timer_checks, "activity-check, max-length and end-of-access stops"),
         Job("work_items", 30, _work_items, "work item automation (the outbox)"),
         Job("mail", 60, _mail, "delivers the mail outbox"),
+        Job("missing_time", 3600, _missing_time,
+            "weekly missing-time reminders to users and the digest to approval managers"),
+        Job("running_timers", 900, _running_timers, "'timer still running' mails after the working day"),
+        Job("seat_requests", 900, _seat_requests, "users refused for lack of a seat → collection admins"),
         Job("work_item_sync", 900, _work_item_sync,
             "Azure DevOps tenants' work items and iterations mirrored (what changed since the last run)",
             every_from=lambda settings: settings.work_item_sync_minutes * 60),

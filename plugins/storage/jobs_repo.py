@@ -177,6 +177,12 @@ class PiccoloJobStore:
             query = query.where(TenantRow.id > after)
         return [TenantOnDate(tenant_from_row(row), subs[row["subscription_id"]]) for row in await query]
 
+    async def live_tenants(self, *, after: str = "", limit: int = 500) -> list[Tenant]:
+        rows = await TenantRow.select().where(
+            TenantRow.purged_at.is_null() & TenantRow.uninstalled_at.is_null() & (TenantRow.id > after)
+        ).order_by(TenantRow.id).limit(limit)
+        return [tenant_from_row(row) for row in rows]
+
     async def collection_admin_emails(self, tenant_id: str) -> list[str]:
         rows = await TenantUser.select(TenantUser.person_id.email.as_alias("email")).where(
             (TenantUser.tenant_id == tenant_id) & (TenantUser.collection_admin.eq(True))

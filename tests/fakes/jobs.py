@@ -174,6 +174,15 @@ class FakeJobStore:
         }
         return self._tenants_of(subs, cloud_only=True, after=after, limit=limit)
 
+    async def live_tenants(self, *, after: str = "", limit: int = 500) -> list[Tenant]:
+        db = self._db
+        live = sorted(
+            (t for t in db.tenants.values()
+             if t.id > after and t.id not in db.purged_at and not t.uninstalled),
+            key=lambda t: t.id,
+        )
+        return live[:limit]
+
     async def collection_admin_emails(self, tenant_id: str) -> list[str]:
         db = self._db
         rows = sorted(db.users.get(tenant_id, {}).values(), key=lambda row: row.user.id)
