@@ -73,6 +73,7 @@ def pages_router(settings: Settings) -> Router:
     from .audit import AuditPageController
     from .budgets import BudgetsPageController
     from .devops import DevOpsPageController
+    from .notifications import NotificationsPageController
     from .security import SecurityPageController
     from .signin import SignInController
     from .subscription import SubscriptionPageController
@@ -90,7 +91,7 @@ def pages_router(settings: Settings) -> Router:
             DevOpsPageController, AuditPageController, SecurityPageController, WorkItemsPageController,
             WorkItemAutomationPageController,
             ActivityTypesPageController, BudgetsPageController, TenantDataPageController,
-            UnsubscribePageController,
+            UnsubscribePageController, NotificationsPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,
