@@ -225,7 +225,8 @@ JOBS: dict[str, Job] = {
     job.name: job
     for job in (
         Job("renewals", 300, _renewals, "renewals, trial ends, cancelled period ends, grace ends"),
-        Job("trial_reminders", 3600, _trial_reminders, "'trial ends in 3 days' mails to collection admins"),
+        Job("trial_reminders", 3600, _trial_reminders,
+            "'trial ends in 7/3/1 days' mails to collection admins"),
         Job("retention", 3600, _retention, "retention warnings (30/7/1 days) and purges of cloud tenants"),
         Job("timer_checks", 30, _timer_checks, "activity-check, max-length and end-of-access stops"),
         Job("work_items", 30, _work_items, "work item automation (the outbox)"),
