@@ -22,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from core.audit import AuditQuery
 from core.clock import Clock
 from core.jobs.ports import JobStore, MailDraft
+from core.money import format_minor
 from core.tenancy import Tenant, User
 from core.tracking.weeks import WeekId, week_of, zone
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
@@ -31,6 +32,7 @@ __all__ = [
     "DAY_STARTS_AT",
     "REMIND_DAYS",
     "Shortfall",
+    "queue_billing_mails",
     "queue_missing_time",
     "queue_running_timers",
     "queue_seat_requests",
@@ -234,6 +236,56 @@ async def queue_seat_requests(
                     draft = MailDraft(f"seat_request_{refused}"[:64], tenant.id, day, email,
                                       f"{row.subject} needs a Stint licence", body,
                                       preference="seat_requests")
+                    queued += int(await jobs.queue_mail(draft, now))
+            await work.commit()
+    return queued
+
+
+async def queue_billing_mails(
+    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", lookback_days: int = 3
+) -> int:
+    """To each collection admin: one mail per invoice issued (with something to pay) and one
+    per failed payment (the billing events' ``invoice.payment_failed`` audit row), found in the
+    last ``lookback_days``; each keyed by its invoice, so a re-run or a retry sends none twice."""
+    queued = 0
+    now = clock.now()
+    for tenant in await _tenants(jobs, uow):
+        async with uow(write=True) as work:
+            scope = work.tenant(tenant.id)
+            today = now.astimezone(zone(tenant.time_zone)).date()
+            issued = [
+                listed.invoice for listed in await scope.invoices().list(limit=50)
+                if listed.invoice.issued_on >= today - timedelta(days=lookback_days)
+                and listed.invoice.amount_due > 0 and listed.invoice.status != "void"
+            ]
+            rows = await scope.audit().page(AuditQuery(action="invoice.payment_failed", limit=100))
+            failed = [r for r in rows if r.at >= now - timedelta(days=lookback_days)]
+            if not issued and not failed:
+                continue
+            admins = await jobs.collection_admin_emails(tenant.id)
+            drafts = []
+            for invoice in issued:
+                name = invoice.number_text or invoice.id
+                amount = f"{format_minor(invoice.amount_due)} {invoice.currency}"
+                body = (
+                    f"Stint issued invoice {name} to {tenant.name} ({tenant.slug}) on "
+                    f"{invoice.issued_on.isoformat()}: {amount} to pay.\n\n"
+                    f"See it on the Subscription page: {base_url}/settings/subscription\n"
+                )
+                drafts.append((f"invoice_issued_{invoice.id}", invoice.issued_on,
+                               f"Stint invoice {name}: {amount}", body, "invoice_issued"))
+            for row in failed:
+                day = row.at.astimezone(zone(tenant.time_zone)).date()
+                body = (
+                    f"A payment for the Stint subscription of {tenant.name} ({tenant.slug}) failed on "
+                    f"{day.isoformat()}.\n\nCheck the payment method on the Subscription page, or "
+                    f"Stint stops when the grace period ends: {base_url}/settings/subscription\n"
+                )
+                drafts.append((f"payment_failed_{row.subject}", day, "A Stint payment failed", body,
+                               "payment_failed"))
+            for kind, on, subject, body, preference in drafts:
+                for email in admins:
+                    draft = MailDraft(kind[:64], tenant.id, on, email, subject, body, preference=preference)
                     queued += int(await jobs.queue_mail(draft, now))
             await work.commit()
     return queued

@@ -154,6 +154,13 @@ async def _seat_requests(stint: Stint, enqueue: Enqueue | None = None) -> Counts
                                                 base_url=stint.settings.base_url)}
 
 
+async def _billing_mails(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
+    from core.services.reminders import queue_billing_mails
+
+    return {"queued": await queue_billing_mails(stint.uow, stint.jobs, stint.clock,
+                                                base_url=stint.settings.base_url)}
+
+
 async def _retention(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     report = await run_retention(
         stint.uow, stint.jobs, stint.clock, retention_days=stint.settings.retention_days,
@@ -235,6 +242,7 @@ JOBS: dict[str, Job] = {
             "weekly missing-time reminders to users and the digest to approval managers"),
         Job("running_timers", 900, _running_timers, "'timer still running' mails after the working day"),
         Job("seat_requests", 900, _seat_requests, "users refused for lack of a seat → collection admins"),
+        Job("billing_mails", 900, _billing_mails, "invoice issued and payment failed → collection admins"),
         Job("work_item_sync", 900, _work_item_sync,
             "Azure DevOps tenants' work items and iterations mirrored (what changed since the last run)",
             every_from=lambda settings: settings.work_item_sync_minutes * 60),

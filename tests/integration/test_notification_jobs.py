@@ -19,7 +19,7 @@ from tests.integration.tracking_support import Org, make_org, run, stint_of
 from tests.support.api import api_client, bearer, token
 from tests.support.mail import Inbox
 
-JOBS = ("missing_time", "running_timers", "seat_requests", "trial_reminders", "mail")
+JOBS = ("missing_time", "running_timers", "seat_requests", "billing_mails", "trial_reminders", "mail")
 
 
 @pytest.fixture

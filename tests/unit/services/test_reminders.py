@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.clock import FixedClock
-from core.services.reminders import queue_seat_requests
+from core.services.reminders import queue_billing_mails, queue_seat_requests
 from tests.fakes import FakeDatabase, FakeUnitOfWorkFactory
 from tests.fakes.jobs import FakeJobStore
 
-from .conftest import Seed
+from .conftest import TODAY, Seed, due_invoice
 
 
 @pytest.fixture
@@ -59,3 +59,23 @@ async def test_an_admin_who_turned_seat_requests_off_gets_none(
     clock.set(datetime(2026, 1, 5, 10, tzinfo=UTC))
     assert await queue_seat_requests(uow, jobs, clock) == 0
     assert store.mails == []
+
+
+async def test_an_issued_invoice_and_a_failed_payment_reach_each_collection_admin_once(
+    uow: FakeUnitOfWorkFactory, jobs: FakeJobStore, clock: FixedClock, seed: Seed, store: FakeDatabase
+) -> None:
+    tenant = seed.tenant()
+    seed.admin(tenant, "boss@acme.test")
+    seed.user(tenant, "ann@acme.test")
+    invoice = seed.invoice(tenant, due_invoice(544_060, issued_on=TODAY))
+    seed.invoice(tenant, due_invoice(100, issued_on=TODAY - timedelta(days=30)))  # long ago: no mail
+    async with uow(write=True) as work:
+        await work.tenant(tenant.id).audit().record("billing", "invoice.payment_failed", invoice.id, {},
+                                                    clock.now())
+        await work.commit()
+    assert await queue_billing_mails(uow, jobs, clock, base_url="https://stint.test") == 2
+    assert await queue_billing_mails(uow, jobs, clock) == 0
+    subjects = sorted(m.draft.subject for m in store.mails)
+    name = invoice.number_text or invoice.id
+    assert subjects == ["A Stint payment failed", f"Stint invoice {name}: 5,440.60 USD"]
+    assert {m.draft.recipient for m in store.mails} == {"boss@acme.test"}
