@@ -22,12 +22,14 @@ from core.billing.ports import Invoices, PaymentRecords, RenewalStore
 from core.budgets.ports import BudgetRepository
 from core.identity.ports import SecondFactorStore, TokenRepository, UserRepository
 from core.licensing.ports import Directory, SeatRepository, SubscriptionRepository
+from core.notifications import NotificationSettings
 from core.origin import Origin, Source, act_as, acting, current_origin, sourced
 from core.rates.ports import RateRepository
 from core.tracking.import_jobs import ImportJobStore
 from core.tracking.ports import TrackingRepository
 from core.tracking.saved_views import SavedViewStore
 from core.work_items.ports import WorkItemRepository
+from core.working_hours import WorkingHoursStore
 
 __all__ = [
     "Origin",
@@ -93,6 +95,14 @@ class TenantScope(Protocol):
 
     def import_jobs(self) -> ImportJobStore:
         """The tenant's background worklog imports (each user's own)."""
+        ...
+
+    def notifications(self) -> NotificationSettings:
+        """Which notification mails the tenant's users want, and the tenant's defaults."""
+        ...
+
+    def working_hours(self) -> WorkingHoursStore:
+        """Each user's expected hours per weekday and days off."""
         ...
 
 

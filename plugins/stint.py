@@ -31,6 +31,7 @@ from .devops.sync import WorkItemSyncs
 from .devops.tenants import DevOpsSettings
 from .identity.keys import SigningKeys
 from .identity.tokens import TokenService
+from .mail.unsubscribe import UnsubscribeTokens
 from .settings import Settings
 
 __all__ = ["PrincipalMemo", "Stint"]
@@ -99,6 +100,11 @@ class Stint:
     principal_memo: PrincipalMemo = field(default_factory=dict)
     #: Closed by :func:`stop`, last opened first.
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def unsubscribe(self) -> UnsubscribeTokens:
+        """One-click unsubscribe tokens and links, signed with ``keys``."""
+        return UnsubscribeTokens(self.keys, self.settings.base_url)
 
     @property
     def seller(self) -> Party:

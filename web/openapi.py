@@ -336,6 +336,28 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "PUT /api/v1/settings/security": (
         "setSecuritySettings", "Requires a second factor of every user, or stops requiring it. "
         "Administrators only."),
+    "GET /api/v1/me/notifications": (
+        "getMyNotifications", "Which notification mails the caller gets, per kind (their own choice, "
+        "else the tenant's default, else on)."),
+    "PUT /api/v1/me/notifications": (
+        "setMyNotifications", "Turns notification kinds on or off for the caller; kinds left out keep "
+        "their setting."),
+    "GET /api/v1/settings/notifications": (
+        "getNotificationSettings", "The tenant's default per notification kind, for users who have not "
+        "chosen."),
+    "PUT /api/v1/settings/notifications": (
+        "setNotificationSettings", "Sets the tenant's default per notification kind; a user's own choice "
+        "still wins. Administrators only."),
+    "GET /api/v1/me/working-hours": (
+        "getMyWorkingHours", "The caller's expected hours per weekday and days off (unset: 8 h Monday to "
+        "Friday)."),
+    "PUT /api/v1/me/working-hours": (
+        "setMyWorkingHours", "Replaces the caller's expected hours per weekday and days off."),
+    "GET /api/v1/users/{user_id}/working-hours": (
+        "getUserWorkingHours", "A user's expected hours per weekday and days off. Administrators only."),
+    "PUT /api/v1/users/{user_id}/working-hours": (
+        "setUserWorkingHours", "Replaces a user's expected hours per weekday and days off; audited. "
+        "Administrators only."),
     "GET /api/v1/me/tokens": (
         "listAccessTokens", "The caller's personal access tokens with their scopes (never the secrets)."),
     "POST /api/v1/me/tokens": (

@@ -34,6 +34,7 @@ def tenant_routes() -> list[Any]:
         explorer_views,
         import_jobs,
         me,
+        notifications,
         second_factor,
         security_settings,
         signup,
@@ -45,6 +46,7 @@ def tenant_routes() -> list[Any]:
         work_item_automation,
         work_item_sync,
         work_items,
+        working_hours,
         worklogs,
     )
 
@@ -55,6 +57,10 @@ def tenant_routes() -> list[Any]:
         second_factor.UserSecondFactorController,
         second_factor.SecondFactorResetController,
         security_settings.SecuritySettingsController,
+        notifications.MyNotificationsController,
+        notifications.NotificationSettingsController,
+        working_hours.MyWorkingHoursController,
+        working_hours.UserWorkingHoursController,
         PersonalTokensController,
         access.AccessController,
         users.UsersController,

@@ -30,12 +30,21 @@ class TenantOnDate:
 
 
 class Mailer(Protocol):
-    async def send(self, to: str, subject: str, body: str) -> None: ...
+    async def send(
+        self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None
+    ) -> None:
+        """Send a mail; ``to_name`` is the recipient's display name (any text: the mailer keeps
+        it from breaking the headers), ``unsubscribe`` the one-click address of a notification."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
 class MailDraft:
-    """A mail to send once: (kind, tenant, on_date, recipient) is its idempotency key."""
+    """A mail to send once: (kind, tenant, on_date, recipient) is its idempotency key.
+
+    ``preference`` names the notification kind (``core.notifications.KINDS``) a recipient
+    can turn off; None for mails nobody can refuse (a warning that data will be deleted).
+    """
 
     kind: str
     tenant_id: str
@@ -43,6 +52,7 @@ class MailDraft:
     recipient: str
     subject: str
     body: str
+    preference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +64,12 @@ class QueuedMail:
     subject: str
     body: str
     attempts: int
+    tenant_id: str = ""
+    #: The recipient's user id and display name when the address is a user of the tenant.
+    user_id: str | None = None
+    recipient_name: str = ""
+    #: The notification kind the recipient can turn off (None: a mail nobody can refuse).
+    preference: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +127,10 @@ class JobStore(Protocol):
 
     async def collection_admin_emails(self, tenant_id: str) -> list[str]: ...
 
+    async def live_tenants(self, *, after: str = "", limit: int = 500) -> list[Tenant]:
+        """Tenants neither purged nor uninstalled, by id, after ``after``."""
+        ...
+
     async def retention_notices(self, tenant_id: str, purge_on: date) -> dict[int, date]:
         """Warnings recorded for this purge date: threshold (days) → the day it was given."""
         ...
@@ -121,7 +141,9 @@ class JobStore(Protocol):
         ...
 
     async def queue_mail(self, mail: MailDraft, at: datetime) -> bool:
-        """Put a mail in the outbox; False when that mail was queued before."""
+        """Put a mail in the outbox; False when that mail was queued before, or when its
+        recipient's notification preferences (or the tenant's defaults) refuse its kind —
+        the one place every notification is checked, in the transaction that queues it."""
         ...
 
     async def claim_mail(self, now: datetime, lease_seconds: int, limit: int) -> list[QueuedMail]: ...

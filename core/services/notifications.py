@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from core.clock import Clock, today_in
-from core.jobs.ports import JobStore, MailDraft, Mailer
+from core.jobs.ports import JobStore, MailDraft, Mailer, QueuedMail
+from core.notifications import LABELS, UnsubscribeLinks
 from core.tenancy import Tenant
 from core.unit_of_work import UnitOfWorkFactory
 
 __all__ = [
     "MAIL_LEASE_SECONDS",
+    "TRIAL_REMINDERS",
     "TRIAL_REMINDER_DAYS",
     "DeliveryReport",
     "deliver_mail",
@@ -29,8 +31,20 @@ __all__ = [
 
 log = logging.getLogger("stint.jobs.mail")
 
-#: Collection admins are told this many days before a trial ends (SPEC §11).
-TRIAL_REMINDER_DAYS = 3
+#: Collection admins are told this many days before a trial ends: 3 (SPEC §11), and 7 and 1
+#: (issue #19). Each reminder covers the days down to the next one, so a job that missed its
+#: day still sends it, once: 7 → 7..4 days left, 3 → 3..2, 1 → the last day.
+TRIAL_REMINDER_DAYS = 7
+TRIAL_REMINDERS = (7, 3, 1)
+#: The outbox kind of each reminder (the 3-day one keeps the kind it always had).
+_TRIAL_KINDS = {7: "trial_ends_soon_7", 3: "trial_ends_soon", 1: "trial_ends_soon_1"}
+
+
+def _trial_threshold(days_left: int) -> int | None:
+    """The reminder whose band ``days_left`` falls in, or None outside the last week."""
+    if not 1 <= days_left <= TRIAL_REMINDERS[0]:
+        return None
+    return min(t for t in TRIAL_REMINDERS if t >= days_left)
 #: A claimed mail not confirmed sent within this time is tried again (a sender that
 #: crashed after the mail server accepted it may send it twice: at least once, never lost).
 MAIL_LEASE_SECONDS = 600
@@ -48,8 +62,9 @@ def trial_reminder(tenant: Tenant, recipient: str, ends_on: date, days_left: int
         "When it ends without a purchase, time tracking stops for everyone; your data is kept.\n"
         f"Buy a subscription on the Subscription page: {base_url}/settings/subscription\n"
     )
-    return MailDraft("trial_ends_soon", tenant.id, ends_on, recipient,
-                     f"Your Stint trial ends in {_days(days_left)}", body)
+    kind = _TRIAL_KINDS[_trial_threshold(days_left) or 3]
+    return MailDraft(kind, tenant.id, ends_on, recipient,
+                     f"Your Stint trial ends in {_days(days_left)}", body, preference="trial_ending")
 
 
 def retention_warning(
@@ -68,10 +83,11 @@ def retention_warning(
 async def queue_trial_reminders(
     uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = ""
 ) -> int:
-    """Queue one reminder per collection admin for each trial ending within 3 days; how many.
+    """Queue the 7-, 3- and 1-day reminders to each collection admin of each trial ending
+    within a week; how many.
 
-    A reminder is keyed by the trial's end date: a job that missed a day still sends
-    one, an extended trial gets a new one, and no trial gets two for the same end.
+    A reminder is keyed by its threshold and the trial's end date: a job that missed a day
+    still sends it, an extended trial gets new ones, and no trial gets one twice.
     """
     today = today_in(clock)
     queued = 0
@@ -81,7 +97,7 @@ async def queue_trial_reminders(
         for trial in ending:
             tenant, ends_on = trial.tenant, trial.on
             days_left = (ends_on - today_in(clock, tenant.time_zone)).days
-            if not 1 <= days_left <= TRIAL_REMINDER_DAYS or tenant.uninstalled:
+            if _trial_threshold(days_left) is None or tenant.uninstalled:
                 continue
             for email in await jobs.collection_admin_emails(tenant.id):
                 draft = trial_reminder(tenant, email, ends_on, days_left, base_url)
@@ -96,12 +112,28 @@ class DeliveryReport:
     failed: int = 0
 
 
+def _unsubscribe(mail: QueuedMail, links: UnsubscribeLinks | None) -> tuple[str, str | None]:
+    """The body with its unsubscribe footer, and the one-click address (notifications to a
+    user of the tenant only: a mail nobody can refuse, or to another address, has neither)."""
+    if links is None or mail.preference is None or not mail.user_id:
+        return mail.body, None
+    url = links.link(mail.tenant_id, mail.user_id, mail.preference)
+    label = LABELS.get(mail.preference, mail.preference)
+    footer = (
+        f"\n--\nYou get this mail because of your notification setting \"{label}\".\n"
+        f"Stop these mails with one click: {url}\n"
+    )
+    return mail.body.rstrip("\n") + "\n" + footer, url
+
+
 async def deliver_mail(
-    uow: UnitOfWorkFactory, jobs: JobStore, mailer: Mailer, clock: Clock, *, limit: int = 200
+    uow: UnitOfWorkFactory, jobs: JobStore, mailer: Mailer, clock: Clock, *, limit: int = 200,
+    links: UnsubscribeLinks | None = None,
 ) -> DeliveryReport:
     """Send what the outbox holds: claim (committed), send, mark sent (committed).
 
-    Two senders never claim the same mail; a failure releases it for the next run.
+    Two senders never claim the same mail; a failure releases it for the next run. A
+    notification carries a signed one-click unsubscribe link for its kind (``links``).
     """
     report = DeliveryReport()
     async with uow(write=True) as work:
@@ -109,7 +141,9 @@ async def deliver_mail(
         await work.commit()
     for mail in claimed:
         try:
-            await mailer.send(mail.recipient, mail.subject, mail.body)
+            body, unsubscribe = _unsubscribe(mail, links)
+            await mailer.send(mail.recipient, mail.subject, body, to_name=mail.recipient_name,
+                              unsubscribe=unsubscribe)
         except Exception as exc:  # the mail stays in the outbox; the next run tries again
             log.warning("mail not sent; will retry", extra={"mail": mail.id, "attempts": mail.attempts})
             async with uow(write=True) as work:

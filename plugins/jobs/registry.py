@@ -133,6 +133,34 @@ async def _trial_reminders(stint: Stint, enqueue: Enqueue | None = None) -> Coun
     return {"queued": queued}
 
 
+async def _missing_time(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
+    from core.services.reminders import queue_missing_time
+
+    return {"queued": await queue_missing_time(stint.uow, stint.jobs, stint.clock,
+                                               base_url=stint.settings.base_url)}
+
+
+async def _running_timers(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
+    from core.services.reminders import queue_running_timers
+
+    return {"queued": await queue_running_timers(stint.uow, stint.jobs, stint.clock,
+                                                 base_url=stint.settings.base_url)}
+
+
+async def _seat_requests(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
+    from core.services.reminders import queue_seat_requests
+
+    return {"queued": await queue_seat_requests(stint.uow, stint.jobs, stint.clock,
+                                                base_url=stint.settings.base_url)}
+
+
+async def _billing_mails(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
+    from core.services.reminders import queue_billing_mails
+
+    return {"queued": await queue_billing_mails(stint.uow, stint.jobs, stint.clock,
+                                                base_url=stint.settings.base_url)}
+
+
 async def _retention(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     report = await run_retention(
         stint.uow, stint.jobs, stint.clock, retention_days=stint.settings.retention_days,
@@ -142,7 +170,7 @@ async def _retention(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
 
 
 async def _mail(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
-    report = await deliver_mail(stint.uow, stint.jobs, stint.mailer, stint.clock)
+    report = await deliver_mail(stint.uow, stint.jobs, stint.mailer, stint.clock, links=stint.unsubscribe)
     return {"sent": report.sent, "failed": report.failed}
 
 
@@ -212,13 +240,19 @@ JOBS: dict[str, Job] = {
     job.name: job
     for job in (
         Job("renewals", 300, _renewals, "renewals, trial ends, cancelled period ends, grace ends"),
-        Job("trial_reminders", 3600, _trial_reminders, "'trial ends in 3 days' mails to collection admins"),
+        Job("trial_reminders", 3600, _trial_reminders,
+            "'trial ends in 7/3/1 days' mails to collection admins"),
         Job("retention", 3600, _retention, "retention warnings (30/7/1 days) and purges of cloud tenants"),
         Job("timer_checks", 30, _timer_checks, "activity-check, max-length and end-of-access stops"),
         Job("work_items", 30, _work_items, "work item automation (the outbox)"),
         Job("approval_locks", 3600, _approval_locks,
             "weeks the approval settings lock (start date, N days after the week) written down as closed"),
         Job("mail", 60, _mail, "delivers the mail outbox"),
+        Job("missing_time", 3600, _missing_time,
+            "weekly missing-time reminders to users and the digest to approval managers"),
+        Job("running_timers", 900, _running_timers, "'timer still running' mails after the working day"),
+        Job("seat_requests", 900, _seat_requests, "users refused for lack of a seat → collection admins"),
+        Job("billing_mails", 900, _billing_mails, "invoice issued and payment failed → collection admins"),
         Job("work_item_sync", 900, _work_item_sync,
             "Azure DevOps tenants' work items and iterations mirrored (what changed since the last run)",
             every_from=lambda settings: settings.work_item_sync_minutes * 60),

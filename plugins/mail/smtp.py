@@ -1,21 +1,90 @@
-"""The mailer port over SMTP (stdlib ``smtplib`` on a worker thread)."""
+"""The mailer port over SMTP (stdlib ``smtplib`` on a worker thread).
+
+Every mail is multipart: the text as written, and an HTML alternative rendered from
+``templates/mail.html`` (links made clickable, everything else escaped). A notification
+carries RFC 8058 one-click unsubscribe headers. Names and subjects come from users and
+tenants: control characters are removed before they reach a header, and the display name
+is quoted by :class:`email.headerregistry.Address`, so no value can add a header.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import smtplib
+from email.headerregistry import Address
 from email.message import EmailMessage
+from pathlib import Path
 from urllib.parse import unquote, urlparse
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from plugins.settings import Settings
 
-__all__ = ["LogMailer", "SmtpMailer", "mailer_from_settings"]
+__all__ = ["LogMailer", "SmtpMailer", "compose", "mailer_from_settings"]
 
 log = logging.getLogger("stint.mail")
 
 #: Seconds to wait for the mail server before the job gives up (and retries later).
 _TIMEOUT = 10
+_TEMPLATES = Environment(
+    loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
+)
+_URL = re.compile(r"https?://[^\s<>\"']+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def header_text(value: str) -> str:
+    """``value`` on one line: CR, LF and other control characters become a space."""
+    return _CONTROL.sub(" ", value).strip()
+
+
+def _segments(line: str) -> list[tuple[str, str | None]]:
+    """The line as (text, link or None) pieces."""
+    pieces: list[tuple[str, str | None]] = []
+    at = 0
+    for found in _URL.finditer(line):
+        url = found.group(0).rstrip(".,;:)")
+        if found.start() > at:
+            pieces.append((line[at:found.start()], None))
+        pieces.append((url, url))
+        at = found.start() + len(url)
+    if at < len(line):
+        pieces.append((line[at:], None))
+    return pieces
+
+
+def _html(subject: str, body: str, unsubscribe: str | None) -> str:
+    paragraphs = [
+        [_segments(line) for line in block.splitlines()]
+        for block in re.split(r"\n\s*\n", body.strip()) if block.strip()
+    ]
+    return _TEMPLATES.get_template("mail.html").render(
+        subject=subject, paragraphs=paragraphs, unsubscribe=unsubscribe
+    )
+
+
+def compose(
+    sender: str, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None
+) -> EmailMessage:
+    """The message as it goes on the wire (text and HTML; unsubscribe headers when given)."""
+    message = EmailMessage()
+    message["From"] = sender
+    name = header_text(to_name)
+    if name and "@" in to:
+        local, _, domain = to.partition("@")
+        message["To"] = Address(display_name=name, username=local, domain=domain)
+    else:
+        message["To"] = header_text(to)
+    message["Subject"] = header_text(subject)
+    if unsubscribe:
+        link = header_text(unsubscribe)
+        message["List-Unsubscribe"] = f"<{link}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(body)
+    message.add_alternative(_html(header_text(subject), body, unsubscribe), subtype="html")
+    return message
 
 
 class SmtpMailer:
@@ -37,19 +106,19 @@ class SmtpMailer:
                 server.login(self._user, self._password or "")
             server.send_message(message)
 
-    async def send(self, to: str, subject: str, body: str) -> None:
-        message = EmailMessage()
-        message["From"] = self.sender
-        message["To"] = to
-        message["Subject"] = subject
-        message.set_content(body)
+    async def send(
+        self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None
+    ) -> None:
+        message = compose(self.sender, to, subject, body, to_name=to_name, unsubscribe=unsubscribe)
         await asyncio.to_thread(self._send, message)
 
 
 class LogMailer:
     """No mail server configured: the mail is logged (without its body) and dropped."""
 
-    async def send(self, to: str, subject: str, body: str) -> None:
+    async def send(
+        self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None
+    ) -> None:
         log.info("mail not sent (no STINT_SMTP_URL)", extra={"subject": subject})
 
 

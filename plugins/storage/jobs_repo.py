@@ -16,11 +16,14 @@ from piccolo.table import Table
 
 from core.ids import new_id
 from core.jobs.ports import DueRef, JobRunRecord, MailDraft, QueuedMail, TenantOnDate
+from core.notifications import allows
 from core.tenancy import Tenant
 
 from .changes import note_change, subscription_scope, tenant_scope
 from .jobs_tables import JobRun, MailOutbox, RetentionNotice
 from .mapping import tenant_from_row
+from .notifications_repo import stored_choices
+from .notifications_tables import TENANT_DEFAULT
 from .plain_sql import fetch_in
 from .tables import ALL_TABLES, AuditEvent, CreditNote, Invoice, Seat, TenantUser
 from .tables import Person as PersonRow
@@ -174,6 +177,12 @@ class PiccoloJobStore:
             query = query.where(TenantRow.id > after)
         return [TenantOnDate(tenant_from_row(row), subs[row["subscription_id"]]) for row in await query]
 
+    async def live_tenants(self, *, after: str = "", limit: int = 500) -> list[Tenant]:
+        rows = await TenantRow.select().where(
+            TenantRow.purged_at.is_null() & TenantRow.uninstalled_at.is_null() & (TenantRow.id > after)
+        ).order_by(TenantRow.id).limit(limit)
+        return [tenant_from_row(row) for row in rows]
+
     async def collection_admin_emails(self, tenant_id: str) -> list[str]:
         rows = await TenantUser.select(TenantUser.person_id.email.as_alias("email")).where(
             (TenantUser.tenant_id == tenant_id) & (TenantUser.collection_admin.eq(True))
@@ -200,9 +209,20 @@ class PiccoloJobStore:
     # Mail outbox ------------------------------------------------------------------------
 
     async def queue_mail(self, mail: MailDraft, at: datetime) -> bool:
+        user = await TenantUser.select(
+            TenantUser.id, TenantUser.person_id.name.as_alias("name")
+        ).where(
+            (TenantUser.tenant_id == mail.tenant_id) & (TenantUser.person_id.email == mail.recipient)
+        ).first()
+        if mail.preference is not None:
+            mine = await stored_choices(mail.tenant_id, user["id"]) if user else {}
+            if not allows(mail.preference, mine, await stored_choices(mail.tenant_id, TENANT_DEFAULT)):
+                return False
         return await _insert_once(
             MailOutbox(id=new_id(), kind=mail.kind, tenant_id=mail.tenant_id, on_date=mail.on_date,
-                       recipient=mail.recipient, subject=mail.subject[:300], body=mail.body, created_at=at),
+                       recipient=mail.recipient, subject=mail.subject[:300], body=mail.body, created_at=at,
+                       preference=mail.preference, user_id=user["id"] if user else None,
+                       recipient_name=(user["name"] or "")[:200] if user else None),
             self._engine,
         )
 
@@ -213,6 +233,7 @@ class PiccoloJobStore:
         free = MailOutbox.claimed_at.is_null() | (MailOutbox.claimed_at < lapsed)
         rows = await MailOutbox.select(
             MailOutbox.id, MailOutbox.recipient, MailOutbox.subject, MailOutbox.body, MailOutbox.attempts,
+            MailOutbox.tenant_id, MailOutbox.user_id, MailOutbox.recipient_name, MailOutbox.preference,
         ).where(MailOutbox.sent_at.is_null() & free).order_by(MailOutbox.created_at).limit(limit)
         claimed = []
         for row in rows:
@@ -225,8 +246,11 @@ class PiccoloJobStore:
                 {MailOutbox.claimed_at: now, MailOutbox.attempts: row["attempts"] + 1}
             ).where(condition).returning(MailOutbox.id)
             if updated:
-                claimed.append(QueuedMail(row["id"], row["recipient"], row["subject"], row["body"],
-                                          row["attempts"] + 1))
+                claimed.append(QueuedMail(
+                    row["id"], row["recipient"], row["subject"], row["body"], row["attempts"] + 1,
+                    tenant_id=row["tenant_id"], user_id=row["user_id"],
+                    recipient_name=row["recipient_name"] or "", preference=row["preference"],
+                ))
         return claimed
 
     async def mail_sent(self, mail_id: str, at: datetime) -> None:

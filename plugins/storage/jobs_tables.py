@@ -33,6 +33,10 @@ class MailOutbox(Table, tablename="mail_outbox"):
     sent_at = Timestamptz(null=True, default=None)
     attempts = Integer(default=0)
     last_error = Text(null=True, default=None)
+    #: The notification kind the recipient can turn off (m0030; None: nobody can).
+    preference = Varchar(length=32, null=True, default=None)
+    user_id = Varchar(length=32, null=True, default=None)
+    recipient_name = Varchar(length=200, null=True, default=None)
 
 
 class RetentionNotice(Table, tablename="retention_notice"):

@@ -297,3 +297,8 @@ ALL_TABLES = (*ALL_TABLES, *SAVED_VIEW_TABLES)
 from .import_jobs_tables import IMPORT_JOB_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *IMPORT_JOB_TABLES)
+
+# Notification preferences, working hours and days off.
+from .notifications_tables import NOTIFICATION_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *NOTIFICATION_TABLES)

@@ -13,6 +13,7 @@ from .activities_repo import PiccoloActivityTypeRepo, PiccoloRateRepo
 from .billing_repo import InvoiceRepo
 from .budgets_repo import PiccoloBudgetRepo
 from .import_jobs_repo import PiccoloImportJobStore
+from .notifications_repo import PiccoloNotificationSettings
 from .saved_views_repo import PiccoloSavedViewStore
 from .second_factor_repo import SecondFactors
 from .subscriptions_repo import Account, PiccoloSeatRepository, PiccoloSubscriptionRepository
@@ -20,6 +21,7 @@ from .token_repo import PiccoloTokenRepository
 from .tracking_repo import PiccoloTrackingRepo
 from .users_repo import PiccoloAuditLog, PiccoloUserRepository
 from .work_items_repo import PiccoloWorkItemRepo
+from .working_hours_repo import PiccoloWorkingHoursStore
 
 __all__ = ["PiccoloTenantScope"]
 
@@ -76,3 +78,9 @@ class PiccoloTenantScope:
 
     def import_jobs(self) -> PiccoloImportJobStore:
         return PiccoloImportJobStore(self.tenant_id)
+
+    def notifications(self) -> PiccoloNotificationSettings:
+        return PiccoloNotificationSettings(self.tenant_id)
+
+    def working_hours(self) -> PiccoloWorkingHoursStore:
+        return PiccoloWorkingHoursStore(self.tenant_id)

@@ -16,9 +16,11 @@ from core.ids import new_id
 from core.jobs.ports import DueRef, JobRunRecord, MailDraft, QueuedMail, TenantOnDate
 from core.licensing.deployment import Deployment
 from core.licensing.subscription import SubscriptionStatus
+from core.notifications import allows
 from core.tenancy import Tenant
 
 from .licensing import _is_due
+from .notifications import TENANT_DEFAULT, stored_choices
 from .unit_of_work import FakeDatabase
 
 __all__ = ["FakeJobStore", "FakeMailer", "OutboxMail", "SentMail"]
@@ -35,6 +37,8 @@ class OutboxMail:
     sent_at: datetime | None = None
     attempts: int = 0
     last_error: str | None = None
+    #: The recipient as a user of the tenant: (user id, display name), None for another address.
+    user: tuple[str, str] | None = None
 
     @property
     def key(self) -> tuple[str, str, date, str]:
@@ -171,6 +175,15 @@ class FakeJobStore:
         }
         return self._tenants_of(subs, cloud_only=True, after=after, limit=limit)
 
+    async def live_tenants(self, *, after: str = "", limit: int = 500) -> list[Tenant]:
+        db = self._db
+        live = sorted(
+            (t for t in db.tenants.values()
+             if t.id > after and t.id not in db.purged_at and not t.uninstalled),
+            key=lambda t: t.id,
+        )
+        return live[:limit]
+
     async def collection_admin_emails(self, tenant_id: str) -> list[str]:
         db = self._db
         rows = sorted(db.users.get(tenant_id, {}).values(), key=lambda row: row.user.id)
@@ -205,11 +218,24 @@ class FakeJobStore:
     async def queue_mail(self, mail: MailDraft, at: datetime) -> bool:
         db = self._db
         db.check_write("queue a mail")
-        row = OutboxMail(new_id(), replace(mail, subject=mail.subject[:300]), at)
+        user = self._user(db, mail)
+        if mail.preference is not None:
+            mine = stored_choices(db, mail.tenant_id, user[0]) if user else {}
+            if not allows(mail.preference, mine, stored_choices(db, mail.tenant_id, TENANT_DEFAULT)):
+                return False
+        row = OutboxMail(new_id(), replace(mail, subject=mail.subject[:300]), at, user=user)
         if any(queued.key == row.key for queued in db.mails):
             return False
         db.mails.append(row)
         return True
+
+    @staticmethod
+    def _user(db: FakeDatabase, mail: MailDraft) -> tuple[str, str] | None:
+        for row in db.users.get(mail.tenant_id, {}).values():
+            person = db.persons.get(row.user.person_id)
+            if (person.email if person is not None else row.user.email) == mail.recipient:
+                return row.user.id, person.name if person is not None else row.user.name
+        return None
 
     async def claim_mail(self, now: datetime, lease_seconds: int, limit: int) -> list[QueuedMail]:
         db = self._db
@@ -223,9 +249,11 @@ class FakeJobStore:
         for mail in sorted(free, key=lambda m: m.created_at)[:limit]:
             mail.claimed_at = now
             mail.attempts += 1
-            claimed.append(
-                QueuedMail(mail.id, mail.draft.recipient, mail.draft.subject, mail.draft.body, mail.attempts)
-            )
+            claimed.append(QueuedMail(
+                mail.id, mail.draft.recipient, mail.draft.subject, mail.draft.body, mail.attempts,
+                tenant_id=mail.draft.tenant_id, user_id=mail.user[0] if mail.user else None,
+                recipient_name=mail.user[1] if mail.user else "", preference=mail.draft.preference,
+            ))
         return claimed
 
     def _mail(self, mail_id: str) -> OutboxMail | None:
@@ -265,6 +293,11 @@ class FakeJobStore:
         db.week_records.pop(tenant_id, None)  # the particulars of week_status rows counted above
         db.outbox_errors.pop(tenant_id, None)
         db.stop_reasons.pop(tenant_id, None)
+        choices = db.notification_choices.pop(tenant_id, {})
+        gone("notification_preference", sum(len(kinds) for kinds in choices.values()))
+        hours = db.working_hours.pop(tenant_id, {})
+        gone("working_hours", len(hours))
+        gone("day_off", sum(len(h.days_off) for h in hours.values()))
         for table, tokens in (("refresh_token", db.refresh_tokens), ("personal_access_token",
                                                                      db.personal_tokens)):
             ids = [i for i, record in tokens.items() if record.tenant_id == tenant_id]
@@ -319,6 +352,8 @@ class SentMail:
     to: str
     subject: str
     body: str
+    to_name: str = ""
+    unsubscribe: str | None = None
 
 
 @dataclass
@@ -331,11 +366,13 @@ class FakeMailer:
     fail_for: set[str] = field(default_factory=set)
     refused: int = 0
 
-    async def send(self, to: str, subject: str, body: str) -> None:
+    async def send(
+        self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None
+    ) -> None:
         if self.down or to in self.fail_for:
             self.refused += 1
             raise ConnectionRefusedError(f"the mail server refused the mail to {to}")
-        self.sent.append(SentMail(to, subject, body))
+        self.sent.append(SentMail(to, subject, body, to_name, unsubscribe))
 
     def to(self, address: str) -> list[str]:
         """Subjects of the mails sent to ``address``."""

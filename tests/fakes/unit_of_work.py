@@ -59,6 +59,7 @@ from core.tracking.ports import (
 from core.tracking.saved_views import SavedView
 from core.work_items import Iteration, WorkItem
 from core.work_items.ports import SyncState
+from core.working_hours import WorkingHours
 
 from .rows import (
     AuditRow,
@@ -83,6 +84,7 @@ if TYPE_CHECKING:
     from .identity import FakeAuditLog, FakeSecondFactorStore, FakeTokenRepository, FakeUserRepository
     from .import_jobs import FakeImportJobStore
     from .licensing import FakeDirectory, FakeSeatRepository, FakeSubscriptionRepository
+    from .notifications import FakeNotificationSettings, FakeWorkingHoursStore
     from .saved_views import FakeSavedViewStore
     from .tracking import FakeTrackingRepository
 
@@ -199,6 +201,10 @@ class FakeDatabase:
     saved_views: dict[str, dict[str, SavedView]] = field(default_factory=dict)
     #: Background worklog imports (tenant id → job id → job).
     import_jobs: dict[str, dict[str, ImportJob]] = field(default_factory=dict)
+    # Notifications (tenant id → user id, or "" for the tenant's default → kind → on).
+    notification_choices: dict[str, dict[str, dict[str, bool]]] = field(default_factory=dict)
+    #: tenant id → user id → working hours (absent: the default, 8 h Monday to Friday).
+    working_hours: dict[str, dict[str, WorkingHours]] = field(default_factory=dict)
 
     # Activation.
     activations: dict[str, ActivationRecord] = field(default_factory=dict)
@@ -347,6 +353,16 @@ class FakeTenantScope:
         from .import_jobs import FakeImportJobStore
 
         return FakeImportJobStore(self.store, self.tenant_id)
+
+    def notifications(self) -> FakeNotificationSettings:
+        from .notifications import FakeNotificationSettings
+
+        return FakeNotificationSettings(self.store, self.tenant_id)
+
+    def working_hours(self) -> FakeWorkingHoursStore:
+        from .notifications import FakeWorkingHoursStore
+
+        return FakeWorkingHoursStore(self.store, self.tenant_id)
 
 
 class FakeUnitOfWork:

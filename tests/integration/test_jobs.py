@@ -167,7 +167,7 @@ def test_a_past_due_subscription_expires_when_its_grace_is_over(client: Any, clo
     assert subscription(client, slug)["status"] == "expired"
 
 
-def test_collection_admins_get_one_trial_ending_mail_three_days_before(
+def test_collection_admins_get_one_trial_ending_mail_a_week_and_three_days_before(
     client: Any, clock: FixedClock, inbox: tuple[Inbox, int]
 ) -> None:
     """Queued once however often the job runs, sent once however often delivery runs; users get none."""
@@ -176,18 +176,21 @@ def test_collection_admins_get_one_trial_ending_mail_three_days_before(
     assert client.post("/api/v1/users", headers=auth(client, slug), json={
         "email": "ann@acme.test", "name": "Ann", "password": "correct horse battery", "role": "team",
     }).status_code == 201
+    on(clock, "2026-01-21")
+    assert job(client, "trial_reminders")["queued"] == 0  # eight days left
     on(clock, "2026-01-25")
-    assert job(client, "trial_reminders")["queued"] == 0  # four days left
+    assert job(client, "trial_reminders")["queued"] == 1  # four days left: the 7-day reminder, late
     on(clock, "2026-01-26")
     assert job(client, "trial_reminders")["queued"] == 1
     assert job(client, "trial_reminders")["queued"] == 0
     on(clock, "2026-01-27")
     assert job(client, "trial_reminders")["queued"] == 0  # the same trial end: no second mail
-    assert job(client, "mail")["sent"] == 1
+    assert job(client, "mail")["sent"] == 2
     assert job(client, "mail")["sent"] == 0
 
     mails, _ = inbox
-    assert mails.to("admin@acme.test") == ["Your Stint trial ends in 3 days"]
+    assert mails.to("admin@acme.test") == [
+        "Your Stint trial ends in 4 days", "Your Stint trial ends in 3 days"]
     assert mails.to("ann@acme.test") == []
 
 

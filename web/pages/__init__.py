@@ -80,12 +80,14 @@ def pages_router(settings: Settings) -> Router:
     from .budgets import BudgetsPageController
     from .devops import DevOpsPageController
     from .explorer import ExplorerPageController
+    from .notifications import NotificationsPageController
     from .reporting import ReportingPageController
     from .security import SecurityPageController
     from .signin import SignInController
     from .subscription import SubscriptionPageController
     from .tenant_data import TenantDataPageController
     from .time import TimeController
+    from .unsubscribe import UnsubscribePageController
     from .users import UsersPageController
     from .work_item_automation import WorkItemAutomationPageController
     from .work_items import WorkItemsPageController
@@ -100,6 +102,7 @@ def pages_router(settings: Settings) -> Router:
             ActivityTypesPageController, BudgetsPageController, TenantDataPageController,
             ApprovalsPageController, WorklogHistoryPageController, ExplorerPageController,
             ReportingPageController,
+            UnsubscribePageController, NotificationsPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

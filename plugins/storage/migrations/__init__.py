@@ -47,6 +47,7 @@ from . import (
     m0026_explorer_views,
     m0027_worklog_explorer_ranges,
     m0028_token_scopes,
+    m0030_notifications,
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
@@ -80,6 +81,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0026_explorer_views,
     m0027_worklog_explorer_ranges,
     m0028_token_scopes,
+    m0030_notifications,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (

@@ -57,8 +57,8 @@ async def test_a_job_that_missed_a_day_still_reminds_and_says_how_many_days_are_
     assert store.mails[0].draft.subject == "Your Stint trial ends in 1 day"
 
 
-@pytest.mark.parametrize("days", [0, 4, 10])
-async def test_no_reminder_outside_the_last_three_days(
+@pytest.mark.parametrize("days", [0, 8, 10])
+async def test_no_reminder_outside_the_last_week(
     uow: FakeUnitOfWorkFactory, jobs: FakeJobStore, clock: FixedClock, seed: Seed, days: int
 ) -> None:
     seed.admin(seed.tenant(subscription=trial(ends_on=TODAY + timedelta(days=days))))
@@ -68,7 +68,7 @@ async def test_no_reminder_outside_the_last_three_days(
 async def test_the_days_left_are_counted_in_the_tenants_own_zone(
     uow: FakeUnitOfWorkFactory, jobs: FakeJobStore, clock: FixedClock, seed: Seed
 ) -> None:
-    ends_on = TODAY + timedelta(days=4)
+    ends_on = TODAY + timedelta(days=8)
     seed.admin(seed.tenant("utc", subscription=trial(ends_on=ends_on)), "boss@utc.test")
     seed.admin(seed.tenant("kiri", subscription=trial(ends_on=ends_on), time_zone="Pacific/Kiritimati"),
                "boss@kiri.test")
@@ -95,6 +95,22 @@ async def test_an_extended_trial_gets_a_reminder_for_its_new_end(
     assert await queue_trial_reminders(uow, jobs, clock) == 1
     ends = [mail.draft.on_date for mail in store.mails]
     assert ends == [TODAY + timedelta(days=3), TODAY + timedelta(days=10)]
+
+
+async def test_a_trial_gets_its_seven_three_and_one_day_reminders_once_each(
+    uow: FakeUnitOfWorkFactory, jobs: FakeJobStore, clock: FixedClock, seed: Seed, store: FakeDatabase
+) -> None:
+    seed.admin(seed.tenant(subscription=trial(ends_on=TODAY + timedelta(days=7))))
+    sent = []
+    for _ in range(7):  # every day of the last week, twice a day
+        first = await queue_trial_reminders(uow, jobs, clock)
+        sent.append(first + await queue_trial_reminders(uow, jobs, clock))
+        clock.advance(days=1)
+    assert sent == [1, 0, 0, 0, 1, 0, 1]
+    assert [mail.draft.subject for mail in store.mails] == [
+        "Your Stint trial ends in 7 days", "Your Stint trial ends in 3 days",
+        "Your Stint trial ends in 1 day",
+    ]
 
 
 # Delivery ---------------------------------------------------------------------------------
