@@ -12,6 +12,7 @@ from litestar import Controller, Request, get, put
 from litestar.datastructures import State
 from litestar.params import JSONBody
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.notification_preferences import (
     my_notifications,
@@ -72,7 +73,7 @@ def _out(kinds: dict[str, bool]) -> NotificationsOut:
 class MyNotificationsController(Controller):
     path = "/me/notifications"
     tags = ("me",)
-    guards = [requires(Action.USE_API)]  # noqa: RUF012 - Litestar reads this class attribute
+    guards = [requires(Action.USE_API, Scope.ADMIN)]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/", summary="Which notification mails the caller gets")
     async def show(self, request: TenantRequest, stint: StintDep) -> NotificationsOut:
@@ -93,7 +94,7 @@ class MyNotificationsController(Controller):
 class NotificationSettingsController(Controller):
     path = "/settings/notifications"
     tags = ("settings",)
-    guards = [requires(Action.MANAGE_SETTINGS)]  # noqa: RUF012 - Litestar reads this class attribute
+    guards = [requires(Action.MANAGE_SETTINGS, Scope.ADMIN)]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/", summary="The tenant's default notification kinds")
     async def show(self, request: TenantRequest, stint: StintDep) -> NotificationsOut:

@@ -12,6 +12,7 @@ from litestar import Controller, Request, get, put
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 
+from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.working_hours import set_working_hours, working_hours
 from core.working_hours import MAX_DAYS_OFF, WEEKDAYS, WorkingHours
@@ -72,7 +73,7 @@ def _out(hours: WorkingHours) -> WorkingHoursOut:
 class MyWorkingHoursController(Controller):
     path = "/me/working-hours"
     tags = ("me",)
-    guards = [requires(Action.USE_API)]  # noqa: RUF012 - Litestar reads this class attribute
+    guards = [requires(Action.USE_API, Scope.ADMIN)]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/", summary="The caller's expected hours per weekday and days off")
     async def show(self, request: TenantRequest, stint: StintDep) -> WorkingHoursOut:
@@ -94,7 +95,7 @@ class MyWorkingHoursController(Controller):
 class UserWorkingHoursController(Controller):
     path = "/users/{user_id:str}/working-hours"
     tags = ("users",)
-    guards = [requires(Action.MANAGE_USERS)]  # noqa: RUF012 - Litestar reads this class attribute
+    guards = [requires(Action.MANAGE_USERS, Scope.ADMIN)]  # noqa: RUF012 - Litestar reads this class attribute
 
     @get("/", summary="A user's expected hours per weekday and days off: Administrators")
     async def show(self, request: TenantRequest, user_id: FromPath[str], stint: StintDep) -> WorkingHoursOut:
