@@ -29,6 +29,8 @@ def test_on_a_phone_a_read_only_token_is_made_copied_and_revoked_by_keyboard(
     try:
         page = context.new_page()
         sign_in(page, "reporting-phone", "pia@reporting-phone.test")
+        # A phone folds the menu behind its button.
+        page.get_by_role("button", name="Menu").click()
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Reporting").click()
         expect(page.get_by_role("heading", name="Settings · Reporting")).to_be_visible()
         feed = page.get_by_label("OData feed URL")
