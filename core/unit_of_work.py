@@ -15,7 +15,7 @@ from core.activities.ports import ActivityTypeRepository
 from core.audit import AuditLog
 from core.billing.ports import Invoices, PaymentRecords, RenewalStore
 from core.budgets.ports import BudgetRepository
-from core.identity.ports import SecondFactorStore, TokenRepository, UserRepository
+from core.identity.ports import OAuthStore, SecondFactorStore, TokenRepository, UserRepository
 from core.licensing.ports import Directory, SeatRepository, SubscriptionRepository
 from core.rates.ports import RateRepository
 from core.tracking.ports import TrackingRepository
@@ -84,6 +84,10 @@ class UnitOfWork(Protocol):
 
     def payments(self) -> PaymentRecords:
         """What Stint keeps about the payment provider, written in this transaction."""
+        ...
+
+    def oauth(self) -> OAuthStore:
+        """OAuth clients and codes; each method names the tenant it means (``core.identity.oauth``)."""
         ...
 
     async def commit(self) -> None: ...

@@ -503,6 +503,20 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "issueActivationFile", "Issues a signed offline activation file for a server id."),
     "POST /webhooks/stripe": (
         "receiveStripeEvent", "Stripe's events, verified by their signature header (no bearer token)."),
+    "POST /oauth/token": (
+        "oauthToken", "OAuth 2.0 token endpoint (RFC 6749 §3.2), form-encoded: `authorization_code` "
+        "(with the PKCE `code_verifier`), `refresh_token` (rotated; a reused one revokes the grant) and "
+        "`urn:ietf:params:oauth:grant-type:device_code` (RFC 8628). Clients authenticate as OAuth "
+        "says (public: `client_id`; confidential: HTTP Basic or `client_secret`); errors are OAuth's "
+        "JSON (`invalid_grant`, `authorization_pending`, `slow_down` …). docs/apps.md."),
+    "POST /oauth/device_authorization": (
+        "oauthDeviceAuthorization", "Starts a device authorization (RFC 8628 §3.1): a `device_code` "
+        "to poll the token endpoint with and a `user_code` the person types on `/device`."),
+    "POST /oauth/revoke": (
+        "oauthRevoke", "Revokes an app's refresh or access token (RFC 7009): the whole grant ends."),
+    "GET /.well-known/oauth-authorization-server": (
+        "oauthServerMetadata", "The authorization server's metadata (RFC 8414): endpoints, scopes, "
+        "grant types, S256."),
 }
 
 #: Statuses an operation answers beyond those its route shape implies (see ``_statuses``):

@@ -73,6 +73,7 @@ def pages_router(settings: Settings) -> Router:
     from .audit import AuditPageController
     from .budgets import BudgetsPageController
     from .devops import DevOpsPageController
+    from .oauth import OAuthPagesController
     from .reporting import ReportingPageController
     from .security import SecurityPageController
     from .signin import SignInController
@@ -88,7 +89,7 @@ def pages_router(settings: Settings) -> Router:
             SignInController, TimeController, SubscriptionPageController, UsersPageController,
             DevOpsPageController, AuditPageController, SecurityPageController, WorkItemsPageController,
             WorkItemAutomationPageController,
-            ActivityTypesPageController, BudgetsPageController, ReportingPageController,
+            ActivityTypesPageController, BudgetsPageController, ReportingPageController, OAuthPagesController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

@@ -42,6 +42,7 @@ from . import (
     m0021_invoice_numbers,
     m0022_worklog_explorer,
     m0028_token_scopes,
+    m0031_oauth,
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
@@ -70,6 +71,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0021_invoice_numbers,
     m0022_worklog_explorer,
     m0028_token_scopes,
+    m0031_oauth,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
