@@ -676,6 +676,11 @@ def document_operations(app: Any, operations: dict[str, tuple[str, str]] = OPERA
             key = f"{method.upper()} {path}"
             operation.operation_id, operation.description = operations.get(key) or _fallback(key, operation)
             handler = handlers[key]
+            if path.startswith(OAUTH_PREFIXES):
+                # OAuth's own endpoints answer OAuth's JSON errors, which its clients read.
+                operation.security = []
+                _add_oauth_errors(operation, key)
+                continue
             operation.security = _security(path, handler)
             scope = _scope(path, handler) if operation.security else None
             if scope and "Token scope:" not in (operation.description or ""):
@@ -710,6 +715,36 @@ def undocumented(
         if getattr(item, method, None) is not None
     }
     return sorted(served - set(operations)), sorted(set(operations) - served)
+
+
+#: The authorization server's endpoints (web/api/oauth.py): OAuth's errors, not problem+json.
+OAUTH_PREFIXES = ("/oauth/", "/.well-known/oauth-authorization-server")
+_OAUTH_ERROR_SCHEMA = {
+    "type": "object", "required": ["error"],
+    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
+}
+
+
+def _add_oauth_errors(operation: Any, key: str) -> None:
+    from litestar.openapi.spec import Example, OpenAPIMediaType, OpenAPIResponse, Schema
+
+    responses = {k: v for k, v in (operation.responses or {}).items() if not k.startswith(("4", "5"))}
+    if key.startswith("POST "):
+        errors = {
+            "400": ("An OAuth error (RFC 6749 §5.2): invalid_request, invalid_grant, "
+                    "unsupported_grant_type, authorization_pending, slow_down, expired_token, "
+                    "access_denied …", "invalid_grant"),
+            "401": ("invalid_client: the client is unknown, disabled, or its secret is wrong",
+                    "invalid_client"),
+        }
+        for status, (description, error) in errors.items():
+            example = {"error": error, "error_description": "Invalid 'code' in request."}
+            body = OpenAPIMediaType(
+                schema=Schema(**_OAUTH_ERROR_SCHEMA),  # type: ignore[arg-type]
+                examples={"error": Example(value=example)},
+            )
+            responses[status] = OpenAPIResponse(description=description, content={"application/json": body})
+    operation.responses = dict(sorted(responses.items()))
 
 
 def _add_problems(operation: Any, statuses: list[str]) -> None:
