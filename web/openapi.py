@@ -503,6 +503,22 @@ OPERATIONS: dict[str, tuple[str, str]] = {
         "issueActivationFile", "Issues a signed offline activation file for a server id."),
     "POST /webhooks/stripe": (
         "receiveStripeEvent", "Stripe's events, verified by their signature header (no bearer token)."),
+    "GET /api/v1/me/apps": (
+        "listMyApps", "The OAuth apps (grants) and personal access tokens that can act for the caller: "
+        "name, scopes, created, last used, from where."),
+    "DELETE /api/v1/me/apps/{app_id}": (
+        "revokeMyApp", "Revokes one of the caller's app grants (every token of it) or personal access "
+        "tokens; their access tokens are refused on their next request."),
+    "POST /api/v1/me/apps/revoke-all": (
+        "unpairAllApps", "\"Unpair all apps\": every app grant of the caller is revoked, in every process "
+        "on the next request (personal access tokens are kept)."),
+    "GET /api/v1/apps": ("listTenantApps", "The third-party apps the tenant's admins registered."),
+    "POST /api/v1/apps": (
+        "registerTenantApp", "Registers a third-party app for this tenant's users: public (PKCE only) or "
+        "confidential (its secret is in this answer once). Redirect URIs match exactly."),
+    "PATCH /api/v1/apps/{client_id}": (
+        "setTenantAppDisabled", "Disables an app for everybody (every grant to it is revoked) or enables "
+        "it again."),
     "POST /oauth/token": (
         "oauthToken", "OAuth 2.0 token endpoint (RFC 6749 §3.2), form-encoded: `authorization_code` "
         "(with the PKCE `code_verifier`), `refresh_token` (rotated; a reused one revokes the grant) and "
@@ -719,14 +735,10 @@ def undocumented(
 
 #: The authorization server's endpoints (web/api/oauth.py): OAuth's errors, not problem+json.
 OAUTH_PREFIXES = ("/oauth/", "/.well-known/oauth-authorization-server")
-_OAUTH_ERROR_SCHEMA = {
-    "type": "object", "required": ["error"],
-    "properties": {"error": {"type": "string"}, "error_description": {"type": "string"}},
-}
 
 
 def _add_oauth_errors(operation: Any, key: str) -> None:
-    from litestar.openapi.spec import Example, OpenAPIMediaType, OpenAPIResponse, Schema
+    from litestar.openapi.spec import Example, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
 
     responses = {k: v for k, v in (operation.responses or {}).items() if not k.startswith(("4", "5"))}
     if key.startswith("POST "):
@@ -740,11 +752,39 @@ def _add_oauth_errors(operation: Any, key: str) -> None:
         for status, (description, error) in errors.items():
             example = {"error": error, "error_description": "Invalid 'code' in request."}
             body = OpenAPIMediaType(
-                schema=Schema(**_OAUTH_ERROR_SCHEMA),  # type: ignore[arg-type]
+                schema=Schema(type=OpenAPIType.OBJECT, required=["error"], properties={
+                    "error": Schema(type=OpenAPIType.STRING),
+                    "error_description": Schema(type=OpenAPIType.STRING),
+                }),
                 examples={"error": Example(value=example)},
             )
             responses[status] = OpenAPIResponse(description=description, content={"application/json": body})
+    answer = _OAUTH_ANSWERS.get(key)
+    if answer is not None:
+        properties, example = answer
+        schema = Schema(type=OpenAPIType.OBJECT, required=sorted(example),
+                        properties={k: Schema(type=OpenAPIType(v)) for k, v in properties.items()})
+        responses["200"] = OpenAPIResponse(description="OK", content={"application/json": OpenAPIMediaType(
+            schema=schema, examples={"answer": Example(value=example)})})
     operation.responses = dict(sorted(responses.items()))
+
+
+_OAUTH_ANSWERS: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
+    "POST /oauth/token": (
+        {"access_token": "string", "token_type": "string", "expires_in": "integer", "refresh_token": "string",
+         "scope": "string"},
+        {"access_token": "eyJhbGciOiJIUzI1NiIs…", "token_type": "Bearer", "expires_in": 900,
+         "refresh_token": "stint_rt_…", "scope": "tracking worklogs:read"},
+    ),
+    "POST /oauth/device_authorization": (
+        {"device_code": "string", "user_code": "string", "verification_uri": "string",
+         "verification_uri_complete": "string", "expires_in": "integer", "interval": "integer"},
+        {"device_code": "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS", "user_code": "WDJB-MJHT",
+         "verification_uri": "https://stint.example/device",
+         "verification_uri_complete": "https://stint.example/device?user_code=WDJB-MJHT",
+         "expires_in": 600, "interval": 5},
+    ),
+}
 
 
 def _add_problems(operation: Any, statuses: list[str]) -> None:

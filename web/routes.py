@@ -25,6 +25,7 @@ def tenant_routes() -> list[Any]:
     from .api import (
         access,
         activity_types,
+        apps,
         audit,
         budgets,
         devops,
@@ -51,6 +52,8 @@ def tenant_routes() -> list[Any]:
         second_factor.SecondFactorResetController,
         security_settings.SecuritySettingsController,
         PersonalTokensController,
+        apps.MyAppsController,
+        apps.TenantAppsController,
         access.AccessController,
         users.UsersController,
         users.DefaultRoleController,

@@ -402,3 +402,102 @@ def test_tokens_codes_and_secrets_never_reach_the_logs(
     for secret_text in [secret, code, verifier, tokens["access_token"], tokens["refresh_token"],
                         refreshed["access_token"], refreshed["refresh_token"], device["device_code"]]:
         assert secret_text and secret_text not in logged
+
+
+# Apps: what can act for me, Unpair all, the tenant's registered apps ----------------------------
+
+
+def admin_headers(client: TestClient[Any], slug: str = "acme") -> dict[str, str]:
+    signed = client.post("/api/v1/auth/token", json={"tenant": slug, "email": f"admin@{slug}.test",
+                                                     "password": PASSWORD})
+    return bearer(signed.json()["access_token"])
+
+
+def paired(client: TestClient[Any], client_id: str, scope: str = "tracking") -> dict[str, Any]:
+    app = app_client(client, client_id, scope)
+    verifier = generate_token(48)
+    location = authorise(client, app, verifier)
+    tokens = app.fetch_token(f"{BASE}/oauth/token", authorization_response=location, code_verifier=verifier)
+    return dict(tokens)
+
+
+def test_an_admin_registers_an_app_and_the_user_sees_revokes_and_unpairs_it(client: TestClient[Any]) -> None:
+    admin = admin_headers(client)
+    made = client.post("/api/v1/apps", headers=admin, json={
+        "name": "Time Buddy", "kind": "public", "redirect_uris": [REDIRECT], "scopes": ["tracking"],
+    })
+    assert made.status_code == 201, made.text
+    client_id = made.json()["client_id"]
+    assert made.json()["client_secret"] is None
+    assert [a["client_id"] for a in client.get("/api/v1/apps", headers=admin).json()["items"]] == [client_id]
+
+    first, second = paired(client, client_id), paired(client, client_id)
+    pat = client.post("/api/v1/me/tokens", headers=admin, json={"name": "script", "expires_in_days": 30})
+    listed = client.get("/api/v1/me/apps", headers=admin).json()["items"]
+    assert sorted((e["kind"], e["name"]) for e in listed) == [("app", "Time Buddy"), ("app", "Time Buddy"),
+                                                              ("token", "script")]
+    grant = next(e for e in listed if e["kind"] == "app")
+    assert grant["scopes"] == ["tracking"] and grant["address"] and grant["created_at"]
+
+    revoked = client.delete(f"/api/v1/me/apps/{grant['id']}", headers=admin)
+    assert revoked.status_code == 204
+    gone, kept = (first, second) if client.get(
+        "/api/v1/me", headers=bearer(first["access_token"])).status_code == 401 else (second, first)
+    assert client.get("/api/v1/me", headers=bearer(gone["access_token"])).status_code == 401
+    assert client.get("/api/v1/me", headers=bearer(kept["access_token"])).status_code == 200
+
+    unpaired = client.post("/api/v1/me/apps/revoke-all", headers=admin)
+    assert unpaired.status_code == 200 and unpaired.json() == {"revoked": 1}
+    assert client.get("/api/v1/me", headers=bearer(kept["access_token"])).status_code == 401
+    refreshed = client.post("/oauth/token", data={"grant_type": "refresh_token", "client_id": client_id,
+                                                  "refresh_token": kept["refresh_token"]})
+    assert refreshed.json()["error"] == "invalid_grant"
+    # Personal tokens are not apps to unpair: they stay, revoked one by one.
+    left = client.get("/api/v1/me/apps", headers=admin).json()["items"]
+    assert [e["id"] for e in left] == [pat.json()["id"]]
+
+
+def test_disabling_an_app_ends_it_for_everybody(client: TestClient[Any]) -> None:
+    admin = admin_headers(client)
+    client_id = client.post("/api/v1/apps", headers=admin, json={
+        "name": "Shady", "kind": "public", "redirect_uris": [REDIRECT], "scopes": ["tracking"],
+    }).json()["client_id"]
+    tokens = paired(client, client_id)
+    disabled = client.patch(f"/api/v1/apps/{client_id}", headers=admin, json={"disabled": True})
+    assert disabled.status_code == 200 and disabled.json()["disabled"] is True
+    assert client.get("/api/v1/me", headers=bearer(tokens["access_token"])).status_code == 401
+    again = client.post("/oauth/token", data={"grant_type": "refresh_token", "client_id": client_id,
+                                              "refresh_token": tokens["refresh_token"]})
+    assert again.json()["error"] == "invalid_client"
+
+
+def test_another_tenants_app_is_out_of_reach(client: TestClient[Any]) -> None:
+    signup(client, "bravo")
+    bravo = admin_headers(client, "bravo")
+    theirs = client.post("/api/v1/apps", headers=bravo, json={
+        "name": "Bravo's own", "kind": "confidential", "redirect_uris": [REDIRECT], "scopes": ["tracking"],
+    }).json()["client_id"]
+    acme = admin_headers(client)
+    assert client.get("/api/v1/apps", headers=acme).json()["items"] == []
+    assert client.patch(f"/api/v1/apps/{theirs}", headers=acme, json={"disabled": True}).status_code == 404
+    # An acme user cannot authorise bravo's app: the page refuses, nothing goes to the app.
+    app = app_client(client, theirs, "tracking", "whatever")
+    url, _ = app.create_authorization_url(f"{BASE}/oauth/authorize", code_verifier=generate_token(48),
+                                          state="x")
+    signed_in(client)
+    page = client.get(url, follow_redirects=False)
+    assert page.status_code == 400 and "not available to your organisation" in page.text
+
+
+def test_registering_an_app_checks_its_redirect_uris_and_scopes(client: TestClient[Any]) -> None:
+    admin = admin_headers(client)
+    for body in [
+        {"name": "A", "kind": "public", "redirect_uris": ["http://evil.example/cb"], "scopes": ["tracking"]},
+        {"name": "A", "kind": "public", "redirect_uris": ["https://a.example/cb#frag"],
+         "scopes": ["tracking"]},
+        {"name": "A", "kind": "public", "redirect_uris": [], "scopes": ["tracking"]},
+        {"name": "A", "kind": "public", "redirect_uris": [REDIRECT], "scopes": ["everything"]},
+    ]:
+        sent = client.post("/api/v1/apps", headers=admin, json=body)
+        assert sent.status_code in (400, 422), (body, sent.text)
+    assert client.get("/api/v1/apps", headers=admin).json()["items"] == []
