@@ -12,12 +12,12 @@ secret, for a confidential app, is in the answer once) and disable one for every
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import msgspec
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.datastructures import State
-from litestar.params import JSONBody, PathParameter
+from litestar.params import JSONBody, PathParameter, QueryParameter
 
 from core.identity.oauth import ClientKind, OAuthClient
 from core.identity.scopes import Scope
@@ -50,7 +50,6 @@ class MyAppOut(msgspec.Struct):
 
 class MyAppsOut(msgspec.Struct):
     items: list[MyAppOut]
-    #: Always null: a user's apps and tokens fit one answer (tokens are capped at 200).
     next_cursor: str | None = None
 
 
@@ -96,6 +95,16 @@ def _app(client: OAuthClient) -> AppOut:
                   disabled=client.disabled, created_at=client.created_at)
 
 
+_T = TypeVar("_T", OAuthClient, apps.AppEntry)
+
+
+def _page(items: list[_T], cursor: str, limit: int) -> tuple[list[_T], str | None]:
+    """One page of a short list held whole (a user's apps, a tenant's apps), after the id ``cursor``."""
+    after = [item for item in items if item.id > cursor]
+    page = after[:limit]
+    return page, page[-1].id if len(after) > limit else None
+
+
 class MyAppsController(Controller):
     path = "/me/apps"
     tags = ("apps",)
@@ -103,15 +112,18 @@ class MyAppsController(Controller):
     @get("/", guards=[requires(Action.USE_API, Scope.ADMIN)],
          summary="The apps and tokens that can act for me")
     async def list_mine(
-        self, request: Request[TenantPrincipal, object, State], stint: StintDep
+        self, request: Request[TenantPrincipal, object, State], stint: StintDep,
+        cursor: Annotated[str, QueryParameter(max_length=64)] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> MyAppsOut:
         p = request.user
         found = await apps.list_apps(stint.uow, tenant_id=p.tenant.id, user_id=p.user.id)
+        page, next_cursor = _page(sorted(found, key=lambda e: e.id), cursor, limit)
         return MyAppsOut(items=[
             MyAppOut(id=e.id, kind=e.kind, name=e.name, scopes=scope_list(e.scopes), created_at=e.created_at,
                      last_used_at=e.last_used_at, address=e.address, client_id=e.client_id)
-            for e in found
-        ])
+            for e in page
+        ], next_cursor=next_cursor)
 
     @delete("/{app_id:str}", status_code=204, guards=[requires(Action.USE_API, Scope.ADMIN)],
             summary="Revoke an app or a personal access token")
@@ -139,8 +151,14 @@ class TenantAppsController(Controller):
     tags = ("apps",)
 
     @get("/", guards=[requires(Action.MANAGE_SETTINGS, Scope.ADMIN)], summary="The tenant's registered apps")
-    async def list_apps(self, request: Request[TenantPrincipal, object, State], stint: StintDep) -> AppsOut:
-        return AppsOut(items=[_app(c) for c in await apps.tenant_clients(stint.uow, request.user.tenant.id)])
+    async def list_apps(
+        self, request: Request[TenantPrincipal, object, State], stint: StintDep,
+        cursor: Annotated[str, QueryParameter(max_length=64)] = "",
+        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+    ) -> AppsOut:
+        found = await apps.tenant_clients(stint.uow, request.user.tenant.id)
+        page, next_cursor = _page(sorted(found, key=lambda c: c.id), cursor, limit)
+        return AppsOut(items=[_app(c) for c in page], next_cursor=next_cursor)
 
     # The answer shows a confidential app's secret once; it is never kept for a replay.
     @post("/", status_code=201, guards=[requires(Action.MANAGE_SETTINGS, Scope.ADMIN)],
