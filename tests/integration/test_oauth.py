@@ -9,6 +9,7 @@ page's real form (its hidden fields and CSRF token read from the HTML).
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -501,3 +502,36 @@ def test_registering_an_app_checks_its_redirect_uris_and_scopes(client: TestClie
         sent = client.post("/api/v1/apps", headers=admin, json=body)
         assert sent.status_code in (400, 422), (body, sent.text)
     assert client.get("/api/v1/apps", headers=admin).json()["items"] == []
+
+
+def test_the_apps_page_lists_revokes_and_unpairs_through_its_forms(client: TestClient[Any]) -> None:
+    signed_in(client)
+    page = client.get("/settings/apps")
+    assert page.status_code == 200 and "No app or token can act for you" in page.text
+    made = client.post("/settings/apps/registered", data={
+        **form_of(page.text, "/settings/apps/registered"), "name": "Page App", "kind": "confidential",
+        "redirect_uris": REDIRECT, "scopes": ["tracking", "worklogs:read"],
+    })
+    assert made.status_code == 200, made.text
+    assert "shown only this once" in made.text
+    client_id = next(c.id for c in run(client, _clients, stint(client)))
+    secret = re.search(r'id="new-secret-value" value="([^"]+)"', made.text)
+    assert secret is not None
+    app = app_client(client, client_id, "tracking", secret.group(1))
+    verifier = generate_token(48)
+    location = authorise(client, app, verifier)  # signs in again on the way
+    tokens = app.fetch_token(f"{BASE}/oauth/token", authorization_response=location, code_verifier=verifier)
+    listed = client.get("/settings/apps")
+    assert "Page App" in listed.text and "<code>tracking</code>" in listed.text
+    unpaired = client.post("/settings/apps/unpair", data=form_of(listed.text, "/settings/apps/unpair"))
+    assert "Unpaired 1 app" in unpaired.text
+    assert client.get("/api/v1/me", headers=bearer(tokens["access_token"])).status_code == 401
+    disabled = client.post(f"/settings/apps/registered/{client_id}/disabled",
+                           data=form_of(unpaired.text, f"/settings/apps/registered/{client_id}/disabled"))
+    assert "disabled for everybody" in disabled.text
+
+
+async def _clients(s: Any) -> list[Any]:
+    async with s.uow() as work:
+        tenant = await work.directory.tenant_by_slug("acme")
+        return list(await work.oauth().tenant_clients(tenant.id))

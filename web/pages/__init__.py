@@ -70,6 +70,7 @@ def page_middleware(settings: Settings) -> list[Any]:
 
 def pages_router(settings: Settings) -> Router:
     from .activity_types import ActivityTypesPageController
+    from .apps import AppsPageController
     from .audit import AuditPageController
     from .budgets import BudgetsPageController
     from .devops import DevOpsPageController
@@ -90,6 +91,7 @@ def pages_router(settings: Settings) -> Router:
             DevOpsPageController, AuditPageController, SecurityPageController, WorkItemsPageController,
             WorkItemAutomationPageController,
             ActivityTypesPageController, BudgetsPageController, ReportingPageController, OAuthPagesController,
+            AppsPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,
