@@ -209,6 +209,8 @@ class Grantee:
     scopes: frozenset[Scope]
     rotated: RefreshGrant | None = None
     address: str | None = None
+    #: The authorization code the tokens are for, bound to the grant they start.
+    code: AuthorizationCode | None = None
 
 
 class _Code:
@@ -313,7 +315,7 @@ class _AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mi
 
     def authenticate_user(self, authorization_code: _Code) -> Grantee:
         code = authorization_code.code
-        return Grantee(code.tenant_id, code.user_id, code.scopes, address=self.request.address)
+        return Grantee(code.tenant_id, code.user_id, code.scopes, address=self.request.address, code=code)
 
 
 class _RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
@@ -502,6 +504,8 @@ async def _issue(stint: Stint, client: OAuthClient, user: Grantee, grant_type: s
             stint.uow, stint.clock, tenant_id=user.tenant_id, user_id=user.user_id, client_id=client.id,
             scopes=user.scopes, address=user.address,
         )
+        if user.code is not None:
+            await apps.bind_code(stint.uow, user.code, family.family_id)
     scope = scope_text(user.scopes) or ""
     access, claims = stint.tokens.issue(
         subject=user.user_id, audience=TENANT_AUDIENCE, tenant_id=user.tenant_id, now=stint.clock.now(),

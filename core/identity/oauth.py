@@ -103,6 +103,9 @@ class AuthorizationCode:
     scopes: frozenset[Scope]
     expires_at: datetime
     used_at: datetime | None = None
+    #: The grant (refresh-token family) the code's tokens started; a code presented again
+    #: was stolen, and that grant is revoked (RFC 6749 §4.1.2).
+    family_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,6 +40,7 @@ __all__ = [
     "UNKNOWN_DEVICE_CODE",
     "AppEntry",
     "DevicePoll",
+    "bind_code",
     "decide_device",
     "ensure_tracker_client",
     "find_client",
@@ -171,10 +172,23 @@ async def redeem_code(
     now = clock.now()
     async with uow(write=True) as work:
         found = await work.oauth().take_code(hash_token(code), now)
+        if found is not None and found.used_at is not None and found.family_id is not None:
+            # Presented again: one of the two holders stole it. The tokens it gave end too.
+            scope = work.tenant(found.tenant_id)
+            if await scope.tokens().revoke_family(found.user_id, found.family_id, now):
+                await scope.audit().record(f"user:{found.user_id}", "app.code_reused", found.client_id, {},
+                                           now)
         await work.commit()
     if found is None or found.used_at is not None or found.client_id != client_id or found.expires_at <= now:
         return None
     return found
+
+
+async def bind_code(uow: UnitOfWorkFactory, code: AuthorizationCode, family_id: str) -> None:
+    """Remember which grant a code's tokens started (see :func:`redeem_code`)."""
+    async with uow(write=True) as work:
+        await work.oauth().bind_code(code.code_hash, family_id)
+        await work.commit()
 
 
 # Device authorization (RFC 8628) -----------------------------------------------------------

@@ -92,6 +92,11 @@ class PiccoloOAuthStore:
             await OAuthCodeRow.update({OAuthCodeRow.used_at: at}).where(OAuthCodeRow.code_hash == code_hash)
         return _code(row)
 
+    async def bind_code(self, code_hash: str, family_id: str) -> None:
+        await OAuthCodeRow.update({OAuthCodeRow.family_id: family_id}).where(
+            OAuthCodeRow.code_hash == code_hash
+        )
+
     # Device codes -------------------------------------------------------------------------
 
     async def add_device(self, code: DeviceCode) -> None:

@@ -34,6 +34,8 @@ class OAuthCodeRow(Table, tablename="oauth_code"):
     scopes = Varchar(length=200)
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
+    #: The grant its tokens started: revoked if the code is ever presented again.
+    family_id = Varchar(length=32, null=True, default=None)
 
 
 class OAuthDeviceCodeRow(Table, tablename="oauth_device_code"):

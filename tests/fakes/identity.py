@@ -436,6 +436,10 @@ class FakeOAuthStore:
             self._store.oauth_codes[code_hash] = replace(found, used_at=at)
         return found
 
+    async def bind_code(self, code_hash: str, family_id: str) -> None:
+        self._store.check_write("bind an authorization code")
+        self._store.oauth_codes[code_hash] = replace(self._store.oauth_codes[code_hash], family_id=family_id)
+
     async def add_device(self, code: DeviceCode) -> None:
         self._store.check_write("add a device code")
         self._store.oauth_devices[code.device_code_hash] = code

@@ -145,6 +145,8 @@ def test_an_app_gets_tokens_through_consent_and_pkce_and_its_code_works_once(cli
     })
     assert again.status_code == 400
     assert again.json()["error"] == "invalid_grant"
+    # A code presented twice was stolen by one of the two: the tokens it gave end as well.
+    assert client.get("/api/v1/me", headers=bearer(tokens["access_token"])).status_code == 401
 
 
 def test_a_wrong_verifier_is_refused_as_invalid_grant(client: TestClient[Any]) -> None:

@@ -36,7 +36,8 @@ STATEMENTS = [
     code_challenge VARCHAR(128) NOT NULL,
     scopes VARCHAR(200) NOT NULL,
     expires_at TIMESTAMPTZ NOT NULL,
-    used_at TIMESTAMPTZ
+    used_at TIMESTAMPTZ,
+    family_id VARCHAR(32)
 )""",
     """CREATE TABLE IF NOT EXISTS oauth_device_code (
     device_code_hash VARCHAR(64) PRIMARY KEY NOT NULL,
