@@ -27,7 +27,7 @@ from core.identity.oauth import ClientKind
 from core.identity.scopes import Scope
 from core.services.oauth import register_client
 from tests.conftest import make_settings
-from tests.support.api import PASSWORD, api_client, bearer, run, signup, stint
+from tests.support.api import PASSWORD, add_user, api_client, bearer, run, signup, stint, token
 
 REDIRECT = "https://app.example/callback"
 BASE = "http://testserver.local"
@@ -537,3 +537,25 @@ async def _clients(s: Any) -> list[Any]:
     async with s.uow() as work:
         tenant = await work.directory.tenant_by_slug("acme")
         return list(await work.oauth().tenant_clients(tenant.id))
+
+
+def test_an_apps_scopes_never_widen_what_its_users_role_allows(client: TestClient[Any]) -> None:
+    add_user(client, token(client, "acme", "admin@acme.test"), "dev@acme.test", role="team")
+    client_id, _ = register(client, scopes=frozenset({Scope.TRACKING, Scope.ADMIN, Scope.USERS_READ}))
+    app = app_client(client, client_id, "tracking admin users:read")
+    verifier = generate_token(48)
+    url, _ = app.create_authorization_url(f"{BASE}/oauth/authorize", code_verifier=verifier, state="r")
+    client.cookies.clear()
+    first = client.get(url, follow_redirects=True)
+    back = client.post("/signin", data={**form_of(first.text, "/signin"), "tenant": "acme",
+                                        "email": "dev@acme.test", "password": PASSWORD},
+                       follow_redirects=True)
+    location = answer(client, back.text, "approve")
+    tokens = app.fetch_token(f"{BASE}/oauth/token", authorization_response=location, code_verifier=verifier)
+    assert tokens["scope"] == "tracking users:read admin"
+    headers = bearer(tokens["access_token"])
+    assert client.get("/api/v1/me", headers=headers).json()["email"] == "dev@acme.test"
+    # The scopes allow it; the Team role does not.
+    assert client.get("/api/v1/users", headers=headers).status_code == 403
+    added = client.post("/api/v1/users", headers=headers, json={"email": "x@acme.test", "name": "x"})
+    assert added.status_code == 403
