@@ -559,3 +559,42 @@ def test_an_apps_scopes_never_widen_what_its_users_role_allows(client: TestClien
     assert client.get("/api/v1/users", headers=headers).status_code == 403
     added = client.post("/api/v1/users", headers=headers, json={"email": "x@acme.test", "name": "x"})
     assert added.status_code == 403
+
+
+def test_the_device_example_in_the_docs_pairs_against_a_served_stint(
+    database_url: str, tmp_path: Path
+) -> None:
+    """docs/examples/device_login.py, run as a reader would, against Stint on a real port (and
+    its real clock): the code it prints is approved on /device, and it reads who it paired as."""
+    import subprocess
+    import sys
+
+    import httpx
+
+    from server.app import create_app
+    from tests.support.served import served
+
+    settings = make_settings(database_url, tmp_path, STINT_RATE_LIMIT_CLIENT="1000000")
+    example = Path(__file__).parents[2] / "docs" / "examples" / "device_login.py"
+    with served(create_app(settings, migrate=True), host="127.0.0.1") as base, \
+            httpx.Client(base_url=base, timeout=10) as browser:
+        assert browser.post("/api/v1/signup", json={
+            "tenant": "acme", "name": "Acme", "deployment": "cloud",
+            "admin": {"email": "admin@acme.test", "password": PASSWORD, "name": "Admin"},
+        }).status_code == 201
+        process = subprocess.Popen([sys.executable, str(example), base], stdout=subprocess.PIPE, text=True)
+        try:
+            assert process.stdout is not None
+            shown = re.search(r"and enter (\S+)", process.stdout.readline())
+            assert shown, "the example printed no code"
+            browser.get("/")
+            browser.post("/signin", data={"tenant": "acme", "email": "admin@acme.test", "password": PASSWORD,
+                                          "next": "", "_csrf_token": browser.cookies["csrftoken"]})
+            page = browser.get("/device", params={"user_code": shown.group(1)})
+            done = browser.post("/device", data={**form_of(page.text, "/device"), "decision": "approve"})
+            assert "Stint tracker is connected" in done.text
+            out, _ = process.communicate(timeout=120)
+        finally:
+            process.kill()
+        assert process.returncode == 0
+        assert "paired as admin@acme.test with scopes tracking worklogs:read worklogs:write" in out
