@@ -47,7 +47,6 @@ from litestar import Request
 
 from core.errors import ValidationFailed
 from core.identity.oauth import (
-    CODE_LIFETIME,
     DEVICE_INTERVAL,
     DEVICE_LIFETIME,
     AuthorizationCode,
@@ -540,7 +539,3 @@ def metadata(stint: Stint) -> dict[str, Any]:
         # URL is a machine of one's own (``make run``), served the same document unchecked.
         data.validate()
     return dict(data)
-
-
-#: Exported for the docs and tests: how long a code lives.
-CODE_SECONDS = int(CODE_LIFETIME.total_seconds())
