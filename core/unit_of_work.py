@@ -20,7 +20,7 @@ from core.activities.ports import ActivityTypeRepository
 from core.audit import AuditLog
 from core.billing.ports import Invoices, PaymentRecords, RenewalStore
 from core.budgets.ports import BudgetRepository
-from core.identity.ports import SecondFactorStore, TokenRepository, UserRepository
+from core.identity.ports import OAuthStore, SecondFactorStore, TokenRepository, UserRepository
 from core.licensing.ports import Directory, SeatRepository, SubscriptionRepository
 from core.notifications import NotificationSettings
 from core.origin import Origin, Source, act_as, acting, current_origin, sourced
@@ -122,6 +122,10 @@ class UnitOfWork(Protocol):
 
     def payments(self) -> PaymentRecords:
         """What Stint keeps about the payment provider, written in this transaction."""
+        ...
+
+    def oauth(self) -> OAuthStore:
+        """OAuth clients and codes; each method names the tenant it means (``core.identity.oauth``)."""
         ...
 
     async def commit(self) -> None: ...

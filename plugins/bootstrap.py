@@ -12,6 +12,7 @@ import os
 from datetime import UTC, datetime
 
 from core.clock import Clock
+from core.services.oauth import ensure_tracker_client
 
 from . import metrics, metrics_scrape
 from .activation.issuing import ActivationIssuer
@@ -123,6 +124,9 @@ async def start(
     )
     if settings.stripe_api_key:
         _use_stripe(stint, settings.stripe_api_key)
+    if migrate:
+        # As `stint db upgrade` does: the first-party tracker is registered (idempotent).
+        await ensure_tracker_client(uow, clock)
     return stint
 
 

@@ -60,6 +60,13 @@ def _prepare_schema(settings: Settings) -> str | None:
                 print(f"embedded SQLite: applied migrations {', '.join(applied)}", flush=True)
             # The default plans, when missing (an idempotent insert; `db upgrade` does it too).
             await CatalogueRepo().seed(datetime.now(UTC))
+            if pending:
+                # And the first-party tracker, as `db upgrade` registers it.
+                from core.clock import SystemClock
+                from core.services.oauth import ensure_tracker_client
+                from plugins.storage.uow import PiccoloUnitOfWorkFactory
+
+                await ensure_tracker_client(PiccoloUnitOfWorkFactory(engine), SystemClock())
             return None
         finally:
             await storage_engine.close(engine)
@@ -115,12 +122,15 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
     async def work(stint: Stint) -> int:
         from datetime import UTC, datetime
 
+        from core.services.oauth import ensure_tracker_client
         from plugins.storage.billing_repo import CatalogueRepo
 
         applied = await upgrade(stint.engine)
         seeded = await CatalogueRepo().seed(datetime.now(UTC))
         if seeded:
             print(f"plans catalogue: {seeded} default plans added")
+        if await ensure_tracker_client(stint.uow, stint.clock):
+            print("OAuth: registered the first-party public client stint-tracker (device grant)")
         if applied:
             print("applied migrations: " + ", ".join(applied))
         else:

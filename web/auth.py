@@ -25,7 +25,7 @@ from litestar.middleware.authentication import (
 )
 
 from core.errors import InvalidCredentials
-from core.identity.scopes import Scope
+from core.identity.scopes import Scope, scopes_of_text
 from core.origin import act_as
 from core.services.tokens import PAT_PREFIX, authenticate_personal_token, session_revoked
 from core.tenancy import Deployment, LicensingMode, Operator, Tenant, User
@@ -198,6 +198,8 @@ async def authenticate_tenant_token(stint: Stint, token: str, *, count: bool = F
             claims = stint.tokens.verify(token, audience=TENANT_AUDIENCE, now=stint.clock.now())
         except TokenError as exc:
             raise _refuse(str(exc)) from None
+        # An app's token (``core.identity.oauth``) holds exactly the scopes consented to.
+        token_scopes = scopes_of_text(claims.scope)
     tenant_id, user_id = claims.tenant_id or "", claims.subject
     key, scopes = _principal_key(tenant_id, user_id)
     keys = (key,) if claims.family is None else (key, _session_key(tenant_id, user_id, claims.family)[0])

@@ -592,6 +592,36 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "POST /api/odata/v1/{entity_set}/$query": (
         "postReportingQuery", "As `queryReportingSet`, with the options in the body (text/plain, a query "
         "string) for queries too long for a URL."),
+    "GET /api/v1/me/apps": (
+        "listMyApps", "The OAuth apps (grants) and personal access tokens that can act for the caller: "
+        "name, scopes, created, last used, from where."),
+    "DELETE /api/v1/me/apps/{app_id}": (
+        "revokeMyApp", "Revokes one of the caller's app grants (every token of it) or personal access "
+        "tokens; their access tokens are refused on their next request."),
+    "POST /api/v1/me/apps/revoke-all": (
+        "unpairAllApps", "\"Unpair all apps\": every app grant of the caller is revoked, in every process "
+        "on the next request (personal access tokens are kept)."),
+    "GET /api/v1/apps": ("listTenantApps", "The third-party apps the tenant's admins registered."),
+    "POST /api/v1/apps": (
+        "registerTenantApp", "Registers a third-party app for this tenant's users: public (PKCE only) or "
+        "confidential (its secret is in this answer once). Redirect URIs match exactly."),
+    "PATCH /api/v1/apps/{client_id}": (
+        "setTenantAppDisabled", "Disables an app for everybody (every grant to it is revoked) or enables "
+        "it again."),
+    "POST /oauth/token": (
+        "oauthToken", "OAuth 2.0 token endpoint (RFC 6749 §3.2), form-encoded: `authorization_code` "
+        "(with the PKCE `code_verifier`), `refresh_token` (rotated; a reused one revokes the grant) and "
+        "`urn:ietf:params:oauth:grant-type:device_code` (RFC 8628). Clients authenticate as OAuth "
+        "says (public: `client_id`; confidential: HTTP Basic or `client_secret`); errors are OAuth's "
+        "JSON (`invalid_grant`, `authorization_pending`, `slow_down` …). docs/apps.md."),
+    "POST /oauth/device_authorization": (
+        "oauthDeviceAuthorization", "Starts a device authorization (RFC 8628 §3.1): a `device_code` "
+        "to poll the token endpoint with and a `user_code` the person types on `/device`."),
+    "POST /oauth/revoke": (
+        "oauthRevoke", "Revokes an app's refresh or access token (RFC 7009): the whole grant ends."),
+    "GET /.well-known/oauth-authorization-server": (
+        "oauthServerMetadata", "The authorization server's metadata (RFC 8414): endpoints, scopes, "
+        "grant types, S256."),
 }
 
 #: The Reporting API's routes answer OData's JSON errors, not problems.
@@ -763,6 +793,11 @@ def document_operations(app: Any, operations: dict[str, tuple[str, str]] = OPERA
                 continue  # a path this module added (the entity path below), documented already
             operation.operation_id, operation.description = operations.get(key) or _fallback(key, operation)
             handler = handlers[key]
+            if path.startswith(OAUTH_PREFIXES):
+                # OAuth's own endpoints answer OAuth's JSON errors, which its clients read.
+                operation.security = []
+                _add_oauth_errors(operation, key)
+                continue
             operation.security = _security(path, handler)
             scope = _scope(path, handler) if operation.security else None
             if scope and "Token scope:" not in (operation.description or ""):
@@ -860,6 +895,60 @@ def undocumented(
         if getattr(item, method, None) is not None
     }
     return sorted(served - set(operations)), sorted(set(operations) - served)
+
+
+#: The authorization server's endpoints (web/api/oauth.py): OAuth's errors, not problem+json.
+OAUTH_PREFIXES = ("/oauth/", "/.well-known/oauth-authorization-server")
+
+
+def _add_oauth_errors(operation: Any, key: str) -> None:
+    from litestar.openapi.spec import Example, OpenAPIMediaType, OpenAPIResponse, OpenAPIType, Schema
+
+    responses = {k: v for k, v in (operation.responses or {}).items() if not k.startswith(("4", "5"))}
+    if key.startswith("POST "):
+        errors = {
+            "400": ("An OAuth error (RFC 6749 §5.2): invalid_request, invalid_grant, "
+                    "unsupported_grant_type, authorization_pending, slow_down, expired_token, "
+                    "access_denied …", "invalid_grant"),
+            "401": ("invalid_client: the client is unknown, disabled, or its secret is wrong",
+                    "invalid_client"),
+        }
+        for status, (description, error) in errors.items():
+            example = {"error": error, "error_description": "Invalid 'code' in request."}
+            body = OpenAPIMediaType(
+                schema=Schema(type=OpenAPIType.OBJECT, required=["error"], properties={
+                    "error": Schema(type=OpenAPIType.STRING),
+                    "error_description": Schema(type=OpenAPIType.STRING),
+                }),
+                examples={"error": Example(value=example)},
+            )
+            responses[status] = OpenAPIResponse(description=description, content={"application/json": body})
+    answer = _OAUTH_ANSWERS.get(key)
+    if answer is not None:
+        properties, example = answer
+        schema = Schema(type=OpenAPIType.OBJECT, required=sorted(example),
+                        properties={k: Schema(type=OpenAPIType(v)) for k, v in properties.items()})
+        responses["200"] = OpenAPIResponse(description="OK", content={"application/json": OpenAPIMediaType(
+            schema=schema, examples={"answer": Example(value=example)})})
+    operation.responses = dict(sorted(responses.items()))
+
+
+_OAUTH_ANSWERS: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
+    "POST /oauth/token": (
+        {"access_token": "string", "token_type": "string", "expires_in": "integer", "refresh_token": "string",
+         "scope": "string"},
+        {"access_token": "eyJhbGciOiJIUzI1NiIs…", "token_type": "Bearer", "expires_in": 900,
+         "refresh_token": "stint_rt_…", "scope": "tracking worklogs:read"},
+    ),
+    "POST /oauth/device_authorization": (
+        {"device_code": "string", "user_code": "string", "verification_uri": "string",
+         "verification_uri_complete": "string", "expires_in": "integer", "interval": "integer"},
+        {"device_code": "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS", "user_code": "WDJB-MJHT",
+         "verification_uri": "https://stint.example/device",
+         "verification_uri_complete": "https://stint.example/device?user_code=WDJB-MJHT",
+         "expires_in": 600, "interval": 5},
+    ),
+}
 
 
 def _add_problems(operation: Any, statuses: list[str]) -> None:

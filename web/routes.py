@@ -27,6 +27,7 @@ def tenant_routes() -> list[Any]:
         access,
         activity_types,
         approvals,
+        apps,
         audit,
         budgets,
         devops,
@@ -62,6 +63,8 @@ def tenant_routes() -> list[Any]:
         working_hours.MyWorkingHoursController,
         working_hours.UserWorkingHoursController,
         PersonalTokensController,
+        apps.MyAppsController,
+        apps.TenantAppsController,
         access.AccessController,
         users.UsersController,
         users.DefaultRoleController,
@@ -109,10 +112,12 @@ def billing_routes() -> list[Any]:
 
 
 def webhook_routes() -> list[Any]:
-    """Payment-provider webhooks: app level, outside ``/api/v1`` (no tenant auth, no CSRF)."""
+    """App level, outside ``/api/v1`` (no tenant auth, no CSRF): the payment provider's
+    webhooks and OAuth's token endpoints (their callers authenticate as clients)."""
+    from .api.oauth import OAUTH_ROUTES
     from .api.webhooks import stripe_webhook
 
-    return [stripe_webhook]
+    return [stripe_webhook, *OAUTH_ROUTES]
 
 
 def activation_routes() -> list[Any]:

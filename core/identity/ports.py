@@ -7,12 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from core.identity.oauth import AuthorizationCode, DeviceCode, OAuthClient
 from core.identity.scopes import Scope
 from core.licensing import LastUse
 from core.tenancy import User
 
 __all__ = [
+    "AppGrant",
     "LastUse",
+    "OAuthStore",
     "OneTimeCodes",
     "PasswordHasher",
     "PersonalTokenRecord",
@@ -77,6 +80,24 @@ class RefreshTokenRecord:
     expires_at: datetime
     used_at: datetime | None = None
     revoked_at: datetime | None = None
+    #: The OAuth app the family was granted to (``core.identity.oauth``); None: a sign-in.
+    client_id: str | None = None
+    #: The scopes consented to for that app; None: everything (a sign-in).
+    scopes: frozenset[Scope] | None = None
+    #: Where the request that issued this token came from (the Apps page's "from where").
+    address: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AppGrant:
+    """One OAuth app's live grant to a user: a refresh-token family with a client."""
+
+    family_id: str
+    client_id: str
+    scopes: frozenset[Scope] | None
+    created_at: datetime
+    last_used_at: datetime
+    address: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +145,19 @@ class TokenRepository(Protocol):
 
     async def family_revoked(self, user_id: str, family_id: str) -> bool:
         """Whether the user's family has been revoked."""
+        ...
+
+    async def app_grants(self, user_id: str) -> list[AppGrant]:
+        """The user's live OAuth grants (families with a client that are not revoked)."""
+        ...
+
+    async def app_families(self, user_id: str) -> list[str]:
+        """The ids of the user's live OAuth grants' families."""
+        ...
+
+    async def revoke_client(self, client_id: str, at: datetime) -> int:
+        """Revoke every live family of this tenant granted to ``client_id`` (the app was
+        disabled); how many tokens were. Each user's cached sign-in state is forgotten."""
         ...
 
     async def add_pat(self, record: PersonalTokenRecord) -> None: ...
@@ -204,4 +238,53 @@ class SecondFactorStore(Protocol):
 
     async def remove(self, owner_id: str) -> None:
         """No second factor any more: the secret and the recovery codes are deleted."""
+        ...
+
+
+class OAuthStore(Protocol):
+    """Registered OAuth clients, authorization codes and device codes (``core.identity.oauth``).
+
+    Not tenant-scoped as a whole: a first-party client serves every tenant and a device code
+    learns its tenant only when a user confirms it; every method says which tenant it means.
+    """
+
+    async def add_client(self, client: OAuthClient) -> None: ...
+
+    async def client(self, client_id: str) -> OAuthClient | None: ...
+
+    async def tenant_clients(self, tenant_id: str) -> list[OAuthClient]:
+        """The clients registered by ``tenant_id``'s admins, oldest first."""
+        ...
+
+    async def set_client_disabled(self, tenant_id: str, client_id: str, disabled: bool) -> bool:
+        """Disable or enable one of ``tenant_id``'s clients; False when it has no such client."""
+        ...
+
+    async def add_code(self, code: AuthorizationCode) -> None: ...
+
+    async def take_code(self, code_hash: str, at: datetime) -> AuthorizationCode | None:
+        """The code, marked used by this call if it was unused (``used_at`` of the result is
+        then None); a code used before comes back with its ``used_at``."""
+        ...
+
+    async def bind_code(self, code_hash: str, family_id: str) -> None:
+        """Record the grant a used code's tokens started."""
+        ...
+
+    async def add_device(self, code: DeviceCode) -> None: ...
+
+    async def device(self, device_code_hash: str) -> DeviceCode | None: ...
+
+    async def device_by_user_code(self, user_code: str) -> DeviceCode | None: ...
+
+    async def polled(self, device_code_hash: str, at: datetime) -> None: ...
+
+    async def decide_device(
+        self, user_code: str, tenant_id: str, user_id: str, approved: bool, at: datetime
+    ) -> bool:
+        """Record a user's answer to a live, unanswered code; False when there is none."""
+        ...
+
+    async def take_device(self, device_code_hash: str, at: datetime) -> bool:
+        """Mark an approved code used; False when it was used already."""
         ...

@@ -136,6 +136,15 @@ _WORK_ITEM_PROPERTIES = (
     _p("BillableLengthWithDescendants", N, nullable=False),
 )
 
+#: workLogsWithDeleted: the worklogs and the deleted ones, for a refresh that fetches only
+#: what changed since its last run (``EditedTimestamp ge …``): a deleted worklog appears with
+#: ``IsDeleted`` true and its last values, its deletion time as ``EditedTimestamp`` too.
+_WITH_DELETED_PROPERTIES = (
+    *_WORKLOG_PROPERTIES,
+    _p("IsDeleted", B, nullable=False),
+    _p("DeletedTimestamp", T),
+)
+
 MODEL: dict[str, EntitySet] = {
     s.name: s
     for s in (
@@ -144,6 +153,20 @@ MODEL: dict[str, EntitySet] = {
             "WorkLog",
             "Id",
             _WORKLOG_PROPERTIES,
+            (
+                Navigation("WorkItem", "workItems", "WorkItemId"),
+                Navigation("User", "users", "UserId"),
+                Navigation("ActivityType", "activityTypes", "ActivityTypeId"),
+                Navigation("Budget", "budgets", "BudgetId"),
+            ),
+            page_size=1000,
+            default_order=("Timestamp",),
+        ),
+        EntitySet(
+            "workLogsWithDeleted",
+            "WorkLogWithDeleted",
+            "Id",
+            _WITH_DELETED_PROPERTIES,
             (
                 Navigation("WorkItem", "workItems", "WorkItemId"),
                 Navigation("User", "users", "UserId"),
@@ -249,5 +272,5 @@ MODEL: dict[str, EntitySet] = {
         ),
     )
 }
-"""Every entity set. ``workLogsWithDeleted`` is not here yet: it will read the worklog
-change history (another piece of work builds that table), not a deletion log of its own."""
+"""Every entity set. ``workLogsWithDeleted`` reads its deleted rows from the worklog change
+history (``worklog_change``, written with every worklog write), not a deletion log of its own."""

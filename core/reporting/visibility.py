@@ -28,7 +28,7 @@ def visible_rows(entity_set: EntitySet, viewer: Viewer) -> Expr | None:
     """The condition a row of ``entity_set`` must meet for ``viewer`` (None: every row)."""
     if viewer.sees_everyone:
         return None
-    if entity_set.name == "workLogs":
+    if entity_set.name in ("workLogs", "workLogsWithDeleted"):
         return Compare("eq", Path(("UserId",)), Value(viewer.user_id))
     if entity_set.name == "users":
         return Compare("eq", Path(("Id",)), Value(viewer.user_id))

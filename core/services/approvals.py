@@ -18,6 +18,7 @@ from typing import Literal
 from core.clock import Clock, today_in
 from core.errors import NotFound, ValidationFailed
 from core.jobs.ports import Mailer
+from core.notifications import allows
 from core.tenancy import Tenant, User
 from core.tracking import (
     LOCKED_STATUSES,
@@ -56,6 +57,9 @@ __all__ = [
     "save_approval_settings",
     "set_approvers",
 ]
+
+#: The notification kind of every approval mail (core.notifications.KINDS).
+APPROVALS = "approvals"
 
 log = logging.getLogger("stint.approvals")
 
@@ -132,6 +136,7 @@ async def set_approvers(
 
 @dataclass(frozen=True, slots=True)
 class _Mail:
+    user_id: str
     to: str
     subject: str
     body: str
@@ -165,6 +170,19 @@ def _step(
 async def _mails(
     scope: TenantScope, record: WeekRecord, action: WeekAction, actor: User, base_url: str
 ) -> list[_Mail]:
+    """The step's mails to the people whose notification settings allow ``approvals`` (their
+    own choice, else the tenant's default: core.notifications)."""
+    settings = scope.notifications()
+    defaults = await settings.tenant_defaults()
+    return [
+        mail for mail in await _drafts(scope, record, action, actor, base_url)
+        if allows(APPROVALS, await settings.user_choices(mail.user_id), defaults)
+    ]
+
+
+async def _drafts(
+    scope: TenantScope, record: WeekRecord, action: WeekAction, actor: User, base_url: str
+) -> list[_Mail]:
     users = scope.users()
     owner = await users.get(record.user_id)
     if owner is None:
@@ -183,16 +201,16 @@ async def _mails(
             f"{base_url}/approvals?state=submitted&week={week}&user={owner.id}\n"
         )
         subject = f"Stint: {owner.name} submitted {week}"
-        return [_Mail(u.email, subject, body) for u in recipients if u.id != owner.id]
+        return [_Mail(u.id, u.email, subject, body) for u in recipients if u.id != owner.id]
     if action == "approve":
         body = f"{actor.name} approved your week {week}.\n\n{base_url}/time?week={week}\n"
-        return [_Mail(owner.email, f"Stint: your week {week} was approved", body)]
+        return [_Mail(owner.id, owner.email, f"Stint: your week {week} was approved", body)]
     if action == "reject":
         body = (
             f"{actor.name} sent your week {week} back:\n\n{record.note}\n\n"
             f"Change it and submit it again: {base_url}/time?week={week}\n"
         )
-        return [_Mail(owner.email, f"Stint: your week {week} was rejected", body)]
+        return [_Mail(owner.id, owner.email, f"Stint: your week {week} was rejected", body)]
     return []
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "hash_token",
     "issue_refresh_token",
     "list_personal_tokens",
+    "refresh_record",
     "revoke_personal_token",
     "revoke_refresh_family",
     "rotate_refresh_token",
@@ -71,6 +72,9 @@ class RefreshGrant:
     user_id: str
     family_id: str
     refresh_token: str
+    #: The OAuth app the family was granted to, and the scopes consented (None: a sign-in).
+    client_id: str | None = None
+    scopes: frozenset[Scope] | None = None
 
 
 def hash_token(token: str) -> str:
@@ -98,9 +102,11 @@ def _tenant_of(token: str, prefix: str) -> str:
 
 
 async def issue_refresh_token(
-    uow: UnitOfWorkFactory, clock: Clock, *, tenant_id: str, user_id: str
+    uow: UnitOfWorkFactory, clock: Clock, *, tenant_id: str, user_id: str,
+    client_id: str | None = None, scopes: frozenset[Scope] | None = None, address: str | None = None,
 ) -> RefreshGrant:
-    """The first refresh token of a new family (at sign-in)."""
+    """The first refresh token of a new family: at sign-in, or an OAuth app's grant
+    (``client_id`` and the consented ``scopes``)."""
     token = _new_secret(REFRESH_PREFIX, tenant_id)
     family_id = new_id()
     now = clock.now()
@@ -109,10 +115,11 @@ async def issue_refresh_token(
             RefreshTokenRecord(
                 id=new_id(), tenant_id=tenant_id, user_id=user_id, family_id=family_id,
                 token_hash=hash_token(token), issued_at=now, expires_at=now + REFRESH_LIFETIME,
+                client_id=client_id, scopes=scopes, address=address,
             )
         )
         await work.commit()
-    return RefreshGrant(tenant_id, user_id, family_id, token)
+    return RefreshGrant(tenant_id, user_id, family_id, token, client_id, scopes)
 
 
 async def _active(scope: TenantScope, user_id: str) -> bool:
@@ -122,11 +129,15 @@ async def _active(scope: TenantScope, user_id: str) -> bool:
 
 
 async def rotate_refresh_token(
-    uow: UnitOfWorkFactory, clock: Clock, token: str, *, address: str | None = None
+    uow: UnitOfWorkFactory, clock: Clock, token: str, *, address: str | None = None,
+    client_id: str | None = None,
 ) -> RefreshGrant:
     """Use ``token`` once: mark it used and return its successor, or refuse.
 
     A token used before is a copy in someone else's hands: its family is revoked.
+    ``client_id`` is who presents it: None for the sign-in's own refresh, an OAuth app's id
+    at the token endpoint. A token of another family kind is refused untouched — an app's
+    token must not mint a sign-in's full-access tokens, nor one app's another's.
     """
     tenant_id = _tenant_of(token, REFRESH_PREFIX)
     now = clock.now()
@@ -136,6 +147,8 @@ async def rotate_refresh_token(
         scope = work.tenant(tenant_id)
         tokens = scope.tokens()
         record = await tokens.refresh_by_hash(hash_token(token), for_update=True)
+        if record is not None and record.client_id != client_id:
+            record = None
         if record is not None and record.used_at is not None:
             reused = True
             await tokens.revoke_family(record.user_id, record.family_id, now)
@@ -155,13 +168,25 @@ async def rotate_refresh_token(
                 RefreshTokenRecord(
                     id=new_id(), tenant_id=tenant_id, user_id=record.user_id, family_id=record.family_id,
                     token_hash=hash_token(successor), issued_at=now, expires_at=now + REFRESH_LIFETIME,
+                    client_id=record.client_id, scopes=record.scopes, address=address or record.address,
                 )
             )
             await work.commit()
-            return RefreshGrant(tenant_id, record.user_id, record.family_id, successor)
+            return RefreshGrant(tenant_id, record.user_id, record.family_id, successor, record.client_id,
+                                record.scopes)
     if reused:
         raise InvalidToken("this refresh token was used before; every token of its sign-in is revoked")
     raise InvalidToken("the refresh token is unknown, expired or revoked")
+
+
+async def refresh_record(uow: UnitOfWorkFactory, token: str) -> RefreshTokenRecord | None:
+    """The stored record of a refresh token (live or not), or None for one Stint never issued."""
+    try:
+        tenant_id = _tenant_of(token, REFRESH_PREFIX)
+    except InvalidToken:
+        return None
+    async with uow() as work:
+        return await work.tenant(tenant_id).tokens().refresh_by_hash(hash_token(token))
 
 
 async def revoke_refresh_family(

@@ -12,6 +12,9 @@ A tenant user's token carries ``sid``, the sign-in (refresh-token family) it bel
 so that signing out or a stolen refresh token ends exactly that sign-in's access tokens
 (``web/auth.py`` asks whether the family was revoked).
 
+An OAuth app's token also carries ``scope`` (what the user consented to) and ``cid`` (the
+app); ``web/auth.py`` holds it to those scopes.
+
 A token whose signature, issuer and audience checked out is remembered (bounded, per
 process) by its exact text, so the next request with it skips the HMAC and PyJWT's
 parsing; its expiry is still checked against the clock on every use.
@@ -53,6 +56,10 @@ class AccessClaims:
     #: The sign-in (refresh-token family) a tenant user's token belongs to, its ``sid``;
     #: None for operators, personal access tokens and tokens issued before sign-ins had ids.
     family: str | None = None
+    #: An OAuth app's token: its consented scopes as granted (``scope``, space-separated)
+    #: and the app (``cid``); None on every other token (full access).
+    scope: str | None = None
+    client_id: str | None = None
 
 
 #: Verified tokens remembered per process; the cache starts over when full.
@@ -142,7 +149,8 @@ class TokenService:
         if audience == TENANT_AUDIENCE and not payload.get("tid"):
             raise TokenError("the token names no tenant")
         session = payload.get("sid")
-        if session is not None and not isinstance(session, str):
+        scope, client_id = payload.get("scope"), payload.get("cid")
+        if any(v is not None and not isinstance(v, str) for v in (session, scope, client_id)):
             raise TokenError("the token is invalid")
         claims = AccessClaims(
             subject=str(payload["sub"]),
@@ -151,6 +159,8 @@ class TokenService:
             token_id=str(payload["jti"]),
             expires_at=expires_at,
             family=session,
+            scope=scope,
+            client_id=client_id,
         )
         return claims, not_before
 

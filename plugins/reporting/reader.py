@@ -36,7 +36,7 @@ from .sql import paths_of as _query_paths
 __all__ = ["PiccoloReporting", "SealedCursors"]
 
 #: Sets whose SQL reads the budget maps (directly, or through a navigation to one of them).
-_BUDGETED = frozenset({"workLogs", "workItems", "budgets"})
+_BUDGETED = frozenset({"workLogs", "workLogsWithDeleted", "workItems", "budgets"})
 _EXPAND_CHUNK = 500
 _MICRO = Decimal("0.000001")
 
@@ -146,7 +146,7 @@ class PiccoloReporting:
             totals = with_descendants(tree.parents, itself)
             rollup = json.dumps({str(item): list(pair) for item, pair in totals.items() if pair != (0, 0)})
         windows = "[]"
-        if entity_set.name == "workLogs":
+        if entity_set.name in ("workLogs", "workLogsWithDeleted"):
             windows = await self._approval_windows(scope, tenant_zone)
         return Context(
             tenant_id, viewer, self._dialect, json.dumps(on_worklogs), json.dumps(on_items), rollup, windows

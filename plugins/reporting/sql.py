@@ -189,6 +189,49 @@ def _worklogs(ctx: Context, p: Params) -> str:
     return text + f"WHERE wl.tenant_id = {p.add(ctx.tenant_id)}"
 
 
+def _worklogs_with_deleted(ctx: Context, p: Params) -> str:
+    """The worklogs (``IsDeleted`` false) and, from the change history, the deleted ones with
+    their last values (``before`` of the ``deleted`` change): no budget, amount or approval
+    state any more, created when their ``added`` change was, edited when deleted."""
+    names = [prop.name for prop in MODEL["workLogs"].properties]
+    live = ", ".join(f"w.{_q(name)}" for name in names)
+    if ctx.dialect == "postgres":
+        def field(key: str) -> str:
+            return f"(wc.before::json->>'{key}')"
+        started, length, billable = (f"{field('started_at')}::timestamptz", f"{field('length_s')}::bigint",
+                                     f"{field('billable_length_s')}::bigint")
+    else:
+        def field(key: str) -> str:
+            return f"json_extract(wc.before, '$.{key}')"
+        # The history keeps ISO text (…T09:00:00+00:00); SQLite's timestamps are Piccolo's
+        # str() of the datetime (… 09:00:00+00:00), which filters and cursors compare as text.
+        started, length, billable = (f"replace({field('started_at')}, 'T', ' ')", field("length_s"),
+                                     field("billable_length_s"))
+    deleted = {
+        "Id": "wc.worklog_id", "UserId": "wc.user_id", "Timestamp": started, "PeriodLength": length,
+        "BillableLength": billable, "ActivityTypeId": field("activity_type_id"),
+        "ActivityTypeName": "at.name",
+        "Comment": field("comment"), "WorkItemId": _item_id(ctx, field("work_item")), "BudgetId": "NULL",
+        "BudgetAssignmentType": "'NoBudget'", "Amount": "NULL", "Currency": "NULL",
+        "CreatedTimestamp": "COALESCE(added.at, wc.at)", "EditedTimestamp": "wc.at",
+        "ApprovalState": "'open'",
+    }
+    assert list(deleted) == names, "the deleted rows' columns follow workLogs' properties"
+    gone = ", ".join(f"{value} AS {_q(name)}" for name, value in deleted.items())
+    # Parameters are numbered in the order they are added: the live rows' come first in the text.
+    current = _worklogs(ctx, p)
+    tenant = p.add(ctx.tenant_id)
+    return (
+        f'SELECT {live}, FALSE AS "IsDeleted", NULL AS "DeletedTimestamp" FROM ({current}) w '
+        f'UNION ALL SELECT {gone}, TRUE AS "IsDeleted", wc.at AS "DeletedTimestamp" FROM worklog_change wc '
+        "LEFT JOIN activity_type at ON at.tenant_id = wc.tenant_id "
+        f"AND at.id = {field('activity_type_id')} "
+        "LEFT JOIN worklog_change added ON added.tenant_id = wc.tenant_id "
+        "AND added.worklog_id = wc.worklog_id AND added.action = 'added' "
+        f"WHERE wc.tenant_id = {tenant} AND wc.action = 'deleted'"
+    )
+
+
 def _work_items(ctx: Context, p: Params) -> str:
     text = (
         'SELECT wi.item_id AS "Id", wi.title AS "Title", wi.type AS "Type", wi.state AS "State", '
@@ -271,6 +314,7 @@ def _activity_types(ctx: Context, p: Params) -> str:
 
 BASES: dict[str, Callable[[Context, Params], str]] = {
     "workLogs": _worklogs,
+    "workLogsWithDeleted": _worklogs_with_deleted,
     "workItems": _work_items,
     "workItemsHierarchy": _hierarchy,
     "iterations": _iterations,

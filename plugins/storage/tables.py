@@ -213,6 +213,11 @@ class RefreshToken(Table, tablename="refresh_token"):
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+    #: The OAuth app the family belongs to (m0031); NULL: a sign-in.
+    client_id = Varchar(length=64, null=True, default=None)
+    #: Space-separated consented scopes (m0031); NULL: full access (a sign-in).
+    scopes = Varchar(length=200, null=True, default=None)
+    address = Varchar(length=64, null=True, default=None)
 
 
 class PersonalAccessToken(Table, tablename="personal_access_token"):
@@ -302,3 +307,8 @@ ALL_TABLES = (*ALL_TABLES, *IMPORT_JOB_TABLES)
 from .notifications_tables import NOTIFICATION_TABLES  # noqa: E402
 
 ALL_TABLES = (*ALL_TABLES, *NOTIFICATION_TABLES)
+
+# OAuth apps: registered clients, authorization codes, device codes (m0031).
+from .oauth_tables import OAUTH_TABLES  # noqa: E402
+
+ALL_TABLES = (*ALL_TABLES, *OAUTH_TABLES)

@@ -7,7 +7,7 @@ from typing import Any
 
 from piccolo.engine.base import Engine
 
-from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord
+from core.identity.ports import AppGrant, PersonalTokenRecord, RefreshTokenRecord
 from core.identity.scopes import scope_text, scopes_of_text
 
 from .changes import note_change, user_scope
@@ -17,7 +17,10 @@ __all__ = ["PiccoloTokenRepository"]
 
 
 def _refresh(row: dict[str, Any]) -> RefreshTokenRecord:
-    return RefreshTokenRecord(**{name: row[name] for name in RefreshTokenRecord.__slots__})
+    fields = {name: row[name] for name in RefreshTokenRecord.__slots__}
+    # Stored space-separated (m0031); NULL is a sign-in's family (full access).
+    fields["scopes"] = scopes_of_text(row["scopes"])
+    return RefreshTokenRecord(**fields)
 
 
 def _pat(row: dict[str, Any]) -> PersonalTokenRecord:
@@ -37,7 +40,7 @@ class PiccoloTokenRepository:
     async def add_refresh(self, record: RefreshTokenRecord) -> None:
         if record.tenant_id != self.tenant_id:
             raise ValueError("a token can only be added to its own tenant")
-        await RefreshToken.insert(RefreshToken(**_fields(record)))
+        await RefreshToken.insert(RefreshToken(**{**_fields(record), "scopes": scope_text(record.scopes)}))
 
     async def refresh_by_hash(
         self, token_hash: str, *, for_update: bool = False
@@ -95,6 +98,46 @@ class PiccoloTokenRepository:
                 & (RefreshToken.family_id == family_id)
                 & RefreshToken.revoked_at.is_not_null()
             )
+        )
+
+    async def app_grants(self, user_id: str) -> list[AppGrant]:
+        rows = await RefreshToken.select().where(self._apps(user_id)).order_by(RefreshToken.issued_at)
+        grants: dict[str, AppGrant] = {}
+        for row in rows:
+            first = grants.get(row["family_id"])
+            grants[row["family_id"]] = AppGrant(
+                family_id=row["family_id"], client_id=row["client_id"], scopes=scopes_of_text(row["scopes"]),
+                created_at=first.created_at if first else row["issued_at"],
+                last_used_at=row["issued_at"], address=row["address"] or (first.address if first else None),
+            )
+        return list(grants.values())
+
+    async def app_families(self, user_id: str) -> list[str]:
+        rows = await RefreshToken.select(RefreshToken.family_id).where(self._apps(user_id)).distinct()
+        return sorted(row["family_id"] for row in rows)
+
+    async def revoke_client(self, client_id: str, at: datetime) -> int:
+        live = (
+            (RefreshToken.tenant_id == self.tenant_id) & (RefreshToken.client_id == client_id)
+            & RefreshToken.revoked_at.is_null()
+        )
+        users = {row["user_id"] for row in await RefreshToken.select(RefreshToken.user_id).where(live)}
+        for user_id in users:
+            note_change(user_scope(user_id))
+        count = int(await RefreshToken.count().where(live))
+        await RefreshToken.update({RefreshToken.revoked_at: at}).where(live)
+        return count
+
+    def _apps(self, user_id: str) -> Any:
+        # A family's tokens are revoked together, so a live token means a live grant; the
+        # used ones still tell when it was first and last refreshed.
+        live_families = RefreshToken.select(RefreshToken.family_id).where(
+            (RefreshToken.tenant_id == self.tenant_id) & (RefreshToken.user_id == user_id)
+            & RefreshToken.client_id.is_not_null() & RefreshToken.revoked_at.is_null()
+        )
+        return (
+            (RefreshToken.tenant_id == self.tenant_id) & (RefreshToken.user_id == user_id)
+            & RefreshToken.client_id.is_not_null() & RefreshToken.family_id.is_in(live_families)
         )
 
     # Personal access tokens -----------------------------------------------------

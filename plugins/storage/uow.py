@@ -24,6 +24,7 @@ from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
 from . import changes
 from .directory import PiccoloDirectory
+from .oauth_repo import PiccoloOAuthStore
 from .payment_records import PiccoloPaymentRecords
 from .renewals_repo import PiccoloRenewalStore
 from .tenant_scope import PiccoloTenantScope
@@ -129,6 +130,9 @@ class PiccoloUnitOfWork:
 
     def payments(self) -> PiccoloPaymentRecords:
         return PiccoloPaymentRecords(self._engine)
+
+    def oauth(self) -> PiccoloOAuthStore:
+        return PiccoloOAuthStore(self._engine)
 
     async def commit(self) -> None:
         if self._tx is None:

@@ -11,7 +11,8 @@ from typing import Any
 from urllib.parse import quote
 
 from core.audit import AuditQuery, AuditRecord
-from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord, SecondFactorRecord
+from core.identity.oauth import AuthorizationCode, DeviceCode, OAuthClient
+from core.identity.ports import AppGrant, PersonalTokenRecord, RefreshTokenRecord, SecondFactorRecord
 from core.licensing.seats import LastUse
 from core.tenancy import User
 
@@ -238,6 +239,34 @@ class FakeTokenRepository:
             for r in self._refresh()
         )
 
+    async def app_grants(self, user_id: str) -> list[AppGrant]:
+        grants: dict[str, AppGrant] = {}
+        live = set(await self.app_families(user_id))
+        for r in sorted(self._refresh(), key=lambda r: r.issued_at):
+            if r.user_id != user_id or r.client_id is None or r.family_id not in live:
+                continue
+            first = grants.get(r.family_id)
+            grants[r.family_id] = AppGrant(
+                family_id=r.family_id, client_id=r.client_id, scopes=r.scopes,
+                created_at=first.created_at if first else r.issued_at, last_used_at=r.issued_at,
+                address=r.address or (first.address if first else None),
+            )
+        return list(grants.values())
+
+    async def app_families(self, user_id: str) -> list[str]:
+        return sorted({
+            r.family_id for r in self._refresh()
+            if r.user_id == user_id and r.client_id is not None and r.revoked_at is None
+        })
+
+    async def revoke_client(self, client_id: str, at: datetime) -> int:
+        self._store.check_write("revoke an app's families")
+        live = [r for r in self._refresh() if r.client_id == client_id and r.revoked_at is None]
+        for record in live:
+            self._store.note_change(f"u:{record.user_id}")
+            self._store.refresh_tokens[record.id] = replace(record, revoked_at=at)
+        return len(live)
+
     async def add_pat(self, record: PersonalTokenRecord) -> None:
         self._store.check_write("add a personal access token")
         if record.tenant_id != self.tenant_id:
@@ -389,3 +418,78 @@ class FakeOneTimeCodes:
         if not sealed.startswith(prefix):
             raise ValueError("the secret was sealed for another account")
         return sealed[len(prefix):]
+
+
+class FakeOAuthStore:
+    """OAuth clients and codes in memory, as ``plugins/storage/oauth_repo.py`` keeps them."""
+
+    def __init__(self, store: FakeDatabase) -> None:
+        self._store = store
+
+    async def add_client(self, client: OAuthClient) -> None:
+        self._store.check_write("register an OAuth client")
+        if client.id in self._store.oauth_clients:
+            raise FakeIntegrityError("an OAuth client with this id exists")
+        self._store.oauth_clients[client.id] = client
+
+    async def client(self, client_id: str) -> OAuthClient | None:
+        return self._store.oauth_clients.get(client_id)
+
+    async def tenant_clients(self, tenant_id: str) -> list[OAuthClient]:
+        mine = [c for c in self._store.oauth_clients.values() if c.tenant_id == tenant_id]
+        return sorted(mine, key=lambda c: (c.created_at, c.id))
+
+    async def set_client_disabled(self, tenant_id: str, client_id: str, disabled: bool) -> bool:
+        self._store.check_write("disable an OAuth client")
+        found = self._store.oauth_clients.get(client_id)
+        if found is None or found.tenant_id != tenant_id:
+            return False
+        self._store.oauth_clients[client_id] = replace(found, disabled=disabled)
+        return True
+
+    async def add_code(self, code: AuthorizationCode) -> None:
+        self._store.check_write("add an authorization code")
+        self._store.oauth_codes[code.code_hash] = code
+
+    async def take_code(self, code_hash: str, at: datetime) -> AuthorizationCode | None:
+        self._store.check_write("take an authorization code")
+        found = self._store.oauth_codes.get(code_hash)
+        if found is not None and found.used_at is None:
+            self._store.oauth_codes[code_hash] = replace(found, used_at=at)
+        return found
+
+    async def bind_code(self, code_hash: str, family_id: str) -> None:
+        self._store.check_write("bind an authorization code")
+        self._store.oauth_codes[code_hash] = replace(self._store.oauth_codes[code_hash], family_id=family_id)
+
+    async def add_device(self, code: DeviceCode) -> None:
+        self._store.check_write("add a device code")
+        self._store.oauth_devices[code.device_code_hash] = code
+
+    async def device(self, device_code_hash: str) -> DeviceCode | None:
+        return self._store.oauth_devices.get(device_code_hash)
+
+    async def device_by_user_code(self, user_code: str) -> DeviceCode | None:
+        return next((d for d in self._store.oauth_devices.values() if d.user_code == user_code), None)
+
+    async def polled(self, device_code_hash: str, at: datetime) -> None:
+        found = self._store.oauth_devices[device_code_hash]
+        self._store.oauth_devices[device_code_hash] = replace(found, last_polled_at=at)
+
+    async def decide_device(
+        self, user_code: str, tenant_id: str, user_id: str, approved: bool, at: datetime
+    ) -> bool:
+        found = await self.device_by_user_code(user_code)
+        if found is None or found.approved is not None or found.expires_at <= at:
+            return False
+        self._store.oauth_devices[found.device_code_hash] = replace(
+            found, tenant_id=tenant_id, user_id=user_id, approved=approved
+        )
+        return True
+
+    async def take_device(self, device_code_hash: str, at: datetime) -> bool:
+        found = self._store.oauth_devices.get(device_code_hash)
+        if found is None or found.used_at is not None:
+            return False
+        self._store.oauth_devices[device_code_hash] = replace(found, used_at=at)
+        return True

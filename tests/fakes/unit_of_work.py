@@ -38,6 +38,7 @@ from core.activities import ActivityType
 from core.billing.ports import BillingCustomer, RemoteInvoice
 from core.budgets import Budget
 from core.idempotency import KeyRecord, KeyScope
+from core.identity.oauth import AuthorizationCode, DeviceCode, OAuthClient
 from core.identity.ports import PersonalTokenRecord, RefreshTokenRecord, SecondFactorRecord
 from core.jobs.ports import JobRunRecord
 from core.licensing.subscription import Subscription
@@ -81,7 +82,13 @@ if TYPE_CHECKING:
     from .activities import FakeActivityTypeRepository, FakeRateRepository
     from .billing import FakeInvoices, FakePaymentRecords, FakeRenewalStore
     from .budgets import FakeBudgetRepository
-    from .identity import FakeAuditLog, FakeSecondFactorStore, FakeTokenRepository, FakeUserRepository
+    from .identity import (
+        FakeAuditLog,
+        FakeOAuthStore,
+        FakeSecondFactorStore,
+        FakeTokenRepository,
+        FakeUserRepository,
+    )
     from .import_jobs import FakeImportJobStore
     from .licensing import FakeDirectory, FakeSeatRepository, FakeSubscriptionRepository
     from .notifications import FakeNotificationSettings, FakeWorkingHoursStore
@@ -129,6 +136,9 @@ class FakeDatabase:
     audit: list[AuditRow] = field(default_factory=list)
     #: Token id → record, every tenant's (each record names its tenant).
     refresh_tokens: dict[str, RefreshTokenRecord] = field(default_factory=dict)
+    oauth_clients: dict[str, OAuthClient] = field(default_factory=dict)
+    oauth_codes: dict[str, AuthorizationCode] = field(default_factory=dict)
+    oauth_devices: dict[str, DeviceCode] = field(default_factory=dict)
     personal_tokens: dict[str, PersonalTokenRecord] = field(default_factory=dict)
     #: Operator or user id → second factor (the secret's columns of the account's row).
     second_factors: dict[str, SecondFactorRecord] = field(default_factory=dict)
@@ -408,6 +418,11 @@ class FakeUnitOfWork:
         from .billing import FakePaymentRecords
 
         return FakePaymentRecords(self.store)
+
+    def oauth(self) -> FakeOAuthStore:
+        from .identity import FakeOAuthStore
+
+        return FakeOAuthStore(self.store)
 
     async def commit(self) -> None:
         working = self.store

@@ -71,9 +71,12 @@ def test_db_upgrade_twice_changes_nothing_the_second_time(tmp_path: Path) -> Non
     first = run(["db", "upgrade"], tmp_path)
     assert first.returncode == 0, first.stderr
     assert "applied migrations: 0001" in first.stdout
+    # The first-party tracker is registered once (issue #20), as its terminal client expects.
+    assert "registered the first-party public client stint-tracker" in first.stdout
     second = run(["db", "upgrade"], tmp_path)
     assert second.returncode == 0, second.stderr
     assert "nothing changed" in second.stdout
+    assert "stint-tracker" not in second.stdout
 
 
 def test_demo_is_idempotent_and_prints_logins_that_work(tmp_path: Path) -> None:

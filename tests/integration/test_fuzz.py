@@ -32,6 +32,7 @@ from core.clock import FixedClock
 from server.app import create_app
 from tests.conftest import make_settings
 from tests.support.api import api_client, bearer, operator_token, signup, token
+from web.openapi import OAUTH_PREFIXES
 
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "code"}
 #: Examples per operation and generation mode: enough to hit every field's edges, small
@@ -114,7 +115,8 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def errors_are_problem_json(ctx: Any, response: Any, case: Any) -> bool | None:
-    """Every 4xx and 5xx answer is RFC 9457 problem+json with a stable ``code``."""
+    """Every 4xx and 5xx answer is RFC 9457 problem+json with a stable ``code`` (OAuth's
+    endpoints: OAuth's JSON error)."""
     if response.status_code < 400:
         return None
     content_type = response.headers.get("content-type", [""])[0]
@@ -122,6 +124,11 @@ def errors_are_problem_json(ctx: Any, response: Any, case: Any) -> bool | None:
         # The Reporting API speaks OData: its errors are OData's JSON errors (docs/reporting.md).
         assert content_type.startswith("application/json"), f"{response.status_code}: {content_type!r}"
         assert set(response.json()["error"]) == {"code", "message"}
+        return True
+    if case.path.startswith(OAUTH_PREFIXES):
+        # OAuth's endpoints answer OAuth's JSON errors (RFC 6749 §5.2), which its clients read.
+        assert content_type.startswith("application/json"), f"{response.status_code} as {content_type!r}"
+        assert isinstance(response.json().get("error"), str)
         return True
     assert content_type.startswith("application/problem+json"), (
         f"{response.status_code} answered as {content_type!r}"

@@ -69,6 +69,7 @@ def test_a_third_party_odata_client_reads_the_metadata_and_queries_every_entity_
     service = ODataService(f"{base}{ODATA}/", reflect_entities=True, session=session)
     assert set(service.entities) == {
         "workLogs",
+        "workLogsWithDeleted",
         "workItems",
         "workItemsHierarchy",
         "iterations",

@@ -94,7 +94,8 @@ class PersonalTokensController(Controller):
         self, data: JSONBody[NewTokenIn], request: Request[TenantPrincipal, object, State], stint: StintDep
     ) -> NewTokenOut:
         principal = request.user
-        if principal.personal_token_id is not None:
+        if principal.personal_token_id is not None or principal.claims.client_id is not None:
+            # Nor an app's token: a new token could hold scopes the user never consented to.
             raise AccessDenied(
                 "not_permitted", "Sign in to create a personal access token; a token cannot make another."
             )

@@ -76,11 +76,13 @@ def page_middleware(settings: Settings) -> list[Any]:
 def pages_router(settings: Settings) -> Router:
     from .activity_types import ActivityTypesPageController
     from .approvals import ApprovalsPageController
+    from .apps import AppsPageController
     from .audit import AuditPageController
     from .budgets import BudgetsPageController
     from .devops import DevOpsPageController
     from .explorer import ExplorerPageController
     from .notifications import NotificationsPageController
+    from .oauth import OAuthPagesController
     from .reporting import ReportingPageController
     from .security import SecurityPageController
     from .signin import SignInController
@@ -103,6 +105,7 @@ def pages_router(settings: Settings) -> Router:
             ApprovalsPageController, WorklogHistoryPageController, ExplorerPageController,
             ReportingPageController,
             UnsubscribePageController, NotificationsPageController,
+            OAuthPagesController, AppsPageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

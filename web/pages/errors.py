@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import urlencode
 
 from litestar import Request, Response
 from litestar.exceptions import (
@@ -58,6 +59,9 @@ def _sign_in(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[A
     if is_htmx(request):
         return Response(None, status_code=200, headers={"HX-Redirect": "/"})
     target = request.url.path
+    if target.startswith(("/oauth/", "/device")) and request.url.query:
+        # An app's authorisation request is all in its query: sign-in must lead back to it.
+        return Redirect("/?" + urlencode({"next": f"{target}?{request.url.query}"}), status_code=303)
     query = f"?next={target}" if target not in ("/", "/signin") else ""
     return Redirect(f"/{query}", status_code=303)
 

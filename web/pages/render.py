@@ -104,7 +104,8 @@ async def open_page(
     principal = await page_principal(request)
     if principal is None:
         raise SignInRequired
-    if principal.scopes is not None and principal.scopes != ALL_SCOPES:
+    limited = principal.scopes is not None and principal.scopes != ALL_SCOPES
+    if limited or principal.claims.client_id is not None:
         # Pages are for people: a token limited to some scopes is for a tool, and a page's
         # forms would otherwise let it do what its scopes leave out.
         raise AccessDenied("insufficient_scope", "Pages need a sign-in, not a token limited to some scopes.")

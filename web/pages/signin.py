@@ -28,7 +28,7 @@ class SignInForm(msgspec.Struct):
     password: Annotated[str, msgspec.Meta(max_length=1024)] = ""
     #: The authenticator app's code, or a recovery code: the second step, for accounts with one.
     code: Annotated[str, msgspec.Meta(max_length=64)] = ""
-    next: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    next: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
 Form = Annotated[SignInForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
@@ -47,7 +47,7 @@ class SignInController(Controller):
 
     @get("/", name="signin")
     async def home(
-        self, request: Request[Any, Any, Any], next: Annotated[str, QueryParameter(max_length=200)] = ""
+        self, request: Request[Any, Any, Any], next: Annotated[str, QueryParameter(max_length=2000)] = ""
     ) -> Response[Any] | Template:
         principal = await page_principal(request)
         if principal is None:

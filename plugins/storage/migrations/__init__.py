@@ -48,6 +48,7 @@ from . import (
     m0027_worklog_explorer_ranges,
     m0028_token_scopes,
     m0030_notifications,
+    m0031_oauth,
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
@@ -82,6 +83,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0027_worklog_explorer_ranges,
     m0028_token_scopes,
     m0030_notifications,
+    m0031_oauth,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (

@@ -197,3 +197,35 @@ async def test_the_approval_start_date_closes_the_weeks_before_it(
     await add_worklog(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id,
                       new=NewWorklog(started_at=NOW - timedelta(hours=1), length_s=60, comment="x"),
                       may_add_for_others=False)
+
+
+async def test_approval_mails_respect_the_recipients_notification_settings(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, tracking: Tracking
+) -> None:
+    """An owner who turned approval mails off gets no rejection mail (the note is still on
+    their week); a tenant default of off silences the approvers too, unless one turns it on."""
+    from core.services.notification_preferences import set_my_notifications, set_tenant_notifications
+
+    tenant = seed.tenant()
+    admin = seed.admin(tenant)
+    ann = seed.user(tenant, "ann@acme.test")
+    max_ = seed.user(tenant, "max@acme.test", approval_manager=True)
+    await set_my_notifications(uow, tenant=tenant, user=ann, kinds={"approvals": False})
+    mailer = FakeMailer()
+    await change_week(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, week=THIS_WEEK,
+                      action="submit", mailer=mailer)
+    await change_week(uow, clock, tenant=tenant, actor=max_, owner_id=ann.id, week=THIS_WEEK,
+                      action="reject", note="Tuesday is missing", mailer=mailer)
+    assert [m.to for m in mailer.sent] == ["max@acme.test"]
+    assert tracking.status(tenant, ann) is WeekStatus.REJECTED
+
+    await set_tenant_notifications(uow, clock, tenant=tenant, actor=admin, kinds={"approvals": False})
+    await change_week(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, week=THIS_WEEK,
+                      action="submit", mailer=mailer)
+    assert [m.to for m in mailer.sent] == ["max@acme.test"]
+    await set_my_notifications(uow, tenant=tenant, user=max_, kinds={"approvals": True})
+    await change_week(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, week=THIS_WEEK,
+                      action="revoke", mailer=mailer)
+    await change_week(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, week=THIS_WEEK,
+                      action="submit", mailer=mailer)
+    assert [m.to for m in mailer.sent] == ["max@acme.test", "max@acme.test"]
