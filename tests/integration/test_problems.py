@@ -57,7 +57,8 @@ def test_bad_input_is_a_422_problem_naming_each_field(client: Any) -> None:
 def test_the_openapi_schema_documents_errors_as_problems(client: Any) -> None:
     """Every documented 4xx/5xx of the API is problem+json with the Problem schema, and an
     operation that takes input documents its 422. (The Reporting API under /api/odata/ speaks
-    OData: its errors are OData's JSON errors, documented as such.)"""
+    OData, and the OAuth endpoints under /oauth/ speak OAuth (RFC 6749 §5.2): their errors are
+    those protocols' JSON errors, documented as such.)"""
     schema = client.get("/schema/openapi.json").json()
     problem = schema["components"]["schemas"]["Problem"]
     assert {"type", "title", "status", "detail", "code"} <= set(problem["required"])
@@ -70,5 +71,8 @@ def test_the_openapi_schema_documents_errors_as_problems(client: Any) -> None:
                 if status[0] in "45" and name.startswith("/api/odata/"):
                     error = response["content"]["application/json"]["schema"]["properties"]["error"]
                     assert set(error["required"]) == {"code", "message"}, (name, status)
+                elif status[0] in "45" and name.startswith("/oauth/"):
+                    oauth = response["content"]["application/json"]["schema"]
+                    assert oauth["required"] == ["error"], (name, status)
                 elif status[0] in "45":
                     assert list(response.get("content", {PROBLEM: None})) == [PROBLEM], (status, response)
