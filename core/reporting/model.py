@@ -145,6 +145,14 @@ _WITH_DELETED_PROPERTIES = (
     _p("DeletedTimestamp", T),
 )
 
+#: A worklog's links, the same on workLogs and workLogsWithDeleted.
+_WORKLOG_NAVIGATIONS = (
+    Navigation("WorkItem", "workItems", "WorkItemId"),
+    Navigation("User", "users", "UserId"),
+    Navigation("ActivityType", "activityTypes", "ActivityTypeId"),
+    Navigation("Budget", "budgets", "BudgetId"),
+)
+
 MODEL: dict[str, EntitySet] = {
     s.name: s
     for s in (
@@ -153,12 +161,7 @@ MODEL: dict[str, EntitySet] = {
             "WorkLog",
             "Id",
             _WORKLOG_PROPERTIES,
-            (
-                Navigation("WorkItem", "workItems", "WorkItemId"),
-                Navigation("User", "users", "UserId"),
-                Navigation("ActivityType", "activityTypes", "ActivityTypeId"),
-                Navigation("Budget", "budgets", "BudgetId"),
-            ),
+            _WORKLOG_NAVIGATIONS,
             page_size=1000,
             default_order=("Timestamp",),
         ),
@@ -167,12 +170,7 @@ MODEL: dict[str, EntitySet] = {
             "WorkLogWithDeleted",
             "Id",
             _WITH_DELETED_PROPERTIES,
-            (
-                Navigation("WorkItem", "workItems", "WorkItemId"),
-                Navigation("User", "users", "UserId"),
-                Navigation("ActivityType", "activityTypes", "ActivityTypeId"),
-                Navigation("Budget", "budgets", "BudgetId"),
-            ),
+            _WORKLOG_NAVIGATIONS,
             page_size=1000,
             default_order=("Timestamp",),
         ),
