@@ -8,6 +8,7 @@ tests are skipped loudly, or fail under ``STINT_REQUIRE_SERVICES=1`` (CI).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -68,16 +69,8 @@ class Server:
     home: Path
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A ``stint serve`` started for this test session."""
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing (apt-get install -y chromium); browser tests cannot run"
-        if services.required():
-            pytest.fail(f"STINT_REQUIRE_SERVICES=1 but {message}")
-        pytest.skip(f"!!! {message} !!!")
-    home = tmp_path_factory.mktemp("stint-e2e")
-    port = _free_port()
+def base_env(home: Path, port: int, **extra: str) -> dict[str, str]:
+    """The settings every served Stint of the browser tests runs with, plus ``extra``."""
     env = {
         **os.environ,
         "STINT_DATABASE_URL": f"sqlite:///{home / 'stint.sqlite3'}",
@@ -88,10 +81,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "STINT_RATE_LIMIT_CLIENT": "100000",
         "STINT_RATE_LIMIT_LOGIN": "100000",
         "STINT_BASE_URL": f"http://127.0.0.1:{port}",
-        # Activation files are signed with the development key here, so this server must trust it.
-        "STINT_ACTIVATION_TRUST_DEV_KEY": "1",
+        **extra,
     }
     env.pop("STINT_REDIS_URL", None)
+    return env
+
+
+@contextlib.contextmanager
+def serve_stint(home: Path, port: int, env: dict[str, str]) -> Iterator[Server]:
+    """``stint serve`` in ``home`` on ``port``, answering ``/health``; stopped on exit."""
     stint = Path(sys.executable).parent / "stint"
     log = (home / "server.log").open("w")
     process = subprocess.Popen(
@@ -123,6 +121,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A ``stint serve`` started for this test session."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (apt-get install -y chromium); browser tests cannot run"
+        if services.required():
+            pytest.fail(f"STINT_REQUIRE_SERVICES=1 but {message}")
+        pytest.skip(f"!!! {message} !!!")
+    home = tmp_path_factory.mktemp("stint-e2e")
+    port = _free_port()
+    # Activation files are signed with the development key here, so this server must trust it.
+    env = base_env(home, port, STINT_ACTIVATION_TRUST_DEV_KEY="1")
+    with serve_stint(home, port, env) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")

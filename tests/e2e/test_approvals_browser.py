@@ -8,13 +8,9 @@ This module runs its own ``stint serve`` with an SMTP server: the session's serv
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +20,17 @@ from playwright.sync_api import expect
 from core.tracking import week_of
 from tests.support.mail import Inbox, smtp_inbox
 
-from .conftest import CHROMIUM, CHROMIUM_ARGS, Api, Server, _free_port, htmx_settled, sign_in
+from .conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    Api,
+    Server,
+    _free_port,
+    base_env,
+    htmx_settled,
+    serve_stint,
+    sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -44,47 +50,12 @@ def mail_server(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox) -> Itera
         pytest.skip(f"!!! {CHROMIUM} is missing (apt-get install -y chromium) !!!")
     home = tmp_path_factory.mktemp("stint-e2e-approvals")
     port = _free_port()
-    env = {
-        **os.environ,
-        "STINT_DATABASE_URL": f"sqlite:///{home / 'stint.sqlite3'}",
-        "STINT_DATA_DIR": str(home / ".stint"),
-        "STINT_SECRET_KEY": "e2e-secret-key-that-is-long-enough-0123456789",
-        "STINT_FAST_PASSWORD_HASHING": "1",
-        "STINT_RATE_LIMIT_CLIENT": "100000",
-        "STINT_RATE_LIMIT_LOGIN": "100000",
-        "STINT_BASE_URL": f"http://127.0.0.1:{port}",
+    env = base_env(home, port, **{
         "STINT_SMTP_URL": f"smtp://127.0.0.1:{inbox.port}",  # type: ignore[attr-defined]
         "STINT_SMTP_FROM": "time@stint.test",
-    }
-    env.pop("STINT_REDIS_URL", None)
-    stint = Path(sys.executable).parent / "stint"
-    log = (home / "server.log").open("w")
-    process = subprocess.Popen(
-        [str(stint), "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=home, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"stint serve exited: {(home / 'server.log').read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("stint serve did not answer /health within 30 s")
-            time.sleep(0.2)
-        yield Server(base, env, home)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    })
+    with serve_stint(home, port, env) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
