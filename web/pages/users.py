@@ -67,6 +67,12 @@ def _flag(value: str) -> bool | None:
     return None if value == "" else value == "on"
 
 
+async def _shown(request: Request[Any, Any, Any], page: Page, **extra: Any) -> Template:
+    """The users page (or its partial, for htmx) as it stands after an action."""
+    context = await _context(request, page, **extra)
+    return render(request, "settings/users.html", "settings/_users.html", context)
+
+
 async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) -> dict[str, Any]:
     stint = stint_of(request)
     async with stint.uow() as work:
@@ -107,7 +113,7 @@ class UsersPageController(Controller):
     @get("/", name="users")
     async def show(self, request: Request[Any, Any, Any]) -> Template:
         page = await open_page(request, Action.MANAGE_USERS)
-        return render(request, "settings/users.html", "settings/_users.html", await _context(request, page))
+        return await _shown(request, page)
 
     @post("/user/{user_id:str}", status_code=200)
     async def change(
@@ -132,8 +138,7 @@ class UsersPageController(Controller):
             active=_flag(data.active),
         )
         # The whole table comes back: the seat count in its heading moves with a licence.
-        context = await _context(request, page, done=f"Saved {user.email}.")
-        return render(request, "settings/users.html", "settings/_users.html", context)
+        return await _shown(request, page, done=f"Saved {user.email}.")
 
     @post("/user/{user_id:str}/second-factor/remove", status_code=200)
     async def remove_second_factor(
@@ -146,8 +151,7 @@ class UsersPageController(Controller):
             address=client_address(request),
         )
         done = "The second factor is removed: the user sets up a new one."
-        context = await _context(request, page, done=done)
-        return render(request, "settings/users.html", "settings/_users.html", context)
+        return await _shown(request, page, done=done)
 
     @post("/user/{user_id:str}/rate", status_code=200)
     async def rate(
@@ -160,8 +164,7 @@ class UsersPageController(Controller):
             rate=parse_rate(data.rate, data.currency),
         )
         done = f"{user.email}: {'no hourly rate' if rate is None else f'{rate} an hour'}."
-        context = await _context(request, page, done=done)
-        return render(request, "settings/users.html", "settings/_users.html", context)
+        return await _shown(request, page, done=done)
 
     @post("/default-role", status_code=200)
     async def default_role(
@@ -173,8 +176,7 @@ class UsersPageController(Controller):
             stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user, role=data.role,
             address=client_address(request),
         )
-        context = await _context(request, page, done=f"The default role is now {data.role}.")
-        return render(request, "settings/users.html", "settings/_users.html", context)
+        return await _shown(request, page, done=f"The default role is now {data.role}.")
 
     @post("/user/{user_id:str}/deactivate", status_code=200)
     async def deactivate(self, request: Request[Any, Any, Any], user_id: FromPath[str]) -> Template:
@@ -186,8 +188,7 @@ class UsersPageController(Controller):
             user_id=user_id, address=client_address(request),
         )
         done = f"{user.email} is deactivated: their seat is free and their worklogs are kept."
-        context = await _context(request, page, done=done)
-        return render(request, "settings/users.html", "settings/_users.html", context)
+        return await _shown(request, page, done=done)
 
     @post("/bulk", status_code=200)
     async def bulk(
@@ -200,8 +201,7 @@ class UsersPageController(Controller):
             user_ids=data.users, role=data.role or None, licensed=_flag(data.licensed),
             address=client_address(request),
         )
-        context = await _context(request, page, done=f"Saved {len(rows)} users.")
-        return render(request, "settings/users.html", "settings/_users.html", context)
+        return await _shown(request, page, done=f"Saved {len(rows)} users.")
 
     @post("/editing", status_code=200)
     async def editing(
@@ -213,5 +213,4 @@ class UsersPageController(Controller):
             stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user,
             who=data.who, address=client_address(request),
         )
-        context = await _context(request, page, done="Saved who may edit other people's time.")
-        return render(request, "settings/users.html", "settings/_users.html", context)
+        return await _shown(request, page, done="Saved who may edit other people's time.")
