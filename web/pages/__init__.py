@@ -48,6 +48,10 @@ def _decimal(value: Any, places: int = 4) -> str:
 
 def _engine_setup(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters.update(hm=_hm, money=_money, decimal=_decimal)
+    # Template strings are marked for translation (`{{ _("…") }}`, `{% trans %}`) so gettext
+    # catalogues can hold them; until a locale is chosen per request they render as written.
+    engine.engine.add_extension("jinja2.ext.i18n")
+    engine.engine.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
 
 def template_config(*more_directories: Path) -> TemplateConfig[JinjaTemplateEngine]:
