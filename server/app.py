@@ -7,11 +7,14 @@ logging, and opens/closes the adapters built by :mod:`plugins.bootstrap`.
 
 from __future__ import annotations
 
-from litestar import Litestar, Router
+from collections.abc import Callable
+
+from litestar import Litestar
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.openapi.spec import OpenAPI
 
 from admin import CONSOLE_TEMPLATES, console_router
 from core.clock import Clock
@@ -34,6 +37,7 @@ from web.pages import pages_router, static_router, template_config
 from web.problems import document_problems, exception_handlers
 from web.proxies import ForwardedMiddleware, parse_networks
 from web.request import StintRequest
+from web.routes import BuiltOnce
 from web.second_factor import require_operator_second_factor
 from web.security import cors_config, security_headers
 
@@ -71,7 +75,7 @@ def create_app(
         if stint is not None:
             await bootstrap.stop(stint)
 
-    tenant_api = Router(
+    tenant_api = BuiltOnce(
         path="/api/v1",
         route_handlers=routes.tenant_routes(),
         # Authentication first: a key belongs to the signed-in user of a tenant.
@@ -81,7 +85,7 @@ def create_app(
             DefineMiddleware(IdempotencyMiddleware, max_body_bytes=MAX_BODY_BYTES),
         ],
     )
-    operator_api = Router(
+    operator_api = BuiltOnce(
         path="/api/v1/operator",
         route_handlers=routes.operator_routes(),
         middleware=[DefineMiddleware(OperatorAuth, exclude_from_auth_key="exclude_from_auth")],
@@ -121,10 +125,7 @@ def create_app(
         ),
         debug=False,
     )
-    document_problems(app)
-    document_idempotency(app)
-    document_operations(app)
-    document_links(app)
+    _document_on_first_use(app)
     return app
 
 
@@ -132,3 +133,36 @@ def serve_app() -> Litestar:
     """The app of one of ``stint serve --workers N``'s processes (uvicorn's factory): the
     schema was checked by the command; the jobs run on Celery (several processes need Redis)."""
     return create_app(serving=True)
+
+
+def _document_on_first_use(app: Litestar) -> None:
+    """Finish the OpenAPI document when it is first asked for, not here.
+
+    Building the document is over half of building the app (hundreds of operations, their
+    schemas and examples); a process that never serves ``/schema`` (a worker, most test
+    apps) should not pay for it. The app's one OpenAPI plugin becomes the subclass below,
+    which has the same layout (no slots of its own), so everything that finds the plugin
+    by its type still finds it.
+    """
+    from litestar._openapi.plugin import OpenAPIPlugin
+
+    app.plugins.get(OpenAPIPlugin).__class__ = _DocumentedOpenAPIPlugin
+
+
+def _finishing_steps() -> tuple[Callable[[Litestar], None], ...]:
+    return (document_problems, document_idempotency, document_operations, document_links)
+
+
+from litestar._openapi.plugin import OpenAPIPlugin  # noqa: E402  (private: the class to extend)
+
+
+class _DocumentedOpenAPIPlugin(OpenAPIPlugin):
+    __slots__ = ()
+
+    def provide_openapi(self) -> OpenAPI:
+        if self._openapi is None:
+            # Kept before the steps run: each of them asks for the document too.
+            self._openapi = self._build_openapi()
+            for step in _finishing_steps():
+                step(self.app)
+        return self._openapi

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from litestar import Router
+
 from .api.identity import OperatorTokenController, TokenController
 from .api.tokens import PersonalTokensController
 
 __all__ = [
+    "BuiltOnce",
     "activation_routes",
     "billing_routes",
     "operator_activation_routes",
@@ -20,6 +23,19 @@ __all__ = [
     "tenant_routes",
     "webhook_routes",
 ]
+
+
+class BuiltOnce(Router):
+    """A router made for one app and registered once, so it is not copied on registration.
+
+    Litestar deep-copies a router it registers, so that one router object can sit under two
+    owners; for the app's big routers that copy (every handler, its metadata and examples)
+    was a third of building the app. A router made by the app factory for that app alone
+    has no second owner: it is registered as it is.
+    """
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> BuiltOnce:
+        return self
 
 
 def tenant_routes() -> list[Any]:

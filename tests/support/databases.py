@@ -1,5 +1,7 @@
-"""Fresh databases per test: a SQLite file in tmp_path, or a PostgreSQL database cloned
-from a template migrated once per session (``CREATE DATABASE … TEMPLATE …``)."""
+"""Fresh databases per test, cloned from a template migrated once per session: a SQLite file
+copied into the test's tmp_path, or a PostgreSQL database (``CREATE DATABASE … TEMPLATE …``).
+
+Migrating every test's database from nothing was a fifth of the suite's time on SQLite."""
 
 from __future__ import annotations
 
@@ -7,7 +9,9 @@ import asyncio
 import concurrent.futures
 import os
 import re
+import sqlite3
 import uuid
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -112,3 +116,28 @@ def create_empty() -> tuple[str, str]:
 
 def drop(name: str) -> None:
     _run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def create_sqlite_template(path: Path) -> None:
+    """A migrated SQLite database at ``path``."""
+
+    async def make() -> None:
+        engine = await storage_engine.open_engine(f"sqlite:///{path}")
+        try:
+            await upgrade(engine)
+        finally:
+            await storage_engine.close(engine)
+
+    _run(make())
+
+
+def copy_sqlite(template: Path, path: Path) -> None:
+    """A copy of ``template`` at ``path`` through SQLite's backup API, which copies a
+    consistent database whatever its journal mode left beside the file."""
+    source = sqlite3.connect(template)
+    target = sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
