@@ -50,7 +50,8 @@ def parser() -> argparse.ArgumentParser:
     login.add_argument("--server", dest="server", help="the same as URL")
     login.set_defaults(run=run_login)
 
-    start = commands.add_parser("start", help="start the timer (stops a running one)")
+    start = commands.add_parser("start", aliases=["switch"],
+                                help="start the timer; a running one stops (so `switch` is the same)")
     start.add_argument("--work-item", "-w", type=int, metavar="N", help="the work item's id")
     start.add_argument("--comment", "-c", help="what you are working on")
     start.set_defaults(run=run_start)
@@ -85,8 +86,11 @@ def run_login(args: argparse.Namespace, store: TokenStore) -> int:
     with httpx.Client(base_url=server, timeout=15) as http:
         tokens = device.login(http, server, show)
         store.save(tokens)
-        me = http.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens.access_token}"})
-    who = me.json().get("email", "?") if me.status_code == 200 else "?"
+        try:
+            me = http.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens.access_token}"})
+            who = me.json().get("email", "?") if me.status_code == 200 else "?"
+        except (httpx.HTTPError, ValueError):
+            who = "?"  # paired all the same; the next command will tell if the server is away
     print(f"Paired as {who} with {server} (scopes: {tokens.scope}).")
     print(f"Tokens are kept in {store.path}")
     return 0

@@ -7,6 +7,7 @@ either runs alone. ``watch`` runs in a pseudo-terminal, as in a user's terminal 
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import re
@@ -123,6 +124,9 @@ def test_a_paired_tracker_starts_and_stops_one_worklog_and_says_so_once_unpaired
     assert f"Paired as {ADMIN}" in said
     tokens = tmp_path / "stint-tracker" / "tokens.json"
     assert stat.S_IMODE(tokens.stat().st_mode) == 0o600
+    kept = json.loads(tokens.read_text())
+    secrets = [kept["access_token"], kept["refresh_token"]]
+    printed = [said]
 
     started = tracker(env, "start", "--work-item", str(item), "--comment", "from the terminal")
     assert started.returncode == 0, started.stderr
@@ -133,6 +137,7 @@ def test_a_paired_tracker_starts_and_stops_one_worklog_and_says_so_once_unpaired
     stopped = tracker(env, "stop")
     assert stopped.returncode == 0, stopped.stderr
     assert "Stopped:" in stopped.stdout
+    printed += [r.stdout + r.stderr for r in (started, status, stopped)]
 
     admin = {"Authorization": f"Bearer {api.token(SLUG, ADMIN)}"}
     worklogs = api.http.get("/api/v1/worklogs", headers=admin).json()["items"]
@@ -149,6 +154,12 @@ def test_a_paired_tracker_starts_and_stops_one_worklog_and_says_so_once_unpaired
     assert after.returncode == 3
     assert "unpaired" in after.stderr and "run `stint-tracker login` again" in after.stderr
     assert after.stdout == ""
+
+    # Done when 5: neither the tracker's output nor the server's log lines carry a token.
+    logged = (stint_server.home / "server.log").read_text()
+    assert "/oauth/token" in logged, "the server log shows no token requests: the check would be empty"
+    for secret in secrets:
+        assert all(secret not in text for text in [*printed, after.stderr, logged])
 
 
 class Terminal:
