@@ -145,6 +145,22 @@ def test_after_unpair_all_the_next_call_says_unpaired_and_exits_with_3(
     assert "unpaired" in said and "run `stint-tracker login` again" in said
 
 
+def test_a_copied_refresh_token_used_after_the_tracker_refreshed_unpairs_the_tracker(
+    client: TestClient[Any], clock: FixedClock, tmp_path: Path
+) -> None:
+    """Done when 5, from the tracker's side: someone copied tokens.json; the tracker refreshed
+    since; the copy's use ends the whole pairing, and the tracker says to log in again."""
+    store = TokenStore(tmp_path / "tracker")
+    stolen = pair(client, clock, store).refresh_token
+    session = Session(store, http=client)
+    session.refresh()
+    thief = client.post("/oauth/token", data={"grant_type": "refresh_token", "refresh_token": stolen,
+                                              "client_id": "stint-tracker"})
+    assert thief.status_code == 400 and thief.json()["error"] == "invalid_grant"
+    with pytest.raises(Unpaired):
+        session.request("GET", "/api/v1/tracking/current")
+
+
 def test_the_event_parser_follows_the_event_stream_format() -> None:
     parser = EventParser()
     lines = [": keep-alive", "retry: 2500", "id: 7", "event: timer", "data: {\"running\":", "data: true}", "",
