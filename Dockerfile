@@ -14,6 +14,8 @@ COPY plugins ./plugins
 COPY web ./web
 COPY admin ./admin
 COPY server ./server
+# The stint-tracker console script of the same install (a terminal app; harmless in the image).
+COPY tracker ./tracker
 RUN python -m venv /opt/stint \
  && /opt/stint/bin/pip install --upgrade pip \
  && /opt/stint/bin/pip install .

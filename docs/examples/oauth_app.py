@@ -1,7 +1,7 @@
 """A third-party app for Stint, end to end: authorization code + PKCE (S256), then an API call,
 a refresh, and giving the grant back. Run it against a Stint you can sign in to:
 
-    pip install authlib httpx
+    pip install authlib httpx2   # Authlib's httpx client runs on httpx2 since Authlib 1.8
     python docs/examples/oauth_app.py https://stint.example app_0123…  # the client id
 
 Register the app first (Settings · Apps, or ``POST /api/v1/apps``) as a *public* app with the

@@ -1,7 +1,8 @@
 """OAuth 2.0 for apps (issue #20), driven as an app would drive it.
 
-The app is Authlib's own httpx client (``authlib.integrations.httpx_client.OAuth2Client``),
-talking to Stint over the test client's transport; the user is a browser-like httpx client
+The app is Authlib's own httpx client (``authlib.integrations.httpx_client.OAuth2Client``, built
+on httpx2 since Authlib 1.8: its fallback to the older httpx is deprecated and warns), talking
+to Stint over the test client's transport; the user is a browser-like httpx client
 that follows Stint's redirects, signs in through the sign-in page and answers the consent
 page's real form (its hidden fields and CSRF token read from the HTML).
 """
@@ -16,6 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
+import httpx2
 import pytest
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import OAuth2Client
@@ -85,6 +88,20 @@ async def _tenant_id(s: Any, slug: str) -> str:
     return str(found.id)
 
 
+class InProcess(httpx2.BaseTransport):
+    """Carries the app's httpx2 requests to Stint through the test client's (httpx) transport:
+    the app's own requests, without the test browser's cookies."""
+
+    def __init__(self, client: TestClient[Any]) -> None:
+        self.transport = client._transport
+
+    def handle_request(self, request: httpx2.Request) -> httpx2.Response:
+        answer = self.transport.handle_request(httpx.Request(
+            request.method, str(request.url), headers=request.headers.raw, content=request.read(),
+        ))
+        return httpx2.Response(answer.status_code, headers=answer.headers.raw, content=answer.read())
+
+
 def app_client(
     client: TestClient[Any], client_id: str, scope: str, secret: str | None = None
 ) -> OAuth2Client:
@@ -92,8 +109,22 @@ def app_client(
     return OAuth2Client(
         client_id=client_id, client_secret=secret, scope=scope, redirect_uri=REDIRECT,
         code_challenge_method="S256", token_endpoint_auth_method="client_secret_basic" if secret else "none",
-        transport=client._transport, base_url=BASE,
+        transport=InProcess(client), base_url=BASE,
     )
+
+
+def test_authlibs_httpx_client_imports_without_a_deprecation_warning() -> None:
+    """Authlib 1.8 moved its httpx integration to httpx2 and warns when it falls back to httpx
+    (authlib#904): with httpx2 installed (the dev extras) the app side runs on what Authlib
+    supports. A fresh interpreter, as an import warns only the first time."""
+    import subprocess
+    import sys
+
+    imported = subprocess.run(
+        [sys.executable, "-W", "error", "-c", "import authlib.integrations.httpx_client"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert imported.returncode == 0, imported.stderr
 
 
 def consent_page(client: TestClient[Any], url: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -119,6 +121,33 @@ def test_the_event_stream_sends_the_current_timer_at_once(org: Org) -> None:
     assert stream.headers["content-type"].startswith("text/event-stream")
     assert "event: timer" in body
     assert '"work_item":"7"' in body
+
+
+def test_a_client_reconnecting_with_last_event_id_is_not_sent_what_it_shows_again(org: Org) -> None:
+    """Each event's id names its state: a client reconnecting (stint-tracker watch after the
+    server restarted) with the id of what it shows gets the next change, not a repeat."""
+    org.work_items(7)
+    org.client.post("/api/v1/tracking/start", json={"work_item": "7"}, headers=org.admin)
+    streaming = {**org.admin, "Accept": "text/event-stream"}
+    with org.client.stream("GET", "/api/v1/tracking/events?limit=1", headers=streaming) as stream:
+        running = "".join(stream.iter_text())
+    shown = re.search(r"^id: (\w+)", running, re.MULTILINE)
+    assert shown and '"running":true' in running
+
+    got: list[str] = []
+
+    def reconnect() -> None:
+        with org.client.stream("GET", "/api/v1/tracking/events?limit=1",
+                               headers={**streaming, "Last-Event-ID": shown.group(1)}) as again:
+            got.append("".join(again.iter_text()))
+
+    reader = threading.Thread(target=reconnect)
+    reader.start()
+    # Whether the stream looks before or after this stop, its one event is the stopped timer.
+    org.client.post("/api/v1/tracking/stop", headers=org.admin)
+    reader.join(timeout=30)
+    assert got and '"running":false' in got[0]
+    assert shown.group(1) not in got[0]
 
 
 def test_the_event_stream_is_documented_as_text_event_stream(org: Org) -> None:

@@ -1,7 +1,7 @@
 """The layering rules are import-linter contracts in ``pyproject.toml``; these tests show each
 one holds on the code as it is and bites on a planted violation.
 
-The contracts run over a copy of the five top packages, so a planted import never touches
+The contracts run over a copy of the six top packages, so a planted import never touches
 the real tree; imports inside functions count, which is where a cycle hides from the
 interpreter until the wrong module is imported first.
 """
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("core", "plugins", "web", "admin", "server")
+PACKAGES = ("core", "plugins", "web", "admin", "server", "tracker")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 _NOT_CODE = (".html", ".css", ".js", ".png", ".pem")
 
@@ -70,9 +70,11 @@ def test_every_layering_contract_is_kept_by_the_code_as_it_is(tree: Path) -> Non
          "The web and the console reach adapters only through the composition root"),
         ("core/tracking/timer.py", "from core.licensing.seats import keep_most_recent",
          "Contexts in core reach each other through their public faces"),
+        ("tracker/cli.py", "def _f():\n    from core.tracking import timer",
+         "The terminal tracker is a client"),
     ],
     ids=["framework-in-core", "outer-layer-in-core", "plugins-to-web", "web-to-admin", "web-to-storage",
-         "context-internals"],
+         "context-internals", "tracker-to-core"],
 )
 def test_a_planted_violation_breaks_its_contract(
     tree: Path, tmp_path: Path, module: str, line: str, contract: str

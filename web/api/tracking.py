@@ -2,12 +2,15 @@
 
 ``GET /tracking/events`` is a server-sent event stream: one ``timer`` event with the
 current state at once, then one whenever it changes (from any client, or a job),
-so every open client shows the same timer within a couple of seconds.
+so every open client shows the same timer within a couple of seconds. Each event's id is a
+digest of the state it carries: a client reconnecting with ``Last-Event-ID`` is not sent
+again the state it already shows (no memory of clients on the server).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,6 +48,11 @@ __all__ = ["TrackingController"]
 TenantRequest = Request[TenantPrincipal, Any, State]
 #: How often the event stream looks for a change: "within seconds" (SPEC §8).
 POLL_SECONDS = 1.0
+
+
+def state_id(state: bytes) -> str:
+    """A timer event's id: the same state always has the same id, in every process."""
+    return hashlib.sha256(state).hexdigest()[:16]
 
 
 class TimerOut(msgspec.Struct):
@@ -216,8 +224,9 @@ class TrackingController(Controller):
         """Streams while the client accepts ``text/event-stream`` (as EventSource does);
         any other client gets the current state once. ``limit`` closes after that many events."""
         principal = request.user
+        resume = request.headers.get("last-event-id")
         if "text/event-stream" not in request.headers.get("accept", ""):
-            limit = 1
+            limit, resume = 1, None
 
         async def feed() -> AsyncIterator[ServerSentEventMessage]:
             last: bytes | None = None
@@ -235,8 +244,11 @@ class TrackingController(Controller):
                 state = msgspec.json.encode(timer_out(timer, stint.clock.now(), rules, titles))
                 if state != last:
                     last = state
+                    event_id = state_id(state)
+                    if event_id == resume:
+                        continue  # reconnected: the client shows this state already
                     sent += 1
-                    yield ServerSentEventMessage(data=state.decode(), event="timer")
+                    yield ServerSentEventMessage(data=state.decode(), event="timer", id=event_id)
                     continue
                 await asyncio.sleep(POLL_SECONDS)
 
