@@ -20,7 +20,7 @@ from piccolo.engine.base import Engine
 from core.budgets import Resolver
 from core.reporting.model import MODEL, Edm, EntitySet, Property
 from core.reporting.ports import Page
-from core.reporting.query import Aggregate, Path, Query, QueryRefused, resolve
+from core.reporting.query import Aggregate, Path, Query, QueryRefused, computed_of, resolve
 from core.reporting.rollup import with_descendants
 from core.reporting.visibility import Viewer
 from core.tracking import parse_week_id
@@ -39,6 +39,7 @@ __all__ = ["PiccoloReporting", "SealedCursors"]
 _BUDGETED = frozenset({"workLogs", "workLogsWithDeleted", "workItems", "budgets"})
 _EXPAND_CHUNK = 500
 _MICRO = Decimal("0.000001")
+_PART = Property("DatePart", Edm.INT64)
 
 
 def _convert(prop: Property, raw: Any) -> Any:
@@ -266,11 +267,14 @@ class PiccoloReporting:
 
     async def _grouped(self, entity_set: EntitySet, query: Query, ctx: Context) -> Page:
         statement, paths, aggregates = grouped_sql(entity_set, query, ctx)
+        computed = computed_of(query)
+        # A computed property is a date part: an Edm.Int64 (compute's alias is a single name).
+        kinds = [_PART if path.text in computed else resolve(entity_set, path) for path in paths]
         out = []
         for row in await self._fetch(statement):
             shaped: dict[str, Any] = {}
             for i, path in enumerate(paths):
-                _put(shaped, path, _convert(resolve(entity_set, path), row[f"_g{i}"]))
+                _put(shaped, path, _convert(kinds[i], row[f"_g{i}"]))
             for i, agg in enumerate(aggregates):
                 shaped[agg.alias] = _aggregate_value(entity_set, agg, row[f"_a{i}"])
             out.append(shaped)

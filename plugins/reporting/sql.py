@@ -30,6 +30,7 @@ from core.reporting.query import (
     AggregateStep,
     BoolOp,
     Compare,
+    ComputeStep,
     Expr,
     FilterStep,
     Func,
@@ -41,6 +42,7 @@ from core.reporting.query import (
     Path,
     Query,
     Value,
+    computed_of,
     resolve,
 )
 from core.reporting.visibility import Viewer, visible_rows
@@ -482,8 +484,12 @@ def paths_of(query: Query) -> list[Path]:
             exprs.append(step.expr)
         elif isinstance(step, GroupBy):
             found += step.paths
+        elif isinstance(step, ComputeStep):
+            exprs += [item.expr for item in step.items]
         aggregates = step.aggregates if isinstance(step, GroupBy | AggregateStep) else ()
         found += [agg.source for agg in aggregates if agg.source is not None]
+    computed = computed_of(query)
+    found = [path for path in found if path.segments != (path.text,) or path.text not in computed]
     stack = list(exprs)
     while stack:
         node = stack.pop()
@@ -616,14 +622,23 @@ def grouped_sql(
     step = next(s for s in query.apply if isinstance(s, GroupBy | AggregateStep))
     paths = list(step.paths) if isinstance(step, GroupBy) else []
     aggregates = list(step.aggregates)
-    columns = [f"{column(path)} AS _g{i}" for i, path in enumerate(paths)]
+    # compute(…)'s properties as their SQL; validation let only date parts of a property
+    # through, so compiling them binds no parameter (the text's parameter order is unchanged).
+    compiler = Compiler(entity_set, ctx, p)
+    computed = {alias: compiler.expr(item.expr) for alias, item in computed_of(query).items()}
+    assert not p.values
+
+    def grouped(path: Path) -> str:
+        return computed.get(path.text) or column(path)
+
+    columns = [f"{grouped(path)} AS _g{i}" for i, path in enumerate(paths)]
     columns += [f"{_aggregate_sql(agg)} AS _a{i}" for i, agg in enumerate(aggregates)]
     text = f"SELECT {', '.join(columns)} {_from(entity_set, query, ctx, p)}"
     conditions = _where(entity_set, query, ctx, p)
     if conditions:
         text += " WHERE " + " AND ".join(conditions)
     if paths:
-        text += " GROUP BY " + ", ".join(column(path) for path in paths)
+        text += " GROUP BY " + ", ".join(grouped(path) for path in paths)
     names = {path.text: f"_g{i}" for i, path in enumerate(paths)}
     names |= {agg.alias: f"_a{i}" for i, agg in enumerate(aggregates)}
     order = [
