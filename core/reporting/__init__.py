@@ -3,7 +3,8 @@ validation and limits, who sees which rows, and the ports the adapters fill."""
 
 from .model import MODEL, NAMESPACE, Edm, EntitySet, Navigation, Property
 from .ports import CursorSeal, Page, QueryParser, ReportingReader
-from .query import MAX_DEPTH, MAX_TERMS, Query, QueryRefused, validate
+from .query import MAX_DEPTH, MAX_TERMS, Query, QueryRefused
+from .validation import validate
 from .visibility import Viewer, visible_rows
 
 __all__ = [

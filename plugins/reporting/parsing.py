@@ -29,6 +29,8 @@ from core.reporting.query import (
     AggregateStep,
     BoolOp,
     Compare,
+    Computed,
+    ComputeStep,
     Expand,
     Expr,
     FilterStep,
@@ -172,27 +174,28 @@ def _translate(node: ast._Node) -> Expr:
     )
 
 
-def parse_filter(text: str) -> Expr:
-    """A ``$filter`` expression, through odata-query's lexer and parser."""
+def parse_filter(text: str, option: str = "$filter") -> Expr:
+    """A ``$filter`` expression (or ``option``'s: compute's too), through odata-query's lexer
+    and parser."""
     if not text.strip():
-        raise QueryRefused("$filter is empty")
+        raise QueryRefused(f"{option} is empty")
     try:
         tokens = []
         for token in ODataLexer().tokenize(text):
             tokens.append(token)
             if len(tokens) > MAX_TOKENS:
-                raise QueryRefused(f"$filter has more than {MAX_TOKENS} tokens")
+                raise QueryRefused(f"{option} has more than {MAX_TOKENS} tokens")
         tree = ODataParser().parse(iter(tokens))
     except ODataException as exc:
-        raise QueryRefused(f"$filter cannot be parsed: {exc}") from None
+        raise QueryRefused(f"{option} cannot be parsed: {exc}") from None
     except RecursionError:
-        raise QueryRefused("$filter is nested too deeply") from None
+        raise QueryRefused(f"{option} is nested too deeply") from None
     if tree is None:
-        raise QueryRefused("$filter cannot be parsed")
+        raise QueryRefused(f"{option} cannot be parsed")
     try:
         return _translate(tree)
     except RecursionError:
-        raise QueryRefused("$filter is nested too deeply") from None
+        raise QueryRefused(f"{option} is nested too deeply") from None
 
 
 def _split(text: str, sep: str) -> list[str]:
@@ -300,12 +303,28 @@ def _aggregates(text: str) -> tuple[Aggregate, ...]:
     return tuple(found)
 
 
+_COMPUTED = re.compile(r"(.*\S)\s+as\s+([A-Za-z_][A-Za-z0-9_]{0,63})\s*", re.S)
+
+
+def _compute(text: str) -> ComputeStep:
+    """``compute(year(Timestamp) as Year, …)``: each expression through the $filter parser."""
+    items = []
+    for part in _split(text, ","):
+        match = _COMPUTED.fullmatch(part)
+        if match is None:
+            raise QueryRefused(f"compute: cannot read '{part[:80]}' (expression as Alias)")
+        items.append(Computed(parse_filter(match.group(1), "compute"), match.group(2)))
+    return ComputeStep(tuple(items))
+
+
 def _apply(text: str) -> tuple[Step, ...]:
     steps: list[Step] = []
     for part in _split(text, "/"):
         name, inner = _call(part)
         if name == "filter":
             steps.append(FilterStep(parse_filter(inner)))
+        elif name == "compute":
+            steps.append(_compute(inner))
         elif name == "aggregate":
             steps.append(AggregateStep(_aggregates(inner)))
         elif name == "groupby":

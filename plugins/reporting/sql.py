@@ -30,6 +30,7 @@ from core.reporting.query import (
     AggregateStep,
     BoolOp,
     Compare,
+    ComputeStep,
     Expr,
     FilterStep,
     Func,
@@ -41,6 +42,7 @@ from core.reporting.query import (
     Path,
     Query,
     Value,
+    computed_of,
     resolve,
 )
 from core.reporting.visibility import Viewer, visible_rows
@@ -151,7 +153,7 @@ def _own_only(ctx: Context, p: Params, column: str) -> str:
     return "" if ctx.viewer.sees_everyone else f" AND {column} = {p.add(ctx.viewer.user_id)}"
 
 
-def _worklogs(ctx: Context, p: Params) -> str:
+def _worklogs(ctx: Context, p: Params, source: str = "worklog") -> str:
     rate = "COALESCE(b.hourly_rate, at.rate_amount, ur.amount)"
     n = f"(wl.billable_length_s * {rate})"
     whole, rest = f"({n} / 3600)", f"({n} % 3600)"
@@ -172,7 +174,7 @@ def _worklogs(ctx: Context, p: Params) -> str:
         'ur.currency) END AS "Currency", '
         'wl.created_at AS "CreatedTimestamp", wl.updated_at AS "EditedTimestamp", '
         "COALESCE(aw.status, 'open') AS \"ApprovalState\" "
-        "FROM worklog wl "
+        f"FROM {source} wl "
         "LEFT JOIN activity_type at ON at.tenant_id = wl.tenant_id AND at.id = wl.activity_type_id "
         "LEFT JOIN budget_assignment ba ON ba.tenant_id = wl.tenant_id AND ba.kind = 'worklog' "
         "AND ba.target = wl.id "
@@ -325,7 +327,14 @@ BASES: dict[str, Callable[[Context, Params], str]] = {
 assert set(BASES) == set(MODEL), "every entity set needs its SQL"
 
 
-def base_sql(entity_set: EntitySet, ctx: Context, p: Params) -> str:
+def base_sql(
+    entity_set: EntitySet, ctx: Context, p: Params, source: Callable[[Params], str] | None = None
+) -> str:
+    """``entity_set``'s base ``SELECT``; ``source``: the worklog rows it reads instead of the
+    whole table (workLogs' page, :func:`_page_first`), made when its text comes."""
+    if source is not None:
+        assert entity_set.name == "workLogs"
+        return _worklogs(ctx, p, source(p))
     return BASES[entity_set.name](ctx, p)
 
 
@@ -482,8 +491,12 @@ def paths_of(query: Query) -> list[Path]:
             exprs.append(step.expr)
         elif isinstance(step, GroupBy):
             found += step.paths
+        elif isinstance(step, ComputeStep):
+            exprs += [item.expr for item in step.items]
         aggregates = step.aggregates if isinstance(step, GroupBy | AggregateStep) else ()
         found += [agg.source for agg in aggregates if agg.source is not None]
+    computed = computed_of(query)
+    found = [path for path in found if path.segments != (path.text,) or path.text not in computed]
     stack = list(exprs)
     while stack:
         node = stack.pop()
@@ -498,8 +511,11 @@ def paths_of(query: Query) -> list[Path]:
     return found
 
 
-def _from(entity_set: EntitySet, query: Query, ctx: Context, p: Params) -> str:
-    text = f"FROM ({base_sql(entity_set, ctx, p)}) r"
+def _from(
+    entity_set: EntitySet, query: Query, ctx: Context, p: Params,
+    source: Callable[[Params], str] | None = None,
+) -> str:
+    text = f"FROM ({base_sql(entity_set, ctx, p, source)}) r"
     joined: set[str] = set()
     for path in paths_of(query):
         if len(path.segments) != 2 or path.segments[0] in joined:
@@ -519,8 +535,8 @@ def _from(entity_set: EntitySet, query: Query, ctx: Context, p: Params) -> str:
     return text
 
 
-def _where(entity_set: EntitySet, query: Query, ctx: Context, p: Params) -> list[str]:
-    compiler = Compiler(entity_set, ctx, p)
+def _where(entity_set: EntitySet, query: Query, ctx: Context, p: Params, root: str = "r") -> list[str]:
+    compiler = Compiler(entity_set, ctx, p, root)
     conditions = []
     hidden = visible_rows(entity_set, ctx.viewer)
     if hidden is not None:
@@ -539,15 +555,32 @@ def order_of(entity_set: EntitySet, query: Query) -> list[OrderItem]:
     return items
 
 
-def _after(order: list[OrderItem], after: tuple[Any, ...], ctx: Context, p: Params) -> str:
+def _plain(entity_set: EntitySet, order: list[OrderItem]) -> bool:
+    """Whether the order is of non-null properties of the set itself, all one way: then
+    its keyset is one row comparison and its ORDER BY an index's order."""
+    return len({i.descending for i in order}) == 1 and all(
+        len(i.path.segments) == 1 and not resolve(entity_set, i.path).nullable for i in order
+    )
+
+
+def _after(
+    entity_set: EntitySet, order: list[OrderItem], after: tuple[Any, ...], ctx: Context, p: Params,
+    root: str = "r",
+) -> str:
     """Rows strictly after ``after`` in ``order`` (ascending: NULLs first; descending: last)."""
+    if _plain(entity_set, order):
+        # (a, b) > (x, y): what a (tenant, a, b) index answers as a range (the OR form below
+        # is the same rows, but PostgreSQL scans the whole tenant for it).
+        cols = ", ".join(column(item.path, root) for item in order)
+        values = ", ".join(_raw(p, value, ctx) for value in after)
+        return f"(({cols}) {'<' if order[0].descending else '>'} ({values}))"
     alternatives = []
     for i, item in enumerate(order):
         parts = []
         for prior, value in zip(order[:i], after[:i], strict=True):
-            col = column(prior.path)
+            col = column(prior.path, root)
             parts.append(f"{col} IS NULL" if value is None else f"{col} = {_raw(p, value, ctx)}")
-        col, value = column(item.path), after[i]
+        col, value = column(item.path, root), after[i]
         if item.descending:
             if value is None:
                 continue  # nothing sorts after NULL when NULLs come last
@@ -565,10 +598,54 @@ def _raw(p: Params, value: Any, ctx: Context) -> str:
     return placeholder
 
 
-def _order_sql(order: list[OrderItem]) -> str:
-    return ", ".join(
-        f"{column(i.path)} {'DESC NULLS LAST' if i.descending else 'ASC NULLS FIRST'}" for i in order
-    )
+def _order_sql(entity_set: EntitySet, order: list[OrderItem], root: str = "r") -> str:
+    # A non-null property's NULLS clause is left out: the same order, and the one an index has.
+    def way(item: OrderItem) -> str:
+        nullable = len(item.path.segments) > 1 or resolve(entity_set, item.path).nullable
+        if item.descending:
+            return "DESC NULLS LAST" if nullable else "DESC"
+        return "ASC NULLS FIRST" if nullable else "ASC"
+
+    return ", ".join(f"{column(i.path, root)} {way(i)}" for i in order)
+
+
+#: workLogs' properties that are a worklog column as it is: a page of worklogs whose filter
+#: and order name only these is cut from the table before anything is joined to it.
+_WORKLOG_COLUMNS = {
+    "Id": "id", "UserId": "user_id", "Timestamp": "started_at", "PeriodLength": "length_s",
+    "BillableLength": "billable_length_s", "ActivityTypeId": "activity_type_id", "Comment": "comment",
+    "CreatedTimestamp": "created_at", "EditedTimestamp": "updated_at",
+}
+
+
+def _page_first(
+    entity_set: EntitySet, query: Query, ctx: Context, order: list[OrderItem], after: tuple[Any, ...] | None,
+    limit: int,
+) -> Callable[[Params], str] | None:
+    """The page's worklogs, cut from the table by its filter, order and cursor before the
+    budget, rate and approval joins (a "late join"): without it PostgreSQL joins every one of
+    the tenant's worklogs to sort them. None when the query names anything else."""
+    # PostgreSQL only: there the property names ("Id") and the columns (id) are two names; to
+    # SQLite they are one, and a table scan there is no network or planner away anyway.
+    if entity_set.name != "workLogs" or ctx.dialect != "postgres":
+        return None
+    hidden = visible_rows(entity_set, ctx.viewer)
+    paths = paths_of(query) + [item.path for item in order] + ([] if hidden is None else [Path(("UserId",))])
+    if any(len(path.segments) != 1 or path.text not in _WORKLOG_COLUMNS for path in paths):
+        return None
+
+    def source(p: Params) -> str:
+        named = ", ".join(f'wl.{col} AS "{name}"' for name, col in _WORKLOG_COLUMNS.items())
+        tenant = p.add(ctx.tenant_id)
+        text = f"(SELECT q.* FROM (SELECT wl.*, {named} FROM worklog wl WHERE wl.tenant_id = {tenant}) q"
+        conditions = _where(entity_set, query, ctx, p, root="q")
+        if after is not None:
+            conditions.append(_after(entity_set, order, after, ctx, p, root="q"))
+        if conditions:
+            text += " WHERE " + " AND ".join(conditions)
+        return text + f" ORDER BY {_order_sql(entity_set, order, 'q')} LIMIT {int(limit)})"
+
+    return source
 
 
 def rows_sql(
@@ -578,13 +655,14 @@ def rows_sql(
     p = Params()
     order = order_of(entity_set, query)
     keys = ", ".join(f"{column(item.path)} AS _k{i}" for i, item in enumerate(order))
-    text = f"SELECT r.*, {keys} {_from(entity_set, query, ctx, p)}"
+    source = _page_first(entity_set, query, ctx, order, after, limit + skip)
+    text = f"SELECT r.*, {keys} {_from(entity_set, query, ctx, p, source)}"
     conditions = _where(entity_set, query, ctx, p)
     if after is not None:
-        conditions.append(_after(order, after, ctx, p))
+        conditions.append(_after(entity_set, order, after, ctx, p))
     if conditions:
         text += " WHERE " + " AND ".join(conditions)
-    text += f" ORDER BY {_order_sql(order)} LIMIT {int(limit)}"
+    text += f" ORDER BY {_order_sql(entity_set, order)} LIMIT {int(limit)}"
     if skip:
         text += f" OFFSET {int(skip)}"
     return Statement(text, tuple(p.values))
@@ -616,14 +694,23 @@ def grouped_sql(
     step = next(s for s in query.apply if isinstance(s, GroupBy | AggregateStep))
     paths = list(step.paths) if isinstance(step, GroupBy) else []
     aggregates = list(step.aggregates)
-    columns = [f"{column(path)} AS _g{i}" for i, path in enumerate(paths)]
+    # compute(…)'s properties as their SQL; validation let only date parts of a property
+    # through, so compiling them binds no parameter (the text's parameter order is unchanged).
+    compiler = Compiler(entity_set, ctx, p)
+    computed = {alias: compiler.expr(item.expr) for alias, item in computed_of(query).items()}
+    assert not p.values
+
+    def grouped(path: Path) -> str:
+        return computed.get(path.text) or column(path)
+
+    columns = [f"{grouped(path)} AS _g{i}" for i, path in enumerate(paths)]
     columns += [f"{_aggregate_sql(agg)} AS _a{i}" for i, agg in enumerate(aggregates)]
     text = f"SELECT {', '.join(columns)} {_from(entity_set, query, ctx, p)}"
     conditions = _where(entity_set, query, ctx, p)
     if conditions:
         text += " WHERE " + " AND ".join(conditions)
     if paths:
-        text += " GROUP BY " + ", ".join(column(path) for path in paths)
+        text += " GROUP BY " + ", ".join(grouped(path) for path in paths)
     names = {path.text: f"_g{i}" for i, path in enumerate(paths)}
     names |= {agg.alias: f"_a{i}" for i, agg in enumerate(aggregates)}
     order = [

@@ -297,6 +297,9 @@ def odata_probes(entity_set: str) -> list[dict[str, str]]:
         probes.append({"$apply": f"groupby(({nav.name}/{target.key}),aggregate($count as N))"})
     probes.append({"$apply": f"groupby(({found.key}),aggregate($count as N))"})
     probes.append({"$apply": f"aggregate({found.key} with countdistinct as N)"})
+    moments = [p.name for p in found.properties if p.edm.temporal]
+    if moments:  # grouped by a computed date part (time per user per month)
+        probes.append({"$apply": f"compute(month({moments[0]}) as M)/groupby((M),aggregate($count as N))"})
     return probes
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,13 @@ def _tenant(s: Seeded) -> str:
     return str(
         sql(s.client, "SELECT tenant_id FROM tenant_user WHERE id = {}", s.users["admin"])[0]["tenant_id"]
     )
+
+
+#: Time per user per month (docs/reporting.md): compute the date parts, group by them.
+MONTHLY = (
+    "compute(year(Timestamp) as Year,month(Timestamp) as Month)"
+    "/groupby((User/Id,Year,Month),aggregate(PeriodLength with sum as Total))"
+)
 
 
 def _money(minor: int) -> Decimal:
@@ -74,8 +82,6 @@ def test_twelve_queries_give_the_numbers_a_hand_written_sql_computation_gives(wo
             c, admin, "workLogs", **{"$filter": "year(Timestamp) eq 2026 and month(Timestamp) eq 2"}
         )["value"]
     }
-    from datetime import UTC, datetime
-
     want = {
         r["id"]
         for r in sql(
@@ -247,6 +253,25 @@ def test_twelve_queries_give_the_numbers_a_hand_written_sql_computation_gives(wo
         assert row["Amount"] == (None if amount is None else _money(amount))
         assert row["Currency"] == (None if amount is None else "USD")
 
+    # 13. grouped by user and month: compute(year/month) then groupby, months in UTC. A worklog
+    # started late on 31 January at UTC-3 is 1 February in UTC, so it counts in February.
+    ok(c.post("/api/v1/worklogs", json={"user_id": tina, "started_at": "2026-01-31T23:30:00-03:00",
+                                        "length_s": 600, "comment": "late",
+                                        "work_item": s.items["E"]}, headers=admin), 201)
+    body = odata(c, admin, "workLogs", **{"$apply": MONTHLY, "$orderby": "Year,Month desc"})
+    want_totals: dict[tuple[str, int, int], int] = defaultdict(int)
+    for r in sql(c, "SELECT user_id, started_at, length_s FROM worklog WHERE tenant_id = {}", tenant):
+        at = r["started_at"]
+        at = at if isinstance(at, datetime) else datetime.fromisoformat(at)
+        at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)  # stored in UTC
+        want_totals[(r["user_id"], at.year, at.month)] += r["length_s"]
+    got_totals = {(g["User"]["Id"], g["Year"], g["Month"]): g["Total"] for g in body["value"]}
+    assert got_totals == want_totals and len(want_totals) >= 9
+    assert got_totals[(tina, 2026, 2)] == 600 + sum(
+        w["length"] for w in s.worklogs if w["user"] == "tina" and w["at"].startswith("2026-02")
+    )
+    assert [g["Month"] for g in body["value"]][:2] == [3, 3]  # $orderby names computed properties
+
 
 def test_work_items_and_budgets_carry_the_totals_a_hand_sum_gives(world: Seeded) -> None:
     """workItems: the tracked time on each item; budgets: tracked, billable and amount per
@@ -308,6 +333,16 @@ def test_a_team_user_sees_only_their_own_worklogs_and_their_apply_totals_cover_o
     ]
     grouped = odata(c, team, "workLogs", **{"$apply": "groupby((UserId),aggregate($count as N))"})["value"]
     assert [g["UserId"] for g in grouped] == [tina]
+    # Her month totals are her own time only, as the same grouping by an admin shows hers.
+    months = odata(c, team, "workLogs", **{"$apply": MONTHLY})["value"]
+    assert {g["User"]["Id"] for g in months} == {tina}
+    mine: Counter[tuple[int, int]] = Counter()
+    for w in s.worklogs:
+        if w["user"] == "tina":
+            mine[(int(w["at"][:4]), int(w["at"][5:7]))] += w["length"]
+    assert {(g["Year"], g["Month"]): g["Total"] for g in months} == mine
+    everyone = odata(c, s.headers["admin"], "workLogs", **{"$apply": MONTHLY})["value"]
+    assert sum(g["Total"] for g in everyone) > sum(mine.values())
     # Work items' totals are their own time too; users: only themselves; budgets: none.
     items = every_row(c, team, "workItems")
     assert sum(r["TrackedLength"] for r in items) == sum(

@@ -224,7 +224,7 @@ def metadata_xml() -> bytes:
     record = ET.SubElement(note, "Record")
     transformations = ET.SubElement(record, "PropertyValue", {"Property": "Transformations"})
     collection = ET.SubElement(transformations, "Collection")
-    for name in ("aggregate", "groupby", "filter"):
+    for name in ("aggregate", "groupby", "filter", "compute"):
         ET.SubElement(collection, "String").text = name
     ET.SubElement(
         record, "PropertyValue", {"Property": "Rollup", "EnumMember": "Aggregation.RollupType/None"}

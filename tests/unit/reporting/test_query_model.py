@@ -15,6 +15,8 @@ from core.reporting.query import (
     AggregateStep,
     BoolOp,
     Compare,
+    Computed,
+    ComputeStep,
     Expand,
     Func,
     GroupBy,
@@ -176,3 +178,51 @@ def test_a_filter_of_too_many_tokens_is_refused_before_it_is_parsed() -> None:
         parse_filter(" or ".join(["PeriodLength eq 1"] * 10_000))
     with pytest.raises(QueryRefused, match="tokens"):
         parse_filter("(" * 5_000 + "PeriodLength eq 1" + ")" * 5_000)
+
+
+_MONTHLY = (
+    "compute(year(Timestamp) as Year,month(Timestamp) as Month)"
+    "/groupby((User/Id,Year,Month),aggregate(PeriodLength with sum as Total))"
+)
+
+
+def test_compute_reads_date_parts_as_new_properties_that_groupby_may_name() -> None:
+    query = parse_options("workLogs", {"$apply": _MONTHLY, "$orderby": "Month desc"})
+    assert query.apply[0] == ComputeStep(
+        (
+            Computed(Func("year", (Path(("Timestamp",)),)), "Year"),
+            Computed(Func("month", (Path(("Timestamp",)),)), "Month"),
+        )
+    )
+    assert query.apply[1] == GroupBy(
+        (Path(("User", "Id")), Path(("Year",)), Path(("Month",))),
+        (Aggregate(Path(("PeriodLength",)), "sum", "Total"),),
+    )
+    assert validate(query) is MODEL["workLogs"]
+    # A date (iterations' StartDate) has date parts too.
+    validate(parse_options("iterations", {"$apply": "compute(day(StartDate) as D)/groupby((D))"}))
+
+
+@pytest.mark.parametrize(
+    "apply, status, named",
+    [
+        ("compute(month(PeriodLength) as M)/groupby((M))", 400, "month takes a date"),
+        ("compute(month(Comment) as M)/groupby((M))", 400, "month takes a date"),
+        ("compute(frobnicate(Timestamp) as M)/groupby((M))", 400, "compute cannot be parsed"),
+        ("compute(hour(Timestamp) as H)/groupby((H))", 501, "hour"),
+        ("compute(PeriodLength as X)/groupby((X))", 501, "compute"),
+        ("compute(month(Nope) as M)/groupby((M))", 400, "'Nope'"),
+        ("compute(month(Timestamp) as Comment)/groupby((Comment))", 400, "alias"),
+        ("compute(month(Timestamp) as M,year(Timestamp) as M)/groupby((M))", 400, "twice"),
+        ("compute(month(Timestamp) as M)/groupby((M),aggregate($count as M))", 400, "twice"),
+        ("compute(month(Timestamp) M)/groupby((M))", 400, "compute"),
+        ("compute(month(2026-01-01) as M)/groupby((M))", 400, "one property"),
+        ("compute(month(Timestamp) as M)", 501, "before groupby"),
+        ("groupby((M),aggregate($count as N))", 400, "'M'"),
+        ("compute(month(Timestamp) as M)/filter(M eq 1)/groupby((M))", 400, "'M'"),
+    ],
+)
+def test_a_bad_compute_is_refused_naming_what_is_wrong(apply: str, status: int, named: str) -> None:
+    with pytest.raises(QueryRefused) as caught:
+        validate(parse_options("workLogs", {"$apply": apply}))
+    assert caught.value.status == status and named in caught.value.detail, caught.value.detail

@@ -1,0 +1,260 @@
+"""Benchmark: the Reporting API (OData, issue #18) at 10 million worklogs, against hand-written
+SQL on the same data in the same run.
+
+Run: ``python bench/reporting.py [--worklogs N] [--tenants N] [--samples N] [--keep | --reuse]``.
+It creates a PostgreSQL database (``stint_bench_reporting`` unless ``--database``; dropped at
+the end unless ``--keep``), migrates it and seeds it with ``bench/seeding.py`` (the tracking
+bench's year of work by COPY: 50,000 users, 10 million worklogs, six activity types per
+tenant with rates) over 100 tenants, so one tenant holds 100,000 worklogs of 500 users. The
+first user of each tenant is a Product user (sees everyone's time). Stint runs under uvicorn
+in a child process (as ``stint serve`` runs it, the explorer bench's ``serve``); the bench
+signs in as the Product users of ``--tenants-measured`` tenants and measures:
+
+- ``month``: one tenant's year grouped by user and month with the sum of period length,
+  ``GET /api/odata/v1/workLogs?$apply=filter(…)/compute(year(Timestamp) as Year,
+  month(Timestamp) as Month)/groupby((User/Id,Year,Month),aggregate(PeriodLength with sum as
+  Total))`` against the raw ``GROUP BY`` over one asyncpg connection (p50/p95/p99, ratio of
+  the p95s; target ≤ 3×);
+- ``paging``: following ``@odata.nextLink`` through ``--page-rows`` (100,000) worklogs of one
+  tenant (1,000 a page, whole rows) against a raw keyset scan (``(started_at, id) > (…)``,
+  1,000 a fetch) of the same rows; rows/s of each (target ≥ 0.5×), and the server child's
+  peak RSS (``VmHWM``) before and after, to show memory stays flat.
+
+Before timing, the answers are checked against the hand-written SQL's (the same groups and
+totals; the same ids in the same order).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import asyncpg
+
+from bench.explorer import (
+    ADMIN_URL,
+    PASSWORD,
+    Http,
+    _free_port,
+    _listening,
+    paired,
+    row,
+    serve,
+)
+from bench.seeding import seed, tenant_id, user_id
+
+ACTIVITY_TYPES = 6
+YEAR_FROM = datetime(2025, 1, 1, tzinfo=UTC)
+YEAR_TO = datetime(2026, 1, 1, tzinfo=UTC)
+
+_APPLY = (
+    "filter(Timestamp ge 2025-01-01T00:00:00Z and Timestamp lt 2026-01-01T00:00:00Z)"
+    "/compute(year(Timestamp) as Year,month(Timestamp) as Month)"
+    "/groupby((User/Id,Year,Month),aggregate(PeriodLength with sum as Total))"
+)
+
+_MONTH_SQL = """
+SELECT w.user_id, CAST(EXTRACT(YEAR FROM w.started_at AT TIME ZONE 'UTC') AS int) AS year,
+       CAST(EXTRACT(MONTH FROM w.started_at AT TIME ZONE 'UTC') AS int) AS month,
+       SUM(w.length_s) AS total
+FROM worklog w
+WHERE w.tenant_id = $1 AND w.started_at >= $2 AND w.started_at < $3
+GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+"""
+
+_KEYSET_SQL = """
+SELECT id, user_id, started_at, length_s, billable_length_s, activity_type_id, comment, work_item,
+       created_at, updated_at
+FROM worklog
+WHERE tenant_id = $1 AND (started_at, id) > ($2, $3)
+ORDER BY started_at, id LIMIT 1000
+"""
+
+
+def peak_rss_kib(pid: int) -> int:
+    """The process's peak resident set (``VmHWM``), KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmHWM")
+
+
+def _path(link: str) -> str:
+    parts = urlsplit(link)
+    return f"{parts.path}?{parts.query}"
+
+
+async def measure(url: str, server: subprocess.Popen[bytes], port: int, args: argparse.Namespace) -> None:
+    raw = await asyncpg.connect(url)
+    http = Http(port)
+    rng = random.Random(5)
+    measured = [t * (args.tenants // args.tenants_measured) for t in range(args.tenants_measured)]
+    from plugins.identity.passwords import Argon2Hasher
+
+    secret = Argon2Hasher().hash(PASSWORD)
+    tokens: dict[int, str] = {}
+    for t in measured:  # the Product user of each measured tenant (user number t) signs in
+        await raw.execute("UPDATE tenant_user SET password_hash = $1 WHERE id = $2", secret, user_id(t))
+        pair = await http.ok("POST", "/api/v1/auth/token", body={
+            "tenant": f"tenant-{t}", "email": f"user{t}@bench.test", "password": PASSWORD})
+        tokens[t] = pair["access_token"]
+    rss_start = peak_rss_kib(server.pid)
+    picks = [rng.choice(measured) for _ in range(args.samples)]
+
+    def month(t: int) -> Callable[[], Awaitable[Any]]:
+        path = f"/api/odata/v1/workLogs?$apply={quote(_APPLY, safe='()/,$')}"
+        return lambda: http.ok("GET", path, tokens[t])
+
+    def month_sql(t: int) -> Callable[[], Awaitable[Any]]:
+        return lambda: raw.fetch(_MONTH_SQL, tenant_id(t), YEAR_FROM, YEAR_TO)
+
+    async def pages(t: int) -> list[str]:
+        """Every id, following @odata.nextLink until ``--page-rows`` rows."""
+        ids: list[str] = []
+        path = "/api/odata/v1/workLogs"
+        while len(ids) < args.page_rows:
+            body = await http.ok("GET", path, tokens[t])
+            ids += [r["Id"] for r in body["value"]]
+            if "@odata.nextLink" not in body:
+                break
+            path = _path(body["@odata.nextLink"])
+        return ids
+
+    async def keyset(t: int) -> list[str]:
+        ids: list[str] = []
+        after: tuple[datetime, str] = (datetime(1970, 1, 1, tzinfo=UTC), "")
+        while len(ids) < args.page_rows:
+            rows = await raw.fetch(_KEYSET_SQL, tenant_id(t), *after)
+            ids += [r["id"] for r in rows]
+            if len(rows) < 1000:
+                break
+            after = (rows[-1]["started_at"], rows[-1]["id"])
+        return ids
+
+    # The two agree before anything is timed: the same groups and totals, the same rows in order.
+    for t in measured[:3]:
+        mine = {(g["User"]["Id"], g["Year"], g["Month"]): g["Total"] for g in (await month(t)())["value"]}
+        theirs = {(r["user_id"], r["year"], r["month"]): r["total"] for r in await month_sql(t)()}
+        assert mine == theirs and len(mine) > 100, "month totals differ"
+    t = measured[0]
+    got, want = await pages(t), await keyset(t)
+    assert got == want and len(got) >= min(args.page_rows, 1000), "paging differs"
+
+    months, month_sqls = await paired([month(t) for t in picks], [month_sql(t) for t in picks])
+
+    scans: list[tuple[float, float, int]] = []
+    for run in range(args.scans):
+        t = measured[run % len(measured)]
+        sides = (pages, keyset)
+        timed: dict[int, float] = {}
+        for index in (0, 1) if run % 2 == 0 else (1, 0):
+            started = time.perf_counter()
+            n = len(await sides[index](t))
+            timed[index] = time.perf_counter() - started
+        scans.append((n / timed[0], n / timed[1], n))
+    rss_end = peak_rss_kib(server.pid)
+    http.close()
+    await raw.close()
+
+    load = os.getloadavg()
+    print(f"python   {platform.python_implementation()} {platform.python_version()}")
+    print(f"machine  {platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs, "
+          f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    print(f"data     {args.count:,} worklogs, {args.tenants:,} tenants, {args.users:,} users; {args.server}")
+    ratio = row("month (OData $apply)", months) / row("month (hand-written GROUP BY)", month_sqls)
+    odata_rate = sorted(s[0] for s in scans)[len(scans) // 2]
+    sql_rate = sorted(s[1] for s in scans)[len(scans) // 2]
+    print(f"paging   {scans[0][2]:,} rows: OData nextLink {odata_rate:,.0f} rows/s, "
+          f"raw keyset {sql_rate:,.0f} rows/s (median of {len(scans)})")
+    print(f"memory   server peak RSS {rss_start / 1024:,.1f} MiB after sign-in, "
+          f"{rss_end / 1024:,.1f} MiB at the end")
+    print(f"ratio    month p95 {ratio:.2f}× (target ≤ 3×)   paging {odata_rate / sql_rate:.2f}× "
+          "the raw keyset's rows/s (target ≥ 0.5×)")
+
+
+async def create(url: str, name: str, args: argparse.Namespace) -> None:
+    from plugins.storage import engine as storage_engine
+    from plugins.storage.migrations import upgrade
+
+    admin = await asyncpg.connect(ADMIN_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    engine = await storage_engine.open_engine(url, pool_size=2)
+    storage_engine.bind(engine)
+    await upgrade(engine)
+    await storage_engine.close(engine)
+    started = time.perf_counter()
+    await seed(url, args.worklogs, args.tenants, args.users, activity_types=ACTIVITY_TYPES,
+               roles=dict.fromkeys(range(args.tenants), "product"))
+    print(f"seeded   {name} in {time.perf_counter() - started:,.0f} s", flush=True)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--worklogs", type=int, default=10_000_000)
+    parser.add_argument("--tenants", type=int, default=100)
+    parser.add_argument("--users", type=int, default=50_000)
+    parser.add_argument("--samples", type=int, default=60)
+    parser.add_argument("--scans", type=int, default=4, help="paging runs (each side)")
+    parser.add_argument("--page-rows", type=int, default=100_000)
+    parser.add_argument("--tenants-measured", type=int, default=10)
+    parser.add_argument("--database", default="stint_bench_reporting")
+    parser.add_argument("--keep", action="store_true", help="keep the database")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure the database an earlier --keep run seeded")
+    args = parser.parse_args()
+    url = f"{ADMIN_URL.rsplit('/', 1)[0]}/{args.database}"
+    try:
+        if not args.reuse:
+            await create(url, args.database, args)
+        connection = await asyncpg.connect(url)
+        try:
+            args.count = int(await connection.fetchval("SELECT count(*) FROM worklog"))
+            args.server = str(await connection.fetchval("SELECT version()")).split(" on ")[0]
+        finally:
+            await connection.close()
+        with tempfile.TemporaryDirectory() as data:
+            port = _free_port()
+            env = {**os.environ, "STINT_DATABASE_URL": url,
+                   "STINT_SECRET_KEY": "bench-secret-key-" + "x" * 32, "STINT_DATA_DIR": data,
+                   "STINT_ACCESS_TOKEN_MINUTES": "1440",
+                   "STINT_RATE_LIMIT_API": "100000000", "STINT_RATE_LIMIT_CLIENT": "1000000"}
+            env.pop("STINT_REDIS_URL", None)
+            server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env, cwd=data,
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                await _listening(port, server)
+                await measure(url, server, port, args)
+            finally:
+                server.terminate()
+                server.wait(timeout=30)
+    finally:
+        if not (args.keep or args.reuse):
+            admin = await asyncpg.connect(ADMIN_URL)
+            try:
+                await admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+            finally:
+                await admin.close()
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--serve"]:  # the child: uvicorn runs its own event loop
+        serve(int(sys.argv[2]))
+    else:
+        asyncio.run(main())
