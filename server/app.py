@@ -33,7 +33,7 @@ from web.logs import RequestContextMiddleware, before_send, configure_logging
 from web.metrics import metrics_endpoint, observe
 from web.openapi import StrictBodies, document_links, document_operations
 from web.origin import OriginMiddleware
-from web.pages import pages_router, static_router, template_config
+from web.pages import browser_aware, pages_router, static_router, template_config
 from web.problems import document_problems, exception_handlers
 from web.proxies import ForwardedMiddleware, parse_networks
 from web.request import StintRequest
@@ -104,7 +104,7 @@ def create_app(
         dependencies={"stint": Provide(provide_stint, sync_to_thread=False)},
         on_startup=[on_startup],
         on_shutdown=[on_shutdown],
-        exception_handlers=odata_aware(exception_handlers),
+        exception_handlers=odata_aware(browser_aware(exception_handlers)),
         # The proxies' headers first: every later reader sees the client's address and scheme.
         # Without trusted proxies there is nothing to resolve, and no layer is added.
         middleware=[

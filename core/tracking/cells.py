@@ -40,7 +40,10 @@ __all__ = [
 #: A cell (like a worklog) holds at most a day.
 MAX_DAY_S = 24 * 3600
 
-_HM = re.compile(r"(\d{1,2}):([0-5]\d)", re.ASCII)
+_HM = re.compile(r"(\d{1,2}):([0-5]\d)(?::([0-5]\d))?", re.ASCII)
+# Seconds on their own ("45s", "45 sec"): a track under a minute is kept with its seconds
+# (docs/tracking.md), so a manual one can be typed the same way.
+_S = re.compile(r"(\d{1,5})\s*s(?:ec(?:ond)?s?)?", re.ASCII)
 _DECIMAL = re.compile(r"\d{1,2}(?:\.\d{1,4})?|\.\d{1,4}", re.ASCII)
 _H = r"(?P<h>\d{1,2}(?:\.\d{1,4})?)\s*h(?:ours?|rs?)?"
 _M = r"(?P<m>\d{1,4})\s*m(?:in(?:ute)?s?)?"
@@ -57,7 +60,10 @@ def _seconds(text: str) -> int | None:
     value = text.strip().lower().replace(",", ".")
     match = _HM.fullmatch(value)
     if match:
-        return int(match[1]) * 3600 + int(match[2]) * 60
+        return int(match[1]) * 3600 + int(match[2]) * 60 + int(match[3] or 0)
+    match = _S.fullmatch(value)
+    if match:
+        return int(match[1])
     if _DECIMAL.fullmatch(value):
         return round(float(value) * 3600)
     for pattern in _UNITS:
@@ -72,17 +78,18 @@ def _seconds(text: str) -> int | None:
 
 def parse_duration(text: str, *, field: str = "hours", allow_zero: bool = False) -> int:
     """Seconds from what people type into a timesheet: ``1.5`` or ``1,5`` (hours), ``1:30``,
-    ``90m``, ``1h 30m``, ``2h``. More than a day is refused; so is zero unless ``allow_zero``
-    (a cell typed ``0`` is cleared)."""
+    ``90m``, ``1h 30m``, ``2h``, and seconds as ``45s`` or ``0:00:45``. More than a day is
+    refused; so is zero unless ``allow_zero`` (a cell typed ``0`` is cleared)."""
     seconds = _seconds(text)
     if seconds is None:
         raise ValidationFailed(
-            f"{text.strip()[:40]!r} is not a duration; type 1:30, 1.5, 90m or 1h 30m", field=field
+            f"{text.strip()[:40]!r} is not a duration; type 1:30, 1.5, 90m, 1h 30m or 45s",
+            field=field,
         )
     if seconds == 0 and allow_zero:
         return 0
     if not 0 < seconds <= MAX_DAY_S:
-        raise ValidationFailed("a worklog lasts more than 0 and at most 24 hours", field=field)
+        raise ValidationFailed("a worklog lasts at least a second and at most 24 hours", field=field)
     return seconds
 
 

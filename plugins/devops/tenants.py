@@ -28,13 +28,14 @@ from core.tenancy import Deployment, Tenant, User
 from core.tracking.ports import DevOpsConnector, StoredDevOpsConnection, WorkItemState
 from core.unit_of_work import UnitOfWorkFactory
 from plugins.devops.azure import AzureDevOpsConnector
+from plugins.devops.azure_work_items import AzureDevOpsWorkItems
 from plugins.devops.outbound import ensure_allowed_destination, may_reach_private, private_address
 from plugins.devops.sealing import PatSealer, UnreadableToken
 from plugins.devops.standalone import StandaloneConnector
 from plugins.settings import Settings
 from plugins.storage.devops_repo import PiccoloDevOpsConnections
 
-__all__ = ["AzureConnection", "DevOpsSettings", "Resealed", "UnusableConnection"]
+__all__ = ["AzureConnection", "ConnectionCheck", "DevOpsSettings", "Resealed", "UnusableConnection"]
 
 _TIMEOUT = 15.0
 
@@ -184,6 +185,11 @@ class DevOpsSettings:
         point (``outbound.py``), then the use case, which validates it and seals the token."""
         return await _save_connection(self, tenant=tenant, actor=actor, change=change)
 
+    async def test(self, tenant: Tenant) -> ConnectionCheck:
+        """"Test connection": ask the tenant's saved Azure DevOps what the work-item jobs ask
+        it, and say in one sentence whether it answered (``_test_connection``)."""
+        return await _test_connection(self, tenant)
+
     async def reseal(self) -> Resealed:
         """Seal every stored token again with the current key, so that no stored token
         needs a previous key any more (``stint keys reseal``, before a key is removed)."""
@@ -198,6 +204,54 @@ class Resealed:
     resealed: int
     current: int
     unreadable: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionCheck:
+    """What "Test connection" found: whether it worked, and the sentence to show."""
+
+    ok: bool
+    message: str
+
+
+def _failure(url: str, exc: Exception) -> str:
+    if isinstance(exc, httpx.HTTPStatusError):
+        status = exc.response.status_code
+        if status in (401, 403):
+            return (f"{url} refused the personal access token ({status}): enter a token that "
+                    "may read and write work items")
+        if status == 404:
+            return f"{url} has no such organisation or project (404): check both"
+        return f"{url} answered {status}"
+    if isinstance(exc, ValueError):
+        # Azure DevOps answers a token it does not know with a sign-in page (203), not JSON.
+        return f"{url} answered with a sign-in page instead of its API: check the personal access token"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"{url} did not answer within {_TIMEOUT:.0f} seconds"
+    return f"{url} could not be reached ({type(exc).__name__}: {exc})"
+
+
+async def _test_connection(devops: DevOpsSettings, tenant: Tenant) -> ConnectionCheck:
+    found = (await devops.azure_connections(tenant.id)).get(tenant.id)
+    if found is None:
+        return ConnectionCheck(True, "Nothing to test: work items are kept in Stint (standalone).")
+    if isinstance(found, str):
+        return ConnectionCheck(False, f"Not connected: {found}.")
+    where = found.organization_url + (f" (project {found.project})" if found.project else "")
+    async with httpx.AsyncClient(timeout=_TIMEOUT) as client:
+        try:
+            if found.project:
+                # The sync's own question (items changed from now on: none), one page of one.
+                source = AzureDevOpsWorkItems(found.organization_url, found.pat, project=found.project,
+                                              client=client, page_size=1)
+                await source.changed_since(devops.clock.now(), None)
+            else:
+                # Without a project only Completed Work is written: read a work item as that does
+                # (one that does not exist is a 404 the connector takes as "no such item").
+                await AzureDevOpsConnector(found.organization_url, found.pat, client=client).work_item("1")
+        except (httpx.HTTPError, ValueError) as exc:
+            return ConnectionCheck(False, f"Not connected: {_failure(found.organization_url, exc)}.")
+    return ConnectionCheck(True, f"Connected: {where} accepted the personal access token.")
 
 
 async def _reseal(devops: DevOpsSettings) -> Resealed:

@@ -1,4 +1,7 @@
-"""Screenshots for the README (docs/screenshots/*.png), taken from a real ``stint serve``.
+"""Screenshots for the README (docs/screenshots/*.png), taken from a real ``stint serve``: the
+demo's (``stint demo``: weeks of worklogs, an approval waiting) for the Time tab, the Times
+Explorer and Approvals, at 1366 px and on a phone (390 px); pages the demo does not reach
+(the trial banner, a quote, the console) from tenants seeded through the API.
 
 Not part of ``make test`` (the file name does not start with ``test_``). Run it by hand:
 
@@ -7,51 +10,122 @@ Not part of ``make test`` (the file name does not start with ``test_``). Run it 
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import expect
 
-from .conftest import PASSWORD, Api, htmx_settled, operator_code, sign_in
+from .conftest import (
+    PASSWORD,
+    Api,
+    Server,
+    _free_port,
+    base_env,
+    htmx_settled,
+    operator_code,
+    serve_stint,
+    sign_in,
+)
 from .test_budget_pages import seed_budget
 
 OUT = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def _shot(page: Any, name: str) -> None:
+#: The demo's password (plugins/demo.py); the logins are printed by ``stint demo``.
+DEMO_PASSWORD = "stint-demo-2026"
+DESKTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
+def _shot(page: Any, name: str, *, full_page: bool = True) -> None:
+    """A PNG under docs/screenshots; ``full_page`` False keeps to the window (long pages
+    would make files of megabytes: each PNG stays under 300 KB)."""
     OUT.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=full_page)
+
+
+def _shot_from(page: Any, name: str, locator: Any, height: int) -> None:
+    """A window-wide PNG from just above ``locator`` down ``height`` pixels (the part of a long
+    page the picture is about, at the window's width)."""
+    box = locator.bounding_box()
+    assert box is not None, name
+    top = max(0, int(box["y"] + page.evaluate("window.scrollY")) - 12)
+    width = page.viewport_size["width"]
+    OUT.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True,
+                    clip={"x": 0, "y": top, "width": width, "height": height})
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``stint demo`` loaded into a fresh home, then ``stint serve`` on it."""
+    home = tmp_path_factory.mktemp("stint-demo")
+    port = _free_port()
+    env = base_env(home, port)
+    stint = Path(sys.executable).parent / "stint"
+    subprocess.run([str(stint), "demo"], check=True, env=env, cwd=home, capture_output=True, text=True)
+    with serve_stint(home, port, env) as served:
+        yield served
+
+
+def _demo_page(browser: Any, demo: Server, email: str, viewport: dict[str, int]) -> Any:
+    context = browser.new_context(base_url=demo.base, viewport=viewport)
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    sign_in(page, "demo-cloud", email, DEMO_PASSWORD)
+    return page
+
+
+def test_take_the_demo_screenshots(browser: Any, demo: Server) -> None:
+    """The Time tab with the demo's week (desktop and phone), the Times Explorer grouped by
+    user, and Approvals with last week waiting (desktop and phone)."""
+    dana = _demo_page(browser, demo, "dev@demo.test", DESKTOP)
+    expect(dana.locator("#week table.worklogs tbody tr").first).to_be_visible()
+    dana.goto("/time?week=" + _last_week())
+    expect(dana.locator("#week td.comment").first).to_be_visible()
+    _shot(dana, "time-tab", full_page=False)
+
+    phone = _demo_page(browser, demo, "dev@demo.test", PHONE)
+    phone.goto("/time?week=" + _last_week())
+    expect(phone.locator("#week td.comment").first).to_be_visible()
+    _shot_from(phone, "time-tab-phone", phone.locator("#week"), 844)
+
+    ada = _demo_page(browser, demo, "admin@demo.test", DESKTOP)
+    ada.goto("/explorer/")
+    results = ada.locator("table.groups, table.explorer").first
+    expect(results).to_be_visible()
+    _shot_from(ada, "explorer", results, 700)
+    ada.goto("/approvals")
+    expect(ada.locator("main")).to_contain_text("Dana Developer")
+    _shot(ada, "approvals", full_page=False)
+
+    ada_phone = _demo_page(browser, demo, "admin@demo.test", PHONE)
+    ada_phone.goto("/approvals")
+    expect(ada_phone.locator("main")).to_contain_text("Dana Developer")
+    _shot(ada_phone, "approvals-phone", full_page=False)
+    for page in (dana, phone, ada, ada_phone):
+        page.context.close()
+
+
+def _last_week() -> str:
+    """Last week's id: the demo's week waiting for approval, full of worklogs."""
+    year, week, _ = (datetime.now(UTC).date() - timedelta(days=7)).isocalendar()
+    return f"{year}-W{week:02d}"
 
 
 def test_take_the_readme_screenshots(api: Api, new_page: Any) -> None:
-    """Time tab, trial banner, Subscription with a quote, User Management and the console, as PNGs."""
+    """Trial banner, Subscription with a quote, User Management and the console, as PNGs (the
+    Time tab is the demo's, above)."""
     admin = api.signup("northwind")
     for email, role in (("ana@northwind.test", "team"), ("ben@northwind.test", "product"),
                         ("cy@northwind.test", "none")):
         api.add_user("northwind", email, role, name=email.split("@")[0].title() + " Example")
 
-    planning, review, build = (api.work_item("northwind", title) for title in (
-        "Sprint planning", "Import review", "Flaky build"))
-    page = new_page()
-    sign_in(page, "northwind", "ana@northwind.test")
-    add = page.locator("tr.add form")
-    for start, hours, item, comment in (("09:00", "2:15", str(planning), "Sprint planning"),
-                                        ("11:30", "1:30", str(review), "Review of the import")):
-        add = page.locator("tr.add form")
-        add.get_by_label("Start").fill(start)
-        add.get_by_label("Hours").fill(hours)
-        add.get_by_label("Work item").fill(item)
-        add.get_by_label("Comment").fill(comment)
-        add.get_by_role("button", name="Add").click()
-        expect(page.locator("#week td.comment", has_text=comment)).to_be_visible()
-    start_form = page.locator("form.start")
-    start_form.get_by_label("Work item").fill(str(build))
-    start_form.get_by_label("Comment").fill("Fixing the flaky build")
-    page.locator("#start").click()
-    expect(page.locator("#timer")).to_have_attribute("data-running", "true")
-    page.wait_for_timeout(2500)
-    _shot(page, "time-tab")
 
     owner = new_page()
     sign_in(owner, "northwind", admin)

@@ -27,6 +27,8 @@ def test_user_management_changes_a_role_inline_and_licences_move_the_seat_count(
     row = page.locator(f"#user-{user['id']}")
     expect(page.locator(".seatcount")).to_contain_text("2 licensed")
     row.get_by_label("Role of uma@people.test").select_option("product")
+    # An explicit Save (issue #21: the dropdown saved on every change).
+    row.get_by_role("button", name="Save the new role for uma@people.test").click()
     expect(page.locator("#users .flash.ok")).to_contain_text("Saved uma@people.test")
     expect(page.locator(f"#user-{user['id']}").get_by_label("Role of uma@people.test")).to_have_value(
         "product"

@@ -63,9 +63,12 @@ def _sign_in(client: TestClient[Any], next_path: str = "") -> Any:
 
 
 def test_signing_in_sets_the_token_pair_and_opens_the_time_tab(client: TestClient[Any]) -> None:
-    """Sign-in answers 303 to /time with HttpOnly access and refresh cookies."""
+    """Sign-in answers 303 to / (which sends a user with the Time tab on to it) with HttpOnly
+    access and refresh cookies."""
     response = _sign_in(client)
-    assert response.status_code == 303 and response.headers["location"] == "/time"
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    landing = client.get("/", follow_redirects=False)
+    assert landing.status_code == 303 and landing.headers["location"] == "/time"
     cookies = response.headers.get_list("set-cookie")
     assert any(c.startswith(f"{ACCESS_COOKIE}=") and "HttpOnly" in c for c in cookies)
     assert any(c.startswith(f"{REFRESH_COOKIE}=") and "HttpOnly" in c for c in cookies)

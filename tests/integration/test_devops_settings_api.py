@@ -288,3 +288,35 @@ def test_a_name_re_pointed_at_a_private_address_after_saving_is_not_contacted(
 
     found = _pending_errors(client)
     assert found and all("private address (127.0.0.1)" in e for e in found)
+
+
+def test_test_connection_on_the_devops_page_asks_the_saved_organisation_and_says_what_it_answered(
+    org: Org, azure: tuple[FakeAzureDevOps, str]
+) -> None:
+    """Issue #21: the DevOps page had no "Test connection". It asks the saved organisation
+    what the sync asks (a WIQL query in the project) and says in one line how that went."""
+    fake, url = azure
+    standalone = org.client.get("/settings/devops", headers=org.admin).text
+    assert 'id="devops-test"' not in standalone  # nothing to test while work items are Stint's own
+    assert org.client.put(PATH, json=_azure(url), headers=org.admin).status_code == 200
+    assert 'id="devops-test"' in org.client.get("/settings/devops", headers=org.admin).text
+
+    asked = len(fake.requests)
+    tested = org.client.post("/settings/devops/test", headers={**org.admin, "HX-Request": "true"})
+    assert tested.status_code == 200, tested.text
+    assert f"Connected: {url} (project Web Shop) accepted the personal access token." in tested.text
+    assert any("/_apis/wit/wiql" in path for _, path in fake.requests[asked:])
+
+    wrong = _azure(url, pat="not-the-token-0000")
+    assert org.client.put(PATH, json=wrong, headers=org.admin).status_code == 200
+    refused = org.client.post("/settings/devops/test", headers={**org.admin, "HX-Request": "true"})
+    assert f"Not connected: {url} refused the personal access token (401)" in refused.text
+    assert 'class="flash error" role="alert"' in refused.text
+
+
+def test_test_connection_says_when_the_organisation_cannot_be_reached(org: Org) -> None:
+    # Port 9 on loopback (discard) has no listener here: the connection is refused at once.
+    nowhere = _azure("https://127.0.0.1:9", project=None)
+    assert org.client.put(PATH, json=nowhere, headers=org.admin).status_code == 200
+    refused = org.client.post("/settings/devops/test", headers={**org.admin, "HX-Request": "true"})
+    assert "Not connected: https://127.0.0.1:9 could not be reached (ConnectError" in refused.text

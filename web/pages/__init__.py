@@ -23,17 +23,20 @@ from plugins.settings import Settings
 
 from ..origin import OriginMiddleware
 from .csrf import csrf_middleware
-from .errors import page_exception_handlers
+from .errors import browser_aware, page_exception_handlers
 from .session import SessionCookieMiddleware
 
-__all__ = ["pages_router", "static_router", "template_config"]
+__all__ = ["browser_aware", "pages_router", "static_router", "template_config"]
 
 _WEB = Path(__file__).resolve().parent.parent
 
 
 def _hm(seconds: int | None) -> str:
-    """Durations as timesheets show them: 1:30."""
+    """Durations as timesheets show them: 1:30; under a minute with its seconds, 0:00:04
+    (a short track is kept with its seconds and shown as such, docs/tracking.md)."""
     value = int(seconds or 0)
+    if 0 < value < 60:
+        return f"0:00:{value:02d}"
     return f"{value // 3600}:{value % 3600 // 60:02d}"
 
 

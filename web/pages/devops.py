@@ -63,3 +63,12 @@ class DevOpsPageController(Controller):
         done = "Connected to Azure DevOps." if azure else "Work items are kept in Stint (standalone)."
         context = await _context(request, page, done=done)
         return render(request, "settings/devops.html", "settings/_devops.html", context)
+
+    @post("/test", status_code=200)
+    async def test(self, request: Request[Any, Any, Any]) -> Template:
+        """"Test connection": the saved connection asked a real question, answered in one line."""
+        page = await open_page(request, Action.MANAGE_SETTINGS)
+        check = await stint_of(request).devops.test(page.principal.tenant)
+        result = {"done": check.message} if check.ok else {"refused": check.message}
+        context = await _context(request, page, **result)
+        return render(request, "settings/devops.html", "settings/_devops.html", context)

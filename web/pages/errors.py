@@ -26,7 +26,7 @@ from ..problems import status_of
 from ..second_factor import USER_ENROLMENT_PAGE
 from .render import EnrolmentRequired, SignInRequired, current_page, is_htmx
 
-__all__ = ["page_exception_handlers"]
+__all__ = ["browser_aware", "page_exception_handlers"]
 
 log = logging.getLogger("stint.pages")
 
@@ -130,3 +130,28 @@ page_exception_handlers: dict[Any, Any] = {
     RecursionError: _too_deep,
     Exception: _unexpected,
 }
+
+
+def _wants_html(request: Request[Any, Any, Any]) -> bool:
+    """A browser's navigation: a GET outside the API whose ``Accept`` names HTML (browsers
+    send ``text/html,…``; API clients send JSON or nothing, and keep problem+json)."""
+    path = request.scope.get("path", "")
+    return (
+        request.method == "GET"
+        and not path.startswith("/api/")
+        and "text/html" in request.headers.get("accept", "")
+    )
+
+
+def browser_aware(handlers: dict[Any, Any]) -> dict[Any, Any]:
+    """The app's exception handlers, with a browser's unknown URL answered by the HTML
+    not-found page (issue #21: it showed raw problem+json). A route that does not exist
+    fails before any router's handlers run, so this sits at the app's level."""
+    fallback = handlers[HTTPException]
+
+    def handle(request: Request[Any, Any, Any], exc: HTTPException) -> Any:
+        if exc.status_code in (404, 405) and _wants_html(request):
+            return Template(template_name="not_found.html", context={"nav": {}}, status_code=404)
+        return fallback(request, exc)
+
+    return {**handlers, HTTPException: handle}

@@ -22,7 +22,9 @@ from core.licensing.deployment import Deployment
 from core.licensing.roles import Permission, Role, role_allows
 from core.licensing.trial_banner import HIDDEN_BANNER, Banner
 from core.services.access import AccessOutcome, check_access
+from core.services.administrators import tenant_administrators
 from core.services.approvals import deciders
+from core.tenancy import User
 from plugins.bootstrap import Stint
 
 from ..auth import TenantPrincipal
@@ -48,6 +50,8 @@ class Page:
     principal: TenantPrincipal
     outcome: AccessOutcome | None
     nav: dict[str, bool] = field(default_factory=dict)
+    #: Who to ask when this page turns the user away: the tenant's administrators.
+    ask: tuple[User, ...] = ()
 
     @property
     def banner(self) -> Banner:
@@ -61,6 +65,7 @@ class Page:
             "onprem": p.tenant.deployment is Deployment.ONPREM,
             "banner": self.banner,
             "nav": self.nav,
+            "ask": self.ask,
             **extra,
         }
 
@@ -146,6 +151,10 @@ async def open_page(
         await deciders(stint.uow, tenant=principal.tenant, actor=user)
     )
     page = Page(principal, outcome, nav)
+    if outcome is not None and not outcome.decision.allowed and not outcome.decision.hidden:
+        # The locked door names who can open it (issue #21: it said only "an administrator").
+        ask = tuple(await tenant_administrators(stint.uow, tenant=principal.tenant))
+        page = Page(principal, outcome, nav, ask)
     request.scope.setdefault("state", {})[_PAGE_KEY] = page
     if outcome is not None and not outcome.decision.allowed:
         decision = outcome.decision

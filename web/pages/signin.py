@@ -11,6 +11,7 @@ from litestar.params import Body, QueryParameter
 from litestar.response import Redirect, Template
 
 from core.errors import InvalidCredentials
+from core.services.administrators import tenant_administrators
 from core.services.identity import authenticate_user
 from core.services.second_factor import CodeNeeded
 from core.services.tokens import revoke_refresh_family
@@ -55,7 +56,8 @@ class SignInController(Controller):
         page = await open_page(request, None)
         if page.nav["time"]:
             return Redirect("/time", status_code=303)
-        return render(request, "home.html", None, page.context())
+        ask = tuple(await tenant_administrators(stint_of(request).uow, tenant=page.principal.tenant))
+        return render(request, "home.html", None, page.context(ask=ask))
 
     @post("/signin", status_code=303, guards=[limit_per_client])
     async def sign_in(self, request: Request[Any, Any, Any], data: Form) -> Response[Any] | Template:
@@ -93,7 +95,9 @@ class SignInController(Controller):
                 },
             )
         cookies = await sign_in_cookies(stint, tenant.id, user.id)
-        return Redirect(_local(data.next or "/time"), status_code=303, cookies=cookies)
+        # Without a next page, "/" decides where this user lands: the Time tab, or (role None in
+        # the cloud, where that tab does not exist) a page saying why (issue #21).
+        return Redirect(_local(data.next or "/"), status_code=303, cookies=cookies)
 
     @post("/signout", status_code=303)
     async def sign_out(self, request: Request[Any, Any, Any]) -> Response[Any]:

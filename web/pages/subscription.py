@@ -17,7 +17,7 @@ from litestar.response import Template
 
 from core.activation.claims import ActivationRefused
 from core.clock import today_in
-from core.errors import ValidationFailed
+from core.errors import StintError, ValidationFailed
 from core.licensing.access import Action
 from core.licensing.deployment import Deployment
 from core.periods import Interval, first_period
@@ -158,6 +158,13 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
     )
 
 
+def _refused_preview(request: Request[Any, Any, Any], page: Page, target: str, exc: StintError) -> Template:
+    """An htmx preview the form cannot make replaces the old one with the reason."""
+    context = page.context(target=target, reason=f"No preview: {exc.detail}.")
+    return render(request, "settings/subscription.html", "settings/_preview_refused.html", context,
+                  status_code=422)
+
+
 def _full_or(request: Request[Any, Any, Any], partial: str, context: dict[str, Any]) -> Template:
     return render(request, "settings/subscription.html", partial, context)
 
@@ -176,9 +183,14 @@ class SubscriptionPageController(Controller):
         """Buy Now's preview: the first invoice is seats × the plan's price for the interval."""
         page = await open_page(request, Action.PURCHASE)
         stint = stint_of(request)
-        seats = _seats(data.seats, required=True)
-        assert seats is not None
-        preview = await _purchase_preview(stint, page, data.plan, data.interval, seats)
+        try:
+            seats = _seats(data.seats, required=True)
+            assert seats is not None
+            preview = await _purchase_preview(stint, page, data.plan, data.interval, seats)
+        except StintError as exc:
+            if not is_htmx(request):
+                raise
+            return _refused_preview(request, page, "purchase-preview", exc)
         if not is_htmx(request):
             # Posted without JavaScript: the whole page, with the preview inside the Buy form.
             context = await _context(request, page, preview=preview)
@@ -225,16 +237,21 @@ class SubscriptionPageController(Controller):
     async def quote(self, request: Request[Any, Any, Any], data: PlanBody) -> Template:
         page = await open_page(request, Action.MANAGE_SUBSCRIPTION)
         stint = stint_of(request)
-        preview = await preview_subscription_change(
-            stint.uow,
-            stint.clock,
-            tenant=page.principal.tenant,
-            requested=RequestedChange(
-                seats=_seats(data.seats, required=False),
-                plan_id=data.plan or None,
-                interval=data.interval or None,
-            ),
-        )
+        try:
+            preview = await preview_subscription_change(
+                stint.uow,
+                stint.clock,
+                tenant=page.principal.tenant,
+                requested=RequestedChange(
+                    seats=_seats(data.seats, required=False),
+                    plan_id=data.plan or None,
+                    interval=data.interval or None,
+                ),
+            )
+        except StintError as exc:
+            if not is_htmx(request):
+                raise
+            return _refused_preview(request, page, "quote", exc)
         quote = preview.quote
         tenant = page.principal.tenant
         credit = (await view_subscription(stint.uow, stint.clock, tenant=tenant)).credit_balance

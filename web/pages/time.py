@@ -357,6 +357,7 @@ class TimeController(Controller):
             "time/_worklog_edit.html",
             page.context(
                 w=worklog, local=lambda instant: instant.astimezone(zone(tz)),
+                week_id=str(week_of(local_day(worklog.started_at, tz))),
                 activity_types=await list_activity_types(stint.uow, tenant=page.principal.tenant),
             ),
         )

@@ -35,12 +35,35 @@ document.addEventListener("click", (event) => {
   toggle.setAttribute("aria-expanded", String(open));
 });
 
+// Messages replace each other (issue #21: a red error stayed beside a later green "Bought."):
+// a new request clears the last answer's message, the error region (#flash) and any
+// success line a partial carried (a .flash with role=status); its own answer brings the next.
+document.addEventListener("htmx:beforeSend", (event) => {
+  const elt = event.detail && event.detail.elt;
+  if (elt instanceof Element && /^every /.test(elt.getAttribute("hx-trigger") || "")) return; // a poll says nothing new
+  const flash = document.getElementById("flash");
+  if (flash) flash.replaceChildren();
+  for (const done of document.querySelectorAll("main .flash[role=status]")) done.remove();
+});
+
 // A form marked data-reset-on-success empties itself once its request succeeded
 // (the Time tab's Start form, so the next timer starts blank).
 document.addEventListener("htmx:afterRequest", (event) => {
   const form = event.target;
   if (event.detail.successful && form instanceof HTMLFormElement && form.hasAttribute("data-reset-on-success")) {
     form.reset();
+  }
+});
+
+// Escape in an inline editor (a worklog row being edited) cancels it as its Cancel link does
+// (issue #21: Escape left the editor open). The keyboard timesheet handles its own cells.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !(event.target instanceof Element)) return;
+  const editor = event.target.closest("tr.editing");
+  const cancel = editor ? editor.querySelector("[data-cancel-edit]") : null;
+  if (cancel) {
+    event.preventDefault();
+    cancel.click();
   }
 });
 
