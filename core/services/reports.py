@@ -1,7 +1,7 @@
 """The Reports page's widgets (issue #19): one read model per widget, every total from the
 explorer's one query path.
 
-Every sum of worklogs here is :func:`core.services.explorer.group_explored` — the grouped
+Every sum of worklogs here is :func:`core.services.explorer.group_explored_many` — the grouped
 statement in SQL that the explorer's ``group_by`` answers with (its filters, its budget
 resolution, its one rounding per worklog) — never a second way of adding worklogs up:
 
@@ -38,7 +38,7 @@ from core.unit_of_work import UnitOfWorkFactory
 from core.work_items import WorkItem
 from core.working_hours import DEFAULT_WORKING_HOURS, expected_minutes
 
-from .explorer import ExplorerFilters, group_explored
+from .explorer import ExplorerFilters, group_explored_many
 from .tracking_common import all_users
 
 __all__ = [
@@ -240,22 +240,25 @@ async def reports(
         items = await scope.work_items().many(item_ids) if item_ids else {}
         shown_users = sorted((u for u in people if users is None or u.id in users),
                              key=lambda u: (u.name.casefold(), u.id))
-        hours = {u.id: await scope.working_hours().get(u.id) or DEFAULT_WORKING_HOURS for u in shown_users}
+        stored = await scope.working_hours().all()
+    hours = {u.id: stored.get(u.id) or DEFAULT_WORKING_HOURS for u in shown_users}
     budget_names = {b.id: b.name for b in budgets}
-
-    async def grouped(levels: tuple[GroupBy, ...], query: ExplorerFilters = asked) -> list[WorklogGroup]:
-        return await group_explored(uow, tenant=tenant, filters=query, levels=levels,
-                                    time_zone=tenant.time_zone)
-
-    by_user = await grouped((GroupBy.USER,))
-    by_item = await grouped((GroupBy.WORK_ITEM,))
-    by_budget_month = await grouped((GroupBy.BUDGET, GroupBy.MONTH))
+    # Every widget's sums in one unit of work (the rates and assignments read once); the
+    # budget burn over the budgets' whole life, the rest over the filter's days.
+    lifetime = ExplorerFilters(users=users, budgets=budgets_filter)
+    asks = [(asked, (GroupBy.USER,)), (asked, (GroupBy.WORK_ITEM,)), (asked, (GroupBy.BUDGET, GroupBy.MONTH)),
+            (asked, (GroupBy.ACTIVITY_TYPE,)), (asked, (GroupBy.DAY,))]
+    if budgets:  # the burn's whole-life sums: nothing to draw without a budget
+        asks.append((lifetime, (GroupBy.BUDGET,)))
+    by_user, by_item, by_budget_month, by_type, by_day, *by_life = await group_explored_many(
+        uow, tenant=tenant, time_zone=tenant.time_zone, asks=asks)
+    by_budget = by_life[0] if by_life else []
     time_by = {
         "user": _bars(by_user, "user_id", names),
-        "activity_type": _bars(await grouped((GroupBy.ACTIVITY_TYPE,)), "activity_type_id", kinds),
+        "activity_type": _bars(by_type, "activity_type_id", kinds),
         "work_item_type": _by_type(by_item, items),
         "budget": _bars(by_budget_month, "budget_id", budget_names),
-        "day": _bars(await grouped((GroupBy.DAY,)), "day", {}),
+        "day": _bars(by_day, "day", {}),
     }
     own_tracked = {int(k): g.tracked_s for g in by_item
                    if (k := str(g.key.get("work_item") or "")).isdecimal() and len(k) <= 18}
@@ -266,9 +269,7 @@ async def reports(
         for group in by_budget_month if group.key["budget_id"] is not None
         for month in group.groups or [] if month.billable_s or month.amount.amount
     ]
-    lifetime = ExplorerFilters(users=users, budgets=budgets_filter)
-    used = {str(g.key["budget_id"]): g for g in await grouped((GroupBy.BUDGET,), lifetime)
-            if g.key["budget_id"] is not None}
+    used = {str(g.key["budget_id"]): g for g in by_budget if g.key["budget_id"] is not None}
     currency = by_user[0].amount.currency if by_user else (
         next(iter(used.values())).amount.currency if used else "USD")
     burn = []
