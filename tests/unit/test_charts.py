@@ -72,7 +72,8 @@ def test_every_point_lies_inside_the_plot_and_one_per_day(
 
 def test_stacked_bars_end_to_end_and_the_longest_row_spans_the_plot() -> None:
     """Rows 3+1 and 2+0 on a 400-unit plot (640 - 168 - 72): the first row fills it."""
-    chart = bar_chart(["ann", "bob"], [("Billable", [3, 2]), ("Non-billable", [1, 0])], label=str, stacked=True)
+    series = [("Billable", [3, 2]), ("Non-billable", [1, 0])]
+    chart = bar_chart(["ann", "bob"], series, label=str, stacked=True)
     first, second = chart.rows
     assert [(s.x, s.width) for s in first.segments] == [("168.00", "300.00"), ("468.00", "100.00")]
     assert [(s.x, s.width) for s in second.segments] == [("168.00", "200.00"), ("368.00", "0.00")]
@@ -82,7 +83,8 @@ def test_stacked_bars_end_to_end_and_the_longest_row_spans_the_plot() -> None:
 def test_grouped_bars_sit_under_each_other_and_a_negative_value_draws_as_nothing() -> None:
     chart = bar_chart(["x"], [("Expected", [8]), ("Tracked", [-2])], label=str, stacked=False)
     [row] = chart.rows
-    assert [(s.y, s.width, s.text) for s in row.segments] == [("8.00", "400.00", "8"), ("18.00", "0.00", "-2")]
+    drawn = [(s.y, s.width, s.text) for s in row.segments]
+    assert drawn == [("8.00", "400.00", "8"), ("18.00", "0.00", "-2")]
 
 
 def test_the_projected_end_is_the_day_the_limit_is_reached_at_the_average_rate() -> None:
