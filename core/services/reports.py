@@ -29,6 +29,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from core.budgets import Resolver
 from core.clock import Clock
 from core.errors import ValidationFailed
 from core.reporting.rollup import with_descendants
@@ -197,10 +198,13 @@ def _bars(groups: Iterable[WorklogGroup], field_name: str, names: dict[str, str]
 
 
 def _estimates(
-    items: dict[int, WorkItem], own_tracked: dict[int, int], iteration: int | None
+    items: dict[int, WorkItem], own_tracked: dict[int, int], iteration: int | None,
+    on_budget: set[int] | None,
 ) -> list[EstimateRow]:
+    """``on_budget``: with a budget filter, the items that resolve to that budget (only they count)."""
     parents = {item_id: item.parent_id for item_id, item in items.items()}
-    counted = {i for i, item in items.items() if iteration is None or item.iteration_id == iteration}
+    counted = {i for i, item in items.items() if (iteration is None or item.iteration_id == iteration)
+               and (on_budget is None or i in on_budget)}
     own = {i: (_hours_s(items[i].original_estimate_h), _hours_s(items[i].completed_h)) for i in counted}
     estimates = with_descendants(parents, own)
     tracked = with_descendants(parents, {i: (s, 0) for i, s in own_tracked.items() if i in items})
@@ -241,6 +245,10 @@ async def reports(
         shown_users = sorted((u for u in people if users is None or u.id in users),
                              key=lambda u: (u.name.casefold(), u.id))
         stored = await scope.working_hours().all()
+        on_budget = None
+        if filters.budget is not None:
+            resolver = Resolver(await scope.budgets().tree(), await scope.budgets().assignments())
+            on_budget = {i for i in items if resolver.worklog(None, i).budget_id == filters.budget}
     hours = {u.id: stored.get(u.id) or DEFAULT_WORKING_HOURS for u in shown_users}
     budget_names = {b.id: b.name for b in budgets}
     # Every widget's sums in one unit of work (the rates and assignments read once); the
@@ -298,8 +306,8 @@ async def reports(
     ]
     return Reports(
         filters=filters, currency=currency, time_by=time_by,
-        estimates=_estimates(items, own_tracked, filters.iteration), burn=burn, chargeback=chargeback,
-        expected=expected,
+        estimates=_estimates(items, own_tracked, filters.iteration, on_budget), burn=burn,
+        chargeback=chargeback, expected=expected,
         users=names if viewer.sees_all else {viewer.user_id: names.get(viewer.user_id, "")},
         iterations=iterations, budgets=budget_names,
     )

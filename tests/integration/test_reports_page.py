@@ -241,3 +241,16 @@ def test_a_reporting_token_opens_the_page_and_a_token_for_other_scopes_does_not(
     assert site.client.get(f"/reports/?{RANGE}", headers=bearer(tracking)).status_code == 403
     # The token opens this page only: other pages still need a sign-in.
     assert site.client.get("/budgets", headers=bearer(reading)).status_code == 403
+
+
+def test_another_tenant_s_budget_named_in_the_url_shows_nothing_of_it(site: Site) -> None:
+    _seed(site)
+    signup(site.client, "rival")
+    rival = bearer(token(site.client, "rival", "admin@rival.test"))
+    theirs = site.api("POST", "/api/v1/budgets", {"name": "Rival secret", "customer": "RIVAL-1"}, rival)
+    site.sign_in("admin@shop.test")
+    html = site.client.get(f"/reports/?{RANGE}&budget={theirs['id']}").text
+    assert "Rival secret" not in html and "RIVAL-1" not in html
+    # Resolved in this tenant, the id matches nothing: every sum and the burn are empty.
+    for widget in ("time-budget", "time-user", "time-day", "estimates", "burn", "chargeback"):
+        assert "Nothing in this range." in _svg(html, widget), widget
