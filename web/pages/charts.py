@@ -15,12 +15,33 @@ from fractions import Fraction
 
 from core.money import round_half_even
 
-__all__ = ["BarChart", "BurnBar", "LineChart", "bar_chart", "burn_bar", "line_chart", "svg_number"]
+__all__ = [
+    "BarChart", "BurnBar", "LineChart", "bar_chart", "burn_bar", "half_even", "line_chart", "svg_number",
+]
 
 
 def svg_number(value: Fraction | int) -> str:
     """A coordinate to two places, rounded once (half-even): 12.5 → "12.50"."""
+    if isinstance(value, int):
+        return f"{value}.00"
     hundredths = round_half_even(Fraction(value) * 100)
+    sign = "-" if hundredths < 0 else ""
+    whole, part = divmod(abs(hundredths), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def half_even(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` (denominator > 0) rounded half-even in integers: the same
+    answer as ``round(Fraction(...))`` without a Fraction (a chart has thousands of these)."""
+    quotient, remainder = divmod(numerator, denominator)
+    if 2 * remainder > denominator or (2 * remainder == denominator and quotient % 2):
+        quotient += 1
+    return quotient
+
+
+def _svg_ratio(numerator: int, denominator: int) -> str:
+    """``numerator / denominator`` as :func:`svg_number` writes it."""
+    hundredths = half_even(numerator * 100, denominator)
     sign = "-" if hundredths < 0 else ""
     whole, part = divmod(abs(hundredths), 100)
     return f"{sign}{whole}.{part:02d}"
@@ -187,21 +208,21 @@ def bar_chart(
     sums = [sum(values) if stacked else max(values, default=0) for values in each]
     highest = max(sums, default=0) or 1
     rows = []
+    # Positions as integers over ``highest`` (exact), each written rounded once.
     for i, name in enumerate(labels):
         y0 = top + i * row_h
-        x = Fraction(left)
+        x = left * highest
         segments = []
         for j, (_, values) in enumerate(series):
-            value = max(values[i], 0)
-            w = Fraction(value, highest) * plot_w
+            w = max(values[i], 0) * plot_w
             y = y0 if stacked else y0 + j * bar_h
-            segments.append(Segment(j, values[i], label(values[i]), svg_number(x), svg_number(y),
-                                    svg_number(w), svg_number(bar_h)))
+            segments.append(Segment(j, values[i], label(values[i]), _svg_ratio(x, highest), svg_number(y),
+                                    _svg_ratio(w, highest), svg_number(bar_h)))
             if stacked:
                 x += w
-        end = left + Fraction(sums[i], highest) * plot_w
+        end = (left + 4) * highest + sums[i] * plot_w
         short = name if len(name) <= _LABEL_CHARS else name[: _LABEL_CHARS - 1] + "…"
-        rows.append(BarRow(short, svg_number(y0), segments, label(sums[i]), svg_number(end + 4)))
+        rows.append(BarRow(short, svg_number(y0), segments, label(sums[i]), _svg_ratio(end, highest)))
     height = top + max(len(labels), 1) * row_h + 4
     return BarChart(width, height, left, left + plot_w, top, height - 4, rows, [n for n, _ in series],
                     label(highest if any(sums) else 0), stacked)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from fractions import Fraction
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -26,12 +25,11 @@ from core.errors import NotFound, ValidationFailed
 from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.licensing.roles import Permission, Role, role_allows
-from core.money import round_half_even
 from core.services.reports import ReportFilters, Reports, ReportViewer, reports
 from core.tracking import write_csv
 from core.tracking.rows import XLSX_MEDIA_TYPE, neutralise_formula
 
-from .charts import BarChart, bar_chart, burn_bar
+from .charts import BarChart, bar_chart, burn_bar, half_even
 from .render import Page, open_page, render, stint_of
 
 __all__ = ["ReportsPageController", "Table", "widget_tables"]
@@ -51,7 +49,7 @@ TIME_BY = {
 
 def hours(seconds: int) -> str:
     """Seconds as decimal hours to two places, rounded once half-even: 5400 → "1.50"."""
-    hundredths = round_half_even(Fraction(seconds * 100, 3600))
+    hundredths = half_even(seconds * 100, 3600)
     sign = "-" if hundredths < 0 else ""
     whole, part = divmod(abs(hundredths), 100)
     return f"{sign}{whole}.{part:02d}"
