@@ -58,6 +58,7 @@ __all__ = [
     "explore_worklogs",
     "export_explored",
     "group_explored",
+    "group_explored_many",
 ]
 
 
@@ -201,15 +202,26 @@ async def group_explored(
     time_zone: str,
 ) -> list[WorklogGroup]:
     """Every matching worklog summed into groups (days, weeks, months in ``time_zone``)."""
+    [groups] = await group_explored_many(uow, tenant=tenant, asks=[(filters, levels)], time_zone=time_zone)
+    return groups
+
+
+async def group_explored_many(
+    uow: UnitOfWorkFactory, *, tenant: Tenant, asks: Sequence[tuple[ExplorerFilters, Sequence[GroupBy]]],
+    time_zone: str,
+) -> list[list[WorklogGroup]]:
+    """Several groupings (``asks``: filters and levels each) in one unit of work: the
+    assignments, tree and rates are read once for all of them (the Reports page asks for
+    one per widget); each is :func:`group_explored`'s answer for its filters and levels."""
     async with uow() as work:
         scope = work.tenant(tenant.id)
-        query = await _query(scope, tenant, filters)
         budgets = scope.budgets()
         assignments = await budgets.assignments()
         # Nothing assigned: no worklog has a budget (as budgets._resolver), so neither the
         # tree (unless iterations are asked for) nor the budgets' rates need reading.
         assigned = bool(assignments.iterations or assignments.work_items or assignments.worklogs)
-        tree = await budgets.tree() if assigned or GroupBy.ITERATION in levels else WorkTree()
+        by_iteration = any(GroupBy.ITERATION in levels for _, levels in asks)
+        tree = await budgets.tree() if assigned or by_iteration else WorkTree()
         resolver = Resolver(tree, assignments)
         budget_rates = {b.id: b.hourly_rate.amount for b in await budgets.all()
                         if b.hourly_rate is not None} if assigned else {}
@@ -229,17 +241,22 @@ async def group_explored(
                 b in budget_rates for b in assignments.worklogs.values()) else {},
             items=on_items,
         )
-        wanted = set(levels)
-        by = TotalsBy(
-            user=GroupBy.USER in wanted,
-            work_item=bool(wanted & {GroupBy.WORK_ITEM, GroupBy.ITERATION, GroupBy.BUDGET}),
-            activity_type=GroupBy.ACTIVITY_TYPE in wanted,
-            direct_budget=dict(assignments.worklogs) if GroupBy.BUDGET in wanted else None,
-            day_zone=time_zone if wanted & {GroupBy.DAY, GroupBy.WEEK, GroupBy.MONTH} else None,
-            week_starts=not wanted & {GroupBy.DAY, GroupBy.MONTH},
-            prices=prices,
-        )
-        totals = await scope.tracking().explore_totals(query, by)
+        answers = []
+        for filters, levels in asks:
+            query = await _query(scope, tenant, filters)
+            wanted = set(levels)
+            by = TotalsBy(
+                user=GroupBy.USER in wanted,
+                # A budget is a function of the work item only when something is assigned.
+                work_item=bool(wanted & {GroupBy.WORK_ITEM, GroupBy.ITERATION}
+                               or (assigned and GroupBy.BUDGET in wanted)),
+                activity_type=GroupBy.ACTIVITY_TYPE in wanted,
+                direct_budget=dict(assignments.worklogs) if GroupBy.BUDGET in wanted else None,
+                day_zone=time_zone if wanted & {GroupBy.DAY, GroupBy.WEEK, GroupBy.MONTH} else None,
+                week_starts=not wanted & {GroupBy.DAY, GroupBy.MONTH},
+                prices=prices,
+            )
+            answers.append((levels, await scope.tracking().explore_totals(query, by)))
     currency = book.currency or DEFAULT_CURRENCY
 
     def key(level: GroupBy, row: WorklogTotals) -> GroupKey:
@@ -260,6 +277,8 @@ async def group_explored(
                 assert row.day is not None
                 return day_key(level, row.day)
 
-    lines = [Subtotal(tuple(key(level, row) for level in levels), row.tracked_s, row.billable_s, row.amount)
-             for row in totals]
-    return group_totals(lines, len(levels), currency)
+    return [
+        group_totals([Subtotal(tuple(key(level, row) for level in levels), row.tracked_s, row.billable_s,
+                               row.amount) for row in totals], len(levels), currency)
+        for levels, totals in answers
+    ]

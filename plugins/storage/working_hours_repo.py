@@ -33,6 +33,19 @@ class PiccoloWorkingHoursStore:
         )
         return WorkingHours.of(tuple(int(row[name]) for name in _DAYS), [d["day"] for d in days])
 
+    async def all(self) -> dict[str, WorkingHours]:
+        """Two statements for the whole tenant, not two per user."""
+        rows = await WorkingHoursRow.select().where(WorkingHoursRow.tenant_id == self.tenant_id)
+        if not rows:
+            return {}
+        days = await DayOffRow.select(DayOffRow.user_id, DayOffRow.day).where(
+            DayOffRow.tenant_id == self.tenant_id)
+        off: dict[str, list[Any]] = {}
+        for d in days:
+            off.setdefault(d["user_id"], []).append(d["day"])
+        return {row["user_id"]: WorkingHours.of(tuple(int(row[name]) for name in _DAYS),
+                                                off.get(row["user_id"], [])) for row in rows}
+
     async def save(self, user_id: str, hours: WorkingHours) -> None:
         now = datetime.now(UTC)
         values: dict[Column | str, Any] = {

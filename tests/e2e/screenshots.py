@@ -187,3 +187,13 @@ def test_take_the_reporting_screenshot(api: Api, new_page: Any) -> None:
     expect(page.locator("#new-token-value")).to_be_visible()
     htmx_settled(page)
     _shot(page, "reporting-settings")
+
+
+def test_take_the_reports_screenshot(api: Api, new_page: Any) -> None:
+    """The Reports page over the Budgets screenshot's data: three weeks on a feature's tasks."""
+    seeded = seed_budget(api, "reports-shot")
+    page = new_page()
+    sign_in(page, "reports-shot", seeded["admin"])
+    page.goto("/reports/")
+    expect(page.locator("#widget-time-day svg.bars")).to_be_visible()
+    _shot(page, "reports")

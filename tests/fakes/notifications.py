@@ -50,6 +50,9 @@ class FakeWorkingHoursStore:
     async def get(self, user_id: str) -> WorkingHours | None:
         return self.store.working_hours.get(self.tenant_id, {}).get(user_id)
 
+    async def all(self) -> dict[str, WorkingHours]:
+        return dict(self.store.working_hours.get(self.tenant_id, {}))
+
     async def save(self, user_id: str, hours: WorkingHours) -> None:
         self.store.check_write("store working hours")
         self.store.working_hours.setdefault(self.tenant_id, {})[user_id] = hours

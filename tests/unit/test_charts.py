@@ -1,4 +1,5 @@
-"""The Budgets pages' SVG geometry (web/pages/charts.py): integers in, positions rounded once."""
+"""The pages' SVG geometry (web/pages/charts.py): integers in, positions rounded once; and the
+Reports page's projected end date."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from fractions import Fraction
 from hypothesis import given
 from hypothesis import strategies as st
 
-from web.pages.charts import burn_bar, line_chart, svg_number
+from core.services.reports import project_end
+from web.pages.charts import bar_chart, burn_bar, line_chart, svg_number
 
 
 def test_svg_numbers_are_rounded_once_half_even_to_two_places() -> None:
@@ -66,3 +68,29 @@ def test_every_point_lies_inside_the_plot_and_one_per_day(
     top = max(values)
     if limit is None or top >= limit:
         assert any(Fraction(y) == chart.top for _, y in points) or max(0, top) == 0
+
+
+def test_stacked_bars_end_to_end_and_the_longest_row_spans_the_plot() -> None:
+    """Rows 3+1 and 2+0 on a 400-unit plot (640 - 168 - 72): the first row fills it."""
+    series = [("Billable", [3, 2]), ("Non-billable", [1, 0])]
+    chart = bar_chart(["ann", "bob"], series, label=str, stacked=True)
+    first, second = chart.rows
+    assert [(s.x, s.width) for s in first.segments] == [("168.00", "300.00"), ("468.00", "100.00")]
+    assert [(s.x, s.width) for s in second.segments] == [("168.00", "200.00"), ("368.00", "0.00")]
+    assert (first.total, second.total, chart.right) == ("4", "2", 568)
+
+
+def test_grouped_bars_sit_under_each_other_and_a_negative_value_draws_as_nothing() -> None:
+    chart = bar_chart(["x"], [("Expected", [8]), ("Tracked", [-2])], label=str, stacked=False)
+    [row] = chart.rows
+    drawn = [(s.y, s.width, s.text) for s in row.segments]
+    assert drawn == [("8.00", "400.00", "8"), ("18.00", "0.00", "-2")]
+
+
+def test_the_projected_end_is_the_day_the_limit_is_reached_at_the_average_rate() -> None:
+    start, today = date(2026, 1, 1), date(2026, 1, 10)
+    # 9 of 10 in 10 days: 1 more at 0.9 a day is 1.11 days, so during the 2nd day from today.
+    assert project_end(9, 10, start, today) == date(2026, 1, 12)
+    assert project_end(10, 10, start, today) == today  # reached already
+    assert project_end(0, 10, start, today) is None  # no rate yet
+    assert project_end(5, 10, today, today) == date(2026, 1, 11)  # 5 a day: one more day

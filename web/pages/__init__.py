@@ -91,6 +91,7 @@ def pages_router(settings: Settings) -> Router:
     from .notifications import NotificationsPageController
     from .oauth import OAuthPagesController
     from .reporting import ReportingPageController
+    from .reports import ReportsPageController
     from .security import SecurityPageController
     from .signin import SignInController
     from .subscription import SubscriptionPageController
@@ -110,7 +111,7 @@ def pages_router(settings: Settings) -> Router:
             WorkItemAutomationPageController,
             ActivityTypesPageController, BudgetsPageController, TenantDataPageController,
             ApprovalsPageController, WorklogHistoryPageController, ExplorerPageController,
-            ReportingPageController,
+            ReportingPageController, ReportsPageController,
             UnsubscribePageController, NotificationsPageController,
             OAuthPagesController, AppsPageController,
         ],

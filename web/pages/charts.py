@@ -1,7 +1,7 @@
 """Charts drawn on the server as SVG geometry (no library, no JavaScript, no CDN).
 
-The templates (``budgets/_burn_bar.html``, ``budgets/_chart.svg.html``) draw what these
-records hold. Every position comes from integers (seconds, minor units, day numbers)
+The templates (``budgets/_bar.html``, ``budgets/_chart.html``, ``reports/_bars.html``)
+draw what these records hold. Every position comes from integers (seconds, minor units, day numbers)
 through exact fractions and is rounded once, half-even, to 0.01 of an SVG unit — so a
 value equal to the limit lands exactly on the limit's line, whatever the scale.
 """
@@ -15,12 +15,33 @@ from fractions import Fraction
 
 from core.money import round_half_even
 
-__all__ = ["BurnBar", "LineChart", "burn_bar", "line_chart", "svg_number"]
+__all__ = [
+    "BarChart", "BurnBar", "LineChart", "bar_chart", "burn_bar", "half_even", "line_chart", "svg_number",
+]
 
 
 def svg_number(value: Fraction | int) -> str:
     """A coordinate to two places, rounded once (half-even): 12.5 → "12.50"."""
+    if isinstance(value, int):
+        return f"{value}.00"
     hundredths = round_half_even(Fraction(value) * 100)
+    sign = "-" if hundredths < 0 else ""
+    whole, part = divmod(abs(hundredths), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def half_even(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` (denominator > 0) rounded half-even in integers: the same
+    answer as ``round(Fraction(...))`` without a Fraction (a chart has thousands of these)."""
+    quotient, remainder = divmod(numerator, denominator)
+    if 2 * remainder > denominator or (2 * remainder == denominator and quotient % 2):
+        quotient += 1
+    return quotient
+
+
+def _svg_ratio(numerator: int, denominator: int) -> str:
+    """``numerator / denominator`` as :func:`svg_number` writes it."""
+    hundredths = half_even(numerator * 100, denominator)
     sign = "-" if hundredths < 0 else ""
     whole, part = divmod(abs(hundredths), 100)
     return f"{sign}{whole}.{part:02d}"
@@ -127,3 +148,81 @@ def line_chart(
         points=points, ideal=ideal, zero_y=svg_number(y(0)), y_ticks=y_ticks, x_ticks=x_ticks,
         last_x=svg_number(x(days[-1])), last_y=svg_number(y(values[-1])),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One rectangle of a bar: its series, value (as drawn and as words) and geometry."""
+
+    series: int
+    value: int
+    text: str
+    x: str
+    y: str
+    width: str
+    height: str
+
+
+@dataclass(frozen=True, slots=True)
+class BarRow:
+    label: str
+    y: str
+    segments: list[Segment]
+    total: str
+    end_x: str
+
+
+@dataclass(frozen=True, slots=True)
+class BarChart:
+    """Horizontal bars, one row per category: stacked (segments end to end) or grouped (one
+    thin bar per series). The scale runs from 0 to the largest row (stacked: its sum)."""
+
+    width: int
+    height: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    rows: list[BarRow]
+    series: list[str]
+    max_label: str
+    stacked: bool
+
+
+#: How long a row label may be inside the drawing (the table beside it has the whole text).
+_LABEL_CHARS = 22
+
+
+def bar_chart(
+    labels: Sequence[str], series: Sequence[tuple[str, Sequence[int]]], *, label: Callable[[int], str],
+    stacked: bool, width: int = 640,
+) -> BarChart:
+    """``series[j][1][i]``: series j's value for ``labels[i]``; negative values draw as 0."""
+    if any(len(values) != len(labels) for _, values in series):
+        raise ValueError("every series needs one value per label")
+    left, right_pad, top, row_gap = 168, 72, 8, 8
+    bar_h = 18 if stacked else 10
+    row_h = (bar_h if stacked else bar_h * len(series)) + row_gap
+    plot_w = width - left - right_pad
+    each = [[max(v[i], 0) for _, v in series] for i in range(len(labels))]
+    sums = [sum(values) if stacked else max(values, default=0) for values in each]
+    highest = max(sums, default=0) or 1
+    rows = []
+    # Positions as integers over ``highest`` (exact), each written rounded once.
+    for i, name in enumerate(labels):
+        y0 = top + i * row_h
+        x = left * highest
+        segments = []
+        for j, (_, values) in enumerate(series):
+            w = max(values[i], 0) * plot_w
+            y = y0 if stacked else y0 + j * bar_h
+            segments.append(Segment(j, values[i], label(values[i]), _svg_ratio(x, highest), svg_number(y),
+                                    _svg_ratio(w, highest), svg_number(bar_h)))
+            if stacked:
+                x += w
+        end = (left + 4) * highest + sums[i] * plot_w
+        short = name if len(name) <= _LABEL_CHARS else name[: _LABEL_CHARS - 1] + "…"
+        rows.append(BarRow(short, svg_number(y0), segments, label(sums[i]), _svg_ratio(end, highest)))
+    height = top + max(len(labels), 1) * row_h + 4
+    return BarChart(width, height, left, left + plot_w, top, height - 4, rows, [n for n, _ in series],
+                    label(highest if any(sums) else 0), stacked)

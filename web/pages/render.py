@@ -16,7 +16,7 @@ from litestar import Request
 from litestar.response import Template
 
 from core.errors import AccessDenied
-from core.identity.scopes import ALL_SCOPES
+from core.identity.scopes import ALL_SCOPES, Scope
 from core.licensing.access import Action
 from core.licensing.deployment import Deployment
 from core.licensing.roles import Permission, Role, role_allows
@@ -97,20 +97,28 @@ async def _decide(stint: Stint, principal: TenantPrincipal, action: Action) -> A
 
 
 async def open_page(
-    request: Request[Any, Any, Any], action: Action | None, *, enrolling: bool = False
+    request: Request[Any, Any, Any], action: Action | None, *, enrolling: bool = False,
+    token_scope: Scope | None = None,
 ) -> Page:
     """The signed-in user's page for ``action``; raises when the decision says no.
 
     ``action`` None is for pages every signed-in user may see (the empty home page).
     ``enrolling``: the page sets up the user's second factor, so it opens for a user whose
     tenant requires one they do not have yet (every other page sends them there).
+    ``token_scope``: a read-only page that also opens for a personal access token limited to
+    that scope (the Reports page on a wall screen, ``reporting:read``); it has no forms that
+    write, so the token can do nothing there its scope leaves out.
     """
     stint = stint_of(request)
     principal = await page_principal(request)
     if principal is None:
         raise SignInRequired
     limited = principal.scopes is not None and principal.scopes != ALL_SCOPES
-    if limited or principal.claims.client_id is not None:
+    read_only_token = (
+        token_scope is not None and principal.personal_token_id is not None
+        and principal.scopes is not None and token_scope in principal.scopes
+    )
+    if (limited or principal.claims.client_id is not None) and not read_only_token:
         # Pages are for people: a token limited to some scopes is for a tool, and a page's
         # forms would otherwise let it do what its scopes leave out.
         raise AccessDenied("insufficient_scope", "Pages need a sign-in, not a token limited to some scopes.")
@@ -141,6 +149,8 @@ async def open_page(
         "activity_types": administrator,
         # Everyone with a timesheet sees the budgets their own worklogs book to (docs/budgets.md).
         "budgets": role_allows(Role(role), Permission.OWN_TIMESHEET),
+        # The Reports page: everyone with a timesheet (Team: their own time, docs/reports.md).
+        "reports": role_allows(Role(role), Permission.OWN_TIMESHEET),
         # The Times Explorer: everyone's worklogs (Product, Budget, Administrators).
         "explorer": role_allows(Role(role), Permission.VIEW_ALL_WORKLOGS),
         # Everyone with a role reads the reporting feed (Team: their own time, docs/reporting.md).
