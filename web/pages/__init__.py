@@ -83,6 +83,7 @@ def pages_router(settings: Settings) -> Router:
     from .apps import AppsPageController
     from .audit import AuditPageController
     from .budgets import BudgetsPageController
+    from .burndown import BurndownPageController
     from .devops import DevOpsPageController
     from .explorer import ExplorerPageController
     from .notifications import NotificationsPageController
@@ -107,7 +108,7 @@ def pages_router(settings: Settings) -> Router:
             WorkItemAutomationPageController,
             ActivityTypesPageController, BudgetsPageController, TenantDataPageController,
             ApprovalsPageController, WorklogHistoryPageController, ExplorerPageController,
-            ReportingPageController,
+            ReportingPageController, BurndownPageController,
             UnsubscribePageController, NotificationsPageController,
             OAuthPagesController, AppsPageController,
         ],
