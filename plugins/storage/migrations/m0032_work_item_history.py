@@ -3,17 +3,19 @@
 One row per item per day (UTC): the day's last values and the item's iteration, unique on
 ``(tenant_id, item_id, day)``. Written wherever the mirror row is (the Azure DevOps sync's
 upsert and every standalone change). The backfill gives every existing item one row on the
-day it last changed, so an iteration under way has a starting point. Additive only.
+day it last changed, so an iteration under way has a starting point. ``mail_outbox`` gains
+``in_doubt_at`` (mails that may have been accepted without being recorded: never re-sent).
+Additive only.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .columns import DataStep
+from .columns import AddColumn, DataStep
 
 ID = "0032"
-DESCRIPTION = "work_item_history: Remaining and Completed Work per item per day"
+DESCRIPTION = "work_item_history: Remaining and Completed Work per item per day; mail_outbox.in_doubt_at"
 
 _COPY = (
     "INSERT INTO work_item_history (id, tenant_id, item_id, day, iteration_id, remaining_centihours, "
@@ -51,4 +53,7 @@ STATEMENTS = [
     "CREATE INDEX IF NOT EXISTS work_item_history_iteration ON work_item_history "
     "(tenant_id, iteration_id)",
     DataStep(_backfill),
+    # Delivery at most once (docs/jobs.md): a mail that may have reached the mail server
+    # without being recorded as sent is marked, and never sent again.
+    AddColumn("mail_outbox", "in_doubt_at", "TIMESTAMPTZ"),
 ]
