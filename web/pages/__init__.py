@@ -98,6 +98,7 @@ def pages_router(settings: Settings) -> Router:
     from .users import UsersPageController
     from .work_item_automation import WorkItemAutomationPageController
     from .work_items import WorkItemsPageController
+    from .working_hours import WorkingHoursPageController
     from .worklog_history import WorklogHistoryPageController
 
     return Router(
@@ -109,7 +110,7 @@ def pages_router(settings: Settings) -> Router:
             ActivityTypesPageController, BudgetsPageController, TenantDataPageController,
             ApprovalsPageController, WorklogHistoryPageController, ExplorerPageController,
             ReportingPageController, BurndownPageController,
-            UnsubscribePageController, NotificationsPageController,
+            UnsubscribePageController, NotificationsPageController, WorkingHoursPageController,
             OAuthPagesController, AppsPageController,
         ],
         middleware=page_middleware(settings),
