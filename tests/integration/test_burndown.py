@@ -10,7 +10,7 @@ import csv
 import io
 import re
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,8 +28,9 @@ from plugins.identity.passwords import Argon2Hasher
 from plugins.storage import engine as storage_engine
 from plugins.storage.migrations import upgrade
 from plugins.storage.uow import PiccoloUnitOfWorkFactory
-from plugins.storage.work_items_tables import WorkItemHistoryRow
+from plugins.storage.work_items_tables import WorkItemHistoryRow, WorkItemRow
 from tests.conftest import make_settings
+from tests.integration import test_storage
 from tests.integration.azure_devops_server import PAT, FakeAzureDevOps, FakeIteration, serve
 from tests.support.api import PASSWORD, api_client, bearer, run, signup, stint, token
 from web.pages.charts import line_chart
@@ -234,3 +235,32 @@ async def test_a_re_sync_on_the_same_day_keeps_one_history_row_per_item_with_the
     fake.change(first, {REMAINING: 3.0})
     await sync()
     assert await history() == [(1, day, 750), (1, date(2026, 1, 6), 300), (2, day, 500)]
+
+
+# The migration's backfill --------------------------------------------------------------
+
+ENGINES = test_storage.ENGINES
+empty_engine = test_storage.empty_engine  # the storage tests' fixture: a new, empty database
+
+
+@ENGINES
+async def test_the_upgrade_gives_every_existing_item_a_point_on_the_utc_day_it_last_changed(
+    empty_engine: Any,
+) -> None:
+    await upgrade(empty_engine, target="0031")
+    late = datetime(2026, 1, 5, 20, 30, tzinfo=timezone(timedelta(hours=-5)))  # 01:30 UTC on the 6th
+    for item_id, changed in ((1, datetime(2026, 1, 5, 9, 0, tzinfo=UTC)), (2, late)):
+        await WorkItemRow.raw(
+            "INSERT INTO work_item (id, tenant_id, item_id, title, search_title, type, state, "
+            "state_category, iteration_id, remaining_centihours, completed_centihours, rev, tags, "
+            "changed_at) "
+            "VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})",
+            f"row{item_id}", "ten1", item_id, "T", "t", "Task", "New", "Proposed", 7, 100 * item_id, 25, 1,
+            "", changed,
+        )
+    await upgrade(empty_engine)
+    rows = await WorkItemHistoryRow.select().order_by(WorkItemHistoryRow.item_id)
+    assert [(r["item_id"], r["day"], r["iteration_id"], r["remaining_centihours"], r["completed_centihours"])
+            for r in rows] == [(1, date(2026, 1, 5), 7, 100, 25), (2, date(2026, 1, 6), 7, 200, 25)]
+    await upgrade(empty_engine)  # again: nothing more
+    assert await WorkItemHistoryRow.count() == 2
