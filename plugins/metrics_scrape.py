@@ -41,7 +41,7 @@ async def _database_figures(stint: Stint) -> list[Metric]:
     ):
         runs.add_metric([str(row["job"]), str(row["status"])], float(row["n"]))
     outbox = await stint.engine.run_ddl(
-        "SELECT SUM(CASE WHEN sent_at IS NULL THEN 1 ELSE 0 END) AS waiting, "
+        "SELECT SUM(CASE WHEN sent_at IS NULL AND in_doubt_at IS NULL THEN 1 ELSE 0 END) AS waiting, "
         "SUM(CASE WHEN sent_at IS NULL THEN 0 ELSE 1 END) AS sent FROM mail_outbox"
     )
     depth = GaugeMetricFamily("stint_mail_outbox_depth", "Mails waiting in the outbox",

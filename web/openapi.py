@@ -533,6 +533,9 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "GET /api/v1/iterations": (
         "listIterations", "The tenant's iterations by start date (undated last), a page at a time."),
     "POST /api/v1/iterations": ("createIteration", "Creates an iteration (standalone mode)."),
+    "GET /api/v1/iterations/{iteration_id}/burndown": (
+        "getIterationBurndown", "An iteration's burndown: per day, Remaining and Completed Work summed "
+        "over its items (the last value known that day) and the ideal line; 422 for an undated iteration."),
     "GET /api/v1/activity-types": (
         "listActivityTypes", "The tenant's activity types (active ones; Administrators may ask for "
         "inactive ones too)."),

@@ -10,7 +10,9 @@ from typing import Protocol
 
 from core.tenancy import Tenant
 
-__all__ = ["DueRef", "JobRunRecord", "JobStore", "MailDraft", "Mailer", "QueuedMail", "TenantOnDate"]
+__all__ = [
+    "DueRef", "JobRunRecord", "JobStore", "MailDraft", "MailInDoubt", "Mailer", "QueuedMail", "TenantOnDate",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,12 +31,20 @@ class TenantOnDate:
     on: date
 
 
+class MailInDoubt(Exception):
+    """The send failed after the message may have reached the mail server (the connection
+    dropped during or after DATA): sending it again could deliver it twice."""
+
+
 class Mailer(Protocol):
     async def send(
         self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None
     ) -> None:
         """Send a mail; ``to_name`` is the recipient's display name (any text: the mailer keeps
-        it from breaking the headers), ``unsubscribe`` the one-click address of a notification."""
+        it from breaking the headers), ``unsubscribe`` the one-click address of a notification.
+
+        Raises :class:`MailInDoubt` when the server may have the mail despite the error; any
+        other exception means it was not accepted."""
         ...
 
 
@@ -146,11 +156,30 @@ class JobStore(Protocol):
         the one place every notification is checked, in the transaction that queues it."""
         ...
 
-    async def claim_mail(self, now: datetime, lease_seconds: int, limit: int) -> list[QueuedMail]: ...
+    async def pending_mail(self, limit: int) -> list[str]:
+        """The ids of up to ``limit`` mails never claimed (or released after a failure that
+        is known not to have sent them), oldest first."""
+        ...
+
+    async def claim_mail(self, mail_id: str, now: datetime) -> QueuedMail | None:
+        """Claim one pending mail for sending (a conditional update: of two senders one gets
+        it, the other None). A claim is never taken back by time: see ``mails_abandoned``."""
+        ...
 
     async def mail_sent(self, mail_id: str, at: datetime) -> None: ...
 
-    async def mail_failed(self, mail_id: str, error: str) -> None: ...
+    async def mail_failed(self, mail_id: str, error: str) -> None:
+        """Release the claim: the mail was not accepted, the next run sends it."""
+        ...
+
+    async def mail_in_doubt(self, mail_id: str, error: str, at: datetime) -> None:
+        """Keep the claim for good: the mail server may have accepted it (never sent again)."""
+        ...
+
+    async def mails_abandoned(self, claimed_before: datetime, at: datetime) -> int:
+        """Mark in doubt every mail still claimed since before ``claimed_before`` without a
+        result (its sender died mid-send); how many."""
+        ...
 
     async def purge_tenant(self, tenant_id: str, at: datetime) -> dict[str, int] | None:
         """Mark the tenant purged and delete its tracking data, tokens and memberships:

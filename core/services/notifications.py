@@ -4,6 +4,13 @@ Each mail is queued once in the outbox under (kind, tenant, date, recipient) in 
 transaction that decided to send it, and delivered by :func:`deliver_mail` after the
 commit — so running a job twice, or on two workers at once, queues one mail, and a mail
 server that is down loses nothing (the outbox keeps it until it is accepted).
+
+Delivery is at most once per mail (the issue's "never two"): each mail is claimed in its
+own committed write just before it is sent, and a claim is never taken back by time. A
+sender that dies between the server accepting the mail and recording it leaves the claim
+in place; the next run marks such a mail *in doubt* and does not send it again
+(``docs/jobs.md``). A failure known to have sent nothing (no connection, a refusal)
+releases the claim, and the next run tries again.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from core.clock import Clock, today_in
-from core.jobs.ports import JobStore, MailDraft, Mailer, QueuedMail
+from core.jobs.ports import JobStore, MailDraft, Mailer, MailInDoubt, QueuedMail
 from core.notifications import LABELS, UnsubscribeLinks
 from core.tenancy import Tenant
 from core.unit_of_work import UnitOfWorkFactory
@@ -45,8 +52,8 @@ def _trial_threshold(days_left: int) -> int | None:
     if not 1 <= days_left <= TRIAL_REMINDERS[0]:
         return None
     return min(t for t in TRIAL_REMINDERS if t >= days_left)
-#: A claimed mail not confirmed sent within this time is tried again (a sender that
-#: crashed after the mail server accepted it may send it twice: at least once, never lost).
+#: A claimed mail without a result after this long had a sender that died mid-send: it is
+#: marked in doubt and not sent again (at most once: it may have been accepted already).
 MAIL_LEASE_SECONDS = 600
 
 
@@ -110,6 +117,8 @@ async def queue_trial_reminders(
 class DeliveryReport:
     sent: int = 0
     failed: int = 0
+    in_doubt: int = 0
+    """Mails that may have reached the server without being recorded: never sent again."""
 
 
 def _unsubscribe(mail: QueuedMail, links: UnsubscribeLinks | None) -> tuple[str, str | None]:
@@ -130,21 +139,42 @@ async def deliver_mail(
     uow: UnitOfWorkFactory, jobs: JobStore, mailer: Mailer, clock: Clock, *, limit: int = 200,
     links: UnsubscribeLinks | None = None,
 ) -> DeliveryReport:
-    """Send what the outbox holds: claim (committed), send, mark sent (committed).
+    """Send what the outbox holds, one mail at a time: claim it (committed), send, record
+    the result (committed).
 
-    Two senders never claim the same mail; a failure releases it for the next run. A
-    notification carries a signed one-click unsubscribe link for its kind (``links``).
+    Two senders never claim the same mail. A claim older than ``MAIL_LEASE_SECONDS`` without
+    a result is a sender that died mid-send: the mail may have been accepted, so it is marked
+    in doubt rather than sent again. A notification carries a signed one-click unsubscribe
+    link for its kind (``links``).
     """
     report = DeliveryReport()
+    now = clock.now()
     async with uow(write=True) as work:
-        claimed = await jobs.claim_mail(clock.now(), MAIL_LEASE_SECONDS, limit)
+        report.in_doubt = await jobs.mails_abandoned(now - timedelta(seconds=MAIL_LEASE_SECONDS), now)
+        pending = await jobs.pending_mail(limit)
         await work.commit()
-    for mail in claimed:
+    if report.in_doubt:
+        log.warning("mails in doubt (a sender stopped mid-send): not sent again",
+                    extra={"count": report.in_doubt})
+    for mail_id in pending:
+        # Claimed just before its send, so a crash leaves at most this one mail in doubt.
+        async with uow(write=True) as work:
+            mail = await jobs.claim_mail(mail_id, clock.now())
+            await work.commit()
+        if mail is None:
+            continue  # another sender has it
         try:
             body, unsubscribe = _unsubscribe(mail, links)
             await mailer.send(mail.recipient, mail.subject, body, to_name=mail.recipient_name,
                               unsubscribe=unsubscribe)
-        except Exception as exc:  # the mail stays in the outbox; the next run tries again
+        except MailInDoubt as exc:
+            log.warning("mail may have been sent; not sent again", extra={"mail": mail.id})
+            async with uow(write=True) as work:
+                await jobs.mail_in_doubt(mail.id, f"{type(exc).__name__}: {exc}", clock.now())
+                await work.commit()
+            report.in_doubt += 1
+            continue
+        except Exception as exc:  # not accepted: the mail stays in the outbox; the next run tries again
             log.warning("mail not sent; will retry", extra={"mail": mail.id, "attempts": mail.attempts})
             async with uow(write=True) as work:
                 await jobs.mail_failed(mail.id, f"{type(exc).__name__}: {exc}")

@@ -6,6 +6,7 @@ connected they are a mirror kept by the sync job and read-only in Stint.
 """
 
 from core.work_items.errors import (
+    IterationNotFound,
     ManagedByDevOps,
     UnknownIteration,
     UnknownParent,
@@ -28,6 +29,7 @@ __all__ = [
     "STATE_CATEGORIES",
     "Assignee",
     "Iteration",
+    "IterationNotFound",
     "ManagedByDevOps",
     "StateCategory",
     "UnknownIteration",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.errors import Conflict, NotFound, ValidationFailed
 
 __all__ = [
+    "IterationNotFound",
     "ManagedByDevOps",
     "UnknownIteration",
     "UnknownParent",
@@ -42,3 +43,9 @@ class ManagedByDevOps(Conflict):
     """The tenant's work items come from Azure DevOps: Stint mirrors them and does not edit them."""
 
     code = "managed_by_devops"
+
+
+class IterationNotFound(NotFound):
+    """An iteration named in the path that the tenant does not have."""
+
+    code = "iteration_not_found"

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
 
+from core.work_items.burndown import HistoryPoint
 from core.work_items.model import Iteration, WorkItem, WorkItemDraft
 
 __all__ = [
@@ -73,7 +74,15 @@ class WorkItemRepository(Protocol):
     async def save(self, item: WorkItem) -> None: ...
 
     async def upsert(self, items: Sequence[WorkItem]) -> None:
-        """Insert or replace mirrored items by id (the sync's write; repeating it is harmless)."""
+        """Insert or replace mirrored items by id (the sync's write; repeating it is harmless).
+
+        Like ``create`` and ``save``, it also keeps each item's Remaining and Completed Work
+        as its history point for the UTC day of its ``changed_at`` (the day's last wins)."""
+        ...
+
+    async def history(self, iteration_id: int, until: date) -> list[HistoryPoint]:
+        """Every history point on or before ``until`` of the items that were ever in the
+        iteration (points in other iterations included: they say when an item left)."""
         ...
 
     async def parents(self) -> dict[int, int | None]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from core.clock import Clock
 from core.tracking.ports import StaleWorkItem, WorkItemState
-from plugins.storage.work_items_repo import centihours, hours
+from plugins.storage.work_items_repo import HistoryEntry, centihours, hours, record_history
 from plugins.storage.work_items_tables import WorkItemRow
 
 __all__ = ["StandaloneConnector"]
@@ -80,12 +80,19 @@ class StandaloneConnector:
                 raise StaleWorkItem(f"work item {work_item} changed", rev=rev)
             completed_work = current.completed_work if completed_work is None else completed_work
             remaining_work = current.remaining_work if remaining_work is None else remaining_work
+        now = self._clock.now()
         changed = await WorkItemRow.update({
             WorkItemRow.completed_centihours: centihours(completed_work),
             WorkItemRow.remaining_centihours: centihours(remaining_work),
             WorkItemRow.rev: rev + 1,
-            WorkItemRow.changed_at: self._clock.now(),
-        }).where(self._where(item_id) & (WorkItemRow.rev == rev)).returning(WorkItemRow.id)
+            WorkItemRow.changed_at: now,
+        }).where(self._where(item_id) & (WorkItemRow.rev == rev)).returning(WorkItemRow.iteration_id)
         if not changed:
             raise StaleWorkItem(f"work item {work_item} changed", rev=rev)
+        # The burndown's history, by the same writer the sync's upsert uses.
+        iteration = changed[0]["iteration_id"]
+        await record_history(self.tenant_id, [HistoryEntry(
+            item_id, None if iteration is None else int(iteration), centihours(remaining_work),
+            centihours(completed_work), now,
+        )])
         return WorkItemState(work_item, rev + 1, completed_work, remaining_work)

@@ -171,7 +171,7 @@ async def _retention(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
 
 async def _mail(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     report = await deliver_mail(stint.uow, stint.jobs, stint.mailer, stint.clock, links=stint.unsubscribe)
-    return {"sent": report.sent, "failed": report.failed}
+    return {"sent": report.sent, "failed": report.failed, "in_doubt": report.in_doubt}
 
 
 async def _timer_checks(stint: Stint, enqueue: Enqueue | None = None) -> Counts:

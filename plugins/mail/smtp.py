@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlparse
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from core.jobs.ports import MailInDoubt
 from plugins.settings import Settings
 
 __all__ = ["LogMailer", "SmtpMailer", "compose", "mailer_from_settings"]
@@ -101,10 +102,26 @@ class SmtpMailer:
 
     def _send(self, message: EmailMessage) -> None:
         kind = smtplib.SMTP_SSL if self._tls else smtplib.SMTP
-        with kind(self._host, self._port, timeout=_TIMEOUT) as server:
+        # Connecting and signing in send nothing: a failure there is a plain one (retried).
+        server = kind(self._host, self._port, timeout=_TIMEOUT)
+        try:
             if self._user is not None:
                 server.login(self._user, self._password or "")
-            server.send_message(message)
+            try:
+                server.send_message(message)
+            except (smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError):
+                raise  # the server said no: nothing was accepted, the next run may try again
+            except (smtplib.SMTPException, OSError) as exc:
+                # The connection broke while the message was on its way, or the answer to
+                # DATA was lost: the server may have it. Sending it again could make two.
+                raise MailInDoubt(f"{type(exc).__name__}: {exc}") from exc
+        except BaseException:
+            server.close()
+            raise
+        try:
+            server.quit()
+        except (smtplib.SMTPException, OSError):
+            server.close()  # accepted already: a failed goodbye changes nothing
 
     async def send(
         self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None

@@ -226,37 +226,51 @@ class PiccoloJobStore:
             self._engine,
         )
 
-    async def claim_mail(self, now: datetime, lease_seconds: int, limit: int) -> list[QueuedMail]:
-        """Claim unsent mails whose last claim (if any) has lapsed; a claim is a conditional
-        update, so two senders never claim the same mail in the same lease."""
-        lapsed = now - timedelta(seconds=lease_seconds)
-        free = MailOutbox.claimed_at.is_null() | (MailOutbox.claimed_at < lapsed)
-        rows = await MailOutbox.select(
+    async def pending_mail(self, limit: int) -> list[str]:
+        rows = await MailOutbox.select(MailOutbox.id).where(
+            MailOutbox.sent_at.is_null() & MailOutbox.claimed_at.is_null()
+        ).order_by(MailOutbox.created_at).limit(limit)
+        return [str(row["id"]) for row in rows]
+
+    async def claim_mail(self, mail_id: str, now: datetime) -> QueuedMail | None:
+        """A conditional update is the claim: of two senders only one moves ``claimed_at``."""
+        claimed = await MailOutbox.update(
+            {MailOutbox.claimed_at: now, MailOutbox.attempts: MailOutbox.attempts + 1}
+        ).where(
+            (MailOutbox.id == mail_id) & MailOutbox.sent_at.is_null() & MailOutbox.claimed_at.is_null()
+        ).returning(
             MailOutbox.id, MailOutbox.recipient, MailOutbox.subject, MailOutbox.body, MailOutbox.attempts,
             MailOutbox.tenant_id, MailOutbox.user_id, MailOutbox.recipient_name, MailOutbox.preference,
-        ).where(MailOutbox.sent_at.is_null() & free).order_by(MailOutbox.created_at).limit(limit)
-        claimed = []
-        for row in rows:
-            # ``attempts`` is the claim's version: of two senders, only one moves it.
-            condition = (
-                (MailOutbox.id == row["id"]) & MailOutbox.sent_at.is_null()
-                & (MailOutbox.attempts == row["attempts"])
-            )
-            updated = await MailOutbox.update(
-                {MailOutbox.claimed_at: now, MailOutbox.attempts: row["attempts"] + 1}
-            ).where(condition).returning(MailOutbox.id)
-            if updated:
-                claimed.append(QueuedMail(
-                    row["id"], row["recipient"], row["subject"], row["body"], row["attempts"] + 1,
-                    tenant_id=row["tenant_id"], user_id=row["user_id"],
-                    recipient_name=row["recipient_name"] or "", preference=row["preference"],
-                ))
-        return claimed
+        )
+        if not claimed:
+            return None
+        row = claimed[0]
+        return QueuedMail(
+            row["id"], row["recipient"], row["subject"], row["body"], int(row["attempts"]),
+            tenant_id=row["tenant_id"], user_id=row["user_id"],
+            recipient_name=row["recipient_name"] or "", preference=row["preference"],
+        )
 
     async def mail_sent(self, mail_id: str, at: datetime) -> None:
         await MailOutbox.update({MailOutbox.sent_at: at, MailOutbox.last_error: None}).where(
             MailOutbox.id == mail_id
         )
+
+    async def mail_in_doubt(self, mail_id: str, error: str, at: datetime) -> None:
+        # The claim stays: ``pending_mail`` never offers the mail again.
+        await MailOutbox.update({MailOutbox.in_doubt_at: at, MailOutbox.last_error: error[:2000]}).where(
+            MailOutbox.id == mail_id
+        )
+
+    async def mails_abandoned(self, claimed_before: datetime, at: datetime) -> int:
+        marked = await MailOutbox.update({
+            MailOutbox.in_doubt_at: at,
+            MailOutbox.last_error: "the sender stopped mid-send; not sent again (at most once)",
+        }).where(
+            MailOutbox.sent_at.is_null() & MailOutbox.in_doubt_at.is_null()
+            & (MailOutbox.claimed_at < claimed_before)
+        ).returning(MailOutbox.id)
+        return len(marked)
 
     async def mail_failed(self, mail_id: str, error: str) -> None:
         # Released at once: the next run tries again (the attempts count says how often).
@@ -318,7 +332,10 @@ class PiccoloJobStore:
 
         return {
             "subscriptions_due": await SubscriptionRow.count().where(self._due_filter(today, grace_days)),
-            "mails_unsent": await MailOutbox.count().where(MailOutbox.sent_at.is_null()),
+            "mails_unsent": await MailOutbox.count().where(
+                MailOutbox.sent_at.is_null() & MailOutbox.in_doubt_at.is_null()
+            ),
+            "mails_in_doubt": await MailOutbox.count().where(MailOutbox.in_doubt_at.is_not_null()),
             "work_items_pending": await WorkItemOutbox.count().where(WorkItemOutbox.done_at.is_null()),
         }
 

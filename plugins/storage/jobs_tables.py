@@ -37,6 +37,8 @@ class MailOutbox(Table, tablename="mail_outbox"):
     preference = Varchar(length=32, null=True, default=None)
     user_id = Varchar(length=32, null=True, default=None)
     recipient_name = Varchar(length=200, null=True, default=None)
+    #: When the mail was found possibly sent but unrecorded (m0032): it is never sent again.
+    in_doubt_at = Timestamptz(null=True, default=None)
 
 
 class RetentionNotice(Table, tablename="retention_notice"):

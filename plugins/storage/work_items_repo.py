@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,6 +13,7 @@ from piccolo.custom_types import Combinable
 from piccolo.query.functions.aggregate import Max
 
 from core.ids import new_id
+from core.work_items.burndown import HistoryPoint
 from core.work_items.model import (
     Assignee,
     Iteration,
@@ -24,9 +26,15 @@ from core.work_items.model import (
 from core.work_items.ports import SyncState, WorkItemFilter, WorkItemPage
 
 from .tracking_tables import WorklogRow
-from .work_items_tables import IterationRow, WorkItemCounter, WorkItemRow, WorkItemSyncRow
+from .work_items_tables import (
+    IterationRow,
+    WorkItemCounter,
+    WorkItemHistoryRow,
+    WorkItemRow,
+    WorkItemSyncRow,
+)
 
-__all__ = ["PiccoloWorkItemRepo", "centihours", "hours", "search_pattern"]
+__all__ = ["HistoryEntry", "PiccoloWorkItemRepo", "centihours", "hours", "record_history", "search_pattern"]
 
 _HUNDRED = Decimal(100)
 #: Rows per multi-row upsert: 20 columns each stay far below SQLite's variable limit.
@@ -102,6 +110,54 @@ def _item_values(item: WorkItem) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """What the history keeps of a mirror row as it was just written."""
+
+    item_id: int
+    iteration_id: int | None
+    remaining_centihours: int | None
+    completed_centihours: int | None
+    changed_at: datetime
+
+
+def _entry(item: WorkItem) -> HistoryEntry:
+    remaining, completed = centihours(item.remaining_h), centihours(item.completed_h)
+    return HistoryEntry(item.id, item.iteration_id, remaining, completed, item.changed_at)
+
+
+async def record_history(tenant_id: str, entries: Sequence[HistoryEntry]) -> None:
+    """Keep each entry as its item's point for the UTC day of its ``changed_at``.
+
+    The one writer of ``work_item_history``: the mirror's writes (the sync's upsert, a
+    standalone create or edit) and the standalone write-back of Remaining/Completed Work all
+    call it in the transaction that writes the row. One row per item per day: a later change
+    that day replaces the values, an older one (a repeated sync page, a retried job) is
+    ignored, and the same change again changes nothing — so a re-sync is harmless.
+    """
+    latest: dict[tuple[int, date], HistoryEntry] = {}
+    for entry in entries:
+        key = (entry.item_id, entry.changed_at.astimezone(UTC).date())
+        if key not in latest or latest[key].changed_at <= entry.changed_at:
+            latest[key] = entry
+    rows = [
+        WorkItemHistoryRow(
+            id=new_id(), tenant_id=tenant_id, item_id=item_id, day=day, iteration_id=entry.iteration_id,
+            remaining_centihours=entry.remaining_centihours, completed_centihours=entry.completed_centihours,
+            changed_at=entry.changed_at,
+        )
+        for (item_id, day), entry in latest.items()
+    ]
+    for start in range(0, len(rows), _UPSERT_CHUNK):
+        await WorkItemHistoryRow.insert(*rows[start : start + _UPSERT_CHUNK]).on_conflict(
+            target=(WorkItemHistoryRow.tenant_id, WorkItemHistoryRow.item_id, WorkItemHistoryRow.day),
+            action="DO UPDATE",
+            values=(WorkItemHistoryRow.iteration_id, WorkItemHistoryRow.remaining_centihours,
+                    WorkItemHistoryRow.completed_centihours, WorkItemHistoryRow.changed_at),
+            where=WhereRaw("work_item_history.changed_at <= excluded.changed_at"),
+        )
+
+
 def _iteration_from_row(row: dict[str, Any]) -> Iteration:
     return Iteration(
         id=int(row["iteration_id"]),
@@ -170,6 +226,7 @@ class PiccoloWorkItemRepo:
             completed_h=draft.completed_h, rev=1,
         )
         await WorkItemRow.insert(self._row(item))
+        await record_history(self.tenant_id, [_entry(item)])
         return item
 
     def _row(self, item: WorkItem) -> WorkItemRow:
@@ -180,6 +237,7 @@ class PiccoloWorkItemRepo:
         await WorkItemRow.update(_item_values(item)).where(  # type: ignore[arg-type]
             self._mine() & (WorkItemRow.item_id == item.id)
         )
+        await record_history(self.tenant_id, [_entry(item)])
 
     async def upsert(self, items: Sequence[WorkItem]) -> None:
         # The last of two entries for one id wins, as if they were written one after another.
@@ -189,6 +247,7 @@ class PiccoloWorkItemRepo:
             await WorkItemRow.insert(*rows).on_conflict(
                 target=(WorkItemRow.tenant_id, WorkItemRow.item_id), action="DO UPDATE", values=_ITEM_UPDATED
             )
+        await record_history(self.tenant_id, [_entry(item) for item in latest])
 
     async def parents(self) -> dict[int, int | None]:
         rows = await WorkItemRow.select(WorkItemRow.item_id, WorkItemRow.parent_id).where(self._mine())
@@ -210,6 +269,27 @@ class PiccoloWorkItemRepo:
             )
             totals.update((int(row["work_item"]), int(row["total"])) for row in rows)
         return totals
+
+    async def history(self, iteration_id: int, until: date) -> list[HistoryPoint]:
+        ever = WorkItemHistoryRow.select(WorkItemHistoryRow.item_id).where(
+            (WorkItemHistoryRow.tenant_id == self.tenant_id)
+            & (WorkItemHistoryRow.iteration_id == iteration_id)
+        ).distinct()
+        rows = await WorkItemHistoryRow.select(
+            WorkItemHistoryRow.item_id, WorkItemHistoryRow.day, WorkItemHistoryRow.iteration_id,
+            WorkItemHistoryRow.remaining_centihours, WorkItemHistoryRow.completed_centihours,
+        ).where(
+            (WorkItemHistoryRow.tenant_id == self.tenant_id) & (WorkItemHistoryRow.day <= until)
+            & WorkItemHistoryRow.item_id.is_in(ever)
+        )
+        return [
+            HistoryPoint(
+                item_id=int(row["item_id"]), day=row["day"],
+                iteration_id=None if row["iteration_id"] is None else int(row["iteration_id"]),
+                remaining=row["remaining_centihours"], completed=row["completed_centihours"],
+            )
+            for row in rows
+        ]
 
     # Iterations -------------------------------------------------------------------------
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 from piccolo.columns import BigInt, Date, Integer, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
-__all__ = ["WORK_ITEMS_TABLES", "IterationRow", "WorkItemCounter", "WorkItemRow", "WorkItemSyncRow"]
+__all__ = [
+    "WORK_ITEMS_TABLES", "IterationRow", "WorkItemCounter", "WorkItemHistoryRow", "WorkItemRow",
+    "WorkItemSyncRow",
+]
 
 
 class WorkItemRow(Table, tablename="work_item"):
@@ -62,4 +65,22 @@ class WorkItemSyncRow(Table, tablename="work_item_sync"):
     items_seen = Integer(default=0)
 
 
-WORK_ITEMS_TABLES: tuple[type[Table], ...] = (WorkItemRow, IterationRow, WorkItemCounter, WorkItemSyncRow)
+class WorkItemHistoryRow(Table, tablename="work_item_history"):
+    """An item's Remaining and Completed Work as a day (UTC) ended: one row per item per day,
+    unique on ``(tenant_id, item_id, day)`` (DDL in ``migrations/m0032_work_item_history.py``)."""
+
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32)
+    item_id = BigInt()
+    day = Date()
+    iteration_id = BigInt(null=True, default=None)
+    remaining_centihours = BigInt(null=True, default=None)
+    completed_centihours = BigInt(null=True, default=None)
+    #: The item's ``changed_at`` the row holds: a later change of the same day replaces it,
+    #: an older one (a repeated sync page) does not.
+    changed_at = Timestamptz()
+
+
+WORK_ITEMS_TABLES: tuple[type[Table], ...] = (
+    WorkItemRow, IterationRow, WorkItemCounter, WorkItemSyncRow, WorkItemHistoryRow,
+)

@@ -37,6 +37,7 @@ class OutboxMail:
     sent_at: datetime | None = None
     attempts: int = 0
     last_error: str | None = None
+    in_doubt_at: datetime | None = None
     #: The recipient as a user of the tenant: (user id, display name), None for another address.
     user: tuple[str, str] | None = None
 
@@ -237,24 +238,39 @@ class FakeJobStore:
                 return row.user.id, person.name if person is not None else row.user.name
         return None
 
-    async def claim_mail(self, now: datetime, lease_seconds: int, limit: int) -> list[QueuedMail]:
-        db = self._db
-        db.check_write("claim mail")
-        lapsed = now - timedelta(seconds=lease_seconds)
-        free = [
-            m for m in db.mails
-            if m.sent_at is None and (m.claimed_at is None or m.claimed_at < lapsed)
-        ]
-        claimed = []
-        for mail in sorted(free, key=lambda m: m.created_at)[:limit]:
-            mail.claimed_at = now
-            mail.attempts += 1
-            claimed.append(QueuedMail(
-                mail.id, mail.draft.recipient, mail.draft.subject, mail.draft.body, mail.attempts,
-                tenant_id=mail.draft.tenant_id, user_id=mail.user[0] if mail.user else None,
-                recipient_name=mail.user[1] if mail.user else "", preference=mail.draft.preference,
-            ))
-        return claimed
+    async def pending_mail(self, limit: int) -> list[str]:
+        free = [m for m in self._db.mails if m.sent_at is None and m.claimed_at is None]
+        return [m.id for m in sorted(free, key=lambda m: m.created_at)[:limit]]
+
+    async def claim_mail(self, mail_id: str, now: datetime) -> QueuedMail | None:
+        self._db.check_write("claim mail")
+        mail = self._mail(mail_id)
+        if mail is None or mail.sent_at is not None or mail.claimed_at is not None:
+            return None
+        mail.claimed_at = now
+        mail.attempts += 1
+        return QueuedMail(
+            mail.id, mail.draft.recipient, mail.draft.subject, mail.draft.body, mail.attempts,
+            tenant_id=mail.draft.tenant_id, user_id=mail.user[0] if mail.user else None,
+            recipient_name=mail.user[1] if mail.user else "", preference=mail.draft.preference,
+        )
+
+    async def mail_in_doubt(self, mail_id: str, error: str, at: datetime) -> None:
+        self._db.check_write("mark a mail in doubt")
+        mail = self._mail(mail_id)
+        if mail is not None:  # the claim stays: never offered again
+            mail.in_doubt_at, mail.last_error = at, error[:2000]
+
+    async def mails_abandoned(self, claimed_before: datetime, at: datetime) -> int:
+        self._db.check_write("mark abandoned mails")
+        marked = 0
+        for mail in self._db.mails:
+            if (mail.sent_at is None and mail.in_doubt_at is None and mail.claimed_at is not None
+                    and mail.claimed_at < claimed_before):
+                mail.in_doubt_at = at
+                mail.last_error = "the sender stopped mid-send; not sent again (at most once)"
+                marked += 1
+        return marked
 
     def _mail(self, mail_id: str) -> OutboxMail | None:
         return next((m for m in self._db.mails if m.id == mail_id), None)
@@ -342,7 +358,8 @@ class FakeJobStore:
         )
         return {
             "subscriptions_due": sum(1 for s in db.subscriptions.values() if _is_due(s, horizon, grace_days)),
-            "mails_unsent": sum(1 for m in db.mails if m.sent_at is None),
+            "mails_unsent": sum(1 for m in db.mails if m.sent_at is None and m.in_doubt_at is None),
+            "mails_in_doubt": sum(1 for m in db.mails if m.in_doubt_at is not None),
             "work_items_pending": pending,
         }
 

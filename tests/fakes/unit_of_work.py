@@ -59,6 +59,7 @@ from core.tracking.ports import (
 )
 from core.tracking.saved_views import SavedView
 from core.work_items import Iteration, WorkItem
+from core.work_items.burndown import HistoryPoint
 from core.work_items.ports import SyncState
 from core.working_hours import WorkingHours
 
@@ -193,6 +194,9 @@ class FakeDatabase:
     work_items: dict[str, dict[int, WorkItem]] = field(default_factory=dict)
     iterations: dict[str, dict[int, Iteration]] = field(default_factory=dict)
     work_item_counters: dict[str, IdCounter] = field(default_factory=dict)
+    #: Per tenant, (item id, UTC day) → the day's last history point and its changed_at.
+    work_item_history: dict[str, dict[tuple[int, date], tuple[HistoryPoint, datetime]]] = field(
+        default_factory=dict)
     work_item_syncs: dict[str, SyncState] = field(default_factory=dict)
 
     # Budgets (tenant id → …).

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from core.work_items.burndown import HistoryPoint
 from core.work_items.model import Iteration, WorkItem, WorkItemDraft, category_of, iteration_order
 from core.work_items.ports import SyncState, WorkItemFilter, WorkItemPage
 
@@ -102,7 +104,27 @@ class FakeWorkItemRepository:
             completed_h=draft.completed_h, rev=1,
         )
         self._items()[item_id] = item
+        self._record([item])
         return item
+
+    def _record(self, items: Sequence[WorkItem]) -> None:
+        # As ``record_history``: one point per item per UTC day, the latest change wins.
+        def centi(value: Decimal | None) -> int | None:
+            return None if value is None else int(value * 100)
+
+        days = self._store.work_item_history.setdefault(self.tenant_id, {})
+        for item in items:
+            day = item.changed_at.astimezone(UTC).date()
+            known = days.get((item.id, day))
+            if known is None or known[1] <= item.changed_at:
+                point = HistoryPoint(item.id, day, item.iteration_id, centi(item.remaining_h),
+                                     centi(item.completed_h))
+                days[(item.id, day)] = (point, item.changed_at)
+
+    async def history(self, iteration_id: int, until: date) -> list[HistoryPoint]:
+        points = [p for p, _ in self._store.work_item_history.get(self.tenant_id, {}).values()]
+        ever = {p.item_id for p in points if p.iteration_id == iteration_id}
+        return [p for p in points if p.item_id in ever and p.day <= until]
 
     def _counter(self) -> IdCounter:
         return self._store.work_item_counters.setdefault(self.tenant_id, IdCounter())
@@ -111,11 +133,13 @@ class FakeWorkItemRepository:
         self._store.check_write("save a work item")
         if item.id in self._items():
             self._items()[item.id] = item
+            self._record([item])
 
     async def upsert(self, items: Sequence[WorkItem]) -> None:
         self._store.check_write("upsert work items")
         for item in items:
             self._items()[item.id] = item
+        self._record(items)
 
     async def parents(self) -> dict[int, int | None]:
         items = self._store.work_items.get(self.tenant_id, {})

@@ -1,6 +1,8 @@
 """A week of activity under a controlled clock produces exactly the expected notification mails
 at a real SMTP server (aiosmtpd), once each, on SQLite and PostgreSQL (issue #19, Done when 4):
-re-running every job sends nothing more, and a kind someone turned off is never sent."""
+re-running every job sends nothing more, and a kind someone turned off is never sent. (Killing
+the mail worker mid-send: ``test_mail_crash.py``; hostile display names:
+``test_notification_mails.py``.)"""
 
 from __future__ import annotations
 
@@ -106,6 +108,9 @@ def test_a_week_of_activity_mails_exactly_the_expected_people_once(
     [digest] = [e.content.decode() for e in mails.messages if "mia@acme.test" in e.rcpt_tos]
     assert "admin@acme.test" in digest and "bob@acme.test" in digest
     assert "ann@acme.test" not in digest and "- Mia" not in digest
+    # Every job run again at once: nothing more is queued or sent.
+    assert every_job(org) == dict.fromkeys(JOBS, 0)
+    assert len(mails.messages) == 2
 
     # Bob's timer runs past the end of his working day (09:00 + 8 h) — one mail that day.
     at(clock, "2026-01-13T10:00:00")

@@ -145,7 +145,7 @@ def test_a_hostile_display_name_or_subject_cannot_add_a_header(
 
     run(client, add_eve)
     assert queue(client, "acme", "eve@acme.test", "Hi\r\nX-Injected: subject") is True
-    assert job(client, "mail") == {"sent": 1, "failed": 0}
+    assert job(client, "mail") == {"sent": 1, "failed": 0, "in_doubt": 0}
     [envelope] = mails.messages
     assert envelope.rcpt_tos == ["eve@acme.test"]
     [mail] = received(mails, "eve@acme.test")

@@ -21,6 +21,7 @@ from core.errors import ValidationFailed
 from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.budgets import resolve_work_items
+from core.services.burndown import iteration_burndown
 from core.services.planning import (
     KEEP,
     AssigneeChoice,
@@ -35,7 +36,8 @@ from core.services.planning import (
     list_work_items,
 )
 from core.tenancy import Tenant
-from core.work_items import Iteration, WorkItem, WorkItemNotFound
+from core.work_items import Iteration, IterationNotFound, WorkItem, WorkItemNotFound
+from core.work_items.burndown import Burndown
 from core.work_items.ports import WorkItemFilter
 from plugins.bootstrap import Stint
 
@@ -44,7 +46,7 @@ from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..schemas import BudgetRef, Strict, cursor_text, opaque_cursor
 
-__all__ = ["IterationsController", "WorkItemsController", "work_item_out"]
+__all__ = ["IterationsController", "WorkItemsController", "burndown_hours", "work_item_out"]
 
 TenantRequest = Request[TenantPrincipal, Any, State]
 Title = Annotated[str, msgspec.Meta(max_length=1000)]
@@ -136,6 +138,37 @@ class IterationIn(Strict):
     finish: date | None = None
 
 
+class BurndownDayOut(msgspec.Struct):
+    day: date
+    remaining_h: float | None
+    """Remaining Work summed over the iteration's items that day; null for a day to come."""
+    completed_h: float | None
+    ideal_h: float
+
+
+class BurndownOut(msgspec.Struct):
+    iteration: IterationOut
+    days: list[BurndownDayOut]
+
+
+def burndown_hours(centihours: int | None) -> Decimal | None:
+    """Hundredths of an hour as the decimal hours the API and pages show (exact)."""
+    return None if centihours is None else Decimal(centihours).scaleb(-2)
+
+
+def burndown_out(chart: Burndown) -> BurndownOut:
+    return BurndownOut(
+        iteration=iteration_out(chart.iteration),
+        days=[
+            BurndownDayOut(
+                day.day, _hours(burndown_hours(day.remaining)), _hours(burndown_hours(day.completed)),
+                float(Decimal(day.ideal).scaleb(-2)),
+            )
+            for day in chart.days
+        ],
+    )
+
+
 def _hours(value: Decimal | None) -> float | None:
     # At most two places: the float's shortest text is the decimal itself.
     return None if value is None else float(value)
@@ -180,6 +213,14 @@ def path_id(text: str) -> int:
     value = text.strip()
     if not (value.isascii() and value.isdecimal() and len(value) <= 18) or int(value) == 0:
         raise WorkItemNotFound(f"there is no work item {text!r}")
+    return int(value)
+
+
+def iteration_path_id(text: str) -> int:
+    """An iteration id from the path; anything but a positive integer names none (404)."""
+    value = text.strip()
+    if not (value.isascii() and value.isdecimal() and len(value) <= 18) or int(value) == 0:
+        raise IterationNotFound(f"there is no iteration {text!r}")
     return int(value)
 
 
@@ -303,3 +344,13 @@ class IterationsController(Controller):
             start=data.start, finish=data.finish,
         )
         return iteration_out(iteration)
+
+    @get("/{iteration_id:str}/burndown",
+         summary="An iteration's burndown: Remaining and Completed Work per day, and the ideal line",
+         guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
+    async def burndown(
+        self, request: TenantRequest, iteration_id: FromPath[str], stint: StintDep
+    ) -> BurndownOut:
+        chart = await iteration_burndown(stint.uow, stint.clock, tenant=request.user.tenant,
+                                         iteration_id=iteration_path_id(iteration_id))
+        return burndown_out(chart)

@@ -86,6 +86,7 @@ def pages_router(settings: Settings) -> Router:
     from .apps import AppsPageController
     from .audit import AuditPageController
     from .budgets import BudgetsPageController
+    from .burndown import BurndownPageController
     from .devops import DevOpsPageController
     from .explorer import ExplorerPageController
     from .notifications import NotificationsPageController
@@ -101,6 +102,7 @@ def pages_router(settings: Settings) -> Router:
     from .users import UsersPageController
     from .work_item_automation import WorkItemAutomationPageController
     from .work_items import WorkItemsPageController
+    from .working_hours import WorkingHoursPageController
     from .worklog_history import WorklogHistoryPageController
 
     return Router(
@@ -111,8 +113,8 @@ def pages_router(settings: Settings) -> Router:
             WorkItemAutomationPageController,
             ActivityTypesPageController, BudgetsPageController, TenantDataPageController,
             ApprovalsPageController, WorklogHistoryPageController, ExplorerPageController,
-            ReportingPageController, ReportsPageController,
-            UnsubscribePageController, NotificationsPageController,
+            ReportingPageController, ReportsPageController, BurndownPageController,
+            UnsubscribePageController, NotificationsPageController, WorkingHoursPageController,
             OAuthPagesController, AppsPageController,
         ],
         middleware=page_middleware(settings),

@@ -99,6 +99,8 @@ class LineChart:
     x_ticks: list[Tick]
     last_x: str
     last_y: str
+    second: str | None = None
+    """A second line's ``points`` over the same days (the burndown's Completed Work)."""
 
 
 def line_chart(
@@ -110,18 +112,20 @@ def line_chart(
     label: Callable[[int], str],
     width: int = 640,
     height: int = 260,
+    second: Sequence[int] | None = None,
 ) -> LineChart:
     """``values[i]`` on ``days[i]``, on an x axis from ``days[0]`` to ``axis_end`` (the line
     stops at its last day: today, before a budget's end). ``ideal_from``: draw the ideal line
-    from that value on the first day down to 0 on ``axis_end``."""
-    if not days or len(days) != len(values):
+    from that value on the first day down to 0 on ``axis_end``. ``second``: another line over
+    the same days, on the same scale."""
+    if not days or len(days) != len(values) or (second is not None and len(second) != len(days)):
         raise ValueError("a chart needs one value per day, and at least one day")
     left, right, top, bottom = 72, 16, 12, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     first = days[0]
     span = max((axis_end - first).days, 1)
-    highest = max(0, *values, ideal_from or 0)
-    lowest = min(0, *values)
+    highest = max(0, *values, *(second or ()), ideal_from or 0)
+    lowest = min(0, *values, *(second or ()))
     if highest == lowest:
         highest = lowest + 1
 
@@ -131,7 +135,10 @@ def line_chart(
     def y(value: int) -> Fraction:
         return top + Fraction(highest - value, highest - lowest) * plot_h
 
-    points = " ".join(f"{svg_number(x(d))},{svg_number(y(v))}" for d, v in zip(days, values, strict=True))
+    def polyline(line: Sequence[int]) -> str:
+        return " ".join(f"{svg_number(x(d))},{svg_number(y(v))}" for d, v in zip(days, line, strict=True))
+
+    points = polyline(values)
     ideal = None
     if ideal_from is not None:
         start_point = f"{svg_number(x(first))},{svg_number(y(ideal_from))}"
@@ -147,6 +154,7 @@ def line_chart(
         width=width, height=height, left=left, top=top, right=left + plot_w, bottom=top + plot_h,
         points=points, ideal=ideal, zero_y=svg_number(y(0)), y_ticks=y_ticks, x_ticks=x_ticks,
         last_x=svg_number(x(days[-1])), last_y=svg_number(y(values[-1])),
+        second=None if second is None else polyline(second),
     )
 
 

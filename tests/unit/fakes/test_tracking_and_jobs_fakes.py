@@ -154,19 +154,29 @@ async def test_the_first_server_id_asked_for_is_kept(store: FakeDatabase, uow: F
         assert await directory.online_tenants() == ["t2"]
 
 
-async def test_a_claimed_mail_is_held_for_its_lease_and_a_failed_one_released_at_once(
+async def test_a_claimed_mail_is_never_claimed_again_and_a_failed_one_is_released_at_once(
     store: FakeDatabase,
 ) -> None:
     jobs = FakeJobStore(store)
     await jobs.queue_mail(_mail("a@acme.test"), NOW)
     await jobs.queue_mail(_mail("b@acme.test"), NOW + timedelta(seconds=1))
-    first = await jobs.claim_mail(NOW, 600, 10)
-    assert [m.recipient for m in first] == ["a@acme.test", "b@acme.test"]
-    assert await jobs.claim_mail(NOW + timedelta(seconds=599), 600, 10) == []
-    await jobs.mail_failed(first[0].id, "refused")
-    await jobs.mail_sent(first[1].id, NOW)
-    [again] = await jobs.claim_mail(NOW + timedelta(seconds=1), 600, 10)
-    assert (again.recipient, again.attempts) == ("a@acme.test", 2)
+    await jobs.queue_mail(_mail("c@acme.test"), NOW + timedelta(seconds=2))
+    a, b, c = await jobs.pending_mail(10)
+    first = await jobs.claim_mail(a, NOW)
+    assert first is not None and first.recipient == "a@acme.test"
+    assert await jobs.claim_mail(a, NOW) is None  # another sender gets nothing
+    assert await jobs.claim_mail(b, NOW) is not None
+    assert await jobs.claim_mail(c, NOW) is not None
+    assert await jobs.pending_mail(10) == []
+    await jobs.mail_failed(a, "refused")
+    await jobs.mail_sent(b, NOW)
+    assert await jobs.pending_mail(10) == [a]
+    again = await jobs.claim_mail(a, NOW + timedelta(seconds=1))
+    assert again is not None and again.attempts == 2
+    # c's sender died: its claim is never taken back by time, only marked in doubt, once.
+    assert await jobs.mails_abandoned(NOW + timedelta(hours=1), NOW + timedelta(hours=1)) == 2  # a and c
+    assert await jobs.mails_abandoned(NOW + timedelta(hours=2), NOW + timedelta(hours=2)) == 0
+    assert await jobs.pending_mail(10) == []
 
 
 async def test_the_fake_platform_refuses_a_stale_revision_and_keeps_every_revision() -> None:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.clock import FixedClock
+from core.jobs.ports import MailInDoubt
 from core.services.notifications import (
     MAIL_LEASE_SECONDS,
     deliver_mail,
@@ -162,13 +163,34 @@ async def test_one_refused_recipient_does_not_hold_up_the_others(
     assert (report.sent, report.failed) == (2, 1)
 
 
-async def test_a_mail_another_sender_claimed_is_left_to_it_until_its_lease_lapses(
+async def test_a_mail_whose_sender_died_mid_send_is_marked_in_doubt_and_never_sent_again(
     uow: FakeUnitOfWorkFactory, jobs: FakeJobStore, mailer: FakeMailer, clock: FixedClock, seed: Seed
 ) -> None:
-    await queue(uow, jobs, seed, "a@acme.test")
+    await queue(uow, jobs, seed, "a@acme.test", "b@acme.test")
     async with uow(write=True) as work:
-        assert len(await jobs.claim_mail(NOW, MAIL_LEASE_SECONDS, 10)) == 1  # a sender that then crashed
+        [first, _] = await jobs.pending_mail(10)
+        assert await jobs.claim_mail(first, NOW) is not None  # a sender that then died
         await work.commit()
-    assert (await deliver_mail(uow, jobs, mailer, clock)).sent == 0
+    assert (await deliver_mail(uow, jobs, mailer, clock)).sent == 1  # the other one only
     clock.advance(seconds=MAIL_LEASE_SECONDS + 1)
-    assert (await deliver_mail(uow, jobs, mailer, clock)).sent == 1
+    report = await deliver_mail(uow, jobs, mailer, clock)
+    assert (report.sent, report.in_doubt) == (0, 1)
+    assert (await deliver_mail(uow, jobs, mailer, clock)).in_doubt == 0  # counted once
+    assert mailer.to("a@acme.test") == []
+
+
+async def test_a_send_that_may_have_reached_the_server_is_not_sent_again(
+    uow: FakeUnitOfWorkFactory, jobs: FakeJobStore, clock: FixedClock, seed: Seed
+) -> None:
+    await queue(uow, jobs, seed, "a@acme.test")
+
+    class Dropped(FakeMailer):
+        async def send(self, to: str, subject: str, body: str, *, to_name: str = "",
+                       unsubscribe: str | None = None) -> None:
+            raise MailInDoubt("the connection dropped after DATA")
+
+    assert (await deliver_mail(uow, jobs, Dropped(), clock)).in_doubt == 1
+    up = FakeMailer()
+    clock.advance(seconds=MAIL_LEASE_SECONDS + 1)
+    assert (await deliver_mail(uow, jobs, up, clock)).sent == 0
+    assert up.to("a@acme.test") == []
