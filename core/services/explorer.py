@@ -23,11 +23,13 @@ day's week and month are functions of what SQL split by, so the roll-up is O(gro
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 
-from core.budgets import Resolution, Resolver, WorkTree
+from core.budgets import Assignments, Resolution, Resolver, WorkTree
+from core.licensing.ports import GenerationCache
+from core.rates import RateBook
 from core.tenancy import Tenant
 from core.tracking import WeekStatus, Worklog, export_rows, parse_week_id
 from core.tracking.explorer import (
@@ -48,8 +50,8 @@ from core.tracking.ports import UserWeek, WorklogCursor
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .budgets import DEFAULT_CURRENCY, _resolver
-from .rates import rate_book
-from .tracking_common import all_users, user_zone
+from .rates import cached_rate_book
+from .tracking_common import all_users
 
 __all__ = [
     "ExploredPage",
@@ -158,25 +160,21 @@ class ExploredPage:
 
 
 async def explore_page(
-    uow: UnitOfWorkFactory, *, tenant: Tenant, user_id: str, filters: Callable[[str], ExplorerFilters],
+    uow: UnitOfWorkFactory, *, tenant: Tenant, filters: ExplorerFilters,
     after: WorklogCursor | None = None, limit: int,
 ) -> ExploredPage:
-    """The list's hot path in one unit of work (one pooled connection, not one per step):
-    the caller's zone (``filters`` is built in it: a date is a whole day there), the page
-    (``limit`` worklogs), their work items' titles and their budgets."""
+    """The list's hot path: the page (``limit`` worklogs) with its work items' titles and
+    whether the tenant assigns any budget, in one statement (``explore_rows``); the budget
+    assignments and the tree are read only when the tenant has any (else every worklog is
+    without a budget). ``filters`` are in the caller's zone (``cached_user_zone``)."""
     async with uow() as work:
         scope = work.tenant(tenant.id)
-        zone = await user_zone(scope.tracking(), tenant, user_id)
-        query = await _query(scope, tenant, filters(zone))
-        page = await scope.tracking().explore(query, after=after, limit=limit)
-        # As work_item_titles picks them: ASCII digits, at most 18.
-        ids = sorted({int(name) for name in (w.work_item for w in page)
-                      if name is not None and name.isascii() and name.isdecimal() and len(name) <= 18})
-        found = await scope.work_items().many(ids) if ids else {}
-        resolver = await _resolver(scope.budgets()) if page else None
-    titles = {str(item_id): item.title for item_id, item in found.items()}
+        query = await _query(scope, tenant, filters)
+        rows = await scope.tracking().explore_rows(query, after=after, limit=limit)
+        page = rows.worklogs
+        resolver = await _resolver(scope.budgets()) if page and rows.assigned else None
     budgets = {w.id: resolver.worklog(w.id, _item_id(w.work_item)) for w in page} if resolver else {}
-    return ExploredPage(page, titles, budgets)
+    return ExploredPage(page, rows.titles, budgets)
 
 
 async def export_explored(
@@ -197,67 +195,133 @@ def _item_id(work_item: str | None) -> int | None:
     return int(work_item)
 
 
+@dataclass(frozen=True)
+class _BudgetPrices:
+    """What pricing by budget needs, read once per unit of work."""
+
+    tree: WorkTree
+    resolver: Resolver
+    assignments: Assignments
+    assigned: bool
+    prices: PriceRules
+
+
+async def _budget_prices(scope: TenantScope, book: RateBook, *, with_tree: bool) -> _BudgetPrices:
+    """The assignments, the tree (when anything is assigned or iterations are asked for) and
+    the budgets' rates, as prices for the grouped statement."""
+    budgets = scope.budgets()
+    assignments = await budgets.assignments()
+    # Nothing assigned: no worklog has a budget (as budgets._resolver), so neither the
+    # tree (unless iterations are asked for) nor the budgets' rates need reading.
+    assigned = bool(assignments.iterations or assignments.work_items or assignments.worklogs)
+    tree = await budgets.tree() if assigned or with_tree else WorkTree()
+    resolver = Resolver(tree, assignments)
+    budget_rates = {b.id: b.hourly_rate.amount for b in await budgets.all()
+                    if b.hourly_rate is not None} if assigned else {}
+    # A worklog's budget is its direct assignment, else its work item's; only items whose
+    # budget has a rate matter for prices (the filter's candidates: the tree and the
+    # items assigned outside it).
+    on_items = {}
+    for item in set(tree.parents) | set(assignments.work_items):
+        budget_id = resolver.worklog(None, item).budget_id
+        if budget_id is not None and budget_id in budget_rates:
+            on_items[str(item)] = budget_rates[budget_id]
+    prices = PriceRules(
+        users={user: rate.amount for user, rate in book.users.items()},
+        activity_types={kind: rate.amount for kind, rate in book.activity_types.items()},
+        direct={w: budget_rates.get(b) for w, b in assignments.worklogs.items()} if on_items or any(
+            b in budget_rates for b in assignments.worklogs.values()) else {},
+        items=on_items,
+    )
+    return _BudgetPrices(tree, resolver, assignments, assigned, prices)
+
+
+#: Tenants last seen with a budget assignment (bounded; only a guess, never trusted: see
+#: :func:`group_explored_many`).
+_ASSIGNING: dict[str, bool] = {}
+_ASSIGNING_MAX = 10_000
+
+
+def _by(
+    levels: Sequence[GroupBy], time_zone: str, prices: PriceRules, direct: Mapping[str, str], *,
+    assigned: bool,
+) -> TotalsBy:
+    wanted = set(levels)
+    return TotalsBy(
+        user=GroupBy.USER in wanted,
+        # A budget is a function of the work item only when something is assigned.
+        work_item=bool(wanted & {GroupBy.WORK_ITEM, GroupBy.ITERATION}
+                       or (assigned and GroupBy.BUDGET in wanted)),
+        activity_type=GroupBy.ACTIVITY_TYPE in wanted,
+        direct_budget=dict(direct) if GroupBy.BUDGET in wanted else None,
+        day_zone=time_zone if wanted & {GroupBy.DAY, GroupBy.WEEK, GroupBy.MONTH} else None,
+        week_starts=not wanted & {GroupBy.DAY, GroupBy.MONTH},
+        prices=prices,
+    )
+
+
 async def group_explored(
     uow: UnitOfWorkFactory, *, tenant: Tenant, filters: ExplorerFilters, levels: Sequence[GroupBy],
-    time_zone: str,
+    time_zone: str, cache: GenerationCache | None = None,
 ) -> list[WorklogGroup]:
     """Every matching worklog summed into groups (days, weeks, months in ``time_zone``)."""
-    [groups] = await group_explored_many(uow, tenant=tenant, asks=[(filters, levels)], time_zone=time_zone)
+    [groups] = await group_explored_many(
+        uow, tenant=tenant, asks=[(filters, levels)], time_zone=time_zone, cache=cache
+    )
     return groups
 
 
 async def group_explored_many(
     uow: UnitOfWorkFactory, *, tenant: Tenant, asks: Sequence[tuple[ExplorerFilters, Sequence[GroupBy]]],
-    time_zone: str,
+    time_zone: str, cache: GenerationCache | None = None,
 ) -> list[list[WorklogGroup]]:
-    """Several groupings (``asks``: filters and levels each) in one unit of work: the
-    assignments, tree and rates are read once for all of them (the Reports page asks for
-    one per widget); each is :func:`group_explored`'s answer for its filters and levels."""
+    """Several groupings (``asks``: filters and levels each) in one unit of work, each
+    :func:`group_explored`'s answer for its filters and levels; the rate book and, when
+    needed, the assignments, tree and budgets' rates are read once for all of them (the
+    Reports page asks for one per widget).
+
+    The rate book comes from ``cache`` when it holds the tenant's current one
+    (:func:`~core.services.rates.cached_rate_book`). A tenant without budget assignments
+    (the usual case) is summed in one statement that prices by the rate book alone and
+    counts the tenant's assignments in the same snapshot: when it finds any, its sums are
+    dropped and the assignments, the tree and the budgets' rates are read and it sums
+    again — so a guess about budgets never reaches an amount."""
     async with uow() as work:
         scope = work.tenant(tenant.id)
-        budgets = scope.budgets()
-        assignments = await budgets.assignments()
-        # Nothing assigned: no worklog has a budget (as budgets._resolver), so neither the
-        # tree (unless iterations are asked for) nor the budgets' rates need reading.
-        assigned = bool(assignments.iterations or assignments.work_items or assignments.worklogs)
-        by_iteration = any(GroupBy.ITERATION in levels for _, levels in asks)
-        tree = await budgets.tree() if assigned or by_iteration else WorkTree()
-        resolver = Resolver(tree, assignments)
-        budget_rates = {b.id: b.hourly_rate.amount for b in await budgets.all()
-                        if b.hourly_rate is not None} if assigned else {}
-        book = await rate_book(scope)
-        # A worklog's budget is its direct assignment, else its work item's; only items whose
-        # budget has a rate matter for prices (the filter's candidates: the tree and the
-        # items assigned outside it).
-        on_items = {}
-        for item in set(tree.parents) | set(assignments.work_items):
-            budget_id = resolver.worklog(None, item).budget_id
-            if budget_id is not None and budget_id in budget_rates:
-                on_items[str(item)] = budget_rates[budget_id]
-        prices = PriceRules(
+        book = await cached_rate_book(scope, tenant.id, cache)
+        tracking = scope.tracking()
+        plain = PriceRules(
             users={user: rate.amount for user, rate in book.users.items()},
             activity_types={kind: rate.amount for kind, rate in book.activity_types.items()},
-            direct={w: budget_rates.get(b) for w, b in assignments.worklogs.items()} if on_items or any(
-                b in budget_rates for b in assignments.worklogs.values()) else {},
-            items=on_items,
         )
-        answers = []
+        with_tree = any(GroupBy.ITERATION in levels for _, levels in asks)
+        priced: _BudgetPrices | None = None
+        answers: list[tuple[Sequence[GroupBy], list[WorklogTotals]]] = []
         for filters, levels in asks:
             query = await _query(scope, tenant, filters)
-            wanted = set(levels)
-            by = TotalsBy(
-                user=GroupBy.USER in wanted,
-                # A budget is a function of the work item only when something is assigned.
-                work_item=bool(wanted & {GroupBy.WORK_ITEM, GroupBy.ITERATION}
-                               or (assigned and GroupBy.BUDGET in wanted)),
-                activity_type=GroupBy.ACTIVITY_TYPE in wanted,
-                direct_budget=dict(assignments.worklogs) if GroupBy.BUDGET in wanted else None,
-                day_zone=time_zone if wanted & {GroupBy.DAY, GroupBy.WEEK, GroupBy.MONTH} else None,
-                week_starts=not wanted & {GroupBy.DAY, GroupBy.MONTH},
-                prices=prices,
-            )
-            answers.append((levels, await scope.tracking().explore_totals(query, by)))
+            totals: list[WorklogTotals] | None = None
+            if GroupBy.ITERATION not in levels and not _ASSIGNING.get(tenant.id, False):
+                totals = await tracking.explore_totals_unassigned(
+                    query, _by(levels, time_zone, plain, {}, assigned=False)
+                )
+                if len(_ASSIGNING) >= _ASSIGNING_MAX:
+                    _ASSIGNING.clear()
+                _ASSIGNING[tenant.id] = totals is None
+            if totals is None:
+                if priced is None:
+                    priced = await _budget_prices(scope, book, with_tree=with_tree)
+                totals = await tracking.explore_totals(
+                    query, _by(levels, time_zone, priced.prices, priced.assignments.worklogs,
+                               assigned=priced.assigned),
+                )
+            answers.append((levels, totals))
+    # Sums from the unassigned statement carry no budget or iteration: an empty tree
+    # resolves them alike.
+    tree, resolver = (
+        (priced.tree, priced.resolver) if priced else (WorkTree(), Resolver(WorkTree(), Assignments()))
+    )
     currency = book.currency or DEFAULT_CURRENCY
+    days: dict[tuple[GroupBy, date], GroupKey] = {}
 
     def key(level: GroupBy, row: WorklogTotals) -> GroupKey:
         match level:
@@ -275,7 +339,11 @@ async def group_explored_many(
                 return {"budget_id": budget}
             case _:
                 assert row.day is not None
-                return day_key(level, row.day)
+                # Many rows share a day or week (a month by user and week: users × 5 weeks).
+                found = days.get((level, row.day))
+                if found is None:
+                    found = days[(level, row.day)] = day_key(level, row.day)
+                return found
 
     return [
         group_totals([Subtotal(tuple(key(level, row) for level in levels), row.tracked_s, row.billable_s,

@@ -11,15 +11,24 @@ what the tenant pays for Stint, and a plan change must not reprice history.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from core.errors import UserNotFound
+from core.licensing.ports import GenerationCache
 from core.money import Money
 from core.rates import RateBook, check_rate
 from core.rates.ports import RateRepository
 from core.tenancy import Tenant, User
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
-__all__ = ["RateSheet", "accept_rate", "rate_book", "rate_sheet", "set_user_rate", "user_rates"]
+__all__ = [
+    "RATE_BOOK_TTL_SECONDS", "RateSheet", "accept_rate", "cached_rate_book", "rate_book", "rate_sheet",
+    "rates_scopes", "set_user_rate", "user_rates",
+]
+
+#: How long a cached rate book may be kept. Not what keeps it right (the generation is):
+#: only a bound on what an idle tenant's book occupies.
+RATE_BOOK_TTL_SECONDS = 300
 
 
 async def accept_rate(rates: RateRepository, rate: Money, *, field: str = "hourly_rate") -> Money:
@@ -45,6 +54,44 @@ async def rate_book(scope: TenantScope) -> RateBook:
         },
         currency=await rates.currency(),
     )
+
+
+def rates_scopes(tenant_id: str) -> tuple[str, ...]:
+    """What a tenant's rate book is computed from, as cache scopes: ``r:<tenant id>`` moves
+    after every commit that writes a user rate, an activity type or the rate currency (the
+    storage notes it: ``plugins.storage.changes.rates_scope``); ``*`` when Redis returns
+    after an outage (a change made meanwhile could not move ``r:``)."""
+    return (f"r:{tenant_id}", "*")
+
+
+def _plain(book: RateBook) -> dict[str, Any]:
+    def rates(by: dict[str, Money]) -> dict[str, list[Any]]:
+        return {key: [rate.amount, rate.currency] for key, rate in by.items()}
+
+    return {"u": rates(dict(book.users)), "a": rates(dict(book.activity_types)), "c": book.currency}
+
+
+def _from_plain(value: dict[str, Any]) -> RateBook:
+    def rates(by: dict[str, list[Any]]) -> dict[str, Money]:
+        return {key: Money(int(amount), str(currency)) for key, (amount, currency) in by.items()}
+
+    return RateBook(users=rates(value["u"]), activity_types=rates(value["a"]), currency=value["c"])
+
+
+async def cached_rate_book(scope: TenantScope, tenant_id: str, cache: GenerationCache | None) -> RateBook:
+    """:func:`rate_book`, kept in ``cache`` (None: read every time) under the tenant's rates
+    generation. The generation is read *before* the rates, so a book read before a change is
+    stored under the old generation and never served after the change's commit moved it:
+    a changed rate prices the very next request (docs/rates.md, "The cached rate book")."""
+    if cache is None:
+        return await rate_book(scope)
+    key = f"ratebook:{tenant_id}"
+    found = await cache.get(key, rates_scopes(tenant_id))
+    if found.value is not None:
+        return _from_plain(found.value)
+    book = await rate_book(scope)
+    await cache.put(key, found.stamp, _plain(book), RATE_BOOK_TTL_SECONDS)
+    return book
 
 
 async def set_user_rate(

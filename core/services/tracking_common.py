@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
-from core.licensing.ports import Catalogue
+from core.licensing.ports import Catalogue, GenerationCache
 from core.tenancy import Tenant, User
 from core.tracking import (
     LockPolicy,
@@ -19,10 +19,11 @@ from core.tracking import (
     week_of,
 )
 from core.tracking.ports import TrackingRepository, WorkItemEffect
-from core.unit_of_work import TenantScope
+from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 __all__ = [
     "all_users",
+    "cached_user_zone",
     "check_limits",
     "ensure_day_unlocked",
     "import_effects",
@@ -49,6 +50,27 @@ async def all_users(scope: TenantScope) -> list[User]:
 async def user_zone(repo: TrackingRepository, tenant: Tenant, user_id: str) -> str:
     """The user's own time zone, else the tenant's."""
     return (await repo.preference(user_id)).time_zone or tenant.time_zone
+
+
+#: As long as the cached sign-in rows (web/auth.py); the generation keeps it right.
+_ZONE_TTL_SECONDS = 60
+
+
+async def cached_user_zone(
+    uow: UnitOfWorkFactory, tenant: Tenant, user_id: str, cache: GenerationCache | None,
+) -> str:
+    """:func:`user_zone` without a database read when ``cache`` holds the user's own zone:
+    kept under ``u:<user id>`` and ``*``, which saving the preference moves after its
+    commit (``save_preference`` notes it), so a changed zone is used by the next request."""
+    found = None if cache is None else await cache.get(f"zone:{tenant.id}:{user_id}", (f"u:{user_id}", "*"))
+    if found is not None and found.value is not None:
+        own = found.value["z"]
+    else:
+        async with uow() as work:
+            own = (await work.tenant(tenant.id).tracking().preference(user_id)).time_zone
+        if cache is not None and found is not None:
+            await cache.put(f"zone:{tenant.id}:{user_id}", found.stamp, {"z": own}, _ZONE_TTL_SECONDS)
+    return str(own) if own else tenant.time_zone
 
 
 async def check_limits(scope: TenantScope, catalogue: Catalogue, adding: Mapping[str, int]) -> None:

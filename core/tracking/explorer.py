@@ -15,6 +15,7 @@ into SQL so that each *worklog* is still rounded once there (see the storage's c
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from core.tracking.weeks import WeekId, local_day, week_of, zone
 from core.tracking.worklog import Worklog
 
 __all__ = [
+    "ExplorerRows",
     "GroupBy",
     "GroupKey",
     "PriceRules",
@@ -232,21 +234,24 @@ def group_totals(lines: Iterable[Subtotal], depth: int, currency: str) -> list[W
 
 
 def _group(lines: list[Subtotal], level: int, depth: int, currency: str) -> list[WorklogGroup]:
-    buckets: dict[tuple[tuple[str, str | int | None], ...], list[Subtotal]] = {}
-    keys: dict[tuple[tuple[str, str | int | None], ...], GroupKey] = {}
+    # One pass: each bucket keeps its key, its members and its three running sums (a
+    # month by user and week is a few hundred subtotals; this runs on every group request).
+    buckets: dict[tuple[tuple[str, str | int | None], ...], tuple[GroupKey, list[Subtotal], list[int]]] = {}
     for line in lines:
         key = line.keys[level]
         frozen = tuple(key.items())
-        keys.setdefault(frozen, key)
-        buckets.setdefault(frozen, []).append(line)
+        bucket = buckets.get(frozen)
+        if bucket is None:
+            bucket = buckets[frozen] = (key, [], [0, 0, 0])
+        bucket[1].append(line)
+        sums = bucket[2]
+        sums[0] += line.tracked_s
+        sums[1] += line.billable_s
+        sums[2] += line.amount
     out = []
-    for frozen in sorted(buckets, key=lambda k: _sort_key(keys[k])):
-        members = buckets[frozen]
+    for key, members, (tracked, billable, amount) in sorted(buckets.values(), key=lambda b: _sort_key(b[0])):
         out.append(WorklogGroup(
-            key=keys[frozen],
-            tracked_s=sum(m.tracked_s for m in members),
-            billable_s=sum(m.billable_s for m in members),
-            amount=Money(sum(m.amount for m in members), currency),
+            key=key, tracked_s=tracked, billable_s=billable, amount=Money(amount, currency),
             groups=_group(members, level + 1, depth, currency) if level + 1 < depth else None,
         ))
     return out
@@ -300,11 +305,23 @@ class WorklogTotals:
     amount: int
 
 
+@dataclass(frozen=True, slots=True)
+class ExplorerRows:
+    """A page of the list as its one statement reads it: the worklogs, the titles of the work
+    items they name (keyed by item number as text), and whether the tenant has any budget
+    assignment at all (False: every worklog is without a budget; nothing more to read)."""
+
+    worklogs: list[Worklog]
+    titles: dict[str, str]
+    assigned: bool
+
+
 #: How far apart (seconds) :func:`offset_spans` samples a zone's offset. No IANA zone changes
 #: its offset twice within six hours, so a change between two samples is exactly one change.
 _SAMPLE_S = 6 * 3600
 
 
+@functools.lru_cache(maxsize=512)  # pure; the explorer asks for the same months over and over
 def offset_spans(time_zone: str, lo: datetime, hi: datetime) -> tuple[tuple[datetime | None, int], ...]:
     """The zone's UTC offsets (seconds) over ``[lo, hi]``: ``(since, offset)`` in order, the
     first one ``since`` None (from before ``lo``); each holds until the next one's ``since``."""

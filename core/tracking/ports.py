@@ -13,7 +13,7 @@ from typing import NamedTuple, Protocol
 from core.errors import Conflict
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
-from core.tracking.explorer import TotalsBy, WorklogQuery, WorklogTotals
+from core.tracking.explorer import ExplorerRows, TotalsBy, WorklogQuery, WorklogTotals
 from core.tracking.history import ChangeCursor, WorklogChange
 from core.tracking.rows import NumberedRow
 
@@ -222,6 +222,13 @@ class TrackingRepository(Protocol):
         by ``(started_at, id)`` (``query.descending``: newest first), after ``after``."""
         ...
 
+    async def explore_rows(
+        self, query: WorklogQuery, *, after: WorklogCursor | None = None, limit: int,
+    ) -> ExplorerRows:
+        """:meth:`explore`'s page in one statement with what the list shows beside it: the
+        titles of the work items it names, and whether the tenant assigns any budget."""
+        ...
+
     async def worklog_times(self, ids: Collection[str]) -> dict[str, tuple[datetime, datetime]]:
         """When each of ``ids`` was stored and last changed (the explorer's Created and Edited
         columns); unknown ids are left out."""
@@ -232,6 +239,13 @@ class TrackingRepository(Protocol):
         names: tracked and billable seconds, and the amount — each worklog priced by
         ``by.prices`` and rounded half-even once, then summed (one row when ``by`` splits
         by nothing and something matched; none when nothing did)."""
+        ...
+
+    async def explore_totals_unassigned(
+        self, query: WorklogQuery, by: TotalsBy,
+    ) -> list[WorklogTotals] | None:
+        """:meth:`explore_totals` for prices that know no budget: ``None`` (nothing summed)
+        when the tenant has any budget assignment, checked in the same statement."""
         ...
 
     async def count_worklogs(self, user_id: str | None = None) -> int: ...

@@ -11,6 +11,7 @@ from core.ids import new_id
 from core.money import Money
 
 from .activities_tables import ActivityTypeRow, RateSettingRow, UserRateRow
+from .changes import note_change, rates_scope
 from .tracking_tables import TrackingTimer, WorklogRow
 
 __all__ = ["PiccoloActivityTypeRepo", "PiccoloRateRepo"]
@@ -62,6 +63,7 @@ class PiccoloActivityTypeRepo:
     async def add(self, entries: Sequence[ActivityType]) -> None:
         if not entries:
             return
+        note_change(rates_scope(self.tenant_id))  # the cached rate book holds activity type rates
         at = _now()
         await ActivityTypeRow.insert(
             *(
@@ -74,6 +76,7 @@ class PiccoloActivityTypeRepo:
         )
 
     async def save(self, entry: ActivityType) -> None:
+        note_change(rates_scope(self.tenant_id))
         where = (ActivityTypeRow.tenant_id == self.tenant_id) & (ActivityTypeRow.id == entry.id)
         before = await ActivityTypeRow.select(ActivityTypeRow.name).where(where).first()
         values: dict[Any, Any] = {**_values(entry), "updated_at": _now()}
@@ -101,6 +104,7 @@ class PiccoloRateRepo:
         return str(row["currency"]) if row else None
 
     async def fix_currency(self, currency: str) -> str:
+        note_change(rates_scope(self.tenant_id))
         # Insert-if-absent: a concurrent first rate either inserts first (and this one reads
         # it back) or waits on the primary key; the currency, once fixed, never changes here.
         await RateSettingRow.insert(
@@ -121,6 +125,7 @@ class PiccoloRateRepo:
         return Money(int(row["amount"]), row["currency"]) if row else None
 
     async def set_user_rate(self, user_id: str, rate: Money | None) -> None:
+        note_change(rates_scope(self.tenant_id))
         where = self._where(user_id)
         if rate is None:
             await UserRateRow.delete().where(where)

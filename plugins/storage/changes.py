@@ -1,4 +1,5 @@
-"""What a unit of work changed that cached access decisions depend on.
+"""What a unit of work changed that cached access decisions (and other cached reads:
+the rate book, a user's zone) depend on.
 
 Repository methods that change a role, a user's flags, a tenant's settings, a seat or
 a subscription call :func:`note_change` with the scope they touched (``t:<tenant id>``,
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import contextvars
 
-__all__ = ["collecting", "note_change", "subscription_scope", "tenant_scope", "user_scope"]
+__all__ = ["collecting", "note_change", "rates_scope", "subscription_scope", "tenant_scope", "user_scope"]
 
 _pending: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("stint_changes", default=None)
 
@@ -23,6 +24,12 @@ def tenant_scope(tenant_id: str) -> str:
 def user_scope(user_id: str) -> str:
     """One user's own row (``last_used_at``): only that user's cached sign-in is forgotten."""
     return f"u:{user_id}"
+
+
+def rates_scope(tenant_id: str) -> str:
+    """A tenant's user rates, activity types and rate currency: its cached rate book
+    (``core.services.rates.rates_scopes`` reads the same name)."""
+    return f"r:{tenant_id}"
 
 
 def subscription_scope(subscription_id: str) -> str:

@@ -15,7 +15,8 @@ for non-negative operands)::
 at most 10⁹ (``MAX_HOURLY_MINOR``) and a worklog at most days long. The rate of each row is
 chosen in SQL by the one precedence (budget, activity type, user) from
 :class:`~core.tracking.explorer.PriceRules`, inlined as integer literals keyed by ids
-passed as parameters (grouped by rate, so one ``IN`` list per distinct rate).
+passed as parameters: activity type and user rates as ``VALUES`` tables joined to the row,
+budget rates as a ``CASE`` (one ``IN`` list per distinct rate).
 
 The alternative — group by (key, rate-determining columns, billable seconds) and price in
 Python — is exact too, but its result grows with the number of distinct billable lengths,
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -41,10 +43,11 @@ from piccolo.custom_types import Combinable
 from piccolo.engine.base import Engine
 
 from core.tracking.explorer import TotalsBy, WorklogQuery, WorklogTotals, offset_spans
+from core.tracking.ports import WorklogCursor
 
 from .tracking_tables import WorklogRow
 
-__all__ = ["explore_where", "worklog_totals"]
+__all__ = ["explore_where", "page_statement", "worklog_totals"]
 
 #: Seconds from 0001-01-01 to 1970-01-01: epoch + this, in days, is ``date.toordinal() - 1``.
 _ORDINAL_EPOCH_S = 62_135_596_800
@@ -101,6 +104,46 @@ def explore_where(tenant_id: str, query: WorklogQuery) -> Combinable:
     return where
 
 
+def page_where(tenant_id: str, query: WorklogQuery, after: WorklogCursor | None) -> Combinable:
+    """:func:`explore_where` and, with ``after``, only the rows past that position in list order."""
+    w = WorklogRow
+    where = explore_where(tenant_id, query)
+    if after is not None:
+        when, last_id = after.started_at, after.id
+        if query.descending:
+            where &= (w.started_at < when) | ((w.started_at == when) & (w.id < last_id))
+        else:
+            where &= (w.started_at > when) | ((w.started_at == when) & (w.id > last_id))
+    return where
+
+
+_PAGE_COLUMNS = ("id, user_id, started_at, length_s, billable_length_s, work_item, comment, activity_type, "
+                 "added_by, flags, owner_edited, activity_type_id")
+
+
+def page_statement(
+    tenant_id: str, query: WorklogQuery, after: WorklogCursor | None, limit: int, *, postgres: bool,
+) -> tuple[str, list[Any]]:
+    """The list's page in one statement (a template and its arguments for ``raw``): the
+    worklogs in list order, each with its work item's title (a LEFT JOIN on the page's at
+    most ``limit`` rows; ``work_item`` names an item when it is 1–18 ASCII digits, as
+    ``work_item_titles`` reads it), and whether the tenant has any budget assignment (an
+    uncorrelated subquery, evaluated once). One round trip instead of three."""
+    order = "DESC" if query.descending else "ASC"
+    digits = (r"p.work_item ~ '^[0-9]+$'" if postgres
+              else "p.work_item <> '' AND p.work_item NOT GLOB '*[^0-9]*'")
+    template = (
+        f"SELECT p.*, wi.item_id AS wi_item, wi.title AS wi_title, "
+        "(SELECT COUNT(*) FROM budget_assignment WHERE budget_assignment.tenant_id = {}) AS n_assigned "
+        f"FROM (SELECT {_PAGE_COLUMNS} FROM worklog WHERE {{}} "
+        f"ORDER BY worklog.started_at {order}, worklog.id {order} LIMIT {int(limit)}) AS p "
+        "LEFT JOIN work_item AS wi ON wi.tenant_id = {} AND wi.item_id = "
+        f"(CASE WHEN {digits} AND length(p.work_item) <= 18 THEN CAST(p.work_item AS BIGINT) END) "
+        f"ORDER BY p.started_at {order}, p.id {order}"
+    )
+    return template, [tenant_id, page_where(tenant_id, query, after).querystring, tenant_id]
+
+
 Fragment = tuple[str, list[Any]]
 
 
@@ -132,10 +175,35 @@ def _budget_case(direct: Mapping[str, str]) -> Fragment:
     return f"CASE {' '.join(text)} END", args
 
 
-def _rate(by: TotalsBy) -> Fragment:
-    """The hourly rate that prices the row (NULL: none applies), by the one precedence."""
+def _values(name: str, key: str, rates: Mapping[str, int]) -> Fragment:
+    """``name(key, rate) AS (VALUES (<id>, <rate>), …)``: a table of rates to join (ids are
+    parameters, rates our own integers, inlined)."""
+    keys = sorted(rates)
+    rows = ", ".join(f"(CAST({{}} AS VARCHAR(32)), {int(rates[k])})" for k in keys)
+    return f"{name}({key}, rate) AS (VALUES {rows})", list(keys)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rate:
+    """The hourly rate that prices a row: ``expr`` over ``worklog`` and the joined tables
+    (NULL: none applies); ``ctes`` and ``joins`` to add to the statement."""
+
+    expr: Fragment
+    ctes: list[Fragment]
+    joins: list[str]
+
+
+def _rate(by: TotalsBy) -> _Rate:
+    """The hourly rate that prices the row (NULL: none applies), by the one precedence.
+
+    Activity type and user rates are joined from ``VALUES`` tables (a hash join each): as
+    ``CASE`` chains (``WHEN user_id IN (…) THEN …`` per distinct rate) PostgreSQL compared
+    every row against up to every user — 11 ms of a month's 843 rows at 50 users, against
+    1.3 ms joined. Budget rates stay a ``CASE`` (worklogs and items assigned directly)."""
     prices = by.prices
     choices: list[Fragment] = []
+    ctes: list[Fragment] = []
+    joins: list[str] = []
     if prices.items or any(rate is not None for rate in prices.direct.values()):
         direct_text, direct_args = _case("worklog.id", prices.direct) if prices.direct else ("", [])
         items_text, items_args = _case("worklog.work_item", dict(prices.items)) if prices.items else ("", [])
@@ -144,14 +212,19 @@ def _rate(by: TotalsBy) -> Fragment:
         whens = " ".join(t.removeprefix("CASE ").removesuffix(" END") for t in (direct_text, items_text) if t)
         choices.append((f"CASE {whens} END", direct_args + items_args))
     if prices.activity_types:
-        choices.append(_case("worklog.activity_type_id", dict(prices.activity_types)))
+        ctes.append(_values("rate_a", "id", prices.activity_types))
+        joins.append("LEFT JOIN rate_a ON rate_a.id = worklog.activity_type_id")
+        choices.append(("rate_a.rate", []))
     if prices.users:
-        choices.append(_case("worklog.user_id", dict(prices.users)))
+        ctes.append(_values("rate_u", "id", prices.users))
+        joins.append("LEFT JOIN rate_u ON rate_u.id = worklog.user_id")
+        choices.append(("rate_u.rate", []))
     if not choices:
-        return "CAST(NULL AS BIGINT)", []
+        return _Rate(("CAST(NULL AS BIGINT)", []), ctes, joins)
     if len(choices) == 1:
-        return choices[0]
-    return f"COALESCE({', '.join(text for text, _ in choices)})", [a for _, args in choices for a in args]
+        return _Rate(choices[0], ctes, joins)
+    text = f"COALESCE({', '.join(text for text, _ in choices)})"
+    return _Rate((text, [a for _, args in choices for a in args]), ctes, joins)
 
 
 def _day(by: TotalsBy, lo: datetime, hi: datetime, postgres: bool) -> Fragment:
@@ -189,10 +262,14 @@ def _int(value: Any) -> int:
 
 
 async def worklog_totals(
-    engine: Engine[Any], tenant_id: str, query: WorklogQuery, by: TotalsBy,
-) -> list[WorklogTotals]:
+    engine: Engine[Any], tenant_id: str, query: WorklogQuery, by: TotalsBy, *, unless_assigned: bool = False,
+) -> list[WorklogTotals] | None:
     """The matching worklogs' sums per distinct (user, work item, activity type, direct
-    budget, local day) — only the columns ``by`` names — in one grouped statement."""
+    budget, local day) — only the columns ``by`` names — in one grouped statement.
+
+    ``unless_assigned``: the statement also counts the tenant's budget assignments (an
+    uncorrelated subquery, so the same snapshot as the sums); None when there is any (the
+    prices in ``by`` were made without budgets and would be wrong)."""
     where = explore_where(tenant_id, query)
     postgres = engine.engine_type == "postgres"
     keys: list[Fragment] = []
@@ -214,7 +291,8 @@ async def worklog_totals(
             lo, hi = lo or found[0], hi or found[1]
         text, args = _day(by, lo, hi, postgres)
         keys.append((f"{text} AS k_day", args))
-    rate, rate_args = _rate(by)
+    priced = _rate(by)
+    rate, rate_args = priced.expr
     inner = [*keys, ("worklog.length_s AS tracked", []), ("worklog.billable_length_s AS billable", []),
              (f"CAST(worklog.billable_length_s AS BIGINT) * {rate} AS p", rate_args)]
     aliases = [text.rsplit(" AS ", 1)[1] for text, _ in keys]
@@ -225,15 +303,23 @@ async def worklog_totals(
     # Each row rounded half-even on its own, then summed (see the module's comment).
     rounded = ("r.p / 3600 + CASE WHEN 2 * (r.p % 3600) > 3600 OR "
                "(2 * (r.p % 3600) = 3600 AND (r.p / 3600) % 2 = 1) THEN 1 ELSE 0 END")
+    check = ("(SELECT COUNT(*) FROM budget_assignment WHERE budget_assignment.tenant_id = {}) AS n_assigned, "
+             if unless_assigned else "")
+    ctes = f"WITH {', '.join(text for text, _ in priced.ctes)} " if priced.ctes else ""
     template = (
-        f"SELECT {''.join(f'{e} AS {alias}, ' for e, alias in zip(outer, aliases, strict=True))}"
-        "COUNT(*) AS n, SUM(r.tracked) AS tracked, "
+        f"{ctes}SELECT {''.join(f'{e} AS {alias}, ' for e, alias in zip(outer, aliases, strict=True))}"
+        f"{check}COUNT(*) AS n, SUM(r.tracked) AS tracked, "
         f"SUM(r.billable) AS billable, SUM({rounded}) AS amount "
-        f"FROM (SELECT {', '.join(text for text, _ in inner)} FROM worklog WHERE {{}}) AS r"
+        f"FROM (SELECT {', '.join(text for text, _ in inner)} FROM worklog {' '.join(priced.joins)} "
+        "WHERE {}) AS r"
         + (f" GROUP BY {', '.join(outer)}" if outer else "")
     )
-    args = [a for _, fragment_args in inner for a in fragment_args]
+    args = [a for _, cte_args in priced.ctes for a in cte_args]
+    args += [tenant_id] if unless_assigned else []
+    args += [a for _, fragment_args in inner for a in fragment_args]
     rows = await WorklogRow.raw(template, *args, where.querystring)
+    if unless_assigned and rows and rows[0]["n_assigned"]:
+        return None
     return [
         WorklogTotals(
             user_id=row.get("k_user"), work_item=row.get("k_item"), activity_type_id=row.get("k_type"),

@@ -19,7 +19,7 @@ from core.ids import new_id, new_ids
 from core.origin import Origin, current_origin
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog, WorklogFlag
 from core.tracking.automation import FieldsWritten, RemainingMode, WorkItemAutomation
-from core.tracking.explorer import TotalsBy, WorklogQuery, WorklogTotals
+from core.tracking.explorer import ExplorerRows, TotalsBy, WorklogQuery, WorklogTotals
 from core.tracking.history import (
     ChangeAction,
     ChangeCursor,
@@ -40,7 +40,8 @@ from core.tracking.ports import (
 )
 
 from .bulk import constant, insert_rows, update_rows
-from .explorer_sql import explore_where, worklog_totals
+from .changes import note_change, user_scope
+from .explorer_sql import page_statement, page_where, worklog_totals
 from .tables import TenantUser
 from .tracking_tables import (
     EditingRuleRow,
@@ -301,6 +302,8 @@ class PiccoloTrackingRepo:
         return {row["user_id"]: row["time_zone"] for row in rows}
 
     async def save_preference(self, user_id: str, preference: TrackingPreference, at: datetime) -> None:
+        # The user's zone is cached under their generation (core.services.tracking_common).
+        note_change(user_scope(user_id))
         where = (PreferenceRow.tenant_id == self.tenant_id) & (PreferenceRow.user_id == user_id)
         values = {
             "time_zone": preference.time_zone,
@@ -505,23 +508,41 @@ class PiccoloTrackingRepo:
         if query.empty:
             return []
         w = WorklogRow
-        where = explore_where(self.tenant_id, query)
-        if after is not None:
-            when, last_id = after.started_at, after.id
-            if query.descending:
-                where &= (w.started_at < when) | ((w.started_at == when) & (w.id < last_id))
-            else:
-                where &= (w.started_at > when) | ((w.started_at == when) & (w.id > last_id))
+        where = page_where(self.tenant_id, query, after)
         select = w.select().where(where).order_by(w.started_at, w.id, ascending=not query.descending)
         if limit is not None:
             select = select.limit(limit)
         return [worklog_from_row(row) for row in await select]
 
+    async def explore_rows(
+        self, query: WorklogQuery, *, after: WorklogCursor | None = None, limit: int,
+    ) -> ExplorerRows:
+        """One statement (:func:`~plugins.storage.explorer_sql.page_statement`)."""
+        if query.empty:
+            return ExplorerRows([], {}, assigned=False)
+        template, args = page_statement(
+            self.tenant_id, query, after, limit, postgres=self._engine.engine_type == "postgres")
+        rows = await WorklogRow.raw(template, *args)
+        # Keyed as work_item_titles keys them: the item number as text.
+        titles = {str(row["wi_item"]): row["wi_title"] for row in rows if row["wi_item"] is not None}
+        return ExplorerRows(
+            [worklog_from_row(_typed(row)) for row in rows], titles,
+            assigned=bool(rows and rows[0]["n_assigned"]),
+        )
+
     async def explore_totals(self, query: WorklogQuery, by: TotalsBy) -> list[WorklogTotals]:
         """One grouped statement; see :mod:`plugins.storage.explorer_sql`."""
         if query.empty:
             return []
-        return await worklog_totals(self._engine, self.tenant_id, query, by)
+        return await worklog_totals(self._engine, self.tenant_id, query, by) or []
+
+    async def explore_totals_unassigned(
+        self, query: WorklogQuery, by: TotalsBy,
+    ) -> list[WorklogTotals] | None:
+        """The same statement, with the tenant's budget assignments counted in it."""
+        if query.empty:
+            return []
+        return await worklog_totals(self._engine, self.tenant_id, query, by, unless_assigned=True)
 
     async def week_sheet(self, user_id: str, week: str, start: datetime, end: datetime) -> WeekSheetData:
         """The timesheet's one query: the rules, preference and status ride along as scalar

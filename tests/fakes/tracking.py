@@ -20,7 +20,7 @@ from core.origin import Origin, current_origin
 from core.rates import amount
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
-from core.tracking.explorer import TotalsBy, UserWindow, WorklogQuery, WorklogTotals
+from core.tracking.explorer import ExplorerRows, TotalsBy, UserWindow, WorklogQuery, WorklogTotals
 from core.tracking.history import (
     ChangeAction,
     ChangeCursor,
@@ -275,6 +275,24 @@ class FakeTrackingRepository:
         found = [w for w in self._worklogs().values() if matches(w) and beyond(w)]
         found.sort(key=lambda w: (w.started_at, w.id), reverse=query.descending)
         return found if limit is None else found[:limit]
+
+    async def explore_rows(
+        self, query: WorklogQuery, *, after: WorklogCursor | None = None, limit: int,
+    ) -> ExplorerRows:
+        found = await self.explore(query, after=after, limit=limit)
+        items = self._store.work_items.get(self.tenant_id, {})
+        titles = {
+            str(int(name)): items[int(name)].title for name in (w.work_item for w in found)
+            if name and name.isascii() and name.isdecimal() and len(name) <= 18 and int(name) in items
+        }
+        return ExplorerRows(found, titles, assigned=bool(self._store.budget_assignments.get(self.tenant_id)))
+
+    async def explore_totals_unassigned(
+        self, query: WorklogQuery, by: TotalsBy,
+    ) -> list[WorklogTotals] | None:
+        if self._store.budget_assignments.get(self.tenant_id):
+            return None
+        return await self.explore_totals(query, by)
 
     async def explore_totals(self, query: WorklogQuery, by: TotalsBy) -> list[WorklogTotals]:
         """The sums, worklog by worklog in Python (what the SQL statement does in one go)."""

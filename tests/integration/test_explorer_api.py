@@ -331,3 +331,39 @@ def test_a_batch_of_a_thousand_with_two_rows_in_a_locked_week_adds_nothing_and_n
     assert len(made["ids"]) == 998
     listed = _ok(org.client.get(ALL, params={"users": tina, "group_by": "user"}, headers=org.admin))
     assert listed["groups"][0]["tracked_s"] == 998 * 60
+
+
+def test_a_changed_rate_zone_or_budget_shows_in_the_very_next_grouping(org: Org) -> None:
+    """The rate book and the caller's zone are kept between requests (docs/rates.md), and
+    a tenant without budgets is summed without reading them; every change is in the next
+    answer: a user's rate, an activity type's rate, the caller's zone, a budget assignment."""
+    _, tina = org.add_user("tina")
+    dev = _activity(org, "Dev", None)
+    line = _log(org, tina, "2026-01-05T23:30:00Z", 3600, 1000)  # Monday 23:30 UTC
+
+    def usd(minor: int) -> dict[str, Any]:
+        return {"amount": minor, "currency": "USD"}
+
+    def group() -> tuple[str, int]:
+        [top] = _ok(org.client.get(ALL, params={"group_by": "user,day"}, headers=org.admin))["groups"]
+        [day] = top["groups"]
+        assert top["amount"] == day["amount"]
+        return day["key"]["day"], day["amount"]["amount"]
+
+    assert group() == ("2026-01-05", 0)  # no rate yet; the rate book is now cached
+    _ok(org.client.put(f"/api/v1/user-rates/{tina}", json={"hourly_rate": usd(6_000)}, headers=org.admin))
+    assert group() == ("2026-01-05", 1_667)  # 1,000 s at 60.00 an hour: 1,666.67 → 1,667
+    _ok(org.client.put(f"/api/v1/user-rates/{tina}", json={"hourly_rate": usd(9_000)}, headers=org.admin))
+    assert group() == ("2026-01-05", 2_500)
+    _ok(org.client.patch(f"/api/v1/worklogs/{line['id']}", json={"activity_type_id": dev}, headers=org.admin))
+    _ok(org.client.patch(f"/api/v1/activity-types/{dev}", json={"hourly_rate": usd(18_000)},
+                         headers=org.admin))
+    assert group() == ("2026-01-05", 5_000)  # the activity type's rate wins over the user's
+    berlin = {"time_zone": "Europe/Berlin"}
+    _ok(org.client.put("/api/v1/tracking/preferences", json=berlin, headers=org.admin))
+    assert group() == ("2026-01-06", 5_000)  # 00:30 on Tuesday in Berlin
+    budget = _ok(org.client.post("/api/v1/budgets", json={"name": "Retainer", "hourly_rate": usd(36_000)},
+                                 headers=org.admin), 201)
+    _ok(org.client.post(f"/api/v1/budgets/{budget['id']}/assign", json={"worklogs": [line["id"]]},
+                        headers=org.admin))
+    assert group() == ("2026-01-06", 10_000)  # the budget's rate wins over both

@@ -19,7 +19,7 @@ from core.services.access import check_access, ensure_access
 from core.services.approvals import deciders
 from core.services.editing_rule import edits_others
 from core.services.explorer import ExplorerFilters, explore_page, group_explored
-from core.services.tracking_common import user_zone
+from core.services.tracking_common import cached_user_zone
 from core.services.worklog_batch_edit import LEAVE, BatchChanges, update_worklogs
 from core.services.worklog_batches import MAX_BATCH, create_worklogs, delete_worklogs
 from core.services.worklogs import NewWorklog
@@ -157,10 +157,10 @@ async def ensure_may_see_everyone(request: TenantRequest, stint: StintDep) -> fr
 
 
 async def caller_zone(request: TenantRequest, stint: StintDep) -> str:
+    """The caller's zone, from the request's cache when it holds it (no database read)."""
     principal = request.user
-    async with stint.uow() as work:
-        repo = work.tenant(principal.tenant.id).tracking()
-        return await user_zone(repo, principal.tenant, principal.user.id)
+    return await cached_user_zone(stint.uow, principal.tenant, principal.user.id,
+                                  principal.cache or stint.access_cache)
 
 
 class ExplorerController(Controller):
@@ -205,18 +205,15 @@ class ExplorerController(Controller):
             # An approver's people only: those asked for among them, else all of them.
             return replace(asked, users=people if asked.users is None else asked.users & people)
 
+        time_zone = await caller_zone(request, stint)
         if group_by is not None:
-            time_zone = await caller_zone(request, stint)
-            asked = filters(time_zone)
             levels = parse_group_by(group_by)
-            groups = await group_explored(stint.uow, tenant=tenant, filters=asked, levels=levels,
-                                          time_zone=time_zone)
+            groups = await group_explored(stint.uow, tenant=tenant, filters=filters(time_zone), levels=levels,
+                                          time_zone=time_zone, cache=request.user.cache or stint.access_cache)
             return GroupsOut([_group_out(g) for g in groups])
         after = decode_cursor(cursor) if cursor else None
-        found = await explore_page(
-            stint.uow, tenant=tenant, user_id=request.user.user.id, filters=filters, after=after,
-            limit=limit + 1,
-        )
+        found = await explore_page(stint.uow, tenant=tenant, filters=filters(time_zone), after=after,
+                                   limit=limit + 1)
         page = found.worklogs[:limit]
         return WorklogPage(
             items=[worklog_out(w, found.titles, found.budgets) for w in page],

@@ -191,7 +191,8 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
     }
     if group_by:
         groups = await group_explored(stint.uow, tenant=tenant, filters=filters,
-                                      levels=parse_group_by(",".join(group_by)), time_zone=zone)
+                                      levels=parse_group_by(",".join(group_by)), time_zone=zone,
+                                      cache=page.principal.cache or stint.access_cache)
         items = {str(g.key.get("work_item")) for top in groups for g in [top, *(top.groups or [])]
                  if g.key.get("work_item") is not None}
         titles = await work_item_titles(stint.uow, tenant=tenant, names=items)
