@@ -11,6 +11,7 @@ from core.ids import new_id
 from core.money import Money
 
 from .activities_tables import ActivityTypeRow, RateSettingRow, UserRateRow
+from .changes import note_tracking
 from .tracking_tables import TrackingTimer, WorklogRow
 
 __all__ = ["PiccoloActivityTypeRepo", "PiccoloRateRepo"]
@@ -88,6 +89,8 @@ class PiccoloActivityTypeRepo:
                 (TrackingTimer.tenant_id == self.tenant_id)
                 & (TrackingTimer.activity_type_id == entry.id)
             )
+            # Open event streams show the new name on the running timers.
+            note_tracking(self.tenant_id, None, timer=True)
 
 
 class PiccoloRateRepo:

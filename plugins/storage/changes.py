@@ -5,15 +5,34 @@ a subscription call :func:`note_change` with the scope they touched (``t:<tenant
 ``s:<subscription id>``, ``u:<user id>``, or ``*`` for what every tenant reads). The unit
 of work collects the scopes and, *after* its commit, hands them to the cache's ``bump`` —
 so the very next request decides afresh.
+
+Writes to a user's timer or worklogs likewise call :func:`note_tracking`; after the commit
+the unit of work publishes them on the change feed (``core.tracking.feed``) — once, and
+never for a transaction that rolled back.
 """
 
 from __future__ import annotations
 
 import contextvars
 
-__all__ = ["collecting", "note_change", "subscription_scope", "tenant_scope", "user_scope"]
+from core.tracking.feed import TrackingChange
+
+__all__ = [
+    "collecting",
+    "collecting_tracking",
+    "note_change",
+    "note_tracking",
+    "stop_collecting",
+    "stop_collecting_tracking",
+    "subscription_scope",
+    "tenant_scope",
+    "user_scope",
+]
 
 _pending: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("stint_changes", default=None)
+_tracking: contextvars.ContextVar[set[TrackingChange] | None] = contextvars.ContextVar(
+    "stint_tracking_changes", default=None
+)
 
 
 def tenant_scope(tenant_id: str) -> str:
@@ -43,3 +62,19 @@ def collecting(changes: set[str]) -> contextvars.Token[set[str] | None]:
 
 def stop_collecting(token: contextvars.Token[set[str] | None]) -> None:
     _pending.reset(token)
+
+
+def note_tracking(tenant_id: str, user_id: str | None, *, timer: bool) -> None:
+    """Record that the running unit of work changed ``user_id``'s timer or worklogs
+    (``None``: every user of the tenant); no-op outside one."""
+    pending = _tracking.get()
+    if pending is not None:
+        pending.add(TrackingChange(tenant_id, user_id, timer))
+
+
+def collecting_tracking(changes: set[TrackingChange]) -> contextvars.Token[set[TrackingChange] | None]:
+    return _tracking.set(changes)
+
+
+def stop_collecting_tracking(token: contextvars.Token[set[TrackingChange] | None]) -> None:
+    _tracking.reset(token)

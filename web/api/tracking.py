@@ -2,12 +2,13 @@
 
 ``GET /tracking/events`` is a server-sent event stream: one ``timer`` event with the
 current state at once, then one whenever it changes (from any client, or a job),
-so every open client shows the same timer within a couple of seconds.
+so every open client shows the same timer within a second. Changes arrive through the
+change feed (``core.tracking.feed``; Redis pub/sub across processes), not by polling.
 """
 
 from __future__ import annotations
 
-import asyncio
+import hashlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +31,8 @@ from core.services.tracking import (
     start_tracking,
     stop_tracking,
 )
-from core.tracking import Timer, TrackingRules, zone
+from core.tracking import Timer, TrackingRules, due_stop, zone
+from core.tracking.feed import FellBehind, Resync
 from core.tracking.ports import TrackingPreference
 
 from ..access import requires
@@ -43,8 +45,18 @@ from .worklogs import WorkItemRef, WorklogOut, item_text, titled
 __all__ = ["TrackingController"]
 
 TenantRequest = Request[TenantPrincipal, Any, State]
-#: How often the event stream looks for a change: "within seconds" (SPEC §8).
-POLL_SECONDS = 1.0
+#: How long an event stream waits for its feed before it looks at the clock (a check falling
+#: due, a rule's stop) and at whether the process is draining. No database query on a wait.
+WAIT_SECONDS = 1.0
+#: Quiet streams send an SSE comment this often, so proxies do not close them as idle.
+KEEP_ALIVE_SECONDS = 25.0
+
+
+def event_id(state: bytes) -> str:
+    """An event's id names the state it carries. A client that reconnects with
+    ``Last-Event-ID`` gets the current state first, whatever the id: the simplest resume
+    that misses nothing."""
+    return hashlib.blake2b(state, digest_size=8).hexdigest()
 
 
 class TimerOut(msgspec.Struct):
@@ -223,21 +235,47 @@ class TrackingController(Controller):
             last: bytes | None = None
             sent = 0
             titles: dict[str, str] = {}
-            # A process that is stopping ends its streams after the poll (web/lifecycle.py).
-            while (limit is None or sent < limit) and not draining():
-                timer, rules = await current_timer(
-                    stint.uow, stint.clock, tenant=principal.tenant, user=principal.user
-                )
-                if timer is not None and timer.work_item and timer.work_item not in titles:
-                    # Looked up once per item the stream sees, not on every poll.
-                    titles.update(await work_item_titles(stint.uow, tenant=principal.tenant,
-                                                         names=[timer.work_item]))
-                state = msgspec.json.encode(timer_out(timer, stint.clock.now(), rules, titles))
-                if state != last:
-                    last = state
-                    sent += 1
-                    yield ServerSentEventMessage(data=state.decode(), event="timer")
-                    continue
-                await asyncio.sleep(POLL_SECONDS)
+            quiet = 0.0
+            # Subscribe first, then read: a change committed in between is either in the read
+            # or delivered by the feed. After the read, the database is asked again only when
+            # the feed says this user's timer changed (or a rule's stop falls due), never on a
+            # schedule: queries grow with changes, not with open streams.
+            async with stint.feed.subscribe(principal.tenant.id, principal.user.id) as changes:
+                read = True
+                timer: Timer | None = None
+                rules: TrackingRules | None = None
+                # A process that is stopping ends its streams within a wait (web/lifecycle.py).
+                while (limit is None or sent < limit) and not draining():
+                    if read:
+                        read = False
+                        timer, rules = await current_timer(
+                            stint.uow, stint.clock, tenant=principal.tenant, user=principal.user
+                        )
+                        if timer is not None and timer.work_item and timer.work_item not in titles:
+                            # Looked up once per item the stream sees, not on every change.
+                            titles.update(await work_item_titles(stint.uow, tenant=principal.tenant,
+                                                                 names=[timer.work_item]))
+                    now = stint.clock.now()
+                    state = msgspec.json.encode(timer_out(timer, now, rules, titles))
+                    if state != last:
+                        last = state
+                        sent += 1
+                        quiet = 0.0
+                        yield ServerSentEventMessage(data=state.decode(), event="timer", id=event_id(state))
+                        continue
+                    if timer is not None and rules is not None and due_stop(timer, now, rules) is not None:
+                        read = True  # the read applies the rule's stop, as a poll used to
+                        continue
+                    try:
+                        item = await changes.next(WAIT_SECONDS)
+                    except FellBehind:
+                        return  # the client reconnects and reads the current state
+                    if item is None:
+                        quiet += WAIT_SECONDS
+                        if quiet >= KEEP_ALIVE_SECONDS:
+                            quiet = 0.0
+                            yield ServerSentEventMessage(comment="keep-alive")
+                    elif isinstance(item, Resync) or item.timer:
+                        read = True
 
         return ServerSentEvent(feed())
