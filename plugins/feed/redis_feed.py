@@ -72,6 +72,9 @@ class RedisFeed:
         if options.get("password"):
             user = options.get("username")
             self._auth = ["AUTH", *([user] if user else []), options["password"]]
+        #: The subscriber connection's name in ``CLIENT LIST`` (operators, and the tests that
+        #: cut it with ``CLIENT KILL``): the deployment's prefix, so it names this deployment.
+        self.client_name = re.sub(r"\s", "_", f"{prefix}tracking-feed")
         self._task: asyncio.Task[None] | None = None
         #: Set while the subscriber connection is up (tests and the bench wait on it).
         self.connected = asyncio.Event()
@@ -130,6 +133,7 @@ class RedisFeed:
             parser = hiredis.Reader()
             if self._auth:
                 writer.write(pack(*self._auth))
+            writer.write(pack("CLIENT", "SETNAME", self.client_name))
             writer.write(pack("PSUBSCRIBE", self._pattern))
             pinger = asyncio.get_running_loop().create_task(self._ping(writer))
             while True:
