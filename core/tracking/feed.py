@@ -8,8 +8,11 @@ changes first and reads the current state once after, so nothing slips between t
 and the subscription; from then on it reads the database only when the feed says its own
 user's timer changed. Database work grows with the number of changes, not of open streams.
 
-A change carries who it concerns, not the new state: the stream re-reads its user's timer,
-so two changes published out of commit order still end on the last committed state.
+A timer change carries the timer as committed (or None: stopped), so a stream pushes it
+without asking the database: queries per second grow with changes, not with open streams.
+Two processes may publish one user's changes out of commit order; a stream that hears of
+two changes of its user in quick succession therefore reads the database once instead of
+trusting the order (``web/api/tracking.py``), which costs a read only in such bursts.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Literal, Protocol
+
+from core.tracking.timer import Timer
 
 __all__ = ["RESYNC", "ChangeFeed", "FeedItem", "FellBehind", "Resync", "Subscription", "TrackingChange"]
 
@@ -30,11 +35,15 @@ class FellBehind(Exception):
 class TrackingChange:
     """A committed change to ``user_id``'s timer (``timer=True``) or worklogs.
 
-    ``user_id=None``: every user of the tenant (a catalogue rename rewrites their timers)."""
+    ``user_id=None``: every user of the tenant (a catalogue rename rewrites their timers).
+    ``carries_state``: ``state`` is the user's timer as committed (None: none runs); without
+    it a subscriber reads the timer itself."""
 
     tenant_id: str
     user_id: str | None
     timer: bool
+    state: Timer | None = None
+    carries_state: bool = False
 
     def concerns(self, tenant_id: str, user_id: str) -> bool:
         return self.tenant_id == tenant_id and self.user_id in (None, user_id)

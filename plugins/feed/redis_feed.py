@@ -18,17 +18,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import re
 from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import hiredis
 from redis.connection import parse_url
 from redis.exceptions import RedisError
 
+from core.tracking import Timer
 from core.tracking.feed import Subscription, TrackingChange
 
 from ..cache.lean_redis import pack
@@ -50,12 +53,37 @@ BACKOFF_FIRST = 0.1
 BACKOFF_MAX = 5.0
 
 
+_TIMES = ("started_at", "next_activity_check_at", "check_asked_at")
+
+
+def _timer_json(timer: Timer) -> dict[str, Any]:
+    values = dataclasses.asdict(timer)
+    for name in _TIMES:
+        if values[name] is not None:
+            values[name] = values[name].isoformat()
+    return values
+
+
+def _timer_from(values: dict[str, Any]) -> Timer:
+    for name in _TIMES:
+        if values.get(name) is not None:
+            values[name] = datetime.fromisoformat(values[name])
+    return Timer(**values)
+
+
 def encode(changes: Collection[TrackingChange]) -> bytes:
-    return json.dumps([[c.user_id, c.timer] for c in changes], separators=(",", ":")).encode()
+    """One tenant's changes as one message: who, timer or worklogs, and the timer if carried."""
+    return json.dumps([
+        [c.user_id, c.timer, c.carries_state, _timer_json(c.state) if c.state is not None else None]
+        for c in changes
+    ], separators=(",", ":")).encode()
 
 
 def decode(tenant_id: str, data: bytes) -> list[TrackingChange]:
-    return [TrackingChange(tenant_id, user, bool(timer)) for user, timer in json.loads(data)]
+    return [
+        TrackingChange(tenant_id, user, bool(timer), _timer_from(state) if state else None, bool(carries))
+        for user, timer, carries, state in json.loads(data)
+    ]
 
 
 class RedisFeed:
@@ -159,7 +187,7 @@ class RedisFeed:
             tenant_id = reply[2].decode()[len(self._channel):]
             try:
                 self.fanout.deliver(decode(tenant_id, reply[3]))
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, KeyError):
                 log.warning("ignored a malformed tracking feed message on %r", reply[2])
         elif kind == b"psubscribe":
             # Subscribed (again): anything published while away was missed, so every open

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import contextvars
 
+from core.tracking import Timer
 from core.tracking.feed import TrackingChange
 
 __all__ = [
+    "Tracked",
     "collecting",
     "collecting_tracking",
     "note_change",
@@ -30,7 +32,10 @@ __all__ = [
 ]
 
 _pending: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("stint_changes", default=None)
-_tracking: contextvars.ContextVar[set[TrackingChange] | None] = contextvars.ContextVar(
+#: Keyed by (tenant, user, timer?): a later write in the same transaction replaces an earlier
+#: one, so a restart (stop, then start) publishes only the timer it ends with.
+Tracked = dict[tuple[str, str | None, bool], TrackingChange]
+_tracking: contextvars.ContextVar[Tracked | None] = contextvars.ContextVar(
     "stint_tracking_changes", default=None
 )
 
@@ -64,17 +69,21 @@ def stop_collecting(token: contextvars.Token[set[str] | None]) -> None:
     _pending.reset(token)
 
 
-def note_tracking(tenant_id: str, user_id: str | None, *, timer: bool) -> None:
+def note_tracking(
+    tenant_id: str, user_id: str | None, *, timer: bool,
+    state: Timer | None = None, carries_state: bool = False,
+) -> None:
     """Record that the running unit of work changed ``user_id``'s timer or worklogs
-    (``None``: every user of the tenant); no-op outside one."""
+    (``None``: every user of the tenant), with the timer it leaves when known; no-op
+    outside one."""
     pending = _tracking.get()
     if pending is not None:
-        pending.add(TrackingChange(tenant_id, user_id, timer))
+        pending[tenant_id, user_id, timer] = TrackingChange(tenant_id, user_id, timer, state, carries_state)
 
 
-def collecting_tracking(changes: set[TrackingChange]) -> contextvars.Token[set[TrackingChange] | None]:
+def collecting_tracking(changes: Tracked) -> contextvars.Token[Tracked | None]:
     return _tracking.set(changes)
 
 
-def stop_collecting_tracking(token: contextvars.Token[set[TrackingChange] | None]) -> None:
+def stop_collecting_tracking(token: contextvars.Token[Tracked | None]) -> None:
     _tracking.reset(token)

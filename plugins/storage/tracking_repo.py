@@ -348,7 +348,7 @@ class PiccoloTrackingRepo:
             "billable": timer.billable,
             "updated_at": at,
         }
-        note_tracking(self.tenant_id, timer.user_id, timer=True)
+        note_tracking(self.tenant_id, timer.user_id, timer=True, state=timer, carries_state=True)
         where = self._timer_where(timer.user_id)
         if await TrackingTimer.exists().where(where):
             await TrackingTimer.update(values).where(where)  # type: ignore[arg-type]
@@ -358,7 +358,7 @@ class PiccoloTrackingRepo:
             )
 
     async def delete_timer(self, user_id: str) -> None:
-        note_tracking(self.tenant_id, user_id, timer=True)
+        note_tracking(self.tenant_id, user_id, timer=True, state=None, carries_state=True)
         await TrackingTimer.delete().where(self._timer_where(user_id))
 
     # Worklogs ---------------------------------------------------------------------------

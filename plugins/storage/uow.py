@@ -22,7 +22,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-from core.tracking.feed import ChangeFeed, TrackingChange
+from core.tracking.feed import ChangeFeed
 
 from . import changes
 from .directory import PiccoloDirectory
@@ -121,7 +121,7 @@ class PiccoloUnitOfWork:
         self._collecting: Any = None
         #: Timer and worklog changes, published on ``feed`` after the commit.
         self._feed = feed
-        self._tracked: set[TrackingChange] = set()
+        self._tracked: changes.Tracked = {}
         self._collecting_tracking: Any = None
         self.directory = PiccoloDirectory(engine)
 
@@ -158,9 +158,9 @@ class PiccoloUnitOfWork:
                     "could not invalidate cached access decisions", extra={"scopes": sorted(scopes)}
                 )
         if self._tracked and self._feed is not None:
-            tracked, self._tracked = self._tracked, set()
+            tracked, self._tracked = self._tracked, {}
             try:
-                await self._feed.publish(tracked)
+                await self._feed.publish(list(tracked.values()))
             except Exception:
                 # Committed all the same; open streams see it on their user's next change.
                 log.exception("could not publish tracking changes")

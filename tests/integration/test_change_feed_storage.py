@@ -59,7 +59,8 @@ async def test_a_committed_timer_and_worklog_change_is_published_once_after_the_
         await repo.delete_timer("ann")
         assert feed.published == []  # not before the commit
         await work.commit()
-    assert feed.published == [{TrackingChange("t1", "ann", timer=True)}]
+    # One change, with the timer it leaves (none).
+    assert feed.published == [{TrackingChange("t1", "ann", timer=True, state=None, carries_state=True)}]
 
 
 async def test_a_read_unit_of_work_publishes_nothing(engine: Any) -> None:

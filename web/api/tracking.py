@@ -9,6 +9,7 @@ change feed (``core.tracking.feed``; Redis pub/sub across processes), not by pol
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -48,6 +49,9 @@ TenantRequest = Request[TenantPrincipal, Any, State]
 #: How long an event stream waits for its feed before it looks at the clock (a check falling
 #: due, a rule's stop) and at whether the process is draining. No database query on a wait.
 WAIT_SECONDS = 1.0
+#: A stream trusts a change's carried timer unless another change of its user came this
+#: recently (seconds): then it reads the timer, as two publishers may race.
+BURST_SECONDS = 0.5
 #: Quiet streams send an SSE comment this often, so proxies do not close them as idle.
 KEEP_ALIVE_SECONDS = 25.0
 
@@ -238,10 +242,12 @@ class TrackingController(Controller):
             quiet = 0.0
             # Subscribe first, then read: a change committed in between is either in the read
             # or delivered by the feed. After the read, the database is asked again only when
-            # the feed says this user's timer changed (or a rule's stop falls due), never on a
-            # schedule: queries grow with changes, not with open streams.
+            # the feed says this user's timer changed without saying how, in a burst, or when a
+            # rule's stop falls due — never on a schedule and not per change: a change carries
+            # the timer as committed. Queries do not grow with open streams.
             async with stint.feed.subscribe(principal.tenant.id, principal.user.id) as changes:
                 read = True
+                heard = -BURST_SECONDS  # when the last timer change was heard (monotonic)
                 timer: Timer | None = None
                 rules: TrackingRules | None = None
                 # A process that is stopping ends its streams within a wait (web/lifecycle.py).
@@ -275,7 +281,18 @@ class TrackingController(Controller):
                         if quiet >= KEEP_ALIVE_SECONDS:
                             quiet = 0.0
                             yield ServerSentEventMessage(comment="keep-alive")
-                    elif isinstance(item, Resync) or item.timer:
+                    elif isinstance(item, Resync) or (item.timer and not item.carries_state):
                         read = True
+                    elif item.timer:
+                        heard, previous = time.monotonic(), heard
+                        if heard - previous < BURST_SECONDS:
+                            # Two changes this close may have been published out of commit
+                            # order (two processes): the database says which is last.
+                            read = True
+                        else:
+                            timer = item.state
+                            if timer is not None and timer.work_item and timer.work_item not in titles:
+                                titles.update(await work_item_titles(
+                                    stint.uow, tenant=principal.tenant, names=[timer.work_item]))
 
         return ServerSentEvent(feed())

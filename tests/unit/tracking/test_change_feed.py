@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from datetime import UTC, datetime
 
 import pytest
 
+from core.tracking import Timer
 from core.tracking.feed import FellBehind, Resync, TrackingChange
 from plugins.feed import Fanout, InProcessFeed
 from plugins.feed.redis_feed import decode, encode
@@ -74,6 +76,13 @@ async def test_a_change_published_from_another_thread_is_handed_to_the_streams_l
         assert await ann.next(5) == TrackingChange("t1", "ann", timer=True)
 
 
-def test_a_redis_message_names_the_users_and_kinds_of_its_tenants_changes() -> None:
-    changes = [TrackingChange("t1", "ann", timer=True), TrackingChange("t1", None, timer=False)]
+def test_a_redis_message_carries_who_what_and_the_committed_timer() -> None:
+    running = Timer(user_id="ann", started_at=datetime(2026, 1, 1, 9, tzinfo=UTC), work_item="7",
+                    comment="review", next_activity_check_at=datetime(2026, 1, 1, 11, tzinfo=UTC),
+                    activity_type="Dev", billable=True)
+    changes = [
+        TrackingChange("t1", "ann", timer=True, state=running, carries_state=True),
+        TrackingChange("t1", "bob", timer=True, state=None, carries_state=True),
+        TrackingChange("t1", None, timer=False),
+    ]
     assert decode("t1", encode(changes)) == changes
