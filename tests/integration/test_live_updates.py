@@ -119,6 +119,21 @@ def test_a_timer_started_by_a_user_reaches_their_open_stream_and_never_another_u
     assert '"comment":"cy-at-work"' in cy_saw and "ann-at-work" not in cy_saw
 
 
+def test_a_client_that_resumes_with_last_event_id_gets_the_current_state_first(single: System) -> None:
+    """Events carry ids; a reconnect naming the last one it saw starts with the state now."""
+    with httpx.Client(base_url=single.web[0], trust_env=False, timeout=15) as http:
+        signup(http, "initech")  # type: ignore[arg-type]
+        admin = bearer(token(http, "initech", "admin@initech.test"))  # type: ignore[arg-type]
+        first = http.get("/api/v1/tracking/events?limit=1", headers={**admin, **STREAMING})
+        [seen] = [line.split(":", 1)[1].strip() for line in first.text.splitlines() if line.startswith("id:")]
+        _start(http, admin, "while-away")
+        resumed = http.get("/api/v1/tracking/events?limit=1",
+                           headers={**admin, **STREAMING, "Last-Event-ID": seen})
+    assert resumed.status_code == 200
+    assert '"comment":"while-away"' in resumed.text
+    assert f"id: {seen}" not in resumed.text  # another state, another id
+
+
 # Two web processes on PostgreSQL and Redis -------------------------------------------------
 
 
