@@ -104,6 +104,13 @@ class Fanout:
             for subscriber in targets:
                 subscriber.offer(change)
 
+    def wake_all(self) -> None:
+        """Wake every stream (from any thread, a signal handler included): the process is
+        stopping, and each ends at its next look."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.resync)
+
     def resync(self) -> None:
         """Every stream reads its state again (the feed may have missed changes)."""
         for users in self._streams.values():

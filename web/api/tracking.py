@@ -46,8 +46,9 @@ from .worklogs import WorkItemRef, WorklogOut, item_text, titled
 __all__ = ["TrackingController"]
 
 TenantRequest = Request[TenantPrincipal, Any, State]
-#: How long an event stream waits for its feed before it looks at the clock (a check falling
-#: due, a rule's stop) and at whether the process is draining. No database query on a wait.
+#: How long an event stream with a running timer waits for its feed before it looks at the
+#: clock (a check falling due, a rule's stop) and at whether the process is draining. No
+#: database query on a wait; a stream without a timer waits for the feed or a keep-alive.
 WAIT_SECONDS = 1.0
 #: A stream trusts a change's carried timer unless another change of its user came this
 #: recently (seconds): then it reads the timer, as two publishers may race.
@@ -248,12 +249,16 @@ class TrackingController(Controller):
             async with stint.feed.subscribe(principal.tenant.id, principal.user.id) as changes:
                 read = True
                 heard = -BURST_SECONDS  # when the last timer change was heard (monotonic)
+                looked = -WAIT_SECONDS  # when a rule's due stop last made it read (monotonic)
                 timer: Timer | None = None
                 rules: TrackingRules | None = None
-                # A process that is stopping ends its streams within a wait (web/lifecycle.py).
+                shown_due: bool | None = None  # the check_due the last event showed
+                # A process that is stopping ends its streams at once (web/lifecycle.py wakes
+                # them) or within a wait.
                 while (limit is None or sent < limit) and not draining():
                     if read:
                         read = False
+                        shown_due = None
                         timer, rules = await current_timer(
                             stint.uow, stint.clock, tenant=principal.tenant, user=principal.user
                         )
@@ -262,22 +267,31 @@ class TrackingController(Controller):
                             titles.update(await work_item_titles(stint.uow, tenant=principal.tenant,
                                                                  names=[timer.work_item]))
                     now = stint.clock.now()
-                    state = msgspec.json.encode(timer_out(timer, now, rules, titles))
-                    if state != last:
-                        last = state
-                        sent += 1
-                        quiet = 0.0
-                        yield ServerSentEventMessage(data=state.decode(), event="timer", id=event_id(state))
-                        continue
-                    if timer is not None and rules is not None and due_stop(timer, now, rules) is not None:
+                    due = timer is not None and now >= timer.next_activity_check_at
+                    if due is not shown_due:  # something changed: the timer, or the clock's verdict
+                        shown_due = due
+                        state = msgspec.json.encode(timer_out(timer, now, rules, titles))
+                        if state != last:
+                            last = state
+                            sent += 1
+                            quiet = 0.0
+                            yield ServerSentEventMessage(
+                                data=state.decode(), event="timer", id=event_id(state))
+                            continue
+                    if (timer is not None and rules is not None and due_stop(timer, now, rules) is not None
+                            and time.monotonic() - looked >= WAIT_SECONDS):
+                        looked = time.monotonic()
                         read = True  # the read applies the rule's stop, as a poll used to
                         continue
+                    # Only a running timer changes with the clock; an idle stream sleeps until
+                    # its next keep-alive unless the feed (or draining) wakes it.
+                    wait = WAIT_SECONDS if timer is not None else KEEP_ALIVE_SECONDS - quiet
                     try:
-                        item = await changes.next(WAIT_SECONDS)
+                        item = await changes.next(wait)
                     except FellBehind:
                         return  # the client reconnects and reads the current state
                     if item is None:
-                        quiet += WAIT_SECONDS
+                        quiet += wait
                         if quiet >= KEEP_ALIVE_SECONDS:
                             quiet = 0.0
                             yield ServerSentEventMessage(comment="keep-alive")
@@ -290,7 +304,7 @@ class TrackingController(Controller):
                             # order (two processes): the database says which is last.
                             read = True
                         else:
-                            timer = item.state
+                            timer, shown_due = item.state, None
                             if timer is not None and timer.work_item and timer.work_item not in titles:
                                 titles.update(await work_item_titles(
                                     stint.uow, tenant=principal.tenant, names=[timer.work_item]))
