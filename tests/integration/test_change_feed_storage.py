@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection
 from contextlib import AbstractAsyncContextManager
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from core.ids import new_id
+from core.tracking import Worklog
 from core.tracking.feed import Subscription, TrackingChange
 from plugins.storage import engine as storage_engine
 from plugins.storage.migrations import upgrade
@@ -69,3 +72,18 @@ async def test_a_read_unit_of_work_publishes_nothing(engine: Any) -> None:
     async with uow() as work:
         assert await work.tenant("t1").tracking().timer("ann") is None
     assert feed.published == []
+
+
+async def test_added_and_deleted_worklogs_are_published_as_their_owners_worklog_changes(engine: Any) -> None:
+    feed = RecordingFeed()
+    uow = PiccoloUnitOfWorkFactory(engine, feed=feed)
+    worklog = Worklog(id=new_id(), user_id="ann", started_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
+                      length_s=3600, billable_length_s=3600, work_item=None, comment="review",
+                      activity_type=None, added_by="ann", flags=frozenset())
+    async with uow(write=True) as work:
+        await work.tenant("t1").tracking().add_worklogs([worklog], datetime(2026, 1, 5, 10, tzinfo=UTC))
+        await work.commit()
+    async with uow(write=True) as work:
+        await work.tenant("t1").tracking().delete_worklog(worklog.id, datetime(2026, 1, 5, 11, tzinfo=UTC))
+        await work.commit()
+    assert feed.published == [{TrackingChange("t1", "ann", timer=False)}] * 2
