@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from core.ids import new_id
-from core.tracking import Worklog
+from core.tracking import Worklog, WorklogFlag
 from core.tracking.feed import Subscription, TrackingChange
 from plugins.storage import engine as storage_engine
 from plugins.storage.migrations import upgrade
@@ -78,8 +78,8 @@ async def test_added_and_deleted_worklogs_are_published_as_their_owners_worklog_
     feed = RecordingFeed()
     uow = PiccoloUnitOfWorkFactory(engine, feed=feed)
     worklog = Worklog(id=new_id(), user_id="ann", started_at=datetime(2026, 1, 5, 9, tzinfo=UTC),
-                      length_s=3600, billable_length_s=3600, work_item=None, comment="review",
-                      activity_type=None, added_by="ann", flags=frozenset())
+                      length_s=3600, billable_length_s=0, work_item=None, comment="review",
+                      activity_type=None, added_by="ann", flags=frozenset({WorklogFlag.MANUAL}))
     async with uow(write=True) as work:
         await work.tenant("t1").tracking().add_worklogs([worklog], datetime(2026, 1, 5, 10, tzinfo=UTC))
         await work.commit()
