@@ -203,7 +203,7 @@ def test_streams_outlive_a_lost_redis_connection_and_a_later_change_still_arrive
     cluster: System, web: tuple[httpx.Client, httpx.Client, dict[str, str]],
 ) -> None:
     """``CLIENT KILL`` cuts both processes' subscriber connections: the streams stay open,
-    the subscribers come back, and a change made through either process reaches both."""
+    a change made meanwhile and one made after the subscribers are back reach both."""
     one, two, admin = web
     with ExitStack() as stack:
         streams = [Stream(stack, one, admin), Stream(stack, two, admin)]
@@ -217,6 +217,10 @@ def test_streams_outlive_a_lost_redis_connection_and_a_later_change_still_arrive
                 client.client_kill_filter(_id=client_id)
         finally:
             client.close()
+        # Made while the subscribers are (most likely) away: the resync after they are back
+        # brings it, if the live message did not.
+        _start(one, admin, "during-the-cut")
+        assert all('"comment":"during-the-cut"' in stream.next_timer() for stream in streams)
         _wait_for("both subscribers to reconnect",
                   lambda: len(now := _feed_connections(cluster)) == 2 and not set(now) & set(before))
         _start(one, admin, "after-the-cut")
