@@ -24,6 +24,7 @@ from .clock import clock_from_settings
 from .devops.sealing import PatSealer
 from .devops.sync import WorkItemSyncs
 from .devops.tenants import DevOpsSettings
+from .feed import build as build_feed
 from .health import HealthReport, health_report, readiness
 from .identity.keys import LEGACY_KID, SigningKey, SigningKeys
 from .identity.passwords import Argon2Hasher
@@ -83,7 +84,9 @@ async def start(
     clock = clock or clock_from_settings(settings.fake_clock_file)
     # Every commit that changes a role, seat, subscription or tenant moves the generations
     # its cached access decisions were stored under.
-    uow = PiccoloUnitOfWorkFactory(engine, after_commit=built.cache.bump)
+    # Committed timer and worklog changes go out once, to every process's open event streams.
+    feed = build_feed(settings.redis_url, settings.redis_prefix, built.redis)
+    uow = PiccoloUnitOfWorkFactory(engine, after_commit=built.cache.bump, feed=feed)
     keys = signing_keys(settings)
     devops = DevOpsSettings(uow, settings, clock, PiccoloDevOpsConnections(), PatSealer(keys))
     stint = Stint(
@@ -120,7 +123,8 @@ async def start(
         reporting=PiccoloReporting(uow, engine),
         report_parser=ODataQueryParser(),
         report_cursors=SealedCursors(Sealer(keys, b"stint reporting cursor")),
-        closers=list(built.closers),
+        feed=feed,
+        closers=[*built.closers, feed.close],
     )
     if settings.stripe_api_key:
         _use_stripe(stint, settings.stripe_api_key)

@@ -9,7 +9,10 @@ dictionaries per request):
   class (2xx … 5xx); its ``_count`` is the number of requests (one observation per request,
   no separate counter);
 - ``stint_decision_cache_lookups_total{outcome}``: the access-decision cache's hits and misses;
-- ``stint_webhook_deliveries_total{source,outcome}``: payment-provider webhooks by outcome.
+- ``stint_webhook_deliveries_total{source,outcome}``: payment-provider webhooks by outcome;
+- ``stint_db_statements_total``: statements this process sent to PostgreSQL (every pooled
+  connection's, counted by an asyncpg query logger; SQLite is not counted). The live-updates
+  bench and tests read it: open event streams must not add to it.
 
 Read from the database when ``/metrics`` is scraped, so they are right however many
 web and worker processes (and machines) there are:
@@ -33,6 +36,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram
 __all__ = [
     "CONTENT_TYPE",
     "cache_lookup",
+    "count_statements",
     "observe_request",
     "webhook_delivered",
 ]
@@ -47,6 +51,8 @@ _REQUEST_SECONDS = Histogram(
 _CACHE = Counter("stint_decision_cache_lookups", "Access-decision cache lookups", ["outcome"])
 _WEBHOOKS = Counter("stint_webhook_deliveries", "Webhook deliveries received, by outcome",
                     ["source", "outcome"])
+
+_STATEMENTS = Counter("stint_db_statements", "Statements sent to PostgreSQL by this process")
 
 #: Bound once: a lookup costs one increment.
 CACHE_HIT = _CACHE.labels("hit")
@@ -72,3 +78,12 @@ def observe_request(method: str, route: str, status: int, seconds: float) -> Non
 
 def webhook_delivered(source: str, outcome: str) -> None:
     _WEBHOOKS.labels(source, outcome).inc()
+
+
+def _statement_ran(_record: Any) -> None:
+    _STATEMENTS.inc()
+
+
+async def count_statements(connection: Any) -> None:
+    """A pooled asyncpg connection's ``init``: count every statement it runs."""
+    connection.add_query_logger(_statement_ran)

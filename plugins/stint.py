@@ -29,6 +29,7 @@ from .billing_stripe import StripeBilling, StripeWebhooks
 from .cache import AccessCache, RateLimiter
 from .devops.sync import WorkItemSyncs
 from .devops.tenants import DevOpsSettings
+from .feed import InProcessFeed, ProcessFeed
 from .identity.keys import SigningKeys
 from .identity.tokens import TokenService
 from .mail.unsubscribe import UnsubscribeTokens
@@ -92,6 +93,8 @@ class Stint:
     report_parser: QueryParser
     report_cursors: CursorSeal
     redis: Redis | None = None
+    #: Committed timer and worklog changes, fanned out to this process's event streams.
+    feed: ProcessFeed = field(default_factory=InProcessFeed)
     #: Stripe as the payment rail (also ``billing``), its hosted pages and its webhooks.
     stripe: StripeBilling | None = None
     hosted_payments: HostedPayments | None = None

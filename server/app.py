@@ -28,7 +28,7 @@ from web.api.odata import odata_aware
 from web.auth import OperatorAuth, TenantAuth
 from web.deps import provide_stint
 from web.idempotency import IdempotencyMiddleware, document_idempotency
-from web.lifecycle import drain_on_signals
+from web.lifecycle import drain_on_signals, on_drain
 from web.logs import RequestContextMiddleware, before_send, configure_logging
 from web.metrics import metrics_endpoint, observe
 from web.openapi import StrictBodies, document_links, document_operations
@@ -60,6 +60,9 @@ def create_app(
         if serving:
             drain_on_signals()
         app.state.stint = await bootstrap.start(settings, clock=clock, migrate=migrate)
+        if serving:
+            # Open event streams end as soon as the process drains, not at their next look.
+            app.state.forget_drain = on_drain(app.state.stint.feed.fanout.wake_all)
         # ``stint serve`` without Redis runs the background jobs itself (the embedded mode).
         if run_jobs and not app.state.stint.settings.redis_url:
             from plugins.jobs.embedded import EmbeddedScheduler
@@ -68,6 +71,9 @@ def create_app(
             app.state.jobs.start()
 
     async def on_shutdown(app: Litestar) -> None:
+        forget = getattr(app.state, "forget_drain", None)
+        if forget is not None:
+            forget()
         jobs = getattr(app.state, "jobs", None)
         if jobs is not None:
             await jobs.stop()

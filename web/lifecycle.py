@@ -4,20 +4,31 @@
 process marks itself draining before uvicorn's own handling (which stops accepting
 connections and waits for in-flight requests to finish). While draining,
 ``/health/ready`` answers 503, so a balancer stops sending new requests, and the timer's
-event streams end after their current poll, cleanly, so browsers reconnect to another
-process instead of being cut off when the grace period runs out.
+event streams end at once (``on_drain`` wakes them; each also looks at least once a second),
+cleanly, so browsers reconnect to another process instead of being cut off when the grace
+period runs out.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
+from collections.abc import Callable
 from types import FrameType
 from typing import Any
 
-__all__ = ["drain_on_signals", "draining", "start_draining"]
+__all__ = ["drain_on_signals", "draining", "on_drain", "start_draining"]
 
 _draining = threading.Event()
+#: Called when draining starts (from the signal handler: each must be quick and thread-safe).
+_on_drain: list[Callable[[], None]] = []
+
+
+def on_drain(callback: Callable[[], None]) -> Callable[[], None]:
+    """Call ``callback`` when the process starts draining; returns its removal."""
+    _on_drain.append(callback)
+    return lambda: _on_drain.remove(callback) if callback in _on_drain else None
 
 
 def draining() -> bool:
@@ -26,6 +37,10 @@ def draining() -> bool:
 
 def start_draining() -> None:
     _draining.set()
+    for callback in list(_on_drain):
+        # A failed wake-up must not stop the shutdown: the streams still look within a second.
+        with contextlib.suppress(Exception):
+            callback()
 
 
 def drain_on_signals() -> None:

@@ -11,7 +11,7 @@ from core.ids import new_id
 from core.money import Money
 
 from .activities_tables import ActivityTypeRow, RateSettingRow, UserRateRow
-from .changes import note_change, rates_scope
+from .changes import note_change, note_tracking, rates_scope
 from .tracking_tables import TrackingTimer, WorklogRow
 
 __all__ = ["PiccoloActivityTypeRepo", "PiccoloRateRepo"]
@@ -91,6 +91,8 @@ class PiccoloActivityTypeRepo:
                 (TrackingTimer.tenant_id == self.tenant_id)
                 & (TrackingTimer.activity_type_id == entry.id)
             )
+            # Open event streams show the new name on the running timers.
+            note_tracking(self.tenant_id, None, timer=True)
 
 
 class PiccoloRateRepo:

@@ -6,15 +6,40 @@ a subscription call :func:`note_change` with the scope they touched (``t:<tenant
 ``s:<subscription id>``, ``u:<user id>``, or ``*`` for what every tenant reads). The unit
 of work collects the scopes and, *after* its commit, hands them to the cache's ``bump`` —
 so the very next request decides afresh.
+
+Writes to a user's timer or worklogs likewise call :func:`note_tracking`; after the commit
+the unit of work publishes them on the change feed (``core.tracking.feed``) — once, and
+never for a transaction that rolled back.
 """
 
 from __future__ import annotations
 
 import contextvars
 
-__all__ = ["collecting", "note_change", "rates_scope", "subscription_scope", "tenant_scope", "user_scope"]
+from core.tracking import Timer
+from core.tracking.feed import TrackingChange
+
+__all__ = [
+    "Tracked",
+    "collecting",
+    "collecting_tracking",
+    "note_change",
+    "note_tracking",
+    "rates_scope",
+    "stop_collecting",
+    "stop_collecting_tracking",
+    "subscription_scope",
+    "tenant_scope",
+    "user_scope",
+]
 
 _pending: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("stint_changes", default=None)
+#: Keyed by (tenant, user, timer?): a later write in the same transaction replaces an earlier
+#: one, so a restart (stop, then start) publishes only the timer it ends with.
+Tracked = dict[tuple[str, str | None, bool], TrackingChange]
+_tracking: contextvars.ContextVar[Tracked | None] = contextvars.ContextVar(
+    "stint_tracking_changes", default=None
+)
 
 
 def tenant_scope(tenant_id: str) -> str:
@@ -50,3 +75,23 @@ def collecting(changes: set[str]) -> contextvars.Token[set[str] | None]:
 
 def stop_collecting(token: contextvars.Token[set[str] | None]) -> None:
     _pending.reset(token)
+
+
+def note_tracking(
+    tenant_id: str, user_id: str | None, *, timer: bool,
+    state: Timer | None = None, carries_state: bool = False,
+) -> None:
+    """Record that the running unit of work changed ``user_id``'s timer or worklogs
+    (``None``: every user of the tenant), with the timer it leaves when known; no-op
+    outside one."""
+    pending = _tracking.get()
+    if pending is not None:
+        pending[tenant_id, user_id, timer] = TrackingChange(tenant_id, user_id, timer, state, carries_state)
+
+
+def collecting_tracking(changes: Tracked) -> contextvars.Token[Tracked | None]:
+    return _tracking.set(changes)
+
+
+def stop_collecting_tracking(token: contextvars.Token[Tracked | None]) -> None:
+    _tracking.reset(token)

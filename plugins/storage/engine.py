@@ -13,6 +13,7 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
+from ..metrics import count_statements
 from .tables import ALL_TABLES
 
 __all__ = ["bind", "close", "open_engine", "pg_config"]
@@ -50,7 +51,9 @@ async def open_engine(database_url: str, *, pool_size: int = 10) -> Engine[Any]:
     """An engine for ``database_url``, ready to use (pool started, WAL on)."""
     if database_url.startswith(("postgres://", "postgresql://")):
         engine = PostgresEngine(config=pg_config(database_url))
-        await engine.start_connection_pool(min_size=1, max_size=pool_size, reset=_keep_session)
+        await engine.start_connection_pool(
+            min_size=1, max_size=pool_size, reset=_keep_session, init=count_statements
+        )
         return engine
     path = database_url.removeprefix("sqlite:///")
     Path(path).parent.mkdir(parents=True, exist_ok=True)

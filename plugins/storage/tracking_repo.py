@@ -40,7 +40,7 @@ from core.tracking.ports import (
 )
 
 from .bulk import constant, insert_rows, update_rows
-from .changes import note_change, user_scope
+from .changes import note_change, note_tracking, user_scope
 from .explorer_sql import page_statement, page_where, worklog_totals
 from .tables import TenantUser
 from .tracking_tables import (
@@ -350,6 +350,7 @@ class PiccoloTrackingRepo:
             "billable": timer.billable,
             "updated_at": at,
         }
+        note_tracking(self.tenant_id, timer.user_id, timer=True, state=timer, carries_state=True)
         where = self._timer_where(timer.user_id)
         if await TrackingTimer.exists().where(where):
             await TrackingTimer.update(values).where(where)  # type: ignore[arg-type]
@@ -359,6 +360,7 @@ class PiccoloTrackingRepo:
             )
 
     async def delete_timer(self, user_id: str) -> None:
+        note_tracking(self.tenant_id, user_id, timer=True, state=None, carries_state=True)
         await TrackingTimer.delete().where(self._timer_where(user_id))
 
     # Worklogs ---------------------------------------------------------------------------
@@ -388,6 +390,9 @@ class PiccoloTrackingRepo:
         (COPY or multi-row INSERTs for many: ``bulk.py``)."""
         if not changes:
             return
+        # Every worklog write records its history here: the one place that sees them all.
+        for user_id in {w.user_id for w, _, _, _ in changes}:
+            note_tracking(self.tenant_id, user_id, timer=False)
         origin = self._origin
         actor, source = origin.actor_id, origin.source.value
         rows = [

@@ -22,6 +22,8 @@ from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
+from core.tracking.feed import ChangeFeed
+
 from . import changes
 from .directory import PiccoloDirectory
 from .oauth_repo import PiccoloOAuthStore
@@ -103,7 +105,10 @@ AfterCommit = Callable[[set[str]], Awaitable[None]]
 
 
 class PiccoloUnitOfWork:
-    def __init__(self, engine: Engine[Any], *, write: bool, after_commit: AfterCommit | None = None) -> None:
+    def __init__(
+        self, engine: Engine[Any], *, write: bool, after_commit: AfterCommit | None = None,
+        feed: ChangeFeed | None = None,
+    ) -> None:
         self._engine = engine
         self._write = write
         self._tx: Any = None
@@ -114,6 +119,10 @@ class PiccoloUnitOfWork:
         self._after_commit = after_commit
         self._changes: set[str] = set()
         self._collecting: Any = None
+        #: Timer and worklog changes, published on ``feed`` after the commit.
+        self._feed = feed
+        self._tracked: changes.Tracked = {}
+        self._collecting_tracking: Any = None
         self.directory = PiccoloDirectory(engine)
 
     @property
@@ -148,6 +157,13 @@ class PiccoloUnitOfWork:
                 log.exception(
                     "could not invalidate cached access decisions", extra={"scopes": sorted(scopes)}
                 )
+        if self._tracked and self._feed is not None:
+            tracked, self._tracked = self._tracked, {}
+            try:
+                await self._feed.publish(list(tracked.values()))
+            except Exception:
+                # Committed all the same; open streams see it on their user's next change.
+                log.exception("could not publish tracking changes")
 
     async def __aenter__(self) -> Self:
         if self._engine.current_transaction.get() is not None:
@@ -168,6 +184,7 @@ class PiccoloUnitOfWork:
             return self
         await self._tx.__aenter__()
         self._collecting = changes.collecting(self._changes)
+        self._collecting_tracking = changes.collecting_tracking(self._tracked)
         return self
 
     async def __aexit__(
@@ -179,6 +196,9 @@ class PiccoloUnitOfWork:
         if self._collecting is not None:
             changes.stop_collecting(self._collecting)
             self._collecting = None
+        if self._collecting_tracking is not None:
+            changes.stop_collecting_tracking(self._collecting_tracking)
+            self._collecting_tracking = None
         if self._connection is not None:
             self._engine.current_transaction.reset(self._token)
             connection, self._connection = self._connection, None
@@ -211,13 +231,16 @@ class PiccoloUnitOfWork:
 
 class PiccoloUnitOfWorkFactory:
     def __init__(
-        self, engine: Engine[Any], *, after_commit: AfterCommit | None = None, decision_cache: Any = None
+        self, engine: Engine[Any], *, after_commit: AfterCommit | None = None, decision_cache: Any = None,
+        feed: ChangeFeed | None = None,
     ) -> None:
         self.engine = engine
+        #: Where committed timer and worklog changes are published (bootstrap sets it).
+        self.feed = feed
         #: Bootstrap sets this to the access-decision cache's ``bump``.
         self.after_commit = after_commit
         #: The process's access-decision cache: ``check_access`` uses it unless given another.
         self.decision_cache = decision_cache
 
     def __call__(self, *, write: bool = False) -> PiccoloUnitOfWork:
-        return PiccoloUnitOfWork(self.engine, write=write, after_commit=self.after_commit)
+        return PiccoloUnitOfWork(self.engine, write=write, after_commit=self.after_commit, feed=self.feed)

@@ -2,15 +2,17 @@
 
 ``GET /tracking/events`` is a server-sent event stream: one ``timer`` event with the
 current state at once, then one whenever it changes (from any client, or a job),
-so every open client shows the same timer within a couple of seconds. Each event's id is a
-digest of the state it carries: a client reconnecting with ``Last-Event-ID`` is not sent
-again the state it already shows (no memory of clients on the server).
+so every open client shows the same timer within a second. Changes arrive through the
+change feed (``core.tracking.feed``; Redis pub/sub across processes), not by polling. Each
+event's id is a digest of the state it carries: a client reconnecting with ``Last-Event-ID``
+gets the current state first, unless that is the very state it names (``stint-tracker
+watch`` after a restart is not sent what it shows again; no memory of clients on the server).
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
+import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,7 +35,8 @@ from core.services.tracking import (
     start_tracking,
     stop_tracking,
 )
-from core.tracking import Timer, TrackingRules, zone
+from core.tracking import Timer, TrackingRules, due_stop, zone
+from core.tracking.feed import FellBehind, Resync
 from core.tracking.ports import TrackingPreference
 
 from ..access import requires
@@ -46,13 +49,22 @@ from .worklogs import WorkItemRef, WorklogOut, item_text, titled
 __all__ = ["TrackingController"]
 
 TenantRequest = Request[TenantPrincipal, Any, State]
-#: How often the event stream looks for a change: "within seconds" (SPEC §8).
-POLL_SECONDS = 1.0
+#: How long an event stream with a running timer waits for its feed before it looks at the
+#: clock (a check falling due, a rule's stop) and at whether the process is draining. No
+#: database query on a wait; a stream without a timer waits for the feed or a keep-alive.
+WAIT_SECONDS = 1.0
+#: A stream trusts a change's carried timer unless another change of its user came this
+#: recently (seconds): then it reads the timer, as two publishers may race.
+BURST_SECONDS = 0.5
+#: Quiet streams send an SSE comment this often, so proxies do not close them as idle.
+KEEP_ALIVE_SECONDS = 25.0
 
 
-def state_id(state: bytes) -> str:
-    """A timer event's id: the same state always has the same id, in every process."""
-    return hashlib.sha256(state).hexdigest()[:16]
+def event_id(state: bytes) -> str:
+    """An event's id names the state it carries, alike in every process. A client that
+    reconnects with ``Last-Event-ID`` gets the current state first unless it names that
+    state: the simplest resume that misses nothing."""
+    return hashlib.blake2b(state, digest_size=8).hexdigest()
 
 
 class TimerOut(msgspec.Struct):
@@ -230,26 +242,79 @@ class TrackingController(Controller):
 
         async def feed() -> AsyncIterator[ServerSentEventMessage]:
             last: bytes | None = None
+            shown = resume  # the state a reconnecting client names: not sent to it again
             sent = 0
             titles: dict[str, str] = {}
-            # A process that is stopping ends its streams after the poll (web/lifecycle.py).
-            while (limit is None or sent < limit) and not draining():
-                timer, rules = await current_timer(
-                    stint.uow, stint.clock, tenant=principal.tenant, user=principal.user
-                )
-                if timer is not None and timer.work_item and timer.work_item not in titles:
-                    # Looked up once per item the stream sees, not on every poll.
-                    titles.update(await work_item_titles(stint.uow, tenant=principal.tenant,
-                                                         names=[timer.work_item]))
-                state = msgspec.json.encode(timer_out(timer, stint.clock.now(), rules, titles))
-                if state != last:
-                    last = state
-                    event_id = state_id(state)
-                    if event_id == resume:
-                        continue  # reconnected: the client shows this state already
-                    sent += 1
-                    yield ServerSentEventMessage(data=state.decode(), event="timer", id=event_id)
-                    continue
-                await asyncio.sleep(POLL_SECONDS)
+            quiet = 0.0
+            # Subscribe first, then read: a change committed in between is either in the read
+            # or delivered by the feed. After the read, the database is asked again only when
+            # the feed says this user's timer changed without saying how, in a burst, or when a
+            # rule's stop falls due — never on a schedule and not per change: a change carries
+            # the timer as committed. Queries do not grow with open streams.
+            async with stint.feed.subscribe(principal.tenant.id, principal.user.id) as changes:
+                read = True
+                heard = -BURST_SECONDS  # when the last timer change was heard (monotonic)
+                looked = -WAIT_SECONDS  # when a rule's due stop last made it read (monotonic)
+                timer: Timer | None = None
+                rules: TrackingRules | None = None
+                shown_due: bool | None = None  # the check_due the last event showed
+                # A process that is stopping ends its streams at once (web/lifecycle.py wakes
+                # them) or within a wait.
+                while (limit is None or sent < limit) and not draining():
+                    if read:
+                        read = False
+                        shown_due = None
+                        timer, rules = await current_timer(
+                            stint.uow, stint.clock, tenant=principal.tenant, user=principal.user
+                        )
+                        if timer is not None and timer.work_item and timer.work_item not in titles:
+                            # Looked up once per item the stream sees, not on every change.
+                            titles.update(await work_item_titles(stint.uow, tenant=principal.tenant,
+                                                                 names=[timer.work_item]))
+                    now = stint.clock.now()
+                    due = timer is not None and now >= timer.next_activity_check_at
+                    if due is not shown_due:  # something changed: the timer, or the clock's verdict
+                        shown_due = due
+                        state = msgspec.json.encode(timer_out(timer, now, rules, titles))
+                        if state != last:
+                            last = state
+                            quiet = 0.0
+                            if event_id(state) == shown:
+                                shown = None  # reconnected: the client shows this state already
+                                continue
+                            sent += 1
+                            yield ServerSentEventMessage(
+                                data=state.decode(), event="timer", id=event_id(state))
+                            continue
+                    if (timer is not None and rules is not None and due_stop(timer, now, rules) is not None
+                            and time.monotonic() - looked >= WAIT_SECONDS):
+                        looked = time.monotonic()
+                        read = True  # the read applies the rule's stop, as a poll used to
+                        continue
+                    # Only a running timer changes with the clock; an idle stream sleeps until
+                    # its next keep-alive unless the feed (or draining) wakes it.
+                    wait = WAIT_SECONDS if timer is not None else KEEP_ALIVE_SECONDS - quiet
+                    try:
+                        item = await changes.next(wait)
+                    except FellBehind:
+                        return  # the client reconnects and reads the current state
+                    if item is None:
+                        quiet += wait
+                        if quiet >= KEEP_ALIVE_SECONDS:
+                            quiet = 0.0
+                            yield ServerSentEventMessage(comment="keep-alive")
+                    elif isinstance(item, Resync) or (item.timer and not item.carries_state):
+                        read = True
+                    elif item.timer:
+                        heard, previous = time.monotonic(), heard
+                        if heard - previous < BURST_SECONDS:
+                            # Two changes this close may have been published out of commit
+                            # order (two processes): the database says which is last.
+                            read = True
+                        else:
+                            timer, shown_due = item.state, None
+                            if timer is not None and timer.work_item and timer.work_item not in titles:
+                                titles.update(await work_item_titles(
+                                    stint.uow, tenant=principal.tenant, names=[timer.work_item]))
 
         return ServerSentEvent(feed())
