@@ -16,6 +16,7 @@ from core.clock import Clock, today_in
 from core.jobs.ports import JobStore, MailDraft, Mailer, QueuedMail
 from core.notifications import LABELS, UnsubscribeLinks
 from core.tenancy import Tenant
+from core.texts import PLAIN, Language, Texts, english
 from core.unit_of_work import UnitOfWorkFactory
 
 __all__ = [
@@ -112,23 +113,35 @@ class DeliveryReport:
     failed: int = 0
 
 
-def _unsubscribe(mail: QueuedMail, links: UnsubscribeLinks | None) -> tuple[str, str | None]:
+def _unsubscribe(
+    mail: QueuedMail, links: UnsubscribeLinks | None, texts: Texts = PLAIN
+) -> tuple[str, str | None]:
     """The body with its unsubscribe footer, and the one-click address (notifications to a
     user of the tenant only: a mail nobody can refuse, or to another address, has neither)."""
     if links is None or mail.preference is None or not mail.user_id:
         return mail.body, None
     url = links.link(mail.tenant_id, mail.user_id, mail.preference)
-    label = LABELS.get(mail.preference, mail.preference)
+    label = texts.tr(LABELS.get(mail.preference, mail.preference))
     footer = (
-        f"\n--\nYou get this mail because of your notification setting \"{label}\".\n"
-        f"Stop these mails with one click: {url}\n"
+        "\n--\n" + texts.tr("You get this mail because of your notification setting \"%(label)s\".",
+                             label=label)
+        + "\n" + texts.tr("Stop these mails with one click: %(url)s", url=url) + "\n"
     )
     return mail.body.rstrip("\n") + "\n" + footer, url
 
 
+async def _reader(uow: UnitOfWorkFactory, mail: QueuedMail, language: Language) -> Texts:
+    """The recipient's language when they are a user of the tenant (their profile), else English."""
+    if not mail.user_id or not mail.tenant_id:
+        return PLAIN
+    async with uow() as work:
+        user = await work.tenant(mail.tenant_id).users().get(mail.user_id)
+    return language(user.locale) if user is not None else PLAIN
+
+
 async def deliver_mail(
     uow: UnitOfWorkFactory, jobs: JobStore, mailer: Mailer, clock: Clock, *, limit: int = 200,
-    links: UnsubscribeLinks | None = None,
+    links: UnsubscribeLinks | None = None, language: Language = english,
 ) -> DeliveryReport:
     """Send what the outbox holds: claim (committed), send, mark sent (committed).
 
@@ -141,9 +154,10 @@ async def deliver_mail(
         await work.commit()
     for mail in claimed:
         try:
-            body, unsubscribe = _unsubscribe(mail, links)
+            texts = await _reader(uow, mail, language)
+            body, unsubscribe = _unsubscribe(mail, links, texts)
             await mailer.send(mail.recipient, mail.subject, body, to_name=mail.recipient_name,
-                              unsubscribe=unsubscribe)
+                              unsubscribe=unsubscribe, locale=texts.locale)
         except Exception as exc:  # the mail stays in the outbox; the next run tries again
             log.warning("mail not sent; will retry", extra={"mail": mail.id, "attempts": mail.attempts})
             async with uow(write=True) as work:

@@ -24,6 +24,7 @@ from core.clock import Clock
 from core.jobs.ports import JobStore, MailDraft
 from core.money import format_minor
 from core.tenancy import Tenant, User
+from core.texts import Language, english
 from core.tracking.weeks import WeekId, week_of, zone
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 from core.working_hours import DEFAULT_WORKING_HOURS, WorkingHours, expected_minutes
@@ -108,10 +109,11 @@ async def _shortfall(
 
 
 async def queue_missing_time(
-    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = ""
+    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", language: Language = english
 ) -> int:
     """For last week (each user's zone): a reminder to each licensed user who tracked less
-    than expected, and one digest per approval manager naming them; how many mails queued."""
+    than expected, and one digest per approval manager naming them; how many mails queued.
+    Each mail is in its recipient's language (``language``, by their profile's locale)."""
     queued = 0
     now = clock.now()
     for tenant in await _tenants(jobs, uow):
@@ -128,14 +130,17 @@ async def queue_missing_time(
                     continue
                 short.append(found)
                 missing = found.expected_minutes - found.tracked_minutes
+                t = language(user.locale)
                 body = (
-                    f"Hello {user.name or user.email},\n\n"
-                    f"In week {found.week} you tracked {_hours(found.tracked_minutes)} of the "
-                    f"{_hours(found.expected_minutes)} expected ({_hours(missing)} missing).\n\n"
-                    f"Fill in your timesheet: {base_url}/time?week={found.week}\n"
+                    t.tr("Hello %(name)s,", name=user.name or user.email) + "\n\n"
+                    + t.tr("In week %(week)s you tracked %(tracked)s of the %(expected)s expected"
+                           " (%(missing)s missing).", week=found.week, tracked=_hours(found.tracked_minutes),
+                           expected=_hours(found.expected_minutes), missing=_hours(missing)) + "\n\n"
+                    + t.tr("Fill in your timesheet: %(url)s", url=f"{base_url}/time?week={found.week}") + "\n"
                 )
-                draft = MailDraft("missing_time", tenant.id, found.week.monday, user.email,
-                                  f"Your Stint time for {found.week} is missing {_hours(missing)}", body,
+                subject = t.tr("Your Stint time for %(week)s is missing %(missing)s", week=found.week,
+                               missing=_hours(missing))
+                draft = MailDraft("missing_time", tenant.id, found.week.monday, user.email, subject, body,
                                   preference="missing_time")
                 queued += int(await jobs.queue_mail(draft, now))
             managers = [u for u in users if u.approval_manager]
@@ -171,7 +176,7 @@ def _day_ends(day: date, hours: WorkingHours, time_zone: str) -> datetime:
 
 
 async def queue_running_timers(
-    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = ""
+    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", language: Language = english
 ) -> int:
     """One mail a day to each user whose timer still runs after their working day ended."""
     queued = 0
@@ -194,14 +199,15 @@ async def queue_running_timers(
                 if now < ends or timer.started_at >= ends:
                     continue
                 local_start = timer.started_at.astimezone(zone(time_zone))
+                t = language(user.locale)
                 body = (
-                    f"Hello {user.name or user.email},\n\n"
-                    f"Your Stint timer has been running since {local_start:%Y-%m-%d %H:%M} "
-                    f"({time_zone}) and your working day has ended.\n\n"
-                    f"Stop it or keep it running: {base_url}/time\n"
+                    t.tr("Hello %(name)s,", name=user.name or user.email) + "\n\n"
+                    + t.tr("Your Stint timer has been running since %(start)s (%(zone)s) and your working"
+                           " day has ended.", start=t.moment(local_start), zone=time_zone) + "\n\n"
+                    + t.tr("Stop it or keep it running: %(url)s", url=f"{base_url}/time") + "\n"
                 )
                 draft = MailDraft("timer_running", tenant.id, today, user.email,
-                                  "Your Stint timer is still running", body, preference="timer_running")
+                                  t.tr("Your Stint timer is still running"), body, preference="timer_running")
                 queued += int(await jobs.queue_mail(draft, now))
             await work.commit()
     return queued

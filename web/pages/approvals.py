@@ -20,6 +20,7 @@ from core.services.approvals import approval_queue, change_week, deciders
 from core.services.worklogs import list_worklogs
 from core.tracking import WeekStatus, parse_week_id
 from core.tracking.explorer import week_window
+from plugins.i18n import gettext
 
 from .render import Page, open_page, render, stint_of
 
@@ -110,7 +111,8 @@ class ApprovalsPageController(Controller):
             )
         except StintError as refused:
             return await _queue(request, page, "submitted", "", "", error=str(refused))
-        done = f"{'Approved' if action == 'approve' else 'Rejected'} {week}."
+        done = (gettext("Approved %(week)s.", week=week) if action == "approve"
+                else gettext("Rejected %(week)s.", week=week))
         return await _queue(request, page, "submitted", "", "", done=done)
 
     @post("/{user_id:str}/{week:str}/approve", status_code=200)
@@ -146,7 +148,7 @@ class ApprovalsPageController(Controller):
                 approved += 1
             except StintError as error:
                 refused.append(f"{week}: {error}")
-        done = f"Approved {approved} week(s)."
+        done = gettext("Approved %(count)s week(s).", count=approved)
         return await _queue(request, page, "submitted", "", "", done=done, error="; ".join(refused) or None)
 
     @post("/revoke/{week:str}", status_code=303)

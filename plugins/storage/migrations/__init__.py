@@ -49,6 +49,7 @@ from . import (
     m0028_token_scopes,
     m0030_notifications,
     m0031_oauth,
+    m0033_user_profile,
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
@@ -84,6 +85,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0028_token_scopes,
     m0030_notifications,
     m0031_oauth,
+    m0033_user_profile,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
