@@ -131,12 +131,13 @@ async def queue_missing_time(
                 short.append(found)
                 missing = found.expected_minutes - found.tracked_minutes
                 t = language(user.locale)
+                sheet = f"{base_url}/time?week={found.week}"
                 body = (
                     t.tr("Hello %(name)s,", name=user.name or user.email) + "\n\n"
                     + t.tr("In week %(week)s you tracked %(tracked)s of the %(expected)s expected"
                            " (%(missing)s missing).", week=found.week, tracked=_hours(found.tracked_minutes),
                            expected=_hours(found.expected_minutes), missing=_hours(missing)) + "\n\n"
-                    + t.tr("Fill in your timesheet: %(url)s", url=f"{base_url}/time?week={found.week}") + "\n"
+                    + t.tr("Fill in your timesheet: %(url)s", url=sheet) + "\n"
                 )
                 subject = t.tr("Your Stint time for %(week)s is missing %(missing)s", week=found.week,
                                missing=_hours(missing))
@@ -204,7 +205,7 @@ async def queue_running_timers(
                     t.tr("Hello %(name)s,", name=user.name or user.email) + "\n\n"
                     + t.tr("Your Stint timer has been running since %(start)s (%(zone)s) and your working"
                            " day has ended.", start=t.moment(local_start), zone=time_zone) + "\n\n"
-                    + t.tr("Stop it or keep it running: %(url)s", url=f"{base_url}/time") + "\n"
+                    + t.tr("Stop it or keep it running: %(url)s", url=base_url + "/time") + "\n"
                 )
                 draft = MailDraft("timer_running", tenant.id, today, user.email,
                                   t.tr("Your Stint timer is still running"), body, preference="timer_running")

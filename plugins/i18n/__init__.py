@@ -159,6 +159,16 @@ def weekday_day(value: date, locale: str) -> str:
     return format_date(value, "EEE dd. MMM", locale=locale)
 
 
+def weekday_name(value: date, locale: str) -> str:
+    """A column of days: Mon / Mo."""
+    return value.strftime("%a") if locale == "en" else format_date(value, "EEE", locale=locale)
+
+
+def month_title(value: date, locale: str) -> str:
+    """A month's heading: January 2026 / Januar 2026."""
+    return value.strftime("%B %Y") if locale == "en" else format_date(value, "LLLL yyyy", locale=locale)
+
+
 def weekday_short(value: date, locale: str) -> str:
     """A day in a row of days: Mon 07 / Mo. 07."""
     if locale == "en":

@@ -37,7 +37,9 @@ def org(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Org]:
 
 
 @pytest.fixture
-def mailing_org(database_url: str, tmp_path: Path, clock: FixedClock, inbox: tuple[Inbox, int]) -> Iterator[Org]:
+def mailing_org(
+    database_url: str, tmp_path: Path, clock: FixedClock, inbox: tuple[Inbox, int]
+) -> Iterator[Org]:
     clock.set(datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
     settings = make_settings(database_url, tmp_path, STINT_ACCESS_TOKEN_MINUTES="1440",
                              STINT_SMTP_URL=f"smtp://127.0.0.1:{inbox[1]}", STINT_BASE_URL="https://stint.test")
@@ -71,7 +73,8 @@ def test_the_profile_answers_its_fields_and_changes_only_what_a_put_names(org: O
     assert changed.json()["locale"] == "de" and changed.json()["time_zone"] == "Europe/Berlin"
     assert changed.json()["time_format"] == "hm" and changed.json()["name"] == "Admin"
     # The time zone is the one the timer already used (the tracking preference).
-    assert client.get("/api/v1/tracking/preferences", headers=org.admin).json()["time_zone"] == "Europe/Berlin"
+    preferences = client.get("/api/v1/tracking/preferences", headers=org.admin).json()
+    assert preferences["time_zone"] == "Europe/Berlin"
     back = client.put(PROFILE, headers=org.admin, json={"time_zone": "", "name": "Ada Admin"}).json()
     assert back["time_zone"] is None and back["name"] == "Ada Admin" and back["locale"] == "de"
 
@@ -106,7 +109,8 @@ def test_a_german_user_sees_the_time_tab_in_german_with_german_formats_and_engli
     assert '<html lang="en">' in english and "Submit week" in english and ">1:30<" in english
 
     saved = form(org, "/settings/profile", {
-        "name": "Admin", "locale": "de", "time_zone": "", "time_format": "decimal", "week_starts_on": "monday"})
+        "name": "Admin", "locale": "de", "time_zone": "", "time_format": "decimal",
+        "week_starts_on": "monday"})
     assert saved.status_code == 200, saved.text
     # The answer to the save already speaks German.
     assert '<html lang="de">' in saved.text and "Gespeichert." in saved.text
@@ -120,6 +124,9 @@ def test_a_german_user_sees_the_time_tab_in_german_with_german_formats_and_engli
     # 1 h 30 min in decimal hours, German decimal comma; weekdays in German.
     assert ">1,50<" in page
     assert "Mo. 05." in page
+    assert 'class="week-status">offen<' in page
+    month = client.get("/time/month?month=2026-01").text
+    assert "Januar 2026" in month and ">Mo.<" in month
 
     # Dates and money on the Subscription page: 06.12.2026-style dates.
     subscription = client.get("/settings/subscription").text
@@ -148,7 +155,8 @@ def test_a_german_users_timer_mail_is_german_with_a_german_date_and_unsubscribe_
     mails, _ = inbox
     client = org.client
     headers, user_id = org.add_user("jonas")
-    assert client.patch(f"/api/v1/users/{user_id}", headers=org.admin, json={"licensed": True}).status_code == 200
+    licensed = client.patch(f"/api/v1/users/{user_id}", headers=org.admin, json={"licensed": True})
+    assert licensed.status_code == 200, licensed.text
     assert client.put(PROFILE, headers=headers, json={"locale": "de"}).status_code == 200
     # Monday 10:00: the timer outlasts his working day (09:00 + 8 h).
     clock.set(datetime(2026, 1, 5, 10, 0, tzinfo=UTC))

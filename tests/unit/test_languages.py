@@ -60,7 +60,8 @@ def test_the_completeness_check_fails_on_a_planted_untranslated_string(tmp_path:
     )
     pages = tmp_path / "web" / "pages"
     pages.mkdir()
-    (pages / "planted.py").write_text('done = gettext("A flash nobody has translated yet")\n', encoding="utf-8")
+    planted = 'done = gettext("A flash nobody has translated yet")\n'
+    (pages / "planted.py").write_text(planted, encoding="utf-8")
     assert untranslated(marked_strings(tmp_path)) == [
         "A flash nobody has translated yet", "A sentence nobody has translated yet",
     ]

@@ -66,6 +66,10 @@ def _weekday_day(value: date) -> str:
     return i18n.weekday_day(value, i18n.current().locale)
 
 
+def _weekday_name(value: date) -> str:
+    return i18n.weekday_name(value, i18n.current().locale)
+
+
 def _weekday_short(value: date) -> str:
     return i18n.weekday_short(value, i18n.current().locale)
 
@@ -81,7 +85,7 @@ def _ngettext(singular: str, plural: str, n: int) -> str:
 def _engine_setup(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters.update(
         hm=_hm, money=_money, decimal=_decimal, day=_day, moment=_moment,
-        weekday_day=_weekday_day, weekday_short=_weekday_short,
+        weekday_day=_weekday_day, weekday_short=_weekday_short, weekday_name=_weekday_name,
     )
     # Marked strings (`{{ _("…") }}`, `{% trans %}`) are looked up in the catalogue of the
     # request's reader (a context variable: web/pages/session.py sets it from the user's
