@@ -211,3 +211,20 @@ def test_a_german_administrator_downloads_the_invoice_pdf_in_german_with_german_
     # Money the German way: decimal comma, thousands dot, the currency sign after the amount.
     assert re.search(r"\d{1,3}(\.\d{3})*,\d\d \$", german), german
     assert "Amount due" not in german
+
+
+def test_the_profile_page_changes_the_password_only_with_the_current_one(org: Org) -> None:
+    client = org.client
+    sign_in(org, "admin@acme.test")
+    page = client.get("/settings/profile")
+    assert page.status_code == 200 and 'href="/settings/profile"' in page.text
+    wrong = form(org, "/settings/profile/password",
+                 {"current_password": "guess", "new_password": "a new phrase"})
+    assert wrong.status_code == 422, wrong.text
+    changed = form(org, "/settings/profile/password",
+                   {"current_password": PASSWORD, "new_password": "a new passphrase"})
+    assert changed.status_code == 200 and "Your password was changed." in changed.text
+    assert token(client, org.slug, "admin@acme.test", password="a new passphrase")
+    refused = client.post("/api/v1/auth/token",
+                          json={"tenant": org.slug, "email": "admin@acme.test", "password": PASSWORD})
+    assert refused.status_code == 401
