@@ -20,7 +20,7 @@ from core.services.approvals import approval_queue, change_week, deciders
 from core.services.worklogs import list_worklogs
 from core.tracking import WeekStatus, parse_week_id
 from core.tracking.explorer import week_window
-from plugins.i18n import gettext
+from plugins.i18n import gettext, texts_for
 
 from .render import Page, open_page, render, stint_of
 
@@ -106,7 +106,7 @@ class ApprovalsPageController(Controller):
         try:
             await change_week(
                 stint.uow, stint.clock, tenant=p.tenant, actor=p.user, owner_id=user_id,
-                week=parse_week_id(week), action=action, note=note, mailer=stint.mailer,
+                week=parse_week_id(week), action=action, note=note, mailer=stint.mailer, language=texts_for,
                 base_url=stint.settings.base_url,
             )
         except StintError as refused:
@@ -142,7 +142,7 @@ class ApprovalsPageController(Controller):
             try:
                 await change_week(
                     stint.uow, stint.clock, tenant=p.tenant, actor=p.user, owner_id=user_id,
-                    week=parse_week_id(week), action="approve", mailer=stint.mailer,
+                    week=parse_week_id(week), action="approve", mailer=stint.mailer, language=texts_for,
                     base_url=stint.settings.base_url,
                 )
                 approved += 1

@@ -475,7 +475,7 @@ class TimeController(Controller):
             owner_id=p.user.id,
             week=week_id,
             action="submit",
-            mailer=stint.mailer,
+            mailer=stint.mailer, language=i18n.texts_for,
             base_url=stint.settings.base_url,
         )
         if request.headers.get("hx-target") == "month":

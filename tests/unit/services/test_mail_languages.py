@@ -1,0 +1,52 @@
+"""Mails in each recipient's language (issue #21): the approval steps' mails go out in the
+language of the person they are for, whatever the language of the person who acted; the
+default without a catalogue wired in stays English."""
+
+from __future__ import annotations
+
+from core.clock import FixedClock
+from core.services.approvals import change_week
+from core.services.profile import ProfileChange, update_profile
+from plugins.i18n import texts_for
+from tests.fakes import FakeUnitOfWorkFactory
+from tests.fakes.jobs import FakeMailer
+
+from .conftest import Seed
+from .tracking_builders import THIS_WEEK
+
+
+async def test_each_approval_mail_speaks_its_recipients_language(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed
+) -> None:
+    tenant = seed.tenant()
+    ann = seed.user(tenant, "ann@acme.test")
+    max_ = seed.user(tenant, "max@acme.test", approval_manager=True)
+    await update_profile(uow, clock, tenant=tenant, user=ann, change=ProfileChange(locale="de"))
+    mailer = FakeMailer()
+    await change_week(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, week=THIS_WEEK,
+                      action="submit", mailer=mailer, language=texts_for)
+    [to_max] = mailer.sent
+    assert to_max.subject == f"Stint: {ann.name} submitted {THIS_WEEK}" and to_max.locale == "en"
+
+    await change_week(uow, clock, tenant=tenant, actor=max_, owner_id=ann.id, week=THIS_WEEK,
+                      action="reject", note="Dienstag fehlt", mailer=mailer, language=texts_for)
+    to_ann = mailer.sent[-1]
+    assert to_ann.to == "ann@acme.test" and to_ann.locale == "de"
+    assert to_ann.subject == f"Stint: Ihre Woche {THIS_WEEK} wurde abgelehnt"
+    assert f"{max_.name} hat Ihre Woche {THIS_WEEK} zurückgegeben:" in to_ann.body
+    assert "Dienstag fehlt" in to_ann.body and "Ändern Sie sie und reichen Sie sie erneut ein:" in to_ann.body
+
+
+async def test_without_a_language_every_mail_is_english_as_before(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed
+) -> None:
+    tenant = seed.tenant()
+    ann = seed.user(tenant, "ann@acme.test")
+    max_ = seed.user(tenant, "max@acme.test", approval_manager=True)
+    await update_profile(uow, clock, tenant=tenant, user=ann, change=ProfileChange(locale="de"))
+    mailer = FakeMailer()
+    await change_week(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, week=THIS_WEEK,
+                      action="submit", mailer=mailer)
+    await change_week(uow, clock, tenant=tenant, actor=max_, owner_id=ann.id, week=THIS_WEEK,
+                      action="approve", mailer=mailer)
+    assert mailer.to("ann@acme.test") == [f"Stint: your week {THIS_WEEK} was approved"]
