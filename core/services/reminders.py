@@ -22,9 +22,8 @@ from datetime import date, datetime, time, timedelta
 from core.audit import AuditQuery
 from core.clock import Clock
 from core.jobs.ports import JobStore, MailDraft
-from core.money import format_minor
 from core.tenancy import Tenant, User
-from core.texts import Language, english
+from core.texts import Language, Texts, english
 from core.tracking.weeks import WeekId, week_of, zone
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 from core.working_hours import DEFAULT_WORKING_HOURS, WorkingHours, expected_minutes
@@ -214,8 +213,15 @@ async def queue_running_timers(
     return queued
 
 
+async def _readers(scope: TenantScope, emails: list[str], language: Language) -> list[tuple[str, Texts]]:
+    """Each address with its user's language (English for an address that is no user)."""
+    found = [(email, await scope.users().by_email(email)) for email in emails]
+    return [(email, language(user.locale if user else "en")) for email, user in found]
+
+
 async def queue_seat_requests(
-    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", lookback_days: int = 2
+    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", lookback_days: int = 2,
+    language: Language = english,
 ) -> int:
     """A mail to each collection admin for each user refused for lack of a seat (the access
     check's ``seat.unavailable`` audit row, written at most once a day per user): once per
@@ -230,18 +236,20 @@ async def queue_seat_requests(
                     if r.at >= since]
             if not rows:
                 continue
-            admins = await jobs.collection_admin_emails(tenant.id)
+            admins = await _readers(scope, await jobs.collection_admin_emails(tenant.id), language)
+            page = f"{base_url}/settings/subscription"
             for row in rows:
                 refused = row.actor.removeprefix("user:")
                 day = row.at.astimezone(zone(tenant.time_zone)).date()
-                body = (
-                    f"{row.subject} tried to use Stint in {tenant.name} ({tenant.slug}) on {day.isoformat()} "
-                    "and was refused: no licence (seat) is free.\n\n"
-                    f"Add seats or free one on the Subscription page: {base_url}/settings/subscription\n"
-                )
-                for email in admins:
+                for email, t in admins:
+                    body = (
+                        t.tr("%(who)s tried to use Stint in %(tenant)s (%(slug)s) on %(day)s and was refused:"
+                             " no licence (seat) is free.", who=row.subject, tenant=tenant.name,
+                             slug=tenant.slug, day=t.day(day)) + "\n\n"
+                        + t.tr("Add seats or free one on the Subscription page: %(url)s", url=page) + "\n"
+                    )
                     draft = MailDraft(f"seat_request_{refused}"[:64], tenant.id, day, email,
-                                      f"{row.subject} needs a Stint licence", body,
+                                      t.tr("%(who)s needs a Stint licence", who=row.subject), body,
                                       preference="seat_requests")
                     queued += int(await jobs.queue_mail(draft, now))
             await work.commit()
@@ -249,7 +257,8 @@ async def queue_seat_requests(
 
 
 async def queue_billing_mails(
-    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", lookback_days: int = 3
+    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", lookback_days: int = 3,
+    language: Language = english,
 ) -> int:
     """To each collection admin: one mail per invoice issued (with something to pay) and one
     per failed payment (the billing events' ``invoice.payment_failed`` audit row), found in the
@@ -269,29 +278,33 @@ async def queue_billing_mails(
             failed = [r for r in rows if r.at >= now - timedelta(days=lookback_days)]
             if not issued and not failed:
                 continue
-            admins = await jobs.collection_admin_emails(tenant.id)
-            drafts = []
-            for invoice in issued:
-                name = invoice.number_text or invoice.id
-                amount = f"{format_minor(invoice.amount_due)} {invoice.currency}"
-                body = (
-                    f"Stint issued invoice {name} to {tenant.name} ({tenant.slug}) on "
-                    f"{invoice.issued_on.isoformat()}: {amount} to pay.\n\n"
-                    f"See it on the Subscription page: {base_url}/settings/subscription\n"
-                )
-                drafts.append((f"invoice_issued_{invoice.id}", invoice.issued_on,
-                               f"Stint invoice {name}: {amount}", body, "invoice_issued"))
-            for row in failed:
-                day = row.at.astimezone(zone(tenant.time_zone)).date()
-                body = (
-                    f"A payment for the Stint subscription of {tenant.name} ({tenant.slug}) failed on "
-                    f"{day.isoformat()}.\n\nCheck the payment method on the Subscription page, or "
-                    f"Stint stops when the grace period ends: {base_url}/settings/subscription\n"
-                )
-                drafts.append((f"payment_failed_{row.subject}", day, "A Stint payment failed", body,
-                               "payment_failed"))
-            for kind, on, subject, body, preference in drafts:
-                for email in admins:
+            admins = await _readers(scope, await jobs.collection_admin_emails(tenant.id), language)
+            page = f"{base_url}/settings/subscription"
+            for email, t in admins:
+                drafts = []
+                for invoice in issued:
+                    name = invoice.number_text or invoice.id
+                    amount = t.money(invoice.amount_due, invoice.currency)
+                    body = (
+                        t.tr("Stint issued invoice %(number)s to %(tenant)s (%(slug)s) on %(day)s:"
+                             " %(amount)s to pay.", number=name, tenant=tenant.name, slug=tenant.slug,
+                             day=t.day(invoice.issued_on), amount=amount) + "\n\n"
+                        + t.tr("See it on the Subscription page: %(url)s", url=page) + "\n"
+                    )
+                    subject = t.tr("Stint invoice %(number)s: %(amount)s", number=name, amount=amount)
+                    drafts.append((f"invoice_issued_{invoice.id}", invoice.issued_on, subject, body,
+                                   "invoice_issued"))
+                for row in failed:
+                    day = row.at.astimezone(zone(tenant.time_zone)).date()
+                    body = (
+                        t.tr("A payment for the Stint subscription of %(tenant)s (%(slug)s) failed"
+                             " on %(day)s.", tenant=tenant.name, slug=tenant.slug, day=t.day(day)) + "\n\n"
+                        + t.tr("Check the payment method on the Subscription page, or Stint stops when"
+                               " the grace period ends: %(url)s", url=page) + "\n"
+                    )
+                    drafts.append((f"payment_failed_{row.subject}", day, t.tr("A Stint payment failed"), body,
+                                   "payment_failed"))
+                for kind, on, subject, body, preference in drafts:
                     draft = MailDraft(kind[:64], tenant.id, on, email, subject, body, preference=preference)
                     queued += int(await jobs.queue_mail(draft, now))
             await work.commit()

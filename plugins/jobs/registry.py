@@ -152,14 +152,14 @@ async def _seat_requests(stint: Stint, enqueue: Enqueue | None = None) -> Counts
     from core.services.reminders import queue_seat_requests
 
     return {"queued": await queue_seat_requests(stint.uow, stint.jobs, stint.clock,
-                                                base_url=stint.settings.base_url)}
+                                                base_url=stint.settings.base_url, language=texts_for)}
 
 
 async def _billing_mails(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     from core.services.reminders import queue_billing_mails
 
     return {"queued": await queue_billing_mails(stint.uow, stint.jobs, stint.clock,
-                                                base_url=stint.settings.base_url)}
+                                                base_url=stint.settings.base_url, language=texts_for)}
 
 
 async def _retention(stint: Stint, enqueue: Enqueue | None = None) -> Counts:

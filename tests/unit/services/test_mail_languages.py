@@ -7,11 +7,12 @@ from __future__ import annotations
 from core.clock import FixedClock
 from core.services.approvals import change_week
 from core.services.profile import ProfileChange, update_profile
+from core.services.reminders import queue_billing_mails
 from plugins.i18n import texts_for
-from tests.fakes import FakeUnitOfWorkFactory
-from tests.fakes.jobs import FakeMailer
+from tests.fakes import FakeDatabase, FakeUnitOfWorkFactory
+from tests.fakes.jobs import FakeJobStore, FakeMailer
 
-from .conftest import Seed
+from .conftest import TODAY, Seed, due_invoice
 from .tracking_builders import THIS_WEEK
 
 
@@ -50,3 +51,19 @@ async def test_without_a_language_every_mail_is_english_as_before(
     await change_week(uow, clock, tenant=tenant, actor=max_, owner_id=ann.id, week=THIS_WEEK,
                       action="approve", mailer=mailer)
     assert mailer.to("ann@acme.test") == [f"Stint: your week {THIS_WEEK} was approved"]
+
+
+async def test_a_german_collection_admin_gets_the_invoice_mail_in_german_with_german_money(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, store: FakeDatabase
+) -> None:
+    tenant = seed.tenant()
+    boss = seed.admin(tenant, "boss@acme.test")
+    seed.user(tenant, "ceo@acme.test", collection_admin=True)
+    await update_profile(uow, clock, tenant=tenant, user=boss, change=ProfileChange(locale="de"))
+    invoice = seed.invoice(tenant, due_invoice(544_060, issued_on=TODAY))
+    name = invoice.number_text or invoice.id
+    assert await queue_billing_mails(uow, FakeJobStore(store), clock, language=texts_for) == 2
+    mails = {m.draft.recipient: m.draft for m in store.mails}
+    assert mails["boss@acme.test"].subject == f"Stint-Rechnung {name}: 5.440,60\xa0$"
+    assert f"am {TODAY:%d.%m.%Y} die Rechnung {name} ausgestellt" in mails["boss@acme.test"].body
+    assert mails["ceo@acme.test"].subject == f"Stint invoice {name}: 5,440.60 USD"
