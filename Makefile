@@ -46,7 +46,7 @@ lint: install-dev
 # files the app reads. Commit the .pot, .po and .mo together; new msgids show up untranslated
 # in the .po (and the catalogue-completeness test fails until they are translated).
 LOCALES_DIR := plugins/i18n/locale
-MSG_KEYWORDS := --no-default-keywords -k _ -k gettext -k ngettext:1,2 -k tr -k N_
+MSG_KEYWORDS := --no-default-keywords -k _ -k gettext -k ngettext:1,2 -k tr -k plural:1,2 -k N_
 
 messages: install-dev
 	$(BIN)/pybabel extract -F babel.cfg $(MSG_KEYWORDS) --no-location --omit-header --sort-output \

@@ -34,6 +34,10 @@ class Texts(Protocol):
         """``message`` in the reader's language, with ``%(name)s`` fields filled from ``values``."""
         ...
 
+    def plural(self, singular: str, plural: str, n: int, **values: object) -> str:
+        """The form for ``n`` (``%(num)s`` is ``n``), in the reader's language's plural rules."""
+        ...
+
     def money(self, amount: int, currency: str) -> str: ...
 
     def day(self, value: date) -> str: ...
@@ -54,6 +58,9 @@ class PlainTexts:
 
     def tr(self, message: str, **values: object) -> str:
         return message % values if values else message
+
+    def plural(self, singular: str, plural: str, n: int, **values: object) -> str:
+        return (singular if n == 1 else plural) % {"num": n, **values}
 
     def money(self, amount: int, currency: str) -> str:
         return f"{format_minor(amount)} {currency}"

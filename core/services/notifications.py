@@ -55,17 +55,25 @@ def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
-def trial_reminder(tenant: Tenant, recipient: str, ends_on: date, days_left: int, base_url: str) -> MailDraft:
-    """The "trial ends in N days" mail to one collection admin."""
+def trial_reminder(
+    tenant: Tenant, recipient: str, ends_on: date, days_left: int, base_url: str, texts: Texts = PLAIN
+) -> MailDraft:
+    """The "trial ends in N days" mail to one collection admin, in their language."""
+    t = texts
     body = (
-        f"The Stint trial of {tenant.name} ({tenant.slug}) ends in {_days(days_left)}, "
-        f"on {ends_on.isoformat()}.\n\n"
-        "When it ends without a purchase, time tracking stops for everyone; your data is kept.\n"
-        f"Buy a subscription on the Subscription page: {base_url}/settings/subscription\n"
+        t.plural("The Stint trial of %(tenant)s (%(slug)s) ends in %(num)s day, on %(day)s.",
+                 "The Stint trial of %(tenant)s (%(slug)s) ends in %(num)s days, on %(day)s.", days_left,
+                 tenant=tenant.name, slug=tenant.slug, day=t.day(ends_on)) + "\n\n"
+        + t.tr("When it ends without a purchase, time tracking stops for everyone; your data is kept.")
+        + "\n"
+        + t.tr("Buy a subscription on the Subscription page: %(url)s",
+               url=base_url + "/settings/subscription")
+        + "\n"
     )
     kind = _TRIAL_KINDS[_trial_threshold(days_left) or 3]
-    return MailDraft(kind, tenant.id, ends_on, recipient,
-                     f"Your Stint trial ends in {_days(days_left)}", body, preference="trial_ending")
+    subject = t.plural("Your Stint trial ends in %(num)s day", "Your Stint trial ends in %(num)s days",
+                       days_left)
+    return MailDraft(kind, tenant.id, ends_on, recipient, subject, body, preference="trial_ending")
 
 
 def retention_warning(
@@ -82,7 +90,7 @@ def retention_warning(
 
 
 async def queue_trial_reminders(
-    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = ""
+    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", language: Language = english
 ) -> int:
     """Queue the 7-, 3- and 1-day reminders to each collection admin of each trial ending
     within a week; how many.
@@ -101,7 +109,10 @@ async def queue_trial_reminders(
             if _trial_threshold(days_left) is None or tenant.uninstalled:
                 continue
             for email in await jobs.collection_admin_emails(tenant.id):
-                draft = trial_reminder(tenant, email, ends_on, days_left, base_url)
+                # In the admin's own language (English for an address that is no user).
+                admin = await work.tenant(tenant.id).users().by_email(email)
+                texts = language(admin.locale if admin else "en")
+                draft = trial_reminder(tenant, email, ends_on, days_left, base_url, texts)
                 queued += int(await jobs.queue_mail(draft, clock.now()))
         await work.commit()
     return queued

@@ -199,6 +199,9 @@ class BabelTexts:
         text = catalogue(self._locale).gettext(message)
         return text % values if values else text
 
+    def plural(self, singular: str, plural: str, n: int, **values: object) -> str:
+        return catalogue(self._locale).ngettext(singular, plural, n) % {"num": n, **values}
+
     def money(self, amount: int, currency: str) -> str:
         return money(amount, currency, self._locale)
 

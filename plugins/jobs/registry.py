@@ -129,7 +129,7 @@ async def _renewals(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
 
 async def _trial_reminders(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     queued = await queue_trial_reminders(
-        stint.uow, stint.jobs, stint.clock, base_url=stint.settings.base_url
+        stint.uow, stint.jobs, stint.clock, base_url=stint.settings.base_url, language=texts_for
     )
     return {"queued": queued}
 

@@ -24,22 +24,31 @@ from tests.support.template_text import bare_text
 
 ROOT = Path(__file__).resolve().parents[2]
 #: The Makefile's MSG_KEYWORDS: gettext's, the core's ``Texts.tr`` and the ``N_`` marker.
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "tr": None, "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "tr": None, "plural": (1, 2), "N_": None}
 
 
-def marked_strings(root: Path) -> set[str]:
+def marked_strings(root: Path) -> set[str | tuple[str, str]]:
+    """Each marked message: a msgid, or (singular, plural) for a plural one."""
     with open(ROOT / "babel.cfg", encoding="utf-8") as config:
         method_map, options_map = parse_mapping_cfg(config)
-    found: set[str] = set()
+    found: set[str | tuple[str, str]] = set()
     for _, _, message, _, _ in extract_from_dir(str(root), method_map, options_map, keywords=KEYWORDS):
-        found.update([message] if isinstance(message, str) else [m for m in message if m])
+        found.add(message if isinstance(message, str) else (message[0], message[1]))
     return found
 
 
-def untranslated(messages: Iterable[str], locale: str = "de") -> list[str]:
-    """The msgids the locale's compiled catalogue (what the app reads) has no text for."""
+def untranslated(messages: Iterable[str | tuple[str, str]], locale: str = "de") -> list[str]:
+    """The msgids the locale's compiled catalogue (what the app reads) has no text for (a
+    plural message needs both of German's forms)."""
     known = i18n.catalogue(locale)._catalog  # type: ignore[attr-defined]
-    return sorted(m for m in messages if not known.get(m))
+    missing = []
+    for message in messages:
+        if isinstance(message, str):
+            if not known.get(message):
+                missing.append(message)
+        elif not (known.get((message[0], 0)) and known.get((message[0], 1))):
+            missing.append(message[0])
+    return sorted(missing)
 
 
 def test_every_marked_string_of_the_templates_and_sources_has_a_german_translation() -> None:
@@ -47,7 +56,8 @@ def test_every_marked_string_of_the_templates_and_sources_has_a_german_translati
     # The extraction reaches every kind of source: page templates, mails, flash messages,
     # the PDF, the core's tr() and N_() labels.
     for sample in ("Submit week", "Unsubscribe from these mails", "Saved %(email)s.", "Amount due",
-                   "Hello %(name)s,", "A payment failed"):
+                   "Hello %(name)s,", "A payment failed",
+                   ("Your Stint trial ends in %(num)s day", "Your Stint trial ends in %(num)s days")):
         assert sample in messages, sample
     assert untranslated(messages) == [], "run `make messages` and translate the new msgids in the .po"
 

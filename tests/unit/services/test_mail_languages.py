@@ -4,15 +4,19 @@ default without a catalogue wired in stays English."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from core.clock import FixedClock
 from core.services.approvals import change_week
+from core.services.notifications import queue_trial_reminders
 from core.services.profile import ProfileChange, update_profile
 from core.services.reminders import queue_billing_mails
+from core.texts import PLAIN
 from plugins.i18n import texts_for
 from tests.fakes import FakeDatabase, FakeUnitOfWorkFactory
 from tests.fakes.jobs import FakeJobStore, FakeMailer
 
-from .conftest import TODAY, Seed, due_invoice
+from .conftest import TODAY, Seed, due_invoice, trial
 from .tracking_builders import THIS_WEEK
 
 
@@ -67,3 +71,22 @@ async def test_a_german_collection_admin_gets_the_invoice_mail_in_german_with_ge
     assert mails["boss@acme.test"].subject == f"Stint-Rechnung {name}: 5.440,60\xa0$"
     assert f"am {TODAY:%d.%m.%Y} die Rechnung {name} ausgestellt" in mails["boss@acme.test"].body
     assert mails["ceo@acme.test"].subject == f"Stint invoice {name}: 5,440.60 USD"
+
+
+async def test_the_trial_reminder_uses_the_german_plural_and_the_english_one_as_before(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, store: FakeDatabase
+) -> None:
+    tenant = seed.tenant(subscription=trial(ends_on=TODAY + timedelta(days=3)))
+    boss = seed.admin(tenant, "boss@acme.test")
+    seed.user(tenant, "ceo@acme.test", collection_admin=True)
+    await update_profile(uow, clock, tenant=tenant, user=boss, change=ProfileChange(locale="de"))
+    assert await queue_trial_reminders(uow, FakeJobStore(store), clock, language=texts_for) == 2
+    mails = {m.draft.recipient: m.draft for m in store.mails}
+    assert mails["boss@acme.test"].subject == "Ihre Stint-Testphase endet in 3 Tagen"
+    assert f"endet in 3 Tagen, am {TODAY + timedelta(days=3):%d.%m.%Y}." in mails["boss@acme.test"].body
+    assert mails["ceo@acme.test"].subject == "Your Stint trial ends in 3 days"
+    one = PLAIN.plural("Your Stint trial ends in %(num)s day", "Your Stint trial ends in %(num)s days", 1)
+    assert one == "Your Stint trial ends in 1 day"
+    german = texts_for("de").plural("Your Stint trial ends in %(num)s day",
+                                    "Your Stint trial ends in %(num)s days", 1)
+    assert german == "Ihre Stint-Testphase endet in 1 Tag"
