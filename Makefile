@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test install install-dev lint bench clean
+.PHONY: run test install install-dev lint bench clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,20 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
+
+# Translations (docs/pages.md, "Languages"): extract every marked string from the templates and
+# the Python sources (babel.cfg), merge them into each language's catalogue, compile the .mo
+# files the app reads. Commit the .pot, .po and .mo together; new msgids show up untranslated
+# in the .po (and the catalogue-completeness test fails until they are translated).
+LOCALES_DIR := plugins/i18n/locale
+MSG_KEYWORDS := --no-default-keywords -k _ -k gettext -k ngettext:1,2 -k tr -k plural:1,2 -k N_
+
+messages: install-dev
+	$(BIN)/pybabel extract -F babel.cfg $(MSG_KEYWORDS) --no-location --omit-header --sort-output \
+		-o $(LOCALES_DIR)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALES_DIR)/messages.pot -d $(LOCALES_DIR) \
+		--no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile -d $(LOCALES_DIR) --statistics
 
 bench: install-dev
 	$(BIN)/python bench/proration.py

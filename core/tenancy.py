@@ -104,6 +104,11 @@ class User:
     second_factor: bool = False
     #: False once an Administrator deactivated them: no sign-in, every token refused.
     active: bool = True
+    #: How they read Stint (their profile, m0033): language, durations as "hm" (1:30) or
+    #: "decimal" (1.50), and the weekday a drawn week starts on.
+    locale: str = "en"
+    time_format: str = "hm"
+    week_starts_on: str = "monday"
 
     def effective_role(self, default_role: str) -> str:
         return self.role if self.role is not None else default_role

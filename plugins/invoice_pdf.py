@@ -18,7 +18,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
 from core.billing import InvoiceDocument, explain_line
-from core.money import format_minor
+from core.texts import PLAIN, Texts
 
 __all__ = ["PdfInvoiceRenderer"]
 
@@ -27,12 +27,17 @@ _ASCII = str.maketrans({
     "\u00a0": " ", "\u202f": " ",
 })
 
-_KINDS = {
-    "purchase": "Purchase",
-    "proration": "Change of terms (prorated per day)",
-    "renewal": "Renewal",
-}
-_STATUS = {"due": "Due", "paid": "Paid", "void": "Void"}
+
+def _kinds(t: Texts) -> dict[str, str]:
+    return {
+        "purchase": t.tr("Purchase"),
+        "proration": t.tr("Change of terms (prorated per day)"),
+        "renewal": t.tr("Renewal"),
+    }
+
+
+def _statuses(t: Texts) -> dict[str, str]:
+    return {"due": t.tr("Due"), "paid": t.tr("Paid"), "void": t.tr("Void")}
 
 
 def _latin1(text: str) -> str:
@@ -40,11 +45,14 @@ def _latin1(text: str) -> str:
 
 
 class _Page(FPDF):
+    texts: Texts = PLAIN
+
     def footer(self) -> None:
         self.set_y(-12)
         self.set_font("Helvetica", size=8)
         self.set_text_color(90, 90, 90)
-        self.cell(0, 5, f"Page {self.page_no()} of {{nb}}", align=Align.C)
+        words = self.texts.tr("Page %(page)s of %(pages)s", page=self.page_no(), pages="{nb}")
+        self.cell(0, 5, _latin1(words), align=Align.C)
 
 
 class PdfInvoiceRenderer:
@@ -54,16 +62,18 @@ class PdfInvoiceRenderer:
         invoice = document.invoice
         currency = invoice.currency
         number = invoice.number_text or invoice.id
+        t = document.texts
 
         def money(amount: int) -> str:
-            return f"{format_minor(amount)} {currency}"
+            return t.money(amount, currency)
 
         pdf = _Page(format="A4")
+        pdf.texts = t
         pdf.set_margins(18, 18, 18)
         pdf.set_auto_page_break(True, margin=18)
         # The same invoice gives the same bytes: dated by its issue day, not by the clock.
         pdf.set_creation_date(datetime.combine(invoice.issued_on, time(0), tzinfo=UTC))
-        pdf.set_title(_latin1(f"Invoice {number}"))
+        pdf.set_title(_latin1(t.tr("Invoice %(number)s", number=number)))
         pdf.set_author(_latin1(document.seller.name))
         pdf.set_creator("Stint")
         pdf.add_page()
@@ -75,17 +85,18 @@ class PdfInvoiceRenderer:
             pdf.multi_cell(w or width, height, _latin1(value), align=align,
                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-        text(f"Invoice {number}", size=18, style="B", height=9)
+        text(t.tr("Invoice %(number)s", number=number), size=18, style="B", height=9)
         pdf.ln(2)
 
         # Seller on the left, buyer on the right.
         top = pdf.get_y()
         half = width / 2 - 4
         bottoms: list[float] = []
-        for column, (heading, party) in enumerate((("From", document.seller), ("Bill to", document.buyer))):
+        parties = ((t.tr("From"), document.seller), (t.tr("Bill to"), document.buyer))
+        for column, (heading, party) in enumerate(parties):
             pdf.set_xy(pdf.l_margin + column * (half + 8), top)
             pdf.set_font("Helvetica", style="B", size=9)
-            pdf.cell(half, 5, heading.upper(), new_x=XPos.LEFT, new_y=YPos.NEXT)
+            pdf.cell(half, 5, _latin1(heading.upper()), new_x=XPos.LEFT, new_y=YPos.NEXT)
             pdf.set_font("Helvetica", style="B", size=10)
             pdf.multi_cell(half, 5, _latin1(party.name), new_x=XPos.LEFT, new_y=YPos.NEXT)
             pdf.set_font("Helvetica", size=10)
@@ -95,16 +106,16 @@ class PdfInvoiceRenderer:
         pdf.set_xy(pdf.l_margin, max(bottoms) + 4)
 
         facts = [
-            ("Invoice number", number),
-            ("Issued on", invoice.issued_on.isoformat()),
-            ("For", _KINDS.get(document.kind, document.kind)),
-            ("Status", _STATUS.get(invoice.status, invoice.status)),
-            ("Subscription", document.account),
-            ("Reference", invoice.id),
+            (t.tr("Invoice number"), number),
+            (t.tr("Issued on"), t.day(invoice.issued_on)),
+            (t.tr("For"), _kinds(t).get(document.kind, document.kind)),
+            (t.tr("Status"), _statuses(t).get(invoice.status, invoice.status)),
+            (t.tr("Subscription"), document.account),
+            (t.tr("Reference"), invoice.id),
         ]
         for label, value in facts:
             pdf.set_font("Helvetica", style="B", size=10)
-            pdf.cell(40, 5, label)
+            pdf.cell(40, 5, _latin1(label))
             pdf.set_font("Helvetica", size=10)
             pdf.multi_cell(width - 40, 5, _latin1(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(4)
@@ -112,8 +123,9 @@ class PdfInvoiceRenderer:
         # The lines: description and service days on the left, the amount on the right.
         amount_w = 38
         pdf.set_font("Helvetica", style="B", size=10)
-        pdf.cell(width - amount_w, 6, "Line", border="B")
-        pdf.cell(amount_w, 6, "Amount", border="B", align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+        pdf.cell(width - amount_w, 6, _latin1(t.tr("Line")), border="B")
+        pdf.cell(amount_w, 6, _latin1(t.tr("Amount")), border="B", align=Align.R,
+                 new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         for line in invoice.lines:
             pdf.ln(1)
             y = pdf.get_y()
@@ -122,18 +134,18 @@ class PdfInvoiceRenderer:
                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
             bottom = pdf.get_y()
             pdf.set_xy(pdf.l_margin + width - amount_w, y)
-            pdf.cell(amount_w, 5, money(line.amount), align=Align.R)
+            pdf.cell(amount_w, 5, _latin1(money(line.amount)), align=Align.R)
             pdf.set_xy(pdf.l_margin, bottom)
             pdf.set_font("Helvetica", size=9)
             pdf.set_text_color(70, 70, 70)
             pdf.multi_cell(width - amount_w, 4.5,
-                           _latin1(f"Service days {line.starts_on.isoformat()} to {line.ends_on.isoformat()}"
-                                   " (the end day not included)"),
+                           _latin1(t.tr("Service days %(start)s to %(end)s (the end day not included)",
+                                        start=t.day(line.starts_on), end=t.day(line.ends_on))),
                            new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-            work = explain_line(line, currency)
+            work = explain_line(line, currency, t)
             if work:
                 pdf.set_font("Helvetica", style="B", size=9)
-                pdf.multi_cell(width - amount_w, 4.5, "How this line is computed (per day):",
+                pdf.multi_cell(width - amount_w, 4.5, _latin1(t.tr("How this line is computed (per day):")),
                                new_x=XPos.LMARGIN, new_y=YPos.NEXT)
                 pdf.set_font("Helvetica", size=9)
                 for sentence in work:
@@ -151,17 +163,18 @@ class PdfInvoiceRenderer:
                            new_x=XPos.RIGHT, new_y=YPos.TOP)
             pdf.cell(amount_w, 6, _latin1(value), align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
-        total("Total", money(invoice.total))
-        total("Credit applied from your credit balance",
+        total(t.tr("Total"), money(invoice.total))
+        total(t.tr("Credit applied from your credit balance"),
               f"-{money(invoice.credit_applied)}" if invoice.credit_applied else money(0))
         for note in invoice.credit_notes:
-            total(f"Credit note of {note.issued_on.isoformat()}: {note.description}",
+            total(t.tr("Credit note of %(day)s: %(description)s", day=t.day(note.issued_on),
+                       description=note.description),
                   f"-{money(note.amount)}")
-        total("Amount due", money(invoice.amount_due), bold=True)
+        total(t.tr("Amount due"), money(invoice.amount_due), bold=True)
         pdf.ln(6)
         text(
-            "All amounts are computed by Stint in exact fractions and rounded once per line, half to "
-            "even, to the cent. Credit is applied to your next invoices and never paid out.",
+            t.tr("All amounts are computed by Stint in exact fractions and rounded once per line, half to "
+                 "even, to the cent. Credit is applied to your next invoices and never paid out."),
             size=8, height=4,
         )
         return bytes(pdf.output())

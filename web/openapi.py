@@ -348,6 +348,12 @@ OPERATIONS: dict[str, tuple[str, str]] = {
     "PUT /api/v1/settings/notifications": (
         "setNotificationSettings", "Sets the tenant's default per notification kind; a user's own choice "
         "still wins. Administrators only."),
+    "GET /api/v1/me/profile": (
+        "getMyProfile", "The caller's name, language (en, de), time zone (null: the tenant's), time "
+        "format (hm: 1:30, decimal: 1.50) and first day of the week."),
+    "PUT /api/v1/me/profile": (
+        "setMyProfile", "Changes the fields it names; an unknown locale or time zone is a 422 and "
+        "nothing is stored."),
     "GET /api/v1/me/working-hours": (
         "getMyWorkingHours", "The caller's expected hours per weekday and days off (unset: 8 h Monday to "
         "Friday)."),

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Protocol
 
-from core.money import format_minor, round_half_even
 from core.proration import Invoice, InvoiceLine
+from core.texts import PLAIN, Texts
 
 __all__ = ["InvoiceDocument", "InvoiceRenderer", "Party", "day_amount_text", "explain_line"]
 
@@ -34,6 +34,8 @@ class InvoiceDocument:
     seller: Party
     buyer: Party
     account: str
+    #: The reader's language; English when left out.
+    texts: Texts = PLAIN
 
 
 class InvoiceRenderer(Protocol):
@@ -47,32 +49,39 @@ class InvoiceRenderer(Protocol):
 def day_amount_text(value: Fraction, places: int = 4) -> str:
     """An exact amount of minor units as major units with ``places`` decimals (half-even):
     the precision the quote shows its day values with."""
-    scaled = round_half_even(value * 10**places / 100)
-    sign = "-" if scaled < 0 else ""
-    whole, part = divmod(abs(scaled), 10**places)
-    return f"{sign}{whole:,}.{part:0{places}d}"
+    return PLAIN.number(value, places)
 
 
-def explain_line(line: InvoiceLine, currency: str) -> tuple[str, ...]:
+def explain_line(line: InvoiceLine, currency: str, texts: Texts = PLAIN) -> tuple[str, ...]:
     """The per-day computation of a prorated line, in words, one sentence a line; empty for
-    a line that bills whole periods (or a prorated one stored before the work was kept)."""
+    a line that bills whole periods (or a prorated one stored before the work was kept).
+    ``texts`` is the reader's language (English, as always, when left out)."""
     work = line.work
     if work is None:
         return ()
+    t = texts
     old, new = work.old_day_value, work.new_day_value
-    old_total = format_minor(work.old_seats * work.old_seat_price)
-    new_total = format_minor(work.new_seats * work.new_seat_price)
+    old_total = t.number(work.old_seats * work.old_seat_price, 2)
+    new_total = t.number(work.new_seats * work.new_seat_price, 2)
     # Each day value as the exact fraction the arithmetic uses, and to four places to read.
     old_exact, new_exact = f"{old_total}/{work.old_days}", f"{new_total}/{work.new_days}"
     return (
-        f"L = {work.days_left} days left of the {work.period_days}-day period "
-        f"({line.starts_on.isoformat()} to {line.ends_on.isoformat()}, the day of the change counted).",
-        f"Day value before: {work.old_seats} seats × {format_minor(work.old_seat_price)}"
-        f" / {work.old_days} days = {old_exact} = {day_amount_text(old)} {currency}.",
-        f"Day value after: {work.new_seats} seats × {format_minor(work.new_seat_price)}"
-        f" / {work.new_days} days = {new_exact} = {day_amount_text(new)} {currency}.",
-        f"Amount = L × (day value after - day value before) = {work.days_left} × "
-        f"({new_exact} - {old_exact}) = {day_amount_text(work.exact_amount)} {currency}"
-        f" (day values exact; shown to four places above),"
-        f" rounded once, half to even, to the cent: {format_minor(line.amount)} {currency}.",
+        t.tr("L = %(left)s days left of the %(days)s-day period (%(start)s to %(end)s,"
+             " the day of the change counted).",
+             left=work.days_left, days=work.period_days, start=t.day(line.starts_on),
+             end=t.day(line.ends_on)),
+        t.tr("Day value before: %(seats)s seats × %(price)s / %(days)s days"
+             " = %(exact)s = %(value)s %(currency)s.",
+             seats=work.old_seats, price=t.number(work.old_seat_price, 2), days=work.old_days,
+             exact=old_exact, value=t.number(old, 4), currency=currency),
+        t.tr("Day value after: %(seats)s seats × %(price)s / %(days)s days"
+             " = %(exact)s = %(value)s %(currency)s.",
+             seats=work.new_seats, price=t.number(work.new_seat_price, 2), days=work.new_days,
+             exact=new_exact, value=t.number(new, 4), currency=currency),
+        t.tr("Amount = L × (day value after - day value before) = %(left)s × (%(new)s - %(old)s)"
+             " = %(exact)s %(currency)s"
+             " (day values exact; shown to four places above), rounded once, half to even, to the cent:"
+             " %(amount)s.",
+             left=work.days_left, new=new_exact, old=old_exact, exact=t.number(work.exact_amount, 4),
+             currency=currency, amount=t.money(line.amount, currency)),
     )

@@ -56,6 +56,10 @@ class UserRepository(Protocol):
 
     async def save(self, user: User) -> None: ...
 
+    async def save_profile(self, user: User) -> None:
+        """Store the user's name and reading preferences (locale, time format, week start)."""
+        ...
+
     async def set_active(self, user_id: str, active: bool, at: datetime) -> None:
         """Deactivate the user (``at``) or make them active again."""
         ...

@@ -38,10 +38,12 @@ class MailInDoubt(Exception):
 
 class Mailer(Protocol):
     async def send(
-        self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None
+        self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None,
+        locale: str = "en",
     ) -> None:
         """Send a mail; ``to_name`` is the recipient's display name (any text: the mailer keeps
-        it from breaking the headers), ``unsubscribe`` the one-click address of a notification.
+        it from breaking the headers), ``unsubscribe`` the one-click address of a notification,
+        ``locale`` the recipient's language (the words the mailer adds itself).
 
         Raises :class:`MailInDoubt` when the server may have the mail despite the error; any
         other exception means it was not accepted."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 from core.errors import ValidationFailed
+from core.texts import N_
 
 __all__ = [
     "KINDS", "LABELS", "NotificationSettings", "UnsubscribeLinks", "allows", "checked_kinds", "resolve",
@@ -30,13 +31,13 @@ KINDS: tuple[str, ...] = (
 
 #: What each kind is, as pages and mail footers name it.
 LABELS: dict[str, str] = {
-    "missing_time": "Weekly reminder of missing time (and the digest for approval managers)",
-    "timer_running": "A timer still running at the end of your working day",
-    "seat_requests": "Users refused for lack of a seat",
-    "trial_ending": "The trial is ending",
-    "payment_failed": "A payment failed",
-    "invoice_issued": "An invoice was issued",
-    "approvals": "Timesheet approvals",
+    "missing_time": N_("Weekly reminder of missing time (and the digest for approval managers)"),
+    "timer_running": N_("A timer still running at the end of your working day"),
+    "seat_requests": N_("Users refused for lack of a seat"),
+    "trial_ending": N_("The trial is ending"),
+    "payment_failed": N_("A payment failed"),
+    "invoice_issued": N_("An invoice was issued"),
+    "approvals": N_("Timesheet approvals"),
 }
 
 

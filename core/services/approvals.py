@@ -20,6 +20,7 @@ from core.errors import NotFound, ValidationFailed
 from core.jobs.ports import Mailer
 from core.notifications import allows
 from core.tenancy import Tenant, User
+from core.texts import Language, english
 from core.tracking import (
     LOCKED_STATUSES,
     LockPolicy,
@@ -140,6 +141,7 @@ class _Mail:
     to: str
     subject: str
     body: str
+    locale: str = "en"
 
 
 def _step(
@@ -168,21 +170,24 @@ def _step(
 
 
 async def _mails(
-    scope: TenantScope, record: WeekRecord, action: WeekAction, actor: User, base_url: str
+    scope: TenantScope, record: WeekRecord, action: WeekAction, actor: User, base_url: str,
+    language: Language = english,
 ) -> list[_Mail]:
     """The step's mails to the people whose notification settings allow ``approvals`` (their
     own choice, else the tenant's default: core.notifications)."""
     settings = scope.notifications()
     defaults = await settings.tenant_defaults()
     return [
-        mail for mail in await _drafts(scope, record, action, actor, base_url)
+        mail for mail in await _drafts(scope, record, action, actor, base_url, language)
         if allows(APPROVALS, await settings.user_choices(mail.user_id), defaults)
     ]
 
 
 async def _drafts(
-    scope: TenantScope, record: WeekRecord, action: WeekAction, actor: User, base_url: str
+    scope: TenantScope, record: WeekRecord, action: WeekAction, actor: User, base_url: str,
+    language: Language = english,
 ) -> list[_Mail]:
+    """Each mail in its recipient's language (their profile's locale)."""
     users = scope.users()
     owner = await users.get(record.user_id)
     if owner is None:
@@ -196,28 +201,36 @@ async def _drafts(
         else:
             # Nobody named: the global approval managers decide everyone's weeks.
             recipients = [u for u in await all_users(scope) if u.approval_manager]
-        body = (
-            f"{owner.name} submitted the week {week} for approval.\n\n"
-            f"{base_url}/approvals?state=submitted&week={week}&user={owner.id}\n"
-        )
-        subject = f"Stint: {owner.name} submitted {week}"
-        return [_Mail(u.id, u.email, subject, body) for u in recipients if u.id != owner.id]
+        queue = f"{base_url}/approvals?state=submitted&week={week}&user={owner.id}"
+        drafts = []
+        for u in recipients:
+            if u.id == owner.id:
+                continue
+            t = language(u.locale)
+            body = t.tr("%(name)s submitted the week %(week)s for approval.", name=owner.name, week=week)
+            subject = t.tr("Stint: %(name)s submitted %(week)s", name=owner.name, week=week)
+            drafts.append(_Mail(u.id, u.email, subject, f"{body}\n\n{queue}\n", t.locale))
+        return drafts
+    sheet = f"{base_url}/time?week={week}"
+    t = language(owner.locale)
     if action == "approve":
-        body = f"{actor.name} approved your week {week}.\n\n{base_url}/time?week={week}\n"
-        return [_Mail(owner.id, owner.email, f"Stint: your week {week} was approved", body)]
+        body = t.tr("%(name)s approved your week %(week)s.", name=actor.name, week=week) + f"\n\n{sheet}\n"
+        subject = t.tr("Stint: your week %(week)s was approved", week=week)
+        return [_Mail(owner.id, owner.email, subject, body, t.locale)]
     if action == "reject":
         body = (
-            f"{actor.name} sent your week {week} back:\n\n{record.note}\n\n"
-            f"Change it and submit it again: {base_url}/time?week={week}\n"
+            t.tr("%(name)s sent your week %(week)s back:", name=actor.name, week=week)
+            + f"\n\n{record.note}\n\n" + t.tr("Change it and submit it again: %(url)s", url=sheet) + "\n"
         )
-        return [_Mail(owner.id, owner.email, f"Stint: your week {week} was rejected", body)]
+        subject = t.tr("Stint: your week %(week)s was rejected", week=week)
+        return [_Mail(owner.id, owner.email, subject, body, t.locale)]
     return []
 
 
 async def change_week(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User, owner_id: str,
     week: WeekId, action: WeekAction, note: str | None = None, mailer: Mailer | None = None,
-    base_url: str = "",
+    base_url: str = "", language: Language = english,
 ) -> WeekRecord:
     """Submit or revoke (the owner); approve, reject with a note, close or reopen (one of
     the owner's approvers or a global approval manager). Mails the people involved after
@@ -239,12 +252,12 @@ async def change_week(
         await repo.save_week(new, actor.id, now)
         detail = {"note": new.note} if action == "reject" else {}
         await scope.audit().record(f"user:{actor.id}", f"week.{action}", f"{owner_id}/{week}", detail, now)
-        mails = await _mails(scope, new, action, actor, base_url) if mailer is not None else []
+        mails = await _mails(scope, new, action, actor, base_url, language) if mailer is not None else []
         await work.commit()
     if mailer is not None:
         for mail in mails:
             try:
-                await mailer.send(mail.to, mail.subject, mail.body)
+                await mailer.send(mail.to, mail.subject, mail.body, locale=mail.locale)
             except Exception:
                 # The step is committed; a lost notice must not undo it.
                 log.exception("could not mail an approval step", extra={"action": action})

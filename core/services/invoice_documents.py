@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from core.billing import InvoiceDocument, InvoiceRenderer, Party
 from core.errors import NotFound
 from core.tenancy import Tenant
+from core.texts import PLAIN, Texts
 from core.unit_of_work import UnitOfWorkFactory
 
 __all__ = ["InvoiceFile", "InvoiceNotFound", "invoice_file"]
@@ -25,25 +26,29 @@ class InvoiceFile:
 
 
 async def invoice_file(
-    uow: UnitOfWorkFactory, renderer: InvoiceRenderer, *, tenant: Tenant, invoice_id: str, seller: Party
+    uow: UnitOfWorkFactory, renderer: InvoiceRenderer, *, tenant: Tenant, invoice_id: str, seller: Party,
+    texts: Texts = PLAIN,
 ) -> InvoiceFile:
-    """The invoice ``invoice_id`` of the tenant's billing account, rendered."""
+    """The invoice ``invoice_id`` of the tenant's billing account, rendered in the reader's
+    language (``texts``: the downloading user's)."""
     async with uow() as work:
         stored = await work.tenant(tenant.id).invoices().get(invoice_id)
         if stored is None:
             raise InvoiceNotFound(f"there is no invoice {invoice_id}")
         customer = await work.payments().customer(tenant.subscription_id)
-    details = [f"Tenant: {tenant.slug}"]
+    details = [texts.tr("Tenant: %(slug)s", slug=tenant.slug)]
     if customer.email:
         details.append(customer.email)
     if customer.card_brand and customer.card_last4:
-        details.append(f"Paid by {customer.card_brand} card ending {customer.card_last4}")
+        details.append(texts.tr("Paid by %(brand)s card ending %(last4)s", brand=customer.card_brand,
+                                last4=customer.card_last4))
     document = InvoiceDocument(
         invoice=stored.invoice,
         kind=stored.kind,
         seller=seller,
         buyer=Party(tenant.name, tuple(details)),
         account=tenant.subscription_id,
+        texts=texts,
     )
     name = stored.invoice.number_text or stored.invoice.id
     return InvoiceFile(f"{name}.pdf", renderer.media_type, renderer.render(document))

@@ -23,6 +23,7 @@ from core.clock import Clock, today_in
 from core.jobs.ports import JobStore, MailDraft, Mailer, MailInDoubt, QueuedMail
 from core.notifications import LABELS, UnsubscribeLinks
 from core.tenancy import Tenant
+from core.texts import PLAIN, Language, Texts, english
 from core.unit_of_work import UnitOfWorkFactory
 
 __all__ = [
@@ -61,17 +62,25 @@ def _days(n: int) -> str:
     return "1 day" if n == 1 else f"{n} days"
 
 
-def trial_reminder(tenant: Tenant, recipient: str, ends_on: date, days_left: int, base_url: str) -> MailDraft:
-    """The "trial ends in N days" mail to one collection admin."""
+def trial_reminder(
+    tenant: Tenant, recipient: str, ends_on: date, days_left: int, base_url: str, texts: Texts = PLAIN
+) -> MailDraft:
+    """The "trial ends in N days" mail to one collection admin, in their language."""
+    t = texts
     body = (
-        f"The Stint trial of {tenant.name} ({tenant.slug}) ends in {_days(days_left)}, "
-        f"on {ends_on.isoformat()}.\n\n"
-        "When it ends without a purchase, time tracking stops for everyone; your data is kept.\n"
-        f"Buy a subscription on the Subscription page: {base_url}/settings/subscription\n"
+        t.plural("The Stint trial of %(tenant)s (%(slug)s) ends in %(num)s day, on %(day)s.",
+                 "The Stint trial of %(tenant)s (%(slug)s) ends in %(num)s days, on %(day)s.", days_left,
+                 tenant=tenant.name, slug=tenant.slug, day=t.day(ends_on)) + "\n\n"
+        + t.tr("When it ends without a purchase, time tracking stops for everyone; your data is kept.")
+        + "\n"
+        + t.tr("Buy a subscription on the Subscription page: %(url)s",
+               url=base_url + "/settings/subscription")
+        + "\n"
     )
     kind = _TRIAL_KINDS[_trial_threshold(days_left) or 3]
-    return MailDraft(kind, tenant.id, ends_on, recipient,
-                     f"Your Stint trial ends in {_days(days_left)}", body, preference="trial_ending")
+    subject = t.plural("Your Stint trial ends in %(num)s day", "Your Stint trial ends in %(num)s days",
+                       days_left)
+    return MailDraft(kind, tenant.id, ends_on, recipient, subject, body, preference="trial_ending")
 
 
 def retention_warning(
@@ -88,7 +97,7 @@ def retention_warning(
 
 
 async def queue_trial_reminders(
-    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = ""
+    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", language: Language = english
 ) -> int:
     """Queue the 7-, 3- and 1-day reminders to each collection admin of each trial ending
     within a week; how many.
@@ -107,7 +116,10 @@ async def queue_trial_reminders(
             if _trial_threshold(days_left) is None or tenant.uninstalled:
                 continue
             for email in await jobs.collection_admin_emails(tenant.id):
-                draft = trial_reminder(tenant, email, ends_on, days_left, base_url)
+                # In the admin's own language (English for an address that is no user).
+                admin = await work.tenant(tenant.id).users().by_email(email)
+                texts = language(admin.locale if admin else "en")
+                draft = trial_reminder(tenant, email, ends_on, days_left, base_url, texts)
                 queued += int(await jobs.queue_mail(draft, clock.now()))
         await work.commit()
     return queued
@@ -121,23 +133,35 @@ class DeliveryReport:
     """Mails that may have reached the server without being recorded: never sent again."""
 
 
-def _unsubscribe(mail: QueuedMail, links: UnsubscribeLinks | None) -> tuple[str, str | None]:
+def _unsubscribe(
+    mail: QueuedMail, links: UnsubscribeLinks | None, texts: Texts = PLAIN
+) -> tuple[str, str | None]:
     """The body with its unsubscribe footer, and the one-click address (notifications to a
     user of the tenant only: a mail nobody can refuse, or to another address, has neither)."""
     if links is None or mail.preference is None or not mail.user_id:
         return mail.body, None
     url = links.link(mail.tenant_id, mail.user_id, mail.preference)
-    label = LABELS.get(mail.preference, mail.preference)
+    label = texts.tr(LABELS.get(mail.preference, mail.preference))
     footer = (
-        f"\n--\nYou get this mail because of your notification setting \"{label}\".\n"
-        f"Stop these mails with one click: {url}\n"
+        "\n--\n" + texts.tr("You get this mail because of your notification setting \"%(label)s\".",
+                             label=label)
+        + "\n" + texts.tr("Stop these mails with one click: %(url)s", url=url) + "\n"
     )
     return mail.body.rstrip("\n") + "\n" + footer, url
 
 
+async def _reader(uow: UnitOfWorkFactory, mail: QueuedMail, language: Language) -> Texts:
+    """The recipient's language when they are a user of the tenant (their profile), else English."""
+    if not mail.user_id or not mail.tenant_id:
+        return PLAIN
+    async with uow() as work:
+        user = await work.tenant(mail.tenant_id).users().get(mail.user_id)
+    return language(user.locale) if user is not None else PLAIN
+
+
 async def deliver_mail(
     uow: UnitOfWorkFactory, jobs: JobStore, mailer: Mailer, clock: Clock, *, limit: int = 200,
-    links: UnsubscribeLinks | None = None,
+    links: UnsubscribeLinks | None = None, language: Language = english,
 ) -> DeliveryReport:
     """Send what the outbox holds, one mail at a time: claim it (committed), send, record
     the result (committed).
@@ -164,9 +188,10 @@ async def deliver_mail(
         if mail is None:
             continue  # another sender has it
         try:
-            body, unsubscribe = _unsubscribe(mail, links)
+            texts = await _reader(uow, mail, language)
+            body, unsubscribe = _unsubscribe(mail, links, texts)
             await mailer.send(mail.recipient, mail.subject, body, to_name=mail.recipient_name,
-                              unsubscribe=unsubscribe)
+                              unsubscribe=unsubscribe, locale=texts.locale)
         except MailInDoubt as exc:
             log.warning("mail may have been sent; not sent again", extra={"mail": mail.id})
             async with uow(write=True) as work:

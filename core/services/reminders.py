@@ -22,8 +22,8 @@ from datetime import date, datetime, time, timedelta
 from core.audit import AuditQuery
 from core.clock import Clock
 from core.jobs.ports import JobStore, MailDraft
-from core.money import format_minor
 from core.tenancy import Tenant, User
+from core.texts import Language, Texts, english
 from core.tracking.weeks import WeekId, week_of, zone
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 from core.working_hours import DEFAULT_WORKING_HOURS, WorkingHours, expected_minutes
@@ -108,10 +108,11 @@ async def _shortfall(
 
 
 async def queue_missing_time(
-    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = ""
+    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", language: Language = english
 ) -> int:
     """For last week (each user's zone): a reminder to each licensed user who tracked less
-    than expected, and one digest per approval manager naming them; how many mails queued."""
+    than expected, and one digest per approval manager naming them; how many mails queued.
+    Each mail is in its recipient's language (``language``, by their profile's locale)."""
     queued = 0
     now = clock.now()
     for tenant in await _tenants(jobs, uow):
@@ -128,14 +129,18 @@ async def queue_missing_time(
                     continue
                 short.append(found)
                 missing = found.expected_minutes - found.tracked_minutes
+                t = language(user.locale)
+                sheet = f"{base_url}/time?week={found.week}"
                 body = (
-                    f"Hello {user.name or user.email},\n\n"
-                    f"In week {found.week} you tracked {_hours(found.tracked_minutes)} of the "
-                    f"{_hours(found.expected_minutes)} expected ({_hours(missing)} missing).\n\n"
-                    f"Fill in your timesheet: {base_url}/time?week={found.week}\n"
+                    t.tr("Hello %(name)s,", name=user.name or user.email) + "\n\n"
+                    + t.tr("In week %(week)s you tracked %(tracked)s of the %(expected)s expected"
+                           " (%(missing)s missing).", week=found.week, tracked=_hours(found.tracked_minutes),
+                           expected=_hours(found.expected_minutes), missing=_hours(missing)) + "\n\n"
+                    + t.tr("Fill in your timesheet: %(url)s", url=sheet) + "\n"
                 )
-                draft = MailDraft("missing_time", tenant.id, found.week.monday, user.email,
-                                  f"Your Stint time for {found.week} is missing {_hours(missing)}", body,
+                subject = t.tr("Your Stint time for %(week)s is missing %(missing)s", week=found.week,
+                               missing=_hours(missing))
+                draft = MailDraft("missing_time", tenant.id, found.week.monday, user.email, subject, body,
                                   preference="missing_time")
                 queued += int(await jobs.queue_mail(draft, now))
             managers = [u for u in users if u.approval_manager]
@@ -171,7 +176,7 @@ def _day_ends(day: date, hours: WorkingHours, time_zone: str) -> datetime:
 
 
 async def queue_running_timers(
-    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = ""
+    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", language: Language = english
 ) -> int:
     """One mail a day to each user whose timer still runs after their working day ended."""
     queued = 0
@@ -194,21 +199,29 @@ async def queue_running_timers(
                 if now < ends or timer.started_at >= ends:
                     continue
                 local_start = timer.started_at.astimezone(zone(time_zone))
+                t = language(user.locale)
                 body = (
-                    f"Hello {user.name or user.email},\n\n"
-                    f"Your Stint timer has been running since {local_start:%Y-%m-%d %H:%M} "
-                    f"({time_zone}) and your working day has ended.\n\n"
-                    f"Stop it or keep it running: {base_url}/time\n"
+                    t.tr("Hello %(name)s,", name=user.name or user.email) + "\n\n"
+                    + t.tr("Your Stint timer has been running since %(start)s (%(zone)s) and your working"
+                           " day has ended.", start=t.moment(local_start), zone=time_zone) + "\n\n"
+                    + t.tr("Stop it or keep it running: %(url)s", url=base_url + "/time") + "\n"
                 )
                 draft = MailDraft("timer_running", tenant.id, today, user.email,
-                                  "Your Stint timer is still running", body, preference="timer_running")
+                                  t.tr("Your Stint timer is still running"), body, preference="timer_running")
                 queued += int(await jobs.queue_mail(draft, now))
             await work.commit()
     return queued
 
 
+async def _readers(scope: TenantScope, emails: list[str], language: Language) -> list[tuple[str, Texts]]:
+    """Each address with its user's language (English for an address that is no user)."""
+    found = [(email, await scope.users().by_email(email)) for email in emails]
+    return [(email, language(user.locale if user else "en")) for email, user in found]
+
+
 async def queue_seat_requests(
-    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", lookback_days: int = 2
+    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", lookback_days: int = 2,
+    language: Language = english,
 ) -> int:
     """A mail to each collection admin for each user refused for lack of a seat (the access
     check's ``seat.unavailable`` audit row, written at most once a day per user): once per
@@ -223,18 +236,20 @@ async def queue_seat_requests(
                     if r.at >= since]
             if not rows:
                 continue
-            admins = await jobs.collection_admin_emails(tenant.id)
+            admins = await _readers(scope, await jobs.collection_admin_emails(tenant.id), language)
+            page = f"{base_url}/settings/subscription"
             for row in rows:
                 refused = row.actor.removeprefix("user:")
                 day = row.at.astimezone(zone(tenant.time_zone)).date()
-                body = (
-                    f"{row.subject} tried to use Stint in {tenant.name} ({tenant.slug}) on {day.isoformat()} "
-                    "and was refused: no licence (seat) is free.\n\n"
-                    f"Add seats or free one on the Subscription page: {base_url}/settings/subscription\n"
-                )
-                for email in admins:
+                for email, t in admins:
+                    body = (
+                        t.tr("%(who)s tried to use Stint in %(tenant)s (%(slug)s) on %(day)s and was refused:"
+                             " no licence (seat) is free.", who=row.subject, tenant=tenant.name,
+                             slug=tenant.slug, day=t.day(day)) + "\n\n"
+                        + t.tr("Add seats or free one on the Subscription page: %(url)s", url=page) + "\n"
+                    )
                     draft = MailDraft(f"seat_request_{refused}"[:64], tenant.id, day, email,
-                                      f"{row.subject} needs a Stint licence", body,
+                                      t.tr("%(who)s needs a Stint licence", who=row.subject), body,
                                       preference="seat_requests")
                     queued += int(await jobs.queue_mail(draft, now))
             await work.commit()
@@ -242,7 +257,8 @@ async def queue_seat_requests(
 
 
 async def queue_billing_mails(
-    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", lookback_days: int = 3
+    uow: UnitOfWorkFactory, jobs: JobStore, clock: Clock, *, base_url: str = "", lookback_days: int = 3,
+    language: Language = english,
 ) -> int:
     """To each collection admin: one mail per invoice issued (with something to pay) and one
     per failed payment (the billing events' ``invoice.payment_failed`` audit row), found in the
@@ -262,29 +278,33 @@ async def queue_billing_mails(
             failed = [r for r in rows if r.at >= now - timedelta(days=lookback_days)]
             if not issued and not failed:
                 continue
-            admins = await jobs.collection_admin_emails(tenant.id)
-            drafts = []
-            for invoice in issued:
-                name = invoice.number_text or invoice.id
-                amount = f"{format_minor(invoice.amount_due)} {invoice.currency}"
-                body = (
-                    f"Stint issued invoice {name} to {tenant.name} ({tenant.slug}) on "
-                    f"{invoice.issued_on.isoformat()}: {amount} to pay.\n\n"
-                    f"See it on the Subscription page: {base_url}/settings/subscription\n"
-                )
-                drafts.append((f"invoice_issued_{invoice.id}", invoice.issued_on,
-                               f"Stint invoice {name}: {amount}", body, "invoice_issued"))
-            for row in failed:
-                day = row.at.astimezone(zone(tenant.time_zone)).date()
-                body = (
-                    f"A payment for the Stint subscription of {tenant.name} ({tenant.slug}) failed on "
-                    f"{day.isoformat()}.\n\nCheck the payment method on the Subscription page, or "
-                    f"Stint stops when the grace period ends: {base_url}/settings/subscription\n"
-                )
-                drafts.append((f"payment_failed_{row.subject}", day, "A Stint payment failed", body,
-                               "payment_failed"))
-            for kind, on, subject, body, preference in drafts:
-                for email in admins:
+            admins = await _readers(scope, await jobs.collection_admin_emails(tenant.id), language)
+            page = f"{base_url}/settings/subscription"
+            for email, t in admins:
+                drafts = []
+                for invoice in issued:
+                    name = invoice.number_text or invoice.id
+                    amount = t.money(invoice.amount_due, invoice.currency)
+                    body = (
+                        t.tr("Stint issued invoice %(number)s to %(tenant)s (%(slug)s) on %(day)s:"
+                             " %(amount)s to pay.", number=name, tenant=tenant.name, slug=tenant.slug,
+                             day=t.day(invoice.issued_on), amount=amount) + "\n\n"
+                        + t.tr("See it on the Subscription page: %(url)s", url=page) + "\n"
+                    )
+                    subject = t.tr("Stint invoice %(number)s: %(amount)s", number=name, amount=amount)
+                    drafts.append((f"invoice_issued_{invoice.id}", invoice.issued_on, subject, body,
+                                   "invoice_issued"))
+                for row in failed:
+                    day = row.at.astimezone(zone(tenant.time_zone)).date()
+                    body = (
+                        t.tr("A payment for the Stint subscription of %(tenant)s (%(slug)s) failed"
+                             " on %(day)s.", tenant=tenant.name, slug=tenant.slug, day=t.day(day)) + "\n\n"
+                        + t.tr("Check the payment method on the Subscription page, or Stint stops when"
+                               " the grace period ends: %(url)s", url=page) + "\n"
+                    )
+                    drafts.append((f"payment_failed_{row.subject}", day, t.tr("A Stint payment failed"), body,
+                                   "payment_failed"))
+                for kind, on, subject, body, preference in drafts:
                     draft = MailDraft(kind[:64], tenant.id, on, email, subject, body, preference=preference)
                     queued += int(await jobs.queue_mail(draft, now))
             await work.commit()

@@ -24,6 +24,7 @@ from core.services.idempotency import forget_expired_keys
 from core.services.notifications import deliver_mail, queue_trial_reminders
 from core.services.renewals import renew_due
 from core.services.retention import run_retention
+from plugins.i18n import texts_for
 from plugins.settings import Settings
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ async def _renewals(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
 
 async def _trial_reminders(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     queued = await queue_trial_reminders(
-        stint.uow, stint.jobs, stint.clock, base_url=stint.settings.base_url
+        stint.uow, stint.jobs, stint.clock, base_url=stint.settings.base_url, language=texts_for
     )
     return {"queued": queued}
 
@@ -137,28 +138,28 @@ async def _missing_time(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     from core.services.reminders import queue_missing_time
 
     return {"queued": await queue_missing_time(stint.uow, stint.jobs, stint.clock,
-                                               base_url=stint.settings.base_url)}
+                                               base_url=stint.settings.base_url, language=texts_for)}
 
 
 async def _running_timers(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     from core.services.reminders import queue_running_timers
 
     return {"queued": await queue_running_timers(stint.uow, stint.jobs, stint.clock,
-                                                 base_url=stint.settings.base_url)}
+                                                 base_url=stint.settings.base_url, language=texts_for)}
 
 
 async def _seat_requests(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     from core.services.reminders import queue_seat_requests
 
     return {"queued": await queue_seat_requests(stint.uow, stint.jobs, stint.clock,
-                                                base_url=stint.settings.base_url)}
+                                                base_url=stint.settings.base_url, language=texts_for)}
 
 
 async def _billing_mails(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     from core.services.reminders import queue_billing_mails
 
     return {"queued": await queue_billing_mails(stint.uow, stint.jobs, stint.clock,
-                                                base_url=stint.settings.base_url)}
+                                                base_url=stint.settings.base_url, language=texts_for)}
 
 
 async def _retention(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
@@ -170,7 +171,8 @@ async def _retention(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
 
 
 async def _mail(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
-    report = await deliver_mail(stint.uow, stint.jobs, stint.mailer, stint.clock, links=stint.unsubscribe)
+    report = await deliver_mail(stint.uow, stint.jobs, stint.mailer, stint.clock, links=stint.unsubscribe,
+                                language=texts_for)
     return {"sent": report.sent, "failed": report.failed, "in_doubt": report.in_doubt}
 
 

@@ -19,8 +19,10 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
 
 from core.jobs.ports import MailInDoubt
+from plugins.i18n import texts_for
 from plugins.settings import Settings
 
 __all__ = ["LogMailer", "SmtpMailer", "compose", "mailer_from_settings"]
@@ -56,18 +58,21 @@ def _segments(line: str) -> list[tuple[str, str | None]]:
     return pieces
 
 
-def _html(subject: str, body: str, unsubscribe: str | None) -> str:
+def _html(subject: str, body: str, unsubscribe: str | None, locale: str = "en") -> str:
     paragraphs = [
         [_segments(line) for line in block.splitlines()]
         for block in re.split(r"\n\s*\n", body.strip()) if block.strip()
     ]
+    texts = texts_for(locale)
     return _TEMPLATES.get_template("mail.html").render(
-        subject=subject, paragraphs=paragraphs, unsubscribe=unsubscribe
+        subject=subject, paragraphs=paragraphs, unsubscribe=unsubscribe, locale=texts.locale,
+        _=lambda message: Markup(texts.tr(message)),
     )
 
 
 def compose(
-    sender: str, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None
+    sender: str, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None,
+    locale: str = "en",
 ) -> EmailMessage:
     """The message as it goes on the wire (text and HTML; unsubscribe headers when given)."""
     message = EmailMessage()
@@ -84,7 +89,7 @@ def compose(
         message["List-Unsubscribe"] = f"<{link}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(body)
-    message.add_alternative(_html(header_text(subject), body, unsubscribe), subtype="html")
+    message.add_alternative(_html(header_text(subject), body, unsubscribe, locale), subtype="html")
     return message
 
 
@@ -124,9 +129,11 @@ class SmtpMailer:
             server.close()  # accepted already: a failed goodbye changes nothing
 
     async def send(
-        self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None
+        self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None,
+        locale: str = "en",
     ) -> None:
-        message = compose(self.sender, to, subject, body, to_name=to_name, unsubscribe=unsubscribe)
+        message = compose(self.sender, to, subject, body, to_name=to_name, unsubscribe=unsubscribe,
+                          locale=locale)
         await asyncio.to_thread(self._send, message)
 
 
@@ -134,7 +141,8 @@ class LogMailer:
     """No mail server configured: the mail is logged (without its body) and dropped."""
 
     async def send(
-        self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None
+        self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None,
+        locale: str = "en",
     ) -> None:
         log.info("mail not sent (no STINT_SMTP_URL)", extra={"subject": subject})
 

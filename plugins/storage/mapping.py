@@ -56,6 +56,9 @@ def user_from_row(row: dict[str, Any]) -> User:
         last_used_at=row["last_used_at"],
         second_factor=row["totp_confirmed_at"] is not None,
         active=row.get("deactivated_at") is None,
+        locale=row.get("locale") or "en",
+        time_format=row.get("time_format") or "hm",
+        week_starts_on=row.get("week_starts_on") or "monday",
     )
 
 

@@ -96,6 +96,10 @@ class TenantUser(Table, tablename="tenant_user"):
     totp_last_step = BigInt(null=True, default=None)
     # m0025: set while the user is deactivated (their tokens are refused, their seat freed).
     deactivated_at = Timestamptz(null=True, default=None)
+    # m0033: the profile's reading preferences (NULL: English, 1:30, Monday).
+    locale = Varchar(length=8, null=True, default=None)
+    time_format = Varchar(length=8, null=True, default=None)
+    week_starts_on = Varchar(length=10, null=True, default=None)
 
 
 class Seat(Table, tablename="seat"):

@@ -17,7 +17,7 @@ from .audit_repo import audit_page
 from .changes import note_change, tenant_scope, user_scope
 from .directory import PiccoloDirectory
 from .mapping import user_from_row
-from .tables import AuditEvent, TenantUser
+from .tables import AuditEvent, Person, TenantUser
 
 __all__ = ["PiccoloAuditLog", "PiccoloUserRepository"]
 
@@ -93,6 +93,20 @@ class PiccoloUserRepository:
                 TenantUser.last_used_at: user.last_used_at,
             }
         ).where((TenantUser.tenant_id == self.tenant_id) & (TenantUser.id == user.id))
+
+    async def save_profile(self, user: User) -> None:
+        # The user's cached principal carries the preferences: the next request reads afresh.
+        note_change(user_scope(user.id))
+        where = (TenantUser.tenant_id == self.tenant_id) & (TenantUser.id == user.id)
+        await TenantUser.update({
+            TenantUser.locale: user.locale,
+            TenantUser.time_format: user.time_format,
+            TenantUser.week_starts_on: user.week_starts_on,
+        }).where(where)
+        row = await TenantUser.select(TenantUser.person_id).where(where).first()
+        if row is not None:
+            # The name is the person's (one across their tenants), as the user list shows it.
+            await Person.update({Person.name: user.name}).where(Person.id == row["person_id"])
 
     async def set_active(self, user_id: str, active: bool, at: datetime) -> None:
         # Both scopes: the principal cached for the user's requests is under either.

@@ -124,6 +124,18 @@ class FakeUserRepository:
                 approval_manager=user.approval_manager, last_used_at=user.last_used_at,
             )
 
+    async def save_profile(self, user: User) -> None:
+        self._store.check_write("save a profile")
+        self._store.note_change(f"u:{user.id}")
+        row = self._rows().get(user.id)
+        if row is None:
+            return
+        row.user = replace(row.user, locale=user.locale, time_format=user.time_format,
+                           week_starts_on=user.week_starts_on)
+        person = self._store.persons.get(row.user.person_id)
+        if person is not None:
+            self._store.persons[row.user.person_id] = replace(person, name=user.name)
+
     async def set_active(self, user_id: str, active: bool, at: datetime) -> None:
         self._store.check_write("deactivate or reactivate a user")
         self._store.note_change(f"t:{self.tenant_id}")

@@ -371,6 +371,7 @@ class SentMail:
     body: str
     to_name: str = ""
     unsubscribe: str | None = None
+    locale: str = "en"
 
 
 @dataclass
@@ -384,12 +385,13 @@ class FakeMailer:
     refused: int = 0
 
     async def send(
-        self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None
+        self, to: str, subject: str, body: str, *, to_name: str = "", unsubscribe: str | None = None,
+        locale: str = "en",
     ) -> None:
         if self.down or to in self.fail_for:
             self.refused += 1
             raise ConnectionRefusedError(f"the mail server refused the mail to {to}")
-        self.sent.append(SentMail(to, subject, body, to_name, unsubscribe))
+        self.sent.append(SentMail(to, subject, body, to_name, unsubscribe, locale))
 
     def to(self, address: str) -> list[str]:
         """Subjects of the mails sent to ``address``."""

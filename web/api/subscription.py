@@ -31,6 +31,7 @@ from core.services.subscriptions import (
     resume_subscription,
     view_subscription,
 )
+from plugins.i18n import texts_for
 
 from ..access import requires
 from ..auth import TenantPrincipal
@@ -423,7 +424,7 @@ class InvoicesController(Controller):
     ) -> Response[bytes]:
         document = await invoice_file(
             stint.uow, stint.invoice_documents, tenant=request.user.tenant, invoice_id=invoice_id,
-            seller=stint.seller,
+            seller=stint.seller, texts=texts_for(request.user.user.locale),
         )
         return Response(
             document.content,

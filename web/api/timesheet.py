@@ -29,6 +29,7 @@ from core.services.timesheets import (
 )
 from core.tracking import LockPolicy, TrackingRules, check_day, parse_week_id, week_of
 from core.tracking.approval import MAX_NOTE_LENGTH
+from plugins.i18n import texts_for
 
 from ..access import requires
 from ..auth import TenantPrincipal
@@ -188,7 +189,8 @@ class WeeksController(Controller):
         week_id = parse_week_id(week)
         new = await change_week(
             stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, owner_id=owner,
-            week=week_id, action=action, note=note, mailer=stint.mailer, base_url=stint.settings.base_url,
+            week=week_id, action=action, note=note, mailer=stint.mailer, language=texts_for,
+            base_url=stint.settings.base_url,
         )
         return WeekStatusOut(week=str(week_id), user_id=owner, status=new.status.value, note=new.note)
 

@@ -8,6 +8,8 @@ vendored ``htmx.min.js`` (no CDN: Stint must work air-gapped).
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +19,14 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from core.money import format_minor
 from core.origin import Source
+from plugins import i18n
 from plugins.settings import Settings
 
 from ..origin import OriginMiddleware
 from .csrf import csrf_middleware
 from .errors import browser_aware, page_exception_handlers
+from .locale import LocaleMiddleware
 from .session import SessionCookieMiddleware
 
 __all__ = ["browser_aware", "pages_router", "static_router", "template_config"]
@@ -32,29 +35,67 @@ _WEB = Path(__file__).resolve().parent.parent
 
 
 def _hm(seconds: int | None) -> str:
-    """Durations as timesheets show them: 1:30; under a minute with its seconds, 0:00:04
-    (a short track is kept with its seconds and shown as such, docs/tracking.md)."""
-    value = int(seconds or 0)
-    if 0 < value < 60:
-        return f"0:00:{value:02d}"
-    return f"{value // 3600}:{value % 3600 // 60:02d}"
+    """Durations in the reader's time format: 1:30, or 1.50 (1,50 in German) decimal hours."""
+    reader = i18n.current()
+    return i18n.duration(seconds, reader.time_format, reader.locale)
 
 
 def _money(amount: int, currency: str = "USD") -> str:
-    return f"{format_minor(amount)} {currency}"
+    """1,234.56 USD in English (as always); Babel's form elsewhere (1.234,56 €)."""
+    return i18n.money(amount, currency, i18n.current().locale)
 
 
 def _decimal(value: Any, places: int = 4) -> str:
     """An exact fraction (minor units) as major units with a few places, for the quote's working."""
-    return f"{float(value) / 100:,.{places}f}"
+    locale = i18n.current().locale
+    if locale == "en":
+        return f"{float(value) / 100:,.{places}f}"
+    return i18n.number(Fraction(value), places, locale)
+
+
+def _day(value: date) -> str:
+    """A calendar day (of a date, or of a datetime as it stands): 2026-12-06 / 06.12.2026."""
+    return i18n.day(value.date() if isinstance(value, datetime) else value, i18n.current().locale)
+
+
+def _moment(value: datetime) -> str:
+    return i18n.moment(value, i18n.current().locale)
+
+
+def _weekday_day(value: date) -> str:
+    return i18n.weekday_day(value, i18n.current().locale)
+
+
+def _weekday_name(value: date) -> str:
+    return i18n.weekday_name(value, i18n.current().locale)
+
+
+def _weekday_short(value: date) -> str:
+    return i18n.weekday_short(value, i18n.current().locale)
+
+
+def _gettext(message: str) -> str:
+    return i18n.catalogue(i18n.current().locale).gettext(message)
+
+
+def _ngettext(singular: str, plural: str, n: int) -> str:
+    return i18n.catalogue(i18n.current().locale).ngettext(singular, plural, n)
 
 
 def _engine_setup(engine: JinjaTemplateEngine) -> None:
-    engine.engine.filters.update(hm=_hm, money=_money, decimal=_decimal)
-    # Template strings are marked for translation (`{{ _("…") }}`, `{% trans %}`) so gettext
-    # catalogues can hold them; until a locale is chosen per request they render as written.
+    engine.engine.filters.update(
+        hm=_hm, money=_money, decimal=_decimal, day=_day, moment=_moment,
+        weekday_day=_weekday_day, weekday_short=_weekday_short, weekday_name=_weekday_name,
+    )
+    # Marked strings (`{{ _("…") }}`, `{% trans %}`) are looked up in the catalogue of the
+    # request's reader (a context variable: web/pages/session.py sets it from the user's
+    # profile, LocaleMiddleware from the browser's languages before anyone signs in).
     engine.engine.add_extension("jinja2.ext.i18n")
-    engine.engine.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    engine.engine.install_gettext_callables(  # type: ignore[attr-defined]
+        _gettext, _ngettext, newstyle=True
+    )
+    engine.engine.globals["ui_locale"] = lambda: i18n.current().locale
+    i18n.load_catalogues()
 
 
 def template_config(*more_directories: Path) -> TemplateConfig[JinjaTemplateEngine]:
@@ -76,6 +117,7 @@ def page_middleware(settings: Settings) -> list[Any]:
     """Session cookies outermost (they ride on error pages too), then CSRF."""
     return [
         DefineMiddleware(OriginMiddleware, source=Source.PAGE), DefineMiddleware(SessionCookieMiddleware),
+        DefineMiddleware(LocaleMiddleware),
         csrf_middleware(settings),
     ]
 
@@ -91,6 +133,7 @@ def pages_router(settings: Settings) -> Router:
     from .explorer import ExplorerPageController
     from .notifications import NotificationsPageController
     from .oauth import OAuthPagesController
+    from .profile import ProfilePageController
     from .reporting import ReportingPageController
     from .reports import ReportsPageController
     from .security import SecurityPageController
@@ -115,7 +158,7 @@ def pages_router(settings: Settings) -> Router:
             ApprovalsPageController, WorklogHistoryPageController, ExplorerPageController,
             ReportingPageController, ReportsPageController, BurndownPageController,
             UnsubscribePageController, NotificationsPageController, WorkingHoursPageController,
-            OAuthPagesController, AppsPageController,
+            OAuthPagesController, AppsPageController, ProfilePageController,
         ],
         middleware=page_middleware(settings),
         exception_handlers=page_exception_handlers,

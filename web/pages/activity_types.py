@@ -19,6 +19,7 @@ from core.errors import ValidationFailed
 from core.licensing.access import Action
 from core.money import Money, format_minor
 from core.services.activity_types import create_activity_type, list_activity_types, update_activity_type
+from plugins.i18n import gettext
 
 from .render import Page, open_page, render, stint_of
 
@@ -95,7 +96,7 @@ class ActivityTypesPageController(Controller):
             billable_by_default=data.billable_by_default == "on",
             hourly_rate=parse_rate(data.rate, data.currency),
         )
-        return _show(request, await _context(request, page, done=f"Added {entry.name}."))
+        return _show(request, await _context(request, page, done=gettext("Added %(name)s.", name=entry.name)))
 
     @post("/{activity_type_id:str}", status_code=200)
     async def change(
@@ -110,7 +111,7 @@ class ActivityTypesPageController(Controller):
                 hourly_rate=parse_rate(data.rate, data.currency),
             ),
         )
-        return _show(request, await _context(request, page, done=f"Saved {entry.name}."))
+        return _show(request, await _context(request, page, done=gettext("Saved %(name)s.", name=entry.name)))
 
     @post("/{activity_type_id:str}/active", status_code=200)
     async def activate(
@@ -122,6 +123,6 @@ class ActivityTypesPageController(Controller):
             stint_of(request).uow, tenant=page.principal.tenant, activity_type_id=activity_type_id,
             changes=ActivityTypeChanges(active=data.active == "on"),
         )
-        state = "active" if entry.active else "inactive: kept on past worklogs, offered no more"
-        done = f"{entry.name} is {state}."
+        done = (gettext("%(name)s is active.", name=entry.name) if entry.active else
+                gettext("%(name)s is inactive: kept on past worklogs, offered no more.", name=entry.name))
         return _show(request, await _context(request, page, done=done))

@@ -20,6 +20,7 @@ from core.services.approvals import approval_queue, change_week, deciders
 from core.services.worklogs import list_worklogs
 from core.tracking import WeekStatus, parse_week_id
 from core.tracking.explorer import week_window
+from plugins.i18n import gettext, texts_for
 
 from .render import Page, open_page, render, stint_of
 
@@ -105,12 +106,13 @@ class ApprovalsPageController(Controller):
         try:
             await change_week(
                 stint.uow, stint.clock, tenant=p.tenant, actor=p.user, owner_id=user_id,
-                week=parse_week_id(week), action=action, note=note, mailer=stint.mailer,
+                week=parse_week_id(week), action=action, note=note, mailer=stint.mailer, language=texts_for,
                 base_url=stint.settings.base_url,
             )
         except StintError as refused:
             return await _queue(request, page, "submitted", "", "", error=str(refused))
-        done = f"{'Approved' if action == 'approve' else 'Rejected'} {week}."
+        done = (gettext("Approved %(week)s.", week=week) if action == "approve"
+                else gettext("Rejected %(week)s.", week=week))
         return await _queue(request, page, "submitted", "", "", done=done)
 
     @post("/{user_id:str}/{week:str}/approve", status_code=200)
@@ -140,13 +142,13 @@ class ApprovalsPageController(Controller):
             try:
                 await change_week(
                     stint.uow, stint.clock, tenant=p.tenant, actor=p.user, owner_id=user_id,
-                    week=parse_week_id(week), action="approve", mailer=stint.mailer,
+                    week=parse_week_id(week), action="approve", mailer=stint.mailer, language=texts_for,
                     base_url=stint.settings.base_url,
                 )
                 approved += 1
             except StintError as error:
                 refused.append(f"{week}: {error}")
-        done = f"Approved {approved} week(s)."
+        done = gettext("Approved %(count)s week(s).", count=approved)
         return await _queue(request, page, "submitted", "", "", done=done, error="; ".join(refused) or None)
 
     @post("/revoke/{week:str}", status_code=303)

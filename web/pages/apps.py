@@ -22,6 +22,7 @@ from core.identity.oauth import ClientKind
 from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services import oauth as apps
+from plugins.i18n import gettext
 
 from ..security import client_address
 from .oauth import SCOPE_WORDS
@@ -87,7 +88,7 @@ class AppsPageController(Controller):
         p = page.principal
         await apps.revoke_app(stint.uow, stint.clock, tenant_id=p.tenant.id, user_id=p.user.id, app_id=app_id,
                               address=client_address(request))
-        return render(request, _FULL, _PARTIAL, await _context(page, request, done="Revoked."))
+        return render(request, _FULL, _PARTIAL, await _context(page, request, done=gettext("Revoked.")))
 
     @post("/unpair", status_code=200)
     async def unpair(self, request: Request[Any, Any, Any]) -> Template:
@@ -97,7 +98,7 @@ class AppsPageController(Controller):
         p = page.principal
         count = await apps.revoke_all_apps(stint.uow, stint.clock, tenant_id=p.tenant.id, user_id=p.user.id,
                                            address=client_address(request))
-        done = f"Unpaired {count} app{'s' if count != 1 else ''}: each must be authorised again."
+        done = gettext("Unpaired %(count)s app(s): each must be authorised again.", count=count)
         return render(request, _FULL, _PARTIAL, await _context(page, request, done=done))
 
     @post("/registered", status_code=200)
@@ -120,7 +121,8 @@ class AppsPageController(Controller):
             problem = exc.detail if isinstance(exc, ValidationFailed) else "Choose public or confidential."
             return render(request, _FULL, _PARTIAL, await _context(page, request, problem=problem),
                           status_code=422)
-        context = await _context(page, request, made=client, secret=secret, done=f"Registered {client.name}.")
+        done = gettext("Registered %(name)s.", name=client.name)
+        context = await _context(page, request, made=client, secret=secret, done=done)
         return render(request, _FULL, _PARTIAL, context, headers={"Cache-Control": "no-store"})
 
     @post("/registered/{client_id:str}/disabled", status_code=200)
@@ -135,5 +137,6 @@ class AppsPageController(Controller):
         found = await apps.set_client_disabled(stint.uow, stint.clock, tenant_id=p.tenant.id,
                                                actor=f"user:{p.user.id}", client_id=client_id, disabled=off,
                                                address=client_address(request))
-        done = f"{found.name} is {'disabled for everybody' if off else 'enabled again'}."
+        done = (gettext("%(name)s is disabled for everybody.", name=found.name) if off
+                else gettext("%(name)s is enabled again.", name=found.name))
         return render(request, _FULL, _PARTIAL, await _context(page, request, done=done))

@@ -33,6 +33,7 @@ from core.services.budget_usage import budget_statement, check_month, user_names
 from core.services.budgets import Targets, add_budget, assign_budget, change_budget, unassign_budget
 from core.tracking import write_csv
 from core.tracking.rows import XLSX_MEDIA_TYPE
+from plugins.i18n import gettext
 
 from ..api.budgets import STATEMENT_COLUMNS, STATEMENT_NUMBERS, _statement_rows, viewer_of
 from .charts import LineChart, burn_bar, line_chart
@@ -270,7 +271,8 @@ class BudgetsPageController(Controller):
                                   actor=page.principal.user, draft=BudgetDraft(**_fields(data)))
         if not is_htmx(request):
             return Redirect(f"/budgets/{budget.id}", status_code=303)
-        context = await _list_context(request, page, done=f"Budget {budget.name!r} added.")
+        done = gettext("Budget %(name)s added.", name=repr(budget.name))
+        context = await _list_context(request, page, done=done)
         return render(request, "budgets/index.html", "budgets/_list.html", context)
 
     @get("/{budget_id:str}", name="budget")
@@ -310,7 +312,8 @@ class BudgetsPageController(Controller):
         reopen = data.open == "1"
         await change_budget(stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user,
                             budget_id=budget_id, changes=BudgetChanges(open=reopen))
-        done = "Budget reopened." if reopen else "Budget closed: it takes no new worklogs or assignments."
+        done = (gettext("Budget reopened.") if reopen
+                else gettext("Budget closed: it takes no new worklogs or assignments."))
         return await self._changed(request, page, budget_id, done)
 
     @post("/{budget_id:str}/assign", status_code=200)
@@ -329,11 +332,11 @@ class BudgetsPageController(Controller):
         if data.action == "assign":
             await assign_budget(stint.uow, stint.clock, tenant=page.principal.tenant,
                                 actor=page.principal.user, budget_id=budget_id, targets=targets)
-            done = "Assigned."
+            done = gettext("Assigned.")
         else:
             removed = await unassign_budget(stint.uow, stint.clock, tenant=page.principal.tenant,
                                             actor=page.principal.user, budget_id=budget_id, targets=targets)
-            done = f"{removed} assignment{'' if removed == 1 else 's'} removed."
+            done = gettext("%(count)s assignment(s) removed.", count=removed)
         return await self._changed(request, page, budget_id, done)
 
     @get("/{budget_id:str}/statement")

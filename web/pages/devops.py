@@ -14,6 +14,7 @@ from litestar.response import Template
 
 from core.licensing.access import Action
 from core.services.devops import DevOpsConnectionChange
+from plugins.i18n import gettext
 
 from .render import Page, open_page, render, stint_of
 
@@ -60,7 +61,8 @@ class DevOpsPageController(Controller):
                 data.pat or None if azure else None,
             ),
         )
-        done = "Connected to Azure DevOps." if azure else "Work items are kept in Stint (standalone)."
+        done = (gettext("Connected to Azure DevOps.") if azure
+                else gettext("Work items are kept in Stint (standalone)."))
         context = await _context(request, page, done=done)
         return render(request, "settings/devops.html", "settings/_devops.html", context)
 

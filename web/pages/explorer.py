@@ -36,6 +36,7 @@ from core.tracking import WeekStatus, write_csv
 from core.tracking.explorer import WorklogGroup, parse_group_by
 from core.tracking.rows import XLSX_MEDIA_TYPE
 from core.tracking.saved_views import COLUMNS, FILTERS
+from plugins.i18n import gettext
 
 from ..api.explorer_views import check_view_filters
 from ..api.import_jobs import in_background
@@ -290,11 +291,11 @@ class ExplorerPageController(Controller):
         if changes is None:
             count = await delete_worklogs(stint.uow, stint.clock, tenant=tenant, actor=actor,
                                           ids=ids, actor_can_edit_others=is_admin(principal))
-            done = f"{count} worklog{'' if count == 1 else 's'} deleted."
+            done = gettext("%(count)s worklog(s) deleted.", count=count)
         else:
             count = await update_worklogs(stint.uow, stint.clock, tenant=tenant, actor=actor,
                                           ids=ids, changes=changes, actor_can_edit_others=is_admin(principal))
-            done = f"{count} worklog{'' if count == 1 else 's'} changed."
+            done = gettext("%(count)s worklog(s) changed.", count=count)
         return _to_explorer(request, back, done)
 
     @get("/export")

@@ -35,6 +35,7 @@ from ..auth import TenantPrincipal, authenticate_tenant_token, bearer_token
 from ..deps import provide_stint
 from ..proxies import secure_cookies
 from ..security import client_address, limit_tenant
+from .locale import read_as
 
 __all__ = [
     "ACCESS_COOKIE",
@@ -155,6 +156,8 @@ async def page_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Tena
                 queue_cookie(connection, cookie)
     if principal is not None:
         await limit_tenant(stint.limiter, stint.settings, principal.tenant.id)
+        user = principal.user
+        read_as(user.locale, user.time_format, user.week_starts_on)
     return principal
 
 

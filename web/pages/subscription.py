@@ -36,6 +36,7 @@ from core.services.subscriptions import (
     view_subscription,
 )
 from plugins.bootstrap import Stint
+from plugins.i18n import gettext, texts_for
 
 from .money_words import change_sentence, confirmation_key, purchase_sentence
 from .render import Page, is_htmx, open_page, render, stint_of
@@ -228,7 +229,8 @@ class SubscriptionPageController(Controller):
         # Ask again: the banner (and everything else) now follows the new subscription.
         page = await open_page(request, Action.VIEW_SUBSCRIPTION)
         context = await _context(
-            request, page, done=f"Bought. Invoice {invoice.number_text or invoice.id} was issued.",
+            request, page,
+            done=gettext("Bought. Invoice %(number)s was issued.", number=invoice.number_text or invoice.id),
             banner_oob=True,
         )
         return _full_or(request, "settings/_subscription_and_banner.html", context)
@@ -291,7 +293,9 @@ class SubscriptionPageController(Controller):
             stint.uow, stint.billing, stint.clock, tenant=p.tenant, actor=p.user, requested=requested
         )
         issued = result.invoice
-        done = "Changed." + (f" Invoice {issued.number_text or issued.id} was issued." if issued else "")
+        done = gettext("Changed.")
+        if issued:
+            done += " " + gettext("Invoice %(number)s was issued.", number=issued.number_text or issued.id)
         done_as = ChangePreview(result.quote, result.credit_notes, result.to_credit_balance)
         # The quote of what was done, without a sentence to confirm or a button.
         context = await _context(request, page, done=done, quote=result.quote, preview=done_as)
@@ -306,7 +310,7 @@ class SubscriptionPageController(Controller):
         stint = stint_of(request)
         document = await invoice_file(
             stint.uow, stint.invoice_documents, tenant=page.principal.tenant, invoice_id=invoice_id,
-            seller=stint.seller,
+            seller=stint.seller, texts=texts_for(page.principal.user.locale),
         )
         return Response(
             document.content,
@@ -324,7 +328,7 @@ class SubscriptionPageController(Controller):
         context = await _context(
             request,
             page,
-            done="Cancelled: it will not renew. It stays valid until the end of the running period.",
+            done=gettext("Cancelled: it will not renew. It stays valid until the end of the running period."),
         )
         return _full_or(request, "settings/_subscription.html", context)
 
@@ -335,7 +339,8 @@ class SubscriptionPageController(Controller):
         await resume_subscription(
             stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user
         )
-        context = await _context(request, page, done="Resumed: it will renew at the end of the period.")
+        done = gettext("Resumed: it will renew at the end of the period.")
+        context = await _context(request, page, done=done)
         return _full_or(request, "settings/_subscription.html", context)
 
     @post("/activate", status_code=200)
@@ -350,7 +355,7 @@ class SubscriptionPageController(Controller):
             tenant=page.principal.tenant, actor=page.principal.user, subscription_id=data.subscription_id,
         )
         page = await open_page(request, Action.VIEW_SUBSCRIPTION)
-        context = await _context(request, page, done="Activated online.", banner_oob=True)
+        context = await _context(request, page, done=gettext("Activated online."), banner_oob=True)
         return _full_or(request, "settings/_subscription_and_banner.html", context)
 
     @post("/activation-file", status_code=200)
@@ -376,5 +381,5 @@ class SubscriptionPageController(Controller):
             tenant=page.principal.tenant, actor=page.principal.user, text=text,
         )
         page = await open_page(request, Action.VIEW_SUBSCRIPTION)
-        context = await _context(request, page, done="Activation file installed.", banner_oob=True)
+        context = await _context(request, page, done=gettext("Activation file installed."), banner_oob=True)
         return _full_or(request, "settings/_subscription_and_banner.html", context)

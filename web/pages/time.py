@@ -30,6 +30,7 @@ from core.services.tracking import answer_activity_check, current_timer, start_t
 from core.services.tracking_common import user_zone
 from core.services.work_item_automation import work_item_automation
 from core.services.worklogs import NewWorklog, add_worklog, delete_worklog, edit_worklog, list_worklogs
+from core.texts import N_
 from core.tracking import (
     KEEP,
     WeekId,
@@ -43,11 +44,16 @@ from core.tracking import (
 from core.tracking.automation import remaining_hours
 from core.tracking.cells import format_hm, parse_duration
 from core.work_items.ports import WorkItemFilter
+from plugins import i18n
 
 from ..problems import status_of
 from .render import Page, is_htmx, open_page, render, stint_of
 
 __all__ = ["TimeController", "parse_duration"]
+
+#: The week states as pages show them: the templates translate ``_(week.status.value)``,
+#: these marks put the words in the catalogue.
+WEEK_STATES = (N_("open"), N_("submitted"), N_("approved"), N_("rejected"), N_("closed"))
 
 _HM = re.compile(r"(\d{1,2}):([0-5]\d)", re.ASCII)
 _MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
@@ -470,7 +476,7 @@ class TimeController(Controller):
             owner_id=p.user.id,
             week=week_id,
             action="submit",
-            mailer=stint.mailer,
+            mailer=stint.mailer, language=i18n.texts_for,
             base_url=stint.settings.base_url,
         )
         if request.headers.get("hx-target") == "month":
@@ -487,7 +493,7 @@ class TimeController(Controller):
         context = page.context(
             month=view,
             month_id=first.strftime("%Y-%m"),
-            month_name=first.strftime("%B %Y"),
+            month_name=i18n.month_title(first, i18n.current().locale),
             prev_month=prev_month,
             next_month=next_month,
             today=stint.clock.now().astimezone(zone(view.time_zone)).date(),

@@ -20,6 +20,7 @@ from core.services.editing_rule import editing_rule, set_editing_rule
 from core.services.rates import rate_sheet, set_user_rate
 from core.services.second_factor import reset_user_second_factor
 from core.services.users import deactivate_user, list_users, set_default_role, set_roles, update_user
+from plugins.i18n import gettext
 
 from ..security import client_address
 from .activity_types import parse_rate, rate_text
@@ -138,7 +139,7 @@ class UsersPageController(Controller):
             active=_flag(data.active),
         )
         # The whole table comes back: the seat count in its heading moves with a licence.
-        return await _shown(request, page, done=f"Saved {user.email}.")
+        return await _shown(request, page, done=gettext("Saved %(email)s.", email=user.email))
 
     @post("/user/{user_id:str}/second-factor/remove", status_code=200)
     async def remove_second_factor(
@@ -150,7 +151,7 @@ class UsersPageController(Controller):
             stint.uow, stint.clock, actor=page.principal.user, user_id=user_id,
             address=client_address(request),
         )
-        done = "The second factor is removed: the user sets up a new one."
+        done = gettext("The second factor is removed: the user sets up a new one.")
         return await _shown(request, page, done=done)
 
     @post("/user/{user_id:str}/rate", status_code=200)
@@ -163,7 +164,8 @@ class UsersPageController(Controller):
             stint.uow, tenant=page.principal.tenant, user_id=user_id,
             rate=parse_rate(data.rate, data.currency),
         )
-        done = f"{user.email}: {'no hourly rate' if rate is None else f'{rate} an hour'}."
+        done = (gettext("%(email)s: no hourly rate.", email=user.email) if rate is None
+                else gettext("%(email)s: %(rate)s an hour.", email=user.email, rate=rate))
         return await _shown(request, page, done=done)
 
     @post("/default-role", status_code=200)
@@ -176,7 +178,7 @@ class UsersPageController(Controller):
             stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user, role=data.role,
             address=client_address(request),
         )
-        return await _shown(request, page, done=f"The default role is now {data.role}.")
+        return await _shown(request, page, done=gettext("The default role is now %(role)s.", role=data.role))
 
     @post("/user/{user_id:str}/deactivate", status_code=200)
     async def deactivate(self, request: Request[Any, Any, Any], user_id: FromPath[str]) -> Template:
@@ -187,7 +189,8 @@ class UsersPageController(Controller):
             stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user,
             user_id=user_id, address=client_address(request),
         )
-        done = f"{user.email} is deactivated: their seat is free and their worklogs are kept."
+        done = gettext("%(email)s is deactivated: their seat is free and their worklogs are kept.",
+                       email=user.email)
         return await _shown(request, page, done=done)
 
     @post("/bulk", status_code=200)
@@ -201,7 +204,7 @@ class UsersPageController(Controller):
             user_ids=data.users, role=data.role or None, licensed=_flag(data.licensed),
             address=client_address(request),
         )
-        return await _shown(request, page, done=f"Saved {len(rows)} users.")
+        return await _shown(request, page, done=gettext("Saved %(count)s users.", count=len(rows)))
 
     @post("/editing", status_code=200)
     async def editing(
@@ -213,4 +216,4 @@ class UsersPageController(Controller):
             stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user,
             who=data.who, address=client_address(request),
         )
-        return await _shown(request, page, done="Saved who may edit other people's time.")
+        return await _shown(request, page, done=gettext("Saved who may edit other people's time."))

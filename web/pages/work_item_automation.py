@@ -15,6 +15,7 @@ from litestar.response import Template
 from core.licensing.access import Action
 from core.services.work_item_automation import save_work_item_automation, work_item_automation
 from core.tracking.automation import automation_settings
+from plugins.i18n import gettext
 
 from .render import Page, open_page, render, stint_of
 
@@ -55,5 +56,5 @@ class WorkItemAutomationPageController(Controller):
         await save_work_item_automation(
             stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user, settings=settings
         )
-        done = "Saved. The work item job uses these settings from its next run."
+        done = gettext("Saved. The work item job uses these settings from its next run.")
         return render(request, _FULL, _PART, await _context(request, page, done=done))

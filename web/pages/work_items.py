@@ -37,6 +37,7 @@ from core.services.users import list_users
 from core.work_items import WorkItemNotFound
 from core.work_items.ports import WorkItemFilter
 from core.work_items.rules import USUAL_TYPES
+from plugins.i18n import gettext
 
 from ..schemas import cursor_text, opaque_cursor
 from .render import Page, open_page, render, stint_of
@@ -176,7 +177,7 @@ class WorkItemsPageController(Controller):
                 remaining_h=_hours(data.remaining_h, "remaining_h"),
             ),
         )
-        done = f"Work item #{view.item.id} “{view.item.title}” created."
+        done = gettext("Work item #%(id)s “%(title)s” created.", id=view.item.id, title=view.item.title)
         context = await _list_context(request, page, WorkItemFilter(), "", done=done)
         return render(request, "work_items/index.html", "work_items/_list.html", context)
 
@@ -190,7 +191,7 @@ class WorkItemsPageController(Controller):
             stint.uow, stint.clock, stint.devops.store, tenant=page.principal.tenant, path=data.path,
             start=_day(data.start, "start"), finish=_day(data.finish, "finish"),
         )
-        done = f"Iteration “{iteration.path}” created."
+        done = gettext("Iteration “%(path)s” created.", path=iteration.path)
         context = await _list_context(request, page, WorkItemFilter(), "", done=done)
         return render(request, "work_items/index.html", "work_items/_list.html", context)
 
@@ -200,8 +201,8 @@ class WorkItemsPageController(Controller):
         page = await open_page(request, Action.MANAGE_SETTINGS)
         begun = await stint_of(request).work_item_syncs.start(page.principal.tenant.id)
         done = (
-            "Sync started: the items arrive as their pages are read; reload to see them."
-            if begun.started else "A sync is already running; reload in a moment to see its items."
+            gettext("Sync started: the items arrive as their pages are read; reload to see them.")
+            if begun.started else gettext("A sync is already running; reload in a moment to see its items.")
         )
         context = await _list_context(request, page, WorkItemFilter(), "", done=done)
         return render(request, "work_items/index.html", "work_items/_list.html", context)
@@ -229,7 +230,7 @@ class WorkItemsPageController(Controller):
                 remaining_h=_hours(data.remaining_h, "remaining_h"),
             ),
         )
-        return await self._item_page(request, page, number, done="Saved.")
+        return await self._item_page(request, page, number, done=gettext("Saved."))
 
     async def _item_page(
         self, request: Request[Any, Any, Any], page: Page, number: int, **extra: Any

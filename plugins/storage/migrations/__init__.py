@@ -50,6 +50,7 @@ from . import (
     m0030_notifications,
     m0031_oauth,
     m0032_work_item_history,
+    m0033_user_profile,
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
@@ -86,6 +87,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0030_notifications,
     m0031_oauth,
     m0032_work_item_history,
+    m0033_user_profile,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
