@@ -186,7 +186,7 @@ async def test_a_send_that_may_have_reached_the_server_is_not_sent_again(
 
     class Dropped(FakeMailer):
         async def send(self, to: str, subject: str, body: str, *, to_name: str = "",
-                       unsubscribe: str | None = None) -> None:
+                       unsubscribe: str | None = None, locale: str = "en") -> None:
             raise MailInDoubt("the connection dropped after DATA")
 
     assert (await deliver_mail(uow, jobs, Dropped(), clock)).in_doubt == 1
