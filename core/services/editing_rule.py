@@ -6,8 +6,10 @@ from core.clock import Clock
 from core.licensing.editing import EditingRule, may_edit_others, parse_editing_rule
 from core.licensing.roles import Role
 from core.tenancy import Tenant, User
+from core.tracking import EVERYONE, NOBODY, OthersRights
 from core.unit_of_work import UnitOfWorkFactory
 
+from .approvals import deciders
 from .audit import actor_of
 
 __all__ = ["editing_rule", "edits_others", "set_editing_rule"]
@@ -35,12 +37,19 @@ async def set_editing_rule(
     return rule
 
 
-async def edits_others(uow: UnitOfWorkFactory, *, tenant: Tenant, user: User) -> bool:
-    """The one decision "may ``user`` edit and delete other users' worklogs", under the
-    tenant's rule. An approval manager approves everyone's weeks today (one flag), so
-    under ``approval_managers`` they edit everyone's."""
+async def edits_others(uow: UnitOfWorkFactory, *, tenant: Tenant, user: User) -> OthersRights:
+    """The one decision "whose worklogs may ``user`` edit and delete besides their own",
+    under the tenant's rule: an Administrator everyone's; under ``product`` a Product user
+    everyone's; under ``approval_managers`` (and ``product``) an approval manager the
+    people whose weeks they decide — everyone's for a global approval manager, their
+    approvees' for one named as some users' approver."""
     role = user.effective_role(tenant.default_role)
     if role == Role.ADMINISTRATOR.value:  # under every rule: spare the read
-        return True
+        return EVERYONE
     rule = await editing_rule(uow, tenant=tenant)
-    return may_edit_others(rule, role=role, approves_owner=user.approval_manager)
+    if may_edit_others(rule, role=role, approves_owner=False):
+        return EVERYONE
+    if rule is EditingRule.ADMINISTRATORS:
+        return NOBODY
+    approved = await deciders(uow, tenant=tenant, actor=user)
+    return EVERYONE if approved is None else OthersRights(owners=approved)

@@ -26,6 +26,7 @@ from core.ids import new_id
 from core.tenancy import Tenant, User
 from core.tracking import (
     KEEP,
+    OthersRights,
     WeekStatus,
     Worklog,
     WorklogChanges,
@@ -131,7 +132,7 @@ def _billable_change(changes: BatchChanges, worklog: Worklog) -> int | Any:
 
 async def update_worklogs(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User, ids: Sequence[str],
-    changes: BatchChanges, actor_can_edit_others: bool,
+    changes: BatchChanges, actor_can_edit_others: bool | OthersRights,
 ) -> int:
     """Set ``changes`` on every worklog of ``ids`` or on none; the number of worklogs named."""
     wanted = list(dict.fromkeys(ids))
@@ -210,7 +211,7 @@ async def update_worklogs(
 
 async def _checked(
     scope: TenantScope, actor: User, before: Worklog, common: WorklogChanges, changes: BatchChanges,
-    actor_can_edit_others: bool, settings: Any, closed: dict[str, Any], own_budgets: Any,
+    actor_can_edit_others: bool | OthersRights, settings: Any, closed: dict[str, Any], own_budgets: Any,
 ) -> Worklog:
     """One worklog's edit, checked as a single PATCH checks it (raises what it would); its
     week's lock is checked by the caller, from the statuses it read once."""

@@ -20,11 +20,13 @@ from core.errors import AccessDenied, NotFound, StintError, ValidationFailed, We
 from core.ids import new_id
 from core.tenancy import Tenant, User
 from core.tracking import (
+    OthersRights,
     WeekStatus,
     Worklog,
     WorklogDraft,
     WorklogFlag,
     check_work_item_rule,
+    covers,
     create_worklog,
     draft_worklog,
     ensure_may_edit,
@@ -61,7 +63,7 @@ def _line(index: int, worklog_id: str, code: str, reason: str) -> dict[str, Any]
 
 async def delete_worklogs(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User, ids: Sequence[str],
-    actor_can_edit_others: bool,
+    actor_can_edit_others: bool | OthersRights,
 ) -> int:
     """Delete every worklog of ``ids`` or none of them; the number deleted."""
     wanted = list(dict.fromkeys(ids))
@@ -128,7 +130,7 @@ def _refusal(lines: list[dict[str, Any]], kinds: set[type[StintError]], what: st
 
 async def create_worklogs(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User,
-    worklogs: Sequence[tuple[str, NewWorklog]], may_add_for_others: bool,
+    worklogs: Sequence[tuple[str, NewWorklog]], may_add_for_others: bool | OthersRights,
 ) -> list[Worklog]:
     """Add every ``(owner id, new worklog)`` or none: each line is checked as a single add
     is (owner, activity type, fields, the require-work-item rule, the work item, the
@@ -184,11 +186,11 @@ async def create_worklogs(
 
 
 async def _checked_line(
-    scope: TenantScope, actor: User, owner: str, new: NewWorklog, may_add_for_others: bool,
+    scope: TenantScope, actor: User, owner: str, new: NewWorklog, may_add_for_others: bool | OthersRights,
     users: set[str], catalogue: Sequence[ActivityType], settings: TrackingSettings, zones: dict[str, str],
     statuses: dict[UserWeek, WeekStatus], known: dict[str, str | None],
 ) -> WorklogDraft:
-    if owner != actor.id and not may_add_for_others:
+    if owner != actor.id and not covers(may_add_for_others, owner):
         raise AccessDenied("not_permitted", "you may only add worklogs for yourself")
     if owner not in users:
         raise NotFound("there is no such user", field="user_id")

@@ -19,10 +19,12 @@ from core.ids import new_id
 from core.tenancy import Tenant, User
 from core.tracking import (
     KEEP,
+    OthersRights,
     Worklog,
     WorklogChanges,
     WorklogFlag,
     check_work_item_rule,
+    covers,
     create_worklog,
     draft_worklog,
     edit,
@@ -75,10 +77,10 @@ async def list_worklogs(
 
 async def add_worklog(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User, owner_id: str,
-    new: NewWorklog, may_add_for_others: bool,
+    new: NewWorklog, may_add_for_others: bool | OthersRights,
 ) -> Worklog:
     """Add a worklog by hand; for another user only with ``may_add_for_others``."""
-    if owner_id != actor.id and not may_add_for_others:
+    if owner_id != actor.id and not covers(may_add_for_others, owner_id):
         raise AccessDenied("not_permitted", "you may only add worklogs for yourself")
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
@@ -120,7 +122,7 @@ async def add_worklog(
 
 async def edit_worklog(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User, worklog_id: str,
-    changes: WorklogChanges, actor_can_edit_others: bool,
+    changes: WorklogChanges, actor_can_edit_others: bool | OthersRights,
 ) -> Worklog:
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
@@ -174,7 +176,7 @@ async def _resolved_changes(scope: TenantScope, before: Worklog, changes: Worklo
 
 async def delete_worklog(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User, worklog_id: str,
-    actor_can_edit_others: bool,
+    actor_can_edit_others: bool | OthersRights,
 ) -> None:
     async with uow(write=True) as work:
         repo = work.tenant(tenant.id).tracking()

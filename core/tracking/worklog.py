@@ -28,11 +28,15 @@ from core.tracking.fields import (
 from core.tracking.timer import TrackDraft
 
 __all__ = [
+    "EVERYONE",
     "KEEP",
+    "NOBODY",
     "ORIGINS",
+    "OthersRights",
     "Worklog",
     "WorklogChanges",
     "WorklogDraft",
+    "covers",
     "create_worklog",
     "draft_from_track",
     "draft_worklog",
@@ -210,18 +214,41 @@ def create_worklog(draft: WorklogDraft, worklog_id: str) -> Worklog:
     return worklog
 
 
-def may_edit(worklog: Worklog, actor_id: str, actor_can_edit_others: bool) -> bool:
+@dataclass(frozen=True, slots=True)
+class OthersRights:
+    """Whose worklogs an actor may change besides their own: everyone's, or the owners named
+    (an approval manager under the "approval managers" editing rule: the people whose weeks
+    they decide)."""
+
+    everyone: bool = False
+    owners: frozenset[str] = frozenset()
+
+    def covers(self, owner_id: str) -> bool:
+        return self.everyone or owner_id in self.owners
+
+
+EVERYONE = OthersRights(everyone=True)
+NOBODY = OthersRights()
+
+
+def covers(others: bool | OthersRights, owner_id: str) -> bool:
+    """``others`` (a yes or no for every owner, or :class:`OthersRights`) allows ``owner_id``."""
+    return others if isinstance(others, bool) else others.covers(owner_id)
+
+
+def may_edit(worklog: Worklog, actor_id: str, actor_can_edit_others: bool | OthersRights) -> bool:
     """SPEC: one added for another user can be edited by both until its owner edits it.
 
-    Deleting follows the same rule. ``actor_can_edit_others`` is the role's say
-    (Administrator) and is not affected by who added the worklog.
+    Deleting follows the same rule. ``actor_can_edit_others`` is the role's say (an
+    Administrator: everyone's; the tenant's editing rule may widen it) and is not affected
+    by who added the worklog.
     """
-    if actor_id == worklog.user_id or actor_can_edit_others:
+    if actor_id == worklog.user_id or covers(actor_can_edit_others, worklog.user_id):
         return True
     return actor_id == worklog.added_by and not worklog.owner_edited
 
 
-def ensure_may_edit(worklog: Worklog, actor_id: str, actor_can_edit_others: bool) -> None:
+def ensure_may_edit(worklog: Worklog, actor_id: str, actor_can_edit_others: bool | OthersRights) -> None:
     """:func:`may_edit` or AccessDenied ``not_permitted`` (for edits and deletes)."""
     if not may_edit(worklog, actor_id, actor_can_edit_others):
         raise AccessDenied("not_permitted", "you may not change this worklog")
@@ -256,7 +283,7 @@ def edit(
     actor_id: str,
     changes: WorklogChanges,
     *,
-    actor_can_edit_others: bool = False,
+    actor_can_edit_others: bool | OthersRights = False,
 ) -> Worklog:
     """The edited worklog, flagged ``changed``; an edit that changes nothing returns it as is.
 

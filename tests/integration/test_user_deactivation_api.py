@@ -137,3 +137,39 @@ def test_the_editing_rule_decides_whether_product_edits_other_peoples_time(clien
 
     assert edited.status_code == 200, edited.text
     assert client.get("/api/v1/settings/editing", headers=admin).json() == {"who": "product"}
+
+
+def test_under_the_approval_managers_rule_a_named_approver_edits_only_the_people_they_approve(
+    client: Any,
+) -> None:
+    """An approver named for some users decides their weeks only, so under the rule they
+    edit those users' time and nobody else's (before, the rule looked only at the global
+    approval-manager flag: a named approver edited nobody's)."""
+    admin_token = token(client, "acme", "admin@acme.test")
+    admin = bearer(admin_token)
+    ann = add_user(client, admin_token, "ann@acme.test")
+    add_user(client, admin_token, "bob@acme.test")
+    val = add_user(client, admin_token, "val@acme.test")
+    named = client.put(f"/api/v1/users/{ann['id']}/approvers", json={"approver_ids": [val["id"]]},
+                       headers=admin)
+    assert named.status_code == 200, named.text
+    ann_h, bob_h, val_h = (bearer(token(client, "acme", f"{n}@acme.test")) for n in ("ann", "bob", "val"))
+    logged = {
+        who: client.post("/api/v1/worklogs", json={"started_at": "2026-01-05T09:00:00Z", "length_s": 600},
+                         headers=headers).json()["id"]
+        for who, headers in (("ann", ann_h), ("bob", bob_h))
+    }
+
+    def edit(who: str) -> int:
+        return int(client.patch(f"/api/v1/worklogs/{logged[who]}", json={"comment": "by val"},
+                                headers=val_h).status_code)
+
+    assert (edit("ann"), edit("bob")) == (403, 403)  # the default rule: Administrators only
+    assert client.put("/api/v1/settings/editing", json={"who": "approval_managers"},
+                      headers=admin).status_code == 200
+
+    assert (edit("ann"), edit("bob")) == (200, 403)
+    gone = client.delete(f"/api/v1/worklogs/{logged['bob']}", headers=val_h)
+    assert gone.status_code == 403
+    mine = client.get("/api/v1/worklogs", headers=ann_h).json()["items"]
+    assert [(w["id"], w["comment"]) for w in mine] == [(logged["ann"], "by val")]

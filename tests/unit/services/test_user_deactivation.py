@@ -11,6 +11,7 @@ from core.licensing.editing import EditingRule, may_edit_others
 from core.services.editing_rule import editing_rule, edits_others, set_editing_rule
 from core.services.users import deactivate_user, list_users, set_roles, update_user
 from core.tenancy import Tenant, User
+from core.tracking import EVERYONE, NOBODY
 from tests.fakes import FakeUnitOfWorkFactory
 
 from .conftest import Seed, active
@@ -143,11 +144,11 @@ async def test_the_editing_rule_defaults_to_administrators_and_is_read_by_the_on
 ) -> None:
     pat = seed.user(tenant, "pat@acme.test", role="product")
     assert await editing_rule(uow, tenant=tenant) is EditingRule.ADMINISTRATORS
-    assert not await edits_others(uow, tenant=tenant, user=pat)
+    assert await edits_others(uow, tenant=tenant, user=pat) == NOBODY
 
     await set_editing_rule(uow, clock, tenant=tenant, actor=boss, who="product")
 
-    assert await edits_others(uow, tenant=tenant, user=pat)
+    assert await edits_others(uow, tenant=tenant, user=pat) == EVERYONE
     assert seed.actions()[-1] == "tenant.editing_rule"
     with pytest.raises(ValidationFailed):
         await set_editing_rule(uow, clock, tenant=tenant, actor=boss, who="everyone")
