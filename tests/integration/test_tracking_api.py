@@ -150,6 +150,28 @@ def test_a_client_reconnecting_with_last_event_id_is_not_sent_what_it_shows_agai
     assert shown.group(1) not in got[0]
 
 
+def test_an_open_stream_ends_in_time_and_a_revoked_token_cannot_open_it_again(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stream re-authenticates by ending (after ``STREAM_SECONDS``) and being reopened:
+    a token revoked while its stream was open gets nothing more after that."""
+    from web.api import tracking
+
+    monkeypatch.setattr(tracking, "STREAM_SECONDS", 1.5)
+    made = org.client.post("/api/v1/me/tokens", json={"name": "wall", "expires_in_days": 5},
+                           headers=org.admin)
+    assert made.status_code == 201, made.text
+    app = {"Authorization": f"Bearer {made.json()['token']}", "Accept": "text/event-stream"}
+    org.client.post("/api/v1/tracking/start", json={}, headers=org.admin)  # a running timer: 1 s waits
+
+    with org.client.stream("GET", "/api/v1/tracking/events", headers=app) as stream:
+        seen = "".join(stream.iter_text())  # no limit: it ends by itself
+    assert '"running":true' in seen
+
+    assert org.client.delete(f"/api/v1/me/tokens/{made.json()['id']}", headers=org.admin).status_code == 204
+    assert org.client.get("/api/v1/tracking/events", headers=app).status_code == 401
+
+
 def test_the_event_stream_is_documented_as_text_event_stream(org: Org) -> None:
     """The OpenAPI schema says what the route sends: an event stream, not JSON."""
     schema = org.client.get("/schema/openapi.json").json()

@@ -58,6 +58,10 @@ WAIT_SECONDS = 1.0
 BURST_SECONDS = 0.5
 #: Quiet streams send an SSE comment this often, so proxies do not close them as idle.
 KEEP_ALIVE_SECONDS = 25.0
+#: A stream ends after this long (within a keep-alive) and its client reconnects, which
+#: authenticates it again: a token revoked meanwhile (an app unpaired, a user deactivated,
+#: a sign-out) stops receiving the timer then, without a query per open stream.
+STREAM_SECONDS = 15 * 60.0
 
 
 def event_id(state: bytes) -> str:
@@ -251,6 +255,7 @@ class TrackingController(Controller):
             # the feed says this user's timer changed without saying how, in a burst, or when a
             # rule's stop falls due — never on a schedule and not per change: a change carries
             # the timer as committed. Queries do not grow with open streams.
+            ends = time.monotonic() + STREAM_SECONDS
             async with stint.feed.subscribe(principal.tenant.id, principal.user.id) as changes:
                 read = True
                 heard = -BURST_SECONDS  # when the last timer change was heard (monotonic)
@@ -260,7 +265,7 @@ class TrackingController(Controller):
                 shown_due: bool | None = None  # the check_due the last event showed
                 # A process that is stopping ends its streams at once (web/lifecycle.py wakes
                 # them) or within a wait.
-                while (limit is None or sent < limit) and not draining():
+                while (limit is None or sent < limit) and not draining() and time.monotonic() < ends:
                     if read:
                         read = False
                         shown_due = None
