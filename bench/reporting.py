@@ -1,7 +1,8 @@
 """Benchmark: the Reporting API (OData, issue #18) at 10 million worklogs, against hand-written
 SQL on the same data in the same run.
 
-Run: ``python bench/reporting.py [--worklogs N] [--tenants N] [--samples N] [--keep | --reuse]``.
+Run: ``python bench/reporting.py [--worklogs N] [--tenants N] [--samples N]
+[--keep | --reuse | --seed-only]``.
 It creates a PostgreSQL database (``stint_bench_reporting`` unless ``--database``; dropped at
 the end unless ``--keep``), migrates it and seeds it with ``bench/seeding.py`` (the tracking
 bench's year of work by COPY: 50,000 users, 10 million worklogs, six activity types per
@@ -166,6 +167,14 @@ async def measure(url: str, server: subprocess.Popen[bytes], port: int, args: ar
             n = len(await sides[index](t))
             timed[index] = time.perf_counter() - started
         scans.append((n / timed[0], n / timed[1], n))
+    # The floor under a page: one row's request (routing, authentication, the access
+    # decision, the per-query context, the transaction) and the bare Litestar route.
+    floors: dict[str, list[float]] = {"one": [], "bare": []}
+    for _ in range(args.samples):
+        for name, path in (("one", "/api/odata/v1/workLogs?$top=1"), ("bare", "/bench/bare")):
+            started = time.perf_counter()
+            await http.ok("GET", path, tokens[measured[0]])
+            floors[name].append((time.perf_counter() - started) * 1000)
     rss_end = peak_rss_kib(server.pid)
     http.close()
     await raw.close()
@@ -180,6 +189,9 @@ async def measure(url: str, server: subprocess.Popen[bytes], port: int, args: ar
     sql_rate = sorted(s[1] for s in scans)[len(scans) // 2]
     print(f"paging   {scans[0][2]:,} rows: OData nextLink {odata_rate:,.0f} rows/s, "
           f"raw keyset {sql_rate:,.0f} rows/s (median of {len(scans)})")
+    one, bare = (sorted(floors[k])[len(floors[k]) // 2] for k in ("one", "bare"))
+    print(f"floor    a one-row page {one:.1f} ms, the bare route {bare:.1f} ms (medians of {args.samples}): "
+          f"1,000-row pages at the one-row page's cost would be {1000 / one * 1000:,.0f} rows/s")
     print(f"memory   server peak RSS {rss_start / 1024:,.1f} MiB after sign-in, "
           f"{rss_end / 1024:,.1f} MiB at the end")
     print(f"ratio    month p95 {ratio:.2f}× (target ≤ 3×)   paging {odata_rate / sql_rate:.2f}× "
@@ -218,11 +230,16 @@ async def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database")
     parser.add_argument("--reuse", action="store_true",
                         help="measure the database an earlier --keep run seeded")
+    parser.add_argument("--seed-only", action="store_true",
+                        help="create and seed the database, keep it and measure nothing")
     args = parser.parse_args()
     url = f"{ADMIN_URL.rsplit('/', 1)[0]}/{args.database}"
     try:
         if not args.reuse:
             await create(url, args.database, args)
+        if args.seed_only:
+            args.keep = True
+            return
         connection = await asyncpg.connect(url)
         try:
             args.count = int(await connection.fetchval("SELECT count(*) FROM worklog"))
