@@ -34,7 +34,6 @@ import platform
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -46,17 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
-from bench.explorer import (
-    ADMIN_URL,
-    PASSWORD,
-    Http,
-    _free_port,
-    _listening,
-    paired,
-    row,
-    serve,
-)
-from bench.seeding import seed, tenant_id, user_id
+from bench.harness import PASSWORD, Http, data_arguments, paired, row, run
+from bench.seeding import tenant_id, user_id
 
 ACTIVITY_TYPES = 6
 YEAR_FROM = datetime(2025, 1, 1, tzinfo=UTC)
@@ -158,11 +148,11 @@ async def measure(url: str, server: subprocess.Popen[bytes], port: int, args: ar
     months, month_sqls = await paired([month(t) for t in picks], [month_sql(t) for t in picks])
 
     scans: list[tuple[float, float, int]] = []
-    for run in range(args.scans):
-        t = measured[run % len(measured)]
+    for scan in range(args.scans):
+        t = measured[scan % len(measured)]
         sides = (pages, keyset)
         timed: dict[int, float] = {}
-        for index in (0, 1) if run % 2 == 0 else (1, 0):
+        for index in (0, 1) if scan % 2 == 0 else (1, 0):
             started = time.perf_counter()
             n = len(await sides[index](t))
             timed[index] = time.perf_counter() - started
@@ -198,80 +188,16 @@ async def measure(url: str, server: subprocess.Popen[bytes], port: int, args: ar
           "the raw keyset's rows/s (target ≥ 0.5×)")
 
 
-async def create(url: str, name: str, args: argparse.Namespace) -> None:
-    from plugins.storage import engine as storage_engine
-    from plugins.storage.migrations import upgrade
-
-    admin = await asyncpg.connect(ADMIN_URL)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    engine = await storage_engine.open_engine(url, pool_size=2)
-    storage_engine.bind(engine)
-    await upgrade(engine)
-    await storage_engine.close(engine)
-    started = time.perf_counter()
-    await seed(url, args.worklogs, args.tenants, args.users, activity_types=ACTIVITY_TYPES,
-               roles=dict.fromkeys(range(args.tenants), "product"))
-    print(f"seeded   {name} in {time.perf_counter() - started:,.0f} s", flush=True)
-
-
 async def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--worklogs", type=int, default=10_000_000)
-    parser.add_argument("--tenants", type=int, default=100)
-    parser.add_argument("--users", type=int, default=50_000)
+    # 100 tenants (not the tracking bench's 1,000): one tenant then holds 100,000 worklogs to page through.
+    data_arguments(parser, database="stint_bench_reporting", tenants=100)
     parser.add_argument("--samples", type=int, default=60)
     parser.add_argument("--scans", type=int, default=4, help="paging runs (each side)")
     parser.add_argument("--page-rows", type=int, default=100_000)
     parser.add_argument("--tenants-measured", type=int, default=10)
-    parser.add_argument("--database", default="stint_bench_reporting")
-    parser.add_argument("--keep", action="store_true", help="keep the database")
-    parser.add_argument("--reuse", action="store_true",
-                        help="measure the database an earlier --keep run seeded")
-    parser.add_argument("--seed-only", action="store_true",
-                        help="create and seed the database, keep it and measure nothing")
-    args = parser.parse_args()
-    url = f"{ADMIN_URL.rsplit('/', 1)[0]}/{args.database}"
-    try:
-        if not args.reuse:
-            await create(url, args.database, args)
-        if args.seed_only:
-            args.keep = True
-            return
-        connection = await asyncpg.connect(url)
-        try:
-            args.count = int(await connection.fetchval("SELECT count(*) FROM worklog"))
-            args.server = str(await connection.fetchval("SELECT version()")).split(" on ")[0]
-        finally:
-            await connection.close()
-        with tempfile.TemporaryDirectory() as data:
-            port = _free_port()
-            env = {**os.environ, "STINT_DATABASE_URL": url,
-                   "STINT_SECRET_KEY": "bench-secret-key-" + "x" * 32, "STINT_DATA_DIR": data,
-                   "STINT_ACCESS_TOKEN_MINUTES": "1440",
-                   "STINT_RATE_LIMIT_API": "100000000", "STINT_RATE_LIMIT_CLIENT": "1000000"}
-            env.pop("STINT_REDIS_URL", None)
-            server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env, cwd=data,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                await _listening(port, server)
-                await measure(url, server, port, args)
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
-    finally:
-        if not (args.keep or args.reuse):
-            admin = await asyncpg.connect(ADMIN_URL)
-            try:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-            finally:
-                await admin.close()
+    await run(parser.parse_args(), measure)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--serve"]:  # the child: uvicorn runs its own event loop
-        serve(int(sys.argv[2]))
-    else:
-        asyncio.run(main())
+    asyncio.run(main())

@@ -27,9 +27,7 @@ import asyncio
 import os
 import platform
 import random
-import subprocess
 import sys
-import tempfile
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -38,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
-from bench.explorer import ADMIN_URL, PASSWORD, Http, _free_port, _listening, create, paired, row, serve
+from bench.harness import PASSWORD, Http, data_arguments, paired, row, run
 from bench.seeding import tenant_id, user_id
 
 #: Two-month ranges inside the seeded year (2025).
@@ -98,7 +96,7 @@ async def _html(http: Http, path: str, token: str) -> int:
     return len(body)
 
 
-async def measure(url: str, port: int, args: argparse.Namespace) -> None:
+async def measure(url: str, server: object, port: int, args: argparse.Namespace) -> None:
     raw = await asyncpg.connect(url)
     http = Http(port)
     rng = random.Random(19)
@@ -163,52 +161,11 @@ async def _timed(call: Callable[[], Awaitable[object]]) -> float:
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--worklogs", type=int, default=10_000_000)
-    parser.add_argument("--tenants", type=int, default=1_000)
-    parser.add_argument("--users", type=int, default=50_000)
+    data_arguments(parser, database="stint_bench_reports")
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--tenants-measured", type=int, default=20)
-    parser.add_argument("--database", default="stint_bench_reports")
-    parser.add_argument("--keep", action="store_true", help="keep the database")
-    parser.add_argument("--reuse", action="store_true",
-                        help="measure the database an earlier --keep run seeded")
-    args = parser.parse_args()
-    url = f"{ADMIN_URL.rsplit('/', 1)[0]}/{args.database}"
-    try:
-        if not args.reuse:
-            await create(url, args.database, args)
-        connection = await asyncpg.connect(url)
-        try:
-            args.count = int(await connection.fetchval("SELECT count(*) FROM worklog"))
-            args.server = str(await connection.fetchval("SELECT version()")).split(" on ")[0]
-        finally:
-            await connection.close()
-        with tempfile.TemporaryDirectory() as data:
-            port = _free_port()
-            env = {**os.environ, "STINT_DATABASE_URL": url,
-                   "STINT_SECRET_KEY": "bench-secret-key-" + "x" * 32, "STINT_DATA_DIR": data,
-                   "STINT_ACCESS_TOKEN_MINUTES": "1440",
-                   "STINT_RATE_LIMIT_API": "100000000", "STINT_RATE_LIMIT_CLIENT": "1000000"}
-            env.pop("STINT_REDIS_URL", None)
-            server = subprocess.Popen([sys.executable, __file__, "--serve", str(port)], env=env, cwd=data,
-                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            try:
-                await _listening(port, server)
-                await measure(url, port, args)
-            finally:
-                server.terminate()
-                server.wait(timeout=30)
-    finally:
-        if not (args.keep or args.reuse):
-            admin = await asyncpg.connect(ADMIN_URL)
-            try:
-                await admin.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-            finally:
-                await admin.close()
+    await run(parser.parse_args(), measure)
 
 
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--serve"]:
-        serve(int(sys.argv[2]))
-    else:
-        asyncio.run(main())
+    asyncio.run(main())
