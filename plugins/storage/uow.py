@@ -96,13 +96,14 @@ class _ReadSession:
     async def rollback(self) -> None:
         return None
 
+
 class _StagingTransaction(SQLiteTransaction):
     """SQLite's write transaction for a unit of work given ``staged`` worklogs: on its own
     connection, *before* ``BEGIN IMMEDIATE`` takes the database's write lock, the worklogs'
     rows go into TEMP tables (private to the connection, closed with it); under the lock
-    ``add_staged_worklogs`` moves them with one ``INSERT … SELECT`` each. Binding 100,000
-    rows' values is most of a bulk write, and every other tenant's write waits while the
-    lock is held."""
+    ``add_staged_worklogs`` moves them with one ``INSERT … SELECT`` each. Every other
+    tenant's write waits while the lock is held; binding 200,000 rows' values outside it
+    halved it for a 100,000-row import (docs/benchmarks.md, Imports)."""
 
     def __init__(self, engine: SQLiteEngine, staged: StagedWorklogs) -> None:
         super().__init__(engine, transaction_type=TransactionType.immediate)
