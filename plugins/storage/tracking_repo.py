@@ -150,6 +150,10 @@ _HISTORY_IN_THREAD_FROM = 1000
 _encode_json = msgspec.json.Encoder().encode
 
 
+def _added(worklogs: Sequence[Worklog]) -> list[_Change]:
+    return [(w, ChangeAction.ADDED, None, worklog_values(w)) for w in worklogs]
+
+
 def _json(values: Mapping[str, JsonValue] | None) -> str | None:
     return None if values is None else _encode_json(values).decode()
 
@@ -380,12 +384,12 @@ class PiccoloTrackingRepo:
         self, worklogs: Sequence[Worklog], at: datetime, *, stop_reason: str | None = None
     ) -> None:
         """Any number at once: COPY on PostgreSQL, batched INSERTs on SQLite (``bulk.py``)."""
-        if len(worklogs) < _HISTORY_IN_THREAD_FROM:
-            rows, changes = self._added_rows(worklogs, at, stop_reason)
-            await insert_rows(self._engine, "worklog", _WORKLOG_COLUMNS, rows)
-            await insert_rows(self._engine, "worklog_change", _CHANGE_COLUMNS, changes)
-            return
         stamp = constant(self._engine, at)
+        if len(worklogs) < _HISTORY_IN_THREAD_FROM:
+            await insert_rows(self._engine, "worklog", _WORKLOG_COLUMNS,
+                              self._worklog_rows(worklogs, stamp, stop_reason))
+            await self._record(_added(worklogs), stamp)
+            return
         # The history rows (their JSON most of all) are made in a worker thread while the
         # database takes in the worklogs: the event loop mostly waits on the COPY meanwhile.
         history = asyncio.ensure_future(asyncio.to_thread(self._added_changes, worklogs, stamp))
@@ -395,14 +399,17 @@ class PiccoloTrackingRepo:
         except BaseException:
             await asyncio.wait([history])  # no thread left running past the failed unit of work
             raise
-        await insert_rows(self._engine, "worklog_change", _CHANGE_COLUMNS, await history)
+        changes, rows = await history
+        await self._record(changes, stamp, made=rows)
 
     async def stage_worklogs(self, connection: Any, staged: StagedWorklogs) -> None:
         """SQLite, on the write unit of work's connection before it takes the lock: the
         rows ``add_worklogs`` would write, into TEMP tables (``bulk.stage_rows``)."""
+        stamp = constant(self._engine, staged.at)
         # Building 200,000 tuples takes a second of CPU: off the event loop, which goes on
         # serving the process's other requests meanwhile.
-        rows, changes = await asyncio.to_thread(self._added_rows, staged.worklogs, staged.at, None)
+        rows = await asyncio.to_thread(self._worklog_rows, staged.worklogs, stamp, None)
+        _, changes = await asyncio.to_thread(self._added_changes, staged.worklogs, stamp)
         await stage_rows(connection, "worklog", _WORKLOG_COLUMNS, rows)
         await stage_rows(connection, "worklog_change", _CHANGE_COLUMNS, changes)
 
@@ -412,14 +419,9 @@ class PiccoloTrackingRepo:
             await self.add_worklogs(staged.worklogs, staged.at)
             return
         await insert_staged(self._engine, "worklog", _WORKLOG_COLUMNS)
-        await insert_staged(self._engine, "worklog_change", _CHANGE_COLUMNS)
-
-    def _added_rows(
-        self, worklogs: Sequence[Worklog], at: datetime, stop_reason: str | None
-    ) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-        """The ``worklog`` rows of new worklogs and their ``worklog_change`` history rows."""
-        stamp = constant(self._engine, at)
-        return self._worklog_rows(worklogs, stamp, stop_reason), self._added_changes(worklogs, stamp)
+        # Their history rows are staged too: ``_record`` only needs to know whose they are.
+        await self._record([(w, ChangeAction.ADDED, None, None) for w in staged.worklogs],
+                           constant(self._engine, staged.at), staged=True)
 
     def _worklog_rows(
         self, worklogs: Sequence[Worklog], stamp: Any, stop_reason: str | None
@@ -431,19 +433,32 @@ class PiccoloTrackingRepo:
             for w in worklogs
         ]
 
-    def _added_changes(self, worklogs: Sequence[Worklog], stamp: Any) -> list[tuple[Any, ...]]:
-        return self._change_rows([(w, ChangeAction.ADDED, None, worklog_values(w)) for w in worklogs], stamp)
+    def _added_changes(
+        self, worklogs: Sequence[Worklog], stamp: Any
+    ) -> tuple[list[_Change], list[tuple[Any, ...]]]:
+        """The history of adding ``worklogs``, and its rows."""
+        changes = _added(worklogs)
+        return changes, self._change_rows(changes, stamp)
 
     async def _record(
         self,
         changes: Sequence[_Change],
         stamp: Any,
+        *,
+        made: Sequence[tuple[Any, ...]] | None = None,
+        staged: bool = False,
     ) -> None:
         """The history rows of ``changes`` (worklog, action, before, after), in one statement
-        (COPY or multi-row INSERTs for many: ``bulk.py``)."""
-        if changes:
-            rows = self._change_rows(changes, stamp)
-            await insert_rows(self._engine, "worklog_change", _CHANGE_COLUMNS, rows)
+        (COPY or multi-row INSERTs for many: ``bulk.py``). Every history write comes here.
+        ``made``: their rows, made already (a big add makes them in a worker thread);
+        ``staged``: their rows wait in the unit of work's staging table (``add_staged_worklogs``)."""
+        if not changes:
+            return
+        if staged:
+            await insert_staged(self._engine, "worklog_change", _CHANGE_COLUMNS)
+            return
+        rows = made if made is not None else self._change_rows(changes, stamp)
+        await insert_rows(self._engine, "worklog_change", _CHANGE_COLUMNS, rows)
 
     def _change_rows(self, changes: Sequence[_Change], stamp: Any) -> list[tuple[Any, ...]]:
         origin = self._origin
