@@ -44,6 +44,7 @@ from core.services.signup import signup
 from core.services.worklog_import import import_worklogs
 from core.services.worklogs import NewWorklog, add_worklog
 from core.tracking import read_csv
+from core.work_items import StateCategory, WorkItem
 from plugins.identity.passwords import Argon2Hasher
 from plugins.storage import engine as storage_engine
 from plugins.storage.migrations import upgrade
@@ -68,9 +69,18 @@ def csv_text(rows: int, email: str) -> str:
 
 
 async def sign_up(uow: PiccoloUnitOfWorkFactory, clock: FixedClock, slug: str) -> Any:
-    return await signup(uow, Argon2Hasher(fast=True), clock, slug=slug, name=slug.title(), deployment="cloud",
+    made = await signup(uow, Argon2Hasher(fast=True), clock, slug=slug, name=slug.title(), deployment="cloud",
                         admin_email=f"admin@{slug}.test", admin_password="correct horse battery",
                         admin_name="Admin", trial_days=28)
+    # Worklogs name work items of the tenant's mirror: the 200 of the CSV and B's item 7.
+    async with uow(write=True) as work:
+        await work.tenant(made.tenant.id).work_items().upsert([
+            WorkItem(id=n, title=f"Work item {n}", type="Task", state="New",
+                     state_category=StateCategory.PROPOSED, changed_at=clock.now())
+            for n in [7, *range(1000, 1200)]
+        ])
+        await work.commit()
+    return made
 
 
 def machine() -> None:
@@ -150,8 +160,8 @@ class TimedWrites:
         self._uow = uow
         self.held: list[float] = []
 
-    def __call__(self, *, write: bool = False) -> Any:
-        work = self._uow(write=write)
+    def __call__(self, *, write: bool = False, staged: Any = None) -> Any:
+        work = self._uow(write=write, staged=staged)
         return _Timed(work, self.held) if write else work
 
 

@@ -26,7 +26,7 @@ from core.notifications import NotificationSettings
 from core.origin import Origin, Source, act_as, acting, current_origin, sourced
 from core.rates.ports import RateRepository
 from core.tracking.import_jobs import ImportJobStore
-from core.tracking.ports import TrackingRepository
+from core.tracking.ports import StagedWorklogs, TrackingRepository
 from core.tracking.saved_views import SavedViewStore
 from core.work_items.ports import WorkItemRepository
 from core.working_hours import WorkingHoursStore
@@ -141,6 +141,9 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(self, *, write: bool = False) -> UnitOfWork:
-        """A new unit of work; ``write=True`` takes the write lock up front on SQLite."""
+    def __call__(self, *, write: bool = False, staged: StagedWorklogs | None = None) -> UnitOfWork:
+        """A new unit of work; ``write=True`` takes the write lock up front on SQLite.
+
+        ``staged``: worklogs this write unit of work will add with
+        ``add_staged_worklogs`` — the storage may prepare them before taking the lock."""
         ...

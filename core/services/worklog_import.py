@@ -34,7 +34,7 @@ from core.tracking import (
     parse_rows,
     week_of,
 )
-from core.tracking.ports import UserWeek
+from core.tracking.ports import StagedWorklogs, UserWeek
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .budgets import ensure_budget_open
@@ -203,7 +203,10 @@ async def import_worklogs(
     worklogs = await _checked(rows, rules, actor=actor, time_zone=time_zone, progress=progress)
     if progress is not None:
         await progress("storing", len(rows))
-    async with uow(write=True) as work:
+    # Handed to the write unit of work before it starts: on SQLite their rows are staged on
+    # its connection before it takes the database's write lock (``StagedWorklogs``).
+    staged = StagedWorklogs(tenant.id, worklogs, clock.now())
+    async with uow(write=True, staged=staged) as work:
         scope = work.tenant(tenant.id)
         now_rules = await _read_rules(scope, tenant, actor, may_import_for_others, today)
         if now_rules != rules:
@@ -214,9 +217,11 @@ async def import_worklogs(
             by_user[worklog.user_id] = by_user.get(worklog.user_id, 0) + 1
         await check_limits(scope, work.directory.catalogue, by_user)
         await ensure_budget_open(scope, *{worklog.work_item for worklog in worklogs})
-        now = clock.now()
         repo = scope.tracking()
-        await repo.add_worklogs(worklogs, now)
-        await repo.enqueue_work_items(import_effects(worklogs, new_id()), now)
+        if worklogs is staged.worklogs:
+            await repo.add_staged_worklogs(staged)
+        else:  # checked again under the lock, or work items renamed: other worklogs than staged
+            await repo.add_worklogs(worklogs, staged.at)
+        await repo.enqueue_work_items(import_effects(worklogs, new_id()), staged.at)
         await work.commit()
     return worklogs

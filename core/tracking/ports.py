@@ -24,6 +24,7 @@ __all__ = [
     "OutboxEntry",
     "SealFn",
     "Spreadsheets",
+    "StagedWorklogs",
     "StaleWorkItem",
     "StoredDevOpsConnection",
     "TrackingDirectory",
@@ -36,6 +37,21 @@ __all__ = [
     "WorkItemState",
     "WorklogCursor",
 ]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class StagedWorklogs:
+    """New worklogs handed to a write unit of work *before* it starts: ``uow(write=True,
+    staged=…)``. Storage whose write lock is the whole database's (SQLite) copies their
+    rows to its connection's own scratch space before taking the lock, so that under it
+    ``TrackingRepository.add_staged_worklogs`` only moves them across in one statement;
+    elsewhere they are written then, as ``add_worklogs`` would. Private to the one unit of
+    work and its connection: gone with it, whether it commits or not. Compared by identity:
+    staging is for these very worklogs."""
+
+    tenant_id: str
+    worklogs: Sequence[Worklog]
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +196,11 @@ class TrackingRepository(Protocol):
         self, worklogs: Sequence[Worklog], at: datetime, *, stop_reason: str | None = None
     ) -> None:
         """Store any number of new worklogs (an import's 100,000 too) in few statements."""
+        ...
+
+    async def add_staged_worklogs(self, staged: StagedWorklogs) -> None:
+        """``add_worklogs(staged.worklogs, staged.at)``, from what the unit of work staged
+        for them before it took the lock (``uow(write=True, staged=staged)``) if it did."""
         ...
 
     async def worklog(self, worklog_id: str) -> Worklog | None: ...

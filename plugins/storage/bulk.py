@@ -27,7 +27,8 @@ from piccolo.engine.base import Engine
 from piccolo.engine.sqlite import convert_datetime_in
 
 __all__ = [
-    "constant", "insert_rows", "rows_per_statement", "sqlite_variable_limit", "update_rows",
+    "constant", "insert_rows", "insert_staged", "rows_per_statement", "sqlite_variable_limit",
+    "stage_rows", "update_rows",
 ]
 
 #: From this many rows on PostgreSQL, COPY: below it a pipelined ``executemany`` is as fast
@@ -110,17 +111,72 @@ async def insert_rows(
         else:
             await connection.copy_records_to_table(table, records=rows, columns=list(columns))
         return
-    one_row = "(" + ", ".join(["?"] * len(columns)) + ")"
-    size = rows_per_statement(len(columns), sqlite_variable_limit())
-    if len(rows) > size:
+    if len(rows) > rows_per_statement(len(columns), sqlite_variable_limit()):
         # The connection lives as long as the unit of work (Piccolo opens one per transaction).
         cursor = await connection.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
         await cursor.close()
+    await _insert_batches(connection, table, columns, rows, conflict)
+
+
+async def _insert_batches(
+    connection: Any, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]], conflict: str = ""
+) -> None:
+    """Multi-row SQLite INSERTs, as many rows each as the variable limit allows."""
+    names = ", ".join(columns)
+    one_row = "(" + ", ".join(["?"] * len(columns)) + ")"
+    size = rows_per_statement(len(columns), sqlite_variable_limit())
     for batch in _batches(rows, size):
         values = [value for row in batch for value in row]
         sql = f"INSERT INTO {table} ({names}) VALUES {', '.join([one_row] * len(batch))}{conflict}"
         cursor = await connection.execute(sql, values)
         await cursor.close()
+
+
+def _staging_table(table: str) -> str:
+    return f"temp.staged_{table}"
+
+
+async def stage_rows(
+    connection: Any, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """SQLite, before ``BEGIN IMMEDIATE``: ``rows`` into a TEMP table on ``connection``.
+
+    A TEMP table lives in the connection's own temporary database: writing it takes no
+    lock other connections wait for, and nobody else ever sees it; it goes when the
+    connection closes (Piccolo opens one per transaction), committed or not. Binding the
+    values — most of a bulk write's time — is done here, outside the write lock;
+    ``insert_staged`` then moves the rows under it in one ``INSERT … SELECT``.
+    """
+    names = ", ".join(columns)
+    staging = _staging_table(table)
+    # In memory: written and read back once, and freed with the connection, never on disk.
+    for sql in ("PRAGMA temp_store = MEMORY", f"DROP TABLE IF EXISTS {staging}",
+                f"CREATE TEMP TABLE staged_{table} AS SELECT {names} FROM main.{table} WHERE 0",
+                "BEGIN"):
+        cursor = await connection.execute(sql)
+        await cursor.close()
+    try:
+        await _insert_batches(connection, staging, columns, rows)
+    except BaseException:
+        cursor = await connection.execute("ROLLBACK")
+        await cursor.close()
+        raise
+    # One transaction on the temporary database only (one journal sync, not one a statement).
+    cursor = await connection.execute("COMMIT")
+    await cursor.close()
+
+
+async def insert_staged(engine: Engine[Any], table: str, columns: Sequence[str]) -> None:
+    """Move the rows ``stage_rows`` staged on this write unit of work's connection into
+    ``table``, in its transaction. The staging table is not dropped here: freeing its pages
+    would be more work under the lock, and it goes with the connection after the commit."""
+    connection = _connection(engine)
+    names = ", ".join(columns)
+    staging = _staging_table(table)
+    cursor = await connection.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+    await cursor.close()
+    cursor = await connection.execute(f"INSERT INTO main.{table} ({names}) SELECT {names} FROM {staging}")
+    await cursor.close()
 
 
 async def update_rows(

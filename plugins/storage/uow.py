@@ -20,9 +20,10 @@ from typing import Any, Self
 
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType
 
 from core.tracking.feed import ChangeFeed
+from core.tracking.ports import StagedWorklogs
 
 from . import changes
 from .directory import PiccoloDirectory
@@ -30,6 +31,7 @@ from .oauth_repo import PiccoloOAuthStore
 from .payment_records import PiccoloPaymentRecords
 from .renewals_repo import PiccoloRenewalStore
 from .tenant_scope import PiccoloTenantScope
+from .tracking_repo import PiccoloTrackingRepo
 
 __all__ = ["AfterCommit", "PiccoloUnitOfWork", "PiccoloUnitOfWorkFactory", "ReadOnlyViolation"]
 
@@ -95,6 +97,30 @@ class _ReadSession:
     async def rollback(self) -> None:
         return None
 
+
+class _StagingTransaction(SQLiteTransaction):
+    """SQLite's write transaction for a unit of work given ``staged`` worklogs: on its own
+    connection, *before* ``BEGIN IMMEDIATE`` takes the database's write lock, the worklogs'
+    rows go into TEMP tables (private to the connection, closed with it); under the lock
+    ``add_staged_worklogs`` moves them with one ``INSERT … SELECT`` each. Every other
+    tenant's write waits while the lock is held; binding 200,000 rows' values outside it
+    halved it for a 100,000-row import (docs/benchmarks.md, Imports)."""
+
+    def __init__(self, engine: SQLiteEngine, staged: StagedWorklogs) -> None:
+        super().__init__(engine, transaction_type=TransactionType.immediate)
+        self.staged = staged
+
+    async def begin(self) -> None:
+        try:
+            await PiccoloTrackingRepo(self.engine, self.staged.tenant_id).stage_worklogs(
+                self.connection, self.staged)
+        except BaseException:
+            # Piccolo leaves the connection open when BEGIN fails: close it, and the TEMP rows.
+            await self.connection.close()
+            raise
+        await self.connection.execute(f"BEGIN {self.transaction_type.value}")  # as Piccolo's begin()
+
+
 def _pool(engine: Engine[Any]) -> Any:
     """The engine's asyncpg pool (asyncpg ships no types), or None: SQLite, or no pool started."""
     return engine.pool if isinstance(engine, PostgresEngine) else None
@@ -107,10 +133,13 @@ AfterCommit = Callable[[set[str]], Awaitable[None]]
 class PiccoloUnitOfWork:
     def __init__(
         self, engine: Engine[Any], *, write: bool, after_commit: AfterCommit | None = None,
-        feed: ChangeFeed | None = None,
+        feed: ChangeFeed | None = None, staged: StagedWorklogs | None = None,
     ) -> None:
+        if staged is not None and not write:
+            raise ValueError("only a write unit of work adds staged worklogs")
         self._engine = engine
         self._write = write
+        self._staged = staged
         self._tx: Any = None
         #: PostgreSQL read units of work: the pooled connection and the context token.
         self._connection: Any = None
@@ -174,7 +203,10 @@ class PiccoloUnitOfWork:
             # SQLite has no row locks: a writer takes the database's write lock at
             # BEGIN, so "read, check, write" cannot interleave with another writer.
             kind = TransactionType.immediate if self._write else TransactionType.deferred
-            self._tx = self._engine.transaction(transaction_type=kind)
+            if self._staged is not None:
+                self._tx = _StagingTransaction(self._engine, self._staged)
+            else:
+                self._tx = self._engine.transaction(transaction_type=kind)
         elif self._write or (pool := _pool(self._engine)) is None:
             self._tx = self._engine.transaction()
         else:
@@ -242,5 +274,6 @@ class PiccoloUnitOfWorkFactory:
         #: The process's access-decision cache: ``check_access`` uses it unless given another.
         self.decision_cache = decision_cache
 
-    def __call__(self, *, write: bool = False) -> PiccoloUnitOfWork:
-        return PiccoloUnitOfWork(self.engine, write=write, after_commit=self.after_commit, feed=self.feed)
+    def __call__(self, *, write: bool = False, staged: StagedWorklogs | None = None) -> PiccoloUnitOfWork:
+        return PiccoloUnitOfWork(self.engine, write=write, after_commit=self.after_commit, feed=self.feed,
+                                 staged=staged)

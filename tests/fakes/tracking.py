@@ -33,6 +33,7 @@ from core.tracking.history import (
 from core.tracking.ports import (
     ConnectorKind,
     OutboxEntry,
+    StagedWorklogs,
     StaleWorkItem,
     StoredDevOpsConnection,
     TrackingPreference,
@@ -177,6 +178,9 @@ class FakeTrackingRepository:
             self._store.stop_reasons.setdefault(self.tenant_id, {})[worklog.id] = stop_reason
             self._store.worklog_times.setdefault(self.tenant_id, {})[worklog.id] = (at, at)
             self._record(worklog, ChangeAction.ADDED, at, None, worklog_values(worklog))
+
+    async def add_staged_worklogs(self, staged: StagedWorklogs) -> None:
+        await self.add_worklogs(staged.worklogs, staged.at)
 
     async def worklog(self, worklog_id: str) -> Worklog | None:
         return self._store.worklogs.get(self.tenant_id, {}).get(worklog_id)

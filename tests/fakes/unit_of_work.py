@@ -52,6 +52,7 @@ from core.tracking.history import WorklogChange
 from core.tracking.import_jobs import ImportJob
 from core.tracking.ports import (
     OutboxEntry,
+    StagedWorklogs,
     StoredDevOpsConnection,
     TrackingPreference,
     TrackingSettings,
@@ -489,7 +490,8 @@ class FakeUnitOfWorkFactory:
         self.after_commit = after_commit
         self.units: list[FakeUnitOfWork] = []
 
-    def __call__(self, *, write: bool = False) -> FakeUnitOfWork:
+    def __call__(self, *, write: bool = False, staged: StagedWorklogs | None = None) -> FakeUnitOfWork:
+        # ``staged`` needs no preparing here: ``add_staged_worklogs`` adds them as they are.
         unit = FakeUnitOfWork(self.store, write=write, after_commit=self.after_commit)
         self.units.append(unit)
         return unit

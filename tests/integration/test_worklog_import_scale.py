@@ -151,11 +151,11 @@ class Meanwhile:
         self._uow = uow
         self._change: Callable[[], Awaitable[None]] | None = change
 
-    def __call__(self, *, write: bool = False) -> Any:
+    def __call__(self, *, write: bool = False, staged: Any = None) -> Any:
         if write and self._change is not None:
             change, self._change = self._change, None
-            return _AfterChange(self._uow(write=True), change)
-        return self._uow(write=write)
+            return _AfterChange(self._uow(write=True, staged=staged), change)
+        return self._uow(write=write, staged=staged)
 
 
 class _AfterChange:

@@ -29,11 +29,11 @@ class Meanwhile(FakeUnitOfWorkFactory):
         super().__init__(store)
         self._change: Callable[[], object] | None = change
 
-    def __call__(self, *, write: bool = False) -> FakeUnitOfWork:
+    def __call__(self, *, write: bool = False, staged: Any = None) -> FakeUnitOfWork:
         if write and self._change is not None:
             self._change()
             self._change = None
-        return super().__call__(write=write)
+        return super().__call__(write=write, staged=staged)
 
 
 @pytest.fixture
