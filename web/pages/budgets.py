@@ -33,7 +33,7 @@ from core.services.budget_usage import budget_statement, check_month, user_names
 from core.services.budgets import Targets, add_budget, assign_budget, change_budget, unassign_budget
 from core.tracking import write_csv
 from core.tracking.rows import XLSX_MEDIA_TYPE
-from plugins.i18n import gettext
+from plugins.i18n import gettext, ngettext
 
 from ..api.budgets import STATEMENT_COLUMNS, STATEMENT_NUMBERS, _statement_rows, viewer_of
 from .charts import LineChart, burn_bar, line_chart
@@ -336,7 +336,7 @@ class BudgetsPageController(Controller):
         else:
             removed = await unassign_budget(stint.uow, stint.clock, tenant=page.principal.tenant,
                                             actor=page.principal.user, budget_id=budget_id, targets=targets)
-            done = gettext("%(count)s assignment(s) removed.", count=removed)
+            done = ngettext("%(num)s assignment removed.", "%(num)s assignments removed.", removed)
         return await self._changed(request, page, budget_id, done)
 
     @get("/{budget_id:str}/statement")

@@ -36,7 +36,7 @@ from core.tracking import WeekStatus, write_csv
 from core.tracking.explorer import WorklogGroup, parse_group_by
 from core.tracking.rows import XLSX_MEDIA_TYPE
 from core.tracking.saved_views import COLUMNS, FILTERS
-from plugins.i18n import gettext
+from plugins.i18n import gettext, ngettext
 
 from ..api.explorer_views import check_view_filters
 from ..api.import_jobs import in_background
@@ -295,7 +295,7 @@ class ExplorerPageController(Controller):
         else:
             count = await update_worklogs(stint.uow, stint.clock, tenant=tenant, actor=actor,
                                           ids=ids, changes=changes, actor_can_edit_others=is_admin(principal))
-            done = gettext("%(count)s worklog(s) changed.", count=count)
+            done = ngettext("%(num)s worklog changed.", "%(num)s worklogs changed.", count)
         return _to_explorer(request, back, done)
 
     @get("/export")
