@@ -32,7 +32,7 @@ from plugins.storage.work_items_tables import WorkItemHistoryRow, WorkItemRow
 from tests.conftest import make_settings
 from tests.integration import test_storage
 from tests.integration.azure_devops_server import PAT, FakeAzureDevOps, FakeIteration, serve
-from tests.support.api import PASSWORD, api_client, bearer, run, signup, stint, token
+from tests.support.api import PASSWORD, api_client, bearer, page_sign_in, run, signup, stint, token
 from web.pages.charts import line_chart
 
 START = date(2026, 1, 5)
@@ -58,12 +58,7 @@ class Site:
         self.api("PATCH", f"/api/v1/work-items/{item}", {"remaining_h": hours})
 
     def sign_in(self) -> None:
-        self.client.get("/")
-        response = self.client.post("/signin", data={
-            "tenant": "shop", "email": "admin@shop.test", "password": PASSWORD, "next": "",
-            "_csrf_token": self.client.cookies["csrftoken"],
-        }, follow_redirects=False)
-        assert response.status_code == 303, response.text
+        page_sign_in(self.client, "shop", "admin@shop.test")
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from litestar.testing import TestClient
 from core.clock import FixedClock
 from core.tracking.rows import COMMENT, DURATION, TIMESTAMP
 from tests.conftest import make_settings
-from tests.support.api import PASSWORD, add_user, api_client, bearer, signup, token
+from tests.support.api import add_user, api_client, bearer, page_sign_in, signup, token
 
 ALL = "/api/v1/worklogs/all"
 
@@ -30,13 +30,7 @@ class Site:
         self.admin = bearer(token(client, "shop", "admin@shop.test"))
 
     def sign_in(self, email: str) -> None:
-        self.client.cookies.clear()
-        self.client.get("/")
-        response = self.client.post("/signin", data={
-            "tenant": "shop", "email": email, "password": PASSWORD, "next": "",
-            "_csrf_token": self.client.cookies["csrftoken"],
-        }, follow_redirects=False)
-        assert response.status_code == 303, response.text
+        page_sign_in(self.client, "shop", email)
 
     def form(self, path: str, data: dict[str, Any], **kwargs: Any) -> Any:
         return self.client.post(path, data={**data, "_csrf_token": self.client.cookies["csrftoken"]},

@@ -20,7 +20,7 @@ from litestar.testing import TestClient
 
 from core.clock import FixedClock
 from tests.conftest import make_settings
-from tests.support.api import PASSWORD, add_user, api_client, bearer, run, signup, stint, token
+from tests.support.api import add_user, api_client, bearer, page_sign_in, run, signup, stint, token
 
 RANGE = "from=2025-11-01&to=2025-12-31"
 
@@ -31,13 +31,7 @@ class Site:
         self.admin = bearer(token(client, "shop", "admin@shop.test"))
 
     def sign_in(self, email: str) -> None:
-        self.client.cookies.clear()
-        self.client.get("/")
-        response = self.client.post("/signin", data={
-            "tenant": "shop", "email": email, "password": PASSWORD, "next": "",
-            "_csrf_token": self.client.cookies["csrftoken"],
-        }, follow_redirects=False)
-        assert response.status_code == 303, response.text
+        page_sign_in(self.client, "shop", email)
 
     def api(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
         response = self.client.request(method, path, json=body, headers=headers or self.admin)

@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 
 from core.clock import FixedClock
 from tests.conftest import make_settings
-from tests.support.api import PASSWORD, add_user, api_client, bearer, signup, token
+from tests.support.api import add_user, api_client, bearer, page_sign_in, signup, token
 
 WEEK = {"monday": "8", "tuesday": "7.5", "wednesday": "8", "thursday": "8", "friday": "4,25",
         "saturday": "0", "sunday": ""}
@@ -25,13 +25,7 @@ class Site:
         self.client = client
 
     def sign_in(self, email: str) -> None:
-        self.client.cookies.clear()
-        self.client.get("/")
-        response = self.client.post("/signin", data={
-            "tenant": "shop", "email": email, "password": PASSWORD, "next": "",
-            "_csrf_token": self.client.cookies["csrftoken"],
-        }, follow_redirects=False)
-        assert response.status_code == 303, response.text
+        page_sign_in(self.client, "shop", email)
 
     def form(self, data: dict[str, str], htmx: bool = False) -> Any:
         headers = {"HX-Request": "true"} if htmx else {}

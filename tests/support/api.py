@@ -117,3 +117,14 @@ def add_user(
     response = client.post("/api/v1/users", json=body, headers=bearer(admin_token))
     assert response.status_code == 201, response.text
     return dict(response.json())
+
+
+def page_sign_in(client: TestClient[Any], slug: str, email: str, password: str = PASSWORD) -> None:
+    """Sign in to the pages through the sign-in form (a fresh session: cookies cleared first)."""
+    client.cookies.clear()
+    client.get("/")
+    response = client.post("/signin", data={
+        "tenant": slug, "email": email, "password": password, "next": "",
+        "_csrf_token": client.cookies["csrftoken"],
+    }, follow_redirects=False)
+    assert response.status_code == 303, response.text
