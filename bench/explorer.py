@@ -44,7 +44,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
-from bench.harness import PASSWORD, Http, _once, data_arguments, paired, row, run
+from bench.harness import Http, _once, data_arguments, paired, product_tokens, row, run
 from bench.seeding import activity_type_id, tenant_id, user_id
 
 BATCH = 5_000
@@ -96,15 +96,7 @@ async def measure(url: str, server: object, port: int, args: argparse.Namespace)
     http = Http(port)
     rng = random.Random(11)
     measured = [t * (args.tenants // args.tenants_measured) for t in range(args.tenants_measured)]
-    from plugins.identity.passwords import Argon2Hasher
-
-    secret = Argon2Hasher().hash(PASSWORD)
-    tokens: dict[int, str] = {}
-    for t in measured:  # the Product user of each measured tenant (user number t) signs in
-        await raw.execute("UPDATE tenant_user SET password_hash = $1 WHERE id = $2", secret, user_id(t))
-        pair = await http.ok("POST", "/api/v1/auth/token", body={
-            "tenant": f"tenant-{t}", "email": f"user{t}@bench.test", "password": PASSWORD})
-        tokens[t] = pair["access_token"]
+    tokens = await product_tokens(raw, http, measured)
     picks = [(rng.choice(measured), rng.choice(MONTHS)) for _ in range(args.samples)]
 
     def page(t: int, month: date) -> Callable[[], Awaitable[object]]:

@@ -189,6 +189,22 @@ class Http:
             self.writer.close()
 
 
+async def product_tokens(raw: Any, http: Http, measured: list[int]) -> dict[int, str]:
+    """An access token for the Product user of each measured tenant (user number t): the
+    seeding leaves no password, so one is set first."""
+    from bench.seeding import user_id
+    from plugins.identity.passwords import Argon2Hasher
+
+    secret = Argon2Hasher().hash(PASSWORD)
+    tokens: dict[int, str] = {}
+    for t in measured:
+        await raw.execute("UPDATE tenant_user SET password_hash = $1 WHERE id = $2", secret, user_id(t))
+        pair = await http.ok("POST", "/api/v1/auth/token", body={
+            "tenant": f"tenant-{t}", "email": f"user{t}@bench.test", "password": PASSWORD})
+        tokens[t] = pair["access_token"]
+    return tokens
+
+
 # Measuring ---------------------------------------------------------------------------------
 
 

@@ -45,8 +45,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
-from bench.harness import PASSWORD, Http, data_arguments, paired, row, run
-from bench.seeding import tenant_id, user_id
+from bench.harness import Http, data_arguments, paired, product_tokens, row, run
+from bench.seeding import tenant_id
 
 ACTIVITY_TYPES = 6
 YEAR_FROM = datetime(2025, 1, 1, tzinfo=UTC)
@@ -94,15 +94,7 @@ async def measure(url: str, server: subprocess.Popen[bytes], port: int, args: ar
     http = Http(port)
     rng = random.Random(5)
     measured = [t * (args.tenants // args.tenants_measured) for t in range(args.tenants_measured)]
-    from plugins.identity.passwords import Argon2Hasher
-
-    secret = Argon2Hasher().hash(PASSWORD)
-    tokens: dict[int, str] = {}
-    for t in measured:  # the Product user of each measured tenant (user number t) signs in
-        await raw.execute("UPDATE tenant_user SET password_hash = $1 WHERE id = $2", secret, user_id(t))
-        pair = await http.ok("POST", "/api/v1/auth/token", body={
-            "tenant": f"tenant-{t}", "email": f"user{t}@bench.test", "password": PASSWORD})
-        tokens[t] = pair["access_token"]
+    tokens = await product_tokens(raw, http, measured)
     rss_start = peak_rss_kib(server.pid)
     picks = [rng.choice(measured) for _ in range(args.samples)]
 

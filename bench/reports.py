@@ -36,8 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import asyncpg
 
-from bench.harness import PASSWORD, Http, data_arguments, paired, row, run
-from bench.seeding import tenant_id, user_id
+from bench.harness import Http, data_arguments, paired, product_tokens, row, run
+from bench.seeding import tenant_id
 
 #: Two-month ranges inside the seeded year (2025).
 STARTS = [date(2025, m, 1) for m in range(2, 11)]
@@ -101,15 +101,7 @@ async def measure(url: str, server: object, port: int, args: argparse.Namespace)
     http = Http(port)
     rng = random.Random(19)
     measured = [t * (args.tenants // args.tenants_measured) for t in range(args.tenants_measured)]
-    from plugins.identity.passwords import Argon2Hasher
-
-    secret = Argon2Hasher().hash(PASSWORD)
-    tokens: dict[int, str] = {}
-    for t in measured:
-        await raw.execute("UPDATE tenant_user SET password_hash = $1 WHERE id = $2", secret, user_id(t))
-        pair = await http.ok("POST", "/api/v1/auth/token", body={
-            "tenant": f"tenant-{t}", "email": f"user{t}@bench.test", "password": PASSWORD})
-        tokens[t] = pair["access_token"]
+    tokens = await product_tokens(raw, http, measured)
     picks = [(rng.choice(measured), rng.choice(STARTS)) for _ in range(args.samples)]
 
     def page(t: int, first: date) -> Callable[[], Awaitable[object]]:
