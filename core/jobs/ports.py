@@ -143,6 +143,19 @@ class JobStore(Protocol):
         """Tenants neither purged nor uninstalled, by id, after ``after``."""
         ...
 
+    async def tenants_invoiced(self, issued_since: date) -> list[Tenant]:
+        """Live tenants with an invoice issued on or after ``issued_since`` that has something
+        to pay and is not void, by id."""
+        ...
+
+    async def tenants_audited(self, action: str, since: datetime) -> list[Tenant]:
+        """Live tenants with an audit row of ``action`` at or after ``since``, by id."""
+        ...
+
+    async def tenants_timing(self) -> list[Tenant]:
+        """Live tenants where some timer is running now, by id."""
+        ...
+
     async def retention_notices(self, tenant_id: str, purge_on: date) -> dict[int, date]:
         """Warnings recorded for this purge date: threshold (days) → the day it was given."""
         ...

@@ -83,6 +83,24 @@ async def _tenants(jobs: JobStore, uow: UnitOfWorkFactory) -> list[Tenant]:
             after = page[-1].id
 
 
+def _by_id(*groups: list[Tenant]) -> list[Tenant]:
+    """Tenants of several cross-tenant answers, once each, by id.
+
+    The mail jobs that react to recent events ask the store which tenants had such an
+    event instead of opening a transaction per live tenant: that made each run take
+    seconds with a few hundred tenants and, on a short period, starved the other jobs
+    (the renewals among them) of workers.
+    """
+    return sorted({tenant.id: tenant for group in groups for tenant in group}.values(), key=lambda t: t.id)
+
+
+def _reminding_somewhere(now: datetime) -> bool:
+    """Whether some zone on Earth (UTC−12 to UTC+14) is within its reminder days now: the
+    local dates range from 12 hours behind to 14 hours ahead (up to three dates)."""
+    first, last = (now - timedelta(hours=12)).date(), (now + timedelta(hours=14)).date()
+    return any((first + timedelta(days=n)).weekday() < REMIND_DAYS for n in range((last - first).days + 1))
+
+
 def _last_week(now: datetime, time_zone: str) -> WeekId | None:
     """The week that ended at most ``REMIND_DAYS`` days ago in ``time_zone``, else None."""
     today = now.astimezone(zone(time_zone)).date()
@@ -115,6 +133,8 @@ async def queue_missing_time(
     Each mail is in its recipient's language (``language``, by their profile's locale)."""
     queued = 0
     now = clock.now()
+    if not _reminding_somewhere(now):
+        return 0  # most of the week no zone is in its reminder days: nothing to look at
     for tenant in await _tenants(jobs, uow):
         async with uow(write=True) as work:
             scope = work.tenant(tenant.id)
@@ -122,9 +142,11 @@ async def queue_missing_time(
             users = await _all_users(scope)
             short: list[Shortfall] = []
             for user in users:
-                if not await scope.seats().is_licensed(user.person_id):
+                user_zone = zones.get(user.id, tenant.time_zone)
+                # The week first: outside its zone's reminder days a user costs no query.
+                if _last_week(now, user_zone) is None or not await scope.seats().is_licensed(user.person_id):
                     continue
-                found = await _shortfall(scope, tenant, user, zones.get(user.id, tenant.time_zone), now)
+                found = await _shortfall(scope, tenant, user, user_zone, now)
                 if found is None:
                     continue
                 short.append(found)
@@ -181,7 +203,9 @@ async def queue_running_timers(
     """One mail a day to each user whose timer still runs after their working day ended."""
     queued = 0
     now = clock.now()
-    for tenant in await _tenants(jobs, uow):
+    async with uow():  # only where a timer runs (see ``_by_id``)
+        timing = await jobs.tenants_timing()
+    for tenant in timing:
         async with uow(write=True) as work:
             scope = work.tenant(tenant.id)
             timers = await scope.tracking().timers()
@@ -229,7 +253,9 @@ async def queue_seat_requests(
     queued = 0
     now = clock.now()
     since = now - timedelta(days=lookback_days)
-    for tenant in await _tenants(jobs, uow):
+    async with uow():  # only the tenants that refused someone lately (see ``_by_id``)
+        refusing = await jobs.tenants_audited("seat.unavailable", since)
+    for tenant in refusing:
         async with uow(write=True) as work:
             scope = work.tenant(tenant.id)
             rows = [r for r in await scope.audit().page(AuditQuery(action="seat.unavailable", limit=500))
@@ -265,7 +291,12 @@ async def queue_billing_mails(
     last ``lookback_days``; each keyed by its invoice, so a re-run or a retry sends none twice."""
     queued = 0
     now = clock.now()
-    for tenant in await _tenants(jobs, uow):
+    # Only the tenants with something recent to tell (see ``_tenants_with``). A day of slack
+    # on the invoice side covers every zone's "today"; each is checked exactly below.
+    async with uow():
+        invoiced = await jobs.tenants_invoiced((now - timedelta(days=lookback_days + 1)).date())
+        failing = await jobs.tenants_audited("invoice.payment_failed", now - timedelta(days=lookback_days))
+    for tenant in _by_id(invoiced, failing):
         async with uow(write=True) as work:
             scope = work.tenant(tenant.id)
             today = now.astimezone(zone(tenant.time_zone)).date()

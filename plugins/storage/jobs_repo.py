@@ -29,6 +29,7 @@ from .tables import ALL_TABLES, AuditEvent, CreditNote, Invoice, Seat, TenantUse
 from .tables import Person as PersonRow
 from .tables import Subscription as SubscriptionRow
 from .tables import Tenant as TenantRow
+from .tracking_tables import TrackingTimer
 
 __all__ = ["PiccoloJobStore"]
 
@@ -182,6 +183,37 @@ class PiccoloJobStore:
             TenantRow.purged_at.is_null() & TenantRow.uninstalled_at.is_null() & (TenantRow.id > after)
         ).order_by(TenantRow.id).limit(limit)
         return [tenant_from_row(row) for row in rows]
+
+    async def tenants_invoiced(self, issued_since: date) -> list[Tenant]:
+        rows = await Invoice.select(Invoice.tenant_id).where(
+            (Invoice.issued_on >= issued_since) & (Invoice.amount_due > 0) & (Invoice.status != "void")
+        ).distinct()
+        return await self._live(sorted({row["tenant_id"] for row in rows}))
+
+    async def tenants_audited(self, action: str, since: datetime) -> list[Tenant]:
+        # ``audit_event_at_id`` (at, id) narrows it to the recent rows.
+        rows = await AuditEvent.select(AuditEvent.tenant_id).where(
+            (AuditEvent.at >= since) & (AuditEvent.action == action) & AuditEvent.tenant_id.is_not_null()
+        ).distinct()
+        return await self._live(sorted({row["tenant_id"] for row in rows}))
+
+    async def tenants_timing(self) -> list[Tenant]:
+        rows = await TrackingTimer.select(TrackingTimer.tenant_id).distinct()
+        return await self._live(sorted({row["tenant_id"] for row in rows}))
+
+    async def _live(self, tenant_ids: Sequence[str]) -> list[Tenant]:
+        found: list[Tenant] = []
+        # In slices: a renewal day can give every tenant an invoice, and SQLite caps the
+        # number of parameters of one statement.
+        for start in range(0, len(tenant_ids), 500):
+            rows = await fetch_in(
+                TenantRow,
+                "SELECT * FROM tenant WHERE purged_at IS NULL AND uninstalled_at IS NULL AND id IN ({in})"
+                " ORDER BY id",
+                tenant_ids[start:start + 500],
+            )
+            found.extend(tenant_from_row(row) for row in rows)
+        return found
 
     async def collection_admin_emails(self, tenant_id: str) -> list[str]:
         rows = await TenantUser.select(TenantUser.person_id.email.as_alias("email")).where(

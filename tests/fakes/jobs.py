@@ -185,6 +185,21 @@ class FakeJobStore:
         )
         return live[:limit]
 
+    async def tenants_invoiced(self, issued_since: date) -> list[Tenant]:
+        ids = {row.tenant_id for row in self._db.invoices.values()
+               if row.invoice.issued_on >= issued_since and row.invoice.amount_due > 0
+               and row.invoice.status != "void"}
+        return [tenant for tenant in await self.live_tenants(limit=len(self._db.tenants)) if tenant.id in ids]
+
+    async def tenants_audited(self, action: str, since: datetime) -> list[Tenant]:
+        ids = {row.tenant_id for row in self._db.audit
+               if row.tenant_id is not None and row.action == action and row.at >= since}
+        return [tenant for tenant in await self.live_tenants(limit=len(self._db.tenants)) if tenant.id in ids]
+
+    async def tenants_timing(self) -> list[Tenant]:
+        ids = {tenant_id for tenant_id, timers in self._db.timers.items() if timers}
+        return [tenant for tenant in await self.live_tenants(limit=len(self._db.tenants)) if tenant.id in ids]
+
     async def collection_admin_emails(self, tenant_id: str) -> list[str]:
         db = self._db
         rows = sorted(db.users.get(tenant_id, {}).values(), key=lambda row: row.user.id)

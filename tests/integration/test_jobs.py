@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -348,3 +348,57 @@ def test_a_subscription_another_transaction_holds_is_left_for_the_next_sweep(
 
         assert job(pg, "renewals")["renewed"] == 1
         assert [len(invoices(pg, slug)) for slug in ("held", "free")] == [2, 2]
+
+
+def test_the_billing_mails_look_only_at_tenants_with_a_recent_invoice_to_pay_or_a_failed_payment(
+    client: Any, clock: FixedClock
+) -> None:
+    """One query finds them (a transaction per live tenant made the job take seconds and
+    starve the others); a purchase's invoice and a failed payment each bring their tenant in."""
+    on(clock, "2026-01-01")
+    buy(client, admin(client, "acme"))
+    admin(client, "globex")  # a trial: nothing to pay
+    admin(client, "initech")
+    s = stint(client)
+    initech = run(client, _tenant_id, s, "initech")
+
+    async def fail_payment() -> None:
+        async with s.uow(write=True) as work:
+            audit = work.tenant(initech).audit()
+            await audit.record("billing", "invoice.payment_failed", "in_x", {}, s.clock.now())
+            await work.commit()
+
+    async def news() -> list[str]:
+        now = s.clock.now()
+        async with s.uow():
+            invoiced = await s.jobs.tenants_invoiced((now - timedelta(days=4)).date())
+            failed = await s.jobs.tenants_audited("invoice.payment_failed", now - timedelta(days=3))
+        return [tenant.slug for tenant in invoiced + failed]
+
+    run(client, fail_payment)
+    on(clock, "2026-01-02")
+    assert sorted(run(client, news)) == ["acme", "initech"]
+    assert job(client, "billing_mails")["queued"] == 2  # acme's invoice, initech's failure
+    assert job(client, "billing_mails")["queued"] == 0
+    on(clock, "2026-01-10")
+    assert run(client, news) == []
+
+
+def test_the_running_timer_mails_look_only_at_tenants_where_a_timer_runs(
+    client: Any, clock: FixedClock
+) -> None:
+    on(clock, "2026-01-05")
+    admin(client, "acme")
+    admin(client, "globex")
+    s = stint(client)
+
+    async def timing() -> list[str]:
+        async with s.uow():
+            return [tenant.slug for tenant in await s.jobs.tenants_timing()]
+
+    assert run(client, timing) == []
+    started = client.post("/api/v1/tracking/start", json={"comment": "x"}, headers=auth(client, "globex"))
+    assert started.status_code == 201, started.text
+    assert run(client, timing) == ["globex"]
+    assert client.post("/api/v1/tracking/stop", json={}, headers=auth(client, "globex")).status_code == 204
+    assert run(client, timing) == []

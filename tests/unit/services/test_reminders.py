@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.clock import FixedClock
 from core.services.reminders import queue_billing_mails, queue_seat_requests
@@ -79,3 +81,14 @@ async def test_an_issued_invoice_and_a_failed_payment_reach_each_collection_admi
     name = invoice.number_text or invoice.id
     assert subjects == ["A Stint payment failed", f"Stint invoice {name}: 5,440.60 USD"]
     assert {m.draft.recipient for m in store.mails} == {"boss@acme.test"}
+
+
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)))
+def test_missing_time_reminders_are_skipped_only_when_no_zone_on_earth_is_in_its_reminder_days(
+    now: datetime,
+) -> None:
+    from core.services.reminders import REMIND_DAYS, _reminding_somewhere
+
+    # Every quarter-hour offset from UTC−12 to UTC+14 (every real zone's offset is one of them).
+    somewhere = any((now + timedelta(minutes=15 * n)).weekday() < REMIND_DAYS for n in range(-48, 57))
+    assert _reminding_somewhere(now) is somewhere
