@@ -123,14 +123,20 @@ def serve_stint(home: Path, port: int, env: dict[str, str]) -> Iterator[Server]:
         log.close()
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """A ``stint serve`` started for this test session."""
+def require_chromium() -> None:
+    """Skip loudly without Debian's Chromium, or fail under ``STINT_REQUIRE_SERVICES=1``
+    (CI): a browser test that silently skips there would look like a pass."""
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing (apt-get install -y chromium); browser tests cannot run"
         if services.required():
             pytest.fail(f"STINT_REQUIRE_SERVICES=1 but {message}")
         pytest.skip(f"!!! {message} !!!")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A ``stint serve`` started for this test session."""
+    require_chromium()
     home = tmp_path_factory.mktemp("stint-e2e")
     port = _free_port()
     # Activation files are signed with the development key here, so this server must trust it.

@@ -28,6 +28,7 @@ from .conftest import (
     _free_port,
     base_env,
     htmx_settled,
+    require_chromium,
     serve_stint,
     sign_in,
 )
@@ -46,8 +47,7 @@ def inbox() -> Iterator[Inbox]:
 
 @pytest.fixture(scope="module")
 def mail_server(tmp_path_factory: pytest.TempPathFactory, inbox: Inbox) -> Iterator[Server]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"!!! {CHROMIUM} is missing (apt-get install -y chromium) !!!")
+    require_chromium()
     home = tmp_path_factory.mktemp("stint-e2e-approvals")
     port = _free_port()
     env = base_env(home, port, **{

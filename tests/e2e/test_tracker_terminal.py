@@ -32,10 +32,10 @@ from tests.e2e.conftest import (
     _free_port,
     base_env,
     htmx_settled,
+    require_chromium,
     serve_stint,
     sign_in,
 )
-from tests.support import services
 
 pytestmark = pytest.mark.browser
 
@@ -46,11 +46,7 @@ ADMIN = f"admin@{SLUG}.test"
 
 @pytest.fixture(scope="module")
 def stint_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing (apt-get install -y chromium); browser tests cannot run"
-        if services.required():
-            pytest.fail(f"STINT_REQUIRE_SERVICES=1 but {message}")
-        pytest.skip(f"!!! {message} !!!")
+    require_chromium()
     home = tmp_path_factory.mktemp("stint-tracker-e2e")
     port = _free_port()
     with serve_stint(home, port, base_env(home, port)) as served:

@@ -28,6 +28,7 @@ from .conftest import (
     _free_port,
     base_env,
     htmx_settled,
+    require_chromium,
     serve_stint,
     sign_in,
 )
@@ -50,8 +51,7 @@ def azure(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FakeAzureD
 def devops_server(
     tmp_path_factory: pytest.TempPathFactory, azure: tuple[FakeAzureDevOps, str, str]
 ) -> Iterator[Server]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"!!! {CHROMIUM} is missing (apt-get install -y chromium) !!!")
+    require_chromium()
     home = tmp_path_factory.mktemp("stint-e2e-devops")
     port = _free_port()
     env = base_env(home, port, **{
