@@ -155,6 +155,7 @@ def test_an_open_stream_ends_in_time_and_a_revoked_token_cannot_open_it_again(
 ) -> None:
     """A stream re-authenticates by ending (after ``STREAM_SECONDS``) and being reopened:
     a token revoked while its stream was open gets nothing more after that."""
+    from web import lifecycle
     from web.api import tracking
 
     monkeypatch.setattr(tracking, "STREAM_SECONDS", 1.5)
@@ -164,8 +165,24 @@ def test_an_open_stream_ends_in_time_and_a_revoked_token_cannot_open_it_again(
     app = {"Authorization": f"Bearer {made.json()['token']}", "Accept": "text/event-stream"}
     org.client.post("/api/v1/tracking/start", json={}, headers=org.admin)  # a running timer: 1 s waits
 
-    with org.client.stream("GET", "/api/v1/tracking/events", headers=app) as stream:
-        seen = "".join(stream.iter_text())  # no limit: it ends by itself
+    got: list[str] = []
+
+    def read_to_the_end() -> None:
+        with org.client.stream("GET", "/api/v1/tracking/events", headers=app) as stream:
+            got.append("".join(stream.iter_text()))
+
+    # It must end by itself: read in a thread, so a stream that never ends fails the test
+    # instead of hanging the suite.
+    reader = threading.Thread(target=read_to_the_end, daemon=True)
+    reader.start()
+    reader.join(30)
+    if reader.is_alive():
+        # Drain this test's app (its own flag), so the stream ends and the client closes.
+        monkeypatch.setattr(lifecycle, "_draining", threading.Event())
+        lifecycle.start_draining()
+        reader.join(10)
+        pytest.fail("the stream did not end after STREAM_SECONDS")
+    [seen] = got
     assert '"running":true' in seen
 
     assert org.client.delete(f"/api/v1/me/tokens/{made.json()['id']}", headers=org.admin).status_code == 204
