@@ -418,6 +418,26 @@ def test_a_denied_or_expired_device_code_gets_its_own_error(
     assert "unknown, expired or already used" in late.text
 
 
+def test_guessing_device_codes_is_refused_after_as_many_wrong_ones_as_wrong_passwords(
+    client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RFC 8628 §5.1: user codes are short enough to guess, so wrong ones are limited per person
+    (STINT_RATE_LIMIT_LOGIN a minute, as sign-ins); a right code is refused too once over it."""
+    from plugins.cache import limits
+
+    monkeypatch.setattr(limits, "now", lambda: 1_800_000_010.0)  # one window throughout
+    device = client.post("/oauth/device_authorization", data={"client_id": "stint-tracker"}).json()
+    signed_in(client)
+    limit = stint(client).settings.rate_limit_login
+    for n in range(limit):
+        wrong = client.get("/device", params={"user_code": f"WRONG{n:03d}"})
+        assert wrong.status_code == 200 and "unknown, expired or already used" in wrong.text
+    refused = client.get("/device", params={"user_code": device["user_code"]})
+    assert refused.status_code == 429 and "Too many wrong device codes" in refused.text
+    assert client.post("/device", data={"user_code": device["user_code"], "decision": "approve",
+                                        "_csrf_token": client.cookies["csrftoken"]}).status_code == 429
+
+
 def test_tokens_codes_and_secrets_never_reach_the_logs(
     client: TestClient[Any], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -27,7 +27,7 @@ from core.services import oauth as apps
 
 from ..api.oauth import answer, authorization_server
 from ..oauth import Grantee, oauth_request, run_protocol
-from ..security import client_address
+from ..security import client_address, refuse_if_limited
 from .render import Page, open_page, stint_of
 
 __all__ = ["SCOPE_WORDS", "OAuthPagesController"]
@@ -50,6 +50,23 @@ _URL_ENCODED = Body(media_type=RequestEncodingType.URL_ENCODED)
 class DeviceForm(msgspec.Struct, forbid_unknown_fields=False):
     user_code: Annotated[str, msgspec.Meta(max_length=20)] = ""
     decision: Annotated[str, msgspec.Meta(max_length=10)] = ""
+
+
+def _guesses_key(page: Page) -> str:
+    return f"device-codes:{page.principal.tenant.id}:{page.principal.user.id}"
+
+
+async def _refuse_if_guessing(request: Request[Any, Any, Any], page: Page) -> None:
+    """RFC 8628 §5.1: user codes are short, so wrong ones are counted per person and too many
+    within the sign-in window are refused (429), as wrong passwords are."""
+    stint = stint_of(request)
+    refuse_if_limited(await stint.limiter.peek(_guesses_key(page), stint.settings.rate_limit_login),
+                      "wrong device codes")
+
+
+async def _wrong_code(request: Request[Any, Any, Any], page: Page) -> None:
+    stint = stint_of(request)
+    await stint.limiter.hit(_guesses_key(page), stint.settings.rate_limit_login)
 
 
 def _grantee(page: Page) -> Grantee:
@@ -129,12 +146,14 @@ class OAuthPagesController(Controller):
             return await self._device_page(request, page, data.user_code)
         stint = stint_of(request)
         p = page.principal
+        await _refuse_if_guessing(request, page)
         try:
             client = await apps.decide_device(
                 stint.uow, stint.clock, typed=data.user_code, tenant_id=p.tenant.id, user_id=p.user.id,
                 approve=data.decision == "approve", address=client_address(request),
             )
         except NotFound as exc:
+            await _wrong_code(request, page)
             context = page.context(problem=exc.detail, user_code=data.user_code)
             return Template("oauth/device.html", context=context)
         return Template("oauth/device.html", context=page.context(done=data.decision, app=client))
@@ -143,9 +162,11 @@ class OAuthPagesController(Controller):
         context: dict[str, Any] = {"user_code": typed}
         if typed:
             stint = stint_of(request)
+            await _refuse_if_guessing(request, page)
             try:
                 found, client = await apps.pending_device(stint.uow, stint.clock, typed)
             except NotFound as exc:
+                await _wrong_code(request, page)
                 context["problem"] = exc.detail
             else:
                 if client.serves(page.principal.tenant.id):
