@@ -38,7 +38,7 @@ def test_an_admin_enrols_requires_the_factor_and_a_user_without_one_is_sent_to_s
     user = new_page()
     sign_in(user, "guarded", "gus@guarded.test")
     user.goto("/time")
-    expect(user).to_have_url(re.compile(r"/settings/security$"))
+    expect(user).to_have_url(re.compile(r"/settings/security\?next=%2Ftime$"))  # back there after
     expect(user.get_by_role("alert")).to_contain_text("requires a second factor for everyone")
 
     # Signing in again: the password first, then the code step (a recovery code here).

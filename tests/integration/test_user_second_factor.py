@@ -209,7 +209,7 @@ def test_the_pages_send_a_user_without_a_factor_to_the_security_page(client: Any
     partial = client.get("/time", headers={"HX-Request": "true"}, follow_redirects=False)
     security = client.get("/settings/security")
 
-    assert page.status_code == 303 and page.headers["location"] == "/settings/security"
+    assert page.status_code == 303 and page.headers["location"] == "/settings/security?next=%2Ftime"
     assert partial.headers.get("hx-redirect") == "/settings/security"
     assert security.status_code == 200
     assert "requires a second factor for everyone" in security.text
@@ -335,3 +335,33 @@ def test_the_users_list_says_who_has_a_factor_and_the_users_page_removes_one(cli
     assert removed.status_code == 200, removed.text
     assert "The second factor is removed" in removed.text
     assert client.get(ENROL, headers=bearer(ann_token)).json()["enrolled"] is False
+
+
+def test_enrolling_on_the_way_to_an_apps_authorisation_leads_back_to_it(client: Any) -> None:
+    """The tenant requires a factor; a user without one follows an app's authorisation link:
+    after setting the factor up, "Continue" leads to that same request, query and all."""
+    import re
+    from html import unescape
+    from urllib.parse import parse_qs, urlsplit
+
+    _ann(client)
+    _require(client)
+    client.get("/")
+    csrf = {"_csrf_token": client.cookies["csrftoken"]}
+    assert client.post("/signin", data={**ANN, **csrf}, follow_redirects=False).status_code == 303
+    authorise = "/oauth/authorize?response_type=code&client_id=stint-tracker&state=xyz&scope=tracking"
+
+    sent = client.get(authorise, follow_redirects=False)
+    assert sent.status_code == 303
+    location = urlsplit(sent.headers["location"])
+    assert location.path == "/settings/security" and parse_qs(location.query)["next"] == [authorise]
+    started = client.post("/settings/security/second-factor", data={**csrf, "next": authorise})
+    secret = re.search(r'class="secret" value="([A-Z2-7]+)"', started.text)
+    assert secret is not None and f'name="next" value="{authorise.replace("&", "&amp;")}"' in started.text
+    confirmed = client.post("/settings/security/second-factor/confirm",
+                            data={**csrf, "code": current_code(client, secret.group(1)), "next": authorise})
+    link = re.search(r'<a href="([^"]+)" id="second-factor-continue">', confirmed.text)
+    assert confirmed.status_code == 200 and link is not None and unescape(link.group(1)) == authorise
+    # Another site is never where "Continue" leads.
+    elsewhere = client.get("/settings/security", params={"next": "//evil.test/x"})
+    assert "evil.test" not in elsewhere.text

@@ -69,6 +69,11 @@ def _sign_in(request: Request[Any, Any, Any], exc: SignInRequired) -> Response[A
 def _enrol(request: Request[Any, Any, Any], exc: EnrolmentRequired) -> Response[Any]:
     if is_htmx(request):
         return Response(None, status_code=200, headers={"HX-Redirect": USER_ENROLMENT_PAGE})
+    if request.method == "GET" and request.url.path not in ("/", USER_ENROLMENT_PAGE):
+        # Where they were going (an app's authorisation request included, which lives in its
+        # query) is where "Continue" leads once the factor is set up.
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Redirect(f"{USER_ENROLMENT_PAGE}?{urlencode({'next': target})}", status_code=303)
     return Redirect(USER_ENROLMENT_PAGE, status_code=303)
 
 

@@ -32,9 +32,17 @@ from ..deps import provide_stint
 from ..second_factor import user_may_proceed
 from .session import page_principal
 
-__all__ = ["EnrolmentRequired", "Page", "SignInRequired", "is_htmx", "open_page", "render", "stint_of"]
+__all__ = ["EnrolmentRequired", "Page", "SignInRequired", "is_htmx", "local_path", "open_page", "render",
+           "stint_of"]
 
 _PAGE_KEY = "stint_page"
+
+
+def local_path(path: str, fallback: str = "/time") -> str:
+    """Only a path on this site may come next (after sign-in or enrolment): no open redirect."""
+    if path.startswith("/") and not path.startswith("//") and "\\" not in path:
+        return path
+    return fallback
 
 
 class SignInRequired(Exception):

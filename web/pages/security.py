@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, QueryParameter
 from litestar.response import Template
 
 from core.licensing.access import Action
@@ -27,7 +27,7 @@ from core.services.security_settings import require_second_factor
 
 from ..second_factor import counting_wrong_codes
 from ..security import client_address
-from .render import Page, open_page, render, stint_of
+from .render import Page, local_path, open_page, render, stint_of
 
 __all__ = ["SecurityPageController"]
 
@@ -35,8 +35,14 @@ _URL_ENCODED = Body(media_type=RequestEncodingType.URL_ENCODED)
 _FULL, _PARTIAL = "settings/security.html", "settings/_security.html"
 
 
+class StartForm(msgspec.Struct):
+    #: Where "Continue" leads after enrolment (the page that sent the user here).
+    next: Annotated[str, msgspec.Meta(max_length=2000)] = ""
+
+
 class CodeForm(msgspec.Struct):
     code: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    next: Annotated[str, msgspec.Meta(max_length=2000)] = ""
 
 
 class DisableForm(msgspec.Struct):
@@ -52,7 +58,7 @@ class RequireForm(msgspec.Struct):
 def _context(page: Page, **extra: Any) -> dict[str, Any]:
     shared = {
         "active": "security", "administrator": page.nav.get("devops", False),
-        "required": page.principal.tenant.require_second_factor,
+        "required": page.principal.tenant.require_second_factor, "next": "",
     }
     return page.context(**{**shared, **extra})
 
@@ -62,16 +68,21 @@ class SecurityPageController(Controller):
     include_in_schema = False
 
     @get("/", name="security")
-    async def show(self, request: Request[Any, Any, Any]) -> Template:
+    async def show(
+        self, request: Request[Any, Any, Any], next: Annotated[str, QueryParameter(max_length=2000)] = ""
+    ) -> Template:
         page = await open_page(request, None, enrolling=True)
-        return render(request, _FULL, _PARTIAL, _context(page))
+        return render(request, _FULL, _PARTIAL, _context(page, next=local_path(next, "")))
 
     @post("/second-factor", status_code=200)
-    async def start(self, request: Request[Any, Any, Any]) -> Template:
+    async def start(
+        self, request: Request[Any, Any, Any], data: Annotated[StartForm, _URL_ENCODED]
+    ) -> Template:
         page = await open_page(request, None, enrolling=True)
         stint = stint_of(request)
         enrolment = await start_enrolment(stint.uow, stint.codes, Holder.of(page.principal.user))
-        return render(request, _FULL, _PARTIAL, _context(page, enrolment=enrolment))
+        context = _context(page, enrolment=enrolment, next=local_path(data.next, ""))
+        return render(request, _FULL, _PARTIAL, context)
 
     @post("/second-factor/confirm", status_code=200)
     async def confirm(
@@ -87,8 +98,10 @@ class SecurityPageController(Controller):
                     address=client_address(request),
                 )
         except InvalidCode as exc:
-            return render(request, _FULL, _PARTIAL, _context(page, error=exc.detail), status_code=422)
-        return render(request, _FULL, _PARTIAL, _context(page, recovery=recovery))
+            context = _context(page, error=exc.detail, next=local_path(data.next, ""))
+            return render(request, _FULL, _PARTIAL, context, status_code=422)
+        context = _context(page, recovery=recovery, next=local_path(data.next, ""))
+        return render(request, _FULL, _PARTIAL, context)
 
     @post("/second-factor/disable", status_code=200)
     async def disable(

@@ -17,7 +17,7 @@ from core.services.second_factor import CodeNeeded
 from core.services.tokens import revoke_refresh_family
 
 from ..security import account_key, client_address, limit_per_client, refuse_if_limited
-from .render import open_page, render, stint_of
+from .render import local_path, open_page, render, stint_of
 from .session import REFRESH_COOKIE, page_principal, sign_in_cookies, sign_out_cookies
 
 __all__ = ["SignInController"]
@@ -33,13 +33,6 @@ class SignInForm(msgspec.Struct):
 
 
 Form = Annotated[SignInForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
-
-
-def _local(path: str) -> str:
-    """Only a path on this site may follow sign-in (no open redirect)."""
-    if path.startswith("/") and not path.startswith("//") and "\\" not in path:
-        return path
-    return "/time"
 
 
 class SignInController(Controller):
@@ -97,7 +90,7 @@ class SignInController(Controller):
         cookies = await sign_in_cookies(stint, tenant.id, user.id)
         # Without a next page, "/" decides where this user lands: the Time tab, or (role None in
         # the cloud, where that tab does not exist) a page saying why (issue #21).
-        return Redirect(_local(data.next or "/"), status_code=303, cookies=cookies)
+        return Redirect(local_path(data.next or "/"), status_code=303, cookies=cookies)
 
     @post("/signout", status_code=303)
     async def sign_out(self, request: Request[Any, Any, Any]) -> Response[Any]:
