@@ -110,7 +110,8 @@ def _week_lock(rules: _Rules) -> Callable[[str, datetime], bool] | None:
 def _check_rows(
     rows: Sequence[NumberedRow], rules: _Rules, actor_id: str, time_zone: str, ids: Sequence[str]
 ) -> tuple[list[Worklog], list[RowError]]:
-    """``ids``: one for each of ``rows``, in the order the worklogs get them."""
+    """``ids``: one for each of ``rows``, handed out in order (a row that makes no worklog
+    leaves one over)."""
     result = parse_rows(rows, rules.known, added_by=actor_id, time_zone=time_zone,
                         activity_types=rules.activity_types, week_locked=_week_lock(rules),
                         require_work_item=rules.require_work_item)
