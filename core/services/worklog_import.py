@@ -108,15 +108,25 @@ def _week_lock(rules: _Rules) -> Callable[[str, datetime], bool] | None:
 
 
 def _check_rows(
-    rows: Sequence[NumberedRow], rules: _Rules, actor_id: str, time_zone: str
+    rows: Sequence[NumberedRow], rules: _Rules, actor_id: str, time_zone: str, ids: Sequence[str]
 ) -> tuple[list[Worklog], list[RowError]]:
+    """``ids``: one for each of ``rows``, handed out in order (a row that makes no worklog
+    leaves one over)."""
     result = parse_rows(rows, rules.known, added_by=actor_id, time_zone=time_zone,
                         activity_types=rules.activity_types, week_locked=_week_lock(rules),
                         require_work_item=rules.require_work_item)
     if result.errors:
         return [], list(result.errors)
-    ids = new_ids(len(result.drafts))
-    return [create_worklog(draft, id_) for draft, id_ in zip(result.drafts, ids, strict=True)], []
+    return [create_worklog(draft, id_) for draft, id_ in zip(result.drafts, ids, strict=False)], []
+
+
+def _import_ids(count: int) -> list[str]:
+    """``count`` new worklog ids (random, as ever), sorted: handed out in row order, an
+    import's ids ascend with its rows. Rows are usually in time order, so every index of
+    the worklogs and their history rows — the id, (started_at, id), (worklog_id, …) ones —
+    takes the import's entries as appends instead of random inserts: on SQLite, a third
+    less CPU under the write lock for 100,000 rows (docs/benchmarks.md, Imports)."""
+    return sorted(new_ids(count))
 
 
 #: Rows checked per step; a background import records how far it got after each.
@@ -139,9 +149,11 @@ async def _checked(
     """
     worklogs: list[Worklog] = []
     errors: list[RowError] = []
+    ids = await asyncio.to_thread(_import_ids, len(rows))
     for start in range(0, len(rows), CHECK_STEP):
         made, bad = await asyncio.to_thread(
-            _check_rows, rows[start:start + CHECK_STEP], rules, actor.id, time_zone)
+            _check_rows, rows[start:start + CHECK_STEP], rules, actor.id, time_zone,
+            ids[start:start + CHECK_STEP])
         worklogs.extend(made)
         errors.extend(bad)
         if progress is not None:

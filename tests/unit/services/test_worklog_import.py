@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from core.clock import FixedClock
+from core.services import worklog_import
 from core.services.worklog_import import ImportRejected, import_worklogs
 from core.tenancy import Tenant, User
 from core.tracking import NumberedRow, WeekStatus
@@ -78,6 +79,19 @@ async def test_checks_every_row_before_taking_the_write_unit_of_work_once(
     stored = await _import(uow, clock, acme, boss, [_row(2), _row(3, "boss@acme.test")])
     assert [unit.write for unit in uow.units] == [False, True] and uow.commits == 1
     assert {w.id for w in tracking.worklogs(acme)} == {w.id for w in stored}
+
+
+async def test_an_imports_ids_ascend_with_its_rows_across_check_steps(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, acme: Tenant, boss: User, ann: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Handed out in row order, so that the indexes take the import's rows as appends.
+    monkeypatch.setattr(worklog_import, "CHECK_STEP", 2)
+    rows = [_row(line, timestamp=f"2026-03-09T{line:02}:00:00") for line in range(2, 9)]
+    stored = await _import(uow, clock, acme, boss, rows)
+    ids = [w.id for w in stored]
+    assert ids == sorted(ids) and len(set(ids)) == len(rows)
+    assert [w.started_at.hour for w in stored] == list(range(2, 9))
 
 
 async def test_a_file_with_a_bad_row_never_takes_the_write_unit_of_work(
