@@ -123,10 +123,10 @@ async def start_tracking(
     ``unknown_activity_type``); the worklog the timer leaves is billable when the entry is
     billable by default.
 
-    Four round trips on PostgreSQL in the usual case (docs/benchmarks.md, Tracking): the
-    user's lock, one read of everything the rules decide on (``timer_reads``), one write
-    (``write_timer``), the commit. The checks run in the order they always did, so the
-    same error wins when several apply.
+    Five round trips on PostgreSQL in the usual case (docs/benchmarks.md, Tracking):
+    ``BEGIN``, the user's lock, one read of everything the rules decide on
+    (``timer_reads``), one write (``write_timer``), the commit. The checks run in the
+    order they always did, so the same error wins when several apply.
     """
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
