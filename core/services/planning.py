@@ -53,6 +53,7 @@ __all__ = [
     "create_work_item",
     "edit_work_item",
     "get_work_item",
+    "known_work_item",
     "list_iterations",
     "list_work_items",
     "parse_work_item_id",
@@ -153,7 +154,12 @@ async def require_work_item(
     item_id = parse_work_item_id(value, field)
     if item_id is None:
         return None
-    if await repo.get(item_id) is None:
+    return known_work_item(item_id, await repo.get(item_id) is not None, field)
+
+
+def known_work_item(item_id: int, exists: bool, field: str = "work_item") -> str:
+    """:func:`require_work_item`'s answer for an id whose existence was read already."""
+    if not exists:
         raise UnknownWorkItem(f"there is no work item {item_id}", field=field)
     return str(item_id)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.activities import resolve
@@ -34,16 +34,19 @@ from core.tracking import (
     defer_activity_check,
     draft_from_track,
     due_stop,
+    ensure_unlocked,
+    local_day,
     start_timer,
     stop_by_user,
     stop_timer,
+    week_of,
 )
-from core.tracking.ports import TrackingDirectory, TrackingRepository
+from core.tracking.ports import TrackingDirectory, TrackingRepository, WorkItemEffect
 from core.unit_of_work import TenantScope, UnitOfWork, UnitOfWorkFactory
 
 from .budgets import ensure_budget_open
-from .planning import require_work_item
-from .tracking_common import check_limits, ensure_day_unlocked, queue_work_item_effects, user_zone
+from .planning import known_work_item, parse_work_item_id, require_work_item
+from .tracking_common import check_limits, check_limits_of, user_zone, work_item_effects
 
 __all__ = [
     "StoppedTrack",
@@ -71,18 +74,24 @@ class StoppedTrack:
     worklog: Worklog | None
 
 
-async def _store_track(repo: TrackingRepository, track: TrackDraft, at: datetime) -> StoppedTrack:
+def _track_writes(track: TrackDraft) -> tuple[StoppedTrack, Worklog | None, list[WorkItemEffect]]:
+    """The worklog a stopped track leaves (none for 0 seconds) and the work-item effects it queues."""
     worklog = None
+    effects: list[WorkItemEffect] = []
     if track.length_s > 0:
         worklog = create_worklog(draft_from_track(track), new_id())
-        await repo.add_worklogs([worklog], at, stop_reason=track.stop_reason.value)
-        await queue_work_item_effects(repo, None, worklog, at, new_id())
-    return StoppedTrack(track.user_id, track.stop_reason, worklog)
+        effects = work_item_effects(None, worklog, new_id())
+    return StoppedTrack(track.user_id, track.stop_reason, worklog), worklog, effects
 
 
-async def _finish(repo: TrackingRepository, track: TrackDraft, clock: Clock) -> StoppedTrack:
-    await repo.delete_timer(track.user_id)
-    return await _store_track(repo, track, clock.now())
+async def _finish(
+    repo: TrackingRepository, track: TrackDraft, at: datetime, then: Timer | None = None
+) -> StoppedTrack:
+    """Store a stopped track and replace the user's timer by ``then`` (None: no timer)."""
+    stopped, worklog, effects = _track_writes(track)
+    await repo.write_timer(track.user_id, then, at, worklog=worklog, stop_reason=track.stop_reason.value,
+                           effects=effects)
+    return stopped
 
 
 async def _settle(
@@ -95,7 +104,12 @@ async def _settle(
     due = due_stop(timer, clock.now(), rules)
     if due is None:
         return timer, None
-    return None, await _finish(repo, stop_timer(timer, *due), clock)
+    return None, await _finish(repo, stop_timer(timer, *due), clock.now())
+
+
+def _weeks_around(now: datetime) -> tuple[str, str]:
+    """The ISO weeks ``now`` falls in somewhere: local days run from UTC−12 to UTC+14."""
+    return str(week_of((now - timedelta(hours=12)).date())), str(week_of((now + timedelta(hours=14)).date()))
 
 
 async def start_tracking(
@@ -108,26 +122,51 @@ async def start_tracking(
     The activity type is an active catalogue entry named by id or name (else 422
     ``unknown_activity_type``); the worklog the timer leaves is billable when the entry is
     billable by default.
+
+    Five round trips on PostgreSQL in the usual case (docs/benchmarks.md, Tracking):
+    ``BEGIN``, the user's lock, one read of everything the rules decide on
+    (``timer_reads``), one write (``write_timer``), the commit. The checks run in the
+    order they always did, so the same error wins when several apply.
     """
     async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
+        # The catalogue is read only when an entry is named: resolve() needs none otherwise.
+        named = activity_type_id is not None or (activity_type is not None and bool(activity_type.strip()))
         entry = resolve(
-            await scope.activity_types().all(), activity_type_id=activity_type_id, name=activity_type
+            await scope.activity_types().all() if named else (),
+            activity_type_id=activity_type_id, name=activity_type,
         )
         repo = scope.tracking()
+        item_id = parse_work_item_id(work_item) if work_item is not None and work_item.strip() else None
         await repo.lock_user(user.id)
-        settings = await repo.rules()
-        rules, lock = settings.rules, settings.lock.as_of(today_in(clock))
-        if work_item is not None and work_item.strip():
-            # Only an item of the mirror, kept as its canonical id.
-            work_item = await require_work_item(scope.work_items(), work_item)
-        settled, stopped = await _settle(repo, user.id, clock, rules)
-        await check_limits(scope, work.directory.catalogue, {user.id: 1 if settled is None else 2})
         now = clock.now()
-        await ensure_day_unlocked(repo, user.id, now, await user_zone(repo, tenant, user.id), lock)
-        # A timer's worklog would go to its work item's budget: a closed one refuses the start.
-        # Stopping a timer started before the budget closed keeps the time (docs/budgets.md).
-        await ensure_budget_open(scope, work_item)
+        reads = await repo.timer_reads(user.id, start=True, weeks=_weeks_around(now), work_item=item_id)
+        rules, lock = reads.settings.rules, reads.settings.lock.as_of(today_in(clock))
+        if item_id is not None:
+            # Only an item of the mirror, kept as its canonical id.
+            if reads.work_item_exists is None:
+                work_item = await require_work_item(scope.work_items(), work_item)
+            else:
+                work_item = known_work_item(item_id, reads.work_item_exists)
+        settled, stopped = reads.timer, None
+        due = None if settled is None else due_stop(settled, now, rules)
+        if settled is not None and due is not None:
+            # A rule stopped it already: stored now, as before, so the limits count its worklog.
+            stopped = await _finish(repo, stop_timer(settled, *due), now)
+            settled = None
+        adding = {user.id: 1 if settled is None else 2}
+        if reads.worklog_limits is None:
+            await check_limits(scope, work.directory.catalogue, adding)
+        else:
+            await check_limits_of(repo, reads.worklog_limits, adding)
+        day = local_day(now, reads.time_zone or tenant.time_zone)
+        week = str(week_of(day))
+        status = reads.week_statuses.get(week)
+        ensure_unlocked(day, status if status is not None else await repo.week_status(user.id, week), lock)
+        if reads.closed_budget is not False:
+            # A timer's worklog would go to its work item's budget: a closed one refuses the start.
+            # Stopping a timer started before the budget closed keeps the time (docs/budgets.md).
+            await ensure_budget_open(scope, work_item)
         timer, track = start_timer(
             user.id, now, work_item, comment, rules, settled,
             activity_type_id=entry.id if entry else None,
@@ -135,9 +174,9 @@ async def start_tracking(
             billable=entry.billable_by_default if entry else False,
         )
         if track is not None:
-            await repo.delete_timer(user.id)
-            stopped = await _store_track(repo, track, now)
-        await repo.save_timer(timer, now)
+            stopped = await _finish(repo, track, now, then=timer)
+        else:
+            await repo.write_timer(user.id, timer, now)
         await work.commit()
     return timer, stopped
 
@@ -149,11 +188,13 @@ async def stop_tracking(
     async with uow(write=True) as work:
         repo = work.tenant(tenant.id).tracking()
         await repo.lock_user(user.id)
-        rules = (await repo.rules()).rules
-        timer = await repo.timer(user.id)
-        if timer is None:
+        # After the lock, not with it: a statement that waited for the lock would read
+        # the timer as it was before the holder committed.
+        reads = await repo.timer_reads(user.id)
+        if reads.timer is None:
             raise Conflict("no timer is running", running=False)
-        stopped = await _finish(repo, stop_by_user(timer, clock.now(), rules), clock)
+        now = clock.now()
+        stopped = await _finish(repo, stop_by_user(reads.timer, now, reads.settings.rules), now)
         await work.commit()
     return stopped
 
@@ -241,7 +282,7 @@ async def run_timer_checks(
                     # Access ended (trial over, subscription expired): the timer stops when it
                     # did, so no time is tracked past the end of access.
                     at = max(settled.started_at, min(ended_at, clock.now()))
-                    done = await _finish(repo, stop_timer(settled, at, StopReason.SUBSCRIPTION), clock)
+                    done = await _finish(repo, stop_timer(settled, at, StopReason.SUBSCRIPTION), clock.now())
                     settled = None
                 if done is not None:
                     stopped.append(done)

@@ -25,10 +25,12 @@ __all__ = [
     "all_users",
     "cached_user_zone",
     "check_limits",
+    "check_limits_of",
     "ensure_day_unlocked",
     "import_effects",
     "queue_work_item_effects",
     "user_zone",
+    "work_item_effects",
 ]
 
 #: ``work_item_outbox.remaining_delta_s`` is a 32-bit INTEGER.
@@ -82,8 +84,15 @@ async def check_limits(scope: TenantScope, catalogue: Catalogue, adding: Mapping
     import for several users is checked whole: per user, and all of it per tenant.
     """
     plan = await catalogue.plan_of(await scope.subscriptions().id())
-    per_tenant, per_user = plan.worklog_limit_per_tenant, plan.worklog_limit_per_user
-    repo = scope.tracking()
+    limits = plan.worklog_limit_per_tenant, plan.worklog_limit_per_user
+    await check_limits_of(scope.tracking(), limits, adding)
+
+
+async def check_limits_of(
+    repo: TrackingRepository, limits: tuple[int | None, int | None], adding: Mapping[str, int]
+) -> None:
+    """:func:`check_limits` for a plan's known ``(per tenant, per user)`` limits."""
+    per_tenant, per_user = limits
     if per_tenant is not None:
         count = await repo.count_worklogs()
         check_worklog_limit(count, 0, per_tenant, None, adding=sum(adding.values()))
@@ -119,13 +128,22 @@ async def queue_work_item_effects(
     the Remaining Work the user set on the new worklog (``remaining_set``), if any. What
     the job makes of them is decided by the tenant's settings when it runs.
     """
+    for item, key, delta in work_item_effects(before, after, change_id):
+        own = remaining_set if key.startswith(_REMAINING) else None
+        await repo.enqueue_work_item(item, key, delta, at, remaining_set=own)
+
+
+_REMAINING = "remaining:"
+
+
+def work_item_effects(before: Worklog | None, after: Worklog | None, change_id: str) -> list[WorkItemEffect]:
+    """The effects :func:`queue_work_item_effects` queues for a change, as values (for a
+    repository that writes them with the worklog in one statement)."""
     items = {w.work_item for w in (before, after) if w is not None and w.work_item is not None}
-    for item in sorted(items):
-        await repo.enqueue_work_item(item, f"sync:{change_id}:{_digest(item)}", 0, at)
+    effects = [WorkItemEffect(item, f"sync:{change_id}:{_digest(item)}", 0) for item in sorted(items)]
     if before is None and after is not None and after.work_item is not None:
-        await repo.enqueue_work_item(
-            after.work_item, f"remaining:{after.id}", after.length_s, at, remaining_set=remaining_set
-        )
+        effects.append(WorkItemEffect(after.work_item, f"{_REMAINING}{after.id}", after.length_s))
+    return effects
 
 
 def import_effects(worklogs: Sequence[Worklog], import_id: str) -> list[WorkItemEffect]:

@@ -4,7 +4,7 @@ DevOps platform the outbox writes to, and the tenant's connection to it (SPEC §
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -27,6 +27,7 @@ __all__ = [
     "StagedWorklogs",
     "StaleWorkItem",
     "StoredDevOpsConnection",
+    "TimerReads",
     "TrackingDirectory",
     "TrackingPreference",
     "TrackingRepository",
@@ -60,6 +61,26 @@ class TrackingSettings:
 
     rules: TrackingRules
     lock: LockPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class TimerReads:
+    """What starting or stopping a timer decides on, read at once under the user's lock
+    (:meth:`TrackingRepository.timer_reads`). A field left ``None`` was not read here: the
+    use case asks the repository that owns it, as it would without this read."""
+
+    settings: TrackingSettings
+    timer: Timer | None
+    #: The user's own zone (None: the tenant's, or not asked).
+    time_zone: str | None = None
+    #: The statuses of the weeks asked; a week missing was not asked.
+    week_statuses: Mapping[str, WeekStatus] = field(default_factory=dict)
+    #: Whether the work item asked is in the tenant's mirror.
+    work_item_exists: bool | None = None
+    #: Whether the tenant has a closed budget.
+    closed_budget: bool | None = None
+    #: The worklog limits (per tenant, per user) of the tenant's plan as the stored catalogue has it.
+    worklog_limits: tuple[int | None, int | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +206,25 @@ class TrackingRepository(Protocol):
         ...
 
     async def timer(self, user_id: str) -> Timer | None: ...
+
+    async def timer_reads(
+        self, user_id: str, *, start: bool = False, weeks: Sequence[str] = (), work_item: int | None = None,
+    ) -> TimerReads:
+        """The rules and the user's running timer in one statement (call it under
+        :meth:`lock_user`); ``start`` adds what starting checks: the user's zone, the
+        statuses of ``weeks``, whether ``work_item`` exists, closed budgets, plan limits."""
+        ...
+
+    async def write_timer(
+        self, user_id: str, timer: Timer | None, at: datetime, *,
+        worklog: Worklog | None = None, stop_reason: str | None = None,
+        effects: Sequence[WorkItemEffect] = (),
+    ) -> None:
+        """In as few statements as the storage allows: the user's timer replaced by
+        ``timer`` (None: deleted), ``worklog`` (the one the old timer left) added with its
+        history as :meth:`add_worklogs` does, ``effects`` queued as :meth:`enqueue_work_items`
+        does (a key queued already is skipped)."""
+        ...
 
     async def timers(self) -> list[Timer]: ...
 

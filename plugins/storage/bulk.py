@@ -28,7 +28,7 @@ from piccolo.engine.sqlite import convert_datetime_in
 
 __all__ = [
     "constant", "insert_rows", "insert_staged", "rows_per_statement", "sqlite_variable_limit",
-    "stage_rows", "update_rows",
+    "stage_rows", "update_rows", "write_connection",
 ]
 
 #: From this many rows on PostgreSQL, COPY: below it a pipelined ``executemany`` is as fast
@@ -75,7 +75,7 @@ def _batches(rows: Sequence[tuple[Any, ...]], size: int) -> Iterator[Sequence[tu
         yield rows[start : start + size]
 
 
-def _connection(engine: Engine[Any]) -> Any:
+def write_connection(engine: Engine[Any]) -> Any:
     """The write unit of work's connection; bulk writes outside one would not be all or nothing."""
     transaction = engine.current_transaction.get()
     connection = getattr(transaction, "connection", None)
@@ -98,7 +98,7 @@ async def insert_rows(
     """
     if not rows:
         return
-    connection = _connection(engine)
+    connection = write_connection(engine)
     names = ", ".join(columns)
     conflict = f" ON CONFLICT ({', '.join(skip_conflicts_on)}) DO NOTHING" if skip_conflicts_on else ""
     if engine.engine_type == "postgres":
@@ -170,7 +170,7 @@ async def insert_staged(engine: Engine[Any], table: str, columns: Sequence[str])
     """Move the rows ``stage_rows`` staged on this write unit of work's connection into
     ``table``, in its transaction. The staging table is not dropped here: freeing its pages
     would be more work under the lock, and it goes with the connection after the commit."""
-    connection = _connection(engine)
+    connection = write_connection(engine)
     names = ", ".join(columns)
     staging = _staging_table(table)
     cursor = await connection.execute(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
@@ -187,7 +187,7 @@ async def update_rows(
     current transaction; each row holds the ``columns`` values, then the ``keys`` values."""
     if not rows:
         return
-    connection = _connection(engine)
+    connection = write_connection(engine)
     if engine.engine_type == "postgres":
         names = [f"${n}" for n in range(1, len(columns) + len(keys) + 1)]
     else:

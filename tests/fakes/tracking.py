@@ -36,6 +36,7 @@ from core.tracking.ports import (
     StagedWorklogs,
     StaleWorkItem,
     StoredDevOpsConnection,
+    TimerReads,
     TrackingPreference,
     TrackingSettings,
     UserWeek,
@@ -141,6 +142,32 @@ class FakeTrackingRepository:
 
     async def timers(self) -> list[Timer]:
         return list(self._store.timers.get(self.tenant_id, {}).values())
+
+    async def timer_reads(
+        self, user_id: str, *, start: bool = False, weeks: Sequence[str] = (), work_item: int | None = None,
+    ) -> TimerReads:
+        """What the storage reads in one statement; work items, budgets and plans live in
+        other fakes, so those are left for the use case to ask (as ``None`` allows)."""
+        settings, timer = await self.rules(), await self.timer(user_id)
+        if not start:
+            return TimerReads(settings, timer)
+        return TimerReads(
+            settings, timer, time_zone=(await self.preference(user_id)).time_zone,
+            week_statuses={week: await self.week_status(user_id, week) for week in weeks},
+        )
+
+    async def write_timer(
+        self, user_id: str, timer: Timer | None, at: datetime, *,
+        worklog: Worklog | None = None, stop_reason: str | None = None,
+        effects: Sequence[WorkItemEffect] = (),
+    ) -> None:
+        if timer is None:
+            await self.delete_timer(user_id)
+        else:
+            await self.save_timer(timer, at)
+        if worklog is not None:
+            await self.add_worklogs([worklog], at, stop_reason=stop_reason)
+        await self.enqueue_work_items(effects, at)
 
     async def save_timer(self, timer: Timer, at: datetime) -> None:
         self._store.check_write("save a timer")
