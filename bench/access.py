@@ -22,7 +22,9 @@ small asyncio HTTP/1.1 client (httpx costs more CPU per request than the server 
 test, which would flatter the ratio on a two-core machine).
 
 Prints requests/s of each, p50/p99 latency, the server's CPU time per request, the ratios
-against the bare app (and access/trivial, the decision's own share), and the machine.
+against the bare app (and access/trivial, the decision's own share), the same ratios of
+server CPU per request (steadier than requests/s when other processes share the cores),
+and the machine.
 ``--redis`` runs with ``STINT_REDIS_URL`` set (the decision cache and rate-limit counters
 in Redis).
 
@@ -373,6 +375,10 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             "ratio": access["rps"] / bare["rps"],
             "trivial_ratio": trivial["rps"] / bare["rps"],
             "access_trivial_ratio": access["rps"] / trivial["rps"],
+            # The bare app's server CPU per request over each one's: what the ratios would be
+            # on a machine with a core to spare for each server (less swayed by other load).
+            "cpu_ratio": bare["cpu_ms"] / access["cpu_ms"],
+            "trivial_cpu_ratio": bare["cpu_ms"] / trivial["cpu_ms"],
         }
     if profiled:
         results[clients[0]]["profile"] = profiled
@@ -434,6 +440,8 @@ def _print(result: dict[str, Any]) -> None:
               f"({r['requests']} requests, {r['errors']} errors)")
     print(f"ratios against the bare app: trivial {result['trivial_ratio']:.2f}, "
           f"access {result['ratio']:.2f}; access/trivial {result['access_trivial_ratio']:.2f}")
+    print(f"server CPU per request, the bare app's over each: trivial {result['trivial_cpu_ratio']:.2f}, "
+          f"access {result['cpu_ratio']:.2f}")
     for name, summary in result.get("profile", {}).items():
         print(f"profile of {name} ({summary['requests']} requests, {summary['total_us']:.0f} µs of profiled "
               f"time per request); cumulative µs per request:")
