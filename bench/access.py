@@ -1,35 +1,54 @@
-"""Benchmark: the access decision over HTTP against a bare JSON endpoint, same server, same run.
+"""Benchmark: the access decision over HTTP against the bare framework, same machine, same run.
 
 Run: ``.venv/bin/python bench/access.py [--concurrency 8] [--requests 20000] [--seconds 15] [--redis]``.
 
-It creates a fresh PostgreSQL database (dropped afterwards) and starts Stint under its
-production server (uvicorn, one worker, as ``stint serve`` runs it) on loopback, with one
-extra route, ``GET /bench/bare``, that answers ``{"ok": true}`` from the same app — same
-server, settings and app-wide middleware, but no authentication and no decision. It signs
-up a tenant, signs in, and loads ``GET /api/v1/me/access`` (``/api/v1/me`` if the former
-is missing) with a bearer token, then ``/bench/bare``, each with the same number of
-keep-alive connections, a bounded request count and a time cap, in alternating rounds. The load generator is a
+Three rates, measured in alternating rounds with the same load generator:
+
+- **bare**: the barest Litestar app — one ``@get`` JSON route answering ``{"ok": true}``,
+  default settings — in its own process under uvicorn configured as ``stint serve`` runs
+  it (same loop and HTTP implementation, one worker, access log off). The framework's
+  ceiling on this machine; every ratio is against it.
+- **trivial**: ``GET /bench/trivial`` → ``{"ok": true}``, one extra route inside Stint's own
+  app: the same server plus Stint's whole app-wide stack (request id and log line, security
+  headers, metrics, problem handlers …) but no authentication and no decision.
+- **access**: ``GET /api/v1/me/access`` (``/api/v1/me`` if the former is missing) with a
+  bearer token: the stack plus the tenant API's (origin, authentication, rate limit,
+  idempotency) and the decision.
+
+It creates a fresh PostgreSQL database (dropped afterwards), starts Stint on loopback,
+signs up a tenant and signs in; every endpoint gets the same number of keep-alive
+connections, a bounded request count and a time cap per round. The load generator is a
 small asyncio HTTP/1.1 client (httpx costs more CPU per request than the server under
 test, which would flatter the ratio on a two-core machine).
 
-Prints requests/s of both, their ratio, p50/p99 latency, the server's CPU time per request,
-and the machine. ``--redis`` runs with ``STINT_REDIS_URL`` set (the decision cache and
-rate-limit counters in Redis).
+Prints requests/s of each, p50/p99 latency, the server's CPU time per request, the ratios
+against the bare app (and access/trivial, the decision's own share), the same ratios of
+server CPU per request (steadier than requests/s when other processes share the cores),
+and the machine.
+``--redis`` runs with ``STINT_REDIS_URL`` set (the decision cache and rate-limit counters
+in Redis).
+
+``--profile DIR`` then profiles Stint's server (cProfile, switched on and off by signals
+around a steady load of each path): ``DIR/trivial.prof`` and ``DIR/access.prof``, plus a
+summary of where each request's time goes (``python -m pstats`` reads the files).
 
 ``--redis-client NAME[,NAME…]`` (implies ``--redis``) picks the client of the access path's
 one Redis call per request (``STINT_REDIS_READ_CLIENT``: lean, redis-py, redis-py-pool;
 ``both`` is lean,redis-py). Several make an A/B in one run: one server per client, on the
 same database and Redis keys, measured in alternating rounds (the order flips each round),
-each against its own bare endpoint; each client's access req/s is compared with the first's.
+each against the same bare app; each client's access req/s is compared with the first's.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
 import os
 import platform
+import pstats
+import signal
 import socket
 import statistics
 import subprocess
@@ -52,21 +71,67 @@ PASSWORD = "correct horse battery"
 # The server side ---------------------------------------------------------------------------
 
 
+TRIVIAL = "/bench/trivial"
+BARE = "/bench/bare"
+
+
+def _uvicorn_options(port: int) -> dict[str, Any]:
+    # As ``stint serve`` (server/cli.py) runs it: uvicorn's default loop and HTTP parser
+    # (uvloop and httptools when installed), one worker, its access log off, no proxy headers.
+    return {"host": "127.0.0.1", "port": port, "log_level": "warning", "access_log": False,
+            "proxy_headers": False}
+
+
+def _profiled_on_signals(directory: str) -> None:
+    """SIGUSR1 starts a fresh cProfile of this (the event loop's) thread; SIGUSR2 stops it
+    and writes it to ``directory/<n>.prof``, n counting from 1."""
+    state: dict[str, Any] = {"profile": None, "count": 0}
+
+    def start(*_: Any) -> None:
+        state["profile"] = cProfile.Profile()
+        state["profile"].enable()
+
+    def stop(*_: Any) -> None:
+        profile = state.pop("profile", None)
+        if profile is not None:
+            profile.disable()
+            state["count"] += 1
+            profile.dump_stats(str(Path(directory) / f"{state['count']}.prof"))
+            state["profile"] = None
+
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGUSR2, stop)
+
+
 def serve(port: int) -> None:
-    """Child process: Stint plus one bare JSON route, under uvicorn as ``stint serve`` runs it."""
+    """Child process: Stint plus one trivial JSON route, under uvicorn as ``stint serve`` runs it."""
     import uvicorn
     from litestar import get
 
     from plugins.settings import load_settings
     from server.app import create_app
 
-    @get("/bench/bare", sync_to_thread=False, include_in_schema=False)
-    def bare() -> dict[str, bool]:
+    @get(TRIVIAL, sync_to_thread=False, include_in_schema=False)
+    def trivial() -> dict[str, bool]:
         return {"ok": True}
 
     app = create_app(load_settings(), migrate=True)
-    app.register(bare)
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
+    app.register(trivial)
+    if os.environ.get("STINT_BENCH_PROFILE_DIR"):
+        _profiled_on_signals(os.environ["STINT_BENCH_PROFILE_DIR"])
+    uvicorn.run(app, **_uvicorn_options(port))
+
+
+def serve_bare(port: int) -> None:
+    """Child process: the barest Litestar app (one JSON route, default settings), same server."""
+    import uvicorn
+    from litestar import Litestar, get
+
+    @get(BARE)
+    async def bare() -> dict[str, bool]:
+        return {"ok": True}
+
+    uvicorn.run(Litestar([bare]), **_uvicorn_options(port))
 
 
 # The load generator ------------------------------------------------------------------------
@@ -216,6 +281,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     prefix = f"stint-bench-{uuid.uuid4().hex[:8]}:"
     clients = _clients(args)
     servers: dict[str, tuple[int, subprocess.Popen[bytes]]] = {}
+    bare_server: tuple[int, subprocess.Popen[bytes]] | None = None
+    profiled: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as data:
         env = {
             **os.environ,
@@ -229,7 +296,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         env.pop("STINT_REDIS_URL", None)
         if args.redis:
             env.update({"STINT_REDIS_URL": f"{REDIS_URL}/13", "STINT_REDIS_PREFIX": prefix})
+        if args.profile:
+            Path(args.profile).mkdir(parents=True, exist_ok=True)
+            env["STINT_BENCH_PROFILE_DIR"] = str(Path(args.profile).resolve())
         try:
+            bare_port = _free_port()
+            bare_server = (bare_port, subprocess.Popen(
+                [sys.executable, __file__, "--serve-bare", str(bare_port)], cwd=data,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ))
+            await _listening(*bare_server)
             # One after the other: the first one migrates the database, the next finds it done.
             for client in clients:
                 port = _free_port()
@@ -255,19 +331,29 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             bounds = {"concurrency": args.concurrency, "requests": args.requests // args.rounds,
                       "seconds": args.seconds / args.rounds}
             # Warm both paths of every server (first use licenses the user; caches and pools
-            # fill; each process learns what this caller looks up) before measuring.
+            # fill; each process learns what this caller looks up), and the bare app, before measuring.
             for port, _ in servers.values():
                 await load(port, target, auth, concurrency=args.concurrency, requests=500, seconds=5)
-                await load(port, "/bench/bare", {}, concurrency=args.concurrency, requests=500, seconds=5)
+                await load(port, TRIVIAL, {}, concurrency=args.concurrency, requests=500, seconds=5)
+            await load(bare_port, BARE, {}, concurrency=args.concurrency, requests=500, seconds=5)
             # Alternate short rounds, so a change in the machine's load hits every endpoint
             # alike; with two servers the order flips each round so neither always goes first.
             measured: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {c: [] for c in clients}
+            bare_rounds: list[dict[str, Any]] = []
+            bare_pid = bare_server[1].pid
             for number in range(args.rounds):
                 for client in clients if number % 2 == 0 else clients[::-1]:
                     port, pid = servers[client][0], servers[client][1].pid
                     measured[client].append((await load_measured(pid, port, target, auth, **bounds),
-                                             await load_measured(pid, port, "/bench/bare", {}, **bounds)))
+                                             await load_measured(pid, port, TRIVIAL, {}, **bounds)))
+                bare_rounds.append(await load_measured(bare_pid, bare_port, BARE, {}, **bounds))
+            if args.profile:
+                port, server = servers[clients[0]]
+                profiled = await _profile(server, port, target, auth, args)
         finally:
+            if bare_server is not None:
+                bare_server[1].terminate()
+                bare_server[1].wait(timeout=10)
             for _, server in servers.values():
                 server.terminate()
                 server.wait(timeout=10)
@@ -279,11 +365,23 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 for key in client.scan_iter(f"{prefix}*"):
                     client.delete(key)
                 client.close()
+    bare = _merge(bare_rounds)
     results: dict[str, Any] = {}
     for label, rounds in measured.items():
         access = _merge([a for a, _ in rounds])
-        bare = _merge([b for _, b in rounds])
-        results[label] = {"access": access, "bare": bare, "ratio": access["rps"] / bare["rps"]}
+        trivial = _merge([t for _, t in rounds])
+        results[label] = {
+            "access": access, "trivial": trivial, "bare": bare,
+            "ratio": access["rps"] / bare["rps"],
+            "trivial_ratio": trivial["rps"] / bare["rps"],
+            "access_trivial_ratio": access["rps"] / trivial["rps"],
+            # The bare app's server CPU per request over each one's: what the ratios would be
+            # on a machine with a core to spare for each server (less swayed by other load).
+            "cpu_ratio": bare["cpu_ms"] / access["cpu_ms"],
+            "trivial_cpu_ratio": bare["cpu_ms"] / trivial["cpu_ms"],
+        }
+    if profiled:
+        results[clients[0]]["profile"] = profiled
     if len(clients) == 1:
         return results[clients[0]]
     base = results[clients[0]]
@@ -297,18 +395,69 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return {"clients": results, "versus": versus}
 
 
+async def _profile(
+    server: subprocess.Popen[bytes], port: int, target: str, auth: dict[str, str], args: argparse.Namespace
+) -> dict[str, Any]:
+    """A steady load of each path with the server's profiler on; the summaries."""
+    directory = Path(args.profile)
+    summaries: dict[str, Any] = {}
+    for number, (name, path, headers) in enumerate((("trivial", TRIVIAL, {}), ("access", target, auth)), 1):
+        server.send_signal(signal.SIGUSR1)
+        await asyncio.sleep(0.2)
+        done = await load(port, path, headers, concurrency=args.concurrency, requests=args.requests,
+                          seconds=args.seconds / args.rounds)
+        server.send_signal(signal.SIGUSR2)
+        written = directory / f"{number}.prof"
+        for _ in range(100):
+            if written.exists():
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.3)  # written whole
+        written.replace(directory / f"{name}.prof")
+        summaries[name] = _summary(directory / f"{name}.prof", len(done["latencies"]))
+    return summaries
+
+
+def _summary(path: Path, requests: int, top: int = 25) -> dict[str, Any]:
+    """The functions with the most cumulative time, in µs per request (under the profiler,
+    which slows calls down: compare shares, not absolute figures, with the rates above)."""
+    stats = pstats.Stats(str(path))
+    rows = []
+    for (file, line, name), (_, calls, own, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
+        rows.append({"function": f"{Path(file).name}:{line}({name})", "calls_per_request": calls / requests,
+                     "own_us": 1e6 * own / requests, "cumulative_us": 1e6 * cumulative / requests})
+    rows.sort(key=lambda r: -r["cumulative_us"])
+    total = 1e6 * stats.total_tt / requests  # type: ignore[attr-defined]
+    return {"requests": requests, "total_us": total, "by_cumulative": rows[:top],
+            "by_own": sorted(rows, key=lambda r: -r["own_us"])[:top]}
+
+
 def _print(result: dict[str, Any]) -> None:
-    for label in ("access", "bare"):
+    for label in ("bare", "trivial", "access"):
         r = result[label]
-        print(f"{label:>6} {r['path']:<20} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.2f} ms  "
+        print(f"{label:>7} {r['path']:<20} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:6.2f} ms  "
               f"p99 {r['p99_ms']:6.2f} ms  server CPU {r['cpu_ms']:.3f} ms/request  "
               f"({r['requests']} requests, {r['errors']} errors)")
-    print(f"ratio access/bare: {result['ratio']:.2f}")
+    print(f"ratios against the bare app: trivial {result['trivial_ratio']:.2f}, "
+          f"access {result['ratio']:.2f}; access/trivial {result['access_trivial_ratio']:.2f}")
+    print(f"server CPU per request, the bare app's over each: trivial {result['trivial_cpu_ratio']:.2f}, "
+          f"access {result['cpu_ratio']:.2f}")
+    for name, summary in result.get("profile", {}).items():
+        print(f"profile of {name} ({summary['requests']} requests, {summary['total_us']:.0f} µs of profiled "
+              f"time per request); cumulative µs per request:")
+        for row in summary["by_cumulative"]:
+            print(f"  {row['cumulative_us']:8.1f} {row['own_us']:8.1f} {row['calls_per_request']:6.2f}  "
+                  f"{row['function']}")
+        print("  by own time:")
+        for row in summary["by_own"]:
+            print(f"  {row['cumulative_us']:8.1f} {row['own_us']:8.1f} {row['calls_per_request']:6.2f}  "
+                  f"{row['function']}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--serve-bare", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive connections (default 8)")
     parser.add_argument("--requests", type=int, default=20000, help="requests per endpoint (default 20000)")
     parser.add_argument("--seconds", type=float, default=15.0, help="time cap per endpoint (default 15)")
@@ -317,10 +466,16 @@ def main() -> int:
     parser.add_argument("--redis-client", metavar="NAME[,NAME…]",
                         help="the read-ahead's Redis client(s): lean, redis-py, redis-py-pool, both "
                              "(lean,redis-py); several: A/B in one run (implies --redis)")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="afterwards, profile Stint's server under each path's load "
+                             "(cProfile files in DIR)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve)
+        return 0
+    if args.serve_bare:
+        serve_bare(args.serve_bare)
         return 0
     args.redis = args.redis or bool(args.redis_client)
     machine = _machine()
@@ -338,7 +493,7 @@ def main() -> int:
         print(f"read-ahead client: {label}")
         _print(measured)
     for label, versus in result["versus"].items():
-        print(f"{label}: access req/s {versus['access_rps']:.3f}, ratio {versus['ratio']:.3f}, "
+        print(f"{label}: access req/s {versus['access_rps']:.3f}, ratio to bare {versus['ratio']:.3f}, "
               f"server CPU per access request {versus['access_cpu']:.3f}")
     return 0
 

@@ -66,4 +66,6 @@ def sourced(source: Source) -> Iterator[Origin]:
 def act_as(actor_id: str) -> None:
     """The caller is ``actor_id`` for the rest of this request (authentication, inside
     an edge's :func:`acting`, which restores what was before when the request ends)."""
-    _origin.set(replace(current_origin(), actor_id=actor_id))
+    # Built directly, not with dataclasses.replace: once per authenticated request, and
+    # replace() inspects the fields each time (a tenth of authentication's time).
+    _origin.set(Origin(current_origin().source, actor_id))

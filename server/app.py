@@ -27,19 +27,19 @@ from web.api.health import health, live, ready
 from web.api.odata import odata_aware
 from web.auth import OperatorAuth, TenantAuth
 from web.deps import provide_stint
+from web.edge import install_edge
 from web.idempotency import IdempotencyMiddleware, document_idempotency
 from web.lifecycle import drain_on_signals, on_drain
-from web.logs import RequestContextMiddleware, before_send, configure_logging
-from web.metrics import metrics_endpoint, observe
+from web.logs import configure_logging
+from web.metrics import metrics_endpoint
 from web.openapi import StrictBodies, document_links, document_operations
-from web.origin import OriginMiddleware
 from web.pages import browser_aware, pages_router, static_router, template_config
 from web.problems import document_problems, exception_handlers
 from web.proxies import ForwardedMiddleware, parse_networks
 from web.request import StintRequest
 from web.routes import BuiltOnce
 from web.second_factor import require_operator_second_factor
-from web.security import cors_config, security_headers
+from web.security import cors_config
 
 __all__ = ["create_app", "serve_app"]
 
@@ -84,10 +84,10 @@ def create_app(
     tenant_api = BuiltOnce(
         path="/api/v1",
         route_handlers=routes.tenant_routes(),
-        # Authentication first: a key belongs to the signed-in user of a tenant.
+        # Authentication first: a key belongs to the signed-in user of a tenant. TenantAuth
+        # also sets the requests' origin (the API), around itself and everything inside.
         middleware=[
-            DefineMiddleware(OriginMiddleware, source=Source.API),
-            DefineMiddleware(TenantAuth, exclude_from_auth_key="exclude_from_auth"),
+            DefineMiddleware(TenantAuth, exclude_from_auth_key="exclude_from_auth", source=Source.API),
             DefineMiddleware(IdempotencyMiddleware, max_body_bytes=MAX_BODY_BYTES),
         ],
     )
@@ -112,13 +112,12 @@ def create_app(
         on_shutdown=[on_shutdown],
         exception_handlers=odata_aware(browser_aware(exception_handlers)),
         # The proxies' headers first: every later reader sees the client's address and scheme.
-        # Without trusted proxies there is nothing to resolve, and no layer is added.
+        # Without trusted proxies there is nothing to resolve, and no layer is added. The
+        # request id, security headers, request log and latency are the edge's (below).
         middleware=[
             *([DefineMiddleware(ForwardedMiddleware, networks=parse_networks(settings_now.trusted_proxies))]
               if settings_now.trusted_proxies else []),
-            RequestContextMiddleware,
         ],
-        before_send=[before_send, security_headers, observe],
         cors_config=cors_config(settings_now),
         request_max_body_size=MAX_BODY_BYTES,
         request_class=StintRequest,
@@ -131,6 +130,8 @@ def create_app(
         ),
         debug=False,
     )
+    # Around the whole app (404s and errors included), one pure-ASGI layer: web/edge.py.
+    install_edge(app, settings_now)
     _document_on_first_use(app)
     return app
 

@@ -23,10 +23,12 @@ from litestar.middleware.authentication import (
     AbstractAuthenticationMiddleware,
     AuthenticationResult,
 )
+from litestar.types import ASGIApp, Receive, Send
+from litestar.types import Scope as ASGIScope
 
 from core.errors import InvalidCredentials
 from core.identity.scopes import Scope, scopes_of_text
-from core.origin import act_as
+from core.origin import Origin, Source, act_as, acting
 from core.services.tokens import PAT_PREFIX, authenticate_personal_token, session_revoked
 from core.tenancy import Deployment, LicensingMode, Operator, Tenant, User
 from plugins.bootstrap import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, Stint, TokenError
@@ -74,10 +76,22 @@ class OperatorPrincipal:
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    header = connection.headers.get("authorization", "")
+    return _bearer(connection.headers.get("authorization", ""))
+
+
+def _bearer(header: str) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
+    return None
+
+
+def _raw_bearer(headers: Any) -> str | None:
+    """:func:`bearer_token` from the scope's raw headers (names lower-case, as ASGI has them),
+    without building the request's header map."""
+    for name, value in headers:
+        if name == b"authorization":
+            return _bearer(value.decode("latin-1"))
     return None
 
 
@@ -227,16 +241,43 @@ async def authenticate_tenant_token(stint: Stint, token: str, *, count: bool = F
     )
 
 
-class TenantAuth(AbstractAuthenticationMiddleware):
-    async def authenticate_request(
-        self, connection: ASGIConnection[Any, Any, Any, Any]
-    ) -> AuthenticationResult:
-        token = bearer_token(connection)
+class TenantAuth:
+    """The tenant API's edge (pure ASGI): its requests' changes are the API's
+    (``core.origin``), and each is authenticated once, before routing reaches guards or the
+    handler, which read the principal from ``scope["user"]`` (``scope["auth"]``: its claims).
+
+    What Litestar's ``AbstractAuthenticationMiddleware`` did, on the raw scope: skipped for
+    routes with ``opt={exclude_from_auth_key: True}`` and for OPTIONS (preflights carry no
+    credentials); a refusal raises, and the route's exception handling makes it a 401
+    problem+json. Without the connection object and the header map it built per request,
+    and without a second layer for the origin.
+    """
+
+    __slots__ = ("app", "exclude_opt_key", "origin")
+
+    def __init__(self, app: ASGIApp, exclude_from_auth_key: str = "exclude_from_auth",
+                 source: Source = Source.API) -> None:
+        self.app = app
+        self.exclude_opt_key = exclude_from_auth_key
+        self.origin = Origin(source)
+
+    async def __call__(self, scope: ASGIScope, receive: Receive, send: Send) -> None:
+        with acting(self.origin):
+            if scope["type"] in ("http", "websocket") and scope.get("method") != "OPTIONS":
+                handler = scope.get("route_handler")
+                if handler is None or not handler.opt.get(self.exclude_opt_key):
+                    principal = await self._authenticate(scope)
+                    scope["user"] = principal
+                    scope["auth"] = principal.claims
+            await self.app(scope, receive, send)
+
+    @staticmethod
+    async def _authenticate(scope: ASGIScope) -> TenantPrincipal:
+        token = _raw_bearer(scope["headers"])
         if token is None:
             raise _refuse("send an access token: Authorization: Bearer <token>")
-        stint = _stint(connection)
-        principal = await authenticate_tenant_token(stint, token, count=True)
-        return AuthenticationResult(user=principal, auth=principal.claims)
+        stint = provide_stint(scope["app"].state)
+        return await authenticate_tenant_token(stint, token, count=True)
 
 
 class OperatorAuth(AbstractAuthenticationMiddleware):

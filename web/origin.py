@@ -17,7 +17,8 @@ class OriginMiddleware:
     def __init__(self, app: ASGIApp, source: Source) -> None:
         self.app = app
         self.source = source
+        self.origin = Origin(source)  # immutable: made once, not per request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        with acting(Origin(self.source)):
+        with acting(self.origin):
             await self.app(scope, receive, send)

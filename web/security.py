@@ -19,7 +19,9 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import os
 import secrets
 from typing import Any
 
@@ -27,12 +29,13 @@ from litestar.config.cors import CORSConfig
 from litestar.connection import ASGIConnection
 from litestar.exceptions import TooManyRequestsException
 from litestar.handlers.base import BaseRouteHandler
-from litestar.types import Message, Scope
+from litestar.types import Scope
 
 from plugins.bootstrap import Hit, RateLimiter
 from plugins.settings import Settings
 
 __all__ = [
+    "SecurityHeaders",
     "account_key",
     "client_address",
     "cors_config",
@@ -42,7 +45,6 @@ __all__ = [
     "limit_tenant",
     "refuse_if_limited",
     "refuse_if_tenant_limited",
-    "security_headers",
     "tenant_counter",
 ]
 
@@ -107,27 +109,50 @@ def _policy(settings: Settings, nonce: str) -> bytes:
     ).encode()
 
 
-async def security_headers(message: Message, scope: Scope) -> None:
-    """``before_send`` hook: adds the headers above to every HTTP response."""
-    if message["type"] != "http.response.start":
-        return
-    stint = getattr(scope["app"].state, "stint", None)
-    if stint is None:
-        return
-    settings: Settings = stint.settings
-    headers: list[tuple[bytes, bytes]] = list(message.get("headers", []))
-    present = {name.lower() for name, _ in headers}
-    headers.extend(h for h in _header_values(settings) if h[0] not in present)
-    if scope.get("scheme") == "https" and all(name != b"strict-transport-security" for name, _ in headers):
-        # Reached over https (directly or through a trusted proxy) whatever STINT_BASE_URL says.
-        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
-    if b"content-security-policy" not in present:
-        headers.append((b"content-security-policy", _policy(settings, csp_nonce(scope))))
-    # Static files (and Swagger UI's, from its package) may be cached; answers may not.
-    cacheable = scope.get("path", "").startswith(("/static/", "/docs/assets/"))
-    if not cacheable and b"cache-control" not in present:
-        headers.append((b"cache-control", b"no-store"))
-    message["headers"] = headers
+_HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+#: Static files (and Swagger UI's, from its package) may be cached; answers may not.
+_CACHEABLE = ("/static/", "/docs/assets/")
+
+
+class SecurityHeaders:
+    """The headers above for every HTTP response, worked out once per settings.
+
+    The edge layer (``web/edge.py``) calls :meth:`add` at each response's start. Per request
+    only a fresh nonce is made and joined into the policy's fixed parts; a header the response
+    set itself is left as it is.
+    """
+
+    __slots__ = ("fixed", "fixed_names", "policy_parts", "settings", "with_hsts")
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.fixed = tuple(_header_values(settings))
+        self.fixed_names = frozenset(name for name, _ in self.fixed)
+        self.with_hsts = any(name == _HSTS[0] for name, _ in self.fixed)
+        # The policy around its two nonces, cut once: the same text as _policy makes.
+        self.policy_parts = _policy(settings, "\x00").split(b"\x00")
+
+    def policy(self, nonce: bytes) -> bytes:
+        return nonce.join(self.policy_parts)
+
+    def add(self, headers: list[tuple[bytes, bytes]], scope: Scope) -> None:
+        """Append what ``headers`` (a response's, in place) lacks."""
+        present = {name.lower() for name, _ in headers}
+        if present.isdisjoint(self.fixed_names):
+            headers.extend(self.fixed)
+        else:
+            headers.extend(h for h in self.fixed if h[0] not in present)
+        if not self.with_hsts and scope.get("scheme") == "https" and _HSTS[0] not in present:
+            # Reached over https (directly or through a trusted proxy) whatever STINT_BASE_URL says.
+            headers.append(_HSTS)
+        if b"content-security-policy" not in present:
+            nonce = scope["state"].get(_NONCE)
+            # A page that used its nonce made it (csp_nonce); else a fresh one, as csp_nonce
+            # would make it (18 random bytes, URL-safe base64, no padding), never kept.
+            value = nonce.encode() if nonce is not None else base64.urlsafe_b64encode(os.urandom(18))
+            headers.append((b"content-security-policy", self.policy(value)))
+        if b"cache-control" not in present and not scope.get("path", "").startswith(_CACHEABLE):
+            headers.append((b"cache-control", b"no-store"))
 
 
 def refuse_if_limited(hit: Hit, what: str) -> None:

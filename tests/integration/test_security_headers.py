@@ -233,3 +233,41 @@ def test_pages_the_console_and_the_api_are_never_stored_by_a_cache_but_static_fi
         ):
             assert response.headers.get("cache-control") == "no-store", response.url
         assert "no-store" not in client.get("/static/stint.css").headers.get("cache-control", "")
+
+
+def test_the_headers_worked_out_once_are_the_same_as_per_request_and_leave_a_responses_own_alone(
+    tmp_path: Path,
+) -> None:
+    """SecurityHeaders (the edge's) joins a fresh nonce into the policy cut once from _policy;
+    a header the response set itself is kept, and https adds HSTS."""
+    from web.security import SecurityHeaders, _policy
+
+    settings = make_settings(f"sqlite:///{tmp_path / 'stint.sqlite3'}", tmp_path)
+    security = SecurityHeaders(settings)
+    assert security.policy(b"N0nce") == _policy(settings, "N0nce")
+    headers = [(b"content-type", b"text/html"), (b"cache-control", b"max-age=60"),
+               (b"x-frame-options", b"DENY")]
+    https: Any = {"path": "/time", "scheme": "https", "state": {"csp_nonce": "kept"}}
+    security.add(headers, https)
+    found = dict(headers)
+    assert found[b"cache-control"] == b"max-age=60" and found[b"x-frame-options"] == b"DENY"
+    assert [name for name, _ in headers].count(b"x-frame-options") == 1
+    assert found[b"strict-transport-security"].startswith(b"max-age=")
+    assert b"'nonce-kept'" in found[b"content-security-policy"]
+    static: list[tuple[bytes, bytes]] = []
+    plain: Any = {"path": "/static/stint.css", "scheme": "http", "state": {}}
+    security.add(static, plain)
+    assert b"cache-control" not in dict(static) and b"strict-transport-security" not in dict(static)
+
+
+def test_every_answer_carries_a_request_id_a_404_without_a_route_too(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """The edge wraps routing: an answer with no route behind it has its X-Request-ID and
+    security headers too; a caller's well-formed id is sent back."""
+    with client_with(tmp_path, clock) as client:
+        for response in (client.get("/no/such/page"), client.get("/health"), client.get("/api/v1/me")):
+            assert len(response.headers["x-request-id"]) == 32, response.url
+            assert response.headers["cache-control"] == "no-store"
+        echoed = client.get("/health", headers={"X-Request-ID": "trace-42"})
+        assert echoed.headers["x-request-id"] == "trace-42"

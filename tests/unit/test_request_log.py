@@ -101,3 +101,55 @@ def test_secrets_never_reach_a_log_line() -> None:
     assert entry["password"] == "[redacted]" and entry["access_token"] == "[redacted]"
     assert entry["request"] == {"authorization": "[redacted]", "path": "/api"}
     assert "hunter2" not in JsonFormatter().format(record)
+
+
+def test_the_request_line_written_straight_to_the_configured_stream_is_the_formatters_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In production the edge writes the request line itself (no LogRecord); it must be the very
+    line JsonFormatter makes from the record, and a handler added later gets the record again."""
+    import web.logs as logs
+
+    stint_log = logging.getLogger("stint")
+    saved = (stint_log.handlers[:], stint_log.level, stint_log.propagate, logs._configured[:])
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", out)
+    rid, tenant = request_id_var.set("r3"), tenant_var.set("acme")
+    try:
+        logs.configure_logging()
+        logs.log_request("GET", "/api/v1/me/access", 200, 1.25)
+        (fast,) = out.getvalue().splitlines()
+        record = logging.getLogger("stint.access").makeRecord(
+            "stint.access", logging.INFO, __file__, 0, "request", (), None,
+            extra={"method": "GET", "path": "/api/v1/me/access", "status": 200, "ms": 1.25},
+        )
+        record.created = datetime.fromisoformat(json.loads(fast)["ts"]).timestamp() + 0.0004
+        assert fast == JsonFormatter().format(record)
+        assert list(json.loads(fast)) == ["ts", "level", "logger", "msg", "request_id", "tenant",
+                                          "method", "path", "status", "ms"]
+        extra = io.StringIO()
+        added = logging.StreamHandler(extra)
+        added.setFormatter(JsonFormatter())
+        logging.getLogger("stint.access").addHandler(added)
+        try:
+            logs.log_request("POST", "/x", 201, None)
+        finally:
+            logging.getLogger("stint.access").removeHandler(added)
+        assert json.loads(extra.getvalue())["status"] == 201  # the record's way, to both handlers
+        assert len(out.getvalue().splitlines()) == 2
+    finally:
+        tenant_var.reset(tenant)
+        request_id_var.reset(rid)
+        stint_log.handlers[:], level, stint_log.propagate, logs._configured[:] = saved
+        stint_log.setLevel(level)
+
+
+def test_a_callers_well_formed_request_id_is_kept_and_anything_else_replaced() -> None:
+    from web.logs import request_id_of
+
+    assert request_id_of([(b"host", b"x"), (b"x-request-id", b"abc-123")]) == "abc-123"
+    for given in (b"", b"no spaces please", b"<script>", None):
+        headers = [(b"x-request-id", given)] if given is not None else []
+        made = request_id_of(headers)
+        assert len(made) == 32 and int(made, 16) >= 0
+    assert request_id_of([(b"x-request-id", b"a" * 100)]) == "a" * 64

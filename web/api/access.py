@@ -13,7 +13,7 @@ from core.services.access import check_access
 
 from ..access import requires_scope
 from ..auth import TenantPrincipal
-from ..deps import StintDep
+from ..deps import provide_stint
 
 __all__ = ["AccessController"]
 
@@ -38,9 +38,12 @@ class AccessController(Controller):
 
     @get("/", summary="May I use the Time tab now? (and the trial banner)",
          guards=[requires_scope(Scope.TRACKING)])
-    async def access(self, request: Request[TenantPrincipal, Any, Any], stint: StintDep) -> AccessOut:
+    async def access(self, request: Request[TenantPrincipal, Any, Any]) -> AccessOut:
         # This route reports the decision instead of enforcing it, so its guard asks only for
-        # the token's scope.
+        # the token's scope. The adapters straight from the app's state, not through the
+        # ``stint`` dependency: the route is called on every page of the Time tab, and
+        # resolving a dependency costs as much as the rest of its handler (issue #23).
+        stint = provide_stint(request.app.state)
         principal = request.user
         outcome = await check_access(
             stint.uow,
