@@ -33,17 +33,17 @@ from core.rates import RateBook
 from core.tenancy import Tenant
 from core.tracking import WeekStatus, Worklog, export_rows, parse_week_id
 from core.tracking.explorer import (
+    KEY_NAMES,
     GroupBy,
-    GroupKey,
+    KeyValue,
     PriceRules,
-    Subtotal,
     TotalsBy,
     UserWindow,
     WorklogGroup,
     WorklogQuery,
     WorklogTotals,
-    day_key,
-    group_totals,
+    day_value,
+    fold_totals,
     week_window,
 )
 from core.tracking.ports import UserWeek, WorklogCursor
@@ -236,10 +236,13 @@ async def _budget_prices(scope: TenantScope, book: RateBook, *, with_tree: bool)
     return _BudgetPrices(tree, resolver, assignments, assigned, prices)
 
 
-#: Tenants last seen with a budget assignment (bounded; only a guess, never trusted: see
-#: :func:`group_explored_many`).
-_ASSIGNING: dict[str, bool] = {}
-_ASSIGNING_MAX = 10_000
+#: How long the guess "this tenant assigns budgets" is kept in the decision cache. Only a
+#: guess, never trusted (see :func:`group_explored_many`): a stale one costs a statement.
+ASSIGNING_TTL_SECONDS = 600
+
+
+def _assigning_key(tenant_id: str) -> tuple[str, tuple[str, ...]]:
+    return f"assigning:{tenant_id}", (f"t:{tenant_id}",)
 
 
 def _by(
@@ -285,10 +288,17 @@ async def group_explored_many(
     (the usual case) is summed in one statement that prices by the rate book alone and
     counts the tenant's assignments in the same snapshot: when it finds any, its sums are
     dropped and the assignments, the tree and the budgets' rates are read and it sums
-    again — so a guess about budgets never reaches an amount."""
+    again — so a guess about budgets never reaches an amount. What was found is kept in
+    ``cache`` as a guess (``assigning:<tenant>``) so that a tenant that assigns budgets is
+    not summed twice on every request; without a cache, every grouping tries the one
+    statement first."""
     async with uow() as work:
         scope = work.tenant(tenant.id)
         book = await cached_rate_book(scope, tenant.id, cache)
+        hint_key, hint_scopes = _assigning_key(tenant.id)
+        hint = None if cache is None else await cache.get(hint_key, hint_scopes)
+        guessed = bool(hint is not None and hint.value is not None and hint.value.get("a"))
+        assigning = guessed
         tracking = scope.tracking()
         plain = PriceRules(
             users={user: rate.amount for user, rate in book.users.items()},
@@ -300,53 +310,56 @@ async def group_explored_many(
         for filters, levels in asks:
             query = await _query(scope, tenant, filters)
             totals: list[WorklogTotals] | None = None
-            if GroupBy.ITERATION not in levels and not _ASSIGNING.get(tenant.id, False):
+            if GroupBy.ITERATION not in levels and not assigning:
                 totals = await tracking.explore_totals_unassigned(
                     query, _by(levels, time_zone, plain, {}, assigned=False)
                 )
-                if len(_ASSIGNING) >= _ASSIGNING_MAX:
-                    _ASSIGNING.clear()
-                _ASSIGNING[tenant.id] = totals is None
+                assigning = totals is None
             if totals is None:
                 if priced is None:
                     priced = await _budget_prices(scope, book, with_tree=with_tree)
+                    assigning = priced.assigned
                 totals = await tracking.explore_totals(
                     query, _by(levels, time_zone, priced.prices, priced.assignments.worklogs,
                                assigned=priced.assigned),
                 )
             answers.append((levels, totals))
+        if cache is not None and hint is not None and (hint.value is None or assigning != guessed):
+            await cache.put(hint_key, hint.stamp, {"a": assigning}, ASSIGNING_TTL_SECONDS)
     # Sums from the unassigned statement carry no budget or iteration: an empty tree
     # resolves them alike.
     tree, resolver = (
         (priced.tree, priced.resolver) if priced else (WorkTree(), Resolver(WorkTree(), Assignments()))
     )
     currency = book.currency or DEFAULT_CURRENCY
-    days: dict[tuple[GroupBy, date], GroupKey] = {}
+    # Many rows share a day or week (a month by user and week: users × 5 weeks).
+    days: dict[tuple[GroupBy, date], str] = {}
 
-    def key(level: GroupBy, row: WorklogTotals) -> GroupKey:
+    def value(level: GroupBy, row: WorklogTotals) -> KeyValue:
         match level:
             case GroupBy.USER:
-                return {"user_id": row.user_id}
+                return row.user_id
             case GroupBy.WORK_ITEM:
-                return {"work_item": row.work_item}
+                return row.work_item
             case GroupBy.ACTIVITY_TYPE:
-                return {"activity_type_id": row.activity_type_id}
+                return row.activity_type_id
             case GroupBy.ITERATION:
                 item = _item_id(row.work_item)
-                return {"iteration_id": tree.iterations.get(item) if item is not None else None}
+                return tree.iterations.get(item) if item is not None else None
             case GroupBy.BUDGET:
-                budget = row.direct_budget or resolver.worklog(None, _item_id(row.work_item)).budget_id
-                return {"budget_id": budget}
+                return row.direct_budget or resolver.worklog(None, _item_id(row.work_item)).budget_id
             case _:
                 assert row.day is not None
-                # Many rows share a day or week (a month by user and week: users × 5 weeks).
                 found = days.get((level, row.day))
                 if found is None:
-                    found = days[(level, row.day)] = day_key(level, row.day)
+                    found = days[(level, row.day)] = day_value(level, row.day)
                 return found
 
     return [
-        group_totals([Subtotal(tuple(key(level, row) for level in levels), row.tracked_s, row.billable_s,
-                               row.amount) for row in totals], len(levels), currency)
+        fold_totals(
+            [(tuple(value(level, row) for level in levels), row.tracked_s, row.billable_s, row.amount)
+             for row in totals],
+            [KEY_NAMES[level] for level in levels], currency,
+        )
         for levels, totals in answers
     ]

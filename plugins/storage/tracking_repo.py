@@ -44,6 +44,7 @@ from core.tracking.ports import (
     WorkItemEffect,
     WorklogCursor,
 )
+from core.tracking.worklog import stored_worklog
 
 from .bulk import constant, insert_rows, insert_staged, stage_rows, update_rows, write_connection
 from .changes import note_change, note_tracking, user_scope
@@ -205,6 +206,16 @@ _WEEK_SHEET_PG = _WEEK_SHEET.format(*(f"${n}" for n in range(1, 16)))
 def _day(value: Any) -> date | None:
     """SQLite cannot type a subquery's column: a date comes back as text there."""
     return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=64)  # a handful of combinations ("manual", "manual,billable" …)
+def _stored_flags(text: str) -> frozenset[WorklogFlag]:
+    return frozenset(WorklogFlag(flag) for flag in text.split(",") if flag)
+
+
+def _instant(value: datetime | str) -> datetime:
+    """A raw row's instant: SQLite's join keeps it as text."""
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 def _typed(row: dict[str, Any]) -> dict[str, Any]:
@@ -811,9 +822,16 @@ class PiccoloTrackingRepo:
         rows = await WorklogRow.raw(template, *args)
         # Keyed as work_item_titles keys them: the item number as text.
         titles = {str(row["wi_item"]): row["wi_title"] for row in rows if row["wi_item"] is not None}
+        # Straight from the row, unchecked (stored_worklog) and with shared flag sets: the
+        # page builds up to 501 of these per request.
         return ExplorerRows(
-            [worklog_from_row(_typed(row)) for row in rows], titles,
-            assigned=bool(rows and rows[0]["n_assigned"]),
+            [stored_worklog(
+                row["id"], row["user_id"], _instant(row["started_at"]), row["length_s"],
+                row["billable_length_s"], row["work_item"], row["comment"], row["activity_type"],
+                row["added_by"], _stored_flags(row["flags"]), bool(row["owner_edited"]),
+                row["activity_type_id"],
+            ) for row in rows],
+            titles, assigned=bool(rows and rows[0]["n_assigned"]),
         )
 
     async def explore_totals(self, query: WorklogQuery, by: TotalsBy) -> list[WorklogTotals]:

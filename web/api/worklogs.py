@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -42,6 +43,7 @@ from core.tracking import (
     NumberedRow,
     Worklog,
     WorklogChanges,
+    WorklogFlag,
     check_instant,
     read_csv,
     write_csv,
@@ -102,11 +104,16 @@ class WorklogOut(msgspec.Struct):
     activity_type_id: str | None = None
 
 
+@functools.lru_cache(maxsize=64)  # a handful of flag sets, shared by the rows that hold them
+def _flag_names(flags: frozenset[WorklogFlag]) -> tuple[str, ...]:
+    return tuple(sorted(flag.value for flag in flags))
+
+
 def worklog_out(
     worklog: Worklog, titles: Mapping[str, str] | None = None,
     budgets: Mapping[str, Resolution] | None = None,
 ) -> WorklogOut:
-    resolution = (budgets or {}).get(worklog.id, NO_BUDGET)
+    resolution = budgets.get(worklog.id, NO_BUDGET) if budgets else NO_BUDGET
     return WorklogOut(
         id=worklog.id,
         user_id=worklog.user_id,
@@ -117,8 +124,8 @@ def worklog_out(
         comment=worklog.comment,
         activity_type=worklog.activity_type,
         added_by=worklog.added_by,
-        flags=sorted(flag.value for flag in worklog.flags),
-        work_item_title=(titles or {}).get(worklog.work_item or ""),
+        flags=list(_flag_names(worklog.flags)),
+        work_item_title=titles.get(worklog.work_item or "") if titles else None,
         budget=BudgetRef(resolution.budget_id, resolution.assignment.value),
         activity_type_id=worklog.activity_type_id,
     )
