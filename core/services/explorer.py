@@ -23,9 +23,10 @@ day's week and month are functions of what SQL split by, so the roll-up is O(gro
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from operator import attrgetter
 
 from core.budgets import Assignments, Resolution, Resolver, WorkTree
 from core.licensing.ports import GenerationCache
@@ -34,6 +35,7 @@ from core.tenancy import Tenant
 from core.tracking import WeekStatus, Worklog, export_rows, parse_week_id
 from core.tracking.explorer import (
     KEY_NAMES,
+    FoldLine,
     GroupBy,
     KeyValue,
     PriceRules,
@@ -332,34 +334,45 @@ async def group_explored_many(
         (priced.tree, priced.resolver) if priced else (WorkTree(), Resolver(WorkTree(), Assignments()))
     )
     currency = book.currency or DEFAULT_CURRENCY
-    # Many rows share a day or week (a month by user and week: users × 5 weeks).
-    days: dict[tuple[GroupBy, date], str] = {}
 
-    def value(level: GroupBy, row: WorklogTotals) -> KeyValue:
+    def getter(level: GroupBy) -> Callable[[WorklogTotals], KeyValue]:
+        """Each row's key value at ``level``: a column (attrgetter, in C) or worked out."""
         match level:
             case GroupBy.USER:
-                return row.user_id
+                return attrgetter("user_id")
             case GroupBy.WORK_ITEM:
-                return row.work_item
+                return attrgetter("work_item")
             case GroupBy.ACTIVITY_TYPE:
-                return row.activity_type_id
+                return attrgetter("activity_type_id")
             case GroupBy.ITERATION:
-                item = _item_id(row.work_item)
-                return tree.iterations.get(item) if item is not None else None
+                def iteration(row: WorklogTotals) -> KeyValue:
+                    item = _item_id(row.work_item)
+                    return tree.iterations.get(item) if item is not None else None
+                return iteration
             case GroupBy.BUDGET:
-                return row.direct_budget or resolver.worklog(None, _item_id(row.work_item)).budget_id
+                def budget(row: WorklogTotals) -> KeyValue:
+                    return row.direct_budget or resolver.worklog(None, _item_id(row.work_item)).budget_id
+                return budget
             case _:
-                assert row.day is not None
-                found = days.get((level, row.day))
-                if found is None:
-                    found = days[(level, row.day)] = day_value(level, row.day)
-                return found
+                # Many rows share a day or week (a month by user and week: users × 5 weeks).
+                days: dict[date | None, str] = {}
+
+                def day(row: WorklogTotals) -> KeyValue:
+                    found = days.get(row.day)
+                    if found is None:
+                        assert row.day is not None
+                        found = days[row.day] = day_value(level, row.day)
+                    return found
+                return day
+
+    def lines(levels: Sequence[GroupBy], totals: list[WorklogTotals]) -> list[FoldLine]:
+        if len(levels) == 1:
+            one = getter(levels[0])
+            return [((one(row),), row.tracked_s, row.billable_s, row.amount) for row in totals]
+        first, second = (getter(level) for level in levels)
+        return [((first(row), second(row)), row.tracked_s, row.billable_s, row.amount) for row in totals]
 
     return [
-        fold_totals(
-            [(tuple(value(level, row) for level in levels), row.tracked_s, row.billable_s, row.amount)
-             for row in totals],
-            [KEY_NAMES[level] for level in levels], currency,
-        )
+        fold_totals(lines(levels, totals), [KEY_NAMES[level] for level in levels], currency)
         for levels, totals in answers
     ]

@@ -32,6 +32,7 @@ from core.tracking.worklog import Worklog
 __all__ = [
     "KEY_NAMES",
     "ExplorerRows",
+    "FoldLine",
     "GroupBy",
     "GroupKey",
     "KeyValue",
@@ -248,11 +249,11 @@ def group_worklogs(
 
 #: One level's key value: a user id, a week "2026-W02", an iteration number … (None: none).
 KeyValue = str | int | None
+#: A line to fold: its key values by level, then tracked, billable and amount.
+FoldLine = tuple[tuple[KeyValue, ...], int, int, int]
 
 
-def fold_totals(
-    lines: Iterable[tuple[tuple[KeyValue, ...], int, int, int]], names: Sequence[str], currency: str,
-) -> list[WorklogGroup]:
+def fold_totals(lines: Iterable[FoldLine], names: Sequence[str], currency: str) -> list[WorklogGroup]:
     """:func:`group_totals` of lines given as ``(key values by level, tracked, billable,
     amount)``, each level's key ``{names[i]: values[i]}``: the same groups, in the same order.
 
@@ -294,13 +295,12 @@ def _unfold(
     node: dict[KeyValue, list[Any]], names: Sequence[str], level: int, currency: str,
 ) -> list[WorklogGroup]:
     name, last = names[level], level + 1 == len(names)
-    return [
-        WorklogGroup(
-            key={name: value}, tracked_s=sums[0], billable_s=sums[1], amount=Money(sums[2], currency),
-            groups=None if last else _unfold(sums[3], names, level + 1, currency),
-        )
-        for value, sums in sorted(node.items(), key=lambda item: _value_order(item[0]))
-    ]
+    out = []
+    for value in sorted(node, key=_value_order):
+        tracked, billable, amount, below = node[value]
+        out.append(WorklogGroup({name: value}, tracked, billable, Money(amount, currency),
+                                None if last else _unfold(below, names, level + 1, currency)))
+    return out
 
 
 def group_totals(lines: Iterable[Subtotal], depth: int, currency: str) -> list[WorklogGroup]:

@@ -39,82 +39,106 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from piccolo.custom_types import Combinable
 from piccolo.engine.base import Engine
 
 from core.tracking.explorer import TotalsBy, WorklogQuery, WorklogTotals, offset_spans
 from core.tracking.ports import WorklogCursor
 
+from .plain_sql import Sql, fetch
 from .tracking_tables import WorklogRow
 
-__all__ = ["explore_where", "page_statement", "worklog_totals"]
+__all__ = ["Fragment", "explore_where", "page_statement", "page_where", "worklog_totals"]
 
 #: Seconds from 0001-01-01 to 1970-01-01: epoch + this, in days, is ``date.toordinal() - 1``.
 _ORDINAL_EPOCH_S = 62_135_596_800
 _DAY_S = 86_400
 
 
-def explore_where(tenant_id: str, query: WorklogQuery) -> Combinable:
-    """Every condition of ``query`` on the worklog table (``query`` not empty)."""
-    w = WorklogRow
-    where: Combinable = w.tenant_id == tenant_id
+#: SQL text with ``{}`` where each argument goes (Piccolo's ``raw`` template), and the arguments.
+Fragment = tuple[str, list[Any]]
+
+
+def _in(column: str, values: list[Any], *, negate: bool = False) -> str:
+    return f"{column} {'NOT IN' if negate else 'IN'} ({', '.join(['{}'] * len(values))})"
+
+
+def explore_where(tenant_id: str, query: WorklogQuery) -> Fragment:
+    """Every condition of ``query`` on the worklog table (``query`` not empty), as SQL text.
+
+    Text rather than Piccolo's column expressions: these are built on every explorer
+    request, and composing and compiling the expression tree was a tenth of the page's
+    Python (docs/benchmarks.md, "Times Explorer")."""
+    parts = ["worklog.tenant_id = {}"]
+    args: list[Any] = [tenant_id]
+
+    def among(column: str, values: frozenset[str]) -> None:
+        ordered = sorted(values)
+        parts.append(_in(column, ordered))
+        args.extend(ordered)
+
+    def compare(condition: str, value: Any) -> None:
+        parts.append(condition)
+        args.append(value)
+
     if query.ids is not None:
-        where &= w.id.is_in(sorted(query.ids))
+        among("worklog.id", query.ids)
     if query.user_ids is not None:
-        where &= w.user_id.is_in(sorted(query.user_ids))
+        among("worklog.user_id", query.user_ids)
     if query.start is not None:
-        where &= w.started_at >= query.start
+        compare("worklog.started_at >= {}", query.start)
     if query.end is not None:
-        where &= w.started_at < query.end
+        compare("worklog.started_at < {}", query.end)
     if query.work_items is not None:
-        where &= w.work_item.is_in(sorted(query.work_items))
+        among("worklog.work_item", query.work_items)
     if query.activity_type_ids is not None:
-        where &= w.activity_type_id.is_in(sorted(query.activity_type_ids))
+        among("worklog.activity_type_id", query.activity_type_ids)
     if query.billable is not None:
-        where &= (w.billable_length_s > 0) if query.billable else (w.billable_length_s == 0)
+        parts.append("worklog.billable_length_s > 0" if query.billable else "worklog.billable_length_s = 0")
     if query.created_from is not None:
-        where &= w.created_at >= query.created_from
+        compare("worklog.created_at >= {}", query.created_from)
     if query.created_to is not None:
-        where &= w.created_at < query.created_to
+        compare("worklog.created_at < {}", query.created_to)
     if query.edited_since is not None:
-        where &= w.updated_at >= query.edited_since
+        compare("worklog.updated_at >= {}", query.edited_since)
     if query.budget_items is not None:
-        on_items: Combinable | None = None
+        either: list[str] = []
         if query.budget_items:
-            on_items = w.work_item.is_in(sorted(query.budget_items))
+            items = sorted(query.budget_items)
+            on_items, on_args = _in("worklog.work_item", items), list(items)
             if query.not_ids:
-                on_items &= w.id.not_in(sorted(query.not_ids))
-        direct = w.id.is_in(sorted(query.budget_ids)) if query.budget_ids else None
-        either = on_items | direct if on_items is not None and direct is not None else on_items or direct
-        assert either is not None  # query.empty covers neither
-        where &= either
+                not_ids = sorted(query.not_ids)
+                on_items = f"({on_items} AND {_in('worklog.id', not_ids, negate=True)})"
+                on_args += not_ids
+            either.append(on_items)
+            args.extend(on_args)
+        if query.budget_ids:
+            direct = sorted(query.budget_ids)
+            either.append(_in("worklog.id", direct))
+            args.extend(direct)
+        assert either  # query.empty covers neither
+        parts.append(f"({' OR '.join(either)})")
     if query.in_windows is not None:
-        inside: Combinable | None = None
+        assert query.in_windows  # query.empty covers no window
+        inside = []
         for window in query.in_windows:
-            one = (w.user_id == window.user_id) & (w.started_at >= window.start) & (
-                w.started_at < window.end
-            )
-            inside = one if inside is None else inside | one
-        assert inside is not None  # query.empty covers no window
-        where &= inside
+            inside.append("(worklog.user_id = {} AND worklog.started_at >= {} AND worklog.started_at < {})")
+            args += [window.user_id, window.start, window.end]
+        parts.append(f"({' OR '.join(inside)})")
     for window in query.out_windows:
-        where &= (w.user_id != window.user_id) | (w.started_at < window.start) | (
-            w.started_at >= window.end
-        )
-    return where
+        parts.append("(worklog.user_id <> {} OR worklog.started_at < {} OR worklog.started_at >= {})")
+        args += [window.user_id, window.start, window.end]
+    return " AND ".join(parts), args
 
 
-def page_where(tenant_id: str, query: WorklogQuery, after: WorklogCursor | None) -> Combinable:
+def page_where(tenant_id: str, query: WorklogQuery, after: WorklogCursor | None) -> Fragment:
     """:func:`explore_where` and, with ``after``, only the rows past that position in list order."""
-    w = WorklogRow
-    where = explore_where(tenant_id, query)
+    text, args = explore_where(tenant_id, query)
     if after is not None:
-        when, last_id = after.started_at, after.id
-        if query.descending:
-            where &= (w.started_at < when) | ((w.started_at == when) & (w.id < last_id))
-        else:
-            where &= (w.started_at > when) | ((w.started_at == when) & (w.id > last_id))
-    return where
+        past = "<" if query.descending else ">"
+        text += (f" AND (worklog.started_at {past} {{}} OR "
+                 f"(worklog.started_at = {{}} AND worklog.id {past} {{}}))")
+        args += [after.started_at, after.started_at, after.id]
+    return text, args
 
 
 _PAGE_COLUMNS = ("id, user_id, started_at, length_s, billable_length_s, work_item, comment, activity_type, "
@@ -132,19 +156,17 @@ def page_statement(
     order = "DESC" if query.descending else "ASC"
     digits = (r"p.work_item ~ '^[0-9]+$'" if postgres
               else "p.work_item <> '' AND p.work_item NOT GLOB '*[^0-9]*'")
+    where, where_args = page_where(tenant_id, query, after)
     template = (
-        f"SELECT p.*, wi.item_id AS wi_item, wi.title AS wi_title, "
+        "SELECT p.*, wi.item_id AS wi_item, wi.title AS wi_title, "
         "(SELECT COUNT(*) FROM budget_assignment WHERE budget_assignment.tenant_id = {}) AS n_assigned "
-        f"FROM (SELECT {_PAGE_COLUMNS} FROM worklog WHERE {{}} "
-        f"ORDER BY worklog.started_at {order}, worklog.id {order} LIMIT {int(limit)}) AS p "
+        f"FROM (SELECT {_PAGE_COLUMNS} FROM worklog WHERE " + where
+        + f" ORDER BY worklog.started_at {order}, worklog.id {order} LIMIT {int(limit)}) AS p "
         "LEFT JOIN work_item AS wi ON wi.tenant_id = {} AND wi.item_id = "
         f"(CASE WHEN {digits} AND length(p.work_item) <= 18 THEN CAST(p.work_item AS BIGINT) END) "
         f"ORDER BY p.started_at {order}, p.id {order}"
     )
-    return template, [tenant_id, page_where(tenant_id, query, after).querystring, tenant_id]
-
-
-Fragment = tuple[str, list[Any]]
+    return template, [tenant_id, *where_args, tenant_id]
 
 
 def _case(column: str, values: Mapping[str, int | None]) -> Fragment:
@@ -246,11 +268,11 @@ def _instant(value: Any) -> datetime:
     return datetime.fromisoformat(value) if isinstance(value, str) else value  # SQLite: text
 
 
-async def _bounds(where: Combinable) -> tuple[datetime, datetime] | None:
+async def _bounds(where: Fragment) -> tuple[datetime, datetime] | None:
     """The first and last start among the matching worklogs (None: nothing matches)."""
     rows = await WorklogRow.raw(
-        "SELECT MIN(worklog.started_at) AS lo, MAX(worklog.started_at) AS hi FROM worklog WHERE {}",
-        where.querystring)
+        "SELECT MIN(worklog.started_at) AS lo, MAX(worklog.started_at) AS hi FROM worklog WHERE " + where[0],
+        *where[1])
     if not rows or rows[0]["lo"] is None:
         return None
     return _instant(rows[0]["lo"]), _instant(rows[0]["hi"])
@@ -311,21 +333,36 @@ async def worklog_totals(
         f"{check}COUNT(*) AS n, SUM(r.tracked) AS tracked, "
         f"SUM(r.billable) AS billable, SUM({rounded}) AS amount "
         f"FROM (SELECT {', '.join(text for text, _ in inner)} FROM worklog {' '.join(priced.joins)} "
-        "WHERE {}) AS r"
+        "WHERE " + where[0] + ") AS r"
         + (f" GROUP BY {', '.join(outer)}" if outer else "")
     )
     args = [a for _, cte_args in priced.ctes for a in cte_args]
     args += [tenant_id] if unless_assigned else []
     args += [a for _, fragment_args in inner for a in fragment_args]
-    rows = await WorklogRow.raw(template, *args, where.querystring)
+    args += where[1]
+    # Made per request (the rates and keys vary); on PostgreSQL past Piccolo's compiling.
+    rows = await fetch(WorklogRow, Sql(template), *args)
     if unless_assigned and rows and rows[0]["n_assigned"]:
         return None
-    return [
-        WorklogTotals(
-            user_id=row.get("k_user"), work_item=row.get("k_item"), activity_type_id=row.get("k_type"),
-            direct_budget=row.get("k_budget"),
-            day=date.fromordinal(int(row["k_day"]) + 1) if row.get("k_day") is not None else None,
-            tracked_s=_int(row["tracked"]), billable_s=_int(row["billable"]), amount=_int(row["amount"]),
-        )
-        for row in rows if row["n"]
-    ]
+    # Per row only what was split by; a day number is turned into a date once (a month by
+    # user and week repeats five Mondays over every user's rows).
+    user, item, kind, budget, day = (by.user, by.work_item, by.activity_type, by.direct_budget is not None,
+                                     by.day_zone is not None)
+    days: dict[int, date] = {}
+    out = []
+    for row in rows:
+        if not row["n"]:
+            continue
+        on: date | None = None
+        if day:
+            number = row["k_day"]
+            if number is not None:
+                on = days.get(number)
+                if on is None:
+                    on = days[number] = date.fromordinal(int(number) + 1)
+        out.append(WorklogTotals(
+            row["k_user"] if user else None, row["k_item"] if item else None, row["k_type"] if kind else None,
+            row["k_budget"] if budget else None, on,
+            _int(row["tracked"]), _int(row["billable"]), _int(row["amount"]),
+        ))
+    return out

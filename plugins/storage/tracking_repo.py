@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import msgspec
+from piccolo.columns.combination import WhereRaw
 from piccolo.custom_types import Combinable
 from piccolo.engine.base import Engine
 from piccolo.query.functions.aggregate import Sum
@@ -213,8 +214,8 @@ def _stored_flags(text: str) -> frozenset[WorklogFlag]:
     return frozenset(WorklogFlag(flag) for flag in text.split(",") if flag)
 
 
-def _instant(value: datetime | str) -> datetime:
-    """A raw row's instant: SQLite's join keeps it as text."""
+def _started(value: datetime | str) -> datetime:
+    """A raw row's start: SQLite's join keeps it as text (read as ``_typed`` reads it)."""
     return datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
@@ -805,7 +806,8 @@ class PiccoloTrackingRepo:
         if query.empty:
             return []
         w = WorklogRow
-        where = page_where(self.tenant_id, query, after)
+        text, args = page_where(self.tenant_id, query, after)
+        where = WhereRaw(text, *args)
         select = w.select().where(where).order_by(w.started_at, w.id, ascending=not query.descending)
         if limit is not None:
             select = select.limit(limit)
@@ -817,16 +819,18 @@ class PiccoloTrackingRepo:
         """One statement (:func:`~plugins.storage.explorer_sql.page_statement`)."""
         if query.empty:
             return ExplorerRows([], {}, assigned=False)
-        template, args = page_statement(
-            self.tenant_id, query, after, limit, postgres=self._engine.engine_type == "postgres")
-        rows = await WorklogRow.raw(template, *args)
+        postgres = self._engine.engine_type == "postgres"
+        template, args = page_statement(self.tenant_id, query, after, limit, postgres=postgres)
+        # The text varies with the filters, so it is made per request; on PostgreSQL it
+        # still skips Piccolo's compiling and runs on the unit of work's connection.
+        rows = await fetch(WorklogRow, Sql(template), *args)
         # Keyed as work_item_titles keys them: the item number as text.
         titles = {str(row["wi_item"]): row["wi_title"] for row in rows if row["wi_item"] is not None}
         # Straight from the row, unchecked (stored_worklog) and with shared flag sets: the
         # page builds up to 501 of these per request.
         return ExplorerRows(
             [stored_worklog(
-                row["id"], row["user_id"], _instant(row["started_at"]), row["length_s"],
+                row["id"], row["user_id"], _started(row["started_at"]), row["length_s"],
                 row["billable_length_s"], row["work_item"], row["comment"], row["activity_type"],
                 row["added_by"], _stored_flags(row["flags"]), bool(row["owner_edited"]),
                 row["activity_type_id"],
