@@ -160,10 +160,13 @@ def parse_group_by(text: str) -> tuple[GroupBy, ...]:
     return levels
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__, and a
+# grouped request builds hundreds of these (300 for a month by user and week: a third of the
+# fold's time); its dict key made it unhashable all the same.
+@dataclass(slots=True)
 class WorklogGroup:
     """One group: its key (``{"user_id": ...}``, ``{"week": "2026-W02"}`` ...), its totals
-    and, with two levels, its subgroups."""
+    and, with two levels, its subgroups. Made once by the fold and only read after."""
 
     key: dict[str, str | int | None]
     tracked_s: int
