@@ -8,9 +8,10 @@ each (``price`` is called per worklog), never rounded again.
 
 At scale the sums are made by the storage (``TrackingRepository.explore_totals``): it
 groups the matching rows in SQL by what a :class:`TotalsBy` names and answers
-:class:`WorklogTotals` — partial sums that :func:`group_totals` folds into the same groups
-:func:`group_worklogs` makes from single worklogs. :class:`PriceRules` carries the rates
-into SQL so that each *worklog* is still rounded once there (see the storage's comment).
+:class:`WorklogTotals` — partial sums that :func:`fold_totals` folds into the same groups
+:func:`group_worklogs` makes from single worklogs (through :func:`group_totals`).
+:class:`PriceRules` carries the rates into SQL so that each *worklog* is still rounded once
+there (see the storage's comment).
 """
 
 from __future__ import annotations
