@@ -176,12 +176,8 @@ class _Lookups:
 #: ``kind``. The tree, the assignments and the week statuses are what ``budgets_repo.tree``,
 #: ``.assignments`` and ``tracking_repo.week_statuses`` read, the same rows.
 _LOOKUPS = Sql(
-    # First (an Append runs its parts in order): the transaction's statement timeout, as SET
-    # LOCAL would set it, for every statement after this one.
-    "SELECT 't' AS kind, set_config('statement_timeout', {}, true) AS a, NULL AS b, "
-    "CAST(NULL AS BIGINT) AS c, NULL AS d, CAST(NULL AS BIGINT) AS e, CAST(NULL AS BIGINT) AS f "
-    "UNION ALL SELECT 'a', id, name, rate_amount, rate_currency, NULL, NULL FROM activity_type "
-    "WHERE tenant_id = {} "
+    "SELECT 'a' AS kind, id AS a, name AS b, rate_amount AS c, rate_currency AS d, "
+    "CAST(NULL AS BIGINT) AS e, CAST(NULL AS BIGINT) AS f FROM activity_type WHERE tenant_id = {} "
     "UNION ALL SELECT 'b', id, NULL, hourly_rate, currency, NULL, NULL FROM budget WHERE tenant_id = {} "
     "UNION ALL SELECT 'u', user_id, NULL, amount, currency, NULL, NULL FROM user_rate WHERE tenant_id = {} "
     "UNION ALL SELECT 'r', NULL, NULL, NULL, currency, NULL, NULL FROM rate_setting WHERE tenant_id = {} "
@@ -192,7 +188,7 @@ _LOOKUPS = Sql(
     "UNION ALL SELECT 'w', user_id, week, NULL, status, NULL, NULL FROM week_status "
     "WHERE tenant_id = {} AND status <> 'open'"
 )
-_LOOKUP_TENANTS = _LOOKUPS.text.count("{}") - 1
+_LOOKUP_TENANTS = _LOOKUPS.text.count("{}")
 
 #: A user's week with a status, as UTC instants: (user id, start, end, status).
 Window = tuple[str, datetime, datetime, str]
@@ -455,12 +451,18 @@ class PiccoloReporting:
     ) -> Page:
         entity_set = MODEL[query.entity_set]
         postgres = self._dialect == "postgres"
+        if not query.aggregated and not query.expand:
+            plain = Context(tenant_id, viewer, self._dialect)
+            page = worklog_rows_sql(entity_set, query, plain, after=after, limit=limit + 1, skip=skip)
+            if page is not None:
+                # A read unit of work (no BEGIN, no ROLLBACK: two round trips of a page's four);
+                # its statements carry the timeout themselves.
+                async with self._uow() as work:
+                    try:
+                        return await self._worklog_page(work, query, plain, page, limit)
+                    except TimeoutError:
+                        raise QueryRefused("the query took too long; narrow it with $filter") from None
         async with self._uow(write=postgres) as work:
-            if not query.aggregated and not query.expand:
-                plain = Context(tenant_id, viewer, self._dialect)
-                page = worklog_rows_sql(entity_set, query, plain, after=after, limit=limit + 1, skip=skip)
-                if page is not None:
-                    return await self._worklog_page(work, query, plain, page, limit)
             if postgres:
                 await fetch(WorklogRow, Sql(f"SET LOCAL statement_timeout = {int(self.timeout_ms)}"))
             tenant = await work.directory.tenant_by_id(tenant_id)
@@ -495,8 +497,9 @@ class PiccoloReporting:
         statement), completed here with the activity type, budget, amount, currency and
         approval state from what this request read once — by the same rules as the joins of
         ``_worklogs`` in ``sql.py``, which every other query (and ``$count``) still runs."""
-        # PostgreSQL only (worklog_rows_sql): the lookups' statement sets the transaction's
-        # statement timeout for the ones after it (one round trip less than SET LOCAL's own).
+        # PostgreSQL only (worklog_rows_sql). No transaction here for SET LOCAL (and the pool
+        # keeps sessions as they are: no SET at all): each statement that could be slow
+        # carries the timeout, after which asyncpg cancels it on the server.
         lookups = await self._lookups(plain.tenant_id)
         on_worklogs, on_items = _budget_maps(lookups.tree, lookups.assignments)
         windows: list[Window] = []
@@ -504,7 +507,8 @@ class PiccoloReporting:
             zones = await work.tenant(plain.tenant_id).tracking().time_zones()
             zone = await self._tenant_zone(work, plain.tenant_id)
             windows = _windows(lookups.statuses, zones, zone)
-        records = await fetch_records(WorklogRow, Sql(page.text), *page.params)
+        timeout = self.timeout_ms / 1000
+        records = await fetch_records(WorklogRow, Sql(page.text), *page.params, timeout=timeout)
         more = len(records) > limit
         records = records[:limit]
         position = tuple(records[-1][_KEYS:]) if more and records else None
@@ -512,7 +516,9 @@ class PiccoloReporting:
         if query.count:
             ctx = Context(plain.tenant_id, plain.viewer, plain.dialect, json.dumps(on_worklogs),
                           json.dumps(on_items), "{}", self._windows_json(windows))
-            count = int((await self._fetch(count_sql(MODEL[query.entity_set], query, ctx)))[0]["n"])
+            counted = count_sql(MODEL[query.entity_set], query, ctx)
+            found = await fetch_records(WorklogRow, Sql(counted.text), *counted.params, timeout=timeout)
+            count = int(found[0][0])
         rows = _completed(records, lookups, on_worklogs, _by_user(windows))
         if query.select:
             names = [path.segments[0] for path in query.select]
@@ -534,8 +540,8 @@ class PiccoloReporting:
         on_items: dict[int, str] = {}
         on_worklogs: dict[str, str] = {}
         statuses: dict[UserWeek, WeekStatus] = {}
-        timeout = str(int(self.timeout_ms))
-        rows = await fetch_records(WorklogRow, _LOOKUPS, timeout, *[tenant_id] * _LOOKUP_TENANTS)
+        rows = await fetch_records(WorklogRow, _LOOKUPS, *[tenant_id] * _LOOKUP_TENANTS,
+                                   timeout=self.timeout_ms / 1000)
         for kind, a, b, c, d, e, f in rows:
             if kind == "a":
                 types[a] = (b, c, d)

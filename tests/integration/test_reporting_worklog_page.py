@@ -14,7 +14,7 @@ import pytest
 
 from core.clock import FixedClock
 from tests.conftest import make_settings
-from tests.integration.reporting_support import Seeded, every_row, ok, seed, sql
+from tests.integration.reporting_support import ODATA, Seeded, every_row, odata, ok, seed, sql
 from tests.support.api import api_client
 
 
@@ -66,3 +66,18 @@ def test_the_index_page_gives_what_the_joined_page_gives(world: Seeded, select: 
         assert {"submitted", "open"} <= {r["ApprovalState"] for r in everyone}
         assert {"DirectlyAssigned", "NoBudget"} <= {r["BudgetAssignmentType"] for r in everyone}
         assert {None} < {r["Amount"] for r in everyone}
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_worklog_page_over_the_timeout_is_refused_with_400_and_the_next_one_answers(world: Seeded) -> None:
+    """The index page runs without a transaction (no SET LOCAL): asyncpg's timeout cancels
+    its statements on the server; the pooled connection serves the next request."""
+    s = world
+    reporting = s.client.app.state.stint.reporting
+    reporting.timeout_ms = 0.001
+    answer = s.client.get(f"{ODATA}/workLogs", headers=s.headers["admin"])
+    assert answer.status_code == 400, answer.text
+    assert "took too long" in answer.json()["error"]["message"]
+    reporting.timeout_ms = 15_000
+    for _ in range(3):
+        assert len(odata(s.client, s.headers["admin"], "workLogs")["value"]) == len(s.worklogs)
