@@ -5,6 +5,14 @@ On PostgreSQL a query runs in a transaction of its own (never committed: it only
 that starts with ``SET LOCAL statement_timeout``, so a query that would take too long is
 cancelled by the server instead of holding a connection. On SQLite it is a read unit of work
 (one snapshot).
+
+The exception, the common one (a client paging through worklogs): a workLogs page whose
+filter and order name only the worklog's own columns, without ``$expand`` or ``$apply``, on
+PostgreSQL. Its rows are read by the index alone, in a read unit of work (no transaction;
+each statement carries asyncpg's timeout instead), and completed here from the tenant's
+activity types, budgets, rates, assignments, work item tree and week statuses, all read in
+one statement: :meth:`PiccoloReporting._worklog_page`. ``tests/integration/
+test_reporting_worklog_page.py`` holds it to the joined SQL's values.
 """
 
 from __future__ import annotations

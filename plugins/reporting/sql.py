@@ -13,7 +13,9 @@ a map computed per query from the work item tree, O(work items), as the Times Ex
 budget filter does (``core/services/explorer.py``), passed as one JSON parameter and read
 with ``json_each``/``jsonb_each``. The amount is priced in SQL by the rates rule: the budget's
 rate, else the activity type's, else the user's; billable seconds × rate / 3600 rounded once
-per worklog, half-even, in integers (minor units), as ``core.rates.amount`` does.
+per worklog, half-even, in integers (minor units), as ``core.rates.amount`` does. A workLogs
+page that names only the worklog's own columns is read by :func:`worklog_rows_sql` instead
+and completed by the same rules in Python (``reader.py``); change them in both places.
 """
 
 from __future__ import annotations
