@@ -5,12 +5,23 @@ On PostgreSQL a query runs in a transaction of its own (never committed: it only
 that starts with ``SET LOCAL statement_timeout``, so a query that would take too long is
 cancelled by the server instead of holding a connection. On SQLite it is a read unit of work
 (one snapshot).
+
+The exception, the common one (a client paging through worklogs): a workLogs page whose
+filter and order name only the worklog's own columns, without ``$expand`` or ``$apply``, on
+PostgreSQL. Its rows are read by the index alone, in a read unit of work (no transaction;
+each statement carries asyncpg's timeout instead), and completed here from the tenant's
+activity types, budgets, rates, assignments, work item tree and week statuses, all read in
+one statement: :meth:`PiccoloReporting._worklog_page`. ``tests/integration/
+test_reporting_worklog_page.py`` holds it to the joined SQL's values.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache, partial
@@ -18,20 +29,33 @@ from typing import Any
 
 from piccolo.engine.base import Engine
 
-from core.budgets import Resolver
+from core.budgets import Assignments, Resolver, WorkTree
+from core.budgets.model import AssignmentKind
 from core.reporting.model import MODEL, Edm, EntitySet, Property
 from core.reporting.ports import Page
 from core.reporting.query import Aggregate, Path, Query, QueryRefused, computed_of, resolve
 from core.reporting.rollup import with_descendants
 from core.reporting.visibility import Viewer
 from core.tracking import parse_week_id
+from core.tracking.approval import WeekStatus
 from core.tracking.explorer import week_window
-from core.unit_of_work import TenantScope, UnitOfWorkFactory
+from core.tracking.ports import UserWeek
+from core.unit_of_work import TenantScope, UnitOfWork, UnitOfWorkFactory
 from plugins.sealing import Sealer, Unsealable
-from plugins.storage.plain_sql import Sql, fetch
+from plugins.storage.plain_sql import Sql, fetch, fetch_records
 from plugins.storage.tracking_tables import WorklogRow
 
-from .sql import Context, Dialect, Statement, count_sql, grouped_sql, rows_sql, targets_sql
+from .sql import (
+    WORKLOG_ROW_COLUMNS,
+    Context,
+    Dialect,
+    Statement,
+    count_sql,
+    grouped_sql,
+    rows_sql,
+    targets_sql,
+    worklog_rows_sql,
+)
 from .sql import paths_of as _query_paths
 
 __all__ = ["PiccoloReporting", "SealedCursors"]
@@ -140,6 +164,202 @@ def _needs_rollup(entity_set: EntitySet, query: Query) -> bool:
     return any(len(path.segments) == 2 and path.segments[1] in _ROLLED_UP for path in _query_paths(query))
 
 
+@dataclass(frozen=True, slots=True)
+class _Lookups:
+    """What a workLogs page completed in Python reads besides its rows: each activity type's
+    (name, rate, currency), budget's (rate, currency), user rate's (amount, currency), the
+    tenant's rate currency (None: no rate setting), the work item tree, the direct budget
+    assignments and the weeks with a status."""
+
+    types: dict[str, tuple[str, int | None, str | None]]
+    budgets: dict[str, tuple[int | None, str | None]]
+    users: dict[str, tuple[int, str]]
+    currency: str | None
+    tree: WorkTree
+    assignments: Assignments
+    statuses: dict[UserWeek, WeekStatus]
+
+
+#: :class:`_Lookups` in one statement (one round trip instead of seven), each part tagged by
+#: ``kind``. The tree, the assignments and the week statuses are what ``budgets_repo.tree``,
+#: ``.assignments`` and ``tracking_repo.week_statuses`` read, the same rows.
+_LOOKUPS = Sql(
+    "SELECT 'a' AS kind, id AS a, name AS b, rate_amount AS c, rate_currency AS d, "
+    "CAST(NULL AS BIGINT) AS e, CAST(NULL AS BIGINT) AS f FROM activity_type WHERE tenant_id = {} "
+    "UNION ALL SELECT 'b', id, NULL, hourly_rate, currency, NULL, NULL FROM budget WHERE tenant_id = {} "
+    "UNION ALL SELECT 'u', user_id, NULL, amount, currency, NULL, NULL FROM user_rate WHERE tenant_id = {} "
+    "UNION ALL SELECT 'r', NULL, NULL, NULL, currency, NULL, NULL FROM rate_setting WHERE tenant_id = {} "
+    "UNION ALL SELECT 's', target, kind, NULL, budget_id, NULL, NULL FROM budget_assignment "
+    "WHERE tenant_id = {} "
+    "UNION ALL SELECT 'i', NULL, NULL, item_id, NULL, parent_id, iteration_id FROM work_item "
+    "WHERE tenant_id = {} "
+    "UNION ALL SELECT 'w', user_id, week, NULL, status, NULL, NULL FROM week_status "
+    "WHERE tenant_id = {} AND status <> 'open'"
+)
+_LOOKUP_TENANTS = _LOOKUPS.text.count("{}")
+
+#: A user's week with a status, as UTC instants: (user id, start, end, status).
+Window = tuple[str, datetime, datetime, str]
+
+_WORKLOG_NAMES = tuple(prop.name for prop in MODEL["workLogs"].properties)
+#: Where the order's values start in a row of worklog_rows_sql.
+_KEYS = len(WORKLOG_ROW_COLUMNS)
+_UNSET = object()
+#: What sql.py's _item_id matches (PostgreSQL's ``~ '^[0-9]{1,18}$'``: ASCII digits only,
+#: and no newline before the end, hence fullmatch rather than ``$``).
+_ITEM_ID = re.compile(r"[0-9]{1,18}")
+assert _WORKLOG_NAMES == (
+    "Id", "UserId", "Timestamp", "PeriodLength", "BillableLength", "ActivityTypeId", "ActivityTypeName",
+    "Comment", "WorkItemId", "BudgetId", "BudgetAssignmentType", "Amount", "Currency", "CreatedTimestamp",
+    "EditedTimestamp", "ApprovalState",
+), "_completed builds workLogs' properties in this order"
+
+
+def _by_user(windows: list[Window]) -> dict[str, tuple[list[datetime], list[tuple[datetime, str]]]]:
+    """Each user's windows by start (a user's weeks never overlap): starts to bisect, and
+    each one's end and status."""
+    found: dict[str, list[tuple[datetime, datetime, str]]] = {}
+    for user, start, end, status in windows:
+        found.setdefault(user, []).append((start, end, status))
+    out = {}
+    for user, found_windows in found.items():
+        found_windows.sort()
+        out[user] = ([w[0] for w in found_windows], [(w[1], w[2]) for w in found_windows])
+    return out
+
+
+def _pg_amount(billable: int, rate: int) -> int:
+    """``_worklogs``' amount in minor units exactly as PostgreSQL computes it in integers:
+    billable seconds × rate / 3600, ``/`` and ``%`` truncating toward zero, half-even."""
+    n = billable * rate
+    whole = abs(n) // 3600 * (1 if n >= 0 else -1)
+    rest = n - whole * 3600
+    # PostgreSQL's whole % 2 is -1 for a negative odd whole: only a positive odd one rounds up.
+    odd = whole > 0 and whole % 2 == 1
+    return whole + (1 if 2 * rest > 3600 or (2 * rest == 3600 and odd) else 0)
+
+
+def _completed(
+    records: Sequence[Sequence[Any]],
+    lookups: _Lookups,
+    on_item: Mapping[str, list[str]],
+    windows: Mapping[str, tuple[list[datetime], list[tuple[datetime, str]]]],
+) -> list[dict[str, Any]]:
+    """workLogs' rows (every property) of the worklog rows, as ``sql._worklogs`` joins them:
+    the activity type's name; the budget assigned to the worklog directly, else its work
+    item's (by the resolution map); the rate of the budget, else the activity type's, else
+    the user's, and the currency of the rate setting, else of where the rate came from in
+    that order (both None without a rate); the status of the user's week window the worklog
+    starts in. asyncpg gives the columns as the answer's types already (instants in UTC)."""
+    types, budgets, users, setting = lookups.types, lookups.budgets, lookups.users, lookups.currency
+    direct = lookups.assignments.worklogs
+    # (budget, activity type, user) → (type name, rate, currency): a page has few of them.
+    priced: dict[tuple[str | None, str | None, str], tuple[str | None, int | None, str | None]] = {}
+    # A page repeats its work items and its (billable length, rate) pairs.
+    item_ids: dict[str | None, Any] = {}
+    amounts: dict[tuple[int, int], Decimal] = {}
+    out = []
+    for record in records:
+        wid, user, started, length, billable, type_id, comment, item, created, updated = record[:_KEYS]
+        budget = direct.get(wid)
+        if budget is not None:
+            assignment = "DirectlyAssigned"
+        else:
+            mapped = on_item.get(item) if item is not None else None
+            if mapped is not None:
+                budget, assignment = mapped[0], mapped[1]
+            else:
+                assignment = "NoBudget"
+        key = (budget, type_id, user)
+        price = priced.get(key)
+        if price is None:
+            price = priced[key] = _price(types.get(type_id) if type_id is not None else None,
+                                         budgets.get(budget) if budget is not None else None,
+                                         users.get(user), setting)
+        name, rate, currency = price
+        state = "open"
+        if windows:
+            found = windows.get(user)
+            if found is not None:
+                i = bisect_right(found[0], started) - 1
+                if i >= 0 and started < found[1][i][0]:
+                    state = found[1][i][1]
+        item_id = item_ids.get(item, _UNSET)
+        if item_id is _UNSET:
+            item_id = item_ids[item] = int(item) if item is not None and _ITEM_ID.fullmatch(item) else None
+        amount = None
+        if rate is not None:
+            amount = amounts.get((billable, rate))
+            if amount is None:
+                # Minor units as hundredths, exactly: what _scaled(…, 100) gives (12.50, 0.00).
+                amount = amounts[billable, rate] = Decimal(_pg_amount(billable, rate)).scaleb(-2)
+        out.append({
+            "Id": wid, "UserId": user, "Timestamp": started, "PeriodLength": length,
+            "BillableLength": billable,
+            "ActivityTypeId": type_id, "ActivityTypeName": name, "Comment": comment,
+            "WorkItemId": item_id, "BudgetId": budget, "BudgetAssignmentType": assignment, "Amount": amount,
+            "Currency": currency, "CreatedTimestamp": created, "EditedTimestamp": updated,
+            "ApprovalState": state,
+        })
+    return out
+
+
+def _price(
+    kind: tuple[str, int | None, str | None] | None,
+    spent: tuple[int | None, str | None] | None,
+    own: tuple[int, str] | None,
+    setting: str | None,
+) -> tuple[str | None, int | None, str | None]:
+    """The activity type's name, the rate (the budget's, else the type's, else the user's)
+    and its currency (the rate setting's, else the budget's, the type's, the user's; None
+    without a rate)."""
+    rate = None
+    if spent is not None and spent[0] is not None:
+        rate = spent[0]
+    elif kind is not None and kind[1] is not None:
+        rate = kind[1]
+    elif own is not None:
+        rate = own[0]
+    currency = None
+    if rate is not None:
+        currency = setting
+        for source in (spent, kind, own):
+            if currency is not None:
+                break
+            if source is not None:
+                currency = source[-1]
+    return (None if kind is None else kind[0]), rate, currency
+
+
+def _budget_maps(
+    tree: WorkTree, assignments: Assignments
+) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """By work item (text): the [budget, assignment] of a worklog on it (without an
+    assignment of its own), and of the item itself."""
+    resolver = Resolver(tree, assignments)
+    on_worklogs: dict[str, list[str]] = {}
+    on_items: dict[str, list[str]] = {}
+    for item in set(tree.parents) | set(assignments.work_items):
+        found = resolver.worklog(None, item)
+        if found.budget_id is not None:
+            on_worklogs[str(item)] = [found.budget_id, found.assignment.value]
+        own = resolver.work_item(item)
+        if own.budget_id is not None:
+            on_items[str(item)] = [own.budget_id, own.assignment.value]
+    return on_worklogs, on_items
+
+
+def _windows(
+    statuses: Mapping[UserWeek, WeekStatus], zones: Mapping[str, str], tenant_zone: str
+) -> list[Window]:
+    """The weeks with a status (open weeks have none) as each user's UTC window."""
+    found = []
+    for key, status in statuses.items():
+        window = week_window(key.user_id, parse_week_id(key.week), zones.get(key.user_id) or tenant_zone)
+        found.append((key.user_id, window.start.astimezone(UTC), window.end.astimezone(UTC), status.value))
+    return found
+
+
 class PiccoloReporting:
     """:class:`core.reporting.ReportingReader` on SQLite and PostgreSQL."""
 
@@ -158,19 +378,7 @@ class PiccoloReporting:
         touched = {entity_set.name} | {nav.target for nav in entity_set.navigations}
         if not touched & _BUDGETED:
             return Context(tenant_id, viewer, self._dialect)
-        budgets = scope.budgets()
-        tree = await budgets.tree()
-        assignments = await budgets.assignments()
-        resolver = Resolver(tree, assignments)
-        on_worklogs: dict[str, list[str]] = {}
-        on_items: dict[str, list[str]] = {}
-        for item in set(tree.parents) | set(assignments.work_items):
-            found = resolver.worklog(None, item)
-            if found.budget_id is not None:
-                on_worklogs[str(item)] = [found.budget_id, found.assignment.value]
-            own = resolver.work_item(item)
-            if own.budget_id is not None:
-                on_items[str(item)] = [own.budget_id, own.assignment.value]
+        tree, _, on_worklogs, on_items = await self._budget_maps(scope)
         rollup = "{}"
         if _needs_rollup(entity_set, query):
             itself = await self._own_totals(tenant_id, viewer)
@@ -178,26 +386,30 @@ class PiccoloReporting:
             rollup = json.dumps({str(item): list(pair) for item, pair in totals.items() if pair != (0, 0)})
         windows = "[]"
         if entity_set.name in ("workLogs", "workLogsWithDeleted"):
-            windows = await self._approval_windows(scope, tenant_zone)
+            windows = self._windows_json(await self._approval_windows(scope, tenant_zone))
         return Context(
             tenant_id, viewer, self._dialect, json.dumps(on_worklogs), json.dumps(on_items), rollup, windows
         )
 
-    async def _approval_windows(self, scope: TenantScope, tenant_zone: str) -> str:
-        """The weeks with a status (open weeks have none) as each user's UTC window, in the
-        text the engine compares timestamps in (SQLite keeps Piccolo's ``str`` of UTC)."""
+    async def _budget_maps(
+        self, scope: TenantScope
+    ) -> tuple[WorkTree, Assignments, dict[str, list[str]], dict[str, list[str]]]:
+        budgets = scope.budgets()
+        tree = await budgets.tree()
+        assignments = await budgets.assignments()
+        return (tree, assignments, *_budget_maps(tree, assignments))
+
+    async def _approval_windows(self, scope: TenantScope, tenant_zone: str) -> list[Window]:
         repo = scope.tracking()
-        statuses = await repo.week_statuses()
-        zones = await repo.time_zones()
-        found = []
-        for key, status in statuses.items():
-            window = week_window(key.user_id, parse_week_id(key.week), zones.get(key.user_id) or tenant_zone)
-            start, end = window.start.astimezone(UTC), window.end.astimezone(UTC)
-            if self._dialect == "postgres":
-                found.append([key.user_id, start.isoformat(), end.isoformat(), status.value])
-            else:
-                found.append([key.user_id, str(start), str(end), status.value])
-        return json.dumps(found)
+        return _windows(await repo.week_statuses(), await repo.time_zones(), tenant_zone)
+
+    def _windows_json(self, windows: list[Window]) -> str:
+        """The windows in the text the engine compares timestamps in (SQLite keeps Piccolo's
+        ``str`` of UTC)."""
+        if self._dialect == "postgres":
+            return json.dumps([[user, start.isoformat(), end.isoformat(), status]
+                               for user, start, end, status in windows])
+        return json.dumps([[user, str(start), str(end), status] for user, start, end, status in windows])
 
     async def _own_totals(self, tenant_id: str, viewer: Viewer) -> dict[int, tuple[int, int]]:
         """Tracked and billable seconds on each work item itself (the viewer's own time when
@@ -247,6 +459,17 @@ class PiccoloReporting:
     ) -> Page:
         entity_set = MODEL[query.entity_set]
         postgres = self._dialect == "postgres"
+        if not query.aggregated and not query.expand:
+            plain = Context(tenant_id, viewer, self._dialect)
+            page = worklog_rows_sql(entity_set, query, plain, after=after, limit=limit + 1, skip=skip)
+            if page is not None:
+                # A read unit of work (no BEGIN, no ROLLBACK: two round trips of a page's four);
+                # its statements carry the timeout themselves.
+                async with self._uow() as work:
+                    try:
+                        return await self._worklog_page(work, query, plain, page, limit)
+                    except TimeoutError:
+                        raise QueryRefused("the query took too long; narrow it with $filter") from None
         async with self._uow(write=postgres) as work:
             if postgres:
                 await fetch(WorklogRow, Sql(f"SET LOCAL statement_timeout = {int(self.timeout_ms)}"))
@@ -273,6 +496,85 @@ class PiccoloReporting:
             for expand in query.expand:
                 await self._expand(entity_set, expand.navigation, expand.select, rows, shaped, ctx)
         return Page(shaped, count, position)
+
+    async def _worklog_page(
+        self, work: UnitOfWork, query: Query, plain: Context, page: Statement, limit: int
+    ) -> Page:
+        """A workLogs page that names only the worklog's own columns: its rows by the index
+        alone (:func:`worklog_rows_sql`: no join, no sort after them, the raw keyset scan's
+        statement), completed here with the activity type, budget, amount, currency and
+        approval state from what this request read once — by the same rules as the joins of
+        ``_worklogs`` in ``sql.py``, which every other query (and ``$count``) still runs."""
+        # PostgreSQL only (worklog_rows_sql). No transaction here for SET LOCAL (and the pool
+        # keeps sessions as they are: no SET at all): each statement that could be slow
+        # carries the timeout, after which asyncpg cancels it on the server.
+        lookups = await self._lookups(plain.tenant_id)
+        on_worklogs, on_items = _budget_maps(lookups.tree, lookups.assignments)
+        windows: list[Window] = []
+        if lookups.statuses:
+            zones = await work.tenant(plain.tenant_id).tracking().time_zones()
+            zone = await self._tenant_zone(work, plain.tenant_id)
+            windows = _windows(lookups.statuses, zones, zone)
+        timeout = self.timeout_ms / 1000
+        records = await fetch_records(WorklogRow, Sql(page.text), *page.params, timeout=timeout)
+        more = len(records) > limit
+        records = records[:limit]
+        position = tuple(records[-1][_KEYS:]) if more and records else None
+        count = None
+        if query.count:
+            ctx = Context(plain.tenant_id, plain.viewer, plain.dialect, json.dumps(on_worklogs),
+                          json.dumps(on_items), "{}", self._windows_json(windows))
+            counted = count_sql(MODEL[query.entity_set], query, ctx)
+            found = await fetch_records(WorklogRow, Sql(counted.text), *counted.params, timeout=timeout)
+            count = int(found[0][0])
+        rows = _completed(records, lookups, on_worklogs, _by_user(windows))
+        if query.select:
+            names = [path.segments[0] for path in query.select]
+            rows = [{name: row[name] for name in names} for row in rows]
+        return Page(rows, count, position)
+
+    async def _tenant_zone(self, work: UnitOfWork, tenant_id: str) -> str:
+        tenant = await work.directory.tenant_by_id(tenant_id)
+        return tenant.time_zone if tenant is not None else "UTC"
+
+    async def _lookups(self, tenant_id: str) -> _Lookups:
+        types: dict[str, tuple[str, int | None, str | None]] = {}
+        budgets: dict[str, tuple[int | None, str | None]] = {}
+        users: dict[str, tuple[int, str]] = {}
+        currency = None
+        parents: dict[int, int | None] = {}
+        iterations: dict[int, int | None] = {}
+        on_iterations: dict[int, str] = {}
+        on_items: dict[int, str] = {}
+        on_worklogs: dict[str, str] = {}
+        statuses: dict[UserWeek, WeekStatus] = {}
+        rows = await fetch_records(WorklogRow, _LOOKUPS, *[tenant_id] * _LOOKUP_TENANTS,
+                                   timeout=self.timeout_ms / 1000)
+        for kind, a, b, c, d, e, f in rows:
+            if kind == "a":
+                types[a] = (b, c, d)
+            elif kind == "b":
+                budgets[a] = (c, d)
+            elif kind == "u":
+                users[a] = (c, d)
+            elif kind == "r":
+                currency = d
+            elif kind == "s":
+                if b == AssignmentKind.WORKLOG:
+                    on_worklogs[a] = d
+                elif b == AssignmentKind.WORK_ITEM:
+                    on_items[int(a)] = d
+                elif b == AssignmentKind.ITERATION:
+                    on_iterations[int(a)] = d
+            elif kind == "i":
+                parents[int(c)] = None if e is None else int(e)
+                iterations[int(c)] = None if f is None else int(f)
+            elif kind == "w":
+                statuses[UserWeek(a, b)] = WeekStatus(d)
+        return _Lookups(
+            types, budgets, users, currency, WorkTree(parents, iterations),
+            Assignments(on_iterations, on_items, on_worklogs), statuses,
+        )
 
     async def _expand(
         self,

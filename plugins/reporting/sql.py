@@ -13,7 +13,9 @@ a map computed per query from the work item tree, O(work items), as the Times Ex
 budget filter does (``core/services/explorer.py``), passed as one JSON parameter and read
 with ``json_each``/``jsonb_each``. The amount is priced in SQL by the rates rule: the budget's
 rate, else the activity type's, else the user's; billable seconds × rate / 3600 rounded once
-per worklog, half-even, in integers (minor units), as ``core.rates.amount`` does.
+per worklog, half-even, in integers (minor units), as ``core.rates.amount`` does. A workLogs
+page that names only the worklog's own columns is read by :func:`worklog_rows_sql` instead
+and completed by the same rules in Python (``reader.py``); change them in both places.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ __all__ = [
     "grouped_sql",
     "rows_sql",
     "targets_sql",
+    "worklog_rows_sql",
 ]
 
 Dialect = Literal["sqlite", "postgres"]
@@ -618,6 +621,36 @@ _WORKLOG_COLUMNS = {
 }
 
 
+def _worklogs_only(entity_set: EntitySet, query: Query, ctx: Context, order: list[OrderItem]) -> bool:
+    """Whether a page of ``query`` names only the worklog's own columns (its filter, its
+    order, the viewer's condition): then it can be cut from the worklog table alone."""
+    # PostgreSQL only: there the property names ("Id") and the columns (id) are two names; to
+    # SQLite they are one, and a table scan there is no network or planner away anyway.
+    if entity_set.name != "workLogs" or ctx.dialect != "postgres":
+        return False
+    hidden = visible_rows(entity_set, ctx.viewer)
+    paths = paths_of(query) + [item.path for item in order] + ([] if hidden is None else [Path(("UserId",))])
+    return all(len(path.segments) == 1 and path.text in _WORKLOG_COLUMNS for path in paths)
+
+
+def _worklog_cut(
+    entity_set: EntitySet, query: Query, ctx: Context, order: list[OrderItem], after: tuple[Any, ...] | None,
+    p: Params,
+) -> str:
+    """``FROM`` the tenant's worklogs as ``q`` (the property names beside the columns),
+    ``WHERE`` the filter, the viewer's condition and the cursor, ``ORDER BY`` the order: an
+    index range scan on ``worklog_tenant_start`` for the default order."""
+    named = ", ".join(f'wl.{col} AS "{name}"' for name, col in _WORKLOG_COLUMNS.items())
+    tenant = p.add(ctx.tenant_id)
+    text = f"FROM (SELECT wl.*, {named} FROM worklog wl WHERE wl.tenant_id = {tenant}) q"
+    conditions = _where(entity_set, query, ctx, p, root="q")
+    if after is not None:
+        conditions.append(_after(entity_set, order, after, ctx, p, root="q"))
+    if conditions:
+        text += " WHERE " + " AND ".join(conditions)
+    return text + f" ORDER BY {_order_sql(entity_set, order, 'q')}"
+
+
 def _page_first(
     entity_set: EntitySet, query: Query, ctx: Context, order: list[OrderItem], after: tuple[Any, ...] | None,
     limit: int,
@@ -625,27 +658,42 @@ def _page_first(
     """The page's worklogs, cut from the table by its filter, order and cursor before the
     budget, rate and approval joins (a "late join"): without it PostgreSQL joins every one of
     the tenant's worklogs to sort them. None when the query names anything else."""
-    # PostgreSQL only: there the property names ("Id") and the columns (id) are two names; to
-    # SQLite they are one, and a table scan there is no network or planner away anyway.
-    if entity_set.name != "workLogs" or ctx.dialect != "postgres":
-        return None
-    hidden = visible_rows(entity_set, ctx.viewer)
-    paths = paths_of(query) + [item.path for item in order] + ([] if hidden is None else [Path(("UserId",))])
-    if any(len(path.segments) != 1 or path.text not in _WORKLOG_COLUMNS for path in paths):
+    if not _worklogs_only(entity_set, query, ctx, order):
         return None
 
     def source(p: Params) -> str:
-        named = ", ".join(f'wl.{col} AS "{name}"' for name, col in _WORKLOG_COLUMNS.items())
-        tenant = p.add(ctx.tenant_id)
-        text = f"(SELECT q.* FROM (SELECT wl.*, {named} FROM worklog wl WHERE wl.tenant_id = {tenant}) q"
-        conditions = _where(entity_set, query, ctx, p, root="q")
-        if after is not None:
-            conditions.append(_after(entity_set, order, after, ctx, p, root="q"))
-        if conditions:
-            text += " WHERE " + " AND ".join(conditions)
-        return text + f" ORDER BY {_order_sql(entity_set, order, 'q')} LIMIT {int(limit)})"
+        cut = _worklog_cut(entity_set, query, ctx, order, after, p)
+        return f"(SELECT q.* {cut} LIMIT {int(limit)})"
 
     return source
+
+
+#: The worklog columns :func:`worklog_rows_sql` selects, in this order (then the order's
+#: values as ``_k0…``).
+WORKLOG_ROW_COLUMNS = (
+    "id", "user_id", "started_at", "length_s", "billable_length_s", "activity_type_id", "comment",
+    "work_item", "created_at", "updated_at",
+)
+
+
+def worklog_rows_sql(
+    entity_set: EntitySet, query: Query, ctx: Context, *, after: tuple[Any, ...] | None, limit: int, skip: int
+) -> Statement | None:
+    """A page of workLogs as the worklog table's own columns (:data:`WORKLOG_ROW_COLUMNS`),
+    nothing joined, in the index's order: what the reader completes with the activity types,
+    budgets, rates and approval weeks it has in memory (``reader.py``). None when the query
+    names anything but a worklog's own columns (then :func:`rows_sql`)."""
+    order = order_of(entity_set, query)
+    if not _worklogs_only(entity_set, query, ctx, order):
+        return None
+    p = Params()
+    keys = ", ".join(f"{column(item.path, 'q')} AS _k{i}" for i, item in enumerate(order))
+    columns = ", ".join(f"q.{name}" for name in WORKLOG_ROW_COLUMNS)
+    text = f"SELECT {columns}, {keys} {_worklog_cut(entity_set, query, ctx, order, after, p)}"
+    text += f" LIMIT {int(limit)}"
+    if skip:
+        text += f" OFFSET {int(skip)}"
+    return Statement(text, tuple(p.values))
 
 
 def rows_sql(

@@ -19,7 +19,7 @@ from typing import Any
 
 from piccolo.table import Table
 
-__all__ = ["Sql", "fetch", "fetch_in"]
+__all__ = ["Sql", "fetch", "fetch_in", "fetch_records"]
 
 
 class Sql:
@@ -55,3 +55,20 @@ async def fetch_in(table: type[Table], sql: str, values: Sequence[Any]) -> list[
     """
     placeholders = ", ".join(["{}"] * len(values))
     return list(await table.raw(sql.replace("{in}", placeholders), *values))
+
+
+async def fetch_records(
+    table: type[Table], sql: Sql, *args: Any, timeout: float | None = None
+) -> Sequence[Sequence[Any]]:
+    """The rows ``sql`` returns as asyncpg's records (read by position), on PostgreSQL in
+    the current unit of work: for a page of a thousand rows, ``dict`` of each is a cost of
+    its own. Elsewhere the dicts' values in the statement's column order. ``timeout``
+    (seconds, PostgreSQL only): asyncpg cancels the statement on the server after it and
+    raises ``TimeoutError``."""
+    engine: Any = table._meta.db
+    transaction = engine.current_transaction.get() if engine.engine_type == "postgres" else None
+    if transaction is not None:
+        connection = transaction.connection
+        found: Sequence[Sequence[Any]] = await connection.fetch(sql.postgres, *args, timeout=timeout)
+        return found
+    return [tuple(row.values()) for row in await fetch(table, sql, *args)]

@@ -1,0 +1,83 @@
+"""A workLogs page that names only the worklog's own columns is read by the index alone and
+completed in Python (``plugins/reporting/reader.py``); any other query joins the same values
+in SQL (``sql.py``'s ``_worklogs``). The two give the same rows, value for value: activity
+type names, budgets by the resolution rule, amounts and currencies by the rates rule,
+approval states by the user's week windows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from core.clock import FixedClock
+from tests.conftest import make_settings
+from tests.integration.reporting_support import ODATA, Seeded, every_row, odata, ok, seed, sql
+from tests.support.api import api_client
+
+
+@pytest.fixture
+def world(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Seeded]:
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        STINT_ACCESS_TOKEN_MINUTES="1440",
+        STINT_RATE_LIMIT_API="1000000",
+        STINT_RATE_LIMIT_CLIENT="1000000",
+    )
+    with api_client(settings, clock) as client:
+        yield seed(client)
+
+
+#: Names a derived property, so the page is joined in SQL; every row meets it (``ne`` is
+#: IS DISTINCT FROM: a worklog without an activity type meets it too).
+_JOINED = "ActivityTypeName ne '~'"
+
+
+_SOME = "Id,Amount,ApprovalState,BudgetId,BudgetAssignmentType,WorkItemId,Currency"
+
+
+@pytest.mark.parametrize("select", ["", _SOME])
+def test_the_index_page_gives_what_the_joined_page_gives(world: Seeded, select: str) -> None:
+    s, c = world, world.client
+    tenant = sql(c, "SELECT tenant_id FROM tenant_user WHERE id = {}", s.users["admin"])[0]["tenant_id"]
+    ok(c.post("/api/v1/weeks/2026-W02/submit", headers=s.headers["tina"]))
+    # A work item that is no mirror id, one that is (with leading zeros), a worklog without an
+    # activity type: the derived values' edge cases.
+    sql(c, "UPDATE worklog SET work_item = {} WHERE id = {}", "not a number", s.worklogs[0]["id"])
+    padded = "0" + str(s.worklogs[1]["work_item"])
+    sql(c, "UPDATE worklog SET work_item = {} WHERE id = {}", padded, s.worklogs[1]["id"])
+    sql(c, "UPDATE worklog SET activity_type_id = NULL WHERE id = {}", s.worklogs[4]["id"])
+    options = {"$select": select} if select else {}
+    for round_ in ("as seeded", "without", "with"):
+        if round_ == "without":
+            sql(c, "DELETE FROM rate_setting WHERE tenant_id = {}", tenant)
+        if round_ == "with":
+            # The tenant's rate currency wins over every other one.
+            sql(c, "INSERT INTO rate_setting (tenant_id, currency, updated_at) VALUES ({}, 'EUR', {})",
+                tenant, datetime(2026, 1, 1, tzinfo=UTC))
+        for headers in (s.headers["admin"], s.headers["tina"]):
+            index = every_row(c, headers, "workLogs", page_size=7, **options)
+            joined = every_row(c, headers, "workLogs", page_size=7, **options, **{"$filter": _JOINED})
+            assert index == joined and index, round_
+        everyone = every_row(c, s.headers["admin"], "workLogs", page_size=7, **options)
+        assert {"submitted", "open"} <= {r["ApprovalState"] for r in everyone}
+        assert {"DirectlyAssigned", "NoBudget"} <= {r["BudgetAssignmentType"] for r in everyone}
+        assert {None} < {r["Amount"] for r in everyone}
+
+
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_worklog_page_over_the_timeout_is_refused_with_400_and_the_next_one_answers(world: Seeded) -> None:
+    """The index page runs without a transaction (no SET LOCAL): asyncpg's timeout cancels
+    its statements on the server; the pooled connection serves the next request."""
+    s = world
+    reporting = s.client.app.state.stint.reporting
+    reporting.timeout_ms = 0.001
+    answer = s.client.get(f"{ODATA}/workLogs", headers=s.headers["admin"])
+    assert answer.status_code == 400, answer.text
+    assert "took too long" in answer.json()["error"]["message"]
+    reporting.timeout_ms = 15_000
+    for _ in range(3):
+        assert len(odata(s.client, s.headers["admin"], "workLogs")["value"]) == len(s.worklogs)
