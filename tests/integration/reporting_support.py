@@ -5,14 +5,20 @@ core/rates, not from the code under test)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 from litestar.testing import TestClient
 
+from core.clock import FixedClock
+from tests.conftest import make_settings
 from tests.integration.tracking_support import Org, make_org, run
+from tests.support.api import api_client
 
 ODATA = "/api/odata/v1"
 
@@ -189,3 +195,17 @@ def every_row(
         body = ok(client.get("/" + link.split("/", 1)[1], headers={**headers, **extra}))
         rows += body["value"]
     return rows
+
+
+@contextmanager
+def seeded_world(database_url: str, tmp_path: Path, clock: FixedClock, count: int = 36) -> Iterator[Seeded]:
+    """An app with the reporting tests' seeded tenant, its limits out of the way."""
+    settings = make_settings(
+        database_url,
+        tmp_path,
+        STINT_ACCESS_TOKEN_MINUTES="1440",
+        STINT_RATE_LIMIT_API="1000000",
+        STINT_RATE_LIMIT_CLIENT="1000000",
+    )
+    with api_client(settings, clock) as client:
+        yield seed(client, count=count)

@@ -15,22 +15,13 @@ from typing import Any
 import pytest
 
 from core.clock import FixedClock
-from tests.conftest import make_settings
-from tests.integration.reporting_support import ODATA, Seeded, every_row, odata, ok, seed, sql
-from tests.support.api import api_client
+from tests.integration.reporting_support import ODATA, Seeded, every_row, odata, ok, seeded_world, sql
 
 
 @pytest.fixture
 def world(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Seeded]:
-    settings = make_settings(
-        database_url,
-        tmp_path,
-        STINT_ACCESS_TOKEN_MINUTES="1440",
-        STINT_RATE_LIMIT_API="1000000",
-        STINT_RATE_LIMIT_CLIENT="1000000",
-    )
-    with api_client(settings, clock) as client:
-        yield seed(client)
+    with seeded_world(database_url, tmp_path, clock) as seeded:
+        yield seeded
 
 
 def _tenant(s: Seeded) -> str:

@@ -14,25 +14,16 @@ import pytest
 
 from core.clock import FixedClock
 from core.ids import new_id
-from tests.conftest import make_settings
-from tests.integration.reporting_support import ODATA, Seeded, ok, seed, sql
+from tests.integration.reporting_support import ODATA, Seeded, ok, seeded_world, sql
 from tests.integration.tracking_support import run
-from tests.support.api import api_client
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture
 def world(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[Seeded]:
-    settings = make_settings(
-        database_url,
-        tmp_path,
-        STINT_ACCESS_TOKEN_MINUTES="1440",
-        STINT_RATE_LIMIT_API="1000000",
-        STINT_RATE_LIMIT_CLIENT="1000000",
-    )
-    with api_client(settings, clock) as client:
-        yield seed(client, count=3)
+    with seeded_world(database_url, tmp_path, clock, count=3) as seeded:
+        yield seeded
 
 
 def _insert(s: Seeded, tenant: str, at: datetime) -> str:
