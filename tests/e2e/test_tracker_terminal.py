@@ -186,8 +186,15 @@ def test_watch_in_a_terminal_shows_a_timer_started_in_the_browser_within_two_sec
     item = api.work_item(SLUG, "Watched task")
     pair(page, stint_server, env)
     main, secondary = pty.openpty()
-    watch = subprocess.Popen([str(TRACKER), "watch"], env=env, stdin=secondary, stdout=secondary,
-                             stderr=secondary, close_fds=True)
+    # Ctrl-C must reach it as a terminal's would: a process started with SIGINT ignored (a
+    # background job, some test runners' workers) passes that on, and Python then never
+    # raises KeyboardInterrupt in the child — the watch would outlive its Ctrl-C.
+    inherited = signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        watch = subprocess.Popen([str(TRACKER), "watch"], env=env, stdin=secondary, stdout=secondary,
+                                 stderr=secondary, close_fds=True)
+    finally:
+        signal.signal(signal.SIGINT, inherited)
     os.close(secondary)
     try:
         screen = Terminal(main)
