@@ -3,29 +3,17 @@ unit of work."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from plugins.storage import engine as storage_engine
 from plugins.storage.billing_tables import BillingEvent
 from plugins.storage.bulk import insert_rows, rows_per_statement, sqlite_variable_limit
-from plugins.storage.migrations import upgrade
 from plugins.storage.uow import PiccoloUnitOfWorkFactory
 
 NOW = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 COLUMNS = ("id", "type", "outcome", "received_at")
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[Any]:
-    engine = await storage_engine.open_engine(database_url, pool_size=2)
-    storage_engine.bind(engine)
-    await upgrade(engine)
-    yield engine
-    await storage_engine.close(engine)
 
 
 @pytest.mark.parametrize(("columns", "limit", "rows"), [(15, 999, 66), (15, 32_766, 2_184), (6, 999, 166)])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -25,7 +25,6 @@ from core.work_items.ports import SyncState
 from plugins.devops.azure_work_items import AzureDevOpsWorkItems
 from plugins.devops.standalone import StandaloneConnector
 from plugins.identity.passwords import Argon2Hasher
-from plugins.storage import engine as storage_engine
 from plugins.storage.migrations import upgrade
 from plugins.storage.uow import PiccoloUnitOfWorkFactory
 from plugins.storage.work_items_tables import WorkItemHistoryRow, WorkItemRow
@@ -167,12 +166,8 @@ def test_an_iteration_without_dates_or_of_another_tenant_is_refused(site: Site) 
 
 
 @pytest.fixture
-async def uow(database_url: str) -> AsyncIterator[PiccoloUnitOfWorkFactory]:
-    engine = await storage_engine.open_engine(database_url, pool_size=2)
-    storage_engine.bind(engine)
-    await upgrade(engine)
-    yield PiccoloUnitOfWorkFactory(engine)
-    await storage_engine.close(engine)
+def uow(engine: Any) -> PiccoloUnitOfWorkFactory:
+    return PiccoloUnitOfWorkFactory(engine)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ never when the transaction rolls back (both engines)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection
+from collections.abc import Collection
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from typing import Any
@@ -13,8 +13,6 @@ import pytest
 from core.ids import new_id
 from core.tracking import Worklog, WorklogFlag
 from core.tracking.feed import Subscription, TrackingChange
-from plugins.storage import engine as storage_engine
-from plugins.storage.migrations import upgrade
 from plugins.storage.uow import PiccoloUnitOfWorkFactory
 
 
@@ -29,15 +27,6 @@ class RecordingFeed:
 
     def subscribe(self, tenant_id: str, user_id: str) -> AbstractAsyncContextManager[Subscription]:
         raise NotImplementedError("the storage publishes; it never subscribes")
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[Any]:
-    engine = await storage_engine.open_engine(database_url, pool_size=2)
-    storage_engine.bind(engine)
-    await upgrade(engine)
-    yield engine
-    await storage_engine.close(engine)
 
 
 async def test_a_rolled_back_timer_change_publishes_nothing(engine: Any) -> None:

@@ -3,7 +3,6 @@ separate reads and writes give, with the same types, on both engines."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -12,20 +11,14 @@ import pytest
 from core.ids import new_id
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekStatus, Worklog, WorklogFlag
 from core.tracking.ports import TrackingPreference, WorkItemEffect
-from plugins.storage import engine as storage_engine
-from plugins.storage.migrations import upgrade
 from plugins.storage.uow import PiccoloUnitOfWorkFactory
 
 AT = datetime(2026, 3, 4, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-async def uow(database_url: str) -> AsyncIterator[PiccoloUnitOfWorkFactory]:
-    engine = await storage_engine.open_engine(database_url, pool_size=2)
-    storage_engine.bind(engine)
-    await upgrade(engine)
-    yield PiccoloUnitOfWorkFactory(engine)
-    await storage_engine.close(engine)
+def uow(engine: Any) -> PiccoloUnitOfWorkFactory:
+    return PiccoloUnitOfWorkFactory(engine)
 
 
 def _timer(user_id: str, started_at: datetime, work_item: str | None = "1042") -> Timer:
