@@ -31,6 +31,8 @@ from piccolo.engine.base import Engine
 
 from core.budgets import Assignments, Resolver, WorkTree
 from core.budgets.model import AssignmentKind
+from core.money import Money
+from core.rates.model import amount as priced_amount
 from core.reporting.model import MODEL, Edm, EntitySet, Property
 from core.reporting.ports import Page
 from core.reporting.query import Aggregate, Path, Query, QueryRefused, computed_of, resolve
@@ -228,17 +230,6 @@ def _by_user(windows: list[Window]) -> dict[str, tuple[list[datetime], list[tupl
     return out
 
 
-def _pg_amount(billable: int, rate: int) -> int:
-    """``_worklogs``' amount in minor units exactly as PostgreSQL computes it in integers:
-    billable seconds × rate / 3600, ``/`` and ``%`` truncating toward zero, half-even."""
-    n = billable * rate
-    whole = abs(n) // 3600 * (1 if n >= 0 else -1)
-    rest = n - whole * 3600
-    # PostgreSQL's whole % 2 is -1 for a negative odd whole: only a positive odd one rounds up.
-    odd = whole > 0 and whole % 2 == 1
-    return whole + (1 if 2 * rest > 3600 or (2 * rest == 3600 and odd) else 0)
-
-
 def _completed(
     records: Sequence[Sequence[Any]],
     lookups: _Lookups,
@@ -291,8 +282,10 @@ def _completed(
         if rate is not None:
             amount = amounts.get((billable, rate))
             if amount is None:
-                # Minor units as hundredths, exactly: what _scaled(…, 100) gives (12.50, 0.00).
-                amount = amounts[billable, rate] = Decimal(_pg_amount(billable, rate)).scaleb(-2)
+                # The one rounding rule (core.rates), the SQL path's integers give the same;
+                # minor units as hundredths, exactly: what _scaled(…, 100) gives (12.50, 0.00).
+                minor = priced_amount(billable, Money(rate)).amount
+                amount = amounts[billable, rate] = Decimal(minor).scaleb(-2)
         out.append({
             "Id": wid, "UserId": user, "Timestamp": started, "PeriodLength": length,
             "BillableLength": billable,
