@@ -108,11 +108,9 @@ def _last_week(now: datetime, time_zone: str) -> WeekId | None:
 
 
 async def _shortfall(
-    scope: TenantScope, tenant: Tenant, user: User, time_zone: str, now: datetime
+    scope: TenantScope, tenant: Tenant, user: User, time_zone: str, week: WeekId
 ) -> Shortfall | None:
-    week = _last_week(now, time_zone)
-    if week is None:
-        return None
+    """``user``'s shortfall in ``week`` (last week in ``time_zone``), or None."""
     start = datetime.combine(week.monday, time(), tzinfo=zone(time_zone))
     if start + timedelta(days=7) <= tenant.created_at:
         return None
@@ -144,9 +142,10 @@ async def queue_missing_time(
             for user in users:
                 user_zone = zones.get(user.id, tenant.time_zone)
                 # The week first: outside its zone's reminder days a user costs no query.
-                if _last_week(now, user_zone) is None or not await scope.seats().is_licensed(user.person_id):
+                week = _last_week(now, user_zone)
+                if week is None or not await scope.seats().is_licensed(user.person_id):
                     continue
-                found = await _shortfall(scope, tenant, user, user_zone, now)
+                found = await _shortfall(scope, tenant, user, user_zone, week)
                 if found is None:
                     continue
                 short.append(found)
