@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from operator import attrgetter
+from typing import Generic, TypeVar
 
 from core.budgets import Assignments, Resolution, Resolver, WorkTree
 from core.licensing.ports import GenerationCache
@@ -38,6 +39,7 @@ from core.tracking.explorer import (
     FoldLine,
     GroupBy,
     KeyValue,
+    PageShape,
     PriceRules,
     TotalsBy,
     UserWindow,
@@ -54,6 +56,8 @@ from core.unit_of_work import TenantScope, UnitOfWorkFactory
 from .budgets import DEFAULT_CURRENCY, _resolver
 from .rates import cached_rate_book
 from .tracking_common import all_users
+
+T = TypeVar("T")
 
 __all__ = [
     "ExploredPage",
@@ -151,32 +155,32 @@ async def explore_worklogs(
 
 
 @dataclass(frozen=True, slots=True)
-class ExploredPage:
-    """A page of the list with what its answer shows next to each worklog."""
+class ExploredPage(Generic[T]):
+    """A page of the list: each worklog as the caller's ``shape`` made it (with its work
+    item's title), and the budgets the worklogs resolve to."""
 
-    worklogs: list[Worklog]
-    #: Work item titles by the worklogs' ``work_item`` text (items that exist).
-    titles: dict[str, str]
-    #: Each worklog's budget resolution, by worklog id.
+    items: list[T]
+    #: Each worklog's budget resolution, by worklog id; empty when the tenant assigns no
+    #: budget (every worklog is then without one: ``NO_BUDGET``).
     budgets: dict[str, Resolution]
 
 
 async def explore_page(
-    uow: UnitOfWorkFactory, *, tenant: Tenant, filters: ExplorerFilters,
+    uow: UnitOfWorkFactory, *, tenant: Tenant, filters: ExplorerFilters, shape: PageShape[T],
     after: WorklogCursor | None = None, limit: int,
-) -> ExploredPage:
+) -> ExploredPage[T]:
     """The list's hot path: the page (``limit`` worklogs) with its work items' titles and
     whether the tenant assigns any budget, in one statement (``explore_rows``); the budget
     assignments and the tree are read only when the tenant has any (else every worklog is
-    without a budget). ``filters`` are in the caller's zone (``cached_user_zone``)."""
+    without a budget). ``filters`` are in the caller's zone (``cached_user_zone``). Each row
+    becomes what ``shape`` makes of it (the answer's item: no :class:`Worklog` in between)."""
     async with uow() as work:
         scope = work.tenant(tenant.id)
         query = await _query(scope, tenant, filters)
-        rows = await scope.tracking().explore_rows(query, after=after, limit=limit)
-        page = rows.worklogs
-        resolver = await _resolver(scope.budgets()) if page and rows.assigned else None
-    budgets = {w.id: resolver.worklog(w.id, _item_id(w.work_item)) for w in page} if resolver else {}
-    return ExploredPage(page, rows.titles, budgets)
+        rows = await scope.tracking().explore_rows(query, shape, after=after, limit=limit)
+        resolver = await _resolver(scope.budgets()) if rows.keys else None
+    budgets = {id_: resolver.worklog(id_, _item_id(item)) for id_, item in rows.keys} if resolver else {}
+    return ExploredPage(rows.items, budgets)
 
 
 async def export_explored(

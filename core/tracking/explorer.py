@@ -22,11 +22,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from core.errors import ValidationFailed
 from core.money import Money
-from core.tracking.fields import check_instant
+from core.tracking.fields import WorklogFlag, check_instant
 from core.tracking.weeks import WeekId, local_day, week_of, zone
 from core.tracking.worklog import Worklog
 
@@ -37,6 +37,7 @@ __all__ = [
     "GroupBy",
     "GroupKey",
     "KeyValue",
+    "PageShape",
     "PriceRules",
     "Subtotal",
     "TotalsBy",
@@ -54,6 +55,8 @@ __all__ = [
     "parse_group_by",
     "week_window",
 ]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -384,14 +387,28 @@ class WorklogTotals:
     amount: int
 
 
-@dataclass(frozen=True, slots=True)
-class ExplorerRows:
-    """A page of the list as its one statement reads it: the worklogs, the titles of the work
-    items they name (keyed by item number as text), and whether the tenant has any budget
-    assignment at all (False: every worklog is without a budget; nothing more to read)."""
+#: What a page's caller makes of one stored worklog, from its values in this order: ``id,
+#: user_id, started_at, length_s, billable_length_s, work_item, comment, activity_type,
+#: added_by, flags, owner_edited, activity_type_id`` (a :class:`Worklog`'s fields in its
+#: order), then the title of the work item it names (None: no such item). The web layer
+#: makes its answer's item straight from them: no :class:`Worklog` in between (the page
+#: makes up to 501 per request).
+PageShape = Callable[
+    [str, str, datetime, int, int, str | None, str | None, str | None, str, frozenset[WorklogFlag], bool,
+     str | None, str | None],
+    T,
+]
 
-    worklogs: list[Worklog]
-    titles: dict[str, str]
+
+@dataclass(frozen=True, slots=True)
+class ExplorerRows(Generic[T]):
+    """A page of the list as its one statement reads it: each worklog as the caller's
+    :data:`PageShape` made it; each one's ``(id, work_item)`` — only when the tenant has any
+    budget assignment, for resolving budgets — and whether it has any at all (False: every
+    worklog is without a budget; nothing more to read)."""
+
+    items: list[T]
+    keys: list[tuple[str, str | None]]
     assigned: bool
 
 

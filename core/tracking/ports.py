@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeVar
 
 from core.errors import Conflict
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
-from core.tracking.explorer import ExplorerRows, TotalsBy, WorklogQuery, WorklogTotals
+from core.tracking.explorer import ExplorerRows, PageShape, TotalsBy, WorklogQuery, WorklogTotals
 from core.tracking.history import ChangeCursor, WorklogChange
 from core.tracking.rows import NumberedRow
 
@@ -38,6 +38,8 @@ __all__ = [
     "WorkItemState",
     "WorklogCursor",
 ]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -284,10 +286,11 @@ class TrackingRepository(Protocol):
         ...
 
     async def explore_rows(
-        self, query: WorklogQuery, *, after: WorklogCursor | None = None, limit: int,
-    ) -> ExplorerRows:
+        self, query: WorklogQuery, shape: PageShape[T], *, after: WorklogCursor | None = None, limit: int,
+    ) -> ExplorerRows[T]:
         """:meth:`explore`'s page in one statement with what the list shows beside it: the
-        titles of the work items it names, and whether the tenant assigns any budget."""
+        title of the work item each worklog names, and whether the tenant assigns any
+        budget; each worklog made into what ``shape`` makes of it."""
         ...
 
     async def worklog_times(self, ids: Collection[str]) -> dict[str, tuple[datetime, datetime]]:

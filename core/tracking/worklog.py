@@ -43,7 +43,6 @@ __all__ = [
     "edit",
     "ensure_may_edit",
     "may_edit",
-    "stored_worklog",
 ]
 
 ORIGINS = frozenset(
@@ -143,32 +142,6 @@ class Worklog:
             self.activity_type,
             self.flags,
         )
-
-
-def stored_worklog(
-    id: str, user_id: str, started_at: datetime, length_s: int, billable_length_s: int,
-    work_item: str | None, comment: str | None, activity_type: str | None, added_by: str,
-    flags: frozenset[WorklogFlag], owner_edited: bool, activity_type_id: str | None,
-) -> Worklog:
-    """A :class:`Worklog` from a stored row *without* checking its invariants again: every
-    stored worklog was checked when it was built to be written. For read paths that build
-    many per request — the explorer's page builds 101, and the checks were a third of the
-    Python it spent on its rows (docs/benchmarks.md, "Times Explorer")."""
-    worklog = object.__new__(Worklog)
-    put = object.__setattr__  # what a frozen dataclass's own __init__ does, minus __post_init__
-    put(worklog, "id", id)
-    put(worklog, "user_id", user_id)
-    put(worklog, "started_at", started_at)
-    put(worklog, "length_s", length_s)
-    put(worklog, "billable_length_s", billable_length_s)
-    put(worklog, "work_item", work_item)
-    put(worklog, "comment", comment)
-    put(worklog, "activity_type", activity_type)
-    put(worklog, "added_by", added_by)
-    put(worklog, "flags", flags)
-    put(worklog, "owner_edited", owner_edited)
-    put(worklog, "activity_type_id", activity_type_id)
-    return worklog
 
 
 def _flags(origin: WorklogFlag, billable_length_s: int) -> frozenset[WorklogFlag]:

@@ -152,13 +152,16 @@ def page_statement(
     worklogs in list order, each with its work item's title (a LEFT JOIN on the page's at
     most ``limit`` rows; ``work_item`` names an item when it is 1–18 ASCII digits, as
     ``work_item_titles`` reads it), and whether the tenant has any budget assignment (an
-    uncorrelated subquery, evaluated once). One round trip instead of three."""
+    uncorrelated subquery, evaluated once). One round trip instead of three. Its columns, in
+    this order (``explore_rows`` reads them by position): ``_PAGE_COLUMNS``, then ``wi_title``
+    (only when ``work_item`` is the item number's own text, as ``work_item_titles`` keys
+    titles: ``0042`` names item 42 in the join but has no title) and ``n_assigned``."""
     order = "DESC" if query.descending else "ASC"
     digits = (r"p.work_item ~ '^[0-9]+$'" if postgres
               else "p.work_item <> '' AND p.work_item NOT GLOB '*[^0-9]*'")
     where, where_args = page_where(tenant_id, query, after)
     template = (
-        "SELECT p.*, wi.item_id AS wi_item, wi.title AS wi_title, "
+        "SELECT p.*, CASE WHEN CAST(wi.item_id AS VARCHAR(20)) = p.work_item THEN wi.title END AS wi_title, "
         "(SELECT COUNT(*) FROM budget_assignment WHERE budget_assignment.tenant_id = {}) AS n_assigned "
         f"FROM (SELECT {_PAGE_COLUMNS} FROM worklog WHERE " + where
         + f" ORDER BY worklog.started_at {order}, worklog.id {order} LIMIT {int(limit)}) AS p "

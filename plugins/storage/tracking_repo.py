@@ -10,7 +10,7 @@ import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from piccolo.columns.combination import WhereRaw
@@ -24,7 +24,7 @@ from core.licensing.plan_dicts import plan_from_dict
 from core.origin import Origin, current_origin
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog, WorklogFlag
 from core.tracking.automation import FieldsWritten, RemainingMode, WorkItemAutomation
-from core.tracking.explorer import ExplorerRows, TotalsBy, WorklogQuery, WorklogTotals
+from core.tracking.explorer import ExplorerRows, PageShape, TotalsBy, WorklogQuery, WorklogTotals
 from core.tracking.history import (
     ChangeAction,
     ChangeCursor,
@@ -45,12 +45,11 @@ from core.tracking.ports import (
     WorkItemEffect,
     WorklogCursor,
 )
-from core.tracking.worklog import stored_worklog
 
 from .bulk import constant, insert_rows, insert_staged, stage_rows, update_rows, write_connection
 from .changes import note_change, note_tracking, user_scope
 from .explorer_sql import page_statement, page_where, worklog_totals
-from .plain_sql import Sql, fetch
+from .plain_sql import Sql, fetch, fetch_records
 from .tables import TenantUser
 from .tracking_tables import (
     EditingRuleRow,
@@ -73,6 +72,8 @@ __all__ = ["PiccoloTrackingDirectory", "PiccoloTrackingRepo", "worklog_from_row"
 # ``dict[Column | str, Any]`` (a dict of column names is refused, dicts being invariant in their
 # key) and a table's ``**kwargs`` of column values is checked against its own ``_data`` flags.
 
+
+T = TypeVar("T")
 
 _WORKLOG_COLUMNS = (
     "id", "tenant_id", "user_id", "started_at", "length_s", "billable_length_s", "work_item", "comment",
@@ -814,29 +815,28 @@ class PiccoloTrackingRepo:
         return [worklog_from_row(row) for row in await select]
 
     async def explore_rows(
-        self, query: WorklogQuery, *, after: WorklogCursor | None = None, limit: int,
-    ) -> ExplorerRows:
+        self, query: WorklogQuery, shape: PageShape[T], *, after: WorklogCursor | None = None, limit: int,
+    ) -> ExplorerRows[T]:
         """One statement (:func:`~plugins.storage.explorer_sql.page_statement`)."""
         if query.empty:
-            return ExplorerRows([], {}, assigned=False)
+            return ExplorerRows([], [], assigned=False)
         postgres = self._engine.engine_type == "postgres"
         template, args = page_statement(self.tenant_id, query, after, limit, postgres=postgres)
         # The text varies with the filters, so it is made per request; on PostgreSQL it
-        # still skips Piccolo's compiling and runs on the unit of work's connection.
-        rows = await fetch(WorklogRow, Sql(template), *args)
-        # Keyed as work_item_titles keys them: the item number as text.
-        titles = {str(row["wi_item"]): row["wi_title"] for row in rows if row["wi_item"] is not None}
-        # Straight from the row, unchecked (stored_worklog) and with shared flag sets: the
-        # page builds up to 501 of these per request.
-        return ExplorerRows(
-            [stored_worklog(
-                row["id"], row["user_id"], _started(row["started_at"]), row["length_s"],
-                row["billable_length_s"], row["work_item"], row["comment"], row["activity_type"],
-                row["added_by"], _stored_flags(row["flags"]), bool(row["owner_edited"]),
-                row["activity_type_id"],
-            ) for row in rows],
-            titles, assigned=bool(rows and rows[0]["n_assigned"]),
-        )
+        # still skips Piccolo's compiling and runs on the unit of work's connection, and the
+        # rows stay asyncpg's records, read by position (page_statement's column order).
+        rows = await fetch_records(WorklogRow, Sql(template), *args)
+        # Straight from the row into what the caller answers (no Worklog in between: the page
+        # makes up to 501 per request), with shared flag sets.
+        flags = _stored_flags
+        if postgres:  # asyncpg's records hold the values typed already
+            items = [shape(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                           flags(row[9]), row[10], row[11], row[12]) for row in rows]
+        else:  # SQLite's join leaves the start as text and the flag as 0/1
+            items = [shape(row[0], row[1], _started(row[2]), row[3], row[4], row[5], row[6], row[7], row[8],
+                           flags(row[9]), bool(row[10]), row[11], row[12]) for row in rows]
+        assigned = bool(rows and rows[0][13])
+        return ExplorerRows(items, [(row[0], row[5]) for row in rows] if assigned else [], assigned)
 
     async def explore_totals(self, query: WorklogQuery, by: TotalsBy) -> list[WorklogTotals]:
         """One grouped statement; see :mod:`plugins.storage.explorer_sql`."""

@@ -12,7 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from core.ids import new_id
 from core.money import Money
@@ -20,7 +20,7 @@ from core.origin import Origin, current_origin
 from core.rates import amount
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
-from core.tracking.explorer import ExplorerRows, TotalsBy, UserWindow, WorklogQuery, WorklogTotals
+from core.tracking.explorer import ExplorerRows, PageShape, TotalsBy, UserWindow, WorklogQuery, WorklogTotals
 from core.tracking.history import (
     ChangeAction,
     ChangeCursor,
@@ -56,6 +56,8 @@ __all__ = [
     "FakeTrackingDirectory",
     "FakeTrackingRepository",
 ]
+
+T = TypeVar("T")
 
 
 class FakeTrackingRepository:
@@ -308,15 +310,21 @@ class FakeTrackingRepository:
         return found if limit is None else found[:limit]
 
     async def explore_rows(
-        self, query: WorklogQuery, *, after: WorklogCursor | None = None, limit: int,
-    ) -> ExplorerRows:
+        self, query: WorklogQuery, shape: PageShape[T], *, after: WorklogCursor | None = None, limit: int,
+    ) -> ExplorerRows[T]:
         found = await self.explore(query, after=after, limit=limit)
         items = self._store.work_items.get(self.tenant_id, {})
         titles = {
             str(int(name)): items[int(name)].title for name in (w.work_item for w in found)
             if name and name.isascii() and name.isdecimal() and len(name) <= 18 and int(name) in items
         }
-        return ExplorerRows(found, titles, assigned=bool(self._store.budget_assignments.get(self.tenant_id)))
+        assigned = bool(self._store.budget_assignments.get(self.tenant_id))
+        return ExplorerRows(
+            [shape(w.id, w.user_id, w.started_at, w.length_s, w.billable_length_s, w.work_item, w.comment,
+                   w.activity_type, w.added_by, w.flags, w.owner_edited, w.activity_type_id,
+                   titles.get(w.work_item or "")) for w in found],
+            [(w.id, w.work_item) for w in found] if assigned else [], assigned,
+        )
 
     async def explore_totals_unassigned(
         self, query: WorklogQuery, by: TotalsBy,

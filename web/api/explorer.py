@@ -37,7 +37,8 @@ from .worklogs import (
     encode_cursor,
     is_admin,
     item_text,
-    worklog_out,
+    page_item,
+    with_budgets,
 )
 
 __all__ = [
@@ -212,13 +213,12 @@ class ExplorerController(Controller):
                                           time_zone=time_zone, cache=request.user.cache or stint.access_cache)
             return GroupsOut([_group_out(g) for g in groups])
         after = decode_cursor(cursor) if cursor else None
-        found = await explore_page(stint.uow, tenant=tenant, filters=filters(time_zone), after=after,
-                                   limit=limit + 1)
-        page = found.worklogs[:limit]
-        return WorklogPage(
-            items=[worklog_out(w, found.titles, found.budgets) for w in page],
-            next_cursor=encode_cursor(page[-1]) if len(found.worklogs) > limit else None,
-        )
+        found = await explore_page(stint.uow, tenant=tenant, filters=filters(time_zone), shape=page_item,
+                                   after=after, limit=limit + 1)
+        page = found.items[:limit]
+        with_budgets(page, found.budgets)
+        more = len(found.items) > limit
+        return WorklogPage(items=page, next_cursor=encode_cursor(page[-1]) if more else None)
 
 
 class WorklogBatchesController(Controller):
