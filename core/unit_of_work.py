@@ -141,15 +141,9 @@ class UnitOfWork(Protocol):
 
 
 class UnitOfWorkFactory(Protocol):
-    def __call__(
-        self, *, write: bool = False, staged: StagedWorklogs | None = None,
-        lock_user: tuple[str, str] | None = None,
-    ) -> UnitOfWork:
+    def __call__(self, *, write: bool = False, staged: StagedWorklogs | None = None) -> UnitOfWork:
         """A new unit of work; ``write=True`` takes the write lock up front on SQLite.
 
         ``staged``: worklogs this write unit of work will add with
-        ``add_staged_worklogs`` — the storage may prepare them before taking the lock.
-        ``lock_user``: ``(tenant id, user id)`` whose lock (``TrackingRepository.lock_user``)
-        this write unit of work takes first; the storage may take it as the unit of work
-        begins (one round trip less), and ``lock_user`` of that user is then a no-op."""
+        ``add_staged_worklogs`` — the storage may prepare them before taking the lock."""
         ...

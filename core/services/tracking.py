@@ -123,12 +123,12 @@ async def start_tracking(
     ``unknown_activity_type``); the worklog the timer leaves is billable when the entry is
     billable by default.
 
-    Four round trips on PostgreSQL in the usual case (docs/benchmarks.md, Tracking):
-    ``BEGIN`` with the user's lock (``lock_user=``), one read of everything the rules
-    decide on (``timer_reads``), one write (``write_timer``), the commit. The checks run in
-    the order they always did, so the same error wins when several apply.
+    Five round trips on PostgreSQL in the usual case (docs/benchmarks.md, Tracking):
+    ``BEGIN``, the user's lock, one read of everything the rules decide on
+    (``timer_reads``), one write (``write_timer``), the commit. The checks run in the
+    order they always did, so the same error wins when several apply.
     """
-    async with uow(write=True, lock_user=(tenant.id, user.id)) as work:
+    async with uow(write=True) as work:
         scope = work.tenant(tenant.id)
         # The catalogue is read only when an entry is named: resolve() needs none otherwise.
         named = activity_type_id is not None or (activity_type is not None and bool(activity_type.strip()))
@@ -184,10 +184,8 @@ async def start_tracking(
 async def stop_tracking(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, user: User
 ) -> StoppedTrack:
-    """The user stops their timer; a stop a rule already made stands (with its reason).
-    Four round trips on PostgreSQL: ``BEGIN`` with the user's lock, the read, the write,
-    the commit."""
-    async with uow(write=True, lock_user=(tenant.id, user.id)) as work:
+    """The user stops their timer; a stop a rule already made stands (with its reason)."""
+    async with uow(write=True) as work:
         repo = work.tenant(tenant.id).tracking()
         await repo.lock_user(user.id)
         # After the lock, not with it: a statement that waited for the lock would read

@@ -65,7 +65,6 @@ from .tracking_tables import (
 from .tracking_tables import (
     TrackingPreference as PreferenceRow,
 )
-from .user_lock import holds_user_lock
 
 __all__ = ["PiccoloTrackingDirectory", "PiccoloTrackingRepo", "worklog_from_row"]
 
@@ -498,8 +497,6 @@ class PiccoloTrackingRepo:
         """``FOR UPDATE`` on the user's row (PostgreSQL); on SQLite the write unit of work
         already holds the database's write lock."""
         if self._engine.engine_type == "postgres":
-            if holds_user_lock(self._engine.current_transaction.get(), self.tenant_id, user_id):
-                return  # taken as the unit of work began (uow(lock_user=…))
             await fetch(TenantUser, _LOCK_USER, self.tenant_id, user_id)
 
     def _timer_where(self, user_id: str) -> Combinable:

@@ -32,7 +32,6 @@ from .payment_records import PiccoloPaymentRecords
 from .renewals_repo import PiccoloRenewalStore
 from .tenant_scope import PiccoloTenantScope
 from .tracking_repo import PiccoloTrackingRepo
-from .user_lock import locking_transaction
 
 __all__ = ["AfterCommit", "PiccoloUnitOfWork", "PiccoloUnitOfWorkFactory", "ReadOnlyViolation"]
 
@@ -135,16 +134,12 @@ class PiccoloUnitOfWork:
     def __init__(
         self, engine: Engine[Any], *, write: bool, after_commit: AfterCommit | None = None,
         feed: ChangeFeed | None = None, staged: StagedWorklogs | None = None,
-        lock_user: tuple[str, str] | None = None,
     ) -> None:
         if staged is not None and not write:
             raise ValueError("only a write unit of work adds staged worklogs")
-        if lock_user is not None and not write:
-            raise ValueError("only a write unit of work begins holding a user's lock")
         self._engine = engine
         self._write = write
         self._staged = staged
-        self._lock_user = lock_user
         self._tx: Any = None
         #: PostgreSQL read units of work: the pooled connection and the context token.
         self._connection: Any = None
@@ -213,10 +208,7 @@ class PiccoloUnitOfWork:
             else:
                 self._tx = self._engine.transaction(transaction_type=kind)
         elif self._write or (pool := _pool(self._engine)) is None:
-            locking = None
-            if self._lock_user is not None and isinstance(self._engine, PostgresEngine):
-                locking = locking_transaction(self._engine, *self._lock_user)
-            self._tx = locking if locking is not None else self._engine.transaction()
+            self._tx = self._engine.transaction()
         else:
             self._connection = await pool.acquire()
             self._token = self._engine.current_transaction.set(_ReadSession(self._connection))
@@ -282,9 +274,6 @@ class PiccoloUnitOfWorkFactory:
         #: The process's access-decision cache: ``check_access`` uses it unless given another.
         self.decision_cache = decision_cache
 
-    def __call__(
-        self, *, write: bool = False, staged: StagedWorklogs | None = None,
-        lock_user: tuple[str, str] | None = None,
-    ) -> PiccoloUnitOfWork:
+    def __call__(self, *, write: bool = False, staged: StagedWorklogs | None = None) -> PiccoloUnitOfWork:
         return PiccoloUnitOfWork(self.engine, write=write, after_commit=self.after_commit, feed=self.feed,
-                                 staged=staged, lock_user=lock_user)
+                                 staged=staged)

@@ -490,12 +490,8 @@ class FakeUnitOfWorkFactory:
         self.after_commit = after_commit
         self.units: list[FakeUnitOfWork] = []
 
-    def __call__(
-        self, *, write: bool = False, staged: StagedWorklogs | None = None,
-        lock_user: tuple[str, str] | None = None,
-    ) -> FakeUnitOfWork:
-        # ``staged`` needs no preparing here: ``add_staged_worklogs`` adds them as they are;
-        # nor ``lock_user``: the fake's lock_user takes the lock when the use case asks.
+    def __call__(self, *, write: bool = False, staged: StagedWorklogs | None = None) -> FakeUnitOfWork:
+        # ``staged`` needs no preparing here: ``add_staged_worklogs`` adds them as they are.
         unit = FakeUnitOfWork(self.store, write=write, after_commit=self.after_commit)
         self.units.append(unit)
         return unit
