@@ -162,7 +162,8 @@ def page_statement(
     where, where_args = page_where(tenant_id, query, after)
     template = (
         "SELECT p.*, CASE WHEN CAST(wi.item_id AS VARCHAR(20)) = p.work_item THEN wi.title END AS wi_title, "
-        "(SELECT COUNT(*) FROM budget_assignment WHERE budget_assignment.tenant_id = {}) AS n_assigned "
+        # EXISTS, not COUNT(*): a tenant with thousands of assignments would count them all per page.
+        "EXISTS (SELECT 1 FROM budget_assignment WHERE budget_assignment.tenant_id = {}) AS n_assigned "
         f"FROM (SELECT {_PAGE_COLUMNS} FROM worklog WHERE " + where
         + f" ORDER BY worklog.started_at {order}, worklog.id {order} LIMIT {int(limit)}) AS p "
         "LEFT JOIN work_item AS wi ON wi.tenant_id = {} AND wi.item_id = "
@@ -328,7 +329,7 @@ async def worklog_totals(
     # Each row rounded half-even on its own, then summed (see the module's comment).
     rounded = ("r.p / 3600 + CASE WHEN 2 * (r.p % 3600) > 3600 OR "
                "(2 * (r.p % 3600) = 3600 AND (r.p / 3600) % 2 = 1) THEN 1 ELSE 0 END")
-    check = ("(SELECT COUNT(*) FROM budget_assignment WHERE budget_assignment.tenant_id = {}) AS n_assigned, "
+    check = ("EXISTS (SELECT 1 FROM budget_assignment WHERE budget_assignment.tenant_id = {}) AS n_assigned, "
              if unless_assigned else "")
     ctes = f"WITH {', '.join(text for text, _ in priced.ctes)} " if priced.ctes else ""
     template = (
