@@ -159,7 +159,10 @@ class Http:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(self, method: str, path: str, token: str = "", body: Any = None) -> tuple[int, Any]:
+    async def request(
+        self, method: str, path: str, token: str = "", body: Any = None, *, parse: bool = True,
+    ) -> tuple[int, Any]:
+        """The status and the answer: decoded from JSON, or (``parse=False``) its bytes as read."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
@@ -176,10 +179,12 @@ class Http:
             if line[:15].lower() == b"content-length:":
                 length = int(line[15:])
         data = await self.reader.readexactly(length) if length else b""
-        return int(raw[9:12]), json.loads(data) if data else None
+        return int(raw[9:12]), (json.loads(data) if parse else data) if data else None
 
-    async def ok(self, method: str, path: str, token: str = "", body: Any = None) -> Any:
-        status, answer = await self.request(method, path, token, body)
+    async def ok(
+        self, method: str, path: str, token: str = "", body: Any = None, *, parse: bool = True,
+    ) -> Any:
+        status, answer = await self.request(method, path, token, body, parse=parse)
         if status >= 300:
             raise RuntimeError(f"{method} {path} → {status}: {answer}")
         return answer
