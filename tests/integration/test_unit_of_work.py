@@ -178,3 +178,8 @@ async def test_a_sqlite_write_unit_of_work_gives_up_after_the_busy_timeout(tmp_p
     finally:
         other.close()
 
+
+async def test_a_new_sqlite_database_has_16_kib_pages(tmp_path: Path) -> None:
+    engine = await storage_engine.open_engine(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    rows = await engine.run_ddl("PRAGMA page_size")
+    assert rows[0]["page_size"] == storage_engine.SQLITE_PAGE_SIZE == 16384
