@@ -389,7 +389,9 @@ async def _entity(
     )
     if not page.rows:
         raise QueryRefused(f"{entity_set.name}({key[:60]}) does not exist", status=404, code="not_found")
-    return _answer({"@odata.context": _context_url(request, entity_set, query, entity=True), **page.rows[0]})
+    row = page.rows[0]
+    fields = row if isinstance(row, dict) else msgspec.structs.asdict(row)
+    return _answer({"@odata.context": _context_url(request, entity_set, query, entity=True), **fields})
 
 
 def _query_pairs(text: str) -> list[tuple[str, str]]:
