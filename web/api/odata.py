@@ -359,8 +359,8 @@ async def _run(
         body["@odata.nextLink"] = (
             f"{str(request.base_url).rstrip('/')}{ODATA_PREFIX}/{entity_set_name}?{urlencode(link)}"
         )
-    # What was applied: the server's own page size caps a larger preference.
-    applied = None if max_page is None else min(max_page, entity_set.page_size)
+    # What was applied: the set's largest page caps a larger preference.
+    applied = None if max_page is None else entity_set.page_limit(max_page)
     headers = {"Preference-Applied": f"odata.maxpagesize={applied}"} if applied is not None else None
     return _answer(body, headers=headers)
 
