@@ -159,12 +159,14 @@ class Http:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
-    async def request(self, method: str, path: str, token: str = "", body: Any = None) -> tuple[int, Any]:
+    async def request(
+        self, method: str, path: str, token: str = "", body: Any = None, headers: tuple[str, ...] = ()
+    ) -> tuple[int, Any]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
         payload = json.dumps(body).encode() if body is not None else b""
-        head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+        head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", *headers]
         if token:
             head.append(f"Authorization: Bearer {token}")
         if body is not None:
@@ -178,8 +180,10 @@ class Http:
         data = await self.reader.readexactly(length) if length else b""
         return int(raw[9:12]), json.loads(data) if data else None
 
-    async def ok(self, method: str, path: str, token: str = "", body: Any = None) -> Any:
-        status, answer = await self.request(method, path, token, body)
+    async def ok(
+        self, method: str, path: str, token: str = "", body: Any = None, headers: tuple[str, ...] = ()
+    ) -> Any:
+        status, answer = await self.request(method, path, token, body, headers)
         if status >= 300:
             raise RuntimeError(f"{method} {path} → {status}: {answer}")
         return answer
