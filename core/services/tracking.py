@@ -10,14 +10,13 @@ starting at once leave exactly one running timer, the other stopped with reason
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from core.activities import resolve
 from core.clock import Clock, today_in
-from core.errors import Conflict, WeekLocked
+from core.errors import Conflict
 from core.ids import new_id
 from core.jobs.ports import Mailer
 from core.licensing.subscription import DEFAULT_GRACE_DAYS, access_ended_on
@@ -37,7 +36,6 @@ from core.tracking import (
     draft_from_track,
     due_stop,
     ensure_unlocked,
-    first_open_instant,
     local_day,
     start_timer,
     stop_by_user,
@@ -49,6 +47,7 @@ from core.unit_of_work import TenantScope, UnitOfWork, UnitOfWorkFactory
 
 from .budgets import ensure_budget_open
 from .planning import known_work_item, parse_work_item_id, require_work_item
+from .timer_locks import ZoneOf, known_zone, refuse_locked, unlocked_part, zone_of
 from .tracking_common import check_limits, check_limits_of, user_zone, work_item_effects
 
 __all__ = [
@@ -79,10 +78,6 @@ class StoppedTrack:
     locked_s: int = 0
 
 
-#: The user's time zone, asked only when a lock comes near a stopped track.
-ZoneOf = Callable[[], Awaitable[str]]
-
-
 def _track_writes(
     track: TrackDraft, locked_s: int = 0
 ) -> tuple[StoppedTrack, Worklog | None, list[WorkItemEffect]]:
@@ -95,72 +90,16 @@ def _track_writes(
     return StoppedTrack(track.user_id, track.stop_reason, worklog, locked_s), worklog, effects
 
 
-async def _unlocked_part(
-    repo: TrackingRepository, track: TrackDraft, lock: LockPolicy, zone_of: ZoneOf
-) -> tuple[TrackDraft, int]:
-    """``track`` without what it ran on locked days, and how many seconds that was.
-
-    A timer's days can lock while it runs: an administrator locks up to a date, or the
-    approval settings lock a week as the calendar moves on (an approval of the owner's week
-    waits for the timer: :func:`core.services.approvals.change_week`). Nothing may add a
-    worklog inside a locked week, so the worklog starts where the locked days end, or is
-    not stored at all. No query unless a date lock reaches the track's first day (local
-    days begin at the earliest at UTC−12).
-    """
-    if track.length_s <= 0 or lock.locked_until is None:
-        return track, 0
-    if lock.locked_until < (track.started_at - timedelta(hours=12)).date():
-        return track, 0
-    time_zone = await zone_of()
-    end = track.started_at + timedelta(seconds=track.length_s)
-    first, last = local_day(track.started_at, time_zone), local_day(end, time_zone)
-    weeks = {str(week_of(first)), str(week_of(last))}
-    statuses = {week: await repo.week_status(track.user_id, week) for week in sorted(weeks)}
-    opens = first_open_instant(track.started_at, end, time_zone, statuses, lock)
-    if opens is None:
-        return replace(track, length_s=0), track.length_s
-    cut = int((opens - track.started_at).total_seconds())
-    if cut <= 0:
-        return track, 0
-    return replace(track, started_at=opens, length_s=track.length_s - cut), cut
-
-
 async def _finish(
     repo: TrackingRepository, track: TrackDraft, at: datetime, then: Timer | None = None, *,
     lock: LockPolicy, zone_of: ZoneOf,
 ) -> StoppedTrack:
     """Store a stopped track and replace the user's timer by ``then`` (None: no timer)."""
-    track, locked_s = await _unlocked_part(repo, track, lock, zone_of)
+    track, locked_s = await unlocked_part(repo, track, lock, zone_of)
     stopped, worklog, effects = _track_writes(track, locked_s)
     await repo.write_timer(track.user_id, then, at, worklog=worklog, stop_reason=track.stop_reason.value,
                            effects=effects)
     return stopped
-
-
-def _zone_of(repo: TrackingRepository, tenant_zone: str, user_id: str) -> ZoneOf:
-    async def zone_of() -> str:
-        return (await repo.preference(user_id)).time_zone or tenant_zone
-
-    return zone_of
-
-
-def _known_zone(time_zone: str) -> ZoneOf:
-    async def zone_of() -> str:
-        return time_zone
-
-    return zone_of
-
-
-def _refuse_locked(stopped: StoppedTrack) -> None:
-    """The user's own stop left nothing to store because the days it ran on are locked: say
-    so (423), after the commit, so the stop itself stands."""
-    if stopped.worklog is None and stopped.locked_s > 0:
-        minutes = stopped.locked_s // 60
-        raise WeekLocked(
-            f"the timer stopped, but the {minutes} min it ran lie in locked days "
-            "(locked by an administrator or the tenant's approval settings) and were not stored",
-            stopped=True, locked_s=stopped.locked_s,
-        )
 
 
 async def _settle(
@@ -175,7 +114,7 @@ async def _settle(
         return timer, None
     return None, await _finish(repo, stop_timer(timer, *due), clock.now(),
                                lock=settings.lock.as_of(today_in(clock)),
-                               zone_of=_zone_of(repo, tenant_zone, user_id))
+                               zone_of=zone_of(repo, tenant_zone, user_id))
 
 
 def _weeks_around(now: datetime) -> tuple[str, str]:
@@ -213,7 +152,7 @@ async def start_tracking(
         now = clock.now()
         reads = await repo.timer_reads(user.id, start=True, weeks=_weeks_around(now), work_item=item_id)
         rules, lock = reads.settings.rules, reads.settings.lock.as_of(today_in(clock))
-        zone_of = _known_zone(reads.time_zone or tenant.time_zone)
+        zone_of = known_zone(reads.time_zone or tenant.time_zone)
         if item_id is not None:
             # Only an item of the mirror, kept as its canonical id.
             if reads.work_item_exists is None:
@@ -268,9 +207,9 @@ async def stop_tracking(
         now = clock.now()
         stopped = await _finish(repo, stop_by_user(reads.timer, now, reads.settings.rules), now,
                                 lock=reads.settings.lock.as_of(today_in(clock)),
-                                zone_of=_zone_of(repo, tenant.time_zone, user.id))
+                                zone_of=zone_of(repo, tenant.time_zone, user.id))
         await work.commit()
-    _refuse_locked(stopped)
+    refuse_locked(stopped)
     return stopped
 
 
@@ -363,7 +302,7 @@ async def run_timer_checks(
                     at = max(settled.started_at, min(ended_at, clock.now()))
                     done = await _finish(repo, stop_timer(settled, at, StopReason.SUBSCRIPTION), clock.now(),
                                          lock=settings.lock.as_of(today_in(clock)),
-                                         zone_of=_zone_of(repo, tenant_zone, timer.user_id))
+                                         zone_of=zone_of(repo, tenant_zone, timer.user_id))
                     settled = None
                 if done is not None:
                     stopped.append(done)
