@@ -6,7 +6,8 @@ Run: ``.venv/bin/python bench/stack.py [--requests 5000] [--rounds 5] [--profile
 The ASGI apps are called directly with a minimal HTTP scope, one request at a time, on
 uvloop: the barest Litestar app (one ``@get`` JSON route), ``GET /bench/trivial`` inside
 Stint's app (its whole stack, no authentication) and ``GET /api/v1/me/access`` with a
-bearer token (SQLite in a temporary directory; warm caches). Each round measures the
+bearer token (SQLite in a temporary directory; warm caches; ``--redis URL``: the decision cache and
+rate limits in Redis, keys under a prefix of their own, left to expire). Each round measures the
 three in turn; the minimum over rounds is printed (the least disturbed by other
 processes). ``--profile DIR`` writes a cProfile of 3,000 requests of each Stint path to
 ``DIR/trivial.prof`` and ``DIR/access.prof``. ``bench/access.py`` measures the same paths
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import os
 import sys
 import tempfile
 import time
@@ -132,6 +134,8 @@ async def run(args: argparse.Namespace) -> None:
             "STINT_DATABASE_URL": f"sqlite:///{Path(data) / 'stint.sqlite3'}",
             "STINT_SECRET_KEY": "bench-secret-key-" + "x" * 32, "STINT_DATA_DIR": data,
             "STINT_RATE_LIMIT_API": "100000000", "STINT_RATE_LIMIT_CLIENT": "1000000",
+            **({"STINT_REDIS_URL": args.redis, "STINT_REDIS_PREFIX": f"stint-stack-{os.getpid()}:"}
+               if args.redis else {}),
         }, dotenv=Path(data) / "no.env")
         app = create_app(settings, migrate=True)
         app.register(trivial)
@@ -190,6 +194,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=5000, help="requests per path per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", metavar="DIR", help="cProfile 3,000 requests of each Stint path")
+    parser.add_argument("--redis", metavar="URL",
+                        help="the decision cache and rate limits in Redis (e.g. redis://127.0.0.1:6379/13)")
     parser.add_argument("--uvicorn", action="store_true",
                         help="through uvicorn's HTTP protocol (a fake transport: no socket)")
     args = parser.parse_args()
