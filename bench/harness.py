@@ -160,14 +160,15 @@ class Http:
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(
-        self, method: str, path: str, token: str = "", body: Any = None, *, parse: bool = True,
+        self, method: str, path: str, token: str = "", body: Any = None, headers: tuple[str, ...] = (),
+        *, parse: bool = True,
     ) -> tuple[int, Any]:
         """The status and the answer: decoded from JSON, or (``parse=False``) its bytes as read."""
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
         payload = json.dumps(body).encode() if body is not None else b""
-        head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
+        head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", *headers]
         if token:
             head.append(f"Authorization: Bearer {token}")
         if body is not None:
@@ -182,9 +183,10 @@ class Http:
         return int(raw[9:12]), (json.loads(data) if parse else data) if data else None
 
     async def ok(
-        self, method: str, path: str, token: str = "", body: Any = None, *, parse: bool = True,
+        self, method: str, path: str, token: str = "", body: Any = None, headers: tuple[str, ...] = (),
+        *, parse: bool = True,
     ) -> Any:
-        status, answer = await self.request(method, path, token, body, parse=parse)
+        status, answer = await self.request(method, path, token, body, headers, parse=parse)
         if status >= 300:
             raise RuntimeError(f"{method} {path} → {status}: {answer}")
         return answer

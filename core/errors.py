@@ -20,6 +20,7 @@ __all__ = [
     "StintError",
     "SubscriptionShared",
     "TenantExists",
+    "TimerRunning",
     "UserInactive",
     "UserNotFound",
     "ValidationFailed",
@@ -64,6 +65,13 @@ class Conflict(StintError):
 
 class TenantExists(Conflict):
     code = "tenant_exists"
+
+
+class TimerRunning(Conflict):
+    """The week's owner has a timer running inside it: locking the week now would leave the
+    timer's worklog nowhere to go (SPEC §8: nothing adds a worklog to a locked week)."""
+
+    code = "timer_running"
 
 
 class LastAdministrator(Conflict):

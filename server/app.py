@@ -130,8 +130,10 @@ def create_app(
         ),
         debug=False,
     )
-    # Around the whole app (404s and errors included), one pure-ASGI layer: web/edge.py.
-    install_edge(app, settings_now)
+    # Around the whole app (404s and errors included), one pure-ASGI layer: web/edge.py. It
+    # answers the hottest routes' plain happy path itself (web/lean.py), except behind trusted
+    # proxies, whose headers only ForwardedMiddleware (inside the app) resolves.
+    install_edge(app, settings_now, lean={} if settings_now.trusted_proxies else routes.lean_routes())
     _document_on_first_use(app)
     return app
 

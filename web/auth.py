@@ -34,6 +34,7 @@ from core.tenancy import Deployment, LicensingMode, Operator, Tenant, User
 from plugins.bootstrap import OPERATOR_AUDIENCE, TENANT_AUDIENCE, AccessClaims, Stint, TokenError
 
 from .deps import provide_stint
+from .lean import AUTHENTICATED
 from .logs import tenant_var
 from .security import limit_tenant, refuse_if_tenant_limited, tenant_counter
 
@@ -43,6 +44,7 @@ __all__ = [
     "TenantAuth",
     "TenantPrincipal",
     "TokenRefused",
+    "authenticate_lean",
     "bearer_token",
 ]
 
@@ -266,7 +268,16 @@ class TenantAuth:
             if scope["type"] in ("http", "websocket") and scope.get("method") != "OPTIONS":
                 handler = scope.get("route_handler")
                 if handler is None or not handler.opt.get(self.exclude_opt_key):
-                    principal = await self._authenticate(scope)
+                    # A lean route (web/lean.py) that fell through already authenticated
+                    # this request: its outcome is taken, not worked out (and counted) again.
+                    done = scope["state"].pop(AUTHENTICATED, None) if "state" in scope else None
+                    if done is None:
+                        principal = await self._authenticate(scope)
+                    elif isinstance(done, BaseException):
+                        raise done
+                    else:
+                        principal = done
+                        act_as(principal.user.id)
                     scope["user"] = principal
                     scope["auth"] = principal.claims
             await self.app(scope, receive, send)
@@ -278,6 +289,23 @@ class TenantAuth:
             raise _refuse("send an access token: Authorization: Bearer <token>")
         stint = provide_stint(scope["app"].state)
         return await authenticate_tenant_token(stint, token, count=True)
+
+
+async def authenticate_lean(scope: ASGIScope) -> TenantPrincipal | None:
+    """``TenantAuth``'s authentication for a lean route (``web/lean.py``), inside the route's
+    own ``acting``: the principal, or None when the request is to fall through to Litestar
+    (no bearer token: nothing done; a refusal or an error: kept in the scope's state, for
+    ``TenantAuth`` to raise where Litestar turns it into the same problem+json)."""
+    token = _raw_bearer(scope["headers"])
+    if token is None:
+        return None
+    try:
+        principal = await authenticate_tenant_token(provide_stint(scope["app"].state), token, count=True)
+    except Exception as exc:  # every refusal and error is Litestar's to answer
+        scope["state"][AUTHENTICATED] = exc
+        return None
+    scope["state"][AUTHENTICATED] = principal
+    return principal
 
 
 class OperatorAuth(AbstractAuthenticationMiddleware):

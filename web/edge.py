@@ -5,7 +5,8 @@ every answer: a route's, a 404 for no route, an error's. Per request it gives th
 its id (``X-Request-ID`` kept from a well-formed caller, else new; ``request_id_var`` for the
 log), and at the response's start it adds the ``X-Request-ID`` header and the security
 headers (``web/security.py``), writes the request log line (``web/logs.py``) and observes the
-latency for ``/metrics`` (``web/metrics.py``).
+latency for ``/metrics`` (``web/metrics.py``). A route in its lean table (``web/lean.py``)
+may answer its plain happy path here, before Litestar, with the same headers and log line.
 
 Why one layer: this was a route-level middleware plus three ``before_send`` hooks, each an
 awaited call per ASGI message, each building its header list again; on a trivial route
@@ -23,6 +24,7 @@ from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 
 from plugins.settings import Settings
 
+from .lean import LeanRoutes
 from .logs import log_request, request_id_of, request_id_var, tenant_var
 from .metrics import observe_response
 from .security import SecurityHeaders
@@ -31,11 +33,13 @@ __all__ = ["EdgeMiddleware", "install_edge"]
 
 
 class EdgeMiddleware:
-    __slots__ = ("app", "security")
+    __slots__ = ("app", "lean", "security")
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+    def __init__(self, app: ASGIApp, settings: Settings, lean: LeanRoutes | None = None) -> None:
         self.app = app
         self.security = SecurityHeaders(settings)
+        #: Routes whose plain happy path is answered here, before Litestar (``web/lean.py``).
+        self.lean = dict(lean or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # type: ignore[comparison-overlap]  # ScopeType is a str enum
@@ -61,15 +65,18 @@ class EdgeMiddleware:
                 observe_response(http, status, seconds)
             await send(message)
 
+        lean = self.lean.get((http["method"], http["path"])) if self.lean else None
         token = request_id_var.set(rid)
         tenant_token = tenant_var.set("")
         try:
-            await self.app(scope, receive, edge_send)
+            if lean is None or not await lean(http, edge_send):
+                await self.app(scope, receive, edge_send)
         finally:
             tenant_var.reset(tenant_token)
             request_id_var.reset(token)
 
 
-def install_edge(app: Litestar, settings: Settings) -> None:
-    """Put the edge layer around ``app``'s ASGI handler (built once, in Litestar's __init__)."""
-    app.asgi_handler = EdgeMiddleware(app.asgi_handler, settings)
+def install_edge(app: Litestar, settings: Settings, lean: LeanRoutes | None = None) -> None:
+    """Put the edge layer around ``app``'s ASGI handler (built once, in Litestar's __init__),
+    with ``lean`` routes answered before it (``web/lean.py``)."""
+    app.asgi_handler = EdgeMiddleware(app.asgi_handler, settings, lean)

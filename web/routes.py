@@ -17,6 +17,7 @@ __all__ = [
     "BuiltOnce",
     "activation_routes",
     "billing_routes",
+    "lean_routes",
     "operator_activation_routes",
     "operator_routes",
     "reporting_routes",
@@ -36,6 +37,14 @@ class BuiltOnce(Router):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> BuiltOnce:
         return self
+
+
+def lean_routes() -> dict[tuple[str, str], Any]:
+    """The routes whose plain happy path the edge answers itself (``web/lean.py``); each
+    stays registered above as a Litestar route, which answers everything else."""
+    from .api import access
+
+    return {("GET", access.PATH): access.access_lean}
 
 
 def tenant_routes() -> list[Any]:

@@ -15,10 +15,12 @@ __all__ = ["CursorSeal", "Page", "QueryParser", "ReportingReader"]
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """Rows as OData values (nested dicts for expanded and grouped navigations); ``after``:
-    the last row's position in the order when more rows may follow (None: the last page)."""
+    """Rows as OData values (nested dicts for expanded and grouped navigations), each a dict
+    or a struct the answer's encoder writes as the same JSON object (the reader's rows of
+    every property of a worklog page); ``after``: the last row's position in the order when
+    more rows may follow (None: the last page)."""
 
-    rows: list[dict[str, Any]]
+    rows: list[Any]
     count: int | None = None
     after: tuple[Any, ...] | None = None
 

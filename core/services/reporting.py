@@ -64,7 +64,7 @@ async def read_page(
 ) -> tuple[Page, int | None]:
     """One page of ``query`` and the $top left after it (None: no $top)."""
     entity_set = validate(query)
-    limit = entity_set.page_size if ask.max_page is None else min(ask.max_page, entity_set.page_size)
+    limit = entity_set.page_limit(ask.max_page)
     remaining = ask.remaining
     if remaining is not None:
         limit = min(limit, remaining)

@@ -23,6 +23,7 @@ from core.licensing.subscription import DEFAULT_GRACE_DAYS, access_ended_on
 from core.tenancy import Tenant, User
 from core.tracking import (
     DeferTo,
+    LockPolicy,
     StopReason,
     Timer,
     TrackDraft,
@@ -41,11 +42,12 @@ from core.tracking import (
     stop_timer,
     week_of,
 )
-from core.tracking.ports import TrackingDirectory, TrackingRepository, WorkItemEffect
+from core.tracking.ports import TrackingDirectory, TrackingRepository, TrackingSettings, WorkItemEffect
 from core.unit_of_work import TenantScope, UnitOfWork, UnitOfWorkFactory
 
 from .budgets import ensure_budget_open
 from .planning import known_work_item, parse_work_item_id, require_work_item
+from .timer_locks import ZoneOf, known_zone, refuse_locked, unlocked_part, zone_of
 from .tracking_common import check_limits, check_limits_of, user_zone, work_item_effects
 
 __all__ = [
@@ -72,39 +74,47 @@ class StoppedTrack:
     user_id: str
     reason: StopReason
     worklog: Worklog | None
+    #: Seconds the timer ran on days that got locked meanwhile: not stored (SPEC §8).
+    locked_s: int = 0
 
 
-def _track_writes(track: TrackDraft) -> tuple[StoppedTrack, Worklog | None, list[WorkItemEffect]]:
+def _track_writes(
+    track: TrackDraft, locked_s: int = 0
+) -> tuple[StoppedTrack, Worklog | None, list[WorkItemEffect]]:
     """The worklog a stopped track leaves (none for 0 seconds) and the work-item effects it queues."""
     worklog = None
     effects: list[WorkItemEffect] = []
     if track.length_s > 0:
         worklog = create_worklog(draft_from_track(track), new_id())
         effects = work_item_effects(None, worklog, new_id())
-    return StoppedTrack(track.user_id, track.stop_reason, worklog), worklog, effects
+    return StoppedTrack(track.user_id, track.stop_reason, worklog, locked_s), worklog, effects
 
 
 async def _finish(
-    repo: TrackingRepository, track: TrackDraft, at: datetime, then: Timer | None = None
+    repo: TrackingRepository, track: TrackDraft, at: datetime, then: Timer | None = None, *,
+    lock: LockPolicy, zone_of: ZoneOf,
 ) -> StoppedTrack:
     """Store a stopped track and replace the user's timer by ``then`` (None: no timer)."""
-    stopped, worklog, effects = _track_writes(track)
+    track, locked_s = await unlocked_part(repo, track, lock, zone_of)
+    stopped, worklog, effects = _track_writes(track, locked_s)
     await repo.write_timer(track.user_id, then, at, worklog=worklog, stop_reason=track.stop_reason.value,
                            effects=effects)
     return stopped
 
 
 async def _settle(
-    repo: TrackingRepository, user_id: str, clock: Clock, rules: TrackingRules
+    repo: TrackingRepository, user_id: str, clock: Clock, settings: TrackingSettings, tenant_zone: str
 ) -> tuple[Timer | None, StoppedTrack | None]:
     """The running timer, after applying a stop a rule has already decided."""
     timer = await repo.timer(user_id)
     if timer is None:
         return None, None
-    due = due_stop(timer, clock.now(), rules)
+    due = due_stop(timer, clock.now(), settings.rules)
     if due is None:
         return timer, None
-    return None, await _finish(repo, stop_timer(timer, *due), clock.now())
+    return None, await _finish(repo, stop_timer(timer, *due), clock.now(),
+                               lock=settings.lock.as_of(today_in(clock)),
+                               zone_of=zone_of(repo, tenant_zone, user_id))
 
 
 def _weeks_around(now: datetime) -> tuple[str, str]:
@@ -142,6 +152,7 @@ async def start_tracking(
         now = clock.now()
         reads = await repo.timer_reads(user.id, start=True, weeks=_weeks_around(now), work_item=item_id)
         rules, lock = reads.settings.rules, reads.settings.lock.as_of(today_in(clock))
+        zone_of = known_zone(reads.time_zone or tenant.time_zone)
         if item_id is not None:
             # Only an item of the mirror, kept as its canonical id.
             if reads.work_item_exists is None:
@@ -152,7 +163,7 @@ async def start_tracking(
         due = None if settled is None else due_stop(settled, now, rules)
         if settled is not None and due is not None:
             # A rule stopped it already: stored now, as before, so the limits count its worklog.
-            stopped = await _finish(repo, stop_timer(settled, *due), now)
+            stopped = await _finish(repo, stop_timer(settled, *due), now, lock=lock, zone_of=zone_of)
             settled = None
         adding = {user.id: 1 if settled is None else 2}
         if reads.worklog_limits is None:
@@ -174,7 +185,7 @@ async def start_tracking(
             billable=entry.billable_by_default if entry else False,
         )
         if track is not None:
-            stopped = await _finish(repo, track, now, then=timer)
+            stopped = await _finish(repo, track, now, then=timer, lock=lock, zone_of=zone_of)
         else:
             await repo.write_timer(user.id, timer, now)
         await work.commit()
@@ -194,8 +205,11 @@ async def stop_tracking(
         if reads.timer is None:
             raise Conflict("no timer is running", running=False)
         now = clock.now()
-        stopped = await _finish(repo, stop_by_user(reads.timer, now, reads.settings.rules), now)
+        stopped = await _finish(repo, stop_by_user(reads.timer, now, reads.settings.rules), now,
+                                lock=reads.settings.lock.as_of(today_in(clock)),
+                                zone_of=zone_of(repo, tenant.time_zone, user.id))
         await work.commit()
+    refuse_locked(stopped)
     return stopped
 
 
@@ -205,14 +219,15 @@ async def current_timer(
     """The running timer as every client should show it (a due stop is applied first)."""
     async with uow() as work:
         repo = work.tenant(tenant.id).tracking()
-        rules = (await repo.rules()).rules
+        settings = await repo.rules()
+        rules = settings.rules
         timer = await repo.timer(user.id)
     if timer is None or due_stop(timer, clock.now(), rules) is None:
         return timer, rules
     async with uow(write=True) as work:
         repo = work.tenant(tenant.id).tracking()
         await repo.lock_user(user.id)
-        timer, _ = await _settle(repo, user.id, clock, rules)
+        timer, _ = await _settle(repo, user.id, clock, settings, tenant.time_zone)
         await work.commit()
     return timer, rules
 
@@ -227,8 +242,9 @@ async def answer_activity_check(
     async with uow(write=True) as work:
         repo = work.tenant(tenant.id).tracking()
         await repo.lock_user(user.id)
-        rules = (await repo.rules()).rules
-        timer, stopped = await _settle(repo, user.id, clock, rules)
+        settings = await repo.rules()
+        rules = settings.rules
+        timer, stopped = await _settle(repo, user.id, clock, settings, tenant.time_zone)
         if timer is not None:
             now = clock.now()
             if defer is None:
@@ -247,13 +263,15 @@ async def answer_activity_check(
 
 async def _access_ended_at(
     work: UnitOfWork, scope: TenantScope, clock: Clock, grace_days: int
-) -> datetime | None:
-    """The instant the tenant's access ended (midnight of its first day without), or None."""
+) -> tuple[datetime | None, str]:
+    """The instant the tenant's access ended (midnight of its first day without), or None;
+    and the tenant's time zone."""
     tenant = await work.directory.tenant_by_id(scope.tenant_id)
-    zone = ZoneInfo(tenant.time_zone if tenant is not None else "UTC")
+    name = tenant.time_zone if tenant is not None else "UTC"
+    zone = ZoneInfo(name)
     sub = (await scope.subscriptions().get()).subscription
     day = access_ended_on(sub, clock.now().astimezone(zone).date(), grace_days)
-    return None if day is None else datetime.combine(day, time(0), tzinfo=zone)
+    return None if day is None else datetime.combine(day, time(0), tzinfo=zone), name
 
 
 async def run_timer_checks(
@@ -273,16 +291,18 @@ async def run_timer_checks(
         async with uow(write=True) as work:
             scope = work.tenant(tenant_id)
             repo = scope.tracking()
-            rules = (await repo.rules()).rules
-            ended_at = await _access_ended_at(work, scope, clock, grace_days)
+            settings = await repo.rules()
+            ended_at, tenant_zone = await _access_ended_at(work, scope, clock, grace_days)
             for timer in await repo.timers():
                 await repo.lock_user(timer.user_id)
-                settled, done = await _settle(repo, timer.user_id, clock, rules)
+                settled, done = await _settle(repo, timer.user_id, clock, settings, tenant_zone)
                 if settled is not None and ended_at is not None:
                     # Access ended (trial over, subscription expired): the timer stops when it
                     # did, so no time is tracked past the end of access.
                     at = max(settled.started_at, min(ended_at, clock.now()))
-                    done = await _finish(repo, stop_timer(settled, at, StopReason.SUBSCRIPTION), clock.now())
+                    done = await _finish(repo, stop_timer(settled, at, StopReason.SUBSCRIPTION), clock.now(),
+                                         lock=settings.lock.as_of(today_in(clock)),
+                                         zone_of=zone_of(repo, tenant_zone, timer.user_id))
                     settled = None
                 if done is not None:
                     stopped.append(done)

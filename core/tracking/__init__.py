@@ -33,7 +33,13 @@ from core.tracking.fields import (
 )
 from core.tracking.importing import ImportResult, RowError, parse_rows
 from core.tracking.limits import check_worklog_limit
-from core.tracking.locking import LockPolicy, ensure_edit_unlocked, ensure_unlocked, is_locked
+from core.tracking.locking import (
+    LockPolicy,
+    ensure_edit_unlocked,
+    ensure_unlocked,
+    first_open_instant,
+    is_locked,
+)
 from core.tracking.rows import (
     COLUMNS,
     NUMBER_COLUMNS,
@@ -150,6 +156,7 @@ __all__ = [
     "ensure_may_edit",
     "ensure_unlocked",
     "export_rows",
+    "first_open_instant",
     "format_hours",
     "is_locked",
     "local_day",

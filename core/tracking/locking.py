@@ -14,14 +14,22 @@ time zone (see :func:`core.tracking.weeks.local_day`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from core.errors import WeekLocked
 from core.tracking.approval import LOCKED_STATUSES, WeekStatus
-from core.tracking.weeks import week_of
+from core.tracking.weeks import local_day, week_of, zone
 
-__all__ = ["LockPolicy", "ensure_edit_unlocked", "ensure_unlocked", "is_locked", "sunday_before"]
+__all__ = [
+    "LockPolicy",
+    "ensure_edit_unlocked",
+    "ensure_unlocked",
+    "first_open_instant",
+    "is_locked",
+    "sunday_before",
+]
 
 
 def sunday_before(day: date) -> date:
@@ -91,3 +99,28 @@ def ensure_edit_unlocked(
     """An edit touches two days: moving a worklog out of a locked week or into one is refused."""
     ensure_unlocked(before_day, before_status, lock_policy)
     ensure_unlocked(after_day, after_status, lock_policy)
+
+
+def first_open_instant(
+    start: datetime, end: datetime, time_zone: str, week_statuses: Mapping[str, WeekStatus],
+    lock_policy: LockPolicy,
+) -> datetime | None:
+    """The first instant of ``[start, end)`` on a day that is not locked, or None when every
+    day of it is.
+
+    A timer can run while its week gets locked (approved, closed, or locked by a date or
+    the approval settings as the calendar moves on). What it tracked inside the locked
+    days cannot become a worklog there, so its worklog starts here instead. Locks cover
+    whole days, and a locked stretch ends at a local midnight. A week missing from
+    ``week_statuses`` is open.
+    """
+    tz = zone(time_zone)
+    day = local_day(start, time_zone)
+    while True:
+        begins = datetime.combine(day, time(0), tz).astimezone(UTC)
+        if begins >= end:
+            return None
+        status = week_statuses.get(str(week_of(day)), WeekStatus.OPEN)
+        if not is_locked(day, status, lock_policy):
+            return max(start, begins)
+        day += timedelta(days=1)

@@ -24,15 +24,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import cache, partial
+from functools import cache, lru_cache, partial
 from typing import Any
 
+import msgspec
 from piccolo.engine.base import Engine
 
 from core.budgets import Assignments, Resolver, WorkTree
 from core.budgets.model import AssignmentKind
-from core.money import Money
-from core.rates.model import amount as priced_amount
+from core.rates.model import amount_minor
 from core.reporting.model import MODEL, Edm, EntitySet, Property
 from core.reporting.ports import Page
 from core.reporting.query import Aggregate, Path, Query, QueryRefused, computed_of, resolve
@@ -42,7 +42,7 @@ from core.tracking import parse_week_id
 from core.tracking.approval import WeekStatus
 from core.tracking.explorer import week_window
 from core.tracking.ports import UserWeek
-from core.unit_of_work import TenantScope, UnitOfWork, UnitOfWorkFactory
+from core.unit_of_work import TenantScope, UnitOfWorkFactory
 from plugins.sealing import Sealer, Unsealable
 from plugins.storage.plain_sql import Sql, fetch, fetch_records
 from plugins.storage.tracking_tables import WorklogRow
@@ -56,6 +56,7 @@ from .sql import (
     grouped_sql,
     rows_sql,
     targets_sql,
+    worklog_order_positions,
     worklog_rows_sql,
 )
 from .sql import paths_of as _query_paths
@@ -182,10 +183,14 @@ class _Lookups:
     statuses: dict[UserWeek, WeekStatus]
 
 
-#: :class:`_Lookups` in one statement (one round trip instead of seven), each part tagged by
-#: ``kind``. The tree, the assignments and the week statuses are what ``budgets_repo.tree``,
-#: ``.assignments`` and ``tracking_repo.week_statuses`` read, the same rows.
-_LOOKUPS = Sql(
+#: :class:`_Lookups`, each part tagged by ``kind``, in the page's own statement (one round
+#: trip for a page: :func:`_page_with_lookups`). The tree, the assignments and the week
+#: statuses are what ``budgets_repo.tree``, ``.assignments`` and ``tracking_repo.week_statuses``
+#: read, the same rows; the tree only when something is assigned to a work item or an
+#: iteration (else no worklog gets a budget through it), the users' zones (what
+#: ``tracking_repo.time_zones`` reads) only when some week has a status (else no window needs
+#: one), and the tenant's zone.
+_LOOKUPS = (
     "SELECT 'a' AS kind, id AS a, name AS b, rate_amount AS c, rate_currency AS d, "
     "CAST(NULL AS BIGINT) AS e, CAST(NULL AS BIGINT) AS f FROM activity_type WHERE tenant_id = {} "
     "UNION ALL SELECT 'b', id, NULL, hourly_rate, currency, NULL, NULL FROM budget WHERE tenant_id = {} "
@@ -194,27 +199,73 @@ _LOOKUPS = Sql(
     "UNION ALL SELECT 's', target, kind, NULL, budget_id, NULL, NULL FROM budget_assignment "
     "WHERE tenant_id = {} "
     "UNION ALL SELECT 'i', NULL, NULL, item_id, NULL, parent_id, iteration_id FROM work_item "
-    "WHERE tenant_id = {} "
+    "WHERE tenant_id = {} AND EXISTS (SELECT 1 FROM budget_assignment WHERE tenant_id = {} "
+    "AND kind IN ('work_item', 'iteration')) "
     "UNION ALL SELECT 'w', user_id, week, NULL, status, NULL, NULL FROM week_status "
-    "WHERE tenant_id = {} AND status <> 'open'"
+    "WHERE tenant_id = {} AND status <> 'open' "
+    "UNION ALL SELECT 'z', user_id, time_zone, NULL, NULL, NULL, NULL FROM tracking_preference "
+    "WHERE tenant_id = {} AND time_zone IS NOT NULL AND EXISTS (SELECT 1 FROM week_status "
+    "WHERE tenant_id = {} AND status <> 'open') "
+    "UNION ALL SELECT 't', NULL, time_zone, NULL, NULL, NULL, NULL FROM tenant WHERE id = {}"
 )
-_LOOKUP_TENANTS = _LOOKUPS.text.count("{}")
+_LOOKUP_TENANTS = _LOOKUPS.count("{}")
+_PAGE_WIDTH = len(WORKLOG_ROW_COLUMNS)
+
+
+def _page_with_lookups(page: Statement, tenant_id: str) -> tuple[Sql, tuple[Any, ...]]:
+    """The page's rows, then the lookups' (their worklog columns NULL; a page row's id never
+    is). One statement rather than two: a round trip less on every page, and the page and
+    what completes it are read in one snapshot. The page's rows keep their order: PostgreSQL
+    appends a UNION ALL's parts one after the other, and even a parallel plan keeps each
+    part's own rows in order."""
+    padding = "CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), " \
+              "CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)"
+    nulls = ", ".join(["NULL"] * _PAGE_WIDTH)
+    text = f"SELECT p.*, {padding} FROM ({page.text}) p UNION ALL SELECT {nulls}, k.* FROM ({_LOOKUPS}) k"
+    return _sql(text), (*page.params, *[tenant_id] * _LOOKUP_TENANTS)
+
+
+@lru_cache(maxsize=64)
+def _sql(text: str) -> Sql:
+    # A client paging through worklogs sends the same statement text page after page.
+    return Sql(text)
 
 #: A user's week with a status, as UTC instants: (user id, start, end, status).
 Window = tuple[str, datetime, datetime, str]
 
 _WORKLOG_NAMES = tuple(prop.name for prop in MODEL["workLogs"].properties)
-#: Where the order's values start in a row of worklog_rows_sql.
-_KEYS = len(WORKLOG_ROW_COLUMNS)
 _UNSET = object()
 #: What sql.py's _item_id matches (PostgreSQL's ``~ '^[0-9]{1,18}$'``: ASCII digits only,
 #: and no newline before the end, hence fullmatch rather than ``$``).
 _ITEM_ID = re.compile(r"[0-9]{1,18}")
-assert _WORKLOG_NAMES == (
-    "Id", "UserId", "Timestamp", "PeriodLength", "BillableLength", "ActivityTypeId", "ActivityTypeName",
-    "Comment", "WorkItemId", "BudgetId", "BudgetAssignmentType", "Amount", "Currency", "CreatedTimestamp",
-    "EditedTimestamp", "ApprovalState",
-), "_completed builds workLogs' properties in this order"
+
+
+class WorklogEntity(msgspec.Struct, gc=False):
+    """A workLogs row of every property, as the answer writes it: a JSON object with these
+    names in this order, as the dict of :func:`_shaped` would be. A struct rather than a
+    dict because a page is a thousand of them: made in about a third of a dict's time and
+    encoded in about half (docs/benchmarks.md, "Reporting API"); no cycle can go through
+    one (plain values only), so the garbage collector need not track them."""
+
+    Id: str
+    UserId: str
+    Timestamp: datetime
+    PeriodLength: int
+    BillableLength: int
+    ActivityTypeId: str | None
+    ActivityTypeName: str | None
+    Comment: str | None
+    WorkItemId: int | None
+    BudgetId: str | None
+    BudgetAssignmentType: str
+    Amount: Decimal | None
+    Currency: str | None
+    CreatedTimestamp: datetime
+    EditedTimestamp: datetime
+    ApprovalState: str
+
+
+assert WorklogEntity.__struct_fields__ == _WORKLOG_NAMES, "WorklogEntity has workLogs' properties in order"
 
 
 def _by_user(windows: list[Window]) -> dict[str, tuple[list[datetime], list[tuple[datetime, str]]]]:
@@ -235,13 +286,14 @@ def _completed(
     lookups: _Lookups,
     on_item: Mapping[str, list[str]],
     windows: Mapping[str, tuple[list[datetime], list[tuple[datetime, str]]]],
-) -> list[dict[str, Any]]:
-    """workLogs' rows (every property) of the worklog rows, as ``sql._worklogs`` joins them:
-    the activity type's name; the budget assigned to the worklog directly, else its work
-    item's (by the resolution map); the rate of the budget, else the activity type's, else
-    the user's, and the currency of the rate setting, else of where the rate came from in
-    that order (both None without a rate); the status of the user's week window the worklog
-    starts in. asyncpg gives the columns as the answer's types already (instants in UTC)."""
+) -> list[Any]:
+    """workLogs' rows (every property, as :class:`WorklogEntity`) of the worklog rows, as
+    ``sql._worklogs`` joins them: the activity type's name; the budget assigned to the
+    worklog directly, else its work item's (by the resolution map); the rate of the budget,
+    else the activity type's, else the user's, and the currency of the rate setting, else of
+    where the rate came from in that order (both None without a rate); the status of the
+    user's week window the worklog starts in. asyncpg gives the columns as the answer's
+    types already (instants in UTC)."""
     types, budgets, users, setting = lookups.types, lookups.budgets, lookups.users, lookups.currency
     direct = lookups.assignments.worklogs
     # (budget, activity type, user) → (type name, rate, currency): a page has few of them.
@@ -251,7 +303,7 @@ def _completed(
     amounts: dict[tuple[int, int], Decimal] = {}
     out = []
     for record in records:
-        wid, user, started, length, billable, type_id, comment, item, created, updated = record[:_KEYS]
+        wid, user, started, length, billable, type_id, comment, item, created, updated = record
         budget = direct.get(wid)
         if budget is not None:
             assignment = "DirectlyAssigned"
@@ -284,16 +336,11 @@ def _completed(
             if amount is None:
                 # The one rounding rule (core.rates), the SQL path's integers give the same;
                 # minor units as hundredths, exactly: what _scaled(…, 100) gives (12.50, 0.00).
-                minor = priced_amount(billable, Money(rate)).amount
-                amount = amounts[billable, rate] = Decimal(minor).scaleb(-2)
-        out.append({
-            "Id": wid, "UserId": user, "Timestamp": started, "PeriodLength": length,
-            "BillableLength": billable,
-            "ActivityTypeId": type_id, "ActivityTypeName": name, "Comment": comment,
-            "WorkItemId": item_id, "BudgetId": budget, "BudgetAssignmentType": assignment, "Amount": amount,
-            "Currency": currency, "CreatedTimestamp": created, "EditedTimestamp": updated,
-            "ApprovalState": state,
-        })
+                amount = amounts[billable, rate] = Decimal(amount_minor(billable, rate)).scaleb(-2)
+        out.append(WorklogEntity(
+            wid, user, started, length, billable, type_id, name, comment, item_id, budget, assignment, amount,
+            currency, created, updated, state,
+        ))
     return out
 
 
@@ -329,9 +376,11 @@ def _budget_maps(
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """By work item (text): the [budget, assignment] of a worklog on it (without an
     assignment of its own), and of the item itself."""
-    resolver = Resolver(tree, assignments)
     on_worklogs: dict[str, list[str]] = {}
     on_items: dict[str, list[str]] = {}
+    if not assignments.work_items and not assignments.iterations:
+        return on_worklogs, on_items  # no item gets a budget: nothing to resolve
+    resolver = Resolver(tree, assignments)
     for item in set(tree.parents) | set(assignments.work_items):
         found = resolver.worklog(None, item)
         if found.budget_id is not None:
@@ -351,6 +400,54 @@ def _windows(
         window = week_window(key.user_id, parse_week_id(key.week), zones.get(key.user_id) or tenant_zone)
         found.append((key.user_id, window.start.astimezone(UTC), window.end.astimezone(UTC), status.value))
     return found
+
+
+def _lookups_of(rows: Sequence[Sequence[Any]]) -> tuple[_Lookups, dict[str, str], str]:
+    """:class:`_Lookups` of the rows of :data:`_LOOKUPS`, the users' own zones and the
+    tenant's zone."""
+    types: dict[str, tuple[str, int | None, str | None]] = {}
+    budgets: dict[str, tuple[int | None, str | None]] = {}
+    users: dict[str, tuple[int, str]] = {}
+    currency = None
+    parents: dict[int, int | None] = {}
+    iterations: dict[int, int | None] = {}
+    on_iterations: dict[int, str] = {}
+    on_items: dict[int, str] = {}
+    on_worklogs: dict[str, str] = {}
+    statuses: dict[UserWeek, WeekStatus] = {}
+    zones: dict[str, str] = {}
+    zone = "UTC"
+    for kind, a, b, c, d, e, f in rows:
+        if kind == "u":
+            users[a] = (c, d)
+        elif kind == "a":
+            types[a] = (b, c, d)
+        elif kind == "b":
+            budgets[a] = (c, d)
+        elif kind == "r":
+            currency = d
+        elif kind == "s":
+            if b == AssignmentKind.WORKLOG:
+                on_worklogs[a] = d
+            elif b == AssignmentKind.WORK_ITEM:
+                on_items[int(a)] = d
+            elif b == AssignmentKind.ITERATION:
+                on_iterations[int(a)] = d
+        elif kind == "i":
+            parents[int(c)] = None if e is None else int(e)
+            iterations[int(c)] = None if f is None else int(f)
+        elif kind == "w":
+            statuses[UserWeek(a, b)] = WeekStatus(d)
+        elif kind == "z":
+            zones[a] = b
+        elif kind == "t":
+            zone = b
+    lookups = _Lookups(
+        types, budgets, users, currency, WorkTree(parents, iterations),
+        Assignments(on_iterations, on_items, on_worklogs), statuses,
+    )
+    return lookups, zones, zone
+
 
 
 class PiccoloReporting:
@@ -456,11 +553,11 @@ class PiccoloReporting:
             plain = Context(tenant_id, viewer, self._dialect)
             page = worklog_rows_sql(entity_set, query, plain, after=after, limit=limit + 1, skip=skip)
             if page is not None:
-                # A read unit of work (no BEGIN, no ROLLBACK: two round trips of a page's four);
-                # its statements carry the timeout themselves.
-                async with self._uow() as work:
+                # A read unit of work (no BEGIN, no ROLLBACK) and one statement: one round trip
+                # a page. The statement carries the timeout itself.
+                async with self._uow():
                     try:
-                        return await self._worklog_page(work, query, plain, page, limit)
+                        return await self._worklog_page(query, plain, page, limit)
                     except TimeoutError:
                         raise QueryRefused("the query took too long; narrow it with $filter") from None
         async with self._uow(write=postgres) as work:
@@ -490,9 +587,7 @@ class PiccoloReporting:
                 await self._expand(entity_set, expand.navigation, expand.select, rows, shaped, ctx)
         return Page(shaped, count, position)
 
-    async def _worklog_page(
-        self, work: UnitOfWork, query: Query, plain: Context, page: Statement, limit: int
-    ) -> Page:
+    async def _worklog_page(self, query: Query, plain: Context, page: Statement, limit: int) -> Page:
         """A workLogs page that names only the worklog's own columns: its rows by the index
         alone (:func:`worklog_rows_sql`: no join, no sort after them, the raw keyset scan's
         statement), completed here with the activity type, budget, amount, currency and
@@ -501,18 +596,20 @@ class PiccoloReporting:
         # PostgreSQL only (worklog_rows_sql). No transaction here for SET LOCAL (and the pool
         # keeps sessions as they are: no SET at all): each statement that could be slow
         # carries the timeout, after which asyncpg cancels it on the server.
-        lookups = await self._lookups(plain.tenant_id)
+        timeout = self.timeout_ms / 1000
+        statement, params = _page_with_lookups(page, plain.tenant_id)
+        found = await fetch_records(WorklogRow, statement, *params, timeout=timeout)
+        records = [row[:_PAGE_WIDTH] for row in found if row[0] is not None]
+        lookups, zones, zone = _lookups_of([row[_PAGE_WIDTH:] for row in found if row[0] is None])
         on_worklogs, on_items = _budget_maps(lookups.tree, lookups.assignments)
         windows: list[Window] = []
         if lookups.statuses:
-            zones = await work.tenant(plain.tenant_id).tracking().time_zones()
-            zone = await self._tenant_zone(work, plain.tenant_id)
             windows = _windows(lookups.statuses, zones, zone)
-        timeout = self.timeout_ms / 1000
-        records = await fetch_records(WorklogRow, Sql(page.text), *page.params, timeout=timeout)
         more = len(records) > limit
         records = records[:limit]
-        position = tuple(records[-1][_KEYS:]) if more and records else None
+        position = None
+        if more and records:
+            position = tuple(records[-1][i] for i in worklog_order_positions(MODEL[query.entity_set], query))
         count = None
         if query.count:
             ctx = Context(plain.tenant_id, plain.viewer, plain.dialect, json.dumps(on_worklogs),
@@ -523,51 +620,8 @@ class PiccoloReporting:
         rows = _completed(records, lookups, on_worklogs, _by_user(windows))
         if query.select:
             names = [path.segments[0] for path in query.select]
-            rows = [{name: row[name] for name in names} for row in rows]
+            rows = [{name: getattr(row, name) for name in names} for row in rows]
         return Page(rows, count, position)
-
-    async def _tenant_zone(self, work: UnitOfWork, tenant_id: str) -> str:
-        tenant = await work.directory.tenant_by_id(tenant_id)
-        return tenant.time_zone if tenant is not None else "UTC"
-
-    async def _lookups(self, tenant_id: str) -> _Lookups:
-        types: dict[str, tuple[str, int | None, str | None]] = {}
-        budgets: dict[str, tuple[int | None, str | None]] = {}
-        users: dict[str, tuple[int, str]] = {}
-        currency = None
-        parents: dict[int, int | None] = {}
-        iterations: dict[int, int | None] = {}
-        on_iterations: dict[int, str] = {}
-        on_items: dict[int, str] = {}
-        on_worklogs: dict[str, str] = {}
-        statuses: dict[UserWeek, WeekStatus] = {}
-        rows = await fetch_records(WorklogRow, _LOOKUPS, *[tenant_id] * _LOOKUP_TENANTS,
-                                   timeout=self.timeout_ms / 1000)
-        for kind, a, b, c, d, e, f in rows:
-            if kind == "a":
-                types[a] = (b, c, d)
-            elif kind == "b":
-                budgets[a] = (c, d)
-            elif kind == "u":
-                users[a] = (c, d)
-            elif kind == "r":
-                currency = d
-            elif kind == "s":
-                if b == AssignmentKind.WORKLOG:
-                    on_worklogs[a] = d
-                elif b == AssignmentKind.WORK_ITEM:
-                    on_items[int(a)] = d
-                elif b == AssignmentKind.ITERATION:
-                    on_iterations[int(a)] = d
-            elif kind == "i":
-                parents[int(c)] = None if e is None else int(e)
-                iterations[int(c)] = None if f is None else int(f)
-            elif kind == "w":
-                statuses[UserWeek(a, b)] = WeekStatus(d)
-        return _Lookups(
-            types, budgets, users, currency, WorkTree(parents, iterations),
-            Assignments(on_iterations, on_items, on_worklogs), statuses,
-        )
 
     async def _expand(
         self,

@@ -58,6 +58,7 @@ __all__ = [
     "grouped_sql",
     "rows_sql",
     "targets_sql",
+    "worklog_order_positions",
     "worklog_rows_sql",
 ]
 
@@ -668,12 +669,20 @@ def _page_first(
     return source
 
 
-#: The worklog columns :func:`worklog_rows_sql` selects, in this order (then the order's
-#: values as ``_k0…``).
+#: The worklog columns :func:`worklog_rows_sql` selects, in this order.
 WORKLOG_ROW_COLUMNS = (
     "id", "user_id", "started_at", "length_s", "billable_length_s", "activity_type_id", "comment",
     "work_item", "created_at", "updated_at",
 )
+
+
+def worklog_order_positions(entity_set: EntitySet, query: Query) -> tuple[int, ...]:
+    """Where each of the order's values is in a row of :func:`worklog_rows_sql` (the order
+    names only the worklog's own columns there, all of them selected): the last row's
+    values at these are the page's cursor, so no value is selected twice."""
+    return tuple(
+        WORKLOG_ROW_COLUMNS.index(_WORKLOG_COLUMNS[item.path.text]) for item in order_of(entity_set, query)
+    )
 
 
 def worklog_rows_sql(
@@ -682,14 +691,14 @@ def worklog_rows_sql(
     """A page of workLogs as the worklog table's own columns (:data:`WORKLOG_ROW_COLUMNS`),
     nothing joined, in the index's order: what the reader completes with the activity types,
     budgets, rates and approval weeks it has in memory (``reader.py``). None when the query
-    names anything but a worklog's own columns (then :func:`rows_sql`)."""
+    names anything but a worklog's own columns (then :func:`rows_sql`); the order's values
+    are among the columns (:func:`worklog_order_positions`)."""
     order = order_of(entity_set, query)
     if not _worklogs_only(entity_set, query, ctx, order):
         return None
     p = Params()
-    keys = ", ".join(f"{column(item.path, 'q')} AS _k{i}" for i, item in enumerate(order))
     columns = ", ".join(f"q.{name}" for name in WORKLOG_ROW_COLUMNS)
-    text = f"SELECT {columns}, {keys} {_worklog_cut(entity_set, query, ctx, order, after, p)}"
+    text = f"SELECT {columns} {_worklog_cut(entity_set, query, ctx, order, after, p)}"
     text += f" LIMIT {int(limit)}"
     if skip:
         text += f" OFFSET {int(skip)}"

@@ -161,6 +161,10 @@ def _added(worklogs: Sequence[Worklog]) -> list[_Change]:
     return [(w, ChangeAction.ADDED, None, worklog_values(w)) for w in worklogs]
 
 
+def _users_of(worklogs: Sequence[Worklog]) -> frozenset[str]:
+    return frozenset(w.user_id for w in worklogs)
+
+
 def _json(values: Mapping[str, JsonValue] | None) -> str | None:
     return None if values is None else _encode_json(values).decode()
 
@@ -626,9 +630,10 @@ class PiccoloTrackingRepo:
         changes, rows = await history
         await self._record(changes, stamp, made=rows)
 
-    async def stage_worklogs(self, connection: Any, staged: StagedWorklogs) -> None:
+    async def stage_worklogs(self, connection: Any, staged: StagedWorklogs) -> frozenset[str]:
         """SQLite, on the write unit of work's connection before it takes the lock: the
-        rows ``add_worklogs`` would write, into TEMP tables (``bulk.stage_rows``)."""
+        rows ``add_worklogs`` would write, into TEMP tables (``bulk.stage_rows``). Returns
+        the users whose worklogs they are (``add_staged_worklogs`` notes them)."""
         stamp = constant(self._engine, staged.at)
         # Building 200,000 tuples takes a second of CPU: off the event loop, which goes on
         # serving the process's other requests meanwhile.
@@ -636,16 +641,20 @@ class PiccoloTrackingRepo:
         _, changes = await asyncio.to_thread(self._added_changes, staged.worklogs, stamp)
         await stage_rows(connection, "worklog", _WORKLOG_COLUMNS, rows)
         await stage_rows(connection, "worklog_change", _CHANGE_COLUMNS, changes)
+        return await asyncio.to_thread(_users_of, staged.worklogs)
 
     async def add_staged_worklogs(self, staged: StagedWorklogs) -> None:
         transaction = self._engine.current_transaction.get()
-        if getattr(transaction, "staged", None) is not staged or staged.tenant_id != self.tenant_id:
+        users = getattr(transaction, "staged_users", None)
+        if getattr(transaction, "staged", None) is not staged or staged.tenant_id != self.tenant_id \
+                or users is None:
             await self.add_worklogs(staged.worklogs, staged.at)
             return
         await insert_staged(self._engine, "worklog", _WORKLOG_COLUMNS)
-        # Their history rows are staged too: ``_record`` only needs to know whose they are.
-        await self._record([(w, ChangeAction.ADDED, None, None) for w in staged.worklogs],
-                           constant(self._engine, staged.at), staged=True)
+        # Their history rows are staged too, and whose they are was noted while staging: no
+        # pass over the worklogs under the lock.
+        self._note_worklogs_of(users)
+        await insert_staged(self._engine, "worklog_change", _CHANGE_COLUMNS)
 
     def _worklog_rows(
         self, worklogs: Sequence[Worklog], stamp: Any, stop_reason: str | None
@@ -670,22 +679,22 @@ class PiccoloTrackingRepo:
         stamp: Any,
         *,
         made: Sequence[tuple[Any, ...]] | None = None,
-        staged: bool = False,
     ) -> None:
         """The history rows of ``changes`` (worklog, action, before, after), in one statement
-        (COPY or multi-row INSERTs for many: ``bulk.py``). Every history write comes here.
-        ``made``: their rows, made already (a big add makes them in a worker thread);
-        ``staged``: their rows wait in the unit of work's staging table (``add_staged_worklogs``)."""
+        (COPY or multi-row INSERTs for many: ``bulk.py``). Every history write comes here,
+        but for staged rows (``add_staged_worklogs``). ``made``: their rows, made already (a
+        big add makes them in a worker thread)."""
         if not changes:
             return
-        # Every worklog write records its history here: the one place that sees them all.
-        for user_id in {w.user_id for w, _, _, _ in changes}:
-            note_tracking(self.tenant_id, user_id, timer=False)
-        if staged:
-            await insert_staged(self._engine, "worklog_change", _CHANGE_COLUMNS)
-            return
+        # Every worklog write records its history here (or in ``add_staged_worklogs``): the
+        # one place that sees them all.
+        self._note_worklogs_of({w.user_id for w, _, _, _ in changes})
         rows = made if made is not None else self._change_rows(changes, stamp)
         await insert_rows(self._engine, "worklog_change", _CHANGE_COLUMNS, rows)
+
+    def _note_worklogs_of(self, user_ids: Collection[str]) -> None:
+        for user_id in user_ids:
+            note_tracking(self.tenant_id, user_id, timer=False)
 
     def _change_rows(self, changes: Sequence[_Change], stamp: Any) -> list[tuple[Any, ...]]:
         origin = self._origin

@@ -11,9 +11,12 @@ connection refuses any statement other than a plain ``SELECT`` (see ``_ReadConne
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import itertools
 import logging
 import re
+import sqlite3
 from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Any, Self
@@ -98,7 +101,52 @@ class _ReadSession:
         return None
 
 
-class _StagingTransaction(SQLiteTransaction):
+#: Seconds between a SQLite writer's tries for the database's write lock while another
+#: connection holds it: short, so that a write queued behind a big one (an import holding
+#: the lock for a second) starts within milliseconds of its commit. SQLite's own busy
+#: handler sleeps 1, 2, 5, … ms, then 100 ms at a time: a write that waited longer than a
+#: quarter second started up to 100 ms after the lock was free (docs/benchmarks.md, Imports).
+_LOCK_STEPS = (0.001, 0.002, 0.004, 0.008)
+_LOCK_STEP = 0.01
+
+
+async def _begin_immediate(connection: Any, timeout: float) -> None:
+    """``BEGIN IMMEDIATE``, waiting for the write lock up to ``timeout`` seconds (the
+    engine's busy timeout) in ``_LOCK_STEPS``, asleep on the event loop rather than in
+    SQLite's busy handler; every other statement keeps that handler."""
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + timeout
+    await connection.execute("PRAGMA busy_timeout = 0")
+    try:
+        for step in itertools.chain(_LOCK_STEPS, itertools.repeat(_LOCK_STEP)):
+            try:
+                await connection.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as error:
+                if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or loop.time() >= give_up:
+                    raise
+            await asyncio.sleep(step)
+    finally:
+        await connection.execute(f"PRAGMA busy_timeout = {round(timeout * 1000)}")
+
+
+class _WriteTransaction(SQLiteTransaction):
+    """SQLite's write transaction: ``BEGIN IMMEDIATE`` (the write lock at once, so that
+    "read, check, write" cannot interleave with another writer), waited for in short steps."""
+
+    def __init__(self, engine: SQLiteEngine) -> None:
+        super().__init__(engine, transaction_type=TransactionType.immediate)
+
+    async def begin(self) -> None:
+        try:
+            await _begin_immediate(self.connection, float(self.engine.connection_kwargs.get("timeout", 5.0)))
+        except BaseException:
+            # Piccolo leaves the connection open when BEGIN fails.
+            await self.connection.close()
+            raise
+
+
+class _StagingTransaction(_WriteTransaction):
     """SQLite's write transaction for a unit of work given ``staged`` worklogs: on its own
     connection, *before* ``BEGIN IMMEDIATE`` takes the database's write lock, the worklogs'
     rows go into TEMP tables (private to the connection, closed with it); under the lock
@@ -107,18 +155,20 @@ class _StagingTransaction(SQLiteTransaction):
     halved it for a 100,000-row import (docs/benchmarks.md, Imports)."""
 
     def __init__(self, engine: SQLiteEngine, staged: StagedWorklogs) -> None:
-        super().__init__(engine, transaction_type=TransactionType.immediate)
+        super().__init__(engine)
         self.staged = staged
+        #: Whose worklogs were staged (None until they are).
+        self.staged_users: frozenset[str] | None = None
 
     async def begin(self) -> None:
         try:
-            await PiccoloTrackingRepo(self.engine, self.staged.tenant_id).stage_worklogs(
+            self.staged_users = await PiccoloTrackingRepo(self.engine, self.staged.tenant_id).stage_worklogs(
                 self.connection, self.staged)
         except BaseException:
             # Piccolo leaves the connection open when BEGIN fails: close it, and the TEMP rows.
             await self.connection.close()
             raise
-        await self.connection.execute(f"BEGIN {self.transaction_type.value}")  # as Piccolo's begin()
+        await super().begin()
 
 
 def _pool(engine: Engine[Any]) -> Any:
@@ -202,11 +252,12 @@ class PiccoloUnitOfWork:
         if isinstance(self._engine, SQLiteEngine):
             # SQLite has no row locks: a writer takes the database's write lock at
             # BEGIN, so "read, check, write" cannot interleave with another writer.
-            kind = TransactionType.immediate if self._write else TransactionType.deferred
             if self._staged is not None:
                 self._tx = _StagingTransaction(self._engine, self._staged)
+            elif self._write:
+                self._tx = _WriteTransaction(self._engine)
             else:
-                self._tx = self._engine.transaction(transaction_type=kind)
+                self._tx = self._engine.transaction(transaction_type=TransactionType.deferred)
         elif self._write or (pool := _pool(self._engine)) is None:
             self._tx = self._engine.transaction()
         else:

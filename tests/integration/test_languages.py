@@ -125,6 +125,11 @@ def test_a_german_user_sees_the_time_tab_in_german_with_german_formats_and_engli
     assert ">1,50<" in page
     assert "Mo. 05." in page
     assert 'class="week-status">offen<' in page
+    # What the page's script says comes from the page, so it is German too.
+    assert 'data-edit-label="Dauer eingeben"' in page
+    assert 'data-confirm-clear="Die {count} Zeiteinträge in dieser Zelle löschen?"' in page
+    reporting = client.get("/settings/reporting").text
+    assert 'data-copied="Kopiert."' in reporting and "Strg+C" in reporting
     month = client.get("/time/month?month=2026-01").text
     assert "Januar 2026" in month and ">Mo.<" in month
 

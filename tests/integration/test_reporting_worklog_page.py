@@ -59,6 +59,35 @@ def test_the_index_page_gives_what_the_joined_page_gives(world: Seeded, select: 
         assert {None} < {r["Amount"] for r in everyone}
 
 
+def test_the_index_page_places_worklogs_in_weeks_by_the_users_and_the_tenants_zones(world: Seeded) -> None:
+    """A week's window is the user's own zone's, else the tenant's: the index page reads both
+    with its rows (only when some week has a status) and gives what the joined page gives."""
+    s, c = world, world.client
+    tina = s.users["tina"]
+    tenant = sql(c, "SELECT tenant_id FROM tenant_user WHERE id = {}", tina)[0]["tenant_id"]
+    mine = [w["id"] for w in s.worklogs if w["user"] == "tina"]
+    # Sunday evening of 2026-W02 in UTC, Monday of W03 at UTC+14; Sunday noon of W01 in UTC,
+    # Monday of W02 at UTC+14.
+    late, early = mine[1], mine[2]
+    sql(c, "UPDATE worklog SET started_at = {} WHERE id = {}", datetime(2026, 1, 11, 20, tzinfo=UTC), late)
+    sql(c, "UPDATE worklog SET started_at = {} WHERE id = {}", datetime(2026, 1, 4, 12, tzinfo=UTC), early)
+    ok(c.post("/api/v1/weeks/2026-W02/submit", headers=s.headers["tina"]))
+
+    def states() -> dict[str, str]:
+        index = every_row(c, s.headers["admin"], "workLogs", page_size=7)
+        joined = every_row(c, s.headers["admin"], "workLogs", page_size=7, **{"$filter": _JOINED})
+        assert index == joined and index
+        return {r["Id"]: r["ApprovalState"] for r in index}
+
+    assert (states()[late], states()[early]) == ("submitted", "open")  # both zones UTC
+    sql(c, "UPDATE tenant SET time_zone = {} WHERE id = {}", "Pacific/Kiritimati", tenant)
+    assert (states()[late], states()[early]) == ("open", "submitted")  # the tenant's zone
+    sql(c, "INSERT INTO tracking_preference (id, tenant_id, user_id, time_zone, mail_on_system_stop, "
+           "updated_at) VALUES ({}, {}, {}, {}, false, {})",
+        "pref-tina", tenant, tina, "UTC", datetime(2026, 1, 1, tzinfo=UTC))
+    assert (states()[late], states()[early]) == ("submitted", "open")  # her own zone wins
+
+
 @pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_a_worklog_page_over_the_timeout_is_refused_with_400_and_the_next_one_answers(world: Seeded) -> None:
     """The index page runs without a transaction (no SET LOCAL): asyncpg's timeout cancels

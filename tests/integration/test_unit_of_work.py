@@ -3,11 +3,16 @@ pooled connection without BEGIN/ROLLBACK and refuse to write, lock or commit."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from piccolo.engine.sqlite import SQLiteEngine
 
 from plugins.storage import engine as storage_engine
 from plugins.storage.migrations import upgrade
@@ -126,3 +131,55 @@ async def test_a_write_unit_of_work_is_rolled_back_unless_committed(engine: Any)
         await work.commit()
     async with uow():
         assert await Enterprise.select(Enterprise.name) == [{"name": "Kept"}]
+
+
+async def test_a_sqlite_write_unit_of_work_waits_for_the_write_lock_and_starts_soon_after_it_is_free(
+    sqlite_url: str,
+) -> None:
+    """Another connection holds the write lock for 0.4 s: the unit of work waits (not
+    SQLite's busy handler, whose sleeps grow to 100 ms, but short steps of its own), then
+    starts within a few steps of the release, with SQLite's busy timeout back on its connection."""
+    engine = await storage_engine.open_engine(sqlite_url)
+    storage_engine.bind(engine)
+    path = sqlite_url.removeprefix("sqlite:///")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    released = 0.0
+
+    async def release() -> None:
+        nonlocal released
+        await asyncio.sleep(0.4)
+        other.execute("ROLLBACK")
+        released = time.perf_counter()
+
+    releasing = asyncio.create_task(release())
+    uow = PiccoloUnitOfWorkFactory(engine)
+    async with uow(write=True):
+        started = time.perf_counter()
+        rows = await engine.run_ddl("PRAGMA busy_timeout")
+        await Enterprise.select(Enterprise.id)
+    await releasing
+    other.close()
+    assert released > 0 and 0 <= started - released < 0.08
+    assert rows[0]["timeout"] == 30_000
+
+
+async def test_a_sqlite_write_unit_of_work_gives_up_after_the_busy_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "busy.sqlite3"
+    sqlite3.connect(path).close()
+    engine = SQLiteEngine(path=str(path), timeout=0.2)
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("PRAGMA journal_mode=WAL")
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            async with PiccoloUnitOfWorkFactory(engine)(write=True):
+                pass  # pragma: no cover - never reached
+    finally:
+        other.close()
+
+
+async def test_a_new_sqlite_database_has_16_kib_pages(tmp_path: Path) -> None:
+    engine = await storage_engine.open_engine(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    rows = await engine.run_ddl("PRAGMA page_size")
+    assert rows[0]["page_size"] == storage_engine.SQLITE_PAGE_SIZE == 16384

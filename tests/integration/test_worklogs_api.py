@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -185,6 +186,41 @@ def test_an_administrators_lock_date_freezes_every_day_up_to_it(org: Org) -> Non
 
     assert org.client.delete(f"/api/v1/worklogs/{monday['id']}", headers=org.admin).status_code == 423
     assert org.client.delete(f"/api/v1/worklogs/{wednesday['id']}", headers=org.admin).status_code == 204
+
+
+def test_a_lock_date_that_falls_on_a_running_timer_keeps_only_the_time_after_it(
+    org: Org, clock: FixedClock
+) -> None:
+    """SPEC §8: nothing enters a locked day, not even a running timer's worklog."""
+    def start(comment: str) -> None:
+        started = org.client.post("/api/v1/tracking/start", json={"comment": comment}, headers=org.admin)
+        assert started.status_code == 201, started.text
+
+    def lock(day: str) -> None:
+        locked = org.client.put("/api/v1/settings/tracking", json={"locked_until": day}, headers=org.admin)
+        assert locked.status_code == 200, locked.text
+
+    clock.set(datetime(2026, 1, 1, 23, 30, tzinfo=UTC))  # the tenant's zone is UTC
+    start("late")
+    lock("2026-01-01")
+    clock.set(datetime(2026, 1, 2, 0, 25, tzinfo=UTC))  # before its first activity check
+    stopped = org.client.post("/api/v1/tracking/stop", headers=org.admin)
+    assert stopped.status_code == 200, stopped.text
+    assert (stopped.json()["started_at"], stopped.json()["length_s"]) == ("2026-01-02T00:00:00Z", 1500)
+
+    # A timer wholly on days locked while it ran stops, stores nothing, and says so.
+    clock.set(datetime(2026, 1, 2, 5, 0, tzinfo=UTC))
+    start("gone")
+    lock("2026-01-02")
+    clock.set(datetime(2026, 1, 2, 5, 20, tzinfo=UTC))
+    refused = org.client.post("/api/v1/tracking/stop", headers=org.admin)
+    assert refused.status_code == 423, refused.text
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    problem = refused.json()
+    assert problem["code"] == "week_locked" and problem["stopped"] is True and problem["locked_s"] == 1200
+    assert org.client.get("/api/v1/tracking/current", headers=org.admin).json()["running"] is False
+    comments = [w["comment"] for w in org.client.get("/api/v1/worklogs", headers=org.admin).json()["items"]]
+    assert comments == ["late"]
 
 
 def _on_plan_with(org: Org, plan_id: str, worklogs: int) -> None:

@@ -359,8 +359,8 @@ async def _run(
         body["@odata.nextLink"] = (
             f"{str(request.base_url).rstrip('/')}{ODATA_PREFIX}/{entity_set_name}?{urlencode(link)}"
         )
-    # What was applied: the server's own page size caps a larger preference.
-    applied = None if max_page is None else min(max_page, entity_set.page_size)
+    # What was applied: the set's largest page caps a larger preference.
+    applied = None if max_page is None else entity_set.page_limit(max_page)
     headers = {"Preference-Applied": f"odata.maxpagesize={applied}"} if applied is not None else None
     return _answer(body, headers=headers)
 
@@ -389,7 +389,9 @@ async def _entity(
     )
     if not page.rows:
         raise QueryRefused(f"{entity_set.name}({key[:60]}) does not exist", status=404, code="not_found")
-    return _answer({"@odata.context": _context_url(request, entity_set, query, entity=True), **page.rows[0]})
+    row = page.rows[0]
+    fields = row if isinstance(row, dict) else msgspec.structs.asdict(row)
+    return _answer({"@odata.context": _context_url(request, entity_set, query, entity=True), **fields})
 
 
 def _query_pairs(text: str) -> list[tuple[str, str]]:

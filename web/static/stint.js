@@ -140,7 +140,9 @@ document.addEventListener("click", (event) => {
     if (cell.querySelector("input")) return;
     const input = document.createElement("input");
     input.className = "cell-input";
-    input.setAttribute("aria-label", cell.getAttribute("aria-label") + " — type a duration");
+    // The words come from the page (data-edit-label), in the user's language.
+    const hint = cell.closest(GRID).dataset.editLabel || "type a duration";
+    input.setAttribute("aria-label", `${cell.getAttribute("aria-label")} — ${hint}`);
     input.value = text === undefined ? cell.dataset.value : text;
     cell.dataset.editing = "true";
     cell.textContent = "";
@@ -172,7 +174,9 @@ document.addEventListener("click", (event) => {
   function clear(cell) {
     const count = Number(cell.dataset.count || "0");
     if (count === 0) return;
-    if (count > 1 && !window.confirm(`Delete the ${count} worklogs in this cell?`)) return;
+    const question = (cell.closest(GRID).dataset.confirmClear || "Delete the {count} worklogs in this cell?")
+      .replace("{count}", String(count));
+    if (count > 1 && !window.confirm(question)) return;
     pending = keyOf(cell);
     send(cell, "", count > 1 ? { confirmed: "1" } : {});
   }
@@ -388,6 +392,9 @@ document.addEventListener("click", async (event) => {
     copied = document.execCommand("copy");
   }
   if (status) {
-    status.textContent = copied ? "Copied." : "Selected: press Ctrl+C (⌘C) to copy.";
+    // The words come from the button (data-copied, data-copy-fallback), in the user's language.
+    status.textContent = copied
+      ? button.getAttribute("data-copied") || "Copied."
+      : button.getAttribute("data-copy-fallback") || "Selected: press Ctrl+C (⌘C) to copy.";
   }
 });

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from core.clock import FixedClock
-from core.errors import AccessDenied, Conflict, ValidationFailed, WeekLocked
+from core.errors import AccessDenied, Conflict, TimerRunning, ValidationFailed, WeekLocked
 from core.services.approvals import (
     ApprovalSettings,
     approval_queue,
@@ -18,6 +18,7 @@ from core.services.approvals import (
     set_approvers,
 )
 from core.services.timesheets import week_view
+from core.services.tracking import stop_tracking
 from core.services.worklogs import NewWorklog, add_worklog
 from core.tracking import WeekStatus, week_of
 from tests.fakes import FakeDatabase, FakeUnitOfWorkFactory
@@ -229,3 +230,36 @@ async def test_approval_mails_respect_the_recipients_notification_settings(
     await change_week(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, week=THIS_WEEK,
                       action="submit", mailer=mailer)
     assert [m.to for m in mailer.sent] == ["max@acme.test", "max@acme.test"]
+
+
+async def test_a_week_whose_owner_has_a_timer_running_inside_it_is_decided_only_once_the_timer_stops(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, tracking: Tracking
+) -> None:
+    # SPEC §8: a locked week takes no new worklog, and a running timer leaves one when it
+    # stops. Approving or closing the week under it would strand that time.
+    tenant = seed.tenant()
+    pam = seed.user(tenant, "pam@acme.test", approval_manager=True)
+    ann = seed.user(tenant, "ann@acme.test")
+    tracking.timer(tenant, ann, NOW - timedelta(hours=1))
+    tracking.week(tenant, ann, WeekStatus.SUBMITTED)
+    for action in ("approve", "close"):
+        with pytest.raises(TimerRunning) as refused:
+            await change_week(uow, clock, tenant=tenant, actor=pam, owner_id=ann.id, week=THIS_WEEK,
+                              action=action)
+        assert refused.value.code == "timer_running" and "once it stops" in refused.value.detail
+        assert tracking.status(tenant, ann) is WeekStatus.SUBMITTED
+    # Rejecting locks nothing: it goes through.
+    rejected = await change_week(uow, clock, tenant=tenant, actor=pam, owner_id=ann.id, week=THIS_WEEK,
+                                 action="reject", note="one line is missing")
+    assert rejected.status is WeekStatus.REJECTED
+    # Another week than the timer's is not held up.
+    tracking.week(tenant, ann, WeekStatus.SUBMITTED, week=week_of(TODAY - timedelta(days=7)))
+    done = await change_week(uow, clock, tenant=tenant, actor=pam, owner_id=ann.id,
+                             week=week_of(TODAY - timedelta(days=7)), action="approve")
+    assert done.status is WeekStatus.APPROVED
+    # Once the timer stopped, the week can be approved.
+    await stop_tracking(uow, clock, tenant=tenant, user=ann)
+    await change_week(uow, clock, tenant=tenant, actor=ann, owner_id=ann.id, week=THIS_WEEK, action="submit")
+    done = await change_week(uow, clock, tenant=tenant, actor=pam, owner_id=ann.id, week=THIS_WEEK,
+                             action="approve")
+    assert done.status is WeekStatus.APPROVED

@@ -3,7 +3,6 @@ checks, and the job that stops timers a rule, the maximum length or the end of a
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -17,7 +16,7 @@ from core.services.tracking import (
     start_tracking,
     stop_tracking,
 )
-from core.tracking import StopReason, TrackingRules, WeekStatus, WorklogFlag, WorklogLimitReached
+from core.tracking import StopReason, TrackingRules, WorklogFlag, WorklogLimitReached
 from tests.fakes import FakeDatabase, FakeUnitOfWorkFactory
 from tests.fakes.jobs import FakeMailer
 from tests.fakes.tracking import FakeTrackingDirectory
@@ -365,18 +364,74 @@ async def test_the_job_visits_every_tenant_with_a_timer_and_only_those(
     assert uow.writes == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="SPEC §8: nothing can add a worklog inside a locked week; a timer running when its week "
-    "is approved (or locked up to a date) still leaves its worklog there when it stops",
-)
-async def test_a_timer_running_when_its_week_is_approved_leaves_no_worklog_inside_that_week(
+# SPEC §8: nothing adds a worklog inside a locked week, a running timer's worklog included.
+# Approving the owner's week waits for the timer (test_approvals.py); a lock by date can
+# fall on a running timer's days, and then only what it ran on open days is stored.
+
+
+async def test_a_timer_whose_days_an_administrator_locks_meanwhile_keeps_only_what_it_ran_after_them(
+    uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, tracking: Tracking
+) -> None:
+    tenant = seed.tenant()
+    ann = seed.user(tenant)
+    tracking.preference(tenant, ann, time_zone="Europe/Berlin")
+    # Started at 23:30 Berlin time on the 9th; the 9th is locked while it runs.
+    started = datetime(2026, 3, 9, 22, 30, tzinfo=UTC)
+    clock.set(started + timedelta(hours=2))
+    tracking.timer(tenant, ann, started, next_check=clock.now() + timedelta(minutes=5))
+    tracking.rules(tenant, locked_until=date(2026, 3, 9))
+    stopped = await stop_tracking(uow, clock, tenant=tenant, user=ann)
+    [worklog] = tracking.worklogs(tenant)
+    assert stopped.worklog == worklog
+    # From Berlin's midnight (23:00 UTC) to the stop: the half hour on the 9th is not stored.
+    assert (worklog.started_at, worklog.length_s) == (datetime(2026, 3, 9, 23, 0, tzinfo=UTC), 5400)
+    assert stopped.locked_s == 1800
+    assert tracking.running(tenant, ann) is None
+
+
+async def test_a_timer_that_ran_only_on_days_locked_meanwhile_stops_stores_nothing_and_says_why(
     uow: FakeUnitOfWorkFactory, clock: FixedClock, seed: Seed, tracking: Tracking
 ) -> None:
     tenant = seed.tenant()
     ann = seed.user(tenant)
     tracking.timer(tenant, ann, NOW - timedelta(minutes=30))
-    tracking.week(tenant, ann, WeekStatus.APPROVED)  # approved while the timer runs
-    with contextlib.suppress(WeekLocked):
+    tracking.rules(tenant, locked_until=NOW.date())  # locked up to today while it runs
+    with pytest.raises(WeekLocked) as refused:
         await stop_tracking(uow, clock, tenant=tenant, user=ann)
+    assert refused.value.extra == {"stopped": True, "locked_s": 1800}
+    assert "30 min" in refused.value.detail
+    # The stop stands (committed before the refusal), and nothing entered the locked day.
+    assert tracking.running(tenant, ann) is None
     assert tracking.worklogs(tenant) == []
+    assert uow.commits == 1
+
+
+async def test_a_rule_stop_on_days_locked_meanwhile_stores_only_the_open_part_and_a_later_track_whole(
+    uow: FakeUnitOfWorkFactory,
+    clock: FixedClock,
+    seed: Seed,
+    tracking: Tracking,
+    directory: FakeTrackingDirectory,
+    mailer: FakeMailer,
+) -> None:
+    tenant = seed.tenant()
+    ann, bob = seed.user(tenant, "ann@acme.test"), seed.user(tenant, "bob@acme.test")
+    # Both ran past the maximum length (12 h); ann's first hours lie on a locked day.
+    clock.set(datetime(2026, 3, 10, 14, 0, tzinfo=UTC))
+    tracking.timer(
+        tenant, ann, datetime(2026, 3, 9, 22, 0, tzinfo=UTC), next_check=clock.now() + timedelta(hours=1)
+    )
+    tracking.timer(
+        tenant, bob, datetime(2026, 3, 10, 1, 0, tzinfo=UTC), next_check=clock.now() + timedelta(hours=1)
+    )
+    tracking.rules(tenant, locked_until=date(2026, 3, 9))
+    stopped = {s.user_id: s for s in await run_timer_checks(uow, clock, directory, mailer)}
+    assert stopped[ann.id].reason is StopReason.MAX_LENGTH and stopped[ann.id].locked_s == 2 * 3600
+    assert stopped[ann.id].worklog is not None
+    assert (stopped[ann.id].worklog.started_at, stopped[ann.id].worklog.length_s) == (
+        datetime(2026, 3, 10, 0, 0, tzinfo=UTC),
+        10 * 3600,
+    )
+    # Bob's timer started after the locked day (UTC's day here: no zone set): kept whole.
+    assert stopped[bob.id].locked_s == 0 and stopped[bob.id].worklog is not None
+    assert stopped[bob.id].worklog.length_s == 12 * 3600
