@@ -15,7 +15,7 @@ import pytest
 from core.clock import FixedClock
 from core.ids import new_id
 from tests.integration.reporting_support import ODATA, Seeded, ok, seeded_world, sql
-from tests.integration.tracking_support import run
+from tests.integration.tracking_support import run, stint_of
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -52,37 +52,28 @@ def _tenant(s: Seeded) -> str:
 
 
 def _bulk(s: Seeded, count: int) -> None:
-    """``count`` worklogs of two users, straight into storage (as an import would leave them),
+    """``count`` worklogs of two users, straight into storage (as an import would leave them,
+    through its bulk writer: building 100,000 Piccolo rows took most of this test's time),
     some sharing a start time so the order's tie-break (the id) is exercised."""
+    from plugins.storage.bulk import constant, insert_rows
     from plugins.storage.tracking_tables import WorklogRow
 
     tenant = _tenant(s)
     users = (s.users["tina"], s.users["umar"])
+    engine = WorklogRow._meta.db
+    columns = ("id", "tenant_id", "user_id", "started_at", "length_s", "billable_length_s", "comment",
+               "added_by", "flags", "owner_edited", "created_at", "updated_at")
+    created = constant(engine, START)
+    rows = [
+        (new_id(), tenant, users[n % 2], constant(engine, START + timedelta(minutes=10 * (n // 3))), 600, 0,
+         f"bulk {n}", users[n % 2], "", False, created, created)
+        for n in range(count)
+    ]
 
     async def insert() -> None:
-        for first in range(0, count, 2_000):
-            rows = [
-                WorklogRow(
-                    id=new_id(),
-                    tenant_id=tenant,
-                    user_id=users[n % 2],
-                    started_at=START + timedelta(minutes=10 * (n // 3)),
-                    length_s=600,
-                    billable_length_s=0,
-                    work_item=None,
-                    comment=f"bulk {n}",
-                    activity_type=None,
-                    added_by=users[n % 2],
-                    flags="",
-                    owner_edited=False,
-                    stop_reason=None,
-                    created_at=START,
-                    updated_at=START,
-                    activity_type_id=None,
-                )
-                for n in range(first, min(first + 2_000, count))
-            ]
-            await WorklogRow.insert(*rows)
+        async with stint_of(s.client).uow(write=True) as work:
+            await insert_rows(engine, "worklog", columns, rows)
+            await work.commit()
 
     run(s.client, insert)
 
