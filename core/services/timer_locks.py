@@ -12,14 +12,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from core.errors import WeekLocked
-from core.tracking import LockPolicy, TrackDraft, first_open_instant, local_day, week_of
+from core.tracking import LockPolicy, TrackDraft, Worklog, first_open_instant, local_day, week_of
 from core.tracking.ports import TrackingRepository
-
-if TYPE_CHECKING:
-    from .tracking import StoppedTrack
 
 __all__ = ["ZoneOf", "known_zone", "refuse_locked", "unlocked_part", "zone_of"]
 
@@ -72,13 +68,13 @@ def known_zone(time_zone: str) -> ZoneOf:
     return the_zone
 
 
-def refuse_locked(stopped: StoppedTrack) -> None:
-    """The user's own stop left nothing to store because the days it ran on are locked: say
-    so (423), after the commit, so the stop itself stands."""
-    if stopped.worklog is None and stopped.locked_s > 0:
-        minutes = stopped.locked_s // 60
+def refuse_locked(worklog: Worklog | None, locked_s: int) -> None:
+    """The user's own stop left nothing to store (``worklog`` None) because the days it ran
+    on are locked: say so (423), after the commit, so the stop itself stands."""
+    if worklog is None and locked_s > 0:
+        minutes = locked_s // 60
         raise WeekLocked(
             f"the timer stopped, but the {minutes} min it ran lie in locked days "
             "(locked by an administrator or the tenant's approval settings) and were not stored",
-            stopped=True, locked_s=stopped.locked_s,
+            stopped=True, locked_s=locked_s,
         )

@@ -209,7 +209,7 @@ async def stop_tracking(
                                 lock=reads.settings.lock.as_of(today_in(clock)),
                                 zone_of=zone_of(repo, tenant.time_zone, user.id))
         await work.commit()
-    refuse_locked(stopped)
+    refuse_locked(stopped.worklog, stopped.locked_s)
     return stopped
 
 
