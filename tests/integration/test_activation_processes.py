@@ -157,7 +157,10 @@ def test_activation_goes_over_https_through_the_configured_proxy(tmp_path: Path)
             assert activated.json()["seats"] == 8
             assert c.post("/api/v1/subscription/activation/refresh", headers=headers).status_code == 200
         port = url.rsplit(":", 1)[1]
-        assert proxy.requests == [("CONNECT", f"127.0.0.1:{port}")] * 2
+        # Every connection went through the proxy to the service: one per call, or more when a
+        # connection is opened again under load (seen once in CI with three test workers).
+        assert len(proxy.requests) >= 2
+        assert set(proxy.requests) == {("CONNECT", f"127.0.0.1:{port}")}
     finally:
         onprem.stop()
         proxy.close()
