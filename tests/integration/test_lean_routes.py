@@ -8,18 +8,16 @@ import io
 import json
 import logging
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 
 from core.clock import FixedClock
 from tests.conftest import make_settings
 from tests.support.api import PASSWORD, api_client, bearer, operator_token, signup, token
-from tests.support.services import REDIS_URL
+from tests.support.services import redis_store
 from web.api.access import PATH
 from web.edge import EdgeMiddleware
 from web.logs import JsonFormatter
@@ -34,12 +32,8 @@ def store(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
     if request.param == "memory":
         yield {}
         return
-    prefix = f"stint-test-{uuid.uuid4().hex[:8]}:"
-    yield {"STINT_REDIS_URL": f"{REDIS_URL}/{REDIS_DB}", "STINT_REDIS_PREFIX": prefix}
-    client = redis.Redis.from_url(f"{REDIS_URL}/{REDIS_DB}")
-    for key in client.scan_iter(f"{prefix}*"):
-        client.delete(key)
-    client.close()
+    with redis_store(REDIS_DB) as settings:
+        yield settings
 
 
 def make_client(

@@ -5,6 +5,9 @@ from __future__ import annotations
 import functools
 import os
 import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 POSTGRES_ADMIN_URL = os.environ.get("STINT_TEST_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -55,3 +58,17 @@ def redis_up() -> bool:
         return bool(redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping())
     except Exception:
         return False
+
+
+@contextmanager
+def redis_store(db: int) -> Iterator[dict[str, str]]:
+    """Settings that put the app's caches and counters in Redis database ``db`` under a key
+    prefix of their own, and the keys written under it deleted afterwards."""
+    import redis
+
+    prefix = f"stint-test-{uuid.uuid4().hex[:8]}:"
+    yield {"STINT_REDIS_URL": f"{REDIS_URL}/{db}", "STINT_REDIS_PREFIX": prefix}
+    client = redis.Redis.from_url(f"{REDIS_URL}/{db}")
+    for key in client.scan_iter(f"{prefix}*"):
+        client.delete(key)
+    client.close()
