@@ -42,6 +42,12 @@ def make_client(
     return api_client(make_settings(database_url, tmp_path, **store, **more), clock)
 
 
+def signed_up_admin(client: Any) -> dict[str, str]:
+    """Tenant acme signed up; its administrator's bearer header."""
+    signup(client, "acme")
+    return bearer(token(client, "acme", "admin@acme.test"))
+
+
 def edge(client: Any) -> EdgeMiddleware:
     handler = client.app.asgi_handler
     assert isinstance(handler, EdgeMiddleware)
@@ -93,8 +99,7 @@ def test_the_happy_path_is_answered_at_the_edge_as_litestar_answers_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with make_client(database_url, tmp_path, clock, store) as client:
-        signup(client, "acme")
-        headers = bearer(token(client, "acme", "admin@acme.test"))
+        headers = signed_up_admin(client)
         spy(client, answered)
         lean = [client.get(PATH, headers=headers) for _ in range(3)]
         assert answered == [True, True, True]
@@ -120,8 +125,7 @@ def test_a_callers_request_id_is_kept_and_the_request_logged_as_before(
     handler.setFormatter(JsonFormatter())
     log = logging.getLogger("stint.access")
     with make_client(database_url, tmp_path, clock, store) as client:
-        signup(client, "acme")
-        headers = {**bearer(token(client, "acme", "admin@acme.test")), "X-Request-ID": "req-42"}
+        headers = {**signed_up_admin(client), "X-Request-ID": "req-42"}
         spy(client, answered)
         log.addHandler(handler)
         try:
@@ -195,8 +199,7 @@ def test_a_token_without_the_scope_gets_litestars_403(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     with make_client(database_url, tmp_path, clock, store) as client:
-        signup(client, "acme")
-        headers = bearer(token(client, "acme", "admin@acme.test"))
+        headers = signed_up_admin(client)
         made = client.post(
             "/api/v1/me/tokens",
             headers=headers,
@@ -223,8 +226,7 @@ def test_each_request_is_counted_once_whichever_path_answers_it(
     """Five allowed a minute: lean answers, fall-throughs after authenticating (a token
     without the scope) and requests Litestar alone answers (a query) spend one each."""
     with make_client(database_url, tmp_path, clock, store, STINT_RATE_LIMIT_API="5") as client:
-        signup(client, "acme")
-        headers = bearer(token(client, "acme", "admin@acme.test"))
+        headers = signed_up_admin(client)
         made = client.post(
             "/api/v1/me/tokens",
             headers=headers,
