@@ -4,30 +4,16 @@ refuses a write sent this way."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
-from plugins.storage import engine as storage_engine
 from plugins.storage.billing_tables import BillingEvent
-from plugins.storage.migrations import upgrade
 from plugins.storage.plain_sql import Sql, fetch
 from plugins.storage.uow import PiccoloUnitOfWorkFactory, ReadOnlyViolation
 
 NOW = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
 CLAIM = Sql("INSERT INTO billing_event (id, type, outcome, received_at) VALUES ({}, {}, {}, {}) RETURNING id")
 SEEN = Sql("SELECT id, received_at FROM billing_event WHERE id = {}")
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[Any]:
-    engine = await storage_engine.open_engine(database_url, pool_size=1)
-    storage_engine.bind(engine)
-    await upgrade(engine)
-    yield engine
-    await storage_engine.close(engine)
 
 
 def test_placeholders_are_numbered_for_postgresql_and_kept_for_piccolo() -> None:
