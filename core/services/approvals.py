@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Literal
 
 from core.clock import Clock, today_in
-from core.errors import NotFound, TimerRunning, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from core.jobs.ports import Mailer
 from core.notifications import allows
 from core.tenancy import Tenant, User
@@ -30,7 +30,6 @@ from core.tracking import (
     approve_week,
     check_note,
     close_week,
-    local_day,
     may_decide,
     parse_week_id,
     reject_week,
@@ -38,12 +37,12 @@ from core.tracking import (
     revoke_week,
     submit_week,
     week_of,
-    zone,
 )
 from core.tracking.explorer import week_window
-from core.tracking.ports import TrackingDirectory, TrackingRepository
+from core.tracking.ports import TrackingDirectory
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
+from .timer_locks import ensure_no_timer_inside
 from .tracking_common import all_users
 
 __all__ = [
@@ -229,25 +228,6 @@ async def _drafts(
     return []
 
 
-async def _ensure_no_timer_inside(
-    repo: TrackingRepository, tenant: Tenant, owner_id: str, week: WeekId
-) -> None:
-    """TimerRunning when the owner's running timer started inside ``week``: locked now, the
-    week would have no place for the worklog the timer leaves when it stops (SPEC §8). The
-    caller holds the owner's lock, which starting a timer takes too."""
-    timer = await repo.timer(owner_id)
-    if timer is None:
-        return
-    zone_name = (await repo.preference(owner_id)).time_zone or tenant.time_zone
-    if week_of(local_day(timer.started_at, zone_name)) != week:
-        return
-    since = timer.started_at.astimezone(zone(zone_name)).strftime("%Y-%m-%d %H:%M")
-    raise TimerRunning(
-        f"a timer is running in this week (since {since}, {zone_name}); decide the week once it stops",
-        week=str(week), user_id=owner_id,
-    )
-
-
 async def change_week(
     uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant, actor: User, owner_id: str,
     week: WeekId, action: WeekAction, note: str | None = None, mailer: Mailer | None = None,
@@ -271,7 +251,7 @@ async def change_week(
             by_date = lock.locked_until is not None and week.monday + timedelta(days=6) <= lock.locked_until
         new = _step(record, action, actor=actor, allowed=allowed, note=note, now=now, locked_by_date=by_date)
         if new.status in LOCKED_STATUSES:
-            await _ensure_no_timer_inside(repo, tenant, owner_id, week)
+            await ensure_no_timer_inside(repo, tenant, owner_id, week)
         await repo.save_week(new, actor.id, now)
         detail = {"note": new.note} if action == "reject" else {}
         await scope.audit().record(f"user:{actor.id}", f"week.{action}", f"{owner_id}/{week}", detail, now)

@@ -1,8 +1,8 @@
 """A running timer's days can lock under it (SPEC §8: nothing adds a worklog inside a locked
 week): what a stopped track may still store, and what the user is told when nothing is left.
 
-Approving or closing the owner's week waits for the timer
-(:func:`core.services.approvals.change_week`); a lock by date (an administrator's
+Approving or closing the owner's week waits for the timer (:func:`ensure_no_timer_inside`,
+asked by :func:`core.services.approvals.change_week`); a lock by date (an administrator's
 ``locked_until``, the approval settings as the calendar moves on) cannot wait, so every stop
 (:func:`core.services.tracking._finish`) passes its track through :func:`unlocked_part`.
 """
@@ -13,11 +13,21 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 
-from core.errors import WeekLocked
-from core.tracking import LockPolicy, TrackDraft, Worklog, first_open_instant, local_day, week_of
+from core.errors import TimerRunning, WeekLocked
+from core.tenancy import Tenant
+from core.tracking import (
+    LockPolicy,
+    TrackDraft,
+    WeekId,
+    Worklog,
+    first_open_instant,
+    local_day,
+    week_of,
+    zone,
+)
 from core.tracking.ports import TrackingRepository
 
-__all__ = ["ZoneOf", "known_zone", "refuse_locked", "unlocked_part", "zone_of"]
+__all__ = ["ZoneOf", "ensure_no_timer_inside", "known_zone", "refuse_locked", "unlocked_part", "zone_of"]
 
 #: The user's time zone, asked only when a lock comes near a stopped track.
 ZoneOf = Callable[[], Awaitable[str]]
@@ -78,3 +88,22 @@ def refuse_locked(worklog: Worklog | None, locked_s: int) -> None:
             "(locked by an administrator or the tenant's approval settings) and were not stored",
             stopped=True, locked_s=locked_s,
         )
+
+
+async def ensure_no_timer_inside(
+    repo: TrackingRepository, tenant: Tenant, owner_id: str, week: WeekId
+) -> None:
+    """TimerRunning when the owner's running timer started inside ``week``: locked now, the
+    week would have no place for the worklog the timer leaves when it stops (SPEC §8). The
+    caller holds the owner's lock, which starting a timer takes too."""
+    timer = await repo.timer(owner_id)
+    if timer is None:
+        return
+    zone_name = (await repo.preference(owner_id)).time_zone or tenant.time_zone
+    if week_of(local_day(timer.started_at, zone_name)) != week:
+        return
+    since = timer.started_at.astimezone(zone(zone_name)).strftime("%Y-%m-%d %H:%M")
+    raise TimerRunning(
+        f"a timer is running in this week (since {since}, {zone_name}); decide the week once it stops",
+        week=str(week), user_id=owner_id,
+    )
