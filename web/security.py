@@ -2,8 +2,8 @@
 
 - Every response (pages, API, errors) gets ``X-Content-Type-Options``, ``Referrer-Policy``
   and a Content-Security-Policy: everything from this origin only, scripts and styles
-  from it or carrying the request's nonce (:func:`csp_nonce`; the templates have no
-  inline script, their behaviour is ``/static/stint.js``), no plugins, no foreign
+  from it or, on a page that made one, carrying the request's nonce (:func:`csp_nonce`; the
+  templates have no inline script, their behaviour is ``/static/stint.js``), no plugins, no foreign
   ``<base>`` or form targets, and ``frame-ancestors`` from ``STINT_FRAME_ANCESTORS``
   (default ``'self'``: pages are embedded by the DevOps platform's extension frame only
   once its host is listed there); ``X-Frame-Options`` is sent only when it can say the
@@ -19,9 +19,7 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import os
 import secrets
 from typing import Any
 
@@ -93,8 +91,9 @@ def csp_nonce(scope: Scope) -> str:
     return str(nonce)
 
 
-def _policy(settings: Settings, nonce: str) -> bytes:
-    source = f"'self' 'nonce-{nonce}'"
+def _policy(settings: Settings, nonce: str | None) -> bytes:
+    """The Content-Security-Policy; scripts and styles with ``nonce`` too, if one is given."""
+    source = "'self'" if nonce is None else f"'self' 'nonce-{nonce}'"
     return "; ".join(
         [
             "default-src 'self'",
@@ -117,12 +116,16 @@ _CACHEABLE = ("/static/", "/docs/assets/")
 class SecurityHeaders:
     """The headers above for every HTTP response, worked out once per settings.
 
-    The edge layer (``web/edge.py``) calls :meth:`add` at each response's start. Per request
-    only a fresh nonce is made and joined into the policy's fixed parts; a header the response
-    set itself is left as it is.
+    The edge layer (``web/edge.py``) calls :meth:`add` at each response's start. A response
+    whose request made a nonce (:func:`csp_nonce`: a page with an inline script or style,
+    such as ``/docs``) gets it joined into the policy's fixed parts; every other response
+    gets the policy without nonces, made once: its scripts and styles come from this origin
+    only, which is all a document without a nonce can use anyway (a nonce no element carries
+    allows nothing), and no random value is made per response for nobody. A header the
+    response set itself is left as it is.
     """
 
-    __slots__ = ("fixed", "fixed_names", "policy_parts", "settings", "with_hsts")
+    __slots__ = ("fixed", "fixed_names", "plain_policy", "policy_parts", "settings", "with_hsts")
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -131,6 +134,7 @@ class SecurityHeaders:
         self.with_hsts = any(name == _HSTS[0] for name, _ in self.fixed)
         # The policy around its two nonces, cut once: the same text as _policy makes.
         self.policy_parts = _policy(settings, "\x00").split(b"\x00")
+        self.plain_policy = (b"content-security-policy", _policy(settings, None))
 
     def policy(self, nonce: bytes) -> bytes:
         return nonce.join(self.policy_parts)
@@ -147,10 +151,10 @@ class SecurityHeaders:
             headers.append(_HSTS)
         if b"content-security-policy" not in present:
             nonce = scope["state"].get(_NONCE)
-            # A page that used its nonce made it (csp_nonce); else a fresh one, as csp_nonce
-            # would make it (18 random bytes, URL-safe base64, no padding), never kept.
-            value = nonce.encode() if nonce is not None else base64.urlsafe_b64encode(os.urandom(18))
-            headers.append((b"content-security-policy", self.policy(value)))
+            if nonce is None:
+                headers.append(self.plain_policy)
+            else:
+                headers.append((b"content-security-policy", self.policy(nonce.encode())))
         if b"cache-control" not in present and not scope.get("path", "").startswith(_CACHEABLE):
             headers.append((b"cache-control", b"no-store"))
 

@@ -182,26 +182,30 @@ def _policy(response: Any) -> dict[str, str]:
     return {d.split(" ", 1)[0]: d.split(" ", 1)[1] if " " in d else "" for d in directives}
 
 
-def test_every_answer_has_a_full_content_security_policy_with_a_fresh_nonce(
+def test_every_answer_has_a_full_content_security_policy_and_a_page_with_a_nonce_a_fresh_one(
     tmp_path: Path, clock: FixedClock
 ) -> None:
-    """default-src 'self', scripts and styles from this origin or with the request's nonce, no
-    plugins, no foreign base or form targets, and frame-ancestors as configured."""
+    """default-src 'self', scripts and styles from this origin only, no plugins, no foreign
+    base or form targets, and frame-ancestors as configured; a page with an inline script
+    (/docs) has its scripts and styles allowed by a nonce made for that answer alone."""
     with client_with(tmp_path, clock) as client:
-        first, second = client.get("/"), client.get("/")
-        policy = _policy(first)
-        nonce = re.fullmatch(r"'self' 'nonce-([A-Za-z0-9_-]{16,})'", policy["script-src"])
-        assert nonce is not None, policy
-        assert policy["default-src"] == "'self'"
-        assert policy["style-src"] == f"'self' 'nonce-{nonce[1]}'"
-        assert policy["img-src"] == "'self' data:"
-        assert policy["object-src"] == "'none'"
-        assert policy["base-uri"] == "'self'"
-        assert policy["form-action"] == "'self'"
-        assert policy["frame-ancestors"] == "'self'"
-        assert _policy(second)["script-src"] != policy["script-src"]  # per request
-        for response in (client.get("/api/v1/me"), client.get("/admin"), client.get("/docs")):
-            assert _policy(response)["object-src"] == "'none'", response.url
+        for response in (client.get("/"), client.get("/api/v1/me"), client.get("/admin"),
+                         client.get("/no/such/page"), client.get("/docs")):
+            policy = _policy(response)
+            assert policy["default-src"] == "'self'"
+            assert policy["img-src"] == "'self' data:"
+            assert policy["object-src"] == "'none'"
+            assert policy["base-uri"] == "'self'"
+            assert policy["form-action"] == "'self'"
+            assert policy["frame-ancestors"] == "'self'"
+            if response.url.path != "/docs":
+                # No element of these carries a nonce: a policy with one would allow nothing more.
+                assert policy["script-src"] == policy["style-src"] == "'self'", response.url
+        first, second = _policy(client.get("/docs")), _policy(client.get("/docs"))
+        nonce = re.fullmatch(r"'self' 'nonce-([A-Za-z0-9_-]{16,})'", first["script-src"])
+        assert nonce is not None, first
+        assert first["style-src"] == f"'self' 'nonce-{nonce[1]}'"
+        assert second["script-src"] != first["script-src"]  # per answer
 
 
 def test_no_page_or_console_template_has_inline_script_or_handlers() -> None:
@@ -238,8 +242,9 @@ def test_pages_the_console_and_the_api_are_never_stored_by_a_cache_but_static_fi
 def test_the_headers_worked_out_once_are_the_same_as_per_request_and_leave_a_responses_own_alone(
     tmp_path: Path,
 ) -> None:
-    """SecurityHeaders (the edge's) joins a fresh nonce into the policy cut once from _policy;
-    a header the response set itself is kept, and https adds HSTS."""
+    """SecurityHeaders (the edge's) joins the request's nonce into the policy cut once from
+    _policy, or sends _policy's without a nonce when the request made none; a header the
+    response set itself is kept, and https adds HSTS."""
     from web.security import SecurityHeaders, _policy
 
     settings = make_settings(f"sqlite:///{tmp_path / 'stint.sqlite3'}", tmp_path)
@@ -258,6 +263,8 @@ def test_the_headers_worked_out_once_are_the_same_as_per_request_and_leave_a_res
     plain: Any = {"path": "/static/stint.css", "scheme": "http", "state": {}}
     security.add(static, plain)
     assert b"cache-control" not in dict(static) and b"strict-transport-security" not in dict(static)
+    assert dict(static)[b"content-security-policy"] == _policy(settings, None)
+    assert b"nonce" not in _policy(settings, None)
 
 
 def test_every_answer_carries_a_request_id_a_404_without_a_route_too(
