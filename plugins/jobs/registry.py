@@ -316,6 +316,14 @@ async def _record(
             await tx.commit()
     except Exception:
         log.exception("could not record a job run", extra={"job": name})
-    logger = log.info if status == "ok" else log.error
+    # The schedule runs a dozen jobs every 30 s to an hour; most runs find nothing to do. Those
+    # go to DEBUG (the run is recorded above either way, and counted in /metrics), so that the
+    # log shows what the jobs did, not that they woke up.
+    if status != "ok":
+        logger = log.error
+    elif any(value for value in (counts or {}).values()):
+        logger = log.info
+    else:
+        logger = log.debug
     logger("job %s %s in %ss: %s", name, status, seconds, counts or error,
            extra={"job": name, "status": status, "seconds": seconds, "counts": counts})

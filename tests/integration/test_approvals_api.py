@@ -3,6 +3,7 @@ reopen, revoke, the queue, the approval settings (issue #17)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -138,3 +139,32 @@ def test_the_approval_settings_lock_weeks_without_anyone_clicking_and_are_audite
     assert _log(org, ann, "2026-01-13T09:00:00Z") == 201
     audit = c.get("/api/v1/audit", headers=org.admin)
     assert audit.status_code == 200 and "approval.settings_changed" in audit.text
+
+
+def test_a_job_run_that_did_something_is_logged_at_info_and_one_that_found_nothing_at_debug(
+    org: Org,
+) -> None:
+    """The schedule wakes a dozen jobs every 30 s to an hour; an operator's log shows what they
+    did, not that they woke up. Both runs are recorded either way."""
+    ann, _ = org.add_user("ann")
+    c = org.client
+    assert _log(org, ann, "2025-12-22T09:00:00Z") == 201
+    assert c.put("/api/v1/settings/approval", json={"auto_lock_after_days": 3},
+                 headers=org.admin).status_code == 200
+    seen: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = seen.append  # type: ignore[method-assign]
+    jobs_log = logging.getLogger("stint.jobs")
+    level = jobs_log.level
+    jobs_log.addHandler(handler)
+    jobs_log.setLevel(logging.DEBUG)
+    try:
+        stint = stint_of(c)
+        assert run(c, run_job, stint, "approval_locks") == {"closed": 1}
+        assert run(c, run_job, stint, "approval_locks") == {"closed": 0}
+    finally:
+        jobs_log.removeHandler(handler)
+        jobs_log.setLevel(level)
+    runs = [r for r in seen if getattr(r, "job", None) == "approval_locks"]
+    assert [(r.levelno, r.counts) for r in runs] == [  # type: ignore[attr-defined]
+        (logging.INFO, {"closed": 1}), (logging.DEBUG, {"closed": 0})]
