@@ -43,6 +43,38 @@ def test_pipelined_calls_each_get_their_own_reply_in_order() -> None:
     client.close()
 
 
+def test_calls_made_in_the_same_turn_of_the_event_loop_go_to_redis_in_one_write() -> None:
+    """Requests that reach their Redis call together (one turn of the loop) share a system
+    call; a call made later goes in a write of its own. Each gets its own reply."""
+    key = f"stinttest:{uuid.uuid4().hex}"
+
+    async def main() -> tuple[list[object], list[int]]:
+        lean = LeanRedis(REDIS_URL)
+        try:
+            await lean.run_script(ECHO, [key], ["warm"])  # connected, script loaded
+            transport = lean._transport
+            assert transport is not None
+            writes: list[int] = []
+            write = transport.write
+
+            def counted(data: bytes) -> None:
+                writes.append(data.count(b"EVALSHA"))
+                write(data)
+
+            transport.write = counted  # type: ignore[method-assign, assignment]
+            together = await asyncio.gather(*(lean.run_script(ECHO, [key], [str(n)]) for n in range(5)))
+            alone = await lean.run_script(ECHO, [key], ["last"])
+            return [*together, alone], writes
+        finally:
+            await lean.close()
+            redis_sync.Redis.from_url(REDIS_URL).delete(key)
+
+    replies, writes = asyncio.run(main())
+    assert writes == [5, 1]
+    assert [reply[0] for reply in replies] == [b"0", b"1", b"2", b"3", b"4", b"last"]  # type: ignore[index]
+    assert [int(reply[1]) for reply in replies] == [2, 3, 4, 5, 6, 7]  # type: ignore[index]
+
+
 def test_a_script_redis_does_not_know_is_loaded_and_errors_come_back_as_redis_errors() -> None:
     source = f"return '{uuid.uuid4().hex}'"
 
@@ -72,7 +104,7 @@ def test_an_unreachable_redis_is_a_connection_error_and_a_dropped_connection_is_
         key = f"stinttest:{uuid.uuid4().hex}"
         try:
             await lean.run_script(ECHO, [key], ["a"])
-            first = lean._writer
+            first = lean._transport
             assert first is not None
             host, port = first.get_extra_info("sockname")[:2]
             admin = redis_sync.Redis.from_url(REDIS_URL)
@@ -80,7 +112,7 @@ def test_an_unreachable_redis_is_a_connection_error_and_a_dropped_connection_is_
             admin.close()
             await asyncio.sleep(0.2)  # the reader sees the close and drops the connection
             reply = await lean.run_script(ECHO, [key], ["b"])
-            return reply, lean._writer is not first
+            return reply, lean._transport is not first
         finally:
             await lean.close()
             redis_sync.Redis.from_url(REDIS_URL).delete(key)
