@@ -13,6 +13,11 @@ its own module (the house rule: one concept per module), all sharing
 - ``tracking_weeks``: week statuses and approvers;
 - ``tracking_outbox``: the work-item outbox.
 
+Parts of one class rather than objects it forwards to: the port has some fifty methods, and
+forwarding each would repeat every signature here. Each part is a plain class with methods
+only (no ``__init__``, no state of its own, no overrides of another's methods), so the class
+is the sum of its parts and nothing is resolved by inheritance order.
+
 ``PiccoloTrackingDirectory`` (the tracking jobs' tenant lists) stays here."""
 
 from __future__ import annotations
