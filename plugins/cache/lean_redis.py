@@ -9,8 +9,10 @@ replies (pipelining: replies come back in order, so each waits for its turn in a
 futures), and parses replies with hiredis, in C. The commands of requests that reach their
 call in the same turn of the event loop go out in one write at the end of it, and the
 replies are read by an ``asyncio.Protocol`` the loop calls directly (no reader task, no
-stream buffer): against the stream-based version of this client, 16.0 → 9.8 µs of client
-CPU a call with eight callers in flight, 27 → 24 µs with one (docs/benchmarks.md).
+stream buffer), and one timer per connection watches for a stuck Redis instead of a timeout
+per call. Against the stream-based version of this client with a timeout per call: about
+15 → 4 µs of client CPU a call with eight callers in flight, 25 → 16–22 µs with one
+(docs/benchmarks.md, "Ninth session").
 
 Everything else (bumps, puts, rate limits outside the hot path, Celery) stays on redis-py.
 Failures surface as redis-py's own exception types, so the outage fallback
@@ -49,6 +51,11 @@ def pack(*parts: bytes | str | int) -> bytes:
     return b"*%d\r\n" % len(parts) + b"".join(_bulk(part) for part in parts)
 
 
+#: Seconds between the checks for a call Redis has not answered within the timeout: a stuck
+#: Redis fails its callers after the timeout plus at most this.
+_WATCH_EVERY = 0.1
+
+
 class _Detached:
     """The owner of a connection that was dropped: its late events change nothing."""
 
@@ -66,19 +73,26 @@ class _Replies(asyncio.Protocol):
         self.owner: LeanRedis | _Detached = owner
         self.parser = hiredis.Reader()
         self.waiting: collections.deque[asyncio.Future[Any]] = collections.deque()
+        #: When each waiting caller's command was made (the loop's clock), in the same order.
+        self.sent: collections.deque[float] = collections.deque()
         self.transport: asyncio.Transport | None = None
+
+    def expect(self, waiter: asyncio.Future[Any], now: float) -> None:
+        self.waiting.append(waiter)
+        self.sent.append(now)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]  # a TCP connection's is one
 
     def data_received(self, data: bytes) -> None:
-        parser, waiting = self.parser, self.waiting
+        parser, waiting, sent = self.parser, self.waiting, self.sent
         parser.feed(data)
         while (reply := parser.gets()) is not False:
             if not waiting:
                 self.owner._drop(self, RedisConnectionError("Redis sent a reply nobody asked for"))
                 return
             waiter = waiting.popleft()
+            sent.popleft()
             if waiter.done():
                 continue  # its caller timed out or was cancelled; the order still holds
             if isinstance(reply, hiredis.ReplyError):
@@ -111,6 +125,8 @@ class LeanRedis:
         self._packed: dict[tuple[Any, ...], bytes] = {}
         #: Commands made in this turn of the event loop, written together at its end.
         self._outgoing: list[bytes] = []
+        #: Whether :meth:`_watch` is scheduled.
+        self._watching = False
 
     @property
     def _transport(self) -> asyncio.Transport | None:
@@ -125,6 +141,7 @@ class LeanRedis:
             if self._replies is not None:
                 self._drop(self._replies, RedisConnectionError("event loop changed"))
             self._loop, self._connecting = loop, asyncio.Lock()
+            self._watching = False  # a timer on the old loop never fires
         if self._replies is not None:
             return self._replies
         assert self._connecting is not None
@@ -136,7 +153,7 @@ class LeanRedis:
                         await loop.create_connection(lambda: replies, self._host, self._port)
                         for command in self._hello:
                             answer: asyncio.Future[Any] = loop.create_future()
-                            replies.waiting.append(answer)
+                            replies.expect(answer, loop.time())
                             assert replies.transport is not None
                             replies.transport.write(command)
                             try:
@@ -160,6 +177,7 @@ class LeanRedis:
             self._replies = None
             self._outgoing = []
         replies.owner = _Detached()
+        replies.sent.clear()
         while replies.waiting:
             waiter = replies.waiting.popleft()
             if not waiter.done():
@@ -175,9 +193,13 @@ class LeanRedis:
 
     async def execute(self, command: bytes) -> Any:
         replies = await self._connection()
-        assert self._loop is not None
-        waiter: asyncio.Future[Any] = self._loop.create_future()
-        replies.waiting.append(waiter)
+        loop = self._loop
+        assert loop is not None
+        waiter: asyncio.Future[Any] = loop.create_future()
+        replies.expect(waiter, loop.time())
+        if not self._watching:
+            self._watching = True
+            loop.call_later(_WATCH_EVERY, self._watch)
         # Pipelined and batched: the commands of every request that reaches this point in the
         # same turn of the event loop go out in one write at its end (one system call, and
         # Redis reads them together), in the order their callers wait in.
@@ -185,15 +207,26 @@ class LeanRedis:
             self._outgoing.append(command)
         else:
             self._outgoing = [command]
-            self._loop.call_soon(self._flush, replies)
-        try:
-            async with asyncio.timeout(self._timeout):
-                return await waiter
-        except TimeoutError:
-            # A reply this late means Redis is in trouble: fail everyone on this connection
-            # and start afresh, rather than keep a pipeline whose head is stuck.
-            self._drop(replies, RedisTimeoutError("Redis did not answer in time"))
-            raise RedisTimeoutError(f"Redis did not answer within {self._timeout} s") from None
+            loop.call_soon(self._flush, replies)
+        return await waiter
+
+    def _watch(self) -> None:
+        """The connection's one timer, every ``_WATCH_EVERY`` seconds while callers wait: when
+        the oldest has waited longer than the timeout, Redis is in trouble, and everyone on
+        this connection fails with ``RedisTimeoutError`` (the outage fallback takes over) and
+        the next call starts afresh, rather than keep a pipeline whose head is stuck. One
+        timer for all rather than one a call: a call's own timeout (``asyncio.timeout``) was
+        a third of this client's CPU a call."""
+        self._watching = False
+        replies = self._replies
+        if replies is None or not replies.waiting:
+            return
+        assert self._loop is not None
+        if self._loop.time() - replies.sent[0] > self._timeout:
+            self._drop(replies, RedisTimeoutError(f"Redis did not answer within {self._timeout} s"))
+            return
+        self._watching = True
+        self._loop.call_later(_WATCH_EVERY, self._watch)
 
     def _flush(self, replies: _Replies) -> None:
         outgoing, self._outgoing = self._outgoing, []

@@ -9,6 +9,7 @@ import pytest
 import redis as redis_sync
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from plugins.cache.lean_redis import LeanRedis, pack
 from tests.support.mail import free_port
@@ -119,3 +120,39 @@ def test_an_unreachable_redis_is_a_connection_error_and_a_dropped_connection_is_
 
     reply, reopened = asyncio.run(main())
     assert reply == [b"b", 2] and reopened
+
+
+def test_a_stuck_redis_fails_its_callers_after_the_timeout_and_the_next_call_reconnects() -> None:
+    """A peer that takes the connection and never answers (a stuck Redis): every caller on
+    that connection gets redis-py's TimeoutError soon after the timeout (the outage fallback
+    catches it), and the next call opens a fresh connection rather than queue behind them."""
+
+    async def main() -> tuple[float, int, list[type[BaseException]]]:
+        accepted: list[asyncio.StreamWriter] = []
+
+        async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            accepted.append(writer)
+            await reader.read(1 << 16)  # takes the command, answers nothing
+
+        server = await asyncio.start_server(silent, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        lean = LeanRedis(f"redis://127.0.0.1:{port}/0", timeout=0.3)
+        try:
+            started = asyncio.get_running_loop().time()
+            outcomes = await asyncio.gather(*(lean.execute(pack("PING")) for _ in range(3)),
+                                            return_exceptions=True)
+            waited = asyncio.get_running_loop().time() - started
+            with pytest.raises(RedisTimeoutError):
+                await lean.execute(pack("PING"))
+            return waited, len(accepted), [type(outcome) for outcome in outcomes]
+        finally:
+            await lean.close()
+            for writer in accepted:
+                writer.close()
+            server.close()
+            await server.wait_closed()
+
+    waited, connections, outcomes = asyncio.run(main())
+    assert outcomes == [RedisTimeoutError] * 3
+    assert 0.3 <= waited < 1.5
+    assert connections == 2  # the call after the timeout did not reuse the stuck connection
