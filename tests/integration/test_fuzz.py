@@ -3,7 +3,7 @@ problem+json.
 
 The app runs in-process (Litestar's test client, SQLite). Each operation is fuzzed on its
 own with a signed-in Administrator's token (an enrolled operator's on the operator API);
-then sequences of calls follow the schema's OpenAPI links (web/openapi.py), each sequence
+then sequences of calls follow the schema's OpenAPI links (web/openapi/links.py), each sequence
 in a tenant of its own, so created worklogs, users, tokens, weeks and tenants are changed,
 replayed and deleted for real. Valid and invalid inputs are both generated (wrong types,
 unknown fields, missing fields, out-of-range values). Example and step counts are bounded;

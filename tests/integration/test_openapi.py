@@ -1,4 +1,4 @@
-"""The OpenAPI schema's links, strict bodies, ids, security, problems and examples (web/openapi.py)."""
+"""The OpenAPI schema's links, strict bodies, ids, security, problems and examples (web/openapi/)."""
 
 from __future__ import annotations
 
@@ -149,7 +149,7 @@ def test_problem_answers_follow_how_each_route_is_built(schema: dict[str, Any]) 
 
 
 def test_hand_written_examples_win_and_the_rest_are_built_from_the_schema(schema: dict[str, Any]) -> None:
-    """Money and sign-in examples are the ones written in web/openapi.py; an answer without one
+    """Money and sign-in examples are the ones written in web/openapi/examples.py; an answer without one
     gets values of its schema's types and formats."""
     operations = _operations(schema)
     body = operations["quoteSubscriptionChange"]["requestBody"]["content"]["application/json"]
