@@ -12,7 +12,6 @@ under ``HYPOTHESIS_PROFILE=ci`` generation is deterministic, so a red run is a r
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import tempfile
@@ -24,6 +23,7 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
+from litestar.testing import TestClient
 from schemathesis import checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.core.transport import Response as SchemathesisResponse
@@ -218,24 +218,32 @@ def test_the_api_holds_under_stateful_sequences(
     refresh, log out; a week shown, then submitted, approved …) never get a 500, a
     non-conforming answer or an error that is not problem+json."""
     root, tenant_headers, operator_headers = template
-    scenarios = itertools.count(1)
+    # One app for all sequences: building it (registering some 500 handlers) takes about a
+    # second, and everything a sequence changes lives in the data directory and in what the
+    # app's start opens on it (app.state.stint: database, caches, limits), which each
+    # sequence's own client starts afresh and stops. The directory keeps one path for the app's
+    # settings; each sequence gets a new copy of the template there.
+    here = root.with_name("flow-live")
+    clock = _fuzz_clock()
+    start = clock.now()
+    app = create_app(_settings(here), clock=clock, migrate=True)
 
     class Flows(_flows):  # type: ignore[misc, valid-type]
         def setup(self) -> None:
             # Each sequence starts from the same state: Hypothesis draws the next call from
             # earlier answers, so what an earlier sequence left behind (a taken tenant slug, a
             # longer tenant list) would make the same draws mean different calls.
-            here = root.with_name(f"flow-{next(scenarios)}")
+            shutil.rmtree(here, ignore_errors=True)
             shutil.copytree(root, here)
-            self._here = here
-            self._context = api_client(_settings(here), _fuzz_clock())
+            clock.set(start)
+            self._context = TestClient(app, raise_server_exceptions=False)
             self._client = self._context.__enter__()
             self._client.headers.update(tenant_headers)
             self._client.operator_headers = operator_headers
 
         def teardown(self) -> None:
             self._context.__exit__(None, None, None)
-            shutil.rmtree(self._here, ignore_errors=True)
+            shutil.rmtree(here, ignore_errors=True)
 
         def call(self, case: Any, **kwargs: Any) -> Any:
             return SchemathesisResponse.from_any(_call(case, self._client))
