@@ -11,7 +11,10 @@ document.documentElement.classList.add("js");
 // (and leaves it again when the window grows).
 const FOCUSABLE = "a[href], button, input, select, textarea, [tabindex]";
 const markScrolling = () => {
-  for (const table of document.querySelectorAll("table, .table-scroll")) {
+  // Innermost first: a wrapper asks whether something inside it is focusable already, so a
+  // table inside it must have dropped the tabindex it no longer needs (a window widened after
+  // a narrow load) before the wrapper is looked at, or neither would be reachable.
+  for (const table of [...document.querySelectorAll("table, .table-scroll")].reverse()) {
     const scrolls = table.scrollWidth > table.clientWidth + 1;
     if (scrolls && !table.hasAttribute("tabindex") && !table.querySelector(FOCUSABLE)) {
       table.setAttribute("tabindex", "0");
