@@ -11,8 +11,9 @@ call in the same turn of the event loop go out in one write at the end of it, an
 replies are read by an ``asyncio.Protocol`` the loop calls directly (no reader task, no
 stream buffer), and one timer per connection watches for a stuck Redis instead of a timeout
 per call. Against the stream-based version of this client with a timeout per call: about
-15 → 4 µs of client CPU a call with eight callers in flight, 25 → 16–22 µs with one
-(docs/benchmarks.md, "Ninth session").
+15 → 4 µs of client CPU a call with eight callers in flight, 25 → 16–22 µs with one, in a
+loop of calls alone; over HTTP, where a loopback TCP round trip costs the kernel more than
+that, the difference was within the noise (docs/benchmarks.md, "Ninth session").
 
 Everything else (bumps, puts, rate limits outside the hot path, Celery) stays on redis-py.
 Failures surface as redis-py's own exception types, so the outage fallback
