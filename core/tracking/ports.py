@@ -1,21 +1,34 @@
 """Tracking's ports: a tenant's timers, worklogs, weeks and work-item outbox, the
-DevOps platform the outbox writes to, and the tenant's connection to it (SPEC §8)."""
+DevOps platform the outbox writes to, and the tenant's connection to it (SPEC §8).
+
+This module owns the tracking repository (:class:`TrackingRepository`, the value types it
+reads and writes, and :class:`TrackingDirectory`). The DevOps ports live in
+:mod:`core.tracking.devops_ports` and the spreadsheet port in
+:mod:`core.tracking.spreadsheet_ports`; they are re-exported here, the one ports module the
+other contexts may import (the import contract allows ``core.*.ports``)."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
-from enum import StrEnum
 from typing import NamedTuple, Protocol, TypeVar
 
-from core.errors import Conflict
 from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog
 from core.tracking.automation import WorkItemAutomation
+from core.tracking.devops_ports import (
+    ConnectorKind,
+    DevOpsConnectionStore,
+    DevOpsConnector,
+    SealFn,
+    StaleWorkItem,
+    StoredDevOpsConnection,
+    WorkItemState,
+)
 from core.tracking.explorer import ExplorerRows, PageShape, TotalsBy, WorklogQuery, WorklogTotals
 from core.tracking.history import ChangeCursor, WorklogChange
-from core.tracking.rows import NumberedRow
+from core.tracking.spreadsheet_ports import Spreadsheets
 
 __all__ = [
     "ConnectorKind",
@@ -389,82 +402,3 @@ class TrackingDirectory(Protocol):
     async def tenants_with_auto_lock(self) -> list[str]:
         """Tenants whose approval settings lock weeks by the calendar."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class WorkItemState:
-    """A work item's scheduling fields as the DevOps platform holds them (hours)."""
-
-    work_item: str
-    rev: int
-    completed_work: Decimal | None
-    remaining_work: Decimal | None
-
-
-class StaleWorkItem(Conflict):
-    """The work item changed since it was read (HTTP 412 on a ``test /rev``)."""
-
-    code = "stale_work_item"
-
-
-class DevOpsConnector(Protocol):
-    """One tenant's DevOps platform: local work items, or Azure DevOps over REST."""
-
-    async def work_item(self, work_item: str) -> WorkItemState | None: ...
-
-    async def revision(self, work_item: str, rev: int) -> WorkItemState | None: ...
-
-    async def update_work_item(
-        self, work_item: str, *, rev: int, completed_work: Decimal | None, remaining_work: Decimal | None
-    ) -> WorkItemState:
-        """Set the fields given (None: leave that field as it is) if the item is still at
-        ``rev``; else :class:`StaleWorkItem`."""
-        ...
-
-
-class ConnectorKind(StrEnum):
-    STANDALONE = "standalone"
-    AZURE_DEVOPS = "azure_devops"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredDevOpsConnection:
-    """A tenant's DevOps connection as stored: the token only sealed."""
-
-    kind: ConnectorKind
-    organization_url: str | None
-    project: str | None
-    sealed_pat: str | None
-    updated_at: datetime | None = None
-
-
-class DevOpsConnectionStore(Protocol):
-    """Tenants' DevOps connections (None: never configured, the standalone default).
-
-    Runs inside the caller's unit of work, like the other stores passed to services."""
-
-    async def load(self, tenant_id: str) -> StoredDevOpsConnection | None: ...
-
-    async def save(self, tenant_id: str, connection: StoredDevOpsConnection, at: datetime) -> None: ...
-
-
-class SealFn(Protocol):
-    """Encrypts a personal access token for storage."""
-
-    def __call__(self, pat: str, /) -> str: ...
-
-
-class Spreadsheets(Protocol):
-    """Worklog rows in and out of a workbook (.xlsx); the row format is core's (``rows.py``)."""
-
-    media_type: str
-
-    def write(
-        self, rows: Iterable[Mapping[str, str]], *, columns: Sequence[str] | None = None,
-        number_columns: Collection[str] | None = None, title: str | None = None,
-    ) -> bytes:
-        """The rows as a workbook: core's worklog columns, or ``columns`` (a budget
-        statement's), with ``number_columns`` written as numbers rather than text."""
-        ...
-
-    def read(self, data: bytes) -> list[NumberedRow]: ...
