@@ -110,9 +110,13 @@ def _follow_while_changing(s: Seeded, count: int) -> None:
         # Between pages: delete two rows not reached yet and one already seen; add one row
         # after the cursor (it may appear) and one before it (it must not).
         last = seen[-1]["Timestamp"]
+        # With the tenant, by the (tenant_id, user_id, started_at) index: without it each
+        # page's look-ahead scanned all 100,000 rows on SQLite.
         ahead = sql(
             c,
-            "SELECT id FROM worklog WHERE user_id = {} AND started_at > {} ORDER BY started_at LIMIT 2",
+            "SELECT id FROM worklog WHERE tenant_id = {} AND user_id = {} AND started_at > {} "
+            "ORDER BY started_at LIMIT 2",
+            tenant,
             s.users["umar"],
             datetime.fromisoformat(last) + timedelta(hours=1),
         )
