@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from datetime import time as dt_time
 from typing import Any
 
 import httpx
@@ -104,13 +105,21 @@ def _log(api: Api, headers: dict[str, str], started_at: datetime, comment: str) 
     return api.http.post("/api/v1/worklogs", json=body, headers=headers)
 
 
+def _in_one_week(started: datetime) -> datetime:
+    """``started``, or later on the same day, so that the worklogs the test puts up to an hour
+    before it lie in its ISO week (UTC, the tenant's zone) too. Run early on a Monday,
+    ``now − 2 h − 40 min`` fell in the week before, and the week's total showed one worklog."""
+    monday = datetime.combine(started.date() - timedelta(days=started.weekday()), dt_time(), UTC)
+    return max(started, monday + timedelta(hours=1))
+
+
 def test_a_week_goes_from_submission_through_rejection_and_revocation_to_approval(
     chromium: Any, mail_server: Server, seeded: dict[str, Any], inbox: Inbox
 ) -> None:
     api: Api = seeded["api"]
     ann_email, pam_email = seeded["ann"]["email"], seeded["pam"]["email"]
     ann_api = {"Authorization": f"Bearer {api.token(SLUG, ann_email)}"}
-    started = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    started = _in_one_week(datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2))
     week = str(week_of(started.date()))
     assert _log(api, ann_api, started, "first draft").status_code == 201
 
