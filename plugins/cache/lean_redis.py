@@ -95,7 +95,7 @@ class _Replies(asyncio.Protocol):
             waiter = waiting.popleft()
             sent.popleft()
             if waiter.done():
-                continue  # its caller timed out or was cancelled; the order still holds
+                continue  # its caller was cancelled; the order still holds
             if isinstance(reply, hiredis.ReplyError):
                 waiter.set_exception(ResponseError(str(reply)))
             else:
@@ -128,10 +128,6 @@ class LeanRedis:
         self._outgoing: list[bytes] = []
         #: Whether :meth:`_watch` is scheduled.
         self._watching = False
-
-    @property
-    def _transport(self) -> asyncio.Transport | None:
-        return self._replies.transport if self._replies is not None else None
 
     # Connection -----------------------------------------------------------------------
 

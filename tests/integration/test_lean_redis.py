@@ -53,7 +53,7 @@ def test_calls_made_in_the_same_turn_of_the_event_loop_go_to_redis_in_one_write(
         lean = LeanRedis(REDIS_URL)
         try:
             await lean.run_script(ECHO, [key], ["warm"])  # connected, script loaded
-            transport = lean._transport
+            transport = lean._replies.transport if lean._replies else None
             assert transport is not None
             writes: list[int] = []
             write = transport.write
@@ -105,7 +105,7 @@ def test_an_unreachable_redis_is_a_connection_error_and_a_dropped_connection_is_
         key = f"stinttest:{uuid.uuid4().hex}"
         try:
             await lean.run_script(ECHO, [key], ["a"])
-            first = lean._transport
+            first = lean._replies.transport if lean._replies else None
             assert first is not None
             host, port = first.get_extra_info("sockname")[:2]
             admin = redis_sync.Redis.from_url(REDIS_URL)
@@ -113,7 +113,7 @@ def test_an_unreachable_redis_is_a_connection_error_and_a_dropped_connection_is_
             admin.close()
             await asyncio.sleep(0.2)  # the reader sees the close and drops the connection
             reply = await lean.run_script(ECHO, [key], ["b"])
-            return reply, lean._transport is not first
+            return reply, (lean._replies.transport if lean._replies else None) is not first
         finally:
             await lean.close()
             redis_sync.Redis.from_url(REDIS_URL).delete(key)
