@@ -49,6 +49,7 @@ from plugins.identity.passwords import Argon2Hasher
 from plugins.storage import engine as storage_engine
 from plugins.storage.migrations import upgrade
 from plugins.storage.uow import PiccoloUnitOfWorkFactory
+from server.threads import switch_threads_promptly
 
 ADMIN_URL = os.environ.get("STINT_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -202,6 +203,8 @@ async def sqlite(args: argparse.Namespace) -> None:
 
 
 async def _sqlite(args: argparse.Namespace, folder: str) -> None:
+    # As in a ``stint serve`` process, where B's writes and A's import would run.
+    switch_threads_promptly()
     engine = await storage_engine.open_engine(f"sqlite:///{folder}/bench.db")
     storage_engine.bind(engine)
     await upgrade(engine)

@@ -41,6 +41,8 @@ from web.routes import BuiltOnce
 from web.second_factor import require_operator_second_factor
 from web.security import cors_config
 
+from .threads import switch_threads_promptly
+
 __all__ = ["create_app", "serve_app"]
 
 #: Largest request body accepted; imports of big timesheets are the reason it is not smaller.
@@ -59,6 +61,7 @@ def create_app(
     async def on_startup(app: Litestar) -> None:
         if serving:
             drain_on_signals()
+            switch_threads_promptly()
         app.state.stint = await bootstrap.start(settings, clock=clock, migrate=migrate)
         if serving:
             # Open event streams end as soon as the process drains, not at their next look.

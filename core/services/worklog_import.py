@@ -255,10 +255,10 @@ async def import_worklogs(
         await check_limits(scope, work.directory.catalogue, summary.by_user)
         await ensure_budget_open(scope, *summary.named)
         repo = scope.tracking()
-        if worklogs is staged.worklogs:
-            await repo.add_staged_worklogs(staged)
-        else:  # checked again under the lock, or work items renamed: other worklogs than staged
-            await repo.add_worklogs(worklogs, staged.at)
+        # Checked again under the lock, or work items renamed: other worklogs than staged,
+        # written as they are (still as one import).
+        await repo.add_staged_worklogs(
+            staged if worklogs is staged.worklogs else replace(staged, worklogs=worklogs))
         await repo.enqueue_work_items(summary.effects, staged.at)
         await work.commit()
     return worklogs

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple, Protocol, TypeVar
 
-from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog
+from core.tracking import LockPolicy, Timer, TrackingRules, WeekRecord, WeekStatus, Worklog, WorklogFlag
 from core.tracking.automation import WorkItemAutomation
 from core.tracking.devops_ports import (
     ConnectorKind,
@@ -63,11 +63,16 @@ class StagedWorklogs:
     ``TrackingRepository.add_staged_worklogs`` only moves them across in one statement;
     elsewhere they are written then, as ``add_worklogs`` would. Private to the one unit of
     work and its connection: gone with it, whether it commits or not. Compared by identity:
-    staging is for these very worklogs."""
+    staging is for these very worklogs. They are an import's: each flagged imported (their
+    history may record the import once, ``add_staged_worklogs``)."""
 
     tenant_id: str
     worklogs: Sequence[Worklog]
     at: datetime
+
+    def __post_init__(self) -> None:
+        if not all(WorklogFlag.IMPORTED in worklog.flags for worklog in self.worklogs):
+            raise ValueError("staged worklogs are an import's: each is flagged imported")
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,8 +259,12 @@ class TrackingRepository(Protocol):
         ...
 
     async def add_staged_worklogs(self, staged: StagedWorklogs) -> None:
-        """``add_worklogs(staged.worklogs, staged.at)``, from what the unit of work staged
-        for them before it took the lock (``uow(write=True, staged=staged)``) if it did."""
+        """An import's worklogs, as ``add_worklogs(staged.worklogs, staged.at)`` would add
+        them, from what the unit of work staged for them before it took the lock
+        (``uow(write=True, staged=staged)``) if it did. Their history may record the import
+        once rather than each worklog's addition, but ``worklog_history`` shows each one's
+        "added" entry (by the import's actor, dated ``staged.at``) all the same, also after
+        an edit or deletion."""
         ...
 
     async def worklog(self, worklog_id: str) -> Worklog | None: ...

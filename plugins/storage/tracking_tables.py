@@ -85,6 +85,18 @@ class WorklogChangeRow(Table, tablename="worklog_change"):
     after = Text(null=True, default=None)
 
 
+class WorklogImportRow(Table, tablename="worklog_import"):
+    """m0034: one worklog import; its worklogs' "added" history entries are implicit
+    (``tracking_worklog_reads.implicit_added``)."""
+
+    id = Varchar(length=32, primary_key=True)
+    tenant_id = Varchar(length=32)
+    at = Timestamptz()
+    actor_id = Varchar(length=32, null=True, default=None)
+    source = Varchar(length=16)
+    worklogs = Integer()
+
+
 class EditingRuleRow(Table, tablename="editing_rule"):
     """m0025: who may edit other people's worklogs (no row: Administrators only)."""
 
@@ -175,6 +187,7 @@ TRACKING_TABLES: tuple[type[Table], ...] = (
     TrackingTimer,
     WorklogRow,
     WorklogChangeRow,
+    WorklogImportRow,
     EditingRuleRow,
     WeekStatusRow,
     UserApprover,

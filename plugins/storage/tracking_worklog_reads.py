@@ -3,7 +3,8 @@
 worklog's history. Separate from the writes: nothing here writes, and the hot reads (the
 Time tab, the explorer's page) skip Piccolo's query building in their own ways.
 ``worklog_from_row`` is the one reading of a worklog row (the writes use it for the
-history's "before")."""
+history's "before"); ``implicit_added`` finds the "added" history entries an import left
+unwritten (m0034), for the history's reads and for the writes that write them out."""
 
 from __future__ import annotations
 
@@ -19,14 +20,14 @@ from piccolo.query.functions.aggregate import Sum
 
 from core.tracking import WeekStatus, Worklog, WorklogFlag
 from core.tracking.explorer import ExplorerRows, PageShape, TotalsBy, WorklogQuery, WorklogTotals
-from core.tracking.history import ChangeAction, ChangeCursor, WorklogChange
+from core.tracking.history import ChangeAction, ChangeCursor, WorklogChange, worklog_values
 from core.tracking.ports import WeekSheetData, WorklogCursor
 
 from .explorer_sql import page_statement, page_where, worklog_totals
 from .plain_sql import Sql, fetch_records
 from .tracking_base import TrackingRepoBase
 from .tracking_settings import as_date
-from .tracking_tables import WorklogChangeRow, WorklogRow
+from .tracking_tables import WorklogChangeRow, WorklogImportRow, WorklogRow
 
 T = TypeVar("T")
 
@@ -46,6 +47,18 @@ def worklog_from_row(row: dict[str, Any]) -> Worklog:
         owner_edited=bool(row["owner_edited"]),
         activity_type_id=row.get("activity_type_id"),
     )
+
+
+#: Ids per ``IN (…)`` list: well inside SQLite's oldest variable limit.
+_IN_CHUNK = 900
+
+
+def implicit_added_id(worklog_id: str) -> str:
+    """The id of an imported worklog's implicit "added" entry: the same whether it is read
+    as implicit or has been written out, so a history cursor past it stays past it. It sorts
+    before every written change's id at the same ``at`` (those begin with a nanosecond
+    count, ``18…`` in hex these decades), as an addition comes before anything else."""
+    return "0000" + worklog_id[:28]
 
 
 def _change_from_row(row: dict[str, Any]) -> WorklogChange:
@@ -97,6 +110,44 @@ def _typed(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+async def implicit_added(tenant_id: str, stored: Sequence[tuple[Worklog, datetime]]) -> list[WorklogChange]:
+    """The "added" entries an import left implicit (m0034) among ``stored`` (``tenant_id``'s
+    stored worklogs, each with its ``created_at``): those imported, with no "added" row
+    written, and added by an import at their ``created_at``. Each is the worklog as it stands (unchanged since
+    the import: its first edit or deletion writes the entry out first), dated then, by
+    the import's actor and source."""
+    imported = [(w, at) for w, at in stored if WorklogFlag.IMPORTED in w.flags]
+    if not imported:
+        return []
+    c = WorklogChangeRow
+    written: set[str] = set()
+    ids = [w.id for w, _ in imported]
+    for start in range(0, len(ids), _IN_CHUNK):
+        rows = await c.select(c.worklog_id).where(
+            (c.tenant_id == tenant_id) & (c.action == ChangeAction.ADDED.value)
+            & c.worklog_id.is_in(ids[start:start + _IN_CHUNK])
+        )
+        written.update(row["worklog_id"] for row in rows)
+    unwritten = [(w, at) for w, at in imported if w.id not in written]
+    if not unwritten:
+        return []
+    i = WorklogImportRow
+    imports = {
+        row["at"]: (row["actor_id"], row["source"])
+        for row in await i.select(i.at, i.actor_id, i.source).where(
+            (i.tenant_id == tenant_id) & i.at.is_in(sorted({at for _, at in unwritten}))
+        )
+    }
+    return [
+        WorklogChange(
+            id=implicit_added_id(w.id), worklog_id=w.id, user_id=w.user_id, at=at,
+            actor_id=imports[at][0], source=imports[at][1], action=ChangeAction.ADDED,
+            before={}, after=worklog_values(w),
+        )
+        for w, at in unwritten if at in imports
+    ]
+
+
 class WorklogReads(TrackingRepoBase):
     """The worklog reads of ``PiccoloTrackingRepo``."""
 
@@ -110,7 +161,8 @@ class WorklogReads(TrackingRepoBase):
     async def worklog_history(
         self, worklog_id: str, *, after: ChangeCursor | None = None, limit: int | None = None,
     ) -> list[WorklogChange]:
-        """Through the (tenant_id, worklog_id, at, id) index."""
+        """Through the (tenant_id, worklog_id, at, id) index, with an imported worklog's
+        implicit "added" entry (``implicit_added``) in its place when one is due."""
         c = WorklogChangeRow
         where: Combinable = (c.tenant_id == self.tenant_id) & (c.worklog_id == worklog_id)
         if after is not None:
@@ -118,7 +170,22 @@ class WorklogReads(TrackingRepoBase):
         query = c.select().where(where).order_by(c.at, c.id)
         if limit is not None:
             query = query.limit(limit)
-        return [_change_from_row(row) for row in await query]
+        changes = [_change_from_row(row) for row in await query]
+        if any(change.action is ChangeAction.ADDED for change in changes):
+            return changes  # its "added" entry is written
+        row = await WorklogRow.select().where(self._worklog_where(worklog_id)).first()
+        if row is None:  # deleted: a deletion writes the "added" entry out first
+            return changes
+        due = await implicit_added(self.tenant_id, [(worklog_from_row(row), row["created_at"])])
+        implicit = [
+            entry for entry in due
+            if after is None or (entry.at, entry.id) > (after.at, after.id)
+        ]
+        if not implicit:
+            return changes
+        merged = sorted([*implicit, *changes], key=lambda change: (change.at, change.id))
+        return merged if limit is None else merged[:limit]
+
 
     async def worklogs(
         self, *, user_id: str | None = None, start: datetime | None = None, end: datetime | None = None,

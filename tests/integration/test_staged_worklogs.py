@@ -1,7 +1,8 @@
 """Staged worklogs (``uow(write=True, staged=…)``): on SQLite an import's rows go into TEMP
 tables on the write unit of work's own connection before it takes the write lock, and
 ``add_staged_worklogs`` moves them under it; elsewhere they are added as ``add_worklogs``
-adds them. Either way all or nothing, and nothing staged is seen by anyone else."""
+adds them. Either way all or nothing, and nothing staged is seen by anyone else; the import
+is recorded once (``worklog_import``), each worklog's "added" history entry implicit."""
 
 from __future__ import annotations
 
@@ -14,12 +15,13 @@ import pytest
 from core.clock import FixedClock
 from core.ids import new_id
 from core.services.signup import signup
-from core.tracking import Worklog, create_worklog, draft_worklog
+from core.tracking import Worklog, WorklogFlag, create_worklog, draft_worklog
+from core.tracking.history import ChangeAction
 from core.tracking.ports import StagedWorklogs
 from plugins.identity.passwords import Argon2Hasher
 from plugins.storage import engine as storage_engine
 from plugins.storage.migrations import upgrade
-from plugins.storage.tracking_tables import WorklogChangeRow, WorklogRow
+from plugins.storage.tracking_tables import WorklogChangeRow, WorklogImportRow, WorklogRow
 from plugins.storage.uow import PiccoloUnitOfWorkFactory
 
 NOW = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -31,13 +33,16 @@ class World:
         self.uow, self.tenant, self.admin = uow, tenant, admin
 
     def worklogs(self, count: int) -> list[Worklog]:
-        return [create_worklog(draft_worklog(self.admin.id, FIRST + timedelta(minutes=15 * n), 900), new_id())
+        return [create_worklog(draft_worklog(self.admin.id, FIRST + timedelta(minutes=15 * n), 900,
+                                             origin=WorklogFlag.IMPORTED), new_id())
                 for n in range(count)]
 
-    async def stored(self) -> tuple[int, int]:
-        """The tenant's worklogs and history rows."""
+    async def stored(self) -> tuple[int, int, list[int]]:
+        """The tenant's worklogs, history rows and its imports' worklog counts."""
         return (await WorklogRow.count().where(WorklogRow.tenant_id == self.tenant.id),
-                await WorklogChangeRow.count().where(WorklogChangeRow.tenant_id == self.tenant.id))
+                await WorklogChangeRow.count().where(WorklogChangeRow.tenant_id == self.tenant.id),
+                [row["worklogs"] for row in await WorklogImportRow.select(WorklogImportRow.worklogs).where(
+                    WorklogImportRow.tenant_id == self.tenant.id)])
 
 
 async def _world(database_url: str) -> AsyncIterator[World]:
@@ -64,7 +69,9 @@ async def sqlite_world(sqlite_url: str) -> AsyncIterator[World]:
         yield made
 
 
-async def test_staged_worklogs_are_stored_with_their_history(world: World) -> None:
+async def test_staged_worklogs_are_stored_with_one_record_of_their_import_and_each_ones_history(
+    world: World,
+) -> None:
     worklogs = world.worklogs(2_500)  # more rows than one SQLite statement takes
     staged = StagedWorklogs(world.tenant.id, worklogs, NOW)
 
@@ -72,10 +79,22 @@ async def test_staged_worklogs_are_stored_with_their_history(world: World) -> No
         await work.tenant(world.tenant.id).tracking().add_staged_worklogs(staged)
         await work.commit()
 
-    assert await world.stored() == (2_500, 2_500)
+    assert await world.stored() == (2_500, 0, [2_500])
     async with world.uow() as work:
-        last = await work.tenant(world.tenant.id).tracking().worklog(worklogs[-1].id)
+        repo = work.tenant(world.tenant.id).tracking()
+        last = await repo.worklog(worklogs[-1].id)
+        history = await repo.worklog_history(worklogs[-1].id)
     assert last == worklogs[-1]
+    assert [(c.action, c.at, c.actor_id, c.source) for c in history] == [
+        (ChangeAction.ADDED, NOW, None, "import")]
+    assert history[0].after["length_s"] == 900
+
+
+def test_staged_worklogs_are_an_imports_only() -> None:
+    manual = create_worklog(draft_worklog("u1", FIRST, 900), new_id())
+
+    with pytest.raises(ValueError, match="flagged imported"):
+        StagedWorklogs("t1", [manual], NOW)
 
 
 async def test_on_sqlite_the_rows_wait_in_the_connections_temp_tables_until_they_are_added(
@@ -84,16 +103,13 @@ async def test_on_sqlite_the_rows_wait_in_the_connections_temp_tables_until_they
     staged = StagedWorklogs(sqlite_world.tenant.id, sqlite_world.worklogs(3), NOW)
 
     async with sqlite_world.uow(write=True, staged=staged) as work:
-        waiting = await WorklogRow.raw(
-            "SELECT (SELECT count(*) FROM temp.staged_worklog) AS worklogs,"
-            " (SELECT count(*) FROM temp.staged_worklog_change) AS history"
-        )
-        assert waiting == [{"worklogs": 3, "history": 3}]
-        assert await sqlite_world.stored() == (0, 0)
+        waiting = await WorklogRow.raw("SELECT count(*) AS worklogs FROM temp.staged_worklog")
+        assert waiting == [{"worklogs": 3}]
+        assert await sqlite_world.stored() == (0, 0, [])
         await work.tenant(sqlite_world.tenant.id).tracking().add_staged_worklogs(staged)
         await work.commit()
 
-    assert await sqlite_world.stored() == (3, 3)
+    assert await sqlite_world.stored() == (3, 0, [3])
 
 
 async def test_a_staged_unit_of_work_that_fails_stores_nothing_and_leaves_no_staged_rows(
@@ -106,7 +122,7 @@ async def test_a_staged_unit_of_work_that_fails_stores_nothing_and_leaves_no_sta
             await work.tenant(sqlite_world.tenant.id).tracking().add_staged_worklogs(staged)
             raise RuntimeError("refused after the rows were added")
 
-    assert await sqlite_world.stored() == (0, 0)
+    assert await sqlite_world.stored() == (0, 0, [])
     # The next unit of work has a connection of its own: no staging table, in any database.
     async with sqlite_world.uow(write=True):
         tables = await WorklogRow.raw(
@@ -125,4 +141,4 @@ async def test_worklogs_other_than_the_staged_ones_are_added_as_they_are(world: 
         await work.tenant(world.tenant.id).tracking().add_staged_worklogs(other)
         await work.commit()
 
-    assert await world.stored() == (2, 2)
+    assert await world.stored() == (2, 0, [2])

@@ -14,6 +14,8 @@ import pytest
 
 from core.origin import Origin, Source
 from core.tracking import Worklog, WorklogFlag
+from core.tracking.history import ChangeCursor
+from core.tracking.ports import StagedWorklogs
 from plugins.storage import engine as storage_engine
 from plugins.storage.migrations import upgrade
 from plugins.storage.tracking_repo import PiccoloTrackingRepo
@@ -104,6 +106,43 @@ async def test_every_add_edit_and_delete_records_itself_under_the_scopes_origin(
     assert await make("t2", BY_ANN).worklog_history(added[0].id) == []
     if engine is not None:
         assert await WorklogChangeRow.count().where(WorklogChangeRow.tenant_id == "t1") == 5_000 + 2 + 2
+
+
+async def test_an_imports_worklogs_keep_their_added_entry_before_and_after_an_edit_or_deletion(
+    repos: Repos,
+) -> None:
+    """An import may record itself once instead of each worklog's addition (m0034); each
+    worklog's history still begins with its "added" entry, by the import's actor with the
+    values imported, and keeps it, the same and at the same place for a cursor, when the
+    first edit or deletion writes it out."""
+    make, engine = repos
+    repo = make("t1", BY_ANN)
+    imported = [replace(_worklog(n), flags=frozenset({WorklogFlag.IMPORTED})) for n in range(3)]
+    async with _transaction(engine):
+        await repo.add_staged_worklogs(StagedWorklogs("t1", imported, NOW))
+    before = [await repo.worklog_history(w.id) for w in imported]
+    later = NOW + timedelta(minutes=5)
+    async with _transaction(engine):
+        await make("t1", Origin(Source.PAGE, "max")).save_worklogs(
+            [replace(imported[0], comment="changed")], later)
+    async with _transaction(engine):
+        await make("t1", Origin(Source.SYSTEM)).delete_worklogs([imported[1].id], later)
+
+    edited, deleted, untouched = [await repo.worklog_history(w.id) for w in imported]
+    assert [(c.action.value, c.source, c.actor_id, c.at) for c in edited] == [
+        ("added", "import", "ann", NOW), ("edited", "page", "max", later),
+    ]
+    assert edited[0] == before[0][0] and edited[0].after["comment"] == "n0"
+    assert [c.action.value for c in deleted] == ["added", "deleted"] and deleted[0] == before[1][0]
+    assert untouched == before[2] and [c.action.value for c in untouched] == ["added"]
+    first = await repo.worklog_history(imported[0].id, limit=1)
+    assert first == edited[:1]
+    past_first = ChangeCursor(first[0].at, first[0].id)
+    assert await repo.worklog_history(imported[0].id, after=past_first) == edited[1:]
+    assert await make("t2", BY_ANN).worklog_history(imported[2].id) == []
+    if engine is not None:  # written out for the edited and the deleted one only
+        assert await WorklogChangeRow.count().where(
+            (WorklogChangeRow.tenant_id == "t1") & (WorklogChangeRow.action == "added")) == 2
 
 
 async def test_a_rolled_back_write_leaves_no_history(databases_only: Repos) -> None:

@@ -51,6 +51,7 @@ from . import (
     m0031_oauth,
     m0032_work_item_history,
     m0033_user_profile,
+    m0034_worklog_import,
 )
 from .columns import AddColumn, DataStep, PostgresOnly, has_column
 
@@ -88,6 +89,7 @@ MIGRATIONS: tuple[ModuleType, ...] = (
     m0031_oauth,
     m0032_work_item_history,
     m0033_user_profile,
+    m0034_worklog_import,
 )
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS stint_schema_migration (
