@@ -580,14 +580,17 @@ def _after(
         return f"(({cols}) {'<' if order[0].descending else '>'} ({values}))"
     alternatives = []
     for i, item in enumerate(order):
-        parts = []
-        for prior, value in zip(order[:i], after[:i], strict=True):
-            col = column(prior.path, root)
-            parts.append(f"{col} IS NULL" if value is None else f"{col} = {_raw(p, value, ctx)}")
         col, value = column(item.path, root), after[i]
+        if item.descending and value is None:
+            # Nothing sorts after NULL when NULLs come last. Decided before the earlier
+            # columns' values are added: each added value is a placeholder the text must use.
+            continue
+        parts = []
+        for prior, prior_value in zip(order[:i], after[:i], strict=True):
+            prior_col = column(prior.path, root)
+            parts.append(f"{prior_col} IS NULL" if prior_value is None
+                         else f"{prior_col} = {_raw(p, prior_value, ctx)}")
         if item.descending:
-            if value is None:
-                continue  # nothing sorts after NULL when NULLs come last
             parts.append(f"({col} < {_raw(p, value, ctx)} OR {col} IS NULL)")
         else:
             parts.append(f"{col} IS NOT NULL" if value is None else f"{col} > {_raw(p, value, ctx)}")
