@@ -4,10 +4,11 @@ A process serves requests on one event loop while worker threads do pure-Python 
 takes seconds (an import's row checks and rows, an export's pages). Every database statement
 of a request is a hop to its connection's thread and back, and each hop needs the GIL. A
 thread that wants the GIL waits until the one holding it has run for the switch interval
-(CPython's default: 5 ms), so while an import's checks ran, another tenant's ``POST
-/worklogs`` (dozens of hops) waited 0.8–1.3 s; at 0.5 ms the longest such wait was under
-0.2 s (docs/benchmarks.md, Imports, sixth round). Threads that do not contend never notice
-the setting: the event loop's own work is not interrupted by it.
+(CPython's default: 5 ms). In a traced import, another tenant's ``POST /worklogs`` (dozens
+of hops) waited up to 0.8–1.3 s while the import's rows were checked; at 0.5 ms no such
+wait reached 0.2 s (docs/benchmarks.md, Imports, sixth round, with alternated runs).
+Threads that do not contend never notice the setting: nothing interrupts the event loop
+while no other thread wants the GIL.
 """
 
 from __future__ import annotations
