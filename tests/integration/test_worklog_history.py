@@ -158,6 +158,46 @@ def test_an_import_and_a_timer_record_their_own_source(org: Org, clock: FixedClo
     assert sources == {"imported row": ["import"], "timer": ["timer"]}
 
 
+def test_an_imported_worklog_keeps_its_added_entry_with_the_imported_values_after_an_edit_or_deletion(
+    org: Org, clock: FixedClock
+) -> None:
+    """An import records itself once, not each worklog's addition: each imported worklog's
+    history still starts with "added" (the import, its actor, the values imported), through
+    a cursor, after an edit, and after a deletion, whose row the reporting feed dates from
+    the import."""
+    org.work_items(7)
+    body = HEADER + "".join(f"admin@acme.test,2026-01-05T{9 + n:02d}:00:00Z,0.5,,,row {n},7\r\n"
+                            for n in (1, 2))
+    imported = org.client.post("/api/v1/worklogs/import", content=body.encode(),
+                               headers={**org.admin, "Content-Type": "text/csv"})
+    assert imported.status_code == 201, imported.text
+    added_at = clock.now()
+    rows = org.client.get("/api/v1/worklogs", params={"from": "2000-01-01T00:00:00Z"}, headers=org.admin)
+    ids = {w["comment"]: w["id"] for w in rows.json()["items"]}
+    clock.advance(minutes=5)
+    edit = org.client.patch(f"/api/v1/worklogs/{ids['row 1']}", json={"comment": "edited"}, headers=org.admin)
+    assert edit.status_code == 200, edit.text
+    assert org.client.delete(f"/api/v1/worklogs/{ids['row 2']}", headers=org.admin).status_code == 204
+
+    first = _history(org, ids["row 1"], org.admin, limit=1).json()
+    rest = _history(org, ids["row 1"], org.admin, cursor=first["next_cursor"]).json()
+    deleted = _history(org, ids["row 2"], org.admin).json()["items"]
+
+    assert [(i["action"], i["source"], i["actor"]["id"]) for i in first["items"]] == [
+        ("added", "import", org.admin_id)]
+    assert first["items"][0]["changes"]["comment"] == {"before": None, "after": "row 1"}
+    assert [(i["action"], i["changes"].get("comment")) for i in rest["items"]] == [
+        ("edited", {"before": "row 1", "after": "edited"})]
+    assert [(i["action"], i["source"]) for i in deleted] == [("added", "import"), ("deleted", "api")]
+    assert deleted[0]["changes"]["comment"]["after"] == "row 2"
+    feed = org.client.get("/api/odata/v1/workLogsWithDeleted",
+                          params={"$filter": "IsDeleted eq true", "$select": "Id,CreatedTimestamp"},
+                          headers=org.admin)
+    assert feed.status_code == 200, feed.text
+    assert [(r["Id"], r["CreatedTimestamp"]) for r in feed.json()["value"]] == [
+        (ids["row 2"], added_at.isoformat().replace("+00:00", "Z"))]
+
+
 def test_the_page_fragment_shows_the_history_as_a_table_to_the_same_readers(org: Org) -> None:
     """``/explorer/worklogs/{id}/history``: the Times Explorer swaps it in with htmx."""
     ann, _ = org.add_user("ann")
