@@ -1,5 +1,5 @@
-"""Runs Reporting API queries (``plugins/reporting/sql.py``) and shapes their rows as OData
-values; seals the paging cursors.
+"""Runs Reporting API queries (the statements of ``sql.py``, ``aggregation.py`` and
+``worklog_cut.py``) and shapes their rows as OData values (``shaping.py``).
 
 On PostgreSQL a query runs in a transaction of its own (never committed: it only reads)
 that starts with ``SET LOCAL statement_timeout``, so a query that would take too long is
@@ -9,445 +9,45 @@ cancelled by the server instead of holding a connection. On SQLite it is a read 
 The exception, the common one (a client paging through worklogs): a workLogs page whose
 filter and order name only the worklog's own columns, without ``$expand`` or ``$apply``, on
 PostgreSQL. Its rows are read by the index alone, in a read unit of work (no transaction;
-each statement carries asyncpg's timeout instead), and completed here from the tenant's
-activity types, budgets, rates, assignments, work item tree and week statuses, all read in
-one statement: :meth:`PiccoloReporting._worklog_page`. ``tests/integration/
-test_reporting_worklog_page.py`` holds it to the joined SQL's values.
+each statement carries asyncpg's timeout instead), and completed from the tenant's activity
+types, budgets, rates, assignments, work item tree and week statuses, all read in one
+statement: :meth:`PiccoloReporting._worklog_page` (``worklog_completion.py``).
+``tests/integration/test_reporting_worklog_page.py`` holds it to the joined SQL's values.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from bisect import bisect_right
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from functools import cache, lru_cache, partial
+from collections.abc import Sequence
 from typing import Any
 
-import msgspec
 from piccolo.engine.base import Engine
 
-from core.budgets import Assignments, Resolver, WorkTree
-from core.budgets.model import AssignmentKind
-from core.rates.model import amount_minor
+from core.budgets import Assignments, WorkTree
 from core.reporting.model import MODEL, Edm, EntitySet, Property
 from core.reporting.ports import Page
-from core.reporting.query import Aggregate, Path, Query, QueryRefused, computed_of, resolve
+from core.reporting.query import Query, QueryRefused, computed_of, resolve
 from core.reporting.rollup import with_descendants
 from core.reporting.visibility import Viewer
-from core.tracking import parse_week_id
-from core.tracking.approval import WeekStatus
-from core.tracking.explorer import week_window
-from core.tracking.ports import UserWeek
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
-from plugins.sealing import Sealer, Unsealable
 from plugins.storage.plain_sql import Sql, fetch, fetch_records
 from plugins.storage.tracking_tables import WorklogRow
 
-from .sql import (
-    WORKLOG_ROW_COLUMNS,
-    Context,
-    Dialect,
-    Statement,
-    count_sql,
-    grouped_sql,
-    rows_sql,
-    targets_sql,
-    worklog_order_positions,
-    worklog_rows_sql,
-)
-from .sql import paths_of as _query_paths
+from .aggregation import grouped_sql
+from .context_maps import Window, _budget_maps, _needs_rollup, _windows
+from .shaping import _aggregate_value, _convert, _put, _row, _shaped, _shaper
+from .sql import count_sql, rows_sql, targets_sql
+from .statement import Context, Dialect, Statement
+from .worklog_completion import _PAGE_WIDTH, _by_user, _completed, _lookups_of, _page_with_lookups
+from .worklog_cut import worklog_order_positions, worklog_rows_sql
 
-__all__ = ["PiccoloReporting", "SealedCursors"]
+__all__ = ["PiccoloReporting"]
+
 
 #: Sets whose SQL reads the budget maps (directly, or through a navigation to one of them).
 _BUDGETED = frozenset({"workLogs", "workLogsWithDeleted", "workItems", "budgets"})
 _EXPAND_CHUNK = 500
-_MICRO = Decimal("0.000001")
 _PART = Property("DatePart", Edm.INT64)
-
-
-def _convert(prop: Property, raw: Any) -> Any:
-    if raw is None:
-        return None
-    edm = prop.edm
-    if edm is Edm.DATETIME:
-        when = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
-        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
-    if edm is Edm.DATE:
-        return raw if isinstance(raw, date) else date.fromisoformat(str(raw)[:10])
-    if edm is Edm.BOOLEAN:
-        return bool(raw)
-    if edm is Edm.INT64:
-        return int(raw)
-    if edm is Edm.DECIMAL:
-        return _scaled(raw, prop.scale)
-    return str(raw)
-
-
-def _scaled(raw: Any, scale: int) -> Decimal:
-    # Stored in hundredths (money, centihours): exact in two places; seconds as hours: six.
-    value = Decimal(str(raw)) / scale
-    return value.quantize(Decimal("0.01") if scale == 100 else _MICRO)
-
-
-def _converter(prop: Property) -> Callable[[Any], Any]:
-    """:func:`_convert` for one property, the common case first: what asyncpg already gives
-    as the answer's type passes as it is (a page is 1,000 rows of 16 values; this is its
-    cost in Python)."""
-    edm = prop.edm
-    if edm is Edm.DATETIME:
-        return lambda raw: raw if type(raw) is datetime and raw.tzinfo is UTC else _convert(prop, raw)
-    if edm is Edm.INT64:
-        return lambda raw: raw if type(raw) is int or raw is None else int(raw)
-    if edm is Edm.STRING:
-        return lambda raw: raw if type(raw) is str or raw is None else str(raw)
-    return partial(_convert, prop)
-
-
-Shaper = tuple[tuple[str, Callable[[Any], Any]], ...]
-
-
-@cache
-def _shaper(entity_set_name: str, select: tuple[str, ...]) -> Shaper:
-    """Each answered property's name and converter, once per set and $select (by name: the
-    set's own hash walks every property)."""
-    entity_set = MODEL[entity_set_name]
-    names = select or tuple(p.name for p in entity_set.properties)
-    found = []
-    for name in names:
-        prop = entity_set.prop(name)
-        assert prop is not None
-        found.append((name, _converter(prop)))
-    return tuple(found)
-
-
-def _row(entity_set: EntitySet, raw: dict[str, Any], select: Sequence[str] = ()) -> dict[str, Any]:
-    return _shaped(_shaper(entity_set.name, tuple(select)), raw)
-
-
-def _shaped(shaper: Shaper, raw: dict[str, Any]) -> dict[str, Any]:
-    return {name: convert(raw.get(name)) for name, convert in shaper}
-
-
-def _aggregate_value(entity_set: EntitySet, agg: Aggregate, raw: Any) -> Any:
-    if agg.source is None or agg.method == "countdistinct":
-        return int(raw or 0)
-    prop = resolve(entity_set, agg.source)
-    if raw is None:
-        return None
-    if agg.method == "average":
-        return (Decimal(str(raw)) / prop.scale).quantize(_MICRO)
-    return _convert(prop, raw)
-
-
-def _put(target: dict[str, Any], path: Path, value: Any) -> None:
-    if len(path.segments) == 1:
-        target[path.segments[0]] = value
-    else:
-        target.setdefault(path.segments[0], {})[path.segments[1]] = value
-
-
-_ROLLED_UP = frozenset({"TrackedLengthWithDescendants", "BillableLengthWithDescendants"})
-
-
-def _needs_rollup(entity_set: EntitySet, query: Query) -> bool:
-    """Whether the answer can show a work item's totals with descendants: the roll-up reads
-    every worklog's item, so a worklog page that never shows them does not pay for it."""
-    if entity_set.name == "workItems":
-        return True
-    for expand in query.expand:
-        nav = entity_set.navigation(expand.navigation)
-        shows = not expand.select or bool(_ROLLED_UP & set(expand.select))
-        if nav is not None and nav.target == "workItems" and shows:
-            return True
-    return any(len(path.segments) == 2 and path.segments[1] in _ROLLED_UP for path in _query_paths(query))
-
-
-@dataclass(frozen=True, slots=True)
-class _Lookups:
-    """What a workLogs page completed in Python reads besides its rows: each activity type's
-    (name, rate, currency), budget's (rate, currency), user rate's (amount, currency), the
-    tenant's rate currency (None: no rate setting), the work item tree, the direct budget
-    assignments and the weeks with a status."""
-
-    types: dict[str, tuple[str, int | None, str | None]]
-    budgets: dict[str, tuple[int | None, str | None]]
-    users: dict[str, tuple[int, str]]
-    currency: str | None
-    tree: WorkTree
-    assignments: Assignments
-    statuses: dict[UserWeek, WeekStatus]
-
-
-#: :class:`_Lookups`, each part tagged by ``kind``, in the page's own statement (one round
-#: trip for a page: :func:`_page_with_lookups`). The tree, the assignments and the week
-#: statuses are what ``budgets_repo.tree``, ``.assignments`` and ``tracking_repo.week_statuses``
-#: read, the same rows; the tree only when something is assigned to a work item or an
-#: iteration (else no worklog gets a budget through it), the users' zones (what
-#: ``tracking_repo.time_zones`` reads) only when some week has a status (else no window needs
-#: one), and the tenant's zone.
-_LOOKUPS = (
-    "SELECT 'a' AS kind, id AS a, name AS b, rate_amount AS c, rate_currency AS d, "
-    "CAST(NULL AS BIGINT) AS e, CAST(NULL AS BIGINT) AS f FROM activity_type WHERE tenant_id = {} "
-    "UNION ALL SELECT 'b', id, NULL, hourly_rate, currency, NULL, NULL FROM budget WHERE tenant_id = {} "
-    "UNION ALL SELECT 'u', user_id, NULL, amount, currency, NULL, NULL FROM user_rate WHERE tenant_id = {} "
-    "UNION ALL SELECT 'r', NULL, NULL, NULL, currency, NULL, NULL FROM rate_setting WHERE tenant_id = {} "
-    "UNION ALL SELECT 's', target, kind, NULL, budget_id, NULL, NULL FROM budget_assignment "
-    "WHERE tenant_id = {} "
-    "UNION ALL SELECT 'i', NULL, NULL, item_id, NULL, parent_id, iteration_id FROM work_item "
-    "WHERE tenant_id = {} AND EXISTS (SELECT 1 FROM budget_assignment WHERE tenant_id = {} "
-    "AND kind IN ('work_item', 'iteration')) "
-    "UNION ALL SELECT 'w', user_id, week, NULL, status, NULL, NULL FROM week_status "
-    "WHERE tenant_id = {} AND status <> 'open' "
-    "UNION ALL SELECT 'z', user_id, time_zone, NULL, NULL, NULL, NULL FROM tracking_preference "
-    "WHERE tenant_id = {} AND time_zone IS NOT NULL AND EXISTS (SELECT 1 FROM week_status "
-    "WHERE tenant_id = {} AND status <> 'open') "
-    "UNION ALL SELECT 't', NULL, time_zone, NULL, NULL, NULL, NULL FROM tenant WHERE id = {}"
-)
-_LOOKUP_TENANTS = _LOOKUPS.count("{}")
-_PAGE_WIDTH = len(WORKLOG_ROW_COLUMNS)
-
-
-def _page_with_lookups(page: Statement, tenant_id: str) -> tuple[Sql, tuple[Any, ...]]:
-    """The page's rows, then the lookups' (their worklog columns NULL; a page row's id never
-    is). One statement rather than two: a round trip less on every page, and the page and
-    what completes it are read in one snapshot. The page's rows keep their order: PostgreSQL
-    appends a UNION ALL's parts one after the other, and even a parallel plan keeps each
-    part's own rows in order."""
-    padding = "CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), " \
-              "CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)"
-    nulls = ", ".join(["NULL"] * _PAGE_WIDTH)
-    text = f"SELECT p.*, {padding} FROM ({page.text}) p UNION ALL SELECT {nulls}, k.* FROM ({_LOOKUPS}) k"
-    return _sql(text), (*page.params, *[tenant_id] * _LOOKUP_TENANTS)
-
-
-@lru_cache(maxsize=64)
-def _sql(text: str) -> Sql:
-    # A client paging through worklogs sends the same statement text page after page.
-    return Sql(text)
-
-#: A user's week with a status, as UTC instants: (user id, start, end, status).
-Window = tuple[str, datetime, datetime, str]
-
-_WORKLOG_NAMES = tuple(prop.name for prop in MODEL["workLogs"].properties)
-_UNSET = object()
-#: What sql.py's _item_id matches (PostgreSQL's ``~ '^[0-9]{1,18}$'``: ASCII digits only,
-#: and no newline before the end, hence fullmatch rather than ``$``).
-_ITEM_ID = re.compile(r"[0-9]{1,18}")
-
-
-class WorklogEntity(msgspec.Struct, gc=False):
-    """A workLogs row of every property, as the answer writes it: a JSON object with these
-    names in this order, as the dict of :func:`_shaped` would be. A struct rather than a
-    dict because a page is a thousand of them: made in about a third of a dict's time and
-    encoded in about half (docs/benchmarks.md, "Reporting API"); no cycle can go through
-    one (plain values only), so the garbage collector need not track them."""
-
-    Id: str
-    UserId: str
-    Timestamp: datetime
-    PeriodLength: int
-    BillableLength: int
-    ActivityTypeId: str | None
-    ActivityTypeName: str | None
-    Comment: str | None
-    WorkItemId: int | None
-    BudgetId: str | None
-    BudgetAssignmentType: str
-    Amount: Decimal | None
-    Currency: str | None
-    CreatedTimestamp: datetime
-    EditedTimestamp: datetime
-    ApprovalState: str
-
-
-assert WorklogEntity.__struct_fields__ == _WORKLOG_NAMES, "WorklogEntity has workLogs' properties in order"
-
-
-def _by_user(windows: list[Window]) -> dict[str, tuple[list[datetime], list[tuple[datetime, str]]]]:
-    """Each user's windows by start (a user's weeks never overlap): starts to bisect, and
-    each one's end and status."""
-    found: dict[str, list[tuple[datetime, datetime, str]]] = {}
-    for user, start, end, status in windows:
-        found.setdefault(user, []).append((start, end, status))
-    out = {}
-    for user, found_windows in found.items():
-        found_windows.sort()
-        out[user] = ([w[0] for w in found_windows], [(w[1], w[2]) for w in found_windows])
-    return out
-
-
-def _completed(
-    records: Sequence[Sequence[Any]],
-    lookups: _Lookups,
-    on_item: Mapping[str, list[str]],
-    windows: Mapping[str, tuple[list[datetime], list[tuple[datetime, str]]]],
-) -> list[Any]:
-    """workLogs' rows (every property, as :class:`WorklogEntity`) of the worklog rows, as
-    ``sql._worklogs`` joins them: the activity type's name; the budget assigned to the
-    worklog directly, else its work item's (by the resolution map); the rate of the budget,
-    else the activity type's, else the user's, and the currency of the rate setting, else of
-    where the rate came from in that order (both None without a rate); the status of the
-    user's week window the worklog starts in. asyncpg gives the columns as the answer's
-    types already (instants in UTC)."""
-    types, budgets, users, setting = lookups.types, lookups.budgets, lookups.users, lookups.currency
-    direct = lookups.assignments.worklogs
-    # (budget, activity type, user) → (type name, rate, currency): a page has few of them.
-    priced: dict[tuple[str | None, str | None, str], tuple[str | None, int | None, str | None]] = {}
-    # A page repeats its work items and its (billable length, rate) pairs.
-    item_ids: dict[str | None, Any] = {}
-    amounts: dict[tuple[int, int], Decimal] = {}
-    out = []
-    for record in records:
-        wid, user, started, length, billable, type_id, comment, item, created, updated = record
-        budget = direct.get(wid)
-        if budget is not None:
-            assignment = "DirectlyAssigned"
-        else:
-            mapped = on_item.get(item) if item is not None else None
-            if mapped is not None:
-                budget, assignment = mapped[0], mapped[1]
-            else:
-                assignment = "NoBudget"
-        key = (budget, type_id, user)
-        price = priced.get(key)
-        if price is None:
-            price = priced[key] = _price(types.get(type_id) if type_id is not None else None,
-                                         budgets.get(budget) if budget is not None else None,
-                                         users.get(user), setting)
-        name, rate, currency = price
-        state = "open"
-        if windows:
-            found = windows.get(user)
-            if found is not None:
-                i = bisect_right(found[0], started) - 1
-                if i >= 0 and started < found[1][i][0]:
-                    state = found[1][i][1]
-        item_id = item_ids.get(item, _UNSET)
-        if item_id is _UNSET:
-            item_id = item_ids[item] = int(item) if item is not None and _ITEM_ID.fullmatch(item) else None
-        amount = None
-        if rate is not None:
-            amount = amounts.get((billable, rate))
-            if amount is None:
-                # The one rounding rule (core.rates), the SQL path's integers give the same;
-                # minor units as hundredths, exactly: what _scaled(…, 100) gives (12.50, 0.00).
-                amount = amounts[billable, rate] = Decimal(amount_minor(billable, rate)).scaleb(-2)
-        out.append(WorklogEntity(
-            wid, user, started, length, billable, type_id, name, comment, item_id, budget, assignment, amount,
-            currency, created, updated, state,
-        ))
-    return out
-
-
-def _price(
-    kind: tuple[str, int | None, str | None] | None,
-    spent: tuple[int | None, str | None] | None,
-    own: tuple[int, str] | None,
-    setting: str | None,
-) -> tuple[str | None, int | None, str | None]:
-    """The activity type's name, the rate (the budget's, else the type's, else the user's)
-    and its currency (the rate setting's, else the budget's, the type's, the user's; None
-    without a rate)."""
-    rate = None
-    if spent is not None and spent[0] is not None:
-        rate = spent[0]
-    elif kind is not None and kind[1] is not None:
-        rate = kind[1]
-    elif own is not None:
-        rate = own[0]
-    currency = None
-    if rate is not None:
-        currency = setting
-        for source in (spent, kind, own):
-            if currency is not None:
-                break
-            if source is not None:
-                currency = source[-1]
-    return (None if kind is None else kind[0]), rate, currency
-
-
-def _budget_maps(
-    tree: WorkTree, assignments: Assignments
-) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """By work item (text): the [budget, assignment] of a worklog on it (without an
-    assignment of its own), and of the item itself."""
-    on_worklogs: dict[str, list[str]] = {}
-    on_items: dict[str, list[str]] = {}
-    if not assignments.work_items and not assignments.iterations:
-        return on_worklogs, on_items  # no item gets a budget: nothing to resolve
-    resolver = Resolver(tree, assignments)
-    for item in set(tree.parents) | set(assignments.work_items):
-        found = resolver.worklog(None, item)
-        if found.budget_id is not None:
-            on_worklogs[str(item)] = [found.budget_id, found.assignment.value]
-        own = resolver.work_item(item)
-        if own.budget_id is not None:
-            on_items[str(item)] = [own.budget_id, own.assignment.value]
-    return on_worklogs, on_items
-
-
-def _windows(
-    statuses: Mapping[UserWeek, WeekStatus], zones: Mapping[str, str], tenant_zone: str
-) -> list[Window]:
-    """The weeks with a status (open weeks have none) as each user's UTC window."""
-    found = []
-    for key, status in statuses.items():
-        window = week_window(key.user_id, parse_week_id(key.week), zones.get(key.user_id) or tenant_zone)
-        found.append((key.user_id, window.start.astimezone(UTC), window.end.astimezone(UTC), status.value))
-    return found
-
-
-def _lookups_of(rows: Sequence[Sequence[Any]]) -> tuple[_Lookups, dict[str, str], str]:
-    """:class:`_Lookups` of the rows of :data:`_LOOKUPS`, the users' own zones and the
-    tenant's zone."""
-    types: dict[str, tuple[str, int | None, str | None]] = {}
-    budgets: dict[str, tuple[int | None, str | None]] = {}
-    users: dict[str, tuple[int, str]] = {}
-    currency = None
-    parents: dict[int, int | None] = {}
-    iterations: dict[int, int | None] = {}
-    on_iterations: dict[int, str] = {}
-    on_items: dict[int, str] = {}
-    on_worklogs: dict[str, str] = {}
-    statuses: dict[UserWeek, WeekStatus] = {}
-    zones: dict[str, str] = {}
-    zone = "UTC"
-    for kind, a, b, c, d, e, f in rows:
-        if kind == "u":
-            users[a] = (c, d)
-        elif kind == "a":
-            types[a] = (b, c, d)
-        elif kind == "b":
-            budgets[a] = (c, d)
-        elif kind == "r":
-            currency = d
-        elif kind == "s":
-            if b == AssignmentKind.WORKLOG:
-                on_worklogs[a] = d
-            elif b == AssignmentKind.WORK_ITEM:
-                on_items[int(a)] = d
-            elif b == AssignmentKind.ITERATION:
-                on_iterations[int(a)] = d
-        elif kind == "i":
-            parents[int(c)] = None if e is None else int(e)
-            iterations[int(c)] = None if f is None else int(f)
-        elif kind == "w":
-            statuses[UserWeek(a, b)] = WeekStatus(d)
-        elif kind == "z":
-            zones[a] = b
-        elif kind == "t":
-            zone = b
-    lookups = _Lookups(
-        types, budgets, users, currency, WorkTree(parents, iterations),
-        Assignments(on_iterations, on_items, on_worklogs), statuses,
-    )
-    return lookups, zones, zone
-
 
 
 class PiccoloReporting:
@@ -659,20 +259,3 @@ class PiccoloReporting:
                 shaped[agg.alias] = _aggregate_value(entity_set, agg, row[f"_a{i}"])
             out.append(shaped)
         return Page(out, len(out) if query.count else None, None)
-
-
-class SealedCursors:
-    """:class:`core.reporting.CursorSeal` by AES-GCM under the app's secret keys
-    (``plugins/sealing.py``): opaque, and bound to its owner as associated data."""
-
-    def __init__(self, sealer: Sealer) -> None:
-        self._sealer = sealer
-
-    def seal(self, owner: str, payload: str) -> str:
-        return self._sealer.seal(owner, payload)
-
-    def open(self, owner: str, sealed: str) -> str:
-        try:
-            return self._sealer.unseal(owner, sealed)
-        except (Unsealable, UnicodeDecodeError, ValueError) as exc:
-            raise ValueError("the cursor is not valid for this query") from exc
