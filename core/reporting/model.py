@@ -1,6 +1,6 @@
 """The Reporting API's entity model (issue #18): entity sets, their properties with Edm
 types, keys and navigation properties. Names only — what each property is in SQL is the
-adapter's whitelist (``plugins/reporting/sql.py``), which must name every property here.
+adapter's whitelist (``plugins/reporting/sources.py``), which must name every property here.
 
 ``scale``: the property's value in storage is its OData value times ``scale`` (hours are
 kept as centihours, money as minor units), so filters compare and aggregates sum exact

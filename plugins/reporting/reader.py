@@ -192,7 +192,7 @@ class PiccoloReporting:
         alone (:func:`worklog_rows_sql`: no join, no sort after them, the raw keyset scan's
         statement), completed here with the activity type, budget, amount, currency and
         approval state from what this request read once — by the same rules as the joins of
-        ``_worklogs`` in ``sql.py``, which every other query (and ``$count``) still runs."""
+        ``_worklogs`` in ``sources.py``, which every other query (and ``$count``) still runs."""
         # PostgreSQL only (worklog_rows_sql). No transaction here for SET LOCAL (and the pool
         # keeps sessions as they are: no SET at all): each statement that could be slow
         # carries the timeout, after which asyncpg cancels it on the server.

@@ -256,7 +256,7 @@ def base_sql(
     entity_set: EntitySet, ctx: Context, p: Params, source: Callable[[Params], str] | None = None
 ) -> str:
     """``entity_set``'s base ``SELECT``; ``source``: the worklog rows it reads instead of the
-    whole table (workLogs' page, :func:`_page_first`), made when its text comes."""
+    whole table (workLogs' page, ``worklog_cut._page_first``), made when its text comes."""
     if source is not None:
         assert entity_set.name == "workLogs"
         return _worklogs(ctx, p, source(p))

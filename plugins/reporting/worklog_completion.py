@@ -100,7 +100,7 @@ def _sql(text: str) -> Sql:
 
 _WORKLOG_NAMES = tuple(prop.name for prop in MODEL["workLogs"].properties)
 _UNSET = object()
-#: What sql.py's _item_id matches (PostgreSQL's ``~ '^[0-9]{1,18}$'``: ASCII digits only,
+#: What sources.py's _item_id matches (PostgreSQL's ``~ '^[0-9]{1,18}$'``: ASCII digits only,
 #: and no newline before the end, hence fullmatch rather than ``$``).
 _ITEM_ID = re.compile(r"[0-9]{1,18}")
 
@@ -153,7 +153,7 @@ def _completed(
     windows: Mapping[str, tuple[list[datetime], list[tuple[datetime, str]]]],
 ) -> list[Any]:
     """workLogs' rows (every property, as :class:`WorklogEntity`) of the worklog rows, as
-    ``sql._worklogs`` joins them: the activity type's name; the budget assigned to the
+    ``sources._worklogs`` joins them: the activity type's name; the budget assigned to the
     worklog directly, else its work item's (by the resolution map); the rate of the budget,
     else the activity type's, else the user's, and the currency of the rate setting, else of
     where the rate came from in that order (both None without a rate); the status of the

@@ -98,7 +98,7 @@ def worklog_rows_sql(
 ) -> Statement | None:
     """A page of workLogs as the worklog table's own columns (:data:`WORKLOG_ROW_COLUMNS`),
     nothing joined, in the index's order: what the reader completes with the activity types,
-    budgets, rates and approval weeks it has in memory (``reader.py``). None when the query
+    budgets, rates and approval weeks it has in memory (``worklog_completion.py``). None when the query
     names anything but a worklog's own columns (then :func:`rows_sql`); the order's values
     are among the columns (:func:`worklog_order_positions`)."""
     order = order_of(entity_set, query)

@@ -1,8 +1,8 @@
 """A workLogs page that names only the worklog's own columns is read by the index alone and
-completed in Python (``plugins/reporting/reader.py``); any other query joins the same values
-in SQL (``sql.py``'s ``_worklogs``). The two give the same rows, value for value: activity
-type names, budgets by the resolution rule, amounts and currencies by the rates rule,
-approval states by the user's week windows."""
+completed in Python (``plugins/reporting/worklog_completion.py``); any other query joins the
+same values in SQL (``sources.py``'s ``_worklogs``). The two give the same rows, value for
+value: activity type names, budgets by the resolution rule, amounts and currencies by the
+rates rule, approval states by the user's week windows."""
 
 from __future__ import annotations
 
