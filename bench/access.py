@@ -76,7 +76,7 @@ BARE = "/bench/bare"
 
 
 def _uvicorn_options(port: int) -> dict[str, Any]:
-    # As ``stint serve`` (server/cli.py) runs it: uvicorn's default loop and HTTP parser
+    # As ``stint serve`` (server/cli/serve.py) runs it: uvicorn's default loop and HTTP parser
     # (uvloop and httptools when installed), one worker, its access log off, no proxy headers.
     return {"host": "127.0.0.1", "port": port, "log_level": "warning", "access_log": False,
             "proxy_headers": False}

@@ -1,4 +1,4 @@
-"""What ``stint activation issue|verify`` do; ``server/cli.py`` parses arguments and calls these."""
+"""What ``stint activation issue|verify`` do; ``server/cli/`` parses arguments and calls these."""
 
 from __future__ import annotations
 
