@@ -1,7 +1,7 @@
 """OAuth 2.0 apps (issue #20): registered clients, authorization codes, device codes.
 
 The rules live here; the protocol's mechanics (parsing requests, PKCE's arithmetic, the error
-bodies) are Authlib's, wired to Litestar in ``web/oauth.py``.
+bodies) are Authlib's, wired to Litestar in ``web/oauth/``.
 
 - A **client** is registered either by the operator (first-party, ``tenant_id`` None: every
   tenant's users may use it, e.g. the ``stint-tracker`` terminal app) or by a tenant admin

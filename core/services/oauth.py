@@ -1,6 +1,6 @@
 """OAuth 2.0 apps (issue #20): registering clients, codes, the device flow, and the Apps page.
 
-The rules are ``core.identity.oauth``'s; the protocol is Authlib's (``web/oauth.py``), which
+The rules are ``core.identity.oauth``'s; the protocol is Authlib's (``web/oauth/``), which
 calls these use cases for everything it reads or writes. Tokens are the sign-in's machinery
 (``core.services.tokens``): an app's grant is a refresh-token family that names its client and
 the consented scopes, so rotation, reuse detection and revocation are the same code.

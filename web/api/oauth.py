@@ -16,7 +16,8 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import State
 
 from ..deps import StintDep
-from ..oauth import OAuthAnswer, StintAuthorizationServer, metadata, oauth_request, run_protocol
+from ..oauth.bridge import OAuthAnswer, oauth_request, run_protocol
+from ..oauth.server import StintAuthorizationServer, metadata
 
 __all__ = ["OAUTH_ROUTES", "answer", "authorization_server"]
 

@@ -3,7 +3,7 @@
 ``GET /oauth/authorize`` is where an app sends the user: signed in (or sent to sign in and
 back), they see the app and the scopes it asks for and answer Approve or Deny — a form with
 the page's CSRF token, so no other site can answer for them. Authlib checks the request
-(``web/oauth.py``) before the page shows and again when the answer comes back; the answer is
+(``web/oauth/``) before the page shows and again when the answer comes back; the answer is
 a redirect to the app's exact redirect URI with the code (or ``error=access_denied``) and the
 app's ``state``.
 
@@ -26,7 +26,8 @@ from core.identity.scopes import Scope, scopes_of_text
 from core.services import oauth as apps
 
 from ..api.oauth import answer, authorization_server
-from ..oauth import Grantee, oauth_request, run_protocol
+from ..oauth.bridge import oauth_request, run_protocol
+from ..oauth.models import Grantee
 from ..security import client_address, refuse_if_limited
 from .render import Page, open_page, stint_of
 

@@ -1,0 +1,119 @@
+"""What Authlib asks about, over Stint's records: the client, who the tokens act for, an
+authorization code, a rotated refresh token and a device code."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from authlib.oauth2.rfc6749 import ClientMixin
+from authlib.oauth2.rfc8628 import DEVICE_CODE_GRANT_TYPE
+
+from core.errors import ValidationFailed
+from core.identity.oauth import AuthorizationCode, ClientKind, OAuthClient, granted_scopes
+from core.identity.scopes import Scope, scope_text
+from core.services import oauth as apps
+from core.services.tokens import RefreshGrant, hash_token
+
+__all__ = ["Grantee"]
+
+#: Client authentication at the token, device and revocation endpoints: a public client names
+#: itself (``none``), a confidential one proves its secret either way RFC 6749 §2.3.1 allows.
+_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+
+class _Client(ClientMixin):  # type: ignore[misc]
+    def __init__(self, client: OAuthClient) -> None:
+        self.client = client
+
+    def get_client_id(self) -> str:
+        return self.client.id
+
+    def get_default_redirect_uri(self) -> None:
+        # Never implied: the request names the redirect URI, and it must match exactly.
+        return None
+
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        try:
+            return scope_text(granted_scopes(scope, self.client))
+        except ValidationFailed:
+            return None
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return self.client.redirect_matches(redirect_uri)
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        known = self.client.secret_hash
+        return known is not None and hmac.compare_digest(known, hash_token(client_secret))
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if self.client.kind is ClientKind.PUBLIC:
+            return method == "none"
+        return method in ("client_secret_basic", "client_secret_post")
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code" and bool(self.client.redirect_uris)
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        if grant_type == "authorization_code":
+            return bool(self.client.redirect_uris)
+        if grant_type == DEVICE_CODE_GRANT_TYPE:
+            return self.client.device_grant
+        return grant_type == "refresh_token"
+
+
+@dataclass(frozen=True, slots=True)
+class Grantee:
+    """Who an app's tokens act for; ``rotated`` is the refresh grant's successor family token."""
+
+    tenant_id: str
+    user_id: str
+    scopes: frozenset[Scope]
+    rotated: RefreshGrant | None = None
+    address: str | None = None
+    #: The authorization code the tokens are for, bound to the grant they start.
+    code: AuthorizationCode | None = None
+
+
+class _Code:
+    def __init__(self, code: AuthorizationCode) -> None:
+        self.code = code
+        self.code_challenge = code.code_challenge
+        self.code_challenge_method = "S256"
+
+    def get_redirect_uri(self) -> str:
+        return self.code.redirect_uri
+
+    def get_scope(self) -> str:
+        return scope_text(self.code.scopes) or ""
+
+
+class _Rotated:
+    """A refresh token already rotated by ``core.services.tokens`` (reuse detection included)."""
+
+    def __init__(self, grant: RefreshGrant) -> None:
+        self.grant = grant
+
+    def check_client(self, client: _Client) -> bool:
+        return self.grant.client_id == client.get_client_id()
+
+    def get_scope(self) -> str:
+        return scope_text(self.grant.scopes) or ""
+
+
+class _Device:
+    def __init__(self, outcome: apps.DevicePoll, found: Any, client_id: str) -> None:
+        self.outcome, self.found, self.client_id = outcome, found, client_id
+
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_scope(self) -> str:
+        return scope_text(self.found.scopes) or ""
+
+    def get_user_code(self) -> str:
+        return str(self.found.user_code)
+
+    def is_expired(self) -> bool:
+        return self.outcome is apps.DevicePoll.EXPIRED
