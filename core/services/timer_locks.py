@@ -2,7 +2,7 @@
 week): what a stopped track may still store, and what the user is told when nothing is left.
 
 Approving or closing the owner's week waits for the timer (:func:`ensure_no_timer_inside`,
-asked by :func:`core.services.approvals.change_week`); a lock by date (an administrator's
+asked by :func:`core.services.approval_steps.change_week`); a lock by date (an administrator's
 ``locked_until``, the approval settings as the calendar moves on) cannot wait, so every stop
 (:func:`core.services.tracking._finish`) passes its track through :func:`unlocked_part`.
 """
@@ -40,7 +40,7 @@ async def unlocked_part(
 
     A timer's days can lock while it runs: an administrator locks up to a date, or the
     approval settings lock a week as the calendar moves on (an approval of the owner's week
-    waits for the timer: :func:`core.services.approvals.change_week`). Nothing may add a
+    waits for the timer: :func:`core.services.approval_steps.change_week`). Nothing may add a
     worklog inside a locked week, so the worklog starts where the locked days end, or is
     not stored at all. No query unless a date lock reaches the track's first day (local
     days begin at the earliest at UTC−12).

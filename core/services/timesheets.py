@@ -23,7 +23,7 @@ from core.tracking import (
 from core.tracking.ports import TrackingSettings, UserWeek
 from core.unit_of_work import UnitOfWorkFactory
 
-from .approvals import WeekAction, change_week
+from .approval_steps import WeekAction, change_week
 from .tracking_common import user_zone
 
 __all__ = [

@@ -188,7 +188,7 @@ async def _timer_checks(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
 
 async def _approval_locks(stint: Stint, enqueue: Enqueue | None = None) -> Counts:
     """Weeks the approval settings lock, written down as closed (the lock holds on read anyway)."""
-    from core.services.approvals import materialise_locks
+    from core.services.approval_settings import materialise_locks
 
     closed = await materialise_locks(stint.uow, stint.clock, stint.tracking_directory)
     return {"closed": closed}

@@ -13,12 +13,8 @@ from litestar.params import JSONBody, QueryParameter
 
 from core.identity.scopes import Scope
 from core.licensing.access import Action
-from core.services.approvals import (
-    ApprovalSettings,
-    approval_queue,
-    approval_settings,
-    save_approval_settings,
-)
+from core.services.approval_settings import ApprovalSettings, approval_settings, save_approval_settings
+from core.services.approvals import approval_queue
 from core.tracking import WeekStatus, check_day
 
 from ..access import requires

@@ -1,7 +1,7 @@
 """``/approvals``: the approval queue for those who decide weeks (a global approval manager,
 or a user's approver): filters, a week's detail with its worklogs, approve / reject with a
 note in one click each, and bulk approve. Every step goes through the same service and
-rules as ``/api/v1/weeks`` (core/services/approvals.py). Also the owner's "Revoke
+rules as ``/api/v1/weeks`` (core/services/approval_steps.py). Also the owner's "Revoke
 submission" (a plain form from the Time tab, answered with a redirect back to it)."""
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from litestar.response import Redirect, Template
 
 from core.errors import AccessDenied, StintError
 from core.licensing.access import Action
-from core.services.approvals import approval_queue, change_week, deciders
+from core.services.approval_steps import change_week
+from core.services.approvals import approval_queue, deciders
 from core.services.worklogs import list_worklogs
 from core.tracking import WeekStatus, parse_week_id
 from core.tracking.explorer import week_window

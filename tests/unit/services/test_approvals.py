@@ -1,5 +1,6 @@
 """The approval queue's use cases over the fakes: approvers, steps and their mails, the
-queue, the settings and the lock job (core/services/approvals.py)."""
+queue, the settings and the lock job (core/services/approvals.py, approval_steps.py,
+approval_settings.py)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,9 @@ import pytest
 
 from core.clock import FixedClock
 from core.errors import AccessDenied, Conflict, TimerRunning, ValidationFailed, WeekLocked
-from core.services.approvals import (
-    ApprovalSettings,
-    approval_queue,
-    change_week,
-    materialise_locks,
-    save_approval_settings,
-    set_approvers,
-)
+from core.services.approval_settings import ApprovalSettings, materialise_locks, save_approval_settings
+from core.services.approval_steps import change_week
+from core.services.approvals import approval_queue, set_approvers
 from core.services.timesheets import week_view
 from core.services.tracking import stop_tracking
 from core.services.worklogs import NewWorklog, add_worklog

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.clock import FixedClock
-from core.services.approvals import change_week
+from core.services.approval_steps import change_week
 from core.services.notifications import queue_trial_reminders
 from core.services.profile import ProfileChange, update_profile
 from core.services.reminders import queue_billing_mails
