@@ -1,7 +1,7 @@
 """The Reports page's widgets (issue #19): one read model per widget, every total from the
 explorer's one query path.
 
-Every sum of worklogs here is :func:`core.services.explorer.group_explored_many` — the grouped
+Every sum of worklogs here is :func:`core.services.explorer_grouping.group_explored_many` — the grouped
 statement in SQL that the explorer's ``group_by`` answers with (its filters, its budget
 resolution, its one rounding per worklog) — never a second way of adding worklogs up:
 
@@ -39,7 +39,8 @@ from core.unit_of_work import UnitOfWorkFactory
 from core.work_items import WorkItem
 from core.working_hours import DEFAULT_WORKING_HOURS, expected_minutes
 
-from .explorer import ExplorerFilters, group_explored_many
+from .explorer import ExplorerFilters
+from .explorer_grouping import group_explored_many
 from .tracking_common import all_users
 
 __all__ = [

@@ -18,7 +18,8 @@ from core.licensing.access import Action, DenialReason
 from core.services.access import check_access, ensure_access
 from core.services.approvals import deciders
 from core.services.editing_rule import edits_others
-from core.services.explorer import ExplorerFilters, explore_page, group_explored
+from core.services.explorer import ExplorerFilters, explore_page
+from core.services.explorer_grouping import group_explored
 from core.services.tracking_common import cached_user_zone
 from core.services.worklog_batch_edit import LEAVE, BatchChanges, update_worklogs
 from core.services.worklog_batches import MAX_BATCH, create_worklogs, delete_worklogs

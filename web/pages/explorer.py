@@ -23,7 +23,8 @@ from litestar.response import Redirect, Template
 from core.errors import AccessDenied, ValidationFailed
 from core.licensing.access import Action
 from core.licensing.roles import Permission, Role, role_allows
-from core.services.explorer import ExplorerFilters, explore_worklogs, export_explored, group_explored
+from core.services.explorer import ExplorerFilters, explore_worklogs, export_explored
+from core.services.explorer_grouping import group_explored
 from core.services.explorer_page import ExplorerChoices, explorer_choices, explorer_rows
 from core.services.import_jobs import BACKGROUND_ROWS, import_status, run_import, start_import
 from core.services.planning import work_item_titles

@@ -1,5 +1,5 @@
-"""The team-wide worklog list (core.services.explorer): filters reduced to the worklog
-row's columns, the budget filter by the resolution rule, and grouping with totals."""
+"""The team-wide worklog list (core.services.explorer, explorer_grouping): filters reduced to
+the worklog row's columns, the budget filter by the resolution rule, and grouping with totals."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.budgets import AssignmentKind
-from core.services.explorer import ExplorerFilters, explore_worklogs, export_explored, group_explored
+from core.services.explorer import ExplorerFilters, explore_worklogs, export_explored
+from core.services.explorer_grouping import group_explored
 from core.tracking import WeekStatus
 from core.tracking.explorer import GroupBy
 from core.tracking.ports import UserWeek, WorklogCursor
