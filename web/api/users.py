@@ -14,14 +14,9 @@ from core.money import Money
 from core.services.approvals import approvers_of, set_approvers
 from core.services.editing_rule import editing_rule, set_editing_rule
 from core.services.rates import user_rates
-from core.services.users import (
-    add_user,
-    deactivate_user,
-    list_users,
-    set_default_role,
-    set_roles,
-    update_user,
-)
+from core.services.user_deactivation import deactivate_user
+from core.services.user_roles import set_default_role, set_roles
+from core.services.users import add_user, list_users, update_user
 from core.tenancy import User
 
 from ..access import requires

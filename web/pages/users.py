@@ -1,7 +1,8 @@
 """``/settings/users``: User Management — roles (changed inline), licences with the seat
 count in view, the collection-admin and approval-manager flags, and the default role;
 deactivating and reactivating users, roles and seats for the selected users at once, and
-who may edit other people's time. The use cases are the API's (``core.services.users``)."""
+who may edit other people's time. The use cases are the API's (``core.services.users``,
+``user_roles``, ``user_deactivation``)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ from core.services.approvals import approvers_of
 from core.services.editing_rule import editing_rule, set_editing_rule
 from core.services.rates import rate_sheet, set_user_rate
 from core.services.second_factor import reset_user_second_factor
-from core.services.users import deactivate_user, list_users, set_default_role, set_roles, update_user
+from core.services.user_deactivation import deactivate_user
+from core.services.user_roles import set_default_role, set_roles
+from core.services.users import list_users, update_user
 from plugins.i18n import gettext
 
 from ..security import client_address

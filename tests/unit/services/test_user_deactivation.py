@@ -1,5 +1,6 @@
 """Deactivating users, setting roles in bulk, and the "who may edit other people's time"
-rule (issue #17) on the fakes (core.services.users, core.services.editing_rule)."""
+rule (issue #17) on the fakes (core.services.user_deactivation, core.services.user_roles,
+core.services.users, core.services.editing_rule)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from core.clock import FixedClock
 from core.errors import DeactivateSelf, LastAdministrator, NotFound, SeatLimit, UserInactive, ValidationFailed
 from core.licensing.editing import EditingRule, may_edit_others
 from core.services.editing_rule import editing_rule, edits_others, set_editing_rule
-from core.services.users import deactivate_user, list_users, set_roles, update_user
+from core.services.user_deactivation import deactivate_user
+from core.services.user_roles import set_roles
+from core.services.users import list_users, update_user
 from core.tenancy import Tenant, User
 from core.tracking import EVERYONE, NOBODY
 from tests.fakes import FakeUnitOfWorkFactory

@@ -1,4 +1,5 @@
-"""User management: adding people, their role, flags and licence (core.services.users)."""
+"""User management: adding people, their role, flags and licence (core.services.users,
+core.services.user_roles)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import pytest
 from core.clock import FixedClock
 from core.errors import Conflict, NotFound, SeatLimit, ValidationFailed
 from core.licensing.roles import Role
-from core.services.users import add_user, list_users, parse_role, set_default_role, update_user
+from core.services.user_roles import parse_role, set_default_role
+from core.services.users import add_user, list_users, update_user
 from core.tenancy import Tenant, User
 from tests.fakes import FakePasswordHasher, FakeUnitOfWorkFactory
 
