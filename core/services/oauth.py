@@ -1,66 +1,45 @@
-"""OAuth 2.0 apps (issue #20): registering clients, codes, the device flow, and the Apps page.
+"""OAuth 2.0 apps (issue #20): registering clients and authorization codes.
 
 The rules are ``core.identity.oauth``'s; the protocol is Authlib's (``web/oauth/``), which
 calls these use cases for everything it reads or writes. Tokens are the sign-in's machinery
 (``core.services.tokens``): an app's grant is a refresh-token family that names its client and
 the consented scopes, so rotation, reuse detection and revocation are the same code.
+
+The device flow is :mod:`core.services.oauth_device`; an app's grants (the Apps page,
+revoking them) are :mod:`core.services.oauth_grants`.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 
 from core.clock import Clock
 from core.errors import NotFound, ValidationFailed
 from core.identity.oauth import (
     CODE_LIFETIME,
-    DEVICE_LIFETIME,
     TRACKER_CLIENT_ID,
     AuthorizationCode,
     ClientKind,
-    DeviceCode,
     OAuthClient,
     check_client_name,
     check_redirect_uris,
-    new_user_code,
-    normal_user_code,
-    polled_too_soon,
 )
-from core.identity.ports import RefreshTokenRecord
-from core.identity.scopes import ALL_SCOPES, Scope, scope_text
+from core.identity.scopes import Scope, scope_text
 from core.ids import new_id
 from core.unit_of_work import UnitOfWorkFactory
 
-from .tokens import hash_token, refresh_record
+from .tokens import hash_token
 
 __all__ = [
-    "UNKNOWN_DEVICE_CODE",
-    "AppEntry",
-    "DevicePoll",
     "bind_code",
-    "decide_device",
     "ensure_tracker_client",
     "find_client",
     "issue_code",
-    "list_apps",
-    "pending_device",
-    "poll_device",
     "redeem_code",
-    "refresh_family",
     "register_client",
-    "revoke_all_apps",
-    "revoke_app",
-    "revoke_grant",
     "set_client_disabled",
-    "start_device",
     "tenant_clients",
 ]
-
-_CODE_BYTES = 32
-UNKNOWN_DEVICE_CODE = "That code is unknown, expired or already used. Start again on the device."
 
 
 async def register_client(
@@ -188,189 +167,4 @@ async def bind_code(uow: UnitOfWorkFactory, code: AuthorizationCode, family_id: 
     """Remember which grant a code's tokens started (see :func:`redeem_code`)."""
     async with uow(write=True) as work:
         await work.oauth().bind_code(code.code_hash, family_id)
-        await work.commit()
-
-
-# Device authorization (RFC 8628) -----------------------------------------------------------
-
-
-class DevicePoll(StrEnum):
-    PENDING = "authorization_pending"
-    SLOW_DOWN = "slow_down"
-    EXPIRED = "expired_token"
-    DENIED = "access_denied"
-    APPROVED = "approved"
-    UNKNOWN = "invalid_grant"
-
-
-async def start_device(
-    uow: UnitOfWorkFactory, clock: Clock, *, client: OAuthClient, scopes: frozenset[Scope]
-) -> tuple[str, str]:
-    """A new device code and the user code a person types on ``/device``."""
-    device_code = secrets.token_urlsafe(_CODE_BYTES)
-    now = clock.now()
-    async with uow(write=True) as work:
-        store = work.oauth()
-        user_code = new_user_code()
-        while await store.device_by_user_code(user_code) is not None:
-            user_code = new_user_code()
-        await store.add_device(DeviceCode(
-            device_code_hash=hash_token(device_code), user_code=user_code, client_id=client.id, scopes=scopes,
-            expires_at=now + DEVICE_LIFETIME,
-        ))
-        await work.commit()
-    return device_code, user_code
-
-
-async def pending_device(uow: UnitOfWorkFactory, clock: Clock, typed: str) -> tuple[DeviceCode, OAuthClient]:
-    """The live, unanswered code a person typed, and its app; NotFound otherwise."""
-    async with uow() as work:
-        found = await work.oauth().device_by_user_code(normal_user_code(typed))
-        client = await work.oauth().client(found.client_id) if found else None
-    if found is None or client is None or found.approved is not None or found.expires_at <= clock.now():
-        raise NotFound(UNKNOWN_DEVICE_CODE)
-    return found, client
-
-
-async def decide_device(
-    uow: UnitOfWorkFactory, clock: Clock, *, typed: str, tenant_id: str, user_id: str, approve: bool,
-    address: str | None = None,
-) -> OAuthClient:
-    """A signed-in user's answer for the device showing ``typed``."""
-    found, client = await pending_device(uow, clock, typed)
-    if approve and not client.serves(tenant_id):
-        raise NotFound(UNKNOWN_DEVICE_CODE)
-    now = clock.now()
-    async with uow(write=True) as work:
-        if not await work.oauth().decide_device(found.user_code, tenant_id, user_id, approve, now):
-            raise NotFound(UNKNOWN_DEVICE_CODE)
-        await work.tenant(tenant_id).audit().record(
-            f"user:{user_id}", "app.device_approved" if approve else "app.device_denied", client.id,
-            {"scopes": scope_text(found.scopes) or ""}, now, address=address,
-        )
-        await work.commit()
-    return client
-
-
-async def poll_device(
-    uow: UnitOfWorkFactory, clock: Clock, device_code: str, client_id: str
-) -> tuple[DevicePoll, DeviceCode | None]:
-    """One poll of the token endpoint: where the device's authorisation stands. An approved
-    code is used up by the poll that learns it (APPROVED comes once)."""
-    if not device_code or len(device_code) > 200:
-        return DevicePoll.UNKNOWN, None
-    now = clock.now()
-    async with uow(write=True) as work:
-        store = work.oauth()
-        found = await store.device(hash_token(device_code))
-        if found is None or found.client_id != client_id or found.used_at is not None:
-            return DevicePoll.UNKNOWN, None
-        if found.expires_at <= now:
-            return DevicePoll.EXPIRED, found
-        if found.approved is False:
-            return DevicePoll.DENIED, found
-        if found.approved:
-            taken = await store.take_device(found.device_code_hash, now)
-            await work.commit()
-            return (DevicePoll.APPROVED, found) if taken else (DevicePoll.UNKNOWN, None)
-        too_soon = polled_too_soon(found.last_polled_at, now)
-        await store.polled(found.device_code_hash, now)
-        await work.commit()
-    return (DevicePoll.SLOW_DOWN if too_soon else DevicePoll.PENDING), found
-
-
-# The Apps page -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class AppEntry:
-    """Something that can act for the user: an app's grant or a personal access token."""
-
-    id: str
-    kind: str  # "app" or "token"
-    name: str
-    scopes: frozenset[Scope]
-    created_at: datetime
-    last_used_at: datetime | None
-    address: str | None
-    client_id: str | None = None
-
-
-async def list_apps(uow: UnitOfWorkFactory, *, tenant_id: str, user_id: str) -> list[AppEntry]:
-    """The user's live app grants, then their live personal access tokens."""
-    async with uow() as work:
-        tokens = work.tenant(tenant_id).tokens()
-        grants = await tokens.app_grants(user_id)
-        pats = await tokens.pats(user_id, limit=200)
-        names: dict[str, str] = {}
-        for grant in grants:
-            if grant.client_id not in names:
-                client = await work.oauth().client(grant.client_id)
-                names[grant.client_id] = client.name if client else grant.client_id
-    entries = [
-        AppEntry(id=g.family_id, kind="app", name=names[g.client_id], scopes=g.scopes or ALL_SCOPES,
-                 created_at=g.created_at, last_used_at=g.last_used_at, address=g.address,
-                 client_id=g.client_id)
-        for g in grants
-    ]
-    entries.extend(
-        AppEntry(id=p.id, kind="token", name=p.name, scopes=p.scopes or ALL_SCOPES, created_at=p.created_at,
-                 last_used_at=p.last_used_at, address=None)
-        for p in pats
-    )
-    return entries
-
-
-async def revoke_app(
-    uow: UnitOfWorkFactory, clock: Clock, *, tenant_id: str, user_id: str, app_id: str,
-    address: str | None = None,
-) -> None:
-    """Revoke one app grant (its whole family) or personal access token of the user's own."""
-    now = clock.now()
-    async with uow(write=True) as work:
-        scope = work.tenant(tenant_id)
-        tokens = scope.tokens()
-        if app_id in await tokens.app_families(user_id):
-            await tokens.revoke_family(user_id, app_id, now)
-        elif not await tokens.revoke_pat(user_id, app_id, now):
-            raise NotFound("no such app or token")
-        await scope.audit().record(f"user:{user_id}", "app.revoked", app_id, {}, now, address=address)
-        await work.commit()
-
-
-async def revoke_all_apps(
-    uow: UnitOfWorkFactory, clock: Clock, *, tenant_id: str, user_id: str, address: str | None = None
-) -> int:
-    """"Unpair all apps": every app grant of the user is revoked (personal tokens are kept:
-    they are revoked one by one). The revocation moves the user's cache generation, so every
-    process refuses the apps' access tokens on their next request. How many grants ended."""
-    now = clock.now()
-    async with uow(write=True) as work:
-        scope = work.tenant(tenant_id)
-        tokens = scope.tokens()
-        families = await tokens.app_families(user_id)
-        for family in families:
-            await tokens.revoke_family(user_id, family, now)
-        await scope.audit().record(f"user:{user_id}", "app.unpaired_all", user_id,
-                                   {"grants": len(families)}, now, address=address)
-        await work.commit()
-    return len(families)
-
-
-async def refresh_family(uow: UnitOfWorkFactory, token: str) -> RefreshTokenRecord | None:
-    """The app grant a refresh token belongs to (a sign-in's token is not an app's: None)."""
-    found = await refresh_record(uow, token)
-    return found if found is not None and found.client_id is not None else None
-
-
-async def revoke_grant(
-    uow: UnitOfWorkFactory, clock: Clock, *, tenant_id: str, user_id: str, family_id: str,
-    address: str | None = None,
-) -> None:
-    """An app gives its grant back (RFC 7009): the family, and so its access tokens, end."""
-    now = clock.now()
-    async with uow(write=True) as work:
-        scope = work.tenant(tenant_id)
-        if await scope.tokens().revoke_family(user_id, family_id, now):
-            await scope.audit().record(f"user:{user_id}", "app.revoked", family_id, {}, now, address=address)
         await work.commit()

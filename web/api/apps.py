@@ -23,6 +23,7 @@ from core.identity.oauth import ClientKind, OAuthClient
 from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services import oauth as apps
+from core.services.oauth_grants import AppEntry, list_apps, revoke_all_apps, revoke_app
 
 from ..access import requires
 from ..auth import TenantPrincipal
@@ -95,7 +96,7 @@ def _app(client: OAuthClient) -> AppOut:
                   disabled=client.disabled, created_at=client.created_at)
 
 
-_T = TypeVar("_T", OAuthClient, apps.AppEntry)
+_T = TypeVar("_T", OAuthClient, AppEntry)
 
 
 def _page(items: list[_T], cursor: str, limit: int) -> tuple[list[_T], str | None]:
@@ -117,7 +118,7 @@ class MyAppsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> MyAppsOut:
         p = request.user
-        found = await apps.list_apps(stint.uow, tenant_id=p.tenant.id, user_id=p.user.id)
+        found = await list_apps(stint.uow, tenant_id=p.tenant.id, user_id=p.user.id)
         page, next_cursor = _page(sorted(found, key=lambda e: e.id), cursor, limit)
         return MyAppsOut(items=[
             MyAppOut(id=e.id, kind=e.kind, name=e.name, scopes=scope_list(e.scopes), created_at=e.created_at,
@@ -132,8 +133,8 @@ class MyAppsController(Controller):
         request: Request[TenantPrincipal, object, State], stint: StintDep,
     ) -> None:
         p = request.user
-        await apps.revoke_app(stint.uow, stint.clock, tenant_id=p.tenant.id, user_id=p.user.id, app_id=app_id,
-                              address=client_address(request))
+        await revoke_app(stint.uow, stint.clock, tenant_id=p.tenant.id, user_id=p.user.id, app_id=app_id,
+                         address=client_address(request))
 
     @post("/revoke-all", status_code=200, guards=[requires(Action.USE_API, Scope.ADMIN)],
           summary="Unpair all apps")
@@ -141,8 +142,8 @@ class MyAppsController(Controller):
         self, request: Request[TenantPrincipal, object, State], stint: StintDep
     ) -> UnpairedOut:
         p = request.user
-        count = await apps.revoke_all_apps(stint.uow, stint.clock, tenant_id=p.tenant.id, user_id=p.user.id,
-                                           address=client_address(request))
+        count = await revoke_all_apps(stint.uow, stint.clock, tenant_id=p.tenant.id, user_id=p.user.id,
+                                      address=client_address(request))
         return UnpairedOut(revoked=count)
 
 

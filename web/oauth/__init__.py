@@ -2,9 +2,10 @@
 
 Authlib (``authlib.oauth2``) does the protocol: parsing and checking requests, client
 authentication, PKCE (RFC 7636), the device grant (RFC 8628), revocation (RFC 7009) and the
-error bodies. Everything it stores or looks up goes through ``core.services.oauth`` and
-``core.services.tokens``; the rules (S256 only, exact redirect URIs, codes good once for 60 s,
-which client serves which tenant) are ``core.identity.oauth``'s.
+error bodies. Everything it stores or looks up goes through ``core.services.oauth`` (with
+``oauth_device`` and ``oauth_grants``) and ``core.services.tokens``; the rules (S256 only,
+exact redirect URIs, codes good once for 60 s, which client serves which tenant) are
+``core.identity.oauth``'s.
 
 Tokens are the sign-in's (``core.services.tokens``): an app's grant is a refresh-token family
 naming its client and consented scopes; its access tokens are the usual JWTs with ``sid`` (the

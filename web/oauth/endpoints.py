@@ -12,7 +12,8 @@ from authlib.oauth2.rfc8628 import DEVICE_CODE_GRANT_TYPE, DeviceAuthorizationEn
 
 from core.errors import ValidationFailed
 from core.identity.oauth import DEVICE_INTERVAL, DEVICE_LIFETIME, granted_scopes
-from core.services import oauth as apps
+from core.services.oauth_device import start_device
+from core.services.oauth_grants import refresh_family, revoke_grant
 from plugins.bootstrap import TENANT_AUDIENCE, Stint, TokenError
 
 from .bridge import _on_loop
@@ -45,7 +46,7 @@ class _DeviceEndpoint(DeviceAuthorizationEndpoint):  # type: ignore[misc]
         except ValidationFailed:
             raise InvalidScopeError() from None
         stint = self.server.stint
-        device_code, user_code = _on_loop(apps.start_device, stint.uow, stint.clock, client=client.client,
+        device_code, user_code = _on_loop(start_device, stint.uow, stint.clock, client=client.client,
                                           scopes=scopes)
         page = stint.settings.base_url.rstrip("/") + DEVICE_PAGE
         data = {
@@ -67,7 +68,7 @@ class _Revocation(RevocationEndpoint):  # type: ignore[misc]
 
     def revoke_token(self, token: Any, request: Any) -> None:
         stint = self.server.stint
-        _on_loop(apps.revoke_grant, stint.uow, stint.clock, tenant_id=token.tenant_id, user_id=token.user_id,
+        _on_loop(revoke_grant, stint.uow, stint.clock, tenant_id=token.tenant_id, user_id=token.user_id,
                  family_id=token.family_id, address=request.address)
 
 
@@ -84,7 +85,7 @@ class _Family:
 
 async def _app_family_of(stint: Stint, token: str) -> _Family | None:
     """The app grant a refresh or access token belongs to (RFC 7009 takes either)."""
-    found = await apps.refresh_family(stint.uow, token)
+    found = await refresh_family(stint.uow, token)
     if found is not None:
         return _Family(found.tenant_id, found.user_id, found.family_id, found.client_id or "")
     try:

@@ -17,6 +17,7 @@ from authlib.oauth2.rfc8628 import (
 
 from core.identity.scopes import scopes_of_text
 from core.services import oauth as apps
+from core.services.oauth_device import DevicePoll, poll_device
 from core.services.tokens import InvalidToken, rotate_refresh_token
 
 from .bridge import _on_loop
@@ -127,18 +128,18 @@ class _DeviceCodeGrant(DeviceCodeGrant):  # type: ignore[misc]
     def query_device_credential(self, device_code: str) -> _Device | None:
         stint = self.server.stint
         client_id = self.request.client.get_client_id()
-        outcome, found = _on_loop(apps.poll_device, stint.uow, stint.clock, device_code, client_id)
-        return None if outcome is apps.DevicePoll.UNKNOWN else _Device(outcome, found, client_id)
+        outcome, found = _on_loop(poll_device, stint.uow, stint.clock, device_code, client_id)
+        return None if outcome is DevicePoll.UNKNOWN else _Device(outcome, found, client_id)
 
     def validate_device_credential(self, credential: _Device) -> Grantee:
         outcome = credential.outcome
-        if outcome is apps.DevicePoll.EXPIRED:
+        if outcome is DevicePoll.EXPIRED:
             raise ExpiredTokenError()
-        if outcome is apps.DevicePoll.DENIED:
+        if outcome is DevicePoll.DENIED:
             raise AccessDeniedError()
-        if outcome is apps.DevicePoll.SLOW_DOWN:
+        if outcome is DevicePoll.SLOW_DOWN:
             raise SlowDownError()
-        if outcome is apps.DevicePoll.PENDING:
+        if outcome is DevicePoll.PENDING:
             raise AuthorizationPendingError()
         found = credential.found
         return Grantee(found.tenant_id, found.user_id, found.scopes, address=self.request.address)
@@ -147,4 +148,4 @@ class _DeviceCodeGrant(DeviceCodeGrant):  # type: ignore[misc]
         raise NotImplementedError  # validate_device_credential answers from the poll itself
 
     def should_slow_down(self, credential: _Device) -> bool:
-        return credential.outcome is apps.DevicePoll.SLOW_DOWN
+        return credential.outcome is DevicePoll.SLOW_DOWN

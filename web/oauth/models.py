@@ -13,7 +13,7 @@ from authlib.oauth2.rfc8628 import DEVICE_CODE_GRANT_TYPE
 from core.errors import ValidationFailed
 from core.identity.oauth import AuthorizationCode, ClientKind, OAuthClient, granted_scopes
 from core.identity.scopes import Scope, scope_text
-from core.services import oauth as apps
+from core.services.oauth_device import DevicePoll
 from core.services.tokens import RefreshGrant, hash_token
 
 __all__ = ["Grantee"]
@@ -103,7 +103,7 @@ class _Rotated:
 
 
 class _Device:
-    def __init__(self, outcome: apps.DevicePoll, found: Any, client_id: str) -> None:
+    def __init__(self, outcome: DevicePoll, found: Any, client_id: str) -> None:
         self.outcome, self.found, self.client_id = outcome, found, client_id
 
     def get_client_id(self) -> str:
@@ -116,4 +116,4 @@ class _Device:
         return str(self.found.user_code)
 
     def is_expired(self) -> bool:
-        return self.outcome is apps.DevicePoll.EXPIRED
+        return self.outcome is DevicePoll.EXPIRED

@@ -4,7 +4,7 @@ Every signed-in user sees their OAuth app grants and personal access tokens (nam
 created, last used, from where), can revoke one, or "Unpair all apps" (every app grant ends on
 its next request, in every process). Administrators also see the tenant's registered apps,
 register one (a confidential app's secret is shown once) and disable or enable one for
-everybody. The use cases are the API's (``core.services.oauth``).
+everybody. The use cases are the API's (``core.services.oauth``, ``oauth_grants``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from core.identity.oauth import ClientKind
 from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services import oauth as apps
+from core.services.oauth_grants import list_apps, revoke_all_apps, revoke_app
 from plugins.i18n import gettext
 
 from ..security import client_address
@@ -56,7 +57,7 @@ async def _context(page: Page, request: Request[Any, Any, Any], **extra: Any) ->
     admin = _is_admin(page)
     return page.context(
         active="apps",
-        entries=await apps.list_apps(stint.uow, tenant_id=p.tenant.id, user_id=p.user.id),
+        entries=await list_apps(stint.uow, tenant_id=p.tenant.id, user_id=p.user.id),
         admin=admin,
         registered=await apps.tenant_clients(stint.uow, p.tenant.id) if admin else [],
         all_scopes=[(s.value, SCOPE_WORDS[s]) for s in Scope],
@@ -86,8 +87,8 @@ class AppsPageController(Controller):
         _refuse_token_callers(page)
         stint = stint_of(request)
         p = page.principal
-        await apps.revoke_app(stint.uow, stint.clock, tenant_id=p.tenant.id, user_id=p.user.id, app_id=app_id,
-                              address=client_address(request))
+        await revoke_app(stint.uow, stint.clock, tenant_id=p.tenant.id, user_id=p.user.id, app_id=app_id,
+                         address=client_address(request))
         return render(request, _FULL, _PARTIAL, await _context(page, request, done=gettext("Revoked.")))
 
     @post("/unpair", status_code=200)
@@ -96,8 +97,8 @@ class AppsPageController(Controller):
         _refuse_token_callers(page)
         stint = stint_of(request)
         p = page.principal
-        count = await apps.revoke_all_apps(stint.uow, stint.clock, tenant_id=p.tenant.id, user_id=p.user.id,
-                                           address=client_address(request))
+        count = await revoke_all_apps(stint.uow, stint.clock, tenant_id=p.tenant.id, user_id=p.user.id,
+                                      address=client_address(request))
         done = gettext("Unpaired %(count)s app(s): each must be authorised again.", count=count)
         return render(request, _FULL, _PARTIAL, await _context(page, request, done=done))
 

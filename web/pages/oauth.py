@@ -23,7 +23,7 @@ from litestar.response import Template
 
 from core.errors import NotFound
 from core.identity.scopes import Scope, scopes_of_text
-from core.services import oauth as apps
+from core.services.oauth_device import UNKNOWN_DEVICE_CODE, decide_device, pending_device
 
 from ..api.oauth import answer, authorization_server
 from ..oauth.bridge import oauth_request, run_protocol
@@ -149,7 +149,7 @@ class OAuthPagesController(Controller):
         p = page.principal
         await _refuse_if_guessing(request, page)
         try:
-            client = await apps.decide_device(
+            client = await decide_device(
                 stint.uow, stint.clock, typed=data.user_code, tenant_id=p.tenant.id, user_id=p.user.id,
                 approve=data.decision == "approve", address=client_address(request),
             )
@@ -165,7 +165,7 @@ class OAuthPagesController(Controller):
             stint = stint_of(request)
             await _refuse_if_guessing(request, page)
             try:
-                found, client = await apps.pending_device(stint.uow, stint.clock, typed)
+                found, client = await pending_device(stint.uow, stint.clock, typed)
             except NotFound as exc:
                 await _wrong_code(request, page)
                 context["problem"] = exc.detail
@@ -174,6 +174,6 @@ class OAuthPagesController(Controller):
                     context.update(app=client, code=found.user_code,
                                    scopes=[(s.value, SCOPE_WORDS[s]) for s in Scope if s in found.scopes])
                 else:
-                    context["problem"] = apps.UNKNOWN_DEVICE_CODE
+                    context["problem"] = UNKNOWN_DEVICE_CODE
         return Template("oauth/device.html", context=page.context(**context),
                         headers={"Cache-Control": "no-store"})

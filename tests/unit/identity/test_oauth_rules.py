@@ -1,4 +1,5 @@
-"""The OAuth rules (core/identity/oauth.py) and use cases (core/services/oauth.py) on fakes."""
+"""The OAuth rules (core/identity/oauth.py) and use cases (core/services/oauth.py,
+oauth_device.py) on fakes."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from core.errors import NotFound, ValidationFailed
 from core.identity.oauth import ClientKind, OAuthClient, check_redirect_uris, granted_scopes, normal_user_code
 from core.identity.scopes import Scope
 from core.services import oauth as apps
+from core.services.oauth_device import DevicePoll, decide_device, poll_device, start_device
 from tests.fakes.unit_of_work import FakeUnitOfWorkFactory
 
 CODE = "c" * 48
@@ -72,18 +74,18 @@ async def test_a_code_is_good_once_for_sixty_seconds_and_for_its_own_app_only() 
 async def test_a_device_waits_for_its_user_and_is_told_to_slow_down() -> None:
     uow, clock = FakeUnitOfWorkFactory(), _clock()
     client = await _app(uow, clock, tenant=None)
-    device_code, user_code = await apps.start_device(uow, clock, client=client,
-                                                     scopes=frozenset({Scope.TRACKING}))
-    assert (await apps.poll_device(uow, clock, device_code, client.id))[0] is apps.DevicePoll.PENDING
-    assert (await apps.poll_device(uow, clock, device_code, client.id))[0] is apps.DevicePoll.SLOW_DOWN
+    device_code, user_code = await start_device(uow, clock, client=client,
+                                                scopes=frozenset({Scope.TRACKING}))
+    assert (await poll_device(uow, clock, device_code, client.id))[0] is DevicePoll.PENDING
+    assert (await poll_device(uow, clock, device_code, client.id))[0] is DevicePoll.SLOW_DOWN
     with pytest.raises(NotFound):
-        await apps.decide_device(uow, clock, typed="ZZZZ-ZZZZ", tenant_id="t1", user_id="u1", approve=True)
-    await apps.decide_device(uow, clock, typed=user_code.lower().replace("-", " "), tenant_id="t1",
-                             user_id="u1", approve=True)
+        await decide_device(uow, clock, typed="ZZZZ-ZZZZ", tenant_id="t1", user_id="u1", approve=True)
+    await decide_device(uow, clock, typed=user_code.lower().replace("-", " "), tenant_id="t1",
+                        user_id="u1", approve=True)
     clock.advance(seconds=5)
-    outcome, found = await apps.poll_device(uow, clock, device_code, client.id)
-    assert outcome is apps.DevicePoll.APPROVED and found is not None and found.user_id == "u1"
-    assert (await apps.poll_device(uow, clock, device_code, client.id))[0] is apps.DevicePoll.UNKNOWN
+    outcome, found = await poll_device(uow, clock, device_code, client.id)
+    assert outcome is DevicePoll.APPROVED and found is not None and found.user_id == "u1"
+    assert (await poll_device(uow, clock, device_code, client.id))[0] is DevicePoll.UNKNOWN
 
 
 def test_a_typed_user_code_is_read_whatever_its_case_and_dashes() -> None:
