@@ -1,4 +1,4 @@
-"""The team-wide worklog list and its grouping (the Times Explorer, issue #17).
+"""The team-wide worklog list and its filters (the Times Explorer, issue #17).
 
 Every filter runs in SQL (``TrackingRepository.explore``). The two that are not columns
 of the worklog row are reduced to columns first, from reads of the work item tree that
