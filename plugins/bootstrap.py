@@ -46,7 +46,7 @@ from .storage.devops_repo import PiccoloDevOpsConnections
 from .storage.idempotency_repo import PiccoloIdempotencyStore
 from .storage.jobs_repo import PiccoloJobStore
 from .storage.migrations import upgrade
-from .storage.tenant_export import SignedTenantArchives
+from .storage.tenant_export.writing import SignedTenantArchives
 from .storage.tracking_repo import PiccoloTrackingDirectory
 from .storage.uow import PiccoloUnitOfWorkFactory
 

@@ -12,7 +12,8 @@ from plugins.settings import load_settings
 def cmd_tenant_export(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from plugins.storage.tenant_export import ExportError, export_tenant
+    from plugins.storage.tenant_export.archive import ExportError
+    from plugins.storage.tenant_export.writing import export_tenant
 
     settings = load_settings()
     try:
@@ -30,7 +31,8 @@ def cmd_tenant_export(args: argparse.Namespace) -> int:
 def cmd_tenant_import(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from plugins.storage.tenant_export import ExportError, import_tenant
+    from plugins.storage.tenant_export.archive import ExportError
+    from plugins.storage.tenant_export.restoring import import_tenant
 
     settings = load_settings()
     try:
