@@ -24,7 +24,7 @@ from plugins.settings import Settings, load_settings
 from web import routes
 from web.api.docs import StintSwaggerUI, docs_assets_router, docs_page
 from web.api.health import health, live, ready
-from web.api.odata import odata_aware
+from web.api.odata.answers import odata_aware
 from web.auth import OperatorAuth, TenantAuth
 from web.deps import provide_stint
 from web.edge import install_edge

@@ -126,7 +126,7 @@ def tenant_routes() -> list[Any]:
 
 def reporting_routes() -> list[Any]:
     """The Reporting API (OData v4): a router of its own, with OData's errors and credentials."""
-    from .api.odata import reporting_router
+    from .api.odata.routes import reporting_router
 
     return [reporting_router()]
 
