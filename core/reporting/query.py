@@ -1,6 +1,7 @@
 """The Reporting API's query model: a small AST of our own that the OData parser's output is
-translated into (``plugins/reporting/parsing.py``) and SQL is generated from
-(``plugins/reporting/sql.py``), with its validation against the entity model and its limits.
+translated into (``plugins/reporting/parsing.py``, ``$filter``'s by ``filter_parsing.py``) and SQL
+is generated from (``plugins/reporting/sql.py``), with its validation against the entity model
+and its limits.
 
 Its validation against the model and the limits is ``validation.py``; every check raises
 :class:`QueryRefused` with the status the answer carries (400 for a malformed or unknown

@@ -1,6 +1,6 @@
 """The Reporting API's query model (core/reporting): validation against the entity model,
 its limits, and who sees which rows; and the OData options parsed into it
-(plugins/reporting/parsing.py, through odata-query)."""
+(plugins/reporting/parsing.py and filter_parsing.py, through odata-query)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ from core.reporting.query import (
     Path,
     Value,
 )
-from plugins.reporting.parsing import parse_filter, parse_options
+from plugins.reporting.filter_parsing import parse_filter
+from plugins.reporting.parsing import parse_options
 
 
 def _refused(query: Query) -> QueryRefused:
