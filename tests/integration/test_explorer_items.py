@@ -24,7 +24,7 @@ from core.tracking import Worklog, WorklogFlag
 from tests.conftest import make_settings
 from tests.integration.tracking_support import Org, make_org, run, stint_of
 from tests.support.api import api_client
-from web.api.worklogs import page_item, titled, with_budgets, worklog_out
+from web.api.worklog_answers import page_item, titled, with_budgets, worklog_out
 
 ALL = "/api/v1/worklogs/all"
 

@@ -50,7 +50,7 @@ from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..schemas import BudgetRef, MoneyOut, Strict, cursor_text, opaque_cursor
-from .worklogs import SpreadsheetDownload
+from .worklog_files import SpreadsheetDownload
 
 __all__ = ["BudgetsController", "budget_ref"]
 

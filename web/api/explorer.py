@@ -30,17 +30,17 @@ from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..schemas import MoneyOut, Strict
-from .worklog_filters import explorer_filters
-from .worklogs import (
+from .worklog_access import is_admin
+from .worklog_answers import (
     WorkItemRef,
     WorklogPage,
     decode_cursor,
     encode_cursor,
-    is_admin,
     item_text,
     page_item,
     with_budgets,
 )
+from .worklog_filters import explorer_filters
 
 __all__ = [
     "ExplorerController", "GroupOut", "GroupsOut", "WorklogBatchesController", "ensure_may_see_everyone",

@@ -35,7 +35,7 @@ from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..schemas import Strict
-from .worklogs import ensure_may_see
+from .worklog_access import ensure_may_see
 
 __all__ = ["TimesheetController", "TrackingRulesController", "WeeksController"]
 

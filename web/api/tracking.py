@@ -44,7 +44,7 @@ from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..lifecycle import draining
 from ..schemas import Strict
-from .worklogs import WorkItemRef, WorklogOut, item_text, titled
+from .worklog_answers import WorkItemRef, WorklogOut, item_text, titled
 
 __all__ = ["TrackingController"]
 

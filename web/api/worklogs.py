@@ -1,34 +1,26 @@
-"""``/api/v1/worklogs``: worklogs after the fact, and their CSV/xlsx import and export."""
+"""``/api/v1/worklogs``: worklogs after the fact — list, add, change, delete, a worklog's
+history, and their CSV/xlsx import and export. The controller's answers are in
+``worklog_answers.py``, who may see whose worklogs in ``worklog_access.py``, the history's
+answer in ``worklog_history.py`` and the files' reading in ``worklog_files.py``."""
 
 from __future__ import annotations
 
-import asyncio
-import functools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.datastructures import State, UploadFile
-from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
-from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
+from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from core.budgets import NO_BUDGET, Assignment, Resolution
-from core.errors import AccessDenied, NotFound, ValidationFailed
+from core.errors import ValidationFailed
 from core.identity.scopes import Scope
 from core.licensing.access import Action
-from core.licensing.roles import Role
 from core.services.access import ensure_access
-from core.services.approvals import deciders
-from core.services.budgets import resolve_worklogs
 from core.services.editing_rule import edits_others
 from core.services.explorer import export_explored
-from core.services.planning import work_item_titles
 from core.services.tracking_common import user_zone
-from core.services.worklog_history import WorklogHistory, worklog_history
 from core.services.worklog_import import ImportRejected, import_worklogs
 from core.services.worklogs import (
     NewWorklog,
@@ -37,261 +29,33 @@ from core.services.worklogs import (
     edit_worklog,
     list_worklogs,
 )
-from core.tenancy import Tenant
-from core.tracking import (
-    KEEP,
-    NumberedRow,
-    Worklog,
-    WorklogChanges,
-    WorklogFlag,
-    check_instant,
-    read_csv,
-    write_csv,
-)
+from core.tracking import KEEP, WorklogChanges, write_csv
 from core.tracking.automation import remaining_hours
 from core.tracking.explorer import bound
-from core.tracking.history import ChangeCursor
-from core.tracking.ports import WorklogCursor
 from core.tracking.rows import XLSX_MEDIA_TYPE
-from plugins.bootstrap import Stint
 
 from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
-from ..schemas import BudgetRef, Strict, cursor_text, opaque_cursor
+from ..schemas import Strict
+from .worklog_access import ensure_may_see, is_admin
+from .worklog_answers import (
+    WorkItemRef,
+    WorklogOut,
+    WorklogPage,
+    decode_cursor,
+    encode_cursor,
+    item_text,
+    titled,
+)
+from .worklog_files import MAX_IMPORT_BYTES, ImportOut, SpreadsheetDownload, _uploaded_rows
 from .worklog_filters import explorer_filters
+from .worklog_history import WorklogHistoryOut, history_out, readable_history
 
-__all__ = [
-    "MAX_IMPORT_BYTES",
-    "WorkItemRef",
-    "WorklogOut",
-    "WorklogPage",
-    "WorklogsController",
-    "history_out",
-    "item_text",
-    "page_item",
-    "principal_may_see",
-    "readable_history",
-    "titled",
-    "with_budgets",
-    "worklog_out",
-]
-
-#: The import's own body limit, above the app's 5 MiB: a 100,000-row CSV export with short
-#: comments is about 8 MB, and comments may be up to 2,000 characters. Still bounded, as the
-#: file and its rows are held in memory while they are checked.
-MAX_IMPORT_BYTES = 32 * 1024 * 1024
+__all__ = ["WorklogsController"]
 
 TenantRequest = Request[TenantPrincipal, Any, State]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
-WorkItemRef = int | Annotated[str, msgspec.Meta(max_length=200)]
-
-
-class WorklogOut(msgspec.Struct):
-    id: str
-    user_id: str
-    started_at: datetime
-    length_s: int
-    billable_length_s: int
-    work_item: str | None
-    comment: str | None
-    activity_type: str | None
-    added_by: str
-    flags: list[str]
-    #: The work item's title, shown next to its id (None: no item).
-    work_item_title: str | None = None
-    #: The budget the worklog resolves to and how (SPEC §12).
-    budget: BudgetRef = msgspec.field(default_factory=lambda: BudgetRef(None, Assignment.NONE.value))
-    #: The activity type catalogue entry; ``activity_type`` is its current name.
-    activity_type_id: str | None = None
-
-
-@functools.lru_cache(maxsize=64)  # a handful of flag sets, shared by the rows that hold them
-def _flag_names(flags: frozenset[WorklogFlag]) -> tuple[str, ...]:
-    return tuple(sorted(flag.value for flag in flags))
-
-
-def worklog_out(
-    worklog: Worklog, titles: Mapping[str, str] | None = None,
-    budgets: Mapping[str, Resolution] | None = None,
-) -> WorklogOut:
-    resolution = budgets.get(worklog.id, NO_BUDGET) if budgets else NO_BUDGET
-    return WorklogOut(
-        id=worklog.id,
-        user_id=worklog.user_id,
-        started_at=worklog.started_at,
-        length_s=worklog.length_s,
-        billable_length_s=worklog.billable_length_s,
-        work_item=worklog.work_item,
-        comment=worklog.comment,
-        activity_type=worklog.activity_type,
-        added_by=worklog.added_by,
-        flags=list(_flag_names(worklog.flags)),
-        work_item_title=titles.get(worklog.work_item or "") if titles else None,
-        budget=BudgetRef(resolution.budget_id, resolution.assignment.value),
-        activity_type_id=worklog.activity_type_id,
-    )
-
-
-#: The budget of every item of a page whose tenant assigns no budget. One instance shared by
-#: those items (only encoded, never changed: an item with a budget gets its own).
-_NO_BUDGET_REF = BudgetRef(NO_BUDGET.budget_id, NO_BUDGET.assignment.value)
-
-
-def page_item(
-    id: str, user_id: str, started_at: datetime, length_s: int, billable_length_s: int,
-    work_item: str | None, comment: str | None, activity_type: str | None, added_by: str,
-    flags: frozenset[WorklogFlag], owner_edited: bool, activity_type_id: str | None, title: str | None,
-) -> WorklogOut:
-    """The explorer page's item straight from its stored row (``PageShape``): what
-    :func:`worklog_out` answers for that worklog with its work item's ``title``, without
-    the :class:`Worklog` in between; its budget is NoBudget until :func:`with_budgets` sets it.
-    The page makes up to 501 per request, and building each row twice (a ``Worklog``, then
-    this) was most of the Python it spent on its rows (docs/benchmarks.md, "Times Explorer").
-    ``tests/integration/test_explorer_items.py`` holds it equal to ``worklog_out``."""
-    return WorklogOut(
-        id=id, user_id=user_id, started_at=started_at, length_s=length_s,
-        billable_length_s=billable_length_s, work_item=work_item, comment=comment,
-        activity_type=activity_type, added_by=added_by, flags=list(_flag_names(flags)),
-        work_item_title=title, budget=_NO_BUDGET_REF, activity_type_id=activity_type_id,
-    )
-
-
-def with_budgets(items: Sequence[WorklogOut], budgets: Mapping[str, Resolution]) -> None:
-    """Set each item's budget from ``budgets`` (by worklog id; missing: NoBudget), as
-    :func:`worklog_out` sets it."""
-    if not budgets:
-        return
-    for item in items:
-        resolution = budgets.get(item.id, NO_BUDGET)
-        item.budget = BudgetRef(resolution.budget_id, resolution.assignment.value)
-
-
-async def titled(stint: Stint, tenant: Tenant, worklogs: Sequence[Worklog]) -> list[WorklogOut]:
-    """The worklogs as answered, each with its work item's title and its budget."""
-    titles = await work_item_titles(stint.uow, tenant=tenant, names=[w.work_item for w in worklogs])
-    budgets = await resolve_worklogs(
-        stint.uow, tenant=tenant, worklogs=[(w.id, w.work_item) for w in worklogs]
-    )
-    return [worklog_out(w, titles, budgets) for w in worklogs]
-
-
-def item_text(value: int | str | None) -> str | None:
-    """A work item sent as a JSON integer or a string (of digits, checked by the use case)."""
-    return str(value) if isinstance(value, int) else value
-
-
-class ActorOut(msgspec.Struct):
-    #: None: no user made the change (a background job).
-    id: str | None
-    name: str | None
-
-
-class FieldChangeOut(msgspec.Struct):
-    before: str | int | None
-    after: str | int | None
-
-
-class WorklogChangeOut(msgspec.Struct):
-    at: datetime
-    actor: ActorOut
-    #: api, page, import, timer, app, sync or system.
-    source: str
-    #: added (after only), edited (the fields it changed), deleted (before only).
-    action: str
-    changes: dict[str, FieldChangeOut]
-
-
-class WorklogHistoryOut(msgspec.Struct):
-    items: list[WorklogChangeOut]
-    next_cursor: str | None = None
-
-
-def history_out(history: WorklogHistory, next_cursor: str | None = None) -> WorklogHistoryOut:
-    return WorklogHistoryOut(next_cursor=next_cursor, items=[
-        WorklogChangeOut(
-            at=change.at,
-            actor=ActorOut(change.actor_id, history.actor_names.get(change.actor_id or "")),
-            source=change.source, action=change.action.value,
-            changes={name: FieldChangeOut(c.before, c.after) for name, c in change.changes.items()},
-        )
-        for change in history.changes
-    ])
-
-
-def _history_cursor(cursor: str) -> ChangeCursor:
-    bad = ValidationFailed("this cursor did not come from a previous page", field="cursor")
-    try:
-        stamp, _, last_id = cursor_text(cursor).partition("|")
-        when = check_instant(datetime.fromisoformat(stamp), "cursor")
-    except (ValueError, ValidationFailed):
-        raise bad from None
-    if not last_id:
-        raise bad
-    return ChangeCursor(when, last_id)
-
-
-async def readable_history(
-    principal: TenantPrincipal, stint: Any, worklog_id: str, *, cursor: str = "", limit: int | None = None,
-) -> tuple[WorklogHistory, str | None]:
-    """A page of the history and the next page's cursor, if the caller may read the owner's
-    worklogs; else 404, as if it did not exist (a Team user learns nothing of another
-    user's worklogs)."""
-    history = await worklog_history(
-        stint.uow, tenant=principal.tenant, worklog_id=worklog_id,
-        after=_history_cursor(cursor) if cursor else None, limit=None if limit is None else limit + 1,
-    )
-    try:
-        await principal_may_see(principal, stint, history.owner_id)
-    except AccessDenied:
-        raise NotFound("there is no such worklog") from None
-    if limit is None or len(history.changes) <= limit:
-        return history, None
-    page = history.changes[:limit]
-    last = page[-1]
-    return replace(history, changes=page), opaque_cursor(f"{last.at.isoformat()}|{last.id}")
-
-
-class WorklogPage(msgspec.Struct):
-    items: list[WorklogOut]
-    next_cursor: str | None
-
-
-def encode_cursor(worklog: Worklog | WorklogOut) -> str:
-    """Where the next page starts: opaque to clients, the last item's ``(started_at, id)``."""
-    return opaque_cursor(f"{worklog.started_at.isoformat()}|{worklog.id}")
-
-
-def decode_cursor(cursor: str) -> WorklogCursor:
-    bad = ValidationFailed("this cursor did not come from a previous page", field="cursor")
-    try:
-        stamp, _, last_id = cursor_text(cursor).partition("|")
-        when = check_instant(datetime.fromisoformat(stamp), "cursor")
-    except (ValueError, ValidationFailed):
-        raise bad from None
-    if not last_id:
-        raise bad
-    return WorklogCursor(when, last_id)
-
-
-@dataclass
-class SpreadsheetDownload(Operation):
-    """The export's OpenAPI operation: its 200 is a CSV or .xlsx file, not JSON (Litestar
-    documents one media type per response; this operation lists both)."""
-
-    def __post_init__(self) -> None:
-        self.responses = {
-            **(self.responses or {}),
-            "200": OpenAPIResponse(
-                description="The worklogs as a file (Content-Disposition: attachment)",
-                content={
-                    "text/csv": OpenAPIMediaType(schema=Schema(type=OpenAPIType.STRING)),
-                    XLSX_MEDIA_TYPE: OpenAPIMediaType(
-                        schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.BINARY)
-                    ),
-                },
-            ),
-        }
 
 
 class WorklogIn(Strict):
@@ -322,35 +86,8 @@ class WorklogPatch(Strict):
     activity_type_id: Annotated[str, msgspec.Meta(max_length=64)] | msgspec.UnsetType | None = msgspec.UNSET
 
 
-class ImportOut(msgspec.Struct):
-    imported: int
-
-
 def _keep(value: Any) -> Any:
     return KEEP if value is msgspec.UNSET else value
-
-
-def is_admin(principal: TenantPrincipal) -> bool:
-    return principal.user.effective_role(principal.tenant.default_role) == Role.ADMINISTRATOR.value
-
-
-async def ensure_may_see(request: TenantRequest, stint: Any, user_id: str) -> None:
-    """Someone else's worklogs: global approval managers, the user's approvers, or roles
-    that may see everyone's."""
-    await principal_may_see(request.user, stint, user_id)
-
-
-async def principal_may_see(principal: TenantPrincipal, stint: Any, user_id: str) -> None:
-    """:func:`ensure_may_see` for a caller of the API or the pages."""
-    if user_id == principal.user.id or principal.user.approval_manager:
-        return
-    if user_id in (await deciders(stint.uow, tenant=principal.tenant, actor=principal.user) or ()):
-        return
-    await ensure_access(
-        stint.uow, stint.clock, tenant=principal.tenant, user=principal.user,
-        action=Action.VIEW_ALL_WORKLOGS, grace_days=stint.settings.grace_days,
-        clock_tolerance=stint.settings.clock_tolerance, cache=principal.cache or stint.access_cache,
-    )
 
 
 class WorklogsController(Controller):
@@ -515,40 +252,3 @@ class WorklogsController(Controller):
             may_import_for_others=is_admin(principal), time_zone=time_zone,
         )
         return ImportOut(imported=len(imported))
-
-
-_XLSX_MAGIC = b"PK\x03\x04"
-
-
-def _decode(stint: Stint, data: bytes, filename: str, media_type: str) -> list[NumberedRow]:
-    if media_type.startswith(XLSX_MEDIA_TYPE) or filename.lower().endswith(".xlsx") or (
-        data.startswith(_XLSX_MAGIC) and "csv" not in media_type
-    ):
-        return stint.spreadsheets.read(data)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ValidationFailed("a CSV file must be UTF-8 text", field="file") from None
-    return read_csv(text)
-
-
-async def _uploaded_rows(request: TenantRequest, stint: Stint) -> list[NumberedRow]:
-    """The file as the raw body (text/csv or the .xlsx type) or as multipart field ``file``."""
-    media_type = request.headers.get("content-type", "").lower()
-    if media_type.startswith("multipart/form-data"):
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise ValidationFailed("send the file in the multipart field 'file'", field="file")
-        data = await upload.read()
-        return await _decoded(stint, data, upload.filename or "", (upload.content_type or "").lower())
-    data = await request.body()
-    if not data:
-        raise ValidationFailed("the request has no file", field="file")
-    return await _decoded(stint, data, "", media_type)
-
-
-async def _decoded(stint: Stint, data: bytes, filename: str, media_type: str) -> list[NumberedRow]:
-    """:func:`_decode` in a worker thread: reading a big sheet takes seconds of pure Python,
-    during which the event loop must go on serving the process's other requests."""
-    return await asyncio.to_thread(_decode, stint, data, filename, media_type)

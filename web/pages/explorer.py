@@ -41,8 +41,10 @@ from plugins.i18n import gettext, ngettext
 
 from ..api.explorer_views import check_view_filters
 from ..api.import_jobs import in_background
+from ..api.worklog_access import is_admin
+from ..api.worklog_answers import decode_cursor, encode_cursor
+from ..api.worklog_files import _decoded
 from ..api.worklog_filters import explorer_filters
-from ..api.worklogs import _decoded, decode_cursor, encode_cursor, is_admin
 from .render import Page, current_page, is_htmx, open_page, render, stint_of
 
 __all__ = ["ExplorerPageController"]

@@ -16,7 +16,7 @@ from litestar.response import Template
 
 from core.licensing.access import Action
 
-from ..api.worklogs import history_out, readable_history
+from ..api.worklog_history import history_out, readable_history
 from .render import open_page, render, stint_of
 
 __all__ = ["WorklogHistoryPageController"]
