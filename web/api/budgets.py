@@ -2,12 +2,13 @@
 
 Who may (docs/budgets.md): the Budget role and Administrators manage (``manage_budgets``);
 Product and above read everything; Team reads only the budgets its own worklogs hit, and
-only its own lines in a usage or statement.
+only its own lines in a usage or statement. The usage and statement shapes, and the
+statement's file rows, are ``budget_usage.py``'s.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
@@ -23,7 +24,6 @@ from core.budgets import (
     BudgetChanges,
     BudgetDraft,
     Resolution,
-    Statement,
     hours_to_seconds,
 )
 from core.errors import ValidationFailed
@@ -43,13 +43,26 @@ from core.services.budgets import (
     unassign_budget,
 )
 from core.services.tracking_common import user_zone
-from core.tracking import check_instant, write_csv
-from core.tracking.rows import XLSX_MEDIA_TYPE, format_hours, neutralise_formula
+from core.tracking import write_csv
+from core.tracking.rows import XLSX_MEDIA_TYPE, format_hours
 
 from ..access import requires
 from ..auth import TenantPrincipal
 from ..deps import StintDep
 from ..schemas import BudgetRef, MoneyOut, Strict, cursor_text, opaque_cursor
+from .budget_usage import (
+    STATEMENT_COLUMNS,
+    STATEMENT_NUMBERS,
+    ActivityUse,
+    StatementLineOut,
+    StatementOut,
+    StatementTotals,
+    UsageOut,
+    UserUse,
+    WorkItemUse,
+    _bound,
+    _statement_rows,
+)
 from .worklog_files import SpreadsheetDownload
 
 __all__ = ["BudgetsController", "budget_ref"]
@@ -151,73 +164,6 @@ class UnassignOut(msgspec.Struct):
     removed: int
 
 
-class UserUse(msgspec.Struct):
-    user_id: str
-    name: str | None
-    tracked_s: int
-    billable_s: int
-    amount: MoneyOut
-
-
-class ActivityUse(msgspec.Struct):
-    activity_type: str | None
-    tracked_s: int
-    billable_s: int
-    amount: MoneyOut
-
-
-class WorkItemUse(msgspec.Struct):
-    work_item: int | None
-    tracked_s: int
-    billable_s: int
-    amount: MoneyOut
-
-
-class UsageOut(msgspec.Struct):
-    budget_id: str
-    start: datetime | None = msgspec.field(name="from")
-    end: datetime | None = msgspec.field(name="to")
-    tracked_s: int
-    billable_s: int
-    amount: MoneyOut
-    hours_left: float | None
-    seconds_left: int | None
-    amount_left: MoneyOut | None
-    by_user: list[UserUse]
-    by_activity_type: list[ActivityUse]
-    by_work_item: list[WorkItemUse]
-
-
-class StatementLineOut(msgspec.Struct):
-    date: date
-    worklog_id: str
-    user_id: str
-    user: str | None
-    work_item: int | None
-    work_item_title: str | None
-    activity_type: str | None
-    billable_s: int
-    billable_hours: str
-    rate: MoneyOut | None
-    amount: MoneyOut
-
-
-class StatementTotals(msgspec.Struct):
-    billable_s: int
-    billable_hours: str
-    amount: MoneyOut
-
-
-class StatementOut(msgspec.Struct):
-    budget_id: str
-    budget: str
-    customer: str | None
-    month: str
-    currency: str
-    lines: list[StatementLineOut]
-    totals: StatementTotals
-
-
 def _money(value: Money | None) -> MoneyOut | None:
     return None if value is None else MoneyOut(value.amount, value.currency)
 
@@ -242,64 +188,6 @@ def _limit_s(hours: float | None) -> int | None:
 def viewer_of(principal: TenantPrincipal) -> BudgetViewer:
     role = Role(principal.user.effective_role(principal.tenant.default_role))
     return BudgetViewer(principal.user.id, sees_all=role_allows(role, Permission.VIEW_ALL_WORKLOGS))
-
-
-def _bound(text: str | None, field: str, zone: ZoneInfo, *, end: bool) -> datetime | None:
-    """``from``/``to``: a date (a whole day in the caller's zone, ``to`` inclusive) or a
-    date-time with an offset."""
-    if text is None:
-        return None
-    if len(text) == 10:
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise ValidationFailed(f"{field} is a date (YYYY-MM-DD) or a date-time", field=field) from None
-        if end:
-            if day == date.max:
-                return None
-            day += timedelta(days=1)
-        return datetime.combine(day, time(), tzinfo=zone)
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValidationFailed(f"{field} is a date (YYYY-MM-DD) or a date-time", field=field) from None
-    return check_instant(value, field)
-
-
-STATEMENT_COLUMNS = (
-    "Date", "User", "Work item", "Title", "Activity type", "Billable hours", "Rate", "Amount", "Currency",
-)
-STATEMENT_NUMBERS = frozenset({"Billable hours", "Rate", "Amount"})
-
-
-def _statement_rows(statement: Statement, names: dict[str, str]) -> list[dict[str, str]]:
-    """The statement as file rows; every cell neutralised as the worklog export's are."""
-    rows = []
-    for line in statement.lines:
-        cells = {
-            "Date": line.day.isoformat(),
-            "User": names.get(line.user_id, line.user_id),
-            "Work item": "" if line.work_item is None else str(line.work_item),
-            "Title": line.work_item_title or "",
-            "Activity type": line.activity_type or "",
-            "Billable hours": format_hours(line.billable_s),
-            "Rate": "" if line.rate is None else _decimal(line.rate.amount),
-            "Amount": _decimal(line.amount.amount),
-            "Currency": statement.currency,
-        }
-        rows.append({name: neutralise_formula(value) for name, value in cells.items()})
-    rows.append({
-        "Date": "Total", "User": "", "Work item": "", "Title": "", "Activity type": "",
-        "Billable hours": format_hours(statement.billable_s), "Rate": "",
-        "Amount": _decimal(statement.amount.amount), "Currency": statement.currency,
-    })
-    return rows
-
-
-def _decimal(minor: int) -> str:
-    sign = "-" if minor < 0 else ""
-    whole, cents = divmod(abs(minor), 100)
-    return f"{sign}{whole}.{cents:02d}"
 
 
 class BudgetsController(Controller):

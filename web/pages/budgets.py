@@ -35,7 +35,8 @@ from core.tracking import write_csv
 from core.tracking.rows import XLSX_MEDIA_TYPE
 from plugins.i18n import gettext, ngettext
 
-from ..api.budgets import STATEMENT_COLUMNS, STATEMENT_NUMBERS, _statement_rows, viewer_of
+from ..api.budget_usage import STATEMENT_COLUMNS, STATEMENT_NUMBERS, _statement_rows
+from ..api.budgets import viewer_of
 from .charts import LineChart, burn_bar, line_chart
 from .render import Page, is_htmx, open_page, render, stint_of
 
