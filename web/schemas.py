@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from typing import Any
 
 import msgspec
 
 from core.errors import ValidationFailed
 
-__all__ = ["BudgetRef", "MoneyOut", "Strict", "cursor_text", "opaque_cursor"]
+__all__ = ["BudgetRef", "MoneyOut", "Strict", "cursor_text", "fraction", "money", "opaque_cursor"]
 
 
 class Strict(msgspec.Struct, forbid_unknown_fields=True):
@@ -19,6 +20,15 @@ class Strict(msgspec.Struct, forbid_unknown_fields=True):
 class MoneyOut(msgspec.Struct):
     amount: int
     currency: str
+
+
+def money(amount: int, currency: str) -> MoneyOut:
+    return MoneyOut(amount=amount, currency=currency)
+
+
+def fraction(value: Any) -> str:
+    # Exact rationals as "p/q" (or an integer), so clients can recompute without float error.
+    return str(value)
 
 
 class BudgetRef(msgspec.Struct):

@@ -16,7 +16,7 @@ from ..auth import OperatorPrincipal
 from ..deps import StintDep
 from ..schemas import Strict
 from ..security import client_address
-from .subscription import InvoiceOut, invoice_out
+from .invoices import InvoiceOut, invoice_out
 
 __all__ = ["OperatorInstallController", "OperatorPlansController", "OperatorTrialController"]
 
