@@ -131,6 +131,8 @@ def pages_router(settings: Settings) -> Router:
     from .burndown import BurndownPageController
     from .devops import DevOpsPageController
     from .explorer import ExplorerPageController
+    from .explorer_batch import ExplorerBatchPageController
+    from .explorer_saved_views import ExplorerViewsPageController
     from .notifications import NotificationsPageController
     from .oauth import OAuthPagesController
     from .profile import ProfilePageController
@@ -156,6 +158,7 @@ def pages_router(settings: Settings) -> Router:
             WorkItemAutomationPageController,
             ActivityTypesPageController, BudgetsPageController, TenantDataPageController,
             ApprovalsPageController, WorklogHistoryPageController, ExplorerPageController,
+            ExplorerBatchPageController, ExplorerViewsPageController,
             ReportingPageController, ReportsPageController, BurndownPageController,
             UnsubscribePageController, NotificationsPageController, WorkingHoursPageController,
             OAuthPagesController, AppsPageController, ProfilePageController,

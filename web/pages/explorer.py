@@ -7,6 +7,10 @@ The filters are the query of ``GET /api/v1/worklogs/all`` and live in the URL (a
 form), so a view is shareable by its address. Every list, group, change and file goes
 through the API's own use cases and the same access decision: Product, Budget and
 Administrators open the page; others get the locked door.
+
+This module holds the list (or the groups) and its export, and what the page's other
+modules share: reading the view from its address, the door, the way back. The bulk change
+and the import are ``explorer_batch.py``'s; the saved views ``explorer_saved_views.py``'s.
 """
 
 from __future__ import annotations
@@ -15,35 +19,26 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
-from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
-from litestar.params import FromPath, QueryParameter
+from litestar import Controller, Request, Response, get
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
-from core.errors import AccessDenied, ValidationFailed
+from core.errors import AccessDenied
 from core.licensing.access import Action
 from core.licensing.roles import Permission, Role, role_allows
 from core.services.explorer import ExplorerFilters, explore_worklogs, export_explored
 from core.services.explorer_grouping import group_explored
 from core.services.explorer_page import ExplorerChoices, explorer_choices, explorer_rows
-from core.services.import_jobs import BACKGROUND_ROWS, import_status, run_import, start_import
 from core.services.planning import work_item_titles
-from core.services.saved_views import delete_view, list_views, save_view
+from core.services.saved_views import list_views
 from core.services.tracking_common import user_zone
-from core.services.worklog_batch_edit import BatchChanges, update_worklogs
-from core.services.worklog_batches import MAX_BATCH, delete_worklogs
-from core.services.worklog_import import ImportRejected, import_worklogs
 from core.tracking import WeekStatus, write_csv
 from core.tracking.explorer import WorklogGroup, parse_group_by
 from core.tracking.rows import XLSX_MEDIA_TYPE
 from core.tracking.saved_views import COLUMNS, FILTERS
-from plugins.i18n import gettext, ngettext
 
 from ..api.explorer_views import check_view_filters
-from ..api.import_jobs import in_background
-from ..api.worklog_access import is_admin
 from ..api.worklog_answers import decode_cursor, encode_cursor
-from ..api.worklog_files import _decoded
 from ..api.worklog_filters import explorer_filters
 from .render import Page, current_page, is_htmx, open_page, render, stint_of
 
@@ -219,22 +214,6 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
     return page.context(active="explorer", zone=zone, **context, **extra)
 
 
-def _bulk_changes(action: str, form: Mapping[str, Any]) -> BatchChanges:
-    if action == "billable":
-        return BatchChanges(billable=True)
-    if action == "not_billable":
-        return BatchChanges(billable=False)
-    if action == "activity_type":
-        chosen = str(form.get("activity_type_id") or "")
-        return BatchChanges(activity_type_id=chosen or None)
-    if action == "budget":
-        chosen = str(form.get("budget_id") or "")
-        if not chosen:
-            raise ValidationFailed("pick the budget to assign", field="budget_id")
-        return BatchChanges(budget_id=chosen)
-    return BatchChanges(budget_id=None)
-
-
 def _back(text: str) -> str:
     """The explorer's own query string to go back to (never another address)."""
     return urlencode([(k, v) for k, v in parse_qsl(text[:20_000]) if k not in ("done", "cursor")])
@@ -259,48 +238,6 @@ class ExplorerPageController(Controller):
         partial = "explorer/_rows.html" if request.query_params.get("cursor") else None
         return render(request, "explorer/index.html", partial, context)
 
-    @post("/bulk", status_code=200)
-    async def bulk(self, request: Request[Any, Any, Any]) -> Template | Response[Any]:
-        """First a confirmation stating the count; with ``confirm=yes`` the change, then back."""
-        form = await request.form()
-        action = str(form.get("action") or "")
-        if action not in BULK_ACTIONS:
-            raise ValidationFailed("pick what to do with the selected worklogs", field="action")
-        page = await _open(request, Action.MANAGE_BUDGETS if "budget" in action else Action.EDIT_OWN_WORKLOGS)
-        ids = list(dict.fromkeys(str(i) for i in form.getall("ids", []) if i))[: MAX_BATCH + 1]
-        if not ids:
-            raise ValidationFailed("select at least one worklog", field="ids")
-        changes = None if action == "delete" else _bulk_changes(action, form)
-        back = _back(str(form.get("back") or ""))
-        if form.get("confirm") != "yes":
-            stint = stint_of(request)
-            choices = await explorer_choices(stint.uow, tenant=page.principal.tenant)
-            labels = _labels(choices)
-            target = ""
-            if action == "activity_type":
-                chosen = str(form.get("activity_type_id") or "")
-                target = labels["activity_type_id"].get(chosen, "no activity type")
-            elif action == "budget":
-                target = labels["budget_id"].get(str(form.get("budget_id") or ""), "")
-            context = page.context(
-                active="explorer", ids=ids, action=action, what=BULK_ACTIONS[action], target=target,
-                count=len(ids), back=back, activity_type_id=form.get("activity_type_id") or "",
-                budget_id=form.get("budget_id") or "",
-            )
-            return render(request, "explorer/confirm.html", "explorer/_confirm.html", context)
-        stint = stint_of(request)
-        principal = page.principal
-        tenant, actor = principal.tenant, principal.user
-        if changes is None:
-            count = await delete_worklogs(stint.uow, stint.clock, tenant=tenant, actor=actor,
-                                          ids=ids, actor_can_edit_others=is_admin(principal))
-            done = gettext("%(count)s worklog(s) deleted.", count=count)
-        else:
-            count = await update_worklogs(stint.uow, stint.clock, tenant=tenant, actor=actor,
-                                          ids=ids, changes=changes, actor_can_edit_others=is_admin(principal))
-            done = ngettext("%(num)s worklog changed.", "%(num)s worklogs changed.", count)
-        return _to_explorer(request, back, done)
-
     @get("/export")
     async def export(
         self, request: Request[Any, Any, Any],
@@ -319,96 +256,6 @@ class ExplorerPageController(Controller):
             content, media_type = write_csv(rows).encode("utf-8-sig"), "text/csv"
         disposition = f'attachment; filename="worklogs.{format}"'
         return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
-
-    @post("/import", status_code=200)
-    async def import_(self, request: Request[Any, Any, Any]) -> Template | Response[Any]:
-        """The API's import (all or nothing); a refused file shows every bad line."""
-        page = await _open(request, Action.EDIT_OWN_WORKLOGS)
-        stint = stint_of(request)
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise ValidationFailed("choose a CSV or Excel file to import", field="file")
-        data = await upload.read()
-        if not data:
-            raise ValidationFailed("the file is empty", field="file")
-        principal = page.principal
-        try:
-            rows = await _decoded(stint, data, upload.filename or "", (upload.content_type or "").lower())
-            if len(rows) > BACKGROUND_ROWS:
-                # A big file: checked and stored in the background while a progress bar shows how far.
-                job = await start_import(stint.uow, stint.clock, tenant=principal.tenant,
-                                         actor=principal.user, total=len(rows))
-                in_background(run_import(
-                    stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, job=job, rows=rows,
-                    may_import_for_others=is_admin(principal), time_zone=await _zone(request, page),
-                ))
-                context = page.context(active="explorer", job=job)
-                return render(request, "explorer/import_progress.html", "explorer/_import_progress.html",
-                              context, status_code=202)
-            imported = await import_worklogs(
-                stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, rows=rows,
-                may_import_for_others=is_admin(principal), time_zone=await _zone(request, page),
-            )
-        except ImportRejected as refused:
-            errors = refused.extra.get("errors") or [{"line": 1, "reason": refused.detail}]
-            context = page.context(active="explorer", message=refused.detail, errors=errors[:1000],
-                                   more=max(0, len(errors) - 1000))
-            return render(request, "explorer/import_errors.html", "explorer/_import_errors.html", context,
-                          status_code=422)
-        except ValidationFailed as bad:
-            line = int(bad.extra.get("line", 1))
-            context = page.context(active="explorer", message=bad.detail,
-                                   errors=[{"line": line, "reason": bad.detail}], more=0)
-            return render(request, "explorer/import_errors.html", "explorer/_import_errors.html", context,
-                          status_code=422)
-        count = len(imported)
-        return _to_explorer(request, _back(str(form.get("back") or "")),
-                            f"{count} worklog{'' if count == 1 else 's'} imported.")
-
-    @get("/import/{job_id:str}")
-    async def import_progress(self, request: Request[Any, Any, Any], job_id: FromPath[str]) -> Template:
-        """A background import's progress bar (htmx polls it), then its result or bad lines."""
-        page = await _open(request, Action.EDIT_OWN_WORKLOGS)
-        stint = stint_of(request)
-        job = await import_status(stint.uow, tenant=page.principal.tenant, user=page.principal.user,
-                                  job_id=job_id)
-        context = page.context(active="explorer", job=job)
-        return render(request, "explorer/import_progress.html", "explorer/_import_progress.html", context)
-
-    @post("/views", status_code=200)
-    async def save(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        page = await _open(request)
-        stint = stint_of(request)
-        form = await request.form()
-        query = _Query(parse_qsl(str(form.get("query") or "")[:20_000]))
-        found, columns, group_by = api_filters(query), _columns(query), _group_by(query)
-        check_view_filters(found, await _zone(request, page))
-        view = await save_view(stint.uow, stint.clock, tenant=page.principal.tenant, user=page.principal.user,
-                               name=str(form.get("name") or ""), filters=found, columns=columns,
-                               group_by=group_by)
-        return _to_explorer(request, view_query(found, columns, group_by), f"View {view.name!r} saved.")
-
-    @post("/views/{view_id:str}/delete", status_code=200)
-    async def delete_saved(self, request: Request[Any, Any, Any], view_id: FromPath[str]) -> Response[Any]:
-        page = await _open(request)
-        stint = stint_of(request)
-        form = await request.form()
-        await delete_view(stint.uow, tenant=page.principal.tenant, user=page.principal.user, view_id=view_id)
-        return _to_explorer(request, _back(str(form.get("back") or "")), "View deleted.")
-
-
-class _Query(dict[str, Any]):
-    """Parsed ``key=value`` pairs that answer ``getall`` like the request's query."""
-
-    def __init__(self, pairs: list[tuple[str, str]]) -> None:
-        super().__init__()
-        self._pairs = pairs
-        for key, value in pairs:
-            self.setdefault(key, value)
-
-    def getall(self, name: str, default: list[str]) -> list[str]:
-        return [v for k, v in self._pairs if k == name] or default
 
 
 def _to_explorer(request: Request[Any, Any, Any], query: str, done: str) -> Response[Any]:
