@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.datastructures import State
 from litestar.exceptions import NotAuthorizedException
 from litestar.middleware.authentication import (
     AbstractAuthenticationMiddleware,
@@ -43,6 +45,7 @@ __all__ = [
     "OperatorPrincipal",
     "TenantAuth",
     "TenantPrincipal",
+    "TenantRequest",
     "TokenRefused",
     "authenticate_lean",
     "bearer_token",
@@ -69,6 +72,10 @@ class TenantPrincipal:
     #: Redis round trip for the caller's rows, their decisions and the rate limit), else
     #: None (use ``stint.access_cache``).
     cache: Any = dataclasses.field(default=None, compare=False, repr=False)
+
+
+#: A request a tenant's user made (``request.user`` is their principal): the handlers' type.
+TenantRequest = Request[TenantPrincipal, Any, State]
 
 
 @dataclass(frozen=True, slots=True)

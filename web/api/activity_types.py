@@ -11,8 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, patch, post, put
-from litestar.datastructures import State
+from litestar import Controller, get, patch, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.activities import ActivityType, ActivityTypeChanges
@@ -28,7 +27,7 @@ from core.services.rates import rate_sheet, set_user_rate
 from core.tenancy import User
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantPrincipal, TenantRequest
 from ..deps import StintDep
 from ..schemas import MoneyOut, Strict, cursor_text, opaque_cursor
 
@@ -43,7 +42,6 @@ __all__ = [
     "money_out",
 ]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 
 
 class MoneyIn(Strict):

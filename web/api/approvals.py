@@ -4,11 +4,10 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
-from litestar import Controller, Request, get, put
-from litestar.datastructures import State
+from litestar import Controller, get, put
 from litestar.params import JSONBody, QueryParameter
 
 from core.identity.scopes import Scope
@@ -18,13 +17,12 @@ from core.services.approvals import approval_queue
 from core.tracking import WeekStatus, check_day
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 from ..schemas import Strict
 
 __all__ = ["ApprovalSettingsController", "ApprovalsController"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 
 
 class PersonOut(msgspec.Struct):

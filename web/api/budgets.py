@@ -14,8 +14,7 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
 import msgspec
-from litestar import Controller, Request, Response, get, patch, post
-from litestar.datastructures import State
+from litestar import Controller, Response, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.budgets import (
@@ -47,7 +46,7 @@ from core.tracking import write_csv
 from core.tracking.rows import XLSX_MEDIA_TYPE, format_hours
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantPrincipal, TenantRequest
 from ..deps import StintDep
 from ..schemas import BudgetRef, MoneyOut, Strict, cursor_text, opaque_cursor
 from .budget_usage import (
@@ -67,7 +66,6 @@ from .worklog_files import SpreadsheetDownload
 
 __all__ = ["BudgetsController", "budget_ref"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 Id = Annotated[str, msgspec.Meta(max_length=64)]
 Text200 = Annotated[str, msgspec.Meta(max_length=200)]
 Hours = Annotated[float, msgspec.Meta(ge=0, le=1_000_000)]

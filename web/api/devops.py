@@ -9,11 +9,10 @@ keeps the stored one (unless the organisation changes). Bad input is 422 naming 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get, put
-from litestar.datastructures import State
+from litestar import Controller, get, put
 from litestar.params import JSONBody
 
 from core.identity.scopes import Scope
@@ -24,13 +23,12 @@ from core.services.devops import (
 )
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 from ..schemas import Strict
 
 __all__ = ["DevOpsConnectionController"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 
 
 class DevOpsConnectionIn(Strict):

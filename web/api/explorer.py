@@ -8,8 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get, patch, post
-from litestar.datastructures import State
+from litestar import Controller, get, patch, post
 from litestar.params import JSONBody, QueryParameter
 
 from core.errors import AccessDenied
@@ -27,7 +26,7 @@ from core.services.worklogs import NewWorklog
 from core.tracking.explorer import WorklogGroup, parse_group_by
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 from ..schemas import MoneyOut, Strict
 from .worklog_access import is_admin
@@ -46,7 +45,6 @@ __all__ = [
     "ExplorerController", "GroupOut", "GroupsOut", "WorklogBatchesController", "ensure_may_see_everyone",
 ]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 
 ListParam = Annotated[str | None, QueryParameter(max_length=4_000)]
 BoundParam = Annotated[str | None, QueryParameter(max_length=64, description=(

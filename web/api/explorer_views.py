@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, delete, get, post
-from litestar.datastructures import State
+from litestar import Controller, delete, get, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.errors import ValidationFailed
@@ -18,7 +17,7 @@ from core.services.saved_views import delete_view, list_views, save_view
 from core.tracking.saved_views import COLUMNS, FILTERS, SavedView
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 from ..schemas import Strict, cursor_text, opaque_cursor
 from .explorer import caller_zone, ensure_may_see_everyone
@@ -26,7 +25,6 @@ from .worklog_filters import explorer_filters
 
 __all__ = ["ExplorerViewsController", "check_view_filters"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 Short = Annotated[str, msgspec.Meta(max_length=64)]
 FilterText = Annotated[str, msgspec.Meta(max_length=4000)]
 

@@ -14,8 +14,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get
-from litestar.datastructures import State
+from litestar import Controller, get
 from litestar.params import FromPath
 
 from core.identity.scopes import Scope
@@ -24,12 +23,11 @@ from core.services.import_jobs import import_status
 from core.tracking.import_jobs import ImportJob
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 
 __all__ = ["ImportJobOut", "ImportJobsController", "import_job_out", "in_background"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 
 #: The running imports: held so that the event loop does not drop a task before it ends.
 _RUNNING: set[asyncio.Task[Any]] = set()

@@ -5,11 +5,8 @@ stored."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-from litestar import Controller, Request, get, put
-from litestar.datastructures import State
+from litestar import Controller, get, put
 from litestar.params import JSONBody
 
 from core.identity.scopes import Scope
@@ -22,14 +19,13 @@ from core.services.notification_preferences import (
 )
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 from ..schemas import Strict
 from ..security import client_address
 
 __all__ = ["MyNotificationsController", "NotificationSettingsController"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 
 
 class KindsIn(Strict, omit_defaults=True):

@@ -3,11 +3,10 @@ durations, first day of the week). Every user, their own; a PUT changes what it 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
-from litestar import Controller, Request, get, put
-from litestar.datastructures import State
+from litestar import Controller, get, put
 from litestar.params import JSONBody
 
 from core.identity.scopes import Scope
@@ -15,13 +14,12 @@ from core.licensing.access import Action
 from core.services.profile import Profile, ProfileChange, get_profile, update_profile
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 from ..schemas import Strict
 
 __all__ = ["ProfileController"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
 

@@ -3,11 +3,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-from litestar import Controller, Request, get, put
-from litestar.datastructures import State
+from litestar import Controller, get, put
 from litestar.params import JSONBody
 
 from core.identity.scopes import Scope
@@ -15,14 +12,13 @@ from core.licensing.access import Action
 from core.services.security_settings import require_second_factor
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 from ..schemas import Strict
 from ..security import client_address
 
 __all__ = ["SecuritySettingsController"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 
 
 class SecuritySettingsIn(Strict):

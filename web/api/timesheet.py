@@ -9,8 +9,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, delete, get, post, put
-from litestar.datastructures import State
+from litestar import Controller, delete, get, post, put
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.clock import today_in
@@ -32,14 +31,13 @@ from core.tracking.approval import MAX_NOTE_LENGTH
 from plugins.i18n import texts_for
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 from ..schemas import Strict
 from .worklog_access import ensure_may_see
 
 __all__ = ["TimesheetController", "TrackingRulesController", "WeeksController"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 _MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 
 

@@ -19,8 +19,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, get, post, put
-from litestar.datastructures import State
+from litestar import Controller, Response, get, post, put
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
 from litestar.openapi.spec.enums import OpenAPIType
 from litestar.params import JSONBody, QueryParameter
@@ -40,7 +39,7 @@ from core.tracking.feed import FellBehind, Resync
 from core.tracking.ports import TrackingPreference
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 from ..lifecycle import draining
 from ..schemas import Strict
@@ -48,7 +47,6 @@ from .worklog_answers import WorkItemRef, WorklogOut, item_text, titled
 
 __all__ = ["TrackingController"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 #: How long an event stream with a running timer waits for its feed before it looks at the
 #: clock (a check falling due, a rule's stop) and at whether the process is draining. No
 #: database query on a wait; a stream without a timer waits for the feed or a keep-alive.

@@ -11,11 +11,10 @@ An unknown value is a 422 naming the field.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
 import msgspec
-from litestar import Controller, Request, get, put
-from litestar.datastructures import State
+from litestar import Controller, get, put
 from litestar.params import JSONBody
 
 from core.identity.scopes import Scope
@@ -24,13 +23,12 @@ from core.services.work_item_automation import save_work_item_automation, work_i
 from core.tracking.automation import WorkItemAutomation, automation_settings
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 from ..schemas import Strict
 
 __all__ = ["WorkItemAutomationController"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 
 Fields = Literal["both", "completed", "remaining", "none"]
 Remaining = Literal["reduce", "leave", "per_worklog"]

@@ -10,23 +10,20 @@ twice (``started`` false).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post
-from litestar.datastructures import State
+from litestar import Controller, get, post
 
 from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.work_items.ports import SyncState
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 
 __all__ = ["WorkItemSyncController"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 
 
 class WorkItemSyncOut(msgspec.Struct):

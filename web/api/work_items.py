@@ -12,8 +12,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, patch, post
-from litestar.datastructures import State
+from litestar import Controller, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.budgets import Resolution
@@ -42,13 +41,12 @@ from core.work_items.ports import WorkItemFilter
 from plugins.bootstrap import Stint
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 from ..schemas import BudgetRef, Strict, cursor_text, opaque_cursor
 
 __all__ = ["IterationsController", "WorkItemsController", "burndown_hours", "work_item_out"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 Title = Annotated[str, msgspec.Meta(max_length=1000)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
 ItemId = Annotated[int, msgspec.Meta(ge=1, le=999_999_999_999_999_999)]

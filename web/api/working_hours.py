@@ -5,11 +5,10 @@ replaces both; a user who never set them has 8 hours Monday to Friday and no day
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
-from litestar import Controller, Request, get, put
-from litestar.datastructures import State
+from litestar import Controller, get, put
 from litestar.params import FromPath, JSONBody
 
 from core.identity.scopes import Scope
@@ -18,14 +17,13 @@ from core.services.working_hours import set_working_hours, working_hours
 from core.working_hours import MAX_DAYS_OFF, WEEKDAYS, WorkingHours
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 from ..schemas import Strict
 from ..security import client_address
 
 __all__ = ["MyWorkingHoursController", "UserWorkingHoursController"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 Hours = Annotated[float, msgspec.Meta(ge=0, le=24)]
 
 

@@ -5,19 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
-from litestar.datastructures import State
-
 from core.licensing.access import Action
 from core.licensing.roles import Role
 from core.services.access import ensure_access
 from core.services.approvals import deciders
 
-from ..auth import TenantPrincipal
+from ..auth import TenantPrincipal, TenantRequest
 
 __all__ = ["ensure_may_see", "is_admin", "principal_may_see"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 
 
 def is_admin(principal: TenantPrincipal) -> bool:

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
 
 import msgspec
-from litestar import Request
-from litestar.datastructures import State, UploadFile
+from litestar.datastructures import UploadFile
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIResponse, Operation, Schema
 from litestar.openapi.spec.enums import OpenAPIFormat, OpenAPIType
 
@@ -19,7 +17,7 @@ from core.tracking import NumberedRow, read_csv
 from core.tracking.rows import XLSX_MEDIA_TYPE
 from plugins.bootstrap import Stint
 
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 
 __all__ = ["MAX_IMPORT_BYTES", "ImportOut", "SpreadsheetDownload"]
 
@@ -28,7 +26,6 @@ __all__ = ["MAX_IMPORT_BYTES", "ImportOut", "SpreadsheetDownload"]
 #: file and its rows are held in memory while they are checked.
 MAX_IMPORT_BYTES = 32 * 1024 * 1024
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 
 
 @dataclass

@@ -10,8 +10,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, delete, get, patch, post
-from litestar.datastructures import State
+from litestar import Controller, Response, delete, get, patch, post
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from core.errors import ValidationFailed
@@ -35,7 +34,7 @@ from core.tracking.explorer import bound
 from core.tracking.rows import XLSX_MEDIA_TYPE
 
 from ..access import requires
-from ..auth import TenantPrincipal
+from ..auth import TenantRequest
 from ..deps import StintDep
 from ..schemas import Strict
 from .worklog_access import ensure_may_see, is_admin
@@ -54,7 +53,6 @@ from .worklog_history import WorklogHistoryOut, history_out, readable_history
 
 __all__ = ["WorklogsController"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 Name = Annotated[str, msgspec.Meta(max_length=200)]
 
 

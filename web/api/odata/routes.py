@@ -9,8 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import msgspec
-from litestar import Controller, Request, Response, Router, get, post
-from litestar.datastructures import State
+from litestar import Controller, Response, Router, get, post
 from litestar.middleware import DefineMiddleware
 from litestar.params import FromPath
 
@@ -21,7 +20,7 @@ from core.services.reporting import PageAsk, read_page, reporting_viewer
 from plugins.bootstrap import Stint
 
 from ...access import requires
-from ...auth import TenantPrincipal
+from ...auth import TenantRequest
 from ...deps import StintDep
 from ...problems import exception_handlers
 from .answers import _VERSION, ODATA_PREFIX, _answer, _context_url, _on_error
@@ -32,7 +31,6 @@ from .skiptoken import _cursor, _owner, _pack
 
 __all__ = ["reporting_router"]
 
-TenantRequest = Request[TenantPrincipal, Any, State]
 
 
 async def _run(
