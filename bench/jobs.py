@@ -79,7 +79,7 @@ async def seed_due_subscriptions(url: str, n: int, today: date, *, prefix: str =
 async def create_database() -> tuple[str, str]:
     """A fresh, migrated database: (name, url)."""
     from plugins.storage import engine as storage_engine
-    from plugins.storage.billing_repo import CatalogueRepo
+    from plugins.storage.catalogue_repo import CatalogueRepo
     from plugins.storage.migrations import upgrade
 
     name = f"stint_bench_{uuid.uuid4().hex[:10]}"

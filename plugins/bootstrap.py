@@ -41,7 +41,7 @@ from .spreadsheets import XlsxSpreadsheets
 from .stint import Stint
 from .storage import engine as storage_engine
 from .storage.activation_repo import PiccoloActivationDirectory, PiccoloLicenceRegistry
-from .storage.billing_repo import CatalogueRepo
+from .storage.catalogue_repo import CatalogueRepo
 from .storage.devops_repo import PiccoloDevOpsConnections
 from .storage.idempotency_repo import PiccoloIdempotencyStore
 from .storage.jobs_repo import PiccoloJobStore

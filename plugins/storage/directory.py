@@ -16,7 +16,7 @@ from core.licensing.subscription import Subscription
 from core.tenancy import Enterprise, Operator, Person, Tenant
 
 from .audit_repo import audit_page
-from .billing_repo import CatalogueRepo
+from .catalogue_repo import CatalogueRepo
 from .changes import note_change, tenant_scope
 from .mapping import subscription_to_row, tenant_from_row, tenant_to_row
 from .plain_sql import Sql, fetch

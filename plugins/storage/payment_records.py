@@ -15,10 +15,10 @@ from typing import Any
 from core.billing.ports import BillingCustomer, InvoiceAccount, InvoicePage, RemoteInvoice
 from core.proration.invoice import Invoice
 
-from .billing_repo import invoice_from_row, with_credit_notes
 from .billing_tables import BillingCustomer as CustomerRow
 from .billing_tables import BillingEvent as EventRow
 from .billing_tables import BillingRemoteInvoice as RemoteRow
+from .invoice_rows import invoice_from_row, with_credit_notes
 from .plain_sql import Sql, fetch
 from .tables import Invoice as InvoiceRow
 

@@ -24,8 +24,9 @@ from core.ids import new_id
 from core.proration.credit import CreditEntry, CreditLedger
 from core.proration.invoice import Invoice
 
-from .billing_repo import lines_to_json, take_numbers
 from .changes import note_change, subscription_scope
+from .invoice_numbers import take_numbers
+from .invoice_rows import lines_to_json
 from .mapping import subscription_from_row, subscription_to_row
 from .plain_sql import fetch_in
 from .tables import CreditEntry as CreditRow

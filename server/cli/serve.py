@@ -23,7 +23,7 @@ def _prepare_schema(settings: Settings) -> str | None:
     from datetime import UTC, datetime
 
     from plugins.storage import engine as storage_engine
-    from plugins.storage.billing_repo import CatalogueRepo
+    from plugins.storage.catalogue_repo import CatalogueRepo
     from plugins.storage.migrations import pending_migrations, upgrade
 
     async def check() -> str | None:
@@ -103,7 +103,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
         from datetime import UTC, datetime
 
         from core.services.oauth import ensure_tracker_client
-        from plugins.storage.billing_repo import CatalogueRepo
+        from plugins.storage.catalogue_repo import CatalogueRepo
 
         applied = await upgrade(stint.engine)
         seeded = await CatalogueRepo().seed(datetime.now(UTC))

@@ -173,7 +173,7 @@ async def empty_engine(request: pytest.FixtureRequest, tmp_path: Any) -> AsyncIt
 async def test_the_migration_numbers_earlier_invoices_in_issue_order_and_counts_on_from_them(
     empty_engine: Any,
 ) -> None:
-    from plugins.storage.billing_repo import lines_to_json
+    from plugins.storage.invoice_rows import lines_to_json
     from plugins.storage.tables import Enterprise, Invoice, Subscription, Tenant
 
     engine = empty_engine
