@@ -23,12 +23,18 @@ CONSOLE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def console_router(settings: Settings) -> Router:
+    from .activation import ActivationController
     from .console import ConsoleController
     from .errors import console_exception_handlers
+    from .plans import PlansController
+    from .records import RecordsController
+    from .tenants import TenantsController
 
     return Router(
         path="/admin",
-        route_handlers=[ConsoleController],
+        route_handlers=[
+            ConsoleController, TenantsController, PlansController, ActivationController, RecordsController
+        ],
         middleware=page_middleware(settings),
         exception_handlers=console_exception_handlers,
         include_in_schema=False,
