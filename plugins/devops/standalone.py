@@ -14,7 +14,8 @@ from typing import Any
 
 from core.clock import Clock
 from core.tracking.ports import StaleWorkItem, WorkItemState
-from plugins.storage.work_items_repo import HistoryEntry, centihours, hours, record_history
+from plugins.storage.work_items_history import HistoryEntry, record_history
+from plugins.storage.work_items_rows import centihours, hours
 from plugins.storage.work_items_tables import WorkItemRow
 
 __all__ = ["StandaloneConnector"]

@@ -1,11 +1,12 @@
-"""One tenant's work items mirror. Every query here filters on ``self.tenant_id``."""
+"""One tenant's work items mirror. Every query here filters on ``self.tenant_id``.
+
+The rows' mapping to the model is in ``work_items_rows.py``; the history the writes here
+record, in ``work_items_history.py``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 from piccolo.columns.combination import WhereRaw
@@ -14,18 +15,12 @@ from piccolo.query.functions.aggregate import Max
 
 from core.ids import new_id
 from core.work_items.burndown import HistoryPoint
-from core.work_items.model import (
-    Assignee,
-    Iteration,
-    StateCategory,
-    WorkItem,
-    WorkItemDraft,
-    category_of,
-    iteration_order,
-)
+from core.work_items.model import Iteration, WorkItem, WorkItemDraft, category_of, iteration_order
 from core.work_items.ports import SyncState, WorkItemFilter, WorkItemPage
 
 from .tracking_tables import WorklogRow
+from .work_items_history import _entry, record_history
+from .work_items_rows import _UPSERT_CHUNK, _item_from_row, _item_values, _iteration_from_row
 from .work_items_tables import (
     IterationRow,
     WorkItemCounter,
@@ -34,11 +29,8 @@ from .work_items_tables import (
     WorkItemSyncRow,
 )
 
-__all__ = ["HistoryEntry", "PiccoloWorkItemRepo", "centihours", "hours", "record_history", "search_pattern"]
+__all__ = ["PiccoloWorkItemRepo", "search_pattern"]
 
-_HUNDRED = Decimal(100)
-#: Rows per multi-row upsert: 20 columns each stay far below SQLite's variable limit.
-_UPSERT_CHUNK = 400
 _ITEM_UPDATED = (
     WorkItemRow.title, WorkItemRow.search_title, WorkItemRow.type, WorkItemRow.state,
     WorkItemRow.state_category, WorkItemRow.parent_id, WorkItemRow.iteration_id, WorkItemRow.area_path,
@@ -48,124 +40,10 @@ _ITEM_UPDATED = (
 )
 
 
-def hours(centihours: int | None) -> Decimal | None:
-    return None if centihours is None else Decimal(centihours) / _HUNDRED
-
-
-def centihours(value: Decimal | None) -> int | None:
-    # The rules allow two places at most, so this is exact; rounding only guards old rows.
-    return None if value is None else int((value * _HUNDRED).to_integral_value())
-
-
 def search_pattern(text: str) -> str:
     """A ``LIKE`` pattern (escape ``\\``) for titles containing ``text``, lower-cased by Stint."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def _item_from_row(row: dict[str, Any]) -> WorkItem:
-    assignee = None
-    if row["assigned_name"] is not None:
-        assignee = Assignee(row["assigned_name"], row["assigned_user_id"], row["assigned_unique_name"])
-    return WorkItem(
-        id=int(row["item_id"]),
-        title=row["title"],
-        type=row["type"],
-        state=row["state"],
-        state_category=StateCategory(row["state_category"]),
-        changed_at=row["changed_at"],
-        parent_id=None if row["parent_id"] is None else int(row["parent_id"]),
-        iteration_id=None if row["iteration_id"] is None else int(row["iteration_id"]),
-        area_path=row["area_path"],
-        assigned_to=assignee,
-        original_estimate_h=hours(row["original_estimate_centihours"]),
-        remaining_h=hours(row["remaining_centihours"]),
-        completed_h=hours(row["completed_centihours"]),
-        rev=int(row["rev"]),
-        tags=tuple(tag for tag in row["tags"].split(";") if tag),
-    )
-
-
-def _item_values(item: WorkItem) -> dict[str, Any]:
-    assignee = item.assigned_to
-    return {
-        "title": item.title,
-        # Lower-casing may lengthen a title (İ → i̇); the column holds 255, as the title does.
-        "search_title": item.title.lower()[:255],
-        "type": item.type,
-        "state": item.state,
-        "state_category": item.state_category.value,
-        "parent_id": item.parent_id,
-        "iteration_id": item.iteration_id,
-        "area_path": item.area_path,
-        "assigned_name": assignee.name if assignee else None,
-        "assigned_user_id": assignee.user_id if assignee else None,
-        "assigned_unique_name": assignee.unique_name if assignee else None,
-        "original_estimate_centihours": centihours(item.original_estimate_h),
-        "remaining_centihours": centihours(item.remaining_h),
-        "completed_centihours": centihours(item.completed_h),
-        "rev": item.rev,
-        "tags": ";".join(item.tags),
-        "changed_at": item.changed_at,
-    }
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryEntry:
-    """What the history keeps of a mirror row as it was just written."""
-
-    item_id: int
-    iteration_id: int | None
-    remaining_centihours: int | None
-    completed_centihours: int | None
-    changed_at: datetime
-
-
-def _entry(item: WorkItem) -> HistoryEntry:
-    remaining, completed = centihours(item.remaining_h), centihours(item.completed_h)
-    return HistoryEntry(item.id, item.iteration_id, remaining, completed, item.changed_at)
-
-
-async def record_history(tenant_id: str, entries: Sequence[HistoryEntry]) -> None:
-    """Keep each entry as its item's point for the UTC day of its ``changed_at``.
-
-    The one writer of ``work_item_history``: the mirror's writes (the sync's upsert, a
-    standalone create or edit) and the standalone write-back of Remaining/Completed Work all
-    call it in the transaction that writes the row. One row per item per day: a later change
-    that day replaces the values, an older one (a repeated sync page, a retried job) is
-    ignored, and the same change again changes nothing — so a re-sync is harmless.
-    """
-    latest: dict[tuple[int, date], HistoryEntry] = {}
-    for entry in entries:
-        key = (entry.item_id, entry.changed_at.astimezone(UTC).date())
-        if key not in latest or latest[key].changed_at <= entry.changed_at:
-            latest[key] = entry
-    rows = [
-        WorkItemHistoryRow(
-            id=new_id(), tenant_id=tenant_id, item_id=item_id, day=day, iteration_id=entry.iteration_id,
-            remaining_centihours=entry.remaining_centihours, completed_centihours=entry.completed_centihours,
-            changed_at=entry.changed_at,
-        )
-        for (item_id, day), entry in latest.items()
-    ]
-    for start in range(0, len(rows), _UPSERT_CHUNK):
-        await WorkItemHistoryRow.insert(*rows[start : start + _UPSERT_CHUNK]).on_conflict(
-            target=(WorkItemHistoryRow.tenant_id, WorkItemHistoryRow.item_id, WorkItemHistoryRow.day),
-            action="DO UPDATE",
-            values=(WorkItemHistoryRow.iteration_id, WorkItemHistoryRow.remaining_centihours,
-                    WorkItemHistoryRow.completed_centihours, WorkItemHistoryRow.changed_at),
-            where=WhereRaw("work_item_history.changed_at <= excluded.changed_at"),
-        )
-
-
-def _iteration_from_row(row: dict[str, Any]) -> Iteration:
-    return Iteration(
-        id=int(row["iteration_id"]),
-        path=row["path"],
-        start=row["start_on"],
-        finish=row["finish_on"],
-        external_id=row["external_id"],
-    )
 
 
 class PiccoloWorkItemRepo:
