@@ -2,6 +2,10 @@
 
 Statements run inside the caller's unit of work when one is open (Piccolo binds them to
 the current transaction). Every statement about one tenant's rows filters on its id.
+
+``PiccoloJobStore`` keeps the job runs, the due work, the retention notices and the
+backlog here; the mail outbox (``jobs_mail_outbox.py``) and the purge (``jobs_purge.py``)
+are parts of it in modules of their own, as ``PiccoloTrackingRepo``'s are.
 """
 
 from __future__ import annotations
@@ -12,46 +16,25 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from piccolo.engine.base import Engine
-from piccolo.table import Table
 
 from core.ids import new_id
-from core.jobs.ports import DueRef, JobRunRecord, MailDraft, QueuedMail, TenantOnDate
-from core.notifications import allows
+from core.jobs.ports import DueRef, JobRunRecord, TenantOnDate
 from core.tenancy import Tenant
 
-from .changes import note_change, subscription_scope, tenant_scope
+from .jobs_mail_outbox import MailOutboxRows, _insert_once
+from .jobs_purge import TenantPurge
 from .jobs_tables import JobRun, MailOutbox, RetentionNotice
 from .mapping import tenant_from_row
-from .notifications_repo import stored_choices
-from .notifications_tables import TENANT_DEFAULT
 from .plain_sql import fetch_in
-from .tables import ALL_TABLES, AuditEvent, CreditNote, Invoice, Seat, TenantUser
-from .tables import Person as PersonRow
+from .tables import AuditEvent, Invoice, TenantUser
 from .tables import Subscription as SubscriptionRow
 from .tables import Tenant as TenantRow
 from .tracking_tables import TrackingTimer
 
 __all__ = ["PiccoloJobStore"]
 
-#: Tables a purge keeps: the tenant's own row (marked purged), its invoices and credit
-#: notes (financial records), its audit trail (the record of what happened, purge included) and the
-#: retention notices that prove the warnings went out.
-_KEPT = {TenantRow, Invoice, CreditNote, AuditEvent, RetentionNotice}
 
-
-def _purgeable() -> list[type[Table]]:
-    tables = [
-        t for t in ALL_TABLES if t not in _KEPT and t is not TenantUser and _has_column(t, "tenant_id")
-    ]
-    # Memberships last: tokens and other per-user rows point at them.
-    return [*tables, TenantUser]
-
-
-def _has_column(table: type[Table], name: str) -> bool:
-    return any(column._meta.name == name for column in table._meta.columns)
-
-
-class PiccoloJobStore:
+class PiccoloJobStore(MailOutboxRows, TenantPurge):
     def __init__(self, engine: Engine[Any]) -> None:
         self._engine = engine
 
@@ -238,125 +221,6 @@ class PiccoloJobStore:
             self._engine,
         )
 
-    # Mail outbox ------------------------------------------------------------------------
-
-    async def queue_mail(self, mail: MailDraft, at: datetime) -> bool:
-        user = await TenantUser.select(
-            TenantUser.id, TenantUser.person_id.name.as_alias("name")
-        ).where(
-            (TenantUser.tenant_id == mail.tenant_id) & (TenantUser.person_id.email == mail.recipient)
-        ).first()
-        if mail.preference is not None:
-            mine = await stored_choices(mail.tenant_id, user["id"]) if user else {}
-            if not allows(mail.preference, mine, await stored_choices(mail.tenant_id, TENANT_DEFAULT)):
-                return False
-        return await _insert_once(
-            MailOutbox(id=new_id(), kind=mail.kind, tenant_id=mail.tenant_id, on_date=mail.on_date,
-                       recipient=mail.recipient, subject=mail.subject[:300], body=mail.body, created_at=at,
-                       preference=mail.preference, user_id=user["id"] if user else None,
-                       recipient_name=(user["name"] or "")[:200] if user else None),
-            self._engine,
-        )
-
-    async def pending_mail(self, limit: int) -> list[str]:
-        rows = await MailOutbox.select(MailOutbox.id).where(
-            MailOutbox.sent_at.is_null() & MailOutbox.claimed_at.is_null()
-        ).order_by(MailOutbox.created_at).limit(limit)
-        return [str(row["id"]) for row in rows]
-
-    async def claim_mail(self, mail_id: str, now: datetime) -> QueuedMail | None:
-        """A conditional update is the claim: of two senders only one moves ``claimed_at``."""
-        claimed = await MailOutbox.update(
-            {MailOutbox.claimed_at: now, MailOutbox.attempts: MailOutbox.attempts + 1}
-        ).where(
-            (MailOutbox.id == mail_id) & MailOutbox.sent_at.is_null() & MailOutbox.claimed_at.is_null()
-        ).returning(
-            MailOutbox.id, MailOutbox.recipient, MailOutbox.subject, MailOutbox.body, MailOutbox.attempts,
-            MailOutbox.tenant_id, MailOutbox.user_id, MailOutbox.recipient_name, MailOutbox.preference,
-        )
-        if not claimed:
-            return None
-        row = claimed[0]
-        return QueuedMail(
-            row["id"], row["recipient"], row["subject"], row["body"], int(row["attempts"]),
-            tenant_id=row["tenant_id"], user_id=row["user_id"],
-            recipient_name=row["recipient_name"] or "", preference=row["preference"],
-        )
-
-    async def mail_sent(self, mail_id: str, at: datetime) -> None:
-        await MailOutbox.update({MailOutbox.sent_at: at, MailOutbox.last_error: None}).where(
-            MailOutbox.id == mail_id
-        )
-
-    async def mail_in_doubt(self, mail_id: str, error: str, at: datetime) -> None:
-        # The claim stays: ``pending_mail`` never offers the mail again.
-        await MailOutbox.update({MailOutbox.in_doubt_at: at, MailOutbox.last_error: error[:2000]}).where(
-            MailOutbox.id == mail_id
-        )
-
-    async def mails_abandoned(self, claimed_before: datetime, at: datetime) -> int:
-        marked = await MailOutbox.update({
-            MailOutbox.in_doubt_at: at,
-            MailOutbox.last_error: "the sender stopped mid-send; not sent again (at most once)",
-        }).where(
-            MailOutbox.sent_at.is_null() & MailOutbox.in_doubt_at.is_null()
-            & (MailOutbox.claimed_at < claimed_before)
-        ).returning(MailOutbox.id)
-        return len(marked)
-
-    async def mail_failed(self, mail_id: str, error: str) -> None:
-        # Released at once: the next run tries again (the attempts count says how often).
-        await MailOutbox.update({MailOutbox.claimed_at: None, MailOutbox.last_error: error[:2000]}).where(
-            MailOutbox.id == mail_id
-        )
-
-    # Purge ------------------------------------------------------------------------------
-
-    async def purge_tenant(self, tenant_id: str, at: datetime) -> dict[str, int] | None:
-        # The conditional update is the claim: a concurrent purge waits on the row, then
-        # finds it purged and does nothing.
-        claimed = await TenantRow.update({TenantRow.purged_at: at}).where(
-            (TenantRow.id == tenant_id) & TenantRow.purged_at.is_null()
-        ).returning(TenantRow.subscription_id)
-        if not claimed:
-            return None
-        sub_id = claimed[0]["subscription_id"]
-        people = [row["person_id"] for row in await TenantUser.select(TenantUser.person_id).where(
-            TenantUser.tenant_id == tenant_id
-        )]
-        counts: dict[str, int] = {}
-        for table in _purgeable():
-            where = table._meta.get_column_by_name("tenant_id") == tenant_id
-            count = await table.count().where(where)
-            if count:
-                await table.delete().where(where)
-                counts[table._meta.tablename] = count
-        if people:
-            # A seat belongs to the subscription; it goes with the last membership that used it.
-            sharing = [row["id"] for row in await TenantRow.select(TenantRow.id).where(
-                TenantRow.subscription_id == sub_id
-            )]
-            still_member = {row["person_id"] for row in await TenantUser.select(TenantUser.person_id).where(
-                TenantUser.person_id.is_in(people) & TenantUser.tenant_id.is_in(sharing)
-            )}
-            gone = [p for p in people if p not in still_member]
-            if gone:
-                seats = (Seat.subscription_id == sub_id) & Seat.person_id.is_in(gone)
-                counts["seat"] = await Seat.count().where(seats)
-                await Seat.delete().where(seats)
-            # A person left with no membership and no seat anywhere is nobody's data any more.
-            kept = {row["person_id"] for row in await TenantUser.select(TenantUser.person_id).where(
-                TenantUser.person_id.is_in(people))}
-            kept |= {row["person_id"] for row in await Seat.select(Seat.person_id).where(
-                Seat.person_id.is_in(people))}
-            orphans = [p for p in people if p not in kept]
-            if orphans:
-                await PersonRow.delete().where(PersonRow.id.is_in(orphans))
-                counts["person"] = len(orphans)
-        note_change(tenant_scope(tenant_id))
-        note_change(subscription_scope(sub_id))
-        return counts
-
     # Backlog ----------------------------------------------------------------------------
 
     async def backlog(self, today: date, *, grace_days: int) -> dict[str, int]:
@@ -370,14 +234,3 @@ class PiccoloJobStore:
             "mails_in_doubt": await MailOutbox.count().where(MailOutbox.in_doubt_at.is_not_null()),
             "work_items_pending": await WorkItemOutbox.count().where(WorkItemOutbox.done_at.is_null()),
         }
-
-
-async def _insert_once(row: Table, engine: Engine[Any]) -> bool:
-    """Insert ``row`` unless its unique key exists; never aborts the surrounding transaction.
-
-    ``ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite alike): a concurrent twin waits for
-    the first insert's transaction and then inserts nothing.
-    """
-    table = type(row)
-    result = await table.insert(row).on_conflict(action="DO NOTHING").returning(table._meta.primary_key)
-    return bool(result)
