@@ -141,6 +141,7 @@ def pages_router(settings: Settings) -> Router:
     from .security import SecurityPageController
     from .signin import SignInController
     from .subscription import SubscriptionPageController
+    from .subscription_activation import SubscriptionActivationPageController
     from .tenant_data import TenantDataPageController
     from .time import TimeController
     from .unsubscribe import UnsubscribePageController
@@ -153,7 +154,8 @@ def pages_router(settings: Settings) -> Router:
     return Router(
         path="/",
         route_handlers=[
-            SignInController, TimeController, SubscriptionPageController, UsersPageController,
+            SignInController, TimeController, SubscriptionPageController,
+            SubscriptionActivationPageController, UsersPageController,
             DevOpsPageController, AuditPageController, SecurityPageController, WorkItemsPageController,
             WorkItemAutomationPageController,
             ActivityTypesPageController, BudgetsPageController, TenantDataPageController,

@@ -1,27 +1,25 @@
 """``/settings/subscription`` (collection admins only): the subscription, Buy Now with a
 preview, seat/plan/interval changes with a live per-day quote, cancel and resume,
 invoices, and on-premises activation. The use cases are the API's
-(``core.services.subscriptions`` and ``core.services.changes``)."""
+(``core.services.subscriptions`` and ``core.services.changes``).
+
+Here: the page, Buy Now, the change, cancel, resume and the invoices' PDFs. The forms and
+previews of Buy Now and the change are in ``subscription_quotes.py``; activation's
+handlers in ``subscription_activation.py``."""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
-from litestar.datastructures import UploadFile
-from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath
+from litestar.params import FromPath
 from litestar.response import Template
 
-from core.activation.claims import ActivationRefused
-from core.clock import today_in
-from core.errors import StintError, ValidationFailed
+from core.errors import StintError
 from core.licensing.access import Action
 from core.licensing.deployment import Deployment
-from core.periods import Interval, first_period
-from core.services.activation import activate_online, activation_view, install_activation_file
+from core.services.activation import activation_view
 from core.services.changes import (
     ChangePreview,
     RequestedChange,
@@ -38,46 +36,10 @@ from core.services.subscriptions import (
 from plugins.bootstrap import Stint
 from plugins.i18n import gettext, texts_for
 
-from .money_words import change_sentence, confirmation_key, purchase_sentence
 from .render import Page, is_htmx, open_page, render, stint_of
+from .subscription_quotes import PlanBody, _change_words, _purchase_preview, _seats
 
 __all__ = ["SubscriptionPageController"]
-
-_URL_ENCODED = Body(media_type=RequestEncodingType.URL_ENCODED)
-
-
-class PlanForm(msgspec.Struct):
-    plan: Annotated[str, msgspec.Meta(max_length=32)] = ""
-    interval: Literal["", "monthly", "annual"] = ""
-    seats: Annotated[str, msgspec.Meta(max_length=9)] = ""
-    #: The terms and amount of the sentence the buyer confirmed (money_words.confirmation_key).
-    confirmed: Annotated[str, msgspec.Meta(max_length=120)] = ""
-
-
-PlanBody = Annotated[PlanForm, _URL_ENCODED]
-
-
-def _seats(text: str, *, required: bool) -> int | None:
-    if not text.strip():
-        if required:
-            raise ValidationFailed("say how many seats", field="seats")
-        return None
-    try:
-        seats = int(text.strip())
-    except ValueError:
-        raise ValidationFailed(f"{text!r} is not a number of seats", field="seats") from None
-    if not 1 <= seats <= 1_000_000:
-        raise ValidationFailed("seats must be between 1 and 1,000,000", field="seats")
-    return seats
-
-
-#: An activation file is a few hundred bytes; anything this large is not one.
-MAX_FILE_BYTES = 64 * 1024
-
-
-class ActivateForm(msgspec.Struct):
-    subscription_id: Annotated[str, msgspec.Meta(max_length=64)] = ""
-
 
 async def _activation(stint: Stint, page: Page) -> dict[str, Any] | None:
     """How an on-premises tenant is activated (None in the cloud: its subscription is its licence)."""
@@ -92,42 +54,6 @@ async def _activation(stint: Stint, page: Page) -> dict[str, Any] | None:
         "entitlement": view.record.entitlement,
         "valid_through": view.holds_until - timedelta(days=1) if view.holds_until else None,
         "warnings": view.warnings,
-    }
-
-
-async def _purchase_preview(
-    stint: Stint, page: Page, plan_id: str, interval_text: str, seats: int, *, credit: int | None = None
-) -> dict[str, Any]:
-    """What Buy Now would charge: seats × the plan's price for the interval, the renewal day,
-    and the one sentence the buyer confirms."""
-    tenant = page.principal.tenant
-    async with stint.uow() as work:
-        plan = (await work.directory.catalogue.load()).get(plan_id)
-    interval = Interval(interval_text or "annual")
-    if credit is None:
-        credit = (await view_subscription(stint.uow, stint.clock, tenant=tenant)).credit_balance
-    total = seats * plan.seat_price(interval)
-    renews_on = first_period(today_in(stint.clock, tenant.time_zone), interval).end
-    return {
-        "plan": plan,
-        "interval": interval,
-        "seats": seats,
-        "seat_price": plan.seat_price(interval),
-        "total": total,
-        "currency": plan.currency,
-        "renews_on": renews_on,
-        "sentence": purchase_sentence(
-            total=total, credit=credit, renews_on=renews_on, currency=plan.currency
-        ),
-        "key": confirmation_key(plan.id, interval.value, seats, total),
-    }
-
-
-def _change_words(preview: ChangePreview, data: PlanForm, credit: int) -> dict[str, Any]:
-    quote = preview.quote
-    return {
-        "sentence": change_sentence(quote, credit=credit, against_invoices=preview.against_invoices),
-        "key": confirmation_key(data.plan, data.interval, _seats(data.seats, required=False), quote.total),
     }
 
 
@@ -342,44 +268,3 @@ class SubscriptionPageController(Controller):
         done = gettext("Resumed: it will renew at the end of the period.")
         context = await _context(request, page, done=done)
         return _full_or(request, "settings/_subscription.html", context)
-
-    @post("/activate", status_code=200)
-    async def activate(
-        self, request: Request[Any, Any, Any], data: Annotated[ActivateForm, _URL_ENCODED]
-    ) -> Template:
-        """Online activation: register this server with the subscription id from an invoice."""
-        page = await open_page(request, Action.PURCHASE)
-        stint = stint_of(request)
-        await activate_online(
-            stint.uow, stint.activations, stint.licence_client, stint.clock,
-            tenant=page.principal.tenant, actor=page.principal.user, subscription_id=data.subscription_id,
-        )
-        page = await open_page(request, Action.VIEW_SUBSCRIPTION)
-        context = await _context(request, page, done=gettext("Activated online."), banner_oob=True)
-        return _full_or(request, "settings/_subscription_and_banner.html", context)
-
-    @post("/activation-file", status_code=200)
-    async def upload(self, request: Request[Any, Any, Any]) -> Template:
-        """Offline activation: install a signed activation file, verified here with no network."""
-        page = await open_page(request, Action.PURCHASE)
-        stint = stint_of(request)
-        form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise ValidationFailed("choose the activation file to upload", field="file")
-        data = await upload.read(MAX_FILE_BYTES + 1)
-        if not data.strip():
-            raise ValidationFailed("the activation file is empty", field="file")
-        if len(data) > MAX_FILE_BYTES:
-            raise ActivationRefused.malformed("it is far larger than any activation file")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ActivationRefused.malformed("it is not text") from None
-        await install_activation_file(
-            stint.uow, stint.activations, stint.activation_files, stint.clock,
-            tenant=page.principal.tenant, actor=page.principal.user, text=text,
-        )
-        page = await open_page(request, Action.VIEW_SUBSCRIPTION)
-        context = await _context(request, page, done=gettext("Activation file installed."), banner_oob=True)
-        return _full_or(request, "settings/_subscription_and_banner.html", context)
