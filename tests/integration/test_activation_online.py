@@ -32,7 +32,7 @@ from core.clock import FixedClock
 from core.services.activation import refresh_online_entitlements
 from plugins.storage.activation_repo import PiccoloActivationDirectory
 from tests.conftest import make_settings
-from tests.support.api import PASSWORD, api_client, bearer, run, signup, stint, token
+from tests.support.api import PASSWORD, api_client, bearer, page_sign_in, run, signup, stint, token
 
 STINT = str(Path(sys.executable).parent / "stint")
 ONPREM = "acme-onprem"
@@ -282,6 +282,35 @@ def test_online_activation_with_a_subscription_id_installs_the_services_entitlem
         assert sub["period_end"] == (customer.period_end + timedelta(days=7)).isoformat()
         assert client.get("/api/v1/me/access", headers=headers).json()["allowed"] is True
     assert (customer.subscription_id, server_id, ONPREM) in registrations(service)
+
+
+def test_the_subscription_page_activates_online_and_shows_a_refusal_in_words(
+    service: StintProcess, onprem_for: Any
+) -> None:
+    """The page's form (``POST /settings/subscription/activate``) does what the API does: an
+    unknown id is refused with the service's message and installs nothing; a good one
+    activates, and the page says so and shows the plan."""
+    customer = buy_on_service(service, "acme-page")
+    with onprem_for(service.url) as client:
+        signup(client, ONPREM, deployment="onprem")
+        page_sign_in(client, ONPREM, f"admin@{ONPREM}.test")
+
+        def submit(subscription_id: str) -> Any:
+            return client.post("/settings/subscription/activate", data={
+                "subscription_id": subscription_id, "_csrf_token": client.cookies["csrftoken"]})
+
+        refused = submit("0" * 32)
+        assert refused.status_code == 422, refused.text
+        assert "No subscription has this id" in refused.text
+        before = client.get("/api/v1/subscription/activation", headers=onprem_admin(client)).json()
+        assert before["mode"] is None
+
+        activated = submit(customer.subscription_id)
+
+        assert activated.status_code == 200, activated.text
+        assert "Activated online." in activated.text
+        view = client.get("/api/v1/subscription/activation", headers=onprem_admin(client)).json()
+        assert (view["mode"], view["plan"], view["seats"]) == ("online", "team", 10)
 
 
 def test_a_seat_change_on_the_service_appears_on_the_server_after_a_refresh(
