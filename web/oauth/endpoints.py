@@ -4,7 +4,7 @@ device code, and revocation (RFC 7009), which ends an app's grant."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from authlib.oauth2.rfc6749.errors import InvalidScopeError
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -17,10 +17,7 @@ from core.services.oauth_grants import refresh_family, revoke_grant
 from plugins.bootstrap import TENANT_AUDIENCE, Stint, TokenError
 
 from .bridge import _on_loop
-from .models import _AUTH_METHODS, _Client
-
-if TYPE_CHECKING:
-    from .server import StintAuthorizationServer
+from .models import _AUTH_METHODS, StintServer, _Client
 
 __all__ = ["DEVICE_PAGE"]
 
@@ -33,7 +30,7 @@ class _DeviceEndpoint(DeviceAuthorizationEndpoint):  # type: ignore[misc]
     EXPIRES_IN = int(DEVICE_LIFETIME.total_seconds())
     INTERVAL = DEVICE_INTERVAL
 
-    server: StintAuthorizationServer
+    server: StintServer
 
     def create_endpoint_response(self, request: Any) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         client = self.authenticate_client(request)
@@ -60,7 +57,7 @@ class _DeviceEndpoint(DeviceAuthorizationEndpoint):  # type: ignore[misc]
 class _Revocation(RevocationEndpoint):  # type: ignore[misc]
     CLIENT_AUTH_METHODS = _AUTH_METHODS
 
-    server: StintAuthorizationServer
+    server: StintServer
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
         stint = self.server.stint

@@ -3,7 +3,7 @@ token (rotated, reuse detected) and the device code (RFC 8628)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc6749.errors import AccessDeniedError, InvalidRequestError
@@ -21,10 +21,7 @@ from core.services.oauth_device import DevicePoll, poll_device
 from core.services.tokens import InvalidToken, rotate_refresh_token
 
 from .bridge import _on_loop
-from .models import _AUTH_METHODS, Grantee, _Client, _Code, _Device, _Rotated
-
-if TYPE_CHECKING:
-    from .server import StintAuthorizationServer
+from .models import _AUTH_METHODS, Grantee, StintServer, _Client, _Code, _Device, _Rotated
 
 
 class _S256(CodeChallenge):  # type: ignore[misc]
@@ -52,7 +49,7 @@ class _S256(CodeChallenge):  # type: ignore[misc]
 class _AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = _AUTH_METHODS
 
-    server: StintAuthorizationServer
+    server: StintServer
 
     def validate_authorization_request(self) -> str:
         redirect_uri: str = super().validate_authorization_request()
@@ -90,7 +87,7 @@ class _RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = _AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
 
-    server: StintAuthorizationServer
+    server: StintServer
 
     def authenticate_refresh_token(self, refresh_token: str) -> _Rotated | None:
         stint = self.server.stint
@@ -116,7 +113,7 @@ class _RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
 class _DeviceCodeGrant(DeviceCodeGrant):  # type: ignore[misc]
     TOKEN_ENDPOINT_AUTH_METHODS = _AUTH_METHODS
 
-    server: StintAuthorizationServer
+    server: StintServer
 
     def authenticate_token_endpoint_client(self) -> _Client:
         # Kept on the request: the poll below is the client's own (Authlib checks the code's

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from authlib.oauth2.rfc6749 import ClientMixin
 from authlib.oauth2.rfc8628 import DEVICE_CODE_GRANT_TYPE
@@ -16,7 +16,19 @@ from core.identity.scopes import Scope, scope_text
 from core.services.oauth_device import DevicePoll
 from core.services.tokens import RefreshGrant, hash_token
 
-__all__ = ["Grantee"]
+if TYPE_CHECKING:
+    from plugins.bootstrap import Stint
+
+__all__ = ["Grantee", "StintServer"]
+
+
+class StintServer(Protocol):
+    """What the grants and endpoints use of the server they are registered with (``server.py``'s
+    ``StintAuthorizationServer``): its Stint. Named by this protocol, not by that class, so
+    that the server's module, which imports them, is not imported back."""
+
+    stint: Stint
+
 
 #: Client authentication at the token, device and revocation endpoints: a public client names
 #: itself (``none``), a confidential one proves its secret either way RFC 6749 §2.3.1 allows.
