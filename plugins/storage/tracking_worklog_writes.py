@@ -208,16 +208,20 @@ class WorklogWrites(TrackingRepoBase):
             for change_id, (w, action, before, after) in zip(_change_ids(len(changes)), changes, strict=True)
         ]
 
-    async def _stored(self, ids: Sequence[str]) -> dict[str, Worklog]:
-        """The stored worklogs of ``ids`` (the history's "before"), after writing out the
-        implicit "added" entries among them (``_write_out_added``): every caller changes
-        them next."""
+    async def _stored(self, ids: Sequence[str]) -> dict[str, tuple[Worklog, datetime]]:
+        """The stored worklogs of ``ids`` (the history's "before"), each with its ``created_at``."""
         found: dict[str, tuple[Worklog, datetime]] = {}
         for chunk in _chunks(ids):
             rows = await WorklogRow.select().where(
                 (WorklogRow.tenant_id == self.tenant_id) & WorklogRow.id.is_in(chunk)
             )
             found.update((row["id"], (worklog_from_row(row), row["created_at"])) for row in rows)
+        return found
+
+    async def _before_change(self, ids: Sequence[str]) -> dict[str, Worklog]:
+        """What an edit or deletion of ``ids`` changes from: the stored worklogs, with the
+        implicit "added" entries among them written out first (``_write_out_added``)."""
+        found = await self._stored(ids)
         await self._write_out_added(list(found.values()))
         return {worklog_id: worklog for worklog_id, (worklog, _) in found.items()}
 
@@ -240,7 +244,7 @@ class WorklogWrites(TrackingRepoBase):
         updates and one of the history rows. A worklog no longer stored stays deleted."""
         if not worklogs:
             return
-        stored = await self._stored([w.id for w in worklogs])
+        stored = await self._before_change([w.id for w in worklogs])
         saved = [w for w in worklogs if w.id in stored]
         stamp = constant(self._engine, at)
         await update_rows(
@@ -265,7 +269,7 @@ class WorklogWrites(TrackingRepoBase):
         """The history keeps each deleted worklog's last values (its "before")."""
         if not worklog_ids:
             return
-        stored = await self._stored(worklog_ids)
+        stored = await self._before_change(worklog_ids)
         for chunk in _chunks(list(stored)):
             await WorklogRow.delete().where(
                 (WorklogRow.tenant_id == self.tenant_id) & WorklogRow.id.is_in(chunk)
