@@ -27,6 +27,7 @@ __all__ = [
     "WorkItemRef",
     "WorklogOut",
     "WorklogPage",
+    "cursor_instant_and_id",
     "decode_cursor",
     "encode_cursor",
     "item_text",
@@ -143,7 +144,8 @@ def encode_cursor(worklog: Worklog | WorklogOut) -> str:
     return opaque_cursor(f"{worklog.started_at.isoformat()}|{worklog.id}")
 
 
-def decode_cursor(cursor: str) -> WorklogCursor:
+def cursor_instant_and_id(cursor: str) -> tuple[datetime, str]:
+    """An opaque ``instant|id`` cursor read back (the worklog pages' and a history's)."""
     bad = ValidationFailed("this cursor did not come from a previous page", field="cursor")
     try:
         stamp, _, last_id = cursor_text(cursor).partition("|")
@@ -152,4 +154,8 @@ def decode_cursor(cursor: str) -> WorklogCursor:
         raise bad from None
     if not last_id:
         raise bad
-    return WorklogCursor(when, last_id)
+    return when, last_id
+
+
+def decode_cursor(cursor: str) -> WorklogCursor:
+    return WorklogCursor(*cursor_instant_and_id(cursor))

@@ -9,14 +9,14 @@ from typing import Any
 
 import msgspec
 
-from core.errors import AccessDenied, NotFound, ValidationFailed
+from core.errors import AccessDenied, NotFound
 from core.services.worklog_history import WorklogHistory, worklog_history
-from core.tracking import check_instant
 from core.tracking.history import ChangeCursor
 
 from ..auth import TenantPrincipal
-from ..schemas import cursor_text, opaque_cursor
+from ..schemas import opaque_cursor
 from .worklog_access import principal_may_see
+from .worklog_answers import cursor_instant_and_id
 
 __all__ = ["WorklogHistoryOut", "history_out", "readable_history"]
 
@@ -60,15 +60,7 @@ def history_out(history: WorklogHistory, next_cursor: str | None = None) -> Work
 
 
 def _history_cursor(cursor: str) -> ChangeCursor:
-    bad = ValidationFailed("this cursor did not come from a previous page", field="cursor")
-    try:
-        stamp, _, last_id = cursor_text(cursor).partition("|")
-        when = check_instant(datetime.fromisoformat(stamp), "cursor")
-    except (ValueError, ValidationFailed):
-        raise bad from None
-    if not last_id:
-        raise bad
-    return ChangeCursor(when, last_id)
+    return ChangeCursor(*cursor_instant_and_id(cursor))
 
 
 async def readable_history(
