@@ -14,13 +14,13 @@ from litestar.middleware import DefineMiddleware
 from litestar.params import FromPath
 
 from core.licensing.access import Action
-from core.reporting import MODEL, EntitySet, Query, QueryRefused, validate
+from core.reporting import MODEL, EntitySet, Query, QueryRefused, Viewer, validate
 from core.reporting.query import Compare, Path, Value
 from core.services.reporting import PageAsk, read_page, reporting_viewer
 from plugins.bootstrap import Stint
 
 from ...access import requires
-from ...auth import TenantRequest
+from ...auth import TenantPrincipal, TenantRequest
 from ...deps import StintDep
 from ...problems import exception_handlers
 from .answers import _VERSION, ODATA_PREFIX, _answer, _context_url, _on_error
@@ -46,15 +46,7 @@ async def _run(
     if "$skiptoken" in options:
         after, remaining = _cursor(stint, owner, options["$skiptoken"])
     max_page = _max_page(request)
-    viewer = await reporting_viewer(
-        stint.uow,
-        stint.clock,
-        tenant=principal.tenant,
-        user=principal.user,
-        grace_days=stint.settings.grace_days,
-        clock_tolerance=stint.settings.clock_tolerance,
-        cache=principal.cache or stint.access_cache,
-    )
+    viewer = await _viewer(stint, principal)
     page, left = await read_page(
         stint.reporting,
         tenant=principal.tenant,
@@ -80,6 +72,19 @@ async def _run(
     return _answer(body, headers=headers)
 
 
+async def _viewer(stint: Stint, principal: TenantPrincipal) -> Viewer:
+    """Who reads, and what they may see: the access decision reporting is part of."""
+    return await reporting_viewer(
+        stint.uow,
+        stint.clock,
+        tenant=principal.tenant,
+        user=principal.user,
+        grace_days=stint.settings.grace_days,
+        clock_tolerance=stint.settings.clock_tolerance,
+        cache=principal.cache or stint.access_cache,
+    )
+
+
 async def _entity(
     request: TenantRequest, stint: Stint, entity_set: EntitySet, key: str, options: dict[str, str]
 ) -> Response[bytes]:
@@ -90,15 +95,7 @@ async def _entity(
     condition = Compare("eq", Path((entity_set.key,)), Value(_key_value(entity_set, key)))
     query = Query(entity_set.name, condition, query.select, expand=query.expand)
     principal = request.user
-    viewer = await reporting_viewer(
-        stint.uow,
-        stint.clock,
-        tenant=principal.tenant,
-        user=principal.user,
-        grace_days=stint.settings.grace_days,
-        clock_tolerance=stint.settings.clock_tolerance,
-        cache=principal.cache or stint.access_cache,
-    )
+    viewer = await _viewer(stint, principal)
     page, _ = await read_page(
         stint.reporting, tenant=principal.tenant, viewer=viewer, query=query, ask=PageAsk(max_page=1)
     )
