@@ -115,7 +115,7 @@ def serve(port: int) -> None:
     def trivial() -> dict[str, bool]:
         return {"ok": True}
 
-    app = create_app(load_settings(), migrate=True)
+    app = create_app(load_settings(), migrate=True, serving=True)  # as `stint serve` builds it
     app.register(trivial)
     if os.environ.get("STINT_BENCH_PROFILE_DIR"):
         _profiled_on_signals(os.environ["STINT_BENCH_PROFILE_DIR"])

@@ -128,7 +128,7 @@ def serve(port: int) -> None:
     def bare() -> dict[str, bool]:
         return {"ok": True}
 
-    app = create_app(load_settings(), migrate=True)
+    app = create_app(load_settings(), migrate=True, serving=True)  # as `stint serve` builds it
     app.register(bare)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", proxy_headers=False)
 

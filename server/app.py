@@ -37,6 +37,8 @@ from web.pages import browser_aware, pages_router, static_router, template_confi
 from web.problems import document_problems, exception_handlers
 from web.proxies import ForwardedMiddleware, parse_networks
 from web.request import StintRequest
+from web.request_lines import batch_per_loop_turn
+from web.request_lines import flush as flush_request_lines
 from web.routes import BuiltOnce
 from web.second_factor import require_operator_second_factor
 from web.security import cors_config
@@ -62,6 +64,7 @@ def create_app(
         if serving:
             drain_on_signals()
             switch_threads_promptly()
+            batch_per_loop_turn()
         app.state.stint = await bootstrap.start(settings, clock=clock, migrate=migrate)
         if serving:
             # Open event streams end as soon as the process drains, not at their next look.
@@ -74,6 +77,7 @@ def create_app(
             app.state.jobs.start()
 
     async def on_shutdown(app: Litestar) -> None:
+        flush_request_lines()
         forget = getattr(app.state, "forget_drain", None)
         if forget is not None:
             forget()

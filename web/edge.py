@@ -4,9 +4,10 @@ It wraps Litestar's own handler (routing, the app's exception handling, CORS), s
 every answer: a route's, a 404 for no route, an error's. Per request it gives the request
 its id (``X-Request-ID`` kept from a well-formed caller, else new; ``request_id_var`` for the
 log), and at the response's start it adds the ``X-Request-ID`` header and the security
-headers (``web/security.py``), writes the request log line (``web/logs.py``) and observes the
-latency for ``/metrics`` (``web/metrics.py``). A route in its lean table (``web/lean.py``)
-may answer its plain happy path here, before Litestar, with the same headers and log line.
+headers (``web/security.py``), and hands the request log line and the latency for
+``/metrics`` to ``web/request_lines.py`` (written at once, or once per loop turn in
+``stint serve``). A route in its lean table (``web/lean.py``) may answer its plain happy
+path here, before Litestar, with the same headers and log line.
 
 Why one layer: this was a route-level middleware plus three ``before_send`` hooks, each an
 awaited call per ASGI message, each building its header list again; on a trivial route
@@ -25,8 +26,8 @@ from litestar.types import ASGIApp, HTTPScope, Message, Receive, Scope, Send
 from plugins.settings import Settings
 
 from .lean import LeanRoutes
-from .logs import log_request, request_id_of, request_id_var, tenant_var
-from .metrics import observe_response
+from .logs import request_id_of, request_id_var, tenant_var
+from .request_lines import response_started
 from .security import SecurityHeaders
 
 __all__ = ["EdgeMiddleware", "install_edge"]
@@ -59,10 +60,8 @@ class EdgeMiddleware:
                 headers = [*message.get("headers", ()), header]
                 security.add(headers, http)
                 message["headers"] = headers
-                status = message["status"]
-                seconds = time.perf_counter() - started
-                log_request(http["method"], http["path"], status, round(seconds * 1000, 2))
-                observe_response(http, status, seconds)
+                response_started(http["method"], http["path"], message["status"],
+                                 time.perf_counter() - started, http.get("path_template") or "unmatched")
             await send(message)
 
         lean = self.lean.get((http["method"], http["path"])) if self.lean else None

@@ -21,7 +21,9 @@ __all__ = [
     "log_request",
     "request_id_of",
     "request_id_var",
+    "straight_handler",
     "tenant_var",
+    "timestamp",
 ]
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
@@ -66,14 +68,14 @@ def _message(record: logging.LogRecord) -> str:
     return record.getMessage()
 
 
-#: The last second :func:`_timestamp` wrote, and its text: made once per second.
+#: The last second :func:`timestamp` wrote, and its text: made once per second.
 _second: list[int] = [-1]
 _second_text: list[str] = [""]
 #: ".000+00:00" … ".999+00:00": formatting the millisecond was half the stamp's time.
 _MILLIS = tuple(f".{n:03d}+00:00" for n in range(1000))
 
 
-def _timestamp(created: float) -> str:
+def timestamp(created: float) -> str:
     """ISO 8601 in UTC with its zone, to the millisecond."""
     second = int(created)
     if second != _second[0]:
@@ -88,7 +90,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
-            "ts": _timestamp(record.created),
+            "ts": timestamp(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": _message(record),
@@ -147,6 +149,20 @@ _stint_log = logging.getLogger("stint")
 _access_log = logging.getLogger("stint.access")
 
 
+def straight_handler() -> logging.StreamHandler[Any] | None:
+    """The handler :func:`configure_logging` installed while it is the request line's only way
+    out (no handler, filter or level added since, as in production), else None."""
+    handler = _configured[0] if _configured else None
+    if (
+        handler is not None and not _access_log.handlers and _access_log.propagate
+        and _access_log.parent is _stint_log and len(_stint_log.handlers) == 1
+        and _stint_log.handlers[0] is handler and not _access_log.filters and not _stint_log.filters
+        and not handler.filters and handler.level <= logging.INFO and _access_log.isEnabledFor(logging.INFO)
+    ):
+        return handler
+    return None
+
+
 def log_request(method: Any, path: Any, status: int, ms: float | None) -> None:
     """The request log line: ``{"ts", "level", "logger", "msg": "request", "request_id",
     "tenant", "method", "path", "status", "ms"}`` on ``stint.access``.
@@ -160,15 +176,10 @@ def log_request(method: Any, path: Any, status: int, ms: float | None) -> None:
     if not _access_log.isEnabledFor(logging.INFO):
         return
     extra = {"method": method, "path": path, "status": status, "ms": ms}
-    handler = _configured[0] if _configured else None
-    if (
-        handler is not None and not _access_log.handlers and _access_log.propagate
-        and _access_log.parent is _stint_log and len(_stint_log.handlers) == 1
-        and _stint_log.handlers[0] is handler and not _access_log.filters and not _stint_log.filters
-        and not handler.filters and handler.level <= logging.INFO
-    ):
+    handler = straight_handler()
+    if handler is not None:
         entry: dict[str, Any] = {
-            "ts": _timestamp(time.time()), "level": "info", "logger": "stint.access", "msg": "request",
+            "ts": timestamp(time.time()), "level": "info", "logger": "stint.access", "msg": "request",
         }
         if rid := request_id_var.get():
             entry["request_id"] = rid

@@ -1,4 +1,4 @@
-"""``/metrics`` for Prometheus, and the per-request observation behind it.
+"""``/metrics`` for Prometheus (each answer's latency is observed by ``web/request_lines.py``).
 
 ``/metrics`` answers a request with ``Authorization: Bearer $STINT_METRICS_TOKEN``; without
 that setting, only clients on this machine (loopback — the real client, after trusted
@@ -14,14 +14,13 @@ from typing import Any
 
 from litestar import Request, Response, get
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from litestar.types import HTTPScope
 
 from plugins.bootstrap import metrics, metrics_scrape
 
 from .deps import StintDep
 from .security import client_address
 
-__all__ = ["metrics_endpoint", "observe_response"]
+__all__ = ["metrics_endpoint"]
 
 
 def _loopback(address: str) -> bool:
@@ -46,8 +45,3 @@ async def metrics_endpoint(request: Request[Any, Any, Any], stint: StintDep) -> 
         )
     return Response(await metrics_scrape.render(stint), media_type=metrics.CONTENT_TYPE)
 
-
-def observe_response(scope: HTTPScope, status: int, seconds: float) -> None:
-    """At a response's start (``web/edge.py``): the request's latency by route template."""
-    route = scope.get("path_template") or "unmatched"
-    metrics.observe_request(scope["method"], route, status, seconds)

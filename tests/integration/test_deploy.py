@@ -3,6 +3,8 @@ graceful stop, the container files (issue #22)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
 import shutil
 import signal
 import subprocess
@@ -122,6 +124,44 @@ def test_serve_with_two_workers_drains_on_sigterm(tmp_path: Path, postgres_url: 
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+def test_a_served_process_logs_every_request_once_with_its_own_id_and_counts_it(tmp_path: Path) -> None:
+    """``stint serve`` writes its request lines once per loop turn (web/request_lines.py):
+    concurrent requests each get exactly one line, with their own id, path and status, and
+    the latency metric counts them."""
+    upgrade = subprocess.run([STINT, "db", "upgrade"], cwd=tmp_path, env=process_env(),
+                             capture_output=True, text=True, timeout=120)
+    assert upgrade.returncode == 0, upgrade.stderr
+    process, base, log = _start(tmp_path)
+    try:
+        _wait_ready(process, base, log)
+        ids = [f"served-line-{n}" for n in range(12)]
+
+        async def all_at_once() -> list[int]:
+            async with httpx.AsyncClient(base_url=base, trust_env=False) as client:
+                answers = await asyncio.gather(*(
+                    client.get("/health/live" if n % 2 else "/no/such/page", headers={"X-Request-ID": rid})
+                    for n, rid in enumerate(ids)
+                ))
+            return [a.status_code for a in answers]
+
+        statuses = asyncio.run(all_at_once())
+        scraped = httpx.get(base + "/metrics", timeout=10, trust_env=False).text
+        counted = 'stint_http_request_duration_seconds_count{method="GET",route="/health/live",status="2xx"}'
+        assert f"{counted} 6.0" in scraped
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=30)
+    lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    requests = {line["request_id"]: line for line in lines
+                if line.get("msg") == "request" and line.get("request_id", "").startswith("served-line-")}
+    assert sorted(requests) == sorted(ids)
+    for n, rid in enumerate(ids):
+        line = requests[rid]
+        assert (line["path"], line["status"]) == (("/health/live", 200) if n % 2 else ("/no/such/page", 404))
+        assert line["status"] == statuses[n] and line["logger"] == "stint.access" and line["ms"] >= 0
+    assert sum(1 for line in lines if line.get("request_id") in ids) == len(ids)
 
 
 def test_the_procfile_has_a_release_step_and_serve_does_not_migrate() -> None:
