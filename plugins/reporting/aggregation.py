@@ -7,7 +7,7 @@ from __future__ import annotations
 from core.reporting.model import EntitySet
 from core.reporting.query import Aggregate, AggregateStep, GroupBy, Path, Query, computed_of
 
-from .clauses import _from, _where
+from .clauses import from_clause, where
 from .expressions import Compiler, column
 from .statement import Context, Params, Statement
 
@@ -42,8 +42,8 @@ def grouped_sql(
 
     columns = [f"{grouped(path)} AS _g{i}" for i, path in enumerate(paths)]
     columns += [f"{_aggregate_sql(agg)} AS _a{i}" for i, agg in enumerate(aggregates)]
-    text = f"SELECT {', '.join(columns)} {_from(entity_set, query, ctx, p)}"
-    conditions = _where(entity_set, query, ctx, p)
+    text = f"SELECT {', '.join(columns)} {from_clause(entity_set, query, ctx, p)}"
+    conditions = where(entity_set, query, ctx, p)
     if conditions:
         text += " WHERE " + " AND ".join(conditions)
     if paths:

@@ -18,7 +18,7 @@ from core.reporting.query import (
 )
 
 from .filter_parsing import parse_filter
-from .option_tokens import _call, _one_path, _split
+from .option_tokens import one_path, split_call, split_outside
 
 _AGGREGATE = re.compile(
     r"\s*(\$count|[A-Za-z_][A-Za-z0-9_/]*)(?:\s+with\s+([a-z]+))?\s+as\s+([A-Za-z_][A-Za-z0-9_]*)\s*"
@@ -28,7 +28,7 @@ _METHODS = frozenset({"sum", "min", "max", "average", "countdistinct"})
 
 def _aggregates(text: str) -> tuple[Aggregate, ...]:
     found = []
-    for part in _split(text, ","):
+    for part in split_outside(text, ","):
         match = _AGGREGATE.fullmatch(part)
         if match is None:
             raise QueryRefused(f"aggregate: cannot read '{part[:80]}' (X with sum as Y, or $count as N)")
@@ -44,7 +44,7 @@ def _aggregates(text: str) -> tuple[Aggregate, ...]:
             raise QueryRefused(
                 f"aggregate: the method '{method}' is not supported", status=501, code="not_implemented"
             )
-        found.append(Aggregate(_one_path(source, "aggregate"), cast(Any, method), alias))
+        found.append(Aggregate(one_path(source, "aggregate"), cast(Any, method), alias))
     return tuple(found)
 
 
@@ -54,7 +54,7 @@ _COMPUTED = re.compile(r"(.*\S)\s+as\s+([A-Za-z_][A-Za-z0-9_]{0,63})\s*", re.S)
 def _compute(text: str) -> ComputeStep:
     """``compute(year(Timestamp) as Year, …)``: each expression through the $filter parser."""
     items = []
-    for part in _split(text, ","):
+    for part in split_outside(text, ","):
         match = _COMPUTED.fullmatch(part)
         if match is None:
             raise QueryRefused(f"compute: cannot read '{part[:80]}' (expression as Alias)")
@@ -62,10 +62,10 @@ def _compute(text: str) -> ComputeStep:
     return ComputeStep(tuple(items))
 
 
-def _apply(text: str) -> tuple[Step, ...]:
+def parse_apply(text: str) -> tuple[Step, ...]:
     steps: list[Step] = []
-    for part in _split(text, "/"):
-        name, inner = _call(part)
+    for part in split_outside(text, "/"):
+        name, inner = split_call(part)
         if name == "filter":
             steps.append(FilterStep(parse_filter(inner)))
         elif name == "compute":
@@ -73,14 +73,14 @@ def _apply(text: str) -> tuple[Step, ...]:
         elif name == "aggregate":
             steps.append(AggregateStep(_aggregates(inner)))
         elif name == "groupby":
-            pieces = _split(inner, ",")
+            pieces = split_outside(inner, ",")
             first = pieces[0]
             if not (first.startswith("(") and first.endswith(")")):
                 raise QueryRefused("groupby: the properties go in parentheses: groupby((A,B),…)")
-            paths = tuple(_one_path(p.strip(), "groupby") for p in first[1:-1].split(","))
+            paths = tuple(one_path(p.strip(), "groupby") for p in first[1:-1].split(","))
             aggregates: tuple[Aggregate, ...] = ()
             if len(pieces) == 2:
-                inner_name, inner_args = _call(pieces[1])
+                inner_name, inner_args = split_call(pieces[1])
                 if inner_name != "aggregate":
                     raise QueryRefused(
                         f"groupby: '{inner_name}' is not supported (only aggregate)",

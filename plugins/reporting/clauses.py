@@ -26,9 +26,9 @@ from core.reporting.visibility import visible_rows
 
 from .expressions import Compiler
 from .sources import base_sql
-from .statement import Context, Params, _q
+from .statement import Context, Params, quoted
 
-__all__ = ["paths_of"]
+__all__ = ["from_clause", "paths_of", "where"]
 
 
 def paths_of(query: Query) -> list[Path]:
@@ -60,7 +60,7 @@ def paths_of(query: Query) -> list[Path]:
     return found
 
 
-def _from(
+def from_clause(
     entity_set: EntitySet, query: Query, ctx: Context, p: Params,
     source: Callable[[Params], str] | None = None,
 ) -> str:
@@ -76,7 +76,8 @@ def _from(
         target = MODEL[nav.target]
         alias = f"n_{nav_name}"
         text += (
-            f" LEFT JOIN ({base_sql(target, ctx, p)}) {alias} ON {alias}.{_q(target.key)} = r.{_q(nav.local)}"
+            f" LEFT JOIN ({base_sql(target, ctx, p)}) {alias}"
+            f" ON {alias}.{quoted(target.key)} = r.{quoted(nav.local)}"
         )
         hidden = visible_rows(target, ctx.viewer)
         if hidden is not None:
@@ -84,7 +85,7 @@ def _from(
     return text
 
 
-def _where(entity_set: EntitySet, query: Query, ctx: Context, p: Params, root: str = "r") -> list[str]:
+def where(entity_set: EntitySet, query: Query, ctx: Context, p: Params, root: str = "r") -> list[str]:
     compiler = Compiler(entity_set, ctx, p, root)
     conditions = []
     hidden = visible_rows(entity_set, ctx.viewer)

@@ -19,13 +19,13 @@ from core.tracking.ports import UserWeek
 
 from .clauses import paths_of as _query_paths
 
-__all__ = ["Window"]
+__all__ = ["Window", "budget_maps", "needs_rollup", "status_windows"]
 
 
 _ROLLED_UP = frozenset({"TrackedLengthWithDescendants", "BillableLengthWithDescendants"})
 
 
-def _needs_rollup(entity_set: EntitySet, query: Query) -> bool:
+def needs_rollup(entity_set: EntitySet, query: Query) -> bool:
     """Whether the answer can show a work item's totals with descendants: the roll-up reads
     every worklog's item, so a worklog page that never shows them does not pay for it."""
     if entity_set.name == "workItems":
@@ -42,7 +42,7 @@ def _needs_rollup(entity_set: EntitySet, query: Query) -> bool:
 Window = tuple[str, datetime, datetime, str]
 
 
-def _budget_maps(
+def budget_maps(
     tree: WorkTree, assignments: Assignments
 ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """By work item (text): the [budget, assignment] of a worklog on it (without an
@@ -62,7 +62,7 @@ def _budget_maps(
     return on_worklogs, on_items
 
 
-def _windows(
+def status_windows(
     statuses: Mapping[UserWeek, WeekStatus], zones: Mapping[str, str], tenant_zone: str
 ) -> list[Window]:
     """The weeks with a status (open weeks have none) as each user's UTC window."""

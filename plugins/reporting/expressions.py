@@ -12,18 +12,18 @@ from typing import Any
 from core.reporting.model import Edm, EntitySet, Property
 from core.reporting.query import BoolOp, Compare, Expr, Func, HitBy, ListValue, Not, Path, Value, resolve
 
-from .sources import _worklogs
-from .statement import Context, Dialect, Params, _q
+from .sources import worklogs_sql
+from .statement import Context, Dialect, Params, quoted
 
-__all__ = ["Compiler", "column"]
+__all__ = ["Compiler", "bind", "column"]
 
 
 def column(path: Path, root: str = "r") -> str:
     alias = root if len(path.segments) == 1 else f"n_{path.segments[0]}"
-    return f"{alias}.{_q(path.segments[-1])}"
+    return f"{alias}.{quoted(path.segments[-1])}"
 
 
-def _bind(p: Params, prop: Property | None, value: Any, dialect: Dialect) -> str:
+def bind(p: Params, prop: Property | None, value: Any, dialect: Dialect) -> str:
     """A literal as a parameter, in the column's storage terms (scaled, typed)."""
     if prop is not None and value is not None:
         if prop.scale != 1 and isinstance(value, int | Decimal) and not isinstance(value, bool):
@@ -74,14 +74,14 @@ class Compiler:
 
     def _operand(self, expr: Expr, other: Expr | None) -> str:
         if isinstance(expr, Value):
-            return _bind(self.p, self._prop(other) if other is not None else None, expr.value, self.dialect)
+            return bind(self.p, self._prop(other) if other is not None else None, expr.value, self.dialect)
         return self.expr(expr)
 
     def expr(self, expr: Expr) -> str:
         if isinstance(expr, Path):
             return column(expr, self.root)
         if isinstance(expr, Value):
-            return _bind(self.p, None, expr.value, self.dialect)
+            return bind(self.p, None, expr.value, self.dialect)
         if isinstance(expr, BoolOp):
             return f"({self.expr(expr.left)} {expr.op.upper()} {self.expr(expr.right)})"
         if isinstance(expr, Not):
@@ -93,7 +93,7 @@ class Compiler:
         if isinstance(expr, HitBy):
             # The budgets the user's worklogs resolve to, by the same worklog SQL as workLogs.
             assert self.entity_set.name == "budgets"
-            worklogs = _worklogs(self.ctx, self.p)
+            worklogs = worklogs_sql(self.ctx, self.p)
             user = self.p.add(expr.user_id)
             return (f'({self.root}."Id" IN (SELECT hit."BudgetId" FROM ({worklogs}) hit '
                     f'WHERE hit."UserId" = {user} AND hit."BudgetId" IS NOT NULL))')
@@ -110,7 +110,7 @@ class Compiler:
             if not right.values:
                 return "(1 = 0)"
             prop = self._prop(left)
-            items = ", ".join(_bind(self.p, prop, v.value, self.dialect) for v in right.values)
+            items = ", ".join(bind(self.p, prop, v.value, self.dialect) for v in right.values)
             return f"({self.expr(left)} IN ({items}))"
         if isinstance(right, Value) and right.value is None:
             return f"({self.expr(left)} IS {'NOT ' if expr.op == 'ne' else ''}NULL)"

@@ -14,7 +14,7 @@ from core.reporting.query import OrderItem, Path, Query, resolve
 from .expressions import column
 from .statement import Context, Params
 
-__all__ = ["order_of"]
+__all__ = ["after_condition", "order_of", "order_sql"]
 
 
 def order_of(entity_set: EntitySet, query: Query) -> list[OrderItem]:
@@ -33,7 +33,7 @@ def _plain(entity_set: EntitySet, order: list[OrderItem]) -> bool:
     )
 
 
-def _after(
+def after_condition(
     entity_set: EntitySet, order: list[OrderItem], after: tuple[Any, ...], ctx: Context, p: Params,
     root: str = "r",
 ) -> str:
@@ -71,7 +71,7 @@ def _raw(p: Params, value: Any, ctx: Context) -> str:
     return placeholder
 
 
-def _order_sql(entity_set: EntitySet, order: list[OrderItem], root: str = "r") -> str:
+def order_sql(entity_set: EntitySet, order: list[OrderItem], root: str = "r") -> str:
     # A non-null property's NULLS clause is left out: the same order, and the one an index has.
     def way(item: OrderItem) -> str:
         nullable = len(item.path.segments) > 1 or resolve(entity_set, item.path).nullable

@@ -8,11 +8,11 @@ import re
 
 from core.reporting.query import Path, QueryRefused
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}(/[A-Za-z_][A-Za-z0-9_]{0,63})*")
 
 
-def _split(text: str, sep: str) -> list[str]:
+def split_outside(text: str, sep: str) -> list[str]:
     """``text`` cut at ``sep`` outside parentheses and single-quoted strings."""
     parts: list[str] = []
     depth, quoted, start = 0, False, 0
@@ -36,7 +36,7 @@ def _split(text: str, sep: str) -> list[str]:
     return parts
 
 
-def _call(text: str) -> tuple[str, str]:
+def split_call(text: str) -> tuple[str, str]:
     """``name(inner)`` → (name, inner)."""
     match = re.fullmatch(r"\s*([A-Za-z]+)\s*\((.*)\)\s*", text, re.S)
     if match is None:
@@ -44,15 +44,15 @@ def _call(text: str) -> tuple[str, str]:
     return match.group(1), match.group(2)
 
 
-def _one_path(text: str, option: str) -> Path:
+def one_path(text: str, option: str) -> Path:
     if not _PATH.fullmatch(text):
         raise QueryRefused(f"{option}: '{text[:80]}' is not a property name")
     return Path(tuple(text.split("/")))
 
 
-def _names(text: str, option: str) -> list[str]:
+def name_list(text: str, option: str) -> list[str]:
     names = [part.strip() for part in text.split(",")]
     for name in names:
-        if not _NAME.fullmatch(name):
+        if not NAME.fullmatch(name):
             raise QueryRefused(f"{option}: '{name[:80]}' is not a property name")
     return names

@@ -4,7 +4,7 @@
 (gorilla-co's lexer and LALR parser, ``odata_query.grammar``), whose AST is translated in
 ``filter_parsing.py``; no hand-written expression parser. That library parses expressions
 only, so the other options — lists of names and the shape of ``$expand``/``$apply`` — are split
-by the small strict tokenizer of ``option_tokens.py`` (:func:`_split`: commas or slashes outside
+by the small strict tokenizer of ``option_tokens.py`` (:func:`split_outside`: commas or slashes outside
 parentheses and quotes), which refuses anything it does not recognise with a 400 naming it.
 ``$apply``'s transformations: ``apply_parsing.py``; the options as a whole, ``$orderby``,
 ``$expand`` and the numbers: here.
@@ -17,9 +17,9 @@ from collections.abc import Mapping
 
 from core.reporting.query import Expand, OrderItem, Path, Query, QueryRefused
 
-from .apply_parsing import _apply
+from .apply_parsing import parse_apply
 from .filter_parsing import parse_filter
-from .option_tokens import _NAME, _call, _names, _one_path, _split
+from .option_tokens import NAME, name_list, one_path, split_call, split_outside
 
 __all__ = ["SUPPORTED_OPTIONS", "ODataQueryParser", "parse_options"]
 
@@ -50,27 +50,27 @@ def _orderby(text: str) -> tuple[OrderItem, ...]:
         words = part.split()
         if not words or len(words) > 2 or (len(words) == 2 and words[1] not in ("asc", "desc")):
             raise QueryRefused(f"$orderby: cannot read '{part.strip()[:80]}' (Property [asc|desc])")
-        items.append(OrderItem(_one_path(words[0], "$orderby"), len(words) == 2 and words[1] == "desc"))
+        items.append(OrderItem(one_path(words[0], "$orderby"), len(words) == 2 and words[1] == "desc"))
     return tuple(items)
 
 
 def _expand(text: str) -> tuple[Expand, ...]:
     found = []
-    for part in _split(text, ","):
+    for part in split_outside(text, ","):
         if "(" not in part:
-            if not _NAME.fullmatch(part):
+            if not NAME.fullmatch(part):
                 raise QueryRefused(f"$expand: '{part[:80]}' is not a navigation property")
             found.append(Expand(part))
             continue
-        name, inner = _call(part)
+        name, inner = split_call(part)
         select: tuple[str, ...] = ()
-        for option in _split(inner, ";"):
+        for option in split_outside(inner, ";"):
             key, _, value = option.partition("=")
             if key.strip() != "$select":
                 raise QueryRefused(
                     f"$expand: the nested option '{key.strip()[:40]}' is not supported (only $select)"
                 )
-            select = tuple(_names(value, "$expand($select)"))
+            select = tuple(name_list(value, "$expand($select)"))
         found.append(Expand(name, select))
     return tuple(found)
 
@@ -99,7 +99,7 @@ def parse_options(entity_set: str, options: Mapping[str, str]) -> Query:
         raise QueryRefused("$count must be true or false")
     select: tuple[Path, ...] = ()
     if options.get("$select", "").strip() not in ("", "*"):
-        select = tuple(Path((n,)) for n in _names(options["$select"], "$select"))
+        select = tuple(Path((n,)) for n in name_list(options["$select"], "$select"))
     return Query(
         entity_set=entity_set,
         filter=parse_filter(options["$filter"]) if "$filter" in options else None,
@@ -109,7 +109,7 @@ def parse_options(entity_set: str, options: Mapping[str, str]) -> Query:
         skip=_integer(options["$skip"], "$skip") if "$skip" in options else 0,
         count=count == "true",
         expand=_expand(options["$expand"]) if options.get("$expand", "").strip() else (),
-        apply=_apply(options["$apply"]) if options.get("$apply", "").strip() else (),
+        apply=parse_apply(options["$apply"]) if options.get("$apply", "").strip() else (),
     )
 
 

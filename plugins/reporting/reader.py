@@ -34,11 +34,11 @@ from plugins.storage.plain_sql import Sql, fetch, fetch_records
 from plugins.storage.tracking_tables import WorklogRow
 
 from .aggregation import grouped_sql
-from .context_maps import Window, _budget_maps, _needs_rollup, _windows
-from .shaping import _aggregate_value, _convert, _put, _row, _shaped, _shaper
+from .context_maps import Window, budget_maps, needs_rollup, status_windows
+from .shaping import aggregate_value, convert_value, put, row_of, shaped_row, shaper_for
 from .sql import count_sql, rows_sql, targets_sql
 from .statement import Context, Dialect, Statement
-from .worklog_completion import _PAGE_WIDTH, _by_user, _completed, _lookups_of, _page_with_lookups
+from .worklog_completion import PAGE_WIDTH, by_user, completed_rows, lookups_of, page_with_lookups
 from .worklog_cut import worklog_order_positions, worklog_rows_sql
 
 __all__ = ["PiccoloReporting"]
@@ -70,7 +70,7 @@ class PiccoloReporting:
             return Context(tenant_id, viewer, self._dialect)
         tree, _, on_worklogs, on_items = await self._budget_maps(scope)
         rollup = "{}"
-        if _needs_rollup(entity_set, query):
+        if needs_rollup(entity_set, query):
             itself = await self._own_totals(tenant_id, viewer)
             totals = with_descendants(tree.parents, itself)
             rollup = json.dumps({str(item): list(pair) for item, pair in totals.items() if pair != (0, 0)})
@@ -87,11 +87,11 @@ class PiccoloReporting:
         budgets = scope.budgets()
         tree = await budgets.tree()
         assignments = await budgets.assignments()
-        return (tree, assignments, *_budget_maps(tree, assignments))
+        return (tree, assignments, *budget_maps(tree, assignments))
 
     async def _approval_windows(self, scope: TenantScope, tenant_zone: str) -> list[Window]:
         repo = scope.tracking()
-        return _windows(await repo.week_statuses(), await repo.time_zones(), tenant_zone)
+        return status_windows(await repo.week_statuses(), await repo.time_zones(), tenant_zone)
 
     def _windows_json(self, windows: list[Window]) -> str:
         """The windows in the text the engine compares timestamps in (SQLite keeps Piccolo's
@@ -181,8 +181,8 @@ class PiccoloReporting:
             if query.count:
                 count = int((await self._fetch(count_sql(entity_set, query, ctx)))[0]["n"])
             select = [p.segments[0] for p in query.select]
-            shaper = _shaper(entity_set.name, tuple(select))
-            shaped = [_shaped(shaper, row) for row in rows]
+            shaper = shaper_for(entity_set.name, tuple(select))
+            shaped = [shaped_row(shaper, row) for row in rows]
             for expand in query.expand:
                 await self._expand(entity_set, expand.navigation, expand.select, rows, shaped, ctx)
         return Page(shaped, count, position)
@@ -197,14 +197,14 @@ class PiccoloReporting:
         # keeps sessions as they are: no SET at all): each statement that could be slow
         # carries the timeout, after which asyncpg cancels it on the server.
         timeout = self.timeout_ms / 1000
-        statement, params = _page_with_lookups(page, plain.tenant_id)
+        statement, params = page_with_lookups(page, plain.tenant_id)
         found = await fetch_records(WorklogRow, statement, *params, timeout=timeout)
-        records = [row[:_PAGE_WIDTH] for row in found if row[0] is not None]
-        lookups, zones, zone = _lookups_of([row[_PAGE_WIDTH:] for row in found if row[0] is None])
-        on_worklogs, on_items = _budget_maps(lookups.tree, lookups.assignments)
+        records = [row[:PAGE_WIDTH] for row in found if row[0] is not None]
+        lookups, zones, zone = lookups_of([row[PAGE_WIDTH:] for row in found if row[0] is None])
+        on_worklogs, on_items = budget_maps(lookups.tree, lookups.assignments)
         windows: list[Window] = []
         if lookups.statuses:
-            windows = _windows(lookups.statuses, zones, zone)
+            windows = status_windows(lookups.statuses, zones, zone)
         more = len(records) > limit
         records = records[:limit]
         position = None
@@ -217,7 +217,7 @@ class PiccoloReporting:
             counted = count_sql(MODEL[query.entity_set], query, ctx)
             found = await fetch_records(WorklogRow, Sql(counted.text), *counted.params, timeout=timeout)
             count = int(found[0][0])
-        rows = _completed(records, lookups, on_worklogs, _by_user(windows))
+        rows = completed_rows(records, lookups, on_worklogs, by_user(windows))
         if query.select:
             names = [path.segments[0] for path in query.select]
             rows = [{name: getattr(row, name) for name in names} for row in rows]
@@ -240,7 +240,7 @@ class PiccoloReporting:
         for start in range(0, len(keys), _EXPAND_CHUNK):
             chunk = keys[start : start + _EXPAND_CHUNK]
             for row in await self._fetch(targets_sql(target, chunk, ctx)):
-                found[str(row[target.key])] = _row(target, row, select)
+                found[str(row[target.key])] = row_of(target, row, select)
         for row, out in zip(rows, shaped, strict=True):
             key = row.get(nav.local)
             out[name] = None if key is None else found.get(str(key))
@@ -254,8 +254,8 @@ class PiccoloReporting:
         for row in await self._fetch(statement):
             shaped: dict[str, Any] = {}
             for i, path in enumerate(paths):
-                _put(shaped, path, _convert(kinds[i], row[f"_g{i}"]))
+                put(shaped, path, convert_value(kinds[i], row[f"_g{i}"]))
             for i, agg in enumerate(aggregates):
-                shaped[agg.alias] = _aggregate_value(entity_set, agg, row[f"_a{i}"])
+                shaped[agg.alias] = aggregate_value(entity_set, agg, row[f"_a{i}"])
             out.append(shaped)
         return Page(out, len(out) if query.count else None, None)

@@ -13,12 +13,12 @@ from typing import Any
 from core.reporting.model import MODEL, Edm, EntitySet, Property
 from core.reporting.query import Aggregate, Path, resolve
 
-__all__ = ["Shaper"]
+__all__ = ["Shaper", "aggregate_value", "convert_value", "put", "row_of", "shaped_row", "shaper_for"]
 
 _MICRO = Decimal("0.000001")
 
 
-def _convert(prop: Property, raw: Any) -> Any:
+def convert_value(prop: Property, raw: Any) -> Any:
     if raw is None:
         return None
     edm = prop.edm
@@ -43,24 +43,24 @@ def _scaled(raw: Any, scale: int) -> Decimal:
 
 
 def _converter(prop: Property) -> Callable[[Any], Any]:
-    """:func:`_convert` for one property, the common case first: what asyncpg already gives
+    """:func:`convert_value` for one property, the common case first: what asyncpg already gives
     as the answer's type passes as it is (a page is 1,000 rows of 16 values; this is its
     cost in Python)."""
     edm = prop.edm
     if edm is Edm.DATETIME:
-        return lambda raw: raw if type(raw) is datetime and raw.tzinfo is UTC else _convert(prop, raw)
+        return lambda raw: raw if type(raw) is datetime and raw.tzinfo is UTC else convert_value(prop, raw)
     if edm is Edm.INT64:
         return lambda raw: raw if type(raw) is int or raw is None else int(raw)
     if edm is Edm.STRING:
         return lambda raw: raw if type(raw) is str or raw is None else str(raw)
-    return partial(_convert, prop)
+    return partial(convert_value, prop)
 
 
 Shaper = tuple[tuple[str, Callable[[Any], Any]], ...]
 
 
 @cache
-def _shaper(entity_set_name: str, select: tuple[str, ...]) -> Shaper:
+def shaper_for(entity_set_name: str, select: tuple[str, ...]) -> Shaper:
     """Each answered property's name and converter, once per set and $select (by name: the
     set's own hash walks every property)."""
     entity_set = MODEL[entity_set_name]
@@ -73,15 +73,15 @@ def _shaper(entity_set_name: str, select: tuple[str, ...]) -> Shaper:
     return tuple(found)
 
 
-def _row(entity_set: EntitySet, raw: dict[str, Any], select: Sequence[str] = ()) -> dict[str, Any]:
-    return _shaped(_shaper(entity_set.name, tuple(select)), raw)
+def row_of(entity_set: EntitySet, raw: dict[str, Any], select: Sequence[str] = ()) -> dict[str, Any]:
+    return shaped_row(shaper_for(entity_set.name, tuple(select)), raw)
 
 
-def _shaped(shaper: Shaper, raw: dict[str, Any]) -> dict[str, Any]:
+def shaped_row(shaper: Shaper, raw: dict[str, Any]) -> dict[str, Any]:
     return {name: convert(raw.get(name)) for name, convert in shaper}
 
 
-def _aggregate_value(entity_set: EntitySet, agg: Aggregate, raw: Any) -> Any:
+def aggregate_value(entity_set: EntitySet, agg: Aggregate, raw: Any) -> Any:
     if agg.source is None or agg.method == "countdistinct":
         return int(raw or 0)
     prop = resolve(entity_set, agg.source)
@@ -89,10 +89,10 @@ def _aggregate_value(entity_set: EntitySet, agg: Aggregate, raw: Any) -> Any:
         return None
     if agg.method == "average":
         return (Decimal(str(raw)) / prop.scale).quantize(_MICRO)
-    return _convert(prop, raw)
+    return convert_value(prop, raw)
 
 
-def _put(target: dict[str, Any], path: Path, value: Any) -> None:
+def put(target: dict[str, Any], path: Path, value: Any) -> None:
     if len(path.segments) == 1:
         target[path.segments[0]] = value
     else:

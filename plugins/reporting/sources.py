@@ -20,9 +20,9 @@ from collections.abc import Callable
 
 from core.reporting.model import MODEL, EntitySet
 
-from .statement import Context, Params, _q
+from .statement import Context, Params, quoted
 
-__all__ = ["BASES", "base_sql"]
+__all__ = ["BASES", "base_sql", "worklogs_sql"]
 
 
 def _json_map(ctx: Context, p: Params, which: str) -> str:
@@ -78,7 +78,7 @@ def _own_only(ctx: Context, p: Params, column: str) -> str:
     return "" if ctx.viewer.sees_everyone else f" AND {column} = {p.add(ctx.viewer.user_id)}"
 
 
-def _worklogs(ctx: Context, p: Params, source: str = "worklog") -> str:
+def worklogs_sql(ctx: Context, p: Params, source: str = "worklog") -> str:
     rate = "COALESCE(b.hourly_rate, at.rate_amount, ur.amount)"
     n = f"(wl.billable_length_s * {rate})"
     whole, rest = f"({n} / 3600)", f"({n} % 3600)"
@@ -121,7 +121,7 @@ def _worklogs_with_deleted(ctx: Context, p: Params) -> str:
     their last values (``before`` of the ``deleted`` change): no budget, amount or approval
     state any more, created when their ``added`` change was, edited when deleted."""
     names = [prop.name for prop in MODEL["workLogs"].properties]
-    live = ", ".join(f"w.{_q(name)}" for name in names)
+    live = ", ".join(f"w.{quoted(name)}" for name in names)
     if ctx.dialect == "postgres":
         def field(key: str) -> str:
             return f"(wc.before::json->>'{key}')"
@@ -144,9 +144,9 @@ def _worklogs_with_deleted(ctx: Context, p: Params) -> str:
         "ApprovalState": "'open'",
     }
     assert list(deleted) == names, "the deleted rows' columns follow workLogs' properties"
-    gone = ", ".join(f"{value} AS {_q(name)}" for name, value in deleted.items())
+    gone = ", ".join(f"{value} AS {quoted(name)}" for name, value in deleted.items())
     # Parameters are numbered in the order they are added: the live rows' come first in the text.
-    current = _worklogs(ctx, p)
+    current = worklogs_sql(ctx, p)
     tenant = p.add(ctx.tenant_id)
     return (
         f'SELECT {live}, FALSE AS "IsDeleted", NULL AS "DeletedTimestamp" FROM ({current}) w '
@@ -209,7 +209,7 @@ def _iterations(ctx: Context, p: Params) -> str:
 
 
 def _budgets(ctx: Context, p: Params) -> str:
-    usage = _worklogs(ctx, p) + _own_only(ctx, p, "wl.user_id")
+    usage = worklogs_sql(ctx, p) + _own_only(ctx, p, "wl.user_id")
     return (
         'SELECT b.id AS "Id", b.name AS "Name", b.description AS "Description", b.customer AS "Customer", '
         'b.is_open AS "IsOpen", b.starts_on AS "StartDate", b.ends_on AS "EndDate", '
@@ -240,7 +240,7 @@ def _activity_types(ctx: Context, p: Params) -> str:
 
 
 BASES: dict[str, Callable[[Context, Params], str]] = {
-    "workLogs": _worklogs,
+    "workLogs": worklogs_sql,
     "workLogsWithDeleted": _worklogs_with_deleted,
     "workItems": _work_items,
     "workItemsHierarchy": _hierarchy,
@@ -259,5 +259,5 @@ def base_sql(
     whole table (workLogs' page, ``worklog_cut._page_first``), made when its text comes."""
     if source is not None:
         assert entity_set.name == "workLogs"
-        return _worklogs(ctx, p, source(p))
+        return worklogs_sql(ctx, p, source(p))
     return BASES[entity_set.name](ctx, p)

@@ -20,12 +20,12 @@ from core.reporting.model import EntitySet
 from core.reporting.query import Query
 from core.reporting.visibility import visible_rows
 
-from .clauses import _from, _where
-from .expressions import Compiler, _bind, column
-from .keyset import _after, _order_sql, order_of
+from .clauses import from_clause, where
+from .expressions import Compiler, bind, column
+from .keyset import after_condition, order_of, order_sql
 from .sources import base_sql
-from .statement import Context, Params, Statement, _q
-from .worklog_cut import _page_first
+from .statement import Context, Params, Statement, quoted
+from .worklog_cut import page_first
 
 __all__ = ["count_sql", "rows_sql", "targets_sql"]
 
@@ -37,14 +37,14 @@ def rows_sql(
     p = Params()
     order = order_of(entity_set, query)
     keys = ", ".join(f"{column(item.path)} AS _k{i}" for i, item in enumerate(order))
-    source = _page_first(entity_set, query, ctx, order, after, limit + skip)
-    text = f"SELECT r.*, {keys} {_from(entity_set, query, ctx, p, source)}"
-    conditions = _where(entity_set, query, ctx, p)
+    source = page_first(entity_set, query, ctx, order, after, limit + skip)
+    text = f"SELECT r.*, {keys} {from_clause(entity_set, query, ctx, p, source)}"
+    conditions = where(entity_set, query, ctx, p)
     if after is not None:
-        conditions.append(_after(entity_set, order, after, ctx, p))
+        conditions.append(after_condition(entity_set, order, after, ctx, p))
     if conditions:
         text += " WHERE " + " AND ".join(conditions)
-    text += f" ORDER BY {_order_sql(entity_set, order)} LIMIT {int(limit)}"
+    text += f" ORDER BY {order_sql(entity_set, order)} LIMIT {int(limit)}"
     if skip:
         text += f" OFFSET {int(skip)}"
     return Statement(text, tuple(p.values))
@@ -52,8 +52,8 @@ def rows_sql(
 
 def count_sql(entity_set: EntitySet, query: Query, ctx: Context) -> Statement:
     p = Params()
-    text = f"SELECT COUNT(*) AS n {_from(entity_set, query, ctx, p)}"
-    conditions = _where(entity_set, query, ctx, p)
+    text = f"SELECT COUNT(*) AS n {from_clause(entity_set, query, ctx, p)}"
+    conditions = where(entity_set, query, ctx, p)
     if conditions:
         text += " WHERE " + " AND ".join(conditions)
     return Statement(text, tuple(p.values))
@@ -63,8 +63,8 @@ def targets_sql(target: EntitySet, keys: list[Any], ctx: Context) -> Statement:
     """The rows of ``target`` with these keys that the viewer may see (for $expand)."""
     p = Params()
     text = f"SELECT r.* FROM ({base_sql(target, ctx, p)}) r"
-    placeholders = ", ".join(_bind(p, target.key_property, key, ctx.dialect) for key in keys)
-    conditions = [f"r.{_q(target.key)} IN ({placeholders})"]
+    placeholders = ", ".join(bind(p, target.key_property, key, ctx.dialect) for key in keys)
+    conditions = [f"r.{quoted(target.key)} IN ({placeholders})"]
     hidden = visible_rows(target, ctx.viewer)
     if hidden is not None:
         conditions.append(Compiler(target, ctx, p).expr(hidden))

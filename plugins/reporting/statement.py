@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from core.reporting.visibility import Viewer
 
-__all__ = ["Context", "Dialect", "Params", "Statement"]
+__all__ = ["Context", "Dialect", "Params", "Statement", "quoted"]
 
 
 Dialect = Literal["sqlite", "postgres"]
@@ -50,7 +50,7 @@ class Context:
     approval_windows: str = "[]"
 
 
-def _q(name: str) -> str:
+def quoted(name: str) -> str:
     # Identifiers come from the model only; quoting keeps their case on both engines.
     assert name.replace("_", "").replace("/", "").isalnum(), name
     return f'"{name}"'

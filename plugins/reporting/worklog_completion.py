@@ -31,7 +31,7 @@ from .context_maps import Window
 from .statement import Statement
 from .worklog_cut import WORKLOG_ROW_COLUMNS
 
-__all__ = ["WorklogEntity"]
+__all__ = ["PAGE_WIDTH", "WorklogEntity", "by_user", "completed_rows", "lookups_of", "page_with_lookups"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class _Lookups:
 
 
 #: :class:`_Lookups`, each part tagged by ``kind``, in the page's own statement (one round
-#: trip for a page: :func:`_page_with_lookups`). The tree, the assignments and the week
+#: trip for a page: :func:`page_with_lookups`). The tree, the assignments and the week
 #: statuses are what ``budgets_repo.tree``, ``.assignments`` and ``tracking_repo.week_statuses``
 #: read, the same rows; the tree only when something is assigned to a work item or an
 #: iteration (else no worklog gets a budget through it), the users' zones (what
@@ -76,10 +76,10 @@ _LOOKUPS = (
     "UNION ALL SELECT 't', NULL, time_zone, NULL, NULL, NULL, NULL FROM tenant WHERE id = {}"
 )
 _LOOKUP_TENANTS = _LOOKUPS.count("{}")
-_PAGE_WIDTH = len(WORKLOG_ROW_COLUMNS)
+PAGE_WIDTH = len(WORKLOG_ROW_COLUMNS)
 
 
-def _page_with_lookups(page: Statement, tenant_id: str) -> tuple[Sql, tuple[Any, ...]]:
+def page_with_lookups(page: Statement, tenant_id: str) -> tuple[Sql, tuple[Any, ...]]:
     """The page's rows, then the lookups' (their worklog columns NULL; a page row's id never
     is). One statement rather than two: a round trip less on every page, and the page and
     what completes it are read in one snapshot. The page's rows keep their order: PostgreSQL
@@ -87,7 +87,7 @@ def _page_with_lookups(page: Statement, tenant_id: str) -> tuple[Sql, tuple[Any,
     part's own rows in order."""
     padding = "CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS TEXT), CAST(NULL AS BIGINT), " \
               "CAST(NULL AS TEXT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT)"
-    nulls = ", ".join(["NULL"] * _PAGE_WIDTH)
+    nulls = ", ".join(["NULL"] * PAGE_WIDTH)
     text = f"SELECT p.*, {padding} FROM ({page.text}) p UNION ALL SELECT {nulls}, k.* FROM ({_LOOKUPS}) k"
     return _sql(text), (*page.params, *[tenant_id] * _LOOKUP_TENANTS)
 
@@ -133,7 +133,7 @@ class WorklogEntity(msgspec.Struct, gc=False):
 assert WorklogEntity.__struct_fields__ == _WORKLOG_NAMES, "WorklogEntity has workLogs' properties in order"
 
 
-def _by_user(windows: list[Window]) -> dict[str, tuple[list[datetime], list[tuple[datetime, str]]]]:
+def by_user(windows: list[Window]) -> dict[str, tuple[list[datetime], list[tuple[datetime, str]]]]:
     """Each user's windows by start (a user's weeks never overlap): starts to bisect, and
     each one's end and status."""
     found: dict[str, list[tuple[datetime, datetime, str]]] = {}
@@ -146,7 +146,7 @@ def _by_user(windows: list[Window]) -> dict[str, tuple[list[datetime], list[tupl
     return out
 
 
-def _completed(
+def completed_rows(
     records: Sequence[Sequence[Any]],
     lookups: _Lookups,
     on_item: Mapping[str, list[str]],
@@ -236,7 +236,7 @@ def _price(
     return (None if kind is None else kind[0]), rate, currency
 
 
-def _lookups_of(rows: Sequence[Sequence[Any]]) -> tuple[_Lookups, dict[str, str], str]:
+def lookups_of(rows: Sequence[Sequence[Any]]) -> tuple[_Lookups, dict[str, str], str]:
     """:class:`_Lookups` of the rows of :data:`_LOOKUPS`, the users' own zones and the
     tenant's zone."""
     types: dict[str, tuple[str, int | None, str | None]] = {}

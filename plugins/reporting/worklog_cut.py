@@ -1,6 +1,6 @@
 """A workLogs page cut from the worklog table alone, on PostgreSQL, when its filter, order
 and viewer's condition name only the worklog's own columns: either as the source the joins
-then complete (:func:`_page_first`, a "late join"), or as the index's raw keyset scan with
+then complete (:func:`page_first`, a "late join"), or as the index's raw keyset scan with
 nothing joined (:func:`worklog_rows_sql`), which the reader completes in Python
 (``worklog_completion.py``).
 """
@@ -14,11 +14,11 @@ from core.reporting.model import EntitySet
 from core.reporting.query import OrderItem, Path, Query
 from core.reporting.visibility import visible_rows
 
-from .clauses import _where, paths_of
-from .keyset import _after, _order_sql, order_of
+from .clauses import paths_of, where
+from .keyset import after_condition, order_of, order_sql
 from .statement import Context, Params, Statement
 
-__all__ = ["WORKLOG_ROW_COLUMNS", "worklog_order_positions", "worklog_rows_sql"]
+__all__ = ["WORKLOG_ROW_COLUMNS", "page_first", "worklog_order_positions", "worklog_rows_sql"]
 
 
 #: workLogs' properties that are a worklog column as it is: a page of worklogs whose filter
@@ -52,15 +52,15 @@ def _worklog_cut(
     named = ", ".join(f'wl.{col} AS "{name}"' for name, col in _WORKLOG_COLUMNS.items())
     tenant = p.add(ctx.tenant_id)
     text = f"FROM (SELECT wl.*, {named} FROM worklog wl WHERE wl.tenant_id = {tenant}) q"
-    conditions = _where(entity_set, query, ctx, p, root="q")
+    conditions = where(entity_set, query, ctx, p, root="q")
     if after is not None:
-        conditions.append(_after(entity_set, order, after, ctx, p, root="q"))
+        conditions.append(after_condition(entity_set, order, after, ctx, p, root="q"))
     if conditions:
         text += " WHERE " + " AND ".join(conditions)
-    return text + f" ORDER BY {_order_sql(entity_set, order, 'q')}"
+    return text + f" ORDER BY {order_sql(entity_set, order, 'q')}"
 
 
-def _page_first(
+def page_first(
     entity_set: EntitySet, query: Query, ctx: Context, order: list[OrderItem], after: tuple[Any, ...] | None,
     limit: int,
 ) -> Callable[[Params], str] | None:
