@@ -16,31 +16,40 @@ from core.reporting import EntitySet, Query, QueryRefused
 
 from ...access import InsufficientScope
 from ...problems import status_of
-from .auth import _CHALLENGE
+from .auth import CHALLENGE
 
-__all__ = ["ODATA_PREFIX", "odata_aware", "odata_error"]
+__all__ = [
+    "ODATA_PREFIX",
+    "VERSION_HEADER",
+    "answer",
+    "context_url",
+    "odata_aware",
+    "odata_error",
+    "on_error",
+]
 
 log = logging.getLogger("stint.reporting")
 
 ODATA_PREFIX = "/api/odata/v1"
-_VERSION = {"OData-Version": "4.0"}
+VERSION_HEADER = {"OData-Version": "4.0"}
 _JSON = "application/json;odata.metadata=minimal;odata.streaming=true"
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
-def _answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
+def answer(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response[bytes]:
     return Response(
-        _ENCODER.encode(body), status_code=status, media_type=_JSON, headers={**_VERSION, **(headers or {})}
+        _ENCODER.encode(body), status_code=status, media_type=_JSON,
+        headers={**VERSION_HEADER, **(headers or {})},
     )
 
 
 def odata_error(
     status: int, code: str, message: str, headers: dict[str, str] | None = None
 ) -> Response[bytes]:
-    return _answer({"error": {"code": code, "message": message}}, status, headers)
+    return answer({"error": {"code": code, "message": message}}, status, headers)
 
 
-def _on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+def on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     if isinstance(exc, QueryRefused):
         return odata_error(exc.status, exc.code_, exc.detail)
     if isinstance(exc, InsufficientScope):
@@ -58,7 +67,7 @@ def _on_error(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes
     if isinstance(exc, HTTPException):
         headers = dict(exc.headers or {})
         if exc.status_code == 401:
-            headers.update(_CHALLENGE)
+            headers.update(CHALLENGE)
         code = {
             401: "unauthorized",
             404: "not_found",
@@ -81,7 +90,7 @@ def odata_aware(handlers: dict[Any, Any]) -> dict[Any, Any]:
     def wrap(handler: Any) -> Any:
         def handle(request: Request[Any, Any, Any], exc: Exception) -> Any:
             if request.scope.get("path", "").startswith(ODATA_PREFIX):
-                return _on_error(request, exc)
+                return on_error(request, exc)
             return handler(request, exc)
 
         return handle
@@ -89,7 +98,7 @@ def odata_aware(handlers: dict[Any, Any]) -> dict[Any, Any]:
     return {cls: wrap(handler) for cls, handler in handlers.items()}
 
 
-def _context_url(
+def context_url(
     request: Request[Any, Any, Any], entity_set: EntitySet, query: Query, *, entity: bool = False
 ) -> str:
     base = f"{str(request.base_url).rstrip('/')}{ODATA_PREFIX}/$metadata#{entity_set.name}"

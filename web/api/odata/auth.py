@@ -16,14 +16,14 @@ from core.services.tokens import PAT_PREFIX
 from ...auth import authenticate_tenant_token, bearer_token
 from ...deps import provide_stint
 
-__all__ = ["ReportingAuth", "ReportingUnauthorized"]
+__all__ = ["CHALLENGE", "ReportingAuth", "ReportingUnauthorized"]
 
-_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Stint reporting", Bearer realm="stint"'}
+CHALLENGE = {"WWW-Authenticate": 'Basic realm="Stint reporting", Bearer realm="stint"'}
 
 
 class ReportingUnauthorized(NotAuthorizedException):
     def __init__(self, detail: str) -> None:
-        super().__init__(detail=detail, headers=_CHALLENGE)
+        super().__init__(detail=detail, headers=CHALLENGE)
 
 
 def _basic_password(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:

@@ -10,14 +10,14 @@ from litestar import Request
 
 from core.reporting import Edm, EntitySet, QueryRefused
 
-__all__ = ["MAX_QUERY_BODY"]
+__all__ = ["MAX_QUERY_BODY", "SEGMENT", "key_value", "options_of", "preferred_max_page", "query_pairs"]
 
-_SEGMENT = re.compile(r"([A-Za-z]+)(?:\((.{1,200})\))?")
+SEGMENT = re.compile(r"([A-Za-z]+)(?:\((.{1,200})\))?")
 #: Longest ``$query`` body (the options of a POST, as a query string).
 MAX_QUERY_BODY = 64 * 1024
 
 
-def _options(pairs: list[tuple[str, str]]) -> dict[str, str]:
+def options_of(pairs: list[tuple[str, str]]) -> dict[str, str]:
     options: dict[str, str] = {}
     for name, value in pairs:
         if not name.startswith("$"):
@@ -30,7 +30,7 @@ def _options(pairs: list[tuple[str, str]]) -> dict[str, str]:
     return options
 
 
-def _max_page(request: Request[Any, Any, Any]) -> int | None:
+def preferred_max_page(request: Request[Any, Any, Any]) -> int | None:
     for preference in request.headers.getall("prefer", []):
         for part in preference.split(","):
             name, _, value = part.strip().partition("=")
@@ -39,7 +39,7 @@ def _max_page(request: Request[Any, Any, Any]) -> int | None:
     return None
 
 
-def _key_value(entity_set: EntitySet, text: str) -> Any:
+def key_value(entity_set: EntitySet, text: str) -> Any:
     edm = entity_set.key_property.edm
     if edm is Edm.INT64:
         if not re.fullmatch(r"-?\d{1,18}", text):
@@ -50,7 +50,7 @@ def _key_value(entity_set: EntitySet, text: str) -> Any:
     raise QueryRefused(f"the key of {entity_set.name} is text: {entity_set.name}('…')")
 
 
-def _query_pairs(text: str) -> list[tuple[str, str]]:
+def query_pairs(text: str) -> list[tuple[str, str]]:
     from urllib.parse import parse_qsl
 
     try:

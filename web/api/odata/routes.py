@@ -23,11 +23,11 @@ from ...access import requires
 from ...auth import TenantPrincipal, TenantRequest
 from ...deps import StintDep
 from ...problems import exception_handlers
-from .answers import _VERSION, ODATA_PREFIX, _answer, _context_url, _on_error
+from .answers import ODATA_PREFIX, VERSION_HEADER, answer, context_url, on_error
 from .auth import ReportingAuth
 from .metadata import metadata_xml
-from .options import _SEGMENT, MAX_QUERY_BODY, _key_value, _max_page, _options, _query_pairs
-from .skiptoken import _cursor, _owner, _pack
+from .options import MAX_QUERY_BODY, SEGMENT, key_value, options_of, preferred_max_page, query_pairs
+from .skiptoken import cursor_owner, opened_cursor, pack
 
 __all__ = ["reporting_router"]
 
@@ -41,11 +41,11 @@ async def _run(
         raise QueryRefused(f"'{entity_set_name[:60]}' is not an entity set", status=404, code="not_found")
     query = stint.report_parser.parse(entity_set_name, options)
     entity_set = validate(query)
-    owner = _owner(principal, entity_set_name, options)
+    owner = cursor_owner(principal, entity_set_name, options)
     after, remaining = None, query.top
     if "$skiptoken" in options:
-        after, remaining = _cursor(stint, owner, options["$skiptoken"])
-    max_page = _max_page(request)
+        after, remaining = opened_cursor(stint, owner, options["$skiptoken"])
+    max_page = preferred_max_page(request)
     viewer = await _viewer(stint, principal)
     page, left = await read_page(
         stint.reporting,
@@ -54,13 +54,13 @@ async def _run(
         query=query,
         ask=PageAsk(after=after, remaining=remaining, max_page=max_page),
     )
-    body: dict[str, Any] = {"@odata.context": _context_url(request, entity_set, query)}
+    body: dict[str, Any] = {"@odata.context": context_url(request, entity_set, query)}
     if page.count is not None:
         body["@odata.count"] = page.count
     body["value"] = page.rows
     if page.after is not None:
         sealed = stint.report_cursors.seal(
-            owner, json.dumps({"a": [_pack(v) for v in page.after], "r": left})
+            owner, json.dumps({"a": [pack(v) for v in page.after], "r": left})
         )
         link = {k: v for k, v in options.items() if k != "$skiptoken"} | {"$skiptoken": sealed}
         body["@odata.nextLink"] = (
@@ -69,7 +69,7 @@ async def _run(
     # What was applied: the set's largest page caps a larger preference.
     applied = None if max_page is None else entity_set.page_limit(max_page)
     headers = {"Preference-Applied": f"odata.maxpagesize={applied}"} if applied is not None else None
-    return _answer(body, headers=headers)
+    return answer(body, headers=headers)
 
 
 async def _viewer(stint: Stint, principal: TenantPrincipal) -> Viewer:
@@ -92,7 +92,7 @@ async def _entity(
         if name not in ("$select", "$expand", "$format"):
             raise QueryRefused(f"{name} does not apply to a single entity")
     query = stint.report_parser.parse(entity_set.name, options)
-    condition = Compare("eq", Path((entity_set.key,)), Value(_key_value(entity_set, key)))
+    condition = Compare("eq", Path((entity_set.key,)), Value(key_value(entity_set, key)))
     query = Query(entity_set.name, condition, query.select, expand=query.expand)
     principal = request.user
     viewer = await _viewer(stint, principal)
@@ -103,7 +103,7 @@ async def _entity(
         raise QueryRefused(f"{entity_set.name}({key[:60]}) does not exist", status=404, code="not_found")
     row = page.rows[0]
     fields = row if isinstance(row, dict) else msgspec.structs.asdict(row)
-    return _answer({"@odata.context": _context_url(request, entity_set, query, entity=True), **fields})
+    return answer({"@odata.context": context_url(request, entity_set, query, entity=True), **fields})
 
 
 class ODataController(Controller):
@@ -115,7 +115,7 @@ class ODataController(Controller):
     @get("/", summary="The OData service document: the entity sets")
     async def service_document(self, request: TenantRequest) -> Response[bytes]:
         base = f"{str(request.base_url).rstrip('/')}{ODATA_PREFIX}"
-        return _answer(
+        return answer(
             {
                 "@odata.context": f"{base}/$metadata",
                 "value": [{"name": s.name, "kind": "EntitySet", "url": s.name} for s in MODEL.values()],
@@ -124,16 +124,16 @@ class ODataController(Controller):
 
     @get("/$metadata", summary="The OData CSDL (XML, OData 4.0) of the entity sets")
     async def metadata(self) -> Response[bytes]:
-        return Response(metadata_xml(), media_type="application/xml", headers=_VERSION)
+        return Response(metadata_xml(), media_type="application/xml", headers=VERSION_HEADER)
 
     @get("/{entity_set:str}", summary="Rows of an entity set (or one entity: set(key)), by OData options")
     async def entity_set(
         self, request: TenantRequest, stint: StintDep, entity_set: FromPath[str]
     ) -> Response[bytes]:
-        match = _SEGMENT.fullmatch(entity_set)
+        match = SEGMENT.fullmatch(entity_set)
         if match is None or match.group(1) not in MODEL:
             raise QueryRefused(f"'{entity_set[:60]}' is not an entity set", status=404, code="not_found")
-        options = _options(list(request.query_params.multi_items()))
+        options = options_of(list(request.query_params.multi_items()))
         if match.group(2) is not None:
             return await _entity(request, stint, MODEL[match.group(1)], match.group(2), options)
         return await _run(request, stint, entity_set, options)
@@ -155,8 +155,8 @@ class ODataController(Controller):
             data = raw.decode()
         except UnicodeDecodeError:
             raise QueryRefused("the $query body is not UTF-8 text") from None
-        pairs = _query_pairs(data) + list(request.query_params.multi_items())
-        return await _run(request, stint, entity_set, _options(pairs))
+        pairs = query_pairs(data) + list(request.query_params.multi_items())
+        return await _run(request, stint, entity_set, options_of(pairs))
 
 
 def reporting_router() -> Router:
@@ -166,5 +166,5 @@ def reporting_router() -> Router:
         middleware=[DefineMiddleware(ReportingAuth, exclude_from_auth_key="exclude_from_auth")],
         # Every class the app handles as problem+json, and any other, answered OData's way
         # here (Litestar picks the most specific class across the layers).
-        exception_handlers={**{cls: _on_error for cls in exception_handlers}, QueryRefused: _on_error},
+        exception_handlers={**{cls: on_error for cls in exception_handlers}, QueryRefused: on_error},
     )

@@ -15,14 +15,14 @@ from plugins.bootstrap import Stint
 from ...auth import TenantPrincipal
 
 
-def _owner(principal: TenantPrincipal, entity_set: str, options: dict[str, str]) -> str:
+def cursor_owner(principal: TenantPrincipal, entity_set: str, options: dict[str, str]) -> str:
     """What a cursor is bound to: tenant, user, set and the query (options but the cursor)."""
     canonical = json.dumps(sorted((k, v) for k, v in options.items() if k != "$skiptoken"))
     digest = hashlib.sha256(canonical.encode()).hexdigest()
     return f"odata:{principal.tenant.id}:{principal.user.id}:{entity_set}:{digest}"
 
 
-def _pack(value: Any) -> Any:
+def pack(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"t": value.isoformat()}
     if isinstance(value, date):
@@ -42,7 +42,7 @@ def _unpack(value: Any) -> Any:
     return value
 
 
-def _cursor(stint: Stint, owner: str, sealed: str) -> tuple[tuple[Any, ...], int | None]:
+def opened_cursor(stint: Stint, owner: str, sealed: str) -> tuple[tuple[Any, ...], int | None]:
     try:
         payload = json.loads(stint.report_cursors.open(owner, sealed))
         return tuple(_unpack(v) for v in payload["a"]), payload["r"]
