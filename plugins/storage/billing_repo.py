@@ -17,7 +17,7 @@ from core.proration.credit import CreditEntry, CreditLedger
 from core.proration.credit_note import CreditNote
 from core.proration.invoice import Invoice
 
-from .invoice_numbers import _NEXT_NUMBER
+from .invoice_numbers import NEXT_NUMBER
 from .invoice_rows import invoice_from_row, lines_to_json, with_credit_notes
 from .plain_sql import Sql, fetch
 from .tables import CreditEntry as CreditRow
@@ -80,7 +80,7 @@ class InvoiceRepo:
         subscription_id = await self._account.subscription_id()
         if await InvoiceRow.exists().where(InvoiceRow.idempotency_key == idempotency_key):
             return None
-        [taken] = await fetch(CounterRow, _NEXT_NUMBER, subscription_id)
+        [taken] = await fetch(CounterRow, NEXT_NUMBER, subscription_id)
         invoice = replace(invoice, number=int(taken["last_number"]))
         await InvoiceRow.insert(
             InvoiceRow(

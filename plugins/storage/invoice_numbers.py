@@ -7,13 +7,13 @@ from __future__ import annotations
 from .plain_sql import Sql, fetch
 from .tables import InvoiceCounter as CounterRow
 
-__all__ = ["take_numbers"]
+__all__ = ["NEXT_NUMBER", "take_numbers"]
 
 
 # The account's next invoice number, in one statement: the upsert locks the counter row
 # until the transaction ends (another invoice of the account waits here; on SQLite the
 # write unit of work holds the database's lock already), and a rollback gives it back.
-_NEXT_NUMBER = Sql(
+NEXT_NUMBER = Sql(
     "INSERT INTO invoice_counter (subscription_id, last_number) VALUES ({}, 1)"
     " ON CONFLICT (subscription_id) DO UPDATE SET last_number = invoice_counter.last_number + 1"
     " RETURNING last_number"

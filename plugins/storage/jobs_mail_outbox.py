@@ -1,6 +1,6 @@
 """The mail outbox (``mail_outbox``): the jobs' mails, queued once each inside the unit of
 work that decided to send them, then claimed, sent and marked at most once by the mail job.
-A part of ``PiccoloJobStore`` (``jobs_repo.py``), with ``_insert_once``, the insert both
+A part of ``PiccoloJobStore`` (``jobs_repo.py``), with ``insert_once``, the insert both
 this and the retention notices use to record something once."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .notifications_repo import stored_choices
 from .notifications_tables import TENANT_DEFAULT
 from .tables import TenantUser
 
-__all__ = ["MailOutboxRows"]
+__all__ = ["MailOutboxRows", "insert_once"]
 
 
 class MailOutboxRows:
@@ -38,7 +38,7 @@ class MailOutboxRows:
             mine = await stored_choices(mail.tenant_id, user["id"]) if user else {}
             if not allows(mail.preference, mine, await stored_choices(mail.tenant_id, TENANT_DEFAULT)):
                 return False
-        return await _insert_once(
+        return await insert_once(
             MailOutbox(id=new_id(), kind=mail.kind, tenant_id=mail.tenant_id, on_date=mail.on_date,
                        recipient=mail.recipient, subject=mail.subject[:300], body=mail.body, created_at=at,
                        preference=mail.preference, user_id=user["id"] if user else None,
@@ -99,7 +99,7 @@ class MailOutboxRows:
         )
 
 
-async def _insert_once(row: Table, engine: Engine[Any]) -> bool:
+async def insert_once(row: Table, engine: Engine[Any]) -> bool:
     """Insert ``row`` unless its unique key exists; never aborts the surrounding transaction.
 
     ``ON CONFLICT DO NOTHING`` (PostgreSQL and SQLite alike): a concurrent twin waits for

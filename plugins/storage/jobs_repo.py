@@ -21,7 +21,7 @@ from core.ids import new_id
 from core.jobs.ports import DueRef, JobRunRecord, TenantOnDate
 from core.tenancy import Tenant
 
-from .jobs_mail_outbox import MailOutboxRows, _insert_once
+from .jobs_mail_outbox import MailOutboxRows, insert_once
 from .jobs_purge import TenantPurge
 from .jobs_tables import JobRun, MailOutbox, RetentionNotice
 from .mapping import tenant_from_row
@@ -215,7 +215,7 @@ class PiccoloJobStore(MailOutboxRows, TenantPurge):
     async def add_retention_notice(
         self, tenant_id: str, purge_on: date, threshold: int, on: date, at: datetime
     ) -> bool:
-        return await _insert_once(
+        return await insert_once(
             RetentionNotice(id=new_id(), tenant_id=tenant_id, purge_on=purge_on, threshold=threshold,
                             noticed_on=on, created_at=at),
             self._engine,

@@ -13,10 +13,10 @@ from piccolo.columns.combination import WhereRaw
 from core.ids import new_id
 from core.work_items.model import WorkItem
 
-from .work_items_rows import _UPSERT_CHUNK, centihours
+from .work_items_rows import UPSERT_CHUNK, centihours
 from .work_items_tables import WorkItemHistoryRow
 
-__all__ = ["HistoryEntry", "record_history"]
+__all__ = ["HistoryEntry", "history_entry", "record_history"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ class HistoryEntry:
     changed_at: datetime
 
 
-def _entry(item: WorkItem) -> HistoryEntry:
+def history_entry(item: WorkItem) -> HistoryEntry:
     remaining, completed = centihours(item.remaining_h), centihours(item.completed_h)
     return HistoryEntry(item.id, item.iteration_id, remaining, completed, item.changed_at)
 
@@ -57,8 +57,8 @@ async def record_history(tenant_id: str, entries: Sequence[HistoryEntry]) -> Non
         )
         for (item_id, day), entry in latest.items()
     ]
-    for start in range(0, len(rows), _UPSERT_CHUNK):
-        await WorkItemHistoryRow.insert(*rows[start : start + _UPSERT_CHUNK]).on_conflict(
+    for start in range(0, len(rows), UPSERT_CHUNK):
+        await WorkItemHistoryRow.insert(*rows[start : start + UPSERT_CHUNK]).on_conflict(
             target=(WorkItemHistoryRow.tenant_id, WorkItemHistoryRow.item_id, WorkItemHistoryRow.day),
             action="DO UPDATE",
             values=(WorkItemHistoryRow.iteration_id, WorkItemHistoryRow.remaining_centihours,

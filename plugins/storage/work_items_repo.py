@@ -19,8 +19,8 @@ from core.work_items.model import Iteration, WorkItem, WorkItemDraft, category_o
 from core.work_items.ports import SyncState, WorkItemFilter, WorkItemPage
 
 from .tracking_tables import WorklogRow
-from .work_items_history import _entry, record_history
-from .work_items_rows import _UPSERT_CHUNK, _item_from_row, _item_values, _iteration_from_row
+from .work_items_history import history_entry, record_history
+from .work_items_rows import UPSERT_CHUNK, item_from_row, item_values, iteration_from_row
 from .work_items_tables import (
     IterationRow,
     WorkItemCounter,
@@ -57,7 +57,7 @@ class PiccoloWorkItemRepo:
 
     async def get(self, work_item_id: int) -> WorkItem | None:
         row = await WorkItemRow.select().where(self._mine() & (WorkItemRow.item_id == work_item_id)).first()
-        return _item_from_row(row) if row else None
+        return item_from_row(row) if row else None
 
     async def many(self, ids: Sequence[int]) -> dict[int, WorkItem]:
         wanted = sorted(set(ids))
@@ -65,7 +65,7 @@ class PiccoloWorkItemRepo:
         for start in range(0, len(wanted), 1000):
             chunk = wanted[start : start + 1000]
             rows = await WorkItemRow.select().where(self._mine() & WorkItemRow.item_id.is_in(chunk))
-            found.update((int(row["item_id"]), _item_from_row(row)) for row in rows)
+            found.update((int(row["item_id"]), item_from_row(row)) for row in rows)
         return found
 
     async def find(self, where: WorkItemFilter, cursor: str | None, limit: int) -> WorkItemPage:
@@ -90,7 +90,7 @@ class PiccoloWorkItemRepo:
         if cursor:
             clause &= WorkItemRow.item_id > _cursor_id(cursor)
         rows = await WorkItemRow.select().where(clause).order_by(WorkItemRow.item_id).limit(limit + 1)
-        items = [_item_from_row(row) for row in rows[:limit]]
+        items = [item_from_row(row) for row in rows[:limit]]
         more = len(rows) > limit
         return WorkItemPage(items, str(items[-1].id) if more and items else None)
 
@@ -104,28 +104,28 @@ class PiccoloWorkItemRepo:
             completed_h=draft.completed_h, rev=1,
         )
         await WorkItemRow.insert(self._row(item))
-        await record_history(self.tenant_id, [_entry(item)])
+        await record_history(self.tenant_id, [history_entry(item)])
         return item
 
     def _row(self, item: WorkItem) -> WorkItemRow:
-        return WorkItemRow(id=new_id(), tenant_id=self.tenant_id, item_id=item.id, **_item_values(item))
+        return WorkItemRow(id=new_id(), tenant_id=self.tenant_id, item_id=item.id, **item_values(item))
 
     async def save(self, item: WorkItem) -> None:
         # Piccolo wants dict[Column | str, Any], and a dict of column names is refused.
-        await WorkItemRow.update(_item_values(item)).where(  # type: ignore[arg-type]
+        await WorkItemRow.update(item_values(item)).where(  # type: ignore[arg-type]
             self._mine() & (WorkItemRow.item_id == item.id)
         )
-        await record_history(self.tenant_id, [_entry(item)])
+        await record_history(self.tenant_id, [history_entry(item)])
 
     async def upsert(self, items: Sequence[WorkItem]) -> None:
         # The last of two entries for one id wins, as if they were written one after another.
         latest = list({item.id: item for item in items}.values())
-        for start in range(0, len(latest), _UPSERT_CHUNK):
-            rows = [self._row(item) for item in latest[start : start + _UPSERT_CHUNK]]
+        for start in range(0, len(latest), UPSERT_CHUNK):
+            rows = [self._row(item) for item in latest[start : start + UPSERT_CHUNK]]
             await WorkItemRow.insert(*rows).on_conflict(
                 target=(WorkItemRow.tenant_id, WorkItemRow.item_id), action="DO UPDATE", values=_ITEM_UPDATED
             )
-        await record_history(self.tenant_id, [_entry(item) for item in latest])
+        await record_history(self.tenant_id, [history_entry(item) for item in latest])
 
     async def parents(self) -> dict[int, int | None]:
         rows = await WorkItemRow.select(WorkItemRow.item_id, WorkItemRow.parent_id).where(self._mine())
@@ -173,13 +173,13 @@ class PiccoloWorkItemRepo:
 
     async def iterations(self) -> list[Iteration]:
         rows = await IterationRow.select().where(IterationRow.tenant_id == self.tenant_id)
-        return sorted((_iteration_from_row(row) for row in rows), key=iteration_order)
+        return sorted((iteration_from_row(row) for row in rows), key=iteration_order)
 
     async def iteration(self, iteration_id: int) -> Iteration | None:
         row = await IterationRow.select().where(
             (IterationRow.tenant_id == self.tenant_id) & (IterationRow.iteration_id == iteration_id)
         ).first()
-        return _iteration_from_row(row) if row else None
+        return iteration_from_row(row) if row else None
 
     async def create_iteration(
         self, path: str, start: date | None, finish: date | None, at: datetime
@@ -199,13 +199,13 @@ class PiccoloWorkItemRepo:
     async def upsert_iterations(self, iterations: Sequence[Iteration], at: datetime | None = None) -> None:
         stamp = at or datetime.now(UTC)
         latest = list({it.id: it for it in iterations}.values())
-        for start in range(0, len(latest), _UPSERT_CHUNK):
+        for start in range(0, len(latest), UPSERT_CHUNK):
             rows = [
                 IterationRow(
                     id=new_id(), tenant_id=self.tenant_id, iteration_id=it.id, path=it.path,
                     start_on=it.start, finish_on=it.finish, external_id=it.external_id, changed_at=stamp,
                 )
-                for it in latest[start : start + _UPSERT_CHUNK]
+                for it in latest[start : start + UPSERT_CHUNK]
             ]
             await IterationRow.insert(*rows).on_conflict(
                 target=(IterationRow.tenant_id, IterationRow.iteration_id), action="DO UPDATE",

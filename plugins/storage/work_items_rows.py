@@ -10,11 +10,11 @@ from typing import Any
 
 from core.work_items.model import Assignee, Iteration, StateCategory, WorkItem
 
-__all__ = ["centihours", "hours"]
+__all__ = ["UPSERT_CHUNK", "centihours", "hours", "item_from_row", "item_values", "iteration_from_row"]
 
 _HUNDRED = Decimal(100)
 #: Rows per multi-row upsert: 20 columns each stay far below SQLite's variable limit.
-_UPSERT_CHUNK = 400
+UPSERT_CHUNK = 400
 
 
 def hours(centihours: int | None) -> Decimal | None:
@@ -26,7 +26,7 @@ def centihours(value: Decimal | None) -> int | None:
     return None if value is None else int((value * _HUNDRED).to_integral_value())
 
 
-def _item_from_row(row: dict[str, Any]) -> WorkItem:
+def item_from_row(row: dict[str, Any]) -> WorkItem:
     assignee = None
     if row["assigned_name"] is not None:
         assignee = Assignee(row["assigned_name"], row["assigned_user_id"], row["assigned_unique_name"])
@@ -49,7 +49,7 @@ def _item_from_row(row: dict[str, Any]) -> WorkItem:
     )
 
 
-def _item_values(item: WorkItem) -> dict[str, Any]:
+def item_values(item: WorkItem) -> dict[str, Any]:
     assignee = item.assigned_to
     return {
         "title": item.title,
@@ -73,7 +73,7 @@ def _item_values(item: WorkItem) -> dict[str, Any]:
     }
 
 
-def _iteration_from_row(row: dict[str, Any]) -> Iteration:
+def iteration_from_row(row: dict[str, Any]) -> Iteration:
     return Iteration(
         id=int(row["iteration_id"]),
         path=row["path"],

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-__all__ = ["FORMAT", "ExportError", "ExportSummary"]
+__all__ = ["FORMAT", "ExportError", "ExportSummary", "plain_value", "typed_value"]
 
 FORMAT = "stint-tenant-export/1"
 
@@ -27,7 +27,7 @@ class ExportSummary:
 # --- values ------------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
     if isinstance(value, date):
@@ -39,7 +39,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _typed(value: Any, kind: str, *, postgres: bool) -> Any:
+def typed_value(value: Any, kind: str, *, postgres: bool) -> Any:
     """A JSON value as the target column wants it."""
     if value is None:
         return None

@@ -14,23 +14,23 @@ import asyncpg  # type: ignore[import-untyped]
 from ..engine import pg_config
 
 #: Rows fetched per round trip from PostgreSQL's cursor.
-_PREFETCH = 2000
+PREFETCH = 2000
 
 
 @dataclass(frozen=True)
-class _Schema:
+class Schema:
     columns: dict[str, list[str]]
     types: dict[str, dict[str, str]]
     #: table → [(column, referenced table, referenced column)]
     foreign_keys: dict[str, list[tuple[str, str, str]]]
 
 
-class _Source:
+class Source:
     """Reads of one database: its schema and streamed rows, inside one snapshot."""
 
     postgres: bool
 
-    async def schema(self) -> _Schema:
+    async def schema(self) -> Schema:
         raise NotImplementedError
 
     def rows(self, sql: str, args: Sequence[Any]) -> AsyncIterator[dict[str, Any]]:
@@ -40,7 +40,7 @@ class _Source:
         raise NotImplementedError
 
 
-class _Postgres(_Source):
+class Postgres(Source):
     postgres = True
 
     def __init__(self, connection: Any) -> None:
@@ -48,7 +48,7 @@ class _Postgres(_Source):
         self._tx: Any = None
 
     @classmethod
-    async def open(cls, url: str, *, snapshot: bool) -> _Postgres:
+    async def open(cls, url: str, *, snapshot: bool) -> Postgres:
         connection = await asyncpg.connect(**pg_config(url))
         source = cls(connection)
         if snapshot:
@@ -56,7 +56,7 @@ class _Postgres(_Source):
             await source._tx.start()
         return source
 
-    async def schema(self) -> _Schema:
+    async def schema(self) -> Schema:
         columns: dict[str, list[str]] = {}
         types: dict[str, dict[str, str]] = {}
         for row in await self.connection.fetch(
@@ -78,7 +78,7 @@ class _Postgres(_Source):
             foreign.setdefault(row["table_name"], []).append(
                 (row["column_name"], row["ref_table"], row["ref_column"])
             )
-        return _Schema(columns, types, foreign)
+        return Schema(columns, types, foreign)
 
     async def rows(self, sql: str, args: Sequence[Any]) -> AsyncIterator[dict[str, Any]]:
         numbered = _numbered(sql)
@@ -86,7 +86,7 @@ class _Postgres(_Source):
             for record in await self.connection.fetch(numbered, *args):
                 yield dict(record)
             return
-        async for record in self.connection.cursor(numbered, *args, prefetch=_PREFETCH):
+        async for record in self.connection.cursor(numbered, *args, prefetch=PREFETCH):
             yield dict(record)
 
     async def close(self) -> None:
@@ -95,7 +95,7 @@ class _Postgres(_Source):
         await self.connection.close()
 
 
-class _Sqlite(_Source):
+class Sqlite(Source):
     postgres = False
 
     def __init__(self, path: str, *, snapshot: bool) -> None:
@@ -104,7 +104,7 @@ class _Sqlite(_Source):
         if snapshot:
             self.connection.execute("BEGIN")
 
-    async def schema(self) -> _Schema:
+    async def schema(self) -> Schema:
         columns: dict[str, list[str]] = {}
         types: dict[str, dict[str, str]] = {}
         foreign: dict[str, list[tuple[str, str, str]]] = {}
@@ -116,11 +116,11 @@ class _Sqlite(_Source):
                 types.setdefault(table, {})[info["name"]] = str(info["type"]).lower()
             for fk in self.connection.execute(f'PRAGMA foreign_key_list("{table}")'):
                 foreign.setdefault(table, []).append((fk["from"], fk["table"], fk["to"] or "id"))
-        return _Schema(columns, types, foreign)
+        return Schema(columns, types, foreign)
 
     async def rows(self, sql: str, args: Sequence[Any]) -> AsyncIterator[dict[str, Any]]:
         cursor = self.connection.execute(sql, tuple(args))
-        while batch := cursor.fetchmany(_PREFETCH):
+        while batch := cursor.fetchmany(PREFETCH):
             for row in batch:
                 yield dict(row)
 
@@ -128,10 +128,10 @@ class _Sqlite(_Source):
         self.connection.close()
 
 
-async def _open(database_url: str, *, snapshot: bool) -> _Source:
+async def open_source(database_url: str, *, snapshot: bool) -> Source:
     if database_url.startswith(("postgres://", "postgresql://")):
-        return await _Postgres.open(database_url, snapshot=snapshot)
-    return _Sqlite(database_url.removeprefix("sqlite:///"), snapshot=snapshot)
+        return await Postgres.open(database_url, snapshot=snapshot)
+    return Sqlite(database_url.removeprefix("sqlite:///"), snapshot=snapshot)
 
 
 def _numbered(sql: str) -> str:

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .archive import FORMAT, ExportError, ExportSummary, _typed
-from .databases import _PREFETCH, _open, _Postgres, _Schema, _Sqlite
+from .archive import FORMAT, ExportError, ExportSummary, typed_value
+from .databases import PREFETCH, Postgres, Schema, Sqlite, open_source
 
 __all__ = ["import_tenant"]
 
@@ -47,7 +47,7 @@ def _verify(archive: zipfile.ZipFile, keys: Sequence[tuple[str, str]]) -> dict[s
     return manifest
 
 
-def _insert_order(tables: Iterable[str], schema: _Schema) -> list[str]:
+def _insert_order(tables: Iterable[str], schema: Schema) -> list[str]:
     """Parents before children (foreign keys), then by name."""
     pending = set(tables)
     ordered: list[str] = []
@@ -69,7 +69,7 @@ async def import_tenant(
     """Insert an archive's rows into ``database_url`` (migrated, without this tenant)."""
     with zipfile.ZipFile(archive_path) as archive:
         manifest = _verify(archive, keys)
-        target = await _open(database_url, snapshot=False)
+        target = await open_source(database_url, snapshot=False)
         try:
             schema = await target.schema()
             missing = [t for t in manifest["tables"] if t not in schema.columns]
@@ -82,12 +82,12 @@ async def import_tenant(
                 raise ExportError(f"this database already has tenant {manifest['tenant']!r}")
             summary = ExportSummary(manifest["tenant"])
             order = _insert_order(manifest["tables"], schema)
-            if isinstance(target, _Postgres):
+            if isinstance(target, Postgres):
                 async with target.connection.transaction():
                     for table in order:
                         summary.tables[table] = await _load_pg(target, archive, table, schema)
             else:
-                assert isinstance(target, _Sqlite)
+                assert isinstance(target, Sqlite)
                 target.connection.execute("BEGIN IMMEDIATE")
                 try:
                     for table in order:
@@ -110,22 +110,22 @@ def _batches(archive: zipfile.ZipFile, table: str, columns: list[str], types: di
     with archive.open(f"tables/{table}.jsonl") as raw:
         for line in io.TextIOWrapper(raw, encoding="utf-8"):
             row = json.loads(line)
-            batch.append(tuple(_typed(row.get(c), types.get(c, ""), postgres=postgres) for c in columns))
-            if len(batch) >= _PREFETCH:
+            batch.append(tuple(typed_value(row.get(c), types.get(c, ""), postgres=postgres) for c in columns))
+            if len(batch) >= PREFETCH:
                 yield batch
                 batch = []
     if batch:
         yield batch
 
 
-def _columns_of(archive: zipfile.ZipFile, table: str, schema: _Schema) -> list[str]:
+def _columns_of(archive: zipfile.ZipFile, table: str, schema: Schema) -> list[str]:
     with archive.open(f"tables/{table}.jsonl") as raw:
         first = raw.readline()
     exported = list(json.loads(first)) if first.strip() else schema.columns[table]
     return [c for c in exported if c in schema.columns[table]]
 
 
-async def _load_pg(target: _Postgres, archive: zipfile.ZipFile, table: str, schema: _Schema) -> int:
+async def _load_pg(target: Postgres, archive: zipfile.ZipFile, table: str, schema: Schema) -> int:
     columns = _columns_of(archive, table, schema)
     names = ", ".join(f'"{c}"' for c in columns)
     marks = ", ".join(f"${i}" for i in range(1, len(columns) + 1))
@@ -137,7 +137,7 @@ async def _load_pg(target: _Postgres, archive: zipfile.ZipFile, table: str, sche
     return count
 
 
-def _load_sqlite(target: _Sqlite, archive: zipfile.ZipFile, table: str, schema: _Schema) -> int:
+def _load_sqlite(target: Sqlite, archive: zipfile.ZipFile, table: str, schema: Schema) -> int:
     columns = _columns_of(archive, table, schema)
     names = ", ".join(f'"{c}"' for c in columns)
     sql = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" for _ in columns)})'

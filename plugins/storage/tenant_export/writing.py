@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .archive import FORMAT, ExportError, ExportSummary, _plain
-from .databases import _open, _Source
+from .archive import FORMAT, ExportError, ExportSummary, plain_value
+from .databases import Source, open_source
 
 __all__ = ["SignedTenantArchives", "export_tenant"]
 
@@ -48,7 +48,7 @@ async def export_tenant(
     database_url: str, slug: str, out: Path, keys: Sequence[tuple[str, str]], *, now: datetime | None = None
 ) -> ExportSummary:
     """Write ``slug``'s archive to ``out``; ``keys``: the secret-key ring (current first)."""
-    source = await _open(database_url, snapshot=True)
+    source = await open_source(database_url, snapshot=True)
     try:
         schema = await source.schema()
         tenant = [row async for row in source.rows("SELECT * FROM tenant WHERE slug = ?", [slug])]
@@ -87,7 +87,7 @@ async def export_tenant(
                     writer = _HashingWriter(raw)
                     async for row in rows:
                         note_references(table, row)
-                        writer.write(json.dumps({k: _plain(v) for k, v in row.items()},
+                        writer.write(json.dumps({k: plain_value(v) for k, v in row.items()},
                                                 ensure_ascii=False, separators=(",", ":")) + "\n")
                         count += 1
                 manifest["tables"][table] = {"rows": count, "sha256": writer.digest.hexdigest(),
@@ -140,7 +140,7 @@ class SignedTenantArchives:
 
 
 async def _rows_in(
-    source: _Source, table: str, column: str, ids: Iterable[str]
+    source: Source, table: str, column: str, ids: Iterable[str]
 ) -> AsyncIterator[dict[str, Any]]:
     chosen = sorted(ids)
     for start in range(0, len(chosen), 500):
@@ -161,7 +161,7 @@ async def _only_known(
             yield row
 
 
-async def _worklogs_csv(archive: zipfile.ZipFile, source: _Source, columns: list[str],
+async def _worklogs_csv(archive: zipfile.ZipFile, source: Source, columns: list[str],
                         tenant_id: str) -> dict[str, Any]:
     count = 0
     with archive.open("worklogs.csv", "w", force_zip64=True) as raw:
@@ -172,6 +172,6 @@ async def _worklogs_csv(archive: zipfile.ZipFile, source: _Source, columns: list
         async for row in source.rows(
             f"SELECT {select} FROM worklog WHERE tenant_id = ? ORDER BY started_at, id", [tenant_id]
         ):
-            out.writerow(["" if row[c] is None else _plain(row[c]) for c in columns])
+            out.writerow(["" if row[c] is None else plain_value(row[c]) for c in columns])
             count += 1
     return {"rows": count, "sha256": writer.digest.hexdigest(), "columns": columns}
