@@ -30,7 +30,7 @@ from core.rates import RateBook, amount
 from core.tenancy import Tenant
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
-from .budgets import DEFAULT_CURRENCY, BudgetViewer, _visible
+from .budgets import DEFAULT_CURRENCY, BudgetViewer, visible_budget
 from .rates import rate_book
 from .tracking_common import all_users
 
@@ -116,7 +116,7 @@ async def _lines(
 ) -> _Lines:
     """The priced lines of one budget in ``[start, end)`` (a Team viewer's own only)."""
     repo = scope.budgets()
-    budget = await _visible(repo, budget_id, viewer)
+    budget = await visible_budget(repo, budget_id, viewer)
     mine = await budget_facts(repo, budget.id, viewer, start, end)
     book = await rate_book(scope)
     currency = budget.currency or book.currency or DEFAULT_CURRENCY

@@ -45,6 +45,7 @@ __all__ = [
     "Targets",
     "add_budget",
     "assign_budget",
+    "budget_resolver",
     "change_budget",
     "ensure_budget_open",
     "get_budget",
@@ -52,6 +53,7 @@ __all__ = [
     "resolve_work_items",
     "resolve_worklogs",
     "unassign_budget",
+    "visible_budget",
 ]
 
 DEFAULT_CURRENCY = "USD"
@@ -81,7 +83,7 @@ def _item_id(work_item: str | None) -> int | None:
     return int(work_item)
 
 
-async def _resolver(repo: BudgetRepository) -> Resolver:
+async def budget_resolver(repo: BudgetRepository) -> Resolver:
     assignments = await repo.assignments()
     if not (assignments.iterations or assignments.work_items or assignments.worklogs):
         # Nothing is assigned: everything is NoBudget, and the tree need not be read.
@@ -91,7 +93,7 @@ async def _resolver(repo: BudgetRepository) -> Resolver:
 
 async def _budgets_hit_by(repo: BudgetRepository, user_id: str) -> set[str]:
     """The budgets a user's own worklogs resolve to (what a Team user may see)."""
-    resolver = await _resolver(repo)
+    resolver = await budget_resolver(repo)
     hit = set()
     for fact in await repo.facts(None, None, user_id=user_id):
         budget_id = resolver.worklog(fact.id, fact.work_item).budget_id
@@ -110,7 +112,7 @@ async def list_budgets(uow: UnitOfWorkFactory, *, tenant: Tenant, viewer: Budget
     return [budget for budget in budgets if budget.id in hit]
 
 
-async def _visible(repo: BudgetRepository, budget_id: str, viewer: BudgetViewer) -> Budget:
+async def visible_budget(repo: BudgetRepository, budget_id: str, viewer: BudgetViewer) -> Budget:
     budget = await repo.get(budget_id)
     # A budget a Team user may not see is exactly as absent as one that does not exist.
     hidden = not viewer.sees_all and budget_id not in await _budgets_hit_by(repo, viewer.user_id)
@@ -123,7 +125,7 @@ async def get_budget(
     uow: UnitOfWorkFactory, *, tenant: Tenant, viewer: BudgetViewer, budget_id: str
 ) -> Budget:
     async with uow() as work:
-        return await _visible(work.tenant(tenant.id).budgets(), budget_id, viewer)
+        return await visible_budget(work.tenant(tenant.id).budgets(), budget_id, viewer)
 
 
 async def _check_currency(scope: TenantScope, budget: Budget) -> None:
@@ -284,7 +286,7 @@ async def ensure_budget_open(
     closed = {budget.id: budget for budget in await repo.all() if not budget.open}
     if not closed:
         return
-    resolver = await _resolver(repo)
+    resolver = await budget_resolver(repo)
     for item in sorted(items):
         budget = closed.get(resolver.worklog(worklog_id, item).budget_id or "")
         if budget is not None:
@@ -301,7 +303,7 @@ async def resolve_worklogs(
     if not worklogs:
         return {}
     async with uow() as work:
-        resolver = await _resolver(work.tenant(tenant.id).budgets())
+        resolver = await budget_resolver(work.tenant(tenant.id).budgets())
     out = {}
     for worklog_id, work_item in worklogs:
         out[worklog_id] = resolver.worklog(worklog_id, _item_id(work_item))
@@ -314,5 +316,5 @@ async def resolve_work_items(
     if not items:
         return {}
     async with uow() as work:
-        resolver = await _resolver(work.tenant(tenant.id).budgets())
+        resolver = await budget_resolver(work.tenant(tenant.id).budgets())
     return {item: resolver.work_item(item) for item in items}

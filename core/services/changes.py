@@ -30,7 +30,7 @@ from core.tenancy import Tenant, User
 from core.unit_of_work import TenantScope, UnitOfWork, UnitOfWorkFactory
 
 from .audit import actor_of
-from .subscriptions import SubscriptionView, _view, ensure_changed_here, parse_interval
+from .subscriptions import SubscriptionView, ensure_changed_here, parse_interval, view_in_scope
 
 __all__ = [
     "ChangePreview",
@@ -287,7 +287,7 @@ async def change_subscription(
             },
             now,
         )
-        view = await _view(scope, today)
+        view = await view_in_scope(scope, today)
         await work.commit()
     for credited in settled.credited_invoices:
         await billing.credit(

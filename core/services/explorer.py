@@ -28,7 +28,7 @@ from core.tracking.explorer import PageShape, UserWindow, WorklogQuery, week_win
 from core.tracking.ports import UserWeek, WorklogCursor
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
-from .budgets import _resolver
+from .budgets import budget_resolver
 from .tracking_common import all_users
 
 T = TypeVar("T")
@@ -39,6 +39,8 @@ __all__ = [
     "explore_page",
     "explore_worklogs",
     "export_explored",
+    "work_item_id",
+    "worklog_query",
 ]
 
 
@@ -81,7 +83,7 @@ async def _approval(
     return replace(query, in_windows=inside)
 
 
-async def _query(scope: TenantScope, tenant: Tenant, filters: ExplorerFilters) -> WorklogQuery:
+async def worklog_query(scope: TenantScope, tenant: Tenant, filters: ExplorerFilters) -> WorklogQuery:
     query = WorklogQuery(
         user_ids=filters.users, start=filters.start, end=filters.end, work_items=filters.work_items,
         activity_type_ids=filters.activity_types, billable=filters.billable,
@@ -122,7 +124,7 @@ async def explore_worklogs(
     """One page of the tenant's worklogs matching ``filters``, by ``(started_at, id)``."""
     async with uow() as work:
         scope = work.tenant(tenant.id)
-        query = await _query(scope, tenant, filters)
+        query = await worklog_query(scope, tenant, filters)
         return await scope.tracking().explore(query, after=after, limit=limit)
 
 
@@ -148,10 +150,10 @@ async def explore_page(
     becomes what ``shape`` makes of it (the answer's item: no :class:`Worklog` in between)."""
     async with uow() as work:
         scope = work.tenant(tenant.id)
-        query = await _query(scope, tenant, filters)
+        query = await worklog_query(scope, tenant, filters)
         rows = await scope.tracking().explore_rows(query, shape, after=after, limit=limit)
-        resolver = await _resolver(scope.budgets()) if rows.keys else None
-    budgets = {id_: resolver.worklog(id_, _item_id(item)) for id_, item in rows.keys} if resolver else {}
+        resolver = await budget_resolver(scope.budgets()) if rows.keys else None
+    budgets = {id_: resolver.worklog(id_, work_item_id(item)) for id_, item in rows.keys} if resolver else {}
     return ExploredPage(rows.items, budgets)
 
 
@@ -161,13 +163,13 @@ async def export_explored(
     """The matching worklogs as export rows (core's format, formulas neutralised)."""
     async with uow() as work:
         scope = work.tenant(tenant.id)
-        query = await _query(scope, tenant, filters)
+        query = await worklog_query(scope, tenant, filters)
         worklogs = await scope.tracking().explore(query)
         emails = {user.id: user.email for user in await all_users(scope)}
     return export_rows(worklogs, emails, time_zone)
 
 
-def _item_id(work_item: str | None) -> int | None:
+def work_item_id(work_item: str | None) -> int | None:
     if work_item is None or not work_item.isdigit() or len(work_item) > 18:
         return None
     return int(work_item)

@@ -37,7 +37,7 @@ from core.tracking.explorer import (
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .budgets import DEFAULT_CURRENCY
-from .explorer import ExplorerFilters, _item_id, _query
+from .explorer import ExplorerFilters, work_item_id, worklog_query
 from .rates import cached_rate_book
 
 __all__ = ["group_explored", "group_explored_many"]
@@ -156,7 +156,7 @@ async def group_explored_many(
         priced: _BudgetPrices | None = None
         answers: list[tuple[Sequence[GroupBy], list[WorklogTotals]]] = []
         for filters, levels in asks:
-            query = await _query(scope, tenant, filters)
+            query = await worklog_query(scope, tenant, filters)
             totals: list[WorklogTotals] | None = None
             if GroupBy.ITERATION not in levels and not assigning:
                 totals = await tracking.explore_totals_unassigned(
@@ -192,12 +192,12 @@ async def group_explored_many(
                 return attrgetter("activity_type_id")
             case GroupBy.ITERATION:
                 def iteration(row: WorklogTotals) -> KeyValue:
-                    item = _item_id(row.work_item)
+                    item = work_item_id(row.work_item)
                     return tree.iterations.get(item) if item is not None else None
                 return iteration
             case GroupBy.BUDGET:
                 def budget(row: WorklogTotals) -> KeyValue:
-                    return row.direct_budget or resolver.worklog(None, _item_id(row.work_item)).budget_id
+                    return row.direct_budget or resolver.worklog(None, work_item_id(row.work_item)).budget_id
                 return budget
             case _:
                 # Many rows share a day or week (a month by user and week: users × 5 weeks).

@@ -38,6 +38,7 @@ __all__ = [
     "parse_interval",
     "purchase",
     "resume_subscription",
+    "view_in_scope",
     "view_subscription",
 ]
 
@@ -67,7 +68,7 @@ def parse_interval(value: str) -> Interval:
         raise ValidationFailed("interval must be 'monthly' or 'annual'", field="interval") from None
 
 
-async def _view(scope: TenantScope, today: date) -> SubscriptionView:
+async def view_in_scope(scope: TenantScope, today: date) -> SubscriptionView:
     held = await scope.subscriptions().get()
     sub_id, sub = held.id, held.subscription
     terms = await scope.subscriptions().terms()
@@ -91,7 +92,7 @@ async def _view(scope: TenantScope, today: date) -> SubscriptionView:
 
 async def view_subscription(uow: UnitOfWorkFactory, clock: Clock, *, tenant: Tenant) -> SubscriptionView:
     async with uow() as work:
-        return await _view(work.tenant(tenant.id), today_in(clock, tenant.time_zone))
+        return await view_in_scope(work.tenant(tenant.id), today_in(clock, tenant.time_zone))
 
 
 async def _release_over_seats(
@@ -187,7 +188,7 @@ async def purchase(
             {"interval": every.value, "seats": seats, "invoice": invoice.id},
             now,
         )
-        view = await _view(scope, today)
+        view = await view_in_scope(scope, today)
         await work.commit()
     await billing.collect(tenant, invoice)
     return view, invoice
@@ -229,6 +230,6 @@ async def _transition(
             await scope.audit().record(
                 actor_of(actor), action, sub_id, {"status": after.status.value}, clock.now()
             )
-        view = await _view(scope, today)
+        view = await view_in_scope(scope, today)
         await work.commit()
     return view

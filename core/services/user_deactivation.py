@@ -13,12 +13,12 @@ from core.tenancy import Tenant, User
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .audit import actor_of
-from .user_roles import _ensure_administrators_after
+from .user_roles import ensure_administrators_after
 
-__all__ = ["deactivate_user"]
+__all__ = ["deactivate_in_scope", "deactivate_user"]
 
 
-async def _deactivate(
+async def deactivate_in_scope(
     directory: Any, scope: TenantScope, tenant: Tenant, actor: User, user: User, now: datetime,
     address: str | None,
 ) -> None:
@@ -26,7 +26,7 @@ async def _deactivate(
     if user.id == actor.id:
         raise DeactivateSelf("you cannot deactivate yourself")
     default_role = (await directory.tenant_by_id(tenant.id) or tenant).default_role
-    await _ensure_administrators_after(scope, default_role, replace(user, active=False))
+    await ensure_administrators_after(scope, default_role, replace(user, active=False))
     who = actor_of(actor)
     await scope.users().set_active(user.id, False, now)
     # Refused while inactive anyway; revoked so that reactivating them revives no old token.
@@ -53,6 +53,6 @@ async def deactivate_user(
             raise NotFound("no such user in this tenant")
         if not user.active:
             return user
-        await _deactivate(work.directory, scope, tenant, actor, user, now, address)
+        await deactivate_in_scope(work.directory, scope, tenant, actor, user, now, address)
         await work.commit()
     return replace(user, active=False)

@@ -17,7 +17,7 @@ from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
 from .audit import actor_of
 
-__all__ = ["parse_role", "set_default_role", "set_roles"]
+__all__ = ["ensure_administrators_after", "parse_role", "set_default_role", "set_roles"]
 
 
 #: The most users one ``POST /users/roles`` may name.
@@ -32,7 +32,7 @@ def parse_role(value: str, *, field: str = "role") -> Role:
         raise ValidationFailed(f"unknown role {value!r}; one of: {allowed}", field=field) from None
 
 
-async def _ensure_administrators_after(
+async def ensure_administrators_after(
     scope: TenantScope, default_role: str, changed: User | None = None, *more: User
 ) -> None:
     """Refuse a change that leaves the tenant no collection admin with the Administrator role.
@@ -89,7 +89,7 @@ async def set_roles(
             raise UserInactive(f"{len(inactive)} user(s) are deactivated; nothing changed", errors=inactive)
         changed = {uid: replace(u, role=chosen) if chosen is not None else u for uid, u in present.items()}
         default_role = (await work.directory.tenant_by_id(tenant.id) or tenant).default_role
-        await _ensure_administrators_after(scope, default_role, None, *changed.values())
+        await ensure_administrators_after(scope, default_role, None, *changed.values())
         seats = scope.seats()
         holders = await seats.holders()
         to_license = [u for u in changed.values() if licensed is True and u.person_id not in holders]
@@ -134,7 +134,7 @@ async def set_default_role(
         scope = work.tenant(tenant.id)
         if updated.default_role != current.default_role:
             # Collection admins without a role of their own follow the default.
-            await _ensure_administrators_after(scope, updated.default_role)
+            await ensure_administrators_after(scope, updated.default_role)
         await work.directory.save_tenant(updated)
         await scope.audit().record(
             actor_of(actor), "tenant.default_role", chosen.value, {"before": current.default_role},

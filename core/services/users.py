@@ -21,8 +21,8 @@ from core.unit_of_work import TenantScope, UnitOfWorkFactory
 from .audit import actor_of
 from .identity import check_password
 from .rates import accept_rate
-from .user_deactivation import _deactivate
-from .user_roles import _ensure_administrators_after, parse_role
+from .user_deactivation import deactivate_in_scope
+from .user_roles import ensure_administrators_after, parse_role
 
 __all__ = [
     "add_user",
@@ -115,7 +115,7 @@ async def update_user(
         if user is None:
             raise NotFound("no such user in this tenant")
         if active is False and user.active:
-            await _deactivate(work.directory, scope, tenant, actor, user, now, address)
+            await deactivate_in_scope(work.directory, scope, tenant, actor, user, now, address)
             await work.commit()
             return replace(user, active=False), False
         if set_hourly_rate:
@@ -139,7 +139,7 @@ async def update_user(
         if is_tenant_administrator(user, default_role) and not is_tenant_administrator(
             changed, default_role
         ):
-            await _ensure_administrators_after(scope, default_role, changed)
+            await ensure_administrators_after(scope, default_role, changed)
         if changed != user:
             await scope.users().save(changed)
             await scope.audit().record(

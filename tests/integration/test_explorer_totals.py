@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from core.budgets import AssignmentKind, BudgetDraft, Resolver, create_budget
 from core.money import Money
-from core.services.explorer import ExplorerFilters, _item_id, _query
+from core.services.explorer import ExplorerFilters, work_item_id, worklog_query
 from core.services.explorer_grouping import group_explored
 from core.services.rates import rate_book
 from core.tenancy import Deployment, LicensingMode, Tenant
@@ -49,7 +49,7 @@ async def oracle(
     """The reference grouping: every matching worklog read and priced one by one."""
     async with uow() as work:
         scope = work.tenant(tenant.id)
-        query = await _query(scope, tenant, filters)
+        query = await worklog_query(scope, tenant, filters)
         worklogs = await scope.tracking().explore(query)
         budgets = scope.budgets()
         tree = await budgets.tree()
@@ -59,7 +59,7 @@ async def oracle(
     currency = book.currency or "USD"
 
     def budget_of(worklog: Worklog) -> str | None:
-        return resolver.worklog(worklog.id, _item_id(worklog.work_item)).budget_id
+        return resolver.worklog(worklog.id, work_item_id(worklog.work_item)).budget_id
 
     def price(worklog: Worklog) -> Money | None:
         budget_id = budget_of(worklog)
@@ -67,7 +67,7 @@ async def oracle(
         return book.amount_for(worklog.billable_length_s, worklog.user_id, worklog.activity_type_id, rate)
 
     def facts(worklog: Worklog) -> tuple[int | None, str | None]:
-        item = _item_id(worklog.work_item)
+        item = work_item_id(worklog.work_item)
         return (tree.iterations.get(item) if item is not None else None), budget_of(worklog)
 
     return group_worklogs(worklogs, levels, zone=time_zone, currency=currency, price=price, facts=facts)
