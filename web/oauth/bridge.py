@@ -22,12 +22,12 @@ from litestar import Request
 
 from ..security import client_address
 
-__all__ = ["OAuthAnswer", "oauth_request", "run_protocol"]
+__all__ = ["OAuthAnswer", "oauth_request", "on_loop", "run_protocol"]
 
 _T = TypeVar("_T")
 
 
-def _on_loop(fn: Callable[..., Coroutine[Any, Any, _T]], *args: Any, **kwargs: Any) -> _T:
+def on_loop(fn: Callable[..., Coroutine[Any, Any, _T]], *args: Any, **kwargs: Any) -> _T:
     """Run an async use case on the event loop from the protocol's worker thread."""
     return anyio.from_thread.run(functools.partial(fn, *args, **kwargs))
 

@@ -16,17 +16,17 @@ from core.services.oauth_device import start_device
 from core.services.oauth_grants import refresh_family, revoke_grant
 from plugins.bootstrap import TENANT_AUDIENCE, Stint, TokenError
 
-from .bridge import _on_loop
-from .models import _AUTH_METHODS, StintServer, _Client
+from .bridge import on_loop
+from .models import AUTH_METHODS, ClientModel, StintServer
 
-__all__ = ["DEVICE_PAGE"]
+__all__ = ["DEVICE_PAGE", "StintDeviceEndpoint", "StintRevocationEndpoint"]
 
 #: Where a person types a device's code.
 DEVICE_PAGE = "/device"
 
 
-class _DeviceEndpoint(DeviceAuthorizationEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = _AUTH_METHODS
+class StintDeviceEndpoint(DeviceAuthorizationEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = AUTH_METHODS
     EXPIRES_IN = int(DEVICE_LIFETIME.total_seconds())
     INTERVAL = DEVICE_INTERVAL
 
@@ -43,7 +43,7 @@ class _DeviceEndpoint(DeviceAuthorizationEndpoint):  # type: ignore[misc]
         except ValidationFailed:
             raise InvalidScopeError() from None
         stint = self.server.stint
-        device_code, user_code = _on_loop(start_device, stint.uow, stint.clock, client=client.client,
+        device_code, user_code = on_loop(start_device, stint.uow, stint.clock, client=client.client,
                                           scopes=scopes)
         page = stint.settings.base_url.rstrip("/") + DEVICE_PAGE
         data = {
@@ -54,18 +54,18 @@ class _DeviceEndpoint(DeviceAuthorizationEndpoint):  # type: ignore[misc]
         return 200, data, [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
 
 
-class _Revocation(RevocationEndpoint):  # type: ignore[misc]
-    CLIENT_AUTH_METHODS = _AUTH_METHODS
+class StintRevocationEndpoint(RevocationEndpoint):  # type: ignore[misc]
+    CLIENT_AUTH_METHODS = AUTH_METHODS
 
     server: StintServer
 
     def query_token(self, token_string: str, token_type_hint: str | None) -> Any:
         stint = self.server.stint
-        return _on_loop(_app_family_of, stint, token_string)
+        return on_loop(_app_family_of, stint, token_string)
 
     def revoke_token(self, token: Any, request: Any) -> None:
         stint = self.server.stint
-        _on_loop(revoke_grant, stint.uow, stint.clock, tenant_id=token.tenant_id, user_id=token.user_id,
+        on_loop(revoke_grant, stint.uow, stint.clock, tenant_id=token.tenant_id, user_id=token.user_id,
                  family_id=token.family_id, address=request.address)
 
 
@@ -76,7 +76,7 @@ class _Family:
     family_id: str
     client_id: str
 
-    def check_client(self, client: _Client) -> bool:
+    def check_client(self, client: ClientModel) -> bool:
         return self.client_id == client.get_client_id()
 
 

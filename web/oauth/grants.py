@@ -20,11 +20,11 @@ from core.services import oauth as apps
 from core.services.oauth_device import DevicePoll, poll_device
 from core.services.tokens import InvalidToken, rotate_refresh_token
 
-from .bridge import _on_loop
-from .models import _AUTH_METHODS, Grantee, StintServer, _Client, _Code, _Device, _Rotated
+from .bridge import on_loop
+from .models import AUTH_METHODS, ClientModel, CodeModel, DeviceModel, Grantee, RotatedToken, StintServer
 
 
-class _S256(CodeChallenge):  # type: ignore[misc]
+class S256Challenge(CodeChallenge):  # type: ignore[misc]
     """PKCE for every client, S256 only: ``plain`` is refused (the challenge would be the
     verifier, so a leaked authorization request would hand out the code's proof)."""
 
@@ -46,8 +46,8 @@ class _S256(CodeChallenge):  # type: ignore[misc]
         super().validate_code_verifier(grant, result)
 
 
-class _AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS = _AUTH_METHODS
+class StintAuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
 
     server: StintServer
 
@@ -61,38 +61,38 @@ class _AuthorizationCodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[mi
     def save_authorization_code(self, code: str, request: Any) -> None:
         grantee: Grantee = request.user
         stint = self.server.stint
-        _on_loop(
+        on_loop(
             apps.issue_code, stint.uow, stint.clock, code=code, client=request.client.client,
             tenant_id=grantee.tenant_id, user_id=grantee.user_id, redirect_uri=request.payload.redirect_uri,
             code_challenge=request.payload.data["code_challenge"],
             scopes=scopes_of_text(request.scope) or frozenset(),
         )
 
-    def query_authorization_code(self, code: str, client: _Client) -> _Code | None:
+    def query_authorization_code(self, code: str, client: ClientModel) -> CodeModel | None:
         stint = self.server.stint
         # Taken (used up) right here: a second request with the same code finds it used, even
         # one that races this one; a failed PKCE check below burns it too.
-        found = _on_loop(apps.redeem_code, stint.uow, stint.clock, code, client.get_client_id())
-        return _Code(found) if found is not None else None
+        found = on_loop(apps.redeem_code, stint.uow, stint.clock, code, client.get_client_id())
+        return CodeModel(found) if found is not None else None
 
-    def delete_authorization_code(self, authorization_code: _Code) -> None:
+    def delete_authorization_code(self, authorization_code: CodeModel) -> None:
         pass  # used up when it was read (query_authorization_code)
 
-    def authenticate_user(self, authorization_code: _Code) -> Grantee:
+    def authenticate_user(self, authorization_code: CodeModel) -> Grantee:
         code = authorization_code.code
         return Grantee(code.tenant_id, code.user_id, code.scopes, address=self.request.address, code=code)
 
 
-class _RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS = _AUTH_METHODS
+class StintRefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
     INCLUDE_NEW_REFRESH_TOKEN = True
 
     server: StintServer
 
-    def authenticate_refresh_token(self, refresh_token: str) -> _Rotated | None:
+    def authenticate_refresh_token(self, refresh_token: str) -> RotatedToken | None:
         stint = self.server.stint
         try:
-            grant = _on_loop(
+            grant = on_loop(
                 rotate_refresh_token, stint.uow, stint.clock, refresh_token, address=self.request.address,
                 client_id=self.request.client.get_client_id(),
             )
@@ -100,35 +100,35 @@ class _RefreshTokenGrant(grants.RefreshTokenGrant):  # type: ignore[misc]
             # Unknown, expired, revoked — or used before, in which case its family (the
             # app's and the thief's tokens alike) was revoked just now.
             return None
-        return _Rotated(grant)
+        return RotatedToken(grant)
 
-    def authenticate_user(self, refresh_token: _Rotated) -> Grantee:
+    def authenticate_user(self, refresh_token: RotatedToken) -> Grantee:
         grant = refresh_token.grant
         return Grantee(grant.tenant_id, grant.user_id, grant.scopes or frozenset(), rotated=grant)
 
-    def revoke_old_credential(self, refresh_token: _Rotated) -> None:
+    def revoke_old_credential(self, refresh_token: RotatedToken) -> None:
         pass  # rotation marked it used (authenticate_refresh_token)
 
 
-class _DeviceCodeGrant(DeviceCodeGrant):  # type: ignore[misc]
-    TOKEN_ENDPOINT_AUTH_METHODS = _AUTH_METHODS
+class StintDeviceCodeGrant(DeviceCodeGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = AUTH_METHODS
 
     server: StintServer
 
-    def authenticate_token_endpoint_client(self) -> _Client:
+    def authenticate_token_endpoint_client(self) -> ClientModel:
         # Kept on the request: the poll below is the client's own (Authlib checks the code's
         # client only after reading it, and reading an approved code uses it up).
-        client: _Client = super().authenticate_token_endpoint_client()
+        client: ClientModel = super().authenticate_token_endpoint_client()
         self.request.client = client
         return client
 
-    def query_device_credential(self, device_code: str) -> _Device | None:
+    def query_device_credential(self, device_code: str) -> DeviceModel | None:
         stint = self.server.stint
         client_id = self.request.client.get_client_id()
-        outcome, found = _on_loop(poll_device, stint.uow, stint.clock, device_code, client_id)
-        return None if outcome is DevicePoll.UNKNOWN else _Device(outcome, found, client_id)
+        outcome, found = on_loop(poll_device, stint.uow, stint.clock, device_code, client_id)
+        return None if outcome is DevicePoll.UNKNOWN else DeviceModel(outcome, found, client_id)
 
-    def validate_device_credential(self, credential: _Device) -> Grantee:
+    def validate_device_credential(self, credential: DeviceModel) -> Grantee:
         outcome = credential.outcome
         if outcome is DevicePoll.EXPIRED:
             raise ExpiredTokenError()
@@ -144,5 +144,5 @@ class _DeviceCodeGrant(DeviceCodeGrant):  # type: ignore[misc]
     def query_user_grant(self, user_code: str) -> None:
         raise NotImplementedError  # validate_device_credential answers from the poll itself
 
-    def should_slow_down(self, credential: _Device) -> bool:
+    def should_slow_down(self, credential: DeviceModel) -> bool:
         return credential.outcome is DevicePoll.SLOW_DOWN

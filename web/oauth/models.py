@@ -19,7 +19,15 @@ from core.services.tokens import RefreshGrant, hash_token
 if TYPE_CHECKING:
     from plugins.bootstrap import Stint
 
-__all__ = ["Grantee", "StintServer"]
+__all__ = [
+    "AUTH_METHODS",
+    "ClientModel",
+    "CodeModel",
+    "DeviceModel",
+    "Grantee",
+    "RotatedToken",
+    "StintServer",
+]
 
 
 class StintServer(Protocol):
@@ -32,10 +40,10 @@ class StintServer(Protocol):
 
 #: Client authentication at the token, device and revocation endpoints: a public client names
 #: itself (``none``), a confidential one proves its secret either way RFC 6749 §2.3.1 allows.
-_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
 
 
-class _Client(ClientMixin):  # type: ignore[misc]
+class ClientModel(ClientMixin):  # type: ignore[misc]
     def __init__(self, client: OAuthClient) -> None:
         self.client = client
 
@@ -88,7 +96,7 @@ class Grantee:
     code: AuthorizationCode | None = None
 
 
-class _Code:
+class CodeModel:
     def __init__(self, code: AuthorizationCode) -> None:
         self.code = code
         self.code_challenge = code.code_challenge
@@ -101,20 +109,20 @@ class _Code:
         return scope_text(self.code.scopes) or ""
 
 
-class _Rotated:
+class RotatedToken:
     """A refresh token already rotated by ``core.services.tokens`` (reuse detection included)."""
 
     def __init__(self, grant: RefreshGrant) -> None:
         self.grant = grant
 
-    def check_client(self, client: _Client) -> bool:
+    def check_client(self, client: ClientModel) -> bool:
         return self.grant.client_id == client.get_client_id()
 
     def get_scope(self) -> str:
         return scope_text(self.grant.scopes) or ""
 
 
-class _Device:
+class DeviceModel:
     def __init__(self, outcome: DevicePoll, found: Any, client_id: str) -> None:
         self.outcome, self.found, self.client_id = outcome, found, client_id
 

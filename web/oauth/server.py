@@ -15,10 +15,10 @@ from core.services import oauth as apps
 from core.services.tokens import issue_refresh_token
 from plugins.bootstrap import TENANT_AUDIENCE, Stint
 
-from .bridge import OAuthAnswer, _on_loop
-from .endpoints import _DeviceEndpoint, _Revocation
-from .grants import _S256, _AuthorizationCodeGrant, _DeviceCodeGrant, _RefreshTokenGrant
-from .models import _AUTH_METHODS, Grantee, _Client
+from .bridge import OAuthAnswer, on_loop
+from .endpoints import StintDeviceEndpoint, StintRevocationEndpoint
+from .grants import S256Challenge, StintAuthorizationCodeGrant, StintDeviceCodeGrant, StintRefreshTokenGrant
+from .models import AUTH_METHODS, ClientModel, Grantee
 
 __all__ = ["StintAuthorizationServer", "metadata"]
 
@@ -27,17 +27,17 @@ class StintAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
     def __init__(self, stint: Stint) -> None:
         super().__init__(scopes_supported=[s.value for s in Scope])
         self.stint = stint
-        self.register_grant(_AuthorizationCodeGrant, [_S256(required=True)])
-        self.register_grant(_RefreshTokenGrant)
-        self.register_grant(_DeviceCodeGrant)
-        self.register_endpoint(_DeviceEndpoint)
-        self.register_endpoint(_Revocation)
+        self.register_grant(StintAuthorizationCodeGrant, [S256Challenge(required=True)])
+        self.register_grant(StintRefreshTokenGrant)
+        self.register_grant(StintDeviceCodeGrant)
+        self.register_endpoint(StintDeviceEndpoint)
+        self.register_endpoint(StintRevocationEndpoint)
         self.register_token_generator("default", self._tokens)
 
-    def query_client(self, client_id: str) -> _Client | None:
-        found = _on_loop(apps.find_client, self.stint.uow, client_id)
+    def query_client(self, client_id: str) -> ClientModel | None:
+        found = on_loop(apps.find_client, self.stint.uow, client_id)
         # A disabled app is as unknown as one never registered: every endpoint refuses it.
-        return _Client(found) if found is not None and not found.disabled else None
+        return ClientModel(found) if found is not None and not found.disabled else None
 
     def save_token(self, token: dict[str, Any], request: Any) -> None:
         pass  # the refresh-token family is stored as the token is made (_tokens)
@@ -55,10 +55,10 @@ class StintAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
         return OAuthAnswer(status, body, list(headers))
 
     def _tokens(
-        self, *, grant_type: str, client: _Client, user: Grantee, scope: str | None = None,
+        self, *, grant_type: str, client: ClientModel, user: Grantee, scope: str | None = None,
         expires_in: int | None = None, include_refresh_token: bool = True,
     ) -> dict[str, Any]:
-        return _on_loop(_issue, self.stint, client.client, user, grant_type)
+        return on_loop(_issue, self.stint, client.client, user, grant_type)
 
 
 async def _issue(stint: Stint, client: OAuthClient, user: Grantee, grant_type: str) -> dict[str, Any]:
@@ -98,8 +98,8 @@ def metadata(stint: Stint) -> dict[str, Any]:
         "response_types_supported": ["code"],
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", DEVICE_CODE_GRANT_TYPE],
-        "token_endpoint_auth_methods_supported": _AUTH_METHODS,
-        "revocation_endpoint_auth_methods_supported": _AUTH_METHODS,
+        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
         "code_challenge_methods_supported": ["S256"],
         "service_documentation": f"{base}/docs",
     })
