@@ -29,6 +29,7 @@ __all__ = [
     "UsageOut",
     "UserUse",
     "WorkItemUse",
+    "statement_rows",
 ]
 
 
@@ -127,7 +128,7 @@ STATEMENT_COLUMNS = (
 STATEMENT_NUMBERS = frozenset({"Billable hours", "Rate", "Amount"})
 
 
-def _statement_rows(statement: Statement, names: dict[str, str]) -> list[dict[str, str]]:
+def statement_rows(statement: Statement, names: dict[str, str]) -> list[dict[str, str]]:
     """The statement as file rows; every cell neutralised as the worklog export's are."""
     rows = []
     for line in statement.lines:

@@ -60,7 +60,7 @@ from .budget_usage import (
     UserUse,
     WorkItemUse,
     _bound,
-    _statement_rows,
+    statement_rows,
 )
 from .worklog_files import SpreadsheetDownload
 
@@ -337,7 +337,7 @@ class BudgetsController(Controller):
                                        _money(found.amount) or zero),
             )
             return Response(body)
-        rows = _statement_rows(found, names)
+        rows = statement_rows(found, names)
         if format == "xlsx":
             content = stint.spreadsheets.write(
                 rows, columns=STATEMENT_COLUMNS, number_columns=STATEMENT_NUMBERS, title="Statement"

@@ -19,7 +19,7 @@ from plugins.bootstrap import Stint
 
 from ..auth import TenantRequest
 
-__all__ = ["MAX_IMPORT_BYTES", "ImportOut", "SpreadsheetDownload"]
+__all__ = ["MAX_IMPORT_BYTES", "ImportOut", "SpreadsheetDownload", "decoded_rows", "uploaded_rows"]
 
 #: The import's own body limit, above the app's 5 MiB: a 100,000-row CSV export with short
 #: comments is about 8 MB, and comments may be up to 2,000 characters. Still bounded, as the
@@ -67,7 +67,7 @@ def _decode(stint: Stint, data: bytes, filename: str, media_type: str) -> list[N
     return read_csv(text)
 
 
-async def _uploaded_rows(request: TenantRequest, stint: Stint) -> list[NumberedRow]:
+async def uploaded_rows(request: TenantRequest, stint: Stint) -> list[NumberedRow]:
     """The file as the raw body (text/csv or the .xlsx type) or as multipart field ``file``."""
     media_type = request.headers.get("content-type", "").lower()
     if media_type.startswith("multipart/form-data"):
@@ -76,14 +76,14 @@ async def _uploaded_rows(request: TenantRequest, stint: Stint) -> list[NumberedR
         if not isinstance(upload, UploadFile):
             raise ValidationFailed("send the file in the multipart field 'file'", field="file")
         data = await upload.read()
-        return await _decoded(stint, data, upload.filename or "", (upload.content_type or "").lower())
+        return await decoded_rows(stint, data, upload.filename or "", (upload.content_type or "").lower())
     data = await request.body()
     if not data:
         raise ValidationFailed("the request has no file", field="file")
-    return await _decoded(stint, data, "", media_type)
+    return await decoded_rows(stint, data, "", media_type)
 
 
-async def _decoded(stint: Stint, data: bytes, filename: str, media_type: str) -> list[NumberedRow]:
+async def decoded_rows(stint: Stint, data: bytes, filename: str, media_type: str) -> list[NumberedRow]:
     """:func:`_decode` in a worker thread: reading a big sheet takes seconds of pure Python,
     during which the event loop must go on serving the process's other requests."""
     return await asyncio.to_thread(_decode, stint, data, filename, media_type)

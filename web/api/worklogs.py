@@ -47,7 +47,7 @@ from .worklog_answers import (
     item_text,
     titled,
 )
-from .worklog_files import MAX_IMPORT_BYTES, ImportOut, SpreadsheetDownload, _uploaded_rows
+from .worklog_files import MAX_IMPORT_BYTES, ImportOut, SpreadsheetDownload, uploaded_rows
 from .worklog_filters import explorer_filters
 from .worklog_history import WorklogHistoryOut, history_out, readable_history
 
@@ -237,7 +237,7 @@ class WorklogsController(Controller):
     async def import_(self, request: TenantRequest, stint: StintDep) -> ImportOut:
         principal = request.user
         try:
-            rows = await _uploaded_rows(request, stint)
+            rows = await uploaded_rows(request, stint)
         except ValidationFailed as bad:
             # One answer shape for every refused import: {errors: [{line, reason}]}.
             line = int(bad.extra.get("line", 1))

@@ -35,7 +35,7 @@ from core.tracking import write_csv
 from core.tracking.rows import XLSX_MEDIA_TYPE
 from plugins.i18n import gettext, ngettext
 
-from ..api.budget_usage import STATEMENT_COLUMNS, STATEMENT_NUMBERS, _statement_rows
+from ..api.budget_usage import STATEMENT_COLUMNS, STATEMENT_NUMBERS, statement_rows
 from ..api.budgets import viewer_of
 from .charts import LineChart, burn_bar, line_chart
 from .render import Page, is_htmx, open_page, render, stint_of
@@ -354,7 +354,7 @@ class BudgetsPageController(Controller):
                                                viewer=viewer_of(principal), budget_id=budget_id, month=month)
         users = list({x.user_id for x in found.lines})
         names = await user_names(stint.uow, tenant=principal.tenant, ids=users)
-        rows = _statement_rows(found, names)
+        rows = statement_rows(found, names)
         if format == "xlsx":
             content = stint.spreadsheets.write(rows, columns=STATEMENT_COLUMNS,
                                                number_columns=STATEMENT_NUMBERS, title="Statement")

@@ -24,7 +24,7 @@ from plugins.i18n import gettext, ngettext
 
 from ..api.import_jobs import in_background
 from ..api.worklog_access import is_admin
-from ..api.worklog_files import _decoded
+from ..api.worklog_files import decoded_rows
 from .explorer import BULK_ACTIONS, _back, _labels, _open, _to_explorer, _zone
 from .render import render, stint_of
 
@@ -107,7 +107,7 @@ class ExplorerBatchPageController(Controller):
             raise ValidationFailed("the file is empty", field="file")
         principal = page.principal
         try:
-            rows = await _decoded(stint, data, upload.filename or "", (upload.content_type or "").lower())
+            rows = await decoded_rows(stint, data, upload.filename or "", (upload.content_type or "").lower())
             if len(rows) > BACKGROUND_ROWS:
                 # A big file: checked and stored in the background while a progress bar shows how far.
                 job = await start_import(stint.uow, stint.clock, tenant=principal.tenant,
