@@ -405,6 +405,19 @@ def test_bad_input_is_a_clear_problem_and_stores_nothing(org: Org) -> None:
         assert response.status_code in (400, 422), (params, response.text)
 
 
+def test_usage_dates_outside_the_supported_range_are_a_422_naming_the_parameter(org: Org) -> None:
+    """The usage reads ``from``/``to`` as the worklog lists do: 9999-12-31 as ``to`` was read as
+    no end (200) and a year-1 ``from`` went on to the query; both are out of the range now."""
+    budget = _budget(org, name="Edge")
+    for name, value in (("to", "9999-12-31"), ("from", "0001-01-01"), ("to", "3000-01-01"),
+                        ("from", "0001-01-01T00:00:00+14:00")):
+        response = org.client.get(f"{BUDGETS}/{budget['id']}/usage", params={name: value}, headers=org.admin)
+        body = _problem(response, 422, "validation_error")
+        assert "out of range" in body["detail"] and body["errors"][0]["field"] == name, body
+    assert _ok(org.client.get(f"{BUDGETS}/{budget['id']}/usage", params={"to": "2999-12-30"},
+                              headers=org.admin))["tracked_s"] == 0
+
+
 def test_the_list_pages_by_name_with_an_opaque_cursor(org: Org) -> None:
     for name in ("Delta", "alpha", "Charlie", "Bravo", "Charlie"):
         _budget(org, name=name)

@@ -7,14 +7,11 @@ statement's file rows (CSV or Excel), which the Budgets page's downloads write t
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 import msgspec
 
 from core.budgets import Statement
-from core.errors import ValidationFailed
-from core.tracking import check_instant
 from core.tracking.rows import format_hours, neutralise_formula
 
 from ..schemas import MoneyOut
@@ -98,28 +95,6 @@ class StatementOut(msgspec.Struct):
     currency: str
     lines: list[StatementLineOut]
     totals: StatementTotals
-
-
-def _bound(text: str | None, field: str, zone: ZoneInfo, *, end: bool) -> datetime | None:
-    """``from``/``to``: a date (a whole day in the caller's zone, ``to`` inclusive) or a
-    date-time with an offset."""
-    if text is None:
-        return None
-    if len(text) == 10:
-        try:
-            day = date.fromisoformat(text)
-        except ValueError:
-            raise ValidationFailed(f"{field} is a date (YYYY-MM-DD) or a date-time", field=field) from None
-        if end:
-            if day == date.max:
-                return None
-            day += timedelta(days=1)
-        return datetime.combine(day, time(), tzinfo=zone)
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValidationFailed(f"{field} is a date (YYYY-MM-DD) or a date-time", field=field) from None
-    return check_instant(value, field)
 
 
 STATEMENT_COLUMNS = (

@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Response, get, patch, post
@@ -43,6 +42,7 @@ from core.services.budgets import (
 )
 from core.services.tracking_common import user_zone
 from core.tracking import write_csv
+from core.tracking.explorer import bound
 from core.tracking.rows import XLSX_MEDIA_TYPE, format_hours
 
 from ..access import requires
@@ -59,7 +59,6 @@ from .budget_usage import (
     UsageOut,
     UserUse,
     WorkItemUse,
-    _bound,
     statement_rows,
 )
 from .worklog_files import SpreadsheetDownload
@@ -282,10 +281,10 @@ class BudgetsController(Controller):
     ) -> UsageOut:
         principal = request.user
         async with stint.uow() as work:
-            zone = ZoneInfo(await user_zone(work.tenant(principal.tenant.id).tracking(), principal.tenant,
-                                            principal.user.id))
-        start_at = _bound(start, "from", zone, end=False)
-        end_at = _bound(end, "to", zone, end=True)
+            zone = await user_zone(work.tenant(principal.tenant.id).tracking(), principal.tenant,
+                                   principal.user.id)
+        start_at = bound(start, "from", zone)
+        end_at = bound(end, "to", zone, end=True)
         if start_at is not None and end_at is not None and end_at <= start_at:
             raise ValidationFailed("the period ends after it starts: to is not before from", field="to")
         budget, usage = await budget_usage(stint.uow, tenant=principal.tenant, viewer=viewer_of(principal),
