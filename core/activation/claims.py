@@ -22,6 +22,7 @@ from core.errors import StintError
 __all__ = [
     "CLOCK_SKEW",
     "FORMAT_VERSION",
+    "MAX_FILE_BYTES",
     "ActivationClaims",
     "ActivationRefused",
     "ActivationState",
@@ -36,6 +37,9 @@ __all__ = [
 CLOCK_SKEW = timedelta(minutes=5)
 #: The payload layout version written into every file (``ver``).
 FORMAT_VERSION = 1
+#: An activation file is a few hundred bytes; anything this large is not one (the API and
+#: the page refuse it as malformed before reading it as text).
+MAX_FILE_BYTES = 64 * 1024
 
 
 class RefusalReason(StrEnum):

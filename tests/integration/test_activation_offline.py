@@ -13,6 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from litestar.testing import TestClient
 
+from core.activation.claims import MAX_FILE_BYTES
 from core.clock import FixedClock
 from plugins.activation import (
     generate_signing_key,
@@ -245,6 +246,12 @@ def test_something_that_is_not_a_file_is_refused_as_malformed(client: TestClient
     )
     empty = upload(client, "", admin(client))
     assert empty.status_code == 422 and empty.json()["code"] == "validation_error"
+
+
+def test_a_body_larger_than_any_activation_file_is_refused_as_malformed(client: TestClient[Any]) -> None:
+    """One byte over ``MAX_FILE_BYTES`` (the rule in ``core.activation.claims``) is refused unread."""
+    detail = refused(upload(client, "x" * (MAX_FILE_BYTES + 1), admin(client)), "malformed")
+    assert "far larger than any activation file" in detail
 
 
 def test_a_newer_file_replaces_an_older_one_and_the_older_one_is_then_refused(

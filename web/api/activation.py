@@ -15,7 +15,7 @@ from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.params import JSONBody
 
-from core.activation.claims import ActivationRefused, describe
+from core.activation.claims import MAX_FILE_BYTES, ActivationRefused, describe
 from core.activation.ports import LicenceServiceUnreachable
 from core.errors import ValidationFailed
 from core.identity.scopes import Scope
@@ -39,8 +39,6 @@ from ..security import client_address
 __all__ = ["ActivationController", "OperatorActivationFilesController"]
 
 TenantRequest = Request[TenantPrincipal, Any, Any]
-#: An activation file is a few hundred bytes; anything this large is not one.
-MAX_FILE_BYTES = 64 * 1024
 
 
 class ServerIdOut(msgspec.Struct):

@@ -14,7 +14,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Template
 
-from core.activation.claims import ActivationRefused
+from core.activation.claims import MAX_FILE_BYTES, ActivationRefused
 from core.errors import ValidationFailed
 from core.licensing.access import Action
 from core.services.activation import activate_online, install_activation_file
@@ -26,9 +26,6 @@ from .subscription import _context, _full_or
 __all__ = ["SubscriptionActivationPageController"]
 
 _URL_ENCODED = Body(media_type=RequestEncodingType.URL_ENCODED)
-
-#: An activation file is a few hundred bytes; anything this large is not one.
-MAX_FILE_BYTES = 64 * 1024
 
 
 class ActivateForm(msgspec.Struct):
