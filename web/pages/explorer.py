@@ -42,7 +42,16 @@ from ..api.worklog_answers import decode_cursor, encode_cursor
 from ..api.worklog_filters import explorer_filters
 from .render import Page, current_page, is_htmx, open_page, render, stint_of
 
-__all__ = ["ExplorerPageController"]
+__all__ = [
+    "ExplorerPageController",
+    "back_query",
+    "columns_of",
+    "group_by_of",
+    "labels_of",
+    "open_explorer",
+    "to_explorer",
+    "zone_of",
+]
 
 #: What each column is called on the page.
 COLUMN_NAMES = {
@@ -107,12 +116,12 @@ def _filters(found: Mapping[str, str], time_zone: str) -> ExplorerFilters:
     )
 
 
-def _columns(query: Mapping[str, Any]) -> list[str]:
+def columns_of(query: Mapping[str, Any]) -> list[str]:
     picked = [c for c in _values(query, "columns") if c in COLUMNS]
     return [c for c in COLUMNS if c in picked] if picked else list(DEFAULT_COLUMNS)
 
 
-def _group_by(query: Mapping[str, Any]) -> list[str]:
+def group_by_of(query: Mapping[str, Any]) -> list[str]:
     levels = _values(query, "group_by")
     return [level.value for level in parse_group_by(",".join(levels))] if levels else []
 
@@ -123,14 +132,14 @@ def view_query(filters: Mapping[str, str], columns: list[str], group_by: list[st
     return urlencode(pairs)
 
 
-async def _zone(request: Request[Any, Any, Any], page: Page) -> str:
+async def zone_of(request: Request[Any, Any, Any], page: Page) -> str:
     stint = stint_of(request)
     async with stint.uow() as work:
         repo = work.tenant(page.principal.tenant.id).tracking()
         return await user_zone(repo, page.principal.tenant, page.principal.user.id)
 
 
-async def _open(request: Request[Any, Any, Any], action: Action | None = None) -> Page:
+async def open_explorer(request: Request[Any, Any, Any], action: Action | None = None) -> Page:
     """The page for Product, Budget and Administrators; ``action`` as well when it changes things."""
     page = await open_page(request, Action.VIEW_ALL_WORKLOGS)
     if action is not None:
@@ -138,7 +147,7 @@ async def _open(request: Request[Any, Any, Any], action: Action | None = None) -
     return page
 
 
-def _labels(choices: ExplorerChoices) -> dict[str, dict[Any, str]]:
+def labels_of(choices: ExplorerChoices) -> dict[str, dict[Any, str]]:
     return {
         "user_id": {u.id: u.name or u.email for u in choices.users},
         "iteration_id": {i.id: i.path for i in choices.iterations},
@@ -170,12 +179,12 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
     stint = stint_of(request)
     tenant = page.principal.tenant
     query = request.query_params
-    zone = await _zone(request, page)
+    zone = await zone_of(request, page)
     found = api_filters(query)
     filters = _filters(found, zone)
-    columns, group_by = _columns(query), _group_by(query)
+    columns, group_by = columns_of(query), group_by_of(query)
     choices = await explorer_choices(stint.uow, tenant=tenant)
-    labels = _labels(choices)
+    labels = labels_of(choices)
     context: dict[str, Any] = {
         "filters": found, "columns": columns, "group_by": group_by, "choices": choices,
         "column_names": COLUMN_NAMES, "group_names": GROUP_NAMES, "all_columns": COLUMNS,
@@ -214,7 +223,7 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
     return page.context(active="explorer", zone=zone, **context, **extra)
 
 
-def _back(text: str) -> str:
+def back_query(text: str) -> str:
     """The explorer's own query string to go back to (never another address)."""
     return urlencode([(k, v) for k, v in parse_qsl(text[:20_000]) if k not in ("done", "cursor")])
 
@@ -226,7 +235,7 @@ class ExplorerPageController(Controller):
     @get("/", name="explorer")
     async def index(self, request: Request[Any, Any, Any]) -> Template:
         try:
-            page = await _open(request)
+            page = await open_explorer(request)
         except AccessDenied as refused:
             here = current_page(request)
             if refused.reason != "not_permitted" or here is None or is_htmx(request):
@@ -244,9 +253,9 @@ class ExplorerPageController(Controller):
         format: Annotated[Literal["csv", "xlsx"], QueryParameter()] = "csv",
     ) -> Response[bytes]:
         """Exactly the current view's worklogs, as the API's export writes them."""
-        page = await _open(request, Action.EXPORT_ALL)
+        page = await open_explorer(request, Action.EXPORT_ALL)
         stint = stint_of(request)
-        zone = await _zone(request, page)
+        zone = await zone_of(request, page)
         filters = _filters(api_filters(request.query_params), zone)
         rows = await export_explored(stint.uow, tenant=page.principal.tenant, filters=filters,
                                      time_zone=zone)
@@ -258,7 +267,7 @@ class ExplorerPageController(Controller):
         return Response(content, media_type=media_type, headers={"Content-Disposition": disposition})
 
 
-def _to_explorer(request: Request[Any, Any, Any], query: str, done: str) -> Response[Any]:
+def to_explorer(request: Request[Any, Any, Any], query: str, done: str) -> Response[Any]:
     """Back to the explorer's view with a message: htmx reloads the page there, a form redirects."""
     target = "/explorer/?" + "&".join(p for p in (query, urlencode({"done": done})) if p)
     if is_htmx(request):

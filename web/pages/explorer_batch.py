@@ -25,7 +25,7 @@ from plugins.i18n import gettext, ngettext
 from ..api.import_jobs import in_background
 from ..api.worklog_access import is_admin
 from ..api.worklog_files import decoded_rows
-from .explorer import BULK_ACTIONS, _back, _labels, _open, _to_explorer, _zone
+from .explorer import BULK_ACTIONS, back_query, labels_of, open_explorer, to_explorer, zone_of
 from .render import render, stint_of
 
 __all__ = ["ExplorerBatchPageController"]
@@ -58,16 +58,18 @@ class ExplorerBatchPageController(Controller):
         action = str(form.get("action") or "")
         if action not in BULK_ACTIONS:
             raise ValidationFailed("pick what to do with the selected worklogs", field="action")
-        page = await _open(request, Action.MANAGE_BUDGETS if "budget" in action else Action.EDIT_OWN_WORKLOGS)
+        page = await open_explorer(
+            request, Action.MANAGE_BUDGETS if "budget" in action else Action.EDIT_OWN_WORKLOGS
+        )
         ids = list(dict.fromkeys(str(i) for i in form.getall("ids", []) if i))[: MAX_BATCH + 1]
         if not ids:
             raise ValidationFailed("select at least one worklog", field="ids")
         changes = None if action == "delete" else _bulk_changes(action, form)
-        back = _back(str(form.get("back") or ""))
+        back = back_query(str(form.get("back") or ""))
         if form.get("confirm") != "yes":
             stint = stint_of(request)
             choices = await explorer_choices(stint.uow, tenant=page.principal.tenant)
-            labels = _labels(choices)
+            labels = labels_of(choices)
             target = ""
             if action == "activity_type":
                 chosen = str(form.get("activity_type_id") or "")
@@ -91,12 +93,12 @@ class ExplorerBatchPageController(Controller):
             count = await update_worklogs(stint.uow, stint.clock, tenant=tenant, actor=actor,
                                           ids=ids, changes=changes, actor_can_edit_others=is_admin(principal))
             done = ngettext("%(num)s worklog changed.", "%(num)s worklogs changed.", count)
-        return _to_explorer(request, back, done)
+        return to_explorer(request, back, done)
 
     @post("/import", status_code=200)
     async def import_(self, request: Request[Any, Any, Any]) -> Template | Response[Any]:
         """The API's import (all or nothing); a refused file shows every bad line."""
-        page = await _open(request, Action.EDIT_OWN_WORKLOGS)
+        page = await open_explorer(request, Action.EDIT_OWN_WORKLOGS)
         stint = stint_of(request)
         form = await request.form()
         upload = form.get("file")
@@ -114,14 +116,14 @@ class ExplorerBatchPageController(Controller):
                                          actor=principal.user, total=len(rows))
                 in_background(run_import(
                     stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, job=job, rows=rows,
-                    may_import_for_others=is_admin(principal), time_zone=await _zone(request, page),
+                    may_import_for_others=is_admin(principal), time_zone=await zone_of(request, page),
                 ))
                 context = page.context(active="explorer", job=job)
                 return render(request, "explorer/import_progress.html", "explorer/_import_progress.html",
                               context, status_code=202)
             imported = await import_worklogs(
                 stint.uow, stint.clock, tenant=principal.tenant, actor=principal.user, rows=rows,
-                may_import_for_others=is_admin(principal), time_zone=await _zone(request, page),
+                may_import_for_others=is_admin(principal), time_zone=await zone_of(request, page),
             )
         except ImportRejected as refused:
             errors = refused.extra.get("errors") or [{"line": 1, "reason": refused.detail}]
@@ -136,13 +138,13 @@ class ExplorerBatchPageController(Controller):
             return render(request, "explorer/import_errors.html", "explorer/_import_errors.html", context,
                           status_code=422)
         count = len(imported)
-        return _to_explorer(request, _back(str(form.get("back") or "")),
+        return to_explorer(request, back_query(str(form.get("back") or "")),
                             f"{count} worklog{'' if count == 1 else 's'} imported.")
 
     @get("/import/{job_id:str}")
     async def import_progress(self, request: Request[Any, Any, Any], job_id: FromPath[str]) -> Template:
         """A background import's progress bar (htmx polls it), then its result or bad lines."""
-        page = await _open(request, Action.EDIT_OWN_WORKLOGS)
+        page = await open_explorer(request, Action.EDIT_OWN_WORKLOGS)
         stint = stint_of(request)
         job = await import_status(stint.uow, tenant=page.principal.tenant, user=page.principal.user,
                                   job_id=job_id)

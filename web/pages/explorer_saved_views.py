@@ -13,7 +13,16 @@ from litestar.params import FromPath
 from core.services.saved_views import delete_view, save_view
 
 from ..api.explorer_views import check_view_filters
-from .explorer import _back, _columns, _group_by, _open, _to_explorer, _zone, api_filters, view_query
+from .explorer import (
+    api_filters,
+    back_query,
+    columns_of,
+    group_by_of,
+    open_explorer,
+    to_explorer,
+    view_query,
+    zone_of,
+)
 from .render import stint_of
 
 __all__ = ["ExplorerViewsPageController"]
@@ -25,24 +34,24 @@ class ExplorerViewsPageController(Controller):
 
     @post("/views", status_code=200)
     async def save(self, request: Request[Any, Any, Any]) -> Response[Any]:
-        page = await _open(request)
+        page = await open_explorer(request)
         stint = stint_of(request)
         form = await request.form()
         query = _Query(parse_qsl(str(form.get("query") or "")[:20_000]))
-        found, columns, group_by = api_filters(query), _columns(query), _group_by(query)
-        check_view_filters(found, await _zone(request, page))
+        found, columns, group_by = api_filters(query), columns_of(query), group_by_of(query)
+        check_view_filters(found, await zone_of(request, page))
         view = await save_view(stint.uow, stint.clock, tenant=page.principal.tenant, user=page.principal.user,
                                name=str(form.get("name") or ""), filters=found, columns=columns,
                                group_by=group_by)
-        return _to_explorer(request, view_query(found, columns, group_by), f"View {view.name!r} saved.")
+        return to_explorer(request, view_query(found, columns, group_by), f"View {view.name!r} saved.")
 
     @post("/views/{view_id:str}/delete", status_code=200)
     async def delete_saved(self, request: Request[Any, Any, Any], view_id: FromPath[str]) -> Response[Any]:
-        page = await _open(request)
+        page = await open_explorer(request)
         stint = stint_of(request)
         form = await request.form()
         await delete_view(stint.uow, tenant=page.principal.tenant, user=page.principal.user, view_id=view_id)
-        return _to_explorer(request, _back(str(form.get("back") or "")), "View deleted.")
+        return to_explorer(request, back_query(str(form.get("back") or "")), "View deleted.")
 
 
 class _Query(dict[str, Any]):

@@ -37,9 +37,9 @@ from plugins.bootstrap import Stint
 from plugins.i18n import gettext, texts_for
 
 from .render import Page, is_htmx, open_page, render, stint_of
-from .subscription_quotes import PlanBody, _change_words, _purchase_preview, _seats
+from .subscription_quotes import PlanBody, buy_now_preview, change_words, seats_of
 
-__all__ = ["SubscriptionPageController"]
+__all__ = ["SubscriptionPageController", "full_context", "full_or"]
 
 async def _activation(stint: Stint, page: Page) -> dict[str, Any] | None:
     """How an on-premises tenant is activated (None in the cloud: its subscription is its licence)."""
@@ -57,7 +57,7 @@ async def _activation(stint: Stint, page: Page) -> dict[str, Any] | None:
     }
 
 
-async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) -> dict[str, Any]:
+async def full_context(request: Request[Any, Any, Any], page: Page, **extra: Any) -> dict[str, Any]:
     stint = stint_of(request)
     tenant = page.principal.tenant
     view = await view_subscription(stint.uow, stint.clock, tenant=tenant)
@@ -70,7 +70,7 @@ async def _context(request: Request[Any, Any, Any], page: Page, **extra: Any) ->
     if "preview" not in extra and plans:
         # Buy Now opens with the amount and its sentence for the choice the form starts with.
         first = next((p for p in plans if p.id == "team"), plans[0])
-        extra["preview"] = await _purchase_preview(
+        extra["preview"] = await buy_now_preview(
             stint, page, first.id, "annual", view.proposed_seats or 1, credit=view.credit_balance
         )
     return page.context(
@@ -92,7 +92,7 @@ def _refused_preview(request: Request[Any, Any, Any], page: Page, target: str, e
                   status_code=422)
 
 
-def _full_or(request: Request[Any, Any, Any], partial: str, context: dict[str, Any]) -> Template:
+def full_or(request: Request[Any, Any, Any], partial: str, context: dict[str, Any]) -> Template:
     return render(request, "settings/subscription.html", partial, context)
 
 
@@ -103,7 +103,7 @@ class SubscriptionPageController(Controller):
     @get("/", name="subscription")
     async def show(self, request: Request[Any, Any, Any]) -> Template:
         page = await open_page(request, Action.VIEW_SUBSCRIPTION)
-        return _full_or(request, "settings/_subscription.html", await _context(request, page))
+        return full_or(request, "settings/_subscription.html", await full_context(request, page))
 
     @post("/purchase-preview", status_code=200)
     async def purchase_preview(self, request: Request[Any, Any, Any], data: PlanBody) -> Template:
@@ -111,16 +111,16 @@ class SubscriptionPageController(Controller):
         page = await open_page(request, Action.PURCHASE)
         stint = stint_of(request)
         try:
-            seats = _seats(data.seats, required=True)
+            seats = seats_of(data.seats, required=True)
             assert seats is not None
-            preview = await _purchase_preview(stint, page, data.plan, data.interval, seats)
+            preview = await buy_now_preview(stint, page, data.plan, data.interval, seats)
         except StintError as exc:
             if not is_htmx(request):
                 raise
             return _refused_preview(request, page, "purchase-preview", exc)
         if not is_htmx(request):
             # Posted without JavaScript: the whole page, with the preview inside the Buy form.
-            context = await _context(request, page, preview=preview)
+            context = await full_context(request, page, preview=preview)
             return render(request, "settings/subscription.html", None, context)
         context = page.context(preview=preview)
         return render(request, "settings/subscription.html", "settings/_purchase_preview.html", context)
@@ -130,9 +130,9 @@ class SubscriptionPageController(Controller):
         page = await open_page(request, Action.PURCHASE)
         stint = stint_of(request)
         p = page.principal
-        seats = _seats(data.seats, required=True)
+        seats = seats_of(data.seats, required=True)
         assert seats is not None
-        preview = await _purchase_preview(stint, page, data.plan, data.interval, seats)
+        preview = await buy_now_preview(stint, page, data.plan, data.interval, seats)
         if data.confirmed != preview["key"]:
             # Not what the buyer confirmed (the form changed after the sentence was shown, or
             # it came without one): buy nothing, show the amount and ask again.
@@ -140,8 +140,8 @@ class SubscriptionPageController(Controller):
                 "Nothing was bought: the amount changed after it was shown. Check it and press Buy again."
                 if data.confirmed else "Check the amount below and press Buy again to confirm."
             )
-            context = await _context(request, page, preview=preview, notice=notice)
-            return _full_or(request, "settings/_subscription.html", context)
+            context = await full_context(request, page, preview=preview, notice=notice)
+            return full_or(request, "settings/_subscription.html", context)
         _, invoice = await purchase(
             stint.uow,
             stint.billing,
@@ -154,12 +154,12 @@ class SubscriptionPageController(Controller):
         )
         # Ask again: the banner (and everything else) now follows the new subscription.
         page = await open_page(request, Action.VIEW_SUBSCRIPTION)
-        context = await _context(
+        context = await full_context(
             request, page,
             done=gettext("Bought. Invoice %(number)s was issued.", number=invoice.number_text or invoice.id),
             banner_oob=True,
         )
-        return _full_or(request, "settings/_subscription_and_banner.html", context)
+        return full_or(request, "settings/_subscription_and_banner.html", context)
 
     @post("/quote", status_code=200)
     async def quote(self, request: Request[Any, Any, Any], data: PlanBody) -> Template:
@@ -171,7 +171,7 @@ class SubscriptionPageController(Controller):
                 stint.clock,
                 tenant=page.principal.tenant,
                 requested=RequestedChange(
-                    seats=_seats(data.seats, required=False),
+                    seats=seats_of(data.seats, required=False),
                     plan_id=data.plan or None,
                     interval=data.interval or None,
                 ),
@@ -183,10 +183,10 @@ class SubscriptionPageController(Controller):
         quote = preview.quote
         tenant = page.principal.tenant
         credit = (await view_subscription(stint.uow, stint.clock, tenant=tenant)).credit_balance
-        words = _change_words(preview, data, credit)
+        words = change_words(preview, data, credit)
         if not is_htmx(request):
             # Posted without JavaScript: the whole page, with the quote inside the change form.
-            context = await _context(request, page, quote=quote, preview=preview, words=words)
+            context = await full_context(request, page, quote=quote, preview=preview, words=words)
             return render(request, "settings/subscription.html", None, context)
         context = page.context(quote=quote, preview=preview, words=words)
         return render(request, "settings/subscription.html", "settings/_quote.html", context)
@@ -197,7 +197,7 @@ class SubscriptionPageController(Controller):
         stint = stint_of(request)
         p = page.principal
         requested = RequestedChange(
-            seats=_seats(data.seats, required=False),
+            seats=seats_of(data.seats, required=False),
             plan_id=data.plan or None,
             interval=data.interval or None,
         )
@@ -205,16 +205,16 @@ class SubscriptionPageController(Controller):
             stint.uow, stint.clock, tenant=p.tenant, requested=requested
         )
         credit = (await view_subscription(stint.uow, stint.clock, tenant=p.tenant)).credit_balance
-        words = _change_words(preview, data, credit)
+        words = change_words(preview, data, credit)
         if data.confirmed != words["key"]:
             # As with Buy: only the change whose sentence was confirmed is made.
             notice = (
                 "Nothing was changed: the amount changed after it was shown. Check it and confirm again."
                 if data.confirmed else "Check the quote below and press Confirm change to apply it."
             )
-            context = await _context(request, page, quote=preview.quote, preview=preview, words=words,
+            context = await full_context(request, page, quote=preview.quote, preview=preview, words=words,
                                      notice=notice)
-            return _full_or(request, "settings/_subscription.html", context)
+            return full_or(request, "settings/_subscription.html", context)
         result = await change_subscription(
             stint.uow, stint.billing, stint.clock, tenant=p.tenant, actor=p.user, requested=requested
         )
@@ -224,8 +224,8 @@ class SubscriptionPageController(Controller):
             done += " " + gettext("Invoice %(number)s was issued.", number=issued.number_text or issued.id)
         done_as = ChangePreview(result.quote, result.credit_notes, result.to_credit_balance)
         # The quote of what was done, without a sentence to confirm or a button.
-        context = await _context(request, page, done=done, quote=result.quote, preview=done_as)
-        return _full_or(request, "settings/_subscription.html", context)
+        context = await full_context(request, page, done=done, quote=result.quote, preview=done_as)
+        return full_or(request, "settings/_subscription.html", context)
 
     @get("/invoices/{invoice_id:str}/pdf", name="invoice_pdf")
     async def invoice_pdf(
@@ -251,12 +251,12 @@ class SubscriptionPageController(Controller):
         await cancel_subscription(
             stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user
         )
-        context = await _context(
+        context = await full_context(
             request,
             page,
             done=gettext("Cancelled: it will not renew. It stays valid until the end of the running period."),
         )
-        return _full_or(request, "settings/_subscription.html", context)
+        return full_or(request, "settings/_subscription.html", context)
 
     @post("/resume", status_code=200)
     async def resume(self, request: Request[Any, Any, Any]) -> Template:
@@ -266,5 +266,5 @@ class SubscriptionPageController(Controller):
             stint.uow, stint.clock, tenant=page.principal.tenant, actor=page.principal.user
         )
         done = gettext("Resumed: it will renew at the end of the period.")
-        context = await _context(request, page, done=done)
-        return _full_or(request, "settings/_subscription.html", context)
+        context = await full_context(request, page, done=done)
+        return full_or(request, "settings/_subscription.html", context)

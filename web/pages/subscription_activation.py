@@ -21,7 +21,7 @@ from core.services.activation import activate_online, install_activation_file
 from plugins.i18n import gettext
 
 from .render import open_page, stint_of
-from .subscription import _context, _full_or
+from .subscription import full_context, full_or
 
 __all__ = ["SubscriptionActivationPageController"]
 
@@ -48,8 +48,8 @@ class SubscriptionActivationPageController(Controller):
             tenant=page.principal.tenant, actor=page.principal.user, subscription_id=data.subscription_id,
         )
         page = await open_page(request, Action.VIEW_SUBSCRIPTION)
-        context = await _context(request, page, done=gettext("Activated online."), banner_oob=True)
-        return _full_or(request, "settings/_subscription_and_banner.html", context)
+        context = await full_context(request, page, done=gettext("Activated online."), banner_oob=True)
+        return full_or(request, "settings/_subscription_and_banner.html", context)
 
     @post("/activation-file", status_code=200)
     async def upload(self, request: Request[Any, Any, Any]) -> Template:
@@ -74,5 +74,6 @@ class SubscriptionActivationPageController(Controller):
             tenant=page.principal.tenant, actor=page.principal.user, text=text,
         )
         page = await open_page(request, Action.VIEW_SUBSCRIPTION)
-        context = await _context(request, page, done=gettext("Activation file installed."), banner_oob=True)
-        return _full_or(request, "settings/_subscription_and_banner.html", context)
+        context = await full_context(request, page, done=gettext("Activation file installed."),
+                                     banner_oob=True)
+        return full_or(request, "settings/_subscription_and_banner.html", context)

@@ -21,7 +21,7 @@ from plugins.bootstrap import Stint
 from .money_words import change_sentence, confirmation_key, purchase_sentence
 from .render import Page
 
-__all__ = ["PlanBody", "PlanForm"]
+__all__ = ["PlanBody", "PlanForm", "buy_now_preview", "change_words", "seats_of"]
 
 _URL_ENCODED = Body(media_type=RequestEncodingType.URL_ENCODED)
 
@@ -37,7 +37,7 @@ class PlanForm(msgspec.Struct):
 PlanBody = Annotated[PlanForm, _URL_ENCODED]
 
 
-def _seats(text: str, *, required: bool) -> int | None:
+def seats_of(text: str, *, required: bool) -> int | None:
     if not text.strip():
         if required:
             raise ValidationFailed("say how many seats", field="seats")
@@ -51,7 +51,7 @@ def _seats(text: str, *, required: bool) -> int | None:
     return seats
 
 
-async def _purchase_preview(
+async def buy_now_preview(
     stint: Stint, page: Page, plan_id: str, interval_text: str, seats: int, *, credit: int | None = None
 ) -> dict[str, Any]:
     """What Buy Now would charge: seats × the plan's price for the interval, the renewal day,
@@ -79,9 +79,9 @@ async def _purchase_preview(
     }
 
 
-def _change_words(preview: ChangePreview, data: PlanForm, credit: int) -> dict[str, Any]:
+def change_words(preview: ChangePreview, data: PlanForm, credit: int) -> dict[str, Any]:
     quote = preview.quote
     return {
         "sentence": change_sentence(quote, credit=credit, against_invoices=preview.against_invoices),
-        "key": confirmation_key(data.plan, data.interval, _seats(data.seats, required=False), quote.total),
+        "key": confirmation_key(data.plan, data.interval, seats_of(data.seats, required=False), quote.total),
     }

@@ -39,10 +39,10 @@ from plugins import i18n
 
 from ..problems import status_of
 from .render import Page, is_htmx, open_page, render, stint_of
-from .time_forms import CellBody, CheckBody, StartBody, WorklogBody, _clean, _local_start, _zone_of
-from .time_month import _MONTH, _month
-from .time_timer import _timer_context
-from .time_week import SheetState, _week_context, _week_id
+from .time_forms import CellBody, CheckBody, StartBody, WorklogBody, clean, local_start, zone_of
+from .time_month import MONTH, month_page
+from .time_timer import timer_context
+from .time_week import SheetState, week_context, week_id_of
 
 __all__ = ["TimeController", "parse_duration"]
 
@@ -58,8 +58,8 @@ class TimeController(Controller):
         self, request: Request[Any, Any, Any], page: Page, week: WeekId, partial: str | None,
         *, sheet: SheetState | None = None, status_code: int = 200, **extra: Any,
     ) -> Template:
-        context = await _timer_context(request, page, **extra)
-        context.update(await _week_context(request, page, week, sheet))
+        context = await timer_context(request, page, **extra)
+        context.update(await week_context(request, page, week, sheet))
         # The selects of the timer and worklog forms offer the catalogue's active entries (read
         # here, not in the timer's context: the timer fragment polls every two seconds).
         context["activity_types"] = await list_activity_types(
@@ -70,15 +70,15 @@ class TimeController(Controller):
     @get("/", name="time")
     async def index(self, request: Request[Any, Any, Any], week: WeekQuery = None) -> Template:
         page = await open_page(request, Action.USE_TIME_TAB)
-        return await self._time_page(request, page, _week_id(request, week), None)
+        return await self._time_page(request, page, week_id_of(request, week), None)
 
     @get("/timer")
     async def timer(self, request: Request[Any, Any, Any]) -> Template:
         page = await open_page(request, Action.TRACK_TIME)
         if not is_htmx(request):
             # A plain link or a new tab: the whole Time tab, not a fragment it cannot render.
-            return await self._time_page(request, page, _week_id(request, None), None)
-        return render(request, "time/index.html", "time/_timer.html", await _timer_context(request, page))
+            return await self._time_page(request, page, week_id_of(request, None), None)
+        return render(request, "time/index.html", "time/_timer.html", await timer_context(request, page))
 
     @post("/start", status_code=200)
     async def start(self, request: Request[Any, Any, Any], data: StartBody) -> Template:
@@ -89,11 +89,11 @@ class TimeController(Controller):
             stint.clock,
             tenant=page.principal.tenant,
             user=page.principal.user,
-            work_item=_clean(data.work_item),
-            comment=_clean(data.comment),
-            activity_type_id=_clean(data.activity_type_id),
+            work_item=clean(data.work_item),
+            comment=clean(data.comment),
+            activity_type_id=clean(data.activity_type_id),
         )
-        return await self._time_page(request, page, _week_id(request, None), "time/_timer.html")
+        return await self._time_page(request, page, week_id_of(request, None), "time/_timer.html")
 
     @post("/stop", status_code=200)
     async def stop(self, request: Request[Any, Any, Any]) -> Template:
@@ -102,7 +102,7 @@ class TimeController(Controller):
         await stop_tracking(stint.uow, stint.clock, tenant=page.principal.tenant, user=page.principal.user)
         # The new worklog shows up in this week's grid at once (out-of-band swap).
         return await self._time_page(
-            request, page, _week_id(request, None), "time/_timer_and_week.html", week_oob=True
+            request, page, week_id_of(request, None), "time/_timer_and_week.html", week_oob=True
         )
 
     @post("/activity-check", status_code=200)
@@ -116,19 +116,19 @@ class TimeController(Controller):
             user=page.principal.user,
             defer=data.defer or None,
         )
-        return await self._time_page(request, page, _week_id(request, None), "time/_timer.html")
+        return await self._time_page(request, page, week_id_of(request, None), "time/_timer.html")
 
     @get("/week")
     async def week(self, request: Request[Any, Any, Any], week: WeekQuery = None) -> Template:
         page = await open_page(request, Action.VIEW_OWN_TIMESHEET)
-        return await self._time_page(request, page, _week_id(request, week), "time/_week.html")
+        return await self._time_page(request, page, week_id_of(request, week), "time/_week.html")
 
     @post("/worklogs", status_code=200)
     async def add(self, request: Request[Any, Any, Any], data: WorklogBody) -> Template:
         page = await open_page(request, Action.EDIT_OWN_WORKLOGS)
         stint = stint_of(request)
         p = page.principal
-        tz = await _zone_of(page, request)
+        tz = await zone_of(page, request)
         await add_worklog(
             stint.uow,
             stint.clock,
@@ -136,12 +136,12 @@ class TimeController(Controller):
             actor=p.user,
             owner_id=p.user.id,
             new=NewWorklog(
-                started_at=_local_start(data.day, data.start, tz),
+                started_at=local_start(data.day, data.start, tz),
                 length_s=parse_duration(data.hours),
-                work_item=_clean(data.work_item),
-                comment=_clean(data.comment),
+                work_item=clean(data.work_item),
+                comment=clean(data.comment),
                 remaining_h=remaining_hours(data.remaining_h.strip()) if data.remaining_h.strip() else None,
-                activity_type_id=_clean(data.activity_type_id or ""),
+                activity_type_id=clean(data.activity_type_id or ""),
             ),
             may_add_for_others=False,
         )
@@ -155,7 +155,7 @@ class TimeController(Controller):
             worklog = await work.tenant(page.principal.tenant.id).tracking().worklog(worklog_id)
         if worklog is None or worklog.user_id != page.principal.user.id:
             raise ValidationFailed("there is no such worklog of yours", field="worklog")
-        tz = await _zone_of(page, request)
+        tz = await zone_of(page, request)
         if not is_htmx(request):
             # Opened in a new tab or without JavaScript: the worklog's week with its row open.
             week = week_of(local_day(worklog.started_at, tz))
@@ -178,7 +178,7 @@ class TimeController(Controller):
         page = await open_page(request, Action.EDIT_OWN_WORKLOGS)
         stint = stint_of(request)
         p = page.principal
-        tz = await _zone_of(page, request)
+        tz = await zone_of(page, request)
         await edit_worklog(
             stint.uow,
             stint.clock,
@@ -186,12 +186,12 @@ class TimeController(Controller):
             actor=p.user,
             worklog_id=worklog_id,
             changes=WorklogChanges(
-                started_at=_local_start(data.day, data.start, tz),
+                started_at=local_start(data.day, data.start, tz),
                 length_s=parse_duration(data.hours),
-                work_item=_clean(data.work_item),
-                comment=_clean(data.comment),
+                work_item=clean(data.work_item),
+                comment=clean(data.comment),
                 activity_type=KEEP,
-                activity_type_id=KEEP if data.activity_type_id is None else _clean(data.activity_type_id),
+                activity_type_id=KEEP if data.activity_type_id is None else clean(data.activity_type_id),
             ),
             actor_can_edit_others=False,
         )
@@ -212,7 +212,7 @@ class TimeController(Controller):
             worklog_id=worklog_id,
             actor_can_edit_others=False,
         )
-        return await self._time_page(request, page, _week_id(request, week), "time/_week.html")
+        return await self._time_page(request, page, week_id_of(request, week), "time/_week.html")
 
     @post("/cells", status_code=200)
     async def cell(self, request: Request[Any, Any, Any], data: CellBody) -> Template:
@@ -222,7 +222,7 @@ class TimeController(Controller):
         p = page.principal
         # A day outside the calendar has no week to draw: refused before anything (a flash).
         check_day(data.day, "day")
-        work_item = _clean(data.work_item)
+        work_item = clean(data.work_item)
         error: dict[str, Any] | None = None
         status = 200
         try:
@@ -252,7 +252,7 @@ class TimeController(Controller):
         """The "add a row" search: work items whose title (or id) matches, as options."""
         page = await open_page(request, Action.EDIT_OWN_WORKLOGS)
         if not is_htmx(request):
-            return await self._time_page(request, page, _week_id(request, week), None)
+            return await self._time_page(request, page, week_id_of(request, week), None)
         text = search.strip()
         found = []
         if text:
@@ -283,7 +283,7 @@ class TimeController(Controller):
             base_url=stint.settings.base_url,
         )
         if request.headers.get("hx-target") == "month":
-            return await _month(request, page, week_id.monday.year, week_id.monday.month)
+            return await month_page(request, page, week_id.monday.year, week_id.monday.month)
         return await self._time_page(request, page, week_id, "time/_week.html")
 
     @get("/month")
@@ -294,11 +294,11 @@ class TimeController(Controller):
     ) -> Template:
         page = await open_page(request, Action.VIEW_OWN_TIMESHEET)
         if month:
-            match = _MONTH.fullmatch(month)
+            match = MONTH.fullmatch(month)
             if match is None or not 1 <= int(match[2]) <= 12:
                 raise ValidationFailed(f"{month!r} is not a month; use YYYY-MM", field="month")
             year, number = int(match[1]), int(match[2])
         else:
             today = stint_of(request).clock.now().date()
             year, number = today.year, today.month
-        return await _month(request, page, year, number)
+        return await month_page(request, page, year, number)

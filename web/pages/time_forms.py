@@ -19,12 +19,12 @@ from core.tracking import check_day, zone
 
 from .render import Page, stint_of
 
-__all__ = ["CellBody", "CheckBody", "StartBody", "WorklogBody"]
+__all__ = ["CellBody", "CheckBody", "StartBody", "WorklogBody", "clean", "local_start", "zone_of"]
 
 _HM = re.compile(r"(\d{1,2}):([0-5]\d)", re.ASCII)
 
 
-def _clean(text: str) -> str | None:
+def clean(text: str) -> str | None:
     return text.strip() or None
 
 
@@ -66,14 +66,14 @@ WorklogBody = Annotated[WorklogForm, _URL_ENCODED]
 CellBody = Annotated[CellForm, _URL_ENCODED]
 
 
-async def _zone_of(page: Page, request: Request[Any, Any, Any]) -> str:
+async def zone_of(page: Page, request: Request[Any, Any, Any]) -> str:
     stint = stint_of(request)
     async with stint.uow() as work:
         repo = work.tenant(page.principal.tenant.id).tracking()
         return await user_zone(repo, page.principal.tenant, page.principal.user.id)
 
 
-def _local_start(day: date, start: str, tz: str) -> datetime:
+def local_start(day: date, start: str, tz: str) -> datetime:
     check_day(day, "day")
     match = _HM.fullmatch(start.strip())
     if match is None or int(match[1]) > 23:

@@ -19,10 +19,10 @@ from .render import Page, render, stint_of
 # Nothing public: its helper serves the Time tab's controller (web/pages/time.py) only.
 __all__: list[str] = []
 
-_MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
+MONTH = re.compile(r"(\d{4})-(\d{2})", re.ASCII)
 
 
-async def _month(request: Request[Any, Any, Any], page: Page, year: int, month: int) -> Template:
+async def month_page(request: Request[Any, Any, Any], page: Page, year: int, month: int) -> Template:
     stint = stint_of(request)
     p = page.principal
     view = await month_view(stint.uow, tenant=p.tenant, user_id=p.user.id, year=year, month=month)

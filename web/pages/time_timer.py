@@ -12,18 +12,18 @@ from core.services.tracking import current_timer
 from core.tracking import zone
 
 from .render import Page, stint_of
-from .time_forms import _zone_of
+from .time_forms import zone_of
 
 # Nothing public: its helper serves the Time tab's controller (web/pages/time.py) only.
 __all__: list[str] = []
 
 
-async def _timer_context(request: Request[Any, Any, Any], page: Page, **extra: Any) -> dict[str, Any]:
+async def timer_context(request: Request[Any, Any, Any], page: Page, **extra: Any) -> dict[str, Any]:
     stint = stint_of(request)
     p = page.principal
     timer, _ = await current_timer(stint.uow, stint.clock, tenant=p.tenant, user=p.user)
     now = stint.clock.now()
-    tz = await _zone_of(page, request)
+    tz = await zone_of(page, request)
     state: dict[str, Any] = {"running": False}
     if timer is not None:
         elapsed = int((now - timer.started_at).total_seconds())

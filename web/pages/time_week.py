@@ -24,7 +24,7 @@ from core.tracking.cells import format_hm
 
 from .render import Page, stint_of
 
-__all__ = ["WEEK_STATES", "SheetState"]
+__all__ = ["WEEK_STATES", "SheetState", "week_context", "week_id_of"]
 
 #: The week states as pages show them: the templates translate ``_(week.status.value)``,
 #: these marks put the words in the catalogue.
@@ -92,7 +92,7 @@ def _cell_label(day: date, row: SheetRow, seconds: int) -> str:
     return f"{day.strftime('%a')} {day.day} {day.strftime('%b')}, {item}: {value}{mark}"
 
 
-async def _week_context(
+async def week_context(
     request: Request[Any, Any, Any], page: Page, week: WeekId, sheet: SheetState | None = None
 ) -> dict[str, Any]:
     stint = stint_of(request)
@@ -131,7 +131,7 @@ async def _week_context(
     }
 
 
-def _week_id(request: Request[Any, Any, Any], text: str | None) -> WeekId:
+def week_id_of(request: Request[Any, Any, Any], text: str | None) -> WeekId:
     if text:
         return parse_week_id(text)
     return week_of(stint_of(request).clock.now().date())
