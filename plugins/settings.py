@@ -27,15 +27,15 @@ from urllib.parse import urlparse
 
 from .settings_values import (
     SettingsError,
-    _database_url,
-    _int,
-    _licence_url,
-    _networks,
-    _off_unless_said,
-    _on,
-    _proxy_url,
-    _read_dotenv,
-    _secret_keys,
+    bounded_int,
+    checked_database_url,
+    is_on,
+    key_ring,
+    licence_url,
+    networks,
+    off_unless_said,
+    proxy_url,
+    read_dotenv,
 )
 
 __all__ = ["Settings", "SettingsError", "load_settings"]
@@ -184,7 +184,7 @@ class Settings:
 
 def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None = None) -> Settings:
     """Read and validate every setting; raise :class:`SettingsError` naming a bad one."""
-    env = {**_read_dotenv(dotenv or Path(".env")), **(environ if environ is not None else os.environ)}
+    env = {**read_dotenv(dotenv or Path(".env")), **(environ if environ is not None else os.environ)}
 
     def get(name: str) -> str | None:
         return (env.get(name) or "").strip() or None
@@ -212,10 +212,10 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
     frame_ancestors = get("STINT_FRAME_ANCESTORS") or "'self'"
     if any(ch in frame_ancestors for ch in ";,\r\n"):
         raise SettingsError("STINT_FRAME_ANCESTORS is a space-separated list of sources, without ; or ,")
-    keys, keys_file, keys_source = _secret_keys(get("STINT_SECRET_KEYS"), get("STINT_SECRET_KEY"), data_dir)
+    keys, keys_file, keys_source = key_ring(get("STINT_SECRET_KEYS"), get("STINT_SECRET_KEY"), data_dir)
     fake_clock_file = get("STINT_FAKE_CLOCK_FILE")
     return Settings(
-        database_url=_database_url(get("STINT_DATABASE_URL") or "sqlite:///stint.sqlite3"),
+        database_url=checked_database_url(get("STINT_DATABASE_URL") or "sqlite:///stint.sqlite3"),
         redis_url=redis_url,
         secret_key=keys[0].secret,
         secret_keys=tuple((key.kid, key.secret) for key in keys),
@@ -233,36 +233,36 @@ def load_settings(environ: dict[str, str] | None = None, *, dotenv: Path | None 
         base_url=(get("STINT_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
         activation_signing_key=get("STINT_ACTIVATION_SIGNING_KEY"),
         activation_public_keys=get("STINT_ACTIVATION_PUBLIC_KEYS"),
-        activation_trust_dev_key=_on(get("STINT_ACTIVATION_TRUST_DEV_KEY")),
-        devops_allow_private_hosts=_on(get("STINT_DEVOPS_ALLOW_PRIVATE_HOSTS")),
-        licence_service_url=_licence_url(get("STINT_LICENCE_SERVICE_URL")),
-        licence_service_proxy=_proxy_url(get("STINT_LICENCE_SERVICE_PROXY")),
+        activation_trust_dev_key=is_on(get("STINT_ACTIVATION_TRUST_DEV_KEY")),
+        devops_allow_private_hosts=is_on(get("STINT_DEVOPS_ALLOW_PRIVATE_HOSTS")),
+        licence_service_url=licence_url(get("STINT_LICENCE_SERVICE_URL")),
+        licence_service_proxy=proxy_url(get("STINT_LICENCE_SERVICE_PROXY")),
         licence_service_ca=get("STINT_LICENCE_SERVICE_CA"),
-        licence_service_enabled=_on(get("STINT_LICENCE_SERVICE")),
-        licence_service_max_servers=_int(env, "STINT_LICENCE_SERVICE_MAX_SERVERS", 20, 1, 100_000),
-        access_token_minutes=_int(env, "STINT_ACCESS_TOKEN_MINUTES", 15, 1, 1440),
-        trial_days=_int(env, "STINT_TRIAL_DAYS", 28, 1, 365),
-        grace_days=_int(env, "STINT_GRACE_DAYS", 14, 0, 365),
-        clock_tolerance_minutes=_int(env, "STINT_CLOCK_TOLERANCE_MINUTES", 60, 5, 10_080),
+        licence_service_enabled=is_on(get("STINT_LICENCE_SERVICE")),
+        licence_service_max_servers=bounded_int(env, "STINT_LICENCE_SERVICE_MAX_SERVERS", 20, 1, 100_000),
+        access_token_minutes=bounded_int(env, "STINT_ACCESS_TOKEN_MINUTES", 15, 1, 1440),
+        trial_days=bounded_int(env, "STINT_TRIAL_DAYS", 28, 1, 365),
+        grace_days=bounded_int(env, "STINT_GRACE_DAYS", 14, 0, 365),
+        clock_tolerance_minutes=bounded_int(env, "STINT_CLOCK_TOLERANCE_MINUTES", 60, 5, 10_080),
         data_dir=data_dir,
         redis_prefix=get("STINT_REDIS_PREFIX") or "stint:",
         redis_read_client=read_client,
         cors_origins=cors_origins,
         frame_ancestors=frame_ancestors,
-        trusted_proxies=_networks(get("STINT_TRUSTED_PROXIES")),
+        trusted_proxies=networks(get("STINT_TRUSTED_PROXIES")),
         metrics_token=get("STINT_METRICS_TOKEN"),
-        rate_limit_login=_int(env, "STINT_RATE_LIMIT_LOGIN", 10, 1, 1_000_000),
-        rate_limit_client=_int(env, "STINT_RATE_LIMIT_CLIENT", 60, 1, 1_000_000),
-        jobs_concurrency=_int(env, "STINT_JOBS_CONCURRENCY", 2, 1, 64),
-        rate_limit_api=_int(env, "STINT_RATE_LIMIT_API", 3000, 1, 100_000_000),
-        retention_days=_int(env, "STINT_RETENTION_DAYS", 365, 31, 36_500),
-        jobs_batch_size=_int(env, "STINT_JOBS_BATCH_SIZE", 200, 1, 10_000),
-        jobs_every=_int(env, "STINT_JOBS_EVERY", 0, 0, 86_400) or None,
-        work_item_sync_minutes=_int(env, "STINT_WORK_ITEM_SYNC_MINUTES", 15, 1, 1440),
-        work_item_sync_page_size=_int(env, "STINT_WORK_ITEM_SYNC_PAGE_SIZE", 200, 1, 20_000),
-        jobs_visibility_timeout=_int(env, "STINT_JOBS_VISIBILITY_TIMEOUT", 3600, 20, 43_200),
+        rate_limit_login=bounded_int(env, "STINT_RATE_LIMIT_LOGIN", 10, 1, 1_000_000),
+        rate_limit_client=bounded_int(env, "STINT_RATE_LIMIT_CLIENT", 60, 1, 1_000_000),
+        jobs_concurrency=bounded_int(env, "STINT_JOBS_CONCURRENCY", 2, 1, 64),
+        rate_limit_api=bounded_int(env, "STINT_RATE_LIMIT_API", 3000, 1, 100_000_000),
+        retention_days=bounded_int(env, "STINT_RETENTION_DAYS", 365, 31, 36_500),
+        jobs_batch_size=bounded_int(env, "STINT_JOBS_BATCH_SIZE", 200, 1, 10_000),
+        jobs_every=bounded_int(env, "STINT_JOBS_EVERY", 0, 0, 86_400) or None,
+        work_item_sync_minutes=bounded_int(env, "STINT_WORK_ITEM_SYNC_MINUTES", 15, 1, 1440),
+        work_item_sync_page_size=bounded_int(env, "STINT_WORK_ITEM_SYNC_PAGE_SIZE", 200, 1, 20_000),
+        jobs_visibility_timeout=bounded_int(env, "STINT_JOBS_VISIBILITY_TIMEOUT", 3600, 20, 43_200),
         fake_clock_file=Path(fake_clock_file) if fake_clock_file else None,
-        operator_2fa_required=_off_unless_said(
+        operator_2fa_required=off_unless_said(
             "STINT_OPERATOR_2FA_REQUIRED", get("STINT_OPERATOR_2FA_REQUIRED")
         ),
     )

@@ -22,14 +22,25 @@ from .identity.keys import (
     read_key_file,
 )
 
-__all__ = ["SettingsError"]
+__all__ = [
+    "SettingsError",
+    "bounded_int",
+    "checked_database_url",
+    "is_on",
+    "key_ring",
+    "licence_url",
+    "networks",
+    "off_unless_said",
+    "proxy_url",
+    "read_dotenv",
+]
 
 
 class SettingsError(ValueError):
     """A setting has a value Stint cannot use; the message names it and says why."""
 
 
-def _read_dotenv(path: Path) -> dict[str, str]:
+def read_dotenv(path: Path) -> dict[str, str]:
     values: dict[str, str] = {}
     if not path.is_file():
         return values
@@ -42,7 +53,7 @@ def _read_dotenv(path: Path) -> dict[str, str]:
     return values
 
 
-def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+def bounded_int(env: dict[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -55,7 +66,7 @@ def _int(env: dict[str, str], name: str, default: int, low: int, high: int) -> i
     return value
 
 
-def _database_url(raw: str) -> str:
+def checked_database_url(raw: str) -> str:
     if raw.startswith("sqlite:///"):
         if not raw.removeprefix("sqlite:///"):
             raise SettingsError("STINT_DATABASE_URL sqlite:/// needs a file path")
@@ -70,7 +81,7 @@ def _database_url(raw: str) -> str:
     )
 
 
-def _secret_keys(
+def key_ring(
     many: str | None, one: str | None, data_dir: Path
 ) -> tuple[tuple[SigningKey, ...], Path | None, str]:
     """The key ring, the file it lives in (None: the environment) and where it was read
@@ -104,11 +115,11 @@ def _secret_keys(
         raise SettingsError(str(exc)) from None
 
 
-def _on(value: str | None) -> bool:
+def is_on(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _off_unless_said(name: str, value: str | None) -> bool:
+def off_unless_said(name: str, value: str | None) -> bool:
     """A setting that is on by default; only an explicit 0/false/no/off turns it off."""
     if value is None:
         return True
@@ -120,7 +131,7 @@ def _off_unless_said(name: str, value: str | None) -> bool:
     raise SettingsError(f"{name}={value!r} is neither on (1/true/yes/on) nor off (0/false/no/off)")
 
 
-def _licence_url(value: str | None) -> str | None:
+def licence_url(value: str | None) -> str | None:
     """HTTPS, or plain HTTP to this machine only: an entitlement must not cross a network in clear."""
     if not value:
         return None
@@ -133,13 +144,13 @@ def _licence_url(value: str | None) -> str | None:
     return value.rstrip("/")
 
 
-def _proxy_url(value: str | None) -> str | None:
+def proxy_url(value: str | None) -> str | None:
     if value and urlparse(value).scheme not in ("http", "https"):
         raise SettingsError(f"STINT_LICENCE_SERVICE_PROXY={value!r} must be an http(s):// proxy URL")
     return value
 
 
-def _networks(value: str | None) -> tuple[str, ...]:
+def networks(value: str | None) -> tuple[str, ...]:
     entries = tuple(e.strip() for e in (value or "").split(",") if e.strip())
     for entry in entries:
         try:
