@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from plugins.settings import load_settings
 
-from .running import _run
+from .running import run_with_stint
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -50,7 +50,7 @@ def cmd_activation_clock(args: argparse.Namespace) -> int:
         print(_clock_text(report))
         return 1 if report.refused else 0
 
-    return _run(work)
+    return run_with_stint(work)
 
 
 def _stamp(moment: datetime | None) -> str:

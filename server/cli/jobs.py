@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from plugins.settings import Settings, load_settings
 
-from .running import _run
+from .running import run_with_stint
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -92,7 +92,7 @@ def cmd_jobs_run(args: argparse.Namespace) -> int:
                 print(f"{name}: " + (", ".join(f"{k}={v}" for k, v in counts.items()) or "nothing to do"))
         return 1 if failed else 0
 
-    return _run(work)
+    return run_with_stint(work)
 
 
 def cmd_jobs_status(args: argparse.Namespace) -> int:
@@ -104,4 +104,4 @@ def cmd_jobs_status(args: argparse.Namespace) -> int:
         print(json.dumps(await jobs_status(stint), indent=2))
         return 0
 
-    return _run(work)
+    return run_with_stint(work)

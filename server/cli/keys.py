@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from plugins.settings import Settings, load_settings
 
-from .running import _run
+from .running import run_with_stint
 
 if TYPE_CHECKING:
     from plugins.bootstrap import Stint
@@ -65,7 +65,7 @@ def cmd_keys_reseal(args: argparse.Namespace) -> int:
                   "again): " + ", ".join(done.unreadable), file=sys.stderr)
         return 0
 
-    return _run(work)
+    return run_with_stint(work)
 
 
 def cmd_keys_remove(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from .running import _run
+from .running import run_with_stint
 
 if TYPE_CHECKING:
     from plugins.bootstrap import Stint
@@ -34,7 +34,7 @@ def cmd_operator_create(args: argparse.Namespace) -> int:
             print(f"  {code}")
         return 0
 
-    return _run(work)
+    return run_with_stint(work)
 
 
 def cmd_operator_code(args: argparse.Namespace) -> int:
@@ -44,4 +44,4 @@ def cmd_operator_code(args: argparse.Namespace) -> int:
         print(await current_operator_code(stint.uow, stint.codes, stint.clock, email=args.email))
         return 0
 
-    return _run(work)
+    return run_with_stint(work)

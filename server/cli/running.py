@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from plugins.bootstrap import Stint
 
 
-def _run(work: Callable[[Stint], Awaitable[int]], *, migrate: bool = True) -> int:
+def run_with_stint(work: Callable[[Stint], Awaitable[int]], *, migrate: bool = True) -> int:
     """Start the adapters (schema brought up to date), run ``work``, and always close them."""
     from plugins import bootstrap
 

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from plugins.settings import Settings, load_settings
 
-from .running import _run
+from .running import run_with_stint
 
 if TYPE_CHECKING:
     from plugins.bootstrap import Stint
@@ -117,7 +117,7 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
             print("schema is up to date; nothing changed")
         return 0
 
-    return _run(work, migrate=False)
+    return run_with_stint(work, migrate=False)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -131,4 +131,4 @@ def cmd_demo(args: argparse.Namespace) -> int:
                   f"password={login.password}   # {login.what}")
         return 0
 
-    return _run(work)
+    return run_with_stint(work)
