@@ -54,6 +54,7 @@ __all__ = [
     "resolve_worklogs",
     "unassign_budget",
     "visible_budget",
+    "work_item_id",
 ]
 
 DEFAULT_CURRENCY = "USD"
@@ -76,7 +77,7 @@ class Targets:
     worklogs: Sequence[str] = ()
 
 
-def _item_id(work_item: str | None) -> int | None:
+def work_item_id(work_item: str | None) -> int | None:
     """A worklog's work item as the mirror's integer id (other text names no item)."""
     if work_item is None or not work_item.isdigit() or len(work_item) > 18:
         return None
@@ -278,7 +279,7 @@ async def ensure_budget_open(
     so it resolves through its work item (and that item's iteration) only; a stored one
     moved to another item (``worklog_id``) keeps a direct assignment of its own, which wins.
     """
-    items = {item for item in map(_item_id, work_items) if item is not None}
+    items = {item for item in map(work_item_id, work_items) if item is not None}
     if not items:
         return
     repo = scope.budgets()
@@ -306,7 +307,7 @@ async def resolve_worklogs(
         resolver = await budget_resolver(work.tenant(tenant.id).budgets())
     out = {}
     for worklog_id, work_item in worklogs:
-        out[worklog_id] = resolver.worklog(worklog_id, _item_id(work_item))
+        out[worklog_id] = resolver.worklog(worklog_id, work_item_id(work_item))
     return out
 
 

@@ -28,7 +28,7 @@ from core.tracking.explorer import PageShape, UserWindow, WorklogQuery, week_win
 from core.tracking.ports import UserWeek, WorklogCursor
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
-from .budgets import budget_resolver
+from .budgets import budget_resolver, work_item_id
 from .tracking_common import all_users
 
 T = TypeVar("T")
@@ -39,7 +39,6 @@ __all__ = [
     "explore_page",
     "explore_worklogs",
     "export_explored",
-    "work_item_id",
     "worklog_query",
 ]
 
@@ -167,9 +166,3 @@ async def export_explored(
         worklogs = await scope.tracking().explore(query)
         emails = {user.id: user.email for user in await all_users(scope)}
     return export_rows(worklogs, emails, time_zone)
-
-
-def work_item_id(work_item: str | None) -> int | None:
-    if work_item is None or not work_item.isdigit() or len(work_item) > 18:
-        return None
-    return int(work_item)

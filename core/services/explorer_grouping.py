@@ -36,8 +36,8 @@ from core.tracking.explorer import (
 )
 from core.unit_of_work import TenantScope, UnitOfWorkFactory
 
-from .budgets import DEFAULT_CURRENCY
-from .explorer import ExplorerFilters, work_item_id, worklog_query
+from .budgets import DEFAULT_CURRENCY, work_item_id
+from .explorer import ExplorerFilters, worklog_query
 from .rates import cached_rate_book
 
 __all__ = ["group_explored", "group_explored_many"]

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 
 from core.budgets import AssignmentKind, BudgetDraft, Resolver, create_budget
 from core.money import Money
-from core.services.explorer import ExplorerFilters, work_item_id, worklog_query
+from core.services.budgets import work_item_id
+from core.services.explorer import ExplorerFilters, worklog_query
 from core.services.explorer_grouping import group_explored
 from core.services.rates import rate_book
 from core.tenancy import Deployment, LicensingMode, Tenant
