@@ -1,7 +1,8 @@
 """Worklog reads: one worklog, worklogs by user and time, the explorer's pages and totals
-(their SQL in ``explorer_sql``), the timesheet's one query (``week_sheet``), counts and a
-worklog's history. Separate from the writes: nothing here writes, and the hot reads (the
-Time tab, the explorer's page) skip Piccolo's query building in their own ways.
+(their SQL in ``explorer_where`` and ``explorer_sql``), the timesheet's one query
+(``week_sheet``), counts and a worklog's history. Separate from the writes: nothing here
+writes, and the hot reads (the Time tab, the explorer's page) skip Piccolo's query building
+in their own ways.
 ``worklog_from_row`` is the one reading of a worklog row (the writes use it for the
 history's "before"); ``implicit_added`` finds the "added" history entries an import left
 unwritten (m0034), for the history's reads and for the writes that write them out."""
@@ -23,7 +24,8 @@ from core.tracking.explorer import ExplorerRows, PageShape, TotalsBy, WorklogQue
 from core.tracking.history import ChangeAction, ChangeCursor, WorklogChange, worklog_values
 from core.tracking.ports import WeekSheetData, WorklogCursor
 
-from .explorer_sql import page_statement, page_where, worklog_totals
+from .explorer_sql import worklog_totals
+from .explorer_where import page_statement, page_where
 from .plain_sql import Sql, fetch_records
 from .tracking_base import TrackingRepoBase
 from .tracking_settings import as_date
@@ -234,7 +236,7 @@ class WorklogReads(TrackingRepoBase):
     async def explore_rows(
         self, query: WorklogQuery, shape: PageShape[T], *, after: WorklogCursor | None = None, limit: int,
     ) -> ExplorerRows[T]:
-        """One statement (:func:`~plugins.storage.explorer_sql.page_statement`)."""
+        """One statement (:func:`~plugins.storage.explorer_where.page_statement`)."""
         if query.empty:
             return ExplorerRows([], [], assigned=False)
         postgres = self._engine.engine_type == "postgres"
