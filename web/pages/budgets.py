@@ -11,23 +11,19 @@ Budget role and Administrators manage. The use cases are the API's
 
 from __future__ import annotations
 
-import re
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, QueryParameter
 from litestar.response import Redirect, Template
 
-from core.budgets import BudgetChanges, BudgetDraft, hours_to_seconds, seconds_to_hours
+from core.budgets import BudgetChanges, BudgetDraft, seconds_to_hours
 from core.errors import ValidationFailed
 from core.licensing.access import Action
 from core.licensing.roles import Permission, Role, role_allows
-from core.money import Money, format_minor
+from core.money import format_minor
 from core.services.budget_overview import BurnDown, budget_burndown, budgets_overview
 from core.services.budget_usage import budget_statement, check_month, user_names
 from core.services.budgets import Targets, add_budget, assign_budget, change_budget, unassign_budget
@@ -37,37 +33,13 @@ from plugins.i18n import gettext, ngettext
 
 from ..api.budget_usage import STATEMENT_COLUMNS, STATEMENT_NUMBERS, statement_rows
 from ..api.budgets import viewer_of
+from .budget_forms import ID_SEPARATORS, AssignForm, BudgetForm, OpenForm, budget_fields, int_ids
 from .charts import LineChart, burn_bar, line_chart
 from .render import Page, is_htmx, open_page, render, stint_of
 
 __all__ = ["BudgetsPageController"]
 
 _URL_ENCODED = Body(media_type=RequestEncodingType.URL_ENCODED)
-_IDS = re.compile(r"[\s,;]+")
-Short = Annotated[str, msgspec.Meta(max_length=200)]
-
-
-class BudgetForm(msgspec.Struct):
-    name: Short
-    description: Annotated[str, msgspec.Meta(max_length=4000)] = ""
-    hours: Annotated[str, msgspec.Meta(max_length=20)] = ""
-    amount: Annotated[str, msgspec.Meta(max_length=30)] = ""
-    hourly_rate: Annotated[str, msgspec.Meta(max_length=30)] = ""
-    currency: Annotated[str, msgspec.Meta(max_length=3)] = ""
-    starts_on: Annotated[str, msgspec.Meta(max_length=10)] = ""
-    ends_on: Annotated[str, msgspec.Meta(max_length=10)] = ""
-    customer: Short = ""
-
-
-class OpenForm(msgspec.Struct):
-    open: Literal["0", "1"]
-
-
-class AssignForm(msgspec.Struct):
-    action: Literal["assign", "unassign"] = "assign"
-    iterations: Annotated[str, msgspec.Meta(max_length=20_000)] = ""
-    work_items: Annotated[str, msgspec.Meta(max_length=20_000)] = ""
-    worklogs: Annotated[str, msgspec.Meta(max_length=40_000)] = ""
 
 
 def _hm(seconds: int) -> str:
@@ -98,71 +70,6 @@ def _fmt_limit_hours(seconds: int) -> str:
 def _formatters(default_currency: str) -> dict[str, Any]:
     return {"fmt_hours": _fmt_hours, "fmt_money": _fmt_money, "fmt_plain": _fmt_plain,
             "fmt_limit_hours": _fmt_limit_hours, "default_currency": default_currency}
-
-
-def _hours(text: str, field: str) -> int | None:
-    return hours_to_seconds(text.strip(), field) if text.strip() else None
-
-
-def _minor(text: str, field: str) -> int | None:
-    """A money field typed as major units ("1200", "1,200.50") → minor units, exactly."""
-    cleaned = text.strip().replace(",", "")
-    if not cleaned:
-        return None
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise ValidationFailed(f"{field.replace('_', ' ')} is an amount such as 1200.50",
-                               field=field) from None
-    if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
-        raise ValidationFailed(f"{field.replace('_', ' ')} is an amount of at most two decimal places",
-                               field=field)
-    if value > Decimal(10**13):
-        raise ValidationFailed(f"{field.replace('_', ' ')} is too large", field=field)
-    return int(value * 100)
-
-
-def _day(text: str, field: str) -> date | None:
-    if not text.strip():
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise ValidationFailed(f"{field.replace('_', ' ')} is a date (YYYY-MM-DD)", field=field) from None
-
-
-def _currency(text: str) -> str:
-    code = text.strip().upper() or "USD"
-    if not re.fullmatch(r"[A-Z]{3}", code):
-        raise ValidationFailed("currency is a three-letter code such as EUR", field="currency")
-    return code
-
-
-def _money(minor: int | None, currency: str) -> Money | None:
-    return None if minor is None else Money(minor, currency)
-
-
-def _fields(form: BudgetForm) -> dict[str, Any]:
-    currency = _currency(form.currency)
-    return {
-        "name": form.name,
-        "description": form.description.strip() or None,
-        "limit_s": _hours(form.hours, "hours"),
-        "amount": _money(_minor(form.amount, "amount"), currency),
-        "hourly_rate": _money(_minor(form.hourly_rate, "hourly_rate"), currency),
-        "starts_on": _day(form.starts_on, "starts_on"),
-        "ends_on": _day(form.ends_on, "ends_on"),
-        "customer": form.customer.strip() or None,
-    }
-
-
-def _ints(text: str, field: str) -> list[int]:
-    out = []
-    for token in filter(None, _IDS.split(text)):
-        if not token.isdigit() or len(token) > 18 or int(token) == 0:
-            raise ValidationFailed(f"{field.replace('_', ' ')}: {token[:30]!r} is not an id", field=field)
-        out.append(int(token))
-    return out
 
 
 def _may_manage(page: Page) -> bool:
@@ -269,7 +176,7 @@ class BudgetsPageController(Controller):
         page = await open_page(request, Action.MANAGE_BUDGETS)
         stint = stint_of(request)
         budget = await add_budget(stint.uow, stint.clock, tenant=page.principal.tenant,
-                                  actor=page.principal.user, draft=BudgetDraft(**_fields(data)))
+                                  actor=page.principal.user, draft=BudgetDraft(**budget_fields(data)))
         if not is_htmx(request):
             return Redirect(f"/budgets/{budget.id}", status_code=303)
         done = gettext("Budget %(name)s added.", name=repr(budget.name))
@@ -300,7 +207,7 @@ class BudgetsPageController(Controller):
         stint = stint_of(request)
         budget = await change_budget(stint.uow, stint.clock, tenant=page.principal.tenant,
                                      actor=page.principal.user, budget_id=budget_id,
-                                     changes=BudgetChanges(**_fields(data)))
+                                     changes=BudgetChanges(**budget_fields(data)))
         return await self._changed(request, page, budget_id, f"Budget {budget.name!r} saved.")
 
     @post("/{budget_id:str}/open", status_code=200)
@@ -325,8 +232,9 @@ class BudgetsPageController(Controller):
         page = await open_page(request, Action.MANAGE_BUDGETS)
         stint = stint_of(request)
         targets = Targets(
-            iterations=_ints(data.iterations, "iterations"), work_items=_ints(data.work_items, "work_items"),
-            worklogs=[token for token in _IDS.split(data.worklogs) if token],
+            iterations=int_ids(data.iterations, "iterations"),
+            work_items=int_ids(data.work_items, "work_items"),
+            worklogs=[token for token in ID_SEPARATORS.split(data.worklogs) if token],
         )
         if not (targets.iterations or targets.work_items or targets.worklogs):
             raise ValidationFailed("name at least one iteration, work item or worklog", field="work_items")
