@@ -7,7 +7,7 @@ them (they track time against them); with Azure DevOps connected a create or an 
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -20,23 +20,19 @@ from core.errors import ValidationFailed
 from core.identity.scopes import Scope
 from core.licensing.access import Action
 from core.services.budgets import resolve_work_items
-from core.services.burndown import iteration_burndown
 from core.services.planning import (
     KEEP,
     AssigneeChoice,
     NewWorkItem,
     WorkItemChanges,
     WorkItemView,
-    create_iteration,
     create_work_item,
     edit_work_item,
     get_work_item,
-    list_iterations,
     list_work_items,
 )
 from core.tenancy import Tenant
-from core.work_items import Iteration, IterationNotFound, WorkItem, WorkItemNotFound
-from core.work_items.burndown import Burndown
+from core.work_items import WorkItem, WorkItemNotFound
 from core.work_items.ports import WorkItemFilter
 from plugins.bootstrap import Stint
 
@@ -45,7 +41,7 @@ from ..auth import TenantRequest
 from ..deps import StintDep
 from ..schemas import BudgetRef, Strict, cursor_text, opaque_cursor
 
-__all__ = ["IterationsController", "WorkItemsController", "burndown_hours", "work_item_out"]
+__all__ = ["WorkItemsController", "api_hours", "query_id", "work_item_out"]
 
 Title = Annotated[str, msgspec.Meta(max_length=1000)]
 Short = Annotated[str, msgspec.Meta(max_length=200)]
@@ -118,56 +114,7 @@ class WorkItemPatch(Strict):
     remaining_h: Decimal | msgspec.UnsetType | None = msgspec.UNSET
 
 
-class IterationOut(msgspec.Struct):
-    id: int
-    path: str
-    start: date | None
-    finish: date | None
-
-
-class IterationPageOut(msgspec.Struct):
-    items: list[IterationOut]
-    next_cursor: str | None
-
-
-class IterationIn(Strict):
-    path: Annotated[str, msgspec.Meta(max_length=1000)]
-    start: date | None = None
-    finish: date | None = None
-
-
-class BurndownDayOut(msgspec.Struct):
-    day: date
-    remaining_h: float | None
-    """Remaining Work summed over the iteration's items that day; null for a day to come."""
-    completed_h: float | None
-    ideal_h: float
-
-
-class BurndownOut(msgspec.Struct):
-    iteration: IterationOut
-    days: list[BurndownDayOut]
-
-
-def burndown_hours(centihours: int | None) -> Decimal | None:
-    """Hundredths of an hour as the decimal hours the API and pages show (exact)."""
-    return None if centihours is None else Decimal(centihours).scaleb(-2)
-
-
-def burndown_out(chart: Burndown) -> BurndownOut:
-    return BurndownOut(
-        iteration=iteration_out(chart.iteration),
-        days=[
-            BurndownDayOut(
-                day.day, _hours(burndown_hours(day.remaining)), _hours(burndown_hours(day.completed)),
-                float(Decimal(day.ideal).scaleb(-2)),
-            )
-            for day in chart.days
-        ],
-    )
-
-
-def _hours(value: Decimal | None) -> float | None:
+def api_hours(value: Decimal | None) -> float | None:
     # At most two places: the float's shortest text is the decimal itself.
     return None if value is None else float(value)
 
@@ -179,8 +126,8 @@ def work_item_out(item: WorkItem, budget: Resolution) -> WorkItemOut:
         state_category=item.state_category.value, parent_id=item.parent_id, iteration_id=item.iteration_id,
         area_path=item.area_path,
         assigned_to=AssigneeOut(assignee.name, assignee.user_id) if assignee else None,
-        original_estimate_h=_hours(item.original_estimate_h), remaining_h=_hours(item.remaining_h),
-        completed_h=_hours(item.completed_h), changed_at=item.changed_at,
+        original_estimate_h=api_hours(item.original_estimate_h), remaining_h=api_hours(item.remaining_h),
+        completed_h=api_hours(item.completed_h), changed_at=item.changed_at,
         budget=BudgetRef(budget.budget_id, budget.assignment.value),
     )
 
@@ -192,10 +139,6 @@ async def _detail(stint: Stint, tenant: Tenant, view: WorkItemView) -> WorkItemD
         **{field: getattr(base, field) for field in WorkItemOut.__struct_fields__},
         tracked_s=view.tracked_s, tracked_total_s=view.tracked_total_s,
     )
-
-
-def iteration_out(iteration: Iteration) -> IterationOut:
-    return IterationOut(iteration.id, iteration.path, iteration.start, iteration.finish)
 
 
 def _assignee(value: AssigneeIn | None) -> AssigneeChoice | None:
@@ -214,15 +157,7 @@ def path_id(text: str) -> int:
     return int(value)
 
 
-def iteration_path_id(text: str) -> int:
-    """An iteration id from the path; anything but a positive integer names none (404)."""
-    value = text.strip()
-    if not (value.isascii() and value.isdecimal() and len(value) <= 18) or int(value) == 0:
-        raise IterationNotFound(f"there is no iteration {text!r}")
-    return int(value)
-
-
-def _query_id(text: str | None, field: str) -> int | None:
+def query_id(text: str | None, field: str) -> int | None:
     if text is None or text == "":
         return None
     value = text.strip()
@@ -252,8 +187,8 @@ class WorkItemsController(Controller):
         who = principal.user.id if assigned_to == "me" else (assigned_to or None)
         where = WorkItemFilter(
             search=search or None, state=state_ or None, type=type_ or None,
-            iteration_id=_query_id(iteration, "iteration"), assigned_to_user=who,
-            parent_id=_query_id(parent, "parent"),
+            iteration_id=query_id(iteration, "iteration"), assigned_to_user=who,
+            parent_id=query_id(parent, "parent"),
         )
         after = cursor_text(cursor) if cursor else None
         page = await list_work_items(
@@ -302,53 +237,3 @@ class WorkItemsController(Controller):
         view = await edit_work_item(stint.uow, stint.clock, stint.devops.store, tenant=request.user.tenant,
                                     item_id=path_id(item_id), changes=changes)
         return await _detail(stint, request.user.tenant, view)
-
-
-class IterationsController(Controller):
-    path = "/iterations"
-    tags = ("work items",)
-
-    @get("/", summary="The tenant's iterations by start date (undated last), a page at a time",
-         guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
-    async def list(
-        self, request: TenantRequest, stint: StintDep,
-        cursor: Annotated[str, QueryParameter(max_length=200)] = "",
-        limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
-    ) -> IterationPageOut:
-        every = await list_iterations(stint.uow, tenant=request.user.tenant)
-        start = 0
-        if cursor:
-            # The cursor is the previous page's last iteration id; the order is by date, so
-            # the page goes on after wherever that iteration stands now.
-            last = _query_id(cursor_text(cursor), "cursor")
-            at = [n for n, it in enumerate(every) if it.id == last]
-            if not at:
-                raise ValidationFailed("this cursor did not come from a previous page", field="cursor")
-            start = at[0] + 1
-        page = every[start : start + limit]
-        more = start + limit < len(every)
-        return IterationPageOut(
-            items=[iteration_out(it) for it in page],
-            next_cursor=opaque_cursor(str(page[-1].id)) if more and page else None,
-        )
-
-    @post("/", summary="Create an iteration (standalone mode)",
-          guards=[requires(Action.TRACK_TIME, Scope.WORKLOGS_WRITE)])
-    async def create(
-        self, request: TenantRequest, data: JSONBody[IterationIn], stint: StintDep
-    ) -> IterationOut:
-        iteration = await create_iteration(
-            stint.uow, stint.clock, stint.devops.store, tenant=request.user.tenant, path=data.path,
-            start=data.start, finish=data.finish,
-        )
-        return iteration_out(iteration)
-
-    @get("/{iteration_id:str}/burndown",
-         summary="An iteration's burndown: Remaining and Completed Work per day, and the ideal line",
-         guards=[requires(Action.TRACK_TIME, Scope.TRACKING)])
-    async def burndown(
-        self, request: TenantRequest, iteration_id: FromPath[str], stint: StintDep
-    ) -> BurndownOut:
-        chart = await iteration_burndown(stint.uow, stint.clock, tenant=request.user.tenant,
-                                         iteration_id=iteration_path_id(iteration_id))
-        return burndown_out(chart)

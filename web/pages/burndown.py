@@ -25,7 +25,7 @@ from core.tracking import write_csv
 from core.work_items import Iteration
 from core.work_items.burndown import Burndown
 
-from ..api.work_items import burndown_hours, iteration_path_id
+from ..api.iterations import burndown_hours, iteration_path_id
 from .charts import LineChart, line_chart
 from .render import open_page, render, stint_of
 
