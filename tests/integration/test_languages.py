@@ -121,6 +121,9 @@ def test_a_german_user_sees_the_time_tab_in_german_with_german_formats_and_engli
                   "Läuft nicht.", "Abmelden", "Profil"):
         assert words in page, words
     assert "Submit week" not in page and "Worklogs" not in page
+    # The trial banner counts in German: "28 Tage", not the English plural's "28 Tags".
+    assert re.search(r"Kostenlose Testphase: \d+ Tage übrig<", page), "no German trial countdown"
+    assert "Tags übrig" not in page
     # 1 h 30 min in decimal hours, German decimal comma; weekdays in German.
     assert ">1,50<" in page
     assert "Mo. 05." in page
