@@ -99,6 +99,25 @@ def test_the_bare_text_check_finds_a_planted_unmarked_text_node_and_attribute() 
     assert [(b.line, b.text) for b in found] == [(3, "Forgot to mark this"), (4, 'placeholder="Search here"')]
 
 
+def test_the_bare_text_check_finds_words_written_inside_jinja_expressions_and_around_them() -> None:
+    """A German administrator read "Yes", "License" and "Deactivate" on User Management: the
+    words sat in Jinja expressions, which the check did not look into."""
+    source = (
+        "<span class=\"flag {{ 'on' if on else 'off' }}\">{{ 'Yes' if on else 'No' }}</span>\n"
+        "{% for value, label in [('admins', 'Administrators and approval managers')] %}{% endfor %}\n"
+        '<button aria-label="Save {{ t.name }}">{{ _("Save") }}</button>\n'
+        "<b>{{ seats if seats else 'unlimited (trial)' }}</b> {{ w.strftime('%Y-%m-%d %H:%M') }}\n"
+        "{{ _('Marked') if on else ngettext('%(num)s d', '%(num)s ds', n) }} {% if s == 'on' %}{% endif %}\n"
+        '<button aria-label="{{ _(\'Revoke\') }} {{ e.name }}">&times;</button>\n'
+        "{{ n }} {{ _('day') }}{{ '' if n == 1 else 's' }} {{ used or 'never' }} <td data-label=\"Made\">\n"
+    )
+    assert [(b.line, b.text) for b in bare_text(source)] == [
+        (1, "'Yes'"), (1, "'No'"), (2, "'Administrators and approval managers'"),
+        (3, 'aria-label="Save {{ t.name }}"'), (4, "'unlimited (trial)'"),
+        (7, "'s'"), (7, "'never'"), (7, 'data-label="Made"'),
+    ]
+
+
 def test_german_formats_dates_numbers_money_and_durations_the_german_way() -> None:
     assert i18n.money(123_456, "EUR", "de") == "1.234,56\xa0€"
     assert i18n.day(date(2026, 12, 6), "de") == "06.12.2026"

@@ -73,7 +73,7 @@ class ExplorerBatchPageController(Controller):
             target = ""
             if action == "activity_type":
                 chosen = str(form.get("activity_type_id") or "")
-                target = labels["activity_type_id"].get(chosen, "no activity type")
+                target = labels["activity_type_id"].get(chosen, gettext("no activity type"))
             elif action == "budget":
                 target = labels["budget_id"].get(str(form.get("budget_id") or ""), "")
             context = page.context(
