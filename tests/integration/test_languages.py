@@ -133,6 +133,17 @@ def test_a_german_user_sees_the_time_tab_in_german_with_german_formats_and_engli
     assert 'data-confirm-clear="Die {count} Zeiteinträge in dieser Zelle löschen?"' in page
     reporting = client.get("/settings/reporting").text
     assert 'data-copied="Kopiert."' in reporting and "Strg+C" in reporting
+    # The Times Explorer's columns, groupings and approval states, and the Approvals filter, are
+    # named in German too (they were English: names kept in the page's Python code).
+    explorer = client.get("/explorer/").text
+    for words in (">Datum</th>", ">Benutzer</th>", "> Genehmigungsstatus</label>",
+                  ">eingereicht</option>", ">Monat</option>"):
+        assert words in explorer, words
+    assert ">submitted<" not in explorer and ">Date<" not in explorer and ">Month<" not in explorer
+    assert '<th scope="col">Monat</th>' in client.get("/explorer/?group_by=month").text
+    approvals = client.get("/approvals").text
+    assert ">eingereicht</option>" in approvals and "Wochen im Status eingereicht" in approvals
+    assert ">submitted<" not in approvals
     month = client.get("/time/month?month=2026-01").text
     assert "Januar 2026" in month and ">Mo.<" in month
 

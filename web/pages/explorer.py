@@ -32,6 +32,7 @@ from core.services.explorer_page import ExplorerChoices, explorer_choices, explo
 from core.services.planning import work_item_titles
 from core.services.saved_views import list_views
 from core.services.tracking_common import user_zone
+from core.texts import N_
 from core.tracking import WeekStatus, write_csv
 from core.tracking.explorer import WorklogGroup, parse_group_by
 from core.tracking.rows import XLSX_MEDIA_TYPE
@@ -53,18 +54,19 @@ __all__ = [
     "zone_of",
 ]
 
-#: What each column is called on the page.
+#: What each column is called on the page (English msgids: the template translates them).
 COLUMN_NAMES = {
-    "date": "Date", "user": "User", "work_item": "Work item", "iteration": "Iteration",
-    "activity_type": "Activity type", "budget": "Budget", "length": "Length", "billable": "Billable",
-    "amount": "Amount", "approval": "Approval state", "created": "Created", "edited": "Edited",
-    "comment": "Comment",
+    "date": N_("Date"), "user": N_("User"), "work_item": N_("Work item"), "iteration": N_("Iteration"),
+    "activity_type": N_("Activity type"), "budget": N_("Budget"), "length": N_("Length"),
+    "billable": N_("Billable"), "amount": N_("Amount"), "approval": N_("Approval state"),
+    "created": N_("Created"), "edited": N_("Edited"), "comment": N_("Comment"),
 }
 #: Shown when the URL names no columns.
 DEFAULT_COLUMNS = ("date", "user", "work_item", "activity_type", "budget", "length", "billable", "amount")
 GROUP_NAMES = {
-    "user": "User", "work_item": "Work item", "iteration": "Iteration", "activity_type": "Activity type",
-    "budget": "Budget", "day": "Day", "week": "Week", "month": "Month",
+    "user": N_("User"), "work_item": N_("Work item"), "iteration": N_("Iteration"),
+    "activity_type": N_("Activity type"), "budget": N_("Budget"), "day": N_("Day"), "week": N_("Week"),
+    "month": N_("Month"),
 }
 #: Filters that take several values (comma-separated in the API, repeated or comma-separated here).
 LIST_FILTERS = ("users", "work_items", "iterations", "budgets", "activity_types", "approval")
