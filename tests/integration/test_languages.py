@@ -144,6 +144,13 @@ def test_a_german_user_sees_the_time_tab_in_german_with_german_formats_and_engli
     approvals = client.get("/approvals").text
     assert ">eingereicht</option>" in approvals and "Wochen im Status eingereicht" in approvals
     assert ">submitted<" not in approvals
+    # The Reports page's widget descriptions and chart legends (they were English sentences
+    # built in the page code), with the range's dates in German.
+    report = client.get("/reports/?from=2026-01-01&to=2026-01-31").text
+    assert "Zeit nach Benutzer: erfasste Stunden, abrechenbar und nicht abrechenbar gestapelt, " \
+           "01.01.2026 bis 31.01.2026." in report
+    assert "Nicht abrechenbar</span>" in report
+    assert "tracked hours, billable" not in report and "Non-billable" not in report
     month = client.get("/time/month?month=2026-01").text
     assert "Januar 2026" in month and ">Mo.<" in month
 

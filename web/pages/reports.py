@@ -11,7 +11,7 @@ too (a wall screen sends it as ``Authorization: Bearer``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
@@ -29,6 +29,7 @@ from core.services.reports import ReportFilters, Reports, ReportViewer, reports
 from core.texts import N_
 from core.tracking import write_csv
 from core.tracking.rows import XLSX_MEDIA_TYPE, neutralise_formula
+from plugins import i18n
 
 from .charts import BarChart, bar_chart, burn_bar, half_even
 from .render import Page, open_page, render, stint_of
@@ -46,6 +47,17 @@ TIME_BY = {
     "user": "Time by user", "activity_type": "Time by activity type",
     "work_item_type": "Time by work item type", "budget": "Time by budget", "day": "Time by day",
 }
+#: Each time widget's description, one whole sentence per widget (the template translates it and
+#: fills in the range: word order differs between languages).
+TIME_BY_DESCRIPTIONS = {
+    "user": N_("Time by user: tracked hours, billable and non-billable stacked, %(start)s to %(end)s."),
+    "activity_type": N_("Time by activity type: tracked hours, billable and non-billable stacked, "
+                        "%(start)s to %(end)s."),
+    "work_item_type": N_("Time by work item type: tracked hours, billable and non-billable stacked, "
+                         "%(start)s to %(end)s."),
+    "budget": N_("Time by budget: tracked hours, billable and non-billable stacked, %(start)s to %(end)s."),
+    "day": N_("Time by day: tracked hours, billable and non-billable stacked, %(start)s to %(end)s."),
+}
 
 
 #: The widgets' titles, column headers and fixed descriptions as the templates show them
@@ -53,7 +65,8 @@ TIME_BY = {
 _SHOWN = (
     N_("Time by user"), N_("Time by activity type"), N_("Time by work item type"), N_("Time by budget"),
     N_("Time by day"), N_("Estimates vs. actual"), N_("Budget burn"), N_("Chargeback"),
-    N_("Expected vs. tracked"), N_("Work item"), N_("Type"), N_("Original estimate"), N_("Completed work"),
+    N_("Expected vs. tracked"), N_("Non-billable"), N_("Expected"), N_("Work item"), N_("Type"),
+    N_("Original estimate"), N_("Completed work"),
     N_("Tracked hours"), N_("Over estimate"), N_("Billable hours"), N_("Non-billable hours"),
     N_("Total hours"), N_("Budget"), N_("Hours used"), N_("Hour limit"), N_("Amount used"),
     N_("Amount limit"), N_("Currency"), N_("Projected end"), N_("Customer"), N_("Month"), N_("Amount"),
@@ -94,6 +107,8 @@ class Table:
     chart: BarChart | None = None
     #: Budget burn draws burn bars per budget instead: (name, hours bar, money bar).
     bars: list[tuple[str, Any, Any]] | None = None
+    #: The values the (translated) description's ``%(name)s`` fields take.
+    values: dict[str, str] = field(default_factory=dict)
 
 
 def _time_by(found: Reports) -> list[Table]:
@@ -108,11 +123,12 @@ def _time_by(found: Reports) -> list[Table]:
                           [("Billable", [b.billable_s for b in bars]),
                            ("Non-billable", [b.non_billable_s for b in bars])],
                           label=hours, stacked=True)
-        out.append(Table(f"time-{key.replace('_', '-')}", title,
-                         f"{title}: tracked hours, billable and non-billable stacked, "
-                         f"{found.filters.start.isoformat()} to {found.filters.end.isoformat()}.",
+        locale = i18n.current().locale
+        out.append(Table(f"time-{key.replace('_', '-')}", title, TIME_BY_DESCRIPTIONS[key],
                          [first, "Billable hours", "Non-billable hours", "Total hours"],
-                         ["Billable hours", "Non-billable hours", "Total hours"], rows, chart))
+                         ["Billable hours", "Non-billable hours", "Total hours"], rows, chart,
+                         values={"start": i18n.day(found.filters.start, locale),
+                                 "end": i18n.day(found.filters.end, locale)}))
     return out
 
 
@@ -163,10 +179,10 @@ def _chargeback(found: Reports) -> Table:
     chart = bar_chart([f"{c.budget} {c.month}" for c in lines], [("Amount", [c.amount for c in lines])],
                       label=money, stacked=True)
     return Table("chargeback", "Chargeback",
-                 f"Billable amounts ({found.currency}) per budget and customer per month, as the budgets' "
-                 "monthly statements count them.",
+                 N_("Billable amounts (%(currency)s) per budget and customer per month, as the budgets' "
+                    "monthly statements count them."),
                  ["Budget", "Customer", "Month", "Billable hours", "Amount", "Currency"],
-                 ["Billable hours", "Amount"], rows, chart)
+                 ["Billable hours", "Amount"], rows, chart, values={"currency": found.currency})
 
 
 def _expected(found: Reports) -> Table:
