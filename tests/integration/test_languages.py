@@ -151,6 +151,10 @@ def test_a_german_user_sees_the_time_tab_in_german_with_german_formats_and_engli
            "01.01.2026 bis 31.01.2026." in report
     assert "Nicht abrechenbar</span>" in report
     assert "tracked hours, billable" not in report and "Non-billable" not in report
+    # Time without a budget is "(keine)" in the Reports' time by budget and the Explorer's groups.
+    assert ">(keine)</text>" in report and ">(none)<" not in report
+    grouped = client.get("/explorer/?group_by=budget").text
+    assert ">(keine)</th>" in grouped and "(none)" not in grouped
     month = client.get("/time/month?month=2026-01").text
     assert "Januar 2026" in month and ">Mo.<" in month
 

@@ -37,6 +37,7 @@ from core.tracking import WeekStatus, write_csv
 from core.tracking.explorer import WorklogGroup, parse_group_by
 from core.tracking.rows import XLSX_MEDIA_TYPE
 from core.tracking.saved_views import COLUMNS, FILTERS
+from plugins.i18n import gettext
 
 from ..api.explorer_views import check_view_filters
 from ..api.worklog_answers import decode_cursor, encode_cursor
@@ -161,7 +162,7 @@ def labels_of(choices: ExplorerChoices) -> dict[str, dict[Any, str]]:
 def _group_label(key: Mapping[str, Any], labels: Mapping[str, Mapping[Any, str]]) -> str:
     [(name, value)] = key.items()
     if value is None:
-        return "(none)"
+        return gettext("(none)")
     if name == "work_item":
         return labels.get(name, {}).get(str(value), f"#{value}")
     return labels.get(name, {}).get(value, str(value))

@@ -116,10 +116,12 @@ def _time_by(found: Reports) -> list[Table]:
     for key, title in TIME_BY.items():
         bars = found.time_by[key]
         first = "Day" if key == "day" else title.removeprefix("Time by ").capitalize()
-        rows = [{first: b.label, "Billable hours": hours(b.billable_s),
+        # The core names time without a user, type or budget "(none)": said in the reader's language.
+        labels = [b.label if b.key else i18n.gettext("(none)") for b in bars]
+        rows = [{first: label, "Billable hours": hours(b.billable_s),
                  "Non-billable hours": hours(b.non_billable_s), "Total hours": hours(b.tracked_s)}
-                for b in bars]
-        chart = bar_chart([b.label for b in bars],
+                for label, b in zip(labels, bars, strict=True)]
+        chart = bar_chart(labels,
                           [("Billable", [b.billable_s for b in bars]),
                            ("Non-billable", [b.non_billable_s for b in bars])],
                           label=hours, stacked=True)
