@@ -7,6 +7,7 @@ from datetime import date
 
 from core.periods import Interval, first_period
 from core.proration import Change, Quote, Terms, quote_change
+from plugins import i18n
 from web.pages.money_words import change_sentence, confirmation_key, purchase_sentence
 
 YEAR = first_period(date(2026, 1, 1), Interval.ANNUAL)
@@ -63,3 +64,21 @@ def test_the_confirmation_key_changes_with_the_terms_or_the_amount() -> None:
     assert confirmation_key("team", "annual", 3, 43_200) == "team|annual|3|43200"
     assert confirmation_key("team", "annual", 4, 57_600) != confirmation_key("team", "annual", 3, 43_200)
     assert confirmation_key("", "", None, 0) == "|||0"
+
+
+def test_a_german_buyer_reads_the_sentence_in_german_with_german_money_and_dates() -> None:
+    """It was English ("Pay 432.00 USD now, renews on 2027-12-06 …") on the German Subscription
+    page, under German labels: the sentence the buyer confirms with money."""
+    token = i18n.reading(i18n.Reader(locale="de"))
+    try:
+        bought = purchase_sentence(total=43_200, credit=10_000, renews_on=date(2027, 12, 6), currency="EUR")
+        smaller = change_sentence(_quote(Change(seats=5)), credit=0, against_invoices=50_000)
+        free = change_sentence(_quote(Change(plan_id="free")), credit=0)
+    finally:
+        i18n.stop_reading(token)
+    assert bought == ("Jetzt 332,00\xa0€ zahlen (432,00\xa0€ abzüglich 100,00\xa0€ Guthaben); "
+                      "das Abonnement verlängert sich am 06.12.2027 zu 432,00\xa0€.")
+    assert smaller == ("Jetzt nichts zu zahlen: 500,00\xa0$ werden von Ihren offenen Rechnungen abgezogen "
+                       "und 220,00\xa0$ werden Ihrem Guthaben gutgeschrieben; das Abonnement verlängert sich "
+                       "am 01.01.2027 zu 720,00\xa0$.")
+    assert free == "Jetzt nichts zu zahlen: Die Änderung gilt ab 01.01.2027; ab dann ist es kostenlos."

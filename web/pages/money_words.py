@@ -11,37 +11,47 @@ from __future__ import annotations
 
 from datetime import date
 
-from core.money import format_minor
 from core.proration import Quote
+from plugins import i18n
+from plugins.i18n import gettext
 
 __all__ = ["change_sentence", "confirmation_key", "purchase_sentence"]
 
+# Each clause is a message of its own and each way of joining them too, so a language can
+# order them (German: "…; das Abonnement verlängert sich am …"). Amounts and dates are in the
+# reader's format; English keeps "432.00 USD" and ISO dates.
+
 
 def _money(amount: int, currency: str) -> str:
-    return f"{format_minor(amount)} {currency}"
+    return i18n.money(amount, currency, i18n.current().locale)
+
+
+def _day(on: date) -> str:
+    return i18n.day(on, i18n.current().locale)
 
 
 def _renews(on: date, amount: int, currency: str) -> str:
     if amount == 0:
-        return f"renews on {on.isoformat()} free of charge"
-    return f"renews on {on.isoformat()} at {_money(amount, currency)}"
+        return gettext("renews on %(day)s free of charge", day=_day(on))
+    return gettext("renews on %(day)s at %(amount)s", day=_day(on), amount=_money(amount, currency))
 
 
 def _pay_now(total: int, credit: int, currency: str) -> str:
     used = min(max(credit, 0), total)
     if used == 0:
-        return f"Pay {_money(total, currency)} now"
+        return gettext("Pay %(amount)s now", amount=_money(total, currency))
     if used == total:
-        return f"Pay nothing now ({_money(total, currency)} comes out of your credit balance)"
-    return (
-        f"Pay {_money(total - used, currency)} now ({_money(total, currency)} less"
-        f" {_money(used, currency)} of credit)"
-    )
+        return gettext("Pay nothing now (%(amount)s comes out of your credit balance)",
+                       amount=_money(total, currency))
+    return gettext("Pay %(due)s now (%(total)s less %(credit)s of credit)",
+                   due=_money(total - used, currency), total=_money(total, currency),
+                   credit=_money(used, currency))
 
 
 def purchase_sentence(*, total: int, credit: int, renews_on: date, currency: str) -> str:
     """Buy Now: the first period's price now (credit first), then the same at each renewal."""
-    return f"{_pay_now(total, credit, currency)}, {_renews(renews_on, total, currency)}."
+    return gettext("%(pay)s, %(renews)s.", pay=_pay_now(total, credit, currency),
+                   renews=_renews(renews_on, total, currency))
 
 
 def change_sentence(quote: Quote, *, credit: int, against_invoices: int = 0) -> str:
@@ -51,22 +61,26 @@ def change_sentence(quote: Quote, *, credit: int, against_invoices: int = 0) -> 
     renewal = _renews(renews_on, quote.new.amount, c)
     if quote.scheduled_for is not None:
         then = (
-            "from then on it is free of charge" if quote.new.amount == 0
-            else f"it renews then at {_money(quote.new.amount, c)}"
+            gettext("from then on it is free of charge") if quote.new.amount == 0
+            else gettext("it renews then at %(amount)s", amount=_money(quote.new.amount, c))
         )
-        return f"Nothing to pay now: the change takes effect on {quote.scheduled_for.isoformat()}; {then}."
+        return gettext("Nothing to pay now: the change takes effect on %(day)s; %(then)s.",
+                       day=_day(quote.scheduled_for), then=then)
     if quote.total > 0:
-        return f"{_pay_now(quote.total, credit, c)}, {renewal}."
+        return gettext("%(pay)s, %(renews)s.", pay=_pay_now(quote.total, credit, c), renews=renewal)
     if quote.total < 0:
         back = -quote.total
         to_balance = back - against_invoices
         parts = []
         if against_invoices:
-            parts.append(f"{_money(against_invoices, c)} comes off your unpaid invoices")
+            parts.append(gettext("%(amount)s comes off your unpaid invoices",
+                                 amount=_money(against_invoices, c)))
         if to_balance:
-            parts.append(f"{_money(to_balance, c)} goes to your credit balance")
-        return f"Nothing to pay now: {' and '.join(parts)}; it {renewal}."
-    return f"Nothing to pay now; it {renewal}."
+            parts.append(gettext("%(amount)s goes to your credit balance", amount=_money(to_balance, c)))
+        said = (gettext("%(first)s and %(second)s", first=parts[0], second=parts[1]) if len(parts) == 2
+                else parts[0])
+        return gettext("Nothing to pay now: %(parts)s; it %(renews)s.", parts=said, renews=renewal)
+    return gettext("Nothing to pay now; it %(renews)s.", renews=renewal)
 
 
 def confirmation_key(plan: str, interval: str, seats: int | None, total: int) -> str:
