@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime
 from fractions import Fraction
@@ -141,3 +142,14 @@ def test_the_browser_language_picks_german_only_when_preferred_before_english() 
     assert i18n.best_locale("fr-FR,en-GB;q=0.8,de;q=0.5") == "en"
     assert i18n.best_locale(None) == "en"
     assert i18n.texts_for("fr").locale == "en"
+
+
+def test_every_menu_entry_has_a_name_of_its_own_in_german() -> None:
+    """"Reports" and "Reporting" were both "Berichte" in the German menu: two entries of one name
+    leading to different pages (the Reports page, and the feed for Excel and Power BI)."""
+    layout = (ROOT / "web" / "templates" / "layout.html").read_text(encoding="utf-8")
+    nav = layout[layout.index("<nav"):layout.index("</nav>")]
+    labels = re.findall(r'<a href="[^"]+"[^>]*>\{\{ _\("([^"]+)"\) \}\}</a>', nav)
+    assert len(labels) >= 15, labels
+    german = [i18n.catalogue("de").gettext(label) for label in labels]
+    assert sorted({name for name in german if german.count(name) > 1}) == []
