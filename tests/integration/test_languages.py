@@ -161,6 +161,8 @@ def test_a_german_user_sees_the_time_tab_in_german_with_german_formats_and_engli
     # Dates and money on the Subscription page: 06.12.2026-style dates.
     subscription = client.get("/settings/subscription").text
     assert re.search(r"\b\d\d\.\d\d\.\d{4}\b", subscription), "no German date on the Subscription page"
+    # The subscription's state in German too (it was the raw "trialing").
+    assert '<dd class="status"><strong>Testphase</strong></dd>' in subscription
 
     switched = form(org, "/settings/profile", {
         "name": "Admin", "locale": "en", "time_zone": "", "time_format": "hm", "week_starts_on": "monday"})

@@ -33,6 +33,7 @@ from core.services.subscriptions import (
     resume_subscription,
     view_subscription,
 )
+from core.texts import N_
 from plugins.bootstrap import Stint
 from plugins.i18n import gettext, texts_for
 
@@ -40,6 +41,12 @@ from .render import Page, is_htmx, open_page, render, stint_of
 from .subscription_quotes import PlanBody, buy_now_preview, change_words, seats_of
 
 __all__ = ["SubscriptionPageController", "full_context", "full_or"]
+
+#: The subscription's and the invoices' states as the page names them (``_(sub.status.value)``,
+#: ``_(i.status)``): listed so the catalogue extraction finds them.
+_STATES = (N_("trialing"), N_("active"), N_("past_due"), N_("cancelled"), N_("expired"),
+           N_("due"), N_("paid"), N_("void"))
+
 
 async def _activation(stint: Stint, page: Page) -> dict[str, Any] | None:
     """How an on-premises tenant is activated (None in the cloud: its subscription is its licence)."""
