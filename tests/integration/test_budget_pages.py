@@ -122,6 +122,19 @@ def test_the_budget_page_draws_the_burn_down_with_an_ideal_line_and_a_table_besi
     assert "Manage" not in html  # Product reads; the Budget role and Administrators manage
 
 
+def test_a_german_reader_sees_the_burn_down_charts_named_in_german(site: Site) -> None:
+    """The charts' names ("Hours remaining", "Money remaining (USD)") were English on the German
+    page: in the caption, the chart's title and "… als Tabelle"."""
+    seeded = _seed(site)
+    pat = bearer(token(site.client, "shop", "pat@shop.test"))
+    site.api("PUT", "/api/v1/me/profile", {"locale": "de"}, headers=pat)
+    site.sign_in("pat@shop.test")
+    html = site.client.get(f"/budgets/{seeded['budget']['id']}").text
+    assert "<summary>Verbleibende Stunden als Tabelle</summary>" in html
+    assert "<summary>Verbleibendes Geld (USD) als Tabelle</summary>" in html
+    assert "Hours remaining" not in html and "Money remaining" not in html
+
+
 def test_a_team_user_sees_only_the_budget_their_work_hits_and_only_their_own_time(site: Site) -> None:
     seeded = _seed(site)
     site.sign_in("tia@shop.test")

@@ -109,17 +109,17 @@ def _charts(burn: BurnDown) -> list[dict[str, Any]]:
     remaining = burn.sees_all
     if budget.limit_s is not None and remaining:
         values = [budget.limit_s - d.tracked_s for d in burn.days]
-        charts.append({"id": "hours", "title": "Hours remaining", "values": values, "limit": budget.limit_s,
-                       "label": _hm, "ideal": True})
+        charts.append({"id": "hours", "title": gettext("Hours remaining"), "values": values,
+                       "limit": budget.limit_s, "label": _hm, "ideal": True})
     if budget.amount is not None and remaining:
         values = [budget.amount.amount - d.amount for d in burn.days]
         currency = burn.currency
-        charts.append({"id": "money", "title": f"Money remaining ({currency})", "values": values,
-                       "limit": budget.amount.amount, "label": format_minor, "ideal": True})
+        charts.append({"id": "money", "title": gettext("Money remaining (%(currency)s)", currency=currency),
+                       "values": values, "limit": budget.amount.amount, "label": format_minor, "ideal": True})
     if not charts:
-        charts.append({"id": "used", "title": "Hours used" if remaining else "Your hours on this budget",
-                       "values": [d.tracked_s for d in burn.days], "limit": None, "label": _hm,
-                       "ideal": False})
+        title = gettext("Hours used") if remaining else gettext("Your hours on this budget")
+        charts.append({"id": "used", "title": title, "values": [d.tracked_s for d in burn.days],
+                       "limit": None, "label": _hm, "ideal": False})
     out = []
     for chart in charts:
         drawn: LineChart = line_chart(
