@@ -128,6 +128,9 @@ def test_a_german_user_sees_the_time_tab_in_german_with_german_formats_and_engli
     assert ">1,50<" in page
     assert "Mo. 05." in page
     assert 'class="week-status">offen<' in page
+    # The week grid's cells are named in German for a screen reader too ("Mon 5 Jan, …: empty").
+    assert 'aria-label="Mo. 05. Jan., kein Arbeitselement: 1:30 (1h 30m)"' in page
+    assert 'aria-label="Di. 06. Jan., kein Arbeitselement: leer"' in page and ": empty" not in page
     # What the page's script says comes from the page, so it is German too.
     assert 'data-edit-label="Dauer eingeben"' in page
     assert 'data-confirm-clear="Die {count} Zeiteinträge in dieser Zelle löschen?"' in page

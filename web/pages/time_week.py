@@ -21,6 +21,8 @@ from core.services.worklogs import list_worklogs
 from core.texts import N_
 from core.tracking import WeekId, parse_week_id, week_of, zone
 from core.tracking.cells import format_hm
+from plugins import i18n
+from plugins.i18n import gettext
 
 from .render import Page, stint_of
 
@@ -82,14 +84,22 @@ def _sheet_state(request: Request[Any, Any, Any]) -> SheetState:
 
 
 def _cell_label(day: date, row: SheetRow, seconds: int) -> str:
+    """The cell's name in the reader's language (a German screen reader read it out in English)."""
+    locale = i18n.current().locale
     item = f"#{row.work_item} {row.title}" if row.work_item and row.title else (
-        f"#{row.work_item}" if row.work_item else "no work item"
+        f"#{row.work_item}" if row.work_item else gettext("no work item")
     )
     # The cell shows "1:30"; its name starts with that same text (what a voice-control user
     # says to reach it, WCAG 2.5.3) and spells it out after it.
-    value = f"{seconds // 3600}:{seconds % 3600 // 60:02d} ({format_hm(seconds)})" if seconds else "empty"
-    mark = " (in progress, assigned to you)" if row.blue else ""
-    return f"{day.strftime('%a')} {day.day} {day.strftime('%b')}, {item}: {value}{mark}"
+    value = (f"{seconds // 3600}:{seconds % 3600 // 60:02d} ({format_hm(seconds)})" if seconds
+             else gettext("empty"))
+    # English keeps "Tue 12 May"; other languages their own weekday and month ("Di. 12. Mai").
+    said = (f"{day.strftime('%a')} {day.day} {day.strftime('%b')}" if locale == "en"
+            else i18n.weekday_day(day, locale))
+    if row.blue:
+        return gettext("%(day)s, %(item)s: %(value)s (in progress, assigned to you)",
+                       day=said, item=item, value=value)
+    return gettext("%(day)s, %(item)s: %(value)s", day=said, item=item, value=value)
 
 
 async def week_context(
