@@ -31,7 +31,6 @@ from core.services.explorer_grouping import group_explored
 from core.services.explorer_page import ExplorerChoices, explorer_choices, explorer_rows
 from core.services.planning import work_item_titles
 from core.services.saved_views import list_views
-from core.services.tracking_common import user_zone
 from core.texts import N_
 from core.tracking import WeekStatus, write_csv
 from core.tracking.explorer import WorklogGroup, parse_group_by
@@ -42,7 +41,7 @@ from plugins.i18n import gettext
 from ..api.explorer_views import check_view_filters
 from ..api.worklog_answers import decode_cursor, encode_cursor
 from ..api.worklog_filters import explorer_filters
-from .render import Page, current_page, is_htmx, open_page, render, stint_of
+from .render import Page, current_page, is_htmx, open_page, render, stint_of, zone_of
 
 __all__ = [
     "ExplorerPageController",
@@ -52,7 +51,6 @@ __all__ = [
     "labels_of",
     "open_explorer",
     "to_explorer",
-    "zone_of",
 ]
 
 #: What each column is called on the page (English msgids: the template translates them).
@@ -133,13 +131,6 @@ def view_query(filters: Mapping[str, str], columns: list[str], group_by: list[st
     """The page's address for these filters, columns and grouping (what a view opens)."""
     pairs = [*filters.items(), *(("columns", c) for c in columns), *(("group_by", g) for g in group_by)]
     return urlencode(pairs)
-
-
-async def zone_of(request: Request[Any, Any, Any], page: Page) -> str:
-    stint = stint_of(request)
-    async with stint.uow() as work:
-        repo = work.tenant(page.principal.tenant.id).tracking()
-        return await user_zone(repo, page.principal.tenant, page.principal.user.id)
 
 
 async def open_explorer(request: Request[Any, Any, Any], action: Action | None = None) -> Page:

@@ -25,8 +25,8 @@ from plugins.i18n import gettext, ngettext
 from ..api.import_jobs import in_background
 from ..api.worklog_access import is_admin
 from ..api.worklog_files import decoded_rows
-from .explorer import BULK_ACTIONS, back_query, labels_of, open_explorer, to_explorer, zone_of
-from .render import render, stint_of
+from .explorer import BULK_ACTIONS, back_query, labels_of, open_explorer, to_explorer
+from .render import render, stint_of, zone_of
 
 __all__ = ["ExplorerBatchPageController"]
 

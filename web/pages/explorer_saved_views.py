@@ -21,9 +21,8 @@ from .explorer import (
     open_explorer,
     to_explorer,
     view_query,
-    zone_of,
 )
-from .render import stint_of
+from .render import stint_of, zone_of
 
 __all__ = ["ExplorerViewsPageController"]
 

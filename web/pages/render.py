@@ -24,6 +24,7 @@ from core.licensing.trial_banner import HIDDEN_BANNER, Banner
 from core.services.access import AccessOutcome, check_access
 from core.services.administrators import tenant_administrators
 from core.services.approvals import deciders
+from core.services.tracking_common import user_zone
 from core.tenancy import User
 from plugins.bootstrap import Stint
 
@@ -33,7 +34,7 @@ from ..second_factor import user_may_proceed
 from .session import page_principal
 
 __all__ = ["EnrolmentRequired", "Page", "SignInRequired", "is_htmx", "local_path", "open_page", "render",
-           "stint_of"]
+           "stint_of", "zone_of"]
 
 _PAGE_KEY = "stint_page"
 
@@ -193,3 +194,11 @@ def render(
     """The partial for htmx requests (when there is one), the whole page otherwise."""
     name = partial if partial is not None and is_htmx(request) else full
     return Template(template_name=name, context=context, status_code=status_code, headers=headers)
+
+
+async def zone_of(request: Request[Any, Any, Any], page: Page) -> str:
+    """The signed-in user's time zone (their own, else the tenant's): the zone a page's
+    days, weeks and filters are read in."""
+    async with stint_of(request).uow() as work:
+        repo = work.tenant(page.principal.tenant.id).tracking()
+        return await user_zone(repo, page.principal.tenant, page.principal.user.id)

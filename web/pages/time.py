@@ -38,8 +38,8 @@ from core.work_items.ports import WorkItemFilter
 from plugins import i18n
 
 from ..problems import status_of
-from .render import Page, is_htmx, open_page, render, stint_of
-from .time_forms import CellBody, CheckBody, StartBody, WorklogBody, clean, local_start, zone_of
+from .render import Page, is_htmx, open_page, render, stint_of, zone_of
+from .time_forms import CellBody, CheckBody, StartBody, WorklogBody, clean, local_start
 from .time_month import MONTH, month_page
 from .time_timer import timer_context
 from .time_week import SheetState, week_context, week_id_of
@@ -128,7 +128,7 @@ class TimeController(Controller):
         page = await open_page(request, Action.EDIT_OWN_WORKLOGS)
         stint = stint_of(request)
         p = page.principal
-        tz = await zone_of(page, request)
+        tz = await zone_of(request, page)
         await add_worklog(
             stint.uow,
             stint.clock,
@@ -155,7 +155,7 @@ class TimeController(Controller):
             worklog = await work.tenant(page.principal.tenant.id).tracking().worklog(worklog_id)
         if worklog is None or worklog.user_id != page.principal.user.id:
             raise ValidationFailed("there is no such worklog of yours", field="worklog")
-        tz = await zone_of(page, request)
+        tz = await zone_of(request, page)
         if not is_htmx(request):
             # Opened in a new tab or without JavaScript: the worklog's week with its row open.
             week = week_of(local_day(worklog.started_at, tz))
@@ -178,7 +178,7 @@ class TimeController(Controller):
         page = await open_page(request, Action.EDIT_OWN_WORKLOGS)
         stint = stint_of(request)
         p = page.principal
-        tz = await zone_of(page, request)
+        tz = await zone_of(request, page)
         await edit_worklog(
             stint.uow,
             stint.clock,

@@ -6,20 +6,16 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, time
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import msgspec
-from litestar import Request
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 
 from core.errors import ValidationFailed
-from core.services.tracking_common import user_zone
 from core.tracking import check_day, zone
 
-from .render import Page, stint_of
-
-__all__ = ["CellBody", "CheckBody", "StartBody", "WorklogBody", "clean", "local_start", "zone_of"]
+__all__ = ["CellBody", "CheckBody", "StartBody", "WorklogBody", "clean", "local_start"]
 
 _HM = re.compile(r"(\d{1,2}):([0-5]\d)", re.ASCII)
 
@@ -64,13 +60,6 @@ StartBody = Annotated[StartForm, _URL_ENCODED]
 CheckBody = Annotated[CheckForm, _URL_ENCODED]
 WorklogBody = Annotated[WorklogForm, _URL_ENCODED]
 CellBody = Annotated[CellForm, _URL_ENCODED]
-
-
-async def zone_of(page: Page, request: Request[Any, Any, Any]) -> str:
-    stint = stint_of(request)
-    async with stint.uow() as work:
-        repo = work.tenant(page.principal.tenant.id).tracking()
-        return await user_zone(repo, page.principal.tenant, page.principal.user.id)
 
 
 def local_start(day: date, start: str, tz: str) -> datetime:

@@ -11,8 +11,7 @@ from core.services.planning import work_item_titles
 from core.services.tracking import current_timer
 from core.tracking import zone
 
-from .render import Page, stint_of
-from .time_forms import zone_of
+from .render import Page, stint_of, zone_of
 
 # Nothing public: its helper serves the Time tab's controller (web/pages/time.py) only.
 __all__: list[str] = []
@@ -23,7 +22,7 @@ async def timer_context(request: Request[Any, Any, Any], page: Page, **extra: An
     p = page.principal
     timer, _ = await current_timer(stint.uow, stint.clock, tenant=p.tenant, user=p.user)
     now = stint.clock.now()
-    tz = await zone_of(page, request)
+    tz = await zone_of(request, page)
     state: dict[str, Any] = {"running": False}
     if timer is not None:
         elapsed = int((now - timer.started_at).total_seconds())
