@@ -353,3 +353,15 @@ def test_the_users_page_refuses_to_demote_the_last_administrator_with_a_message(
     assert refused.headers["HX-Retarget"] == "#flash"
     assert "without a collection admin who is an Administrator" in refused.text
     assert client.get("/settings/users", headers=admin).status_code == 200
+
+
+def test_every_page_names_its_icon_and_the_icon_answers(client: TestClient[Any]) -> None:
+    """Without one a browser asks for /favicon.ico on every first visit and logs a 404 in the
+    console of each new tab."""
+    for path in ("/", "/admin"):  # the tenant's sign-in page, the operator console's
+        page = client.get(path)
+        assert page.status_code == 200, path
+        icon = re.search(r'<link rel="icon" href="([^"]+)"', page.text)
+        assert icon, f"{path} names no icon"
+        answer = client.get(icon.group(1))
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("image/svg+xml")
