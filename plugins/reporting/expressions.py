@@ -17,6 +17,9 @@ from .statement import Context, Dialect, Params, quoted
 
 __all__ = ["Compiler", "bind", "column"]
 
+#: The range of a 64-bit integer column (SQLite's INTEGER, PostgreSQL's BIGINT).
+_INT64 = range(-(2**63), 2**63)
+
 
 def column(path: Path, root: str = "r") -> str:
     alias = root if len(path.segments) == 1 else f"n_{path.segments[0]}"
@@ -36,6 +39,11 @@ def bind(p: Params, prop: Property | None, value: Any, dialect: Dialect) -> str:
             value = value.astimezone(UTC).date()
         elif prop.edm is Edm.DECIMAL and isinstance(value, int) and not isinstance(value, bool):
             value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value not in _INT64:
+        # A number no 64-bit column holds (Id eq 99999999999999999999, Amount lt 1e30 in
+        # minor units) is still a number to compare with: neither engine binds such an int
+        # (SQLite overflows, asyncpg refuses it as BIGINT), both bind it as a decimal.
+        value = Decimal(value)
     if value is None:
         return "NULL"
     placeholder = p.add(value)

@@ -44,6 +44,21 @@ _COMPARATORS: Mapping[type[Any], str] = {
     ast.In: "in",
 }
 _FUNCS = frozenset({"contains", "startswith", "endswith", "year", "month", "day", "tolower", "toupper"})
+#: The largest magnitude and the most decimal places a number literal may have. Far beyond
+#: any stored value (64-bit integers), and small enough that a literal scaled to storage
+#: terms stays exact and within what both engines bind (PostgreSQL's NUMERIC, SQLite's REAL).
+MAX_NUMBER_DIGITS = 100
+
+
+def _number(text: str, value: int | Decimal) -> Value:
+    exact = Decimal(value)
+    places = -int(exact.as_tuple().exponent)
+    if places > MAX_NUMBER_DIGITS or (exact and exact.adjusted() >= MAX_NUMBER_DIGITS):
+        raise QueryRefused(
+            f"'{text[:40]}' is out of range: a number may have at most {MAX_NUMBER_DIGITS} digits "
+            f"before and after the decimal point"
+        )
+    return Value(value)
 
 
 def _literal(node: ast._Node) -> Value:
@@ -52,10 +67,13 @@ def _literal(node: ast._Node) -> Value:
     if isinstance(node, ast.Boolean):
         return Value(node.val.lower() == "true")
     if isinstance(node, ast.Integer):
-        return Value(int(node.val))
+        if len(node.val.lstrip("+-0")) > MAX_NUMBER_DIGITS:
+            # Not even converted: int() of a 20,000-digit literal is Python's own limit error.
+            return _number(node.val, Decimal("1e9999"))
+        return _number(node.val, int(node.val))
     if isinstance(node, ast.Float):
         try:
-            return Value(Decimal(node.val))
+            return _number(node.val, Decimal(node.val))
         except InvalidOperation:
             raise QueryRefused(f"'{node.val}' is not a number") from None
     if isinstance(node, ast.String):
