@@ -90,7 +90,13 @@ def _literal(node: ast._Node) -> Value:
             raise QueryRefused(f"'{node.val}' is not a date-time") from None
         if when.tzinfo is None:
             raise QueryRefused(f"'{node.val}' needs a time zone offset (Z or ±hh:mm)")
-        return Value(when.astimezone(UTC))
+        try:
+            return Value(when.astimezone(UTC))
+        except OverflowError:
+            # 9999-12-31T23:59:59-14:00 is in year 10000 in UTC, which no date-time reaches.
+            raise QueryRefused(
+                f"'{node.val}' is out of range: in UTC it is before year 1 or after 9999"
+            ) from None
     if isinstance(node, ast.GUID):
         return Value(node.val)
     raise QueryRefused(

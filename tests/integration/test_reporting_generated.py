@@ -236,3 +236,20 @@ def test_a_number_literal_past_a_hundred_digits_is_refused_with_400(world: Seede
     )
     assert answer.status_code == 400, answer.text[:300]
     assert "out of range" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("name", "condition"),
+    [
+        ("workLogs", "Timestamp gt 9999-12-31T23:59:59-14:00"),
+        ("iterations", "StartDate lt 9999-12-31T20:00:00-05:00"),
+    ],
+)
+def test_a_date_time_past_year_9999_in_utc_is_refused_with_400_not_a_500(
+    world: Seeded, name: str, condition: str,
+) -> None:
+    """Found by wider generated queries: converting such a literal to UTC overflowed (500)."""
+    options = {"$filter": condition}
+    answer = world.client.get(f"{ODATA}/{name}", params=options, headers=world.headers["admin"])
+    assert answer.status_code == 400, answer.text[:300]
+    assert "out of range" in answer.json()["error"]["message"]
