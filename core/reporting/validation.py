@@ -102,6 +102,10 @@ def _check_expr(entity_set: EntitySet, expr: Expr, *, boolean: bool = True) -> N
             raise QueryRefused(f"the expression is nested deeper than {MAX_DEPTH} levels")
         if isinstance(node, Path):
             resolve(entity_set, node)
+        elif isinstance(node, Value) and isinstance(node.value, str) and "\x00" in node.value:
+            # PostgreSQL's text cannot hold it (a bound one fails the statement), and no stored
+            # text has one (every write refuses control characters): one answer on both engines.
+            raise QueryRefused("text may not contain the character U+0000")
         elif isinstance(node, Compare):
             left, right = _type_of(entity_set, node.left), _type_of(entity_set, node.right)
             if node.op == "in":

@@ -253,3 +253,23 @@ def test_a_date_time_past_year_9999_in_utc_is_refused_with_400_not_a_500(
     answer = world.client.get(f"{ODATA}/{name}", params=options, headers=world.headers["admin"])
     assert answer.status_code == 400, answer.text[:300]
     assert "out of range" in answer.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "condition"),
+    [
+        ("workLogs", "Comment eq 'a\x00b'"),
+        ("workLogs", "contains(Comment,'\x00')"),
+        ("users", "Name in ('x','\x00')"),
+        ("workLogs('a%00b')", None),
+    ],
+)
+def test_a_text_literal_with_a_nul_character_is_refused_with_400_on_both_engines(
+    world: Seeded, path: str, condition: str | None,
+) -> None:
+    """Found by wider generated queries: PostgreSQL's text cannot hold U+0000, so such a
+    literal failed there as a 500 (no stored text holds one: every write refuses it)."""
+    options = {} if condition is None else {"$filter": condition}
+    answer = world.client.get(f"{ODATA}/{path}", params=options, headers=world.headers["admin"])
+    assert answer.status_code == 400, answer.text[:300]
+    assert "U+0000" in answer.json()["error"]["message"]
