@@ -14,6 +14,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine
 
 from ..metrics import count_statements
+from .pg_connection import StintConnection
 from .tables import ALL_TABLES
 
 __all__ = ["SQLITE_PAGE_SIZE", "bind", "close", "open_engine", "pg_config"]
@@ -60,7 +61,8 @@ async def open_engine(database_url: str, *, pool_size: int = 10) -> Engine[Any]:
     if database_url.startswith(("postgres://", "postgresql://")):
         engine = PostgresEngine(config=pg_config(database_url))
         await engine.start_connection_pool(
-            min_size=1, max_size=pool_size, reset=_keep_session, init=count_statements
+            min_size=1, max_size=pool_size, reset=_keep_session, init=count_statements,
+            connection_class=StintConnection,
         )
         return engine
     path = database_url.removeprefix("sqlite:///")
