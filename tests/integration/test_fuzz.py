@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import hypothesis
 import pytest
 import schemathesis
@@ -128,8 +129,10 @@ def errors_are_problem_json(ctx: Any, response: Any, case: Any) -> bool | None:
         assert content_type.startswith("application/json"), f"{response.status_code}: {content_type!r}"
         assert set(response.json()["error"]) == {"code", "message"}
         return True
-    if case.path.startswith(OAUTH_PREFIXES):
+    if case.path.startswith(OAUTH_PREFIXES) and response.status_code != 405:
         # OAuth's endpoints answer OAuth's JSON errors (RFC 6749 §5.2), which its clients read.
+        # A method no route has (TRACE, from the coverage phase) is refused by the router
+        # before any endpoint, as on every path: problem+json, checked below.
         assert content_type.startswith("application/json"), f"{response.status_code} as {content_type!r}"
         assert isinstance(response.json().get("error"), str)
         return True
@@ -164,7 +167,12 @@ def _call(case: Any, client: Any) -> Any:
         headers["cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
     if isinstance(kwargs.get("data"), bytes | str):
         kwargs["content"] = kwargs.pop("data")
-    return client.request(kwargs.pop("method"), kwargs.pop("url"), headers=headers, **kwargs)
+    try:
+        return client.request(kwargs.pop("method"), kwargs.pop("url"), headers=headers, **kwargs)
+    except httpx.InvalidURL:
+        # The test client's own limit (64 KiB a URL component): several long text filters,
+        # percent-encoded, pass it before the request is sent. Not the app's answer to judge.
+        hypothesis.reject()
 
 
 @healthy.parametrize()
