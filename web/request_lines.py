@@ -10,10 +10,11 @@ that started in the same turn of the event loop is written by one :func:`flush` 
 right after it — one encoding call and one ``write`` to the stream for all their lines,
 the metric observed for each.
 
-Why: under load (eight keep-alive connections) a trivial request spent about as much of its
-CPU on its own line (a dict, an encoding, the handler's lock, a ``write`` and a ``flush``)
-as on the rest of the edge; batched, the trivial route's CPU per request fell by about a
-tenth (docs/benchmarks.md, "Eleventh session"). The lines are the very lines
+Why: a line per answer is a dict, an encoding, the handler's lock, a ``write`` and a
+``flush``; under load (eight keep-alive connections) the line and the metric were about a
+sixth of a trivial request's CPU. Batched, the trivial and access routes answer 4–6% more
+requests a second with the log on ``/dev/null`` and about 10% more with it on a pipe read
+by another process, as under a container runtime (docs/benchmarks.md, "Eleventh session"). The lines are the very lines
 :class:`web.logs.JsonFormatter` would make (a test holds them equal); a line reaches the
 stream at most one loop turn after its answer's head was sent, and the process writes what is
 pending before it stops (the app's shutdown, and at exit).
