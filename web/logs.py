@@ -16,11 +16,14 @@ import msgspec
 from litestar.types import HTTPResponseStartEvent, Message, Scope
 
 __all__ = [
+    "RequestLine",
     "before_send",
     "configure_logging",
+    "encode_request_lines",
     "log_request",
     "request_id_of",
     "request_id_var",
+    "request_line",
     "straight_handler",
     "tenant_var",
     "timestamp",
@@ -149,6 +152,34 @@ _stint_log = logging.getLogger("stint")
 _access_log = logging.getLogger("stint.access")
 
 
+class RequestLine(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The request line's fields in :class:`JsonFormatter`'s order; the request id and the
+    tenant are left out when empty, as the formatter leaves them out."""
+
+    ts: str
+    level: str
+    logger: str
+    msg: str
+    request_id: str = ""
+    tenant: str = ""
+    method: Any
+    path: Any
+    status: int
+    ms: float | None
+
+
+def request_line(at: float, rid: str, tenant: str, method: Any, path: Any, status: int,
+                 ms: float | None) -> RequestLine:
+    """The line :class:`JsonFormatter` makes of the request's record, made directly."""
+    return RequestLine(ts=timestamp(at), level="info", logger="stint.access", msg="request", request_id=rid,
+                       tenant=tenant, method=method, path=path, status=status, ms=ms)
+
+
+def encode_request_lines(lines: list[RequestLine]) -> str:
+    """``lines`` as JSON, one a line, each ending in a newline."""
+    return _encoder.encode_lines(lines).decode()
+
+
 def straight_handler() -> logging.StreamHandler[Any] | None:
     """The handler :func:`configure_logging` installed while it is the request line's only way
     out (no handler, filter or level added since, as in production), else None."""
@@ -178,16 +209,9 @@ def log_request(method: Any, path: Any, status: int, ms: float | None) -> None:
     extra = {"method": method, "path": path, "status": status, "ms": ms}
     handler = straight_handler()
     if handler is not None:
-        entry: dict[str, Any] = {
-            "ts": timestamp(time.time()), "level": "info", "logger": "stint.access", "msg": "request",
-        }
-        if rid := request_id_var.get():
-            entry["request_id"] = rid
-        if tenant := tenant_var.get():
-            entry["tenant"] = tenant
-        entry.update(extra)
         try:
-            line = _encoder.encode(entry).decode() + handler.terminator
+            made = request_line(time.time(), request_id_var.get(), tenant_var.get(), method, path, status, ms)
+            line = _encoder.encode(made).decode() + handler.terminator
             with handler.lock:  # type: ignore[union-attr]  # made by the handler's __init__
                 handler.stream.write(line)
                 handler.stream.flush()

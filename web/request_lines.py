@@ -30,37 +30,25 @@ import asyncio
 import atexit
 import time
 
-import msgspec
-
 from plugins.metrics import observe_request
 
-from .logs import log_request, request_id_var, straight_handler, tenant_var, timestamp
+from .logs import (
+    encode_request_lines,
+    log_request,
+    request_id_var,
+    request_line,
+    straight_handler,
+    tenant_var,
+)
 
 __all__ = ["batch_per_loop_turn", "flush", "response_started"]
 
 
-class _Line(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """The request line's fields in :class:`web.logs.JsonFormatter`'s order; the request id
-    and the tenant are left out when empty, as the formatter leaves them."""
-
-    ts: str
-    level: str
-    logger: str
-    msg: str
-    request_id: str = ""
-    tenant: str = ""
-    method: str
-    path: str
-    status: int
-    ms: float
-
-
-#: (time.time(), request id, tenant, method, path, status, ms, route, seconds) per answer
-#: not yet written: at most one loop turn's worth.
-_Pending = tuple[float, str, str, str, str, int, float, str, float]
+#: (time.time(), request id, tenant, method, path, status, route, seconds) per answer not
+#: yet written: at most one loop turn's worth.
+_Pending = tuple[float, str, str, str, str, int, str, float]
 _pending: list[_Pending] = []
 _batched: list[bool] = [False]
-_encode_lines = msgspec.json.Encoder().encode_lines
 
 
 def batch_per_loop_turn(on: bool = True) -> None:
@@ -79,14 +67,18 @@ def response_started(method: str, path: str, status: int, seconds: float, route:
             except RuntimeError:  # no loop running (a direct call): nothing would flush it
                 _now(method, path, status, seconds, route)
                 return
-        _pending.append((time.time(), request_id_var.get(), tenant_var.get(), method, path, status,
-                         round(seconds * 1000, 2), route, seconds))
+        _pending.append((time.time(), request_id_var.get(), tenant_var.get(), method, path, status, route,
+                         seconds))
         return
     _now(method, path, status, seconds, route)
 
 
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 2)
+
+
 def _now(method: str, path: str, status: int, seconds: float, route: str) -> None:
-    log_request(method, path, status, round(seconds * 1000, 2))
+    log_request(method, path, status, _ms(seconds))
     observe_request(method, route, status, seconds)
 
 
@@ -100,25 +92,24 @@ def flush() -> None:
     handler = straight_handler()
     if handler is not None:
         try:
-            data = _encode_lines([
-                _Line(ts=timestamp(at), level="info", logger="stint.access", msg="request", request_id=rid,
-                      tenant=tenant, method=method, path=path, status=status, ms=ms)
-                for at, rid, tenant, method, path, status, ms, _, _ in items
-            ]).decode()
+            data = encode_request_lines([
+                request_line(at, rid, tenant, method, path, status, _ms(seconds))
+                for at, rid, tenant, method, path, status, _, seconds in items
+            ])
             with handler.lock:  # type: ignore[union-attr]  # made by the handler's __init__
                 handler.stream.write(data)
                 handler.stream.flush()
         except Exception:  # a closed stream must not take the loop down, as logging's handleError
             pass
     else:
-        for _, rid, tenant, method, path, status, ms, _, _ in items:
+        for _, rid, tenant, method, path, status, _, seconds in items:
             rid_token, tenant_token = request_id_var.set(rid), tenant_var.set(tenant)
             try:
-                log_request(method, path, status, ms)
+                log_request(method, path, status, _ms(seconds))
             finally:
                 tenant_var.reset(tenant_token)
                 request_id_var.reset(rid_token)
-    for _, _, _, method, _, status, _, route, seconds in items:
+    for _, _, _, method, _, status, route, seconds in items:
         observe_request(method, route, status, seconds)
 
 
