@@ -30,45 +30,27 @@ NUL_REFUSED = "text may not contain the character U+0000"
 _UNHOLDABLE = (CharacterNotInRepertoireError, UntranslatableCharacterError)
 
 
-def _refused(error: Exception) -> ValidationFailed:
-    return ValidationFailed(NUL_REFUSED)
+def _translating(name: str) -> Any:
+    """asyncpg's statement method ``name``, with the server's refusal of such text answered as
+    the caller's bad input."""
+    method = getattr(asyncpg.Connection, name)
+
+    async def call(self: asyncpg.Connection, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(self, *args, **kwargs)
+        except _UNHOLDABLE as error:
+            raise ValidationFailed(NUL_REFUSED) from error
+
+    call.__name__ = call.__qualname__ = name
+    return call
 
 
 class StintConnection(asyncpg.Connection):  # type: ignore[misc]
     """asyncpg's connection, its statement methods translating text the server cannot hold."""
 
-    async def execute(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await super().execute(*args, **kwargs)
-        except _UNHOLDABLE as error:
-            raise _refused(error) from error
-
-    async def executemany(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await super().executemany(*args, **kwargs)
-        except _UNHOLDABLE as error:
-            raise _refused(error) from error
-
-    async def fetch(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await super().fetch(*args, **kwargs)
-        except _UNHOLDABLE as error:
-            raise _refused(error) from error
-
-    async def fetchrow(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await super().fetchrow(*args, **kwargs)
-        except _UNHOLDABLE as error:
-            raise _refused(error) from error
-
-    async def fetchval(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await super().fetchval(*args, **kwargs)
-        except _UNHOLDABLE as error:
-            raise _refused(error) from error
-
-    async def copy_records_to_table(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return await super().copy_records_to_table(*args, **kwargs)
-        except _UNHOLDABLE as error:
-            raise _refused(error) from error
+    execute = _translating("execute")
+    executemany = _translating("executemany")
+    fetch = _translating("fetch")
+    fetchrow = _translating("fetchrow")
+    fetchval = _translating("fetchval")
+    copy_records_to_table = _translating("copy_records_to_table")
