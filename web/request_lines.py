@@ -12,9 +12,9 @@ the metric observed for each.
 
 Why: a line per answer is a dict, an encoding, the handler's lock, a ``write`` and a
 ``flush``; under load (eight keep-alive connections) the line and the metric were about a
-sixth of a trivial request's CPU. Batched, the trivial and access routes answer 4–6% more
-requests a second with the log on ``/dev/null`` and about 10% more with it on a pipe read
-by another process, as under a container runtime (docs/benchmarks.md, "Eleventh session").
+sixth of a trivial request's CPU. Batched, the trivial and access routes answer 3–6% more
+requests a second (against the bare app's) with the log on ``/dev/null`` and 8–9% more with
+it on a pipe read by another process, as under a container runtime (docs/benchmarks.md, "Eleventh session").
 The lines are the very lines :class:`web.logs.JsonFormatter` would make (a test holds them
 equal); a line reaches the stream at most one loop turn after its answer's head was sent, and
 the process writes what is pending before it stops (the app's shutdown, and at exit).
