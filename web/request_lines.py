@@ -10,8 +10,8 @@ that started in the same turn of the event loop is written by one :func:`flush` 
 right after it — one encoding call and one ``write`` to the stream for all their lines,
 the metric observed for each.
 
-Why: a line per answer is a dict, an encoding, the handler's lock, a ``write`` and a
-``flush``; under load (eight keep-alive connections) the line and the metric were about a
+Why: a line per answer is an encoding, the handler's lock, a ``write`` and a ``flush``;
+under load (eight keep-alive connections) the line and the metric were about a
 sixth of a trivial request's CPU. Batched, the trivial and access routes answer 3–6% more
 requests a second (against the bare app's) with the log on ``/dev/null`` and 8–9% more with
 it on a pipe read by another process, as under a container runtime (docs/benchmarks.md, "Eleventh session").
